@@ -1,0 +1,72 @@
+//! Engine throughput: events per second on the stage-1 preset under heavy load, next to a bare
+//! binary-heap push/pop loop measured in the same run (the ceiling for any event-driven core).
+//!
+//! Run: `cargo bench --bench engine`
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use scalesim::scenario::preset;
+use scalesim::sim::{Sim, SimTime};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+
+const EVENTS: u64 = 200_000;
+
+fn heavy_stage1() -> Sim {
+    let mut scenario = preset(1).expect("preset 1");
+    // ~20,000 requests/s on 64 workers: busy, with queueing and some timeouts.
+    scenario.traffic.users = 100_000;
+    scenario.server.workers = 64;
+    scenario.duration_s = 3600;
+    let mut sim = Sim::new(&scenario).expect("valid");
+    sim.set_path_sample_every(1000);
+    // Warm up so the heap, slab and queues reach their steady size.
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    sim
+}
+
+fn engine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.bench_function("stage1_heavy", |b| {
+        b.iter_batched(
+            heavy_stage1,
+            |mut sim| {
+                let done = sim.advance_to(SimTime(u64::MAX / 2), EVENTS);
+                black_box(done)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("bare_heap_loop", |b| {
+        b.iter_batched(
+            || {
+                // The same steady heap size as the engine (a few thousand pending events).
+                let mut heap = BinaryHeap::with_capacity(8192);
+                let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+                for i in 0..4096u64 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    heap.push(Reverse((x % 1_000_000, i)));
+                }
+                (heap, x)
+            },
+            |(mut heap, mut x)| {
+                for i in 0..EVENTS {
+                    let Reverse((t, _)) = heap.pop().expect("non-empty");
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    heap.push(Reverse((t + x % 1_000_000, i)));
+                }
+                black_box(heap.len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

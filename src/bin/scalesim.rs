@@ -1,0 +1,191 @@
+//! `scalesim`: the simulation core on the command line, for batch runs, sweeps and tests.
+//!
+//! Every command prints JSON (or Markdown for `schema --markdown`) on standard output; bad input
+//! gives exit code 2 and one line on standard error saying what is wrong.
+
+use clap::{Parser, Subcommand};
+use scalesim::scenario::{apply_set, preset, schema_markdown, Scenario, FIELDS, STAGES};
+use scalesim::sim::Sim;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "scalesim", version, about = "Simulate a web system growing from one server to millions of users")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a stage's preset scenario as JSON.
+    Preset {
+        /// Stage number, 1–11.
+        stage: u8,
+    },
+    /// Run a scenario (a JSON file, or a preset) and print the JSON report.
+    Run {
+        /// Scenario JSON file (`-` for standard input).
+        file: Option<String>,
+        /// Start from this stage's preset instead of a file.
+        #[arg(long, conflicts_with = "file")]
+        preset: Option<u8>,
+        /// Override a field: `--set server.workers=16` (repeatable; see `scalesim schema`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Simulated duration in seconds (same as `--set duration_s=S`).
+        #[arg(long)]
+        duration_s: Option<u32>,
+        /// Seed (same as `--set seed=N`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Add events processed, wall time and events per second (makes output non-deterministic).
+        #[arg(long)]
+        timing: bool,
+        /// Leave the per-interval time series out of the report.
+        #[arg(long)]
+        no_series: bool,
+    },
+    /// List every scenario field with its unit and bounds.
+    Schema {
+        /// Print the Markdown table (docs/scenario.md) instead of JSON.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// List the eleven stages and whether each is simulated yet.
+    Stages,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("bad arguments");
+            eprintln!("{}", line.trim_start_matches("error: ").prepend_error());
+            return ExitCode::from(2);
+        }
+    };
+    match execute(cli.command) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{}", message.replace('\n', " ").prepend_error());
+            ExitCode::from(2)
+        }
+    }
+}
+
+trait PrependError {
+    fn prepend_error(&self) -> String;
+}
+
+impl PrependError for str {
+    fn prepend_error(&self) -> String {
+        format!("error: {self}")
+    }
+}
+
+fn execute(command: Command) -> Result<String, String> {
+    match command {
+        Command::Preset { stage } => {
+            let scenario = preset_or_err(stage)?;
+            Ok(scenario.to_json_pretty())
+        }
+        Command::Run {
+            file,
+            preset: stage,
+            sets,
+            duration_s,
+            seed,
+            timing,
+            no_series,
+        } => {
+            let mut scenario = match (file, stage) {
+                (Some(path), _) => read_scenario(&path)?,
+                (None, Some(stage)) => preset_or_err(stage)?,
+                (None, None) => return Err("give a scenario FILE or --preset N".into()),
+            };
+            let mut assignments = sets;
+            if let Some(d) = duration_s {
+                assignments.push(format!("duration_s={d}"));
+            }
+            if let Some(s) = seed {
+                assignments.push(format!("seed={s}"));
+            }
+            for assignment in &assignments {
+                scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
+            }
+            run(&scenario, timing, no_series)
+        }
+        Command::Schema { markdown } => Ok(if markdown {
+            schema_markdown()
+        } else {
+            let fields: Vec<_> = FIELDS
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "path": f.path, "unit": f.unit, "bounds": f.bounds, "meaning": f.meaning
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&fields).expect("json")
+        }),
+        Command::Stages => {
+            let stages: Vec<_> = STAGES
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "stage": s.number, "title": s.title, "summary": s.summary, "simulated": s.built
+                    })
+                })
+                .collect();
+            Ok(serde_json::to_string_pretty(&stages).expect("json"))
+        }
+    }
+}
+
+fn preset_or_err(stage: u8) -> Result<Scenario, String> {
+    match preset(stage) {
+        Some(s) => Ok(s),
+        None if (1..=11).contains(&stage) => Err(format!("stage {stage} is not simulated yet")),
+        None => Err(format!("no stage {stage}: stages are 1 to 11")),
+    }
+}
+
+fn read_scenario(path: &str) -> Result<Scenario, String> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| format!("cannot read {path}: {e}"))?;
+    Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+fn run(scenario: &Scenario, timing: bool, no_series: bool) -> Result<String, String> {
+    let mut sim = Sim::new(scenario).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut report = sim.run();
+    let wall_s = started.elapsed().as_secs_f64();
+    if no_series {
+        report.series.clear();
+    }
+    let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    if timing {
+        let events = sim.events_processed();
+        value["timing"] = serde_json::json!({
+            "events_processed": events,
+            "wall_s": wall_s,
+            "events_per_s": events as f64 / wall_s.max(1e-9),
+            "sim_speed_x": report.sim_time_s / wall_s.max(1e-9),
+        });
+    }
+    Ok(serde_json::to_string_pretty(&value).expect("json"))
+}

@@ -1,0 +1,18 @@
+//! scalesim: a deterministic simulator of how a web system grows from one server to millions of
+//! users.
+//!
+//! ```text
+//!   scenario ──build──▶ sim (pure discrete-event core) ──snapshot/paths──▶ ui (Yew, web feature)
+//!       ▲                     │                                            cli (clap, cli feature)
+//!       └── presets, URL, CLI └──report (JSON, digest)
+//! ```
+//!
+//! The [`scenario`] and [`sim`] modules are pure Rust with no web dependencies; the same core runs
+//! natively (CLI, tests, benchmarks) and in the browser.
+
+pub mod layout;
+pub mod scenario;
+pub mod sim;
+
+#[cfg(feature = "web")]
+pub mod ui;

@@ -1,0 +1,213 @@
+//! The scenario: the single source of truth for a run.
+//!
+//! A [`Scenario`] holds the topology, capacities, policies, traffic, faults and seed. Presets,
+//! the CLI, the URL and the app all speak it. It is versioned ([`SCENARIO_VERSION`]), serialised
+//! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
+//! every problem at once.
+
+mod presets;
+mod schema;
+mod set;
+mod validate;
+
+pub use presets::{preset, StageInfo, STAGES};
+pub use schema::{schema_markdown, FieldDoc, FIELDS};
+pub use set::{apply_set, SetError};
+pub use validate::{Problem, ValidationErrors, MAX_RATE_PER_S, MAX_USERS};
+
+use serde::{Deserialize, Serialize};
+
+/// The scenario format version this build writes and reads.
+pub const SCENARIO_VERSION: u32 = 1;
+
+/// Everything a run needs. Units are in the field names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must equal [`SCENARIO_VERSION`].
+    pub version: u32,
+    /// A human name, shown as text (never as HTML).
+    pub name: String,
+    /// Which of the eleven stages this scenario models (1–11).
+    pub stage: u8,
+    /// Seed of the run's single random number generator.
+    pub seed: u64,
+    /// Simulated length of a batch run, in seconds.
+    pub duration_s: u32,
+    /// Width of one time-series bucket, in milliseconds.
+    pub metrics_interval_ms: u32,
+    /// Who sends what, how often.
+    pub traffic: Traffic,
+    /// The DNS server and the clients' DNS cache.
+    pub dns: Dns,
+    /// Network delays between the clients and the system.
+    pub network: Network,
+    /// The single server of stage 1.
+    pub server: Server,
+    /// Faults scheduled in the scenario.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+/// The user population and what it asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Traffic {
+    /// Number of users; each sends requests as a Poisson process.
+    pub users: u64,
+    /// Mean request rate of one user, in requests per second.
+    pub requests_per_user_per_s: f64,
+    /// Relative weights of the request kinds (need not sum to 1).
+    pub mix: RequestMix,
+    /// A client gives up on a request after this long, in milliseconds.
+    pub client_timeout_ms: f64,
+}
+
+/// Relative weights of the four request kinds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestMix {
+    /// Page views (`GET /`): render a page.
+    pub page_view: f64,
+    /// API reads such as `GET /users/12`.
+    pub api_read: f64,
+    /// Writes such as `POST /users/12/photos`.
+    pub write: f64,
+    /// Static assets such as images, scripts and style sheets.
+    pub static_asset: f64,
+}
+
+impl RequestMix {
+    /// The weights in [`crate::sim::RequestKind`] order.
+    pub fn weights(&self) -> [f64; 4] {
+        [self.page_view, self.api_read, self.write, self.static_asset]
+    }
+}
+
+/// The DNS server and the client-side cache of its answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// Time for one lookup (client → DNS → client), in milliseconds.
+    pub lookup_ms: f64,
+    /// How long a client keeps an answer, in seconds (0: look up before every request).
+    pub ttl_s: u32,
+}
+
+/// Network delays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Round-trip time between a client and the system, in milliseconds.
+    pub client_rtt_ms: f64,
+}
+
+/// One server that does everything (stage 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Requests it can work on at once (worker threads).
+    pub workers: u32,
+    /// Requests that may wait for a worker; one more is rejected.
+    pub queue_capacity: u32,
+    /// Service time of each request kind on one worker.
+    pub service: ServiceTimes,
+}
+
+/// Service-time distributions per request kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTimes {
+    /// Rendering a page.
+    pub page_view: Dist,
+    /// Answering an API read.
+    pub api_read: Dist,
+    /// Performing a write.
+    pub write: Dist,
+    /// Sending a static asset.
+    pub static_asset: Dist,
+}
+
+impl ServiceTimes {
+    /// The distributions in [`crate::sim::RequestKind`] order.
+    pub fn by_kind(&self) -> [&Dist; 4] {
+        [
+            &self.page_view,
+            &self.api_read,
+            &self.write,
+            &self.static_asset,
+        ]
+    }
+}
+
+/// A service-time distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dist {
+    /// Its shape.
+    pub shape: Shape,
+    /// Its mean, in milliseconds.
+    pub mean_ms: f64,
+    /// Coefficient of variation (standard deviation / mean); used by `lognormal` only.
+    #[serde(default = "default_cv")]
+    pub cv: f64,
+}
+
+fn default_cv() -> f64 {
+    1.0
+}
+
+impl Dist {
+    /// An exponential distribution with this mean.
+    pub fn exponential(mean_ms: f64) -> Dist {
+        Dist {
+            shape: Shape::Exponential,
+            mean_ms,
+            cv: 1.0,
+        }
+    }
+}
+
+/// Shapes of service-time distributions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Memoryless: the M in M/M/c.
+    Exponential,
+    /// Always exactly the mean.
+    Constant,
+    /// Log-normal with the given mean and coefficient of variation: a long right tail.
+    Lognormal,
+}
+
+/// A fault scheduled in the scenario: the component is down from `at_s` for `duration_s`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Component name, as the simulation names it (e.g. `web-0`).
+    pub target: String,
+    /// When it goes down, in seconds of simulated time.
+    pub at_s: f64,
+    /// How long it stays down, in seconds (0: until the end of the run).
+    pub duration_s: f64,
+}
+
+impl Scenario {
+    /// Parses a scenario from JSON and validates it.
+    pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
+        let scenario: Scenario = serde_json::from_str(text)
+            .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Pretty JSON of this scenario.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serialises")
+    }
+
+    /// Total offered request rate, in requests per second.
+    pub fn offered_rate_per_s(&self) -> f64 {
+        self.traffic.users as f64 * self.traffic.requests_per_user_per_s
+    }
+}

@@ -1,0 +1,146 @@
+//! The eleven stages and their preset scenarios. Each preset tells one stage's story.
+
+use super::{
+    Dist, Dns, Network, RequestMix, Scenario, Server, ServiceTimes, Shape, Traffic,
+    SCENARIO_VERSION,
+};
+
+/// One of the eleven stages of growth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageInfo {
+    /// 1 to 11.
+    pub number: u8,
+    /// Short title.
+    pub title: &'static str,
+    /// One sentence on what the stage adds.
+    pub summary: &'static str,
+    /// Whether the simulation models this stage yet.
+    pub built: bool,
+}
+
+/// The eleven stages, in order.
+pub const STAGES: [StageInfo; 11] = [
+    StageInfo {
+        number: 1,
+        title: "Single server",
+        summary: "One machine runs the web app, the database and the cache; users find it through DNS.",
+        built: true,
+    },
+    StageInfo {
+        number: 2,
+        title: "Separate database",
+        summary: "Web and data tiers on their own nodes, each scaled on its own.",
+        built: false,
+    },
+    StageInfo {
+        number: 3,
+        title: "Load balancer",
+        summary: "A balancer spreads traffic over a pool of web servers and routes around dead ones.",
+        built: false,
+    },
+    StageInfo {
+        number: 4,
+        title: "Database replication",
+        summary: "Writes go to a master, reads to replicas; a replica is promoted when the master dies.",
+        built: false,
+    },
+    StageInfo {
+        number: 5,
+        title: "Cache tier",
+        summary: "Hot keys are served from memory, so most reads never reach the database.",
+        built: false,
+    },
+    StageInfo {
+        number: 6,
+        title: "CDN",
+        summary: "Static assets come from an edge near the user instead of the origin.",
+        built: false,
+    },
+    StageInfo {
+        number: 7,
+        title: "Stateless web tier",
+        summary: "Sessions move to a shared store, so any server can serve anyone and the pool can autoscale.",
+        built: false,
+    },
+    StageInfo {
+        number: 8,
+        title: "Message queue",
+        summary: "Slow jobs go to a durable queue drained by workers, so requests stay fast.",
+        built: false,
+    },
+    StageInfo {
+        number: 9,
+        title: "Logging, metrics, monitoring",
+        summary: "Every component reports metrics; alerts fire when thresholds are crossed.",
+        built: false,
+    },
+    StageInfo {
+        number: 10,
+        title: "Database sharding",
+        summary: "Users are split over shards by key; hot keys and resharding show the costs.",
+        built: false,
+    },
+    StageInfo {
+        number: 11,
+        title: "Multiple data centers",
+        summary: "GeoDNS sends each user to the nearest healthy data center; failover follows DNS expiry.",
+        built: false,
+    },
+];
+
+/// The preset scenario of a stage, or `None` for a stage that is not simulated yet.
+pub fn preset(stage: u8) -> Option<Scenario> {
+    match stage {
+        1 => Some(single_server()),
+        _ => None,
+    }
+}
+
+/// Stage 1: a few hundred users on one eight-worker server, comfortably below saturation.
+fn single_server() -> Scenario {
+    Scenario {
+        version: SCENARIO_VERSION,
+        name: "Stage 1: single server".to_string(),
+        stage: 1,
+        seed: 1,
+        duration_s: 120,
+        metrics_interval_ms: 1000,
+        traffic: Traffic {
+            users: 500,
+            requests_per_user_per_s: 0.2,
+            mix: RequestMix {
+                page_view: 30.0,
+                api_read: 40.0,
+                write: 10.0,
+                static_asset: 20.0,
+            },
+            client_timeout_ms: 5000.0,
+        },
+        dns: Dns {
+            lookup_ms: 20.0,
+            ttl_s: 300,
+        },
+        network: Network {
+            client_rtt_ms: 40.0,
+        },
+        server: Server {
+            workers: 8,
+            queue_capacity: 200,
+            service: ServiceTimes {
+                page_view: Dist {
+                    shape: Shape::Lognormal,
+                    mean_ms: 40.0,
+                    cv: 1.0,
+                },
+                api_read: Dist::exponential(15.0),
+                write: Dist::exponential(25.0),
+                static_asset: Dist {
+                    shape: Shape::Constant,
+                    mean_ms: 2.0,
+                    cv: 1.0,
+                },
+            },
+        },
+        faults: Vec::new(),
+    }
+}

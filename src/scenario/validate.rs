@@ -1,0 +1,258 @@
+//! Validation: every problem of a scenario, each with the field it concerns and a message a
+//! user understands. Bounds keep any accepted scenario runnable without freezing the page.
+
+use super::{Dist, Scenario, Shape, SCENARIO_VERSION};
+use std::fmt;
+
+/// Most users a scenario may have.
+pub const MAX_USERS: u64 = 100_000_000;
+/// Most total offered load, in requests per second.
+pub const MAX_RATE_PER_S: f64 = 1_000_000.0;
+/// Longest run, in seconds (one day).
+pub const MAX_DURATION_S: u32 = 86_400;
+/// Most time-series buckets in one run.
+pub const MAX_SERIES_POINTS: u64 = 100_000;
+/// Most scheduled faults.
+pub const MAX_FAULTS: usize = 100;
+/// Longest scenario name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// One thing wrong with a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the field (e.g. `server.workers`); empty for the whole scenario.
+    pub path: String,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+/// All the problems found; never empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<Problem>);
+
+impl ValidationErrors {
+    /// A single problem.
+    pub fn single(path: &str, message: impl Into<String>) -> ValidationErrors {
+        ValidationErrors(vec![Problem {
+            path: path.to_string(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            if p.path.is_empty() {
+                write!(f, "{}", p.message)?;
+            } else {
+                write!(f, "{}: {}", p.path, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Collects problems while walking a scenario.
+struct Checker(Vec<Problem>);
+
+impl Checker {
+    fn fail(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// A finite number within `[min, max]`.
+    fn range(&mut self, path: &str, value: f64, min: f64, max: f64, unit: &str) {
+        if !value.is_finite() {
+            self.fail(path, "must be a finite number");
+        } else if value < min || value > max {
+            self.fail(
+                path,
+                format!("{value} {unit} is out of range: allowed {min} to {max} {unit}"),
+            );
+        }
+    }
+
+    fn int_range(&mut self, path: &str, value: u64, min: u64, max: u64, unit: &str) {
+        if value < min || value > max {
+            self.fail(
+                path,
+                format!("{value} {unit} is out of range: allowed {min} to {max} {unit}"),
+            );
+        }
+    }
+
+    fn dist(&mut self, path: &str, dist: &Dist) {
+        self.range(&format!("{path}.mean_ms"), dist.mean_ms, 0.001, 600_000.0, "ms");
+        if dist.shape == Shape::Lognormal {
+            self.range(&format!("{path}.cv"), dist.cv, 0.01, 10.0, "");
+        }
+    }
+}
+
+/// Names of the components a stage-1 scenario has, for fault targets.
+pub(crate) fn component_names(scenario: &Scenario) -> Vec<String> {
+    let _ = scenario;
+    vec!["dns".to_string(), "web-0".to_string()]
+}
+
+impl Scenario {
+    /// Checks every field; returns all problems at once.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut c = Checker(Vec::new());
+        if self.version != SCENARIO_VERSION {
+            c.fail(
+                "version",
+                format!(
+                    "version {} is not supported: this build reads version {SCENARIO_VERSION}",
+                    self.version
+                ),
+            );
+        }
+        if self.name.chars().count() > MAX_NAME_CHARS {
+            c.fail("name", format!("longer than {MAX_NAME_CHARS} characters"));
+        }
+        if !(1..=11).contains(&self.stage) {
+            c.fail(
+                "stage",
+                format!("stage {} does not exist: stages are 1 to 11", self.stage),
+            );
+        } else if !super::STAGES[usize::from(self.stage - 1)].built {
+            c.fail(
+                "stage",
+                format!("stage {} is not simulated yet", self.stage),
+            );
+        }
+        c.int_range(
+            "duration_s",
+            u64::from(self.duration_s),
+            1,
+            u64::from(MAX_DURATION_S),
+            "s",
+        );
+        c.int_range(
+            "metrics_interval_ms",
+            u64::from(self.metrics_interval_ms),
+            10,
+            60_000,
+            "ms",
+        );
+        if self.metrics_interval_ms > 0 {
+            let points = u64::from(self.duration_s) * 1000 / u64::from(self.metrics_interval_ms);
+            if points > MAX_SERIES_POINTS {
+                c.fail(
+                    "metrics_interval_ms",
+                    format!(
+                        "{points} time-series points for this duration; at most {MAX_SERIES_POINTS}: use a longer interval"
+                    ),
+                );
+            }
+        }
+
+        let t = &self.traffic;
+        c.int_range("traffic.users", t.users, 0, MAX_USERS, "users");
+        c.range(
+            "traffic.requests_per_user_per_s",
+            t.requests_per_user_per_s,
+            0.0,
+            1000.0,
+            "requests/s",
+        );
+        let rate = self.offered_rate_per_s();
+        if rate.is_finite() && rate > MAX_RATE_PER_S {
+            c.fail(
+                "traffic",
+                format!(
+                    "offered load {rate:.0} requests/s exceeds the maximum of {MAX_RATE_PER_S:.0}: lower users or requests per user"
+                ),
+            );
+        }
+        let weights = t.mix.weights();
+        for (name, w) in ["page_view", "api_read", "write", "static_asset"]
+            .iter()
+            .zip(weights)
+        {
+            c.range(&format!("traffic.mix.{name}"), w, 0.0, 1e6, "");
+        }
+        if weights.iter().all(|w| w.is_finite()) && weights.iter().sum::<f64>() <= 0.0 {
+            c.fail("traffic.mix", "at least one request kind needs a weight above 0");
+        }
+        c.range(
+            "traffic.client_timeout_ms",
+            t.client_timeout_ms,
+            1.0,
+            600_000.0,
+            "ms",
+        );
+
+        c.range("dns.lookup_ms", self.dns.lookup_ms, 0.0, 10_000.0, "ms");
+        c.int_range("dns.ttl_s", u64::from(self.dns.ttl_s), 0, 86_400, "s");
+        c.range(
+            "network.client_rtt_ms",
+            self.network.client_rtt_ms,
+            0.0,
+            10_000.0,
+            "ms",
+        );
+
+        let s = &self.server;
+        c.int_range("server.workers", u64::from(s.workers), 1, 10_000, "workers");
+        c.int_range(
+            "server.queue_capacity",
+            u64::from(s.queue_capacity),
+            0,
+            1_000_000,
+            "requests",
+        );
+        c.dist("server.service.page_view", &s.service.page_view);
+        c.dist("server.service.api_read", &s.service.api_read);
+        c.dist("server.service.write", &s.service.write);
+        c.dist("server.service.static_asset", &s.service.static_asset);
+
+        if self.faults.len() > MAX_FAULTS {
+            c.fail("faults", format!("at most {MAX_FAULTS} scheduled faults"));
+        }
+        let names = component_names(self);
+        for (i, fault) in self.faults.iter().take(MAX_FAULTS).enumerate() {
+            let path = format!("faults[{i}]");
+            if !names.contains(&fault.target) {
+                c.fail(
+                    &format!("{path}.target"),
+                    format!(
+                        "no component named '{}': choose one of {}",
+                        fault.target.chars().take(40).collect::<String>(),
+                        names.join(", ")
+                    ),
+                );
+            }
+            c.range(
+                &format!("{path}.at_s"),
+                fault.at_s,
+                0.0,
+                f64::from(MAX_DURATION_S),
+                "s",
+            );
+            c.range(
+                &format!("{path}.duration_s"),
+                fault.duration_s,
+                0.0,
+                f64::from(MAX_DURATION_S),
+                "s",
+            );
+        }
+
+        if c.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(c.0))
+        }
+    }
+}

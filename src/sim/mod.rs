@@ -1,0 +1,243 @@
+//! The deterministic discrete-event core. It knows nothing about browsers or wall clocks.
+//!
+//! ```text
+//!  user ──(DNS lookup if the cached answer expired)──▶ network ──▶ station (server) ──▶ user
+//!                                                            queue full → rejected
+//!                  client timeout → failed, whatever the request was doing
+//! ```
+//!
+//! Build a [`Sim`] from a [`crate::scenario::Scenario`], move it forward with
+//! [`Sim::advance_to`], inject faults with [`Sim::kill`] / [`Sim::repair`], and read a
+//! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
+
+mod engine;
+mod histogram;
+mod queue;
+mod report;
+mod rng;
+mod station;
+pub mod theory;
+mod time;
+
+pub use engine::Sim;
+pub use histogram::Histogram;
+pub use queue::EventQueue;
+pub use report::{
+    ComponentReport, FailureCounts, KindLatency, LatencyReport, LogEntry, Report, RequestTotals,
+    SeriesPoint, TheoryCheck,
+};
+pub use rng::{Rng, Sampler};
+pub use time::SimTime;
+
+use serde::{Deserialize, Serialize};
+
+/// Index of a component in [`Sim::components`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ComponentId(pub u16);
+
+/// What a component is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentKind {
+    /// The user population (clients).
+    Users,
+    /// The DNS server.
+    Dns,
+    /// A server that runs the application.
+    Server,
+}
+
+impl ComponentKind {
+    /// A short human label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ComponentKind::Users => "Users",
+            ComponentKind::Dns => "DNS",
+            ComponentKind::Server => "Server",
+        }
+    }
+}
+
+/// A component of the simulated system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ComponentInfo {
+    /// Its index.
+    pub id: ComponentId,
+    /// Stable name used by faults and reports (`users`, `dns`, `web-0`).
+    pub name: String,
+    /// What it is.
+    pub kind: ComponentKind,
+}
+
+/// The kinds of request users send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// Render a page.
+    PageView = 0,
+    /// Read through the API.
+    ApiRead = 1,
+    /// Change data.
+    Write = 2,
+    /// Fetch an image, script or style sheet.
+    StaticAsset = 3,
+}
+
+impl RequestKind {
+    /// All kinds, in index order.
+    pub const ALL: [RequestKind; 4] = [
+        RequestKind::PageView,
+        RequestKind::ApiRead,
+        RequestKind::Write,
+        RequestKind::StaticAsset,
+    ];
+
+    /// snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestKind::PageView => "page_view",
+            RequestKind::ApiRead => "api_read",
+            RequestKind::Write => "write",
+            RequestKind::StaticAsset => "static_asset",
+        }
+    }
+}
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered in time.
+    Ok,
+    /// Turned away: the server's waiting line was full.
+    QueueFull,
+    /// The client gave up waiting.
+    Timeout,
+    /// The server was down (connection refused, or it died while holding the request).
+    ServerDown,
+    /// The name could not be resolved: the DNS server was down and the cached answer expired.
+    DnsDown,
+}
+
+impl Outcome {
+    /// The failure reasons, in report order.
+    pub const FAILURES: [Outcome; 4] = [
+        Outcome::QueueFull,
+        Outcome::Timeout,
+        Outcome::ServerDown,
+        Outcome::DnsDown,
+    ];
+
+    /// A short human label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "served",
+            Outcome::QueueFull => "rejected: queue full",
+            Outcome::Timeout => "timed out",
+            Outcome::ServerDown => "server down",
+            Outcome::DnsDown => "DNS down",
+        }
+    }
+
+    /// Whether the request failed.
+    pub fn is_failure(&self) -> bool {
+        *self != Outcome::Ok
+    }
+}
+
+/// Most hops a recorded path holds.
+pub const MAX_HOPS: usize = 8;
+
+/// One stop of a request: the component, when it arrived and when it left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    /// Where.
+    pub component: ComponentId,
+    /// Arrival there.
+    pub enter: SimTime,
+    /// Departure from there.
+    pub leave: SimTime,
+}
+
+impl Default for ComponentId {
+    fn default() -> Self {
+        ComponentId(0)
+    }
+}
+
+/// The recorded path of one sampled request, for animation.
+///
+/// The request leaves the users at `start`, visits each hop in order, and its answer (or
+/// failure) reaches the user at `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PathSample {
+    /// Sequence number of the request in the run.
+    pub seq: u64,
+    /// What it asked for.
+    pub kind: RequestKind,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// When the user sent it.
+    pub start: SimTime,
+    /// When the user got the answer or the failure.
+    pub end: SimTime,
+    hops: [Hop; MAX_HOPS],
+    hop_count: u8,
+}
+
+impl PathSample {
+    /// The hops, in order.
+    pub fn hops(&self) -> &[Hop] {
+        &self.hops[..usize::from(self.hop_count)]
+    }
+}
+
+/// The state of one component at an instant, for display.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentState {
+    /// Which component.
+    pub id: ComponentId,
+    /// False while it is down.
+    pub alive: bool,
+    /// Workers busy now (0 for components without workers).
+    pub busy_workers: u32,
+    /// Workers in all.
+    pub workers: u32,
+    /// Requests waiting now.
+    pub queue_len: u32,
+    /// Most requests that may wait.
+    pub queue_capacity: u32,
+    /// Busy fraction over the last complete metrics interval, 0–1.
+    pub utilization: f64,
+}
+
+/// What the simulation looks like now: totals, recent figures and each component.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// Simulated time, in seconds.
+    pub time_s: f64,
+    /// Requests generated so far.
+    pub requests_total: u64,
+    /// Requests answered in time.
+    pub requests_completed: u64,
+    /// Requests failed, for any reason.
+    pub requests_failed: u64,
+    /// Requests neither answered nor failed yet.
+    pub in_flight: u64,
+    /// Median latency of all completed requests, ms.
+    pub latency_p50_ms: f64,
+    /// 99th percentile latency of all completed requests, ms.
+    pub latency_p99_ms: f64,
+    /// Mean latency of all completed requests, ms.
+    pub latency_mean_ms: f64,
+    /// Completions per second over the last complete metrics interval.
+    pub recent_throughput_rps: f64,
+    /// 99th percentile latency over the last complete metrics interval, ms.
+    pub recent_latency_p99_ms: f64,
+    /// Failures per second over the last complete metrics interval.
+    pub recent_failures_per_s: f64,
+    /// Events the engine has processed.
+    pub events_processed: u64,
+    /// Every component, in id order.
+    pub components: Vec<ComponentState>,
+}

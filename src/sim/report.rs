@@ -1,0 +1,365 @@
+//! The run report: totals, latency percentiles, per-component figures, the time series, the
+//! event log, a comparison with queueing theory, and a digest that identifies the run.
+//!
+//! The report holds no wall-clock values, so the same scenario and seed give the same report
+//! (and digest) natively and in the browser.
+
+use super::engine::Sim;
+use super::histogram::Histogram;
+use super::theory;
+use super::{ComponentKind, Outcome, RequestKind};
+use crate::scenario::Shape;
+use serde::Serialize;
+
+/// Everything a finished (or paused) run measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Stage modelled.
+    pub stage: u8,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Simulated time covered, in seconds.
+    pub sim_time_s: f64,
+    /// Request accounting: generated = completed + failed + in flight.
+    pub requests: RequestTotals,
+    /// Completed requests per second over the run.
+    pub throughput_rps: f64,
+    /// Latency of completed requests as the user sees it (DNS, network, queue, service).
+    pub latency_ms: LatencyReport,
+    /// Latency per request kind.
+    pub latency_by_kind: Vec<KindLatency>,
+    /// DNS lookups made and answers served from the clients' caches.
+    pub dns: DnsReport,
+    /// Per-component figures.
+    pub components: Vec<ComponentReport>,
+    /// The server compared with queueing theory.
+    pub theory: Option<TheoryCheck>,
+    /// One point per metrics interval.
+    pub series: Vec<SeriesPoint>,
+    /// Faults, repairs and their consequences.
+    pub events: Vec<LogEntry>,
+    /// Log entries dropped because the log is bounded.
+    pub events_dropped: u64,
+    /// FNV-1a 64 of the report's JSON without this field: equal digests, equal runs.
+    pub digest: String,
+}
+
+/// Request accounting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestTotals {
+    /// Requests users sent.
+    pub generated: u64,
+    /// Answered in time.
+    pub completed: u64,
+    /// Failed, all reasons.
+    pub failed: u64,
+    /// Failed, by reason.
+    pub failed_by_reason: FailureCounts,
+    /// Still under way when the report was taken (counted from the engine's request table).
+    pub in_flight: u64,
+}
+
+/// Failures by reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailureCounts {
+    /// The waiting line was full.
+    pub queue_full: u64,
+    /// The client gave up.
+    pub timeout: u64,
+    /// The server was down.
+    pub server_down: u64,
+    /// DNS was down and the cached answer had expired.
+    pub dns_down: u64,
+}
+
+/// Latency summary, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LatencyReport {
+    /// Values recorded.
+    pub count: u64,
+    /// Exact mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// Latency of one request kind.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindLatency {
+    /// The kind.
+    pub kind: RequestKind,
+    /// Its latency.
+    pub latency_ms: LatencyReport,
+}
+
+/// DNS figures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsReport {
+    /// Lookups sent to the DNS server.
+    pub lookups: u64,
+    /// Requests that used a cached answer.
+    pub cache_hits: u64,
+}
+
+/// Figures of one component over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentReport {
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: ComponentKind,
+    /// Mean busy fraction of its workers, 0–1.
+    pub utilization: f64,
+    /// Mean requests waiting.
+    pub mean_queue_len: f64,
+    /// Mean requests present (waiting + in service): L in Little's law.
+    pub mean_in_system: f64,
+    /// Longest line seen.
+    pub max_queue_len: u32,
+    /// Services completed per second: λ in Little's law.
+    pub throughput_rps: f64,
+    /// Mean time from arrival to end of service of completed services, ms: W in Little's law.
+    pub mean_sojourn_ms: f64,
+    /// Mean wait before service, ms.
+    pub mean_wait_ms: f64,
+    /// Services completed.
+    pub served: u64,
+    /// Turned away with a full line.
+    pub rejected: u64,
+}
+
+/// One metrics interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// End of the interval, seconds.
+    pub t_s: f64,
+    /// Requests sent in the interval.
+    pub generated: u64,
+    /// Requests completed in the interval.
+    pub completed: u64,
+    /// Requests failed in the interval.
+    pub failed: u64,
+    /// Completions per second.
+    pub throughput_rps: f64,
+    /// Mean latency of completions, ms.
+    pub latency_mean_ms: f64,
+    /// Median latency, ms.
+    pub latency_p50_ms: f64,
+    /// 99th percentile latency, ms.
+    pub latency_p99_ms: f64,
+    /// Server busy fraction, 0–1.
+    pub utilization: f64,
+    /// Mean requests waiting at the server.
+    pub queue_len_mean: f64,
+    /// Requests under way at the end of the interval.
+    pub in_flight: u64,
+}
+
+/// One entry of the event log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// Simulated time, seconds.
+    pub t_s: f64,
+    /// Component concerned.
+    pub component: String,
+    /// What happened.
+    pub text: String,
+}
+
+/// The server's measured figures next to what queueing theory predicts for it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TheoryCheck {
+    /// `M/M/c/K (exact)` when every service time is exponential with one mean, otherwise
+    /// `M/G/c (Allen–Cunneen approximation, infinite queue)`.
+    pub model: String,
+    /// Offered arrival rate at the server, per second.
+    pub arrival_rate_per_s: f64,
+    /// Mean service time over the request mix, ms.
+    pub mean_service_ms: f64,
+    /// Workers.
+    pub workers: u32,
+    /// Predicted busy fraction.
+    pub utilization_expected: f64,
+    /// Measured busy fraction.
+    pub utilization_measured: f64,
+    /// Predicted mean time at the server (wait + service), ms; absent when overloaded.
+    pub mean_response_ms_expected: Option<f64>,
+    /// Measured mean time at the server, ms.
+    pub mean_response_ms_measured: f64,
+    /// Predicted share of arrivals rejected (M/M/c/K only).
+    pub rejection_expected: Option<f64>,
+    /// Measured share of server arrivals rejected.
+    pub rejection_measured: f64,
+}
+
+impl LatencyReport {
+    fn of(h: &Histogram) -> LatencyReport {
+        LatencyReport {
+            count: h.count(),
+            mean: h.mean_ms(),
+            p50: h.quantile_ms(0.5),
+            p95: h.quantile_ms(0.95),
+            p99: h.quantile_ms(0.99),
+            max: h.max_ms(),
+        }
+    }
+}
+
+/// FNV-1a, 64 bits.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl Sim {
+    /// The report of the run so far.
+    pub fn report(&self) -> Report {
+        let b = &self.books;
+        let elapsed_s = self.now().as_secs_f64();
+        let per_s = |n: u64| if elapsed_s > 0.0 { n as f64 / elapsed_s } else { 0.0 };
+        let failed_by_reason = FailureCounts {
+            queue_full: b.failed[0],
+            timeout: b.failed[1],
+            server_down: b.failed[2],
+            dns_down: b.failed[3],
+        };
+        debug_assert_eq!(Outcome::FAILURES[0], Outcome::QueueFull);
+        let components = self
+            .components
+            .iter()
+            .filter(|c| c.kind == ComponentKind::Server)
+            .zip(&self.stations)
+            .map(|(c, s)| {
+                let span = s.total;
+                let completed_here = s.served.max(1) as f64;
+                ComponentReport {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    utilization: span.utilization(s.workers),
+                    mean_queue_len: span.mean_waiting(),
+                    mean_in_system: if span.span_ns == 0 {
+                        0.0
+                    } else {
+                        (span.busy + span.queued) as f64 / span.span_ns as f64
+                    },
+                    max_queue_len: s.max_waiting,
+                    throughput_rps: per_s(s.served),
+                    mean_sojourn_ms: s.sojourn_sum_ns as f64 / completed_here / 1e6,
+                    mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
+                    served: s.served,
+                    rejected: s.rejected,
+                }
+            })
+            .collect::<Vec<_>>();
+        let mut report = Report {
+            scenario: self.scenario.name.clone(),
+            stage: self.scenario.stage,
+            seed: self.scenario.seed,
+            sim_time_s: elapsed_s,
+            requests: RequestTotals {
+                generated: b.generated,
+                completed: b.completed,
+                failed: b.failed.iter().sum(),
+                failed_by_reason,
+                in_flight: self.in_flight_counted(),
+            },
+            throughput_rps: per_s(b.completed),
+            latency_ms: LatencyReport::of(&b.latency),
+            latency_by_kind: RequestKind::ALL
+                .iter()
+                .map(|&kind| KindLatency {
+                    kind,
+                    latency_ms: LatencyReport::of(&b.latency_by_kind[kind as usize]),
+                })
+                .collect(),
+            dns: DnsReport {
+                lookups: b.dns_lookups,
+                cache_hits: b.dns_cache_hits,
+            },
+            theory: self.theory_check(components.first()),
+            components,
+            series: self.series.iter().cloned().collect(),
+            events: self.log.iter().cloned().collect(),
+            events_dropped: self.log_dropped,
+            digest: String::new(),
+        };
+        let json = serde_json::to_vec(&report).expect("a report always serialises");
+        report.digest = format!("{:016x}", fnv1a(&json));
+        report
+    }
+
+    fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {
+        let server = server?;
+        let s = &self.scenario;
+        let weights = s.traffic.mix.weights();
+        let total: f64 = weights.iter().sum();
+        let dists = s.server.service.by_kind();
+        let used: Vec<(f64, &crate::scenario::Dist)> = weights
+            .iter()
+            .zip(dists)
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, d)| (w / total, d))
+            .collect();
+        let mean_ms: f64 = used.iter().map(|(p, d)| p * d.mean_ms).sum();
+        let second_moment: f64 = used
+            .iter()
+            .map(|(p, d)| {
+                let m2 = d.mean_ms * d.mean_ms;
+                p * match d.shape {
+                    Shape::Exponential => 2.0 * m2,
+                    Shape::Constant => m2,
+                    Shape::Lognormal => m2 * (1.0 + d.cv * d.cv),
+                }
+            })
+            .sum();
+        let scv = second_moment / (mean_ms * mean_ms) - 1.0;
+        let lambda_per_ms = s.offered_rate_per_s() / 1000.0;
+        let c = s.server.workers;
+        let arrived = server.served + server.rejected;
+        let rejection_measured = if arrived == 0 {
+            0.0
+        } else {
+            server.rejected as f64 / arrived as f64
+        };
+        let all_exponential_same_mean = used.iter().all(|(_, d)| {
+            d.shape == Shape::Exponential && (d.mean_ms - used[0].1.mean_ms).abs() < 1e-12
+        });
+        let (model, response, utilization, rejection) = if all_exponential_same_mean {
+            let r = theory::mmck(c, s.server.queue_capacity, lambda_per_ms, mean_ms);
+            (
+                "M/M/c/K (exact)",
+                Some(r.mean_response),
+                r.utilization,
+                Some(r.blocking),
+            )
+        } else {
+            (
+                "M/G/c (Allen–Cunneen approximation, infinite queue)",
+                theory::mgc_mean_response(c, lambda_per_ms, mean_ms, scv),
+                (lambda_per_ms * mean_ms / f64::from(c)).min(1.0),
+                None,
+            )
+        };
+        Some(TheoryCheck {
+            model: model.to_string(),
+            arrival_rate_per_s: lambda_per_ms * 1000.0,
+            mean_service_ms: mean_ms,
+            workers: c,
+            utilization_expected: utilization,
+            utilization_measured: server.utilization,
+            mean_response_ms_expected: response,
+            mean_response_ms_measured: server.mean_sojourn_ms,
+            rejection_expected: rejection,
+            rejection_measured,
+        })
+    }
+}

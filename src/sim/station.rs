@@ -1,0 +1,140 @@
+//! A station: a node with `workers` parallel servers and a bounded FIFO waiting line — the
+//! building block of every component that does work (web server, database, cache node, …).
+//!
+//! ```text
+//!   arrivals ──▶ [ waiting line ≤ capacity ] ──▶ ( worker × c ) ──▶ done
+//!                      │ full → rejected
+//! ```
+//!
+//! It keeps time integrals of busy workers and waiting requests, so utilization and mean queue
+//! length are exact averages over simulated time, not samples.
+
+use super::time::SimTime;
+use std::collections::VecDeque;
+
+/// A reference to a request slot, valid while its generation matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReqRef {
+    /// Index into the request slab.
+    pub slot: u32,
+    /// Generation of the slot when the reference was made.
+    pub gen: u32,
+}
+
+/// Time-weighted statistics of a station over some span.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Area {
+    /// ∫ busy workers dt, in worker·ns.
+    pub busy: u128,
+    /// ∫ waiting requests dt, in request·ns.
+    pub queued: u128,
+    /// Length of the span, in ns.
+    pub span_ns: u64,
+}
+
+/// A multi-worker queueing node.
+pub struct Station {
+    /// Parallel workers.
+    pub workers: u32,
+    /// Workers busy now.
+    pub busy: u32,
+    /// Most requests that may wait.
+    pub capacity: u32,
+    /// Waiting entries; some may belong to requests whose client gave up (skipped on pop).
+    pub line: VecDeque<ReqRef>,
+    /// Waiting requests whose client is still there.
+    pub waiting: u32,
+    /// False while the node is down.
+    pub alive: bool,
+    /// Bumped when the node dies, so completions scheduled before the death are recognised.
+    pub epoch: u32,
+    last_change: SimTime,
+    /// Since the start of the run.
+    pub total: Area,
+    /// Since the start of the current metrics interval.
+    pub interval: Area,
+    /// Services completed.
+    pub served: u64,
+    /// Requests turned away because the line was full.
+    pub rejected: u64,
+    /// Longest line seen (waiting requests).
+    pub max_waiting: u32,
+    /// Sum of sojourn times (arrival at the station to service end) of completed services, ns.
+    pub sojourn_sum_ns: u128,
+    /// Sum of waiting times of services started, ns.
+    pub wait_sum_ns: u128,
+    /// Services started.
+    pub started: u64,
+}
+
+impl Station {
+    /// An idle, live station.
+    pub fn new(workers: u32, capacity: u32) -> Station {
+        Station {
+            workers,
+            busy: 0,
+            capacity,
+            line: VecDeque::with_capacity(capacity.min(4096) as usize),
+            waiting: 0,
+            alive: true,
+            epoch: 0,
+            last_change: SimTime::ZERO,
+            total: Area::default(),
+            interval: Area::default(),
+            served: 0,
+            rejected: 0,
+            max_waiting: 0,
+            sojourn_sum_ns: 0,
+            wait_sum_ns: 0,
+            started: 0,
+        }
+    }
+
+    /// Adds the time since the last change to the integrals. Call before any state change.
+    pub fn account(&mut self, now: SimTime) {
+        let dt = now.since(self.last_change).as_nanos();
+        if dt > 0 {
+            for area in [&mut self.total, &mut self.interval] {
+                area.busy += u128::from(self.busy) * u128::from(dt);
+                area.queued += u128::from(self.waiting) * u128::from(dt);
+                area.span_ns += dt;
+            }
+            self.last_change = now;
+        }
+    }
+
+    /// Starts a new metrics interval.
+    pub fn reset_interval(&mut self) {
+        self.interval = Area::default();
+    }
+
+    /// Whether a worker is free.
+    pub fn has_free_worker(&self) -> bool {
+        self.busy < self.workers
+    }
+
+    /// Whether the line has room for one more.
+    pub fn has_room(&self) -> bool {
+        self.waiting < self.capacity
+    }
+}
+
+impl Area {
+    /// Mean busy fraction of `workers` over the span (0 for an empty span).
+    pub fn utilization(&self, workers: u32) -> f64 {
+        if self.span_ns == 0 || workers == 0 {
+            0.0
+        } else {
+            self.busy as f64 / (self.span_ns as f64 * f64::from(workers))
+        }
+    }
+
+    /// Mean number waiting over the span.
+    pub fn mean_waiting(&self) -> f64 {
+        if self.span_ns == 0 {
+            0.0
+        } else {
+            self.queued as f64 / self.span_ns as f64
+        }
+    }
+}
