@@ -125,7 +125,7 @@ fn execute(command: Command) -> Result<String, String> {
             run(&scenario, timing, no_series)
         }
         Command::Schema { markdown } => Ok(if markdown {
-            schema_markdown()
+            schema_markdown().trim_end().to_string()
         } else {
             let fields: Vec<_> = FIELDS
                 .iter()

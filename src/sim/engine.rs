@@ -442,7 +442,8 @@ impl Sim {
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let mut depart = self.now;
-        if self.dns_expiry_ms[user] <= now_ms {
+        let expiry_ms = self.dns_expiry_ms[user];
+        if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
             self.books.dns_lookups += 1;
             let done = self.now.plus(SimTime(self.dns_lookup_ns));
             self.requests[req.slot as usize].push_hop(DNS, self.now, done);
@@ -450,11 +451,15 @@ impl Sim {
                 self.fail(req, Outcome::DnsDown, done);
                 return;
             }
-            let expiry_ms = (done.as_nanos() / 1_000_000) as u32;
-            self.dns_expiry_ms[user] = expiry_ms.saturating_add(self.dns_ttl_ms);
+            // Whole milliseconds, rounded up, so the answer is never taken as ready too early.
+            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
+            self.dns_expiry_ms[user] = done_ms.saturating_add(self.dns_ttl_ms);
             depart = done;
         } else {
             self.books.dns_cache_hits += 1;
+            // A lookup of this user's may still be under way: the request waits for its answer.
+            let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
+            depart = depart.max(ready);
         }
         self.events.push(
             depart.plus(SimTime(self.one_way_ns)),

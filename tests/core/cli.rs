@@ -1,0 +1,82 @@
+//! The command line: outputs and one-line errors.
+
+use std::process::Command;
+
+fn scalesim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn preset_prints_scenario_json() {
+    let (code, out, _) = scalesim(&["preset", "1"]);
+    assert_eq!(code, 0);
+    let s = scalesim::scenario::Scenario::from_json(&out).unwrap();
+    assert_eq!(s.stage, 1);
+}
+
+#[test]
+fn run_prints_a_deterministic_report() {
+    let args = ["run", "--preset", "1", "--duration-s", "20", "--set", "server.workers=4"];
+    let (code, a, _) = scalesim(&args);
+    assert_eq!(code, 0);
+    let (_, b, _) = scalesim(&args);
+    assert_eq!(a, b);
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(v["sim_time_s"], 20.0);
+    assert!(v["requests"]["generated"].as_u64().unwrap() > 1000);
+    assert!(v.get("timing").is_none());
+}
+
+#[test]
+fn timing_adds_events_per_second() {
+    let (code, out, _) = scalesim(&["run", "--preset", "1", "--duration-s", "5", "--timing"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["timing"]["events_per_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_one_line() {
+    for args in [
+        &["run", "/nonexistent/scenario.json"][..],
+        &["run", "--preset", "1", "--set", "server.nope=3"],
+        &["run", "--preset", "1", "--set", "server.workers=0"],
+        &["run", "--preset", "99"],
+        &["run", "--preset", "5"],
+        &["run", "--bogus"],
+        &["run"],
+    ] {
+        let (code, out, err) = scalesim(args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(out.is_empty(), "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_json_file_is_reported() {
+    let dir = std::env::temp_dir().join(format!("scalesim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.json");
+    std::fs::write(&file, "{\"version\": 1,").unwrap();
+    let (code, _, err) = scalesim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a valid scenario"), "{err}");
+}
+
+#[test]
+fn schema_lists_fields() {
+    let (code, out, _) = scalesim(&["schema"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v.as_array().unwrap().len() > 20);
+}

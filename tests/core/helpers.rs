@@ -1,0 +1,52 @@
+//! Scenario builders shared by the tests.
+
+use scalesim::scenario::{preset, Dist, Scenario};
+use scalesim::sim::{Report, Sim};
+
+/// A stage-1 scenario reduced to a textbook queue: Poisson arrivals at `rate_per_s`, `workers`
+/// exponential servers with mean `mean_ms`, an effectively unbounded line, no DNS effects.
+pub fn textbook(workers: u32, rate_per_s: f64, mean_ms: f64, duration_s: u32, seed: u64) -> Scenario {
+    let mut s = preset(1).unwrap();
+    s.seed = seed;
+    s.duration_s = duration_s;
+    s.metrics_interval_ms = 60_000;
+    s.traffic.users = 1000;
+    s.traffic.requests_per_user_per_s = rate_per_s / 1000.0;
+    s.traffic.client_timeout_ms = 600_000.0;
+    s.dns.lookup_ms = 0.0;
+    s.dns.ttl_s = 86_400;
+    s.server.workers = workers;
+    s.server.queue_capacity = 1_000_000;
+    for d in [
+        &mut s.server.service.page_view,
+        &mut s.server.service.api_read,
+        &mut s.server.service.write,
+        &mut s.server.service.static_asset,
+    ] {
+        *d = Dist::exponential(mean_ms);
+    }
+    s
+}
+
+/// Builds and runs a scenario to its end.
+pub fn run(s: &Scenario) -> Report {
+    Sim::new(s).expect("valid scenario").run()
+}
+
+/// Asserts generated = completed + failed + in flight, with a message naming the seed.
+pub fn assert_conserved(r: &Report) {
+    let q = &r.requests;
+    let reasons = &q.failed_by_reason;
+    assert_eq!(
+        q.failed,
+        reasons.queue_full + reasons.timeout + reasons.server_down + reasons.dns_down,
+        "failures by reason must add up (seed {})",
+        r.seed
+    );
+    assert_eq!(
+        q.generated,
+        q.completed + q.failed + q.in_flight,
+        "conservation broken (seed {}): {q:?}",
+        r.seed
+    );
+}

@@ -1,0 +1,8 @@
+//! Native integration tests of the simulation core and the CLI: one binary, a module per
+//! behaviour. Fidelity tests are long runs; run them in release (`cargo test --release`).
+
+mod cli;
+mod fidelity;
+mod helpers;
+mod run_behaviour;
+mod scenario_checks;

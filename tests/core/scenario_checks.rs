@@ -1,0 +1,133 @@
+//! Scenario validation, overrides, presets and the field documentation.
+
+use scalesim::scenario::{apply_set, preset, schema_markdown, Scenario, SetError, FIELDS, STAGES};
+use serde_json::Value;
+
+#[test]
+fn preset_1_is_valid_and_round_trips_through_json() {
+    let s = preset(1).unwrap();
+    s.validate().unwrap();
+    let back = Scenario::from_json(&s.to_json_pretty()).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn stages_not_simulated_have_no_preset() {
+    for stage in STAGES.iter().filter(|s| !s.built) {
+        assert!(preset(stage.number).is_none());
+    }
+    assert!(preset(0).is_none() && preset(12).is_none());
+}
+
+#[test]
+fn validation_lists_every_problem() {
+    let mut s = preset(1).unwrap();
+    s.server.workers = 0;
+    s.traffic.requests_per_user_per_s = -1.0;
+    s.traffic.users = 1_000_000_000_000;
+    s.server.service.write.mean_ms = 0.0;
+    s.version = 99;
+    let errors = s.validate().unwrap_err();
+    let paths: Vec<&str> = errors.0.iter().map(|p| p.path.as_str()).collect();
+    for expected in [
+        "version",
+        "traffic.users",
+        "traffic.requests_per_user_per_s",
+        "server.workers",
+        "server.service.write.mean_ms",
+    ] {
+        assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+    }
+    let text = errors.to_string();
+    assert!(!text.contains('\n'));
+    assert!(text.contains("server.workers: 0 workers is out of range"), "{text}");
+}
+
+#[test]
+fn offered_load_is_capped() {
+    let mut s = preset(1).unwrap();
+    s.traffic.users = 100_000_000;
+    s.traffic.requests_per_user_per_s = 1.0;
+    let text = s.validate().unwrap_err().to_string();
+    assert!(text.contains("offered load"), "{text}");
+}
+
+#[test]
+fn bad_json_and_unknown_fields_are_refused_with_a_message() {
+    assert!(Scenario::from_json("{").is_err());
+    let mut v: Value = serde_json::to_value(preset(1).unwrap()).unwrap();
+    v["server"]["wrokers"] = Value::from(3);
+    let e = Scenario::from_json(&v.to_string()).unwrap_err().to_string();
+    assert!(e.contains("wrokers"), "{e}");
+}
+
+#[test]
+fn fault_targets_must_exist() {
+    let mut s = preset(1).unwrap();
+    s.faults.push(scalesim::scenario::Fault {
+        target: "db-7".into(),
+        at_s: 1.0,
+        duration_s: 1.0,
+    });
+    let e = s.validate().unwrap_err().to_string();
+    assert!(e.contains("no component named 'db-7'"), "{e}");
+}
+
+#[test]
+fn set_changes_a_field_and_refuses_unknown_paths() {
+    let s = preset(1).unwrap();
+    let t = apply_set(&s, "server.workers=16").unwrap();
+    assert_eq!(t.server.workers, 16);
+    let t = apply_set(&s, "server.service.write.shape=constant").unwrap();
+    assert_eq!(t.server.service.write.shape, scalesim::scenario::Shape::Constant);
+    assert!(matches!(apply_set(&s, "server.wrkers=1"), Err(SetError::UnknownPath(_))));
+    assert!(matches!(apply_set(&s, "server.workers"), Err(SetError::Syntax(_))));
+    assert!(matches!(apply_set(&s, "server.workers=lots"), Err(SetError::BadValue { .. })));
+    assert!(matches!(apply_set(&s, "server.workers=0"), Err(SetError::Invalid(_))));
+}
+
+fn leaf_paths(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                leaf_paths(&p, child, out);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                leaf_paths(&format!("{prefix}[]"), child, out);
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+#[test]
+fn every_field_is_documented_and_every_documented_field_exists() {
+    let mut s = preset(1).unwrap();
+    s.faults.push(scalesim::scenario::Fault {
+        target: "web-0".into(),
+        at_s: 1.0,
+        duration_s: 1.0,
+    });
+    let mut paths = Vec::new();
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
+    for p in &paths {
+        assert!(documented.contains(&p.as_str()), "{p} is not in the schema table");
+    }
+    for d in documented {
+        assert!(paths.iter().any(|p| p == d), "{d} is documented but does not exist");
+    }
+}
+
+#[test]
+fn docs_scenario_md_matches_the_schema() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenario.md");
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        on_disk == schema_markdown(),
+        "docs/scenario.md is stale: regenerate with `cargo run -- schema --markdown > docs/scenario.md`"
+    );
+}
