@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every check: formatting, lints (native and wasm), the
+# native test suite (release: the fidelity runs are long), the browser suite in headless
+# Chromium, and a release build of the app. Stops at the first failure with a non-zero exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+
+step() { printf '\n\033[1;32m==>\033[0m %s\n' "$*"; }
+WEB=(--target wasm32-unknown-unknown --features web --no-default-features)
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (native core, CLI, tests, benches)"
+cargo clippy --all-targets -- -D warnings
+
+step "clippy (browser build and browser tests)"
+cargo clippy "${WEB[@]}" --lib --bins --tests -- -D warnings
+
+step "native tests (release)"
+cargo test --release --lib --bins --tests
+
+step "release build of the app (trunk)"
+trunk build --release
+
+step "browser tests (wasm-bindgen-test in headless Chromium)"
+cargo test "${WEB[@]}" --test web
