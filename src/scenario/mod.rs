@@ -13,7 +13,10 @@ mod validate;
 pub use presets::{preset, StageInfo, STAGES};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
-pub use validate::{Problem, ValidationErrors, MAX_RATE_PER_S, MAX_USERS};
+pub use validate::{
+    component_names, Problem, ValidationErrors, MAX_DB_WORKERS, MAX_KEYS, MAX_RATE_PER_S, MAX_REPLICAS,
+    MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +45,14 @@ pub struct Scenario {
     pub dns: Dns,
     /// Network delays between the clients and the system.
     pub network: Network,
-    /// The single server of stage 1.
+    /// Each web server: in stage 1 the one server that does everything.
     pub server: Server,
+    /// The load balancer in front of the web servers (stage 3 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancer>,
+    /// The database tier (stage 2 on); without it the web server does the data work itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Database>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -61,6 +70,29 @@ pub struct Traffic {
     pub mix: RequestMix,
     /// A client gives up on a request after this long, in milliseconds.
     pub client_timeout_ms: f64,
+    /// The data keys requests read and write, and how popularity is skewed.
+    #[serde(default)]
+    pub keyspace: Keyspace,
+}
+
+/// The keys that reads and writes touch (e.g. user ids), with Zipf popularity: key of rank k is
+/// chosen with probability proportional to 1/k^s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keyspace {
+    /// Number of distinct keys.
+    pub keys: u32,
+    /// Zipf exponent s (0: uniform; around 1: a few keys are very hot).
+    pub zipf_s: f64,
+}
+
+impl Default for Keyspace {
+    fn default() -> Self {
+        Keyspace {
+            keys: 100_000,
+            zipf_s: 1.0,
+        }
+    }
 }
 
 /// Relative weights of the four request kinds.
@@ -100,12 +132,26 @@ pub struct Dns {
 pub struct Network {
     /// Round-trip time between a client and the system, in milliseconds.
     pub client_rtt_ms: f64,
+    /// Round-trip time between two nodes inside the data center, in milliseconds.
+    #[serde(default = "default_internal_rtt_ms")]
+    pub internal_rtt_ms: f64,
 }
 
-/// One server that does everything (stage 1).
+fn default_internal_rtt_ms() -> f64 {
+    0.5
+}
+
+/// A web server (in stage 1, the one server that does everything). All web servers share
+/// this description; `speeds` can make them differ.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
+    /// Number of web servers (more than one needs a load balancer).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Speed factor of each server (service times are divided by it); missing entries are 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub speeds: Vec<f64>,
     /// Requests it can work on at once (worker threads).
     pub workers: u32,
     /// Requests that may wait for a worker; one more is rejected.
@@ -151,6 +197,93 @@ pub struct Dist {
     /// Coefficient of variation (standard deviation / mean); used by `lognormal` only.
     #[serde(default = "default_cv")]
     pub cv: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How the load balancer picks a web server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BalancePolicy {
+    /// Each server in turn.
+    RoundRobin,
+    /// The server with the fewest open requests.
+    LeastConnections,
+    /// A server chosen at random.
+    Random,
+}
+
+/// The load balancer: the only public address; web servers sit behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// How it picks a server.
+    pub policy: BalancePolicy,
+    /// Time it adds to each pass through it, in milliseconds.
+    pub latency_ms: f64,
+    /// Interval between health checks of every server, in milliseconds.
+    pub health_interval_ms: f64,
+    /// Consecutive failed checks before a server is taken out of the pool.
+    pub unhealthy_threshold: u32,
+    /// Consecutive passed checks before a server (back or new) joins the pool.
+    pub healthy_threshold: u32,
+}
+
+/// How reads pick a replica.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPolicy {
+    /// Each replica in turn.
+    RoundRobin,
+    /// The replica with the fewest requests waiting or in service.
+    LeastLoaded,
+}
+
+/// The database tier: one master and zero or more replicas, all alike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Queries one node works on at once (vertical scaling, up to 64).
+    pub workers: u32,
+    /// Speed factor of a node (vertical scaling, up to 4): service times are divided by it.
+    pub speed: f64,
+    /// Queries that may wait at a node; one more is rejected.
+    pub queue_capacity: u32,
+    /// Service time of a read query at speed 1.
+    pub read: Dist,
+    /// Service time of a write at speed 1.
+    pub write: Dist,
+    /// Read replicas (0: a single node serves everything).
+    pub replicas: u32,
+    /// How reads pick a replica.
+    pub read_policy: ReadPolicy,
+    /// Asynchronous replication from the master to each replica.
+    pub replication: Replication,
+    /// Detection of dead nodes and promotion of a replica.
+    pub failover: Failover,
+}
+
+/// Asynchronous replication: each committed write travels to every replica, which applies
+/// writes one at a time, in commit order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replication {
+    /// Network delay from the master to a replica, in milliseconds.
+    pub delay_ms: f64,
+    /// Time a replica takes to apply one write, in milliseconds (1000/apply_ms writes per second at most).
+    pub apply_ms: f64,
+}
+
+/// Failure handling of the database tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failover {
+    /// Time until a dead or recovered node is noticed, in milliseconds.
+    pub detection_ms: f64,
+    /// Time to promote a replica once the master's death is noticed, in milliseconds.
+    pub promotion_ms: f64,
 }
 
 fn default_cv() -> f64 {

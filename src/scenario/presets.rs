@@ -1,7 +1,8 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    Dist, Dns, Network, RequestMix, Scenario, Server, ServiceTimes, Shape, Traffic,
+    BalancePolicy, Database, Dist, Dns, Failover, Fault, Keyspace, LoadBalancer, Network,
+    ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes, Shape, Traffic,
     SCENARIO_VERSION,
 };
 
@@ -30,19 +31,19 @@ pub const STAGES: [StageInfo; 11] = [
         number: 2,
         title: "Separate database",
         summary: "Web and data tiers on their own nodes, each scaled on its own.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 3,
         title: "Load balancer",
         summary: "A balancer spreads traffic over a pool of web servers and routes around dead ones.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 4,
         title: "Database replication",
         summary: "Writes go to a master, reads to replicas; a replica is promoted when the master dies.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 5,
@@ -92,6 +93,9 @@ pub const STAGES: [StageInfo; 11] = [
 pub fn preset(stage: u8) -> Option<Scenario> {
     match stage {
         1 => Some(single_server()),
+        2 => Some(separate_database()),
+        3 => Some(load_balancer()),
+        4 => Some(replication()),
         _ => None,
     }
 }
@@ -115,6 +119,7 @@ fn single_server() -> Scenario {
                 static_asset: 20.0,
             },
             client_timeout_ms: 5000.0,
+            keyspace: Keyspace::default(),
         },
         dns: Dns {
             lookup_ms: 20.0,
@@ -122,8 +127,11 @@ fn single_server() -> Scenario {
         },
         network: Network {
             client_rtt_ms: 40.0,
+            internal_rtt_ms: 0.5,
         },
         server: Server {
+            count: 1,
+            speeds: Vec::new(),
             workers: 8,
             queue_capacity: 200,
             service: ServiceTimes {
@@ -141,6 +149,99 @@ fn single_server() -> Scenario {
                 },
             },
         },
+        load_balancer: None,
+        database: None,
         faults: Vec::new(),
     }
+}
+
+/// Stage 2: the data work moves to its own node. The web server now only renders, and the
+/// database — four workers — is the first thing to saturate as users grow (at about 2,800).
+fn separate_database() -> Scenario {
+    let mut s = single_server();
+    s.name = "Stage 2: separate database".to_string();
+    s.stage = 2;
+    s.traffic.users = 1000;
+    s.server.service = ServiceTimes {
+        page_view: Dist {
+            shape: Shape::Lognormal,
+            mean_ms: 15.0,
+            cv: 1.0,
+        },
+        api_read: Dist::exponential(5.0),
+        write: Dist::exponential(5.0),
+        static_asset: Dist {
+            shape: Shape::Constant,
+            mean_ms: 2.0,
+            cv: 1.0,
+        },
+    };
+    s.database = Some(Database {
+        workers: 4,
+        speed: 1.0,
+        queue_capacity: 200,
+        read: Dist::exponential(8.0),
+        write: Dist::exponential(15.0),
+        replicas: 0,
+        read_policy: ReadPolicy::RoundRobin,
+        replication: Replication {
+            delay_ms: 20.0,
+            apply_ms: 5.0,
+        },
+        failover: Failover {
+            detection_ms: 5000.0,
+            promotion_ms: 3000.0,
+        },
+    });
+    s
+}
+
+/// Stage 3: a load balancer in front of three web servers; one of them dies at 40 s and
+/// keeps receiving (and failing) requests until the health checks take it out.
+fn load_balancer() -> Scenario {
+    let mut s = separate_database();
+    s.name = "Stage 3: load balancer".to_string();
+    s.stage = 3;
+    s.traffic.users = 3000;
+    s.server.count = 3;
+    s.load_balancer = Some(LoadBalancer {
+        policy: BalancePolicy::RoundRobin,
+        latency_ms: 0.5,
+        health_interval_ms: 2000.0,
+        unhealthy_threshold: 2,
+        healthy_threshold: 2,
+    });
+    if let Some(db) = &mut s.database {
+        db.workers = 16;
+    }
+    s.faults = vec![Fault {
+        target: "web-1".to_string(),
+        at_s: 40.0,
+        duration_s: 30.0,
+    }];
+    s
+}
+
+/// Stage 4: a master and two read replicas. The master dies at 60 s: writes fail while the
+/// death is detected and a replica promoted; writes not yet replicated are lost.
+fn replication() -> Scenario {
+    let mut s = load_balancer();
+    s.name = "Stage 4: master and replicas".to_string();
+    s.stage = 4;
+    s.traffic.users = 5000;
+    s.server.count = 4;
+    if let Some(db) = &mut s.database {
+        db.workers = 8;
+        db.replicas = 2;
+        db.read_policy = ReadPolicy::LeastLoaded;
+        // 111 writes/s of apply capacity against ~100 writes/s: a visible, bounded lag.
+        db.replication.apply_ms = 9.0;
+        db.replication.delay_ms = 50.0;
+    }
+    s.faults = vec![Fault {
+        target: "db-0".to_string(),
+        at_s: 60.0,
+        duration_s: 30.0,
+    }];
+    s
 }

@@ -98,10 +98,30 @@ impl Checker {
     }
 }
 
-/// Names of the components a stage-1 scenario has, for fault targets.
-pub(crate) fn component_names(scenario: &Scenario) -> Vec<String> {
-    let _ = scenario;
-    vec!["dns".to_string(), "web-0".to_string()]
+/// Most web servers.
+pub const MAX_WEB_SERVERS: u32 = 1000;
+/// The biggest database machine: most workers per node (vertical scaling stops here).
+pub const MAX_DB_WORKERS: u32 = 64;
+/// The fastest node money can buy, relative to the baseline.
+pub const MAX_SPEED: f64 = 4.0;
+/// Most read replicas.
+pub const MAX_REPLICAS: u32 = 16;
+/// Most keys in the keyspace.
+pub const MAX_KEYS: u32 = 1_000_000;
+
+/// Names of the components a scenario has, in component order; fault targets must be one.
+pub fn component_names(scenario: &Scenario) -> Vec<String> {
+    let mut names = vec!["users".to_string(), "dns".to_string()];
+    if scenario.load_balancer.is_some() {
+        names.push("lb".to_string());
+    }
+    let servers = scenario.server.count.min(MAX_WEB_SERVERS);
+    names.extend((0..servers).map(|i| format!("web-{i}")));
+    if let Some(db) = &scenario.database {
+        let nodes = 1 + db.replicas.min(MAX_REPLICAS);
+        names.extend((0..nodes).map(|i| format!("db-{i}")));
+    }
+    names
 }
 
 impl Scenario {
@@ -217,19 +237,21 @@ impl Scenario {
         c.dist("server.service.write", &s.service.write);
         c.dist("server.service.static_asset", &s.service.static_asset);
 
+        self.validate_topology(&mut c);
+
         if self.faults.len() > MAX_FAULTS {
             c.fail("faults", format!("at most {MAX_FAULTS} scheduled faults"));
         }
         let names = component_names(self);
         for (i, fault) in self.faults.iter().take(MAX_FAULTS).enumerate() {
             let path = format!("faults[{i}]");
-            if !names.contains(&fault.target) {
+            if fault.target == "users" || !names.contains(&fault.target) {
                 c.fail(
                     &format!("{path}.target"),
                     format!(
                         "no component named '{}': choose one of {}",
                         fault.target.chars().take(40).collect::<String>(),
-                        names.join(", ")
+                        names[1..].join(", ")
                     ),
                 );
             }
@@ -253,6 +275,133 @@ impl Scenario {
             Ok(())
         } else {
             Err(ValidationErrors(c.0))
+        }
+    }
+}
+
+impl Scenario {
+    fn validate_topology(&self, c: &mut Checker) {
+        let s = &self.server;
+        c.int_range(
+            "server.count",
+            u64::from(s.count),
+            1,
+            u64::from(MAX_WEB_SERVERS),
+            "servers",
+        );
+        if s.count > 1 && self.load_balancer.is_none() {
+            c.fail(
+                "server.count",
+                "more than one web server needs a load balancer in front (users reach one address)",
+            );
+        }
+        if s.speeds.len() > s.count as usize {
+            c.fail(
+                "server.speeds",
+                format!("{} speeds for {} servers", s.speeds.len(), s.count),
+            );
+        }
+        for (i, speed) in s.speeds.iter().take(MAX_WEB_SERVERS as usize).enumerate() {
+            c.range(&format!("server.speeds[{i}]"), *speed, 0.1, MAX_SPEED, "×");
+        }
+        let k = &self.traffic.keyspace;
+        c.int_range("traffic.keyspace.keys", u64::from(k.keys), 1, u64::from(MAX_KEYS), "keys");
+        c.range("traffic.keyspace.zipf_s", k.zipf_s, 0.0, 3.0, "");
+        c.range(
+            "network.internal_rtt_ms",
+            self.network.internal_rtt_ms,
+            0.0,
+            1000.0,
+            "ms",
+        );
+        if let Some(lb) = &self.load_balancer {
+            c.range("load_balancer.latency_ms", lb.latency_ms, 0.0, 1000.0, "ms");
+            c.range(
+                "load_balancer.health_interval_ms",
+                lb.health_interval_ms,
+                10.0,
+                600_000.0,
+                "ms",
+            );
+            c.int_range(
+                "load_balancer.unhealthy_threshold",
+                u64::from(lb.unhealthy_threshold),
+                1,
+                100,
+                "checks",
+            );
+            c.int_range(
+                "load_balancer.healthy_threshold",
+                u64::from(lb.healthy_threshold),
+                1,
+                100,
+                "checks",
+            );
+        }
+        if let Some(db) = &self.database {
+            if db.workers > MAX_DB_WORKERS {
+                c.fail(
+                    "database.workers",
+                    format!(
+                        "{} workers: the biggest database machine has {MAX_DB_WORKERS}; add replicas (or shards) to go further",
+                        db.workers
+                    ),
+                );
+            } else if db.workers == 0 {
+                c.fail("database.workers", "a database node needs at least 1 worker");
+            }
+            if db.speed.is_finite() && db.speed > MAX_SPEED {
+                c.fail(
+                    "database.speed",
+                    format!("{}× is faster than any machine ({MAX_SPEED}× at most): scale out instead", db.speed),
+                );
+            } else {
+                c.range("database.speed", db.speed, 0.25, MAX_SPEED, "×");
+            }
+            c.int_range(
+                "database.queue_capacity",
+                u64::from(db.queue_capacity),
+                0,
+                1_000_000,
+                "queries",
+            );
+            c.dist("database.read", &db.read);
+            c.dist("database.write", &db.write);
+            c.int_range(
+                "database.replicas",
+                u64::from(db.replicas),
+                0,
+                u64::from(MAX_REPLICAS),
+                "replicas",
+            );
+            c.range(
+                "database.replication.delay_ms",
+                db.replication.delay_ms,
+                0.0,
+                60_000.0,
+                "ms",
+            );
+            c.range(
+                "database.replication.apply_ms",
+                db.replication.apply_ms,
+                0.001,
+                60_000.0,
+                "ms",
+            );
+            c.range(
+                "database.failover.detection_ms",
+                db.failover.detection_ms,
+                0.0,
+                600_000.0,
+                "ms",
+            );
+            c.range(
+                "database.failover.promotion_ms",
+                db.failover.promotion_ms,
+                0.0,
+                600_000.0,
+                "ms",
+            );
         }
     }
 }

@@ -1,20 +1,30 @@
 //! The engine: owns the event queue, the RNG, the request slab and the components, and moves
 //! requests through them one event at a time.
 //!
-//! A request's slot is freed only by the event or queue entry that currently holds it (its
-//! "main reference"); a client timeout marks it abandoned and counts the failure, and the
-//! holder frees it later. Events carry slot generations, so a stale timeout is ignored.
+//! ```text
+//!  user ─DNS?─▶ [LB] ─▶ web server ──(data kinds)──▶ db node (master: writes, replica: reads)
+//!   ▲                                                    │
+//!   └───────────────── answer (back through web, LB) ◀───┘
+//! ```
+//!
+//! A request's slot is freed only by the event or waiting-line entry that currently holds it
+//! (its "main reference"); a client timeout or a dying server marks it abandoned and counts the
+//! failure, and the holder frees it later. Events carry slot generations, so a stale timeout is
+//! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
+use super::balancer::Balancer;
 use super::histogram::Histogram;
 use super::queue::EventQueue;
-use super::report::{self, LogEntry, SeriesPoint};
+use super::replication::{ReplicaProgress, Replication};
+use super::report::{Failover, LogEntry, SeriesPoint};
 use super::rng::{Rng, Sampler, Weighted};
 use super::station::{ReqRef, Station};
+use super::zipf::Zipf;
 use super::{
-    ComponentId, ComponentInfo, ComponentKind, ComponentState, Hop, Outcome, PathSample,
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{Scenario, ValidationErrors};
+use crate::scenario::{ReadPolicy, Scenario, ValidationErrors, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -22,16 +32,14 @@ const PATH_RING: usize = 512;
 /// Event-log entries kept (older ones are dropped and counted).
 const LOG_RING: usize = 1000;
 
-const USERS: ComponentId = ComponentId(0);
 const DNS: ComponentId = ComponentId(1);
-const SERVER: ComponentId = ComponentId(2);
-/// The server's index in `stations`.
-const SERVER_STATION: u16 = 0;
 
 #[derive(Clone, Copy, Debug)]
 enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
+    /// A request reaches the load balancer.
+    ReachBalancer { req: ReqRef },
     /// A request reaches a station over the network.
     Reach { req: ReqRef, station: u16 },
     /// A worker finishes a request.
@@ -44,6 +52,12 @@ enum Event {
     ClientTimeout { req: ReqRef },
     /// A metrics interval closes.
     MetricsTick,
+    /// The load balancer checks every server.
+    HealthCheck,
+    /// The web tier notices that a database node died (`up` false) or came back.
+    DbDetected { node: u16, epoch: u32, up: bool },
+    /// A replica takes over from the dead master.
+    Promote { epoch: u32 },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
 }
@@ -51,12 +65,21 @@ enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ReqState {
     Free,
-    /// On the network toward a station.
+    /// On the network toward a component.
     Transit,
     Queued,
     InService,
     /// Failure already counted; waiting for its holder to free the slot.
     Abandoned,
+}
+
+/// Which tier a station belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tier {
+    /// Web server number `index`.
+    Web,
+    /// Database node number `index`.
+    Db,
 }
 
 #[derive(Clone, Copy)]
@@ -65,8 +88,13 @@ struct Request {
     state: ReqState,
     kind: RequestKind,
     sampled: bool,
+    via_balancer: bool,
     hop_count: u8,
+    /// Station it is at or heading to.
     station: u16,
+    /// Web station that answers it (`NONE` before it has one).
+    web: u16,
+    key: u32,
     seq: u64,
     start: SimTime,
     /// When it reached its current station.
@@ -74,14 +102,19 @@ struct Request {
     hops: [Hop; MAX_HOPS],
 }
 
+const NONE: u16 = u16::MAX;
+
 impl Request {
     const EMPTY: Request = Request {
         gen: 0,
         state: ReqState::Free,
         kind: RequestKind::PageView,
         sampled: false,
+        via_balancer: false,
         hop_count: 0,
-        station: 0,
+        station: NONE,
+        web: NONE,
+        key: 0,
         seq: 0,
         start: SimTime::ZERO,
         reached: SimTime::ZERO,
@@ -110,17 +143,52 @@ struct IntervalCounters {
     generated: u64,
     completed: u64,
     failed: u64,
+    stale_reads: u64,
+    writes_committed: u64,
 }
 
 /// Run-wide accounting.
 pub(super) struct Books {
     pub generated: u64,
     pub completed: u64,
-    pub failed: [u64; 4],
+    pub failed: [u64; Outcome::FAILURES.len()],
     pub latency: Histogram,
     pub latency_by_kind: [Histogram; 4],
     pub dns_lookups: u64,
     pub dns_cache_hits: u64,
+    pub failovers: Vec<Failover>,
+}
+
+/// A database node: its station, role and replication progress.
+pub(super) struct DbNode {
+    pub station: u16,
+    pub role: DbRole,
+    /// Whether the web tier believes it is up (changes `detection` after the fact).
+    pub believed_up: bool,
+    pub progress: ReplicaProgress,
+    pub reads: u64,
+    pub stale_reads: u64,
+    pub lag_ms_max: f64,
+    pub lag_writes_max: u64,
+}
+
+/// The database tier.
+pub(super) struct DbTier {
+    pub nodes: Vec<DbNode>,
+    pub master: usize,
+    pub replication: Replication,
+    read: Sampler,
+    write: Sampler,
+    read_policy: ReadPolicy,
+    next_read: usize,
+    detection: SimTime,
+    promotion: SimTime,
+    /// Bumped to cancel a pending promotion.
+    promotion_epoch: u32,
+    /// When the current master died (for the failover record).
+    master_down_at: Option<SimTime>,
+    pub stale_reads: u64,
+    pub replica_reads: u64,
 }
 
 /// A running simulation.
@@ -132,11 +200,22 @@ pub struct Sim {
     events: EventQueue<Event>,
     events_processed: u64,
     pub(super) components: Vec<ComponentInfo>,
-    /// `alive` of components without a station (users, DNS).
     dns_alive: bool,
     pub(super) stations: Vec<Station>,
-    service: [Sampler; 4],
+    /// Per station: its component, tier and index within the tier.
+    station_info: Vec<(ComponentId, Tier, u16)>,
+    /// Per component: its station, if it has one.
+    component_station: Vec<Option<u16>>,
+    /// Web stations in server order (`web-0`, `web-1`, …).
+    pub(super) web: Vec<u16>,
+    /// Web servers taken out of service with `set_web_servers` (they drain and idle).
+    pub(super) web_retired: Vec<bool>,
+    pub(super) balancer: Option<Balancer>,
+    balancer_id: ComponentId,
+    pub(super) db: Option<DbTier>,
+    web_service: [Sampler; 4],
     mix: Weighted<4>,
+    keys: Zipf,
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     next_seq: u64,
@@ -145,10 +224,12 @@ pub struct Sim {
     dns_expiry_ms: Vec<u32>,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
-    one_way_ns: u64,
-    dns_lookup_ns: u64,
+    client_one_way: SimTime,
+    internal_one_way: SimTime,
+    balancer_latency: SimTime,
+    dns_lookup: SimTime,
     dns_ttl_ms: u32,
-    timeout_ns: u64,
+    timeout: SimTime,
     interval_ns: u64,
     sample_every: u64,
     paths: VecDeque<PathSample>,
@@ -166,28 +247,10 @@ impl Sim {
     /// Builds a simulation from a scenario, after validating it.
     pub fn new(scenario: &Scenario) -> Result<Sim, ValidationErrors> {
         scenario.validate()?;
-        let components = vec![
-            ComponentInfo {
-                id: USERS,
-                name: "users".into(),
-                kind: ComponentKind::Users,
-            },
-            ComponentInfo {
-                id: DNS,
-                name: "dns".into(),
-                kind: ComponentKind::Dns,
-            },
-            ComponentInfo {
-                id: SERVER,
-                name: "web-0".into(),
-                kind: ComponentKind::Server,
-            },
-        ];
-        let server = &scenario.server;
-        let service = server.service.by_kind().map(Sampler::new);
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
+        let keys = scenario.traffic.keyspace.keys;
         let mut sim = Sim {
             scenario: scenario.clone(),
             now: SimTime::ZERO,
@@ -195,11 +258,19 @@ impl Sim {
             rng: Rng::new(scenario.seed),
             events: EventQueue::new(),
             events_processed: 0,
-            components,
+            components: Vec::new(),
             dns_alive: true,
-            stations: vec![Station::new(server.workers, server.queue_capacity)],
-            service,
+            stations: Vec::new(),
+            station_info: Vec::new(),
+            component_station: Vec::new(),
+            web: Vec::new(),
+            web_retired: Vec::new(),
+            balancer: None,
+            balancer_id: ComponentId(u16::MAX),
+            db: None,
+            web_service: scenario.server.service.by_kind().map(Sampler::new),
             mix: Weighted::new(scenario.traffic.mix.weights()),
+            keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             requests: Vec::new(),
             free_slots: Vec::new(),
             next_seq: 0,
@@ -207,21 +278,24 @@ impl Sim {
             dns_expiry_ms: Vec::new(),
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
-            one_way_ns: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0).as_nanos(),
-            dns_lookup_ns: SimTime::from_millis_f64(scenario.dns.lookup_ms).as_nanos(),
+            client_one_way: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
+            internal_one_way: SimTime::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
+            balancer_latency: SimTime::ZERO,
+            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
-            timeout_ns: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms).as_nanos(),
+            timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             sample_every: 1,
             paths: VecDeque::with_capacity(PATH_RING),
             books: Books {
                 generated: 0,
                 completed: 0,
-                failed: [0; 4],
+                failed: [0; Outcome::FAILURES.len()],
                 latency: Histogram::new(),
                 latency_by_kind: std::array::from_fn(|_| Histogram::new()),
                 dns_lookups: 0,
                 dns_cache_hits: 0,
+                failovers: Vec::new(),
             },
             interval: IntervalCounters::default(),
             interval_latency: Histogram::new(),
@@ -231,14 +305,116 @@ impl Sim {
             log: VecDeque::new(),
             log_dropped: 0,
         };
+        sim.build_topology();
         sim.set_users(scenario.traffic.users);
         sim.events.push(SimTime(interval_ns), Event::MetricsTick);
-        for fault in &scenario.faults {
-            let Some(component) = sim.component_named(&fault.target) else {
+        if let Some(lb) = &scenario.load_balancer {
+            sim.events.push(
+                SimTime::from_millis_f64(lb.health_interval_ms),
+                Event::HealthCheck,
+            );
+        }
+        sim.schedule_faults();
+        Ok(sim)
+    }
+
+    fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
+        let id = ComponentId(self.components.len() as u16);
+        self.components.push(ComponentInfo { id, name, kind });
+        self.component_station.push(None);
+        id
+    }
+
+    fn add_station(&mut self, id: ComponentId, tier: Tier, index: u16, station: Station) -> u16 {
+        let s = self.stations.len() as u16;
+        self.stations.push(station);
+        self.station_info.push((id, tier, index));
+        self.component_station[usize::from(id.0)] = Some(s);
+        s
+    }
+
+    fn build_topology(&mut self) {
+        let scenario = self.scenario.clone();
+        self.add_component("users".into(), ComponentKind::Users);
+        self.add_component("dns".into(), ComponentKind::Dns);
+        if let Some(lb) = &scenario.load_balancer {
+            self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
+            self.balancer = Some(Balancer::new(lb));
+            self.balancer_latency = SimTime::from_millis_f64(lb.latency_ms);
+        }
+        for _ in 0..scenario.server.count {
+            self.add_web_server(true);
+        }
+        if let Some(db) = &scenario.database {
+            let mut nodes = Vec::new();
+            for i in 0..=db.replicas {
+                let id = self.add_component(format!("db-{i}"), ComponentKind::Database);
+                let mut station = Station::new(db.workers, db.queue_capacity);
+                station.speed = db.speed;
+                let s = self.add_station(id, Tier::Db, i as u16, station);
+                nodes.push(DbNode {
+                    station: s,
+                    role: if i == 0 {
+                        DbRole::Master
+                    } else {
+                        DbRole::Replica
+                    },
+                    believed_up: true,
+                    progress: ReplicaProgress {
+                        following: i > 0,
+                        ..Default::default()
+                    },
+                    reads: 0,
+                    stale_reads: 0,
+                    lag_ms_max: 0.0,
+                    lag_writes_max: 0,
+                });
+            }
+            self.db = Some(DbTier {
+                nodes,
+                master: 0,
+                replication: Replication::new(
+                    scenario.traffic.keyspace.keys,
+                    SimTime::from_millis_f64(db.replication.delay_ms),
+                    SimTime::from_millis_f64(db.replication.apply_ms),
+                ),
+                read: Sampler::new(&db.read),
+                write: Sampler::new(&db.write),
+                read_policy: db.read_policy,
+                next_read: 0,
+                detection: SimTime::from_millis_f64(db.failover.detection_ms),
+                promotion: SimTime::from_millis_f64(db.failover.promotion_ms),
+                promotion_epoch: 0,
+                master_down_at: None,
+                stale_reads: 0,
+                replica_reads: 0,
+            });
+        }
+    }
+
+    /// Adds web server `web-N`; `initial` servers start in the balancer's pool, later ones join
+    /// after passing health checks.
+    fn add_web_server(&mut self, initial: bool) {
+        let index = self.web.len();
+        let id = self.add_component(format!("web-{index}"), ComponentKind::Server);
+        let spec = &self.scenario.server;
+        let mut station = Station::new(spec.workers, spec.queue_capacity);
+        station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
+        let s = self.add_station(id, Tier::Web, index as u16, station);
+        self.web.push(s);
+        self.web_retired.push(false);
+        if let Some(b) = &mut self.balancer {
+            b.add_server(initial);
+        }
+    }
+
+    fn schedule_faults(&mut self) {
+        for fault in self.scenario.faults.clone() {
+            let Some(component) = self.component_named(&fault.target) else {
                 continue; // validation guarantees the name exists
             };
             let at = SimTime::from_secs_f64(fault.at_s);
-            sim.events.push(
+            self.events.push(
                 at,
                 Event::Fault {
                     component,
@@ -246,7 +422,7 @@ impl Sim {
                 },
             );
             if fault.duration_s > 0.0 {
-                sim.events.push(
+                self.events.push(
                     at.plus(SimTime::from_secs_f64(fault.duration_s)),
                     Event::Fault {
                         component,
@@ -255,7 +431,6 @@ impl Sim {
                 );
             }
         }
-        Ok(sim)
     }
 
     /// The scenario this run was built from (with live changes such as users applied).
@@ -326,6 +501,51 @@ impl Sim {
         self.schedule_arrival();
     }
 
+    /// Changes the number of web servers in service. New servers join the balancer's pool
+    /// after passing its health checks; removed ones leave the pool at once and finish what
+    /// they hold. Without a load balancer the count stays 1.
+    pub fn set_web_servers(&mut self, count: u32) {
+        if self.balancer.is_none() {
+            return;
+        }
+        let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
+        let mut active = self.web_retired.iter().filter(|r| !**r).count();
+        // Bring back retired servers first, lowest number first.
+        for i in 0..self.web.len() {
+            if active >= count {
+                break;
+            }
+            if self.web_retired[i] {
+                self.web_retired[i] = false;
+                if let Some(b) = &mut self.balancer {
+                    b.register(i);
+                }
+                active += 1;
+                self.log_event(&format!("web-{i}"), format!("web-{i} added back; joins the pool once healthy"));
+            }
+        }
+        while active < count {
+            self.add_web_server(false);
+            let i = self.web.len() - 1;
+            self.log_event(&format!("web-{i}"), format!("web-{i} added; joins the pool once healthy"));
+            active += 1;
+        }
+        for i in (0..self.web.len()).rev() {
+            if active <= count {
+                break;
+            }
+            if !self.web_retired[i] {
+                self.web_retired[i] = true;
+                if let Some(b) = &mut self.balancer {
+                    b.deregister(i);
+                }
+                active -= 1;
+                self.log_event(&format!("web-{i}"), format!("web-{i} removed from the pool"));
+            }
+        }
+        self.scenario.server.count = count as u32;
+    }
+
     fn schedule_arrival(&mut self) {
         if self.mean_interarrival_ns.is_finite() {
             let gap = self.rng.exponential(self.mean_interarrival_ns);
@@ -362,7 +582,7 @@ impl Sim {
     }
 
     /// Runs to the scenario's end and returns the report.
-    pub fn run(&mut self) -> report::Report {
+    pub fn run(&mut self) -> super::Report {
         self.advance_to(self.end, u64::MAX);
         self.report()
     }
@@ -375,6 +595,7 @@ impl Sim {
                     self.schedule_arrival();
                 }
             }
+            Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
             Event::ServiceDone {
                 req,
@@ -383,6 +604,9 @@ impl Sim {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
+            Event::HealthCheck => self.on_health_check(),
+            Event::DbDetected { node, epoch, up } => self.on_db_detected(node, epoch, up),
+            Event::Promote { epoch } => self.on_promote(epoch),
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");
@@ -393,7 +617,9 @@ impl Sim {
         }
     }
 
-    fn allocate(&mut self, kind: RequestKind) -> ReqRef {
+    // ----- request slots -----
+
+    fn allocate(&mut self, kind: RequestKind, key: u32) -> ReqRef {
         let seq = self.next_seq;
         self.next_seq += 1;
         let slot = match self.free_slots.pop() {
@@ -406,8 +632,12 @@ impl Sim {
         let r = &mut self.requests[slot as usize];
         r.state = ReqState::Transit;
         r.kind = kind;
+        r.key = key;
         r.sampled = seq % self.sample_every == 0;
+        r.via_balancer = false;
         r.hop_count = 0;
+        r.station = NONE;
+        r.web = NONE;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -419,12 +649,23 @@ impl Sim {
             .filter(|r| r.gen == req.gen && r.state != ReqState::Free)
     }
 
+    fn req_mut(&mut self, req: ReqRef) -> &mut Request {
+        &mut self.requests[req.slot as usize]
+    }
+
     fn release(&mut self, req: ReqRef) {
         let r = &mut self.requests[req.slot as usize];
+        if r.via_balancer {
+            if let Some(b) = &mut self.balancer {
+                b.close(usize::from(self.station_info[usize::from(r.web)].2));
+            }
+        }
         r.state = ReqState::Free;
         r.gen = r.gen.wrapping_add(1);
         self.free_slots.push(req.slot);
     }
+
+    // ----- the request path -----
 
     fn on_arrival(&mut self) {
         if self.users == 0 {
@@ -432,21 +673,25 @@ impl Sim {
         }
         let user = self.rng.below(self.users) as usize;
         let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
-        let req = self.allocate(kind);
+        let key = if kind.touches_data() {
+            self.keys.sample(&mut self.rng) - 1
+        } else {
+            0
+        };
+        let req = self.allocate(kind, key);
         self.books.generated += 1;
         self.interval.generated += 1;
-        self.events.push(
-            self.now.plus(SimTime(self.timeout_ns)),
-            Event::ClientTimeout { req },
-        );
+        self.events
+            .push(self.now.plus(self.timeout), Event::ClientTimeout { req });
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let mut depart = self.now;
         let expiry_ms = self.dns_expiry_ms[user];
         if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
             self.books.dns_lookups += 1;
-            let done = self.now.plus(SimTime(self.dns_lookup_ns));
-            self.requests[req.slot as usize].push_hop(DNS, self.now, done);
+            let done = self.now.plus(self.dns_lookup);
+            let now = self.now;
+            self.req_mut(req).push_hop(DNS, now, done);
             if !self.dns_alive {
                 self.fail(req, Outcome::DnsDown, done);
                 return;
@@ -461,12 +706,46 @@ impl Sim {
             let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
             depart = depart.max(ready);
         }
+        let arrive = depart.plus(self.client_one_way);
+        if self.balancer.is_some() {
+            self.events.push(arrive, Event::ReachBalancer { req });
+        } else {
+            let station = self.web[0];
+            self.req_mut(req).station = station;
+            self.events.push(arrive, Event::Reach { req, station });
+        }
+    }
+
+    fn on_reach_balancer(&mut self, req: ReqRef) {
+        let Some(r) = self.get(req) else { return };
+        if r.state == ReqState::Abandoned {
+            self.release(req);
+            return;
+        }
+        let now = self.now;
+        let lb = self.balancer_id;
+        let choice = {
+            let b = self.balancer.as_mut().expect("a balancer");
+            b.pick(&mut self.rng)
+        };
+        let Some(server) = choice else {
+            self.req_mut(req).push_hop(lb, now, now);
+            self.fail(req, Outcome::NoHealthyServer, now.plus(self.client_one_way));
+            return;
+        };
+        if let Some(b) = &mut self.balancer {
+            b.open(server);
+        }
+        let station = self.web[server];
+        let leave = now.plus(self.balancer_latency);
+        let r = self.req_mut(req);
+        r.via_balancer = true;
+        r.web = station;
+        r.station = station;
+        r.push_hop(lb, now, leave);
         self.events.push(
-            depart.plus(SimTime(self.one_way_ns)),
-            Event::Reach {
-                req,
-                station: SERVER_STATION,
-            },
+            leave.plus(self.internal_one_way),
+            Event::Reach { req, station },
         );
     }
 
@@ -477,17 +756,26 @@ impl Sim {
             return;
         }
         let now = self.now;
-        let s = &mut self.stations[usize::from(station)];
-        if !s.alive {
-            let component = station_component(station);
-            self.requests[req.slot as usize].push_hop(component, now, now);
-            self.fail(req, Outcome::ServerDown, now.plus(SimTime(self.one_way_ns)));
-            return;
-        }
+        let (component, tier, _) = self.station_info[usize::from(station)];
         {
-            let r = &mut self.requests[req.slot as usize];
+            let r = self.req_mut(req);
             r.station = station;
             r.reached = now;
+            if tier == Tier::Web {
+                r.web = station;
+            }
+        }
+        let s = &mut self.stations[usize::from(station)];
+        if !s.alive {
+            s.refused += 1;
+            self.req_mut(req).push_hop(component, now, now);
+            let outcome = match tier {
+                Tier::Web => Outcome::ServerDown,
+                Tier::Db => Outcome::DbDown,
+            };
+            let at = self.answer_time(req, now, tier);
+            self.fail(req, outcome, at);
+            return;
         }
         if s.has_free_worker() {
             self.start_service(req, station);
@@ -496,20 +784,47 @@ impl Sim {
             s.line.push_back(req);
             s.waiting += 1;
             s.max_waiting = s.max_waiting.max(s.waiting);
-            self.requests[req.slot as usize].state = ReqState::Queued;
+            self.req_mut(req).state = ReqState::Queued;
         } else {
             s.rejected += 1;
-            let component = station_component(station);
-            self.requests[req.slot as usize].push_hop(component, now, now);
-            self.fail(req, Outcome::QueueFull, now.plus(SimTime(self.one_way_ns)));
+            self.req_mut(req).push_hop(component, now, now);
+            let at = self.answer_time(req, now, tier);
+            self.fail(req, Outcome::QueueFull, at);
         }
+    }
+
+    /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
+    /// return hops (web server, balancer) on the way.
+    fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
+        let mut t = now;
+        let r = self.requests[req.slot as usize];
+        if tier == Tier::Db && r.web != NONE {
+            t = t.plus(self.internal_one_way);
+            let web = self.station_info[usize::from(r.web)].0;
+            self.req_mut(req).push_hop(web, t, t);
+        }
+        if r.via_balancer {
+            t = t.plus(self.internal_one_way);
+            let lb = self.balancer_id;
+            let leave = t.plus(self.balancer_latency);
+            self.req_mut(req).push_hop(lb, t, leave);
+            t = leave;
+        }
+        t.plus(self.client_one_way)
     }
 
     fn start_service(&mut self, req: ReqRef, station: u16) {
         let now = self.now;
         let kind = self.requests[req.slot as usize].kind;
-        let duration = self.service[kind as usize].sample_ns(&mut self.rng);
+        let tier = self.station_info[usize::from(station)].1;
+        let sampler = match (tier, &self.db) {
+            (Tier::Db, Some(db)) if kind == RequestKind::Write => db.write,
+            (Tier::Db, Some(db)) => db.read,
+            _ => self.web_service[kind as usize],
+        };
         let s = &mut self.stations[usize::from(station)];
+        let duration = sampler.sample_ns(&mut self.rng) as f64 / s.speed;
+        let duration = (libm::round(duration) as u64).max(1);
         s.account(now);
         s.busy += 1;
         s.started += 1;
@@ -543,12 +858,108 @@ impl Sim {
                 let reached = r.reached;
                 let s = &mut self.stations[usize::from(station)];
                 s.sojourn_sum_ns += u128::from(now.since(reached).as_nanos());
-                self.requests[req.slot as usize].push_hop(station_component(station), reached, now);
-                self.complete(req, now.plus(SimTime(self.one_way_ns)));
+                let (component, tier, index) = self.station_info[usize::from(station)];
+                self.req_mut(req).push_hop(component, reached, now);
+                match tier {
+                    Tier::Web => self.after_web(req),
+                    Tier::Db => {
+                        self.after_db(req, usize::from(index));
+                        let at = self.answer_time(req, now, Tier::Db);
+                        self.complete(req, at);
+                    }
+                }
             }
         }
         if same_life {
             self.start_next_waiting(station);
+        }
+    }
+
+    /// The web server has done its part: answer, or query the database.
+    fn after_web(&mut self, req: ReqRef) {
+        let now = self.now;
+        let kind = self.requests[req.slot as usize].kind;
+        if self.db.is_none() || !kind.touches_data() {
+            let at = self.answer_time(req, now, Tier::Web);
+            self.complete(req, at);
+            return;
+        }
+        let Some(node) = self.route_query(kind) else {
+            // No database node to ask: the web server answers with an error.
+            let at = self.answer_time(req, now, Tier::Web);
+            self.fail(req, Outcome::DbDown, at);
+            return;
+        };
+        let station = self.db.as_ref().expect("db").nodes[node].station;
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        r.station = station;
+        self.events.push(
+            now.plus(self.internal_one_way),
+            Event::Reach { req, station },
+        );
+    }
+
+    /// Picks the database node for a query as the web tier sees the nodes.
+    fn route_query(&mut self, kind: RequestKind) -> Option<usize> {
+        let db = self.db.as_mut()?;
+        let master_ok = db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
+        if kind == RequestKind::Write {
+            return master_ok.then_some(db.master);
+        }
+        let readable = |n: &DbNode| {
+            n.role == DbRole::Replica && n.believed_up && !n.progress.needs_resync
+        };
+        let count = db.nodes.iter().filter(|n| readable(n)).count();
+        if count == 0 {
+            return master_ok.then_some(db.master);
+        }
+        match db.read_policy {
+            ReadPolicy::RoundRobin => {
+                let pick = db.next_read % count;
+                db.next_read = db.next_read.wrapping_add(1);
+                db.nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| readable(n))
+                    .nth(pick)
+                    .map(|(i, _)| i)
+            }
+            ReadPolicy::LeastLoaded => {
+                let stations = &self.stations;
+                db.nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| readable(n))
+                    .min_by_key(|(_, n)| {
+                        let s = &stations[usize::from(n.station)];
+                        s.busy + s.waiting
+                    })
+                    .map(|(i, _)| i)
+            }
+        }
+    }
+
+    /// A query finished at database node `node`: commit a write, or check a read's freshness.
+    fn after_db(&mut self, req: ReqRef, node: usize) {
+        let now = self.now;
+        let r = self.requests[req.slot as usize];
+        let Some(db) = self.db.as_mut() else { return };
+        if r.kind == RequestKind::Write {
+            db.replication.commit(r.key, now);
+            self.interval.writes_committed += 1;
+            return;
+        }
+        let n = &mut db.nodes[node];
+        n.reads += 1;
+        if n.role == DbRole::Replica {
+            db.replica_reads += 1;
+            db.replication.catch_up(&mut n.progress, now);
+            if db.replication.is_stale(r.key, n.progress.applied) {
+                n.stale_reads += 1;
+                db.stale_reads += 1;
+                self.interval.stale_reads += 1;
+            }
         }
     }
 
@@ -582,23 +993,24 @@ impl Sim {
             ReqState::Abandoned | ReqState::Free => return,
         }
         self.count_failure(req, Outcome::Timeout, self.now);
-        self.requests[req.slot as usize].state = ReqState::Abandoned;
+        self.req_mut(req).state = ReqState::Abandoned;
     }
 
     /// Answer reaches the user at `at`.
     fn complete(&mut self, req: ReqRef, at: SimTime) {
         let r = self.requests[req.slot as usize];
-        let latency = at.since(r.start).as_nanos();
-        if latency > self.timeout_ns {
+        let latency = at.since(r.start);
+        if latency > self.timeout {
             // The client stopped waiting before the answer could reach it.
             self.fail(req, Outcome::Timeout, at);
             return;
         }
+        let ns = latency.as_nanos();
         self.books.completed += 1;
         self.interval.completed += 1;
-        self.books.latency.record(latency);
-        self.books.latency_by_kind[r.kind as usize].record(latency);
-        self.interval_latency.record(latency);
+        self.books.latency.record(ns);
+        self.books.latency_by_kind[r.kind as usize].record(ns);
+        self.interval_latency.record(ns);
         self.record_path(&r, Outcome::Ok, at);
         self.release(req);
     }
@@ -610,11 +1022,7 @@ impl Sim {
     }
 
     fn count_failure(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
-        let index = Outcome::FAILURES
-            .iter()
-            .position(|&o| o == outcome)
-            .expect("a failure outcome");
-        self.books.failed[index] += 1;
+        self.books.failed[outcome.failure_index()] += 1;
         self.interval.failed += 1;
         let r = self.requests[req.slot as usize];
         self.record_path(&r, outcome, at.max(self.now));
@@ -638,13 +1046,29 @@ impl Sim {
         });
     }
 
+    // ----- periodic work -----
+
     fn on_tick(&mut self) {
         let now = self.now;
         let interval_s = self.interval_ns as f64 / 1e9;
         for s in &mut self.stations {
             s.account(now);
         }
-        let server = &self.stations[usize::from(SERVER_STATION)];
+        let web_utilization = self
+            .web
+            .iter()
+            .map(|&i| {
+                let s = &self.stations[usize::from(i)];
+                s.interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / self.web.len().max(1) as f64;
+        let web_waiting = self
+            .web
+            .iter()
+            .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
+            .sum::<f64>();
+        let (db_utilization, lag_ms) = self.db_tick();
         let point = SeriesPoint {
             t_s: now.as_secs_f64(),
             generated: self.interval.generated,
@@ -654,8 +1078,12 @@ impl Sim {
             latency_mean_ms: self.interval_latency.mean_ms(),
             latency_p50_ms: self.interval_latency.quantile_ms(0.5),
             latency_p99_ms: self.interval_latency.quantile_ms(0.99),
-            utilization: server.interval.utilization(server.workers),
-            queue_len_mean: server.interval.mean_waiting(),
+            utilization: web_utilization,
+            queue_len_mean: web_waiting,
+            db_utilization,
+            replication_lag_ms: lag_ms,
+            stale_reads: self.interval.stale_reads,
+            writes_committed: self.interval.writes_committed,
             in_flight: self.in_flight_counted(),
         };
         if self.series.len() == self.series_cap {
@@ -664,13 +1092,362 @@ impl Sim {
         self.series.push_back(point.clone());
         self.last_point = Some(point);
         for s in &mut self.stations {
-            s.reset_interval();
+            s.close_interval();
         }
         self.interval = IntervalCounters::default();
         self.interval_latency.clear();
         self.events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
     }
+
+    /// Brings replicas up to date, records lag, trims the log. Returns (busiest node's
+    /// utilization, largest replica lag in ms).
+    fn db_tick(&mut self) -> (f64, f64) {
+        let now = self.now;
+        let stations = &self.stations;
+        let Some(db) = self.db.as_mut() else {
+            return (0.0, 0.0);
+        };
+        let mut lag_max = 0.0f64;
+        for n in &mut db.nodes {
+            if n.role == DbRole::Replica && n.progress.following {
+                db.replication.catch_up(&mut n.progress, now);
+                let (writes, ms) = db.replication.lag(&n.progress, now);
+                n.lag_writes_max = n.lag_writes_max.max(writes);
+                n.lag_ms_max = n.lag_ms_max.max(ms);
+                lag_max = lag_max.max(ms);
+            }
+        }
+        db.replication
+            .trim(db.nodes.iter().filter(|n| n.role == DbRole::Replica).map(|n| &n.progress));
+        let busiest = db
+            .nodes
+            .iter()
+            .map(|n| {
+                let s = &stations[usize::from(n.station)];
+                s.interval.utilization(s.workers)
+            })
+            .fold(0.0, f64::max);
+        (busiest, lag_max)
+    }
+
+    fn on_health_check(&mut self) {
+        let Some(mut b) = self.balancer.take() else { return };
+        let alive: Vec<bool> = self.web.iter().map(|&s| self.stations[usize::from(s)].alive).collect();
+        for change in b.check(&alive) {
+            let name = format!("web-{}", change.server);
+            let text = if change.healthy {
+                format!("load balancer: {name} passed {} checks, back in the pool", change.checks)
+            } else {
+                let s = &self.stations[usize::from(self.web[change.server])];
+                format!(
+                    "load balancer: {name} failed {} checks, taken out of the pool; {} requests were sent to it while it was down",
+                    change.checks,
+                    s.refused - s.refused_at_death
+                )
+            };
+            self.log_event(&name, text);
+        }
+        let interval = b.interval;
+        self.balancer = Some(b);
+        self.events.push(self.now.plus(interval), Event::HealthCheck);
+    }
+
+    // ----- database failure handling -----
+
+    fn db_node_of(&self, id: ComponentId) -> Option<usize> {
+        let station = self.component_station[usize::from(id.0)]?;
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        (tier == Tier::Db).then_some(usize::from(index))
+    }
+
+    fn on_db_detected(&mut self, node: u16, epoch: u32, up: bool) {
+        let now = self.now;
+        let Some(db) = self.db.as_mut() else { return };
+        let n = &mut db.nodes[usize::from(node)];
+        let s = &self.stations[usize::from(n.station)];
+        if s.epoch != epoch || s.alive != up || n.believed_up == up {
+            return; // the node changed again since; a later detection will report it
+        }
+        n.believed_up = up;
+        let name = format!("db-{node}");
+        if up {
+            self.log_event(&name, format!("{name} seen healthy again by the web tier"));
+            return;
+        }
+        let is_master = usize::from(node) == db.master && n.role == DbRole::Master;
+        let promotion = db.promotion;
+        if is_master {
+            db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
+            let epoch = db.promotion_epoch;
+            self.events.push(now.plus(promotion), Event::Promote { epoch });
+            self.log_event(
+                &name,
+                format!("master {name} down detected; writes fail until a replica is promoted"),
+            );
+        } else {
+            self.log_event(&name, format!("replica {name} down detected; reads go elsewhere"));
+        }
+    }
+
+    fn on_promote(&mut self, epoch: u32) {
+        let now = self.now;
+        let stations = &self.stations;
+        let Some(db) = self.db.as_mut() else { return };
+        if epoch != db.promotion_epoch {
+            return;
+        }
+        let old = db.master;
+        if stations[usize::from(db.nodes[old].station)].alive {
+            return; // the master came back before the promotion finished
+        }
+        for n in &mut db.nodes {
+            if n.role == DbRole::Replica && stations[usize::from(n.station)].alive {
+                db.replication.catch_up(&mut n.progress, now);
+            }
+        }
+        let candidate = db
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.role == DbRole::Replica
+                    && stations[usize::from(n.station)].alive
+                    && !n.progress.needs_resync
+            })
+            .max_by_key(|(i, n)| (n.progress.applied, std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        let down_at = db.master_down_at.take();
+        let Some(new) = candidate else {
+            self.log_event(
+                &format!("db-{old}"),
+                format!("no healthy replica to promote: writes fail until db-{old} returns"),
+            );
+            return;
+        };
+        let applied = db.nodes[new].progress.applied;
+        let lost = db.replication.truncate_to(applied);
+        db.nodes[old].role = DbRole::Replica;
+        db.nodes[old].progress.following = false;
+        db.nodes[old].progress.needs_resync = true;
+        let n = &mut db.nodes[new];
+        n.role = DbRole::Master;
+        n.progress.following = false;
+        db.master = new;
+        for n in &mut db.nodes {
+            // A dead replica that had applied writes now lost holds data no one else has.
+            if n.role == DbRole::Replica && n.progress.applied > applied {
+                n.progress.needs_resync = true;
+            }
+        }
+        let detected_and_promoted = down_at.map(|t| now.since(t).as_secs_f64());
+        self.books.failovers.push(Failover {
+            old_master: format!("db-{old}"),
+            new_master: format!("db-{new}"),
+            down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),
+            promoted_at_s: now.as_secs_f64(),
+            outage_s: detected_and_promoted.unwrap_or(0.0),
+            writes_lost: lost,
+        });
+        self.log_event(
+            &format!("db-{new}"),
+            format!("db-{new} promoted to master; {lost} writes committed on db-{old} never reached it and are lost"),
+        );
+    }
+
+    // ----- faults -----
+
+    /// Whether a component is up.
+    pub fn is_alive(&self, id: ComponentId) -> bool {
+        if id == DNS {
+            return self.dns_alive;
+        }
+        match self.component_station.get(usize::from(id.0)) {
+            Some(Some(s)) => self.stations[usize::from(*s)].alive,
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    /// Takes a component down now.
+    pub fn kill(&mut self, id: ComponentId) {
+        self.kill_with_cause(id, "killed by the user");
+    }
+
+    /// Brings a component back now.
+    pub fn repair(&mut self, id: ComponentId) {
+        self.repair_with_cause(id, "repaired by the user");
+    }
+
+    fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
+        if usize::from(id.0) >= self.components.len() || !self.is_alive(id) {
+            return;
+        }
+        let name = self.components[usize::from(id.0)].name.clone();
+        if id == DNS {
+            self.dns_alive = false;
+            self.log_event(
+                &name,
+                format!("{name} down ({cause}); clients with a cached answer keep working until it expires"),
+            );
+            return;
+        }
+        let Some(station) = self.component_station[usize::from(id.0)] else {
+            return; // users and the balancer cannot be killed (yet)
+        };
+        let lost = self.fail_everything_at(station);
+        let mut text = format!("{name} down ({cause}); {lost} requests in progress failed");
+        if let Some(node) = self.db_node_of(id) {
+            let now = self.now;
+            let db = self.db.as_mut().expect("db");
+            let n = &mut db.nodes[node];
+            db.replication.catch_up(&mut n.progress, now);
+            n.progress.following = false;
+            let epoch = self.stations[usize::from(station)].epoch;
+            if node == db.master {
+                db.master_down_at = Some(now);
+                db.replication.cut_off(now);
+                text.push_str("; it is the master: writes fail until failover");
+            }
+            let at = now.plus(db.detection);
+            self.events.push(
+                at,
+                Event::DbDetected {
+                    node: node as u16,
+                    epoch,
+                    up: false,
+                },
+            );
+        }
+        self.log_event(&name, text);
+    }
+
+    /// Kills a station: requests waiting or in service there, and requests a dying web server
+    /// is waiting on the database for, fail.
+    fn fail_everything_at(&mut self, station: u16) -> u64 {
+        let now = self.now;
+        let (component, tier, _) = self.station_info[usize::from(station)];
+        let outcome = match tier {
+            Tier::Web => Outcome::ServerDown,
+            Tier::Db => Outcome::DbDown,
+        };
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = false;
+        s.refused_at_death = s.refused;
+        s.epoch = s.epoch.wrapping_add(1);
+        s.busy = 0;
+        s.waiting = 0;
+        let mut lost = 0;
+        while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
+            if self.requests[req.slot as usize].state == ReqState::Queued {
+                self.req_mut(req).push_hop(component, now, now);
+                let at = self.answer_time(req, now, tier);
+                self.fail(req, outcome, at);
+                lost += 1;
+            } else {
+                self.release(req);
+            }
+        }
+        // In-service requests keep their (now stale) completion events, which free them.
+        for slot in 0..self.requests.len() {
+            let r = self.requests[slot];
+            let here = r.station == station && r.state == ReqState::InService;
+            // A web server that dies drops the requests it was waiting on the database for.
+            let orphaned = tier == Tier::Web
+                && r.web == station
+                && r.station != station
+                && matches!(r.state, ReqState::Transit | ReqState::Queued | ReqState::InService)
+                && r.station != NONE;
+            if !(here || orphaned) {
+                continue;
+            }
+            let req = ReqRef {
+                slot: slot as u32,
+                gen: r.gen,
+            };
+            if r.state == ReqState::Queued {
+                let s = &mut self.stations[usize::from(r.station)];
+                s.account(now);
+                s.waiting -= 1;
+            }
+            if here {
+                self.requests[slot].push_hop(component, r.reached, now);
+            }
+            let at = now.plus(self.client_one_way);
+            self.count_failure(req, outcome, at);
+            self.requests[slot].state = ReqState::Abandoned;
+            lost += 1;
+        }
+        lost
+    }
+
+    fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
+        if usize::from(id.0) >= self.components.len() || self.is_alive(id) {
+            return;
+        }
+        let name = self.components[usize::from(id.0)].name.clone();
+        if id == DNS {
+            self.dns_alive = true;
+            self.log_event(&name, format!("{name} back up ({cause})"));
+            return;
+        }
+        let Some(station) = self.component_station[usize::from(id.0)] else {
+            return;
+        };
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = true;
+        let epoch = s.epoch;
+        let mut text = format!("{name} back up ({cause})");
+        if let Some(node) = self.db_node_of(id) {
+            let db = self.db.as_mut().expect("db");
+            let n = &mut db.nodes[node];
+            if n.role == DbRole::Replica {
+                n.progress.following = true;
+                if n.progress.needs_resync {
+                    db.replication.resync(&mut n.progress, now);
+                    text.push_str(&format!(
+                        "; rejoins as a replica of db-{} after copying a snapshot",
+                        db.master
+                    ));
+                } else {
+                    n.progress.busy_until = n.progress.busy_until.max(now);
+                    text.push_str("; catching up on the writes it missed");
+                }
+            } else if node == db.master {
+                // Back before any promotion: it streams its writes again and nothing is lost.
+                db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
+                db.master_down_at = None;
+                db.replication.restore_stream();
+            }
+            let at = now.plus(db.detection);
+            self.events.push(
+                at,
+                Event::DbDetected {
+                    node: node as u16,
+                    epoch,
+                    up: true,
+                },
+            );
+        }
+        self.log_event(&name, text);
+    }
+
+    fn log_event(&mut self, component: &str, text: String) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(LogEntry {
+            t_s: self.now.as_secs_f64(),
+            component: component.to_string(),
+            text,
+        });
+    }
+
+    // ----- reading the state -----
 
     /// Requests generated and neither completed nor failed: counted from the slab itself, so
     /// conservation checks compare two independent tallies.
@@ -686,111 +1463,18 @@ impl Sim {
             .count() as u64
     }
 
-    /// Whether a component is up.
-    pub fn is_alive(&self, id: ComponentId) -> bool {
-        match id {
-            DNS => self.dns_alive,
-            USERS => true,
-            _ => station_of(id).is_some_and(|s| self.stations[usize::from(s)].alive),
+    /// The role and replication figures of a database component, if it is one.
+    pub(super) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
+        let node = self.db_node_of(id)?;
+        let db = self.db.as_ref()?;
+        let n = &db.nodes[node];
+        if n.role == DbRole::Master {
+            return Some((DbRole::Master, 0, 0.0, n.stale_reads));
         }
-    }
-
-    /// Takes a component down now.
-    pub fn kill(&mut self, id: ComponentId) {
-        self.kill_with_cause(id, "killed by the user");
-    }
-
-    /// Brings a component back now.
-    pub fn repair(&mut self, id: ComponentId) {
-        self.repair_with_cause(id, "repaired by the user");
-    }
-
-    fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
-        if !self.is_alive(id) || id == USERS {
-            return;
-        }
-        let name = self.components[usize::from(id.0)].name.clone();
-        if id == DNS {
-            self.dns_alive = false;
-            self.log_event(
-                &name,
-                format!("{name} down ({cause}); clients with a cached answer keep working until it expires"),
-            );
-            return;
-        }
-        let Some(station) = station_of(id) else { return };
-        let lost = self.fail_everything_at(station);
-        self.log_event(
-            &name,
-            format!("{name} down ({cause}); {lost} requests in progress failed"),
-        );
-    }
-
-    /// Kills a station: its waiting and in-service requests fail as `ServerDown`.
-    fn fail_everything_at(&mut self, station: u16) -> u64 {
-        let now = self.now;
-        let answer_at = now.plus(SimTime(self.one_way_ns));
-        let component = station_component(station);
-        let s = &mut self.stations[usize::from(station)];
-        s.account(now);
-        s.alive = false;
-        s.epoch = s.epoch.wrapping_add(1);
-        s.busy = 0;
-        s.waiting = 0;
-        let line: Vec<ReqRef> = s.line.drain(..).collect();
-        let mut lost = 0;
-        for req in line {
-            if self.requests[req.slot as usize].state == ReqState::Queued {
-                self.requests[req.slot as usize].push_hop(component, now, now);
-                self.fail(req, Outcome::ServerDown, answer_at);
-                lost += 1;
-            } else {
-                self.release(req);
-            }
-        }
-        // In-service requests keep their (now stale) completion events, which free them.
-        for slot in 0..self.requests.len() {
-            let r = self.requests[slot];
-            if r.state == ReqState::InService && r.station == station {
-                let req = ReqRef {
-                    slot: slot as u32,
-                    gen: r.gen,
-                };
-                self.requests[slot].push_hop(component, r.reached, now);
-                self.count_failure(req, Outcome::ServerDown, answer_at);
-                self.requests[slot].state = ReqState::Abandoned;
-                lost += 1;
-            }
-        }
-        lost
-    }
-
-    fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
-        if self.is_alive(id) {
-            return;
-        }
-        let name = self.components[usize::from(id.0)].name.clone();
-        if id == DNS {
-            self.dns_alive = true;
-        } else if let Some(station) = station_of(id) {
-            let now = self.now;
-            let s = &mut self.stations[usize::from(station)];
-            s.account(now);
-            s.alive = true;
-        }
-        self.log_event(&name, format!("{name} back up ({cause})"));
-    }
-
-    fn log_event(&mut self, component: &str, text: String) {
-        if self.log.len() == LOG_RING {
-            self.log.pop_front();
-            self.log_dropped += 1;
-        }
-        self.log.push_back(LogEntry {
-            t_s: self.now.as_secs_f64(),
-            component: component.to_string(),
-            text,
-        });
+        let mut progress = n.progress.clone();
+        db.replication.catch_up(&mut progress, self.now);
+        let (writes, ms) = db.replication.lag(&progress, self.now);
+        Some((n.role, writes, ms, n.stale_reads))
     }
 
     /// The state now, for display.
@@ -800,28 +1484,33 @@ impl Sim {
         let components = self
             .components
             .iter()
-            .map(|c| match station_of(c.id) {
-                Some(si) => {
-                    let s = &self.stations[usize::from(si)];
-                    ComponentState {
-                        id: c.id,
-                        alive: s.alive,
-                        busy_workers: s.busy,
-                        workers: s.workers,
-                        queue_len: s.waiting,
-                        queue_capacity: s.capacity,
-                        utilization: recent.map_or(0.0, |p| p.utilization),
-                    }
-                }
-                None => ComponentState {
+            .map(|c| {
+                let mut state = ComponentState {
                     id: c.id,
                     alive: self.is_alive(c.id),
-                    busy_workers: 0,
-                    workers: 0,
-                    queue_len: 0,
-                    queue_capacity: 0,
-                    utilization: 0.0,
-                },
+                    ..ComponentState::default()
+                };
+                if let Some(si) = self.component_station[usize::from(c.id.0)] {
+                    let s = &self.stations[usize::from(si)];
+                    state.busy_workers = s.busy;
+                    state.workers = s.workers;
+                    state.queue_len = s.waiting;
+                    state.queue_capacity = s.capacity;
+                    state.utilization = s.last_interval.utilization(s.workers);
+                    let (_, tier, index) = self.station_info[usize::from(si)];
+                    if tier == Tier::Web {
+                        let i = usize::from(index);
+                        state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
+                        state.retired = self.web_retired[i];
+                    }
+                }
+                if let Some((role, writes, ms, stale)) = self.db_state(c.id) {
+                    state.role = Some(role);
+                    state.lag_writes = writes;
+                    state.lag_ms = ms;
+                    state.stale_reads = stale;
+                }
+                state
             })
             .collect();
         Snapshot {
@@ -838,6 +1527,8 @@ impl Sim {
             recent_failures_per_s: recent.map_or(0.0, |p| {
                 p.failed as f64 / (self.interval_ns as f64 / 1e9)
             }),
+            writes_lost: self.db.as_ref().map_or(0, |d| d.replication.lost),
+            stale_reads: self.db.as_ref().map_or(0, |d| d.stale_reads),
             events_processed: self.events_processed,
             components,
         }
@@ -847,13 +1538,13 @@ impl Sim {
     pub fn pending_events(&self) -> usize {
         self.events.len()
     }
-}
 
-fn station_of(id: ComponentId) -> Option<u16> {
-    (id == SERVER).then_some(SERVER_STATION)
-}
-
-fn station_component(station: u16) -> ComponentId {
-    debug_assert_eq!(station, SERVER_STATION);
-    SERVER
+    /// The station of a component (for reports).
+    pub(super) fn station_of(&self, id: ComponentId) -> Option<&Station> {
+        self.component_station
+            .get(usize::from(id.0))
+            .copied()
+            .flatten()
+            .map(|s| &self.stations[usize::from(s)])
+    }
 }

@@ -10,22 +10,26 @@
 //! [`Sim::advance_to`], inject faults with [`Sim::kill`] / [`Sim::repair`], and read a
 //! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
 
+mod balancer;
 mod engine;
 mod histogram;
 mod queue;
+mod replication;
 mod report;
 mod rng;
 mod station;
 pub mod theory;
 mod time;
+mod zipf;
 
 pub use engine::Sim;
 pub use histogram::Histogram;
 pub use queue::EventQueue;
 pub use report::{
-    ComponentReport, FailureCounts, KindLatency, LatencyReport, LogEntry, Report, RequestTotals,
-    SeriesPoint, TheoryCheck,
+    ComponentReport, DatabaseReport, FailureCounts, Failover, KindLatency, LatencyReport,
+    LogEntry, ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
 };
+pub use zipf::Zipf;
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
 
@@ -43,8 +47,22 @@ pub enum ComponentKind {
     Users,
     /// The DNS server.
     Dns,
-    /// A server that runs the application.
+    /// The load balancer in front of the web servers.
+    LoadBalancer,
+    /// A web server that runs the application.
     Server,
+    /// A database node (master or replica: see [`ComponentState::role`]).
+    Database,
+}
+
+/// The role of a database node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbRole {
+    /// Takes the writes.
+    Master,
+    /// Follows the master and serves reads.
+    Replica,
 }
 
 impl ComponentKind {
@@ -53,7 +71,9 @@ impl ComponentKind {
         match self {
             ComponentKind::Users => "Users",
             ComponentKind::Dns => "DNS",
-            ComponentKind::Server => "Server",
+            ComponentKind::LoadBalancer => "Load balancer",
+            ComponentKind::Server => "Web server",
+            ComponentKind::Database => "Database",
         }
     }
 }
@@ -92,6 +112,11 @@ impl RequestKind {
         RequestKind::StaticAsset,
     ];
 
+    /// Whether it reads or writes data (and so reaches the database when there is one).
+    pub fn touches_data(&self) -> bool {
+        *self != RequestKind::StaticAsset
+    }
+
     /// snake_case name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -117,16 +142,34 @@ pub enum Outcome {
     ServerDown,
     /// The name could not be resolved: the DNS server was down and the cached answer expired.
     DnsDown,
+    /// The load balancer had no server in its pool.
+    NoHealthyServer,
+    /// The database node needed was down, or no master was known (failover under way).
+    DbDown,
 }
 
 impl Outcome {
     /// The failure reasons, in report order.
-    pub const FAILURES: [Outcome; 4] = [
+    pub const FAILURES: [Outcome; 6] = [
         Outcome::QueueFull,
         Outcome::Timeout,
         Outcome::ServerDown,
         Outcome::DnsDown,
+        Outcome::NoHealthyServer,
+        Outcome::DbDown,
     ];
+
+    /// Index in [`Outcome::FAILURES`]; 0 for `Ok` (which is not a failure).
+    pub fn failure_index(&self) -> usize {
+        match self {
+            Outcome::Ok | Outcome::QueueFull => 0,
+            Outcome::Timeout => 1,
+            Outcome::ServerDown => 2,
+            Outcome::DnsDown => 3,
+            Outcome::NoHealthyServer => 4,
+            Outcome::DbDown => 5,
+        }
+    }
 
     /// A short human label.
     pub fn label(&self) -> &'static str {
@@ -136,6 +179,8 @@ impl Outcome {
             Outcome::Timeout => "timed out",
             Outcome::ServerDown => "server down",
             Outcome::DnsDown => "DNS down",
+            Outcome::NoHealthyServer => "no healthy server",
+            Outcome::DbDown => "database down",
         }
     }
 
@@ -193,7 +238,7 @@ impl PathSample {
 }
 
 /// The state of one component at an instant, for display.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ComponentState {
     /// Which component.
     pub id: ComponentId,
@@ -209,6 +254,18 @@ pub struct ComponentState {
     pub queue_capacity: u32,
     /// Busy fraction over the last complete metrics interval, 0–1.
     pub utilization: f64,
+    /// Web servers: whether the load balancer sends it requests (its view, not the truth).
+    pub in_pool: bool,
+    /// Web servers: taken out of service (drains, then idles).
+    pub retired: bool,
+    /// Database nodes: master or replica.
+    pub role: Option<DbRole>,
+    /// Replicas: committed writes not yet applied.
+    pub lag_writes: u64,
+    /// Replicas: age of the oldest write not yet applied, ms.
+    pub lag_ms: f64,
+    /// Database nodes: reads that missed a committed write.
+    pub stale_reads: u64,
 }
 
 /// What the simulation looks like now: totals, recent figures and each component.
@@ -236,6 +293,10 @@ pub struct Snapshot {
     pub recent_latency_p99_ms: f64,
     /// Failures per second over the last complete metrics interval.
     pub recent_failures_per_s: f64,
+    /// Committed writes lost in failovers.
+    pub writes_lost: u64,
+    /// Reads from replicas that missed a committed write.
+    pub stale_reads: u64,
     /// Events the engine has processed.
     pub events_processed: u64,
     /// Every component, in id order.

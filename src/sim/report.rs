@@ -7,7 +7,7 @@
 use super::engine::Sim;
 use super::histogram::Histogram;
 use super::theory;
-use super::{ComponentKind, Outcome, RequestKind};
+use super::{ComponentKind, DbRole, RequestKind};
 use crate::scenario::Shape;
 use serde::Serialize;
 
@@ -34,7 +34,9 @@ pub struct Report {
     pub dns: DnsReport,
     /// Per-component figures.
     pub components: Vec<ComponentReport>,
-    /// The server compared with queueing theory.
+    /// The database tier: replication, staleness, failovers.
+    pub database: Option<DatabaseReport>,
+    /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// One point per metrics interval.
     pub series: Vec<SeriesPoint>,
@@ -72,6 +74,61 @@ pub struct FailureCounts {
     pub server_down: u64,
     /// DNS was down and the cached answer had expired.
     pub dns_down: u64,
+    /// The load balancer had no server in its pool.
+    pub no_healthy_server: u64,
+    /// The database node needed was down, or no master was known.
+    pub db_down: u64,
+}
+
+/// The database tier over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DatabaseReport {
+    /// Writes committed by a master.
+    pub writes_committed: u64,
+    /// Committed writes that no surviving replica had when one was promoted.
+    pub writes_lost: u64,
+    /// Reads from replicas that missed a committed write of their key.
+    pub stale_reads: u64,
+    /// Reads served by replicas.
+    pub replica_reads: u64,
+    /// Each node at the end of the run.
+    pub nodes: Vec<ReplicaReport>,
+    /// Every promotion.
+    pub failovers: Vec<Failover>,
+}
+
+/// A database node's replication figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaReport {
+    /// Its name.
+    pub name: String,
+    /// Its role at the end of the run.
+    pub role: DbRole,
+    /// Reads it served.
+    pub reads: u64,
+    /// Of which stale.
+    pub stale_reads: u64,
+    /// Largest lag seen at a metrics tick, ms.
+    pub lag_ms_max: f64,
+    /// Largest lag seen at a metrics tick, writes.
+    pub lag_writes_max: u64,
+}
+
+/// A master failover.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failover {
+    /// The master that died.
+    pub old_master: String,
+    /// The replica promoted.
+    pub new_master: String,
+    /// When the old master died, seconds.
+    pub down_at_s: f64,
+    /// When the promotion completed, seconds.
+    pub promoted_at_s: f64,
+    /// Time without a master: detection + promotion, seconds.
+    pub outage_s: f64,
+    /// Committed writes lost.
+    pub writes_lost: u64,
 }
 
 /// Latency summary, in milliseconds.
@@ -134,6 +191,10 @@ pub struct ComponentReport {
     pub served: u64,
     /// Turned away with a full line.
     pub rejected: u64,
+    /// Arrived while it was down.
+    pub refused: u64,
+    /// Database nodes: role at the end of the run.
+    pub role: Option<DbRole>,
 }
 
 /// One metrics interval.
@@ -155,10 +216,18 @@ pub struct SeriesPoint {
     pub latency_p50_ms: f64,
     /// 99th percentile latency, ms.
     pub latency_p99_ms: f64,
-    /// Server busy fraction, 0–1.
+    /// Mean busy fraction of the web servers, 0–1.
     pub utilization: f64,
-    /// Mean requests waiting at the server.
+    /// Mean requests waiting, summed over the web servers.
     pub queue_len_mean: f64,
+    /// Busy fraction of the busiest database node, 0–1.
+    pub db_utilization: f64,
+    /// Largest replica lag at the end of the interval, ms.
+    pub replication_lag_ms: f64,
+    /// Stale replica reads in the interval.
+    pub stale_reads: u64,
+    /// Writes committed by the master in the interval.
+    pub writes_committed: u64,
     /// Requests under way at the end of the interval.
     pub in_flight: u64,
 }
@@ -231,13 +300,13 @@ impl Sim {
             timeout: b.failed[1],
             server_down: b.failed[2],
             dns_down: b.failed[3],
+            no_healthy_server: b.failed[4],
+            db_down: b.failed[5],
         };
-        debug_assert_eq!(Outcome::FAILURES[0], Outcome::QueueFull);
         let components = self
             .components
             .iter()
-            .filter(|c| c.kind == ComponentKind::Server)
-            .zip(&self.stations)
+            .filter_map(|c| self.station_of(c.id).map(|s| (c, s)))
             .map(|(c, s)| {
                 let span = s.total;
                 let completed_here = s.served.max(1) as f64;
@@ -257,6 +326,8 @@ impl Sim {
                     mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
                     served: s.served,
                     rejected: s.rejected,
+                    refused: s.refused,
+                    role: self.db_state(c.id).map(|(role, ..)| role),
                 }
             })
             .collect::<Vec<_>>();
@@ -285,7 +356,12 @@ impl Sim {
                 lookups: b.dns_lookups,
                 cache_hits: b.dns_cache_hits,
             },
-            theory: self.theory_check(components.first()),
+            database: self.database_report(),
+            theory: if self.web.len() == 1 && self.balancer.is_none() {
+                self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
+            } else {
+                None
+            },
             components,
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),
@@ -295,6 +371,31 @@ impl Sim {
         let json = serde_json::to_vec(&report).expect("a report always serialises");
         report.digest = format!("{:016x}", fnv1a(&json));
         report
+    }
+
+    fn database_report(&self) -> Option<DatabaseReport> {
+        let db = self.db.as_ref()?;
+        let nodes = db
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ReplicaReport {
+                name: format!("db-{i}"),
+                role: n.role,
+                reads: n.reads,
+                stale_reads: n.stale_reads,
+                lag_ms_max: n.lag_ms_max,
+                lag_writes_max: n.lag_writes_max,
+            })
+            .collect::<Vec<_>>();
+        Some(DatabaseReport {
+            writes_committed: db.replication.committed,
+            writes_lost: db.replication.lost,
+            stale_reads: db.stale_reads,
+            replica_reads: db.replica_reads,
+            nodes,
+            failovers: self.books.failovers.clone(),
+        })
     }
 
     fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {

@@ -53,6 +53,14 @@ pub struct Station {
     pub total: Area,
     /// Since the start of the current metrics interval.
     pub interval: Area,
+    /// The last complete metrics interval.
+    pub last_interval: Area,
+    /// Service speed factor: service times are divided by it.
+    pub speed: f64,
+    /// Requests that arrived while it was down (connection refused).
+    pub refused: u64,
+    /// `refused` when it last died.
+    pub refused_at_death: u64,
     /// Services completed.
     pub served: u64,
     /// Requests turned away because the line was full.
@@ -81,6 +89,10 @@ impl Station {
             last_change: SimTime::ZERO,
             total: Area::default(),
             interval: Area::default(),
+            last_interval: Area::default(),
+            speed: 1.0,
+            refused: 0,
+            refused_at_death: 0,
             served: 0,
             rejected: 0,
             max_waiting: 0,
@@ -103,9 +115,9 @@ impl Station {
         }
     }
 
-    /// Starts a new metrics interval.
-    pub fn reset_interval(&mut self) {
-        self.interval = Area::default();
+    /// Closes the current metrics interval and starts the next.
+    pub fn close_interval(&mut self) {
+        self.last_interval = std::mem::take(&mut self.interval);
     }
 
     /// Whether a worker is free.

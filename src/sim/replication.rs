@@ -1,0 +1,256 @@
+//! Asynchronous master → replica replication, tracked per write without an event per write.
+//!
+//! ```text
+//!   master commits write #n at c(n) ──delay──▶ replica applies writes in order, one at a time:
+//!        applied(n) = max(c(n) + delay, applied(n−1)) + apply
+//! ```
+//!
+//! Because every replica applies the same log in commit order, a replica's whole state is one
+//! number — the last write it applied — and its progress up to any instant can be computed
+//! lazily from the log. A read of key k at replica r is stale iff the last committed write to k
+//! is later than r's last applied write.
+
+use super::time::SimTime;
+use std::collections::VecDeque;
+
+/// Most writes kept for replicas that lag or are down; a replica that falls further behind is
+/// re-synchronised from a snapshot when it returns.
+const MAX_LOG: usize = 1_000_000;
+
+#[derive(Clone, Copy, Debug)]
+struct WriteRecord {
+    key: u32,
+    commit: SimTime,
+    /// The key's last committed write before this one (to undo it if lost).
+    prev: u64,
+}
+
+/// One replica's progress through the log.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaProgress {
+    /// Last write applied (a sequence number; 0 = none).
+    pub applied: u64,
+    /// When it finished applying that write.
+    pub busy_until: SimTime,
+    /// Whether it applies writes now (false while down or while it is the master).
+    pub following: bool,
+    /// Whether it lost its place in the log and must copy a snapshot when it returns.
+    pub needs_resync: bool,
+}
+
+/// The master's committed history, as much as replicas still need, and per-key last writes.
+pub struct Replication {
+    log: VecDeque<WriteRecord>,
+    /// Sequence number of `log[0]`.
+    log_base: u64,
+    /// Last committed write.
+    pub master_seq: u64,
+    last_write: Vec<u64>,
+    delay: SimTime,
+    apply: SimTime,
+    /// Writes committed over the run.
+    pub committed: u64,
+    /// Committed writes lost in failovers.
+    pub lost: u64,
+    /// Last write replicas can ever receive: the master died and writes still in its send
+    /// buffer or on the wire never arrive. `u64::MAX` while the master is up.
+    receive_limit: u64,
+}
+
+impl Replication {
+    /// An empty history over `keys` keys.
+    pub fn new(keys: u32, delay: SimTime, apply: SimTime) -> Replication {
+        Replication {
+            log: VecDeque::new(),
+            log_base: 1,
+            master_seq: 0,
+            last_write: vec![0; keys as usize],
+            delay,
+            apply,
+            committed: 0,
+            lost: 0,
+            receive_limit: u64::MAX,
+        }
+    }
+
+    /// The master dies at `at`: only writes that reached the replicas by then will ever be
+    /// applied (those are in their relay logs); later ones die with the master.
+    pub fn cut_off(&mut self, at: SimTime) {
+        let mut seq = self.master_seq;
+        for rec in self.log.iter().rev() {
+            if rec.commit.plus(self.delay) <= at {
+                break;
+            }
+            seq -= 1;
+        }
+        self.receive_limit = seq;
+    }
+
+    /// The master (old or new) streams writes again.
+    pub fn restore_stream(&mut self) {
+        self.receive_limit = u64::MAX;
+    }
+
+    /// The master commits a write of `key` at `now`.
+    pub fn commit(&mut self, key: u32, now: SimTime) {
+        let slot = &mut self.last_write[key as usize];
+        let prev = *slot;
+        self.master_seq += 1;
+        *slot = self.master_seq;
+        self.committed += 1;
+        self.log.push_back(WriteRecord {
+            key,
+            commit: now,
+            prev,
+        });
+    }
+
+    /// Moves a following replica forward through every write it has finished applying by `now`.
+    pub fn catch_up(&self, r: &mut ReplicaProgress, now: SimTime) {
+        if !r.following || r.needs_resync {
+            return;
+        }
+        while r.applied < self.master_seq.min(self.receive_limit) {
+            let Some(rec) = self.record(r.applied + 1) else {
+                r.needs_resync = true;
+                return;
+            };
+            let finish = rec.commit.plus(self.delay).max(r.busy_until).plus(self.apply);
+            if finish > now {
+                return;
+            }
+            r.applied += 1;
+            r.busy_until = finish;
+        }
+    }
+
+    fn record(&self, seq: u64) -> Option<&WriteRecord> {
+        seq.checked_sub(self.log_base)
+            .and_then(|i| self.log.get(i as usize))
+    }
+
+    /// Whether a read of `key` from a replica at `applied` misses a committed write.
+    pub fn is_stale(&self, key: u32, applied: u64) -> bool {
+        self.last_write[key as usize] > applied
+    }
+
+    /// How far a replica is behind the writes it can still receive: (writes, ms since the
+    /// oldest write it lacks was committed).
+    pub fn lag(&self, r: &ReplicaProgress, now: SimTime) -> (u64, f64) {
+        let behind = self
+            .master_seq
+            .min(self.receive_limit)
+            .saturating_sub(r.applied);
+        let ms = if behind == 0 {
+            0.0
+        } else {
+            self.record(r.applied + 1)
+                .map_or(0.0, |rec| now.since(rec.commit).as_millis_f64())
+        };
+        (behind, ms)
+    }
+
+    /// Makes the history end at `seq` (a promoted replica's last write): later writes are lost.
+    /// Returns how many were lost.
+    pub fn truncate_to(&mut self, seq: u64) -> u64 {
+        let mut lost = 0;
+        while self.master_seq > seq {
+            // A write already trimmed from the log (beyond the cap) cannot be undone key by key.
+            if let Some(rec) = self.log.pop_back() {
+                self.last_write[rec.key as usize] = rec.prev;
+            }
+            self.master_seq -= 1;
+            lost += 1;
+        }
+        self.lost += lost;
+        self.restore_stream();
+        lost
+    }
+
+    /// A replica that must copy a snapshot of the master now (returns, or lost its place).
+    pub fn resync(&self, r: &mut ReplicaProgress, now: SimTime) {
+        r.applied = self.master_seq;
+        r.busy_until = now;
+        r.needs_resync = false;
+    }
+
+    /// Drops log entries every replica has applied; keeps at most `MAX_LOG`.
+    pub fn trim<'a>(&mut self, replicas: impl Iterator<Item = &'a ReplicaProgress>) {
+        let oldest_needed = replicas
+            .filter(|r| !r.needs_resync)
+            .map(|r| r.applied + 1)
+            .min()
+            .unwrap_or(self.master_seq + 1);
+        while self.log_base < oldest_needed && !self.log.is_empty() {
+            self.log.pop_front();
+            self.log_base += 1;
+        }
+        while self.log.len() > MAX_LOG {
+            self.log.pop_front();
+            self.log_base += 1;
+        }
+        if self.log.is_empty() {
+            self.log_base = self.master_seq + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(x: u64) -> SimTime {
+        SimTime::from_micros(x * 1000)
+    }
+
+    #[test]
+    fn replica_applies_after_delay_one_at_a_time() {
+        let mut rep = Replication::new(10, ms(10), ms(5));
+        let mut r = ReplicaProgress {
+            following: true,
+            ..Default::default()
+        };
+        rep.commit(1, ms(0));
+        rep.commit(2, ms(1));
+        rep.catch_up(&mut r, ms(14));
+        assert_eq!(r.applied, 0);
+        rep.catch_up(&mut r, ms(15));
+        assert_eq!(r.applied, 1);
+        assert!(rep.is_stale(2, r.applied));
+        assert!(!rep.is_stale(1, r.applied));
+        // The second write arrives at 11 ms but waits for the first to finish at 15 ms.
+        rep.catch_up(&mut r, ms(19));
+        assert_eq!(r.applied, 1);
+        rep.catch_up(&mut r, ms(20));
+        assert_eq!(r.applied, 2);
+        assert_eq!(rep.lag(&r, ms(20)), (0, 0.0));
+    }
+
+    #[test]
+    fn writes_not_received_when_the_master_dies_are_never_applied() {
+        let mut rep = Replication::new(10, ms(10), ms(1));
+        let mut r = ReplicaProgress {
+            following: true,
+            ..Default::default()
+        };
+        rep.commit(1, ms(0));
+        rep.commit(2, ms(5));
+        rep.commit(3, ms(8));
+        rep.cut_off(ms(15)); // writes 1 and 2 have arrived, write 3 arrives at 18 ms: lost
+        rep.catch_up(&mut r, ms(100));
+        assert_eq!(r.applied, 2);
+        assert_eq!(rep.truncate_to(r.applied), 1);
+    }
+
+    #[test]
+    fn truncation_restores_earlier_writes() {
+        let mut rep = Replication::new(10, ms(10), ms(1));
+        rep.commit(3, ms(0));
+        rep.commit(3, ms(1));
+        rep.commit(4, ms(2));
+        assert_eq!(rep.truncate_to(1), 2);
+        assert!(!rep.is_stale(3, 1));
+        assert!(!rep.is_stale(4, 0));
+        assert_eq!(rep.master_seq, 1);
+    }
+}
