@@ -1,16 +1,23 @@
 //! `scalesim`: the simulation core on the command line, for batch runs, sweeps and tests.
 //!
-//! Every command prints JSON (or Markdown for `schema --markdown`) on standard output; bad input
-//! gives exit code 2 and one line on standard error saying what is wrong.
+//! Every command prints JSON (or Markdown for `schema --markdown`, or the link fragment for
+//! `url`) on standard output; bad input gives exit code 2 and one line on standard error saying
+//! what is wrong.
 
 use clap::{Parser, Subcommand};
-use scalesim::scenario::{apply_set, preset, schema_markdown, Scenario, FIELDS, STAGES};
+use scalesim::scenario::{
+    apply_set, decode, encode_link, preset, schema_markdown, Scenario, FIELDS, STAGES,
+};
 use scalesim::sim::Sim;
 use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "scalesim", version, about = "Simulate a web system growing from one server to millions of users")]
+#[command(
+    name = "scalesim",
+    version,
+    about = "Simulate a web system growing from one server to millions of users"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,6 +37,9 @@ enum Command {
         /// Start from this stage's preset instead of a file.
         #[arg(long, conflicts_with = "file")]
         preset: Option<u8>,
+        /// Start from what a shareable link describes (its fragment, or the whole URL).
+        #[arg(long, value_name = "FRAGMENT", conflicts_with_all = ["file", "preset"])]
+        url: Option<String>,
         /// Override a field: `--set server.workers=16` (repeatable; see `scalesim schema`).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
@@ -54,6 +64,19 @@ enum Command {
     },
     /// List the eleven stages and whether each is simulated yet.
     Stages,
+    /// Print the shareable link fragment (the part after `#`) of a scenario JSON file.
+    Url {
+        /// Scenario JSON file (`-` for standard input).
+        file: String,
+        /// Add a time position to the link, in seconds of simulated time.
+        #[arg(long)]
+        time_s: Option<f64>,
+    },
+    /// Print the scenario JSON a shareable link describes.
+    Decode {
+        /// The link's fragment (`v1.s1~…`), or the whole URL.
+        fragment: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -101,16 +124,20 @@ fn execute(command: Command) -> Result<String, String> {
         Command::Run {
             file,
             preset: stage,
+            url,
             sets,
             duration_s,
             seed,
             timing,
             no_series,
         } => {
-            let mut scenario = match (file, stage) {
-                (Some(path), _) => read_scenario(&path)?,
-                (None, Some(stage)) => preset_or_err(stage)?,
-                (None, None) => return Err("give a scenario FILE or --preset N".into()),
+            let mut scenario = match (file, stage, url) {
+                (Some(path), _, _) => read_scenario(&path)?,
+                (None, Some(stage), _) => preset_or_err(stage)?,
+                (None, None, Some(link)) => decode(&link).map_err(|e| e.to_string())?,
+                (None, None, None) => {
+                    return Err("give a scenario FILE, --preset N or --url FRAGMENT".into())
+                }
             };
             let mut assignments = sets;
             if let Some(d) = duration_s {
@@ -148,6 +175,19 @@ fn execute(command: Command) -> Result<String, String> {
                 .collect();
             Ok(serde_json::to_string_pretty(&stages).expect("json"))
         }
+        Command::Url { file, time_s } => {
+            let scenario = read_scenario(&file)?;
+            match time_s {
+                Some(t) if !(0.0..=f64::from(scenario.duration_s)).contains(&t) => Err(format!(
+                    "--time-s {t} is outside the run (0 to {} s)",
+                    scenario.duration_s
+                )),
+                _ => Ok(encode_link(&scenario, time_s)),
+            }
+        }
+        Command::Decode { fragment } => decode(&fragment)
+            .map(|s| s.to_json_pretty())
+            .map_err(|e| e.to_string()),
     }
 }
 

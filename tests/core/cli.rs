@@ -24,7 +24,15 @@ fn preset_prints_scenario_json() {
 
 #[test]
 fn run_prints_a_deterministic_report() {
-    let args = ["run", "--preset", "1", "--duration-s", "20", "--set", "server.workers=4"];
+    let args = [
+        "run",
+        "--preset",
+        "1",
+        "--duration-s",
+        "20",
+        "--set",
+        "server.workers=4",
+    ];
     let (code, a, _) = scalesim(&args);
     assert_eq!(code, 0);
     let (_, b, _) = scalesim(&args);
@@ -79,4 +87,74 @@ fn schema_lists_fields() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v.as_array().unwrap().len() > 20);
+}
+
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("scalesim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, contents).unwrap();
+    file
+}
+
+#[test]
+fn url_and_decode_convert_between_json_and_link() {
+    let mut s = scalesim::scenario::preset(1).unwrap();
+    s.seed = 7;
+    s.traffic.users = 5000;
+    s.server.workers = 16;
+    let file = temp_file("changed.json", &s.to_json_pretty());
+    let (code, link, err) = scalesim(&["url", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let link = link.trim_end();
+    assert_eq!(link, "v1.s1~seed=7~server.workers=16~traffic.users=5000");
+    for given in [link.to_string(), format!("https://example.org/app/#{link}")] {
+        let (code, json, err) = scalesim(&["decode", &given]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(scalesim::scenario::Scenario::from_json(&json).unwrap(), s);
+    }
+    let (code, with_time, _) = scalesim(&["url", file.to_str().unwrap(), "--time-s", "30.5"]);
+    assert_eq!(code, 0);
+    assert_eq!(with_time.trim_end(), format!("{link}~t=30.5"));
+}
+
+#[test]
+fn run_url_runs_what_the_link_describes() {
+    let by_link = scalesim(&["run", "--url", "v1.s1~server.workers=4~duration_s=20"]);
+    let by_set = scalesim(&[
+        "run",
+        "--preset",
+        "1",
+        "--duration-s",
+        "20",
+        "--set",
+        "server.workers=4",
+    ]);
+    assert_eq!(by_link.0, 0, "{}", by_link.2);
+    assert_eq!(by_link.1, by_set.1);
+}
+
+#[test]
+fn bad_links_exit_non_zero_with_one_line() {
+    let file = temp_file(
+        "p.json",
+        &scalesim::scenario::preset(1).unwrap().to_json_pretty(),
+    );
+    for args in [
+        &["decode", "v9.s1"][..],
+        &["decode", "garbage"],
+        &["decode", "v1.s1~server.workers=0"],
+        &["decode", "v1.s1~traffic.users=1e999"],
+        &["run", "--url", "v1.s1~nope=1"],
+        &["run", "--url", "v1.s1", "--preset", "1"],
+        &["run", "--url", "v1.s1", file.to_str().unwrap()],
+        &["url", "/nonexistent/scenario.json"],
+        &["url", file.to_str().unwrap(), "--time-s", "-3"],
+    ] {
+        let (code, out, err) = scalesim(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty(), "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
 }

@@ -1,0 +1,294 @@
+//! Shareable links: encode → decode is the identity, links stay short, and no input panics the
+//! decoder. The case counts default to the values below; `PROPTEST_CASES=N` raises them all.
+
+use proptest::prelude::*;
+use scalesim::scenario::{
+    decode, decode_link, encode, encode_link, preset, Dist, Fault, Scenario, Shape, UrlError,
+    MAX_LINK_CHARS,
+};
+
+/// `PROPTEST_CASES` if set, else `default`.
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
+
+fn p1() -> Scenario {
+    preset(1).unwrap()
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    prop_oneof![
+        Just(Shape::Exponential),
+        Just(Shape::Constant),
+        Just(Shape::Lognormal)
+    ]
+}
+
+fn dist() -> impl Strategy<Value = Option<Dist>> {
+    proptest::option::of(
+        (shape(), 0.001f64..600_000.0, 0.01f64..10.0).prop_map(|(shape, mean_ms, cv)| Dist {
+            shape,
+            mean_ms,
+            cv,
+        }),
+    )
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    (
+        prop_oneof![Just("dns"), Just("web-0")],
+        0.0f64..86_400.0,
+        0.0f64..86_400.0,
+    )
+        .prop_map(|(target, at_s, duration_s)| Fault {
+            target: target.to_string(),
+            at_s,
+            duration_s,
+        })
+}
+
+/// Preset 1 with a random subset of its stage-1 fields changed to random values within bounds.
+fn mutated_preset_1() -> impl Strategy<Value = Scenario> {
+    let top = (
+        proptest::option::of(any::<u64>()),
+        proptest::option::of("\\PC{0,60}"),
+        proptest::option::of(1u32..=3600),
+        proptest::option::of(0u64..=1_000_000),
+        proptest::option::of(0.0f64..1.0),
+        proptest::option::of(proptest::array::uniform4(0.0f64..1e6)),
+        proptest::option::of(1.0f64..600_000.0),
+    );
+    let rest = (
+        proptest::option::of(0.0f64..10_000.0),
+        proptest::option::of(0u32..=86_400),
+        proptest::option::of(0.0f64..10_000.0),
+        proptest::option::of(1u32..=10_000),
+        proptest::option::of(0u32..=1_000_000),
+        (dist(), dist(), dist(), dist()),
+        proptest::option::of(proptest::collection::vec(fault(), 0..4)),
+    );
+    (top, rest).prop_map(|(top, rest)| {
+        let mut s = p1();
+        let (seed, name, duration_s, users, rate, mix, timeout) = top;
+        let (lookup, ttl, rtt, workers, queue, dists, faults) = rest;
+        set(&mut s.seed, seed);
+        set(&mut s.name, name);
+        set(&mut s.duration_s, duration_s);
+        set(&mut s.traffic.users, users);
+        set(&mut s.traffic.requests_per_user_per_s, rate);
+        if let Some([a, b, c, d]) = mix {
+            s.traffic.mix.page_view = a;
+            s.traffic.mix.api_read = b;
+            s.traffic.mix.write = c;
+            s.traffic.mix.static_asset = d;
+        }
+        set(&mut s.traffic.client_timeout_ms, timeout);
+        set(&mut s.dns.lookup_ms, lookup);
+        set(&mut s.dns.ttl_s, ttl);
+        set(&mut s.network.client_rtt_ms, rtt);
+        set(&mut s.server.workers, workers);
+        set(&mut s.server.queue_capacity, queue);
+        let service = &mut s.server.service;
+        set(&mut service.page_view, dists.0);
+        set(&mut service.api_read, dists.1);
+        set(&mut service.write, dists.2);
+        set(&mut service.static_asset, dists.3);
+        set(&mut s.faults, faults);
+        s
+    })
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    #[test]
+    fn encode_then_decode_is_the_identity(s in mutated_preset_1(), t in proptest::option::of(0.0f64..1.0)) {
+        prop_assume!(s.validate().is_ok());
+        let time_s = t.map(|f| f * f64::from(s.duration_s));
+        let link = encode_link(&s, time_s);
+        prop_assert!(link.chars().count() <= MAX_LINK_CHARS);
+        let back = decode_link(&link).map_err(|e| TestCaseError::fail(format!("{e}: {link}")))?;
+        prop_assert_eq!(&back.scenario, &s, "link {}", link);
+        prop_assert_eq!(back.time_s, time_s);
+        prop_assert_eq!(decode(&encode(&s)).unwrap(), s);
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(10_000))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+        let _ = decode_link(&text);
+    }
+
+    #[test]
+    fn link_shaped_text_never_panics(
+        head in prop_oneof![Just("v1.s1"), Just("v1.s"), Just("v1z."), Just("#v1.s1"), Just("v1.s255")],
+        parts in proptest::collection::vec("[a-z_.]{0,12}=[-0-9.eE+%A-F\\[\\]{}\":,a-z~]{0,20}", 0..6),
+    ) {
+        let _ = decode_link(&format!("{head}~{}", parts.join("~")));
+    }
+
+    #[test]
+    fn damaged_links_never_panic(s in mutated_preset_1(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let link = encode(&s);
+        let at = cut.index(link.len() + 1);
+        let truncated = &link.as_bytes()[..at];
+        let _ = decode_link(&String::from_utf8_lossy(truncated));
+        let mut flipped = link.into_bytes();
+        if let Some(b) = flipped.get_mut(at) {
+            *b = byte;
+        }
+        let _ = decode_link(&String::from_utf8_lossy(&flipped));
+    }
+}
+
+#[test]
+fn a_preset_with_a_handful_of_changes_fits_in_200_characters() {
+    let mut s = p1();
+    s.seed = 7;
+    s.traffic.users = 5000;
+    s.server.workers = 16;
+    s.server.service.page_view.shape = Shape::Constant;
+    s.faults = vec![Fault {
+        target: "web-0".into(),
+        at_s: 30.0,
+        duration_s: 10.0,
+    }];
+    let link = encode_link(&s, Some(30.5));
+    assert!(link.len() <= 200, "{} characters: {link}", link.len());
+    assert!(link.starts_with("v1.s1~"), "{link}");
+    assert!(link.contains("server.workers=16") && link.contains("traffic.users=5000"));
+    assert_eq!(decode(&link).unwrap(), s);
+}
+
+#[test]
+fn the_example_in_the_docs_reads() {
+    let s = decode("v1.s1~seed=7~traffic.users=5000~server.workers=16").unwrap();
+    assert_eq!((s.seed, s.traffic.users, s.server.workers), (7, 5000, 16));
+    assert_eq!(
+        s.dns,
+        p1().dns,
+        "fields the link does not name come from the preset"
+    );
+    for prefix in ["#", "https://example.org/scalesim/#", "  "] {
+        let link = format!("{prefix}v1.s1~seed=7");
+        assert_eq!(decode(&link).unwrap().seed, 7, "{link}");
+    }
+}
+
+#[test]
+fn long_scenarios_are_compressed_and_still_exact() {
+    let mut s = p1();
+    s.name = "A long name, repeated. ".repeat(8);
+    s.faults = (0..20)
+        .map(|i| Fault {
+            target: "web-0".into(),
+            at_s: f64::from(i) * 10.0 + 0.125,
+            duration_s: 5.0,
+        })
+        .collect();
+    s.validate().unwrap();
+    let link = encode(&s);
+    assert!(link.starts_with("v1z."), "{link}");
+    assert_eq!(decode(&link).unwrap(), s);
+}
+
+/// Whether an error is the one a bad link should give.
+type IsExpected = fn(&UrlError) -> bool;
+
+#[test]
+fn bad_links_say_what_is_wrong() {
+    let zip_bomb = {
+        // Valid deflate of 100 KB of 'a', over the inflate limit.
+        let text = format!("s1~name={}", "a".repeat(100_000));
+        format!("v1z.{}", deflate_base64url(&text))
+    };
+    let cases: Vec<(String, IsExpected)> = vec![
+        ("".into(), |e| matches!(e, UrlError::Empty)),
+        ("hello".into(), |e| matches!(e, UrlError::NotALink)),
+        ("v2.s1".into(), |e| {
+            matches!(e, UrlError::UnsupportedVersion(_))
+        }),
+        ("v1.x".into(), |e| matches!(e, UrlError::Malformed(_))),
+        ("v1.s1~workers".into(), |e| {
+            matches!(e, UrlError::Malformed(_))
+        }),
+        ("v1.s1~name=%E".into(), |e| {
+            matches!(e, UrlError::Malformed(_))
+        }),
+        ("v1.s1~name=%FF".into(), |e| {
+            matches!(e, UrlError::Malformed(_))
+        }),
+        ("v1.s99".into(), |e| matches!(e, UrlError::NoPreset(99))),
+        ("v1.s1~server.nope=1".into(), |e| {
+            matches!(e, UrlError::UnknownField(_))
+        }),
+        ("v1.s1~nope.deeper=1".into(), |e| {
+            matches!(e, UrlError::UnknownField(_))
+        }),
+        ("v1.s1~seed=1~seed=2".into(), |e| {
+            matches!(e, UrlError::Duplicate(_))
+        }),
+        ("v1.s1~server.workers=many".into(), |e| {
+            matches!(e, UrlError::BadValue { .. })
+        }),
+        ("v1.s1~traffic.users=1e400".into(), |e| {
+            matches!(e, UrlError::BadValue { .. })
+        }),
+        ("v1.s1~seed=99999999999999999999999".into(), |e| {
+            matches!(e, UrlError::BadValue { .. })
+        }),
+        ("v1.s1~faults=%5B".into(), |e| {
+            matches!(e, UrlError::BadValue { .. })
+        }),
+        ("v1.s1~server.workers=0".into(), |e| {
+            matches!(e, UrlError::Invalid(_))
+        }),
+        ("v1.s1~traffic.users=1000000000000".into(), |e| {
+            matches!(e, UrlError::Invalid(_))
+        }),
+        ("v1.s1~stage=2".into(), |e| {
+            !matches!(e, UrlError::NoPreset(_))
+        }),
+        ("v1.s1~t=-1".into(), |e| matches!(e, UrlError::BadTime(_))),
+        ("v1.s1~t=999999".into(), |e| {
+            matches!(e, UrlError::BadTime(_))
+        }),
+        ("v1.s1~t=soon".into(), |e| matches!(e, UrlError::BadTime(_))),
+        ("v1z.!!!".into(), |e| matches!(e, UrlError::Compressed(_))),
+        ("v1z.AAAA".into(), |e| matches!(e, UrlError::Compressed(_))),
+        (zip_bomb, |e| matches!(e, UrlError::Compressed(_))),
+        (format!("v1.s1~name={}", "a".repeat(MAX_LINK_CHARS)), |e| {
+            matches!(e, UrlError::TooLong { .. })
+        }),
+    ];
+    for (link, expected) in cases {
+        let error = decode(&link).unwrap_err();
+        let shown: String = link.chars().take(60).collect();
+        assert!(expected(&error), "{shown}: {error:?}");
+        let message = error.to_string();
+        assert!(
+            !message.is_empty() && !message.contains('\n') && message.len() < 400,
+            "{message}"
+        );
+    }
+}
+
+/// The packed form of a link body, made the way `encode` makes it: base64url of raw deflate.
+fn deflate_base64url(body: &str) -> String {
+    use base64::Engine as _;
+    let bytes = miniz_oxide::deflate::compress_to_vec(body.as_bytes(), 9);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
