@@ -39,7 +39,12 @@ pub fn assert_conserved(r: &Report) {
     let reasons = &q.failed_by_reason;
     assert_eq!(
         q.failed,
-        reasons.queue_full + reasons.timeout + reasons.server_down + reasons.dns_down,
+        reasons.queue_full
+            + reasons.timeout
+            + reasons.server_down
+            + reasons.dns_down
+            + reasons.no_healthy_server
+            + reasons.db_down,
         "failures by reason must add up (seed {})",
         r.seed
     );

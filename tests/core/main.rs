@@ -6,4 +6,4 @@ mod fidelity;
 mod helpers;
 mod run_behaviour;
 mod scenario_checks;
-mod url;
+mod tiers;
