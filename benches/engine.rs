@@ -25,6 +25,24 @@ fn heavy_stage1() -> Sim {
     sim
 }
 
+fn heavy_stage4() -> Sim {
+    let mut scenario = preset(4).expect("preset 4");
+    // ~10,000 requests/s through a balancer, 16 web servers, a master and 4 replicas.
+    scenario.traffic.users = 50_000;
+    scenario.server.count = 16;
+    scenario.duration_s = 3600;
+    scenario.faults.clear();
+    if let Some(db) = &mut scenario.database {
+        db.workers = 64;
+        db.replicas = 4;
+        db.replication.apply_ms = 0.5;
+    }
+    let mut sim = Sim::new(&scenario).expect("valid");
+    sim.set_path_sample_every(1000);
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    sim
+}
+
 fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(EVENTS));
@@ -35,6 +53,13 @@ fn engine(c: &mut Criterion) {
                 let done = sim.advance_to(SimTime(u64::MAX / 2), EVENTS);
                 black_box(done)
             },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("stage4_heavy", |b| {
+        b.iter_batched(
+            heavy_stage4,
+            |mut sim| black_box(sim.advance_to(SimTime(u64::MAX / 2), EVENTS)),
             BatchSize::LargeInput,
         )
     });

@@ -16,8 +16,8 @@ pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
-    component_names, Problem, ValidationErrors, MAX_DB_WORKERS, MAX_KEYS, MAX_RATE_PER_S, MAX_REPLICAS,
-    MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    component_names, Problem, ValidationErrors, MAX_DB_WORKERS, MAX_KEYS, MAX_RATE_PER_S,
+    MAX_REPLICAS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};

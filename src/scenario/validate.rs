@@ -91,7 +91,13 @@ impl Checker {
     }
 
     fn dist(&mut self, path: &str, dist: &Dist) {
-        self.range(&format!("{path}.mean_ms"), dist.mean_ms, 0.001, 600_000.0, "ms");
+        self.range(
+            &format!("{path}.mean_ms"),
+            dist.mean_ms,
+            0.001,
+            600_000.0,
+            "ms",
+        );
         if dist.shape == Shape::Lognormal {
             self.range(&format!("{path}.cv"), dist.cv, 0.01, 10.0, "");
         }
@@ -203,7 +209,10 @@ impl Scenario {
             c.range(&format!("traffic.mix.{name}"), w, 0.0, 1e6, "");
         }
         if weights.iter().all(|w| w.is_finite()) && weights.iter().sum::<f64>() <= 0.0 {
-            c.fail("traffic.mix", "at least one request kind needs a weight above 0");
+            c.fail(
+                "traffic.mix",
+                "at least one request kind needs a weight above 0",
+            );
         }
         c.range(
             "traffic.client_timeout_ms",
@@ -305,7 +314,13 @@ impl Scenario {
             c.range(&format!("server.speeds[{i}]"), *speed, 0.1, MAX_SPEED, "×");
         }
         let k = &self.traffic.keyspace;
-        c.int_range("traffic.keyspace.keys", u64::from(k.keys), 1, u64::from(MAX_KEYS), "keys");
+        c.int_range(
+            "traffic.keyspace.keys",
+            u64::from(k.keys),
+            1,
+            u64::from(MAX_KEYS),
+            "keys",
+        );
         c.range("traffic.keyspace.zipf_s", k.zipf_s, 0.0, 3.0, "");
         c.range(
             "network.internal_rtt_ms",
@@ -348,12 +363,18 @@ impl Scenario {
                     ),
                 );
             } else if db.workers == 0 {
-                c.fail("database.workers", "a database node needs at least 1 worker");
+                c.fail(
+                    "database.workers",
+                    "a database node needs at least 1 worker",
+                );
             }
             if db.speed.is_finite() && db.speed > MAX_SPEED {
                 c.fail(
                     "database.speed",
-                    format!("{}× is faster than any machine ({MAX_SPEED}× at most): scale out instead", db.speed),
+                    format!(
+                        "{}× is faster than any machine ({MAX_SPEED}× at most): scale out instead",
+                        db.speed
+                    ),
                 );
             } else {
                 c.range("database.speed", db.speed, 0.25, MAX_SPEED, "×");

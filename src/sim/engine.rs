@@ -38,6 +38,9 @@ const DNS: ComponentId = ComponentId(1);
 enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
+    /// The DNS server answers a lookup sent during DNS life `epoch` (`u32::MAX`: sent while
+    /// it was down).
+    DnsAnswer { req: ReqRef, user: u32, epoch: u32 },
     /// A request reaches the load balancer.
     ReachBalancer { req: ReqRef },
     /// A request reaches a station over the network.
@@ -201,6 +204,8 @@ pub struct Sim {
     events_processed: u64,
     pub(super) components: Vec<ComponentInfo>,
     dns_alive: bool,
+    /// Times the DNS server died (a lookup in flight across a death gets no answer).
+    dns_deaths: u32,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
@@ -260,6 +265,7 @@ impl Sim {
             events_processed: 0,
             components: Vec::new(),
             dns_alive: true,
+            dns_deaths: 0,
             stations: Vec::new(),
             station_info: Vec::new(),
             component_station: Vec::new(),
@@ -521,13 +527,19 @@ impl Sim {
                     b.register(i);
                 }
                 active += 1;
-                self.log_event(&format!("web-{i}"), format!("web-{i} added back; joins the pool once healthy"));
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} added back; joins the pool once healthy"),
+                );
             }
         }
         while active < count {
             self.add_web_server(false);
             let i = self.web.len() - 1;
-            self.log_event(&format!("web-{i}"), format!("web-{i} added; joins the pool once healthy"));
+            self.log_event(
+                &format!("web-{i}"),
+                format!("web-{i} added; joins the pool once healthy"),
+            );
             active += 1;
         }
         for i in (0..self.web.len()).rev() {
@@ -540,7 +552,10 @@ impl Sim {
                     b.deregister(i);
                 }
                 active -= 1;
-                self.log_event(&format!("web-{i}"), format!("web-{i} removed from the pool"));
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} removed from the pool"),
+                );
             }
         }
         self.scenario.server.count = count as u32;
@@ -595,6 +610,7 @@ impl Sim {
                     self.schedule_arrival();
                 }
             }
+            Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
             Event::ServiceDone {
@@ -633,7 +649,7 @@ impl Sim {
         r.state = ReqState::Transit;
         r.kind = kind;
         r.key = key;
-        r.sampled = seq % self.sample_every == 0;
+        r.sampled = seq.is_multiple_of(self.sample_every);
         r.via_balancer = false;
         r.hop_count = 0;
         r.station = NONE;
@@ -685,28 +701,56 @@ impl Sim {
             .push(self.now.plus(self.timeout), Event::ClientTimeout { req });
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
-        let mut depart = self.now;
         let expiry_ms = self.dns_expiry_ms[user];
         if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
             self.books.dns_lookups += 1;
+            // Until the answer arrives, later requests of this user wait for it.
             let done = self.now.plus(self.dns_lookup);
-            let now = self.now;
-            self.req_mut(req).push_hop(DNS, now, done);
-            if !self.dns_alive {
-                self.fail(req, Outcome::DnsDown, done);
-                return;
-            }
-            // Whole milliseconds, rounded up, so the answer is never taken as ready too early.
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
             self.dns_expiry_ms[user] = done_ms.saturating_add(self.dns_ttl_ms);
-            depart = done;
-        } else {
-            self.books.dns_cache_hits += 1;
-            // A lookup of this user's may still be under way: the request waits for its answer.
-            let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
-            depart = depart.max(ready);
+            let epoch = if self.dns_alive {
+                self.dns_deaths
+            } else {
+                u32::MAX
+            };
+            self.events.push(
+                done,
+                Event::DnsAnswer {
+                    req,
+                    user: user as u32,
+                    epoch,
+                },
+            );
+            return;
         }
-        let arrive = depart.plus(self.client_one_way);
+        self.books.dns_cache_hits += 1;
+        // A lookup of this user's may still be under way: the request waits for its answer.
+        let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
+        self.depart(req, self.now.max(ready));
+    }
+
+    /// The DNS server answers — if it was up when asked and has not died since.
+    fn on_dns_answer(&mut self, req: ReqRef, user: u32, epoch: u32) {
+        let Some(r) = self.get(req) else { return };
+        let (state, start) = (r.state, r.start);
+        if state == ReqState::Abandoned {
+            self.release(req);
+            return;
+        }
+        let now = self.now;
+        self.req_mut(req).push_hop(DNS, start, now);
+        if !self.dns_alive || epoch != self.dns_deaths {
+            // No answer: the user's next request must look up again.
+            self.dns_expiry_ms[user as usize] = 0;
+            self.fail(req, Outcome::DnsDown, now);
+            return;
+        }
+        self.depart(req, now);
+    }
+
+    /// The request leaves the user at `at` for the front door (balancer or the one server).
+    fn depart(&mut self, req: ReqRef, at: SimTime) {
+        let arrive = at.plus(self.client_one_way);
         if self.balancer.is_some() {
             self.events.push(arrive, Event::ReachBalancer { req });
         } else {
@@ -903,13 +947,13 @@ impl Sim {
     /// Picks the database node for a query as the web tier sees the nodes.
     fn route_query(&mut self, kind: RequestKind) -> Option<usize> {
         let db = self.db.as_mut()?;
-        let master_ok = db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
+        let master_ok =
+            db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
         if kind == RequestKind::Write {
             return master_ok.then_some(db.master);
         }
-        let readable = |n: &DbNode| {
-            n.role == DbRole::Replica && n.believed_up && !n.progress.needs_resync
-        };
+        let readable =
+            |n: &DbNode| n.role == DbRole::Replica && n.believed_up && !n.progress.needs_resync;
         let count = db.nodes.iter().filter(|n| readable(n)).count();
         if count == 0 {
             return master_ok.then_some(db.master);
@@ -994,6 +1038,29 @@ impl Sim {
         }
         self.count_failure(req, Outcome::Timeout, self.now);
         self.req_mut(req).state = ReqState::Abandoned;
+        if state == ReqState::Queued {
+            self.compact_line(station);
+        }
+    }
+
+    /// Keeps a waiting line's abandoned entries at most as many as its live ones (plus a
+    /// little), so memory stays bounded by the line's capacity, not by the arrival rate.
+    fn compact_line(&mut self, station: u16) {
+        let s = &self.stations[usize::from(station)];
+        if s.line.len() <= 2 * s.waiting as usize + 64 {
+            return;
+        }
+        for _ in 0..s.line.len() {
+            let entry = self.stations[usize::from(station)]
+                .line
+                .pop_front()
+                .expect("counted");
+            if self.requests[entry.slot as usize].state == ReqState::Queued {
+                self.stations[usize::from(station)].line.push_back(entry);
+            } else {
+                self.release(entry);
+            }
+        }
     }
 
     /// Answer reaches the user at `at`.
@@ -1015,13 +1082,23 @@ impl Sim {
         self.release(req);
     }
 
-    /// Counts a failure that the user learns of at `at`, and frees the slot.
+    /// Counts a failure that the user learns of at `at`, and frees the slot. A client that
+    /// gave up before the failure could reach it saw a timeout.
     fn fail(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
         self.count_failure(req, outcome, at);
         self.release(req);
     }
 
+    /// Counts a failure the user learns of at `at` — as a timeout if the client had given up
+    /// by then.
     fn count_failure(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
+        let start = self.requests[req.slot as usize].start;
+        let deadline = start.plus(self.timeout);
+        let (outcome, at) = if at > deadline {
+            (Outcome::Timeout, deadline)
+        } else {
+            (outcome, at)
+        };
         self.books.failed[outcome.failure_index()] += 1;
         self.interval.failed += 1;
         let r = self.requests[req.slot as usize];
@@ -1035,14 +1112,24 @@ impl Sim {
         if self.paths.len() == PATH_RING {
             self.paths.pop_front();
         }
+        // Hops planned past the moment the user stopped waiting are cut there.
+        let mut hops = r.hops;
+        let mut hop_count = 0;
+        for hop in &mut hops[..usize::from(r.hop_count)] {
+            if hop.enter > end {
+                break;
+            }
+            hop.leave = hop.leave.min(end);
+            hop_count += 1;
+        }
         self.paths.push_back(PathSample {
             seq: r.seq,
             kind: r.kind,
             outcome,
             start: r.start,
             end,
-            hops: r.hops,
-            hop_count: r.hop_count,
+            hops,
+            hop_count,
         });
     }
 
@@ -1118,8 +1205,12 @@ impl Sim {
                 lag_max = lag_max.max(ms);
             }
         }
-        db.replication
-            .trim(db.nodes.iter().filter(|n| n.role == DbRole::Replica).map(|n| &n.progress));
+        db.replication.trim(
+            db.nodes
+                .iter()
+                .filter(|n| n.role == DbRole::Replica)
+                .map(|n| &n.progress),
+        );
         let busiest = db
             .nodes
             .iter()
@@ -1132,12 +1223,21 @@ impl Sim {
     }
 
     fn on_health_check(&mut self) {
-        let Some(mut b) = self.balancer.take() else { return };
-        let alive: Vec<bool> = self.web.iter().map(|&s| self.stations[usize::from(s)].alive).collect();
+        let Some(mut b) = self.balancer.take() else {
+            return;
+        };
+        let alive: Vec<bool> = self
+            .web
+            .iter()
+            .map(|&s| self.stations[usize::from(s)].alive)
+            .collect();
         for change in b.check(&alive) {
             let name = format!("web-{}", change.server);
             let text = if change.healthy {
-                format!("load balancer: {name} passed {} checks, back in the pool", change.checks)
+                format!(
+                    "load balancer: {name} passed {} checks, back in the pool",
+                    change.checks
+                )
             } else {
                 let s = &self.stations[usize::from(self.web[change.server])];
                 format!(
@@ -1150,7 +1250,8 @@ impl Sim {
         }
         let interval = b.interval;
         self.balancer = Some(b);
-        self.events.push(self.now.plus(interval), Event::HealthCheck);
+        self.events
+            .push(self.now.plus(interval), Event::HealthCheck);
     }
 
     // ----- database failure handling -----
@@ -1180,13 +1281,17 @@ impl Sim {
         if is_master {
             db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
             let epoch = db.promotion_epoch;
-            self.events.push(now.plus(promotion), Event::Promote { epoch });
+            self.events
+                .push(now.plus(promotion), Event::Promote { epoch });
             self.log_event(
                 &name,
                 format!("master {name} down detected; writes fail until a replica is promoted"),
             );
         } else {
-            self.log_event(&name, format!("replica {name} down detected; reads go elsewhere"));
+            self.log_event(
+                &name,
+                format!("replica {name} down detected; reads go elsewhere"),
+            );
         }
     }
 
@@ -1286,6 +1391,7 @@ impl Sim {
         let name = self.components[usize::from(id.0)].name.clone();
         if id == DNS {
             self.dns_alive = false;
+            self.dns_deaths = self.dns_deaths.wrapping_add(1);
             self.log_event(
                 &name,
                 format!("{name} down ({cause}); clients with a cached answer keep working until it expires"),
@@ -1357,7 +1463,10 @@ impl Sim {
             let orphaned = tier == Tier::Web
                 && r.web == station
                 && r.station != station
-                && matches!(r.state, ReqState::Transit | ReqState::Queued | ReqState::InService)
+                && matches!(
+                    r.state,
+                    ReqState::Transit | ReqState::Queued | ReqState::InService
+                )
                 && r.station != NONE;
             if !(here || orphaned) {
                 continue;
@@ -1524,9 +1633,8 @@ impl Sim {
             latency_mean_ms: self.books.latency.mean_ms(),
             recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
-            recent_failures_per_s: recent.map_or(0.0, |p| {
-                p.failed as f64 / (self.interval_ns as f64 / 1e9)
-            }),
+            recent_failures_per_s: recent
+                .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
             writes_lost: self.db.as_ref().map_or(0, |d| d.replication.lost),
             stale_reads: self.db.as_ref().map_or(0, |d| d.stale_reads),
             events_processed: self.events_processed,

@@ -126,7 +126,10 @@ mod tests {
             assert!(b >= last, "bucket order at {v}");
             last = b;
             let mid = bucket_mid(b);
-            assert!((mid - v as f64).abs() <= v as f64 / 64.0 + 1.0, "v={v} mid={mid}");
+            assert!(
+                (mid - v as f64).abs() <= v as f64 / 64.0 + 1.0,
+                "v={v} mid={mid}"
+            );
         }
         assert!(bucket_of(u64::MAX) < BUCKETS);
     }

@@ -26,17 +26,19 @@ pub use engine::Sim;
 pub use histogram::Histogram;
 pub use queue::EventQueue;
 pub use report::{
-    ComponentReport, DatabaseReport, FailureCounts, Failover, KindLatency, LatencyReport,
-    LogEntry, ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
+    ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency, LatencyReport, LogEntry,
+    ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
 };
-pub use zipf::Zipf;
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
+pub use zipf::Zipf;
 
 use serde::{Deserialize, Serialize};
 
 /// Index of a component in [`Sim::components`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct ComponentId(pub u16);
 
 /// What a component is.
@@ -202,12 +204,6 @@ pub struct Hop {
     pub enter: SimTime,
     /// Departure from there.
     pub leave: SimTime,
-}
-
-impl Default for ComponentId {
-    fn default() -> Self {
-        ComponentId(0)
-    }
 }
 
 /// The recorded path of one sampled request, for animation.

@@ -115,7 +115,11 @@ impl Replication {
                 r.needs_resync = true;
                 return;
             };
-            let finish = rec.commit.plus(self.delay).max(r.busy_until).plus(self.apply);
+            let finish = rec
+                .commit
+                .plus(self.delay)
+                .max(r.busy_until)
+                .plus(self.apply);
             if finish > now {
                 return;
             }

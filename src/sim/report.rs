@@ -294,7 +294,13 @@ impl Sim {
     pub fn report(&self) -> Report {
         let b = &self.books;
         let elapsed_s = self.now().as_secs_f64();
-        let per_s = |n: u64| if elapsed_s > 0.0 { n as f64 / elapsed_s } else { 0.0 };
+        let per_s = |n: u64| {
+            if elapsed_s > 0.0 {
+                n as f64 / elapsed_s
+            } else {
+                0.0
+            }
+        };
         let failed_by_reason = FailureCounts {
             queue_full: b.failed[0],
             timeout: b.failed[1],

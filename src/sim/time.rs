@@ -7,7 +7,9 @@ use std::fmt;
 ///
 /// Integer time keeps runs identical on every platform; nanoseconds keep inter-arrival times
 /// exact enough at a million requests per second.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

@@ -5,7 +5,13 @@ use scalesim::sim::{Report, Sim};
 
 /// A stage-1 scenario reduced to a textbook queue: Poisson arrivals at `rate_per_s`, `workers`
 /// exponential servers with mean `mean_ms`, an effectively unbounded line, no DNS effects.
-pub fn textbook(workers: u32, rate_per_s: f64, mean_ms: f64, duration_s: u32, seed: u64) -> Scenario {
+pub fn textbook(
+    workers: u32,
+    rate_per_s: f64,
+    mean_ms: f64,
+    duration_s: u32,
+    seed: u64,
+) -> Scenario {
     let mut s = preset(1).unwrap();
     s.seed = seed;
     s.duration_s = duration_s;

@@ -7,3 +7,4 @@ mod helpers;
 mod run_behaviour;
 mod scenario_checks;
 mod tiers;
+mod url;

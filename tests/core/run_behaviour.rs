@@ -93,7 +93,12 @@ fn killing_the_server_fails_everything_until_repair() {
         assert_eq!(p.completed, 0, "completions at {}", p.t_s);
     }
     // Service resumes after the repair.
-    let after: u64 = r.series.iter().filter(|p| p.t_s > 16.5).map(|p| p.completed).sum();
+    let after: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 16.5)
+        .map(|p| p.completed)
+        .sum();
     assert!(after > 1000);
     assert_eq!(r.events.len(), 2);
     assert!(r.events[0].text.contains("web-0 down"));
@@ -109,9 +114,7 @@ fn live_kill_and_repair_through_the_api() {
     let failed_before = sim.snapshot().requests_failed;
     sim.advance_to(SimTime::from_secs(8), u64::MAX);
     assert!(sim.snapshot().requests_failed > failed_before + 100);
-    assert!(sim
-        .recent_paths()
-        .any(|p| p.outcome == Outcome::ServerDown));
+    assert!(sim.recent_paths().any(|p| p.outcome == Outcome::ServerDown));
     sim.repair(server);
     let done = sim.snapshot().requests_completed;
     sim.advance_to(SimTime::from_secs(10), u64::MAX);
@@ -125,7 +128,11 @@ fn dns_answers_are_cached_for_their_ttl() {
     s.dns.ttl_s = 86_400;
     let r = run(&s);
     // Each of the 500 users looks up once at most.
-    assert!(r.dns.lookups <= 500 && r.dns.lookups > 480, "{}", r.dns.lookups);
+    assert!(
+        r.dns.lookups <= 500 && r.dns.lookups > 480,
+        "{}",
+        r.dns.lookups
+    );
     s.dns.ttl_s = 0;
     let r = run(&s);
     assert_eq!(r.dns.lookups, r.requests.generated);
@@ -146,9 +153,22 @@ fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
     let dns_down = r.requests.failed_by_reason.dns_down;
     assert!(dns_down > 0);
     // Right after the failure most clients still hold an answer.
-    let early: u64 = r.series.iter().filter(|p| p.t_s > 20.5 && p.t_s < 23.5).map(|p| p.failed).sum();
-    let late: u64 = r.series.iter().filter(|p| p.t_s > 56.5).map(|p| p.failed).sum();
-    assert!(late > early, "failures should grow as caches expire: {early} then {late}");
+    let early: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.5 && p.t_s < 23.5)
+        .map(|p| p.failed)
+        .sum();
+    let late: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 56.5)
+        .map(|p| p.failed)
+        .sum();
+    assert!(
+        late > early,
+        "failures should grow as caches expire: {early} then {late}"
+    );
 }
 
 #[test]

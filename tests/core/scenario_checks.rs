@@ -36,11 +36,17 @@ fn validation_lists_every_problem() {
         "server.workers",
         "server.service.write.mean_ms",
     ] {
-        assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+        assert!(
+            paths.contains(&expected),
+            "{expected} missing from {paths:?}"
+        );
     }
     let text = errors.to_string();
     assert!(!text.contains('\n'));
-    assert!(text.contains("server.workers: 0 workers is out of range"), "{text}");
+    assert!(
+        text.contains("server.workers: 0 workers is out of range"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -79,18 +85,37 @@ fn set_changes_a_field_and_refuses_unknown_paths() {
     let t = apply_set(&s, "server.workers=16").unwrap();
     assert_eq!(t.server.workers, 16);
     let t = apply_set(&s, "server.service.write.shape=constant").unwrap();
-    assert_eq!(t.server.service.write.shape, scalesim::scenario::Shape::Constant);
-    assert!(matches!(apply_set(&s, "server.wrkers=1"), Err(SetError::UnknownPath(_))));
-    assert!(matches!(apply_set(&s, "server.workers"), Err(SetError::Syntax(_))));
-    assert!(matches!(apply_set(&s, "server.workers=lots"), Err(SetError::BadValue { .. })));
-    assert!(matches!(apply_set(&s, "server.workers=0"), Err(SetError::Invalid(_))));
+    assert_eq!(
+        t.server.service.write.shape,
+        scalesim::scenario::Shape::Constant
+    );
+    assert!(matches!(
+        apply_set(&s, "server.wrkers=1"),
+        Err(SetError::UnknownPath(_))
+    ));
+    assert!(matches!(
+        apply_set(&s, "server.workers"),
+        Err(SetError::Syntax(_))
+    ));
+    assert!(matches!(
+        apply_set(&s, "server.workers=lots"),
+        Err(SetError::BadValue { .. })
+    ));
+    assert!(matches!(
+        apply_set(&s, "server.workers=0"),
+        Err(SetError::Invalid(_))
+    ));
 }
 
 fn leaf_paths(prefix: &str, v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
             for (k, child) in map {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 leaf_paths(&p, child, out);
             }
         }
@@ -118,10 +143,16 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     }
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
-        assert!(documented.contains(&p.as_str()), "{p} is not in the schema table");
+        assert!(
+            documented.contains(&p.as_str()),
+            "{p} is not in the schema table"
+        );
     }
     for d in documented {
-        assert!(paths.iter().any(|p| p == d), "{d} is documented but does not exist");
+        assert!(
+            paths.iter().any(|p| p == d),
+            "{d} is documented but does not exist"
+        );
     }
 }
 

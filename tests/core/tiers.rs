@@ -77,7 +77,10 @@ fn vertical_scaling_has_a_ceiling() {
     s.database.as_mut().unwrap().workers = 128;
     s.database.as_mut().unwrap().speed = 8.0;
     let text = s.validate().unwrap_err().to_string();
-    assert!(text.contains("the biggest database machine has 64"), "{text}");
+    assert!(
+        text.contains("the biggest database machine has 64"),
+        "{text}"
+    );
     assert!(text.contains("faster than any machine"), "{text}");
 }
 
@@ -88,7 +91,11 @@ fn losing_the_only_database_fails_data_requests_but_not_static_ones() {
     s.faults = vec![fault("db-0", 10.0, 10.0)];
     let r = run(&s);
     assert_conserved(&r);
-    let during: Vec<_> = r.series.iter().filter(|p| p.t_s > 10.5 && p.t_s < 20.5).collect();
+    let during: Vec<_> = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 10.5 && p.t_s < 20.5)
+        .collect();
     // Static assets (20% of the mix) still complete during the outage; nothing else does.
     for p in &during {
         let share = p.completed as f64 / p.generated.max(1) as f64;
@@ -98,7 +105,12 @@ fn losing_the_only_database_fails_data_requests_but_not_static_ones() {
     assert!(r.requests.failed_by_reason.db_down > 1000);
     // The web tier sees the database back one detection time after the repair.
     let back_s = 20.0 + s.database.as_ref().unwrap().failover.detection_ms / 1000.0;
-    let after: u64 = r.series.iter().filter(|p| p.t_s > back_s + 1.0).map(|p| p.failed).sum();
+    let after: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > back_s + 1.0)
+        .map(|p| p.failed)
+        .sum();
     assert_eq!(after, 0);
 }
 
@@ -113,13 +125,27 @@ fn a_dead_server_fails_requests_only_until_health_checks_remove_it() {
     let window_s = lb.health_interval_ms / 1000.0 * f64::from(lb.unhealthy_threshold);
     let bound = per_server_rps * window_s * 1.2;
     let failed = r.requests.failed_by_reason.server_down as f64;
-    assert!(failed > 0.0 && failed <= bound, "{failed} failures, bound {bound}");
+    assert!(
+        failed > 0.0 && failed <= bound,
+        "{failed} failures, bound {bound}"
+    );
     let web1 = r.components.iter().find(|c| c.name == "web-1").unwrap();
-    assert_eq!(web1.refused as f64 + 1.0, failed.max(1.0).min(web1.refused as f64 + 1.0));
+    assert_eq!(
+        web1.refused as f64 + 1.0,
+        failed.max(1.0).min(web1.refused as f64 + 1.0)
+    );
     // After removal nothing fails until the run ends.
-    let late: u64 = r.series.iter().filter(|p| p.t_s > 43.5).map(|p| p.failed).sum();
+    let late: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 43.5)
+        .map(|p| p.failed)
+        .sum();
     assert_eq!(late, 0);
-    assert!(r.events.iter().any(|e| e.text.contains("taken out of the pool")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("taken out of the pool")));
     assert!(r.events.iter().any(|e| e.text.contains("back in the pool")));
 }
 
@@ -128,7 +154,7 @@ fn heterogeneous(policy: BalancePolicy) -> Scenario {
     s.faults.clear();
     s.duration_s = 120;
     s.traffic.users = 5000; // 1,000 requests/s
-    // Round robin gives the slow server a third of the load: more than it can take.
+                            // Round robin gives the slow server a third of the load: more than it can take.
     s.server.speeds = vec![0.3, 1.0, 1.0];
     s.database.as_mut().unwrap().workers = 64;
     s.load_balancer.as_mut().unwrap().policy = policy;
@@ -141,7 +167,12 @@ fn least_connections_beats_round_robin_on_unequal_servers() {
     let lc = run(&heterogeneous(BalancePolicy::LeastConnections));
     assert_conserved(&rr);
     assert_conserved(&lc);
-    assert!(rr.requests.failed > 100 * (lc.requests.failed + 1), "failures: rr {} lc {}", rr.requests.failed, lc.requests.failed);
+    assert!(
+        rr.requests.failed > 100 * (lc.requests.failed + 1),
+        "failures: rr {} lc {}",
+        rr.requests.failed,
+        lc.requests.failed
+    );
     assert!(
         lc.latency_ms.p99 < rr.latency_ms.p99 * 0.5,
         "p99: least connections {} vs round robin {}",
@@ -156,7 +187,12 @@ fn random_policy_spreads_evenly() {
     let mut s = heterogeneous(BalancePolicy::Random);
     s.server.speeds.clear();
     let r = run(&s);
-    let served: Vec<u64> = r.components.iter().filter(|c| c.name.starts_with("web")).map(|c| c.served).collect();
+    let served: Vec<u64> = r
+        .components
+        .iter()
+        .filter(|c| c.name.starts_with("web"))
+        .map(|c| c.served)
+        .collect();
     let mean = served.iter().sum::<u64>() as f64 / 3.0;
     for n in served {
         assert!((n as f64 - mean).abs() / mean < 0.02, "{n} vs {mean}");
@@ -170,7 +206,13 @@ fn servers_added_live_join_after_health_checks() {
     let mut sim = Sim::new(&s).unwrap();
     sim.advance_to(SimTime::from_secs(10), u64::MAX);
     sim.set_web_servers(5);
-    assert_eq!(sim.components().iter().filter(|c| c.name.starts_with("web")).count(), 5);
+    assert_eq!(
+        sim.components()
+            .iter()
+            .filter(|c| c.name.starts_with("web"))
+            .count(),
+        5
+    );
     sim.advance_to(SimTime::from_secs(30), u64::MAX);
     let r = sim.report();
     let web4 = r.components.iter().find(|c| c.name == "web-4").unwrap();
@@ -182,9 +224,21 @@ fn servers_added_live_join_after_health_checks() {
     let before: Vec<u64> = sim.report().components.iter().map(|c| c.served).collect();
     sim.advance_to(SimTime::from_secs(40), u64::MAX);
     let after = sim.report();
-    let web4_after = after.components.iter().find(|c| c.name == "web-4").unwrap().served;
-    let web4_before = before[after.components.iter().position(|c| c.name == "web-4").unwrap()];
-    assert!(web4_after - web4_before < 50, "a removed server keeps getting work");
+    let web4_after = after
+        .components
+        .iter()
+        .find(|c| c.name == "web-4")
+        .unwrap()
+        .served;
+    let web4_before = before[after
+        .components
+        .iter()
+        .position(|c| c.name == "web-4")
+        .unwrap()];
+    assert!(
+        web4_after - web4_before < 50,
+        "a removed server keeps getting work"
+    );
     assert_conserved(&after);
 }
 
@@ -222,9 +276,15 @@ fn lag_grows_when_writes_outpace_the_replicas_and_not_otherwise() {
     let fast = run(&replicated(70.0, 10.0, 5.0));
     let slow = run(&replicated(130.0, 10.0, 5.0));
     let (early, late) = (max_lag_in(&slow, 5.0, 15.0), max_lag_in(&slow, 50.0, 60.0));
-    assert!(late > 2.0 * early && late > 5000.0, "overloaded lag {early} → {late} ms");
+    assert!(
+        late > 2.0 * early && late > 5000.0,
+        "overloaded lag {early} → {late} ms"
+    );
     let (early, late) = (max_lag_in(&fast, 5.0, 15.0), max_lag_in(&fast, 50.0, 60.0));
-    assert!(late < 500.0 && early < 500.0, "stable lag {early} → {late} ms");
+    assert!(
+        late < 500.0 && early < 500.0,
+        "stable lag {early} → {late} ms"
+    );
 }
 
 #[test]
@@ -255,7 +315,12 @@ fn master_failover_loses_exactly_the_writes_still_on_the_wire() {
     s.faults = vec![fault("db-0", 30.0, 0.0)];
     let r = run(&s);
     assert_conserved(&r);
-    let committed_last_second = r.series.iter().find(|p| (p.t_s - 30.0).abs() < 1e-9).unwrap().writes_committed;
+    let committed_last_second = r
+        .series
+        .iter()
+        .find(|p| (p.t_s - 30.0).abs() < 1e-9)
+        .unwrap()
+        .writes_committed;
     let db = r.database.unwrap();
     assert_eq!(db.failovers.len(), 1);
     let f = &db.failovers[0];
@@ -284,7 +349,10 @@ fn writes_fail_only_while_there_is_no_master() {
     // The repaired old master comes back as a replica.
     let old = db.nodes.iter().find(|n| n.name == "db-0").unwrap();
     assert_eq!(old.role, DbRole::Replica);
-    assert!(r.events.iter().any(|e| e.text.contains("rejoins as a replica")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("rejoins as a replica")));
 }
 
 #[test]
@@ -308,7 +376,12 @@ fn a_lost_replica_stops_getting_reads_after_detection() {
     let r = run(&s);
     assert_conserved(&r);
     let detection_s = s.database.as_ref().unwrap().failover.detection_ms / 1000.0;
-    let late: u64 = r.series.iter().filter(|p| p.t_s > 20.0 + detection_s + 1.0).map(|p| p.failed).sum();
+    let late: u64 = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.0 + detection_s + 1.0)
+        .map(|p| p.failed)
+        .sum();
     assert_eq!(late, 0);
     assert!(r.requests.failed_by_reason.db_down > 0);
 }
@@ -317,7 +390,11 @@ fn a_lost_replica_stops_getting_reads_after_detection() {
 fn topology_mistakes_are_explained() {
     let mut s = preset(1).unwrap();
     s.server.count = 3;
-    assert!(s.validate().unwrap_err().to_string().contains("needs a load balancer"));
+    assert!(s
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("needs a load balancer"));
     let mut s = preset(3).unwrap();
     s.server.count = 0;
     s.load_balancer.as_mut().unwrap().health_interval_ms = 0.0;

@@ -22,8 +22,9 @@ macro_rules! ensure {
     }};
 }
 
-/// Invariants that a known engine bug breaks; the default suite leaves them off so it stays
-/// green, and the `#[ignore]`d `known_bugs` test switches them on.
+/// Invariants that once-found engine bugs broke (late failures not counted as timeouts, DNS
+/// deaths during a lookup, hops past a timeout). All fixed; every suite runs with them on
+/// (`ALL`); the switches stay so a regression can be bisected check by check.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KnownBugChecks {
     /// A failure the user learns of after its client timeout must be counted as a timeout.
@@ -479,9 +480,10 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         r.dns.cache_hits,
         q.generated
     );
+    // A rejection whose answer reaches the user after the client gave up counts as a timeout.
     let rejected: u64 = r.components.iter().map(|c| c.rejected).sum();
     ensure!(
-        rejected == why.queue_full,
+        why.queue_full <= rejected,
         "components rejected {rejected}, failures by full queue {}",
         why.queue_full
     );

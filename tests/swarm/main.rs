@@ -196,7 +196,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
 fn swarm_seeds() {
     let count = env_u64("SWARM_SEEDS").unwrap_or(DEFAULT_SEEDS);
     let first = env_u64("SWARM_FIRST_SEED").unwrap_or(0);
-    swarm(first, count, KnownBugChecks::default(), "one_seed");
+    swarm(first, count, KnownBugChecks::ALL, "one_seed");
 }
 
 /// One seed, with its scenario and actions printed: `SWARM_SEED=N` (0 unless set).
@@ -212,7 +212,7 @@ fn one_seed() {
     for s in case.steps.iter().filter(|s| !s.actions.is_empty()) {
         eprintln!("  at {}: {:?}", s.at, s.actions);
     }
-    if let Err(e) = check_seed(seed, KnownBugChecks::default()) {
+    if let Err(e) = check_seed(seed, KnownBugChecks::ALL) {
         panic!(
             "swarm seed {seed} failed: {e}\nreproduce with: {}",
             reproduce(seed, "one_seed")
@@ -229,15 +229,15 @@ fn known_bugs() {
     let bugs = match std::env::var("SWARM_BUG").as_deref() {
         Ok("failure_after_timeout") => KnownBugChecks {
             failure_after_timeout: true,
-            ..KnownBugChecks::default()
+            ..KnownBugChecks::ALL
         },
         Ok("dns_dies_during_lookup") => KnownBugChecks {
             dns_dies_during_lookup: true,
-            ..KnownBugChecks::default()
+            ..KnownBugChecks::ALL
         },
         Ok("hop_after_timeout") => KnownBugChecks {
             hop_after_timeout: true,
-            ..KnownBugChecks::default()
+            ..KnownBugChecks::ALL
         },
         _ => KnownBugChecks::ALL,
     };
