@@ -9,9 +9,9 @@
 //!              │ DNS │                 top band
 //!              └──▲──┘
 //!   ┌───────┐     │        ┌────────┐
-//!   │ Users ├─────┴───────▶│ web-0  │  main band
-//!   └───────┘              └────────┘
-//!    col 0       col 1       col 2 …
+//!   │ Users ├─────┴───────▶│ web-0  │──▶ db-0    main band
+//!   └───────┘   (balancer) └────────┘
+//!    col 0       col 1       col 2      col 3
 //! ```
 //!
 //! Coordinates are abstract units (an SVG `viewBox`); node positions are centres.
@@ -19,20 +19,24 @@
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
 
 /// Horizontal distance between the centres of two neighbouring columns, in diagram units.
-const COLUMN_PITCH: f64 = 230.0;
+const COLUMN_PITCH: f64 = 270.0;
 /// Vertical distance between the centres of two nodes stacked in one column, in diagram units.
 const ROW_PITCH: f64 = 120.0;
 /// Empty space around the drawing, in diagram units.
-const MARGIN: f64 = 40.0;
+const MARGIN: f64 = 28.0;
+/// Distance between the centres of neighbouring rows in portrait, in diagram units.
+const PORTRAIT_ROW_PITCH: f64 = 160.0;
 /// Height reserved for the top band, in diagram units.
-const TOP_BAND_HEIGHT: f64 = 110.0;
+const TOP_BAND_HEIGHT: f64 = 100.0;
 /// Horizontal gap between side-by-side nodes of the top band, in diagram units.
 const TOP_GAP: f64 = 20.0;
 /// Size of an ordinary node, in diagram units.
-const NODE_W: f64 = 150.0;
-const NODE_H: f64 = 76.0;
+const NODE_W: f64 = 176.0;
+const NODE_H: f64 = 84.0;
 /// Height of the users node, in diagram units.
-const USERS_H: f64 = 96.0;
+const USERS_H: f64 = 100.0;
+/// Space left between an arrow's ends and the boxes it joins, in diagram units.
+const EDGE_GAP: f64 = 6.0;
 
 /// The geometry of a whole diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,13 +108,21 @@ fn slot(kind: ComponentKind) -> Slot {
             column: 1,
             band: Band::Top,
         },
+        ComponentKind::LoadBalancer => Slot {
+            column: 1,
+            band: Band::Main,
+        },
         ComponentKind::Server => Slot {
             column: 2,
             band: Band::Main,
         },
-        // Kinds the layout does not know yet go to a column after the server.
-        _ => Slot {
+        ComponentKind::Database => Slot {
             column: 3,
+            band: Band::Main,
+        },
+        // Kinds the layout does not know yet go to a column of their own at the end.
+        _ => Slot {
+            column: 4,
             band: Band::Main,
         },
     }
@@ -134,11 +146,113 @@ impl Diagram {
     pub fn node(&self, id: ComponentId) -> Option<&DiagramNode> {
         self.nodes.iter().find(|n| n.component == id)
     }
+
+    /// Where an arrow between two components starts and ends: on the line joining the centres,
+    /// just outside each box.
+    pub fn edge_ends(
+        &self,
+        from: ComponentId,
+        to: ComponentId,
+    ) -> Option<((f64, f64), (f64, f64))> {
+        let (a, b) = (self.node(from)?, self.node(to)?);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        Some((a.border_towards(dx, dy), b.border_towards(-dx, -dy)))
+    }
 }
 
-/// Lays out the components of a topology.
+impl DiagramNode {
+    /// The point just outside this box in direction (dx, dy) from its centre.
+    fn border_towards(&self, dx: f64, dy: f64) -> (f64, f64) {
+        let (hx, hy) = (self.w / 2.0 + EDGE_GAP, self.h / 2.0 + EDGE_GAP);
+        let tx = if dx.abs() > f64::EPSILON {
+            hx / dx.abs()
+        } else {
+            f64::INFINITY
+        };
+        let ty = if dy.abs() > f64::EPSILON {
+            hy / dy.abs()
+        } else {
+            f64::INFINITY
+        };
+        let t = tx.min(ty);
+        if t.is_finite() {
+            (self.x + dx * t, self.y + dy * t)
+        } else {
+            (self.x, self.y)
+        }
+    }
+}
+
+/// Which way requests flow across the drawing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Orientation {
+    /// Left to right, side services above (wide screens).
+    #[default]
+    Landscape,
+    /// Top to bottom, side services on the left (narrow screens).
+    Portrait,
+}
+
+/// Spacing of one orientation, measured along the flow and across it.
+struct Spacing {
+    /// Distance between the centres of neighbouring columns (along the flow).
+    along_pitch: f64,
+    /// Distance between the centres of nodes stacked in one column (across the flow).
+    across_pitch: f64,
+    /// Room taken by the side band, across the flow.
+    side_band: f64,
+}
+
+impl Orientation {
+    fn spacing(self) -> Spacing {
+        match self {
+            Orientation::Landscape => Spacing {
+                along_pitch: COLUMN_PITCH,
+                across_pitch: ROW_PITCH,
+                side_band: TOP_BAND_HEIGHT,
+            },
+            Orientation::Portrait => Spacing {
+                along_pitch: PORTRAIT_ROW_PITCH,
+                across_pitch: NODE_W + TOP_GAP,
+                side_band: NODE_W + 2.0 * TOP_GAP,
+            },
+        }
+    }
+
+    /// A node's extent (along the flow, across it).
+    fn extents(self, w: f64, h: f64) -> (f64, f64) {
+        match self {
+            Orientation::Landscape => (w, h),
+            Orientation::Portrait => (h, w),
+        }
+    }
+
+    /// Drawing coordinates of a point given along and across the flow.
+    fn point(self, along: f64, across: f64) -> (f64, f64) {
+        match self {
+            Orientation::Landscape => (along, across),
+            Orientation::Portrait => (across, along),
+        }
+    }
+}
+
+/// Lays out the components of a topology, left to right.
 pub fn diagram(components: &[ComponentInfo]) -> Diagram {
+    diagram_oriented(components, Orientation::Landscape)
+}
+
+/// Lays out the components of a topology in the given orientation.
+pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) -> Diagram {
+    let spacing = orientation.spacing();
     let slots: Vec<Slot> = components.iter().map(|c| slot(c.kind)).collect();
+    let size = |kind: ComponentKind| {
+        let h = if kind == ComponentKind::Users {
+            USERS_H
+        } else {
+            NODE_H
+        };
+        (NODE_W, h)
+    };
     let columns = slots.iter().map(|s| s.column + 1).max().unwrap_or(1);
     let count = |column: usize, band: Band| {
         slots
@@ -151,17 +265,26 @@ pub fn diagram(components: &[ComponentInfo]) -> Diagram {
         .max()
         .unwrap_or(0)
         .max(1);
-    // Side-by-side top-band nodes may be wider than a column.
-    let widest_top = (0..columns).map(|c| count(c, Band::Top)).max().unwrap_or(0);
-    let top_spread = widest_top.saturating_sub(1) as f64 * (NODE_W + TOP_GAP) / 2.0;
+    // Side-band nodes of one column sit next to each other along the flow.
+    let widest_side = (0..columns).map(|c| count(c, Band::Top)).max().unwrap_or(0);
+    let (node_along, node_across) = orientation.extents(NODE_W, NODE_H);
+    let (users_along, users_across) = orientation.extents(NODE_W, USERS_H);
+    let side_step = node_along + TOP_GAP;
+    let side_spread = widest_side.saturating_sub(1) as f64 * side_step / 2.0;
 
-    let top_height = if widest_top > 0 { TOP_BAND_HEIGHT } else { 0.0 };
-    let main_height = (tallest_stack - 1) as f64 * ROW_PITCH + USERS_H.max(NODE_H);
-    let left = MARGIN + top_spread;
-    let width = 2.0 * left + (columns - 1) as f64 * COLUMN_PITCH + NODE_W;
-    let height = 2.0 * MARGIN + top_height + main_height;
-    let main_centre_y = MARGIN + top_height + main_height / 2.0;
-    let top_centre_y = MARGIN + NODE_H / 2.0;
+    let max_along = node_along.max(users_along);
+    let side_band = if widest_side > 0 {
+        spacing.side_band
+    } else {
+        0.0
+    };
+    let main_span =
+        (tallest_stack - 1) as f64 * spacing.across_pitch + node_across.max(users_across);
+    let start = MARGIN + side_spread;
+    let length = 2.0 * start + (columns - 1) as f64 * spacing.along_pitch + max_along;
+    let breadth = 2.0 * MARGIN + side_band + main_span;
+    let main_centre = MARGIN + side_band + main_span / 2.0;
+    let side_centre = MARGIN + node_across / 2.0;
 
     // Nodes already placed per (column, band).
     let mut placed = vec![0usize; columns * 2];
@@ -173,28 +296,26 @@ pub fn diagram(components: &[ComponentInfo]) -> Diagram {
             let index = placed[cell] as f64;
             placed[cell] += 1;
             let offset = index - (count(s.column, s.band) as f64 - 1.0) / 2.0;
-            let column_x = left + NODE_W / 2.0 + s.column as f64 * COLUMN_PITCH;
-            let (x, y) = match s.band {
-                Band::Top => (column_x + offset * (NODE_W + TOP_GAP), top_centre_y),
-                Band::Main => (column_x, main_centre_y + offset * ROW_PITCH),
+            let column = start + max_along / 2.0 + s.column as f64 * spacing.along_pitch;
+            let (along, across) = match s.band {
+                Band::Top => (column + offset * side_step, side_centre),
+                Band::Main => (column, main_centre + offset * spacing.across_pitch),
             };
-            let h = if c.kind == ComponentKind::Users {
-                USERS_H
-            } else {
-                NODE_H
-            };
+            let (x, y) = orientation.point(along, across);
+            let (w, h) = size(c.kind);
             DiagramNode {
                 component: c.id,
                 label: c.name.clone(),
                 kind: c.kind,
                 x,
                 y,
-                w: NODE_W,
+                w,
                 h,
             }
         })
         .collect();
 
+    let (width, height) = orientation.point(length, breadth);
     Diagram {
         width,
         height,
@@ -313,6 +434,82 @@ mod tests {
         // Users feed every server.
         let from_users = d.edges.iter().filter(|e| e.from == ComponentId(0)).count();
         assert_eq!(from_users, 3 + 6);
+    }
+
+    #[test]
+    fn portrait_puts_users_on_top_dns_aside_and_server_below() {
+        let components = stage1();
+        let d = diagram_oriented(&components, Orientation::Portrait);
+        assert_sound(&components, &d);
+        let (ux, uy) = d.node_centre(ComponentId(0)).unwrap();
+        let (dx, dy) = d.node_centre(ComponentId(1)).unwrap();
+        let (sx, sy) = d.node_centre(ComponentId(2)).unwrap();
+        assert!(uy < dy && dy < sy);
+        assert!(dx < ux);
+        assert_eq!(ux, sx);
+        assert!(d.width < d.height, "portrait is taller than wide");
+    }
+
+    #[test]
+    fn portrait_stacks_do_not_overlap() {
+        let mut components = stage1();
+        for i in 1..4u16 {
+            components.push(info(2 + i, &format!("web-{i}"), ComponentKind::Server));
+        }
+        components.push(info(9, "dns-2", ComponentKind::Dns));
+        let d = diagram_oriented(&components, Orientation::Portrait);
+        assert_sound(&components, &d);
+    }
+
+    #[test]
+    fn edge_ends_lie_just_outside_both_boxes() {
+        let d = diagram(&stage1());
+        for e in &d.edges {
+            let (start, end) = d.edge_ends(e.from, e.to).unwrap();
+            let (a, b) = (d.node(e.from).unwrap(), d.node(e.to).unwrap());
+            let inside = |n: &DiagramNode, (x, y): (f64, f64)| {
+                (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
+            };
+            assert!(!inside(a, start) && !inside(b, start));
+            assert!(!inside(a, end) && !inside(b, end));
+            let near = |n: &DiagramNode, (x, y): (f64, f64)| {
+                (x - n.x).abs() * 2.0 <= n.w + 2.0 * EDGE_GAP + 1e-9
+                    && (y - n.y).abs() * 2.0 <= n.h + 2.0 * EDGE_GAP + 1e-9
+            };
+            assert!(near(a, start) && near(b, end));
+        }
+    }
+
+    #[test]
+    fn tiers_go_left_to_right_and_feed_each_other() {
+        let components = vec![
+            info(0, "users", ComponentKind::Users),
+            info(1, "dns", ComponentKind::Dns),
+            info(2, "lb", ComponentKind::LoadBalancer),
+            info(3, "web-0", ComponentKind::Server),
+            info(4, "web-1", ComponentKind::Server),
+            info(5, "db-0", ComponentKind::Database),
+            info(6, "db-1", ComponentKind::Database),
+        ];
+        for orientation in [Orientation::Landscape, Orientation::Portrait] {
+            let d = diagram_oriented(&components, orientation);
+            assert_sound(&components, &d);
+        }
+        let d = diagram(&components);
+        let x = |id| d.node_centre(ComponentId(id)).unwrap().0;
+        assert!(x(0) < x(2) && x(2) < x(3) && x(3) < x(5));
+        let has = |from, to| {
+            d.edges.contains(&DiagramEdge {
+                from: ComponentId(from),
+                to: ComponentId(to),
+            })
+        };
+        assert!(has(0, 1) && has(0, 2) && has(2, 3) && has(2, 4));
+        assert!(has(3, 5) && has(3, 6) && has(4, 5) && has(4, 6));
+        assert!(
+            !has(0, 3),
+            "users reach the servers only through the balancer"
+        );
     }
 
     #[test]

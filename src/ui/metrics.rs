@@ -1,0 +1,123 @@
+//! The live figures. Every figure sits in an element with `data-metric="NAME"` whose text is
+//! just the number, so tests and automation can read it.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::diagram::load_colour;
+use super::format::{figure, grouped};
+use super::state::Figures;
+use crate::sim::ComponentId;
+
+/// Properties of [`Metrics`].
+#[derive(Properties, PartialEq)]
+pub struct MetricsProps {
+    /// Latest figures.
+    pub figures: Rc<Figures>,
+    /// The server whose utilization and queue are shown.
+    pub server: Option<ComponentId>,
+    /// Chosen speed, in simulated seconds per real second.
+    pub speed: f64,
+    /// Whether simulated time runs.
+    pub playing: bool,
+}
+
+/// The figure cards under the diagram, and a status line.
+#[function_component(Metrics)]
+pub fn metrics(props: &MetricsProps) -> Html {
+    let f = &props.figures;
+    let server = props.server.and_then(|id| f.component(id));
+    let utilization = server.map_or(0.0, |s| s.utilization);
+    let (queue_len, queue_capacity) = server.map_or((0, 0), |s| (s.queue_len, s.queue_capacity));
+    let (busy, workers) = server.map_or((0, 0), |s| (s.busy_workers, s.workers));
+    let server_down = server.is_some_and(|s| !s.alive);
+    let failed_share = if f.requests_total > 0 {
+        f.requests_failed as f64 / f.requests_total as f64
+    } else {
+        0.0
+    };
+    let failed_class = if failed_share > 0.05 {
+        "bad"
+    } else if f.requests_failed > 0 {
+        "warn"
+    } else {
+        ""
+    };
+    let p99_class = if f.latency_p99_ms > 1000.0 {
+        "bad"
+    } else if f.latency_p99_ms > 300.0 {
+        "warn"
+    } else {
+        ""
+    };
+    let queue_fill = if queue_capacity > 0 {
+        f64::from(queue_len) / f64::from(queue_capacity)
+    } else {
+        0.0
+    };
+    html! {
+        <section class="metrics-block" aria-label="Live figures">
+            <div class="metrics">
+                { card("Throughput", html! { <>
+                    <span data-metric="throughput_rps">{ figure(f.throughput_rps) }</span>
+                    <span class="metric-unit">{ "req/s" }</span></> },
+                    html! { <>{ "offered " }{ grouped(f.offered_rps.round() as u64) }{ " req/s" }</> }, "") }
+                { card("Latency p99", html! { <>
+                    <span data-metric="latency_p99_ms">{ figure(f.latency_p99_ms) }</span>
+                    <span class="metric-unit">{ "ms" }</span></> },
+                    html! { <>{ "median " }{ figure(f.latency_p50_ms) }{ " ms" }</> }, p99_class) }
+                { card("Requests", html! {
+                    <span data-metric="requests_total">{ f.requests_total }</span> },
+                    html! { <><span data-metric="in_flight">{ f.in_flight }</span>{ " in flight" }</> }, "") }
+                { card("Failed", html! {
+                    <span data-metric="requests_failed">{ f.requests_failed }</span> },
+                    html! { <>{ format!("{:.1} % of requests", failed_share * 100.0) }</> }, failed_class) }
+                <div class={classes!("metric", "card", server_down.then_some("bad"))}>
+                    <span class="metric-label">{ "Server load" }</span>
+                    <span class="metric-value">
+                        if server_down {
+                            { "down" }
+                            <span hidden=true data-metric="utilization">{ "0" }</span>
+                        } else {
+                            <span data-metric="utilization">{ format!("{:.0}", utilization * 100.0) }</span>
+                            <span class="metric-unit">{ "%" }</span>
+                        }
+                    </span>
+                    <div class="meter"><span style={format!("width:{:.1}%;background:{}", utilization.clamp(0.0, 1.0) * 100.0, load_colour(utilization))}></span></div>
+                    <span class="metric-note">{ format!("{busy} of {workers} workers busy") }</span>
+                </div>
+                <div class="metric card">
+                    <span class="metric-label">{ "Queue" }</span>
+                    <span class="metric-value">
+                        <span data-metric="queue_len">{ queue_len }</span>
+                        <span class="metric-unit">{ format!("/ {queue_capacity}") }</span>
+                    </span>
+                    <div class="meter"><span style={format!("width:{:.1}%;background:{}", queue_fill.clamp(0.0, 1.0) * 100.0, load_colour(queue_fill))}></span></div>
+                    <span class="metric-note">{ "waiting for a worker" }</span>
+                </div>
+            </div>
+            <p class="statusbar">
+                <span>{ "sim time " }<b data-metric="sim_time_s">{ format!("{:.2}", f.sim_time_s) }</b>{ " s" }</span>
+                <span>{ "speed " }<b data-metric="sim_speed">{ figure(f.sim_speed) }</b>{ format!("× (chosen {}×)", props.speed) }</span>
+                <span>{ "frames " }<b data-metric="fps">{ format!("{:.0}", f.fps) }</b>{ " fps" }</span>
+                if f.lagging {
+                    <span class="lagging">{ "the simulation cannot keep up with this speed" }</span>
+                }
+                if !props.playing {
+                    <span>{ "paused" }</span>
+                }
+            </p>
+        </section>
+    }
+}
+
+fn card(label: &'static str, value: Html, note: Html, class: &'static str) -> Html {
+    html! {
+        <div class={classes!("metric", "card", (!class.is_empty()).then_some(class))}>
+            <span class="metric-label">{ label }</span>
+            <span class="metric-value">{ value }</span>
+            <span class="metric-note">{ note }</span>
+        </div>
+    }
+}

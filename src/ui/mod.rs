@@ -1,0 +1,93 @@
+//! The browser app (Yew). Compiled only with the `web` feature.
+//!
+//! ```text
+//!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
+//!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
+//!  diagram.rs  SVG from crate::layout             controls.rs, metrics.rs, stages.rs
+//! ```
+
+mod app;
+mod controls;
+mod diagram;
+mod format;
+mod metrics;
+mod particles;
+mod runner;
+mod stages;
+mod state;
+
+pub use app::App;
+
+use wasm_bindgen::JsCast;
+
+/// Id of the panel shown after a panic (boot.js looks for it too).
+const PANIC_PANEL_ID: &str = "scalesim-panic";
+
+/// Entry point of the web binary: installs the panic hooks and renders the app into `#app`
+/// (or into `<body>` when there is no such element).
+pub fn start() {
+    install_panic_hook();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let root = document
+        .get_element_by_id("app")
+        .or_else(|| document.body().map(|b| b.unchecked_into()));
+    if let Some(root) = root {
+        // Forget the handle: the app lives as long as the page.
+        std::mem::forget(mount_into(root));
+    }
+}
+
+/// Renders the app into an element, replacing what it held (e.g. a "loading" message).
+/// Dropping the handle does not unmount; call `destroy()` on it to stop the app.
+pub fn mount_into(element: web_sys::Element) -> yew::AppHandle<App> {
+    element.set_inner_html("");
+    yew::Renderer::<App>::with_root(element).render()
+}
+
+/// Logs panics to the console and shows them in the page, so a bug never leaves a blank page.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_panic_panel(&info.to_string());
+    }));
+}
+
+fn show_panic_panel(message: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.get_element_by_id(PANIC_PANEL_ID).is_some() {
+        return;
+    }
+    let Some(body) = document.body() else {
+        return;
+    };
+    let build = || -> Result<(), wasm_bindgen::JsValue> {
+        let panel = document.create_element("div")?;
+        panel.set_id(PANIC_PANEL_ID);
+        panel.set_class_name("panic-panel");
+        panel.set_attribute("role", "alert")?;
+        let title = document.create_element("strong")?;
+        title.set_text_content(Some("scalesim hit a bug and stopped."));
+        let detail = document.create_element("pre")?;
+        detail.set_text_content(Some(message));
+        let button = document.create_element("button")?;
+        button.set_text_content(Some("Reload"));
+        // No inline handler (the Content-Security-Policy forbids them): a closure instead.
+        let reload = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        });
+        button.add_event_listener_with_callback("click", reload.as_ref().unchecked_ref())?;
+        reload.forget();
+        panel.append_child(&title)?;
+        panel.append_child(&detail)?;
+        panel.append_child(&button)?;
+        body.append_child(&panel)?;
+        Ok(())
+    };
+    let _ = build();
+}

@@ -1,0 +1,414 @@
+//! The imperative shell around the pure core: owns the [`Sim`], turns animation frames into
+//! `advance_to` calls, draws the dots every frame and reads figures a few times per second.
+//!
+//! ```text
+//!  requestAnimationFrame ──▶ Runner::frame ──▶ sim.advance_to(now + dt × speed, budget)
+//!                                  │──▶ Painter::draw (canvas, every frame)
+//!                                  └──▶ Figures (every 250 ms) ──▶ Action::Figures ──▶ Yew
+//! ```
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+
+use super::particles::Painter;
+use super::state::{ComponentFigures, Figures};
+use crate::layout::{self, Diagram, Orientation};
+use crate::scenario::preset;
+use crate::sim::{ComponentId, Sim, SimTime};
+
+/// How often figures go to the Yew state, in real milliseconds.
+const REPORT_INTERVAL_MS: f64 = 250.0;
+/// Longest real time one frame may account for, in milliseconds (a hidden tab does not cause a
+/// burst of simulation when it comes back).
+const MAX_FRAME_DT_MS: f64 = 100.0;
+/// Simulation work per frame, in milliseconds of real time, that the event budget aims at.
+const FRAME_WORK_TARGET_MS: f64 = 8.0;
+/// How many sampled paths the dots' time window should hold (the core keeps 512).
+const PATHS_IN_WINDOW: f64 = 300.0;
+/// Bounds of the per-frame event budget.
+const MIN_EVENTS_PER_FRAME: u64 = 2_000;
+const MAX_EVENTS_PER_FRAME: u64 = 2_000_000;
+
+/// Owns the running simulation and everything that runs per frame.
+pub struct Runner {
+    sim: Option<Sim>,
+    painter: Painter,
+    orientation: Orientation,
+    playing: bool,
+    /// Simulated seconds per real second.
+    speed: f64,
+    /// Events `advance_to` may process in one frame; adapts to the machine.
+    events_per_frame: u64,
+    last_frame_ms: Option<f64>,
+    meter: Meter,
+    live: Live,
+    last_report_ms: f64,
+    lagging: bool,
+}
+
+/// Server load and throughput as exponentially weighted averages over the last moments, so the
+/// figures move smoothly at every speed (the core's own figures cover whole metrics intervals,
+/// which at slow speeds take many real seconds to complete).
+#[derive(Clone, Debug, Default)]
+struct Live {
+    /// Busy share of each component's workers, 0–1, by component index.
+    utilization: Vec<f64>,
+    /// Completed requests per simulated second.
+    throughput_rps: f64,
+    /// Completed requests at the last sample.
+    completed: u64,
+}
+
+impl Live {
+    /// Averages over about this much real time, whatever the speed.
+    const REAL_WINDOW_S: f64 = 0.7;
+    /// But never over less than this much simulated time.
+    const MIN_SIM_WINDOW_S: f64 = 0.3;
+
+    fn sample(&mut self, sim: &Sim, advanced_s: f64, speed: f64) {
+        let snap = sim.snapshot();
+        if advanced_s <= 0.0 {
+            self.completed = snap.requests_completed;
+            return;
+        }
+        let window_s = (Self::REAL_WINDOW_S * speed).max(Self::MIN_SIM_WINDOW_S);
+        let weight = 1.0 - (-advanced_s / window_s).exp();
+        self.utilization.resize(snap.components.len(), 0.0);
+        for (u, c) in self.utilization.iter_mut().zip(&snap.components) {
+            let now = if c.workers > 0 && c.alive {
+                f64::from(c.busy_workers) / f64::from(c.workers)
+            } else {
+                0.0
+            };
+            *u += (now - *u) * weight;
+        }
+        let done = snap.requests_completed.saturating_sub(self.completed) as f64;
+        self.completed = snap.requests_completed;
+        self.throughput_rps += (done / advanced_s - self.throughput_rps) * weight;
+    }
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner {
+            sim: None,
+            painter: Painter::default(),
+            orientation: Orientation::default(),
+            playing: false,
+            speed: 1.0,
+            events_per_frame: 50_000,
+            last_frame_ms: None,
+            meter: Meter::default(),
+            live: Live::default(),
+            last_report_ms: f64::NEG_INFINITY,
+            lagging: false,
+        }
+    }
+}
+
+impl Runner {
+    /// Builds the simulation of a stage's preset with this many users; returns its diagram.
+    pub fn load(&mut self, stage: u8, users: u64) -> Result<Diagram, String> {
+        self.sim = None;
+        let mut scenario =
+            preset(stage).ok_or_else(|| format!("Stage {stage} is not simulated yet."))?;
+        scenario.traffic.users = users;
+        let sim = Sim::new(&scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
+        let diagram = layout::diagram_oriented(sim.components(), self.orientation);
+        self.painter = Painter::new(&diagram);
+        self.sim = Some(sim);
+        self.last_frame_ms = None;
+        self.last_report_ms = f64::NEG_INFINITY;
+        self.meter = Meter::default();
+        self.live = Live::default();
+        Ok(diagram)
+    }
+
+    /// Changes the diagram's orientation; returns the new diagram if a simulation is loaded and
+    /// the orientation changed.
+    pub fn set_orientation(&mut self, orientation: Orientation) -> Option<Diagram> {
+        if orientation == self.orientation {
+            return None;
+        }
+        self.orientation = orientation;
+        let sim = self.sim.as_ref()?;
+        let diagram = layout::diagram_oriented(sim.components(), orientation);
+        let delay_ms = self.painter.delay_s() * 1e3;
+        self.painter = Painter::new(&diagram);
+        self.painter.set_latency_hint(delay_ms / 1.2);
+        Some(diagram)
+    }
+
+    /// Starts or stops simulated time.
+    pub fn set_playing(&mut self, playing: bool) {
+        self.playing = playing;
+    }
+
+    /// Simulated seconds per real second.
+    pub fn set_speed(&mut self, speed: f64) {
+        self.speed = speed;
+    }
+
+    /// Changes the user population, live.
+    pub fn set_users(&mut self, users: u64) {
+        if let Some(sim) = &mut self.sim {
+            sim.set_users(users);
+        }
+    }
+
+    /// Brings each component's up/down state in line with the user's choice.
+    pub fn set_down(&mut self, down: &[ComponentId]) {
+        let Some(sim) = &mut self.sim else {
+            return;
+        };
+        let ids: Vec<ComponentId> = sim.components().iter().map(|c| c.id).collect();
+        for id in ids {
+            let want_alive = !down.contains(&id);
+            if sim.is_alive(id) != want_alive {
+                if want_alive {
+                    sim.repair(id);
+                } else {
+                    sim.kill(id);
+                }
+            }
+        }
+    }
+
+    /// One animation frame at real time `now_ms`: advance, draw, and every
+    /// [`REPORT_INTERVAL_MS`] return fresh figures.
+    pub fn frame(
+        &mut self,
+        now_ms: f64,
+        canvas: Option<&HtmlCanvasElement>,
+        dpr: f64,
+    ) -> Option<Figures> {
+        let dt_ms = self
+            .last_frame_ms
+            .map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_DT_MS));
+        self.last_frame_ms = Some(now_ms);
+        let sim = self.sim.as_mut()?;
+
+        let before = sim.now();
+        if self.playing && dt_ms > 0.0 {
+            let target = SimTime(
+                before
+                    .0
+                    .saturating_add((dt_ms * 1e-3 * self.speed * 1e9).round() as u64),
+            );
+            let work_start = now_real_ms();
+            let budget = self.events_per_frame;
+            let processed = sim.advance_to(target, budget);
+            let work_ms = now_real_ms() - work_start;
+            self.lagging = processed >= budget && sim.now() < target;
+            self.events_per_frame = adapt_budget(budget, processed, work_ms);
+        }
+        let advanced_s = sim.now().0.saturating_sub(before.0) as f64 * 1e-9;
+        self.meter.record(now_ms, advanced_s);
+        if advanced_s > 0.0 {
+            self.live.sample(sim, advanced_s, self.speed);
+        }
+
+        if let Some(canvas) = canvas {
+            self.painter.draw(canvas, sim, dpr);
+        }
+
+        if now_ms - self.last_report_ms < REPORT_INTERVAL_MS {
+            return None;
+        }
+        self.last_report_ms = now_ms;
+        let figures = self.figures();
+        self.painter.set_latency_hint(figures.latency_p99_ms);
+        self.tune_path_sampling(figures.offered_rps);
+        Some(figures)
+    }
+
+    /// Records just enough request paths that the ring covers the dots' time window.
+    fn tune_path_sampling(&mut self, offered_rps: f64) {
+        let Some(sim) = &mut self.sim else {
+            return;
+        };
+        let window_s = 2.0 * self.painter.delay_s() + 0.05;
+        let every = (offered_rps * window_s / PATHS_IN_WINDOW).ceil();
+        sim.set_path_sample_every(if every.is_finite() {
+            every.max(1.0) as u64
+        } else {
+            1
+        });
+    }
+
+    fn figures(&self) -> Figures {
+        let Some(sim) = &self.sim else {
+            return Figures::default();
+        };
+        let snap = sim.snapshot();
+        Figures {
+            fps: self.meter.fps(),
+            sim_speed: if self.playing {
+                self.meter.sim_speed()
+            } else {
+                0.0
+            },
+            sim_time_s: snap.time_s,
+            requests_total: snap.requests_total,
+            requests_completed: snap.requests_completed,
+            requests_failed: snap.requests_failed,
+            in_flight: snap.in_flight,
+            offered_rps: sim.scenario().offered_rate_per_s(),
+            throughput_rps: self.live.throughput_rps,
+            latency_p99_ms: if snap.recent_latency_p99_ms > 0.0 {
+                snap.recent_latency_p99_ms
+            } else {
+                snap.latency_p99_ms
+            },
+            latency_p50_ms: snap.latency_p50_ms,
+            components: snap
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ComponentFigures {
+                    id: c.id,
+                    alive: c.alive,
+                    utilization: self.live.utilization.get(i).copied().unwrap_or(0.0),
+                    busy_workers: c.busy_workers,
+                    workers: c.workers,
+                    queue_len: c.queue_len,
+                    queue_capacity: c.queue_capacity,
+                })
+                .collect(),
+            lagging: self.lagging && self.playing,
+        }
+    }
+}
+
+/// Grows the event budget when frames are cheap and the budget was used up, shrinks it when a
+/// frame's simulation work took too long.
+fn adapt_budget(budget: u64, processed: u64, work_ms: f64) -> u64 {
+    let next = if work_ms > FRAME_WORK_TARGET_MS * 1.5 {
+        budget / 4 * 3
+    } else if processed >= budget && work_ms < FRAME_WORK_TARGET_MS {
+        budget.saturating_add(budget / 4)
+    } else {
+        budget
+    };
+    next.clamp(MIN_EVENTS_PER_FRAME, MAX_EVENTS_PER_FRAME)
+}
+
+fn now_real_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Frames per second and simulated seconds per real second over the last second or so.
+#[derive(Clone, Debug, Default)]
+struct Meter {
+    /// (real time in ms, simulated seconds advanced in that frame), oldest first.
+    frames: std::collections::VecDeque<(f64, f64)>,
+}
+
+impl Meter {
+    const WINDOW_MS: f64 = 1000.0;
+    const MAX_FRAMES: usize = 512;
+
+    fn record(&mut self, now_ms: f64, advanced_s: f64) {
+        self.frames.push_back((now_ms, advanced_s));
+        while self.frames.len() > Self::MAX_FRAMES
+            || self
+                .frames
+                .front()
+                .is_some_and(|(t, _)| now_ms - t > Self::WINDOW_MS)
+        {
+            self.frames.pop_front();
+        }
+    }
+
+    fn span_ms(&self) -> f64 {
+        match (self.frames.front(), self.frames.back()) {
+            (Some(first), Some(last)) => last.0 - first.0,
+            _ => 0.0,
+        }
+    }
+
+    fn fps(&self) -> f64 {
+        let span = self.span_ms();
+        if span <= 0.0 {
+            return 0.0;
+        }
+        (self.frames.len() - 1) as f64 * 1000.0 / span
+    }
+
+    fn sim_speed(&self) -> f64 {
+        let span = self.span_ms();
+        if span <= 0.0 {
+            return 0.0;
+        }
+        // The first frame's advance happened before the window opened.
+        let advanced: f64 = self.frames.iter().skip(1).map(|(_, s)| s).sum();
+        advanced / (span / 1000.0)
+    }
+}
+
+/// A `requestAnimationFrame` loop that stops when dropped.
+pub struct AnimationLoop {
+    state: Rc<LoopState>,
+}
+
+/// The per-frame JavaScript callback.
+type FrameCallback = Closure<dyn FnMut(f64)>;
+
+struct LoopState {
+    frame_id: std::cell::Cell<Option<i32>>,
+    callback: RefCell<Option<FrameCallback>>,
+}
+
+impl LoopState {
+    fn request(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(callback) = self.callback.borrow().as_ref() {
+            let id = window
+                .request_animation_frame(callback.as_ref().unchecked_ref())
+                .ok();
+            self.frame_id.set(id);
+        }
+    }
+}
+
+impl AnimationLoop {
+    /// Calls `on_frame(timestamp_ms)` on every animation frame until dropped.
+    pub fn start(mut on_frame: impl FnMut(f64) + 'static) -> AnimationLoop {
+        let state = Rc::new(LoopState {
+            frame_id: std::cell::Cell::new(None),
+            callback: RefCell::new(None),
+        });
+        let weak: Weak<LoopState> = Rc::downgrade(&state);
+        let callback = Closure::<dyn FnMut(f64)>::new(move |timestamp_ms: f64| {
+            let Some(state) = weak.upgrade() else {
+                return;
+            };
+            state.frame_id.set(None);
+            on_frame(timestamp_ms);
+            // Still running (not dropped inside on_frame)? Ask for the next frame.
+            if state.callback.borrow().is_some() {
+                state.request();
+            }
+        });
+        *state.callback.borrow_mut() = Some(callback);
+        state.request();
+        AnimationLoop { state }
+    }
+}
+
+impl Drop for AnimationLoop {
+    fn drop(&mut self) {
+        if let (Some(id), Some(window)) = (self.state.frame_id.take(), web_sys::window()) {
+            let _ = window.cancel_animation_frame(id);
+        }
+        self.state.callback.borrow_mut().take();
+    }
+}
