@@ -16,7 +16,7 @@ step "clippy (native core, CLI, tests, benches)"
 cargo clippy --all-targets -- -D warnings
 
 step "clippy (browser build and browser tests)"
-cargo clippy "${WEB[@]}" --lib --bins --tests -- -D warnings
+cargo clippy "${WEB[@]}" --lib --bins --test web -- -D warnings
 
 step "native tests (release)"
 cargo test --release --lib --bins --tests

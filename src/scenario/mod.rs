@@ -16,8 +16,8 @@ pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
-    component_names, Problem, ValidationErrors, MAX_DB_WORKERS, MAX_KEYS, MAX_RATE_PER_S,
-    MAX_REPLICAS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DB_WORKERS, MAX_KEYS,
+    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,9 @@ pub struct Scenario {
     /// The database tier (stage 2 on); without it the web server does the data work itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<Database>,
+    /// The cache tier between web servers and the database (stage 5 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheTier>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -231,6 +234,51 @@ pub struct LoadBalancer {
     pub unhealthy_threshold: u32,
     /// Consecutive passed checks before a server (back or new) joins the pool.
     pub healthy_threshold: u32,
+}
+
+/// Which item a full cache drops to make room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Eviction {
+    /// Least recently used.
+    Lru,
+    /// Least frequently used (ties: the oldest).
+    Lfu,
+    /// First in, first out.
+    Fifo,
+}
+
+/// What a write does to the cached copy of its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WritePolicy {
+    /// Delete the key from the cache when the write commits.
+    Invalidate,
+    /// Leave it: the old value is served until its TTL runs out.
+    TtlOnly,
+}
+
+/// A read-through cache tier: reads ask the cache; a miss reads the database and fills it.
+/// Keys spread over the nodes by consistent hashing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheTier {
+    /// Cache nodes.
+    pub nodes: u32,
+    /// Items one node holds.
+    pub capacity_items: u32,
+    /// Time to live of a cached item, in seconds (0: items never expire).
+    pub ttl_s: f64,
+    /// Which item a full node drops.
+    pub eviction: Eviction,
+    /// What writes do to cached copies.
+    pub write_policy: WritePolicy,
+    /// Requests one node works on at once.
+    pub workers: u32,
+    /// Service time of one lookup.
+    pub get: Dist,
+    /// Points per node on the consistent-hash ring.
+    pub virtual_nodes: u32,
 }
 
 /// How reads pick a replica.

@@ -1,9 +1,9 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    BalancePolicy, Database, Dist, Dns, Failover, Fault, Keyspace, LoadBalancer, Network,
-    ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes, Shape, Traffic,
-    SCENARIO_VERSION,
+    BalancePolicy, CacheTier, Database, Dist, Dns, Eviction, Failover, Fault, Keyspace,
+    LoadBalancer, Network, ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes,
+    Shape, Traffic, WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -49,7 +49,7 @@ pub const STAGES: [StageInfo; 11] = [
         number: 5,
         title: "Cache tier",
         summary: "Hot keys are served from memory, so most reads never reach the database.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 6,
@@ -96,6 +96,7 @@ pub fn preset(stage: u8) -> Option<Scenario> {
         2 => Some(separate_database()),
         3 => Some(load_balancer()),
         4 => Some(replication()),
+        5 => Some(cache_tier()),
         _ => None,
     }
 }
@@ -151,6 +152,7 @@ fn single_server() -> Scenario {
         },
         load_balancer: None,
         database: None,
+        cache: None,
         faults: Vec::new(),
     }
 }
@@ -240,6 +242,43 @@ fn replication() -> Scenario {
     }
     s.faults = vec![Fault {
         target: "db-0".to_string(),
+        at_s: 60.0,
+        duration_s: 30.0,
+    }];
+    s
+}
+
+/// Stage 5: a cache tier in front of the database. Twice the users of stage 4; most reads hit
+/// the cache (hot keys of a Zipf keyspace), so the database sees a fraction of them. Cache node
+/// cache-0 dies at 60 s: its keys go cold and the database load jumps.
+fn cache_tier() -> Scenario {
+    let mut s = replication();
+    s.name = "Stage 5: cache tier".to_string();
+    s.stage = 5;
+    s.traffic.users = 10_000;
+    s.server.count = 8;
+    if let Some(db) = &mut s.database {
+        // Twice the writes of stage 4: replicas need a faster apply to keep up, and a short
+        // delay keeps cache fills from replicas mostly fresh.
+        db.replication.apply_ms = 2.0;
+        db.replication.delay_ms = 5.0;
+    }
+    s.cache = Some(CacheTier {
+        nodes: 3,
+        capacity_items: 10_000,
+        ttl_s: 300.0,
+        eviction: Eviction::Lru,
+        write_policy: WritePolicy::Invalidate,
+        workers: 32,
+        get: Dist {
+            shape: Shape::Constant,
+            mean_ms: 0.3,
+            cv: 1.0,
+        },
+        virtual_nodes: 100,
+    });
+    s.faults = vec![Fault {
+        target: "cache-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
     }];

@@ -37,7 +37,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field(
         "stage",
         "-",
-        "1 – 4 (stages 5–11 are not simulated yet)",
+        "1 – 5 (stages 6–11 are not simulated yet)",
         "which stage of growth this models (a label: features come from the fields)",
     ),
     field(

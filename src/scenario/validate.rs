@@ -112,6 +112,8 @@ pub const MAX_DB_WORKERS: u32 = 64;
 pub const MAX_SPEED: f64 = 4.0;
 /// Most read replicas.
 pub const MAX_REPLICAS: u32 = 16;
+/// Most cache nodes.
+pub const MAX_CACHE_NODES: u32 = 64;
 /// Most keys in the keyspace.
 pub const MAX_KEYS: u32 = 1_000_000;
 
@@ -126,6 +128,9 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
     if let Some(db) = &scenario.database {
         let nodes = 1 + db.replicas.min(MAX_REPLICAS);
         names.extend((0..nodes).map(|i| format!("db-{i}")));
+    }
+    if let Some(cache) = &scenario.cache {
+        names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
     }
     names
 }
@@ -351,6 +356,44 @@ impl Scenario {
                 1,
                 100,
                 "checks",
+            );
+        }
+        if let Some(cache) = &self.cache {
+            if self.database.is_none() {
+                c.fail(
+                    "cache",
+                    "a cache tier needs a database behind it to fill from",
+                );
+            }
+            c.int_range(
+                "cache.nodes",
+                u64::from(cache.nodes),
+                1,
+                u64::from(MAX_CACHE_NODES),
+                "nodes",
+            );
+            c.int_range(
+                "cache.capacity_items",
+                u64::from(cache.capacity_items),
+                1,
+                u64::from(MAX_KEYS),
+                "items",
+            );
+            c.range("cache.ttl_s", cache.ttl_s, 0.0, 86_400.0, "s");
+            c.int_range(
+                "cache.workers",
+                u64::from(cache.workers),
+                1,
+                10_000,
+                "workers",
+            );
+            c.dist("cache.get", &cache.get);
+            c.int_range(
+                "cache.virtual_nodes",
+                u64::from(cache.virtual_nodes),
+                1,
+                1000,
+                "points",
             );
         }
         if let Some(db) = &self.database {

@@ -13,10 +13,12 @@
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
 use super::balancer::Balancer;
+use super::cache::{Cache, KeyIndex, Lookup};
 use super::histogram::Histogram;
 use super::queue::EventQueue;
 use super::replication::{ReplicaProgress, Replication};
 use super::report::{Failover, LogEntry, SeriesPoint};
+use super::ring::HashRing;
 use super::rng::{Rng, Sampler, Weighted};
 use super::station::{ReqRef, Station};
 use super::zipf::Zipf;
@@ -24,7 +26,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{ReadPolicy, Scenario, ValidationErrors, MAX_WEB_SERVERS};
+use crate::scenario::{ReadPolicy, Scenario, ValidationErrors, WritePolicy, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -83,6 +85,8 @@ enum Tier {
     Web,
     /// Database node number `index`.
     Db,
+    /// Cache node number `index`.
+    Cache,
 }
 
 #[derive(Clone, Copy)]
@@ -97,6 +101,8 @@ struct Request {
     station: u16,
     /// Web station that answers it (`NONE` before it has one).
     web: u16,
+    /// Cache node to fill after a miss (`NONE`: no fill).
+    fill: u16,
     key: u32,
     seq: u64,
     start: SimTime,
@@ -117,6 +123,7 @@ impl Request {
         hop_count: 0,
         station: NONE,
         web: NONE,
+        fill: NONE,
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
@@ -148,6 +155,8 @@ struct IntervalCounters {
     failed: u64,
     stale_reads: u64,
     writes_committed: u64,
+    cache_hits: u64,
+    cache_misses: u64,
 }
 
 /// Run-wide accounting.
@@ -194,6 +203,30 @@ pub(super) struct DbTier {
     pub replica_reads: u64,
 }
 
+/// A cache node: its station and contents.
+pub(super) struct CacheNode {
+    pub station: u16,
+    pub cache: Cache,
+    pub hits: u64,
+    pub misses: u64,
+    pub stale: u64,
+}
+
+/// The cache tier.
+pub(super) struct CacheTierState {
+    pub nodes: Vec<CacheNode>,
+    index: KeyIndex,
+    ring: HashRing,
+    get: Sampler,
+    write_policy: WritePolicy,
+    pub hits: u64,
+    pub misses: u64,
+    /// Lookups that found their node down and went straight to the database.
+    pub bypassed: u64,
+    pub stale_reads: u64,
+    pub invalidations: u64,
+}
+
 /// A running simulation.
 pub struct Sim {
     pub(super) scenario: Scenario,
@@ -218,6 +251,7 @@ pub struct Sim {
     pub(super) balancer: Option<Balancer>,
     balancer_id: ComponentId,
     pub(super) db: Option<DbTier>,
+    pub(super) cache: Option<CacheTierState>,
     web_service: [Sampler; 4],
     mix: Weighted<4>,
     keys: Zipf,
@@ -274,6 +308,7 @@ impl Sim {
             balancer: None,
             balancer_id: ComponentId(u16::MAX),
             db: None,
+            cache: None,
             web_service: scenario.server.service.by_kind().map(Sampler::new),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
@@ -394,6 +429,34 @@ impl Sim {
                 master_down_at: None,
                 stale_reads: 0,
                 replica_reads: 0,
+            });
+        }
+        if let Some(spec) = &scenario.cache {
+            let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
+            let mut nodes = Vec::new();
+            for i in 0..spec.nodes {
+                let id = self.add_component(format!("cache-{i}"), ComponentKind::Cache);
+                let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
+                let s = self.add_station(id, Tier::Cache, i as u16, station);
+                nodes.push(CacheNode {
+                    station: s,
+                    cache: Cache::new(spec.capacity_items, spec.eviction, ttl),
+                    hits: 0,
+                    misses: 0,
+                    stale: 0,
+                });
+            }
+            self.cache = Some(CacheTierState {
+                nodes,
+                index: KeyIndex::new(scenario.traffic.keyspace.keys),
+                ring: HashRing::new(spec.nodes as u16, spec.virtual_nodes),
+                get: Sampler::new(&spec.get),
+                write_policy: spec.write_policy,
+                hits: 0,
+                misses: 0,
+                bypassed: 0,
+                stale_reads: 0,
+                invalidations: 0,
             });
         }
     }
@@ -654,6 +717,7 @@ impl Sim {
         r.hop_count = 0;
         r.station = NONE;
         r.web = NONE;
+        r.fill = NONE;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -813,9 +877,14 @@ impl Sim {
         if !s.alive {
             s.refused += 1;
             self.req_mut(req).push_hop(component, now, now);
+            if tier == Tier::Cache {
+                // An unreachable cache is a miss: ask the database.
+                self.bypass_cache(req);
+                return;
+            }
             let outcome = match tier {
-                Tier::Web => Outcome::ServerDown,
                 Tier::Db => Outcome::DbDown,
+                _ => Outcome::ServerDown,
             };
             let at = self.answer_time(req, now, tier);
             self.fail(req, outcome, at);
@@ -842,7 +911,7 @@ impl Sim {
     fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
         let mut t = now;
         let r = self.requests[req.slot as usize];
-        if tier == Tier::Db && r.web != NONE {
+        if tier != Tier::Web && r.web != NONE {
             t = t.plus(self.internal_one_way);
             let web = self.station_info[usize::from(r.web)].0;
             self.req_mut(req).push_hop(web, t, t);
@@ -861,9 +930,10 @@ impl Sim {
         let now = self.now;
         let kind = self.requests[req.slot as usize].kind;
         let tier = self.station_info[usize::from(station)].1;
-        let sampler = match (tier, &self.db) {
-            (Tier::Db, Some(db)) if kind == RequestKind::Write => db.write,
-            (Tier::Db, Some(db)) => db.read,
+        let sampler = match (tier, &self.db, &self.cache) {
+            (Tier::Db, Some(db), _) if kind == RequestKind::Write => db.write,
+            (Tier::Db, Some(db), _) => db.read,
+            (Tier::Cache, _, Some(cache)) => cache.get,
             _ => self.web_service[kind as usize],
         };
         let s = &mut self.stations[usize::from(station)];
@@ -889,12 +959,19 @@ impl Sim {
     fn on_service_done(&mut self, req: ReqRef, station: u16, epoch: u32) {
         let now = self.now;
         let s = &mut self.stations[usize::from(station)];
-        let same_life = s.alive && s.epoch == epoch;
-        if same_life {
-            s.account(now);
-            s.busy -= 1;
-            s.served += 1;
+        if !(s.alive && s.epoch == epoch) {
+            // The node died during this service; the request was failed (abandoned) or sent
+            // elsewhere then. Free it only if it is still held here.
+            if let Some(r) = self.get(req) {
+                if r.state == ReqState::Abandoned && r.station == station {
+                    self.release(req);
+                }
+            }
+            return;
         }
+        s.account(now);
+        s.busy -= 1;
+        s.served += 1;
         if let Some(r) = self.get(req) {
             if r.state == ReqState::Abandoned {
                 self.release(req);
@@ -906,6 +983,7 @@ impl Sim {
                 self.req_mut(req).push_hop(component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
+                    Tier::Cache => self.after_cache(req, usize::from(index)),
                     Tier::Db => {
                         self.after_db(req, usize::from(index));
                         let at = self.answer_time(req, now, Tier::Db);
@@ -914,9 +992,50 @@ impl Sim {
                 }
             }
         }
-        if same_life {
-            self.start_next_waiting(station);
+        self.start_next_waiting(station);
+    }
+
+    /// A cache node looked the key up: answer a hit, send a miss to the database.
+    fn after_cache(&mut self, req: ReqRef, node: usize) {
+        let now = self.now;
+        let key = self.requests[req.slot as usize].key;
+        let latest = self
+            .db
+            .as_ref()
+            .map_or(0, |db| db.replication.last_write(key));
+        let c = self.cache.as_mut().expect("a cache tier");
+        let n = &mut c.nodes[node];
+        match n.cache.get(&mut c.index, node as u16, key, now) {
+            Lookup::Hit(version) => {
+                n.hits += 1;
+                c.hits += 1;
+                self.interval.cache_hits += 1;
+                if version < latest {
+                    n.stale += 1;
+                    c.stale_reads += 1;
+                }
+                let at = self.answer_time(req, now, Tier::Cache);
+                self.complete(req, at);
+            }
+            Lookup::Miss => {
+                n.misses += 1;
+                c.misses += 1;
+                self.interval.cache_misses += 1;
+                self.req_mut(req).fill = node as u16;
+                self.send_to_db(req);
+            }
         }
+    }
+
+    /// The cache could not be asked: go to the database without filling.
+    fn bypass_cache(&mut self, req: ReqRef) {
+        if let Some(c) = self.cache.as_mut() {
+            c.bypassed += 1;
+            // For the tier's effective hit ratio a skipped lookup is a miss.
+            self.interval.cache_misses += 1;
+        }
+        self.req_mut(req).fill = NONE;
+        self.send_to_db(req);
     }
 
     /// The web server has done its part: answer, or query the database.
@@ -928,6 +1047,28 @@ impl Sim {
             self.complete(req, at);
             return;
         }
+        if kind != RequestKind::Write {
+            if let Some(c) = &self.cache {
+                let key = self.requests[req.slot as usize].key;
+                let node = c.ring.node_for(u64::from(key));
+                let station = c.nodes[usize::from(node)].station;
+                let r = self.req_mut(req);
+                r.state = ReqState::Transit;
+                r.station = station;
+                self.events.push(
+                    now.plus(self.internal_one_way),
+                    Event::Reach { req, station },
+                );
+                return;
+            }
+        }
+        self.send_to_db(req);
+    }
+
+    /// Sends a query to the database node the web tier would pick, or fails it.
+    fn send_to_db(&mut self, req: ReqRef) {
+        let now = self.now;
+        let kind = self.requests[req.slot as usize].kind;
         let Some(node) = self.route_query(kind) else {
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
@@ -992,10 +1133,23 @@ impl Sim {
         if r.kind == RequestKind::Write {
             db.replication.commit(r.key, now);
             self.interval.writes_committed += 1;
+            if let Some(c) = self.cache.as_mut() {
+                if c.write_policy == WritePolicy::Invalidate {
+                    let node = c.ring.node_for(u64::from(r.key));
+                    if c.nodes[usize::from(node)]
+                        .cache
+                        .invalidate(&mut c.index, node, r.key)
+                    {
+                        c.invalidations += 1;
+                    }
+                }
+            }
             return;
         }
         let n = &mut db.nodes[node];
         n.reads += 1;
+        let latest = db.replication.last_write(r.key);
+        let mut version = latest;
         if n.role == DbRole::Replica {
             db.replica_reads += 1;
             db.replication.catch_up(&mut n.progress, now);
@@ -1003,6 +1157,17 @@ impl Sim {
                 n.stale_reads += 1;
                 db.stale_reads += 1;
                 self.interval.stale_reads += 1;
+                // Some value older than the latest: enough to recognise it as stale later.
+                version = latest - 1;
+            }
+        }
+        if r.fill != NONE {
+            let c = self.cache.as_mut().expect("fill implies a cache tier");
+            let station = c.nodes[usize::from(r.fill)].station;
+            if self.stations[usize::from(station)].alive {
+                c.nodes[usize::from(r.fill)]
+                    .cache
+                    .put(&mut c.index, r.fill, r.key, version, now);
             }
         }
     }
@@ -1171,6 +1336,14 @@ impl Sim {
             replication_lag_ms: lag_ms,
             stale_reads: self.interval.stale_reads,
             writes_committed: self.interval.writes_committed,
+            cache_hit_ratio: {
+                let lookups = self.interval.cache_hits + self.interval.cache_misses;
+                if lookups == 0 {
+                    0.0
+                } else {
+                    self.interval.cache_hits as f64 / lookups as f64
+                }
+            },
             in_flight: self.in_flight_counted(),
         };
         if self.series.len() == self.series_cap {
@@ -1402,7 +1575,11 @@ impl Sim {
             return; // users and the balancer cannot be killed (yet)
         };
         let lost = self.fail_everything_at(station);
-        let mut text = format!("{name} down ({cause}); {lost} requests in progress failed");
+        let mut text = if self.components[usize::from(id.0)].kind == ComponentKind::Cache {
+            format!("{name} down ({cause}); its keys are gone: lookups go to the database ({lost} redirected)")
+        } else {
+            format!("{name} down ({cause}); {lost} requests in progress failed")
+        };
         if let Some(node) = self.db_node_of(id) {
             let now = self.now;
             let db = self.db.as_mut().expect("db");
@@ -1432,10 +1609,13 @@ impl Sim {
     /// is waiting on the database for, fail.
     fn fail_everything_at(&mut self, station: u16) -> u64 {
         let now = self.now;
-        let (component, tier, _) = self.station_info[usize::from(station)];
+        let (component, tier, index) = self.station_info[usize::from(station)];
+        if tier == Tier::Cache {
+            return self.kill_cache_node(station, usize::from(index));
+        }
         let outcome = match tier {
-            Tier::Web => Outcome::ServerDown,
             Tier::Db => Outcome::DbDown,
+            _ => Outcome::ServerDown,
         };
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -1489,6 +1669,40 @@ impl Sim {
             lost += 1;
         }
         lost
+    }
+
+    /// A cache node dies: its contents are gone, and the lookups it held become misses that
+    /// go to the database. Returns the number of lookups redirected.
+    fn kill_cache_node(&mut self, station: u16, node: usize) -> u64 {
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = false;
+        s.epoch = s.epoch.wrapping_add(1);
+        s.busy = 0;
+        s.waiting = 0;
+        let c = self.cache.as_mut().expect("a cache tier");
+        c.nodes[node].cache.flush(&mut c.index);
+        let mut moved = 0;
+        while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
+            if self.requests[req.slot as usize].state == ReqState::Queued {
+                self.bypass_cache(req);
+                moved += 1;
+            } else {
+                self.release(req);
+            }
+        }
+        for slot in 0..self.requests.len() {
+            let r = self.requests[slot];
+            if r.station == station && r.state == ReqState::InService {
+                self.bypass_cache(ReqRef {
+                    slot: slot as u32,
+                    gen: r.gen,
+                });
+                moved += 1;
+            }
+        }
+        moved
     }
 
     fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
@@ -1586,6 +1800,24 @@ impl Sim {
         Some((n.role, writes, ms, n.stale_reads))
     }
 
+    /// Items, capacity, hit ratio and stale hits of a cache component, if it is one.
+    pub(super) fn cache_state(&self, id: ComponentId) -> Option<(u32, u32, f64, u64)> {
+        let station = self.component_station[usize::from(id.0)]?;
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        if tier != Tier::Cache {
+            return None;
+        }
+        let n = &self.cache.as_ref()?.nodes[usize::from(index)];
+        let lookups = n.hits + n.misses;
+        let ratio = if lookups == 0 {
+            0.0
+        } else {
+            n.hits as f64 / lookups as f64
+        };
+        let capacity = self.scenario.cache.as_ref().map_or(0, |c| c.capacity_items);
+        Some((n.cache.len(), capacity, ratio, n.stale))
+    }
+
     /// The state now, for display.
     pub fn snapshot(&self) -> Snapshot {
         let failed: u64 = self.books.failed.iter().sum();
@@ -1613,6 +1845,12 @@ impl Sim {
                         state.retired = self.web_retired[i];
                     }
                 }
+                if let Some((items, capacity, hit_ratio, stale)) = self.cache_state(c.id) {
+                    state.items = items;
+                    state.capacity_items = capacity;
+                    state.hit_ratio = hit_ratio;
+                    state.stale_reads = stale;
+                }
                 if let Some((role, writes, ms, stale)) = self.db_state(c.id) {
                     state.role = Some(role);
                     state.lag_writes = writes;
@@ -1637,6 +1875,8 @@ impl Sim {
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
             writes_lost: self.db.as_ref().map_or(0, |d| d.replication.lost),
             stale_reads: self.db.as_ref().map_or(0, |d| d.stale_reads),
+            recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
+            stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads),
             events_processed: self.events_processed,
             components,
         }

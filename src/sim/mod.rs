@@ -11,11 +11,13 @@
 //! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
 
 mod balancer;
+mod cache;
 mod engine;
 mod histogram;
 mod queue;
 mod replication;
 mod report;
+pub mod ring;
 mod rng;
 mod station;
 pub mod theory;
@@ -26,8 +28,8 @@ pub use engine::Sim;
 pub use histogram::Histogram;
 pub use queue::EventQueue;
 pub use report::{
-    ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency, LatencyReport, LogEntry,
-    ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
+    CacheReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
+    LatencyReport, LogEntry, ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
@@ -55,6 +57,8 @@ pub enum ComponentKind {
     Server,
     /// A database node (master or replica: see [`ComponentState::role`]).
     Database,
+    /// A cache node.
+    Cache,
 }
 
 /// The role of a database node.
@@ -76,6 +80,7 @@ impl ComponentKind {
             ComponentKind::LoadBalancer => "Load balancer",
             ComponentKind::Server => "Web server",
             ComponentKind::Database => "Database",
+            ComponentKind::Cache => "Cache",
         }
     }
 }
@@ -260,8 +265,14 @@ pub struct ComponentState {
     pub lag_writes: u64,
     /// Replicas: age of the oldest write not yet applied, ms.
     pub lag_ms: f64,
-    /// Database nodes: reads that missed a committed write.
+    /// Database nodes: reads that missed a committed write; cache nodes: hits on an old value.
     pub stale_reads: u64,
+    /// Cache nodes: items held.
+    pub items: u32,
+    /// Cache nodes: items it can hold.
+    pub capacity_items: u32,
+    /// Cache nodes: share of lookups that hit, over the run.
+    pub hit_ratio: f64,
 }
 
 /// What the simulation looks like now: totals, recent figures and each component.
@@ -293,6 +304,10 @@ pub struct Snapshot {
     pub writes_lost: u64,
     /// Reads from replicas that missed a committed write.
     pub stale_reads: u64,
+    /// Share of cache lookups that hit over the last complete metrics interval.
+    pub recent_cache_hit_ratio: f64,
+    /// Cache hits on a value older than the latest committed write.
+    pub stale_cache_reads: u64,
     /// Events the engine has processed.
     pub events_processed: u64,
     /// Every component, in id order.

@@ -133,6 +133,11 @@ impl Replication {
             .and_then(|i| self.log.get(i as usize))
     }
 
+    /// The last committed write to `key` (0: never written).
+    pub fn last_write(&self, key: u32) -> u64 {
+        self.last_write[key as usize]
+    }
+
     /// Whether a read of `key` from a replica at `applied` misses a committed write.
     pub fn is_stale(&self, key: u32, applied: u64) -> bool {
         self.last_write[key as usize] > applied

@@ -36,6 +36,8 @@ pub struct Report {
     pub components: Vec<ComponentReport>,
     /// The database tier: replication, staleness, failovers.
     pub database: Option<DatabaseReport>,
+    /// The cache tier: hits, misses, staleness.
+    pub cache: Option<CacheReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// One point per metrics interval.
@@ -95,6 +97,27 @@ pub struct DatabaseReport {
     pub nodes: Vec<ReplicaReport>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
+}
+
+/// The cache tier over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CacheReport {
+    /// Lookups that found their key.
+    pub hits: u64,
+    /// Lookups that did not (the database was read and the cache filled).
+    pub misses: u64,
+    /// hits / (hits + misses).
+    pub hit_ratio: f64,
+    /// Reads that skipped a dead cache node and went to the database.
+    pub bypassed: u64,
+    /// Hits on a value older than the latest committed write of the key.
+    pub stale_reads: u64,
+    /// Keys deleted by writes (`invalidate` policy).
+    pub invalidations: u64,
+    /// Items dropped to make room, all nodes.
+    pub evictions: u64,
+    /// Items held at the end, per node.
+    pub items: Vec<u32>,
 }
 
 /// A database node's replication figures.
@@ -228,6 +251,8 @@ pub struct SeriesPoint {
     pub stale_reads: u64,
     /// Writes committed by the master in the interval.
     pub writes_committed: u64,
+    /// Share of cache lookups that hit in the interval.
+    pub cache_hit_ratio: f64,
     /// Requests under way at the end of the interval.
     pub in_flight: u64,
 }
@@ -363,6 +388,20 @@ impl Sim {
                 cache_hits: b.dns_cache_hits,
             },
             database: self.database_report(),
+            cache: self.cache.as_ref().map(|c| CacheReport {
+                hits: c.hits,
+                misses: c.misses,
+                hit_ratio: if c.hits + c.misses == 0 {
+                    0.0
+                } else {
+                    c.hits as f64 / (c.hits + c.misses) as f64
+                },
+                bypassed: c.bypassed,
+                stale_reads: c.stale_reads,
+                invalidations: c.invalidations,
+                evictions: c.nodes.iter().map(|n| n.cache.evictions).sum(),
+                items: c.nodes.iter().map(|n| n.cache.len()).collect(),
+            }),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

@@ -79,9 +79,60 @@ pub fn mgc_mean_response(c: u32, lambda: f64, mean_service: f64, scv: f64) -> Op
     Some(wait_mmc * (1.0 + scv) / 2.0 + mean_service)
 }
 
+/// Zipf popularity of `keys` keys with exponent `s`: probabilities of ranks 1..=keys.
+pub fn zipf_probabilities(keys: u32, s: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=keys).map(|k| f64::from(k).powf(-s)).collect();
+    let total: f64 = weights.iter().sum();
+    weights.into_iter().map(|w| w / total).collect()
+}
+
+/// Che's approximation of an LRU cache's hit ratio under independent requests with
+/// popularities `p` and room for `capacity` items: the characteristic time T solves
+/// Σ (1 − e^{−p_i T}) = C, and the hit ratio is Σ p_i (1 − e^{−p_i T}).
+pub fn che_lru_hit_ratio(p: &[f64], capacity: u32) -> f64 {
+    let c = f64::from(capacity);
+    if c >= p.len() as f64 {
+        return 1.0;
+    }
+    let filled = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while filled(hi) < c {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if filled(mid) < c {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let t = (lo + hi) / 2.0;
+    p.iter().map(|pi| pi * (1.0 - (-pi * t).exp())).sum()
+}
+
+/// Hit ratio of a TTL cache with unlimited room (the TTL starts when an item is filled):
+/// a key requested at rate λ_i hits with probability λ_i T / (1 + λ_i T).
+pub fn ttl_hit_ratio(p: &[f64], rate_per_s: f64, ttl_s: f64) -> f64 {
+    p.iter()
+        .map(|pi| {
+            let lt = pi * rate_per_s * ttl_s;
+            pi * lt / (1.0 + lt)
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn che_is_exact_for_uniform_popularity_limit() {
+        // Uniform popularity, C = N/2: T solves N(1 − e^{−T/N}) = N/2 → hit ratio 1/2.
+        let p = vec![1.0 / 1000.0; 1000];
+        assert!((che_lru_hit_ratio(&p, 500) - 0.5).abs() < 1e-9);
+        assert!((ttl_hit_ratio(&[1.0], 2.0, 1.0) - 2.0 / 3.0).abs() < 1e-12);
+    }
 
     #[test]
     fn mm1_closed_form() {

@@ -1,0 +1,447 @@
+//! A fixed-capacity key cache with LRU, LFU or FIFO eviction and an optional TTL, in O(1) per
+//! operation and without allocating after construction.
+//!
+//! ```text
+//!  entries (slab, capacity C):  [key, version, expires, freq, prev, next, group]
+//!  LRU/FIFO: one list, head = next victim       LFU: groups of equal frequency, ascending,
+//!  LRU moves a hit to the tail; FIFO does not     each group a list in arrival order
+//! ```
+//!
+//! Several caches (one per node) share one `key → entry` index, since consistent hashing
+//! places each key on exactly one node.
+
+use super::time::SimTime;
+use crate::scenario::Eviction;
+
+const NIL: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: u32,
+    version: u64,
+    expires: SimTime,
+    prev: u32,
+    next: u32,
+    /// LFU: the frequency group it belongs to.
+    group: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    freq: u64,
+    head: u32,
+    tail: u32,
+    prev: u32,
+    next: u32,
+}
+
+/// What a lookup found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Present and fresh: the cached version.
+    Hit(u64),
+    /// Absent (or expired, and now removed).
+    Miss,
+}
+
+/// One cache node.
+pub struct Cache {
+    eviction: Eviction,
+    ttl: Option<SimTime>,
+    entries: Vec<Entry>,
+    free: Vec<u32>,
+    /// LRU/FIFO list ends.
+    head: u32,
+    tail: u32,
+    /// LFU groups (slab) and the lowest-frequency group.
+    groups: Vec<Group>,
+    free_groups: Vec<u32>,
+    low_group: u32,
+    len: u32,
+    /// Evictions to make room.
+    pub evictions: u64,
+}
+
+/// `key → (node, entry)` for every key cached on any node.
+pub struct KeyIndex {
+    slots: Vec<(u16, u32)>,
+}
+
+impl KeyIndex {
+    /// An empty index over `keys` keys.
+    pub fn new(keys: u32) -> KeyIndex {
+        KeyIndex {
+            slots: vec![(u16::MAX, NIL); keys as usize],
+        }
+    }
+
+    fn get(&self, key: u32, node: u16) -> Option<u32> {
+        let (n, e) = self.slots[key as usize];
+        (n == node && e != NIL).then_some(e)
+    }
+
+    fn set(&mut self, key: u32, node: u16, entry: u32) {
+        self.slots[key as usize] = (node, entry);
+    }
+
+    fn clear(&mut self, key: u32) {
+        self.slots[key as usize] = (u16::MAX, NIL);
+    }
+}
+
+impl Cache {
+    /// An empty cache of `capacity` items (at least 1).
+    pub fn new(capacity: u32, eviction: Eviction, ttl: Option<SimTime>) -> Cache {
+        let capacity = capacity.max(1);
+        Cache {
+            eviction,
+            ttl,
+            entries: Vec::with_capacity(capacity.min(1 << 20) as usize),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            groups: Vec::new(),
+            free_groups: Vec::new(),
+            low_group: NIL,
+            len: 0,
+            evictions: 0,
+        }
+        .with_capacity(capacity)
+    }
+
+    fn with_capacity(mut self, capacity: u32) -> Cache {
+        self.free = (0..capacity).rev().collect();
+        self
+    }
+
+    /// Items held.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Whether it holds nothing.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Looks `key` up at `now`; a hit counts as a use (LRU recency, LFU frequency).
+    pub fn get(&mut self, index: &mut KeyIndex, node: u16, key: u32, now: SimTime) -> Lookup {
+        let Some(e) = index.get(key, node) else {
+            return Lookup::Miss;
+        };
+        if self.entries[e as usize].expires <= now {
+            self.remove(index, e);
+            return Lookup::Miss;
+        }
+        match self.eviction {
+            Eviction::Lru => {
+                self.unlink(e);
+                self.push_tail(e);
+            }
+            Eviction::Fifo => {}
+            Eviction::Lfu => self.bump(e),
+        }
+        Lookup::Hit(self.entries[e as usize].version)
+    }
+
+    /// Stores `key` at `version` (a fill after a miss), evicting if full.
+    pub fn put(&mut self, index: &mut KeyIndex, node: u16, key: u32, version: u64, now: SimTime) {
+        let expires = self.ttl.map_or(SimTime(u64::MAX), |t| now.plus(t));
+        if let Some(e) = index.get(key, node) {
+            let entry = &mut self.entries[e as usize];
+            entry.version = version;
+            entry.expires = expires;
+            return;
+        }
+        if self.free.is_empty() {
+            let victim = match self.eviction {
+                Eviction::Lru | Eviction::Fifo => self.head,
+                Eviction::Lfu => self.groups[self.low_group as usize].head,
+            };
+            self.remove(index, victim);
+            self.evictions += 1;
+        }
+        let e = self.free.pop().expect("room was made");
+        let entry = Entry {
+            key,
+            version,
+            expires,
+            prev: NIL,
+            next: NIL,
+            group: NIL,
+        };
+        if e as usize == self.entries.len() {
+            self.entries.push(entry);
+        } else {
+            self.entries[e as usize] = entry;
+        }
+        index.set(key, node, e);
+        self.len += 1;
+        match self.eviction {
+            Eviction::Lru | Eviction::Fifo => self.push_tail(e),
+            Eviction::Lfu => self.insert_freq_one(e),
+        }
+    }
+
+    /// Drops `key` if present (write invalidation).
+    pub fn invalidate(&mut self, index: &mut KeyIndex, node: u16, key: u32) -> bool {
+        match index.get(key, node) {
+            Some(e) => {
+                self.remove(index, e);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops everything (a node restarted cold).
+    pub fn flush(&mut self, index: &mut KeyIndex) {
+        let live: Vec<u32> = match self.eviction {
+            Eviction::Lru | Eviction::Fifo => self.list_from(self.head),
+            Eviction::Lfu => {
+                let mut all = Vec::new();
+                let mut g = self.low_group;
+                while g != NIL {
+                    all.extend(self.list_from(self.groups[g as usize].head));
+                    g = self.groups[g as usize].next;
+                }
+                all
+            }
+        };
+        for e in live {
+            self.remove(index, e);
+        }
+    }
+
+    fn list_from(&self, mut e: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        while e != NIL {
+            out.push(e);
+            e = self.entries[e as usize].next;
+        }
+        out
+    }
+
+    fn remove(&mut self, index: &mut KeyIndex, e: u32) {
+        match self.eviction {
+            Eviction::Lru | Eviction::Fifo => self.unlink(e),
+            Eviction::Lfu => self.unlink_from_group(e),
+        }
+        index.clear(self.entries[e as usize].key);
+        self.free.push(e);
+        self.len -= 1;
+    }
+
+    // ----- one list (LRU, FIFO) -----
+
+    fn push_tail(&mut self, e: u32) {
+        let tail = self.tail;
+        {
+            let entry = &mut self.entries[e as usize];
+            entry.prev = tail;
+            entry.next = NIL;
+        }
+        if tail == NIL {
+            self.head = e;
+        } else {
+            self.entries[tail as usize].next = e;
+        }
+        self.tail = e;
+    }
+
+    fn unlink(&mut self, e: u32) {
+        let Entry { prev, next, .. } = self.entries[e as usize];
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+    }
+
+    // ----- frequency groups (LFU) -----
+
+    fn new_group(&mut self, freq: u64, prev: u32, next: u32) -> u32 {
+        let g = Group {
+            freq,
+            head: NIL,
+            tail: NIL,
+            prev,
+            next,
+        };
+        let id = match self.free_groups.pop() {
+            Some(id) => {
+                self.groups[id as usize] = g;
+                id
+            }
+            None => {
+                self.groups.push(g);
+                (self.groups.len() - 1) as u32
+            }
+        };
+        if prev == NIL {
+            self.low_group = id;
+        } else {
+            self.groups[prev as usize].next = id;
+        }
+        if next != NIL {
+            self.groups[next as usize].prev = id;
+        }
+        id
+    }
+
+    fn drop_group_if_empty(&mut self, g: u32) {
+        let Group {
+            head, prev, next, ..
+        } = self.groups[g as usize];
+        if head != NIL {
+            return;
+        }
+        if prev == NIL {
+            self.low_group = next;
+        } else {
+            self.groups[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.groups[next as usize].prev = prev;
+        }
+        self.free_groups.push(g);
+    }
+
+    fn append_to_group(&mut self, e: u32, g: u32) {
+        let tail = self.groups[g as usize].tail;
+        {
+            let entry = &mut self.entries[e as usize];
+            entry.group = g;
+            entry.prev = tail;
+            entry.next = NIL;
+        }
+        if tail == NIL {
+            self.groups[g as usize].head = e;
+        } else {
+            self.entries[tail as usize].next = e;
+        }
+        self.groups[g as usize].tail = e;
+    }
+
+    fn unlink_from_group(&mut self, e: u32) {
+        let Entry {
+            prev, next, group, ..
+        } = self.entries[e as usize];
+        if prev == NIL {
+            self.groups[group as usize].head = next;
+        } else {
+            self.entries[prev as usize].next = next;
+        }
+        if next == NIL {
+            self.groups[group as usize].tail = prev;
+        } else {
+            self.entries[next as usize].prev = prev;
+        }
+        self.drop_group_if_empty(group);
+    }
+
+    fn insert_freq_one(&mut self, e: u32) {
+        let low = self.low_group;
+        let g = if low != NIL && self.groups[low as usize].freq == 1 {
+            low
+        } else {
+            self.new_group(1, NIL, low)
+        };
+        self.append_to_group(e, g);
+    }
+
+    fn bump(&mut self, e: u32) {
+        let g = self.entries[e as usize].group;
+        let Group { freq, next, .. } = self.groups[g as usize];
+        let target = if next != NIL && self.groups[next as usize].freq == freq + 1 {
+            next
+        } else {
+            self.new_group(freq + 1, g, next)
+        };
+        self.unlink_from_group(e);
+        self.append_to_group(e, target);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_micros(ms * 1000)
+    }
+
+    fn hits(eviction: Eviction, sequence: &[u32], capacity: u32) -> Vec<bool> {
+        let mut index = KeyIndex::new(100);
+        let mut c = Cache::new(capacity, eviction, None);
+        sequence
+            .iter()
+            .map(|&k| match c.get(&mut index, 0, k, t(0)) {
+                Lookup::Hit(_) => true,
+                Lookup::Miss => {
+                    c.put(&mut index, 0, k, 0, t(0));
+                    false
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lru_evicts_the_least_recently_used() {
+        // 1 2 1 3 (evicts 2) 1 2
+        let h = hits(Eviction::Lru, &[1, 2, 1, 3, 1, 2], 2);
+        assert_eq!(h, [false, false, true, false, true, false]);
+    }
+
+    #[test]
+    fn fifo_evicts_the_oldest_insert() {
+        // 1 2 1 3 (evicts 1) 1
+        let h = hits(Eviction::Fifo, &[1, 2, 1, 3, 1], 2);
+        assert_eq!(h, [false, false, true, false, false]);
+    }
+
+    #[test]
+    fn lfu_evicts_the_least_frequently_used() {
+        // 1 1 2 3 (evicts 2: freq 1, older than nothing else with freq 1) 1 2
+        let h = hits(Eviction::Lfu, &[1, 1, 2, 3, 1, 2], 2);
+        assert_eq!(h, [false, true, false, false, true, false]);
+        // 3 was evicted by 2: freq(3) = 1 < freq(1) = 3.
+        let h = hits(Eviction::Lfu, &[1, 1, 2, 3, 1, 2, 3], 2);
+        assert!(!h[6]);
+    }
+
+    #[test]
+    fn ttl_expires_entries() {
+        let mut index = KeyIndex::new(10);
+        let mut c = Cache::new(10, Eviction::Lru, Some(t(100)));
+        c.put(&mut index, 0, 5, 7, t(0));
+        assert_eq!(c.get(&mut index, 0, 5, t(99)), Lookup::Hit(7));
+        assert_eq!(c.get(&mut index, 0, 5, t(100)), Lookup::Miss);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn invalidate_and_flush() {
+        let mut index = KeyIndex::new(10);
+        for eviction in [Eviction::Lru, Eviction::Lfu, Eviction::Fifo] {
+            let mut c = Cache::new(4, eviction, None);
+            for k in 0..6 {
+                c.put(&mut index, 0, k, 0, t(0));
+            }
+            assert_eq!(c.len(), 4);
+            assert!(c.invalidate(&mut index, 0, 5));
+            assert_eq!(c.len(), 3);
+            c.flush(&mut index);
+            assert!(c.is_empty());
+            for k in 0..6 {
+                assert_eq!(c.get(&mut index, 0, k, t(0)), Lookup::Miss);
+            }
+        }
+    }
+}
