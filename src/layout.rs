@@ -37,6 +37,11 @@ const NODE_H: f64 = 84.0;
 const USERS_H: f64 = 100.0;
 /// Space left between an arrow's ends and the boxes it joins, in diagram units.
 const EDGE_GAP: f64 = 6.0;
+/// Room beyond the database column for the replication arcs (master → replicas), in diagram
+/// units. Only reserved when there are replicas.
+const REPLICATION_GUTTER: f64 = 70.0;
+/// How far a replication arc bulges out of the database column, in diagram units.
+const REPLICATION_BULGE: f64 = 52.0;
 
 /// The geometry of a whole diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +54,8 @@ pub struct Diagram {
     pub nodes: Vec<DiagramNode>,
     /// Arrows along which requests travel.
     pub edges: Vec<DiagramEdge>,
+    /// Which way requests flow across the drawing.
+    pub orientation: Orientation,
 }
 
 /// One component drawn as a box.
@@ -157,6 +164,28 @@ impl Diagram {
         let (a, b) = (self.node(from)?, self.node(to)?);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         Some((a.border_towards(dx, dy), b.border_towards(-dx, -dy)))
+    }
+
+    /// The replication arc from a master to a replica of the same column: a cubic Bézier
+    /// (start, control 1, control 2, end) that leaves the master's far side (right in landscape,
+    /// bottom in portrait), bulges into the gutter and enters the replica's far side, so it never
+    /// crosses the boxes in between.
+    pub fn replication_arc(
+        &self,
+        master: ComponentId,
+        replica: ComponentId,
+    ) -> Option<[(f64, f64); 4]> {
+        let (a, b) = (self.node(master)?, self.node(replica)?);
+        let far = |n: &DiagramNode| match self.orientation {
+            Orientation::Landscape => (n.x + n.w / 2.0 + EDGE_GAP, n.y),
+            Orientation::Portrait => (n.x, n.y + n.h / 2.0 + EDGE_GAP),
+        };
+        let out = |(x, y): (f64, f64)| match self.orientation {
+            Orientation::Landscape => (x + REPLICATION_BULGE, y),
+            Orientation::Portrait => (x, y + REPLICATION_BULGE),
+        };
+        let (start, end) = (far(a), far(b));
+        Some([start, out(start), out(end), end])
     }
 }
 
@@ -281,7 +310,16 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
     let main_span =
         (tallest_stack - 1) as f64 * spacing.across_pitch + node_across.max(users_across);
     let start = MARGIN + side_spread;
-    let length = 2.0 * start + (columns - 1) as f64 * spacing.along_pitch + max_along;
+    let databases = components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::Database)
+        .count();
+    let gutter = if databases > 1 {
+        REPLICATION_GUTTER
+    } else {
+        0.0
+    };
+    let length = 2.0 * start + (columns - 1) as f64 * spacing.along_pitch + max_along + gutter;
     let breadth = 2.0 * MARGIN + side_band + main_span;
     let main_centre = MARGIN + side_band + main_span / 2.0;
     let side_centre = MARGIN + node_across / 2.0;
@@ -321,6 +359,7 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
         height,
         nodes,
         edges: edges(components, &slots),
+        orientation,
     }
 }
 
@@ -510,6 +549,32 @@ mod tests {
             !has(0, 3),
             "users reach the servers only through the balancer"
         );
+    }
+
+    #[test]
+    fn replication_arcs_stay_outside_the_boxes_and_inside_the_drawing() {
+        let components = vec![
+            info(0, "users", ComponentKind::Users),
+            info(1, "dns", ComponentKind::Dns),
+            info(2, "web-0", ComponentKind::Server),
+            info(3, "db-0", ComponentKind::Database),
+            info(4, "db-1", ComponentKind::Database),
+            info(5, "db-2", ComponentKind::Database),
+        ];
+        for orientation in [Orientation::Landscape, Orientation::Portrait] {
+            let d = diagram_oriented(&components, orientation);
+            assert_sound(&components, &d);
+            let arc = d
+                .replication_arc(ComponentId(3), ComponentId(5))
+                .expect("both nodes are drawn");
+            for (x, y) in arc {
+                assert!(x >= 0.0 && x <= d.width && y >= 0.0 && y <= d.height);
+                for n in &d.nodes {
+                    let inside = (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h;
+                    assert!(!inside, "{orientation:?}: ({x}, {y}) inside {}", n.label);
+                }
+            }
+        }
     }
 
     #[test]
