@@ -7,8 +7,12 @@
 
 use gloo::timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlInputElement, HtmlSelectElement};
+use web_sys::{
+    Element, Event, EventInit, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
+    KeyboardEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -19,7 +23,14 @@ struct Mounted {
 }
 
 impl Mounted {
+    /// The app opened without a link.
     async fn new() -> Mounted {
+        Mounted::with_hash("").await
+    }
+
+    /// The app opened on a link whose fragment is `hash` (empty: no fragment).
+    async fn with_hash(hash: &str) -> Mounted {
+        set_hash(hash);
         let document = web_sys::window().unwrap().document().unwrap();
         let root = document.create_element("div").unwrap();
         // Give the diagram a realistic width so the canvas has a size.
@@ -61,6 +72,58 @@ impl Mounted {
     /// Clicks an element (SVG elements have no `click()`, so dispatch the event).
     fn click(&self, selector: &str) {
         dispatch(&self.find(selector), "click");
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.find(selector).text_content().unwrap_or_default()
+    }
+
+    fn exists(&self, selector: &str) -> bool {
+        self.root.query_selector(selector).unwrap().is_some()
+    }
+
+    /// The names of the components drawn in the diagram.
+    fn components(&self) -> Vec<String> {
+        let nodes = self
+            .root
+            .query_selector_all("svg [data-component]")
+            .unwrap();
+        (0..nodes.length())
+            .filter_map(|i| nodes.item(i))
+            .filter_map(|n| n.dyn_into::<Element>().ok())
+            .filter_map(|e| e.get_attribute("data-component"))
+            .collect()
+    }
+
+    fn attribute(&self, selector: &str, name: &str) -> Option<String> {
+        self.find(selector).get_attribute(name)
+    }
+
+    /// Selects a component in the diagram and presses a button of its inspector.
+    async fn inspect_and_press(&self, component: &str, action: &str) {
+        self.click(&format!("svg [data-component=\"{component}\"]"));
+        self.settle(50).await;
+        assert!(
+            self.exists(&format!("[data-inspector=\"{component}\"]")),
+            "the inspector shows {component}"
+        );
+        self.click(&format!("[data-inspector] [data-action=\"{action}\"]"));
+        self.settle(50).await;
+    }
+
+    /// Polls until `done` holds for the app or `timeout_ms` passes; returns whether it held.
+    async fn wait_until(&self, timeout_ms: u32, done: impl Fn(&Mounted) -> bool) -> bool {
+        let mut waited = 0;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if waited >= timeout_ms {
+                return false;
+            }
+            self.settle(100).await;
+            waited += 100;
+        }
     }
 
     fn is_playing(&self) -> bool {
@@ -105,6 +168,41 @@ impl Drop for Mounted {
         }
         self.root.remove();
     }
+}
+
+/// Replaces the page's fragment without a history entry (empty: none).
+fn set_hash(hash: &str) {
+    let window = web_sys::window().unwrap();
+    let location = window.location();
+    let base = format!(
+        "{}{}",
+        location.pathname().unwrap(),
+        location.search().unwrap()
+    );
+    let url = if hash.is_empty() {
+        base
+    } else {
+        format!("{base}#{hash}")
+    };
+    window
+        .history()
+        .unwrap()
+        .replace_state_with_url(&JsValue::NULL, "", Some(&url))
+        .unwrap();
+}
+
+fn current_hash() -> String {
+    web_sys::window().unwrap().location().hash().unwrap()
+}
+
+/// Presses a key with the focus on the page (not in a field).
+fn press_key(key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.body().unwrap().dispatch_event(&event).unwrap();
 }
 
 fn dispatch(target: &web_sys::EventTarget, kind: &str) {
@@ -217,18 +315,252 @@ async fn more_users_load_the_server_until_it_saturates() {
 }
 
 #[wasm_bindgen_test]
-async fn clicking_the_server_kills_and_repairs_it() {
+async fn the_inspector_kills_and_repairs_the_server() {
     let app = Mounted::new().await;
     app.set_speed_index(4); // 1×
-    app.click("svg [data-component=\"web-0\"]");
-    app.settle(50).await;
-    let server = app.find("svg [data-component=\"web-0\"]");
-    assert_eq!(server.get_attribute("data-alive").as_deref(), Some("false"));
+    app.inspect_and_press("web-0", "kill").await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"web-0\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(app.exists("svg [data-component=\"web-0\"] .node-cross"));
+    assert_eq!(app.text("[data-inspect=\"status\"]"), "down");
     let failed = app.wait_for("requests_failed", 4_000, |f| f > 0.0).await;
     assert!(failed > 0.0, "requests to a dead server fail");
+    let logged = app
+        .wait_until(2_000, |a| a.text("[data-log]").contains("web-0 down"))
+        .await;
+    assert!(logged, "the event log says so: {}", app.text("[data-log]"));
+    assert_eq!(
+        app.attribute("[data-log]", "role").as_deref(),
+        Some("log"),
+        "the log is a live region"
+    );
 
-    app.click("svg [data-component=\"web-0\"]");
+    app.click("[data-inspector] [data-action=\"repair\"]");
     app.settle(400).await;
-    let server = app.find("svg [data-component=\"web-0\"]");
-    assert_eq!(server.get_attribute("data-alive").as_deref(), Some("true"));
+    assert_eq!(
+        app.attribute("svg [data-component=\"web-0\"]", "data-alive")
+            .as_deref(),
+        Some("true")
+    );
+    app.click("[data-action=\"close-inspector\"]");
+    app.settle(50).await;
+    assert!(!app.exists("[data-inspector]"));
+}
+
+/// The components each built stage must draw.
+fn expected_components(stage: u8) -> &'static [&'static str] {
+    match stage {
+        1 => &["users", "dns", "web-0"],
+        2 => &["users", "dns", "web-0", "db-0"],
+        3 => &["users", "dns", "lb", "web-0", "web-1", "web-2", "db-0"],
+        4 => &[
+            "users", "dns", "lb", "web-0", "web-1", "web-2", "web-3", "db-0", "db-1", "db-2",
+        ],
+        _ => &[],
+    }
+}
+
+#[wasm_bindgen_test]
+async fn every_built_stage_draws_its_components() {
+    let app = Mounted::new().await;
+    for stage in scalesim::scenario::STAGES.iter().filter(|s| s.built) {
+        app.click(&format!("button[data-stage=\"{}\"]", stage.number));
+        app.settle(150).await;
+        let expected = expected_components(stage.number);
+        if expected.is_empty() {
+            // A stage built after these tests were written: it must at least draw something.
+            assert!(!app.components().is_empty(), "stage {}", stage.number);
+            continue;
+        }
+        let mut drawn = app.components();
+        drawn.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(drawn, want, "stage {}", stage.number);
+        assert!(
+            current_hash().starts_with(&format!("#v1.s{}", stage.number)),
+            "the address follows the stage: {}",
+            current_hash()
+        );
+    }
+    // Stage 4: one master, replicas, and a replication stream to each replica.
+    app.click("button[data-stage=\"4\"]");
+    app.settle(400).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"db-0\"]", "data-role")
+            .as_deref(),
+        Some("master")
+    );
+    assert_eq!(
+        app.attribute("svg [data-component=\"db-1\"]", "data-role")
+            .as_deref(),
+        Some("replica")
+    );
+    let streams = app.root.query_selector_all("svg .replication").unwrap();
+    assert_eq!(streams.length(), 2);
+    assert!(app.text("svg [data-component=\"db-1\"]").contains("behind"));
+}
+
+#[wasm_bindgen_test]
+async fn killing_the_master_promotes_a_replica() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.set_speed_index(6); // 20×
+    app.inspect_and_press("db-0", "kill").await;
+    let promoted = app
+        .wait_until(10_000, |a| {
+            ["db-1", "db-2"].iter().any(|n| {
+                a.attribute(&format!("svg [data-component=\"{n}\"]"), "data-role")
+                    .as_deref()
+                    == Some("master")
+            })
+        })
+        .await;
+    assert!(
+        promoted,
+        "a replica becomes master: {}",
+        app.text("[data-log]")
+    );
+    let log = app.text("[data-log]");
+    assert!(log.contains("db-0"), "{log}");
+    assert!(
+        app.metric("requests_failed") > 0.0,
+        "writes failed meanwhile"
+    );
+    // The figure exists and is a number (it may be 0 if the replica was fully caught up).
+    assert!(app.metric("writes_lost") >= 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn a_link_opens_its_scenario() {
+    let app = Mounted::with_hash("v1.s3~traffic.users=4200").await;
+    assert_eq!(
+        app.attribute("button[data-stage=\"3\"]", "aria-current")
+            .as_deref(),
+        Some("step")
+    );
+    assert_eq!(app.text("[data-value=\"users\"]").trim(), "4,200");
+    assert!(app.exists("svg [data-component=\"lb\"]"));
+    assert!(!app.exists("[data-notice]"));
+    assert_eq!(current_hash(), "#v1.s3~traffic.users=4200");
+
+    // A live change rewrites the address in place.
+    app.set_users_slider(300);
+    app.settle(100).await;
+    assert!(
+        current_hash().contains("traffic.users=10000"),
+        "{}",
+        current_hash()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_link_shows_a_message_and_opens_the_default() {
+    let app = Mounted::with_hash("v1.s3~<b>bold</b>~traffic.users=banana").await;
+    let notice = app.find("[data-notice]");
+    let text = notice.text_content().unwrap_or_default();
+    assert!(text.contains("could not be opened"), "{text}");
+    assert!(
+        notice.query_selector("b").unwrap().is_none(),
+        "nothing from the link becomes HTML"
+    );
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        app.attribute("button[data-stage=\"1\"]", "aria-current")
+            .as_deref(),
+        Some("step")
+    );
+    app.click("[data-notice] [data-action=\"dismiss\"]");
+    app.settle(50).await;
+    assert!(!app.exists("[data-notice]"));
+
+    drop(app);
+    let app = Mounted::with_hash("v9.s1").await;
+    assert!(app.text("[data-notice]").contains("format"));
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_shortcuts_play_step_stages_and_show_help() {
+    let app = Mounted::new().await;
+    let playing = app.is_playing();
+    press_key(" ");
+    app.settle(50).await;
+    assert_ne!(app.is_playing(), playing, "space toggles play");
+
+    press_key("ArrowRight");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("button[data-stage=\"2\"]", "aria-current")
+            .as_deref(),
+        Some("step")
+    );
+    press_key("ArrowLeft");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("button[data-stage=\"1\"]", "aria-current")
+            .as_deref(),
+        Some("step")
+    );
+
+    press_key("?");
+    app.settle(50).await;
+    assert!(app.exists("[data-help] [role=\"dialog\"]"));
+    press_key("Escape");
+    app.settle(50).await;
+    assert!(!app.exists("[data-help]"));
+
+    // Diagram nodes are reachable and open the inspector from the keyboard.
+    let node = app.find("svg [data-component=\"web-0\"]");
+    assert_eq!(node.get_attribute("tabindex").as_deref(), Some("0"));
+    let init = KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    node.dispatch_event(&enter).unwrap();
+    app.settle(50).await;
+    assert!(app.exists("[data-inspector=\"web-0\"]"));
+}
+
+#[wasm_bindgen_test]
+async fn the_tour_sets_up_its_experiments() {
+    let app = Mounted::with_hash("v1.s3").await;
+    assert!(app.text("[data-tour]").contains("health"));
+    // "Kill web-1".
+    app.click("[data-tour] [data-try=\"0\"]");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"web-1\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(app.exists("[data-inspector=\"web-1\"]"));
+    // "Add two servers": five in all, the new ones outside the pool until healthy.
+    app.click("[data-tour] [data-try=\"1\"]");
+    app.settle(150).await;
+    assert!(app.exists("svg [data-component=\"web-4\"]"));
+    assert!(
+        current_hash().contains("server.count=5"),
+        "{}",
+        current_hash()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn charts_draw_the_recent_figures() {
+    let app = Mounted::new().await;
+    app.set_speed_index(5); // 5×
+    let drawn = app
+        .wait_until(4_000, |a| {
+            a.find("[data-chart=\"throughput\"] polyline")
+                .get_attribute("points")
+                .is_some_and(|p| p.split(' ').count() >= 3)
+        })
+        .await;
+    assert!(drawn, "the throughput chart has points");
+    assert!(
+        !app.exists("[data-chart=\"lag\"]"),
+        "no lag chart without replicas"
+    );
 }

@@ -1,43 +1,204 @@
 //! The root component: owns the reducer state and the [`Runner`], and wires effects that carry
-//! state changes over to the simulation. It draws nothing per frame itself.
+//! state changes over to the simulation and to the address bar. It draws nothing per frame.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
+use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
+use super::inspector::Inspector;
+use super::link;
+use super::log::EventLog;
 use super::metrics::Metrics;
 use super::particles::{outcome_colour, outcome_possible, outcomes};
 use super::runner::{AnimationLoop, Runner};
 use super::stages::StageList;
-use super::state::{Action, AppState};
+use super::state::{Action, AppState, Notice};
+use super::tour::{Experiment, Step, Tour};
 use crate::layout::Orientation;
 use crate::scenario::STAGES;
-use crate::sim::ComponentKind;
+use crate::sim::{ComponentId, ComponentKind};
 
 /// The whole app.
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(|| AppState {
         portrait: is_narrow(),
-        ..AppState::initial()
+        ..link::initial_state()
     });
     let runner = use_mut_ref(Runner::default);
     let canvas = use_node_ref();
 
-    // Build the simulation when the stage changes or on restart.
+    use_simulation_effects(&state, &runner);
+    use_url_sync(&state);
+    use_keyboard(&state);
+    use_animation(&state, &runner, &canvas);
+
+    let on_action = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |action: Action| dispatcher.dispatch(action))
+    };
+    let on_fault = {
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |(id, down): (ComponentId, bool)| {
+            let figures = runner.borrow_mut().set_down(id, down);
+            dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+        })
+    };
+    let on_try = {
+        let dispatcher = state.dispatcher();
+        let on_fault = on_fault.clone();
+        let state = state.clone();
+        Callback::from(move |experiment: &'static Experiment| {
+            run_experiment(experiment, &state, &dispatcher, &on_fault);
+        })
+    };
+    let on_copy_link = {
+        let dispatcher = state.dispatcher();
+        let scenario = state.scenario.clone();
+        Callback::from(move |()| {
+            link::write(&scenario, false);
+            let url = link::current_url();
+            let copied = link::copy_to_clipboard(&url);
+            let text = if copied {
+                format!("Link copied: {url}")
+            } else {
+                format!("Copy this link: {url}")
+            };
+            dispatcher.dispatch(Action::Notify(Notice {
+                text,
+                problem: false,
+            }));
+        })
+    };
+    let on_dismiss = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissNotice))
+    };
+
+    let stage = STAGES.iter().find(|s| s.number == state.stage());
+    let kinds: Vec<ComponentKind> = state
+        .diagram
+        .as_ref()
+        .map(|d| d.nodes.iter().map(|n| n.kind).collect())
+        .unwrap_or_default();
+    let server = state.diagram.as_ref().and_then(|d| {
+        d.nodes
+            .iter()
+            .find(|n| n.kind == ComponentKind::Server)
+            .map(|n| n.component)
+    });
+    let replicated = state
+        .scenario
+        .database
+        .as_ref()
+        .is_some_and(|d| d.replicas > 0);
+
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <p class="brand">
+                    <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+                        <rect x="2" y="14" width="6" height="8" rx="1.5" fill="var(--accent)" opacity="0.45" />
+                        <rect x="9" y="8" width="6" height="14" rx="1.5" fill="var(--accent)" opacity="0.7" />
+                        <rect x="16" y="2" width="6" height="20" rx="1.5" fill="var(--accent)" />
+                    </svg>
+                    { "scalesim" }
+                </p>
+                <p class="tagline">
+                    { "Watch a web system grow from one server to millions of users — one simulated request at a time." }
+                </p>
+                <button class="btn btn-ghost help-button" data-action="help"
+                    onclick={on_action.reform(|_: MouseEvent| Action::SetHelp(true))}
+                    aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{ "? Keys" }</button>
+            </header>
+            <div class="layout">
+                <StageList current={state.stage()} on_action={on_action.clone()} />
+                <main class="workspace">
+                    <section class="intro card">
+                        <div class="intro-text">
+                            <h1>
+                                <span class="muted">{ format!("Stage {} · ", state.stage()) }</span>
+                                { stage.map_or("", |s| s.title) }
+                            </h1>
+                            <p>{ stage.map_or("", |s| s.summary) }</p>
+                        </div>
+                        <Controls playing={state.playing} speed_index={state.speed_index}
+                            scenario={state.scenario.clone()} on_action={on_action.clone()}
+                            on_copy_link={on_copy_link} />
+                    </section>
+                    if let Some(notice) = &state.notice {
+                        <div class={classes!("notice", "card", notice.problem.then_some("problem"))}
+                            role={if notice.problem { "alert" } else { "status" }} data-notice="">
+                            <p>{ notice.text.clone() }</p>
+                            <button class="btn btn-icon" data-action="dismiss" onclick={on_dismiss}
+                                aria-label="Dismiss this message">{ "×" }</button>
+                        </div>
+                    }
+                    if let Some(message) = &state.error {
+                        <div class="error-banner card" role="alert">{ message.clone() }</div>
+                    }
+                    if let Some(diagram) = &state.diagram {
+                        <div class={classes!("stage-view", state.selected.is_some().then_some("inspecting"))}>
+                            <section class="diagram-card card" aria-label="The system">
+                                <DiagramView diagram={diagram.clone()} portrait={state.portrait}
+                                    figures={state.figures.clone()} users={state.scenario.traffic.users}
+                                    selected={state.selected} canvas={canvas.clone()}
+                                    on_action={on_action.clone()} />
+                                <div class="diagram-footer">
+                                    <ul class="legend" aria-label="Request outcomes">
+                                        { for outcomes().filter(|o| outcome_possible(*o, &kinds)).map(|o| html! {
+                                            <li data-outcome={o.label()}>
+                                                <span class="dot" style={format!("background:{}", outcome_colour(o))}></span>
+                                                { o.label() }
+                                            </li>
+                                        }) }
+                                    </ul>
+                                    <p class="hint">{ "Each dot is a sampled request. Select a component to inspect it, kill it or repair it." }</p>
+                                </div>
+                            </section>
+                            if let Some(selected) = state.selected {
+                                <Inspector diagram={diagram.clone()} figures={state.figures.clone()}
+                                    selected={selected} on_action={on_action.clone()}
+                                    on_fault={on_fault.clone()} />
+                            }
+                        </div>
+                    }
+                    <Metrics figures={state.figures.clone()} server={server}
+                        speed={state.speed()} playing={state.playing} replicated={replicated} />
+                    <Charts data={state.figures.charts.clone()} show_lag={replicated} />
+                    <div class="lower">
+                        <Tour stage={state.stage()} on_try={on_try} />
+                        <EventLog entries={state.figures.log.clone()} />
+                    </div>
+                </main>
+            </div>
+            if state.help_open {
+                { help_overlay(&on_action) }
+            }
+        </div>
+    }
+}
+
+/// Builds the simulation when the run changes, and carries live changes over to it.
+#[hook]
+fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>) {
     {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
-        let users = state.users;
+        let scenario = state.scenario.clone();
         let orientation = orientation(state.portrait);
-        use_effect_with((state.stage, state.run), move |&(stage, _)| {
+        use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
-            let loaded = r.load(stage, users);
+            let loaded = r.load(&scenario);
             drop(r);
             match loaded {
                 Ok(diagram) => dispatcher.dispatch(Action::Loaded(Rc::new(diagram))),
@@ -68,7 +229,6 @@ pub fn app() -> Html {
             }
         });
     }
-    // Carry the controls over to the running simulation.
     {
         let runner = runner.clone();
         use_effect_with((state.playing, state.speed()), move |&(playing, speed)| {
@@ -79,106 +239,192 @@ pub fn app() -> Html {
     }
     {
         let runner = runner.clone();
-        use_effect_with(state.users, move |&users| {
+        use_effect_with(state.scenario.traffic.users, move |&users| {
             runner.borrow_mut().set_users(users)
         });
     }
     {
         let runner = runner.clone();
-        use_effect_with(state.down.clone(), move |down| {
-            runner.borrow_mut().set_down(down)
+        let dispatcher = state.dispatcher();
+        use_effect_with(state.scenario.server.count, move |&count| {
+            if let Some(diagram) = runner.borrow_mut().set_web_servers(count) {
+                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
+            }
         });
     }
-    // The animation clock: advance and draw every frame, report figures a few times a second.
     {
         let runner = runner.clone();
-        let canvas = canvas.clone();
-        let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
-            let animation = AnimationLoop::start(move |timestamp_ms| {
-                let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-                let element = canvas.cast::<HtmlCanvasElement>();
-                let figures = runner
-                    .borrow_mut()
-                    .frame(timestamp_ms, element.as_ref(), dpr);
-                if let Some(figures) = figures {
-                    dispatcher.dispatch(Action::Figures(Rc::new(figures)));
-                }
+            let query = web_sys::window()
+                .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok())
+                .flatten();
+            let reduced = query.as_ref().is_some_and(|q| q.matches());
+            runner.borrow_mut().set_reduced_motion(reduced);
+            let listener = query.map(|q| {
+                let runner = runner.clone();
+                let target = q.clone();
+                EventListener::new(&q, "change", move |_| {
+                    runner.borrow_mut().set_reduced_motion(target.matches());
+                })
             });
-            move || drop(animation)
+            move || drop(listener)
         });
     }
+}
 
-    let on_action = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |action: Action| dispatcher.dispatch(action))
-    };
-    let stage = STAGES.iter().find(|s| s.number == state.stage);
-    let kinds: Vec<ComponentKind> = state
-        .diagram
-        .as_ref()
-        .map(|d| d.nodes.iter().map(|n| n.kind).collect())
-        .unwrap_or_default();
-    let server = state.diagram.as_ref().and_then(|d| {
-        d.nodes
-            .iter()
-            .find(|n| n.kind == ComponentKind::Server)
-            .map(|n| n.component)
+/// Keeps the address bar in step with the scenario, and follows back/forward.
+#[hook]
+fn use_url_sync(state: &UseReducerHandle<AppState>) {
+    {
+        let push = state.push_history;
+        use_effect_with(state.scenario.clone(), move |scenario| {
+            link::write(scenario, push);
+        });
+    }
+    let dispatcher = state.dispatcher();
+    use_effect_with((), move |_| {
+        let listener = web_sys::window().map(|window| {
+            EventListener::new(&window, "popstate", move |_| {
+                let fragment = link::current_fragment();
+                if fragment.is_empty() {
+                    return;
+                }
+                match link::open(&fragment) {
+                    Ok(scenario) => dispatcher.dispatch(Action::Open(Rc::new(scenario))),
+                    Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
+                }
+            })
+        });
+        move || drop(listener)
     });
+}
 
+/// Space: play/pause; ← →: previous/next stage; ?: help; Escape: close what is open.
+#[hook]
+fn use_keyboard(state: &UseReducerHandle<AppState>) {
+    let open = (state.help_open, state.selected.is_some());
+    let dispatcher = state.dispatcher();
+    use_effect_with(open, move |&(help_open, inspecting)| {
+        let listener = web_sys::window().map(|window| {
+            let options = EventListenerOptions::enable_prevent_default();
+            EventListener::new_with_options(&window, "keydown", options, move |event| {
+                let Some(e) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let target = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                let in_field = target.as_ref().is_some_and(|t| {
+                    matches!(t.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                });
+                let on_button = target.as_ref().is_some_and(|t| {
+                    t.tag_name() == "BUTTON" || t.get_attribute("role").as_deref() == Some("button")
+                });
+                let action = match e.key().as_str() {
+                    "Escape" if help_open => Action::SetHelp(false),
+                    "Escape" if inspecting => Action::Select(None),
+                    "?" => Action::SetHelp(!help_open),
+                    " " if !in_field && !on_button => Action::TogglePlay,
+                    "ArrowLeft" if !in_field => Action::StepStage(-1),
+                    "ArrowRight" if !in_field => Action::StepStage(1),
+                    _ => return,
+                };
+                e.prevent_default();
+                dispatcher.dispatch(action);
+            })
+        });
+        move || drop(listener)
+    });
+}
+
+/// The animation clock: advance and draw every frame, report figures a few times a second.
+#[hook]
+fn use_animation(
+    state: &UseReducerHandle<AppState>,
+    runner: &Rc<RefCell<Runner>>,
+    canvas: &NodeRef,
+) {
+    let runner = runner.clone();
+    let canvas = canvas.clone();
+    let dispatcher = state.dispatcher();
+    use_effect_with((), move |_| {
+        let animation = AnimationLoop::start(move |timestamp_ms| {
+            let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+            let element = canvas.cast::<HtmlCanvasElement>();
+            let figures = runner
+                .borrow_mut()
+                .frame(timestamp_ms, element.as_ref(), dpr);
+            if let Some(figures) = figures {
+                dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+            }
+        });
+        move || drop(animation)
+    });
+}
+
+/// Carries out a "try this" experiment of the tour.
+fn run_experiment(
+    experiment: &Experiment,
+    state: &AppState,
+    dispatcher: &UseReducerDispatcher<AppState>,
+    on_fault: &Callback<(ComponentId, bool)>,
+) {
+    let named = |name: &str| {
+        state
+            .diagram
+            .as_ref()
+            .and_then(|d| d.nodes.iter().find(|n| n.label == name))
+            .map(|n| n.component)
+    };
+    dispatcher.dispatch(Action::SetPlaying(true));
+    for step in experiment.steps {
+        match *step {
+            Step::Kill(name) => {
+                if let Some(id) = named(name) {
+                    on_fault.emit((id, true));
+                    dispatcher.dispatch(Action::Select(Some(id)));
+                }
+            }
+            Step::KillMaster => {
+                if let Some(id) = state.figures.master() {
+                    on_fault.emit((id, true));
+                    dispatcher.dispatch(Action::Select(Some(id)));
+                }
+            }
+            Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),
+            Step::WebServers(count) => dispatcher.dispatch(Action::SetWebServers(count)),
+            Step::DbWorkers(workers) => dispatcher.dispatch(Action::SetDbWorkers(workers)),
+            Step::Speed(index) => dispatcher.dispatch(Action::SetSpeed(index)),
+        }
+    }
+}
+
+fn help_overlay(on_action: &Callback<Action>) -> Html {
+    let close = on_action.reform(|_: MouseEvent| Action::SetHelp(false));
+    let keys = [
+        ("Space", "play or pause"),
+        ("← / →", "previous or next stage"),
+        (
+            "Tab, Enter",
+            "select a component in the diagram and inspect it",
+        ),
+        ("Esc", "close the inspector or this help"),
+        ("?", "show or hide this help"),
+    ];
     html! {
-        <div class="app">
-            <header class="topbar">
-                <p class="brand">
-                    <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
-                        <rect x="2" y="14" width="6" height="8" rx="1.5" fill="var(--accent)" opacity="0.45" />
-                        <rect x="9" y="8" width="6" height="14" rx="1.5" fill="var(--accent)" opacity="0.7" />
-                        <rect x="16" y="2" width="6" height="20" rx="1.5" fill="var(--accent)" />
-                    </svg>
-                    { "scalesim" }
-                </p>
-                <p class="tagline">
-                    { "Watch a web system grow from one server to millions of users — one simulated request at a time." }
-                </p>
-            </header>
-            <div class="layout">
-                <StageList current={state.stage} on_action={on_action.clone()} />
-                <main class="workspace">
-                    <section class="intro card">
-                        <div class="intro-text">
-                            <h1>
-                                <span class="muted">{ format!("Stage {} · ", state.stage) }</span>
-                                { stage.map_or("", |s| s.title) }
-                            </h1>
-                            <p>{ stage.map_or("", |s| s.summary) }</p>
-                        </div>
-                        <Controls playing={state.playing} speed_index={state.speed_index}
-                            users={state.users} on_action={on_action.clone()} />
-                    </section>
-                    if let Some(message) = &state.error {
-                        <div class="error-banner card" role="alert">{ message.clone() }</div>
-                    }
-                    if let Some(diagram) = &state.diagram {
-                        <section class="diagram-card card" aria-label="The system">
-                            <DiagramView diagram={diagram.clone()} portrait={state.portrait} figures={state.figures.clone()}
-                                down={state.down.clone()} users={state.users} canvas={canvas.clone()}
-                                on_action={on_action.clone()} />
-                            <div class="diagram-footer">
-                                <ul class="legend" aria-label="Request outcomes">
-                                    { for outcomes().filter(|o| outcome_possible(*o, &kinds)).map(|o| html! {
-                                        <li data-outcome={o.label()}>
-                                            <span class="dot" style={format!("background:{}", outcome_colour(o))}></span>
-                                            { o.label() }
-                                        </li>
-                                    }) }
-                                </ul>
-                                <p class="hint">{ "Each dot is a sampled request. Click the server (or DNS) to kill it; click again to repair." }</p>
-                            </div>
-                        </section>
-                    }
-                    <Metrics figures={state.figures.clone()} server={server}
-                        speed={state.speed()} playing={state.playing} />
-                </main>
+        <div class="overlay" data-help="">
+            <div class="help card" role="dialog" aria-modal="true" aria-labelledby="help-title">
+                <h2 id="help-title">{ "Keyboard shortcuts" }</h2>
+                <dl>
+                    { for keys.iter().map(|(k, what)| html! {
+                        <div><dt><kbd>{ *k }</kbd></dt><dd>{ *what }</dd></div>
+                    }) }
+                </dl>
+                <button class="btn btn-primary" data-action="close-help" onclick={close}
+                    autofocus=true>{ "Close" }</button>
             </div>
         </div>
     }

@@ -1,10 +1,27 @@
-//! Play/pause, restart, speed and the users slider. Each control only emits an [`Action`].
+//! Play/pause, restart, speed, the users slider, and the parameters that matter at the stage
+//! shown (web servers, balancing policy, database workers, replicas). Each control only emits
+//! an [`Action`].
+
+use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::format::grouped;
-use super::state::{slider_from_users, users_from_slider, Action, SPEEDS, USERS_SLIDER_STEPS};
+use super::state::{
+    slider_from_users, users_from_slider, Action, REPLICAS_MAX, SPEEDS, USERS_SLIDER_STEPS,
+    WEB_SERVERS_MAX,
+};
+use crate::scenario::{BalancePolicy, Scenario};
+
+/// Database workers offered (vertical scaling).
+const DB_WORKERS: [u32; 6] = [2, 4, 8, 16, 32, 64];
+/// Balancing policies offered, with their labels.
+const POLICIES: [(BalancePolicy, &str); 3] = [
+    (BalancePolicy::RoundRobin, "round robin"),
+    (BalancePolicy::LeastConnections, "least connections"),
+    (BalancePolicy::Random, "random"),
+];
 
 /// Properties of [`Controls`].
 #[derive(Properties, PartialEq)]
@@ -13,10 +30,12 @@ pub struct ControlsProps {
     pub playing: bool,
     /// Index into [`SPEEDS`].
     pub speed_index: usize,
-    /// Number of users.
-    pub users: u64,
+    /// What runs (users, servers, policies).
+    pub scenario: Rc<Scenario>,
     /// Where actions go.
     pub on_action: Callback<Action>,
+    /// Copies a link to the current scenario.
+    pub on_copy_link: Callback<()>,
 }
 
 /// The control bar above the diagram.
@@ -49,6 +68,11 @@ pub fn controls(props: &ControlsProps) -> Html {
         })
     };
     let play_label = if props.playing { "Pause" } else { "Play" };
+    let users = props.scenario.traffic.users;
+    let on_copy = {
+        let cb = props.on_copy_link.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
     html! {
         <div class="controls" role="group" aria-label="Simulation controls">
             <button class="btn btn-primary" data-action="play" onclick={on_play}
@@ -80,11 +104,78 @@ pub fn controls(props: &ControlsProps) -> Html {
                 { "Users" }
                 <input type="range" data-control="users" min="0"
                     max={USERS_SLIDER_STEPS.to_string()} step="1"
-                    value={slider_from_users(props.users).to_string()}
+                    value={slider_from_users(users).to_string()}
                     oninput={on_users}
-                    aria-valuetext={format!("{} users", grouped(props.users))} />
-                <span class="control-value" data-value="users">{ grouped(props.users) }</span>
+                    aria-valuetext={format!("{} users", grouped(users))} />
+                <span class="control-value" data-value="users">{ grouped(users) }</span>
             </label>
+            { stage_controls(&props.scenario, &props.on_action) }
+            <button class="btn" data-action="copy-link" onclick={on_copy}
+                title="Copy a link that opens exactly this scenario">
+                <svg viewBox="0 0 14 14" aria-hidden="true"><path d="M5.5,8.5 L8.5,5.5 M6,3.5 L7.5,2 A2.5,2.5 0 0 1 12,5.5 L10.5,7 M8,10.5 L6.5,12 A2.5,2.5 0 0 1 2,8.5 L3.5,7" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" /></svg>
+                { "Copy link" }
+            </button>
         </div>
     }
+}
+
+/// The controls that only make sense once the stage has the component they change.
+fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
+    let select = |make: fn(u32) -> Action| {
+        let cb = on_action.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Ok(n) = select.value().parse::<u32>() {
+                cb.emit(make(n));
+            }
+        })
+    };
+    let number_options = |range: std::ops::RangeInclusive<u32>, current: u32| {
+        range
+            .map(|n| html! { <option value={n.to_string()} selected={n == current}>{ n }</option> })
+            .collect::<Html>()
+    };
+    let lb = scenario.load_balancer.as_ref();
+    let db = scenario.database.as_ref();
+    html! { <>
+        if let Some(lb) = lb {
+            <label class="control">
+                { "Web servers" }
+                <select data-control="web-servers" onchange={select(Action::SetWebServers)}
+                    title="Servers in the pool; changes live">
+                    { number_options(1..=WEB_SERVERS_MAX, scenario.server.count) }
+                </select>
+            </label>
+            <label class="control">
+                { "Balancing" }
+                <select data-control="policy" onchange={select(|i| Action::SetPolicy(
+                        POLICIES.get(i as usize).map_or(BalancePolicy::RoundRobin, |p| p.0)))}
+                    title="How the load balancer picks a server; restarts the run">
+                    { for POLICIES.iter().enumerate().map(|(i, (p, label))| html! {
+                        <option value={i.to_string()} selected={*p == lb.policy}>{ *label }</option>
+                    }) }
+                </select>
+            </label>
+        }
+        if let Some(db) = db {
+            <label class="control">
+                { "DB workers" }
+                <select data-control="db-workers" onchange={select(Action::SetDbWorkers)}
+                    title="Workers per database node (scaling up); restarts the run">
+                    { for DB_WORKERS.iter().map(|&n| html! {
+                        <option value={n.to_string()} selected={n == db.workers}>{ n }</option>
+                    }) }
+                </select>
+            </label>
+            if scenario.stage >= 4 {
+                <label class="control">
+                    { "Replicas" }
+                    <select data-control="replicas" onchange={select(Action::SetReplicas)}
+                        title="Read replicas of the master; restarts the run">
+                        { number_options(0..=REPLICAS_MAX, db.replicas) }
+                    </select>
+                </label>
+            }
+        }
+    </> }
 }

@@ -8,21 +8,21 @@ use yew::prelude::*;
 use super::format::{grouped, percent};
 use super::state::{Action, Figures};
 use crate::layout::{Diagram, DiagramNode};
-use crate::sim::{ComponentId, ComponentKind};
+use crate::sim::{ComponentId, ComponentKind, DbRole};
 
 /// Properties of [`DiagramView`].
 #[derive(Properties, PartialEq)]
 pub struct DiagramProps {
     /// Geometry of the topology.
     pub diagram: Rc<Diagram>,
-    /// Latest figures (utilization, queue, up/down).
+    /// Latest figures (utilization, queue, up/down, pool, roles, lag).
     pub figures: Rc<Figures>,
     /// Whether the diagram flows top to bottom.
     pub portrait: bool,
-    /// Components the user switched off (shown down at once, before the next figures).
-    pub down: Vec<ComponentId>,
     /// Number of users, shown in the users box.
     pub users: u64,
+    /// The component shown in the inspector.
+    pub selected: Option<ComponentId>,
     /// The canvas the runner draws requests on.
     pub canvas: NodeRef,
     /// Where user actions go.
@@ -47,14 +47,19 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
         <div class="diagram-scroll">
         <div class={classes!("diagram", props.portrait.then_some("portrait"))} style={aspect}>
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
-                aria-label="Architecture diagram" data-diagram="">
+                aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
                 <defs>
                     <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
                         markerHeight="7" orient="auto-start-reverse">
                         <path d="M0,1 L9,5 L0,9 z" fill="var(--edge)" />
                     </marker>
+                    <marker id="arrow-repl" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6"
+                        markerHeight="6" orient="auto-start-reverse">
+                        <path d="M0,1 L9,5 L0,9 z" fill="var(--repl)" />
+                    </marker>
                 </defs>
                 { for edges }
+                { replication(d, &props.figures) }
                 { for nodes }
             </svg>
             <canvas ref={props.canvas.clone()} aria-hidden="true"></canvas>
@@ -63,92 +68,180 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     }
 }
 
+/// The replication stream: an arc from the master to each replica, flowing while both are up.
+fn replication(d: &Diagram, figures: &Figures) -> Html {
+    let Some(master) = figures.master() else {
+        return html! {};
+    };
+    let master_alive = figures.component(master).is_some_and(|m| m.alive);
+    let arcs = figures
+        .components
+        .iter()
+        .filter(|c| c.role == Some(DbRole::Replica))
+        .filter_map(|replica| {
+            let [a, b, c, e] = d.replication_arc(master, replica.id)?;
+            let flowing = master_alive && replica.alive;
+            let class = classes!("replication", (!flowing).then_some("stalled"));
+            Some(html! {
+                <path class={class} data-replication={replica.id.0.to_string()}
+                    d={format!("M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                        a.0, a.1, b.0, b.1, c.0, c.1, e.0, e.1)}
+                    marker-end="url(#arrow-repl)" />
+            })
+        });
+    html! { <g class="replication-stream" aria-hidden="true">{ for arcs }</g> }
+}
+
+/// How a component is doing, for its look and its label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Health {
+    Up,
+    Down,
+    /// Up, but the load balancer does not send it requests (yet, or any more).
+    OutOfPool,
+    /// Taken out of service by the user.
+    Retired,
+}
+
+fn health(n: &DiagramNode, figures: &Figures, balanced: bool) -> Health {
+    let Some(state) = figures.component(n.component) else {
+        return Health::Up;
+    };
+    if !state.alive {
+        Health::Down
+    } else if state.retired {
+        Health::Retired
+    } else if n.kind == ComponentKind::Server && !state.in_pool && balanced {
+        Health::OutOfPool
+    } else {
+        Health::Up
+    }
+}
+
+/// Whether the web servers sit behind a load balancer (stage 3 on); before that there is no
+/// pool and `in_pool` means nothing.
+fn has_balancer(d: &Diagram) -> bool {
+    d.nodes
+        .iter()
+        .any(|n| n.kind == ComponentKind::LoadBalancer)
+}
+
 fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
+    let health = health(n, &props.figures, has_balancer(&props.diagram));
     let state = props.figures.component(n.component);
-    let alive = !props.down.contains(&n.component) && state.is_none_or(|s| s.alive);
+    let role = state.and_then(|s| s.role);
     let clickable = n.kind != ComponentKind::Users;
+    let selected = props.selected == Some(n.component);
     let mut class = classes!("node", format!("kind-{}", kind_slug(n.kind)));
     if clickable {
         class.push("clickable");
     }
-    if !alive {
-        class.push("down");
+    if selected {
+        class.push("selected");
+    }
+    match health {
+        Health::Up => {}
+        Health::Down => class.push("down"),
+        Health::OutOfPool => class.push("out-of-pool"),
+        Health::Retired => class.push("retired"),
     }
     let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
     let id = n.component;
     let on_click = clickable.then(|| {
         let cb = props.on_action.clone();
-        Callback::from(move |_: MouseEvent| cb.emit(Action::ToggleComponent(id)))
+        Callback::from(move |_: MouseEvent| cb.emit(Action::Select(Some(id))))
     });
     let on_key = clickable.then(|| {
         let cb = props.on_action.clone();
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
-                cb.emit(Action::ToggleComponent(id));
+                e.stop_propagation();
+                cb.emit(Action::Select(Some(id)));
             }
         })
     });
+    let (title, detail) = texts(n, props, health);
     let label = if clickable {
-        format!(
-            "{} {}: {}. Press to {} it.",
-            n.kind.label(),
-            n.label,
-            if alive { "up" } else { "down" },
-            if alive { "kill" } else { "repair" }
-        )
+        format!("{title}, {}: {detail}. Press to inspect.", n.kind.label())
     } else {
         format!("{} users", grouped(props.users))
     };
-    let (title, detail) = texts(n, props, alive);
     html! {
         <g class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
-            data-alive={alive.to_string()}
+            data-alive={(health != Health::Down).to_string()}
+            data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
+            data-role={role.map(role_slug)}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
-            aria-label={label} onclick={on_click} onkeydown={on_key}>
-            <title>{ if clickable { format!("Click to {} {}", if alive { "kill" } else { "repair" }, n.label) } else { "The user population".to_string() } }</title>
+            aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
+            onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
             { icon(n.kind) }
             <text class="node-title" x="46" y="31">{ title }</text>
             <text class="node-sub" x="46" y="49">{ detail }</text>
-            { extras(n, props, alive) }
+            if let Some(role) = role {
+                <g class={classes!("role-pill", role_slug(role))}
+                    transform={format!("translate({:.1},8)", n.w - 70.0)}>
+                    <rect width="62" height="18" rx="9" />
+                    <text x="31" y="13" text-anchor="middle">{ role_slug(role) }</text>
+                </g>
+            }
+            { extras(n, props, health) }
+            if health == Health::Down {
+                <path class="node-cross"
+                    d={format!("M10,10 L{:.0},{:.0} M{:.0},10 L10,{:.0}", n.w - 10.0, n.h - 10.0, n.w - 10.0, n.h - 10.0)} />
+            }
         </g>
     }
 }
 
-fn texts(n: &DiagramNode, props: &DiagramProps, alive: bool) -> (String, String) {
+fn role_slug(role: DbRole) -> &'static str {
+    match role {
+        DbRole::Master => "master",
+        DbRole::Replica => "replica",
+    }
+}
+
+fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, String) {
+    let state = props.figures.component(n.component);
+    let workers = state.map_or(0, |s| s.workers);
     #[allow(unreachable_patterns)]
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
-        _ if !alive => (n.label.clone(), "DOWN".into()),
+        _ if health == Health::Down => (n.label.clone(), "DOWN".into()),
+        _ if health == Health::Retired => (n.label.clone(), "retired".into()),
+        _ if health == Health::OutOfPool => (n.label.clone(), "not in the pool".into()),
         ComponentKind::Dns => ("DNS".into(), "name → address".into()),
         ComponentKind::LoadBalancer => (n.label.clone(), "load balancer".into()),
-        ComponentKind::Database => {
-            let workers = props
-                .figures
-                .component(n.component)
-                .map_or(0, |s| s.workers);
-            (n.label.clone(), format!("database · {workers} workers"))
-        }
-        ComponentKind::Server => {
-            let workers = props
-                .figures
-                .component(n.component)
-                .map_or(0, |s| s.workers);
-            (n.label.clone(), format!("{workers} workers"))
-        }
+        ComponentKind::Database => match state {
+            Some(s) if s.role == Some(DbRole::Replica) => {
+                (n.label.clone(), lag_text(s.lag_ms, s.lag_writes))
+            }
+            _ => (n.label.clone(), format!("{workers} workers")),
+        },
+        ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
         _ => (n.label.clone(), n.kind.label().into()),
     }
 }
 
+/// `"120 ms / 14 writes behind"`.
+pub fn lag_text(lag_ms: f64, lag_writes: u64) -> String {
+    format!(
+        "{} ms / {} write{} behind",
+        lag_ms.max(0.0).round() as u64,
+        grouped(lag_writes),
+        if lag_writes == 1 { "" } else { "s" }
+    )
+}
+
 /// The utilization bar under a server, the hint under a dead node, the users' request rate.
-fn extras(n: &DiagramNode, props: &DiagramProps, alive: bool) -> Html {
+fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
     let bar_w = n.w - 28.0 - 40.0;
     let y = n.h - 19.0;
-    if !alive {
+    if health == Health::Down {
         return html! {
-            <text class="node-hint" x="46" y={(n.h - 14.0).to_string()}>{ "click to repair" }</text>
+            <text class="node-hint" x="46" y={(n.h - 14.0).to_string()}>{ "select to repair" }</text>
         };
     }
     match n.kind {
@@ -190,7 +283,7 @@ pub fn load_colour(utilization: f64) -> &'static str {
     }
 }
 
-fn kind_slug(kind: ComponentKind) -> &'static str {
+pub fn kind_slug(kind: ComponentKind) -> &'static str {
     #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => "users",

@@ -21,6 +21,8 @@ pub struct MetricsProps {
     pub speed: f64,
     /// Whether simulated time runs.
     pub playing: bool,
+    /// Whether the database has replicas (shows lost writes and stale reads).
+    pub replicated: bool,
 }
 
 /// The figure cards under the diagram, and a status line.
@@ -96,6 +98,14 @@ pub fn metrics(props: &MetricsProps) -> Html {
                     <div class="meter"><span style={format!("width:{:.1}%;background:{}", queue_fill.clamp(0.0, 1.0) * 100.0, load_colour(queue_fill))}></span></div>
                     <span class="metric-note">{ "waiting for a worker" }</span>
                 </div>
+                if props.replicated {
+                    { card("Writes lost", html! {
+                        <span data-metric="writes_lost">{ f.writes_lost }</span> },
+                        html! { "in failovers" }, if f.writes_lost > 0 { "bad" } else { "" }) }
+                    { card("Stale reads", html! {
+                        <span data-metric="stale_reads">{ f.stale_reads }</span> },
+                        html! { "replica missed a write" }, if f.stale_reads > 0 { "warn" } else { "" }) }
+                }
             </div>
             <p class="statusbar">
                 <span>{ "sim time " }<b data-metric="sim_time_s">{ format!("{:.2}", f.sim_time_s) }</b>{ " s" }</span>

@@ -3,18 +3,25 @@
 //! ```text
 //!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
 //!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
-//!  diagram.rs  SVG from crate::layout             controls.rs, metrics.rs, stages.rs
+//!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
+//!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
+//!  charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
 mod app;
+mod charts;
 mod controls;
 mod diagram;
 mod format;
+mod inspector;
+mod link;
+mod log;
 mod metrics;
 mod particles;
 mod runner;
 mod stages;
 mod state;
+mod tour;
 
 pub use app::App;
 

@@ -279,6 +279,19 @@ impl Painter {
         points.last().map(|w| w.at)
     }
 
+    /// Wipes the canvas (reduced motion: no dots at all).
+    pub fn clear(&self, canvas: &HtmlCanvasElement) {
+        if let Some(ctx) = context(canvas) {
+            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+            ctx.clear_rect(
+                0.0,
+                0.0,
+                f64::from(canvas.width()),
+                f64::from(canvas.height()),
+            );
+        }
+    }
+
     /// Clears the canvas and draws the requests under way at the display time.
     pub fn draw(&self, canvas: &HtmlCanvasElement, sim: &Sim, dpr: f64) {
         let Some(ctx) = context(canvas) else {

@@ -15,10 +15,10 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 
 use super::particles::Painter;
-use super::state::{ComponentFigures, Figures};
+use super::state::{ChartData, ComponentFigures, Figures};
 use crate::layout::{self, Diagram, Orientation};
-use crate::scenario::preset;
-use crate::sim::{ComponentId, Sim, SimTime};
+use crate::scenario::Scenario;
+use crate::sim::{ComponentId, LogEntry, Sim, SimTime};
 
 /// How often figures go to the Yew state, in real milliseconds.
 const REPORT_INTERVAL_MS: f64 = 250.0;
@@ -32,6 +32,10 @@ const PATHS_IN_WINDOW: f64 = 300.0;
 /// Bounds of the per-frame event budget.
 const MIN_EVENTS_PER_FRAME: u64 = 2_000;
 const MAX_EVENTS_PER_FRAME: u64 = 2_000_000;
+/// Event-log entries handed to the UI.
+const LOG_LINES: usize = 40;
+/// Samples each chart keeps (at one per report, about 30 real seconds).
+const CHART_SAMPLES: usize = 120;
 
 /// Owns the running simulation and everything that runs per frame.
 pub struct Runner {
@@ -48,6 +52,13 @@ pub struct Runner {
     live: Live,
     last_report_ms: f64,
     lagging: bool,
+    /// Whether to leave the dots out (prefers-reduced-motion).
+    reduced_motion: bool,
+    /// The log entries last handed out (kept so an unchanged log is not re-rendered).
+    log: Rc<Vec<LogEntry>>,
+    charts: ChartData,
+    /// Simulated time of the last chart sample, in seconds.
+    charted_s: f64,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -59,8 +70,12 @@ struct Live {
     utilization: Vec<f64>,
     /// Completed requests per simulated second.
     throughput_rps: f64,
+    /// Failed requests per simulated second.
+    failures_per_s: f64,
     /// Completed requests at the last sample.
     completed: u64,
+    /// Failed requests at the last sample.
+    failed: u64,
 }
 
 impl Live {
@@ -73,6 +88,7 @@ impl Live {
         let snap = sim.snapshot();
         if advanced_s <= 0.0 {
             self.completed = snap.requests_completed;
+            self.failed = snap.requests_failed;
             return;
         }
         let window_s = (Self::REAL_WINDOW_S * speed).max(Self::MIN_SIM_WINDOW_S);
@@ -89,6 +105,19 @@ impl Live {
         let done = snap.requests_completed.saturating_sub(self.completed) as f64;
         self.completed = snap.requests_completed;
         self.throughput_rps += (done / advanced_s - self.throughput_rps) * weight;
+        let failed = snap.requests_failed.saturating_sub(self.failed) as f64;
+        self.failed = snap.requests_failed;
+        self.failures_per_s += (failed / advanced_s - self.failures_per_s) * weight;
+    }
+
+    /// Recent share of requests that failed, 0–1.
+    fn error_share(&self) -> f64 {
+        let total = self.throughput_rps + self.failures_per_s;
+        if total > 0.0 {
+            self.failures_per_s / total
+        } else {
+            0.0
+        }
     }
 }
 
@@ -106,18 +135,19 @@ impl Default for Runner {
             live: Live::default(),
             last_report_ms: f64::NEG_INFINITY,
             lagging: false,
+            reduced_motion: false,
+            log: Rc::default(),
+            charts: ChartData::default(),
+            charted_s: 0.0,
         }
     }
 }
 
 impl Runner {
-    /// Builds the simulation of a stage's preset with this many users; returns its diagram.
-    pub fn load(&mut self, stage: u8, users: u64) -> Result<Diagram, String> {
+    /// Builds the simulation of a scenario; returns its diagram.
+    pub fn load(&mut self, scenario: &Scenario) -> Result<Diagram, String> {
         self.sim = None;
-        let mut scenario =
-            preset(stage).ok_or_else(|| format!("Stage {stage} is not simulated yet."))?;
-        scenario.traffic.users = users;
-        let sim = Sim::new(&scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
+        let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
         let diagram = layout::diagram_oriented(sim.components(), self.orientation);
         self.painter = Painter::new(&diagram);
         self.sim = Some(sim);
@@ -125,6 +155,9 @@ impl Runner {
         self.last_report_ms = f64::NEG_INFINITY;
         self.meter = Meter::default();
         self.live = Live::default();
+        self.log = Rc::default();
+        self.charts = ChartData::default();
+        self.charted_s = 0.0;
         Ok(diagram)
     }
 
@@ -153,29 +186,50 @@ impl Runner {
         self.speed = speed;
     }
 
+    /// Leaves the moving dots out (for prefers-reduced-motion); figures still update.
+    pub fn set_reduced_motion(&mut self, reduced: bool) {
+        self.reduced_motion = reduced;
+    }
+
     /// Changes the user population, live.
     pub fn set_users(&mut self, users: u64) {
         if let Some(sim) = &mut self.sim {
-            sim.set_users(users);
+            // Only a real change: setting the same number would redraw the next arrival.
+            if sim.scenario().traffic.users != users {
+                sim.set_users(users);
+            }
         }
     }
 
-    /// Brings each component's up/down state in line with the user's choice.
-    pub fn set_down(&mut self, down: &[ComponentId]) {
-        let Some(sim) = &mut self.sim else {
-            return;
-        };
-        let ids: Vec<ComponentId> = sim.components().iter().map(|c| c.id).collect();
-        for id in ids {
-            let want_alive = !down.contains(&id);
-            if sim.is_alive(id) != want_alive {
-                if want_alive {
-                    sim.repair(id);
-                } else {
-                    sim.kill(id);
-                }
+    /// Changes the number of web servers in service, live; returns the new diagram if
+    /// servers were added to the topology.
+    pub fn set_web_servers(&mut self, count: u32) -> Option<Diagram> {
+        let sim = self.sim.as_mut()?;
+        if sim.scenario().server.count == count {
+            return None;
+        }
+        let before = sim.components().len();
+        sim.set_web_servers(count);
+        if sim.components().len() == before {
+            return None;
+        }
+        let diagram = layout::diagram_oriented(sim.components(), self.orientation);
+        let delay_ms = self.painter.delay_s() * 1e3;
+        self.painter = Painter::new(&diagram);
+        self.painter.set_latency_hint(delay_ms / 1.2);
+        Some(diagram)
+    }
+
+    /// Takes a component down (true) or brings it back (false), now; returns fresh figures.
+    pub fn set_down(&mut self, id: ComponentId, down: bool) -> Figures {
+        if let Some(sim) = &mut self.sim {
+            if down {
+                sim.kill(id);
+            } else {
+                sim.repair(id);
             }
         }
+        self.figures()
     }
 
     /// One animation frame at real time `now_ms`: advance, draw, and every
@@ -213,14 +267,24 @@ impl Runner {
         }
 
         if let Some(canvas) = canvas {
-            self.painter.draw(canvas, sim, dpr);
+            if self.reduced_motion {
+                self.painter.clear(canvas);
+            } else {
+                self.painter.draw(canvas, sim, dpr);
+            }
         }
 
         if now_ms - self.last_report_ms < REPORT_INTERVAL_MS {
             return None;
         }
         self.last_report_ms = now_ms;
+        self.refresh_log();
         let figures = self.figures();
+        self.sample_charts(&figures);
+        let figures = Figures {
+            charts: Rc::new(self.charts.clone()),
+            ..figures
+        };
         self.painter.set_latency_hint(figures.latency_p99_ms);
         self.tune_path_sampling(figures.offered_rps);
         Some(figures)
@@ -240,7 +304,46 @@ impl Runner {
         });
     }
 
-    fn figures(&self) -> Figures {
+    /// Keeps the last [`LOG_LINES`] log entries; the same `Rc` while nothing new was logged.
+    fn refresh_log(&mut self) {
+        let Some(sim) = &self.sim else {
+            return;
+        };
+        let skip = sim.log().count().saturating_sub(LOG_LINES);
+        let recent: Vec<LogEntry> = sim.log().skip(skip).cloned().collect();
+        if *self.log != recent {
+            self.log = Rc::new(recent);
+        }
+    }
+
+    /// Adds a chart sample if simulated time moved since the last one.
+    fn sample_charts(&mut self, figures: &Figures) {
+        if figures.sim_time_s <= self.charted_s {
+            return;
+        }
+        self.charted_s = figures.sim_time_s;
+        let lag_ms = figures
+            .components
+            .iter()
+            .map(|c| c.lag_ms)
+            .fold(0.0, f64::max);
+        let c = &mut self.charts;
+        if c.t_s.len() >= CHART_SAMPLES {
+            c.t_s.remove(0);
+            c.throughput_rps.remove(0);
+            c.latency_p99_ms.remove(0);
+            c.error_pct.remove(0);
+            c.lag_ms.remove(0);
+        }
+        c.t_s.push(figures.sim_time_s);
+        c.throughput_rps.push(figures.throughput_rps);
+        c.latency_p99_ms.push(figures.latency_p99_ms);
+        c.error_pct.push(figures.error_share * 100.0);
+        c.lag_ms.push(lag_ms);
+    }
+
+    /// The figures now (charts as of the last report).
+    pub fn figures(&self) -> Figures {
         let Some(sim) = &self.sim else {
             return Figures::default();
         };
@@ -259,6 +362,9 @@ impl Runner {
             in_flight: snap.in_flight,
             offered_rps: sim.scenario().offered_rate_per_s(),
             throughput_rps: self.live.throughput_rps,
+            error_share: self.live.error_share(),
+            writes_lost: snap.writes_lost,
+            stale_reads: snap.stale_reads,
             latency_p99_ms: if snap.recent_latency_p99_ms > 0.0 {
                 snap.recent_latency_p99_ms
             } else {
@@ -277,9 +383,17 @@ impl Runner {
                     workers: c.workers,
                     queue_len: c.queue_len,
                     queue_capacity: c.queue_capacity,
+                    in_pool: c.in_pool,
+                    retired: c.retired,
+                    role: c.role,
+                    lag_writes: c.lag_writes,
+                    lag_ms: c.lag_ms,
+                    stale_reads: c.stale_reads,
                 })
                 .collect(),
             lagging: self.lagging && self.playing,
+            log: self.log.clone(),
+            charts: Rc::new(self.charts.clone()),
         }
     }
 }

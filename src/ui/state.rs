@@ -1,16 +1,18 @@
 //! The app's state and the actions that change it (a reducer, as in yew's `function_todomvc`).
 //!
-//! The state says what the user asked for (stage, play/pause, speed, users, which components
-//! are switched off) and holds the latest figures read from the simulation. The simulation itself
-//! lives in [`super::runner::Runner`]; effects in [`super::app`] carry state changes over to it.
+//! The [`Scenario`] is the single source of truth for what runs: the stage's preset plus the
+//! user's changes (users, web servers, balancing policy, replicas …). It is what the URL carries.
+//! Changes that the simulation can take live (users, web servers) keep the run going; the others
+//! bump `run`, which rebuilds the simulation from the scenario. The simulation itself lives in
+//! [`super::runner::Runner`]; effects in [`super::app`] carry state changes over to it.
 
 use std::rc::Rc;
 
 use yew::Reducible;
 
 use crate::layout::Diagram;
-use crate::scenario::{preset, MAX_USERS};
-use crate::sim::ComponentId;
+use crate::scenario::{preset, BalancePolicy, Scenario, MAX_USERS};
+use crate::sim::{ComponentId, DbRole, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -23,24 +25,33 @@ pub const USERS_MIN: u64 = 10;
 pub const USERS_MAX: u64 = 100_000;
 /// Slider positions span `0..=USERS_SLIDER_STEPS`.
 pub const USERS_SLIDER_STEPS: u32 = 400;
+/// Most web servers the control offers.
+pub const WEB_SERVERS_MAX: u32 = 8;
+/// Most read replicas the control offers.
+pub const REPLICAS_MAX: u32 = 4;
 
 /// What the user asked for, plus the latest figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
-    /// The stage shown (1–11; only built stages are ever selected).
-    pub stage: u8,
+    /// What runs: a stage's preset plus the user's changes.
+    pub scenario: Rc<Scenario>,
     /// Whether simulated time advances.
     pub playing: bool,
     /// Index into [`SPEEDS`].
     pub speed_index: usize,
-    /// Number of simulated users.
-    pub users: u64,
-    /// Components the user switched off, sorted.
-    pub down: Vec<ComponentId>,
     /// Whether the diagram flows top to bottom (narrow screens).
     pub portrait: bool,
-    /// Bumped whenever the simulation must be rebuilt from the preset (stage change, restart).
+    /// Bumped whenever the simulation must be rebuilt from the scenario.
     pub run: u32,
+    /// Whether the next URL update should add a history entry (stage changes) rather than
+    /// replace the current one.
+    pub push_history: bool,
+    /// The component shown in the inspector.
+    pub selected: Option<ComponentId>,
+    /// A dismissible message for the user (a bad link, a copied link).
+    pub notice: Option<Notice>,
+    /// Whether the keyboard help is open.
+    pub help_open: bool,
     /// The diagram of the current topology, once the simulation is built.
     pub diagram: Option<Rc<Diagram>>,
     /// Why the simulation could not be built, if it could not.
@@ -49,22 +60,51 @@ pub struct AppState {
     pub figures: Rc<Figures>,
 }
 
+/// A message shown above the diagram until dismissed. Always rendered as text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The message.
+    pub text: String,
+    /// Whether it reports a problem (shown as an alert) or just information.
+    pub problem: bool,
+}
+
 /// Things the user (or the animation clock) does.
 #[derive(Clone, Debug)]
 pub enum Action {
     /// Play if paused, pause if playing.
     TogglePlay,
+    /// Play (true) or pause (false).
+    SetPlaying(bool),
     /// Choose a speed (index into [`SPEEDS`]).
     SetSpeed(usize),
     /// Change the number of users, live.
     SetUsers(u64),
-    /// Switch a component off, or back on.
-    ToggleComponent(ComponentId),
-    /// Show another stage (ignored for stages not built yet).
+    /// Change the number of web servers in service, live (stage 3 on).
+    SetWebServers(u32),
+    /// Change how the load balancer picks a server (rebuilds the run).
+    SetPolicy(BalancePolicy),
+    /// Change the number of read replicas (rebuilds the run).
+    SetReplicas(u32),
+    /// Change the workers of each database node: vertical scaling (rebuilds the run).
+    SetDbWorkers(u32),
+    /// Show another stage (ignored for stages not built yet); adds a history entry.
     SelectStage(u8),
-    /// Start the current stage again from time zero.
+    /// Show the stage before or after the current one (skipping stages not built).
+    StepStage(i8),
+    /// Run this scenario (from a link, or back/forward); replaces the history entry.
+    Open(Rc<Scenario>),
+    /// Start the current scenario again from time zero.
     Restart,
-    /// The simulation was built; this is its diagram.
+    /// Show a component in the inspector (or close it).
+    Select(Option<ComponentId>),
+    /// Show a message.
+    Notify(Notice),
+    /// Hide the message.
+    DismissNotice,
+    /// Open or close the keyboard help.
+    SetHelp(bool),
+    /// The simulation was built (or its topology changed); this is its diagram.
     Loaded(Rc<Diagram>),
     /// The simulation could not be built.
     LoadFailed(String),
@@ -95,14 +135,40 @@ pub struct Figures {
     pub offered_rps: f64,
     /// Recent throughput, in requests per simulated second.
     pub throughput_rps: f64,
+    /// Recent share of requests that failed, 0–1.
+    pub error_share: f64,
     /// 99th percentile latency of recent requests, in milliseconds.
     pub latency_p99_ms: f64,
     /// Median latency over the run, in milliseconds.
     pub latency_p50_ms: f64,
+    /// Committed writes lost in failovers.
+    pub writes_lost: u64,
+    /// Reads from replicas that missed a committed write.
+    pub stale_reads: u64,
     /// Per-component figures, in component order.
     pub components: Vec<ComponentFigures>,
     /// Whether the simulation could not keep up with the chosen speed.
     pub lagging: bool,
+    /// The most recent event-log entries, newest last.
+    pub log: Rc<Vec<LogEntry>>,
+    /// Recent history of the headline figures, for the charts.
+    pub charts: Rc<ChartData>,
+}
+
+/// Recent history of the headline figures, sampled a few times per real second while the
+/// simulation runs. All series have the same length; oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartData {
+    /// Simulated time of each sample, in seconds.
+    pub t_s: Vec<f64>,
+    /// Throughput, in requests per simulated second.
+    pub throughput_rps: Vec<f64>,
+    /// 99th percentile latency, in milliseconds.
+    pub latency_p99_ms: Vec<f64>,
+    /// Share of requests failing, in percent.
+    pub error_pct: Vec<f64>,
+    /// Largest replica lag, in milliseconds.
+    pub lag_ms: Vec<f64>,
 }
 
 /// Live figures of one component.
@@ -112,7 +178,7 @@ pub struct ComponentFigures {
     pub id: ComponentId,
     /// Whether it is up.
     pub alive: bool,
-    /// Share of worker time in use over the last metrics interval, 0–1.
+    /// Share of worker time in use over the last moments, 0–1.
     pub utilization: f64,
     /// Workers busy now.
     pub busy_workers: u32,
@@ -122,6 +188,18 @@ pub struct ComponentFigures {
     pub queue_len: u32,
     /// Most requests that may wait.
     pub queue_capacity: u32,
+    /// Web servers: whether the load balancer sends it requests.
+    pub in_pool: bool,
+    /// Web servers: taken out of service.
+    pub retired: bool,
+    /// Database nodes: master or replica.
+    pub role: Option<DbRole>,
+    /// Replicas: committed writes not yet applied.
+    pub lag_writes: u64,
+    /// Replicas: age of the oldest write not yet applied, in milliseconds.
+    pub lag_ms: f64,
+    /// Database nodes: reads that missed a committed write.
+    pub stale_reads: u64,
 }
 
 impl Figures {
@@ -129,23 +207,48 @@ impl Figures {
     pub fn component(&self, id: ComponentId) -> Option<&ComponentFigures> {
         self.components.iter().find(|c| c.id == id)
     }
+
+    /// The current master database, if one is known.
+    pub fn master(&self) -> Option<ComponentId> {
+        self.components
+            .iter()
+            .find(|c| c.role == Some(DbRole::Master) && c.alive)
+            .or_else(|| {
+                self.components
+                    .iter()
+                    .find(|c| c.role == Some(DbRole::Master))
+            })
+            .map(|c| c.id)
+    }
 }
 
 impl AppState {
     /// The state a visitor lands on: stage 1, playing, slow speed.
     pub fn initial() -> AppState {
+        AppState::opening(preset(1).unwrap_or_else(fallback_scenario))
+    }
+
+    /// The state that opens on a scenario (from a link, say).
+    pub fn opening(scenario: Scenario) -> AppState {
         AppState {
-            stage: 1,
+            scenario: Rc::new(scenario),
             playing: true,
             speed_index: DEFAULT_SPEED_INDEX,
-            users: preset_users(1),
-            down: Vec::new(),
             portrait: false,
             run: 0,
+            push_history: false,
+            selected: None,
+            notice: None,
+            help_open: false,
             diagram: None,
             error: None,
             figures: Rc::default(),
         }
+    }
+
+    /// The stage shown.
+    pub fn stage(&self) -> u8 {
+        self.scenario.stage
     }
 
     /// Simulated seconds per real second.
@@ -153,14 +256,47 @@ impl AppState {
         SPEEDS[self.speed_index.min(SPEEDS.len() - 1)]
     }
 
-    fn restarted(&self) -> AppState {
+    /// The same settings, with a simulation to be rebuilt from `scenario`.
+    fn rebuilt(&self, scenario: Scenario, push_history: bool) -> AppState {
         AppState {
-            down: Vec::new(),
+            scenario: Rc::new(scenario),
             run: self.run.wrapping_add(1),
+            push_history,
+            selected: None,
             diagram: None,
             error: None,
             figures: Rc::default(),
             ..self.clone()
+        }
+    }
+
+    /// The same, with a changed scenario that the running simulation takes live.
+    fn changed_live(&self, change: impl FnOnce(&mut Scenario)) -> AppState {
+        let mut scenario = (*self.scenario).clone();
+        change(&mut scenario);
+        AppState {
+            scenario: Rc::new(scenario),
+            push_history: false,
+            ..self.clone()
+        }
+    }
+
+    /// The same, with a changed scenario that needs a new simulation.
+    fn changed_rebuilt(&self, change: impl FnOnce(&mut Scenario)) -> AppState {
+        let mut scenario = (*self.scenario).clone();
+        change(&mut scenario);
+        self.rebuilt(scenario, false)
+    }
+
+    fn stage_after(&self, step: i8) -> Option<u8> {
+        let built = crate::scenario::STAGES
+            .iter()
+            .filter(|s| s.built && preset(s.number).is_some())
+            .map(|s| s.number);
+        if step >= 0 {
+            built.into_iter().find(|&n| n > self.stage())
+        } else {
+            built.into_iter().rev().find(|&n| n < self.stage())
         }
     }
 }
@@ -180,37 +316,82 @@ impl Reducible for AppState {
                 playing: !self.playing,
                 ..(*self).clone()
             },
-            Action::SetSpeed(index) if index < SPEEDS.len() => AppState {
-                speed_index: index,
+            Action::SetPlaying(playing) if playing != self.playing => AppState {
+                playing,
                 ..(*self).clone()
             },
-            Action::SetSpeed(_) => return self,
-            Action::SetUsers(users) => AppState {
-                users: users.clamp(USERS_MIN.min(MAX_USERS), USERS_MAX.min(MAX_USERS)),
-                ..(*self).clone()
-            },
-            Action::ToggleComponent(id) => {
-                let mut down = self.down.clone();
-                match down.binary_search(&id) {
-                    Ok(i) => {
-                        down.remove(i);
-                    }
-                    Err(i) => down.insert(i, id),
-                }
+            Action::SetSpeed(index) if index < SPEEDS.len() && index != self.speed_index => {
                 AppState {
-                    down,
+                    speed_index: index,
                     ..(*self).clone()
                 }
             }
-            Action::SelectStage(stage) if stage != self.stage && preset(stage).is_some() => {
-                AppState {
-                    stage,
-                    users: preset_users(stage),
-                    ..self.restarted()
+            Action::SetUsers(users) => {
+                let users = users.clamp(USERS_MIN.min(MAX_USERS), USERS_MAX.min(MAX_USERS));
+                if users == self.scenario.traffic.users {
+                    return self;
                 }
+                self.changed_live(|s| s.traffic.users = users)
             }
-            Action::SelectStage(_) => return self,
-            Action::Restart => self.restarted(),
+            Action::SetWebServers(count) => {
+                let count = count.clamp(1, WEB_SERVERS_MAX);
+                if self.scenario.load_balancer.is_none() || count == self.scenario.server.count {
+                    return self;
+                }
+                self.changed_live(|s| s.server.count = count)
+            }
+            Action::SetPolicy(policy) => match &self.scenario.load_balancer {
+                Some(lb) if lb.policy != policy => self.changed_rebuilt(|s| {
+                    if let Some(lb) = &mut s.load_balancer {
+                        lb.policy = policy;
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetReplicas(replicas) => match &self.scenario.database {
+                Some(db) if self.stage() >= 4 && db.replicas != replicas.min(REPLICAS_MAX) => self
+                    .changed_rebuilt(|s| {
+                        if let Some(db) = &mut s.database {
+                            db.replicas = replicas.min(REPLICAS_MAX);
+                        }
+                    }),
+                _ => return self,
+            },
+            Action::SetDbWorkers(workers) => match &self.scenario.database {
+                Some(db) if db.workers != workers && (1..=64).contains(&workers) => self
+                    .changed_rebuilt(|s| {
+                        if let Some(db) = &mut s.database {
+                            db.workers = workers;
+                        }
+                    }),
+                _ => return self,
+            },
+            Action::SelectStage(stage) if stage != self.stage() => match preset(stage) {
+                Some(scenario) if is_built(stage) => self.rebuilt(scenario, true),
+                _ => return self,
+            },
+            Action::StepStage(step) => match self.stage_after(step).and_then(preset) {
+                Some(scenario) => self.rebuilt(scenario, true),
+                None => return self,
+            },
+            Action::Open(scenario) => self.rebuilt((*scenario).clone(), false),
+            Action::Restart => self.rebuilt((*self.scenario).clone(), false),
+            Action::Select(selected) if selected != self.selected => AppState {
+                selected,
+                ..(*self).clone()
+            },
+            Action::Notify(notice) => AppState {
+                notice: Some(notice),
+                ..(*self).clone()
+            },
+            Action::DismissNotice if self.notice.is_some() => AppState {
+                notice: None,
+                ..(*self).clone()
+            },
+            Action::SetHelp(open) if open != self.help_open => AppState {
+                help_open: open,
+                ..(*self).clone()
+            },
             Action::Loaded(diagram) => AppState {
                 diagram: Some(diagram),
                 error: None,
@@ -230,15 +411,24 @@ impl Reducible for AppState {
                 portrait,
                 ..(*self).clone()
             },
-            Action::SetPortrait(_) => return self,
+            _ => return self,
         };
         Rc::new(next)
     }
 }
 
-/// The users of a stage's preset (or a sensible number if the stage has none).
-pub fn preset_users(stage: u8) -> u64 {
-    preset(stage).map_or(500, |s| s.traffic.users)
+/// Whether the app offers a stage.
+pub fn is_built(stage: u8) -> bool {
+    crate::scenario::STAGES
+        .iter()
+        .any(|s| s.number == stage && s.built)
+}
+
+/// A scenario to fall back on if the stage-1 preset were ever missing (it is not).
+fn fallback_scenario() -> Scenario {
+    (1..=11)
+        .find_map(preset)
+        .expect("at least one preset exists")
 }
 
 /// Users for a slider position: logarithmic from [`USERS_MIN`] to [`USERS_MAX`], rounded to two

@@ -1,0 +1,102 @@
+//! The URL glue: the scenario lives in `location.hash` (the codec is
+//! [`crate::scenario::encode_link`] / [`crate::scenario::decode_link`], see docs/urls.md).
+//!
+//! ```text
+//!  load      #v1.s4~traffic.users=8000 ──decode──▶ AppState (or the default + a notice)
+//!  change    AppState.scenario ──encode──▶ history.replaceState   (stage change: pushState)
+//!  back/fwd  popstate ──decode──▶ Action::Open
+//! ```
+//!
+//! Nothing read from the URL is ever inserted as HTML: messages are plain text nodes.
+
+use wasm_bindgen::JsValue;
+
+use super::state::{AppState, Notice};
+use crate::scenario::{decode_link, encode_link, Scenario};
+
+/// The current fragment, without its `#` (empty if none).
+pub fn current_fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// The state the app opens in: the scenario of the link, or the default with a message saying
+/// what was wrong with the link.
+pub fn initial_state() -> AppState {
+    let fragment = current_fragment();
+    if fragment.is_empty() {
+        return AppState::initial();
+    }
+    match open(&fragment) {
+        Ok(scenario) => AppState::opening(scenario),
+        Err(notice) => AppState {
+            notice: Some(notice),
+            ..AppState::initial()
+        },
+    }
+}
+
+/// Decodes a fragment into a scenario, or a message for the user.
+pub fn open(fragment: &str) -> Result<Scenario, Notice> {
+    decode_link(fragment)
+        .map(|link| link.scenario)
+        .map_err(|e| Notice {
+            text: format!(
+                "This link could not be opened: {e}. Showing the default scenario instead."
+            ),
+            problem: true,
+        })
+}
+
+/// The fragment that describes a scenario.
+pub fn fragment_of(scenario: &Scenario) -> String {
+    encode_link(scenario, None)
+}
+
+/// Puts the scenario in the address bar: a new history entry when `push` (stage changes, so
+/// back and forward move between stages), otherwise in place. Does nothing if the address
+/// already says it.
+pub fn write(scenario: &Scenario, push: bool) {
+    let fragment = fragment_of(scenario);
+    if fragment == current_fragment() {
+        return;
+    }
+    let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
+        return;
+    };
+    let url = format!("#{fragment}");
+    let _ = if push {
+        history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+    };
+}
+
+/// The full address of the page as it is now (with the scenario in its fragment).
+pub fn current_url() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
+}
+
+/// Copies text to the clipboard if the browser allows it; returns whether it tried.
+pub fn copy_to_clipboard(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    // `navigator.clipboard` is missing outside secure contexts.
+    let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+        .is_ok_and(|c| !c.is_undefined() && !c.is_null());
+    if !has_clipboard {
+        return false;
+    }
+    let promise = navigator.clipboard().write_text(text);
+    // Swallow a refusal (no permission): the link is also shown as text to copy by hand.
+    let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|_| {});
+    let _ = promise.catch(&ignore);
+    ignore.forget();
+    true
+}
