@@ -150,14 +150,15 @@ pub struct TourProps {
 /// The tour card of the current stage.
 #[function_component(Tour)]
 pub fn tour_view(props: &TourProps) -> Html {
-    let Some(t) = tour(props.stage) else {
-        return html! {};
-    };
+    // Hooks first: they must run on every render, whatever the stage.
     let tried = use_state(|| None::<&'static str>);
     {
         let tried = tried.clone();
         use_effect_with(props.stage, move |_| tried.set(None));
     }
+    let Some(t) = tour(props.stage) else {
+        return html! {};
+    };
     html! {
         <section class="tour card" aria-labelledby="tour-title" data-tour={props.stage.to_string()}>
             <h2 id="tour-title">{ "Why this stage" }</h2>
