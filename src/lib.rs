@@ -10,6 +10,7 @@
 //! The [`scenario`] and [`sim`] modules are pure Rust with no web dependencies; the same core runs
 //! natively (CLI, tests, benchmarks) and in the browser.
 
+pub mod capacity;
 pub mod layout;
 pub mod scenario;
 pub mod sim;
