@@ -5,6 +5,7 @@
 //! what is wrong.
 
 use clap::{Parser, Subcommand};
+use scalesim::capacity::{find_limit, SearchOptions, Slo};
 use scalesim::scenario::{
     apply_set, decode, encode_link, preset, schema_markdown, Scenario, FIELDS, STAGES,
 };
@@ -76,6 +77,48 @@ enum Command {
     Decode {
         /// The link's fragment (`v1.s1~…`), or the whole URL.
         fragment: String,
+    },
+    /// Find the most users a scenario sustains under an objective, and its bottleneck.
+    Limit {
+        /// Scenario JSON file (`-` for standard input).
+        file: Option<String>,
+        /// Start from this stage's preset instead of a file.
+        #[arg(long, conflicts_with = "file")]
+        preset: Option<u8>,
+        /// Search every simulated stage's preset and print one row per stage.
+        #[arg(long, conflicts_with_all = ["file", "preset", "sets"])]
+        all_presets: bool,
+        /// The objective over the measurement window: `p99_ms=200,error_ratio=0.001`.
+        #[arg(
+            long,
+            value_name = "KEY=VALUE,...",
+            default_value = "p99_ms=200,error_ratio=0.001"
+        )]
+        slo: String,
+        /// Seeds to repeat the search with (the scenario's seed, +1, …).
+        #[arg(long, default_value_t = SearchOptions::default().seeds)]
+        seeds: u32,
+        /// Simulated seconds skipped before measuring (a multiple of --window-s).
+        #[arg(long, default_value_t = SearchOptions::default().warmup_s)]
+        warmup_s: u32,
+        /// Simulated seconds the objective is checked over (1–60).
+        #[arg(long, default_value_t = SearchOptions::default().window_s)]
+        window_s: u32,
+        /// Keep the scenario's scheduled faults (removed by default).
+        #[arg(long)]
+        keep_faults: bool,
+        /// Most users to try (default: as many as a scenario allows).
+        #[arg(long)]
+        max_users: Option<u64>,
+        /// Override a field before searching (repeatable; see `scalesim schema`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Include every run made (users, window p99, error ratio, pass).
+        #[arg(long)]
+        probes: bool,
+        /// Add the wall time of each search (makes output non-deterministic).
+        #[arg(long)]
+        timing: bool,
     },
 }
 
@@ -188,7 +231,95 @@ fn execute(command: Command) -> Result<String, String> {
         Command::Decode { fragment } => decode(&fragment)
             .map(|s| s.to_json_pretty())
             .map_err(|e| e.to_string()),
+        Command::Limit {
+            file,
+            preset: stage,
+            all_presets,
+            slo,
+            seeds,
+            warmup_s,
+            window_s,
+            keep_faults,
+            max_users,
+            sets,
+            probes,
+            timing,
+        } => {
+            let slo = Slo::parse(&slo).map_err(|e| e.to_string())?;
+            let options = SearchOptions {
+                seeds,
+                warmup_s,
+                window_s,
+                keep_faults,
+                max_users,
+                ..SearchOptions::default()
+            };
+            options.validate().map_err(|e| e.to_string())?;
+            if all_presets {
+                return limit_all_presets(&slo, &options, timing);
+            }
+            let mut scenario = match (file, stage) {
+                (Some(path), _) => read_scenario(&path)?,
+                (None, Some(stage)) => preset_or_err(stage)?,
+                (None, None) => {
+                    return Err("give a scenario FILE, --preset N or --all-presets".into())
+                }
+            };
+            for assignment in &sets {
+                scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
+            }
+            let started = Instant::now();
+            let result = find_limit(&scenario, &slo, &options).map_err(|e| e.to_string())?;
+            let mut value = serde_json::to_value(&result).map_err(|e| e.to_string())?;
+            if !probes {
+                value.as_object_mut().map(|o| o.remove("probes"));
+            }
+            if timing {
+                value["wall_s"] = serde_json::json!(started.elapsed().as_secs_f64());
+            }
+            Ok(serde_json::to_string_pretty(&value).expect("json"))
+        }
     }
+}
+
+/// One row per simulated stage: its limit, bounds, bottleneck and what broke above it.
+fn limit_all_presets(slo: &Slo, options: &SearchOptions, timing: bool) -> Result<String, String> {
+    let mut rows = Vec::new();
+    let started = Instant::now();
+    for stage in STAGES.iter().filter(|s| s.built) {
+        let scenario = preset_or_err(stage.number)?;
+        let stage_started = Instant::now();
+        let r = find_limit(&scenario, slo, options).map_err(|e| e.to_string())?;
+        let mut row = serde_json::json!({
+            "stage": stage.number,
+            "title": stage.title,
+            "status": r.status,
+            "limit_users": r.limit_users,
+            "lower_users": r.lower_users,
+            "upper_users": r.upper_users,
+            "step_users": r.step_users,
+            "seed_spread_users": r.seed_spread_users,
+            "limit_rate_per_s": r.limit_rate_per_s,
+            "bottleneck": r.bottleneck,
+            "breach": r.breach,
+            "runs": r.runs,
+            "message": r.message,
+        });
+        if timing {
+            row["wall_s"] = serde_json::json!(stage_started.elapsed().as_secs_f64());
+        }
+        rows.push(row);
+    }
+    let mut value = serde_json::json!({
+        "slo": slo,
+        "seeds": options.seeds,
+        "run_s": options.warmup_s + options.window_s,
+        "stages": rows,
+    });
+    if timing {
+        value["wall_s"] = serde_json::json!(started.elapsed().as_secs_f64());
+    }
+    Ok(serde_json::to_string_pretty(&value).expect("json"))
 }
 
 fn preset_or_err(stage: u8) -> Result<Scenario, String> {

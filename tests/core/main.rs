@@ -2,6 +2,7 @@
 //! behaviour. Fidelity tests are long runs; run them in release (`cargo test --release`).
 
 mod cache;
+mod capacity;
 mod cli;
 mod fidelity;
 mod helpers;

@@ -1,0 +1,275 @@
+//! The capacity search: its limit against M/M/c theory, the stage-by-stage ordering of the
+//! presets' limits, the answers at both ends (no load meets the objective, met at the ceiling),
+//! and the `limit` command's input checks.
+
+use crate::helpers::textbook;
+use scalesim::capacity::{find_limit, LimitResult, SearchOptions, Slo, Status};
+use scalesim::scenario::{preset, Scenario};
+use scalesim::sim::theory::erlang_c;
+use scalesim::sim::ComponentKind;
+use std::process::Command;
+
+/// P(sojourn > t) in an M/M/c queue (FCFS), t in ms: the wait is 0 with probability 1 − C and
+/// exponential with rate θ = cμ − λ otherwise; the service is exponential with rate μ.
+fn mmc_sojourn_tail(c: u32, lambda_per_ms: f64, mu_per_ms: f64, t: f64) -> f64 {
+    let erlang = erlang_c(c, lambda_per_ms / mu_per_ms);
+    let theta = f64::from(c) * mu_per_ms - lambda_per_ms;
+    let wait_then_serve = if (theta - mu_per_ms).abs() < 1e-12 {
+        (1.0 + mu_per_ms * t) * (-mu_per_ms * t).exp()
+    } else {
+        (theta * (-mu_per_ms * t).exp() - mu_per_ms * (-theta * t).exp()) / (theta - mu_per_ms)
+    };
+    (1.0 - erlang) * (-mu_per_ms * t).exp() + erlang * wait_then_serve
+}
+
+/// The 99th percentile of the M/M/c sojourn time, ms (bisection on the tail).
+fn mmc_p99_ms(c: u32, lambda_per_ms: f64, mean_ms: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1e6);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if mmc_sojourn_tail(c, lambda_per_ms, 1.0 / mean_ms, mid) > 0.01 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// The arrival rate (per second) at which the M/M/c p99 equals `p99_ms` (p99 rises with λ).
+fn mmc_rate_for_p99(c: u32, mean_ms: f64, p99_ms: f64) -> f64 {
+    let capacity_per_ms = f64::from(c) / mean_ms;
+    let (mut lo, mut hi) = (0.0, capacity_per_ms * (1.0 - 1e-9));
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if mmc_p99_ms(c, mid, mean_ms) <= p99_ms {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo * 1000.0
+}
+
+/// The textbook M/M/c of the fidelity tests with no network: one request per user per second,
+/// so users = λ in requests per second.
+fn mmc_scenario(workers: u32, mean_ms: f64) -> Scenario {
+    let mut s = textbook(workers, 500.0, mean_ms, 60, 1);
+    s.traffic.users = 500;
+    s.traffic.requests_per_user_per_s = 1.0;
+    s.network.client_rtt_ms = 0.0;
+    s
+}
+
+#[test]
+fn mmc_limit_matches_erlang_c_p99() {
+    let (workers, mean_ms, p99_ms) = (8, 10.0, 80.0);
+    // About 731 requests/s: ρ ≈ 0.91, where the p99 climbs steeply.
+    let expected = mmc_rate_for_p99(workers, mean_ms, p99_ms);
+    let slo = Slo {
+        p99_ms,
+        error_ratio: 0.001,
+    };
+    let options = SearchOptions {
+        warmup_s: 60,
+        window_s: 60,
+        resolution: 0.01,
+        ..SearchOptions::default()
+    };
+    let r = find_limit(&mmc_scenario(workers, mean_ms), &slo, &options).unwrap();
+    assert_eq!(r.status, Status::Found, "{}", r.message);
+    // Within the search's resolution: one bisection step and the spread over the seeds.
+    let tolerance = (r.step_users + r.seed_spread_users) as f64;
+    let error = r.limit_users as f64 - expected;
+    assert!(
+        error.abs() <= tolerance,
+        "limit {} users vs M/M/{workers} theory {expected:.1} (tolerance {tolerance}); seeds {:?}",
+        r.limit_users,
+        r.seeds
+    );
+    // And the resolution itself is tight: a few percent of the limit.
+    assert!(tolerance <= 0.04 * expected, "too coarse: {tolerance}");
+    let b = r.bottleneck.as_ref().unwrap();
+    assert_eq!(
+        (b.component.as_str(), b.tier),
+        ("web-0", ComponentKind::Server)
+    );
+    assert!(
+        (b.utilization - expected / 800.0).abs() < 0.03,
+        "utilization {} at ρ {}",
+        b.utilization,
+        expected / 800.0
+    );
+    assert_eq!(r.breach.as_ref().unwrap().metrics, vec!["p99_ms"]);
+}
+
+/// A short, one-seed search of a preset with the default objective.
+fn preset_limit(stage: u8) -> LimitResult {
+    let options = SearchOptions {
+        seeds: 1,
+        ..SearchOptions::default()
+    };
+    find_limit(&preset(stage).unwrap(), &Slo::default(), &options).unwrap()
+}
+
+#[test]
+fn each_stage_scales_further_than_the_last() {
+    let results: Vec<LimitResult> = (1..=4).map(preset_limit).collect();
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.status, Status::Found, "stage {}: {}", i + 1, r.message);
+        assert!(r.runs <= SearchOptions::default().max_runs_per_seed);
+    }
+    for pair in results.windows(2) {
+        assert!(
+            pair[1].limit_users > pair[0].limit_users + pair[0].step_users,
+            "stage limits must grow: {} then {}",
+            pair[0].limit_users,
+            pair[1].limit_users
+        );
+    }
+    // The bottlenecks the presets document: stage 1 the one server; stage 2 the database,
+    // saturating before about 2,800 users.
+    let b1 = results[0].bottleneck.as_ref().unwrap();
+    assert_eq!(b1.tier, ComponentKind::Server);
+    let b2 = results[1].bottleneck.as_ref().unwrap();
+    assert_eq!(
+        (b2.component.as_str(), b2.tier),
+        ("db-0", ComponentKind::Database)
+    );
+    assert!(results[1].limit_users < 2800);
+    // Stages 3 and 4 are bound by the database tier too (the master, then the replicas).
+    for r in &results[2..] {
+        assert_eq!(r.bottleneck.as_ref().unwrap().tier, ComponentKind::Database);
+    }
+}
+
+#[test]
+fn same_inputs_same_limit() {
+    let a = preset_limit(1);
+    let b = preset_limit(1);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn an_objective_no_load_meets_gives_zero() {
+    // The client round trip alone is 40 ms: a 1 ms p99 is out of reach.
+    let slo = Slo {
+        p99_ms: 1.0,
+        error_ratio: 0.001,
+    };
+    let r = find_limit(&preset(1).unwrap(), &slo, &SearchOptions::default()).unwrap();
+    assert_eq!(r.status, Status::NoLoadMeetsSlo);
+    assert_eq!(r.limit_users, 0);
+    assert!(r.message.contains("no load meets"), "{}", r.message);
+    assert_eq!(r.breach.as_ref().unwrap().metrics, vec!["p99_ms"]);
+    // Halving from 500 users to 1: ten runs a seed, no more.
+    assert!(r.runs <= 3 * 10, "{} runs", r.runs);
+}
+
+#[test]
+fn an_objective_met_at_the_ceiling_says_so() {
+    let slo = Slo {
+        p99_ms: 60_000.0,
+        error_ratio: 1.0,
+    };
+    let options = SearchOptions {
+        seeds: 1,
+        max_users: Some(20_000),
+        ..SearchOptions::default()
+    };
+    let r = find_limit(&preset(1).unwrap(), &slo, &options).unwrap();
+    assert_eq!(r.status, Status::MetAtMaxUsers, "{}", r.message);
+    assert_eq!((r.limit_users, r.upper_users), (20_000, None));
+    assert!(r.message.contains("most users allowed"), "{}", r.message);
+    assert!(r.breach.is_none());
+}
+
+#[test]
+fn the_run_cap_ends_the_search_with_a_lower_bound() {
+    let options = SearchOptions {
+        seeds: 1,
+        max_runs_per_seed: 3,
+        ..SearchOptions::default()
+    };
+    let r = find_limit(&preset(1).unwrap(), &Slo::default(), &options).unwrap();
+    assert_eq!(r.status, Status::Incomplete, "{}", r.message);
+    assert_eq!(r.runs, 3);
+    assert!(r.message.contains("lower bound"), "{}", r.message);
+}
+
+#[test]
+fn bad_options_are_refused() {
+    let s = preset(1).unwrap();
+    for options in [
+        SearchOptions {
+            seeds: 0,
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            window_s: 61,
+            ..SearchOptions::default()
+        },
+        SearchOptions {
+            warmup_s: 45,
+            window_s: 30,
+            ..SearchOptions::default()
+        },
+    ] {
+        assert!(find_limit(&s, &Slo::default(), &options).is_err());
+    }
+}
+
+fn scalesim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn limit_command_prints_the_limit() {
+    let (code, out, err) = scalesim(&["limit", "--preset", "1", "--seeds", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], "found");
+    assert!(v["limit_users"].as_u64().unwrap() > 500);
+    assert_eq!(v["bottleneck"]["component"], "web-0");
+    assert!(v["runs"].as_u64().unwrap() > 2);
+    assert!(v.get("probes").is_none());
+}
+
+#[test]
+fn malformed_slo_exits_2_with_one_line() {
+    for slo in [
+        "",
+        "p99_ms",
+        "p99_ms=fast",
+        "p99_ms=-5",
+        "p99_ms=0",
+        "error_ratio=2",
+        "p99=200",
+        "p99_ms=200,p99_ms=100",
+        "p99_ms=NaN",
+    ] {
+        let (code, out, err) = scalesim(&["limit", "--preset", "1", "--slo", slo]);
+        assert_eq!(code, 2, "--slo {slo:?} must fail");
+        assert!(out.is_empty(), "--slo {slo:?} printed {out}");
+        assert_eq!(err.trim_end().lines().count(), 1, "--slo {slo:?}: {err}");
+        assert!(err.starts_with("error: "), "--slo {slo:?}: {err}");
+    }
+    for args in [
+        &["limit"][..],
+        &["limit", "--preset", "1", "--seeds", "0"],
+        &["limit", "--preset", "1", "--warmup-s", "45"],
+        &["limit", "--preset", "99"],
+    ] {
+        let (code, _, err) = scalesim(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
