@@ -282,7 +282,8 @@ pub struct Breach {
     pub p99_ms: f64,
     /// Its window error ratio.
     pub error_ratio: f64,
-    /// The most frequent failure reason over that run, if any request failed.
+    /// When requests failed in the window: the most frequent failure reason of that run
+    /// (counted over the whole run, warm-up included; the window has no breakdown by reason).
     pub main_failure: Option<&'static str>,
 }
 
@@ -613,7 +614,7 @@ fn measure(
     ];
     let main_failure = counts
         .iter()
-        .filter(|(n, _)| *n > 0)
+        .filter(|(n, _)| failed > 0 && *n > 0)
         .max_by_key(|(n, _)| *n)
         .map(|&(_, name)| name);
     Ok(Measured {

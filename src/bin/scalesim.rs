@@ -7,10 +7,11 @@
 use clap::{Parser, Subcommand};
 use scalesim::capacity::{find_limit, SearchOptions, Slo};
 use scalesim::scenario::{
-    apply_set, decode, encode_link, preset, schema_markdown, Scenario, FIELDS, STAGES,
+    apply_set, decode, encode_link, preset, schema_markdown, Scenario, StageInfo, FIELDS, STAGES,
 };
 use scalesim::sim::Sim;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -282,34 +283,40 @@ fn execute(command: Command) -> Result<String, String> {
     }
 }
 
-/// One row per simulated stage: its limit, bounds, bottleneck and what broke above it.
+/// One row per simulated stage: its limit, bounds, bottleneck and what broke above it. Stages
+/// are searched on as many threads as there are cores (each search is deterministic on its own,
+/// so the rows do not depend on the threads).
 fn limit_all_presets(slo: &Slo, options: &SearchOptions, timing: bool) -> Result<String, String> {
-    let mut rows = Vec::new();
     let started = Instant::now();
-    for stage in STAGES.iter().filter(|s| s.built) {
-        let scenario = preset_or_err(stage.number)?;
-        let stage_started = Instant::now();
-        let r = find_limit(&scenario, slo, options).map_err(|e| e.to_string())?;
-        let mut row = serde_json::json!({
-            "stage": stage.number,
-            "title": stage.title,
-            "status": r.status,
-            "limit_users": r.limit_users,
-            "lower_users": r.lower_users,
-            "upper_users": r.upper_users,
-            "step_users": r.step_users,
-            "seed_spread_users": r.seed_spread_users,
-            "limit_rate_per_s": r.limit_rate_per_s,
-            "bottleneck": r.bottleneck,
-            "breach": r.breach,
-            "runs": r.runs,
-            "message": r.message,
-        });
-        if timing {
-            row["wall_s"] = serde_json::json!(stage_started.elapsed().as_secs_f64());
-        }
-        rows.push(row);
-    }
+    // Later stages carry more users and take longest: start them first.
+    let stages: Vec<&StageInfo> = STAGES.iter().filter(|s| s.built).rev().collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(stages.len())
+        .max(1);
+    let mut rows: Vec<(u8, Result<serde_json::Value, String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(stage) = stages.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((stage.number, limit_row(stage, slo, options, timing)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a search thread panicked"))
+            .collect()
+    });
+    rows.sort_by_key(|(stage, _)| *stage);
+    let rows = rows
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut value = serde_json::json!({
         "slo": slo,
         "seeds": options.seeds,
@@ -318,8 +325,39 @@ fn limit_all_presets(slo: &Slo, options: &SearchOptions, timing: bool) -> Result
     });
     if timing {
         value["wall_s"] = serde_json::json!(started.elapsed().as_secs_f64());
+        value["threads"] = serde_json::json!(threads);
     }
     Ok(serde_json::to_string_pretty(&value).expect("json"))
+}
+
+fn limit_row(
+    stage: &StageInfo,
+    slo: &Slo,
+    options: &SearchOptions,
+    timing: bool,
+) -> Result<serde_json::Value, String> {
+    let scenario = preset_or_err(stage.number)?;
+    let started = Instant::now();
+    let r = find_limit(&scenario, slo, options).map_err(|e| e.to_string())?;
+    let mut row = serde_json::json!({
+        "stage": stage.number,
+        "title": stage.title,
+        "status": r.status,
+        "limit_users": r.limit_users,
+        "lower_users": r.lower_users,
+        "upper_users": r.upper_users,
+        "step_users": r.step_users,
+        "seed_spread_users": r.seed_spread_users,
+        "limit_rate_per_s": r.limit_rate_per_s,
+        "bottleneck": r.bottleneck,
+        "breach": r.breach,
+        "runs": r.runs,
+        "message": r.message,
+    });
+    if timing {
+        row["wall_s"] = serde_json::json!(started.elapsed().as_secs_f64());
+    }
+    Ok(row)
 }
 
 fn preset_or_err(stage: u8) -> Result<Scenario, String> {
