@@ -1,0 +1,41 @@
+// Takes the README screenshots from the real built app in headless Chromium.
+// Usage: trunk build --release && (serve dist/ on some address) &&
+//        node scripts/screenshots.js http://127.0.0.1:8080/
+// Writes docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
+// scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost).
+const path = require("path");
+const root = path.join(__dirname, "..");
+const { chromium } = require(path.join(root, ".tools/node_modules/playwright-core"));
+
+// Runs in the page: whether simulated time has passed `t` seconds.
+const simTimePast = (t) =>
+  parseFloat(document.querySelector('[data-metric="sim_time_s"]').textContent) > t;
+
+(async () => {
+  const base = process.argv[2] || "http://127.0.0.1:8080/";
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  page.on("console", (m) => m.type() === "error" && console.error("page:", m.text()));
+
+  await page.goto(base + "#v1.s1");
+  await page.waitForSelector("[data-diagram]");
+  await page.waitForTimeout(2500);
+  await page.screenshot({ path: path.join(root, "docs/screenshot-stage1.png"), fullPage: true });
+
+  await page.goto(base + "#v1.s4");
+  await page.waitForSelector("[data-diagram]");
+  await page.selectOption('select[data-control="speed"]', "6"); // 20x up to the failure
+  await page.waitForFunction(simTimePast, 58, { timeout: 90000 });
+  await page.selectOption('select[data-control="speed"]', "4"); // 1x through the failover
+  await page.waitForFunction(simTimePast, 69.5, { timeout: 90000 });
+  await page.click('svg [data-component="db-0"]');
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: path.join(root, "docs/screenshot-stage4.png"), fullPage: true });
+  await browser.close();
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
