@@ -284,7 +284,7 @@ pub struct Breach {
     pub error_ratio: f64,
     /// When requests failed in the window: the most frequent failure reason of that run
     /// (counted over the whole run, warm-up included; the window has no breakdown by reason).
-    pub main_failure: Option<&'static str>,
+    pub main_failure: Option<String>,
 }
 
 /// The search of one seed.
@@ -372,7 +372,7 @@ pub struct LimitResult {
 struct Measured {
     probe: Probe,
     bottleneck: Option<Bottleneck>,
-    main_failure: Option<&'static str>,
+    main_failure: Option<String>,
 }
 
 /// The largest user count meeting `slo` on `scenario`, found by ramping (doubling) and then
@@ -603,20 +603,17 @@ fn measure(
             }),
         }
     });
-    let reasons = &report.requests.failed_by_reason;
-    let counts = [
-        (reasons.queue_full, "queue_full"),
-        (reasons.timeout, "timeout"),
-        (reasons.server_down, "server_down"),
-        (reasons.dns_down, "dns_down"),
-        (reasons.no_healthy_server, "no_healthy_server"),
-        (reasons.db_down, "db_down"),
-    ];
-    let main_failure = counts
-        .iter()
-        .filter(|(n, _)| failed > 0 && *n > 0)
-        .max_by_key(|(n, _)| *n)
-        .map(|&(_, name)| name);
+    // Read the reasons by name, so reasons added to the report are counted too.
+    let main_failure = serde_json::to_value(&report.requests.failed_by_reason)
+        .ok()
+        .and_then(|v| {
+            v.as_object()?
+                .iter()
+                .filter_map(|(name, n)| Some((name.clone(), n.as_u64()?)))
+                .filter(|(_, n)| failed > 0 && *n > 0)
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|(name, _)| name)
+        });
     Ok(Measured {
         probe: Probe {
             users,
@@ -656,7 +653,7 @@ fn breach_of(m: &Measured, slo: &Slo) -> Breach {
         metrics,
         p99_ms: p.p99_ms,
         error_ratio: p.error_ratio,
-        main_failure: m.main_failure,
+        main_failure: m.main_failure.clone(),
     }
 }
 
