@@ -58,6 +58,18 @@ pub struct Scenario {
     /// The cache tier between web servers and the database (stage 5 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheTier>,
+    /// A content delivery network serving static assets from the edge (stage 6 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdn: Option<Cdn>,
+    /// Where user sessions live (stage 7 on); without it sessions are not modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Sessions>,
+    /// Automatic scaling of the web tier (stage 7 on; needs a load balancer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+    /// A message queue with workers for slow jobs (stage 8 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<JobQueue>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -78,6 +90,94 @@ pub struct Traffic {
     /// The data keys requests read and write, and how popularity is skewed.
     #[serde(default)]
     pub keyspace: Keyspace,
+    /// How the request rate changes over time (a factor on `requests_per_user_per_s`).
+    #[serde(default, skip_serializing_if = "Profile::is_constant")]
+    pub profile: Profile,
+}
+
+/// The shape of load over time: a factor applied to the base request rate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Profile {
+    /// Always the base rate.
+    #[default]
+    Constant,
+    /// From the base rate at `start_s`, linearly to `factor` × base at `end_s`, then flat.
+    Ramp {
+        /// When the ramp starts, seconds.
+        start_s: f64,
+        /// When it reaches `factor`, seconds.
+        end_s: f64,
+        /// Final factor.
+        factor: f64,
+    },
+    /// `factor` × base from `at_s` for `duration_s`.
+    Spike {
+        /// Start, seconds.
+        at_s: f64,
+        /// Length, seconds.
+        duration_s: f64,
+        /// Factor during the spike.
+        factor: f64,
+    },
+    /// A daily-like cycle: base × (1 + amplitude × sin(2πt/period)).
+    Cycle {
+        /// Period, seconds.
+        period_s: f64,
+        /// Relative swing, 0–1.
+        amplitude: f64,
+    },
+}
+
+impl Profile {
+    /// Whether it is the constant profile (not written out).
+    pub fn is_constant(&self) -> bool {
+        *self == Profile::Constant
+    }
+
+    /// The factor at time `t_s` seconds.
+    pub fn factor(&self, t_s: f64) -> f64 {
+        match *self {
+            Profile::Constant => 1.0,
+            Profile::Ramp {
+                start_s,
+                end_s,
+                factor,
+            } => {
+                if t_s <= start_s {
+                    1.0
+                } else if t_s >= end_s {
+                    factor
+                } else {
+                    1.0 + (factor - 1.0) * (t_s - start_s) / (end_s - start_s)
+                }
+            }
+            Profile::Spike {
+                at_s,
+                duration_s,
+                factor,
+            } => {
+                if t_s >= at_s && t_s < at_s + duration_s {
+                    factor
+                } else {
+                    1.0
+                }
+            }
+            Profile::Cycle {
+                period_s,
+                amplitude,
+            } => 1.0 + amplitude * libm::sin(std::f64::consts::TAU * t_s / period_s),
+        }
+    }
+
+    /// The largest factor it ever reaches.
+    pub fn max_factor(&self) -> f64 {
+        match *self {
+            Profile::Constant => 1.0,
+            Profile::Ramp { factor, .. } | Profile::Spike { factor, .. } => factor.max(1.0),
+            Profile::Cycle { amplitude, .. } => 1.0 + amplitude,
+        }
+    }
 }
 
 /// The keys that reads and writes touch (e.g. user ids), with Zipf popularity: key of rank k is
@@ -279,6 +379,105 @@ pub struct CacheTier {
     pub get: Dist,
     /// Points per node on the consistent-hash ring.
     pub virtual_nodes: u32,
+}
+
+/// A content delivery network: an edge near the users caches static objects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    /// Round trip between a user and the edge, in milliseconds.
+    pub edge_rtt_ms: f64,
+    /// Time the edge takes to answer from its cache, in milliseconds.
+    pub hit_ms: f64,
+    /// Distinct static objects (images, scripts, style sheets).
+    pub objects: u32,
+    /// Mean object size, in kilobytes.
+    pub object_kb_mean: f64,
+    /// Zipf exponent of object popularity.
+    pub zipf_s: f64,
+    /// Objects the edge holds (LRU beyond that).
+    pub capacity_objects: u32,
+    /// Time an object stays at the edge after a fetch, in seconds.
+    pub ttl_s: f64,
+    /// How long a client waits for a dead edge before going to the origin, in milliseconds.
+    pub fallback_timeout_ms: f64,
+    /// Price of one GB served by the edge, in dollars.
+    pub edge_price_per_gb: f64,
+    /// Price of one GB leaving the origin, in dollars.
+    pub origin_price_per_gb: f64,
+}
+
+/// Where sessions live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    /// On the web server that logged the user in; the balancer keeps sending the user there.
+    Sticky,
+    /// In a shared session store every web server reads: any server can serve anyone.
+    SharedStore,
+}
+
+/// User sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// Where they live.
+    pub mode: SessionMode,
+    /// Requests the session store works on at once (`shared_store`).
+    pub store_workers: u32,
+    /// Service time of one session read from the store (`shared_store`).
+    pub store_get: Dist,
+}
+
+/// An autoscaling group for the web tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    /// Fewest web servers.
+    pub min_servers: u32,
+    /// Most web servers.
+    pub max_servers: u32,
+    /// Mean utilization the group aims for, 0–1.
+    pub target_utilization: f64,
+    /// Time between scaling decisions, in seconds.
+    pub evaluation_interval_s: f64,
+    /// Time a new server takes to boot before the balancer checks it, in seconds.
+    pub scale_out_delay_s: f64,
+    /// Time after any scaling action before servers are removed, in seconds.
+    pub scale_in_cooldown_s: f64,
+}
+
+/// A durable message queue: web servers publish slow jobs, workers consume them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobQueue {
+    /// Share of writes that publish a job (e.g. photo uploads to process), 0–1.
+    pub jobs_per_write: f64,
+    /// Most jobs the queue holds; a publish beyond it fails the write.
+    pub max_depth: u32,
+    /// Workers consuming jobs, one job each at a time.
+    pub workers: u32,
+    /// Time one worker takes for one job.
+    pub job: Dist,
+    /// Scale workers on queue depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<WorkerAutoscale>,
+}
+
+/// Scaling of queue workers on queue depth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerAutoscale {
+    /// Fewest workers.
+    pub min_workers: u32,
+    /// Most workers.
+    pub max_workers: u32,
+    /// Backlog per worker the scaler aims for, in jobs.
+    pub jobs_per_worker: f64,
+    /// Time between decisions, in seconds.
+    pub interval_s: f64,
+    /// Time for new workers to start, in seconds.
+    pub start_delay_s: f64,
 }
 
 /// How reads pick a replica.

@@ -1,9 +1,10 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    BalancePolicy, CacheTier, Database, Dist, Dns, Eviction, Failover, Fault, Keyspace,
-    LoadBalancer, Network, ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes,
-    Shape, Traffic, WritePolicy, SCENARIO_VERSION,
+    Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns, Eviction, Failover, Fault,
+    JobQueue, Keyspace, LoadBalancer, Network, Profile, ReadPolicy, Replication, RequestMix,
+    Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, Traffic, WorkerAutoscale,
+    WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -55,19 +56,19 @@ pub const STAGES: [StageInfo; 11] = [
         number: 6,
         title: "CDN",
         summary: "Static assets come from an edge near the user instead of the origin.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 7,
         title: "Stateless web tier",
         summary: "Sessions move to a shared store, so any server can serve anyone and the pool can autoscale.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 8,
         title: "Message queue",
         summary: "Slow jobs go to a durable queue drained by workers, so requests stay fast.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 9,
@@ -97,6 +98,9 @@ pub fn preset(stage: u8) -> Option<Scenario> {
         3 => Some(load_balancer()),
         4 => Some(replication()),
         5 => Some(cache_tier()),
+        6 => Some(cdn()),
+        7 => Some(stateless_web()),
+        8 => Some(message_queue()),
         _ => None,
     }
 }
@@ -121,6 +125,7 @@ fn single_server() -> Scenario {
             },
             client_timeout_ms: 5000.0,
             keyspace: Keyspace::default(),
+            profile: Profile::Constant,
         },
         dns: Dns {
             lookup_ms: 20.0,
@@ -153,6 +158,10 @@ fn single_server() -> Scenario {
         load_balancer: None,
         database: None,
         cache: None,
+        cdn: None,
+        sessions: None,
+        autoscaling: None,
+        queue: None,
         faults: Vec::new(),
     }
 }
@@ -279,6 +288,106 @@ fn cache_tier() -> Scenario {
     });
     s.faults = vec![Fault {
         target: "cache-0".to_string(),
+        at_s: 60.0,
+        duration_s: 30.0,
+    }];
+    s
+}
+
+/// Stage 6: a CDN edge serves static assets near the users. Static traffic mostly stops at
+/// the edge; the edge dies at 60 s for 20 s and clients fall back to the origin after a timeout.
+fn cdn() -> Scenario {
+    let mut s = cache_tier();
+    s.name = "Stage 6: CDN".to_string();
+    s.stage = 6;
+    s.traffic.users = 20_000;
+    s.server.count = 12;
+    s.cdn = Some(Cdn {
+        edge_rtt_ms: 10.0,
+        hit_ms: 1.0,
+        objects: 20_000,
+        object_kb_mean: 150.0,
+        zipf_s: 0.9,
+        capacity_objects: 10_000,
+        ttl_s: 86_400.0,
+        fallback_timeout_ms: 2000.0,
+        edge_price_per_gb: 0.05,
+        origin_price_per_gb: 0.09,
+    });
+    s.faults = vec![Fault {
+        target: "cdn".to_string(),
+        at_s: 60.0,
+        duration_s: 20.0,
+    }];
+    s
+}
+
+/// Stage 7: sessions move to a shared store, so any web server can serve anyone, and an
+/// autoscaling group follows the load: traffic doubles from 60 s to 120 s; new servers take
+/// 20 s to boot, so latency rises before capacity arrives.
+fn stateless_web() -> Scenario {
+    let mut s = cdn();
+    s.name = "Stage 7: stateless web tier".to_string();
+    s.stage = 7;
+    s.duration_s = 180;
+    s.faults.clear();
+    s.traffic.profile = Profile::Spike {
+        at_s: 60.0,
+        duration_s: 60.0,
+        factor: 2.0,
+    };
+    s.sessions = Some(Sessions {
+        mode: SessionMode::SharedStore,
+        store_workers: 64,
+        store_get: Dist {
+            shape: Shape::Constant,
+            mean_ms: 0.5,
+            cv: 1.0,
+        },
+    });
+    s.autoscaling = Some(Autoscaling {
+        min_servers: 8,
+        max_servers: 40,
+        target_utilization: 0.5,
+        evaluation_interval_s: 10.0,
+        scale_out_delay_s: 20.0,
+        scale_in_cooldown_s: 120.0,
+    });
+    s.server.count = 8;
+    if let Some(db) = &mut s.database {
+        db.workers = 32;
+        db.replicas = 4;
+    }
+    s
+}
+
+/// Stage 8: writes that upload a photo publish a processing job to a durable queue; workers
+/// drain it. The workers die at 60 s for 30 s: the backlog grows, nothing is lost, and it
+/// drains when they return (with more workers, as the scaler reacts to the depth).
+fn message_queue() -> Scenario {
+    let mut s = stateless_web();
+    s.name = "Stage 8: message queue".to_string();
+    s.stage = 8;
+    s.traffic.profile = Profile::Constant;
+    s.queue = Some(JobQueue {
+        jobs_per_write: 0.1,
+        max_depth: 1_000_000,
+        workers: 24,
+        job: Dist {
+            shape: Shape::Lognormal,
+            mean_ms: 500.0,
+            cv: 0.5,
+        },
+        autoscale: Some(WorkerAutoscale {
+            min_workers: 8,
+            max_workers: 64,
+            jobs_per_worker: 5.0,
+            interval_s: 10.0,
+            start_delay_s: 15.0,
+        }),
+    });
+    s.faults = vec![Fault {
+        target: "workers".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
     }];

@@ -132,6 +132,20 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
     if let Some(cache) = &scenario.cache {
         names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
     }
+    if scenario.cdn.is_some() {
+        names.push("cdn".to_string());
+    }
+    if scenario
+        .sessions
+        .as_ref()
+        .is_some_and(|s| s.mode == super::SessionMode::SharedStore)
+    {
+        names.push("sessions".to_string());
+    }
+    if scenario.queue.is_some() {
+        names.push("queue".to_string());
+        names.push("workers".to_string());
+    }
     names
 }
 
@@ -197,12 +211,46 @@ impl Scenario {
             1000.0,
             "requests/s",
         );
-        let rate = self.offered_rate_per_s();
+        match t.profile {
+            super::Profile::Constant => {}
+            super::Profile::Ramp {
+                start_s,
+                end_s,
+                factor,
+            } => {
+                c.range("traffic.profile.start_s", start_s, 0.0, 86_400.0, "s");
+                c.range(
+                    "traffic.profile.end_s",
+                    end_s,
+                    start_s.max(0.0) + 0.001,
+                    86_400.0,
+                    "s",
+                );
+                c.range("traffic.profile.factor", factor, 0.0, 100.0, "×");
+            }
+            super::Profile::Spike {
+                at_s,
+                duration_s,
+                factor,
+            } => {
+                c.range("traffic.profile.at_s", at_s, 0.0, 86_400.0, "s");
+                c.range("traffic.profile.duration_s", duration_s, 0.0, 86_400.0, "s");
+                c.range("traffic.profile.factor", factor, 0.0, 100.0, "×");
+            }
+            super::Profile::Cycle {
+                period_s,
+                amplitude,
+            } => {
+                c.range("traffic.profile.period_s", period_s, 1.0, 604_800.0, "s");
+                c.range("traffic.profile.amplitude", amplitude, 0.0, 1.0, "");
+            }
+        }
+        let rate = self.offered_rate_per_s() * t.profile.max_factor();
         if rate.is_finite() && rate > MAX_RATE_PER_S {
             c.fail(
                 "traffic",
                 format!(
-                    "offered load {rate:.0} requests/s exceeds the maximum of {MAX_RATE_PER_S:.0}: lower users or requests per user"
+                    "peak offered load {rate:.0} requests/s exceeds the maximum of {MAX_RATE_PER_S:.0}: lower users, requests per user or the profile's factor"
                 ),
             );
         }
@@ -357,6 +405,163 @@ impl Scenario {
                 100,
                 "checks",
             );
+        }
+        if let Some(cdn) = &self.cdn {
+            c.range("cdn.edge_rtt_ms", cdn.edge_rtt_ms, 0.0, 10_000.0, "ms");
+            c.range("cdn.hit_ms", cdn.hit_ms, 0.0, 10_000.0, "ms");
+            c.int_range(
+                "cdn.objects",
+                u64::from(cdn.objects),
+                1,
+                u64::from(MAX_KEYS),
+                "objects",
+            );
+            c.range(
+                "cdn.object_kb_mean",
+                cdn.object_kb_mean,
+                0.1,
+                1_000_000.0,
+                "KB",
+            );
+            c.range("cdn.zipf_s", cdn.zipf_s, 0.0, 3.0, "");
+            c.int_range(
+                "cdn.capacity_objects",
+                u64::from(cdn.capacity_objects),
+                1,
+                u64::from(MAX_KEYS),
+                "objects",
+            );
+            c.range("cdn.ttl_s", cdn.ttl_s, 0.0, 31_536_000.0, "s");
+            c.range(
+                "cdn.fallback_timeout_ms",
+                cdn.fallback_timeout_ms,
+                0.0,
+                600_000.0,
+                "ms",
+            );
+            c.range(
+                "cdn.edge_price_per_gb",
+                cdn.edge_price_per_gb,
+                0.0,
+                1000.0,
+                "$",
+            );
+            c.range(
+                "cdn.origin_price_per_gb",
+                cdn.origin_price_per_gb,
+                0.0,
+                1000.0,
+                "$",
+            );
+        }
+        if let Some(sessions) = &self.sessions {
+            c.int_range(
+                "sessions.store_workers",
+                u64::from(sessions.store_workers),
+                1,
+                10_000,
+                "workers",
+            );
+            c.dist("sessions.store_get", &sessions.store_get);
+            if sessions.mode == super::SessionMode::Sticky && self.load_balancer.is_none() {
+                c.fail(
+                    "sessions.mode",
+                    "sticky sessions need a load balancer to stick with",
+                );
+            }
+        }
+        if let Some(a) = &self.autoscaling {
+            if self.load_balancer.is_none() {
+                c.fail(
+                    "autoscaling",
+                    "autoscaling needs a load balancer to add servers to",
+                );
+            }
+            c.int_range(
+                "autoscaling.min_servers",
+                u64::from(a.min_servers),
+                1,
+                u64::from(MAX_WEB_SERVERS),
+                "servers",
+            );
+            c.int_range(
+                "autoscaling.max_servers",
+                u64::from(a.max_servers),
+                u64::from(a.min_servers.max(1)),
+                u64::from(MAX_WEB_SERVERS),
+                "servers",
+            );
+            c.range(
+                "autoscaling.target_utilization",
+                a.target_utilization,
+                0.05,
+                1.0,
+                "",
+            );
+            c.range(
+                "autoscaling.evaluation_interval_s",
+                a.evaluation_interval_s,
+                1.0,
+                3600.0,
+                "s",
+            );
+            c.range(
+                "autoscaling.scale_out_delay_s",
+                a.scale_out_delay_s,
+                0.0,
+                3600.0,
+                "s",
+            );
+            c.range(
+                "autoscaling.scale_in_cooldown_s",
+                a.scale_in_cooldown_s,
+                0.0,
+                86_400.0,
+                "s",
+            );
+        }
+        if let Some(q) = &self.queue {
+            c.range("queue.jobs_per_write", q.jobs_per_write, 0.0, 1.0, "");
+            c.int_range(
+                "queue.max_depth",
+                u64::from(q.max_depth),
+                1,
+                10_000_000,
+                "jobs",
+            );
+            c.int_range("queue.workers", u64::from(q.workers), 0, 10_000, "workers");
+            c.dist("queue.job", &q.job);
+            if let Some(a) = &q.autoscale {
+                c.int_range(
+                    "queue.autoscale.min_workers",
+                    u64::from(a.min_workers),
+                    0,
+                    10_000,
+                    "workers",
+                );
+                c.int_range(
+                    "queue.autoscale.max_workers",
+                    u64::from(a.max_workers),
+                    u64::from(a.min_workers.max(1)),
+                    10_000,
+                    "workers",
+                );
+                c.range(
+                    "queue.autoscale.jobs_per_worker",
+                    a.jobs_per_worker,
+                    1.0,
+                    1e6,
+                    "jobs",
+                );
+                c.range("queue.autoscale.interval_s", a.interval_s, 1.0, 3600.0, "s");
+                c.range(
+                    "queue.autoscale.start_delay_s",
+                    a.start_delay_s,
+                    0.0,
+                    3600.0,
+                    "s",
+                );
+            }
         }
         if let Some(cache) = &self.cache {
             if self.database.is_none() {

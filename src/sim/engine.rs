@@ -14,7 +14,9 @@
 
 use super::balancer::Balancer;
 use super::cache::{Cache, KeyIndex, Lookup};
+use super::edge::EdgeTier;
 use super::histogram::Histogram;
+use super::jobs::JobTier;
 use super::queue::EventQueue;
 use super::replication::{ReplicaProgress, Replication};
 use super::report::{Failover, LogEntry, SeriesPoint};
@@ -26,7 +28,9 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{ReadPolicy, Scenario, ValidationErrors, WritePolicy, MAX_WEB_SERVERS};
+use crate::scenario::{
+    ReadPolicy, Scenario, SessionMode, ValidationErrors, WritePolicy, MAX_WEB_SERVERS,
+};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -37,7 +41,7 @@ const LOG_RING: usize = 1000;
 const DNS: ComponentId = ComponentId(1);
 
 #[derive(Clone, Copy, Debug)]
-enum Event {
+pub(super) enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
     /// The DNS server answers a lookup sent during DNS life `epoch` (`u32::MAX`: sent while
@@ -65,10 +69,22 @@ enum Event {
     Promote { epoch: u32 },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
+    /// A static-asset request reaches the CDN edge.
+    ReachEdge { req: ReqRef },
+    /// A queue worker finishes the job in running slot `slot`.
+    JobDone { slot: u32, epoch: u32 },
+    /// The worker autoscaler decides.
+    WorkerScaleCheck,
+    /// Workers asked for by the autoscaler are ready.
+    WorkersReady { count: u32 },
+    /// The web autoscaling group decides.
+    AutoscaleCheck,
+    /// A web server launched by the autoscaler has booted.
+    ServerBooted,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ReqState {
+pub(super) enum ReqState {
     Free,
     /// On the network toward a component.
     Transit,
@@ -80,30 +96,49 @@ enum ReqState {
 
 /// Which tier a station belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tier {
+pub(super) enum Tier {
     /// Web server number `index`.
     Web,
     /// Database node number `index`.
     Db,
     /// Cache node number `index`.
     Cache,
+    /// The shared session store.
+    Session,
+}
+
+impl Tier {
+    /// How a request fails when it finds a node of this tier down.
+    fn down_outcome(self) -> Outcome {
+        match self {
+            Tier::Web => Outcome::ServerDown,
+            Tier::Db | Tier::Cache => Outcome::DbDown,
+            Tier::Session => Outcome::SessionStoreDown,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
-struct Request {
+pub(super) struct Request {
     gen: u32,
-    state: ReqState,
+    pub(super) state: ReqState,
     kind: RequestKind,
     sampled: bool,
     via_balancer: bool,
+    /// Fetched from the origin on behalf of the CDN edge.
+    pub(super) via_cdn: bool,
+    /// Read its session from the shared store already.
+    session_done: bool,
+    user: u32,
     hop_count: u8,
     /// Station it is at or heading to.
-    station: u16,
+    pub(super) station: u16,
     /// Web station that answers it (`NONE` before it has one).
     web: u16,
     /// Cache node to fill after a miss (`NONE`: no fill).
     fill: u16,
-    key: u32,
+    /// Data key, or static object for requests through the CDN.
+    pub(super) key: u32,
     seq: u64,
     start: SimTime,
     /// When it reached its current station.
@@ -120,6 +155,9 @@ impl Request {
         kind: RequestKind::PageView,
         sampled: false,
         via_balancer: false,
+        via_cdn: false,
+        session_done: false,
+        user: 0,
         hop_count: 0,
         station: NONE,
         web: NONE,
@@ -135,7 +173,7 @@ impl Request {
         }; MAX_HOPS],
     };
 
-    fn push_hop(&mut self, component: ComponentId, enter: SimTime, leave: SimTime) {
+    pub(super) fn push_hop(&mut self, component: ComponentId, enter: SimTime, leave: SimTime) {
         if self.sampled && usize::from(self.hop_count) < MAX_HOPS {
             self.hops[usize::from(self.hop_count)] = Hop {
                 component,
@@ -232,8 +270,8 @@ pub struct Sim {
     pub(super) scenario: Scenario,
     now: SimTime,
     end: SimTime,
-    rng: Rng,
-    events: EventQueue<Event>,
+    pub(super) rng: Rng,
+    pub(super) events: EventQueue<Event>,
     events_processed: u64,
     pub(super) components: Vec<ComponentInfo>,
     dns_alive: bool,
@@ -250,9 +288,26 @@ pub struct Sim {
     pub(super) web_retired: Vec<bool>,
     pub(super) balancer: Option<Balancer>,
     balancer_id: ComponentId,
+    pub(super) edge: Option<EdgeTier>,
+    pub(super) cdn_id: ComponentId,
+    pub(super) jobs: Option<JobTier>,
+    jobs_ids: (ComponentId, ComponentId),
+    session_mode: Option<SessionMode>,
+    session_station: u16,
+    /// Sticky sessions: per user, the web server holding the session and that server's life.
+    session_of: Vec<(u16, u32)>,
+    /// Sticky sessions: sessions held per web server.
+    sessions_on: Vec<u64>,
+    pub(super) logged_out: u64,
+    pub(super) relogins: u64,
+    /// Web servers launched by the autoscaler and still booting.
+    booting: u32,
+    last_scaling: SimTime,
+    profile_max: f64,
     pub(super) db: Option<DbTier>,
     pub(super) cache: Option<CacheTierState>,
     web_service: [Sampler; 4],
+    session_get: Sampler,
     mix: Weighted<4>,
     keys: Zipf,
     requests: Vec<Request>,
@@ -263,7 +318,7 @@ pub struct Sim {
     dns_expiry_ms: Vec<u32>,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
-    client_one_way: SimTime,
+    pub(super) client_one_way: SimTime,
     internal_one_way: SimTime,
     balancer_latency: SimTime,
     dns_lookup: SimTime,
@@ -307,9 +362,30 @@ impl Sim {
             web_retired: Vec::new(),
             balancer: None,
             balancer_id: ComponentId(u16::MAX),
+            edge: None,
+            cdn_id: ComponentId(u16::MAX),
+            jobs: None,
+            jobs_ids: (ComponentId(u16::MAX), ComponentId(u16::MAX)),
+            session_mode: scenario.sessions.as_ref().map(|s| s.mode),
+            session_station: NONE,
+            session_of: Vec::new(),
+            sessions_on: Vec::new(),
+            logged_out: 0,
+            relogins: 0,
+            booting: 0,
+            last_scaling: SimTime::ZERO,
+            profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             db: None,
             cache: None,
             web_service: scenario.server.service.by_kind().map(Sampler::new),
+            session_get: Sampler::new(
+                &scenario
+                    .sessions
+                    .as_ref()
+                    .map_or(crate::scenario::Dist::exponential(1.0), |s| {
+                        s.store_get.clone()
+                    }),
+            ),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             requests: Vec::new(),
@@ -354,6 +430,15 @@ impl Sim {
                 SimTime::from_millis_f64(lb.health_interval_ms),
                 Event::HealthCheck,
             );
+        }
+        if let Some(a) = &scenario.autoscaling {
+            sim.events.push(
+                SimTime::from_secs_f64(a.evaluation_interval_s),
+                Event::AutoscaleCheck,
+            );
+        }
+        if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
+            sim.events.push(every, Event::WorkerScaleCheck);
         }
         sim.schedule_faults();
         Ok(sim)
@@ -431,6 +516,26 @@ impl Sim {
                 replica_reads: 0,
             });
         }
+        if let Some(spec) = &scenario.cdn {
+            self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
+            self.edge = Some(EdgeTier::new(spec));
+        }
+        if let Some(sessions) = &scenario.sessions {
+            if sessions.mode == SessionMode::SharedStore {
+                let id = self.add_component("sessions".into(), ComponentKind::SessionStore);
+                let station = Station::new(
+                    sessions.store_workers,
+                    sessions.store_workers.saturating_mul(16),
+                );
+                self.session_station = self.add_station(id, Tier::Session, 0, station);
+            }
+        }
+        if let Some(q) = &scenario.queue {
+            let queue = self.add_component("queue".into(), ComponentKind::Queue);
+            let workers = self.add_component("workers".into(), ComponentKind::Workers);
+            self.jobs_ids = (queue, workers);
+            self.jobs = Some(JobTier::new(q));
+        }
         if let Some(spec) = &scenario.cache {
             let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
             let mut nodes = Vec::new();
@@ -472,6 +577,7 @@ impl Sim {
         let s = self.add_station(id, Tier::Web, index as u16, station);
         self.web.push(s);
         self.web_retired.push(false);
+        self.sessions_on.push(0);
         if let Some(b) = &mut self.balancer {
             b.add_server(initial);
         }
@@ -558,8 +664,14 @@ impl Sim {
         if self.dns_expiry_ms.len() < users as usize {
             self.dns_expiry_ms.resize(users as usize, 0);
         }
+        if self.session_mode == Some(SessionMode::Sticky) && self.session_of.len() < users as usize
+        {
+            self.session_of.resize(users as usize, (NONE, 0));
+        }
         let rate_per_ns = users as f64 * self.scenario.traffic.requests_per_user_per_s / 1e9;
-        let rate_per_ns = rate_per_ns.min(crate::scenario::MAX_RATE_PER_S / 1e9);
+        // Arrivals are drawn at the profile's peak rate and thinned to the rate of the moment.
+        let rate_per_ns =
+            (rate_per_ns * self.profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
         self.mean_interarrival_ns = if rate_per_ns > 0.0 {
             1.0 / rate_per_ns
         } else {
@@ -669,10 +781,18 @@ impl Sim {
         match event {
             Event::Arrival { epoch } => {
                 if epoch == self.arrival_epoch {
-                    self.on_arrival();
+                    if self.arrival_now_in_profile() {
+                        self.on_arrival();
+                    }
                     self.schedule_arrival();
                 }
             }
+            Event::ReachEdge { req } => self.on_reach_edge(req),
+            Event::JobDone { slot, epoch } => self.on_job_done(slot, epoch),
+            Event::WorkerScaleCheck => self.on_worker_scale_check(),
+            Event::WorkersReady { count } => self.on_workers_ready(count),
+            Event::AutoscaleCheck => self.on_autoscale_check(),
+            Event::ServerBooted => self.on_server_booted(),
             Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
@@ -714,6 +834,8 @@ impl Sim {
         r.key = key;
         r.sampled = seq.is_multiple_of(self.sample_every);
         r.via_balancer = false;
+        r.via_cdn = false;
+        r.session_done = false;
         r.hop_count = 0;
         r.station = NONE;
         r.web = NONE;
@@ -723,17 +845,26 @@ impl Sim {
         ReqRef { slot, gen: r.gen }
     }
 
-    fn get(&self, req: ReqRef) -> Option<&Request> {
+    /// Thinning of the peak-rate arrival stream to the profile's rate now.
+    fn arrival_now_in_profile(&mut self) -> bool {
+        if self.scenario.traffic.profile.is_constant() {
+            return true;
+        }
+        let factor = self.scenario.traffic.profile.factor(self.now.as_secs_f64());
+        self.rng.unit() * self.profile_max < factor
+    }
+
+    pub(super) fn get(&self, req: ReqRef) -> Option<&Request> {
         self.requests
             .get(req.slot as usize)
             .filter(|r| r.gen == req.gen && r.state != ReqState::Free)
     }
 
-    fn req_mut(&mut self, req: ReqRef) -> &mut Request {
+    pub(super) fn req_mut(&mut self, req: ReqRef) -> &mut Request {
         &mut self.requests[req.slot as usize]
     }
 
-    fn release(&mut self, req: ReqRef) {
+    pub(super) fn release(&mut self, req: ReqRef) {
         let r = &mut self.requests[req.slot as usize];
         if r.via_balancer {
             if let Some(b) = &mut self.balancer {
@@ -759,6 +890,7 @@ impl Sim {
             0
         };
         let req = self.allocate(kind, key);
+        self.req_mut(req).user = user as u32;
         self.books.generated += 1;
         self.interval.generated += 1;
         self.events
@@ -812,16 +944,16 @@ impl Sim {
         self.depart(req, now);
     }
 
-    /// The request leaves the user at `at` for the front door (balancer or the one server).
+    /// The request leaves the user at `at`: static assets for the CDN edge when there is one,
+    /// everything else for the front door (balancer or the one server).
     fn depart(&mut self, req: ReqRef, at: SimTime) {
-        let arrive = at.plus(self.client_one_way);
-        if self.balancer.is_some() {
-            self.events.push(arrive, Event::ReachBalancer { req });
-        } else {
-            let station = self.web[0];
-            self.req_mut(req).station = station;
-            self.events.push(arrive, Event::Reach { req, station });
+        let kind = self.requests[req.slot as usize].kind;
+        if let (RequestKind::StaticAsset, Some(edge)) = (kind, &self.edge) {
+            let arrive = at.plus(edge.one_way);
+            self.events.push(arrive, Event::ReachEdge { req });
+            return;
         }
+        self.send_to_front_door(req, at.plus(self.client_one_way));
     }
 
     fn on_reach_balancer(&mut self, req: ReqRef) {
@@ -832,10 +964,14 @@ impl Sim {
         }
         let now = self.now;
         let lb = self.balancer_id;
-        let choice = {
-            let b = self.balancer.as_mut().expect("a balancer");
-            b.pick(&mut self.rng)
+        let choice = match self.sticky_server(req) {
+            Some(server) => Some(server),
+            None => {
+                let b = self.balancer.as_mut().expect("a balancer");
+                b.pick(&mut self.rng)
+            }
         };
+
         let Some(server) = choice else {
             self.req_mut(req).push_hop(lb, now, now);
             self.fail(req, Outcome::NoHealthyServer, now.plus(self.client_one_way));
@@ -857,6 +993,44 @@ impl Sim {
         );
     }
 
+    /// Sticky sessions: the server holding this user's session, if it still can.
+    fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
+        if self.session_mode != Some(SessionMode::Sticky) {
+            return None;
+        }
+        let user = self.requests[req.slot as usize].user as usize;
+        let (server, life) = *self.session_of.get(user)?;
+        if server == NONE {
+            return None;
+        }
+        let i = usize::from(server);
+        let same_life = self.stations[usize::from(self.web[i])].epoch == life;
+        let in_pool = self.balancer.as_ref().is_some_and(|b| b.in_pool(i));
+        if same_life && in_pool {
+            return Some(i);
+        }
+        // The session is gone with its server: the user must log in again elsewhere.
+        self.relogins += 1;
+        self.session_of[user] = (NONE, 0);
+        if same_life {
+            self.sessions_on[i] = self.sessions_on[i].saturating_sub(1);
+        }
+        None
+    }
+
+    /// Sticky sessions: a user without a session gets one on the chosen server.
+    fn note_session(&mut self, req: ReqRef, server: usize) {
+        if self.session_mode != Some(SessionMode::Sticky) {
+            return;
+        }
+        let user = self.requests[req.slot as usize].user as usize;
+        if self.session_of.get(user).is_some_and(|s| s.0 == NONE) {
+            let life = self.stations[usize::from(self.web[server])].epoch;
+            self.session_of[user] = (server as u16, life);
+            self.sessions_on[server] += 1;
+        }
+    }
+
     fn on_reach(&mut self, req: ReqRef, station: u16) {
         let Some(r) = self.get(req) else { return };
         if r.state == ReqState::Abandoned {
@@ -873,6 +1047,10 @@ impl Sim {
                 r.web = station;
             }
         }
+        if tier == Tier::Web && self.stations[usize::from(station)].alive {
+            // The server that takes the request holds the user's session from now on.
+            self.note_session(req, usize::from(self.station_info[usize::from(station)].2));
+        }
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
@@ -882,10 +1060,7 @@ impl Sim {
                 self.bypass_cache(req);
                 return;
             }
-            let outcome = match tier {
-                Tier::Db => Outcome::DbDown,
-                _ => Outcome::ServerDown,
-            };
+            let outcome = tier.down_outcome();
             let at = self.answer_time(req, now, tier);
             self.fail(req, outcome, at);
             return;
@@ -923,6 +1098,9 @@ impl Sim {
             self.req_mut(req).push_hop(lb, t, leave);
             t = leave;
         }
+        if r.via_cdn {
+            return self.answer_via_edge(req, t);
+        }
         t.plus(self.client_one_way)
     }
 
@@ -934,6 +1112,7 @@ impl Sim {
             (Tier::Db, Some(db), _) if kind == RequestKind::Write => db.write,
             (Tier::Db, Some(db), _) => db.read,
             (Tier::Cache, _, Some(cache)) => cache.get,
+            (Tier::Session, _, _) => self.session_get,
             _ => self.web_service[kind as usize],
         };
         let s = &mut self.stations[usize::from(station)];
@@ -984,10 +1163,18 @@ impl Sim {
                 match tier {
                     Tier::Web => self.after_web(req),
                     Tier::Cache => self.after_cache(req, usize::from(index)),
+                    Tier::Session => {
+                        self.req_mut(req).session_done = true;
+                        self.after_web(req);
+                    }
                     Tier::Db => {
-                        self.after_db(req, usize::from(index));
-                        let at = self.answer_time(req, now, Tier::Db);
-                        self.complete(req, at);
+                        if self.after_db(req, usize::from(index)) {
+                            let at = self.answer_time(req, now, Tier::Db);
+                            self.complete(req, at);
+                        } else {
+                            let at = self.answer_time(req, now, Tier::Db);
+                            self.fail(req, Outcome::QueueFull, at);
+                        }
                     }
                 }
             }
@@ -1038,13 +1225,29 @@ impl Sim {
         self.send_to_db(req);
     }
 
-    /// The web server has done its part: answer, or query the database.
+    /// The web server has done its part: read the session, then answer or query the data.
     fn after_web(&mut self, req: ReqRef) {
         let now = self.now;
-        let kind = self.requests[req.slot as usize].kind;
+        let r = self.requests[req.slot as usize];
+        let kind = r.kind;
+        if self.session_mode == Some(SessionMode::SharedStore) && !r.session_done {
+            let station = self.session_station;
+            let r = self.req_mut(req);
+            r.state = ReqState::Transit;
+            r.station = station;
+            self.events.push(
+                now.plus(self.internal_one_way),
+                Event::Reach { req, station },
+            );
+            return;
+        }
         if self.db.is_none() || !kind.touches_data() {
             let at = self.answer_time(req, now, Tier::Web);
-            self.complete(req, at);
+            if kind == RequestKind::Write && !self.maybe_publish_job() {
+                self.fail(req, Outcome::QueueFull, at);
+            } else {
+                self.complete(req, at);
+            }
             return;
         }
         if kind != RequestKind::Write {
@@ -1125,11 +1328,14 @@ impl Sim {
         }
     }
 
-    /// A query finished at database node `node`: commit a write, or check a read's freshness.
-    fn after_db(&mut self, req: ReqRef, node: usize) {
+    /// A query finished at database node `node`: commit a write (and publish its job), or
+    /// check a read's freshness and fill the cache. False when the job could not be queued.
+    fn after_db(&mut self, req: ReqRef, node: usize) -> bool {
         let now = self.now;
         let r = self.requests[req.slot as usize];
-        let Some(db) = self.db.as_mut() else { return };
+        let Some(db) = self.db.as_mut() else {
+            return true;
+        };
         if r.kind == RequestKind::Write {
             db.replication.commit(r.key, now);
             self.interval.writes_committed += 1;
@@ -1144,7 +1350,7 @@ impl Sim {
                     }
                 }
             }
-            return;
+            return self.maybe_publish_job();
         }
         let n = &mut db.nodes[node];
         n.reads += 1;
@@ -1170,6 +1376,7 @@ impl Sim {
                     .put(&mut c.index, r.fill, r.key, version, now);
             }
         }
+        true
     }
 
     /// Hands the freed worker to the first waiting request whose client is still there.
@@ -1229,13 +1436,16 @@ impl Sim {
     }
 
     /// Answer reaches the user at `at`.
-    fn complete(&mut self, req: ReqRef, at: SimTime) {
+    pub(super) fn complete(&mut self, req: ReqRef, at: SimTime) {
         let r = self.requests[req.slot as usize];
         let latency = at.since(r.start);
         if latency > self.timeout {
             // The client stopped waiting before the answer could reach it.
             self.fail(req, Outcome::Timeout, at);
             return;
+        }
+        if r.kind == RequestKind::StaticAsset && r.web != NONE {
+            self.static_served(r.via_cdn, r.key);
         }
         let ns = latency.as_nanos();
         self.books.completed += 1;
@@ -1306,6 +1516,10 @@ impl Sim {
         for s in &mut self.stations {
             s.account(now);
         }
+        if let Some(q) = self.jobs.as_mut() {
+            q.station.account(now);
+            q.station.close_interval();
+        }
         let web_utilization = self
             .web
             .iter()
@@ -1336,6 +1550,23 @@ impl Sim {
             replication_lag_ms: lag_ms,
             stale_reads: self.interval.stale_reads,
             writes_committed: self.interval.writes_committed,
+            cdn_hit_ratio: self.edge.as_mut().map_or(0.0, |e| {
+                let lookups = e.interval_hits + e.interval_misses;
+                let ratio = if lookups == 0 {
+                    0.0
+                } else {
+                    e.interval_hits as f64 / lookups as f64
+                };
+                e.interval_hits = 0;
+                e.interval_misses = 0;
+                ratio
+            }),
+            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
+            jobs_done: self
+                .jobs
+                .as_mut()
+                .map_or(0, |q| std::mem::take(&mut q.interval_done)),
+            web_servers: self.web_retired.iter().filter(|r| !**r).count() as u32,
             cache_hit_ratio: {
                 let lookups = self.interval.cache_hits + self.interval.cache_misses;
                 if lookups == 0 {
@@ -1393,6 +1624,72 @@ impl Sim {
             })
             .fold(0.0, f64::max);
         (busiest, lag_max)
+    }
+
+    /// The web autoscaling group compares utilization with its target.
+    fn on_autoscale_check(&mut self) {
+        let Some(a) = self.scenario.autoscaling.clone() else {
+            return;
+        };
+        let now = self.now;
+        self.events.push(
+            now.plus(SimTime::from_secs_f64(a.evaluation_interval_s)),
+            Event::AutoscaleCheck,
+        );
+        let active: Vec<u16> = (0..self.web.len())
+            .filter(|&i| !self.web_retired[i])
+            .map(|i| self.web[i])
+            .collect();
+        let count = active.len() as u32;
+        let utilization = active
+            .iter()
+            .map(|&s| {
+                let s = &self.stations[usize::from(s)];
+                s.last_interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / f64::from(count.max(1));
+        let desired = ((f64::from(count) * utilization / a.target_utilization).ceil() as u32)
+            .clamp(a.min_servers, a.max_servers);
+        if desired > count + self.booting {
+            let more = desired - count - self.booting;
+            self.booting += more;
+            let ready = now.plus(SimTime::from_secs_f64(a.scale_out_delay_s));
+            for _ in 0..more {
+                self.events.push(ready, Event::ServerBooted);
+            }
+            self.last_scaling = now;
+            self.log_event(
+                "autoscaling",
+                format!(
+                    "autoscaling: web tier at {:.0}% (target {:.0}%); launching {more} servers, ready in {} s",
+                    utilization * 100.0,
+                    a.target_utilization * 100.0,
+                    a.scale_out_delay_s
+                ),
+            );
+        } else if desired < count
+            && self.booting == 0
+            && now.since(self.last_scaling) >= SimTime::from_secs_f64(a.scale_in_cooldown_s)
+        {
+            self.last_scaling = now;
+            self.log_event(
+                "autoscaling",
+                format!(
+                    "autoscaling: web tier at {:.0}% (target {:.0}%); removing {} servers",
+                    utilization * 100.0,
+                    a.target_utilization * 100.0,
+                    count - desired
+                ),
+            );
+            self.set_web_servers(desired);
+        }
+    }
+
+    fn on_server_booted(&mut self) {
+        self.booting = self.booting.saturating_sub(1);
+        let active = self.web_retired.iter().filter(|r| !**r).count() as u32;
+        self.set_web_servers(active + 1);
     }
 
     fn on_health_check(&mut self) {
@@ -1540,6 +1837,12 @@ impl Sim {
         if id == DNS {
             return self.dns_alive;
         }
+        if id == self.cdn_id {
+            return self.edge.as_ref().is_some_and(|e| e.alive);
+        }
+        if id == self.jobs_ids.1 {
+            return self.jobs.as_ref().is_some_and(|q| q.station.alive);
+        }
         match self.component_station.get(usize::from(id.0)) {
             Some(Some(s)) => self.stations[usize::from(*s)].alive,
             Some(None) => true,
@@ -1571,8 +1874,27 @@ impl Sim {
             );
             return;
         }
+        if id == self.cdn_id {
+            if let Some(edge) = self.edge.as_mut() {
+                edge.alive = false;
+                edge.flush_on_outage();
+            }
+            self.log_event(
+                &name,
+                format!("{name} down ({cause}); clients wait for their fallback timeout, then go to the origin"),
+            );
+            return;
+        }
+        if id == self.jobs_ids.1 {
+            let back = self.kill_workers();
+            self.log_event(
+                &name,
+                format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
+            );
+            return;
+        }
         let Some(station) = self.component_station[usize::from(id.0)] else {
-            return; // users and the balancer cannot be killed (yet)
+            return; // users, the balancer and the queue itself cannot be killed
         };
         let lost = self.fail_everything_at(station);
         let mut text = if self.components[usize::from(id.0)].kind == ComponentKind::Cache {
@@ -1613,10 +1935,13 @@ impl Sim {
         if tier == Tier::Cache {
             return self.kill_cache_node(station, usize::from(index));
         }
-        let outcome = match tier {
-            Tier::Db => Outcome::DbDown,
-            _ => Outcome::ServerDown,
-        };
+        let outcome = tier.down_outcome();
+        if tier == Tier::Web {
+            // Sticky sessions held by this server are gone: their users are logged out.
+            let server = usize::from(self.station_info[usize::from(station)].2);
+            self.logged_out += self.sessions_on[server];
+            self.sessions_on[server] = 0;
+        }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = false;
@@ -1715,6 +2040,21 @@ impl Sim {
             self.log_event(&name, format!("{name} back up ({cause})"));
             return;
         }
+        if id == self.cdn_id {
+            if let Some(edge) = self.edge.as_mut() {
+                edge.alive = true;
+            }
+            self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
+            return;
+        }
+        if id == self.jobs_ids.1 {
+            self.repair_workers();
+            self.log_event(
+                &name,
+                format!("{name} back up ({cause}); draining the backlog"),
+            );
+            return;
+        }
         let Some(station) = self.component_station[usize::from(id.0)] else {
             return;
         };
@@ -1758,7 +2098,7 @@ impl Sim {
         self.log_event(&name, text);
     }
 
-    fn log_event(&mut self, component: &str, text: String) {
+    pub(super) fn log_event(&mut self, component: &str, text: String) {
         if self.log.len() == LOG_RING {
             self.log.pop_front();
             self.log_dropped += 1;
@@ -1798,6 +2138,35 @@ impl Sim {
         db.replication.catch_up(&mut progress, self.now);
         let (writes, ms) = db.replication.lag(&progress, self.now);
         Some((n.role, writes, ms, n.stale_reads))
+    }
+
+    /// State of the components without a station of their own (edge, queue, workers).
+    fn fill_special_state(&self, state: &mut ComponentState) {
+        if state.id == self.cdn_id {
+            if let Some(edge) = &self.edge {
+                state.items = edge.items();
+                state.capacity_items = self.scenario.cdn.as_ref().map_or(0, |c| c.capacity_objects);
+                let lookups = edge.hits + edge.misses;
+                state.hit_ratio = if lookups == 0 {
+                    0.0
+                } else {
+                    edge.hits as f64 / lookups as f64
+                };
+            }
+        } else if let Some(q) = &self.jobs {
+            if state.id == self.jobs_ids.0 {
+                state.queue_len = q.depth();
+                state.queue_capacity = self.scenario.queue.as_ref().map_or(0, |q| q.max_depth);
+            } else if state.id == self.jobs_ids.1 {
+                state.busy_workers = q.station.busy;
+                state.workers = q.station.workers;
+                state.utilization = q
+                    .station
+                    .last_interval
+                    .utilization(q.station.workers)
+                    .min(1.0);
+            }
+        }
     }
 
     /// Items, capacity, hit ratio and stale hits of a cache component, if it is one.
@@ -1845,6 +2214,7 @@ impl Sim {
                         state.retired = self.web_retired[i];
                     }
                 }
+                self.fill_special_state(&mut state);
                 if let Some((items, capacity, hit_ratio, stale)) = self.cache_state(c.id) {
                     state.items = items;
                     state.capacity_items = capacity;
@@ -1876,6 +2246,9 @@ impl Sim {
             writes_lost: self.db.as_ref().map_or(0, |d| d.replication.lost),
             stale_reads: self.db.as_ref().map_or(0, |d| d.stale_reads),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
+            recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
+            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
+            logged_out: self.logged_out,
             stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads),
             events_processed: self.events_processed,
             components,

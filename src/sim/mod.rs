@@ -12,8 +12,10 @@
 
 mod balancer;
 mod cache;
+mod edge;
 mod engine;
 mod histogram;
+mod jobs;
 mod queue;
 mod replication;
 mod report;
@@ -28,8 +30,9 @@ pub use engine::Sim;
 pub use histogram::Histogram;
 pub use queue::EventQueue;
 pub use report::{
-    CacheReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
-    LatencyReport, LogEntry, ReplicaReport, Report, RequestTotals, SeriesPoint, TheoryCheck,
+    CacheReport, CdnReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
+    LatencyReport, LogEntry, QueueReport, ReplicaReport, Report, RequestTotals, SeriesPoint,
+    SessionReport, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
@@ -59,6 +62,14 @@ pub enum ComponentKind {
     Database,
     /// A cache node.
     Cache,
+    /// The CDN edge.
+    Cdn,
+    /// The shared session store.
+    SessionStore,
+    /// The message queue (broker).
+    Queue,
+    /// The pool of queue workers.
+    Workers,
 }
 
 /// The role of a database node.
@@ -81,6 +92,10 @@ impl ComponentKind {
             ComponentKind::Server => "Web server",
             ComponentKind::Database => "Database",
             ComponentKind::Cache => "Cache",
+            ComponentKind::Cdn => "CDN",
+            ComponentKind::SessionStore => "Session store",
+            ComponentKind::Queue => "Message queue",
+            ComponentKind::Workers => "Workers",
         }
     }
 }
@@ -153,17 +168,20 @@ pub enum Outcome {
     NoHealthyServer,
     /// The database node needed was down, or no master was known (failover under way).
     DbDown,
+    /// The shared session store was down.
+    SessionStoreDown,
 }
 
 impl Outcome {
     /// The failure reasons, in report order.
-    pub const FAILURES: [Outcome; 6] = [
+    pub const FAILURES: [Outcome; 7] = [
         Outcome::QueueFull,
         Outcome::Timeout,
         Outcome::ServerDown,
         Outcome::DnsDown,
         Outcome::NoHealthyServer,
         Outcome::DbDown,
+        Outcome::SessionStoreDown,
     ];
 
     /// Index in [`Outcome::FAILURES`]; 0 for `Ok` (which is not a failure).
@@ -175,6 +193,7 @@ impl Outcome {
             Outcome::DnsDown => 3,
             Outcome::NoHealthyServer => 4,
             Outcome::DbDown => 5,
+            Outcome::SessionStoreDown => 6,
         }
     }
 
@@ -188,6 +207,7 @@ impl Outcome {
             Outcome::DnsDown => "DNS down",
             Outcome::NoHealthyServer => "no healthy server",
             Outcome::DbDown => "database down",
+            Outcome::SessionStoreDown => "session store down",
         }
     }
 
@@ -308,6 +328,12 @@ pub struct Snapshot {
     pub recent_cache_hit_ratio: f64,
     /// Cache hits on a value older than the latest committed write.
     pub stale_cache_reads: u64,
+    /// Share of static assets the CDN edge answered over the last metrics interval.
+    pub recent_cdn_hit_ratio: f64,
+    /// Jobs waiting in the message queue.
+    pub queue_depth: u32,
+    /// Sticky sessions lost with their server (users logged out).
+    pub logged_out: u64,
     /// Events the engine has processed.
     pub events_processed: u64,
     /// Every component, in id order.

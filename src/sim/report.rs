@@ -38,6 +38,12 @@ pub struct Report {
     pub database: Option<DatabaseReport>,
     /// The cache tier: hits, misses, staleness.
     pub cache: Option<CacheReport>,
+    /// The CDN edge: hits, bytes, cost.
+    pub cdn: Option<CdnReport>,
+    /// The message queue and its workers.
+    pub queue: Option<QueueReport>,
+    /// Sticky sessions: users logged out when their server died, and log-ins again.
+    pub sessions: Option<SessionReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// One point per metrics interval.
@@ -80,6 +86,8 @@ pub struct FailureCounts {
     pub no_healthy_server: u64,
     /// The database node needed was down, or no master was known.
     pub db_down: u64,
+    /// The shared session store was down.
+    pub session_store_down: u64,
 }
 
 /// The database tier over the run.
@@ -118,6 +126,61 @@ pub struct CacheReport {
     pub evictions: u64,
     /// Items held at the end, per node.
     pub items: Vec<u32>,
+}
+
+/// The CDN over the run. Prices are the scenario's (documented assumptions, per GB).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CdnReport {
+    /// Static assets the edge answered from its cache.
+    pub hits: u64,
+    /// Static assets the edge fetched from the origin.
+    pub misses: u64,
+    /// hits / (hits + misses).
+    pub hit_ratio: f64,
+    /// Requests that found the edge down and went to the origin after the fallback timeout.
+    pub fallbacks: u64,
+    /// GB the edge sent to users.
+    pub edge_gb: f64,
+    /// GB the origin sent (to the edge or to users directly).
+    pub origin_gb: f64,
+    /// Dollars for both.
+    pub cost_usd: f64,
+}
+
+/// The message queue over the run. published = done + queued + in progress.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueReport {
+    /// Jobs published.
+    pub published: u64,
+    /// Jobs finished.
+    pub done: u64,
+    /// Jobs waiting at the end.
+    pub queued: u32,
+    /// Jobs being worked on at the end.
+    pub in_progress: u32,
+    /// Publishes refused because the queue was full (their writes failed).
+    pub rejected: u64,
+    /// Jobs handed out again after their worker died.
+    pub redelivered: u64,
+    /// Longest backlog seen.
+    pub max_depth: u32,
+    /// Publish to done, ms.
+    pub job_latency_ms: LatencyReport,
+    /// Mean publish to start of work, ms.
+    pub mean_wait_ms: f64,
+    /// Workers at the end.
+    pub workers: u32,
+    /// Mean busy fraction of the workers.
+    pub utilization: f64,
+}
+
+/// Sticky-session losses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionReport {
+    /// Sessions lost with their servers (those users were logged out).
+    pub logged_out: u64,
+    /// Requests of users who had to log in again on another server.
+    pub relogins: u64,
 }
 
 /// A database node's replication figures.
@@ -253,6 +316,14 @@ pub struct SeriesPoint {
     pub writes_committed: u64,
     /// Share of cache lookups that hit in the interval.
     pub cache_hit_ratio: f64,
+    /// Share of static assets the CDN edge answered in the interval.
+    pub cdn_hit_ratio: f64,
+    /// Jobs waiting in the message queue at the end of the interval.
+    pub queue_depth: u32,
+    /// Jobs finished in the interval.
+    pub jobs_done: u64,
+    /// Web servers in service (not removed) at the end of the interval.
+    pub web_servers: u32,
     /// Requests under way at the end of the interval.
     pub in_flight: u64,
 }
@@ -333,6 +404,7 @@ impl Sim {
             dns_down: b.failed[3],
             no_healthy_server: b.failed[4],
             db_down: b.failed[5],
+            session_store_down: b.failed[6],
         };
         let components = self
             .components
@@ -388,6 +460,43 @@ impl Sim {
                 cache_hits: b.dns_cache_hits,
             },
             database: self.database_report(),
+            cdn: self.edge.as_ref().map(|e| {
+                const KB_PER_GB: f64 = 1024.0 * 1024.0;
+                CdnReport {
+                    hits: e.hits,
+                    misses: e.misses,
+                    hit_ratio: if e.hits + e.misses == 0 {
+                        0.0
+                    } else {
+                        e.hits as f64 / (e.hits + e.misses) as f64
+                    },
+                    fallbacks: e.fallbacks,
+                    edge_gb: e.edge_kb / KB_PER_GB,
+                    origin_gb: e.origin_kb / KB_PER_GB,
+                    cost_usd: e.cost_usd(),
+                }
+            }),
+            queue: self.jobs.as_ref().map(|q| QueueReport {
+                published: q.published,
+                done: q.done,
+                queued: q.depth(),
+                in_progress: q.in_progress(),
+                rejected: q.rejected,
+                redelivered: q.redelivered,
+                max_depth: q.max_depth_seen,
+                job_latency_ms: LatencyReport::of(&q.latency),
+                mean_wait_ms: q.wait_sum_ns as f64
+                    / (q.done + u64::from(q.in_progress())).max(1) as f64
+                    / 1e6,
+                workers: q.station.workers,
+                utilization: q.station.total.utilization(q.station.workers).min(1.0),
+            }),
+            sessions: (self.scenario.sessions.as_ref().map(|s| s.mode)
+                == Some(crate::scenario::SessionMode::Sticky))
+            .then_some(SessionReport {
+                logged_out: self.logged_out,
+                relogins: self.relogins,
+            }),
             cache: self.cache.as_ref().map(|c| CacheReport {
                 hits: c.hits,
                 misses: c.misses,

@@ -50,7 +50,8 @@ pub fn assert_conserved(r: &Report) {
             + reasons.server_down
             + reasons.dns_down
             + reasons.no_healthy_server
-            + reasons.db_down,
+            + reasons.db_down
+            + reasons.session_store_down,
         "failures by reason must add up (seed {})",
         r.seed
     );

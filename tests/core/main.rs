@@ -8,5 +8,6 @@ mod fidelity;
 mod helpers;
 mod run_behaviour;
 mod scenario_checks;
+mod stages6to8;
 mod tiers;
 mod url;

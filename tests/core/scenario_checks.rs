@@ -1,6 +1,8 @@
 //! Scenario validation, overrides, presets and the field documentation.
 
-use scalesim::scenario::{apply_set, preset, schema_markdown, Scenario, SetError, FIELDS, STAGES};
+use scalesim::scenario::{
+    apply_set, preset, schema_markdown, Profile, Scenario, SetError, FIELDS, STAGES,
+};
 use serde_json::Value;
 
 #[test]
@@ -140,6 +142,21 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+        // Every shape of load profile.
+        for profile in [
+            Profile::Ramp {
+                start_s: 1.0,
+                end_s: 2.0,
+                factor: 2.0,
+            },
+            Profile::Cycle {
+                period_s: 60.0,
+                amplitude: 0.5,
+            },
+        ] {
+            s.traffic.profile = profile;
+            leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+        }
     }
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {

@@ -432,7 +432,14 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
     let q = &r.requests;
     let why = &q.failed_by_reason;
     ensure!(
-        q.failed == why.queue_full + why.timeout + why.server_down + why.dns_down,
+        q.failed
+            == why.queue_full
+                + why.timeout
+                + why.server_down
+                + why.dns_down
+                + why.no_healthy_server
+                + why.db_down
+                + why.session_store_down,
         "failures {} != sum by reason {why:?}",
         q.failed
     );

@@ -1,0 +1,203 @@
+//! The CDN edge (stage 6): static assets are served from a cache near the users; a miss is
+//! fetched from the origin (the web tier) and kept for its TTL. A dead edge makes clients wait
+//! a fallback timeout, then go to the origin themselves.
+//!
+//! ```text
+//!  user ─edge RTT/2─▶ edge ─hit─▶ user                     (edge bytes)
+//!                      └─miss─▶ origin (LB → web) ─▶ edge ─▶ user   (origin + edge bytes)
+//!  edge down: user ─(fallback timeout)─▶ origin ─▶ user           (origin bytes)
+//! ```
+
+use super::cache::{Cache, KeyIndex, Lookup};
+use super::engine::{Event, ReqState, Sim};
+use super::ring::mix64;
+use super::station::ReqRef;
+use super::time::SimTime;
+use super::zipf::Zipf;
+use crate::scenario::{Cdn, Eviction};
+
+/// The edge and its books.
+pub(crate) struct EdgeTier {
+    pub alive: bool,
+    cache: Cache,
+    index: KeyIndex,
+    objects: Zipf,
+    /// Current URL version of each object (`image.png?v=N`).
+    versions: Vec<u32>,
+    kb_mean: f64,
+    pub one_way: SimTime,
+    hit: SimTime,
+    fallback: SimTime,
+    edge_price_per_gb: f64,
+    origin_price_per_gb: f64,
+    pub hits: u64,
+    pub misses: u64,
+    pub fallbacks: u64,
+    pub purges: u64,
+    pub edge_kb: f64,
+    pub origin_kb: f64,
+    pub interval_hits: u64,
+    pub interval_misses: u64,
+}
+
+impl EdgeTier {
+    pub fn new(spec: &Cdn) -> EdgeTier {
+        let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
+        EdgeTier {
+            alive: true,
+            cache: Cache::new(spec.capacity_objects, Eviction::Lru, ttl),
+            index: KeyIndex::new(spec.objects),
+            objects: Zipf::new(spec.objects, spec.zipf_s),
+            versions: vec![0; spec.objects as usize],
+            kb_mean: spec.object_kb_mean,
+            one_way: SimTime::from_millis_f64(spec.edge_rtt_ms / 2.0),
+            hit: SimTime::from_millis_f64(spec.hit_ms),
+            fallback: SimTime::from_millis_f64(spec.fallback_timeout_ms),
+            edge_price_per_gb: spec.edge_price_per_gb,
+            origin_price_per_gb: spec.origin_price_per_gb,
+            hits: 0,
+            misses: 0,
+            fallbacks: 0,
+            purges: 0,
+            edge_kb: 0.0,
+            origin_kb: 0.0,
+            interval_hits: 0,
+            interval_misses: 0,
+        }
+    }
+
+    /// Size of an object in KB: fixed per object, spread around the mean (no RNG draw).
+    pub fn object_kb(&self, object: u32) -> f64 {
+        let u = (mix64(u64::from(object)) >> 11) as f64 / (1u64 << 53) as f64;
+        self.kb_mean * (0.25 + 1.5 * u)
+    }
+
+    /// Dollars for the bytes served so far (edge egress + origin egress).
+    pub fn cost_usd(&self) -> f64 {
+        const KB_PER_GB: f64 = 1024.0 * 1024.0;
+        self.edge_kb / KB_PER_GB * self.edge_price_per_gb
+            + self.origin_kb / KB_PER_GB * self.origin_price_per_gb
+    }
+
+    /// An edge outage loses what it cached (it restarts empty).
+    pub fn flush_on_outage(&mut self) {
+        self.cache.flush(&mut self.index);
+    }
+
+    /// Items cached at the edge.
+    pub fn items(&self) -> u32 {
+        self.cache.len()
+    }
+}
+
+impl Sim {
+    /// A static-asset request reaches the edge.
+    pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
+        let Some(r) = self.get(req) else { return };
+        if r.state == ReqState::Abandoned {
+            self.release(req);
+            return;
+        }
+        let now = self.now();
+        let cdn_id = self.cdn_id;
+        let edge = self.edge.as_mut().expect("an edge");
+        let object = edge.objects.sample(&mut self.rng) - 1;
+        self.req_mut(req).key = object;
+        let edge = self.edge.as_mut().expect("an edge");
+        if !edge.alive {
+            // No answer: the client gives up on the edge after its timeout and asks the
+            // origin directly.
+            edge.fallbacks += 1;
+            let retry = now.plus(edge.fallback).plus(self.client_one_way);
+            self.req_mut(req).push_hop(cdn_id, now, now);
+            self.send_to_front_door(req, retry);
+            return;
+        }
+        let version = edge.versions[object as usize];
+        let found = edge.cache.get(&mut edge.index, 0, object, now);
+        if found == Lookup::Hit(u64::from(version)) {
+            edge.hits += 1;
+            edge.interval_hits += 1;
+            edge.edge_kb += edge.object_kb(object);
+            let leave = now.plus(edge.hit);
+            let at = leave.plus(edge.one_way);
+            self.req_mut(req).push_hop(cdn_id, now, leave);
+            self.complete(req, at);
+            return;
+        }
+        edge.misses += 1;
+        edge.interval_misses += 1;
+        let r = self.req_mut(req);
+        r.via_cdn = true;
+        r.push_hop(cdn_id, now, now);
+        let at = now.plus(self.client_one_way);
+        self.send_to_front_door(req, at);
+    }
+
+    /// A static asset fetched from the origin is complete: count its bytes, and if the edge
+    /// asked for it, keep it there.
+    pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
+        let now = self.now();
+        let Some(edge) = self.edge.as_mut() else {
+            return;
+        };
+        let kb = edge.object_kb(object);
+        edge.origin_kb += kb;
+        if via_cdn {
+            edge.edge_kb += kb;
+            if edge.alive {
+                let version = u64::from(edge.versions[object as usize]);
+                edge.cache.put(&mut edge.index, 0, object, version, now);
+            }
+        }
+    }
+
+    /// Purges every object from the edge now.
+    pub fn cdn_purge_all(&mut self) {
+        if let Some(edge) = self.edge.as_mut() {
+            edge.cache.flush(&mut edge.index);
+            edge.purges += 1;
+        }
+        self.log_event(
+            "cdn",
+            "cdn: every object purged; the next requests go to the origin".into(),
+        );
+    }
+
+    /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
+    /// of the old URL is never asked for again.
+    pub fn cdn_new_version(&mut self, object: u32) {
+        if let Some(edge) = self.edge.as_mut() {
+            if let Some(v) = edge.versions.get_mut(object as usize) {
+                *v += 1;
+                let v = *v;
+                self.log_event(
+                    "cdn",
+                    format!("cdn: object {object} published as version {v}; the old URL is no longer requested"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
+        let Some(edge) = self.edge.as_ref() else {
+            return t.plus(self.client_one_way);
+        };
+        let at_edge = t.plus(self.client_one_way);
+        let one_way = edge.one_way;
+        let cdn_id = self.cdn_id;
+        self.req_mut(req).push_hop(cdn_id, at_edge, at_edge);
+        at_edge.plus(one_way)
+    }
+
+    /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
+    pub(super) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
+        if self.balancer.is_some() {
+            self.events.push(at, Event::ReachBalancer { req });
+        } else {
+            let station = self.web[0];
+            self.req_mut(req).station = station;
+            self.events.push(at, Event::Reach { req, station });
+        }
+    }
+}
