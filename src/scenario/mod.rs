@@ -70,6 +70,9 @@ pub struct Scenario {
     /// A message queue with workers for slow jobs (stage 8 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<JobQueue>,
+    /// Metrics per component and alert rules (stage 9 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -478,6 +481,55 @@ pub struct WorkerAutoscale {
     pub interval_s: f64,
     /// Time for new workers to start, in seconds.
     pub start_delay_s: f64,
+}
+
+/// Monitoring: per-component time series and alert rules evaluated every metrics interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// The alert rules.
+    pub alerts: Vec<AlertRule>,
+}
+
+/// A metric an alert can watch (one value per metrics interval).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertMetric {
+    /// 99th percentile latency of the interval, ms.
+    LatencyP99Ms,
+    /// Failed / (completed + failed) in the interval.
+    ErrorRatio,
+    /// Mean web-server utilization, 0–1.
+    WebUtilization,
+    /// Busiest database node's utilization, 0–1.
+    DbUtilization,
+    /// Largest replica lag, ms.
+    ReplicationLagMs,
+    /// Jobs waiting in the message queue.
+    QueueDepth,
+    /// Cache hit ratio, 0–1 (usually alerted when below).
+    CacheHitRatio,
+}
+
+/// Fires when `metric` is beyond `threshold` for at least `for_s`; resolves when it is not.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    /// Name shown in the event log.
+    pub name: String,
+    /// What it watches.
+    pub metric: AlertMetric,
+    /// The limit.
+    pub threshold: f64,
+    /// True: fire above the threshold; false: fire below it.
+    #[serde(default = "yes")]
+    pub above: bool,
+    /// How long the condition must hold before it fires, in seconds.
+    pub for_s: f64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How reads pick a replica.

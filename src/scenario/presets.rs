@@ -1,10 +1,10 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns, Eviction, Failover, Fault,
-    JobQueue, Keyspace, LoadBalancer, Network, Profile, ReadPolicy, Replication, RequestMix,
-    Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, Traffic, WorkerAutoscale,
-    WritePolicy, SCENARIO_VERSION,
+    AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
+    Eviction, Failover, Fault, JobQueue, Keyspace, LoadBalancer, Monitoring, Network, Profile,
+    ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes, SessionMode, Sessions,
+    Shape, Traffic, WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -74,7 +74,7 @@ pub const STAGES: [StageInfo; 11] = [
         number: 9,
         title: "Logging, metrics, monitoring",
         summary: "Every component reports metrics; alerts fire when thresholds are crossed.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 10,
@@ -101,6 +101,7 @@ pub fn preset(stage: u8) -> Option<Scenario> {
         6 => Some(cdn()),
         7 => Some(stateless_web()),
         8 => Some(message_queue()),
+        9 => Some(monitoring()),
         _ => None,
     }
 }
@@ -162,6 +163,7 @@ fn single_server() -> Scenario {
         sessions: None,
         autoscaling: None,
         queue: None,
+        monitoring: None,
         faults: Vec::new(),
     }
 }
@@ -391,5 +393,70 @@ fn message_queue() -> Scenario {
         at_s: 60.0,
         duration_s: 30.0,
     }];
+    s
+}
+
+/// Stage 9: the same system, now watched. Every component reports metrics each second and
+/// alert rules fire and resolve. The master dies at 60 s (writes fail: the error-ratio alert
+/// fires) and the workers at 100 s (the backlog alert fires).
+fn monitoring() -> Scenario {
+    let mut s = message_queue();
+    s.name = "Stage 9: logging, metrics, monitoring".to_string();
+    s.stage = 9;
+    let rule = |name: &str, metric, threshold, for_s| AlertRule {
+        name: name.to_string(),
+        metric,
+        threshold,
+        above: true,
+        for_s,
+    };
+    s.monitoring = Some(Monitoring {
+        alerts: vec![
+            rule(
+                "p99 latency over 300 ms",
+                AlertMetric::LatencyP99Ms,
+                300.0,
+                5.0,
+            ),
+            rule("errors over 1%", AlertMetric::ErrorRatio, 0.01, 2.0),
+            rule(
+                "database busier than 80%",
+                AlertMetric::DbUtilization,
+                0.8,
+                10.0,
+            ),
+            rule(
+                "replica lag over 1 s",
+                AlertMetric::ReplicationLagMs,
+                1000.0,
+                5.0,
+            ),
+            rule(
+                "job backlog over 1,000",
+                AlertMetric::QueueDepth,
+                1000.0,
+                10.0,
+            ),
+            AlertRule {
+                name: "cache hit ratio under 50%".to_string(),
+                metric: AlertMetric::CacheHitRatio,
+                threshold: 0.5,
+                above: false,
+                for_s: 10.0,
+            },
+        ],
+    });
+    s.faults = vec![
+        Fault {
+            target: "db-0".to_string(),
+            at_s: 60.0,
+            duration_s: 30.0,
+        },
+        Fault {
+            target: "workers".to_string(),
+            at_s: 100.0,
+            duration_s: 40.0,
+        },
+    ];
     s
 }

@@ -37,7 +37,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field(
         "stage",
         "-",
-        "1 – 8 (stages 9–11 are not simulated yet)",
+        "1 – 9 (stages 10–11 are not simulated yet)",
         "which stage of growth this models (a label: features come from the fields)",
     ),
     field(
@@ -647,6 +647,11 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 3600",
         "time for new workers to start",
     ),
+    field("monitoring.alerts[].name", "-", "≤ 80 characters", "alert name shown in the event log"),
+    field("monitoring.alerts[].metric", "-", "latency_p99_ms | error_ratio | web_utilization | db_utilization | replication_lag_ms | queue_depth | cache_hit_ratio", "what the alert watches"),
+    field("monitoring.alerts[].threshold", "metric's unit", "finite", "the limit"),
+    field("monitoring.alerts[].above", "-", "true | false", "fire above (true) or below (false) the threshold"),
+    field("monitoring.alerts[].for_s", "s", "0 – 86400", "how long the condition must hold before firing"),
     field(
         "faults[].target",
         "-",

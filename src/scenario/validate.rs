@@ -563,6 +563,33 @@ impl Scenario {
                 );
             }
         }
+        if let Some(m) = &self.monitoring {
+            if m.alerts.len() > 50 {
+                c.fail("monitoring.alerts", "at most 50 alert rules");
+            }
+            for (i, rule) in m.alerts.iter().take(50).enumerate() {
+                if rule.name.chars().count() > 80 {
+                    c.fail(
+                        &format!("monitoring.alerts[{i}].name"),
+                        "longer than 80 characters",
+                    );
+                }
+                c.range(
+                    &format!("monitoring.alerts[{i}].threshold"),
+                    rule.threshold,
+                    -1e12,
+                    1e12,
+                    "",
+                );
+                c.range(
+                    &format!("monitoring.alerts[{i}].for_s"),
+                    rule.for_s,
+                    0.0,
+                    86_400.0,
+                    "s",
+                );
+            }
+        }
         if let Some(cache) = &self.cache {
             if self.database.is_none() {
                 c.fail(

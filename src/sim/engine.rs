@@ -17,6 +17,7 @@ use super::cache::{Cache, KeyIndex, Lookup};
 use super::edge::EdgeTier;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
+use super::monitor::Monitor;
 use super::queue::EventQueue;
 use super::replication::{ReplicaProgress, Replication};
 use super::report::{Failover, LogEntry, SeriesPoint};
@@ -195,6 +196,7 @@ struct IntervalCounters {
     writes_committed: u64,
     cache_hits: u64,
     cache_misses: u64,
+    completed_by_kind: [u64; 4],
 }
 
 /// Run-wide accounting.
@@ -291,6 +293,7 @@ pub struct Sim {
     pub(super) edge: Option<EdgeTier>,
     pub(super) cdn_id: ComponentId,
     pub(super) jobs: Option<JobTier>,
+    pub(super) monitor: Option<Monitor>,
     jobs_ids: (ComponentId, ComponentId),
     session_mode: Option<SessionMode>,
     session_station: u16,
@@ -365,6 +368,7 @@ impl Sim {
             edge: None,
             cdn_id: ComponentId(u16::MAX),
             jobs: None,
+            monitor: scenario.monitoring.as_ref().map(Monitor::new),
             jobs_ids: (ComponentId(u16::MAX), ComponentId(u16::MAX)),
             session_mode: scenario.sessions.as_ref().map(|s| s.mode),
             session_station: NONE,
@@ -664,6 +668,9 @@ impl Sim {
         if self.dns_expiry_ms.len() < users as usize {
             self.dns_expiry_ms.resize(users as usize, 0);
         }
+        if let Some(m) = self.monitor.as_mut() {
+            m.reserve_users(users as usize);
+        }
         if self.session_mode == Some(SessionMode::Sticky) && self.session_of.len() < users as usize
         {
             self.session_of.resize(users as usize, (NONE, 0));
@@ -891,6 +898,9 @@ impl Sim {
         };
         let req = self.allocate(kind, key);
         self.req_mut(req).user = user as u32;
+        if let Some(m) = self.monitor.as_mut() {
+            m.saw_user(user);
+        }
         self.books.generated += 1;
         self.interval.generated += 1;
         self.events
@@ -1450,6 +1460,7 @@ impl Sim {
         let ns = latency.as_nanos();
         self.books.completed += 1;
         self.interval.completed += 1;
+        self.interval.completed_by_kind[r.kind as usize] += 1;
         self.books.latency.record(ns);
         self.books.latency_by_kind[r.kind as usize].record(ns);
         self.interval_latency.record(ns);
@@ -1567,6 +1578,12 @@ impl Sim {
                 .as_mut()
                 .map_or(0, |q| std::mem::take(&mut q.interval_done)),
             web_servers: self.web_retired.iter().filter(|r| !**r).count() as u32,
+            page_views_per_s: self.interval.completed_by_kind[RequestKind::PageView as usize]
+                as f64
+                / interval_s,
+            writes_per_s: self.interval.completed_by_kind[RequestKind::Write as usize] as f64
+                / interval_s,
+            active_users: 0,
             cache_hit_ratio: {
                 let lookups = self.interval.cache_hits + self.interval.cache_misses;
                 if lookups == 0 {
@@ -1577,6 +1594,10 @@ impl Sim {
             },
             in_flight: self.in_flight_counted(),
         };
+        let mut point = point;
+        if self.monitor.is_some() {
+            point.active_users = self.monitor_tick(&point);
+        }
         if self.series.len() == self.series_cap {
             self.series.pop_front();
         }

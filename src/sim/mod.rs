@@ -16,6 +16,7 @@ mod edge;
 mod engine;
 mod histogram;
 mod jobs;
+mod monitor;
 mod queue;
 mod replication;
 mod report;
@@ -28,11 +29,12 @@ mod zipf;
 
 pub use engine::Sim;
 pub use histogram::Histogram;
+pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
     CacheReport, CdnReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
-    LatencyReport, LogEntry, QueueReport, ReplicaReport, Report, RequestTotals, SeriesPoint,
-    SessionReport, TheoryCheck,
+    LatencyReport, LogEntry, MonitoringReport, QueueReport, ReplicaReport, Report, RequestTotals,
+    SeriesPoint, SessionReport, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;

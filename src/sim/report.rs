@@ -44,6 +44,8 @@ pub struct Report {
     pub queue: Option<QueueReport>,
     /// Sticky sessions: users logged out when their server died, and log-ins again.
     pub sessions: Option<SessionReport>,
+    /// Monitoring: alert history and per-component series.
+    pub monitoring: Option<MonitoringReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// One point per metrics interval.
@@ -172,6 +174,17 @@ pub struct QueueReport {
     pub workers: u32,
     /// Mean busy fraction of the workers.
     pub utilization: f64,
+}
+
+/// Monitoring over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonitoringReport {
+    /// Every alert that fired or resolved, oldest first.
+    pub alerts: Vec<super::AlertEvent>,
+    /// Alert rules firing at the end of the run.
+    pub firing_at_end: Vec<String>,
+    /// Per-component series (the newest 600 intervals).
+    pub components: Vec<super::ComponentSeries>,
 }
 
 /// Sticky-session losses.
@@ -324,6 +337,12 @@ pub struct SeriesPoint {
     pub jobs_done: u64,
     /// Web servers in service (not removed) at the end of the interval.
     pub web_servers: u32,
+    /// Business metric: page views answered per second.
+    pub page_views_per_s: f64,
+    /// Business metric: writes answered per second.
+    pub writes_per_s: f64,
+    /// Business metric: distinct users who sent a request in the interval (with monitoring).
+    pub active_users: u64,
     /// Requests under way at the end of the interval.
     pub in_flight: u64,
 }
@@ -460,6 +479,20 @@ impl Sim {
                 cache_hits: b.dns_cache_hits,
             },
             database: self.database_report(),
+            monitoring: self.monitor.as_ref().map(|m| {
+                let mut firing: Vec<String> = Vec::new();
+                for a in &m.alerts {
+                    firing.retain(|r| *r != a.rule);
+                    if a.state == "firing" {
+                        firing.push(a.rule.clone());
+                    }
+                }
+                MonitoringReport {
+                    alerts: m.alerts.iter().cloned().collect(),
+                    firing_at_end: firing,
+                    components: m.components.clone(),
+                }
+            }),
             cdn: self.edge.as_ref().map(|e| {
                 const KB_PER_GB: f64 = 1024.0 * 1024.0;
                 CdnReport {

@@ -53,7 +53,9 @@ fn timing_adds_events_per_second() {
 
 /// The first stage not simulated yet ("11" once all are: still refused, by validation of 12).
 fn first_unbuilt_stage() -> &'static str {
-    const NAMES: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
+    const NAMES: [&str; 12] = [
+        "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+    ];
     let n = scalesim::scenario::STAGES
         .iter()
         .find(|s| !s.built)

@@ -6,6 +6,7 @@ mod capacity;
 mod cli;
 mod fidelity;
 mod helpers;
+mod monitoring;
 mod run_behaviour;
 mod scenario_checks;
 mod stages6to8;

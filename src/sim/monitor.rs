@@ -1,0 +1,209 @@
+//! Monitoring (stage 9): every metrics interval, each component's utilization, waiting line
+//! and throughput are recorded, and alert rules are evaluated on the interval's figures. An
+//! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
+//! both go to the event log.
+
+use super::engine::Sim;
+use super::report::SeriesPoint;
+use super::time::SimTime;
+use crate::scenario::{AlertMetric, AlertRule, Monitoring};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Points kept per component series (the newest).
+const COMPONENT_POINTS: usize = 600;
+/// Alert events kept.
+const ALERT_EVENTS: usize = 1000;
+
+/// An alert changing state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertEvent {
+    /// When, seconds.
+    pub t_s: f64,
+    /// The rule's name.
+    pub rule: String,
+    /// `firing` or `resolved`.
+    pub state: &'static str,
+    /// The metric's value in the interval that decided it.
+    pub value: f64,
+    /// The rule's threshold.
+    pub threshold: f64,
+}
+
+/// One component's figures, one value per metrics interval (the newest 600).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ComponentSeries {
+    /// Component name.
+    pub name: String,
+    /// Busy fraction, 0–1.
+    pub utilization: VecDeque<f64>,
+    /// Mean requests waiting.
+    pub queue_len: VecDeque<f64>,
+    /// Services completed per second.
+    pub throughput_rps: VecDeque<f64>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct RuleState {
+    breach_since: Option<SimTime>,
+    firing: bool,
+}
+
+/// Monitoring state of a run.
+pub(crate) struct Monitor {
+    rules: Vec<AlertRule>,
+    states: Vec<RuleState>,
+    pub alerts: VecDeque<AlertEvent>,
+    pub components: Vec<ComponentSeries>,
+    /// Per component: services completed at the previous tick.
+    served_before: Vec<u64>,
+    /// Per user: the tick in which they were last counted active (mod 2^16).
+    seen: Vec<u16>,
+    tick: u16,
+    pub active_users: u64,
+}
+
+impl Monitor {
+    pub fn new(spec: &Monitoring) -> Monitor {
+        Monitor {
+            rules: spec.alerts.clone(),
+            states: vec![RuleState::default(); spec.alerts.len()],
+            alerts: VecDeque::new(),
+            components: Vec::new(),
+            served_before: Vec::new(),
+            seen: Vec::new(),
+            tick: 1,
+            active_users: 0,
+        }
+    }
+
+    /// A request from `user` in the current interval.
+    pub fn saw_user(&mut self, user: usize) {
+        if self.seen.len() <= user {
+            self.seen.resize(user + 1, 0);
+        }
+        if self.seen[user] != self.tick {
+            self.seen[user] = self.tick;
+            self.active_users += 1;
+        }
+    }
+
+    /// Makes room for `users` users at once (avoids growing one by one).
+    pub fn reserve_users(&mut self, users: usize) {
+        if self.seen.len() < users {
+            self.seen.resize(users, 0);
+        }
+    }
+}
+
+fn metric_value(point: &SeriesPoint, metric: AlertMetric) -> f64 {
+    match metric {
+        AlertMetric::LatencyP99Ms => point.latency_p99_ms,
+        AlertMetric::ErrorRatio => {
+            let ended = point.completed + point.failed;
+            if ended == 0 {
+                0.0
+            } else {
+                point.failed as f64 / ended as f64
+            }
+        }
+        AlertMetric::WebUtilization => point.utilization,
+        AlertMetric::DbUtilization => point.db_utilization,
+        AlertMetric::ReplicationLagMs => point.replication_lag_ms,
+        AlertMetric::QueueDepth => f64::from(point.queue_depth),
+        AlertMetric::CacheHitRatio => point.cache_hit_ratio,
+    }
+}
+
+impl Sim {
+    /// Records component series and evaluates the alert rules for the interval that just
+    /// closed (`point`); returns the active-user count of that interval.
+    pub(super) fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
+        let now = self.now();
+        let interval_s = f64::from(self.scenario.metrics_interval_ms) / 1000.0;
+        let figures: Vec<(String, f64, f64, u64)> = self
+            .components
+            .iter()
+            .filter_map(|c| {
+                self.station_of(c.id).map(|s| {
+                    (
+                        c.name.clone(),
+                        s.last_interval.utilization(s.workers).min(1.0),
+                        s.last_interval.mean_waiting(),
+                        s.served,
+                    )
+                })
+            })
+            .collect();
+        let Some(m) = self.monitor.as_mut() else {
+            return 0;
+        };
+        for (i, (name, utilization, queue, served)) in figures.into_iter().enumerate() {
+            if m.components.len() <= i {
+                m.components.push(ComponentSeries {
+                    name: name.clone(),
+                    ..ComponentSeries::default()
+                });
+                m.served_before.push(0);
+            }
+            let series = &mut m.components[i];
+            if series.utilization.len() == COMPONENT_POINTS {
+                series.utilization.pop_front();
+                series.queue_len.pop_front();
+                series.throughput_rps.pop_front();
+            }
+            series.utilization.push_back(utilization);
+            series.queue_len.push_back(queue);
+            let done = served - m.served_before[i];
+            m.served_before[i] = served;
+            series.throughput_rps.push_back(done as f64 / interval_s);
+        }
+        let mut changes = Vec::new();
+        for (rule, state) in m.rules.iter().zip(m.states.iter_mut()) {
+            let value = metric_value(point, rule.metric);
+            let breaching = if rule.above {
+                value > rule.threshold
+            } else {
+                value < rule.threshold
+            };
+            if breaching {
+                let since = *state.breach_since.get_or_insert(now);
+                if !state.firing && now.since(since) >= SimTime::from_secs_f64(rule.for_s) {
+                    state.firing = true;
+                    changes.push((rule.clone(), "firing", value));
+                }
+            } else {
+                state.breach_since = None;
+                if state.firing {
+                    state.firing = false;
+                    changes.push((rule.clone(), "resolved", value));
+                }
+            }
+        }
+        let active = std::mem::take(&mut m.active_users);
+        m.tick = m.tick.wrapping_add(1).max(1);
+        for (rule, state, value) in changes {
+            let event = AlertEvent {
+                t_s: now.as_secs_f64(),
+                rule: rule.name.clone(),
+                state,
+                value,
+                threshold: rule.threshold,
+            };
+            let m = self.monitor.as_mut().expect("checked");
+            if m.alerts.len() == ALERT_EVENTS {
+                m.alerts.pop_front();
+            }
+            m.alerts.push_back(event);
+            let relation = if rule.above { ">" } else { "<" };
+            self.log_event(
+                "monitoring",
+                format!(
+                    "ALERT {} {state} at {:.3} (rule: {relation} {} for {} s)",
+                    rule.name, value, rule.threshold, rule.for_s
+                ),
+            );
+        }
+        active
+    }
+}
