@@ -8,9 +8,12 @@
 //!   Sim ──snapshot/paths/log/report──▶ checkers ──▶ Ok | Err("what broke, with numbers")
 //! ```
 
-use crate::generator::{Action, Case};
-use scalesim::scenario::{Scenario, Shape};
-use scalesim::sim::{ComponentInfo, LogEntry, Outcome, PathSample, Report, SimTime, Snapshot};
+use crate::generator::Case;
+use scalesim::scenario::{Dist, Scenario, SessionMode, Shape, WritePolicy};
+use scalesim::sim::{
+    ComponentInfo, ComponentKind, DbRole, LogEntry, Outcome, PathSample, Report, RequestKind,
+    SimTime, Snapshot, MAX_HOPS,
+};
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
 macro_rules! ensure {
@@ -35,13 +38,34 @@ pub struct KnownBugChecks {
     /// engine records a DNS hop when the lookup starts, so a timeout during it leaves a hop
     /// reaching into the future).
     pub hop_after_timeout: bool,
+    /// Open: an answer must not pass back through a web server that died while the answer
+    /// was on its way to it (the engine completes a request when its last service ends and
+    /// computes the return trip, so a web server that dies during it still relays it).
+    pub answer_via_dead_web: bool,
+    /// Open: a CDN hit must not be answered by an edge that died during the hit (the engine
+    /// decides hit or miss when the request arrives and completes it `hit_ms` later).
+    pub edge_dies_during_hit: bool,
+    /// Open: the message queue must not hold more than `max_depth` jobs (when the workers die,
+    /// their jobs go back to the queue on top of a full backlog).
+    pub queue_over_depth: bool,
 }
 
 impl KnownBugChecks {
+    /// Every check, the open bugs' too.
     pub const ALL: KnownBugChecks = KnownBugChecks {
         failure_after_timeout: true,
         dns_dies_during_lookup: true,
         hop_after_timeout: true,
+        answer_via_dead_web: true,
+        edge_dies_during_hit: true,
+        queue_over_depth: true,
+    };
+    /// What the default suite checks: every fixed bug's check on, the open ones off.
+    pub const FIXED: KnownBugChecks = KnownBugChecks {
+        answer_via_dead_web: false,
+        edge_dies_during_hit: false,
+        queue_over_depth: false,
+        ..KnownBugChecks::ALL
     };
 }
 
@@ -52,11 +76,26 @@ pub struct Outage {
     pub up: u64,
 }
 
+/// Whether a component of this kind can be taken down (users, the balancer and the message
+/// queue itself cannot: a kill leaves them up).
+pub fn killable(kind: ComponentKind) -> bool {
+    !matches!(
+        kind,
+        ComponentKind::Users | ComponentKind::LoadBalancer | ComponentKind::Queue
+    )
+}
+
 /// Who was down when, replayed from the scenario's fault schedule and the live actions in the
 /// order the engine must apply them: at one instant, scheduled faults (in list order, the down
-/// before its repair) come before the live actions applied after `advance_to` returns.
+/// before its repair) come before the live actions applied after `advance_to` returns. Live
+/// actions are recorded as the runner applies them (a kill of a web server that does not exist
+/// yet is skipped), so the timeline is complete up to the simulation's now.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
+    /// (time, live?, order, name, down?)
+    changes: Vec<(u64, bool, usize, String, bool)>,
+    /// Names that cannot die.
+    immortal: Vec<String>,
     /// Per target name: its outages, in time order.
     pub outages: Vec<(String, Vec<Outage>)>,
     /// Per target name: how many times it actually changed state.
@@ -64,31 +103,48 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    pub fn new(case: &Case, names: &[String]) -> Timeline {
-        // (time, live?, order, name, down?)
-        let mut changes: Vec<(u64, bool, usize, String, bool)> = Vec::new();
+    pub fn new(case: &Case, components: &[ComponentInfo]) -> Timeline {
+        let mut t = Timeline {
+            immortal: components
+                .iter()
+                .filter(|c| !killable(c.kind))
+                .map(|c| c.name.clone())
+                .collect(),
+            ..Timeline::default()
+        };
         for f in &case.scenario.faults {
             let at = SimTime::from_secs_f64(f.at_s);
-            changes.push((at.as_nanos(), false, changes.len(), f.target.clone(), true));
+            let n = t.changes.len();
+            t.changes
+                .push((at.as_nanos(), false, n, f.target.clone(), true));
             if f.duration_s > 0.0 {
                 let up = at.plus(SimTime::from_secs_f64(f.duration_s));
-                changes.push((up.as_nanos(), false, changes.len(), f.target.clone(), false));
+                t.changes
+                    .push((up.as_nanos(), false, n + 1, f.target.clone(), false));
             }
         }
-        for step in &case.steps {
-            for a in &step.actions {
-                let (name, down) = match a {
-                    Action::Kill(n) => (n.clone(), true),
-                    Action::Repair(n) => (n.clone(), false),
-                    Action::SetUsers(_) => continue,
-                };
-                changes.push((step.at.as_nanos(), true, changes.len(), name, down));
-            }
-        }
-        // Only what happened before the run's last step.
-        let horizon = case.steps.last().map_or(0, |s| s.at.as_nanos());
-        changes.retain(|c| c.0 <= horizon);
+        t.rebuild();
+        t
+    }
+
+    /// A live kill (`down`) or repair of an existing component, applied at `at`.
+    pub fn live(&mut self, at: SimTime, name: &str, down: bool) {
+        let n = self.changes.len();
+        self.changes
+            .push((at.as_nanos(), true, n, name.to_string(), down));
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        let mut changes: Vec<_> = self
+            .changes
+            .iter()
+            .filter(|c| !self.immortal.contains(&c.3))
+            .collect();
         changes.sort_by_key(|c| (c.0, c.1, c.2));
+        let mut names: Vec<&String> = changes.iter().map(|c| &c.3).collect();
+        names.sort();
+        names.dedup();
         let mut outages = Vec::new();
         let mut transitions = Vec::new();
         for name in names {
@@ -121,10 +177,22 @@ impl Timeline {
             outages.push((name.clone(), list));
             transitions.push((name.clone(), count));
         }
-        Timeline {
-            outages,
-            transitions,
+        self.outages = outages;
+        self.transitions = transitions;
+    }
+
+    /// State changes of `name` up to and including `now` (scheduled ones may lie ahead).
+    pub fn transitions_by(&self, name: &str, now: u64) -> u64 {
+        let mut count = 0;
+        for o in self.outages_of(name) {
+            if o.down <= now {
+                count += 1;
+            }
+            if o.up <= now {
+                count += 1;
+            }
         }
+        count
     }
 
     fn outages_of(&self, name: &str) -> &[Outage] {
@@ -141,22 +209,42 @@ impl Timeline {
             .any(|o| o.down <= t && t < o.up)
     }
 
-    /// An outage that overlaps the open work span `(enter, leave)`: down strictly before the
-    /// work ends and back up strictly after it started.
-    pub fn outage_during(&self, name: &str, enter: u64, leave: u64) -> Option<Outage> {
-        self.outages_of(name)
+    /// Whether `name` was down at any time up to `now`.
+    pub fn ever_down(&self, name: &str, now: u64) -> bool {
+        self.outages_of(name).iter().any(|o| o.down <= now)
+    }
+
+    /// Whether any component whose name starts with `prefix` was down up to `now`.
+    pub fn any_down(&self, prefix: &str, now: u64) -> bool {
+        self.outages
             .iter()
-            .copied()
-            .find(|o| o.down < leave && o.up > enter)
+            .any(|(n, o)| n.starts_with(prefix) && o.iter().any(|o| o.down <= now))
+    }
+
+    /// An outage that overlaps the open work span `(enter, leave)`: down strictly before the
+    /// work ends and back up strictly after it started. A zero-length pass at `t` overlaps an
+    /// outage that strictly contains `t`.
+    pub fn outage_during(&self, name: &str, enter: u64, leave: u64) -> Option<Outage> {
+        self.outages_of(name).iter().copied().find(|o| {
+            if enter == leave {
+                o.down < enter && enter < o.up
+            } else {
+                o.down < leave && o.up > enter
+            }
+        })
     }
 }
 
-/// What the checkers know about a run: the scenario and the components (public, read once).
+/// What the checkers know about a run: the scenario, the components (public; the list grows
+/// when web servers are added), the outage timeline and each component's waiting-line capacity
+/// as its snapshots show it.
 pub struct Context<'a> {
     pub scenario: &'a Scenario,
     pub components: Vec<ComponentInfo>,
     pub timeline: Timeline,
     pub bugs: KnownBugChecks,
+    /// Per component id: the largest `queue_capacity` any snapshot showed.
+    pub capacities: Vec<u32>,
 }
 
 impl Context<'_> {
@@ -166,25 +254,96 @@ impl Context<'_> {
             .map_or("?", |c| c.name.as_str())
     }
 
+    fn kind(&self, id: scalesim::sim::ComponentId) -> Option<ComponentKind> {
+        self.components.get(usize::from(id.0)).map(|c| c.kind)
+    }
+
     fn timeout_ns(&self) -> u64 {
         SimTime::from_millis_f64(self.scenario.traffic.client_timeout_ms).as_nanos()
     }
 
-    /// The least latency any answered request of this path can have: the round trip, a DNS
-    /// lookup when nothing is cached (TTL 0), and a constant service time. 2 ns of slack for
-    /// rounding of each part to whole nanoseconds.
+    /// The least latency any answered request of this path can have: a DNS lookup when
+    /// nothing is cached (TTL 0), the client round trip when it reached the origin, the edge
+    /// round trip when it went through the CDN. 4 ns of slack for rounding to nanoseconds.
     fn min_latency_ns(&self, p: &PathSample) -> u64 {
         let s = self.scenario;
-        let mut ns = SimTime::from_millis_f64(s.network.client_rtt_ms).as_nanos();
+        let mut ns = 0;
         if s.dns.ttl_s == 0 {
             ns += SimTime::from_millis_f64(s.dns.lookup_ms).as_nanos();
         }
-        let d = s.server.service.by_kind()[p.kind as usize];
-        if d.shape == Shape::Constant {
-            ns += SimTime::from_millis_f64(d.mean_ms).as_nanos().max(1);
+        let hops = p.hops();
+        let via = |k: ComponentKind| hops.iter().any(|h| self.kind(h.component) == Some(k));
+        if via(ComponentKind::Server) || via(ComponentKind::LoadBalancer) {
+            ns += 2 * SimTime::from_millis_f64(s.network.client_rtt_ms / 2.0).as_nanos();
+        }
+        let edge_hops = hops
+            .iter()
+            .filter(|h| self.kind(h.component) == Some(ComponentKind::Cdn))
+            .count();
+        if let (true, Some(cdn)) = (edge_hops > 0, &s.cdn) {
+            let one_way = SimTime::from_millis_f64(cdn.edge_rtt_ms / 2.0).as_nanos();
+            let origin = via(ComponentKind::Server) || via(ComponentKind::LoadBalancer);
+            ns += if origin && edge_hops == 1 && hops.len() < MAX_HOPS {
+                // The edge was down: the client waited its fallback timeout, then asked the
+                // origin itself (and the answer does not come back through the edge).
+                one_way + SimTime::from_millis_f64(cdn.fallback_timeout_ms).as_nanos()
+            } else {
+                2 * one_way
+            };
         }
         ns.saturating_sub(4)
     }
+
+    /// The least time a completed hop of `kind` at this component takes: a constant service
+    /// time divided by the node's speed, the balancer's latency, the edge's hit time.
+    fn min_hop_ns(&self, p: &PathSample, name: &str, kind: ComponentKind) -> u64 {
+        let s = self.scenario;
+        let constant = |d: &Dist, speed: f64| {
+            if d.shape == Shape::Constant {
+                (SimTime::from_millis_f64(d.mean_ms).as_nanos() as f64 / speed) as u64
+            } else {
+                0
+            }
+        };
+        let ns = match kind {
+            ComponentKind::Server => {
+                let i: usize = name
+                    .strip_prefix("web-")
+                    .and_then(|i| i.parse().ok())
+                    .unwrap_or(0);
+                let speed = s.server.speeds.get(i).copied().unwrap_or(1.0);
+                constant(s.server.service.by_kind()[p.kind as usize], speed)
+            }
+            ComponentKind::Database => s.database.as_ref().map_or(0, |db| {
+                let d = if p.kind == RequestKind::Write {
+                    &db.write
+                } else {
+                    &db.read
+                };
+                constant(d, db.speed)
+            }),
+            ComponentKind::Cache => s.cache.as_ref().map_or(0, |c| constant(&c.get, 1.0)),
+            ComponentKind::SessionStore => s
+                .sessions
+                .as_ref()
+                .map_or(0, |x| constant(&x.store_get, 1.0)),
+            _ => 0,
+        };
+        ns.saturating_sub(2)
+    }
+}
+
+fn sticky(s: &Scenario) -> bool {
+    s.sessions
+        .as_ref()
+        .is_some_and(|x| x.mode == SessionMode::Sticky)
+}
+
+/// Replication delay 0 and apply at its least (1 µs).
+fn replication_instant(s: &Scenario) -> bool {
+    s.database
+        .as_ref()
+        .is_some_and(|db| db.replication.delay_ms == 0.0 && db.replication.apply_ms <= 0.001)
 }
 
 /// Counters that may only grow, and the snapshot's own conservation and bounds.
@@ -236,10 +395,16 @@ pub fn check_snapshot(
         snap.components.len(),
         ctx.components.len()
     );
+    let t = now.as_nanos();
+    let mut masters = 0;
     for c in &snap.components {
         let name = ctx.name(c.id);
+        let kind = ctx.kind(c.id).ok_or("a component id outside the list")?;
+        let redelivered = kind == ComponentKind::Queue
+            && !ctx.bugs.queue_over_depth
+            && ctx.timeline.ever_down("workers", t);
         ensure!(
-            c.queue_len <= c.queue_capacity,
+            c.queue_len <= c.queue_capacity || redelivered,
             "{name} at {} s: queue {} above capacity {}",
             snap.time_s,
             c.queue_len,
@@ -253,22 +418,36 @@ pub fn check_snapshot(
             c.workers
         );
         ensure!(
-            (0.0..=1.0).contains(&c.utilization),
-            "{name} at {} s: utilization {} outside [0, 1]",
+            (0.0..=1.0).contains(&c.utilization) && (0.0..=1.0).contains(&c.hit_ratio),
+            "{name} at {} s: utilization {} or hit ratio {} outside [0, 1]",
             snap.time_s,
-            c.utilization
+            c.utilization,
+            c.hit_ratio
+        );
+        ensure!(
+            c.items <= c.capacity_items,
+            "{name} at {} s: holds {} items, capacity {}",
+            snap.time_s,
+            c.items,
+            c.capacity_items
         );
         if !c.alive {
             ensure!(
-                c.busy_workers == 0 && c.queue_len == 0,
+                c.busy_workers == 0 && (c.queue_len == 0 || kind == ComponentKind::Workers),
                 "{name} is down at {} s but has {} busy workers and {} waiting",
                 snap.time_s,
                 c.busy_workers,
                 c.queue_len
             );
+            ensure!(
+                c.items == 0,
+                "{name} is down at {} s but holds {} items (an outage loses them)",
+                snap.time_s,
+                c.items
+            );
         }
-        if ctx.timeline.transitions.iter().any(|(n, _)| n == name) {
-            let expected_down = ctx.timeline.down_after(name, now.as_nanos());
+        if killable(kind) {
+            let expected_down = ctx.timeline.down_after(name, t);
             ensure!(
                 c.alive != expected_down,
                 "{name} at {} s: alive = {}, but the fault schedule and live actions say {}",
@@ -276,8 +455,76 @@ pub fn check_snapshot(
                 c.alive,
                 if expected_down { "down" } else { "up" }
             );
+        } else {
+            ensure!(
+                c.alive,
+                "{name} ({kind:?}) cannot be taken down, but is down at {} s",
+                snap.time_s
+            );
+        }
+        match c.role {
+            Some(DbRole::Master) => {
+                masters += 1;
+                ensure!(
+                    c.lag_writes == 0 && c.lag_ms == 0.0,
+                    "master {name} at {} s lags {} writes / {} ms behind itself",
+                    snap.time_s,
+                    c.lag_writes,
+                    c.lag_ms
+                );
+            }
+            Some(DbRole::Replica) => ensure!(
+                c.lag_ms.is_finite() && c.lag_ms >= 0.0,
+                "{name} at {} s: lag {} ms",
+                snap.time_s,
+                c.lag_ms
+            ),
+            None => ensure!(
+                kind != ComponentKind::Database,
+                "database node {name} without a role at {} s",
+                snap.time_s
+            ),
         }
     }
+    if ctx.scenario.database.is_some() {
+        ensure!(
+            masters == 1,
+            "{masters} database masters at {} s (roles change only by promotion)",
+            snap.time_s
+        );
+    }
+    if let Some(q) = &ctx.scenario.queue {
+        ensure!(
+            q.jobs_per_write > 0.0 || snap.queue_depth == 0,
+            "{} jobs queued at {} s, but no write publishes one",
+            snap.queue_depth,
+            snap.time_s
+        );
+    }
+    ensure!(
+        snap.logged_out == 0 || sticky(ctx.scenario),
+        "{} users logged out at {} s without sticky sessions",
+        snap.logged_out,
+        snap.time_s
+    );
+    ensure!(
+        snap.logged_out == 0 || ctx.timeline.any_down("web-", t),
+        "{} users logged out at {} s, but no web server ever died",
+        snap.logged_out,
+        snap.time_s
+    );
+    ensure!(
+        snap.writes_lost == 0 || ctx.timeline.any_down("db-", t),
+        "{} writes lost at {} s, but no database node was ever down",
+        snap.writes_lost,
+        snap.time_s
+    );
+    ensure!(
+        snap.stale_reads == 0 || ctx.scenario.traffic.mix.write > 0.0,
+        "{} stale replica reads at {} s without a single write",
+        snap.stale_reads,
+        snap.time_s
+    );
     if let Some(p) = prev {
         for (label, before, after) in [
             ("requests_total", p.requests_total, snap.requests_total),
@@ -292,6 +539,14 @@ pub fn check_snapshot(
                 p.events_processed,
                 snap.events_processed,
             ),
+            ("writes_lost", p.writes_lost, snap.writes_lost),
+            ("stale_reads", p.stale_reads, snap.stale_reads),
+            (
+                "stale_cache_reads",
+                p.stale_cache_reads,
+                snap.stale_cache_reads,
+            ),
+            ("logged_out", p.logged_out, snap.logged_out),
         ] {
             ensure!(
                 after >= before,
@@ -348,7 +603,8 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
             let min = ctx.min_latency_ns(p);
             ensure!(
                 latency >= min,
-                "{id}: answered in {latency} ns, below the least possible {min} ns"
+                "{id}: answered in {latency} ns, below the least possible {min} ns: {}",
+                hops_text(ctx, hops)
             );
         }
         Outcome::Timeout => ensure!(
@@ -365,16 +621,44 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
             }
         }
     }
-    // A hop whose work completed (every hop of an answered request, every hop but the last
-    // of a failed one) must not overlap an outage of its component.
-    let completed_hops = match p.outcome {
-        Outcome::Ok => hops.len(),
-        _ => hops.len().saturating_sub(1),
-    };
-    for h in &hops[..completed_hops] {
+    // No component does work while it is down. Every hop of an answered request was done
+    // (a zero-length hop at a web server is the answer passing back: it must be up then too);
+    // of a failed request, every hop but the last one of real work (the one it failed at,
+    // which may have been cut by a death).
+    let last_work = hops
+        .iter()
+        .rposition(|h| h.leave > h.enter && ctx.kind(h.component).is_some_and(killable));
+    for (i, h) in hops.iter().enumerate() {
         let name = ctx.name(h.component);
-        if name == "dns" && !ctx.bugs.dns_dies_during_lookup {
-            // Known: the engine checks DNS only when the lookup starts (see KnownBugChecks).
+        let kind = ctx
+            .kind(h.component)
+            .ok_or("a hop at an unknown component")?;
+        if !killable(kind) {
+            continue;
+        }
+        if p.outcome != Outcome::Ok && (h.leave == h.enter || Some(i) == last_work) {
+            continue;
+        }
+        // Zero-length hops elsewhere are refusals (a dead cache node is skipped, a dead edge
+        // sends the client to the origin), not work; at a web server, the answer passing back.
+        if h.leave == h.enter && kind != ComponentKind::Server {
+            continue;
+        }
+        if (h.leave == h.enter && !ctx.bugs.answer_via_dead_web)
+            || (kind == ComponentKind::Cdn && !ctx.bugs.edge_dies_during_hit)
+        {
+            continue;
+        }
+        if p.outcome == Outcome::Ok && h.leave > h.enter {
+            let min = ctx.min_hop_ns(p, name, kind);
+            let took = h.leave.since(h.enter).as_nanos();
+            ensure!(
+                took >= min,
+                "{id}: hop {i} at {name} took {took} ns, below its least service time {min} ns"
+            );
+        }
+        if kind == ComponentKind::Dns && !ctx.bugs.dns_dies_during_lookup {
+            // The once-known bug: DNS was checked only when the lookup started.
             if ctx.timeline.down_after(name, h.enter.as_nanos()) && h.enter < h.leave {
                 return Err(format!("{id}: DNS lookup started while DNS was down"));
             }
@@ -385,15 +669,26 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
             .outage_during(name, h.enter.as_nanos(), h.leave.as_nanos())
         {
             return Err(format!(
-                "{id}: served by {name} over [{}, {}] though it was down over [{}, {})",
+                "{id}: served by {name} over [{}, {}] though it was down over [{}, {}); \
+                 path from {} to {}: {}",
                 h.enter,
                 h.leave,
                 SimTime(o.down),
-                SimTime(o.up)
+                SimTime(o.up),
+                p.start,
+                p.end,
+                hops_text(ctx, hops)
             ));
         }
     }
     Ok(())
+}
+
+fn hops_text(ctx: &Context, hops: &[scalesim::sim::Hop]) -> String {
+    hops.iter()
+        .map(|h| format!("{} [{}, {}]", ctx.name(h.component), h.enter, h.leave))
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 /// The event log: in time order, never ahead of the simulation, every state change logged.
@@ -415,7 +710,8 @@ pub fn check_log(
         last = e.t_s;
     }
     if dropped == 0 {
-        for (name, count) in &ctx.timeline.transitions {
+        for (name, _) in &ctx.timeline.transitions {
+            let count = &ctx.timeline.transitions_by(name, now.as_nanos());
             let logged = log.iter().filter(|e| &e.component == name).count() as u64;
             ensure!(
                 logged >= *count,
@@ -487,14 +783,30 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         r.dns.cache_hits,
         q.generated
     );
-    // A rejection whose answer reaches the user after the client gave up counts as a timeout.
-    let rejected: u64 = r.components.iter().map(|c| c.rejected).sum();
+    // A rejection whose answer reaches the user after the client gave up counts as a timeout;
+    // a write whose job the full message queue refused fails as `queue_full` too.
+    let rejected: u64 = r.components.iter().map(|c| c.rejected).sum::<u64>()
+        + r.queue.as_ref().map_or(0, |q| q.rejected);
     ensure!(
         why.queue_full <= rejected,
         "components rejected {rejected}, failures by full queue {}",
         why.queue_full
     );
-    let capacity = ctx.scenario.server.queue_capacity;
+    // A failure for a component being down needs that component to have been down.
+    let end = SimTime::from_secs_f64(r.sim_time_s).as_nanos() + 1;
+    let tl = &ctx.timeline;
+    for (reason, count, prefix) in [
+        ("server_down", why.server_down, "web-"),
+        ("no_healthy_server", why.no_healthy_server, "web-"),
+        ("dns_down", why.dns_down, "dns"),
+        ("db_down", why.db_down, "db-"),
+        ("session_store_down", why.session_store_down, "sessions"),
+    ] {
+        ensure!(
+            count == 0 || tl.any_down(prefix, end),
+            "{count} failures by {reason}, but no {prefix}* component was ever down"
+        );
+    }
     for c in &r.components {
         ensure!(
             (0.0..=1.0).contains(&c.utilization),
@@ -502,12 +814,24 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             c.name,
             c.utilization
         );
+        let capacity = ctx
+            .components
+            .iter()
+            .position(|x| x.name == c.name)
+            .and_then(|i| ctx.capacities.get(i).copied())
+            .ok_or_else(|| format!("{}: in the report but never in a snapshot", c.name))?;
         ensure!(
             c.max_queue_len <= capacity && c.mean_queue_len <= f64::from(capacity) + 1e-9,
             "{}: queue max {} mean {} above capacity {capacity}",
             c.name,
             c.max_queue_len,
             c.mean_queue_len
+        );
+        ensure!(
+            c.refused == 0 || tl.ever_down(&c.name, end),
+            "{}: refused {} arrivals, but was never down",
+            c.name,
+            c.refused
         );
         for (label, v) in [
             ("mean_in_system", c.mean_in_system),
@@ -522,6 +846,7 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             );
         }
     }
+    check_tiers(ctx, r, end)?;
     if let Some(t) = &r.theory {
         ensure!(
             (0.0..=1.0).contains(&t.utilization_measured)
@@ -532,6 +857,228 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         );
     }
     check_series(ctx, r)
+}
+
+/// The database, cache, CDN, queue and session figures of the report.
+fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
+    let s = ctx.scenario;
+    let tl = &ctx.timeline;
+    ensure!(
+        r.database.is_some() == s.database.is_some()
+            && r.cache.is_some() == s.cache.is_some()
+            && r.cdn.is_some() == s.cdn.is_some()
+            && r.queue.is_some() == s.queue.is_some()
+            && r.sessions.is_some() == sticky(s),
+        "report sections (database {}, cache {}, cdn {}, queue {}, sessions {}) do not match the \
+         scenario's features",
+        r.database.is_some(),
+        r.cache.is_some(),
+        r.cdn.is_some(),
+        r.queue.is_some(),
+        r.sessions.is_some()
+    );
+    if let (Some(d), Some(spec)) = (&r.database, &s.database) {
+        ensure!(
+            d.writes_lost <= d.writes_committed,
+            "{} writes lost of {} committed",
+            d.writes_lost,
+            d.writes_committed
+        );
+        let lost: u64 = d.failovers.iter().map(|f| f.writes_lost).sum();
+        ensure!(
+            lost == d.writes_lost,
+            "failovers lost {lost} writes in all, the database {}",
+            d.writes_lost
+        );
+        // Until a failover, db-0 is the master: no master death, no failover, nothing lost.
+        ensure!(
+            tl.ever_down("db-0", end) || (d.failovers.is_empty() && d.writes_lost == 0),
+            "the master db-0 was never down, yet {} failovers lost {} writes",
+            d.failovers.len(),
+            d.writes_lost
+        );
+        let least_s = (spec.failover.detection_ms + spec.failover.promotion_ms) / 1000.0;
+        for f in &d.failovers {
+            let down = SimTime::from_secs_f64(f.down_at_s).as_nanos();
+            let promoted = SimTime::from_secs_f64(f.promoted_at_s).as_nanos();
+            ensure!(
+                tl.down_after(&f.old_master, down) && !tl.down_after(&f.new_master, promoted),
+                "failover {f:?}: the old master must be down when it died and the new one up \
+                 when promoted"
+            );
+            ensure!(
+                f.promoted_at_s - f.down_at_s >= least_s - 1e-6,
+                "failover {f:?} took less than detection + promotion ({least_s} s)"
+            );
+        }
+        ensure!(
+            d.nodes.len() == 1 + spec.replicas as usize,
+            "{} database nodes reported for {} replicas",
+            d.nodes.len(),
+            spec.replicas
+        );
+        let stale: u64 = d.nodes.iter().map(|n| n.stale_reads).sum();
+        let reads: u64 = d.nodes.iter().map(|n| n.reads).sum();
+        ensure!(
+            stale == d.stale_reads && d.stale_reads <= d.replica_reads && d.replica_reads <= reads,
+            "stale reads {} (nodes: {stale}), replica reads {}, reads {reads}",
+            d.stale_reads,
+            d.replica_reads
+        );
+        for n in &d.nodes {
+            ensure!(
+                n.stale_reads <= n.reads && n.lag_ms_max.is_finite() && n.lag_ms_max >= 0.0,
+                "{}: {} stale of {} reads, lag max {} ms",
+                n.name,
+                n.stale_reads,
+                n.reads,
+                n.lag_ms_max
+            );
+        }
+        ensure!(
+            spec.replicas > 0 || (d.replica_reads == 0 && d.stale_reads == 0),
+            "no replicas, yet {} replica reads ({} stale)",
+            d.replica_reads,
+            d.stale_reads
+        );
+        // Replication delay 0 and apply 1 µs (its least): a read is stale only when it ends
+        // within a microsecond or so of a write of its key; at the swarm's at most 5,000
+        // requests/s that is well under 1 in 100 reads, hot key or not.
+        ensure!(
+            !replication_instant(s)
+                || tl.any_down("db-", end)
+                || d.stale_reads <= d.replica_reads / 100 + 3,
+            "{} stale of {} replica reads with replication delay 0 and apply 1 µs",
+            d.stale_reads,
+            d.replica_reads
+        );
+        ensure!(
+            s.traffic.mix.write > 0.0 || (d.stale_reads == 0 && d.writes_committed == 0),
+            "{} stale reads and {} writes committed without a single write sent",
+            d.stale_reads,
+            d.writes_committed
+        );
+        ensure!(
+            d.nodes.iter().filter(|n| n.role == DbRole::Master).count() == 1,
+            "not exactly one master at the end: {:?}",
+            d.nodes
+        );
+    }
+    if let (Some(c), Some(spec)) = (&r.cache, &s.cache) {
+        ensure!(
+            c.items.len() == spec.nodes as usize
+                && c.items.iter().all(|&n| n <= spec.capacity_items),
+            "cache items per node {:?} with {} nodes of capacity {}",
+            c.items,
+            spec.nodes,
+            spec.capacity_items
+        );
+        ensure!(
+            c.stale_reads <= c.hits,
+            "{} stale cache hits of {} hits",
+            c.stale_reads,
+            c.hits
+        );
+        ensure!(
+            spec.write_policy == WritePolicy::Invalidate || c.invalidations == 0,
+            "{} invalidations with the ttl_only write policy",
+            c.invalidations
+        );
+        ensure!(
+            c.bypassed == 0 || tl.any_down("cache-", end),
+            "{} lookups bypassed the cache, but no cache node was ever down",
+            c.bypassed
+        );
+        let db = s.database.as_ref().expect("a cache needs a database");
+        ensure!(
+            !(db.replicas == 0 && spec.write_policy == WritePolicy::Invalidate)
+                || c.stale_reads == 0,
+            "{} stale cache hits, though every write invalidates and reads fill from the master",
+            c.stale_reads
+        );
+    }
+    if let (Some(c), Some(spec)) = (&r.cdn, &s.cdn) {
+        let cost = c.edge_gb * spec.edge_price_per_gb + c.origin_gb * spec.origin_price_per_gb;
+        ensure!(
+            (c.cost_usd - cost).abs() <= 1e-9 * cost.max(1.0),
+            "CDN cost ${} != {} GB × ${} + {} GB × ${} = ${cost}",
+            c.cost_usd,
+            c.edge_gb,
+            spec.edge_price_per_gb,
+            c.origin_gb,
+            spec.origin_price_per_gb
+        );
+        ensure!(
+            c.edge_gb >= 0.0 && c.origin_gb >= 0.0 && (0.0..=1.0).contains(&c.hit_ratio),
+            "CDN edge {} GB origin {} GB hit ratio {}",
+            c.edge_gb,
+            c.origin_gb,
+            c.hit_ratio
+        );
+        ensure!(
+            c.fallbacks == 0 || tl.ever_down("cdn", end),
+            "{} CDN fallbacks, but the edge was never down",
+            c.fallbacks
+        );
+        let max_kb = spec.object_kb_mean * 1.75;
+        ensure!(
+            c.edge_gb * 1024.0 * 1024.0 <= (c.hits + c.misses) as f64 * max_kb * (1.0 + 1e-9),
+            "the edge sent {} GB for {} hits and {} misses of at most {max_kb} KB",
+            c.edge_gb,
+            c.hits,
+            c.misses
+        );
+    }
+    if let (Some(q), Some(spec)) = (&r.queue, &s.queue) {
+        ensure!(
+            q.published == q.done + u64::from(q.queued) + u64::from(q.in_progress),
+            "jobs published {} != done {} + queued {} + in progress {}",
+            q.published,
+            q.done,
+            q.queued,
+            q.in_progress
+        );
+        ensure!(
+            q.in_progress <= q.workers && (0.0..=1.0).contains(&q.utilization),
+            "{} jobs in progress on {} workers, utilization {}",
+            q.in_progress,
+            q.workers,
+            q.utilization
+        );
+        let redelivered = !ctx.bugs.queue_over_depth && tl.ever_down("workers", end);
+        ensure!(
+            (q.queued <= spec.max_depth && q.max_depth <= spec.max_depth) || redelivered,
+            "queue holds {} (most {}) of at most {}",
+            q.queued,
+            q.max_depth,
+            spec.max_depth
+        );
+        ensure!(
+            q.redelivered == 0 || tl.ever_down("workers", end),
+            "{} jobs redelivered, but the workers never died",
+            q.redelivered
+        );
+        ensure!(
+            q.job_latency_ms.count == q.done,
+            "job latency holds {} jobs, {} done",
+            q.job_latency_ms.count,
+            q.done
+        );
+        ensure!(
+            spec.jobs_per_write > 0.0 || q.published + q.rejected == 0,
+            "{} jobs published and {} refused, but no write carries one",
+            q.published,
+            q.rejected
+        );
+    }
+    if let Some(x) = &r.sessions {
+        ensure!(
+            x.logged_out == 0 || tl.any_down("web-", end),
+            "{} users logged out, but no web server ever died",
+            x.logged_out
+        );
+    }
+    Ok(())
 }
 
 /// Per-interval counts add up to the in-flight count taken from the request slab at each tick:
@@ -558,6 +1105,32 @@ fn check_series(ctx: &Context, r: &Report) -> Result<(), String> {
             p.utilization,
             p.queue_len_mean
         );
+        ensure!(
+            [p.db_utilization, p.cache_hit_ratio, p.cdn_hit_ratio]
+                .iter()
+                .all(|v| (0.0..=1.0).contains(v))
+                && p.replication_lag_ms >= 0.0
+                && p.web_servers >= 1,
+            "series at {} s: database utilization {}, cache hit ratio {}, CDN hit ratio {}, \
+             lag {} ms, {} web servers",
+            p.t_s,
+            p.db_utilization,
+            p.cache_hit_ratio,
+            p.cdn_hit_ratio,
+            p.replication_lag_ms,
+            p.web_servers
+        );
+        if let Some(q) = &ctx.scenario.queue {
+            let end = SimTime::from_secs_f64(p.t_s).as_nanos();
+            let redelivered = !ctx.bugs.queue_over_depth && ctx.timeline.ever_down("workers", end);
+            ensure!(
+                p.queue_depth <= q.max_depth || redelivered,
+                "series at {} s: {} jobs queued, most {}",
+                p.t_s,
+                p.queue_depth,
+                q.max_depth
+            );
+        }
         generated += p.generated;
         done += p.completed + p.failed;
         if complete {

@@ -3,20 +3,31 @@
 //! fault schedule) plus a timeline of live actions applied between `advance_to` steps.
 //!
 //! ```text
-//!   seed ──ChaCha8──▶ Gen ──▶ Case { scenario, steps: [(t, [kill | repair | set_users])] }
+//!   seed ──ChaCha8──▶ Gen ──▶ Case { scenario, steps: [(t, [kill | repair | set_users |
+//!                                                          set_web_servers])] }
 //! ```
 //!
-//! Sizes are kept small (a few tens of thousands of requests) so one case takes milliseconds;
+//! The scenario starts from the preset of a random built stage (`STAGES`), drops whole
+//! features now and then, and redraws every number of what remains within the validated bounds:
+//! balancer policy and health checks, servers and speeds, database size, replicas, replication
+//! delay/apply and failover, cache size/TTL/eviction/write policy, CDN, session mode,
+//! autoscaling, queue workers/depth/autoscale, keyspace and load profile.
+//!
+//! Sizes are kept small (a few thousand requests, a few servers, replicas and cache nodes) so
+//! one case takes milliseconds;
 //! the extremes of each bound are drawn now and then with a small probability ("swarm" style:
 //! each case switches whole features on or off, instead of averaging over all of them).
 
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scalesim::scenario::{preset, Dist, Fault, Scenario, Shape};
+use scalesim::scenario::{
+    preset, BalancePolicy, Dist, Eviction, Fault, Profile, ReadPolicy, Scenario, SessionMode,
+    Shape, WorkerAutoscale, WritePolicy, STAGES,
+};
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
 /// Most requests a case is expected to generate (keeps one case in milliseconds).
-pub const REQUEST_BUDGET: f64 = 20_000.0;
+pub const REQUEST_BUDGET: f64 = 10_000.0;
 /// Most offered requests per second in a case, including after live `set_users`.
 pub const RATE_CAP_PER_S: f64 = 5_000.0;
 
@@ -64,6 +75,7 @@ pub enum Action {
     Kill(String),
     Repair(String),
     SetUsers(u64),
+    SetWebServers(u32),
 }
 
 /// Advance to `at`, then apply `actions` in order.
@@ -117,17 +129,59 @@ fn mix_weight(g: &mut Gen) -> f64 {
     }
 }
 
-/// The scenario part of a case.
+/// The built stages (those `Sim::new` accepts), read from the scenario module so stages 9–11
+/// join the swarm as soon as they are marked built and have a preset.
+pub fn built_stages() -> Vec<u8> {
+    STAGES
+        .iter()
+        .filter(|s| s.built && preset(s.number).is_some())
+        .map(|s| s.number)
+        .collect()
+}
+
+/// The scenario part of a case: a built stage's preset, shrunk and randomized.
 pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
-    let mut s = preset(1).expect("preset 1 exists");
-    s.name = format!("swarm {seed}");
+    let stage = *g.pick(&built_stages());
+    let mut s = preset(stage).expect("a built stage has a preset");
+    s.name = format!("swarm {seed} (stage {stage})");
     s.seed = g.u64();
+    s.faults.clear();
+
+    // Swarm style: drop whole features now and then (keeping what others need).
+    if g.chance(0.2) {
+        s.queue = None;
+    }
+    if g.chance(0.2) {
+        s.autoscaling = None;
+    }
+    if g.chance(0.2) {
+        s.sessions = None;
+    }
+    if g.chance(0.2) {
+        s.cdn = None;
+    }
+    if g.chance(0.2) {
+        s.cache = None;
+    }
+    if s.cache.is_none() && g.chance(0.1) {
+        s.database = None;
+    }
+    if g.chance(0.1) && s.autoscaling.is_none() {
+        s.load_balancer = None;
+        if s.sessions
+            .as_ref()
+            .is_some_and(|x| x.mode == SessionMode::Sticky)
+        {
+            s.sessions = None;
+        }
+    }
+    let profile = profile(g);
 
     // Load first, then a duration that keeps the request count within budget.
     let rate_per_s = if g.chance(0.05) {
         0.0
     } else {
-        g.log_uniform(0.5, RATE_CAP_PER_S)
+        g.log_uniform(0.5, RATE_CAP_PER_S / profile.max_factor().max(1.0))
     };
     s.traffic.users = match g.range(0, 9) {
         0 => 0,
@@ -140,8 +194,10 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     } else {
         (rate_per_s / s.traffic.users as f64).min(1000.0)
     };
-    let max_duration = (REQUEST_BUDGET / rate_per_s.max(1.0)).clamp(1.0, 30.0) as u64;
+    let peak = rate_per_s * profile.max_factor().max(1.0);
+    let max_duration = (REQUEST_BUDGET / peak.max(1.0)).clamp(1.0, 30.0) as u64;
     s.duration_s = g.range(1, max_duration) as u32;
+    s.traffic.profile = rescale_profile(profile, f64::from(s.duration_s));
     s.metrics_interval_ms = *g.pick(&[10, 37, 100, 250, 1000, 5000, 60_000]);
 
     s.traffic.mix.page_view = mix_weight(g);
@@ -155,6 +211,16 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
         0 => 1.0,
         1 => 600_000.0,
         _ => g.log_uniform(5.0, 10_000.0),
+    };
+    s.traffic.keyspace.keys = match g.range(0, 5) {
+        0 => 1,
+        1 => g.range(1, 10) as u32,
+        _ => g.log_uniform(2.0, 200_000.0) as u32,
+    };
+    s.traffic.keyspace.zipf_s = match g.range(0, 4) {
+        0 => 0.0,
+        1 => 3.0,
+        _ => g.unit() * 2.0,
     };
 
     s.dns.lookup_ms = match g.range(0, 4) {
@@ -172,6 +238,11 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
         1 => g.log_uniform(300.0, 10_000.0),
         _ => g.log_uniform(0.1, 300.0),
     };
+    s.network.internal_rtt_ms = match g.range(0, 4) {
+        0 => 0.0,
+        1 => g.log_uniform(10.0, 1000.0),
+        _ => g.log_uniform(0.01, 10.0),
+    };
 
     s.server.workers = match g.range(0, 9) {
         0 => 1,
@@ -187,6 +258,7 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     s.server.service.api_read = dist(g);
     s.server.service.write = dist(g);
     s.server.service.static_asset = dist(g);
+    topology(g, &mut s);
 
     let names = target_names(&s);
     let duration = f64::from(s.duration_s);
@@ -205,14 +277,297 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     s
 }
 
+/// A load profile with times as fractions of the run (rescaled once the duration is known).
+fn profile(g: &mut Gen) -> Profile {
+    let factor = |g: &mut Gen| match g.range(0, 5) {
+        0 => 0.0,
+        1 => 4.0,
+        _ => g.unit() * 3.0,
+    };
+    match g.range(0, 5) {
+        0 => Profile::Ramp {
+            start_s: g.unit(),
+            end_s: g.unit(),
+            factor: factor(g),
+        },
+        1 => Profile::Spike {
+            at_s: g.unit(),
+            duration_s: g.unit(),
+            factor: factor(g),
+        },
+        2 => Profile::Cycle {
+            period_s: g.unit(),
+            amplitude: if g.chance(0.2) { 1.0 } else { g.unit() },
+        },
+        _ => Profile::Constant,
+    }
+}
+
+fn rescale_profile(p: Profile, duration: f64) -> Profile {
+    match p {
+        Profile::Ramp {
+            start_s,
+            end_s,
+            factor,
+        } => {
+            let (a, b) = (start_s.min(end_s), start_s.max(end_s));
+            let start_s = round_ms(a * duration);
+            Profile::Ramp {
+                start_s,
+                end_s: round_ms(b * duration).max(start_s + 0.001),
+                factor,
+            }
+        }
+        Profile::Spike {
+            at_s,
+            duration_s,
+            factor,
+        } => Profile::Spike {
+            at_s: round_ms(at_s * duration),
+            duration_s: round_ms(duration_s * duration * 0.5),
+            factor,
+        },
+        Profile::Cycle {
+            period_s,
+            amplitude,
+        } => Profile::Cycle {
+            period_s: round_ms(1.0 + period_s * duration),
+            amplitude,
+        },
+        Profile::Constant => Profile::Constant,
+    }
+}
+
+/// A short delay in milliseconds: 0 now and then, sometimes long.
+fn delay_ms(g: &mut Gen, typical_max: f64, max: f64) -> f64 {
+    match g.range(0, 5) {
+        0 => 0.0,
+        1 => g.log_uniform(typical_max, max),
+        _ => g.log_uniform(0.01, typical_max),
+    }
+}
+
+/// Randomizes every feature the preset has, keeping sizes small.
+fn topology(g: &mut Gen, s: &mut Scenario) {
+    if let Some(lb) = &mut s.load_balancer {
+        lb.policy = *g.pick(&[
+            BalancePolicy::RoundRobin,
+            BalancePolicy::LeastConnections,
+            BalancePolicy::Random,
+        ]);
+        lb.latency_ms = delay_ms(g, 2.0, 1000.0);
+        lb.health_interval_ms = if g.chance(0.1) {
+            10.0
+        } else {
+            g.log_uniform(10.0, 10_000.0)
+        };
+        lb.unhealthy_threshold = if g.chance(0.05) {
+            100
+        } else {
+            g.range(1, 5) as u32
+        };
+        lb.healthy_threshold = if g.chance(0.05) {
+            100
+        } else {
+            g.range(1, 5) as u32
+        };
+        s.server.count = g.range(1, 6) as u32;
+        s.server.speeds = if g.chance(0.3) {
+            (0..g.range(0, u64::from(s.server.count)))
+                .map(|_| *g.pick(&[0.1, 1.0, 4.0, 0.5, 2.0]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+    } else {
+        s.server.count = 1;
+        s.server.speeds.clear();
+        s.autoscaling = None;
+    }
+    if let Some(db) = &mut s.database {
+        db.workers = if g.chance(0.1) {
+            64
+        } else {
+            g.range(1, 16) as u32
+        };
+        db.speed = if g.chance(0.1) {
+            *g.pick(&[0.25, 4.0])
+        } else {
+            g.log_uniform(0.25, 4.0)
+        };
+        db.queue_capacity = match g.range(0, 9) {
+            0 => 0,
+            1 => 1_000_000,
+            _ => g.range(1, 500) as u32,
+        };
+        db.read = dist(g);
+        db.write = dist(g);
+        if db.replicas > 0 || g.chance(0.3) {
+            db.replicas = if g.chance(0.05) {
+                16
+            } else {
+                g.range(0, 4) as u32
+            };
+        }
+        db.read_policy = *g.pick(&[ReadPolicy::RoundRobin, ReadPolicy::LeastLoaded]);
+        if g.chance(0.2) {
+            // Replication as fast as it gets: no stale reads are possible.
+            db.replication.delay_ms = 0.0;
+            db.replication.apply_ms = 0.001;
+        } else {
+            db.replication.delay_ms = delay_ms(g, 100.0, 60_000.0);
+            db.replication.apply_ms = if g.chance(0.2) {
+                0.001
+            } else {
+                g.log_uniform(0.001, 50.0)
+            };
+        }
+        db.failover.detection_ms = delay_ms(g, 5_000.0, 600_000.0);
+        db.failover.promotion_ms = delay_ms(g, 5_000.0, 600_000.0);
+    } else {
+        s.cache = None;
+    }
+    if let Some(c) = &mut s.cache {
+        c.nodes = if g.chance(0.05) {
+            64
+        } else {
+            g.range(1, 4) as u32
+        };
+        c.capacity_items = match g.range(0, 5) {
+            0 => 1,
+            // Nodes reserve room for their capacity: large, but not 64 × a million items.
+            1 => 100_000,
+            _ => g.log_uniform(2.0, 5_000.0) as u32,
+        };
+        c.ttl_s = match g.range(0, 4) {
+            0 => 0.0,
+            1 => 86_400.0,
+            _ => g.log_uniform(0.001, 60.0),
+        };
+        c.eviction = *g.pick(&[Eviction::Lru, Eviction::Lfu, Eviction::Fifo]);
+        c.write_policy = *g.pick(&[WritePolicy::Invalidate, WritePolicy::TtlOnly]);
+        c.workers = if g.chance(0.1) {
+            1
+        } else {
+            g.range(1, 32) as u32
+        };
+        c.get = dist(g);
+        c.virtual_nodes = match g.range(0, 5) {
+            0 => 1,
+            1 => 1000,
+            _ => g.range(1, 200) as u32,
+        };
+    }
+    if let Some(c) = &mut s.cdn {
+        c.edge_rtt_ms = delay_ms(g, 50.0, 10_000.0);
+        c.hit_ms = delay_ms(g, 5.0, 10_000.0);
+        c.objects = match g.range(0, 5) {
+            0 => 1,
+            1 => 1_000_000,
+            _ => g.log_uniform(2.0, 50_000.0) as u32,
+        };
+        c.object_kb_mean = g.log_uniform(0.1, 1_000_000.0);
+        c.zipf_s = g.unit() * 3.0;
+        c.capacity_objects = match g.range(0, 5) {
+            0 => 1,
+            1 => 200_000,
+            _ => g.log_uniform(2.0, 20_000.0) as u32,
+        };
+        c.ttl_s = match g.range(0, 4) {
+            0 => 0.0,
+            1 => 31_536_000.0,
+            _ => g.log_uniform(0.001, 60.0),
+        };
+        c.fallback_timeout_ms = delay_ms(g, 2_000.0, 600_000.0);
+        c.edge_price_per_gb = if g.chance(0.2) { 0.0 } else { g.unit() };
+        c.origin_price_per_gb = if g.chance(0.2) { 1000.0 } else { g.unit() };
+    }
+    if let Some(x) = &mut s.sessions {
+        x.mode = if s.load_balancer.is_some() && g.chance(0.5) {
+            SessionMode::Sticky
+        } else {
+            SessionMode::SharedStore
+        };
+        x.store_workers = if g.chance(0.1) {
+            1
+        } else {
+            g.range(1, 64) as u32
+        };
+        x.store_get = dist(g);
+    }
+    if let Some(a) = &mut s.autoscaling {
+        a.min_servers = g.range(1, 3) as u32;
+        a.max_servers = g.range(u64::from(a.min_servers), 8) as u32;
+        a.target_utilization = if g.chance(0.1) {
+            *g.pick(&[0.05, 1.0])
+        } else {
+            g.unit() * 0.95 + 0.05
+        };
+        a.evaluation_interval_s = g.log_uniform(1.0, 20.0);
+        a.scale_out_delay_s = if g.chance(0.2) { 0.0 } else { g.unit() * 10.0 };
+        a.scale_in_cooldown_s = if g.chance(0.2) { 0.0 } else { g.unit() * 30.0 };
+    }
+    if let Some(q) = &mut s.queue {
+        q.jobs_per_write = match g.range(0, 4) {
+            0 => 0.0,
+            1 => 1.0,
+            _ => g.unit(),
+        };
+        q.max_depth = match g.range(0, 5) {
+            0 => 1,
+            1 => 10_000_000,
+            _ => g.range(1, 1_000) as u32,
+        };
+        q.workers = if g.chance(0.1) {
+            0
+        } else {
+            g.range(1, 16) as u32
+        };
+        q.job = dist(g);
+        q.autoscale = g.chance(0.6).then(|| {
+            let min_workers = g.range(0, 4) as u32;
+            WorkerAutoscale {
+                min_workers,
+                max_workers: g.range(u64::from(min_workers.max(1)), 16) as u32,
+                jobs_per_worker: if g.chance(0.2) {
+                    1.0
+                } else {
+                    g.log_uniform(1.0, 100.0)
+                },
+                interval_s: g.log_uniform(1.0, 10.0),
+                start_delay_s: if g.chance(0.2) { 0.0 } else { g.unit() * 10.0 },
+            }
+        });
+    }
+}
+
 /// Whole milliseconds, or occasionally an arbitrary float, to exercise exact ties and not.
 fn round_ms(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// Names live actions may target: every component the scenario starts with (including the
+/// balancer and the queue, which cannot die: a kill must leave them up) and web servers that
+/// autoscaling or `set_web_servers` may add later (skipped while they do not exist).
+pub fn action_names(s: &Scenario) -> Vec<String> {
+    let mut names = target_names(s);
+    if s.load_balancer.is_some() {
+        let most = s
+            .autoscaling
+            .as_ref()
+            .map_or(0, |a| a.max_servers)
+            .max(MAX_LIVE_WEB_SERVERS);
+        names.extend((s.server.count..most).map(|i| format!("web-{i}")));
+    }
+    names
+}
+
+/// Most web servers a live `set_web_servers` asks for.
+pub const MAX_LIVE_WEB_SERVERS: u32 = 8;
+
 /// The live-action timeline of a case.
 pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
-    let names = target_names(s);
+    let names = action_names(s);
     let end_ns = u64::from(s.duration_s) * 1_000_000_000;
     // Sometimes run a little past the scenario's end, as the app does.
     let horizon_ns = if g.chance(0.2) {
@@ -234,7 +589,7 @@ pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
     times.push(horizon_ns);
     times.sort_unstable();
     times.dedup();
-    let per_user = s.traffic.requests_per_user_per_s;
+    let per_user = s.traffic.requests_per_user_per_s * s.traffic.profile.max_factor().max(1.0);
     let max_users = if per_user > 0.0 {
         (RATE_CAP_PER_S / per_user).min(1e6) as u64
     } else {
@@ -246,9 +601,10 @@ pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
         .map(|t| {
             let n = if live { g.range(0, 3) } else { 0 };
             let actions = (0..n)
-                .map(|_| match g.range(0, 4) {
-                    0 | 1 => Action::Kill(g.pick(&names).clone()),
-                    2 | 3 => Action::Repair(g.pick(&names).clone()),
+                .map(|_| match g.range(0, 9) {
+                    0..=3 => Action::Kill(g.pick(&names).clone()),
+                    4..=6 => Action::Repair(g.pick(&names).clone()),
+                    7 => Action::SetWebServers(g.range(0, u64::from(MAX_LIVE_WEB_SERVERS)) as u32),
                     _ => Action::SetUsers(if g.chance(0.2) {
                         0
                     } else {

@@ -9,10 +9,12 @@
 //! ```
 //!
 //! `SWARM_FIRST_SEED=N` moves the window of seeds. A failing seed prints the one command that
-//! reproduces it. Also here: absurd inputs ([`absurd`]), a proptest over scenario JSON
-//! ([`fuzz`]) and a flat-memory measurement ([`memory`]).
+//! reproduces it. Also here: the open engine bugs' smallest reproductions ([`bugs`]), absurd
+//! inputs ([`absurd`]), a proptest over scenario JSON ([`fuzz`]) and a flat-memory measurement
+//! ([`memory`]).
 
 mod absurd;
+mod bugs;
 mod checkers;
 mod fuzz;
 mod generator;
@@ -45,12 +47,12 @@ fn run_once(case: &Case, obs: Observation, bugs: KnownBugChecks) -> Result<Strin
     let mut sim =
         Sim::new(&case.scenario).map_err(|e| format!("generated scenario refused: {e}"))?;
     sim.set_path_sample_every(obs.path_sample_every);
-    let names: Vec<String> = generator::target_names(&case.scenario);
-    let ctx = Context {
+    let mut ctx = Context {
         scenario: &case.scenario,
         components: sim.components().to_vec(),
-        timeline: Timeline::new(case, &names),
+        timeline: Timeline::new(case, sim.components()),
         bugs,
+        capacities: Vec::new(),
     };
     let mut prev: Option<Snapshot> = None;
     let mut from = SimTime::ZERO;
@@ -60,17 +62,29 @@ fn run_once(case: &Case, obs: Observation, bugs: KnownBugChecks) -> Result<Strin
             let t = SimTime(from.as_nanos() + span * k / obs.substeps);
             advance(&mut sim, t)?;
             if k < obs.substeps {
-                observe(&ctx, &sim, &mut prev)?;
+                observe(&mut ctx, &sim, &mut prev)?;
             }
         }
         for a in &step.actions {
             match a {
-                Action::Kill(n) => sim.kill(sim.component_named(n).ok_or("unknown name")?),
-                Action::Repair(n) => sim.repair(sim.component_named(n).ok_or("unknown name")?),
+                Action::Kill(n) | Action::Repair(n) => {
+                    // Web servers that autoscaling may add later are skipped until they exist.
+                    let Some(id) = sim.component_named(n) else {
+                        continue;
+                    };
+                    let down = matches!(a, Action::Kill(_));
+                    if down {
+                        sim.kill(id);
+                    } else {
+                        sim.repair(id);
+                    }
+                    ctx.timeline.live(sim.now(), n, down);
+                }
                 Action::SetUsers(u) => sim.set_users(*u),
+                Action::SetWebServers(n) => sim.set_web_servers(*n),
             }
         }
-        observe(&ctx, &sim, &mut prev)?;
+        observe(&mut ctx, &sim, &mut prev)?;
         from = step.at;
     }
     let report = sim.report();
@@ -94,13 +108,36 @@ fn advance(sim: &mut Sim, t: SimTime) -> Result<(), String> {
     Ok(())
 }
 
-fn observe(ctx: &Context, sim: &Sim, prev: &mut Option<Snapshot>) -> Result<(), String> {
+fn observe(ctx: &mut Context, sim: &Sim, prev: &mut Option<Snapshot>) -> Result<(), String> {
+    if ctx.components.len() != sim.components().len() {
+        ensure_grows(&ctx.components, sim.components())?;
+        ctx.components = sim.components().to_vec();
+    }
     let snap = sim.snapshot();
+    ctx.capacities.resize(snap.components.len(), 0);
+    for (cap, c) in ctx.capacities.iter_mut().zip(&snap.components) {
+        *cap = (*cap).max(c.queue_capacity);
+    }
     checkers::check_snapshot(ctx, prev.as_ref(), &snap, sim.now())?;
     for p in sim.recent_paths() {
         checkers::check_path(ctx, p)?;
     }
     *prev = Some(snap);
+    Ok(())
+}
+
+/// Components are only ever added (web servers), never renumbered or removed.
+fn ensure_grows(
+    before: &[scalesim::sim::ComponentInfo],
+    after: &[scalesim::sim::ComponentInfo],
+) -> Result<(), String> {
+    if after.len() < before.len() || after[..before.len()] != *before {
+        return Err(format!(
+            "the component list changed from {} to {} entries, not by appending",
+            before.len(),
+            after.len()
+        ));
+    }
     Ok(())
 }
 
@@ -160,13 +197,23 @@ fn env_u64(name: &str) -> Option<u64> {
 fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    // `SWARM_SLOW_MS=N` names every seed that takes longer than N ms.
+    let slow = env_u64("SWARM_SLOW_MS");
     let failures: Vec<(u64, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
                     (first + t..first + count)
                         .step_by(threads as usize)
-                        .filter_map(|seed| check_seed(seed, bugs).err().map(|e| (seed, e)))
+                        .filter_map(|seed| {
+                            let started = Instant::now();
+                            let result = check_seed(seed, bugs);
+                            let took = started.elapsed().as_secs_f64();
+                            if slow.is_some_and(|ms| took * 1000.0 > ms as f64) {
+                                eprintln!("swarm: seed {seed} took {took:.3} s");
+                            }
+                            result.err().map(|e| (seed, e))
+                        })
                         .take(3)
                         .collect::<Vec<_>>()
                 })
@@ -186,7 +233,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
         let others: Vec<u64> = failures.iter().map(|f| f.0).filter(|s| s != seed).collect();
         panic!(
             "swarm seed {seed} failed: {message}\nreproduce with: {}\nother failing seeds: {others:?}",
-            reproduce(*seed, test)
+            bug_prefix() + &reproduce(*seed, test)
         );
     }
 }
@@ -196,7 +243,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
 fn swarm_seeds() {
     let count = env_u64("SWARM_SEEDS").unwrap_or(DEFAULT_SEEDS);
     let first = env_u64("SWARM_FIRST_SEED").unwrap_or(0);
-    swarm(first, count, KnownBugChecks::ALL, "one_seed");
+    swarm(first, count, KnownBugChecks::FIXED, "one_seed");
 }
 
 /// One seed, with its scenario and actions printed: `SWARM_SEED=N` (0 unless set).
@@ -212,7 +259,7 @@ fn one_seed() {
     for s in case.steps.iter().filter(|s| !s.actions.is_empty()) {
         eprintln!("  at {}: {:?}", s.at, s.actions);
     }
-    if let Err(e) = check_seed(seed, KnownBugChecks::ALL) {
+    if let Err(e) = check_seed(seed, KnownBugChecks::FIXED) {
         panic!(
             "swarm seed {seed} failed: {e}\nreproduce with: {}",
             reproduce(seed, "one_seed")
@@ -220,24 +267,28 @@ fn one_seed() {
     }
 }
 
-/// The same swarm with the checks of known engine bugs switched on; it fails until they are
-/// fixed. `SWARM_BUG=failure_after_timeout | dns_dies_during_lookup | hop_after_timeout`
-/// checks one of them only. See `KnownBugChecks` for each bug, docs/reliability.md for seeds.
+/// The same swarm with the checks of the open engine bugs switched on too; it fails until they
+/// are fixed. `SWARM_BUG=answer_via_dead_web | edge_dies_during_hit | queue_over_depth` adds
+/// one of them only (the
+/// fixed ones, `failure_after_timeout`, `dns_dies_during_lookup`, `hop_after_timeout`, are
+/// always on). See `KnownBugChecks` for each bug, docs/reliability.md for seeds, `bugs.rs` for
+/// the smallest reproductions.
 #[test]
-#[ignore = "known engine bugs: failures reported after the client timeout; DNS answers while dying"]
+#[ignore = "open engine bugs: answers relayed by a web server that died on their way back; \
+            CDN hits answered by an edge that died during the hit; queue over max_depth"]
 fn known_bugs() {
     let bugs = match std::env::var("SWARM_BUG").as_deref() {
-        Ok("failure_after_timeout") => KnownBugChecks {
-            failure_after_timeout: true,
-            ..KnownBugChecks::ALL
+        Ok("answer_via_dead_web") => KnownBugChecks {
+            answer_via_dead_web: true,
+            ..KnownBugChecks::FIXED
         },
-        Ok("dns_dies_during_lookup") => KnownBugChecks {
-            dns_dies_during_lookup: true,
-            ..KnownBugChecks::ALL
+        Ok("edge_dies_during_hit") => KnownBugChecks {
+            edge_dies_during_hit: true,
+            ..KnownBugChecks::FIXED
         },
-        Ok("hop_after_timeout") => KnownBugChecks {
-            hop_after_timeout: true,
-            ..KnownBugChecks::ALL
+        Ok("queue_over_depth") => KnownBugChecks {
+            queue_over_depth: true,
+            ..KnownBugChecks::FIXED
         },
         _ => KnownBugChecks::ALL,
     };
@@ -245,11 +296,16 @@ fn known_bugs() {
         if let Err(e) = check_seed(seed, bugs) {
             panic!(
                 "swarm seed {seed} failed: {e}\nreproduce with: {}",
-                reproduce(seed, "known_bugs")
+                bug_prefix() + &reproduce(seed, "known_bugs --ignored")
             );
         }
         return;
     }
     let count = env_u64("SWARM_SEEDS").unwrap_or(DEFAULT_SEEDS);
     swarm(0, count, bugs, "known_bugs --ignored");
+}
+
+/// `SWARM_BUG=name ` when one open bug is chosen, so a reproduction command keeps it.
+fn bug_prefix() -> String {
+    std::env::var("SWARM_BUG").map_or(String::new(), |b| format!("SWARM_BUG={b} "))
 }
