@@ -1,40 +1,57 @@
 //! Topology → diagram geometry, pure (no browser types), so it is tested natively.
 //!
 //! Components are placed in columns by kind, left to right in the order a request meets them,
-//! and in one of two bands: the main band carries the request path, the top band holds the
-//! services a client consults on the side (DNS). Nodes of one column stack vertically.
+//! and in one of three bands: the main band carries the request path; the top band holds the
+//! services consulted on the side (DNS, the session store, the job queue and its workers); the
+//! bottom band holds the caches that sit beside the path (the CDN edge, the cache nodes).
+//! Nodes of one main-band column stack vertically; many web servers become a grid of compact
+//! tiles in a frame. Columns without nodes take no room.
 //!
 //! ```text
-//!              ┌─────┐
-//!              │ DNS │                 top band
-//!              └──▲──┘
-//!   ┌───────┐     │        ┌────────┐
-//!   │ Users ├─────┴───────▶│ web-0  │──▶ db-0    main band
-//!   └───────┘   (balancer) └────────┘
-//!    col 0       col 1       col 2      col 3
+//!              ┌─────┐          ┌──────────┐  ┌───────┐ ┌─────────┐
+//!              │ DNS │          │ sessions │  │ queue │▶│ workers │   top band
+//!              └──▲──┘          └────▲─────┘  └───▲───┘ └─────────┘
+//!   ┌───────┐     │     ┌────┐  ┌────┴─────┐      │     ┌────────┐
+//!   │ Users ├─────┴────▶│ lb │─▶│ web tier │──────┴────▶│ db-0…  │   main band
+//!   └───┬───┘           └─▲──┘  └────┬─────┘            └───▲────┘
+//!       │    ┌─────┐      │          │   ┌─────────┬─────────┐│
+//!       └───▶│ CDN │──────┘          └──▶│ cache-0 │ cache-1 │┘     bottom band
+//!            └─────┘                     └─────────┴─────────┘
 //! ```
 //!
 //! Coordinates are abstract units (an SVG `viewBox`); node positions are centres.
 
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
 
-/// Horizontal distance between the centres of two neighbouring columns, in diagram units.
-const COLUMN_PITCH: f64 = 270.0;
+/// Gap between the boxes of two neighbouring columns (room for the arrows), in diagram units.
+const COLUMN_GAP: f64 = 94.0;
 /// Vertical distance between the centres of two nodes stacked in one column, in diagram units.
 const ROW_PITCH: f64 = 120.0;
 /// Empty space around the drawing, in diagram units.
 const MARGIN: f64 = 28.0;
-/// Distance between the centres of neighbouring rows in portrait, in diagram units.
-const PORTRAIT_ROW_PITCH: f64 = 160.0;
-/// Height reserved for the top band, in diagram units.
-const TOP_BAND_HEIGHT: f64 = 100.0;
-/// Horizontal gap between side-by-side nodes of the top band, in diagram units.
-const TOP_GAP: f64 = 20.0;
+/// Gap between the boxes of neighbouring rows in portrait, in diagram units.
+const PORTRAIT_ROW_GAP: f64 = 76.0;
+/// Gap between the main band and a side band, in diagram units.
+const BAND_GAP: f64 = 16.0;
+/// Gap between side-by-side nodes of a side band, in diagram units.
+const SIDE_GAP: f64 = 20.0;
 /// Size of an ordinary node, in diagram units.
 const NODE_W: f64 = 176.0;
 const NODE_H: f64 = 84.0;
 /// Height of the users node, in diagram units.
 const USERS_H: f64 = 100.0;
+/// Size of a compact web-server tile, in diagram units.
+const TILE_W: f64 = 100.0;
+const TILE_H: f64 = 40.0;
+/// Gap between compact tiles, in diagram units.
+const TILE_GAP: f64 = 8.0;
+/// Padding between a group's frame and its tiles (the top one holds the label).
+const GROUP_PAD: f64 = 10.0;
+const GROUP_LABEL: f64 = 22.0;
+/// More web servers than this are drawn as compact tiles.
+const COMPACT_ABOVE: usize = 4;
+/// Rows of compact tiles per sub-column.
+const TILE_ROWS: usize = 8;
 /// Space left between an arrow's ends and the boxes it joins, in diagram units.
 const EDGE_GAP: f64 = 6.0;
 /// Room beyond the database column for the replication arcs (master → replicas), in diagram
@@ -52,8 +69,12 @@ pub struct Diagram {
     pub height: f64,
     /// One node per component, in the order of the components given.
     pub nodes: Vec<DiagramNode>,
-    /// Arrows along which requests travel.
+    /// Which component sends requests to which.
     pub edges: Vec<DiagramEdge>,
+    /// The arrows to draw (an edge from a grouped tile is drawn once, from its group).
+    pub lines: Vec<DiagramLine>,
+    /// Frames around groups of compact tiles (a large web tier).
+    pub groups: Vec<DiagramGroup>,
     /// Which way requests flow across the drawing.
     pub orientation: Orientation,
 }
@@ -75,6 +96,8 @@ pub struct DiagramNode {
     pub w: f64,
     /// Height, in diagram units.
     pub h: f64,
+    /// Whether it is a small tile of a group (name and load bar only).
+    pub compact: bool,
 }
 
 /// An arrow from one component to another.
@@ -86,13 +109,41 @@ pub struct DiagramEdge {
     pub to: ComponentId,
 }
 
-/// Which horizontal band a kind of component lives in.
+/// A straight arrow to draw, in diagram units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DiagramLine {
+    /// Start (just outside the source box).
+    pub from: (f64, f64),
+    /// End (just outside the target box).
+    pub to: (f64, f64),
+}
+
+/// A labelled frame around compact tiles of one kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagramGroup {
+    /// What the tiles are.
+    pub kind: ComponentKind,
+    /// The caption (`web tier · 12 servers`).
+    pub label: String,
+    /// Centre, in diagram units.
+    pub x: f64,
+    /// Centre, in diagram units.
+    pub y: f64,
+    /// Width, in diagram units.
+    pub w: f64,
+    /// Height, in diagram units.
+    pub h: f64,
+}
+
+/// Which band a kind of component lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Band {
-    /// Side services a client consults (DNS), drawn above the request path.
+    /// Side services consulted on the way (DNS, sessions, queue), drawn above the path.
     Top,
     /// The request path itself.
     Main,
+    /// Caches beside the path (CDN edge, cache nodes), drawn below it.
+    Bottom,
 }
 
 /// Where a kind of component goes: its column and band.
@@ -102,37 +153,21 @@ struct Slot {
     band: Band,
 }
 
-/// The slot of each kind. New kinds get their own column here (load balancer, web pool, cache,
-/// databases …); the rest of the layout follows.
+/// The slot of each kind; the rest of the layout follows.
 fn slot(kind: ComponentKind) -> Slot {
-    #[allow(unreachable_patterns)]
-    match kind {
-        ComponentKind::Users => Slot {
-            column: 0,
-            band: Band::Main,
-        },
-        ComponentKind::Dns => Slot {
-            column: 1,
-            band: Band::Top,
-        },
-        ComponentKind::LoadBalancer => Slot {
-            column: 1,
-            band: Band::Main,
-        },
-        ComponentKind::Server => Slot {
-            column: 2,
-            band: Band::Main,
-        },
-        ComponentKind::Database => Slot {
-            column: 3,
-            band: Band::Main,
-        },
-        // Kinds the layout does not know yet go to a column of their own at the end.
-        _ => Slot {
-            column: 4,
-            band: Band::Main,
-        },
-    }
+    let (column, band) = match kind {
+        ComponentKind::Users => (0, Band::Main),
+        ComponentKind::Dns => (1, Band::Top),
+        ComponentKind::Cdn => (1, Band::Bottom),
+        ComponentKind::LoadBalancer => (2, Band::Main),
+        ComponentKind::Server => (3, Band::Main),
+        ComponentKind::SessionStore => (3, Band::Top),
+        ComponentKind::Cache => (4, Band::Bottom),
+        ComponentKind::Queue => (4, Band::Top),
+        ComponentKind::Workers => (5, Band::Top),
+        ComponentKind::Database => (5, Band::Main),
+    };
+    Slot { column, band }
 }
 
 impl DiagramNode {
@@ -163,7 +198,10 @@ impl Diagram {
     ) -> Option<((f64, f64), (f64, f64))> {
         let (a, b) = (self.node(from)?, self.node(to)?);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
-        Some((a.border_towards(dx, dy), b.border_towards(-dx, -dy)))
+        Some((
+            border_towards((a.x, a.y), (a.w, a.h), dx, dy),
+            border_towards((b.x, b.y), (b.w, b.h), -dx, -dy),
+        ))
     }
 
     /// The replication arc from a master to a replica of the same column: a cubic Bézier
@@ -189,26 +227,24 @@ impl Diagram {
     }
 }
 
-impl DiagramNode {
-    /// The point just outside this box in direction (dx, dy) from its centre.
-    fn border_towards(&self, dx: f64, dy: f64) -> (f64, f64) {
-        let (hx, hy) = (self.w / 2.0 + EDGE_GAP, self.h / 2.0 + EDGE_GAP);
-        let tx = if dx.abs() > f64::EPSILON {
-            hx / dx.abs()
-        } else {
-            f64::INFINITY
-        };
-        let ty = if dy.abs() > f64::EPSILON {
-            hy / dy.abs()
-        } else {
-            f64::INFINITY
-        };
-        let t = tx.min(ty);
-        if t.is_finite() {
-            (self.x + dx * t, self.y + dy * t)
-        } else {
-            (self.x, self.y)
-        }
+/// The point just outside a box (centre, size) in direction (dx, dy) from its centre.
+fn border_towards(centre: (f64, f64), size: (f64, f64), dx: f64, dy: f64) -> (f64, f64) {
+    let (hx, hy) = (size.0 / 2.0 + EDGE_GAP, size.1 / 2.0 + EDGE_GAP);
+    let tx = if dx.abs() > f64::EPSILON {
+        hx / dx.abs()
+    } else {
+        f64::INFINITY
+    };
+    let ty = if dy.abs() > f64::EPSILON {
+        hy / dy.abs()
+    } else {
+        f64::INFINITY
+    };
+    let t = tx.min(ty);
+    if t.is_finite() {
+        (centre.0 + dx * t, centre.1 + dy * t)
+    } else {
+        centre
     }
 }
 
@@ -222,33 +258,24 @@ pub enum Orientation {
     Portrait,
 }
 
-/// Spacing of one orientation, measured along the flow and across it.
-struct Spacing {
-    /// Distance between the centres of neighbouring columns (along the flow).
-    along_pitch: f64,
-    /// Distance between the centres of nodes stacked in one column (across the flow).
-    across_pitch: f64,
-    /// Room taken by the side band, across the flow.
-    side_band: f64,
-}
-
 impl Orientation {
-    fn spacing(self) -> Spacing {
+    /// Gap between neighbouring columns, along the flow.
+    fn column_gap(self) -> f64 {
         match self {
-            Orientation::Landscape => Spacing {
-                along_pitch: COLUMN_PITCH,
-                across_pitch: ROW_PITCH,
-                side_band: TOP_BAND_HEIGHT,
-            },
-            Orientation::Portrait => Spacing {
-                along_pitch: PORTRAIT_ROW_PITCH,
-                across_pitch: NODE_W + TOP_GAP,
-                side_band: NODE_W + 2.0 * TOP_GAP,
-            },
+            Orientation::Landscape => COLUMN_GAP,
+            Orientation::Portrait => PORTRAIT_ROW_GAP,
         }
     }
 
-    /// A node's extent (along the flow, across it).
+    /// Distance between the centres of full-size nodes stacked in one column (across the flow).
+    fn across_pitch(self) -> f64 {
+        match self {
+            Orientation::Landscape => ROW_PITCH,
+            Orientation::Portrait => NODE_W + SIDE_GAP,
+        }
+    }
+
+    /// A size given as (width, height) as (along the flow, across it).
     fn extents(self, w: f64, h: f64) -> (f64, f64) {
         match self {
             Orientation::Landscape => (w, h),
@@ -265,6 +292,82 @@ impl Orientation {
     }
 }
 
+/// The size (width, height) of a full node of a kind.
+fn node_size(kind: ComponentKind) -> (f64, f64) {
+    if kind == ComponentKind::Users {
+        (NODE_W, USERS_H)
+    } else {
+        (NODE_W, NODE_H)
+    }
+}
+
+/// How the nodes of one main-band column are arranged: full nodes stacked across the flow, or
+/// compact tiles in `sub_columns` (along the flow) of `rows` (across it) inside a frame.
+#[derive(Clone, Copy, Debug)]
+struct Stack {
+    count: usize,
+    compact: bool,
+    sub_columns: usize,
+    rows: usize,
+}
+
+impl Stack {
+    fn new(count: usize, kind: Option<ComponentKind>) -> Stack {
+        let compact = kind == Some(ComponentKind::Server) && count > COMPACT_ABOVE;
+        if !compact {
+            return Stack {
+                count,
+                compact,
+                sub_columns: 1,
+                rows: count,
+            };
+        }
+        let sub_columns = count.div_ceil(TILE_ROWS);
+        Stack {
+            count,
+            compact,
+            sub_columns,
+            rows: count.div_ceil(sub_columns),
+        }
+    }
+
+    /// (along, across) extent of the whole stack, frame included.
+    fn extent(&self, o: Orientation, kind: ComponentKind) -> (f64, f64) {
+        if self.count == 0 {
+            return (0.0, 0.0);
+        }
+        if !self.compact {
+            let (w, h) = node_size(kind);
+            let (along, across) = o.extents(w, h);
+            return (along, (self.count - 1) as f64 * o.across_pitch() + across);
+        }
+        let (along, across) = o.extents(TILE_W, TILE_H);
+        let (pad_along, pad_across) = o.extents(2.0 * GROUP_PAD, GROUP_PAD + GROUP_LABEL);
+        (
+            self.sub_columns as f64 * (along + TILE_GAP) - TILE_GAP + pad_along,
+            self.rows as f64 * (across + TILE_GAP) - TILE_GAP + pad_across,
+        )
+    }
+
+    /// (along, across) offset of item `i` from the stack's centre.
+    fn offset(&self, i: usize, o: Orientation) -> (f64, f64) {
+        if !self.compact {
+            let across = (i as f64 - (self.count as f64 - 1.0) / 2.0) * o.across_pitch();
+            return (0.0, across);
+        }
+        let (along, across) = o.extents(TILE_W, TILE_H);
+        let (col, row) = (i / self.rows, i % self.rows);
+        let a = (col as f64 - (self.sub_columns as f64 - 1.0) / 2.0) * (along + TILE_GAP);
+        let c = (row as f64 - (self.rows as f64 - 1.0) / 2.0) * (across + TILE_GAP);
+        // The frame's label sits at its top: the tiles move down by half its room.
+        let shift = (GROUP_LABEL - GROUP_PAD) / 2.0;
+        match o {
+            Orientation::Landscape => (a, c + shift),
+            Orientation::Portrait => (a + shift, c),
+        }
+    }
+}
+
 /// Lays out the components of a topology, left to right.
 pub fn diagram(components: &[ComponentInfo]) -> Diagram {
     diagram_oriented(components, Orientation::Landscape)
@@ -272,44 +375,62 @@ pub fn diagram(components: &[ComponentInfo]) -> Diagram {
 
 /// Lays out the components of a topology in the given orientation.
 pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) -> Diagram {
-    let spacing = orientation.spacing();
+    let o = orientation;
     let slots: Vec<Slot> = components.iter().map(|c| slot(c.kind)).collect();
-    let size = |kind: ComponentKind| {
-        let h = if kind == ComponentKind::Users {
-            USERS_H
+    // Columns that hold something, in order; empty ones take no room.
+    let mut used: Vec<usize> = slots.iter().map(|s| s.column).collect();
+    used.sort_unstable();
+    used.dedup();
+    let members = |column: usize, band: Band| -> Vec<usize> {
+        (0..components.len())
+            .filter(|&i| slots[i].column == column && slots[i].band == band)
+            .collect()
+    };
+    let stacks: Vec<Stack> = used
+        .iter()
+        .map(|&col| {
+            let m = members(col, Band::Main);
+            Stack::new(m.len(), m.first().map(|&i| components[i].kind))
+        })
+        .collect();
+    let main_kind = |k: usize| {
+        members(used[k], Band::Main)
+            .first()
+            .map_or(ComponentKind::Server, |&i| components[i].kind)
+    };
+    let (node_along, node_across) = o.extents(NODE_W, NODE_H);
+    let side_run = |n: usize| {
+        if n == 0 {
+            0.0
         } else {
-            NODE_H
-        };
-        (NODE_W, h)
+            n as f64 * (node_along + SIDE_GAP) - SIDE_GAP
+        }
     };
-    let columns = slots.iter().map(|s| s.column + 1).max().unwrap_or(1);
-    let count = |column: usize, band: Band| {
-        slots
-            .iter()
-            .filter(|s| s.column == column && s.band == band)
-            .count()
-    };
-    let tallest_stack = (0..columns)
-        .map(|c| count(c, Band::Main))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    // Side-band nodes of one column sit next to each other along the flow.
-    let widest_side = (0..columns).map(|c| count(c, Band::Top)).max().unwrap_or(0);
-    let (node_along, node_across) = orientation.extents(NODE_W, NODE_H);
-    let (users_along, users_across) = orientation.extents(NODE_W, USERS_H);
-    let side_step = node_along + TOP_GAP;
-    let side_spread = widest_side.saturating_sub(1) as f64 * side_step / 2.0;
-
-    let max_along = node_along.max(users_along);
-    let side_band = if widest_side > 0 {
-        spacing.side_band
+    // Along-the-flow extent of each used column: its main stack or its widest side run.
+    let widths: Vec<f64> = used
+        .iter()
+        .enumerate()
+        .map(|(k, &col)| {
+            let main = stacks[k].extent(o, main_kind(k)).0;
+            let top = side_run(members(col, Band::Top).len());
+            let bottom = side_run(members(col, Band::Bottom).len());
+            main.max(top).max(bottom)
+        })
+        .collect();
+    let main_span = (0..used.len())
+        .map(|k| stacks[k].extent(o, main_kind(k)).1)
+        .fold(node_across, f64::max);
+    let has = |band: Band| slots.iter().any(|s| s.band == band);
+    let top_span = if has(Band::Top) {
+        node_across + BAND_GAP
     } else {
         0.0
     };
-    let main_span =
-        (tallest_stack - 1) as f64 * spacing.across_pitch + node_across.max(users_across);
-    let start = MARGIN + side_spread;
+    let bottom_span = if has(Band::Bottom) {
+        node_across + BAND_GAP
+    } else {
+        0.0
+    };
     let databases = components
         .iter()
         .filter(|c| c.kind == ComponentKind::Database)
@@ -319,76 +440,180 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
     } else {
         0.0
     };
-    let length = 2.0 * start + (columns - 1) as f64 * spacing.along_pitch + max_along + gutter;
-    let breadth = 2.0 * MARGIN + side_band + main_span;
-    let main_centre = MARGIN + side_band + main_span / 2.0;
-    let side_centre = MARGIN + node_across / 2.0;
+    // Column centres along the flow.
+    let mut centres = Vec::with_capacity(used.len());
+    let mut along = MARGIN;
+    for (k, w) in widths.iter().enumerate() {
+        if k > 0 {
+            along += o.column_gap();
+        }
+        centres.push(along + w / 2.0);
+        along += w;
+    }
+    let length = along + MARGIN + gutter;
+    let breadth = 2.0 * MARGIN + top_span + main_span + bottom_span;
+    let main_centre = MARGIN + top_span + main_span / 2.0;
+    let top_centre = MARGIN + node_across / 2.0;
+    let bottom_centre = MARGIN + top_span + main_span + BAND_GAP + node_across / 2.0;
 
-    // Nodes already placed per (column, band).
-    let mut placed = vec![0usize; columns * 2];
-    let nodes = components
-        .iter()
-        .zip(&slots)
-        .map(|(c, s)| {
-            let cell = s.column * 2 + usize::from(s.band == Band::Top);
-            let index = placed[cell] as f64;
-            placed[cell] += 1;
-            let offset = index - (count(s.column, s.band) as f64 - 1.0) / 2.0;
-            let column = start + max_along / 2.0 + s.column as f64 * spacing.along_pitch;
-            let (along, across) = match s.band {
-                Band::Top => (column + offset * side_step, side_centre),
-                Band::Main => (column, main_centre + offset * spacing.across_pitch),
+    let column_index = |col: usize| used.iter().position(|&c| c == col).unwrap_or(0);
+    let mut placed = vec![[0usize; 3]; used.len()];
+    let mut groups = Vec::new();
+    let mut nodes = Vec::with_capacity(components.len());
+    for (c, s) in components.iter().zip(&slots) {
+        let k = column_index(s.column);
+        let band_index = match s.band {
+            Band::Top => 0,
+            Band::Main => 1,
+            Band::Bottom => 2,
+        };
+        let i = placed[k][band_index];
+        placed[k][band_index] += 1;
+        let (along, across, compact) = match s.band {
+            Band::Main => {
+                let (da, dc) = stacks[k].offset(i, o);
+                (centres[k] + da, main_centre + dc, stacks[k].compact)
+            }
+            side => {
+                let n = members(s.column, side).len();
+                let offset = (i as f64 - (n as f64 - 1.0) / 2.0) * (node_along + SIDE_GAP);
+                let across = if side == Band::Top {
+                    top_centre
+                } else {
+                    bottom_centre
+                };
+                (centres[k] + offset, across, false)
+            }
+        };
+        let (x, y) = o.point(along, across);
+        let (w, h) = if compact {
+            (TILE_W, TILE_H)
+        } else {
+            node_size(c.kind)
+        };
+        nodes.push(DiagramNode {
+            component: c.id,
+            label: c.name.clone(),
+            kind: c.kind,
+            x,
+            y,
+            w,
+            h,
+            compact,
+        });
+    }
+    for (k, stack) in stacks.iter().enumerate() {
+        if stack.compact {
+            let (along, across) = stack.extent(o, ComponentKind::Server);
+            let (x, y) = o.point(centres[k], main_centre);
+            let (w, h) = match o {
+                Orientation::Landscape => (along, across),
+                Orientation::Portrait => (across, along),
             };
-            let (x, y) = orientation.point(along, across);
-            let (w, h) = size(c.kind);
-            DiagramNode {
-                component: c.id,
-                label: c.name.clone(),
-                kind: c.kind,
+            groups.push(DiagramGroup {
+                kind: ComponentKind::Server,
+                label: format!("web tier · {} servers", stack.count),
                 x,
                 y,
                 w,
                 h,
-            }
-        })
-        .collect();
+            });
+        }
+    }
 
-    let (width, height) = orientation.point(length, breadth);
-    Diagram {
+    let (width, height) = o.point(length, breadth);
+    let mut d = Diagram {
         width,
         height,
         nodes,
-        edges: edges(components, &slots),
+        edges: edges(components),
+        lines: Vec::new(),
+        groups,
         orientation,
-    }
+    };
+    d.lines = lines(&d);
+    d
 }
 
-/// Users consult every top-band service, and each main-band column feeds the next non-empty one.
-fn edges(components: &[ComponentInfo], slots: &[Slot]) -> Vec<DiagramEdge> {
-    let mut edges = Vec::new();
-    let in_band = |band: Band| {
+/// Who sends requests to whom, by kind:
+///
+/// users → DNS, users → CDN → front door, users → front door (the balancer, else the servers),
+/// balancer → servers, servers → session store, caches, databases and the queue,
+/// caches → databases (misses), queue → workers.
+fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
+    let of = |kind: ComponentKind| {
         components
             .iter()
-            .zip(slots)
-            .filter(move |(_, s)| s.band == band)
-            .map(|(c, s)| (s.column, c.id))
+            .filter(move |c| c.kind == kind)
+            .map(|c| c.id)
     };
-    for user in components.iter().filter(|c| c.kind == ComponentKind::Users) {
-        for (_, to) in in_band(Band::Top) {
-            edges.push(DiagramEdge { from: user.id, to });
+    let mut edges = Vec::new();
+    let mut link = |from: &[ComponentId], to: &[ComponentId]| {
+        for &f in from {
+            for &t in to {
+                edges.push(DiagramEdge { from: f, to: t });
+            }
         }
-    }
-    let mut columns: Vec<usize> = in_band(Band::Main).map(|(col, _)| col).collect();
-    columns.sort_unstable();
-    columns.dedup();
-    for pair in columns.windows(2) {
-        for (_, from) in in_band(Band::Main).filter(|(col, _)| *col == pair[0]) {
-            for (_, to) in in_band(Band::Main).filter(|(col, _)| *col == pair[1]) {
-                edges.push(DiagramEdge { from, to });
+    };
+    let users: Vec<_> = of(ComponentKind::Users).collect();
+    let balancers: Vec<_> = of(ComponentKind::LoadBalancer).collect();
+    let servers: Vec<_> = of(ComponentKind::Server).collect();
+    let front = if balancers.is_empty() {
+        servers.clone()
+    } else {
+        balancers.clone()
+    };
+    let cdn: Vec<_> = of(ComponentKind::Cdn).collect();
+    let caches: Vec<_> = of(ComponentKind::Cache).collect();
+    let databases: Vec<_> = of(ComponentKind::Database).collect();
+    let queue: Vec<_> = of(ComponentKind::Queue).collect();
+    link(&users, &of(ComponentKind::Dns).collect::<Vec<_>>());
+    link(&users, &cdn);
+    link(&cdn, &front);
+    link(&users, &front);
+    link(&balancers, &servers);
+    link(
+        &servers,
+        &of(ComponentKind::SessionStore).collect::<Vec<_>>(),
+    );
+    link(&servers, &caches);
+    link(&caches, &databases);
+    link(&servers, &databases);
+    link(&servers, &queue);
+    link(&queue, &of(ComponentKind::Workers).collect::<Vec<_>>());
+    edges
+}
+
+/// The arrows to draw: one per edge, except that edges leaving grouped tiles are drawn once per
+/// target, from the group's frame.
+fn lines(d: &Diagram) -> Vec<DiagramLine> {
+    let mut lines = Vec::with_capacity(d.edges.len());
+    let mut from_group: Vec<ComponentId> = Vec::new();
+    for e in &d.edges {
+        let (Some(a), Some(b)) = (d.node(e.from), d.node(e.to)) else {
+            continue;
+        };
+        let group = d.groups.iter().find(|g| g.kind == a.kind);
+        match group {
+            Some(g) if a.compact && !b.compact => {
+                if from_group.contains(&e.to) {
+                    continue;
+                }
+                from_group.push(e.to);
+                let (dx, dy) = (b.x - g.x, b.y - g.y);
+                lines.push(DiagramLine {
+                    from: border_towards((g.x, g.y), (g.w, g.h), dx, dy),
+                    to: border_towards((b.x, b.y), (b.w, b.h), -dx, -dy),
+                });
+            }
+            _ => {
+                if let Some((from, to)) = d.edge_ends(e.from, e.to) {
+                    lines.push(DiagramLine { from, to });
+                }
             }
         }
     }
-    edges
+    lines
 }
 
 #[cfg(test)]
@@ -574,6 +799,52 @@ mod tests {
                     assert!(!inside, "{orientation:?}: ({x}, {y}) inside {}", n.label);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn stages_5_to_8_place_every_component_without_overlap() {
+        for stage in 5..=8 {
+            let scenario = crate::scenario::preset(stage).expect("preset");
+            let sim = crate::sim::Sim::new(&scenario).expect("valid preset");
+            let components = sim.components();
+            for orientation in [Orientation::Landscape, Orientation::Portrait] {
+                let d = diagram_oriented(components, orientation);
+                assert_sound(components, &d);
+                assert!(!d.lines.is_empty());
+            }
+            let d = diagram(components);
+            let x = |kind| {
+                d.nodes
+                    .iter()
+                    .find(|n| n.kind == kind)
+                    .map(|n| n.x)
+                    .unwrap()
+            };
+            let users = x(ComponentKind::Users);
+            let lb = x(ComponentKind::LoadBalancer);
+            let web = x(ComponentKind::Server);
+            let db = x(ComponentKind::Database);
+            let cache = x(ComponentKind::Cache);
+            assert!(
+                users < lb && lb < web && web < cache && cache < db,
+                "stage {stage}"
+            );
+            if stage >= 6 {
+                let cdn = x(ComponentKind::Cdn);
+                assert!(
+                    users < cdn && cdn < lb,
+                    "the CDN sits between users and the balancer"
+                );
+            }
+            // Many web servers: compact tiles inside one frame, one arrow per target.
+            let servers = d.nodes.iter().filter(|n| n.kind == ComponentKind::Server);
+            assert!(servers.clone().all(|n| n.compact));
+            let g = &d.groups[0];
+            for n in servers {
+                assert!((n.x - g.x).abs() * 2.0 <= g.w && (n.y - g.y).abs() * 2.0 <= g.h);
+            }
+            assert!(d.lines.len() < d.edges.len());
         }
     }
 

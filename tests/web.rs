@@ -564,3 +564,159 @@ async fn charts_draw_the_recent_figures() {
         "no lag chart without replicas"
     );
 }
+
+/// Averages a metric over a few polls (the live figures are noisy).
+async fn average(app: &Mounted, metric: &str, polls: u32) -> f64 {
+    let mut sum = 0.0;
+    for _ in 0..polls {
+        sum += app.metric(metric);
+        app.settle(200).await;
+    }
+    sum / f64::from(polls)
+}
+
+#[wasm_bindgen_test]
+async fn stages_5_to_8_draw_their_components_and_legend() {
+    let wanted: [(u8, &[&str], &[&str]); 4] = [
+        (
+            5,
+            &["cache-0", "cache-1", "cache-2", "db-0", "lb"],
+            &["cache hit", "cache miss → database"],
+        ),
+        (
+            6,
+            &["cdn", "cache-0", "lb"],
+            &["CDN edge hit", "CDN miss → origin", "cache hit"],
+        ),
+        (7, &["cdn", "sessions", "cache-2"], &["session store down"]),
+        (
+            8,
+            &["queue", "workers", "sessions", "cdn", "cache-0"],
+            &["cache hit"],
+        ),
+    ];
+    for (stage, components, legend) in wanted {
+        let app = Mounted::with_hash(&format!("v1.s{stage}")).await;
+        let drawn = app.components();
+        for name in components {
+            assert!(
+                drawn.iter().any(|d| d == name),
+                "stage {stage}: {name} in {drawn:?}"
+            );
+        }
+        for label in legend {
+            assert!(
+                app.exists(&format!(".legend [data-outcome=\"{label}\"]")),
+                "stage {stage}: legend has {label}"
+            );
+        }
+        // A web tier this large is drawn as a frame of compact tiles.
+        assert!(app.exists("svg [data-group=\"server\"]"), "stage {stage}");
+        assert!(app.exists("[data-chart=\"cache_hit\"]"), "stage {stage}");
+        if stage >= 6 {
+            assert!(app.exists("[data-chart=\"cdn_hit\"]"));
+            assert!(app.exists("[data-metric=\"cdn_hit_ratio\"]"));
+        }
+        if stage >= 7 {
+            assert!(app.exists("[data-chart=\"web_servers\"]"));
+        }
+        if stage == 8 {
+            assert!(app.exists("[data-chart=\"queue_depth\"]"));
+            assert!(app.exists("svg [data-component=\"queue\"] [data-backlog]"));
+        }
+    }
+    // Sticky sessions: the session store goes, and the run is rebuilt without it.
+    let app = Mounted::with_hash("v1.s7").await;
+    let select: HtmlSelectElement = app
+        .find("select[data-control=\"sessions\"]")
+        .unchecked_into();
+    select.set_value("1");
+    dispatch(&select, "change");
+    app.settle(300).await;
+    assert!(!app.components().iter().any(|c| c == "sessions"));
+    assert!(app.exists("[data-metric=\"logged_out\"]"));
+}
+
+#[wasm_bindgen_test]
+async fn killing_a_cache_node_sends_its_reads_to_the_database() {
+    let app = Mounted::with_hash("v1.s5~traffic.users=3000").await;
+    app.set_speed_index(5); // 5×
+    let warm = app.wait_for("sim_time_s", 20_000, |t| t > 8.0).await;
+    assert!(warm > 8.0, "the simulation runs");
+    let hits_before = average(&app, "cache_hit_ratio", 5).await;
+    let db_before = average(&app, "db_utilization", 5).await;
+    assert!(
+        hits_before > 30.0,
+        "a warm cache answers most reads: {hits_before} %"
+    );
+
+    app.inspect_and_press("cache-0", "kill").await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"cache-0\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(app
+        .text("[data-inspector] [data-action=\"repair\"]")
+        .contains("Repair"));
+    let t = app.metric("sim_time_s");
+    app.wait_for("sim_time_s", 20_000, |now| now > t + 3.0)
+        .await;
+    let hits_after = average(&app, "cache_hit_ratio", 5).await;
+    let db_after = average(&app, "db_utilization", 5).await;
+    assert!(
+        hits_after < hits_before - 5.0 || db_after > db_before * 1.2,
+        "hits {hits_before} → {hits_after} %, database load {db_before} → {db_after} %"
+    );
+    assert!(app.text("[data-log]").contains("cache-0"));
+}
+
+#[wasm_bindgen_test]
+async fn the_backlog_grows_while_the_workers_are_down() {
+    let app = Mounted::with_hash("v1.s8~traffic.users=3000").await;
+    app.set_speed_index(5); // 5×
+    app.wait_for("sim_time_s", 20_000, |t| t > 3.0).await;
+    let before = app.metric("queue_depth");
+    app.inspect_and_press("workers", "kill").await;
+    let grown = app
+        .wait_for("queue_depth", 20_000, |d| d >= before + 10.0)
+        .await;
+    assert!(grown >= before + 10.0, "backlog {before} → {grown}");
+    let bar: f64 = app
+        .attribute(
+            "svg [data-component=\"queue\"] [data-backlog]",
+            "data-backlog",
+        )
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        bar > 0.0,
+        "the diagram's backlog bar shows the waiting jobs"
+    );
+    // Workers back: the backlog drains.
+    app.click("[data-inspector] [data-action=\"repair\"]");
+    let peak = app.metric("queue_depth");
+    let drained = app
+        .wait_for("queue_depth", 30_000, |d| d < peak / 2.0)
+        .await;
+    assert!(drained < peak, "backlog drains: {peak} → {drained}");
+}
+
+#[wasm_bindgen_test]
+async fn the_cdn_inspector_offers_purge_and_a_new_version() {
+    let app = Mounted::with_hash("v1.s6~traffic.users=2000").await;
+    app.inspect_and_press("cdn", "purge").await;
+    assert!(app.exists("[data-inspector] [data-action=\"new-version\"]"));
+    app.click("[data-inspector] [data-action=\"new-version\"]");
+    app.settle(400).await;
+    let log = app.text("[data-log]");
+    assert!(log.contains("purged") && log.contains("version"), "{log}");
+    app.click("[data-inspector] [data-action=\"kill\"]");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"cdn\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+}

@@ -16,8 +16,8 @@ use super::inspector::Inspector;
 use super::link;
 use super::log::EventLog;
 use super::metrics::Metrics;
-use super::particles::{outcome_colour, outcome_possible, outcomes};
-use super::runner::{AnimationLoop, Runner};
+use super::particles::DotClass;
+use super::runner::{AnimationLoop, Op, Runner};
 use super::stages::StageList;
 use super::state::{Action, AppState, Notice};
 use super::tour::{Experiment, Step, Tour};
@@ -47,8 +47,8 @@ pub fn app() -> Html {
     let on_fault = {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
-        Callback::from(move |(id, down): (ComponentId, bool)| {
-            let figures = runner.borrow_mut().set_down(id, down);
+        Callback::from(move |(id, op): (ComponentId, Op)| {
+            let figures = runner.borrow_mut().apply(id, op);
             dispatcher.dispatch(Action::Figures(Rc::new(figures)));
         })
     };
@@ -154,10 +154,10 @@ pub fn app() -> Html {
                                     on_action={on_action.clone()} />
                                 <div class="diagram-footer">
                                     <ul class="legend" aria-label="Request outcomes">
-                                        { for outcomes().filter(|o| outcome_possible(*o, &kinds)).map(|o| html! {
-                                            <li data-outcome={o.label()}>
-                                                <span class="dot" style={format!("background:{}", outcome_colour(o))}></span>
-                                                { o.label() }
+                                        { for DotClass::all().filter(|c| c.possible(&kinds)).map(|c| html! {
+                                            <li data-outcome={c.label()}>
+                                                <span class="dot" style={format!("background:{}", c.colour())}></span>
+                                                { c.label() }
                                             </li>
                                         }) }
                                     </ul>
@@ -172,8 +172,13 @@ pub fn app() -> Html {
                         </div>
                     }
                     <Metrics figures={state.figures.clone()} server={server}
-                        speed={state.speed()} playing={state.playing} replicated={replicated} />
-                    <Charts data={state.figures.charts.clone()} show_lag={replicated} />
+                        speed={state.speed()} playing={state.playing} replicated={replicated}
+                        scenario={state.scenario.clone()} />
+                    <Charts data={state.figures.charts.clone()} show_lag={replicated}
+                        show_cache={state.scenario.cache.is_some()}
+                        show_cdn={state.scenario.cdn.is_some()}
+                        show_queue={state.scenario.queue.is_some()}
+                        show_servers={state.scenario.autoscaling.is_some()} />
                     <div class="lower">
                         <Tour stage={state.stage()} on_try={on_try} />
                         <EventLog entries={state.figures.log.clone()} />
@@ -354,9 +359,13 @@ fn use_animation(
         let animation = AnimationLoop::start(move |timestamp_ms| {
             let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
             let element = canvas.cast::<HtmlCanvasElement>();
-            let figures = runner
-                .borrow_mut()
-                .frame(timestamp_ms, element.as_ref(), dpr);
+            let mut r = runner.borrow_mut();
+            let figures = r.frame(timestamp_ms, element.as_ref(), dpr);
+            let diagram = r.take_diagram();
+            drop(r);
+            if let Some(diagram) = diagram {
+                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
+            }
             if let Some(figures) = figures {
                 dispatcher.dispatch(Action::Figures(Rc::new(figures)));
             }
@@ -370,7 +379,7 @@ fn run_experiment(
     experiment: &Experiment,
     state: &AppState,
     dispatcher: &UseReducerDispatcher<AppState>,
-    on_fault: &Callback<(ComponentId, bool)>,
+    on_fault: &Callback<(ComponentId, Op)>,
 ) {
     let named = |name: &str| {
         state
@@ -384,13 +393,19 @@ fn run_experiment(
         match *step {
             Step::Kill(name) => {
                 if let Some(id) = named(name) {
-                    on_fault.emit((id, true));
+                    on_fault.emit((id, Op::Kill));
+                    dispatcher.dispatch(Action::Select(Some(id)));
+                }
+            }
+            Step::Cdn(op) => {
+                if let Some(id) = named("cdn") {
+                    on_fault.emit((id, op));
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }
             Step::KillMaster => {
                 if let Some(id) = state.figures.master() {
-                    on_fault.emit((id, true));
+                    on_fault.emit((id, Op::Kill));
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }
@@ -398,6 +413,10 @@ fn run_experiment(
             Step::WebServers(count) => dispatcher.dispatch(Action::SetWebServers(count)),
             Step::DbWorkers(workers) => dispatcher.dispatch(Action::SetDbWorkers(workers)),
             Step::Speed(index) => dispatcher.dispatch(Action::SetSpeed(index)),
+            Step::CacheCapacity(items) => dispatcher.dispatch(Action::SetCacheCapacity(items)),
+            Step::CacheTtl(ttl_s) => dispatcher.dispatch(Action::SetCacheTtl(ttl_s)),
+            Step::Sessions(mode) => dispatcher.dispatch(Action::SetSessionMode(mode)),
+            Step::QueueWorkers(n) => dispatcher.dispatch(Action::SetQueueWorkers(n)),
         }
     }
 }

@@ -19,6 +19,18 @@ pub struct ChartsProps {
     pub data: Rc<ChartData>,
     /// Whether to chart replication lag (stages with replicas).
     pub show_lag: bool,
+    /// Whether to chart the cache hit ratio (stage 5 on).
+    #[prop_or_default]
+    pub show_cache: bool,
+    /// Whether to chart the CDN hit ratio (stage 6 on).
+    #[prop_or_default]
+    pub show_cdn: bool,
+    /// Whether to chart the queue's depth (stage 8).
+    #[prop_or_default]
+    pub show_queue: bool,
+    /// Whether to chart the number of web servers (autoscaling, stage 7 on).
+    #[prop_or_default]
+    pub show_servers: bool,
 }
 
 /// The row of charts under the figures.
@@ -36,6 +48,18 @@ pub fn charts(props: &ChartsProps) -> Html {
             { chart("Errors", "errors", "%", &d.error_pct, &span, "var(--bad)") }
             if props.show_lag {
                 { chart("Replication lag", "lag", "ms", &d.lag_ms, &span, "var(--repl)") }
+            }
+            if props.show_cache {
+                { chart("Cache hit ratio", "cache_hit", "%", &d.cache_hit_pct, &span, "var(--cache)") }
+            }
+            if props.show_cdn {
+                { chart("CDN hit ratio", "cdn_hit", "%", &d.cdn_hit_pct, &span, "var(--cdn)") }
+            }
+            if props.show_servers {
+                { chart("Web servers", "web_servers", "servers", &d.web_servers, &span, "var(--accent)") }
+            }
+            if props.show_queue {
+                { chart("Queue depth", "queue_depth", "jobs", &d.queue_depth, &span, "var(--warn)") }
             }
         </section>
     }

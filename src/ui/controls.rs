@@ -12,10 +12,27 @@ use super::state::{
     slider_from_users, users_from_slider, Action, REPLICAS_MAX, SPEEDS, USERS_SLIDER_STEPS,
     WEB_SERVERS_MAX,
 };
-use crate::scenario::{BalancePolicy, Scenario};
+use crate::scenario::{BalancePolicy, Eviction, Scenario, SessionMode};
 
 /// Database workers offered (vertical scaling).
 const DB_WORKERS: [u32; 6] = [2, 4, 8, 16, 32, 64];
+/// Items per cache node offered.
+const CACHE_ITEMS: [u32; 6] = [1_000, 2_500, 5_000, 10_000, 20_000, 50_000];
+/// Cache time to live offered, in seconds (0: never expires).
+const CACHE_TTLS_S: [u32; 6] = [5, 30, 60, 300, 3_600, 0];
+/// Eviction policies offered, with their labels.
+const EVICTIONS: [(Eviction, &str); 3] = [
+    (Eviction::Lru, "LRU"),
+    (Eviction::Lfu, "LFU"),
+    (Eviction::Fifo, "FIFO"),
+];
+/// Session modes offered, with their labels.
+const SESSION_MODES: [(SessionMode, &str); 2] = [
+    (SessionMode::SharedStore, "shared store"),
+    (SessionMode::Sticky, "sticky"),
+];
+/// Queue workers offered (at the start of the run).
+const QUEUE_WORKERS: [u32; 7] = [0, 4, 8, 16, 24, 48, 64];
 /// Balancing policies offered, with their labels.
 const POLICIES: [(BalancePolicy, &str); 3] = [
     (BalancePolicy::RoundRobin, "round robin"),
@@ -137,6 +154,24 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
     };
     let lb = scenario.load_balancer.as_ref();
     let db = scenario.database.as_ref();
+    let choice = |values: &[u32], current: u32, label: fn(u32) -> String| {
+        values
+            .iter()
+            .map(|&n| html! { <option value={n.to_string()} selected={n == current}>{ label(n) }</option> })
+            .collect::<Html>()
+    };
+    let items_label = |n: u32| grouped(u64::from(n));
+    let ttl_label = |n: u32| {
+        if n == 0 {
+            "never".to_string()
+        } else if n >= 3600 {
+            format!("{} h", n / 3600)
+        } else if n >= 60 {
+            format!("{} min", n / 60)
+        } else {
+            format!("{n} s")
+        }
+    };
     html! { <>
         if let Some(lb) = lb {
             <label class="control">
@@ -176,6 +211,53 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                     </select>
                 </label>
             }
+        }
+        if let Some(cache) = &scenario.cache {
+            <label class="control">
+                { "Cache size" }
+                <select data-control="cache-items" onchange={select(Action::SetCacheCapacity)}
+                    title="Items each cache node holds; restarts the run">
+                    { choice(&CACHE_ITEMS, cache.capacity_items, items_label) }
+                </select>
+            </label>
+            <label class="control">
+                { "Cache TTL" }
+                <select data-control="cache-ttl" onchange={select(Action::SetCacheTtl)}
+                    title="How long a cached value lives; restarts the run">
+                    { choice(&CACHE_TTLS_S, cache.ttl_s.round() as u32, ttl_label) }
+                </select>
+            </label>
+            <label class="control">
+                { "Eviction" }
+                <select data-control="eviction" onchange={select(|i| Action::SetEviction(
+                        EVICTIONS.get(i as usize).map_or(Eviction::Lru, |e| e.0)))}
+                    title="Which item a full cache node drops; restarts the run">
+                    { for EVICTIONS.iter().enumerate().map(|(i, (e, label))| html! {
+                        <option value={i.to_string()} selected={*e == cache.eviction}>{ *label }</option>
+                    }) }
+                </select>
+            </label>
+        }
+        if let Some(sessions) = &scenario.sessions {
+            <label class="control">
+                { "Sessions" }
+                <select data-control="sessions" onchange={select(|i| Action::SetSessionMode(
+                        SESSION_MODES.get(i as usize).map_or(SessionMode::SharedStore, |m| m.0)))}
+                    title="Where users' sessions live; restarts the run">
+                    { for SESSION_MODES.iter().enumerate().map(|(i, (m, label))| html! {
+                        <option value={i.to_string()} selected={*m == sessions.mode}>{ *label }</option>
+                    }) }
+                </select>
+            </label>
+        }
+        if let Some(queue) = &scenario.queue {
+            <label class="control">
+                { "Queue workers" }
+                <select data-control="queue-workers" onchange={select(Action::SetQueueWorkers)}
+                    title="Workers at the start (the scaler adjusts them to the backlog); restarts the run">
+                    { choice(&QUEUE_WORKERS, queue.workers, |n| n.to_string()) }
+                </select>
+            </label>
         }
     </> }
 }

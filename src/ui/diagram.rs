@@ -35,12 +35,22 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     let d = &props.diagram;
     let view_box = format!("0 0 {} {}", d.width, d.height);
     let aspect = format!("aspect-ratio: {} / {};", d.width, d.height);
-    let edges = d.edges.iter().filter_map(|e| {
-        let ((x1, y1), (x2, y2)) = d.edge_ends(e.from, e.to)?;
-        Some(html! {
+    let edges = d.lines.iter().map(|l| {
+        let ((x1, y1), (x2, y2)) = (l.from, l.to);
+        html! {
             <path class="edge" d={format!("M{x1:.1},{y1:.1} L{x2:.1},{y2:.1}")}
                 marker-end="url(#arrow)" />
-        })
+        }
+    });
+    let groups = d.groups.iter().map(|g| {
+        let (x0, y0) = (g.x - g.w / 2.0, g.y - g.h / 2.0);
+        html! {
+            <g class="group" data-group={kind_slug(g.kind)}
+                transform={format!("translate({x0:.1},{y0:.1})")}>
+                <rect class="group-box" width={format!("{:.1}", g.w)} height={format!("{:.1}", g.h)} rx="12" />
+                <text class="group-label" x="10" y="16">{ g.label.clone() }</text>
+            </g>
+        }
     });
     let nodes = d.nodes.iter().map(|n| node_view(n, props));
     html! {
@@ -58,6 +68,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                         <path d="M0,1 L9,5 L0,9 z" fill="var(--repl)" />
                     </marker>
                 </defs>
+                { for groups }
                 { for edges }
                 { replication(d, &props.figures) }
                 { for nodes }
@@ -126,13 +137,24 @@ fn has_balancer(d: &Diagram) -> bool {
         .any(|n| n.kind == ComponentKind::LoadBalancer)
 }
 
-fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
+/// What every node shares: its classes, click and key handlers, and its health.
+struct Interaction {
+    class: Classes,
+    health: Health,
+    clickable: bool,
+    selected: bool,
+    on_click: Option<Callback<MouseEvent>>,
+    on_key: Option<Callback<KeyboardEvent>>,
+}
+
+fn interaction(n: &DiagramNode, props: &DiagramProps) -> Interaction {
     let health = health(n, &props.figures, has_balancer(&props.diagram));
-    let state = props.figures.component(n.component);
-    let role = state.and_then(|s| s.role);
     let clickable = n.kind != ComponentKind::Users;
     let selected = props.selected == Some(n.component);
     let mut class = classes!("node", format!("kind-{}", kind_slug(n.kind)));
+    if n.compact {
+        class.push("compact");
+    }
     if clickable {
         class.push("clickable");
     }
@@ -145,7 +167,6 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
         Health::OutOfPool => class.push("out-of-pool"),
         Health::Retired => class.push("retired"),
     }
-    let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
     let id = n.component;
     let on_click = clickable.then(|| {
         let cb = props.on_action.clone();
@@ -161,17 +182,45 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             }
         })
     });
+    Interaction {
+        class,
+        health,
+        clickable,
+        selected,
+        on_click,
+        on_key,
+    }
+}
+
+fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
+    if n.compact {
+        return tile_view(n, props);
+    }
+    let Interaction {
+        class,
+        health,
+        clickable,
+        selected,
+        on_click,
+        on_key,
+    } = interaction(n, props);
+    let state = props.figures.component(n.component);
+    let role = state.and_then(|s| s.role);
+    let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
     let (title, detail) = texts(n, props, health);
     let label = if clickable {
         format!("{title}, {}: {detail}. Press to inspect.", n.kind.label())
     } else {
         format!("{} users", grouped(props.users))
     };
+    let hit_ratio = state
+        .filter(|_| matches!(n.kind, ComponentKind::Cache | ComponentKind::Cdn))
+        .map(|s| format!("{:.3}", s.hit_ratio));
     html! {
-        <g class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
+        <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
             data-alive={(health != Health::Down).to_string()}
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
-            data-role={role.map(role_slug)}
+            data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
             aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
@@ -191,6 +240,50 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             if health == Health::Down {
                 <path class="node-cross"
                     d={format!("M10,10 L{:.0},{:.0} M{:.0},10 L10,{:.0}", n.w - 10.0, n.h - 10.0, n.w - 10.0, n.h - 10.0)} />
+            }
+        </g>
+    }
+}
+
+/// A compact tile of a large web tier: its name and a load bar (a cross when down).
+fn tile_view(n: &DiagramNode, props: &DiagramProps) -> Html {
+    let Interaction {
+        class,
+        health,
+        selected,
+        on_click,
+        on_key,
+        ..
+    } = interaction(n, props);
+    let u = props
+        .figures
+        .component(n.component)
+        .map_or(0.0, |s| s.utilization)
+        .clamp(0.0, 1.0);
+    let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
+    let (title, detail) = texts(n, props, health);
+    let status = match health {
+        Health::Up => percent(u),
+        _ => detail.clone(),
+    };
+    let bar_w = n.w - 16.0;
+    html! {
+        <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
+            data-alive={(health != Health::Down).to_string()}
+            data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
+            transform={format!("translate({x0:.1},{y0:.1})")}
+            role="button" tabindex="0"
+            aria-label={format!("{title}, {}: {detail}. Press to inspect.", n.kind.label())}
+            aria-pressed={selected.to_string()} onclick={on_click} onkeydown={on_key}>
+            <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="8" />
+            <text class="tile-title" x="8" y="16">{ title }</text>
+            <text class="tile-pct" x={(n.w - 8.0).to_string()} y="16" text-anchor="end">{ status }</text>
+            if health == Health::Down {
+                <path class="node-cross" d={format!("M6,6 L{:.0},{:.0} M{:.0},6 L6,{:.0}", n.w - 6.0, n.h - 6.0, n.w - 6.0, n.h - 6.0)} />
+            } else {
+                <rect class="node-bar-track" x="8" y="26" width={bar_w.to_string()} height="5" rx="2.5" />
+                <rect class="node-bar" x="8" y="26" width={format!("{:.1}", bar_w * u)} height="5" rx="2.5"
+                    fill={load_colour(u)} />
             }
         </g>
     }
@@ -221,6 +314,30 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
             _ => (n.label.clone(), format!("{workers} workers")),
         },
         ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
+        ComponentKind::Cache => (
+            n.label.clone(),
+            format!("hits {}", percent(state.map_or(0.0, |s| s.hit_ratio))),
+        ),
+        ComponentKind::Cdn => (
+            "CDN edge".into(),
+            format!("edge hits {}", percent(state.map_or(0.0, |s| s.hit_ratio))),
+        ),
+        ComponentKind::SessionStore => (n.label.clone(), "shared session store".into()),
+        ComponentKind::Queue => {
+            let depth = state.map_or(0, |s| s.queue_len);
+            (
+                "queue".into(),
+                format!(
+                    "{} job{} waiting",
+                    grouped(u64::from(depth)),
+                    if depth == 1 { "" } else { "s" }
+                ),
+            )
+        }
+        ComponentKind::Workers => (
+            n.label.clone(),
+            format!("{} of {workers} busy", state.map_or(0, |s| s.busy_workers)),
+        ),
         _ => (n.label.clone(), n.kind.label().into()),
     }
 }
@@ -244,22 +361,45 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
             <text class="node-hint" x="46" y={(n.h - 14.0).to_string()}>{ "select to repair" }</text>
         };
     }
+    let state = props.figures.component(n.component);
+    let bar = |fill: f64, colour: &'static str, text: String| {
+        let fill = if fill.is_finite() {
+            fill.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        html! {
+            <g>
+                <rect class="node-bar-track" x="14" y={y.to_string()}
+                    width={bar_w.to_string()} height="6" rx="3" />
+                <rect class="node-bar" x="14" y={y.to_string()}
+                    width={format!("{:.1}", bar_w * fill)} height="6" rx="3" fill={colour} />
+                <text class="node-pct" x={(n.w - 14.0).to_string()} y={(y + 6.0).to_string()}
+                    text-anchor="end">{ text }</text>
+            </g>
+        }
+    };
     match n.kind {
-        ComponentKind::Server | ComponentKind::Database => {
-            let u = props
-                .figures
-                .component(n.component)
-                .map_or(0.0, |s| s.utilization)
-                .clamp(0.0, 1.0);
+        ComponentKind::Server
+        | ComponentKind::Database
+        | ComponentKind::SessionStore
+        | ComponentKind::Workers => {
+            let u = state.map_or(0.0, |s| s.utilization).clamp(0.0, 1.0);
+            bar(u, load_colour(u), percent(u))
+        }
+        ComponentKind::Cache | ComponentKind::Cdn => {
+            // How full it is: items held of the items it can hold.
+            let (items, capacity) = state.map_or((0, 0), |s| (s.items, s.capacity_items));
+            let fill = f64::from(items) / f64::from(capacity.max(1));
+            bar(fill, "var(--cache)", percent(fill))
+        }
+        ComponentKind::Queue => {
+            // The backlog on a log scale, so both 10 and 100,000 waiting jobs show.
+            let depth = state.map_or(0, |s| s.queue_len);
+            let fill = backlog_fill(depth);
             html! {
-                <g>
-                    <rect class="node-bar-track" x="14" y={y.to_string()}
-                        width={bar_w.to_string()} height="6" rx="3" />
-                    <rect class="node-bar" x="14" y={y.to_string()}
-                        width={format!("{:.1}", bar_w * u)} height="6" rx="3"
-                        fill={load_colour(u)} />
-                    <text class="node-pct" x={(n.w - 14.0).to_string()} y={(y + 6.0).to_string()}
-                        text-anchor="end">{ percent(u) }</text>
+                <g class="backlog" data-backlog={depth.to_string()}>
+                    { bar(fill, load_colour(fill), compact_count(depth)) }
                 </g>
             }
         }
@@ -269,6 +409,21 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
             </text>
         },
         _ => html! {},
+    }
+}
+
+/// How full the backlog bar of a queue with `depth` waiting jobs is: 0 when empty, half at
+/// 1,000 jobs, full at 1,000,000 (a log scale).
+pub fn backlog_fill(depth: u32) -> f64 {
+    (f64::from(depth) + 1.0).log10() / 6.0
+}
+
+/// `12` → `"12"`, `12345` → `"12k"`, `1234567` → `"1.2M"`.
+fn compact_count(n: u32) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", f64::from(n) / 1e6),
     }
 }
 
@@ -284,20 +439,22 @@ pub fn load_colour(utilization: f64) -> &'static str {
 }
 
 pub fn kind_slug(kind: ComponentKind) -> &'static str {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => "users",
         ComponentKind::Dns => "dns",
         ComponentKind::LoadBalancer => "load-balancer",
         ComponentKind::Server => "server",
         ComponentKind::Database => "database",
-        _ => "other",
+        ComponentKind::Cache => "cache",
+        ComponentKind::Cdn => "cdn",
+        ComponentKind::SessionStore => "session-store",
+        ComponentKind::Queue => "queue",
+        ComponentKind::Workers => "workers",
     }
 }
 
 /// A small line icon per kind, drawn at the box's top left.
 fn icon(kind: ComponentKind) -> Html {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => html! {
             <g class="node-icon" transform="translate(12,12)">
@@ -335,9 +492,33 @@ fn icon(kind: ComponentKind) -> Html {
                 <path d="M3,11 C3,15 19,15 19,11" />
             </g>
         },
-        _ => html! {
+        ComponentKind::Cache => html! {
             <g class="node-icon" transform="translate(12,12)">
-                <rect x="2" y="2" width="18" height="18" rx="3" />
+                <path d="M12,1 L4,12 H11 L9,21 L18,9 H11 z" />
+            </g>
+        },
+        ComponentKind::Cdn => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <path d="M6,17 A5,5 0 0 1 6.5,7 A6,6 0 0 1 17.5,8.5 A4.3,4.3 0 0 1 17,17 z" />
+                <path d="M11,10 V15 M8.5,12.5 L11,15 L13.5,12.5" />
+            </g>
+        },
+        ComponentKind::SessionStore => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <circle cx="7" cy="11" r="4" />
+                <path d="M11,11 H20 M17,11 V15 M20,11 V14" />
+            </g>
+        },
+        ComponentKind::Queue => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <rect x="1" y="6" width="20" height="10" rx="2" />
+                <path d="M6,6 V16 M11,6 V16 M16,6 V16" />
+            </g>
+        },
+        ComponentKind::Workers => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <circle cx="11" cy="11" r="3.5" />
+                <path d="M11,1.5 V5 M11,17 V20.5 M1.5,11 H5 M17,11 H20.5 M4.3,4.3 L6.8,6.8 M15.2,15.2 L17.7,17.7 M4.3,17.7 L6.8,15.2 M15.2,6.8 L17.7,4.3" />
             </g>
         },
     }

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use super::diagram::{kind_slug, lag_text};
 use super::format::{grouped, percent};
+use super::runner::Op;
 use super::state::{Action, Figures};
 use crate::layout::Diagram;
 use crate::sim::{ComponentId, ComponentKind, DbRole};
@@ -22,8 +23,8 @@ pub struct InspectorProps {
     pub selected: ComponentId,
     /// Where actions go (closing).
     pub on_action: Callback<Action>,
-    /// Kills (true) or repairs (false) a component.
-    pub on_fault: Callback<(ComponentId, bool)>,
+    /// Kills, repairs, purges … a component.
+    pub on_fault: Callback<(ComponentId, Op)>,
 }
 
 /// The panel beside the diagram.
@@ -50,9 +51,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
         let cb = props.on_action.clone();
         Callback::from(move |_: MouseEvent| cb.emit(Action::Select(None)))
     };
-    let on_fault = {
+    let press = |op: Op| {
         let cb = props.on_fault.clone();
-        Callback::from(move |_: MouseEvent| cb.emit((id, alive)))
+        Callback::from(move |_: MouseEvent| cb.emit((id, op)))
     };
     let status = match state {
         None => "up".to_string(),
@@ -82,11 +83,42 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 "busy",
                 format!("{} of {}", s.busy_workers, s.workers),
             ));
-            rows.push((
-                "Queue",
-                "queue",
-                format!("{} / {}", s.queue_len, s.queue_capacity),
-            ));
+            if node.kind != ComponentKind::Workers {
+                rows.push((
+                    "Queue",
+                    "queue",
+                    format!("{} / {}", s.queue_len, s.queue_capacity),
+                ));
+            }
+        }
+        match node.kind {
+            ComponentKind::Cache | ComponentKind::Cdn => {
+                rows.push(("Hit ratio (run)", "hit_ratio", percent(s.hit_ratio)));
+                rows.push((
+                    "Items held",
+                    "items",
+                    format!(
+                        "{} of {}",
+                        grouped(u64::from(s.items)),
+                        grouped(u64::from(s.capacity_items))
+                    ),
+                ));
+            }
+            ComponentKind::Queue => {
+                rows.push((
+                    "Jobs waiting",
+                    "backlog",
+                    format!(
+                        "{} (at most {})",
+                        grouped(u64::from(s.queue_len)),
+                        grouped(u64::from(s.queue_capacity))
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if node.kind == ComponentKind::Cache {
+            rows.push(("Stale hits", "stale_reads", grouped(s.stale_reads)));
         }
         if s.role == Some(DbRole::Replica) {
             rows.push(("Replication lag", "lag", lag_text(s.lag_ms, s.lag_writes)));
@@ -117,13 +149,23 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 }) }
             </dl>
             <div class="inspector-actions">
-                if alive {
-                    <button class="btn btn-danger" data-action="kill" onclick={on_fault}>
-                        { format!("Kill {}", node.label) }
+                if node.kind == ComponentKind::Queue {
+                    <p class="muted">{ "The queue is durable: it is not something to kill here. Kill the workers instead." }</p>
+                } else if alive {
+                    <button class="btn btn-danger" data-action="kill" onclick={press(Op::Kill)}>
+                        { kill_label(node.kind, &node.label) }
                     </button>
                 } else {
-                    <button class="btn btn-primary" data-action="repair" onclick={on_fault}>
+                    <button class="btn btn-primary" data-action="repair" onclick={press(Op::Repair)}>
                         { format!("Repair {}", node.label) }
+                    </button>
+                }
+                if node.kind == ComponentKind::Cdn {
+                    <button class="btn" data-action="purge" onclick={press(Op::PurgeAll)}
+                        title="Drop every object from the edge">{ "Purge all" }</button>
+                    <button class="btn" data-action="new-version" onclick={press(Op::NewVersion)}
+                        title="Publish the most popular object under a new URL (image.png?v=2)">
+                        { "New version of the top object" }
                     </button>
                 }
             </div>
@@ -137,13 +179,26 @@ fn balanced(d: &Diagram) -> bool {
         .any(|n| n.kind == ComponentKind::LoadBalancer)
 }
 
+/// The kill button's text: what killing means for this kind.
+fn kill_label(kind: ComponentKind, name: &str) -> String {
+    match kind {
+        ComponentKind::Cache => format!("Kill {name} (flush its keys)"),
+        ComponentKind::Cdn => "CDN outage".to_string(),
+        _ => format!("Kill {name}"),
+    }
+}
+
 fn explain(kind: ComponentKind) -> &'static str {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Dns => "Turns the site's name into an address. Clients cache the answer for its TTL, so a dead DNS server hurts only as the cached answers expire.",
         ComponentKind::LoadBalancer => "The only public address. It spreads requests over the pool and checks each server's health at an interval; a server that fails enough checks leaves the pool.",
         ComponentKind::Server => "Runs the application with a fixed number of workers and a bounded queue. Past its capacity, requests wait, then get turned away.",
         ComponentKind::Database => "Stores the data. The master commits writes; replicas apply them later, in order, and serve reads. If the master dies, the most up-to-date replica is promoted.",
-        _ => "A part of the system.",
+        ComponentKind::Cache => "Keeps recently read values in memory. The web server asks it first; on a miss the database answers and the cache keeps the value. Killing it empties it: its keys start cold.",
+        ComponentKind::Cdn => "Edge servers near the users hold copies of static files. A miss is fetched from the origin through the edge; an outage makes browsers wait for their timeout, then go to the origin.",
+        ComponentKind::SessionStore => "Holds every user's session, so any web server can serve anyone. If it fails, requests that need a session fail.",
+        ComponentKind::Queue => "A durable list of jobs the web servers published. It grows when the workers fall behind and drains when they catch up; jobs are not lost.",
+        ComponentKind::Workers => "A pool of processes taking jobs off the queue one at a time. Killed, their jobs in progress go back to the queue; the scaler adds workers as the backlog grows.",
+        ComponentKind::Users => "The people using the site.",
     }
 }

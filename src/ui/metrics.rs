@@ -8,6 +8,7 @@ use yew::prelude::*;
 use super::diagram::load_colour;
 use super::format::{figure, grouped};
 use super::state::Figures;
+use crate::scenario::{Scenario, SessionMode};
 use crate::sim::ComponentId;
 
 /// Properties of [`Metrics`].
@@ -23,6 +24,8 @@ pub struct MetricsProps {
     pub playing: bool,
     /// Whether the database has replicas (shows lost writes and stale reads).
     pub replicated: bool,
+    /// What runs (which stage figures apply: cache, CDN, sessions, queue).
+    pub scenario: Rc<Scenario>,
 }
 
 /// The figure cards under the diagram, and a status line.
@@ -106,6 +109,7 @@ pub fn metrics(props: &MetricsProps) -> Html {
                         <span data-metric="stale_reads">{ f.stale_reads }</span> },
                         html! { "replica missed a write" }, if f.stale_reads > 0 { "warn" } else { "" }) }
                 }
+                { stage_cards(f, &props.scenario) }
             </div>
             <p class="statusbar">
                 <span>{ "sim time " }<b data-metric="sim_time_s">{ format!("{:.2}", f.sim_time_s) }</b>{ " s" }</span>
@@ -120,6 +124,50 @@ pub fn metrics(props: &MetricsProps) -> Html {
             </p>
         </section>
     }
+}
+
+/// Figures of the mechanisms of stages 5–8, shown when the scenario has them.
+fn stage_cards(f: &Figures, scenario: &Scenario) -> Html {
+    let pct = |x: f64| format!("{:.1}", (x * 100.0).clamp(0.0, 100.0));
+    let sticky = scenario
+        .sessions
+        .as_ref()
+        .is_some_and(|s| s.mode == SessionMode::Sticky);
+    html! { <>
+        if scenario.cache.is_some() {
+            { card("Cache hits", html! { <>
+                <span data-metric="cache_hit_ratio">{ pct(f.cache_hit_ratio) }</span>
+                <span class="metric-unit">{ "%" }</span></> },
+                html! { <><span data-metric="stale_cache_reads">{ f.stale_cache_reads }</span>{ " stale hits" }</> },
+                if f.cache_hit_ratio < 0.5 { "warn" } else { "" }) }
+            { card("Database load", html! { <>
+                <span data-metric="db_utilization">{ format!("{:.0}", f.db_utilization * 100.0) }</span>
+                <span class="metric-unit">{ "%" }</span></> },
+                html! { "mean of the nodes up" },
+                if f.db_utilization > 0.85 { "bad" } else if f.db_utilization > 0.6 { "warn" } else { "" }) }
+        }
+        if scenario.cdn.is_some() {
+            { card("CDN edge hits", html! { <>
+                <span data-metric="cdn_hit_ratio">{ pct(f.cdn_hit_ratio) }</span>
+                <span class="metric-unit">{ "%" }</span></> },
+                html! { "of static requests" }, "") }
+        }
+        if scenario.autoscaling.is_some() || scenario.sessions.is_some() {
+            { card("Web servers", html! {
+                <span data-metric="web_servers">{ f.web_servers }</span> },
+                html! { <>{ "in service" }
+                    if sticky {
+                        { " · " }<span data-metric="logged_out">{ f.logged_out }</span>{ " logged out" }
+                    }
+                </> }, "") }
+        }
+        if scenario.queue.is_some() {
+            { card("Queue backlog", html! { <>
+                <span data-metric="queue_depth">{ f.queue_depth }</span>
+                <span class="metric-unit">{ "jobs" }</span></> },
+                html! { "waiting for a worker" }, if f.queue_depth > 1000 { "warn" } else { "" }) }
+        }
+    </> }
 }
 
 fn card(label: &'static str, value: Html, note: Html, class: &'static str) -> Html {

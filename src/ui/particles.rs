@@ -19,9 +19,101 @@ const MAX_DOTS: usize = 600;
 const DELAY_MIN_NS: u64 = 20_000_000;
 const DELAY_MAX_NS: u64 = 1_500_000_000;
 
-/// The colour of a dot, by how its request ended. The legend uses the same colours.
+/// What a dot shows: how its request ended, and for successful requests where it was
+/// answered (the CDN edge, a cache) when the topology has such a place. The legend uses the same
+/// colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotClass {
+    /// Served by the CDN edge from its copy.
+    CdnHit,
+    /// The CDN edge did not hold it: fetched from the origin (web servers) through the edge.
+    CdnOrigin,
+    /// A cache node held the key.
+    CacheHit,
+    /// The cache missed: the database answered, and the cache keeps the value.
+    CacheMiss,
+    /// Anything else, by outcome (`Ok`: served without a cache on the way).
+    Outcome(Outcome),
+}
+
+impl DotClass {
+    /// Its colour (CSS).
+    pub fn colour(self) -> &'static str {
+        match self {
+            DotClass::CdnHit => "#a3e635",
+            DotClass::CdnOrigin => "#60a5fa",
+            DotClass::CacheHit => "#2dd4bf",
+            DotClass::CacheMiss => "#818cf8",
+            DotClass::Outcome(o) => outcome_colour(o),
+        }
+    }
+
+    /// A short human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            DotClass::CdnHit => "CDN edge hit",
+            DotClass::CdnOrigin => "CDN miss → origin",
+            DotClass::CacheHit => "cache hit",
+            DotClass::CacheMiss => "cache miss → database",
+            DotClass::Outcome(o) => o.label(),
+        }
+    }
+
+    /// Every class: the successes first, then the failures in report order.
+    pub fn all() -> impl Iterator<Item = DotClass> {
+        [
+            DotClass::Outcome(Outcome::Ok),
+            DotClass::CdnHit,
+            DotClass::CdnOrigin,
+            DotClass::CacheHit,
+            DotClass::CacheMiss,
+        ]
+        .into_iter()
+        .chain(Outcome::FAILURES.into_iter().map(DotClass::Outcome))
+    }
+
+    /// Whether dots of this class can appear in a topology with these kinds of components.
+    pub fn possible(self, kinds: &[ComponentKind]) -> bool {
+        match self {
+            DotClass::CdnHit | DotClass::CdnOrigin => kinds.contains(&ComponentKind::Cdn),
+            DotClass::CacheHit | DotClass::CacheMiss => kinds.contains(&ComponentKind::Cache),
+            DotClass::Outcome(o) => outcome_possible(o, kinds),
+        }
+    }
+
+    /// The class of a sampled request, from the kinds of the components it visited
+    /// (`kind_of` gives a component's kind): through the CDN edge and no web server is an edge
+    /// hit, through it and a web server an origin fetch; a cache followed by a database is a
+    /// miss, a cache as the last data stop a hit.
+    pub fn of(sample: &PathSample, kind_of: impl Fn(ComponentId) -> Option<ComponentKind>) -> Self {
+        if sample.outcome != Outcome::Ok {
+            return DotClass::Outcome(sample.outcome);
+        }
+        let mut cdn = false;
+        let mut server = false;
+        let mut cache = false;
+        let mut database_after_cache = false;
+        for hop in sample.hops() {
+            match kind_of(hop.component) {
+                Some(ComponentKind::Cdn) => cdn = true,
+                Some(ComponentKind::Server) => server = true,
+                Some(ComponentKind::Cache) => cache = true,
+                Some(ComponentKind::Database) if cache => database_after_cache = true,
+                _ => {}
+            }
+        }
+        match (cdn, server, cache, database_after_cache) {
+            (true, false, _, _) => DotClass::CdnHit,
+            (true, true, _, _) => DotClass::CdnOrigin,
+            (false, _, true, true) => DotClass::CacheMiss,
+            (false, _, true, false) => DotClass::CacheHit,
+            _ => DotClass::Outcome(Outcome::Ok),
+        }
+    }
+}
+
+/// The colour of a dot, by how its request ended.
 pub fn outcome_colour(outcome: Outcome) -> &'static str {
-    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::Ok => "#22c55e",
         Outcome::QueueFull => "#f59e0b",
@@ -30,21 +122,16 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
         Outcome::DnsDown => "#ec4899",
         Outcome::NoHealthyServer => "#f97316",
         Outcome::DbDown => "#0ea5e9",
-        _ => "#94a3b8",
+        Outcome::SessionStoreDown => "#e11d48",
     }
-}
-
-/// Every outcome: success first, then the failures in report order.
-pub fn outcomes() -> impl Iterator<Item = Outcome> {
-    std::iter::once(Outcome::Ok).chain(Outcome::FAILURES)
 }
 
 /// Whether an outcome can happen in a topology with these kinds of components (for the legend).
 pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
-    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
         Outcome::DbDown => kinds.contains(&ComponentKind::Database),
+        Outcome::SessionStoreDown => kinds.contains(&ComponentKind::SessionStore),
         _ => true,
     }
 }
@@ -100,6 +187,8 @@ pub struct Painter {
     users: Option<ComponentId>,
     /// Side services (DNS): the client goes there and comes back, by component id.
     side: Vec<bool>,
+    /// Each drawn component's kind, by component id.
+    kinds: Vec<Option<ComponentKind>>,
     /// Where a request that reached nothing was headed (the first stop after the users).
     entry: Option<ComponentId>,
     /// Half-width of the band of lanes dots travel in, in diagram units.
@@ -125,8 +214,10 @@ impl Painter {
             .iter()
             .find(|n| n.kind == ComponentKind::Users);
         let mut side = vec![false; size];
+        let mut kinds = vec![None; size];
         for n in &diagram.nodes {
             side[usize::from(n.component.0)] = n.kind == ComponentKind::Dns;
+            kinds[usize::from(n.component.0)] = Some(n.kind);
         }
         let mut ports = vec![None; size * size];
         let mut set = |from: ComponentId, to: ComponentId, port: Port| {
@@ -135,34 +226,34 @@ impl Painter {
                 *cell = Some(port);
             }
         };
-        // Along the arrows, both ways.
-        for e in &diagram.edges {
-            if let Some((a, b)) = diagram.edge_ends(e.from, e.to) {
-                set(e.from, e.to, Port::between(b, a));
-                set(e.to, e.from, Port::between(a, b));
-            }
-        }
-        // Between the users and anything else, straight lines where there is no arrow.
-        if let Some(u) = users {
-            for n in diagram.nodes.iter().filter(|n| n.component != u.component) {
-                if let Some((a, b)) = diagram.edge_ends(u.component, n.component) {
-                    set(u.component, n.component, Port::between(b, a));
-                    set(n.component, u.component, Port::between(a, b));
+        // Straight from any component to any other, both ways (a grouped web server's
+        // arrows are drawn from its frame, but its dots still go to the tile itself).
+        for (i, a) in diagram.nodes.iter().enumerate() {
+            for b in &diagram.nodes[i + 1..] {
+                if let Some((from, to)) = diagram.edge_ends(a.component, b.component) {
+                    set(a.component, b.component, Port::between(to, from));
+                    set(b.component, a.component, Port::between(from, to));
                 }
             }
         }
-        let entry = users.and_then(|u| {
-            diagram
-                .edges
-                .iter()
-                .find(|e| e.from == u.component && !side[usize::from(e.to.0)])
-                .map(|e| e.to)
-        });
+        // The front door: the balancer, else the (first) web server.
+        let entry = diagram
+            .nodes
+            .iter()
+            .find(|n| n.kind == ComponentKind::LoadBalancer)
+            .or_else(|| {
+                diagram
+                    .nodes
+                    .iter()
+                    .find(|n| n.kind == ComponentKind::Server)
+            })
+            .map(|n| n.component);
         Painter {
             size,
             ports,
             users: users.map(|u| u.component),
             side,
+            kinds,
             entry,
             lane_spread: users.map_or(30.0, |u| u.h * 0.3),
             width: diagram.width,
@@ -318,25 +409,27 @@ impl Painter {
         let _ = ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy);
 
         let t = SimTime(sim.now().0.saturating_sub(self.delay_ns));
-        let mut drawn = 0;
-        // One path and one fill per colour.
-        for outcome in outcomes() {
+        let kind_of = |id: ComponentId| self.kinds.get(usize::from(id.0)).copied().flatten();
+        // Where each dot under way is, then one path and one fill per colour.
+        let mut dots: Vec<(DotClass, (f64, f64))> = Vec::with_capacity(MAX_DOTS);
+        for sample in sim.recent_paths() {
+            if dots.len() >= MAX_DOTS {
+                break;
+            }
+            if let Some(at) = self.position(sample, t) {
+                dots.push((DotClass::of(sample, kind_of), at));
+            }
+        }
+        for class in DotClass::all() {
             let mut any = false;
-            for sample in sim.recent_paths().filter(|s| s.outcome == outcome) {
-                if drawn >= MAX_DOTS {
-                    break;
-                }
-                let Some((x, y)) = self.position(sample, t) else {
-                    continue;
-                };
+            for &(_, (x, y)) in dots.iter().filter(|(c, _)| *c == class) {
                 if !any {
-                    ctx.set_fill_style_str(outcome_colour(outcome));
+                    ctx.set_fill_style_str(class.colour());
                     ctx.begin_path();
                     any = true;
                 }
                 ctx.move_to(x + DOT_RADIUS, y);
                 let _ = ctx.arc(x, y, DOT_RADIUS, 0.0, std::f64::consts::TAU);
-                drawn += 1;
             }
             if any {
                 ctx.fill();

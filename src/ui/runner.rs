@@ -18,7 +18,20 @@ use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures};
 use crate::layout::{self, Diagram, Orientation};
 use crate::scenario::Scenario;
-use crate::sim::{ComponentId, LogEntry, Sim, SimTime};
+use crate::sim::{ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
+
+/// Something the user does to a component from the inspector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Take it down (for a cache node: its contents are gone).
+    Kill,
+    /// Bring it back.
+    Repair,
+    /// CDN: drop every object from the edge.
+    PurgeAll,
+    /// CDN: publish a new version (a new URL) of the most popular object.
+    NewVersion,
+}
 
 /// How often figures go to the Yew state, in real milliseconds.
 const REPORT_INTERVAL_MS: f64 = 250.0;
@@ -59,6 +72,11 @@ pub struct Runner {
     charts: ChartData,
     /// Simulated time of the last chart sample, in seconds.
     charted_s: f64,
+    /// The components the diagram shows (retired web servers are left out).
+    shown: Vec<ComponentId>,
+    /// A diagram laid out since the last call to [`Runner::take_diagram`] (the autoscaler
+    /// added or retired web servers).
+    new_diagram: Option<Diagram>,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -139,6 +157,8 @@ impl Default for Runner {
             log: Rc::default(),
             charts: ChartData::default(),
             charted_s: 0.0,
+            shown: Vec::new(),
+            new_diagram: None,
         }
     }
 }
@@ -148,9 +168,11 @@ impl Runner {
     pub fn load(&mut self, scenario: &Scenario) -> Result<Diagram, String> {
         self.sim = None;
         let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
-        let diagram = layout::diagram_oriented(sim.components(), self.orientation);
-        self.painter = Painter::new(&diagram);
         self.sim = Some(sim);
+        self.shown.clear();
+        self.new_diagram = None;
+        let diagram = self.relayout().unwrap_or_else(|| layout::diagram(&[]));
+        self.painter = Painter::new(&diagram);
         self.last_frame_ms = None;
         self.last_report_ms = f64::NEG_INFINITY;
         self.meter = Meter::default();
@@ -168,12 +190,41 @@ impl Runner {
             return None;
         }
         self.orientation = orientation;
+        self.sim.as_ref()?;
+        self.shown.clear();
+        self.relayout()
+    }
+
+    /// The components the diagram should show: all but the retired web servers.
+    fn visible(sim: &Sim) -> Vec<ComponentInfo> {
+        let snap = sim.snapshot();
+        sim.components()
+            .iter()
+            .zip(&snap.components)
+            .filter(|(c, s)| !(c.kind == ComponentKind::Server && s.retired))
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// Lays the diagram out again if the components to show changed; returns it then.
+    fn relayout(&mut self) -> Option<Diagram> {
         let sim = self.sim.as_ref()?;
-        let diagram = layout::diagram_oriented(sim.components(), orientation);
+        let visible = Self::visible(sim);
+        if !self.shown.is_empty() && visible.iter().map(|c| c.id).eq(self.shown.iter().copied()) {
+            return None;
+        }
+        self.shown = visible.iter().map(|c| c.id).collect();
+        let diagram = layout::diagram_oriented(&visible, self.orientation);
         let delay_ms = self.painter.delay_s() * 1e3;
         self.painter = Painter::new(&diagram);
         self.painter.set_latency_hint(delay_ms / 1.2);
         Some(diagram)
+    }
+
+    /// The diagram laid out again since the last call, if the topology changed on its own
+    /// (the autoscaler launched or retired web servers).
+    pub fn take_diagram(&mut self) -> Option<Diagram> {
+        self.new_diagram.take()
     }
 
     /// Starts or stops simulated time.
@@ -208,28 +259,26 @@ impl Runner {
         if sim.scenario().server.count == count {
             return None;
         }
-        let before = sim.components().len();
         sim.set_web_servers(count);
-        if sim.components().len() == before {
-            return None;
-        }
-        let diagram = layout::diagram_oriented(sim.components(), self.orientation);
-        let delay_ms = self.painter.delay_s() * 1e3;
-        self.painter = Painter::new(&diagram);
-        self.painter.set_latency_hint(delay_ms / 1.2);
-        Some(diagram)
+        self.relayout()
     }
 
-    /// Takes a component down (true) or brings it back (false), now; returns fresh figures.
-    pub fn set_down(&mut self, id: ComponentId, down: bool) -> Figures {
+    /// Does something to a component now (kill, repair, purge …); returns fresh figures.
+    pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
         if let Some(sim) = &mut self.sim {
-            if down {
-                sim.kill(id);
-            } else {
-                sim.repair(id);
+            match op {
+                Op::Kill => sim.kill(id),
+                Op::Repair => sim.repair(id),
+                Op::PurgeAll => sim.cdn_purge_all(),
+                // Objects are numbered by popularity: 0 is the most requested.
+                Op::NewVersion => sim.cdn_new_version(0),
             }
         }
-        self.figures()
+        self.refresh_log();
+        Figures {
+            charts: Rc::new(self.charts.clone()),
+            ..self.figures()
+        }
     }
 
     /// One animation frame at real time `now_ms`: advance, draw, and every
@@ -278,6 +327,9 @@ impl Runner {
             return None;
         }
         self.last_report_ms = now_ms;
+        if let Some(diagram) = self.relayout() {
+            self.new_diagram = Some(diagram);
+        }
         self.refresh_log();
         let figures = self.figures();
         self.sample_charts(&figures);
@@ -334,12 +386,20 @@ impl Runner {
             c.latency_p99_ms.remove(0);
             c.error_pct.remove(0);
             c.lag_ms.remove(0);
+            c.cache_hit_pct.remove(0);
+            c.cdn_hit_pct.remove(0);
+            c.queue_depth.remove(0);
+            c.web_servers.remove(0);
         }
         c.t_s.push(figures.sim_time_s);
         c.throughput_rps.push(figures.throughput_rps);
         c.latency_p99_ms.push(figures.latency_p99_ms);
         c.error_pct.push(figures.error_share * 100.0);
         c.lag_ms.push(lag_ms);
+        c.cache_hit_pct.push(figures.cache_hit_ratio * 100.0);
+        c.cdn_hit_pct.push(figures.cdn_hit_ratio * 100.0);
+        c.queue_depth.push(f64::from(figures.queue_depth));
+        c.web_servers.push(f64::from(figures.web_servers));
     }
 
     /// The figures now (charts as of the last report).
@@ -348,7 +408,37 @@ impl Runner {
             return Figures::default();
         };
         let snap = sim.snapshot();
+        let kinds: Vec<ComponentKind> = sim.components().iter().map(|c| c.kind).collect();
+        let kinds = &kinds;
+        let of_kind = |kind: ComponentKind| {
+            snap.components
+                .iter()
+                .enumerate()
+                .filter(move |(i, _)| kinds.get(*i) == Some(&kind))
+        };
+        let web_servers = of_kind(ComponentKind::Server)
+            .filter(|(_, c)| !c.retired)
+            .count() as u32;
+        let (db_load, db_up) = of_kind(ComponentKind::Database)
+            .filter(|(_, c)| c.alive)
+            .fold((0.0, 0u32), |(sum, n), (i, _)| {
+                (
+                    sum + self.live.utilization.get(i).copied().unwrap_or(0.0),
+                    n + 1,
+                )
+            });
         Figures {
+            cache_hit_ratio: snap.recent_cache_hit_ratio,
+            stale_cache_reads: snap.stale_cache_reads,
+            cdn_hit_ratio: snap.recent_cdn_hit_ratio,
+            queue_depth: snap.queue_depth,
+            logged_out: snap.logged_out,
+            web_servers,
+            db_utilization: if db_up > 0 {
+                db_load / f64::from(db_up)
+            } else {
+                0.0
+            },
             fps: self.meter.fps(),
             sim_speed: if self.playing {
                 self.meter.sim_speed()
@@ -389,6 +479,9 @@ impl Runner {
                     lag_writes: c.lag_writes,
                     lag_ms: c.lag_ms,
                     stale_reads: c.stale_reads,
+                    items: c.items,
+                    capacity_items: c.capacity_items,
+                    hit_ratio: c.hit_ratio,
                 })
                 .collect(),
             lagging: self.lagging && self.playing,

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::layout::Diagram;
-use crate::scenario::{preset, BalancePolicy, Scenario, MAX_USERS};
+use crate::scenario::{preset, BalancePolicy, Eviction, Scenario, SessionMode, MAX_USERS};
 use crate::sim::{ComponentId, DbRole, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
@@ -26,7 +26,7 @@ pub const USERS_MAX: u64 = 100_000;
 /// Slider positions span `0..=USERS_SLIDER_STEPS`.
 pub const USERS_SLIDER_STEPS: u32 = 400;
 /// Most web servers the control offers.
-pub const WEB_SERVERS_MAX: u32 = 8;
+pub const WEB_SERVERS_MAX: u32 = 16;
 /// Most read replicas the control offers.
 pub const REPLICAS_MAX: u32 = 4;
 
@@ -88,6 +88,16 @@ pub enum Action {
     SetReplicas(u32),
     /// Change the workers of each database node: vertical scaling (rebuilds the run).
     SetDbWorkers(u32),
+    /// Change the items each cache node holds (rebuilds the run).
+    SetCacheCapacity(u32),
+    /// Change the cache's time to live, in seconds; 0: no expiry (rebuilds the run).
+    SetCacheTtl(u32),
+    /// Change which item a full cache node drops (rebuilds the run).
+    SetEviction(Eviction),
+    /// Keep sessions on the web servers (sticky) or in a shared store (rebuilds the run).
+    SetSessionMode(SessionMode),
+    /// Change the number of queue workers the run starts with (rebuilds the run).
+    SetQueueWorkers(u32),
     /// Show another stage (ignored for stages not built yet); adds a history entry.
     SelectStage(u8),
     /// Show the stage before or after the current one (skipping stages not built).
@@ -145,6 +155,20 @@ pub struct Figures {
     pub writes_lost: u64,
     /// Reads from replicas that missed a committed write.
     pub stale_reads: u64,
+    /// Share of cache lookups that hit over the last metrics interval, 0–1.
+    pub cache_hit_ratio: f64,
+    /// Cache hits that returned a value older than the latest write.
+    pub stale_cache_reads: u64,
+    /// Share of static assets the CDN edge answered over the last metrics interval, 0–1.
+    pub cdn_hit_ratio: f64,
+    /// Jobs waiting in the message queue.
+    pub queue_depth: u32,
+    /// Users logged out because the server holding their sticky session died.
+    pub logged_out: u64,
+    /// Web servers in service (not retired).
+    pub web_servers: u32,
+    /// Mean recent load of the database nodes that are up, 0–1.
+    pub db_utilization: f64,
     /// Per-component figures, in component order.
     pub components: Vec<ComponentFigures>,
     /// Whether the simulation could not keep up with the chosen speed.
@@ -169,6 +193,14 @@ pub struct ChartData {
     pub error_pct: Vec<f64>,
     /// Largest replica lag, in milliseconds.
     pub lag_ms: Vec<f64>,
+    /// Cache hit ratio, in percent.
+    pub cache_hit_pct: Vec<f64>,
+    /// CDN edge hit ratio, in percent.
+    pub cdn_hit_pct: Vec<f64>,
+    /// Jobs waiting in the message queue.
+    pub queue_depth: Vec<f64>,
+    /// Web servers in service.
+    pub web_servers: Vec<f64>,
 }
 
 /// Live figures of one component.
@@ -198,8 +230,14 @@ pub struct ComponentFigures {
     pub lag_writes: u64,
     /// Replicas: age of the oldest write not yet applied, in milliseconds.
     pub lag_ms: f64,
-    /// Database nodes: reads that missed a committed write.
+    /// Database nodes: reads that missed a committed write; caches: hits on an old value.
     pub stale_reads: u64,
+    /// Caches and the CDN edge: items held.
+    pub items: u32,
+    /// Caches and the CDN edge: items it can hold.
+    pub capacity_items: u32,
+    /// Caches and the CDN edge: share of lookups that hit over the run, 0–1.
+    pub hit_ratio: f64,
 }
 
 impl Figures {
@@ -364,6 +402,51 @@ impl Reducible for AppState {
                             db.workers = workers;
                         }
                     }),
+                _ => return self,
+            },
+            Action::SetCacheCapacity(items) => match &self.scenario.cache {
+                Some(c) if c.capacity_items != items && items > 0 => self.changed_rebuilt(|s| {
+                    if let Some(c) = &mut s.cache {
+                        c.capacity_items = items;
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetCacheTtl(ttl_s) => match &self.scenario.cache {
+                Some(c) if c.ttl_s != f64::from(ttl_s) => self.changed_rebuilt(|s| {
+                    if let Some(c) = &mut s.cache {
+                        c.ttl_s = f64::from(ttl_s);
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetEviction(eviction) => match &self.scenario.cache {
+                Some(c) if c.eviction != eviction => self.changed_rebuilt(|s| {
+                    if let Some(c) = &mut s.cache {
+                        c.eviction = eviction;
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetSessionMode(mode) => match &self.scenario.sessions {
+                Some(sessions) if sessions.mode != mode => self.changed_rebuilt(|s| {
+                    if let Some(sessions) = &mut s.sessions {
+                        sessions.mode = mode;
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetQueueWorkers(workers) => match &self.scenario.queue {
+                Some(q) if q.workers != workers => self.changed_rebuilt(|s| {
+                    if let Some(q) = &mut s.queue {
+                        q.workers = workers;
+                        // The worker scaler starts from this count: widen its range to hold it.
+                        if let Some(a) = &mut q.autoscale {
+                            a.min_workers = a.min_workers.min(workers);
+                            a.max_workers = a.max_workers.max(workers);
+                        }
+                    }
+                }),
                 _ => return self,
             },
             Action::SelectStage(stage) if stage != self.stage() => match preset(stage) {

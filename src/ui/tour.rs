@@ -3,6 +3,9 @@
 
 use yew::prelude::*;
 
+use super::runner::Op;
+use crate::scenario::SessionMode;
+
 /// One thing an experiment does.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Step {
@@ -18,6 +21,16 @@ pub enum Step {
     DbWorkers(u32),
     /// Choose a speed (index into the speed list).
     Speed(usize),
+    /// Do something to the CDN edge (outage, purge, new version).
+    Cdn(Op),
+    /// Set the items each cache node holds (rebuilds the run).
+    CacheCapacity(u32),
+    /// Set the cache's time to live in seconds (rebuilds the run).
+    CacheTtl(u32),
+    /// Choose where sessions live (rebuilds the run).
+    Sessions(SessionMode),
+    /// Set the queue workers the run starts with (rebuilds the run).
+    QueueWorkers(u32),
 }
 
 /// A "try this" button.
@@ -51,7 +64,7 @@ pub fn tour(stage: u8) -> Option<&'static StageTour> {
 const SPEED_1X: usize = 4;
 const SPEED_5X: usize = 5;
 
-static TOURS: [StageTour; 4] = [
+static TOURS: [StageTour; 8] = [
     StageTour {
         problem: "Everything starts on one machine: it renders pages, answers the API, stores the data and sends the images. Users look up its address through DNS and keep the answer for a while. It is cheap and easy to reason about.",
         tradeoffs: "One box has a fixed number of workers. Below its capacity requests are quick; near it they queue and latency shoots up; past it the queue overflows and requests are turned away. And when that box dies, the whole site is gone.",
@@ -133,6 +146,85 @@ static TOURS: [StageTour; 4] = [
                 label: "Double the users",
                 prompt: "Writes outpace what a replica can apply: the lag grows, and so do stale reads.",
                 steps: &[Step::Speed(SPEED_5X), Step::Users(10_000)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "Replicas spread the reads, but every read still costs a database query, and popular data is asked for again and again. A cache tier keeps recently read values in memory: the web server asks the cache first and only goes to the database when the cache does not have the key, then keeps the answer for next time. Because a few keys are far more popular than the rest, a cache holding a small share of the data answers most reads.",
+        tradeoffs: "A cache is a copy, so it can be out of date: a write either removes the cached copy or lives with old values until their time to live runs out. Its capacity and eviction policy decide the hit ratio. And the database is now sized for the misses only: when a cache node dies, its keys start cold and all of its traffic falls on the database at once.",
+        experiments: &[
+            Experiment {
+                label: "Kill cache-0",
+                prompt: "Its share of the keys now misses: the hit ratio drops and database load jumps — the herd arrives at once.",
+                steps: &[Step::Speed(SPEED_1X), Step::Kill("cache-0")],
+            },
+            Experiment {
+                label: "Shrink the cache to 1,000 items",
+                prompt: "A tenth of the room: only the hottest keys fit, so the hit ratio settles lower and the database works harder.",
+                steps: &[Step::CacheCapacity(1_000), Step::Speed(SPEED_5X)],
+            },
+            Experiment {
+                label: "Expire items after 5 s",
+                prompt: "A short time to live keeps values fresh but throws away hot keys often: watch the hit ratio fall.",
+                steps: &[Step::CacheTtl(5), Step::Speed(SPEED_5X)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "Images, scripts and style sheets are the bulk of the bytes, they are the same for everyone, and users may be far from the data center. A CDN keeps copies on edge servers close to the users: a static request goes to the edge, and only when the edge lacks the object does it fetch it from the origin and keep it.",
+        tradeoffs: "The edge is billed per gigabyte and its copies can be out of date: to change a file you either purge it (and the next requests all go to the origin) or publish it under a new URL. If the CDN fails, browsers wait for their timeout before falling back to the origin, which suddenly takes all the static traffic.",
+        experiments: &[
+            Experiment {
+                label: "CDN outage",
+                prompt: "Static requests hang until the fallback timeout, then hit the origin: latency and web load rise.",
+                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::Kill)],
+            },
+            Experiment {
+                label: "Purge every object",
+                prompt: "The edge is empty: for a while most static requests become origin fetches (blue dots), then the hit ratio recovers.",
+                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::PurgeAll)],
+            },
+            Experiment {
+                label: "Publish a new version of the top image",
+                prompt: "Only the new URL misses, once; everything else keeps hitting the edge — why versioned URLs beat purges.",
+                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::NewVersion)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "If a user's login lives in one web server's memory, the balancer must keep sending that user there, and the server cannot be removed without logging people out. Moving sessions to a shared store makes the web servers interchangeable: any of them can serve anyone, so an autoscaling group can add servers when load rises and remove them when it falls.",
+        tradeoffs: "The session store is one more lookup per request and one more thing that can fail. Autoscaling reacts to load it has already seen and new servers take a while to boot, so a sudden spike is slow before it is fast. Scaling in too eagerly makes the group flap.",
+        experiments: &[
+            Experiment {
+                label: "Kill web-2",
+                prompt: "With a shared store nobody is logged out: the balancer sends web-2's users elsewhere.",
+                steps: &[Step::Speed(SPEED_1X), Step::Kill("web-2")],
+            },
+            Experiment {
+                label: "Go back to sticky sessions",
+                prompt: "The session store disappears. Now kill a web server from the inspector: its users are logged out.",
+                steps: &[Step::Sessions(SessionMode::Sticky), Step::Speed(SPEED_1X)],
+            },
+            Experiment {
+                label: "Double the users",
+                prompt: "Load climbs past the target; the autoscaler launches servers, which join once booted.",
+                steps: &[Step::Speed(SPEED_5X), Step::Users(40_000)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "Some work is slow — resizing an uploaded photo takes half a second — and the user should not wait for it. The web server puts a job in a durable queue and answers at once; a separate pool of workers takes jobs off the queue at its own pace. Bursts become a backlog instead of slow pages.",
+        tradeoffs: "The work is done later, not now: the user sees the result after the backlog ahead of it. The queue must be durable and watched: if the workers stop, nothing is lost, but the backlog grows without bound until they return. The worker pool is scaled on the queue's depth.",
+        experiments: &[
+            Experiment {
+                label: "Kill the workers",
+                prompt: "Pages stay fast while the backlog bar fills; repair them and watch it drain.",
+                steps: &[Step::Speed(SPEED_5X), Step::Kill("workers")],
+            },
+            Experiment {
+                label: "Start with 4 workers",
+                prompt: "Too few workers: the backlog grows until the scaler notices the depth and adds more.",
+                steps: &[Step::QueueWorkers(4), Step::Speed(SPEED_5X)],
             },
         ],
     },
