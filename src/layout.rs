@@ -155,9 +155,10 @@ struct Slot {
 
 /// The slot of each kind; the rest of the layout follows.
 fn slot(kind: ComponentKind) -> Slot {
+    #[allow(unreachable_patterns)]
     let (column, band) = match kind {
         ComponentKind::Users => (0, Band::Main),
-        ComponentKind::Dns => (1, Band::Top),
+        ComponentKind::Dns => (2, Band::Top),
         ComponentKind::Cdn => (1, Band::Bottom),
         ComponentKind::LoadBalancer => (2, Band::Main),
         ComponentKind::Server => (3, Band::Main),
@@ -166,6 +167,8 @@ fn slot(kind: ComponentKind) -> Slot {
         ComponentKind::Queue => (4, Band::Top),
         ComponentKind::Workers => (5, Band::Top),
         ComponentKind::Database => (5, Band::Main),
+        // Kinds the layout does not know yet get a column of their own at the end.
+        _ => (6, Band::Main),
     };
     Slot { column, band }
 }
@@ -406,7 +409,9 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
             n as f64 * (node_along + SIDE_GAP) - SIDE_GAP
         }
     };
-    // Along-the-flow extent of each used column: its main stack or its widest side run.
+    // Along-the-flow extent of each used column: its main stack or its top run. The bottom
+    // band (caches) may reach under the neighbouring columns; it only needs its own column when
+    // it is the only thing there.
     let widths: Vec<f64> = used
         .iter()
         .enumerate()
@@ -414,7 +419,12 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
             let main = stacks[k].extent(o, main_kind(k)).0;
             let top = side_run(members(col, Band::Top).len());
             let bottom = side_run(members(col, Band::Bottom).len());
-            main.max(top).max(bottom)
+            let neighbours = k > 0 && k + 1 < used.len();
+            if main > 0.0 || top > 0.0 || !neighbours {
+                main.max(top).max(if neighbours { 0.0 } else { bottom })
+            } else {
+                0.0
+            }
         })
         .collect();
     let main_span = (0..used.len())
@@ -450,7 +460,13 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
         centres.push(along + w / 2.0);
         along += w;
     }
-    let length = along + MARGIN + gutter;
+    // Bottom runs wider than their column must still fit in the drawing.
+    let bottom_reach = used
+        .iter()
+        .enumerate()
+        .map(|(k, &col)| centres[k] + side_run(members(col, Band::Bottom).len()) / 2.0)
+        .fold(0.0, f64::max);
+    let length = (along + gutter).max(bottom_reach) + MARGIN;
     let breadth = 2.0 * MARGIN + top_span + main_span + bottom_span;
     let main_centre = MARGIN + top_span + main_span / 2.0;
     let top_centre = MARGIN + node_across / 2.0;
@@ -825,7 +841,14 @@ mod tests {
             let lb = x(ComponentKind::LoadBalancer);
             let web = x(ComponentKind::Server);
             let db = x(ComponentKind::Database);
-            let cache = x(ComponentKind::Cache);
+            // The cache row, taken as a whole, sits between the web tier and the databases.
+            let caches: Vec<f64> = d
+                .nodes
+                .iter()
+                .filter(|n| n.kind == ComponentKind::Cache)
+                .map(|n| n.x)
+                .collect();
+            let cache = caches.iter().sum::<f64>() / caches.len() as f64;
             assert!(
                 users < lb && lb < web && web < cache && cache < db,
                 "stage {stage}"

@@ -439,6 +439,7 @@ pub fn load_colour(utilization: f64) -> &'static str {
 }
 
 pub fn kind_slug(kind: ComponentKind) -> &'static str {
+    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => "users",
         ComponentKind::Dns => "dns",
@@ -450,11 +451,13 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::SessionStore => "session-store",
         ComponentKind::Queue => "queue",
         ComponentKind::Workers => "workers",
+        _ => "other",
     }
 }
 
 /// A small line icon per kind, drawn at the box's top left.
 fn icon(kind: ComponentKind) -> Html {
+    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => html! {
             <g class="node-icon" transform="translate(12,12)">
@@ -519,6 +522,11 @@ fn icon(kind: ComponentKind) -> Html {
             <g class="node-icon" transform="translate(12,12)">
                 <circle cx="11" cy="11" r="3.5" />
                 <path d="M11,1.5 V5 M11,17 V20.5 M1.5,11 H5 M17,11 H20.5 M4.3,4.3 L6.8,6.8 M15.2,15.2 L17.7,17.7 M4.3,17.7 L6.8,15.2 M15.2,6.8 L17.7,4.3" />
+            </g>
+        },
+        _ => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <rect x="2" y="2" width="18" height="18" rx="3" />
             </g>
         },
     }

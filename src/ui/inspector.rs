@@ -189,6 +189,7 @@ fn kill_label(kind: ComponentKind, name: &str) -> String {
 }
 
 fn explain(kind: ComponentKind) -> &'static str {
+    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Dns => "Turns the site's name into an address. Clients cache the answer for its TTL, so a dead DNS server hurts only as the cached answers expire.",
         ComponentKind::LoadBalancer => "The only public address. It spreads requests over the pool and checks each server's health at an interval; a server that fails enough checks leaves the pool.",
@@ -200,5 +201,6 @@ fn explain(kind: ComponentKind) -> &'static str {
         ComponentKind::Queue => "A durable list of jobs the web servers published. It grows when the workers fall behind and drains when they catch up; jobs are not lost.",
         ComponentKind::Workers => "A pool of processes taking jobs off the queue one at a time. Killed, their jobs in progress go back to the queue; the scaler adds workers as the backlog grows.",
         ComponentKind::Users => "The people using the site.",
+        _ => "A part of the system.",
     }
 }

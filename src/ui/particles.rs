@@ -114,6 +114,7 @@ impl DotClass {
 
 /// The colour of a dot, by how its request ended.
 pub fn outcome_colour(outcome: Outcome) -> &'static str {
+    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::Ok => "#22c55e",
         Outcome::QueueFull => "#f59e0b",
@@ -123,11 +124,13 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
         Outcome::NoHealthyServer => "#f97316",
         Outcome::DbDown => "#0ea5e9",
         Outcome::SessionStoreDown => "#e11d48",
+        _ => "#94a3b8",
     }
 }
 
 /// Whether an outcome can happen in a topology with these kinds of components (for the legend).
 pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
+    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
         Outcome::DbDown => kinds.contains(&ComponentKind::Database),
