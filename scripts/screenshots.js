@@ -2,7 +2,9 @@
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/screenshots.js http://127.0.0.1:8080/
 // Writes docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
-// scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost).
+// scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost),
+// docs/screenshot-stage5.png (the cache tier warm, then cache-0 killed: the database takes its
+// reads) and docs/screenshot-stage8.png (the workers down from t = 60 s: the backlog grows).
 const path = require("path");
 const root = path.join(__dirname, "..");
 const { chromium } = require(path.join(root, ".tools/node_modules/playwright-core"));
@@ -34,6 +36,25 @@ const simTimePast = (t) =>
   await page.click('svg [data-component="db-0"]');
   await page.waitForTimeout(600);
   await page.screenshot({ path: path.join(root, "docs/screenshot-stage4.png"), fullPage: true });
+
+  await page.goto(base + "#v1.s5");
+  await page.waitForSelector("[data-diagram]");
+  await page.selectOption('select[data-control="speed"]', "4"); // 1x
+  await page.waitForFunction(simTimePast, 12, { timeout: 120000 });
+  await page.click('svg [data-component="cache-0"]');
+  await page.click('[data-inspector] [data-action="kill"]');
+  await page.waitForTimeout(2500);
+  await page.screenshot({ path: path.join(root, "docs/screenshot-stage5.png"), fullPage: true });
+
+  await page.goto(base + "#v1.s8");
+  await page.waitForSelector("[data-diagram]");
+  await page.selectOption('select[data-control="speed"]', "6"); // 20x up to the outage
+  await page.waitForFunction(simTimePast, 58, { timeout: 180000 });
+  await page.selectOption('select[data-control="speed"]', "4"); // 1x while the backlog grows
+  await page.waitForFunction(simTimePast, 75, { timeout: 180000 });
+  await page.click('svg [data-component="queue"]');
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: path.join(root, "docs/screenshot-stage8.png"), fullPage: true });
   await browser.close();
 })().catch((e) => {
   console.error(e);
