@@ -43,6 +43,19 @@ fn heavy_stage4() -> Sim {
     sim
 }
 
+fn heavy_stage8() -> Sim {
+    let mut scenario = preset(8).expect("preset 8");
+    // ~8,000 requests/s through CDN, balancer, sessions, cache, replicas and the job queue.
+    scenario.traffic.users = 40_000;
+    scenario.server.count = 24;
+    scenario.duration_s = 3600;
+    scenario.faults.clear();
+    let mut sim = Sim::new(&scenario).expect("valid");
+    sim.set_path_sample_every(1000);
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    sim
+}
+
 fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(EVENTS));
@@ -59,6 +72,13 @@ fn engine(c: &mut Criterion) {
     group.bench_function("stage4_heavy", |b| {
         b.iter_batched(
             heavy_stage4,
+            |mut sim| black_box(sim.advance_to(SimTime(u64::MAX / 2), EVENTS)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("stage8_heavy", |b| {
+        b.iter_batched(
+            heavy_stage8,
             |mut sim| black_box(sim.advance_to(SimTime(u64::MAX / 2), EVENTS)),
             BatchSize::LargeInput,
         )

@@ -17,7 +17,7 @@ pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DB_WORKERS, MAX_KEYS,
-    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,9 @@ pub struct Scenario {
     /// A message queue with workers for slow jobs (stage 8 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<JobQueue>,
+    /// Splitting the data over several database shards (stage 10 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
     /// Metrics per component and alert rules (stage 9 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
@@ -481,6 +484,57 @@ pub struct WorkerAutoscale {
     pub interval_s: f64,
     /// Time for new workers to start, in seconds.
     pub start_delay_s: f64,
+}
+
+/// How keys map to shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShardStrategy {
+    /// shard = key mod N: simple, but changing N moves most keys.
+    Modulo,
+    /// A hash ring with virtual nodes: changing N moves about 1/N of the keys.
+    ConsistentHash,
+}
+
+/// Database sharding: the key (user id) picks a shard; each shard is a master with replicas
+/// as described by `database`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sharding {
+    /// Number of shards.
+    pub shards: u32,
+    /// How keys map to shards.
+    pub strategy: ShardStrategy,
+    /// Points per shard on the ring (`consistent_hash`).
+    pub virtual_nodes: u32,
+    /// Celebrity keys that take a fixed share of the data requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot_keys: Vec<HotKey>,
+    /// Share of reads (page views, API reads) that query every shard, 0–1.
+    pub cross_shard_share: f64,
+    /// A resharding scheduled in the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reshard: Option<ReshardPlan>,
+}
+
+/// A celebrity key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotKey {
+    /// The key (user id).
+    pub key: u32,
+    /// Share of data requests for it, 0–1.
+    pub share: f64,
+}
+
+/// A scheduled resharding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReshardPlan {
+    /// When, seconds.
+    pub at_s: f64,
+    /// Shards after.
+    pub to_shards: u32,
 }
 
 /// Monitoring: per-component time series and alert rules evaluated every metrics interval.

@@ -2,9 +2,10 @@
 
 use super::{
     AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
-    Eviction, Failover, Fault, JobQueue, Keyspace, LoadBalancer, Monitoring, Network, Profile,
-    ReadPolicy, Replication, RequestMix, Scenario, Server, ServiceTimes, SessionMode, Sessions,
-    Shape, Traffic, WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
+    Eviction, Failover, Fault, HotKey, JobQueue, Keyspace, LoadBalancer, Monitoring, Network,
+    Profile, ReadPolicy, Replication, RequestMix, ReshardPlan, Scenario, Server, ServiceTimes,
+    SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic, WorkerAutoscale, WritePolicy,
+    SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -80,7 +81,7 @@ pub const STAGES: [StageInfo; 11] = [
         number: 10,
         title: "Database sharding",
         summary: "Users are split over shards by key; hot keys and resharding show the costs.",
-        built: false,
+        built: true,
     },
     StageInfo {
         number: 11,
@@ -102,6 +103,7 @@ pub fn preset(stage: u8) -> Option<Scenario> {
         7 => Some(stateless_web()),
         8 => Some(message_queue()),
         9 => Some(monitoring()),
+        10 => Some(sharding()),
         _ => None,
     }
 }
@@ -163,6 +165,7 @@ fn single_server() -> Scenario {
         sessions: None,
         autoscaling: None,
         queue: None,
+        sharding: None,
         monitoring: None,
         faults: Vec::new(),
     }
@@ -458,5 +461,33 @@ fn monitoring() -> Scenario {
             duration_s: 40.0,
         },
     ];
+    s
+}
+
+/// Stage 10: the data is split over four shards by user id on a consistent-hash ring, each a
+/// master with a replica. A celebrity (user 7) draws 10% of the data requests, so one shard
+/// runs hotter than the rest; 2% of reads query every shard; at 120 s a fifth shard is added
+/// and about a fifth of the keys move.
+fn sharding() -> Scenario {
+    let mut s = monitoring();
+    s.name = "Stage 10: database sharding".to_string();
+    s.stage = 10;
+    s.faults.clear();
+    s.duration_s = 180;
+    if let Some(db) = &mut s.database {
+        db.workers = 8;
+        db.replicas = 1;
+    }
+    s.sharding = Some(Sharding {
+        shards: 4,
+        strategy: ShardStrategy::ConsistentHash,
+        virtual_nodes: 200,
+        hot_keys: vec![HotKey { key: 7, share: 0.1 }],
+        cross_shard_share: 0.02,
+        reshard: Some(ReshardPlan {
+            at_s: 120.0,
+            to_shards: 5,
+        }),
+    });
     s
 }

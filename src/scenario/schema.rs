@@ -37,7 +37,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field(
         "stage",
         "-",
-        "1 – 9 (stages 10–11 are not simulated yet)",
+        "1 – 10 (stage 11 is not simulated yet)",
         "which stage of growth this models (a label: features come from the fields)",
     ),
     field(
@@ -647,6 +647,14 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 3600",
         "time for new workers to start",
     ),
+    field("sharding.shards", "shards", "1 – 64", "database shards, each a master with `database.replicas` replicas"),
+    field("sharding.strategy", "-", "modulo | consistent_hash", "how a key (user id) maps to a shard"),
+    field("sharding.virtual_nodes", "points", "1 – 1000", "points per shard on the hash ring"),
+    field("sharding.hot_keys[].key", "key", "inside the keyspace", "a celebrity key"),
+    field("sharding.hot_keys[].share", "-", "0 – 1, all together ≤ 1", "share of data requests for it"),
+    field("sharding.cross_shard_share", "-", "0 – 1", "share of reads that query every shard in turn"),
+    field("sharding.reshard.at_s", "s", "0 – 86400", "when the data is resharded"),
+    field("sharding.reshard.to_shards", "shards", "1 – 64", "shards after resharding"),
     field("monitoring.alerts[].name", "-", "≤ 80 characters", "alert name shown in the event log"),
     field("monitoring.alerts[].metric", "-", "latency_p99_ms | error_ratio | web_utilization | db_utilization | replication_lag_ms | queue_depth | cache_hit_ratio", "what the alert watches"),
     field("monitoring.alerts[].threshold", "metric's unit", "finite", "the limit"),
@@ -655,7 +663,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field(
         "faults[].target",
         "-",
-        "dns, web-N, db-N, cache-N, cdn, sessions, workers",
+        "dns, web-N, db-N (shard-S-db-N when sharded), cache-N, cdn, sessions, workers",
         "component that goes down",
     ),
     field("faults[].at_s", "s", "0 – 86400", "when it goes down"),

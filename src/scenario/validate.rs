@@ -112,6 +112,8 @@ pub const MAX_DB_WORKERS: u32 = 64;
 pub const MAX_SPEED: f64 = 4.0;
 /// Most read replicas.
 pub const MAX_REPLICAS: u32 = 16;
+/// Most database shards.
+pub const MAX_SHARDS: u32 = 64;
 /// Most cache nodes.
 pub const MAX_CACHE_NODES: u32 = 64;
 /// Most keys in the keyspace.
@@ -126,8 +128,15 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
     let servers = scenario.server.count.min(MAX_WEB_SERVERS);
     names.extend((0..servers).map(|i| format!("web-{i}")));
     if let Some(db) = &scenario.database {
-        let nodes = 1 + db.replicas.min(MAX_REPLICAS);
-        names.extend((0..nodes).map(|i| format!("db-{i}")));
+        let nodes = 1 + db.replicas.min(MAX_REPLICAS) as usize;
+        let sharded = scenario.sharding.is_some();
+        let shards = scenario
+            .sharding
+            .as_ref()
+            .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
+        for shard in 0..shards {
+            names.extend((0..nodes).map(|i| crate::sim::db_node_name(sharded, shard, i)));
+        }
     }
     if let Some(cache) = &scenario.cache {
         names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
@@ -560,6 +569,72 @@ impl Scenario {
                     0.0,
                     3600.0,
                     "s",
+                );
+            }
+        }
+        if let Some(sh) = &self.sharding {
+            if self.database.is_none() {
+                c.fail("sharding", "sharding needs a database to split");
+            }
+            c.int_range(
+                "sharding.shards",
+                u64::from(sh.shards),
+                1,
+                u64::from(MAX_SHARDS),
+                "shards",
+            );
+            c.int_range(
+                "sharding.virtual_nodes",
+                u64::from(sh.virtual_nodes),
+                1,
+                1000,
+                "points",
+            );
+            c.range(
+                "sharding.cross_shard_share",
+                sh.cross_shard_share,
+                0.0,
+                1.0,
+                "",
+            );
+            if sh.hot_keys.len() > 100 {
+                c.fail("sharding.hot_keys", "at most 100 hot keys");
+            }
+            let mut total = 0.0;
+            for (i, h) in sh.hot_keys.iter().take(100).enumerate() {
+                c.range(
+                    &format!("sharding.hot_keys[{i}].share"),
+                    h.share,
+                    0.0,
+                    1.0,
+                    "",
+                );
+                if h.key >= self.traffic.keyspace.keys {
+                    c.fail(
+                        &format!("sharding.hot_keys[{i}].key"),
+                        format!(
+                            "key {} is outside the keyspace (0 to {})",
+                            h.key,
+                            self.traffic.keyspace.keys.saturating_sub(1)
+                        ),
+                    );
+                }
+                total += h.share;
+            }
+            if total > 1.0 {
+                c.fail(
+                    "sharding.hot_keys",
+                    "the hot keys' shares add up to more than 1",
+                );
+            }
+            if let Some(r) = &sh.reshard {
+                c.range("sharding.reshard.at_s", r.at_s, 0.0, 86_400.0, "s");
+                c.int_range(
+                    "sharding.reshard.to_shards",
+                    u64::from(r.to_shards),
+                    1,
+                    u64::from(MAX_SHARDS),
+                    "shards",
                 );
             }
         }

@@ -14,12 +14,13 @@
 
 use super::balancer::Balancer;
 use super::cache::{Cache, KeyIndex, Lookup};
+use super::database::{db_of_index, DataPlacement, DbTier};
 use super::edge::EdgeTier;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
 use super::queue::EventQueue;
-use super::replication::{ReplicaProgress, Replication};
+use super::replication::KeyVersions;
 use super::report::{Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
 use super::rng::{Rng, Sampler, Weighted};
@@ -29,9 +30,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{
-    ReadPolicy, Scenario, SessionMode, ValidationErrors, WritePolicy, MAX_WEB_SERVERS,
-};
+use crate::scenario::{Scenario, SessionMode, ValidationErrors, WritePolicy, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -65,9 +64,16 @@ pub(super) enum Event {
     /// The load balancer checks every server.
     HealthCheck,
     /// The web tier notices that a database node died (`up` false) or came back.
-    DbDetected { node: u16, epoch: u32, up: bool },
+    DbDetected {
+        shard: u16,
+        node: u16,
+        epoch: u32,
+        up: bool,
+    },
     /// A replica takes over from the dead master.
-    Promote { epoch: u32 },
+    Promote { shard: u16, epoch: u32 },
+    /// The data tier is resharded to `to` shards.
+    Reshard { to: u32 },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
     /// A static-asset request reaches the CDN edge.
@@ -93,6 +99,16 @@ pub(super) enum ReqState {
     InService,
     /// Failure already counted; waiting for its holder to free the slot.
     Abandoned,
+}
+
+/// What happens after a database query.
+enum AfterQuery {
+    /// Answer the user.
+    Answer,
+    /// A cross-shard read asks the next shard.
+    NextShard,
+    /// The write's job could not be queued: the write fails.
+    JobRejected,
 }
 
 /// Which tier a station belongs to.
@@ -138,6 +154,8 @@ pub(super) struct Request {
     web: u16,
     /// Cache node to fill after a miss (`NONE`: no fill).
     fill: u16,
+    /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
+    fanout_next: u16,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
@@ -163,6 +181,7 @@ impl Request {
         station: NONE,
         web: NONE,
         fill: NONE,
+        fanout_next: NONE,
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
@@ -209,38 +228,6 @@ pub(super) struct Books {
     pub dns_lookups: u64,
     pub dns_cache_hits: u64,
     pub failovers: Vec<Failover>,
-}
-
-/// A database node: its station, role and replication progress.
-pub(super) struct DbNode {
-    pub station: u16,
-    pub role: DbRole,
-    /// Whether the web tier believes it is up (changes `detection` after the fact).
-    pub believed_up: bool,
-    pub progress: ReplicaProgress,
-    pub reads: u64,
-    pub stale_reads: u64,
-    pub lag_ms_max: f64,
-    pub lag_writes_max: u64,
-}
-
-/// The database tier.
-pub(super) struct DbTier {
-    pub nodes: Vec<DbNode>,
-    pub master: usize,
-    pub replication: Replication,
-    read: Sampler,
-    write: Sampler,
-    read_policy: ReadPolicy,
-    next_read: usize,
-    detection: SimTime,
-    promotion: SimTime,
-    /// Bumped to cancel a pending promotion.
-    promotion_epoch: u32,
-    /// When the current master died (for the failover record).
-    master_down_at: Option<SimTime>,
-    pub stale_reads: u64,
-    pub replica_reads: u64,
 }
 
 /// A cache node: its station and contents.
@@ -307,12 +294,14 @@ pub struct Sim {
     booting: u32,
     last_scaling: SimTime,
     profile_max: f64,
-    pub(super) db: Option<DbTier>,
+    pub(super) shards: Vec<DbTier>,
+    pub(super) versions: KeyVersions,
+    pub(super) placement: DataPlacement,
     pub(super) cache: Option<CacheTierState>,
     web_service: [Sampler; 4],
     session_get: Sampler,
     mix: Weighted<4>,
-    keys: Zipf,
+    pub(super) keys: Zipf,
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     next_seq: u64,
@@ -379,7 +368,9 @@ impl Sim {
             booting: 0,
             last_scaling: SimTime::ZERO,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            db: None,
+            shards: Vec::new(),
+            versions: KeyVersions::new(scenario.traffic.keyspace.keys),
+            placement: DataPlacement::new(scenario.sharding.as_ref()),
             cache: None,
             web_service: scenario.server.service.by_kind().map(Sampler::new),
             session_get: Sampler::new(
@@ -444,18 +435,30 @@ impl Sim {
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
             sim.events.push(every, Event::WorkerScaleCheck);
         }
+        if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
+            sim.events.push(
+                SimTime::from_secs_f64(r.at_s),
+                Event::Reshard { to: r.to_shards },
+            );
+        }
         sim.schedule_faults();
         Ok(sim)
     }
 
-    fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
+    pub(super) fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
         let id = ComponentId(self.components.len() as u16);
         self.components.push(ComponentInfo { id, name, kind });
         self.component_station.push(None);
         id
     }
 
-    fn add_station(&mut self, id: ComponentId, tier: Tier, index: u16, station: Station) -> u16 {
+    pub(super) fn add_station(
+        &mut self,
+        id: ComponentId,
+        tier: Tier,
+        index: u16,
+        station: Station,
+    ) -> u16 {
         let s = self.stations.len() as u16;
         self.stations.push(station);
         self.station_info.push((id, tier, index));
@@ -476,49 +479,12 @@ impl Sim {
             self.add_web_server(true);
         }
         if let Some(db) = &scenario.database {
-            let mut nodes = Vec::new();
-            for i in 0..=db.replicas {
-                let id = self.add_component(format!("db-{i}"), ComponentKind::Database);
-                let mut station = Station::new(db.workers, db.queue_capacity);
-                station.speed = db.speed;
-                let s = self.add_station(id, Tier::Db, i as u16, station);
-                nodes.push(DbNode {
-                    station: s,
-                    role: if i == 0 {
-                        DbRole::Master
-                    } else {
-                        DbRole::Replica
-                    },
-                    believed_up: true,
-                    progress: ReplicaProgress {
-                        following: i > 0,
-                        ..Default::default()
-                    },
-                    reads: 0,
-                    stale_reads: 0,
-                    lag_ms_max: 0.0,
-                    lag_writes_max: 0,
-                });
+            let sharded = scenario.sharding.is_some();
+            let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
+            for shard in 0..count {
+                self.build_shard(db, shard, sharded);
             }
-            self.db = Some(DbTier {
-                nodes,
-                master: 0,
-                replication: Replication::new(
-                    scenario.traffic.keyspace.keys,
-                    SimTime::from_millis_f64(db.replication.delay_ms),
-                    SimTime::from_millis_f64(db.replication.apply_ms),
-                ),
-                read: Sampler::new(&db.read),
-                write: Sampler::new(&db.write),
-                read_policy: db.read_policy,
-                next_read: 0,
-                detection: SimTime::from_millis_f64(db.failover.detection_ms),
-                promotion: SimTime::from_millis_f64(db.failover.promotion_ms),
-                promotion_epoch: 0,
-                master_down_at: None,
-                stale_reads: 0,
-                replica_reads: 0,
-            });
+            self.count_shard_keys();
         }
         if let Some(spec) = &scenario.cdn {
             self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
@@ -811,8 +777,14 @@ impl Sim {
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
             Event::HealthCheck => self.on_health_check(),
-            Event::DbDetected { node, epoch, up } => self.on_db_detected(node, epoch, up),
-            Event::Promote { epoch } => self.on_promote(epoch),
+            Event::DbDetected {
+                shard,
+                node,
+                epoch,
+                up,
+            } => self.on_db_detected(shard, node, epoch, up),
+            Event::Promote { shard, epoch } => self.on_promote(shard, epoch),
+            Event::Reshard { to } => self.reshard(to),
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");
@@ -847,6 +819,7 @@ impl Sim {
         r.station = NONE;
         r.web = NONE;
         r.fill = NONE;
+        r.fanout_next = NONE;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -892,11 +865,18 @@ impl Sim {
         let user = self.rng.below(self.users) as usize;
         let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
         let key = if kind.touches_data() {
-            self.keys.sample(&mut self.rng) - 1
+            self.draw_key()
         } else {
             0
         };
         let req = self.allocate(kind, key);
+        let share = self.placement.cross_shard_share;
+        if share > 0.0
+            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
+            && self.rng.unit() < share
+        {
+            self.req_mut(req).fanout_next = 0;
+        }
         self.req_mut(req).user = user as u32;
         if let Some(m) = self.monitor.as_mut() {
             m.saw_user(user);
@@ -1118,11 +1098,18 @@ impl Sim {
         let now = self.now;
         let kind = self.requests[req.slot as usize].kind;
         let tier = self.station_info[usize::from(station)].1;
-        let sampler = match (tier, &self.db, &self.cache) {
-            (Tier::Db, Some(db), _) if kind == RequestKind::Write => db.write,
-            (Tier::Db, Some(db), _) => db.read,
-            (Tier::Cache, _, Some(cache)) => cache.get,
-            (Tier::Session, _, _) => self.session_get,
+        let index = self.station_info[usize::from(station)].2;
+        let sampler = match (tier, &self.cache) {
+            (Tier::Db, _) => {
+                let db = &self.shards[db_of_index(index).0];
+                if kind == RequestKind::Write {
+                    db.write
+                } else {
+                    db.read
+                }
+            }
+            (Tier::Cache, Some(cache)) => cache.get,
+            (Tier::Session, _) => self.session_get,
             _ => self.web_service[kind as usize],
         };
         let s = &mut self.stations[usize::from(station)];
@@ -1178,12 +1165,17 @@ impl Sim {
                         self.after_web(req);
                     }
                     Tier::Db => {
-                        if self.after_db(req, usize::from(index)) {
-                            let at = self.answer_time(req, now, Tier::Db);
-                            self.complete(req, at);
-                        } else {
-                            let at = self.answer_time(req, now, Tier::Db);
-                            self.fail(req, Outcome::QueueFull, at);
+                        let (shard, node) = db_of_index(index);
+                        match self.after_db(req, shard, node) {
+                            AfterQuery::Answer => {
+                                let at = self.answer_time(req, now, Tier::Db);
+                                self.complete(req, at);
+                            }
+                            AfterQuery::NextShard => self.send_to_db(req),
+                            AfterQuery::JobRejected => {
+                                let at = self.answer_time(req, now, Tier::Db);
+                                self.fail(req, Outcome::QueueFull, at);
+                            }
                         }
                     }
                 }
@@ -1196,10 +1188,7 @@ impl Sim {
     fn after_cache(&mut self, req: ReqRef, node: usize) {
         let now = self.now;
         let key = self.requests[req.slot as usize].key;
-        let latest = self
-            .db
-            .as_ref()
-            .map_or(0, |db| db.replication.last_write(key));
+        let latest = self.versions.last_write(key);
         let c = self.cache.as_mut().expect("a cache tier");
         let n = &mut c.nodes[node];
         match n.cache.get(&mut c.index, node as u16, key, now) {
@@ -1251,7 +1240,7 @@ impl Sim {
             );
             return;
         }
-        if self.db.is_none() || !kind.touches_data() {
+        if self.shards.is_empty() || !kind.touches_data() {
             let at = self.answer_time(req, now, Tier::Web);
             if kind == RequestKind::Write && !self.maybe_publish_job() {
                 self.fail(req, Outcome::QueueFull, at);
@@ -1260,7 +1249,7 @@ impl Sim {
             }
             return;
         }
-        if kind != RequestKind::Write {
+        if kind != RequestKind::Write && r.fanout_next == NONE {
             if let Some(c) = &self.cache {
                 let key = self.requests[req.slot as usize].key;
                 let node = c.ring.node_for(u64::from(key));
@@ -1281,14 +1270,19 @@ impl Sim {
     /// Sends a query to the database node the web tier would pick, or fails it.
     fn send_to_db(&mut self, req: ReqRef) {
         let now = self.now;
-        let kind = self.requests[req.slot as usize].kind;
-        let Some(node) = self.route_query(kind) else {
+        let r = self.requests[req.slot as usize];
+        let shard = if r.fanout_next == NONE {
+            self.placement.map.shard_of(r.key)
+        } else {
+            usize::from(r.fanout_next)
+        };
+        let Some(node) = self.route_query(r.kind, shard) else {
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);
             return;
         };
-        let station = self.db.as_ref().expect("db").nodes[node].station;
+        let station = self.shards[shard].nodes[node].station;
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
@@ -1298,56 +1292,13 @@ impl Sim {
         );
     }
 
-    /// Picks the database node for a query as the web tier sees the nodes.
-    fn route_query(&mut self, kind: RequestKind) -> Option<usize> {
-        let db = self.db.as_mut()?;
-        let master_ok =
-            db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
-        if kind == RequestKind::Write {
-            return master_ok.then_some(db.master);
-        }
-        let readable =
-            |n: &DbNode| n.role == DbRole::Replica && n.believed_up && !n.progress.needs_resync;
-        let count = db.nodes.iter().filter(|n| readable(n)).count();
-        if count == 0 {
-            return master_ok.then_some(db.master);
-        }
-        match db.read_policy {
-            ReadPolicy::RoundRobin => {
-                let pick = db.next_read % count;
-                db.next_read = db.next_read.wrapping_add(1);
-                db.nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| readable(n))
-                    .nth(pick)
-                    .map(|(i, _)| i)
-            }
-            ReadPolicy::LeastLoaded => {
-                let stations = &self.stations;
-                db.nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| readable(n))
-                    .min_by_key(|(_, n)| {
-                        let s = &stations[usize::from(n.station)];
-                        s.busy + s.waiting
-                    })
-                    .map(|(i, _)| i)
-            }
-        }
-    }
-
-    /// A query finished at database node `node`: commit a write (and publish its job), or
-    /// check a read's freshness and fill the cache. False when the job could not be queued.
-    fn after_db(&mut self, req: ReqRef, node: usize) -> bool {
+    /// A query finished at database node (shard, node): commit a write (and publish its job),
+    /// or count a read and fill the cache; a cross-shard read moves on to the next shard.
+    fn after_db(&mut self, req: ReqRef, shard: usize, node: usize) -> AfterQuery {
         let now = self.now;
         let r = self.requests[req.slot as usize];
-        let Some(db) = self.db.as_mut() else {
-            return true;
-        };
         if r.kind == RequestKind::Write {
-            db.replication.commit(r.key, now);
+            self.commit_write(shard, node, r.key);
             self.interval.writes_committed += 1;
             if let Some(c) = self.cache.as_mut() {
                 if c.write_policy == WritePolicy::Invalidate {
@@ -1360,22 +1311,22 @@ impl Sim {
                     }
                 }
             }
-            return self.maybe_publish_job();
+            return if self.maybe_publish_job() {
+                AfterQuery::Answer
+            } else {
+                AfterQuery::JobRejected
+            };
         }
-        let n = &mut db.nodes[node];
-        n.reads += 1;
-        let latest = db.replication.last_write(r.key);
-        let mut version = latest;
-        if n.role == DbRole::Replica {
-            db.replica_reads += 1;
-            db.replication.catch_up(&mut n.progress, now);
-            if db.replication.is_stale(r.key, n.progress.applied) {
-                n.stale_reads += 1;
-                db.stale_reads += 1;
-                self.interval.stale_reads += 1;
-                // Some value older than the latest: enough to recognise it as stale later.
-                version = latest - 1;
+        let (version, stale) = self.read_at(shard, node, r.key);
+        if stale {
+            self.interval.stale_reads += 1;
+        }
+        if r.fanout_next != NONE {
+            if usize::from(r.fanout_next) + 1 < self.shards.len() {
+                self.req_mut(req).fanout_next += 1;
+                return AfterQuery::NextShard;
             }
+            return AfterQuery::Answer;
         }
         if r.fill != NONE {
             let c = self.cache.as_mut().expect("fill implies a cache tier");
@@ -1386,7 +1337,7 @@ impl Sim {
                     .put(&mut c.index, r.fill, r.key, version, now);
             }
         }
-        true
+        AfterQuery::Answer
     }
 
     /// Hands the freed worker to the first waiting request whose client is still there.
@@ -1612,41 +1563,6 @@ impl Sim {
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
     }
 
-    /// Brings replicas up to date, records lag, trims the log. Returns (busiest node's
-    /// utilization, largest replica lag in ms).
-    fn db_tick(&mut self) -> (f64, f64) {
-        let now = self.now;
-        let stations = &self.stations;
-        let Some(db) = self.db.as_mut() else {
-            return (0.0, 0.0);
-        };
-        let mut lag_max = 0.0f64;
-        for n in &mut db.nodes {
-            if n.role == DbRole::Replica && n.progress.following {
-                db.replication.catch_up(&mut n.progress, now);
-                let (writes, ms) = db.replication.lag(&n.progress, now);
-                n.lag_writes_max = n.lag_writes_max.max(writes);
-                n.lag_ms_max = n.lag_ms_max.max(ms);
-                lag_max = lag_max.max(ms);
-            }
-        }
-        db.replication.trim(
-            db.nodes
-                .iter()
-                .filter(|n| n.role == DbRole::Replica)
-                .map(|n| &n.progress),
-        );
-        let busiest = db
-            .nodes
-            .iter()
-            .map(|n| {
-                let s = &stations[usize::from(n.station)];
-                s.interval.utilization(s.workers)
-            })
-            .fold(0.0, f64::max);
-        (busiest, lag_max)
-    }
-
     /// The web autoscaling group compares utilization with its target.
     fn on_autoscale_check(&mut self) {
         let Some(a) = self.scenario.autoscaling.clone() else {
@@ -1747,108 +1663,11 @@ impl Sim {
 
     // ----- database failure handling -----
 
-    fn db_node_of(&self, id: ComponentId) -> Option<usize> {
+    /// (shard, node) of a database component.
+    fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
         let station = self.component_station[usize::from(id.0)]?;
         let (_, tier, index) = self.station_info[usize::from(station)];
-        (tier == Tier::Db).then_some(usize::from(index))
-    }
-
-    fn on_db_detected(&mut self, node: u16, epoch: u32, up: bool) {
-        let now = self.now;
-        let Some(db) = self.db.as_mut() else { return };
-        let n = &mut db.nodes[usize::from(node)];
-        let s = &self.stations[usize::from(n.station)];
-        if s.epoch != epoch || s.alive != up || n.believed_up == up {
-            return; // the node changed again since; a later detection will report it
-        }
-        n.believed_up = up;
-        let name = format!("db-{node}");
-        if up {
-            self.log_event(&name, format!("{name} seen healthy again by the web tier"));
-            return;
-        }
-        let is_master = usize::from(node) == db.master && n.role == DbRole::Master;
-        let promotion = db.promotion;
-        if is_master {
-            db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
-            let epoch = db.promotion_epoch;
-            self.events
-                .push(now.plus(promotion), Event::Promote { epoch });
-            self.log_event(
-                &name,
-                format!("master {name} down detected; writes fail until a replica is promoted"),
-            );
-        } else {
-            self.log_event(
-                &name,
-                format!("replica {name} down detected; reads go elsewhere"),
-            );
-        }
-    }
-
-    fn on_promote(&mut self, epoch: u32) {
-        let now = self.now;
-        let stations = &self.stations;
-        let Some(db) = self.db.as_mut() else { return };
-        if epoch != db.promotion_epoch {
-            return;
-        }
-        let old = db.master;
-        if stations[usize::from(db.nodes[old].station)].alive {
-            return; // the master came back before the promotion finished
-        }
-        for n in &mut db.nodes {
-            if n.role == DbRole::Replica && stations[usize::from(n.station)].alive {
-                db.replication.catch_up(&mut n.progress, now);
-            }
-        }
-        let candidate = db
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| {
-                n.role == DbRole::Replica
-                    && stations[usize::from(n.station)].alive
-                    && !n.progress.needs_resync
-            })
-            .max_by_key(|(i, n)| (n.progress.applied, std::cmp::Reverse(*i)))
-            .map(|(i, _)| i);
-        let down_at = db.master_down_at.take();
-        let Some(new) = candidate else {
-            self.log_event(
-                &format!("db-{old}"),
-                format!("no healthy replica to promote: writes fail until db-{old} returns"),
-            );
-            return;
-        };
-        let applied = db.nodes[new].progress.applied;
-        let lost = db.replication.truncate_to(applied);
-        db.nodes[old].role = DbRole::Replica;
-        db.nodes[old].progress.following = false;
-        db.nodes[old].progress.needs_resync = true;
-        let n = &mut db.nodes[new];
-        n.role = DbRole::Master;
-        n.progress.following = false;
-        db.master = new;
-        for n in &mut db.nodes {
-            // A dead replica that had applied writes now lost holds data no one else has.
-            if n.role == DbRole::Replica && n.progress.applied > applied {
-                n.progress.needs_resync = true;
-            }
-        }
-        let detected_and_promoted = down_at.map(|t| now.since(t).as_secs_f64());
-        self.books.failovers.push(Failover {
-            old_master: format!("db-{old}"),
-            new_master: format!("db-{new}"),
-            down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),
-            promoted_at_s: now.as_secs_f64(),
-            outage_s: detected_and_promoted.unwrap_or(0.0),
-            writes_lost: lost,
-        });
-        self.log_event(
-            &format!("db-{new}"),
-            format!("db-{new} promoted to master; {lost} writes committed on db-{old} never reached it and are lost"),
-        );
+        (tier == Tier::Db).then(|| db_of_index(index))
     }
 
     // ----- faults -----
@@ -1923,27 +1742,9 @@ impl Sim {
         } else {
             format!("{name} down ({cause}); {lost} requests in progress failed")
         };
-        if let Some(node) = self.db_node_of(id) {
-            let now = self.now;
-            let db = self.db.as_mut().expect("db");
-            let n = &mut db.nodes[node];
-            db.replication.catch_up(&mut n.progress, now);
-            n.progress.following = false;
+        if let Some((shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            if node == db.master {
-                db.master_down_at = Some(now);
-                db.replication.cut_off(now);
-                text.push_str("; it is the master: writes fail until failover");
-            }
-            let at = now.plus(db.detection);
-            self.events.push(
-                at,
-                Event::DbDetected {
-                    node: node as u16,
-                    epoch,
-                    up: false,
-                },
-            );
+            text.push_str(self.db_node_died(shard, node, epoch));
         }
         self.log_event(&name, text);
     }
@@ -2085,36 +1886,8 @@ impl Sim {
         s.alive = true;
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
-        if let Some(node) = self.db_node_of(id) {
-            let db = self.db.as_mut().expect("db");
-            let n = &mut db.nodes[node];
-            if n.role == DbRole::Replica {
-                n.progress.following = true;
-                if n.progress.needs_resync {
-                    db.replication.resync(&mut n.progress, now);
-                    text.push_str(&format!(
-                        "; rejoins as a replica of db-{} after copying a snapshot",
-                        db.master
-                    ));
-                } else {
-                    n.progress.busy_until = n.progress.busy_until.max(now);
-                    text.push_str("; catching up on the writes it missed");
-                }
-            } else if node == db.master {
-                // Back before any promotion: it streams its writes again and nothing is lost.
-                db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
-                db.master_down_at = None;
-                db.replication.restore_stream();
-            }
-            let at = now.plus(db.detection);
-            self.events.push(
-                at,
-                Event::DbDetected {
-                    node: node as u16,
-                    epoch,
-                    up: true,
-                },
-            );
+        if let Some((shard, node)) = self.db_node_of(id) {
+            text.push_str(&self.db_node_returned(shard, node, epoch));
         }
         self.log_event(&name, text);
     }
@@ -2149,16 +1922,8 @@ impl Sim {
 
     /// The role and replication figures of a database component, if it is one.
     pub(super) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
-        let node = self.db_node_of(id)?;
-        let db = self.db.as_ref()?;
-        let n = &db.nodes[node];
-        if n.role == DbRole::Master {
-            return Some((DbRole::Master, 0, 0.0, n.stale_reads));
-        }
-        let mut progress = n.progress.clone();
-        db.replication.catch_up(&mut progress, self.now);
-        let (writes, ms) = db.replication.lag(&progress, self.now);
-        Some((n.role, writes, ms, n.stale_reads))
+        let (shard, node) = self.db_node_of(id)?;
+        Some(self.db_node_state(shard, node))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -2264,8 +2029,8 @@ impl Sim {
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
-            writes_lost: self.db.as_ref().map_or(0, |d| d.replication.lost),
-            stale_reads: self.db.as_ref().map_or(0, |d| d.stale_reads),
+            writes_lost: self.shards.iter().map(|d| d.replication.lost).sum(),
+            stale_reads: self.shards.iter().map(|d| d.stale_reads).sum(),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),

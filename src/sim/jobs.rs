@@ -31,6 +31,8 @@ pub(crate) struct JobTier {
     autoscale: Option<WorkerAutoscale>,
     /// Workers asked for and still starting.
     starting: u32,
+    /// Workers the pool is shrinking to (busy ones above it stop after their job).
+    target_workers: u32,
     pub published: u64,
     pub done: u64,
     pub rejected: u64,
@@ -55,6 +57,7 @@ impl JobTier {
             jobs_per_write: spec.jobs_per_write,
             autoscale: spec.autoscale.clone(),
             starting: 0,
+            target_workers: spec.workers,
             published: 0,
             done: 0,
             rejected: 0,
@@ -97,7 +100,8 @@ impl Sim {
         }
         let now = self.now();
         let q = self.jobs.as_mut().expect("checked");
-        if q.line.len() as u32 >= q.max_depth {
+        // Jobs being worked on are still in the queue until acknowledged: they count.
+        if q.line.len() as u32 + q.station.busy >= q.max_depth {
             q.rejected += 1;
             return false;
         }
@@ -155,6 +159,9 @@ impl Sim {
         q.free_running.push(slot);
         q.station.account(now);
         q.station.busy -= 1;
+        if q.station.workers > q.target_workers {
+            q.station.workers -= 1; // a worker told to stop is done with its job
+        }
         q.station.served += 1;
         q.done += 1;
         q.interval_done += 1;
@@ -200,8 +207,12 @@ impl Sim {
         let Some(q) = self.jobs.as_mut() else { return };
         let Some(a) = q.autoscale.clone() else { return };
         let backlog = f64::from(q.depth());
-        let desired =
-            ((backlog / a.jobs_per_worker).ceil() as u32).clamp(a.min_workers, a.max_workers);
+        let wanted = (backlog / a.jobs_per_worker).ceil() as u32;
+        // Scale in at most by half per decision, so an emptied queue does not make the pool
+        // collapse and then overshoot again.
+        let desired = wanted
+            .max(q.station.workers / 2)
+            .clamp(a.min_workers, a.max_workers);
         let current = q.station.workers;
         let mut message = None;
         if desired > current + q.starting {
@@ -216,8 +227,11 @@ impl Sim {
                 backlog, a.start_delay_s
             ));
         } else if desired < current && q.starting == 0 {
+            // Idle workers stop now; busy ones stop when they finish their job.
             q.station.account(now);
-            q.station.workers = desired;
+            q.target_workers = desired;
+            let idle = q.station.workers - q.station.busy.min(q.station.workers);
+            q.station.workers -= idle.min(current - desired);
             message = Some(format!(
                 "worker autoscaler: {} jobs waiting; down to {desired} workers",
                 backlog
@@ -238,6 +252,7 @@ impl Sim {
         q.starting = q.starting.saturating_sub(count);
         q.station.account(now);
         q.station.workers += count;
+        q.target_workers = q.target_workers.max(q.station.workers);
         let workers = q.station.workers;
         self.log_event(
             "workers",

@@ -12,6 +12,7 @@
 
 mod balancer;
 mod cache;
+mod database;
 mod edge;
 mod engine;
 mod histogram;
@@ -27,6 +28,7 @@ pub mod theory;
 mod time;
 mod zipf;
 
+pub use database::db_node_name;
 pub use engine::Sim;
 pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};

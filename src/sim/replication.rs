@@ -38,14 +38,33 @@ pub struct ReplicaProgress {
     pub needs_resync: bool,
 }
 
-/// The master's committed history, as much as replicas still need, and per-key last writes.
+/// The last committed write of every key, across all shards (each key lives on one shard).
+pub struct KeyVersions(Vec<u64>);
+
+impl KeyVersions {
+    /// No key written yet.
+    pub fn new(keys: u32) -> KeyVersions {
+        KeyVersions(vec![0; keys as usize])
+    }
+
+    /// The last committed write to `key` (0: never written).
+    pub fn last_write(&self, key: u32) -> u64 {
+        self.0[key as usize]
+    }
+
+    /// Sets `key`'s last committed write.
+    pub fn set(&mut self, key: u32, version: u64) {
+        self.0[key as usize] = version;
+    }
+}
+
+/// One master's committed history, as much as its replicas still need.
 pub struct Replication {
     log: VecDeque<WriteRecord>,
     /// Sequence number of `log[0]`.
     log_base: u64,
     /// Last committed write.
     pub master_seq: u64,
-    last_write: Vec<u64>,
     delay: SimTime,
     apply: SimTime,
     /// Writes committed over the run.
@@ -58,13 +77,12 @@ pub struct Replication {
 }
 
 impl Replication {
-    /// An empty history over `keys` keys.
-    pub fn new(keys: u32, delay: SimTime, apply: SimTime) -> Replication {
+    /// An empty history.
+    pub fn new(delay: SimTime, apply: SimTime) -> Replication {
         Replication {
             log: VecDeque::new(),
             log_base: 1,
             master_seq: 0,
-            last_write: vec![0; keys as usize],
             delay,
             apply,
             committed: 0,
@@ -92,8 +110,11 @@ impl Replication {
     }
 
     /// The master commits a write of `key` at `now`.
-    pub fn commit(&mut self, key: u32, now: SimTime) {
-        let slot = &mut self.last_write[key as usize];
+    ///
+    /// Sequence numbers are per shard, but a key's version is compared only with replicas of
+    /// the shard that holds it, so one shared table of versions serves every shard.
+    pub fn commit(&mut self, versions: &mut KeyVersions, key: u32, now: SimTime) {
+        let slot = &mut versions.0[key as usize];
         let prev = *slot;
         self.master_seq += 1;
         *slot = self.master_seq;
@@ -133,14 +154,9 @@ impl Replication {
             .and_then(|i| self.log.get(i as usize))
     }
 
-    /// The last committed write to `key` (0: never written).
-    pub fn last_write(&self, key: u32) -> u64 {
-        self.last_write[key as usize]
-    }
-
     /// Whether a read of `key` from a replica at `applied` misses a committed write.
-    pub fn is_stale(&self, key: u32, applied: u64) -> bool {
-        self.last_write[key as usize] > applied
+    pub fn is_stale(versions: &KeyVersions, key: u32, applied: u64) -> bool {
+        versions.0[key as usize] > applied
     }
 
     /// How far a replica is behind the writes it can still receive: (writes, ms since the
@@ -161,12 +177,12 @@ impl Replication {
 
     /// Makes the history end at `seq` (a promoted replica's last write): later writes are lost.
     /// Returns how many were lost.
-    pub fn truncate_to(&mut self, seq: u64) -> u64 {
+    pub fn truncate_to(&mut self, versions: &mut KeyVersions, seq: u64) -> u64 {
         let mut lost = 0;
         while self.master_seq > seq {
             // A write already trimmed from the log (beyond the cap) cannot be undone key by key.
             if let Some(rec) = self.log.pop_back() {
-                self.last_write[rec.key as usize] = rec.prev;
+                versions.0[rec.key as usize] = rec.prev;
             }
             self.master_seq -= 1;
             lost += 1;
@@ -214,19 +230,20 @@ mod tests {
 
     #[test]
     fn replica_applies_after_delay_one_at_a_time() {
-        let mut rep = Replication::new(10, ms(10), ms(5));
+        let mut v = KeyVersions::new(10);
+        let mut rep = Replication::new(ms(10), ms(5));
         let mut r = ReplicaProgress {
             following: true,
             ..Default::default()
         };
-        rep.commit(1, ms(0));
-        rep.commit(2, ms(1));
+        rep.commit(&mut v, 1, ms(0));
+        rep.commit(&mut v, 2, ms(1));
         rep.catch_up(&mut r, ms(14));
         assert_eq!(r.applied, 0);
         rep.catch_up(&mut r, ms(15));
         assert_eq!(r.applied, 1);
-        assert!(rep.is_stale(2, r.applied));
-        assert!(!rep.is_stale(1, r.applied));
+        assert!(Replication::is_stale(&v, 2, r.applied));
+        assert!(!Replication::is_stale(&v, 1, r.applied));
         // The second write arrives at 11 ms but waits for the first to finish at 15 ms.
         rep.catch_up(&mut r, ms(19));
         assert_eq!(r.applied, 1);
@@ -237,29 +254,31 @@ mod tests {
 
     #[test]
     fn writes_not_received_when_the_master_dies_are_never_applied() {
-        let mut rep = Replication::new(10, ms(10), ms(1));
+        let mut v = KeyVersions::new(10);
+        let mut rep = Replication::new(ms(10), ms(1));
         let mut r = ReplicaProgress {
             following: true,
             ..Default::default()
         };
-        rep.commit(1, ms(0));
-        rep.commit(2, ms(5));
-        rep.commit(3, ms(8));
+        rep.commit(&mut v, 1, ms(0));
+        rep.commit(&mut v, 2, ms(5));
+        rep.commit(&mut v, 3, ms(8));
         rep.cut_off(ms(15)); // writes 1 and 2 have arrived, write 3 arrives at 18 ms: lost
         rep.catch_up(&mut r, ms(100));
         assert_eq!(r.applied, 2);
-        assert_eq!(rep.truncate_to(r.applied), 1);
+        assert_eq!(rep.truncate_to(&mut v, r.applied), 1);
     }
 
     #[test]
     fn truncation_restores_earlier_writes() {
-        let mut rep = Replication::new(10, ms(10), ms(1));
-        rep.commit(3, ms(0));
-        rep.commit(3, ms(1));
-        rep.commit(4, ms(2));
-        assert_eq!(rep.truncate_to(1), 2);
-        assert!(!rep.is_stale(3, 1));
-        assert!(!rep.is_stale(4, 0));
+        let mut v = KeyVersions::new(10);
+        let mut rep = Replication::new(ms(10), ms(1));
+        rep.commit(&mut v, 3, ms(0));
+        rep.commit(&mut v, 3, ms(1));
+        rep.commit(&mut v, 4, ms(2));
+        assert_eq!(rep.truncate_to(&mut v, 1), 2);
+        assert!(!Replication::is_stale(&v, 3, 1));
+        assert!(!Replication::is_stale(&v, 4, 0));
         assert_eq!(rep.master_seq, 1);
     }
 }

@@ -105,6 +105,10 @@ pub struct DatabaseReport {
     pub replica_reads: u64,
     /// Each node at the end of the run.
     pub nodes: Vec<ReplicaReport>,
+    /// Each shard (one when the data is not sharded).
+    pub shards: Vec<ShardReport>,
+    /// Every resharding: keys that moved.
+    pub reshards: Vec<Reshard>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
 }
@@ -205,12 +209,46 @@ pub struct ReplicaReport {
     pub role: DbRole,
     /// Reads it served.
     pub reads: u64,
+    /// Writes it committed.
+    pub writes: u64,
     /// Of which stale.
     pub stale_reads: u64,
     /// Largest lag seen at a metrics tick, ms.
     pub lag_ms_max: f64,
     /// Largest lag seen at a metrics tick, writes.
     pub lag_writes_max: u64,
+}
+
+/// One shard over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardReport {
+    /// Its number.
+    pub shard: u32,
+    /// Its master at the end.
+    pub master: String,
+    /// Keys it holds under the final map.
+    pub keys: u64,
+    /// Reads its nodes served.
+    pub reads: u64,
+    /// Writes its master committed.
+    pub writes: u64,
+    /// Utilization of its busiest node over the run, 0–1.
+    pub busiest_node_utilization: f64,
+}
+
+/// A resharding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reshard {
+    /// When, seconds.
+    pub at_s: f64,
+    /// Shards before.
+    pub from_shards: u32,
+    /// Shards after.
+    pub to_shards: u32,
+    /// Keys whose shard changed.
+    pub keys_moved: u64,
+    /// keys_moved / keys.
+    pub fraction_moved: f64,
 }
 
 /// A master failover.
@@ -561,26 +599,55 @@ impl Sim {
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {
-        let db = self.db.as_ref()?;
-        let nodes = db
-            .nodes
+        if self.shards.is_empty() {
+            return None;
+        }
+        let nodes = self
+            .shards
             .iter()
-            .enumerate()
-            .map(|(i, n)| ReplicaReport {
-                name: format!("db-{i}"),
+            .flat_map(|db| &db.nodes)
+            .map(|n| ReplicaReport {
+                name: n.name.clone(),
                 role: n.role,
                 reads: n.reads,
+                writes: n.writes,
                 stale_reads: n.stale_reads,
                 lag_ms_max: n.lag_ms_max,
                 lag_writes_max: n.lag_writes_max,
             })
             .collect::<Vec<_>>();
+        let shards = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, db)| {
+                let master = &db.nodes[db.master];
+                let utilization = db
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let s = &self.stations[usize::from(n.station)];
+                        s.total.utilization(s.workers)
+                    })
+                    .fold(0.0, f64::max);
+                ShardReport {
+                    shard: i as u32,
+                    master: master.name.clone(),
+                    keys: db.keys,
+                    reads: db.nodes.iter().map(|n| n.reads).sum(),
+                    writes: db.nodes.iter().map(|n| n.writes).sum(),
+                    busiest_node_utilization: utilization,
+                }
+            })
+            .collect();
         Some(DatabaseReport {
-            writes_committed: db.replication.committed,
-            writes_lost: db.replication.lost,
-            stale_reads: db.stale_reads,
-            replica_reads: db.replica_reads,
+            writes_committed: self.shards.iter().map(|d| d.replication.committed).sum(),
+            writes_lost: self.shards.iter().map(|d| d.replication.lost).sum(),
+            stale_reads: self.shards.iter().map(|d| d.stale_reads).sum(),
+            replica_reads: self.shards.iter().map(|d| d.replica_reads).sum(),
             nodes,
+            shards,
+            reshards: self.placement.reshards.clone(),
             failovers: self.books.failovers.clone(),
         })
     }

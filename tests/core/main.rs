@@ -9,6 +9,7 @@ mod helpers;
 mod monitoring;
 mod run_behaviour;
 mod scenario_checks;
+mod sharding;
 mod stages6to8;
 mod tiers;
 mod url;

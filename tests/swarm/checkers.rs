@@ -45,8 +45,8 @@ pub struct KnownBugChecks {
     /// Open: a CDN hit must not be answered by an edge that died during the hit (the engine
     /// decides hit or miss when the request arrives and completes it `hit_ms` later).
     pub edge_dies_during_hit: bool,
-    /// Open: the message queue must not hold more than `max_depth` jobs (when the workers die,
-    /// their jobs go back to the queue on top of a full backlog).
+    /// Fixed: the message queue must not hold more than `max_depth` jobs (jobs being worked on
+    /// now count toward the depth, so redelivered ones always fit).
     pub queue_over_depth: bool,
 }
 
@@ -64,7 +64,6 @@ impl KnownBugChecks {
     pub const FIXED: KnownBugChecks = KnownBugChecks {
         answer_via_dead_web: false,
         edge_dies_during_hit: false,
-        queue_over_depth: false,
         ..KnownBugChecks::ALL
     };
 }
@@ -487,8 +486,21 @@ pub fn check_snapshot(
         }
     }
     if ctx.scenario.database.is_some() {
+        // One master per shard; shards only grow (resharding adds them).
+        let shards = snap
+            .components
+            .iter()
+            .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
+            .filter_map(|c| {
+                let name = ctx.name(c.id);
+                name.strip_prefix("shard-")
+                    .and_then(|rest| rest.split('-').next())
+                    .and_then(|n| n.parse::<usize>().ok())
+            })
+            .max()
+            .map_or(1, |s| s + 1);
         ensure!(
-            masters == 1,
+            masters == shards,
             "{masters} database masters at {} s (roles change only by promotion)",
             snap.time_s
         );
@@ -514,7 +526,9 @@ pub fn check_snapshot(
         snap.time_s
     );
     ensure!(
-        snap.writes_lost == 0 || ctx.timeline.any_down("db-", t),
+        snap.writes_lost == 0
+            || ctx.timeline.any_down("db-", t)
+            || ctx.timeline.any_down("shard-", t),
         "{} writes lost at {} s, but no database node was ever down",
         snap.writes_lost,
         snap.time_s
@@ -802,8 +816,10 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         ("db_down", why.db_down, "db-"),
         ("session_store_down", why.session_store_down, "sessions"),
     ] {
+        // Sharded database nodes are named shard-S-db-N.
+        let down = tl.any_down(prefix, end) || (prefix == "db-" && tl.any_down("shard-", end));
         ensure!(
-            count == 0 || tl.any_down(prefix, end),
+            count == 0 || down,
             "{count} failures by {reason}, but no {prefix}* component was ever down"
         );
     }
@@ -890,9 +906,21 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             "failovers lost {lost} writes in all, the database {}",
             d.writes_lost
         );
-        // Until a failover, db-0 is the master: no master death, no failover, nothing lost.
+        // Until a failover, each shard's node 0 is its master: no master death, no failover,
+        // nothing lost.
+        let first_masters_down = d
+            .shards
+            .iter()
+            .map(|sh| {
+                if s.sharding.is_some() {
+                    format!("shard-{}-db-0", sh.shard)
+                } else {
+                    "db-0".to_string()
+                }
+            })
+            .any(|name| tl.ever_down(&name, end));
         ensure!(
-            tl.ever_down("db-0", end) || (d.failovers.is_empty() && d.writes_lost == 0),
+            first_masters_down || (d.failovers.is_empty() && d.writes_lost == 0),
             "the master db-0 was never down, yet {} failovers lost {} writes",
             d.failovers.len(),
             d.writes_lost
@@ -912,7 +940,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             );
         }
         ensure!(
-            d.nodes.len() == 1 + spec.replicas as usize,
+            d.nodes.len() == (1 + spec.replicas as usize) * d.shards.len(),
             "{} database nodes reported for {} replicas",
             d.nodes.len(),
             spec.replicas
@@ -959,8 +987,8 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             d.writes_committed
         );
         ensure!(
-            d.nodes.iter().filter(|n| n.role == DbRole::Master).count() == 1,
-            "not exactly one master at the end: {:?}",
+            d.nodes.iter().filter(|n| n.role == DbRole::Master).count() == d.shards.len(),
+            "not exactly one master per shard at the end: {:?}",
             d.nodes
         );
     }

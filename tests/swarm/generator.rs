@@ -165,6 +165,7 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     }
     if s.cache.is_none() && g.chance(0.1) {
         s.database = None;
+        s.sharding = None;
     }
     if g.chance(0.1) && s.autoscaling.is_none() {
         s.load_balancer = None;
@@ -222,6 +223,13 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
         1 => 3.0,
         _ => g.unit() * 2.0,
     };
+    // Celebrity keys (stage 10) must stay inside the keyspace drawn above.
+    let keys = s.traffic.keyspace.keys;
+    if let Some(sharding) = s.sharding.as_mut() {
+        for hot in &mut sharding.hot_keys {
+            hot.key %= keys;
+        }
+    }
 
     s.dns.lookup_ms = match g.range(0, 4) {
         0 => 0.0,
