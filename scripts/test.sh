@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check: formatting, lints (native and wasm), the
 # native test suite (release: the fidelity runs are long), the browser suite in headless
-# Chromium, and a release build of the app. Stops at the first failure with a non-zero exit.
+# Chromium, a release build of the app, and exact replay (the browser's report digests equal
+# the native CLI's). Stops at the first failure with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -16,7 +17,7 @@ step "clippy (native core, CLI, tests, benches)"
 cargo clippy --all-targets -- -D warnings
 
 step "clippy (browser build and browser tests)"
-cargo clippy "${WEB[@]}" --lib --bins --test web -- -D warnings
+cargo clippy "${WEB[@]}" --lib --bins --test web --test replay -- -D warnings
 
 step "native tests (release)"
 cargo test --release --lib --bins --tests
@@ -26,3 +27,6 @@ trunk build --release
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 cargo test "${WEB[@]}" --test web
+
+step "exact replay in the browser (wasm digests = the native CLI's, tests/fixtures/digests.json)"
+cargo test "${WEB[@]}" --test replay
