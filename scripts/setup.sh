@@ -2,6 +2,7 @@
 # Installs whatever scalesim's build and tests need and is missing; quick when all is there.
 # Everything comes from the package registries (crates.io, npm, Debian): nothing else is fetched.
 # Source it (`. scripts/setup.sh`) so that PATH changes reach the caller.
+# SCALESIM_SKIP_BROWSER=1 leaves Chromium out (enough to build the app, as the Pages workflow does).
 
 set -euo pipefail
 SCALESIM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +48,9 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   npm install --silent --no-audit --no-fund --prefix "$SCALESIM_ROOT/.tools" "binaryen@$BINARYEN_VERSION"
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if [ "${SCALESIM_SKIP_BROWSER:-}" = 1 ]; then
+  say "SCALESIM_SKIP_BROWSER=1: not checking for chromium"
+elif ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   say "installing Debian's chromium and chromium-driver"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
