@@ -109,7 +109,7 @@ impl Sim {
             // origin directly.
             edge.fallbacks += 1;
             let retry = now.plus(edge.fallback).plus(self.client_one_way);
-            self.req_mut(req).push_hop(cdn_id, now, now);
+            self.push_hop(req, cdn_id, now, now);
             self.send_to_front_door(req, retry);
             return;
         }
@@ -121,15 +121,14 @@ impl Sim {
             edge.edge_kb += edge.object_kb(object);
             let leave = now.plus(edge.hit);
             let at = leave.plus(edge.one_way);
-            self.req_mut(req).push_hop(cdn_id, now, leave);
+            self.push_hop(req, cdn_id, now, leave);
             self.complete(req, at);
             return;
         }
         edge.misses += 1;
         edge.interval_misses += 1;
-        let r = self.req_mut(req);
-        r.via_cdn = true;
-        r.push_hop(cdn_id, now, now);
+        self.req_mut(req).via_cdn = true;
+        self.push_hop(req, cdn_id, now, now);
         let at = now.plus(self.client_one_way);
         self.send_to_front_door(req, at);
     }
@@ -186,7 +185,7 @@ impl Sim {
         let at_edge = t.plus(self.client_one_way);
         let one_way = edge.one_way;
         let cdn_id = self.cdn_id;
-        self.req_mut(req).push_hop(cdn_id, at_edge, at_edge);
+        self.push_hop(req, cdn_id, at_edge, at_edge);
         at_edge.plus(one_way)
     }
 

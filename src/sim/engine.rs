@@ -162,7 +162,6 @@ pub(super) struct Request {
     start: SimTime,
     /// When it reached its current station.
     reached: SimTime,
-    hops: [Hop; MAX_HOPS],
 }
 
 const NONE: u16 = u16::MAX;
@@ -186,23 +185,7 @@ impl Request {
         seq: 0,
         start: SimTime::ZERO,
         reached: SimTime::ZERO,
-        hops: [Hop {
-            component: ComponentId(0),
-            enter: SimTime::ZERO,
-            leave: SimTime::ZERO,
-        }; MAX_HOPS],
     };
-
-    pub(super) fn push_hop(&mut self, component: ComponentId, enter: SimTime, leave: SimTime) {
-        if self.sampled && usize::from(self.hop_count) < MAX_HOPS {
-            self.hops[usize::from(self.hop_count)] = Hop {
-                component,
-                enter,
-                leave,
-            };
-            self.hop_count += 1;
-        }
-    }
 }
 
 /// Counters of the current metrics interval.
@@ -303,6 +286,8 @@ pub struct Sim {
     mix: Weighted<4>,
     pub(super) keys: Zipf,
     requests: Vec<Request>,
+    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
+    traces: Vec<[Hop; MAX_HOPS]>,
     free_slots: Vec<u32>,
     next_seq: u64,
     users: u64,
@@ -384,6 +369,7 @@ impl Sim {
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             requests: Vec::new(),
+            traces: Vec::new(),
             free_slots: Vec::new(),
             next_seq: 0,
             users: 0,
@@ -804,6 +790,7 @@ impl Sim {
             Some(slot) => slot,
             None => {
                 self.requests.push(Request::EMPTY);
+                self.traces.push([Hop::default(); MAX_HOPS]);
                 (self.requests.len() - 1) as u32
             }
         };
@@ -832,6 +819,35 @@ impl Sim {
         }
         let factor = self.scenario.traffic.profile.factor(self.now.as_secs_f64());
         self.rng.unit() * self.profile_max < factor
+    }
+
+    /// Records a hop of a sampled request.
+    pub(super) fn push_hop(
+        &mut self,
+        req: ReqRef,
+        component: ComponentId,
+        enter: SimTime,
+        leave: SimTime,
+    ) {
+        self.push_hop_slot(req.slot as usize, component, enter, leave);
+    }
+
+    fn push_hop_slot(
+        &mut self,
+        slot: usize,
+        component: ComponentId,
+        enter: SimTime,
+        leave: SimTime,
+    ) {
+        let r = &mut self.requests[slot];
+        if r.sampled && usize::from(r.hop_count) < MAX_HOPS {
+            self.traces[slot][usize::from(r.hop_count)] = Hop {
+                component,
+                enter,
+                leave,
+            };
+            r.hop_count += 1;
+        }
     }
 
     pub(super) fn get(&self, req: ReqRef) -> Option<&Request> {
@@ -924,7 +940,7 @@ impl Sim {
             return;
         }
         let now = self.now;
-        self.req_mut(req).push_hop(DNS, start, now);
+        self.push_hop(req, DNS, start, now);
         if !self.dns_alive || epoch != self.dns_deaths {
             // No answer: the user's next request must look up again.
             self.dns_expiry_ms[user as usize] = 0;
@@ -963,7 +979,7 @@ impl Sim {
         };
 
         let Some(server) = choice else {
-            self.req_mut(req).push_hop(lb, now, now);
+            self.push_hop(req, lb, now, now);
             self.fail(req, Outcome::NoHealthyServer, now.plus(self.client_one_way));
             return;
         };
@@ -976,7 +992,7 @@ impl Sim {
         r.via_balancer = true;
         r.web = station;
         r.station = station;
-        r.push_hop(lb, now, leave);
+        self.push_hop(req, lb, now, leave);
         self.events.push(
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
@@ -1044,7 +1060,7 @@ impl Sim {
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
-            self.req_mut(req).push_hop(component, now, now);
+            self.push_hop(req, component, now, now);
             if tier == Tier::Cache {
                 // An unreachable cache is a miss: ask the database.
                 self.bypass_cache(req);
@@ -1065,7 +1081,7 @@ impl Sim {
             self.req_mut(req).state = ReqState::Queued;
         } else {
             s.rejected += 1;
-            self.req_mut(req).push_hop(component, now, now);
+            self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, Outcome::QueueFull, at);
         }
@@ -1079,13 +1095,13 @@ impl Sim {
         if tier != Tier::Web && r.web != NONE {
             t = t.plus(self.internal_one_way);
             let web = self.station_info[usize::from(r.web)].0;
-            self.req_mut(req).push_hop(web, t, t);
+            self.push_hop(req, web, t, t);
         }
         if r.via_balancer {
             t = t.plus(self.internal_one_way);
             let lb = self.balancer_id;
             let leave = t.plus(self.balancer_latency);
-            self.req_mut(req).push_hop(lb, t, leave);
+            self.push_hop(req, lb, t, leave);
             t = leave;
         }
         if r.via_cdn {
@@ -1156,7 +1172,7 @@ impl Sim {
                 let s = &mut self.stations[usize::from(station)];
                 s.sojourn_sum_ns += u128::from(now.since(reached).as_nanos());
                 let (component, tier, index) = self.station_info[usize::from(station)];
-                self.req_mut(req).push_hop(component, reached, now);
+                self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
                     Tier::Cache => self.after_cache(req, usize::from(index)),
@@ -1415,7 +1431,7 @@ impl Sim {
         self.books.latency.record(ns);
         self.books.latency_by_kind[r.kind as usize].record(ns);
         self.interval_latency.record(ns);
-        self.record_path(&r, Outcome::Ok, at);
+        self.record_path(req.slot as usize, &r, Outcome::Ok, at);
         self.release(req);
     }
 
@@ -1439,10 +1455,10 @@ impl Sim {
         self.books.failed[outcome.failure_index()] += 1;
         self.interval.failed += 1;
         let r = self.requests[req.slot as usize];
-        self.record_path(&r, outcome, at.max(self.now));
+        self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
     }
 
-    fn record_path(&mut self, r: &Request, outcome: Outcome, end: SimTime) {
+    fn record_path(&mut self, slot: usize, r: &Request, outcome: Outcome, end: SimTime) {
         if !r.sampled {
             return;
         }
@@ -1450,7 +1466,7 @@ impl Sim {
             self.paths.pop_front();
         }
         // Hops planned past the moment the user stopped waiting are cut there.
-        let mut hops = r.hops;
+        let mut hops = self.traces[slot];
         let mut hop_count = 0;
         for hop in &mut hops[..usize::from(r.hop_count)] {
             if hop.enter > end {
@@ -1774,7 +1790,7 @@ impl Sim {
         let mut lost = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
             if self.requests[req.slot as usize].state == ReqState::Queued {
-                self.req_mut(req).push_hop(component, now, now);
+                self.push_hop(req, component, now, now);
                 let at = self.answer_time(req, now, tier);
                 self.fail(req, outcome, at);
                 lost += 1;
@@ -1808,7 +1824,7 @@ impl Sim {
                 s.waiting -= 1;
             }
             if here {
-                self.requests[slot].push_hop(component, r.reached, now);
+                self.push_hop_slot(slot, component, r.reached, now);
             }
             let at = now.plus(self.client_one_way);
             self.count_failure(req, outcome, at);
