@@ -98,15 +98,10 @@ async fn wasm_runs_give_the_native_digests() {
     assert!(wrong.is_empty(), "{}", explain(&wrong));
 }
 
-/// Known divergence: with one exponential service time the report's `theory` section is the
-/// exact M/M/c/K, which `src/sim/theory.rs` (`mmck`) computes with std `f64::ln`/`f64::exp`.
-/// Natively those call the platform's libm (glibc), in wasm32 the Rust port of musl's, and a
-/// few expected figures differ in the last bits (e.g. rejection_expected 0.4285721737576369
-/// native, 0.4285721737576389 wasm), so the digest differs although the simulation is the
-/// same. Using `libm::log`/`libm::exp` there (as the rest of the core does) makes these equal;
-/// then drop the `ignore` and regenerate the fixtures. Run it anyway with `-- --include-ignored`.
+/// With one exponential service time the report's `theory` section is the exact M/M/c/K;
+/// `theory::mmck` uses `libm` (not std `ln`/`exp`, which differ in the last bits between
+/// glibc natively and musl's port in wasm), so these digests match too.
 #[wasm_bindgen_test]
-#[ignore = "theory::mmck uses std ln/exp, which differ between native and wasm (see the comment)"]
 async fn mmck_theory_gives_the_native_digests() {
     let wrong = mismatches("mmck").await;
     assert!(wrong.is_empty(), "{}", explain(&wrong));

@@ -268,13 +268,26 @@ impl Sim {
 
     /// A read finished at (shard, node): count it, and return the version it saw (for cache
     /// fills; an older version than the latest if the replica lagged).
-    pub(super) fn read_at(&mut self, shard: usize, node: usize, key: u32) -> (u64, bool) {
+    ///
+    /// A cross-shard query (`key_owned` false: it asks every shard, not one key's) reads no
+    /// single key, so it has no staleness to judge.
+    pub(super) fn read_at(
+        &mut self,
+        shard: usize,
+        node: usize,
+        key: u32,
+        key_owned: bool,
+    ) -> (u64, bool) {
         let now = self.now();
         let latest = self.versions.last_write(key);
         let db = &mut self.shards[shard];
         let n = &mut db.nodes[node];
         n.reads += 1;
         if n.role != DbRole::Replica {
+            return (latest, false);
+        }
+        if !key_owned {
+            db.replica_reads += 1;
             return (latest, false);
         }
         db.replica_reads += 1;

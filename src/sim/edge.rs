@@ -98,6 +98,9 @@ impl Sim {
             self.release(req);
             return;
         }
+        if self.expired(req) {
+            return;
+        }
         let now = self.now();
         let cdn_id = self.cdn_id;
         let edge = self.edge.as_mut().expect("an edge");

@@ -57,7 +57,8 @@ pub(super) enum Event {
         station: u16,
         epoch: u32,
     },
-    /// The client's patience runs out.
+    /// The client's patience runs out for a request that waited in a line (scheduled when it
+    /// joins one; requests that never wait are checked whenever they move on).
     ClientTimeout { req: ReqRef },
     /// A metrics interval closes.
     MetricsTick,
@@ -850,6 +851,21 @@ impl Sim {
         }
     }
 
+    /// A request arriving somewhere whose client has already given up fails as a timeout
+    /// (counted at its deadline). Returns true when that happened.
+    ///
+    /// Client timeouts are lazy: a timeout event is scheduled only for requests that join a
+    /// waiting line; every other request is checked when it next moves. This keeps the event
+    /// queue at the size of the work in progress instead of rate × timeout.
+    pub(super) fn expired(&mut self, req: ReqRef) -> bool {
+        let start = self.requests[req.slot as usize].start;
+        if self.now.since(start) > self.timeout {
+            self.fail(req, Outcome::Timeout, self.now);
+            return true;
+        }
+        false
+    }
+
     pub(super) fn get(&self, req: ReqRef) -> Option<&Request> {
         self.requests
             .get(req.slot as usize)
@@ -899,8 +915,6 @@ impl Sim {
         }
         self.books.generated += 1;
         self.interval.generated += 1;
-        self.events
-            .push(self.now.plus(self.timeout), Event::ClientTimeout { req });
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let expiry_ms = self.dns_expiry_ms[user];
@@ -941,6 +955,9 @@ impl Sim {
         }
         let now = self.now;
         self.push_hop(req, DNS, start, now);
+        if self.expired(req) {
+            return;
+        }
         if !self.dns_alive || epoch != self.dns_deaths {
             // No answer: the user's next request must look up again.
             self.dns_expiry_ms[user as usize] = 0;
@@ -966,6 +983,9 @@ impl Sim {
         let Some(r) = self.get(req) else { return };
         if r.state == ReqState::Abandoned {
             self.release(req);
+            return;
+        }
+        if self.expired(req) {
             return;
         }
         let now = self.now;
@@ -1043,6 +1063,9 @@ impl Sim {
             self.release(req);
             return;
         }
+        if self.expired(req) {
+            return;
+        }
         let now = self.now;
         let (component, tier, _) = self.station_info[usize::from(station)];
         {
@@ -1078,7 +1101,10 @@ impl Sim {
             s.line.push_back(req);
             s.waiting += 1;
             s.max_waiting = s.max_waiting.max(s.waiting);
-            self.req_mut(req).state = ReqState::Queued;
+            let r = self.req_mut(req);
+            r.state = ReqState::Queued;
+            let deadline = r.start.plus(self.timeout);
+            self.events.push(deadline, Event::ClientTimeout { req });
         } else {
             s.rejected += 1;
             self.push_hop(req, component, now, now);
@@ -1333,7 +1359,7 @@ impl Sim {
                 AfterQuery::JobRejected
             };
         }
-        let (version, stale) = self.read_at(shard, node, r.key);
+        let (version, stale) = self.read_at(shard, node, r.key, r.fanout_next == NONE);
         if stale {
             self.interval.stale_reads += 1;
         }

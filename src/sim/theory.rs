@@ -43,17 +43,18 @@ pub fn mmck(c: u32, queue_capacity: u32, lambda: f64, mean_service: f64) -> Mmck
     let a = lambda * mean_service;
     let k = u64::from(c) + u64::from(queue_capacity);
     // log of the unnormalised probability of n in the system.
-    let log_a = a.ln();
+    // libm, not std: the same bits natively and in wasm (reports are compared by digest).
+    let log_a = libm::log(a);
     let mut log_terms = Vec::with_capacity(k as usize + 1);
     let mut log_t = 0.0;
     log_terms.push(0.0);
     for n in 1..=k {
         let divisor = n.min(u64::from(c)) as f64;
-        log_t += log_a - divisor.ln();
+        log_t += log_a - libm::log(divisor);
         log_terms.push(log_t);
     }
     let max = log_terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let weights: Vec<f64> = log_terms.iter().map(|l| (l - max).exp()).collect();
+    let weights: Vec<f64> = log_terms.iter().map(|l| libm::exp(l - max)).collect();
     let total: f64 = weights.iter().sum();
     let blocking = weights[k as usize] / total;
     let mean_in_system = weights
