@@ -25,7 +25,6 @@ use super::{preset, Scenario, ValidationErrors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
-use std::collections::BTreeSet;
 use thiserror::Error;
 
 /// Longest link the decoder reads, in characters (after the `#`).
@@ -275,7 +274,9 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
     let base = preset(stage).ok_or(UrlError::NoPreset(stage))?;
     let base = serde_json::to_value(base).expect("a scenario always serialises");
     let mut root = base.clone();
-    let mut seen = BTreeSet::new();
+    // A list, not a set: serde_json's map already brings a `BTreeMap<String, _>` and a second
+    // instantiation (a set of strings) would add kilobytes to the browser build.
+    let mut seen: Vec<String> = Vec::new();
     let mut entries = Vec::new();
     let mut time_s = None;
     for part in parts {
@@ -293,9 +294,10 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
                 quote(raw_path)
             )));
         }
-        if !seen.insert(path.clone()) {
+        if seen.contains(&path) {
             return Err(UrlError::Duplicate(quote(&path)));
         }
+        seen.push(path.clone());
         let text = unescape(raw_value)?;
         if path == TIME_KEY {
             time_s = Some(parse_time(&text)?);
