@@ -9,7 +9,7 @@
 //! ```
 
 use super::cache::{Cache, KeyIndex, Lookup};
-use super::engine::{Event, ReqState, Sim};
+use super::engine::{Event, Sim};
 use super::ring::mix64;
 use super::station::ReqRef;
 use super::time::SimTime;
@@ -93,12 +93,7 @@ impl EdgeTier {
 impl Sim {
     /// A static-asset request reaches the edge.
     pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
-        let Some(r) = self.get(req) else { return };
-        if r.state == ReqState::Abandoned {
-            self.release(req);
-            return;
-        }
-        if self.expired(req) {
+        if !self.still_wanted(req) {
             return;
         }
         let now = self.now();

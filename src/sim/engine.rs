@@ -866,6 +866,19 @@ impl Sim {
         false
     }
 
+    /// A request arrives somewhere: false (and it is dealt with) if it is stale, its client
+    /// gave up earlier (freed now), or its client gives up now (a timeout).
+    pub(super) fn still_wanted(&mut self, req: ReqRef) -> bool {
+        let Some(r) = self.get(req) else {
+            return false;
+        };
+        if r.state == ReqState::Abandoned {
+            self.release(req);
+            return false;
+        }
+        !self.expired(req)
+    }
+
     pub(super) fn get(&self, req: ReqRef) -> Option<&Request> {
         self.requests
             .get(req.slot as usize)
@@ -980,12 +993,7 @@ impl Sim {
     }
 
     fn on_reach_balancer(&mut self, req: ReqRef) {
-        let Some(r) = self.get(req) else { return };
-        if r.state == ReqState::Abandoned {
-            self.release(req);
-            return;
-        }
-        if self.expired(req) {
+        if !self.still_wanted(req) {
             return;
         }
         let now = self.now;
@@ -1058,12 +1066,7 @@ impl Sim {
     }
 
     fn on_reach(&mut self, req: ReqRef, station: u16) {
-        let Some(r) = self.get(req) else { return };
-        if r.state == ReqState::Abandoned {
-            self.release(req);
-            return;
-        }
-        if self.expired(req) {
+        if !self.still_wanted(req) {
             return;
         }
         let now = self.now;

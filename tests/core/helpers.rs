@@ -1,6 +1,6 @@
 //! Scenario builders shared by the tests.
 
-use scalesim::scenario::{preset, Dist, Scenario};
+use scalesim::scenario::{preset, Dist, Fault, Scenario};
 use scalesim::sim::{Report, Sim};
 
 /// A stage-1 scenario reduced to a textbook queue: Poisson arrivals at `rate_per_s`, `workers`
@@ -61,4 +61,13 @@ pub fn assert_conserved(r: &Report) {
         "conservation broken (seed {}): {q:?}",
         r.seed
     );
+}
+
+/// A fault of `target` from `at_s` for `duration_s` (0: until the end).
+pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
+    Fault {
+        target: target.into(),
+        at_s,
+        duration_s,
+    }
 }

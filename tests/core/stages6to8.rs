@@ -1,16 +1,8 @@
 //! Stages 6–8: CDN, sessions and autoscaling, the message queue; and load profiles.
 
-use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, Fault, Profile, SessionMode};
+use crate::helpers::{assert_conserved, fault, run};
+use scalesim::scenario::{preset, Profile, SessionMode};
 use scalesim::sim::{Sim, SimTime};
-
-fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
-    Fault {
-        target: target.into(),
-        at_s,
-        duration_s,
-    }
-}
 
 #[test]
 fn presets_6_to_8_run_and_conserve_requests() {

@@ -1,17 +1,9 @@
 //! Stages 2–4: the database tier, the load balancer and replication, each behaviour with a
 //! fixed seed.
 
-use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, BalancePolicy, Dist, Fault, Scenario};
+use crate::helpers::{assert_conserved, fault, run};
+use scalesim::scenario::{preset, BalancePolicy, Dist, Scenario};
 use scalesim::sim::{DbRole, Sim, SimTime};
-
-fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
-    Fault {
-        target: target.into(),
-        at_s,
-        duration_s,
-    }
-}
 
 #[test]
 fn presets_2_to_4_run_and_conserve_requests() {
