@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
+use super::files::{self, ScenarioFiles};
 use super::inspector::Inspector;
 use super::link;
 use super::log::EventLog;
@@ -20,6 +21,7 @@ use super::particles::DotClass;
 use super::runner::{AnimationLoop, Op, Runner};
 use super::stages::StageList;
 use super::state::{Action, AppState, Notice};
+use super::timeline::Timeline;
 use super::tour::{Experiment, Step, Tour};
 use crate::layout::Orientation;
 use crate::scenario::STAGES;
@@ -39,6 +41,11 @@ pub fn app() -> Html {
     use_url_sync(&state);
     use_keyboard(&state);
     use_animation(&state, &runner, &canvas);
+    {
+        // `scalesim::ui::open_scenario_text` opens scenarios in this app while it is mounted.
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| files::register(dispatcher));
+    }
 
     let on_action = {
         let dispatcher = state.dispatcher();
@@ -63,8 +70,9 @@ pub fn app() -> Html {
     let on_copy_link = {
         let dispatcher = state.dispatcher();
         let scenario = state.scenario.clone();
+        let runner = runner.clone();
         Callback::from(move |()| {
-            link::write(&scenario, false);
+            link::write_at(&scenario, runner.borrow().now_s());
             let url = link::current_url();
             let copied = link::copy_to_clipboard(&url);
             let text = if copied {
@@ -78,6 +86,18 @@ pub fn app() -> Html {
             }));
         })
     };
+    let on_seek = {
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |t: f64| {
+            let mut r = runner.borrow_mut();
+            r.seek(t);
+            let figures = r.figures();
+            drop(r);
+            dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+        })
+    };
+    let (on_drag_over, on_drop) = files::drop_handlers(&state.dispatcher());
     let on_dismiss = {
         let dispatcher = state.dispatcher();
         Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissNotice))
@@ -102,7 +122,7 @@ pub fn app() -> Html {
         .is_some_and(|d| d.replicas > 0);
 
     html! {
-        <div class="app">
+        <div class="app" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="topbar">
                 <p class="brand">
                     <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
@@ -133,7 +153,11 @@ pub fn app() -> Html {
                         <Controls playing={state.playing} speed_index={state.speed_index}
                             scenario={state.scenario.clone()} on_action={on_action.clone()}
                             on_copy_link={on_copy_link} />
+                        <ScenarioFiles scenario={state.scenario.clone()}
+                            dispatcher={state.dispatcher()} />
                     </section>
+                    <Timeline figures={state.figures.clone()}
+                        duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />
                     if let Some(notice) = &state.notice {
                         <div class={classes!("notice", "card", notice.problem.then_some("problem"))}
                             role={if notice.problem { "alert" } else { "status" }} data-notice="">
@@ -200,10 +224,14 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let dispatcher = state.dispatcher();
         let scenario = state.scenario.clone();
         let orientation = orientation(state.portrait);
+        let start_at_s = state.start_at_s;
         use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
             let loaded = r.load(&scenario);
+            if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
+                r.seek(t);
+            }
             drop(r);
             match loaded {
                 Ok(diagram) => dispatcher.dispatch(Action::Loaded(Rc::new(diagram))),
@@ -295,7 +323,9 @@ fn use_url_sync(state: &UseReducerHandle<AppState>) {
                     return;
                 }
                 match link::open(&fragment) {
-                    Ok(scenario) => dispatcher.dispatch(Action::Open(Rc::new(scenario))),
+                    Ok((scenario, time_s)) => {
+                        dispatcher.dispatch(Action::Open(Rc::new(scenario), time_s))
+                    }
                     Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
                 }
             })

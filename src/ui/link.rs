@@ -5,6 +5,7 @@
 //!  load      #v1.s4~traffic.users=8000 ──decode──▶ AppState (or the default + a notice)
 //!  change    AppState.scenario ──encode──▶ history.replaceState   (stage change: pushState)
 //!  back/fwd  popstate ──decode──▶ Action::Open
+//!  copy link AppState.scenario + sim time ──encode──▶ …#v1.s4~…~t=12.5
 //! ```
 //!
 //! Nothing read from the URL is ever inserted as HTML: messages are plain text nodes.
@@ -30,7 +31,7 @@ pub fn initial_state() -> AppState {
         return AppState::initial();
     }
     match open(&fragment) {
-        Ok(scenario) => AppState::opening(scenario),
+        Ok((scenario, time_s)) => AppState::opening_at(scenario, time_s),
         Err(notice) => AppState {
             notice: Some(notice),
             ..AppState::initial()
@@ -38,10 +39,10 @@ pub fn initial_state() -> AppState {
     }
 }
 
-/// Decodes a fragment into a scenario, or a message for the user.
-pub fn open(fragment: &str) -> Result<Scenario, Notice> {
+/// Decodes a fragment into a scenario and its time position, or a message for the user.
+pub fn open(fragment: &str) -> Result<(Scenario, Option<f64>), Notice> {
     decode_link(fragment)
-        .map(|link| link.scenario)
+        .map(|link| (link.scenario, link.time_s))
         .map_err(|e| Notice {
             text: format!(
                 "This link could not be opened: {e}. Showing the default scenario instead."
@@ -59,7 +60,18 @@ pub fn fragment_of(scenario: &Scenario) -> String {
 /// back and forward move between stages), otherwise in place. Does nothing if the address
 /// already says it.
 pub fn write(scenario: &Scenario, push: bool) {
-    let fragment = fragment_of(scenario);
+    write_fragment(fragment_of(scenario), push);
+}
+
+/// Puts the scenario and a time position in the address bar, in place (for "Copy link": the
+/// link opens at that simulated time). A time after the run's end is left out.
+pub fn write_at(scenario: &Scenario, time_s: f64) {
+    let time_s = (time_s * 1e3).round() / 1e3;
+    let time = (time_s > 0.0 && time_s <= f64::from(scenario.duration_s)).then_some(time_s);
+    write_fragment(encode_link(scenario, time), false);
+}
+
+fn write_fragment(fragment: String, push: bool) {
     if fragment == current_fragment() {
         return;
     }

@@ -5,6 +5,7 @@
 //!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
+//!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON
 //!  charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
@@ -12,6 +13,7 @@ mod app;
 mod charts;
 mod controls;
 mod diagram;
+mod files;
 mod format;
 mod inspector;
 mod link;
@@ -21,9 +23,17 @@ mod particles;
 mod runner;
 mod stages;
 mod state;
+mod timeline;
 mod tour;
 
 pub use app::App;
+
+/// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
+/// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether
+/// the scenario was valid and opened; otherwise the app shows why in its message banner.
+pub fn open_scenario_text(source: &str, text: &str) -> bool {
+    files::open_scenario_text(source, text)
+}
 
 use wasm_bindgen::JsCast;
 

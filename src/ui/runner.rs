@@ -6,6 +6,12 @@
 //!                                  │──▶ Painter::draw (canvas, every frame)
 //!                                  └──▶ Figures (every 250 ms) ──▶ Action::Figures ──▶ Yew
 //! ```
+//!
+//! Time travel: the user's live changes (users, web servers, kills, repairs, CDN purges) are
+//! recorded with their simulated times. [`Runner::seek`] re-runs the scenario deterministically
+//! from 0 on a fresh [`Sim`], replaying those changes at their times, a slice of events per
+//! animation frame (so the page never blocks for long), then swaps it in. Seeking forward just
+//! runs the current simulation on, the same way.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -15,7 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 
 use super::particles::Painter;
-use super::state::{ChartData, ComponentFigures, Figures};
+use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::scenario::Scenario;
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
@@ -32,6 +38,74 @@ pub enum Op {
     /// CDN: publish a new version (a new URL) of the most popular object.
     NewVersion,
 }
+
+/// A live change the user made, replayed at its simulated time when seeking.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Change {
+    Users(u64),
+    WebServers(u32),
+    Component(ComponentId, Op),
+}
+
+impl Change {
+    fn apply(self, sim: &mut Sim) {
+        match self {
+            Change::Users(users) => sim.set_users(users),
+            Change::WebServers(count) => sim.set_web_servers(count),
+            Change::Component(id, Op::Kill) => sim.kill(id),
+            Change::Component(id, Op::Repair) => sim.repair(id),
+            Change::Component(_, Op::PurgeAll) => sim.cdn_purge_all(),
+            // Objects are numbered by popularity: 0 is the most requested.
+            Change::Component(_, Op::NewVersion) => sim.cdn_new_version(0),
+        }
+    }
+}
+
+/// Advances `sim` towards `target`, applying the recorded changes from `changes[*next..]` when
+/// their time comes; processes at most `budget` events. Returns the events processed.
+fn advance(
+    sim: &mut Sim,
+    changes: &[(SimTime, Change)],
+    next: &mut usize,
+    target: SimTime,
+    budget: u64,
+) -> u64 {
+    let mut done = 0;
+    loop {
+        // Changes made at the same moment are applied together, as they were live.
+        while let Some(&(at, change)) = changes.get(*next) {
+            if at > sim.now() {
+                break;
+            }
+            change.apply(sim);
+            *next += 1;
+        }
+        let stop = changes.get(*next).map_or(target, |&(at, _)| at.min(target));
+        let left = budget.saturating_sub(done);
+        if left == 0 {
+            return done;
+        }
+        done += sim.advance_to(stop, left);
+        if sim.now() < stop || stop >= target {
+            return done;
+        }
+    }
+}
+
+/// A seek under way: a fresh simulation re-running from 0 (or, seeking forward, the current one
+/// running on) until it reaches `target`.
+struct Seek {
+    /// The fresh simulation and its next change to replay; `None`: the current simulation.
+    fresh: Option<(Sim, usize)>,
+    target: SimTime,
+    /// Simulated time the seek started from.
+    from: SimTime,
+}
+
+/// Real milliseconds of seeking work per animation frame.
+const SEEK_SLICE_MS: f64 = 12.0;
+/// Events per `advance` call while seeking (the clock is checked between calls).
+const SEEK_CHUNK_EVENTS: u64 = 20_000;
 
 /// How often figures go to the Yew state, in real milliseconds.
 const REPORT_INTERVAL_MS: f64 = 250.0;
@@ -77,6 +151,19 @@ pub struct Runner {
     /// A diagram laid out since the last call to [`Runner::take_diagram`] (the autoscaler
     /// added or retired web servers).
     new_diagram: Option<Diagram>,
+    /// The scenario the simulation was built from (before any live change).
+    base: Option<Scenario>,
+    /// The user's live changes, in time order, with the simulated time of each.
+    changes: Vec<(SimTime, Change)>,
+    /// The first change the current simulation has not applied yet (after a seek back, the
+    /// later ones are replayed as their times come, until the user changes something).
+    next_change: usize,
+    /// A seek under way.
+    seek: Option<Seek>,
+    /// The furthest simulated time reached in this run.
+    reached: SimTime,
+    /// One request in this many is recorded for the dots.
+    path_every: u64,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -159,6 +246,12 @@ impl Default for Runner {
             charted_s: 0.0,
             shown: Vec::new(),
             new_diagram: None,
+            base: None,
+            changes: Vec::new(),
+            next_change: 0,
+            seek: None,
+            reached: SimTime(0),
+            path_every: 1,
         }
     }
 }
@@ -169,6 +262,11 @@ impl Runner {
         self.sim = None;
         let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
         self.sim = Some(sim);
+        self.base = Some(scenario.clone());
+        self.changes.clear();
+        self.next_change = 0;
+        self.seek = None;
+        self.reached = SimTime(0);
         self.shown.clear();
         self.new_diagram = None;
         let diagram = self.relayout().unwrap_or_else(|| layout::diagram(&[]));
@@ -247,9 +345,22 @@ impl Runner {
         if let Some(sim) = &mut self.sim {
             // Only a real change: setting the same number would redraw the next arrival.
             if sim.scenario().traffic.users != users {
-                sim.set_users(users);
+                self.record(Change::Users(users));
             }
         }
+    }
+
+    /// Applies a live change now and records it for replay; forgets recorded changes later
+    /// than now (after a seek back, the user is rewriting that future) and stops a seek.
+    fn record(&mut self, change: Change) {
+        let Some(sim) = &mut self.sim else {
+            return;
+        };
+        self.seek = None;
+        self.changes.truncate(self.next_change);
+        self.changes.push((sim.now(), change));
+        change.apply(sim);
+        self.next_change = self.changes.len();
     }
 
     /// Changes the number of web servers in service, live; returns the new diagram if
@@ -259,21 +370,13 @@ impl Runner {
         if sim.scenario().server.count == count {
             return None;
         }
-        sim.set_web_servers(count);
+        self.record(Change::WebServers(count));
         self.relayout()
     }
 
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
-        if let Some(sim) = &mut self.sim {
-            match op {
-                Op::Kill => sim.kill(id),
-                Op::Repair => sim.repair(id),
-                Op::PurgeAll => sim.cdn_purge_all(),
-                // Objects are numbered by popularity: 0 is the most requested.
-                Op::NewVersion => sim.cdn_new_version(0),
-            }
-        }
+        self.record(Change::Component(id, op));
         self.refresh_log();
         Figures {
             charts: Rc::new(self.charts.clone()),
@@ -293,10 +396,19 @@ impl Runner {
             .last_frame_ms
             .map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_DT_MS));
         self.last_frame_ms = Some(now_ms);
+        if self.seek.is_some() {
+            self.seek_slice();
+            if self.seek.is_none() {
+                // Done: report at once, and let play resume from here without a jump.
+                self.last_report_ms = f64::NEG_INFINITY;
+                self.last_frame_ms = None;
+            }
+        }
+        let seeking = self.seek.is_some();
         let sim = self.sim.as_mut()?;
 
         let before = sim.now();
-        if self.playing && dt_ms > 0.0 {
+        if self.playing && dt_ms > 0.0 && !seeking {
             let target = SimTime(
                 before
                     .0
@@ -304,11 +416,12 @@ impl Runner {
             );
             let work_start = now_real_ms();
             let budget = self.events_per_frame;
-            let processed = sim.advance_to(target, budget);
+            let processed = advance(sim, &self.changes, &mut self.next_change, target, budget);
             let work_ms = now_real_ms() - work_start;
             self.lagging = processed >= budget && sim.now() < target;
             self.events_per_frame = adapt_budget(budget, processed, work_ms);
         }
+        self.reached = self.reached.max(sim.now());
         let advanced_s = sim.now().0.saturating_sub(before.0) as f64 * 1e-9;
         self.meter.record(now_ms, advanced_s);
         if advanced_s > 0.0 {
@@ -342,6 +455,96 @@ impl Runner {
         Some(figures)
     }
 
+    /// Goes to simulated time `target_s`: forward by running on, back by re-running from 0
+    /// with the recorded changes replayed at their times. The work happens a slice per frame;
+    /// [`Figures::seeking`] shows the progress.
+    pub fn seek(&mut self, target_s: f64) {
+        let Some(sim) = &self.sim else {
+            return;
+        };
+        let target = SimTime((target_s.max(0.0) * 1e9).round() as u64);
+        if let Some(seek) = &mut self.seek {
+            let now = seek.fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
+            if now <= target {
+                seek.target = target;
+                return;
+            }
+        }
+        let fresh = if target >= sim.now() {
+            None
+        } else {
+            let Some(base) = &self.base else {
+                return;
+            };
+            match Sim::new(base) {
+                Ok(mut sim) => {
+                    // No dots are drawn from the re-run (sampling does not change the run).
+                    sim.set_path_sample_every(u64::MAX);
+                    Some((sim, 0))
+                }
+                Err(_) => return,
+            }
+        };
+        let from = fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
+        self.seek = Some(Seek {
+            fresh,
+            target,
+            from,
+        });
+    }
+
+    /// Simulated time now, in seconds.
+    pub fn now_s(&self) -> f64 {
+        self.sim.as_ref().map_or(0.0, |s| s.now().0 as f64 * 1e-9)
+    }
+
+    /// One frame's worth of seeking; swaps the re-run simulation in when it arrives.
+    fn seek_slice(&mut self) {
+        let Some(seek) = &mut self.seek else {
+            return;
+        };
+        let start = now_real_ms();
+        let arrived = loop {
+            let (sim, next) = match &mut seek.fresh {
+                Some((sim, next)) => (sim, next),
+                None => match &mut self.sim {
+                    Some(sim) => (sim, &mut self.next_change),
+                    None => break true,
+                },
+            };
+            advance(sim, &self.changes, next, seek.target, SEEK_CHUNK_EVENTS);
+            if sim.now() >= seek.target {
+                break true;
+            }
+            if now_real_ms() - start >= SEEK_SLICE_MS {
+                break false;
+            }
+        };
+        if !arrived {
+            return;
+        }
+        let Some(seek) = self.seek.take() else {
+            return;
+        };
+        if let Some((mut sim, next)) = seek.fresh {
+            sim.set_path_sample_every(self.path_every);
+            self.sim = Some(sim);
+            self.next_change = next;
+        }
+        if let Some(sim) = &self.sim {
+            self.reached = self.reached.max(sim.now());
+            self.live = Live::default();
+            self.live.sample(sim, 0.0, self.speed);
+        }
+        self.meter = Meter::default();
+        self.charts = ChartData::default();
+        self.charted_s = 0.0;
+        if let Some(diagram) = self.relayout() {
+            self.new_diagram = Some(diagram);
+        }
+        self.refresh_log();
+    }
+
     /// Records just enough request paths that the ring covers the dots' time window.
     fn tune_path_sampling(&mut self, offered_rps: f64) {
         let Some(sim) = &mut self.sim else {
@@ -349,11 +552,12 @@ impl Runner {
         };
         let window_s = 2.0 * self.painter.delay_s() + 0.05;
         let every = (offered_rps * window_s / PATHS_IN_WINDOW).ceil();
-        sim.set_path_sample_every(if every.is_finite() {
+        self.path_every = if every.is_finite() {
             every.max(1.0) as u64
         } else {
             1
-        });
+        };
+        sim.set_path_sample_every(self.path_every);
     }
 
     /// Keeps the last [`LOG_LINES`] log entries; the same `Rc` while nothing new was logged.
@@ -484,7 +688,17 @@ impl Runner {
                     hit_ratio: c.hit_ratio,
                 })
                 .collect(),
-            lagging: self.lagging && self.playing,
+            lagging: self.lagging && self.playing && self.seek.is_none(),
+            seeking: self.seek.as_ref().map(|seek| {
+                let now = seek.fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
+                let span = seek.target.0.saturating_sub(seek.from.0).max(1) as f64;
+                SeekProgress {
+                    target_s: seek.target.0 as f64 * 1e-9,
+                    done: (now.0.saturating_sub(seek.from.0) as f64 / span).clamp(0.0, 1.0),
+                }
+            }),
+            reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
+            changes: self.changes.len(),
             log: self.log.clone(),
             charts: Rc::new(self.charts.clone()),
         }

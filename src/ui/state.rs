@@ -58,6 +58,8 @@ pub struct AppState {
     pub error: Option<String>,
     /// The latest figures read from the simulation.
     pub figures: Rc<Figures>,
+    /// Simulated time to seek to once the run is built (a link's time position).
+    pub start_at_s: Option<f64>,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -102,8 +104,9 @@ pub enum Action {
     SelectStage(u8),
     /// Show the stage before or after the current one (skipping stages not built).
     StepStage(i8),
-    /// Run this scenario (from a link, or back/forward); replaces the history entry.
-    Open(Rc<Scenario>),
+    /// Run this scenario (from a link, a file, or back/forward), from the time position if
+    /// one is given (paused there); replaces the history entry.
+    Open(Rc<Scenario>, Option<f64>),
     /// Start the current scenario again from time zero.
     Restart,
     /// Show a component in the inspector (or close it).
@@ -173,10 +176,25 @@ pub struct Figures {
     pub components: Vec<ComponentFigures>,
     /// Whether the simulation could not keep up with the chosen speed.
     pub lagging: bool,
+    /// A seek (time travel) under way.
+    pub seeking: Option<SeekProgress>,
+    /// The furthest simulated time reached in this run, in seconds.
+    pub reached_s: f64,
+    /// Live changes recorded in this run (replayed when seeking back).
+    pub changes: usize,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
     /// Recent history of the headline figures, for the charts.
     pub charts: Rc<ChartData>,
+}
+
+/// How far a seek has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SeekProgress {
+    /// Where it goes, in simulated seconds.
+    pub target_s: f64,
+    /// Share of the way done, 0–1.
+    pub done: f64,
 }
 
 /// Recent history of the headline figures, sampled a few times per real second while the
@@ -281,6 +299,17 @@ impl AppState {
             diagram: None,
             error: None,
             figures: Rc::default(),
+            start_at_s: None,
+        }
+    }
+
+    /// The state that opens on a scenario at a simulated time (a link with a time position):
+    /// paused there, so the visitor sees what the sender saw.
+    pub fn opening_at(scenario: Scenario, time_s: Option<f64>) -> AppState {
+        AppState {
+            playing: time_s.is_none(),
+            start_at_s: time_s,
+            ..AppState::opening(scenario)
         }
     }
 
@@ -304,6 +333,7 @@ impl AppState {
             diagram: None,
             error: None,
             figures: Rc::default(),
+            start_at_s: None,
             ..self.clone()
         }
     }
@@ -457,7 +487,11 @@ impl Reducible for AppState {
                 Some(scenario) => self.rebuilt(scenario, true),
                 None => return self,
             },
-            Action::Open(scenario) => self.rebuilt((*scenario).clone(), false),
+            Action::Open(scenario, time_s) => AppState {
+                start_at_s: time_s,
+                playing: self.playing && time_s.is_none(),
+                ..self.rebuilt((*scenario).clone(), false)
+            },
             Action::Restart => self.rebuilt((*self.scenario).clone(), false),
             Action::Select(selected) if selected != self.selected => AppState {
                 selected,

@@ -1,0 +1,235 @@
+//! Scenario files: "Save scenario" downloads the scenario as JSON; "Load scenario" (a file
+//! picker) and dropping a file on the page open one. A file is checked by
+//! [`Scenario::from_json`] exactly as a link is checked; problems are shown as text in the
+//! message banner, never as HTML.
+//!
+//! ```text
+//!  picker / drop ──▶ File ──read as text──▶ open_text ──▶ Action::Open + notice
+//!  scalesim::ui::open_scenario_text (tests) ────────────┘
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::state::{is_built, Action, AppState, Notice};
+use crate::scenario::Scenario;
+
+/// Largest scenario file read, in bytes (a scenario is a few kilobytes).
+const MAX_FILE_BYTES: f64 = 1024.0 * 1024.0;
+/// Longest piece of a file's name or error quoted in a message, in characters.
+const QUOTE_CHARS: usize = 200;
+
+thread_local! {
+    /// Where [`open_scenario_text`] sends scenarios: the mounted app, if any.
+    static OPENER: RefCell<Option<UseReducerDispatcher<AppState>>> = const { RefCell::new(None) };
+}
+
+/// Makes `dispatcher` the app that [`open_scenario_text`] opens scenarios in, until the
+/// returned guard is dropped.
+pub fn register(dispatcher: UseReducerDispatcher<AppState>) -> impl FnOnce() {
+    OPENER.with(|o| *o.borrow_mut() = Some(dispatcher));
+    || OPENER.with(|o| *o.borrow_mut() = None)
+}
+
+/// Opens a scenario from JSON text in the mounted app, exactly as a loaded file is opened
+/// (`source` names it in messages). Returns whether it was opened.
+pub fn open_scenario_text(source: &str, text: &str) -> bool {
+    let dispatcher = OPENER.with(|o| o.borrow().clone());
+    dispatcher.is_some_and(|d| open_text(&d, source, text))
+}
+
+/// Checks a scenario file's text and opens it, or shows what is wrong with it.
+fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &str) -> bool {
+    let source = quote(source);
+    let opened = Scenario::from_json(text)
+        .map_err(|e| e.to_string())
+        .and_then(|scenario| {
+            if is_built(scenario.stage) {
+                Ok(scenario)
+            } else {
+                Err(format!(
+                    "it is for stage {}, which this version of scalesim does not simulate",
+                    scenario.stage
+                ))
+            }
+        });
+    match opened {
+        Ok(scenario) => {
+            let text = format!("Opened “{}” from {source}.", quote(&scenario.name));
+            dispatcher.dispatch(Action::Open(Rc::new(scenario), None));
+            dispatcher.dispatch(Action::Notify(Notice {
+                text,
+                problem: false,
+            }));
+            true
+        }
+        Err(e) => {
+            dispatcher.dispatch(Action::Notify(Notice {
+                text: format!(
+                    "{source} could not be opened: {}. The current scenario is unchanged.",
+                    quote(&e)
+                ),
+                problem: true,
+            }));
+            false
+        }
+    }
+}
+
+fn quote(text: &str) -> String {
+    if text.chars().count() <= QUOTE_CHARS {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(QUOTE_CHARS).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Reads a file the user picked or dropped and opens it.
+pub fn open_file(dispatcher: UseReducerDispatcher<AppState>, file: web_sys::File) {
+    let name = format!("the file '{}'", file.name());
+    if file.size() > MAX_FILE_BYTES {
+        dispatcher.dispatch(Action::Notify(Notice {
+            text: format!(
+                "{} could not be opened: it is {:.0} KiB, a scenario file is at most 1024 KiB.",
+                quote(&name),
+                file.size() / 1024.0
+            ),
+            problem: true,
+        }));
+        return;
+    }
+    let blob = gloo::file::Blob::from(file);
+    yew::platform::spawn_local(async move {
+        match gloo::file::futures::read_as_text(&blob).await {
+            Ok(text) => {
+                open_text(&dispatcher, &name, &text);
+            }
+            Err(e) => dispatcher.dispatch(Action::Notify(Notice {
+                text: format!("{} could not be read: {e}.", quote(&name)),
+                problem: true,
+            })),
+        }
+    });
+}
+
+/// The file name a scenario is saved under: its name in lower case, letters and digits only.
+pub fn file_name(scenario: &Scenario) -> String {
+    let mut slug = String::new();
+    for c in scenario.name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    let slug: String = slug.chars().take(60).collect();
+    if slug.is_empty() {
+        "scenario.json".to_string()
+    } else {
+        format!("{slug}.json")
+    }
+}
+
+/// Downloads the scenario as a JSON file (a Blob behind a temporary `<a download>`).
+fn save(scenario: &Scenario) -> Option<()> {
+    let document = web_sys::window()?.document()?;
+    let blob = gloo::file::Blob::new_with_options(
+        scenario.to_json_pretty().as_str(),
+        Some("application/json"),
+    );
+    let url = gloo::file::ObjectUrl::from(blob);
+    let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    a.set_href(&url);
+    a.set_download(&file_name(scenario));
+    a.set_attribute("hidden", "").ok()?;
+    let body = document.body()?;
+    body.append_child(&a).ok()?;
+    a.click();
+    a.remove();
+    // The download has started; revoke the URL on the next turn of the event loop.
+    yew::platform::spawn_local(async move {
+        gloo::timers::future::TimeoutFuture::new(0).await;
+        drop(url);
+    });
+    Some(())
+}
+
+/// Properties of [`ScenarioFiles`].
+#[derive(Properties, PartialEq)]
+pub struct ScenarioFilesProps {
+    /// What "Save scenario" saves.
+    pub scenario: Rc<Scenario>,
+    /// Where "Load scenario" sends what it opens.
+    pub dispatcher: UseReducerDispatcher<AppState>,
+}
+
+/// The "Save scenario" and "Load scenario" buttons.
+#[function_component(ScenarioFiles)]
+pub fn scenario_files(props: &ScenarioFilesProps) -> Html {
+    let on_save = {
+        let scenario = props.scenario.clone();
+        Callback::from(move |_: MouseEvent| {
+            let _ = save(&scenario);
+        })
+    };
+    let on_pick = {
+        let dispatcher = props.dispatcher.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                open_file(dispatcher.clone(), file);
+            }
+            // Picking the same file again should open it again.
+            input.set_value("");
+        })
+    };
+    html! {
+        <div class="scenario-files" role="group" aria-label="Scenario files">
+            <button class="btn" data-action="save-scenario" onclick={on_save}
+                title="Download this scenario as a JSON file">{ "Save scenario" }</button>
+            <label class="btn" title="Open a scenario JSON file (or drop one on the page)">
+                { "Load scenario" }
+                <input type="file" data-control="load-scenario" class="visually-hidden"
+                    accept=".json,application/json" onchange={on_pick} />
+            </label>
+        </div>
+    }
+}
+
+/// Drag-and-drop handlers for the whole page: `(ondragover, ondrop)`.
+pub fn drop_handlers(
+    dispatcher: &UseReducerDispatcher<AppState>,
+) -> (Callback<DragEvent>, Callback<DragEvent>) {
+    let on_drag_over = Callback::from(|e: DragEvent| {
+        // Only files: let text dragged within the page behave as usual.
+        let files = e
+            .data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0));
+        if files {
+            e.prevent_default();
+            if let Some(d) = e.data_transfer() {
+                d.set_drop_effect("copy");
+            }
+        }
+    });
+    let on_drop = {
+        let dispatcher = dispatcher.clone();
+        Callback::from(move |e: DragEvent| {
+            let file = e
+                .data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|files| files.get(0));
+            if let Some(file) = file {
+                e.prevent_default();
+                open_file(dispatcher.clone(), file);
+            }
+        })
+    };
+    (on_drag_over, on_drop)
+}

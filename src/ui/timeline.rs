@@ -1,0 +1,82 @@
+//! Time travel: a timeline slider over the run and a step-back button. Seeking re-runs the
+//! scenario deterministically from 0 (see [`super::runner::Runner::seek`]); the user's live
+//! changes are replayed at the times they were made.
+
+use std::rc::Rc;
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::state::Figures;
+
+/// Simulated seconds the step-back button goes back.
+pub const STEP_BACK_S: f64 = 5.0;
+
+/// Properties of [`Timeline`].
+#[derive(Properties, PartialEq)]
+pub struct TimelineProps {
+    /// The latest figures (time now, furthest time reached, seek progress).
+    pub figures: Rc<Figures>,
+    /// The scenario's duration, in seconds (the slider reaches at least this far).
+    pub duration_s: f64,
+    /// Seeks to a simulated time, in seconds.
+    pub on_seek: Callback<f64>,
+}
+
+/// The timeline bar.
+#[function_component(Timeline)]
+pub fn timeline(props: &TimelineProps) -> Html {
+    let f = &props.figures;
+    let now = f.seeking.map_or(f.sim_time_s, |s| s.target_s);
+    let end = props.duration_s.max(f.reached_s).max(now);
+    let on_change = {
+        let cb = props.on_seek.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(t) = input.value().parse::<f64>() {
+                cb.emit(t);
+            }
+        })
+    };
+    let on_back = {
+        let cb = props.on_seek.clone();
+        Callback::from(move |_: MouseEvent| cb.emit((now - STEP_BACK_S).max(0.0)))
+    };
+    let note = if f.changes > 0 {
+        format!(
+            "Seeking re-runs the scenario from 0 s; your {} live change{} (users, servers, kills, repairs) {} replayed at {} times.",
+            f.changes,
+            if f.changes == 1 { "" } else { "s" },
+            if f.changes == 1 { "is" } else { "are" },
+            if f.changes == 1 { "its" } else { "their" },
+        )
+    } else {
+        "Seeking re-runs the scenario from 0 s, exactly as before; live changes you make are replayed at their times.".to_string()
+    };
+    html! {
+        <section class="timeline card" aria-label="Timeline" data-timeline=""
+            data-seeking={f.seeking.is_some().to_string()}>
+            <button class="btn" data-action="step-back" onclick={on_back}
+                disabled={now <= 0.0}
+                title={format!("Go back {STEP_BACK_S} simulated seconds (re-runs from 0)")}>
+                { format!("−{STEP_BACK_S} s") }
+            </button>
+            <label class="control control-timeline">
+                { "Time" }
+                <input type="range" data-control="timeline" min="0"
+                    max={format!("{end:.1}")} step="0.1" value={format!("{now:.1}")}
+                    onchange={on_change}
+                    aria-valuetext={format!("{now:.1} of {end:.1} simulated seconds")} />
+                <span class="control-value" data-value="timeline">
+                    { format!("{now:.1} / {end:.0} s") }
+                </span>
+            </label>
+            if let Some(seek) = f.seeking {
+                <span class="seek-progress" role="status" data-seek-progress="">
+                    { format!("Re-running to {:.1} s… {:.0}%", seek.target_s, seek.done * 100.0) }
+                </span>
+            }
+            <p class="hint">{ note }</p>
+        </section>
+    }
+}
