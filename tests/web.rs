@@ -865,6 +865,13 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
     let notice = app.find("[data-notice]");
     let text = notice.text_content().unwrap_or_default();
     assert!(text.contains("'bad.json' could not be opened"), "{text}");
+    let expected = scalesim::scenario::Scenario::from_json("{\"version\": 1, <b>bold</b>")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains(&expected),
+        "the same message as from_json: {text}"
+    );
     assert!(notice.query_selector("b").unwrap().is_none());
     assert_eq!(notice.get_attribute("role").as_deref(), Some("alert"));
     assert_eq!(app.text("[data-value=\"users\"]").trim(), "4,200");

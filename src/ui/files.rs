@@ -45,18 +45,16 @@ pub fn open_scenario_text(source: &str, text: &str) -> bool {
 /// Checks a scenario file's text and opens it, or shows what is wrong with it.
 fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &str) -> bool {
     let source = quote(source);
-    let opened = Scenario::from_json(text)
-        .map_err(|e| e.to_string())
-        .and_then(|scenario| {
-            if is_built(scenario.stage) {
-                Ok(scenario)
-            } else {
-                Err(format!(
-                    "it is for stage {}, which this version of scalesim does not simulate",
-                    scenario.stage
-                ))
-            }
-        });
+    let opened = scenario_from_json(text).and_then(|scenario| {
+        if is_built(scenario.stage) {
+            Ok(scenario)
+        } else {
+            Err(format!(
+                "it is for stage {}, which this version of scalesim does not simulate",
+                scenario.stage
+            ))
+        }
+    });
     match opened {
         Ok(scenario) => {
             let text = format!("Opened “{}” from {source}.", quote(&scenario.name));
@@ -78,6 +76,20 @@ fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &s
             false
         }
     }
+}
+
+/// [`Scenario::from_json`], by way of a `serde_json::Value`: the link decoder already
+/// deserialises scenarios from values, and a second `Deserialize` instantiation (from text)
+/// would add tens of kilobytes to the browser build. Same checks, same messages.
+fn scenario_from_json(text: &str) -> Result<Scenario, String> {
+    let not_valid = |e: serde_json::Error| {
+        crate::scenario::ValidationErrors::single("", format!("not a valid scenario: {e}"))
+            .to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
+    let scenario: Scenario = serde_json::from_value(value).map_err(not_valid)?;
+    scenario.validate().map_err(|e| e.to_string())?;
+    Ok(scenario)
 }
 
 fn quote(text: &str) -> String {
