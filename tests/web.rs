@@ -886,3 +886,56 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
     assert!(app.exists("input[type=file][data-control=\"load-scenario\"]"));
     assert!(app.exists("[data-action=\"save-scenario\"]"));
 }
+
+#[wasm_bindgen_test]
+async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
+    // Stage 9: the stage-8 system, with an alerts panel and the business figures.
+    let app = Mounted::with_hash("v1.s9").await;
+    for name in ["lb", "queue", "workers", "db-0", "cache-0", "cdn"] {
+        assert!(
+            app.exists(&format!("svg [data-component=\"{name}\"]")),
+            "stage 9 draws {name}"
+        );
+    }
+    assert!(app.exists("[data-alerts]"));
+    assert!(app.metric("active_users") > 0.0);
+    app.set_speed_index(5); // 5×
+    app.wait_for("sim_time_s", 20_000, |t| t > 3.0).await;
+    assert!(app.metric("page_views_per_s") > 0.0);
+    assert!(app.metric("writes_per_s") > 0.0);
+    assert!(app.text("[data-tour]").contains("alert"));
+
+    // Stage 10: four shards of a master and a replica, each framed; nodes carry their load.
+    let app = Mounted::with_hash("v1.s10").await;
+    for shard in 0..4 {
+        for node in 0..2 {
+            let name = format!("shard-{shard}-db-{node}");
+            assert!(
+                app.exists(&format!("svg [data-component=\"{name}\"]")),
+                "stage 10 draws {name}"
+            );
+        }
+        assert!(app.exists(&format!("svg [data-shard=\"{shard}\"]")));
+    }
+    assert!(!app.exists("svg [data-component=\"db-0\"]"));
+    app.settle(300).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"shard-2-db-0\"]", "data-role")
+            .as_deref(),
+        Some("master")
+    );
+    assert!(app
+        .attribute("svg [data-component=\"shard-0-db-0\"]", "data-utilization")
+        .is_some());
+    // "Add a fifth shard now": the log reports the keys moved and the diagram grows a shard.
+    app.click("[data-tour] [data-try=\"0\"]");
+    let resharded = app
+        .wait_until(5_000, |a| {
+            a.text("[data-log]").contains("resharded 4 → 5 shards")
+                && a.exists("svg [data-component=\"shard-4-db-0\"]")
+                && a.exists("svg [data-shard=\"4\"]")
+        })
+        .await;
+    assert!(resharded, "log: {}", app.text("[data-log]"));
+    assert!(app.text("[data-log]").contains("keys"));
+}

@@ -15,7 +15,7 @@ use super::diagram::DiagramView;
 use super::files::{self, ScenarioFiles};
 use super::inspector::Inspector;
 use super::link;
-use super::log::EventLog;
+use super::log::{Alerts, EventLog};
 use super::metrics::Metrics;
 use super::particles::DotClass;
 use super::runner::{AnimationLoop, Op, Runner};
@@ -57,6 +57,9 @@ pub fn app() -> Html {
         Callback::from(move |(id, op): (ComponentId, Op)| {
             let figures = runner.borrow_mut().apply(id, op);
             dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+            if let Some(diagram) = runner.borrow_mut().redraw_topology() {
+                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
+            }
         })
     };
     let on_try = {
@@ -205,7 +208,12 @@ pub fn app() -> Html {
                         show_servers={state.scenario.autoscaling.is_some()} />
                     <div class="lower">
                         <Tour stage={state.stage()} on_try={on_try} />
-                        <EventLog entries={state.figures.log.clone()} />
+                        <div class="log-stack">
+                            if state.scenario.monitoring.is_some() {
+                                <Alerts entries={state.figures.log.clone()} />
+                            }
+                            <EventLog entries={state.figures.log.clone()} />
+                        </div>
                     </div>
                 </main>
             </div>
@@ -439,6 +447,13 @@ fn run_experiment(
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }
+            Step::Reshard(count) => {
+                // Resharding acts on the whole data tier; any component carries it.
+                let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
+                if let Some(node) = any {
+                    on_fault.emit((node.component, Op::Reshard(count)));
+                }
+            }
             Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),
             Step::WebServers(count) => dispatcher.dispatch(Action::SetWebServers(count)),
             Step::DbWorkers(workers) => dispatcher.dispatch(Action::SetDbWorkers(workers)),
@@ -447,6 +462,12 @@ fn run_experiment(
             Step::CacheTtl(ttl_s) => dispatcher.dispatch(Action::SetCacheTtl(ttl_s)),
             Step::Sessions(mode) => dispatcher.dispatch(Action::SetSessionMode(mode)),
             Step::QueueWorkers(n) => dispatcher.dispatch(Action::SetQueueWorkers(n)),
+            Step::ShardStrategy(strategy) => {
+                dispatcher.dispatch(Action::SetShardStrategy(strategy));
+            }
+            Step::CelebrityShare(percent) => {
+                dispatcher.dispatch(Action::SetCelebrityShare(percent));
+            }
         }
     }
 }

@@ -69,6 +69,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                     </marker>
                 </defs>
                 { for groups }
+                { shard_frames(d, &props.figures) }
                 { for edges }
                 { replication(d, &props.figures) }
                 { for nodes }
@@ -213,6 +214,10 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     } else {
         format!("{} users", grouped(props.users))
     };
+    // A shard's database nodes are tinted by their load, so a hot shard stands out.
+    let heat = state
+        .filter(|s| s.alive && shard_of(&n.label).is_some())
+        .map(|s| s.utilization.clamp(0.0, 1.0));
     let hit_ratio = state
         .filter(|_| matches!(n.kind, ComponentKind::Cache | ComponentKind::Cdn))
         .map(|s| format!("{:.3}", s.hit_ratio));
@@ -221,11 +226,16 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-alive={(health != Health::Down).to_string()}
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
             data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
+            data-utilization={heat.map(|u| format!("{u:.3}"))}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
             aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
             onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
+            if let Some(u) = heat {
+                <rect class="node-heat" width={n.w.to_string()} height={n.h.to_string()} rx="12"
+                    fill={load_colour(u)} stroke={load_colour(u)} />
+            }
             { icon(n.kind) }
             <text class="node-title" x="46" y="31">{ title }</text>
             <text class="node-sub" x="46" y="49">{ detail }</text>
@@ -243,6 +253,71 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             }
         </g>
     }
+}
+
+/// The shard a database node belongs to, from its name `shard-S-db-N`.
+pub fn shard_of(label: &str) -> Option<u32> {
+    let rest = label.strip_prefix("shard-")?;
+    let (shard, node) = rest.split_once("-db-")?;
+    node.parse::<u32>().ok()?;
+    shard.parse().ok()
+}
+
+/// A dashed frame around each shard's database nodes, captioned with the shard and the load
+/// of its busiest node.
+fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
+    const PAD: f64 = 10.0;
+    // (shard, min x, min y, max x, max y, busiest load)
+    let mut shards: Vec<(u32, f64, f64, f64, f64, f64)> = Vec::new();
+    for n in &d.nodes {
+        let Some(shard) = shard_of(&n.label) else {
+            continue;
+        };
+        let u = figures
+            .component(n.component)
+            .filter(|s| s.alive)
+            .map_or(0.0, |s| s.utilization);
+        let (x0, y0, x1, y1) = (
+            n.x - n.w / 2.0,
+            n.y - n.h / 2.0,
+            n.x + n.w / 2.0,
+            n.y + n.h / 2.0,
+        );
+        match shards.iter_mut().find(|s| s.0 == shard) {
+            Some(s) => {
+                s.1 = s.1.min(x0);
+                s.2 = s.2.min(y0);
+                s.3 = s.3.max(x1);
+                s.4 = s.4.max(y1);
+                s.5 = s.5.max(u);
+            }
+            None => shards.push((shard, x0, y0, x1, y1, u)),
+        }
+    }
+    let portrait = d.orientation == crate::layout::Orientation::Portrait;
+    let frames = shards.iter().map(|&(shard, x0, y0, x1, y1, u)| {
+        let (x, y) = (x0 - PAD, y0 - PAD);
+        html! {
+            <g key={shard} class="shard-frame" data-shard={shard.to_string()}
+                transform={format!("translate({x:.1},{y:.1})")}>
+                <rect class="shard-box" width={format!("{:.1}", x1 - x0 + 2.0 * PAD)}
+                    height={format!("{:.1}", y1 - y0 + 2.0 * PAD)} rx="14"
+                    stroke={load_colour(u)} />
+                if portrait {
+                    // Shards side by side: the caption goes above the frame.
+                    <text class="group-label shard-label" x="6" y="-5">
+                        { format!("shard {shard} · {}", percent(u)) }
+                    </text>
+                } else {
+                    <text class="group-label shard-label" x="-6" y="16" text-anchor="end">
+                        { format!("shard {shard}") }
+                    </text>
+                    <text class="shard-load" x="-6" y="32" text-anchor="end">{ percent(u) }</text>
+                }
+            </g>
+        }
+    });
+    html! { <g class="shards">{ for frames }</g> }
 }
 
 /// A compact tile of a large web tier: its name and a load bar (a cross when down).

@@ -39,3 +39,73 @@ pub fn event_log(props: &EventLogProps) -> Html {
         </section>
     }
 }
+
+/// One alert rule's latest change, read from an `ALERT …` log line.
+#[derive(Clone, Debug, PartialEq)]
+struct AlertLine {
+    rule: String,
+    firing: bool,
+    t_s: f64,
+    value: String,
+}
+
+/// Parses "ALERT NAME firing at VALUE (rule: …)" or "ALERT NAME resolved at VALUE (rule: …)".
+fn parse_alert(entry: &LogEntry) -> Option<AlertLine> {
+    let rest = entry.text.strip_prefix("ALERT ")?;
+    let (rule, firing, after) = if let Some((rule, after)) = rest.split_once(" firing at ") {
+        (rule, true, after)
+    } else {
+        let (rule, after) = rest.split_once(" resolved at ")?;
+        (rule, false, after)
+    };
+    let value = after.split(' ').next().unwrap_or("").to_string();
+    Some(AlertLine {
+        rule: rule.to_string(),
+        firing,
+        t_s: entry.t_s,
+        value,
+    })
+}
+
+/// Properties of [`Alerts`].
+#[derive(Properties, PartialEq)]
+pub struct AlertsProps {
+    /// Recent log entries, oldest first.
+    pub entries: Rc<Vec<LogEntry>>,
+}
+
+/// The alerts panel: each rule that changed state in the recent log, firing ones first, with
+/// when it last changed and the value that tripped or cleared it.
+#[function_component(Alerts)]
+pub fn alerts(props: &AlertsProps) -> Html {
+    let mut latest: Vec<AlertLine> = Vec::new();
+    for line in props.entries.iter().filter_map(parse_alert) {
+        latest.retain(|a| a.rule != line.rule);
+        latest.push(line);
+    }
+    // Firing first, then the most recent change first.
+    latest.reverse();
+    latest.sort_by_key(|a| !a.firing);
+    let firing = latest.iter().filter(|a| a.firing).count();
+    html! {
+        <section class="alerts card" aria-labelledby="alerts-title" data-alerts={firing.to_string()}>
+            <h2 id="alerts-title">{ "Alerts" }</h2>
+            <ul role="status" aria-live="polite">
+                if latest.is_empty() {
+                    <li class="muted empty">{ "All quiet: no rule has fired yet." }</li>
+                }
+                { for latest.iter().map(|a| {
+                    let state = if a.firing { "firing" } else { "resolved" };
+                    html! {
+                        <li key={a.rule.clone()} class={classes!("alert", state)} data-alert={state}>
+                            <span class="alert-state">{ state }</span>
+                            <span class="alert-rule">{ a.rule.clone() }</span>
+                            <time>{ format!("t={:.1} s", a.t_s) }</time>
+                            <span class="muted">{ format!("at {}", a.value) }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}

@@ -37,6 +37,8 @@ pub enum Op {
     PurgeAll,
     /// CDN: publish a new version (a new URL) of the most popular object.
     NewVersion,
+    /// Data tier: reshard to this many shards now (the component is ignored).
+    Reshard(u32),
 }
 
 /// A live change the user made, replayed at its simulated time when seeking.
@@ -57,6 +59,7 @@ impl Change {
             Change::Component(_, Op::PurgeAll) => sim.cdn_purge_all(),
             // Objects are numbered by popularity: 0 is the most requested.
             Change::Component(_, Op::NewVersion) => sim.cdn_new_version(0),
+            Change::Component(_, Op::Reshard(count)) => sim.reshard(count),
         }
     }
 }
@@ -382,6 +385,11 @@ impl Runner {
             charts: Rc::new(self.charts.clone()),
             ..self.figures()
         }
+    }
+
+    /// The new diagram if the topology changed since it was last drawn (after a resharding).
+    pub fn redraw_topology(&mut self) -> Option<Diagram> {
+        self.relayout()
     }
 
     /// One animation frame at real time `now_ms`: advance, draw, and every

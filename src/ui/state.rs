@@ -11,7 +11,9 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::layout::Diagram;
-use crate::scenario::{preset, BalancePolicy, Eviction, Scenario, SessionMode, MAX_USERS};
+use crate::scenario::{
+    preset, BalancePolicy, Eviction, Scenario, SessionMode, ShardStrategy, MAX_USERS,
+};
 use crate::sim::{ComponentId, DbRole, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
@@ -100,6 +102,11 @@ pub enum Action {
     SetSessionMode(SessionMode),
     /// Change the number of queue workers the run starts with (rebuilds the run).
     SetQueueWorkers(u32),
+    /// Change how keys map to shards (rebuilds the run).
+    SetShardStrategy(ShardStrategy),
+    /// Change the share of data requests, in percent, that go to the first celebrity key
+    /// (rebuilds the run).
+    SetCelebrityShare(u32),
     /// Show another stage (ignored for stages not built yet); adds a history entry.
     SelectStage(u8),
     /// Show the stage before or after the current one (skipping stages not built).
@@ -475,6 +482,22 @@ impl Reducible for AppState {
                             a.min_workers = a.min_workers.min(workers);
                             a.max_workers = a.max_workers.max(workers);
                         }
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetShardStrategy(strategy) => match &self.scenario.sharding {
+                Some(sh) if sh.strategy != strategy => self.changed_rebuilt(|s| {
+                    if let Some(sh) = &mut s.sharding {
+                        sh.strategy = strategy;
+                    }
+                }),
+                _ => return self,
+            },
+            Action::SetCelebrityShare(percent) => match &self.scenario.sharding {
+                Some(sh) if !sh.hot_keys.is_empty() => self.changed_rebuilt(|s| {
+                    if let Some(hot) = s.sharding.as_mut().and_then(|sh| sh.hot_keys.first_mut()) {
+                        hot.share = f64::from(percent) / 100.0;
                     }
                 }),
                 _ => return self,

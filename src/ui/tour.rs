@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::runner::Op;
-use crate::scenario::SessionMode;
+use crate::scenario::{SessionMode, ShardStrategy};
 
 /// One thing an experiment does.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,6 +31,12 @@ pub enum Step {
     Sessions(SessionMode),
     /// Set the queue workers the run starts with (rebuilds the run).
     QueueWorkers(u32),
+    /// Reshard the data tier to this many shards now.
+    Reshard(u32),
+    /// Choose how keys map to shards (rebuilds the run).
+    ShardStrategy(ShardStrategy),
+    /// Set the celebrity's share of data requests, in percent (rebuilds the run).
+    CelebrityShare(u32),
 }
 
 /// A "try this" button.
@@ -64,7 +70,7 @@ pub fn tour(stage: u8) -> Option<&'static StageTour> {
 const SPEED_1X: usize = 4;
 const SPEED_5X: usize = 5;
 
-static TOURS: [StageTour; 8] = [
+static TOURS: [StageTour; 10] = [
     StageTour {
         problem: "Everything starts on one machine: it renders pages, answers the API, stores the data and sends the images. Users look up its address through DNS and keep the answer for a while. It is cheap and easy to reason about.",
         tradeoffs: "One box has a fixed number of workers. Below its capacity requests are quick; near it they queue and latency shoots up; past it the queue overflows and requests are turned away. And when that box dies, the whole site is gone.",
@@ -225,6 +231,43 @@ static TOURS: [StageTour; 8] = [
                 label: "Start with 4 workers",
                 prompt: "Too few workers: the backlog grows until the scaler notices the depth and adds more.",
                 steps: &[Step::QueueWorkers(4), Step::Speed(SPEED_5X)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "By now there are dozens of moving parts, and nobody can stare at all of them. Each component reports numbers every second, the business reports its own (people online, pages served, writes made), and rules turn \"this number has been wrong for a while\" into an alert that fires, and later resolves, in the log. You learn about trouble from the system instead of from your users.",
+        tradeoffs: "Rules need a threshold and a waiting time: too tight and the pager goes off for every blip, too loose and a real outage runs for minutes before anyone hears. An alert says what is wrong, not why; the per-component series and the log are where you find the cause. Metrics themselves cost storage and a little work on every request.",
+        experiments: &[
+            Experiment {
+                label: "Kill the master",
+                prompt: "Writes fail until a replica is promoted: the error alert fires, then resolves once writes succeed again.",
+                steps: &[Step::Speed(SPEED_1X), Step::KillMaster],
+            },
+            Experiment {
+                label: "Kill the workers",
+                prompt: "Pages stay healthy, but the job backlog climbs past its limit and its alert fires; repair the workers to see it resolve.",
+                steps: &[Step::Speed(SPEED_5X), Step::Kill("workers")],
+            },
+        ],
+    },
+    StageTour {
+        problem: "One master can only take so many writes, however large the machine. Sharding splits the data by key (here, the user id): each shard is its own master with its own replicas and holds only part of the users, so adding shards adds write capacity and a failure hurts only part of the site.",
+        tradeoffs: "A very popular key still lives on one shard, which runs hot while the others idle. Queries that need every user must ask every shard and wait for the slowest. Changing the number of shards moves data: with key mod N almost every key moves, with a hash ring only about one in N.",
+        experiments: &[
+            Experiment {
+                label: "Add a fifth shard now",
+                prompt: "The log reports how many keys moved to the new shard; with the hash ring it is about a fifth.",
+                steps: &[Step::Speed(SPEED_1X), Step::Reshard(5)],
+            },
+            Experiment {
+                label: "Make the celebrity hotter",
+                prompt: "User 7 now draws 40% of the data requests: one shard glows busy while the others stay cool.",
+                steps: &[Step::CelebrityShare(40), Step::Speed(SPEED_5X)],
+            },
+            Experiment {
+                label: "Use key mod N instead",
+                prompt: "At 120 s the fifth shard joins: compare the keys moved with the ring's fifth (press \"Add a fifth shard now\" to see it sooner).",
+                steps: &[Step::ShardStrategy(ShardStrategy::Modulo), Step::Speed(SPEED_5X)],
             },
         ],
     },
