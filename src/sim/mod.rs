@@ -336,6 +336,12 @@ pub struct Snapshot {
     pub recent_cdn_hit_ratio: f64,
     /// Jobs waiting in the message queue.
     pub queue_depth: u32,
+    /// Distinct users who sent a request in the last complete metrics interval (monitoring on).
+    pub recent_active_users: u64,
+    /// Page views answered per second over the last complete metrics interval.
+    pub recent_page_views_per_s: f64,
+    /// Writes answered per second over the last complete metrics interval.
+    pub recent_writes_per_s: f64,
     /// Sticky sessions lost with their server (users logged out).
     pub logged_out: u64,
     /// Events the engine has processed.

@@ -168,31 +168,22 @@ fn stage_cards(f: &Figures, scenario: &Scenario) -> Html {
                 html! { "waiting for a worker" }, if f.queue_depth > 1000 { "warn" } else { "" }) }
         }
         if scenario.monitoring.is_some() {
-            { business_cards(f, scenario) }
+            { business_cards(f) }
         }
     </> }
 }
 
-/// The business figures of stage 9, estimated from the live throughput and the traffic model:
-/// a user is active in a second if they sent at least one request in it (Poisson arrivals);
-/// page views and writes are their shares of the requests answered per second.
-fn business_cards(f: &Figures, scenario: &Scenario) -> Html {
-    let t = &scenario.traffic;
-    let active = t.users as f64 * (1.0 - (-t.requests_per_user_per_s).exp());
-    let weights = t.mix.weights();
-    let total: f64 = weights.iter().sum();
-    let share = |w: f64| if total > 0.0 { w / total } else { 0.0 };
-    let answered = f.throughput_rps;
-    let page_views = answered * share(t.mix.page_view);
-    let writes = answered * share(t.mix.write);
+/// The business figures of stage 9, as the simulation measured them over its last metrics
+/// interval: distinct users who sent a request, page views and writes answered per second.
+fn business_cards(f: &Figures) -> Html {
     html! { <>
         { card("Active users", html! {
-            <span data-metric="active_users">{ format!("{active:.0}") }</span> },
-            html! { "sending each second (est.)" }, "") }
+            <span data-metric="active_users">{ f.active_users }</span> },
+            html! { "sent a request in the last second" }, "") }
         { card("Page views", html! { <>
-            <span data-metric="page_views_per_s">{ figure(page_views) }</span>
+            <span data-metric="page_views_per_s">{ figure(f.page_views_per_s) }</span>
             <span class="metric-unit">{ "/s" }</span></> },
-            html! { <><span data-metric="writes_per_s">{ figure(writes) }</span>{ " writes/s (est.)" }</> }, "") }
+            html! { <><span data-metric="writes_per_s">{ figure(f.writes_per_s) }</span>{ " writes/s" }</> }, "") }
     </> }
 }
 

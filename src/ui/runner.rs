@@ -644,6 +644,9 @@ impl Runner {
             stale_cache_reads: snap.stale_cache_reads,
             cdn_hit_ratio: snap.recent_cdn_hit_ratio,
             queue_depth: snap.queue_depth,
+            active_users: snap.recent_active_users,
+            page_views_per_s: snap.recent_page_views_per_s,
+            writes_per_s: snap.recent_writes_per_s,
             logged_out: snap.logged_out,
             web_servers,
             db_utilization: if db_up > 0 {

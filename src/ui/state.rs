@@ -173,6 +173,12 @@ pub struct Figures {
     pub cdn_hit_ratio: f64,
     /// Jobs waiting in the message queue.
     pub queue_depth: u32,
+    /// Distinct users active in the last metrics interval (stage 9 on).
+    pub active_users: u64,
+    /// Page views answered per second, last metrics interval.
+    pub page_views_per_s: f64,
+    /// Writes answered per second, last metrics interval.
+    pub writes_per_s: f64,
     /// Users logged out because the server holding their sticky session died.
     pub logged_out: u64,
     /// Web servers in service (not retired).
