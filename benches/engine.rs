@@ -4,7 +4,7 @@
 //! Run: `cargo bench --bench engine`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use scalesim::scenario::preset;
+use scalesim::scenario::{preset, Scenario};
 use scalesim::sim::{Sim, SimTime};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -13,17 +13,22 @@ use std::time::{Duration, Instant};
 
 const EVENTS: u64 = 200_000;
 
+/// A simulation of `scenario` run for 5 simulated seconds, so the heap, slab and queues have
+/// reached their steady size; one request in 1,000 is traced, as the app would.
+fn warmed(scenario: &Scenario) -> Sim {
+    let mut sim = Sim::new(scenario).expect("valid");
+    sim.set_path_sample_every(1000);
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    sim
+}
+
 fn heavy_stage1() -> Sim {
     let mut scenario = preset(1).expect("preset 1");
     // ~20,000 requests/s on 64 workers: busy, with queueing and some timeouts.
     scenario.traffic.users = 100_000;
     scenario.server.workers = 64;
     scenario.duration_s = 3600;
-    let mut sim = Sim::new(&scenario).expect("valid");
-    sim.set_path_sample_every(1000);
-    // Warm up so the heap, slab and queues reach their steady size.
-    sim.advance_to(SimTime::from_secs(5), u64::MAX);
-    sim
+    warmed(&scenario)
 }
 
 fn heavy_stage4() -> Sim {
@@ -38,10 +43,7 @@ fn heavy_stage4() -> Sim {
         db.replicas = 4;
         db.replication.apply_ms = 0.5;
     }
-    let mut sim = Sim::new(&scenario).expect("valid");
-    sim.set_path_sample_every(1000);
-    sim.advance_to(SimTime::from_secs(5), u64::MAX);
-    sim
+    warmed(&scenario)
 }
 
 fn heavy_stage8() -> Sim {
@@ -51,10 +53,7 @@ fn heavy_stage8() -> Sim {
     scenario.server.count = 24;
     scenario.duration_s = 3600;
     scenario.faults.clear();
-    let mut sim = Sim::new(&scenario).expect("valid");
-    sim.set_path_sample_every(1000);
-    sim.advance_to(SimTime::from_secs(5), u64::MAX);
-    sim
+    warmed(&scenario)
 }
 
 fn engine(c: &mut Criterion) {

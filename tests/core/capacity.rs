@@ -2,12 +2,11 @@
 //! presets' limits, the answers at both ends (no load meets the objective, met at the ceiling),
 //! and the `limit` command's input checks.
 
-use crate::helpers::textbook;
+use crate::helpers::{scalesim, textbook};
 use scalesim::capacity::{find_limit, LimitResult, SearchOptions, Slo, Status};
 use scalesim::scenario::{preset, Scenario};
 use scalesim::sim::theory::erlang_c;
 use scalesim::sim::ComponentKind;
-use std::process::Command;
 
 /// P(sojourn > t) in an M/M/c queue (FCFS), t in ms: the wait is 0 with probability 1 − C and
 /// exponential with rate θ = cμ − λ otherwise; the service is exponential with rate μ.
@@ -217,18 +216,6 @@ fn bad_options_are_refused() {
     ] {
         assert!(find_limit(&s, &Slo::default(), &options).is_err());
     }
-}
-
-fn scalesim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scalesim"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -1,18 +1,6 @@
 //! The command line: outputs and one-line errors.
 
-use std::process::Command;
-
-fn scalesim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scalesim"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::helpers::scalesim;
 
 #[test]
 fn preset_prints_scenario_json() {

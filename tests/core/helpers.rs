@@ -71,3 +71,16 @@ pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
         duration_s,
     }
 }
+
+/// Runs the `scalesim` binary: (exit code, stdout, stderr).
+pub fn scalesim(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
