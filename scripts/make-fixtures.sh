@@ -14,7 +14,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Group "presets": every simulated preset for a short run, and longer runs that reach the
 # presets' scheduled faults (stage 3: web-1 down at 40 s; stage 4: master failover at 60 s;
 # stage 5: cache node lost at 60 s; stage 8: workers down at 60 s; stage 9: master down at
-# 60 s, alerts fire; stage 10: resharding to 5 shards at 120 s).
+# 60 s, alerts fire; stage 10: resharding to 5 shards at 120 s; stage 11 with 200,000 users instead of ten million).
 # Group "mmck": stage 1 with one exponential service time, whose report's `theory` section is
 # the exact M/M/c/K (src/sim/theory.rs `mmck`, computed with std f64 ln/exp).
 EXP="server.service.page_view.shape=exponential server.service.static_asset.shape=exponential"
@@ -22,6 +22,7 @@ for kind in page_view api_read write static_asset; do EXP="$EXP server.service.$
 CASES=(
   "presets 1 30" "presets 2 30" "presets 3 30" "presets 4 30"
   "presets 5 30" "presets 6 30" "presets 7 30" "presets 8 30" "presets 9 30" "presets 10 30"
+  "presets 11 20 traffic.users=200000"
   "presets 3 60" "presets 4 75" "presets 5 75" "presets 8 75" "presets 9 75" "presets 10 125"
   "mmck 1 30 $EXP"
   "mmck 1 30 $EXP traffic.users=3500 server.queue_capacity=20"

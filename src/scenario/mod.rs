@@ -16,7 +16,8 @@ pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
-    component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DB_WORKERS, MAX_KEYS,
+    component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
+    MAX_KEYS, MAX_REGIONS,
     MAX_RATE_PER_S, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
@@ -76,6 +77,10 @@ pub struct Scenario {
     /// Metrics per component and alert rules (stage 9 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
+    /// Several data centers in several regions behind geoDNS (stage 11). Each data center runs
+    /// the whole stack the rest of the scenario describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Geo>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
@@ -666,6 +671,64 @@ pub enum Shape {
     Constant,
     /// Log-normal with the given mean and coefficient of variation: a long right tail.
     Lognormal,
+}
+
+/// Users spread over regions, data centers in some of them, and geoDNS between (stage 11).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Geo {
+    /// Where the users are.
+    pub regions: Vec<Region>,
+    /// Round-trip time between regions, in milliseconds: one row per region, in region order
+    /// (the diagonal is the time within a region).
+    pub rtt_ms: Vec<Vec<f64>>,
+    /// The data centers; each runs a full copy of the stack.
+    pub data_centers: Vec<DataCenter>,
+    /// How geoDNS picks a data center for a user.
+    pub routing: GeoRouting,
+    /// Percent of each user's traffic geoDNS sends to each data center when `routing` is
+    /// `split` (one entry per data center; they must add up to 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split_percent: Vec<f64>,
+    /// GeoDNS checks every data center this often, in milliseconds.
+    pub health_interval_ms: f64,
+    /// Failed checks in a row before geoDNS stops answering with a data center.
+    pub unhealthy_after: u32,
+    /// Passed checks in a row before it answers with it again.
+    pub healthy_after: u32,
+    /// Cross-data-center replication: committed writes each data center ships to each other
+    /// one per second at most (asynchronous; a backlog builds above this rate).
+    pub replication_writes_per_s: f64,
+}
+
+/// A region with users.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Its name (letters, digits and `-`).
+    pub name: String,
+    /// Percent of all users who live here.
+    pub users_percent: f64,
+}
+
+/// A data center.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCenter {
+    /// Its name (letters, digits and `-`); its components are named `<name>/web-0` and so on.
+    pub name: String,
+    /// The region it stands in (a name from `regions`).
+    pub region: String,
+}
+
+/// How geoDNS answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeoRouting {
+    /// The healthy data center with the shortest round trip from the user's region.
+    Nearest,
+    /// Healthy data centers in the proportions of `split_percent`.
+    Split,
 }
 
 /// A fault scheduled in the scenario: the component is down from `at_s` for `duration_s`.

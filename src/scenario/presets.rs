@@ -1,7 +1,7 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
+    AlertMetric, AlertRule, DataCenter, Geo, GeoRouting, Region, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
     Eviction, Failover, Fault, HotKey, JobQueue, Keyspace, LoadBalancer, Monitoring, Network,
     Profile, ReadPolicy, Replication, RequestMix, ReshardPlan, Scenario, Server, ServiceTimes,
     SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic, WorkerAutoscale, WritePolicy,
@@ -87,7 +87,7 @@ pub const STAGES: [StageInfo; 11] = [
         number: 11,
         title: "Multiple data centers",
         summary: "GeoDNS sends each user to the nearest healthy data center; failover follows DNS expiry.",
-        built: false,
+        built: true,
     },
 ];
 
@@ -104,6 +104,7 @@ pub fn preset(stage: u8) -> Option<Scenario> {
         8 => Some(message_queue()),
         9 => Some(monitoring()),
         10 => Some(sharding()),
+        11 => Some(data_centers()),
         _ => None,
     }
 }
@@ -167,6 +168,7 @@ fn single_server() -> Scenario {
         queue: None,
         sharding: None,
         monitoring: None,
+        geo: None,
         faults: Vec::new(),
     }
 }
@@ -489,5 +491,108 @@ fn sharding() -> Scenario {
             to_shards: 5,
         }),
     });
+    s
+}
+
+/// Stage 11: ten million users on three continents, two data centers (US East, EU West), each
+/// a full copy of the stage-10 stack sized to carry everyone alone. About 100k requests/s at
+/// the daily peak. US East fails at 150 s for two minutes: geoDNS notices after three failed
+/// checks, and users move to EU West only as their cached answers (60 s) expire; writes US East
+/// had not yet shipped across the Atlantic are lost.
+fn data_centers() -> Scenario {
+    let mut s = sharding();
+    s.name = "Stage 11: multiple data centers".to_string();
+    s.stage = 11;
+    s.duration_s = 360;
+    s.traffic.users = 10_000_000;
+    s.traffic.requests_per_user_per_s = 0.008;
+    s.traffic.profile = Profile::Cycle {
+        period_s: 720.0,
+        amplitude: 0.25,
+    };
+    s.traffic.keyspace = Keyspace {
+        keys: 1_000_000,
+        zipf_s: 1.0,
+    };
+    s.dns.ttl_s = 60;
+    s.server.count = 30;
+    s.server.workers = 32;
+    s.server.queue_capacity = 500;
+    if let Some(a) = &mut s.autoscaling {
+        a.min_servers = 30;
+        a.max_servers = 120;
+    }
+    if let Some(db) = &mut s.database {
+        db.workers = 32;
+        db.replicas = 1;
+        db.queue_capacity = 1000;
+        db.replication.apply_ms = 0.5;
+    }
+    if let Some(c) = &mut s.cache {
+        c.nodes = 4;
+        c.capacity_items = 100_000;
+        c.workers = 64;
+    }
+    if let Some(sessions) = &mut s.sessions {
+        sessions.store_workers = 256;
+    }
+    if let Some(q) = &mut s.queue {
+        q.jobs_per_write = 0.01;
+        q.workers = 64;
+        if let Some(a) = &mut q.autoscale {
+            a.min_workers = 32;
+            a.max_workers = 200;
+        }
+    }
+    s.sharding = Some(Sharding {
+        shards: 8,
+        strategy: ShardStrategy::ConsistentHash,
+        virtual_nodes: 200,
+        hot_keys: Vec::new(),
+        cross_shard_share: 0.0,
+        reshard: None,
+    });
+    s.geo = Some(Geo {
+        regions: vec![
+            Region {
+                name: "north-america".to_string(),
+                users_percent: 50.0,
+            },
+            Region {
+                name: "europe".to_string(),
+                users_percent: 35.0,
+            },
+            Region {
+                name: "asia".to_string(),
+                users_percent: 15.0,
+            },
+        ],
+        rtt_ms: vec![
+            vec![20.0, 80.0, 150.0],
+            vec![80.0, 20.0, 160.0],
+            vec![150.0, 160.0, 30.0],
+        ],
+        data_centers: vec![
+            DataCenter {
+                name: "us-east".to_string(),
+                region: "north-america".to_string(),
+            },
+            DataCenter {
+                name: "eu-west".to_string(),
+                region: "europe".to_string(),
+            },
+        ],
+        routing: GeoRouting::Nearest,
+        split_percent: Vec::new(),
+        health_interval_ms: 10_000.0,
+        unhealthy_after: 3,
+        healthy_after: 3,
+        replication_writes_per_s: 5_000.0,
+    });
+    s.faults = vec![Fault {
+        target: "us-east".to_string(),
+        at_s: 150.0,
+        duration_s: 120.0,
+    }];
     s
 }

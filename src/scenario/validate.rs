@@ -119,9 +119,27 @@ pub const MAX_CACHE_NODES: u32 = 64;
 /// Most keys in the keyspace.
 pub const MAX_KEYS: u32 = 1_000_000;
 
+/// Most data centers.
+pub const MAX_DATA_CENTERS: usize = 4;
+/// Most regions.
+pub const MAX_REGIONS: usize = 8;
+
 /// Names of the components a scenario has, in component order; fault targets must be one.
+/// With several data centers: `users`, `dns`, then each data center's name followed by its
+/// stack's components named `<data center>/<component>`.
 pub fn component_names(scenario: &Scenario) -> Vec<String> {
     let mut names = vec!["users".to_string(), "dns".to_string()];
+    if let Some(geo) = &scenario.geo {
+        let stack = component_names(&Scenario {
+            geo: None,
+            ..scenario.clone()
+        });
+        for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
+            names.push(dc.name.clone());
+            names.extend(stack[2..].iter().map(|n| format!("{}/{n}", dc.name)));
+        }
+        return names;
+    }
     if scenario.load_balancer.is_some() {
         names.push("lb".to_string());
     }
@@ -309,6 +327,7 @@ impl Scenario {
         c.dist("server.service.static_asset", &s.service.static_asset);
 
         self.validate_topology(&mut c);
+        self.validate_geo(&mut c);
 
         if self.faults.len() > MAX_FAULTS {
             c.fail("faults", format!("at most {MAX_FAULTS} scheduled faults"));
@@ -350,7 +369,161 @@ impl Scenario {
     }
 }
 
+/// A name for a region or data center: 1–20 letters, digits or `-`.
+fn plain_name(c: &mut Checker, path: &str, name: &str) {
+    let ok = !name.is_empty()
+        && name.len() <= 20
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !ok {
+        c.fail(path, "use 1 to 20 letters, digits or '-'");
+    }
+}
+
 impl Scenario {
+    fn validate_geo(&self, c: &mut Checker) {
+        let Some(geo) = &self.geo else {
+            if self.stage == 11 {
+                c.fail("geo", "stage 11 needs its data centers and regions (`geo`)");
+            }
+            return;
+        };
+        if self.stage != 11 {
+            c.fail("geo", "several data centers are stage 11: set `stage` to 11");
+        }
+        if self.load_balancer.is_none() {
+            c.fail(
+                "load_balancer",
+                "each data center needs a load balancer in front of its web servers",
+            );
+        }
+        let regions = geo.regions.len();
+        if regions == 0 || regions > MAX_REGIONS {
+            c.fail("geo.regions", format!("1 to {MAX_REGIONS} regions"));
+        }
+        let mut total = 0.0;
+        for (i, r) in geo.regions.iter().take(MAX_REGIONS).enumerate() {
+            plain_name(c, &format!("geo.regions[{i}].name"), &r.name);
+            if geo.regions[..i].iter().any(|o| o.name == r.name) {
+                c.fail(&format!("geo.regions[{i}].name"), "two regions have this name");
+            }
+            c.range(
+                &format!("geo.regions[{i}].users_percent"),
+                r.users_percent,
+                0.0,
+                100.0,
+                "%",
+            );
+            total += r.users_percent;
+        }
+        if regions > 0 && total.is_finite() && (total - 100.0).abs() > 0.01 {
+            c.fail(
+                "geo.regions",
+                format!("users_percent adds up to {total}; it must add up to 100"),
+            );
+        }
+        if geo.rtt_ms.len() != regions || geo.rtt_ms.iter().any(|row| row.len() != regions) {
+            c.fail(
+                "geo.rtt_ms",
+                format!("the round-trip matrix must be {regions} × {regions}: one row per region, one column per region"),
+            );
+        } else {
+            for (i, row) in geo.rtt_ms.iter().enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    c.range(&format!("geo.rtt_ms[{i}][{j}]"), v, 0.0, 2000.0, "ms");
+                    if v.is_finite() && (v - geo.rtt_ms[j][i]).abs() > 1e-9 && j > i {
+                        c.fail(
+                            &format!("geo.rtt_ms[{i}][{j}]"),
+                            format!("{v} ms here but {} ms back: the matrix must be symmetric", geo.rtt_ms[j][i]),
+                        );
+                    }
+                }
+            }
+        }
+        let dcs = geo.data_centers.len();
+        if dcs == 0 || dcs > MAX_DATA_CENTERS {
+            c.fail(
+                "geo.data_centers",
+                format!("1 to {MAX_DATA_CENTERS} data centers"),
+            );
+        }
+        for (i, d) in geo.data_centers.iter().take(MAX_DATA_CENTERS).enumerate() {
+            let path = format!("geo.data_centers[{i}]");
+            plain_name(c, &format!("{path}.name"), &d.name);
+            if d.name == "users" || d.name == "dns" {
+                c.fail(&format!("{path}.name"), "'users' and 'dns' are taken");
+            }
+            if geo.data_centers[..i].iter().any(|o| o.name == d.name) {
+                c.fail(&format!("{path}.name"), "two data centers have this name");
+            }
+            if !geo.regions.iter().any(|r| r.name == d.region) {
+                c.fail(
+                    &format!("{path}.region"),
+                    format!(
+                        "no region named '{}'",
+                        d.region.chars().take(40).collect::<String>()
+                    ),
+                );
+            }
+        }
+        match geo.routing {
+            super::GeoRouting::Nearest => {
+                if !geo.split_percent.is_empty() {
+                    c.fail(
+                        "geo.split_percent",
+                        "only used with `routing: split`; leave it out for `nearest`",
+                    );
+                }
+            }
+            super::GeoRouting::Split => {
+                if geo.split_percent.len() != dcs {
+                    c.fail(
+                        "geo.split_percent",
+                        format!("one share per data center: {dcs} expected, {} given", geo.split_percent.len()),
+                    );
+                } else {
+                    for (i, &p) in geo.split_percent.iter().enumerate() {
+                        c.range(&format!("geo.split_percent[{i}]"), p, 0.0, 100.0, "%");
+                    }
+                    let sum: f64 = geo.split_percent.iter().sum();
+                    if sum.is_finite() && (sum - 100.0).abs() > 0.01 {
+                        c.fail(
+                            "geo.split_percent",
+                            format!("the shares add up to {sum}; they must add up to 100"),
+                        );
+                    }
+                }
+            }
+        }
+        c.range(
+            "geo.health_interval_ms",
+            geo.health_interval_ms,
+            100.0,
+            600_000.0,
+            "ms",
+        );
+        c.int_range(
+            "geo.unhealthy_after",
+            u64::from(geo.unhealthy_after),
+            1,
+            100,
+            "checks",
+        );
+        c.int_range(
+            "geo.healthy_after",
+            u64::from(geo.healthy_after),
+            1,
+            100,
+            "checks",
+        );
+        c.range(
+            "geo.replication_writes_per_s",
+            geo.replication_writes_per_s,
+            1.0,
+            10_000_000.0,
+            "writes/s",
+        );
+    }
+
     fn validate_topology(&self, c: &mut Checker) {
         let s = &self.server;
         c.int_range(

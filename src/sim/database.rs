@@ -511,6 +511,13 @@ impl Sim {
     /// Reshards the data tier to `count` shards now: new shards start empty and are built
     /// like the others; keys whose shard changes are counted (and their data copied).
     pub fn reshard(&mut self, count: u32) {
+        if let Some(w) = &mut self.geo {
+            for dc in &mut w.dcs {
+                dc.sim.reshard(count);
+            }
+            w.collect_now();
+            return;
+        }
         let Some(spec) = self.scenario.database.clone() else {
             return;
         };

@@ -148,6 +148,8 @@ pub(super) struct Request {
     /// Read its session from the shared store already.
     session_done: bool,
     user: u32,
+    /// The user's region (stage 11; 0 otherwise).
+    region: u8,
     hop_count: u8,
     /// Station it is at or heading to.
     pub(super) station: u16,
@@ -177,6 +179,7 @@ impl Request {
         via_cdn: false,
         session_done: false,
         user: 0,
+        region: 0,
         hop_count: 0,
         station: NONE,
         web: NONE,
@@ -304,7 +307,7 @@ pub struct Sim {
     timeout: SimTime,
     interval_ns: u64,
     sample_every: u64,
-    paths: VecDeque<PathSample>,
+    pub(super) paths: VecDeque<PathSample>,
     pub(super) books: Books,
     interval: IntervalCounters,
     interval_latency: Histogram,
@@ -313,12 +316,33 @@ pub struct Sim {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// Latency histogram of the metrics interval closed last (read by the multi-data-center
+    /// layer, which merges the data centers' intervals).
+    pub(super) prev_interval_latency: Histogram,
+    /// Stage 11, in a data center: per user region, the extra one-way time from that region.
+    pub(super) region_far: Vec<SimTime>,
+    /// Stage 11, in a data center: latency of completed requests per user region.
+    pub(super) region_latency: Vec<Histogram>,
+    /// Stage 11, in a data center: commit times of writes not yet handed to cross-data-center
+    /// replication.
+    pub(super) outbox: Option<Vec<SimTime>>,
+    /// Stage 11: the data centers and geoDNS; this `Sim` is then only their front.
+    pub(super) geo: Option<Box<super::geo::World>>,
 }
 
 impl Sim {
     /// Builds a simulation from a scenario, after validating it.
     pub fn new(scenario: &Scenario) -> Result<Sim, ValidationErrors> {
         scenario.validate()?;
+        if scenario.geo.is_some() {
+            return Ok(super::geo::World::build(scenario));
+        }
+        Ok(Sim::single(scenario))
+    }
+
+    /// A data center's stack (the whole system below stage 11), from a valid scenario
+    /// without `geo`.
+    pub(super) fn single(scenario: &Scenario) -> Sim {
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
@@ -403,6 +427,11 @@ impl Sim {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            prev_interval_latency: Histogram::new(),
+            region_far: Vec::new(),
+            region_latency: Vec::new(),
+            outbox: None,
+            geo: None,
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -429,7 +458,7 @@ impl Sim {
             );
         }
         sim.schedule_faults();
-        Ok(sim)
+        sim
     }
 
     pub(super) fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
@@ -567,12 +596,15 @@ impl Sim {
 
     /// The scenario this run was built from (with live changes such as users applied).
     pub fn scenario(&self) -> &Scenario {
+        if let Some(w) = &self.geo {
+            return &w.scenario;
+        }
         &self.scenario
     }
 
     /// Current simulated time.
     pub fn now(&self) -> SimTime {
-        self.now
+        self.geo.as_ref().map_or(self.now, |w| w.now)
     }
 
     /// Simulated time at which a batch run ends (the scenario's duration).
@@ -582,12 +614,15 @@ impl Sim {
 
     /// Every component, in id order.
     pub fn components(&self) -> &[ComponentInfo] {
+        if let Some(w) = &self.geo {
+            return &w.components;
+        }
         &self.components
     }
 
     /// The component with this name.
     pub fn component_named(&self, name: &str) -> Option<ComponentId> {
-        self.components
+        self.components()
             .iter()
             .find(|c| c.name == name)
             .map(|c| c.id)
@@ -595,26 +630,39 @@ impl Sim {
 
     /// Events processed so far.
     pub fn events_processed(&self) -> u64 {
+        if let Some(w) = &self.geo {
+            return w.events_processed
+                + w.dcs.iter().map(|d| d.sim.events_processed()).sum::<u64>();
+        }
         self.events_processed
     }
 
     /// Records one request in `every` for animation (1 = all). Does not change the run.
     pub fn set_path_sample_every(&mut self, every: u64) {
         self.sample_every = every.max(1);
+        if let Some(w) = &mut self.geo {
+            for dc in &mut w.dcs {
+                dc.sim.set_path_sample_every(every);
+            }
+        }
     }
 
     /// Sampled paths of recent requests, oldest first (at most 512).
     pub fn recent_paths(&self) -> impl Iterator<Item = &PathSample> {
-        self.paths.iter()
+        self.geo.as_ref().map_or(&self.paths, |w| &w.paths).iter()
     }
 
     /// The event log, oldest first.
     pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
-        self.log.iter()
+        self.geo.as_ref().map_or(&self.log, |w| &w.log).iter()
     }
 
     /// Changes the user population from now on (capped at the validated maximum).
     pub fn set_users(&mut self, users: u64) {
+        if let Some(w) = &mut self.geo {
+            w.set_users(users);
+            return;
+        }
         let users = users.min(crate::scenario::MAX_USERS);
         self.users = users;
         self.scenario.traffic.users = users;
@@ -646,6 +694,13 @@ impl Sim {
     /// after passing its health checks; removed ones leave the pool at once and finish what
     /// they hold. Without a load balancer the count stays 1.
     pub fn set_web_servers(&mut self, count: u32) {
+        if let Some(w) = &mut self.geo {
+            for dc in &mut w.dcs {
+                dc.sim.set_web_servers(count);
+            }
+            w.scenario.server.count = count.clamp(1, MAX_WEB_SERVERS);
+            return;
+        }
         if self.balancer.is_none() {
             return;
         }
@@ -712,6 +767,9 @@ impl Sim {
     /// Processes every event up to and including time `t`, but at most `max_events`.
     /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        if let Some(w) = &mut self.geo {
+            return w.advance_to(t, max_events);
+        }
         let mut done = 0;
         while done < max_events {
             match self.events.peek_time() {
@@ -804,6 +862,7 @@ impl Sim {
         r.via_cdn = false;
         r.session_done = false;
         r.hop_count = 0;
+        r.region = 0;
         r.station = NONE;
         r.web = NONE;
         r.fill = NONE;
@@ -908,26 +967,7 @@ impl Sim {
             return;
         }
         let user = self.rng.below(self.users) as usize;
-        let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
-        let key = if kind.touches_data() {
-            self.draw_key()
-        } else {
-            0
-        };
-        let req = self.allocate(kind, key);
-        let share = self.placement.cross_shard_share;
-        if share > 0.0
-            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
-            && self.rng.unit() < share
-        {
-            self.req_mut(req).fanout_next = 0;
-        }
-        self.req_mut(req).user = user as u32;
-        if let Some(m) = self.monitor.as_mut() {
-            m.saw_user(user);
-        }
-        self.books.generated += 1;
-        self.interval.generated += 1;
+        let req = self.start_request(user);
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let expiry_ms = self.dns_expiry_ms[user];
@@ -956,6 +996,52 @@ impl Sim {
         // A lookup of this user's may still be under way: the request waits for its answer.
         let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
         self.depart(req, self.now.max(ready));
+    }
+
+    /// A new request of `user`: its kind, key and fan-out drawn, counted as generated.
+    fn start_request(&mut self, user: usize) -> ReqRef {
+        let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
+        let key = if kind.touches_data() {
+            self.draw_key()
+        } else {
+            0
+        };
+        let req = self.allocate(kind, key);
+        let share = self.placement.cross_shard_share;
+        if share > 0.0
+            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
+            && self.rng.unit() < share
+        {
+            self.req_mut(req).fanout_next = 0;
+        }
+        self.req_mut(req).user = user as u32;
+        if let Some(m) = self.monitor.as_mut() {
+            m.saw_user(user);
+        }
+        self.books.generated += 1;
+        self.interval.generated += 1;
+        req
+    }
+
+    /// Stage 11: a request of `user` from `region` that the geoDNS layer sends to this data
+    /// center; it leaves the user at `depart` (later than now while a DNS lookup is under way).
+    pub(super) fn inject(&mut self, user: u32, region: u8, depart: SimTime) {
+        let req = self.start_request(user as usize);
+        self.req_mut(req).region = region;
+        if depart > self.now {
+            let now = self.now;
+            self.push_hop(req, DNS, now, depart);
+        }
+        self.depart(req, depart);
+    }
+
+    /// One way between the user of `req` and this system.
+    fn client_leg(&self, req: ReqRef) -> SimTime {
+        let region = usize::from(self.requests[req.slot as usize].region);
+        match self.region_far.get(region) {
+            Some(far) => self.client_one_way.plus(*far),
+            None => self.client_one_way,
+        }
     }
 
     /// The DNS server answers — if it was up when asked and has not died since.
@@ -989,7 +1075,8 @@ impl Sim {
             self.events.push(arrive, Event::ReachEdge { req });
             return;
         }
-        self.send_to_front_door(req, at.plus(self.client_one_way));
+        let leg = self.client_leg(req);
+        self.send_to_front_door(req, at.plus(leg));
     }
 
     fn on_reach_balancer(&mut self, req: ReqRef) {
@@ -1008,7 +1095,8 @@ impl Sim {
 
         let Some(server) = choice else {
             self.push_hop(req, lb, now, now);
-            self.fail(req, Outcome::NoHealthyServer, now.plus(self.client_one_way));
+            let leg = self.client_leg(req);
+            self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
             return;
         };
         if let Some(b) = &mut self.balancer {
@@ -1136,7 +1224,7 @@ impl Sim {
         if r.via_cdn {
             return self.answer_via_edge(req, t);
         }
-        t.plus(self.client_one_way)
+        t.plus(self.client_leg(req))
     }
 
     fn start_service(&mut self, req: ReqRef, station: u16) {
@@ -1345,6 +1433,9 @@ impl Sim {
         if r.kind == RequestKind::Write {
             self.commit_write(shard, node, r.key);
             self.interval.writes_committed += 1;
+            if let Some(outbox) = self.outbox.as_mut() {
+                outbox.push(now);
+            }
             if let Some(c) = self.cache.as_mut() {
                 if c.write_policy == WritePolicy::Invalidate {
                     let node = c.ring.node_for(u64::from(r.key));
@@ -1460,6 +1551,9 @@ impl Sim {
         self.books.latency.record(ns);
         self.books.latency_by_kind[r.kind as usize].record(ns);
         self.interval_latency.record(ns);
+        if let Some(h) = self.region_latency.get_mut(usize::from(r.region)) {
+            h.record(ns);
+        }
         self.record_path(req.slot as usize, &r, Outcome::Ok, at);
         self.release(req);
     }
@@ -1603,6 +1697,7 @@ impl Sim {
             s.close_interval();
         }
         self.interval = IntervalCounters::default();
+        std::mem::swap(&mut self.interval_latency, &mut self.prev_interval_latency);
         self.interval_latency.clear();
         self.events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
@@ -1719,6 +1814,9 @@ impl Sim {
 
     /// Whether a component is up.
     pub fn is_alive(&self, id: ComponentId) -> bool {
+        if let Some(w) = &self.geo {
+            return w.is_alive(id);
+        }
         if id == DNS {
             return self.dns_alive;
         }
@@ -1737,15 +1835,23 @@ impl Sim {
 
     /// Takes a component down now.
     pub fn kill(&mut self, id: ComponentId) {
+        if let Some(w) = &mut self.geo {
+            w.kill(id);
+            return;
+        }
         self.kill_with_cause(id, "killed by the user");
     }
 
     /// Brings a component back now.
     pub fn repair(&mut self, id: ComponentId) {
+        if let Some(w) = &mut self.geo {
+            w.repair(id);
+            return;
+        }
         self.repair_with_cause(id, "repaired by the user");
     }
 
-    fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
+    pub(super) fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
         if usize::from(id.0) >= self.components.len() || !self.is_alive(id) {
             return;
         }
@@ -1855,7 +1961,7 @@ impl Sim {
             if here {
                 self.push_hop_slot(slot, component, r.reached, now);
             }
-            let at = now.plus(self.client_one_way);
+            let at = now.plus(self.client_leg(req));
             self.count_failure(req, outcome, at);
             self.requests[slot].state = ReqState::Abandoned;
             lost += 1;
@@ -1897,7 +2003,7 @@ impl Sim {
         moved
     }
 
-    fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
+    pub(super) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
         if usize::from(id.0) >= self.components.len() || self.is_alive(id) {
             return;
         }
@@ -2020,6 +2126,14 @@ impl Sim {
 
     /// The state now, for display.
     pub fn snapshot(&self) -> Snapshot {
+        if let Some(w) = &self.geo {
+            return w.snapshot();
+        }
+        self.snapshot_single()
+    }
+
+    /// [`Sim::snapshot`] of one data center's stack.
+    pub(super) fn snapshot_single(&self) -> Snapshot {
         let failed: u64 = self.books.failed.iter().sum();
         let recent = self.last_point.as_ref();
         let components = self
@@ -2091,7 +2205,24 @@ impl Sim {
 
     /// Number of events waiting in the queue (for tests of boundedness).
     pub fn pending_events(&self) -> usize {
+        if let Some(w) = &self.geo {
+            return w.pending_events();
+        }
         self.events.len()
+    }
+
+    /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
+    pub fn geo_status(&self) -> Option<super::GeoStatus> {
+        self.geo.as_ref().map(|w| w.status())
+    }
+
+    /// Whether some web server is up and in service (what a health check of the whole data
+    /// center sees).
+    pub(super) fn any_web_alive(&self) -> bool {
+        self.web
+            .iter()
+            .zip(&self.web_retired)
+            .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
     }
 
     /// The station of a component (for reports).

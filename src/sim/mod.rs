@@ -15,6 +15,7 @@ mod cache;
 mod database;
 mod edge;
 mod engine;
+mod geo;
 mod histogram;
 mod jobs;
 mod monitor;
@@ -34,10 +35,12 @@ pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
-    CacheReport, CdnReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
-    LatencyReport, LogEntry, MonitoringReport, QueueReport, ReplicaReport, Report, RequestTotals,
-    SeriesPoint, SessionReport, TheoryCheck,
+    CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DatabaseReport,
+    Failover, FailureCounts, GeoReport, KindLatency, LatencyReport, LogEntry, MonitoringReport,
+    QueueReport, RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport,
+    TheoryCheck,
 };
+pub use geo::{GeoPoint, GeoStatus};
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
 pub use zipf::Zipf;
@@ -74,6 +77,8 @@ pub enum ComponentKind {
     Queue,
     /// The pool of queue workers.
     Workers,
+    /// A whole data center (stage 11): its components are named `<data center>/…`.
+    DataCenter,
 }
 
 /// The role of a database node.
@@ -100,6 +105,7 @@ impl ComponentKind {
             ComponentKind::SessionStore => "Session store",
             ComponentKind::Queue => "Message queue",
             ComponentKind::Workers => "Workers",
+            ComponentKind::DataCenter => "Data center",
         }
     }
 }

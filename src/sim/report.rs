@@ -48,6 +48,9 @@ pub struct Report {
     pub monitoring: Option<MonitoringReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
+    /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geo: Option<GeoReport>,
     /// One point per metrics interval.
     pub series: Vec<SeriesPoint>,
     /// Faults, repairs and their consequences.
@@ -56,6 +59,91 @@ pub struct Report {
     pub events_dropped: u64,
     /// FNV-1a 64 of the report's JSON without this field: equal digests, equal runs.
     pub digest: String,
+}
+
+/// Stage 11 over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeoReport {
+    /// How geoDNS answered: `nearest` or `split`.
+    pub routing: crate::scenario::GeoRouting,
+    /// GeoDNS lookups (the clients' cached answers are in the top-level `dns`).
+    pub dns_lookups: u64,
+    /// Requests that failed because geoDNS was down and the user's answer had expired.
+    pub dns_failed: u64,
+    /// Lookups answered with a different data center than the user's previous answer.
+    pub users_moved: u64,
+    /// Each region's users and what they saw.
+    pub regions: Vec<RegionReport>,
+    /// Each data center.
+    pub data_centers: Vec<DataCenterReport>,
+    /// Cross-data-center replication, per direction.
+    pub replication: Vec<ChannelReport>,
+    /// Committed writes lost because their data center failed before shipping them.
+    pub writes_lost_cross_dc: u64,
+    /// One point per metrics interval: traffic per data center, geoDNS view, lag.
+    pub series: Vec<super::geo::GeoPoint>,
+}
+
+/// One region over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionReport {
+    /// Its name.
+    pub name: String,
+    /// Users living there.
+    pub users: u64,
+    /// Requests they sent.
+    pub requests: u64,
+    /// Latency of their completed requests (includes the round trip to the data center
+    /// that served them).
+    pub latency_ms: LatencyReport,
+}
+
+/// One data center over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataCenterReport {
+    /// Its name.
+    pub name: String,
+    /// The region it stands in.
+    pub region: String,
+    /// Lookups geoDNS answered with it.
+    pub dns_answers: u64,
+    /// Requests users sent to it.
+    pub requests_received: u64,
+    /// Its request accounting.
+    pub requests: RequestTotals,
+    /// Latency of the requests it answered.
+    pub latency_ms: LatencyReport,
+    /// Up at the end of the run.
+    pub up_at_end: bool,
+    /// Named by geoDNS at the end of the run.
+    pub in_dns_at_end: bool,
+    /// Metrics intervals that ended with geoDNS still naming it while it was down.
+    pub intervals_named_while_down: u32,
+    /// Its database tier.
+    pub database: Option<DatabaseReport>,
+    /// Its cache tier.
+    pub cache: Option<CacheReport>,
+    /// Its CDN edge.
+    pub cdn: Option<CdnReport>,
+    /// Its message queue.
+    pub queue: Option<QueueReport>,
+}
+
+/// Cross-data-center replication in one direction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelReport {
+    /// Sending data center.
+    pub from: String,
+    /// Receiving data center.
+    pub to: String,
+    /// Writes shipped.
+    pub shipped: u64,
+    /// Writes lost when the sender failed before shipping them.
+    pub lost: u64,
+    /// Writes waiting to be shipped at the end.
+    pub waiting: u64,
+    /// Largest lag seen: from commit to arrival at the receiver, ms.
+    pub max_lag_ms: f64,
 }
 
 /// Request accounting.
@@ -422,8 +510,16 @@ pub struct TheoryCheck {
     pub rejection_measured: f64,
 }
 
+/// The report with its digest filled in.
+fn with_digest(mut report: Report) -> Report {
+    report.digest = String::new();
+    let json = serde_json::to_vec(&report).expect("a report always serialises");
+    report.digest = format!("{:016x}", fnv1a(&json));
+    report
+}
+
 impl LatencyReport {
-    fn of(h: &Histogram) -> LatencyReport {
+    pub(super) fn of(h: &Histogram) -> LatencyReport {
         LatencyReport {
             count: h.count(),
             mean: h.mean_ms(),
@@ -445,6 +541,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 impl Sim {
     /// The report of the run so far.
     pub fn report(&self) -> Report {
+        if let Some(w) = &self.geo {
+            return with_digest(w.report());
+        }
+        with_digest(self.report_single())
+    }
+
+    /// [`Sim::report`] of one data center's stack, without its digest.
+    pub(super) fn report_single(&self) -> Report {
         let b = &self.books;
         let elapsed_s = self.now().as_secs_f64();
         let per_s = |n: u64| {
@@ -491,7 +595,7 @@ impl Sim {
                 }
             })
             .collect::<Vec<_>>();
-        let mut report = Report {
+        Report {
             scenario: self.scenario.name.clone(),
             stage: self.scenario.stage,
             seed: self.scenario.seed,
@@ -591,11 +695,9 @@ impl Sim {
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),
             events_dropped: self.log_dropped,
+            geo: None,
             digest: String::new(),
-        };
-        let json = serde_json::to_vec(&report).expect("a report always serialises");
-        report.digest = format!("{:016x}", fnv1a(&json));
-        report
+        }
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {

@@ -5,6 +5,7 @@ mod cache;
 mod capacity;
 mod cli;
 mod fidelity;
+mod geo;
 mod helpers;
 mod monitoring;
 mod run_behaviour;

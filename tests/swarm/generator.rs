@@ -167,7 +167,7 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
         s.database = None;
         s.sharding = None;
     }
-    if g.chance(0.1) && s.autoscaling.is_none() {
+    if g.chance(0.1) && s.autoscaling.is_none() && s.geo.is_none() {
         s.load_balancer = None;
         if s.sessions
             .as_ref()

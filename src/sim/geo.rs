@@ -1,0 +1,1254 @@
+//! Stage 11: several data centers in several regions, with geoDNS in front.
+//!
+//! ```text
+//!   users (per region) ──geoDNS (cached per user, TTL)──▶ data center A ─┐  async replication,
+//!                                     └─────────────────▶ data center B ◀┘  a finite rate each way
+//! ```
+//!
+//! Each data center is a whole [`Sim`] built from the scenario without its `geo` part: load
+//! balancer, web servers, caches, shards and all. This layer owns the users: it draws their
+//! requests (one Poisson stream for everyone), keeps each user's cached DNS answer, asks geoDNS
+//! when it has expired, and hands the request to the data center the answer names, adding the
+//! round trip between the user's region and that data center. GeoDNS health-checks every data
+//! center and stops naming one after `unhealthy_after` failed checks, so after an outage users
+//! move only as their cached answers expire. Writes committed in one data center are shipped to
+//! every other one at a finite rate; writes still waiting to leave a data center when it fails
+//! are lost.
+//!
+//! The layer advances in time order: before handling one of its own events at time t it brings
+//! every data center to t, so a request handed over at t starts at the data center's "now".
+//! The data centers draw from their own random streams, each seeded from the scenario's seed
+//! and its index, so a run is deterministic.
+
+use super::engine::Sim;
+use super::histogram::Histogram;
+use super::queue::EventQueue;
+use super::report::{
+    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
+    LatencyReport, LogEntry, RegionReport, Report, RequestTotals, SeriesPoint,
+};
+use super::ring::mix64;
+use super::rng::Rng;
+use super::{
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
+    Snapshot,
+};
+use crate::scenario::{GeoRouting, Scenario};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Sampled paths kept for animation.
+const PATH_RING: usize = 512;
+/// Event-log entries kept.
+const LOG_RING: usize = 1000;
+/// Components of a data center's own list that the world shares: `users` and `dns`.
+const SHARED: u16 = 2;
+
+#[derive(Clone, Copy, Debug)]
+enum GeoEvent {
+    Arrival { epoch: u32 },
+    MetricsTick,
+    HealthCheck,
+    /// A scheduled data-center outage starts (`down`) or ends.
+    DcFault { dc: u16, down: bool },
+    /// A scheduled DNS fault.
+    DnsFault { down: bool },
+}
+
+/// Writes committed in `from`, on their way to `to`.
+struct Channel {
+    from: usize,
+    to: usize,
+    one_way: SimTime,
+    /// Commit time and ship time of each write not yet shipped (ship times rise).
+    pending: VecDeque<(SimTime, SimTime)>,
+    last_ship: SimTime,
+    shipped: u64,
+    lost: u64,
+    max_lag: SimTime,
+}
+
+impl Channel {
+    /// Ships what has left by `now`; returns the lag of the last write shipped.
+    fn ship_until(&mut self, now: SimTime) {
+        while let Some(&(commit, ship)) = self.pending.front() {
+            if ship > now {
+                break;
+            }
+            self.pending.pop_front();
+            self.shipped += 1;
+            self.max_lag = self.max_lag.max(ship.plus(self.one_way).since(commit));
+        }
+    }
+
+    /// How far behind the receiving side is now: the age of the oldest write it lacks.
+    fn lag_at(&self, now: SimTime) -> SimTime {
+        match self.pending.front() {
+            Some(&(commit, _)) => now.since(commit).plus(self.one_way),
+            None => SimTime::ZERO,
+        }
+    }
+}
+
+/// One data center.
+pub(super) struct Dc {
+    pub name: String,
+    pub region: usize,
+    pub sim: Sim,
+    /// Its own component in the world's list.
+    pub id: ComponentId,
+    /// World id of its stack's first component (its own id 2).
+    pub base: u16,
+    /// The truth: false during an outage.
+    pub up: bool,
+    /// GeoDNS's view: whether it names this data center.
+    pub in_dns: bool,
+    fails_in_row: u32,
+    passes_in_row: u32,
+    /// Requests handed to it.
+    pub handed: u64,
+    interval_handed: u64,
+    /// Seconds geoDNS named it while it was down (users sent into an outage).
+    pub outages: u32,
+}
+
+/// Per region figures.
+struct RegionBooks {
+    name: String,
+    first_user: u64,
+    users: u64,
+    generated: u64,
+}
+
+/// The world-level counters.
+pub(super) struct GeoBooks {
+    pub generated: u64,
+    pub dns_failed: u64,
+    pub dns_lookups: u64,
+    pub dns_cache_hits: u64,
+    /// Lookups answered with each data center.
+    pub answers: Vec<u64>,
+    /// Lookups whose answer differed from the user's previous one (moves between data centers).
+    pub moves: u64,
+}
+
+/// One metrics interval of the geo layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeoPoint {
+    /// End of the interval, seconds.
+    pub t_s: f64,
+    /// Requests handed to each data center in the interval, per second.
+    pub requests_per_s: Vec<f64>,
+    /// Whether geoDNS named each data center at the end of the interval.
+    pub in_dns: Vec<bool>,
+    /// Whether each data center was up at the end of the interval.
+    pub up: Vec<bool>,
+    /// Users whose cached answer names each data center (sampled: see `answer_sample`).
+    pub users_by_answer: Vec<u64>,
+    /// Largest cross-data-center replication lag at the end of the interval, ms.
+    pub replication_lag_ms: f64,
+    /// Committed writes not yet shipped to every other data center (at risk if their data
+    /// center fails).
+    pub writes_at_risk: u64,
+}
+
+/// What the geo layer looks like now, for display.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeoStatus {
+    /// Regions: name and users living there.
+    pub regions: Vec<(String, u64)>,
+    /// Data centers: name, index of their region, up, named by geoDNS.
+    pub data_centers: Vec<(String, usize, bool, bool)>,
+    /// Per region: the data center geoDNS would answer now.
+    pub answers: Vec<usize>,
+    /// Round-trip times between regions, ms.
+    pub rtt_ms: Vec<Vec<f64>>,
+    /// The last complete metrics interval (traffic per data center, lag, writes at risk).
+    pub last: Option<GeoPoint>,
+    /// Committed writes lost with a failed data center so far.
+    pub writes_lost: u64,
+}
+
+/// The geo layer: users, geoDNS and the data centers.
+pub(super) struct World {
+    pub scenario: Scenario,
+    pub now: SimTime,
+    rng: Rng,
+    events: EventQueue<GeoEvent>,
+    pub events_processed: u64,
+    pub components: Vec<ComponentInfo>,
+    pub dcs: Vec<Dc>,
+    regions: Vec<RegionBooks>,
+    /// Per region: data centers nearest first.
+    nearest: Vec<Vec<usize>>,
+    split: Vec<f64>,
+    routing: GeoRouting,
+    users: u64,
+    dns_dc: Vec<u8>,
+    dns_expiry_ms: Vec<u32>,
+    dns_alive: bool,
+    dns_lookup: SimTime,
+    dns_ttl_ms: u32,
+    mean_interarrival_ns: f64,
+    arrival_epoch: u32,
+    profile_max: f64,
+    health_interval: SimTime,
+    interval_ns: u64,
+    channels: Vec<Channel>,
+    pub paths: VecDeque<PathSample>,
+    pub log: VecDeque<LogEntry>,
+    pub log_dropped: u64,
+    pub series: VecDeque<SeriesPoint>,
+    pub geo_series: VecDeque<GeoPoint>,
+    series_cap: usize,
+    pub last_point: Option<SeriesPoint>,
+    pub books: GeoBooks,
+    interval_generated: u64,
+    interval_dns_failed: u64,
+    interval_latency: Histogram,
+    /// Every request is checked against the users' cached answers; `users_by_answer` in the
+    /// series counts every `answer_sample`-th user.
+    answer_sample: u64,
+}
+
+/// Seed of data center `i`'s random stream.
+fn dc_seed(seed: u64, i: usize) -> u64 {
+    mix64(seed ^ mix64(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i as u64 + 1)))
+}
+
+impl World {
+    /// Builds the geo layer (and its data centers) from a valid stage-11 scenario, wrapped in
+    /// the [`Sim`] front that the rest of the program drives.
+    pub(super) fn build(scenario: &Scenario) -> Sim {
+        let geo = scenario.geo.clone().expect("a geo scenario");
+        let end = SimTime::from_secs(u64::from(scenario.duration_s));
+        let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
+        let mut components = vec![
+            ComponentInfo {
+                id: ComponentId(0),
+                name: "users".into(),
+                kind: ComponentKind::Users,
+            },
+            ComponentInfo {
+                id: ComponentId(1),
+                name: "dns".into(),
+                kind: ComponentKind::Dns,
+            },
+        ];
+        let region_index = |name: &str| {
+            geo.regions
+                .iter()
+                .position(|r| r.name == name)
+                .expect("validated region")
+        };
+        let mut dcs = Vec::new();
+        for (i, spec) in geo.data_centers.iter().enumerate() {
+            let mut inner = scenario.clone();
+            inner.geo = None;
+            inner.seed = dc_seed(scenario.seed, i);
+            inner.name = format!("{} ({})", scenario.name, spec.name);
+            inner.traffic.users = 0;
+            let prefix = format!("{}/", spec.name);
+            inner.faults = scenario
+                .faults
+                .iter()
+                .filter_map(|f| {
+                    f.target.strip_prefix(&prefix).map(|t| {
+                        let mut f = f.clone();
+                        f.target = t.to_string();
+                        f
+                    })
+                })
+                .collect();
+            let mut sim = Sim::single(&inner);
+            let region = region_index(&spec.region);
+            sim.region_far = geo
+                .rtt_ms
+                .iter()
+                .map(|row| SimTime::from_millis_f64(row[region] / 2.0))
+                .collect();
+            sim.region_latency = geo.regions.iter().map(|_| Histogram::new()).collect();
+            sim.outbox = Some(Vec::new());
+            let id = ComponentId(components.len() as u16);
+            components.push(ComponentInfo {
+                id,
+                name: spec.name.clone(),
+                kind: ComponentKind::DataCenter,
+            });
+            let base = components.len() as u16;
+            for c in &sim.components()[usize::from(SHARED)..] {
+                components.push(ComponentInfo {
+                    id: ComponentId(base + c.id.0 - SHARED),
+                    name: format!("{prefix}{}", c.name),
+                    kind: c.kind,
+                });
+            }
+            dcs.push(Dc {
+                name: spec.name.clone(),
+                region,
+                sim,
+                id,
+                base,
+                up: true,
+                in_dns: true,
+                fails_in_row: 0,
+                passes_in_row: 0,
+                handed: 0,
+                interval_handed: 0,
+                outages: 0,
+            });
+        }
+        let nearest = (0..geo.regions.len())
+            .map(|r| {
+                let mut order: Vec<usize> = (0..dcs.len()).collect();
+                // Stable: equal distances keep data-center order.
+                order.sort_by(|&a, &b| {
+                    geo.rtt_ms[r][dcs[a].region].total_cmp(&geo.rtt_ms[r][dcs[b].region])
+                });
+                order
+            })
+            .collect();
+        let mut channels = Vec::new();
+        for from in 0..dcs.len() {
+            for to in 0..dcs.len() {
+                if from != to {
+                    let rtt = geo.rtt_ms[dcs[from].region][dcs[to].region];
+                    channels.push(Channel {
+                        from,
+                        to,
+                        one_way: SimTime::from_millis_f64(rtt / 2.0),
+                        pending: VecDeque::new(),
+                        last_ship: SimTime::ZERO,
+                        shipped: 0,
+                        lost: 0,
+                        max_lag: SimTime::ZERO,
+                    });
+                }
+            }
+        }
+        let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
+        let mut world = World {
+            scenario: scenario.clone(),
+            now: SimTime::ZERO,
+            rng: Rng::new(scenario.seed),
+            events: EventQueue::new(),
+            events_processed: 0,
+            components,
+            dcs,
+            regions: geo
+                .regions
+                .iter()
+                .map(|r| RegionBooks {
+                    name: r.name.clone(),
+                    first_user: 0,
+                    users: 0,
+                    generated: 0,
+                })
+                .collect(),
+            nearest,
+            split: geo.split_percent.clone(),
+            routing: geo.routing,
+            users: 0,
+            dns_dc: Vec::new(),
+            dns_expiry_ms: Vec::new(),
+            dns_alive: true,
+            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
+            dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
+            mean_interarrival_ns: f64::INFINITY,
+            arrival_epoch: 0,
+            profile_max: scenario.traffic.profile.max_factor().max(1e-9),
+            health_interval: SimTime::from_millis_f64(geo.health_interval_ms),
+            interval_ns,
+            channels,
+            paths: VecDeque::with_capacity(PATH_RING),
+            log: VecDeque::new(),
+            log_dropped: 0,
+            series: VecDeque::with_capacity(series_cap.min(4096)),
+            geo_series: VecDeque::with_capacity(series_cap.min(4096)),
+            series_cap,
+            last_point: None,
+            books: GeoBooks {
+                generated: 0,
+                dns_failed: 0,
+                dns_lookups: 0,
+                dns_cache_hits: 0,
+                answers: vec![0; geo.data_centers.len()],
+                moves: 0,
+            },
+            interval_generated: 0,
+            interval_dns_failed: 0,
+            interval_latency: Histogram::new(),
+            answer_sample: 1,
+        };
+        world.events.push(SimTime(interval_ns), GeoEvent::MetricsTick);
+        world
+            .events
+            .push(world.health_interval, GeoEvent::HealthCheck);
+        for fault in &scenario.faults {
+            let at = SimTime::from_secs_f64(fault.at_s);
+            let back = (fault.duration_s > 0.0)
+                .then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
+            let event = |down| {
+                if fault.target == "dns" {
+                    Some(GeoEvent::DnsFault { down })
+                } else {
+                    world
+                        .dcs
+                        .iter()
+                        .position(|d| d.name == fault.target)
+                        .map(|dc| GeoEvent::DcFault {
+                            dc: dc as u16,
+                            down,
+                        })
+                }
+            };
+            if let Some(e) = event(true) {
+                world.events.push(at, e);
+            }
+            if let (Some(back), Some(e)) = (back, event(false)) {
+                world.events.push(back, e);
+            }
+        }
+        world.set_users(scenario.traffic.users);
+        let mut front = Sim::single(&Scenario {
+            geo: None,
+            faults: Vec::new(),
+            database: None,
+            cache: None,
+            cdn: None,
+            queue: None,
+            sharding: None,
+            monitoring: None,
+            autoscaling: None,
+            sessions: None,
+            load_balancer: None,
+            traffic: crate::scenario::Traffic {
+                users: 0,
+                ..scenario.traffic.clone()
+            },
+            ..scenario.clone()
+        });
+        front.geo = Some(Box::new(world));
+        front
+    }
+
+    /// Changes the user population from now on; users are spread over the regions by their
+    /// shares, in region order.
+    pub fn set_users(&mut self, users: u64) {
+        let users = users.min(crate::scenario::MAX_USERS);
+        self.users = users;
+        self.scenario.traffic.users = users;
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        let mut first = 0;
+        let last = self.regions.len() - 1;
+        for (i, (books, spec)) in self.regions.iter_mut().zip(&geo.regions).enumerate() {
+            let count = if i == last {
+                users - first
+            } else {
+                ((users as f64 * spec.users_percent / 100.0).round() as u64).min(users - first)
+            };
+            books.first_user = first;
+            books.users = count;
+            first += count;
+        }
+        if self.dns_expiry_ms.len() < users as usize {
+            self.dns_expiry_ms.resize(users as usize, 0);
+            self.dns_dc.resize(users as usize, 0);
+        }
+        self.answer_sample = (users / 100_000).max(1);
+        let rate_per_ns = users as f64 * self.scenario.traffic.requests_per_user_per_s / 1e9;
+        let rate_per_ns =
+            (rate_per_ns * self.profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
+        self.mean_interarrival_ns = if rate_per_ns > 0.0 {
+            1.0 / rate_per_ns
+        } else {
+            f64::INFINITY
+        };
+        self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
+        self.schedule_arrival();
+    }
+
+    fn schedule_arrival(&mut self) {
+        if self.mean_interarrival_ns.is_finite() {
+            let gap = self.rng.exponential(self.mean_interarrival_ns);
+            let at = self.now.plus(SimTime(libm::round(gap) as u64));
+            self.events.push(
+                at,
+                GeoEvent::Arrival {
+                    epoch: self.arrival_epoch,
+                },
+            );
+        }
+    }
+
+    /// Processes every event up to and including `t`, at most `max_events` of this layer's
+    /// and its data centers' together. Returns the number processed.
+    pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        let mut done = 0;
+        loop {
+            let next = self.events.peek_time().filter(|&at| at <= t);
+            let until = next.unwrap_or(t);
+            for dc in &mut self.dcs {
+                if done >= max_events {
+                    break;
+                }
+                done += dc.sim.advance_to(until, max_events - done);
+            }
+            if done >= max_events && self.dcs.iter().any(|d| d.sim.now() < until) {
+                break;
+            }
+            self.collect();
+            let Some(at) = next else {
+                self.now = self.now.max(t);
+                break;
+            };
+            if done >= max_events {
+                break;
+            }
+            let (_, event) = self.events.pop().expect("peeked");
+            self.now = at;
+            self.handle(event);
+            done += 1;
+            self.events_processed += 1;
+        }
+        done
+    }
+
+    /// Takes what the data centers produced since the last call: sampled paths, log lines and
+    /// committed writes for cross-data-center replication.
+    fn collect(&mut self) {
+        for d in 0..self.dcs.len() {
+            let dc = &mut self.dcs[d];
+            let base = dc.base;
+            for mut p in dc.sim.paths.drain(..) {
+                for hop in &mut p.hops[..usize::from(p.hop_count)] {
+                    hop.component = to_world(base, hop.component);
+                }
+                if self.paths.len() == PATH_RING {
+                    self.paths.pop_front();
+                }
+                self.paths.push_back(p);
+            }
+            if !dc.sim.log.is_empty() {
+                let name = dc.name.clone();
+                let entries: Vec<LogEntry> = dc.sim.log.drain(..).collect();
+                let outbox = std::mem::take(dc.sim.outbox.as_mut().expect("an outbox"));
+                for mut e in entries {
+                    if e.component != "users" && e.component != "dns" {
+                        e.component = format!("{name}/{}", e.component);
+                    }
+                    e.text = format!("{name}: {}", e.text);
+                    self.push_log(e);
+                }
+                *self.dcs[d].sim.outbox.as_mut().expect("an outbox") = outbox;
+            }
+            let outbox = self.dcs[d].sim.outbox.as_mut().expect("a data center's outbox");
+            if !outbox.is_empty() {
+                let rate = self.scenario.geo.as_ref().expect("geo").replication_writes_per_s;
+                let gap = SimTime::from_secs_f64(1.0 / rate);
+                for c in self.channels.iter_mut().filter(|c| c.from == d) {
+                    for &commit in outbox.iter() {
+                        let ship = commit.max(c.last_ship).plus(gap);
+                        c.last_ship = ship;
+                        c.pending.push_back((commit, ship));
+                    }
+                }
+                outbox.clear();
+            }
+        }
+    }
+
+    /// [`World::collect`], after a live change to the data centers.
+    pub fn collect_now(&mut self) {
+        self.collect();
+    }
+
+    /// Events waiting, here and in every data center.
+    pub fn pending_events(&self) -> usize {
+        self.events.len() + self.dcs.iter().map(|d| d.sim.pending_events()).sum::<usize>()
+    }
+
+    /// Regions, data centers and geoDNS now.
+    pub fn status(&self) -> GeoStatus {
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        GeoStatus {
+            regions: self.regions.iter().map(|r| (r.name.clone(), r.users)).collect(),
+            data_centers: self
+                .dcs
+                .iter()
+                .map(|d| (d.name.clone(), d.region, d.up, d.in_dns))
+                .collect(),
+            answers: (0..self.regions.len())
+                .map(|r| {
+                    let order = &self.nearest[r];
+                    match self.routing {
+                        GeoRouting::Nearest => order
+                            .iter()
+                            .copied()
+                            .find(|&d| self.dcs[d].in_dns)
+                            .unwrap_or(order[0]),
+                        GeoRouting::Split => order[0],
+                    }
+                })
+                .collect(),
+            rtt_ms: geo.rtt_ms.clone(),
+            last: self.geo_series.back().cloned(),
+            writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
+        }
+    }
+
+    /// What the whole system looks like now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut latency = Histogram::new();
+        let (mut completed, mut failed, mut in_flight) = (0, self.books.dns_failed, 0);
+        let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
+        let mut queue_depth = 0;
+        let mut events = self.events_processed;
+        for dc in &self.dcs {
+            let s = dc.sim.snapshot_single();
+            latency.merge(&dc.sim.books.latency);
+            completed += s.requests_completed;
+            failed += s.requests_failed;
+            in_flight += s.in_flight;
+            writes_lost += s.writes_lost;
+            stale_reads += s.stale_reads;
+            stale_cache += s.stale_cache_reads;
+            logged_out += s.logged_out;
+            queue_depth += s.queue_depth;
+            events += s.events_processed;
+        }
+        let recent = self.last_point.as_ref();
+        let interval_s = self.interval_ns as f64 / 1e9;
+        Snapshot {
+            time_s: self.now.as_secs_f64(),
+            requests_total: self.books.generated,
+            requests_completed: completed,
+            requests_failed: failed,
+            in_flight,
+            latency_p50_ms: latency.quantile_ms(0.5),
+            latency_p99_ms: latency.quantile_ms(0.99),
+            latency_mean_ms: latency.mean_ms(),
+            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
+            recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
+            writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),
+            stale_reads,
+            recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
+            stale_cache_reads: stale_cache,
+            recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
+            queue_depth,
+            recent_active_users: recent.map_or(0, |p| p.active_users),
+            recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
+            recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
+            logged_out,
+            events_processed: events,
+            components: self.component_states(),
+        }
+    }
+
+    fn push_log(&mut self, e: LogEntry) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(e);
+    }
+
+    fn log_event(&mut self, component: &str, text: String) {
+        let e = LogEntry {
+            t_s: self.now.as_secs_f64(),
+            component: component.to_string(),
+            text,
+        };
+        self.push_log(e);
+    }
+
+    fn handle(&mut self, event: GeoEvent) {
+        match event {
+            GeoEvent::Arrival { epoch } => {
+                if epoch == self.arrival_epoch {
+                    if self.arrival_now_in_profile() {
+                        self.on_arrival();
+                    }
+                    self.schedule_arrival();
+                }
+            }
+            GeoEvent::MetricsTick => self.on_tick(),
+            GeoEvent::HealthCheck => self.on_health_check(),
+            GeoEvent::DcFault { dc, down } => {
+                if down {
+                    self.kill_dc(usize::from(dc), "scheduled fault");
+                } else {
+                    self.repair_dc(usize::from(dc), "scheduled repair");
+                }
+            }
+            GeoEvent::DnsFault { down } => {
+                if down {
+                    self.kill(ComponentId(1));
+                } else {
+                    self.repair(ComponentId(1));
+                }
+            }
+        }
+    }
+
+    fn arrival_now_in_profile(&mut self) -> bool {
+        if self.scenario.traffic.profile.is_constant() {
+            return true;
+        }
+        let factor = self.scenario.traffic.profile.factor(self.now.as_secs_f64());
+        self.rng.unit() * self.profile_max < factor
+    }
+
+    fn region_of(&self, user: u64) -> usize {
+        self.regions
+            .iter()
+            .rposition(|r| r.first_user <= user && r.users > 0)
+            .unwrap_or(0)
+    }
+
+    /// What geoDNS answers to a user of `region` now.
+    fn answer(&mut self, region: usize) -> usize {
+        let order = &self.nearest[region];
+        match self.routing {
+            GeoRouting::Nearest => order
+                .iter()
+                .copied()
+                .find(|&d| self.dcs[d].in_dns)
+                .unwrap_or(order[0]),
+            GeoRouting::Split => {
+                let total: f64 = (0..self.dcs.len())
+                    .filter(|&d| self.dcs[d].in_dns)
+                    .map(|d| self.split[d])
+                    .sum();
+                if total <= 0.0 {
+                    return order[0];
+                }
+                let mut x = self.rng.unit() * total;
+                for d in 0..self.dcs.len() {
+                    if self.dcs[d].in_dns {
+                        x -= self.split[d];
+                        if x < 0.0 {
+                            return d;
+                        }
+                    }
+                }
+                (0..self.dcs.len())
+                    .rev()
+                    .find(|&d| self.dcs[d].in_dns)
+                    .unwrap_or(order[0])
+            }
+        }
+    }
+
+    fn on_arrival(&mut self) {
+        if self.users == 0 {
+            return;
+        }
+        let user = self.rng.below(self.users);
+        let region = self.region_of(user);
+        self.books.generated += 1;
+        self.interval_generated += 1;
+        self.regions[region].generated += 1;
+        let u = user as usize;
+        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let expiry_ms = self.dns_expiry_ms[u];
+        let (dc, depart) = if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
+            self.books.dns_lookups += 1;
+            if !self.dns_alive {
+                // No answer: the request fails after the lookup's time; the user asks again next
+                // time.
+                self.books.dns_failed += 1;
+                self.interval_dns_failed += 1;
+                return;
+            }
+            let dc = self.answer(region);
+            self.books.answers[dc] += 1;
+            if expiry_ms > 0 && usize::from(self.dns_dc[u]) != dc {
+                self.books.moves += 1;
+            }
+            let done = self.now.plus(self.dns_lookup);
+            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
+            self.dns_expiry_ms[u] = done_ms.saturating_add(self.dns_ttl_ms).max(1);
+            self.dns_dc[u] = dc as u8;
+            (dc, done)
+        } else {
+            self.books.dns_cache_hits += 1;
+            let ready = SimTime::from_micros(
+                u64::from(expiry_ms.saturating_sub(self.dns_ttl_ms)) * 1000,
+            );
+            (usize::from(self.dns_dc[u]), self.now.max(ready))
+        };
+        let d = &mut self.dcs[dc];
+        d.handed += 1;
+        d.interval_handed += 1;
+        d.sim.inject(user as u32, region as u8, depart);
+    }
+
+    fn on_health_check(&mut self) {
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        let (down_after, up_after) = (geo.unhealthy_after, geo.healthy_after);
+        for d in 0..self.dcs.len() {
+            let healthy = self.dcs[d].up && self.dcs[d].sim.any_web_alive();
+            let dc = &mut self.dcs[d];
+            if healthy {
+                dc.passes_in_row += 1;
+                dc.fails_in_row = 0;
+            } else {
+                dc.fails_in_row += 1;
+                dc.passes_in_row = 0;
+            }
+            if dc.in_dns && dc.fails_in_row >= down_after {
+                dc.in_dns = false;
+                let name = dc.name.clone();
+                self.log_event(
+                    &name,
+                    format!("geoDNS: {name} failed {down_after} health checks; new lookups are answered with another data center, cached answers still point here until they expire"),
+                );
+            } else if !dc.in_dns && dc.passes_in_row >= up_after {
+                dc.in_dns = true;
+                let name = dc.name.clone();
+                self.log_event(
+                    &name,
+                    format!("geoDNS: {name} passed {up_after} health checks; answered again"),
+                );
+            }
+        }
+        self.events
+            .push(self.now.plus(self.health_interval), GeoEvent::HealthCheck);
+    }
+
+    fn on_tick(&mut self) {
+        let now = self.now;
+        let interval_s = self.interval_ns as f64 / 1e9;
+        for c in &mut self.channels {
+            c.ship_until(now);
+        }
+        self.interval_latency.clear();
+        let mut point: Option<SeriesPoint> = None;
+        let mut web_util_weighted = 0.0;
+        let mut web_count = 0.0;
+        for dc in &self.dcs {
+            self.interval_latency.merge(&dc.sim.prev_interval_latency);
+            let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
+                continue;
+            };
+            web_util_weighted += p.utilization * f64::from(p.web_servers);
+            web_count += f64::from(p.web_servers);
+            match point.as_mut() {
+                None => point = Some(p.clone()),
+                Some(acc) => {
+                    acc.generated += p.generated;
+                    acc.completed += p.completed;
+                    acc.failed += p.failed;
+                    acc.throughput_rps += p.throughput_rps;
+                    acc.queue_len_mean += p.queue_len_mean;
+                    acc.db_utilization = acc.db_utilization.max(p.db_utilization);
+                    acc.replication_lag_ms = acc.replication_lag_ms.max(p.replication_lag_ms);
+                    acc.stale_reads += p.stale_reads;
+                    acc.writes_committed += p.writes_committed;
+                    acc.queue_depth += p.queue_depth;
+                    acc.jobs_done += p.jobs_done;
+                    acc.web_servers += p.web_servers;
+                    acc.page_views_per_s += p.page_views_per_s;
+                    acc.writes_per_s += p.writes_per_s;
+                    acc.active_users += p.active_users;
+                    acc.in_flight += p.in_flight;
+                    // Hit ratios: weighted by each side's completions as an approximation.
+                    acc.cache_hit_ratio = (acc.cache_hit_ratio + p.cache_hit_ratio) / 2.0;
+                    acc.cdn_hit_ratio = (acc.cdn_hit_ratio + p.cdn_hit_ratio) / 2.0;
+                }
+            }
+        }
+        let mut point = point.unwrap_or(SeriesPoint {
+            t_s: now.as_secs_f64(),
+            generated: 0,
+            completed: 0,
+            failed: 0,
+            throughput_rps: 0.0,
+            latency_mean_ms: 0.0,
+            latency_p50_ms: 0.0,
+            latency_p99_ms: 0.0,
+            utilization: 0.0,
+            queue_len_mean: 0.0,
+            db_utilization: 0.0,
+            replication_lag_ms: 0.0,
+            stale_reads: 0,
+            writes_committed: 0,
+            cache_hit_ratio: 0.0,
+            cdn_hit_ratio: 0.0,
+            queue_depth: 0,
+            jobs_done: 0,
+            web_servers: 0,
+            page_views_per_s: 0.0,
+            writes_per_s: 0.0,
+            active_users: 0,
+            in_flight: 0,
+        });
+        // This layer's own requests: generated here, and those DNS failed.
+        point.generated = self.interval_generated;
+        point.failed += self.interval_dns_failed;
+        point.utilization = if web_count > 0.0 {
+            web_util_weighted / web_count
+        } else {
+            0.0
+        };
+        point.latency_mean_ms = self.interval_latency.mean_ms();
+        point.latency_p50_ms = self.interval_latency.quantile_ms(0.5);
+        point.latency_p99_ms = self.interval_latency.quantile_ms(0.99);
+        let mut by_answer = vec![0u64; self.dcs.len()];
+        let now_ms = (now.as_nanos() / 1_000_000) as u32;
+        let mut u = 0;
+        while u < self.users as usize {
+            if self.dns_expiry_ms[u] > now_ms {
+                by_answer[usize::from(self.dns_dc[u])] += self.answer_sample;
+            }
+            u += self.answer_sample as usize;
+        }
+        let geo_point = GeoPoint {
+            t_s: now.as_secs_f64(),
+            requests_per_s: self
+                .dcs
+                .iter()
+                .map(|d| d.interval_handed as f64 / interval_s)
+                .collect(),
+            in_dns: self.dcs.iter().map(|d| d.in_dns).collect(),
+            up: self.dcs.iter().map(|d| d.up).collect(),
+            users_by_answer: by_answer,
+            replication_lag_ms: self
+                .channels
+                .iter()
+                .map(|c| c.lag_at(now).as_secs_f64() * 1000.0)
+                .fold(0.0, f64::max),
+            writes_at_risk: self
+                .channels
+                .iter()
+                .map(|c| c.pending.len() as u64)
+                .max()
+                .unwrap_or(0),
+        };
+        for d in &mut self.dcs {
+            d.interval_handed = 0;
+            if d.in_dns && !d.up {
+                d.outages += 1;
+            }
+        }
+        self.interval_generated = 0;
+        self.interval_dns_failed = 0;
+        if self.series.len() == self.series_cap {
+            self.series.pop_front();
+            self.geo_series.pop_front();
+        }
+        self.series.push_back(point.clone());
+        self.geo_series.push_back(geo_point);
+        self.last_point = Some(point);
+        self.events
+            .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
+    }
+
+    /// A whole data center fails: every server in it stops (requests in progress fail), and
+    /// committed writes it had not shipped yet are lost.
+    fn kill_dc(&mut self, d: usize, cause: &str) {
+        if !self.dcs[d].up {
+            return;
+        }
+        self.collect();
+        let now = self.now;
+        let mut lost_writes = 0;
+        for c in self.channels.iter_mut().filter(|c| c.from == d) {
+            c.ship_until(now);
+            let lost = c.pending.len() as u64;
+            c.lost += lost;
+            lost_writes = lost_writes.max(lost);
+            c.pending.clear();
+            c.last_ship = now;
+        }
+        let dc = &mut self.dcs[d];
+        dc.up = false;
+        for c in dc.sim.components().to_vec() {
+            if c.id.0 >= SHARED {
+                dc.sim.kill_with_cause(c.id, "its data center is down");
+            }
+        }
+        let name = dc.name.clone();
+        self.collect();
+        self.log_event(
+            &name,
+            format!("{name} down ({cause}); {lost_writes} committed writes had not reached the other data centers and are lost; users whose cached DNS answer names it fail until geoDNS notices and their answer expires"),
+        );
+    }
+
+    fn repair_dc(&mut self, d: usize, cause: &str) {
+        if self.dcs[d].up {
+            return;
+        }
+        let dc = &mut self.dcs[d];
+        dc.up = true;
+        for c in dc.sim.components().to_vec() {
+            if c.id.0 >= SHARED {
+                dc.sim.repair_with_cause(c.id, "its data center is back");
+            }
+        }
+        let name = dc.name.clone();
+        self.collect();
+        self.log_event(
+            &name,
+            format!("{name} back ({cause}); geoDNS answers with it again once it passes its health checks"),
+        );
+    }
+
+    /// Which data center a world component belongs to, and its id there.
+    fn locate(&self, id: ComponentId) -> Option<(usize, Option<ComponentId>)> {
+        for (d, dc) in self.dcs.iter().enumerate() {
+            if id == dc.id {
+                return Some((d, None));
+            }
+            let count = dc.sim.components().len() as u16 - SHARED;
+            if id.0 >= dc.base && id.0 < dc.base + count {
+                return Some((d, Some(ComponentId(id.0 - dc.base + SHARED))));
+            }
+        }
+        None
+    }
+
+    pub fn is_alive(&self, id: ComponentId) -> bool {
+        match id.0 {
+            0 => true,
+            1 => self.dns_alive,
+            _ => match self.locate(id) {
+                Some((d, None)) => self.dcs[d].up,
+                Some((d, Some(inner))) => self.dcs[d].sim.is_alive(inner),
+                None => false,
+            },
+        }
+    }
+
+    pub fn kill(&mut self, id: ComponentId) {
+        match id.0 {
+            0 => {}
+            1 => {
+                if self.dns_alive {
+                    self.dns_alive = false;
+                    self.log_event("dns", "dns down; clients with a cached answer keep working until it expires".into());
+                }
+            }
+            _ => match self.locate(id) {
+                Some((d, None)) => self.kill_dc(d, "killed"),
+                Some((d, Some(inner))) => {
+                    self.dcs[d].sim.kill(inner);
+                    self.collect();
+                }
+                None => {}
+            },
+        }
+    }
+
+    pub fn repair(&mut self, id: ComponentId) {
+        match id.0 {
+            0 => {}
+            1 => {
+                if !self.dns_alive {
+                    self.dns_alive = true;
+                    self.log_event("dns", "dns back".into());
+                }
+            }
+            _ => match self.locate(id) {
+                Some((d, None)) => self.repair_dc(d, "repaired"),
+                Some((d, Some(inner))) => {
+                    self.dcs[d].sim.repair(inner);
+                    self.collect();
+                }
+                None => {}
+            },
+        }
+    }
+
+    /// Every component's state, in the world's id order.
+    pub fn component_states(&self) -> Vec<ComponentState> {
+        let mut states = vec![
+            ComponentState {
+                id: ComponentId(0),
+                alive: true,
+                ..ComponentState::default()
+            },
+            ComponentState {
+                id: ComponentId(1),
+                alive: self.dns_alive,
+                ..ComponentState::default()
+            },
+        ];
+        for dc in &self.dcs {
+            let snapshot = dc.sim.snapshot();
+            let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
+            let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
+            states.push(ComponentState {
+                id: dc.id,
+                alive: dc.up,
+                in_pool: dc.in_dns,
+                busy_workers: busy,
+                workers,
+                utilization: if workers > 0 {
+                    f64::from(busy) / f64::from(workers)
+                } else {
+                    0.0
+                },
+                ..ComponentState::default()
+            });
+            for mut c in snapshot.components.into_iter().skip(usize::from(SHARED)) {
+                c.id = to_world(dc.base, c.id);
+                states.push(c);
+            }
+        }
+        states
+    }
+
+    /// The report of the whole system so far (its digest is filled in by the caller).
+    pub fn report(&self) -> Report {
+        let elapsed_s = self.now.as_secs_f64();
+        let mut latency = Histogram::new();
+        let mut by_kind: [Histogram; 4] = std::array::from_fn(|_| Histogram::new());
+        let mut totals = RequestTotals {
+            generated: self.books.generated,
+            completed: 0,
+            failed: self.books.dns_failed,
+            failed_by_reason: FailureCounts {
+                queue_full: 0,
+                timeout: 0,
+                server_down: 0,
+                dns_down: self.books.dns_failed,
+                no_healthy_server: 0,
+                db_down: 0,
+                session_store_down: 0,
+            },
+            in_flight: 0,
+        };
+        let mut components = Vec::new();
+        let mut data_centers = Vec::new();
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        for (d, dc) in self.dcs.iter().enumerate() {
+            let r = dc.sim.report_single();
+            latency.merge(&dc.sim.books.latency);
+            for (all, mine) in by_kind.iter_mut().zip(&dc.sim.books.latency_by_kind) {
+                all.merge(mine);
+            }
+            let q = &r.requests;
+            totals.completed += q.completed;
+            totals.failed += q.failed;
+            totals.in_flight += q.in_flight;
+            let f = &mut totals.failed_by_reason;
+            let g = &q.failed_by_reason;
+            f.queue_full += g.queue_full;
+            f.timeout += g.timeout;
+            f.server_down += g.server_down;
+            f.dns_down += g.dns_down;
+            f.no_healthy_server += g.no_healthy_server;
+            f.db_down += g.db_down;
+            f.session_store_down += g.session_store_down;
+            components.extend(r.components.into_iter().map(|mut c| {
+                c.name = format!("{}/{}", dc.name, c.name);
+                c
+            }));
+            data_centers.push(DataCenterReport {
+                name: dc.name.clone(),
+                region: geo.regions[dc.region].name.clone(),
+                dns_answers: self.books.answers[d],
+                requests_received: dc.handed,
+                requests: r.requests,
+                latency_ms: r.latency_ms,
+                up_at_end: dc.up,
+                in_dns_at_end: dc.in_dns,
+                intervals_named_while_down: dc.outages,
+                database: r.database,
+                cache: r.cache,
+                cdn: r.cdn,
+                queue: r.queue,
+            });
+        }
+        let name = |d: usize| self.dcs[d].name.clone();
+        let replication: Vec<ChannelReport> = self
+            .channels
+            .iter()
+            .map(|c| ChannelReport {
+                from: name(c.from),
+                to: name(c.to),
+                shipped: c.shipped,
+                lost: c.lost,
+                waiting: c.pending.len() as u64,
+                max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
+            })
+            .collect();
+        let regions = self
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, books)| {
+                let mut h = Histogram::new();
+                for dc in &self.dcs {
+                    h.merge(&dc.sim.region_latency[i]);
+                }
+                RegionReport {
+                    name: books.name.clone(),
+                    users: books.users,
+                    requests: books.generated,
+                    latency_ms: LatencyReport::of(&h),
+                }
+            })
+            .collect();
+        Report {
+            scenario: self.scenario.name.clone(),
+            stage: self.scenario.stage,
+            seed: self.scenario.seed,
+            sim_time_s: elapsed_s,
+            throughput_rps: if elapsed_s > 0.0 {
+                totals.completed as f64 / elapsed_s
+            } else {
+                0.0
+            },
+            requests: totals,
+            latency_ms: LatencyReport::of(&latency),
+            latency_by_kind: RequestKind::ALL
+                .iter()
+                .map(|&kind| KindLatency {
+                    kind,
+                    latency_ms: LatencyReport::of(&by_kind[kind as usize]),
+                })
+                .collect(),
+            dns: DnsReport {
+                lookups: self.books.dns_lookups,
+                cache_hits: self.books.dns_cache_hits,
+            },
+            components,
+            database: None,
+            cache: None,
+            cdn: None,
+            queue: None,
+            sessions: None,
+            monitoring: None,
+            theory: None,
+            geo: Some(GeoReport {
+                routing: self.routing,
+                dns_lookups: self.books.dns_lookups,
+                dns_failed: self.books.dns_failed,
+                users_moved: self.books.moves,
+                regions,
+                data_centers,
+                writes_lost_cross_dc: replication.iter().map(|c| c.lost).max().unwrap_or(0),
+                replication,
+                series: self.geo_series.iter().cloned().collect(),
+            }),
+            series: self.series.iter().cloned().collect(),
+            events: self.log.iter().cloned().collect(),
+            events_dropped: self.log_dropped,
+            digest: String::new(),
+        }
+    }
+}
+
+/// A data center's component id in the world's list.
+fn to_world(base: u16, id: ComponentId) -> ComponentId {
+    if id.0 < SHARED {
+        id
+    } else {
+        ComponentId(base + id.0 - SHARED)
+    }
+}

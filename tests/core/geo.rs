@@ -1,0 +1,257 @@
+//! Stage 11: regions, geoDNS with cached answers, data-center failover, cross-data-center
+//! replication. The preset shrunk to 200,000 users (1,600 requests/s) so each run takes
+//! seconds.
+
+use super::helpers::run;
+use scalesim::scenario::{preset, Fault, GeoRouting, Scenario};
+use scalesim::sim::{Report, Sim, SimTime};
+
+fn small() -> Scenario {
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.traffic.profile = Default::default();
+    s.faults.clear();
+    s.duration_s = 60;
+    s
+}
+
+fn share(r: &Report, dc: usize) -> f64 {
+    let g = r.geo.as_ref().unwrap();
+    let total: u64 = g.data_centers.iter().map(|d| d.requests_received).sum();
+    g.data_centers[dc].requests_received as f64 / total as f64
+}
+
+fn conserved(r: &Report) {
+    let q = &r.requests;
+    assert_eq!(q.generated, q.completed + q.failed + q.in_flight, "{q:?}");
+    let g = r.geo.as_ref().unwrap();
+    let handed: u64 = g.data_centers.iter().map(|d| d.requests_received).sum();
+    assert_eq!(q.generated, handed + g.dns_failed);
+    for d in &g.data_centers {
+        let t = &d.requests;
+        assert_eq!(t.generated, d.requests_received);
+        assert_eq!(t.generated, t.completed + t.failed + t.in_flight, "{}", d.name);
+    }
+}
+
+#[test]
+fn nearest_routing_sends_each_region_to_its_closest_data_center() {
+    let r = run(&small());
+    conserved(&r);
+    assert_eq!(r.requests.failed, 0);
+    // North America (50%) and Asia (15%, closer to us-east: 150 ms vs 160 ms) → us-east.
+    let east = share(&r, 0);
+    assert!((east - 0.65).abs() < 0.01, "us-east share {east}");
+    let g = r.geo.as_ref().unwrap();
+    let na = &g.regions[0];
+    let asia = &g.regions[2];
+    // Asian users cross the Pacific both ways: 150 ms of round trip instead of 20 ms.
+    let extra = asia.latency_ms.mean - na.latency_ms.mean;
+    assert!((extra - 130.0).abs() < 5.0, "extra latency for Asia {extra} ms");
+}
+
+#[test]
+fn split_routing_follows_the_configured_shares() {
+    let mut s = small();
+    let geo = s.geo.as_mut().unwrap();
+    geo.routing = GeoRouting::Split;
+    geo.split_percent = vec![70.0, 30.0];
+    let r = run(&s);
+    conserved(&r);
+    let east = share(&r, 0);
+    assert!((east - 0.70).abs() < 0.02, "us-east share {east}");
+}
+
+/// A data center fails at 30 s: geoDNS marks it down after three 10-s checks, and users leave
+/// it only as their 60-s cached answers expire — the reroute curve.
+#[test]
+fn failover_follows_health_checks_then_dns_expiry() {
+    let mut s = small();
+    s.duration_s = 150;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 30.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    let at = |t: f64| g.series.iter().find(|p| p.t_s == t).unwrap();
+    let before = at(29.0).requests_per_s[0];
+    assert!(before > 900.0, "us-east before: {before}/s");
+    // Checks at 10, 20, 30 (passed: still up), 40, 50, 60 (failed): marked down at 60 s.
+    assert!(at(59.0).in_dns[0] && !at(60.0).in_dns[0]);
+    assert!(!at(31.0).up[0]);
+    // Until then every user keeps their answer: the dead data center still gets its share.
+    let during = at(55.0).requests_per_s[0];
+    assert!((during / before - 1.0).abs() < 0.1, "{during} vs {before}");
+    // Cached answers (60 s, refreshed at lookups spread evenly) expire over the next minute:
+    // about half are gone half-way through, all after one TTL.
+    let half = at(90.0).requests_per_s[0] / before;
+    assert!((0.3..0.7).contains(&half), "share still sent to us-east at 90 s: {half}");
+    assert_eq!(at(122.0).requests_per_s[0], 0.0);
+    // The users moved: eu-west now carries everyone.
+    let east_users = at(140.0).users_by_answer[0];
+    assert_eq!(east_users, 0);
+    assert!(g.users_moved > 0);
+    // What users sent into the dead data center failed.
+    let dc = &g.data_centers[0];
+    assert!(dc.requests.failed > 0);
+    assert_eq!(r.requests.failed, dc.requests.failed + g.data_centers[1].requests.failed);
+    assert!(dc.intervals_named_while_down >= 29);
+    assert!(!dc.up_at_end && !dc.in_dns_at_end);
+}
+
+/// Every write committed in a data center is shipped, lost with it, or still waiting.
+#[test]
+fn cross_dc_writes_are_shipped_lost_or_waiting() {
+    let mut s = small();
+    s.duration_s = 60;
+    // us-east commits about 1,600 × 0.65 × 10% ≈ 104 writes/s: ship only 60/s.
+    s.geo.as_mut().unwrap().replication_writes_per_s = 60.0;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 40.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    let g = r.geo.as_ref().unwrap();
+    let east = &g.replication[0];
+    assert_eq!(east.from, "us-east");
+    let committed = g.data_centers[0]
+        .database
+        .as_ref()
+        .unwrap()
+        .writes_committed;
+    assert_eq!(east.shipped + east.lost + east.waiting, committed);
+    // About (104 − 60) × 40 s of backlog when it died.
+    assert!(
+        (1200..2400).contains(&east.lost),
+        "lost {} of {committed}",
+        east.lost
+    );
+    assert_eq!(g.writes_lost_cross_dc, east.lost);
+    assert!(east.max_lag_ms > 10_000.0, "lag {}", east.max_lag_ms);
+    // The other direction keeps up: lag is the one-way time (40 ms) plus the shipping gap.
+    let west = &g.replication[1];
+    assert_eq!(west.lost, 0);
+    assert!(west.max_lag_ms < 100.0, "lag {}", west.max_lag_ms);
+}
+
+#[test]
+fn a_repaired_data_center_gets_its_users_back() {
+    let mut s = small();
+    s.duration_s = 240;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 20.0,
+        duration_s: 60.0,
+    }];
+    let r = run(&s);
+    conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    let at = |t: f64| g.series.iter().find(|p| p.t_s == t).unwrap();
+    // Back at 80 s, passes checks at 90, 100, 110: named again from 110 s; answers move back
+    // as they expire (60 s).
+    assert!(!at(109.0).in_dns[0] && at(110.0).in_dns[0]);
+    let back = at(239.0).requests_per_s[0] / at(19.0).requests_per_s[0];
+    assert!((back - 1.0).abs() < 0.1, "back to {back} of before");
+}
+
+#[test]
+fn a_component_inside_one_data_center_fails_alone() {
+    let mut s = small();
+    s.duration_s = 30;
+    s.faults = vec![Fault {
+        target: "eu-west/sessions".into(),
+        at_s: 10.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    let g = r.geo.as_ref().unwrap();
+    assert_eq!(g.data_centers[0].requests.failed, 0);
+    assert!(g.data_centers[1].requests.failed_by_reason.session_store_down > 0);
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.component == "eu-west/sessions" && e.text.starts_with("eu-west: sessions down")));
+}
+
+#[test]
+fn the_same_run_in_steps_or_at_once() {
+    let mut s = small();
+    s.duration_s = 40;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 15.0,
+        duration_s: 10.0,
+    }];
+    let whole = run(&s);
+    let mut sim = Sim::new(&s).unwrap();
+    let mut t = 0;
+    while sim.now() < sim.end() {
+        t += 333_333_333;
+        // A small budget too: stopping mid-way must not change the run.
+        while sim.advance_to(SimTime(t), 5_000) == 5_000 {}
+    }
+    assert_eq!(sim.report().digest, whole.digest);
+    assert_eq!(run(&s).digest, whole.digest);
+    let mut other = s.clone();
+    other.seed += 1;
+    assert_ne!(run(&other).digest, whole.digest);
+}
+
+#[test]
+fn live_kill_and_repair_of_a_data_center() {
+    let s = small();
+    let mut sim = Sim::new(&s).unwrap();
+    let dc = sim.component_named("eu-west").unwrap();
+    let web = sim.component_named("eu-west/web-0").unwrap();
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    assert!(sim.is_alive(dc) && sim.is_alive(web));
+    sim.kill(dc);
+    assert!(!sim.is_alive(dc) && !sim.is_alive(web));
+    sim.advance_to(SimTime::from_secs(10), u64::MAX);
+    let snap = sim.snapshot();
+    assert_eq!(snap.components.len(), sim.components().len());
+    assert!(snap.requests_failed > 0);
+    sim.repair(dc);
+    assert!(sim.is_alive(dc) && sim.is_alive(web));
+}
+
+#[test]
+fn geo_validation_names_each_problem() {
+    let mut s = small();
+    let geo = s.geo.as_mut().unwrap();
+    geo.rtt_ms.pop();
+    geo.data_centers[1].region = "mars".into();
+    geo.routing = GeoRouting::Split;
+    geo.split_percent = vec![50.0, 40.0];
+    geo.regions[0].users_percent = 10.0;
+    let err = s.validate().unwrap_err().to_string();
+    for needle in [
+        "geo.rtt_ms: the round-trip matrix must be 3 × 3",
+        "geo.data_centers[1].region: no region named 'mars'",
+        "geo.split_percent: the shares add up to 90",
+        "geo.regions: users_percent adds up to 60",
+    ] {
+        assert!(err.contains(needle), "{needle} not in {err}");
+    }
+    let mut no_geo = small();
+    no_geo.geo = None;
+    assert!(no_geo.validate().unwrap_err().to_string().contains("stage 11 needs"));
+    let mut none = small();
+    none.geo.as_mut().unwrap().data_centers.clear();
+    assert!(none
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("1 to 4 data centers"));
+    let mut bad_fault = small();
+    bad_fault.faults.push(Fault {
+        target: "eu-west/web-99".into(),
+        at_s: 1.0,
+        duration_s: 0.0,
+    });
+    assert!(bad_fault.validate().is_err());
+}
