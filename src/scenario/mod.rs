@@ -17,8 +17,8 @@ pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_REGIONS,
-    MAX_RATE_PER_S, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS,
+    MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,11 @@
 //! The eleven stages and their preset scenarios. Each preset tells one stage's story.
 
 use super::{
-    AlertMetric, AlertRule, DataCenter, Geo, GeoRouting, Region, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
-    Eviction, Failover, Fault, HotKey, JobQueue, Keyspace, LoadBalancer, Monitoring, Network,
-    Profile, ReadPolicy, Replication, RequestMix, ReshardPlan, Scenario, Server, ServiceTimes,
-    SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic, WorkerAutoscale, WritePolicy,
-    SCENARIO_VERSION,
+    AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, DataCenter, Database, Dist,
+    Dns, Eviction, Failover, Fault, Geo, GeoRouting, HotKey, JobQueue, Keyspace, LoadBalancer,
+    Monitoring, Network, Profile, ReadPolicy, Region, Replication, RequestMix, ReshardPlan,
+    Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic,
+    WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.

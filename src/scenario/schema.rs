@@ -662,7 +662,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("monitoring.alerts[].for_s", "s", "0 – 86400", "how long the condition must hold before firing"),
     field("geo.regions[].name", "-", "1–20 letters, digits, '-'", "a region where users live (1 – 8 regions)"),
     field("geo.regions[].users_percent", "%", "0 – 100, all adding up to 100", "share of the users living there"),
-    field("geo.rtt_ms", "ms", "regions × regions, symmetric, 0 – 2000", "round-trip time between regions (diagonal: within one)"),
+    field("geo.rtt_ms[][]", "ms", "regions × regions, symmetric, 0 – 2000", "round-trip time between regions (diagonal: within one)"),
     field("geo.data_centers[].name", "-", "1–20 letters, digits, '-'", "a data center (1 – 4); its components are `<name>/web-0` …"),
     field("geo.data_centers[].region", "-", "a region's name", "where it stands"),
     field("geo.routing", "-", "nearest | split", "geoDNS answers the nearest healthy data center, or splits users by `split_percent`"),

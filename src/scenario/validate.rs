@@ -388,7 +388,10 @@ impl Scenario {
             return;
         };
         if self.stage != 11 {
-            c.fail("geo", "several data centers are stage 11: set `stage` to 11");
+            c.fail(
+                "geo",
+                "several data centers are stage 11: set `stage` to 11",
+            );
         }
         if self.load_balancer.is_none() {
             c.fail(
@@ -404,7 +407,10 @@ impl Scenario {
         for (i, r) in geo.regions.iter().take(MAX_REGIONS).enumerate() {
             plain_name(c, &format!("geo.regions[{i}].name"), &r.name);
             if geo.regions[..i].iter().any(|o| o.name == r.name) {
-                c.fail(&format!("geo.regions[{i}].name"), "two regions have this name");
+                c.fail(
+                    &format!("geo.regions[{i}].name"),
+                    "two regions have this name",
+                );
             }
             c.range(
                 &format!("geo.regions[{i}].users_percent"),
@@ -433,7 +439,10 @@ impl Scenario {
                     if v.is_finite() && (v - geo.rtt_ms[j][i]).abs() > 1e-9 && j > i {
                         c.fail(
                             &format!("geo.rtt_ms[{i}][{j}]"),
-                            format!("{v} ms here but {} ms back: the matrix must be symmetric", geo.rtt_ms[j][i]),
+                            format!(
+                                "{v} ms here but {} ms back: the matrix must be symmetric",
+                                geo.rtt_ms[j][i]
+                            ),
                         );
                     }
                 }
@@ -478,7 +487,10 @@ impl Scenario {
                 if geo.split_percent.len() != dcs {
                     c.fail(
                         "geo.split_percent",
-                        format!("one share per data center: {dcs} expected, {} given", geo.split_percent.len()),
+                        format!(
+                            "one share per data center: {dcs} expected, {} given",
+                            geo.split_percent.len()
+                        ),
                     );
                 } else {
                     for (i, &p) in geo.split_percent.iter().enumerate() {

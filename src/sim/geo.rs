@@ -46,13 +46,20 @@ const SHARED: u16 = 2;
 
 #[derive(Clone, Copy, Debug)]
 enum GeoEvent {
-    Arrival { epoch: u32 },
+    Arrival {
+        epoch: u32,
+    },
     MetricsTick,
     HealthCheck,
     /// A scheduled data-center outage starts (`down`) or ends.
-    DcFault { dc: u16, down: bool },
+    DcFault {
+        dc: u16,
+        down: bool,
+    },
     /// A scheduled DNS fault.
-    DnsFault { down: bool },
+    DnsFault {
+        down: bool,
+    },
 }
 
 /// Writes committed in `from`, on their way to `to`.
@@ -380,14 +387,16 @@ impl World {
             interval_latency: Histogram::new(),
             answer_sample: 1,
         };
-        world.events.push(SimTime(interval_ns), GeoEvent::MetricsTick);
+        world
+            .events
+            .push(SimTime(interval_ns), GeoEvent::MetricsTick);
         world
             .events
             .push(world.health_interval, GeoEvent::HealthCheck);
         for fault in &scenario.faults {
             let at = SimTime::from_secs_f64(fault.at_s);
-            let back = (fault.duration_s > 0.0)
-                .then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
+            let back =
+                (fault.duration_s > 0.0).then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
             let event = |down| {
                 if fault.target == "dns" {
                     Some(GeoEvent::DnsFault { down })
@@ -517,6 +526,10 @@ impl World {
     /// Takes what the data centers produced since the last call: sampled paths, log lines and
     /// committed writes for cross-data-center replication.
     fn collect(&mut self) {
+        // Log lines of one batch come from events in the same span of time (every data center
+        // has just been brought to the same moment); ordering them by time, then data center,
+        // makes the log independent of how the run was cut into steps.
+        let mut batch: Vec<LogEntry> = Vec::new();
         for d in 0..self.dcs.len() {
             let dc = &mut self.dcs[d];
             let base = dc.base;
@@ -529,22 +542,21 @@ impl World {
                 }
                 self.paths.push_back(p);
             }
-            if !dc.sim.log.is_empty() {
-                let name = dc.name.clone();
-                let entries: Vec<LogEntry> = dc.sim.log.drain(..).collect();
-                let outbox = std::mem::take(dc.sim.outbox.as_mut().expect("an outbox"));
-                for mut e in entries {
-                    if e.component != "users" && e.component != "dns" {
-                        e.component = format!("{name}/{}", e.component);
-                    }
-                    e.text = format!("{name}: {}", e.text);
-                    self.push_log(e);
+            for mut e in dc.sim.log.drain(..) {
+                if e.component != "users" && e.component != "dns" {
+                    e.component = format!("{}/{}", dc.name, e.component);
                 }
-                *self.dcs[d].sim.outbox.as_mut().expect("an outbox") = outbox;
+                e.text = format!("{}: {}", dc.name, e.text);
+                batch.push(e);
             }
-            let outbox = self.dcs[d].sim.outbox.as_mut().expect("a data center's outbox");
+            let outbox = dc.sim.outbox.as_mut().expect("a data center's outbox");
             if !outbox.is_empty() {
-                let rate = self.scenario.geo.as_ref().expect("geo").replication_writes_per_s;
+                let rate = self
+                    .scenario
+                    .geo
+                    .as_ref()
+                    .expect("geo")
+                    .replication_writes_per_s;
                 let gap = SimTime::from_secs_f64(1.0 / rate);
                 for c in self.channels.iter_mut().filter(|c| c.from == d) {
                     for &commit in outbox.iter() {
@@ -556,6 +568,12 @@ impl World {
                 outbox.clear();
             }
         }
+        if !batch.is_empty() {
+            batch.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+            for e in batch {
+                self.push_log(e);
+            }
+        }
     }
 
     /// [`World::collect`], after a live change to the data centers.
@@ -565,14 +583,23 @@ impl World {
 
     /// Events waiting, here and in every data center.
     pub fn pending_events(&self) -> usize {
-        self.events.len() + self.dcs.iter().map(|d| d.sim.pending_events()).sum::<usize>()
+        self.events.len()
+            + self
+                .dcs
+                .iter()
+                .map(|d| d.sim.pending_events())
+                .sum::<usize>()
     }
 
     /// Regions, data centers and geoDNS now.
     pub fn status(&self) -> GeoStatus {
         let geo = self.scenario.geo.as_ref().expect("geo");
         GeoStatus {
-            regions: self.regions.iter().map(|r| (r.name.clone(), r.users)).collect(),
+            regions: self
+                .regions
+                .iter()
+                .map(|r| (r.name.clone(), r.users))
+                .collect(),
             data_centers: self
                 .dcs
                 .iter()
@@ -774,9 +801,8 @@ impl World {
             (dc, done)
         } else {
             self.books.dns_cache_hits += 1;
-            let ready = SimTime::from_micros(
-                u64::from(expiry_ms.saturating_sub(self.dns_ttl_ms)) * 1000,
-            );
+            let ready =
+                SimTime::from_micros(u64::from(expiry_ms.saturating_sub(self.dns_ttl_ms)) * 1000);
             (usize::from(self.dns_dc[u]), self.now.max(ready))
         };
         let d = &mut self.dcs[dc];
@@ -1029,7 +1055,11 @@ impl World {
             1 => {
                 if self.dns_alive {
                     self.dns_alive = false;
-                    self.log_event("dns", "dns down; clients with a cached answer keep working until it expires".into());
+                    self.log_event(
+                        "dns",
+                        "dns down; clients with a cached answer keep working until it expires"
+                            .into(),
+                    );
                 }
             }
             _ => match self.locate(id) {

@@ -31,6 +31,7 @@ mod zipf;
 
 pub use database::db_node_name;
 pub use engine::Sim;
+pub use geo::{GeoPoint, GeoStatus};
 pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
@@ -40,7 +41,6 @@ pub use report::{
     QueueReport, RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport,
     TheoryCheck,
 };
-pub use geo::{GeoPoint, GeoStatus};
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
 pub use zipf::Zipf;
