@@ -666,7 +666,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("geo.data_centers[].name", "-", "1–20 letters, digits, '-'", "a data center (1 – 4); its components are `<name>/web-0` …"),
     field("geo.data_centers[].region", "-", "a region's name", "where it stands"),
     field("geo.routing", "-", "nearest | split", "geoDNS answers the nearest healthy data center, or splits users by `split_percent`"),
-    field("geo.split_percent", "%", "one per data center, adding up to 100", "shares of lookups answered with each data center (`split` only)"),
+    field("geo.split_percent[]", "%", "one per data center, adding up to 100", "shares of lookups answered with each data center (`split` only)"),
     field("geo.health_interval_ms", "ms", "100 – 600000", "geoDNS checks each data center this often"),
     field("geo.unhealthy_after", "checks", "1 – 100", "failed checks in a row before geoDNS stops naming a data center"),
     field("geo.healthy_after", "checks", "1 – 100", "passed checks in a row before it names it again"),

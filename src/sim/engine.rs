@@ -270,7 +270,7 @@ pub struct Sim {
     pub(super) monitor: Option<Monitor>,
     jobs_ids: (ComponentId, ComponentId),
     session_mode: Option<SessionMode>,
-    session_station: u16,
+    pub(super) session_station: u16,
     /// Sticky sessions: per user, the web server holding the session and that server's life.
     session_of: Vec<(u16, u32)>,
     /// Sticky sessions: sessions held per web server.
@@ -305,7 +305,7 @@ pub struct Sim {
     dns_lookup: SimTime,
     dns_ttl_ms: u32,
     timeout: SimTime,
-    interval_ns: u64,
+    pub(super) interval_ns: u64,
     sample_every: u64,
     pub(super) paths: VecDeque<PathSample>,
     pub(super) books: Books,

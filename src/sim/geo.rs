@@ -20,6 +20,7 @@
 //! The data centers draw from their own random streams, each seeded from the scenario's seed
 //! and its index, so a run is deterministic.
 
+use super::cost::{Bill, PRICES};
 use super::engine::Sim;
 use super::histogram::Histogram;
 use super::queue::EventQueue;
@@ -1154,6 +1155,7 @@ impl World {
         };
         let mut components = Vec::new();
         let mut data_centers = Vec::new();
+        let mut bill = Bill::default();
         let geo = self.scenario.geo.as_ref().expect("geo");
         for (d, dc) in self.dcs.iter().enumerate() {
             let r = dc.sim.report_single();
@@ -1161,6 +1163,7 @@ impl World {
             for (all, mine) in by_kind.iter_mut().zip(&dc.sim.books.latency_by_kind) {
                 all.merge(mine);
             }
+            bill.extend_prefixed(&format!("{}/", dc.name), r.cost);
             let q = &r.requests;
             totals.completed += q.completed;
             totals.failed += q.failed;
@@ -1224,7 +1227,15 @@ impl World {
                 }
             })
             .collect();
+        bill.add_replication(self.channels.iter().map(|c| c.shipped).sum());
+        bill.add(
+            "geoDNS lookups",
+            self.books.dns_lookups as f64 / 1e6,
+            "million lookups",
+            PRICES.dns_million_lookups,
+        );
         Report {
+            cost: bill.finish(elapsed_s / 3600.0),
             scenario: self.scenario.name.clone(),
             stage: self.scenario.stage,
             seed: self.scenario.seed,

@@ -12,6 +12,7 @@
 
 mod balancer;
 mod cache;
+pub mod cost;
 mod database;
 mod edge;
 mod engine;

@@ -48,6 +48,8 @@ pub struct Report {
     pub monitoring: Option<MonitoringReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
+    /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
+    pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoReport>,
@@ -696,8 +698,88 @@ impl Sim {
             events: self.log.iter().cloned().collect(),
             events_dropped: self.log_dropped,
             geo: None,
+            cost: self.cost(),
             digest: String::new(),
         }
+    }
+
+    /// The bill of this stack so far: every node for the time it existed (web servers as the
+    /// series counted them in service, other nodes for the whole run), stored data, DNS
+    /// lookups and the CDN.
+    pub(super) fn cost(&self) -> super::cost::CostReport {
+        use super::cost::{Bill, PRICES};
+        let hours = self.now().as_secs_f64() / 3600.0;
+        let mut bill = Bill::default();
+        let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
+        let counted_h = self.series.len() as f64 * interval_h;
+        let in_service = self.web_retired.iter().filter(|r| !**r).count() as f64;
+        let server_hours = self
+            .series
+            .iter()
+            .map(|p| f64::from(p.web_servers) * interval_h)
+            .sum::<f64>()
+            + in_service * (hours - counted_h).max(0.0);
+        let workers = f64::from(self.scenario.server.workers);
+        bill.add(
+            "web servers",
+            server_hours * workers,
+            "worker-hours",
+            PRICES.web_worker_hour,
+        );
+        if self.balancer.is_some() {
+            bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
+        }
+        if let Some(db) = &self.scenario.database {
+            let nodes: usize = self.shards.iter().map(|t| t.nodes.len()).sum();
+            bill.add(
+                "database nodes",
+                nodes as f64 * f64::from(db.workers) * db.speed * hours,
+                "worker-hours",
+                PRICES.db_worker_hour,
+            );
+            let keys_held: f64 = self
+                .shards
+                .iter()
+                .map(|t| t.keys as f64 * t.nodes.len() as f64)
+                .sum();
+            bill.add_storage("stored data", keys_held, hours);
+        }
+        if let Some(c) = &self.cache {
+            bill.add(
+                "cache nodes",
+                c.nodes.len() as f64 * hours,
+                "node-hours",
+                PRICES.cache_node_hour,
+            );
+        }
+        if self.session_station != u16::MAX {
+            bill.add("session store", hours, "hours", PRICES.session_store_hour);
+        }
+        if let Some(q) = &self.jobs {
+            bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
+            bill.add(
+                "queue workers",
+                f64::from(q.station.workers) * hours,
+                "worker-hours",
+                PRICES.queue_worker_hour,
+            );
+        }
+        bill.add(
+            "DNS lookups",
+            self.books.dns_lookups as f64 / 1e6,
+            "million lookups",
+            PRICES.dns_million_lookups,
+        );
+        if let Some(e) = &self.edge {
+            const KB_PER_GB: f64 = 1024.0 * 1024.0;
+            bill.add_priced(
+                "CDN (edge and origin transfer)",
+                (e.edge_kb + e.origin_kb) / KB_PER_GB,
+                "GB",
+                e.cost_usd(),
+            );
+        }
+        bill.finish(hours)
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {

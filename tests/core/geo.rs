@@ -299,3 +299,62 @@ fn geo_validation_names_each_problem() {
     });
     assert!(bad_fault.validate().is_err());
 }
+
+/// The bill: every line is quantity × price from the one table, and the total is their sum.
+#[test]
+fn cost_counts_instance_hours_and_cross_region_traffic() {
+    use scalesim::sim::cost::PRICES;
+    // Stage 3 for six minutes: its web servers (8 workers each) for a tenth of an hour.
+    let mut s3 = preset(3).unwrap();
+    s3.duration_s = 360;
+    s3.faults.clear();
+    let r = run(&s3);
+    let web = r
+        .cost
+        .items
+        .iter()
+        .find(|i| i.item == "web servers")
+        .unwrap();
+    let expected = f64::from(s3.server.count * s3.server.workers) * 0.1;
+    assert!(
+        (web.quantity - expected).abs() < 1e-9,
+        "{} vs {expected}",
+        web.quantity
+    );
+    assert!((web.usd - expected * PRICES.web_worker_hour).abs() < 1e-9);
+    let lb = r
+        .cost
+        .items
+        .iter()
+        .find(|i| i.item == "load balancer")
+        .unwrap();
+    assert!((lb.quantity - 0.1).abs() < 1e-9);
+    let sum: f64 = r.cost.items.iter().map(|i| i.usd).sum();
+    assert!((r.cost.total_usd - sum).abs() < 1e-12);
+    assert!((r.cost.usd_per_hour - sum / 0.1).abs() < 1e-9);
+
+    // Two data centers cost each its own stack, plus the replication between them.
+    let g = run(&small());
+    let items = &g.cost.items;
+    assert!(items.iter().any(|i| i.item == "us-east/web servers"));
+    assert!(items.iter().any(|i| i.item == "eu-west/database nodes"));
+    let shipped: u64 = g
+        .geo
+        .as_ref()
+        .unwrap()
+        .replication
+        .iter()
+        .map(|c| c.shipped)
+        .sum();
+    let repl = items
+        .iter()
+        .find(|i| i.item == "cross-region replication")
+        .unwrap();
+    assert!((repl.quantity - shipped as f64 / 1024.0 / 1024.0).abs() < 1e-12);
+    let one_dc: f64 = items
+        .iter()
+        .filter(|i| i.item.starts_with("us-east/"))
+        .map(|i| i.usd)
+        .sum();
+    assert!(g.cost.total_usd > 2.0 * one_dc * 0.9);
+}

@@ -157,6 +157,12 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             s.traffic.profile = profile;
             leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
         }
+        // Stage 11's split routing and its shares.
+        if let Some(geo) = s.geo.as_mut() {
+            geo.routing = scalesim::scenario::GeoRouting::Split;
+            geo.split_percent = vec![50.0; geo.data_centers.len()];
+            leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+        }
     }
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
