@@ -56,6 +56,36 @@ fn heavy_stage8() -> Sim {
     warmed(&scenario)
 }
 
+/// Preset 11 as it is: ten million users, about 80,000 requests/s over two data centers,
+/// warmed up for 2 simulated seconds (building and warming take seconds, so this case has its
+/// own group with fewer samples).
+fn preset_stage11() -> Sim {
+    let scenario = preset(11).expect("preset 11");
+    let mut sim = Sim::new(&scenario).expect("valid");
+    sim.set_path_sample_every(1000);
+    sim.advance_to(SimTime::from_secs(2), u64::MAX);
+    sim
+}
+
+fn stage11(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine_stage11");
+    group.throughput(Throughput::Elements(EVENTS));
+    group.sample_size(10);
+    group.bench_function("stage11_preset", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut sim = preset_stage11();
+                let started = Instant::now();
+                black_box(sim.advance_to(SimTime(u64::MAX / 2), EVENTS));
+                total += started.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
 fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.throughput(Throughput::Elements(EVENTS));
@@ -108,5 +138,5 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine);
+criterion_group!(benches, engine, stage11);
 criterion_main!(benches);

@@ -131,10 +131,14 @@ fn mix_weight(g: &mut Gen) -> f64 {
 
 /// The built stages (those `Sim::new` accepts), read from the scenario module so stages 9–11
 /// join the swarm as soon as they are marked built and have a preset.
+///
+/// Stage 11 is left out: its checkers read single-stack names (`web-N`, `shard-S-…`) and a
+/// data-center outage takes down components the fault timeline does not list. Stage 11 has its
+/// own seeded random runs in `tests/core/geo.rs` (conservation and step invariance).
 pub fn built_stages() -> Vec<u8> {
     STAGES
         .iter()
-        .filter(|s| s.built && preset(s.number).is_some())
+        .filter(|s| s.built && s.number < 11 && preset(s.number).is_some())
         .map(|s| s.number)
         .collect()
 }
