@@ -4,8 +4,8 @@ use super::{
     AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, Database, Dist, Dns,
     Eviction, Failover, Fault, HotKey, JobQueue, Keyspace, LoadBalancer, Monitoring, Network,
     Profile, ReadPolicy, Replication, RequestMix, ReshardPlan, Scenario, Server, ServiceTimes,
-    SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic, WorkerAutoscale, WritePolicy,
-    SCENARIO_VERSION,
+    SessionMode, Sessions, Shape, ShardStrategy, Sharding, StoreKind, Traffic, WorkerAutoscale,
+    WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -167,6 +167,8 @@ fn single_server() -> Scenario {
         queue: None,
         sharding: None,
         monitoring: None,
+        nosql: None,
+        deploy: None,
         faults: Vec::new(),
     }
 }
@@ -193,6 +195,7 @@ fn separate_database() -> Scenario {
         },
     };
     s.database = Some(Database {
+        kind: StoreKind::Relational,
         workers: 4,
         speed: 1.0,
         queue_capacity: 200,
@@ -488,6 +491,7 @@ fn sharding() -> Scenario {
             at_s: 120.0,
             to_shards: 5,
         }),
+        denormalise: None,
     });
     s
 }

@@ -15,13 +15,14 @@
 use super::balancer::Balancer;
 use super::cache::{Cache, KeyIndex, Lookup};
 use super::database::{db_of_index, DataPlacement, DbTier};
+use super::deploy::DeployRun;
 use super::edge::EdgeTier;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
 use super::queue::EventQueue;
 use super::replication::KeyVersions;
-use super::report::{Failover, LogEntry, SeriesPoint};
+use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
 use super::rng::{Rng, Sampler, Weighted};
 use super::station::{ReqRef, Station};
@@ -89,6 +90,12 @@ pub(super) enum Event {
     AutoscaleCheck,
     /// A web server launched by the autoscaler has booted.
     ServerBooted,
+    /// The scenario's scheduled deploy starts.
+    DeployStart,
+    /// A server draining for deploy number `run` is looked at.
+    DeployDrainCheck { server: u16, run: u32 },
+    /// A server stopped by deploy number `run` has started its new version.
+    DeployServerStarted { server: u16, run: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,6 +320,10 @@ pub struct Sim {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// The rolling deploy under way.
+    pub(super) deploy: Option<DeployRun>,
+    /// Deploys finished.
+    pub(super) deploys_done: Vec<DeployReport>,
 }
 
 impl Sim {
@@ -403,6 +414,8 @@ impl Sim {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            deploy: None,
+            deploys_done: Vec::new(),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -427,6 +440,10 @@ impl Sim {
                 SimTime::from_secs_f64(r.at_s),
                 Event::Reshard { to: r.to_shards },
             );
+        }
+        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
+            sim.events
+                .push(SimTime::from_secs_f64(at_s), Event::DeployStart);
         }
         sim.schedule_faults();
         Ok(sim)
@@ -753,6 +770,15 @@ impl Sim {
             Event::WorkersReady { count } => self.on_workers_ready(count),
             Event::AutoscaleCheck => self.on_autoscale_check(),
             Event::ServerBooted => self.on_server_booted(),
+            Event::DeployStart => {
+                if let Some(spec) = self.scenario.deploy.clone() {
+                    self.start_deploy(&spec);
+                }
+            }
+            Event::DeployDrainCheck { server, run } => self.on_deploy_drain_check(server, run),
+            Event::DeployServerStarted { server, run } => {
+                self.on_deploy_server_started(server, run)
+            }
             Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
@@ -1460,6 +1486,9 @@ impl Sim {
         self.books.latency.record(ns);
         self.books.latency_by_kind[r.kind as usize].record(ns);
         self.interval_latency.record(ns);
+        if let Some(d) = self.deploy.as_mut() {
+            d.latency.record(ns);
+        }
         self.record_path(req.slot as usize, &r, Outcome::Ok, at);
         self.release(req);
     }
@@ -1704,6 +1733,9 @@ impl Sim {
         self.balancer = Some(b);
         self.events
             .push(self.now.plus(interval), Event::HealthCheck);
+        if self.deploy.is_some() {
+            self.deploy_progress();
+        }
     }
 
     // ----- database failure handling -----
@@ -1796,7 +1828,7 @@ impl Sim {
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
     /// is waiting on the database for, fail.
-    fn fail_everything_at(&mut self, station: u16) -> u64 {
+    pub(super) fn fail_everything_at(&mut self, station: u16) -> u64 {
         let now = self.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
         if tier == Tier::Cache {
@@ -1961,6 +1993,21 @@ impl Sim {
                     r.state,
                     ReqState::Transit | ReqState::Queued | ReqState::InService
                 )
+            })
+            .count() as u64
+    }
+
+    /// Requests under way that web station `station` answers (queued or served there, or
+    /// waiting on the data tier, or on their way to it).
+    pub(super) fn requests_of_web(&self, station: u16) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| {
+                r.web == station
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
             })
             .count() as u64
     }

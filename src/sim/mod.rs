@@ -13,6 +13,7 @@
 mod balancer;
 mod cache;
 mod database;
+mod deploy;
 mod edge;
 mod engine;
 mod histogram;
@@ -34,9 +35,9 @@ pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
-    CacheReport, CdnReport, ComponentReport, DatabaseReport, Failover, FailureCounts, KindLatency,
-    LatencyReport, LogEntry, MonitoringReport, QueueReport, ReplicaReport, Report, RequestTotals,
-    SeriesPoint, SessionReport, TheoryCheck,
+    CacheReport, CdnReport, ComponentReport, DatabaseReport, DeployReport, Failover, FailureCounts,
+    KindLatency, LatencyReport, LogEntry, MonitoringReport, QueueReport, ReplicaReport, Report,
+    RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;

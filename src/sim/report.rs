@@ -46,6 +46,9 @@ pub struct Report {
     pub sessions: Option<SessionReport>,
     /// Monitoring: alert history and per-component series.
     pub monitoring: Option<MonitoringReport>,
+    /// Rolling deploys of the web tier (absent when there was none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deploys: Vec<DeployReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// One point per metrics interval.
@@ -198,6 +201,39 @@ pub struct SessionReport {
     pub logged_out: u64,
     /// Requests of users who had to log in again on another server.
     pub relogins: u64,
+}
+
+/// A rolling deploy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeployReport {
+    /// When it started, seconds.
+    pub started_at_s: f64,
+    /// When the last server was back in the pool, seconds (absent while under way).
+    pub finished_at_s: Option<f64>,
+    /// Web servers deployed.
+    pub servers: u32,
+    /// Servers taken out at once.
+    pub batch_size: u32,
+    /// Whether servers drained before stopping.
+    pub drain: bool,
+    /// Batches taken out so far.
+    pub batches: u32,
+    /// Servers that drained completely before stopping.
+    pub drained: u32,
+    /// Servers stopped at the drain timeout with requests still open.
+    pub drain_timeouts: u32,
+    /// Longest drain, ms.
+    pub longest_drain_ms: f64,
+    /// Requests under way on the servers when they stopped (each one failed).
+    pub in_flight_at_stop: u64,
+    /// Of which failed by the stop itself (the rest were on their way and found it stopped).
+    pub requests_cut: u64,
+    /// Requests failed, any reason, while the deploy ran.
+    pub failed_during: u64,
+    /// Users logged out while it ran (sticky sessions on stopped servers).
+    pub logged_out_during: u64,
+    /// Latency of the requests completed while it ran, ms.
+    pub latency_ms: LatencyReport,
 }
 
 /// A database node's replication figures.
@@ -423,7 +459,7 @@ pub struct TheoryCheck {
 }
 
 impl LatencyReport {
-    fn of(h: &Histogram) -> LatencyReport {
+    pub(super) fn of(h: &Histogram) -> LatencyReport {
         LatencyReport {
             count: h.count(),
             mean: h.mean_ms(),
@@ -562,6 +598,7 @@ impl Sim {
                 workers: q.station.workers,
                 utilization: q.station.total.utilization(q.station.workers).min(1.0),
             }),
+            deploys: self.deploy_reports(),
             sessions: (self.scenario.sessions.as_ref().map(|s| s.mode)
                 == Some(crate::scenario::SessionMode::Sticky))
             .then_some(SessionReport {
