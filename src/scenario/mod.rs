@@ -533,7 +533,7 @@ pub struct Sharding {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Denormalise {
-    /// Copies written per write, the first one included (1 – shards).
+    /// Copies written per write, the first one included (2 – shards).
     pub write_factor: u32,
 }
 

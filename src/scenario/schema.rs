@@ -661,7 +661,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("sharding.cross_shard_share", "-", "0 – 1", "share of reads that query every shard in turn"),
     field("sharding.reshard.at_s", "s", "0 – 86400", "when the data is resharded"),
     field("sharding.reshard.to_shards", "shards", "1 – 64", "shards after resharding"),
-    field("sharding.denormalise.write_factor", "copies", "1 – shards", "denormalised data: every write is stored this many times (its shard and the next ones) so cross-shard reads become single-shard reads"),
+    field("sharding.denormalise.write_factor", "copies", "2 – shards (needs ≥ 2 shards)", "denormalised data: every write is stored this many times (its shard and the next ones) so cross-shard reads become single-shard reads"),
     field("nosql.kind", "-", "key_value | document", "kind of the NoSQL store beside the database"),
     field("nosql.share", "-", "0 – 1", "share of data requests (feeds, sessions, counters) sent to the NoSQL store instead of the database"),
     field("nosql.nodes", "nodes", "1 – 64", "NoSQL nodes; keys spread over them (key mod nodes)"),

@@ -804,13 +804,20 @@ impl Scenario {
         }
         if let Some(sh) = &self.sharding {
             if let Some(d) = &sh.denormalise {
-                c.int_range(
-                    "sharding.denormalise.write_factor",
-                    u64::from(d.write_factor),
-                    1,
-                    u64::from(sh.shards.clamp(1, MAX_SHARDS)),
-                    "copies (at most one per shard)",
-                );
+                if sh.shards < 2 {
+                    c.fail(
+                        "sharding.denormalise",
+                        "denormalising spares cross-shard joins: it needs at least 2 shards",
+                    );
+                } else {
+                    c.int_range(
+                        "sharding.denormalise.write_factor",
+                        u64::from(d.write_factor),
+                        2,
+                        u64::from(sh.shards.min(MAX_SHARDS)),
+                        "copies (at least 2, at most one per shard)",
+                    );
+                }
             }
         }
         let Some(n) = &self.nosql else {

@@ -20,6 +20,7 @@ use super::edge::EdgeTier;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
+use super::nosql::NoSqlState;
 use super::queue::EventQueue;
 use super::replication::KeyVersions;
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
@@ -130,6 +131,8 @@ pub(super) enum Tier {
     Cache,
     /// The shared session store.
     Session,
+    /// A node of the NoSQL store.
+    NoSql,
 }
 
 impl Tier {
@@ -137,7 +140,7 @@ impl Tier {
     fn down_outcome(self) -> Outcome {
         match self {
             Tier::Web => Outcome::ServerDown,
-            Tier::Db | Tier::Cache => Outcome::DbDown,
+            Tier::Db | Tier::Cache | Tier::NoSql => Outcome::DbDown,
             Tier::Session => Outcome::SessionStoreDown,
         }
     }
@@ -147,7 +150,7 @@ impl Tier {
 pub(super) struct Request {
     gen: u32,
     pub(super) state: ReqState,
-    kind: RequestKind,
+    pub(super) kind: RequestKind,
     sampled: bool,
     via_balancer: bool,
     /// Fetched from the origin on behalf of the CDN edge.
@@ -164,6 +167,10 @@ pub(super) struct Request {
     fill: u16,
     /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
     fanout_next: u16,
+    /// A denormalised write: which copy it is writing (0: the one on the key's own shard).
+    copy: u8,
+    /// Served by the NoSQL store instead of the database.
+    nosql: bool,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
@@ -189,6 +196,8 @@ impl Request {
         web: NONE,
         fill: NONE,
         fanout_next: NONE,
+        copy: 0,
+        nosql: false,
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
@@ -324,6 +333,8 @@ pub struct Sim {
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
     pub(super) deploys_done: Vec<DeployReport>,
+    /// The NoSQL store beside the database.
+    pub(super) nosql: Option<NoSqlState>,
 }
 
 impl Sim {
@@ -416,6 +427,7 @@ impl Sim {
             log_dropped: 0,
             deploy: None,
             deploys_done: Vec::new(),
+            nosql: None,
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -509,6 +521,9 @@ impl Sim {
             let workers = self.add_component("workers".into(), ComponentKind::Workers);
             self.jobs_ids = (queue, workers);
             self.jobs = Some(JobTier::new(q));
+        }
+        if let Some(spec) = &scenario.nosql {
+            self.build_nosql(spec);
         }
         if let Some(spec) = &scenario.cache {
             let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
@@ -834,6 +849,8 @@ impl Sim {
         r.web = NONE;
         r.fill = NONE;
         r.fanout_next = NONE;
+        r.copy = 0;
+        r.nosql = false;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -941,12 +958,26 @@ impl Sim {
             0
         };
         let req = self.allocate(kind, key);
+        // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
+        let nosql = match &self.nosql {
+            Some(n) if kind.touches_data() => self.rng.unit() < n.share,
+            _ => false,
+        };
         let share = self.placement.cross_shard_share;
-        if share > 0.0
+        if nosql {
+            self.req_mut(req).nosql = true;
+        } else if share > 0.0
             && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
             && self.rng.unit() < share
         {
-            self.req_mut(req).fanout_next = 0;
+            // A read that joins data of every shard — unless the data is denormalised, when
+            // the copy on the key's own shard answers it.
+            if self.placement.write_factor > 1 {
+                self.placement.joins_avoided += 1;
+            } else {
+                self.placement.joins += 1;
+                self.req_mut(req).fanout_next = 0;
+            }
         }
         self.req_mut(req).user = user as u32;
         if let Some(m) = self.monitor.as_mut() {
@@ -1181,6 +1212,7 @@ impl Sim {
             }
             (Tier::Cache, Some(cache)) => cache.get,
             (Tier::Session, _) => self.session_get,
+            (Tier::NoSql, _) => self.nosql_sampler(kind),
             _ => self.web_service[kind as usize],
         };
         let s = &mut self.stations[usize::from(station)];
@@ -1234,6 +1266,11 @@ impl Sim {
                     Tier::Session => {
                         self.req_mut(req).session_done = true;
                         self.after_web(req);
+                    }
+                    Tier::NoSql => {
+                        self.after_nosql(req, usize::from(index));
+                        let at = self.answer_time(req, now, Tier::NoSql);
+                        self.complete(req, at);
                     }
                     Tier::Db => {
                         let (shard, node) = db_of_index(index);
@@ -1320,6 +1357,10 @@ impl Sim {
             }
             return;
         }
+        if r.nosql {
+            self.send_to_nosql(req);
+            return;
+        }
         if kind != RequestKind::Write && r.fanout_next == NONE {
             if let Some(c) = &self.cache {
                 let key = self.requests[req.slot as usize].key;
@@ -1338,14 +1379,26 @@ impl Sim {
         self.send_to_db(req);
     }
 
+    /// Sends a request over the internal network to `station`.
+    pub(super) fn move_to(&mut self, req: ReqRef, station: u16) {
+        let at = self.now.plus(self.internal_one_way);
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        r.station = station;
+        self.events.push(at, Event::Reach { req, station });
+    }
+
     /// Sends a query to the database node the web tier would pick, or fails it.
     fn send_to_db(&mut self, req: ReqRef) {
         let now = self.now;
         let r = self.requests[req.slot as usize];
-        let shard = if r.fanout_next == NONE {
-            self.placement.map.shard_of(r.key)
-        } else {
+        let shard = if r.fanout_next != NONE {
             usize::from(r.fanout_next)
+        } else if r.copy > 0 {
+            // A denormalised copy lives on the shards after the key's own.
+            (self.placement.map.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
+        } else {
+            self.placement.map.shard_of(r.key)
         };
         let Some(node) = self.route_query(r.kind, shard) else {
             // No database node to ask: the web server answers with an error.
@@ -1369,18 +1422,21 @@ impl Sim {
         let now = self.now;
         let r = self.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
-            self.commit_write(shard, node, r.key);
-            self.interval.writes_committed += 1;
-            if let Some(c) = self.cache.as_mut() {
-                if c.write_policy == WritePolicy::Invalidate {
-                    let node = c.ring.node_for(u64::from(r.key));
-                    if c.nodes[usize::from(node)]
-                        .cache
-                        .invalidate(&mut c.index, node, r.key)
-                    {
-                        c.invalidations += 1;
-                    }
-                }
+            if r.copy > 0 {
+                self.commit_copy(shard, node);
+            } else {
+                self.commit_write(shard, node, r.key);
+                self.interval.writes_committed += 1;
+                self.invalidate_cached(r.key);
+            }
+            // Denormalised data: the write goes on to its copies before it is answered.
+            let copies = self
+                .placement
+                .write_factor
+                .min(self.placement.map.count() as u32);
+            if u32::from(r.copy) + 1 < copies {
+                self.req_mut(req).copy += 1;
+                return AfterQuery::NextShard;
             }
             return if self.maybe_publish_job() {
                 AfterQuery::Answer
@@ -1409,6 +1465,21 @@ impl Sim {
             }
         }
         AfterQuery::Answer
+    }
+
+    /// A committed write deletes the cached copy of its key (`invalidate` policy).
+    fn invalidate_cached(&mut self, key: u32) {
+        if let Some(c) = self.cache.as_mut() {
+            if c.write_policy == WritePolicy::Invalidate {
+                let node = c.ring.node_for(u64::from(key));
+                if c.nodes[usize::from(node)]
+                    .cache
+                    .invalidate(&mut c.index, node, key)
+                {
+                    c.invalidations += 1;
+                }
+            }
+        }
     }
 
     /// Hands the freed worker to the first waiting request whose client is still there.
@@ -1488,6 +1559,11 @@ impl Sim {
         self.interval_latency.record(ns);
         if let Some(d) = self.deploy.as_mut() {
             d.latency.record(ns);
+        }
+        if let Some(n) = self.nosql.as_mut() {
+            if r.kind.touches_data() {
+                n.latency_of(r.nosql).record(ns);
+            }
         }
         self.record_path(req.slot as usize, &r, Outcome::Ok, at);
         self.release(req);

@@ -19,6 +19,7 @@ mod engine;
 mod histogram;
 mod jobs;
 mod monitor;
+mod nosql;
 mod queue;
 mod replication;
 mod report;
@@ -35,9 +36,9 @@ pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
-    CacheReport, CdnReport, ComponentReport, DatabaseReport, DeployReport, Failover, FailureCounts,
-    KindLatency, LatencyReport, LogEntry, MonitoringReport, QueueReport, ReplicaReport, Report,
-    RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
+    CacheReport, CdnReport, ComponentReport, DataStoreReport, DatabaseReport, DeployReport,
+    Failover, FailureCounts, KindLatency, LatencyReport, LogEntry, MonitoringReport, NoSqlReport,
+    QueueReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
@@ -75,6 +76,8 @@ pub enum ComponentKind {
     Queue,
     /// The pool of queue workers.
     Workers,
+    /// A node of the NoSQL store.
+    NoSql,
 }
 
 /// The role of a database node.
@@ -101,6 +104,7 @@ impl ComponentKind {
             ComponentKind::SessionStore => "Session store",
             ComponentKind::Queue => "Message queue",
             ComponentKind::Workers => "Workers",
+            ComponentKind::NoSql => "NoSQL node",
         }
     }
 }
