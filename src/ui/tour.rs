@@ -37,6 +37,8 @@ pub enum Step {
     ShardStrategy(ShardStrategy),
     /// Set the celebrity's share of data requests, in percent (rebuilds the run).
     CelebrityShare(u32),
+    /// Start a rolling deploy of the web tier now.
+    Deploy { batch: u32, drain: bool },
 }
 
 /// A "try this" button.
@@ -131,6 +133,16 @@ static TOURS: [StageTour; 10] = [
                 label: "Kill the load balancer",
                 prompt: "Every server is healthy, yet nobody can reach them.",
                 steps: &[Step::Speed(SPEED_1X), Step::Kill("lb")],
+            },
+            Experiment {
+                label: "Rolling deploy",
+                prompt: "One server at a time leaves the pool, finishes its requests, restarts and rejoins: not one request fails (see the event log).",
+                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1, drain: true }],
+            },
+            Experiment {
+                label: "Deploy all at once, no draining",
+                prompt: "Requests in progress fail, then nobody is in the pool until the servers restart and pass their checks: an outage.",
+                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1000, drain: false }],
             },
         ],
     },
