@@ -210,3 +210,52 @@ fn run_short(stage: u8) -> Report {
     s.duration_s = 2;
     run(&s)
 }
+
+/// Deploys over every stage with a balancer, with faults and live changes crossing them: runs
+/// finish, requests are conserved, and a deploy never leaves a server out of the pool for good.
+#[test]
+fn deploys_mixed_with_faults_and_live_changes_keep_the_books() {
+    for stage in 3..=10u8 {
+        for (seed, batch_size, drain) in [(1, 1, true), (2, 2, false), (3, 1000, true)] {
+            let mut s = preset(stage).unwrap();
+            s.seed = seed;
+            // Up to 8 servers one by one, each ≤ 2 s of start-up + 2 checks 2 s apart.
+            s.duration_s = 70;
+            s.traffic.users /= 10;
+            s.faults = vec![crate::helpers::fault("web-0", 6.0, 8.0)];
+            s.deploy = Some(Deploy {
+                at_s: Some(5.0),
+                batch_size,
+                drain,
+                drain_timeout_ms: 300.0,
+                startup_s: 2.0,
+            });
+            let mut sim = Sim::new(&s).unwrap();
+            sim.advance_to(scalesim::sim::SimTime::from_secs(7), u64::MAX);
+            sim.set_web_servers(s.server.count + 1);
+            sim.advance_to(scalesim::sim::SimTime::from_secs(9), u64::MAX);
+            sim.set_web_servers(s.server.count.saturating_sub(1).max(1));
+            let r = sim.run();
+            assert_conserved(&r);
+            let d = only_deploy(&r);
+            assert!(
+                d.finished_at_s.is_some(),
+                "stage {stage} seed {seed}: deploy unfinished: {d:?}"
+            );
+            let snap = sim.snapshot();
+            let out_of_pool = snap
+                .components
+                .iter()
+                .filter(|c| c.alive && !c.in_pool && !c.retired && c.workers > 0)
+                .filter(|c| {
+                    sim.components()[usize::from(c.id.0)].kind
+                        == scalesim::sim::ComponentKind::Server
+                })
+                .count();
+            assert_eq!(
+                out_of_pool, 0,
+                "stage {stage} seed {seed}: servers left out"
+            );
+        }
+    }
+}
