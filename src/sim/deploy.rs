@@ -19,7 +19,7 @@ use super::report::{DeployReport, LatencyReport};
 use super::time::SimTime;
 use crate::scenario::Deploy;
 
-/// How often a draining server is looked at.
+/// How often a draining server is looked at (drain times are measured to this step).
 const DRAIN_POLL: SimTime = SimTime(5_000_000);
 
 /// Where a server is in the deploy.
@@ -240,7 +240,7 @@ impl Sim {
     fn stop_for_deploy(&mut self, server: usize, why: &str) {
         let name = format!("web-{server}");
         let station = self.web[server];
-        let in_flight = self.in_flight_on(station);
+        let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
             self.fail_everything_at(station)
         } else {
@@ -262,11 +262,6 @@ impl Sim {
                 run,
             },
         );
-    }
-
-    /// Requests under way that `station` (a web server) answers.
-    fn in_flight_on(&self, station: u16) -> u64 {
-        self.requests_of_web(station)
     }
 
     /// The new version has started: the server rejoins through the health checks.
@@ -333,23 +328,7 @@ impl Sim {
             return;
         };
         let now = self.now();
-        let failed: u64 = self.books.failed.iter().sum();
-        let report = DeployReport {
-            started_at_s: d.started_at.as_secs_f64(),
-            finished_at_s: Some(now.as_secs_f64()),
-            servers: d.servers.len() as u32,
-            batch_size: d.spec.batch_size,
-            drain: d.spec.drain,
-            batches: d.batches,
-            drained: d.drained,
-            drain_timeouts: d.drain_timeouts,
-            longest_drain_ms: d.longest_drain.as_millis_f64(),
-            in_flight_at_stop: d.in_flight_at_stop,
-            requests_cut: d.requests_cut,
-            failed_during: failed - d.failed_at_start,
-            logged_out_during: self.logged_out - d.logged_out_at_start,
-            latency_ms: LatencyReport::of(&d.latency),
-        };
+        let report = self.deploy_report(&d, Some(now));
         self.log_event(
             "deploy",
             format!(
@@ -369,24 +348,28 @@ impl Sim {
     pub(super) fn deploy_reports(&self) -> Vec<DeployReport> {
         let mut out = self.deploys_done.clone();
         if let Some(d) = &self.deploy {
-            let failed: u64 = self.books.failed.iter().sum();
-            out.push(DeployReport {
-                started_at_s: d.started_at.as_secs_f64(),
-                finished_at_s: None,
-                servers: d.servers.len() as u32,
-                batch_size: d.spec.batch_size,
-                drain: d.spec.drain,
-                batches: d.batches,
-                drained: d.drained,
-                drain_timeouts: d.drain_timeouts,
-                longest_drain_ms: d.longest_drain.as_millis_f64(),
-                in_flight_at_stop: d.in_flight_at_stop,
-                requests_cut: d.requests_cut,
-                failed_during: failed - d.failed_at_start,
-                logged_out_during: self.logged_out - d.logged_out_at_start,
-                latency_ms: LatencyReport::of(&d.latency),
-            });
+            out.push(self.deploy_report(d, None));
         }
         out
+    }
+
+    fn deploy_report(&self, d: &DeployRun, finished: Option<SimTime>) -> DeployReport {
+        let failed: u64 = self.books.failed.iter().sum();
+        DeployReport {
+            started_at_s: d.started_at.as_secs_f64(),
+            finished_at_s: finished.map(SimTime::as_secs_f64),
+            servers: d.servers.len() as u32,
+            batch_size: d.spec.batch_size,
+            drain: d.spec.drain,
+            batches: d.batches,
+            drained: d.drained,
+            drain_timeouts: d.drain_timeouts,
+            longest_drain_ms: d.longest_drain.as_millis_f64(),
+            in_flight_at_stop: d.in_flight_at_stop,
+            requests_cut: d.requests_cut,
+            failed_during: failed - d.failed_at_start,
+            logged_out_during: self.logged_out - d.logged_out_at_start,
+            latency_ms: LatencyReport::of(&d.latency),
+        }
     }
 }
