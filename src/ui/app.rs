@@ -491,6 +491,8 @@ fn run_experiment(
             Step::CelebrityShare(percent) => {
                 dispatcher.dispatch(Action::SetCelebrityShare(percent));
             }
+            Step::NoSqlShare(percent) => dispatcher.dispatch(Action::SetNoSqlShare(percent)),
+            Step::Denormalise(copies) => dispatcher.dispatch(Action::SetDenormalise(copies)),
         }
     }
 }
