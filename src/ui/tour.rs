@@ -63,7 +63,7 @@ pub struct StageTour {
     pub problem: &'static str,
     /// What it costs, or what it still does not solve.
     pub tradeoffs: &'static str,
-    /// Two or three experiments.
+    /// A few experiments.
     pub experiments: &'static [Experiment],
 }
 
