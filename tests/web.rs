@@ -951,8 +951,7 @@ async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
     app.set_speed_index(5); // 5×
     let out = app
         .wait_until(10_000, |a| {
-            a.exists("svg [data-component=\"web-0\"][data-alive=\"false\"]")
-                || a.text("[data-log]").contains("web-0 stopped")
+            a.exists("svg [data-component=\"web-0\"][data-deploy]")
         })
         .await;
     assert!(out, "log: {}", app.text("[data-log]"));

@@ -17,6 +17,7 @@ use super::engine::{Event, Sim};
 use super::histogram::Histogram;
 use super::report::{DeployReport, LatencyReport};
 use super::time::SimTime;
+use super::DeployStep;
 use crate::scenario::Deploy;
 
 /// How often a draining server is looked at (drain times are measured to this step).
@@ -118,6 +119,16 @@ impl Sim {
         });
         self.next_deploy_batch();
         true
+    }
+
+    /// Where the deploy under way has web server `server` now.
+    pub(super) fn deploy_step_of(&self, server: usize) -> Option<DeployStep> {
+        match self.deploy.as_ref()?.phase.get(server)? {
+            Phase::Draining { .. } => Some(DeployStep::Draining),
+            Phase::Starting => Some(DeployStep::Starting),
+            Phase::Checking => Some(DeployStep::HealthChecks),
+            Phase::Waiting | Phase::Done => None,
+        }
     }
 
     /// Whether a deploy is under way.

@@ -2166,6 +2166,7 @@ impl Sim {
                         let i = usize::from(index);
                         state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
                         state.retired = self.web_retired[i];
+                        state.deploy = self.deploy_step_of(i);
                     }
                 }
                 self.fill_special_state(&mut state);

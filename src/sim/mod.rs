@@ -302,6 +302,31 @@ pub struct ComponentState {
     pub capacity_items: u32,
     /// Cache nodes: share of lookups that hit, over the run.
     pub hit_ratio: f64,
+    /// Web servers: where a rolling deploy has this server now (`None`: not being deployed).
+    pub deploy: Option<DeployStep>,
+}
+
+/// Where a web server is in a rolling deploy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployStep {
+    /// Out of the pool, finishing the requests it holds.
+    Draining,
+    /// Stopped; the new version is starting.
+    Starting,
+    /// Started; waiting to pass the balancer's health checks.
+    HealthChecks,
+}
+
+impl DeployStep {
+    /// A short label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DeployStep::Draining => "deploy: draining",
+            DeployStep::Starting => "deploy: starting",
+            DeployStep::HealthChecks => "deploy: health checks",
+        }
+    }
 }
 
 /// What the simulation looks like now: totals, recent figures and each component.

@@ -227,6 +227,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
             data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
             data-utilization={heat.map(|u| format!("{u:.3}"))}
+            data-deploy={state.and_then(|s| s.deploy).map(|d| d.label())}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
             aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
@@ -377,6 +378,13 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
     #[allow(unreachable_patterns)]
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
+        _ if state.and_then(|s| s.deploy).is_some() => (
+            n.label.clone(),
+            state
+                .and_then(|s| s.deploy)
+                .map_or("", |d| d.label())
+                .into(),
+        ),
         _ if health == Health::Down => (n.label.clone(), "DOWN".into()),
         _ if health == Health::Retired => (n.label.clone(), "retired".into()),
         _ if health == Health::OutOfPool => (n.label.clone(), "not in the pool".into()),

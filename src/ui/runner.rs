@@ -715,6 +715,7 @@ impl Runner {
                     items: c.items,
                     capacity_items: c.capacity_items,
                     hit_ratio: c.hit_ratio,
+                    deploy: c.deploy,
                 })
                 .collect(),
             lagging: self.lagging && self.playing && self.seek.is_none(),

@@ -15,7 +15,7 @@ use crate::scenario::{
     preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
     ShardStrategy, StoreKind, MAX_USERS,
 };
-use crate::sim::{ComponentId, DbRole, LogEntry};
+use crate::sim::{ComponentId, DbRole, DeployStep, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -275,6 +275,8 @@ pub struct ComponentFigures {
     pub capacity_items: u32,
     /// Caches and the CDN edge: share of lookups that hit over the run, 0–1.
     pub hit_ratio: f64,
+    /// Web servers: where a rolling deploy has it now.
+    pub deploy: Option<DeployStep>,
 }
 
 impl Figures {

@@ -4,7 +4,7 @@
 
 use crate::helpers::{assert_conserved, run};
 use scalesim::scenario::{decode, encode, preset, Deploy, Dist, Scenario, SessionMode, Sessions};
-use scalesim::sim::{Report, Sim};
+use scalesim::sim::{ComponentKind, DeployStep, Report, Sim};
 
 /// Stage 3 (three web servers behind a balancer, 600 requests/s) without its fault, for 60 s,
 /// with a deploy at 10 s.
@@ -167,6 +167,18 @@ fn a_live_deploy_runs_once_at_a_time_and_is_reproducible() {
         sim.advance_to(scalesim::sim::SimTime::from_secs(10), u64::MAX);
         assert!(sim.start_deploy(&spec));
         assert!(sim.deploy_running());
+        // The first batch (web-0, web-1) is draining; web-2 waits its turn.
+        let steps: Vec<Option<DeployStep>> = sim
+            .snapshot()
+            .components
+            .iter()
+            .filter(|c| sim.components()[usize::from(c.id.0)].kind == ComponentKind::Server)
+            .map(|c| c.deploy)
+            .collect();
+        assert_eq!(
+            steps,
+            [Some(DeployStep::Draining), Some(DeployStep::Draining), None]
+        );
         assert!(!sim.start_deploy(&spec), "a second deploy waits");
         sim.run()
     };
@@ -247,10 +259,7 @@ fn deploys_mixed_with_faults_and_live_changes_keep_the_books() {
                 .components
                 .iter()
                 .filter(|c| c.alive && !c.in_pool && !c.retired && c.workers > 0)
-                .filter(|c| {
-                    sim.components()[usize::from(c.id.0)].kind
-                        == scalesim::sim::ComponentKind::Server
-                })
+                .filter(|c| sim.components()[usize::from(c.id.0)].kind == ComponentKind::Server)
                 .count();
             assert_eq!(
                 out_of_pool, 0,
