@@ -167,6 +167,7 @@ fn slot(kind: ComponentKind) -> Slot {
         ComponentKind::Queue => (4, Band::Top),
         ComponentKind::Workers => (5, Band::Top),
         ComponentKind::Database => (5, Band::Main),
+        ComponentKind::NoSql => (5, Band::Bottom),
         // Kinds the layout does not know yet get a column of their own at the end.
         _ => (6, Band::Main),
     };
@@ -555,7 +556,7 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
 ///
 /// users → DNS, users → CDN → front door, users → front door (the balancer, else the servers),
 /// balancer → servers, servers → session store, caches, databases and the queue,
-/// caches → databases (misses), queue → workers.
+/// caches → databases (misses), servers → NoSQL nodes, queue → workers.
 fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
     let of = |kind: ComponentKind| {
         components
@@ -595,6 +596,7 @@ fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
     link(&servers, &caches);
     link(&caches, &databases);
     link(&servers, &databases);
+    link(&servers, &of(ComponentKind::NoSql).collect::<Vec<_>>());
     link(&servers, &queue);
     link(&queue, &of(ComponentKind::Workers).collect::<Vec<_>>());
     edges

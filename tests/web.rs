@@ -942,3 +942,38 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     assert!(resharded, "log: {}", app.text("[data-log]"));
     assert!(app.text("[data-log]").contains("keys"));
 }
+
+#[wasm_bindgen_test]
+async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
+    // Stage 3: the Deploy button takes the servers out one at a time, drained: no failure.
+    let app = Mounted::with_hash("v1.s3~faults=null").await;
+    app.click("[data-action=\"deploy\"]");
+    app.set_speed_index(5); // 5×
+    let out = app
+        .wait_until(10_000, |a| {
+            a.exists("svg [data-component=\"web-0\"][data-deploy]")
+        })
+        .await;
+    assert!(out, "log: {}", app.text("[data-log]"));
+    let done = app
+        .wait_until(60_000, |a| {
+            a.text("[data-log]").contains("deploy #1 finished")
+        })
+        .await;
+    assert!(done, "log: {}", app.text("[data-log]"));
+    assert!(app
+        .text("[data-log]")
+        .contains("web-2 taken out of the load balancer"));
+    assert_eq!(app.metric("requests_failed"), 0.0);
+
+    // Stage 10: "Move half the data to NoSQL" adds four key-value nodes and puts them in the link.
+    let app = Mounted::with_hash("v1.s10").await;
+    app.click("[data-tour] [data-try=\"3\"]");
+    let drawn = app
+        .wait_until(5_000, |a| {
+            (0..4).all(|i| a.exists(&format!("svg [data-component=\"nosql-{i}\"]")))
+        })
+        .await;
+    assert!(drawn, "components: {:?}", app.components());
+    assert!(current_hash().contains("nosql"), "{}", current_hash());
+}

@@ -17,8 +17,8 @@ pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS,
-    MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED,
+    MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,12 @@ pub struct Scenario {
     /// Metrics per component and alert rules (stage 9 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
+    /// A NoSQL store that takes a share of the data traffic off the relational database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nosql: Option<NoSqlStore>,
+    /// A rolling deploy of the web tier, scheduled in the run (or started live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<Deploy>,
     /// Several data centers in several regions behind geoDNS (stage 11). Each data center runs
     /// the whole stack the rest of the scenario describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -520,6 +526,19 @@ pub struct Sharding {
     /// A resharding scheduled in the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reshard: Option<ReshardPlan>,
+    /// Denormalised data: cross-shard reads become single-shard reads, paid for with copies
+    /// of every write on other shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denormalise: Option<Denormalise>,
+}
+
+/// Denormalisation: each record is stored `write_factor` times (on its own shard and the
+/// next `write_factor − 1` shards), so a read that used to join across every shard reads one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Denormalise {
+    /// Copies written per write, the first one included (2 – shards).
+    pub write_factor: u32,
 }
 
 /// A celebrity key.
@@ -601,10 +620,91 @@ pub enum ReadPolicy {
     LeastLoaded,
 }
 
+/// What kind of data store a database is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// Tables, joins within a node, transactions; scales up first.
+    #[default]
+    Relational,
+    /// Single-key reads and writes only; spreads over many nodes by key.
+    KeyValue,
+    /// Documents looked up by key; no joins between documents.
+    Document,
+}
+
+impl StoreKind {
+    /// Whether it is the relational default (not written out).
+    pub fn is_relational(&self) -> bool {
+        *self == StoreKind::Relational
+    }
+
+    /// snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreKind::Relational => "relational",
+            StoreKind::KeyValue => "key_value",
+            StoreKind::Document => "document",
+        }
+    }
+
+    /// A phrase for messages ("a key-value store").
+    pub fn phrase(&self) -> &'static str {
+        match self {
+            StoreKind::Relational => "a relational database",
+            StoreKind::KeyValue => "a key-value store",
+            StoreKind::Document => "a document store",
+        }
+    }
+}
+
+/// A NoSQL store beside the relational database: a share of the data requests (feeds,
+/// sessions, counters: single-key reads and writes) goes to it instead. Keys spread over its
+/// nodes by key; each node is a queue of `workers` with its own service times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoSqlStore {
+    /// `key_value` or `document` (not `relational`).
+    pub kind: StoreKind,
+    /// Share of data requests (page views, API reads, writes) served by it, 0–1.
+    pub share: f64,
+    /// Nodes the keys spread over (key mod nodes).
+    pub nodes: u32,
+    /// Requests one node works on at once.
+    pub workers: u32,
+    /// Requests that may wait at a node; one more is rejected.
+    pub queue_capacity: u32,
+    /// Service time of a single-key read.
+    pub read: Dist,
+    /// Service time of a single-key write.
+    pub write: Dist,
+}
+
+/// A rolling deploy of the web tier: servers leave the load balancer in batches, drain (or
+/// not), restart with the new version, and rejoin through the health checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    /// When it starts, seconds; absent: only when started live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_s: Option<f64>,
+    /// Servers taken out at once.
+    pub batch_size: u32,
+    /// Wait for requests in progress to finish before stopping a server (needs a load balancer).
+    pub drain: bool,
+    /// Longest wait for a server to drain; what is left then fails, in milliseconds.
+    pub drain_timeout_ms: f64,
+    /// Time a restarted server takes to start, in seconds.
+    pub startup_s: f64,
+}
+
 /// The database tier: one master and zero or more replicas, all alike.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
+    /// What kind of store it is (relational unless said otherwise).
+    #[serde(default, skip_serializing_if = "StoreKind::is_relational")]
+    pub kind: StoreKind,
     /// Queries one node works on at once (vertical scaling, up to 64).
     pub workers: u32,
     /// Speed factor of a node (vertical scaling, up to 4): service times are divided by it.

@@ -4,8 +4,8 @@ use super::{
     AlertMetric, AlertRule, Autoscaling, BalancePolicy, CacheTier, Cdn, DataCenter, Database, Dist,
     Dns, Eviction, Failover, Fault, Geo, GeoRouting, HotKey, JobQueue, Keyspace, LoadBalancer,
     Monitoring, Network, Profile, ReadPolicy, Region, Replication, RequestMix, ReshardPlan,
-    Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, ShardStrategy, Sharding, Traffic,
-    WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
+    Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, ShardStrategy, Sharding,
+    StoreKind, Traffic, WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -168,6 +168,8 @@ fn single_server() -> Scenario {
         queue: None,
         sharding: None,
         monitoring: None,
+        nosql: None,
+        deploy: None,
         geo: None,
         faults: Vec::new(),
     }
@@ -195,6 +197,7 @@ fn separate_database() -> Scenario {
         },
     };
     s.database = Some(Database {
+        kind: StoreKind::Relational,
         workers: 4,
         speed: 1.0,
         queue_capacity: 200,
@@ -490,6 +493,7 @@ fn sharding() -> Scenario {
             at_s: 120.0,
             to_shards: 5,
         }),
+        denormalise: None,
     });
     s
 }
@@ -551,6 +555,7 @@ fn data_centers() -> Scenario {
         hot_keys: Vec::new(),
         cross_shard_share: 0.0,
         reshard: None,
+        denormalise: None,
     });
     s.geo = Some(Geo {
         regions: vec![

@@ -116,6 +116,8 @@ pub const MAX_REPLICAS: u32 = 16;
 pub const MAX_SHARDS: u32 = 64;
 /// Most cache nodes.
 pub const MAX_CACHE_NODES: u32 = 64;
+/// Most NoSQL nodes.
+pub const MAX_NOSQL_NODES: u32 = 64;
 /// Most keys in the keyspace.
 pub const MAX_KEYS: u32 = 1_000_000;
 
@@ -172,6 +174,9 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
     if scenario.queue.is_some() {
         names.push("queue".to_string());
         names.push("workers".to_string());
+    }
+    if let Some(n) = &scenario.nosql {
+        names.extend((0..n.nodes.min(MAX_NOSQL_NODES)).map(|i| format!("nosql-{i}")));
     }
     names
 }
@@ -823,6 +828,8 @@ impl Scenario {
                 );
             }
         }
+        self.validate_data_stores(c);
+        self.validate_deploy(c);
         if let Some(m) = &self.monitoring {
             if m.alerts.len() > 50 {
                 c.fail("monitoring.alerts", "at most 50 alert rules");
@@ -958,6 +965,116 @@ impl Scenario {
                 600_000.0,
                 "ms",
             );
+        }
+    }
+}
+
+impl Scenario {
+    /// The kind of the database, NoSQL offload and denormalisation.
+    fn validate_data_stores(&self, c: &mut Checker) {
+        let denormalised = self
+            .sharding
+            .as_ref()
+            .is_some_and(|sh| sh.denormalise.is_some());
+        if let (Some(db), Some(sh)) = (&self.database, &self.sharding) {
+            if !db.kind.is_relational() && sh.cross_shard_share > 0.0 && !denormalised {
+                c.fail(
+                    "sharding.cross_shard_share",
+                    format!(
+                        "joins are not possible on {}: set the cross-shard share to 0, denormalise the data, or use a relational database",
+                        db.kind.phrase()
+                    ),
+                );
+            }
+        }
+        if let Some(sh) = &self.sharding {
+            if let Some(d) = &sh.denormalise {
+                if sh.shards < 2 {
+                    c.fail(
+                        "sharding.denormalise",
+                        "denormalising spares cross-shard joins: it needs at least 2 shards",
+                    );
+                } else {
+                    c.int_range(
+                        "sharding.denormalise.write_factor",
+                        u64::from(d.write_factor),
+                        2,
+                        u64::from(sh.shards.min(MAX_SHARDS)),
+                        "copies (at least 2, at most one per shard)",
+                    );
+                }
+            }
+        }
+        let Some(n) = &self.nosql else {
+            return;
+        };
+        if self.database.is_none() {
+            c.fail(
+                "nosql",
+                "a NoSQL store takes traffic off a database: add a database first",
+            );
+        }
+        if n.kind.is_relational() {
+            c.fail(
+                "nosql.kind",
+                "the NoSQL store must be key_value or document (the relational database is `database`)",
+            );
+        }
+        c.range("nosql.share", n.share, 0.0, 1.0, "");
+        c.int_range(
+            "nosql.nodes",
+            u64::from(n.nodes),
+            1,
+            u64::from(MAX_NOSQL_NODES),
+            "nodes",
+        );
+        c.int_range("nosql.workers", u64::from(n.workers), 1, 10_000, "workers");
+        c.int_range(
+            "nosql.queue_capacity",
+            u64::from(n.queue_capacity),
+            0,
+            1_000_000,
+            "requests",
+        );
+        c.dist("nosql.read", &n.read);
+        c.dist("nosql.write", &n.write);
+    }
+
+    /// The rolling deploy's settings.
+    fn validate_deploy(&self, c: &mut Checker) {
+        let Some(d) = &self.deploy else {
+            return;
+        };
+        if d.batch_size == 0 {
+            c.fail(
+                "deploy.batch_size",
+                "a batch of 0 servers never deploys anything: take at least 1 at a time",
+            );
+        } else {
+            c.int_range(
+                "deploy.batch_size",
+                u64::from(d.batch_size),
+                1,
+                u64::from(MAX_WEB_SERVERS),
+                "servers",
+            );
+        }
+        if d.drain && self.load_balancer.is_none() {
+            c.fail(
+                "deploy.drain",
+                "draining needs a load balancer to take servers out of; without one a deploy stops the only server (set drain to false)",
+            );
+        }
+        c.range(
+            "deploy.drain_timeout_ms",
+            d.drain_timeout_ms,
+            0.0,
+            600_000.0,
+            "ms",
+        );
+        c.range("deploy.startup_s", d.startup_s, 0.0, 3600.0, "s");
+        if let Some(at_s) = d.at_s {
+            c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
         }
     }
 }

@@ -123,6 +123,11 @@ impl Balancer {
         self.members[server].open += 1;
     }
 
+    /// Requests sent to `server` and not yet answered.
+    pub fn open_requests(&self, server: usize) -> u32 {
+        self.members.get(server).map_or(0, |m| m.open)
+    }
+
     /// A request to `server` is finished.
     pub fn close(&mut self, server: usize) {
         let m = &mut self.members[server];

@@ -93,6 +93,11 @@ impl ShardMap {
         }
     }
 
+    /// Number of shards.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
     /// The same strategy over `count` shards.
     fn resized(&self, count: usize) -> ShardMap {
         ShardMap::new(self.strategy, count, self.virtual_nodes)
@@ -106,6 +111,14 @@ pub(super) struct DataPlacement {
     pub hot_keys: Vec<(u32, f64)>,
     /// Share of reads that query every shard.
     pub cross_shard_share: f64,
+    /// Copies of every record (1: not denormalised).
+    pub write_factor: u32,
+    /// Reads that joined data of every shard.
+    pub joins: u64,
+    /// Reads that would have joined but read one denormalised shard instead.
+    pub joins_avoided: u64,
+    /// Copy writes made for denormalised data (beyond the write on the key's own shard).
+    pub copy_writes: u64,
     /// Keys that moved in reshardings, and the keyspace size at each.
     pub reshards: Vec<super::report::Reshard>,
 }
@@ -131,6 +144,12 @@ impl DataPlacement {
             map: ShardMap::new(strategy, count, vnodes),
             hot_keys,
             cross_shard_share: sharding.map_or(0.0, |s| s.cross_shard_share),
+            write_factor: sharding
+                .and_then(|s| s.denormalise.as_ref())
+                .map_or(1, |d| d.write_factor.max(1)),
+            joins: 0,
+            joins_avoided: 0,
+            copy_writes: 0,
             reshards: Vec::new(),
         }
     }
@@ -264,6 +283,16 @@ impl Sim {
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
         db.replication.commit(&mut self.versions, key, now);
+    }
+
+    /// A denormalised copy of a write commits on another shard's master: the master does the
+    /// work and its replicas apply it, but no key changes version (the key's own shard holds it).
+    pub(super) fn commit_copy(&mut self, shard: usize, node: usize) {
+        let now = self.now();
+        let db = &mut self.shards[shard];
+        db.nodes[node].writes += 1;
+        db.replication.commit_copy(now);
+        self.placement.copy_writes += 1;
     }
 
     /// A read finished at (shard, node): count it, and return the version it saw (for cache

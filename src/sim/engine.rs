@@ -15,13 +15,15 @@
 use super::balancer::Balancer;
 use super::cache::{Cache, KeyIndex, Lookup};
 use super::database::{db_of_index, DataPlacement, DbTier};
+use super::deploy::DeployRun;
 use super::edge::EdgeTier;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
+use super::nosql::NoSqlState;
 use super::queue::EventQueue;
 use super::replication::KeyVersions;
-use super::report::{Failover, LogEntry, SeriesPoint};
+use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
 use super::rng::{Rng, Sampler, Weighted};
 use super::station::{ReqRef, Station};
@@ -89,6 +91,12 @@ pub(super) enum Event {
     AutoscaleCheck,
     /// A web server launched by the autoscaler has booted.
     ServerBooted,
+    /// The scenario's scheduled deploy starts.
+    DeployStart,
+    /// A server draining for deploy number `run` is looked at.
+    DeployDrainCheck { server: u16, run: u32 },
+    /// A server stopped by deploy number `run` has started its new version.
+    DeployServerStarted { server: u16, run: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +131,8 @@ pub(super) enum Tier {
     Cache,
     /// The shared session store.
     Session,
+    /// A node of the NoSQL store.
+    NoSql,
 }
 
 impl Tier {
@@ -130,7 +140,7 @@ impl Tier {
     fn down_outcome(self) -> Outcome {
         match self {
             Tier::Web => Outcome::ServerDown,
-            Tier::Db | Tier::Cache => Outcome::DbDown,
+            Tier::Db | Tier::Cache | Tier::NoSql => Outcome::DbDown,
             Tier::Session => Outcome::SessionStoreDown,
         }
     }
@@ -140,7 +150,7 @@ impl Tier {
 pub(super) struct Request {
     gen: u32,
     pub(super) state: ReqState,
-    kind: RequestKind,
+    pub(super) kind: RequestKind,
     sampled: bool,
     via_balancer: bool,
     /// Fetched from the origin on behalf of the CDN edge.
@@ -159,6 +169,10 @@ pub(super) struct Request {
     fill: u16,
     /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
     fanout_next: u16,
+    /// A denormalised write: which copy it is writing (0: the one on the key's own shard).
+    copy: u8,
+    /// Served by the NoSQL store instead of the database.
+    nosql: bool,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
@@ -185,6 +199,8 @@ impl Request {
         web: NONE,
         fill: NONE,
         fanout_next: NONE,
+        copy: 0,
+        nosql: false,
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
@@ -316,6 +332,12 @@ pub struct Sim {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// The rolling deploy under way.
+    pub(super) deploy: Option<DeployRun>,
+    /// Deploys finished.
+    pub(super) deploys_done: Vec<DeployReport>,
+    /// The NoSQL store beside the database.
+    pub(super) nosql: Option<NoSqlState>,
     /// Latency histogram of the metrics interval closed last (read by the multi-data-center
     /// layer, which merges the data centers' intervals).
     pub(super) prev_interval_latency: Histogram,
@@ -427,6 +449,9 @@ impl Sim {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            deploy: None,
+            deploys_done: Vec::new(),
+            nosql: None,
             prev_interval_latency: Histogram::new(),
             region_far: Vec::new(),
             region_latency: Vec::new(),
@@ -456,6 +481,10 @@ impl Sim {
                 SimTime::from_secs_f64(r.at_s),
                 Event::Reshard { to: r.to_shards },
             );
+        }
+        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
+            sim.events
+                .push(SimTime::from_secs_f64(at_s), Event::DeployStart);
         }
         sim.schedule_faults();
         sim
@@ -521,6 +550,9 @@ impl Sim {
             let workers = self.add_component("workers".into(), ComponentKind::Workers);
             self.jobs_ids = (queue, workers);
             self.jobs = Some(JobTier::new(q));
+        }
+        if let Some(spec) = &scenario.nosql {
+            self.build_nosql(spec);
         }
         if let Some(spec) = &scenario.cache {
             let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
@@ -811,6 +843,15 @@ impl Sim {
             Event::WorkersReady { count } => self.on_workers_ready(count),
             Event::AutoscaleCheck => self.on_autoscale_check(),
             Event::ServerBooted => self.on_server_booted(),
+            Event::DeployStart => {
+                if let Some(spec) = self.scenario.deploy.clone() {
+                    self.start_deploy(&spec);
+                }
+            }
+            Event::DeployDrainCheck { server, run } => self.on_deploy_drain_check(server, run),
+            Event::DeployServerStarted { server, run } => {
+                self.on_deploy_server_started(server, run)
+            }
             Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
@@ -867,6 +908,8 @@ impl Sim {
         r.web = NONE;
         r.fill = NONE;
         r.fanout_next = NONE;
+        r.copy = 0;
+        r.nosql = false;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -1007,12 +1050,26 @@ impl Sim {
             0
         };
         let req = self.allocate(kind, key);
+        // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
+        let nosql = match &self.nosql {
+            Some(n) if kind.touches_data() => self.rng.unit() < n.share,
+            _ => false,
+        };
         let share = self.placement.cross_shard_share;
-        if share > 0.0
+        if nosql {
+            self.req_mut(req).nosql = true;
+        } else if share > 0.0
             && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
             && self.rng.unit() < share
         {
-            self.req_mut(req).fanout_next = 0;
+            // A read that joins data of every shard — unless the data is denormalised, when
+            // the copy on the key's own shard answers it.
+            if self.placement.write_factor > 1 {
+                self.placement.joins_avoided += 1;
+            } else {
+                self.placement.joins += 1;
+                self.req_mut(req).fanout_next = 0;
+            }
         }
         self.req_mut(req).user = user as u32;
         if let Some(m) = self.monitor.as_mut() {
@@ -1243,6 +1300,7 @@ impl Sim {
             }
             (Tier::Cache, Some(cache)) => cache.get,
             (Tier::Session, _) => self.session_get,
+            (Tier::NoSql, _) => self.nosql_sampler(kind),
             _ => self.web_service[kind as usize],
         };
         let s = &mut self.stations[usize::from(station)];
@@ -1296,6 +1354,11 @@ impl Sim {
                     Tier::Session => {
                         self.req_mut(req).session_done = true;
                         self.after_web(req);
+                    }
+                    Tier::NoSql => {
+                        self.after_nosql(req, usize::from(index));
+                        let at = self.answer_time(req, now, Tier::NoSql);
+                        self.complete(req, at);
                     }
                     Tier::Db => {
                         let (shard, node) = db_of_index(index);
@@ -1382,6 +1445,10 @@ impl Sim {
             }
             return;
         }
+        if r.nosql {
+            self.send_to_nosql(req);
+            return;
+        }
         if kind != RequestKind::Write && r.fanout_next == NONE {
             if let Some(c) = &self.cache {
                 let key = self.requests[req.slot as usize].key;
@@ -1400,14 +1467,26 @@ impl Sim {
         self.send_to_db(req);
     }
 
+    /// Sends a request over the internal network to `station`.
+    pub(super) fn move_to(&mut self, req: ReqRef, station: u16) {
+        let at = self.now.plus(self.internal_one_way);
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        r.station = station;
+        self.events.push(at, Event::Reach { req, station });
+    }
+
     /// Sends a query to the database node the web tier would pick, or fails it.
     fn send_to_db(&mut self, req: ReqRef) {
         let now = self.now;
         let r = self.requests[req.slot as usize];
-        let shard = if r.fanout_next == NONE {
-            self.placement.map.shard_of(r.key)
-        } else {
+        let shard = if r.fanout_next != NONE {
             usize::from(r.fanout_next)
+        } else if r.copy > 0 {
+            // A denormalised copy lives on the shards after the key's own.
+            (self.placement.map.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
+        } else {
+            self.placement.map.shard_of(r.key)
         };
         let Some(node) = self.route_query(r.kind, shard) else {
             // No database node to ask: the web server answers with an error.
@@ -1431,21 +1510,24 @@ impl Sim {
         let now = self.now;
         let r = self.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
-            self.commit_write(shard, node, r.key);
-            self.interval.writes_committed += 1;
-            if let Some(outbox) = self.outbox.as_mut() {
-                outbox.push(now);
-            }
-            if let Some(c) = self.cache.as_mut() {
-                if c.write_policy == WritePolicy::Invalidate {
-                    let node = c.ring.node_for(u64::from(r.key));
-                    if c.nodes[usize::from(node)]
-                        .cache
-                        .invalidate(&mut c.index, node, r.key)
-                    {
-                        c.invalidations += 1;
-                    }
+            if r.copy > 0 {
+                self.commit_copy(shard, node);
+            } else {
+                self.commit_write(shard, node, r.key);
+                self.interval.writes_committed += 1;
+                if let Some(outbox) = self.outbox.as_mut() {
+                    outbox.push(now);
                 }
+                self.invalidate_cached(r.key);
+            }
+            // Denormalised data: the write goes on to its copies before it is answered.
+            let copies = self
+                .placement
+                .write_factor
+                .min(self.placement.map.count() as u32);
+            if u32::from(r.copy) + 1 < copies {
+                self.req_mut(req).copy += 1;
+                return AfterQuery::NextShard;
             }
             return if self.maybe_publish_job() {
                 AfterQuery::Answer
@@ -1474,6 +1556,21 @@ impl Sim {
             }
         }
         AfterQuery::Answer
+    }
+
+    /// A committed write deletes the cached copy of its key (`invalidate` policy).
+    fn invalidate_cached(&mut self, key: u32) {
+        if let Some(c) = self.cache.as_mut() {
+            if c.write_policy == WritePolicy::Invalidate {
+                let node = c.ring.node_for(u64::from(key));
+                if c.nodes[usize::from(node)]
+                    .cache
+                    .invalidate(&mut c.index, node, key)
+                {
+                    c.invalidations += 1;
+                }
+            }
+        }
     }
 
     /// Hands the freed worker to the first waiting request whose client is still there.
@@ -1551,6 +1648,14 @@ impl Sim {
         self.books.latency.record(ns);
         self.books.latency_by_kind[r.kind as usize].record(ns);
         self.interval_latency.record(ns);
+        if let Some(d) = self.deploy.as_mut() {
+            d.latency.record(ns);
+        }
+        if let Some(n) = self.nosql.as_mut() {
+            if r.kind.touches_data() {
+                n.latency_of(r.nosql).record(ns);
+            }
+        }
         if let Some(h) = self.region_latency.get_mut(usize::from(r.region)) {
             h.record(ns);
         }
@@ -1799,6 +1904,9 @@ impl Sim {
         self.balancer = Some(b);
         self.events
             .push(self.now.plus(interval), Event::HealthCheck);
+        if self.deploy.is_some() {
+            self.deploy_progress();
+        }
     }
 
     // ----- database failure handling -----
@@ -1902,7 +2010,7 @@ impl Sim {
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
     /// is waiting on the database for, fail.
-    fn fail_everything_at(&mut self, station: u16) -> u64 {
+    pub(super) fn fail_everything_at(&mut self, station: u16) -> u64 {
         let now = self.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
         if tier == Tier::Cache {
@@ -2071,6 +2179,21 @@ impl Sim {
             .count() as u64
     }
 
+    /// Requests under way that web station `station` answers (queued or served there, or
+    /// waiting on the data tier, or on their way to it).
+    pub(super) fn requests_of_web(&self, station: u16) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| {
+                r.web == station
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
+            })
+            .count() as u64
+    }
+
     /// The role and replication figures of a database component, if it is one.
     pub(super) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
         let (shard, node) = self.db_node_of(id)?;
@@ -2157,6 +2280,7 @@ impl Sim {
                         let i = usize::from(index);
                         state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
                         state.retired = self.web_retired[i];
+                        state.deploy = self.deploy_step_of(i);
                     }
                 }
                 self.fill_special_state(&mut state);

@@ -61,6 +61,15 @@ enum GeoEvent {
     DnsFault {
         down: bool,
     },
+    /// The scenario's scheduled deploy starts (data center by data center).
+    DeployStart,
+}
+
+/// A rolling deploy going through the data centers one at a time.
+struct DeployPlan {
+    spec: crate::scenario::Deploy,
+    /// The data center deploying now.
+    current: usize,
 }
 
 /// Writes committed in `from`, on their way to `to`.
@@ -214,6 +223,7 @@ pub(super) struct World {
     interval_generated: u64,
     interval_dns_failed: u64,
     interval_latency: Histogram,
+    deploying: Option<DeployPlan>,
     /// Every request is checked against the users' cached answers; `users_by_answer` in the
     /// series counts every `answer_sample`-th user.
     answer_sample: u64,
@@ -256,6 +266,8 @@ impl World {
             inner.seed = dc_seed(scenario.seed, i);
             inner.name = format!("{} ({})", scenario.name, spec.name);
             inner.traffic.users = 0;
+            // Deploys go one data center at a time: this layer starts each.
+            inner.deploy = None;
             let prefix = format!("{}/", spec.name);
             inner.faults = scenario
                 .faults
@@ -387,7 +399,13 @@ impl World {
             interval_dns_failed: 0,
             interval_latency: Histogram::new(),
             answer_sample: 1,
+            deploying: None,
         };
+        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
+            world
+                .events
+                .push(SimTime::from_secs_f64(at_s), GeoEvent::DeployStart);
+        }
         world
             .events
             .push(SimTime(interval_ns), GeoEvent::MetricsTick);
@@ -577,6 +595,48 @@ impl World {
         }
     }
 
+    /// Starts a rolling deploy that goes through the data centers one at a time, in order:
+    /// the next starts when the one before has brought its last server back.
+    pub fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        if self.deploying.is_some() {
+            self.log_event("deploy", "a deploy is already under way".to_string());
+            return false;
+        }
+        let count = self.dcs.len();
+        self.log_event(
+            "deploy",
+            format!("deploy: {count} data centers, one at a time"),
+        );
+        self.deploying = Some(DeployPlan {
+            spec: spec.clone(),
+            current: 0,
+        });
+        self.dcs[0].sim.start_deploy(spec);
+        self.collect();
+        true
+    }
+
+    /// Moves the deploy on to the next data center once the current one has finished.
+    fn deploy_progress(&mut self) {
+        let Some(plan) = self.deploying.as_mut() else {
+            return;
+        };
+        if self.dcs[plan.current].sim.deploy.is_some() {
+            return;
+        }
+        plan.current += 1;
+        if plan.current == self.dcs.len() {
+            self.deploying = None;
+            self.log_event("deploy", "deploy finished in every data center".into());
+            return;
+        }
+        let (d, spec) = (plan.current, plan.spec.clone());
+        let name = self.dcs[d].name.clone();
+        self.log_event("deploy", format!("deploy moves on to {name}"));
+        self.dcs[d].sim.start_deploy(&spec);
+        self.collect();
+    }
+
     /// [`World::collect`], after a live change to the data centers.
     pub fn collect_now(&mut self) {
         self.collect();
@@ -708,6 +768,11 @@ impl World {
                     self.kill_dc(usize::from(dc), "scheduled fault");
                 } else {
                     self.repair_dc(usize::from(dc), "scheduled repair");
+                }
+            }
+            GeoEvent::DeployStart => {
+                if let Some(spec) = self.scenario.deploy.clone() {
+                    self.start_deploy(&spec);
                 }
             }
             GeoEvent::DnsFault { down } => {
@@ -846,6 +911,7 @@ impl World {
     }
 
     fn on_tick(&mut self) {
+        self.deploy_progress();
         let now = self.now;
         let interval_s = self.interval_ns as f64 / 1e9;
         for c in &mut self.channels {
@@ -1277,6 +1343,12 @@ impl World {
                 replication,
                 series: self.geo_series.iter().cloned().collect(),
             }),
+            data_store: None,
+            deploys: self
+                .dcs
+                .iter()
+                .flat_map(|d| d.sim.deploys_done.iter().cloned())
+                .collect(),
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),
             events_dropped: self.log_dropped,

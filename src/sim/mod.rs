@@ -14,12 +14,14 @@ mod balancer;
 mod cache;
 pub mod cost;
 mod database;
+mod deploy;
 mod edge;
 mod engine;
 mod geo;
 mod histogram;
 mod jobs;
 mod monitor;
+mod nosql;
 mod queue;
 mod replication;
 mod report;
@@ -37,10 +39,10 @@ pub use histogram::Histogram;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
-    CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DatabaseReport,
-    Failover, FailureCounts, GeoReport, KindLatency, LatencyReport, LogEntry, MonitoringReport,
-    QueueReport, RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport,
-    TheoryCheck,
+    CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
+    DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
+    LogEntry, MonitoringReport, NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report,
+    RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
 };
 pub use rng::{Rng, Sampler};
 pub use time::SimTime;
@@ -78,6 +80,8 @@ pub enum ComponentKind {
     Queue,
     /// The pool of queue workers.
     Workers,
+    /// A node of the NoSQL store.
+    NoSql,
     /// A whole data center (stage 11): its components are named `<data center>/…`.
     DataCenter,
 }
@@ -106,6 +110,7 @@ impl ComponentKind {
             ComponentKind::SessionStore => "Session store",
             ComponentKind::Queue => "Message queue",
             ComponentKind::Workers => "Workers",
+            ComponentKind::NoSql => "NoSQL node",
             ComponentKind::DataCenter => "Data center",
         }
     }
@@ -304,6 +309,31 @@ pub struct ComponentState {
     pub capacity_items: u32,
     /// Cache nodes: share of lookups that hit, over the run.
     pub hit_ratio: f64,
+    /// Web servers: where a rolling deploy has this server now (`None`: not being deployed).
+    pub deploy: Option<DeployStep>,
+}
+
+/// Where a web server is in a rolling deploy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployStep {
+    /// Out of the pool, finishing the requests it holds.
+    Draining,
+    /// Stopped; the new version is starting.
+    Starting,
+    /// Started; waiting to pass the balancer's health checks.
+    HealthChecks,
+}
+
+impl DeployStep {
+    /// A short label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DeployStep::Draining => "deploy: draining",
+            DeployStep::Starting => "deploy: starting",
+            DeployStep::HealthChecks => "deploy: health checks",
+        }
+    }
 }
 
 /// What the simulation looks like now: totals, recent figures and each component.

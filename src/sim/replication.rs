@@ -20,6 +20,8 @@ const MAX_LOG: usize = 1_000_000;
 #[derive(Clone, Copy, Debug)]
 struct WriteRecord {
     key: u32,
+    /// A denormalised copy: it changes no key's version.
+    copy: bool,
     commit: SimTime,
     /// The key's last committed write before this one (to undo it if lost).
     prev: u64,
@@ -121,8 +123,21 @@ impl Replication {
         self.committed += 1;
         self.log.push_back(WriteRecord {
             key,
+            copy: false,
             commit: now,
             prev,
+        });
+    }
+
+    /// The master commits a denormalised copy of a record whose key lives on another shard:
+    /// replicas apply it like any write, but no key's version changes.
+    pub fn commit_copy(&mut self, now: SimTime) {
+        self.master_seq += 1;
+        self.log.push_back(WriteRecord {
+            key: 0,
+            copy: true,
+            commit: now,
+            prev: 0,
         });
     }
 
@@ -181,7 +196,7 @@ impl Replication {
         let mut lost = 0;
         while self.master_seq > seq {
             // A write already trimmed from the log (beyond the cap) cannot be undone key by key.
-            if let Some(rec) = self.log.pop_back() {
+            if let Some(rec) = self.log.pop_back().filter(|rec| !rec.copy) {
                 versions.0[rec.key as usize] = rec.prev;
             }
             self.master_seq -= 1;

@@ -46,6 +46,13 @@ pub struct Report {
     pub sessions: Option<SessionReport>,
     /// Monitoring: alert history and per-component series.
     pub monitoring: Option<MonitoringReport>,
+    /// Data-store choices: the database's kind, joins, denormalisation's write amplification
+    /// and the NoSQL store (absent for a plain relational tier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_store: Option<DataStoreReport>,
+    /// Rolling deploys of the web tier (absent when there was none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deploys: Vec<DeployReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
@@ -288,6 +295,81 @@ pub struct SessionReport {
     pub logged_out: u64,
     /// Requests of users who had to log in again on another server.
     pub relogins: u64,
+}
+
+/// Data-store choices over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataStoreReport {
+    /// Kind of the database: `relational`, `key_value` or `document`.
+    pub kind: String,
+    /// Reads that joined data of every shard (one query per shard).
+    pub cross_shard_reads: u64,
+    /// Reads that would have joined but read one shard's denormalised copy.
+    pub joins_avoided: u64,
+    /// Copies of every record (1: not denormalised).
+    pub write_factor: u32,
+    /// Writes committed on their key's own shard.
+    pub writes: u64,
+    /// Extra writes of denormalised copies on other shards.
+    pub copy_writes: u64,
+    /// (writes + copy writes) / writes: the write load denormalisation costs.
+    pub write_amplification: f64,
+    /// The NoSQL store beside the database.
+    pub nosql: Option<NoSqlReport>,
+}
+
+/// The NoSQL store over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoSqlReport {
+    /// `key_value` or `document`.
+    pub kind: String,
+    /// Share of data requests sent to it.
+    pub share: f64,
+    /// Reads served, all nodes.
+    pub reads: u64,
+    /// Writes served, all nodes.
+    pub writes: u64,
+    /// Requests served per node.
+    pub served_per_node: Vec<u64>,
+    /// Utilization of its busiest node over the run, 0–1.
+    pub busiest_node_utilization: f64,
+    /// Latency of the data requests it answered, ms.
+    pub latency_ms: LatencyReport,
+    /// Latency of the data requests the relational tier (cache, shards) answered, ms.
+    pub relational_latency_ms: LatencyReport,
+}
+
+/// A rolling deploy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeployReport {
+    /// When it started, seconds.
+    pub started_at_s: f64,
+    /// When the last server was back in the pool, seconds (absent while under way).
+    pub finished_at_s: Option<f64>,
+    /// Web servers deployed.
+    pub servers: u32,
+    /// Servers taken out at once.
+    pub batch_size: u32,
+    /// Whether servers drained before stopping.
+    pub drain: bool,
+    /// Batches taken out so far.
+    pub batches: u32,
+    /// Servers that drained completely before stopping.
+    pub drained: u32,
+    /// Servers stopped at the drain timeout with requests still open.
+    pub drain_timeouts: u32,
+    /// Longest drain, ms.
+    pub longest_drain_ms: f64,
+    /// Requests under way on the servers when they stopped (each one failed).
+    pub in_flight_at_stop: u64,
+    /// Of which failed by the stop itself (the rest were on their way and found it stopped).
+    pub requests_cut: u64,
+    /// Requests failed, any reason, while the deploy ran.
+    pub failed_during: u64,
+    /// Users logged out while it ran (sticky sessions on stopped servers).
+    pub logged_out_during: u64,
+    /// Latency of the requests completed while it ran, ms.
+    pub latency_ms: LatencyReport,
 }
 
 /// A database node's replication figures.
@@ -668,6 +750,8 @@ impl Sim {
                 workers: q.station.workers,
                 utilization: q.station.total.utilization(q.station.workers).min(1.0),
             }),
+            deploys: self.deploy_reports(),
+            data_store: self.data_store_report(),
             sessions: (self.scenario.sessions.as_ref().map(|s| s.mode)
                 == Some(crate::scenario::SessionMode::Sticky))
             .then_some(SessionReport {
@@ -780,6 +864,49 @@ impl Sim {
             );
         }
         bill.finish(hours)
+    }
+
+    fn data_store_report(&self) -> Option<DataStoreReport> {
+        let db = self.scenario.database.as_ref()?;
+        let p = &self.placement;
+        if db.kind.is_relational() && p.write_factor == 1 && self.nosql.is_none() {
+            return None;
+        }
+        let writes: u64 = self.shards.iter().map(|d| d.replication.committed).sum();
+        let nosql = self.nosql.as_ref().map(|n| {
+            let spec = self.scenario.nosql.as_ref().expect("a NoSQL spec");
+            NoSqlReport {
+                kind: spec.kind.name().to_string(),
+                share: n.share,
+                reads: n.reads.iter().sum(),
+                writes: n.writes.iter().sum(),
+                served_per_node: n.reads.iter().zip(&n.writes).map(|(r, w)| r + w).collect(),
+                busiest_node_utilization: n
+                    .stations
+                    .iter()
+                    .map(|&s| {
+                        let s = &self.stations[usize::from(s)];
+                        s.total.utilization(s.workers)
+                    })
+                    .fold(0.0, f64::max),
+                latency_ms: LatencyReport::of(&n.latency),
+                relational_latency_ms: LatencyReport::of(&n.relational_latency),
+            }
+        });
+        Some(DataStoreReport {
+            kind: db.kind.name().to_string(),
+            cross_shard_reads: p.joins,
+            joins_avoided: p.joins_avoided,
+            write_factor: p.write_factor,
+            writes,
+            copy_writes: p.copy_writes,
+            write_amplification: if writes == 0 {
+                1.0
+            } else {
+                (writes + p.copy_writes) as f64 / writes as f64
+            },
+            nosql,
+        })
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {

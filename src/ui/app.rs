@@ -62,6 +62,22 @@ pub fn app() -> Html {
             }
         })
     };
+    let on_deploy = {
+        let on_fault = on_fault.clone();
+        let state = state.clone();
+        Callback::from(move |()| {
+            let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
+            if let Some(node) = any {
+                on_fault.emit((
+                    node.component,
+                    Op::Deploy {
+                        batch: 1,
+                        drain: true,
+                    },
+                ));
+            }
+        })
+    };
     let on_try = {
         let dispatcher = state.dispatcher();
         let on_fault = on_fault.clone();
@@ -155,7 +171,7 @@ pub fn app() -> Html {
                         </div>
                         <Controls playing={state.playing} speed_index={state.speed_index}
                             scenario={state.scenario.clone()} on_action={on_action.clone()}
-                            on_copy_link={on_copy_link} />
+                            on_copy_link={on_copy_link} on_deploy={on_deploy} />
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} />
                     </section>
@@ -454,6 +470,13 @@ fn run_experiment(
                     on_fault.emit((node.component, Op::Reshard(count)));
                 }
             }
+            Step::Deploy { batch, drain } => {
+                // A deploy acts on the whole web tier; any component carries it.
+                let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
+                if let Some(node) = any {
+                    on_fault.emit((node.component, Op::Deploy { batch, drain }));
+                }
+            }
             Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),
             Step::WebServers(count) => dispatcher.dispatch(Action::SetWebServers(count)),
             Step::DbWorkers(workers) => dispatcher.dispatch(Action::SetDbWorkers(workers)),
@@ -468,6 +491,8 @@ fn run_experiment(
             Step::CelebrityShare(percent) => {
                 dispatcher.dispatch(Action::SetCelebrityShare(percent));
             }
+            Step::NoSqlShare(percent) => dispatcher.dispatch(Action::SetNoSqlShare(percent)),
+            Step::Denormalise(copies) => dispatcher.dispatch(Action::SetDenormalise(copies)),
         }
     }
 }

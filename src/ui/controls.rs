@@ -53,6 +53,8 @@ pub struct ControlsProps {
     pub on_action: Callback<Action>,
     /// Copies a link to the current scenario.
     pub on_copy_link: Callback<()>,
+    /// Starts a rolling deploy of the web tier (one server at a time, drained).
+    pub on_deploy: Callback<()>,
 }
 
 /// The control bar above the diagram.
@@ -83,6 +85,10 @@ pub fn controls(props: &ControlsProps) -> Html {
                 cb.emit(Action::SetUsers(users_from_slider(position)));
             }
         })
+    };
+    let on_deploy = {
+        let cb = props.on_deploy.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
     };
     let play_label = if props.playing { "Pause" } else { "Play" };
     let users = props.scenario.traffic.users;
@@ -127,6 +133,12 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <span class="control-value" data-value="users">{ grouped(users) }</span>
             </label>
             { stage_controls(&props.scenario, &props.on_action) }
+            if props.scenario.load_balancer.is_some() {
+                <button class="btn" data-action="deploy" onclick={on_deploy}
+                    title="Deploy a new version: one server at a time leaves the pool, drains, restarts (5 s) and rejoins once healthy">
+                    { "Deploy" }
+                </button>
+            }
             <button class="btn" data-action="copy-link" onclick={on_copy}
                 title="Copy a link that opens exactly this scenario">
                 <svg viewBox="0 0 14 14" aria-hidden="true"><path d="M5.5,8.5 L8.5,5.5 M6,3.5 L7.5,2 A2.5,2.5 0 0 1 12,5.5 L10.5,7 M8,10.5 L6.5,12 A2.5,2.5 0 0 1 2,8.5 L3.5,7" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" /></svg>

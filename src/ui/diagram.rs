@@ -227,6 +227,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
             data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
             data-utilization={heat.map(|u| format!("{u:.3}"))}
+            data-deploy={state.and_then(|s| s.deploy).map(|d| d.label())}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
             aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
@@ -377,6 +378,13 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
     #[allow(unreachable_patterns)]
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
+        _ if state.and_then(|s| s.deploy).is_some() => (
+            n.label.clone(),
+            state
+                .and_then(|s| s.deploy)
+                .map_or("", |d| d.label())
+                .into(),
+        ),
         _ if health == Health::Down => (n.label.clone(), "DOWN".into()),
         _ if health == Health::Retired => (n.label.clone(), "retired".into()),
         _ if health == Health::OutOfPool => (n.label.clone(), "not in the pool".into()),
@@ -389,6 +397,7 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
             _ => (n.label.clone(), format!("{workers} workers")),
         },
         ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
+        ComponentKind::NoSql => (n.label.clone(), "key-spread store".into()),
         ComponentKind::Cache => (
             n.label.clone(),
             format!("hits {}", percent(state.map_or(0.0, |s| s.hit_ratio))),
@@ -457,6 +466,7 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
     match n.kind {
         ComponentKind::Server
         | ComponentKind::Database
+        | ComponentKind::NoSql
         | ComponentKind::SessionStore
         | ComponentKind::Workers => {
             let u = state.map_or(0.0, |s| s.utilization).clamp(0.0, 1.0);
@@ -526,6 +536,7 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::SessionStore => "session-store",
         ComponentKind::Queue => "queue",
         ComponentKind::Workers => "workers",
+        ComponentKind::NoSql => "nosql",
         _ => "other",
     }
 }
@@ -561,6 +572,14 @@ fn icon(kind: ComponentKind) -> Html {
                 <circle cx="4" cy="11" r="2.5" />
                 <path d="M6.5,11 H11 M11,11 L18,4 M11,11 H18 M11,11 L18,18" />
                 <path d="M15,2.5 L18.5,4 L17,7.5 M15.5,9 L18.5,11 L15.5,13 M17,14.5 L18.5,18 L15,19.5" />
+            </g>
+        },
+        ComponentKind::NoSql => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <rect x="2" y="3" width="7" height="7" rx="1.5" />
+                <rect x="13" y="3" width="7" height="7" rx="1.5" />
+                <rect x="2" y="13" width="7" height="7" rx="1.5" />
+                <rect x="13" y="13" width="7" height="7" rx="1.5" />
             </g>
         },
         ComponentKind::Database => html! {

@@ -201,6 +201,7 @@ fn explain(kind: ComponentKind) -> &'static str {
         ComponentKind::Queue => "A durable list of jobs the web servers published. It grows when the workers fall behind and drains when they catch up; jobs are not lost.",
         ComponentKind::Workers => "A pool of processes taking jobs off the queue one at a time. Killed, their jobs in progress go back to the queue; the scaler adds workers as the backlog grows.",
         ComponentKind::Users => "The people using the site.",
+        ComponentKind::NoSql => "A NoSQL node: single-key reads and writes only, spread over the nodes by key. Fast and easy to spread out, but it cannot join; killed, the requests for its keys fail.",
         _ => "A part of the system.",
     }
 }

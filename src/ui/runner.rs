@@ -23,7 +23,7 @@ use web_sys::HtmlCanvasElement;
 use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
-use crate::scenario::Scenario;
+use crate::scenario::{Deploy, Scenario};
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
 
 /// Something the user does to a component from the inspector.
@@ -39,7 +39,15 @@ pub enum Op {
     NewVersion,
     /// Data tier: reshard to this many shards now (the component is ignored).
     Reshard(u32),
+    /// Web tier: a rolling deploy in batches of `batch` servers, drained or not (the
+    /// component is ignored).
+    Deploy { batch: u32, drain: bool },
 }
+
+/// Live deploys: longest wait for a server to drain, in milliseconds.
+const DEPLOY_DRAIN_TIMEOUT_MS: f64 = 5000.0;
+/// Live deploys: time a restarted server takes to start, in seconds.
+const DEPLOY_STARTUP_S: f64 = 5.0;
 
 /// A live change the user made, replayed at its simulated time when seeking.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,6 +68,16 @@ impl Change {
             // Objects are numbered by popularity: 0 is the most requested.
             Change::Component(_, Op::NewVersion) => sim.cdn_new_version(0),
             Change::Component(_, Op::Reshard(count)) => sim.reshard(count),
+            Change::Component(_, Op::Deploy { batch, drain }) => {
+                let drain = drain && sim.scenario().load_balancer.is_some();
+                sim.start_deploy(&Deploy {
+                    at_s: None,
+                    batch_size: batch,
+                    drain,
+                    drain_timeout_ms: DEPLOY_DRAIN_TIMEOUT_MS,
+                    startup_s: DEPLOY_STARTUP_S,
+                });
+            }
         }
     }
 }
@@ -697,6 +715,7 @@ impl Runner {
                     items: c.items,
                     capacity_items: c.capacity_items,
                     hit_ratio: c.hit_ratio,
+                    deploy: c.deploy,
                 })
                 .collect(),
             lagging: self.lagging && self.playing && self.seek.is_none(),

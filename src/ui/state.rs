@@ -12,9 +12,10 @@ use yew::Reducible;
 
 use crate::layout::Diagram;
 use crate::scenario::{
-    preset, BalancePolicy, Eviction, Scenario, SessionMode, ShardStrategy, MAX_USERS,
+    preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
+    ShardStrategy, StoreKind, MAX_USERS,
 };
-use crate::sim::{ComponentId, DbRole, LogEntry};
+use crate::sim::{ComponentId, DbRole, DeployStep, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -107,6 +108,11 @@ pub enum Action {
     /// Change the share of data requests, in percent, that go to the first celebrity key
     /// (rebuilds the run).
     SetCelebrityShare(u32),
+    /// Send this share of data requests, in percent, to a NoSQL store beside the database
+    /// (0: none; rebuilds the run).
+    SetNoSqlShare(u32),
+    /// Denormalise the shards with this many copies of every record (1: not; rebuilds the run).
+    SetDenormalise(u32),
     /// Show another stage (ignored for stages not built yet); adds a history entry.
     SelectStage(u8),
     /// Show the stage before or after the current one (skipping stages not built).
@@ -269,6 +275,8 @@ pub struct ComponentFigures {
     pub capacity_items: u32,
     /// Caches and the CDN edge: share of lookups that hit over the run, 0–1.
     pub hit_ratio: f64,
+    /// Web servers: where a rolling deploy has it now.
+    pub deploy: Option<DeployStep>,
 }
 
 impl Figures {
@@ -508,6 +516,23 @@ impl Reducible for AppState {
                 }),
                 _ => return self,
             },
+            Action::SetNoSqlShare(percent) if self.scenario.database.is_some() => self
+                .changed_rebuilt(|s| {
+                    s.nosql = (percent > 0).then(|| NoSqlStore {
+                        share: f64::from(percent.min(100)) / 100.0,
+                        ..tour_nosql_store()
+                    });
+                }),
+            Action::SetDenormalise(copies) => match &self.scenario.sharding {
+                Some(sh) if copies <= sh.shards => self.changed_rebuilt(|s| {
+                    if let Some(sh) = s.sharding.as_mut() {
+                        sh.denormalise = (copies > 1).then_some(Denormalise {
+                            write_factor: copies,
+                        });
+                    }
+                }),
+                _ => return self,
+            },
             Action::SelectStage(stage) if stage != self.stage() => match preset(stage) {
                 Some(scenario) if is_built(stage) => self.rebuilt(scenario, true),
                 _ => return self,
@@ -601,4 +626,17 @@ fn round_two_digits(x: f64) -> u64 {
     }
     let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
     ((x / magnitude).round() * magnitude) as u64
+}
+
+/// The NoSQL store the tour adds: four key-value nodes, 1 ms reads and 2 ms writes.
+fn tour_nosql_store() -> NoSqlStore {
+    NoSqlStore {
+        kind: StoreKind::KeyValue,
+        share: 0.5,
+        nodes: 4,
+        workers: 16,
+        queue_capacity: 1000,
+        read: Dist::exponential(1.0),
+        write: Dist::exponential(2.0),
+    }
 }

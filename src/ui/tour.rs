@@ -37,6 +37,12 @@ pub enum Step {
     ShardStrategy(ShardStrategy),
     /// Set the celebrity's share of data requests, in percent (rebuilds the run).
     CelebrityShare(u32),
+    /// Send this share of data requests, in percent, to a NoSQL store (rebuilds the run).
+    NoSqlShare(u32),
+    /// Denormalise the shards with this many copies of every record (rebuilds the run).
+    Denormalise(u32),
+    /// Start a rolling deploy of the web tier now.
+    Deploy { batch: u32, drain: bool },
 }
 
 /// A "try this" button.
@@ -57,7 +63,7 @@ pub struct StageTour {
     pub problem: &'static str,
     /// What it costs, or what it still does not solve.
     pub tradeoffs: &'static str,
-    /// Two or three experiments.
+    /// A few experiments.
     pub experiments: &'static [Experiment],
 }
 
@@ -131,6 +137,16 @@ static TOURS: [StageTour; 10] = [
                 label: "Kill the load balancer",
                 prompt: "Every server is healthy, yet nobody can reach them.",
                 steps: &[Step::Speed(SPEED_1X), Step::Kill("lb")],
+            },
+            Experiment {
+                label: "Rolling deploy",
+                prompt: "One server at a time leaves the pool, finishes its requests, restarts and rejoins: not one request fails (see the event log).",
+                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1, drain: true }],
+            },
+            Experiment {
+                label: "Deploy all at once, no draining",
+                prompt: "Requests in progress fail, then nobody is in the pool until the servers restart and pass their checks: an outage.",
+                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1000, drain: false }],
             },
         ],
     },
@@ -268,6 +284,16 @@ static TOURS: [StageTour; 10] = [
                 label: "Use key mod N instead",
                 prompt: "At 120 s the fifth shard joins: compare the keys moved with the ring's fifth (press \"Add a fifth shard now\" to see it sooner).",
                 steps: &[Step::ShardStrategy(ShardStrategy::Modulo), Step::Speed(SPEED_5X)],
+            },
+            Experiment {
+                label: "Move half the data to NoSQL",
+                prompt: "Feeds, sessions and counters (single-key reads and writes) go to four key-value nodes: the shards cool down, and those requests skip the joins and the replicas.",
+                steps: &[Step::NoSqlShare(50), Step::Speed(SPEED_5X)],
+            },
+            Experiment {
+                label: "Denormalise (2 copies)",
+                prompt: "Reads that asked every shard now read one copy; in exchange every write is made twice, on its shard and the next: write load doubles.",
+                steps: &[Step::Denormalise(2), Step::Speed(SPEED_5X)],
             },
         ],
     },

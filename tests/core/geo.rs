@@ -435,3 +435,47 @@ fn random_geo_runs_conserve_and_replay() {
         conserved(&live.report());
     }
 }
+
+/// A drained rolling deploy goes through the data centers one at a time and fails nothing.
+#[test]
+fn a_deploy_goes_through_the_data_centers_one_at_a_time() {
+    let mut s = small();
+    s.duration_s = 120;
+    s.deploy = Some(scalesim::scenario::Deploy {
+        at_s: Some(5.0),
+        batch_size: 10,
+        drain: true,
+        drain_timeout_ms: 5_000.0,
+        startup_s: 5.0,
+    });
+    let r = run(&s);
+    conserved(&r);
+    assert_eq!(r.requests.failed, 0, "{:?}", r.requests.failed_by_reason);
+    assert_eq!(r.deploys.len(), 2, "one deploy per data center");
+    let log: Vec<&str> = r
+        .events
+        .iter()
+        .filter(|e| e.component == "deploy")
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(log.contains(&"deploy moves on to eu-west"), "{log:?}");
+    assert!(
+        log.contains(&"deploy finished in every data center"),
+        "{log:?}"
+    );
+    // eu-west started only after us-east had finished.
+    let started = |name: &str| {
+        r.events
+            .iter()
+            .find(|e| e.component.starts_with(name) && e.text.contains("deploy"))
+            .map(|e| e.t_s)
+            .unwrap()
+    };
+    let moved = r
+        .events
+        .iter()
+        .find(|e| e.text == "deploy moves on to eu-west")
+        .unwrap()
+        .t_s;
+    assert!(started("us-east") < moved && started("eu-west") >= moved);
+}

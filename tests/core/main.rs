@@ -4,6 +4,8 @@
 mod cache;
 mod capacity;
 mod cli;
+mod datastore;
+mod deploy;
 mod fidelity;
 mod geo;
 mod helpers;

@@ -164,6 +164,29 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
         }
     }
+    // Optional parts no preset has: a deploy, a NoSQL store, denormalised key-value shards.
+    let mut s = preset(10).unwrap();
+    s.database.as_mut().unwrap().kind = scalesim::scenario::StoreKind::KeyValue;
+    s.sharding.as_mut().unwrap().denormalise =
+        Some(scalesim::scenario::Denormalise { write_factor: 2 });
+    s.nosql = Some(scalesim::scenario::NoSqlStore {
+        kind: scalesim::scenario::StoreKind::Document,
+        share: 0.2,
+        nodes: 2,
+        workers: 4,
+        queue_capacity: 10,
+        read: scalesim::scenario::Dist::exponential(1.0),
+        write: scalesim::scenario::Dist::exponential(1.0),
+    });
+    s.deploy = Some(scalesim::scenario::Deploy {
+        at_s: Some(1.0),
+        batch_size: 1,
+        drain: true,
+        drain_timeout_ms: 100.0,
+        startup_s: 1.0,
+    });
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
         assert!(

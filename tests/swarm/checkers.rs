@@ -816,8 +816,9 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         ("db_down", why.db_down, "db-"),
         ("session_store_down", why.session_store_down, "sessions"),
     ] {
-        // Sharded database nodes are named shard-S-db-N.
-        let down = tl.any_down(prefix, end) || (prefix == "db-" && tl.any_down("shard-", end));
+        // Sharded database nodes are named shard-S-db-N; NoSQL nodes fail theirs as db_down.
+        let down = tl.any_down(prefix, end)
+            || (prefix == "db-" && (tl.any_down("shard-", end) || tl.any_down("nosql-", end)));
         ensure!(
             count == 0 || down,
             "{count} failures by {reason}, but no {prefix}* component was ever down"

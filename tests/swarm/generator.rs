@@ -21,8 +21,8 @@
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scalesim::scenario::{
-    preset, BalancePolicy, Dist, Eviction, Fault, Profile, ReadPolicy, Scenario, SessionMode,
-    Shape, WorkerAutoscale, WritePolicy, STAGES,
+    preset, BalancePolicy, Denormalise, Dist, Eviction, Fault, NoSqlStore, Profile, ReadPolicy,
+    Scenario, SessionMode, Shape, StoreKind, WorkerAutoscale, WritePolicy, STAGES,
 };
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
@@ -550,6 +550,43 @@ fn topology(g: &mut Gen, s: &mut Scenario) {
                 start_delay_s: if g.chance(0.2) { 0.0 } else { g.unit() * 10.0 },
             }
         });
+    }
+    data_stores(g, s);
+}
+
+/// Data-store choices: a NoSQL store beside the database, denormalised shards, a key-value tier.
+fn data_stores(g: &mut Gen, s: &mut Scenario) {
+    if s.database.is_some() && g.chance(0.2) {
+        s.nosql = Some(NoSqlStore {
+            kind: *g.pick(&[StoreKind::KeyValue, StoreKind::Document]),
+            share: match g.range(0, 4) {
+                0 => 0.0,
+                1 => 1.0,
+                _ => g.unit(),
+            },
+            nodes: g.range(1, 4) as u32,
+            workers: g.range(1, 16) as u32,
+            queue_capacity: match g.range(0, 4) {
+                0 => 0,
+                _ => g.range(1, 500) as u32,
+            },
+            read: dist(g),
+            write: dist(g),
+        });
+    }
+    let (Some(sh), Some(db)) = (s.sharding.as_mut(), s.database.as_mut()) else {
+        return;
+    };
+    if sh.shards >= 2 && g.chance(0.3) {
+        sh.denormalise = Some(Denormalise {
+            write_factor: g.range(2, u64::from(sh.shards)) as u32,
+        });
+    }
+    if g.chance(0.2) {
+        db.kind = StoreKind::KeyValue;
+        if sh.denormalise.is_none() {
+            sh.cross_shard_share = 0.0;
+        }
     }
 }
 
