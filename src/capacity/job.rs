@@ -27,8 +27,11 @@ pub struct JobRequest {
 }
 
 /// What a running job reports.
+///
+/// Externally tagged (`{"progress":{…}}`, `"ready"`): an internally tagged enum is buffered
+/// through serde's `Content` when read, which costs the browser build code size.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum JobUpdate {
     /// The worker has started and takes requests (requests sent before are lost).
     Ready,
@@ -77,29 +80,41 @@ impl JobUpdate {
     /// As JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
-            format!(
-                r#"{{"type":"failed","job":{},"message":"{e}"}}"#,
-                self.job()
-            )
+            let failed = JobUpdate::Failed {
+                job: self.job(),
+                message: e.to_string(),
+            };
+            serde_json::to_string(&failed).unwrap_or_default()
         })
     }
 
     /// From JSON text.
     pub fn from_json(text: &str) -> Result<JobUpdate, String> {
-        serde_json::from_str(text).map_err(|e| format!("bad message from the search: {e}"))
+        from_json_via_value(text).map_err(|e| format!("bad message from the search: {e}"))
     }
 }
 
 impl JobRequest {
-    /// As JSON text.
+    /// As JSON text (through a `serde_json::Value`, as the app's links serialise scenarios, so
+    /// the browser build needs no second serialiser for them).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a request serialises")
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
     }
 
     /// From JSON text.
     pub fn from_json(text: &str) -> Result<JobRequest, String> {
-        serde_json::from_str(text).map_err(|e| format!("bad search request: {e}"))
+        from_json_via_value(text).map_err(|e| format!("bad search request: {e}"))
     }
+}
+
+/// Parses JSON text into a `Value`, then into `T`: the browser build reads scenarios this way
+/// too, so it shares the code.
+pub fn from_json_via_value<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, serde_json::Error> {
+    serde_json::from_str::<serde_json::Value>(text).and_then(serde_json::from_value)
 }
 
 /// A job being run one step at a time.
