@@ -1016,3 +1016,31 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
         Some("1625".to_string())
     );
 }
+
+/// Stage 1 measured in the browser (the stage chart's "measure here": the committed table's
+/// objective, three seeds, 60 s runs) gives the limit `scalesim limit --all-presets` measured
+/// natively and committed in docs/limits.json.
+#[wasm_bindgen_test]
+async fn a_stage_measured_here_equals_the_committed_table() {
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    app.click("[data-stage-limit=\"1\"] [data-action=\"measure-stage\"]");
+    let done = app
+        .wait_until(170_000, |a| {
+            a.exists("[data-stage-limit=\"1\"] [data-here]")
+        })
+        .await;
+    assert!(done, "the stage search ends");
+    assert_eq!(
+        app.attribute("[data-stage-limit=\"1\"] [data-here]", "data-here"),
+        Some("true".to_string()),
+        "{}",
+        app.text("[data-stage-limit=\"1\"]")
+    );
+    assert_eq!(
+        app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
+        Some("1625".to_string())
+    );
+}

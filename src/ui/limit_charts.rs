@@ -287,7 +287,10 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         }
                     } else if running.is_none() {
                         <span class="muted">{ "not measured yet " }</span>
-                        <button class="btn btn-small" data-action="measure-stage" onclick={on_measure}>{ "measure here" }</button>
+                    }
+                    if running.is_none() && bar.as_ref().is_none_or(|b| b.here.is_none()) {
+                        <button class="link-button" data-action="measure-stage" onclick={on_measure}
+                            title="Search this stage in this browser with the table's objective and seeds">{ "measure here" }</button>
                     }
                     if let Some(s) = running {
                         <progress max={s.runs_estimate.max(s.runs).max(1).to_string()} value={s.runs.to_string()}></progress>
