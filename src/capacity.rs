@@ -13,9 +13,12 @@
 //! [`MAX_USERS`] (and the offered-load ceiling), runs per seed are capped, and every run has an
 //! event budget. The search reads no clock, so the same inputs give the same answer everywhere.
 
+pub mod job;
+pub mod whatif;
+
 use crate::scenario::{Scenario, MAX_RATE_PER_S, MAX_USERS};
 use crate::sim::{ComponentKind, DbRole, SeriesPoint, Sim, SimTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
 
@@ -29,7 +32,7 @@ pub const MAX_WARMUP_S: u32 = 600;
 pub const MAX_RUNS_PER_SEED: u32 = 200;
 
 /// A service-level objective, checked over the measurement window.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
     /// Highest acceptable 99th-percentile latency of completed requests, in milliseconds.
     pub p99_ms: f64,
@@ -129,7 +132,7 @@ impl fmt::Display for Slo {
 }
 
 /// How the search runs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchOptions {
     /// Seeds to repeat every search with: the scenario's seed, then +1, +2, … (1–16).
     pub seeds: u32,
@@ -223,7 +226,7 @@ pub enum CapacityError {
 }
 
 /// What one run measured over its window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
     /// Users simulated.
     pub users: u64,
@@ -242,7 +245,7 @@ pub struct Probe {
 }
 
 /// The component that saturates first: the busiest one at the limit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     /// Its name (`web-0`, `db-1`, …).
     pub component: String,
@@ -263,7 +266,7 @@ pub struct Bottleneck {
 }
 
 /// A component and how busy it was over the measurement window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Busy {
     /// Its name.
     pub component: String,
@@ -272,12 +275,12 @@ pub struct Busy {
 }
 
 /// The objective's figures in the run just above the limit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Breach {
     /// Users of that run.
     pub users: u64,
     /// The metrics that missed the objective: `p99_ms`, `error_ratio`, or both.
-    pub metrics: Vec<&'static str>,
+    pub metrics: Vec<String>,
     /// Its window p99 latency, ms.
     pub p99_ms: f64,
     /// Its window error ratio.
@@ -288,7 +291,7 @@ pub struct Breach {
 }
 
 /// The search of one seed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedLimit {
     /// The seed.
     pub seed: u64,
@@ -303,7 +306,7 @@ pub struct SeedLimit {
 }
 
 /// Why a search ended early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stop {
     /// The run cap was reached.
@@ -315,7 +318,7 @@ pub enum Stop {
 }
 
 /// How the search ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// A limit between one and the most users allowed.
@@ -329,7 +332,7 @@ pub enum Status {
 }
 
 /// The answer of [`find_limit`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LimitResult {
     /// How the search ended.
     pub status: Status,
@@ -392,27 +395,138 @@ pub fn find_limit_with_progress(
     options: &SearchOptions,
     progress: &mut dyn FnMut(&Probe),
 ) -> Result<LimitResult, CapacityError> {
-    options.validate()?;
-    let base = search_scenario(scenario, options);
-    base.validate()
-        .map_err(|e| CapacityError::Scenario(e.to_string()))?;
-    let max_users = options
-        .max_users
-        .map_or(max_users(&base), |m| m.min(max_users(&base)));
-    let mut probes = Vec::new();
-    let mut searches = Vec::new();
-    for i in 0..options.seeds {
-        let mut seeded = base.clone();
-        seeded.seed = base.seed.wrapping_add(u64::from(i));
-        let mut search = SeedSearch::new(seeded, slo, options, max_users);
-        search.run(&mut |m: &Measured| {
-            progress(&m.probe);
-            probes.push(m.probe.clone());
-        });
-        searches.push(search);
+    let mut search = LimitSearch::new(scenario, slo, options)?;
+    while let Some(probe) = search.step() {
+        progress(probe);
     }
-    Ok(summarise(searches, slo, options, &base, max_users, probes))
+    Ok(search.finish())
 }
+
+/// The capacity search one run at a time, for callers that must not block for the whole
+/// search (a browser's main thread) or that report progress between runs (a web worker).
+///
+/// ```text
+///   LimitSearch::new ──▶ step() → Some(&Probe) … step() → None ──▶ finish() → LimitResult
+/// ```
+///
+/// Stepping to the end gives exactly [`find_limit`]'s answer: the runs are the same, in the
+/// same order.
+pub struct LimitSearch {
+    base: Scenario,
+    slo: Slo,
+    options: SearchOptions,
+    max_users: u64,
+    /// Searches finished, one per seed, in seed order.
+    done: Vec<SeedSearch>,
+    /// The seed being searched (`None` once every seed is done).
+    current: Option<SeedSearch>,
+    probes: Vec<Probe>,
+}
+
+impl LimitSearch {
+    /// Checks the options and the scenario; no run is made yet.
+    pub fn new(
+        scenario: &Scenario,
+        slo: &Slo,
+        options: &SearchOptions,
+    ) -> Result<LimitSearch, CapacityError> {
+        options.validate()?;
+        let base = search_scenario(scenario, options);
+        base.validate()
+            .map_err(|e| CapacityError::Scenario(e.to_string()))?;
+        let max_users = options
+            .max_users
+            .map_or(max_users(&base), |m| m.min(max_users(&base)));
+        let mut search = LimitSearch {
+            base,
+            slo: *slo,
+            options: options.clone(),
+            max_users,
+            done: Vec::new(),
+            current: None,
+            probes: Vec::new(),
+        };
+        search.current = Some(search.seed_search(0));
+        Ok(search)
+    }
+
+    fn seed_search(&self, index: u32) -> SeedSearch {
+        let mut seeded = self.base.clone();
+        seeded.seed = self.base.seed.wrapping_add(u64::from(index));
+        SeedSearch::new(seeded, self.max_users)
+    }
+
+    /// Makes the next run and returns what it measured; `None` when the search is over.
+    pub fn step(&mut self) -> Option<&Probe> {
+        loop {
+            let current = self.current.as_mut()?;
+            if let Some(measured) = current.step(&self.slo, &self.options) {
+                self.probes.push(measured);
+                return self.probes.last();
+            }
+            let finished = self.current.take().expect("a seed is being searched");
+            self.done.push(finished);
+            let next = self.done.len() as u32;
+            if next < self.options.seeds {
+                self.current = Some(self.seed_search(next));
+            }
+        }
+    }
+
+    /// Whether every seed's search is over.
+    pub fn is_done(&self) -> bool {
+        self.current.is_none()
+    }
+
+    /// Runs made so far, all seeds together.
+    pub fn runs(&self) -> u32 {
+        self.probes.len() as u32
+    }
+
+    /// A guess at the total number of runs, for a progress bar: seeds already searched count
+    /// what they took; the others as many as the first seed took (or a typical search,
+    /// [`TYPICAL_RUNS_PER_SEED`], before the first one ends). Never below [`Self::runs`].
+    pub fn runs_estimate(&self) -> u32 {
+        let per_seed = self
+            .done
+            .first()
+            .map_or(TYPICAL_RUNS_PER_SEED, |s| s.runs)
+            .min(self.options.max_runs_per_seed);
+        let finished: u32 = self.done.iter().map(|s| s.runs).sum();
+        let current = self.current.as_ref().map_or(0, |s| s.runs.max(per_seed));
+        let waiting = self.options.seeds - self.done.len() as u32 - u32::from(!self.is_done());
+        (finished + current + waiting * per_seed).max(self.runs())
+    }
+
+    /// The seed being searched and its bracket so far: highest passing count (0: none yet)
+    /// and lowest failing count.
+    pub fn bracket(&self) -> Option<(u64, u64, Option<u64>)> {
+        self.current
+            .as_ref()
+            .map(|s| (s.scenario.seed, s.lo(), s.hi()))
+    }
+
+    /// Every run so far, in the order made.
+    pub fn probes(&self) -> &[Probe] {
+        &self.probes
+    }
+
+    /// Finishes the search (making any runs left) and summarises it.
+    pub fn finish(mut self) -> LimitResult {
+        while self.step().is_some() {}
+        summarise(
+            self.done,
+            &self.slo,
+            &self.options,
+            &self.base,
+            self.max_users,
+            self.probes,
+        )
+    }
+}
+
+/// Runs a seed's search typically takes (ramp and bisection), for progress estimates.
+pub const TYPICAL_RUNS_PER_SEED: u32 = 9;
 
 /// The scenario as every probe runs it: short, with the window as metrics interval, faults
 /// removed unless kept.
@@ -440,36 +554,33 @@ pub fn max_users(s: &Scenario) -> u64 {
     users
 }
 
-/// The ramp-and-bisect search of one seed.
-struct SeedSearch<'a> {
+/// The ramp-and-bisect search of one seed, one run per [`SeedSearch::step`].
+struct SeedSearch {
     scenario: Scenario,
-    slo: &'a Slo,
-    options: &'a SearchOptions,
     max_users: u64,
     runs: u32,
+    /// The next user count to try while ramping (`None`: ramping is over, bisecting).
+    ramp_next: Option<u64>,
     /// Highest passing count and its run.
     pass: Option<Measured>,
     /// Lowest failing count and its run.
     fail: Option<Measured>,
     stopped: Option<Stop>,
+    finished: bool,
 }
 
-impl<'a> SeedSearch<'a> {
-    fn new(
-        scenario: Scenario,
-        slo: &'a Slo,
-        options: &'a SearchOptions,
-        max_users: u64,
-    ) -> SeedSearch<'a> {
+impl SeedSearch {
+    fn new(scenario: Scenario, max_users: u64) -> SeedSearch {
+        let start = scenario.traffic.users.clamp(1, max_users);
         SeedSearch {
             scenario,
-            slo,
-            options,
             max_users,
             runs: 0,
+            ramp_next: Some(start),
             pass: None,
             fail: None,
             stopped: None,
+            finished: false,
         }
     }
 
@@ -481,54 +592,44 @@ impl<'a> SeedSearch<'a> {
         self.fail.as_ref().map(|m| m.probe.users)
     }
 
-    /// Ramps from the scenario's user count (doubling up, or halving down), then bisects.
-    fn run(&mut self, seen: &mut dyn FnMut(&Measured)) {
-        let mut users = self.scenario.traffic.users.clamp(1, self.max_users);
-        // Ramp: find a passing count and a failing one (or hit 1 or the maximum).
-        loop {
-            let Some(passed) = self.probe(users, seen) else {
-                return;
-            };
-            let next = if passed {
-                (self.hi().is_none() && users < self.max_users)
-                    .then(|| users.saturating_mul(2).min(self.max_users))
-            } else {
-                (self.lo() == 0 && users > 1).then_some(users / 2)
-            };
-            match next {
-                Some(n) => users = n,
-                None => break,
-            }
+    /// The next count to try: ramping from the scenario's user count (doubling up, or halving
+    /// down) until a passing and a failing count are known (or 1 or the maximum is hit), then
+    /// bisecting until the bracket is narrow enough. `None` when the search is over.
+    fn next_users(&self, options: &SearchOptions) -> Option<u64> {
+        if let Some(users) = self.ramp_next {
+            return Some(users);
         }
-        // Bisect until the bracket is narrow enough.
-        while let Some(hi) = self.hi() {
-            let lo = self.lo();
-            let step = ((lo as f64 * self.options.resolution) as u64).max(1);
-            if hi - lo <= step {
-                break;
-            }
-            if self.probe(lo + (hi - lo) / 2, seen).is_none() {
-                return;
-            }
-        }
+        let hi = self.hi()?;
+        let lo = self.lo();
+        let step = ((lo as f64 * options.resolution) as u64).max(1);
+        (hi - lo > step).then_some(lo + (hi - lo) / 2)
     }
 
-    /// One run at `users`; `None` when the search must stop (run cap or event budget).
-    fn probe(&mut self, users: u64, seen: &mut dyn FnMut(&Measured)) -> Option<bool> {
-        if self.runs >= self.options.max_runs_per_seed {
+    /// Makes the next run; `None` when the search is over (done, run cap or event budget).
+    fn step(&mut self, slo: &Slo, options: &SearchOptions) -> Option<Probe> {
+        if self.finished {
+            return None;
+        }
+        let Some(users) = self.next_users(options) else {
+            self.finished = true;
+            return None;
+        };
+        if self.runs >= options.max_runs_per_seed {
             self.stopped = Some(Stop::RunCap);
+            self.finished = true;
             return None;
         }
         self.runs += 1;
-        let measured = match measure(&self.scenario, users, self.slo, self.options) {
+        let measured = match measure(&self.scenario, users, slo, options) {
             Ok(m) => m,
             Err(why) => {
                 self.stopped = Some(why);
+                self.finished = true;
                 return None;
             }
         };
-        seen(&measured);
-        let passed = measured.probe.pass;
+        let probe = measured.probe.clone();
+        let passed = probe.pass;
         if passed {
             if users > self.lo() {
                 self.pass = Some(measured);
@@ -536,7 +637,15 @@ impl<'a> SeedSearch<'a> {
         } else if self.hi().is_none_or(|hi| users < hi) {
             self.fail = Some(measured);
         }
-        Some(passed)
+        if self.ramp_next.is_some() {
+            self.ramp_next = if passed {
+                (self.hi().is_none() && users < self.max_users)
+                    .then(|| users.saturating_mul(2).min(self.max_users))
+            } else {
+                (self.lo() == 0 && users > 1).then_some(users / 2)
+            };
+        }
+        Some(probe)
     }
 
     fn outcome(&self) -> SeedLimit {
@@ -643,10 +752,10 @@ fn breach_of(m: &Measured, slo: &Slo) -> Breach {
     let p = &m.probe;
     let mut metrics = Vec::new();
     if p.p99_ms > slo.p99_ms || p.completed == 0 {
-        metrics.push("p99_ms");
+        metrics.push("p99_ms".to_string());
     }
     if p.error_ratio > slo.error_ratio {
-        metrics.push("error_ratio");
+        metrics.push("error_ratio".to_string());
     }
     Breach {
         users: p.users,
@@ -658,7 +767,7 @@ fn breach_of(m: &Measured, slo: &Slo) -> Breach {
 }
 
 fn summarise(
-    searches: Vec<SeedSearch<'_>>,
+    searches: Vec<SeedSearch>,
     slo: &Slo,
     options: &SearchOptions,
     base: &Scenario,

@@ -977,3 +977,105 @@ async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
     assert!(drawn, "components: {:?}", app.components());
     assert!(current_hash().contains("nosql"), "{}", current_hash());
 }
+
+/// The "How far does it scale?" panel searches the scenario shown and finds the limit the
+/// core finds for the same scenario, objective and seed (computed here, in the test's own
+/// wasm). The test page has no worker file, so the panel runs the search in the page, one run
+/// per timer tick: the same `LimitSearch` steps the worker runs.
+#[wasm_bindgen_test]
+async fn the_limit_panel_finds_the_limit_the_core_finds() {
+    use scalesim::capacity::{find_limit, SearchOptions, Slo};
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let runs: HtmlSelectElement = app.find("select[data-field=\"runs\"]").unchecked_into();
+    runs.set_value("quick");
+    dispatch(&runs, "change");
+    app.settle(50).await;
+    app.click("[data-action=\"find-limit\"]");
+    app.settle(50).await;
+    let started = app
+        .wait_until(5_000, |a| {
+            a.exists("[data-search=\"main\"] progress")
+                || a.exists("[data-search=\"main\"] [data-limit-users]")
+        })
+        .await;
+    assert!(started, "a progress bar while the search runs");
+    let done = app
+        .wait_until(150_000, |a| {
+            a.exists("[data-search=\"main\"] [data-limit-users]")
+        })
+        .await;
+    assert!(done, "the search ends");
+    let shown: u64 = app
+        .attribute(
+            "[data-search=\"main\"] [data-limit-users]",
+            "data-limit-users",
+        )
+        .unwrap()
+        .parse()
+        .unwrap();
+    let options = SearchOptions {
+        seeds: 1,
+        warmup_s: 10,
+        window_s: 10,
+        ..SearchOptions::default()
+    };
+    let scenario = scalesim::scenario::preset(1).unwrap();
+    let expected = find_limit(&scenario, &Slo::default(), &options).unwrap();
+    assert_eq!(shown, expected.limit_users, "{}", expected.message);
+    let bottleneck = expected.bottleneck.as_ref().unwrap();
+    assert_eq!(
+        app.attribute(
+            "[data-search=\"main\"] [data-bottleneck]",
+            "data-bottleneck"
+        ),
+        Some(bottleneck.component.clone())
+    );
+    // The curve has a point per run.
+    assert_eq!(
+        app.attribute("[data-search=\"main\"] [data-curve]", "data-curve"),
+        Some(expected.runs.to_string())
+    );
+    // The what-if offers the change that relieves a single server: a bigger one.
+    assert!(app
+        .text("[data-action=\"what-if\"]")
+        .contains("a bigger server"));
+    // The stage chart has a bar per simulated stage, stage 1 with the committed limit.
+    for stage in scalesim::scenario::STAGES.iter().filter(|s| s.built) {
+        assert!(app.exists(&format!("[data-stage-limit=\"{}\"]", stage.number)));
+    }
+    assert_eq!(
+        app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
+        Some("1625".to_string())
+    );
+}
+
+/// Stage 1 measured in the browser (the stage chart's "measure here": the committed table's
+/// objective, three seeds, 60 s runs) gives the limit `scalesim limit --all-presets` measured
+/// natively and committed in docs/limits.json.
+#[wasm_bindgen_test]
+async fn a_stage_measured_here_equals_the_committed_table() {
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    app.click("[data-stage-limit=\"1\"] [data-action=\"measure-stage\"]");
+    let done = app
+        .wait_until(170_000, |a| {
+            a.exists("[data-stage-limit=\"1\"] [data-here]")
+        })
+        .await;
+    assert!(done, "the stage search ends");
+    assert_eq!(
+        app.attribute("[data-stage-limit=\"1\"] [data-here]", "data-here"),
+        Some("true".to_string()),
+        "{}",
+        app.text("[data-stage-limit=\"1\"]")
+    );
+    assert_eq!(
+        app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
+        Some("1625".to_string())
+    );
+}

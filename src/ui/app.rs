@@ -14,6 +14,7 @@ use super::controls::Controls;
 use super::diagram::DiagramView;
 use super::files::{self, ScenarioFiles};
 use super::inspector::Inspector;
+use super::limits::LimitPanel;
 use super::link;
 use super::log::{Alerts, EventLog};
 use super::metrics::Metrics;
@@ -222,6 +223,7 @@ pub fn app() -> Html {
                         show_cdn={state.scenario.cdn.is_some()}
                         show_queue={state.scenario.queue.is_some()}
                         show_servers={state.scenario.autoscaling.is_some()} />
+                    <LimitPanel scenario={state.scenario.clone()} on_action={on_action.clone()} />
                     <div class="lower">
                         <Tour stage={state.stage()} on_try={on_try} />
                         <div class="log-stack">

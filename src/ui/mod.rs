@@ -6,7 +6,8 @@
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON
-//!  charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
+//!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
+//!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
 mod app;
@@ -16,11 +17,14 @@ mod diagram;
 mod files;
 mod format;
 mod inspector;
+mod limit_charts;
+mod limits;
 mod link;
 mod log;
 mod metrics;
 mod particles;
 mod runner;
+mod search;
 mod stages;
 mod state;
 mod timeline;

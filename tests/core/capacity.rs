@@ -260,3 +260,54 @@ fn malformed_slo_exits_2_with_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+/// `docs/limits.json` (the stage chart of the app) is what `scalesim limit --all-presets`
+/// prints. Stages 1 and 2, searched again here, give the committed rows; the whole table is
+/// checked by the ignored test below.
+#[test]
+fn the_committed_stage_table_matches_a_fresh_search() {
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/limits.json")).unwrap();
+    let options = SearchOptions::default();
+    assert_eq!(table["slo"], serde_json::to_value(Slo::default()).unwrap());
+    assert_eq!(table["seeds"], options.seeds);
+    assert_eq!(table["run_s"], options.warmup_s + options.window_s);
+    for stage in [1u8, 2] {
+        let row = table["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["stage"] == stage)
+            .unwrap_or_else(|| panic!("stage {stage} is in the table"));
+        let r = find_limit(&preset(stage).unwrap(), &Slo::default(), &options).unwrap();
+        let fresh = serde_json::to_value(&r).unwrap();
+        for field in [
+            "status",
+            "limit_users",
+            "lower_users",
+            "upper_users",
+            "step_users",
+            "limit_rate_per_s",
+            "bottleneck",
+            "breach",
+            "runs",
+            "message",
+        ] {
+            assert_eq!(row[field], fresh[field], "stage {stage}: {field}");
+        }
+    }
+}
+
+/// The whole committed table against the CLI (minutes):
+/// `cargo test --release --test core -- --ignored whole_committed_stage_table`.
+#[test]
+#[ignore]
+fn the_whole_committed_stage_table_matches_the_cli() {
+    let (code, out, err) = scalesim(&["limit", "--all-presets"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim_end(),
+        include_str!("../../docs/limits.json").trim_end(),
+        "regenerate with: scalesim limit --all-presets > docs/limits.json"
+    );
+}
