@@ -551,6 +551,12 @@ impl World {
         let mut batch: Vec<LogEntry> = Vec::new();
         for d in 0..self.dcs.len() {
             let dc = &mut self.dcs[d];
+            let nothing = dc.sim.paths.is_empty()
+                && dc.sim.log.is_empty()
+                && dc.sim.outbox.as_ref().is_none_or(|o| o.is_empty());
+            if nothing {
+                continue;
+            }
             let base = dc.base;
             for mut p in dc.sim.paths.drain(..) {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
