@@ -1604,6 +1604,7 @@ impl Sim {
             outcome,
             start: r.start,
             end,
+            region: r.region,
             hops,
             hop_count,
         });
