@@ -77,6 +77,8 @@ pub struct GeoDataCenter {
     pub region: usize,
     /// The components of its stack (`<name>/lb`, `<name>/web-0` …), drawn as its box.
     pub members: Vec<ComponentId>,
+    /// What each member is, in the order of `members`.
+    pub kinds: Vec<ComponentKind>,
 }
 
 /// The line users of a region follow to a data center.
@@ -165,6 +167,11 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
                 .iter()
                 .filter(|c| c.name.starts_with(&prefix))
                 .map(|c| c.id)
+                .collect(),
+            kinds: components
+                .iter()
+                .filter(|c| c.name.starts_with(&prefix))
+                .map(|c| c.kind)
                 .collect(),
         });
     }

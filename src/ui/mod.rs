@@ -4,6 +4,7 @@
 //!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
 //!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
+//!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON
 //!  charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
@@ -15,6 +16,7 @@ mod controls;
 mod diagram;
 mod files;
 mod format;
+mod geo;
 mod inspector;
 mod link;
 mod log;
