@@ -79,6 +79,9 @@ pub struct GeoDataCenter {
     pub members: Vec<ComponentId>,
     /// What each member is, in the order of `members`.
     pub kinds: Vec<ComponentKind>,
+    /// Its stack laid out as the other stages are (names without the `<name>/` prefix, the
+    /// world's component ids), for a closer look.
+    pub stack: Diagram,
 }
 
 /// The line users of a region follow to a data center.
@@ -173,6 +176,7 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
                 .filter(|c| c.name.starts_with(&prefix))
                 .map(|c| c.kind)
                 .collect(),
+            stack: stack_diagram(components, &prefix),
         });
     }
     let mut d = Diagram {
@@ -212,6 +216,23 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
         links,
     });
     d
+}
+
+/// The stack of one data center (its components named `<prefix>…`), laid out left to right
+/// like a single-site stage, behind the shared users and DNS.
+fn stack_diagram(components: &[ComponentInfo], prefix: &str) -> Diagram {
+    let stack: Vec<ComponentInfo> = components
+        .iter()
+        .filter_map(|c| {
+            let name = c.name.strip_prefix(prefix)?;
+            Some(ComponentInfo {
+                id: c.id,
+                name: name.to_string(),
+                kind: c.kind,
+            })
+        })
+        .collect();
+    crate::layout::diagram(&stack)
 }
 
 /// Centres of every box, and the drawing's size.
@@ -511,8 +532,21 @@ mod tests {
                 _ => assert_eq!(drawn, d.node(c.id).map(|n| n.component), "{}", c.name),
             }
         }
-        // A whole stack each (balancer, web servers, shards …).
-        assert!(view.data_centers.iter().all(|dc| dc.members.len() > 20));
+        // A whole stack each (balancer, web servers, shards …), laid out on its own with the
+        // prefix stripped and the world's ids.
+        for dc in &view.data_centers {
+            assert!(dc.members.len() > 20);
+            assert_eq!(dc.stack.nodes.len(), dc.members.len());
+            for (i, a) in dc.stack.nodes.iter().enumerate() {
+                assert!(dc.members.contains(&a.component));
+                assert!(!a.label.contains('/'), "{}", a.label);
+                for b in &dc.stack.nodes[i + 1..] {
+                    assert!(!a.overlaps(b), "{a:?} overlaps {b:?}");
+                }
+            }
+            assert!(dc.stack.nodes.iter().any(|n| n.label == "lb"));
+            assert!(dc.stack.nodes.iter().any(|n| n.label == "shard-0-db-0"));
+        }
         assert_eq!(view.data_centers[0].region, 0);
         assert_eq!(view.data_centers[1].region, 1);
         // The users component has no box of its own: the regions stand for it.

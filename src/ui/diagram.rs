@@ -70,7 +70,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     };
     html! {
         <div class="diagram-scroll">
-        <div class={classes!("diagram", props.portrait.then_some("portrait"))} style={aspect}>
+        <div class={classes!("diagram", props.portrait.then_some("portrait"), d.geo.is_some().then_some("geo"))} style={aspect}>
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
                 aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
                 <defs>

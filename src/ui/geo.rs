@@ -238,11 +238,7 @@ fn data_center_view(
             .iter()
             .zip(&dc.kinds)
             .filter(|(id, k)| {
-                **k == kind
-                    && props
-                        .figures
-                        .component(**id)
-                        .is_none_or(|s| !s.retired && s.alive)
+                **k == kind && props.figures.component(**id).is_none_or(|s| !s.retired)
             })
             .count()
     };
@@ -322,5 +318,54 @@ fn data_center_view(
                 </text>
             </g>
         </g>
+    }
+}
+
+/// A data center's stack up close, for the inspector: every component as a small box coloured
+/// by its load (dashed red when down), in the layout of the single-site stages.
+pub fn stack_view(stack: &Diagram, figures: &super::state::Figures) -> Html {
+    let lines = stack.lines.iter().map(|l| {
+        let ((x1, y1), (x2, y2)) = (l.from, l.to);
+        html! { <path class="edge" d={format!("M{x1:.1},{y1:.1} L{x2:.1},{y2:.1}")} /> }
+    });
+    let groups = stack.groups.iter().map(|g| {
+        html! {
+            <rect class="group-box" x={format!("{:.1}", g.x - g.w / 2.0)}
+                y={format!("{:.1}", g.y - g.h / 2.0)} width={format!("{:.1}", g.w)}
+                height={format!("{:.1}", g.h)} rx="12" />
+        }
+    });
+    let nodes = stack.nodes.iter().map(|n| {
+        let state = figures.component(n.component);
+        let down = state.is_some_and(|s| !s.alive);
+        let retired = state.is_some_and(|s| s.retired);
+        let u = state.map_or(0.0, |s| s.utilization).clamp(0.0, 1.0);
+        let fill = if down {
+            "var(--panel-2)"
+        } else {
+            super::diagram::load_colour(u)
+        };
+        html! {
+            <g class={classes!("stack-node", down.then_some("down"), retired.then_some("retired"))}
+                data-stack-component={n.label.clone()} data-alive={(!down).to_string()}
+                transform={format!("translate({:.1},{:.1})", n.x - n.w / 2.0, n.y - n.h / 2.0)}>
+                <rect width={n.w.to_string()} height={n.h.to_string()} rx="8"
+                    fill={fill} fill-opacity={if down { "1" } else { "0.28" }} />
+                if !n.compact {
+                    <text x="10" y={format!("{:.1}", n.h / 2.0 + 6.0)}>{ n.label.clone() }</text>
+                }
+            </g>
+        }
+    });
+    html! {
+        <figure class="dc-stack" data-dc-stack="">
+            <figcaption>{ "Its stack, up close" }</figcaption>
+            <svg viewBox={format!("0 0 {:.0} {:.0}", stack.width, stack.height)}
+                role="img" aria-label="The data center's components, coloured by load">
+                { for groups }
+                { for lines }
+                { for nodes }
+            </svg>
+        </figure>
     }
 }

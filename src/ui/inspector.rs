@@ -164,6 +164,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
     }
     let explain = explain(node.kind);
+    let stack = props
+        .diagram
+        .geo
+        .as_ref()
+        .and_then(|g| g.data_centers.iter().find(|d| d.component == id))
+        .map(|d| super::geo::stack_view(&d.stack, &props.figures));
     html! {
         <aside class="inspector card" aria-labelledby="inspector-title"
             data-inspector={node.label.clone()} data-kind={kind_slug(node.kind)}>
@@ -184,6 +190,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     </div>
                 }) }
             </dl>
+            if let Some(stack) = stack {
+                { stack }
+            }
             <div class="inspector-actions">
                 if node.kind == ComponentKind::Queue {
                     <p class="muted">{ "The queue is durable: it is not something to kill here. Kill the workers instead." }</p>
