@@ -130,6 +130,10 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
 
 /// Whether an outcome can happen in a topology with these kinds of components (for the legend).
 pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
+    // A data center holds a whole stack: any failure can happen inside it.
+    if kinds.contains(&ComponentKind::DataCenter) {
+        return true;
+    }
     #[allow(unreachable_patterns)]
     match outcome {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
