@@ -55,7 +55,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const r = await send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
     return r.result && r.result.result ? r.result.result.value : undefined;
   };
-  await send("Emulation.setDeviceMetricsOverride", { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
+  const width = parseInt(process.env.WIDTH || "1400", 10);
+  await send("Emulation.setDeviceMetricsOverride", { width, height: 1000, deviceScaleFactor: 1, mobile: false });
   await send("Page.navigate", { url: base + "#" + fragment });
   for (let i = 0; i < 100; i++) {
     await sleep(200);
