@@ -77,6 +77,9 @@ pub struct Diagram {
     pub groups: Vec<DiagramGroup>,
     /// Which way requests flow across the drawing.
     pub orientation: Orientation,
+    /// Stage 11's region view (regions, routes, data centers drawn as one box each); `None`
+    /// for the other stages.
+    pub geo: Option<crate::layout_geo::GeoView>,
 }
 
 /// One component drawn as a box.
@@ -193,6 +196,18 @@ impl Diagram {
         self.nodes.iter().find(|n| n.component == id)
     }
 
+    /// The node a component is drawn as: its own, or in the region view the box of the data
+    /// center whose stack it belongs to.
+    pub fn drawn_as(&self, id: ComponentId) -> Option<ComponentId> {
+        if self.node(id).is_some() {
+            return Some(id);
+        }
+        self.geo
+            .as_ref()
+            .and_then(|g| g.data_center_of(id))
+            .map(|dc| dc.component)
+    }
+
     /// Where an arrow between two components starts and ends: on the line joining the centres,
     /// just outside each box.
     pub fn edge_ends(
@@ -200,6 +215,9 @@ impl Diagram {
         from: ComponentId,
         to: ComponentId,
     ) -> Option<((f64, f64), (f64, f64))> {
+        if let Some(line) = self.geo.as_ref().and_then(|g| g.line(self, from, to)) {
+            return Some(line);
+        }
         let (a, b) = (self.node(from)?, self.node(to)?);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         Some((
@@ -232,7 +250,7 @@ impl Diagram {
 }
 
 /// The point just outside a box (centre, size) in direction (dx, dy) from its centre.
-fn border_towards(centre: (f64, f64), size: (f64, f64), dx: f64, dy: f64) -> (f64, f64) {
+pub(crate) fn border_towards(centre: (f64, f64), size: (f64, f64), dx: f64, dy: f64) -> (f64, f64) {
     let (hx, hy) = (size.0 / 2.0 + EDGE_GAP, size.1 / 2.0 + EDGE_GAP);
     let tx = if dx.abs() > f64::EPSILON {
         hx / dx.abs()
@@ -547,6 +565,7 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
         lines: Vec::new(),
         groups,
         orientation,
+        geo: None,
     };
     d.lines = lines(&d);
     d

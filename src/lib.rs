@@ -12,6 +12,7 @@
 
 pub mod capacity;
 pub mod layout;
+pub mod layout_geo;
 pub mod scenario;
 pub mod sim;
 

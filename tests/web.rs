@@ -1079,3 +1079,89 @@ async fn a_stage_measured_here_equals_the_committed_table() {
         Some("1625".to_string())
     );
 }
+
+#[wasm_bindgen_test]
+async fn stage_11_shows_regions_data_centers_and_a_failover() {
+    // A light version of the preset: 200,000 users instead of 10 million.
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    // The region view: three regions, geoDNS and one box per data center — not the ~180
+    // components of the two stacks.
+    assert!(app.exists("svg [data-geo]"));
+    for region in ["north-america", "europe", "asia"] {
+        assert!(
+            app.exists(&format!("svg [data-region=\"{region}\"]")),
+            "region {region}"
+        );
+    }
+    for dc in ["us-east", "eu-west"] {
+        let selector = format!("svg [data-component=\"{dc}\"]");
+        assert_eq!(
+            app.attribute(&selector, "data-kind").as_deref(),
+            Some("data-center")
+        );
+        assert_eq!(
+            app.attribute(&selector, "data-alive").as_deref(),
+            Some("true")
+        );
+    }
+    assert!(app.exists("svg [data-component=\"dns\"]"));
+    assert!(!app.exists("svg [data-component=\"us-east/web-0\"]"));
+    assert!(app.exists("[data-tour=\"11\"]"));
+    app.set_speed_index(5); // 5×
+                            // Both data centers take traffic, measured over a closed metrics interval.
+    let both = app
+        .wait_until(20_000, |a| {
+            a.metric("dc_us-east_rps") > 0.0 && a.metric("dc_eu-west_rps") > 0.0
+        })
+        .await;
+    assert!(both, "per data center requests/s");
+    assert_eq!(
+        app.attribute("svg [data-region=\"north-america\"]", "data-answer")
+            .as_deref(),
+        Some("us-east")
+    );
+    assert!(app.text("svg [data-link]").contains("lag"));
+
+    // Take us-east down with its own control: its box is marked down, requests fail.
+    let failed_before = app.metric("requests_failed");
+    app.click("svg [data-component=\"us-east\"] [data-action=\"kill-dc\"]");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"us-east\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(app.exists("svg [data-component=\"us-east\"] [data-action=\"repair-dc\"]"));
+    let failed = app
+        .wait_for("requests_failed", 15_000, |f| f > failed_before + 20.0)
+        .await;
+    assert!(failed > failed_before + 20.0, "failures rise: {failed}");
+    // After three failed health checks geoDNS answers North America with eu-west.
+    let rerouted = app
+        .wait_until(40_000, |a| {
+            a.attribute("svg [data-region=\"north-america\"]", "data-answer")
+                .as_deref()
+                == Some("eu-west")
+        })
+        .await;
+    assert!(rerouted, "geoDNS reroutes north-america");
+    assert_eq!(
+        app.attribute("svg [data-component=\"us-east\"]", "data-in-dns")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(
+        app.text("[data-log]").contains("geoDNS: us-east failed"),
+        "log: {}",
+        app.text("[data-log]")
+    );
+
+    // Bring it back.
+    app.click("svg [data-component=\"us-east\"] [data-action=\"repair-dc\"]");
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"us-east\"]", "data-alive")
+            .as_deref(),
+        Some("true")
+    );
+}

@@ -1709,6 +1709,7 @@ impl Sim {
             outcome,
             start: r.start,
             end,
+            region: r.region,
             hops,
             hop_count,
         });

@@ -263,6 +263,8 @@ pub struct PathSample {
     pub start: SimTime,
     /// When the user got the answer or the failure.
     pub end: SimTime,
+    /// Index of the user's region (stage 11; 0 otherwise).
+    pub region: u8,
     hops: [Hop; MAX_HOPS],
     hop_count: u8,
 }

@@ -195,7 +195,7 @@ pub fn app() -> Html {
                                 <DiagramView diagram={diagram.clone()} portrait={state.portrait}
                                     figures={state.figures.clone()} users={state.scenario.traffic.users}
                                     selected={state.selected} canvas={canvas.clone()}
-                                    on_action={on_action.clone()} />
+                                    on_action={on_action.clone()} on_fault={on_fault.clone()} />
                                 <div class="diagram-footer">
                                     <ul class="legend" aria-label="Request outcomes">
                                         { for DotClass::all().filter(|c| c.possible(&kinds)).map(|c| html! {
@@ -450,6 +450,12 @@ fn run_experiment(
             Step::Kill(name) => {
                 if let Some(id) = named(name) {
                     on_fault.emit((id, Op::Kill));
+                    dispatcher.dispatch(Action::Select(Some(id)));
+                }
+            }
+            Step::Repair(name) => {
+                if let Some(id) = named(name) {
+                    on_fault.emit((id, Op::Repair));
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }

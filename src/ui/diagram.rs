@@ -6,6 +6,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::format::{grouped, percent};
+use super::geo::geo_view;
+use super::runner::Op;
 use super::state::{Action, Figures};
 use crate::layout::{Diagram, DiagramNode};
 use crate::sim::{ComponentId, ComponentKind, DbRole};
@@ -27,6 +29,9 @@ pub struct DiagramProps {
     pub canvas: NodeRef,
     /// Where user actions go.
     pub on_action: Callback<Action>,
+    /// Kills or repairs a component (the data centers' own controls in the region view).
+    #[prop_or_default]
+    pub on_fault: Callback<(ComponentId, Op)>,
 }
 
 /// The SVG diagram with the request canvas laid over it.
@@ -53,9 +58,19 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
         }
     });
     let nodes = d.nodes.iter().map(|n| node_view(n, props));
+    let content = match &d.geo {
+        Some(view) => geo_view(d, view, props),
+        None => html! { <>
+            { for groups }
+            { shard_frames(d, &props.figures) }
+            { for edges }
+            { replication(d, &props.figures) }
+            { for nodes }
+        </> },
+    };
     html! {
         <div class="diagram-scroll">
-        <div class={classes!("diagram", props.portrait.then_some("portrait"))} style={aspect}>
+        <div class={classes!("diagram", props.portrait.then_some("portrait"), d.geo.is_some().then_some("geo"))} style={aspect}>
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
                 aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
                 <defs>
@@ -67,12 +82,12 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                         markerHeight="6" orient="auto-start-reverse">
                         <path d="M0,1 L9,5 L0,9 z" fill="var(--repl)" />
                     </marker>
+                    <marker id="arrow-route" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="5"
+                        markerHeight="5" orient="auto-start-reverse">
+                        <path d="M0,1 L9,5 L0,9 z" fill="var(--accent)" />
+                    </marker>
                 </defs>
-                { for groups }
-                { shard_frames(d, &props.figures) }
-                { for edges }
-                { replication(d, &props.figures) }
-                { for nodes }
+                { content }
             </svg>
             <canvas ref={props.canvas.clone()} aria-hidden="true"></canvas>
         </div>
@@ -106,7 +121,7 @@ fn replication(d: &Diagram, figures: &Figures) -> Html {
 
 /// How a component is doing, for its look and its label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Health {
+pub(super) enum Health {
     Up,
     Down,
     /// Up, but the load balancer does not send it requests (yet, or any more).
@@ -139,16 +154,16 @@ fn has_balancer(d: &Diagram) -> bool {
 }
 
 /// What every node shares: its classes, click and key handlers, and its health.
-struct Interaction {
-    class: Classes,
-    health: Health,
-    clickable: bool,
-    selected: bool,
-    on_click: Option<Callback<MouseEvent>>,
-    on_key: Option<Callback<KeyboardEvent>>,
+pub(super) struct Interaction {
+    pub class: Classes,
+    pub health: Health,
+    pub clickable: bool,
+    pub selected: bool,
+    pub on_click: Option<Callback<MouseEvent>>,
+    pub on_key: Option<Callback<KeyboardEvent>>,
 }
 
-fn interaction(n: &DiagramNode, props: &DiagramProps) -> Interaction {
+pub(super) fn interaction(n: &DiagramNode, props: &DiagramProps) -> Interaction {
     let health = health(n, &props.figures, has_balancer(&props.diagram));
     let clickable = n.kind != ComponentKind::Users;
     let selected = props.selected == Some(n.component);
@@ -537,6 +552,7 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::Queue => "queue",
         ComponentKind::Workers => "workers",
         ComponentKind::NoSql => "nosql",
+        ComponentKind::DataCenter => "data-center",
         _ => "other",
     }
 }

@@ -55,8 +55,21 @@ pub fn inspector(props: &InspectorProps) -> Html {
         let cb = props.on_fault.clone();
         Callback::from(move |_: MouseEvent| cb.emit((id, op)))
     };
+    let geo = props.figures.geo.as_deref();
+    // A data center's place in the stage-11 figures (its index among the data centers).
+    let dc = (node.kind == ComponentKind::DataCenter)
+        .then(|| geo?.data_centers.iter().position(|d| d.0 == node.label))
+        .flatten();
     let status = match state {
         None => "up".to_string(),
+        Some(s) if node.kind == ComponentKind::DataCenter => match (s.alive, s.in_pool) {
+            (true, true) => "up, named by geoDNS".to_string(),
+            (true, false) => {
+                "up, not named by geoDNS until it passes its health checks".to_string()
+            }
+            (false, true) => "down, but geoDNS still names it (health checks pending)".to_string(),
+            (false, false) => "down, left out of geoDNS answers".to_string(),
+        },
         Some(s) if !s.alive => "down".to_string(),
         Some(s) if s.retired => "retired (taken out of service)".to_string(),
         Some(s) if node.kind == ComponentKind::Server && !s.in_pool && balanced(&props.diagram) => {
@@ -83,7 +96,10 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 "busy",
                 format!("{} of {}", s.busy_workers, s.workers),
             ));
-            if node.kind != ComponentKind::Workers {
+            if !matches!(
+                node.kind,
+                ComponentKind::Workers | ComponentKind::DataCenter
+            ) {
                 rows.push((
                     "Queue",
                     "queue",
@@ -120,6 +136,26 @@ pub fn inspector(props: &InspectorProps) -> Html {
         if node.kind == ComponentKind::Cache {
             rows.push(("Stale hits", "stale_reads", grouped(s.stale_reads)));
         }
+        if let (Some(i), Some(g)) = (dc, geo) {
+            let last = g.last.as_ref();
+            let rps = last.and_then(|p| p.requests_per_s.get(i)).copied();
+            let answered = last.and_then(|p| p.users_by_answer.get(i)).copied();
+            rows.push((
+                "Requests",
+                "dc_rps",
+                format!("{} /s", grouped(rps.unwrap_or(0.0).round() as u64)),
+            ));
+            rows.push((
+                "Cached answers",
+                "dc_users",
+                format!("{} users", grouped(answered.unwrap_or(0))),
+            ));
+            if let Some((_, region, _, _)) = g.data_centers.get(i) {
+                if let Some((name, _)) = g.regions.get(*region) {
+                    rows.push(("Region", "region", name.clone()));
+                }
+            }
+        }
         if s.role == Some(DbRole::Replica) {
             rows.push(("Replication lag", "lag", lag_text(s.lag_ms, s.lag_writes)));
         }
@@ -128,6 +164,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
     }
     let explain = explain(node.kind);
+    let stack = props
+        .diagram
+        .geo
+        .as_ref()
+        .and_then(|g| g.data_centers.iter().find(|d| d.component == id))
+        .map(|d| super::geo::stack_view(&d.stack, &props.figures));
     html! {
         <aside class="inspector card" aria-labelledby="inspector-title"
             data-inspector={node.label.clone()} data-kind={kind_slug(node.kind)}>
@@ -148,6 +190,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     </div>
                 }) }
             </dl>
+            if let Some(stack) = stack {
+                { stack }
+            }
             <div class="inspector-actions">
                 if node.kind == ComponentKind::Queue {
                     <p class="muted">{ "The queue is durable: it is not something to kill here. Kill the workers instead." }</p>
@@ -157,7 +202,11 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     </button>
                 } else {
                     <button class="btn btn-primary" data-action="repair" onclick={press(Op::Repair)}>
-                        { format!("Repair {}", node.label) }
+                        { if node.kind == ComponentKind::DataCenter {
+                            format!("Bring {} back", node.label)
+                        } else {
+                            format!("Repair {}", node.label)
+                        } }
                     </button>
                 }
                 if node.kind == ComponentKind::Cdn {
@@ -184,6 +233,7 @@ fn kill_label(kind: ComponentKind, name: &str) -> String {
     match kind {
         ComponentKind::Cache => format!("Kill {name} (flush its keys)"),
         ComponentKind::Cdn => "CDN outage".to_string(),
+        ComponentKind::DataCenter => format!("Take {name} down"),
         _ => format!("Kill {name}"),
     }
 }
@@ -202,6 +252,7 @@ fn explain(kind: ComponentKind) -> &'static str {
         ComponentKind::Workers => "A pool of processes taking jobs off the queue one at a time. Killed, their jobs in progress go back to the queue; the scaler adds workers as the backlog grows.",
         ComponentKind::Users => "The people using the site.",
         ComponentKind::NoSql => "A NoSQL node: single-key reads and writes only, spread over the nodes by key. Fast and easy to spread out, but it cannot join; killed, the requests for its keys fail.",
+        ComponentKind::DataCenter => "A whole copy of the stack (balancer, web servers, caches, shards) in one region. GeoDNS sends each user to the nearest healthy one; taking it down fails everything in it, and its users move only as their cached DNS answers expire.",
         _ => "A part of the system.",
     }
 }

@@ -78,6 +78,9 @@ pub fn metrics(props: &MetricsProps) -> Html {
                 { card("Failed", html! {
                     <span data-metric="requests_failed">{ f.requests_failed }</span> },
                     html! { <>{ format!("{:.1} % of requests", failed_share * 100.0) }</> }, failed_class) }
+                if f.geo.is_some() {
+                    { geo_cards(f) }
+                } else {
                 <div class={classes!("metric", "card", server_down.then_some("bad"))}>
                     <span class="metric-label">{ "Server load" }</span>
                     <span class="metric-value">
@@ -101,6 +104,7 @@ pub fn metrics(props: &MetricsProps) -> Html {
                     <div class="meter"><span style={format!("width:{:.1}%;background:{}", queue_fill.clamp(0.0, 1.0) * 100.0, load_colour(queue_fill))}></span></div>
                     <span class="metric-note">{ "waiting for a worker" }</span>
                 </div>
+                }
                 if props.replicated {
                     { card("Writes lost", html! {
                         <span data-metric="writes_lost">{ f.writes_lost }</span> },
@@ -184,6 +188,71 @@ fn business_cards(f: &Figures) -> Html {
             <span data-metric="page_views_per_s">{ figure(f.page_views_per_s) }</span>
             <span class="metric-unit">{ "/s" }</span></> },
             html! { <><span data-metric="writes_per_s">{ figure(f.writes_per_s) }</span>{ " writes/s" }</> }, "") }
+    </> }
+}
+
+/// Stage 11: each data center's traffic and state, and cross-data-center replication, as the
+/// simulation measured them over its last metrics interval. These replace the single server's
+/// load and queue, which mean little with two whole stacks.
+fn geo_cards(f: &Figures) -> Html {
+    let Some(geo) = f.geo.as_deref() else {
+        return html! {};
+    };
+    let last = geo.last.as_ref();
+    let data_centers = geo
+        .data_centers
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _, up, in_dns))| {
+            let rps = last
+                .and_then(|p| p.requests_per_s.get(i))
+                .copied()
+                .unwrap_or(0.0);
+            let answered = last
+                .and_then(|p| p.users_by_answer.get(i))
+                .copied()
+                .unwrap_or(0);
+            let state = match (up, in_dns) {
+                (true, true) => "up · in DNS",
+                (true, false) => "up · out of DNS",
+                (false, true) => "down · still in DNS",
+                (false, false) => "down · out of DNS",
+            };
+            let class = if !up {
+                "bad"
+            } else if !in_dns {
+                "warn"
+            } else {
+                ""
+            };
+            html! {
+                <div class={classes!("metric", "card", (!class.is_empty()).then_some(class))}
+                    data-dc={name.clone()}>
+                    <span class="metric-label">{ name.clone() }</span>
+                    <span class="metric-value">
+                        <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
+                        <span class="metric-unit">{ "req/s" }</span>
+                    </span>
+                    <span class="metric-note">
+                        { state }{ " · " }
+                        <span data-metric={format!("dc_{name}_users")}>{ answered }</span>
+                        { " users' answers" }
+                    </span>
+                </div>
+            }
+        });
+    let lag_ms = last.map_or(0.0, |p| p.replication_lag_ms);
+    let at_risk = last.map_or(0, |p| p.writes_at_risk);
+    html! { <>
+        { for data_centers }
+        { card("Cross-DC lag", html! { <>
+            <span data-metric="replication_lag_ms">{ figure(lag_ms) }</span>
+            <span class="metric-unit">{ "ms" }</span></> },
+            html! { <><span data-metric="writes_at_risk">{ at_risk }</span>{ " writes at risk" }</> },
+            if lag_ms > 1000.0 { "warn" } else { "" }) }
+        { card("Lost with a DC", html! {
+            <span data-metric="writes_lost_cross_dc">{ geo.writes_lost }</span> },
+            html! { "committed writes not yet shipped" }, if geo.writes_lost > 0 { "bad" } else { "" }) }
     </> }
 }
 

@@ -4,6 +4,7 @@
 //!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
 //!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
+//!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
@@ -16,6 +17,7 @@ mod controls;
 mod diagram;
 mod files;
 mod format;
+mod geo;
 mod inspector;
 mod limit_charts;
 mod limits;

@@ -130,6 +130,10 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
 
 /// Whether an outcome can happen in a topology with these kinds of components (for the legend).
 pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
+    // A data center holds a whole stack: any failure can happen inside it.
+    if kinds.contains(&ComponentKind::DataCenter) {
+        return true;
+    }
     #[allow(unreachable_patterns)]
     match outcome {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
@@ -188,6 +192,12 @@ pub struct Painter {
     ports: Vec<Option<Port>>,
     /// The users component.
     users: Option<ComponentId>,
+    /// Stage 11: the node of each region's users, by region index (dots start and end at
+    /// their user's region); empty otherwise.
+    origins: Vec<ComponentId>,
+    /// The node each component is drawn as, by component id (in the region view, a data
+    /// center's stack is drawn as its box).
+    drawn: Vec<ComponentId>,
     /// Side services (DNS): the client goes there and comes back, by component id.
     side: Vec<bool>,
     /// Each drawn component's kind, by component id.
@@ -206,16 +216,32 @@ pub struct Painter {
 impl Painter {
     /// A painter for a diagram.
     pub fn new(diagram: &Diagram) -> Painter {
+        let members = diagram
+            .geo
+            .iter()
+            .flat_map(|g| g.data_centers.iter().flat_map(|dc| dc.members.iter()));
         let size = diagram
             .nodes
             .iter()
-            .map(|n| usize::from(n.component.0) + 1)
+            .map(|n| n.component)
+            .chain(members.copied())
+            .map(|id| usize::from(id.0) + 1)
             .max()
             .unwrap_or(0);
         let users = diagram
             .nodes
             .iter()
             .find(|n| n.kind == ComponentKind::Users);
+        let origins = diagram
+            .geo
+            .as_ref()
+            .map_or_else(Vec::new, |g| g.regions.clone());
+        let drawn: Vec<ComponentId> = (0..size)
+            .map(|i| {
+                let id = ComponentId(i as u16);
+                diagram.drawn_as(id).unwrap_or(id)
+            })
+            .collect();
         let mut side = vec![false; size];
         let mut kinds = vec![None; size];
         for n in &diagram.nodes {
@@ -239,7 +265,8 @@ impl Painter {
                 }
             }
         }
-        // The front door: the balancer, else the (first) web server.
+        // The front door: the balancer, else the (first) web server (none in the region view:
+        // a request that reached nothing has no data center to wait at).
         let entry = diagram
             .nodes
             .iter()
@@ -255,6 +282,8 @@ impl Painter {
             size,
             ports,
             users: users.map(|u| u.component),
+            origins,
+            drawn,
             side,
             kinds,
             entry,
@@ -290,9 +319,38 @@ impl Painter {
         self.side.get(usize::from(id.0)).copied().unwrap_or(false)
     }
 
+    /// The node a component is drawn as.
+    fn drawn(&self, id: ComponentId) -> ComponentId {
+        self.drawn.get(usize::from(id.0)).copied().unwrap_or(id)
+    }
+
+    /// Where a sampled request's user is drawn: its region's node, or the users.
+    fn origin(&self, sample: &PathSample) -> Option<ComponentId> {
+        if self.origins.is_empty() {
+            self.users
+        } else {
+            self.origins
+                .get(usize::from(sample.region))
+                .or(self.origins.first())
+                .copied()
+        }
+    }
+
+    fn is_box(&self, id: ComponentId) -> bool {
+        self.kinds.get(usize::from(id.0)).copied().flatten() == Some(ComponentKind::DataCenter)
+    }
+
     /// The journey of a sampled request as waypoints; returns how many were written.
     fn waypoints(&self, sample: &PathSample, out: &mut [Waypoint; MAX_WAYPOINTS]) -> usize {
-        let (Some(users), Some(entry)) = (self.users, self.entry) else {
+        let Some(users) = self.origin(sample) else {
+            return 0;
+        };
+        let Some(first) = sample
+            .hops()
+            .first()
+            .map(|h| self.drawn(h.component))
+            .or(self.entry)
+        else {
             return 0;
         };
         // Each request gets its own lane and its own place in a waiting crowd.
@@ -300,53 +358,113 @@ impl Painter {
         let depth = spread(sample.seq ^ 0x5bd1_e995) * 44.0;
         let (start, end) = (sample.start.0, sample.end.0);
         let mut n = 0;
-        let mut push = |port: Option<Port>, depth: f64, across: f64, arrive: u64, depart: u64| {
-            if let (Some(port), true) = (port, n < MAX_WAYPOINTS) {
-                out[n] = Waypoint {
+        // Appends a stop where the port is known; returns how many stops there are.
+        let push = |out: &mut [Waypoint; MAX_WAYPOINTS],
+                    n: &mut usize,
+                    port: Option<Port>,
+                    depth: f64,
+                    across: f64,
+                    arrive: u64,
+                    depart: u64| {
+            if let (Some(port), true) = (port, *n < MAX_WAYPOINTS) {
+                out[*n] = Waypoint {
                     at: port.offset(depth, across),
                     arrive,
                     depart,
                 };
-                n += 1;
+                *n += 1;
             }
+            *n
         };
-        let first = sample.hops().first().map_or(entry, |h| h.component);
-        push(self.port(first, users), 0.0, lane * 0.5, start, start);
+        push(
+            out,
+            &mut n,
+            self.port(first, users),
+            0.0,
+            lane * 0.5,
+            start,
+            start,
+        );
         let mut at = users;
         let mut reached_main = false;
+        // The waypoint where the dot stops at `at` (hops drawn as one box merge into it).
+        let mut stop: Option<usize> = None;
         for hop in sample.hops() {
-            let (c, enter, leave) = (hop.component, hop.enter.0, hop.leave.0);
+            let (c, enter, leave) = (self.drawn(hop.component), hop.enter.0, hop.leave.0);
             if self.is_side(c) {
                 // Out and back within the hop's time: the client asks and gets the answer.
                 let mid = enter + leave.saturating_sub(enter) / 2;
-                push(self.port(users, c), 4.0, lane * 0.4, mid, mid);
-                push(self.port(c, users), 0.0, lane * 0.5, leave, leave);
+                push(out, &mut n, self.port(users, c), 4.0, lane * 0.4, mid, mid);
+                push(
+                    out,
+                    &mut n,
+                    self.port(c, users),
+                    0.0,
+                    lane * 0.5,
+                    leave,
+                    leave,
+                );
                 at = users;
+                stop = None;
                 continue;
             }
             reached_main = true;
-            // Dots that wait form a crowd; dots passing through stay close to the arrow.
-            let crowd = if leave > enter { 4.0 + depth } else { 4.0 };
-            push(self.port(at, c), crowd, lane * 0.6, enter, leave);
+            if c == at {
+                if let Some(i) = stop {
+                    out[i].depart = out[i].depart.max(leave);
+                }
+                continue;
+            }
+            // Dots that wait form a crowd; dots passing through stay close to the arrow. A
+            // data center's box is large: its dots wait inside it.
+            let crowd = if self.is_box(c) {
+                -(12.0 + depth)
+            } else if leave > enter {
+                4.0 + depth
+            } else {
+                4.0
+            };
+            let before = n;
+            let written = push(
+                out,
+                &mut n,
+                self.port(at, c),
+                crowd,
+                lane * 0.6,
+                enter,
+                leave,
+            );
+            stop = (written > before).then(|| written - 1);
             at = c;
         }
         if !reached_main && sample.outcome == Outcome::Timeout {
-            // It never got an answer: show it waiting at the entry until the client gave up.
-            let from = sample.hops().last().map_or(start, |h| h.leave.0);
-            let arrive = from + end.saturating_sub(from) / 10;
-            let depart = end.saturating_sub(end.saturating_sub(from) / 10);
-            push(
-                self.port(users, entry),
-                4.0 + depth,
-                lane * 0.6,
-                arrive,
-                depart.max(arrive),
-            );
-            at = entry;
+            if let Some(entry) = self.entry {
+                // It never got an answer: show it waiting at the entry until the client gave up.
+                let from = sample.hops().last().map_or(start, |h| h.leave.0);
+                let arrive = from + end.saturating_sub(from) / 10;
+                let depart = end.saturating_sub(end.saturating_sub(from) / 10);
+                push(
+                    out,
+                    &mut n,
+                    self.port(users, entry),
+                    4.0 + depth,
+                    lane * 0.6,
+                    arrive,
+                    depart.max(arrive),
+                );
+                at = entry;
+            }
         }
         let home = if at == users { first } else { at };
-        push(self.port(home, users), 0.0, lane * 0.5, end, end);
-        n
+        push(
+            out,
+            &mut n,
+            self.port(home, users),
+            0.0,
+            lane * 0.5,
+            end,
+            end,
+        )
     }
 
     /// Where a sampled request is at time `t`, in diagram units; `None` if it is not under way.

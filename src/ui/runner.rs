@@ -23,6 +23,7 @@ use web_sys::HtmlCanvasElement;
 use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
+use crate::layout_geo;
 use crate::scenario::{Deploy, Scenario};
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
 
@@ -328,12 +329,21 @@ impl Runner {
     /// Lays the diagram out again if the components to show changed; returns it then.
     fn relayout(&mut self) -> Option<Diagram> {
         let sim = self.sim.as_ref()?;
-        let visible = Self::visible(sim);
+        // Stage 11 draws each data center as one box: its web servers coming and going do not
+        // change the drawing.
+        let geo = sim.scenario().geo.as_ref();
+        let visible = match geo {
+            Some(_) => sim.components().to_vec(),
+            None => Self::visible(sim),
+        };
         if !self.shown.is_empty() && visible.iter().map(|c| c.id).eq(self.shown.iter().copied()) {
             return None;
         }
         self.shown = visible.iter().map(|c| c.id).collect();
-        let diagram = layout::diagram_oriented(&visible, self.orientation);
+        let diagram = match geo {
+            Some(geo) => layout_geo::geo_diagram(&visible, geo, self.orientation),
+            None => layout::diagram_oriented(&visible, self.orientation),
+        };
         let delay_ms = self.painter.delay_s() * 1e3;
         self.painter = Painter::new(&diagram);
         self.painter.set_latency_hint(delay_ms / 1.2);
@@ -729,6 +739,7 @@ impl Runner {
             }),
             reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
             changes: self.changes.len(),
+            geo: sim.geo_status().map(Rc::new),
             log: self.log.clone(),
             charts: Rc::new(self.charts.clone()),
         }

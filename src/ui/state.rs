@@ -15,7 +15,7 @@ use crate::scenario::{
     preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
     ShardStrategy, StoreKind, MAX_USERS,
 };
-use crate::sim::{ComponentId, DbRole, DeployStep, LogEntry};
+use crate::sim::{ComponentId, DbRole, DeployStep, GeoStatus, LogEntry};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -201,6 +201,8 @@ pub struct Figures {
     pub reached_s: f64,
     /// Live changes recorded in this run (replayed when seeking back).
     pub changes: usize,
+    /// Stage 11: regions, data centers, geoDNS answers and cross-data-center replication.
+    pub geo: Option<Rc<GeoStatus>>,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
     /// Recent history of the headline figures, for the charts.

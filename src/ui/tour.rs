@@ -11,6 +11,8 @@ use crate::scenario::{SessionMode, ShardStrategy};
 pub enum Step {
     /// Kill the component with this name.
     Kill(&'static str),
+    /// Repair the component with this name.
+    Repair(&'static str),
     /// Kill whichever database is master now.
     KillMaster,
     /// Set the number of users.
@@ -76,7 +78,7 @@ pub fn tour(stage: u8) -> Option<&'static StageTour> {
 const SPEED_1X: usize = 4;
 const SPEED_5X: usize = 5;
 
-static TOURS: [StageTour; 10] = [
+static TOURS: [StageTour; 11] = [
     StageTour {
         problem: "Everything starts on one machine: it renders pages, answers the API, stores the data and sends the images. Users look up its address through DNS and keep the answer for a while. It is cheap and easy to reason about.",
         tradeoffs: "One box has a fixed number of workers. Below its capacity requests are quick; near it they queue and latency shoots up; past it the queue overflows and requests are turned away. And when that box dies, the whole site is gone.",
@@ -294,6 +296,22 @@ static TOURS: [StageTour; 10] = [
                 label: "Denormalise (2 copies)",
                 prompt: "Reads that asked every shard now read one copy; in exchange every write is made twice, on its shard and the next: write load doubles.",
                 steps: &[Step::Denormalise(2), Step::Speed(SPEED_5X)],
+            },
+        ],
+    },
+    StageTour {
+        problem: "A single data center is fast for the people near it and slow for everyone else, and a power cut, a fibre cut or a bad deploy there takes the whole site down. Here two data centers each run the entire stage-10 stack. GeoDNS answers each user with the nearest data center that passes its health checks, and the user's resolver keeps that answer for the DNS time to live. Asia has no data center of its own: its users cross an ocean on every request (the region boxes show the round trip).",
+        tradeoffs: "Failover is neither instant nor complete. GeoDNS drops a data center only after several failed health checks, and users who already hold its address keep going there until their cached answer expires, so traffic drains over along a curve rather than at once. Writes cross between data centers asynchronously at a limited rate: whatever had not crossed when a data center dies is lost. And every part of the stack now exists twice, and so does the bill.",
+        experiments: &[
+            Experiment {
+                label: "Take us-east down",
+                prompt: "Its users fail until geoDNS stops naming it (three failed checks, ten seconds apart), then move to eu-west only as their 60-second answers expire: watch eu-west's requests/s climb, the failures stop, and the writes lost with us-east.",
+                steps: &[Step::Speed(SPEED_5X), Step::Kill("us-east")],
+            },
+            Experiment {
+                label: "Bring it back",
+                prompt: "us-east passes three health checks before geoDNS names it again; its users return only as their cached answers to eu-west expire.",
+                steps: &[Step::Speed(SPEED_5X), Step::Repair("us-east")],
             },
         ],
     },
