@@ -190,7 +190,7 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                 { "Web servers" }
                 <select data-control="web-servers" onchange={select(Action::SetWebServers)}
                     title="Servers in the pool; changes live">
-                    { number_options(1..=WEB_SERVERS_MAX, scenario.server.count) }
+                    { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
                 </select>
             </label>
             <label class="control">
@@ -272,4 +272,18 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
             </label>
         }
     </> }
+}
+
+/// Web-server counts offered: one by one up to 16, then larger steps up to
+/// [`WEB_SERVERS_MAX`], and the scenario's own count wherever it falls.
+fn web_server_choices(current: u32) -> Vec<u32> {
+    let mut values: Vec<u32> = (1..=16)
+        .chain([24, 32, 48, 64, 100, 128])
+        .filter(|&n| n <= WEB_SERVERS_MAX)
+        .collect();
+    if !values.contains(&current) {
+        values.push(current);
+        values.sort_unstable();
+    }
+    values
 }

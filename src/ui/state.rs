@@ -25,11 +25,11 @@ pub const DEFAULT_SPEED_INDEX: usize = 2;
 /// Fewest users the slider offers.
 pub const USERS_MIN: u64 = 10;
 /// Most users the slider offers.
-pub const USERS_MAX: u64 = 100_000;
+pub const USERS_MAX: u64 = 10_000_000;
 /// Slider positions span `0..=USERS_SLIDER_STEPS`.
-pub const USERS_SLIDER_STEPS: u32 = 400;
+pub const USERS_SLIDER_STEPS: u32 = 600;
 /// Most web servers the control offers.
-pub const WEB_SERVERS_MAX: u32 = 16;
+pub const WEB_SERVERS_MAX: u32 = 128;
 /// Most read replicas the control offers.
 pub const REPLICAS_MAX: u32 = 4;
 
