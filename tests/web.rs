@@ -1165,3 +1165,18 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
         Some("true")
     );
 }
+
+/// "Export diagram" turns the drawing into a standalone SVG (styles written into each element),
+/// and "Export report" has the run's report: the JSON `scalesim run` prints.
+#[wasm_bindgen_test]
+async fn the_diagram_and_the_report_export() {
+    let app = Mounted::with_hash("v1.s3").await;
+    app.settle(300).await;
+    let svg = scalesim::ui::diagram_svg().expect("a diagram is shown");
+    assert!(svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
+    assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.contains("data-component=\"lb\""));
+    assert!(svg.contains("stroke:"), "computed styles are written in");
+    assert!(app.exists("[data-action=\"export-report\"]"));
+    assert!(app.exists("[data-action=\"export-svg\"]"));
+}

@@ -87,6 +87,16 @@ pub fn app() -> Html {
             run_experiment(experiment, &state, &dispatcher, &on_fault);
         })
     };
+    let on_export_report = {
+        let scenario = state.scenario.clone();
+        let runner = runner.clone();
+        Callback::from(move |()| {
+            if let Some(json) = runner.borrow().report_json() {
+                let name = files::file_name(&scenario).replace(".json", "-report.json");
+                let _ = files::download(&json, "application/json", &name);
+            }
+        })
+    };
     let on_copy_link = {
         let dispatcher = state.dispatcher();
         let scenario = state.scenario.clone();
@@ -174,7 +184,7 @@ pub fn app() -> Html {
                             scenario={state.scenario.clone()} on_action={on_action.clone()}
                             on_copy_link={on_copy_link} on_deploy={on_deploy} />
                         <ScenarioFiles scenario={state.scenario.clone()}
-                            dispatcher={state.dispatcher()} />
+                            dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
                     <Timeline figures={state.figures.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />

@@ -148,17 +148,82 @@ pub fn file_name(scenario: &Scenario) -> String {
     }
 }
 
-/// Downloads the scenario as a JSON file (a Blob behind a temporary `<a download>`).
+/// Downloads the scenario as a JSON file.
 fn save(scenario: &Scenario) -> Option<()> {
+    download(
+        &scenario.to_json_pretty(),
+        "application/json",
+        &file_name(scenario),
+    )
+}
+
+/// Presentation properties copied onto each element of an exported diagram, so the SVG looks
+/// the same without the page's style sheet.
+const EXPORTED_STYLE: [&str; 12] = [
+    "fill",
+    "fill-opacity",
+    "stroke",
+    "stroke-width",
+    "stroke-dasharray",
+    "stroke-opacity",
+    "opacity",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "text-anchor",
+    "dominant-baseline",
+];
+
+/// The architecture diagram on the page as a standalone SVG document: a copy of the drawing
+/// with each element's computed presentation written into its `style`, so that it renders the
+/// same in any viewer. `None` when no diagram is shown.
+pub fn diagram_svg() -> Option<String> {
+    let window = web_sys::window()?;
+    let document = window.document()?;
+    let original = document
+        .query_selector(".diagram-card .diagram-scroll svg")
+        .ok()??;
+    let copy: web_sys::Element = original.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    let originals = original.query_selector_all("*").ok()?;
+    let copies = copy.query_selector_all("*").ok()?;
+    for i in 0..originals.length().min(copies.length()) {
+        let (Some(from), Some(to)) = (originals.item(i), copies.item(i)) else {
+            continue;
+        };
+        let (Ok(from), Ok(to)) = (
+            from.dyn_into::<web_sys::Element>(),
+            to.dyn_into::<web_sys::Element>(),
+        ) else {
+            continue;
+        };
+        let Ok(Some(computed)) = window.get_computed_style(&from) else {
+            continue;
+        };
+        let mut style = String::new();
+        for property in EXPORTED_STYLE {
+            if let Ok(value) = computed.get_property_value(property) {
+                if !value.is_empty() {
+                    style.push_str(&format!("{property}:{value};"));
+                }
+            }
+        }
+        let _ = to.set_attribute("style", &style);
+    }
+    let _ = copy.set_attribute("xmlns", "http://www.w3.org/2000/svg");
+    Some(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        copy.outer_html()
+    ))
+}
+
+/// Downloads `text` as a file named `name` (a Blob behind a temporary `<a download>`).
+pub fn download(text: &str, mime: &str, name: &str) -> Option<()> {
     let document = web_sys::window()?.document()?;
-    let blob = gloo::file::Blob::new_with_options(
-        scenario.to_json_pretty().as_str(),
-        Some("application/json"),
-    );
+    let blob = gloo::file::Blob::new_with_options(text, Some(mime));
     let url = gloo::file::ObjectUrl::from(blob);
     let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
     a.set_href(&url);
-    a.set_download(&file_name(scenario));
+    a.set_download(name);
     a.set_attribute("hidden", "").ok()?;
     let body = document.body()?;
     body.append_child(&a).ok()?;
@@ -179,6 +244,8 @@ pub struct ScenarioFilesProps {
     pub scenario: Rc<Scenario>,
     /// Where "Load scenario" sends what it opens.
     pub dispatcher: UseReducerDispatcher<AppState>,
+    /// "Export report": the run's report so far.
+    pub on_export_report: Callback<()>,
 }
 
 /// The "Save scenario" and "Load scenario" buttons.
@@ -201,8 +268,26 @@ pub fn scenario_files(props: &ScenarioFilesProps) -> Html {
             input.set_value("");
         })
     };
+    let on_report = {
+        let export = props.on_export_report.clone();
+        Callback::from(move |_: MouseEvent| export.emit(()))
+    };
+    let on_svg = {
+        let scenario = props.scenario.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(svg) = diagram_svg() {
+                let name = file_name(&scenario).replace(".json", "-diagram.svg");
+                let _ = download(&svg, "image/svg+xml", &name);
+            }
+        })
+    };
     html! {
         <div class="scenario-files" role="group" aria-label="Scenario files">
+            <button class="btn" data-action="export-report" onclick={on_report}
+                title="Download the run's report so far (JSON, as `scalesim run` prints it)">
+                { "Export report" }</button>
+            <button class="btn" data-action="export-svg" onclick={on_svg}
+                title="Download the architecture diagram as an SVG image">{ "Export diagram" }</button>
             <button class="btn" data-action="save-scenario" onclick={on_save}
                 title="Download this scenario as a JSON file">{ "Save scenario" }</button>
             <label class="btn" title="Open a scenario JSON file (or drop one on the page)">

@@ -33,6 +33,7 @@ mod timeline;
 mod tour;
 
 pub use app::App;
+pub use files::diagram_svg;
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
 /// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether

@@ -530,6 +530,12 @@ impl Runner {
     }
 
     /// Simulated time now, in seconds.
+    /// The report of the run so far, as pretty JSON (what `scalesim run` prints).
+    pub fn report_json(&self) -> Option<String> {
+        let report = self.sim.as_ref()?.report();
+        serde_json::to_string_pretty(&report).ok()
+    }
+
     pub fn now_s(&self) -> f64 {
         self.sim.as_ref().map_or(0.0, |s| s.now().0 as f64 * 1e-9)
     }
