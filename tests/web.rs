@@ -1180,3 +1180,33 @@ async fn the_diagram_and_the_report_export() {
     assert!(app.exists("[data-action=\"export-report\"]"));
     assert!(app.exists("[data-action=\"export-svg\"]"));
 }
+
+/// The panel a panic shows: the message, a "Copy details" button that answers when clicked,
+/// and a reload button.
+#[wasm_bindgen_test]
+async fn the_panic_panel_offers_copy_details_and_reload() {
+    let _app = Mounted::new().await;
+    scalesim::ui::show_panic_panel("test panic: index out of bounds");
+    let document = web_sys::window().unwrap().document().unwrap();
+    let panel = document
+        .get_element_by_id("scalesim-panic")
+        .expect("the panel");
+    assert!(panel
+        .text_content()
+        .unwrap_or_default()
+        .contains("test panic: index out of bounds"));
+    let copy: web_sys::HtmlElement = panel
+        .query_selector("[data-action=\"copy-panic\"]")
+        .unwrap()
+        .expect("a copy button")
+        .dyn_into()
+        .unwrap();
+    copy.click();
+    let text = copy.text_content().unwrap_or_default();
+    assert!(
+        text == "Copied" || text.starts_with("Copy failed"),
+        "{text}"
+    );
+    assert!(panel.text_content().unwrap_or_default().contains("Reload"));
+    panel.remove();
+}

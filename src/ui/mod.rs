@@ -78,7 +78,8 @@ pub fn install_panic_hook() {
     }));
 }
 
-fn show_panic_panel(message: &str) {
+/// Shows the error panel (once): the message, "Copy details" and "Reload".
+pub fn show_panic_panel(message: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
@@ -107,8 +108,33 @@ fn show_panic_panel(message: &str) {
         });
         button.add_event_listener_with_callback("click", reload.as_ref().unchecked_ref())?;
         reload.forget();
+        // "Copy details": what happened, where (the link reproduces the scenario and time) and
+        // in which browser — what a bug report needs.
+        let copy = document.create_element("button")?;
+        copy.set_text_content(Some("Copy details"));
+        copy.set_attribute("data-action", "copy-panic")?;
+        let details = format!(
+            "scalesim {} panicked\n{message}\nlink: {}\nbrowser: {}",
+            env!("CARGO_PKG_VERSION"),
+            link::current_url(),
+            web_sys::window()
+                .and_then(|w| w.navigator().user_agent().ok())
+                .unwrap_or_default()
+        );
+        let copy_button = copy.clone();
+        let copied = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let done = link::copy_to_clipboard(&details);
+            copy_button.set_text_content(Some(if done {
+                "Copied"
+            } else {
+                "Copy failed: select the text above"
+            }));
+        });
+        copy.add_event_listener_with_callback("click", copied.as_ref().unchecked_ref())?;
+        copied.forget();
         panel.append_child(&title)?;
         panel.append_child(&detail)?;
+        panel.append_child(&copy)?;
         panel.append_child(&button)?;
         body.append_child(&panel)?;
         Ok(())
