@@ -178,6 +178,10 @@ pub struct StageBarsProps {
     pub on_measure: Callback<(u8, Rc<StageTable>)>,
 }
 
+/// Stages from this one on are not searched (as `scalesim limit --all-presets` leaves them out):
+/// stage 11's preset has ten million users.
+const TOO_LARGE_TO_SEARCH: u8 = 11;
+
 /// What one bar shows.
 struct Bar {
     limit_users: u64,
@@ -232,7 +236,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
         let table = table.clone();
         let built = built.clone();
         Callback::from(move |_: MouseEvent| {
-            for &stage in &built {
+            for &stage in built.iter().filter(|&&s| s < TOO_LARGE_TO_SEARCH) {
                 on_measure.emit((stage, table.clone()));
             }
         })
@@ -285,10 +289,13 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                                 }
                             }</span>
                         }
+                    } else if stage >= TOO_LARGE_TO_SEARCH {
+                        <span class="muted">{ "not searched: every probe would simulate tens of thousands of requests per second (10 million users)" }</span>
                     } else if running.is_none() {
                         <span class="muted">{ "not measured yet " }</span>
                     }
-                    if running.is_none() && bar.as_ref().is_none_or(|b| b.here.is_none()) {
+                    if running.is_none() && stage < TOO_LARGE_TO_SEARCH
+                        && bar.as_ref().is_none_or(|b| b.here.is_none()) {
                         <button class="link-button" data-action="measure-stage" onclick={on_measure}
                             title="Search this stage in this browser with the table's objective and seeds">{ "measure here" }</button>
                     }
