@@ -1179,6 +1179,9 @@ async fn the_diagram_and_the_report_export() {
     assert!(svg.contains("stroke:"), "computed styles are written in");
     assert!(app.exists("[data-action=\"export-report\"]"));
     assert!(app.exists("[data-action=\"export-svg\"]"));
+    // The legend says how many requests one dot stands for.
+    let per_dot = app.text("[data-value=\"requests-per-dot\"]");
+    assert!(per_dot.starts_with("1 dot = 1 request"), "{per_dot}");
 }
 
 /// The panel a panic shows: the message, a "Copy details" button that answers when clicked,

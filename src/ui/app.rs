@@ -13,6 +13,7 @@ use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
 use super::files::{self, ScenarioFiles};
+use super::format::grouped;
 use super::inspector::Inspector;
 use super::limits::LimitPanel;
 use super::link;
@@ -215,7 +216,16 @@ pub fn app() -> Html {
                                             </li>
                                         }) }
                                     </ul>
-                                    <p class="hint">{ "Each dot is a sampled request. Select a component to inspect it, kill it or repair it." }</p>
+                                    <p class="hint">
+                                        <span data-value="requests-per-dot">{
+                                            if state.figures.requests_per_dot > 1 {
+                                                format!("1 dot = 1 request in {}: the others travel the same paths unseen. ", grouped(state.figures.requests_per_dot))
+                                            } else {
+                                                "1 dot = 1 request. ".to_string()
+                                            }
+                                        }</span>
+                                        { "Select a component to inspect it, kill it or repair it." }
+                                    </p>
                                 </div>
                             </section>
                             if let Some(selected) = state.selected {

@@ -674,6 +674,7 @@ impl Runner {
                 )
             });
         Figures {
+            requests_per_dot: self.path_every,
             cache_hit_ratio: snap.recent_cache_hit_ratio,
             stale_cache_reads: snap.stale_cache_reads,
             cdn_hit_ratio: snap.recent_cdn_hit_ratio,

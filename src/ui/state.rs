@@ -143,6 +143,8 @@ pub enum Action {
 /// Live figures, read a few times per second.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Figures {
+    /// Requests per animated dot: one request in this many is traced and drawn.
+    pub requests_per_dot: u64,
     /// Frames drawn per real second.
     pub fps: f64,
     /// Simulated seconds achieved per real second.
