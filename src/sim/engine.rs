@@ -183,6 +183,19 @@ pub(super) struct Request {
 
 const NONE: u16 = u16::MAX;
 
+/// Mean gap between arrivals of `users` users at `per_user_per_s` each, in ns. Arrivals are
+/// drawn at the profile's peak rate (`profile_max` × base) and thinned to the rate of the
+/// moment; infinite when nobody sends.
+pub(super) fn mean_interarrival_ns(users: u64, per_user_per_s: f64, profile_max: f64) -> f64 {
+    let rate_per_ns = users as f64 * per_user_per_s / 1e9;
+    let rate_per_ns = (rate_per_ns * profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
+    if rate_per_ns > 0.0 {
+        1.0 / rate_per_ns
+    } else {
+        f64::INFINITY
+    }
+}
+
 impl Request {
     const EMPTY: Request = Request {
         gen: 0,
@@ -708,15 +721,11 @@ impl Sim {
         {
             self.session_of.resize(users as usize, (NONE, 0));
         }
-        let rate_per_ns = users as f64 * self.scenario.traffic.requests_per_user_per_s / 1e9;
-        // Arrivals are drawn at the profile's peak rate and thinned to the rate of the moment.
-        let rate_per_ns =
-            (rate_per_ns * self.profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
-        self.mean_interarrival_ns = if rate_per_ns > 0.0 {
-            1.0 / rate_per_ns
-        } else {
-            f64::INFINITY
-        };
+        self.mean_interarrival_ns = mean_interarrival_ns(
+            users,
+            self.scenario.traffic.requests_per_user_per_s,
+            self.profile_max,
+        );
         // Poisson arrivals are memoryless: drop the pending arrival and draw afresh.
         self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
         self.schedule_arrival();

@@ -484,14 +484,11 @@ impl World {
             self.dns_dc.resize(users as usize, 0);
         }
         self.answer_sample = (users / 100_000).max(1);
-        let rate_per_ns = users as f64 * self.scenario.traffic.requests_per_user_per_s / 1e9;
-        let rate_per_ns =
-            (rate_per_ns * self.profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
-        self.mean_interarrival_ns = if rate_per_ns > 0.0 {
-            1.0 / rate_per_ns
-        } else {
-            f64::INFINITY
-        };
+        self.mean_interarrival_ns = super::engine::mean_interarrival_ns(
+            users,
+            self.scenario.traffic.requests_per_user_per_s,
+            self.profile_max,
+        );
         self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
         self.schedule_arrival();
     }
@@ -1062,34 +1059,38 @@ impl World {
             c.pending.clear();
             c.last_ship = now;
         }
-        let dc = &mut self.dcs[d];
-        dc.up = false;
-        for c in dc.sim.components().to_vec() {
-            if c.id.0 >= SHARED {
-                dc.sim.kill_with_cause(c.id, "its data center is down");
-            }
-        }
-        let name = dc.name.clone();
-        self.collect();
+        let name = self.set_stack(d, false);
         self.log_event(
             &name,
             format!("{name} down ({cause}); {lost_writes} committed writes had not reached the other data centers and are lost; users whose cached DNS answer names it fail until geoDNS notices and their answer expires"),
         );
     }
 
-    fn repair_dc(&mut self, d: usize, cause: &str) {
-        if self.dcs[d].up {
-            return;
-        }
+    /// Takes every component of data center `d`'s stack down or brings it back; returns the
+    /// data center's name.
+    fn set_stack(&mut self, d: usize, up: bool) -> String {
         let dc = &mut self.dcs[d];
-        dc.up = true;
+        dc.up = up;
         for c in dc.sim.components().to_vec() {
-            if c.id.0 >= SHARED {
+            if c.id.0 < SHARED {
+                continue;
+            }
+            if up {
                 dc.sim.repair_with_cause(c.id, "its data center is back");
+            } else {
+                dc.sim.kill_with_cause(c.id, "its data center is down");
             }
         }
         let name = dc.name.clone();
         self.collect();
+        name
+    }
+
+    fn repair_dc(&mut self, d: usize, cause: &str) {
+        if self.dcs[d].up {
+            return;
+        }
+        let name = self.set_stack(d, true);
         self.log_event(
             &name,
             format!("{name} back ({cause}); geoDNS answers with it again once it passes its health checks"),
