@@ -201,6 +201,8 @@ pub struct Figures {
     pub reached_s: f64,
     /// Live changes recorded in this run (replayed when seeking back).
     pub changes: usize,
+    /// Copies of the simulation kept to seek back from (see `runner`'s checkpoints).
+    pub checkpoints: usize,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
     /// Recent history of the headline figures, for the charts.

@@ -118,3 +118,42 @@ fn a_clone_taken_where_an_event_budget_ran_out_matches() {
     assert_eq!(clone.clone().run().digest, whole);
     assert_eq!(sim.run().digest, whole);
 }
+
+#[test]
+fn checkpoints_stay_bounded_and_restore_the_same_run() {
+    use scalesim::sim::checkpoints::MAX_CHECKPOINTS;
+    use scalesim::sim::Checkpoints;
+    let mut s = scenario(4);
+    s.duration_s = 300;
+    let whole = Sim::new(&s).unwrap().run().digest;
+    let mut sim = Sim::new(&s).unwrap();
+    let mut checkpoints = Checkpoints::new();
+    // As the app plays: frames of 0.7 s, each stopping at the next checkpoint when it is due.
+    let frame = SimTime::from_millis_f64(700.0);
+    while sim.now() < sim.end() {
+        let target = sim.now().plus(frame).min(sim.end());
+        while sim.now() < target {
+            let stop = checkpoints.due(sim.now()).min(target);
+            sim.advance_to(stop, u64::MAX);
+            checkpoints.offer(&sim, 0);
+        }
+        assert!(checkpoints.len() <= MAX_CHECKPOINTS);
+    }
+    assert!(
+        checkpoints.len() >= MAX_CHECKPOINTS / 2,
+        "{}",
+        checkpoints.len()
+    );
+    let every = checkpoints.every().as_nanos();
+    assert!(checkpoints
+        .times()
+        .all(|t| t.as_nanos().is_multiple_of(every)));
+    let (restored, next) = checkpoints.restore(SimTime::from_secs(150)).unwrap();
+    assert_eq!(next, 0);
+    assert!(restored.now() <= SimTime::from_secs(150));
+    assert!(restored.now().plus(checkpoints.every()) > SimTime::from_secs(150));
+    assert_eq!(restored.clone().run().digest, whole, "seed {}", s.seed);
+    // A change at 100 s forgets the copies after it.
+    checkpoints.invalidate(SimTime::from_secs(100), 0);
+    assert!(checkpoints.times().all(|t| t <= SimTime::from_secs(100)));
+}
