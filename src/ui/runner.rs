@@ -147,8 +147,8 @@ fn advance_keeping(
     }
 }
 
-/// A seek under way: a fresh simulation re-running from 0 or from a checkpoint (or, seeking forward, the current one
-/// running on) until it reaches `target`.
+/// A seek under way: a fresh simulation re-running from 0 or from a checkpoint (or, seeking
+/// forward, the current one running on) until it reaches `target`.
 struct Seek {
     /// The fresh simulation (from 0 or a checkpoint) and its next change to replay; `None`:
     /// the current simulation.
