@@ -807,7 +807,11 @@ fn snapshot_at(scenario: &scalesim::scenario::Scenario, t_s: f64) -> scalesim::s
 impl Mounted {
     /// Asserts the figures shown equal those of a run straight from 0 to `t_s`.
     fn assert_figures_of_a_fresh_run(&self, scenario: &scalesim::scenario::Scenario, t_s: f64) {
-        let fresh = snapshot_at(scenario, t_s);
+        self.assert_figures(&snapshot_at(scenario, t_s), t_s);
+    }
+
+    /// Asserts the figures shown equal `fresh`'s.
+    fn assert_figures(&self, fresh: &scalesim::sim::Snapshot, t_s: f64) {
         for (metric, value) in [
             ("requests_total", fresh.requests_total),
             ("requests_failed", fresh.requests_failed),
@@ -856,6 +860,33 @@ async fn seeking_back_after_playing_starts_from_a_checkpoint_and_lands_on_the_sa
     app.assert_figures_of_a_fresh_run(&preset, 12.0);
     app.seek(3.0).await;
     app.assert_figures_of_a_fresh_run(&preset, 3.0);
+
+    // A live change at 3 s rewrites the future: the copies after it are forgotten, and going
+    // forward again lands on the run with the kill (and keeps new copies at 5 and 10 s).
+    app.inspect_and_press("web-0", "kill").await;
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("[data-timeline]", "data-checkpoints")
+            .as_deref(),
+        Some("0")
+    );
+    app.seek(12.0).await;
+    let mut sim = scalesim::sim::Sim::new(&preset).unwrap();
+    sim.advance_to(scalesim::sim::SimTime::from_secs(3), u64::MAX);
+    sim.kill(sim.component_named("web-0").unwrap());
+    sim.advance_to(scalesim::sim::SimTime::from_secs(12), u64::MAX);
+    app.assert_figures(&sim.snapshot(), 12.0);
+    assert_eq!(
+        app.attribute("[data-timeline]", "data-checkpoints")
+            .as_deref(),
+        Some("2")
+    );
+    app.seek(7.0).await;
+    let mut sim = scalesim::sim::Sim::new(&preset).unwrap();
+    sim.advance_to(scalesim::sim::SimTime::from_secs(3), u64::MAX);
+    sim.kill(sim.component_named("web-0").unwrap());
+    sim.advance_to(scalesim::sim::SimTime::from_secs(7), u64::MAX);
+    app.assert_figures(&sim.snapshot(), 7.0);
 }
 
 #[wasm_bindgen_test]
