@@ -797,6 +797,98 @@ async fn seeking_back_re_runs_the_same_simulation() {
     assert_eq!(app.metric("requests_total"), back_to_10);
 }
 
+/// The figures of a run of `scenario` straight from 0 to `t_s`, in the core itself.
+fn snapshot_at(scenario: &scalesim::scenario::Scenario, t_s: f64) -> scalesim::sim::Snapshot {
+    let mut sim = scalesim::sim::Sim::new(scenario).unwrap();
+    sim.advance_to(scalesim::sim::SimTime((t_s * 1e9) as u64), u64::MAX);
+    sim.snapshot()
+}
+
+impl Mounted {
+    /// Asserts the figures shown equal those of a run straight from 0 to `t_s`.
+    fn assert_figures_of_a_fresh_run(&self, scenario: &scalesim::scenario::Scenario, t_s: f64) {
+        self.assert_figures(&snapshot_at(scenario, t_s), t_s);
+    }
+
+    /// Asserts the figures shown equal `fresh`'s.
+    fn assert_figures(&self, fresh: &scalesim::sim::Snapshot, t_s: f64) {
+        for (metric, value) in [
+            ("requests_total", fresh.requests_total),
+            ("requests_failed", fresh.requests_failed),
+            ("in_flight", fresh.in_flight),
+            ("stale_reads", fresh.stale_reads),
+        ] {
+            assert_eq!(self.metric(metric), value as f64, "{metric} at {t_s} s");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn seeking_back_after_playing_starts_from_a_checkpoint_and_lands_on_the_same_run() {
+    // Stage 4 played at 5× past 20 s keeps copies every 5 s; seeking back to 7 s starts from
+    // the one at 5 s, forward to 12 s from the one at 10 s.
+    let preset = scalesim::scenario::preset(4).unwrap();
+    let app = Mounted::with_hash("v1.s4").await;
+    app.pause().await;
+    app.set_speed_index(5);
+    app.click("[data-action=\"play\"]");
+    app.settle(50).await;
+    let reached = app.wait_for("sim_time_s", 60_000, |t| t >= 20.0).await;
+    assert!(reached >= 20.0, "played to {reached} s");
+    app.pause().await;
+    let kept: usize = app
+        .attribute("[data-timeline]", "data-checkpoints")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(kept >= 4, "copies at 5, 10, 15 and 20 s (kept {kept})");
+
+    let performance = web_sys::window().unwrap().performance().unwrap();
+    let start = performance.now();
+    app.seek(7.0).await;
+    web_sys::console::log_1(
+        &format!(
+            "stage 4: seek back from {reached:.1} s to 7 s took {:.0} ms (with polling)",
+            performance.now() - start
+        )
+        .into(),
+    );
+    app.assert_figures_of_a_fresh_run(&preset, 7.0);
+    assert!(!app.is_playing(), "seeking leaves play as it was");
+
+    app.seek(12.0).await;
+    app.assert_figures_of_a_fresh_run(&preset, 12.0);
+    app.seek(3.0).await;
+    app.assert_figures_of_a_fresh_run(&preset, 3.0);
+
+    // A live change at 3 s rewrites the future: the copies after it are forgotten, and going
+    // forward again lands on the run with the kill (and keeps new copies at 5 and 10 s).
+    app.inspect_and_press("web-0", "kill").await;
+    app.settle(100).await;
+    assert_eq!(
+        app.attribute("[data-timeline]", "data-checkpoints")
+            .as_deref(),
+        Some("0")
+    );
+    app.seek(12.0).await;
+    let mut sim = scalesim::sim::Sim::new(&preset).unwrap();
+    sim.advance_to(scalesim::sim::SimTime::from_secs(3), u64::MAX);
+    sim.kill(sim.component_named("web-0").unwrap());
+    sim.advance_to(scalesim::sim::SimTime::from_secs(12), u64::MAX);
+    app.assert_figures(&sim.snapshot(), 12.0);
+    assert_eq!(
+        app.attribute("[data-timeline]", "data-checkpoints")
+            .as_deref(),
+        Some("2")
+    );
+    app.seek(7.0).await;
+    let mut sim = scalesim::sim::Sim::new(&preset).unwrap();
+    sim.advance_to(scalesim::sim::SimTime::from_secs(3), u64::MAX);
+    sim.kill(sim.component_named("web-0").unwrap());
+    sim.advance_to(scalesim::sim::SimTime::from_secs(7), u64::MAX);
+    app.assert_figures(&sim.snapshot(), 7.0);
+}
+
 #[wasm_bindgen_test]
 async fn seeking_replays_the_users_live_changes() {
     let app = Mounted::new().await;

@@ -32,6 +32,7 @@ pub struct PoolChange {
 }
 
 /// The balancer's state.
+#[derive(Clone)]
 pub struct Balancer {
     policy: BalancePolicy,
     /// Time between health checks.

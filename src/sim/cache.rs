@@ -45,6 +45,7 @@ pub enum Lookup {
 }
 
 /// One cache node.
+#[derive(Clone)]
 pub struct Cache {
     eviction: Eviction,
     ttl: Option<SimTime>,
@@ -63,6 +64,7 @@ pub struct Cache {
 }
 
 /// `key → (node, entry)` for every key cached on any node.
+#[derive(Clone)]
 pub struct KeyIndex {
     slots: Vec<(u16, u32)>,
 }
@@ -73,6 +75,11 @@ impl KeyIndex {
         KeyIndex {
             slots: vec![(u16::MAX, NIL); keys as usize],
         }
+    }
+
+    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(u16, u32)>()
     }
 
     fn get(&self, key: u32, node: u16) -> Option<u32> {
@@ -90,6 +97,14 @@ impl KeyIndex {
 }
 
 impl Cache {
+    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.free.capacity() * 4
+            + self.groups.capacity() * std::mem::size_of::<Group>()
+            + self.free_groups.capacity() * 4
+    }
+
     /// An empty cache of `capacity` items (at least 1).
     pub fn new(capacity: u32, eviction: Eviction, ttl: Option<SimTime>) -> Cache {
         let capacity = capacity.max(1);

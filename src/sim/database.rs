@@ -30,6 +30,7 @@ pub(super) fn db_of_index(index: u16) -> (usize, usize) {
 }
 
 /// A database node: its station, role and replication progress.
+#[derive(Clone)]
 pub(super) struct DbNode {
     pub station: u16,
     pub name: String,
@@ -45,6 +46,7 @@ pub(super) struct DbNode {
 }
 
 /// One shard: a master and its replicas.
+#[derive(Clone)]
 pub(super) struct DbTier {
     pub nodes: Vec<DbNode>,
     pub master: usize,
@@ -66,6 +68,7 @@ pub(super) struct DbTier {
 }
 
 /// Which shard holds a key.
+#[derive(Clone)]
 pub(super) struct ShardMap {
     strategy: ShardStrategy,
     count: usize,
@@ -105,6 +108,7 @@ impl ShardMap {
 }
 
 /// Everything the database tier needs besides its shards.
+#[derive(Clone)]
 pub(super) struct DataPlacement {
     pub map: ShardMap,
     /// Celebrity keys: (key, cumulative share).

@@ -39,6 +39,7 @@ enum Phase {
 }
 
 /// A deploy under way.
+#[derive(Clone)]
 pub(super) struct DeployRun {
     spec: Deploy,
     /// Number of this deploy in the run (events of older deploys are ignored).

@@ -17,6 +17,7 @@ use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
 
 /// The edge and its books.
+#[derive(Clone)]
 pub(crate) struct EdgeTier {
     pub alive: bool,
     cache: Cache,

@@ -222,7 +222,7 @@ impl Request {
 }
 
 /// Counters of the current metrics interval.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct IntervalCounters {
     generated: u64,
     completed: u64,
@@ -235,6 +235,7 @@ struct IntervalCounters {
 }
 
 /// Run-wide accounting.
+#[derive(Clone)]
 pub(super) struct Books {
     pub generated: u64,
     pub completed: u64,
@@ -247,6 +248,7 @@ pub(super) struct Books {
 }
 
 /// A cache node: its station and contents.
+#[derive(Clone)]
 pub(super) struct CacheNode {
     pub station: u16,
     pub cache: Cache,
@@ -256,6 +258,7 @@ pub(super) struct CacheNode {
 }
 
 /// The cache tier.
+#[derive(Clone)]
 pub(super) struct CacheTierState {
     pub nodes: Vec<CacheNode>,
     index: KeyIndex,
@@ -270,7 +273,9 @@ pub(super) struct CacheTierState {
     pub invalidations: u64,
 }
 
-/// A running simulation.
+/// A running simulation. Cloning it is a snapshot: the clone runs on exactly as the original
+/// would (see `Runner::seek` in the app, which keeps clones to seek back quickly).
+#[derive(Clone)]
 pub struct Sim {
     pub(super) scenario: Scenario,
     now: SimTime,
@@ -2343,6 +2348,30 @@ impl Sim {
             return w.pending_events();
         }
         self.events.len()
+    }
+
+    /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
+    /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
+    /// contents (the small, bounded parts are left out). For snapshot budgets.
+    pub fn footprint_bytes(&self) -> u64 {
+        if let Some(w) = &self.geo {
+            return w.footprint_bytes();
+        }
+        let slab = self.requests.capacity() * std::mem::size_of::<Request>()
+            + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + self.free_slots.capacity() * 4;
+        let per_user = self.dns_expiry_ms.capacity() * 4
+            + self.session_of.capacity() * std::mem::size_of::<(u16, u32)>();
+        let cache = self.cache.as_ref().map_or(0, |c| {
+            c.index.heap_bytes() + c.nodes.iter().map(|n| n.cache.heap_bytes()).sum::<usize>()
+        });
+        let stations: usize = self
+            .stations
+            .iter()
+            .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
+            .sum();
+        (slab + per_user + self.versions.heap_bytes() + cache + self.events.heap_bytes() + stations)
+            as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).

@@ -66,6 +66,7 @@ enum GeoEvent {
 }
 
 /// A rolling deploy going through the data centers one at a time.
+#[derive(Clone)]
 struct DeployPlan {
     spec: crate::scenario::Deploy,
     /// The data center deploying now.
@@ -73,6 +74,7 @@ struct DeployPlan {
 }
 
 /// Writes committed in `from`, on their way to `to`.
+#[derive(Clone)]
 struct Channel {
     from: usize,
     to: usize,
@@ -108,6 +110,7 @@ impl Channel {
 }
 
 /// One data center.
+#[derive(Clone)]
 pub(super) struct Dc {
     pub name: String,
     pub region: usize,
@@ -130,6 +133,7 @@ pub(super) struct Dc {
 }
 
 /// Per region figures.
+#[derive(Clone)]
 struct RegionBooks {
     name: String,
     first_user: u64,
@@ -138,6 +142,7 @@ struct RegionBooks {
 }
 
 /// The world-level counters.
+#[derive(Clone)]
 pub(super) struct GeoBooks {
     pub generated: u64,
     pub dns_failed: u64,
@@ -187,6 +192,7 @@ pub struct GeoStatus {
 }
 
 /// The geo layer: users, geoDNS and the data centers.
+#[derive(Clone)]
 pub(super) struct World {
     pub scenario: Scenario,
     pub now: SimTime,
@@ -646,6 +652,18 @@ impl World {
     }
 
     /// Events waiting, here and in every data center.
+    /// Roughly how many bytes of memory the world holds: see [`Sim::footprint_bytes`].
+    pub fn footprint_bytes(&self) -> u64 {
+        let per_user = self.dns_dc.capacity() + self.dns_expiry_ms.capacity() * 4;
+        let pending: usize = self
+            .channels
+            .iter()
+            .map(|c| c.pending.capacity() * std::mem::size_of::<(SimTime, SimTime)>())
+            .sum();
+        let dcs: u64 = self.dcs.iter().map(|d| d.sim.footprint_bytes()).sum();
+        dcs + (per_user + pending) as u64
+    }
+
     pub fn pending_events(&self) -> usize {
         self.events.len()
             + self

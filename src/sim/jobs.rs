@@ -17,6 +17,7 @@ use crate::scenario::{JobQueue, WorkerAutoscale};
 use std::collections::VecDeque;
 
 /// The queue and its workers.
+#[derive(Clone)]
 pub(crate) struct JobTier {
     /// Publish times of waiting jobs, oldest first.
     line: VecDeque<SimTime>,

@@ -12,6 +12,7 @@
 
 mod balancer;
 mod cache;
+pub mod checkpoints;
 pub mod cost;
 mod database;
 mod deploy;
@@ -32,6 +33,7 @@ pub mod theory;
 mod time;
 mod zipf;
 
+pub use checkpoints::Checkpoints;
 pub use database::db_node_name;
 pub use engine::Sim;
 pub use geo::{GeoPoint, GeoStatus};

@@ -50,6 +50,7 @@ struct RuleState {
 }
 
 /// Monitoring state of a run.
+#[derive(Clone)]
 pub(crate) struct Monitor {
     rules: Vec<AlertRule>,
     states: Vec<RuleState>,

@@ -17,6 +17,7 @@ use super::{ComponentKind, RequestKind};
 use crate::scenario::NoSqlStore;
 
 /// The NoSQL store while the simulation runs.
+#[derive(Clone)]
 pub(super) struct NoSqlState {
     /// Share of data requests it serves.
     pub share: f64,

@@ -5,6 +5,7 @@ use super::time::SimTime;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+#[derive(Clone)]
 struct Entry<E> {
     time: SimTime,
     seq: u64,
@@ -30,6 +31,7 @@ impl<E> Ord for Entry<E> {
 }
 
 /// Pending events.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
@@ -64,6 +66,11 @@ impl<E> EventQueue<E> {
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
     }
 
     /// Whether nothing is pending.

@@ -41,12 +41,18 @@ pub struct ReplicaProgress {
 }
 
 /// The last committed write of every key, across all shards (each key lives on one shard).
+#[derive(Clone)]
 pub struct KeyVersions(Vec<u64>);
 
 impl KeyVersions {
     /// No key written yet.
     pub fn new(keys: u32) -> KeyVersions {
         KeyVersions(vec![0; keys as usize])
+    }
+
+    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    pub fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 8
     }
 
     /// The last committed write to `key` (0: never written).
@@ -61,6 +67,7 @@ impl KeyVersions {
 }
 
 /// One master's committed history, as much as its replicas still need.
+#[derive(Clone)]
 pub struct Replication {
     log: VecDeque<WriteRecord>,
     /// Sequence number of `log[0]`.

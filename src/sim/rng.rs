@@ -9,6 +9,7 @@ use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The seeded generator every random decision of a run goes through.
+#[derive(Clone)]
 pub struct Rng(ChaCha8Rng);
 
 impl Rng {

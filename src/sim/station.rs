@@ -33,6 +33,7 @@ pub struct Area {
 }
 
 /// A multi-worker queueing node.
+#[derive(Clone)]
 pub struct Station {
     /// Parallel workers.
     pub workers: u32,

@@ -12,6 +12,14 @@
 //! from 0 on a fresh [`Sim`], replaying those changes at their times, a slice of events per
 //! animation frame (so the page never blocks for long), then swaps it in. Seeking forward just
 //! runs the current simulation on, the same way.
+//!
+//! So that a seek back need not re-run from 0, the simulation is copied every so many simulated
+//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 16 copies within a
+//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 40 s). A seek
+//! back (or forward past a copy) starts from the latest copy at or before the target; a live
+//! change forgets the copies after it. Copies taken while a seek re-runs lie on the recorded
+//! timeline too and are kept. A simulation too big for two copies in the budget (stage 11 with
+//! its ten million users, about 110 MB each) keeps none and re-runs from 0.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -25,7 +33,7 @@ use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{Deploy, Scenario};
-use crate::sim::{ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
+use crate::sim::{Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
 
 /// Something the user does to a component from the inspector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,10 +122,37 @@ fn advance(
     }
 }
 
-/// A seek under way: a fresh simulation re-running from 0 (or, seeking forward, the current one
-/// running on) until it reaches `target`.
+/// Like [`advance`], but stops at each checkpoint due on the way and offers the simulation
+/// there (it lies on the recorded timeline).
+fn advance_keeping(
+    sim: &mut Sim,
+    changes: &[(SimTime, Change)],
+    next: &mut usize,
+    target: SimTime,
+    budget: u64,
+    checkpoints: &mut Checkpoints,
+) -> u64 {
+    let mut done = 0;
+    loop {
+        let left = budget.saturating_sub(done);
+        let due = checkpoints.due(sim.now());
+        let processed = advance(sim, changes, next, due.min(target), left);
+        done += processed;
+        // Stopped on time, not on the budget: every event up to `due` is processed.
+        if processed < left && sim.now() == due {
+            checkpoints.offer(sim, *next);
+        }
+        if processed >= left || sim.now() >= target {
+            return done;
+        }
+    }
+}
+
+/// A seek under way: a fresh simulation re-running from 0 or from a checkpoint (or, seeking
+/// forward, the current one running on) until it reaches `target`.
 struct Seek {
-    /// The fresh simulation and its next change to replay; `None`: the current simulation.
+    /// The fresh simulation (from 0 or a checkpoint) and its next change to replay; `None`:
+    /// the current simulation.
     fresh: Option<(Sim, usize)>,
     target: SimTime,
     /// Simulated time the seek started from.
@@ -186,6 +221,8 @@ pub struct Runner {
     reached: SimTime,
     /// One request in this many is recorded for the dots.
     path_every: u64,
+    /// Copies of the simulation on the recorded timeline, to seek from.
+    checkpoints: Checkpoints,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -274,6 +311,7 @@ impl Default for Runner {
             seek: None,
             reached: SimTime(0),
             path_every: 1,
+            checkpoints: Checkpoints::new(),
         }
     }
 }
@@ -288,6 +326,7 @@ impl Runner {
         self.changes.clear();
         self.next_change = 0;
         self.seek = None;
+        self.checkpoints.clear();
         self.reached = SimTime(0);
         self.shown.clear();
         self.new_diagram = None;
@@ -389,6 +428,7 @@ impl Runner {
         };
         self.seek = None;
         self.changes.truncate(self.next_change);
+        self.checkpoints.invalidate(sim.now(), self.next_change);
         self.changes.push((sim.now(), change));
         change.apply(sim);
         self.next_change = self.changes.len();
@@ -452,7 +492,14 @@ impl Runner {
             );
             let work_start = now_real_ms();
             let budget = self.events_per_frame;
-            let processed = advance(sim, &self.changes, &mut self.next_change, target, budget);
+            let processed = advance_keeping(
+                sim,
+                &self.changes,
+                &mut self.next_change,
+                target,
+                budget,
+                &mut self.checkpoints,
+            );
             let work_ms = now_real_ms() - work_start;
             self.lagging = processed >= budget && sim.now() < target;
             self.events_per_frame = adapt_budget(budget, processed, work_ms);
@@ -491,9 +538,10 @@ impl Runner {
         Some(figures)
     }
 
-    /// Goes to simulated time `target_s`: forward by running on, back by re-running from 0
-    /// with the recorded changes replayed at their times. The work happens a slice per frame;
-    /// [`Figures::seeking`] shows the progress.
+    /// Goes to simulated time `target_s`: forward by running on, back by re-running from the
+    /// latest checkpoint at or before it (or from 0) with the recorded changes replayed at
+    /// their times; forward too from a checkpoint past the current time. The work happens a
+    /// slice per frame; [`Figures::seeking`] shows the progress.
     pub fn seek(&mut self, target_s: f64) {
         let Some(sim) = &self.sim else {
             return;
@@ -506,7 +554,15 @@ impl Runner {
                 return;
             }
         }
-        let fresh = if target >= sim.now() {
+        let restored = self
+            .checkpoints
+            .restore(target)
+            .filter(|(copy, _)| target < sim.now() || copy.now() > sim.now());
+        let fresh = if let Some((mut copy, next)) = restored {
+            // No dots are drawn from the re-run (sampling does not change the run).
+            copy.set_path_sample_every(u64::MAX);
+            Some((copy, next))
+        } else if target >= sim.now() {
             None
         } else {
             let Some(base) = &self.base else {
@@ -514,7 +570,6 @@ impl Runner {
             };
             match Sim::new(base) {
                 Ok(mut sim) => {
-                    // No dots are drawn from the re-run (sampling does not change the run).
                     sim.set_path_sample_every(u64::MAX);
                     Some((sim, 0))
                 }
@@ -554,7 +609,14 @@ impl Runner {
                     None => break true,
                 },
             };
-            advance(sim, &self.changes, next, seek.target, SEEK_CHUNK_EVENTS);
+            advance_keeping(
+                sim,
+                &self.changes,
+                next,
+                seek.target,
+                SEEK_CHUNK_EVENTS,
+                &mut self.checkpoints,
+            );
             if sim.now() >= seek.target {
                 break true;
             }
@@ -747,6 +809,7 @@ impl Runner {
             reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
             changes: self.changes.len(),
             geo: sim.geo_status().map(Rc::new),
+            checkpoints: self.checkpoints.len(),
             log: self.log.clone(),
             charts: Rc::new(self.charts.clone()),
         }

@@ -205,6 +205,8 @@ pub struct Figures {
     pub changes: usize,
     /// Stage 11: regions, data centers, geoDNS answers and cross-data-center replication.
     pub geo: Option<Rc<GeoStatus>>,
+    /// Copies of the simulation kept to seek back from (see `runner`'s checkpoints).
+    pub checkpoints: usize,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
     /// Recent history of the headline figures, for the charts.

@@ -1,6 +1,7 @@
-//! Time travel: a timeline slider over the run and a step-back button. Seeking re-runs the
-//! scenario deterministically from 0 (see [`super::runner::Runner::seek`]); the user's live
-//! changes are replayed at the times they were made.
+//! Time travel: a timeline slider over the run and a step-back button. Seeking back re-runs the
+//! scenario deterministically from the latest copy kept before the target, or from 0 (see
+//! [`super::runner::Runner::seek`]); the user's live changes are replayed at the times they
+//! were made.
 
 use std::rc::Rc;
 
@@ -44,21 +45,22 @@ pub fn timeline(props: &TimelineProps) -> Html {
     };
     let note = if f.changes > 0 {
         format!(
-            "Seeking re-runs the scenario from 0 s; your {} live change{} (users, servers, kills, repairs) {} replayed at {} times.",
+            "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s); your {} live change{} (users, servers, kills, repairs) {} replayed at {} times.",
             f.changes,
             if f.changes == 1 { "" } else { "s" },
             if f.changes == 1 { "is" } else { "are" },
             if f.changes == 1 { "its" } else { "their" },
         )
     } else {
-        "Seeking re-runs the scenario from 0 s, exactly as before; live changes you make are replayed at their times.".to_string()
+        "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s), exactly as before; live changes you make are replayed at their times.".to_string()
     };
     html! {
         <section class="timeline card" aria-label="Timeline" data-timeline=""
-            data-seeking={f.seeking.is_some().to_string()}>
+            data-seeking={f.seeking.is_some().to_string()}
+            data-checkpoints={f.checkpoints.to_string()}>
             <button class="btn" data-action="step-back" onclick={on_back}
                 disabled={now <= 0.0}
-                title={format!("Go back {STEP_BACK_S} simulated seconds (re-runs from 0)")}>
+                title={format!("Go back {STEP_BACK_S} simulated seconds (re-runs from the latest copy before then)")}>
                 { format!("−{STEP_BACK_S} s") }
             </button>
             <label class="control control-timeline">

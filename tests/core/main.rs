@@ -13,6 +13,7 @@ mod monitoring;
 mod run_behaviour;
 mod scenario_checks;
 mod sharding;
+mod snapshot;
 mod stages6to8;
 mod tiers;
 mod url;

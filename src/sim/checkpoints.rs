@@ -1,0 +1,152 @@
+//! Checkpoints for time travel: copies of a running [`Sim`] taken every so many simulated
+//! seconds, so that seeking back re-runs only from the latest copy before the target instead of
+//! from 0.
+//!
+//! ```text
+//!  0 ─────── 40 ─────── 80 ─────── 120 ──── now        every = 40 s
+//!            ▲          ▲           ▲
+//!         copies (at most `limit`; when full, every other one goes and `every` doubles)
+//! ```
+//!
+//! Copies are taken at exact multiples of `every`, with every event up to that time processed
+//! (the caller advances to [`Checkpoints::due`] and offers the simulation there), so a copy
+//! restored and run on is the same run. Each copy carries the caller's position in its list of
+//! live changes (the first change not applied yet); a change made at time t invalidates the
+//! copies after t, and those that applied changes now dropped.
+//!
+//! Memory stays bounded: at most [`MAX_CHECKPOINTS`] copies and [`BUDGET_BYTES`] by
+//! [`Sim::footprint_bytes`]. A simulation so big that two copies do not fit keeps none (seeking
+//! back re-runs from 0 then).
+
+use super::{Sim, SimTime};
+
+/// Most copies kept.
+pub const MAX_CHECKPOINTS: usize = 16;
+/// Most memory all copies may take together, in bytes (by [`Sim::footprint_bytes`]).
+pub const BUDGET_BYTES: u64 = 192 << 20;
+/// Simulated time between copies to begin with (it doubles as the run grows).
+const FIRST_EVERY: SimTime = SimTime::from_secs(5);
+
+/// Copies of one simulation, in time order.
+#[derive(Clone)]
+pub struct Checkpoints {
+    /// Each copy with the first live change it has not applied.
+    copies: Vec<(Sim, usize)>,
+    /// Simulated time between copies.
+    every: SimTime,
+}
+
+impl Default for Checkpoints {
+    fn default() -> Self {
+        Checkpoints {
+            copies: Vec::new(),
+            every: FIRST_EVERY,
+        }
+    }
+}
+
+impl Checkpoints {
+    /// No copies, the first one due after [`FIRST_EVERY`].
+    pub fn new() -> Checkpoints {
+        Checkpoints::default()
+    }
+
+    /// Copies kept now.
+    pub fn len(&self) -> usize {
+        self.copies.len()
+    }
+
+    /// Whether no copy is kept.
+    pub fn is_empty(&self) -> bool {
+        self.copies.is_empty()
+    }
+
+    /// Simulated time between copies now.
+    pub fn every(&self) -> SimTime {
+        self.every
+    }
+
+    /// Times of the copies kept.
+    pub fn times(&self) -> impl Iterator<Item = SimTime> + '_ {
+        self.copies.iter().map(|(s, _)| s.now())
+    }
+
+    /// When the next copy should be taken, for a simulation at `now`: the next multiple of
+    /// `every` after the latest copy and after `now`.
+    pub fn due(&self, now: SimTime) -> SimTime {
+        let every = self.every.as_nanos();
+        let after_last = self
+            .copies
+            .last()
+            .map_or(every, |(s, _)| (s.now().as_nanos() / every + 1) * every);
+        let after_now = (now.as_nanos() / every + 1) * every;
+        SimTime(after_last.max(after_now))
+    }
+
+    /// Takes a copy of `sim` if it stands exactly on a multiple of `every` after the latest
+    /// copy, with every event up to then processed (the caller knows: its last `advance_to`
+    /// to [`Checkpoints::due`] ended on time, not on its event budget); `next_change` is the
+    /// first live change it has not applied. Returns whether a copy was taken.
+    pub fn offer(&mut self, sim: &Sim, next_change: usize) -> bool {
+        let now = sim.now();
+        let on_grid = now.as_nanos() > 0 && now.as_nanos().is_multiple_of(self.every.as_nanos());
+        let after_last = self.copies.last().is_none_or(|(s, _)| s.now() < now);
+        if !on_grid || !after_last {
+            return false;
+        }
+        let limit = limit_for(sim.footprint_bytes());
+        if limit < 2 {
+            self.copies.clear();
+            return false;
+        }
+        let mut copy = sim.clone();
+        // Copies draw no dots (path sampling does not change the run).
+        copy.set_path_sample_every(u64::MAX);
+        self.copies.push((copy, next_change));
+        while self.copies.len() > limit {
+            self.thin();
+        }
+        true
+    }
+
+    /// Keeps every other copy (those at multiples of twice `every`) and doubles `every`.
+    fn thin(&mut self) {
+        let every = self.every.as_nanos() * 2;
+        let before = self.copies.len();
+        self.copies
+            .retain(|(s, _)| s.now().as_nanos().is_multiple_of(every));
+        self.every = SimTime(every);
+        if self.copies.len() == before {
+            // Off the grid (cannot happen with copies taken at `due`): drop the oldest.
+            self.copies.remove(0);
+        }
+    }
+
+    /// A live change was made at `at`, before change number `next_change` (the later ones
+    /// were dropped): forgets the copies that no longer lie on the timeline.
+    pub fn invalidate(&mut self, at: SimTime, next_change: usize) {
+        self.copies
+            .retain(|(s, next)| s.now() <= at && *next <= next_change);
+    }
+
+    /// A copy of the latest checkpoint at or before `target`, with its first unapplied change.
+    pub fn restore(&self, target: SimTime) -> Option<(Sim, usize)> {
+        self.copies
+            .iter()
+            .rev()
+            .find(|(s, _)| s.now() <= target)
+            .map(|(s, next)| (s.clone(), *next))
+    }
+
+    /// Forgets every copy.
+    pub fn clear(&mut self) {
+        self.copies.clear();
+        self.every = FIRST_EVERY;
+    }
+}
+
+/// How many copies of a simulation of `footprint` bytes fit the budget.
+fn limit_for(footprint: u64) -> usize {
+    let fit = BUDGET_BYTES / footprint.max(1);
+    (fit as usize).min(MAX_CHECKPOINTS)
+}

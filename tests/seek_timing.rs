@@ -1,0 +1,78 @@
+//! Time travel's cost in the browser, printed (no assertion on time): a seek back to 300 s in
+//! a 600-s run of preset 10, re-run from 0 versus from the latest checkpoint, and the time to
+//! clone preset 10 and preset 11 (ten million users). Meaningful only optimised:
+//! `cargo test --release --target wasm32-unknown-unknown --features web --no-default-features
+//! --test seek_timing -- --nocapture` (the native numbers: `cargo run --release --example seek`).
+#![cfg(target_arch = "wasm32")]
+
+use scalesim::scenario::preset;
+use scalesim::sim::{Checkpoints, Sim, SimTime};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now_ms() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn say(line: String) {
+    web_sys::console::log_1(&line.into());
+}
+
+/// Milliseconds `f` takes.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = now_ms();
+    let out = f();
+    (out, now_ms() - start)
+}
+
+#[wasm_bindgen_test]
+fn seek_back_in_a_ten_minute_run_from_a_checkpoint_and_from_0() {
+    let mut s = preset(10).unwrap();
+    s.duration_s = 600;
+    let (checkpoints, play_ms) = timed(|| {
+        let mut sim = Sim::new(&s).unwrap();
+        let mut checkpoints = Checkpoints::new();
+        while sim.now() < sim.end() {
+            sim.advance_to(checkpoints.due(sim.now()).min(sim.end()), u64::MAX);
+            checkpoints.offer(&sim, 0);
+        }
+        let (copy, clone_ms) = timed(|| sim.clone());
+        say(format!(
+            "wasm: preset 10 at 600 s: clone {clone_ms:.1} ms (footprint estimate {:.1} MB)",
+            sim.footprint_bytes() as f64 / 1048576.0
+        ));
+        drop(copy);
+        checkpoints
+    });
+    say(format!(
+        "wasm: preset 10, 600 s played in {play_ms:.0} ms, {} checkpoints every {} s",
+        checkpoints.len(),
+        checkpoints.every().as_secs_f64()
+    ));
+    let target = SimTime::from_secs(300);
+    let (zero, zero_ms) = timed(|| {
+        let mut sim = Sim::new(&s).unwrap();
+        sim.advance_to(target, u64::MAX);
+        sim
+    });
+    let (restored, restored_ms) = timed(|| {
+        let (mut sim, _) = checkpoints.restore(target).unwrap();
+        sim.advance_to(target, u64::MAX);
+        sim
+    });
+    assert_eq!(zero.report().digest, restored.report().digest);
+    say(format!(
+        "wasm: seek back to 300 s: from 0 {zero_ms:.0} ms, from a checkpoint {restored_ms:.0} ms"
+    ));
+
+    let big = preset(11).unwrap();
+    let (sim, build_ms) = timed(|| Sim::new(&big).unwrap());
+    let (copy, clone_ms) = timed(|| sim.clone());
+    say(format!(
+        "wasm: preset 11 ({} users): built in {build_ms:.0} ms, clone {clone_ms:.0} ms, footprint estimate {:.0} MB",
+        big.traffic.users,
+        sim.footprint_bytes() as f64 / 1048576.0
+    ));
+    drop(copy);
+}
