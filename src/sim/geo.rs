@@ -181,7 +181,8 @@ pub struct GeoStatus {
     pub regions: Vec<(String, u64)>,
     /// Data centers: name, index of their region, up, named by geoDNS.
     pub data_centers: Vec<(String, usize, bool, bool)>,
-    /// Per region: the data center geoDNS would answer now.
+    /// Per region: the nearest data center geoDNS names now (with `split` routing, users spread
+    /// over the named ones by their shares instead).
     pub answers: Vec<usize>,
     /// Round-trip times between regions, ms.
     pub rtt_ms: Vec<Vec<f64>>,
@@ -688,17 +689,7 @@ impl World {
                 .map(|d| (d.name.clone(), d.region, d.up, d.in_dns))
                 .collect(),
             answers: (0..self.regions.len())
-                .map(|r| {
-                    let order = &self.nearest[r];
-                    match self.routing {
-                        GeoRouting::Nearest => order
-                            .iter()
-                            .copied()
-                            .find(|&d| self.dcs[d].in_dns)
-                            .unwrap_or(order[0]),
-                        GeoRouting::Split => order[0],
-                    }
-                })
+                .map(|r| self.nearest_named(r))
                 .collect(),
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
@@ -821,15 +812,22 @@ impl World {
             .unwrap_or(0)
     }
 
+    /// The data center nearest to `region` that geoDNS names (the nearest of all when it names
+    /// none).
+    fn nearest_named(&self, region: usize) -> usize {
+        let order = &self.nearest[region];
+        order
+            .iter()
+            .copied()
+            .find(|&d| self.dcs[d].in_dns)
+            .unwrap_or(order[0])
+    }
+
     /// What geoDNS answers to a user of `region` now.
     fn answer(&mut self, region: usize) -> usize {
         let order = &self.nearest[region];
         match self.routing {
-            GeoRouting::Nearest => order
-                .iter()
-                .copied()
-                .find(|&d| self.dcs[d].in_dns)
-                .unwrap_or(order[0]),
+            GeoRouting::Nearest => self.nearest_named(region),
             GeoRouting::Split => {
                 let total: f64 = (0..self.dcs.len())
                     .filter(|&d| self.dcs[d].in_dns)
