@@ -183,6 +183,28 @@ pub(super) struct Request {
 
 const NONE: u16 = u16::MAX;
 
+/// When the next arrival of a Poisson stream with mean gap `mean_ns` comes, after `now`
+/// (`None` when nobody sends).
+pub(super) fn next_arrival(rng: &mut Rng, now: SimTime, mean_ns: f64) -> Option<SimTime> {
+    mean_ns
+        .is_finite()
+        .then(|| now.plus(SimTime(libm::round(rng.exponential(mean_ns)) as u64)))
+}
+
+/// Thinning of a peak-rate arrival stream to the profile's rate at `now`.
+pub(super) fn in_profile(
+    rng: &mut Rng,
+    profile: &crate::scenario::Profile,
+    profile_max: f64,
+    now: SimTime,
+) -> bool {
+    if profile.is_constant() {
+        return true;
+    }
+    let factor = profile.factor(now.as_secs_f64());
+    rng.unit() * profile_max < factor
+}
+
 /// Mean gap between arrivals of `users` users at `per_user_per_s` each, in ns. Arrivals are
 /// drawn at the profile's peak rate (`profile_max` × base) and thinned to the rate of the
 /// moment; infinite when nobody sends.
@@ -798,15 +820,9 @@ impl Sim {
     }
 
     fn schedule_arrival(&mut self) {
-        if self.mean_interarrival_ns.is_finite() {
-            let gap = self.rng.exponential(self.mean_interarrival_ns);
-            let at = self.now.plus(SimTime(libm::round(gap) as u64));
-            self.events.push(
-                at,
-                Event::Arrival {
-                    epoch: self.arrival_epoch,
-                },
-            );
+        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+            let epoch = self.arrival_epoch;
+            self.events.push(at, Event::Arrival { epoch });
         }
     }
 
@@ -931,11 +947,8 @@ impl Sim {
 
     /// Thinning of the peak-rate arrival stream to the profile's rate now.
     fn arrival_now_in_profile(&mut self) -> bool {
-        if self.scenario.traffic.profile.is_constant() {
-            return true;
-        }
-        let factor = self.scenario.traffic.profile.factor(self.now.as_secs_f64());
-        self.rng.unit() * self.profile_max < factor
+        let profile = &self.scenario.traffic.profile;
+        in_profile(&mut self.rng, profile, self.profile_max, self.now)
     }
 
     /// Records a hop of a sampled request.

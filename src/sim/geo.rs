@@ -21,7 +21,7 @@
 //! and its index, so a run is deterministic.
 
 use super::cost::{Bill, PRICES};
-use super::engine::Sim;
+use super::engine::{in_profile, next_arrival, Sim};
 use super::histogram::Histogram;
 use super::queue::EventQueue;
 use super::report::{
@@ -501,15 +501,9 @@ impl World {
     }
 
     fn schedule_arrival(&mut self) {
-        if self.mean_interarrival_ns.is_finite() {
-            let gap = self.rng.exponential(self.mean_interarrival_ns);
-            let at = self.now.plus(SimTime(libm::round(gap) as u64));
-            self.events.push(
-                at,
-                GeoEvent::Arrival {
-                    epoch: self.arrival_epoch,
-                },
-            );
+        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+            let epoch = self.arrival_epoch;
+            self.events.push(at, GeoEvent::Arrival { epoch });
         }
     }
 
@@ -704,8 +698,8 @@ impl World {
         let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
         let mut queue_depth = 0;
         let mut events = self.events_processed;
-        for dc in &self.dcs {
-            let s = dc.sim.snapshot_single();
+        let stacks: Vec<Snapshot> = self.dcs.iter().map(|d| d.sim.snapshot_single()).collect();
+        for (dc, s) in self.dcs.iter().zip(&stacks) {
             latency.merge(&dc.sim.books.latency);
             completed += s.requests_completed;
             failed += s.requests_failed;
@@ -742,7 +736,7 @@ impl World {
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out,
             events_processed: events,
-            components: self.component_states(),
+            components: self.component_states(stacks),
         }
     }
 
@@ -798,11 +792,8 @@ impl World {
     }
 
     fn arrival_now_in_profile(&mut self) -> bool {
-        if self.scenario.traffic.profile.is_constant() {
-            return true;
-        }
-        let factor = self.scenario.traffic.profile.factor(self.now.as_secs_f64());
-        self.rng.unit() * self.profile_max < factor
+        let profile = &self.scenario.traffic.profile;
+        in_profile(&mut self.rng, profile, self.profile_max, self.now)
     }
 
     fn region_of(&self, user: u64) -> usize {
@@ -1183,8 +1174,8 @@ impl World {
         }
     }
 
-    /// Every component's state, in the world's id order.
-    pub fn component_states(&self) -> Vec<ComponentState> {
+    /// Every component's state, in the world's id order, from the data centers' snapshots.
+    fn component_states(&self, stacks: Vec<Snapshot>) -> Vec<ComponentState> {
         let mut states = vec![
             ComponentState {
                 id: ComponentId(0),
@@ -1197,8 +1188,7 @@ impl World {
                 ..ComponentState::default()
             },
         ];
-        for dc in &self.dcs {
-            let snapshot = dc.sim.snapshot();
+        for (dc, snapshot) in self.dcs.iter().zip(stacks) {
             let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
             let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
             states.push(ComponentState {
