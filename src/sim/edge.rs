@@ -10,6 +10,7 @@
 
 use super::cache::{Cache, KeyIndex, Lookup};
 use super::engine::{Event, Sim};
+use super::queue::Lane;
 use super::ring::mix64;
 use super::station::ReqRef;
 use super::time::SimTime;
@@ -205,11 +206,13 @@ impl Sim {
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
     pub(super) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
         if self.balancer.is_some() {
-            self.events.push(at, Event::ReachBalancer { req });
+            self.events
+                .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
         } else {
             let station = self.web[0];
             self.req_mut(req).station = station;
-            self.events.push(at, Event::Reach { req, station });
+            self.events
+                .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
         }
     }
 }

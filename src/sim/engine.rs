@@ -21,7 +21,7 @@ use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
 use super::nosql::NoSqlState;
-use super::queue::EventQueue;
+use super::queue::{EventQueue, Lane};
 use super::replication::KeyVersions;
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
@@ -834,18 +834,13 @@ impl Sim {
         }
         let mut done = 0;
         while done < max_events {
-            match self.events.peek_time() {
-                Some(at) if at <= t => {
-                    let (at, event) = self.events.pop().expect("peeked");
-                    self.now = at;
-                    self.handle(event);
-                    done += 1;
-                }
-                _ => {
-                    self.now = self.now.max(t);
-                    break;
-                }
-            }
+            let Some((at, event)) = self.events.pop_until(t) else {
+                self.now = self.now.max(t);
+                break;
+            };
+            self.now = at;
+            self.handle(event);
+            done += 1;
         }
         self.events_processed += done;
         done
@@ -1052,7 +1047,8 @@ impl Sim {
             } else {
                 u32::MAX
             };
-            self.events.push(
+            self.events.push_in(
+                Lane::Dns,
                 done,
                 Event::DnsAnswer {
                     req,
@@ -1193,7 +1189,8 @@ impl Sim {
         r.web = station;
         r.station = station;
         self.push_hop(req, lb, now, leave);
-        self.events.push(
+        self.events.push_in(
+            Lane::Balancer,
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
         );
@@ -1279,7 +1276,8 @@ impl Sim {
             let r = self.req_mut(req);
             r.state = ReqState::Queued;
             let deadline = r.start.plus(self.timeout);
-            self.events.push(deadline, Event::ClientTimeout { req });
+            self.events
+                .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
         } else {
             s.rejected += 1;
             self.push_hop(req, component, now, now);
@@ -1457,7 +1455,8 @@ impl Sim {
             let r = self.req_mut(req);
             r.state = ReqState::Transit;
             r.station = station;
-            self.events.push(
+            self.events.push_in(
+                Lane::Internal,
                 now.plus(self.internal_one_way),
                 Event::Reach { req, station },
             );
@@ -1484,7 +1483,8 @@ impl Sim {
                 let r = self.req_mut(req);
                 r.state = ReqState::Transit;
                 r.station = station;
-                self.events.push(
+                self.events.push_in(
+                    Lane::Internal,
                     now.plus(self.internal_one_way),
                     Event::Reach { req, station },
                 );
@@ -1500,7 +1500,7 @@ impl Sim {
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
-        self.events.push(at, Event::Reach { req, station });
+        self.events.push_in(Lane::Internal, at, Event::Reach { req, station });
     }
 
     /// Sends a query to the database node the web tier would pick, or fails it.
@@ -1525,7 +1525,8 @@ impl Sim {
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
-        self.events.push(
+        self.events.push_in(
+            Lane::Internal,
             now.plus(self.internal_one_way),
             Event::Reach { req, station },
         );

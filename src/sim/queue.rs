@@ -1,20 +1,51 @@
-//! The event queue: a binary min-heap ordered by (time, sequence number), so events at the
-//! same instant pop in the order they were scheduled.
+//! The event queue: pending events ordered by (time, sequence number), so events at the same
+//! instant pop in the order they were scheduled.
+//!
+//! Most events of a simulation are scheduled a fixed delay after "now" (a hop over the internal
+//! network, the balancer's forwarding, a DNS lookup, a client's patience): pushed in time order,
+//! they need no heap. Such pushes name a [`Lane`]; a lane is a plain FIFO that takes an event
+//! when it is not earlier than the lane's last one, and hands anything out of order to the heap.
+//! A pop takes the earliest of the heap's root and the lanes' fronts. Every event carries its
+//! (time, sequence) key wherever it waits, so the order events come out in is exactly the order
+//! a single heap would give.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
-#[derive(Clone)]
+/// A FIFO for events pushed at a fixed delay after the current time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// One hop over the internal network.
+    Internal = 0,
+    /// From the user to the system's front door.
+    FrontDoor = 1,
+    /// From the balancer to a web server.
+    Balancer = 2,
+    /// A client's patience, counted from the request's start.
+    Timeout = 3,
+    /// A DNS lookup.
+    Dns = 4,
+}
+
+const LANES: usize = 5;
+
+#[derive(Clone, Copy)]
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    /// Time in the high 64 bits, sequence number in the low 64: one comparison orders entries.
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -25,62 +56,217 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap; the earliest (time, seq) must come out first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        // Reversed: BinaryHeap is a max-heap; the earliest key must come out first.
+        other.key.cmp(&self.key)
     }
 }
 
+/// Where the earliest pending event waits.
+#[derive(Clone, Copy)]
+enum Source {
+    Heap,
+    Lane(usize),
+}
+
 /// Pending events.
+///
+/// A pop from the heap only reads its root and leaves it there, marked taken: the handler of an
+/// event usually schedules another, and a push into the heap then overwrites the root and sifts
+/// it down once (near-future events stop near the top) instead of a removal followed by an
+/// insertion. A taken root is removed for real when the next pop or peek comes first.
 #[derive(Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    lanes: [VecDeque<Entry<E>>; LANES],
     next_seq: u64,
+    /// The heap's root was handed out by `pop` and is waiting to be overwritten or removed.
+    root_taken: bool,
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
+            lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             next_seq: 0,
+            root_taken: false,
+        }
+    }
+
+    fn entry(&mut self, time: SimTime, event: E) -> Entry<E> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Entry {
+            key: (u128::from(time.0) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    fn push_heap(&mut self, entry: Entry<E>) {
+        if self.root_taken {
+            self.root_taken = false;
+            // Dropping the guard sifts the new root down to its place.
+            *self.heap.peek_mut().expect("a taken root is still in the heap") = entry;
+        } else {
+            self.heap.push(entry);
         }
     }
 
     /// Schedules `event` at `time`.
     pub fn push(&mut self, time: SimTime, event: E) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        let entry = self.entry(time, event);
+        self.push_heap(entry);
+    }
+
+    /// Schedules `event` at `time`, a fixed delay after now for events of `lane`: kept in the
+    /// lane's FIFO when it is not earlier than the lane's last event, in the heap otherwise.
+    pub fn push_in(&mut self, lane: Lane, time: SimTime, event: E) {
+        let entry = self.entry(time, event);
+        let fifo = &mut self.lanes[lane as usize];
+        if fifo.back().is_none_or(|last| last.key < entry.key) {
+            fifo.push_back(entry);
+        } else {
+            self.push_heap(entry);
+        }
+    }
+
+    /// Removes a root that `pop` handed out and nothing overwrote.
+    fn settle(&mut self) {
+        if self.root_taken {
+            self.root_taken = false;
+            self.heap.pop();
+        }
+    }
+
+    /// Where the earliest event waits, and its key.
+    fn earliest(&mut self) -> Option<(Source, u128)> {
+        self.settle();
+        let mut best = self.heap.peek().map(|e| (Source::Heap, e.key));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(front) = lane.front() {
+                if best.is_none_or(|(_, key)| front.key < key) {
+                    best = Some((Source::Lane(i), front.key));
+                }
+            }
+        }
+        best
+    }
+
+    fn take(&mut self, source: Source) -> (SimTime, E) {
+        let entry = match source {
+            Source::Heap => {
+                self.root_taken = true;
+                *self.heap.peek().expect("the heap's root")
+            }
+            Source::Lane(i) => self.lanes[i].pop_front().expect("the lane's front"),
+        };
+        (entry.time(), entry.event)
     }
 
     /// The time of the earliest event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.earliest().map(|(_, key)| SimTime((key >> 64) as u64))
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        let (source, _) = self.earliest()?;
+        Some(self.take(source))
+    }
+
+    /// Removes and returns the earliest event if it is due at or before `t`.
+    pub fn pop_until(&mut self, t: SimTime) -> Option<(SimTime, E)> {
+        let (source, key) = self.earliest()?;
+        if (key >> 64) as u64 > t.0 {
+            return None;
+        }
+        Some(self.take(source))
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - usize::from(self.root_taken)
+            + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// Bytes of memory it holds (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
+        (self.heap.capacity() + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
+            * std::mem::size_of::<Entry<E>>()
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random pushes into the heap and the lanes pop in exactly the (time, sequence) order a
+    /// single sorted list gives, interleaved with pops as a simulation does.
+    #[test]
+    fn lanes_and_heap_pop_in_key_order() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut queue = EventQueue::new();
+        let mut reference: Vec<(u64, u64)> = Vec::new();
+        let mut now = 0u64;
+        let mut seq = 0u64;
+        let lanes = [
+            Lane::Internal,
+            Lane::FrontDoor,
+            Lane::Balancer,
+            Lane::Timeout,
+            Lane::Dns,
+        ];
+        for round in 0..20_000u64 {
+            for _ in 0..(next() % 3) {
+                let r = next();
+                let lane = lanes[(r % 5) as usize];
+                // Mostly fixed delays per lane, sometimes out of order, sometimes equal times.
+                let delay = match r % 7 {
+                    0 => next() % 1000,
+                    1 => 0,
+                    _ => 10 * (lane as u64 + 1),
+                };
+                let time = SimTime(now + delay);
+                if r % 11 == 0 {
+                    queue.push(time, seq);
+                } else {
+                    queue.push_in(lane, time, seq);
+                }
+                reference.push((time.0, seq));
+                seq += 1;
+            }
+            if round % 2 == 0 {
+                reference.sort_unstable();
+                if let Some((time, event)) = queue.pop() {
+                    let (t, s) = reference.remove(0);
+                    assert_eq!((time.0, event), (t, s));
+                    now = time.0;
+                }
+                assert_eq!(queue.len(), reference.len());
+            }
+        }
+        reference.sort_unstable();
+        for (t, s) in reference {
+            assert_eq!(queue.pop().map(|(time, e)| (time.0, e)), Some((t, s)));
+        }
+        assert!(queue.pop().is_none() && queue.is_empty());
     }
 }
