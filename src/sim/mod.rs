@@ -21,6 +21,7 @@ mod engine;
 mod geo;
 mod histogram;
 mod jobs;
+mod migration;
 mod monitor;
 mod nosql;
 mod queue;
