@@ -19,6 +19,22 @@ use super::report::Reshard;
 use super::station::ReqRef;
 use super::time::SimTime;
 use super::RequestKind;
+use serde::Serialize;
+
+/// How far the latest resharding's copy has got (summed over data centers in stage 11).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ReshardProgress {
+    /// Shards before.
+    pub from_shards: u32,
+    /// Shards after.
+    pub to_shards: u32,
+    /// Keys whose shard changed.
+    pub keys_moved: u64,
+    /// Of those, keys copied to (and served by) their new shard.
+    pub keys_copied: u64,
+    /// Whether every moved key is on its new shard.
+    pub finished: bool,
+}
 
 /// Most copy jobs under way at once; beyond it the pacer waits for one to finish.
 const MAX_COPY_JOBS: usize = 32;
@@ -122,6 +138,30 @@ impl Migration {
 }
 
 impl Sim {
+    /// The latest resharding and how far its copy has got (`None`: no resharding yet).
+    pub fn reshard_progress(&self) -> Option<ReshardProgress> {
+        if let Some(w) = &self.geo {
+            return w
+                .dcs
+                .iter()
+                .filter_map(|dc| dc.sim.reshard_progress())
+                .reduce(|a, b| ReshardProgress {
+                    keys_moved: a.keys_moved + b.keys_moved,
+                    keys_copied: a.keys_copied + b.keys_copied,
+                    finished: a.finished && b.finished,
+                    ..a
+                });
+        }
+        let r = self.placement.reshards.last()?;
+        Some(ReshardProgress {
+            from_shards: r.from_shards,
+            to_shards: r.to_shards,
+            keys_moved: r.keys_moved,
+            keys_copied: r.keys_copied,
+            finished: r.finished_at_s.is_some(),
+        })
+    }
+
     /// Starts copying the keys whose shard differs between `old_map` and the current map;
     /// `run` is the resharding's index in the report. Returns the number of keys that move.
     pub(super) fn start_migration(&mut self, old_map: ShardMap, run: u32) -> u64 {

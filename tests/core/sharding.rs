@@ -377,3 +377,19 @@ fn the_copy_rate_is_checked() {
         }
     }
 }
+
+#[test]
+fn the_copy_progress_can_be_read_live() {
+    let s = copying(ShardStrategy::ConsistentHash, 200.0, 5.0, 40);
+    let mut sim = Sim::new(&s).unwrap();
+    assert_eq!(sim.reshard_progress(), None);
+    sim.advance_to(SimTime::from_secs_f64(10.0), u64::MAX);
+    let during = sim.reshard_progress().expect("resharding started");
+    assert_eq!((during.from_shards, during.to_shards), (4, 5));
+    assert!(!during.finished);
+    assert!(during.keys_copied > 0 && during.keys_copied < during.keys_moved);
+    sim.advance_to(SimTime::from_secs_f64(40.0), u64::MAX);
+    let after = sim.reshard_progress().unwrap();
+    assert!(after.finished);
+    assert_eq!(after.keys_copied, after.keys_moved);
+}
