@@ -473,7 +473,7 @@ fn monitoring() -> Scenario {
 /// Stage 10: the data is split over four shards by user id on a consistent-hash ring, each a
 /// master with a replica. A celebrity (user 7) draws 10% of the data requests, so one shard
 /// runs hotter than the rest; 2% of reads query every shard; at 120 s a fifth shard is added
-/// and about a fifth of the keys move.
+/// and about a fifth of the keys move, copied at 400 keys/s over about 48 s.
 fn sharding() -> Scenario {
     let mut s = monitoring();
     s.name = "Stage 10: database sharding".to_string();
