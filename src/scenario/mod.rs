@@ -17,8 +17,8 @@ pub use set::{apply_set, SetError};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED,
-    MAX_USERS, MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS,
+    MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -526,11 +526,23 @@ pub struct Sharding {
     /// A resharding scheduled in the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reshard: Option<ReshardPlan>,
+    /// How fast a resharding copies the keys that move, in keys per second (every
+    /// resharding, scheduled or live). Each key copied costs a read on its old shard's master
+    /// and a write on its new shard's master, queued with the client queries.
+    #[serde(default = "default_migration_keys_per_s")]
+    pub migration_keys_per_s: f64,
     /// Denormalised data: cross-shard reads become single-shard reads, paid for with copies
     /// of every write on other shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub denormalise: Option<Denormalise>,
 }
+
+fn default_migration_keys_per_s() -> f64 {
+    DEFAULT_MIGRATION_KEYS_PER_S
+}
+
+/// The copy rate of a resharding when the scenario does not say, keys/s.
+pub const DEFAULT_MIGRATION_KEYS_PER_S: f64 = 400.0;
 
 /// Denormalisation: each record is stored `write_factor` times (on its own shard and the
 /// next `write_factor − 1` shards), so a read that used to join across every shard reads one.

@@ -5,7 +5,8 @@ use super::{
     Dns, Eviction, Failover, Fault, Geo, GeoRouting, HotKey, JobQueue, Keyspace, LoadBalancer,
     Monitoring, Network, Profile, ReadPolicy, Region, Replication, RequestMix, ReshardPlan,
     Scenario, Server, ServiceTimes, SessionMode, Sessions, Shape, ShardStrategy, Sharding,
-    StoreKind, Traffic, WorkerAutoscale, WritePolicy, SCENARIO_VERSION,
+    StoreKind, Traffic, WorkerAutoscale, WritePolicy, DEFAULT_MIGRATION_KEYS_PER_S,
+    SCENARIO_VERSION,
 };
 
 /// One of the eleven stages of growth.
@@ -472,7 +473,7 @@ fn monitoring() -> Scenario {
 /// Stage 10: the data is split over four shards by user id on a consistent-hash ring, each a
 /// master with a replica. A celebrity (user 7) draws 10% of the data requests, so one shard
 /// runs hotter than the rest; 2% of reads query every shard; at 120 s a fifth shard is added
-/// and about a fifth of the keys move.
+/// and about a fifth of the keys move, copied at 400 keys/s over about 48 s.
 fn sharding() -> Scenario {
     let mut s = monitoring();
     s.name = "Stage 10: database sharding".to_string();
@@ -493,6 +494,7 @@ fn sharding() -> Scenario {
             at_s: 120.0,
             to_shards: 5,
         }),
+        migration_keys_per_s: DEFAULT_MIGRATION_KEYS_PER_S,
         denormalise: None,
     });
     s
@@ -555,6 +557,7 @@ fn data_centers() -> Scenario {
         hot_keys: Vec::new(),
         cross_shard_share: 0.0,
         reshard: None,
+        migration_keys_per_s: DEFAULT_MIGRATION_KEYS_PER_S,
         denormalise: None,
     });
     s.geo = Some(Geo {

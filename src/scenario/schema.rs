@@ -661,6 +661,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("sharding.cross_shard_share", "-", "0 – 1", "share of reads that query every shard in turn"),
     field("sharding.reshard.at_s", "s", "0 – 86400", "when the data is resharded"),
     field("sharding.reshard.to_shards", "shards", "1 – 64", "shards after resharding"),
+    field("sharding.migration_keys_per_s", "keys/s", "1 – 100000 (default 400)", "how fast a resharding copies the keys that move; each key costs a read on its old shard's master and a write on its new one's, and is served by its old shard until copied"),
     field("sharding.denormalise.write_factor", "copies", "2 – shards (needs ≥ 2 shards)", "denormalised data: every write is stored this many times (its shard and the next ones) so cross-shard reads become single-shard reads"),
     field("nosql.kind", "-", "key_value | document", "kind of the NoSQL store beside the database"),
     field("nosql.share", "-", "0 – 1", "share of data requests (feeds, sessions, counters) sent to the NoSQL store instead of the database"),

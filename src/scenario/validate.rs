@@ -120,6 +120,8 @@ pub const MAX_CACHE_NODES: u32 = 64;
 pub const MAX_NOSQL_NODES: u32 = 64;
 /// Most keys in the keyspace.
 pub const MAX_KEYS: u32 = 1_000_000;
+/// Fastest resharding copy, keys/s (a whole keyspace in ten seconds).
+pub const MAX_MIGRATION_KEYS_PER_S: f64 = 100_000.0;
 
 /// Most data centers.
 pub const MAX_DATA_CENTERS: usize = 4;
@@ -817,6 +819,13 @@ impl Scenario {
                     "the hot keys' shares add up to more than 1",
                 );
             }
+            c.range(
+                "sharding.migration_keys_per_s",
+                sh.migration_keys_per_s,
+                1.0,
+                MAX_MIGRATION_KEYS_PER_S,
+                "keys/s",
+            );
             if let Some(r) = &sh.reshard {
                 c.range("sharding.reshard.at_s", r.at_s, 0.0, 86_400.0, "s");
                 c.int_range(

@@ -10,6 +10,7 @@
 //! since a key lives on one shard at a time.
 
 use super::engine::{Event, Sim, Tier};
+use super::migration::Migration;
 use super::replication::{KeyVersions, ReplicaProgress, Replication};
 use super::report::Failover;
 use super::ring::HashRing;
@@ -102,7 +103,7 @@ impl ShardMap {
     }
 
     /// The same strategy over `count` shards.
-    fn resized(&self, count: usize) -> ShardMap {
+    pub(super) fn resized(&self, count: usize) -> ShardMap {
         ShardMap::new(self.strategy, count, self.virtual_nodes)
     }
 }
@@ -125,6 +126,8 @@ pub(super) struct DataPlacement {
     pub copy_writes: u64,
     /// Keys that moved in reshardings, and the keyspace size at each.
     pub reshards: Vec<super::report::Reshard>,
+    /// The resharding whose keys are being copied now.
+    pub migration: Option<Box<Migration>>,
 }
 
 impl DataPlacement {
@@ -155,7 +158,17 @@ impl DataPlacement {
             joins_avoided: 0,
             copy_writes: 0,
             reshards: Vec::new(),
+            migration: None,
         }
+    }
+
+    /// The shard that serves `key` now: its old shard while a resharding has not copied it
+    /// yet, else the one the map names.
+    pub fn shard_of(&self, key: u32) -> usize {
+        if let Some(shard) = self.migration.as_ref().and_then(|m| m.old_shard_of(key)) {
+            return shard;
+        }
+        self.map.shard_of(key)
     }
 }
 
@@ -219,13 +232,13 @@ impl Sim {
         });
     }
 
-    /// Counts keys per shard under the current map.
+    /// Counts the keys each shard serves now.
     pub(super) fn count_shard_keys(&mut self) {
         for db in &mut self.shards {
             db.keys = 0;
         }
         for key in 0..self.scenario.traffic.keyspace.keys {
-            let s = self.placement.map.shard_of(key);
+            let s = self.placement.shard_of(key);
             self.shards[s].keys += 1;
         }
     }
@@ -542,7 +555,8 @@ impl Sim {
     }
 
     /// Reshards the data tier to `count` shards now: new shards start empty and are built
-    /// like the others; keys whose shard changes are counted (and their data copied).
+    /// like the others, and the keys whose shard changes are copied to it at the scenario's
+    /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
     pub fn reshard(&mut self, count: u32) {
         if let Some(w) = &mut self.geo {
             for dc in &mut w.dcs {
@@ -556,41 +570,35 @@ impl Sim {
         };
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
         let old = self.placement.map.count;
-        if count == old {
+        if count == old || self.migration_busy(count) {
             return;
-        }
-        let new_map = self.placement.map.resized(count);
-        let keys = self.scenario.traffic.keyspace.keys;
-        let mut moved = 0u64;
-        for key in 0..keys {
-            if self.placement.map.shard_of(key) != new_map.shard_of(key) {
-                moved += 1;
-                // The key's data is copied to its new shard; its history starts there.
-                self.versions.reset(key);
-            }
         }
         while self.shards.len() < count {
             let shard = self.shards.len();
             self.build_shard(&spec, shard, true);
         }
-        self.placement.map = new_map;
+        let new_map = self.placement.map.resized(count);
+        let old_map = std::mem::replace(&mut self.placement.map, new_map);
+        let run = self.placement.reshards.len() as u32;
+        let moved = self.start_migration(old_map, run);
+        let mut record = self.reshard_record(old, count, moved);
+        if moved == 0 {
+            record.finished_at_s = Some(record.at_s);
+            record.duration_s = Some(0.0);
+        }
+        let (fraction, rate) = (record.fraction_moved, record.migration_keys_per_s);
+        self.placement.reshards.push(record);
         self.count_shard_keys();
-        let fraction = moved as f64 / f64::from(keys.max(1));
-        self.placement.reshards.push(super::report::Reshard {
-            at_s: self.now().as_secs_f64(),
-            from_shards: old as u32,
-            to_shards: count as u32,
-            keys_moved: moved,
-            fraction_moved: fraction,
-        });
         if let Some(s) = self.scenario.sharding.as_mut() {
             s.shards = count as u32;
         }
+        let keys = self.scenario.traffic.keyspace.keys;
         self.log_event(
             "database",
             format!(
-                "resharded {old} → {count} shards: {moved} of {keys} keys ({:.1}%) moved",
-                fraction * 100.0
+                "resharding {old} → {count} shards started: {moved} of {keys} keys ({:.1}%) move, copied at {rate} keys/s (about {:.0} s)",
+                fraction * 100.0,
+                moved as f64 / rate
             ),
         );
     }

@@ -77,6 +77,10 @@ pub(super) enum Event {
     Promote { shard: u16, epoch: u32 },
     /// The data tier is resharded to `to` shards.
     Reshard { to: u32 },
+    /// Resharding number `run` may start its next copy job.
+    MigrationPace { run: u32 },
+    /// A copy job that could not be queued tries again.
+    CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
     /// A static-asset request reaches the CDN edge.
@@ -151,7 +155,7 @@ pub(super) struct Request {
     gen: u32,
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
-    sampled: bool,
+    pub(super) sampled: bool,
     via_balancer: bool,
     /// Fetched from the origin on behalf of the CDN edge.
     pub(super) via_cdn: bool,
@@ -173,6 +177,10 @@ pub(super) struct Request {
     copy: u8,
     /// Served by the NoSQL store instead of the database.
     nosql: bool,
+    /// A resharding's copy job, not a user's request: its job slot (`NONE`: a user's).
+    pub(super) copy_job: u16,
+    /// A copy job that has read its keys and goes to (or is at) their new shard.
+    pub(super) copy_on_target: bool,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
@@ -181,7 +189,7 @@ pub(super) struct Request {
     reached: SimTime,
 }
 
-const NONE: u16 = u16::MAX;
+pub(super) const NONE: u16 = u16::MAX;
 
 /// When the next arrival of a Poisson stream with mean gap `mean_ns` comes, after `now`
 /// (`None` when nobody sends).
@@ -236,6 +244,8 @@ impl Request {
         fanout_next: NONE,
         copy: 0,
         nosql: false,
+        copy_job: NONE,
+        copy_on_target: false,
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
@@ -254,6 +264,7 @@ struct IntervalCounters {
     cache_hits: u64,
     cache_misses: u64,
     completed_by_kind: [u64; 4],
+    migration_keys_copied: u64,
 }
 
 /// Run-wide accounting.
@@ -896,6 +907,8 @@ impl Sim {
             } => self.on_db_detected(shard, node, epoch, up),
             Event::Promote { shard, epoch } => self.on_promote(shard, epoch),
             Event::Reshard { to } => self.reshard(to),
+            Event::MigrationPace { run } => self.on_migration_pace(run),
+            Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");
@@ -908,7 +921,7 @@ impl Sim {
 
     // ----- request slots -----
 
-    fn allocate(&mut self, kind: RequestKind, key: u32) -> ReqRef {
+    pub(super) fn allocate(&mut self, kind: RequestKind, key: u32) -> ReqRef {
         let seq = self.next_seq;
         self.next_seq += 1;
         let slot = match self.free_slots.pop() {
@@ -935,6 +948,8 @@ impl Sim {
         r.fanout_next = NONE;
         r.copy = 0;
         r.nosql = false;
+        r.copy_job = NONE;
+        r.copy_on_target = false;
         r.seq = seq;
         r.start = self.now;
         ReqRef { slot, gen: r.gen }
@@ -982,8 +997,11 @@ impl Sim {
     /// waiting line; every other request is checked when it next moves. This keeps the event
     /// queue at the size of the work in progress instead of rate × timeout.
     pub(super) fn expired(&mut self, req: ReqRef) -> bool {
-        let start = self.requests[req.slot as usize].start;
-        if self.now.since(start) > self.timeout {
+        let r = &self.requests[req.slot as usize];
+        if r.copy_job != NONE {
+            return false; // a copy job has no client to give up
+        }
+        if self.now.since(r.start) > self.timeout {
             self.fail(req, Outcome::Timeout, self.now);
             return true;
         }
@@ -1011,6 +1029,11 @@ impl Sim {
 
     pub(super) fn req_mut(&mut self, req: ReqRef) -> &mut Request {
         &mut self.requests[req.slot as usize]
+    }
+
+    /// The request in `req`'s slot (whatever its generation).
+    pub(super) fn request_in(&self, req: ReqRef) -> Request {
+        self.requests[req.slot as usize]
     }
 
     pub(super) fn release(&mut self, req: ReqRef) {
@@ -1252,7 +1275,12 @@ impl Sim {
             // The server that takes the request holds the user's session from now on.
             self.note_session(req, usize::from(self.station_info[usize::from(station)].2));
         }
+        let copy_job = self.requests[req.slot as usize].copy_job != NONE;
         let s = &mut self.stations[usize::from(station)];
+        if copy_job && !(s.alive && (s.has_free_worker() || s.has_room())) {
+            self.retry_copy_job(req);
+            return;
+        }
         if !s.alive {
             s.refused += 1;
             self.push_hop(req, component, now, now);
@@ -1275,9 +1303,11 @@ impl Sim {
             s.max_waiting = s.max_waiting.max(s.waiting);
             let r = self.req_mut(req);
             r.state = ReqState::Queued;
-            let deadline = r.start.plus(self.timeout);
-            self.events
-                .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+            if !copy_job {
+                let deadline = r.start.plus(self.timeout);
+                self.events
+                    .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+            }
         } else {
             s.rejected += 1;
             self.push_hop(req, component, now, now);
@@ -1310,10 +1340,14 @@ impl Sim {
     }
 
     fn start_service(&mut self, req: ReqRef, station: u16) {
-        let now = self.now;
         let kind = self.requests[req.slot as usize].kind;
         let tier = self.station_info[usize::from(station)].1;
         let index = self.station_info[usize::from(station)].2;
+        if self.requests[req.slot as usize].copy_job != NONE {
+            let work = self.copy_work_ns(req, db_of_index(index).0);
+            self.begin_service(req, station, work);
+            return;
+        }
         let sampler = match (tier, &self.cache) {
             (Tier::Db, _) => {
                 let db = &self.shards[db_of_index(index).0];
@@ -1328,8 +1362,15 @@ impl Sim {
             (Tier::NoSql, _) => self.nosql_sampler(kind),
             _ => self.web_service[kind as usize],
         };
+        let work = sampler.sample_ns(&mut self.rng);
+        self.begin_service(req, station, work);
+    }
+
+    /// A worker of `station` starts `work` ns of service (at speed 1) on `req`.
+    fn begin_service(&mut self, req: ReqRef, station: u16, work: u64) {
+        let now = self.now;
         let s = &mut self.stations[usize::from(station)];
-        let duration = sampler.sample_ns(&mut self.rng) as f64 / s.speed;
+        let duration = work as f64 / s.speed;
         let duration = (libm::round(duration) as u64).max(1);
         s.account(now);
         s.busy += 1;
@@ -1384,6 +1425,9 @@ impl Sim {
                         self.after_nosql(req, usize::from(index));
                         let at = self.answer_time(req, now, Tier::NoSql);
                         self.complete(req, at);
+                    }
+                    Tier::Db if self.requests[req.slot as usize].copy_job != NONE => {
+                        self.copy_step_done(req);
                     }
                     Tier::Db => {
                         let (shard, node) = db_of_index(index);
@@ -1511,9 +1555,9 @@ impl Sim {
             usize::from(r.fanout_next)
         } else if r.copy > 0 {
             // A denormalised copy lives on the shards after the key's own.
-            (self.placement.map.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
+            (self.placement.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
         } else {
-            self.placement.map.shard_of(r.key)
+            self.placement.shard_of(r.key)
         };
         let Some(node) = self.route_query(r.kind, shard) else {
             // No database node to ask: the web server answers with an error.
@@ -1817,6 +1861,7 @@ impl Sim {
                 }
             },
             in_flight: self.in_flight_counted(),
+            migration_keys_copied: self.interval.migration_keys_copied,
         };
         let mut point = point;
         if self.monitor.is_some() {
@@ -2061,7 +2106,10 @@ impl Sim {
         s.waiting = 0;
         let mut lost = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
-            if self.requests[req.slot as usize].state == ReqState::Queued {
+            let r = self.requests[req.slot as usize];
+            if r.state == ReqState::Queued && r.copy_job != NONE {
+                self.retry_copy_job(req);
+            } else if r.state == ReqState::Queued {
                 self.push_hop(req, component, now, now);
                 let at = self.answer_time(req, now, tier);
                 self.fail(req, outcome, at);
@@ -2090,6 +2138,11 @@ impl Sim {
                 slot: slot as u32,
                 gen: r.gen,
             };
+            if r.copy_job != NONE {
+                // Its stale completion event finds it moved on and leaves it alone.
+                self.retry_copy_job(req);
+                continue;
+            }
             if r.state == ReqState::Queued {
                 let s = &mut self.stations[usize::from(r.station)];
                 s.account(now);
@@ -2180,6 +2233,11 @@ impl Sim {
         self.log_event(&name, text);
     }
 
+    /// Counts keys a resharding switched to their new shard in this metrics interval.
+    pub(super) fn interval_migrated(&mut self, keys: u64) {
+        self.interval.migration_keys_copied += keys;
+    }
+
     pub(super) fn log_event(&mut self, component: &str, text: String) {
         if self.log.len() == LOG_RING {
             self.log.pop_front();
@@ -2200,10 +2258,11 @@ impl Sim {
         self.requests
             .iter()
             .filter(|r| {
-                matches!(
-                    r.state,
-                    ReqState::Transit | ReqState::Queued | ReqState::InService
-                )
+                r.copy_job == NONE
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
             })
             .count() as u64
     }
@@ -2384,8 +2443,18 @@ impl Sim {
             .iter()
             .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
             .sum();
-        (slab + per_user + self.versions.heap_bytes() + cache + self.events.heap_bytes() + stations)
-            as u64
+        let migration = self
+            .placement
+            .migration
+            .as_ref()
+            .map_or(0, |m| m.heap_bytes());
+        (slab
+            + per_user
+            + self.versions.heap_bytes()
+            + cache
+            + self.events.heap_bytes()
+            + stations
+            + migration) as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).

@@ -957,6 +957,7 @@ impl World {
                     acc.writes_per_s += p.writes_per_s;
                     acc.active_users += p.active_users;
                     acc.in_flight += p.in_flight;
+                    acc.migration_keys_copied += p.migration_keys_copied;
                     // Hit ratios: weighted by each side's completions as an approximation.
                     acc.cache_hit_ratio = (acc.cache_hit_ratio + p.cache_hit_ratio) / 2.0;
                     acc.cdn_hit_ratio = (acc.cdn_hit_ratio + p.cdn_hit_ratio) / 2.0;
@@ -987,6 +988,7 @@ impl World {
             writes_per_s: 0.0,
             active_users: 0,
             in_flight: 0,
+            migration_keys_copied: 0,
         });
         // This layer's own requests: generated here, and those DNS failed.
         point.generated = self.interval_generated;

@@ -21,6 +21,7 @@ mod engine;
 mod geo;
 mod histogram;
 mod jobs;
+mod migration;
 mod monitor;
 mod nosql;
 mod queue;
@@ -38,6 +39,7 @@ pub use database::db_node_name;
 pub use engine::Sim;
 pub use geo::{GeoPoint, GeoStatus};
 pub use histogram::Histogram;
+pub use migration::ReshardProgress;
 pub use monitor::{AlertEvent, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{

@@ -204,7 +204,7 @@ pub struct DatabaseReport {
     pub nodes: Vec<ReplicaReport>,
     /// Each shard (one when the data is not sharded).
     pub shards: Vec<ShardReport>,
-    /// Every resharding: keys that moved.
+    /// Every resharding: keys that moved, and their copy.
     pub reshards: Vec<Reshard>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
@@ -408,7 +408,8 @@ pub struct ShardReport {
     pub busiest_node_utilization: f64,
 }
 
-/// A resharding.
+/// A resharding: it starts at `at_s`, and its moved keys are then copied to their new
+/// shards at `migration_keys_per_s`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reshard {
     /// When, seconds.
@@ -421,6 +422,14 @@ pub struct Reshard {
     pub keys_moved: u64,
     /// keys_moved / keys.
     pub fraction_moved: f64,
+    /// Rate the moved keys were copied at, keys/s.
+    pub migration_keys_per_s: f64,
+    /// Moved keys copied to (and served by) their new shard so far.
+    pub keys_copied: u64,
+    /// When the last moved key reached its new shard, seconds (`None`: still copying).
+    pub finished_at_s: Option<f64>,
+    /// finished_at_s − at_s, seconds (`None`: still copying).
+    pub duration_s: Option<f64>,
 }
 
 /// A master failover.
@@ -555,6 +564,8 @@ pub struct SeriesPoint {
     pub active_users: u64,
     /// Requests under way at the end of the interval.
     pub in_flight: u64,
+    /// Keys a resharding copied to their new shard in the interval.
+    pub migration_keys_copied: u64,
 }
 
 /// One entry of the event log.

@@ -9,7 +9,7 @@ use super::diagram::load_colour;
 use super::format::{figure, grouped};
 use super::state::Figures;
 use crate::scenario::{Scenario, SessionMode};
-use crate::sim::ComponentId;
+use crate::sim::{ComponentId, ReshardProgress};
 
 /// Properties of [`Metrics`].
 #[derive(Properties, PartialEq)]
@@ -174,7 +174,38 @@ fn stage_cards(f: &Figures, scenario: &Scenario) -> Html {
         if scenario.monitoring.is_some() {
             { business_cards(f) }
         }
+        if let Some(r) = &f.reshard {
+            { reshard_card(r) }
+        }
     </> }
+}
+
+/// The latest resharding: the share of its moved keys already copied to their new shards.
+fn reshard_card(r: &ReshardProgress) -> Html {
+    let share = if r.keys_moved == 0 {
+        1.0
+    } else {
+        r.keys_copied as f64 / r.keys_moved as f64
+    };
+    let note = if r.finished {
+        format!(
+            "{} → {} shards: {} keys moved",
+            r.from_shards, r.to_shards, r.keys_moved
+        )
+    } else {
+        format!(
+            "{} → {} shards: {} of {} keys copied",
+            r.from_shards, r.to_shards, r.keys_copied, r.keys_moved
+        )
+    };
+    card(
+        "Resharding copy",
+        html! { <>
+        <span data-metric="reshard_copied_percent">{ format!("{:.0}", share * 100.0) }</span>
+        <span class="metric-unit">{ "%" }</span></> },
+        html! { { note } },
+        if r.finished { "" } else { "warn" },
+    )
 }
 
 /// The business figures of stage 9, as the simulation measured them over its last metrics

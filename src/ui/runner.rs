@@ -809,6 +809,7 @@ impl Runner {
             reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
             changes: self.changes.len(),
             geo: sim.geo_status().map(Rc::new),
+            reshard: sim.reshard_progress(),
             checkpoints: self.checkpoints.len(),
             log: self.log.clone(),
             charts: Rc::new(self.charts.clone()),

@@ -15,7 +15,7 @@ use crate::scenario::{
     preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
     ShardStrategy, StoreKind, MAX_USERS,
 };
-use crate::sim::{ComponentId, DbRole, DeployStep, GeoStatus, LogEntry};
+use crate::sim::{ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -205,6 +205,8 @@ pub struct Figures {
     pub changes: usize,
     /// Stage 11: regions, data centers, geoDNS answers and cross-data-center replication.
     pub geo: Option<Rc<GeoStatus>>,
+    /// The latest resharding and how far its copy has got.
+    pub reshard: Option<ReshardProgress>,
     /// Copies of the simulation kept to seek back from (see `runner`'s checkpoints).
     pub checkpoints: usize,
     /// The most recent event-log entries, newest last.

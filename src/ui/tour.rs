@@ -270,11 +270,11 @@ static TOURS: [StageTour; 11] = [
     },
     StageTour {
         problem: "One master can only take so many writes, however large the machine. Sharding splits the data by key (here, the user id): each shard is its own master with its own replicas and holds only part of the users, so adding shards adds write capacity and a failure hurts only part of the site.",
-        tradeoffs: "A very popular key still lives on one shard, which runs hot while the others idle. Queries that need every user must ask every shard and wait for the slowest. Changing the number of shards moves data: with key mod N almost every key moves, with a hash ring only about one in N.",
+        tradeoffs: "A very popular key still lives on one shard, which runs hot while the others idle. Queries that need every user must ask every shard and wait for the slowest. Changing the number of shards moves data: with key mod N almost every key moves, with a hash ring only about one in N, and copying those keys loads the shards while it lasts.",
         experiments: &[
             Experiment {
                 label: "Add a fifth shard now",
-                prompt: "The log reports how many keys moved to the new shard; with the hash ring it is about a fifth.",
+                prompt: "The log reports how many keys move to the new shard (with the hash ring about a fifth). They are copied at 400 keys/s: the new shard's master is busy until the Resharding copy card reaches 100%.",
                 steps: &[Step::Speed(SPEED_1X), Step::Reshard(5)],
             },
             Experiment {

@@ -1,8 +1,9 @@
-//! Stage 10: sharding — key movement on resharding, hot shards, cross-shard queries, failover
-//! within one shard.
+//! Stage 10: sharding — key movement on resharding and the copy that moves them, hot shards,
+//! cross-shard queries, failover within one shard.
 
 use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, Fault, ReshardPlan, ShardStrategy};
+use scalesim::scenario::{preset, Fault, ReshardPlan, Scenario, ShardStrategy};
+use scalesim::sim::{Report, RequestKind, Sim, SimTime};
 
 fn moved_fraction(strategy: ShardStrategy, from: u32, to: u32) -> f64 {
     let mut s = preset(10).unwrap();
@@ -161,4 +162,234 @@ fn sharding_mistakes_are_explained() {
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
+}
+
+/// Preset 10 with a smaller keyspace, resharded 4 → 5 at `at_s` with the copy at `rate`
+/// keys/s.
+fn copying(strategy: ShardStrategy, rate: f64, at_s: f64, duration_s: u32) -> Scenario {
+    let mut s = preset(10).unwrap();
+    s.duration_s = duration_s;
+    s.traffic.keyspace.keys = 20_000;
+    let sh = s.sharding.as_mut().unwrap();
+    sh.strategy = strategy;
+    sh.migration_keys_per_s = rate;
+    sh.reshard = Some(ReshardPlan { at_s, to_shards: 5 });
+    s
+}
+
+/// Mean of a per-interval component series over the intervals ending in (from_s, to_s]; the
+/// series' last value is the interval ending at `end_s` (components added mid-run have
+/// shorter series, aligned at the end).
+fn window_mean(values: &[f64], end_s: f64, from_s: f64, to_s: f64) -> f64 {
+    let picked: Vec<f64> = values
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(k, v)| (end_s - k as f64, *v))
+        .filter(|(t, _)| *t > from_s && *t <= to_s)
+        .map(|(_, v)| v)
+        .collect();
+    assert!(!picked.is_empty(), "no interval in ({from_s}, {to_s}]");
+    picked.iter().sum::<f64>() / picked.len() as f64
+}
+
+fn utilization_of(r: &Report, name: &str) -> Vec<f64> {
+    let m = r.monitoring.as_ref().expect("preset 10 monitors");
+    let c = m.components.iter().find(|c| c.name == name).expect(name);
+    c.utilization.iter().copied().collect()
+}
+
+#[test]
+fn the_copy_takes_moved_keys_over_the_rate() {
+    for (strategy, rate) in [
+        (ShardStrategy::ConsistentHash, 100.0),
+        (ShardStrategy::ConsistentHash, 300.0),
+        (ShardStrategy::Modulo, 300.0),
+    ] {
+        let r = run(&copying(strategy, rate, 10.0, 80));
+        assert_conserved(&r);
+        let m = &r.database.as_ref().unwrap().reshards[0];
+        let expected = m.keys_moved as f64 / rate;
+        let duration = m.duration_s.expect("the copy finished");
+        println!(
+            "{strategy:?} at {rate} keys/s: {} keys in {duration:.2} s (keys/rate {expected:.2} s)",
+            m.keys_moved
+        );
+        assert_eq!(m.keys_copied, m.keys_moved);
+        assert!(
+            (duration - expected).abs() < 0.03 * expected,
+            "{strategy:?} at {rate} keys/s: {} keys copied in {duration:.2} s, expected {expected:.2} s",
+            m.keys_moved
+        );
+        assert_eq!(m.finished_at_s, Some(m.at_s + duration));
+        let per_interval: u64 = r.series.iter().map(|p| p.migration_keys_copied).sum();
+        assert_eq!(per_interval, m.keys_copied);
+        let log: Vec<&str> = r.events.iter().map(|e| e.text.as_str()).collect();
+        assert!(log
+            .iter()
+            .any(|t| t.starts_with("resharding 4 → 5 shards started")));
+        assert!(log
+            .iter()
+            .any(|t| t.starts_with("resharding 4 → 5 shards finished")));
+    }
+}
+
+#[test]
+fn an_unfinished_copy_reports_its_progress() {
+    let r = run(&copying(ShardStrategy::ConsistentHash, 100.0, 10.0, 20));
+    assert_conserved(&r);
+    let m = &r.database.as_ref().unwrap().reshards[0];
+    assert_eq!(m.finished_at_s, None);
+    assert_eq!(m.duration_s, None);
+    // About ten seconds of copying at 100 keys/s.
+    assert!(
+        (900..=1000).contains(&m.keys_copied),
+        "{} of {} copied",
+        m.keys_copied,
+        m.keys_moved
+    );
+}
+
+#[test]
+fn the_copy_loads_the_masters_it_reads_and_writes() {
+    // Consistent hashing 4 → 5: every moved key goes from shards 0–3 to the new shard 4.
+    let at_s = 30.0;
+    let s = copying(ShardStrategy::ConsistentHash, 400.0, at_s, 90);
+    let r = run(&s);
+    assert_conserved(&r);
+    let m = &r.database.as_ref().unwrap().reshards[0];
+    let end_s = m.finished_at_s.expect("finished");
+    let last_s = f64::from(s.duration_s);
+    let target = utilization_of(&r, "shard-4-db-0");
+    let target_during = window_mean(&target, last_s, at_s + 1.0, end_s - 1.0);
+    let target_after = window_mean(&target, last_s, end_s + 2.0, last_s);
+    println!("new shard's master: {target_during:.3} while copying, {target_after:.3} after");
+    assert!(target_during > target_after + 0.4);
+    for shard in 0..4 {
+        let source = utilization_of(&r, &format!("shard-{shard}-db-0"));
+        let before = window_mean(&source, last_s, 5.0, at_s);
+        let during = window_mean(&source, last_s, at_s + 1.0, end_s - 1.0);
+        let after = window_mean(&source, last_s, end_s + 2.0, last_s);
+        println!("shard {shard}'s master: {before:.3} before, {during:.3} while copying, {after:.3} after");
+        assert!(during > before + 0.05 && during > after + 0.05);
+    }
+}
+
+#[test]
+fn client_writes_wait_behind_the_copy() {
+    // Writes go to the masters the copy works on; compare a run that copies with one that
+    // does not, over the copy's span.
+    let mut s = copying(ShardStrategy::Modulo, 1000.0, 5.0, 20);
+    s.cache = None;
+    s.traffic.users = 3000;
+    let copied = run(&s);
+    s.sharding.as_mut().unwrap().reshard = None;
+    let quiet = run(&s);
+    assert_conserved(&copied);
+    let p99 = |r: &Report| {
+        r.latency_by_kind[RequestKind::Write as usize]
+            .latency_ms
+            .p99
+    };
+    println!(
+        "write p99: {:.1} ms while copying, {:.1} ms without",
+        p99(&copied),
+        p99(&quiet)
+    );
+    assert!(p99(&copied) > 1.2 * p99(&quiet));
+}
+
+#[test]
+fn a_copy_faster_than_the_new_shard_can_write_is_held_back_by_it() {
+    // Shard 4 alone takes every moved key: 8 workers at 15 ms per write absorb about
+    // 530 keys/s, whatever the copier is allowed.
+    let r = run(&copying(ShardStrategy::ConsistentHash, 5000.0, 10.0, 40));
+    assert_conserved(&r);
+    let m = &r.database.as_ref().unwrap().reshards[0];
+    let duration = m.duration_s.expect("finished");
+    let capacity_s = m.keys_moved as f64 * 0.015 / 8.0;
+    println!(
+        "at 5000 keys/s: {duration:.2} s; the new shard's write capacity allows {capacity_s:.2} s"
+    );
+    assert!(
+        duration > 0.9 * capacity_s && duration > 4.0 * m.keys_moved as f64 / 5000.0,
+        "{duration:.2} s for {} keys",
+        m.keys_moved
+    );
+}
+
+#[test]
+fn a_reshard_during_a_copy_is_refused() {
+    let s = copying(ShardStrategy::ConsistentHash, 100.0, 5.0, 30);
+    let mut sim = Sim::new(&s).unwrap();
+    sim.advance_to(SimTime::from_secs_f64(10.0), u64::MAX);
+    sim.reshard(6);
+    let r = sim.run();
+    assert_conserved(&r);
+    let db = r.database.unwrap();
+    assert_eq!(db.reshards.len(), 1);
+    assert!(r.events.iter().any(|e| e.text.contains("refused")));
+}
+
+#[test]
+fn the_copy_survives_a_master_failover() {
+    let mut s = copying(ShardStrategy::ConsistentHash, 300.0, 5.0, 60);
+    // The master of a shard the copy reads from dies mid-copy; its jobs wait for the
+    // promoted replica.
+    s.faults = vec![Fault {
+        target: "shard-0-db-0".into(),
+        at_s: 10.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    assert_conserved(&r);
+    let db = r.database.unwrap();
+    assert_eq!(db.failovers.len(), 1);
+    let m = &db.reshards[0];
+    assert_eq!(m.keys_copied, m.keys_moved);
+    let expected = m.keys_moved as f64 / 300.0;
+    let duration = m.duration_s.unwrap();
+    println!("copy with a failover: {duration:.2} s, {expected:.2} s without");
+    assert!(duration > expected + 1.0, "the outage holds the copy up");
+}
+
+#[test]
+fn the_copy_rate_is_checked() {
+    for (rate, ok) in [
+        (0.0, false),
+        (-5.0, false),
+        (f64::NAN, false),
+        (200_000.0, false),
+        (1.0, true),
+        (100_000.0, true),
+    ] {
+        let mut s = preset(10).unwrap();
+        s.sharding.as_mut().unwrap().migration_keys_per_s = rate;
+        match s.validate() {
+            Ok(()) => assert!(ok, "{rate} keys/s accepted"),
+            Err(e) => {
+                assert!(!ok, "{rate} keys/s refused: {e}");
+                assert!(
+                    e.to_string().contains("sharding.migration_keys_per_s"),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_copy_progress_can_be_read_live() {
+    let s = copying(ShardStrategy::ConsistentHash, 200.0, 5.0, 40);
+    let mut sim = Sim::new(&s).unwrap();
+    assert_eq!(sim.reshard_progress(), None);
+    sim.advance_to(SimTime::from_secs_f64(10.0), u64::MAX);
+    let during = sim.reshard_progress().expect("resharding started");
+    assert_eq!((during.from_shards, during.to_shards), (4, 5));
+    assert!(!during.finished);
+    assert!(during.keys_copied > 0 && during.keys_copied < during.keys_moved);
+    sim.advance_to(SimTime::from_secs_f64(40.0), u64::MAX);
+    let after = sim.reshard_progress().unwrap();
+    assert!(after.finished);
+    assert_eq!(after.keys_copied, after.keys_moved);
 }

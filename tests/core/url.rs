@@ -351,3 +351,21 @@ proptest! {
         prop_assert_eq!(back, s, "link {}", link);
     }
 }
+
+#[test]
+fn the_resharding_copy_rate_travels_in_links_and_defaults_when_absent() {
+    let mut s = preset(10).unwrap();
+    s.sharding.as_mut().unwrap().migration_keys_per_s = 250.0;
+    let link = encode(&s);
+    assert!(link.contains("sharding.migration_keys_per_s=250"), "{link}");
+    assert_eq!(decode(&link).unwrap(), s);
+    // Scenarios written before the field existed get the default rate.
+    let mut json = serde_json::to_value(preset(10).unwrap()).unwrap();
+    json["sharding"]
+        .as_object_mut()
+        .unwrap()
+        .remove("migration_keys_per_s");
+    let old: Scenario = serde_json::from_value(json).unwrap();
+    assert_eq!(old, preset(10).unwrap());
+    assert_eq!(decode("v1.s10").unwrap(), preset(10).unwrap());
+}
