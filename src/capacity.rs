@@ -14,6 +14,7 @@
 //! event budget. The search reads no clock, so the same inputs give the same answer everywhere.
 
 pub mod job;
+pub mod stages;
 pub mod whatif;
 
 use crate::scenario::{Scenario, MAX_RATE_PER_S, MAX_USERS};
@@ -703,7 +704,7 @@ fn measure(
         .map(|(i, c)| (i, c.utilization))
         .collect();
     busiest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let (on_path, off_path): (Vec<(usize, f64)>, Vec<(usize, f64)>) = busiest
+    let (on_path, off_path): (Vec<_>, Vec<_>) = busiest
         .into_iter()
         .partition(|&(i, _)| on_request_path(infos[i].kind));
     let busy = |&(i, utilization): &(usize, f64)| Busy {
