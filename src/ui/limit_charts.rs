@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::format::grouped;
 use super::limits::{tier_name, Search};
 use super::state::Action;
+use crate::capacity::stages::BUDGET_STAGE;
 use crate::capacity::{Bottleneck, Probe, Slo, Status};
 use crate::scenario::STAGES;
 
@@ -42,6 +43,22 @@ pub struct StageRow {
     pub limit_users: u64,
     /// What saturates first.
     pub bottleneck: Option<Bottleneck>,
+    /// How the stage was searched, when not as the table says (stage 11: within a budget).
+    #[serde(default)]
+    pub search: Option<RowSearch>,
+}
+
+/// A stage searched with its own objective or options.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RowSearch {
+    /// The objective.
+    pub slo: Slo,
+    /// Seeds.
+    pub seeds: u32,
+    /// Simulated seconds per run.
+    pub run_s: u32,
+    /// Why, for a reader.
+    pub note: String,
 }
 
 impl StageTable {
@@ -178,9 +195,10 @@ pub struct StageBarsProps {
     pub on_measure: Callback<(u8, Rc<StageTable>)>,
 }
 
-/// Stages from this one on are not searched (as `scalesim limit --all-presets` leaves them out):
-/// stage 11's preset has ten million users.
-const TOO_LARGE_TO_SEARCH: u8 = 11;
+/// Stages from this one on are too expensive to measure in a browser: stage 11's runs simulate
+/// over 100,000 requests per second each (a minute of CPU for its search natively, several in a
+/// browser), so its bar shows the table's row only.
+const TOO_LARGE_TO_MEASURE_HERE: u8 = BUDGET_STAGE;
 
 /// What one bar shows.
 struct Bar {
@@ -189,6 +207,8 @@ struct Bar {
     bottleneck: Option<Bottleneck>,
     /// Measured in this browser (`Some(equal to the table)`, or `None` if the table has no row).
     here: Option<Option<bool>>,
+    /// How the table's row was searched, when not with the table's objective and options.
+    search: Option<RowSearch>,
 }
 
 /// The limits of every simulated stage's preset, one bar per stage on a log scale of users.
@@ -212,12 +232,14 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                     status: r.status,
                     bottleneck: r.bottleneck.clone(),
                     here: Some(row.map(|row| row.limit_users == r.limit_users)),
+                    search: None,
                 }),
                 None => row.map(|row| Bar {
                     limit_users: row.limit_users,
                     status: row.status,
                     bottleneck: row.bottleneck.clone(),
                     here: None,
+                    search: row.search.clone(),
                 }),
             };
             (stage, bar, search)
@@ -236,7 +258,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
         let table = table.clone();
         let built = built.clone();
         Callback::from(move |_: MouseEvent| {
-            for &stage in built.iter().filter(|&&s| s < TOO_LARGE_TO_SEARCH) {
+            for &stage in built.iter().filter(|&&s| s < TOO_LARGE_TO_MEASURE_HERE) {
                 on_measure.emit((stage, table.clone()));
             }
         })
@@ -280,6 +302,11 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         if let Some(bn) = &b.bottleneck {
                             <span class="muted">{ format!(" {} ({}) {:.0} %", bn.component, tier_name(bn), bn.utilization * 100.0) }</span>
                         }
+                        if let Some(own) = &b.search {
+                            <span class="muted own-search" data-own-search="" title={own.note.clone()}>{
+                                format!(" · p99 ≤ {} ms, {} seed{}, {} s runs ({})", own.slo.p99_ms, own.seeds,
+                                    if own.seeds == 1 { "" } else { "s" }, own.run_s, own.note) }</span>
+                        }
                         if let Some(equal) = b.here {
                             <span class="badge" data-here={equal.map(|e| e.to_string())}>{
                                 match equal {
@@ -289,13 +316,13 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                                 }
                             }</span>
                         }
-                    } else if stage >= TOO_LARGE_TO_SEARCH {
-                        <span class="muted">{ "not searched: every probe would simulate tens of thousands of requests per second (10 million users)" }</span>
                     } else if running.is_none() {
                         <span class="muted">{ "not measured yet " }</span>
                     }
-                    if running.is_none() && stage < TOO_LARGE_TO_SEARCH
-                        && bar.as_ref().is_none_or(|b| b.here.is_none()) {
+                    if stage >= TOO_LARGE_TO_MEASURE_HERE {
+                        <span class="muted" data-measure-here="too-expensive">{
+                            " · too expensive to re-measure in the page (over 100,000 requests/s per run); measured natively" }</span>
+                    } else if running.is_none() && bar.as_ref().is_none_or(|b| b.here.is_none()) {
                         <button class="link-button" data-action="measure-stage" onclick={on_measure}
                             title="Search this stage in this browser with the table's objective and seeds">{ "measure here" }</button>
                     }
@@ -326,8 +353,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 </li>
             </ol>
             <button class="btn btn-small" data-action="measure-all" onclick={on_measure_all}
-                title="Search every stage in this browser (minutes: later stages carry tens of thousands of users)">
-                { "Measure every stage here" }</button>
+                title="Search every stage but the last in this browser (minutes: later stages carry tens of thousands of users)">
+                { format!("Measure stages 1–{} here", TOO_LARGE_TO_MEASURE_HERE - 1) }</button>
         </div>
     }
 }
