@@ -41,6 +41,9 @@ pub struct StageRow {
     pub status: Status,
     /// The limit, users.
     pub limit_users: u64,
+    /// Offered load at the limit, requests per second.
+    #[serde(default)]
+    pub limit_rate_per_s: f64,
     /// What saturates first.
     pub bottleneck: Option<Bottleneck>,
     /// How the stage was searched, when not as the table says (stage 11: within a budget).
@@ -196,13 +199,15 @@ pub struct StageBarsProps {
 }
 
 /// Stages from this one on are too expensive to measure in a browser: stage 11's runs simulate
-/// over 100,000 requests per second each (a minute of CPU for its search natively, several in a
-/// browser), so its bar shows the table's row only.
+/// over 100,000 requests per second each (about a minute of CPU for its search natively, and
+/// the browser build is slower), so its bar shows the table's row only.
 const TOO_LARGE_TO_MEASURE_HERE: u8 = BUDGET_STAGE;
 
 /// What one bar shows.
 struct Bar {
     limit_users: u64,
+    /// Offered load at the limit, requests per second.
+    rate_per_s: f64,
     status: Status,
     bottleneck: Option<Bottleneck>,
     /// Measured in this browser (`Some(equal to the table)`, or `None` if the table has no row).
@@ -229,6 +234,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
             let bar = match search.and_then(|s| s.result.as_ref()) {
                 Some(r) => Some(Bar {
                     limit_users: r.limit_users,
+                    rate_per_s: r.limit_rate_per_s,
                     status: r.status,
                     bottleneck: r.bottleneck.clone(),
                     here: Some(row.map(|row| row.limit_users == r.limit_users)),
@@ -236,6 +242,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 }),
                 None => row.map(|row| Bar {
                     limit_users: row.limit_users,
+                    rate_per_s: row.limit_rate_per_s,
                     status: row.status,
                     bottleneck: row.bottleneck.clone(),
                     here: None,
@@ -263,7 +270,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
             }
         })
     };
-    let mut previous: Option<u64> = None;
+    let mut previous: Option<(u64, f64)> = None;
     let rows = bars.iter().map(|(stage, bar, search)| {
         let stage = *stage;
         let info = STAGES.iter().find(|s| s.number == stage);
@@ -274,12 +281,20 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
             props.on_measure.reform(move |_: MouseEvent| (stage, table.clone()))
         };
         let ratio = match (previous, bar) {
-            (Some(p), Some(b)) if p > 0 => Some(b.limit_users as f64 / p as f64),
+            (Some((p, _)), Some(b)) if p > 0 => Some(b.limit_users as f64 / p as f64),
             _ => None,
         };
+        // When users send requests at another rate than the stage before (stage 11), the jump
+        // in users is not the jump in load: say both.
+        let rate_ratio = match (previous, bar) {
+            (Some((_, p)), Some(b)) if p > 0.0 && b.rate_per_s > 0.0 => Some(b.rate_per_s / p),
+            _ => None,
+        }
+        .filter(|&r| ratio.is_some_and(|u| (r / u - 1.0).abs() > 0.1));
         let jump = ratio.map(|r| format!("×{r:.1}")).unwrap_or_default();
+        let rate_jump = rate_ratio.map(|r| format!("(×{r:.1} in requests/s)"));
         let flat = ratio.is_some_and(|r| r < 1.05);
-        previous = bar.as_ref().map(|b| b.limit_users).or(previous);
+        previous = bar.as_ref().map(|b| (b.limit_users, b.rate_per_s)).or(previous);
         let running = search.filter(|s| s.result.is_none() && s.error.is_none());
         html! {
             <li class={classes!("stage-bar", (stage == props.current).then_some("current"))}
@@ -299,13 +314,18 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         <strong data-users={b.limit_users.to_string()}>{ users_text(b) }</strong>
                         <span class={classes!("jump", flat.then_some("flat"))}
                             title="limit of this stage / limit of the stage before">{ jump }</span>
+                        if let Some(rate_jump) = rate_jump {
+                            <span class="muted" data-rate-jump="">{ rate_jump }</span>
+                        }
                         if let Some(bn) = &b.bottleneck {
                             <span class="muted">{ format!(" {} ({}) {:.0} %", bn.component, tier_name(bn), bn.utilization * 100.0) }</span>
                         }
                         if let Some(own) = &b.search {
-                            <span class="muted own-search" data-own-search="" title={own.note.clone()}>{
-                                format!(" · p99 ≤ {} ms, {} seed{}, {} s runs ({})", own.slo.p99_ms, own.seeds,
-                                    if own.seeds == 1 { "" } else { "s" }, own.run_s, own.note) }</span>
+                            <details class="own-search muted" data-own-search="">
+                                <summary>{ format!("searched with p99 ≤ {} ms, {} seed{}, {} s runs", own.slo.p99_ms,
+                                    own.seeds, if own.seeds == 1 { "" } else { "s" }, own.run_s) }</summary>
+                                { own.note.clone() }
+                            </details>
                         }
                         if let Some(equal) = b.here {
                             <span class="badge" data-here={equal.map(|e| e.to_string())}>{
@@ -320,8 +340,9 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         <span class="muted">{ "not measured yet " }</span>
                     }
                     if stage >= TOO_LARGE_TO_MEASURE_HERE {
-                        <span class="muted" data-measure-here="too-expensive">{
-                            " · too expensive to re-measure in the page (over 100,000 requests/s per run); measured natively" }</span>
+                        <span class="muted" data-measure-here="too-expensive"
+                            title="Every run of its search simulates over 100,000 requests per second: about a minute of CPU natively, and a browser is slower">{
+                            "too expensive to re-measure in the page" }</span>
                     } else if running.is_none() && bar.as_ref().is_none_or(|b| b.here.is_none()) {
                         <button class="link-button" data-action="measure-stage" onclick={on_measure}
                             title="Search this stage in this browser with the table's objective and seeds">{ "measure here" }</button>
