@@ -9,6 +9,7 @@ SCALESIM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WASM_BINDGEN_VERSION="0.2.130"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
+PLAYWRIGHT_CORE_VERSION="1.65.2"
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -54,6 +55,14 @@ elif ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; t
   say "installing Debian's chromium and chromium-driver"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# playwright-core (no bundled browser: it drives Debian's chromium) for the scripts that run the
+# built app in a browser (scripts/check-limit-worker.js, scripts/screenshots.js).
+if [ "${SCALESIM_SKIP_BROWSER:-}" != 1 ] &&
+  ! grep -qs "\"version\": \"$PLAYWRIGHT_CORE_VERSION\"" "$SCALESIM_ROOT/.tools/node_modules/playwright-core/package.json"; then
+  say "installing playwright-core $PLAYWRIGHT_CORE_VERSION from npm into .tools/"
+  npm install --silent --no-audit --no-fund --prefix "$SCALESIM_ROOT/.tools" "playwright-core@$PLAYWRIGHT_CORE_VERSION"
 fi
 
 say "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

@@ -14,6 +14,7 @@
 //! event budget. The search reads no clock, so the same inputs give the same answer everywhere.
 
 pub mod job;
+pub mod stages;
 pub mod whatif;
 
 use crate::scenario::{Scenario, MAX_RATE_PER_S, MAX_USERS};
@@ -244,7 +245,11 @@ pub struct Probe {
     pub pass: bool,
 }
 
-/// The component that saturates first: the busiest one at the limit.
+/// The component that saturates first: the busiest one on the request path at the limit.
+///
+/// Only components a request waits for count: the queue's worker pool takes jobs after the
+/// request has been answered, so however busy it is it slows no request (it is reported apart,
+/// in [`Bottleneck::off_request_path`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bottleneck {
     /// Its name (`web-0`, `db-1`, …).
@@ -261,8 +266,13 @@ pub struct Bottleneck {
     pub queue_len_max: u32,
     /// Most requests that may wait.
     pub queue_capacity: u32,
-    /// The next busiest component, to show the margin.
+    /// The next busiest component on the request path, to show the margin.
     pub runner_up: Option<Busy>,
+    /// The busiest component off the request path (the queue's workers), when it is busier
+    /// than the bottleneck: saturated, yet not what breaks the objective (jobs wait in the
+    /// queue; requests do not wait for them).
+    #[serde(default)]
+    pub off_request_path: Option<Busy>,
 }
 
 /// A component and how busy it was over the measurement window.
@@ -685,6 +695,7 @@ fn measure(
     let stalled = window.is_some_and(|p| p.generated > 0 && p.completed + p.failed == 0);
     let pass = !stalled && p99_ms <= slo.p99_ms && error_ratio <= slo.error_ratio;
     let snapshot = sim.snapshot();
+    let infos = sim.components();
     let mut busiest: Vec<(usize, f64)> = snapshot
         .components
         .iter()
@@ -693,8 +704,14 @@ fn measure(
         .map(|(i, c)| (i, c.utilization))
         .collect();
     busiest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let infos = sim.components();
-    let bottleneck = busiest.first().map(|&(i, utilization)| {
+    let (on_path, off_path): (Vec<_>, Vec<_>) = busiest
+        .into_iter()
+        .partition(|&(i, _)| on_request_path(infos[i].kind));
+    let busy = |&(i, utilization): &(usize, f64)| Busy {
+        component: infos[i].name.clone(),
+        utilization,
+    };
+    let bottleneck = on_path.first().map(|&(i, utilization)| {
         let state = &snapshot.components[i];
         let info = &infos[i];
         let figures = report.components.iter().find(|c| c.name == info.name);
@@ -706,10 +723,11 @@ fn measure(
             queue_len_mean: figures.map_or(0.0, |c| c.mean_queue_len),
             queue_len_max: figures.map_or(0, |c| c.max_queue_len),
             queue_capacity: state.queue_capacity,
-            runner_up: busiest.get(1).map(|&(j, u)| Busy {
-                component: infos[j].name.clone(),
-                utilization: u,
-            }),
+            runner_up: on_path.get(1).map(busy),
+            off_request_path: off_path
+                .first()
+                .filter(|&&(_, u)| u > utilization)
+                .map(busy),
         }
     });
     // Read the reasons by name, so reasons added to the report are counted too.
@@ -736,6 +754,12 @@ fn measure(
         bottleneck,
         main_failure,
     })
+}
+
+/// Whether a request waits for components of this kind. The queue's workers run jobs after
+/// the request that published them has been answered, so they never slow a request.
+fn on_request_path(kind: ComponentKind) -> bool {
+    kind != ComponentKind::Workers
 }
 
 fn window_figures(p: &SeriesPoint) -> (f64, f64, u64, u64) {

@@ -1142,6 +1142,12 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
         app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
         Some("1625".to_string())
     );
+    // Stage 11's bar is the committed row too (searched within a budget, which it says), and
+    // it says why it is not measured again in the page.
+    assert!(app.exists("[data-stage-limit=\"11\"] [data-users]"));
+    assert!(app.exists("[data-stage-limit=\"11\"] [data-own-search]"));
+    assert!(app.exists("[data-stage-limit=\"11\"] [data-measure-here=\"too-expensive\"]"));
+    assert!(!app.exists("[data-stage-limit=\"11\"] [data-action=\"measure-stage\"]"));
 }
 
 /// Stage 1 measured in the browser (the stage chart's "measure here": the committed table's

@@ -149,6 +149,7 @@ mod tests {
             queue_len_max: 0,
             queue_capacity: 0,
             runner_up: None,
+            off_request_path: None,
         }
     }
 

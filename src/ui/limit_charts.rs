@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::format::grouped;
 use super::limits::{tier_name, Search};
 use super::state::Action;
+use crate::capacity::stages::BUDGET_STAGE;
 use crate::capacity::{Bottleneck, Probe, Slo, Status};
 use crate::scenario::STAGES;
 
@@ -40,8 +41,27 @@ pub struct StageRow {
     pub status: Status,
     /// The limit, users.
     pub limit_users: u64,
+    /// Offered load at the limit, requests per second.
+    #[serde(default)]
+    pub limit_rate_per_s: f64,
     /// What saturates first.
     pub bottleneck: Option<Bottleneck>,
+    /// How the stage was searched, when not as the table says (stage 11: within a budget).
+    #[serde(default)]
+    pub search: Option<RowSearch>,
+}
+
+/// A stage searched with its own objective or options.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RowSearch {
+    /// The objective.
+    pub slo: Slo,
+    /// Seeds.
+    pub seeds: u32,
+    /// Simulated seconds per run.
+    pub run_s: u32,
+    /// Why, for a reader.
+    pub note: String,
 }
 
 impl StageTable {
@@ -178,17 +198,22 @@ pub struct StageBarsProps {
     pub on_measure: Callback<(u8, Rc<StageTable>)>,
 }
 
-/// Stages from this one on are not searched (as `scalesim limit --all-presets` leaves them out):
-/// stage 11's preset has ten million users.
-const TOO_LARGE_TO_SEARCH: u8 = 11;
+/// Stages from this one on are too expensive to measure in a browser: stage 11's runs simulate
+/// over 100,000 requests per second each (about a minute of CPU for its search natively, and
+/// the browser build is slower), so its bar shows the table's row only.
+const TOO_LARGE_TO_MEASURE_HERE: u8 = BUDGET_STAGE;
 
 /// What one bar shows.
 struct Bar {
     limit_users: u64,
+    /// Offered load at the limit, requests per second.
+    rate_per_s: f64,
     status: Status,
     bottleneck: Option<Bottleneck>,
     /// Measured in this browser (`Some(equal to the table)`, or `None` if the table has no row).
     here: Option<Option<bool>>,
+    /// How the table's row was searched, when not with the table's objective and options.
+    search: Option<RowSearch>,
 }
 
 /// The limits of every simulated stage's preset, one bar per stage on a log scale of users.
@@ -209,15 +234,19 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
             let bar = match search.and_then(|s| s.result.as_ref()) {
                 Some(r) => Some(Bar {
                     limit_users: r.limit_users,
+                    rate_per_s: r.limit_rate_per_s,
                     status: r.status,
                     bottleneck: r.bottleneck.clone(),
                     here: Some(row.map(|row| row.limit_users == r.limit_users)),
+                    search: None,
                 }),
                 None => row.map(|row| Bar {
                     limit_users: row.limit_users,
+                    rate_per_s: row.limit_rate_per_s,
                     status: row.status,
                     bottleneck: row.bottleneck.clone(),
                     here: None,
+                    search: row.search.clone(),
                 }),
             };
             (stage, bar, search)
@@ -236,12 +265,12 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
         let table = table.clone();
         let built = built.clone();
         Callback::from(move |_: MouseEvent| {
-            for &stage in built.iter().filter(|&&s| s < TOO_LARGE_TO_SEARCH) {
+            for &stage in built.iter().filter(|&&s| s < TOO_LARGE_TO_MEASURE_HERE) {
                 on_measure.emit((stage, table.clone()));
             }
         })
     };
-    let mut previous: Option<u64> = None;
+    let mut previous: Option<(u64, f64)> = None;
     let rows = bars.iter().map(|(stage, bar, search)| {
         let stage = *stage;
         let info = STAGES.iter().find(|s| s.number == stage);
@@ -252,12 +281,20 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
             props.on_measure.reform(move |_: MouseEvent| (stage, table.clone()))
         };
         let ratio = match (previous, bar) {
-            (Some(p), Some(b)) if p > 0 => Some(b.limit_users as f64 / p as f64),
+            (Some((p, _)), Some(b)) if p > 0 => Some(b.limit_users as f64 / p as f64),
             _ => None,
         };
+        // When users send requests at another rate than the stage before (stage 11), the jump
+        // in users is not the jump in load: say both.
+        let rate_ratio = match (previous, bar) {
+            (Some((_, p)), Some(b)) if p > 0.0 && b.rate_per_s > 0.0 => Some(b.rate_per_s / p),
+            _ => None,
+        }
+        .filter(|&r| ratio.is_some_and(|u| (r / u - 1.0).abs() > 0.1));
         let jump = ratio.map(|r| format!("×{r:.1}")).unwrap_or_default();
+        let rate_jump = rate_ratio.map(|r| format!("(×{r:.1} in requests/s)"));
         let flat = ratio.is_some_and(|r| r < 1.05);
-        previous = bar.as_ref().map(|b| b.limit_users).or(previous);
+        previous = bar.as_ref().map(|b| (b.limit_users, b.rate_per_s)).or(previous);
         let running = search.filter(|s| s.result.is_none() && s.error.is_none());
         html! {
             <li class={classes!("stage-bar", (stage == props.current).then_some("current"))}
@@ -277,8 +314,18 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         <strong data-users={b.limit_users.to_string()}>{ users_text(b) }</strong>
                         <span class={classes!("jump", flat.then_some("flat"))}
                             title="limit of this stage / limit of the stage before">{ jump }</span>
+                        if let Some(rate_jump) = rate_jump {
+                            <span class="muted" data-rate-jump="">{ rate_jump }</span>
+                        }
                         if let Some(bn) = &b.bottleneck {
                             <span class="muted">{ format!(" {} ({}) {:.0} %", bn.component, tier_name(bn), bn.utilization * 100.0) }</span>
+                        }
+                        if let Some(own) = &b.search {
+                            <details class="own-search muted" data-own-search="">
+                                <summary>{ format!("searched with p99 ≤ {} ms, {} seed{}, {} s runs", own.slo.p99_ms,
+                                    own.seeds, if own.seeds == 1 { "" } else { "s" }, own.run_s) }</summary>
+                                { own.note.clone() }
+                            </details>
                         }
                         if let Some(equal) = b.here {
                             <span class="badge" data-here={equal.map(|e| e.to_string())}>{
@@ -289,13 +336,14 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                                 }
                             }</span>
                         }
-                    } else if stage >= TOO_LARGE_TO_SEARCH {
-                        <span class="muted">{ "not searched: every probe would simulate tens of thousands of requests per second (10 million users)" }</span>
                     } else if running.is_none() {
                         <span class="muted">{ "not measured yet " }</span>
                     }
-                    if running.is_none() && stage < TOO_LARGE_TO_SEARCH
-                        && bar.as_ref().is_none_or(|b| b.here.is_none()) {
+                    if stage >= TOO_LARGE_TO_MEASURE_HERE {
+                        <span class="muted" data-measure-here="too-expensive"
+                            title="Every run of its search simulates over 100,000 requests per second: about a minute of CPU natively, and a browser is slower">{
+                            "too expensive to re-measure in the page" }</span>
+                    } else if running.is_none() && bar.as_ref().is_none_or(|b| b.here.is_none()) {
                         <button class="link-button" data-action="measure-stage" onclick={on_measure}
                             title="Search this stage in this browser with the table's objective and seeds">{ "measure here" }</button>
                     }
@@ -326,8 +374,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 </li>
             </ol>
             <button class="btn btn-small" data-action="measure-all" onclick={on_measure_all}
-                title="Search every stage in this browser (minutes: later stages carry tens of thousands of users)">
-                { "Measure every stage here" }</button>
+                title="Search every stage but the last in this browser (minutes: later stages carry tens of thousands of users)">
+                { format!("Measure stages 1–{} here", TOO_LARGE_TO_MEASURE_HERE - 1) }</button>
         </div>
     }
 }

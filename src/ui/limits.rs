@@ -525,6 +525,11 @@ fn bottleneck_view(b: &Bottleneck) -> Html {
             if let Some(next) = &b.runner_up {
                 <span class="muted">{ format!("; next {} at {:.0} %", next.component, next.utilization * 100.0) }</span>
             }
+            if let Some(off) = &b.off_request_path {
+                <span class="muted" data-off-request-path={off.component.clone()}>{
+                    format!("; {} is busier ({:.0} %) but off the request path: its jobs wait, requests do not",
+                        off.component, off.utilization * 100.0) }</span>
+            }
         </p>
     }
 }

@@ -3,6 +3,7 @@
 //! and the `limit` command's input checks.
 
 use crate::helpers::{scalesim, textbook};
+use scalesim::capacity::whatif::relief;
 use scalesim::capacity::{find_limit, LimitResult, SearchOptions, Slo, Status};
 use scalesim::scenario::{preset, Scenario};
 use scalesim::sim::theory::erlang_c;
@@ -139,6 +140,46 @@ fn each_stage_scales_further_than_the_last() {
     // Stages 3 and 4 are bound by the database tier too (the master, then the replicas).
     for r in &results[2..] {
         assert_eq!(r.bottleneck.as_ref().unwrap().tier, ComponentKind::Database);
+    }
+}
+
+/// Stages 8–10 add a message queue whose workers run jobs after the request is answered: the
+/// pool is the busiest component there, yet the bottleneck named is on the request path (the
+/// web tier, as at stage 7) and the pool is reported apart; and the what-if offered for the
+/// bottleneck does move the limit: the relieved scenario meets the objective at the very count
+/// that broke it.
+#[test]
+fn queue_workers_are_reported_apart_and_the_what_if_moves_the_limit() {
+    for stage in 8..=10 {
+        let r = preset_limit(stage);
+        assert_eq!(r.status, Status::Found, "stage {stage}: {}", r.message);
+        let b = r.bottleneck.as_ref().unwrap();
+        assert_eq!(b.tier, ComponentKind::Server, "stage {stage}: {b:?}");
+        let off = b.off_request_path.as_ref().expect("the busy queue workers");
+        assert_eq!(off.component, "workers", "stage {stage}");
+        assert!(off.utilization > b.utilization, "stage {stage}: {b:?}");
+        let relieved = relief(&preset(stage).unwrap(), b).expect("a what-if");
+        assert!(
+            relieved.change.starts_with("more web servers"),
+            "stage {stage}: {}",
+            relieved.change
+        );
+        let broke_at = r.breach.as_ref().unwrap().users;
+        let mut scenario = relieved.scenario;
+        scenario.traffic.users = broke_at;
+        let options = SearchOptions {
+            seeds: 1,
+            max_users: Some(broke_at),
+            ..SearchOptions::default()
+        };
+        let after = find_limit(&scenario, &Slo::default(), &options).unwrap();
+        assert_eq!(
+            (after.status, after.runs),
+            (Status::MetAtMaxUsers, 1),
+            "stage {stage} with {}: {}",
+            relieved.change,
+            after.message
+        );
     }
 }
 
