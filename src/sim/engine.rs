@@ -1544,7 +1544,8 @@ impl Sim {
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
-        self.events.push_in(Lane::Internal, at, Event::Reach { req, station });
+        self.events
+            .push_in(Lane::Internal, at, Event::Reach { req, station });
     }
 
     /// Sends a query to the database node the web tier would pick, or fails it.

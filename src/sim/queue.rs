@@ -107,7 +107,10 @@ impl<E: Copy> EventQueue<E> {
         if self.root_taken {
             self.root_taken = false;
             // Dropping the guard sifts the new root down to its place.
-            *self.heap.peek_mut().expect("a taken root is still in the heap") = entry;
+            *self
+                .heap
+                .peek_mut()
+                .expect("a taken root is still in the heap") = entry;
         } else {
             self.heap.push(entry);
         }
