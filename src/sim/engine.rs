@@ -25,7 +25,7 @@ use super::queue::{EventQueue, Lane};
 use super::replication::KeyVersions;
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
-use super::rng::{Rng, Sampler, Weighted};
+use super::rng::{round_ns, Rng, Sampler, Weighted};
 use super::station::{ReqRef, Station};
 use super::zipf::Zipf;
 use super::{
@@ -196,7 +196,7 @@ pub(super) const NONE: u16 = u16::MAX;
 pub(super) fn next_arrival(rng: &mut Rng, now: SimTime, mean_ns: f64) -> Option<SimTime> {
     mean_ns
         .is_finite()
-        .then(|| now.plus(SimTime(libm::round(rng.exponential(mean_ns)) as u64)))
+        .then(|| now.plus(SimTime(round_ns(rng.exponential(mean_ns)))))
 }
 
 /// Thinning of a peak-rate arrival stream to the profile's rate at `now`.
@@ -1371,7 +1371,7 @@ impl Sim {
         let now = self.now;
         let s = &mut self.stations[usize::from(station)];
         let duration = work as f64 / s.speed;
-        let duration = (libm::round(duration) as u64).max(1);
+        let duration = round_ns(duration).max(1);
         s.account(now);
         s.busy += 1;
         s.started += 1;

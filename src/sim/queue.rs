@@ -78,6 +78,8 @@ enum Source {
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     lanes: [VecDeque<Entry<E>>; LANES],
+    /// The key of each lane's front, `u128::MAX` when the lane is empty.
+    fronts: [u128; LANES],
     next_seq: u64,
     /// The heap's root was handed out by `pop` and is waiting to be overwritten or removed.
     root_taken: bool,
@@ -89,6 +91,7 @@ impl<E: Copy> EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(1024),
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
+            fronts: [u128::MAX; LANES],
             next_seq: 0,
             root_taken: false,
         }
@@ -126,11 +129,14 @@ impl<E: Copy> EventQueue<E> {
     /// lane's FIFO when it is not earlier than the lane's last event, in the heap otherwise.
     pub fn push_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let entry = self.entry(time, event);
-        let fifo = &mut self.lanes[lane as usize];
-        if fifo.back().is_none_or(|last| last.key < entry.key) {
-            fifo.push_back(entry);
-        } else {
-            self.push_heap(entry);
+        let i = lane as usize;
+        match self.lanes[i].back().map(|last| last.key) {
+            None => {
+                self.fronts[i] = entry.key;
+                self.lanes[i].push_back(entry);
+            }
+            Some(last) if last < entry.key => self.lanes[i].push_back(entry),
+            Some(_) => self.push_heap(entry),
         }
     }
 
@@ -145,15 +151,17 @@ impl<E: Copy> EventQueue<E> {
     /// Where the earliest event waits, and its key.
     fn earliest(&mut self) -> Option<(Source, u128)> {
         self.settle();
-        let mut best = self.heap.peek().map(|e| (Source::Heap, e.key));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(front) = lane.front() {
-                if best.is_none_or(|(_, key)| front.key < key) {
-                    best = Some((Source::Lane(i), front.key));
-                }
+        let (mut lane, mut key) = (0, self.fronts[0]);
+        for (i, &front) in self.fronts.iter().enumerate().skip(1) {
+            if front < key {
+                (lane, key) = (i, front);
             }
         }
-        best
+        match self.heap.peek() {
+            Some(root) if root.key < key => Some((Source::Heap, root.key)),
+            _ if key == u128::MAX => None,
+            _ => Some((Source::Lane(lane), key)),
+        }
     }
 
     fn take(&mut self, source: Source) -> (SimTime, E) {
@@ -162,7 +170,12 @@ impl<E: Copy> EventQueue<E> {
                 self.root_taken = true;
                 *self.heap.peek().expect("the heap's root")
             }
-            Source::Lane(i) => self.lanes[i].pop_front().expect("the lane's front"),
+            Source::Lane(i) => {
+                let fifo = &mut self.lanes[i];
+                let entry = fifo.pop_front().expect("the lane's front");
+                self.fronts[i] = fifo.front().map_or(u128::MAX, |e| e.key);
+                entry
+            }
         };
         (entry.time(), entry.event)
     }

@@ -279,7 +279,7 @@ fn the_copy_loads_the_masters_it_reads_and_writes() {
 fn client_writes_wait_behind_the_copy() {
     // Writes go to the masters the copy works on; compare a run that copies with one that
     // does not, over the copy's span.
-    let mut s = copying(ShardStrategy::Modulo, 1000.0, 5.0, 20);
+    let mut s = copying(ShardStrategy::Modulo, 2000.0, 5.0, 20);
     s.cache = None;
     s.traffic.users = 3000;
     let copied = run(&s);
