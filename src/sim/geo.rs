@@ -835,7 +835,9 @@ impl World {
                     .map(|d| self.split[d])
                     .sum();
                 if total <= 0.0 {
-                    return order[0];
+                    // The named ones all have share 0 (those with a share are out): answer
+                    // with the nearest named one rather than one geoDNS has stopped naming.
+                    return self.nearest_named(region);
                 }
                 let mut x = self.rng.unit() * total;
                 for d in 0..self.dcs.len() {

@@ -578,3 +578,35 @@ fn nothing_in_a_dead_data_center_comes_back_before_it() {
         "the live data center's new server started up"
     );
 }
+
+/// Split routing with all the traffic on one data center: when it fails, geoDNS answers with
+/// the others (share 0) rather than with the dead one. (It used to fall back to the nearest
+/// data center of all, named or not, so users kept being sent into the outage.)
+#[test]
+fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
+    let mut s = small();
+    s.duration_s = 60;
+    s.dns.ttl_s = 5;
+    let geo = s.geo.as_mut().unwrap();
+    geo.routing = GeoRouting::Split;
+    geo.split_percent = vec![100.0, 0.0];
+    geo.health_interval_ms = 1_000.0;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 10.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    // Dropped from geoDNS after three 1-s checks; answers live 5 s: nothing after ~20 s.
+    let late: f64 = g
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.0)
+        .map(|p| p.requests_per_s[0])
+        .sum();
+    assert_eq!(late, 0.0, "users still sent to the dead us-east");
+    let west = g.series.last().unwrap().requests_per_s[1];
+    assert!(west > 1000.0, "eu-west carries everyone: {west}/s");
+}
