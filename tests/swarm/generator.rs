@@ -11,7 +11,8 @@
 //! features now and then, and redraws every number of what remains within the validated bounds:
 //! balancer policy and health checks, servers and speeds, database size, replicas, replication
 //! delay/apply and failover, cache size/TTL/eviction/write policy, CDN, session mode,
-//! autoscaling, queue workers/depth/autoscale, keyspace and load profile.
+//! autoscaling, queue workers/depth/autoscale, keyspace and load profile; for stage 11 also the
+//! regions, data centers, round trips, geoDNS routing and health checks, TTL and replication.
 //!
 //! Sizes are kept small (a few thousand requests, a few servers, replicas and cache nodes) so
 //! one case takes milliseconds;
