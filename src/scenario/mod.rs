@@ -839,7 +839,8 @@ pub struct DataCenter {
 pub enum GeoRouting {
     /// The healthy data center with the shortest round trip from the user's region.
     Nearest,
-    /// Healthy data centers in the proportions of `split_percent`.
+    /// Healthy data centers in the proportions of `split_percent`; when every one geoDNS still
+    /// names has share 0, the nearest of those.
     Split,
 }
 

@@ -399,6 +399,10 @@ pub struct Sim {
     /// Stage 11, in a data center: commit times of writes not yet handed to cross-data-center
     /// replication.
     pub(super) outbox: Option<Vec<SimTime>>,
+    /// Stage 11, in a data center: the whole data center is down. Nothing in it comes back
+    /// until the data center does (a repair or the end of a scheduled fault leaves it down),
+    /// and web servers added meanwhile start down.
+    pub(super) site_down: bool,
     /// Stage 11: the data centers and geoDNS; this `Sim` is then only their front.
     pub(super) geo: Option<Box<super::geo::World>>,
 }
@@ -507,6 +511,7 @@ impl Sim {
             region_far: Vec::new(),
             region_latency: Vec::new(),
             outbox: None,
+            site_down: false,
             geo: None,
         };
         sim.build_topology();
@@ -650,6 +655,9 @@ impl Sim {
         if let Some(b) = &mut self.balancer {
             b.add_server(initial);
         }
+        if self.site_down {
+            self.kill_with_cause(id, "its data center is down");
+        }
     }
 
     fn schedule_faults(&mut self) {
@@ -777,6 +785,8 @@ impl Sim {
             for dc in &mut w.dcs {
                 dc.sim.set_web_servers(count);
             }
+            // New servers get their ids, and their log lines show, now (as after a kill).
+            w.collect_now();
             w.scenario.server.count = count.clamp(1, MAX_WEB_SERVERS);
             return;
         }
@@ -2195,7 +2205,7 @@ impl Sim {
     }
 
     pub(super) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
-        if usize::from(id.0) >= self.components.len() || self.is_alive(id) {
+        if usize::from(id.0) >= self.components.len() || self.is_alive(id) || self.site_down {
             return;
         }
         let name = self.components[usize::from(id.0)].name.clone();

@@ -117,8 +117,10 @@ pub(super) struct Dc {
     pub sim: Sim,
     /// Its own component in the world's list.
     pub id: ComponentId,
-    /// World id of its stack's first component (its own id 2).
-    pub base: u16,
+    /// World id of each component of its stack, by its id in the stack (`users` and `dns`
+    /// are the world's own). Components the stack adds later (web servers) join the end of
+    /// the world's list, so a data center's ids are not one block.
+    pub ids: Vec<ComponentId>,
     /// The truth: false during an outage.
     pub up: bool,
     /// GeoDNS's view: whether it names this data center.
@@ -302,20 +304,14 @@ impl World {
                 name: spec.name.clone(),
                 kind: ComponentKind::DataCenter,
             });
-            let base = components.len() as u16;
-            for c in &sim.components()[usize::from(SHARED)..] {
-                components.push(ComponentInfo {
-                    id: ComponentId(base + c.id.0 - SHARED),
-                    name: format!("{prefix}{}", c.name),
-                    kind: c.kind,
-                });
-            }
+            let mut ids: Vec<ComponentId> = (0..SHARED).map(ComponentId).collect();
+            append_new(&mut components, &mut ids, &sim, &prefix);
             dcs.push(Dc {
                 name: spec.name.clone(),
                 region,
                 sim,
                 id,
-                base,
+                ids,
                 up: true,
                 in_dns: true,
                 fails_in_row: 0,
@@ -521,6 +517,9 @@ impl World {
                 done += dc.sim.advance_to(until, max_events - done);
             }
             if done >= max_events && self.dcs.iter().any(|d| d.sim.now() < until) {
+                // Stopped part-way: the data centers are at different times, so their log
+                // lines wait for the next call, but new components are listed now.
+                self.sync_components();
                 break;
             }
             self.collect();
@@ -543,6 +542,7 @@ impl World {
     /// Takes what the data centers produced since the last call: sampled paths, log lines and
     /// committed writes for cross-data-center replication.
     fn collect(&mut self) {
+        self.sync_components();
         // Log lines of one batch come from events in the same span of time (every data center
         // has just been brought to the same moment); ordering them by time, then data center,
         // makes the log independent of how the run was cut into steps.
@@ -555,10 +555,9 @@ impl World {
             if nothing {
                 continue;
             }
-            let base = dc.base;
             for mut p in dc.sim.paths.drain(..) {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
-                    hop.component = to_world(base, hop.component);
+                    hop.component = to_world(&dc.ids, hop.component);
                 }
                 if self.paths.len() == PATH_RING {
                     self.paths.pop_front();
@@ -639,6 +638,17 @@ impl World {
         self.log_event("deploy", format!("deploy moves on to {name}"));
         self.dcs[d].sim.start_deploy(&spec);
         self.collect();
+    }
+
+    /// Gives the components the data centers added since the last call (web servers) their
+    /// world ids, in data-center order.
+    fn sync_components(&mut self) {
+        for dc in &mut self.dcs {
+            if dc.ids.len() < dc.sim.components().len() {
+                let prefix = format!("{}/", dc.name);
+                append_new(&mut self.components, &mut dc.ids, &dc.sim, &prefix);
+            }
+        }
     }
 
     /// [`World::collect`], after a live change to the data centers.
@@ -825,7 +835,9 @@ impl World {
                     .map(|d| self.split[d])
                     .sum();
                 if total <= 0.0 {
-                    return order[0];
+                    // The named ones all have share 0 (those with a share are out): answer
+                    // with the nearest named one rather than one geoDNS has stopped naming.
+                    return self.nearest_named(region);
                 }
                 let mut x = self.rng.unit() * total;
                 for d in 0..self.dcs.len() {
@@ -1080,6 +1092,7 @@ impl World {
     fn set_stack(&mut self, d: usize, up: bool) -> String {
         let dc = &mut self.dcs[d];
         dc.up = up;
+        dc.sim.site_down = !up;
         for c in dc.sim.components().to_vec() {
             if c.id.0 < SHARED {
                 continue;
@@ -1112,9 +1125,13 @@ impl World {
             if id == dc.id {
                 return Some((d, None));
             }
-            let count = dc.sim.components().len() as u16 - SHARED;
-            if id.0 >= dc.base && id.0 < dc.base + count {
-                return Some((d, Some(ComponentId(id.0 - dc.base + SHARED))));
+            if let Some(i) = dc
+                .ids
+                .iter()
+                .skip(usize::from(SHARED))
+                .position(|&w| w == id)
+            {
+                return Some((d, Some(ComponentId(i as u16 + SHARED))));
             }
         }
         None
@@ -1168,6 +1185,15 @@ impl World {
             _ => match self.locate(id) {
                 Some((d, None)) => self.repair_dc(d, "repaired"),
                 Some((d, Some(inner))) => {
+                    if !self.dcs[d].up {
+                        let name = self.components[usize::from(id.0)].name.clone();
+                        let dc = self.dcs[d].name.clone();
+                        self.log_event(
+                            &name,
+                            format!("{name} stays down: {dc} is down, and everything in it comes back with it"),
+                        );
+                        return;
+                    }
                     self.dcs[d].sim.repair(inner);
                     self.collect();
                 }
@@ -1207,10 +1233,15 @@ impl World {
                 ..ComponentState::default()
             });
             for mut c in snapshot.components.into_iter().skip(usize::from(SHARED)) {
-                c.id = to_world(dc.base, c.id);
-                states.push(c);
+                if let Some(&id) = dc.ids.get(usize::from(c.id.0)) {
+                    c.id = id;
+                    states.push(c);
+                }
             }
         }
+        // In the world's id order: web servers a stack added later come after every stack's
+        // first components.
+        states.sort_by_key(|c| c.id.0);
         states
     }
 
@@ -1372,11 +1403,26 @@ impl World {
     }
 }
 
-/// A data center's component id in the world's list.
-fn to_world(base: u16, id: ComponentId) -> ComponentId {
-    if id.0 < SHARED {
-        id
-    } else {
-        ComponentId(base + id.0 - SHARED)
+/// A data center's component id in the world's list (`ids`: see [`Dc::ids`]).
+fn to_world(ids: &[ComponentId], id: ComponentId) -> ComponentId {
+    ids.get(usize::from(id.0)).copied().unwrap_or(id)
+}
+
+/// Appends to the world's list the components of `sim` it does not have yet (all of them when
+/// a data center is built, web servers added since later), named `<data center>/<name>`.
+fn append_new(
+    components: &mut Vec<ComponentInfo>,
+    ids: &mut Vec<ComponentId>,
+    sim: &Sim,
+    prefix: &str,
+) {
+    for c in &sim.components()[ids.len()..] {
+        let id = ComponentId(components.len() as u16);
+        components.push(ComponentInfo {
+            id,
+            name: format!("{prefix}{}", c.name),
+            kind: c.kind,
+        });
+        ids.push(id);
     }
 }

@@ -479,3 +479,134 @@ fn a_deploy_goes_through_the_data_centers_one_at_a_time() {
         .t_s;
     assert!(started("us-east") < moved && started("eu-west") >= moved);
 }
+
+/// Web servers added while a stage-11 run goes (live, by autoscaling or by a deploy) join the
+/// end of the component list: ids stay unique, names stay with their ids, and every snapshot
+/// lists every component once. (They used to take the next ids of the data center's own
+/// block, which belong to the next data center's components: the snapshot listed more
+/// components than the list, two with one id, and a kill by id hit the wrong one.)
+#[test]
+fn web_servers_added_in_a_data_center_get_their_own_ids() {
+    let mut s = small();
+    s.server.count = 2;
+    s.autoscaling = None;
+    let mut sim = Sim::new(&s).unwrap();
+    let before = sim.components().to_vec();
+    sim.advance_to(SimTime::from_secs(1), u64::MAX);
+    sim.set_web_servers(4);
+    sim.advance_to(SimTime::from_secs(2), u64::MAX);
+    let after = sim.components().to_vec();
+    assert_eq!(after[..before.len()], before[..], "only appended");
+    for dc in ["us-east", "eu-west"] {
+        for i in 2..4 {
+            let name = format!("{dc}/web-{i}");
+            assert!(sim.component_named(&name).is_some(), "{name} missing");
+        }
+    }
+    for (i, c) in after.iter().enumerate() {
+        assert_eq!(usize::from(c.id.0), i, "{} has id {}", c.name, c.id.0);
+    }
+    let snap = sim.snapshot();
+    assert_eq!(snap.components.len(), after.len());
+    for (state, info) in snap.components.iter().zip(&after) {
+        assert_eq!(state.id, info.id, "snapshot order");
+    }
+    // A kill by id reaches the component of that name, and only it.
+    let added = sim.component_named("us-east/web-3").unwrap();
+    let first_db = sim.component_named("eu-west/shard-0-db-0").unwrap();
+    sim.kill(added);
+    assert!(!sim.is_alive(added) && sim.is_alive(first_db));
+    let snap = sim.snapshot();
+    let state = |id| snap.components.iter().find(|c| c.id == id).unwrap();
+    assert!(!state(added).alive && state(first_db).alive);
+    assert!(sim
+        .log()
+        .any(|e| e.component == "us-east/web-3" && e.text.contains("down")));
+}
+
+/// Nothing inside a data center that is down comes back before the data center does: a repair
+/// of one of its components, or the end of a scheduled fault of one, leaves it down, and web
+/// servers added meanwhile start down; so a dead data center serves nobody. (A repaired web
+/// server and balancer, or servers added by `set_web_servers`, used to serve the users whose
+/// cached answers still named the dead data center.)
+#[test]
+fn nothing_in_a_dead_data_center_comes_back_before_it() {
+    let mut s = small();
+    s.server.count = 2;
+    s.autoscaling = None;
+    s.faults = vec![Fault {
+        target: "eu-west/web-1".into(),
+        at_s: 1.0,
+        duration_s: 3.0,
+    }];
+    let mut sim = Sim::new(&s).unwrap();
+    let dc = sim.component_named("eu-west").unwrap();
+    let web0 = sim.component_named("eu-west/web-0").unwrap();
+    let web1 = sim.component_named("eu-west/web-1").unwrap();
+    sim.advance_to(SimTime::from_secs(2), u64::MAX);
+    sim.kill(dc);
+    sim.repair(web0);
+    sim.set_web_servers(3);
+    let web2 = sim.component_named("eu-west/web-2").unwrap();
+    // The scheduled repair of web-1 at 4 s falls inside the outage too.
+    sim.advance_to(SimTime::from_secs(10), u64::MAX);
+    for id in [web0, web1, web2] {
+        assert!(!sim.is_alive(id), "{:?} alive in a dead data center", id);
+    }
+    let snap = sim.snapshot();
+    let state = snap.components.iter().find(|c| c.id == dc).unwrap();
+    assert!(!state.alive && state.busy_workers == 0, "{state:?}");
+    assert!(sim
+        .log()
+        .any(|e| e.component == "eu-west/web-0" && e.text.contains("stays down")));
+    let before = sim.report();
+    let served = |r: &Report| r.geo.as_ref().unwrap().data_centers[1].requests.completed;
+    sim.advance_to(SimTime::from_secs(20), u64::MAX);
+    assert_eq!(
+        served(&sim.report()),
+        served(&before),
+        "the dead site answered"
+    );
+    // Everything comes back with the data center.
+    sim.repair(dc);
+    for id in [dc, web0, web1, web2] {
+        assert!(sim.is_alive(id));
+    }
+    let us = sim.component_named("us-east/web-2").unwrap();
+    assert!(
+        sim.is_alive(us),
+        "the live data center's new server started up"
+    );
+}
+
+/// Split routing with all the traffic on one data center: when it fails, geoDNS answers with
+/// the others (share 0) rather than with the dead one. (It used to fall back to the nearest
+/// data center of all, named or not, so users kept being sent into the outage.)
+#[test]
+fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
+    let mut s = small();
+    s.duration_s = 60;
+    s.dns.ttl_s = 5;
+    let geo = s.geo.as_mut().unwrap();
+    geo.routing = GeoRouting::Split;
+    geo.split_percent = vec![100.0, 0.0];
+    geo.health_interval_ms = 1_000.0;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 10.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    // Dropped from geoDNS after three 1-s checks; answers live 5 s: nothing after ~20 s.
+    let late: f64 = g
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.0)
+        .map(|p| p.requests_per_s[0])
+        .sum();
+    assert_eq!(late, 0.0, "users still sent to the dead us-east");
+    let west = g.series.last().unwrap().requests_per_s[1];
+    assert!(west > 1000.0, "eu-west carries everyone: {west}/s");
+}

@@ -9,10 +9,11 @@
 //! ```
 
 use crate::generator::Case;
-use scalesim::scenario::{Dist, Scenario, SessionMode, Shape, WritePolicy};
+use scalesim::scenario::{Dist, GeoRouting, Scenario, SessionMode, Shape, WritePolicy};
 use scalesim::sim::{
-    ComponentInfo, ComponentKind, DbRole, LogEntry, Outcome, PathSample, Report, RequestKind,
-    SimTime, Snapshot, MAX_HOPS,
+    CacheReport, CdnReport, ComponentInfo, ComponentKind, DataCenterReport, DatabaseReport, DbRole,
+    GeoReport, GeoStatus, LogEntry, Outcome, PathSample, QueueReport, Report, RequestKind,
+    RequestTotals, SessionReport, SimTime, Snapshot, MAX_HOPS,
 };
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
@@ -48,6 +49,9 @@ pub struct KnownBugChecks {
     /// Fixed: the message queue must not hold more than `max_depth` jobs (jobs being worked on
     /// now count toward the depth, so redelivered ones always fit).
     pub queue_over_depth: bool,
+    /// Open: a stage-11 lookup must not succeed when geoDNS dies during it (the geo layer picks
+    /// the data center when the lookup starts and hands the request over at once).
+    pub geo_dns_dies_during_lookup: bool,
 }
 
 impl KnownBugChecks {
@@ -59,11 +63,13 @@ impl KnownBugChecks {
         answer_via_dead_web: true,
         edge_dies_during_hit: true,
         queue_over_depth: true,
+        geo_dns_dies_during_lookup: true,
     };
     /// What the default suite checks: every fixed bug's check on, the open ones off.
     pub const FIXED: KnownBugChecks = KnownBugChecks {
         answer_via_dead_web: false,
         edge_dies_during_hit: false,
+        geo_dns_dies_during_lookup: false,
         ..KnownBugChecks::ALL
     };
 }
@@ -84,21 +90,51 @@ pub fn killable(kind: ComponentKind) -> bool {
     )
 }
 
+/// Where a change sits among others at the same instant: the engine applies, at one time,
+/// scheduled faults inside a data center's stack, then scheduled faults of whole data centers
+/// (the geo layer brings every stack to a time before handling its own events), then the live
+/// actions in the order the runner applied them.
+type Order = (u64, bool, bool, usize);
+
+/// One recorded change of state.
+#[derive(Clone, Debug)]
+struct Change {
+    order: Order,
+    name: String,
+    down: bool,
+}
+
 /// Who was down when, replayed from the scenario's fault schedule and the live actions in the
 /// order the engine must apply them: at one instant, scheduled faults (in list order, the down
-/// before its repair) come before the live actions applied after `advance_to` returns. Live
-/// actions are recorded as the runner applies them (a kill of a web server that does not exist
-/// yet is skipped), so the timeline is complete up to the simulation's now.
+/// before its repair, a data center's after its components') come before the live actions
+/// applied after `advance_to` returns. Live actions are recorded as the runner applies them (a
+/// kill of a web server that does not exist yet is skipped), so the timeline is complete up to
+/// the simulation's now.
+///
+/// Stage 11: a data center going down takes down every component of its stack that exists at
+/// that moment, and coming back brings every one of them back (also those killed on their own
+/// before); a component inside may still be killed or repaired on its own at any time.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
-    /// (time, live?, order, name, down?)
-    changes: Vec<(u64, bool, usize, String, bool)>,
+    changes: Vec<Change>,
     /// Names that cannot die.
     immortal: Vec<String>,
+    /// Stage 11: each data center and its killable components, with when each was first seen.
+    members: Vec<(String, Vec<(String, Order)>)>,
     /// Per target name: its outages, in time order.
     pub outages: Vec<(String, Vec<Outage>)>,
     /// Per target name: how many times it actually changed state.
     pub transitions: Vec<(String, u64)>,
+}
+
+/// The data center a stage-11 component belongs to (`us-east` for `us-east/web-0`).
+pub fn site_of(name: &str) -> Option<&str> {
+    name.split_once('/').map(|(dc, _)| dc)
+}
+
+/// A component's name inside its stack (`web-0` for `us-east/web-0`).
+pub fn local_name(name: &str) -> &str {
+    name.split_once('/').map_or(name, |(_, rest)| rest)
 }
 
 impl Timeline {
@@ -109,40 +145,143 @@ impl Timeline {
                 .filter(|c| !killable(c.kind))
                 .map(|c| c.name.clone())
                 .collect(),
+            members: components
+                .iter()
+                .filter(|c| c.kind == ComponentKind::DataCenter)
+                .map(|c| (c.name.clone(), Vec::new()))
+                .collect(),
             ..Timeline::default()
         };
+        t.note_components(components, (0, false, false, 0));
         for f in &case.scenario.faults {
             let at = SimTime::from_secs_f64(f.at_s);
+            let site = t.is_site(&f.target);
             let n = t.changes.len();
-            t.changes
-                .push((at.as_nanos(), false, n, f.target.clone(), true));
+            t.changes.push(Change {
+                order: (at.as_nanos(), false, site, n),
+                name: f.target.clone(),
+                down: true,
+            });
             if f.duration_s > 0.0 {
                 let up = at.plus(SimTime::from_secs_f64(f.duration_s));
-                t.changes
-                    .push((up.as_nanos(), false, n + 1, f.target.clone(), false));
+                t.changes.push(Change {
+                    order: (up.as_nanos(), false, site, n + 1),
+                    name: f.target.clone(),
+                    down: false,
+                });
             }
         }
         t.rebuild();
         t
     }
 
+    fn is_site(&self, name: &str) -> bool {
+        self.members.iter().any(|(dc, _)| dc == name)
+    }
+
+    /// Stage 11: records the components of each data center not seen before, as existing from
+    /// `now` on (after every change recorded so far). The runner calls it whenever the list may
+    /// have grown: after advancing and after each live action.
+    pub fn grow(&mut self, components: &[ComponentInfo], now: SimTime) {
+        let born = (now.as_nanos(), true, false, self.changes.len());
+        if self.note_components(components, born) {
+            self.rebuild();
+        }
+    }
+
+    fn note_components(&mut self, components: &[ComponentInfo], born: Order) -> bool {
+        let mut added = false;
+        for c in components.iter().filter(|c| killable(c.kind)) {
+            let Some(site) = site_of(&c.name) else {
+                continue;
+            };
+            let Some((_, list)) = self.members.iter_mut().find(|(dc, _)| dc == site) else {
+                continue;
+            };
+            if !list.iter().any(|(n, _)| *n == c.name) {
+                list.push((c.name.clone(), born));
+                added = true;
+            }
+        }
+        added
+    }
+
     /// A live kill (`down`) or repair of an existing component, applied at `at`.
     pub fn live(&mut self, at: SimTime, name: &str, down: bool) {
         let n = self.changes.len();
-        self.changes
-            .push((at.as_nanos(), true, n, name.to_string(), down));
+        self.changes.push(Change {
+            order: (at.as_nanos(), true, false, n),
+            name: name.to_string(),
+            down,
+        });
         self.rebuild();
     }
 
-    fn rebuild(&mut self) {
-        let mut changes: Vec<_> = self
+    /// Every change, with a data center's spread over the components it had at that moment,
+    /// in the order the engine applies them. Killing a data center that is down, or repairing
+    /// one that is up, changes nothing inside it; while it is down, a repair of a component
+    /// inside it does nothing, and a web server added to it starts down.
+    fn expanded(&self) -> Vec<(Order, &str, bool)> {
+        // (order, a birth before a change at the same order?, site index, name, down)
+        let mut events: Vec<(Order, bool, Option<usize>, &str, bool)> = Vec::new();
+        for c in self
             .changes
             .iter()
-            .filter(|c| !self.immortal.contains(&c.3))
-            .collect();
-        changes.sort_by_key(|c| (c.0, c.1, c.2));
-        let mut names: Vec<&String> = changes.iter().map(|c| &c.3).collect();
-        names.sort();
+            .filter(|c| !self.immortal.contains(&c.name))
+        {
+            let site = self
+                .members
+                .iter()
+                .position(|(dc, _)| *dc == c.name || Some(dc.as_str()) == site_of(&c.name));
+            events.push((c.order, true, site, c.name.as_str(), c.down));
+        }
+        for (i, (_, list)) in self.members.iter().enumerate() {
+            for (member, born) in list {
+                events.push((*born, false, Some(i), member.as_str(), true));
+            }
+        }
+        events.sort_by_key(|e| (e.0, e.1));
+        let mut site_down = vec![false; self.members.len()];
+        let mut all = Vec::new();
+        for (order, change, site, name, down) in events {
+            let Some(i) = site else {
+                all.push((order, name, down));
+                continue;
+            };
+            if !change {
+                // Born: down if its data center is.
+                if site_down[i] {
+                    all.push((order, name, true));
+                }
+                continue;
+            }
+            if self.members[i].0 != name {
+                // A component inside a data center (a site's own change has its name).
+                // A repair inside a data center that is down does nothing.
+                if !site_down[i] || down {
+                    all.push((order, name, down));
+                }
+                continue;
+            }
+            all.push((order, name, down));
+            if site_down[i] == down {
+                continue;
+            }
+            site_down[i] = down;
+            for (member, born) in &self.members[i].1 {
+                // Born at the same order: before the change (see `grow`).
+                if *born <= order {
+                    all.push((order, member.as_str(), down));
+                }
+            }
+        }
+        all
+    }
+
+    fn rebuild(&mut self) {
+        let changes = self.expanded();
+        let mut names: Vec<&str> = changes.iter().map(|c| c.1).collect();
+        names.sort_unstable();
         names.dedup();
         let mut outages = Vec::new();
         let mut transitions = Vec::new();
@@ -150,17 +289,17 @@ impl Timeline {
             let mut list = Vec::new();
             let mut count = 0;
             let mut down_since: Option<u64> = None;
-            for (t, _, _, n, down) in &changes {
+            for &((t, ..), n, down) in &changes {
                 if n != name {
                     continue;
                 }
                 match (down, down_since) {
                     (true, None) => {
-                        down_since = Some(*t);
+                        down_since = Some(t);
                         count += 1;
                     }
                     (false, Some(d)) => {
-                        list.push(Outage { down: d, up: *t });
+                        list.push(Outage { down: d, up: t });
                         down_since = None;
                         count += 1;
                     }
@@ -173,8 +312,8 @@ impl Timeline {
                     up: u64::MAX,
                 });
             }
-            outages.push((name.clone(), list));
-            transitions.push((name.clone(), count));
+            outages.push((name.to_string(), list));
+            transitions.push((name.to_string(), count));
         }
         self.outages = outages;
         self.transitions = transitions;
@@ -213,11 +352,19 @@ impl Timeline {
         self.outages_of(name).iter().any(|o| o.down <= now)
     }
 
-    /// Whether any component whose name starts with `prefix` was down up to `now`.
+    /// Whether any component whose name starts with `prefix` was down up to `now`; stage 11:
+    /// in any data center (`web-` matches `us-east/web-0`), or in one when the prefix names it
+    /// (`us-east/web-`).
     pub fn any_down(&self, prefix: &str, now: u64) -> bool {
-        self.outages
-            .iter()
-            .any(|(n, o)| n.starts_with(prefix) && o.iter().any(|o| o.down <= now))
+        self.outages.iter().any(|(n, o)| {
+            (n.starts_with(prefix) || local_name(n).starts_with(prefix))
+                && o.iter().any(|o| o.down <= now)
+        })
+    }
+
+    /// Outages of a whole data center (stage 11), or of any component.
+    pub fn outages_named(&self, name: &str) -> &[Outage] {
+        self.outages_of(name)
     }
 
     /// An outage that overlaps the open work span `(enter, leave)`: down strictly before the
@@ -246,7 +393,30 @@ pub struct Context<'a> {
     pub capacities: Vec<u32>,
 }
 
+/// `other` in the same stack as `name` (`us-east/workers` beside `us-east/queue`).
+fn sibling(name: &str, other: &str) -> String {
+    match site_of(name) {
+        Some(site) => format!("{site}/{other}"),
+        None => other.to_string(),
+    }
+}
+
 impl Context<'_> {
+    /// The data centers' names (stage 11), or one unnamed stack.
+    fn sites(&self) -> Vec<Option<String>> {
+        let sites: Vec<Option<String>> = self
+            .components
+            .iter()
+            .filter(|c| c.kind == ComponentKind::DataCenter)
+            .map(|c| Some(c.name.clone()))
+            .collect();
+        if sites.is_empty() {
+            vec![None]
+        } else {
+            sites
+        }
+    }
+
     fn name(&self, id: scalesim::sim::ComponentId) -> &str {
         self.components
             .get(usize::from(id.0))
@@ -306,7 +476,7 @@ impl Context<'_> {
         };
         let ns = match kind {
             ComponentKind::Server => {
-                let i: usize = name
+                let i: usize = local_name(name)
                     .strip_prefix("web-")
                     .and_then(|i| i.parse().ok())
                     .unwrap_or(0);
@@ -401,7 +571,7 @@ pub fn check_snapshot(
         let kind = ctx.kind(c.id).ok_or("a component id outside the list")?;
         let redelivered = kind == ComponentKind::Queue
             && !ctx.bugs.queue_over_depth
-            && ctx.timeline.ever_down("workers", t);
+            && ctx.timeline.ever_down(&sibling(name, "workers"), t);
         ensure!(
             c.queue_len <= c.queue_capacity || redelivered,
             "{name} at {} s: queue {} above capacity {}",
@@ -486,22 +656,28 @@ pub fn check_snapshot(
         }
     }
     if ctx.scenario.database.is_some() {
-        // One master per shard; shards only grow (resharding adds them).
-        let shards = snap
-            .components
-            .iter()
-            .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
-            .filter_map(|c| {
-                let name = ctx.name(c.id);
-                name.strip_prefix("shard-")
-                    .and_then(|rest| rest.split('-').next())
-                    .and_then(|n| n.parse::<usize>().ok())
-            })
-            .max()
-            .map_or(1, |s| s + 1);
+        // One master per shard (in each data center); shards only grow (resharding adds them).
+        let mut shards = 0;
+        for site in ctx.sites() {
+            shards += snap
+                .components
+                .iter()
+                .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
+                .map(|c| ctx.name(c.id))
+                .filter(|name| site_of(name) == site.as_deref())
+                .filter_map(|name| {
+                    local_name(name)
+                        .strip_prefix("shard-")
+                        .and_then(|rest| rest.split('-').next())
+                        .and_then(|n| n.parse::<usize>().ok())
+                })
+                .max()
+                .map_or(1, |s| s + 1);
+        }
         ensure!(
             masters == shards,
-            "{masters} database masters at {} s (roles change only by promotion)",
+            "{masters} database masters at {} s for {shards} shards (roles change only by \
+             promotion)",
             snap.time_s
         );
     }
@@ -671,8 +847,10 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
                 "{id}: hop {i} at {name} took {took} ns, below its least service time {min} ns"
             );
         }
-        if kind == ComponentKind::Dns && !ctx.bugs.dns_dies_during_lookup {
-            // The once-known bug: DNS was checked only when the lookup started.
+        let geo_lookup = ctx.scenario.geo.is_some() && !ctx.bugs.geo_dns_dies_during_lookup;
+        if kind == ComponentKind::Dns && (!ctx.bugs.dns_dies_during_lookup || geo_lookup) {
+            // DNS checked only when the lookup started: the once-known stage-1 bug, and the
+            // open stage-11 one (`geo_dns_dies_during_lookup`).
             if ctx.timeline.down_after(name, h.enter.as_nanos()) && h.enter < h.leave {
                 return Err(format!("{id}: DNS lookup started while DNS was down"));
             }
@@ -799,8 +977,17 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
     );
     // A rejection whose answer reaches the user after the client gave up counts as a timeout;
     // a write whose job the full message queue refused fails as `queue_full` too.
+    let site_queues = r
+        .geo
+        .iter()
+        .flat_map(|g| &g.data_centers)
+        .filter_map(|d| d.queue.as_ref());
     let rejected: u64 = r.components.iter().map(|c| c.rejected).sum::<u64>()
-        + r.queue.as_ref().map_or(0, |q| q.rejected);
+        + r.queue
+            .iter()
+            .chain(site_queues)
+            .map(|q| q.rejected)
+            .sum::<u64>();
     ensure!(
         why.queue_full <= rejected,
         "components rejected {rejected}, failures by full queue {}",
@@ -863,7 +1050,16 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             );
         }
     }
-    check_tiers(ctx, r, end)?;
+    match &r.geo {
+        None => check_tiers(ctx, &Tiers::of(r), "", end)?,
+        Some(g) => {
+            ensure!(
+                Tiers::of(r).is_empty(),
+                "a stage-11 report keeps its tiers per data center, but has some at the top"
+            );
+            check_geo(ctx, r, g, end)?;
+        }
+    }
     if let Some(t) = &r.theory {
         ensure!(
             (0.0..=1.0).contains(&t.utilization_measured)
@@ -876,25 +1072,71 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
     check_series(ctx, r)
 }
 
-/// The database, cache, CDN, queue and session figures of the report.
-fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
+/// The tiers of one stack's report: the whole report's below stage 11, one data center's in it
+/// (which has no sessions section).
+struct Tiers<'a> {
+    database: Option<&'a DatabaseReport>,
+    cache: Option<&'a CacheReport>,
+    cdn: Option<&'a CdnReport>,
+    queue: Option<&'a QueueReport>,
+    sessions: Option<&'a SessionReport>,
+    /// Whether this stack reports sessions at all.
+    has_sessions: bool,
+}
+
+impl<'a> Tiers<'a> {
+    fn of(r: &'a Report) -> Tiers<'a> {
+        Tiers {
+            database: r.database.as_ref(),
+            cache: r.cache.as_ref(),
+            cdn: r.cdn.as_ref(),
+            queue: r.queue.as_ref(),
+            sessions: r.sessions.as_ref(),
+            has_sessions: true,
+        }
+    }
+
+    fn of_site(d: &'a DataCenterReport) -> Tiers<'a> {
+        Tiers {
+            database: d.database.as_ref(),
+            cache: d.cache.as_ref(),
+            cdn: d.cdn.as_ref(),
+            queue: d.queue.as_ref(),
+            sessions: None,
+            has_sessions: false,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.database.is_none()
+            && self.cache.is_none()
+            && self.cdn.is_none()
+            && self.queue.is_none()
+            && self.sessions.is_none()
+    }
+}
+
+/// The database, cache, CDN, queue and session figures of one stack; `site` is `""` or a data
+/// center's name and `/` (its components' names start with it).
+fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), String> {
     let s = ctx.scenario;
     let tl = &ctx.timeline;
+    let named = |local: &str| format!("{site}{local}");
     ensure!(
         r.database.is_some() == s.database.is_some()
             && r.cache.is_some() == s.cache.is_some()
             && r.cdn.is_some() == s.cdn.is_some()
             && r.queue.is_some() == s.queue.is_some()
-            && r.sessions.is_some() == sticky(s),
-        "report sections (database {}, cache {}, cdn {}, queue {}, sessions {}) do not match the \
-         scenario's features",
+            && (!r.has_sessions || r.sessions.is_some() == sticky(s)),
+        "{site} report sections (database {}, cache {}, cdn {}, queue {}, sessions {}) do not \
+         match the scenario's features",
         r.database.is_some(),
         r.cache.is_some(),
         r.cdn.is_some(),
         r.queue.is_some(),
         r.sessions.is_some()
     );
-    if let (Some(d), Some(spec)) = (&r.database, &s.database) {
+    if let (Some(d), Some(spec)) = (r.database, &s.database) {
         ensure!(
             d.writes_lost <= d.writes_committed,
             "{} writes lost of {} committed",
@@ -914,9 +1156,9 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             .iter()
             .map(|sh| {
                 if s.sharding.is_some() {
-                    format!("shard-{}-db-0", sh.shard)
+                    named(&format!("shard-{}-db-0", sh.shard))
                 } else {
-                    "db-0".to_string()
+                    named("db-0")
                 }
             })
             .any(|name| tl.ever_down(&name, end));
@@ -931,7 +1173,8 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             let down = SimTime::from_secs_f64(f.down_at_s).as_nanos();
             let promoted = SimTime::from_secs_f64(f.promoted_at_s).as_nanos();
             ensure!(
-                tl.down_after(&f.old_master, down) && !tl.down_after(&f.new_master, promoted),
+                tl.down_after(&named(&f.old_master), down)
+                    && !tl.down_after(&named(&f.new_master), promoted),
                 "failover {f:?}: the old master must be down when it died and the new one up \
                  when promoted"
             );
@@ -975,7 +1218,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
         // requests/s that is well under 1 in 100 reads, hot key or not.
         ensure!(
             !replication_instant(s)
-                || tl.any_down("db-", end)
+                || tl.any_down(&named("db-"), end)
                 || d.stale_reads <= d.replica_reads / 100 + 3,
             "{} stale of {} replica reads with replication delay 0 and apply 1 µs",
             d.stale_reads,
@@ -993,7 +1236,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             d.nodes
         );
     }
-    if let (Some(c), Some(spec)) = (&r.cache, &s.cache) {
+    if let (Some(c), Some(spec)) = (r.cache, &s.cache) {
         ensure!(
             c.items.len() == spec.nodes as usize
                 && c.items.iter().all(|&n| n <= spec.capacity_items),
@@ -1014,7 +1257,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             c.invalidations
         );
         ensure!(
-            c.bypassed == 0 || tl.any_down("cache-", end),
+            c.bypassed == 0 || tl.any_down(&named("cache-"), end),
             "{} lookups bypassed the cache, but no cache node was ever down",
             c.bypassed
         );
@@ -1026,7 +1269,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             c.stale_reads
         );
     }
-    if let (Some(c), Some(spec)) = (&r.cdn, &s.cdn) {
+    if let (Some(c), Some(spec)) = (r.cdn, &s.cdn) {
         let cost = c.edge_gb * spec.edge_price_per_gb + c.origin_gb * spec.origin_price_per_gb;
         ensure!(
             (c.cost_usd - cost).abs() <= 1e-9 * cost.max(1.0),
@@ -1045,7 +1288,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             c.hit_ratio
         );
         ensure!(
-            c.fallbacks == 0 || tl.ever_down("cdn", end),
+            c.fallbacks == 0 || tl.ever_down(&named("cdn"), end),
             "{} CDN fallbacks, but the edge was never down",
             c.fallbacks
         );
@@ -1058,7 +1301,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             c.misses
         );
     }
-    if let (Some(q), Some(spec)) = (&r.queue, &s.queue) {
+    if let (Some(q), Some(spec)) = (r.queue, &s.queue) {
         ensure!(
             q.published == q.done + u64::from(q.queued) + u64::from(q.in_progress),
             "jobs published {} != done {} + queued {} + in progress {}",
@@ -1074,7 +1317,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             q.workers,
             q.utilization
         );
-        let redelivered = !ctx.bugs.queue_over_depth && tl.ever_down("workers", end);
+        let redelivered = !ctx.bugs.queue_over_depth && tl.ever_down(&named("workers"), end);
         ensure!(
             (q.queued <= spec.max_depth && q.max_depth <= spec.max_depth) || redelivered,
             "queue holds {} (most {}) of at most {}",
@@ -1083,7 +1326,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             spec.max_depth
         );
         ensure!(
-            q.redelivered == 0 || tl.ever_down("workers", end),
+            q.redelivered == 0 || tl.ever_down(&named("workers"), end),
             "{} jobs redelivered, but the workers never died",
             q.redelivered
         );
@@ -1100,7 +1343,7 @@ fn check_tiers(ctx: &Context, r: &Report, end: u64) -> Result<(), String> {
             q.rejected
         );
     }
-    if let Some(x) = &r.sessions {
+    if let Some(x) = r.sessions {
         ensure!(
             x.logged_out == 0 || tl.any_down("web-", end),
             "{} users logged out, but no web server ever died",
@@ -1151,9 +1394,11 @@ fn check_series(ctx: &Context, r: &Report) -> Result<(), String> {
         );
         if let Some(q) = &ctx.scenario.queue {
             let end = SimTime::from_secs_f64(p.t_s).as_nanos();
-            let redelivered = !ctx.bugs.queue_over_depth && ctx.timeline.ever_down("workers", end);
+            let redelivered = !ctx.bugs.queue_over_depth && ctx.timeline.any_down("workers", end);
+            // Stage 11: the series adds up every data center's queue.
+            let sites = ctx.sites().len() as u64;
             ensure!(
-                p.queue_depth <= q.max_depth || redelivered,
+                u64::from(p.queue_depth) <= u64::from(q.max_depth) * sites || redelivered,
                 "series at {} s: {} jobs queued, most {}",
                 p.t_s,
                 p.queue_depth,
@@ -1176,5 +1421,403 @@ fn check_series(ctx: &Context, r: &Report) -> Result<(), String> {
         "series counts {generated} generated, report {}",
         r.requests.generated
     );
+    Ok(())
+}
+
+/// One stack's (or the whole system's) request books: every request ended or is under way, and
+/// the failures add up by reason.
+fn check_totals(label: &str, q: &RequestTotals) -> Result<(), String> {
+    let why = &q.failed_by_reason;
+    let by_reason = why.queue_full
+        + why.timeout
+        + why.server_down
+        + why.dns_down
+        + why.no_healthy_server
+        + why.db_down
+        + why.session_store_down;
+    ensure!(
+        q.failed == by_reason,
+        "{label}: failures {} != sum by reason {why:?}",
+        q.failed
+    );
+    ensure!(
+        q.generated == q.completed + q.failed + q.in_flight,
+        "{label}: generated {} != completed {} + failed {} + in flight {}",
+        q.generated,
+        q.completed,
+        q.failed,
+        q.in_flight
+    );
+    Ok(())
+}
+
+/// Stage 11: every data center's books and tiers on their own, their sum against the whole,
+/// geoDNS's answers, cross-data-center replication, and the geo series.
+fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), String> {
+    let spec = ctx
+        .scenario
+        .geo
+        .as_ref()
+        .ok_or("a geo report without `geo`")?;
+    let tl = &ctx.timeline;
+    ensure!(
+        g.data_centers.len() == spec.data_centers.len() && g.regions.len() == spec.regions.len(),
+        "{} data centers and {} regions reported for {} and {}",
+        g.data_centers.len(),
+        g.regions.len(),
+        spec.data_centers.len(),
+        spec.regions.len()
+    );
+    let received: u64 = g.data_centers.iter().map(|d| d.requests_received).sum();
+    ensure!(
+        r.requests.generated == received + g.dns_failed,
+        "{} requests generated, {received} handed to data centers + {} failed at geoDNS",
+        r.requests.generated,
+        g.dns_failed
+    );
+    let by_region: u64 = g.regions.iter().map(|x| x.requests).sum();
+    ensure!(
+        by_region == r.requests.generated,
+        "regions sent {by_region} requests, {} generated",
+        r.requests.generated
+    );
+    ensure!(
+        g.dns_failed == 0 || tl.ever_down("dns", end),
+        "{} requests failed at geoDNS, but it was never down",
+        g.dns_failed
+    );
+    let answers: u64 = g.data_centers.iter().map(|d| d.dns_answers).sum();
+    ensure!(
+        answers + g.dns_failed == g.dns_lookups && g.dns_lookups == r.dns.lookups,
+        "geoDNS: {answers} answers + {} failed != {} lookups (top level {})",
+        g.dns_failed,
+        g.dns_lookups,
+        r.dns.lookups
+    );
+    let (mut completed, mut failed, mut in_flight) = (0, g.dns_failed, 0);
+    for d in &g.data_centers {
+        let q = &d.requests;
+        check_totals(&d.name, q)?;
+        ensure!(
+            q.generated == d.requests_received,
+            "{}: {} requests received, {} in its books",
+            d.name,
+            d.requests_received,
+            q.generated
+        );
+        ensure!(
+            d.latency_ms.count == q.completed,
+            "{}: latency holds {} requests, {} completed",
+            d.name,
+            d.latency_ms.count,
+            q.completed
+        );
+        ensure!(
+            q.failed_by_reason.dns_down == 0,
+            "{}: {} requests failed by DNS inside a data center (geoDNS is in front)",
+            d.name,
+            q.failed_by_reason.dns_down
+        );
+        let at = end.saturating_sub(1);
+        ensure!(
+            d.up_at_end != tl.down_after(&d.name, at),
+            "{}: up at the end = {}, but the schedule and live actions say otherwise",
+            d.name,
+            d.up_at_end
+        );
+        let site = format!("{}/", d.name);
+        let why = &q.failed_by_reason;
+        for (reason, count, local) in [
+            ("server_down", why.server_down, "web-"),
+            ("no_healthy_server", why.no_healthy_server, "web-"),
+            ("session_store_down", why.session_store_down, "sessions"),
+        ] {
+            let prefix = format!("{site}{local}");
+            ensure!(
+                count == 0 || tl.any_down(&prefix, end),
+                "{}: {count} failures by {reason}, but no {prefix}* component was ever down",
+                d.name
+            );
+        }
+        completed += q.completed;
+        failed += q.failed;
+        in_flight += q.in_flight;
+        check_tiers(ctx, &Tiers::of_site(d), &site, end)?;
+    }
+    ensure!(
+        (completed, failed, in_flight)
+            == (
+                r.requests.completed,
+                r.requests.failed,
+                r.requests.in_flight
+            ),
+        "data centers: {completed} completed, {failed} failed (with geoDNS's), {in_flight} in \
+         flight; the whole: {:?}",
+        r.requests
+    );
+    check_replication(ctx, g, end)?;
+    check_geo_series(ctx, r, g)?;
+    check_dead_sites(ctx, r, g)
+}
+
+/// Every write committed in a data center is, for each other data center, shipped, lost with
+/// its sender, or still waiting: per direction, shipped + lost + waiting = committed.
+fn check_replication(ctx: &Context, g: &GeoReport, end: u64) -> Result<(), String> {
+    let n = g.data_centers.len();
+    ensure!(
+        g.replication.len() == n * (n - 1),
+        "{} replication channels between {n} data centers",
+        g.replication.len()
+    );
+    for c in &g.replication {
+        let from = g
+            .data_centers
+            .iter()
+            .find(|d| d.name == c.from)
+            .ok_or_else(|| format!("replication from unknown {}", c.from))?;
+        ensure!(
+            c.to != c.from && g.data_centers.iter().any(|d| d.name == c.to),
+            "replication from {} to {}",
+            c.from,
+            c.to
+        );
+        let committed = from.database.as_ref().map_or(0, |db| db.writes_committed);
+        ensure!(
+            c.shipped + c.lost + c.waiting == committed,
+            "replication {} → {}: shipped {} + lost {} + waiting {} != {committed} committed",
+            c.from,
+            c.to,
+            c.shipped,
+            c.lost,
+            c.waiting
+        );
+        ensure!(
+            c.lost == 0 || ctx.timeline.ever_down(&c.from, end),
+            "replication {} → {}: {} writes lost, but {} was never down",
+            c.from,
+            c.to,
+            c.lost,
+            c.from
+        );
+        ensure!(
+            c.max_lag_ms.is_finite() && c.max_lag_ms >= 0.0,
+            "replication {} → {}: lag {} ms",
+            c.from,
+            c.to,
+            c.max_lag_ms
+        );
+    }
+    let most = g.replication.iter().map(|c| c.lost).max().unwrap_or(0);
+    ensure!(
+        g.writes_lost_cross_dc == most,
+        "{} writes lost across data centers, the channels' most is {most}",
+        g.writes_lost_cross_dc
+    );
+    Ok(())
+}
+
+/// The geo series: one point per metrics tick beside the main series, figures per data center,
+/// and each data center's `up` flag as the outage timeline has it.
+fn check_geo_series(ctx: &Context, r: &Report, g: &GeoReport) -> Result<(), String> {
+    let n = g.data_centers.len();
+    ensure!(
+        g.series.len() == r.series.len(),
+        "{} geo series points beside {} series points",
+        g.series.len(),
+        r.series.len()
+    );
+    for (p, main) in g.series.iter().zip(&r.series) {
+        ensure!(
+            p.t_s == main.t_s
+                && p.requests_per_s.len() == n
+                && p.in_dns.len() == n
+                && p.up.len() == n
+                && p.users_by_answer.len() == n,
+            "geo series point at {} s (main series at {} s) does not list {n} data centers",
+            p.t_s,
+            main.t_s
+        );
+        ensure!(
+            p.requests_per_s.iter().all(|v| v.is_finite() && *v >= 0.0)
+                && p.replication_lag_ms.is_finite()
+                && p.replication_lag_ms >= 0.0,
+            "geo series at {} s: rates {:?}, lag {} ms",
+            p.t_s,
+            p.requests_per_s,
+            p.replication_lag_ms
+        );
+        let t = SimTime::from_secs_f64(p.t_s).as_nanos();
+        for (d, up) in g.data_centers.iter().zip(&p.up) {
+            // A change at the tick's own instant may fall either side of it.
+            let (before, after) = (
+                ctx.timeline.down_after(&d.name, t.saturating_sub(1)),
+                ctx.timeline.down_after(&d.name, t),
+            );
+            ensure!(
+                before != after || *up != after,
+                "geo series at {} s: {} up = {up}, but the schedule and live actions say {}",
+                p.t_s,
+                d.name,
+                if after { "down" } else { "up" }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether geoDNS named each data center, replayed from its log lines ("geoDNS: X failed …",
+/// "geoDNS: X passed …"); all are named at the start.
+struct Named {
+    /// (time ns, data center, named from then on)
+    changes: Vec<(u64, usize, bool)>,
+    count: usize,
+}
+
+impl Named {
+    fn from_log(r: &Report, g: &GeoReport) -> Named {
+        let mut changes = Vec::new();
+        for e in &r.events {
+            for (i, d) in g.data_centers.iter().enumerate() {
+                if e.component != d.name {
+                    continue;
+                }
+                let t = SimTime::from_secs_f64(e.t_s).as_nanos();
+                if e.text.starts_with(&format!("geoDNS: {} failed", d.name)) {
+                    changes.push((t, i, false));
+                } else if e.text.starts_with(&format!("geoDNS: {} passed", d.name)) {
+                    changes.push((t, i, true));
+                }
+            }
+        }
+        Named {
+            changes,
+            count: g.data_centers.len(),
+        }
+    }
+
+    /// Whether, at every moment of [from, to], geoDNS named some data center other than `d`
+    /// that it would answer with (with `split` routing, one with a share above 0).
+    fn other_named_throughout(&self, d: usize, from: u64, to: u64, usable: &[bool]) -> bool {
+        let mut named = vec![true; self.count];
+        let fine = |named: &[bool]| (0..named.len()).any(|i| i != d && named[i] && usable[i]);
+        let mut checked = false;
+        for &(t, i, on) in &self.changes {
+            if t > to {
+                break;
+            }
+            if t > from && !checked {
+                if !fine(&named) {
+                    return false;
+                }
+                checked = true;
+            }
+            named[i] = on;
+            if t >= from && !fine(&named) {
+                return false;
+            }
+        }
+        checked || fine(&named)
+    }
+}
+
+/// After the DNS TTL and geoDNS's detection no user is sent to a dead data center: in every
+/// metrics interval that starts after a data center has been down for health checks ×
+/// interval + lookup + TTL (and stays down), it receives nothing — as long as geoDNS had
+/// another data center to name meanwhile. Needs the whole log (skipped if lines were dropped).
+fn check_dead_sites(ctx: &Context, r: &Report, g: &GeoReport) -> Result<(), String> {
+    if r.events_dropped > 0 {
+        return Ok(());
+    }
+    let s = ctx.scenario;
+    let spec = s.geo.as_ref().ok_or("a geo report without `geo`")?;
+    let ms = |v: f64| SimTime::from_millis_f64(v).as_nanos();
+    let detection = u64::from(spec.unhealthy_after) * ms(spec.health_interval_ms);
+    // Cached answers expire on whole milliseconds after the lookup ends: 2 ms of slack.
+    let settle =
+        detection + ms(s.dns.lookup_ms) + u64::from(s.dns.ttl_s) * 1_000_000_000 + 2_000_000;
+    let interval = u64::from(s.metrics_interval_ms) * 1_000_000;
+    let usable = vec![true; g.data_centers.len()];
+    let named = Named::from_log(r, g);
+    for (d, dc) in g.data_centers.iter().enumerate() {
+        for o in ctx.timeline.outages_named(&dc.name) {
+            for p in &g.series {
+                let t1 = SimTime::from_secs_f64(p.t_s).as_nanos();
+                let t0 = t1.saturating_sub(interval);
+                if o.down.saturating_add(settle) > t0 || o.up <= t1 {
+                    continue;
+                }
+                if !named.other_named_throughout(d, o.down, t1, &usable) {
+                    continue;
+                }
+                ensure!(
+                    p.requests_per_s[d] == 0.0,
+                    "{} has been down since {}, longer than geoDNS detection ({} s) + lookup \
+                     + TTL ({} s), yet users sent it {} requests/s in the interval ending at {} s",
+                    dc.name,
+                    SimTime(o.down),
+                    detection as f64 / 1e9,
+                    s.dns.ttl_s,
+                    p.requests_per_s[d],
+                    p.t_s
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stage 11, at every observation: geoDNS's status agrees with the snapshot and the outage
+/// timeline.
+pub fn check_geo_status(
+    ctx: &Context,
+    status: &GeoStatus,
+    snap: &Snapshot,
+    now: SimTime,
+) -> Result<(), String> {
+    let sites: Vec<_> = ctx
+        .components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::DataCenter)
+        .collect();
+    ensure!(
+        status.data_centers.len() == sites.len()
+            && status.answers.len() == status.regions.len()
+            && status.answers.iter().all(|&a| a < sites.len()),
+        "geo status lists {} data centers for {} and answers {:?} for {} regions",
+        status.data_centers.len(),
+        sites.len(),
+        status.answers,
+        status.regions.len()
+    );
+    let t = now.as_nanos();
+    for ((name, _, up, in_dns), c) in status.data_centers.iter().zip(&sites) {
+        ensure!(
+            *name == c.name && *up != ctx.timeline.down_after(name, t),
+            "{name} at {} s: up = {up} in the geo status, but the schedule and live actions say \
+             otherwise",
+            now.as_secs_f64()
+        );
+        let state = snap
+            .components
+            .iter()
+            .find(|s| s.id == c.id)
+            .ok_or_else(|| format!("{name} missing from the snapshot"))?;
+        ensure!(
+            state.alive == *up && state.in_pool == *in_dns,
+            "{name} at {} s: snapshot alive {} in pool {}, geo status up {up} named {in_dns}",
+            now.as_secs_f64(),
+            state.alive,
+            state.in_pool
+        );
+    }
+    if ctx.scenario.geo.as_ref().map(|g| g.routing) == Some(GeoRouting::Nearest) {
+        for (r, &a) in status.answers.iter().enumerate() {
+            ensure!(
+                status.data_centers[a].3 || status.data_centers.iter().all(|d| !d.3),
+                "region {r}: geoDNS answers {}, which it does not name, though it names others",
+                status.data_centers[a].0
+            );
+        }
+    }
     Ok(())
 }

@@ -11,7 +11,8 @@
 //! features now and then, and redraws every number of what remains within the validated bounds:
 //! balancer policy and health checks, servers and speeds, database size, replicas, replication
 //! delay/apply and failover, cache size/TTL/eviction/write policy, CDN, session mode,
-//! autoscaling, queue workers/depth/autoscale, keyspace and load profile.
+//! autoscaling, queue workers/depth/autoscale, keyspace and load profile; for stage 11 also the
+//! regions, data centers, round trips, geoDNS routing and health checks, TTL and replication.
 //!
 //! Sizes are kept small (a few thousand requests, a few servers, replicas and cache nodes) so
 //! one case takes milliseconds;
@@ -21,8 +22,9 @@
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scalesim::scenario::{
-    preset, BalancePolicy, Denormalise, Dist, Eviction, Fault, NoSqlStore, Profile, ReadPolicy,
-    Scenario, SessionMode, Shape, StoreKind, WorkerAutoscale, WritePolicy, STAGES,
+    preset, BalancePolicy, DataCenter, Denormalise, Dist, Eviction, Fault, GeoRouting, NoSqlStore,
+    Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind, WorkerAutoscale,
+    WritePolicy, STAGES,
 };
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
@@ -129,16 +131,14 @@ fn mix_weight(g: &mut Gen) -> f64 {
     }
 }
 
-/// The built stages (those `Sim::new` accepts), read from the scenario module so stages 9–11
-/// join the swarm as soon as they are marked built and have a preset.
-///
-/// Stage 11 is left out: its checkers read single-stack names (`web-N`, `shard-S-…`) and a
-/// data-center outage takes down components the fault timeline does not list. Stage 11 has its
-/// own seeded random runs in `tests/core/geo.rs` (conservation and step invariance).
+/// The built stages (those `Sim::new` accepts), read from the scenario module so new stages
+/// join the swarm as soon as they are marked built and have a preset. Stage 11 (several data
+/// centers) is drawn like any other: each data center runs the randomized stack, and [`geo`]
+/// redraws the regions, round trips, routing and geoDNS around them.
 pub fn built_stages() -> Vec<u8> {
     STAGES
         .iter()
-        .filter(|s| s.built && s.number < 11 && preset(s.number).is_some())
+        .filter(|s| s.built && preset(s.number).is_some())
         .map(|s| s.number)
         .collect()
 }
@@ -271,13 +271,20 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     s.server.service.write = dist(g);
     s.server.service.static_asset = dist(g);
     topology(g, &mut s);
+    geo(g, &mut s);
 
     let names = target_names(&s);
+    let dcs = data_center_names(&s);
     let duration = f64::from(s.duration_s);
     let faults = if g.chance(0.4) { 0 } else { g.range(1, 8) };
     s.faults = (0..faults)
         .map(|_| Fault {
-            target: g.pick(&names).clone(),
+            // Whole data centers are picked often, or they would be one target among dozens.
+            target: if !dcs.is_empty() && g.chance(0.4) {
+                g.pick(&dcs).clone()
+            } else {
+                g.pick(&names).clone()
+            },
             at_s: round_ms(g.unit() * duration * 1.1),
             duration_s: if g.chance(0.2) {
                 0.0
@@ -590,6 +597,149 @@ fn data_stores(g: &mut Gen, s: &mut Scenario) {
     }
 }
 
+/// Region and data-center names the generator picks from (distinct within a case).
+const REGION_NAMES: [&str; 6] = [
+    "north-america",
+    "europe",
+    "asia",
+    "south-america",
+    "oceania",
+    "africa",
+];
+const DC_NAMES: [&str; 6] = [
+    "us-east", "eu-west", "ap-south", "us-west", "sa-east", "ap-east",
+];
+
+/// `count` whole percents that add up to 100 (some may be 0).
+fn percents(g: &mut Gen, count: usize) -> Vec<f64> {
+    let mut cuts: Vec<u64> = (1..count).map(|_| g.range(0, 100)).collect();
+    cuts.push(0);
+    cuts.push(100);
+    cuts.sort_unstable();
+    cuts.windows(2).map(|w| (w[1] - w[0]) as f64).collect()
+}
+
+/// `count` distinct names from `pool`, in a random order.
+fn distinct(g: &mut Gen, pool: &[&str], count: usize) -> Vec<String> {
+    let mut left: Vec<&str> = pool.to_vec();
+    (0..count)
+        .map(|_| {
+            let i = g.range(0, left.len() as u64 - 1) as usize;
+            left.remove(i).to_string()
+        })
+        .collect()
+}
+
+/// Stage 11: redraws the regions, data centers, round trips, routing, geoDNS health checks,
+/// TTL and cross-data-center replication. Every data center runs the whole stack, so the
+/// largest tiers are kept smaller than a single stack's.
+fn geo(g: &mut Gen, s: &mut Scenario) {
+    let Some(geo) = s.geo.as_mut() else {
+        return;
+    };
+    let count = g.range(1, 4) as usize;
+    let regions = distinct(g, &REGION_NAMES, count);
+    let shares = percents(g, regions.len());
+    geo.regions = regions
+        .iter()
+        .zip(&shares)
+        .map(|(name, &users_percent)| Region {
+            name: name.clone(),
+            users_percent,
+        })
+        .collect();
+    let n = regions.len();
+    // Within a region (the diagonal) 0–50 ms; between two, 5–400 ms, now and then 0 or 2 s.
+    let mut pairs = Vec::new();
+    for i in 0..n {
+        for j in i..n {
+            let v = if i == j {
+                if g.chance(0.2) {
+                    0.0
+                } else {
+                    g.unit() * 50.0
+                }
+            } else {
+                match g.range(0, 9) {
+                    0 => 0.0,
+                    1 => 2000.0,
+                    _ => g.log_uniform(5.0, 400.0),
+                }
+            };
+            pairs.push((i, j, v));
+        }
+    }
+    let mut rtt_ms = vec![vec![0.0; n]; n];
+    for (i, j, v) in pairs {
+        rtt_ms[i][j] = v;
+        rtt_ms[j][i] = v;
+    }
+    geo.rtt_ms = rtt_ms;
+    let count = g.range(1, 4) as usize;
+    let dcs = distinct(g, &DC_NAMES, count);
+    geo.data_centers = dcs
+        .iter()
+        .map(|name| DataCenter {
+            name: name.clone(),
+            region: g.pick(&regions).clone(),
+        })
+        .collect();
+    if g.chance(0.5) {
+        geo.routing = GeoRouting::Nearest;
+        geo.split_percent = Vec::new();
+    } else {
+        geo.routing = GeoRouting::Split;
+        geo.split_percent = if g.chance(0.3) {
+            // Everyone to one data center; the others take users only when it is out.
+            let one = g.range(0, dcs.len() as u64 - 1) as usize;
+            (0..dcs.len())
+                .map(|i| if i == one { 100.0 } else { 0.0 })
+                .collect()
+        } else {
+            percents(g, dcs.len())
+        };
+    }
+    geo.health_interval_ms = match g.range(0, 9) {
+        0 => 100.0,
+        1 => 600_000.0,
+        _ => g.log_uniform(100.0, 5_000.0),
+    };
+    let checks = |g: &mut Gen| {
+        if g.chance(0.05) {
+            100
+        } else {
+            g.range(1, 5) as u32
+        }
+    };
+    geo.unhealthy_after = checks(g);
+    geo.healthy_after = checks(g);
+    geo.replication_writes_per_s = match g.range(0, 9) {
+        0 => 1.0,
+        1 => 10_000_000.0,
+        _ => g.log_uniform(1.0, 10_000.0),
+    };
+    // Short TTLs, so that users leave a dead data center within the run now and then.
+    s.dns.ttl_s = match g.range(0, 9) {
+        0 => 0,
+        1 => 86_400,
+        _ => g.range(1, 10) as u32,
+    };
+    if let Some(c) = &mut s.cache {
+        c.nodes = c.nodes.min(4);
+        c.capacity_items = c.capacity_items.min(20_000);
+    }
+    if let Some(c) = &mut s.cdn {
+        c.capacity_objects = c.capacity_objects.min(20_000);
+    }
+}
+
+/// The data centers' names (stage 11), which faults and kills target as whole sites.
+pub fn data_center_names(s: &Scenario) -> Vec<String> {
+    s.geo.as_ref().map_or(Vec::new(), |geo| {
+        geo.data_centers.iter().map(|d| d.name.clone()).collect()
+    })
+}
+
 /// Whole milliseconds, or occasionally an arbitrary float, to exercise exact ties and not.
 fn round_ms(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -606,7 +756,16 @@ pub fn action_names(s: &Scenario) -> Vec<String> {
             .as_ref()
             .map_or(0, |a| a.max_servers)
             .max(MAX_LIVE_WEB_SERVERS);
-        names.extend((s.server.count..most).map(|i| format!("web-{i}")));
+        let mut prefixes: Vec<String> = data_center_names(s)
+            .iter()
+            .map(|dc| format!("{dc}/"))
+            .collect();
+        if prefixes.is_empty() {
+            prefixes.push(String::new());
+        }
+        for prefix in &prefixes {
+            names.extend((s.server.count..most).map(|i| format!("{prefix}web-{i}")));
+        }
     }
     names
 }
@@ -617,6 +776,7 @@ pub const MAX_LIVE_WEB_SERVERS: u32 = 8;
 /// The live-action timeline of a case.
 pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
     let names = action_names(s);
+    let dcs = data_center_names(s);
     let end_ns = u64::from(s.duration_s) * 1_000_000_000;
     // Sometimes run a little past the scenario's end, as the app does.
     let horizon_ns = if g.chance(0.2) {
@@ -636,6 +796,18 @@ pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
         })
         .collect();
     times.push(horizon_ns);
+    // Stage 11: stop just before and at every scheduled data-center outage and repair, so the
+    // checkers learn which web servers existed when a whole site went down or came back.
+    for f in s.faults.iter().filter(|f| dcs.contains(&f.target)) {
+        let at = SimTime::from_secs_f64(f.at_s).as_nanos();
+        let mut edges = vec![at];
+        if f.duration_s > 0.0 {
+            edges.push(at + SimTime::from_secs_f64(f.duration_s).as_nanos());
+        }
+        for t in edges.into_iter().filter(|&t| t <= horizon_ns) {
+            times.extend([t.saturating_sub(1), t]);
+        }
+    }
     times.sort_unstable();
     times.dedup();
     let per_user = s.traffic.requests_per_user_per_s * s.traffic.profile.max_factor().max(1.0);
@@ -651,8 +823,8 @@ pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
             let n = if live { g.range(0, 3) } else { 0 };
             let actions = (0..n)
                 .map(|_| match g.range(0, 9) {
-                    0..=3 => Action::Kill(g.pick(&names).clone()),
-                    4..=6 => Action::Repair(g.pick(&names).clone()),
+                    0..=3 => Action::Kill(target(g, &names, &dcs)),
+                    4..=6 => Action::Repair(target(g, &names, &dcs)),
                     7 => Action::SetWebServers(g.range(0, u64::from(MAX_LIVE_WEB_SERVERS)) as u32),
                     _ => Action::SetUsers(if g.chance(0.2) {
                         0
@@ -667,6 +839,16 @@ pub fn steps(g: &mut Gen, s: &Scenario) -> Vec<Step> {
             }
         })
         .collect()
+}
+
+/// A component a live kill or repair aims at: a whole data center a third of the time when
+/// there are several.
+fn target(g: &mut Gen, names: &[String], dcs: &[String]) -> String {
+    if !dcs.is_empty() && g.chance(0.3) {
+        g.pick(dcs).clone()
+    } else {
+        g.pick(names).clone()
+    }
 }
 
 /// The whole case for a seed.
