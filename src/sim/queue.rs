@@ -3,8 +3,9 @@
 //!
 //! Most events of a simulation are scheduled a fixed delay after "now" (a hop over the internal
 //! network, the balancer's forwarding, a DNS lookup, a client's patience): pushed in time order,
-//! they need no heap. Such pushes name a [`Lane`]; a lane is a plain FIFO that takes an event
-//! when it is not earlier than the lane's last one, and hands anything out of order to the heap.
+//! they need no heap. Such pushes name a [`Lane`]; a lane is a sorted FIFO that takes an event
+//! when it belongs among its last few entries, and hands anything further out of order to the
+//! heap.
 //! A pop takes the earliest of the heap's root and the lanes' fronts. Every event carries its
 //! (time, sequence) key wherever it waits, so the order events come out in is exactly the order
 //! a single heap would give.
@@ -29,6 +30,10 @@ pub enum Lane {
 }
 
 const LANES: usize = 5;
+
+/// How far back from its lane's end an event may be slotted in (events a little out of order,
+/// such as client deadlines counted from slightly different starts).
+const NEAR: usize = 8;
 
 #[derive(Clone, Copy)]
 struct Entry<E> {
@@ -126,17 +131,24 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`, a fixed delay after now for events of `lane`: kept in the
-    /// lane's FIFO when it is not earlier than the lane's last event, in the heap otherwise.
+    /// lane's FIFO when it is not earlier than the lane's last few events, in the heap otherwise.
     pub fn push_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let entry = self.entry(time, event);
-        let i = lane as usize;
-        match self.lanes[i].back().map(|last| last.key) {
-            None => {
-                self.fronts[i] = entry.key;
-                self.lanes[i].push_back(entry);
-            }
-            Some(last) if last < entry.key => self.lanes[i].push_back(entry),
-            Some(_) => self.push_heap(entry),
+        let fifo = &mut self.lanes[lane as usize];
+        // Where it goes among the lane's last few entries (the lane stays sorted); further
+        // back than that, the heap takes it.
+        let len = fifo.len();
+        let mut at = len;
+        while at > 0 && len - at < NEAR && fifo[at - 1].key > entry.key {
+            at -= 1;
+        }
+        if at > 0 && fifo[at - 1].key > entry.key {
+            self.push_heap(entry);
+            return;
+        }
+        fifo.insert(at, entry);
+        if at == 0 {
+            self.fronts[lane as usize] = entry.key;
         }
     }
 
