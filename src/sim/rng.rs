@@ -7,8 +7,8 @@
 //! statistical test batteries a simulation relies on.
 
 use crate::scenario::{Dist, Shape};
-use rand::{Rng as _, SeedableRng};
 use rand::rngs::Xoshiro256PlusPlus;
+use rand::{Rng as _, SeedableRng};
 
 /// The seeded generator every random decision of a run goes through.
 #[derive(Clone)]
