@@ -40,6 +40,8 @@ pub struct Balancer {
     unhealthy_threshold: u32,
     healthy_threshold: u32,
     members: Vec<Member>,
+    /// The members in the pool, in index order (rebuilt whenever membership changes).
+    pool: Vec<usize>,
     next: usize,
 }
 
@@ -52,6 +54,7 @@ impl Balancer {
             unhealthy_threshold: spec.unhealthy_threshold,
             healthy_threshold: spec.healthy_threshold,
             members: Vec::new(),
+            pool: Vec::new(),
             next: 0,
         }
     }
@@ -65,6 +68,14 @@ impl Balancer {
             failures: 0,
             open: 0,
         });
+        self.rebuild_pool();
+    }
+
+    fn rebuild_pool(&mut self) {
+        self.pool.clear();
+        let members = self.members.iter().enumerate();
+        self.pool
+            .extend(members.filter(|(_, m)| m.in_pool).map(|(i, _)| i));
     }
 
     /// Registers a server again; it joins after passing checks.
@@ -73,6 +84,7 @@ impl Balancer {
         m.registered = true;
         m.in_pool = false;
         m.passes = 0;
+        self.rebuild_pool();
     }
 
     /// Removes a server from service: it leaves the pool at once.
@@ -80,6 +92,7 @@ impl Balancer {
         let m = &mut self.members[server];
         m.registered = false;
         m.in_pool = false;
+        self.rebuild_pool();
     }
 
     /// Whether the server receives requests.
@@ -89,33 +102,23 @@ impl Balancer {
 
     /// Picks a server from the pool, or `None` when the pool is empty.
     pub fn pick(&mut self, rng: &mut Rng) -> Option<usize> {
-        let pool = self.members.iter().filter(|m| m.in_pool).count();
+        let pool = self.pool.len();
         if pool == 0 {
             return None;
         }
-        let nth = |members: &[Member], k: usize| {
-            members
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.in_pool)
-                .nth(k)
-                .map(|(i, _)| i)
-        };
         let chosen = match self.policy {
             BalancePolicy::RoundRobin => {
                 let k = self.next % pool;
                 self.next = self.next.wrapping_add(1);
-                nth(&self.members, k)
+                self.pool[k]
             }
-            BalancePolicy::Random => nth(&self.members, rng.below(pool as u64) as usize),
-            BalancePolicy::LeastConnections => self
-                .members
+            BalancePolicy::Random => self.pool[rng.below(pool as u64) as usize],
+            BalancePolicy::LeastConnections => *self
+                .pool
                 .iter()
-                .enumerate()
-                .filter(|(_, m)| m.in_pool)
-                .min_by_key(|(i, m)| (m.open, *i))
-                .map(|(i, _)| i),
-        }?;
+                .min_by_key(|&&i| (self.members[i].open, i))
+                .expect("a non-empty pool"),
+        };
         Some(chosen)
     }
 
@@ -165,6 +168,9 @@ impl Balancer {
                     });
                 }
             }
+        }
+        if !changes.is_empty() {
+            self.rebuild_pool();
         }
         changes
     }
