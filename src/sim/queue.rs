@@ -146,7 +146,11 @@ impl<E: Copy> EventQueue<E> {
             self.push_heap(entry);
             return;
         }
-        fifo.insert(at, entry);
+        if at == len {
+            fifo.push_back(entry);
+        } else {
+            fifo.insert(at, entry);
+        }
         if at == 0 {
             self.fronts[lane as usize] = entry.key;
         }
