@@ -1082,6 +1082,10 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
         app.click("[data-action=\"play\"]");
     }
     let runs: HtmlSelectElement = app.find("select[data-field=\"runs\"]").unchecked_into();
+    assert!(
+        !app.exists("[data-budget-note]"),
+        "stage 1 is searched as the form says"
+    );
     runs.set_value("quick");
     dispatch(&runs, "change");
     app.settle(50).await;
@@ -1182,6 +1186,10 @@ async fn a_stage_measured_here_equals_the_committed_table() {
 async fn stage_11_shows_regions_data_centers_and_a_failover() {
     // A light version of the preset: 200,000 users instead of 10 million.
     let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    // Its capacity search runs within the stage table's budget, and the panel says so.
+    assert!(app
+        .text("[data-budget-note]")
+        .contains("searched within a budget"));
     // The region view: three regions, geoDNS and one box per data center — not the ~180
     // components of the two stacks.
     assert!(app.exists("svg [data-geo]"));

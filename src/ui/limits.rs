@@ -19,6 +19,7 @@ use super::limit_charts::{Curve, StageBars, StageTable};
 use super::search::{Place, Searches};
 use super::state::Action;
 use crate::capacity::job::{JobRequest, JobUpdate};
+use crate::capacity::stages::stage_search;
 use crate::capacity::whatif::relief;
 use crate::capacity::{Bottleneck, LimitResult, Probe, SearchOptions, Slo, Status};
 use crate::scenario::{preset, Scenario};
@@ -297,7 +298,10 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
                 runner.cancel_all();
                 dispatcher.dispatch(LimitAction::Cancelled);
             }
-            submit(Kind::Main, (*scenario).clone(), form.slo(), form.options());
+            // Stage 11 gets the stage table's budget (shorter runs, one seed, the p99 its
+            // monitoring alerts on); every other stage the form as it is.
+            let search = stage_search(scenario.stage, &form.slo(), &form.options());
+            submit(Kind::Main, (*scenario).clone(), search.slo, search.options);
         })
     };
     let on_cancel = {
@@ -344,6 +348,12 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
         })
     };
 
+    let budget_note = stage_search(
+        props.scenario.stage,
+        &state.form.slo(),
+        &state.form.options(),
+    )
+    .note;
     let running = state.main.as_ref().is_some_and(Search::running)
         || state.what_if.as_ref().is_some_and(|(_, s)| s.running())
         || state.stages.values().any(Search::running);
@@ -358,6 +368,9 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
                 </p>
             </header>
             { form_view(&state, &on_find, &on_cancel, running) }
+            if let Some(note) = budget_note {
+                <p class="hint" data-budget-note="">{ format!("This stage is {note}.") }</p>
+            }
             if let Some(main) = &state.main {
                 { search_view(main, "main", &props.scenario.name) }
                 if let Some(result) = &main.result {
