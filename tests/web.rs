@@ -1144,7 +1144,7 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
     }
     assert_eq!(
         app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
-        Some("1625".to_string())
+        Some("1656".to_string())
     );
     // Stage 11's bar is the committed row too (searched within a budget, which it says), and
     // it says why it is not measured again in the page.
@@ -1178,7 +1178,7 @@ async fn a_stage_measured_here_equals_the_committed_table() {
     );
     assert_eq!(
         app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
-        Some("1625".to_string())
+        Some("1656".to_string())
     );
 }
 
