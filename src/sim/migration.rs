@@ -193,12 +193,7 @@ impl Sim {
             return 0;
         }
         let rate = self
-            .scenario
-            .sharding
-            .as_ref()
-            .map_or(crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S, |s| {
-                s.migration_keys_per_s
-            })
+            .migration_rate()
             .clamp(1.0, crate::scenario::MAX_MIGRATION_KEYS_PER_S);
         let batch = (libm::round(rate * JOB_SPAN_S) as u32).clamp(1, MAX_JOB_KEYS);
         self.placement.migration = Some(Box::new(Migration {
@@ -399,16 +394,20 @@ impl Sim {
         true
     }
 
-    /// The report entry of a resharding starting now.
-    pub(super) fn reshard_record(&self, from: usize, to: usize, moved: u64) -> Reshard {
-        let keys = self.scenario.traffic.keyspace.keys;
-        let rate = self
-            .scenario
+    /// The scenario's copy rate, keys per second.
+    fn migration_rate(&self) -> f64 {
+        self.scenario
             .sharding
             .as_ref()
             .map_or(crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S, |s| {
                 s.migration_keys_per_s
-            });
+            })
+    }
+
+    /// The report entry of a resharding starting now.
+    pub(super) fn reshard_record(&self, from: usize, to: usize, moved: u64) -> Reshard {
+        let keys = self.scenario.traffic.keyspace.keys;
+        let rate = self.migration_rate();
         Reshard {
             at_s: self.now().as_secs_f64(),
             from_shards: from as u32,
