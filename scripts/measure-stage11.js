@@ -2,13 +2,14 @@
 // over the DevTools protocol (no npm package needed; Node 20 with --experimental-websocket).
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //   node --experimental-websocket scripts/measure-stage11.js http://127.0.0.1:8123/ [fragment] [seconds] [screenshot.png]
-// Plays at 1x (SPEED=5 for 5x: an index into the speed menu), waits WARMUP_S seconds (default 5), then measures for `seconds` (default 20):
-// prints once per second the simulated time, the app's sim-speed and fps figures and that
-// second's requestAnimationFrame intervals, then a summary over the whole window — median,
-// p95, mean and max frame interval, the simulation speed (simulated s per wall s), the load
-// average — and whether the target is met (median <= 16.7 ms, p95 <= 25 ms, faster than real
-// time; at 1x the simulation can at most keep up, so that needs SPEED=5); with SUMMARY_JSON=<file> it writes the summary there too. Then, if asked, a full-page
-// screenshot (SELECT=<component> opens it in the inspector first).
+// Plays at 1x (SPEED=5 for 5x: an index into the speed menu), waits WARMUP_S seconds (default
+// 5), then measures for `seconds` (default 20): prints once per second the simulated time, the
+// app's sim-speed and fps figures and that second's requestAnimationFrame intervals, then a
+// summary over the whole window — median, p95, mean and max frame interval, the simulation
+// speed (simulated s per wall s), the load average — and whether the target is met (median
+// <= 16.7 ms, p95 <= 25 ms, faster than real time; at 1x the simulation can at most keep up,
+// so that needs SPEED=5); SUMMARY_JSON=<file> writes the summary there too. Then, if asked, a
+// full-page screenshot (SELECT=<component> opens it in the inspector first).
 const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");

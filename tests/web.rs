@@ -1294,6 +1294,24 @@ async fn the_diagram_and_the_report_export() {
     assert!(name.ends_with("-diagram.svg"), "{name}");
     let text = String::from_utf8(bytes).expect("UTF-8");
     assert!(text.starts_with("<?xml") && text.contains("data-component=\"lb\""));
+
+    // The report: pretty JSON of stage 3's run, with its digest.
+    app.click("[data-action=\"export-report\"]");
+    let (name, bytes) = downloads.next(2_000).await.expect("a report download");
+    assert!(name.ends_with("-report.json"), "{name}");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    assert!(
+        text.starts_with("{\n  \""),
+        "pretty: {}",
+        &text[..40.min(text.len())]
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(report["stage"], 3);
+    let digest = report["digest"].as_str().unwrap_or_default();
+    assert!(
+        digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{digest}"
+    );
 }
 
 /// "Export PNG" draws the same diagram onto a canvas and downloads it as a PNG image.
@@ -1311,10 +1329,17 @@ async fn the_diagram_exports_as_a_png() {
     let height = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
     let shown = app.find(".diagram-scroll svg").get_bounding_client_rect();
     assert!(f64::from(width) >= shown.width().floor(), "{width} px wide");
-    assert!(f64::from(height) >= shown.height().floor(), "{height} px high");
+    assert!(
+        f64::from(height) >= shown.height().floor(),
+        "{height} px high"
+    );
     // A drawing, not a blank canvas: stage 3's diagram at 1000 x 461 px measured 16.7 KB, and a
     // canvas of one colour that size is about 3 KB (2,911 bytes with zlib level 6).
-    assert!(png.len() > 8_000, "{} bytes, {width} x {height} px", png.len());
+    assert!(
+        png.len() > 8_000,
+        "{} bytes, {width} x {height} px",
+        png.len()
+    );
     assert!(!app.exists(".notice.problem"), "no error message");
 }
 

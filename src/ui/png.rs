@@ -56,7 +56,12 @@ pub async fn diagram_png() -> Result<web_sys::Blob, &'static str> {
         .and_then(|c| c.dyn_into().ok())
         .ok_or("no 2d canvas")?;
     context.set_fill_style_str(&background(&original));
-    context.fill_rect(0.0, 0.0, f64::from(canvas.width()), f64::from(canvas.height()));
+    context.fill_rect(
+        0.0,
+        0.0,
+        f64::from(canvas.width()),
+        f64::from(canvas.height()),
+    );
     context
         .draw_image_with_html_image_element_and_dw_and_dh(
             &image,
