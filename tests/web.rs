@@ -1028,11 +1028,12 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     assert!(app
         .attribute("svg [data-component=\"shard-0-db-0\"]", "data-utilization")
         .is_some());
-    // "Add a fifth shard now": the log reports the keys moved and the diagram grows a shard.
+    // "Add a fifth shard now": the log reports the keys to move and the diagram grows a shard.
+    // (The copy itself takes about 48 simulated seconds at 1x: the test does not wait for it.)
     app.click("[data-tour] [data-try=\"0\"]");
     let resharded = app
         .wait_until(5_000, |a| {
-            a.text("[data-log]").contains("resharded 4 → 5 shards")
+            a.text("[data-log]").contains("resharding 4 → 5 shards started")
                 && a.exists("svg [data-component=\"shard-4-db-0\"]")
                 && a.exists("svg [data-shard=\"4\"]")
         })
