@@ -1033,7 +1033,8 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     app.click("[data-tour] [data-try=\"0\"]");
     let resharded = app
         .wait_until(5_000, |a| {
-            a.text("[data-log]").contains("resharding 4 → 5 shards started")
+            a.text("[data-log]")
+                .contains("resharding 4 → 5 shards started")
                 && a.exists("svg [data-component=\"shard-4-db-0\"]")
                 && a.exists("svg [data-shard=\"4\"]")
         })
