@@ -5,9 +5,15 @@
 //! (clicks, slider and select events) and reads the `data-metric` figures.
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
 use gloo::timers::future::TimeoutFuture;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{
     Element, Event, EventInit, HtmlInputElement, HtmlSelectElement, KeyboardEvent,
@@ -1022,11 +1028,13 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     assert!(app
         .attribute("svg [data-component=\"shard-0-db-0\"]", "data-utilization")
         .is_some());
-    // "Add a fifth shard now": the log reports the keys moved and the diagram grows a shard.
+    // "Add a fifth shard now": the log reports the keys to move and the diagram grows a shard.
+    // (The copy itself takes about 48 simulated seconds at 1x: the test does not wait for it.)
     app.click("[data-tour] [data-try=\"0\"]");
     let resharded = app
         .wait_until(5_000, |a| {
-            a.text("[data-log]").contains("resharded 4 → 5 shards")
+            a.text("[data-log]")
+                .contains("resharding 4 → 5 shards started")
                 && a.exists("svg [data-component=\"shard-4-db-0\"]")
                 && a.exists("svg [data-shard=\"4\"]")
         })
@@ -1288,6 +1296,131 @@ async fn the_diagram_and_the_report_export() {
     // The legend says how many requests one dot stands for.
     let per_dot = app.text("[data-value=\"requests-per-dot\"]");
     assert!(per_dot.starts_with("1 dot = 1 request"), "{per_dot}");
+
+    // The button downloads the same document.
+    let downloads = Downloads::watch();
+    app.click("[data-action=\"export-svg\"]");
+    let (name, bytes) = downloads.next(2_000).await.expect("an SVG download");
+    assert!(name.ends_with("-diagram.svg"), "{name}");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    assert!(text.starts_with("<?xml") && text.contains("data-component=\"lb\""));
+
+    // The report: pretty JSON of stage 3's run, with its digest.
+    app.click("[data-action=\"export-report\"]");
+    let (name, bytes) = downloads.next(2_000).await.expect("a report download");
+    assert!(name.ends_with("-report.json"), "{name}");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    assert!(
+        text.starts_with("{\n  \""),
+        "pretty: {}",
+        &text[..40.min(text.len())]
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(report["stage"], 3);
+    let digest = report["digest"].as_str().unwrap_or_default();
+    assert!(
+        digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{digest}"
+    );
+}
+
+/// "Export PNG" draws the same diagram onto a canvas and downloads it as a PNG image.
+#[wasm_bindgen_test]
+async fn the_diagram_exports_as_a_png() {
+    let app = Mounted::with_hash("v1.s3").await;
+    app.settle(300).await;
+    let downloads = Downloads::watch();
+    app.click("[data-action=\"export-png\"]");
+    let (name, png) = downloads.next(5_000).await.expect("a PNG download");
+    assert!(name.ends_with("-diagram.png"), "{name}");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "the PNG signature");
+    // The IHDR chunk's width and height (big-endian): at least the diagram's size on the page.
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    let height = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
+    let shown = app.find(".diagram-scroll svg").get_bounding_client_rect();
+    assert!(f64::from(width) >= shown.width().floor(), "{width} px wide");
+    assert!(
+        f64::from(height) >= shown.height().floor(),
+        "{height} px high"
+    );
+    // A drawing, not a blank canvas: stage 3's diagram at 1000 x 461 px measured 16.7 KB, and a
+    // canvas of one colour that size is about 3 KB (2,911 bytes with zlib level 6).
+    assert!(
+        png.len() > 8_000,
+        "{} bytes, {width} x {height} px",
+        png.len()
+    );
+    assert!(!app.exists(".notice.problem"), "no error message");
+}
+
+/// The files the app downloads. A capture-phase click listener on the document sees each
+/// `<a download>` the app clicks, cancels the browser's download and starts reading the file
+/// from its blob URL at once (the app revokes the URL on the next turn of the event loop).
+struct Downloads {
+    started: Rc<RefCell<VecDeque<(String, js_sys::Promise)>>>,
+    listener: Closure<dyn FnMut(Event)>,
+}
+
+impl Downloads {
+    fn watch() -> Downloads {
+        let started = Rc::new(RefCell::new(VecDeque::new()));
+        let seen = started.clone();
+        let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+            let Some(a) = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+            else {
+                return;
+            };
+            if !a.has_attribute("download") {
+                return;
+            }
+            event.prevent_default();
+            let read = web_sys::window().unwrap().fetch_with_str(&a.href());
+            seen.borrow_mut().push_back((a.download(), read));
+        });
+        web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .add_event_listener_with_callback_and_bool(
+                "click",
+                listener.as_ref().unchecked_ref(),
+                true,
+            )
+            .unwrap();
+        Downloads { started, listener }
+    }
+
+    /// The next file downloaded within `timeout_ms`: its name and its bytes.
+    async fn next(&self, timeout_ms: u32) -> Option<(String, Vec<u8>)> {
+        let mut waited = 0;
+        while self.started.borrow().is_empty() {
+            if waited >= timeout_ms {
+                return None;
+            }
+            TimeoutFuture::new(20).await;
+            waited += 20;
+        }
+        let (name, read) = self.started.borrow_mut().pop_front()?;
+        let response: web_sys::Response = JsFuture::from(read).await.ok()?.dyn_into().ok()?;
+        let buffer = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+        Some((name, js_sys::Uint8Array::new(&buffer).to_vec()))
+    }
+}
+
+impl Drop for Downloads {
+    fn drop(&mut self) {
+        let _ = web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .remove_event_listener_with_callback_and_bool(
+                "click",
+                self.listener.as_ref().unchecked_ref(),
+                true,
+            );
+    }
 }
 
 /// The panel a panic shows: the message, a "Copy details" button that answers when clicked,

@@ -95,6 +95,23 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     }
 }
 
+/// Dash period of a replication stream (`stroke-dasharray: 7 6` in the style sheet), in SVG units.
+const STREAM_DASH_PERIOD: f64 = 13.0;
+/// How fast a replication stream's dashes march, in SVG units per real second.
+const STREAM_SPEED_PER_S: f64 = 16.0;
+
+/// Where a replication stream's dashes are now (`stroke-dashoffset`). The dashes move at each
+/// re-render — four times a second while the figures update — rather than through a CSS
+/// animation, which would restyle and repaint the whole diagram on every frame. The style
+/// sheet pins the offset under prefers-reduced-motion.
+pub(super) fn stream_style() -> String {
+    let now_s = js_sys::Date::now() / 1000.0;
+    format!(
+        "stroke-dashoffset:{:.1}",
+        -((now_s * STREAM_SPEED_PER_S) % STREAM_DASH_PERIOD)
+    )
+}
+
 /// The replication stream: an arc from the master to each replica, flowing while both are up.
 fn replication(d: &Diagram, figures: &Figures) -> Html {
     let Some(master) = figures.master() else {
@@ -111,6 +128,7 @@ fn replication(d: &Diagram, figures: &Figures) -> Html {
             let class = classes!("replication", (!flowing).then_some("stalled"));
             Some(html! {
                 <path class={class} data-replication={replica.id.0.to_string()}
+                    style={flowing.then(stream_style)}
                     d={format!("M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
                         a.0, a.1, b.0, b.1, c.0, c.1, e.0, e.1)}
                     marker-end="url(#arrow-repl)" />

@@ -178,11 +178,29 @@ const EXPORTED_STYLE: [&str; 12] = [
 /// with each element's computed presentation written into its `style`, so that it renders the
 /// same in any viewer. `None` when no diagram is shown.
 pub fn diagram_svg() -> Option<String> {
-    let window = web_sys::window()?;
-    let document = window.document()?;
-    let original = document
+    Some(svg_document(&standalone_diagram()?))
+}
+
+/// The diagram's `<svg>` element on the page, if one is shown.
+pub(super) fn diagram_element() -> Option<web_sys::Element> {
+    web_sys::window()?
+        .document()?
         .query_selector(".diagram-card .diagram-scroll svg")
-        .ok()??;
+        .ok()?
+}
+
+/// `svg` serialised as a standalone SVG file.
+pub(super) fn svg_document(svg: &web_sys::Element) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        svg.outer_html()
+    )
+}
+
+/// A detached copy of the diagram with each element's computed presentation in its `style`.
+pub(super) fn standalone_diagram() -> Option<web_sys::Element> {
+    let window = web_sys::window()?;
+    let original = diagram_element()?;
     let copy: web_sys::Element = original.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
     let originals = original.query_selector_all("*").ok()?;
     let copies = copy.query_selector_all("*").ok()?;
@@ -210,16 +228,18 @@ pub fn diagram_svg() -> Option<String> {
         let _ = to.set_attribute("style", &style);
     }
     let _ = copy.set_attribute("xmlns", "http://www.w3.org/2000/svg");
-    Some(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-        copy.outer_html()
-    ))
+    Some(copy)
 }
 
 /// Downloads `text` as a file named `name` (a Blob behind a temporary `<a download>`).
 pub fn download(text: &str, mime: &str, name: &str) -> Option<()> {
+    download_blob(gloo::file::Blob::new_with_options(text, Some(mime)), name)
+}
+
+/// Downloads `blob` as a file named `name`, through a temporary `<a download>` (tests watch
+/// for its click).
+pub fn download_blob(blob: gloo::file::Blob, name: &str) -> Option<()> {
     let document = web_sys::window()?.document()?;
-    let blob = gloo::file::Blob::new_with_options(text, Some(mime));
     let url = gloo::file::ObjectUrl::from(blob);
     let a: web_sys::HtmlAnchorElement = document.create_element("a").ok()?.dyn_into().ok()?;
     a.set_href(&url);
@@ -281,6 +301,25 @@ pub fn scenario_files(props: &ScenarioFilesProps) -> Html {
             }
         })
     };
+    let on_png = {
+        let scenario = props.scenario.clone();
+        let dispatcher = props.dispatcher.clone();
+        Callback::from(move |_: MouseEvent| {
+            let name = file_name(&scenario).replace(".json", "-diagram.png");
+            let dispatcher = dispatcher.clone();
+            yew::platform::spawn_local(async move {
+                match super::png::diagram_png().await {
+                    Ok(png) => {
+                        let _ = download_blob(png.into(), &name);
+                    }
+                    Err(why) => dispatcher.dispatch(Action::Notify(Notice {
+                        text: format!("The diagram could not be exported as a PNG: {why}."),
+                        problem: true,
+                    })),
+                }
+            });
+        })
+    };
     html! {
         <div class="scenario-files" role="group" aria-label="Scenario files">
             <button class="btn" data-action="export-report" onclick={on_report}
@@ -288,6 +327,8 @@ pub fn scenario_files(props: &ScenarioFilesProps) -> Html {
                 { "Export report" }</button>
             <button class="btn" data-action="export-svg" onclick={on_svg}
                 title="Download the architecture diagram as an SVG image">{ "Export diagram" }</button>
+            <button class="btn" data-action="export-png" onclick={on_png}
+                title="Download the architecture diagram as a PNG image">{ "Export PNG" }</button>
             <button class="btn" data-action="save-scenario" onclick={on_save}
                 title="Download this scenario as a JSON file">{ "Save scenario" }</button>
             <label class="btn" title="Open a scenario JSON file (or drop one on the page)">

@@ -102,6 +102,7 @@ fn links(view: &GeoView, status: Option<&GeoStatus>) -> Html {
         html! {
             <g class="geo-link" data-link={format!("{}-{}", l.a, l.b)}>
                 <path class={classes!("replication", (!flowing).then_some("stalled"))}
+                    style={flowing.then(super::diagram::stream_style)}
                     d={format!("M{x1:.1},{y1:.1} L{x2:.1},{y2:.1}")}
                     marker-start="url(#arrow-repl)" marker-end="url(#arrow-repl)" />
                 <text class="geo-caption" x={format!("{cx:.1}")} y={format!("{cy:.1}")}>

@@ -6,7 +6,8 @@
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
-//!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON
+//!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
+//!  png.rs      the diagram exported as a PNG
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
@@ -25,6 +26,7 @@ mod link;
 mod log;
 mod metrics;
 mod particles;
+mod png;
 mod runner;
 mod search;
 mod stages;

@@ -585,10 +585,15 @@ impl Runner {
     }
 
     /// Simulated time now, in seconds.
-    /// The report of the run so far, as pretty JSON (what `scalesim run` prints).
+    /// The report of the run so far, as pretty JSON with its keys in order, as `scalesim run`
+    /// prints it. By way of the compact JSON the report's digest is computed from and a
+    /// `serde_json::Value`, as the CLI does: a second serialiser for the report (pretty
+    /// instead of compact) would add its whole tree of `Serialize` code to the wasm again.
     pub fn report_json(&self) -> Option<String> {
         let report = self.sim.as_ref()?.report();
-        serde_json::to_string_pretty(&report).ok()
+        let compact = serde_json::to_string(&report).ok()?;
+        let value: serde_json::Value = serde_json::from_str(&compact).ok()?;
+        serde_json::to_string_pretty(&value).ok()
     }
 
     pub fn now_s(&self) -> f64 {
