@@ -49,6 +49,17 @@ pub(super) enum Event {
     /// The DNS server answers a lookup sent during DNS life `epoch` (`u32::MAX`: sent while
     /// it was down).
     DnsAnswer { req: ReqRef, user: u32, epoch: u32 },
+    /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
+    /// [`Sim::hand_over`]).
+    Inject {
+        user: u32,
+        /// When a lookup of the user's still under way answers, ms (0: none is).
+        ready_ms: u32,
+        region: u8,
+    },
+    /// Stage 11: a request handed over when the lookup it started `dns_lookup` ago answers —
+    /// unless geoDNS has died since (DNS life `epoch`).
+    InjectAnswered { user: u32, epoch: u32, region: u8 },
     /// A request reaches the load balancer.
     ReachBalancer { req: ReqRef },
     /// A request reaches a station over the network.
@@ -320,6 +331,9 @@ pub struct Sim {
     dns_alive: bool,
     /// Times the DNS server died (a lookup in flight across a death gets no answer).
     dns_deaths: u32,
+    /// Stage 11: requests handed over and counted that have not reached this data center's now
+    /// (or their DNS answer) yet.
+    handed_over_waiting: u64,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
@@ -434,6 +448,7 @@ impl Sim {
             components: Vec::new(),
             dns_alive: true,
             dns_deaths: 0,
+            handed_over_waiting: 0,
             stations: Vec::new(),
             station_info: Vec::new(),
             component_station: Vec::new(),
@@ -899,6 +914,16 @@ impl Sim {
                 self.on_deploy_server_started(server, run)
             }
             Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
+            Event::Inject {
+                user,
+                ready_ms,
+                region,
+            } => self.on_inject(user, ready_ms, region),
+            Event::InjectAnswered {
+                user,
+                epoch,
+                region,
+            } => self.on_inject_answered(user, epoch, region),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::Reach { req, station } => self.on_reach(req, station),
             Event::ServiceDone {
@@ -1065,7 +1090,7 @@ impl Sim {
             return;
         }
         let user = self.rng.below(self.users) as usize;
-        let req = self.start_request(user);
+        let req = self.start_request(user, false);
 
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let expiry_ms = self.dns_expiry_ms[user];
@@ -1098,7 +1123,9 @@ impl Sim {
     }
 
     /// A new request of `user`: its kind, key and fan-out drawn, counted as generated.
-    fn start_request(&mut self, user: usize) -> ReqRef {
+    /// A request `handed_over` by stage 11's geoDNS layer was counted (and its user's
+    /// activity too) when it was handed over.
+    fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
         let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
         let key = if kind.touches_data() {
             self.draw_key()
@@ -1128,6 +1155,10 @@ impl Sim {
             }
         }
         self.req_mut(req).user = user as u32;
+        if handed_over {
+            self.handed_over_waiting -= 1;
+            return req;
+        }
         if let Some(m) = self.monitor.as_mut() {
             m.saw_user(user);
         }
@@ -1136,16 +1167,74 @@ impl Sim {
         req
     }
 
-    /// Stage 11: a request of `user` from `region` that the geoDNS layer sends to this data
-    /// center; it leaves the user at `depart` (later than now while a DNS lookup is under way).
-    pub(super) fn inject(&mut self, user: u32, region: u8, depart: SimTime) {
-        let req = self.start_request(user as usize);
-        self.req_mut(req).region = region;
-        if depart > self.now {
-            let now = self.now;
-            self.push_hop(req, DNS, now, depart);
+    /// Stage 11: the geoDNS layer sends a request of `user` from `region` here, arriving now
+    /// (the world's now: not before this data center's). With `lookup`, the request's DNS
+    /// lookup starts now and it is handed over when the answer comes (failing if geoDNS dies
+    /// meanwhile); with `ready_ms > 0` it waits for an earlier lookup of the user's. Handed-over
+    /// requests go after this data center's own events at the same time, so the order does not
+    /// depend on how far it has run.
+    pub(super) fn hand_over(
+        &mut self,
+        now: SimTime,
+        user: u32,
+        region: u8,
+        lookup: bool,
+        ready_ms: u32,
+    ) {
+        debug_assert!(now >= self.now);
+        // Counted now, when the user sends it, whether or not this data center has got there.
+        self.books.generated += 1;
+        self.interval.generated += 1;
+        self.handed_over_waiting += 1;
+        if lookup {
+            let epoch = self.dns_deaths;
+            self.events.push_last_in(
+                Lane::Dns,
+                now.plus(self.dns_lookup),
+                Event::InjectAnswered {
+                    user,
+                    epoch,
+                    region,
+                },
+            );
+        } else {
+            self.events.push_last_in(
+                Lane::Handover,
+                now,
+                Event::Inject {
+                    user,
+                    ready_ms,
+                    region,
+                },
+            );
         }
-        self.depart(req, depart);
+    }
+
+    fn on_inject(&mut self, user: u32, ready_ms: u32, region: u8) {
+        let req = self.start_request(user as usize, true);
+        self.req_mut(req).region = region;
+        let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
+        if answer > self.now {
+            let epoch = self.dns_deaths;
+            self.events
+                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, epoch });
+        } else {
+            self.depart(req, self.now);
+        }
+    }
+
+    fn on_inject_answered(&mut self, user: u32, epoch: u32, region: u8) {
+        let req = self.start_request(user as usize, true);
+        let start = self.now.since(self.dns_lookup);
+        let r = self.req_mut(req);
+        r.region = region;
+        r.start = start;
+        self.on_dns_answer(req, user, epoch);
+    }
+
+    /// Stage 11: geoDNS died; lookups under way now get no answer.
+    pub(super) fn geo_dns_died(&mut self) {
+        self.dns_deaths = self.dns_deaths.wrapping_add(1);
     }
 
     /// One way between the user of `req` and this system.
@@ -1171,8 +1260,11 @@ impl Sim {
             return;
         }
         if !self.dns_alive || epoch != self.dns_deaths {
-            // No answer: the user's next request must look up again.
-            self.dns_expiry_ms[user as usize] = 0;
+            // No answer: the user's next request must look up again (stage 11: the geoDNS
+            // layer forgot the user's answer itself).
+            if let Some(expiry) = self.dns_expiry_ms.get_mut(user as usize) {
+                *expiry = 0;
+            }
             self.fail(req, Outcome::DnsDown, now);
             return;
         }
@@ -2266,16 +2358,18 @@ impl Sim {
     /// Requests generated and neither completed nor failed: counted from the slab itself, so
     /// conservation checks compare two independent tallies.
     pub(super) fn in_flight_counted(&self) -> u64 {
-        self.requests
-            .iter()
-            .filter(|r| {
-                r.copy_job == NONE
-                    && matches!(
-                        r.state,
-                        ReqState::Transit | ReqState::Queued | ReqState::InService
-                    )
-            })
-            .count() as u64
+        self.handed_over_waiting
+            + self
+                .requests
+                .iter()
+                .filter(|r| {
+                    r.copy_job == NONE
+                        && matches!(
+                            r.state,
+                            ReqState::Transit | ReqState::Queued | ReqState::InService
+                        )
+                })
+                .count() as u64
     }
 
     /// Requests under way that web station `station` answers (queued or served there, or

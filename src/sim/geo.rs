@@ -47,8 +47,11 @@ const SHARED: u16 = 2;
 
 #[derive(Clone, Copy, Debug)]
 enum GeoEvent {
+    /// The next request; its user was drawn when it was scheduled, so that the user's DNS
+    /// state could be fetched into the processor's cache meanwhile.
     Arrival {
         epoch: u32,
+        user: u32,
     },
     MetricsTick,
     HealthCheck,
@@ -63,6 +66,61 @@ enum GeoEvent {
     },
     /// The scenario's scheduled deploy starts (data center by data center).
     DeployStart,
+}
+
+/// One user's DNS cache entry and activity, packed into eight bytes.
+#[derive(Clone, Copy, Debug, Default)]
+struct UserState {
+    /// When the cached answer expires, milliseconds (0: none yet). An answer still being
+    /// looked up has `expiry - ttl` in the future.
+    expiry_ms: u32,
+    /// Bits 0–1: the data center of the cached answer; bits 2–31: the metrics interval the
+    /// user was last counted active in (modulo 2^30).
+    packed: u32,
+}
+
+// Two bits name a data center.
+const _: () = assert!(crate::scenario::MAX_DATA_CENTERS <= 4);
+
+impl UserState {
+    const DC_MASK: u32 = 0b11;
+    const TICK_SHIFT: u32 = 2;
+
+    fn dc(self) -> usize {
+        (self.packed & Self::DC_MASK) as usize
+    }
+
+    fn set_dc(&mut self, dc: usize) {
+        self.packed = (self.packed & !Self::DC_MASK) | (dc as u32 & Self::DC_MASK);
+    }
+
+    /// Records a request in metrics interval `tick` (counted from 1); true when it is the
+    /// user's first in that interval.
+    fn mark_active(&mut self, tick: u32) -> bool {
+        let tick = tick & (u32::MAX >> Self::TICK_SHIFT);
+        if self.packed >> Self::TICK_SHIFT == tick {
+            return false;
+        }
+        self.packed = (tick << Self::TICK_SHIFT) | (self.packed & Self::DC_MASK);
+        true
+    }
+}
+
+/// Asks the processor to fetch `slice[i]` into its cache (a hint; nothing elsewhere).
+#[inline]
+fn prefetch<T>(slice: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = slice.get(i) {
+        // SAFETY: a prefetch only hints the cache; the pointer comes from a live reference.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                (x as *const T).cast::<i8>(),
+                std::arch::x86_64::_MM_HINT_T0,
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slice, i);
 }
 
 /// A rolling deploy going through the data centers one at a time.
@@ -210,8 +268,13 @@ pub(super) struct World {
     split: Vec<f64>,
     routing: GeoRouting,
     users: u64,
-    dns_dc: Vec<u8>,
-    dns_expiry_ms: Vec<u32>,
+    /// Per user: the cached DNS answer and the metrics interval last active in (one cache line
+    /// holds many users; a request touches its user's entry once).
+    user_state: Vec<UserState>,
+    /// Metrics intervals begun (from 1), for counting distinct active users.
+    tick: u32,
+    /// Distinct users who sent a request in this metrics interval.
+    interval_active: u64,
     dns_alive: bool,
     dns_lookup: SimTime,
     dns_ttl_ms: u32,
@@ -372,8 +435,9 @@ impl World {
             split: geo.split_percent.clone(),
             routing: geo.routing,
             users: 0,
-            dns_dc: Vec::new(),
-            dns_expiry_ms: Vec::new(),
+            user_state: Vec::new(),
+            tick: 1,
+            interval_active: 0,
             dns_alive: true,
             dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
@@ -482,9 +546,8 @@ impl World {
             books.users = count;
             first += count;
         }
-        if self.dns_expiry_ms.len() < users as usize {
-            self.dns_expiry_ms.resize(users as usize, 0);
-            self.dns_dc.resize(users as usize, 0);
+        if self.user_state.len() < users as usize {
+            self.user_state.resize(users as usize, UserState::default());
         }
         self.answer_sample = (users / 100_000).max(1);
         self.mean_interarrival_ns = super::engine::mean_interarrival_ns(
@@ -499,7 +562,13 @@ impl World {
     fn schedule_arrival(&mut self) {
         if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
             let epoch = self.arrival_epoch;
-            self.events.push(at, GeoEvent::Arrival { epoch });
+            let user = if self.users == 0 {
+                0
+            } else {
+                self.rng.below(self.users) as u32
+            };
+            prefetch(&self.user_state, user as usize);
+            self.events.push(at, GeoEvent::Arrival { epoch, user });
         }
     }
 
@@ -508,7 +577,21 @@ impl World {
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         loop {
-            let next = self.events.peek_time().filter(|&at| at <= t);
+            let next = self.events.peek().filter(|&(at, _)| at <= t);
+            if let Some((at, &GeoEvent::Arrival { .. })) = next {
+                // An arrival only hands a request to a data center, as an event there: the data
+                // centers need not have reached its time.
+                if done >= max_events {
+                    break;
+                }
+                let (_, event) = self.events.pop().expect("peeked");
+                self.now = at;
+                self.handle(event);
+                done += 1;
+                self.events_processed += 1;
+                continue;
+            }
+            let next = next.map(|(at, _)| at);
             let until = next.unwrap_or(t);
             for dc in &mut self.dcs {
                 if done >= max_events {
@@ -659,7 +742,7 @@ impl World {
     /// Events waiting, here and in every data center.
     /// Roughly how many bytes of memory the world holds: see [`Sim::footprint_bytes`].
     pub fn footprint_bytes(&self) -> u64 {
-        let per_user = self.dns_dc.capacity() + self.dns_expiry_ms.capacity() * 4;
+        let per_user = self.user_state.capacity() * std::mem::size_of::<UserState>();
         let pending: usize = self
             .channels
             .iter()
@@ -769,10 +852,10 @@ impl World {
 
     fn handle(&mut self, event: GeoEvent) {
         match event {
-            GeoEvent::Arrival { epoch } => {
+            GeoEvent::Arrival { epoch, user } => {
                 if epoch == self.arrival_epoch {
                     if self.arrival_now_in_profile() {
-                        self.on_arrival();
+                        self.on_arrival(user);
                     }
                     self.schedule_arrival();
                 }
@@ -856,19 +939,21 @@ impl World {
         }
     }
 
-    fn on_arrival(&mut self) {
+    fn on_arrival(&mut self, user: u32) {
         if self.users == 0 {
             return;
         }
-        let user = self.rng.below(self.users);
-        let region = self.region_of(user);
+        let region = self.region_of(u64::from(user));
         self.books.generated += 1;
         self.interval_generated += 1;
         self.regions[region].generated += 1;
         let u = user as usize;
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
-        let expiry_ms = self.dns_expiry_ms[u];
-        let (dc, depart) = if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
+        if self.user_state[u].mark_active(self.tick) {
+            self.interval_active += 1;
+        }
+        let state = self.user_state[u];
+        let (dc, lookup, ready_ms) = if self.dns_ttl_ms == 0 || state.expiry_ms <= now_ms {
             self.books.dns_lookups += 1;
             if !self.dns_alive {
                 // No answer: the request fails after the lookup's time; the user asks again next
@@ -879,24 +964,26 @@ impl World {
             }
             let dc = self.answer(region);
             self.books.answers[dc] += 1;
-            if expiry_ms > 0 && usize::from(self.dns_dc[u]) != dc {
+            if state.expiry_ms > 0 && state.dc() != dc {
                 self.books.moves += 1;
             }
             let done = self.now.plus(self.dns_lookup);
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
-            self.dns_expiry_ms[u] = done_ms.saturating_add(self.dns_ttl_ms).max(1);
-            self.dns_dc[u] = dc as u8;
-            (dc, done)
+            let s = &mut self.user_state[u];
+            s.expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
+            s.set_dc(dc);
+            (dc, true, 0)
         } else {
             self.books.dns_cache_hits += 1;
-            let ready =
-                SimTime::from_micros(u64::from(expiry_ms.saturating_sub(self.dns_ttl_ms)) * 1000);
-            (usize::from(self.dns_dc[u]), self.now.max(ready))
+            // A lookup of the user's may still be under way.
+            let ready_ms = state.expiry_ms.saturating_sub(self.dns_ttl_ms);
+            (state.dc(), false, ready_ms)
         };
         let d = &mut self.dcs[dc];
         d.handed += 1;
         d.interval_handed += 1;
-        d.sim.inject(user as u32, region as u8, depart);
+        d.sim
+            .hand_over(self.now, user, region as u8, lookup, ready_ms);
     }
 
     fn on_health_check(&mut self) {
@@ -933,6 +1020,7 @@ impl World {
     }
 
     fn on_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
         self.deploy_progress();
         let now = self.now;
         let interval_s = self.interval_ns as f64 / 1e9;
@@ -1005,6 +1093,7 @@ impl World {
         // This layer's own requests: generated here, and those DNS failed.
         point.generated = self.interval_generated;
         point.failed += self.interval_dns_failed;
+        point.active_users = std::mem::take(&mut self.interval_active);
         point.utilization = if web_count > 0.0 {
             web_util_weighted / web_count
         } else {
@@ -1017,8 +1106,9 @@ impl World {
         let now_ms = (now.as_nanos() / 1_000_000) as u32;
         let mut u = 0;
         while u < self.users as usize {
-            if self.dns_expiry_ms[u] > now_ms {
-                by_answer[usize::from(self.dns_dc[u])] += self.answer_sample;
+            let state = self.user_state[u];
+            if state.expiry_ms > now_ms {
+                by_answer[state.dc()] += self.answer_sample;
             }
             u += self.answer_sample as usize;
         }
@@ -1155,6 +1245,7 @@ impl World {
             1 => {
                 if self.dns_alive {
                     self.dns_alive = false;
+                    self.forget_pending_lookups();
                     self.log_event(
                         "dns",
                         "dns down; clients with a cached answer keep working until it expires"
@@ -1170,6 +1261,20 @@ impl World {
                 }
                 None => {}
             },
+        }
+    }
+
+    /// geoDNS died: lookups under way get no answer, so those users look up again next time.
+    fn forget_pending_lookups(&mut self) {
+        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let ttl = self.dns_ttl_ms;
+        for s in &mut self.user_state {
+            if s.expiry_ms > 0 && s.expiry_ms.saturating_sub(ttl) >= now_ms {
+                s.expiry_ms = 0;
+            }
+        }
+        for dc in &mut self.dcs {
+            dc.sim.geo_dns_died();
         }
     }
 

@@ -27,9 +27,11 @@ pub enum Lane {
     Timeout = 3,
     /// A DNS lookup.
     Dns = 4,
+    /// Stage 11: requests handed over by the geoDNS layer as they arrive.
+    Handover = 5,
 }
 
-const LANES: usize = 5;
+const LANES: usize = 6;
 
 /// How far back from its lane's end an event may be slotted in (events a little out of order,
 /// such as client deadlines counted from slightly different starts).
@@ -43,6 +45,13 @@ struct Entry<E> {
 }
 
 impl<E> Entry<E> {
+    fn new(time: SimTime, seq: u64, event: E) -> Self {
+        Entry {
+            key: (u128::from(time.0) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
     fn time(&self) -> SimTime {
         SimTime((self.key >> 64) as u64)
     }
@@ -73,6 +82,9 @@ enum Source {
     Lane(usize),
 }
 
+/// The upper half of sequence numbers, for events that go after all others at their time.
+const LAST: u64 = 1 << 63;
+
 /// Pending events.
 ///
 /// A pop from the heap only reads its root and leaves it there, marked taken: the handler of an
@@ -86,6 +98,8 @@ pub struct EventQueue<E> {
     /// The key of each lane's front, `u128::MAX` when the lane is empty.
     fronts: [u128; LANES],
     next_seq: u64,
+    /// Sequence numbers of [`EventQueue::push_last`] (below `LAST`).
+    next_last_seq: u64,
     /// The heap's root was handed out by `pop` and is waiting to be overwritten or removed.
     root_taken: bool,
 }
@@ -98,6 +112,7 @@ impl<E: Copy> EventQueue<E> {
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             fronts: [u128::MAX; LANES],
             next_seq: 0,
+            next_last_seq: 0,
             root_taken: false,
         }
     }
@@ -105,10 +120,7 @@ impl<E: Copy> EventQueue<E> {
     fn entry(&mut self, time: SimTime, event: E) -> Entry<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        Entry {
-            key: (u128::from(time.0) << 64) | u128::from(seq),
-            event,
-        }
+        Entry::new(time, seq, event)
     }
 
     fn push_heap(&mut self, entry: Entry<E>) {
@@ -134,6 +146,10 @@ impl<E: Copy> EventQueue<E> {
     /// lane's FIFO when it is not earlier than the lane's last few events, in the heap otherwise.
     pub fn push_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let entry = self.entry(time, event);
+        self.insert_in(lane, entry);
+    }
+
+    fn insert_in(&mut self, lane: Lane, entry: Entry<E>) {
         let fifo = &mut self.lanes[lane as usize];
         // Where it goes among the lane's last few entries (the lane stays sorted); further
         // back than that, the heap takes it.
@@ -194,6 +210,27 @@ impl<E: Copy> EventQueue<E> {
             }
         };
         (entry.time(), entry.event)
+    }
+
+    /// Schedules `event` at `time` in `lane` (as [`EventQueue::push_in`]), but after every
+    /// event at that same time that is or will be pushed with [`EventQueue::push`] or
+    /// [`EventQueue::push_in`], whenever that happens; among themselves such events keep the
+    /// order they were pushed in. For events handed in from outside, so that their order does
+    /// not depend on how far the receiver has run when they come.
+    pub fn push_last_in(&mut self, lane: Lane, time: SimTime, event: E) {
+        let seq = LAST | self.next_last_seq;
+        self.next_last_seq += 1;
+        self.insert_in(lane, Entry::new(time, seq, event));
+    }
+
+    /// The earliest event and its time.
+    pub fn peek(&mut self) -> Option<(SimTime, &E)> {
+        let (source, key) = self.earliest()?;
+        let event = match source {
+            Source::Heap => &self.heap.peek().expect("the heap's root").event,
+            Source::Lane(i) => &self.lanes[i].front().expect("the lane's front").event,
+        };
+        Some((SimTime((key >> 64) as u64), event))
     }
 
     /// The time of the earliest event.

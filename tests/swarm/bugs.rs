@@ -153,13 +153,13 @@ fn queue_over_depth() {
     );
 }
 
-/// Swarm seed 1741 (`SWARM_BUG=geo_dns_dies_during_lookup`): stage 11, geoDNS dies while a
-/// user's lookup is under way, and the user still gets an answer and is served. The geo layer
-/// picks the data center when the lookup starts and hands the request over at once (the lookup
-/// is only a delay), so a death during it goes unnoticed — the stage-1 bug
-/// `dns_dies_during_lookup`, fixed for one stack, again in front of several.
+/// Swarm seed 1741 (`geo_dns_dies_during_lookup`, fixed): stage 11, geoDNS dies while a
+/// user's lookup is under way; the user must get no answer. The geo layer used to pick the data
+/// center when the lookup started and hand the request over at once (the lookup only a delay),
+/// so a death during it went unnoticed — the stage-1 bug `dns_dies_during_lookup` again in
+/// front of several stacks. Now the request is handed over when the answer comes, and a death
+/// in between fails it.
 #[test]
-#[ignore = "open engine bug: a stage-11 lookup succeeds though geoDNS died during it"]
 fn geo_dns_dies_during_lookup() {
     let mut s = quiet(preset(11).expect("stage 11 has a preset"));
     s.dns.lookup_ms = 2_000.0;

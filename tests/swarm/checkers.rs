@@ -49,8 +49,9 @@ pub struct KnownBugChecks {
     /// Fixed: the message queue must not hold more than `max_depth` jobs (jobs being worked on
     /// now count toward the depth, so redelivered ones always fit).
     pub queue_over_depth: bool,
-    /// Open: a stage-11 lookup must not succeed when geoDNS dies during it (the geo layer picks
-    /// the data center when the lookup starts and hands the request over at once).
+    /// Fixed: a stage-11 lookup must not succeed when geoDNS dies during it (the geo layer
+    /// used to hand the request over when the lookup started; now it does so when the answer
+    /// comes, and a death in between fails it).
     pub geo_dns_dies_during_lookup: bool,
 }
 
@@ -69,7 +70,6 @@ impl KnownBugChecks {
     pub const FIXED: KnownBugChecks = KnownBugChecks {
         answer_via_dead_web: false,
         edge_dies_during_hit: false,
-        geo_dns_dies_during_lookup: false,
         ..KnownBugChecks::ALL
     };
 }
@@ -849,8 +849,8 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
         }
         let geo_lookup = ctx.scenario.geo.is_some() && !ctx.bugs.geo_dns_dies_during_lookup;
         if kind == ComponentKind::Dns && (!ctx.bugs.dns_dies_during_lookup || geo_lookup) {
-            // DNS checked only when the lookup started: the once-known stage-1 bug, and the
-            // open stage-11 one (`geo_dns_dies_during_lookup`).
+            // DNS checked only when the lookup started: the once-known stage-1 bug, and its
+            // stage-11 twin (`geo_dns_dies_during_lookup`), both fixed.
             if ctx.timeline.down_after(name, h.enter.as_nanos()) && h.enter < h.leave {
                 return Err(format!("{id}: DNS lookup started while DNS was down"));
             }
@@ -1512,9 +1512,11 @@ fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), S
             d.latency_ms.count,
             q.completed
         );
+        // A data center's DNS failures are lookups geoDNS died during (the request is handed
+        // over when its answer is due, and fails there).
         ensure!(
-            q.failed_by_reason.dns_down == 0,
-            "{}: {} requests failed by DNS inside a data center (geoDNS is in front)",
+            q.failed_by_reason.dns_down == 0 || tl.ever_down("dns", end),
+            "{}: {} requests failed by DNS inside a data center, but geoDNS was never down",
             d.name,
             q.failed_by_reason.dns_down
         );
