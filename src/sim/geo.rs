@@ -79,8 +79,8 @@ struct DeployPlan {
 /// The backlog is kept as runs of writes committed in the same millisecond, not one entry per
 /// write: with a channel almost as busy as its rate the writes waiting grow with the run, the
 /// milliseconds they were committed in cannot outgrow the backlog's age. Counts stay exact;
-/// a write's commit time counts as the start of its millisecond, so lags are up to 1 ms
-/// longer than with exact commit times.
+/// a write's commit time counts as the start of its millisecond, so it may leave up to 1 ms
+/// earlier than with its exact commit time and its lag differs by less than 1 ms.
 ///
 /// ```text
 ///   backlog: [(t=1200 ms, 3 writes), (1201 ms, 1), (1203 ms, 5)] ──gap──▶ shipped
