@@ -10,7 +10,11 @@ use scalesim::capacity::{find_limit, SearchOptions, Slo};
 use scalesim::scenario::{
     apply_set, decode, encode_link, preset, schema_markdown, Scenario, StageInfo, FIELDS, STAGES,
 };
-use scalesim::sim::Sim;
+use scalesim::sim::{GeoPoint, Report, SeriesPoint, Sim};
+use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -140,10 +144,11 @@ fn main() -> ExitCode {
         }
     };
     match execute(cli.command) {
-        Ok(out) => {
+        Ok(Output::Text(out)) => {
             println!("{out}");
             ExitCode::SUCCESS
         }
+        Ok(Output::Printed) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("{}", message.replace('\n', " ").prepend_error());
             ExitCode::from(2)
@@ -161,8 +166,16 @@ impl PrependError for str {
     }
 }
 
-fn execute(command: Command) -> Result<String, String> {
-    match command {
+/// What a command leaves for `main` to print.
+enum Output {
+    /// Text to print.
+    Text(String),
+    /// The command has written its output itself (`run`'s report, streamed).
+    Printed,
+}
+
+fn execute(command: Command) -> Result<Output, String> {
+    let text = match command {
         Command::Preset { stage } => {
             let scenario = preset_or_err(stage)?;
             Ok(scenario.to_json_pretty())
@@ -195,7 +208,8 @@ fn execute(command: Command) -> Result<String, String> {
             for assignment in &assignments {
                 scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
             }
-            run(&scenario, timing, no_series)
+            run(&scenario, timing, no_series)?;
+            return Ok(Output::Printed);
         }
         Command::Schema { markdown } => Ok(if markdown {
             schema_markdown().trim_end().to_string()
@@ -259,7 +273,7 @@ fn execute(command: Command) -> Result<String, String> {
             };
             options.validate().map_err(|e| e.to_string())?;
             if all_presets {
-                return limit_all_presets(&slo, &options, timing);
+                return limit_all_presets(&slo, &options, timing).map(Output::Text);
             }
             let mut scenario = match (file, stage) {
                 (Some(path), _) => read_scenario(&path)?,
@@ -282,7 +296,8 @@ fn execute(command: Command) -> Result<String, String> {
             }
             Ok(serde_json::to_string_pretty(&value).expect("json"))
         }
-    }
+    };
+    text.map(Output::Text)
 }
 
 /// One row per simulated stage: its limit, bounds, bottleneck and what broke above it. Stages
@@ -390,23 +405,123 @@ fn read_scenario(path: &str) -> Result<Scenario, String> {
     Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))
 }
 
-fn run(scenario: &Scenario, timing: bool, no_series: bool) -> Result<String, String> {
+/// Runs the scenario and writes its report to standard output.
+fn run(scenario: &Scenario, timing: bool, no_series: bool) -> Result<(), String> {
     let mut sim = Sim::new(scenario).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut report = sim.run();
     let wall_s = started.elapsed().as_secs_f64();
+    let events = sim.events_processed();
+    // The report holds all that is printed: the run's state can go before printing.
+    drop(sim);
     if no_series {
         report.series.clear();
     }
-    let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-    if timing {
-        let events = sim.events_processed();
-        value["timing"] = serde_json::json!({
+    let timing = timing.then(|| {
+        serde_json::json!({
             "events_processed": events,
             "wall_s": wall_s,
             "events_per_s": events as f64 / wall_s.max(1e-9),
             "sim_speed_x": report.sim_time_s / wall_s.max(1e-9),
-        });
+        })
+    });
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(stdout);
+    print_report(report, timing, &mut out)
+        .and_then(|()| writeln!(out).map_err(|e| e.to_string()))
+        .and_then(|()| out.flush().map_err(|e| e.to_string()))
+        .map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// Writes the report as pretty JSON with its keys sorted at every level (as a
+/// `serde_json::Value` orders them: the form the app's export has too), plus `timing` if given.
+///
+/// The report is turned into a `Value` without its series, and the series are written one
+/// point at a time, so neither the whole report as a `Value` nor its text is ever held (the
+/// series can have 100,000 points).
+fn print_report(
+    mut report: Report,
+    timing: Option<Value>,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    let series = std::mem::take(&mut report.series);
+    let geo_series = report
+        .geo
+        .as_mut()
+        .map(|g| std::mem::take(&mut g.series))
+        .unwrap_or_default();
+    let Value::Object(mut rest) = serde_json::to_value(&report).map_err(|e| e.to_string())? else {
+        return Err("the report is not a JSON object".into());
+    };
+    drop(report);
+    if let Some(timing) = timing {
+        rest.insert("timing".into(), timing);
     }
-    Ok(serde_json::to_string_pretty(&value).expect("json"))
+    let printed = Printed {
+        rest: &rest,
+        series: &series,
+        geo_series: &geo_series,
+    };
+    serde_json::to_writer_pretty(out, &printed).map_err(|e| e.to_string())
+}
+
+/// The report's entries (series left empty), the series to put back in, written as one object.
+struct Printed<'a> {
+    rest: &'a Map<String, Value>,
+    series: &'a [SeriesPoint],
+    geo_series: &'a [GeoPoint],
+}
+
+impl Serialize for Printed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.rest.len()))?;
+        for (key, value) in self.rest {
+            match (key.as_str(), value) {
+                ("series", _) => map.serialize_entry(key, &Points(self.series))?,
+                ("geo", Value::Object(geo)) => map.serialize_entry(
+                    key,
+                    &GeoPrinted {
+                        rest: geo,
+                        series: self.geo_series,
+                    },
+                )?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// The report's `geo` object with its series put back.
+struct GeoPrinted<'a> {
+    rest: &'a Map<String, Value>,
+    series: &'a [GeoPoint],
+}
+
+impl Serialize for GeoPrinted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.rest.len()))?;
+        for (key, value) in self.rest {
+            if key == "series" {
+                map.serialize_entry(key, &Points(self.series))?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// Series points written one at a time, each with its keys sorted (through its own `Value`).
+struct Points<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for Points<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for point in self.0 {
+            let value = serde_json::to_value(point).map_err(S::Error::custom)?;
+            seq.serialize_element(&value)?;
+        }
+        seq.end()
+    }
 }

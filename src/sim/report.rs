@@ -608,9 +608,31 @@ pub struct TheoryCheck {
 /// The report with its digest filled in.
 fn with_digest(mut report: Report) -> Report {
     report.digest = String::new();
-    let json = serde_json::to_vec(&report).expect("a report always serialises");
-    report.digest = format!("{:016x}", fnv1a(&json));
+    // Hashed as it is written: the compact JSON of a long run's series is megabytes.
+    let mut hash = Fnv1a::default();
+    serde_json::to_writer(&mut hash, &report).expect("a report always serialises");
+    report.digest = format!("{:016x}", hash.0);
     report
+}
+
+/// FNV-1a 64 of every byte written.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::io::Write for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 = fnv1a_from(self.0, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl LatencyReport {
@@ -626,9 +648,9 @@ impl LatencyReport {
     }
 }
 
-/// FNV-1a, 64 bits.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+/// FNV-1a, 64 bits, continued from `hash` over `bytes`.
+fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
