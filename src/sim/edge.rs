@@ -21,6 +21,8 @@ use crate::scenario::{Cdn, Eviction};
 #[derive(Clone)]
 pub(crate) struct EdgeTier {
     pub alive: bool,
+    /// Times the edge died: a hit under way when it did gets no answer.
+    pub deaths: u32,
     cache: Cache,
     index: KeyIndex,
     objects: Zipf,
@@ -47,6 +49,7 @@ impl EdgeTier {
         let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
         EdgeTier {
             alive: true,
+            deaths: 0,
             cache: Cache::new(spec.capacity_objects, Eviction::Lru, ttl),
             index: KeyIndex::new(spec.objects),
             objects: Zipf::new(spec.objects, spec.zipf_s),
@@ -118,11 +121,10 @@ impl Sim {
         if found == Lookup::Hit(u64::from(version)) {
             edge.hits += 1;
             edge.interval_hits += 1;
-            edge.edge_kb += edge.object_kb(object);
+            // Served when the hit's time is over — if the edge is still alive then.
+            let epoch = edge.deaths;
             let leave = now.plus(edge.hit);
-            let at = leave.plus(edge.one_way);
-            self.push_hop(req, cdn_id, now, leave);
-            self.complete(req, at);
+            self.events.push(leave, Event::EdgeHitDone { req, epoch });
             return;
         }
         edge.misses += 1;
@@ -131,6 +133,31 @@ impl Sim {
         self.push_hop(req, cdn_id, now, now);
         let at = now.plus(self.client_one_way);
         self.send_to_front_door(req, at);
+    }
+
+    /// A hit's time at the edge is over: the object goes to the user, unless the edge died
+    /// during the hit — then the client hears nothing, gives up on the edge after its fallback
+    /// timeout (counted from its request) and asks the origin.
+    pub(super) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.now();
+        let cdn_id = self.cdn_id;
+        let object = self.req_mut(req).key;
+        let edge = self.edge.as_mut().expect("an edge");
+        let began = now.since(edge.hit);
+        if edge.alive && edge.deaths == epoch {
+            edge.edge_kb += edge.object_kb(object);
+            let at = now.plus(edge.one_way);
+            self.push_hop(req, cdn_id, began, now);
+            self.complete(req, at);
+            return;
+        }
+        edge.fallbacks += 1;
+        let retry = began.plus(edge.fallback).max(now).plus(self.client_one_way);
+        self.push_hop(req, cdn_id, began, now);
+        self.send_to_front_door(req, retry);
     }
 
     /// A static asset fetched from the origin is complete: count its bytes, and if the edge

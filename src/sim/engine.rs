@@ -96,6 +96,8 @@ pub(super) enum Event {
     Fault { component: ComponentId, down: bool },
     /// A static-asset request reaches the CDN edge.
     ReachEdge { req: ReqRef },
+    /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
+    EdgeHitDone { req: ReqRef, epoch: u32 },
     /// A queue worker finishes the job in running slot `slot`.
     JobDone { slot: u32, epoch: u32 },
     /// The worker autoscaler decides.
@@ -899,6 +901,7 @@ impl Sim {
                 }
             }
             Event::ReachEdge { req } => self.on_reach_edge(req),
+            Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
             Event::JobDone { slot, epoch } => self.on_job_done(slot, epoch),
             Event::WorkerScaleCheck => self.on_worker_scale_check(),
             Event::WorkersReady { count } => self.on_workers_ready(count),
@@ -2153,6 +2156,7 @@ impl Sim {
         if id == self.cdn_id {
             if let Some(edge) = self.edge.as_mut() {
                 edge.alive = false;
+                edge.deaths = edge.deaths.wrapping_add(1);
                 edge.flush_on_outage();
             }
             self.log_event(

@@ -83,11 +83,10 @@ fn answer_via_dead_web() {
     );
 }
 
-/// Swarm seed 7 (`SWARM_BUG=edge_dies_during_hit`): a CDN hit takes `hit_ms` (1 s here); the
-/// edge dies during it, yet the request is answered — counted as completed the moment the hit
-/// started. A dead edge should answer nothing (the client falls back to the origin).
+/// Swarm seed 7 (`edge_dies_during_hit`, fixed): a CDN hit takes `hit_ms` (1 s here); the
+/// edge dies during it, and the request must not be answered (it was counted as completed the
+/// moment the hit started). A dead edge answers nothing; the client falls back to the origin.
 #[test]
-#[ignore = "open engine bug: a CDN hit is answered by an edge that died during the hit"]
 fn edge_dies_during_hit() {
     let mut s = quiet(preset(6).expect("stage 6"));
     s.traffic.mix.page_view = 0.0;
@@ -116,12 +115,12 @@ fn edge_dies_during_hit() {
     );
 }
 
-/// Swarm seed 438 (`SWARM_BUG=queue_over_depth`): the queue is full (max_depth 1) and the
-/// worker holds a job; the workers die and their job goes back to the queue, which then holds
-/// 2 jobs of at most 1. (Either the redelivered job should count against the depth all along,
-/// or `max_depth` is not the most the queue holds and the snapshot's capacity is wrong.)
+/// Swarm seed 438 (`queue_over_depth`, fixed): with max_depth 1 the worker held a job and one
+/// more waited; the workers died, their job went back to the queue, which then held 2 jobs of at
+/// most 1. Now a job being worked on counts toward the depth (it is an unacknowledged message
+/// still in the queue), so while the worker is busy nothing else is accepted, and the
+/// redelivered job fits.
 #[test]
-#[ignore = "open engine bug: worker deaths push the message queue past max_depth"]
 fn queue_over_depth() {
     let mut s = quiet(preset(8).expect("stage 8"));
     s.traffic.requests_per_user_per_s = 5.0;
@@ -139,9 +138,10 @@ fn queue_over_depth() {
     q.job = constant(30_000.0);
     q.autoscale = None;
     let mut sim = Sim::new(&s).expect("valid");
-    step_until(&mut sim, |sim, snap| {
-        busy(sim, snap, "workers") == 1 && snap.queue_depth == 1
-    });
+    step_until(&mut sim, |sim, snap| busy(sim, snap, "workers") == 1);
+    // More writes come while the worker is busy; none of their jobs may be queued.
+    let t = SimTime(sim.now().as_nanos() + 1_000_000_000);
+    sim.advance_to(t, u64::MAX);
     sim.kill(sim.component_named("workers").expect("workers"));
     let snap = sim.snapshot();
     let queue = &snap.components[usize::from(sim.component_named("queue").expect("q").0)];

@@ -295,13 +295,12 @@ fn one_seed() {
 }
 
 /// The same swarm with the checks of the open engine bugs switched on too; it fails until they
-/// are fixed. `SWARM_BUG=answer_via_dead_web | edge_dies_during_hit` adds one of them only
-/// (the fixed ones — `failure_after_timeout`, `dns_dies_during_lookup`, `hop_after_timeout`,
-/// `queue_over_depth`, `geo_dns_dies_during_lookup` — are always on). See `KnownBugChecks` for each bug, docs/reliability.md for seeds, `bugs.rs` for
+/// are fixed. `SWARM_BUG=answer_via_dead_web` adds it only (the fixed ones —
+/// `failure_after_timeout`, `dns_dies_during_lookup`, `hop_after_timeout`, `queue_over_depth`,
+/// `edge_dies_during_hit`, `geo_dns_dies_during_lookup` — are always on). See `KnownBugChecks` for each bug, docs/reliability.md for seeds, `bugs.rs` for
 /// the smallest reproductions.
 #[test]
-#[ignore = "open engine bugs: answers relayed by a web server that died on their way back; \
-            CDN hits answered by an edge that died during the hit"]
+#[ignore = "open engine bug: answers relayed by a web server that died on their way back"]
 fn known_bugs() {
     let bugs = match std::env::var("SWARM_BUG").as_deref() {
         Ok("answer_via_dead_web") => KnownBugChecks {
