@@ -60,6 +60,8 @@ pub(super) enum Event {
     /// Stage 11: a request handed over when the lookup it started `dns_lookup` ago answers —
     /// unless geoDNS has died since (DNS life `epoch`).
     InjectAnswered { user: u32, epoch: u32, region: u8 },
+    /// An answer from the data tier reaches the request's web server on its way back.
+    BackAtWeb { req: ReqRef },
     /// A request reaches the load balancer.
     ReachBalancer { req: ReqRef },
     /// A request reaches a station over the network.
@@ -928,6 +930,7 @@ impl Sim {
                 region,
             } => self.on_inject_answered(user, epoch, region),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
+            Event::BackAtWeb { req } => self.on_back_at_web(req),
             Event::Reach { req, station } => self.on_reach(req, station),
             Event::ServiceDone {
                 req,
@@ -1424,13 +1427,23 @@ impl Sim {
     /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
     /// return hops (web server, balancer) on the way.
     fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
-        let mut t = now;
         let r = self.requests[req.slot as usize];
         if tier != Tier::Web && r.web != NONE {
-            t = t.plus(self.internal_one_way);
-            let web = self.station_info[usize::from(r.web)].0;
-            self.push_hop(req, web, t, t);
+            return self.answer_from_web(req, now.plus(self.internal_one_way));
         }
+        self.answer_after_web(req, now)
+    }
+
+    /// The answer of `req`, at its web server at `t` on its way back: when it reaches the user.
+    fn answer_from_web(&mut self, req: ReqRef, t: SimTime) -> SimTime {
+        let web = self.station_info[usize::from(self.requests[req.slot as usize].web)].0;
+        self.push_hop(req, web, t, t);
+        self.answer_after_web(req, t)
+    }
+
+    /// The answer of `req`, leaving its web server at `t`: when it reaches the user.
+    fn answer_after_web(&mut self, req: ReqRef, mut t: SimTime) -> SimTime {
+        let r = self.requests[req.slot as usize];
         if r.via_balancer {
             t = t.plus(self.internal_one_way);
             let lb = self.balancer_id;
@@ -1442,6 +1455,32 @@ impl Sim {
             return self.answer_via_edge(req, t);
         }
         t.plus(self.client_leg(req))
+    }
+
+    /// `req` is answered by `tier` now. From the data tier the answer first travels back to
+    /// the request's web server — an event, so that a web server dying meanwhile (which fails
+    /// the requests it was waiting on) relays nothing.
+    fn answer(&mut self, req: ReqRef, now: SimTime, tier: Tier) {
+        let r = self.req_mut(req);
+        if tier != Tier::Web && r.web != NONE {
+            r.state = ReqState::Transit;
+            self.events.push_in(
+                Lane::Internal,
+                now.plus(self.internal_one_way),
+                Event::BackAtWeb { req },
+            );
+            return;
+        }
+        let at = self.answer_time(req, now, tier);
+        self.complete(req, at);
+    }
+
+    fn on_back_at_web(&mut self, req: ReqRef) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let at = self.answer_from_web(req, self.now);
+        self.complete(req, at);
     }
 
     fn start_service(&mut self, req: ReqRef, station: u16) {
@@ -1528,8 +1567,7 @@ impl Sim {
                     }
                     Tier::NoSql => {
                         self.after_nosql(req, usize::from(index));
-                        let at = self.answer_time(req, now, Tier::NoSql);
-                        self.complete(req, at);
+                        self.answer(req, now, Tier::NoSql);
                     }
                     Tier::Db if self.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
@@ -1537,10 +1575,7 @@ impl Sim {
                     Tier::Db => {
                         let (shard, node) = db_of_index(index);
                         match self.after_db(req, shard, node) {
-                            AfterQuery::Answer => {
-                                let at = self.answer_time(req, now, Tier::Db);
-                                self.complete(req, at);
-                            }
+                            AfterQuery::Answer => self.answer(req, now, Tier::Db),
                             AfterQuery::NextShard => self.send_to_db(req),
                             AfterQuery::JobRejected => {
                                 let at = self.answer_time(req, now, Tier::Db);
@@ -1570,8 +1605,7 @@ impl Sim {
                     n.stale += 1;
                     c.stale_reads += 1;
                 }
-                let at = self.answer_time(req, now, Tier::Cache);
-                self.complete(req, at);
+                self.answer(req, now, Tier::Cache);
             }
             Lookup::Miss => {
                 n.misses += 1;

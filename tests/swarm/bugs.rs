@@ -51,12 +51,11 @@ fn busy(sim: &Sim, snap: &Snapshot, name: &str) -> u32 {
     snap.components[usize::from(id.0)].busy_workers
 }
 
-/// Swarm seeds 15, 33, 206 (`SWARM_BUG=answer_via_dead_web`): the database answers, the web
-/// server dies while the answer travels back to it (internal one-way 500 ms), and the user
-/// still gets the answer. The engine completes a request when its last service ends and only
-/// computes the return trip, so nothing notices the web server's death.
+/// Swarm seeds 15, 33, 206 (`answer_via_dead_web`, fixed): the database answers, the web
+/// server dies while the answer travels back to it (internal one-way 500 ms), and the user must
+/// not get the answer. The engine used to complete a request when its last service ended and
+/// only compute the return trip; now the answer reaching the web server is an event.
 #[test]
-#[ignore = "open engine bug: an answer passes back through a web server that died meanwhile"]
 fn answer_via_dead_web() {
     let mut s = quiet(preset(2).expect("stage 2"));
     s.traffic.mix.page_view = 0.0;
