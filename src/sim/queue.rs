@@ -29,9 +29,11 @@ pub enum Lane {
     Dns = 4,
     /// Stage 11: requests handed over by the geoDNS layer as they arrive.
     Handover = 5,
+    /// The end of a CDN hit (a fixed time at the edge).
+    EdgeHit = 6,
 }
 
-const LANES: usize = 6;
+const LANES: usize = 7;
 
 /// How far back from its lane's end an event may be slotted in (events a little out of order,
 /// such as client deadlines counted from slightly different starts).
@@ -97,6 +99,9 @@ pub struct EventQueue<E> {
     lanes: [VecDeque<Entry<E>>; LANES],
     /// The key of each lane's front, `u128::MAX` when the lane is empty.
     fronts: [u128; LANES],
+    /// The lane with the smallest front and that front (`u128::MAX`: every lane is empty), kept
+    /// up to date so that a pop from the heap need not look at every lane.
+    best: (usize, u128),
     next_seq: u64,
     /// Sequence numbers of [`EventQueue::push_last`] (below `LAST`).
     next_last_seq: u64,
@@ -111,6 +116,7 @@ impl<E: Copy> EventQueue<E> {
             heap: BinaryHeap::with_capacity(1024),
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             fronts: [u128::MAX; LANES],
+            best: (0, u128::MAX),
             next_seq: 0,
             next_last_seq: 0,
             root_taken: false,
@@ -169,7 +175,21 @@ impl<E: Copy> EventQueue<E> {
         }
         if at == 0 {
             self.fronts[lane as usize] = entry.key;
+            if entry.key < self.best.1 {
+                self.best = (lane as usize, entry.key);
+            }
         }
+    }
+
+    /// The lane with the smallest front, and that front.
+    fn smallest_front(&self) -> (usize, u128) {
+        let (mut lane, mut key) = (0, self.fronts[0]);
+        for (i, &front) in self.fronts.iter().enumerate().skip(1) {
+            if front < key {
+                (lane, key) = (i, front);
+            }
+        }
+        (lane, key)
     }
 
     /// Removes a root that `pop` handed out and nothing overwrote.
@@ -183,12 +203,7 @@ impl<E: Copy> EventQueue<E> {
     /// Where the earliest event waits, and its key.
     fn earliest(&mut self) -> Option<(Source, u128)> {
         self.settle();
-        let (mut lane, mut key) = (0, self.fronts[0]);
-        for (i, &front) in self.fronts.iter().enumerate().skip(1) {
-            if front < key {
-                (lane, key) = (i, front);
-            }
-        }
+        let (lane, key) = self.best;
         match self.heap.peek() {
             Some(root) if root.key < key => Some((Source::Heap, root.key)),
             _ if key == u128::MAX => None,
@@ -206,6 +221,7 @@ impl<E: Copy> EventQueue<E> {
                 let fifo = &mut self.lanes[i];
                 let entry = fifo.pop_front().expect("the lane's front");
                 self.fronts[i] = fifo.front().map_or(u128::MAX, |e| e.key);
+                self.best = self.smallest_front();
                 entry
             }
         };
