@@ -696,11 +696,8 @@ impl World {
                 if done >= max_events {
                     break;
                 }
-                let (_, event) = self.events.pop().expect("peeked");
-                self.now = at;
-                self.handle(event);
+                self.handle_next(at);
                 done += 1;
-                self.events_processed += 1;
                 continue;
             }
             let next = next.map(|(at, _)| at);
@@ -725,13 +722,18 @@ impl World {
             if done >= max_events {
                 break;
             }
-            let (_, event) = self.events.pop().expect("peeked");
-            self.now = at;
-            self.handle(event);
+            self.handle_next(at);
             done += 1;
-            self.events_processed += 1;
         }
         done
+    }
+
+    /// Takes this layer's next event, due at `at`, and handles it.
+    fn handle_next(&mut self, at: SimTime) {
+        let (_, event) = self.events.pop().expect("peeked");
+        self.now = at;
+        self.handle(event);
+        self.events_processed += 1;
     }
 
     /// Takes what the data centers produced since the last call: sampled paths, log lines and
