@@ -11,8 +11,7 @@
 //! a single heap would give.
 
 use super::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// A FIFO for events pushed at a fixed delay after the current time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,21 +58,86 @@ impl<E> Entry<E> {
     }
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
+/// A min-heap of entries by key with four children per node: half the levels of a binary
+/// heap, and a node's children lie side by side in memory, so a sift reads fewer cache lines
+/// and moves fewer entries.
+#[derive(Clone)]
+struct QuadHeap<E> {
+    items: Vec<Entry<E>>,
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+impl<E: Copy> QuadHeap<E> {
+    fn with_capacity(capacity: usize) -> Self {
+        QuadHeap {
+            items: Vec::with_capacity(capacity),
+        }
     }
-}
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap; the earliest key must come out first.
-        other.key.cmp(&self.key)
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.items.capacity()
+    }
+
+    fn peek(&self) -> Option<&Entry<E>> {
+        self.items.first()
+    }
+
+    fn push(&mut self, entry: Entry<E>) {
+        let mut at = self.items.len();
+        self.items.push(entry);
+        while at > 0 {
+            let parent = (at - 1) / 4;
+            if self.items[parent].key < entry.key {
+                break;
+            }
+            self.items[at] = self.items[parent];
+            at = parent;
+        }
+        self.items[at] = entry;
+    }
+
+    /// Puts `entry` in the root's place (the heap must not be empty) and sifts it down.
+    fn replace_root(&mut self, entry: Entry<E>) {
+        let len = self.items.len();
+        let mut at = 0;
+        loop {
+            let first = 4 * at + 1;
+            let child = if first + 4 <= len {
+                let c = &self.items[first..first + 4];
+                let (a, b) = (
+                    usize::from(c[1].key < c[0].key),
+                    2 + usize::from(c[3].key < c[2].key),
+                );
+                first + if c[b].key < c[a].key { b } else { a }
+            } else if first < len {
+                (first + 1..len).fold(first, |min, i| {
+                    if self.items[i].key < self.items[min].key {
+                        i
+                    } else {
+                        min
+                    }
+                })
+            } else {
+                break;
+            };
+            if self.items[child].key > entry.key {
+                break;
+            }
+            self.items[at] = self.items[child];
+            at = child;
+        }
+        self.items[at] = entry;
+    }
+
+    /// Removes the root (the heap must not be empty).
+    fn pop(&mut self) {
+        let last = self.items.pop().expect("a non-empty heap");
+        if !self.items.is_empty() {
+            self.replace_root(last);
+        }
     }
 }
 
@@ -95,7 +159,7 @@ const LAST: u64 = 1 << 63;
 /// insertion. A taken root is removed for real when the next pop or peek comes first.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: QuadHeap<E>,
     lanes: [VecDeque<Entry<E>>; LANES],
     /// The key of each lane's front, `u128::MAX` when the lane is empty.
     fronts: [u128; LANES],
@@ -113,7 +177,7 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            heap: QuadHeap::with_capacity(1024),
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             fronts: [u128::MAX; LANES],
             best: (0, u128::MAX),
@@ -132,11 +196,8 @@ impl<E: Copy> EventQueue<E> {
     fn push_heap(&mut self, entry: Entry<E>) {
         if self.root_taken {
             self.root_taken = false;
-            // Dropping the guard sifts the new root down to its place.
-            *self
-                .heap
-                .peek_mut()
-                .expect("a taken root is still in the heap") = entry;
+            // The taken root is still in the heap: the new entry takes its place.
+            self.heap.replace_root(entry);
         } else {
             self.heap.push(entry);
         }
@@ -353,5 +414,45 @@ mod tests {
             assert_eq!(queue.pop().map(|(time, e)| (time.0, e)), Some((t, s)));
         }
         assert!(queue.pop().is_none() && queue.is_empty());
+    }
+
+    /// The four-way heap alone: pushes, root replacements and pops at every size from empty to
+    /// a few thousand (full and partial last levels) give the keys in sorted order.
+    #[test]
+    fn quad_heap_keeps_key_order() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut heap = QuadHeap::with_capacity(4);
+        let mut reference: Vec<u128> = Vec::new();
+        for round in 0..30_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let entry = Entry::new(SimTime(x % 5_000), round, ());
+            match (x >> 32) % 4 {
+                0 | 1 => {
+                    heap.push(entry);
+                    reference.push(entry.key);
+                }
+                2 if heap.len() > 0 => {
+                    reference.sort_unstable();
+                    assert_eq!(heap.peek().map(|e| e.key), Some(reference.remove(0)));
+                    heap.replace_root(entry);
+                    reference.push(entry.key);
+                }
+                _ if heap.len() > 0 => {
+                    reference.sort_unstable();
+                    assert_eq!(heap.peek().map(|e| e.key), Some(reference.remove(0)));
+                    heap.pop();
+                }
+                _ => {}
+            }
+            assert_eq!(heap.len(), reference.len());
+        }
+        reference.sort_unstable();
+        for key in reference {
+            assert_eq!(heap.peek().map(|e| e.key), Some(key));
+            heap.pop();
+        }
+        assert!(heap.peek().is_none());
     }
 }
