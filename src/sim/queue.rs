@@ -379,13 +379,15 @@ mod tests {
             Lane::Balancer,
             Lane::Timeout,
             Lane::Dns,
+            Lane::Handover,
+            Lane::EdgeHit,
         ];
         for round in 0..20_000u64 {
             for _ in 0..(next() % 3) {
                 let r = next();
-                let lane = lanes[(r % 5) as usize];
+                let lane = lanes[(r % 7) as usize];
                 // Mostly fixed delays per lane, sometimes out of order, sometimes equal times.
-                let delay = match r % 7 {
+                let delay = match (r >> 8) % 7 {
                     0 => next() % 1000,
                     1 => 0,
                     _ => 10 * (lane as u64 + 1),
