@@ -4,7 +4,9 @@
 // Writes docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
 // scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost),
 // docs/screenshot-stage5.png (the cache tier warm, then cache-0 killed: the database takes its
-// reads) and docs/screenshot-stage8.png (the workers down from t = 60 s: the backlog grows).
+// reads), docs/screenshot-stage8.png (the workers down from t = 60 s: the backlog grows) and
+// docs/screenshot-stage11.png (preset 11 as it is, ten million users, during the us-east outage
+// scheduled at t = 150 s: geoDNS has dropped us-east and users move as their answers expire).
 const path = require("path");
 const root = path.join(__dirname, "..");
 const { chromium } = require(path.join(root, ".tools/node_modules/playwright-core"));
@@ -55,6 +57,17 @@ const simTimePast = (t) =>
   await page.click('svg [data-component="queue"]');
   await page.waitForTimeout(600);
   await page.screenshot({ path: path.join(root, "docs/screenshot-stage8.png"), fullPage: true });
+
+  await page.goto(base + "#v1.s11");
+  await page.waitForSelector("[data-diagram]");
+  // As fast as the page can (about 2x real time with ten million users) up to the outage.
+  await page.selectOption('select[data-control="speed"]', "6");
+  await page.waitForFunction(simTimePast, 150, { timeout: 600000 });
+  await page.selectOption('select[data-control="speed"]', "4"); // 1x through the reroute
+  await page.waitForFunction(simTimePast, 172, { timeout: 120000 });
+  await page.click('svg [data-component="us-east"]');
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: path.join(root, "docs/screenshot-stage11.png"), fullPage: true });
   await browser.close();
 })().catch((e) => {
   console.error(e);
