@@ -26,7 +26,7 @@ use super::histogram::Histogram;
 use super::queue::EventQueue;
 use super::report::{
     ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
-    LatencyReport, LogEntry, RegionReport, Report, RequestTotals, SeriesPoint,
+    LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
 };
 use super::ring::mix64;
 use super::rng::Rng;
@@ -1462,6 +1462,7 @@ impl World {
             in_flight: 0,
         };
         let mut components = Vec::new();
+        let mut monitoring: Option<MonitoringReport> = None;
         let mut data_centers = Vec::new();
         let mut bill = Bill::default();
         let geo = self.scenario.geo.as_ref().expect("geo");
@@ -1489,6 +1490,22 @@ impl World {
                 c.name = format!("{}/{}", dc.name, c.name);
                 c
             }));
+            if let Some(m) = r.monitoring {
+                let all = monitoring.get_or_insert_with(MonitoringReport::default);
+                all.alerts.extend(m.alerts.into_iter().map(|mut a| {
+                    a.rule = format!("{}: {}", dc.name, a.rule);
+                    a
+                }));
+                all.firing_at_end.extend(
+                    m.firing_at_end
+                        .into_iter()
+                        .map(|rule| format!("{}: {rule}", dc.name)),
+                );
+                all.components.extend(m.components.into_iter().map(|mut c| {
+                    c.name = format!("{}/{}", dc.name, c.name);
+                    c
+                }));
+            }
             data_centers.push(DataCenterReport {
                 name: dc.name.clone(),
                 region: geo.regions[dc.region].name.clone(),
@@ -1504,6 +1521,10 @@ impl World {
                 cdn: r.cdn,
                 queue: r.queue,
             });
+        }
+        if let Some(m) = &mut monitoring {
+            // One history, oldest first; at the same time, in data-center order (a stable sort).
+            m.alerts.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         }
         let name = |d: usize| self.dcs[d].name.clone();
         let replication: Vec<ChannelReport> = self
@@ -1572,7 +1593,7 @@ impl World {
             cdn: None,
             queue: None,
             sessions: None,
-            monitoring: None,
+            monitoring,
             theory: None,
             geo: Some(GeoReport {
                 routing: self.routing,

@@ -277,8 +277,9 @@ pub struct QueueReport {
     pub utilization: f64,
 }
 
-/// Monitoring over the run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Monitoring over the run (stage 11: every data center's, each alert rule and component
+/// named after its data center, "us-east: …" and "us-east/…").
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MonitoringReport {
     /// Every alert that fired or resolved, oldest first.
     pub alerts: Vec<super::AlertEvent>,

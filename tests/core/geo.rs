@@ -123,6 +123,39 @@ fn failover_follows_health_checks_then_dns_expiry() {
     );
     assert!((19..=21).contains(&dc.intervals_named_while_down));
     assert!(!dc.up_at_end && !dc.in_dns_at_end);
+    // Each data center's monitoring is in the report, its rules named after it: us-east's
+    // error alert fired within seconds of the outage.
+    let m = r.monitoring.as_ref().expect("the data centers' monitoring");
+    let errors = m
+        .alerts
+        .iter()
+        .find(|a| a.rule == "us-east: errors over 1%" && a.state == "firing")
+        .expect("us-east's error alert");
+    assert!(
+        (30.0..=35.0).contains(&errors.t_s),
+        "fired at {}",
+        errors.t_s
+    );
+    // It resolved once geoDNS had moved everyone off us-east: no requests, no errors.
+    let resolved = m
+        .alerts
+        .iter()
+        .find(|a| a.rule == "us-east: errors over 1%" && a.state == "resolved")
+        .expect("resolved when traffic stopped");
+    assert!(
+        (85.0..=120.0).contains(&resolved.t_s),
+        "resolved at {}",
+        resolved.t_s
+    );
+    assert!(!m
+        .firing_at_end
+        .contains(&"us-east: errors over 1%".to_string()));
+    assert!(!m
+        .firing_at_end
+        .iter()
+        .any(|a| a.starts_with("eu-west: errors")));
+    assert!(m.alerts.windows(2).all(|w| w[0].t_s <= w[1].t_s));
+    assert!(m.components.iter().any(|c| c.name == "eu-west/web-0"));
 }
 
 /// Every write committed in a data center is shipped, lost with it, or still waiting.
