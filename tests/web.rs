@@ -1269,6 +1269,14 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
         "log: {}",
         app.text("[data-log]")
     );
+    // us-east's own monitoring saw its errors: the alerts panel names the data center.
+    let alerted = app
+        .wait_until(15_000, |a| {
+            a.text("[data-alerts]").contains("us-east: errors over 1%")
+                && a.attribute("[data-alerts]", "data-alerts").as_deref() != Some("0")
+        })
+        .await;
+    assert!(alerted, "alerts: {}", app.text("[data-alerts]"));
 
     // Bring it back.
     app.click("svg [data-component=\"us-east\"] [data-action=\"repair-dc\"]");

@@ -49,9 +49,17 @@ struct AlertLine {
     value: String,
 }
 
-/// Parses "ALERT NAME firing at VALUE (rule: …)" or "ALERT NAME resolved at VALUE (rule: …)".
+/// Parses "ALERT NAME firing at VALUE (rule: …)" or "ALERT NAME resolved at VALUE (rule: …)";
+/// at stage 11 each data center's lines start with its name ("us-east: ALERT …"), and the rule
+/// is shown as that data center's ("us-east: NAME").
 fn parse_alert(entry: &LogEntry) -> Option<AlertLine> {
-    let rest = entry.text.strip_prefix("ALERT ")?;
+    let (scope, rest) = match entry.text.strip_prefix("ALERT ") {
+        Some(rest) => (None, rest),
+        None => {
+            let (dc, rest) = entry.text.split_once(": ALERT ")?;
+            (Some(dc), rest)
+        }
+    };
     let (rule, firing, after) = if let Some((rule, after)) = rest.split_once(" firing at ") {
         (rule, true, after)
     } else {
@@ -60,7 +68,7 @@ fn parse_alert(entry: &LogEntry) -> Option<AlertLine> {
     };
     let value = after.split(' ').next().unwrap_or("").to_string();
     Some(AlertLine {
-        rule: rule.to_string(),
+        rule: scope.map_or_else(|| rule.to_string(), |dc| format!("{dc}: {rule}")),
         firing,
         t_s: entry.t_s,
         value,
@@ -70,11 +78,11 @@ fn parse_alert(entry: &LogEntry) -> Option<AlertLine> {
 /// Properties of [`Alerts`].
 #[derive(Properties, PartialEq)]
 pub struct AlertsProps {
-    /// Recent log entries, oldest first.
+    /// The alert lines of the log, oldest first (other lines are ignored).
     pub entries: Rc<Vec<LogEntry>>,
 }
 
-/// The alerts panel: each rule that changed state in the recent log, firing ones first, with
+/// The alerts panel: each rule that changed state in the log, firing ones first, with
 /// when it last changed and the value that tripped or cleared it.
 #[function_component(Alerts)]
 pub fn alerts(props: &AlertsProps) -> Html {

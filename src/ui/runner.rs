@@ -196,10 +196,17 @@ pub struct Runner {
     live: Live,
     last_report_ms: f64,
     lagging: bool,
+    /// Frames since the last report that played, and how many of them ran out of their event
+    /// budget short of the chosen speed: `lagging` is set when most did, so one slow frame (a
+    /// burst of events, a garbage collection in the page) does not flash the warning.
+    played_frames: u32,
+    short_frames: u32,
     /// Whether to leave the dots out (prefers-reduced-motion).
     reduced_motion: bool,
     /// The log entries last handed out (kept so an unchanged log is not re-rendered).
     log: Rc<Vec<LogEntry>>,
+    /// The alert lines last handed out (see [`Figures::alerts`]).
+    alerts: Rc<Vec<LogEntry>>,
     charts: ChartData,
     /// Simulated time of the last chart sample, in seconds.
     charted_s: f64,
@@ -299,8 +306,11 @@ impl Default for Runner {
             live: Live::default(),
             last_report_ms: f64::NEG_INFINITY,
             lagging: false,
+            played_frames: 0,
+            short_frames: 0,
             reduced_motion: false,
             log: Rc::default(),
+            alerts: Rc::default(),
             charts: ChartData::default(),
             charted_s: 0.0,
             shown: Vec::new(),
@@ -337,6 +347,7 @@ impl Runner {
         self.meter = Meter::default();
         self.live = Live::default();
         self.log = Rc::default();
+        self.alerts = Rc::default();
         self.charts = ChartData::default();
         self.charted_s = 0.0;
         Ok(diagram)
@@ -501,7 +512,8 @@ impl Runner {
                 &mut self.checkpoints,
             );
             let work_ms = now_real_ms() - work_start;
-            self.lagging = processed >= budget && sim.now() < target;
+            self.played_frames += 1;
+            self.short_frames += u32::from(processed >= budget && sim.now() < target);
             self.events_per_frame = adapt_budget(budget, processed, work_ms);
         }
         self.reached = self.reached.max(sim.now());
@@ -523,6 +535,10 @@ impl Runner {
             return None;
         }
         self.last_report_ms = now_ms;
+        if self.played_frames > 0 {
+            self.lagging = 2 * self.short_frames > self.played_frames;
+        }
+        (self.played_frames, self.short_frames) = (0, 0);
         if let Some(diagram) = self.relayout() {
             self.new_diagram = Some(diagram);
         }
@@ -679,6 +695,14 @@ impl Runner {
         if *self.log != recent {
             self.log = Rc::new(recent);
         }
+        let alerts: Vec<LogEntry> = sim
+            .log()
+            .filter(|e| e.text.contains("ALERT "))
+            .cloned()
+            .collect();
+        if *self.alerts != alerts {
+            self.alerts = Rc::new(alerts);
+        }
     }
 
     /// Adds a chart sample if simulated time moved since the last one.
@@ -817,6 +841,7 @@ impl Runner {
             reshard: sim.reshard_progress(),
             checkpoints: self.checkpoints.len(),
             log: self.log.clone(),
+            alerts: self.alerts.clone(),
             charts: Rc::new(self.charts.clone()),
         }
     }

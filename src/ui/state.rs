@@ -211,6 +211,9 @@ pub struct Figures {
     pub checkpoints: usize,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
+    /// Every alert line (`ALERT …`) still in the simulation's log, oldest first: the alerts
+    /// panel shows each rule's latest state even after busier events pushed it out of `log`.
+    pub alerts: Rc<Vec<LogEntry>>,
     /// Recent history of the headline figures, for the charts.
     pub charts: Rc<ChartData>,
 }
