@@ -16,20 +16,16 @@
 // - the RSS summed over this browser's processes, and over every `chromium` process on the
 //   machine (which counts other people's browsers too).
 // Prints a table; SUMMARY_JSON=<file> writes the samples there as JSON. Linux only (/proc).
-const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
-const path = require("path");
+const { sleep, launch, openApp, SPEEDS, metric } = require("./cdp");
 
 const base = process.argv[2] || "http://127.0.0.1:8123/";
 const fragment = process.argv[3] || "v1.s11";
 const minutes = parseInt(process.argv[4] || "11", 10);
 const speedIndex = parseInt(process.env.SPEED || "5", 10);
-const chosen = [0.02, 0.05, 0.1, 0.2, 1, 5, 20, 100][speedIndex];
+const chosen = SPEEDS[speedIndex];
 const intervalMs = parseFloat(process.env.INTERVAL_S || "60") * 1000;
-const port = 9300 + Math.floor(Math.random() * 500);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // /proc helpers: every process's parent, command line and resident set size.
 const procs = () => {
@@ -63,57 +59,10 @@ const descendants = (all, root) => {
 const isChromium = (p) => /chrom/i.test(p.name || "") || /\/chromium\b/.test(p.cmdline);
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "scalesim-cdp-"));
-  const chrome = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    `--user-data-dir=${profile}`, "--window-size=1400,1000", `--remote-debugging-port=${port}`,
-    "about:blank",
-  ], { stdio: "ignore" });
-  let targets = null;
-  for (let i = 0; i < 50 && !targets; i++) {
-    await sleep(200);
-    try {
-      targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-    } catch (_) {}
-  }
-  const page = targets.find((t) => t.type === "page");
-  const ws = new WebSocket(page.webSocketDebuggerUrl);
-  await new Promise((r) => (ws.onopen = r));
-  let id = 0;
-  const waiting = new Map();
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.id && waiting.has(msg.id)) {
-      waiting.get(msg.id)(msg);
-      waiting.delete(msg.id);
-    }
-  };
-  const send = (method, params = {}) =>
-    new Promise((r) => {
-      id += 1;
-      waiting.set(id, r);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  const evaluate = async (expression) => {
-    const r = await send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
-    return r.result && r.result.result ? r.result.result.value : undefined;
-  };
-  await send("Emulation.setDeviceMetricsOverride", { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
+  const browser = await launch({ width: 1400 });
+  const { chrome, send, evaluate } = browser;
   await send("Performance.enable");
-  await send("Page.navigate", { url: base + "#" + fragment });
-  for (let i = 0; i < 100; i++) {
-    await sleep(200);
-    if (await evaluate("!!document.querySelector('[data-metric=sim_speed]')")) break;
-  }
-  for (let i = 0; i < 600; i++) {
-    if (await evaluate("!!document.querySelector('[data-seeking=false]') && !document.querySelector('[data-seek-progress]') && parseFloat(document.querySelector('[data-metric=sim_time_s]').textContent) > 0")) break;
-    await sleep(200);
-  }
-  await evaluate(`(() => { const b = document.querySelector('[data-action="play"]');
-    if (b.getAttribute('aria-pressed') !== 'true') b.click(); })()`);
-  await evaluate(`(() => { const s = document.querySelector('select[data-control="speed"]');
-    s.value = '${speedIndex}'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`);
+  await openApp(browser, base + "#" + fragment, speedIndex);
   // The app module's wasm exports (see the header): null if they cannot be reached.
   await evaluate(`(async () => { try {
       const boot = document.getElementById('scalesim-boot');
@@ -121,7 +70,6 @@ const isChromium = (p) => /chrom/i.test(p.name || "") || /\/chromium\b/.test(p.c
       const exports = await glue.default();
       window.__scalesimWasmMemory = exports && exports.memory instanceof WebAssembly.Memory ? exports.memory : null;
     } catch (e) { window.__scalesimWasmMemory = null; } })()`);
-  const metric = (name) => `parseFloat(document.querySelector('[data-metric="${name}"]').textContent)`;
   const uaMemory = await evaluate("typeof performance.measureUserAgentSpecificMemory === 'function' && self.crossOriginIsolated === true");
   const t0 = Date.now();
   const loadStart = os.loadavg();
@@ -184,8 +132,7 @@ const isChromium = (p) => /chrom/i.test(p.name || "") || /\/chromium\b/.test(p.c
     `this browser's RSS ${summary.browser_rss_change_pct}%; load average ${loadStart[0].toFixed(2)} -> ` +
     `${loadEnd[0].toFixed(2)} on ${summary.cpus} CPUs; measureUserAgentSpecificMemory ${uaMemory ? "available" : "not available (page not cross-origin isolated)"}`);
   if (process.env.SUMMARY_JSON) fs.writeFileSync(process.env.SUMMARY_JSON, JSON.stringify(summary, null, 2) + "\n");
-  ws.close();
-  chrome.kill();
+  browser.close();
 })().catch((e) => {
   console.error(e);
   process.exit(1);

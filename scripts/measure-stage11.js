@@ -10,10 +10,9 @@
 // <= 16.7 ms, p95 <= 25 ms, faster than real time; at 1x the simulation can at most keep up,
 // so that needs SPEED=5); SUMMARY_JSON=<file> writes the summary there too. Then, if asked, a
 // full-page screenshot (SELECT=<component> opens it in the inspector first).
-const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
-const path = require("path");
+const { sleep, launch, openApp, SPEEDS, metric } = require("./cdp");
 
 const base = process.argv[2] || "http://127.0.0.1:8123/";
 const fragment = process.argv[3] || "v1.s11";
@@ -21,65 +20,13 @@ const seconds = parseInt(process.argv[4] || "20", 10);
 const shot = process.argv[5];
 // The speed menu's option: 4 is 1x (5 is 5x, 6 is 20x; src/ui/state.rs SPEEDS).
 const speedIndex = parseInt(process.env.SPEED || "4", 10);
-const chosen = [0.02, 0.05, 0.1, 0.2, 1, 5, 20, 100][speedIndex];
-const port = 9300 + Math.floor(Math.random() * 500);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const chosen = SPEEDS[speedIndex];
 
 (async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "scalesim-cdp-"));
-  const chrome = spawn(process.env.CHROMIUM || "/usr/bin/chromium", [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    `--user-data-dir=${profile}`, "--window-size=1400,1000", `--remote-debugging-port=${port}`,
-    "about:blank",
-  ], { stdio: "ignore" });
-  let targets = null;
-  for (let i = 0; i < 50 && !targets; i++) {
-    await sleep(200);
-    try {
-      targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-    } catch (_) {}
-  }
-  const page = targets.find((t) => t.type === "page");
-  const ws = new WebSocket(page.webSocketDebuggerUrl);
-  await new Promise((r) => (ws.onopen = r));
-  let id = 0;
-  const waiting = new Map();
-  ws.onmessage = (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.id && waiting.has(msg.id)) {
-      waiting.get(msg.id)(msg);
-      waiting.delete(msg.id);
-    }
-  };
-  const send = (method, params = {}) =>
-    new Promise((r) => {
-      id += 1;
-      waiting.set(id, r);
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  const evaluate = async (expression) => {
-    const r = await send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
-    return r.result && r.result.result ? r.result.result.value : undefined;
-  };
   const width = parseInt(process.env.WIDTH || "1400", 10);
-  await send("Emulation.setDeviceMetricsOverride", { width, height: 1000, deviceScaleFactor: 1, mobile: false });
-  await send("Page.navigate", { url: base + "#" + fragment });
-  for (let i = 0; i < 100; i++) {
-    await sleep(200);
-    if (await evaluate("!!document.querySelector('[data-metric=sim_speed]')")) break;
-  }
-  // Wait for a link's seek (`~t=`) to finish, then play at 1x.
-  for (let i = 0; i < 600; i++) {
-    if (await evaluate("!!document.querySelector('[data-seeking=false]') && !document.querySelector('[data-seek-progress]') && parseFloat(document.querySelector('[data-metric=sim_time_s]').textContent) > 0")) break;
-    await sleep(200);
-  }
-  await evaluate(`(() => { const b = document.querySelector('[data-action="play"]');
-    if (b.getAttribute('aria-pressed') !== 'true') b.click(); })()`);
-  await evaluate(`(() => { const s = document.querySelector('select[data-control="speed"]');
-    s.value = '${speedIndex}'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`);
-  const metric = (name) => `parseFloat(document.querySelector('[data-metric="${name}"]').textContent)`;
+  const browser = await launch({ width });
+  const { send, evaluate } = browser;
+  await openApp(browser, base + "#" + fragment, speedIndex);
   const warmupS = parseFloat(process.env.WARMUP_S || "5");
   await sleep(warmupS * 1000);
   // One collector in the page for the whole window, so no frame falls between two evaluations.
@@ -161,8 +108,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     fs.writeFileSync(shot, Buffer.from(r.result.data, "base64"));
     console.log("screenshot:", shot);
   }
-  ws.close();
-  chrome.kill();
+  browser.close();
 })().catch((e) => {
   console.error(e);
   process.exit(1);
