@@ -24,50 +24,48 @@ const simTimePast = (t) =>
   const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
   page.on("console", (m) => m.type() === "error" && console.error("page:", m.text()));
 
-  await page.goto(base + "#v1.s1");
-  await page.waitForSelector("[data-diagram]");
+  const shot = (name) =>
+    page.screenshot({ path: path.join(root, `docs/screenshot-${name}.png`), fullPage: true });
+  const open = async (fragment) => {
+    await page.goto(base + "#" + fragment);
+    await page.waitForSelector("[data-diagram]");
+  };
+  // Runs as fast as the page can (speed 20x) up to `fastUntil` simulated seconds, then at 1x
+  // up to `until`, opens `component` in the inspector and takes the screenshot.
+  const runThenInspect = async (fastUntil, until, component, name, timeout) => {
+    await page.selectOption('select[data-control="speed"]', "6");
+    await page.waitForFunction(simTimePast, fastUntil, { timeout });
+    await page.selectOption('select[data-control="speed"]', "4");
+    await page.waitForFunction(simTimePast, until, { timeout });
+    await page.click(`svg [data-component="${component}"]`);
+    await page.waitForTimeout(600);
+    await shot(name);
+  };
+
+  await open("v1.s1");
   await page.waitForTimeout(2500);
-  await page.screenshot({ path: path.join(root, "docs/screenshot-stage1.png"), fullPage: true });
+  await shot("stage1");
 
-  await page.goto(base + "#v1.s4");
-  await page.waitForSelector("[data-diagram]");
-  await page.selectOption('select[data-control="speed"]', "6"); // 20x up to the failure
-  await page.waitForFunction(simTimePast, 58, { timeout: 90000 });
-  await page.selectOption('select[data-control="speed"]', "4"); // 1x through the failover
-  await page.waitForFunction(simTimePast, 69.5, { timeout: 90000 });
-  await page.click('svg [data-component="db-0"]');
-  await page.waitForTimeout(600);
-  await page.screenshot({ path: path.join(root, "docs/screenshot-stage4.png"), fullPage: true });
+  // Up to the master's failure at 60 s, then through the failover.
+  await open("v1.s4");
+  await runThenInspect(58, 69.5, "db-0", "stage4", 90000);
 
-  await page.goto(base + "#v1.s5");
-  await page.waitForSelector("[data-diagram]");
+  await open("v1.s5");
   await page.selectOption('select[data-control="speed"]', "4"); // 1x
   await page.waitForFunction(simTimePast, 12, { timeout: 120000 });
   await page.click('svg [data-component="cache-0"]');
   await page.click('[data-inspector] [data-action="kill"]');
   await page.waitForTimeout(2500);
-  await page.screenshot({ path: path.join(root, "docs/screenshot-stage5.png"), fullPage: true });
+  await shot("stage5");
 
-  await page.goto(base + "#v1.s8");
-  await page.waitForSelector("[data-diagram]");
-  await page.selectOption('select[data-control="speed"]', "6"); // 20x up to the outage
-  await page.waitForFunction(simTimePast, 58, { timeout: 180000 });
-  await page.selectOption('select[data-control="speed"]', "4"); // 1x while the backlog grows
-  await page.waitForFunction(simTimePast, 75, { timeout: 180000 });
-  await page.click('svg [data-component="queue"]');
-  await page.waitForTimeout(600);
-  await page.screenshot({ path: path.join(root, "docs/screenshot-stage8.png"), fullPage: true });
+  // Up to the workers' outage at 60 s, then while the backlog grows.
+  await open("v1.s8");
+  await runThenInspect(58, 75, "queue", "stage8", 180000);
 
-  await page.goto(base + "#v1.s11");
-  await page.waitForSelector("[data-diagram]");
-  // As fast as the page can (about 2x real time with ten million users) up to the outage.
-  await page.selectOption('select[data-control="speed"]', "6");
-  await page.waitForFunction(simTimePast, 150, { timeout: 600000 });
-  await page.selectOption('select[data-control="speed"]', "4"); // 1x through the reroute
-  await page.waitForFunction(simTimePast, 172, { timeout: 120000 });
-  await page.click('svg [data-component="us-east"]');
-  await page.waitForTimeout(600);
-  await page.screenshot({ path: path.join(root, "docs/screenshot-stage11.png"), fullPage: true });
+  // Up to us-east's outage at 150 s (about 2x real time with ten million users), then through
+  // the reroute.
+  await open("v1.s11");
+  await runThenInspect(150, 172, "us-east", "stage11", 600000);
   await browser.close();
 })().catch((e) => {
   console.error(e);

@@ -126,27 +126,17 @@ fn failover_follows_health_checks_then_dns_expiry() {
     // Each data center's monitoring is in the report, its rules named after it: us-east's
     // error alert fired within seconds of the outage.
     let m = r.monitoring.as_ref().expect("the data centers' monitoring");
-    let errors = m
-        .alerts
-        .iter()
-        .find(|a| a.rule == "us-east: errors over 1%" && a.state == "firing")
-        .expect("us-east's error alert");
-    assert!(
-        (30.0..=35.0).contains(&errors.t_s),
-        "fired at {}",
-        errors.t_s
-    );
+    let errors_alert = |state: &str| {
+        m.alerts
+            .iter()
+            .find(|a| a.rule == "us-east: errors over 1%" && a.state == state)
+            .map(|a| a.t_s)
+    };
+    let fired = errors_alert("firing").expect("us-east's error alert");
+    assert!((30.0..=35.0).contains(&fired), "fired at {fired}");
     // It resolved once geoDNS had moved everyone off us-east: no requests, no errors.
-    let resolved = m
-        .alerts
-        .iter()
-        .find(|a| a.rule == "us-east: errors over 1%" && a.state == "resolved")
-        .expect("resolved when traffic stopped");
-    assert!(
-        (85.0..=120.0).contains(&resolved.t_s),
-        "resolved at {}",
-        resolved.t_s
-    );
+    let resolved = errors_alert("resolved").expect("resolved when traffic stopped");
+    assert!((85.0..=120.0).contains(&resolved), "resolved at {resolved}");
     assert!(!m
         .firing_at_end
         .contains(&"us-east: errors over 1%".to_string()));
