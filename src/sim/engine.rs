@@ -767,6 +767,18 @@ impl Sim {
         self.geo.as_ref().map_or(&self.log, |w| &w.log).iter()
     }
 
+    /// Every alert that fired or resolved and is still kept, oldest first (empty without
+    /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
+    pub fn alerts(&self) -> Vec<super::AlertEvent> {
+        match &self.geo {
+            Some(w) => w.alerts(),
+            None => self
+                .monitor
+                .as_ref()
+                .map_or_else(Vec::new, |m| m.alerts.iter().cloned().collect()),
+        }
+    }
+
     /// Changes the user population from now on (capped at the validated maximum).
     pub fn set_users(&mut self, users: u64) {
         if let Some(w) = &mut self.geo {

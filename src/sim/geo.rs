@@ -1441,6 +1441,25 @@ impl World {
         states
     }
 
+    /// Every data center's alert history as one, oldest first (at the same time, in
+    /// data-center order), each rule named after its data center ("us-east: errors over 1%").
+    pub(super) fn alerts(&self) -> Vec<super::AlertEvent> {
+        let mut all: Vec<super::AlertEvent> = self
+            .dcs
+            .iter()
+            .filter_map(|dc| dc.sim.monitor.as_ref().map(|m| (&dc.name, m)))
+            .flat_map(|(name, m)| {
+                m.alerts.iter().map(move |a| super::AlertEvent {
+                    rule: format!("{name}: {}", a.rule),
+                    ..a.clone()
+                })
+            })
+            .collect();
+        // A stable sort: alerts at the same time stay in data-center order.
+        all.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        all
+    }
+
     /// The report of the whole system so far (its digest is filled in by the caller).
     pub fn report(&self) -> Report {
         let elapsed_s = self.now.as_secs_f64();
@@ -1491,11 +1510,10 @@ impl World {
                 c
             }));
             if let Some(m) = r.monitoring {
-                let all = monitoring.get_or_insert_with(MonitoringReport::default);
-                all.alerts.extend(m.alerts.into_iter().map(|mut a| {
-                    a.rule = format!("{}: {}", dc.name, a.rule);
-                    a
-                }));
+                let all = monitoring.get_or_insert_with(|| MonitoringReport {
+                    alerts: self.alerts(),
+                    ..MonitoringReport::default()
+                });
                 all.firing_at_end.extend(
                     m.firing_at_end
                         .into_iter()
@@ -1521,10 +1539,6 @@ impl World {
                 cdn: r.cdn,
                 queue: r.queue,
             });
-        }
-        if let Some(m) = &mut monitoring {
-            // One history, oldest first; at the same time, in data-center order (a stable sort).
-            m.alerts.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         }
         let name = |d: usize| self.dcs[d].name.clone();
         let replication: Vec<ChannelReport> = self

@@ -248,7 +248,7 @@ pub fn app() -> Html {
                         <Tour stage={state.stage()} on_try={on_try} />
                         <div class="log-stack">
                             if state.scenario.monitoring.is_some() {
-                                <Alerts entries={state.figures.alerts.clone()} />
+                                <Alerts alerts={state.figures.alerts.clone()} />
                             }
                             <EventLog entries={state.figures.log.clone()} />
                         </div>

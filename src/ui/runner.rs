@@ -33,7 +33,9 @@ use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{Deploy, Scenario};
-use crate::sim::{Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime};
+use crate::sim::{
+    AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime,
+};
 
 /// Something the user does to a component from the inspector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,8 +207,8 @@ pub struct Runner {
     reduced_motion: bool,
     /// The log entries last handed out (kept so an unchanged log is not re-rendered).
     log: Rc<Vec<LogEntry>>,
-    /// The alert lines last handed out (see [`Figures::alerts`]).
-    alerts: Rc<Vec<LogEntry>>,
+    /// The alert history last handed out (see [`Figures::alerts`]).
+    alerts: Rc<Vec<AlertEvent>>,
     charts: ChartData,
     /// Simulated time of the last chart sample, in seconds.
     charted_s: f64,
@@ -695,11 +697,7 @@ impl Runner {
         if *self.log != recent {
             self.log = Rc::new(recent);
         }
-        let alerts: Vec<LogEntry> = sim
-            .log()
-            .filter(|e| e.text.contains("ALERT "))
-            .cloned()
-            .collect();
+        let alerts = sim.alerts();
         if *self.alerts != alerts {
             self.alerts = Rc::new(alerts);
         }

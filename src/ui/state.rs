@@ -15,7 +15,9 @@ use crate::scenario::{
     preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
     ShardStrategy, StoreKind, MAX_USERS,
 };
-use crate::sim::{ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress};
+use crate::sim::{
+    AlertEvent, ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress,
+};
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -211,9 +213,9 @@ pub struct Figures {
     pub checkpoints: usize,
     /// The most recent event-log entries, newest last.
     pub log: Rc<Vec<LogEntry>>,
-    /// Every alert line (`ALERT …`) still in the simulation's log, oldest first: the alerts
-    /// panel shows each rule's latest state even after busier events pushed it out of `log`.
-    pub alerts: Rc<Vec<LogEntry>>,
+    /// The simulation's alert history, oldest first ([`crate::sim::Sim::alerts`]): the alerts
+    /// panel shows each rule's latest state, however busy the event log has been since.
+    pub alerts: Rc<Vec<AlertEvent>>,
     /// Recent history of the headline figures, for the charts.
     pub charts: Rc<ChartData>,
 }
