@@ -43,8 +43,8 @@ const USERS_H: f64 = 88.0;
 /// Size of a compact web-server tile, in diagram units.
 const TILE_W: f64 = 100.0;
 const TILE_H: f64 = 40.0;
-/// Size of a member's tile in an open group's panel (room for `shard-0-db-0` and its load).
-const PANEL_TILE_W: f64 = 150.0;
+/// Width of a member's tile in an open group's panel (room for `shard-0-db-0` and `replica · 34 %`).
+const PANEL_TILE_W: f64 = 200.0;
 /// Gap between compact tiles, in diagram units.
 const TILE_GAP: f64 = 8.0;
 /// Padding between a group's frame and its tiles (the top one holds the label).
@@ -654,7 +654,13 @@ pub fn layout(input: &LayoutInput, orientation: Orientation) -> Diagram {
                     kind: c.kind,
                 });
                 grouped.push(true);
-                members.push(clusters[k].members.iter().map(|&m| components[m].id).collect());
+                members.push(
+                    clusters[k]
+                        .members
+                        .iter()
+                        .map(|&m| components[m].id)
+                        .collect(),
+                );
             }
             Some(_) => {}
         }
@@ -664,10 +670,7 @@ pub fn layout(input: &LayoutInput, orientation: Orientation) -> Diagram {
         node.members = m;
     }
     d.edges = input.edges.clone();
-    d.clusters = clusters
-        .iter()
-        .map(|c| panel(&d, c, components))
-        .collect();
+    d.clusters = clusters.iter().map(|c| panel(&d, c, components)).collect();
     d.lines = lines(&d);
     d
 }
@@ -680,7 +683,9 @@ fn panel(d: &Diagram, c: &Cluster, components: &[ComponentInfo]) -> DiagramClust
     let pitch_y = TILE_H + TILE_GAP;
     let room = ((d.width - 2.0 * MARGIN - 2.0 * GROUP_PAD + TILE_GAP) / pitch_x).floor();
     let max_cols = (room as usize).max(1);
-    let cols = (((2 * n) as f64).sqrt().ceil() as usize).clamp(1, max_cols).min(n.max(1));
+    let cols = (((2 * n) as f64).sqrt().ceil() as usize)
+        .clamp(1, max_cols)
+        .min(n.max(1));
     let rows = n.div_ceil(cols).max(1);
     let w = cols as f64 * pitch_x - TILE_GAP + 2.0 * GROUP_PAD;
     let h = PANEL_HEAD + rows as f64 * pitch_y - TILE_GAP + GROUP_PAD;
@@ -889,7 +894,7 @@ fn place(components: &[ComponentInfo], grouped: &[bool], orientation: Orientatio
     }
 
     let (width, height) = o.point(length, breadth);
-    let d = Diagram {
+    Diagram {
         width,
         height,
         nodes,
@@ -899,8 +904,7 @@ fn place(components: &[ComponentInfo], grouped: &[bool], orientation: Orientatio
         clusters: Vec::new(),
         orientation,
         geo: None,
-    };
-    d
+    }
 }
 
 /// Who sends requests to whom, by kind:
@@ -1072,12 +1076,7 @@ fn bounds(d: &Diagram, ids: &[ComponentId]) -> Option<Bounds> {
         b.2 = b.2.max(n.x + n.w / 2.0);
         b.3 = b.3.max(n.y + n.h / 2.0);
     }
-    Some((
-        (b.0 + b.2) / 2.0,
-        (b.1 + b.3) / 2.0,
-        b.2 - b.0,
-        b.3 - b.1,
-    ))
+    Some(((b.0 + b.2) / 2.0, (b.1 + b.3) / 2.0, b.2 - b.0, b.3 - b.1))
 }
 
 #[cfg(test)]
@@ -1102,7 +1101,11 @@ mod tests {
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.
     fn assert_sound(components: &[ComponentInfo], d: &Diagram) {
-        let hidden: usize = d.nodes.iter().map(|n| n.members.len().saturating_sub(1)).sum();
+        let hidden: usize = d
+            .nodes
+            .iter()
+            .map(|n| n.members.len().saturating_sub(1))
+            .sum();
         assert_eq!(d.nodes.len() + hidden, components.len());
         for c in components {
             let node = d.node(c.id).expect("every component gets a node");
@@ -1216,7 +1219,10 @@ mod tests {
         for (s, cluster) in shards.iter().enumerate() {
             assert_eq!(cluster.key, format!("shard-{s}"));
             let names: Vec<&str> = cluster.tiles.iter().map(|t| t.label.as_str()).collect();
-            assert_eq!(names, [format!("shard-{s}-db-0"), format!("shard-{s}-db-1")]);
+            assert_eq!(
+                names,
+                [format!("shard-{s}-db-0"), format!("shard-{s}-db-1")]
+            );
             let node = d.drawn(cluster.node).expect("the shard's box is drawn");
             assert_eq!(node.label, format!("shard {s}"));
             assert!(!node.compact);
@@ -1431,7 +1437,11 @@ mod tests {
                 .iter()
                 .filter(|c| c.kind == ComponentKind::Server)
                 .collect();
-            let tier = d.clusters.iter().find(|c| c.key == "web").expect("a web tier");
+            let tier = d
+                .clusters
+                .iter()
+                .find(|c| c.key == "web")
+                .expect("a web tier");
             assert_eq!(tier.tiles.len(), servers.len(), "stage {stage}");
             for s in &servers {
                 assert_eq!(d.drawn_as(s.id), Some(tier.node));

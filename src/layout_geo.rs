@@ -36,7 +36,7 @@ const REGION_H: f64 = 88.0;
 /// Gap between neighbouring region boxes, in diagram units.
 const REGION_GAP: f64 = 26.0;
 /// Size of the geoDNS box, in diagram units.
-const DNS_W: f64 = 176.0;
+const DNS_W: f64 = 200.0;
 const DNS_H: f64 = 76.0;
 /// Size of a data-center box, in diagram units.
 const DC_W: f64 = 340.0;
@@ -555,7 +555,12 @@ mod tests {
             }
             assert!(dc.stack.nodes.iter().any(|n| n.label == "lb"));
             assert!(dc.stack.node(dc.members[0]).is_some());
-            let shard = dc.stack.clusters.iter().find(|c| c.key == "shard-0").unwrap();
+            let shard = dc
+                .stack
+                .clusters
+                .iter()
+                .find(|c| c.key == "shard-0")
+                .unwrap();
             assert_eq!(shard.tiles[0].label, "shard-0-db-0");
         }
         assert_eq!(view.data_centers[0].region, 0);

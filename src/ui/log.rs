@@ -25,7 +25,9 @@ pub fn event_log(props: &EventLogProps) -> Html {
     html! {
         <section class="event-log card" aria-labelledby="event-log-title">
             <h2 id="event-log-title">{ "Event log" }</h2>
-            <ol role="log" aria-live="polite" aria-relevant="additions" data-log="">
+            // The live region wraps the list (a list with role="log" would no longer be a list).
+            <div role="log" aria-live="polite" aria-relevant="additions">
+            <ol data-log="">
                 if props.entries.is_empty() {
                     <li class="muted empty">{ "Nothing has happened yet. Kill something to see the system react." }</li>
                 }
@@ -36,6 +38,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
                     </li>
                 }) }
             </ol>
+            </div>
         </section>
     }
 }
@@ -64,7 +67,8 @@ pub fn alerts(props: &AlertsProps) -> Html {
     html! {
         <section class="alerts card" aria-labelledby="alerts-title" data-alerts={firing_now.to_string()}>
             <h2 id="alerts-title">{ "Alerts" }</h2>
-            <ul role="status" aria-live="polite">
+            <div role="status" aria-live="polite">
+            <ul>
                 if latest.is_empty() {
                     <li class="muted empty">{ "All quiet: no rule has fired yet." }</li>
                 }
@@ -80,6 +84,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
                     }
                 }) }
             </ul>
+            </div>
         </section>
     }
 }
