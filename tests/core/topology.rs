@@ -98,7 +98,10 @@ fn a_drawn_architecture_no_preset_has_runs() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("a report");
     assert!(v["requests"]["completed"].as_u64().expect("a count") > 0);
-    assert!(v["cdn"].is_object() && v["data_store"]["nosql"].is_object(), "{out}");
+    assert!(
+        v["cdn"].is_object() && v["data_store"]["nosql"].is_object(),
+        "{out}"
+    );
     // Miswired, it is refused with one line naming the nodes.
     let mut bad = file.clone();
     bad.topology.edges.push(wire("kv", "pg", &[Flow::Write]));

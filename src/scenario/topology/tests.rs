@@ -355,3 +355,14 @@ proptest! {
         prop_assert_eq!(back.topology.nodes.len(), file.topology.nodes.len());
     }
 }
+
+#[test]
+fn the_example_in_the_docs_is_the_stage_3_preset() {
+    let doc = include_str!("../../../docs/topology.md");
+    let start = doc.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    let s = Scenario::from_json(&doc[start..end]).expect("the example is valid");
+    let mut expected = preset(3).expect("stage 3");
+    expected.name = "Three tiers behind a balancer".to_string();
+    assert_eq!(s, expected);
+}
