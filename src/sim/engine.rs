@@ -2200,10 +2200,9 @@ impl Sim {
             return;
         }
         if id == self.cdn_id {
+            let now = self.now;
             if let Some(edge) = self.edge.as_mut() {
-                edge.alive = false;
-                edge.deaths = edge.deaths.wrapping_add(1);
-                edge.flush_on_outage();
+                edge.die(now);
             }
             self.log_event(
                 &name,
