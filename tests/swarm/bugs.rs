@@ -8,7 +8,9 @@
 //! Each also has a `KnownBugChecks` switch, so the swarm can check it over many seeds
 //! (`SWARM_BUG=<name> cargo test --release --test swarm -- known_bugs --ignored`).
 
-use scalesim::scenario::{preset, Dist, Profile, Scenario, Shape};
+use crate::checkers::KnownBugChecks;
+use crate::generator::{Action, Case, Step};
+use scalesim::scenario::{preset, Dist, Fault, Profile, Scenario, Shape};
 use scalesim::sim::{Sim, SimTime, Snapshot};
 
 fn constant(mean_ms: f64) -> Dist {
@@ -227,4 +229,40 @@ fn edge_down_and_back_during_hit() {
             .any(|h| h.component == cdn_id && h.leave == died)
     });
     assert!(fell_back, "no path shows the hit cut at the edge's death");
+}
+
+/// Swarm seed 503189 (a checker bug, fixed): us-east is scheduled down at 2 s, a metrics tick
+/// falls at 2 s too, and the user repairs us-east at 2 s. The engine handles the scheduled
+/// fault and the tick inside `advance_to(2 s)` — so the tick's point says us-east is down —
+/// and the live repair after it returns. The checker compared the point with the state after
+/// everything at 2 s, the live repair included, and called the point wrong. A tick sees one
+/// of the states its instant passes through before the live actions.
+#[test]
+fn geo_tick_between_scheduled_fault_and_live_repair() {
+    let mut s = quiet(preset(11).expect("stage 11 has a preset"));
+    s.duration_s = 4;
+    s.metrics_interval_ms = 1000;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 2.0,
+        duration_s: 1.0,
+    }];
+    let case = Case {
+        seed: 0,
+        scenario: s,
+        steps: vec![
+            Step {
+                at: SimTime::from_secs(2),
+                actions: vec![Action::Repair("us-east".into())],
+            },
+            Step {
+                at: SimTime::from_secs(4),
+                actions: Vec::new(),
+            },
+        ],
+        path_sample_every: 1,
+    };
+    if let Err(e) = crate::check_case(&case, KnownBugChecks::FIXED) {
+        panic!("{e}");
+    }
 }
