@@ -8,12 +8,14 @@
 mod presets;
 mod schema;
 mod set;
+pub mod topology;
 mod url;
 mod validate;
 
 pub use presets::{preset, StageInfo, STAGES};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
+pub use topology::{Topology, TopologyFile};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
@@ -858,7 +860,17 @@ pub struct Fault {
 
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
+    /// A file may also carry a graph (`{"topology": …}` beside the run settings, see
+    /// [`TopologyFile`]): it is checked and lowered to the scenario it describes.
     pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
+        let carries_graph = serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|v| v.get("topology").is_some());
+        if carries_graph {
+            let file: TopologyFile = serde_json::from_str(text).map_err(|e| {
+                ValidationErrors::single("", format!("not a valid scenario with a topology: {e}"))
+            })?;
+            return file.lower();
+        }
         let scenario: Scenario = serde_json::from_str(text)
             .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
         scenario.validate()?;
