@@ -89,6 +89,10 @@ pub mod font {
 pub const BOX_W_AT_1400_PX: f64 = 994.0;
 /// The tallest the diagram's box gets (`.diagram { max-height }` in styles/app.css), in CSS px.
 pub const BOX_MAX_H_PX: f64 = 600.0;
+/// The most a drawing is enlarged to fill its box, in CSS px per diagram unit: the diagram's
+/// box is at most `width × MAX_SCALE` wide, so that a small system is not drawn with texts
+/// twice their size.
+pub const MAX_SCALE: f64 = 1.25;
 /// No text of the diagram may be drawn smaller than this at a 1400-px-wide window, in CSS px.
 pub const READABLE_PX: f64 = 11.0;
 
@@ -287,9 +291,12 @@ impl Diagram {
     }
 
     /// How much the drawing is scaled when fitted into a box `box_w_px` wide (and at most
-    /// [`BOX_MAX_H_PX`] tall), as the SVG's `preserveAspectRatio="xMidYMid meet"` does.
+    /// [`BOX_MAX_H_PX`] tall, and enlarged at most [`MAX_SCALE`] times), as the SVG's
+    /// `preserveAspectRatio="xMidYMid meet"` does.
     pub fn fit_scale(&self, box_w_px: f64) -> f64 {
-        (box_w_px / self.width).min(BOX_MAX_H_PX / self.height)
+        (box_w_px / self.width)
+            .min(BOX_MAX_H_PX / self.height)
+            .min(MAX_SCALE)
     }
 
     /// The size, in CSS px, of the smallest text of the drawing fitted into a box `box_w_px`

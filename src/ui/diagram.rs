@@ -9,7 +9,7 @@ use super::format::{grouped, percent};
 use super::geo::geo_view;
 use super::runner::Op;
 use super::state::{Action, Figures};
-use crate::layout::{font, Diagram, DiagramCluster, DiagramNode};
+use crate::layout::{font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE};
 use crate::sim::{ComponentId, ComponentKind, DbRole};
 
 /// Properties of [`DiagramView`].
@@ -39,7 +39,17 @@ pub struct DiagramProps {
 pub fn diagram_view(props: &DiagramProps) -> Html {
     let d = &props.diagram;
     let view_box = format!("0 0 {} {}", d.width, d.height);
-    let aspect = format!("aspect-ratio: {} / {};", d.width, d.height);
+    // Landscape: never enlarged more than MAX_SCALE times (a small system would otherwise be
+    // drawn with huge texts).
+    let aspect = match d.orientation {
+        Orientation::Landscape => format!(
+            "aspect-ratio: {} / {}; max-width: {:.0}px;",
+            d.width,
+            d.height,
+            d.width * MAX_SCALE
+        ),
+        Orientation::Portrait => format!("aspect-ratio: {} / {};", d.width, d.height),
+    };
     let edges = d.lines.iter().map(|l| {
         let ((x1, y1), (x2, y2)) = (l.from, l.to);
         html! {
@@ -362,7 +372,7 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
             None => shards.push((shard, x0, y0, x1, y1, u)),
         }
     }
-    let portrait = d.orientation == crate::layout::Orientation::Portrait;
+    let portrait = d.orientation == Orientation::Portrait;
     let frames = shards.iter().map(|&(shard, x0, y0, x1, y1, u)| {
         let (x, y) = (x0 - PAD, y0 - PAD);
         html! {
