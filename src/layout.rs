@@ -672,7 +672,20 @@ pub fn layout(input: &LayoutInput, orientation: Orientation) -> Diagram {
             Some(_) => {}
         }
     }
-    let mut d = place(&items, &grouped, orientation);
+    // The wires between the boxes (a group's are its box's).
+    let item_of = |id: ComponentId| {
+        let i = components.iter().position(|c| c.id == id)?;
+        let first =
+            cluster_of[i].map_or(components[i].id, |k| components[clusters[k].members[0]].id);
+        items.iter().position(|c: &ComponentInfo| c.id == first)
+    };
+    let wires: Vec<(usize, usize)> = input
+        .edges
+        .iter()
+        .filter_map(|e| Some((item_of(e.from)?, item_of(e.to)?)))
+        .filter(|(a, b)| a != b)
+        .collect();
+    let mut d = place(&items, &grouped, &wires, orientation);
     for (node, m) in d.nodes.iter_mut().zip(members) {
         node.members = m;
     }
@@ -737,9 +750,15 @@ fn panel(d: &Diagram, c: &Cluster, components: &[ComponentInfo]) -> DiagramClust
     }
 }
 
-fn place(components: &[ComponentInfo], grouped: &[bool], orientation: Orientation) -> Diagram {
+fn place(
+    components: &[ComponentInfo],
+    grouped: &[bool],
+    wires: &[(usize, usize)],
+    orientation: Orientation,
+) -> Diagram {
     let o = orientation;
-    let slots: Vec<Slot> = components.iter().map(|c| slot(c.kind)).collect();
+    let mut slots: Vec<Slot> = components.iter().map(|c| slot(c.kind)).collect();
+    follow_wires(&mut slots, wires);
     // Columns that hold something, in order; empty ones take no room.
     let mut used: Vec<usize> = slots.iter().map(|s| s.column).collect();
     used.sort_unstable();
@@ -911,6 +930,29 @@ fn place(components: &[ComponentInfo], grouped: &[bool], orientation: Orientatio
         clusters: Vec::new(),
         orientation,
         geo: None,
+    }
+}
+
+/// Layers the boxes along the wires: a box a main-band box sends to sits in a later column, a
+/// side box (DNS, sessions, caches …) in the same column or later, whatever their kinds' slots
+/// say, so that every arrow of the request path points along the flow. The kinds' slots are
+/// the starting layers (they already agree with the wiring rules); a wire against them, as a
+/// drawn architecture may have (a balancer between web servers and databases), moves its
+/// target on. Bounded: a cycle stops moving after one pass per box.
+fn follow_wires(slots: &mut [Slot], wires: &[(usize, usize)]) {
+    for _ in 0..slots.len() {
+        let mut moved = false;
+        for &(a, b) in wires {
+            let step = usize::from(slots[a].band == Band::Main && slots[b].band == Band::Main);
+            let need = slots[a].column + step;
+            if slots[b].column < need {
+                slots[b].column = need;
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
     }
 }
 
@@ -1456,6 +1498,52 @@ mod tests {
             assert_eq!(d.drawn(tier.node).unwrap().members.len(), servers.len());
             assert!(d.lines.len() < d.edges.len());
         }
+    }
+
+    #[test]
+    fn columns_follow_the_wires_of_a_drawn_architecture() {
+        // A balancer between the web servers and the databases: the kinds alone would put it
+        // left of the web servers; its wires put it between them and the databases.
+        let components = vec![
+            info(0, "users", ComponentKind::Users),
+            info(1, "lb", ComponentKind::LoadBalancer),
+            info(2, "web-0", ComponentKind::Server),
+            info(3, "db-lb", ComponentKind::LoadBalancer),
+            info(4, "db-0", ComponentKind::Database),
+            info(5, "db-1", ComponentKind::Database),
+        ];
+        let wire = |from, to| DiagramEdge {
+            from: ComponentId(from),
+            to: ComponentId(to),
+        };
+        let input = LayoutInput {
+            components: components.clone(),
+            edges: vec![wire(0, 1), wire(1, 2), wire(2, 3), wire(3, 4), wire(3, 5)],
+        };
+        for orientation in [Orientation::Landscape, Orientation::Portrait] {
+            let d = layout(&input, orientation);
+            assert_sound(&components, &d);
+            let along = |id| {
+                let (x, y) = d.node_centre(ComponentId(id)).unwrap();
+                match orientation {
+                    Orientation::Landscape => x,
+                    Orientation::Portrait => y,
+                }
+            };
+            assert!(
+                along(0) < along(1) && along(1) < along(2),
+                "{orientation:?}"
+            );
+            assert!(
+                along(2) < along(3) && along(3) < along(4),
+                "{orientation:?}"
+            );
+            assert_eq!(d.lines.len(), 5);
+        }
+        // A cycle (a wire back to the users) ends, and still places everything.
+        let mut cyclic = input.clone();
+        cyclic.edges.push(wire(5, 0));
+        assert_sound(&components, &layout(&cyclic, Orientation::Landscape));
     }
 
     #[test]
