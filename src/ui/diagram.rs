@@ -96,6 +96,25 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             open.set(next);
         })
     };
+    // A selected component out of sight (the diagram scrolls sideways beside the inspector)
+    // is brought into the middle of the view.
+    let scroller = use_node_ref();
+    {
+        let scroller = scroller.clone();
+        let at = props
+            .selected
+            .and_then(|id| d.node(id))
+            .map(|n| (n.x / d.width * 1000.0).round() as i32);
+        use_effect_with(at, move |at| {
+            let el = scroller.cast::<web_sys::Element>();
+            if let (Some(el), Some(at)) = (el, *at) {
+                let (content, view) = (el.scroll_width(), el.client_width());
+                if content > view {
+                    el.set_scroll_left((content * at / 1000 - view / 2).max(0));
+                }
+            }
+        });
+    }
     let opened = d
         .clusters
         .iter()
@@ -127,7 +146,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
         </> },
     };
     html! {
-        <div class="diagram-scroll">
+        <div class="diagram-scroll" ref={scroller}>
         <div class={classes!("diagram", props.portrait.then_some("portrait"), d.geo.is_some().then_some("geo"))} style={aspect}>
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
                 aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
