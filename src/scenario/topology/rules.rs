@@ -153,6 +153,21 @@ impl Topology {
         Ok(())
     }
 
+    /// Every wire node `from` may still get: (target node, flow) pairs that
+    /// [`Topology::can_connect`] accepts, in node then flow order (the editor's "connect to…"
+    /// list).
+    pub fn candidates(&self, from: &str) -> Vec<(String, Flow)> {
+        let mut out = Vec::new();
+        for to in &self.nodes {
+            for flow in Flow::ALL {
+                if self.can_connect(from, &to.name, flow).is_ok() {
+                    out.push((to.name.clone(), flow));
+                }
+            }
+        }
+        out
+    }
+
     /// Every broken rule of the graph, one problem each, naming the nodes; Ok when it follows
     /// them all.
     pub fn check(&self) -> Result<(), ValidationErrors> {
