@@ -41,7 +41,7 @@ pub use engine::Sim;
 pub use geo::{GeoPoint, GeoStatus};
 pub use histogram::Histogram;
 pub use migration::ReshardProgress;
-pub use monitor::{AlertEvent, ComponentSeries};
+pub use monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,

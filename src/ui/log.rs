@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::sim::{AlertEvent, LogEntry};
+use crate::sim::{AlertEvent, AlertState, LogEntry};
 
 /// Entries shown (the newest).
 const SHOWN: usize = 12;
@@ -58,7 +58,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
     }
     // Firing first, then the most recent change first.
     latest.reverse();
-    let firing = |a: &AlertEvent| a.state == "firing";
+    let firing = |a: &AlertEvent| a.state == AlertState::Firing;
     latest.sort_by_key(|a| !firing(a));
     let firing_now = latest.iter().filter(|a| firing(a)).count();
     html! {
@@ -69,7 +69,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
                     <li class="muted empty">{ "All quiet: no rule has fired yet." }</li>
                 }
                 { for latest.iter().map(|a| {
-                    let state = a.state;
+                    let state = a.state.as_str();
                     html! {
                         <li key={a.rule.clone()} class={classes!("alert", state)} data-alert={state}>
                             <span class="alert-state">{ state }</span>
