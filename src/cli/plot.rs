@@ -117,6 +117,17 @@ pub fn axis_title(column: &str) -> String {
     }
 }
 
+/// Line colours (Okabe and Ito's palette, told apart with most kinds of colour blindness).
+const COLORS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+];
+
 /// Draws the chart as an SVG document.
 pub fn svg(csv_text: &str, spec: &PlotSpec) -> Result<String, String> {
     let lines = lines(csv_text, spec)?;
@@ -157,13 +168,16 @@ pub fn svg(csv_text: &str, spec: &PlotSpec) -> Result<String, String> {
             .configure_mesh()
             .x_desc(axis_title(&spec.x))
             .y_desc(axis_title(&spec.y))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .axis_desc_style(("sans-serif", 16))
             .label_style(("sans-serif", 13))
-            .light_line_style(RGBColor(235, 235, 235))
+            .bold_line_style(RGBColor(221, 221, 221))
+            .light_line_style(WHITE)
             .draw()
             .map_err(|e| fail(&e))?;
         for (i, line) in lines.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            let color = COLORS[i % COLORS.len()];
             chart
                 .draw_series(LineSeries::new(
                     line.points.iter().copied(),
@@ -174,13 +188,14 @@ pub fn svg(csv_text: &str, spec: &PlotSpec) -> Result<String, String> {
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2))
                 });
-            chart
-                .draw_series(
-                    line.points
-                        .iter()
-                        .map(|&p| Circle::new(p, 3, color.filled())),
-                )
-                .map_err(|e| fail(&e))?;
+            // Each line its own marker, so lines that coincide stay visible.
+            let points = line.points.iter().copied();
+            match i % 3 {
+                0 => chart.draw_series(points.map(|p| Circle::new(p, 4, color.filled()))),
+                1 => chart.draw_series(points.map(|p| TriangleMarker::new(p, 6, color.filled()))),
+                _ => chart.draw_series(points.map(|p| Cross::new(p, 5, color.stroke_width(2)))),
+            }
+            .map_err(|e| fail(&e))?;
         }
         chart
             .configure_series_labels()
@@ -193,6 +208,16 @@ pub fn svg(csv_text: &str, spec: &PlotSpec) -> Result<String, String> {
         root.present().map_err(|e| fail(&e))?;
     }
     Ok(out)
+}
+
+/// An axis label: whole numbers without decimals, others to three decimals at most.
+fn tick(v: &f64) -> String {
+    let r = (v * 1000.0).round() / 1000.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        r.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -236,6 +261,13 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part}");
         }
+    }
+
+    #[test]
+    fn ticks_drop_needless_decimals() {
+        assert_eq!(tick(&2000.0), "2000");
+        assert_eq!(tick(&0.25), "0.25");
+        assert_eq!(tick(&(0.1 + 0.2)), "0.3");
     }
 
     #[test]
