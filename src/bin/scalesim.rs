@@ -480,7 +480,14 @@ fn limit_all_presets(
     let started = Instant::now();
     let (rows, threads) = limit::all_presets(slo, options, timing)?;
     match format {
-        Format::Table => return Ok(table::stages_table(&rows)),
+        Format::Table => {
+            let mut text = table::stages_table(&rows);
+            if timing {
+                let wall_s = started.elapsed().as_secs_f64();
+                text.push_str(&format!("Wall time: {wall_s:.1} s on {threads} threads\n"));
+            }
+            return Ok(text.trim_end().to_string());
+        }
         Format::Csv => {
             let lines: Vec<limit::CsvLine> = rows.iter().map(Into::into).collect();
             return limit::csv_text(&lines);

@@ -359,9 +359,10 @@ fn breach_rows(b: &Breach) -> Vec<(String, String)> {
     ]
 }
 
-/// `limit --all-presets`: one row per stage.
+/// `limit --all-presets`: one row per stage (with each search's wall time after `--timing`).
 pub fn stages_table(rows: &[StageRow]) -> String {
-    let mut t = table(&[
+    let timed = rows.iter().any(|r| r.wall_s.is_some());
+    let mut header = vec![
         "stage",
         "title",
         "limit (users)",
@@ -370,7 +371,11 @@ pub fn stages_table(rows: &[StageRow]) -> String {
         "utilization",
         "breaks by",
         "runs",
-    ]);
+    ];
+    if timed {
+        header.push("wall s");
+    }
+    let mut t = table(&header);
     for row in rows {
         let limit = match row.status {
             Status::Found => count(row.limit_users),
@@ -385,7 +390,7 @@ pub fn stages_table(rows: &[StageRow]) -> String {
                 None => metric,
             }
         });
-        t.add_row(vec![
+        let mut cells = vec![
             format!(
                 "{}{}",
                 row.stage,
@@ -402,7 +407,11 @@ pub fn stages_table(rows: &[StageRow]) -> String {
                 .map_or("—".into(), |b| percent(b.utilization)),
             breaks,
             count(u64::from(row.runs)),
-        ]);
+        ];
+        if timed {
+            cells.push(row.wall_s.map_or(String::new(), real));
+        }
+        t.add_row(cells);
     }
     let mut out = t.to_string();
     out.push('\n');
@@ -485,6 +494,42 @@ mod tests {
         assert_eq!(percent(0.00125), "0.125 %");
         assert_eq!(percent(0.0), "0.0 %");
         assert_eq!(usd(3.456), "$3.46");
+    }
+
+    #[test]
+    fn the_stage_table_has_a_row_per_stage_and_notes_budgets() {
+        let row = |stage: u8, budget: bool| StageRow {
+            stage,
+            title: "t",
+            status: Status::Found,
+            limit_users: 12_345,
+            lower_users: 12_000,
+            upper_users: Some(13_000),
+            step_users: 500,
+            seed_spread_users: 0,
+            limit_rate_per_s: 2469.0,
+            bottleneck: None,
+            breach: None,
+            runs: 9,
+            message: String::new(),
+            search: budget.then(|| super::super::limit::StageBudget {
+                slo: crate::capacity::Slo::default(),
+                seeds: 1,
+                run_s: 20,
+                note: "within a budget".into(),
+            }),
+            wall_s: Some(1.5),
+        };
+        let text = stages_table(&[row(1, false), row(11, true)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("wall s"), "{text}");
+        assert!(lines[2].trim_start().starts_with("1 "), "{text}");
+        assert!(lines[3].trim_start().starts_with("11*"), "{text}");
+        assert!(
+            lines[2].contains("12,345") && lines[2].contains("1.50"),
+            "{text}"
+        );
+        assert_eq!(lines[4], "* stage 11: within a budget");
     }
 
     #[test]
