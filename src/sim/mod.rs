@@ -20,6 +20,7 @@ mod edge;
 mod engine;
 mod geo;
 mod histogram;
+mod hits;
 mod jobs;
 mod migration;
 mod monitor;
