@@ -21,6 +21,7 @@ mod engine;
 mod geo;
 mod histogram;
 mod jobs;
+pub mod live;
 mod migration;
 mod monitor;
 mod nosql;

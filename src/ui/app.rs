@@ -40,7 +40,7 @@ pub fn app() -> Html {
     let canvas = use_node_ref();
 
     use_simulation_effects(&state, &runner);
-    use_url_sync(&state);
+    use_url_sync(&state, &runner);
     use_keyboard(&state);
     use_animation(&state, &runner, &canvas);
     {
@@ -103,7 +103,12 @@ pub fn app() -> Html {
         let scenario = state.scenario.clone();
         let runner = runner.clone();
         Callback::from(move |()| {
-            link::write_at(&scenario, runner.borrow().now_s());
+            let r = runner.borrow();
+            let fragment = r
+                .link_fragment(Some(r.now_s()))
+                .unwrap_or_else(|| link::fragment_of(&scenario));
+            drop(r);
+            link::write_fragment(fragment, false);
             let url = link::current_url();
             let copied = link::copy_to_clipboard(&url);
             let text = if copied {
@@ -271,10 +276,12 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let scenario = state.scenario.clone();
         let orientation = orientation(state.portrait);
         let start_at_s = state.start_at_s;
+        let start_live = state.start_live.clone();
         use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
             let loaded = r.load(&scenario);
+            r.set_recorded(&start_live);
             if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
                 r.seek(t);
             }
@@ -353,11 +360,18 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
 
 /// Keeps the address bar in step with the scenario, and follows back/forward.
 #[hook]
-fn use_url_sync(state: &UseReducerHandle<AppState>) {
+fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>) {
     {
+        // The run as built plus its live changes (the scenario alone if it could not be built).
         let push = state.push_history;
-        use_effect_with(state.scenario.clone(), move |scenario| {
-            link::write(scenario, push);
+        let runner = runner.clone();
+        let deps = (state.scenario.clone(), state.run, state.figures.changes);
+        use_effect_with(deps, move |(scenario, _, _)| {
+            let fragment = runner
+                .borrow()
+                .link_fragment(None)
+                .unwrap_or_else(|| link::fragment_of(scenario));
+            link::write_fragment(fragment, push);
         });
     }
     let dispatcher = state.dispatcher();
@@ -369,9 +383,11 @@ fn use_url_sync(state: &UseReducerHandle<AppState>) {
                     return;
                 }
                 match link::open(&fragment) {
-                    Ok((scenario, time_s)) => {
-                        dispatcher.dispatch(Action::Open(Rc::new(scenario), time_s))
-                    }
+                    Ok(l) => dispatcher.dispatch(Action::Open(
+                        Rc::new(l.scenario),
+                        l.time_s,
+                        Rc::new(l.live),
+                    )),
                     Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
                 }
             })

@@ -32,9 +32,10 @@ use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
-use crate::scenario::{Deploy, Scenario};
+use crate::scenario::{encode_run, LiveAction, LiveChange, Scenario};
 use crate::sim::{
-    AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime,
+    live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim,
+    SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -55,49 +56,34 @@ pub enum Op {
     Deploy { batch: u32, drain: bool },
 }
 
-/// Live deploys: longest wait for a server to drain, in milliseconds.
-const DEPLOY_DRAIN_TIMEOUT_MS: f64 = 5000.0;
-/// Live deploys: time a restarted server takes to start, in seconds.
-const DEPLOY_STARTUP_S: f64 = 5.0;
-
-/// A live change the user made, replayed at its simulated time when seeking.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Change {
-    Users(u64),
-    WebServers(u32),
-    Component(ComponentId, Op),
+/// The live change an [`Op`] on a component makes, naming the component as a link does.
+fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
+    let name = || {
+        sim.components()
+            .get(usize::from(id.0))
+            .map(|c| c.name.clone())
+    };
+    Some(match op {
+        Op::Kill => LiveAction::Kill(name()?),
+        Op::Repair => LiveAction::Repair(name()?),
+        Op::PurgeAll => LiveAction::CdnPurgeAll,
+        Op::NewVersion => LiveAction::CdnNewVersion,
+        Op::Reshard(count) => LiveAction::Reshard(count),
+        Op::Deploy { batch, drain } => LiveAction::Deploy { batch, drain },
+    })
 }
 
-impl Change {
-    fn apply(self, sim: &mut Sim) {
-        match self {
-            Change::Users(users) => sim.set_users(users),
-            Change::WebServers(count) => sim.set_web_servers(count),
-            Change::Component(id, Op::Kill) => sim.kill(id),
-            Change::Component(id, Op::Repair) => sim.repair(id),
-            Change::Component(_, Op::PurgeAll) => sim.cdn_purge_all(),
-            // Objects are numbered by popularity: 0 is the most requested.
-            Change::Component(_, Op::NewVersion) => sim.cdn_new_version(0),
-            Change::Component(_, Op::Reshard(count)) => sim.reshard(count),
-            Change::Component(_, Op::Deploy { batch, drain }) => {
-                let drain = drain && sim.scenario().load_balancer.is_some();
-                sim.start_deploy(&Deploy {
-                    at_s: None,
-                    batch_size: batch,
-                    drain,
-                    drain_timeout_ms: DEPLOY_DRAIN_TIMEOUT_MS,
-                    startup_s: DEPLOY_STARTUP_S,
-                });
-            }
-        }
-    }
+/// Applies a recorded change (a name that no longer resolves is skipped: the link's run
+/// differs from the sender's, and the replay goes on without it).
+fn apply_change(sim: &mut Sim, change: &LiveChange) {
+    let _ = live::apply(sim, &change.action);
 }
 
 /// Advances `sim` towards `target`, applying the recorded changes from `changes[*next..]` when
 /// their time comes; processes at most `budget` events. Returns the events processed.
 fn advance(
     sim: &mut Sim,
-    changes: &[(SimTime, Change)],
+    changes: &[LiveChange],
     next: &mut usize,
     target: SimTime,
     budget: u64,
@@ -105,14 +91,16 @@ fn advance(
     let mut done = 0;
     loop {
         // Changes made at the same moment are applied together, as they were live.
-        while let Some(&(at, change)) = changes.get(*next) {
-            if at > sim.now() {
+        while let Some(change) = changes.get(*next) {
+            if SimTime(change.at_ns) > sim.now() {
                 break;
             }
-            change.apply(sim);
+            apply_change(sim, change);
             *next += 1;
         }
-        let stop = changes.get(*next).map_or(target, |&(at, _)| at.min(target));
+        let stop = changes
+            .get(*next)
+            .map_or(target, |c| SimTime(c.at_ns).min(target));
         let left = budget.saturating_sub(done);
         if left == 0 {
             return done;
@@ -128,7 +116,7 @@ fn advance(
 /// there (it lies on the recorded timeline).
 fn advance_keeping(
     sim: &mut Sim,
-    changes: &[(SimTime, Change)],
+    changes: &[LiveChange],
     next: &mut usize,
     target: SimTime,
     budget: u64,
@@ -219,8 +207,9 @@ pub struct Runner {
     new_diagram: Option<Diagram>,
     /// The scenario the simulation was built from (before any live change).
     base: Option<Scenario>,
-    /// The user's live changes, in time order, with the simulated time of each.
-    changes: Vec<(SimTime, Change)>,
+    /// The user's live changes, in time order, with the simulated time of each (what a link
+    /// carries).
+    changes: Vec<LiveChange>,
     /// The first change the current simulation has not applied yet (after a seek back, the
     /// later ones are replayed as their times come, until the user changes something).
     next_change: usize,
@@ -232,6 +221,8 @@ pub struct Runner {
     path_every: u64,
     /// Copies of the simulation on the recorded timeline, to seek from.
     checkpoints: Checkpoints,
+    /// Bumped whenever recorded changes were replayed (see [`Figures::replays`]).
+    replays: u32,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -324,6 +315,7 @@ impl Default for Runner {
             reached: SimTime(0),
             path_every: 1,
             checkpoints: Checkpoints::new(),
+            replays: 0,
         }
     }
 }
@@ -332,6 +324,7 @@ impl Runner {
     /// Builds the simulation of a scenario; returns its diagram.
     pub fn load(&mut self, scenario: &Scenario) -> Result<Diagram, String> {
         self.sim = None;
+        self.base = None;
         let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
         self.sim = Some(sim);
         self.base = Some(scenario.clone());
@@ -428,23 +421,49 @@ impl Runner {
         if let Some(sim) = &mut self.sim {
             // Only a real change: setting the same number would redraw the next arrival.
             if sim.scenario().traffic.users != users {
-                self.record(Change::Users(users));
+                self.record(LiveAction::Users(users));
             }
         }
     }
 
     /// Applies a live change now and records it for replay; forgets recorded changes later
     /// than now (after a seek back, the user is rewriting that future) and stops a seek.
-    fn record(&mut self, change: Change) {
+    fn record(&mut self, action: LiveAction) {
         let Some(sim) = &mut self.sim else {
             return;
         };
         self.seek = None;
         self.changes.truncate(self.next_change);
         self.checkpoints.invalidate(sim.now(), self.next_change);
-        self.changes.push((sim.now(), change));
-        change.apply(sim);
+        let change = LiveChange {
+            at_ns: sim.now().as_nanos(),
+            action,
+        };
+        apply_change(sim, &change);
+        self.changes.push(change);
         self.next_change = self.changes.len();
+    }
+
+    /// Takes over live changes recorded elsewhere (a link's): they are applied as their times
+    /// come, and a seek replays them. Call right after [`Runner::load`].
+    pub fn set_recorded(&mut self, changes: &[LiveChange]) {
+        if self.sim.is_none() {
+            return;
+        }
+        self.changes = changes.to_vec();
+        self.next_change = 0;
+        self.checkpoints.clear();
+    }
+
+    /// The link fragment that reproduces this run: the scenario it was built from, every live
+    /// change with its time, and `time_s` (if given and within the run). `None` before a
+    /// simulation is built.
+    pub fn link_fragment(&self, time_s: Option<f64>) -> Option<String> {
+        let base = self.base.as_ref().filter(|_| self.sim.is_some())?;
+        let time = time_s
+            .map(|t| (t * 1e3).round() / 1e3)
+            .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
+        Some(encode_run(base, &self.changes, time))
     }
 
     /// Changes the number of web servers in service, live; returns the new diagram if
@@ -454,13 +473,15 @@ impl Runner {
         if sim.scenario().server.count == count {
             return None;
         }
-        self.record(Change::WebServers(count));
+        self.record(LiveAction::WebServers(count));
         self.relayout()
     }
 
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
-        self.record(Change::Component(id, op));
+        if let Some(action) = self.sim.as_ref().and_then(|sim| live_action(sim, id, op)) {
+            self.record(action);
+        }
         self.refresh_log();
         Figures {
             charts: Rc::new(self.charts.clone()),
@@ -505,6 +526,7 @@ impl Runner {
             );
             let work_start = now_real_ms();
             let budget = self.events_per_frame;
+            let replayed_before = self.next_change;
             let processed = advance_keeping(
                 sim,
                 &self.changes,
@@ -513,6 +535,9 @@ impl Runner {
                 budget,
                 &mut self.checkpoints,
             );
+            if self.next_change > replayed_before {
+                self.replays = self.replays.wrapping_add(1);
+            }
             let work_ms = now_real_ms() - work_start;
             self.played_frames += 1;
             self.short_frames += u32::from(processed >= budget && sim.now() < target);
@@ -658,6 +683,7 @@ impl Runner {
             self.sim = Some(sim);
             self.next_change = next;
         }
+        self.replays = self.replays.wrapping_add(1);
         if let Some(sim) = &self.sim {
             self.reached = self.reached.max(sim.now());
             self.live = Live::default();
@@ -835,6 +861,9 @@ impl Runner {
             }),
             reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
             changes: self.changes.len(),
+            replays: self.replays,
+            users: sim.scenario().traffic.users,
+            server_count: sim.scenario().server.count,
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
             checkpoints: self.checkpoints.len(),

@@ -9,6 +9,7 @@ mod deploy;
 mod fidelity;
 mod geo;
 mod helpers;
+mod live;
 mod monitoring;
 mod run_behaviour;
 mod scenario_checks;
