@@ -18,6 +18,7 @@ mod database;
 mod deploy;
 mod edge;
 mod engine;
+pub mod figures;
 mod geo;
 mod histogram;
 mod jobs;

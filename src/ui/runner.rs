@@ -34,8 +34,8 @@ use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{encode_run, LiveAction, LiveChange, Scenario};
 use crate::sim::{
-    live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim,
-    SimTime,
+    figures, live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry,
+    Sim, SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -251,8 +251,17 @@ impl Live {
     fn sample(&mut self, sim: &Sim, advanced_s: f64, speed: f64) {
         let snap = sim.snapshot();
         if advanced_s <= 0.0 {
+            // A fresh start (after a seek): begin from the core's own figures of the last
+            // metrics interval, not from zero, so a paused run does not show idle nodes.
             self.completed = snap.requests_completed;
             self.failed = snap.requests_failed;
+            self.utilization = snap
+                .components
+                .iter()
+                .map(|c| if c.alive { c.utilization } else { 0.0 })
+                .collect();
+            self.throughput_rps = snap.recent_throughput_rps;
+            self.failures_per_s = snap.recent_failures_per_s;
             return;
         }
         let window_s = (Self::REAL_WINDOW_S * speed).max(Self::MIN_SIM_WINDOW_S);
@@ -576,7 +585,9 @@ impl Runner {
             charts: Rc::new(self.charts.clone()),
             ..figures
         };
-        self.painter.set_latency_hint(figures.latency_p99_ms);
+        if let Some(p99_ms) = figures.latency_p99_ms {
+            self.painter.set_latency_hint(p99_ms);
+        }
         self.tune_path_sampling(figures.offered_rps);
         Some(figures)
     }
@@ -735,11 +746,7 @@ impl Runner {
             return;
         }
         self.charted_s = figures.sim_time_s;
-        let lag_ms = figures
-            .components
-            .iter()
-            .map(|c| c.lag_ms)
-            .fold(0.0, f64::max);
+        let lag_ms = figures.replica_lag_ms;
         let c = &mut self.charts;
         if c.t_s.len() >= CHART_SAMPLES {
             c.t_s.remove(0);
@@ -754,7 +761,8 @@ impl Runner {
         }
         c.t_s.push(figures.sim_time_s);
         c.throughput_rps.push(figures.throughput_rps);
-        c.latency_p99_ms.push(figures.latency_p99_ms);
+        c.latency_p99_ms
+            .push(figures.latency_p99_ms.unwrap_or(f64::NAN));
         c.error_pct.push(figures.error_share * 100.0);
         c.lag_ms.push(lag_ms);
         c.cache_hit_pct.push(figures.cache_hit_ratio * 100.0);
@@ -777,9 +785,7 @@ impl Runner {
                 .enumerate()
                 .filter(move |(i, _)| kinds.get(*i) == Some(&kind))
         };
-        let web_servers = of_kind(ComponentKind::Server)
-            .filter(|(_, c)| !c.retired)
-            .count() as u32;
+        let web_servers = figures::web_servers_in_service(sim, &snap);
         let (db_load, db_up) = of_kind(ComponentKind::Database)
             .filter(|(_, c)| c.alive)
             .fold((0.0, 0u32), |(sum, n), (i, _)| {
@@ -815,16 +821,14 @@ impl Runner {
             requests_completed: snap.requests_completed,
             requests_failed: snap.requests_failed,
             in_flight: snap.in_flight,
-            offered_rps: sim.scenario().offered_rate_per_s(),
+            offered_rps: figures::offered_rps_now(sim),
             throughput_rps: self.live.throughput_rps,
             error_share: self.live.error_share(),
             writes_lost: snap.writes_lost,
             stale_reads: snap.stale_reads,
-            latency_p99_ms: if snap.recent_latency_p99_ms > 0.0 {
-                snap.recent_latency_p99_ms
-            } else {
-                snap.latency_p99_ms
-            },
+            latency_p99_ms: figures::recent_p99_ms(&snap),
+            latency_window_s: figures::latency_window_s(sim),
+            replica_lag_ms: figures::live_replica_lag_ms(&snap),
             latency_p50_ms: snap.latency_p50_ms,
             components: snap
                 .components

@@ -164,14 +164,20 @@ pub struct Figures {
     pub requests_failed: u64,
     /// Requests under way.
     pub in_flight: u64,
-    /// Offered load: users × requests per user, in requests per simulated second.
+    /// Offered load now: users × requests per user × the load profile's factor, in requests
+    /// per simulated second.
     pub offered_rps: f64,
     /// Recent throughput, in requests per simulated second.
     pub throughput_rps: f64,
     /// Recent share of requests that failed, 0–1.
     pub error_share: f64,
-    /// 99th percentile latency of recent requests, in milliseconds.
-    pub latency_p99_ms: f64,
+    /// 99th percentile latency of the requests completed in the last
+    /// [`Figures::latency_window_s`], in milliseconds; `None` if none completed in it.
+    pub latency_p99_ms: Option<f64>,
+    /// The window recent latency covers (one metrics interval), in simulated seconds.
+    pub latency_window_s: f64,
+    /// The largest replication lag of the replicas that are up, in milliseconds.
+    pub replica_lag_ms: f64,
     /// Median latency over the run, in milliseconds.
     pub latency_p50_ms: f64,
     /// Committed writes lost in failovers.
@@ -194,7 +200,7 @@ pub struct Figures {
     pub writes_per_s: f64,
     /// Users logged out because the server holding their sticky session died.
     pub logged_out: u64,
-    /// Web servers in service (not retired).
+    /// Web servers in service (up and not retired).
     pub web_servers: u32,
     /// Mean recent load of the database nodes that are up, 0–1.
     pub db_utilization: f64,
@@ -247,11 +253,12 @@ pub struct ChartData {
     pub t_s: Vec<f64>,
     /// Throughput, in requests per simulated second.
     pub throughput_rps: Vec<f64>,
-    /// 99th percentile latency, in milliseconds.
+    /// 99th percentile latency over the latency window, in milliseconds (NaN: nothing
+    /// completed in it).
     pub latency_p99_ms: Vec<f64>,
     /// Share of requests failing, in percent.
     pub error_pct: Vec<f64>,
-    /// Largest replica lag, in milliseconds.
+    /// Largest lag of the replicas that are up, in milliseconds.
     pub lag_ms: Vec<f64>,
     /// Cache hit ratio, in percent.
     pub cache_hit_pct: Vec<f64>,
