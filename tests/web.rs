@@ -550,15 +550,37 @@ async fn the_tour_sets_up_its_experiments() {
         Some("false")
     );
     assert!(app.exists("[data-inspector=\"web-1\"]"));
-    // "Add two servers": five in all, the new ones outside the pool until healthy.
+    assert!(app.text("[data-try-prompt]").starts_with("Applied live."));
+    // "Add two servers": five in all, the new ones outside the pool until healthy; the link
+    // records the change with its time.
     app.click("[data-tour] [data-try=\"1\"]");
     app.settle(150).await;
     assert!(app.exists("svg [data-component=\"web-4\"]"));
-    assert!(
-        current_hash().contains("server.count=5"),
-        "{}",
-        current_hash()
+    assert!(current_hash().contains(":servers:5"), "{}", current_hash());
+    // No experiment changes the speed.
+    let speed: HtmlSelectElement = app.find("select[data-control=\"speed\"]").unchecked_into();
+    let before = speed.value();
+    app.click("[data-tour] [data-try=\"2\"]");
+    app.settle(100).await;
+    assert_eq!(speed.value(), before);
+    drop(app);
+
+    // An experiment that cannot be applied live says that it restarts the run.
+    let app = Mounted::with_hash("v1.s5").await;
+    assert_eq!(
+        app.attribute("[data-tour] [data-try=\"1\"]", "data-restarts")
+            .as_deref(),
+        Some("true")
     );
+    app.click("[data-tour] [data-try=\"1\"]");
+    app.settle(150).await;
+    assert!(app
+        .text("[data-try-prompt]")
+        .starts_with("The run restarted from 0 s"));
+    assert!(app
+        .text("[data-scheduled]")
+        .contains("at 60 s cache-0 goes down for 30 s"));
+    assert!(app.exists("[data-mark=\"fault\"]"));
 }
 
 #[wasm_bindgen_test]
@@ -1007,8 +1029,9 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
         // A p99 is shown exactly when something completed in its window.
         let p99 = app.metric("latency_p99_ms");
         assert_eq!(p99.is_nan(), throughput == 0.0, "stage {n}: p99 {p99}");
-        // Web servers in service are among those drawn alive.
-        if app.exists("[data-metric=\"web_servers\"]") {
+        // Web servers in service are among those drawn alive (stage 11 draws each data
+        // center as one box).
+        if n != 11 && app.exists("[data-metric=\"web_servers\"]") {
             let alive = app
                 .components()
                 .iter()
@@ -1037,6 +1060,54 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
             );
         }
     }
+}
+
+#[wasm_bindgen_test]
+async fn the_log_keeps_the_run_groups_repeats_filters_and_reports_thresholds() {
+    // Stage 1 flooded with 5,000 users from 2 s (a link's live change), seen at 20 s.
+    let app = Mounted::with_hash("v1.s1~live=2:users:5000~t=20").await;
+    app.wait_arrived(20.0).await;
+    let log = app.text("[data-log]");
+    for needle in [
+        "web-0's queue is",
+        "requests started failing",
+        "p99 rose above the 200 ms objective",
+    ] {
+        assert!(log.contains(needle), "{needle:?} in {log}");
+    }
+    // Only the entries about requests.
+    let select: HtmlSelectElement = app
+        .find("select[data-control=\"log-component\"]")
+        .unchecked_into();
+    select.set_value("requests");
+    dispatch(&select, "change");
+    app.settle(50).await;
+    let log = app.text("[data-log]");
+    assert!(log.contains("requests started failing"), "{log}");
+    assert!(!log.contains("queue is"), "{log}");
+    drop(app);
+
+    // Stage 3 grows from 3 to 8 servers at 1 s: five alike entries make one row.
+    let app = Mounted::with_hash("v1.s3~live=1:servers:8~t=15").await;
+    app.wait_arrived(15.0).await;
+    let log = app.text("[data-log]");
+    assert!(
+        log.contains("web-3 … web-7 (5) added; joins the pool once healthy"),
+        "{log}"
+    );
+    // "Problems only" leaves out the routine growth.
+    let rows = |a: &Mounted| -> usize {
+        a.attribute("[data-log]", "data-log-rows")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let all = rows(&app);
+    app.click("input[data-control=\"log-problems\"]");
+    app.settle(50).await;
+    let log = app.text("[data-log]");
+    assert!(rows(&app) < all, "{log}");
+    assert!(!log.contains("joins the pool"), "{log}");
 }
 
 #[wasm_bindgen_test]

@@ -7,6 +7,7 @@
 
 pub mod live;
 mod presets;
+mod schedule;
 mod schema;
 mod set;
 mod url;
@@ -14,6 +15,7 @@ mod validate;
 
 pub use live::{LiveAction, LiveChange};
 pub use presets::{preset, StageInfo, STAGES};
+pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use url::{

@@ -33,6 +33,7 @@ pub mod ring;
 mod rng;
 mod station;
 pub mod theory;
+pub mod thresholds;
 mod time;
 mod zipf;
 

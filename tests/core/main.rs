@@ -17,4 +17,5 @@ mod sharding;
 mod snapshot;
 mod stages6to8;
 mod tiers;
+mod tour_claims;
 mod url;
