@@ -10,6 +10,7 @@ mod presets;
 mod schedule;
 mod schema;
 mod set;
+pub mod topology;
 mod url;
 mod validate;
 
@@ -18,6 +19,7 @@ pub use presets::{preset, StageInfo, STAGES};
 pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
+pub use topology::{Topology, TopologyFile};
 pub use url::{
     decode, decode_link, encode, encode_link, encode_run, Link, UrlError, MAX_LINK_CHARS,
 };
@@ -864,7 +866,17 @@ pub struct Fault {
 
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
+    /// A file may also carry a graph (`{"topology": …}` beside the run settings, see
+    /// [`TopologyFile`]): it is checked and lowered to the scenario it describes.
     pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
+        let carries_graph = serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|v| v.get("topology").is_some());
+        if carries_graph {
+            let file: TopologyFile = serde_json::from_str(text).map_err(|e| {
+                ValidationErrors::single("", format!("not a valid scenario with a topology: {e}"))
+            })?;
+            return file.lower();
+        }
         let scenario: Scenario = serde_json::from_str(text)
             .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
         scenario.validate()?;

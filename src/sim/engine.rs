@@ -18,6 +18,7 @@ use super::database::{db_of_index, DataPlacement, DbTier};
 use super::deploy::DeployRun;
 use super::edge::EdgeTier;
 use super::histogram::Histogram;
+use super::hits::{HitCount, IntervalHits};
 use super::jobs::JobTier;
 use super::monitor::Monitor;
 use super::nosql::NoSqlState;
@@ -410,6 +411,9 @@ pub struct Sim {
     /// Latency histogram of the metrics interval closed last (read by the multi-data-center
     /// layer, which merges the data centers' intervals).
     pub(super) prev_interval_latency: Histogram,
+    /// Cache and CDN hit counts of the metrics interval closed last (read by the
+    /// multi-data-center layer, which adds the data centers' counts up).
+    pub(super) prev_interval_hits: IntervalHits,
     /// Stage 11, in a data center: per user region, the extra one-way time from that region.
     pub(super) region_far: Vec<SimTime>,
     /// Stage 11, in a data center: latency of completed requests per user region.
@@ -527,6 +531,7 @@ impl Sim {
             deploys_done: Vec::new(),
             nosql: None,
             prev_interval_latency: Histogram::new(),
+            prev_interval_hits: IntervalHits::default(),
             region_far: Vec::new(),
             region_latency: Vec::new(),
             outbox: None,
@@ -1966,6 +1971,19 @@ impl Sim {
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
         let (db_utilization, lag_ms) = self.db_tick();
+        let hits = IntervalHits {
+            cache: HitCount {
+                hits: self.interval.cache_hits,
+                lookups: self.interval.cache_hits + self.interval.cache_misses,
+            },
+            cdn: self.edge.as_mut().map_or(HitCount::default(), |e| {
+                let lookups = e.interval_hits + e.interval_misses;
+                let hits = std::mem::take(&mut e.interval_hits);
+                e.interval_misses = 0;
+                HitCount { hits, lookups }
+            }),
+        };
+        self.prev_interval_hits = hits;
         let point = SeriesPoint {
             t_s: now.as_secs_f64(),
             generated: self.interval.generated,
@@ -1981,17 +1999,7 @@ impl Sim {
             replication_lag_ms: lag_ms,
             stale_reads: self.interval.stale_reads,
             writes_committed: self.interval.writes_committed,
-            cdn_hit_ratio: self.edge.as_mut().map_or(0.0, |e| {
-                let lookups = e.interval_hits + e.interval_misses;
-                let ratio = if lookups == 0 {
-                    0.0
-                } else {
-                    e.interval_hits as f64 / lookups as f64
-                };
-                e.interval_hits = 0;
-                e.interval_misses = 0;
-                ratio
-            }),
+            cdn_hit_ratio: hits.cdn.ratio(),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
             jobs_done: self
                 .jobs
@@ -2004,14 +2012,7 @@ impl Sim {
             writes_per_s: self.interval.completed_by_kind[RequestKind::Write as usize] as f64
                 / interval_s,
             active_users: 0,
-            cache_hit_ratio: {
-                let lookups = self.interval.cache_hits + self.interval.cache_misses;
-                if lookups == 0 {
-                    0.0
-                } else {
-                    self.interval.cache_hits as f64 / lookups as f64
-                }
-            },
+            cache_hit_ratio: hits.cache.ratio(),
             in_flight: self.in_flight_counted(),
             migration_keys_copied: self.interval.migration_keys_copied,
         };
@@ -2200,10 +2201,9 @@ impl Sim {
             return;
         }
         if id == self.cdn_id {
+            let now = self.now;
             if let Some(edge) = self.edge.as_mut() {
-                edge.alive = false;
-                edge.deaths = edge.deaths.wrapping_add(1);
-                edge.flush_on_outage();
+                edge.die(now);
             }
             self.log_event(
                 &name,

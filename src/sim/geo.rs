@@ -23,6 +23,7 @@
 use super::cost::{Bill, PRICES};
 use super::engine::{in_profile, next_arrival, Sim};
 use super::histogram::Histogram;
+use super::hits::IntervalHits;
 use super::queue::EventQueue;
 use super::report::{
     ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
@@ -1132,11 +1133,13 @@ impl World {
         let mut point: Option<SeriesPoint> = None;
         let mut web_util_weighted = 0.0;
         let mut web_count = 0.0;
+        let mut hits = IntervalHits::default();
         for dc in &self.dcs {
             self.interval_latency.merge(&dc.sim.prev_interval_latency);
             let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
                 continue;
             };
+            hits.add(dc.sim.prev_interval_hits);
             web_util_weighted += p.utilization * f64::from(p.web_servers);
             web_count += f64::from(p.web_servers);
             match point.as_mut() {
@@ -1159,9 +1162,6 @@ impl World {
                     acc.active_users += p.active_users;
                     acc.in_flight += p.in_flight;
                     acc.migration_keys_copied += p.migration_keys_copied;
-                    // Hit ratios: weighted by each side's completions as an approximation.
-                    acc.cache_hit_ratio = (acc.cache_hit_ratio + p.cache_hit_ratio) / 2.0;
-                    acc.cdn_hit_ratio = (acc.cdn_hit_ratio + p.cdn_hit_ratio) / 2.0;
                 }
             }
         }
@@ -1191,6 +1191,9 @@ impl World {
             in_flight: 0,
             migration_keys_copied: 0,
         });
+        // Every data center's hits over every data center's lookups.
+        point.cache_hit_ratio = hits.cache.ratio();
+        point.cdn_hit_ratio = hits.cdn.ratio();
         // This layer's own requests: generated here, and those DNS failed.
         point.generated = self.interval_generated;
         point.failed += self.interval_dns_failed;

@@ -21,6 +21,7 @@ mod engine;
 pub mod figures;
 mod geo;
 mod histogram;
+mod hits;
 mod jobs;
 pub mod live;
 mod migration;

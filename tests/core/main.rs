@@ -17,5 +17,6 @@ mod sharding;
 mod snapshot;
 mod stages6to8;
 mod tiers;
+mod topology;
 mod tour_claims;
 mod url;
