@@ -49,13 +49,17 @@ pub fn metrics(props: &MetricsProps) -> Html {
     } else {
         ""
     };
-    let p99_class = if f.latency_p99_ms > 1000.0 {
+    let p99 = f.latency_p99_ms.unwrap_or(0.0);
+    let p99_class = if p99 > 1000.0 {
         "bad"
-    } else if f.latency_p99_ms > 300.0 {
+    } else if p99 > 300.0 {
         "warn"
     } else {
         ""
     };
+    let window = figure(f.latency_window_s);
+    // Mean busy workers over the same moments as the load: the two always agree.
+    let mean_busy = utilization * f64::from(workers);
     let queue_fill = if queue_capacity > 0 {
         f64::from(queue_len) / f64::from(queue_capacity)
     } else {
@@ -67,11 +71,16 @@ pub fn metrics(props: &MetricsProps) -> Html {
                 { card("Throughput", html! { <>
                     <span data-metric="throughput_rps">{ figure(f.throughput_rps) }</span>
                     <span class="metric-unit">{ "req/s" }</span></> },
-                    html! { <>{ "offered " }{ grouped(f.offered_rps.round() as u64) }{ " req/s" }</> }, "") }
+                    html! { <>{ "offered now " }<span data-metric="offered_rps">{ grouped(f.offered_rps.round() as u64) }</span>{ " req/s" }</> }, "") }
                 { card("Latency p99", html! { <>
-                    <span data-metric="latency_p99_ms">{ figure(f.latency_p99_ms) }</span>
-                    <span class="metric-unit">{ "ms" }</span></> },
-                    html! { <>{ "median " }{ figure(f.latency_p50_ms) }{ " ms" }</> }, p99_class) }
+                    if let Some(p99) = f.latency_p99_ms {
+                        <span data-metric="latency_p99_ms">{ figure(p99) }</span>
+                        <span class="metric-unit">{ "ms" }</span>
+                    } else {
+                        <span data-metric="latency_p99_ms" data-empty="true"
+                            title="no request completed in this window">{ "–" }</span>
+                    }</> },
+                    html! { <>{ format!("last {window} s · run median ") }{ figure(f.latency_p50_ms) }{ " ms" }</> }, p99_class) }
                 { card("Requests", html! {
                     <span data-metric="requests_total">{ f.requests_total }</span> },
                     html! { <><span data-metric="in_flight">{ f.in_flight }</span>{ " in flight" }</> }, "") }
@@ -93,7 +102,9 @@ pub fn metrics(props: &MetricsProps) -> Html {
                         }
                     </span>
                     <div class="meter"><span style={format!("width:{:.1}%;background:{}", utilization.clamp(0.0, 1.0) * 100.0, load_colour(utilization))}></span></div>
-                    <span class="metric-note">{ format!("{busy} of {workers} workers busy") }</span>
+                    <span class="metric-note" title="load is the mean share of workers busy over the last moments">
+                        { format!("mean {mean_busy:.1} of {workers} workers busy (now {busy})") }
+                    </span>
                 </div>
                 <div class="metric card">
                     <span class="metric-label">{ "Queue" }</span>
@@ -230,15 +241,14 @@ fn geo_cards(f: &Figures) -> Html {
         return html! {};
     };
     let last = geo.last.as_ref();
+    let window = figure(f.latency_window_s);
     let data_centers = geo
         .data_centers
         .iter()
         .enumerate()
         .map(|(i, (name, _, up, in_dns))| {
-            let rps = last
-                .and_then(|p| p.requests_per_s.get(i))
-                .copied()
-                .unwrap_or(0.0);
+            // Measured per metrics interval: blank until the first one completes.
+            let rps = last.and_then(|p| p.requests_per_s.get(i)).copied();
             let answered = last
                 .and_then(|p| p.users_by_answer.get(i))
                 .copied()
@@ -261,8 +271,12 @@ fn geo_cards(f: &Figures) -> Html {
                     data-dc={name.clone()}>
                     <span class="metric-label">{ name.clone() }</span>
                     <span class="metric-value">
-                        <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
-                        <span class="metric-unit">{ "req/s" }</span>
+                        if let Some(rps) = rps {
+                            <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
+                        } else {
+                            <span data-metric={format!("dc_{name}_rps")} data-empty="true">{ "–" }</span>
+                        }
+                        <span class="metric-unit">{ format!("req/s, last {window} s") }</span>
                     </span>
                     <span class="metric-note">
                         { state }{ " · " }
