@@ -15,6 +15,7 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::format::count;
 use crate::sim::{AlertEvent, LogEntry};
 
 /// Height of one row, in CSS pixels (the list's CSS gives rows this height).
@@ -198,7 +199,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
                     { " problems only" }
                 </label>
                 <span class="muted log-count" data-log-count={total.to_string()}>
-                    { format!("{} {}", total, if total == 1 { "entry" } else { "entries" }) }
+                    { count(total as u64, "entry", "entries") }
                 </span>
             </div>
             <p class="visually-hidden" role="log" aria-live="polite">
