@@ -15,7 +15,8 @@ use std::rc::Rc;
 use web_sys::{Element, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::sim::{AlertEvent, AlertState, LogEntry};
+use super::format::count;
+use crate::sim::{AlertEvent, LogEntry};
 
 /// Height of one row, in CSS pixels (the list's CSS gives rows this height).
 const ROW_PX: f64 = 26.0;
@@ -198,7 +199,7 @@ pub fn event_log(props: &EventLogProps) -> Html {
                     { " problems only" }
                 </label>
                 <span class="muted log-count" data-log-count={total.to_string()}>
-                    { format!("{} {}", total, if total == 1 { "entry" } else { "entries" }) }
+                    { count(total as u64, "entry", "entries") }
                 </span>
             </div>
             <p class="visually-hidden" role="log" aria-live="polite">
@@ -258,7 +259,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
     }
     // Firing first, then the most recent change first.
     latest.reverse();
-    let firing = |a: &AlertEvent| a.state == AlertState::Firing;
+    let firing = |a: &AlertEvent| a.state == "firing";
     latest.sort_by_key(|a| !firing(a));
     let firing_now = latest.iter().filter(|a| firing(a)).count();
     html! {
@@ -269,7 +270,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
                     <li class="muted empty">{ "All quiet: no rule has fired yet." }</li>
                 }
                 { for latest.iter().map(|a| {
-                    let state = a.state.as_str();
+                    let state = a.state;
                     html! {
                         <li key={a.rule.clone()} class={classes!("alert", state)} data-alert={state}>
                             <span class="alert-state">{ state }</span>

@@ -48,7 +48,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     };
     let note = if f.changes > 0 {
         format!(
-            "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s); your {} live change{} (users, servers, kills, repairs) {} replayed at {} times.",
+            "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s); your {} live change{} (users, servers, kills, repairs) {} replayed at {} times, and \"Copy link\" carries them.",
             f.changes,
             if f.changes == 1 { "" } else { "s" },
             if f.changes == 1 { "is" } else { "are" },
