@@ -9,7 +9,9 @@ use super::format::{grouped, percent};
 use super::geo::geo_view;
 use super::runner::Op;
 use super::state::{Action, Figures};
-use crate::layout::{font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE};
+use crate::layout::{
+    font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE, READABLE_PX,
+};
 use crate::sim::{ComponentId, ComponentKind, DbRole};
 
 /// Properties of [`DiagramView`].
@@ -40,13 +42,15 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     let d = &props.diagram;
     let view_box = format!("0 0 {} {}", d.width, d.height);
     // Landscape: never enlarged more than MAX_SCALE times (a small system would otherwise be
-    // drawn with huge texts).
+    // drawn with huge texts), never shrunk below readable texts (a narrow box, such as beside
+    // the inspector, scrolls sideways instead).
     let aspect = match d.orientation {
         Orientation::Landscape => format!(
-            "aspect-ratio: {} / {}; max-width: {:.0}px;",
+            "aspect-ratio: {} / {}; max-width: {:.0}px; min-width: {:.0}px;",
             d.width,
             d.height,
-            d.width * MAX_SCALE
+            d.width * MAX_SCALE,
+            (d.width * READABLE_PX / font::MIN).ceil()
         ),
         Orientation::Portrait => format!("aspect-ratio: {} / {};", d.width, d.height),
     };
