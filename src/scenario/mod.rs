@@ -5,18 +5,24 @@
 //! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
 //! every problem at once.
 
+pub mod live;
 mod presets;
+mod schedule;
 mod schema;
 mod set;
 pub mod topology;
 mod url;
 mod validate;
 
+pub use live::{LiveAction, LiveChange};
 pub use presets::{preset, StageInfo, STAGES};
+pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use topology::{Topology, TopologyFile};
-pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
+pub use url::{
+    decode, decode_link, encode, encode_link, encode_run, Link, UrlError, MAX_LINK_CHARS,
+};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
     MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS,
@@ -863,15 +869,29 @@ impl Scenario {
     /// A file may also carry a graph (`{"topology": …}` beside the run settings, see
     /// [`TopologyFile`]): it is checked and lowered to the scenario it describes.
     pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
-        let carries_graph = serde_json::from_str::<serde_json::Value>(text)
-            .is_ok_and(|v| v.get("topology").is_some());
-        if carries_graph {
-            let file: TopologyFile = serde_json::from_str(text).map_err(|e| {
+        let not_valid = |e: serde_json::Error| {
+            ValidationErrors::single("", format!("not a valid scenario: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
+        if value.get("topology").is_some() {
+            return Scenario::from_json_value(value);
+        }
+        // From the text again, so that a misspelt field's message says where it is.
+        let scenario: Scenario = serde_json::from_str(text).map_err(not_valid)?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// [`Scenario::from_json`] from a parsed JSON value (either form), for callers that avoid a
+    /// second `Deserialize` instantiation from text (the browser build).
+    pub fn from_json_value(value: serde_json::Value) -> Result<Scenario, ValidationErrors> {
+        if value.get("topology").is_some() {
+            let file: TopologyFile = serde_json::from_value(value).map_err(|e| {
                 ValidationErrors::single("", format!("not a valid scenario with a topology: {e}"))
             })?;
             return file.lower();
         }
-        let scenario: Scenario = serde_json::from_str(text)
+        let scenario: Scenario = serde_json::from_value(value)
             .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
         scenario.validate()?;
         Ok(scenario)

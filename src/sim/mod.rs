@@ -18,10 +18,12 @@ mod database;
 mod deploy;
 mod edge;
 mod engine;
+pub mod figures;
 mod geo;
 mod histogram;
 mod hits;
 mod jobs;
+pub mod live;
 mod migration;
 mod monitor;
 mod nosql;
@@ -32,6 +34,7 @@ pub mod ring;
 mod rng;
 mod station;
 pub mod theory;
+pub mod thresholds;
 mod time;
 mod zipf;
 
@@ -41,7 +44,7 @@ pub use engine::Sim;
 pub use geo::{GeoPoint, GeoStatus};
 pub use histogram::Histogram;
 pub use migration::ReshardProgress;
-pub use monitor::{AlertEvent, ComponentSeries};
+pub use monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use queue::EventQueue;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
