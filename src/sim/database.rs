@@ -9,7 +9,8 @@
 //! Each shard keeps its own replication log; one table of key versions serves every shard,
 //! since a key lives on one shard at a time.
 
-use super::engine::{Event, Sim, Tier};
+use super::engine::{Event, Stack, Tier};
+use super::handle::Engine;
 use super::migration::Migration;
 use super::replication::{KeyVersions, ReplicaProgress, Replication};
 use super::report::Failover;
@@ -181,7 +182,7 @@ pub fn db_node_name(sharded: bool, shard: usize, node: usize) -> String {
     }
 }
 
-impl Sim {
+impl Stack {
     /// Builds shard `shard` of the database tier.
     pub(super) fn build_shard(&mut self, spec: &Database, shard: usize, sharded: bool) {
         let mut nodes = Vec::new();
@@ -558,13 +559,6 @@ impl Sim {
     /// like the others, and the keys whose shard changes are copied to it at the scenario's
     /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
     pub fn reshard(&mut self, count: u32) {
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.reshard(count);
-            }
-            w.collect_now();
-            return;
-        }
         let Some(spec) = self.scenario.database.clone() else {
             return;
         };

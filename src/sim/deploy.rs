@@ -13,7 +13,8 @@
 //! stopped server without a balancer in front. Sticky sessions held by a stopped server are
 //! lost (the users are logged out), drained or not.
 
-use super::engine::{Event, Sim};
+use super::engine::{Event, Stack};
+use super::handle::Engine;
 use super::histogram::Histogram;
 use super::report::{DeployReport, LatencyReport};
 use super::time::SimTime;
@@ -64,13 +65,10 @@ pub(super) struct DeployRun {
     pub(super) latency: Histogram,
 }
 
-impl Sim {
+impl Stack {
     /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy.
     pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
-        if let Some(w) = &mut self.geo {
-            return w.start_deploy(spec);
-        }
         if self.deploy.is_some() {
             self.log_event("deploy", "a deploy is already under way".to_string());
             return false;

@@ -17,6 +17,7 @@ use super::cache::{Cache, KeyIndex, Lookup};
 use super::database::{db_of_index, DataPlacement, DbTier};
 use super::deploy::DeployRun;
 use super::edge::EdgeTier;
+use super::handle::Engine;
 use super::histogram::Histogram;
 use super::jobs::JobTier;
 use super::monitor::Monitor;
@@ -32,7 +33,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{Scenario, SessionMode, ValidationErrors, WritePolicy, MAX_WEB_SERVERS};
+use crate::scenario::{Scenario, SessionMode, WritePolicy, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -321,13 +322,49 @@ pub(super) struct CacheTierState {
     pub invalidations: u64,
 }
 
-/// A running simulation. Cloning it is a snapshot: the clone runs on exactly as the original
-/// would (see `Runner::seek` in the app, which keeps clones to seek back quickly).
+/// Stage 11: the part of a data center's stack that exists only because it is one of the geo
+/// layer's data centers. A lone stack (stages 1–10) has none.
 #[derive(Clone)]
-pub struct Sim {
+pub(super) struct Site {
+    /// Per user region, the extra one-way time from that region.
+    pub region_far: Vec<SimTime>,
+    /// Latency of completed requests per user region.
+    pub region_latency: Vec<Histogram>,
+    /// Commit times of writes not yet handed to cross-data-center replication.
+    pub outbox: Vec<SimTime>,
+    /// The whole data center is down. Nothing in it comes back until the data center does (a
+    /// repair or the end of a scheduled fault leaves it down), and web servers added meanwhile
+    /// start down.
+    pub down: bool,
+    /// Requests handed over and counted that have not reached this data center's now (or
+    /// their DNS answer) yet.
+    pub handed_over_waiting: u64,
+    /// Latency histogram of the metrics interval closed last (the geo layer merges the data
+    /// centers' intervals).
+    pub prev_interval_latency: Histogram,
+}
+
+impl Site {
+    /// The site of a data center whose users' regions are `region_far` away from it (one way,
+    /// per region).
+    pub fn new(region_far: Vec<SimTime>) -> Site {
+        Site {
+            region_latency: region_far.iter().map(|_| Histogram::new()).collect(),
+            region_far,
+            outbox: Vec::new(),
+            down: false,
+            handed_over_waiting: 0,
+            prev_interval_latency: Histogram::new(),
+        }
+    }
+}
+
+/// One data center's whole stack: the engine of stages 1–10, and each data center of the geo
+/// layer at stage 11 (then with a [`Site`]).
+#[derive(Clone)]
+pub(super) struct Stack {
     pub(super) scenario: Scenario,
     now: SimTime,
-    end: SimTime,
     pub(super) rng: Rng,
     pub(super) events: EventQueue<Event>,
     events_processed: u64,
@@ -335,9 +372,6 @@ pub struct Sim {
     dns_alive: bool,
     /// Times the DNS server died (a lookup in flight across a death gets no answer).
     dns_deaths: u32,
-    /// Stage 11: requests handed over and counted that have not reached this data center's now
-    /// (or their DNS answer) yet.
-    handed_over_waiting: u64,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
@@ -407,52 +441,27 @@ pub struct Sim {
     pub(super) deploys_done: Vec<DeployReport>,
     /// The NoSQL store beside the database.
     pub(super) nosql: Option<NoSqlState>,
-    /// Latency histogram of the metrics interval closed last (read by the multi-data-center
-    /// layer, which merges the data centers' intervals).
-    pub(super) prev_interval_latency: Histogram,
-    /// Stage 11, in a data center: per user region, the extra one-way time from that region.
-    pub(super) region_far: Vec<SimTime>,
-    /// Stage 11, in a data center: latency of completed requests per user region.
-    pub(super) region_latency: Vec<Histogram>,
-    /// Stage 11, in a data center: commit times of writes not yet handed to cross-data-center
-    /// replication.
-    pub(super) outbox: Option<Vec<SimTime>>,
-    /// Stage 11, in a data center: the whole data center is down. Nothing in it comes back
-    /// until the data center does (a repair or the end of a scheduled fault leaves it down),
-    /// and web servers added meanwhile start down.
-    pub(super) site_down: bool,
-    /// Stage 11: the data centers and geoDNS; this `Sim` is then only their front.
-    pub(super) geo: Option<Box<super::geo::World>>,
+    /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
+    pub(super) site: Option<Site>,
 }
 
-impl Sim {
-    /// Builds a simulation from a scenario, after validating it.
-    pub fn new(scenario: &Scenario) -> Result<Sim, ValidationErrors> {
-        scenario.validate()?;
-        if scenario.geo.is_some() {
-            return Ok(super::geo::World::build(scenario));
-        }
-        Ok(Sim::single(scenario))
-    }
-
+impl Stack {
     /// A data center's stack (the whole system below stage 11), from a valid scenario
     /// without `geo`.
-    pub(super) fn single(scenario: &Scenario) -> Sim {
+    pub(super) fn single(scenario: &Scenario) -> Stack {
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let keys = scenario.traffic.keyspace.keys;
-        let mut sim = Sim {
+        let mut sim = Stack {
             scenario: scenario.clone(),
             now: SimTime::ZERO,
-            end,
             rng: Rng::new(scenario.seed),
             events: EventQueue::new(),
             events_processed: 0,
             components: Vec::new(),
             dns_alive: true,
             dns_deaths: 0,
-            handed_over_waiting: 0,
             stations: Vec::new(),
             station_info: Vec::new(),
             component_station: Vec::new(),
@@ -526,12 +535,7 @@ impl Sim {
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
-            prev_interval_latency: Histogram::new(),
-            region_far: Vec::new(),
-            region_latency: Vec::new(),
-            outbox: None,
-            site_down: false,
-            geo: None,
+            site: None,
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -674,7 +678,7 @@ impl Sim {
         if let Some(b) = &mut self.balancer {
             b.add_server(initial);
         }
-        if self.site_down {
+        if self.site.as_ref().is_some_and(|site| site.down) {
             self.kill_with_cause(id, "its data center is down");
         }
     }
@@ -704,32 +708,6 @@ impl Sim {
         }
     }
 
-    /// The scenario this run was built from (with live changes such as users applied).
-    pub fn scenario(&self) -> &Scenario {
-        if let Some(w) = &self.geo {
-            return &w.scenario;
-        }
-        &self.scenario
-    }
-
-    /// Current simulated time.
-    pub fn now(&self) -> SimTime {
-        self.geo.as_ref().map_or(self.now, |w| w.now)
-    }
-
-    /// Simulated time at which a batch run ends (the scenario's duration).
-    pub fn end(&self) -> SimTime {
-        self.end
-    }
-
-    /// Every component, in id order.
-    pub fn components(&self) -> &[ComponentInfo] {
-        if let Some(w) = &self.geo {
-            return &w.components;
-        }
-        &self.components
-    }
-
     /// The component with this name.
     pub fn component_named(&self, name: &str) -> Option<ComponentId> {
         self.components()
@@ -738,170 +716,11 @@ impl Sim {
             .map(|c| c.id)
     }
 
-    /// Events processed so far.
-    pub fn events_processed(&self) -> u64 {
-        if let Some(w) = &self.geo {
-            return w.events_processed
-                + w.dcs.iter().map(|d| d.sim.events_processed()).sum::<u64>();
-        }
-        self.events_processed
-    }
-
-    /// Records one request in `every` for animation (1 = all). Does not change the run.
-    pub fn set_path_sample_every(&mut self, every: u64) {
-        self.sample_every = every.max(1);
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.set_path_sample_every(every);
-            }
-        }
-    }
-
-    /// Sampled paths of recent requests, oldest first (at most 512).
-    pub fn recent_paths(&self) -> impl Iterator<Item = &PathSample> {
-        self.geo.as_ref().map_or(&self.paths, |w| &w.paths).iter()
-    }
-
-    /// The event log, oldest first.
-    pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
-        self.geo.as_ref().map_or(&self.log, |w| &w.log).iter()
-    }
-
-    /// Every alert that fired or resolved and is still kept, oldest first (empty without
-    /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
-    pub fn alerts(&self) -> Vec<super::AlertEvent> {
-        match &self.geo {
-            Some(w) => w.alerts(),
-            None => self
-                .monitor
-                .as_ref()
-                .map_or_else(Vec::new, |m| m.alerts.iter().cloned().collect()),
-        }
-    }
-
-    /// Changes the user population from now on (capped at the validated maximum).
-    pub fn set_users(&mut self, users: u64) {
-        if let Some(w) = &mut self.geo {
-            w.set_users(users);
-            return;
-        }
-        let users = users.min(crate::scenario::MAX_USERS);
-        self.users = users;
-        self.scenario.traffic.users = users;
-        if self.dns_expiry_ms.len() < users as usize {
-            self.dns_expiry_ms.resize(users as usize, 0);
-        }
-        if let Some(m) = self.monitor.as_mut() {
-            m.reserve_users(users as usize);
-        }
-        if self.session_mode == Some(SessionMode::Sticky) && self.session_of.len() < users as usize
-        {
-            self.session_of.resize(users as usize, (NONE, 0));
-        }
-        self.mean_interarrival_ns = mean_interarrival_ns(
-            users,
-            self.scenario.traffic.requests_per_user_per_s,
-            self.profile_max,
-        );
-        // Poisson arrivals are memoryless: drop the pending arrival and draw afresh.
-        self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
-        self.schedule_arrival();
-    }
-
-    /// Changes the number of web servers in service. New servers join the balancer's pool
-    /// after passing its health checks; removed ones leave the pool at once and finish what
-    /// they hold. Without a load balancer the count stays 1.
-    pub fn set_web_servers(&mut self, count: u32) {
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.set_web_servers(count);
-            }
-            // New servers get their ids, and their log lines show, now (as after a kill).
-            w.collect_now();
-            w.scenario.server.count = count.clamp(1, MAX_WEB_SERVERS);
-            return;
-        }
-        if self.balancer.is_none() {
-            return;
-        }
-        let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        let mut active = self.web_retired.iter().filter(|r| !**r).count();
-        // Bring back retired servers first, lowest number first.
-        for i in 0..self.web.len() {
-            if active >= count {
-                break;
-            }
-            if self.web_retired[i] {
-                self.web_retired[i] = false;
-                if let Some(b) = &mut self.balancer {
-                    b.register(i);
-                }
-                active += 1;
-                self.log_event(
-                    &format!("web-{i}"),
-                    format!("web-{i} added back; joins the pool once healthy"),
-                );
-            }
-        }
-        while active < count {
-            self.add_web_server(false);
-            let i = self.web.len() - 1;
-            self.log_event(
-                &format!("web-{i}"),
-                format!("web-{i} added; joins the pool once healthy"),
-            );
-            active += 1;
-        }
-        for i in (0..self.web.len()).rev() {
-            if active <= count {
-                break;
-            }
-            if !self.web_retired[i] {
-                self.web_retired[i] = true;
-                if let Some(b) = &mut self.balancer {
-                    b.deregister(i);
-                }
-                active -= 1;
-                self.log_event(
-                    &format!("web-{i}"),
-                    format!("web-{i} removed from the pool"),
-                );
-            }
-        }
-        self.scenario.server.count = count as u32;
-    }
-
     fn schedule_arrival(&mut self) {
         if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
             let epoch = self.arrival_epoch;
             self.events.push(at, Event::Arrival { epoch });
         }
-    }
-
-    /// Processes every event up to and including time `t`, but at most `max_events`.
-    /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
-    pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
-        if let Some(w) = &mut self.geo {
-            return w.advance_to(t, max_events);
-        }
-        let mut done = 0;
-        while done < max_events {
-            let Some((at, event)) = self.events.pop_until(t) else {
-                self.now = self.now.max(t);
-                break;
-            };
-            self.now = at;
-            self.handle(event);
-            done += 1;
-        }
-        self.events_processed += done;
-        done
-    }
-
-    /// Runs to the scenario's end and returns the report.
-    pub fn run(&mut self) -> super::Report {
-        self.advance_to(self.end, u64::MAX);
-        self.report()
     }
 
     fn handle(&mut self, event: Event) {
@@ -1174,7 +993,9 @@ impl Sim {
         }
         self.req_mut(req).user = user as u32;
         if handed_over {
-            self.handed_over_waiting -= 1;
+            if let Some(site) = self.site.as_mut() {
+                site.handed_over_waiting -= 1;
+            }
             return req;
         }
         if let Some(m) = self.monitor.as_mut() {
@@ -1203,7 +1024,9 @@ impl Sim {
         // Counted now, when the user sends it, whether or not this data center has got there.
         self.books.generated += 1;
         self.interval.generated += 1;
-        self.handed_over_waiting += 1;
+        if let Some(site) = self.site.as_mut() {
+            site.handed_over_waiting += 1;
+        }
         if lookup {
             let epoch = self.dns_deaths;
             self.events.push_last_in(
@@ -1258,7 +1081,11 @@ impl Sim {
     /// One way between the user of `req` and this system.
     fn client_leg(&self, req: ReqRef) -> SimTime {
         let region = usize::from(self.requests[req.slot as usize].region);
-        match self.region_far.get(region) {
+        match self
+            .site
+            .as_ref()
+            .and_then(|site| site.region_far.get(region))
+        {
             Some(far) => self.client_one_way.plus(*far),
             None => self.client_one_way,
         }
@@ -1739,8 +1566,8 @@ impl Sim {
             } else {
                 self.commit_write(shard, node, r.key);
                 self.interval.writes_committed += 1;
-                if let Some(outbox) = self.outbox.as_mut() {
-                    outbox.push(now);
+                if let Some(site) = self.site.as_mut() {
+                    site.outbox.push(now);
                 }
                 self.invalidate_cached(r.key);
             }
@@ -1880,7 +1707,11 @@ impl Sim {
                 n.latency_of(r.nosql).record(ns);
             }
         }
-        if let Some(h) = self.region_latency.get_mut(usize::from(r.region)) {
+        if let Some(h) = self
+            .site
+            .as_mut()
+            .and_then(|site| site.region_latency.get_mut(usize::from(r.region)))
+        {
             h.record(ns);
         }
         self.record_path(req.slot as usize, &r, Outcome::Ok, at);
@@ -2028,7 +1859,9 @@ impl Sim {
             s.close_interval();
         }
         self.interval = IntervalCounters::default();
-        std::mem::swap(&mut self.interval_latency, &mut self.prev_interval_latency);
+        if let Some(site) = self.site.as_mut() {
+            std::mem::swap(&mut self.interval_latency, &mut site.prev_interval_latency);
+        }
         self.interval_latency.clear();
         self.events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
@@ -2145,45 +1978,6 @@ impl Sim {
     }
 
     // ----- faults -----
-
-    /// Whether a component is up.
-    pub fn is_alive(&self, id: ComponentId) -> bool {
-        if let Some(w) = &self.geo {
-            return w.is_alive(id);
-        }
-        if id == DNS {
-            return self.dns_alive;
-        }
-        if id == self.cdn_id {
-            return self.edge.as_ref().is_some_and(|e| e.alive);
-        }
-        if id == self.jobs_ids.1 {
-            return self.jobs.as_ref().is_some_and(|q| q.station.alive);
-        }
-        match self.component_station.get(usize::from(id.0)) {
-            Some(Some(s)) => self.stations[usize::from(*s)].alive,
-            Some(None) => true,
-            None => false,
-        }
-    }
-
-    /// Takes a component down now.
-    pub fn kill(&mut self, id: ComponentId) {
-        if let Some(w) = &mut self.geo {
-            w.kill(id);
-            return;
-        }
-        self.kill_with_cause(id, "killed by the user");
-    }
-
-    /// Brings a component back now.
-    pub fn repair(&mut self, id: ComponentId) {
-        if let Some(w) = &mut self.geo {
-            w.repair(id);
-            return;
-        }
-        self.repair_with_cause(id, "repaired by the user");
-    }
 
     pub(super) fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
         if usize::from(id.0) >= self.components.len() || !self.is_alive(id) {
@@ -2347,7 +2141,10 @@ impl Sim {
     }
 
     pub(super) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
-        if usize::from(id.0) >= self.components.len() || self.is_alive(id) || self.site_down {
+        if usize::from(id.0) >= self.components.len()
+            || self.is_alive(id)
+            || self.site.as_ref().is_some_and(|site| site.down)
+        {
             return;
         }
         let name = self.components[usize::from(id.0)].name.clone();
@@ -2408,7 +2205,9 @@ impl Sim {
     /// Requests generated and neither completed nor failed: counted from the slab itself, so
     /// conservation checks compare two independent tallies.
     pub(super) fn in_flight_counted(&self) -> u64 {
-        self.handed_over_waiting
+        self.site
+            .as_ref()
+            .map_or(0, |site| site.handed_over_waiting)
             + self
                 .requests
                 .iter()
@@ -2490,14 +2289,6 @@ impl Sim {
         Some((n.cache.len(), capacity, ratio, n.stale))
     }
 
-    /// The state now, for display.
-    pub fn snapshot(&self) -> Snapshot {
-        if let Some(w) = &self.geo {
-            return w.snapshot();
-        }
-        self.snapshot_single()
-    }
-
     /// [`Sim::snapshot`] of one data center's stack.
     pub(super) fn snapshot_single(&self) -> Snapshot {
         let failed: u64 = self.books.failed.iter().sum();
@@ -2570,21 +2361,207 @@ impl Sim {
         }
     }
 
-    /// Number of events waiting in the queue (for tests of boundedness).
-    pub fn pending_events(&self) -> usize {
-        if let Some(w) = &self.geo {
-            return w.pending_events();
+    /// Whether some web server is up and in service (what a health check of the whole data
+    /// center sees).
+    pub(super) fn any_web_alive(&self) -> bool {
+        self.web
+            .iter()
+            .zip(&self.web_retired)
+            .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
+    }
+
+    /// The station of a component (for reports).
+    pub(super) fn station_of(&self, id: ComponentId) -> Option<&Station> {
+        self.component_station
+            .get(usize::from(id.0))
+            .copied()
+            .flatten()
+            .map(|s| &self.stations[usize::from(s)])
+    }
+}
+
+impl Engine for Stack {
+    /// The scenario this run was built from (with live changes such as users applied).
+    fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Current simulated time.
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Every component, in id order.
+    fn components(&self) -> &[ComponentInfo] {
+        &self.components
+    }
+
+    /// Events processed so far.
+    fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    /// Records one request in `every` for animation (1 = all). Does not change the run.
+    fn set_path_sample_every(&mut self, every: u64) {
+        self.sample_every = every.max(1);
+    }
+
+    /// Sampled paths of recent requests, oldest first (at most 512).
+    fn recent_paths(&self) -> &VecDeque<PathSample> {
+        &self.paths
+    }
+
+    /// The event log, oldest first.
+    fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    /// Every alert that fired or resolved and is still kept, oldest first (empty without
+    /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
+    fn alerts(&self) -> Vec<super::AlertEvent> {
+        self.monitor
+            .as_ref()
+            .map_or_else(Vec::new, |m| m.alerts.iter().cloned().collect())
+    }
+
+    /// Changes the user population from now on (capped at the validated maximum).
+    fn set_users(&mut self, users: u64) {
+        let users = users.min(crate::scenario::MAX_USERS);
+        self.users = users;
+        self.scenario.traffic.users = users;
+        if self.dns_expiry_ms.len() < users as usize {
+            self.dns_expiry_ms.resize(users as usize, 0);
         }
+        if let Some(m) = self.monitor.as_mut() {
+            m.reserve_users(users as usize);
+        }
+        if self.session_mode == Some(SessionMode::Sticky) && self.session_of.len() < users as usize
+        {
+            self.session_of.resize(users as usize, (NONE, 0));
+        }
+        self.mean_interarrival_ns = mean_interarrival_ns(
+            users,
+            self.scenario.traffic.requests_per_user_per_s,
+            self.profile_max,
+        );
+        // Poisson arrivals are memoryless: drop the pending arrival and draw afresh.
+        self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
+        self.schedule_arrival();
+    }
+
+    /// Changes the number of web servers in service. New servers join the balancer's pool
+    /// after passing its health checks; removed ones leave the pool at once and finish what
+    /// they hold. Without a load balancer the count stays 1.
+    fn set_web_servers(&mut self, count: u32) {
+        if self.balancer.is_none() {
+            return;
+        }
+        let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
+        let mut active = self.web_retired.iter().filter(|r| !**r).count();
+        // Bring back retired servers first, lowest number first.
+        for i in 0..self.web.len() {
+            if active >= count {
+                break;
+            }
+            if self.web_retired[i] {
+                self.web_retired[i] = false;
+                if let Some(b) = &mut self.balancer {
+                    b.register(i);
+                }
+                active += 1;
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} added back; joins the pool once healthy"),
+                );
+            }
+        }
+        while active < count {
+            self.add_web_server(false);
+            let i = self.web.len() - 1;
+            self.log_event(
+                &format!("web-{i}"),
+                format!("web-{i} added; joins the pool once healthy"),
+            );
+            active += 1;
+        }
+        for i in (0..self.web.len()).rev() {
+            if active <= count {
+                break;
+            }
+            if !self.web_retired[i] {
+                self.web_retired[i] = true;
+                if let Some(b) = &mut self.balancer {
+                    b.deregister(i);
+                }
+                active -= 1;
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} removed from the pool"),
+                );
+            }
+        }
+        self.scenario.server.count = count as u32;
+    }
+
+    /// Processes every event up to and including time `t`, but at most `max_events`.
+    /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
+    fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        let mut done = 0;
+        while done < max_events {
+            let Some((at, event)) = self.events.pop_until(t) else {
+                self.now = self.now.max(t);
+                break;
+            };
+            self.now = at;
+            self.handle(event);
+            done += 1;
+        }
+        self.events_processed += done;
+        done
+    }
+
+    /// Whether a component is up.
+    fn is_alive(&self, id: ComponentId) -> bool {
+        if id == DNS {
+            return self.dns_alive;
+        }
+        if id == self.cdn_id {
+            return self.edge.as_ref().is_some_and(|e| e.alive);
+        }
+        if id == self.jobs_ids.1 {
+            return self.jobs.as_ref().is_some_and(|q| q.station.alive);
+        }
+        match self.component_station.get(usize::from(id.0)) {
+            Some(Some(s)) => self.stations[usize::from(*s)].alive,
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    /// Takes a component down now.
+    fn kill(&mut self, id: ComponentId) {
+        self.kill_with_cause(id, "killed by the user");
+    }
+
+    /// Brings a component back now.
+    fn repair(&mut self, id: ComponentId) {
+        self.repair_with_cause(id, "repaired by the user");
+    }
+
+    /// The state now, for display.
+    fn snapshot(&self) -> Snapshot {
+        self.snapshot_single()
+    }
+
+    /// Number of events waiting in the queue (for tests of boundedness).
+    fn pending_events(&self) -> usize {
         self.events.len()
     }
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
     /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
     /// contents (the small, bounded parts are left out). For snapshot budgets.
-    pub fn footprint_bytes(&self) -> u64 {
-        if let Some(w) = &self.geo {
-            return w.footprint_bytes();
-        }
+    fn footprint_bytes(&self) -> u64 {
         let slab = self.requests.capacity() * std::mem::size_of::<Request>()
             + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
             + self.free_slots.capacity() * 4;
@@ -2613,25 +2590,35 @@ impl Sim {
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
-    pub fn geo_status(&self) -> Option<super::GeoStatus> {
-        self.geo.as_ref().map(|w| w.status())
+    fn geo_status(&self) -> Option<super::GeoStatus> {
+        None
     }
 
-    /// Whether some web server is up and in service (what a health check of the whole data
-    /// center sees).
-    pub(super) fn any_web_alive(&self) -> bool {
-        self.web
-            .iter()
-            .zip(&self.web_retired)
-            .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
+    fn report(&self) -> super::Report {
+        self.report_single()
     }
 
-    /// The station of a component (for reports).
-    pub(super) fn station_of(&self, id: ComponentId) -> Option<&Station> {
-        self.component_station
-            .get(usize::from(id.0))
-            .copied()
-            .flatten()
-            .map(|s| &self.stations[usize::from(s)])
+    fn reshard(&mut self, count: u32) {
+        Stack::reshard(self, count);
+    }
+
+    fn reshard_progress(&self) -> Option<super::ReshardProgress> {
+        Stack::reshard_progress(self)
+    }
+
+    fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        Stack::start_deploy(self, spec)
+    }
+
+    fn deploy_running(&self) -> bool {
+        Stack::deploy_running(self)
+    }
+
+    fn cdn_purge_all(&mut self) {
+        Stack::cdn_purge_all(self);
+    }
+
+    fn cdn_new_version(&mut self, object: u32) {
+        Stack::cdn_new_version(self, object);
     }
 }

@@ -8,7 +8,8 @@
 //!
 //! Conservation: published = done + queued + in progress.
 
-use super::engine::{Event, Sim};
+use super::engine::{Event, Stack};
+use super::handle::Engine;
 use super::histogram::Histogram;
 use super::rng::Sampler;
 use super::station::Station;
@@ -88,7 +89,7 @@ impl JobTier {
     }
 }
 
-impl Sim {
+impl Stack {
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
     /// from the run's RNG). Returns false when the queue is full and the publish fails.
     pub(super) fn maybe_publish_job(&mut self) -> bool {

@@ -14,7 +14,8 @@
 //! line waits and tries again; it never fails and is never counted as a user's request.
 
 use super::database::ShardMap;
-use super::engine::{Event, ReqState, Sim};
+use super::engine::{Event, ReqState, Stack};
+use super::handle::Engine;
 use super::report::Reshard;
 use super::station::ReqRef;
 use super::time::SimTime;
@@ -137,21 +138,9 @@ impl Migration {
     }
 }
 
-impl Sim {
+impl Stack {
     /// The latest resharding and how far its copy has got (`None`: no resharding yet).
     pub fn reshard_progress(&self) -> Option<ReshardProgress> {
-        if let Some(w) = &self.geo {
-            return w
-                .dcs
-                .iter()
-                .filter_map(|dc| dc.sim.reshard_progress())
-                .reduce(|a, b| ReshardProgress {
-                    keys_moved: a.keys_moved + b.keys_moved,
-                    keys_copied: a.keys_copied + b.keys_copied,
-                    finished: a.finished && b.finished,
-                    ..a
-                });
-        }
         let r = self.placement.reshards.last()?;
         Some(ReshardProgress {
             from_shards: r.from_shards,

@@ -19,6 +19,7 @@ mod deploy;
 mod edge;
 mod engine;
 mod geo;
+mod handle;
 mod histogram;
 mod jobs;
 mod migration;
@@ -36,8 +37,8 @@ mod zipf;
 
 pub use checkpoints::Checkpoints;
 pub use database::db_node_name;
-pub use engine::Sim;
 pub use geo::{GeoPoint, GeoStatus};
+pub use handle::Sim;
 pub use histogram::Histogram;
 pub use migration::ReshardProgress;
 pub use monitor::{AlertEvent, ComponentSeries};

@@ -9,7 +9,7 @@
 //! It has no joins and no replicas in this model: a read or write touches one key on one
 //! node, and a dead node fails the requests for its keys.
 
-use super::engine::{Sim, Tier};
+use super::engine::{Stack, Tier};
 use super::histogram::Histogram;
 use super::rng::Sampler;
 use super::station::{ReqRef, Station};
@@ -45,7 +45,7 @@ impl NoSqlState {
     }
 }
 
-impl Sim {
+impl Stack {
     /// Builds the NoSQL nodes `nosql-0` … `nosql-(N−1)`.
     pub(super) fn build_nosql(&mut self, spec: &NoSqlStore) {
         let mut stations = Vec::new();

@@ -4,7 +4,8 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
-use super::engine::Sim;
+use super::engine::Stack;
+use super::handle::Engine;
 use super::histogram::Histogram;
 use super::theory;
 use super::{ComponentKind, DbRole, RequestKind};
@@ -607,7 +608,7 @@ pub struct TheoryCheck {
 }
 
 /// The report with its digest filled in.
-fn with_digest(mut report: Report) -> Report {
+pub(super) fn with_digest(mut report: Report) -> Report {
     report.digest = String::new();
     // Hashed as it is written: the compact JSON of a long run's series is megabytes.
     let mut hash = Fnv1a::default();
@@ -656,15 +657,7 @@ fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
     })
 }
 
-impl Sim {
-    /// The report of the run so far.
-    pub fn report(&self) -> Report {
-        if let Some(w) = &self.geo {
-            return with_digest(w.report());
-        }
-        with_digest(self.report_single())
-    }
-
+impl Stack {
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(super) fn report_single(&self) -> Report {
         let b = &self.books;
