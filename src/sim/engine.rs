@@ -43,6 +43,48 @@ const LOG_RING: usize = 1000;
 
 const DNS: ComponentId = ComponentId(1);
 
+/// What a component of a stack is, for its fault hooks and its state: a kind and, for the
+/// components served by a station, that station. Indexed by component id, so a fault or a
+/// snapshot dispatches with one `match` instead of comparing ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// The user population (nothing to kill).
+    Users,
+    /// The DNS server.
+    Dns,
+    /// The load balancer (nothing to kill: it fronts the web servers).
+    Balancer,
+    /// The CDN edge.
+    Edge,
+    /// The message queue (durable: nothing to kill).
+    Queue,
+    /// The queue's workers.
+    Workers,
+    /// A component served by a station (web server, database node, cache node, session
+    /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
+    Station(u16),
+}
+
+impl Part {
+    /// The part a new component of `kind` starts as.
+    fn of_kind(kind: ComponentKind) -> Part {
+        match kind {
+            // A data center is the geo layer's component, never a stack's.
+            ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
+            ComponentKind::Dns => Part::Dns,
+            ComponentKind::LoadBalancer => Part::Balancer,
+            ComponentKind::Cdn => Part::Edge,
+            ComponentKind::Queue => Part::Queue,
+            ComponentKind::Workers => Part::Workers,
+            ComponentKind::Server
+            | ComponentKind::Database
+            | ComponentKind::Cache
+            | ComponentKind::SessionStore
+            | ComponentKind::NoSql => Part::Station(NONE),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
@@ -375,19 +417,19 @@ pub(super) struct Stack {
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
-    /// Per component: its station, if it has one.
-    component_station: Vec<Option<u16>>,
+    /// Per component: what it is (the fault and state dispatch table).
+    parts: Vec<Part>,
     /// Web stations in server order (`web-0`, `web-1`, …).
     pub(super) web: Vec<u16>,
     /// Web servers taken out of service with `set_web_servers` (they drain and idle).
     pub(super) web_retired: Vec<bool>,
     pub(super) balancer: Option<Balancer>,
+    /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
     pub(super) edge: Option<EdgeTier>,
     pub(super) cdn_id: ComponentId,
     pub(super) jobs: Option<JobTier>,
     pub(super) monitor: Option<Monitor>,
-    jobs_ids: (ComponentId, ComponentId),
     session_mode: Option<SessionMode>,
     pub(super) session_station: u16,
     /// Sticky sessions: per user, the web server holding the session and that server's life.
@@ -464,7 +506,7 @@ impl Stack {
             dns_deaths: 0,
             stations: Vec::new(),
             station_info: Vec::new(),
-            component_station: Vec::new(),
+            parts: Vec::new(),
             web: Vec::new(),
             web_retired: Vec::new(),
             balancer: None,
@@ -473,7 +515,6 @@ impl Stack {
             cdn_id: ComponentId(u16::MAX),
             jobs: None,
             monitor: scenario.monitoring.as_ref().map(Monitor::new),
-            jobs_ids: (ComponentId(u16::MAX), ComponentId(u16::MAX)),
             session_mode: scenario.sessions.as_ref().map(|s| s.mode),
             session_station: NONE,
             session_of: Vec::new(),
@@ -572,7 +613,7 @@ impl Stack {
     pub(super) fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
         let id = ComponentId(self.components.len() as u16);
         self.components.push(ComponentInfo { id, name, kind });
-        self.component_station.push(None);
+        self.parts.push(Part::of_kind(kind));
         id
     }
 
@@ -586,7 +627,7 @@ impl Stack {
         let s = self.stations.len() as u16;
         self.stations.push(station);
         self.station_info.push((id, tier, index));
-        self.component_station[usize::from(id.0)] = Some(s);
+        self.parts[usize::from(id.0)] = Part::Station(s);
         s
     }
 
@@ -625,9 +666,8 @@ impl Stack {
             }
         }
         if let Some(q) = &scenario.queue {
-            let queue = self.add_component("queue".into(), ComponentKind::Queue);
-            let workers = self.add_component("workers".into(), ComponentKind::Workers);
-            self.jobs_ids = (queue, workers);
+            self.add_component("queue".into(), ComponentKind::Queue);
+            self.add_component("workers".into(), ComponentKind::Workers);
             self.jobs = Some(JobTier::new(q));
         }
         if let Some(spec) = &scenario.nosql {
@@ -1972,9 +2012,22 @@ impl Stack {
 
     /// (shard, node) of a database component.
     fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
-        let station = self.component_station[usize::from(id.0)]?;
+        let station = self.station_of_component(id)?;
         let (_, tier, index) = self.station_info[usize::from(station)];
         (tier == Tier::Db).then(|| db_of_index(index))
+    }
+
+    /// The part component `id` is (`None`: no such component).
+    fn part(&self, id: ComponentId) -> Option<Part> {
+        self.parts.get(usize::from(id.0)).copied()
+    }
+
+    /// The station serving component `id`, if it has one.
+    fn station_of_component(&self, id: ComponentId) -> Option<u16> {
+        match self.part(id)? {
+            Part::Station(s) if s != NONE => Some(s),
+            _ => None,
+        }
     }
 
     // ----- faults -----
@@ -1984,37 +2037,25 @@ impl Stack {
             return;
         }
         let name = self.components[usize::from(id.0)].name.clone();
-        if id == DNS {
-            self.dns_alive = false;
-            self.dns_deaths = self.dns_deaths.wrapping_add(1);
-            self.log_event(
-                &name,
-                format!("{name} down ({cause}); clients with a cached answer keep working until it expires"),
-            );
-            return;
-        }
-        if id == self.cdn_id {
-            if let Some(edge) = self.edge.as_mut() {
-                edge.alive = false;
-                edge.deaths = edge.deaths.wrapping_add(1);
-                edge.flush_on_outage();
+        let station = match self.parts[usize::from(id.0)] {
+            Part::Users | Part::Balancer | Part::Queue => return, // they cannot be killed
+            Part::Dns => {
+                self.kill_dns(&name, cause);
+                return;
             }
-            self.log_event(
-                &name,
-                format!("{name} down ({cause}); clients wait for their fallback timeout, then go to the origin"),
-            );
-            return;
-        }
-        if id == self.jobs_ids.1 {
-            let back = self.kill_workers();
-            self.log_event(
-                &name,
-                format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
-            );
-            return;
-        }
-        let Some(station) = self.component_station[usize::from(id.0)] else {
-            return; // users, the balancer and the queue itself cannot be killed
+            Part::Edge => {
+                self.kill_edge(&name, cause);
+                return;
+            }
+            Part::Workers => {
+                let back = self.kill_workers();
+                self.log_event(
+                    &name,
+                    format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
+                );
+                return;
+            }
+            Part::Station(station) => station,
         };
         let lost = self.fail_everything_at(station);
         let mut text = if self.components[usize::from(id.0)].kind == ComponentKind::Cache {
@@ -2027,6 +2068,31 @@ impl Stack {
             text.push_str(self.db_node_died(shard, node, epoch));
         }
         self.log_event(&name, text);
+    }
+
+    /// The DNS server dies: lookups under way get no answer.
+    fn kill_dns(&mut self, name: &str, cause: &str) {
+        self.dns_alive = false;
+        self.dns_deaths = self.dns_deaths.wrapping_add(1);
+        self.log_event(
+            name,
+            format!(
+                "{name} down ({cause}); clients with a cached answer keep working until it expires"
+            ),
+        );
+    }
+
+    /// The CDN edge dies: its contents are gone.
+    fn kill_edge(&mut self, name: &str, cause: &str) {
+        if let Some(edge) = self.edge.as_mut() {
+            edge.alive = false;
+            edge.deaths = edge.deaths.wrapping_add(1);
+            edge.flush_on_outage();
+        }
+        self.log_event(
+            name,
+            format!("{name} down ({cause}); clients wait for their fallback timeout, then go to the origin"),
+        );
     }
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
@@ -2148,28 +2214,29 @@ impl Stack {
             return;
         }
         let name = self.components[usize::from(id.0)].name.clone();
-        if id == DNS {
-            self.dns_alive = true;
-            self.log_event(&name, format!("{name} back up ({cause})"));
-            return;
-        }
-        if id == self.cdn_id {
-            if let Some(edge) = self.edge.as_mut() {
-                edge.alive = true;
+        let station = match self.parts[usize::from(id.0)] {
+            Part::Users | Part::Balancer | Part::Queue => return,
+            Part::Dns => {
+                self.dns_alive = true;
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
             }
-            self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
-            return;
-        }
-        if id == self.jobs_ids.1 {
-            self.repair_workers();
-            self.log_event(
-                &name,
-                format!("{name} back up ({cause}); draining the backlog"),
-            );
-            return;
-        }
-        let Some(station) = self.component_station[usize::from(id.0)] else {
-            return;
+            Part::Edge => {
+                if let Some(edge) = self.edge.as_mut() {
+                    edge.alive = true;
+                }
+                self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
+                return;
+            }
+            Part::Workers => {
+                self.repair_workers();
+                self.log_event(
+                    &name,
+                    format!("{name} back up ({cause}); draining the backlog"),
+                );
+                return;
+            }
+            Part::Station(station) => station,
         };
         let now = self.now;
         let s = &mut self.stations[usize::from(station)];
@@ -2244,7 +2311,8 @@ impl Stack {
 
     /// State of the components without a station of their own (edge, queue, workers).
     fn fill_special_state(&self, state: &mut ComponentState) {
-        if state.id == self.cdn_id {
+        let part = self.parts[usize::from(state.id.0)];
+        if part == Part::Edge {
             if let Some(edge) = &self.edge {
                 state.items = edge.items();
                 state.capacity_items = self.scenario.cdn.as_ref().map_or(0, |c| c.capacity_objects);
@@ -2256,10 +2324,10 @@ impl Stack {
                 };
             }
         } else if let Some(q) = &self.jobs {
-            if state.id == self.jobs_ids.0 {
+            if part == Part::Queue {
                 state.queue_len = q.depth();
                 state.queue_capacity = self.scenario.queue.as_ref().map_or(0, |q| q.max_depth);
-            } else if state.id == self.jobs_ids.1 {
+            } else if part == Part::Workers {
                 state.busy_workers = q.station.busy;
                 state.workers = q.station.workers;
                 state.utilization = q
@@ -2273,7 +2341,7 @@ impl Stack {
 
     /// Items, capacity, hit ratio and stale hits of a cache component, if it is one.
     pub(super) fn cache_state(&self, id: ComponentId) -> Option<(u32, u32, f64, u64)> {
-        let station = self.component_station[usize::from(id.0)]?;
+        let station = self.station_of_component(id)?;
         let (_, tier, index) = self.station_info[usize::from(station)];
         if tier != Tier::Cache {
             return None;
@@ -2302,7 +2370,7 @@ impl Stack {
                     alive: self.is_alive(c.id),
                     ..ComponentState::default()
                 };
-                if let Some(si) = self.component_station[usize::from(c.id.0)] {
+                if let Some(si) = self.station_of_component(c.id) {
                     let s = &self.stations[usize::from(si)];
                     state.busy_workers = s.busy;
                     state.workers = s.workers;
@@ -2372,10 +2440,7 @@ impl Stack {
 
     /// The station of a component (for reports).
     pub(super) fn station_of(&self, id: ComponentId) -> Option<&Station> {
-        self.component_station
-            .get(usize::from(id.0))
-            .copied()
-            .flatten()
+        self.station_of_component(id)
             .map(|s| &self.stations[usize::from(s)])
     }
 }
@@ -2522,19 +2587,13 @@ impl Engine for Stack {
 
     /// Whether a component is up.
     fn is_alive(&self, id: ComponentId) -> bool {
-        if id == DNS {
-            return self.dns_alive;
-        }
-        if id == self.cdn_id {
-            return self.edge.as_ref().is_some_and(|e| e.alive);
-        }
-        if id == self.jobs_ids.1 {
-            return self.jobs.as_ref().is_some_and(|q| q.station.alive);
-        }
-        match self.component_station.get(usize::from(id.0)) {
-            Some(Some(s)) => self.stations[usize::from(*s)].alive,
-            Some(None) => true,
+        match self.part(id) {
             None => false,
+            Some(Part::Users | Part::Balancer | Part::Queue) => true,
+            Some(Part::Dns) => self.dns_alive,
+            Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
+            Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
+            Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
         }
     }
 
