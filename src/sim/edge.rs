@@ -8,13 +8,13 @@
 //!  edge down: user ─(fallback timeout)─▶ origin ─▶ user           (origin bytes)
 //! ```
 
-use super::cache::{Cache, KeyIndex, Lookup};
+use super::components::cache::{Cache, KeyIndex, Lookup};
+use super::components::station::ReqRef;
 use super::engine::{Event, Stack};
 use super::handle::Engine;
-use super::queue::Lane;
+use super::kernel::queue::Lane;
+use super::kernel::time::SimTime;
 use super::ring::mix64;
-use super::station::ReqRef;
-use super::time::SimTime;
 use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
 

@@ -12,22 +12,22 @@
 //! failure, and the holder frees it later. Events carry slot generations, so a stale timeout is
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
-use super::balancer::Balancer;
-use super::cache::{Cache, KeyIndex, Lookup};
-use super::database::{db_of_index, DataPlacement, DbTier};
-use super::deploy::DeployRun;
+use super::components::balancer::Balancer;
+use super::components::cache::{Cache, KeyIndex, Lookup};
+use super::components::database::{db_of_index, DataPlacement, DbTier};
+use super::components::deploy::DeployRun;
+use super::components::jobs::JobTier;
+use super::components::nosql::NoSqlState;
+use super::components::replication::KeyVersions;
+use super::components::station::{ReqRef, Station};
 use super::edge::EdgeTier;
 use super::handle::Engine;
-use super::histogram::Histogram;
-use super::jobs::JobTier;
+use super::kernel::histogram::Histogram;
+use super::kernel::queue::{EventQueue, Lane};
+use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::monitor::Monitor;
-use super::nosql::NoSqlState;
-use super::queue::{EventQueue, Lane};
-use super::replication::KeyVersions;
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
 use super::ring::HashRing;
-use super::rng::{round_ns, Rng, Sampler, Weighted};
-use super::station::{ReqRef, Station};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,

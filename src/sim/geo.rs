@@ -24,14 +24,14 @@
 use super::cost::{Bill, PRICES};
 use super::engine::{in_profile, next_arrival, Site, Stack};
 use super::handle::Engine;
-use super::histogram::Histogram;
-use super::queue::EventQueue;
+use super::kernel::histogram::Histogram;
+use super::kernel::queue::EventQueue;
+use super::kernel::rng::Rng;
 use super::report::{
     ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
     LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
 };
 use super::ring::mix64;
-use super::rng::Rng;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
     Snapshot,
@@ -1785,7 +1785,7 @@ fn append_new(
 #[cfg(test)]
 mod tests {
     use super::{Channel, SimTime};
-    use crate::sim::rng::Rng;
+    use crate::sim::kernel::rng::Rng;
 
     const MS: u64 = 1_000_000;
 

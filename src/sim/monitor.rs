@@ -5,8 +5,8 @@
 
 use super::engine::Stack;
 use super::handle::Engine;
+use super::kernel::time::SimTime;
 use super::report::SeriesPoint;
-use super::time::SimTime;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
 use serde::Serialize;
 use std::collections::VecDeque;

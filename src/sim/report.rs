@@ -6,7 +6,7 @@
 
 use super::engine::Stack;
 use super::handle::Engine;
-use super::histogram::Histogram;
+use super::kernel::histogram::Histogram;
 use super::theory;
 use super::{ComponentKind, DbRole, RequestKind};
 use crate::scenario::Shape;
