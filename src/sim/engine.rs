@@ -13,7 +13,7 @@
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
 use super::components::balancer::Balancer;
-use super::components::cache::{Cache, KeyIndex, Lookup};
+use super::components::cache_cluster::CacheCluster;
 use super::components::database::{db_of_index, DataPlacement, DbTier};
 use super::components::deploy::DeployRun;
 use super::components::jobs::JobTier;
@@ -27,13 +27,12 @@ use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::monitor::Monitor;
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
-use super::ring::HashRing;
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{Scenario, SessionMode, WritePolicy, MAX_WEB_SERVERS};
+use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -338,32 +337,6 @@ pub(super) struct Books {
     pub failovers: Vec<Failover>,
 }
 
-/// A cache node: its station and contents.
-#[derive(Clone)]
-pub(super) struct CacheNode {
-    pub station: u16,
-    pub cache: Cache,
-    pub hits: u64,
-    pub misses: u64,
-    pub stale: u64,
-}
-
-/// The cache tier.
-#[derive(Clone)]
-pub(super) struct CacheTierState {
-    pub nodes: Vec<CacheNode>,
-    index: KeyIndex,
-    ring: HashRing,
-    get: Sampler,
-    write_policy: WritePolicy,
-    pub hits: u64,
-    pub misses: u64,
-    /// Lookups that found their node down and went straight to the database.
-    pub bypassed: u64,
-    pub stale_reads: u64,
-    pub invalidations: u64,
-}
-
 /// Stage 11: the part of a data center's stack that exists only because it is one of the geo
 /// layer's data centers. A lone stack (stages 1–10) has none.
 #[derive(Clone)]
@@ -445,7 +418,7 @@ pub(super) struct Stack {
     pub(super) shards: Vec<DbTier>,
     pub(super) versions: KeyVersions,
     pub(super) placement: DataPlacement,
-    pub(super) cache: Option<CacheTierState>,
+    pub(super) cache: Option<CacheCluster>,
     web_service: [Sampler; 4],
     session_get: Sampler,
     mix: Weighted<4>,
@@ -674,32 +647,14 @@ impl Stack {
             self.build_nosql(spec);
         }
         if let Some(spec) = &scenario.cache {
-            let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
-            let mut nodes = Vec::new();
+            let mut stations = Vec::new();
             for i in 0..spec.nodes {
                 let id = self.add_component(format!("cache-{i}"), ComponentKind::Cache);
                 let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
-                let s = self.add_station(id, Tier::Cache, i as u16, station);
-                nodes.push(CacheNode {
-                    station: s,
-                    cache: Cache::new(spec.capacity_items, spec.eviction, ttl),
-                    hits: 0,
-                    misses: 0,
-                    stale: 0,
-                });
+                stations.push(self.add_station(id, Tier::Cache, i as u16, station));
             }
-            self.cache = Some(CacheTierState {
-                nodes,
-                index: KeyIndex::new(scenario.traffic.keyspace.keys),
-                ring: HashRing::new(spec.nodes as u16, spec.virtual_nodes),
-                get: Sampler::new(&spec.get),
-                write_policy: spec.write_policy,
-                hits: 0,
-                misses: 0,
-                bypassed: 0,
-                stale_reads: 0,
-                invalidations: 0,
-            });
+            let keys = scenario.traffic.keyspace.keys;
+            self.cache = Some(CacheCluster::new(spec, keys, &stations));
         }
     }
 
@@ -1380,7 +1335,7 @@ impl Stack {
                     db.read
                 }
             }
-            (Tier::Cache, Some(cache)) => cache.get,
+            (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
             (Tier::NoSql, _) => self.nosql_sampler(kind),
             _ => self.web_service[kind as usize],
@@ -1474,32 +1429,20 @@ impl Stack {
         let key = self.requests[req.slot as usize].key;
         let latest = self.versions.last_write(key);
         let c = self.cache.as_mut().expect("a cache tier");
-        let n = &mut c.nodes[node];
-        match n.cache.get(&mut c.index, node as u16, key, now) {
-            Lookup::Hit(version) => {
-                n.hits += 1;
-                c.hits += 1;
-                self.interval.cache_hits += 1;
-                if version < latest {
-                    n.stale += 1;
-                    c.stale_reads += 1;
-                }
-                self.answer(req, now, Tier::Cache);
-            }
-            Lookup::Miss => {
-                n.misses += 1;
-                c.misses += 1;
-                self.interval.cache_misses += 1;
-                self.req_mut(req).fill = node as u16;
-                self.send_to_db(req);
-            }
+        if c.look_up(node, key, latest, now) {
+            self.interval.cache_hits += 1;
+            self.answer(req, now, Tier::Cache);
+        } else {
+            self.interval.cache_misses += 1;
+            self.req_mut(req).fill = node as u16;
+            self.send_to_db(req);
         }
     }
 
     /// The cache could not be asked: go to the database without filling.
     fn bypass_cache(&mut self, req: ReqRef) {
         if let Some(c) = self.cache.as_mut() {
-            c.bypassed += 1;
+            c.bypass();
             // For the tier's effective hit ratio a skipped lookup is a miss.
             self.interval.cache_misses += 1;
         }
@@ -1540,8 +1483,7 @@ impl Stack {
         if kind != RequestKind::Write && r.fanout_next == NONE {
             if let Some(c) = &self.cache {
                 let key = self.requests[req.slot as usize].key;
-                let node = c.ring.node_for(u64::from(key));
-                let station = c.nodes[usize::from(node)].station;
+                let station = c.station_for(key);
                 let r = self.req_mut(req);
                 r.state = ReqState::Transit;
                 r.station = station;
@@ -1639,12 +1581,8 @@ impl Stack {
         }
         if r.fill != NONE {
             let c = self.cache.as_mut().expect("fill implies a cache tier");
-            let station = c.nodes[usize::from(r.fill)].station;
-            if self.stations[usize::from(station)].alive {
-                c.nodes[usize::from(r.fill)]
-                    .cache
-                    .put(&mut c.index, r.fill, r.key, version, now);
-            }
+            let alive = self.stations[usize::from(c.station_of(r.fill))].alive;
+            c.fill(r.fill, alive, r.key, version, now);
         }
         AfterQuery::Answer
     }
@@ -1652,15 +1590,7 @@ impl Stack {
     /// A committed write deletes the cached copy of its key (`invalidate` policy).
     fn invalidate_cached(&mut self, key: u32) {
         if let Some(c) = self.cache.as_mut() {
-            if c.write_policy == WritePolicy::Invalidate {
-                let node = c.ring.node_for(u64::from(key));
-                if c.nodes[usize::from(node)]
-                    .cache
-                    .invalidate(&mut c.index, node, key)
-                {
-                    c.invalidations += 1;
-                }
-            }
+            c.write_committed(key);
         }
     }
 
@@ -2182,8 +2112,7 @@ impl Stack {
         s.epoch = s.epoch.wrapping_add(1);
         s.busy = 0;
         s.waiting = 0;
-        let c = self.cache.as_mut().expect("a cache tier");
-        c.nodes[node].cache.flush(&mut c.index);
+        self.cache.as_mut().expect("a cache tier").lose_node(node);
         let mut moved = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
             if self.requests[req.slot as usize].state == ReqState::Queued {
@@ -2346,15 +2275,8 @@ impl Stack {
         if tier != Tier::Cache {
             return None;
         }
-        let n = &self.cache.as_ref()?.nodes[usize::from(index)];
-        let lookups = n.hits + n.misses;
-        let ratio = if lookups == 0 {
-            0.0
-        } else {
-            n.hits as f64 / lookups as f64
-        };
-        let capacity = self.scenario.cache.as_ref().map_or(0, |c| c.capacity_items);
-        Some((n.cache.len(), capacity, ratio, n.stale))
+        let n = self.cache.as_ref()?.node_state(usize::from(index));
+        Some((n.items, n.capacity_items, n.hit_ratio, n.stale_reads))
     }
 
     /// [`Sim::snapshot`] of one data center's stack.
@@ -2423,7 +2345,7 @@ impl Stack {
             recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out: self.logged_out,
-            stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads),
+            stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads()),
             events_processed: self.events_processed,
             components,
         }
@@ -2626,9 +2548,7 @@ impl Engine for Stack {
             + self.free_slots.capacity() * 4;
         let per_user = self.dns_expiry_ms.capacity() * 4
             + self.session_of.capacity() * std::mem::size_of::<(u16, u32)>();
-        let cache = self.cache.as_ref().map_or(0, |c| {
-            c.index.heap_bytes() + c.nodes.iter().map(|n| n.cache.heap_bytes()).sum::<usize>()
-        });
+        let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());
         let stations: usize = self
             .stations
             .iter()

@@ -785,20 +785,7 @@ impl Stack {
                 logged_out: self.logged_out,
                 relogins: self.relogins,
             }),
-            cache: self.cache.as_ref().map(|c| CacheReport {
-                hits: c.hits,
-                misses: c.misses,
-                hit_ratio: if c.hits + c.misses == 0 {
-                    0.0
-                } else {
-                    c.hits as f64 / (c.hits + c.misses) as f64
-                },
-                bypassed: c.bypassed,
-                stale_reads: c.stale_reads,
-                invalidations: c.invalidations,
-                evictions: c.nodes.iter().map(|n| n.cache.evictions).sum(),
-                items: c.nodes.iter().map(|n| n.cache.len()).collect(),
-            }),
+            cache: self.cache.as_ref().map(|c| c.report()),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {
@@ -858,7 +845,7 @@ impl Stack {
         if let Some(c) = &self.cache {
             bill.add(
                 "cache nodes",
-                c.nodes.len() as f64 * hours,
+                c.node_count() as f64 * hours,
                 "node-hours",
                 PRICES.cache_node_hour,
             );

@@ -8,6 +8,7 @@
 
 pub(super) mod balancer;
 pub(super) mod cache;
+pub(super) mod cache_cluster;
 pub(super) mod database;
 pub(super) mod deploy;
 pub(super) mod jobs;
