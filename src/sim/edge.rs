@@ -10,11 +10,11 @@
 
 use super::components::cache::{Cache, KeyIndex, Lookup};
 use super::components::station::ReqRef;
-use super::engine::{Event, Stack};
 use super::handle::Engine;
 use super::kernel::queue::Lane;
 use super::kernel::time::SimTime;
 use super::ring::mix64;
+use super::stack::{Event, Stack};
 use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
 

@@ -22,7 +22,6 @@
 //! and its index, so a run is deterministic.
 
 use super::cost::{Bill, PRICES};
-use super::engine::{in_profile, next_arrival, Site, Stack};
 use super::handle::Engine;
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::EventQueue;
@@ -32,6 +31,7 @@ use super::report::{
     LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
 };
 use super::ring::mix64;
+use super::stack::{in_profile, next_arrival, Site, Stack};
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
     Snapshot,
@@ -643,7 +643,7 @@ impl World {
             self.user_state.resize(users as usize, UserState::default());
         }
         self.answer_sample = (users / 100_000).max(1);
-        self.mean_interarrival_ns = super::engine::mean_interarrival_ns(
+        self.mean_interarrival_ns = super::stack::mean_interarrival_ns(
             users,
             self.scenario.traffic.requests_per_user_per_s,
             self.profile_max,

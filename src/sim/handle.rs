@@ -9,10 +9,10 @@
 //!
 //! Both implement [`Engine`], the public API, once each; `Sim` only picks which one runs.
 
-use super::engine::Stack;
 use super::geo::World;
 use super::monitor::AlertEvent;
 use super::report::{with_digest, LogEntry};
+use super::stack::Stack;
 use super::{
     ComponentId, ComponentInfo, GeoStatus, PathSample, Report, ReshardProgress, SimTime, Snapshot,
 };

@@ -13,13 +13,13 @@
 mod components;
 pub mod cost;
 mod edge;
-mod engine;
 mod geo;
 mod handle;
 mod kernel;
 mod monitor;
 mod report;
 pub mod ring;
+mod stack;
 pub mod theory;
 mod zipf;
 

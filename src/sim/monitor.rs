@@ -3,10 +3,10 @@
 //! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
 //! both go to the event log.
 
-use super::engine::Stack;
 use super::handle::Engine;
 use super::kernel::time::SimTime;
 use super::report::SeriesPoint;
+use super::stack::Stack;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
 use serde::Serialize;
 use std::collections::VecDeque;

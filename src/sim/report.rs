@@ -4,9 +4,9 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
-use super::engine::Stack;
 use super::handle::Engine;
 use super::kernel::histogram::Histogram;
+use super::stack::Stack;
 use super::theory;
 use super::{ComponentKind, DbRole, RequestKind};
 use crate::scenario::Shape;

@@ -13,12 +13,12 @@ use crate::scenario::{Database, ReadPolicy, ShardStrategy, Sharding};
 use crate::sim::components::migration::Migration;
 use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replication};
 use crate::sim::components::station::Station;
-use crate::sim::engine::{Event, Stack, Tier};
 use crate::sim::handle::Engine;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::Failover;
 use crate::sim::ring::HashRing;
+use crate::sim::stack::{Event, Stack, Tier};
 use crate::sim::{ComponentKind, DbRole, RequestKind};
 
 /// Station index of a database node: shard × 32 + node (a shard has at most 17 nodes).

@@ -14,11 +14,11 @@
 //! lost (the users are logged out), drained or not.
 
 use crate::scenario::Deploy;
-use crate::sim::engine::{Event, Stack};
 use crate::sim::handle::Engine;
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{DeployReport, LatencyReport};
+use crate::sim::stack::{Event, Stack};
 use crate::sim::DeployStep;
 
 /// How often a draining server is looked at (drain times are measured to this step).

@@ -10,11 +10,11 @@
 
 use crate::scenario::{JobQueue, WorkerAutoscale};
 use crate::sim::components::station::Station;
-use crate::sim::engine::{Event, Stack};
 use crate::sim::handle::Engine;
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::time::SimTime;
+use crate::sim::stack::{Event, Stack};
 use std::collections::VecDeque;
 
 /// The queue and its workers.

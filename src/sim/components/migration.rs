@@ -15,10 +15,10 @@
 
 use crate::sim::components::database::ShardMap;
 use crate::sim::components::station::ReqRef;
-use crate::sim::engine::{Event, ReqState, Stack};
 use crate::sim::handle::Engine;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::Reshard;
+use crate::sim::stack::{Event, ReqState, Stack};
 use crate::sim::RequestKind;
 use serde::Serialize;
 

@@ -11,9 +11,9 @@
 
 use crate::scenario::NoSqlStore;
 use crate::sim::components::station::{ReqRef, Station};
-use crate::sim::engine::{Stack, Tier};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
+use crate::sim::stack::{Stack, Tier};
 use crate::sim::{ComponentKind, RequestKind};
 
 /// The NoSQL store while the simulation runs.
