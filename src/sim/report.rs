@@ -779,12 +779,7 @@ impl Stack {
             }),
             deploys: self.deploy_reports(),
             data_store: self.data_store_report(),
-            sessions: (self.scenario.sessions.as_ref().map(|s| s.mode)
-                == Some(crate::scenario::SessionMode::Sticky))
-            .then_some(SessionReport {
-                logged_out: self.logged_out,
-                relogins: self.relogins,
-            }),
+            sessions: self.sticky.as_ref().map(|s| s.report()),
             cache: self.cache.as_ref().map(|c| c.report()),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))

@@ -110,7 +110,7 @@ impl Stack {
             batch: Vec::new(),
             started_at: self.now(),
             failed_at_start,
-            logged_out_at_start: self.logged_out,
+            logged_out_at_start: self.logged_out(),
             batches: 0,
             drained: 0,
             drain_timeouts: 0,
@@ -381,7 +381,7 @@ impl Stack {
             in_flight_at_stop: d.in_flight_at_stop,
             requests_cut: d.requests_cut,
             failed_during: failed - d.failed_at_start,
-            logged_out_during: self.logged_out - d.logged_out_at_start,
+            logged_out_during: self.logged_out() - d.logged_out_at_start,
             latency_ms: LatencyReport::of(&d.latency),
         }
     }

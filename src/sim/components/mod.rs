@@ -15,4 +15,5 @@ pub(super) mod jobs;
 pub(super) mod migration;
 pub(super) mod nosql;
 pub(super) mod replication;
+pub(super) mod sessions;
 pub(super) mod station;

@@ -79,8 +79,9 @@ impl Stack {
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let server = usize::from(self.station_info[usize::from(station)].2);
-            self.logged_out += self.sessions_on[server];
-            self.sessions_on[server] = 0;
+            if let Some(sticky) = self.sticky.as_mut() {
+                sticky.server_died(server);
+            }
         }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);

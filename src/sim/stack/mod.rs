@@ -32,6 +32,7 @@ use super::components::deploy::DeployRun;
 use super::components::jobs::JobTier;
 use super::components::nosql::NoSqlState;
 use super::components::replication::KeyVersions;
+use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::edge::EdgeTier;
 use super::handle::Engine;
@@ -416,14 +417,10 @@ pub(super) struct Stack {
     pub(super) cdn_id: ComponentId,
     pub(super) jobs: Option<JobTier>,
     pub(super) monitor: Option<Monitor>,
-    session_mode: Option<SessionMode>,
+    /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
-    /// Sticky sessions: per user, the web server holding the session and that server's life.
-    session_of: Vec<(u16, u32)>,
-    /// Sticky sessions: sessions held per web server.
-    sessions_on: Vec<u64>,
-    pub(super) logged_out: u64,
-    pub(super) relogins: u64,
+    /// Sticky sessions, when the web tier keeps them.
+    pub(super) sticky: Option<StickySessions>,
     /// Web servers launched by the autoscaler and still booting.
     booting: u32,
     last_scaling: SimTime,
@@ -501,12 +498,12 @@ impl Stack {
             cdn_id: ComponentId(u16::MAX),
             jobs: None,
             monitor: scenario.monitoring.as_ref().map(Monitor::new),
-            session_mode: scenario.sessions.as_ref().map(|s| s.mode),
             session_station: NONE,
-            session_of: Vec::new(),
-            sessions_on: Vec::new(),
-            logged_out: 0,
-            relogins: 0,
+            sticky: scenario
+                .sessions
+                .as_ref()
+                .filter(|s| s.mode == SessionMode::Sticky)
+                .map(|_| StickySessions::default()),
             booting: 0,
             last_scaling: SimTime::ZERO,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
@@ -682,7 +679,9 @@ impl Stack {
         let s = self.add_station(id, Tier::Web, index as u16, station);
         self.web.push(s);
         self.web_retired.push(false);
-        self.sessions_on.push(0);
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.add_server();
+        }
         if let Some(b) = &mut self.balancer {
             b.add_server(initial);
         }

@@ -250,39 +250,22 @@ impl Stack {
 
     /// Sticky sessions: the server holding this user's session, if it still can.
     pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
-        if self.session_mode != Some(SessionMode::Sticky) {
-            return None;
-        }
+        let sticky = self.sticky.as_mut()?;
         let user = self.requests[req.slot as usize].user as usize;
-        let (server, life) = *self.session_of.get(user)?;
-        if server == NONE {
-            return None;
-        }
-        let i = usize::from(server);
-        let same_life = self.stations[usize::from(self.web[i])].epoch == life;
-        let in_pool = self.balancer.as_ref().is_some_and(|b| b.in_pool(i));
-        if same_life && in_pool {
-            return Some(i);
-        }
-        // The session is gone with its server: the user must log in again elsewhere.
-        self.relogins += 1;
-        self.session_of[user] = (NONE, 0);
-        if same_life {
-            self.sessions_on[i] = self.sessions_on[i].saturating_sub(1);
-        }
-        None
+        let (web, stations, balancer) = (&self.web, &self.stations, &self.balancer);
+        sticky.server_for(
+            user,
+            |i| stations[usize::from(web[i])].epoch,
+            |i| balancer.as_ref().is_some_and(|b| b.in_pool(i)),
+        )
     }
 
     /// Sticky sessions: a user without a session gets one on the chosen server.
     pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
-        if self.session_mode != Some(SessionMode::Sticky) {
-            return;
-        }
-        let user = self.requests[req.slot as usize].user as usize;
-        if self.session_of.get(user).is_some_and(|s| s.0 == NONE) {
+        if let Some(sticky) = self.sticky.as_mut() {
+            let user = self.requests[req.slot as usize].user as usize;
             let life = self.stations[usize::from(self.web[server])].epoch;
-            self.session_of[user] = (server as u16, life);
-            self.sessions_on[server] += 1;
+            sticky.note(user, server, life);
         }
     }
 

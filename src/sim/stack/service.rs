@@ -143,7 +143,7 @@ impl Stack {
         let now = self.now;
         let r = self.requests[req.slot as usize];
         let kind = r.kind;
-        if self.session_mode == Some(SessionMode::SharedStore) && !r.session_done {
+        if self.session_station != NONE && !r.session_done {
             let station = self.session_station;
             let r = self.req_mut(req);
             r.state = ReqState::Transit;

@@ -150,11 +150,16 @@ impl Stack {
             recent_active_users: recent.map_or(0, |p| p.active_users),
             recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
-            logged_out: self.logged_out,
+            logged_out: self.logged_out(),
             stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads()),
             events_processed: self.events_processed,
             components,
         }
+    }
+
+    /// Users logged out with their sticky sessions' servers so far.
+    pub(in crate::sim) fn logged_out(&self) -> u64 {
+        self.sticky.as_ref().map_or(0, |s| s.logged_out())
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
@@ -228,9 +233,8 @@ impl Engine for Stack {
         if let Some(m) = self.monitor.as_mut() {
             m.reserve_users(users as usize);
         }
-        if self.session_mode == Some(SessionMode::Sticky) && self.session_of.len() < users as usize
-        {
-            self.session_of.resize(users as usize, (NONE, 0));
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.reserve_users(users as usize);
         }
         self.mean_interarrival_ns = mean_interarrival_ns(
             users,
@@ -352,8 +356,8 @@ impl Engine for Stack {
         let slab = self.requests.capacity() * std::mem::size_of::<Request>()
             + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
             + self.free_slots.capacity() * 4;
-        let per_user = self.dns_expiry_ms.capacity() * 4
-            + self.session_of.capacity() * std::mem::size_of::<(u16, u32)>();
+        let per_user =
+            self.dns_expiry_ms.capacity() * 4 + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
         let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());
         let stations: usize = self
             .stations
