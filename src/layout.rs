@@ -158,7 +158,6 @@ struct Slot {
 
 /// The slot of each kind; the rest of the layout follows.
 fn slot(kind: ComponentKind) -> Slot {
-    #[allow(unreachable_patterns)]
     let (column, band) = match kind {
         ComponentKind::Users => (0, Band::Main),
         ComponentKind::Dns => (2, Band::Top),
@@ -171,8 +170,9 @@ fn slot(kind: ComponentKind) -> Slot {
         ComponentKind::Workers => (5, Band::Top),
         ComponentKind::Database => (5, Band::Main),
         ComponentKind::NoSql => (5, Band::Bottom),
-        // Kinds the layout does not know yet get a column of their own at the end.
-        _ => (6, Band::Main),
+        // Data centers are laid out by `layout_geo`, each around its own stack; in a single
+        // stack one would get a column of its own at the end.
+        ComponentKind::DataCenter => (6, Band::Main),
     };
     Slot { column, band }
 }

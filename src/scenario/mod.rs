@@ -8,12 +8,14 @@
 mod presets;
 mod schema;
 mod set;
+pub mod topology;
 mod url;
 mod validate;
 
 pub use presets::{preset, StageInfo, STAGES};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
+pub use topology::{Topology, TopologyFile};
 pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
@@ -858,8 +860,32 @@ pub struct Fault {
 
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
+    /// A file may also carry a graph (`{"topology": …}` beside the run settings, see
+    /// [`TopologyFile`]): it is checked and lowered to the scenario it describes.
     pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
-        let scenario: Scenario = serde_json::from_str(text)
+        let not_valid = |e: serde_json::Error| {
+            ValidationErrors::single("", format!("not a valid scenario: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
+        if value.get("topology").is_some() {
+            return Scenario::from_json_value(value);
+        }
+        // From the text again, so that a misspelt field's message says where it is.
+        let scenario: Scenario = serde_json::from_str(text).map_err(not_valid)?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// [`Scenario::from_json`] from a parsed JSON value (either form), for callers that avoid a
+    /// second `Deserialize` instantiation from text (the browser build).
+    pub fn from_json_value(value: serde_json::Value) -> Result<Scenario, ValidationErrors> {
+        if value.get("topology").is_some() {
+            let file: TopologyFile = serde_json::from_value(value).map_err(|e| {
+                ValidationErrors::single("", format!("not a valid scenario with a topology: {e}"))
+            })?;
+            return file.lower();
+        }
+        let scenario: Scenario = serde_json::from_value(value)
             .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
         scenario.validate()?;
         Ok(scenario)

@@ -17,6 +17,7 @@ use super::ring::mix64;
 use super::stack::{Event, Stack};
 use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
+use std::collections::VecDeque;
 
 /// The edge and its books.
 #[derive(Clone)]
@@ -24,6 +25,9 @@ pub(crate) struct EdgeTier {
     pub alive: bool,
     /// Times the edge died: a hit under way when it did gets no answer.
     pub deaths: u32,
+    /// The deaths a hit still under way may have seen, oldest first: each one's number (the
+    /// value of `deaths` after it) and time. Deaths older than one hit's time are dropped.
+    recent_deaths: VecDeque<(u32, SimTime)>,
     cache: Cache,
     index: KeyIndex,
     objects: Zipf,
@@ -51,6 +55,7 @@ impl EdgeTier {
         EdgeTier {
             alive: true,
             deaths: 0,
+            recent_deaths: VecDeque::new(),
             cache: Cache::new(spec.capacity_objects, Eviction::Lru, ttl),
             index: KeyIndex::new(spec.objects),
             objects: Zipf::new(spec.objects, spec.zipf_s),
@@ -85,9 +90,29 @@ impl EdgeTier {
             + self.origin_kb / KB_PER_GB * self.origin_price_per_gb
     }
 
-    /// An edge outage loses what it cached (it restarts empty).
-    pub fn flush_on_outage(&mut self) {
+    /// The edge dies now: hits under way get no answer, and it loses what it cached (it
+    /// restarts empty).
+    pub fn die(&mut self, now: SimTime) {
+        self.alive = false;
+        self.deaths = self.deaths.wrapping_add(1);
+        while let Some(&(_, at)) = self.recent_deaths.front() {
+            if at.plus(self.hit) >= now {
+                break;
+            }
+            self.recent_deaths.pop_front();
+        }
+        self.recent_deaths.push_back((self.deaths, now));
         self.cache.flush(&mut self.index);
+    }
+
+    /// When the first death after `epoch` (a value of `deaths`) came: the moment a hit that
+    /// began in that epoch, and is ending now, was cut.
+    fn death_after(&self, epoch: u32) -> Option<SimTime> {
+        let first = epoch.wrapping_add(1);
+        self.recent_deaths
+            .iter()
+            .find(|&&(number, _)| number == first)
+            .map(|&(_, at)| at)
     }
 
     /// Items cached at the edge.
@@ -137,8 +162,9 @@ impl Stack {
     }
 
     /// A hit's time at the edge is over: the object goes to the user, unless the edge died
-    /// during the hit — then the client hears nothing, gives up on the edge after its fallback
-    /// timeout (counted from its request) and asks the origin.
+    /// during the hit — then the edge worked on it only until it died (its hop ends there: a
+    /// dead edge does no work), the client hears nothing, gives up on the edge after its
+    /// fallback timeout (counted from its request) and asks the origin.
     pub(super) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
         if !self.still_wanted(req) {
             return;
@@ -157,7 +183,8 @@ impl Stack {
         }
         edge.fallbacks += 1;
         let retry = began.plus(edge.fallback).max(now).plus(self.client_one_way);
-        self.push_hop(req, cdn_id, began, now);
+        let cut = edge.death_after(epoch).unwrap_or(now);
+        self.push_hop(req, cdn_id, began, cut.max(began));
         self.send_to_front_door(req, retry);
     }
 

@@ -23,6 +23,7 @@
 
 use super::cost::{Bill, PRICES};
 use super::handle::Engine;
+use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::EventQueue;
 use super::kernel::rng::Rng;
@@ -1117,6 +1118,7 @@ impl World {
         let mut point: Option<SeriesPoint> = None;
         let mut web_util_weighted = 0.0;
         let mut web_count = 0.0;
+        let mut hits = IntervalHits::default();
         for dc in &self.dcs {
             if let Some(site) = &dc.sim.site {
                 self.interval_latency.merge(&site.prev_interval_latency);
@@ -1124,6 +1126,9 @@ impl World {
             let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
                 continue;
             };
+            if let Some(site) = &dc.sim.site {
+                hits.add(site.prev_interval_hits);
+            }
             web_util_weighted += p.utilization * f64::from(p.web_servers);
             web_count += f64::from(p.web_servers);
             match point.as_mut() {
@@ -1146,9 +1151,6 @@ impl World {
                     acc.active_users += p.active_users;
                     acc.in_flight += p.in_flight;
                     acc.migration_keys_copied += p.migration_keys_copied;
-                    // Hit ratios: weighted by each side's completions as an approximation.
-                    acc.cache_hit_ratio = (acc.cache_hit_ratio + p.cache_hit_ratio) / 2.0;
-                    acc.cdn_hit_ratio = (acc.cdn_hit_ratio + p.cdn_hit_ratio) / 2.0;
                 }
             }
         }
@@ -1178,6 +1180,9 @@ impl World {
             in_flight: 0,
             migration_keys_copied: 0,
         });
+        // Every data center's hits over every data center's lookups.
+        point.cache_hit_ratio = hits.cache.ratio();
+        point.cdn_hit_ratio = hits.cdn.ratio();
         // This layer's own requests: generated here, and those DNS failed.
         point.generated = self.interval_generated;
         point.failed += self.interval_dns_failed;

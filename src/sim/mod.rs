@@ -15,6 +15,7 @@ pub mod cost;
 mod edge;
 mod geo;
 mod handle;
+mod hits;
 mod kernel;
 mod monitor;
 mod report;

@@ -408,7 +408,6 @@ fn role_slug(role: DbRole) -> &'static str {
 fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, String) {
     let state = props.figures.component(n.component);
     let workers = state.map_or(0, |s| s.workers);
-    #[allow(unreachable_patterns)]
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
         _ if state.and_then(|s| s.deploy).is_some() => (
@@ -455,7 +454,7 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
             n.label.clone(),
             format!("{} of {workers} busy", state.map_or(0, |s| s.busy_workers)),
         ),
-        _ => (n.label.clone(), n.kind.label().into()),
+        ComponentKind::DataCenter => (n.label.clone(), n.kind.label().into()),
     }
 }
 
@@ -557,7 +556,6 @@ pub fn load_colour(utilization: f64) -> &'static str {
 }
 
 pub fn kind_slug(kind: ComponentKind) -> &'static str {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => "users",
         ComponentKind::Dns => "dns",
@@ -571,13 +569,11 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::Workers => "workers",
         ComponentKind::NoSql => "nosql",
         ComponentKind::DataCenter => "data-center",
-        _ => "other",
     }
 }
 
 /// A small line icon per kind, drawn at the box's top left.
 fn icon(kind: ComponentKind) -> Html {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Users => html! {
             <g class="node-icon" transform="translate(12,12)">
@@ -652,7 +648,7 @@ fn icon(kind: ComponentKind) -> Html {
                 <path d="M11,1.5 V5 M11,17 V20.5 M1.5,11 H5 M17,11 H20.5 M4.3,4.3 L6.8,6.8 M15.2,15.2 L17.7,17.7 M4.3,17.7 L6.8,15.2 M15.2,6.8 L17.7,4.3" />
             </g>
         },
-        _ => html! {
+        ComponentKind::DataCenter => html! {
             <g class="node-icon" transform="translate(12,12)">
                 <rect x="2" y="2" width="18" height="18" rx="3" />
             </g>

@@ -633,3 +633,49 @@ fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
     let west = g.series.last().unwrap().requests_per_s[1];
     assert!(west > 1000.0, "eu-west carries everyone: {west}/s");
 }
+
+/// Stage 11's merged hit ratios are every data center's hits over every data center's lookups
+/// (was: a running pairwise average, `(acc + p) / 2`, wrong with three data centers or with one
+/// down). Three data centers, one down all along, one metrics interval over the whole run: the
+/// series point must equal the data centers' summed counts divided once.
+#[test]
+fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
+    let mut s = small();
+    s.duration_s = 10;
+    s.metrics_interval_ms = 10_000;
+    let geo = s.geo.as_mut().unwrap();
+    geo.data_centers.push(scalesim::scenario::DataCenter {
+        name: "ap-south".to_string(),
+        region: "asia".to_string(),
+    });
+    s.faults = vec![Fault {
+        target: "eu-west".to_string(),
+        at_s: 0.0,
+        duration_s: 0.0,
+    }];
+    let r = run(&s);
+    let g = r.geo.as_ref().unwrap();
+    let (mut cache_hits, mut cache_lookups, mut cdn_hits, mut cdn_lookups) = (0, 0, 0, 0);
+    for d in &g.data_centers {
+        let c = d.cache.as_ref().unwrap();
+        cache_hits += c.hits;
+        cache_lookups += c.hits + c.misses + c.bypassed;
+        let e = d.cdn.as_ref().unwrap();
+        cdn_hits += e.hits;
+        cdn_lookups += e.hits + e.misses;
+    }
+    assert!(
+        cache_lookups > 0 && cdn_lookups > 0,
+        "nothing was looked up"
+    );
+    let point = r.series.last().unwrap();
+    assert_eq!(point.t_s, 10.0, "one point, at the end");
+    assert_eq!(
+        (point.cache_hit_ratio, point.cdn_hit_ratio),
+        (
+            cache_hits as f64 / cache_lookups as f64,
+            cdn_hits as f64 / cdn_lookups as f64
+        ),
+        "merged hit ratios (cache, CDN) of three data centers, eu-west down"
+    );
+}

@@ -16,4 +16,5 @@ mod sharding;
 mod snapshot;
 mod stages6to8;
 mod tiers;
+mod topology;
 mod url;

@@ -8,7 +8,9 @@
 //! Each also has a `KnownBugChecks` switch, so the swarm can check it over many seeds
 //! (`SWARM_BUG=<name> cargo test --release --test swarm -- known_bugs --ignored`).
 
-use scalesim::scenario::{preset, Dist, Profile, Scenario, Shape};
+use crate::checkers::KnownBugChecks;
+use crate::generator::{Action, Case, Step};
+use scalesim::scenario::{preset, Dist, Fault, Profile, Scenario, Shape};
 use scalesim::sim::{Sim, SimTime, Snapshot};
 
 fn constant(mean_ms: f64) -> Dist {
@@ -175,4 +177,92 @@ fn geo_dns_dies_during_lookup() {
         snap.requests_completed, 0,
         "the first request was answered though geoDNS died during its lookup"
     );
+}
+
+/// Swarm seeds 500166, 500396, 500562, 503679, 503685 (fixed): the edge dies during a hit and
+/// comes back before the hit's time is over. The client falls back to the origin and is
+/// answered — but its path showed the edge working on the request over the whole hit, through
+/// the outage. A dead edge does no work: the edge's hop ends when it died.
+#[test]
+fn edge_down_and_back_during_hit() {
+    let mut s = quiet(preset(6).expect("stage 6"));
+    s.traffic.mix.page_view = 0.0;
+    s.traffic.mix.api_read = 0.0;
+    s.traffic.mix.write = 0.0;
+    s.traffic.mix.static_asset = 1.0;
+    s.server.count = 1;
+    let cdn = s.cdn.as_mut().expect("a CDN");
+    cdn.objects = 1;
+    cdn.hit_ms = 1000.0;
+    cdn.edge_rtt_ms = 0.0;
+    cdn.fallback_timeout_ms = 0.0;
+    let mut sim = Sim::new(&s).expect("valid");
+    sim.set_path_sample_every(1);
+    let cdn_id = sim.component_named("cdn").expect("cdn");
+    // The first request misses and fills the edge; wait for the first hit to start.
+    step_until(&mut sim, |_, snap| snap.requests_completed >= 1);
+    step_until(&mut sim, |_, snap| {
+        snap.components[usize::from(cdn_id.0)].hit_ratio > 0.0
+    });
+    sim.advance_to(SimTime(sim.now().as_nanos() + 100_000_000), u64::MAX);
+    let died = sim.now();
+    sim.kill(cdn_id);
+    sim.advance_to(SimTime(died.as_nanos() + 100_000_000), u64::MAX);
+    let back = sim.now();
+    sim.repair(cdn_id);
+    // The hit would have ended about 800 ms later; the origin answers after that.
+    sim.advance_to(SimTime(back.as_nanos() + 2_000_000_000), u64::MAX);
+    let cut: Vec<_> = sim
+        .recent_paths()
+        .flat_map(|p| p.hops())
+        .filter(|h| h.component == cdn_id && h.enter < died && h.leave > died)
+        .map(|h| (h.enter, h.leave))
+        .collect();
+    assert!(
+        cut.is_empty(),
+        "the edge died at {died} and was back at {back}, yet a path shows it working \
+         through its death: {cut:?}"
+    );
+    let fell_back = sim.recent_paths().any(|p| {
+        p.hops()
+            .iter()
+            .any(|h| h.component == cdn_id && h.leave == died)
+    });
+    assert!(fell_back, "no path shows the hit cut at the edge's death");
+}
+
+/// Swarm seed 503189 (a checker bug, fixed): us-east is scheduled down at 2 s, a metrics tick
+/// falls at 2 s too, and the user repairs us-east at 2 s. The engine handles the scheduled
+/// fault and the tick inside `advance_to(2 s)` — so the tick's point says us-east is down —
+/// and the live repair after it returns. The checker compared the point with the state after
+/// everything at 2 s, the live repair included, and called the point wrong. A tick sees one
+/// of the states its instant passes through before the live actions.
+#[test]
+fn geo_tick_between_scheduled_fault_and_live_repair() {
+    let mut s = quiet(preset(11).expect("stage 11 has a preset"));
+    s.duration_s = 4;
+    s.metrics_interval_ms = 1000;
+    s.faults = vec![Fault {
+        target: "us-east".into(),
+        at_s: 2.0,
+        duration_s: 1.0,
+    }];
+    let case = Case {
+        seed: 0,
+        scenario: s,
+        steps: vec![
+            Step {
+                at: SimTime::from_secs(2),
+                actions: vec![Action::Repair("us-east".into())],
+            },
+            Step {
+                at: SimTime::from_secs(4),
+                actions: Vec::new(),
+            },
+        ],
+        path_sample_every: 1,
+    };
+    if let Err(e) = crate::check_case(&case, KnownBugChecks::FIXED) {
+        panic!("{e}");
+    }
 }

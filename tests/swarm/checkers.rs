@@ -122,6 +122,9 @@ pub struct Timeline {
     pub outages: Vec<(String, Vec<Outage>)>,
     /// Per target name: how many times it actually changed state.
     pub transitions: Vec<(String, u64)>,
+    /// Per target name: the instants of its scheduled changes and whether each took it down,
+    /// in the order the engine applies them (live actions left out).
+    scheduled: Vec<(String, Vec<(u64, bool)>)>,
 }
 
 /// The data center a stage-11 component belongs to (`us-east` for `us-east/web-0`).
@@ -282,13 +285,18 @@ impl Timeline {
         names.dedup();
         let mut outages = Vec::new();
         let mut transitions = Vec::new();
+        let mut scheduled = Vec::new();
         for name in names {
             let mut list = Vec::new();
             let mut count = 0;
             let mut down_since: Option<u64> = None;
-            for &((t, ..), n, down) in &changes {
+            let mut planned = Vec::new();
+            for &((t, live, ..), n, down) in &changes {
                 if n != name {
                     continue;
+                }
+                if !live {
+                    planned.push((t, down));
                 }
                 match (down, down_since) {
                     (true, None) => {
@@ -311,9 +319,31 @@ impl Timeline {
             }
             outages.push((name.to_string(), list));
             transitions.push((name.to_string(), count));
+            scheduled.push((name.to_string(), planned));
         }
         self.outages = outages;
         self.transitions = transitions;
+        self.scheduled = scheduled;
+    }
+
+    /// Whether `name` may be seen (up, down) by a metrics tick at `t`. The engine handles the
+    /// tick among the scheduled changes of its instant, in either order, and always before the
+    /// live actions of that instant (the runner applies them after `advance_to(t)` returns):
+    /// so the tick sees the state before `t` or the state after any of the scheduled changes
+    /// at `t` — never one that only a live action at `t` brought.
+    pub fn seen_by_tick(&self, name: &str, t: u64) -> (bool, bool) {
+        let before = self.down_after(name, t.saturating_sub(1));
+        let (mut up, mut down) = (!before, before);
+        let planned = self
+            .scheduled
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[][..], |(_, p)| p.as_slice());
+        for &(_, d) in planned.iter().filter(|(at, _)| *at == t) {
+            up |= !d;
+            down |= d;
+        }
+        (up, down)
     }
 
     /// State changes of `name` up to and including `now` (scheduled ones may lie ahead).
@@ -1647,17 +1677,15 @@ fn check_geo_series(ctx: &Context, r: &Report, g: &GeoReport) -> Result<(), Stri
         );
         let t = SimTime::from_secs_f64(p.t_s).as_nanos();
         for (d, up) in g.data_centers.iter().zip(&p.up) {
-            // A change at the tick's own instant may fall either side of it.
-            let (before, after) = (
-                ctx.timeline.down_after(&d.name, t.saturating_sub(1)),
-                ctx.timeline.down_after(&d.name, t),
-            );
+            // A scheduled change at the tick's own instant may fall either side of it; live
+            // actions at that instant come after it.
+            let (may_be_up, may_be_down) = ctx.timeline.seen_by_tick(&d.name, t);
             ensure!(
-                before != after || *up != after,
+                if *up { may_be_up } else { may_be_down },
                 "geo series at {} s: {} up = {up}, but the schedule and live actions say {}",
                 p.t_s,
                 d.name,
-                if after { "down" } else { "up" }
+                if *up { "down" } else { "up" }
             );
         }
     }

@@ -21,10 +21,14 @@
 
 use rand::{Rng as _, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use scalesim::scenario::topology::{
+    BalancerParams, DataCenterParams, Edge, Flow, GeoDnsParams, Node, NodeKind, NodeSpec,
+    QueueParams, SessionParams, UsersParams, WorkersParams, TOPOLOGY_VERSION,
+};
 use scalesim::scenario::{
-    preset, BalancePolicy, DataCenter, Denormalise, Dist, Eviction, Fault, GeoRouting, NoSqlStore,
-    Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind, WorkerAutoscale,
-    WritePolicy, STAGES,
+    preset, BalancePolicy, DataCenter, Denormalise, Deploy, Dist, Eviction, Fault, GeoRouting,
+    NoSqlStore, Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind, Topology,
+    TopologyFile, WorkerAutoscale, WritePolicy, SCENARIO_VERSION, STAGES,
 };
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
@@ -180,6 +184,14 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
             s.sessions = None;
         }
     }
+    numbers(g, &mut s);
+    faults(g, &mut s);
+    s
+}
+
+/// Redraws every number of the scenario's traffic, network, web tier and whatever tiers it
+/// has (within the validated bounds, sizes small).
+fn numbers(g: &mut Gen, s: &mut Scenario) {
     let profile = profile(g);
 
     // Load first, then a duration that keeps the request count within budget.
@@ -270,11 +282,14 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
     s.server.service.api_read = dist(g);
     s.server.service.write = dist(g);
     s.server.service.static_asset = dist(g);
-    topology(g, &mut s);
-    geo(g, &mut s);
+    topology(g, s);
+    geo(g, s);
+}
 
-    let names = target_names(&s);
-    let dcs = data_center_names(&s);
+/// A random fault schedule over the scenario's components (whole data centers often).
+fn faults(g: &mut Gen, s: &mut Scenario) {
+    let names = target_names(s);
+    let dcs = data_center_names(s);
     let duration = f64::from(s.duration_s);
     let faults = if g.chance(0.4) { 0 } else { g.range(1, 8) };
     s.faults = (0..faults)
@@ -293,7 +308,6 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
             },
         })
         .collect();
-    s
 }
 
 /// A load profile with times as fractions of the run (rescaled once the duration is known).
@@ -862,5 +876,346 @@ pub fn case(seed: u64) -> Case {
         scenario,
         steps,
         path_sample_every,
+    }
+}
+
+// ----- random topologies -----
+
+/// The node-name stems a random graph picks from, per kind (any valid name would do: these
+/// differ from the compiled presets' names on purpose).
+fn stems(kind: NodeKind) -> &'static [&'static str] {
+    match kind {
+        NodeKind::Users => &["users", "clients", "visitors"],
+        NodeKind::Dns | NodeKind::GeoDns => &["dns", "resolver", "geo.dns"],
+        NodeKind::DataCenter => &["dc"],
+        NodeKind::CdnEdge => &["cdn", "edge", "static_edge"],
+        NodeKind::LoadBalancer => &["lb", "front", "haproxy"],
+        NodeKind::WebPool => &["web", "app", "api.servers"],
+        NodeKind::SessionStore => &["sessions", "redis-sessions"],
+        NodeKind::Cache => &["cache", "memcached"],
+        NodeKind::ShardRouter => &["router", "shards"],
+        NodeKind::Database => &["db", "postgres", "mysql.cluster"],
+        NodeKind::NoSql => &["nosql", "dynamo"],
+        NodeKind::Queue => &["queue", "jobs"],
+        NodeKind::Workers => &["workers", "consumers"],
+        NodeKind::Autoscaler => &["autoscaler", "asg"],
+        NodeKind::Deploy => &["deploy", "rollout"],
+        NodeKind::Monitor => &["monitor", "metrics"],
+    }
+}
+
+/// A graph case: a random valid topology, drawn kind by kind (each optional kind on or off
+/// on its own, so shapes no preset has come up: a CDN without a balancer, a queue without a
+/// database, sticky sessions with autoscaling, a NoSQL store without a cache…), with random
+/// names, node order and wire grouping, and parameters drawn as [`scenario`] draws them.
+/// Returns the graph file too, so that its round trips can be checked.
+pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
+    let mut g = Gen::new(seed ^ 0x4752_4150_4800_0000);
+    let geo_wanted = g.chance(0.15);
+    // A donor scenario with every tier, whose numbers the graph's nodes take.
+    let mut donor = preset(if geo_wanted { 11 } else { 10 }).expect("a preset");
+    donor.seed = g.u64();
+    donor.faults.clear();
+    donor.nosql = Some(NoSqlStore {
+        kind: StoreKind::KeyValue,
+        share: 0.3,
+        nodes: 2,
+        workers: 8,
+        queue_capacity: 100,
+        read: Dist::exponential(2.0),
+        write: Dist::exponential(4.0),
+    });
+    donor.deploy = Some(Deploy {
+        at_s: None,
+        batch_size: 1,
+        drain: true,
+        drain_timeout_ms: 1000.0,
+        startup_s: 1.0,
+    });
+    numbers(&mut g, &mut donor);
+    if let Some(d) = &mut donor.deploy {
+        // Never scheduled: the checkers do not model the servers a rolling deploy stops yet
+        // (they would flag them as down against the fault schedule), so a deploy controller is
+        // drawn and wired but only ever started live, which the swarm does not do.
+        d.at_s = None;
+        d.batch_size = g.range(1, 3) as u32;
+        d.drain = g.chance(0.6);
+        d.drain_timeout_ms = delay_ms(&mut g, 2_000.0, 600_000.0);
+        d.startup_s = g.unit() * 5.0;
+    }
+
+    let on = |g: &mut Gen, p: f64| g.chance(p);
+    let lb = geo_wanted || on(&mut g, 0.7);
+    let db = on(&mut g, 0.75);
+    let cache = db && on(&mut g, 0.5);
+    let router = db && on(&mut g, 0.4);
+    let nosql = db && on(&mut g, 0.25);
+    let cdn = on(&mut g, 0.4);
+    let sessions = match g.range(0, 9) {
+        0..=3 => None,
+        4..=6 => Some(SessionMode::SharedStore),
+        _ if lb => Some(SessionMode::Sticky),
+        _ => Some(SessionMode::SharedStore),
+    };
+    let queue = on(&mut g, 0.4);
+    let autoscaler = lb && on(&mut g, 0.3);
+    let deploy = on(&mut g, 0.2);
+    let monitor = on(&mut g, 0.4);
+
+    let mut server = donor.server.clone();
+    if !lb {
+        server.count = 1;
+        server.speeds.clear();
+    }
+    let mut names: Vec<String> = donor.geo.as_ref().map_or(Vec::new(), |x| {
+        x.data_centers.iter().map(|d| d.name.clone()).collect()
+    });
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut add = |g: &mut Gen, spec: NodeSpec| -> String {
+        let stem = *g.pick(stems(spec.kind()));
+        let mut name = stem.to_string();
+        while names.contains(&name) {
+            name = format!("{stem}-{}", g.range(0, 99));
+        }
+        names.push(name.clone());
+        nodes.push(Node {
+            name: name.clone(),
+            spec,
+        });
+        name
+    };
+    let mut edges: Vec<(String, String, Vec<Flow>)> = Vec::new();
+    let mut wire = |from: &str, to: &str, flows: &[Flow]| {
+        edges.push((from.to_string(), to.to_string(), flows.to_vec()));
+    };
+    let u = add(
+        &mut g,
+        NodeSpec::Users(UsersParams {
+            traffic: donor.traffic.clone(),
+            network: donor.network.clone(),
+        }),
+    );
+    let mut entries = Vec::new();
+    let mut dc_nodes = Vec::new();
+    let dns = match (&donor.geo, geo_wanted) {
+        (Some(x), true) => {
+            let dns = add(
+                &mut g,
+                NodeSpec::GeoDns(GeoDnsParams {
+                    dns: donor.dns.clone(),
+                    regions: x.regions.clone(),
+                    rtt_ms: x.rtt_ms.clone(),
+                    routing: x.routing,
+                    health_interval_ms: x.health_interval_ms,
+                    unhealthy_after: x.unhealthy_after,
+                    healthy_after: x.healthy_after,
+                    replication_writes_per_s: x.replication_writes_per_s,
+                }),
+            );
+            for (i, d) in x.data_centers.iter().enumerate() {
+                dc_nodes.push(Node {
+                    name: d.name.clone(),
+                    spec: NodeSpec::DataCenter(DataCenterParams {
+                        region: d.region.clone(),
+                        split_percent: x.split_percent.get(i).copied(),
+                    }),
+                });
+                wire(&dns, &d.name, &Flow::REQUESTS);
+                entries.push(d.name.clone());
+            }
+            dns
+        }
+        _ => {
+            let dns = add(&mut g, NodeSpec::Dns(donor.dns.clone()));
+            entries.push(dns.clone());
+            dns
+        }
+    };
+    wire(&u, &dns, &Flow::REQUESTS);
+    let sticky = (sessions == Some(SessionMode::Sticky)).then(|| SessionParams {
+        store_workers: donor.sessions.as_ref().map_or(1, |x| x.store_workers),
+        store_get: donor
+            .sessions
+            .as_ref()
+            .map_or(Dist::exponential(1.0), |x| x.store_get.clone()),
+    });
+    let lb = lb.then(|| {
+        add(
+            &mut g,
+            NodeSpec::LoadBalancer(BalancerParams {
+                balancer: donor
+                    .load_balancer
+                    .clone()
+                    .expect("the donor has a balancer"),
+                sticky_sessions: sticky,
+            }),
+        )
+    });
+    let web = add(&mut g, NodeSpec::WebPool(server));
+    let front = lb.clone().unwrap_or_else(|| web.clone());
+    let cdn = cdn.then(|| add(&mut g, NodeSpec::CdnEdge(donor.cdn.clone().expect("a CDN"))));
+    for e in &entries {
+        wire(e, &front, &Flow::DATA);
+        wire(e, cdn.as_ref().unwrap_or(&front), &[Flow::StaticAsset]);
+    }
+    if let Some(cdn) = &cdn {
+        wire(cdn, &front, &[Flow::StaticAsset]);
+    }
+    if let Some(lb) = &lb {
+        wire(lb, &web, &Flow::REQUESTS);
+    }
+    if sessions == Some(SessionMode::SharedStore) {
+        let x = donor.sessions.clone().expect("the donor has sessions");
+        let store = add(
+            &mut g,
+            NodeSpec::SessionStore(SessionParams {
+                store_workers: x.store_workers,
+                store_get: x.store_get,
+            }),
+        );
+        wire(&web, &store, &[Flow::Session]);
+    }
+    if db {
+        let mut database = donor.database.clone().expect("the donor has a database");
+        if !router {
+            database.kind = *g.pick(&[
+                StoreKind::Relational,
+                StoreKind::KeyValue,
+                StoreKind::Document,
+            ]);
+        }
+        let db = add(&mut g, NodeSpec::Database(database));
+        let store = if router {
+            let r = add(
+                &mut g,
+                NodeSpec::ShardRouter(donor.sharding.clone().expect("shards")),
+            );
+            wire(&r, &db, &Flow::DATA);
+            r
+        } else {
+            db
+        };
+        if cache {
+            let c = add(
+                &mut g,
+                NodeSpec::Cache(donor.cache.clone().expect("a cache")),
+            );
+            wire(&web, &c, &[Flow::PageView, Flow::ApiRead]);
+            wire(&c, &store, &[Flow::PageView, Flow::ApiRead]);
+            wire(&web, &store, &[Flow::Write]);
+        } else {
+            wire(&web, &store, &Flow::DATA);
+        }
+        if nosql {
+            let n = add(
+                &mut g,
+                NodeSpec::NoSql(donor.nosql.clone().expect("a NoSQL store")),
+            );
+            wire(&web, &n, &Flow::DATA);
+        }
+    }
+    if queue {
+        let q = donor.queue.clone().expect("the donor has a queue");
+        let qn = add(
+            &mut g,
+            NodeSpec::Queue(QueueParams {
+                jobs_per_write: q.jobs_per_write,
+                max_depth: q.max_depth,
+            }),
+        );
+        let w = add(
+            &mut g,
+            NodeSpec::Workers(WorkersParams {
+                workers: q.workers,
+                job: q.job,
+                autoscale: q.autoscale,
+            }),
+        );
+        wire(&web, &qn, &[Flow::Job]);
+        wire(&qn, &w, &[Flow::Job]);
+    }
+    if autoscaler {
+        let a = add(
+            &mut g,
+            NodeSpec::Autoscaler(donor.autoscaling.clone().expect("autoscaling")),
+        );
+        wire(&a, &web, &[Flow::Control]);
+    }
+    if deploy {
+        let mut d = donor.deploy.clone().expect("a deploy");
+        d.drain &= lb.is_some();
+        let d = add(&mut g, NodeSpec::Deploy(d));
+        wire(&d, &web, &[Flow::Control]);
+    }
+    if monitor {
+        add(
+            &mut g,
+            NodeSpec::Monitor(donor.monitoring.clone().expect("monitoring")),
+        );
+    }
+    // Data centers anywhere in the list (their order is the scenario's order).
+    for dc in dc_nodes {
+        let at = g.range(0, nodes.len() as u64) as usize;
+        nodes.insert(at, dc);
+    }
+    shuffle(&mut g, &mut nodes);
+    // Wires: one per flow now and then, merged per pair otherwise, in a random order.
+    let mut out: Vec<Edge> = Vec::new();
+    for (from, to, flows) in edges {
+        if g.chance(0.3) {
+            out.extend(flows.iter().map(|f| Edge {
+                from: from.clone(),
+                to: to.clone(),
+                flows: vec![*f],
+            }));
+        } else if let Some(e) = out.iter_mut().find(|e| e.from == from && e.to == to) {
+            for f in flows {
+                if !e.flows.contains(&f) {
+                    e.flows.push(f);
+                }
+            }
+        } else {
+            out.push(Edge { from, to, flows });
+        }
+    }
+    shuffle(&mut g, &mut out);
+    let file = TopologyFile {
+        version: SCENARIO_VERSION,
+        name: format!("swarm graph {seed}"),
+        stage: None,
+        seed: donor.seed,
+        duration_s: donor.duration_s,
+        metrics_interval_ms: donor.metrics_interval_ms,
+        faults: Vec::new(),
+        topology: Topology {
+            version: TOPOLOGY_VERSION,
+            nodes,
+            edges: out,
+        },
+    };
+    let mut scenario = file
+        .lower()
+        .unwrap_or_else(|e| panic!("graph {seed}: a generated graph was refused: {e}"));
+    faults(&mut g, &mut scenario);
+    let mut file = file;
+    file.faults = scenario.faults.clone();
+    let steps = steps(&mut g, &scenario);
+    let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
+    (
+        Case {
+            seed,
+            scenario,
+            steps,
+            path_sample_every,
+        },
+        file,
+    )
+}
+
+/// Fisher–Yates with the case's generator.
+fn shuffle<T>(g: &mut Gen, items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = g.range(0, i as u64) as usize;
+        items.swap(i, j);
     }
 }

@@ -18,6 +18,7 @@ mod bugs;
 mod checkers;
 mod fuzz;
 mod generator;
+mod graphs;
 mod memory;
 
 use checkers::{Context, KnownBugChecks, Timeline};

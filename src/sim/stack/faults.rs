@@ -56,10 +56,9 @@ impl Stack {
 
     /// The CDN edge dies: its contents are gone.
     pub(super) fn kill_edge(&mut self, name: &str, cause: &str) {
+        let now = self.now;
         if let Some(edge) = self.edge.as_mut() {
-            edge.alive = false;
-            edge.deaths = edge.deaths.wrapping_add(1);
-            edge.flush_on_outage();
+            edge.die(now);
         }
         self.log_event(
             name,

@@ -36,6 +36,7 @@ use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::edge::EdgeTier;
 use super::handle::Engine;
+use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
@@ -371,6 +372,9 @@ pub(super) struct Site {
     /// Latency histogram of the metrics interval closed last (the geo layer merges the data
     /// centers' intervals).
     pub prev_interval_latency: Histogram,
+    /// Cache and CDN hit counts of the metrics interval closed last (the geo layer adds the
+    /// data centers' counts up).
+    pub prev_interval_hits: IntervalHits,
 }
 
 impl Site {
@@ -384,6 +388,7 @@ impl Site {
             down: false,
             handed_over_waiting: 0,
             prev_interval_latency: Histogram::new(),
+            prev_interval_hits: IntervalHits::default(),
         }
     }
 }

@@ -29,6 +29,21 @@ impl Stack {
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
         let (db_utilization, lag_ms) = self.db_tick();
+        let hits = IntervalHits {
+            cache: HitCount {
+                hits: self.interval.cache_hits,
+                lookups: self.interval.cache_hits + self.interval.cache_misses,
+            },
+            cdn: self.edge.as_mut().map_or(HitCount::default(), |e| {
+                let lookups = e.interval_hits + e.interval_misses;
+                let hits = std::mem::take(&mut e.interval_hits);
+                e.interval_misses = 0;
+                HitCount { hits, lookups }
+            }),
+        };
+        if let Some(site) = self.site.as_mut() {
+            site.prev_interval_hits = hits;
+        }
         let point = SeriesPoint {
             t_s: now.as_secs_f64(),
             generated: self.interval.generated,
@@ -44,17 +59,7 @@ impl Stack {
             replication_lag_ms: lag_ms,
             stale_reads: self.interval.stale_reads,
             writes_committed: self.interval.writes_committed,
-            cdn_hit_ratio: self.edge.as_mut().map_or(0.0, |e| {
-                let lookups = e.interval_hits + e.interval_misses;
-                let ratio = if lookups == 0 {
-                    0.0
-                } else {
-                    e.interval_hits as f64 / lookups as f64
-                };
-                e.interval_hits = 0;
-                e.interval_misses = 0;
-                ratio
-            }),
+            cdn_hit_ratio: hits.cdn.ratio(),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
             jobs_done: self
                 .jobs
@@ -67,14 +72,7 @@ impl Stack {
             writes_per_s: self.interval.completed_by_kind[RequestKind::Write as usize] as f64
                 / interval_s,
             active_users: 0,
-            cache_hit_ratio: {
-                let lookups = self.interval.cache_hits + self.interval.cache_misses;
-                if lookups == 0 {
-                    0.0
-                } else {
-                    self.interval.cache_hits as f64 / lookups as f64
-                }
-            },
+            cache_hit_ratio: hits.cache.ratio(),
             in_flight: self.in_flight_counted(),
             migration_keys_copied: self.interval.migration_keys_copied,
         };

@@ -1,0 +1,489 @@
+//! Scenario ⇄ graph. [`Scenario::topology`] compiles any valid stage-based scenario into a
+//! graph; [`Topology::lower`] turns a valid graph back into the scenario the engine runs, each
+//! optional tier from its node. Compiling then lowering gives back the very same scenario.
+//!
+//! ```text
+//!   Scenario ──topology()──▶ TopologyFile { run settings, Topology }
+//!       ▲                                        │
+//!       └──────────── lower() (check first) ◀────┘
+//! ```
+
+use super::rules::wire;
+use super::{
+    BalancerParams, DataCenterParams, Edge, Flow, GeoDnsParams, Node, NodeKind, NodeSpec,
+    QueueParams, SessionParams, Topology, TopologyFile, UsersParams, WorkersParams,
+    TOPOLOGY_VERSION,
+};
+use crate::scenario::{
+    DataCenter, Geo, GeoRouting, JobQueue, Problem, Scenario, SessionMode, Sessions,
+    ValidationErrors,
+};
+
+const PV: Flow = Flow::PageView;
+const AR: Flow = Flow::ApiRead;
+const WR: Flow = Flow::Write;
+const SA: Flow = Flow::StaticAsset;
+
+/// The stage a scenario is shown as when its file does not say: that of its most advanced
+/// part (several data centers: 11, shards: 10, monitoring: 9, a queue: 8, sessions or
+/// autoscaling: 7, a CDN: 6, a cache: 5, replicas: 4, a load balancer: 3, a database: 2).
+pub fn infer_stage(s: &Scenario) -> u8 {
+    let replicas = s.database.as_ref().is_some_and(|d| d.replicas > 0);
+    [
+        (s.geo.is_some(), 11),
+        (s.sharding.is_some(), 10),
+        (s.monitoring.is_some(), 9),
+        (s.queue.is_some(), 8),
+        (s.sessions.is_some() || s.autoscaling.is_some(), 7),
+        (s.cdn.is_some(), 6),
+        (s.cache.is_some(), 5),
+        (replicas, 4),
+        (s.load_balancer.is_some(), 3),
+        (s.database.is_some(), 2),
+    ]
+    .into_iter()
+    .find(|(has, _)| *has)
+    .map_or(1, |(_, stage)| stage)
+}
+
+/// Builds the node list, keeping names unique (data centers keep theirs: they name the
+/// engine's components).
+struct Builder {
+    nodes: Vec<Node>,
+    reserved: Vec<String>,
+}
+
+impl Builder {
+    /// Adds a node named `base` (or `base-2`, `base-3`… if taken) and returns its name.
+    fn add(&mut self, base: &str, spec: NodeSpec) -> String {
+        let taken = |n: &str, b: &Builder| {
+            b.reserved.iter().any(|r| r == n) || b.nodes.iter().any(|x| x.name == n)
+        };
+        let mut name = base.to_string();
+        let mut k = 2;
+        while taken(&name, self) {
+            name = format!("{base}-{k}");
+            k += 1;
+        }
+        self.nodes.push(Node {
+            name: name.clone(),
+            spec,
+        });
+        name
+    }
+}
+
+impl Scenario {
+    /// This scenario as a graph (nodes named after their tier: `users`, `dns`, `lb`, `web`,
+    /// `cache`, `db`…, data centers by their names).
+    pub fn topology(&self) -> Topology {
+        let s = self;
+        let mut b = Builder {
+            nodes: Vec::new(),
+            reserved: s.geo.as_ref().map_or(Vec::new(), |g| {
+                g.data_centers.iter().map(|d| d.name.clone()).collect()
+            }),
+        };
+        let mut edges: Vec<Edge> = Vec::new();
+        let users = b.add(
+            "users",
+            NodeSpec::Users(UsersParams {
+                traffic: s.traffic.clone(),
+                network: s.network.clone(),
+            }),
+        );
+        let mut entries: Vec<String> = Vec::new();
+        let dns = match &s.geo {
+            Some(g) => {
+                let dns = b.add(
+                    "dns",
+                    NodeSpec::GeoDns(GeoDnsParams {
+                        dns: s.dns.clone(),
+                        regions: g.regions.clone(),
+                        rtt_ms: g.rtt_ms.clone(),
+                        routing: g.routing,
+                        health_interval_ms: g.health_interval_ms,
+                        unhealthy_after: g.unhealthy_after,
+                        healthy_after: g.healthy_after,
+                        replication_writes_per_s: g.replication_writes_per_s,
+                    }),
+                );
+                for (i, d) in g.data_centers.iter().enumerate() {
+                    b.nodes.push(Node {
+                        name: d.name.clone(),
+                        spec: NodeSpec::DataCenter(DataCenterParams {
+                            region: d.region.clone(),
+                            split_percent: (g.routing == GeoRouting::Split)
+                                .then(|| g.split_percent.get(i).copied())
+                                .flatten(),
+                        }),
+                    });
+                    wire(&mut edges, &dns, &d.name, &Flow::REQUESTS);
+                    entries.push(d.name.clone());
+                }
+                dns
+            }
+            None => {
+                let dns = b.add("dns", NodeSpec::Dns(s.dns.clone()));
+                entries.push(dns.clone());
+                dns
+            }
+        };
+        wire(&mut edges, &users, &dns, &Flow::REQUESTS);
+        let cdn = s
+            .cdn
+            .as_ref()
+            .map(|c| b.add("cdn", NodeSpec::CdnEdge(c.clone())));
+        let sticky = s
+            .sessions
+            .as_ref()
+            .filter(|x| x.mode == SessionMode::Sticky);
+        let lb = s.load_balancer.as_ref().map(|lb| {
+            b.add(
+                "lb",
+                NodeSpec::LoadBalancer(BalancerParams {
+                    balancer: lb.clone(),
+                    sticky_sessions: sticky.map(session_params),
+                }),
+            )
+        });
+        let web = b.add("web", NodeSpec::WebPool(s.server.clone()));
+        let front = lb.clone().unwrap_or_else(|| web.clone());
+        for e in &entries {
+            wire(&mut edges, e, &front, &Flow::DATA);
+            match &cdn {
+                Some(cdn) => wire(&mut edges, e, cdn, &[SA]),
+                None => wire(&mut edges, e, &front, &[SA]),
+            }
+        }
+        if let Some(cdn) = &cdn {
+            wire(&mut edges, cdn, &front, &[SA]);
+        }
+        if let Some(lb) = &lb {
+            wire(&mut edges, lb, &web, &Flow::REQUESTS);
+        }
+        if let Some(x) = s
+            .sessions
+            .as_ref()
+            .filter(|x| x.mode == SessionMode::SharedStore)
+        {
+            let store = b.add("sessions", NodeSpec::SessionStore(session_params(x)));
+            wire(&mut edges, &web, &store, &[Flow::Session]);
+        }
+        let cache = s
+            .cache
+            .as_ref()
+            .map(|c| b.add("cache", NodeSpec::Cache(c.clone())));
+        let router = s
+            .sharding
+            .as_ref()
+            .map(|sh| b.add("shards", NodeSpec::ShardRouter(sh.clone())));
+        if let Some(db) = &s.database {
+            let db = b.add("db", NodeSpec::Database(db.clone()));
+            let store = router.clone().unwrap_or_else(|| db.clone());
+            match &cache {
+                Some(cache) => {
+                    wire(&mut edges, &web, cache, &[PV, AR]);
+                    wire(&mut edges, cache, &store, &[PV, AR]);
+                    wire(&mut edges, &web, &store, &[WR]);
+                }
+                None => wire(&mut edges, &web, &store, &Flow::DATA),
+            }
+            if let Some(router) = &router {
+                wire(&mut edges, router, &db, &Flow::DATA);
+            }
+        }
+        if let Some(n) = &s.nosql {
+            let n = b.add("nosql", NodeSpec::NoSql(n.clone()));
+            wire(&mut edges, &web, &n, &Flow::DATA);
+        }
+        if let Some(q) = &s.queue {
+            let queue = b.add(
+                "queue",
+                NodeSpec::Queue(QueueParams {
+                    jobs_per_write: q.jobs_per_write,
+                    max_depth: q.max_depth,
+                }),
+            );
+            let workers = b.add(
+                "workers",
+                NodeSpec::Workers(WorkersParams {
+                    workers: q.workers,
+                    job: q.job.clone(),
+                    autoscale: q.autoscale.clone(),
+                }),
+            );
+            wire(&mut edges, &web, &queue, &[Flow::Job]);
+            wire(&mut edges, &queue, &workers, &[Flow::Job]);
+        }
+        if let Some(a) = &s.autoscaling {
+            let a = b.add("autoscaler", NodeSpec::Autoscaler(a.clone()));
+            wire(&mut edges, &a, &web, &[Flow::Control]);
+        }
+        if let Some(d) = &s.deploy {
+            let d = b.add("deploy", NodeSpec::Deploy(d.clone()));
+            wire(&mut edges, &d, &web, &[Flow::Control]);
+        }
+        if let Some(m) = &s.monitoring {
+            b.add("monitor", NodeSpec::Monitor(m.clone()));
+        }
+        Topology {
+            version: TOPOLOGY_VERSION,
+            nodes: b.nodes,
+            edges,
+        }
+    }
+
+    /// This scenario in the graph file form (its run settings and its graph).
+    pub fn topology_file(&self) -> TopologyFile {
+        TopologyFile {
+            version: self.version,
+            name: self.name.clone(),
+            stage: Some(self.stage),
+            seed: self.seed,
+            duration_s: self.duration_s,
+            metrics_interval_ms: self.metrics_interval_ms,
+            faults: self.faults.clone(),
+            topology: self.topology(),
+        }
+    }
+}
+
+fn session_params(x: &Sessions) -> SessionParams {
+    SessionParams {
+        store_workers: x.store_workers,
+        store_get: x.store_get.clone(),
+    }
+}
+
+fn sessions(mode: SessionMode, p: &SessionParams) -> Sessions {
+    Sessions {
+        mode,
+        store_workers: p.store_workers,
+        store_get: p.store_get.clone(),
+    }
+}
+
+impl TopologyFile {
+    /// The scenario the engine runs: the graph lowered, checked by [`Topology::check`] and
+    /// [`Scenario::validate`] (whose problems name the node they concern).
+    pub fn lower(&self) -> Result<Scenario, ValidationErrors> {
+        self.topology.check()?;
+        let t = &self.topology;
+        let spec = |kind: NodeKind| t.nodes.iter().map(|n| &n.spec).find(|s| s.kind() == kind);
+        let (Some(NodeSpec::Users(users)), Some(NodeSpec::WebPool(server))) =
+            (spec(NodeKind::Users), spec(NodeKind::WebPool))
+        else {
+            return Err(ValidationErrors::single(
+                "topology",
+                "a graph needs users and a web pool",
+            ));
+        };
+        let mut s = Scenario {
+            version: self.version,
+            name: self.name.clone(),
+            stage: 1,
+            seed: self.seed,
+            duration_s: self.duration_s,
+            metrics_interval_ms: self.metrics_interval_ms,
+            traffic: users.traffic.clone(),
+            dns: crate::scenario::Dns {
+                lookup_ms: 0.0,
+                ttl_s: 0,
+            },
+            network: users.network.clone(),
+            server: server.clone(),
+            load_balancer: None,
+            database: None,
+            cache: None,
+            cdn: None,
+            sessions: None,
+            autoscaling: None,
+            queue: None,
+            sharding: None,
+            monitoring: None,
+            nosql: None,
+            deploy: None,
+            geo: None,
+            faults: self.faults.clone(),
+        };
+        let mut split = Vec::new();
+        let mut data_centers = Vec::new();
+        let mut problems = Vec::new();
+        for (i, node) in t.nodes.iter().enumerate() {
+            match &node.spec {
+                NodeSpec::Users(_) | NodeSpec::WebPool(_) => {}
+                NodeSpec::Dns(d) => s.dns = d.clone(),
+                NodeSpec::GeoDns(g) => s.dns = g.dns.clone(),
+                NodeSpec::DataCenter(d) => {
+                    data_centers.push(DataCenter {
+                        name: node.name.clone(),
+                        region: d.region.clone(),
+                    });
+                    split.push((i, d.split_percent));
+                }
+                NodeSpec::CdnEdge(c) => s.cdn = Some(c.clone()),
+                NodeSpec::LoadBalancer(p) => {
+                    s.load_balancer = Some(p.balancer.clone());
+                    if let Some(x) = &p.sticky_sessions {
+                        s.sessions = Some(sessions(SessionMode::Sticky, x));
+                    }
+                }
+                NodeSpec::SessionStore(p) => {
+                    s.sessions = Some(sessions(SessionMode::SharedStore, p));
+                }
+                NodeSpec::Cache(c) => s.cache = Some(c.clone()),
+                NodeSpec::ShardRouter(r) => s.sharding = Some(r.clone()),
+                NodeSpec::Database(d) => s.database = Some(d.clone()),
+                NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
+                NodeSpec::Queue(_) | NodeSpec::Workers(_) => {}
+                NodeSpec::Autoscaler(a) => s.autoscaling = Some(a.clone()),
+                NodeSpec::Deploy(d) => s.deploy = Some(d.clone()),
+                NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
+            }
+        }
+        if let (Some(NodeSpec::Queue(q)), Some(NodeSpec::Workers(w))) =
+            (spec(NodeKind::Queue), spec(NodeKind::Workers))
+        {
+            s.queue = Some(JobQueue {
+                jobs_per_write: q.jobs_per_write,
+                max_depth: q.max_depth,
+                workers: w.workers,
+                job: w.job.clone(),
+                autoscale: w.autoscale.clone(),
+            });
+        }
+        if let Some(NodeSpec::GeoDns(g)) = spec(NodeKind::GeoDns) {
+            let split_percent = match g.routing {
+                GeoRouting::Nearest => {
+                    for &(i, p) in &split {
+                        if p.is_some() {
+                            problems.push(node_problem(
+                                t,
+                                i,
+                                ".split_percent",
+                                "only used with `split` routing; leave it out for `nearest`",
+                            ));
+                        }
+                    }
+                    Vec::new()
+                }
+                GeoRouting::Split => split
+                    .iter()
+                    .map(|&(i, p)| {
+                        p.unwrap_or_else(|| {
+                            problems.push(node_problem(
+                                t,
+                                i,
+                                ".split_percent",
+                                "geoDNS splits traffic by percent: give this data center its share",
+                            ));
+                            0.0
+                        })
+                    })
+                    .collect(),
+            };
+            s.geo = Some(Geo {
+                regions: g.regions.clone(),
+                rtt_ms: g.rtt_ms.clone(),
+                data_centers,
+                routing: g.routing,
+                split_percent,
+                health_interval_ms: g.health_interval_ms,
+                unhealthy_after: g.unhealthy_after,
+                healthy_after: g.healthy_after,
+                replication_writes_per_s: g.replication_writes_per_s,
+            });
+        }
+        s.stage = self.stage.unwrap_or_else(|| infer_stage(&s));
+        if let Err(e) = s.validate() {
+            problems.extend(e.0.into_iter().map(|p| locate(t, p)));
+        }
+        if problems.is_empty() {
+            Ok(s)
+        } else {
+            Err(ValidationErrors(problems))
+        }
+    }
+}
+
+fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem {
+    let node = &t.nodes[i];
+    Problem {
+        path: format!("topology.nodes[{i}].params{suffix}"),
+        message: format!(
+            "{} `{}`: {message}",
+            node.spec.kind().name(),
+            super::rules::shown(&node.name)
+        ),
+    }
+}
+
+/// Moves a problem [`Scenario::validate`] found in a lowered scenario onto the node it
+/// concerns (`cache.nodes` → the cache node's `params.nodes`); run settings keep their path.
+fn locate(t: &Topology, p: Problem) -> Problem {
+    let index_of = |kind: NodeKind| t.nodes.iter().position(|n| n.spec.kind() == kind);
+    let (head, rest) = match p.path.find(['.', '[']) {
+        Some(k) => (&p.path[..k], &p.path[k..]),
+        None => (p.path.as_str(), ""),
+    };
+    let sticky = t
+        .nodes
+        .iter()
+        .any(|n| matches!(&n.spec, NodeSpec::LoadBalancer(b) if b.sticky_sessions.is_some()));
+    let target: Option<(NodeKind, String)> = match head {
+        "traffic" | "network" => Some((NodeKind::Users, format!(".{head}{rest}"))),
+        "dns" => {
+            if index_of(NodeKind::GeoDns).is_some() {
+                Some((NodeKind::GeoDns, format!(".dns{rest}")))
+            } else {
+                Some((NodeKind::Dns, rest.to_string()))
+            }
+        }
+        "server" => Some((NodeKind::WebPool, rest.to_string())),
+        "load_balancer" => Some((NodeKind::LoadBalancer, rest.to_string())),
+        "sessions" if sticky => Some((NodeKind::LoadBalancer, format!(".sticky_sessions{rest}"))),
+        "sessions" => Some((NodeKind::SessionStore, rest.to_string())),
+        "database" => Some((NodeKind::Database, rest.to_string())),
+        "cache" => Some((NodeKind::Cache, rest.to_string())),
+        "cdn" => Some((NodeKind::CdnEdge, rest.to_string())),
+        "sharding" => Some((NodeKind::ShardRouter, rest.to_string())),
+        "nosql" => Some((NodeKind::NoSql, rest.to_string())),
+        "autoscaling" => Some((NodeKind::Autoscaler, rest.to_string())),
+        "deploy" => Some((NodeKind::Deploy, rest.to_string())),
+        "monitoring" => Some((NodeKind::Monitor, rest.to_string())),
+        "queue"
+            if rest.starts_with(".jobs_per_write")
+                || rest.starts_with(".max_depth")
+                || rest.is_empty() =>
+        {
+            Some((NodeKind::Queue, rest.to_string()))
+        }
+        "queue" => Some((NodeKind::Workers, rest.to_string())),
+        "geo" => {
+            let dc = rest
+                .strip_prefix(".data_centers[")
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            if let Some((n, tail)) = dc {
+                let i = t
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.spec.kind() == NodeKind::DataCenter)
+                    .nth(n)
+                    .map(|(i, _)| i);
+                if let Some(i) = i {
+                    let tail = if tail == ".name" { "" } else { tail };
+                    return node_problem(t, i, tail, &p.message);
+                }
+            }
+            Some((NodeKind::GeoDns, rest.to_string()))
+        }
+        _ => None,
+    };
+    match target.and_then(|(kind, suffix)| index_of(kind).map(|i| (i, suffix))) {
+        Some((i, suffix)) => node_problem(t, i, &suffix, &p.message),
+        None => p,
+    }
+}

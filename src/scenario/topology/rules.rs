@@ -1,0 +1,920 @@
+//! The wiring rules: which kind may send which flow to which kind ([`can_connect`]), and the
+//! whole-graph rules [`Topology::check`] applies, listing every broken one with the nodes it
+//! concerns.
+//!
+//! ```text
+//!   users ─▶ dns | geo_dns ─▶ data_center ─▶ load_balancer ─▶ web_pool ─▶ cache ─▶ shard_router ─▶ database
+//!                  └───────▶ cdn_edge ─(origin)─┘                 ├─▶ nosql, session_store, queue ─▶ workers
+//!   autoscaler, deploy ─(control)─▶ web_pool          monitor: no wires (it watches everything)
+//! ```
+//!
+//! Every wire goes one step down this order, so a graph that follows the per-kind rules has no
+//! cycle; [`Topology::check`] still looks for one.
+
+use super::{Edge, TOPOLOGY_VERSION};
+use super::{Flow, NodeKind, NodeSpec, Topology, MAX_EDGES, MAX_NODES, MAX_NODE_NAME_CHARS};
+use crate::scenario::{Problem, ValidationErrors, MAX_DATA_CENTERS};
+use std::fmt;
+
+/// Why a wire is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError(pub String);
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+const PV: Flow = Flow::PageView;
+const AR: Flow = Flow::ApiRead;
+const WR: Flow = Flow::Write;
+const SA: Flow = Flow::StaticAsset;
+
+/// The kinds a node of kind `from` may send `flow` to (empty: it sends no such flow on).
+pub fn targets(from: NodeKind, flow: Flow) -> &'static [NodeKind] {
+    use NodeKind as K;
+    match (from, flow) {
+        (K::Users, PV | AR | WR | SA) => &[K::Dns, K::GeoDns],
+        (K::Dns, PV | AR | WR) => &[K::LoadBalancer, K::WebPool],
+        (K::Dns, SA) => &[K::LoadBalancer, K::WebPool, K::CdnEdge],
+        (K::GeoDns, PV | AR | WR | SA) => &[K::DataCenter],
+        (K::DataCenter, PV | AR | WR) => &[K::LoadBalancer],
+        (K::DataCenter, SA) => &[K::LoadBalancer, K::CdnEdge],
+        (K::CdnEdge, SA) => &[K::LoadBalancer, K::WebPool],
+        (K::LoadBalancer, PV | AR | WR | SA) => &[K::WebPool],
+        (K::WebPool, PV | AR) => &[K::Cache, K::ShardRouter, K::Database, K::NoSql],
+        (K::WebPool, WR) => &[K::ShardRouter, K::Database, K::NoSql],
+        (K::WebPool, Flow::Session) => &[K::SessionStore],
+        (K::WebPool, Flow::Job) => &[K::Queue],
+        (K::Cache, PV | AR) => &[K::ShardRouter, K::Database],
+        (K::ShardRouter, PV | AR | WR) => &[K::Database],
+        (K::Queue, Flow::Job) => &[K::Workers],
+        (K::Autoscaler | K::Deploy, Flow::Control) => &[K::WebPool],
+        _ => &[],
+    }
+}
+
+/// What a kind does with its wires, for messages.
+pub fn role(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Users => "the users send page views, API reads, writes and static assets to DNS (or geoDNS)",
+        NodeKind::Dns => "DNS sends users to the front door (a load balancer or a web pool), and static assets to a CDN edge if there is one",
+        NodeKind::GeoDns => "geoDNS sends users to data centers",
+        NodeKind::DataCenter => "a data center takes requests to its load balancer, and static assets to its CDN edge if there is one",
+        NodeKind::CdnEdge => "a CDN edge serves static assets and fetches misses from the origin (a load balancer or a web pool)",
+        NodeKind::LoadBalancer => "a load balancer fronts a web pool",
+        NodeKind::WebPool => "a web pool sends reads to a cache, database, shard router or NoSQL store, writes to a database, shard router or NoSQL store, session lookups to a session store and jobs to a queue",
+        NodeKind::SessionStore => "a session store answers the web servers' session lookups and sends nothing on",
+        NodeKind::Cache => "a cache must sit in front of a database or a shard router, for page views and API reads (writes go from the web pool to the database)",
+        NodeKind::ShardRouter => "a shard router sends each request to the database cluster its shard lives on",
+        NodeKind::Database => "a database answers what it is sent and sends nothing on",
+        NodeKind::NoSql => "a NoSQL store answers what it is sent and sends nothing on",
+        NodeKind::Queue => "a queue is fed by a web pool and drained by workers",
+        NodeKind::Workers => "workers drain a queue and send nothing on",
+        NodeKind::Autoscaler => "an autoscaler controls a web pool behind a load balancer",
+        NodeKind::Deploy => "a deploy controller controls a web pool",
+        NodeKind::Monitor => "a monitor watches every component and needs no wires",
+    }
+}
+
+/// May a node of kind `from` send `flow` to a node of kind `to`? The reason if not.
+pub fn can_connect(from: NodeKind, to: NodeKind, flow: Flow) -> Result<(), WireError> {
+    let allowed = targets(from, flow);
+    if allowed.contains(&to) {
+        return Ok(());
+    }
+    Err(WireError(format!(
+        "{} cannot send {} to {}: {}",
+        from.phrase(),
+        flow.plural(),
+        to.phrase(),
+        role(from)
+    )))
+}
+
+impl Topology {
+    /// May node `from` send `flow` to node `to`, given the wires already drawn? The reason,
+    /// naming both nodes, if not. The editor asks this before it draws a wire.
+    pub fn can_connect(&self, from: &str, to: &str, flow: Flow) -> Result<(), WireError> {
+        let (Some(a), Some(b)) = (self.node(from), self.node(to)) else {
+            return Err(WireError(format!(
+                "no node named `{}`",
+                shown(if self.node(from).is_none() { from } else { to })
+            )));
+        };
+        if from == to {
+            return Err(WireError(format!(
+                "`{}` cannot be wired to itself",
+                shown(from)
+            )));
+        }
+        let (ka, kb) = (a.spec.kind(), b.spec.kind());
+        if !targets(ka, flow).contains(&kb) {
+            return Err(WireError(format!(
+                "{} `{}` cannot send {} to `{}` ({}): {}",
+                capital(ka.noun()),
+                shown(from),
+                flow.plural(),
+                shown(to),
+                kb.phrase(),
+                role(ka)
+            )));
+        }
+        let existing: Vec<&str> = self
+            .edges
+            .iter()
+            .filter(|e| e.from == from && e.flows.contains(&flow))
+            .map(|e| e.to.as_str())
+            .collect();
+        if existing.contains(&to) {
+            return Err(WireError(format!(
+                "`{}` already sends {} to `{}`",
+                shown(from),
+                flow.plural(),
+                shown(to)
+            )));
+        }
+        let clash = existing.iter().find(|&&t| {
+            self.node(t)
+                .is_some_and(|n| successor_slot(ka, n.spec.kind()) == successor_slot(ka, kb))
+        });
+        if let (Some(other), Some(_)) = (clash, successor_slot(ka, kb)) {
+            return Err(WireError(format!(
+                "`{}` already sends {} to `{}`: {} has one next stop for them",
+                shown(from),
+                flow.plural(),
+                shown(other),
+                ka.phrase()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every wire node `from` may still get: (target node, flow) pairs that
+    /// [`Topology::can_connect`] accepts, in node then flow order (the editor's "connect to…"
+    /// list).
+    pub fn candidates(&self, from: &str) -> Vec<(String, Flow)> {
+        let mut out = Vec::new();
+        for to in &self.nodes {
+            for flow in Flow::ALL {
+                if self.can_connect(from, &to.name, flow).is_ok() {
+                    out.push((to.name.clone(), flow));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every broken rule of the graph, one problem each, naming the nodes; Ok when it follows
+    /// them all.
+    pub fn check(&self) -> Result<(), ValidationErrors> {
+        let mut c = Problems(Vec::new());
+        self.check_into(&mut c);
+        if c.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(c.0))
+        }
+    }
+
+    fn check_into(&self, c: &mut Problems) {
+        if self.version != TOPOLOGY_VERSION {
+            c.fail(
+                "topology.version",
+                format!(
+                    "graph version {} is not supported: this build reads version {TOPOLOGY_VERSION}",
+                    self.version
+                ),
+            );
+        }
+        if self.nodes.len() > MAX_NODES {
+            c.fail(
+                "topology.nodes",
+                format!("{} nodes: at most {MAX_NODES}", self.nodes.len()),
+            );
+        }
+        if self.edges.len() > MAX_EDGES {
+            c.fail(
+                "topology.edges",
+                format!("{} edges: at most {MAX_EDGES}", self.edges.len()),
+            );
+        }
+        let g = Graph::new(self, c);
+        g.counts(c);
+        g.paths(c);
+        g.consistency(c);
+        g.cycles(c);
+    }
+}
+
+/// Successors that exclude one another: a node has one next stop per flow, except that a
+/// web pool may send data requests both to a NoSQL store and to its main data store, and
+/// geoDNS names every data center.
+fn successor_slot(from: NodeKind, to: NodeKind) -> Option<u8> {
+    match (from, to) {
+        (NodeKind::GeoDns, _) => None,
+        (NodeKind::WebPool, NodeKind::NoSql) => Some(1),
+        _ => Some(0),
+    }
+}
+
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn fail(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// A name as messages show it (bounded).
+pub(super) fn shown(name: &str) -> String {
+    name.chars().take(MAX_NODE_NAME_CHARS).collect()
+}
+
+/// "page views, API reads and writes".
+fn and_list(flows: &[Flow]) -> String {
+    let words: Vec<&str> = flows.iter().map(|f| f.plural()).collect();
+    match words.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// The graph with names resolved to indices, keeping only wires that follow the rules.
+struct Graph<'a> {
+    t: &'a Topology,
+    /// Number of nodes looked at (at most [`MAX_NODES`]).
+    n: usize,
+    /// (from, to, flow) of every valid wire.
+    wires: Vec<(usize, usize, Flow)>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(t: &'a Topology, c: &mut Problems) -> Graph<'a> {
+        let n = t.nodes.len().min(MAX_NODES);
+        let nodes = &t.nodes[..n];
+        for (i, node) in nodes.iter().enumerate() {
+            let path = format!("topology.nodes[{i}].name");
+            let name = &node.name;
+            let ok = !name.is_empty()
+                && name.chars().count() <= MAX_NODE_NAME_CHARS
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            if !ok {
+                c.fail(
+                    &path,
+                    format!(
+                        "node name `{}`: use 1 to {MAX_NODE_NAME_CHARS} letters, digits, '-', '_' or '.'",
+                        shown(name)
+                    ),
+                );
+            }
+            if nodes[..i].iter().any(|o| o.name == *name) {
+                c.fail(&path, format!("two nodes are named `{}`", shown(name)));
+            }
+            if node.spec.kind() == NodeKind::DataCenter {
+                let plain = !name.is_empty()
+                    && name.len() <= 20
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                if !plain || name == "users" || name == "dns" {
+                    c.fail(
+                        &path,
+                        format!(
+                            "data center `{}`: its name names its components (`{}/web-0`): use 1 to 20 letters, digits or '-', not `users` or `dns`",
+                            shown(name),
+                            shown(name)
+                        ),
+                    );
+                }
+            }
+        }
+        let index = |name: &str| nodes.iter().position(|n| n.name == name);
+        let mut wires: Vec<(usize, usize, Flow)> = Vec::new();
+        for (i, e) in t.edges.iter().take(MAX_EDGES).enumerate() {
+            let path = format!("topology.edges[{i}]");
+            let (a, b) = (index(&e.from), index(&e.to));
+            for (end, name) in [(a, &e.from), (b, &e.to)] {
+                if end.is_none() {
+                    c.fail(&path, format!("no node named `{}`", shown(name)));
+                }
+            }
+            if e.flows.is_empty() {
+                c.fail(
+                    &format!("{path}.flows"),
+                    format!(
+                        "the wire `{}` → `{}` carries nothing: name at least one flow",
+                        shown(&e.from),
+                        shown(&e.to)
+                    ),
+                );
+            }
+            let (Some(a), Some(b)) = (a, b) else {
+                continue;
+            };
+            if a == b {
+                c.fail(&path, format!("`{}` is wired to itself", shown(&e.from)));
+                continue;
+            }
+            let (ka, kb) = (nodes[a].spec.kind(), nodes[b].spec.kind());
+            let mut refused: Vec<Flow> = Vec::new();
+            for (k, &flow) in e.flows.iter().enumerate() {
+                if e.flows[..k].contains(&flow) || wires.contains(&(a, b, flow)) {
+                    c.fail(
+                        &format!("{path}.flows"),
+                        format!(
+                            "`{}` → `{}` carries {} twice",
+                            shown(&e.from),
+                            shown(&e.to),
+                            flow.plural()
+                        ),
+                    );
+                    continue;
+                }
+                if !targets(ka, flow).contains(&kb) {
+                    refused.push(flow);
+                    continue;
+                }
+                wires.push((a, b, flow));
+            }
+            if !refused.is_empty() {
+                c.fail(
+                    &format!("{path}.flows"),
+                    format!(
+                        "{} `{}` cannot send {} to `{}` ({}): {}",
+                        capital(ka.noun()),
+                        shown(&e.from),
+                        and_list(&refused),
+                        shown(&e.to),
+                        kb.phrase(),
+                        role(ka)
+                    ),
+                );
+            }
+        }
+        Graph { t, n, wires }
+    }
+
+    fn kind(&self, i: usize) -> NodeKind {
+        self.t.nodes[i].spec.kind()
+    }
+
+    fn name(&self, i: usize) -> String {
+        format!("`{}`", shown(&self.t.nodes[i].name))
+    }
+
+    fn names(&self, list: &[usize]) -> String {
+        list.iter()
+            .map(|&i| self.name(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn path(&self, i: usize) -> String {
+        format!("topology.nodes[{i}]")
+    }
+
+    fn of_kind(&self, kind: NodeKind) -> Vec<usize> {
+        (0..self.n).filter(|&i| self.kind(i) == kind).collect()
+    }
+
+    fn next(&self, from: usize, flow: Flow) -> Vec<usize> {
+        self.wires
+            .iter()
+            .filter(|w| w.0 == from && w.2 == flow)
+            .map(|w| w.1)
+            .collect()
+    }
+
+    fn incoming(&self, to: usize, flow: Flow) -> Vec<usize> {
+        self.wires
+            .iter()
+            .filter(|w| w.1 == to && w.2 == flow)
+            .map(|w| w.0)
+            .collect()
+    }
+
+    /// How many of each kind: one users node, one DNS or geoDNS, one web pool, at most one of
+    /// each other kind (data centers: 1 to 4, under geoDNS only).
+    fn counts(&self, c: &mut Problems) {
+        let users = self.of_kind(NodeKind::Users);
+        if users.is_empty() {
+            c.fail("topology.nodes", "there are no users: add a users node");
+        }
+        let dns: Vec<usize> = (0..self.n)
+            .filter(|&i| matches!(self.kind(i), NodeKind::Dns | NodeKind::GeoDns))
+            .collect();
+        if dns.is_empty() {
+            c.fail(
+                "topology.nodes",
+                "users find the system through DNS: add a DNS node (or geoDNS for several data centers)",
+            );
+        }
+        if dns.len() > 1 {
+            c.fail(
+                &self.path(dns[1]),
+                format!("at most one DNS: {} are DNS servers", self.names(&dns)),
+            );
+        }
+        let webs = self.of_kind(NodeKind::WebPool);
+        if webs.is_empty() {
+            c.fail(
+                "topology.nodes",
+                "nothing serves the users' requests: add a web pool",
+            );
+        }
+        for kind in NodeKind::ALL {
+            let list = self.of_kind(kind);
+            match kind {
+                NodeKind::Dns | NodeKind::GeoDns => {}
+                NodeKind::DataCenter => {
+                    let geo = !self.of_kind(NodeKind::GeoDns).is_empty();
+                    if !geo && !list.is_empty() {
+                        c.fail(
+                            &self.path(list[0]),
+                            format!(
+                                "data centers {} need a geoDNS in front to send users to them",
+                                self.names(&list)
+                            ),
+                        );
+                    }
+                    if geo && (list.is_empty() || list.len() > MAX_DATA_CENTERS) {
+                        c.fail(
+                            "topology.nodes",
+                            format!(
+                                "geoDNS needs 1 to {MAX_DATA_CENTERS} data centers; there are {}",
+                                list.len()
+                            ),
+                        );
+                    }
+                }
+                _ if list.len() > 1 => {
+                    let what = if kind == NodeKind::Users {
+                        "one users node (regions go in geoDNS)".to_string()
+                    } else {
+                        format!(
+                            "one {} per data center",
+                            kind.phrase()
+                                .trim_start_matches("a ")
+                                .trim_start_matches("an ")
+                        )
+                    };
+                    c.fail(
+                        &self.path(list[1]),
+                        format!(
+                            "the engine runs {what}: {} are all {}",
+                            self.names(&list),
+                            kind.name()
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every request kind the users send reaches something that serves it; every node is on
+    /// some path; queues, session stores, autoscalers and deploys are wired to what they serve.
+    fn paths(&self, c: &mut Problems) {
+        let mut reached = vec![false; self.n];
+        // Per node, the request kinds that reach it and stop without being served.
+        let mut stuck: Vec<Vec<Flow>> = vec![Vec::new(); self.n];
+        for &u in &self.of_kind(NodeKind::Users) {
+            reached[u] = true;
+            for flow in Flow::REQUESTS {
+                let mut at = vec![u];
+                let mut seen = vec![false; self.n];
+                while let Some(i) = at.pop() {
+                    if std::mem::replace(&mut seen[i], true) {
+                        continue;
+                    }
+                    reached[i] = true;
+                    let next = self.next(i, flow);
+                    self.one_next_stop(c, i, flow, &next);
+                    let serves = match self.kind(i) {
+                        NodeKind::WebPool => true,
+                        NodeKind::Database | NodeKind::NoSql => Flow::DATA.contains(&flow),
+                        _ => false,
+                    };
+                    if next.is_empty() && !serves {
+                        stuck[i].push(flow);
+                    }
+                    at.extend(next);
+                }
+            }
+        }
+        for (i, flows) in stuck.iter().enumerate() {
+            if flows.is_empty() {
+                continue;
+            }
+            let message = if self.kind(i) == NodeKind::Users {
+                format!(
+                    "the users' {} go nowhere: wire {} to DNS for them",
+                    and_list(flows),
+                    self.name(i)
+                )
+            } else {
+                format!(
+                    "{} from the users reach {} but go no further: {}",
+                    capital(&and_list(flows)),
+                    self.name(i),
+                    role(self.kind(i))
+                )
+            };
+            c.fail(&self.path(i), message);
+        }
+        // Nodes a more specific problem below already names.
+        let mut told = vec![false; self.n];
+        for &w in &self.of_kind(NodeKind::WebPool) {
+            if !reached[w] {
+                continue;
+            }
+            for flow in [Flow::Job, Flow::Session] {
+                let next = self.next(w, flow);
+                self.one_next_stop(c, w, flow, &next);
+                for s in next {
+                    reached[s] = true;
+                }
+            }
+        }
+        for &q in &self.of_kind(NodeKind::Queue) {
+            let next = self.next(q, Flow::Job);
+            self.one_next_stop(c, q, Flow::Job, &next);
+            if self.incoming(q, Flow::Job).is_empty() {
+                told[q] = true;
+                c.fail(
+                    &self.path(q),
+                    format!(
+                        "queue {} is fed by no web pool: wire a web pool to it for jobs",
+                        self.name(q)
+                    ),
+                );
+            }
+            if next.is_empty() {
+                c.fail(
+                    &self.path(q),
+                    format!(
+                        "queue {} is drained by no workers: wire it to workers for jobs",
+                        self.name(q)
+                    ),
+                );
+            } else if reached[q] {
+                for w in next {
+                    reached[w] = true;
+                }
+            }
+        }
+        for &w in &self.of_kind(NodeKind::Workers) {
+            if self.incoming(w, Flow::Job).is_empty() {
+                told[w] = true;
+                c.fail(
+                    &self.path(w),
+                    format!(
+                        "workers {} drain no queue: wire a queue to them for jobs",
+                        self.name(w)
+                    ),
+                );
+            }
+        }
+        for kind in [NodeKind::Autoscaler, NodeKind::Deploy] {
+            for &a in &self.of_kind(kind) {
+                let next = self.next(a, Flow::Control);
+                match next.as_slice() {
+                    [web] => {
+                        reached[a] = true;
+                        if kind == NodeKind::Autoscaler
+                            && self
+                                .incoming(*web, Flow::PageView)
+                                .iter()
+                                .all(|&f| self.kind(f) != NodeKind::LoadBalancer)
+                        {
+                            c.fail(
+                                &self.path(a),
+                                format!(
+                                    "autoscaler {} adds servers to {}, which has no load balancer in front to send them traffic",
+                                    self.name(a),
+                                    self.name(*web)
+                                ),
+                            );
+                        }
+                    }
+                    [] => {
+                        told[a] = true;
+                        c.fail(
+                            &self.path(a),
+                            format!(
+                                "{} {} controls nothing: wire it to a web pool (control)",
+                                kind.phrase()
+                                    .trim_start_matches("a ")
+                                    .trim_start_matches("an "),
+                                self.name(a)
+                            ),
+                        );
+                    }
+                    _ => c.fail(
+                        &self.path(a),
+                        format!(
+                            "{} controls several web pools ({}): one only",
+                            self.name(a),
+                            self.names(&next)
+                        ),
+                    ),
+                }
+            }
+        }
+        for &st in &self.of_kind(NodeKind::SessionStore) {
+            if self.incoming(st, Flow::Session).is_empty() {
+                told[st] = true;
+                c.fail(
+                    &self.path(st),
+                    format!(
+                        "session store {} is read by no web pool: wire a web pool to it for session lookups",
+                        self.name(st)
+                    ),
+                );
+            }
+        }
+        for i in 0..self.n {
+            if !reached[i] && !told[i] && self.kind(i) != NodeKind::Monitor {
+                c.fail(
+                    &self.path(i),
+                    format!(
+                        "{} ({}) is on no request's path: wire it in or remove it",
+                        self.name(i),
+                        self.kind(i).phrase()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// At most one next stop per flow (a web pool: one main data store plus one NoSQL store).
+    fn one_next_stop(&self, c: &mut Problems, i: usize, flow: Flow, next: &[usize]) {
+        let from = self.kind(i);
+        for slot in [0u8, 1] {
+            let same: Vec<usize> = next
+                .iter()
+                .copied()
+                .filter(|&t| successor_slot(from, self.kind(t)) == Some(slot))
+                .collect();
+            if same.len() > 1 {
+                c.fail(
+                    &self.path(i),
+                    format!(
+                        "{} sends {} to {}: {} has one next stop for them",
+                        self.name(i),
+                        flow.plural(),
+                        self.names(&same),
+                        from.phrase()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Rules that keep a graph to what the engine runs: one front door for every request,
+    /// the data requests treated alike, one place for sessions, the same stack in every data
+    /// center.
+    fn consistency(&self, c: &mut Problems) {
+        let first = |i: usize, flow: Flow| self.next(i, flow).first().copied();
+        // The front door: where DNS (or each data center) sends page views.
+        let mut entries: Vec<usize> = self.of_kind(NodeKind::Dns);
+        entries.extend(self.of_kind(NodeKind::DataCenter));
+        let mut static_ways: Vec<(usize, Option<usize>)> = Vec::new();
+        for &e in &entries {
+            let doors: Vec<Option<usize>> = Flow::DATA.iter().map(|&f| first(e, f)).collect();
+            let front = doors[0];
+            if doors.iter().any(|d| *d != front) {
+                c.fail(
+                    &self.path(e),
+                    format!(
+                        "{} sends page views, API reads and writes to different places: the engine takes every request through one front door",
+                        self.name(e)
+                    ),
+                );
+            }
+            let via = first(e, SA);
+            static_ways.push((e, via));
+            if let (Some(via), Some(front)) = (via, front) {
+                if self.kind(via) == NodeKind::CdnEdge {
+                    if let Some(origin) = first(via, SA) {
+                        if origin != front {
+                            c.fail(
+                                &self.path(via),
+                                format!(
+                                    "CDN edge {} fetches from {} but the other requests enter at {}: its origin must be the front door",
+                                    self.name(via),
+                                    self.name(origin),
+                                    self.name(front)
+                                ),
+                            );
+                        }
+                    }
+                } else if via != front {
+                    c.fail(
+                        &self.path(e),
+                        format!(
+                            "{} sends static assets to {} and the other requests to {}: without a CDN they take the same front door",
+                            self.name(e),
+                            self.name(via),
+                            self.name(front)
+                        ),
+                    );
+                }
+            }
+        }
+        let dcs: Vec<(usize, Option<NodeKind>)> = static_ways
+            .iter()
+            .filter(|(e, _)| self.kind(*e) == NodeKind::DataCenter)
+            .map(|&(e, via)| (e, via.map(|v| self.kind(v))))
+            .collect();
+        if let Some(pair) = dcs.windows(2).find(|p| p[0].1 != p[1].1) {
+            c.fail(
+                &self.path(pair[1].0),
+                format!(
+                    "data centers {} and {} send static assets different ways: every data center runs the same stack",
+                    self.name(pair[0].0),
+                    self.name(pair[1].0)
+                ),
+            );
+        }
+        for &w in &self.of_kind(NodeKind::WebPool) {
+            self.web_data(c, w);
+        }
+        let sticky = self.of_kind(NodeKind::LoadBalancer).into_iter().find(|&i| {
+            matches!(&self.t.nodes[i].spec, NodeSpec::LoadBalancer(p) if p.sticky_sessions.is_some())
+        });
+        if let (Some(lb), Some(&store)) = (sticky, self.of_kind(NodeKind::SessionStore).first()) {
+            c.fail(
+                &self.path(store),
+                format!(
+                    "sessions live in one place: {} pins them to servers (sticky sessions) and {} stores them; choose one",
+                    self.name(lb),
+                    self.name(store)
+                ),
+            );
+        }
+    }
+
+    /// A web pool's data requests: all three go on to the data tier or none does; reads go
+    /// through the cache together; a NoSQL store takes all three and sits beside a database.
+    fn web_data(&self, c: &mut Problems, w: usize) {
+        let main = |f: Flow| {
+            self.next(w, f)
+                .into_iter()
+                .find(|&t| self.kind(t) != NodeKind::NoSql)
+        };
+        let nosql = |f: Flow| {
+            self.next(w, f)
+                .into_iter()
+                .find(|&t| self.kind(t) == NodeKind::NoSql)
+        };
+        let (pv, ar, wr) = (main(PV), main(AR), main(WR));
+        if pv != ar {
+            c.fail(
+                &self.path(w),
+                format!(
+                    "{} sends page views and API reads different ways: the engine treats both reads alike",
+                    self.name(w)
+                ),
+            );
+        }
+        let store_of = |t: Option<usize>| {
+            t.map(|t| {
+                if self.kind(t) == NodeKind::Cache {
+                    first_of(&self.next(t, PV))
+                } else {
+                    Some(t)
+                }
+            })
+        };
+        let (read_store, write_store) = (store_of(pv), store_of(wr));
+        if read_store.is_some() != write_store.is_some() {
+            c.fail(
+                &self.path(w),
+                format!(
+                    "{} sends some data requests on to the data tier and serves others itself: the engine sends page views, API reads and writes alike to it",
+                    self.name(w)
+                ),
+            );
+        } else if let (Some(Some(r)), Some(Some(s))) = (read_store, write_store) {
+            if r != s {
+                c.fail(
+                    &self.path(w),
+                    format!(
+                        "{} reads from {} but writes to {}: reads and writes go to one data store",
+                        self.name(w),
+                        self.name(r),
+                        self.name(s)
+                    ),
+                );
+            }
+        }
+        let ns: Vec<Option<usize>> = Flow::DATA.iter().map(|&f| nosql(f)).collect();
+        if let Some(n) = ns.iter().flatten().next() {
+            if ns.iter().any(Option::is_none) {
+                c.fail(
+                    &self.path(*n),
+                    format!(
+                        "NoSQL store {} takes a share of page views, API reads and writes alike: wire all three from {}",
+                        self.name(*n),
+                        self.name(w)
+                    ),
+                );
+            }
+            if wr.is_none() {
+                c.fail(
+                    &self.path(*n),
+                    format!(
+                        "NoSQL store {} takes traffic off a database: wire {} to a database (or shard router) too",
+                        self.name(*n),
+                        self.name(w)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Reports a cycle, naming its nodes (the per-kind rules already rule them out).
+    fn cycles(&self, c: &mut Problems) {
+        // 0: unseen, 1: on the stack, 2: done.
+        let mut state = vec![0u8; self.n];
+        let mut stack: Vec<usize> = Vec::new();
+        for start in 0..self.n {
+            if state[start] == 0 && self.visit(start, &mut state, &mut stack, c) {
+                return;
+            }
+        }
+    }
+
+    fn visit(&self, i: usize, state: &mut [u8], stack: &mut Vec<usize>, c: &mut Problems) -> bool {
+        state[i] = 1;
+        stack.push(i);
+        let mut next: Vec<usize> = self
+            .wires
+            .iter()
+            .filter(|w| w.0 == i)
+            .map(|w| w.1)
+            .collect();
+        next.dedup();
+        for t in next {
+            if state[t] == 1 {
+                let from = stack.iter().position(|&s| s == t).unwrap_or(0);
+                let mut ring: Vec<usize> = stack[from..].to_vec();
+                ring.push(t);
+                c.fail(
+                    &self.path(t),
+                    format!(
+                        "requests would go round in a cycle: {}",
+                        ring.iter()
+                            .map(|&r| self.name(r))
+                            .collect::<Vec<_>>()
+                            .join(" → ")
+                    ),
+                );
+                return true;
+            }
+            if state[t] == 0 && self.visit(t, state, stack, c) {
+                return true;
+            }
+        }
+        stack.pop();
+        state[i] = 2;
+        false
+    }
+}
+
+fn first_of(list: &[usize]) -> Option<usize> {
+    list.first().copied()
+}
+
+/// The edge list of a graph with `flows` merged into one edge per pair (used by the compiler).
+pub(super) fn wire(edges: &mut Vec<Edge>, from: &str, to: &str, flows: &[Flow]) {
+    if let Some(e) = edges.iter_mut().find(|e| e.from == from && e.to == to) {
+        for f in flows {
+            if !e.flows.contains(f) {
+                e.flows.push(*f);
+            }
+        }
+        return;
+    }
+    edges.push(Edge {
+        from: from.to_string(),
+        to: to.to_string(),
+        flows: flows.to_vec(),
+    });
+}

@@ -1,0 +1,130 @@
+//! Random valid topologies in the swarm: [`generator::graph_case`] draws a graph kind by kind,
+//! lowers it and runs it under the same checkers as every other case (conservation,
+//! accounting, no request to a dead node after detection, same report however observed).
+//! Also: every scenario the ordinary generator draws survives scenario → graph → scenario
+//! unchanged, and every generated graph survives its file form.
+//!
+//! ```text
+//!   cargo test --release --test swarm -- graph        # the default 1,000 graph seeds
+//!   GRAPH_SEEDS=20000 GRAPH_FIRST_SEED=0 cargo test --release --test swarm -- graph_seeds --nocapture
+//!   GRAPH_SEED=12 cargo test --release --test swarm -- one_graph_seed --nocapture
+//! ```
+
+use super::{check_case, env_u64, panic_text};
+use crate::checkers::KnownBugChecks;
+use crate::generator;
+use scalesim::scenario::{Scenario, TopologyFile};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+/// Graph seeds in the default suite.
+const DEFAULT_GRAPH_SEEDS: u64 = 1_000;
+
+/// Draws graph `seed`, checks its round trips, runs it; returns its stage.
+fn check_graph_seed(seed: u64) -> Result<u8, String> {
+    let (case, file) = catch_unwind(|| generator::graph_case(seed))
+        .map_err(|p| format!("graph generator panicked: {}", panic_text(&p)))?;
+    round_trips(&case.scenario, &file)?;
+    match catch_unwind(AssertUnwindSafe(|| {
+        check_case(&case, KnownBugChecks::FIXED)
+    })) {
+        Ok(result) => result.map(|()| case.scenario.stage),
+        Err(p) => Err(format!("panicked: {}", panic_text(&p))),
+    }
+}
+
+/// The graph file reads back from its JSON to the same scenario, and the scenario compiles to
+/// a graph that lowers to it again.
+fn round_trips(scenario: &Scenario, file: &TopologyFile) -> Result<(), String> {
+    let text = serde_json::to_string(file).map_err(|e| format!("graph file: {e}"))?;
+    let read = Scenario::from_json(&text).map_err(|e| format!("graph file refused: {e}"))?;
+    if read != *scenario {
+        return Err("the graph file read back to a different scenario".into());
+    }
+    let again = scenario
+        .topology_file()
+        .lower()
+        .map_err(|e| format!("the scenario's own graph was refused: {e}"))?;
+    if again != *scenario {
+        return Err("scenario → graph → scenario changed the scenario".into());
+    }
+    Ok(())
+}
+
+/// Checks `count` graph seeds from `first` on all cores; panics naming the first failure.
+fn graph_swarm(first: u64, count: u64) {
+    let started = Instant::now();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    let failures: Vec<(u64, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (first + t..first + count)
+                        .step_by(threads as usize)
+                        .filter_map(|seed| check_graph_seed(seed).err().map(|e| (seed, e)))
+                        .take(20)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    eprintln!(
+        "graph swarm: {count} seeds from {first} in {:.1} s on {threads} threads, {} failed",
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    if let Some((seed, message)) = failures.iter().min_by_key(|f| f.0) {
+        let others: Vec<u64> = failures.iter().map(|f| f.0).filter(|s| s != seed).collect();
+        panic!(
+            "graph seed {seed} failed: {message}\nreproduce with: GRAPH_SEED={seed} cargo test \
+             --release --test swarm -- graphs::one_graph_seed --exact --nocapture\nother failing \
+             seeds: {others:?}"
+        );
+    }
+}
+
+/// The default graph suite: `GRAPH_SEEDS` seeds (1,000 unless set) from `GRAPH_FIRST_SEED`.
+#[test]
+fn graph_seeds() {
+    let count = env_u64("GRAPH_SEEDS").unwrap_or(DEFAULT_GRAPH_SEEDS);
+    let first = env_u64("GRAPH_FIRST_SEED").unwrap_or(0);
+    graph_swarm(first, count);
+}
+
+/// One graph seed, with its graph printed: `GRAPH_SEED=N` (0 unless set).
+#[test]
+fn one_graph_seed() {
+    let seed = env_u64("GRAPH_SEED").unwrap_or(0);
+    let (_, file) = generator::graph_case(seed);
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&file).expect("serialises")
+    );
+    if let Err(e) = check_graph_seed(seed) {
+        panic!("graph seed {seed} failed: {e}");
+    }
+}
+
+/// Every scenario of the ordinary swarm window compiles to a graph the rules accept and
+/// lowers back to itself (so its run, and its digest, cannot change).
+#[test]
+fn swarm_scenarios_round_trip_through_their_graphs() {
+    let count = env_u64("SWARM_SEEDS").unwrap_or(1_000);
+    let first = env_u64("SWARM_FIRST_SEED").unwrap_or(0);
+    for seed in first..first + count {
+        let case = generator::case(seed);
+        let file = case.scenario.topology_file();
+        if let Err(e) = file.topology.check() {
+            panic!("swarm seed {seed}: its graph breaks the rules: {e}");
+        }
+        match file.lower() {
+            Ok(s) if s == case.scenario => {}
+            Ok(_) => panic!("swarm seed {seed}: scenario → graph → scenario changed it"),
+            Err(e) => panic!("swarm seed {seed}: its graph was refused: {e}"),
+        }
+    }
+}
