@@ -1194,28 +1194,59 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     assert!(app.metric("writes_per_s") > 0.0);
     assert!(app.text("[data-tour]").contains("alert"));
 
-    // Stage 10: four shards of a master and a replica, each framed; nodes carry their load.
+    // Stage 10: four shards of a master and a replica, each one box carrying the load of its
+    // busiest node, which opens on a press (or Enter) to show its nodes.
     let app = Mounted::with_hash("v1.s10").await;
     for shard in 0..4 {
+        let group = format!("svg [data-group-key=\"shard-{shard}\"]");
+        assert!(app.exists(&format!("svg [data-shard=\"{shard}\"]")));
+        assert_eq!(
+            app.attribute(&group, "aria-expanded").as_deref(),
+            Some("false")
+        );
+        app.click(&group);
+        app.settle(50).await;
+        assert_eq!(
+            app.attribute(&group, "aria-expanded").as_deref(),
+            Some("true")
+        );
         for node in 0..2 {
             let name = format!("shard-{shard}-db-{node}");
             assert!(
                 app.exists(&format!("svg [data-component=\"{name}\"]")),
-                "stage 10 draws {name}"
+                "stage 10 draws {name} in its shard's panel"
             );
         }
-        assert!(app.exists(&format!("svg [data-shard=\"{shard}\"]")));
     }
     assert!(!app.exists("svg [data-component=\"db-0\"]"));
     app.settle(300).await;
+    app.click("svg [data-group-key=\"shard-2\"]");
+    app.settle(50).await;
     assert_eq!(
         app.attribute("svg [data-component=\"shard-2-db-0\"]", "data-role")
             .as_deref(),
         Some("master")
     );
     assert!(app
-        .attribute("svg [data-component=\"shard-0-db-0\"]", "data-utilization")
+        .attribute("svg [data-group-key=\"shard-0\"]", "data-utilization")
         .is_some());
+    // A member's tile selects it, as its own node would; the panel's button closes it.
+    app.click("svg [data-component=\"shard-2-db-0\"]");
+    app.settle(50).await;
+    assert!(app.exists("[data-inspector=\"shard-2-db-0\"]"));
+    app.click("svg [data-action=\"close-group\"]");
+    app.settle(50).await;
+    assert!(!app.exists("svg [data-component=\"shard-2-db-0\"]"));
+    // The keyboard does what the pointer does: Enter on a shard's box opens it.
+    let init = KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    let shard = app.find("svg [data-group-key=\"shard-3\"]");
+    assert_eq!(shard.get_attribute("tabindex").as_deref(), Some("0"));
+    shard.dispatch_event(&enter).unwrap();
+    app.settle(50).await;
+    assert!(app.exists("svg [data-component=\"shard-3-db-1\"]"));
     // "Add a fifth shard now": the log reports the keys to move and the diagram grows a shard.
     // (The copy itself takes about 48 simulated seconds at 1x: the test does not wait for it.)
     app.click("[data-tour] [data-try=\"0\"]");
@@ -1223,7 +1254,7 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
         .wait_until(5_000, |a| {
             a.text("[data-log]")
                 .contains("resharding 4 → 5 shards started")
-                && a.exists("svg [data-component=\"shard-4-db-0\"]")
+                && a.exists("svg [data-group-key=\"shard-4\"]")
                 && a.exists("svg [data-shard=\"4\"]")
         })
         .await;

@@ -869,15 +869,29 @@ impl Scenario {
     /// A file may also carry a graph (`{"topology": …}` beside the run settings, see
     /// [`TopologyFile`]): it is checked and lowered to the scenario it describes.
     pub fn from_json(text: &str) -> Result<Scenario, ValidationErrors> {
-        let carries_graph = serde_json::from_str::<serde_json::Value>(text)
-            .is_ok_and(|v| v.get("topology").is_some());
-        if carries_graph {
-            let file: TopologyFile = serde_json::from_str(text).map_err(|e| {
+        let not_valid = |e: serde_json::Error| {
+            ValidationErrors::single("", format!("not a valid scenario: {e}"))
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
+        if value.get("topology").is_some() {
+            return Scenario::from_json_value(value);
+        }
+        // From the text again, so that a misspelt field's message says where it is.
+        let scenario: Scenario = serde_json::from_str(text).map_err(not_valid)?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// [`Scenario::from_json`] from a parsed JSON value (either form), for callers that avoid a
+    /// second `Deserialize` instantiation from text (the browser build).
+    pub fn from_json_value(value: serde_json::Value) -> Result<Scenario, ValidationErrors> {
+        if value.get("topology").is_some() {
+            let file: TopologyFile = serde_json::from_value(value).map_err(|e| {
                 ValidationErrors::single("", format!("not a valid scenario with a topology: {e}"))
             })?;
             return file.lower();
         }
-        let scenario: Scenario = serde_json::from_str(text)
+        let scenario: Scenario = serde_json::from_value(value)
             .map_err(|e| ValidationErrors::single("", format!("not a valid scenario: {e}")))?;
         scenario.validate()?;
         Ok(scenario)

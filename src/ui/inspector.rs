@@ -239,7 +239,6 @@ fn kill_label(kind: ComponentKind, name: &str) -> String {
 }
 
 fn explain(kind: ComponentKind) -> &'static str {
-    #[allow(unreachable_patterns)]
     match kind {
         ComponentKind::Dns => "Turns the site's name into an address. Clients cache the answer for its TTL, so a dead DNS server hurts only as the cached answers expire.",
         ComponentKind::LoadBalancer => "The only public address. It spreads requests over the pool and checks each server's health at an interval; a server that fails enough checks leaves the pool.",
@@ -253,6 +252,5 @@ fn explain(kind: ComponentKind) -> &'static str {
         ComponentKind::Users => "The people using the site.",
         ComponentKind::NoSql => "A NoSQL node: single-key reads and writes only, spread over the nodes by key. Fast and easy to spread out, but it cannot join; killed, the requests for its keys fail.",
         ComponentKind::DataCenter => "A whole copy of the stack (balancer, web servers, caches, shards) in one region. GeoDNS sends each user to the nearest healthy one; taking it down fails everything in it, and its users move only as their cached DNS answers expire.",
-        _ => "A part of the system.",
     }
 }

@@ -114,7 +114,6 @@ impl DotClass {
 
 /// The colour of a dot, by how its request ended.
 pub fn outcome_colour(outcome: Outcome) -> &'static str {
-    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::Ok => "#22c55e",
         Outcome::QueueFull => "#f59e0b",
@@ -124,7 +123,6 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
         Outcome::NoHealthyServer => "#f97316",
         Outcome::DbDown => "#0ea5e9",
         Outcome::SessionStoreDown => "#e11d48",
-        _ => "#94a3b8",
     }
 }
 
@@ -134,12 +132,16 @@ pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
     if kinds.contains(&ComponentKind::DataCenter) {
         return true;
     }
-    #[allow(unreachable_patterns)]
     match outcome {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
         Outcome::DbDown => kinds.contains(&ComponentKind::Database),
         Outcome::SessionStoreDown => kinds.contains(&ComponentKind::SessionStore),
-        _ => true,
+        // Every topology has a web server with a waiting line, DNS and a client timeout.
+        Outcome::Ok
+        | Outcome::QueueFull
+        | Outcome::Timeout
+        | Outcome::ServerDown
+        | Outcome::DnsDown => true,
     }
 }
 

@@ -4,6 +4,7 @@
 mod cache;
 mod capacity;
 mod cli;
+mod cli_sweep;
 mod datastore;
 mod deploy;
 mod fidelity;

@@ -11,7 +11,6 @@
 //! ```
 
 use super::{check_case, env_u64, panic_text};
-use crate::checkers::KnownBugChecks;
 use crate::generator;
 use scalesim::scenario::{Scenario, TopologyFile};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,42 +19,12 @@ use std::time::Instant;
 /// Graph seeds in the default suite.
 const DEFAULT_GRAPH_SEEDS: u64 = 1_000;
 
-/// Graph seeds of the default window that fail through an open engine bug already filed in
-/// issue 17, with a piece of the failure each must show: a static asset counted as served by
-/// a CDN edge that died while the request was inside it (during its origin fetch). The
-/// default suite accepts exactly that failure from them (any other fails it) and says when one
-/// passes, so its entry can go once the engine is fixed; `open_bug_graph_seeds` runs them
-/// strictly.
-const OPEN_BUG_SEEDS: [(u64, &str); 3] = [
-    (414, "(StaticAsset, Ok): served by sa-east/cdn over"),
-    (605, "(StaticAsset, Ok): served by cdn over"),
-    (812, "(StaticAsset, Ok): served by cdn over"),
-];
-
-/// Checks a seed of the default window, allowing an open bug's known failure.
-fn check_window_seed(seed: u64) -> Result<u8, String> {
-    let result = check_graph_seed(seed);
-    let Some((_, sign)) = OPEN_BUG_SEEDS.iter().find(|(s, _)| *s == seed) else {
-        return result;
-    };
-    match result {
-        Err(e) if e.contains(sign) => Ok(0),
-        Err(e) => Err(format!("failed otherwise than by its open bug: {e}")),
-        Ok(stage) => {
-            eprintln!("graph seed {seed} passes now: remove it from OPEN_BUG_SEEDS");
-            Ok(stage)
-        }
-    }
-}
-
 /// Draws graph `seed`, checks its round trips, runs it; returns its stage.
 fn check_graph_seed(seed: u64) -> Result<u8, String> {
     let (case, file) = catch_unwind(|| generator::graph_case(seed))
         .map_err(|p| format!("graph generator panicked: {}", panic_text(&p)))?;
     round_trips(&case.scenario, &file)?;
-    match catch_unwind(AssertUnwindSafe(|| {
-        check_case(&case, KnownBugChecks::FIXED)
-    })) {
+    match catch_unwind(AssertUnwindSafe(|| check_case(&case))) {
         Ok(result) => result.map(|()| case.scenario.stage),
         Err(p) => Err(format!("panicked: {}", panic_text(&p))),
     }
@@ -89,7 +58,7 @@ fn graph_swarm(first: u64, count: u64) {
                 scope.spawn(move || {
                     (first + t..first + count)
                         .step_by(threads as usize)
-                        .filter_map(|seed| check_window_seed(seed).err().map(|e| (seed, e)))
+                        .filter_map(|seed| check_graph_seed(seed).err().map(|e| (seed, e)))
                         .take(20)
                         .collect::<Vec<_>>()
                 })
@@ -121,18 +90,6 @@ fn graph_seeds() {
     let count = env_u64("GRAPH_SEEDS").unwrap_or(DEFAULT_GRAPH_SEEDS);
     let first = env_u64("GRAPH_FIRST_SEED").unwrap_or(0);
     graph_swarm(first, count);
-}
-
-/// The open engine bug's graph seeds, strictly: fails until the engine counts a static
-/// asset whose edge died during its origin fetch as failed (issue 17).
-#[test]
-#[ignore = "open engine bug (issue 17): a CDN edge that dies during an origin fetch"]
-fn open_bug_graph_seeds() {
-    for (seed, _) in OPEN_BUG_SEEDS {
-        if let Err(e) = check_graph_seed(seed) {
-            panic!("graph seed {seed} failed: {e}");
-        }
-    }
 }
 
 /// One graph seed, with its graph printed: `GRAPH_SEED=N` (0 unless set).

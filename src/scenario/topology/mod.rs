@@ -19,7 +19,8 @@
 
 mod convert;
 mod rules;
-#[cfg(test)]
+// proptest is a native dev-dependency only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
 pub use convert::infer_stage;

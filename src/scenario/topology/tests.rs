@@ -180,6 +180,29 @@ fn can_connect_answers_with_the_reason() {
 }
 
 #[test]
+fn candidates_list_the_wires_a_node_may_still_get() {
+    let mut t = preset(2).expect("stage 2").topology();
+    // Fully wired: the web pool has its one next stop for every data flow.
+    assert_eq!(t.candidates("web"), []);
+    assert_eq!(t.candidates("db"), [], "a database sends nothing on");
+    // A cache added beside it may take the database's reads.
+    t.nodes.push(Node {
+        name: "cache-0".into(),
+        spec: NodeSpec::Cache(preset(5).expect("stage 5").cache.expect("a cache")),
+    });
+    assert_eq!(
+        t.candidates("cache-0"),
+        [
+            ("db".to_string(), Flow::PageView),
+            ("db".to_string(), Flow::ApiRead)
+        ]
+    );
+    for (to, flow) in t.candidates("cache-0") {
+        assert!(t.can_connect("cache-0", &to, flow).is_ok());
+    }
+}
+
+#[test]
 fn a_broken_graph_lists_every_problem_naming_the_nodes() {
     let mut t = preset(8).expect("stage 8").topology();
     // A cache pointed at the web pool, the queue's workers unwired, a stray second DNS.
@@ -335,14 +358,15 @@ proptest! {
         file.faults.clear();
         mutate(&mut file.topology, &ops);
         match file.topology.check() {
-            Ok(()) => match file.lower() {
-                Ok(s) => {
-                    prop_assert!(s.validate().is_ok());
-                    // And it compiles back to a graph the rules accept.
-                    prop_assert!(s.topology().check().is_ok());
-                }
-                Err(e) => prop_assert!(e.0.iter().all(|p| !p.message.is_empty())),
-            },
+            Ok(()) => {
+                // The presets' parameters are valid, so a graph the rules accept lowers.
+                let s = file.lower();
+                prop_assert!(s.is_ok(), "checked but refused: {}", s.unwrap_err());
+                let s = s.expect("lowered");
+                prop_assert!(s.validate().is_ok());
+                // And it compiles back to a graph the rules accept.
+                prop_assert!(s.topology().check().is_ok());
+            }
             Err(e) => {
                 prop_assert!(!e.0.is_empty());
                 prop_assert!(e.0.iter().all(|p| !p.message.is_empty()));
