@@ -77,8 +77,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 </span>
             </label>
             if !props.scheduled.is_empty() {
-                <ol class="timeline-marks" aria-label="Scheduled in this run">
-                    { for props.scheduled.iter().map(|s| mark(s, end, &props.on_seek)) }
+                <ol class="timeline-marks" aria-label="Scheduled in this run"
+                    style={format!("height:{}px", 12 + 15 * props.scheduled.len())}>
+                    { for props.scheduled.iter().enumerate().map(|(i, s)| mark(s, i, end, &props.on_seek)) }
                 </ol>
             }
             if let Some(seek) = f.seeking {
@@ -91,9 +92,9 @@ pub fn timeline(props: &TimelineProps) -> Html {
     }
 }
 
-/// One scheduled happening on the timeline: a tick at its start (and a band while it lasts);
-/// pressing it seeks there.
-fn mark(s: &Scheduled, end: f64, on_seek: &Callback<f64>) -> Html {
+/// One scheduled happening on the timeline: a tick at its start (and a band while it lasts),
+/// its label on the `row`-th line below so labels never overlap; pressing it seeks there.
+fn mark(s: &Scheduled, row: usize, end: f64, on_seek: &Callback<f64>) -> Html {
     let at = |t: f64| (t / end.max(1e-9) * 100.0).clamp(0.0, 100.0);
     let left = at(s.at_s);
     let width = s.until_s.map_or(0.0, |u| at(u) - left);
@@ -111,7 +112,7 @@ fn mark(s: &Scheduled, end: f64, on_seek: &Callback<f64>) -> Html {
             style={format!("left:{left:.2}%;width:{width:.2}%")}>
             <button class="timeline-mark-button" title={format!("{text} (go there)")}
                 aria-label={format!("{text}; go there")} onclick={onclick}>
-                <span class="timeline-mark-label">{ text }</span>
+                <span class="timeline-mark-label" style={format!("top:{}px", 11 + 15 * row)}>{ text }</span>
             </button>
         </li>
     }

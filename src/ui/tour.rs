@@ -366,7 +366,11 @@ pub fn tour_view(props: &TourProps) -> Html {
         <section class="tour card" aria-labelledby="tour-title" data-tour={props.stage.to_string()}>
             <h2 id="tour-title">{ "Why this stage" }</h2>
             <p><strong>{ "The problem. " }</strong>{ t.problem }</p>
-            <p><strong>{ "The trade-offs. " }</strong>{ t.tradeoffs }</p>
+            // Folded, so "Try this" and the log stay on the first screen beside the diagram.
+            <details class="tour-tradeoffs">
+                <summary><strong>{ "The trade-offs" }</strong></summary>
+                <p>{ t.tradeoffs }</p>
+            </details>
             if !props.scheduled.is_empty() {
                 <p data-scheduled=""><strong>{ "Scheduled in this run. " }</strong>
                     { props.scheduled.iter().map(|s| format!("at {:.0} s {}", s.at_s, s.text)).collect::<Vec<_>>().join("; ") }
