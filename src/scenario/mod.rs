@@ -5,6 +5,7 @@
 //! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
 //! every problem at once.
 
+pub mod path;
 mod presets;
 mod schema;
 mod set;
