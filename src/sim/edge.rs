@@ -8,12 +8,13 @@
 //!  edge down: user ─(fallback timeout)─▶ origin ─▶ user           (origin bytes)
 //! ```
 
-use super::cache::{Cache, KeyIndex, Lookup};
-use super::engine::{Event, Sim};
-use super::queue::Lane;
+use super::components::cache::{Cache, KeyIndex, Lookup};
+use super::components::station::ReqRef;
+use super::handle::Engine;
+use super::kernel::queue::Lane;
+use super::kernel::time::SimTime;
 use super::ring::mix64;
-use super::station::ReqRef;
-use super::time::SimTime;
+use super::stack::{Event, Stack};
 use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
 use std::collections::VecDeque;
@@ -120,7 +121,7 @@ impl EdgeTier {
     }
 }
 
-impl Sim {
+impl Stack {
     /// A static-asset request reaches the edge.
     pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
         if !self.still_wanted(req) {
@@ -207,13 +208,6 @@ impl Sim {
 
     /// Purges every object from the edge now.
     pub fn cdn_purge_all(&mut self) {
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.cdn_purge_all();
-            }
-            w.collect_now();
-            return;
-        }
         if let Some(edge) = self.edge.as_mut() {
             edge.cache.flush(&mut edge.index);
             edge.purges += 1;
@@ -227,13 +221,6 @@ impl Sim {
     /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
     /// of the old URL is never asked for again.
     pub fn cdn_new_version(&mut self, object: u32) {
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.cdn_new_version(object);
-            }
-            w.collect_now();
-            return;
-        }
         if let Some(edge) = self.edge.as_mut() {
             if let Some(v) = edge.versions.get_mut(object as usize) {
                 *v += 1;

@@ -5,7 +5,8 @@
 //!                                     └─────────────────▶ data center B ◀┘  a finite rate each way
 //! ```
 //!
-//! Each data center is a whole [`Sim`] built from the scenario without its `geo` part: load
+//! This layer is the peer of the single-data-center engine: both implement [`Engine`], and
+//! [`super::Sim`] runs one or the other. Each data center is a whole [`Stack`] built from the scenario without its `geo` part: load
 //! balancer, web servers, caches, shards and all. This layer owns the users: it draws their
 //! requests (one Poisson stream for everyone), keeps each user's cached DNS answer, asks geoDNS
 //! when it has expired, and hands the request to the data center the answer names, adding the
@@ -21,16 +22,17 @@
 //! and its index, so a run is deterministic.
 
 use super::cost::{Bill, PRICES};
-use super::engine::{in_profile, next_arrival, Sim};
-use super::histogram::Histogram;
+use super::handle::Engine;
 use super::hits::IntervalHits;
-use super::queue::EventQueue;
+use super::kernel::histogram::Histogram;
+use super::kernel::queue::EventQueue;
+use super::kernel::rng::Rng;
 use super::report::{
     ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
     LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
 };
 use super::ring::mix64;
-use super::rng::Rng;
+use super::stack::{in_profile, next_arrival, Site, Stack};
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
     Snapshot,
@@ -286,7 +288,7 @@ impl Channel {
 pub(super) struct Dc {
     pub name: String,
     pub region: usize,
-    pub sim: Sim,
+    pub sim: Stack,
     /// Its own component in the world's list.
     pub id: ComponentId,
     /// World id of each component of its stack, by its id in the stack (`users` and `dns`
@@ -421,9 +423,8 @@ fn dc_seed(seed: u64, i: usize) -> u64 {
 }
 
 impl World {
-    /// Builds the geo layer (and its data centers) from a valid stage-11 scenario, wrapped in
-    /// the [`Sim`] front that the rest of the program drives.
-    pub(super) fn build(scenario: &Scenario) -> Sim {
+    /// Builds the geo layer (and its data centers) from a valid stage-11 scenario.
+    pub(super) fn build(scenario: &Scenario) -> World {
         let geo = scenario.geo.clone().expect("a geo scenario");
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
@@ -466,15 +467,14 @@ impl World {
                     })
                 })
                 .collect();
-            let mut sim = Sim::single(&inner);
+            let mut sim = Stack::single(&inner);
             let region = region_index(&spec.region);
-            sim.region_far = geo
-                .rtt_ms
-                .iter()
-                .map(|row| SimTime::from_millis_f64(row[region] / 2.0))
-                .collect();
-            sim.region_latency = geo.regions.iter().map(|_| Histogram::new()).collect();
-            sim.outbox = Some(Vec::new());
+            sim.site = Some(Site::new(
+                geo.rtt_ms
+                    .iter()
+                    .map(|row| SimTime::from_millis_f64(row[region] / 2.0))
+                    .collect(),
+            ));
             let id = ComponentId(components.len() as u16);
             components.push(ComponentInfo {
                 id,
@@ -615,26 +615,7 @@ impl World {
             }
         }
         world.set_users(scenario.traffic.users);
-        let mut front = Sim::single(&Scenario {
-            geo: None,
-            faults: Vec::new(),
-            database: None,
-            cache: None,
-            cdn: None,
-            queue: None,
-            sharding: None,
-            monitoring: None,
-            autoscaling: None,
-            sessions: None,
-            load_balancer: None,
-            traffic: crate::scenario::Traffic {
-                users: 0,
-                ..scenario.traffic.clone()
-            },
-            ..scenario.clone()
-        });
-        front.geo = Some(Box::new(world));
-        front
+        world
     }
 
     /// Changes the user population from now on; users are spread over the regions by their
@@ -663,7 +644,7 @@ impl World {
             self.user_state.resize(users as usize, UserState::default());
         }
         self.answer_sample = (users / 100_000).max(1);
-        self.mean_interarrival_ns = super::engine::mean_interarrival_ns(
+        self.mean_interarrival_ns = super::stack::mean_interarrival_ns(
             users,
             self.scenario.traffic.requests_per_user_per_s,
             self.profile_max,
@@ -749,7 +730,11 @@ impl World {
             let dc = &mut self.dcs[d];
             let nothing = dc.sim.paths.is_empty()
                 && dc.sim.log.is_empty()
-                && dc.sim.outbox.as_ref().is_none_or(|o| o.is_empty());
+                && dc
+                    .sim
+                    .site
+                    .as_ref()
+                    .is_none_or(|site| site.outbox.is_empty());
             if nothing {
                 continue;
             }
@@ -769,7 +754,7 @@ impl World {
                 e.text = format!("{}: {}", dc.name, e.text);
                 batch.push(e);
             }
-            let outbox = dc.sim.outbox.as_mut().expect("a data center's outbox");
+            let outbox = &mut dc.sim.site.as_mut().expect("a data center's site").outbox;
             if !outbox.is_empty() {
                 for c in self.channels.iter_mut().filter(|c| c.from == d) {
                     for &commit in outbox.iter() {
@@ -1135,11 +1120,15 @@ impl World {
         let mut web_count = 0.0;
         let mut hits = IntervalHits::default();
         for dc in &self.dcs {
-            self.interval_latency.merge(&dc.sim.prev_interval_latency);
+            if let Some(site) = &dc.sim.site {
+                self.interval_latency.merge(&site.prev_interval_latency);
+            }
             let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
                 continue;
             };
-            hits.add(dc.sim.prev_interval_hits);
+            if let Some(site) = &dc.sim.site {
+                hits.add(site.prev_interval_hits);
+            }
             web_util_weighted += p.utilization * f64::from(p.web_servers);
             web_count += f64::from(p.web_servers);
             match point.as_mut() {
@@ -1276,7 +1265,9 @@ impl World {
     fn set_stack(&mut self, d: usize, up: bool) -> String {
         let dc = &mut self.dcs[d];
         dc.up = up;
-        dc.sim.site_down = !up;
+        if let Some(site) = dc.sim.site.as_mut() {
+            site.down = !up;
+        }
         for c in dc.sim.components().to_vec() {
             if c.id.0 < SHARED {
                 continue;
@@ -1563,7 +1554,9 @@ impl World {
             .map(|(i, books)| {
                 let mut h = Histogram::new();
                 for dc in &self.dcs {
-                    h.merge(&dc.sim.region_latency[i]);
+                    if let Some(site) = &dc.sim.site {
+                        h.merge(&site.region_latency[i]);
+                    }
                 }
                 RegionReport {
                     name: books.name.clone(),
@@ -1637,6 +1630,139 @@ impl World {
     }
 }
 
+impl Engine for World {
+    fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    fn components(&self) -> &[ComponentInfo] {
+        &self.components
+    }
+
+    fn events_processed(&self) -> u64 {
+        self.events_processed
+            + self
+                .dcs
+                .iter()
+                .map(|d| d.sim.events_processed())
+                .sum::<u64>()
+    }
+
+    fn set_path_sample_every(&mut self, every: u64) {
+        for dc in &mut self.dcs {
+            dc.sim.set_path_sample_every(every);
+        }
+    }
+
+    fn recent_paths(&self) -> &VecDeque<PathSample> {
+        &self.paths
+    }
+
+    fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    fn alerts(&self) -> Vec<super::AlertEvent> {
+        World::alerts(self)
+    }
+
+    fn set_users(&mut self, users: u64) {
+        World::set_users(self, users);
+    }
+
+    fn set_web_servers(&mut self, count: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.set_web_servers(count);
+        }
+        // New servers get their ids, and their log lines show, now (as after a kill).
+        self.collect_now();
+        self.scenario.server.count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
+    }
+
+    fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        World::advance_to(self, t, max_events)
+    }
+
+    fn is_alive(&self, id: ComponentId) -> bool {
+        World::is_alive(self, id)
+    }
+
+    fn kill(&mut self, id: ComponentId) {
+        World::kill(self, id);
+    }
+
+    fn repair(&mut self, id: ComponentId) {
+        World::repair(self, id);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        World::snapshot(self)
+    }
+
+    fn pending_events(&self) -> usize {
+        World::pending_events(self)
+    }
+
+    fn footprint_bytes(&self) -> u64 {
+        World::footprint_bytes(self)
+    }
+
+    fn geo_status(&self) -> Option<GeoStatus> {
+        Some(self.status())
+    }
+
+    fn report(&self) -> Report {
+        World::report(self)
+    }
+
+    fn reshard(&mut self, count: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.reshard(count);
+        }
+        self.collect_now();
+    }
+
+    fn reshard_progress(&self) -> Option<super::ReshardProgress> {
+        self.dcs
+            .iter()
+            .filter_map(|dc| dc.sim.reshard_progress())
+            .reduce(|a, b| super::ReshardProgress {
+                keys_moved: a.keys_moved + b.keys_moved,
+                keys_copied: a.keys_copied + b.keys_copied,
+                finished: a.finished && b.finished,
+                ..a
+            })
+    }
+
+    fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        World::start_deploy(self, spec)
+    }
+
+    /// The geo layer's deploy goes through the data centers one at a time: it runs until the
+    /// last one has finished.
+    fn deploy_running(&self) -> bool {
+        self.deploying.is_some()
+    }
+
+    fn cdn_purge_all(&mut self) {
+        for dc in &mut self.dcs {
+            dc.sim.cdn_purge_all();
+        }
+        self.collect_now();
+    }
+
+    fn cdn_new_version(&mut self, object: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.cdn_new_version(object);
+        }
+        self.collect_now();
+    }
+}
+
 /// A data center's component id in the world's list (`ids`: see [`Dc::ids`]).
 fn to_world(ids: &[ComponentId], id: ComponentId) -> ComponentId {
     ids.get(usize::from(id.0)).copied().unwrap_or(id)
@@ -1647,7 +1773,7 @@ fn to_world(ids: &[ComponentId], id: ComponentId) -> ComponentId {
 fn append_new(
     components: &mut Vec<ComponentInfo>,
     ids: &mut Vec<ComponentId>,
-    sim: &Sim,
+    sim: &Stack,
     prefix: &str,
 ) {
     for c in &sim.components()[ids.len()..] {
@@ -1664,7 +1790,7 @@ fn append_new(
 #[cfg(test)]
 mod tests {
     use super::{Channel, SimTime};
-    use crate::sim::rng::Rng;
+    use crate::sim::kernel::rng::Rng;
 
     const MS: u64 = 1_000_000;
 

@@ -10,47 +10,40 @@
 //! [`Sim::advance_to`], inject faults with [`Sim::kill`] / [`Sim::repair`], and read a
 //! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
 
-mod balancer;
-mod cache;
-pub mod checkpoints;
+mod components;
 pub mod cost;
-mod database;
-mod deploy;
 mod edge;
-mod engine;
+pub mod figures;
 mod geo;
-mod histogram;
+mod handle;
 mod hits;
-mod jobs;
-mod migration;
+mod kernel;
+pub mod live;
 mod monitor;
-mod nosql;
-mod queue;
-mod replication;
 mod report;
 pub mod ring;
-mod rng;
-mod station;
+mod stack;
 pub mod theory;
-mod time;
+pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
-pub use database::db_node_name;
-pub use engine::Sim;
+pub use components::database::db_node_name;
+pub use components::migration::ReshardProgress;
 pub use geo::{GeoPoint, GeoStatus};
-pub use histogram::Histogram;
-pub use migration::ReshardProgress;
+pub use handle::Sim;
+pub use kernel::checkpoints;
+pub use kernel::histogram::Histogram;
+pub use kernel::queue::EventQueue;
+pub use kernel::rng::{Rng, Sampler};
+pub use kernel::time::SimTime;
 pub use monitor::{AlertEvent, AlertState, ComponentSeries};
-pub use queue::EventQueue;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
     LogEntry, MonitoringReport, NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report,
     RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
 };
-pub use rng::{Rng, Sampler};
-pub use time::SimTime;
 pub use zipf::Zipf;
 
 use serde::{Deserialize, Serialize};

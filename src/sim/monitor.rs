@@ -3,9 +3,10 @@
 //! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
 //! both go to the event log.
 
-use super::engine::Sim;
+use super::handle::Engine;
+use super::kernel::time::SimTime;
 use super::report::SeriesPoint;
-use super::time::SimTime;
+use super::stack::Stack;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -143,7 +144,7 @@ fn metric_value(point: &SeriesPoint, metric: AlertMetric) -> f64 {
     }
 }
 
-impl Sim {
+impl Stack {
     /// Records component series and evaluates the alert rules for the interval that just
     /// closed (`point`); returns the active-user count of that interval.
     pub(super) fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {

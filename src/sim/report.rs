@@ -4,8 +4,9 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
-use super::engine::Sim;
-use super::histogram::Histogram;
+use super::handle::Engine;
+use super::kernel::histogram::Histogram;
+use super::stack::Stack;
 use super::theory;
 use super::{ComponentKind, DbRole, RequestKind};
 use crate::scenario::Shape;
@@ -607,7 +608,7 @@ pub struct TheoryCheck {
 }
 
 /// The report with its digest filled in.
-fn with_digest(mut report: Report) -> Report {
+pub(super) fn with_digest(mut report: Report) -> Report {
     report.digest = String::new();
     // Hashed as it is written: the compact JSON of a long run's series is megabytes.
     let mut hash = Fnv1a::default();
@@ -656,15 +657,7 @@ fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
     })
 }
 
-impl Sim {
-    /// The report of the run so far.
-    pub fn report(&self) -> Report {
-        if let Some(w) = &self.geo {
-            return with_digest(w.report());
-        }
-        with_digest(self.report_single())
-    }
-
+impl Stack {
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(super) fn report_single(&self) -> Report {
         let b = &self.books;
@@ -786,26 +779,8 @@ impl Sim {
             }),
             deploys: self.deploy_reports(),
             data_store: self.data_store_report(),
-            sessions: (self.scenario.sessions.as_ref().map(|s| s.mode)
-                == Some(crate::scenario::SessionMode::Sticky))
-            .then_some(SessionReport {
-                logged_out: self.logged_out,
-                relogins: self.relogins,
-            }),
-            cache: self.cache.as_ref().map(|c| CacheReport {
-                hits: c.hits,
-                misses: c.misses,
-                hit_ratio: if c.hits + c.misses == 0 {
-                    0.0
-                } else {
-                    c.hits as f64 / (c.hits + c.misses) as f64
-                },
-                bypassed: c.bypassed,
-                stale_reads: c.stale_reads,
-                invalidations: c.invalidations,
-                evictions: c.nodes.iter().map(|n| n.cache.evictions).sum(),
-                items: c.nodes.iter().map(|n| n.cache.len()).collect(),
-            }),
+            sessions: self.sticky.as_ref().map(|s| s.report()),
+            cache: self.cache.as_ref().map(|c| c.report()),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {
@@ -865,7 +840,7 @@ impl Sim {
         if let Some(c) = &self.cache {
             bill.add(
                 "cache nodes",
-                c.nodes.len() as f64 * hours,
+                c.node_count() as f64 * hours,
                 "node-hours",
                 PRICES.cache_node_hour,
             );

@@ -2,7 +2,7 @@
 //! memory and expected O(1) time for any number of keys, using only `libm` functions so that
 //! every platform draws the same ranks.
 
-use super::rng::Rng;
+use super::kernel::rng::Rng;
 
 /// Draws ranks 1..=n with P(k) ∝ 1/k^s.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@
 //! (time, sequence) key wherever it waits, so the order events come out in is exactly the order
 //! a single heap would give.
 
-use super::time::SimTime;
+use crate::sim::kernel::time::SimTime;
 use std::collections::VecDeque;
 
 /// A FIFO for events pushed at a fixed delay after the current time.

@@ -4,9 +4,9 @@
 //! A server that dies stays in the pool — and keeps receiving requests that fail — until
 //! `unhealthy_threshold` consecutive checks have failed.
 
-use super::rng::Rng;
-use super::time::SimTime;
 use crate::scenario::{BalancePolicy, LoadBalancer};
+use crate::sim::kernel::rng::Rng;
+use crate::sim::kernel::time::SimTime;
 
 /// One server as the balancer sees it.
 #[derive(Clone, Debug)]

@@ -9,16 +9,16 @@
 //! It has no joins and no replicas in this model: a read or write touches one key on one
 //! node, and a dead node fails the requests for its keys.
 
-use super::engine::{Sim, Tier};
-use super::histogram::Histogram;
-use super::rng::Sampler;
-use super::station::{ReqRef, Station};
-use super::{ComponentKind, RequestKind};
 use crate::scenario::NoSqlStore;
+use crate::sim::components::station::{ReqRef, Station};
+use crate::sim::kernel::histogram::Histogram;
+use crate::sim::kernel::rng::Sampler;
+use crate::sim::stack::{Stack, Tier};
+use crate::sim::{ComponentKind, RequestKind};
 
 /// The NoSQL store while the simulation runs.
 #[derive(Clone)]
-pub(super) struct NoSqlState {
+pub(in crate::sim) struct NoSqlState {
     /// Share of data requests it serves.
     pub share: f64,
     /// Station of each node.
@@ -45,9 +45,9 @@ impl NoSqlState {
     }
 }
 
-impl Sim {
+impl Stack {
     /// Builds the NoSQL nodes `nosql-0` … `nosql-(N−1)`.
-    pub(super) fn build_nosql(&mut self, spec: &NoSqlStore) {
+    pub(in crate::sim) fn build_nosql(&mut self, spec: &NoSqlStore) {
         let mut stations = Vec::new();
         for i in 0..spec.nodes {
             let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
@@ -67,7 +67,7 @@ impl Sim {
     }
 
     /// Service time of a request at a NoSQL node.
-    pub(super) fn nosql_sampler(&self, kind: RequestKind) -> Sampler {
+    pub(in crate::sim) fn nosql_sampler(&self, kind: RequestKind) -> Sampler {
         let n = self.nosql.as_ref().expect("a NoSQL store");
         if kind == RequestKind::Write {
             n.write
@@ -77,7 +77,7 @@ impl Sim {
     }
 
     /// Sends a request to the node holding its key.
-    pub(super) fn send_to_nosql(&mut self, req: ReqRef) {
+    pub(in crate::sim) fn send_to_nosql(&mut self, req: ReqRef) {
         let key = self.get(req).map_or(0, |r| r.key);
         let n = self.nosql.as_ref().expect("a NoSQL store");
         let station = n.stations[key as usize % n.stations.len()];
@@ -85,7 +85,7 @@ impl Sim {
     }
 
     /// A NoSQL node served a request: count it.
-    pub(super) fn after_nosql(&mut self, req: ReqRef, node: usize) {
+    pub(in crate::sim) fn after_nosql(&mut self, req: ReqRef, node: usize) {
         let kind = self.get(req).map_or(RequestKind::ApiRead, |r| r.kind);
         let n = self.nosql.as_mut().expect("a NoSQL store");
         if kind == RequestKind::Write {

@@ -13,12 +13,13 @@
 //! per job and loses nothing. A copy job whose master is down, not yet replaced or has a full
 //! line waits and tries again; it never fails and is never counted as a user's request.
 
-use super::database::ShardMap;
-use super::engine::{Event, ReqState, Sim};
-use super::report::Reshard;
-use super::station::ReqRef;
-use super::time::SimTime;
-use super::RequestKind;
+use crate::sim::components::database::ShardMap;
+use crate::sim::components::station::ReqRef;
+use crate::sim::handle::Engine;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::report::Reshard;
+use crate::sim::stack::{Event, ReqState, Stack};
+use crate::sim::RequestKind;
 use serde::Serialize;
 
 /// How far the latest resharding's copy has got (summed over data centers in stage 11).
@@ -66,7 +67,7 @@ struct CopyJob {
 
 /// A resharding under way.
 #[derive(Clone)]
-pub(super) struct Migration {
+pub(in crate::sim) struct Migration {
     /// Index of this resharding in `DataPlacement::reshards`.
     run: u32,
     /// The map before the resharding: where keys not yet copied are served.
@@ -137,21 +138,9 @@ impl Migration {
     }
 }
 
-impl Sim {
+impl Stack {
     /// The latest resharding and how far its copy has got (`None`: no resharding yet).
     pub fn reshard_progress(&self) -> Option<ReshardProgress> {
-        if let Some(w) = &self.geo {
-            return w
-                .dcs
-                .iter()
-                .filter_map(|dc| dc.sim.reshard_progress())
-                .reduce(|a, b| ReshardProgress {
-                    keys_moved: a.keys_moved + b.keys_moved,
-                    keys_copied: a.keys_copied + b.keys_copied,
-                    finished: a.finished && b.finished,
-                    ..a
-                });
-        }
         let r = self.placement.reshards.last()?;
         Some(ReshardProgress {
             from_shards: r.from_shards,
@@ -164,7 +153,7 @@ impl Sim {
 
     /// Starts copying the keys whose shard differs between `old_map` and the current map;
     /// `run` is the resharding's index in the report. Returns the number of keys that move.
-    pub(super) fn start_migration(&mut self, old_map: ShardMap, run: u32) -> u64 {
+    pub(in crate::sim) fn start_migration(&mut self, old_map: ShardMap, run: u32) -> u64 {
         let keys = self.scenario.traffic.keyspace.keys;
         let new_map = &self.placement.map;
         let mut moving: Vec<(u16, u16, u32)> = (0..keys)
@@ -218,7 +207,7 @@ impl Sim {
 
     /// The pacer: starts the next copy job and schedules itself for when the rate allows
     /// the one after.
-    pub(super) fn on_migration_pace(&mut self, run: u32) {
+    pub(in crate::sim) fn on_migration_pace(&mut self, run: u32) {
         let now = self.now();
         let Some(m) = self.placement.migration.as_mut() else {
             return;
@@ -250,7 +239,7 @@ impl Sim {
 
     /// Sends a copy job to the master of its old shard (reading) or new shard (writing), or
     /// lets it wait a little when the web tier knows no live master there.
-    pub(super) fn send_copy_job(&mut self, req: ReqRef) {
+    pub(in crate::sim) fn send_copy_job(&mut self, req: ReqRef) {
         let Some(shard) = self.copy_job_shard(req) else {
             return;
         };
@@ -277,7 +266,7 @@ impl Sim {
 
     /// The copy job could not be queued (its node is down or its line full): it tries
     /// again a little later.
-    pub(super) fn retry_copy_job(&mut self, req: ReqRef) {
+    pub(in crate::sim) fn retry_copy_job(&mut self, req: ReqRef) {
         let at = self.now().plus(COPY_RETRY);
         self.req_mut(req).state = ReqState::Transit;
         self.events.push(at, Event::CopyRetry { req });
@@ -285,7 +274,7 @@ impl Sim {
 
     /// Service time of a copy job at database shard `shard`: a read per key on the old
     /// shard, a write per key on the new one (before the node's speed factor).
-    pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
+    pub(in crate::sim) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let Some(m) = self.placement.migration.as_ref() else {
             return 1;
         };
@@ -298,7 +287,7 @@ impl Sim {
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
     /// the cutover of its keys after the write.
-    pub(super) fn copy_step_done(&mut self, req: ReqRef) {
+    pub(in crate::sim) fn copy_step_done(&mut self, req: ReqRef) {
         let on_target = self.request_in(req).copy_on_target;
         if !on_target {
             self.req_mut(req).copy_on_target = true;
@@ -381,7 +370,7 @@ impl Sim {
     }
 
     /// A reshard asked for while one is being copied is refused (true).
-    pub(super) fn migration_busy(&mut self, count: usize) -> bool {
+    pub(in crate::sim) fn migration_busy(&mut self, count: usize) -> bool {
         let Some(m) = &self.placement.migration else {
             return false;
         };
@@ -405,7 +394,7 @@ impl Sim {
     }
 
     /// The report entry of a resharding starting now.
-    pub(super) fn reshard_record(&self, from: usize, to: usize, moved: u64) -> Reshard {
+    pub(in crate::sim) fn reshard_record(&self, from: usize, to: usize, moved: u64) -> Reshard {
         let keys = self.scenario.traffic.keyspace.keys;
         let rate = self.migration_rate();
         Reshard {

@@ -18,7 +18,7 @@
 //! [`Sim::footprint_bytes`]. A simulation so big that two copies do not fit keeps none (seeking
 //! back re-runs from 0 then).
 
-use super::{Sim, SimTime};
+use crate::sim::{Sim, SimTime};
 
 /// Most copies kept.
 pub const MAX_CHECKPOINTS: usize = 16;

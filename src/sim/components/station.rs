@@ -9,7 +9,7 @@
 //! It keeps time integrals of busy workers and waiting requests, so utilization and mean queue
 //! length are exact averages over simulated time, not samples.
 
-use super::time::SimTime;
+use crate::sim::kernel::time::SimTime;
 use std::collections::VecDeque;
 
 /// A reference to a request slot, valid while its generation matches.

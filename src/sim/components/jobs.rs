@@ -8,12 +8,13 @@
 //!
 //! Conservation: published = done + queued + in progress.
 
-use super::engine::{Event, Sim};
-use super::histogram::Histogram;
-use super::rng::Sampler;
-use super::station::Station;
-use super::time::SimTime;
 use crate::scenario::{JobQueue, WorkerAutoscale};
+use crate::sim::components::station::Station;
+use crate::sim::handle::Engine;
+use crate::sim::kernel::histogram::Histogram;
+use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::stack::{Event, Stack};
 use std::collections::VecDeque;
 
 /// The queue and its workers.
@@ -88,10 +89,10 @@ impl JobTier {
     }
 }
 
-impl Sim {
+impl Stack {
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
     /// from the run's RNG). Returns false when the queue is full and the publish fails.
-    pub(super) fn maybe_publish_job(&mut self) -> bool {
+    pub(in crate::sim) fn maybe_publish_job(&mut self) -> bool {
         let Some(q) = self.jobs.as_ref() else {
             return true;
         };
@@ -116,7 +117,7 @@ impl Sim {
     }
 
     /// Gives waiting jobs to idle workers.
-    pub(super) fn start_jobs(&mut self) {
+    pub(in crate::sim) fn start_jobs(&mut self) {
         let now = self.now();
         loop {
             let Some(q) = self.jobs.as_mut() else { return };
@@ -148,7 +149,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn on_job_done(&mut self, slot: u32, epoch: u32) {
+    pub(in crate::sim) fn on_job_done(&mut self, slot: u32, epoch: u32) {
         let now = self.now();
         let Some(q) = self.jobs.as_mut() else { return };
         if q.station.epoch != epoch {
@@ -171,7 +172,7 @@ impl Sim {
     }
 
     /// The workers die: their jobs are not acknowledged, so the queue delivers them again.
-    pub(super) fn kill_workers(&mut self) -> u32 {
+    pub(in crate::sim) fn kill_workers(&mut self) -> u32 {
         let now = self.now();
         let Some(q) = self.jobs.as_mut() else {
             return 0;
@@ -193,7 +194,7 @@ impl Sim {
         back
     }
 
-    pub(super) fn repair_workers(&mut self) {
+    pub(in crate::sim) fn repair_workers(&mut self) {
         let now = self.now();
         if let Some(q) = self.jobs.as_mut() {
             q.station.account(now);
@@ -203,7 +204,7 @@ impl Sim {
     }
 
     /// The worker autoscaler looks at the backlog.
-    pub(super) fn on_worker_scale_check(&mut self) {
+    pub(in crate::sim) fn on_worker_scale_check(&mut self) {
         let now = self.now();
         let Some(q) = self.jobs.as_mut() else { return };
         let Some(a) = q.autoscale.clone() else { return };
@@ -247,7 +248,7 @@ impl Sim {
         );
     }
 
-    pub(super) fn on_workers_ready(&mut self, count: u32) {
+    pub(in crate::sim) fn on_workers_ready(&mut self, count: u32) {
         let now = self.now();
         let Some(q) = self.jobs.as_mut() else { return };
         q.starting = q.starting.saturating_sub(count);

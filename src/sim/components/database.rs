@@ -9,30 +9,31 @@
 //! Each shard keeps its own replication log; one table of key versions serves every shard,
 //! since a key lives on one shard at a time.
 
-use super::engine::{Event, Sim, Tier};
-use super::migration::Migration;
-use super::replication::{KeyVersions, ReplicaProgress, Replication};
-use super::report::Failover;
-use super::ring::HashRing;
-use super::rng::Sampler;
-use super::station::Station;
-use super::time::SimTime;
-use super::{ComponentKind, DbRole, RequestKind};
 use crate::scenario::{Database, ReadPolicy, ShardStrategy, Sharding};
+use crate::sim::components::migration::Migration;
+use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replication};
+use crate::sim::components::station::Station;
+use crate::sim::handle::Engine;
+use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::report::Failover;
+use crate::sim::ring::HashRing;
+use crate::sim::stack::{Event, Stack, Tier};
+use crate::sim::{ComponentKind, DbRole, RequestKind};
 
 /// Station index of a database node: shard × 32 + node (a shard has at most 17 nodes).
-pub(super) fn db_index(shard: usize, node: usize) -> u16 {
+pub(in crate::sim) fn db_index(shard: usize, node: usize) -> u16 {
     (shard * 32 + node) as u16
 }
 
 /// (shard, node) of a database station index.
-pub(super) fn db_of_index(index: u16) -> (usize, usize) {
+pub(in crate::sim) fn db_of_index(index: u16) -> (usize, usize) {
     (usize::from(index) / 32, usize::from(index) % 32)
 }
 
 /// A database node: its station, role and replication progress.
 #[derive(Clone)]
-pub(super) struct DbNode {
+pub(in crate::sim) struct DbNode {
     pub station: u16,
     pub name: String,
     pub role: DbRole,
@@ -48,7 +49,7 @@ pub(super) struct DbNode {
 
 /// One shard: a master and its replicas.
 #[derive(Clone)]
-pub(super) struct DbTier {
+pub(in crate::sim) struct DbTier {
     pub nodes: Vec<DbNode>,
     pub master: usize,
     pub replication: Replication,
@@ -70,7 +71,7 @@ pub(super) struct DbTier {
 
 /// Which shard holds a key.
 #[derive(Clone)]
-pub(super) struct ShardMap {
+pub(in crate::sim) struct ShardMap {
     strategy: ShardStrategy,
     count: usize,
     virtual_nodes: u32,
@@ -103,14 +104,14 @@ impl ShardMap {
     }
 
     /// The same strategy over `count` shards.
-    pub(super) fn resized(&self, count: usize) -> ShardMap {
+    pub(in crate::sim) fn resized(&self, count: usize) -> ShardMap {
         ShardMap::new(self.strategy, count, self.virtual_nodes)
     }
 }
 
 /// Everything the database tier needs besides its shards.
 #[derive(Clone)]
-pub(super) struct DataPlacement {
+pub(in crate::sim) struct DataPlacement {
     pub map: ShardMap,
     /// Celebrity keys: (key, cumulative share).
     pub hot_keys: Vec<(u32, f64)>,
@@ -125,7 +126,7 @@ pub(super) struct DataPlacement {
     /// Copy writes made for denormalised data (beyond the write on the key's own shard).
     pub copy_writes: u64,
     /// Keys that moved in reshardings, and the keyspace size at each.
-    pub reshards: Vec<super::report::Reshard>,
+    pub reshards: Vec<crate::sim::report::Reshard>,
     /// The resharding whose keys are being copied now.
     pub migration: Option<Box<Migration>>,
 }
@@ -181,9 +182,9 @@ pub fn db_node_name(sharded: bool, shard: usize, node: usize) -> String {
     }
 }
 
-impl Sim {
+impl Stack {
     /// Builds shard `shard` of the database tier.
-    pub(super) fn build_shard(&mut self, spec: &Database, shard: usize, sharded: bool) {
+    pub(in crate::sim) fn build_shard(&mut self, spec: &Database, shard: usize, sharded: bool) {
         let mut nodes = Vec::new();
         for i in 0..=spec.replicas as usize {
             let name = db_node_name(sharded, shard, i);
@@ -233,7 +234,7 @@ impl Sim {
     }
 
     /// Counts the keys each shard serves now.
-    pub(super) fn count_shard_keys(&mut self) {
+    pub(in crate::sim) fn count_shard_keys(&mut self) {
         for db in &mut self.shards {
             db.keys = 0;
         }
@@ -244,7 +245,7 @@ impl Sim {
     }
 
     /// A key for a data request: a celebrity key with its share, else the Zipf keyspace.
-    pub(super) fn draw_key(&mut self) -> u32 {
+    pub(in crate::sim) fn draw_key(&mut self) -> u32 {
         if !self.placement.hot_keys.is_empty() {
             let u = self.rng.unit();
             if let Some(&(key, _)) = self.placement.hot_keys.iter().find(|(_, c)| u < *c) {
@@ -255,7 +256,7 @@ impl Sim {
     }
 
     /// Picks the database node (shard, node) for a query as the web tier sees the nodes.
-    pub(super) fn route_query(&mut self, kind: RequestKind, shard: usize) -> Option<usize> {
+    pub(in crate::sim) fn route_query(&mut self, kind: RequestKind, shard: usize) -> Option<usize> {
         let db = self.shards.get_mut(shard)?;
         let master_ok =
             db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
@@ -295,7 +296,7 @@ impl Sim {
     }
 
     /// A write commits on its shard's master.
-    pub(super) fn commit_write(&mut self, shard: usize, node: usize, key: u32) {
+    pub(in crate::sim) fn commit_write(&mut self, shard: usize, node: usize, key: u32) {
         let now = self.now();
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
@@ -304,7 +305,7 @@ impl Sim {
 
     /// A denormalised copy of a write commits on another shard's master: the master does the
     /// work and its replicas apply it, but no key changes version (the key's own shard holds it).
-    pub(super) fn commit_copy(&mut self, shard: usize, node: usize) {
+    pub(in crate::sim) fn commit_copy(&mut self, shard: usize, node: usize) {
         let now = self.now();
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
@@ -317,7 +318,7 @@ impl Sim {
     ///
     /// A cross-shard query (`key_owned` false: it asks every shard, not one key's) reads no
     /// single key, so it has no staleness to judge.
-    pub(super) fn read_at(
+    pub(in crate::sim) fn read_at(
         &mut self,
         shard: usize,
         node: usize,
@@ -349,7 +350,7 @@ impl Sim {
 
     /// Brings replicas up to date, records lag, trims logs. Returns (busiest node's
     /// utilization over the interval, largest replica lag in ms).
-    pub(super) fn db_tick(&mut self) -> (f64, f64) {
+    pub(in crate::sim) fn db_tick(&mut self) -> (f64, f64) {
         let now = self.now();
         let stations = &self.stations;
         let mut lag_max = 0.0f64;
@@ -376,7 +377,7 @@ impl Sim {
         (busiest, lag_max)
     }
 
-    pub(super) fn on_db_detected(&mut self, shard: u16, node: u16, epoch: u32, up: bool) {
+    pub(in crate::sim) fn on_db_detected(&mut self, shard: u16, node: u16, epoch: u32, up: bool) {
         let now = self.now();
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
             return;
@@ -410,7 +411,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn on_promote(&mut self, shard: u16, epoch: u32) {
+    pub(in crate::sim) fn on_promote(&mut self, shard: u16, epoch: u32) {
         let now = self.now();
         let stations = &self.stations;
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
@@ -480,7 +481,12 @@ impl Sim {
 
     /// A database node died: stop its replication, start the failure detection. Returns text
     /// for the event log.
-    pub(super) fn db_node_died(&mut self, shard: usize, node: usize, epoch: u32) -> &'static str {
+    pub(in crate::sim) fn db_node_died(
+        &mut self,
+        shard: usize,
+        node: usize,
+        epoch: u32,
+    ) -> &'static str {
         let now = self.now();
         let db = &mut self.shards[shard];
         let n = &mut db.nodes[node];
@@ -507,7 +513,12 @@ impl Sim {
 
     /// A database node came back: a replica catches up (or copies a snapshot); a master that
     /// returns before any promotion resumes streaming. Returns text for the event log.
-    pub(super) fn db_node_returned(&mut self, shard: usize, node: usize, epoch: u32) -> String {
+    pub(in crate::sim) fn db_node_returned(
+        &mut self,
+        shard: usize,
+        node: usize,
+        epoch: u32,
+    ) -> String {
         let now = self.now();
         let db = &mut self.shards[shard];
         let master_name = db.nodes[db.master].name.clone();
@@ -542,7 +553,11 @@ impl Sim {
     }
 
     /// Role, lag (writes, ms) and stale reads of database node (shard, node).
-    pub(super) fn db_node_state(&self, shard: usize, node: usize) -> (DbRole, u64, f64, u64) {
+    pub(in crate::sim) fn db_node_state(
+        &self,
+        shard: usize,
+        node: usize,
+    ) -> (DbRole, u64, f64, u64) {
         let db = &self.shards[shard];
         let n = &db.nodes[node];
         if n.role == DbRole::Master {
@@ -558,13 +573,6 @@ impl Sim {
     /// like the others, and the keys whose shard changes are copied to it at the scenario's
     /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
     pub fn reshard(&mut self, count: u32) {
-        if let Some(w) = &mut self.geo {
-            for dc in &mut w.dcs {
-                dc.sim.reshard(count);
-            }
-            w.collect_now();
-            return;
-        }
         let Some(spec) = self.scenario.database.clone() else {
             return;
         };

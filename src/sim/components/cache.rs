@@ -10,8 +10,8 @@
 //! Several caches (one per node) share one `key → entry` index, since consistent hashing
 //! places each key on exactly one node.
 
-use super::time::SimTime;
 use crate::scenario::Eviction;
+use crate::sim::kernel::time::SimTime;
 
 const NIL: u32 = u32::MAX;
 

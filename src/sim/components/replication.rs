@@ -10,7 +10,7 @@
 //! lazily from the log. A read of key k at replica r is stale iff the last committed write to k
 //! is later than r's last applied write.
 
-use super::time::SimTime;
+use crate::sim::kernel::time::SimTime;
 use std::collections::VecDeque;
 
 /// Most writes kept for replicas that lag or are down; a replica that falls further behind is

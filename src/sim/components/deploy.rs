@@ -13,12 +13,13 @@
 //! stopped server without a balancer in front. Sticky sessions held by a stopped server are
 //! lost (the users are logged out), drained or not.
 
-use super::engine::{Event, Sim};
-use super::histogram::Histogram;
-use super::report::{DeployReport, LatencyReport};
-use super::time::SimTime;
-use super::DeployStep;
 use crate::scenario::Deploy;
+use crate::sim::handle::Engine;
+use crate::sim::kernel::histogram::Histogram;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::report::{DeployReport, LatencyReport};
+use crate::sim::stack::{Event, Stack};
+use crate::sim::DeployStep;
 
 /// How often a draining server is looked at (drain times are measured to this step).
 const DRAIN_POLL: SimTime = SimTime(5_000_000);
@@ -40,7 +41,7 @@ enum Phase {
 
 /// A deploy under way.
 #[derive(Clone)]
-pub(super) struct DeployRun {
+pub(in crate::sim) struct DeployRun {
     spec: Deploy,
     /// Number of this deploy in the run (events of older deploys are ignored).
     run: u32,
@@ -61,16 +62,13 @@ pub(super) struct DeployRun {
     in_flight_at_stop: u64,
     requests_cut: u64,
     /// Latency of requests completed while the deploy runs.
-    pub(super) latency: Histogram,
+    pub(in crate::sim) latency: Histogram,
 }
 
-impl Sim {
+impl Stack {
     /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy.
     pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
-        if let Some(w) = &mut self.geo {
-            return w.start_deploy(spec);
-        }
         if self.deploy.is_some() {
             self.log_event("deploy", "a deploy is already under way".to_string());
             return false;
@@ -112,7 +110,7 @@ impl Sim {
             batch: Vec::new(),
             started_at: self.now(),
             failed_at_start,
-            logged_out_at_start: self.logged_out,
+            logged_out_at_start: self.logged_out(),
             batches: 0,
             drained: 0,
             drain_timeouts: 0,
@@ -126,7 +124,7 @@ impl Sim {
     }
 
     /// Where the deploy under way has web server `server` now.
-    pub(super) fn deploy_step_of(&self, server: usize) -> Option<DeployStep> {
+    pub(in crate::sim) fn deploy_step_of(&self, server: usize) -> Option<DeployStep> {
         match self.deploy.as_ref()?.phase.get(server)? {
             Phase::Draining { .. } => Some(DeployStep::Draining),
             Phase::Starting => Some(DeployStep::Starting),
@@ -212,7 +210,7 @@ impl Sim {
     }
 
     /// A draining server is looked at: stop it once empty or at the drain timeout.
-    pub(super) fn on_deploy_drain_check(&mut self, server: u16, run: u32) {
+    pub(in crate::sim) fn on_deploy_drain_check(&mut self, server: u16, run: u32) {
         let server = usize::from(server);
         let now = self.now();
         let Some(d) = self.deploy.as_mut() else {
@@ -280,7 +278,7 @@ impl Sim {
     }
 
     /// The new version has started: the server rejoins through the health checks.
-    pub(super) fn on_deploy_server_started(&mut self, server: u16, run: u32) {
+    pub(in crate::sim) fn on_deploy_server_started(&mut self, server: u16, run: u32) {
         let server = usize::from(server);
         let Some(d) = self.deploy.as_ref() else {
             return;
@@ -315,7 +313,7 @@ impl Sim {
     }
 
     /// Moves on when every server of the batch serves again (called after health checks too).
-    pub(super) fn deploy_progress(&mut self) {
+    pub(in crate::sim) fn deploy_progress(&mut self) {
         let Some(d) = self.deploy.as_mut() else {
             return;
         };
@@ -360,7 +358,7 @@ impl Sim {
     }
 
     /// Reports of every deploy: finished ones, then the one under way (without an end).
-    pub(super) fn deploy_reports(&self) -> Vec<DeployReport> {
+    pub(in crate::sim) fn deploy_reports(&self) -> Vec<DeployReport> {
         let mut out = self.deploys_done.clone();
         if let Some(d) = &self.deploy {
             out.push(self.deploy_report(d, None));
@@ -383,7 +381,7 @@ impl Sim {
             in_flight_at_stop: d.in_flight_at_stop,
             requests_cut: d.requests_cut,
             failed_during: failed - d.failed_at_start,
-            logged_out_during: self.logged_out - d.logged_out_at_start,
+            logged_out_during: self.logged_out() - d.logged_out_at_start,
             latency_ms: LatencyReport::of(&d.latency),
         }
     }

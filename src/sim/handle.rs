@@ -1,0 +1,279 @@
+//! The public handle, [`Sim`], over two peer engines:
+//!
+//! ```text
+//!                 Sim (what the UI, the CLI, capacity and the tests drive)
+//!                  │  one `match`, no tier probing
+//!        ┌─────────┴──────────┐
+//!   Stack (one data center)   World (stage 11: geoDNS over several Stacks)
+//! ```
+//!
+//! Both implement [`Engine`], the public API, once each; `Sim` only picks which one runs.
+
+use super::geo::World;
+use super::monitor::AlertEvent;
+use super::report::{with_digest, LogEntry};
+use super::stack::Stack;
+use super::{
+    ComponentId, ComponentInfo, GeoStatus, PathSample, Report, ReshardProgress, SimTime, Snapshot,
+};
+use crate::scenario::{Deploy, Scenario, ValidationErrors};
+use std::collections::VecDeque;
+
+/// The public API of an engine, implemented by the single-data-center [`Stack`] and by the
+/// multi-data-center [`World`]. [`Sim`] forwards each public method to one of them.
+pub(super) trait Engine {
+    /// The scenario this run was built from (with live changes such as users applied).
+    fn scenario(&self) -> &Scenario;
+    /// Current simulated time.
+    fn now(&self) -> SimTime;
+    /// Every component, in id order.
+    fn components(&self) -> &[ComponentInfo];
+    /// Events processed so far.
+    fn events_processed(&self) -> u64;
+    /// Records one request in `every` for animation (1 = all).
+    fn set_path_sample_every(&mut self, every: u64);
+    /// Sampled paths of recent requests, oldest first.
+    fn recent_paths(&self) -> &VecDeque<PathSample>;
+    /// The event log, oldest first.
+    fn log(&self) -> &VecDeque<LogEntry>;
+    /// Every alert that fired or resolved and is still kept, oldest first.
+    fn alerts(&self) -> Vec<AlertEvent>;
+    /// Changes the user population from now on.
+    fn set_users(&mut self, users: u64);
+    /// Changes the number of web servers in service.
+    fn set_web_servers(&mut self, count: u32);
+    /// Processes every event up to and including `t`, at most `max_events`.
+    fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64;
+    /// Whether a component is up.
+    fn is_alive(&self, id: ComponentId) -> bool;
+    /// Takes a component down now.
+    fn kill(&mut self, id: ComponentId);
+    /// Brings a component back now.
+    fn repair(&mut self, id: ComponentId);
+    /// The state now, for display.
+    fn snapshot(&self) -> Snapshot;
+    /// Number of events waiting.
+    fn pending_events(&self) -> usize;
+    /// Roughly how many bytes of memory the run holds.
+    fn footprint_bytes(&self) -> u64;
+    /// Stage 11's regions and data centers (`None` for a single data center).
+    fn geo_status(&self) -> Option<GeoStatus>;
+    /// The report of the run so far, without its digest.
+    fn report(&self) -> Report;
+    /// Reshards the data tier to `count` shards now.
+    fn reshard(&mut self, count: u32);
+    /// The latest resharding and how far its copy has got.
+    fn reshard_progress(&self) -> Option<ReshardProgress>;
+    /// Starts a rolling deploy of the web tier now.
+    fn start_deploy(&mut self, spec: &Deploy) -> bool;
+    /// Whether a deploy is under way.
+    fn deploy_running(&self) -> bool;
+    /// Purges every object from the CDN edge now.
+    fn cdn_purge_all(&mut self);
+    /// Publishes a new version of a static object.
+    fn cdn_new_version(&mut self, object: u32);
+}
+
+/// Which engine runs.
+#[derive(Clone)]
+enum Which {
+    /// One data center (stages 1–10).
+    Single(Box<Stack>),
+    /// Several data centers under geoDNS (stage 11).
+    Geo(Box<World>),
+}
+
+/// A running simulation. Cloning it is a snapshot: the clone runs on exactly as the original
+/// would (see `Runner::seek` in the app, which keeps clones to seek back quickly).
+#[derive(Clone)]
+pub struct Sim {
+    engine: Which,
+    /// Simulated time at which a batch run ends (the scenario's duration).
+    end: SimTime,
+}
+
+impl Sim {
+    /// Builds a simulation from a scenario, after validating it.
+    pub fn new(scenario: &Scenario) -> Result<Sim, ValidationErrors> {
+        scenario.validate()?;
+        let engine = if scenario.geo.is_some() {
+            Which::Geo(Box::new(World::build(scenario)))
+        } else {
+            Which::Single(Box::new(Stack::single(scenario)))
+        };
+        Ok(Sim {
+            engine,
+            end: SimTime::from_secs(u64::from(scenario.duration_s)),
+        })
+    }
+
+    fn engine(&self) -> &dyn Engine {
+        match &self.engine {
+            Which::Single(stack) => stack.as_ref(),
+            Which::Geo(world) => world.as_ref(),
+        }
+    }
+
+    fn engine_mut(&mut self) -> &mut dyn Engine {
+        match &mut self.engine {
+            Which::Single(stack) => stack.as_mut(),
+            Which::Geo(world) => world.as_mut(),
+        }
+    }
+
+    /// The scenario this run was built from (with live changes such as users applied).
+    pub fn scenario(&self) -> &Scenario {
+        self.engine().scenario()
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.engine().now()
+    }
+
+    /// Simulated time at which a batch run ends (the scenario's duration).
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
+    /// Every component, in id order.
+    pub fn components(&self) -> &[ComponentInfo] {
+        self.engine().components()
+    }
+
+    /// The component with this name.
+    pub fn component_named(&self, name: &str) -> Option<ComponentId> {
+        self.components()
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id)
+    }
+
+    /// Events processed so far.
+    pub fn events_processed(&self) -> u64 {
+        self.engine().events_processed()
+    }
+
+    /// Records one request in `every` for animation (1 = all). Does not change the run.
+    pub fn set_path_sample_every(&mut self, every: u64) {
+        self.engine_mut().set_path_sample_every(every);
+    }
+
+    /// Sampled paths of recent requests, oldest first (at most 512).
+    pub fn recent_paths(&self) -> impl Iterator<Item = &PathSample> {
+        self.engine().recent_paths().iter()
+    }
+
+    /// The event log, oldest first.
+    pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
+        self.engine().log().iter()
+    }
+
+    /// Every alert that fired or resolved and is still kept, oldest first (empty without
+    /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
+    pub fn alerts(&self) -> Vec<AlertEvent> {
+        self.engine().alerts()
+    }
+
+    /// Changes the user population from now on (capped at the validated maximum).
+    pub fn set_users(&mut self, users: u64) {
+        self.engine_mut().set_users(users);
+    }
+
+    /// Changes the number of web servers in service. New servers join the balancer's pool
+    /// after passing its health checks; removed ones leave the pool at once and finish what
+    /// they hold. Without a load balancer the count stays 1.
+    pub fn set_web_servers(&mut self, count: u32) {
+        self.engine_mut().set_web_servers(count);
+    }
+
+    /// Processes every event up to and including time `t`, but at most `max_events`.
+    /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
+    pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        self.engine_mut().advance_to(t, max_events)
+    }
+
+    /// Runs to the scenario's end and returns the report.
+    pub fn run(&mut self) -> Report {
+        self.advance_to(self.end, u64::MAX);
+        self.report()
+    }
+
+    /// Whether a component is up.
+    pub fn is_alive(&self, id: ComponentId) -> bool {
+        self.engine().is_alive(id)
+    }
+
+    /// Takes a component down now.
+    pub fn kill(&mut self, id: ComponentId) {
+        self.engine_mut().kill(id);
+    }
+
+    /// Brings a component back now.
+    pub fn repair(&mut self, id: ComponentId) {
+        self.engine_mut().repair(id);
+    }
+
+    /// The state now, for display.
+    pub fn snapshot(&self) -> Snapshot {
+        self.engine().snapshot()
+    }
+
+    /// Number of events waiting in the queue (for tests of boundedness).
+    pub fn pending_events(&self) -> usize {
+        self.engine().pending_events()
+    }
+
+    /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
+    /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
+    /// contents (the small, bounded parts are left out). For snapshot budgets.
+    pub fn footprint_bytes(&self) -> u64 {
+        self.engine().footprint_bytes()
+    }
+
+    /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
+    pub fn geo_status(&self) -> Option<GeoStatus> {
+        self.engine().geo_status()
+    }
+
+    /// The report of the run so far.
+    pub fn report(&self) -> Report {
+        with_digest(self.engine().report())
+    }
+
+    /// Reshards the data tier to `count` shards now (every data center's at stage 11): new
+    /// shards start empty and are built like the others, and the keys whose shard changes are
+    /// copied to it at the scenario's `migration_keys_per_s` (see `migration.rs`). Refused
+    /// while an earlier one is copying.
+    pub fn reshard(&mut self, count: u32) {
+        self.engine_mut().reshard(count);
+    }
+
+    /// The latest resharding and how far its copy has got (`None`: no resharding yet).
+    pub fn reshard_progress(&self) -> Option<ReshardProgress> {
+        self.engine().reshard_progress()
+    }
+
+    /// Starts a rolling deploy of the web tier now (at stage 11, one data center at a time).
+    /// Returns false (and logs why) if one is already under way or there is no server to
+    /// deploy.
+    pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
+        self.engine_mut().start_deploy(spec)
+    }
+
+    /// Whether a deploy is under way.
+    pub fn deploy_running(&self) -> bool {
+        self.engine().deploy_running()
+    }
+
+    /// Purges every object from the CDN edge (every data center's) now.
+    pub fn cdn_purge_all(&mut self) {
+        self.engine_mut().cdn_purge_all();
+    }
+
+    /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
+    /// of the old URL is never asked for again.
+    pub fn cdn_new_version(&mut self, object: u32) {
+        self.engine_mut().cdn_new_version(object);
+    }
+}

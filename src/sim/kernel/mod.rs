@@ -1,0 +1,13 @@
+//! The kernel: what every simulation needs and no tier knows about — integer simulated time,
+//! the event queue (lanes and a four-way heap, ties broken by insertion order), the one seeded
+//! random stream and its samplers, latency histograms, and checkpoints of whole runs for
+//! seeking.
+//!
+//! Nothing here names a web server, a database or a browser: components (see
+//! `super::components`) and the engines (`super::engine`, `super::geo`) are built on it.
+
+pub mod checkpoints;
+pub(super) mod histogram;
+pub(super) mod queue;
+pub(super) mod rng;
+pub(super) mod time;

@@ -1,0 +1,240 @@
+//! Faults: kill and repair dispatch through the component table (`Part`); what a dying
+//! station does to the requests it holds; the event log.
+
+use super::*;
+
+impl Stack {
+    pub(in crate::sim) fn kill_with_cause(&mut self, id: ComponentId, cause: &str) {
+        if usize::from(id.0) >= self.components.len() || !self.is_alive(id) {
+            return;
+        }
+        let name = self.components[usize::from(id.0)].name.clone();
+        let station = match self.parts[usize::from(id.0)] {
+            Part::Users | Part::Balancer | Part::Queue => return, // they cannot be killed
+            Part::Dns => {
+                self.kill_dns(&name, cause);
+                return;
+            }
+            Part::Edge => {
+                self.kill_edge(&name, cause);
+                return;
+            }
+            Part::Workers => {
+                let back = self.kill_workers();
+                self.log_event(
+                    &name,
+                    format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
+                );
+                return;
+            }
+            Part::Station(station) => station,
+        };
+        let lost = self.fail_everything_at(station);
+        let mut text = if self.components[usize::from(id.0)].kind == ComponentKind::Cache {
+            format!("{name} down ({cause}); its keys are gone: lookups go to the database ({lost} redirected)")
+        } else {
+            format!("{name} down ({cause}); {lost} requests in progress failed")
+        };
+        if let Some((shard, node)) = self.db_node_of(id) {
+            let epoch = self.stations[usize::from(station)].epoch;
+            text.push_str(self.db_node_died(shard, node, epoch));
+        }
+        self.log_event(&name, text);
+    }
+
+    /// The DNS server dies: lookups under way get no answer.
+    pub(super) fn kill_dns(&mut self, name: &str, cause: &str) {
+        self.dns_alive = false;
+        self.dns_deaths = self.dns_deaths.wrapping_add(1);
+        self.log_event(
+            name,
+            format!(
+                "{name} down ({cause}); clients with a cached answer keep working until it expires"
+            ),
+        );
+    }
+
+    /// The CDN edge dies: its contents are gone.
+    pub(super) fn kill_edge(&mut self, name: &str, cause: &str) {
+        let now = self.now;
+        if let Some(edge) = self.edge.as_mut() {
+            edge.die(now);
+        }
+        self.log_event(
+            name,
+            format!("{name} down ({cause}); clients wait for their fallback timeout, then go to the origin"),
+        );
+    }
+
+    /// Kills a station: requests waiting or in service there, and requests a dying web server
+    /// is waiting on the database for, fail.
+    pub(in crate::sim) fn fail_everything_at(&mut self, station: u16) -> u64 {
+        let now = self.now;
+        let (component, tier, index) = self.station_info[usize::from(station)];
+        if tier == Tier::Cache {
+            return self.kill_cache_node(station, usize::from(index));
+        }
+        let outcome = tier.down_outcome();
+        if tier == Tier::Web {
+            // Sticky sessions held by this server are gone: their users are logged out.
+            let server = usize::from(self.station_info[usize::from(station)].2);
+            if let Some(sticky) = self.sticky.as_mut() {
+                sticky.server_died(server);
+            }
+        }
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = false;
+        s.refused_at_death = s.refused;
+        s.epoch = s.epoch.wrapping_add(1);
+        s.busy = 0;
+        s.waiting = 0;
+        let mut lost = 0;
+        while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
+            let r = self.requests[req.slot as usize];
+            if r.state == ReqState::Queued && r.copy_job != NONE {
+                self.retry_copy_job(req);
+            } else if r.state == ReqState::Queued {
+                self.push_hop(req, component, now, now);
+                let at = self.answer_time(req, now, tier);
+                self.fail(req, outcome, at);
+                lost += 1;
+            } else {
+                self.release(req);
+            }
+        }
+        // In-service requests keep their (now stale) completion events, which free them.
+        for slot in 0..self.requests.len() {
+            let r = self.requests[slot];
+            let here = r.station == station && r.state == ReqState::InService;
+            // A web server that dies drops the requests it was waiting on the database for.
+            let orphaned = tier == Tier::Web
+                && r.web == station
+                && r.station != station
+                && matches!(
+                    r.state,
+                    ReqState::Transit | ReqState::Queued | ReqState::InService
+                )
+                && r.station != NONE;
+            if !(here || orphaned) {
+                continue;
+            }
+            let req = ReqRef {
+                slot: slot as u32,
+                gen: r.gen,
+            };
+            if r.copy_job != NONE {
+                // Its stale completion event finds it moved on and leaves it alone.
+                self.retry_copy_job(req);
+                continue;
+            }
+            if r.state == ReqState::Queued {
+                let s = &mut self.stations[usize::from(r.station)];
+                s.account(now);
+                s.waiting -= 1;
+            }
+            if here {
+                self.push_hop_slot(slot, component, r.reached, now);
+            }
+            let at = now.plus(self.client_leg(req));
+            self.count_failure(req, outcome, at);
+            self.requests[slot].state = ReqState::Abandoned;
+            lost += 1;
+        }
+        lost
+    }
+
+    /// A cache node dies: its contents are gone, and the lookups it held become misses that
+    /// go to the database. Returns the number of lookups redirected.
+    pub(super) fn kill_cache_node(&mut self, station: u16, node: usize) -> u64 {
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = false;
+        s.epoch = s.epoch.wrapping_add(1);
+        s.busy = 0;
+        s.waiting = 0;
+        self.cache.as_mut().expect("a cache tier").lose_node(node);
+        let mut moved = 0;
+        while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
+            if self.requests[req.slot as usize].state == ReqState::Queued {
+                self.bypass_cache(req);
+                moved += 1;
+            } else {
+                self.release(req);
+            }
+        }
+        for slot in 0..self.requests.len() {
+            let r = self.requests[slot];
+            if r.station == station && r.state == ReqState::InService {
+                self.bypass_cache(ReqRef {
+                    slot: slot as u32,
+                    gen: r.gen,
+                });
+                moved += 1;
+            }
+        }
+        moved
+    }
+
+    pub(in crate::sim) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
+        if usize::from(id.0) >= self.components.len()
+            || self.is_alive(id)
+            || self.site.as_ref().is_some_and(|site| site.down)
+        {
+            return;
+        }
+        let name = self.components[usize::from(id.0)].name.clone();
+        let station = match self.parts[usize::from(id.0)] {
+            Part::Users | Part::Balancer | Part::Queue => return,
+            Part::Dns => {
+                self.dns_alive = true;
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
+            }
+            Part::Edge => {
+                if let Some(edge) = self.edge.as_mut() {
+                    edge.alive = true;
+                }
+                self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
+                return;
+            }
+            Part::Workers => {
+                self.repair_workers();
+                self.log_event(
+                    &name,
+                    format!("{name} back up ({cause}); draining the backlog"),
+                );
+                return;
+            }
+            Part::Station(station) => station,
+        };
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        s.account(now);
+        s.alive = true;
+        let epoch = s.epoch;
+        let mut text = format!("{name} back up ({cause})");
+        if let Some((shard, node)) = self.db_node_of(id) {
+            text.push_str(&self.db_node_returned(shard, node, epoch));
+        }
+        self.log_event(&name, text);
+    }
+
+    /// Counts keys a resharding switched to their new shard in this metrics interval.
+    pub(in crate::sim) fn interval_migrated(&mut self, keys: u64) {
+        self.interval.migration_keys_copied += keys;
+    }
+
+    pub(in crate::sim) fn log_event(&mut self, component: &str, text: String) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(LogEntry {
+            t_s: self.now.as_secs_f64(),
+            component: component.to_string(),
+            text,
+        });
+    }
+}

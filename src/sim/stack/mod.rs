@@ -1,0 +1,805 @@
+//! A stack: one data center's whole system — the engine of stages 1–10, and each data center
+//! of the geo layer at stage 11. It owns the event queue, the RNG, the request slab and the
+//! components, and moves requests through them one event at a time.
+//!
+//! This file holds the types and the construction; the rest is in `slab` (request slots),
+//! `path` (arrival to station and back), `service` (what follows a station's service),
+//! `periodic` (ticks, autoscaling, health checks), `faults` (kill/repair through the `Part`
+//! table) and `state` (snapshot, and the public [`Engine`] API).
+//!
+//! ```text
+//!  user ─DNS?─▶ [LB] ─▶ web server ──(data kinds)──▶ db node (master: writes, replica: reads)
+//!   ▲                                                    │
+//!   └───────────────── answer (back through web, LB) ◀───┘
+//! ```
+//!
+//! A request's slot is freed only by the event or waiting-line entry that currently holds it
+//! (its "main reference"); a client timeout or a dying server marks it abandoned and counts the
+//! failure, and the holder frees it later. Events carry slot generations, so a stale timeout is
+//! ignored, and station epochs, so completions scheduled before a node died are recognised.
+
+mod faults;
+mod path;
+mod periodic;
+mod service;
+mod slab;
+mod state;
+
+use super::components::balancer::Balancer;
+use super::components::cache_cluster::CacheCluster;
+use super::components::database::{db_of_index, DataPlacement, DbTier};
+use super::components::deploy::DeployRun;
+use super::components::jobs::JobTier;
+use super::components::nosql::NoSqlState;
+use super::components::replication::KeyVersions;
+use super::components::sessions::StickySessions;
+use super::components::station::{ReqRef, Station};
+use super::edge::EdgeTier;
+use super::handle::Engine;
+use super::hits::{HitCount, IntervalHits};
+use super::kernel::histogram::Histogram;
+use super::kernel::queue::{EventQueue, Lane};
+use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
+use super::monitor::Monitor;
+use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::zipf::Zipf;
+use super::{
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
+    RequestKind, SimTime, Snapshot, MAX_HOPS,
+};
+use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
+use std::collections::VecDeque;
+
+/// Sampled paths kept for animation.
+const PATH_RING: usize = 512;
+/// Event-log entries kept (older ones are dropped and counted).
+const LOG_RING: usize = 1000;
+
+const DNS: ComponentId = ComponentId(1);
+
+/// What a component of a stack is, for its fault hooks and its state: a kind and, for the
+/// components served by a station, that station. Indexed by component id, so a fault or a
+/// snapshot dispatches with one `match` instead of comparing ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// The user population (nothing to kill).
+    Users,
+    /// The DNS server.
+    Dns,
+    /// The load balancer (nothing to kill: it fronts the web servers).
+    Balancer,
+    /// The CDN edge.
+    Edge,
+    /// The message queue (durable: nothing to kill).
+    Queue,
+    /// The queue's workers.
+    Workers,
+    /// A component served by a station (web server, database node, cache node, session
+    /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
+    Station(u16),
+}
+
+impl Part {
+    /// The part a new component of `kind` starts as.
+    fn of_kind(kind: ComponentKind) -> Part {
+        match kind {
+            // A data center is the geo layer's component, never a stack's.
+            ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
+            ComponentKind::Dns => Part::Dns,
+            ComponentKind::LoadBalancer => Part::Balancer,
+            ComponentKind::Cdn => Part::Edge,
+            ComponentKind::Queue => Part::Queue,
+            ComponentKind::Workers => Part::Workers,
+            ComponentKind::Server
+            | ComponentKind::Database
+            | ComponentKind::Cache
+            | ComponentKind::SessionStore
+            | ComponentKind::NoSql => Part::Station(NONE),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Event {
+    /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
+    Arrival { epoch: u32 },
+    /// The DNS server answers a lookup sent during DNS life `epoch` (`u32::MAX`: sent while
+    /// it was down).
+    DnsAnswer { req: ReqRef, user: u32, epoch: u32 },
+    /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
+    /// [`Sim::hand_over`]).
+    Inject {
+        user: u32,
+        /// When a lookup of the user's still under way answers, ms (0: none is).
+        ready_ms: u32,
+        region: u8,
+    },
+    /// Stage 11: a request handed over when the lookup it started `dns_lookup` ago answers —
+    /// unless geoDNS has died since (DNS life `epoch`).
+    InjectAnswered { user: u32, epoch: u32, region: u8 },
+    /// An answer from the data tier reaches the request's web server on its way back.
+    BackAtWeb { req: ReqRef },
+    /// A request reaches the load balancer.
+    ReachBalancer { req: ReqRef },
+    /// A request reaches a station over the network.
+    Reach { req: ReqRef, station: u16 },
+    /// A worker finishes a request.
+    ServiceDone {
+        req: ReqRef,
+        station: u16,
+        epoch: u32,
+    },
+    /// The client's patience runs out for a request that waited in a line (scheduled when it
+    /// joins one; requests that never wait are checked whenever they move on).
+    ClientTimeout { req: ReqRef },
+    /// A metrics interval closes.
+    MetricsTick,
+    /// The load balancer checks every server.
+    HealthCheck,
+    /// The web tier notices that a database node died (`up` false) or came back.
+    DbDetected {
+        shard: u16,
+        node: u16,
+        epoch: u32,
+        up: bool,
+    },
+    /// A replica takes over from the dead master.
+    Promote { shard: u16, epoch: u32 },
+    /// The data tier is resharded to `to` shards.
+    Reshard { to: u32 },
+    /// Resharding number `run` may start its next copy job.
+    MigrationPace { run: u32 },
+    /// A copy job that could not be queued tries again.
+    CopyRetry { req: ReqRef },
+    /// A scheduled fault starts (`down`) or ends.
+    Fault { component: ComponentId, down: bool },
+    /// A static-asset request reaches the CDN edge.
+    ReachEdge { req: ReqRef },
+    /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
+    EdgeHitDone { req: ReqRef, epoch: u32 },
+    /// A queue worker finishes the job in running slot `slot`.
+    JobDone { slot: u32, epoch: u32 },
+    /// The worker autoscaler decides.
+    WorkerScaleCheck,
+    /// Workers asked for by the autoscaler are ready.
+    WorkersReady { count: u32 },
+    /// The web autoscaling group decides.
+    AutoscaleCheck,
+    /// A web server launched by the autoscaler has booted.
+    ServerBooted,
+    /// The scenario's scheduled deploy starts.
+    DeployStart,
+    /// A server draining for deploy number `run` is looked at.
+    DeployDrainCheck { server: u16, run: u32 },
+    /// A server stopped by deploy number `run` has started its new version.
+    DeployServerStarted { server: u16, run: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ReqState {
+    Free,
+    /// On the network toward a component.
+    Transit,
+    Queued,
+    InService,
+    /// Failure already counted; waiting for its holder to free the slot.
+    Abandoned,
+}
+
+/// What happens after a database query.
+enum AfterQuery {
+    /// Answer the user.
+    Answer,
+    /// A cross-shard read asks the next shard.
+    NextShard,
+    /// The write's job could not be queued: the write fails.
+    JobRejected,
+}
+
+/// Which tier a station belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tier {
+    /// Web server number `index`.
+    Web,
+    /// Database node number `index`.
+    Db,
+    /// Cache node number `index`.
+    Cache,
+    /// The shared session store.
+    Session,
+    /// A node of the NoSQL store.
+    NoSql,
+}
+
+impl Tier {
+    /// How a request fails when it finds a node of this tier down.
+    fn down_outcome(self) -> Outcome {
+        match self {
+            Tier::Web => Outcome::ServerDown,
+            Tier::Db | Tier::Cache | Tier::NoSql => Outcome::DbDown,
+            Tier::Session => Outcome::SessionStoreDown,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct Request {
+    gen: u32,
+    pub(super) state: ReqState,
+    pub(super) kind: RequestKind,
+    pub(super) sampled: bool,
+    via_balancer: bool,
+    /// Fetched from the origin on behalf of the CDN edge.
+    pub(super) via_cdn: bool,
+    /// Read its session from the shared store already.
+    session_done: bool,
+    user: u32,
+    /// The user's region (stage 11; 0 otherwise).
+    region: u8,
+    hop_count: u8,
+    /// Station it is at or heading to.
+    pub(super) station: u16,
+    /// Web station that answers it (`NONE` before it has one).
+    web: u16,
+    /// Cache node to fill after a miss (`NONE`: no fill).
+    fill: u16,
+    /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
+    fanout_next: u16,
+    /// A denormalised write: which copy it is writing (0: the one on the key's own shard).
+    copy: u8,
+    /// Served by the NoSQL store instead of the database.
+    nosql: bool,
+    /// A resharding's copy job, not a user's request: its job slot (`NONE`: a user's).
+    pub(super) copy_job: u16,
+    /// A copy job that has read its keys and goes to (or is at) their new shard.
+    pub(super) copy_on_target: bool,
+    /// Data key, or static object for requests through the CDN.
+    pub(super) key: u32,
+    seq: u64,
+    start: SimTime,
+    /// When it reached its current station.
+    reached: SimTime,
+}
+
+pub(super) const NONE: u16 = u16::MAX;
+
+/// When the next arrival of a Poisson stream with mean gap `mean_ns` comes, after `now`
+/// (`None` when nobody sends).
+pub(super) fn next_arrival(rng: &mut Rng, now: SimTime, mean_ns: f64) -> Option<SimTime> {
+    mean_ns
+        .is_finite()
+        .then(|| now.plus(SimTime(round_ns(rng.exponential(mean_ns)))))
+}
+
+/// Thinning of a peak-rate arrival stream to the profile's rate at `now`.
+pub(super) fn in_profile(
+    rng: &mut Rng,
+    profile: &crate::scenario::Profile,
+    profile_max: f64,
+    now: SimTime,
+) -> bool {
+    if profile.is_constant() {
+        return true;
+    }
+    let factor = profile.factor(now.as_secs_f64());
+    rng.unit() * profile_max < factor
+}
+
+/// Mean gap between arrivals of `users` users at `per_user_per_s` each, in ns. Arrivals are
+/// drawn at the profile's peak rate (`profile_max` × base) and thinned to the rate of the
+/// moment; infinite when nobody sends.
+pub(super) fn mean_interarrival_ns(users: u64, per_user_per_s: f64, profile_max: f64) -> f64 {
+    let rate_per_ns = users as f64 * per_user_per_s / 1e9;
+    let rate_per_ns = (rate_per_ns * profile_max).min(crate::scenario::MAX_RATE_PER_S / 1e9);
+    if rate_per_ns > 0.0 {
+        1.0 / rate_per_ns
+    } else {
+        f64::INFINITY
+    }
+}
+
+impl Request {
+    const EMPTY: Request = Request {
+        gen: 0,
+        state: ReqState::Free,
+        kind: RequestKind::PageView,
+        sampled: false,
+        via_balancer: false,
+        via_cdn: false,
+        session_done: false,
+        user: 0,
+        region: 0,
+        hop_count: 0,
+        station: NONE,
+        web: NONE,
+        fill: NONE,
+        fanout_next: NONE,
+        copy: 0,
+        nosql: false,
+        copy_job: NONE,
+        copy_on_target: false,
+        key: 0,
+        seq: 0,
+        start: SimTime::ZERO,
+        reached: SimTime::ZERO,
+    };
+}
+
+/// Counters of the current metrics interval.
+#[derive(Clone, Default)]
+struct IntervalCounters {
+    generated: u64,
+    completed: u64,
+    failed: u64,
+    stale_reads: u64,
+    writes_committed: u64,
+    cache_hits: u64,
+    cache_misses: u64,
+    completed_by_kind: [u64; 4],
+    migration_keys_copied: u64,
+}
+
+/// Run-wide accounting.
+#[derive(Clone)]
+pub(super) struct Books {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: [u64; Outcome::FAILURES.len()],
+    pub latency: Histogram,
+    pub latency_by_kind: [Histogram; 4],
+    pub dns_lookups: u64,
+    pub dns_cache_hits: u64,
+    pub failovers: Vec<Failover>,
+}
+
+/// Stage 11: the part of a data center's stack that exists only because it is one of the geo
+/// layer's data centers. A lone stack (stages 1–10) has none.
+#[derive(Clone)]
+pub(super) struct Site {
+    /// Per user region, the extra one-way time from that region.
+    pub region_far: Vec<SimTime>,
+    /// Latency of completed requests per user region.
+    pub region_latency: Vec<Histogram>,
+    /// Commit times of writes not yet handed to cross-data-center replication.
+    pub outbox: Vec<SimTime>,
+    /// The whole data center is down. Nothing in it comes back until the data center does (a
+    /// repair or the end of a scheduled fault leaves it down), and web servers added meanwhile
+    /// start down.
+    pub down: bool,
+    /// Requests handed over and counted that have not reached this data center's now (or
+    /// their DNS answer) yet.
+    pub handed_over_waiting: u64,
+    /// Latency histogram of the metrics interval closed last (the geo layer merges the data
+    /// centers' intervals).
+    pub prev_interval_latency: Histogram,
+    /// Cache and CDN hit counts of the metrics interval closed last (the geo layer adds the
+    /// data centers' counts up).
+    pub prev_interval_hits: IntervalHits,
+}
+
+impl Site {
+    /// The site of a data center whose users' regions are `region_far` away from it (one way,
+    /// per region).
+    pub fn new(region_far: Vec<SimTime>) -> Site {
+        Site {
+            region_latency: region_far.iter().map(|_| Histogram::new()).collect(),
+            region_far,
+            outbox: Vec::new(),
+            down: false,
+            handed_over_waiting: 0,
+            prev_interval_latency: Histogram::new(),
+            prev_interval_hits: IntervalHits::default(),
+        }
+    }
+}
+
+/// One data center's whole stack: the engine of stages 1–10, and each data center of the geo
+/// layer at stage 11 (then with a [`Site`]).
+#[derive(Clone)]
+pub(super) struct Stack {
+    pub(super) scenario: Scenario,
+    now: SimTime,
+    pub(super) rng: Rng,
+    pub(super) events: EventQueue<Event>,
+    events_processed: u64,
+    pub(super) components: Vec<ComponentInfo>,
+    dns_alive: bool,
+    /// Times the DNS server died (a lookup in flight across a death gets no answer).
+    dns_deaths: u32,
+    pub(super) stations: Vec<Station>,
+    /// Per station: its component, tier and index within the tier.
+    station_info: Vec<(ComponentId, Tier, u16)>,
+    /// Per component: what it is (the fault and state dispatch table).
+    parts: Vec<Part>,
+    /// Web stations in server order (`web-0`, `web-1`, …).
+    pub(super) web: Vec<u16>,
+    /// Web servers taken out of service with `set_web_servers` (they drain and idle).
+    pub(super) web_retired: Vec<bool>,
+    pub(super) balancer: Option<Balancer>,
+    /// The balancer's component (for recorded hops).
+    balancer_id: ComponentId,
+    pub(super) edge: Option<EdgeTier>,
+    pub(super) cdn_id: ComponentId,
+    pub(super) jobs: Option<JobTier>,
+    pub(super) monitor: Option<Monitor>,
+    /// The shared session store's station (`NONE`: no shared store).
+    pub(super) session_station: u16,
+    /// Sticky sessions, when the web tier keeps them.
+    pub(super) sticky: Option<StickySessions>,
+    /// Web servers launched by the autoscaler and still booting.
+    booting: u32,
+    last_scaling: SimTime,
+    profile_max: f64,
+    pub(super) shards: Vec<DbTier>,
+    pub(super) versions: KeyVersions,
+    pub(super) placement: DataPlacement,
+    pub(super) cache: Option<CacheCluster>,
+    web_service: [Sampler; 4],
+    session_get: Sampler,
+    mix: Weighted<4>,
+    pub(super) keys: Zipf,
+    requests: Vec<Request>,
+    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
+    traces: Vec<[Hop; MAX_HOPS]>,
+    free_slots: Vec<u32>,
+    next_seq: u64,
+    users: u64,
+    /// Per user: when the cached DNS answer expires, in ms of simulated time.
+    dns_expiry_ms: Vec<u32>,
+    mean_interarrival_ns: f64,
+    arrival_epoch: u32,
+    pub(super) client_one_way: SimTime,
+    internal_one_way: SimTime,
+    balancer_latency: SimTime,
+    dns_lookup: SimTime,
+    dns_ttl_ms: u32,
+    timeout: SimTime,
+    pub(super) interval_ns: u64,
+    sample_every: u64,
+    pub(super) paths: VecDeque<PathSample>,
+    pub(super) books: Books,
+    interval: IntervalCounters,
+    interval_latency: Histogram,
+    pub(super) series: VecDeque<SeriesPoint>,
+    series_cap: usize,
+    last_point: Option<SeriesPoint>,
+    pub(super) log: VecDeque<LogEntry>,
+    pub(super) log_dropped: u64,
+    /// The rolling deploy under way.
+    pub(super) deploy: Option<DeployRun>,
+    /// Deploys finished.
+    pub(super) deploys_done: Vec<DeployReport>,
+    /// The NoSQL store beside the database.
+    pub(super) nosql: Option<NoSqlState>,
+    /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
+    pub(super) site: Option<Site>,
+}
+
+impl Stack {
+    /// A data center's stack (the whole system below stage 11), from a valid scenario
+    /// without `geo`.
+    pub(super) fn single(scenario: &Scenario) -> Stack {
+        let end = SimTime::from_secs(u64::from(scenario.duration_s));
+        let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
+        let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
+        let keys = scenario.traffic.keyspace.keys;
+        let mut sim = Stack {
+            scenario: scenario.clone(),
+            now: SimTime::ZERO,
+            rng: Rng::new(scenario.seed),
+            events: EventQueue::new(),
+            events_processed: 0,
+            components: Vec::new(),
+            dns_alive: true,
+            dns_deaths: 0,
+            stations: Vec::new(),
+            station_info: Vec::new(),
+            parts: Vec::new(),
+            web: Vec::new(),
+            web_retired: Vec::new(),
+            balancer: None,
+            balancer_id: ComponentId(u16::MAX),
+            edge: None,
+            cdn_id: ComponentId(u16::MAX),
+            jobs: None,
+            monitor: scenario.monitoring.as_ref().map(Monitor::new),
+            session_station: NONE,
+            sticky: scenario
+                .sessions
+                .as_ref()
+                .filter(|s| s.mode == SessionMode::Sticky)
+                .map(|_| StickySessions::default()),
+            booting: 0,
+            last_scaling: SimTime::ZERO,
+            profile_max: scenario.traffic.profile.max_factor().max(1e-9),
+            shards: Vec::new(),
+            versions: KeyVersions::new(scenario.traffic.keyspace.keys),
+            placement: DataPlacement::new(scenario.sharding.as_ref()),
+            cache: None,
+            web_service: scenario.server.service.by_kind().map(Sampler::new),
+            session_get: Sampler::new(
+                &scenario
+                    .sessions
+                    .as_ref()
+                    .map_or(crate::scenario::Dist::exponential(1.0), |s| {
+                        s.store_get.clone()
+                    }),
+            ),
+            mix: Weighted::new(scenario.traffic.mix.weights()),
+            keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
+            requests: Vec::new(),
+            traces: Vec::new(),
+            free_slots: Vec::new(),
+            next_seq: 0,
+            users: 0,
+            dns_expiry_ms: Vec::new(),
+            mean_interarrival_ns: f64::INFINITY,
+            arrival_epoch: 0,
+            client_one_way: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
+            internal_one_way: SimTime::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
+            balancer_latency: SimTime::ZERO,
+            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
+            dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
+            timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
+            interval_ns,
+            sample_every: 1,
+            paths: VecDeque::with_capacity(PATH_RING),
+            books: Books {
+                generated: 0,
+                completed: 0,
+                failed: [0; Outcome::FAILURES.len()],
+                latency: Histogram::new(),
+                latency_by_kind: std::array::from_fn(|_| Histogram::new()),
+                dns_lookups: 0,
+                dns_cache_hits: 0,
+                failovers: Vec::new(),
+            },
+            interval: IntervalCounters::default(),
+            interval_latency: Histogram::new(),
+            series: VecDeque::with_capacity(series_cap.min(4096)),
+            series_cap,
+            last_point: None,
+            log: VecDeque::new(),
+            log_dropped: 0,
+            deploy: None,
+            deploys_done: Vec::new(),
+            nosql: None,
+            site: None,
+        };
+        sim.build_topology();
+        sim.set_users(scenario.traffic.users);
+        sim.events.push(SimTime(interval_ns), Event::MetricsTick);
+        if let Some(lb) = &scenario.load_balancer {
+            sim.events.push(
+                SimTime::from_millis_f64(lb.health_interval_ms),
+                Event::HealthCheck,
+            );
+        }
+        if let Some(a) = &scenario.autoscaling {
+            sim.events.push(
+                SimTime::from_secs_f64(a.evaluation_interval_s),
+                Event::AutoscaleCheck,
+            );
+        }
+        if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
+            sim.events.push(every, Event::WorkerScaleCheck);
+        }
+        if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
+            sim.events.push(
+                SimTime::from_secs_f64(r.at_s),
+                Event::Reshard { to: r.to_shards },
+            );
+        }
+        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
+            sim.events
+                .push(SimTime::from_secs_f64(at_s), Event::DeployStart);
+        }
+        sim.schedule_faults();
+        sim
+    }
+
+    pub(super) fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
+        let id = ComponentId(self.components.len() as u16);
+        self.components.push(ComponentInfo { id, name, kind });
+        self.parts.push(Part::of_kind(kind));
+        id
+    }
+
+    pub(super) fn add_station(
+        &mut self,
+        id: ComponentId,
+        tier: Tier,
+        index: u16,
+        station: Station,
+    ) -> u16 {
+        let s = self.stations.len() as u16;
+        self.stations.push(station);
+        self.station_info.push((id, tier, index));
+        self.parts[usize::from(id.0)] = Part::Station(s);
+        s
+    }
+
+    fn build_topology(&mut self) {
+        let scenario = self.scenario.clone();
+        self.add_component("users".into(), ComponentKind::Users);
+        self.add_component("dns".into(), ComponentKind::Dns);
+        if let Some(lb) = &scenario.load_balancer {
+            self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
+            self.balancer = Some(Balancer::new(lb));
+            self.balancer_latency = SimTime::from_millis_f64(lb.latency_ms);
+        }
+        for _ in 0..scenario.server.count {
+            self.add_web_server(true);
+        }
+        if let Some(db) = &scenario.database {
+            let sharded = scenario.sharding.is_some();
+            let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
+            for shard in 0..count {
+                self.build_shard(db, shard, sharded);
+            }
+            self.count_shard_keys();
+        }
+        if let Some(spec) = &scenario.cdn {
+            self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
+            self.edge = Some(EdgeTier::new(spec));
+        }
+        if let Some(sessions) = &scenario.sessions {
+            if sessions.mode == SessionMode::SharedStore {
+                let id = self.add_component("sessions".into(), ComponentKind::SessionStore);
+                let station = Station::new(
+                    sessions.store_workers,
+                    sessions.store_workers.saturating_mul(16),
+                );
+                self.session_station = self.add_station(id, Tier::Session, 0, station);
+            }
+        }
+        if let Some(q) = &scenario.queue {
+            self.add_component("queue".into(), ComponentKind::Queue);
+            self.add_component("workers".into(), ComponentKind::Workers);
+            self.jobs = Some(JobTier::new(q));
+        }
+        if let Some(spec) = &scenario.nosql {
+            self.build_nosql(spec);
+        }
+        if let Some(spec) = &scenario.cache {
+            let mut stations = Vec::new();
+            for i in 0..spec.nodes {
+                let id = self.add_component(format!("cache-{i}"), ComponentKind::Cache);
+                let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
+                stations.push(self.add_station(id, Tier::Cache, i as u16, station));
+            }
+            let keys = scenario.traffic.keyspace.keys;
+            self.cache = Some(CacheCluster::new(spec, keys, &stations));
+        }
+    }
+
+    /// Adds web server `web-N`; `initial` servers start in the balancer's pool, later ones join
+    /// after passing health checks.
+    fn add_web_server(&mut self, initial: bool) {
+        let index = self.web.len();
+        let id = self.add_component(format!("web-{index}"), ComponentKind::Server);
+        let spec = &self.scenario.server;
+        let mut station = Station::new(spec.workers, spec.queue_capacity);
+        station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
+        let s = self.add_station(id, Tier::Web, index as u16, station);
+        self.web.push(s);
+        self.web_retired.push(false);
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.add_server();
+        }
+        if let Some(b) = &mut self.balancer {
+            b.add_server(initial);
+        }
+        if self.site.as_ref().is_some_and(|site| site.down) {
+            self.kill_with_cause(id, "its data center is down");
+        }
+    }
+
+    fn schedule_faults(&mut self) {
+        for fault in self.scenario.faults.clone() {
+            let Some(component) = self.component_named(&fault.target) else {
+                continue; // validation guarantees the name exists
+            };
+            let at = SimTime::from_secs_f64(fault.at_s);
+            self.events.push(
+                at,
+                Event::Fault {
+                    component,
+                    down: true,
+                },
+            );
+            if fault.duration_s > 0.0 {
+                self.events.push(
+                    at.plus(SimTime::from_secs_f64(fault.duration_s)),
+                    Event::Fault {
+                        component,
+                        down: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The component with this name.
+    pub fn component_named(&self, name: &str) -> Option<ComponentId> {
+        self.components()
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id)
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+            let epoch = self.arrival_epoch;
+            self.events.push(at, Event::Arrival { epoch });
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Arrival { epoch } => {
+                if epoch == self.arrival_epoch {
+                    if self.arrival_now_in_profile() {
+                        self.on_arrival();
+                    }
+                    self.schedule_arrival();
+                }
+            }
+            Event::ReachEdge { req } => self.on_reach_edge(req),
+            Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
+            Event::JobDone { slot, epoch } => self.on_job_done(slot, epoch),
+            Event::WorkerScaleCheck => self.on_worker_scale_check(),
+            Event::WorkersReady { count } => self.on_workers_ready(count),
+            Event::AutoscaleCheck => self.on_autoscale_check(),
+            Event::ServerBooted => self.on_server_booted(),
+            Event::DeployStart => {
+                if let Some(spec) = self.scenario.deploy.clone() {
+                    self.start_deploy(&spec);
+                }
+            }
+            Event::DeployDrainCheck { server, run } => self.on_deploy_drain_check(server, run),
+            Event::DeployServerStarted { server, run } => {
+                self.on_deploy_server_started(server, run)
+            }
+            Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
+            Event::Inject {
+                user,
+                ready_ms,
+                region,
+            } => self.on_inject(user, ready_ms, region),
+            Event::InjectAnswered {
+                user,
+                epoch,
+                region,
+            } => self.on_inject_answered(user, epoch, region),
+            Event::ReachBalancer { req } => self.on_reach_balancer(req),
+            Event::BackAtWeb { req } => self.on_back_at_web(req),
+            Event::Reach { req, station } => self.on_reach(req, station),
+            Event::ServiceDone {
+                req,
+                station,
+                epoch,
+            } => self.on_service_done(req, station, epoch),
+            Event::ClientTimeout { req } => self.on_timeout(req),
+            Event::MetricsTick => self.on_tick(),
+            Event::HealthCheck => self.on_health_check(),
+            Event::DbDetected {
+                shard,
+                node,
+                epoch,
+                up,
+            } => self.on_db_detected(shard, node, epoch, up),
+            Event::Promote { shard, epoch } => self.on_promote(shard, epoch),
+            Event::Reshard { to } => self.reshard(to),
+            Event::MigrationPace { run } => self.on_migration_pace(run),
+            Event::CopyRetry { req } => self.send_copy_job(req),
+            Event::Fault { component, down } => {
+                if down {
+                    self.kill_with_cause(component, "scheduled fault");
+                } else {
+                    self.repair_with_cause(component, "scheduled repair");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The front half of a request's path: arrival, DNS, the CDN edge or the front door, the load
+//! balancer and sticky sessions, reaching a station, and the way back to the user.
+
+use super::*;
+
+impl Stack {
+    pub(super) fn on_arrival(&mut self) {
+        if self.users == 0 {
+            return;
+        }
+        let user = self.rng.below(self.users) as usize;
+        let req = self.start_request(user, false);
+
+        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let expiry_ms = self.dns_expiry_ms[user];
+        if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
+            self.books.dns_lookups += 1;
+            // Until the answer arrives, later requests of this user wait for it.
+            let done = self.now.plus(self.dns_lookup);
+            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
+            self.dns_expiry_ms[user] = done_ms.saturating_add(self.dns_ttl_ms);
+            let epoch = if self.dns_alive {
+                self.dns_deaths
+            } else {
+                u32::MAX
+            };
+            self.events.push_in(
+                Lane::Dns,
+                done,
+                Event::DnsAnswer {
+                    req,
+                    user: user as u32,
+                    epoch,
+                },
+            );
+            return;
+        }
+        self.books.dns_cache_hits += 1;
+        // A lookup of this user's may still be under way: the request waits for its answer.
+        let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
+        self.depart(req, self.now.max(ready));
+    }
+
+    /// A new request of `user`: its kind, key and fan-out drawn, counted as generated.
+    /// A request `handed_over` by stage 11's geoDNS layer was counted (and its user's
+    /// activity too) when it was handed over.
+    pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
+        let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
+        let key = if kind.touches_data() {
+            self.draw_key()
+        } else {
+            0
+        };
+        let req = self.allocate(kind, key);
+        // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
+        let nosql = match &self.nosql {
+            Some(n) if kind.touches_data() => self.rng.unit() < n.share,
+            _ => false,
+        };
+        let share = self.placement.cross_shard_share;
+        if nosql {
+            self.req_mut(req).nosql = true;
+        } else if share > 0.0
+            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
+            && self.rng.unit() < share
+        {
+            // A read that joins data of every shard — unless the data is denormalised, when
+            // the copy on the key's own shard answers it.
+            if self.placement.write_factor > 1 {
+                self.placement.joins_avoided += 1;
+            } else {
+                self.placement.joins += 1;
+                self.req_mut(req).fanout_next = 0;
+            }
+        }
+        self.req_mut(req).user = user as u32;
+        if handed_over {
+            if let Some(site) = self.site.as_mut() {
+                site.handed_over_waiting -= 1;
+            }
+            return req;
+        }
+        if let Some(m) = self.monitor.as_mut() {
+            m.saw_user(user);
+        }
+        self.books.generated += 1;
+        self.interval.generated += 1;
+        req
+    }
+
+    /// Stage 11: the geoDNS layer sends a request of `user` from `region` here, arriving now
+    /// (the world's now: not before this data center's). With `lookup`, the request's DNS
+    /// lookup starts now and it is handed over when the answer comes (failing if geoDNS dies
+    /// meanwhile); with `ready_ms > 0` it waits for an earlier lookup of the user's. Handed-over
+    /// requests go after this data center's own events at the same time, so the order does not
+    /// depend on how far it has run.
+    pub(in crate::sim) fn hand_over(
+        &mut self,
+        now: SimTime,
+        user: u32,
+        region: u8,
+        lookup: bool,
+        ready_ms: u32,
+    ) {
+        debug_assert!(now >= self.now);
+        // Counted now, when the user sends it, whether or not this data center has got there.
+        self.books.generated += 1;
+        self.interval.generated += 1;
+        if let Some(site) = self.site.as_mut() {
+            site.handed_over_waiting += 1;
+        }
+        if lookup {
+            let epoch = self.dns_deaths;
+            self.events.push_last_in(
+                Lane::Dns,
+                now.plus(self.dns_lookup),
+                Event::InjectAnswered {
+                    user,
+                    epoch,
+                    region,
+                },
+            );
+        } else {
+            self.events.push_last_in(
+                Lane::Handover,
+                now,
+                Event::Inject {
+                    user,
+                    ready_ms,
+                    region,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_inject(&mut self, user: u32, ready_ms: u32, region: u8) {
+        let req = self.start_request(user as usize, true);
+        self.req_mut(req).region = region;
+        let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
+        if answer > self.now {
+            let epoch = self.dns_deaths;
+            self.events
+                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, epoch });
+        } else {
+            self.depart(req, self.now);
+        }
+    }
+
+    pub(super) fn on_inject_answered(&mut self, user: u32, epoch: u32, region: u8) {
+        let req = self.start_request(user as usize, true);
+        let start = self.now.since(self.dns_lookup);
+        let r = self.req_mut(req);
+        r.region = region;
+        r.start = start;
+        self.on_dns_answer(req, user, epoch);
+    }
+
+    /// Stage 11: geoDNS died; lookups under way now get no answer.
+    pub(in crate::sim) fn geo_dns_died(&mut self) {
+        self.dns_deaths = self.dns_deaths.wrapping_add(1);
+    }
+
+    /// One way between the user of `req` and this system.
+    pub(super) fn client_leg(&self, req: ReqRef) -> SimTime {
+        let region = usize::from(self.requests[req.slot as usize].region);
+        match self
+            .site
+            .as_ref()
+            .and_then(|site| site.region_far.get(region))
+        {
+            Some(far) => self.client_one_way.plus(*far),
+            None => self.client_one_way,
+        }
+    }
+
+    /// The DNS server answers — if it was up when asked and has not died since.
+    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, epoch: u32) {
+        let Some(r) = self.get(req) else { return };
+        let (state, start) = (r.state, r.start);
+        if state == ReqState::Abandoned {
+            self.release(req);
+            return;
+        }
+        let now = self.now;
+        self.push_hop(req, DNS, start, now);
+        if self.expired(req) {
+            return;
+        }
+        if !self.dns_alive || epoch != self.dns_deaths {
+            // No answer: the user's next request must look up again (stage 11: the geoDNS
+            // layer forgot the user's answer itself).
+            if let Some(expiry) = self.dns_expiry_ms.get_mut(user as usize) {
+                *expiry = 0;
+            }
+            self.fail(req, Outcome::DnsDown, now);
+            return;
+        }
+        self.depart(req, now);
+    }
+
+    /// The request leaves the user at `at`: static assets for the CDN edge when there is one,
+    /// everything else for the front door (balancer or the one server).
+    pub(super) fn depart(&mut self, req: ReqRef, at: SimTime) {
+        let kind = self.requests[req.slot as usize].kind;
+        if let (RequestKind::StaticAsset, Some(edge)) = (kind, &self.edge) {
+            let arrive = at.plus(edge.one_way);
+            self.events.push(arrive, Event::ReachEdge { req });
+            return;
+        }
+        let leg = self.client_leg(req);
+        self.send_to_front_door(req, at.plus(leg));
+    }
+
+    pub(super) fn on_reach_balancer(&mut self, req: ReqRef) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.now;
+        let lb = self.balancer_id;
+        let choice = match self.sticky_server(req) {
+            Some(server) => Some(server),
+            None => {
+                let b = self.balancer.as_mut().expect("a balancer");
+                b.pick(&mut self.rng)
+            }
+        };
+
+        let Some(server) = choice else {
+            self.push_hop(req, lb, now, now);
+            let leg = self.client_leg(req);
+            self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
+            return;
+        };
+        if let Some(b) = &mut self.balancer {
+            b.open(server);
+        }
+        let station = self.web[server];
+        let leave = now.plus(self.balancer_latency);
+        let r = self.req_mut(req);
+        r.via_balancer = true;
+        r.web = station;
+        r.station = station;
+        self.push_hop(req, lb, now, leave);
+        self.events.push_in(
+            Lane::Balancer,
+            leave.plus(self.internal_one_way),
+            Event::Reach { req, station },
+        );
+    }
+
+    /// Sticky sessions: the server holding this user's session, if it still can.
+    pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
+        let sticky = self.sticky.as_mut()?;
+        let user = self.requests[req.slot as usize].user as usize;
+        let (web, stations, balancer) = (&self.web, &self.stations, &self.balancer);
+        sticky.server_for(
+            user,
+            |i| stations[usize::from(web[i])].epoch,
+            |i| balancer.as_ref().is_some_and(|b| b.in_pool(i)),
+        )
+    }
+
+    /// Sticky sessions: a user without a session gets one on the chosen server.
+    pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
+        if let Some(sticky) = self.sticky.as_mut() {
+            let user = self.requests[req.slot as usize].user as usize;
+            let life = self.stations[usize::from(self.web[server])].epoch;
+            sticky.note(user, server, life);
+        }
+    }
+
+    pub(super) fn on_reach(&mut self, req: ReqRef, station: u16) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.now;
+        let (component, tier, _) = self.station_info[usize::from(station)];
+        {
+            let r = self.req_mut(req);
+            r.station = station;
+            r.reached = now;
+            if tier == Tier::Web {
+                r.web = station;
+            }
+        }
+        if tier == Tier::Web && self.stations[usize::from(station)].alive {
+            // The server that takes the request holds the user's session from now on.
+            self.note_session(req, usize::from(self.station_info[usize::from(station)].2));
+        }
+        let copy_job = self.requests[req.slot as usize].copy_job != NONE;
+        let s = &mut self.stations[usize::from(station)];
+        if copy_job && !(s.alive && (s.has_free_worker() || s.has_room())) {
+            self.retry_copy_job(req);
+            return;
+        }
+        if !s.alive {
+            s.refused += 1;
+            self.push_hop(req, component, now, now);
+            if tier == Tier::Cache {
+                // An unreachable cache is a miss: ask the database.
+                self.bypass_cache(req);
+                return;
+            }
+            let outcome = tier.down_outcome();
+            let at = self.answer_time(req, now, tier);
+            self.fail(req, outcome, at);
+            return;
+        }
+        if s.has_free_worker() {
+            self.start_service(req, station);
+        } else if s.has_room() {
+            s.account(now);
+            s.line.push_back(req);
+            s.waiting += 1;
+            s.max_waiting = s.max_waiting.max(s.waiting);
+            let r = self.req_mut(req);
+            r.state = ReqState::Queued;
+            if !copy_job {
+                let deadline = r.start.plus(self.timeout);
+                self.events
+                    .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+            }
+        } else {
+            s.rejected += 1;
+            self.push_hop(req, component, now, now);
+            let at = self.answer_time(req, now, tier);
+            self.fail(req, Outcome::QueueFull, at);
+        }
+    }
+
+    /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
+    /// return hops (web server, balancer) on the way.
+    pub(super) fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
+        let r = self.requests[req.slot as usize];
+        if tier != Tier::Web && r.web != NONE {
+            return self.answer_from_web(req, now.plus(self.internal_one_way));
+        }
+        self.answer_after_web(req, now)
+    }
+
+    /// The answer of `req`, at its web server at `t` on its way back: when it reaches the user.
+    pub(super) fn answer_from_web(&mut self, req: ReqRef, t: SimTime) -> SimTime {
+        let web = self.station_info[usize::from(self.requests[req.slot as usize].web)].0;
+        self.push_hop(req, web, t, t);
+        self.answer_after_web(req, t)
+    }
+
+    /// The answer of `req`, leaving its web server at `t`: when it reaches the user.
+    pub(super) fn answer_after_web(&mut self, req: ReqRef, mut t: SimTime) -> SimTime {
+        let r = self.requests[req.slot as usize];
+        if r.via_balancer {
+            t = t.plus(self.internal_one_way);
+            let lb = self.balancer_id;
+            let leave = t.plus(self.balancer_latency);
+            self.push_hop(req, lb, t, leave);
+            t = leave;
+        }
+        if r.via_cdn {
+            return self.answer_via_edge(req, t);
+        }
+        t.plus(self.client_leg(req))
+    }
+
+    /// `req` is answered by `tier` now. From the data tier the answer first travels back to
+    /// the request's web server — an event, so that a web server dying meanwhile (which fails
+    /// the requests it was waiting on) relays nothing.
+    pub(super) fn answer(&mut self, req: ReqRef, now: SimTime, tier: Tier) {
+        let r = self.req_mut(req);
+        if tier != Tier::Web && r.web != NONE {
+            r.state = ReqState::Transit;
+            self.events.push_in(
+                Lane::Internal,
+                now.plus(self.internal_one_way),
+                Event::BackAtWeb { req },
+            );
+            return;
+        }
+        let at = self.answer_time(req, now, tier);
+        self.complete(req, at);
+    }
+
+    pub(super) fn on_back_at_web(&mut self, req: ReqRef) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let at = self.answer_from_web(req, self.now);
+        self.complete(req, at);
+    }
+}

@@ -1,0 +1,222 @@
+//! Periodic work of a stack: the metrics tick, the web autoscaler and the balancer's health
+//! checks.
+
+use super::*;
+
+impl Stack {
+    pub(super) fn on_tick(&mut self) {
+        let now = self.now;
+        let interval_s = self.interval_ns as f64 / 1e9;
+        for s in &mut self.stations {
+            s.account(now);
+        }
+        if let Some(q) = self.jobs.as_mut() {
+            q.station.account(now);
+            q.station.close_interval();
+        }
+        let web_utilization = self
+            .web
+            .iter()
+            .map(|&i| {
+                let s = &self.stations[usize::from(i)];
+                s.interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / self.web.len().max(1) as f64;
+        let web_waiting = self
+            .web
+            .iter()
+            .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
+            .sum::<f64>();
+        let (db_utilization, lag_ms) = self.db_tick();
+        let hits = IntervalHits {
+            cache: HitCount {
+                hits: self.interval.cache_hits,
+                lookups: self.interval.cache_hits + self.interval.cache_misses,
+            },
+            cdn: self.edge.as_mut().map_or(HitCount::default(), |e| {
+                let lookups = e.interval_hits + e.interval_misses;
+                let hits = std::mem::take(&mut e.interval_hits);
+                e.interval_misses = 0;
+                HitCount { hits, lookups }
+            }),
+        };
+        if let Some(site) = self.site.as_mut() {
+            site.prev_interval_hits = hits;
+        }
+        let point = SeriesPoint {
+            t_s: now.as_secs_f64(),
+            generated: self.interval.generated,
+            completed: self.interval.completed,
+            failed: self.interval.failed,
+            throughput_rps: self.interval.completed as f64 / interval_s,
+            latency_mean_ms: self.interval_latency.mean_ms(),
+            latency_p50_ms: self.interval_latency.quantile_ms(0.5),
+            latency_p99_ms: self.interval_latency.quantile_ms(0.99),
+            utilization: web_utilization,
+            queue_len_mean: web_waiting,
+            db_utilization,
+            replication_lag_ms: lag_ms,
+            stale_reads: self.interval.stale_reads,
+            writes_committed: self.interval.writes_committed,
+            cdn_hit_ratio: hits.cdn.ratio(),
+            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
+            jobs_done: self
+                .jobs
+                .as_mut()
+                .map_or(0, |q| std::mem::take(&mut q.interval_done)),
+            web_servers: self.web_retired.iter().filter(|r| !**r).count() as u32,
+            page_views_per_s: self.interval.completed_by_kind[RequestKind::PageView as usize]
+                as f64
+                / interval_s,
+            writes_per_s: self.interval.completed_by_kind[RequestKind::Write as usize] as f64
+                / interval_s,
+            active_users: 0,
+            cache_hit_ratio: hits.cache.ratio(),
+            in_flight: self.in_flight_counted(),
+            migration_keys_copied: self.interval.migration_keys_copied,
+        };
+        let mut point = point;
+        if self.monitor.is_some() {
+            point.active_users = self.monitor_tick(&point);
+        }
+        if self.series.len() == self.series_cap {
+            self.series.pop_front();
+        }
+        self.series.push_back(point.clone());
+        self.last_point = Some(point);
+        for s in &mut self.stations {
+            s.close_interval();
+        }
+        self.interval = IntervalCounters::default();
+        if let Some(site) = self.site.as_mut() {
+            std::mem::swap(&mut self.interval_latency, &mut site.prev_interval_latency);
+        }
+        self.interval_latency.clear();
+        self.events
+            .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
+    }
+
+    /// The web autoscaling group compares utilization with its target.
+    pub(super) fn on_autoscale_check(&mut self) {
+        let Some(a) = self.scenario.autoscaling.clone() else {
+            return;
+        };
+        let now = self.now;
+        self.events.push(
+            now.plus(SimTime::from_secs_f64(a.evaluation_interval_s)),
+            Event::AutoscaleCheck,
+        );
+        let active: Vec<u16> = (0..self.web.len())
+            .filter(|&i| !self.web_retired[i])
+            .map(|i| self.web[i])
+            .collect();
+        let count = active.len() as u32;
+        let utilization = active
+            .iter()
+            .map(|&s| {
+                let s = &self.stations[usize::from(s)];
+                s.last_interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / f64::from(count.max(1));
+        let desired = ((f64::from(count) * utilization / a.target_utilization).ceil() as u32)
+            .clamp(a.min_servers, a.max_servers);
+        if desired > count + self.booting {
+            let more = desired - count - self.booting;
+            self.booting += more;
+            let ready = now.plus(SimTime::from_secs_f64(a.scale_out_delay_s));
+            for _ in 0..more {
+                self.events.push(ready, Event::ServerBooted);
+            }
+            self.last_scaling = now;
+            self.log_event(
+                "autoscaling",
+                format!(
+                    "autoscaling: web tier at {:.0}% (target {:.0}%); launching {more} servers, ready in {} s",
+                    utilization * 100.0,
+                    a.target_utilization * 100.0,
+                    a.scale_out_delay_s
+                ),
+            );
+        } else if desired < count
+            && self.booting == 0
+            && now.since(self.last_scaling) >= SimTime::from_secs_f64(a.scale_in_cooldown_s)
+        {
+            self.last_scaling = now;
+            self.log_event(
+                "autoscaling",
+                format!(
+                    "autoscaling: web tier at {:.0}% (target {:.0}%); removing {} servers",
+                    utilization * 100.0,
+                    a.target_utilization * 100.0,
+                    count - desired
+                ),
+            );
+            self.set_web_servers(desired);
+        }
+    }
+
+    pub(super) fn on_server_booted(&mut self) {
+        self.booting = self.booting.saturating_sub(1);
+        let active = self.web_retired.iter().filter(|r| !**r).count() as u32;
+        self.set_web_servers(active + 1);
+    }
+
+    pub(super) fn on_health_check(&mut self) {
+        let Some(mut b) = self.balancer.take() else {
+            return;
+        };
+        let alive: Vec<bool> = self
+            .web
+            .iter()
+            .map(|&s| self.stations[usize::from(s)].alive)
+            .collect();
+        for change in b.check(&alive) {
+            let name = format!("web-{}", change.server);
+            let text = if change.healthy {
+                format!(
+                    "load balancer: {name} passed {} checks, back in the pool",
+                    change.checks
+                )
+            } else {
+                let s = &self.stations[usize::from(self.web[change.server])];
+                format!(
+                    "load balancer: {name} failed {} checks, taken out of the pool; {} requests were sent to it while it was down",
+                    change.checks,
+                    s.refused - s.refused_at_death
+                )
+            };
+            self.log_event(&name, text);
+        }
+        let interval = b.interval;
+        self.balancer = Some(b);
+        self.events
+            .push(self.now.plus(interval), Event::HealthCheck);
+        if self.deploy.is_some() {
+            self.deploy_progress();
+        }
+    }
+
+    // ----- database failure handling -----
+
+    /// (shard, node) of a database component.
+    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
+        let station = self.station_of_component(id)?;
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        (tier == Tier::Db).then(|| db_of_index(index))
+    }
+
+    /// The part component `id` is (`None`: no such component).
+    pub(super) fn part(&self, id: ComponentId) -> Option<Part> {
+        self.parts.get(usize::from(id.0)).copied()
+    }
+
+    /// The station serving component `id`, if it has one.
+    pub(super) fn station_of_component(&self, id: ComponentId) -> Option<u16> {
+        match self.part(id)? {
+            Part::Station(s) if s != NONE => Some(s),
+            _ => None,
+        }
+    }
+}

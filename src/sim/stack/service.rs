@@ -1,0 +1,430 @@
+//! Service at stations and what follows it: the web server's part (session store, cache or
+//! database next), cache lookups, database queries and their commits, and a request's end
+//! (completed or failed, its path sample recorded).
+
+use super::*;
+
+impl Stack {
+    pub(super) fn start_service(&mut self, req: ReqRef, station: u16) {
+        let kind = self.requests[req.slot as usize].kind;
+        let tier = self.station_info[usize::from(station)].1;
+        let index = self.station_info[usize::from(station)].2;
+        if self.requests[req.slot as usize].copy_job != NONE {
+            let work = self.copy_work_ns(req, db_of_index(index).0);
+            self.begin_service(req, station, work);
+            return;
+        }
+        let sampler = match (tier, &self.cache) {
+            (Tier::Db, _) => {
+                let db = &self.shards[db_of_index(index).0];
+                if kind == RequestKind::Write {
+                    db.write
+                } else {
+                    db.read
+                }
+            }
+            (Tier::Cache, Some(cache)) => cache.service(),
+            (Tier::Session, _) => self.session_get,
+            (Tier::NoSql, _) => self.nosql_sampler(kind),
+            _ => self.web_service[kind as usize],
+        };
+        let work = sampler.sample_ns(&mut self.rng);
+        self.begin_service(req, station, work);
+    }
+
+    /// A worker of `station` starts `work` ns of service (at speed 1) on `req`.
+    pub(super) fn begin_service(&mut self, req: ReqRef, station: u16, work: u64) {
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        let duration = work as f64 / s.speed;
+        let duration = round_ns(duration).max(1);
+        s.account(now);
+        s.busy += 1;
+        s.started += 1;
+        let r = &mut self.requests[req.slot as usize];
+        s.wait_sum_ns += u128::from(now.since(r.reached).as_nanos());
+        r.state = ReqState::InService;
+        let epoch = s.epoch;
+        self.events.push(
+            now.plus(SimTime(duration)),
+            Event::ServiceDone {
+                req,
+                station,
+                epoch,
+            },
+        );
+    }
+
+    pub(super) fn on_service_done(&mut self, req: ReqRef, station: u16, epoch: u32) {
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        if !(s.alive && s.epoch == epoch) {
+            // The node died during this service; the request was failed (abandoned) or sent
+            // elsewhere then. Free it only if it is still held here.
+            if let Some(r) = self.get(req) {
+                if r.state == ReqState::Abandoned && r.station == station {
+                    self.release(req);
+                }
+            }
+            return;
+        }
+        s.account(now);
+        s.busy -= 1;
+        s.served += 1;
+        if let Some(r) = self.get(req) {
+            if r.state == ReqState::Abandoned {
+                self.release(req);
+            } else {
+                let reached = r.reached;
+                let s = &mut self.stations[usize::from(station)];
+                s.sojourn_sum_ns += u128::from(now.since(reached).as_nanos());
+                let (component, tier, index) = self.station_info[usize::from(station)];
+                self.push_hop(req, component, reached, now);
+                match tier {
+                    Tier::Web => self.after_web(req),
+                    Tier::Cache => self.after_cache(req, usize::from(index)),
+                    Tier::Session => {
+                        self.req_mut(req).session_done = true;
+                        self.after_web(req);
+                    }
+                    Tier::NoSql => {
+                        self.after_nosql(req, usize::from(index));
+                        self.answer(req, now, Tier::NoSql);
+                    }
+                    Tier::Db if self.requests[req.slot as usize].copy_job != NONE => {
+                        self.copy_step_done(req);
+                    }
+                    Tier::Db => {
+                        let (shard, node) = db_of_index(index);
+                        match self.after_db(req, shard, node) {
+                            AfterQuery::Answer => self.answer(req, now, Tier::Db),
+                            AfterQuery::NextShard => self.send_to_db(req),
+                            AfterQuery::JobRejected => {
+                                let at = self.answer_time(req, now, Tier::Db);
+                                self.fail(req, Outcome::QueueFull, at);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.start_next_waiting(station);
+    }
+
+    /// A cache node looked the key up: answer a hit, send a miss to the database.
+    pub(super) fn after_cache(&mut self, req: ReqRef, node: usize) {
+        let now = self.now;
+        let key = self.requests[req.slot as usize].key;
+        let latest = self.versions.last_write(key);
+        let c = self.cache.as_mut().expect("a cache tier");
+        if c.look_up(node, key, latest, now) {
+            self.interval.cache_hits += 1;
+            self.answer(req, now, Tier::Cache);
+        } else {
+            self.interval.cache_misses += 1;
+            self.req_mut(req).fill = node as u16;
+            self.send_to_db(req);
+        }
+    }
+
+    /// The cache could not be asked: go to the database without filling.
+    pub(super) fn bypass_cache(&mut self, req: ReqRef) {
+        if let Some(c) = self.cache.as_mut() {
+            c.bypass();
+            // For the tier's effective hit ratio a skipped lookup is a miss.
+            self.interval.cache_misses += 1;
+        }
+        self.req_mut(req).fill = NONE;
+        self.send_to_db(req);
+    }
+
+    /// The web server has done its part: read the session, then answer or query the data.
+    pub(super) fn after_web(&mut self, req: ReqRef) {
+        let now = self.now;
+        let r = self.requests[req.slot as usize];
+        let kind = r.kind;
+        if self.session_station != NONE && !r.session_done {
+            let station = self.session_station;
+            let r = self.req_mut(req);
+            r.state = ReqState::Transit;
+            r.station = station;
+            self.events.push_in(
+                Lane::Internal,
+                now.plus(self.internal_one_way),
+                Event::Reach { req, station },
+            );
+            return;
+        }
+        if self.shards.is_empty() || !kind.touches_data() {
+            let at = self.answer_time(req, now, Tier::Web);
+            if kind == RequestKind::Write && !self.maybe_publish_job() {
+                self.fail(req, Outcome::QueueFull, at);
+            } else {
+                self.complete(req, at);
+            }
+            return;
+        }
+        if r.nosql {
+            self.send_to_nosql(req);
+            return;
+        }
+        if kind != RequestKind::Write && r.fanout_next == NONE {
+            if let Some(c) = &self.cache {
+                let key = self.requests[req.slot as usize].key;
+                let station = c.station_for(key);
+                let r = self.req_mut(req);
+                r.state = ReqState::Transit;
+                r.station = station;
+                self.events.push_in(
+                    Lane::Internal,
+                    now.plus(self.internal_one_way),
+                    Event::Reach { req, station },
+                );
+                return;
+            }
+        }
+        self.send_to_db(req);
+    }
+
+    /// Sends a request over the internal network to `station`.
+    pub(in crate::sim) fn move_to(&mut self, req: ReqRef, station: u16) {
+        let at = self.now.plus(self.internal_one_way);
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        r.station = station;
+        self.events
+            .push_in(Lane::Internal, at, Event::Reach { req, station });
+    }
+
+    /// Sends a query to the database node the web tier would pick, or fails it.
+    pub(super) fn send_to_db(&mut self, req: ReqRef) {
+        let now = self.now;
+        let r = self.requests[req.slot as usize];
+        let shard = if r.fanout_next != NONE {
+            usize::from(r.fanout_next)
+        } else if r.copy > 0 {
+            // A denormalised copy lives on the shards after the key's own.
+            (self.placement.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
+        } else {
+            self.placement.shard_of(r.key)
+        };
+        let Some(node) = self.route_query(r.kind, shard) else {
+            // No database node to ask: the web server answers with an error.
+            let at = self.answer_time(req, now, Tier::Web);
+            self.fail(req, Outcome::DbDown, at);
+            return;
+        };
+        let station = self.shards[shard].nodes[node].station;
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        r.station = station;
+        self.events.push_in(
+            Lane::Internal,
+            now.plus(self.internal_one_way),
+            Event::Reach { req, station },
+        );
+    }
+
+    /// A query finished at database node (shard, node): commit a write (and publish its job),
+    /// or count a read and fill the cache; a cross-shard read moves on to the next shard.
+    pub(super) fn after_db(&mut self, req: ReqRef, shard: usize, node: usize) -> AfterQuery {
+        let now = self.now;
+        let r = self.requests[req.slot as usize];
+        if r.kind == RequestKind::Write {
+            if r.copy > 0 {
+                self.commit_copy(shard, node);
+            } else {
+                self.commit_write(shard, node, r.key);
+                self.interval.writes_committed += 1;
+                if let Some(site) = self.site.as_mut() {
+                    site.outbox.push(now);
+                }
+                self.invalidate_cached(r.key);
+            }
+            // Denormalised data: the write goes on to its copies before it is answered.
+            let copies = self
+                .placement
+                .write_factor
+                .min(self.placement.map.count() as u32);
+            if u32::from(r.copy) + 1 < copies {
+                self.req_mut(req).copy += 1;
+                return AfterQuery::NextShard;
+            }
+            return if self.maybe_publish_job() {
+                AfterQuery::Answer
+            } else {
+                AfterQuery::JobRejected
+            };
+        }
+        let (version, stale) = self.read_at(shard, node, r.key, r.fanout_next == NONE);
+        if stale {
+            self.interval.stale_reads += 1;
+        }
+        if r.fanout_next != NONE {
+            if usize::from(r.fanout_next) + 1 < self.shards.len() {
+                self.req_mut(req).fanout_next += 1;
+                return AfterQuery::NextShard;
+            }
+            return AfterQuery::Answer;
+        }
+        if r.fill != NONE {
+            let c = self.cache.as_mut().expect("fill implies a cache tier");
+            let alive = self.stations[usize::from(c.station_of(r.fill))].alive;
+            c.fill(r.fill, alive, r.key, version, now);
+        }
+        AfterQuery::Answer
+    }
+
+    /// A committed write deletes the cached copy of its key (`invalidate` policy).
+    pub(super) fn invalidate_cached(&mut self, key: u32) {
+        if let Some(c) = self.cache.as_mut() {
+            c.write_committed(key);
+        }
+    }
+
+    /// Hands the freed worker to the first waiting request whose client is still there.
+    pub(super) fn start_next_waiting(&mut self, station: u16) {
+        while let Some(next) = self.stations[usize::from(station)].line.pop_front() {
+            let state = self.requests[next.slot as usize].state;
+            if state == ReqState::Abandoned {
+                self.release(next);
+                continue;
+            }
+            let s = &mut self.stations[usize::from(station)];
+            s.account(self.now);
+            s.waiting -= 1;
+            self.start_service(next, station);
+            return;
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, req: ReqRef) {
+        let Some(&Request { state, station, .. }) = self.get(req) else {
+            return;
+        };
+        match state {
+            ReqState::Transit | ReqState::InService => {}
+            ReqState::Queued => {
+                let s = &mut self.stations[usize::from(station)];
+                s.account(self.now);
+                s.waiting -= 1;
+            }
+            ReqState::Abandoned | ReqState::Free => return,
+        }
+        self.count_failure(req, Outcome::Timeout, self.now);
+        self.req_mut(req).state = ReqState::Abandoned;
+        if state == ReqState::Queued {
+            self.compact_line(station);
+        }
+    }
+
+    /// Keeps a waiting line's abandoned entries at most as many as its live ones (plus a
+    /// little), so memory stays bounded by the line's capacity, not by the arrival rate.
+    pub(super) fn compact_line(&mut self, station: u16) {
+        let s = &self.stations[usize::from(station)];
+        if s.line.len() <= 2 * s.waiting as usize + 64 {
+            return;
+        }
+        for _ in 0..s.line.len() {
+            let entry = self.stations[usize::from(station)]
+                .line
+                .pop_front()
+                .expect("counted");
+            if self.requests[entry.slot as usize].state == ReqState::Queued {
+                self.stations[usize::from(station)].line.push_back(entry);
+            } else {
+                self.release(entry);
+            }
+        }
+    }
+
+    /// Answer reaches the user at `at`.
+    pub(in crate::sim) fn complete(&mut self, req: ReqRef, at: SimTime) {
+        let r = self.requests[req.slot as usize];
+        let latency = at.since(r.start);
+        if latency > self.timeout {
+            // The client stopped waiting before the answer could reach it.
+            self.fail(req, Outcome::Timeout, at);
+            return;
+        }
+        if r.kind == RequestKind::StaticAsset && r.web != NONE {
+            self.static_served(r.via_cdn, r.key);
+        }
+        let ns = latency.as_nanos();
+        self.books.completed += 1;
+        self.interval.completed += 1;
+        self.interval.completed_by_kind[r.kind as usize] += 1;
+        self.books.latency.record(ns);
+        self.books.latency_by_kind[r.kind as usize].record(ns);
+        self.interval_latency.record(ns);
+        if let Some(d) = self.deploy.as_mut() {
+            d.latency.record(ns);
+        }
+        if let Some(n) = self.nosql.as_mut() {
+            if r.kind.touches_data() {
+                n.latency_of(r.nosql).record(ns);
+            }
+        }
+        if let Some(h) = self
+            .site
+            .as_mut()
+            .and_then(|site| site.region_latency.get_mut(usize::from(r.region)))
+        {
+            h.record(ns);
+        }
+        self.record_path(req.slot as usize, &r, Outcome::Ok, at);
+        self.release(req);
+    }
+
+    /// Counts a failure that the user learns of at `at`, and frees the slot. A client that
+    /// gave up before the failure could reach it saw a timeout.
+    pub(super) fn fail(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
+        self.count_failure(req, outcome, at);
+        self.release(req);
+    }
+
+    /// Counts a failure the user learns of at `at` — as a timeout if the client had given up
+    /// by then.
+    pub(super) fn count_failure(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
+        let start = self.requests[req.slot as usize].start;
+        let deadline = start.plus(self.timeout);
+        let (outcome, at) = if at > deadline {
+            (Outcome::Timeout, deadline)
+        } else {
+            (outcome, at)
+        };
+        self.books.failed[outcome.failure_index()] += 1;
+        self.interval.failed += 1;
+        let r = self.requests[req.slot as usize];
+        self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
+    }
+
+    pub(super) fn record_path(&mut self, slot: usize, r: &Request, outcome: Outcome, end: SimTime) {
+        if !r.sampled {
+            return;
+        }
+        if self.paths.len() == PATH_RING {
+            self.paths.pop_front();
+        }
+        // Hops planned past the moment the user stopped waiting are cut there.
+        let mut hops = self.traces[slot];
+        let mut hop_count = 0;
+        for hop in &mut hops[..usize::from(r.hop_count)] {
+            if hop.enter > end {
+                break;
+            }
+            hop.leave = hop.leave.min(end);
+            hop_count += 1;
+        }
+        self.paths.push_back(PathSample {
+            seq: r.seq,
+            kind: r.kind,
+            outcome,
+            start: r.start,
+            end,
+            region: r.region,
+            hops,
+            hop_count,
+        });
+    }
+}

@@ -1,0 +1,133 @@
+//! The request slab: slots allocated and freed with generations, recorded hops of sampled
+//! requests, and the lazy client-timeout checks every handler starts with.
+
+use super::*;
+
+impl Stack {
+    pub(in crate::sim) fn allocate(&mut self, kind: RequestKind, key: u32) -> ReqRef {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.requests.push(Request::EMPTY);
+                self.traces.push([Hop::default(); MAX_HOPS]);
+                (self.requests.len() - 1) as u32
+            }
+        };
+        let r = &mut self.requests[slot as usize];
+        r.state = ReqState::Transit;
+        r.kind = kind;
+        r.key = key;
+        r.sampled = seq.is_multiple_of(self.sample_every);
+        r.via_balancer = false;
+        r.via_cdn = false;
+        r.session_done = false;
+        r.hop_count = 0;
+        r.region = 0;
+        r.station = NONE;
+        r.web = NONE;
+        r.fill = NONE;
+        r.fanout_next = NONE;
+        r.copy = 0;
+        r.nosql = false;
+        r.copy_job = NONE;
+        r.copy_on_target = false;
+        r.seq = seq;
+        r.start = self.now;
+        ReqRef { slot, gen: r.gen }
+    }
+
+    /// Thinning of the peak-rate arrival stream to the profile's rate now.
+    pub(super) fn arrival_now_in_profile(&mut self) -> bool {
+        let profile = &self.scenario.traffic.profile;
+        in_profile(&mut self.rng, profile, self.profile_max, self.now)
+    }
+
+    /// Records a hop of a sampled request.
+    pub(in crate::sim) fn push_hop(
+        &mut self,
+        req: ReqRef,
+        component: ComponentId,
+        enter: SimTime,
+        leave: SimTime,
+    ) {
+        self.push_hop_slot(req.slot as usize, component, enter, leave);
+    }
+
+    pub(super) fn push_hop_slot(
+        &mut self,
+        slot: usize,
+        component: ComponentId,
+        enter: SimTime,
+        leave: SimTime,
+    ) {
+        let r = &mut self.requests[slot];
+        if r.sampled && usize::from(r.hop_count) < MAX_HOPS {
+            self.traces[slot][usize::from(r.hop_count)] = Hop {
+                component,
+                enter,
+                leave,
+            };
+            r.hop_count += 1;
+        }
+    }
+
+    /// A request arriving somewhere whose client has already given up fails as a timeout
+    /// (counted at its deadline). Returns true when that happened.
+    ///
+    /// Client timeouts are lazy: a timeout event is scheduled only for requests that join a
+    /// waiting line; every other request is checked when it next moves. This keeps the event
+    /// queue at the size of the work in progress instead of rate × timeout.
+    pub(in crate::sim) fn expired(&mut self, req: ReqRef) -> bool {
+        let r = &self.requests[req.slot as usize];
+        if r.copy_job != NONE {
+            return false; // a copy job has no client to give up
+        }
+        if self.now.since(r.start) > self.timeout {
+            self.fail(req, Outcome::Timeout, self.now);
+            return true;
+        }
+        false
+    }
+
+    /// A request arrives somewhere: false (and it is dealt with) if it is stale, its client
+    /// gave up earlier (freed now), or its client gives up now (a timeout).
+    pub(in crate::sim) fn still_wanted(&mut self, req: ReqRef) -> bool {
+        let Some(r) = self.get(req) else {
+            return false;
+        };
+        if r.state == ReqState::Abandoned {
+            self.release(req);
+            return false;
+        }
+        !self.expired(req)
+    }
+
+    pub(in crate::sim) fn get(&self, req: ReqRef) -> Option<&Request> {
+        self.requests
+            .get(req.slot as usize)
+            .filter(|r| r.gen == req.gen && r.state != ReqState::Free)
+    }
+
+    pub(in crate::sim) fn req_mut(&mut self, req: ReqRef) -> &mut Request {
+        &mut self.requests[req.slot as usize]
+    }
+
+    /// The request in `req`'s slot (whatever its generation).
+    pub(in crate::sim) fn request_in(&self, req: ReqRef) -> Request {
+        self.requests[req.slot as usize]
+    }
+
+    pub(in crate::sim) fn release(&mut self, req: ReqRef) {
+        let r = &mut self.requests[req.slot as usize];
+        if r.via_balancer {
+            if let Some(b) = &mut self.balancer {
+                b.close(usize::from(self.station_info[usize::from(r.web)].2));
+            }
+        }
+        r.state = ReqState::Free;
+        r.gen = r.gen.wrapping_add(1);
+        self.free_slots.push(req.slot);
+    }
+}

@@ -1,0 +1,413 @@
+//! Reading a stack's state (snapshot, footprint, in-flight tallies) and its implementation of
+//! the public [`Engine`] API.
+
+use super::*;
+
+impl Stack {
+    /// Requests generated and neither completed nor failed: counted from the slab itself, so
+    /// conservation checks compare two independent tallies.
+    pub(in crate::sim) fn in_flight_counted(&self) -> u64 {
+        self.site
+            .as_ref()
+            .map_or(0, |site| site.handed_over_waiting)
+            + self
+                .requests
+                .iter()
+                .filter(|r| {
+                    r.copy_job == NONE
+                        && matches!(
+                            r.state,
+                            ReqState::Transit | ReqState::Queued | ReqState::InService
+                        )
+                })
+                .count() as u64
+    }
+
+    /// Requests under way that web station `station` answers (queued or served there, or
+    /// waiting on the data tier, or on their way to it).
+    pub(in crate::sim) fn requests_of_web(&self, station: u16) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| {
+                r.web == station
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
+            })
+            .count() as u64
+    }
+
+    /// The role and replication figures of a database component, if it is one.
+    pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
+        let (shard, node) = self.db_node_of(id)?;
+        Some(self.db_node_state(shard, node))
+    }
+
+    /// State of the components without a station of their own (edge, queue, workers).
+    pub(super) fn fill_special_state(&self, state: &mut ComponentState) {
+        let part = self.parts[usize::from(state.id.0)];
+        if part == Part::Edge {
+            if let Some(edge) = &self.edge {
+                state.items = edge.items();
+                state.capacity_items = self.scenario.cdn.as_ref().map_or(0, |c| c.capacity_objects);
+                let lookups = edge.hits + edge.misses;
+                state.hit_ratio = if lookups == 0 {
+                    0.0
+                } else {
+                    edge.hits as f64 / lookups as f64
+                };
+            }
+        } else if let Some(q) = &self.jobs {
+            if part == Part::Queue {
+                state.queue_len = q.depth();
+                state.queue_capacity = self.scenario.queue.as_ref().map_or(0, |q| q.max_depth);
+            } else if part == Part::Workers {
+                state.busy_workers = q.station.busy;
+                state.workers = q.station.workers;
+                state.utilization = q
+                    .station
+                    .last_interval
+                    .utilization(q.station.workers)
+                    .min(1.0);
+            }
+        }
+    }
+
+    /// Items, capacity, hit ratio and stale hits of a cache component, if it is one.
+    pub(in crate::sim) fn cache_state(&self, id: ComponentId) -> Option<(u32, u32, f64, u64)> {
+        let station = self.station_of_component(id)?;
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        if tier != Tier::Cache {
+            return None;
+        }
+        let n = self.cache.as_ref()?.node_state(usize::from(index));
+        Some((n.items, n.capacity_items, n.hit_ratio, n.stale_reads))
+    }
+
+    /// [`Sim::snapshot`] of one data center's stack.
+    pub(in crate::sim) fn snapshot_single(&self) -> Snapshot {
+        let failed: u64 = self.books.failed.iter().sum();
+        let recent = self.last_point.as_ref();
+        let components = self
+            .components
+            .iter()
+            .map(|c| {
+                let mut state = ComponentState {
+                    id: c.id,
+                    alive: self.is_alive(c.id),
+                    ..ComponentState::default()
+                };
+                if let Some(si) = self.station_of_component(c.id) {
+                    let s = &self.stations[usize::from(si)];
+                    state.busy_workers = s.busy;
+                    state.workers = s.workers;
+                    state.queue_len = s.waiting;
+                    state.queue_capacity = s.capacity;
+                    state.utilization = s.last_interval.utilization(s.workers);
+                    let (_, tier, index) = self.station_info[usize::from(si)];
+                    if tier == Tier::Web {
+                        let i = usize::from(index);
+                        state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
+                        state.retired = self.web_retired[i];
+                        state.deploy = self.deploy_step_of(i);
+                    }
+                }
+                self.fill_special_state(&mut state);
+                if let Some((items, capacity, hit_ratio, stale)) = self.cache_state(c.id) {
+                    state.items = items;
+                    state.capacity_items = capacity;
+                    state.hit_ratio = hit_ratio;
+                    state.stale_reads = stale;
+                }
+                if let Some((role, writes, ms, stale)) = self.db_state(c.id) {
+                    state.role = Some(role);
+                    state.lag_writes = writes;
+                    state.lag_ms = ms;
+                    state.stale_reads = stale;
+                }
+                state
+            })
+            .collect();
+        Snapshot {
+            time_s: self.now.as_secs_f64(),
+            requests_total: self.books.generated,
+            requests_completed: self.books.completed,
+            requests_failed: failed,
+            in_flight: self.books.generated - self.books.completed - failed,
+            latency_p50_ms: self.books.latency.quantile_ms(0.5),
+            latency_p99_ms: self.books.latency.quantile_ms(0.99),
+            latency_mean_ms: self.books.latency.mean_ms(),
+            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
+            recent_failures_per_s: recent
+                .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
+            writes_lost: self.shards.iter().map(|d| d.replication.lost).sum(),
+            stale_reads: self.shards.iter().map(|d| d.stale_reads).sum(),
+            recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
+            recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
+            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
+            recent_active_users: recent.map_or(0, |p| p.active_users),
+            recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
+            recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
+            logged_out: self.logged_out(),
+            stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads()),
+            events_processed: self.events_processed,
+            components,
+        }
+    }
+
+    /// Users logged out with their sticky sessions' servers so far.
+    pub(in crate::sim) fn logged_out(&self) -> u64 {
+        self.sticky.as_ref().map_or(0, |s| s.logged_out())
+    }
+
+    /// Whether some web server is up and in service (what a health check of the whole data
+    /// center sees).
+    pub(in crate::sim) fn any_web_alive(&self) -> bool {
+        self.web
+            .iter()
+            .zip(&self.web_retired)
+            .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
+    }
+
+    /// The station of a component (for reports).
+    pub(in crate::sim) fn station_of(&self, id: ComponentId) -> Option<&Station> {
+        self.station_of_component(id)
+            .map(|s| &self.stations[usize::from(s)])
+    }
+}
+
+impl Engine for Stack {
+    /// The scenario this run was built from (with live changes such as users applied).
+    fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Current simulated time.
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Every component, in id order.
+    fn components(&self) -> &[ComponentInfo] {
+        &self.components
+    }
+
+    /// Events processed so far.
+    fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    /// Records one request in `every` for animation (1 = all). Does not change the run.
+    fn set_path_sample_every(&mut self, every: u64) {
+        self.sample_every = every.max(1);
+    }
+
+    /// Sampled paths of recent requests, oldest first (at most 512).
+    fn recent_paths(&self) -> &VecDeque<PathSample> {
+        &self.paths
+    }
+
+    /// The event log, oldest first.
+    fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    /// Every alert that fired or resolved and is still kept, oldest first (empty without
+    /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
+    fn alerts(&self) -> Vec<crate::sim::AlertEvent> {
+        self.monitor
+            .as_ref()
+            .map_or_else(Vec::new, |m| m.alerts.iter().cloned().collect())
+    }
+
+    /// Changes the user population from now on (capped at the validated maximum).
+    fn set_users(&mut self, users: u64) {
+        let users = users.min(crate::scenario::MAX_USERS);
+        self.users = users;
+        self.scenario.traffic.users = users;
+        if self.dns_expiry_ms.len() < users as usize {
+            self.dns_expiry_ms.resize(users as usize, 0);
+        }
+        if let Some(m) = self.monitor.as_mut() {
+            m.reserve_users(users as usize);
+        }
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.reserve_users(users as usize);
+        }
+        self.mean_interarrival_ns = mean_interarrival_ns(
+            users,
+            self.scenario.traffic.requests_per_user_per_s,
+            self.profile_max,
+        );
+        // Poisson arrivals are memoryless: drop the pending arrival and draw afresh.
+        self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
+        self.schedule_arrival();
+    }
+
+    /// Changes the number of web servers in service. New servers join the balancer's pool
+    /// after passing its health checks; removed ones leave the pool at once and finish what
+    /// they hold. Without a load balancer the count stays 1.
+    fn set_web_servers(&mut self, count: u32) {
+        if self.balancer.is_none() {
+            return;
+        }
+        let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
+        let mut active = self.web_retired.iter().filter(|r| !**r).count();
+        // Bring back retired servers first, lowest number first.
+        for i in 0..self.web.len() {
+            if active >= count {
+                break;
+            }
+            if self.web_retired[i] {
+                self.web_retired[i] = false;
+                if let Some(b) = &mut self.balancer {
+                    b.register(i);
+                }
+                active += 1;
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} added back; joins the pool once healthy"),
+                );
+            }
+        }
+        while active < count {
+            self.add_web_server(false);
+            let i = self.web.len() - 1;
+            self.log_event(
+                &format!("web-{i}"),
+                format!("web-{i} added; joins the pool once healthy"),
+            );
+            active += 1;
+        }
+        for i in (0..self.web.len()).rev() {
+            if active <= count {
+                break;
+            }
+            if !self.web_retired[i] {
+                self.web_retired[i] = true;
+                if let Some(b) = &mut self.balancer {
+                    b.deregister(i);
+                }
+                active -= 1;
+                self.log_event(
+                    &format!("web-{i}"),
+                    format!("web-{i} removed from the pool"),
+                );
+            }
+        }
+        self.scenario.server.count = count as u32;
+    }
+
+    /// Processes every event up to and including time `t`, but at most `max_events`.
+    /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
+    fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        let mut done = 0;
+        while done < max_events {
+            let Some((at, event)) = self.events.pop_until(t) else {
+                self.now = self.now.max(t);
+                break;
+            };
+            self.now = at;
+            self.handle(event);
+            done += 1;
+        }
+        self.events_processed += done;
+        done
+    }
+
+    /// Whether a component is up.
+    fn is_alive(&self, id: ComponentId) -> bool {
+        match self.part(id) {
+            None => false,
+            Some(Part::Users | Part::Balancer | Part::Queue) => true,
+            Some(Part::Dns) => self.dns_alive,
+            Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
+            Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
+            Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
+        }
+    }
+
+    /// Takes a component down now.
+    fn kill(&mut self, id: ComponentId) {
+        self.kill_with_cause(id, "killed by the user");
+    }
+
+    /// Brings a component back now.
+    fn repair(&mut self, id: ComponentId) {
+        self.repair_with_cause(id, "repaired by the user");
+    }
+
+    /// The state now, for display.
+    fn snapshot(&self) -> Snapshot {
+        self.snapshot_single()
+    }
+
+    /// Number of events waiting in the queue (for tests of boundedness).
+    fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
+    /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
+    /// contents (the small, bounded parts are left out). For snapshot budgets.
+    fn footprint_bytes(&self) -> u64 {
+        let slab = self.requests.capacity() * std::mem::size_of::<Request>()
+            + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + self.free_slots.capacity() * 4;
+        let per_user =
+            self.dns_expiry_ms.capacity() * 4 + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
+        let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());
+        let stations: usize = self
+            .stations
+            .iter()
+            .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
+            .sum();
+        let migration = self
+            .placement
+            .migration
+            .as_ref()
+            .map_or(0, |m| m.heap_bytes());
+        (slab
+            + per_user
+            + self.versions.heap_bytes()
+            + cache
+            + self.events.heap_bytes()
+            + stations
+            + migration) as u64
+    }
+
+    /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
+    fn geo_status(&self) -> Option<crate::sim::GeoStatus> {
+        None
+    }
+
+    fn report(&self) -> crate::sim::Report {
+        self.report_single()
+    }
+
+    fn reshard(&mut self, count: u32) {
+        Stack::reshard(self, count);
+    }
+
+    fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
+        Stack::reshard_progress(self)
+    }
+
+    fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        Stack::start_deploy(self, spec)
+    }
+
+    fn deploy_running(&self) -> bool {
+        Stack::deploy_running(self)
+    }
+
+    fn cdn_purge_all(&mut self) {
+        Stack::cdn_purge_all(self);
+    }
+
+    fn cdn_new_version(&mut self, object: u32) {
+        Stack::cdn_new_version(self, object);
+    }
+}
