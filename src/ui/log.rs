@@ -16,7 +16,7 @@ use web_sys::{Element, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::format::count;
-use crate::sim::{AlertEvent, LogEntry};
+use crate::sim::{AlertEvent, AlertState, LogEntry};
 
 /// Height of one row, in CSS pixels (the list's CSS gives rows this height).
 const ROW_PX: f64 = 26.0;
@@ -259,7 +259,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
     }
     // Firing first, then the most recent change first.
     latest.reverse();
-    let firing = |a: &AlertEvent| a.state == "firing";
+    let firing = |a: &AlertEvent| a.state == AlertState::Firing;
     latest.sort_by_key(|a| !firing(a));
     let firing_now = latest.iter().filter(|a| firing(a)).count();
     html! {
@@ -270,7 +270,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
                     <li class="muted empty">{ "All quiet: no rule has fired yet." }</li>
                 }
                 { for latest.iter().map(|a| {
-                    let state = a.state;
+                    let state = a.state.as_str();
                     html! {
                         <li key={a.rule.clone()} class={classes!("alert", state)} data-alert={state}>
                             <span class="alert-state">{ state }</span>
