@@ -6,6 +6,7 @@
 //! every problem at once.
 
 pub mod live;
+pub mod path;
 mod presets;
 mod schedule;
 mod schema;

@@ -11,8 +11,9 @@
 //!  format version
 //! ```
 //!
-//! Each change is `path=value`: a dotted field path and the value as the CLI's `--set` reads it
-//! (numbers, `true`/`false`/`null`, a bare string, or JSON for lists, which are replaced whole).
+//! Each change is `path=value`: a dotted field path, assigned by the same rule as the CLI's
+//! `--set` ([`super::path`]), and the value as `--set` reads it (numbers, `true`/`false`/`null`,
+//! a bare string, or JSON for lists, which are replaced whole).
 //! Characters that are not safe in a fragment, and the separators `~` and `%`, are
 //! percent-encoded. When the readable form is longer than [`COMPRESS_ABOVE_CHARS`], the same
 //! text is deflated and written as base64url after `v1z.`.
@@ -22,6 +23,7 @@
 //! [`Scenario::validate`].
 
 use super::live::{decode_changes, encode_changes, LiveChange, LiveError};
+use super::path::{self, Assigned};
 use super::{preset, Scenario, ValidationErrors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -337,7 +339,8 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
             continue;
         }
         let value = parse_value(&path, &text)?;
-        assign(&mut root, &segments, value.clone(), &path)?;
+        path::assign(&mut root, &segments, value.clone())
+            .map_err(|_| UrlError::UnknownField(quote(&path)))?;
         entries.push((segments, value, path));
     }
     let scenario = to_scenario(root, &base, &entries)?;
@@ -458,33 +461,6 @@ fn parse_number(text: &str) -> Option<Number> {
     text.parse::<f64>().ok().and_then(Number::from_f64)
 }
 
-/// Puts `value` at `segments` in `root` (`null`: removes the field there); every parent must be
-/// an existing object.
-fn assign(root: &mut Value, segments: &[String], value: Value, path: &str) -> Result<(), UrlError> {
-    let unknown = || UrlError::UnknownField(quote(path));
-    let (last, parents) = segments.split_last().ok_or_else(unknown)?;
-    let mut node = root;
-    for key in parents {
-        node = match node {
-            Value::Object(map) => map.get_mut(key.as_str()).filter(|v| v.is_object()),
-            _ => None,
-        }
-        .ok_or_else(unknown)?;
-    }
-    match node {
-        // `null` removes the field, so that serde's default applies (`None`, an empty list).
-        Value::Object(map) if value.is_null() => {
-            map.remove(last.as_str());
-            Ok(())
-        }
-        Value::Object(map) => {
-            map.insert(last.clone(), value);
-            Ok(())
-        }
-        _ => Err(unknown()),
-    }
-}
-
 /// Deserialises the assembled value; on failure names the first field that alone breaks it.
 fn to_scenario(
     root: Value,
@@ -497,19 +473,22 @@ fn to_scenario(
     };
     for (segments, value, path) in entries {
         let mut single = base.clone();
-        if assign(&mut single, segments, value.clone(), path).is_err() {
+        let Ok(assigned) = path::assign(&mut single, segments, value.clone()) else {
             continue;
-        }
+        };
         if let Err(e) = serde_json::from_value::<Scenario>(single) {
             let reason = e.to_string();
-            return Err(if reason.starts_with("unknown field") {
-                UrlError::UnknownField(quote(path))
-            } else {
-                UrlError::BadValue {
-                    path: quote(path),
-                    reason,
-                }
-            });
+            let last = segments.last().map_or("", String::as_str);
+            return Err(
+                if assigned == Assigned::Added && path::names_unknown_field(&reason, last) {
+                    UrlError::UnknownField(quote(path))
+                } else {
+                    UrlError::BadValue {
+                        path: quote(path),
+                        reason,
+                    }
+                },
+            );
         }
     }
     Err(UrlError::NotAScenario(error))

@@ -369,3 +369,197 @@ fn the_resharding_copy_rate_travels_in_links_and_defaults_when_absent() {
     assert_eq!(old, preset(10).unwrap());
     assert_eq!(decode("v1.s10").unwrap(), preset(10).unwrap());
 }
+
+/// Every link and every `--set` assignment written in README.md, docs/*.md and
+/// tests/fixtures/digests.json, read the way a user would paste it.
+mod documented {
+    use scalesim::scenario::{apply_set, decode_link, preset};
+    use std::path::Path;
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// The Markdown files that show links and `--set` commands, with their text.
+    fn documents() -> Vec<(String, String)> {
+        let mut files = vec![root().join("README.md")];
+        let mut docs: Vec<_> = std::fs::read_dir(root().join("docs"))
+            .expect("docs/")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        docs.sort();
+        files.extend(docs);
+        files
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).expect("readable");
+                (p.display().to_string(), text)
+            })
+            .collect()
+    }
+
+    /// Links in a text: `v1.s…` or `v1z.…` up to a space, quote, bracket or table bar;
+    /// placeholders (`…`) left out.
+    fn links(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices("v1") {
+            let before = text[..i].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.') {
+                continue;
+            }
+            let rest = &text[i..];
+            if !(rest.starts_with("v1.s") || rest.starts_with("v1z.")) {
+                continue;
+            }
+            let end = rest
+                .find(|c: char| c.is_whitespace() || "`'\")<>|*".contains(c))
+                .unwrap_or(rest.len());
+            let link = rest[..end].trim_end_matches(['.', ',', ':', ';']);
+            if !link.contains('…') && link.len() > "v1.s".len() && !link.ends_with('~') {
+                out.push(link.to_string());
+            }
+        }
+        out
+    }
+
+    /// `--set` commands in a text: per command line (joined over trailing `\`), its preset
+    /// (`--preset N`, else 1) and its assignments in order; placeholders left out.
+    fn set_commands(text: &str) -> Vec<(u8, Vec<String>)> {
+        let joined = text.replace("\\\n", " ");
+        let mut out = Vec::new();
+        for line in joined.lines().filter(|l| l.contains("--set ")) {
+            let words = shell_words(line);
+            let stage = words
+                .windows(2)
+                .find(|w| w[0] == "--preset")
+                .and_then(|w| w[1].parse().ok())
+                .unwrap_or(1);
+            let sets: Vec<String> = words
+                .windows(2)
+                .filter(|w| w[0] == "--set")
+                .map(|w| w[1].clone())
+                .filter(|a| a.contains('=') && !a.contains("PATH") && !a.contains('$'))
+                .collect();
+            if !sets.is_empty() {
+                out.push((stage, sets));
+            }
+        }
+        out
+    }
+
+    /// Words of a shell line: split on spaces, single quotes kept together (and removed).
+    fn shell_words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '\'' => quoted = !quoted,
+                '`' if !quoted => {}
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    /// The ones the documents show being refused, with the reason they give.
+    const REFUSED_LINKS: &[&str] = &["v1.s1~server.workers=0"];
+    const REFUSED_SETS: &[(u8, &str)] = &[(10, "database.kind=key_value")];
+
+    #[test]
+    fn every_documented_link_and_set_reads_as_documented() {
+        let mut checked = (0, 0);
+        for (file, text) in documents() {
+            for link in links(&text) {
+                let refused = REFUSED_LINKS.contains(&link.as_str());
+                let result = decode_link(&link);
+                assert_eq!(
+                    result.is_err(),
+                    refused,
+                    "{file}: link {link}: {:?}",
+                    result.err()
+                );
+                checked.0 += 1;
+            }
+            for (stage, sets) in set_commands(&text) {
+                let mut s = preset(stage).expect("a documented preset");
+                for a in &sets {
+                    let refused = REFUSED_SETS.contains(&(stage, a.as_str()));
+                    match apply_set(&s, a) {
+                        Ok(next) if !refused => s = next,
+                        Err(_) if refused => {}
+                        other => panic!(
+                            "{file}: --preset {stage} --set {a}: {:?}",
+                            other.map(|_| "accepted")
+                        ),
+                    }
+                    checked.1 += 1;
+                }
+            }
+        }
+        assert!(
+            checked.0 >= 10 && checked.1 >= 10,
+            "too few found: {checked:?} (links, sets): the extraction broke"
+        );
+        eprintln!(
+            "documented: {} links, {} --set assignments",
+            checked.0, checked.1
+        );
+    }
+
+    #[test]
+    fn every_fixture_set_applies() {
+        let text = std::fs::read_to_string(root().join("tests/fixtures/digests.json"))
+            .expect("the fixtures");
+        let fixtures: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let cases = fixtures["cases"].as_array().expect("cases");
+        let mut sets = 0;
+        for case in cases {
+            let stage = u8::try_from(case["preset"].as_u64().expect("a preset")).unwrap();
+            let mut s = preset(stage).expect("a preset");
+            for a in case["set"].as_array().expect("sets") {
+                let a = a.as_str().expect("text");
+                s = apply_set(&s, a).unwrap_or_else(|e| panic!("preset {stage} --set {a}: {e}"));
+                sets += 1;
+            }
+        }
+        assert!(sets >= 10, "only {sets} assignments in the fixtures");
+    }
+
+    #[test]
+    fn an_unknown_path_is_one_clear_error_in_both_doors() {
+        let s = preset(1).unwrap();
+        for path in [
+            "server.wrkers",
+            "nope.deeper",
+            "nope",
+            "faults.3.at_s",
+            "server..workers",
+        ] {
+            let set = apply_set(&s, &format!("{path}=1"))
+                .expect_err(path)
+                .to_string();
+            assert!(
+                set.starts_with(&format!("unknown field '{path}'")),
+                "--set {path}: {set}"
+            );
+            let link = decode_link(&format!("v1.s1~{path}=1"))
+                .expect_err(path)
+                .to_string();
+            assert!(
+                link.starts_with(&format!("unknown field '{path}'"))
+                    || (path.contains("..") && link.contains("not a field name")),
+                "link {path}: {link}"
+            );
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use scalesim::scenario::path::pointer;
 use scalesim::scenario::{preset, Scenario};
 use scalesim::sim::{Sim, SimTime};
 use serde_json::{json, Value};
@@ -92,24 +93,11 @@ fn paths(v: &Value, leaves: bool, prefix: &mut Vec<String>, out: &mut Vec<Vec<St
     }
 }
 
-fn get_path<'a>(root: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(root, |node, k| match node {
-        Value::Object(m) => m.get(k),
-        Value::Array(a) => a.get(k.parse::<usize>().ok()?),
-        _ => None,
-    })
-}
-
-fn set_path(root: &mut Value, path: &[String], new: Value) {
-    let mut node = root;
-    for k in path {
-        node = match node {
-            Value::Object(m) => m.get_mut(k).unwrap(),
-            Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
-            _ => unreachable!(),
-        };
-    }
-    *node = new;
+/// The value at `path` (keys of a tree that [`paths`] listed, so it exists), through the
+/// scenario's own path rule's JSON pointer.
+fn at<'a>(root: &'a mut Value, path: &[String]) -> &'a mut Value {
+    root.pointer_mut(&pointer(path))
+        .expect("a listed path exists")
 }
 
 /// Applies mutations (path index, value, delete?) and returns the JSON text.
@@ -127,15 +115,7 @@ fn mutate(mutations: &[(prop::sample::Index, Value, bool)]) -> String {
         let path = index.get(&all).clone();
         if *delete && !path.is_empty() {
             let (last, parent) = path.split_last().unwrap();
-            let mut node = &mut root;
-            for k in parent {
-                node = match node {
-                    Value::Object(m) => m.get_mut(k).unwrap(),
-                    Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
-                    _ => unreachable!(),
-                };
-            }
-            match node {
+            match at(&mut root, parent) {
                 Value::Object(m) => {
                     m.remove(last);
                 }
@@ -147,17 +127,18 @@ fn mutate(mutations: &[(prop::sample::Index, Value, bool)]) -> String {
         } else if let Some(factor) = new.as_object().and_then(|o| o.get("@scale")) {
             // Scale the number already there, keeping integers whole: stays the right type.
             let factor = factor.as_f64().unwrap_or(1.0);
-            let old = get_path(&root, &path);
-            let scaled = match old {
-                Some(Value::Number(n)) if n.is_u64() => {
+            let scaled = match at(&mut root, &path) {
+                Value::Number(n) if n.is_u64() => {
                     json!((n.as_u64().unwrap() as f64 * factor).round() as u64)
                 }
-                Some(Value::Number(n)) => json!(n.as_f64().unwrap() * factor),
+                Value::Number(n) => json!(n.as_f64().unwrap() * factor),
                 _ => continue,
             };
-            set_path(&mut root, &path, scaled);
+            *at(&mut root, &path) = scaled;
         } else {
-            set_path(&mut root, &path, new.clone());
+            // Any value, `null` included, goes in as it is (not by `--set`'s rule, where
+            // `null` leaves a field out: deletions are drawn on their own).
+            *at(&mut root, &path) = new.clone();
         }
     }
     root.to_string()
