@@ -12,12 +12,10 @@
 
 mod components;
 pub mod cost;
-mod edge;
 mod geo;
 mod handle;
 mod hits;
 mod kernel;
-mod monitor;
 mod report;
 pub mod ring;
 mod stack;
@@ -27,6 +25,7 @@ mod zipf;
 pub use checkpoints::Checkpoints;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
+pub use components::monitor::{AlertEvent, ComponentSeries};
 pub use geo::{GeoPoint, GeoStatus};
 pub use handle::Sim;
 pub use kernel::checkpoints;
@@ -34,7 +33,6 @@ pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::SimTime;
-pub use monitor::{AlertEvent, ComponentSeries};
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
