@@ -10,6 +10,7 @@ WASM_BINDGEN_VERSION="0.2.130"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 PLAYWRIGHT_CORE_VERSION="1.65.2"
+AXE_CORE_VERSION="4.14.1"
 
 say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
@@ -63,6 +64,14 @@ if [ "${SCALESIM_SKIP_BROWSER:-}" != 1 ] &&
   ! grep -qs "\"version\": \"$PLAYWRIGHT_CORE_VERSION\"" "$SCALESIM_ROOT/.tools/node_modules/playwright-core/package.json"; then
   say "installing playwright-core $PLAYWRIGHT_CORE_VERSION from npm into .tools/"
   npm install --silent --no-audit --no-fund --prefix "$SCALESIM_ROOT/.tools" "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+fi
+
+# axe-core, injected into the built app by scripts/check-a11y.js (no serious or critical
+# accessibility violation on any stage).
+if [ "${SCALESIM_SKIP_BROWSER:-}" != 1 ] &&
+  ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$SCALESIM_ROOT/.tools/node_modules/axe-core/package.json"; then
+  say "installing axe-core $AXE_CORE_VERSION from npm into .tools/"
+  npm install --silent --no-audit --no-fund --prefix "$SCALESIM_ROOT/.tools" "axe-core@$AXE_CORE_VERSION"
 fi
 
 say "toolchain ready: $(trunk --version), $(wasm-bindgen --version), $(wasm-opt --version | head -n1), $(chromium --version 2>/dev/null | head -n1)"

@@ -29,6 +29,9 @@ trunk build --release
 step "the built app from a sub-folder of a static server (headless Chromium)"
 bash scripts/check-static-hosting.sh dist
 
+step "accessibility (axe-core on stages 1-11, inspector and group panel open) and readable diagram texts (headless Chromium)"
+bash scripts/check-a11y.sh dist
+
 step "the capacity search in the built app's web worker equals the native CLI's (headless Chromium)"
 bash scripts/check-limit-worker.sh dist
 

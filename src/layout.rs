@@ -24,41 +24,77 @@
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
 
 /// Gap between the boxes of two neighbouring columns (room for the arrows), in diagram units.
-const COLUMN_GAP: f64 = 94.0;
+const COLUMN_GAP: f64 = 44.0;
 /// Vertical distance between the centres of two nodes stacked in one column, in diagram units.
-const ROW_PITCH: f64 = 120.0;
+const ROW_PITCH: f64 = 84.0;
 /// Empty space around the drawing, in diagram units.
-const MARGIN: f64 = 28.0;
+const MARGIN: f64 = 16.0;
 /// Gap between the boxes of neighbouring rows in portrait, in diagram units.
-const PORTRAIT_ROW_GAP: f64 = 76.0;
+const PORTRAIT_ROW_GAP: f64 = 56.0;
 /// Gap between the main band and a side band, in diagram units.
-const BAND_GAP: f64 = 16.0;
+const BAND_GAP: f64 = 14.0;
 /// Gap between side-by-side nodes of a side band, in diagram units.
-const SIDE_GAP: f64 = 20.0;
+const SIDE_GAP: f64 = 14.0;
 /// Size of an ordinary node, in diagram units.
-const NODE_W: f64 = 176.0;
-const NODE_H: f64 = 84.0;
+const NODE_W: f64 = 150.0;
+const NODE_H: f64 = 76.0;
 /// Height of the users node, in diagram units.
-const USERS_H: f64 = 100.0;
+const USERS_H: f64 = 88.0;
 /// Size of a compact web-server tile, in diagram units.
 const TILE_W: f64 = 100.0;
 const TILE_H: f64 = 40.0;
+/// Width of a member's tile in an open group's panel (room for `shard-0-db-0` and `replica · 34 %`).
+const PANEL_TILE_W: f64 = 200.0;
 /// Gap between compact tiles, in diagram units.
 const TILE_GAP: f64 = 8.0;
 /// Padding between a group's frame and its tiles (the top one holds the label).
 const GROUP_PAD: f64 = 10.0;
 const GROUP_LABEL: f64 = 22.0;
+/// Room at the top of an open group's panel for its caption and its close button.
+const PANEL_HEAD: f64 = 40.0;
 /// More web servers than this are drawn as compact tiles.
 const COMPACT_ABOVE: usize = 4;
+/// More web servers than this are drawn as one box (the web tier) that opens on click.
+const GROUP_ABOVE: usize = 6;
 /// Rows of compact tiles per sub-column.
-const TILE_ROWS: usize = 8;
+const TILE_ROWS: usize = 4;
 /// Space left between an arrow's ends and the boxes it joins, in diagram units.
 const EDGE_GAP: f64 = 6.0;
 /// Room beyond the database column for the replication arcs (master → replicas), in diagram
 /// units. Only reserved when there are replicas.
-const REPLICATION_GUTTER: f64 = 70.0;
+const REPLICATION_GUTTER: f64 = 62.0;
 /// How far a replication arc bulges out of the database column, in diagram units.
-const REPLICATION_BULGE: f64 = 52.0;
+const REPLICATION_BULGE: f64 = 46.0;
+
+/// Font sizes of the diagram's texts, in diagram units. The SVG sets them as attributes from
+/// here (not from the style sheet), so that the readability of a laid-out diagram is checked
+/// natively: [`Diagram::smallest_text_px`].
+pub mod font {
+    /// A node's name.
+    pub const TITLE: f64 = 14.5;
+    /// A node's second line, a load percentage, a tile's name.
+    pub const BODY: f64 = 12.0;
+    /// Hints, role pills, captions of frames and load figures in tiles.
+    pub const SMALL: f64 = 11.5;
+    /// The big request rate of a data center (stage 11).
+    pub const FIGURE: f64 = 26.0;
+    /// The smallest of them.
+    pub const MIN: f64 = SMALL;
+}
+
+/// The box the diagram is drawn in on a 1400-px-wide window, in CSS pixels: the page's content
+/// (1320 px at most, less 2 × 20 px of padding), less the stage list (240 px) and the gap after
+/// it (20 px), less the card's padding and border (2 × 13 px). Measured in Chromium by
+/// `scripts/check-a11y.js`, which fails when it differs.
+pub const BOX_W_AT_1400_PX: f64 = 994.0;
+/// The tallest the diagram's box gets (`.diagram { max-height }` in styles/app.css), in CSS px.
+pub const BOX_MAX_H_PX: f64 = 600.0;
+/// The most a drawing is enlarged to fill its box, in CSS px per diagram unit: the diagram's
+/// box is at most `width × MAX_SCALE` wide, so that a small system is not drawn with texts
+/// twice their size.
+pub const MAX_SCALE: f64 = 1.25;
+/// No text of the diagram may be drawn smaller than this at a 1400-px-wide window, in CSS px.
+pub const READABLE_PX: f64 = 11.0;
 
 /// The geometry of a whole diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,8 +109,11 @@ pub struct Diagram {
     pub edges: Vec<DiagramEdge>,
     /// The arrows to draw (an edge from a grouped tile is drawn once, from its group).
     pub lines: Vec<DiagramLine>,
-    /// Frames around groups of compact tiles (a large web tier).
+    /// Frames around groups of compact tiles (a web tier of five or six servers).
     pub groups: Vec<DiagramGroup>,
+    /// Groups drawn as one box that opens on click (a large web tier, each shard's master and
+    /// replicas), with the panel that shows their members when open.
+    pub clusters: Vec<DiagramCluster>,
     /// Which way requests flow across the drawing.
     pub orientation: Orientation,
     /// Stage 11's region view (regions, routes, data centers drawn as one box each); `None`
@@ -101,6 +140,30 @@ pub struct DiagramNode {
     pub h: f64,
     /// Whether it is a small tile of a group (name and load bar only).
     pub compact: bool,
+    /// For a group's box ([`DiagramCluster`]): the components it stands for (its own
+    /// `component` is the first of them). Empty for a component's own node.
+    pub members: Vec<ComponentId>,
+}
+
+/// A group of components drawn as one box, and the panel that lists them when it is open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagramCluster {
+    /// A stable name for the group (`web`, `shard-2`), kept across layouts.
+    pub key: String,
+    /// The caption of the open panel (`web tier · 12 servers`).
+    pub caption: String,
+    /// The box standing for the group in [`Diagram::nodes`] (its first member's id).
+    pub node: ComponentId,
+    /// The open panel: centre and size, in diagram units, inside the drawing.
+    pub x: f64,
+    /// Centre, in diagram units.
+    pub y: f64,
+    /// Width, in diagram units.
+    pub w: f64,
+    /// Height, in diagram units.
+    pub h: f64,
+    /// Each member as a compact tile inside the panel.
+    pub tiles: Vec<DiagramNode>,
 }
 
 /// An arrow from one component to another.
@@ -191,21 +254,55 @@ impl Diagram {
         self.node(id).map(|n| (n.x, n.y))
     }
 
-    /// A component's node, if it is drawn.
+    /// A component's node: its own box, or its tile in its group's panel.
     pub fn node(&self, id: ComponentId) -> Option<&DiagramNode> {
+        self.clusters
+            .iter()
+            .flat_map(|c| c.tiles.iter())
+            .find(|n| n.component == id)
+            .or_else(|| self.drawn(id))
+    }
+
+    /// The box drawn with this id (a component's own, or a group's).
+    fn drawn(&self, id: ComponentId) -> Option<&DiagramNode> {
         self.nodes.iter().find(|n| n.component == id)
     }
 
-    /// The node a component is drawn as: its own, or in the region view the box of the data
-    /// center whose stack it belongs to.
+    /// The group a component is drawn in, if any.
+    pub fn cluster_of(&self, id: ComponentId) -> Option<&DiagramCluster> {
+        self.clusters
+            .iter()
+            .find(|c| c.tiles.iter().any(|t| t.component == id))
+    }
+
+    /// The node a component is drawn as: its own, its group's box, or in the region view the
+    /// box of the data center whose stack it belongs to.
     pub fn drawn_as(&self, id: ComponentId) -> Option<ComponentId> {
-        if self.node(id).is_some() {
+        if let Some(c) = self.cluster_of(id) {
+            return Some(c.node);
+        }
+        if self.drawn(id).is_some() {
             return Some(id);
         }
         self.geo
             .as_ref()
             .and_then(|g| g.data_center_of(id))
             .map(|dc| dc.component)
+    }
+
+    /// How much the drawing is scaled when fitted into a box `box_w_px` wide (and at most
+    /// [`BOX_MAX_H_PX`] tall, and enlarged at most [`MAX_SCALE`] times), as the SVG's
+    /// `preserveAspectRatio="xMidYMid meet"` does.
+    pub fn fit_scale(&self, box_w_px: f64) -> f64 {
+        (box_w_px / self.width)
+            .min(BOX_MAX_H_PX / self.height)
+            .min(MAX_SCALE)
+    }
+
+    /// The size, in CSS px, of the smallest text of the drawing fitted into a box `box_w_px`
+    /// wide.
+    pub fn smallest_text_px(&self, box_w_px: f64) -> f64 {
+        font::MIN * self.fit_scale(box_w_px)
     }
 
     /// Where an arrow between two components starts and ends: on the line joining the centres,
@@ -218,12 +315,41 @@ impl Diagram {
         if let Some(line) = self.geo.as_ref().and_then(|g| g.line(self, from, to)) {
             return Some(line);
         }
-        let (a, b) = (self.node(from)?, self.node(to)?);
+        let (a, b) = (self.drawn(from)?, self.drawn(to)?);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
-        Some((
+        // Boxes in different columns: from side to side, so that the arrow stays in the gap
+        // between the columns instead of cutting through the boxes stacked beside its ends.
+        let side = |n: &DiagramNode, towards: f64| match self.orientation {
+            Orientation::Landscape => (n.x + towards.signum() * (n.w / 2.0 + EDGE_GAP), n.y),
+            Orientation::Portrait => (n.x, n.y + towards.signum() * (n.h / 2.0 + EDGE_GAP)),
+        };
+        let apart = match self.orientation {
+            Orientation::Landscape => dx.abs() * 2.0 >= a.w + b.w,
+            Orientation::Portrait => dy.abs() * 2.0 >= a.h + b.h,
+        };
+        let direct = (
             border_towards((a.x, a.y), (a.w, a.h), dx, dy),
             border_towards((b.x, b.y), (b.w, b.h), -dx, -dy),
-        ))
+        );
+        if !apart {
+            return Some(direct);
+        }
+        let along = match self.orientation {
+            Orientation::Landscape => dx,
+            Orientation::Portrait => dy,
+        };
+        let sides = (side(a, along), side(b, -along));
+        // Unless that cuts through a box the direct line misses (a cache below the path).
+        let blocked = |(p, q): ((f64, f64), (f64, f64))| {
+            self.nodes
+                .iter()
+                .filter(|n| n.component != from && n.component != to)
+                .any(|n| segment_hits_box(p, q, n))
+        };
+        if blocked(sides) && !blocked(direct) {
+            return Some(direct);
+        }
+        Some(sides)
     }
 
     /// The replication arc from a master to a replica of the same column: a cubic Bézier
@@ -235,7 +361,7 @@ impl Diagram {
         master: ComponentId,
         replica: ComponentId,
     ) -> Option<[(f64, f64); 4]> {
-        let (a, b) = (self.node(master)?, self.node(replica)?);
+        let (a, b) = (self.drawn(master)?, self.drawn(replica)?);
         let far = |n: &DiagramNode| match self.orientation {
             Orientation::Landscape => (n.x + n.w / 2.0 + EDGE_GAP, n.y),
             Orientation::Portrait => (n.x, n.y + n.h / 2.0 + EDGE_GAP),
@@ -247,6 +373,36 @@ impl Diagram {
         let (start, end) = (far(a), far(b));
         Some([start, out(start), out(end), end])
     }
+}
+
+/// Whether the segment p–q passes through the inside of a node's box (Liang–Barsky clipping).
+fn segment_hits_box(p: (f64, f64), q: (f64, f64), n: &DiagramNode) -> bool {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
+    let sides = [
+        (-dx, p.0 - (n.x - n.w / 2.0)),
+        (dx, (n.x + n.w / 2.0) - p.0),
+        (-dy, p.1 - (n.y - n.h / 2.0)),
+        (dy, (n.y + n.h / 2.0) - p.1),
+    ];
+    for (d, room) in sides {
+        if d.abs() < f64::EPSILON {
+            if room <= 0.0 {
+                return false;
+            }
+            continue;
+        }
+        let t = room / d;
+        if d < 0.0 {
+            t0 = t0.max(t);
+        } else {
+            t1 = t1.min(t);
+        }
+        if t0 >= t1 {
+            return false;
+        }
+    }
+    true
 }
 
 /// The point just outside a box (centre, size) in direction (dx, dy) from its centre.
@@ -390,6 +546,27 @@ impl Stack {
     }
 }
 
+/// What the layout draws: the components and who sends requests to whom. Built today from the
+/// simulation's component list (the edges follow from the kinds, [`LayoutInput::from_components`]);
+/// a typed topology graph can fill it just as well.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayoutInput {
+    /// The components, in the order their nodes are listed.
+    pub components: Vec<ComponentInfo>,
+    /// Who sends requests to whom.
+    pub edges: Vec<DiagramEdge>,
+}
+
+impl LayoutInput {
+    /// The components of a simulation, wired by the rules of their kinds.
+    pub fn from_components(components: &[ComponentInfo]) -> LayoutInput {
+        LayoutInput {
+            components: components.to_vec(),
+            edges: edges(components),
+        }
+    }
+}
+
 /// Lays out the components of a topology, left to right.
 pub fn diagram(components: &[ComponentInfo]) -> Diagram {
     diagram_oriented(components, Orientation::Landscape)
@@ -397,6 +574,170 @@ pub fn diagram(components: &[ComponentInfo]) -> Diagram {
 
 /// Lays out the components of a topology in the given orientation.
 pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) -> Diagram {
+    layout(&LayoutInput::from_components(components), orientation)
+}
+
+/// The shard a database node belongs to, from its name `shard-S-db-N`.
+pub fn shard_of(label: &str) -> Option<u32> {
+    let rest = label.strip_prefix("shard-")?;
+    let (shard, node) = rest.split_once("-db-")?;
+    node.parse::<u32>().ok()?;
+    shard.parse().ok()
+}
+
+/// A group to draw as one box: its key, its box's name, its panel's caption, its members
+/// (indices into the components).
+struct Cluster {
+    key: String,
+    label: String,
+    caption: String,
+    members: Vec<usize>,
+}
+
+/// The groups drawn as one box: a web tier of more than [`GROUP_ABOVE`] servers, and each
+/// shard of more than one database node.
+fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
+    let mut out: Vec<Cluster> = Vec::new();
+    let servers: Vec<usize> = (0..components.len())
+        .filter(|&i| components[i].kind == ComponentKind::Server)
+        .collect();
+    if servers.len() > GROUP_ABOVE {
+        out.push(Cluster {
+            key: "web".into(),
+            label: "web tier".into(),
+            caption: format!("web tier · {} servers", servers.len()),
+            members: servers,
+        });
+    }
+    let mut shards: Vec<(u32, Vec<usize>)> = Vec::new();
+    for (i, c) in components.iter().enumerate() {
+        let Some(shard) = shard_of(&c.name).filter(|_| c.kind == ComponentKind::Database) else {
+            continue;
+        };
+        match shards.iter_mut().find(|s| s.0 == shard) {
+            Some(s) => s.1.push(i),
+            None => shards.push((shard, vec![i])),
+        }
+    }
+    for (shard, members) in shards.into_iter().filter(|s| s.1.len() > 1) {
+        out.push(Cluster {
+            key: format!("shard-{shard}"),
+            label: format!("shard {shard}"),
+            caption: format!("shard {shard} · {} database nodes", members.len()),
+            members,
+        });
+    }
+    out.sort_by_key(|c| c.members[0]);
+    out
+}
+
+/// Lays out a topology: groups become one box each, the boxes are placed in columns and
+/// bands, the arrows join the boxes, and each group gets the panel that shows it open.
+pub fn layout(input: &LayoutInput, orientation: Orientation) -> Diagram {
+    let components = &input.components;
+    let clusters = clusters(components);
+    let mut cluster_of = vec![None; components.len()];
+    for (k, c) in clusters.iter().enumerate() {
+        for &i in &c.members {
+            cluster_of[i] = Some(k);
+        }
+    }
+    // The boxes to place: each component outside a group, and each group once (at its first
+    // member, with its first member's id).
+    let mut items = Vec::new();
+    let mut grouped = Vec::new();
+    let mut members = Vec::new();
+    for (i, c) in components.iter().enumerate() {
+        match cluster_of[i] {
+            None => {
+                items.push(c.clone());
+                grouped.push(false);
+                members.push(Vec::new());
+            }
+            Some(k) if clusters[k].members[0] == i => {
+                items.push(ComponentInfo {
+                    id: c.id,
+                    name: clusters[k].label.clone(),
+                    kind: c.kind,
+                });
+                grouped.push(true);
+                members.push(
+                    clusters[k]
+                        .members
+                        .iter()
+                        .map(|&m| components[m].id)
+                        .collect(),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let mut d = place(&items, &grouped, orientation);
+    for (node, m) in d.nodes.iter_mut().zip(members) {
+        node.members = m;
+    }
+    d.edges = input.edges.clone();
+    d.clusters = clusters.iter().map(|c| panel(&d, c, components)).collect();
+    d.lines = lines(&d);
+    d
+}
+
+/// The open panel of a group: its members as tiles in a grid, over the drawing around the
+/// group's box, inside the drawing.
+fn panel(d: &Diagram, c: &Cluster, components: &[ComponentInfo]) -> DiagramCluster {
+    let n = c.members.len();
+    let pitch_x = PANEL_TILE_W + TILE_GAP;
+    let pitch_y = TILE_H + TILE_GAP;
+    let room = ((d.width - 2.0 * MARGIN - 2.0 * GROUP_PAD + TILE_GAP) / pitch_x).floor();
+    let max_cols = (room as usize).max(1);
+    let cols = (((2 * n) as f64).sqrt().ceil() as usize)
+        .clamp(1, max_cols)
+        .min(n.max(1));
+    let rows = n.div_ceil(cols).max(1);
+    let w = cols as f64 * pitch_x - TILE_GAP + 2.0 * GROUP_PAD;
+    let h = PANEL_HEAD + rows as f64 * pitch_y - TILE_GAP + GROUP_PAD;
+    let node = components[c.members[0]].id;
+    let (cx, cy) = d.drawn(node).map_or((w / 2.0, h / 2.0), |b| (b.x, b.y));
+    let clamp = |centre: f64, size: f64, total: f64| {
+        let lo = MARGIN.min(total / 2.0) + size / 2.0;
+        let hi = total - MARGIN.min(total / 2.0) - size / 2.0;
+        if lo > hi {
+            size / 2.0
+        } else {
+            centre.clamp(lo, hi)
+        }
+    };
+    let (x, y) = (clamp(cx, w, d.width), clamp(cy, h, d.height));
+    let (x0, y0) = (x - w / 2.0, y - h / 2.0);
+    let tiles = c
+        .members
+        .iter()
+        .enumerate()
+        .map(|(k, &m)| DiagramNode {
+            component: components[m].id,
+            label: components[m].name.clone(),
+            kind: components[m].kind,
+            x: x0 + GROUP_PAD + (k % cols) as f64 * pitch_x + PANEL_TILE_W / 2.0,
+            y: y0 + PANEL_HEAD + (k / cols) as f64 * pitch_y + TILE_H / 2.0,
+            w: PANEL_TILE_W,
+            h: TILE_H,
+            compact: true,
+            members: Vec::new(),
+        })
+        .collect();
+    DiagramCluster {
+        key: c.key.clone(),
+        caption: c.caption.clone(),
+        node,
+        x,
+        y,
+        w,
+        h,
+        tiles,
+    }
+}
+
+fn place(components: &[ComponentInfo], grouped: &[bool], orientation: Orientation) -> Diagram {
     let o = orientation;
     let slots: Vec<Slot> = components.iter().map(|c| slot(c.kind)).collect();
     // Columns that hold something, in order; empty ones take no room.
@@ -462,7 +803,8 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
     };
     let databases = components
         .iter()
-        .filter(|c| c.kind == ComponentKind::Database)
+        .zip(grouped)
+        .filter(|(c, &g)| c.kind == ComponentKind::Database && !g)
         .count();
     let gutter = if databases > 1 {
         REPLICATION_GUTTER
@@ -473,7 +815,8 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
     let mut centres = Vec::with_capacity(used.len());
     let mut along = MARGIN;
     for (k, w) in widths.iter().enumerate() {
-        if k > 0 {
+        // A column whose only content reaches under its neighbours takes no room, gap included.
+        if k > 0 && *w > 0.0 {
             along += o.column_gap();
         }
         centres.push(along + w / 2.0);
@@ -535,6 +878,7 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
             w,
             h,
             compact,
+            members: Vec::new(),
         });
     }
     for (k, stack) in stacks.iter().enumerate() {
@@ -557,18 +901,17 @@ pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) 
     }
 
     let (width, height) = o.point(length, breadth);
-    let mut d = Diagram {
+    Diagram {
         width,
         height,
         nodes,
-        edges: edges(components),
+        edges: Vec::new(),
         lines: Vec::new(),
         groups,
+        clusters: Vec::new(),
         orientation,
         geo: None,
-    };
-    d.lines = lines(&d);
-    d
+    }
 }
 
 /// Who sends requests to whom, by kind:
@@ -624,19 +967,40 @@ fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
 /// The arrows to draw: one per edge, except that edges leaving grouped tiles are drawn once per
 /// target, from the group's frame.
 fn lines(d: &Diagram) -> Vec<DiagramLine> {
-    let mut lines = Vec::with_capacity(d.edges.len());
-    let mut from_group: Vec<ComponentId> = Vec::new();
+    // A grouped component's arrows are its group's: each pair of boxes once.
+    let mut pairs: Vec<(ComponentId, ComponentId)> = Vec::new();
     for e in &d.edges {
-        let (Some(a), Some(b)) = (d.node(e.from), d.node(e.to)) else {
+        let (Some(from), Some(to)) = (d.drawn_as(e.from), d.drawn_as(e.to)) else {
+            continue;
+        };
+        if from != to && !pairs.contains(&(from, to)) {
+            pairs.push((from, to));
+        }
+    }
+    let mut lines = Vec::with_capacity(pairs.len());
+    let mut done = vec![false; pairs.len()];
+    for (from, to, sources, targets) in bundles(d, &pairs) {
+        for (k, p) in pairs.iter().enumerate() {
+            done[k] |= sources.contains(&p.0) && targets.contains(&p.1);
+        }
+        let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+        lines.push(DiagramLine {
+            from: border_towards((from.0, from.1), (from.2, from.3), dx, dy),
+            to: border_towards((to.0, to.1), (to.2, to.3), -dx, -dy),
+        });
+    }
+    let mut from_group: Vec<ComponentId> = Vec::new();
+    for (&(from, to), _) in pairs.iter().zip(&done).filter(|(_, &done)| !done) {
+        let (Some(a), Some(b)) = (d.drawn(from), d.drawn(to)) else {
             continue;
         };
         let group = d.groups.iter().find(|g| g.kind == a.kind);
         match group {
             Some(g) if a.compact && !b.compact => {
-                if from_group.contains(&e.to) {
+                if from_group.contains(&to) {
                     continue;
                 }
-                from_group.push(e.to);
+                from_group.push(to);
                 let (dx, dy) = (b.x - g.x, b.y - g.y);
                 lines.push(DiagramLine {
                     from: border_towards((g.x, g.y), (g.w, g.h), dx, dy),
@@ -644,13 +1008,82 @@ fn lines(d: &Diagram) -> Vec<DiagramLine> {
                 });
             }
             _ => {
-                if let Some((from, to)) = d.edge_ends(e.from, e.to) {
+                if let Some((from, to)) = d.edge_ends(from, to) {
                     lines.push(DiagramLine { from, to });
                 }
             }
         }
     }
     lines
+}
+
+/// A box around some nodes: centre and size.
+type Bounds = (f64, f64, f64, f64);
+
+/// Sources of one kind that all send to the same targets of one kind (two or more of each,
+/// such as the web servers and the databases of stage 4, or the cache nodes and the shards):
+/// one arrow between the boxes around them instead of one per pair, so that the database
+/// wires do not criss-cross the drawing. Returns (sources' bounds, targets' bounds, sources,
+/// targets).
+fn bundles(
+    d: &Diagram,
+    pairs: &[(ComponentId, ComponentId)],
+) -> Vec<(Bounds, Bounds, Vec<ComponentId>, Vec<ComponentId>)> {
+    let mut sources: Vec<ComponentId> = Vec::new();
+    for p in pairs {
+        if !sources.contains(&p.0) {
+            sources.push(p.0);
+        }
+    }
+    let targets_of = |s: ComponentId| -> Vec<ComponentId> {
+        pairs.iter().filter(|p| p.0 == s).map(|p| p.1).collect()
+    };
+    let kind = |id: ComponentId| d.drawn(id).map(|n| n.kind);
+    let one_kind = |ids: &[ComponentId]| ids.iter().all(|&i| kind(i) == kind(ids[0]));
+    let mut out = Vec::new();
+    let mut taken: Vec<ComponentId> = Vec::new();
+    for &s in &sources {
+        if taken.contains(&s) {
+            continue;
+        }
+        let targets = targets_of(s);
+        if targets.len() < 2 || !one_kind(&targets) {
+            continue;
+        }
+        let same: Vec<ComponentId> = sources
+            .iter()
+            .copied()
+            .filter(|&o| kind(o) == kind(s) && targets_of(o) == targets)
+            .collect();
+        if same.len() < 2 {
+            continue;
+        }
+        taken.extend(&same);
+        let (Some(a), Some(b)) = (bounds(d, &same), bounds(d, &targets)) else {
+            continue;
+        };
+        out.push((a, b, same, targets));
+    }
+    out
+}
+
+/// The box around some drawn nodes.
+fn bounds(d: &Diagram, ids: &[ComponentId]) -> Option<Bounds> {
+    let mut it = ids.iter().filter_map(|&i| d.drawn(i));
+    let first = it.next()?;
+    let mut b = (
+        first.x - first.w / 2.0,
+        first.y - first.h / 2.0,
+        first.x + first.w / 2.0,
+        first.y + first.h / 2.0,
+    );
+    for n in it {
+        b.0 = b.0.min(n.x - n.w / 2.0);
+        b.1 = b.1.min(n.y - n.h / 2.0);
+        b.2 = b.2.max(n.x + n.w / 2.0);
+        b.3 = b.3.max(n.y + n.h / 2.0);
+    }
+    Some(((b.0 + b.2) / 2.0, (b.1 + b.3) / 2.0, b.2 - b.0, b.3 - b.1))
 }
 
 #[cfg(test)]
@@ -675,11 +1108,29 @@ mod tests {
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.
     fn assert_sound(components: &[ComponentInfo], d: &Diagram) {
-        assert_eq!(d.nodes.len(), components.len());
+        let hidden: usize = d
+            .nodes
+            .iter()
+            .map(|n| n.members.len().saturating_sub(1))
+            .sum();
+        assert_eq!(d.nodes.len() + hidden, components.len());
         for c in components {
             let node = d.node(c.id).expect("every component gets a node");
             assert_eq!(node.label, c.name);
             assert_eq!(node.kind, c.kind);
+            assert!(d.drawn_as(c.id).is_some(), "{} is drawn", c.name);
+        }
+        for cluster in &d.clusters {
+            let (x0, y0) = (cluster.x - cluster.w / 2.0, cluster.y - cluster.h / 2.0);
+            assert!(x0 >= 0.0 && y0 >= 0.0, "{}", cluster.key);
+            assert!(x0 + cluster.w <= d.width && y0 + cluster.h <= d.height);
+            for (i, a) in cluster.tiles.iter().enumerate() {
+                assert!((a.x - cluster.x).abs() * 2.0 <= cluster.w - a.w);
+                assert!((a.y - cluster.y).abs() * 2.0 <= cluster.h - a.h);
+                for b in &cluster.tiles[i + 1..] {
+                    assert!(!a.overlaps(b), "{a:?} overlaps {b:?}");
+                }
+            }
         }
         for (i, a) in d.nodes.iter().enumerate() {
             assert!(
@@ -697,6 +1148,113 @@ mod tests {
         for e in &d.edges {
             assert!(d.node_centre(e.from).is_some() && d.node_centre(e.to).is_some());
         }
+    }
+
+    /// Every preset's diagram, as the app lays it out on a wide screen.
+    fn preset_diagram(stage: u8) -> (Vec<ComponentInfo>, Diagram) {
+        let scenario = crate::scenario::preset(stage).expect("preset");
+        let sim = crate::sim::Sim::new(&scenario).expect("valid preset");
+        let components = sim.components().to_vec();
+        let d = match &scenario.geo {
+            Some(geo) => crate::layout_geo::geo_diagram(&components, geo, Orientation::Landscape),
+            None => diagram(&components),
+        };
+        (components, d)
+    }
+
+    #[test]
+    fn every_preset_is_readable_in_a_1400_px_window() {
+        let mut unreadable = Vec::new();
+        for stage in 1..=11 {
+            let (_, d) = preset_diagram(stage);
+            let px = d.smallest_text_px(BOX_W_AT_1400_PX);
+            let line = format!(
+                "stage {stage}: {:.0} × {:.0} units, smallest text {px:.1} px",
+                d.width, d.height
+            );
+            println!("{line}");
+            if px < READABLE_PX {
+                unreadable.push(line);
+            }
+        }
+        assert!(unreadable.is_empty(), "{unreadable:#?}");
+    }
+
+    #[test]
+    fn presets_1_to_10_are_sound_and_no_database_wire_crosses_a_box() {
+        for stage in 1..=10 {
+            let (components, d) = preset_diagram(stage);
+            assert_sound(&components, &d);
+            let databases: Vec<&DiagramNode> = d
+                .nodes
+                .iter()
+                .filter(|n| n.kind == ComponentKind::Database)
+                .collect();
+            let ends_at_database = |l: &&DiagramLine| {
+                databases.iter().any(|n| {
+                    (l.to.0 - n.x).abs() * 2.0 <= n.w + 2.0 * EDGE_GAP + 1e-9
+                        && (l.to.1 - n.y).abs() * 2.0 <= n.h + 2.0 * EDGE_GAP + 1e-9
+                })
+            };
+            let wires: Vec<&DiagramLine> = d.lines.iter().filter(ends_at_database).collect();
+            assert!(stage == 1 || !wires.is_empty(), "stage {stage}");
+            for l in wires {
+                for n in &d.nodes {
+                    let crosses = (1..200).any(|i| {
+                        let f = f64::from(i) / 200.0;
+                        let (x, y) = (
+                            l.from.0 + (l.to.0 - l.from.0) * f,
+                            l.from.1 + (l.to.1 - l.from.1) * f,
+                        );
+                        (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
+                    });
+                    assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_shard_is_one_box_that_opens_on_its_master_and_replicas() {
+        let (_, d) = preset_diagram(10);
+        let shards: Vec<&DiagramCluster> = d
+            .clusters
+            .iter()
+            .filter(|c| c.key.starts_with("shard-"))
+            .collect();
+        assert_eq!(shards.len(), 4);
+        for (s, cluster) in shards.iter().enumerate() {
+            assert_eq!(cluster.key, format!("shard-{s}"));
+            let names: Vec<&str> = cluster.tiles.iter().map(|t| t.label.as_str()).collect();
+            assert_eq!(
+                names,
+                [format!("shard-{s}-db-0"), format!("shard-{s}-db-1")]
+            );
+            let node = d.drawn(cluster.node).expect("the shard's box is drawn");
+            assert_eq!(node.label, format!("shard {s}"));
+            assert!(!node.compact);
+        }
+        // The cache nodes all read from every shard: one arrow between the cache row and the
+        // shard column, not twelve.
+        let caches: Vec<&DiagramNode> = d
+            .nodes
+            .iter()
+            .filter(|n| n.kind == ComponentKind::Cache)
+            .collect();
+        assert_eq!(caches.len(), 3);
+        let near = |n: &DiagramNode, (x, y): (f64, f64)| {
+            (x - n.x).abs() * 2.0 <= n.w + 2.0 * EDGE_GAP + 1e-9
+                && (y - n.y).abs() * 2.0 <= n.h + 2.0 * EDGE_GAP + 1e-9
+        };
+        let shard_boxes: Vec<&DiagramNode> =
+            shards.iter().map(|c| d.drawn(c.node).unwrap()).collect();
+        let into_shards = d
+            .lines
+            .iter()
+            .filter(|l| shard_boxes.iter().any(|b| near(b, l.to)))
+            .count();
+        // One from the web tier to each shard, one from the cache row.
+        assert_eq!(into_shards, 4 + 1, "arrows ending at a shard's box");
     }
 
     #[test]
@@ -881,13 +1439,21 @@ mod tests {
                     "the CDN sits between users and the balancer"
                 );
             }
-            // Many web servers: compact tiles inside one frame, one arrow per target.
-            let servers = d.nodes.iter().filter(|n| n.kind == ComponentKind::Server);
-            assert!(servers.clone().all(|n| n.compact));
-            let g = &d.groups[0];
-            for n in servers {
-                assert!((n.x - g.x).abs() * 2.0 <= g.w && (n.y - g.y).abs() * 2.0 <= g.h);
+            // Many web servers: one box for the tier, its servers as tiles in its panel.
+            let servers: Vec<&ComponentInfo> = components
+                .iter()
+                .filter(|c| c.kind == ComponentKind::Server)
+                .collect();
+            let tier = d
+                .clusters
+                .iter()
+                .find(|c| c.key == "web")
+                .expect("a web tier");
+            assert_eq!(tier.tiles.len(), servers.len(), "stage {stage}");
+            for s in &servers {
+                assert_eq!(d.drawn_as(s.id), Some(tier.node));
             }
+            assert_eq!(d.drawn(tier.node).unwrap().members.len(), servers.len());
             assert!(d.lines.len() < d.edges.len());
         }
     }

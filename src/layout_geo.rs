@@ -29,24 +29,24 @@ use crate::scenario::Geo;
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
 
 /// Empty space around the drawing, in diagram units.
-const MARGIN: f64 = 28.0;
+const MARGIN: f64 = 16.0;
 /// Size of a region box, in diagram units.
 const REGION_W: f64 = 236.0;
 const REGION_H: f64 = 88.0;
 /// Gap between neighbouring region boxes, in diagram units.
 const REGION_GAP: f64 = 26.0;
 /// Size of the geoDNS box, in diagram units.
-const DNS_W: f64 = 176.0;
+const DNS_W: f64 = 200.0;
 const DNS_H: f64 = 76.0;
 /// Size of a data-center box, in diagram units.
 const DC_W: f64 = 340.0;
-const DC_H: f64 = 184.0;
+const DC_H: f64 = 176.0;
 /// Gap between neighbouring data centers (room for the replication link and its caption).
-const DC_GAP: f64 = 112.0;
+const DC_GAP: f64 = 100.0;
 /// Distance between the regions and the data centers (room for the routes), along the flow.
-const ROUTE_GAP: f64 = 300.0;
+const ROUTE_GAP: f64 = 240.0;
 /// Gap between geoDNS and the regions/data centers under it.
-const DNS_GAP: f64 = 44.0;
+const DNS_GAP: f64 = 30.0;
 /// Space left between an arrow's ends and the boxes it joins, in diagram units.
 const EDGE_GAP: f64 = 6.0;
 /// Spacing of the routes' ends along a box's side, so parallel routes stay apart.
@@ -131,6 +131,7 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
         w,
         h,
         compact: false,
+        members: Vec::new(),
     };
     let dns = components.iter().find(|c| c.kind == ComponentKind::Dns);
     if let Some(d) = dns {
@@ -186,6 +187,7 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
         edges: Vec::new(),
         lines: Vec::new(),
         groups: Vec::new(),
+        clusters: Vec::new(),
         orientation,
         geo: None,
     };
@@ -536,7 +538,14 @@ mod tests {
         // prefix stripped and the world's ids.
         for dc in &view.data_centers {
             assert!(dc.members.len() > 20);
-            assert_eq!(dc.stack.nodes.len(), dc.members.len());
+            // Its web tier and each shard one box, standing for their members.
+            let hidden: usize = dc
+                .stack
+                .nodes
+                .iter()
+                .map(|n| n.members.len().saturating_sub(1))
+                .sum();
+            assert_eq!(dc.stack.nodes.len() + hidden, dc.members.len());
             for (i, a) in dc.stack.nodes.iter().enumerate() {
                 assert!(dc.members.contains(&a.component));
                 assert!(!a.label.contains('/'), "{}", a.label);
@@ -545,7 +554,14 @@ mod tests {
                 }
             }
             assert!(dc.stack.nodes.iter().any(|n| n.label == "lb"));
-            assert!(dc.stack.nodes.iter().any(|n| n.label == "shard-0-db-0"));
+            assert!(dc.stack.node(dc.members[0]).is_some());
+            let shard = dc
+                .stack
+                .clusters
+                .iter()
+                .find(|c| c.key == "shard-0")
+                .unwrap();
+            assert_eq!(shard.tiles[0].label, "shard-0-db-0");
         }
         assert_eq!(view.data_centers[0].region, 0);
         assert_eq!(view.data_centers[1].region, 1);

@@ -15,6 +15,11 @@ pub mod layout;
 pub mod layout_geo;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
+
+/// The command line's tables, progress bars, parallel sweeps and charts (native only).
+#[cfg(feature = "cli")]
+pub mod cli;
 
 #[cfg(feature = "web")]
 pub mod ui;

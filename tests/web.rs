@@ -64,13 +64,18 @@ impl Mounted {
             .unwrap_or_else(|| panic!("no element matches {selector}"))
     }
 
-    /// The number shown by `[data-metric=name]`.
+    /// The number shown by `[data-metric=name]` (thousands separators allowed); NaN for a
+    /// figure shown blank ("–": nothing to measure in its window).
     fn metric(&self, name: &str) -> f64 {
         let text = self
             .find(&format!("[data-metric=\"{name}\"]"))
             .text_content()
             .unwrap_or_default();
+        if text.trim() == "–" {
+            return f64::NAN;
+        }
         text.trim()
+            .replace(',', "")
             .parse()
             .unwrap_or_else(|_| panic!("metric {name} is not a number: {text:?}"))
     }
@@ -340,10 +345,9 @@ async fn the_inspector_kills_and_repairs_the_server() {
         .wait_until(2_000, |a| a.text("[data-log]").contains("web-0 down"))
         .await;
     assert!(logged, "the event log says so: {}", app.text("[data-log]"));
-    assert_eq!(
-        app.attribute("[data-log]", "role").as_deref(),
-        Some("log"),
-        "the log is a live region"
+    assert!(
+        app.exists(".event-log [role=\"log\"][aria-live=\"polite\"]"),
+        "the log announces its newest entry in a live region"
     );
 
     app.click("[data-inspector] [data-action=\"repair\"]");
@@ -454,13 +458,14 @@ async fn a_link_opens_its_scenario() {
     assert!(!app.exists("[data-notice]"));
     assert_eq!(current_hash(), "#v1.s3~traffic.users=4200");
 
-    // A live change rewrites the address in place.
+    // A live change rewrites the address in place: the run's scenario stays, the change
+    // joins its live part with the time it happened at.
     app.set_users_slider(300);
     app.settle(100).await;
+    let hash = current_hash();
     assert!(
-        current_hash().contains("traffic.users=10000"),
-        "{}",
-        current_hash()
+        hash.starts_with("#v1.s3~traffic.users=4200~live=") && hash.ends_with(":users:10000"),
+        "{hash}"
     );
 }
 
@@ -544,15 +549,37 @@ async fn the_tour_sets_up_its_experiments() {
         Some("false")
     );
     assert!(app.exists("[data-inspector=\"web-1\"]"));
-    // "Add two servers": five in all, the new ones outside the pool until healthy.
+    assert!(app.text("[data-try-prompt]").starts_with("Applied live."));
+    // "Add two servers": five in all, the new ones outside the pool until healthy; the link
+    // records the change with its time.
     app.click("[data-tour] [data-try=\"1\"]");
     app.settle(150).await;
     assert!(app.exists("svg [data-component=\"web-4\"]"));
-    assert!(
-        current_hash().contains("server.count=5"),
-        "{}",
-        current_hash()
+    assert!(current_hash().contains(":servers:5"), "{}", current_hash());
+    // No experiment changes the speed.
+    let speed: HtmlSelectElement = app.find("select[data-control=\"speed\"]").unchecked_into();
+    let before = speed.value();
+    app.click("[data-tour] [data-try=\"2\"]");
+    app.settle(100).await;
+    assert_eq!(speed.value(), before);
+    drop(app);
+
+    // An experiment that cannot be applied live says that it restarts the run.
+    let app = Mounted::with_hash("v1.s5").await;
+    assert_eq!(
+        app.attribute("[data-tour] [data-try=\"1\"]", "data-restarts")
+            .as_deref(),
+        Some("true")
     );
+    app.click("[data-tour] [data-try=\"1\"]");
+    app.settle(150).await;
+    assert!(app
+        .text("[data-try-prompt]")
+        .starts_with("The run restarted from 0 s"));
+    assert!(app
+        .text("[data-scheduled]")
+        .contains("at 60 s cache-0 goes down for 30 s"));
+    assert!(app.exists("[data-mark=\"fault\"]"));
 }
 
 #[wasm_bindgen_test]
@@ -926,6 +953,167 @@ async fn seeking_replays_the_users_live_changes() {
 }
 
 #[wasm_bindgen_test]
+async fn a_copied_link_replays_the_live_kill_it_saw() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.pause().await;
+    app.seek(4.0).await;
+    app.inspect_and_press("db-0", "kill").await;
+    app.seek(9.0).await;
+    let failed = app.metric("requests_failed");
+    assert!(failed > 0.0, "requests failed while db-0 was down");
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let hash = current_hash();
+    assert_eq!(hash, "#v1.s4~live=4:kill:db-0~t=9");
+    let seen: Vec<f64> = [
+        "requests_total",
+        "requests_failed",
+        "in_flight",
+        "writes_lost",
+    ]
+    .iter()
+    .map(|m| app.metric(m))
+    .collect();
+    drop(app);
+
+    // Reopened, the link replays the kill at 4 s and shows the same figures at 9 s …
+    let again = Mounted::with_hash(hash.trim_start_matches('#')).await;
+    again.wait_arrived(9.0).await;
+    let shown: Vec<f64> = [
+        "requests_total",
+        "requests_failed",
+        "in_flight",
+        "writes_lost",
+    ]
+    .iter()
+    .map(|m| again.metric(m))
+    .collect();
+    assert_eq!(shown, seen);
+    assert_eq!(
+        again
+            .attribute("svg [data-component=\"db-0\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    // … which are the core's own replay of the link.
+    let link = scalesim::scenario::decode_link(&hash).unwrap();
+    let sim = scalesim::sim::live::replay(
+        &link.scenario,
+        &link.live,
+        scalesim::sim::SimTime::from_secs(9),
+    )
+    .unwrap();
+    again.assert_figures(&sim.snapshot(), 9.0);
+}
+
+#[wasm_bindgen_test]
+async fn the_figures_agree_with_each_other_on_every_stage() {
+    for stage in scalesim::scenario::STAGES.iter().filter(|s| s.built) {
+        let n = stage.number;
+        // Stage 11 with 200,000 users: the unoptimised test build cannot seek ten million.
+        let link = if n == 11 {
+            "v1.s11~traffic.users=200000~t=6".to_string()
+        } else {
+            format!("v1.s{n}~t=6")
+        };
+        let app = Mounted::with_hash(&link).await;
+        app.wait_arrived(6.0).await;
+        let offered = app.metric("offered_rps");
+        let throughput = app.metric("throughput_rps");
+        // Completed over the last interval cannot run far ahead of what was offered.
+        assert!(
+            throughput <= offered * 1.25 + 5.0,
+            "stage {n}: throughput {throughput} req/s against {offered} offered"
+        );
+        // A p99 is shown exactly when something completed in its window.
+        let p99 = app.metric("latency_p99_ms");
+        assert_eq!(p99.is_nan(), throughput == 0.0, "stage {n}: p99 {p99}");
+        // Web servers in service are among those drawn alive (stage 11 draws each data
+        // center as one box).
+        if n != 11 && app.exists("[data-metric=\"web_servers\"]") {
+            let alive = app
+                .components()
+                .iter()
+                .filter(|c| c.starts_with("web-"))
+                .filter(|c| {
+                    app.attribute(&format!("svg [data-component=\"{c}\"]"), "data-alive")
+                        .as_deref()
+                        == Some("true")
+                })
+                .count() as f64;
+            assert!(app.metric("web_servers") <= alive, "stage {n}");
+        }
+        // After the seek the server's load is not shown idle while it works.
+        if app.exists("[data-metric=\"utilization\"]") && app.metric("in_flight") > 20.0 {
+            assert!(
+                app.metric("utilization") > 0.0,
+                "stage {n}: load 0 % after a seek"
+            );
+        }
+        // Stage 11: what the data centers were handed adds up to what was offered.
+        if n == 11 {
+            let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+            assert!(
+                (handed - offered).abs() <= 0.15 * offered,
+                "stage 11: data centers {handed} req/s, offered {offered}"
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_log_keeps_the_run_groups_repeats_filters_and_reports_thresholds() {
+    // Stage 1 flooded with 5,000 users from 2 s (a link's live change), seen at 20 s.
+    let app = Mounted::with_hash("v1.s1~live=2:users:5000~t=20").await;
+    app.wait_arrived(20.0).await;
+    let log = app.text("[data-log]");
+    for needle in [
+        "web-0's queue is",
+        "requests started failing",
+        "p99 rose above the 200 ms objective",
+    ] {
+        assert!(log.contains(needle), "{needle:?} in {log}");
+    }
+    // Only the entries about requests.
+    let select: HtmlSelectElement = app
+        .find("select[data-control=\"log-component\"]")
+        .unchecked_into();
+    select.set_value("requests");
+    dispatch(&select, "change");
+    app.settle(50).await;
+    let log = app.text("[data-log]");
+    assert!(log.contains("requests started failing"), "{log}");
+    assert!(!log.contains("queue is"), "{log}");
+    drop(app);
+
+    // Stage 3 grows from 3 to 8 servers at 1 s: five alike entries make one row.
+    let app = Mounted::with_hash("v1.s3~live=1:servers:8~t=15").await;
+    app.wait_arrived(15.0).await;
+    let log = app.text("[data-log]");
+    assert!(
+        log.contains("web-3 … web-7 (5) added; joins the pool once healthy"),
+        "{log}"
+    );
+    // "Problems only" leaves out the routine growth.
+    let rows = |a: &Mounted| -> usize {
+        a.attribute("[data-log]", "data-log-rows")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let all = rows(&app);
+    // A real click (a dispatched event would not toggle the box).
+    let problems: HtmlInputElement = app
+        .find("input[data-control=\"log-problems\"]")
+        .unchecked_into();
+    problems.click();
+    app.settle(50).await;
+    let log = app.text("[data-log]");
+    assert!(rows(&app) < all, "{log}");
+    assert!(!log.contains("joins the pool"), "{log}");
+}
+
+#[wasm_bindgen_test]
 async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
     let app = Mounted::new().await;
     let mut scenario = scalesim::scenario::preset(3).unwrap();
@@ -1006,28 +1194,59 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
     assert!(app.metric("writes_per_s") > 0.0);
     assert!(app.text("[data-tour]").contains("alert"));
 
-    // Stage 10: four shards of a master and a replica, each framed; nodes carry their load.
+    // Stage 10: four shards of a master and a replica, each one box carrying the load of its
+    // busiest node, which opens on a press (or Enter) to show its nodes.
     let app = Mounted::with_hash("v1.s10").await;
     for shard in 0..4 {
+        let group = format!("svg [data-group-key=\"shard-{shard}\"]");
+        assert!(app.exists(&format!("svg [data-shard=\"{shard}\"]")));
+        assert_eq!(
+            app.attribute(&group, "aria-expanded").as_deref(),
+            Some("false")
+        );
+        app.click(&group);
+        app.settle(50).await;
+        assert_eq!(
+            app.attribute(&group, "aria-expanded").as_deref(),
+            Some("true")
+        );
         for node in 0..2 {
             let name = format!("shard-{shard}-db-{node}");
             assert!(
                 app.exists(&format!("svg [data-component=\"{name}\"]")),
-                "stage 10 draws {name}"
+                "stage 10 draws {name} in its shard's panel"
             );
         }
-        assert!(app.exists(&format!("svg [data-shard=\"{shard}\"]")));
     }
     assert!(!app.exists("svg [data-component=\"db-0\"]"));
     app.settle(300).await;
+    app.click("svg [data-group-key=\"shard-2\"]");
+    app.settle(50).await;
     assert_eq!(
         app.attribute("svg [data-component=\"shard-2-db-0\"]", "data-role")
             .as_deref(),
         Some("master")
     );
     assert!(app
-        .attribute("svg [data-component=\"shard-0-db-0\"]", "data-utilization")
+        .attribute("svg [data-group-key=\"shard-0\"]", "data-utilization")
         .is_some());
+    // A member's tile selects it, as its own node would; the panel's button closes it.
+    app.click("svg [data-component=\"shard-2-db-0\"]");
+    app.settle(50).await;
+    assert!(app.exists("[data-inspector=\"shard-2-db-0\"]"));
+    app.click("svg [data-action=\"close-group\"]");
+    app.settle(50).await;
+    assert!(!app.exists("svg [data-component=\"shard-2-db-0\"]"));
+    // The keyboard does what the pointer does: Enter on a shard's box opens it.
+    let init = KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    let shard = app.find("svg [data-group-key=\"shard-3\"]");
+    assert_eq!(shard.get_attribute("tabindex").as_deref(), Some("0"));
+    shard.dispatch_event(&enter).unwrap();
+    app.settle(50).await;
+    assert!(app.exists("svg [data-component=\"shard-3-db-1\"]"));
     // "Add a fifth shard now": the log reports the keys to move and the diagram grows a shard.
     // (The copy itself takes about 48 simulated seconds at 1x: the test does not wait for it.)
     app.click("[data-tour] [data-try=\"0\"]");
@@ -1035,7 +1254,7 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
         .wait_until(5_000, |a| {
             a.text("[data-log]")
                 .contains("resharding 4 → 5 shards started")
-                && a.exists("svg [data-component=\"shard-4-db-0\"]")
+                && a.exists("svg [data-group-key=\"shard-4\"]")
                 && a.exists("svg [data-shard=\"4\"]")
         })
         .await;

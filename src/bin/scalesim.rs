@@ -1,22 +1,29 @@
 //! `scalesim`: the simulation core on the command line, for batch runs, sweeps and tests.
 //!
-//! Every command prints JSON (or Markdown for `schema --markdown`, or the link fragment for
-//! `url`) on standard output; bad input gives exit code 2 and one line on standard error saying
-//! what is wrong.
+//! `run` and `limit` print aligned tables when standard output is a terminal and JSON otherwise
+//! (`--format`/`--json` choose); `sweep` writes CSV or JSON lines, `plot` an SVG; the other
+//! commands print JSON (or Markdown for `schema --markdown`, or the link fragment for `url`).
+//! Progress bars go to standard error, only when it is a terminal. Bad input gives exit code 2
+//! and one line on standard error saying what is wrong. The work itself lives in the library
+//! (`scalesim::cli`, `scalesim::sweep`); this file reads the arguments and prints.
 
-use clap::{Parser, Subcommand};
-use scalesim::capacity::stages::stage_search;
-use scalesim::capacity::{find_limit, SearchOptions, Slo};
+use clap::{CommandFactory, Parser, Subcommand};
+use scalesim::capacity::{SearchOptions, Slo};
+use scalesim::cli::plot::PlotSpec;
+use scalesim::cli::sweep::SweepFormat;
+use scalesim::cli::table::{self, Timing};
+use scalesim::cli::{limit, plot, progress, sweep, Format};
 use scalesim::scenario::{
-    apply_set, decode, encode_link, preset, schema_markdown, Scenario, StageInfo, FIELDS, STAGES,
+    apply_set, decode, encode_link, preset, schema_markdown, Scenario, FIELDS, STAGES,
 };
 use scalesim::sim::{GeoPoint, Report, SeriesPoint, Sim};
+use scalesim::sweep::figures::{self, DEFAULT_FIGURES, FIGURES};
+use scalesim::sweep::{Grid, Vary};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -37,31 +44,80 @@ enum Command {
         /// Stage number, 1–11.
         stage: u8,
     },
-    /// Run a scenario (a JSON file, or a preset) and print the JSON report.
+    /// Run a scenario (a JSON file, or a preset): tables at a terminal, the JSON report in a pipe.
     Run {
-        /// Scenario JSON file (`-` for standard input).
-        file: Option<String>,
-        /// Start from this stage's preset instead of a file.
-        #[arg(long, conflicts_with = "file")]
-        preset: Option<u8>,
-        /// Start from what a shareable link describes (its fragment, or the whole URL).
-        #[arg(long, value_name = "FRAGMENT", conflicts_with_all = ["file", "preset"])]
-        url: Option<String>,
-        /// Override a field: `--set server.workers=16` (repeatable; see `scalesim schema`).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Simulated duration in seconds (same as `--set duration_s=S`).
-        #[arg(long)]
-        duration_s: Option<u32>,
-        /// Seed (same as `--set seed=N`).
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        source: Source,
         /// Add events processed, wall time and events per second (makes output non-deterministic).
         #[arg(long)]
         timing: bool,
         /// Leave the per-interval time series out of the report.
         #[arg(long)]
         no_series: bool,
+        /// Output: `json` (the report) or `table` (default: table at a terminal, else json).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+    },
+    /// Run a scenario over a grid of changed fields, on every core: one row per run (CSV or
+    /// JSON lines), the first --vary changing slowest and the seed fastest.
+    Sweep {
+        #[command(flatten)]
+        source: Source,
+        /// A field and its values: `PATH=A..B:STEPS` (STEPS evenly spaced values, A and B
+        /// included, whole numbers for a whole-number field) or `PATH=V1,V2,…` (repeatable).
+        #[arg(long = "vary", value_name = "SPEC")]
+        varies: Vec<String>,
+        /// Run every point with this many seeds (the scenario's, +1, …): one row per seed.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// Comma-separated figures to write (`list` prints them all).
+        #[arg(long, value_name = "NAME,...")]
+        figures: Option<String>,
+        /// Rows as CSV (a header line first) or JSON lines.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: SweepFormat,
+        /// Write the rows to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// Threads to run on (default: one per core). The rows do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Draw a sweep's CSV as an SVG line chart: one line per value of --by, rows with the same
+    /// line and x averaged (seeds, other varied fields).
+    Plot {
+        /// The sweep's CSV file (`-` for standard input).
+        csv: String,
+        /// Column on the horizontal axis.
+        #[arg(long)]
+        x: String,
+        /// Column on the vertical axis.
+        #[arg(long)]
+        y: String,
+        /// Column whose values make the lines (default: one line).
+        #[arg(long)]
+        by: Option<String>,
+        /// The chart's title (default: "Y vs X").
+        #[arg(long)]
+        title: Option<String>,
+        /// Write the SVG to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// Width in pixels.
+        #[arg(long, default_value_t = 900)]
+        width: u32,
+        /// Height in pixels.
+        #[arg(long, default_value_t = 560)]
+        height: u32,
+    },
+    /// Print a shell completion script (e.g. `scalesim completions bash > /etc/bash_completion.d/scalesim`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// List every scenario field with its unit and bounds.
     Schema {
@@ -126,7 +182,60 @@ enum Command {
         /// Add the wall time of each search (makes output non-deterministic).
         #[arg(long)]
         timing: bool,
+        /// Output: `json`, `table` or `csv` (default: table at a terminal, else json).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
     },
+}
+
+/// Where a run's scenario comes from, and the changes made to it.
+#[derive(clap::Args)]
+struct Source {
+    /// Scenario JSON file (`-` for standard input).
+    file: Option<String>,
+    /// Start from this stage's preset instead of a file.
+    #[arg(long, conflicts_with = "file")]
+    preset: Option<u8>,
+    /// Start from what a shareable link describes (its fragment, or the whole URL).
+    #[arg(long, value_name = "FRAGMENT", conflicts_with_all = ["file", "preset"])]
+    url: Option<String>,
+    /// Override a field: `--set server.workers=16` (repeatable; see `scalesim schema`).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Simulated duration in seconds (same as `--set duration_s=S`).
+    #[arg(long)]
+    duration_s: Option<u32>,
+    /// Seed (same as `--set seed=N`).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl Source {
+    /// The scenario with every change applied.
+    fn scenario(self) -> Result<Scenario, String> {
+        let mut scenario = match (self.file, self.preset, self.url) {
+            (Some(path), _, _) => read_scenario(&path)?,
+            (None, Some(stage), _) => preset_or_err(stage)?,
+            (None, None, Some(link)) => decode(&link).map_err(|e| e.to_string())?,
+            (None, None, None) => {
+                return Err("give a scenario FILE, --preset N or --url FRAGMENT".into())
+            }
+        };
+        let mut assignments = self.sets;
+        if let Some(d) = self.duration_s {
+            assignments.push(format!("duration_s={d}"));
+        }
+        if let Some(s) = self.seed {
+            assignments.push(format!("seed={s}"));
+        }
+        for assignment in &assignments {
+            scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
+        }
+        Ok(scenario)
+    }
 }
 
 fn main() -> ExitCode {
@@ -181,34 +290,85 @@ fn execute(command: Command) -> Result<Output, String> {
             Ok(scenario.to_json_pretty())
         }
         Command::Run {
-            file,
-            preset: stage,
-            url,
-            sets,
-            duration_s,
-            seed,
+            source,
             timing,
             no_series,
+            format,
+            json,
         } => {
-            let mut scenario = match (file, stage, url) {
-                (Some(path), _, _) => read_scenario(&path)?,
-                (None, Some(stage), _) => preset_or_err(stage)?,
-                (None, None, Some(link)) => decode(&link).map_err(|e| e.to_string())?,
-                (None, None, None) => {
-                    return Err("give a scenario FILE, --preset N or --url FRAGMENT".into())
-                }
+            let format = Format::chosen(format, json);
+            if format == Format::Csv {
+                return Err("run prints --format json or table".into());
+            }
+            run(&source.scenario()?, timing, no_series, format)?;
+            return Ok(Output::Printed);
+        }
+        Command::Sweep {
+            source,
+            varies,
+            seeds,
+            figures,
+            format,
+            output,
+            threads,
+        } => {
+            if figures.as_deref() == Some("list") {
+                return Ok(Output::Text(figure_list()));
+            }
+            let base = source.scenario()?;
+            let varies = varies
+                .iter()
+                .map(|spec| Vary::parse(spec, &base))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let grid = Grid::new(varies, seeds).map_err(|e| e.to_string())?;
+            let figures = match figures {
+                Some(list) => figures::parse_list(&list)?,
+                None => DEFAULT_FIGURES
+                    .iter()
+                    .filter_map(|name| figures::find(name))
+                    .collect(),
             };
-            let mut assignments = sets;
-            if let Some(d) = duration_s {
-                assignments.push(format!("duration_s={d}"));
-            }
-            if let Some(s) = seed {
-                assignments.push(format!("seed={s}"));
-            }
-            for assignment in &assignments {
-                scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
-            }
-            run(&scenario, timing, no_series)?;
+            let threads = match threads {
+                Some(0) => return Err("--threads must be at least 1".into()),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            let rows = sweep::run(&base, &grid, &figures, threads)?;
+            let header = sweep::header(&grid, &figures);
+            write_out(output.as_deref(), |out| match format {
+                SweepFormat::Csv => sweep::write_csv(&header, &rows, out),
+                SweepFormat::Jsonl => sweep::write_jsonl(&header, &rows, out),
+            })?;
+            return Ok(Output::Printed);
+        }
+        Command::Plot {
+            csv,
+            x,
+            y,
+            by,
+            title,
+            output,
+            width,
+            height,
+        } => {
+            let text = read_text(&csv)?;
+            let spec = PlotSpec {
+                x,
+                y,
+                by,
+                title,
+                size: (width.clamp(200, 4000), height.clamp(150, 4000)),
+            };
+            let svg = plot::svg(&text, &spec).map_err(|e| format!("{csv}: {e}"))?;
+            write_out(output.as_deref(), |out| {
+                out.write_all(svg.as_bytes()).map_err(|e| e.to_string())
+            })?;
+            return Ok(Output::Printed);
+        }
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "scalesim", &mut out);
             return Ok(Output::Printed);
         }
         Command::Schema { markdown } => Ok(if markdown {
@@ -261,7 +421,10 @@ fn execute(command: Command) -> Result<Output, String> {
             sets,
             probes,
             timing,
+            format,
+            json,
         } => {
+            let format = Format::chosen(format, json);
             let slo = Slo::parse(&slo).map_err(|e| e.to_string())?;
             let options = SearchOptions {
                 seeds,
@@ -273,7 +436,7 @@ fn execute(command: Command) -> Result<Output, String> {
             };
             options.validate().map_err(|e| e.to_string())?;
             if all_presets {
-                return limit_all_presets(&slo, &options, timing).map(Output::Text);
+                return limit_all_presets(&slo, &options, timing, format).map(Output::Text);
             }
             let mut scenario = match (file, stage) {
                 (Some(path), _) => read_scenario(&path)?,
@@ -286,7 +449,13 @@ fn execute(command: Command) -> Result<Output, String> {
                 scenario = apply_set(&scenario, assignment).map_err(|e| e.to_string())?;
             }
             let started = Instant::now();
-            let result = find_limit(&scenario, &slo, &options).map_err(|e| e.to_string())?;
+            let result =
+                limit::find_limit_with_bar(&scenario, &slo, &options).map_err(|e| e.to_string())?;
+            match format {
+                Format::Table => return Ok(Output::Text(table::limit_tables(&result))),
+                Format::Csv => return limit::csv_text(&[(&result).into()]).map(Output::Text),
+                Format::Json => {}
+            }
             let mut value = serde_json::to_value(&result).map_err(|e| e.to_string())?;
             if !probes {
                 value.as_object_mut().map(|o| o.remove("probes"));
@@ -300,41 +469,31 @@ fn execute(command: Command) -> Result<Output, String> {
     text.map(Output::Text)
 }
 
-/// One row per simulated stage: its limit, bounds, bottleneck and what broke above it. Stages
-/// are searched on as many threads as there are cores (each search is deterministic on its own,
-/// so the rows do not depend on the threads).
-fn limit_all_presets(slo: &Slo, options: &SearchOptions, timing: bool) -> Result<String, String> {
+/// One row per simulated stage: its limit, bounds, bottleneck and what broke above it
+/// (`scalesim::cli::limit::all_presets`).
+fn limit_all_presets(
+    slo: &Slo,
+    options: &SearchOptions,
+    timing: bool,
+    format: Format,
+) -> Result<String, String> {
     let started = Instant::now();
-    // Later stages carry more users and take longest: start them first. Stage 11 is searched
-    // within a budget (see `capacity::stages`).
-    let stages: Vec<&StageInfo> = STAGES.iter().filter(|s| s.built).rev().collect();
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(stages.len())
-        .max(1);
-    let mut rows: Vec<(u8, Result<serde_json::Value, String>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    while let Some(stage) = stages.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        done.push((stage.number, limit_row(stage, slo, options, timing)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a search thread panicked"))
-            .collect()
-    });
-    rows.sort_by_key(|(stage, _)| *stage);
-    let rows = rows
-        .into_iter()
-        .map(|(_, row)| row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, threads) = limit::all_presets(slo, options, timing)?;
+    match format {
+        Format::Table => {
+            let mut text = table::stages_table(&rows);
+            if timing {
+                let wall_s = started.elapsed().as_secs_f64();
+                text.push_str(&format!("Wall time: {wall_s:.1} s on {threads} threads\n"));
+            }
+            return Ok(text.trim_end().to_string());
+        }
+        Format::Csv => {
+            let lines: Vec<limit::CsvLine> = rows.iter().map(Into::into).collect();
+            return limit::csv_text(&lines);
+        }
+        Format::Json => {}
+    }
     let mut value = serde_json::json!({
         "slo": slo,
         "seeds": options.seeds,
@@ -348,45 +507,6 @@ fn limit_all_presets(slo: &Slo, options: &SearchOptions, timing: bool) -> Result
     Ok(serde_json::to_string_pretty(&value).expect("json"))
 }
 
-fn limit_row(
-    stage: &StageInfo,
-    slo: &Slo,
-    options: &SearchOptions,
-    timing: bool,
-) -> Result<serde_json::Value, String> {
-    let scenario = preset_or_err(stage.number)?;
-    let search = stage_search(stage.number, slo, options);
-    let started = Instant::now();
-    let r = find_limit(&scenario, &search.slo, &search.options).map_err(|e| e.to_string())?;
-    let mut row = serde_json::json!({
-        "stage": stage.number,
-        "title": stage.title,
-        "status": r.status,
-        "limit_users": r.limit_users,
-        "lower_users": r.lower_users,
-        "upper_users": r.upper_users,
-        "step_users": r.step_users,
-        "seed_spread_users": r.seed_spread_users,
-        "limit_rate_per_s": r.limit_rate_per_s,
-        "bottleneck": r.bottleneck,
-        "breach": r.breach,
-        "runs": r.runs,
-        "message": r.message,
-    });
-    if let Some(note) = search.note {
-        row["search"] = serde_json::json!({
-            "slo": search.slo,
-            "seeds": search.options.seeds,
-            "run_s": search.options.warmup_s + search.options.window_s,
-            "note": note,
-        });
-    }
-    if timing {
-        row["wall_s"] = serde_json::json!(started.elapsed().as_secs_f64());
-    }
-    Ok(row)
-}
-
 fn preset_or_err(stage: u8) -> Result<Scenario, String> {
     match preset(stage) {
         Some(s) => Ok(s),
@@ -395,25 +515,78 @@ fn preset_or_err(stage: u8) -> Result<Scenario, String> {
     }
 }
 
-fn read_scenario(path: &str) -> Result<Scenario, String> {
-    let text = if path == "-" {
+fn read_text(path: &str) -> Result<String, String> {
+    if path == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {
         std::fs::read_to_string(path)
     }
-    .map_err(|e| format!("cannot read {path}: {e}"))?;
+    .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn read_scenario(path: &str) -> Result<Scenario, String> {
+    let text = read_text(path)?;
     Scenario::from_json(&text).map_err(|e| format!("{path}: {e}"))
 }
 
-/// Runs the scenario and writes its report to standard output.
-fn run(scenario: &Scenario, timing: bool, no_series: bool) -> Result<(), String> {
+/// Writes through `write` to the file, or to standard output (buffered) without one.
+fn write_out(
+    file: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), String>,
+) -> Result<(), String> {
+    let (mut out, name): (Box<dyn Write>, String) = match file {
+        Some(path) => (
+            Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+            )),
+            path.display().to_string(),
+        ),
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            "standard output".into(),
+        ),
+    };
+    write(&mut out)
+        .and_then(|()| out.flush().map_err(|e| e.to_string()))
+        .map_err(|e| format!("cannot write {name}: {e}"))
+}
+
+/// `sweep --figures list`: every figure with its unit and meaning, the defaults marked.
+fn figure_list() -> String {
+    let width = FIGURES.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    FIGURES
+        .iter()
+        .map(|f| {
+            let default = if DEFAULT_FIGURES.contains(&f.name) {
+                "*"
+            } else {
+                " "
+            };
+            format!("{default} {:width$}  {:10}  {}", f.name, f.unit, f.meaning)
+        })
+        .chain(std::iter::once(
+            "(* written when --figures is not given)".to_string(),
+        ))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the scenario (a bar of simulated seconds on a terminal) and writes its report to
+/// standard output, as JSON or as tables.
+fn run(scenario: &Scenario, timing: bool, no_series: bool, format: Format) -> Result<(), String> {
     let mut sim = Sim::new(scenario).map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let mut report = sim.run();
+    let mut report = progress::run_with_bar(&mut sim);
     let wall_s = started.elapsed().as_secs_f64();
     let events = sim.events_processed();
     // The report holds all that is printed: the run's state can go before printing.
     drop(sim);
+    if format == Format::Table {
+        let timing = timing.then_some(Timing { events, wall_s });
+        print!("{}", table::run_tables(&report, timing));
+        return Ok(());
+    }
     if no_series {
         report.series.clear();
     }

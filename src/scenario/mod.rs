@@ -5,18 +5,24 @@
 //! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
 //! every problem at once.
 
+pub mod live;
 mod presets;
+mod schedule;
 mod schema;
 mod set;
 pub mod topology;
 mod url;
 mod validate;
 
+pub use live::{LiveAction, LiveChange};
 pub use presets::{preset, StageInfo, STAGES};
+pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
 pub use topology::{Topology, TopologyFile};
-pub use url::{decode, decode_link, encode, encode_link, Link, UrlError, MAX_LINK_CHARS};
+pub use url::{
+    decode, decode_link, encode, encode_link, encode_run, Link, UrlError, MAX_LINK_CHARS,
+};
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
     MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS,

@@ -21,6 +21,7 @@
 //! [`MAX_LINK_CHARS`], the inflated text at [`MAX_INFLATED_BYTES`], and the result is checked by
 //! [`Scenario::validate`].
 
+use super::live::{decode_changes, encode_changes, LiveChange, LiveError};
 use super::{preset, Scenario, ValidationErrors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -39,6 +40,8 @@ const READABLE_PREFIX: &str = "v1.";
 const COMPRESSED_PREFIX: &str = "v1z.";
 /// The reserved top-level key of the time position.
 const TIME_KEY: &str = "t";
+/// The reserved top-level key of the live changes (see [`super::live`]).
+const LIVE_KEY: &str = "live";
 /// Longest piece of user text quoted back in an error message, in characters.
 const QUOTE_CHARS: usize = 40;
 
@@ -49,6 +52,9 @@ pub struct Link {
     pub scenario: Scenario,
     /// Simulated time to show, in seconds (within the scenario's duration), if the link has one.
     pub time_s: Option<f64>,
+    /// What the sender did to the running simulation, in time order (empty for a link without
+    /// a `live=` part): replayed at their times, they reproduce the sender's run.
+    pub live: Vec<LiveChange>,
 }
 
 /// Why a link could not be read. Every message is meant to be shown to the user as plain text.
@@ -105,6 +111,15 @@ pub enum UrlError {
     /// A time position that is not a number within the run.
     #[error("bad time position: {0}")]
     BadTime(String),
+    /// A `live=` part that cannot be read, or a change after the end of the run.
+    #[error("bad live changes: {0}")]
+    Live(String),
+}
+
+impl From<LiveError> for UrlError {
+    fn from(e: LiveError) -> Self {
+        UrlError::Live(e.to_string())
+    }
 }
 
 /// The fragment of a link to this scenario (without the `#`).
@@ -115,7 +130,14 @@ pub fn encode(scenario: &Scenario) -> String {
 /// The fragment of a link to this scenario at simulated time `time_s` (seconds; a time that is
 /// not a finite number is left out).
 pub fn encode_link(scenario: &Scenario, time_s: Option<f64>) -> String {
-    let body = readable_body(scenario, time_s);
+    encode_run(scenario, &[], time_s)
+}
+
+/// The fragment of a link to a run: the scenario it started from, the live changes made to it
+/// (in time order) and, optionally, a simulated time to show. Without changes it equals
+/// [`encode_link`].
+pub fn encode_run(scenario: &Scenario, live: &[LiveChange], time_s: Option<f64>) -> String {
+    let body = readable_body(scenario, live, time_s);
     if READABLE_PREFIX.len() + body.len() > COMPRESS_ABOVE_CHARS {
         let packed =
             URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(body.as_bytes(), 9));
@@ -188,7 +210,7 @@ fn inflate(packed: &str) -> Result<String, UrlError> {
 // Encoding
 
 /// `s<stage>~path=value~…[~t=…]`, without the version prefix.
-fn readable_body(scenario: &Scenario, time_s: Option<f64>) -> String {
+fn readable_body(scenario: &Scenario, live: &[LiveChange], time_s: Option<f64>) -> String {
     let current = serde_json::to_value(scenario).expect("a scenario always serialises");
     let base = preset(scenario.stage)
         .map(|p| serde_json::to_value(p).expect("a scenario always serialises"))
@@ -204,6 +226,12 @@ fn readable_body(scenario: &Scenario, time_s: Option<f64>) -> String {
         body.push_str(&path);
         body.push('=');
         body.push_str(&write_value(value));
+    }
+    if !live.is_empty() {
+        body.push('~');
+        body.push_str(LIVE_KEY);
+        body.push('=');
+        body.push_str(&escape(&encode_changes(live), VALUE_SAFE));
     }
     if let Some(number) = time_s.and_then(Number::from_f64) {
         body.push('~');
@@ -279,6 +307,7 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
     let mut seen: Vec<String> = Vec::new();
     let mut entries = Vec::new();
     let mut time_s = None;
+    let mut live = Vec::new();
     for part in parts {
         let (raw_path, raw_value) = part.split_once('=').ok_or_else(|| {
             UrlError::Malformed(format!("'{}' is not of the form field=value", quote(part)))
@@ -303,6 +332,10 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
             time_s = Some(parse_time(&text)?);
             continue;
         }
+        if path == LIVE_KEY {
+            live = decode_changes(&text)?;
+            continue;
+        }
         let value = parse_value(&path, &text)?;
         assign(&mut root, &segments, value.clone(), &path)?;
         entries.push((segments, value, path));
@@ -322,7 +355,19 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
             )));
         }
     }
-    Ok(Link { scenario, time_s })
+    let end_ns = u64::from(scenario.duration_s) * 1_000_000_000;
+    if let Some(late) = live.iter().find(|c| c.at_ns > end_ns) {
+        return Err(UrlError::Live(format!(
+            "a change at {} s is after the end of the run ({} s)",
+            late.at_ns as f64 * 1e-9,
+            scenario.duration_s
+        )));
+    }
+    Ok(Link {
+        scenario,
+        time_s,
+        live,
+    })
 }
 
 fn parse_stage(head: &str) -> Result<u8, UrlError> {

@@ -12,20 +12,23 @@
 
 mod components;
 pub mod cost;
+pub mod figures;
 mod geo;
 mod handle;
 mod hits;
 mod kernel;
+pub mod live;
 mod report;
 pub mod ring;
 mod stack;
 pub mod theory;
+pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
-pub use components::monitor::{AlertEvent, ComponentSeries};
+pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use geo::{GeoPoint, GeoStatus};
 pub use handle::Sim;
 pub use kernel::checkpoints;

@@ -736,7 +736,7 @@ impl Stack {
                 let mut firing: Vec<String> = Vec::new();
                 for a in &m.alerts {
                     firing.retain(|r| *r != a.rule);
-                    if a.state == "firing" {
+                    if a.state == super::AlertState::Firing {
                         firing.push(a.rule.clone());
                     }
                 }

@@ -26,7 +26,7 @@ use super::state::{Action, AppState, Notice};
 use super::timeline::Timeline;
 use super::tour::{Experiment, Step, Tour};
 use crate::layout::Orientation;
-use crate::scenario::STAGES;
+use crate::scenario::{schedule, STAGES};
 use crate::sim::{ComponentId, ComponentKind};
 
 /// The whole app.
@@ -40,7 +40,7 @@ pub fn app() -> Html {
     let canvas = use_node_ref();
 
     use_simulation_effects(&state, &runner);
-    use_url_sync(&state);
+    use_url_sync(&state, &runner);
     use_keyboard(&state);
     use_animation(&state, &runner, &canvas);
     {
@@ -103,7 +103,12 @@ pub fn app() -> Html {
         let scenario = state.scenario.clone();
         let runner = runner.clone();
         Callback::from(move |()| {
-            link::write_at(&scenario, runner.borrow().now_s());
+            let r = runner.borrow();
+            let fragment = r
+                .link_fragment(Some(r.now_s()))
+                .unwrap_or_else(|| link::fragment_of(&scenario));
+            drop(r);
+            link::write_fragment(fragment, false);
             let url = link::current_url();
             let copied = link::copy_to_clipboard(&url);
             let text = if copied {
@@ -146,6 +151,7 @@ pub fn app() -> Html {
             .find(|n| n.kind == ComponentKind::Server)
             .map(|n| n.component)
     });
+    let scheduled = Rc::new(schedule(&state.scenario));
     let replicated = state
         .scenario
         .database
@@ -187,7 +193,7 @@ pub fn app() -> Html {
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
-                    <Timeline figures={state.figures.clone()}
+                    <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />
                     if let Some(notice) = &state.notice {
                         <div class={classes!("notice", "card", notice.problem.then_some("problem"))}
@@ -200,59 +206,66 @@ pub fn app() -> Html {
                     if let Some(message) = &state.error {
                         <div class="error-banner card" role="alert">{ message.clone() }</div>
                     }
-                    if let Some(diagram) = &state.diagram {
-                        <div class={classes!("stage-view", state.selected.is_some().then_some("inspecting"))}>
-                            <section class="diagram-card card" aria-label="The system">
-                                <DiagramView diagram={diagram.clone()} portrait={state.portrait}
-                                    figures={state.figures.clone()} users={state.scenario.traffic.users}
-                                    selected={state.selected} canvas={canvas.clone()}
-                                    on_action={on_action.clone()} on_fault={on_fault.clone()} />
-                                <div class="diagram-footer">
-                                    <ul class="legend" aria-label="Request outcomes">
-                                        { for DotClass::all().filter(|c| c.possible(&kinds)).map(|c| html! {
-                                            <li data-outcome={c.label()}>
-                                                <span class="dot" style={format!("background:{}", c.colour())}></span>
-                                                { c.label() }
-                                            </li>
-                                        }) }
-                                    </ul>
-                                    <p class="hint">
-                                        <span data-value="requests-per-dot">{
-                                            if state.figures.requests_per_dot > 1 {
-                                                format!("1 dot = 1 request in {}: the others travel the same paths unseen. ", grouped(state.figures.requests_per_dot))
-                                            } else {
-                                                "1 dot = 1 request. ".to_string()
-                                            }
-                                        }</span>
-                                        { "Select a component to inspect it, kill it or repair it." }
-                                    </p>
+                    // The experiment (diagram, figures) and the lesson (why, try this, what
+                    // happened) side by side on the first screen; the charts and the capacity
+                    // panel below.
+                    <div class="experiment">
+                        <div class="experiment-main">
+                            if let Some(diagram) = &state.diagram {
+                                <div class={classes!("stage-view", state.selected.is_some().then_some("inspecting"))}>
+                                    <section class="diagram-card card" aria-label="The system">
+                                        <DiagramView diagram={diagram.clone()} portrait={state.portrait}
+                                            figures={state.figures.clone()} users={state.scenario.traffic.users}
+                                            selected={state.selected} canvas={canvas.clone()}
+                                            on_action={on_action.clone()} on_fault={on_fault.clone()} />
+                                        <div class="diagram-footer">
+                                            <ul class="legend" aria-label="Request outcomes">
+                                                { for DotClass::all().filter(|c| c.possible(&kinds)).map(|c| html! {
+                                                    <li data-outcome={c.label()}>
+                                                        <span class="dot" style={format!("background:{}", c.colour())}></span>
+                                                        { c.label() }
+                                                    </li>
+                                                }) }
+                                            </ul>
+                                            <p class="hint">
+                                                <span data-value="requests-per-dot">{
+                                                    if state.figures.requests_per_dot > 1 {
+                                                        format!("1 dot = 1 request in {}: the others travel the same paths unseen. ", grouped(state.figures.requests_per_dot))
+                                                    } else {
+                                                        "1 dot = 1 request. ".to_string()
+                                                    }
+                                                }</span>
+                                                { "Select a component to inspect it, kill it or repair it." }
+                                            </p>
+                                        </div>
+                                    </section>
+                                    if let Some(selected) = state.selected {
+                                        <Inspector diagram={diagram.clone()} figures={state.figures.clone()}
+                                            selected={selected} on_action={on_action.clone()}
+                                            on_fault={on_fault.clone()} />
+                                    }
                                 </div>
-                            </section>
-                            if let Some(selected) = state.selected {
-                                <Inspector diagram={diagram.clone()} figures={state.figures.clone()}
-                                    selected={selected} on_action={on_action.clone()}
-                                    on_fault={on_fault.clone()} />
                             }
+                            <Metrics figures={state.figures.clone()} server={server}
+                                speed={state.speed()} playing={state.playing} replicated={replicated}
+                                scenario={state.scenario.clone()} />
                         </div>
-                    }
-                    <Metrics figures={state.figures.clone()} server={server}
-                        speed={state.speed()} playing={state.playing} replicated={replicated}
-                        scenario={state.scenario.clone()} />
+                        <aside class="lesson" aria-label="The lesson">
+                            <Tour stage={state.stage()} on_try={on_try} scheduled={scheduled.clone()} />
+                            <div class="log-stack">
+                                if state.scenario.monitoring.is_some() {
+                                    <Alerts alerts={state.figures.alerts.clone()} />
+                                }
+                                <EventLog entries={state.figures.log.clone()} />
+                            </div>
+                        </aside>
+                    </div>
                     <Charts data={state.figures.charts.clone()} show_lag={replicated}
                         show_cache={state.scenario.cache.is_some()}
                         show_cdn={state.scenario.cdn.is_some()}
                         show_queue={state.scenario.queue.is_some()}
                         show_servers={state.scenario.autoscaling.is_some()} />
                     <LimitPanel scenario={state.scenario.clone()} on_action={on_action.clone()} />
-                    <div class="lower">
-                        <Tour stage={state.stage()} on_try={on_try} />
-                        <div class="log-stack">
-                            if state.scenario.monitoring.is_some() {
-                                <Alerts alerts={state.figures.alerts.clone()} />
-                            }
-                            <EventLog entries={state.figures.log.clone()} />
-                        </div>
-                    </div>
                 </main>
             </div>
             if state.help_open {
@@ -271,10 +284,12 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let scenario = state.scenario.clone();
         let orientation = orientation(state.portrait);
         let start_at_s = state.start_at_s;
+        let start_live = state.start_live.clone();
         use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
             let loaded = r.load(&scenario);
+            r.set_recorded(&start_live);
             if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
                 r.seek(t);
             }
@@ -353,11 +368,18 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
 
 /// Keeps the address bar in step with the scenario, and follows back/forward.
 #[hook]
-fn use_url_sync(state: &UseReducerHandle<AppState>) {
+fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>) {
     {
+        // The run as built plus its live changes (the scenario alone if it could not be built).
         let push = state.push_history;
-        use_effect_with(state.scenario.clone(), move |scenario| {
-            link::write(scenario, push);
+        let runner = runner.clone();
+        let deps = (state.scenario.clone(), state.run, state.figures.changes);
+        use_effect_with(deps, move |(scenario, _, _)| {
+            let fragment = runner
+                .borrow()
+                .link_fragment(None)
+                .unwrap_or_else(|| link::fragment_of(scenario));
+            link::write_fragment(fragment, push);
         });
     }
     let dispatcher = state.dispatcher();
@@ -369,9 +391,11 @@ fn use_url_sync(state: &UseReducerHandle<AppState>) {
                     return;
                 }
                 match link::open(&fragment) {
-                    Ok((scenario, time_s)) => {
-                        dispatcher.dispatch(Action::Open(Rc::new(scenario), time_s))
-                    }
+                    Ok(l) => dispatcher.dispatch(Action::Open(
+                        Rc::new(l.scenario),
+                        l.time_s,
+                        Rc::new(l.live),
+                    )),
                     Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
                 }
             })
@@ -508,7 +532,6 @@ fn run_experiment(
             Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),
             Step::WebServers(count) => dispatcher.dispatch(Action::SetWebServers(count)),
             Step::DbWorkers(workers) => dispatcher.dispatch(Action::SetDbWorkers(workers)),
-            Step::Speed(index) => dispatcher.dispatch(Action::SetSpeed(index)),
             Step::CacheCapacity(items) => dispatcher.dispatch(Action::SetCacheCapacity(items)),
             Step::CacheTtl(ttl_s) => dispatcher.dispatch(Action::SetCacheTtl(ttl_s)),
             Step::Sessions(mode) => dispatcher.dispatch(Action::SetSessionMode(mode)),

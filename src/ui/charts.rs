@@ -73,7 +73,13 @@ fn chart(
     span: &str,
     colour: &'static str,
 ) -> Html {
+    // NaN marks a sample with nothing to measure (no request completed): a gap, shown "–".
     let latest = values.last().copied().unwrap_or(0.0);
+    let latest_text = if latest.is_nan() {
+        "–".to_string()
+    } else {
+        figure(latest)
+    };
     let peak = values.iter().copied().fold(0.0, f64::max);
     let top = nice_ceiling(peak);
     let points = polyline(values, top);
@@ -86,10 +92,10 @@ fn chart(
         <figure class="chart card" data-chart={key}>
             <figcaption>
                 <span class="chart-title">{ title }</span>
-                <span class="chart-value">{ figure(latest) }<small>{ " " }{ unit }</small></span>
+                <span class="chart-value">{ latest_text.clone() }<small>{ " " }{ unit }</small></span>
             </figcaption>
             <svg viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img"
-                aria-label={format!("{title}: now {} {unit}, peak {} {unit}, {span}", figure(latest), figure(peak))}>
+                aria-label={format!("{title}: now {latest_text} {unit}, peak {} {unit}, {span}", figure(peak))}>
                 <polygon class="chart-area" points={area} fill={colour} />
                 <polyline class="chart-line" points={points} stroke={colour} />
             </svg>
@@ -105,9 +111,9 @@ fn polyline(values: &[f64], top: f64) -> String {
     }
     let step = W / (values.len() - 1) as f64;
     let mut out = String::with_capacity(values.len() * 12);
-    for (i, v) in values.iter().enumerate() {
+    for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
         let y = H - (v / top).clamp(0.0, 1.0) * (H - 2.0) - 1.0;
-        if i > 0 {
+        if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(&format!("{:.1},{:.1}", i as f64 * step, y));

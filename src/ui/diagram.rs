@@ -9,7 +9,9 @@ use super::format::{grouped, percent};
 use super::geo::geo_view;
 use super::runner::Op;
 use super::state::{Action, Figures};
-use crate::layout::{Diagram, DiagramNode};
+use crate::layout::{
+    font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE, READABLE_PX,
+};
 use crate::sim::{ComponentId, ComponentKind, DbRole};
 
 /// Properties of [`DiagramView`].
@@ -39,7 +41,19 @@ pub struct DiagramProps {
 pub fn diagram_view(props: &DiagramProps) -> Html {
     let d = &props.diagram;
     let view_box = format!("0 0 {} {}", d.width, d.height);
-    let aspect = format!("aspect-ratio: {} / {};", d.width, d.height);
+    // Landscape: never enlarged more than MAX_SCALE times (a small system would otherwise be
+    // drawn with huge texts), never shrunk below readable texts (a narrow box, such as beside
+    // the inspector, scrolls sideways instead).
+    let aspect = match d.orientation {
+        Orientation::Landscape => format!(
+            "aspect-ratio: {} / {}; max-width: {:.0}px; min-width: {:.0}px;",
+            d.width,
+            d.height,
+            d.width * MAX_SCALE,
+            (d.width * READABLE_PX / font::MIN).ceil()
+        ),
+        Orientation::Portrait => format!("aspect-ratio: {} / {};", d.width, d.height),
+    };
     let edges = d.lines.iter().map(|l| {
         let ((x1, y1), (x2, y2)) = (l.from, l.to);
         html! {
@@ -53,11 +67,52 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             <g class="group" data-group={kind_slug(g.kind)}
                 transform={format!("translate({x0:.1},{y0:.1})")}>
                 <rect class="group-box" width={format!("{:.1}", g.w)} height={format!("{:.1}", g.h)} rx="12" />
-                <text class="group-label" x="10" y="16">{ g.label.clone() }</text>
+                <text class="group-label" x="10" y="16" font-size={font::SMALL.to_string()}>{ g.label.clone() }</text>
             </g>
         }
     });
-    let nodes = d.nodes.iter().map(|n| node_view(n, props));
+    // The group whose panel is open: the one clicked, or the one holding the selection.
+    let open = use_state(|| None::<String>);
+    {
+        let open = open.clone();
+        let held = props
+            .selected
+            .and_then(|id| d.cluster_of(id))
+            .map(|c| c.key.clone());
+        use_effect_with(held, move |held| {
+            if held.is_some() {
+                open.set(held.clone());
+            }
+        });
+    }
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |key: String| {
+            let next = if open.as_deref() == Some(key.as_str()) {
+                None
+            } else {
+                Some(key)
+            };
+            open.set(next);
+        })
+    };
+    let opened = d
+        .clusters
+        .iter()
+        .find(|c| open.as_deref() == Some(c.key.as_str()));
+    let nodes = d.nodes.iter().map(|n| {
+        if n.members.is_empty() {
+            node_view(n, props)
+        } else {
+            cluster_view(
+                n,
+                d,
+                props,
+                opened.is_some_and(|c| c.node == n.component),
+                &toggle,
+            )
+        }
+    });
     let content = match &d.geo {
         Some(view) => geo_view(d, view, props),
         None => html! { <>
@@ -66,6 +121,9 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             { for edges }
             { replication(d, &props.figures) }
             { for nodes }
+            if let Some(c) = opened {
+                { panel_view(c, props, &toggle) }
+            }
         </> },
     };
     html! {
@@ -242,11 +300,6 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let role = state.and_then(|s| s.role);
     let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
     let (title, detail) = texts(n, props, health);
-    let label = if clickable {
-        format!("{title}, {}: {detail}. Press to inspect.", n.kind.label())
-    } else {
-        format!("{} users", grouped(props.users))
-    };
     // A shard's database nodes are tinted by their load, so a hot shard stands out.
     let heat = state
         .filter(|s| s.alive && shard_of(&n.label).is_some())
@@ -254,6 +307,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let hit_ratio = state
         .filter(|_| matches!(n.kind, ComponentKind::Cache | ComponentKind::Cdn))
         .map(|s| format!("{:.3}", s.hit_ratio));
+    // Its accessible name is its visible text: no aria-label that could say something else.
     html! {
         <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
             data-alive={(health != Health::Down).to_string()}
@@ -263,7 +317,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-deploy={state.and_then(|s| s.deploy).map(|d| d.label())}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
-            aria-label={label} aria-pressed={clickable.then(|| selected.to_string())}
+            aria-pressed={clickable.then(|| selected.to_string())}
             onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
             if let Some(u) = heat {
@@ -271,13 +325,13 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
                     fill={load_colour(u)} stroke={load_colour(u)} />
             }
             { icon(n.kind) }
-            <text class="node-title" x="46" y="31">{ title }</text>
-            <text class="node-sub" x="46" y="49">{ detail }</text>
+            <text class="node-title" x="42" y="29" font-size={font::TITLE.to_string()}>{ title }</text>
+            <text class="node-sub" x="14" y="51" font-size={font::BODY.to_string()}>{ detail }</text>
             if let Some(role) = role {
                 <g class={classes!("role-pill", role_slug(role))}
-                    transform={format!("translate({:.1},8)", n.w - 70.0)}>
-                    <rect width="62" height="18" rx="9" />
-                    <text x="31" y="13" text-anchor="middle">{ role_slug(role) }</text>
+                    transform={format!("translate({:.1},6)", n.w - 64.0)}>
+                    <rect width="58" height="18" rx="9" />
+                    <text x="29" y="13" text-anchor="middle" font-size={font::SMALL.to_string()}>{ role_slug(role) }</text>
                 </g>
             }
             { extras(n, props, health) }
@@ -289,13 +343,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     }
 }
 
-/// The shard a database node belongs to, from its name `shard-S-db-N`.
-pub fn shard_of(label: &str) -> Option<u32> {
-    let rest = label.strip_prefix("shard-")?;
-    let (shard, node) = rest.split_once("-db-")?;
-    node.parse::<u32>().ok()?;
-    shard.parse().ok()
-}
+pub use crate::layout::shard_of;
 
 /// A dashed frame around each shard's database nodes, captioned with the shard and the load
 /// of its busiest node.
@@ -328,7 +376,7 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
             None => shards.push((shard, x0, y0, x1, y1, u)),
         }
     }
-    let portrait = d.orientation == crate::layout::Orientation::Portrait;
+    let portrait = d.orientation == Orientation::Portrait;
     let frames = shards.iter().map(|&(shard, x0, y0, x1, y1, u)| {
         let (x, y) = (x0 - PAD, y0 - PAD);
         html! {
@@ -339,14 +387,14 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
                     stroke={load_colour(u)} />
                 if portrait {
                     // Shards side by side: the caption goes above the frame.
-                    <text class="group-label shard-label" x="6" y="-5">
+                    <text class="group-label shard-label" x="6" y="-5" font-size={font::SMALL.to_string()}>
                         { format!("shard {shard} · {}", percent(u)) }
                     </text>
                 } else {
-                    <text class="group-label shard-label" x="-6" y="16" text-anchor="end">
+                    <text class="group-label shard-label" x="-6" y="16" text-anchor="end" font-size={font::SMALL.to_string()}>
                         { format!("shard {shard}") }
                     </text>
-                    <text class="shard-load" x="-6" y="32" text-anchor="end">{ percent(u) }</text>
+                    <text class="shard-load" x="-6" y="32" text-anchor="end" font-size={font::SMALL.to_string()}>{ percent(u) }</text>
                 }
             </g>
         }
@@ -376,17 +424,25 @@ fn tile_view(n: &DiagramNode, props: &DiagramProps) -> Html {
         _ => detail.clone(),
     };
     let bar_w = n.w - 16.0;
+    let state = props.figures.component(n.component);
+    let role = state.and_then(|s| s.role);
+    let status = match (health, role) {
+        (Health::Up, Some(role)) => format!("{} · {status}", role_slug(role)),
+        _ => status,
+    };
     html! {
         <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
             data-alive={(health != Health::Down).to_string()}
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
+            data-role={role.map(role_slug)}
+            data-utilization={state.filter(|s| s.alive).map(|s| format!("{:.3}", s.utilization.clamp(0.0, 1.0)))}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role="button" tabindex="0"
-            aria-label={format!("{title}, {}: {detail}. Press to inspect.", n.kind.label())}
             aria-pressed={selected.to_string()} onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="8" />
-            <text class="tile-title" x="8" y="16">{ title }</text>
-            <text class="tile-pct" x={(n.w - 8.0).to_string()} y="16" text-anchor="end">{ status }</text>
+            <text class="tile-title" x="8" y="16" font-size={font::BODY.to_string()}>{ title }</text>
+            <text class="tile-pct" x={(n.w - 8.0).to_string()} y="16" text-anchor="end"
+                font-size={font::SMALL.to_string()}>{ status }</text>
             if health == Health::Down {
                 <path class="node-cross" d={format!("M6,6 L{:.0},{:.0} M{:.0},6 L6,{:.0}", n.w - 6.0, n.h - 6.0, n.w - 6.0, n.h - 6.0)} />
             } else {
@@ -394,6 +450,129 @@ fn tile_view(n: &DiagramNode, props: &DiagramProps) -> Html {
                 <rect class="node-bar" x="8" y="26" width={format!("{:.1}", bar_w * u)} height="5" rx="2.5"
                     fill={load_colour(u)} />
             }
+        </g>
+    }
+}
+
+/// A group drawn as one box (a large web tier, a shard): how many members are up, their
+/// load (the busiest one's for a shard, so a hot shard stands out), and a press opens the
+/// panel that lists them.
+fn cluster_view(
+    n: &DiagramNode,
+    d: &Diagram,
+    props: &DiagramProps,
+    open: bool,
+    toggle: &Callback<String>,
+) -> Html {
+    let Some(cluster) = d.clusters.iter().find(|c| c.node == n.component) else {
+        return html! {};
+    };
+    let states: Vec<_> = n
+        .members
+        .iter()
+        .filter_map(|&id| props.figures.component(id))
+        .filter(|s| !s.retired)
+        .collect();
+    let count = states.len().max(1);
+    let down = states.iter().filter(|s| !s.alive).count();
+    let up: Vec<f64> = states
+        .iter()
+        .filter(|s| s.alive)
+        .map(|s| s.utilization.clamp(0.0, 1.0))
+        .collect();
+    let shard = shard_of(&cluster.tiles[0].label);
+    let load = if shard.is_some() {
+        up.iter().copied().fold(0.0, f64::max)
+    } else {
+        up.iter().sum::<f64>() / up.len().max(1) as f64
+    };
+    let what = match n.kind {
+        ComponentKind::Server => "servers",
+        _ => "nodes",
+    };
+    let detail = if down > 0 {
+        format!("{count} {what} · {down} down")
+    } else {
+        format!("{count} {what}")
+    };
+    let key = cluster.key.clone();
+    let on_click = toggle.reform(move |_: MouseEvent| key.clone());
+    let key = cluster.key.clone();
+    let toggle = toggle.clone();
+    let on_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            e.stop_propagation();
+            toggle.emit(key.clone());
+        }
+    });
+    let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
+    let bar_w = n.w - 28.0 - 40.0;
+    let y = n.h - 16.0;
+    let colour = load_colour(load);
+    let class = classes!(
+        "node",
+        "cluster",
+        "clickable",
+        format!("kind-{}", kind_slug(n.kind)),
+        open.then_some("open"),
+        (down > 0 && down == states.len()).then_some("down")
+    );
+    html! {
+        <g key={n.component.0} class={class} data-group-key={cluster.key.clone()}
+            data-group={(n.kind == ComponentKind::Server).then_some("server")}
+            data-shard={shard.map(|s| s.to_string())}
+            data-utilization={format!("{load:.3}")}
+            transform={format!("translate({x0:.1},{y0:.1})")}
+            role="button" tabindex="0" aria-expanded={open.to_string()}
+            onclick={on_click} onkeydown={on_key}>
+            <rect class="node-box cluster-back" x="4" y="4" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
+            <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
+            if shard.is_some() {
+                <rect class="node-heat" width={n.w.to_string()} height={n.h.to_string()} rx="12"
+                    fill={colour} stroke={colour} />
+            }
+            { icon(n.kind) }
+            <text class="node-title" x="42" y="29" font-size={font::TITLE.to_string()}>{ n.label.clone() }</text>
+            <text class="node-sub" x="14" y="51" font-size={font::BODY.to_string()}>{ detail }</text>
+            <rect class="node-bar-track" x="14" y={y.to_string()} width={bar_w.to_string()} height="6" rx="3" />
+            <rect class="node-bar" x="14" y={y.to_string()} width={format!("{:.1}", bar_w * load)}
+                height="6" rx="3" fill={colour} />
+            <text class="node-pct" x={(n.w - 14.0).to_string()} y={(y + 6.0).to_string()}
+                text-anchor="end" font-size={font::BODY.to_string()}>{ percent(load) }</text>
+        </g>
+    }
+}
+
+/// The open panel of a group: a caption, a close button, and a tile per member (each one
+/// selects its component, as its own node would).
+fn panel_view(c: &DiagramCluster, props: &DiagramProps, toggle: &Callback<String>) -> Html {
+    let (x0, y0) = (c.x - c.w / 2.0, c.y - c.h / 2.0);
+    let key = c.key.clone();
+    let close = toggle.reform(move |_: MouseEvent| key.clone());
+    let key = c.key.clone();
+    let toggle = toggle.clone();
+    let close_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " || e.key() == "Escape" {
+            e.prevent_default();
+            e.stop_propagation();
+            toggle.emit(key.clone());
+        }
+    });
+    html! {
+        <g class="cluster-panel" data-panel={c.key.clone()}>
+            <rect class="cluster-panel-box" x={format!("{x0:.1}")} y={format!("{y0:.1}")}
+                width={format!("{:.1}", c.w)} height={format!("{:.1}", c.h)} rx="12" />
+            <text class="group-label" x={format!("{:.1}", x0 + 12.0)} y={format!("{:.1}", y0 + 24.0)}
+                font-size={font::BODY.to_string()}>{ c.caption.clone() }</text>
+            <g class="cluster-close" data-action="close-group" role="button" tabindex="0"
+                aria-label={format!("Close {}", c.caption)}
+                transform={format!("translate({:.1},{:.1})", x0 + c.w - 70.0, y0 + 8.0)}
+                onclick={close} onkeydown={close_key}>
+                <rect width="60" height="24" rx="8" />
+                <text x="30" y="16.5" text-anchor="middle" font-size={font::BODY.to_string()}>{ "Close" }</text>
+            </g>
+            { for c.tiles.iter().map(|t| tile_view(t, props)) }
         </g>
     }
 }
@@ -471,10 +650,10 @@ pub fn lag_text(lag_ms: f64, lag_writes: u64) -> String {
 /// The utilization bar under a server, the hint under a dead node, the users' request rate.
 fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
     let bar_w = n.w - 28.0 - 40.0;
-    let y = n.h - 19.0;
+    let y = n.h - 16.0;
     if health == Health::Down {
         return html! {
-            <text class="node-hint" x="46" y={(n.h - 14.0).to_string()}>{ "select to repair" }</text>
+            <text class="node-hint" x="14" y={(n.h - 9.0).to_string()} font-size={font::SMALL.to_string()}>{ "select to repair" }</text>
         };
     }
     let state = props.figures.component(n.component);
@@ -491,7 +670,7 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
                 <rect class="node-bar" x="14" y={y.to_string()}
                     width={format!("{:.1}", bar_w * fill)} height="6" rx="3" fill={colour} />
                 <text class="node-pct" x={(n.w - 14.0).to_string()} y={(y + 6.0).to_string()}
-                    text-anchor="end">{ text }</text>
+                    text-anchor="end" font-size={font::BODY.to_string()}>{ text }</text>
             </g>
         }
     };
@@ -521,7 +700,7 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
             }
         }
         ComponentKind::Users => html! {
-            <text class="node-hint" x="46" y={(n.h - 18.0).to_string()}>
+            <text class="node-hint" x="14" y={(n.h - 14.0).to_string()} font-size={font::SMALL.to_string()}>
                 { format!("{} req/s offered", grouped(props.figures.offered_rps.round() as u64)) }
             </text>
         },

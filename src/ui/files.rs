@@ -58,7 +58,7 @@ fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &s
     match opened {
         Ok(scenario) => {
             let text = format!("Opened “{}” from {source}.", quote(&scenario.name));
-            dispatcher.dispatch(Action::Open(Rc::new(scenario), None));
+            dispatcher.dispatch(Action::Open(Rc::new(scenario), None, Rc::default()));
             dispatcher.dispatch(Action::Notify(Notice {
                 text,
                 problem: false,

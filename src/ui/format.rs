@@ -18,7 +18,8 @@ pub fn percent(fraction: f64) -> String {
     format!("{:.0} %", (fraction * 100.0).clamp(0.0, 100.0))
 }
 
-/// A figure with few significant decimals: three below 1, one below 100, none above.
+/// A figure with few significant decimals: three below 1, one below 100, none above, with
+/// thousands separators (`15,968`).
 pub fn figure(x: f64) -> String {
     if !x.is_finite() {
         return "0".into();
@@ -31,6 +32,12 @@ pub fn figure(x: f64) -> String {
     } else if a < 100.0 {
         format!("{x:.1}")
     } else {
-        format!("{x:.0}")
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!("{sign}{}", grouped(a.round() as u64))
     }
+}
+
+/// `1 entry`, `2 entries`: a count with the word that fits it.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", grouped(n), if n == 1 { one } else { many })
 }

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::diagram::{interaction, DiagramProps, Interaction};
 use super::format::{grouped, percent};
 use super::runner::Op;
+use crate::layout::font;
 use crate::layout::{Diagram, DiagramNode};
 use crate::layout_geo::{GeoDataCenter, GeoView};
 use crate::sim::{ComponentKind, GeoStatus};
@@ -105,7 +106,8 @@ fn links(view: &GeoView, status: Option<&GeoStatus>) -> Html {
                     style={flowing.then(super::diagram::stream_style)}
                     d={format!("M{x1:.1},{y1:.1} L{x2:.1},{y2:.1}")}
                     marker-start="url(#arrow-repl)" marker-end="url(#arrow-repl)" />
-                <text class="geo-caption" x={format!("{cx:.1}")} y={format!("{cy:.1}")}>
+                <text class="geo-caption" x={format!("{cx:.1}")} y={format!("{cy:.1}")}
+                    font-size={font::BODY.to_string()}>
                     <tspan class="geo-caption-title">{ "cross-DC replication" }</tspan>
                     <tspan x={format!("{cx:.1}")} dy="17">
                         { format!("lag {} ms · {} writes at risk", grouped(lag_ms.round() as u64), grouped(at_risk)) }
@@ -150,9 +152,9 @@ fn region_view(n: &DiagramNode, view: &GeoView, status: Option<&GeoStatus>) -> H
                 <ellipse cx="11" cy="11" rx="4" ry="9" />
                 <path d="M2,11 H20" />
             </g>
-            <text class="node-title" x="44" y="30">{ n.label.clone() }</text>
-            <text class="node-sub" x="44" y="49">{ format!("{} users", grouped(users)) }</text>
-            <text class="node-hint" x="44" y="70">{ hint }</text>
+            <text class="node-title" x="44" y="30" font-size={font::TITLE.to_string()}>{ n.label.clone() }</text>
+            <text class="node-sub" x="44" y="49" font-size={font::BODY.to_string()}>{ format!("{} users", grouped(users)) }</text>
+            <text class="node-hint" x="14" y="72" font-size={font::SMALL.to_string()}>{ hint }</text>
         </g>
     }
 }
@@ -179,7 +181,6 @@ fn dns_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-alive={(!down).to_string()}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role="button" tabindex="0"
-            aria-label={format!("geoDNS: {detail}. Press to inspect.")}
             aria-pressed={selected.to_string()} onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="12" />
             <g class="node-icon" transform="translate(12,12)">
@@ -187,8 +188,8 @@ fn dns_view(n: &DiagramNode, props: &DiagramProps) -> Html {
                 <ellipse cx="11" cy="11" rx="4" ry="9" />
                 <path d="M2,11 H20" />
             </g>
-            <text class="node-title" x="44" y="31">{ "geoDNS" }</text>
-            <text class="node-sub" x="44" y="49">{ detail }</text>
+            <text class="node-title" x="44" y="31" font-size={font::TITLE.to_string()}>{ "geoDNS" }</text>
+            <text class="node-sub" x="14" y="56" font-size={font::BODY.to_string()}>{ detail }</text>
         </g>
     }
 }
@@ -272,29 +273,30 @@ fn data_center_view(
     };
     let (control_w, control_h) = (112.0, 28.0);
     let bar_w = n.w - 28.0 - control_w - 16.0;
+    // The box (a button that selects it) and its control (a button of its own) are siblings,
+    // not one inside the other; the group around both carries the data center's figures.
     html! {
         <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind="data-center"
             data-alive={up.to_string()} data-in-dns={in_dns.to_string()}
             data-rps={format!("{rps:.0}")} data-answered={answered.to_string()}
-            transform={format!("translate({x0:.1},{y0:.1})")}
-            role="button" tabindex="0"
-            aria-label={format!("Data center {} in {region}: {state_text}, {} requests per second. Press to inspect.", n.label, grouped(rps.round() as u64))}
-            aria-pressed={selected.to_string()} onclick={on_click} onkeydown={on_key}>
+            transform={format!("translate({x0:.1},{y0:.1})")} onclick={on_click}>
+            <g class="dc-box" role="button" tabindex="0"
+            aria-pressed={selected.to_string()} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="14" />
             <g class="node-icon" transform="translate(12,12)">
                 <rect x="2" y="3" width="18" height="17" rx="2" />
                 <path d="M6,7 H9 M13,7 H16 M6,11 H9 M13,11 H16 M9,20 V15 H13 V20" />
             </g>
-            <text class="node-title" x="44" y="30">{ n.label.clone() }</text>
-            <text class="node-sub" x="44" y="48">{ format!("{region} · {state_text}") }</text>
-            <text class="geo-rps" x="18" y="88">
+            <text class="node-title" x="44" y="30" font-size={font::TITLE.to_string()}>{ n.label.clone() }</text>
+            <text class="node-sub" x="44" y="48" font-size={font::BODY.to_string()}>{ format!("{region} · {state_text}") }</text>
+            <text class="geo-rps" x="18" y="86" font-size={font::FIGURE.to_string()}>
                 { grouped(rps.round() as u64) }
-                <tspan class="geo-unit">{ " req/s" }</tspan>
+                <tspan class="geo-unit" font-size={font::BODY.to_string()}>{ " req/s" }</tspan>
             </text>
-            <text class="node-sub" x="18" y="112">
+            <text class="node-sub" x="18" y="108" font-size={font::BODY.to_string()}>
                 { format!("{} users' DNS answer names it", grouped(answered)) }
             </text>
-            <text class="node-hint" x="18" y="132">{ stack }</text>
+            <text class="node-hint" x="18" y="127" font-size={font::SMALL.to_string()}>{ stack }</text>
             if up {
                 <rect class="node-bar-track" x="14" y={(n.h - 28.0).to_string()}
                     width={bar_w.to_string()} height="6" rx="3" />
@@ -302,19 +304,20 @@ fn data_center_view(
                     width={format!("{:.1}", bar_w * u)} height="6" rx="3"
                     fill={super::diagram::load_colour(u)} />
                 <text class="node-pct" x={(14.0 + bar_w).to_string()} y={(n.h - 34.0).to_string()}
-                    text-anchor="end">{ format!("{} busy", percent(u)) }</text>
+                    text-anchor="end" font-size={font::BODY.to_string()}>{ format!("{} busy", percent(u)) }</text>
             } else {
-                <text class="node-hint geo-down" x="14" y={(n.h - 20.0).to_string()}>
+                <text class="node-hint geo-down" x="14" y={(n.h - 20.0).to_string()} font-size={font::SMALL.to_string()}>
                     { "every server in it is down" }
                 </text>
             }
+            </g>
             <g class={classes!("dc-control", if up { "kill" } else { "repair" })}
                 data-action={if up { "kill-dc" } else { "repair-dc" }}
                 transform={format!("translate({:.1},{:.1})", n.w - control_w - 12.0, n.h - control_h - 12.0)}
                 role="button" tabindex="0" onclick={control} onkeydown={control_key}
-                aria-label={if up { format!("Take {} down", n.label) } else { format!("Bring {} back", n.label) }}>
+                aria-label={if up { format!("Take down {}", n.label) } else { format!("Bring back {}", n.label) }}>
                 <rect width={control_w.to_string()} height={control_h.to_string()} rx="8" />
-                <text x={(control_w / 2.0).to_string()} y="18.5" text-anchor="middle">
+                <text x={(control_w / 2.0).to_string()} y="18.5" text-anchor="middle" font-size={font::BODY.to_string()}>
                     { if up { "Take down" } else { "Bring back" } }
                 </text>
             </g>

@@ -90,9 +90,9 @@ pub fn inspector(props: &InspectorProps) -> Html {
             rows.push(("Role", "role", role.to_string()));
         }
         if s.workers > 0 {
-            rows.push(("Load", "utilization", percent(s.utilization)));
+            rows.push(("Load (recent mean)", "utilization", percent(s.utilization)));
             rows.push((
-                "Workers busy",
+                "Workers busy now",
                 "busy",
                 format!("{} of {}", s.busy_workers, s.workers),
             ));

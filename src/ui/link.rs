@@ -3,17 +3,21 @@
 //!
 //! ```text
 //!  load      #v1.s4~traffic.users=8000 ──decode──▶ AppState (or the default + a notice)
-//!  change    AppState.scenario ──encode──▶ history.replaceState   (stage change: pushState)
+//!  change    run's scenario + live changes ──encode──▶ history.replaceState (stage: pushState)
 //!  back/fwd  popstate ──decode──▶ Action::Open
-//!  copy link AppState.scenario + sim time ──encode──▶ …#v1.s4~…~t=12.5
+//!  copy link run's scenario + live changes + sim time ──encode──▶ …#v1.s4~…~live=…~t=12.5
 //! ```
+//!
+//! The run's scenario is the one the simulation was built from; what the user did to it live
+//! (kills, repairs, slider moves, deploys …) travels as the link's `live=` part with the
+//! simulated time of each change, so the link reopens the same run.
 //!
 //! Nothing read from the URL is ever inserted as HTML: messages are plain text nodes.
 
 use wasm_bindgen::JsValue;
 
 use super::state::{AppState, Notice};
-use crate::scenario::{decode_link, encode_link, Scenario};
+use crate::scenario::{decode_link, encode_link, Link, Scenario};
 
 /// The current fragment, without its `#` (empty if none).
 pub fn current_fragment() -> String {
@@ -31,7 +35,7 @@ pub fn initial_state() -> AppState {
         return AppState::initial();
     }
     match open(&fragment) {
-        Ok((scenario, time_s)) => AppState::opening_at(scenario, time_s),
+        Ok(link) => AppState::opening_at(link.scenario, link.time_s, link.live),
         Err(notice) => AppState {
             notice: Some(notice),
             ..AppState::initial()
@@ -39,16 +43,13 @@ pub fn initial_state() -> AppState {
     }
 }
 
-/// Decodes a fragment into a scenario and its time position, or a message for the user.
-pub fn open(fragment: &str) -> Result<(Scenario, Option<f64>), Notice> {
-    decode_link(fragment)
-        .map(|link| (link.scenario, link.time_s))
-        .map_err(|e| Notice {
-            text: format!(
-                "This link could not be opened: {e}. Showing the default scenario instead."
-            ),
-            problem: true,
-        })
+/// Decodes a fragment into a scenario, its live changes and time position, or a message for
+/// the user.
+pub fn open(fragment: &str) -> Result<Link, Notice> {
+    decode_link(fragment).map_err(|e| Notice {
+        text: format!("This link could not be opened: {e}. Showing the default scenario instead."),
+        problem: true,
+    })
 }
 
 /// The fragment that describes a scenario.
@@ -56,22 +57,10 @@ pub fn fragment_of(scenario: &Scenario) -> String {
     encode_link(scenario, None)
 }
 
-/// Puts the scenario in the address bar: a new history entry when `push` (stage changes, so
+/// Puts a fragment in the address bar: a new history entry when `push` (stage changes, so
 /// back and forward move between stages), otherwise in place. Does nothing if the address
 /// already says it.
-pub fn write(scenario: &Scenario, push: bool) {
-    write_fragment(fragment_of(scenario), push);
-}
-
-/// Puts the scenario and a time position in the address bar, in place (for "Copy link": the
-/// link opens at that simulated time). A time after the run's end is left out.
-pub fn write_at(scenario: &Scenario, time_s: f64) {
-    let time_s = (time_s * 1e3).round() / 1e3;
-    let time = (time_s > 0.0 && time_s <= f64::from(scenario.duration_s)).then_some(time_s);
-    write_fragment(encode_link(scenario, time), false);
-}
-
-fn write_fragment(fragment: String, push: bool) {
+pub fn write_fragment(fragment: String, push: bool) {
     if fragment == current_fragment() {
         return;
     }

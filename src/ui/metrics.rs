@@ -6,7 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::diagram::load_colour;
-use super::format::{figure, grouped};
+use super::format::{count, figure, grouped};
 use super::state::Figures;
 use crate::scenario::{Scenario, SessionMode};
 use crate::sim::{ComponentId, ReshardProgress};
@@ -49,13 +49,17 @@ pub fn metrics(props: &MetricsProps) -> Html {
     } else {
         ""
     };
-    let p99_class = if f.latency_p99_ms > 1000.0 {
+    let p99 = f.latency_p99_ms.unwrap_or(0.0);
+    let p99_class = if p99 > 1000.0 {
         "bad"
-    } else if f.latency_p99_ms > 300.0 {
+    } else if p99 > 300.0 {
         "warn"
     } else {
         ""
     };
+    let window = figure(f.latency_window_s);
+    // Mean busy workers over the same moments as the load: the two always agree.
+    let mean_busy = utilization * f64::from(workers);
     let queue_fill = if queue_capacity > 0 {
         f64::from(queue_len) / f64::from(queue_capacity)
     } else {
@@ -67,16 +71,21 @@ pub fn metrics(props: &MetricsProps) -> Html {
                 { card("Throughput", html! { <>
                     <span data-metric="throughput_rps">{ figure(f.throughput_rps) }</span>
                     <span class="metric-unit">{ "req/s" }</span></> },
-                    html! { <>{ "offered " }{ grouped(f.offered_rps.round() as u64) }{ " req/s" }</> }, "") }
+                    html! { <>{ "offered now " }<span data-metric="offered_rps">{ grouped(f.offered_rps.round() as u64) }</span>{ " req/s" }</> }, "") }
                 { card("Latency p99", html! { <>
-                    <span data-metric="latency_p99_ms">{ figure(f.latency_p99_ms) }</span>
-                    <span class="metric-unit">{ "ms" }</span></> },
-                    html! { <>{ "median " }{ figure(f.latency_p50_ms) }{ " ms" }</> }, p99_class) }
+                    if let Some(p99) = f.latency_p99_ms {
+                        <span data-metric="latency_p99_ms">{ figure(p99) }</span>
+                        <span class="metric-unit">{ "ms" }</span>
+                    } else {
+                        <span data-metric="latency_p99_ms" data-empty="true"
+                            title="no request completed in this window">{ "–" }</span>
+                    }</> },
+                    html! { <>{ format!("last {window} s · run median ") }{ figure(f.latency_p50_ms) }{ " ms" }</> }, p99_class) }
                 { card("Requests", html! {
-                    <span data-metric="requests_total">{ f.requests_total }</span> },
-                    html! { <><span data-metric="in_flight">{ f.in_flight }</span>{ " in flight" }</> }, "") }
+                    <span data-metric="requests_total">{ grouped(f.requests_total) }</span> },
+                    html! { <><span data-metric="in_flight">{ grouped(f.in_flight) }</span>{ " in flight" }</> }, "") }
                 { card("Failed", html! {
-                    <span data-metric="requests_failed">{ f.requests_failed }</span> },
+                    <span data-metric="requests_failed">{ grouped(f.requests_failed) }</span> },
                     html! { <>{ format!("{:.1} % of requests", failed_share * 100.0) }</> }, failed_class) }
                 if f.geo.is_some() {
                     { geo_cards(f) }
@@ -93,7 +102,9 @@ pub fn metrics(props: &MetricsProps) -> Html {
                         }
                     </span>
                     <div class="meter"><span style={format!("width:{:.1}%;background:{}", utilization.clamp(0.0, 1.0) * 100.0, load_colour(utilization))}></span></div>
-                    <span class="metric-note">{ format!("{busy} of {workers} workers busy") }</span>
+                    <span class="metric-note" title="load is the mean share of workers busy over the last moments">
+                        { format!("mean {mean_busy:.1} of {} busy (now {busy})", count(u64::from(workers), "worker", "workers")) }
+                    </span>
                 </div>
                 <div class="metric card">
                     <span class="metric-label">{ "Queue" }</span>
@@ -107,10 +118,10 @@ pub fn metrics(props: &MetricsProps) -> Html {
                 }
                 if props.replicated {
                     { card("Writes lost", html! {
-                        <span data-metric="writes_lost">{ f.writes_lost }</span> },
+                        <span data-metric="writes_lost">{ grouped(f.writes_lost) }</span> },
                         html! { "in failovers" }, if f.writes_lost > 0 { "bad" } else { "" }) }
                     { card("Stale reads", html! {
-                        <span data-metric="stale_reads">{ f.stale_reads }</span> },
+                        <span data-metric="stale_reads">{ grouped(f.stale_reads) }</span> },
                         html! { "replica missed a write" }, if f.stale_reads > 0 { "warn" } else { "" }) }
                 }
                 { stage_cards(f, &props.scenario) }
@@ -142,7 +153,7 @@ fn stage_cards(f: &Figures, scenario: &Scenario) -> Html {
             { card("Cache hits", html! { <>
                 <span data-metric="cache_hit_ratio">{ pct(f.cache_hit_ratio) }</span>
                 <span class="metric-unit">{ "%" }</span></> },
-                html! { <><span data-metric="stale_cache_reads">{ f.stale_cache_reads }</span>{ " stale hits" }</> },
+                html! { <><span data-metric="stale_cache_reads">{ grouped(f.stale_cache_reads) }</span>{ if f.stale_cache_reads == 1 { " stale hit" } else { " stale hits" } }</> },
                 if f.cache_hit_ratio < 0.5 { "warn" } else { "" }) }
             { card("Database load", html! { <>
                 <span data-metric="db_utilization">{ format!("{:.0}", f.db_utilization * 100.0) }</span>
@@ -167,7 +178,7 @@ fn stage_cards(f: &Figures, scenario: &Scenario) -> Html {
         }
         if scenario.queue.is_some() {
             { card("Queue backlog", html! { <>
-                <span data-metric="queue_depth">{ f.queue_depth }</span>
+                <span data-metric="queue_depth">{ grouped(u64::from(f.queue_depth)) }</span>
                 <span class="metric-unit">{ "jobs" }</span></> },
                 html! { "waiting for a worker" }, if f.queue_depth > 1000 { "warn" } else { "" }) }
         }
@@ -213,7 +224,7 @@ fn reshard_card(r: &ReshardProgress) -> Html {
 fn business_cards(f: &Figures) -> Html {
     html! { <>
         { card("Active users", html! {
-            <span data-metric="active_users">{ f.active_users }</span> },
+            <span data-metric="active_users">{ grouped(f.active_users) }</span> },
             html! { "sent a request in the last second" }, "") }
         { card("Page views", html! { <>
             <span data-metric="page_views_per_s">{ figure(f.page_views_per_s) }</span>
@@ -230,15 +241,14 @@ fn geo_cards(f: &Figures) -> Html {
         return html! {};
     };
     let last = geo.last.as_ref();
+    let window = figure(f.latency_window_s);
     let data_centers = geo
         .data_centers
         .iter()
         .enumerate()
         .map(|(i, (name, _, up, in_dns))| {
-            let rps = last
-                .and_then(|p| p.requests_per_s.get(i))
-                .copied()
-                .unwrap_or(0.0);
+            // Measured per metrics interval: blank until the first one completes.
+            let rps = last.and_then(|p| p.requests_per_s.get(i)).copied();
             let answered = last
                 .and_then(|p| p.users_by_answer.get(i))
                 .copied()
@@ -261,12 +271,16 @@ fn geo_cards(f: &Figures) -> Html {
                     data-dc={name.clone()}>
                     <span class="metric-label">{ name.clone() }</span>
                     <span class="metric-value">
-                        <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
-                        <span class="metric-unit">{ "req/s" }</span>
+                        if let Some(rps) = rps {
+                            <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
+                        } else {
+                            <span data-metric={format!("dc_{name}_rps")} data-empty="true">{ "–" }</span>
+                        }
+                        <span class="metric-unit">{ format!("req/s, last {window} s") }</span>
                     </span>
                     <span class="metric-note">
                         { state }{ " · " }
-                        <span data-metric={format!("dc_{name}_users")}>{ answered }</span>
+                        <span data-metric={format!("dc_{name}_users")}>{ grouped(answered) }</span>
                         { " users' answers" }
                     </span>
                 </div>
@@ -279,10 +293,10 @@ fn geo_cards(f: &Figures) -> Html {
         { card("Cross-DC lag", html! { <>
             <span data-metric="replication_lag_ms">{ figure(lag_ms) }</span>
             <span class="metric-unit">{ "ms" }</span></> },
-            html! { <><span data-metric="writes_at_risk">{ at_risk }</span>{ " writes at risk" }</> },
+            html! { <><span data-metric="writes_at_risk">{ grouped(at_risk) }</span>{ if at_risk == 1 { " write at risk" } else { " writes at risk" } }</> },
             if lag_ms > 1000.0 { "warn" } else { "" }) }
         { card("Lost with a DC", html! {
-            <span data-metric="writes_lost_cross_dc">{ geo.writes_lost }</span> },
+            <span data-metric="writes_lost_cross_dc">{ grouped(geo.writes_lost) }</span> },
             html! { "committed writes not yet shipped" }, if geo.writes_lost > 0 { "bad" } else { "" }) }
     </> }
 }

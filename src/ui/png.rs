@@ -28,9 +28,11 @@ pub async fn diagram_png() -> Result<web_sys::Blob, &'static str> {
     // The image's own size, so that it is decoded at the size it is drawn at.
     let _ = copy.set_attribute("width", &width.to_string());
     let _ = copy.set_attribute("height", &height.to_string());
+    // At least twice the CSS size, so the image stays sharp on a slide or a high-density
+    // screen whatever the ratio of the screen it was exported from.
     let scale = window
         .device_pixel_ratio()
-        .max(1.0)
+        .max(2.0)
         .min(MAX_SIDE_PX / width.max(height));
     let svg = files::svg_document(&copy);
 

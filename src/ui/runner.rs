@@ -32,9 +32,10 @@ use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
-use crate::scenario::{Deploy, Scenario};
+use crate::scenario::{encode_run, LiveAction, LiveChange, Scenario};
 use crate::sim::{
-    AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry, Sim, SimTime,
+    figures, live, thresholds::ThresholdWatch, AlertEvent, Checkpoints, ComponentId, ComponentInfo,
+    ComponentKind, LogEntry, Sim, SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -55,49 +56,34 @@ pub enum Op {
     Deploy { batch: u32, drain: bool },
 }
 
-/// Live deploys: longest wait for a server to drain, in milliseconds.
-const DEPLOY_DRAIN_TIMEOUT_MS: f64 = 5000.0;
-/// Live deploys: time a restarted server takes to start, in seconds.
-const DEPLOY_STARTUP_S: f64 = 5.0;
-
-/// A live change the user made, replayed at its simulated time when seeking.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Change {
-    Users(u64),
-    WebServers(u32),
-    Component(ComponentId, Op),
+/// The live change an [`Op`] on a component makes, naming the component as a link does.
+fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
+    let name = || {
+        sim.components()
+            .get(usize::from(id.0))
+            .map(|c| c.name.clone())
+    };
+    Some(match op {
+        Op::Kill => LiveAction::Kill(name()?),
+        Op::Repair => LiveAction::Repair(name()?),
+        Op::PurgeAll => LiveAction::CdnPurgeAll,
+        Op::NewVersion => LiveAction::CdnNewVersion,
+        Op::Reshard(count) => LiveAction::Reshard(count),
+        Op::Deploy { batch, drain } => LiveAction::Deploy { batch, drain },
+    })
 }
 
-impl Change {
-    fn apply(self, sim: &mut Sim) {
-        match self {
-            Change::Users(users) => sim.set_users(users),
-            Change::WebServers(count) => sim.set_web_servers(count),
-            Change::Component(id, Op::Kill) => sim.kill(id),
-            Change::Component(id, Op::Repair) => sim.repair(id),
-            Change::Component(_, Op::PurgeAll) => sim.cdn_purge_all(),
-            // Objects are numbered by popularity: 0 is the most requested.
-            Change::Component(_, Op::NewVersion) => sim.cdn_new_version(0),
-            Change::Component(_, Op::Reshard(count)) => sim.reshard(count),
-            Change::Component(_, Op::Deploy { batch, drain }) => {
-                let drain = drain && sim.scenario().load_balancer.is_some();
-                sim.start_deploy(&Deploy {
-                    at_s: None,
-                    batch_size: batch,
-                    drain,
-                    drain_timeout_ms: DEPLOY_DRAIN_TIMEOUT_MS,
-                    startup_s: DEPLOY_STARTUP_S,
-                });
-            }
-        }
-    }
+/// Applies a recorded change (a name that no longer resolves is skipped: the link's run
+/// differs from the sender's, and the replay goes on without it).
+fn apply_change(sim: &mut Sim, change: &LiveChange) {
+    let _ = live::apply(sim, &change.action);
 }
 
 /// Advances `sim` towards `target`, applying the recorded changes from `changes[*next..]` when
 /// their time comes; processes at most `budget` events. Returns the events processed.
 fn advance(
     sim: &mut Sim,
-    changes: &[(SimTime, Change)],
+    changes: &[LiveChange],
     next: &mut usize,
     target: SimTime,
     budget: u64,
@@ -105,14 +91,16 @@ fn advance(
     let mut done = 0;
     loop {
         // Changes made at the same moment are applied together, as they were live.
-        while let Some(&(at, change)) = changes.get(*next) {
-            if at > sim.now() {
+        while let Some(change) = changes.get(*next) {
+            if SimTime(change.at_ns) > sim.now() {
                 break;
             }
-            change.apply(sim);
+            apply_change(sim, change);
             *next += 1;
         }
-        let stop = changes.get(*next).map_or(target, |&(at, _)| at.min(target));
+        let stop = changes
+            .get(*next)
+            .map_or(target, |c| SimTime(c.at_ns).min(target));
         let left = budget.saturating_sub(done);
         if left == 0 {
             return done;
@@ -128,7 +116,7 @@ fn advance(
 /// there (it lies on the recorded timeline).
 fn advance_keeping(
     sim: &mut Sim,
-    changes: &[(SimTime, Change)],
+    changes: &[LiveChange],
     next: &mut usize,
     target: SimTime,
     budget: u64,
@@ -178,8 +166,9 @@ const PATHS_IN_WINDOW: f64 = 300.0;
 /// Bounds of the per-frame event budget.
 const MIN_EVENTS_PER_FRAME: u64 = 2_000;
 const MAX_EVENTS_PER_FRAME: u64 = 2_000_000;
-/// Event-log entries handed to the UI.
-const LOG_LINES: usize = 40;
+/// Most event-log entries kept for the UI over a run (the core keeps its last 1,000; the
+/// panel shows the whole run, a screenful at a time).
+const MAX_HISTORY: usize = 100_000;
 /// Samples each chart keeps (at one per report, about 30 real seconds).
 const CHART_SAMPLES: usize = 120;
 
@@ -205,8 +194,15 @@ pub struct Runner {
     short_frames: u32,
     /// Whether to leave the dots out (prefers-reduced-motion).
     reduced_motion: bool,
-    /// The log entries last handed out (kept so an unchanged log is not re-rendered).
+    /// The whole run's log handed out: the core's entries merged in time order with the
+    /// threshold events (the same `Rc` while nothing new was logged).
     log: Rc<Vec<LogEntry>>,
+    /// Every core log entry of the run so far, oldest first (the core keeps only its last
+    /// 1,000).
+    history: Vec<LogEntry>,
+    /// Threshold crossings seen so far (queue filling, failures, p99 against the objective).
+    thresholds: Vec<LogEntry>,
+    watch: ThresholdWatch,
     /// The alert history last handed out (see [`Figures::alerts`]).
     alerts: Rc<Vec<AlertEvent>>,
     charts: ChartData,
@@ -219,8 +215,9 @@ pub struct Runner {
     new_diagram: Option<Diagram>,
     /// The scenario the simulation was built from (before any live change).
     base: Option<Scenario>,
-    /// The user's live changes, in time order, with the simulated time of each.
-    changes: Vec<(SimTime, Change)>,
+    /// The user's live changes, in time order, with the simulated time of each (what a link
+    /// carries).
+    changes: Vec<LiveChange>,
     /// The first change the current simulation has not applied yet (after a seek back, the
     /// later ones are replayed as their times come, until the user changes something).
     next_change: usize,
@@ -232,6 +229,8 @@ pub struct Runner {
     path_every: u64,
     /// Copies of the simulation on the recorded timeline, to seek from.
     checkpoints: Checkpoints,
+    /// Bumped whenever recorded changes were replayed (see [`Figures::replays`]).
+    replays: u32,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -260,8 +259,17 @@ impl Live {
     fn sample(&mut self, sim: &Sim, advanced_s: f64, speed: f64) {
         let snap = sim.snapshot();
         if advanced_s <= 0.0 {
+            // A fresh start (after a seek): begin from the core's own figures of the last
+            // metrics interval, not from zero, so a paused run does not show idle nodes.
             self.completed = snap.requests_completed;
             self.failed = snap.requests_failed;
+            self.utilization = snap
+                .components
+                .iter()
+                .map(|c| if c.alive { c.utilization } else { 0.0 })
+                .collect();
+            self.throughput_rps = snap.recent_throughput_rps;
+            self.failures_per_s = snap.recent_failures_per_s;
             return;
         }
         let window_s = (Self::REAL_WINDOW_S * speed).max(Self::MIN_SIM_WINDOW_S);
@@ -312,6 +320,9 @@ impl Default for Runner {
             short_frames: 0,
             reduced_motion: false,
             log: Rc::default(),
+            history: Vec::new(),
+            thresholds: Vec::new(),
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS),
             alerts: Rc::default(),
             charts: ChartData::default(),
             charted_s: 0.0,
@@ -324,6 +335,7 @@ impl Default for Runner {
             reached: SimTime(0),
             path_every: 1,
             checkpoints: Checkpoints::new(),
+            replays: 0,
         }
     }
 }
@@ -332,6 +344,7 @@ impl Runner {
     /// Builds the simulation of a scenario; returns its diagram.
     pub fn load(&mut self, scenario: &Scenario) -> Result<Diagram, String> {
         self.sim = None;
+        self.base = None;
         let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
         self.sim = Some(sim);
         self.base = Some(scenario.clone());
@@ -349,6 +362,9 @@ impl Runner {
         self.meter = Meter::default();
         self.live = Live::default();
         self.log = Rc::default();
+        self.history.clear();
+        self.thresholds.clear();
+        self.watch = ThresholdWatch::new(P99_OBJECTIVE_MS);
         self.alerts = Rc::default();
         self.charts = ChartData::default();
         self.charted_s = 0.0;
@@ -428,23 +444,49 @@ impl Runner {
         if let Some(sim) = &mut self.sim {
             // Only a real change: setting the same number would redraw the next arrival.
             if sim.scenario().traffic.users != users {
-                self.record(Change::Users(users));
+                self.record(LiveAction::Users(users));
             }
         }
     }
 
     /// Applies a live change now and records it for replay; forgets recorded changes later
     /// than now (after a seek back, the user is rewriting that future) and stops a seek.
-    fn record(&mut self, change: Change) {
+    fn record(&mut self, action: LiveAction) {
         let Some(sim) = &mut self.sim else {
             return;
         };
         self.seek = None;
         self.changes.truncate(self.next_change);
         self.checkpoints.invalidate(sim.now(), self.next_change);
-        self.changes.push((sim.now(), change));
-        change.apply(sim);
+        let change = LiveChange {
+            at_ns: sim.now().as_nanos(),
+            action,
+        };
+        apply_change(sim, &change);
+        self.changes.push(change);
         self.next_change = self.changes.len();
+    }
+
+    /// Takes over live changes recorded elsewhere (a link's): they are applied as their times
+    /// come, and a seek replays them. Call right after [`Runner::load`].
+    pub fn set_recorded(&mut self, changes: &[LiveChange]) {
+        if self.sim.is_none() {
+            return;
+        }
+        self.changes = changes.to_vec();
+        self.next_change = 0;
+        self.checkpoints.clear();
+    }
+
+    /// The link fragment that reproduces this run: the scenario it was built from, every live
+    /// change with its time, and `time_s` (if given and within the run). `None` before a
+    /// simulation is built.
+    pub fn link_fragment(&self, time_s: Option<f64>) -> Option<String> {
+        let base = self.base.as_ref().filter(|_| self.sim.is_some())?;
+        let time = time_s
+            .map(|t| (t * 1e3).round() / 1e3)
+            .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
+        Some(encode_run(base, &self.changes, time))
     }
 
     /// Changes the number of web servers in service, live; returns the new diagram if
@@ -454,13 +496,15 @@ impl Runner {
         if sim.scenario().server.count == count {
             return None;
         }
-        self.record(Change::WebServers(count));
+        self.record(LiveAction::WebServers(count));
         self.relayout()
     }
 
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
-        self.record(Change::Component(id, op));
+        if let Some(action) = self.sim.as_ref().and_then(|sim| live_action(sim, id, op)) {
+            self.record(action);
+        }
         self.refresh_log();
         Figures {
             charts: Rc::new(self.charts.clone()),
@@ -505,6 +549,7 @@ impl Runner {
             );
             let work_start = now_real_ms();
             let budget = self.events_per_frame;
+            let replayed_before = self.next_change;
             let processed = advance_keeping(
                 sim,
                 &self.changes,
@@ -513,6 +558,9 @@ impl Runner {
                 budget,
                 &mut self.checkpoints,
             );
+            if self.next_change > replayed_before {
+                self.replays = self.replays.wrapping_add(1);
+            }
             let work_ms = now_real_ms() - work_start;
             self.played_frames += 1;
             self.short_frames += u32::from(processed >= budget && sim.now() < target);
@@ -551,7 +599,9 @@ impl Runner {
             charts: Rc::new(self.charts.clone()),
             ..figures
         };
-        self.painter.set_latency_hint(figures.latency_p99_ms);
+        if let Some(p99_ms) = figures.latency_p99_ms {
+            self.painter.set_latency_hint(p99_ms);
+        }
         self.tune_path_sampling(figures.offered_rps);
         Some(figures)
     }
@@ -658,6 +708,7 @@ impl Runner {
             self.sim = Some(sim);
             self.next_change = next;
         }
+        self.replays = self.replays.wrapping_add(1);
         if let Some(sim) = &self.sim {
             self.reached = self.reached.max(sim.now());
             self.live = Live::default();
@@ -669,6 +720,7 @@ impl Runner {
         if let Some(diagram) = self.relayout() {
             self.new_diagram = Some(diagram);
         }
+        self.rewind_log();
         self.refresh_log();
     }
 
@@ -687,20 +739,49 @@ impl Runner {
         sim.set_path_sample_every(self.path_every);
     }
 
-    /// Keeps the last [`LOG_LINES`] log entries; the same `Rc` while nothing new was logged.
+    /// Takes the core's new log entries into the run's history, watches the figures for
+    /// threshold crossings, and hands out the merged log (the same `Rc` if nothing changed).
     fn refresh_log(&mut self) {
         let Some(sim) = &self.sim else {
             return;
         };
-        let skip = sim.log().count().saturating_sub(LOG_LINES);
-        let recent: Vec<LogEntry> = sim.log().skip(skip).cloned().collect();
-        if *self.log != recent {
-            self.log = Rc::new(recent);
+        let before = (self.history.len(), self.thresholds.len());
+        let ring: Vec<&LogEntry> = sim.log().collect();
+        // New entries follow the last one taken; if it left the ring, all the ring is new.
+        let start = self
+            .history
+            .last()
+            .and_then(|last| ring.iter().rposition(|e| *e == last))
+            .map_or(0, |i| i + 1);
+        self.history
+            .extend(ring[start..].iter().map(|e| (*e).clone()));
+        let crossings = self.watch.observe(&sim.snapshot(), sim.components());
+        self.thresholds.extend(crossings);
+        trim_front(&mut self.history, MAX_HISTORY);
+        trim_front(&mut self.thresholds, MAX_HISTORY);
+        if (self.history.len(), self.thresholds.len()) != before || self.log.is_empty() {
+            self.log = Rc::new(merge_by_time(&self.history, &self.thresholds));
         }
         let alerts = sim.alerts();
         if *self.alerts != alerts {
             self.alerts = Rc::new(alerts);
         }
+    }
+
+    /// After a seek: the history keeps what the new simulation's log no longer holds (the
+    /// same run, so the same entries) up to its first entry, then takes that log whole;
+    /// threshold events after the new time are forgotten and the watch starts afresh.
+    fn rewind_log(&mut self) {
+        let Some(sim) = &self.sim else {
+            return;
+        };
+        let now_s = sim.now().as_secs_f64();
+        let first_kept = sim.log().next().map_or(now_s, |e| e.t_s);
+        self.history.retain(|e| e.t_s < first_kept);
+        self.history.extend(sim.log().cloned());
+        self.thresholds.retain(|e| e.t_s <= now_s);
+        self.watch = ThresholdWatch::new(P99_OBJECTIVE_MS);
+        self.log = Rc::default();
     }
 
     /// Adds a chart sample if simulated time moved since the last one.
@@ -709,11 +790,7 @@ impl Runner {
             return;
         }
         self.charted_s = figures.sim_time_s;
-        let lag_ms = figures
-            .components
-            .iter()
-            .map(|c| c.lag_ms)
-            .fold(0.0, f64::max);
+        let lag_ms = figures.replica_lag_ms;
         let c = &mut self.charts;
         if c.t_s.len() >= CHART_SAMPLES {
             c.t_s.remove(0);
@@ -728,7 +805,8 @@ impl Runner {
         }
         c.t_s.push(figures.sim_time_s);
         c.throughput_rps.push(figures.throughput_rps);
-        c.latency_p99_ms.push(figures.latency_p99_ms);
+        c.latency_p99_ms
+            .push(figures.latency_p99_ms.unwrap_or(f64::NAN));
         c.error_pct.push(figures.error_share * 100.0);
         c.lag_ms.push(lag_ms);
         c.cache_hit_pct.push(figures.cache_hit_ratio * 100.0);
@@ -751,9 +829,7 @@ impl Runner {
                 .enumerate()
                 .filter(move |(i, _)| kinds.get(*i) == Some(&kind))
         };
-        let web_servers = of_kind(ComponentKind::Server)
-            .filter(|(_, c)| !c.retired)
-            .count() as u32;
+        let web_servers = figures::web_servers_in_service(sim, &snap);
         let (db_load, db_up) = of_kind(ComponentKind::Database)
             .filter(|(_, c)| c.alive)
             .fold((0.0, 0u32), |(sum, n), (i, _)| {
@@ -789,16 +865,14 @@ impl Runner {
             requests_completed: snap.requests_completed,
             requests_failed: snap.requests_failed,
             in_flight: snap.in_flight,
-            offered_rps: sim.scenario().offered_rate_per_s(),
+            offered_rps: figures::offered_rps_now(sim),
             throughput_rps: self.live.throughput_rps,
             error_share: self.live.error_share(),
             writes_lost: snap.writes_lost,
             stale_reads: snap.stale_reads,
-            latency_p99_ms: if snap.recent_latency_p99_ms > 0.0 {
-                snap.recent_latency_p99_ms
-            } else {
-                snap.latency_p99_ms
-            },
+            latency_p99_ms: figures::recent_p99_ms(&snap),
+            latency_window_s: figures::latency_window_s(sim),
+            replica_lag_ms: figures::live_replica_lag_ms(&snap),
             latency_p50_ms: snap.latency_p50_ms,
             components: snap
                 .components
@@ -835,12 +909,42 @@ impl Runner {
             }),
             reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
             changes: self.changes.len(),
+            replays: self.replays,
+            users: sim.scenario().traffic.users,
+            server_count: sim.scenario().server.count,
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
             checkpoints: self.checkpoints.len(),
             log: self.log.clone(),
             alerts: self.alerts.clone(),
             charts: Rc::new(self.charts.clone()),
+        }
+    }
+}
+
+/// The p99 objective the log reports crossings of, in milliseconds (the capacity search's).
+const P99_OBJECTIVE_MS: f64 = 200.0;
+
+/// Drops the oldest entries beyond `max`.
+fn trim_front(entries: &mut Vec<LogEntry>, max: usize) {
+    if entries.len() > max {
+        entries.drain(..entries.len() - max);
+    }
+}
+
+/// Two time-ordered logs as one, in time order (at equal times, the core's entries first).
+fn merge_by_time(core: &[LogEntry], thresholds: &[LogEntry]) -> Vec<LogEntry> {
+    let mut out = Vec::with_capacity(core.len() + thresholds.len());
+    let (mut a, mut b) = (core.iter().peekable(), thresholds.iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y.t_s < x.t_s => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(e) => out.push(e.clone()),
+            None => return out,
         }
     }
 }

@@ -12,8 +12,8 @@ use yew::Reducible;
 
 use crate::layout::Diagram;
 use crate::scenario::{
-    preset, BalancePolicy, Denormalise, Dist, Eviction, NoSqlStore, Scenario, SessionMode,
-    ShardStrategy, StoreKind, MAX_USERS,
+    preset, BalancePolicy, Denormalise, Dist, Eviction, LiveChange, NoSqlStore, Scenario,
+    SessionMode, ShardStrategy, StoreKind, MAX_USERS,
 };
 use crate::sim::{
     AlertEvent, ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress,
@@ -65,6 +65,8 @@ pub struct AppState {
     pub figures: Rc<Figures>,
     /// Simulated time to seek to once the run is built (a link's time position).
     pub start_at_s: Option<f64>,
+    /// Live changes to replay in the run once it is built (a link's `live=` part).
+    pub start_live: Rc<Vec<LiveChange>>,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -119,9 +121,10 @@ pub enum Action {
     SelectStage(u8),
     /// Show the stage before or after the current one (skipping stages not built).
     StepStage(i8),
-    /// Run this scenario (from a link, a file, or back/forward), from the time position if
-    /// one is given (paused there); replaces the history entry.
-    Open(Rc<Scenario>, Option<f64>),
+    /// Run this scenario (from a link, a file, or back/forward) with the link's live changes
+    /// replayed at their times, from the time position if one is given (paused there);
+    /// replaces the history entry.
+    Open(Rc<Scenario>, Option<f64>, Rc<Vec<LiveChange>>),
     /// Start the current scenario again from time zero.
     Restart,
     /// Show a component in the inspector (or close it).
@@ -161,14 +164,20 @@ pub struct Figures {
     pub requests_failed: u64,
     /// Requests under way.
     pub in_flight: u64,
-    /// Offered load: users × requests per user, in requests per simulated second.
+    /// Offered load now: users × requests per user × the load profile's factor, in requests
+    /// per simulated second.
     pub offered_rps: f64,
     /// Recent throughput, in requests per simulated second.
     pub throughput_rps: f64,
     /// Recent share of requests that failed, 0–1.
     pub error_share: f64,
-    /// 99th percentile latency of recent requests, in milliseconds.
-    pub latency_p99_ms: f64,
+    /// 99th percentile latency of the requests completed in the last
+    /// [`Figures::latency_window_s`], in milliseconds; `None` if none completed in it.
+    pub latency_p99_ms: Option<f64>,
+    /// The window recent latency covers (one metrics interval), in simulated seconds.
+    pub latency_window_s: f64,
+    /// The largest replication lag of the replicas that are up, in milliseconds.
+    pub replica_lag_ms: f64,
     /// Median latency over the run, in milliseconds.
     pub latency_p50_ms: f64,
     /// Committed writes lost in failovers.
@@ -191,7 +200,7 @@ pub struct Figures {
     pub writes_per_s: f64,
     /// Users logged out because the server holding their sticky session died.
     pub logged_out: u64,
-    /// Web servers in service (not retired).
+    /// Web servers in service (up and not retired).
     pub web_servers: u32,
     /// Mean recent load of the database nodes that are up, 0–1.
     pub db_utilization: f64,
@@ -205,6 +214,13 @@ pub struct Figures {
     pub reached_s: f64,
     /// Live changes recorded in this run (replayed when seeking back).
     pub changes: usize,
+    /// Bumped each time recorded changes were replayed (a seek, a link's changes coming due):
+    /// the controls then follow [`Figures::users`] and [`Figures::server_count`].
+    pub replays: u32,
+    /// Users the simulation has now (live changes applied).
+    pub users: u64,
+    /// Web servers the simulation is set to have now (live changes applied).
+    pub server_count: u32,
     /// Stage 11: regions, data centers, geoDNS answers and cross-data-center replication.
     pub geo: Option<Rc<GeoStatus>>,
     /// The latest resharding and how far its copy has got.
@@ -237,11 +253,12 @@ pub struct ChartData {
     pub t_s: Vec<f64>,
     /// Throughput, in requests per simulated second.
     pub throughput_rps: Vec<f64>,
-    /// 99th percentile latency, in milliseconds.
+    /// 99th percentile latency over the latency window, in milliseconds (NaN: nothing
+    /// completed in it).
     pub latency_p99_ms: Vec<f64>,
     /// Share of requests failing, in percent.
     pub error_pct: Vec<f64>,
-    /// Largest replica lag, in milliseconds.
+    /// Largest lag of the replicas that are up, in milliseconds.
     pub lag_ms: Vec<f64>,
     /// Cache hit ratio, in percent.
     pub cache_hit_pct: Vec<f64>,
@@ -334,15 +351,17 @@ impl AppState {
             error: None,
             figures: Rc::default(),
             start_at_s: None,
+            start_live: Rc::default(),
         }
     }
 
     /// The state that opens on a scenario at a simulated time (a link with a time position):
     /// paused there, so the visitor sees what the sender saw.
-    pub fn opening_at(scenario: Scenario, time_s: Option<f64>) -> AppState {
+    pub fn opening_at(scenario: Scenario, time_s: Option<f64>, live: Vec<LiveChange>) -> AppState {
         AppState {
             playing: time_s.is_none(),
             start_at_s: time_s,
+            start_live: Rc::new(live),
             ..AppState::opening(scenario)
         }
     }
@@ -368,6 +387,7 @@ impl AppState {
             error: None,
             figures: Rc::default(),
             start_at_s: None,
+            start_live: Rc::default(),
             ..self.clone()
         }
     }
@@ -388,6 +408,31 @@ impl AppState {
         let mut scenario = (*self.scenario).clone();
         change(&mut scenario);
         self.rebuilt(scenario, false)
+    }
+
+    /// The same with fresh figures; after recorded changes were replayed, the users and web
+    /// servers follow the simulation's (so the sliders show what runs).
+    fn with_figures(&self, figures: Rc<Figures>) -> AppState {
+        let follow = figures.replays != self.figures.replays
+            && (figures.users != self.scenario.traffic.users
+                || (self.scenario.load_balancer.is_some()
+                    && figures.server_count != self.scenario.server.count));
+        let scenario = if follow {
+            let mut scenario = (*self.scenario).clone();
+            scenario.traffic.users = figures.users;
+            if scenario.load_balancer.is_some() {
+                scenario.server.count = figures.server_count;
+            }
+            Rc::new(scenario)
+        } else {
+            self.scenario.clone()
+        };
+        AppState {
+            figures,
+            scenario,
+            push_history: if follow { false } else { self.push_history },
+            ..self.clone()
+        }
     }
 
     fn stage_after(&self, step: i8) -> Option<u8> {
@@ -554,8 +599,9 @@ impl Reducible for AppState {
                 Some(scenario) => self.rebuilt(scenario, true),
                 None => return self,
             },
-            Action::Open(scenario, time_s) => AppState {
+            Action::Open(scenario, time_s, live) => AppState {
                 start_at_s: time_s,
+                start_live: live,
                 playing: self.playing && time_s.is_none(),
                 ..self.rebuilt((*scenario).clone(), false)
             },
@@ -587,10 +633,7 @@ impl Reducible for AppState {
                 playing: false,
                 ..(*self).clone()
             },
-            Action::Figures(figures) => AppState {
-                figures,
-                ..(*self).clone()
-            },
+            Action::Figures(figures) => self.with_figures(figures),
             Action::SetPortrait(portrait) if portrait != self.portrait => AppState {
                 portrait,
                 ..(*self).clone()

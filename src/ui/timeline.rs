@@ -9,6 +9,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::state::Figures;
+use crate::scenario::{Scheduled, ScheduledKind};
 
 /// Simulated seconds the step-back button goes back.
 pub const STEP_BACK_S: f64 = 5.0;
@@ -22,6 +23,8 @@ pub struct TimelineProps {
     pub duration_s: f64,
     /// Seeks to a simulated time, in seconds.
     pub on_seek: Callback<f64>,
+    /// What the run has scheduled: marked along the slider.
+    pub scheduled: Rc<Vec<Scheduled>>,
 }
 
 /// The timeline bar.
@@ -45,7 +48,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     };
     let note = if f.changes > 0 {
         format!(
-            "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s); your {} live change{} (users, servers, kills, repairs) {} replayed at {} times.",
+            "Seeking back re-runs the scenario from a copy kept on the way (or from 0 s); your {} live change{} (users, servers, kills, repairs) {} replayed at {} times, and \"Copy link\" carries them.",
             f.changes,
             if f.changes == 1 { "" } else { "s" },
             if f.changes == 1 { "is" } else { "are" },
@@ -73,6 +76,11 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     { format!("{now:.1} / {end:.0} s") }
                 </span>
             </label>
+            if !props.scheduled.is_empty() {
+                <ol class="timeline-marks" aria-label="Scheduled in this run">
+                    { for props.scheduled.iter().map(|s| mark(s, end, &props.on_seek)) }
+                </ol>
+            }
             if let Some(seek) = f.seeking {
                 <span class="seek-progress" role="status" data-seek-progress="">
                     { format!("Re-running to {:.1} s… {:.0}%", seek.target_s, seek.done * 100.0) }
@@ -80,5 +88,31 @@ pub fn timeline(props: &TimelineProps) -> Html {
             }
             <p class="hint">{ note }</p>
         </section>
+    }
+}
+
+/// One scheduled happening on the timeline: a tick at its start (and a band while it lasts);
+/// pressing it seeks there.
+fn mark(s: &Scheduled, end: f64, on_seek: &Callback<f64>) -> Html {
+    let at = |t: f64| (t / end.max(1e-9) * 100.0).clamp(0.0, 100.0);
+    let left = at(s.at_s);
+    let width = s.until_s.map_or(0.0, |u| at(u) - left);
+    let kind = match s.kind {
+        ScheduledKind::Fault => "fault",
+        ScheduledKind::Load => "load",
+        ScheduledKind::Deploy => "deploy",
+        ScheduledKind::Reshard => "reshard",
+    };
+    let text = format!("{:.0} s: {}", s.at_s, s.text);
+    let seek_to = s.at_s;
+    let onclick = on_seek.reform(move |_: MouseEvent| seek_to);
+    html! {
+        <li class={classes!("timeline-mark", kind)} data-mark={kind}
+            style={format!("left:{left:.2}%;width:{width:.2}%")}>
+            <button class="timeline-mark-button" title={format!("{text} (go there)")}
+                aria-label={format!("{text}; go there")} onclick={onclick}>
+                <span class="timeline-mark-label">{ text }</span>
+            </button>
+        </li>
     }
 }

@@ -1,10 +1,12 @@
 //! The guided tour: for each built stage, the problem it solves, what it costs, and a few
 //! "try this" experiments that set themselves up with one click.
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::runner::Op;
-use crate::scenario::{SessionMode, ShardStrategy};
+use crate::scenario::{Scheduled, SessionMode, ShardStrategy};
 
 /// One thing an experiment does.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,8 +23,6 @@ pub enum Step {
     WebServers(u32),
     /// Set the workers of each database node (rebuilds the run).
     DbWorkers(u32),
-    /// Choose a speed (index into the speed list).
-    Speed(usize),
     /// Do something to the CDN edge (outage, purge, new version).
     Cdn(Op),
     /// Set the items each cache node holds (rebuilds the run).
@@ -58,6 +58,32 @@ pub struct Experiment {
     pub steps: &'static [Step],
 }
 
+impl Experiment {
+    /// Whether a step changes something the running simulation cannot take live, so the run
+    /// starts again from 0 s.
+    pub fn restarts(&self) -> bool {
+        self.steps.iter().any(|s| match s {
+            Step::Kill(_)
+            | Step::Repair(_)
+            | Step::KillMaster
+            | Step::Users(_)
+            | Step::WebServers(_)
+            | Step::Cdn(_)
+            | Step::Reshard(_)
+            | Step::Deploy { .. } => false,
+            Step::DbWorkers(_)
+            | Step::CacheCapacity(_)
+            | Step::CacheTtl(_)
+            | Step::Sessions(_)
+            | Step::QueueWorkers(_)
+            | Step::ShardStrategy(_)
+            | Step::CelebrityShare(_)
+            | Step::NoSqlShare(_)
+            | Step::Denormalise(_) => true,
+        })
+    }
+}
+
 /// The tour text of one stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StageTour {
@@ -74,10 +100,6 @@ pub fn tour(stage: u8) -> Option<&'static StageTour> {
     TOURS.get(usize::from(stage).checked_sub(1)?)
 }
 
-/// 1× and 5× in the speed list.
-const SPEED_1X: usize = 4;
-const SPEED_5X: usize = 5;
-
 static TOURS: [StageTour; 11] = [
     StageTour {
         problem: "Everything starts on one machine: it renders pages, answers the API, stores the data and sends the images. Users look up its address through DNS and keep the answer for a while. It is cheap and easy to reason about.",
@@ -86,17 +108,17 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Send 5,000 users",
                 prompt: "Load climbs to 100 %, the queue fills, p99 explodes, then rejections start.",
-                steps: &[Step::Speed(SPEED_5X), Step::Users(5_000)],
+                steps: &[Step::Users(5_000)],
             },
             Experiment {
                 label: "Kill the server",
                 prompt: "Every request now fails: there is nothing else to serve it.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("web-0")],
+                steps: &[Step::Kill("web-0")],
             },
             Experiment {
                 label: "Kill DNS",
-                prompt: "Users with a cached answer carry on; the others fail as their cache expires.",
-                steps: &[Step::Speed(SPEED_5X), Step::Kill("dns")],
+                prompt: "Only users who have not cached an answer yet fail; the others carry on until their 300-second answer expires. So it depends on when: killed in the first second, most requests fail; after 20 s, under 2 % do.",
+                steps: &[Step::Kill("dns")],
             },
         ],
     },
@@ -107,17 +129,17 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Grow to 3,500 users",
                 prompt: "The database saturates before the web server does: watch its bar go red.",
-                steps: &[Step::Speed(SPEED_5X), Step::Users(3_500)],
+                steps: &[Step::Users(3_500)],
             },
             Experiment {
                 label: "Scale the database up",
                 prompt: "Sixteen database workers instead of four, at the same 3,500 users: it copes — for now.",
-                steps: &[Step::DbWorkers(16), Step::Users(3_500), Step::Speed(SPEED_5X)],
+                steps: &[Step::DbWorkers(16), Step::Users(3_500)],
             },
             Experiment {
                 label: "Kill the database",
                 prompt: "Pages and API calls fail; static files still work, since they never touch the data.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("db-0")],
+                steps: &[Step::Kill("db-0")],
             },
         ],
     },
@@ -128,27 +150,27 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Kill web-1",
                 prompt: "Its share of requests fails for a few seconds, until the health checks pull it out of the pool.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("web-1")],
+                steps: &[Step::Kill("web-1")],
             },
             Experiment {
                 label: "Add two servers",
                 prompt: "New servers join the pool only after passing their first health checks.",
-                steps: &[Step::Speed(SPEED_1X), Step::WebServers(5)],
+                steps: &[Step::WebServers(5)],
             },
             Experiment {
                 label: "Kill the load balancer",
                 prompt: "Every server is healthy, yet nobody can reach them.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("lb")],
+                steps: &[Step::Kill("lb")],
             },
             Experiment {
                 label: "Rolling deploy",
                 prompt: "One server at a time leaves the pool, finishes its requests, restarts and rejoins: not one request fails (see the event log).",
-                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1, drain: true }],
+                steps: &[Step::Deploy { batch: 1, drain: true }],
             },
             Experiment {
                 label: "Deploy all at once, no draining",
                 prompt: "Requests in progress fail, then nobody is in the pool until the servers restart and pass their checks: an outage.",
-                steps: &[Step::Speed(SPEED_1X), Step::Deploy { batch: 1000, drain: false }],
+                steps: &[Step::Deploy { batch: 1000, drain: false }],
             },
         ],
     },
@@ -159,17 +181,17 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Kill the master",
                 prompt: "Writes fail, a replica is promoted a few seconds later — how many writes were lost?",
-                steps: &[Step::Speed(SPEED_1X), Step::KillMaster],
+                steps: &[Step::KillMaster],
             },
             Experiment {
                 label: "Kill a replica",
-                prompt: "Reads move to the remaining nodes; nothing is lost.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("db-2")],
+                prompt: "Reads sent to db-2 fail until its death is detected (5 s: about 3,000 failed requests), then move to the remaining nodes. No write is lost.",
+                steps: &[Step::Kill("db-2")],
             },
             Experiment {
                 label: "Double the users",
                 prompt: "Writes outpace what a replica can apply: the lag grows, and so do stale reads.",
-                steps: &[Step::Speed(SPEED_5X), Step::Users(10_000)],
+                steps: &[Step::Users(10_000)],
             },
         ],
     },
@@ -179,18 +201,18 @@ static TOURS: [StageTour; 11] = [
         experiments: &[
             Experiment {
                 label: "Kill cache-0",
-                prompt: "Its share of the keys now misses: the hit ratio drops and database load jumps — the herd arrives at once.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("cache-0")],
+                prompt: "Its share of the keys now misses: the hit ratio falls from about 63 % to 42 % and database load steps up from about 38 % to 44 %. The database had room, so p99 barely moves; with less room this step is what tips it over.",
+                steps: &[Step::Kill("cache-0")],
             },
             Experiment {
                 label: "Shrink the cache to 1,000 items",
                 prompt: "A tenth of the room: only the hottest keys fit, so the hit ratio settles lower and the database works harder.",
-                steps: &[Step::CacheCapacity(1_000), Step::Speed(SPEED_5X)],
+                steps: &[Step::CacheCapacity(1_000)],
             },
             Experiment {
                 label: "Expire items after 5 s",
                 prompt: "A short time to live keeps values fresh but throws away hot keys often: watch the hit ratio fall.",
-                steps: &[Step::CacheTtl(5), Step::Speed(SPEED_5X)],
+                steps: &[Step::CacheTtl(5)],
             },
         ],
     },
@@ -201,17 +223,17 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "CDN outage",
                 prompt: "Static requests hang until the fallback timeout, then hit the origin: latency and web load rise.",
-                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::Kill)],
+                steps: &[Step::Cdn(Op::Kill)],
             },
             Experiment {
                 label: "Purge every object",
                 prompt: "The edge is empty: for a while most static requests become origin fetches (blue dots), then the hit ratio recovers.",
-                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::PurgeAll)],
+                steps: &[Step::Cdn(Op::PurgeAll)],
             },
             Experiment {
                 label: "Publish a new version of the top image",
                 prompt: "Only the new URL misses, once; everything else keeps hitting the edge — why versioned URLs beat purges.",
-                steps: &[Step::Speed(SPEED_1X), Step::Cdn(Op::NewVersion)],
+                steps: &[Step::Cdn(Op::NewVersion)],
             },
         ],
     },
@@ -222,17 +244,17 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Kill web-2",
                 prompt: "With a shared store nobody is logged out: the balancer sends web-2's users elsewhere.",
-                steps: &[Step::Speed(SPEED_1X), Step::Kill("web-2")],
+                steps: &[Step::Kill("web-2")],
             },
             Experiment {
                 label: "Go back to sticky sessions",
                 prompt: "The session store disappears. Now kill a web server from the inspector: its users are logged out.",
-                steps: &[Step::Sessions(SessionMode::Sticky), Step::Speed(SPEED_1X)],
+                steps: &[Step::Sessions(SessionMode::Sticky)],
             },
             Experiment {
                 label: "Double the users",
                 prompt: "Load climbs past the target; the autoscaler launches servers, which join once booted.",
-                steps: &[Step::Speed(SPEED_5X), Step::Users(40_000)],
+                steps: &[Step::Users(40_000)],
             },
         ],
     },
@@ -243,12 +265,12 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Kill the workers",
                 prompt: "Pages stay fast while the backlog bar fills; repair them and watch it drain.",
-                steps: &[Step::Speed(SPEED_5X), Step::Kill("workers")],
+                steps: &[Step::Kill("workers")],
             },
             Experiment {
                 label: "Start with 4 workers",
                 prompt: "Too few workers: the backlog grows until the scaler notices the depth and adds more.",
-                steps: &[Step::QueueWorkers(4), Step::Speed(SPEED_5X)],
+                steps: &[Step::QueueWorkers(4)],
             },
         ],
     },
@@ -259,12 +281,12 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Kill the master",
                 prompt: "Writes fail until a replica is promoted: the error alert fires, then resolves once writes succeed again.",
-                steps: &[Step::Speed(SPEED_1X), Step::KillMaster],
+                steps: &[Step::KillMaster],
             },
             Experiment {
                 label: "Kill the workers",
                 prompt: "Pages stay healthy, but the job backlog climbs past its limit and its alert fires; repair the workers to see it resolve.",
-                steps: &[Step::Speed(SPEED_5X), Step::Kill("workers")],
+                steps: &[Step::Kill("workers")],
             },
         ],
     },
@@ -275,27 +297,27 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Add a fifth shard now",
                 prompt: "The log reports how many keys move to the new shard (with the hash ring about a fifth). They are copied at 400 keys/s: the new shard's master is busy until the Resharding copy card reaches 100%.",
-                steps: &[Step::Speed(SPEED_1X), Step::Reshard(5)],
+                steps: &[Step::Reshard(5)],
             },
             Experiment {
                 label: "Make the celebrity hotter",
                 prompt: "User 7 now draws 40% of the data requests: one shard glows busy while the others stay cool.",
-                steps: &[Step::CelebrityShare(40), Step::Speed(SPEED_5X)],
+                steps: &[Step::CelebrityShare(40)],
             },
             Experiment {
                 label: "Use key mod N instead",
                 prompt: "At 120 s the fifth shard joins: compare the keys moved with the ring's fifth (press \"Add a fifth shard now\" to see it sooner).",
-                steps: &[Step::ShardStrategy(ShardStrategy::Modulo), Step::Speed(SPEED_5X)],
+                steps: &[Step::ShardStrategy(ShardStrategy::Modulo)],
             },
             Experiment {
                 label: "Move half the data to NoSQL",
                 prompt: "Feeds, sessions and counters (single-key reads and writes) go to four key-value nodes: the shards cool down, and those requests skip the joins and the replicas.",
-                steps: &[Step::NoSqlShare(50), Step::Speed(SPEED_5X)],
+                steps: &[Step::NoSqlShare(50)],
             },
             Experiment {
                 label: "Denormalise (2 copies)",
                 prompt: "Reads that asked every shard now read one copy; in exchange every write is made twice, on its shard and the next: write load doubles.",
-                steps: &[Step::Denormalise(2), Step::Speed(SPEED_5X)],
+                steps: &[Step::Denormalise(2)],
             },
         ],
     },
@@ -306,12 +328,12 @@ static TOURS: [StageTour; 11] = [
             Experiment {
                 label: "Take us-east down",
                 prompt: "Its users fail until geoDNS stops naming it (three failed checks, ten seconds apart), then move to eu-west only as their 60-second answers expire: watch eu-west's requests/s climb, the failures stop, and the writes lost with us-east.",
-                steps: &[Step::Speed(SPEED_5X), Step::Kill("us-east")],
+                steps: &[Step::Kill("us-east")],
             },
             Experiment {
                 label: "Bring it back",
                 prompt: "us-east passes three health checks before geoDNS names it again; its users return only as their cached answers to eu-west expire.",
-                steps: &[Step::Speed(SPEED_5X), Step::Repair("us-east")],
+                steps: &[Step::Repair("us-east")],
             },
         ],
     },
@@ -322,6 +344,8 @@ static TOURS: [StageTour; 11] = [
 pub struct TourProps {
     /// The stage shown.
     pub stage: u8,
+    /// What the run has scheduled (faults, load changes …), named in the text.
+    pub scheduled: Rc<Vec<Scheduled>>,
     /// Runs an experiment.
     pub on_try: Callback<&'static Experiment>,
 }
@@ -330,7 +354,7 @@ pub struct TourProps {
 #[function_component(Tour)]
 pub fn tour_view(props: &TourProps) -> Html {
     // Hooks first: they must run on every render, whatever the stage.
-    let tried = use_state(|| None::<&'static str>);
+    let tried = use_state(|| None::<&'static Experiment>);
     {
         let tried = tried.clone();
         use_effect_with(props.stage, move |_| tried.set(None));
@@ -343,23 +367,43 @@ pub fn tour_view(props: &TourProps) -> Html {
             <h2 id="tour-title">{ "Why this stage" }</h2>
             <p><strong>{ "The problem. " }</strong>{ t.problem }</p>
             <p><strong>{ "The trade-offs. " }</strong>{ t.tradeoffs }</p>
+            if !props.scheduled.is_empty() {
+                <p data-scheduled=""><strong>{ "Scheduled in this run. " }</strong>
+                    { props.scheduled.iter().map(|s| format!("at {:.0} s {}", s.at_s, s.text)).collect::<Vec<_>>().join("; ") }
+                    { " (marked on the timeline)." }
+                </p>
+            }
             <h3>{ "Try this" }</h3>
             <div class="try-list">
                 { for t.experiments.iter().enumerate().map(|(i, e)| {
                     let cb = props.on_try.clone();
                     let tried = tried.clone();
                     let onclick = Callback::from(move |_: MouseEvent| {
-                        tried.set(Some(e.prompt));
+                        tried.set(Some(e));
                         cb.emit(e);
                     });
+                    let restarts = e.restarts();
                     html! {
                         <button class="btn btn-try" data-try={i.to_string()} onclick={onclick}
-                            title={e.prompt}>{ e.label }</button>
+                            data-restarts={restarts.to_string()}
+                            title={if restarts { format!("Restarts the run from 0 s. {}", e.prompt) } else { e.prompt.to_string() }}>
+                            { e.label }
+                            if restarts {
+                                <span class="try-restarts">{ " ↻ restarts" }</span>
+                            }
+                        </button>
                     }
                 }) }
             </div>
-            if let Some(prompt) = *tried {
-                <p class="try-prompt" role="status">{ "Watch: " }{ prompt }</p>
+            if let Some(e) = *tried {
+                <p class="try-prompt" role="status" data-try-prompt="">
+                    if e.restarts() {
+                        <strong>{ "The run restarted from 0 s with this change. " }</strong>
+                    } else {
+                        <strong>{ "Applied live. " }</strong>
+                    }
+                    { "Watch: " }{ e.prompt }
+                </p>
             }
         </section>
     }

@@ -4,7 +4,7 @@
 
 use super::helpers::run;
 use scalesim::scenario::{preset, Fault, GeoRouting, Scenario};
-use scalesim::sim::{Report, Sim, SimTime};
+use scalesim::sim::{AlertState, Report, Sim, SimTime};
 
 fn small() -> Scenario {
     let mut s = preset(11).unwrap();
@@ -126,16 +126,16 @@ fn failover_follows_health_checks_then_dns_expiry() {
     // Each data center's monitoring is in the report, its rules named after it: us-east's
     // error alert fired within seconds of the outage.
     let m = r.monitoring.as_ref().expect("the data centers' monitoring");
-    let errors_alert = |state: &str| {
+    let errors_alert = |state: AlertState| {
         m.alerts
             .iter()
             .find(|a| a.rule == "us-east: errors over 1%" && a.state == state)
             .map(|a| a.t_s)
     };
-    let fired = errors_alert("firing").expect("us-east's error alert");
+    let fired = errors_alert(AlertState::Firing).expect("us-east's error alert");
     assert!((30.0..=35.0).contains(&fired), "fired at {fired}");
     // It resolved once geoDNS had moved everyone off us-east: no requests, no errors.
-    let resolved = errors_alert("resolved").expect("resolved when traffic stopped");
+    let resolved = errors_alert(AlertState::Resolved).expect("resolved when traffic stopped");
     assert!((85.0..=120.0).contains(&resolved), "resolved at {resolved}");
     assert!(!m
         .firing_at_end

@@ -2,6 +2,7 @@
 
 use crate::helpers::{assert_conserved, run};
 use scalesim::scenario::{preset, AlertMetric, AlertRule, Fault};
+use scalesim::sim::AlertState;
 
 #[test]
 fn alerts_fire_after_their_duration_and_resolve() {
@@ -15,21 +16,28 @@ fn alerts_fire_after_their_duration_and_resolve() {
         .filter(|a| a.rule == "errors over 1%")
         .collect();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert_eq!(errors[0].state, "firing");
+    assert_eq!(errors[0].state, AlertState::Firing);
+    // The report writes the state as the word, as it always has.
+    let json = serde_json::to_value(errors[0]).unwrap();
+    assert_eq!(json["state"], "firing", "{json}");
     // The master dies at 60 s; the rule needs 2 s of errors, judged once a second.
     assert!(
         errors[0].t_s >= 62.0 && errors[0].t_s <= 64.0,
         "{}",
         errors[0].t_s
     );
-    assert_eq!(errors[1].state, "resolved");
+    assert_eq!(errors[1].state, AlertState::Resolved);
+    assert_eq!(
+        serde_json::to_value(errors[1]).unwrap()["state"],
+        "resolved"
+    );
     let fo = &s.database.as_ref().unwrap().failover;
     let outage_end = 60.0 + (fo.detection_ms + fo.promotion_ms) / 1000.0;
     assert!(errors[1].t_s > outage_end && errors[1].t_s <= outage_end + 2.0);
     assert!(m
         .alerts
         .iter()
-        .any(|a| a.rule == "job backlog over 1,000" && a.state == "firing"));
+        .any(|a| a.rule == "job backlog over 1,000" && a.state == AlertState::Firing));
     assert!(r
         .events
         .iter()

@@ -1,14 +1,11 @@
-//! The smallest reproductions of the open engine bugs the swarm found, one deterministic
-//! scenario each. They fail until the engine is fixed, so they are ignored; run them with
+//! The smallest reproductions of the bugs the swarm found, one deterministic scenario each.
+//! All are fixed; each fails if its bug comes back. The swarm checks the same invariants over
+//! many seeds (its checkers have no switches: every check is always on).
 //!
 //! ```text
-//!   cargo test --release --test swarm -- bugs:: --ignored --nocapture
+//!   cargo test --release --test swarm -- bugs:: --nocapture
 //! ```
-//!
-//! Each also has a `KnownBugChecks` switch, so the swarm can check it over many seeds
-//! (`SWARM_BUG=<name> cargo test --release --test swarm -- known_bugs --ignored`).
 
-use crate::checkers::KnownBugChecks;
 use crate::generator::{Action, Case, Step};
 use scalesim::scenario::{preset, Dist, Fault, Profile, Scenario, Shape};
 use scalesim::sim::{Sim, SimTime, Snapshot};
@@ -262,7 +259,7 @@ fn geo_tick_between_scheduled_fault_and_live_repair() {
         ],
         path_sample_every: 1,
     };
-    if let Err(e) = crate::check_case(&case, KnownBugChecks::FIXED) {
+    if let Err(e) = crate::check_case(&case) {
         panic!("{e}");
     }
 }

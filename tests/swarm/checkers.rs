@@ -26,51 +26,6 @@ macro_rules! ensure {
     }};
 }
 
-/// Invariants that once-found engine bugs broke (late failures not counted as timeouts, DNS
-/// deaths during a lookup, hops past a timeout). All fixed; every suite runs with them on
-/// (`ALL`); the switches stay so a regression can be bisected check by check.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KnownBugChecks {
-    /// A failure the user learns of after its client timeout must be counted as a timeout.
-    pub failure_after_timeout: bool,
-    /// A DNS lookup must not succeed when the DNS server dies during it.
-    pub dns_dies_during_lookup: bool,
-    /// A timed-out request's path must not hold a hop that ends after the request did (the
-    /// engine records a DNS hop when the lookup starts, so a timeout during it leaves a hop
-    /// reaching into the future).
-    pub hop_after_timeout: bool,
-    /// Fixed: an answer must not pass back through a web server that died while the answer
-    /// was on its way to it (the engine completed a request when its last service ended and
-    /// computed the return trip; now the answer reaching the web server is an event).
-    pub answer_via_dead_web: bool,
-    /// Fixed: a CDN hit must not be answered by an edge that died during the hit (the engine
-    /// decided hit or miss when the request arrived and completed it at once, `hit_ms` ahead;
-    /// now the hit ends with an event that checks the edge).
-    pub edge_dies_during_hit: bool,
-    /// Fixed: the message queue must not hold more than `max_depth` jobs (jobs being worked on
-    /// now count toward the depth, so redelivered ones always fit).
-    pub queue_over_depth: bool,
-    /// Fixed: a stage-11 lookup must not succeed when geoDNS dies during it (the geo layer
-    /// used to hand the request over when the lookup started; now it does so when the answer
-    /// comes, and a death in between fails it).
-    pub geo_dns_dies_during_lookup: bool,
-}
-
-impl KnownBugChecks {
-    /// Every check, the open bugs' too.
-    pub const ALL: KnownBugChecks = KnownBugChecks {
-        failure_after_timeout: true,
-        dns_dies_during_lookup: true,
-        hop_after_timeout: true,
-        answer_via_dead_web: true,
-        edge_dies_during_hit: true,
-        queue_over_depth: true,
-        geo_dns_dies_during_lookup: true,
-    };
-    /// What the default suite checks: every fixed bug's check on (all of them, now).
-    pub const FIXED: KnownBugChecks = KnownBugChecks::ALL;
-}
-
 /// An interval `[down, up)` of simulated nanoseconds during which a component was down.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Outage {
@@ -415,17 +370,8 @@ pub struct Context<'a> {
     pub scenario: &'a Scenario,
     pub components: Vec<ComponentInfo>,
     pub timeline: Timeline,
-    pub bugs: KnownBugChecks,
     /// Per component id: the largest `queue_capacity` any snapshot showed.
     pub capacities: Vec<u32>,
-}
-
-/// `other` in the same stack as `name` (`us-east/workers` beside `us-east/queue`).
-fn sibling(name: &str, other: &str) -> String {
-    match site_of(name) {
-        Some(site) => format!("{site}/{other}"),
-        None => other.to_string(),
-    }
 }
 
 impl Context<'_> {
@@ -596,11 +542,8 @@ pub fn check_snapshot(
     for c in &snap.components {
         let name = ctx.name(c.id);
         let kind = ctx.kind(c.id).ok_or("a component id outside the list")?;
-        let redelivered = kind == ComponentKind::Queue
-            && !ctx.bugs.queue_over_depth
-            && ctx.timeline.ever_down(&sibling(name, "workers"), t);
         ensure!(
-            c.queue_len <= c.queue_capacity || redelivered,
+            c.queue_len <= c.queue_capacity,
             "{name} at {} s: queue {} above capacity {}",
             snap.time_s,
             c.queue_len,
@@ -803,9 +746,8 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
         );
         at = h.leave;
     }
-    let known = p.outcome == Outcome::Timeout && !ctx.bugs.hop_after_timeout;
     ensure!(
-        at <= p.end || known,
+        at <= p.end,
         "{id}: last hop leaves at {at}, after the request ended at {}",
         p.end
     );
@@ -828,15 +770,11 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
             latency >= timeout,
             "{id}: timed out after {latency} ns, before the client timeout of {timeout} ns"
         ),
-        _ => {
-            if ctx.bugs.failure_after_timeout {
-                ensure!(
-                    latency <= timeout,
-                    "{id}: the user learns of the failure after {latency} ns, but gave up at \
-                     {timeout} ns, so it should count as a timeout"
-                );
-            }
-        }
+        _ => ensure!(
+            latency <= timeout,
+            "{id}: the user learns of the failure after {latency} ns, but gave up at \
+             {timeout} ns, so it should count as a timeout"
+        ),
     }
     // No component does work while it is down. Every hop of an answered request was done
     // (a zero-length hop at a web server is the answer passing back: it must be up then too);
@@ -861,11 +799,6 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
         if h.leave == h.enter && kind != ComponentKind::Server {
             continue;
         }
-        if (h.leave == h.enter && !ctx.bugs.answer_via_dead_web)
-            || (kind == ComponentKind::Cdn && !ctx.bugs.edge_dies_during_hit)
-        {
-            continue;
-        }
         if p.outcome == Outcome::Ok && h.leave > h.enter {
             let min = ctx.min_hop_ns(p, name, kind);
             let took = h.leave.since(h.enter).as_nanos();
@@ -873,15 +806,6 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
                 took >= min,
                 "{id}: hop {i} at {name} took {took} ns, below its least service time {min} ns"
             );
-        }
-        let geo_lookup = ctx.scenario.geo.is_some() && !ctx.bugs.geo_dns_dies_during_lookup;
-        if kind == ComponentKind::Dns && (!ctx.bugs.dns_dies_during_lookup || geo_lookup) {
-            // DNS checked only when the lookup started: the once-known stage-1 bug, and its
-            // stage-11 twin (`geo_dns_dies_during_lookup`), both fixed.
-            if ctx.timeline.down_after(name, h.enter.as_nanos()) && h.enter < h.leave {
-                return Err(format!("{id}: DNS lookup started while DNS was down"));
-            }
-            continue;
         }
         if let Some(o) = ctx
             .timeline
@@ -1344,9 +1268,8 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
             q.workers,
             q.utilization
         );
-        let redelivered = !ctx.bugs.queue_over_depth && tl.ever_down(&named("workers"), end);
         ensure!(
-            (q.queued <= spec.max_depth && q.max_depth <= spec.max_depth) || redelivered,
+            q.queued <= spec.max_depth && q.max_depth <= spec.max_depth,
             "queue holds {} (most {}) of at most {}",
             q.queued,
             q.max_depth,
@@ -1420,12 +1343,10 @@ fn check_series(ctx: &Context, r: &Report) -> Result<(), String> {
             p.web_servers
         );
         if let Some(q) = &ctx.scenario.queue {
-            let end = SimTime::from_secs_f64(p.t_s).as_nanos();
-            let redelivered = !ctx.bugs.queue_over_depth && ctx.timeline.any_down("workers", end);
             // Stage 11: the series adds up every data center's queue.
             let sites = ctx.sites().len() as u64;
             ensure!(
-                u64::from(p.queue_depth) <= u64::from(q.max_depth) * sites || redelivered,
+                u64::from(p.queue_depth) <= u64::from(q.max_depth) * sites,
                 "series at {} s: {} jobs queued, most {}",
                 p.t_s,
                 p.queue_depth,

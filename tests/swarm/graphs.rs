@@ -11,7 +11,6 @@
 //! ```
 
 use super::{check_case, env_u64, panic_text};
-use crate::checkers::KnownBugChecks;
 use crate::generator;
 use scalesim::scenario::{Scenario, TopologyFile};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,9 +24,7 @@ fn check_graph_seed(seed: u64) -> Result<u8, String> {
     let (case, file) = catch_unwind(|| generator::graph_case(seed))
         .map_err(|p| format!("graph generator panicked: {}", panic_text(&p)))?;
     round_trips(&case.scenario, &file)?;
-    match catch_unwind(AssertUnwindSafe(|| {
-        check_case(&case, KnownBugChecks::FIXED)
-    })) {
+    match catch_unwind(AssertUnwindSafe(|| check_case(&case))) {
         Ok(result) => result.map(|()| case.scenario.stage),
         Err(p) => Err(format!("panicked: {}", panic_text(&p))),
     }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! `SWARM_FIRST_SEED=N` moves the window of seeds. A failing seed prints the one command that
-//! reproduces it. Also here: the open engine bugs' smallest reproductions ([`bugs`]), absurd
+//! reproduces it. Also here: the smallest reproductions of the bugs it found ([`bugs`]), absurd
 //! inputs ([`absurd`]), a proptest over scenario JSON ([`fuzz`]) and a flat-memory measurement
 //! ([`memory`]).
 
@@ -21,7 +21,7 @@ mod generator;
 mod graphs;
 mod memory;
 
-use checkers::{Context, KnownBugChecks, Timeline};
+use checkers::{Context, Timeline};
 use generator::{Action, Case};
 use scalesim::sim::{Sim, SimTime, Snapshot};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,7 +44,7 @@ struct Observation {
 }
 
 /// Runs a case once, checking at every step; returns the final report as JSON.
-fn run_once(case: &Case, obs: Observation, bugs: KnownBugChecks) -> Result<String, String> {
+fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
     let mut sim =
         Sim::new(&case.scenario).map_err(|e| format!("generated scenario refused: {e}"))?;
     sim.set_path_sample_every(obs.path_sample_every);
@@ -52,7 +52,6 @@ fn run_once(case: &Case, obs: Observation, bugs: KnownBugChecks) -> Result<Strin
         scenario: &case.scenario,
         components: sim.components().to_vec(),
         timeline: Timeline::new(case, sim.components()),
-        bugs,
         capacities: Vec::new(),
     };
     let mut prev: Option<Snapshot> = None;
@@ -162,7 +161,7 @@ fn ensure_grows(
 }
 
 /// Runs a case twice, observed differently, and compares the reports.
-fn check_case(case: &Case, bugs: KnownBugChecks) -> Result<(), String> {
+fn check_case(case: &Case) -> Result<(), String> {
     let fine = Observation {
         substeps: 3,
         path_sample_every: 1,
@@ -171,8 +170,8 @@ fn check_case(case: &Case, bugs: KnownBugChecks) -> Result<(), String> {
         substeps: 1,
         path_sample_every: case.path_sample_every,
     };
-    let a = run_once(case, fine, bugs)?;
-    let b = run_once(case, coarse, bugs)?;
+    let a = run_once(case, fine)?;
+    let b = run_once(case, coarse)?;
     if a != b {
         return Err(format!(
             "same seed, different report: observing with {fine:?} and with {coarse:?} must not \
@@ -186,10 +185,10 @@ fn check_case(case: &Case, bugs: KnownBugChecks) -> Result<(), String> {
 
 /// Checks one seed, turning a panic into a failure that names the seed; returns the stage
 /// the case was drawn from.
-fn check_seed(seed: u64, bugs: KnownBugChecks) -> Result<u8, String> {
+fn check_seed(seed: u64) -> Result<u8, String> {
     let case = catch_unwind(|| generator::case(seed))
         .map_err(|p| format!("generator panicked: {}", panic_text(&p)))?;
-    match catch_unwind(AssertUnwindSafe(|| check_case(&case, bugs))) {
+    match catch_unwind(AssertUnwindSafe(|| check_case(&case))) {
         Ok(result) => result.map(|()| case.scenario.stage),
         Err(p) => Err(format!("panicked: {}", panic_text(&p))),
     }
@@ -215,7 +214,7 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// Checks `count` seeds from `first` on all cores; panics naming the first failing seed.
-fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
+fn swarm(first: u64, count: u64, test: &str) {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     // `SWARM_SLOW_MS=N` names every seed that takes longer than N ms.
@@ -230,7 +229,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
                         .step_by(threads as usize)
                         .filter_map(|seed| {
                             let started = Instant::now();
-                            let result = check_seed(seed, bugs);
+                            let result = check_seed(seed);
                             let took = started.elapsed().as_secs_f64();
                             if slow.is_some_and(|ms| took * 1000.0 > ms as f64) {
                                 eprintln!("swarm: seed {seed} took {took:.3} s");
@@ -261,7 +260,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
         let others: Vec<u64> = failures.iter().map(|f| f.0).filter(|s| s != seed).collect();
         panic!(
             "swarm seed {seed} failed: {message}\nreproduce with: {}\nother failing seeds: {others:?}",
-            bug_prefix() + &reproduce(*seed, test)
+            reproduce(*seed, test)
         );
     }
 }
@@ -271,7 +270,7 @@ fn swarm(first: u64, count: u64, bugs: KnownBugChecks, test: &str) {
 fn swarm_seeds() {
     let count = env_u64("SWARM_SEEDS").unwrap_or(DEFAULT_SEEDS);
     let first = env_u64("SWARM_FIRST_SEED").unwrap_or(0);
-    swarm(first, count, KnownBugChecks::FIXED, "one_seed");
+    swarm(first, count, "one_seed");
 }
 
 /// One seed, with its scenario and actions printed: `SWARM_SEED=N` (0 unless set).
@@ -287,56 +286,10 @@ fn one_seed() {
     for s in case.steps.iter().filter(|s| !s.actions.is_empty()) {
         eprintln!("  at {}: {:?}", s.at, s.actions);
     }
-    if let Err(e) = check_seed(seed, KnownBugChecks::FIXED) {
+    if let Err(e) = check_seed(seed) {
         panic!(
             "swarm seed {seed} failed: {e}\nreproduce with: {}",
             reproduce(seed, "one_seed")
         );
     }
-}
-
-/// The same swarm with the checks of open engine bugs switched on too (`SWARM_BUG=name`: one of
-/// them only). Every known bug is fixed now — `failure_after_timeout`,
-/// `dns_dies_during_lookup`, `hop_after_timeout`, `queue_over_depth`, `edge_dies_during_hit`,
-/// `answer_via_dead_web`, `geo_dns_dies_during_lookup` — so it checks what `swarm_seeds` checks;
-/// it stays for the next bug whose check must be off by default. See `KnownBugChecks` for each
-/// bug, docs/reliability.md for seeds, `bugs.rs` for the smallest reproductions.
-#[test]
-#[ignore = "no open engine bugs: the same checks as swarm_seeds"]
-fn known_bugs() {
-    let bugs = match std::env::var("SWARM_BUG").as_deref() {
-        Ok("answer_via_dead_web") => KnownBugChecks {
-            answer_via_dead_web: true,
-            ..KnownBugChecks::FIXED
-        },
-        Ok("edge_dies_during_hit") => KnownBugChecks {
-            edge_dies_during_hit: true,
-            ..KnownBugChecks::FIXED
-        },
-        Ok("queue_over_depth") => KnownBugChecks {
-            queue_over_depth: true,
-            ..KnownBugChecks::FIXED
-        },
-        Ok("geo_dns_dies_during_lookup") => KnownBugChecks {
-            geo_dns_dies_during_lookup: true,
-            ..KnownBugChecks::FIXED
-        },
-        _ => KnownBugChecks::ALL,
-    };
-    if let Some(seed) = env_u64("SWARM_SEED") {
-        if let Err(e) = check_seed(seed, bugs) {
-            panic!(
-                "swarm seed {seed} failed: {e}\nreproduce with: {}",
-                bug_prefix() + &reproduce(seed, "known_bugs --ignored")
-            );
-        }
-        return;
-    }
-    let count = env_u64("SWARM_SEEDS").unwrap_or(DEFAULT_SEEDS);
-    swarm(0, count, bugs, "known_bugs --ignored");
-}
-
-/// `SWARM_BUG=name ` when one open bug is chosen, so a reproduction command keeps it.
-fn bug_prefix() -> String {
-    std::env::var("SWARM_BUG").map_or(String::new(), |b| format!("SWARM_BUG={b} "))
 }

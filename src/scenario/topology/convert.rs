@@ -354,35 +354,8 @@ impl TopologyFile {
             });
         }
         if let Some(NodeSpec::GeoDns(g)) = spec(NodeKind::GeoDns) {
-            let split_percent = match g.routing {
-                GeoRouting::Nearest => {
-                    for &(i, p) in &split {
-                        if p.is_some() {
-                            problems.push(node_problem(
-                                t,
-                                i,
-                                ".split_percent",
-                                "only used with `split` routing; leave it out for `nearest`",
-                            ));
-                        }
-                    }
-                    Vec::new()
-                }
-                GeoRouting::Split => split
-                    .iter()
-                    .map(|&(i, p)| {
-                        p.unwrap_or_else(|| {
-                            problems.push(node_problem(
-                                t,
-                                i,
-                                ".split_percent",
-                                "geoDNS splits traffic by percent: give this data center its share",
-                            ));
-                            0.0
-                        })
-                    })
-                    .collect(),
-            };
+            // `check` made sure every data center has its share exactly with `split`.
+            let split_percent: Vec<f64> = split.iter().filter_map(|&(_, p)| p).collect();
             s.geo = Some(Geo {
                 regions: g.regions.clone(),
                 rtt_ms: g.rtt_ms.clone(),

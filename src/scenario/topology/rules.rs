@@ -754,7 +754,9 @@ impl<'a> Graph<'a> {
         }
         for &w in &self.of_kind(NodeKind::WebPool) {
             self.web_data(c, w);
+            self.balanced(c, w);
         }
+        self.split_shares(c);
         let sticky = self.of_kind(NodeKind::LoadBalancer).into_iter().find(|&i| {
             matches!(&self.t.nodes[i].spec, NodeSpec::LoadBalancer(p) if p.sticky_sessions.is_some())
         });
@@ -767,6 +769,75 @@ impl<'a> Graph<'a> {
                     self.name(store)
                 ),
             );
+        }
+    }
+
+    /// What needs a load balancer in front of the web pool: more than one server, and a
+    /// deploy that drains servers (it takes them out of the balancer).
+    fn balanced(&self, c: &mut Problems, w: usize) {
+        let fronted = self
+            .incoming(w, PV)
+            .iter()
+            .any(|&f| self.kind(f) == NodeKind::LoadBalancer);
+        if fronted {
+            return;
+        }
+        if let NodeSpec::WebPool(server) = &self.t.nodes[w].spec {
+            if server.count > 1 {
+                c.fail(
+                    &self.path(w),
+                    format!(
+                        "web pool {} has {} servers: more than one needs a load balancer in front (users reach one address)",
+                        self.name(w),
+                        server.count
+                    ),
+                );
+            }
+        }
+        for d in self.incoming(w, Flow::Control) {
+            if matches!(&self.t.nodes[d].spec, NodeSpec::Deploy(x) if x.drain) {
+                c.fail(
+                    &self.path(d),
+                    format!(
+                        "deploy {} drains servers out of a load balancer, but {} has none in front: add one or set drain to false",
+                        self.name(d),
+                        self.name(w)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// With `split` routing every data center has its share; with `nearest`, none has.
+    fn split_shares(&self, c: &mut Problems) {
+        let Some(NodeSpec::GeoDns(g)) = self
+            .of_kind(NodeKind::GeoDns)
+            .first()
+            .map(|&i| &self.t.nodes[i].spec)
+        else {
+            return;
+        };
+        for i in self.of_kind(NodeKind::DataCenter) {
+            let NodeSpec::DataCenter(d) = &self.t.nodes[i].spec else {
+                continue;
+            };
+            match (g.routing, d.split_percent) {
+                (super::GeoRouting::Split, None) => c.fail(
+                    &format!("{}.params.split_percent", self.path(i)),
+                    format!(
+                        "geoDNS splits traffic by percent: give data center {} its share",
+                        self.name(i)
+                    ),
+                ),
+                (super::GeoRouting::Nearest, Some(_)) => c.fail(
+                    &format!("{}.params.split_percent", self.path(i)),
+                    format!(
+                        "data center {}: a share is only used with `split` routing; leave it out for `nearest`",
+                        self.name(i)
+                    ),
+                ),
+                _ => {}
+            }
         }
     }
 

@@ -16,6 +16,33 @@ const COMPONENT_POINTS: usize = 600;
 /// Alert events kept.
 const ALERT_EVENTS: usize = 1000;
 
+/// What an alert did: started or stopped firing. Written `"firing"` / `"resolved"` in the
+/// report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    /// Its condition has held for the rule's `for_s`.
+    Firing,
+    /// Its condition stopped holding.
+    Resolved,
+}
+
+impl AlertState {
+    /// The word the report and the app use: `firing` or `resolved`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An alert changing state.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertEvent {
@@ -23,8 +50,8 @@ pub struct AlertEvent {
     pub t_s: f64,
     /// The rule's name.
     pub rule: String,
-    /// `firing` or `resolved`.
-    pub state: &'static str,
+    /// Whether it started or stopped firing.
+    pub state: AlertState,
     /// The metric's value in the interval that decided it.
     pub value: f64,
     /// The rule's threshold.
@@ -172,13 +199,13 @@ impl Stack {
                 let since = *state.breach_since.get_or_insert(now);
                 if !state.firing && now.since(since) >= SimTime::from_secs_f64(rule.for_s) {
                     state.firing = true;
-                    changes.push((rule.clone(), "firing", value));
+                    changes.push((rule.clone(), AlertState::Firing, value));
                 }
             } else {
                 state.breach_since = None;
                 if state.firing {
                     state.firing = false;
-                    changes.push((rule.clone(), "resolved", value));
+                    changes.push((rule.clone(), AlertState::Resolved, value));
                 }
             }
         }

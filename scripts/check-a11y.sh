@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Checks the built app's accessibility (dist/, from `trunk build --release`): serves it from a
+# sub-folder of a plain static server (as scripts/check-static-hosting.sh does) and runs
+# scripts/check-a11y.js in headless Chromium: axe-core on every stage 1-11, with the inspector
+# open and with a group's panel open; no serious or critical violation, no diagram text under
+# 11 px in a 1400-px-wide window.
+#
+#   scripts/check-a11y.sh [DIST_DIR]     # default: dist
+#
+# Needs node, Chromium, playwright-core and axe-core in .tools/ (scripts/setup.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DIST="${1:-dist}"
+SUBPATH="a11y/app"
+say() { printf '[a11y] %s\n' "$*"; }
+fail() {
+  say "FAILED: $*" >&2
+  exit 1
+}
+
+[ -f "$DIST/index.html" ] || fail "no $DIST/index.html: run 'trunk build --release' first"
+command -v chromium >/dev/null || fail "chromium is not installed (scripts/setup.sh installs it)"
+command -v node >/dev/null || fail "node is not installed"
+[ -d .tools/node_modules/playwright-core ] || [ -n "${PLAYWRIGHT_CORE:-}" ] ||
+  fail "playwright-core is not in .tools/node_modules (scripts/setup.sh installs it)"
+[ -f .tools/node_modules/axe-core/axe.min.js ] || [ -n "${AXE_CORE:-}" ] ||
+  fail "axe-core is not in .tools/node_modules (scripts/setup.sh installs it)"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+. scripts/serve-subfolder.sh
+say "serving $DIST as $url"
+timeout 900 node scripts/check-a11y.js "$url" || fail "see the lines above"
+say "ok: no serious or critical violation, every diagram text at least 11 px"

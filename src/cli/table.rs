@@ -1,0 +1,560 @@
+//! Reports and capacity results as aligned tables, for a person at a terminal.
+//!
+//! Counts are written with thousands separators (`12,345`), times in ms, utilization and
+//! error ratios in percent; the JSON report (`--format json`) holds every figure unrounded.
+
+use super::limit::StageRow;
+use crate::capacity::{Bottleneck, Breach, LimitResult, Status};
+use crate::sim::{ComponentKind, LatencyReport, Report};
+use crate::sweep::figures::{busiest_two, error_ratio};
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use serde::Serialize;
+
+/// The wall-clock figures `run --timing` adds.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Events handled.
+    pub events: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+}
+
+/// A run's report as a title and tables: requests, latency, components, bottleneck, the
+/// tiers present, alerts, cost.
+pub fn run_tables(r: &Report, timing: Option<Timing>) -> String {
+    let mut out = format!(
+        "{} — stage {}, seed {}, {} s simulated, digest {}\n",
+        r.scenario,
+        r.stage,
+        r.seed,
+        real(r.sim_time_s),
+        r.digest
+    );
+    section(&mut out, "Requests", requests(r));
+    section(&mut out, "Latency (ms)", latency(r));
+    section(&mut out, "Components", components(r));
+    out.push_str(&bottleneck_line(r));
+    if let Some(tiers) = tiers(r) {
+        section(&mut out, "Tiers", tiers);
+    }
+    if let Some(alerts) = alerts(r) {
+        out.push_str(&alerts);
+    }
+    section(&mut out, "Cost (assumed prices)", cost(r));
+    if let Some(t) = timing {
+        out.push_str(&format!(
+            "\nTiming: {} events in {} s wall ({} events/s, {}× real time)\n",
+            count(t.events),
+            real(t.wall_s),
+            real(t.events as f64 / t.wall_s.max(1e-9)),
+            real(r.sim_time_s / t.wall_s.max(1e-9)),
+        ));
+    }
+    out
+}
+
+fn section(out: &mut String, title: &str, table: Table) {
+    out.push('\n');
+    out.push_str(title);
+    out.push('\n');
+    out.push_str(&table.to_string());
+    out.push('\n');
+}
+
+/// Columns apart, a rule under the header, nothing else.
+const STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().copied());
+    for i in 1..header.len() {
+        if let Some(column) = t.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// Two columns: what, how much.
+fn pairs(rows: Vec<(String, String)>) -> Table {
+    let mut t = table(&["figure", "value"]);
+    for (what, value) in rows {
+        t.add_row(vec![what, value]);
+    }
+    t
+}
+
+fn requests(r: &Report) -> Table {
+    let q = &r.requests;
+    let mut rows = vec![
+        ("generated".to_string(), count(q.generated)),
+        ("completed".to_string(), count(q.completed)),
+        ("failed".to_string(), count(q.failed)),
+    ];
+    let reasons = serde_json::to_value(&q.failed_by_reason).unwrap_or_default();
+    if let Some(reasons) = reasons.as_object() {
+        for (reason, n) in reasons {
+            if let Some(n) = n.as_u64().filter(|&n| n > 0) {
+                rows.push((format!("  failed: {}", reason.replace('_', " ")), count(n)));
+            }
+        }
+    }
+    rows.push(("in flight at the end".into(), count(q.in_flight)));
+    rows.push(("error ratio".into(), percent(error_ratio(r))));
+    rows.push(("throughput (requests/s)".into(), real(r.throughput_rps)));
+    pairs(rows)
+}
+
+fn latency(r: &Report) -> Table {
+    let mut t = table(&["requests", "count", "mean", "p50", "p95", "p99", "max"]);
+    let row = |name: &str, l: &LatencyReport| {
+        vec![
+            name.to_string(),
+            count(l.count),
+            real(l.mean),
+            real(l.p50),
+            real(l.p95),
+            real(l.p99),
+            real(l.max),
+        ]
+    };
+    t.add_row(row("all", &r.latency_ms));
+    for k in &r.latency_by_kind {
+        t.add_row(row(k.kind.name(), &k.latency_ms));
+    }
+    t
+}
+
+/// A component kind's name as the JSON report spells it.
+fn kind_name(kind: ComponentKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn components(r: &Report) -> Table {
+    let mut t = table(&[
+        "component",
+        "kind",
+        "utilization",
+        "mean queue",
+        "max queue",
+        "served/s",
+        "rejected",
+        "refused",
+    ]);
+    for c in &r.components {
+        let kind = match c.role {
+            Some(role) => format!("{} ({})", kind_name(c.kind), snake(&role)),
+            None => kind_name(c.kind),
+        };
+        t.add_row(vec![
+            c.name.clone(),
+            kind,
+            percent(c.utilization),
+            real(c.mean_queue_len),
+            count(u64::from(c.max_queue_len)),
+            real(c.throughput_rps),
+            count(c.rejected),
+            count(c.refused),
+        ]);
+    }
+    t
+}
+
+fn bottleneck_line(r: &Report) -> String {
+    match busiest_two(r) {
+        (Some(first), second) => {
+            let next = second.map_or(String::new(), |s| {
+                format!("; next: {} at {}", s.name, percent(s.utilization))
+            });
+            format!(
+                "\nBottleneck: {} ({}) at {} utilization, mean queue {}{}\n",
+                first.name,
+                kind_name(first.kind),
+                percent(first.utilization),
+                real(first.mean_queue_len),
+                next
+            )
+        }
+        (None, _) => String::new(),
+    }
+}
+
+fn tiers(r: &Report) -> Option<Table> {
+    let mut rows = Vec::new();
+    if let Some(d) = &r.database {
+        rows.push((
+            "database: writes committed".into(),
+            count(d.writes_committed),
+        ));
+        rows.push(("database: writes lost".into(), count(d.writes_lost)));
+        rows.push(("database: stale reads".into(), count(d.stale_reads)));
+        for f in &d.failovers {
+            rows.push((
+                format!("database: failover {} → {}", f.old_master, f.new_master),
+                format!("{} s without a master", real(f.outage_s)),
+            ));
+        }
+    }
+    if let Some(c) = &r.cache {
+        rows.push(("cache: hit ratio".into(), percent(c.hit_ratio)));
+        rows.push(("cache: stale reads".into(), count(c.stale_reads)));
+    }
+    if let Some(c) = &r.cdn {
+        rows.push(("CDN: hit ratio".into(), percent(c.hit_ratio)));
+        rows.push(("CDN: fallbacks to origin".into(), count(c.fallbacks)));
+    }
+    if let Some(s) = &r.sessions {
+        rows.push(("sessions: logged out".into(), count(s.logged_out)));
+    }
+    if let Some(q) = &r.queue {
+        rows.push(("queue: jobs published".into(), count(q.published)));
+        rows.push(("queue: jobs done".into(), count(q.done)));
+        rows.push((
+            "queue: longest backlog".into(),
+            count(u64::from(q.max_depth)),
+        ));
+        rows.push(("queue: job p99 (ms)".into(), real(q.job_latency_ms.p99)));
+    }
+    if let Some(g) = &r.geo {
+        rows.push(("geo: users moved".into(), count(g.users_moved)));
+        rows.push((
+            "geo: writes lost across DCs".into(),
+            count(g.writes_lost_cross_dc),
+        ));
+    }
+    (!rows.is_empty()).then(|| pairs(rows))
+}
+
+fn alerts(r: &Report) -> Option<String> {
+    let m = r.monitoring.as_ref()?;
+    let firing = if m.firing_at_end.is_empty() {
+        "none".to_string()
+    } else {
+        m.firing_at_end.join(", ")
+    };
+    Some(format!(
+        "\nAlerts: {} state changes; firing at the end: {}\n",
+        m.alerts.len(),
+        firing
+    ))
+}
+
+fn cost(r: &Report) -> Table {
+    let mut t = table(&["item", "quantity", "unit", "USD"]);
+    for item in &r.cost.items {
+        t.add_row(vec![
+            item.item.clone(),
+            real(item.quantity),
+            item.unit.clone(),
+            usd(item.usd),
+        ]);
+    }
+    t.add_row(vec![
+        "total".into(),
+        String::new(),
+        String::new(),
+        usd(r.cost.total_usd),
+    ]);
+    t.add_row(vec![
+        "per hour".into(),
+        String::new(),
+        String::new(),
+        usd(r.cost.usd_per_hour),
+    ]);
+    t
+}
+
+/// A capacity search's result: the limit, its bracket, the bottleneck, what broke above it.
+pub fn limit_tables(r: &LimitResult) -> String {
+    let mut out = format!("{}\n", r.message);
+    let mut rows = vec![
+        ("status".to_string(), snake(&r.status)),
+        (
+            "objective".into(),
+            format!(
+                "p99 ≤ {} ms, errors ≤ {}",
+                real(r.slo.p99_ms),
+                percent(r.slo.error_ratio)
+            ),
+        ),
+        ("limit (users)".into(), count(r.limit_users)),
+        ("met by every seed (users)".into(), count(r.lower_users)),
+        (
+            "lowest missed (users)".into(),
+            r.upper_users.map_or("—".into(), count),
+        ),
+        ("resolution (users)".into(), count(r.step_users)),
+        ("seed spread (users)".into(), count(r.seed_spread_users)),
+        (
+            "offered load at the limit (requests/s)".into(),
+            real(r.limit_rate_per_s),
+        ),
+        (
+            "runs".into(),
+            format!("{} of {} s", count(u64::from(r.runs)), r.run_s),
+        ),
+    ];
+    if let Some(b) = &r.bottleneck {
+        rows.extend(bottleneck_rows(b));
+    }
+    if let Some(b) = &r.breach {
+        rows.extend(breach_rows(b));
+    }
+    section(&mut out, "Capacity", pairs(rows));
+    out
+}
+
+fn bottleneck_rows(b: &Bottleneck) -> Vec<(String, String)> {
+    let kind = match b.role {
+        Some(role) => format!("{} ({})", kind_name(b.tier), snake(&role)),
+        None => kind_name(b.tier),
+    };
+    let mut rows = vec![
+        (
+            "bottleneck".to_string(),
+            format!("{} — {}", b.component, kind),
+        ),
+        ("  utilization".into(), percent(b.utilization)),
+        (
+            "  queue mean / max / capacity".into(),
+            format!(
+                "{} / {} / {}",
+                real(b.queue_len_mean),
+                count(u64::from(b.queue_len_max)),
+                count(u64::from(b.queue_capacity))
+            ),
+        ),
+    ];
+    if let Some(next) = &b.runner_up {
+        rows.push((
+            "  runner-up".into(),
+            format!("{} at {}", next.component, percent(next.utilization)),
+        ));
+    }
+    if let Some(off) = &b.off_request_path {
+        rows.push((
+            "  busier, off the request path".into(),
+            format!("{} at {}", off.component, percent(off.utilization)),
+        ));
+    }
+    rows
+}
+
+fn breach_rows(b: &Breach) -> Vec<(String, String)> {
+    vec![
+        ("missed at (users)".to_string(), count(b.users)),
+        ("  missed".into(), b.metrics.join(", ")),
+        ("  p99 (ms)".into(), real(b.p99_ms)),
+        ("  error ratio".into(), percent(b.error_ratio)),
+        (
+            "  main failure".into(),
+            b.main_failure.as_deref().unwrap_or("—").replace('_', " "),
+        ),
+    ]
+}
+
+/// `limit --all-presets`: one row per stage (with each search's wall time after `--timing`).
+pub fn stages_table(rows: &[StageRow]) -> String {
+    let timed = rows.iter().any(|r| r.wall_s.is_some());
+    let mut header = vec![
+        "stage",
+        "title",
+        "limit (users)",
+        "requests/s",
+        "bottleneck",
+        "utilization",
+        "breaks by",
+        "runs",
+    ];
+    if timed {
+        header.push("wall s");
+    }
+    let mut t = table(&header);
+    for row in rows {
+        let limit = match row.status {
+            Status::Found => count(row.limit_users),
+            Status::MetAtMaxUsers => format!("≥ {}", count(row.limit_users)),
+            Status::NoLoadMeetsSlo => "none".into(),
+            Status::Incomplete => format!("{} (incomplete)", count(row.limit_users)),
+        };
+        let breaks = row.breach.as_ref().map_or("—".to_string(), |b| {
+            let metric = b.metrics.join("+");
+            match &b.main_failure {
+                Some(reason) => format!("{metric} ({})", reason.replace('_', " ")),
+                None => metric,
+            }
+        });
+        let mut cells = vec![
+            format!(
+                "{}{}",
+                row.stage,
+                if row.search.is_some() { "*" } else { "" }
+            ),
+            row.title.to_string(),
+            limit,
+            real(row.limit_rate_per_s),
+            row.bottleneck
+                .as_ref()
+                .map_or("—".into(), |b| b.component.clone()),
+            row.bottleneck
+                .as_ref()
+                .map_or("—".into(), |b| percent(b.utilization)),
+            breaks,
+            count(u64::from(row.runs)),
+        ];
+        if timed {
+            cells.push(row.wall_s.map_or(String::new(), real));
+        }
+        t.add_row(cells);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    for row in rows {
+        if let Some(budget) = &row.search {
+            out.push_str(&format!("* stage {}: {}\n", row.stage, budget.note));
+        }
+    }
+    out
+}
+
+/// An enum's name as serde writes it (`no_load_meets_slo` → `no load meets slo`).
+fn snake(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+/// A count with thousands separators.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A measured quantity: 2 decimals below 100, 1 below 10,000, none above (with separators).
+pub fn real(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let a = x.abs();
+    if a < 100.0 {
+        format!("{x:.2}")
+    } else if a < 10_000.0 {
+        format!("{x:.1}")
+    } else {
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!("{sign}{}", count(a.round() as u64))
+    }
+}
+
+/// A ratio as a percentage with three significant decimals (`0.125 %`, `87.3 %`).
+pub fn percent(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    if p != 0.0 && p.abs() < 1.0 {
+        format!("{p:.3} %")
+    } else {
+        format!("{p:.1} %")
+    }
+}
+
+fn usd(x: f64) -> String {
+    if x.abs() < 100.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${}", count(x.round() as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_for_people() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(real(12.345), "12.35");
+        assert_eq!(real(1234.56), "1234.6");
+        assert_eq!(real(123_456.7), "123,457");
+        assert_eq!(percent(0.8734), "87.3 %");
+        assert_eq!(percent(0.00125), "0.125 %");
+        assert_eq!(percent(0.0), "0.0 %");
+        assert_eq!(usd(3.456), "$3.46");
+    }
+
+    #[test]
+    fn the_stage_table_has_a_row_per_stage_and_notes_budgets() {
+        let row = |stage: u8, budget: bool| StageRow {
+            stage,
+            title: "t",
+            status: Status::Found,
+            limit_users: 12_345,
+            lower_users: 12_000,
+            upper_users: Some(13_000),
+            step_users: 500,
+            seed_spread_users: 0,
+            limit_rate_per_s: 2469.0,
+            bottleneck: None,
+            breach: None,
+            runs: 9,
+            message: String::new(),
+            search: budget.then(|| super::super::limit::StageBudget {
+                slo: crate::capacity::Slo::default(),
+                seeds: 1,
+                run_s: 20,
+                note: "within a budget".into(),
+            }),
+            wall_s: Some(1.5),
+        };
+        let text = stages_table(&[row(1, false), row(11, true)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("wall s"), "{text}");
+        assert!(lines[2].trim_start().starts_with("1 "), "{text}");
+        assert!(lines[3].trim_start().starts_with("11*"), "{text}");
+        assert!(
+            lines[2].contains("12,345") && lines[2].contains("1.50"),
+            "{text}"
+        );
+        assert_eq!(lines[4], "* stage 11: within a budget");
+    }
+
+    #[test]
+    fn a_run_table_names_every_component() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 10;
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        for c in &r.components {
+            assert!(text.contains(&c.name), "{}", c.name);
+        }
+        assert!(text.contains("Bottleneck: "));
+        assert!(text.contains(&r.digest));
+        // Aligned: every line of a table is as wide as its header.
+        let latency: Vec<&str> = text
+            .split("Latency (ms)\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let width = latency[0].chars().count();
+        assert!(
+            latency.iter().all(|l| l.chars().count() == width),
+            "{latency:#?}"
+        );
+    }
+}

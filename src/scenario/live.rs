@@ -1,0 +1,289 @@
+//! Live changes: what a user did to a running simulation (a kill, a repair, a slider move, a
+//! deploy …) and the simulated time at which it happened. A link carries them (docs/urls.md,
+//! the `live=` field), so reopening it replays the same run; [`crate::sim::live`] applies them.
+//!
+//! ```text
+//!   live=40.25:kill:db-0,61.5:users:8000,90:repair:db-0
+//!        └──┬┘ └──┬─┘└─┬┘
+//!   time in s  what  its argument (a component's name, a count …)
+//! ```
+//!
+//! Times are written in seconds with up to nine decimals and read back exactly (to the
+//! nanosecond), so a replayed change happens at the very instant the live one did.
+
+use thiserror::Error;
+
+/// Most live changes one link may carry.
+pub const MAX_LIVE_CHANGES: usize = 1000;
+
+/// One thing a user can do to a running simulation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveAction {
+    /// The user population changes to this many users.
+    Users(u64),
+    /// The web tier changes to this many servers in service.
+    WebServers(u32),
+    /// The named component goes down (a cache node loses its contents).
+    Kill(String),
+    /// The named component comes back.
+    Repair(String),
+    /// The CDN drops every object from its edge.
+    CdnPurgeAll,
+    /// The CDN publishes a new version (a new URL) of its most popular object.
+    CdnNewVersion,
+    /// The data tier reshards to this many shards.
+    Reshard(u32),
+    /// A rolling deploy of the web tier in batches of `batch` servers, drained or not.
+    Deploy {
+        /// Servers taken out at once.
+        batch: u32,
+        /// Whether each server finishes its requests before it stops.
+        drain: bool,
+    },
+}
+
+/// A [`LiveAction`] and the simulated time it happened at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveChange {
+    /// Simulated time of the change, in nanoseconds since the run began.
+    pub at_ns: u64,
+    /// What happened.
+    pub action: LiveAction,
+}
+
+/// Why the `live=` part of a link could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum LiveError {
+    /// One change is not of the form `time:action[:argument…]`.
+    #[error("'{0}' is not a live change (like '40.5:kill:db-0')")]
+    Malformed(String),
+    /// A time that is not a number of seconds.
+    #[error("'{0}' is not a time in seconds")]
+    BadTime(String),
+    /// The changes are not in time order.
+    #[error("the live changes are not in time order (at {0} s)")]
+    OutOfOrder(String),
+    /// More than [`MAX_LIVE_CHANGES`].
+    #[error("{0} live changes, at most {MAX_LIVE_CHANGES}")]
+    TooMany(usize),
+}
+
+/// The text of a list of changes: `time:action[:argument]` joined by commas.
+pub fn encode_changes(changes: &[LiveChange]) -> String {
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{}:{}", seconds_text(c.at_ns), action_text(&c.action)))
+        .collect();
+    parts.join(",")
+}
+
+/// Reads the text [`encode_changes`] writes. Times must not go back.
+pub fn decode_changes(text: &str) -> Result<Vec<LiveChange>, LiveError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = text.split(',').count();
+    if count > MAX_LIVE_CHANGES {
+        return Err(LiveError::TooMany(count));
+    }
+    let mut changes: Vec<LiveChange> = Vec::with_capacity(count);
+    for part in text.split(',') {
+        let mut fields = part.split(':');
+        let time = fields.next().unwrap_or("");
+        let at_ns = parse_seconds(time).ok_or_else(|| LiveError::BadTime(quote(time)))?;
+        if changes.last().is_some_and(|c| c.at_ns > at_ns) {
+            return Err(LiveError::OutOfOrder(quote(time)));
+        }
+        let words: Vec<&str> = fields.collect();
+        let action = parse_action(&words).ok_or_else(|| LiveError::Malformed(quote(part)))?;
+        changes.push(LiveChange { at_ns, action });
+    }
+    Ok(changes)
+}
+
+fn action_text(action: &LiveAction) -> String {
+    match action {
+        LiveAction::Users(n) => format!("users:{n}"),
+        LiveAction::WebServers(n) => format!("servers:{n}"),
+        LiveAction::Kill(name) => format!("kill:{}", escape_name(name)),
+        LiveAction::Repair(name) => format!("repair:{}", escape_name(name)),
+        LiveAction::CdnPurgeAll => "purge".to_string(),
+        LiveAction::CdnNewVersion => "new-version".to_string(),
+        LiveAction::Reshard(n) => format!("reshard:{n}"),
+        LiveAction::Deploy { batch, drain } => {
+            format!(
+                "deploy:{batch}:{}",
+                if *drain { "drain" } else { "no-drain" }
+            )
+        }
+    }
+}
+
+fn parse_action(words: &[&str]) -> Option<LiveAction> {
+    let number = |w: &str| -> Option<u64> {
+        (!w.is_empty() && w.len() <= 12 && w.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| w.parse().ok())
+            .flatten()
+    };
+    let small = |w: &str| number(w).and_then(|n| u32::try_from(n).ok());
+    Some(match words {
+        ["users", n] => LiveAction::Users(number(n)?),
+        ["servers", n] => LiveAction::WebServers(small(n)?),
+        ["kill", name] => LiveAction::Kill(unescape_name(name)?),
+        ["repair", name] => LiveAction::Repair(unescape_name(name)?),
+        ["purge"] => LiveAction::CdnPurgeAll,
+        ["new-version"] => LiveAction::CdnNewVersion,
+        ["reshard", n] => LiveAction::Reshard(small(n)?),
+        ["deploy", batch, "drain"] => LiveAction::Deploy {
+            batch: small(batch)?,
+            drain: true,
+        },
+        ["deploy", batch, "no-drain"] => LiveAction::Deploy {
+            batch: small(batch)?,
+            drain: false,
+        },
+        _ => return None,
+    })
+}
+
+/// Seconds with up to nine decimals, trailing zeros left out: `40`, `40.25`, `0.000000001`.
+fn seconds_text(at_ns: u64) -> String {
+    let (whole, frac) = (at_ns / 1_000_000_000, at_ns % 1_000_000_000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:09}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Reads [`seconds_text`] back exactly; `None` if it is not such a number (or overflows).
+fn parse_seconds(text: &str) -> Option<u64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 10 || !digits(whole) || frac.len() > 9 || !digits(frac) {
+        return None;
+    }
+    let frac_ns: u64 = format!("{frac:0<9}").parse().ok()?;
+    whole
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac_ns)
+}
+
+/// Component names are written as they are when made of letters, digits and `-_./`; any other
+/// byte (a `,` or `:` in a data center's name) as `%XX`.
+fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for &b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_./".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn unescape_name(text: &str) -> Option<String> {
+    if text.is_empty() {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// At most 40 characters of user text, for a message.
+fn quote(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(at_ns: u64, action: LiveAction) -> LiveChange {
+        LiveChange { at_ns, action }
+    }
+
+    #[test]
+    fn every_action_reads_back_unchanged() {
+        let changes = vec![
+            change(0, LiveAction::Users(8000)),
+            change(1, LiveAction::WebServers(4)),
+            change(40_250_000_000, LiveAction::Kill("db-0".into())),
+            change(
+                40_250_000_000,
+                LiveAction::Repair("us east, 1:x/web-0".into()),
+            ),
+            change(41_000_000_000, LiveAction::CdnPurgeAll),
+            change(41_000_000_007, LiveAction::CdnNewVersion),
+            change(50_123_456_789, LiveAction::Reshard(8)),
+            change(
+                60_000_000_000,
+                LiveAction::Deploy {
+                    batch: 2,
+                    drain: true,
+                },
+            ),
+            change(
+                61_000_000_000,
+                LiveAction::Deploy {
+                    batch: 1,
+                    drain: false,
+                },
+            ),
+        ];
+        let text = encode_changes(&changes);
+        assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
+        assert!(text.contains("50.123456789:reshard:8"));
+        assert_eq!(decode_changes(&text).unwrap(), changes);
+    }
+
+    #[test]
+    fn bad_changes_are_refused_with_a_reason() {
+        assert_eq!(decode_changes("").unwrap(), Vec::new());
+        assert!(matches!(
+            decode_changes("x:kill:db-0"),
+            Err(LiveError::BadTime(_))
+        ));
+        assert!(matches!(
+            decode_changes("1.0000000001:purge"),
+            Err(LiveError::BadTime(_))
+        ));
+        assert!(matches!(
+            decode_changes("5:kill"),
+            Err(LiveError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_changes("5:explode:db-0"),
+            Err(LiveError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_changes("5:users:-3"),
+            Err(LiveError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_changes("5:kill:%4"),
+            Err(LiveError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_changes("5:purge,4:purge"),
+            Err(LiveError::OutOfOrder(_))
+        ));
+        let many = vec!["1:purge"; MAX_LIVE_CHANGES + 1].join(",");
+        assert!(matches!(decode_changes(&many), Err(LiveError::TooMany(_))));
+    }
+}

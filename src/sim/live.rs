@@ -1,0 +1,83 @@
+//! Applies a user's live changes ([`crate::scenario::live`]) to a running [`Sim`], and replays
+//! a recorded list of them: the app records what the user does, a link carries it, and
+//! [`replay`] runs the same simulation again, change for change, at the same instants.
+//!
+//! ```text
+//!   Sim::new(scenario) ──advance_to(change.at)──▶ apply(change) ──▶ … ──advance_to(until)
+//! ```
+
+use thiserror::Error;
+
+use super::{Sim, SimTime};
+use crate::scenario::{Deploy, LiveAction, LiveChange, Scenario, ValidationErrors};
+
+/// Live deploys: longest wait for a server to drain, in milliseconds.
+pub const DEPLOY_DRAIN_TIMEOUT_MS: f64 = 5000.0;
+/// Live deploys: time a restarted server takes to start, in seconds.
+pub const DEPLOY_STARTUP_S: f64 = 5.0;
+
+/// Why a live change could not be applied or replayed.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum LiveApplyError {
+    /// The change names a component this simulation does not have.
+    #[error("the live change names '{0}', which this run has no component called")]
+    UnknownComponent(String),
+    /// The scenario itself is not valid.
+    #[error("the scenario is not valid: {0}")]
+    Invalid(ValidationErrors),
+}
+
+/// Does `action` to the simulation now.
+pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
+    let named = |sim: &Sim, name: &str| {
+        sim.component_named(name)
+            .ok_or_else(|| LiveApplyError::UnknownComponent(name.to_string()))
+    };
+    match action {
+        LiveAction::Users(users) => sim.set_users(*users),
+        LiveAction::WebServers(count) => sim.set_web_servers(*count),
+        LiveAction::Kill(name) => {
+            let id = named(sim, name)?;
+            sim.kill(id);
+        }
+        LiveAction::Repair(name) => {
+            let id = named(sim, name)?;
+            sim.repair(id);
+        }
+        LiveAction::CdnPurgeAll => sim.cdn_purge_all(),
+        // Objects are numbered by popularity: 0 is the most requested.
+        LiveAction::CdnNewVersion => sim.cdn_new_version(0),
+        LiveAction::Reshard(count) => sim.reshard(*count),
+        LiveAction::Deploy { batch, drain } => {
+            let drain = *drain && sim.scenario().load_balancer.is_some();
+            sim.start_deploy(&Deploy {
+                at_s: None,
+                batch_size: *batch,
+                drain,
+                drain_timeout_ms: DEPLOY_DRAIN_TIMEOUT_MS,
+                startup_s: DEPLOY_STARTUP_S,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Builds the simulation of `scenario` and runs it to `until`, applying each change at its
+/// time (changes at the same instant in their order, before the events of later instants).
+pub fn replay(
+    scenario: &Scenario,
+    changes: &[LiveChange],
+    until: SimTime,
+) -> Result<Sim, LiveApplyError> {
+    let mut sim = Sim::new(scenario).map_err(LiveApplyError::Invalid)?;
+    for change in changes {
+        let at = SimTime(change.at_ns);
+        if at > until {
+            break;
+        }
+        sim.advance_to(at, u64::MAX);
+        apply(&mut sim, &change.action)?;
+    }
+    sim.advance_to(until, u64::MAX);
+    Ok(sim)
+}
