@@ -9,8 +9,8 @@
 //!
 //! Both implement [`Engine`], the public API, once each; `Sim` only picks which one runs.
 
+use super::components::monitor::AlertEvent;
 use super::geo::World;
-use super::monitor::AlertEvent;
 use super::report::{with_digest, LogEntry};
 use super::stack::Stack;
 use super::{

@@ -12,14 +12,12 @@
 
 mod components;
 pub mod cost;
-mod edge;
 pub mod figures;
 mod geo;
 mod handle;
 mod hits;
 mod kernel;
 pub mod live;
-mod monitor;
 mod report;
 pub mod ring;
 mod stack;
@@ -30,6 +28,7 @@ mod zipf;
 pub use checkpoints::Checkpoints;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
+pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use geo::{GeoPoint, GeoStatus};
 pub use handle::Sim;
 pub use kernel::checkpoints;
@@ -37,7 +36,6 @@ pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::SimTime;
-pub use monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,

@@ -101,6 +101,7 @@ impl Balancer {
     }
 
     /// Picks a server from the pool, or `None` when the pool is empty.
+    #[inline]
     pub fn pick(&mut self, rng: &mut Rng) -> Option<usize> {
         let pool = self.pool.len();
         if pool == 0 {

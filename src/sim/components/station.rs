@@ -104,6 +104,7 @@ impl Station {
     }
 
     /// Adds the time since the last change to the integrals. Call before any state change.
+    #[inline]
     pub fn account(&mut self, now: SimTime) {
         let dt = now.since(self.last_change).as_nanos();
         if dt > 0 {

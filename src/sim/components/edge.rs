@@ -8,15 +8,15 @@
 //!  edge down: user ─(fallback timeout)─▶ origin ─▶ user           (origin bytes)
 //! ```
 
-use super::components::cache::{Cache, KeyIndex, Lookup};
-use super::components::station::ReqRef;
-use super::handle::Engine;
-use super::kernel::queue::Lane;
-use super::kernel::time::SimTime;
-use super::ring::mix64;
-use super::stack::{Event, Stack};
-use super::zipf::Zipf;
 use crate::scenario::{Cdn, Eviction};
+use crate::sim::components::cache::{Cache, KeyIndex, Lookup};
+use crate::sim::components::station::ReqRef;
+use crate::sim::handle::Engine;
+use crate::sim::kernel::queue::Lane;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::ring::mix64;
+use crate::sim::stack::{Event, Stack};
+use crate::sim::zipf::Zipf;
 use std::collections::VecDeque;
 
 /// The edge and its books.
@@ -123,7 +123,7 @@ impl EdgeTier {
 
 impl Stack {
     /// A static-asset request reaches the edge.
-    pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
+    pub(in crate::sim) fn on_reach_edge(&mut self, req: ReqRef) {
         if !self.still_wanted(req) {
             return;
         }
@@ -165,7 +165,7 @@ impl Stack {
     /// during the hit — then the edge worked on it only until it died (its hop ends there: a
     /// dead edge does no work), the client hears nothing, gives up on the edge after its
     /// fallback timeout (counted from its request) and asks the origin.
-    pub(super) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
+    pub(in crate::sim) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
         if !self.still_wanted(req) {
             return;
         }
@@ -190,7 +190,7 @@ impl Stack {
 
     /// A static asset fetched from the origin is complete: count its bytes, and if the edge
     /// asked for it, keep it there.
-    pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
+    pub(in crate::sim) fn static_served(&mut self, via_cdn: bool, object: u32) {
         let now = self.now();
         let Some(edge) = self.edge.as_mut() else {
             return;
@@ -233,7 +233,7 @@ impl Stack {
         }
     }
 
-    pub(super) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
+    pub(in crate::sim) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
         let Some(edge) = self.edge.as_ref() else {
             return t.plus(self.client_one_way);
         };
@@ -245,7 +245,7 @@ impl Stack {
     }
 
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
-    pub(super) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
+    pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
         if self.balancer.is_some() {
             self.events
                 .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });

@@ -3,11 +3,11 @@
 //! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
 //! both go to the event log.
 
-use super::handle::Engine;
-use super::kernel::time::SimTime;
-use super::report::SeriesPoint;
-use super::stack::Stack;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
+use crate::sim::handle::Engine;
+use crate::sim::kernel::time::SimTime;
+use crate::sim::report::SeriesPoint;
+use crate::sim::stack::Stack;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -147,7 +147,7 @@ fn metric_value(point: &SeriesPoint, metric: AlertMetric) -> f64 {
 impl Stack {
     /// Records component series and evaluates the alert rules for the interval that just
     /// closed (`point`); returns the active-user count of that interval.
-    pub(super) fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
+    pub(in crate::sim) fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
         let now = self.now();
         let interval_s = f64::from(self.scenario.metrics_interval_ms) / 1000.0;
         let figures: Vec<(String, f64, f64, u64)> = self

@@ -1,0 +1,825 @@
+//! Stage 11: several data centers in several regions, with geoDNS in front.
+//!
+//! ```text
+//!   users (per region) ──geoDNS (cached per user, TTL)──▶ data center A ─┐  async replication,
+//!                                     └─────────────────▶ data center B ◀┘  a finite rate each way
+//! ```
+//!
+//! This layer is the peer of the single-data-center engine: both implement [`Engine`], and
+//! [`super::Sim`] runs one or the other. Each data center is a whole [`Stack`] built from the scenario without its `geo` part: load
+//! balancer, web servers, caches, shards and all. This layer owns the users: it draws their
+//! requests (one Poisson stream for everyone), keeps each user's cached DNS answer, asks geoDNS
+//! when it has expired, and hands the request to the data center the answer names, adding the
+//! round trip between the user's region and that data center. GeoDNS health-checks every data
+//! center and stops naming one after `unhealthy_after` failed checks, so after an outage users
+//! move only as their cached answers expire. Writes committed in one data center are shipped to
+//! every other one at a finite rate; writes still waiting to leave a data center when it fails
+//! are lost.
+//!
+//! The layer advances in time order: before handling one of its own events at time t it brings
+//! every data center to t, so a request handed over at t starts at the data center's "now".
+//! The data centers draw from their own random streams, each seeded from the scenario's seed
+//! and its index, so a run is deterministic.
+
+mod channel;
+mod ops;
+mod report;
+mod traffic;
+
+use super::cost::{Bill, PRICES};
+use super::handle::Engine;
+use super::hits::IntervalHits;
+use super::kernel::histogram::Histogram;
+use super::kernel::queue::EventQueue;
+use super::kernel::rng::Rng;
+use super::report::{
+    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
+    LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
+};
+use super::ring::mix64;
+use super::stack::{in_profile, next_arrival, Site, Stack};
+use super::{
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
+    Snapshot,
+};
+use crate::scenario::{GeoRouting, Scenario};
+use channel::Channel;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Sampled paths kept for animation.
+const PATH_RING: usize = 512;
+/// Event-log entries kept.
+const LOG_RING: usize = 1000;
+/// Components of a data center's own list that the world shares: `users` and `dns`.
+const SHARED: u16 = 2;
+
+#[derive(Clone, Copy, Debug)]
+enum GeoEvent {
+    /// The next request; its user was drawn when it was scheduled, so that the user's DNS
+    /// state could be fetched into the processor's cache meanwhile.
+    Arrival {
+        epoch: u32,
+        user: u32,
+    },
+    MetricsTick,
+    HealthCheck,
+    /// A scheduled data-center outage starts (`down`) or ends.
+    DcFault {
+        dc: u16,
+        down: bool,
+    },
+    /// A scheduled DNS fault.
+    DnsFault {
+        down: bool,
+    },
+    /// The scenario's scheduled deploy starts (data center by data center).
+    DeployStart,
+}
+
+/// One user's DNS cache entry and activity, packed into eight bytes.
+#[derive(Clone, Copy, Debug, Default)]
+struct UserState {
+    /// When the cached answer expires, milliseconds (0: none yet). An answer still being
+    /// looked up has `expiry - ttl` in the future.
+    expiry_ms: u32,
+    /// Bits 0–1: the data center of the cached answer; bits 2–31: the metrics interval the
+    /// user was last counted active in (modulo 2^30).
+    packed: u32,
+}
+
+// Two bits name a data center.
+const _: () = assert!(crate::scenario::MAX_DATA_CENTERS <= 4);
+
+impl UserState {
+    const DC_MASK: u32 = 0b11;
+    const TICK_SHIFT: u32 = 2;
+
+    fn dc(self) -> usize {
+        (self.packed & Self::DC_MASK) as usize
+    }
+
+    fn set_dc(&mut self, dc: usize) {
+        self.packed = (self.packed & !Self::DC_MASK) | (dc as u32 & Self::DC_MASK);
+    }
+
+    /// Records a request in metrics interval `tick` (counted from 1); true when it is the
+    /// user's first in that interval.
+    fn mark_active(&mut self, tick: u32) -> bool {
+        let tick = tick & (u32::MAX >> Self::TICK_SHIFT);
+        if self.packed >> Self::TICK_SHIFT == tick {
+            return false;
+        }
+        self.packed = (tick << Self::TICK_SHIFT) | (self.packed & Self::DC_MASK);
+        true
+    }
+}
+
+/// Asks the kernel to back `v`'s spare and used capacity with huge pages where it can (a hint;
+/// nothing elsewhere). The table is read at a random user per request: with 4-KiB pages nearly
+/// every read also misses the TLB.
+fn advise_huge_pages<T>(v: &mut Vec<T>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = v.as_mut_ptr() as usize;
+        let end = start + v.capacity() * std::mem::size_of::<T>();
+        let first = start.next_multiple_of(HUGE);
+        if end > first + HUGE {
+            // SAFETY: the range lies inside the vector's own allocation; madvise only changes
+            // how the kernel backs it, never its contents.
+            unsafe {
+                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = v;
+}
+
+/// Asks the processor to fetch `slice[i]` into its cache (a hint; nothing elsewhere).
+#[inline]
+fn prefetch<T>(slice: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = slice.get(i) {
+        // SAFETY: a prefetch only hints the cache; the pointer comes from a live reference.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                (x as *const T).cast::<i8>(),
+                std::arch::x86_64::_MM_HINT_T0,
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slice, i);
+}
+
+/// A rolling deploy going through the data centers one at a time.
+#[derive(Clone)]
+struct DeployPlan {
+    spec: crate::scenario::Deploy,
+    /// The data center deploying now.
+    current: usize,
+}
+
+/// One data center.
+#[derive(Clone)]
+pub(super) struct Dc {
+    pub name: String,
+    pub region: usize,
+    pub sim: Stack,
+    /// Its own component in the world's list.
+    pub id: ComponentId,
+    /// World id of each component of its stack, by its id in the stack (`users` and `dns`
+    /// are the world's own). Components the stack adds later (web servers) join the end of
+    /// the world's list, so a data center's ids are not one block.
+    pub ids: Vec<ComponentId>,
+    /// The truth: false during an outage.
+    pub up: bool,
+    /// GeoDNS's view: whether it names this data center.
+    pub in_dns: bool,
+    fails_in_row: u32,
+    passes_in_row: u32,
+    /// Requests handed to it.
+    pub handed: u64,
+    interval_handed: u64,
+    /// Seconds geoDNS named it while it was down (users sent into an outage).
+    pub outages: u32,
+}
+
+/// Per region figures.
+#[derive(Clone)]
+struct RegionBooks {
+    name: String,
+    first_user: u64,
+    users: u64,
+    generated: u64,
+}
+
+/// The world-level counters.
+#[derive(Clone)]
+pub(super) struct GeoBooks {
+    pub generated: u64,
+    pub dns_failed: u64,
+    pub dns_lookups: u64,
+    pub dns_cache_hits: u64,
+    /// Lookups answered with each data center.
+    pub answers: Vec<u64>,
+    /// Lookups whose answer differed from the user's previous one (moves between data centers).
+    pub moves: u64,
+}
+
+/// One metrics interval of the geo layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeoPoint {
+    /// End of the interval, seconds.
+    pub t_s: f64,
+    /// Requests handed to each data center in the interval, per second.
+    pub requests_per_s: Vec<f64>,
+    /// Whether geoDNS named each data center at the end of the interval.
+    pub in_dns: Vec<bool>,
+    /// Whether each data center was up at the end of the interval.
+    pub up: Vec<bool>,
+    /// Users whose cached answer names each data center (sampled: see `answer_sample`).
+    pub users_by_answer: Vec<u64>,
+    /// Largest cross-data-center replication lag at the end of the interval, ms.
+    pub replication_lag_ms: f64,
+    /// Committed writes not yet shipped to every other data center (at risk if their data
+    /// center fails).
+    pub writes_at_risk: u64,
+}
+
+/// What the geo layer looks like now, for display.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GeoStatus {
+    /// Regions: name and users living there.
+    pub regions: Vec<(String, u64)>,
+    /// Data centers: name, index of their region, up, named by geoDNS.
+    pub data_centers: Vec<(String, usize, bool, bool)>,
+    /// Per region: the nearest data center geoDNS names now (with `split` routing, users spread
+    /// over the named ones by their shares instead).
+    pub answers: Vec<usize>,
+    /// Round-trip times between regions, ms.
+    pub rtt_ms: Vec<Vec<f64>>,
+    /// The last complete metrics interval (traffic per data center, lag, writes at risk).
+    pub last: Option<GeoPoint>,
+    /// Committed writes lost with a failed data center so far.
+    pub writes_lost: u64,
+}
+
+/// The geo layer: users, geoDNS and the data centers.
+#[derive(Clone)]
+pub(super) struct World {
+    pub scenario: Scenario,
+    pub now: SimTime,
+    rng: Rng,
+    events: EventQueue<GeoEvent>,
+    pub events_processed: u64,
+    pub components: Vec<ComponentInfo>,
+    pub dcs: Vec<Dc>,
+    regions: Vec<RegionBooks>,
+    /// Per region: data centers nearest first.
+    nearest: Vec<Vec<usize>>,
+    split: Vec<f64>,
+    routing: GeoRouting,
+    users: u64,
+    /// Per user: the cached DNS answer and the metrics interval last active in (one cache line
+    /// holds many users; a request touches its user's entry once).
+    user_state: Vec<UserState>,
+    /// Metrics intervals begun (from 1), for counting distinct active users.
+    tick: u32,
+    /// Distinct users who sent a request in this metrics interval.
+    interval_active: u64,
+    dns_alive: bool,
+    dns_lookup: SimTime,
+    dns_ttl_ms: u32,
+    mean_interarrival_ns: f64,
+    arrival_epoch: u32,
+    profile_max: f64,
+    health_interval: SimTime,
+    interval_ns: u64,
+    channels: Vec<Channel>,
+    pub paths: VecDeque<PathSample>,
+    pub log: VecDeque<LogEntry>,
+    pub log_dropped: u64,
+    pub series: VecDeque<SeriesPoint>,
+    pub geo_series: VecDeque<GeoPoint>,
+    series_cap: usize,
+    pub last_point: Option<SeriesPoint>,
+    pub books: GeoBooks,
+    interval_generated: u64,
+    interval_dns_failed: u64,
+    interval_latency: Histogram,
+    deploying: Option<DeployPlan>,
+    /// Every request is checked against the users' cached answers; `users_by_answer` in the
+    /// series counts every `answer_sample`-th user.
+    answer_sample: u64,
+}
+
+/// Seed of data center `i`'s random stream.
+fn dc_seed(seed: u64, i: usize) -> u64 {
+    mix64(seed ^ mix64(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i as u64 + 1)))
+}
+
+impl World {
+    /// Builds the geo layer (and its data centers) from a valid stage-11 scenario.
+    pub(super) fn build(scenario: &Scenario) -> World {
+        let geo = scenario.geo.clone().expect("a geo scenario");
+        let end = SimTime::from_secs(u64::from(scenario.duration_s));
+        let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
+        let mut components = vec![
+            ComponentInfo {
+                id: ComponentId(0),
+                name: "users".into(),
+                kind: ComponentKind::Users,
+            },
+            ComponentInfo {
+                id: ComponentId(1),
+                name: "dns".into(),
+                kind: ComponentKind::Dns,
+            },
+        ];
+        let region_index = |name: &str| {
+            geo.regions
+                .iter()
+                .position(|r| r.name == name)
+                .expect("validated region")
+        };
+        let mut dcs = Vec::new();
+        for (i, spec) in geo.data_centers.iter().enumerate() {
+            let mut inner = scenario.clone();
+            inner.geo = None;
+            inner.seed = dc_seed(scenario.seed, i);
+            inner.name = format!("{} ({})", scenario.name, spec.name);
+            inner.traffic.users = 0;
+            // Deploys go one data center at a time: this layer starts each.
+            inner.deploy = None;
+            let prefix = format!("{}/", spec.name);
+            inner.faults = scenario
+                .faults
+                .iter()
+                .filter_map(|f| {
+                    f.target.strip_prefix(&prefix).map(|t| {
+                        let mut f = f.clone();
+                        f.target = t.to_string();
+                        f
+                    })
+                })
+                .collect();
+            let mut sim = Stack::single(&inner);
+            let region = region_index(&spec.region);
+            sim.site = Some(Site::new(
+                geo.rtt_ms
+                    .iter()
+                    .map(|row| SimTime::from_millis_f64(row[region] / 2.0))
+                    .collect(),
+            ));
+            let id = ComponentId(components.len() as u16);
+            components.push(ComponentInfo {
+                id,
+                name: spec.name.clone(),
+                kind: ComponentKind::DataCenter,
+            });
+            let mut ids: Vec<ComponentId> = (0..SHARED).map(ComponentId).collect();
+            append_new(&mut components, &mut ids, &sim, &prefix);
+            dcs.push(Dc {
+                name: spec.name.clone(),
+                region,
+                sim,
+                id,
+                ids,
+                up: true,
+                in_dns: true,
+                fails_in_row: 0,
+                passes_in_row: 0,
+                handed: 0,
+                interval_handed: 0,
+                outages: 0,
+            });
+        }
+        let nearest = (0..geo.regions.len())
+            .map(|r| {
+                let mut order: Vec<usize> = (0..dcs.len()).collect();
+                // Stable: equal distances keep data-center order.
+                order.sort_by(|&a, &b| {
+                    geo.rtt_ms[r][dcs[a].region].total_cmp(&geo.rtt_ms[r][dcs[b].region])
+                });
+                order
+            })
+            .collect();
+        let mut channels = Vec::new();
+        for from in 0..dcs.len() {
+            for to in 0..dcs.len() {
+                if from != to {
+                    let rtt = geo.rtt_ms[dcs[from].region][dcs[to].region];
+                    channels.push(Channel::new(
+                        from,
+                        to,
+                        SimTime::from_millis_f64(rtt / 2.0),
+                        SimTime::from_secs_f64(1.0 / geo.replication_writes_per_s),
+                    ));
+                }
+            }
+        }
+        let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
+        let mut world = World {
+            scenario: scenario.clone(),
+            now: SimTime::ZERO,
+            rng: Rng::new(scenario.seed),
+            events: EventQueue::new(),
+            events_processed: 0,
+            components,
+            dcs,
+            regions: geo
+                .regions
+                .iter()
+                .map(|r| RegionBooks {
+                    name: r.name.clone(),
+                    first_user: 0,
+                    users: 0,
+                    generated: 0,
+                })
+                .collect(),
+            nearest,
+            split: geo.split_percent.clone(),
+            routing: geo.routing,
+            users: 0,
+            user_state: Vec::new(),
+            tick: 1,
+            interval_active: 0,
+            dns_alive: true,
+            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
+            dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
+            mean_interarrival_ns: f64::INFINITY,
+            arrival_epoch: 0,
+            profile_max: scenario.traffic.profile.max_factor().max(1e-9),
+            health_interval: SimTime::from_millis_f64(geo.health_interval_ms),
+            interval_ns,
+            channels,
+            paths: VecDeque::with_capacity(PATH_RING),
+            log: VecDeque::new(),
+            log_dropped: 0,
+            series: VecDeque::with_capacity(series_cap.min(4096)),
+            geo_series: VecDeque::with_capacity(series_cap.min(4096)),
+            series_cap,
+            last_point: None,
+            books: GeoBooks {
+                generated: 0,
+                dns_failed: 0,
+                dns_lookups: 0,
+                dns_cache_hits: 0,
+                answers: vec![0; geo.data_centers.len()],
+                moves: 0,
+            },
+            interval_generated: 0,
+            interval_dns_failed: 0,
+            interval_latency: Histogram::new(),
+            answer_sample: 1,
+            deploying: None,
+        };
+        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
+            world
+                .events
+                .push(SimTime::from_secs_f64(at_s), GeoEvent::DeployStart);
+        }
+        world
+            .events
+            .push(SimTime(interval_ns), GeoEvent::MetricsTick);
+        world
+            .events
+            .push(world.health_interval, GeoEvent::HealthCheck);
+        for fault in &scenario.faults {
+            let at = SimTime::from_secs_f64(fault.at_s);
+            let back =
+                (fault.duration_s > 0.0).then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
+            let event = |down| {
+                if fault.target == "dns" {
+                    Some(GeoEvent::DnsFault { down })
+                } else {
+                    world
+                        .dcs
+                        .iter()
+                        .position(|d| d.name == fault.target)
+                        .map(|dc| GeoEvent::DcFault {
+                            dc: dc as u16,
+                            down,
+                        })
+                }
+            };
+            if let Some(e) = event(true) {
+                world.events.push(at, e);
+            }
+            if let (Some(back), Some(e)) = (back, event(false)) {
+                world.events.push(back, e);
+            }
+        }
+        world.set_users(scenario.traffic.users);
+        world
+    }
+
+    /// Changes the user population from now on; users are spread over the regions by their
+    /// shares, in region order.
+    pub fn set_users(&mut self, users: u64) {
+        let users = users.min(crate::scenario::MAX_USERS);
+        self.users = users;
+        self.scenario.traffic.users = users;
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        let mut first = 0;
+        let last = self.regions.len() - 1;
+        for (i, (books, spec)) in self.regions.iter_mut().zip(&geo.regions).enumerate() {
+            let count = if i == last {
+                users - first
+            } else {
+                ((users as f64 * spec.users_percent / 100.0).round() as u64).min(users - first)
+            };
+            books.first_user = first;
+            books.users = count;
+            first += count;
+        }
+        if self.user_state.len() < users as usize {
+            let more = users as usize - self.user_state.len();
+            self.user_state.reserve_exact(more);
+            advise_huge_pages(&mut self.user_state);
+            self.user_state.resize(users as usize, UserState::default());
+        }
+        self.answer_sample = (users / 100_000).max(1);
+        self.mean_interarrival_ns = super::stack::mean_interarrival_ns(
+            users,
+            self.scenario.traffic.requests_per_user_per_s,
+            self.profile_max,
+        );
+        self.arrival_epoch = self.arrival_epoch.wrapping_add(1);
+        self.schedule_arrival();
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+            let epoch = self.arrival_epoch;
+            let user = if self.users == 0 {
+                0
+            } else {
+                self.rng.below(self.users) as u32
+            };
+            prefetch(&self.user_state, user as usize);
+            self.events.push(at, GeoEvent::Arrival { epoch, user });
+        }
+    }
+
+    /// Processes every event up to and including `t`, at most `max_events` of this layer's
+    /// and its data centers' together. Returns the number processed.
+    pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        let mut done = 0;
+        loop {
+            let next = self.events.peek().filter(|&(at, _)| at <= t);
+            if let Some((at, &GeoEvent::Arrival { .. })) = next {
+                // An arrival only hands a request to a data center, as an event there: the data
+                // centers need not have reached its time.
+                if done >= max_events {
+                    break;
+                }
+                self.handle_next(at);
+                done += 1;
+                continue;
+            }
+            let next = next.map(|(at, _)| at);
+            let until = next.unwrap_or(t);
+            for dc in &mut self.dcs {
+                if done >= max_events {
+                    break;
+                }
+                done += dc.sim.advance_to(until, max_events - done);
+            }
+            if done >= max_events && self.dcs.iter().any(|d| d.sim.now() < until) {
+                // Stopped part-way: the data centers are at different times, so their log
+                // lines wait for the next call, but new components are listed now.
+                self.sync_components();
+                break;
+            }
+            self.collect();
+            let Some(at) = next else {
+                self.now = self.now.max(t);
+                break;
+            };
+            if done >= max_events {
+                break;
+            }
+            self.handle_next(at);
+            done += 1;
+        }
+        done
+    }
+
+    /// Takes this layer's next event, due at `at`, and handles it.
+    fn handle_next(&mut self, at: SimTime) {
+        let (_, event) = self.events.pop().expect("peeked");
+        self.now = at;
+        self.handle(event);
+        self.events_processed += 1;
+    }
+
+    /// Takes what the data centers produced since the last call: sampled paths, log lines and
+    /// committed writes for cross-data-center replication.
+    fn collect(&mut self) {
+        self.sync_components();
+        // Log lines of one batch come from events in the same span of time (every data center
+        // has just been brought to the same moment); ordering them by time, then data center,
+        // makes the log independent of how the run was cut into steps.
+        let mut batch: Vec<LogEntry> = Vec::new();
+        for d in 0..self.dcs.len() {
+            let dc = &mut self.dcs[d];
+            let nothing = dc.sim.paths.is_empty()
+                && dc.sim.log.is_empty()
+                && dc
+                    .sim
+                    .site
+                    .as_ref()
+                    .is_none_or(|site| site.outbox.is_empty());
+            if nothing {
+                continue;
+            }
+            for mut p in dc.sim.paths.drain(..) {
+                for hop in &mut p.hops[..usize::from(p.hop_count)] {
+                    hop.component = to_world(&dc.ids, hop.component);
+                }
+                if self.paths.len() == PATH_RING {
+                    self.paths.pop_front();
+                }
+                self.paths.push_back(p);
+            }
+            for mut e in dc.sim.log.drain(..) {
+                if e.component != "users" && e.component != "dns" {
+                    e.component = format!("{}/{}", dc.name, e.component);
+                }
+                e.text = format!("{}: {}", dc.name, e.text);
+                batch.push(e);
+            }
+            let outbox = &mut dc.sim.site.as_mut().expect("a data center's site").outbox;
+            if !outbox.is_empty() {
+                for c in self.channels.iter_mut().filter(|c| c.from == d) {
+                    for &commit in outbox.iter() {
+                        c.push(commit);
+                    }
+                }
+                outbox.clear();
+            }
+        }
+        if !batch.is_empty() {
+            batch.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+            for e in batch {
+                self.push_log(e);
+            }
+        }
+    }
+
+    /// Starts a rolling deploy that goes through the data centers one at a time, in order:
+    /// the next starts when the one before has brought its last server back.
+    pub fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        if self.deploying.is_some() {
+            self.log_event("deploy", "a deploy is already under way".to_string());
+            return false;
+        }
+        let count = self.dcs.len();
+        self.log_event(
+            "deploy",
+            format!("deploy: {count} data centers, one at a time"),
+        );
+        self.deploying = Some(DeployPlan {
+            spec: spec.clone(),
+            current: 0,
+        });
+        self.dcs[0].sim.start_deploy(spec);
+        self.collect();
+        true
+    }
+
+    /// Moves the deploy on to the next data center once the current one has finished.
+    fn deploy_progress(&mut self) {
+        let Some(plan) = self.deploying.as_mut() else {
+            return;
+        };
+        if self.dcs[plan.current].sim.deploy.is_some() {
+            return;
+        }
+        plan.current += 1;
+        if plan.current == self.dcs.len() {
+            self.deploying = None;
+            self.log_event("deploy", "deploy finished in every data center".into());
+            return;
+        }
+        let (d, spec) = (plan.current, plan.spec.clone());
+        let name = self.dcs[d].name.clone();
+        self.log_event("deploy", format!("deploy moves on to {name}"));
+        self.dcs[d].sim.start_deploy(&spec);
+        self.collect();
+    }
+
+    /// Gives the components the data centers added since the last call (web servers) their
+    /// world ids, in data-center order.
+    fn sync_components(&mut self) {
+        for dc in &mut self.dcs {
+            if dc.ids.len() < dc.sim.components().len() {
+                let prefix = format!("{}/", dc.name);
+                append_new(&mut self.components, &mut dc.ids, &dc.sim, &prefix);
+            }
+        }
+    }
+
+    /// [`World::collect`], after a live change to the data centers.
+    pub fn collect_now(&mut self) {
+        self.collect();
+    }
+
+    /// Events waiting, here and in every data center.
+    /// Roughly how many bytes of memory the world holds: see [`Sim::footprint_bytes`].
+    pub fn footprint_bytes(&self) -> u64 {
+        let per_user = self.user_state.capacity() * std::mem::size_of::<UserState>();
+        let pending: usize = self.channels.iter().map(Channel::backlog_bytes).sum();
+        let dcs: u64 = self.dcs.iter().map(|d| d.sim.footprint_bytes()).sum();
+        dcs + (per_user + pending) as u64
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+            + self
+                .dcs
+                .iter()
+                .map(|d| d.sim.pending_events())
+                .sum::<usize>()
+    }
+
+    /// Regions, data centers and geoDNS now.
+    pub fn status(&self) -> GeoStatus {
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        GeoStatus {
+            regions: self
+                .regions
+                .iter()
+                .map(|r| (r.name.clone(), r.users))
+                .collect(),
+            data_centers: self
+                .dcs
+                .iter()
+                .map(|d| (d.name.clone(), d.region, d.up, d.in_dns))
+                .collect(),
+            answers: (0..self.regions.len())
+                .map(|r| self.nearest_named(r))
+                .collect(),
+            rtt_ms: geo.rtt_ms.clone(),
+            last: self.geo_series.back().cloned(),
+            writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
+        }
+    }
+
+    /// What the whole system looks like now.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut latency = Histogram::new();
+        let (mut completed, mut failed, mut in_flight) = (0, self.books.dns_failed, 0);
+        let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
+        let mut queue_depth = 0;
+        let mut events = self.events_processed;
+        let stacks: Vec<Snapshot> = self.dcs.iter().map(|d| d.sim.snapshot_single()).collect();
+        for (dc, s) in self.dcs.iter().zip(&stacks) {
+            latency.merge(&dc.sim.books.latency);
+            completed += s.requests_completed;
+            failed += s.requests_failed;
+            in_flight += s.in_flight;
+            writes_lost += s.writes_lost;
+            stale_reads += s.stale_reads;
+            stale_cache += s.stale_cache_reads;
+            logged_out += s.logged_out;
+            queue_depth += s.queue_depth;
+            events += s.events_processed;
+        }
+        let recent = self.last_point.as_ref();
+        let interval_s = self.interval_ns as f64 / 1e9;
+        Snapshot {
+            time_s: self.now.as_secs_f64(),
+            requests_total: self.books.generated,
+            requests_completed: completed,
+            requests_failed: failed,
+            in_flight,
+            latency_p50_ms: latency.quantile_ms(0.5),
+            latency_p99_ms: latency.quantile_ms(0.99),
+            latency_mean_ms: latency.mean_ms(),
+            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
+            recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
+            writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),
+            stale_reads,
+            recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
+            stale_cache_reads: stale_cache,
+            recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
+            queue_depth,
+            recent_active_users: recent.map_or(0, |p| p.active_users),
+            recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
+            recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
+            logged_out,
+            events_processed: events,
+            components: self.component_states(stacks),
+        }
+    }
+}
+
+/// A data center's component id in the world's list (`ids`: see [`Dc::ids`]).
+fn to_world(ids: &[ComponentId], id: ComponentId) -> ComponentId {
+    ids.get(usize::from(id.0)).copied().unwrap_or(id)
+}
+
+/// Appends to the world's list the components of `sim` it does not have yet (all of them when
+/// a data center is built, web servers added since later), named `<data center>/<name>`.
+fn append_new(
+    components: &mut Vec<ComponentInfo>,
+    ids: &mut Vec<ComponentId>,
+    sim: &Stack,
+    prefix: &str,
+) {
+    for c in &sim.components()[ids.len()..] {
+        let id = ComponentId(components.len() as u16);
+        components.push(ComponentInfo {
+            id,
+            name: format!("{prefix}{}", c.name),
+            kind: c.kind,
+        });
+        ids.push(id);
+    }
+}

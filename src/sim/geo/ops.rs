@@ -1,0 +1,354 @@
+//! The geo layer's metrics tick (the data centers' intervals merged), data-center and geoDNS
+//! faults, and the world's view of its components.
+
+use super::*;
+
+impl World {
+    pub(super) fn on_tick(&mut self) {
+        self.tick = self.tick.wrapping_add(1);
+        self.deploy_progress();
+        let now = self.now;
+        let interval_s = self.interval_ns as f64 / 1e9;
+        for c in &mut self.channels {
+            c.ship_until(now);
+        }
+        self.interval_latency.clear();
+        let mut point: Option<SeriesPoint> = None;
+        let mut web_util_weighted = 0.0;
+        let mut web_count = 0.0;
+        let mut hits = IntervalHits::default();
+        for dc in &self.dcs {
+            if let Some(site) = &dc.sim.site {
+                self.interval_latency.merge(&site.prev_interval_latency);
+            }
+            let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
+                continue;
+            };
+            if let Some(site) = &dc.sim.site {
+                hits.add(site.prev_interval_hits);
+            }
+            web_util_weighted += p.utilization * f64::from(p.web_servers);
+            web_count += f64::from(p.web_servers);
+            match point.as_mut() {
+                None => point = Some(p.clone()),
+                Some(acc) => {
+                    acc.generated += p.generated;
+                    acc.completed += p.completed;
+                    acc.failed += p.failed;
+                    acc.throughput_rps += p.throughput_rps;
+                    acc.queue_len_mean += p.queue_len_mean;
+                    acc.db_utilization = acc.db_utilization.max(p.db_utilization);
+                    acc.replication_lag_ms = acc.replication_lag_ms.max(p.replication_lag_ms);
+                    acc.stale_reads += p.stale_reads;
+                    acc.writes_committed += p.writes_committed;
+                    acc.queue_depth += p.queue_depth;
+                    acc.jobs_done += p.jobs_done;
+                    acc.web_servers += p.web_servers;
+                    acc.page_views_per_s += p.page_views_per_s;
+                    acc.writes_per_s += p.writes_per_s;
+                    acc.active_users += p.active_users;
+                    acc.in_flight += p.in_flight;
+                    acc.migration_keys_copied += p.migration_keys_copied;
+                }
+            }
+        }
+        let mut point = point.unwrap_or(SeriesPoint {
+            t_s: now.as_secs_f64(),
+            generated: 0,
+            completed: 0,
+            failed: 0,
+            throughput_rps: 0.0,
+            latency_mean_ms: 0.0,
+            latency_p50_ms: 0.0,
+            latency_p99_ms: 0.0,
+            utilization: 0.0,
+            queue_len_mean: 0.0,
+            db_utilization: 0.0,
+            replication_lag_ms: 0.0,
+            stale_reads: 0,
+            writes_committed: 0,
+            cache_hit_ratio: 0.0,
+            cdn_hit_ratio: 0.0,
+            queue_depth: 0,
+            jobs_done: 0,
+            web_servers: 0,
+            page_views_per_s: 0.0,
+            writes_per_s: 0.0,
+            active_users: 0,
+            in_flight: 0,
+            migration_keys_copied: 0,
+        });
+        // Every data center's hits over every data center's lookups.
+        point.cache_hit_ratio = hits.cache.ratio();
+        point.cdn_hit_ratio = hits.cdn.ratio();
+        // This layer's own requests: generated here, and those DNS failed.
+        point.generated = self.interval_generated;
+        point.failed += self.interval_dns_failed;
+        point.active_users = std::mem::take(&mut self.interval_active);
+        point.utilization = if web_count > 0.0 {
+            web_util_weighted / web_count
+        } else {
+            0.0
+        };
+        point.latency_mean_ms = self.interval_latency.mean_ms();
+        point.latency_p50_ms = self.interval_latency.quantile_ms(0.5);
+        point.latency_p99_ms = self.interval_latency.quantile_ms(0.99);
+        let mut by_answer = vec![0u64; self.dcs.len()];
+        let now_ms = (now.as_nanos() / 1_000_000) as u32;
+        let mut u = 0;
+        while u < self.users as usize {
+            let state = self.user_state[u];
+            if state.expiry_ms > now_ms {
+                by_answer[state.dc()] += self.answer_sample;
+            }
+            u += self.answer_sample as usize;
+        }
+        let geo_point = GeoPoint {
+            t_s: now.as_secs_f64(),
+            requests_per_s: self
+                .dcs
+                .iter()
+                .map(|d| d.interval_handed as f64 / interval_s)
+                .collect(),
+            in_dns: self.dcs.iter().map(|d| d.in_dns).collect(),
+            up: self.dcs.iter().map(|d| d.up).collect(),
+            users_by_answer: by_answer,
+            replication_lag_ms: self
+                .channels
+                .iter()
+                .map(|c| c.lag_at(now).as_secs_f64() * 1000.0)
+                .fold(0.0, f64::max),
+            writes_at_risk: self.channels.iter().map(|c| c.waiting).max().unwrap_or(0),
+        };
+        for d in &mut self.dcs {
+            d.interval_handed = 0;
+            if d.in_dns && !d.up {
+                d.outages += 1;
+            }
+        }
+        self.interval_generated = 0;
+        self.interval_dns_failed = 0;
+        if self.series.len() == self.series_cap {
+            self.series.pop_front();
+            self.geo_series.pop_front();
+        }
+        self.series.push_back(point.clone());
+        self.geo_series.push_back(geo_point);
+        self.last_point = Some(point);
+        self.events
+            .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
+    }
+
+    /// A whole data center fails: every server in it stops (requests in progress fail), and
+    /// committed writes it had not shipped yet are lost.
+    pub(super) fn kill_dc(&mut self, d: usize, cause: &str) {
+        if !self.dcs[d].up {
+            return;
+        }
+        self.collect();
+        let now = self.now;
+        let mut lost_writes = 0;
+        for c in self.channels.iter_mut().filter(|c| c.from == d) {
+            lost_writes = lost_writes.max(c.lose_backlog(now));
+        }
+        let name = self.set_stack(d, false);
+        self.log_event(
+            &name,
+            format!("{name} down ({cause}); {lost_writes} committed writes had not reached the other data centers and are lost; users whose cached DNS answer names it fail until geoDNS notices and their answer expires"),
+        );
+    }
+
+    /// Takes every component of data center `d`'s stack down or brings it back; returns the
+    /// data center's name.
+    pub(super) fn set_stack(&mut self, d: usize, up: bool) -> String {
+        let dc = &mut self.dcs[d];
+        dc.up = up;
+        if let Some(site) = dc.sim.site.as_mut() {
+            site.down = !up;
+        }
+        for c in dc.sim.components().to_vec() {
+            if c.id.0 < SHARED {
+                continue;
+            }
+            if up {
+                dc.sim.repair_with_cause(c.id, "its data center is back");
+            } else {
+                dc.sim.kill_with_cause(c.id, "its data center is down");
+            }
+        }
+        let name = dc.name.clone();
+        self.collect();
+        name
+    }
+
+    pub(super) fn repair_dc(&mut self, d: usize, cause: &str) {
+        if self.dcs[d].up {
+            return;
+        }
+        let name = self.set_stack(d, true);
+        self.log_event(
+            &name,
+            format!("{name} back ({cause}); geoDNS answers with it again once it passes its health checks"),
+        );
+    }
+
+    /// Which data center a world component belongs to, and its id there.
+    pub(super) fn locate(&self, id: ComponentId) -> Option<(usize, Option<ComponentId>)> {
+        for (d, dc) in self.dcs.iter().enumerate() {
+            if id == dc.id {
+                return Some((d, None));
+            }
+            if let Some(i) = dc
+                .ids
+                .iter()
+                .skip(usize::from(SHARED))
+                .position(|&w| w == id)
+            {
+                return Some((d, Some(ComponentId(i as u16 + SHARED))));
+            }
+        }
+        None
+    }
+
+    pub fn is_alive(&self, id: ComponentId) -> bool {
+        match id.0 {
+            0 => true,
+            1 => self.dns_alive,
+            _ => match self.locate(id) {
+                Some((d, None)) => self.dcs[d].up,
+                Some((d, Some(inner))) => self.dcs[d].sim.is_alive(inner),
+                None => false,
+            },
+        }
+    }
+
+    pub fn kill(&mut self, id: ComponentId) {
+        match id.0 {
+            0 => {}
+            1 => {
+                if self.dns_alive {
+                    self.dns_alive = false;
+                    self.forget_pending_lookups();
+                    self.log_event(
+                        "dns",
+                        "dns down; clients with a cached answer keep working until it expires"
+                            .into(),
+                    );
+                }
+            }
+            _ => match self.locate(id) {
+                Some((d, None)) => self.kill_dc(d, "killed"),
+                Some((d, Some(inner))) => {
+                    self.dcs[d].sim.kill(inner);
+                    self.collect();
+                }
+                None => {}
+            },
+        }
+    }
+
+    /// geoDNS died: lookups under way get no answer, so those users look up again next time.
+    pub(super) fn forget_pending_lookups(&mut self) {
+        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let ttl = self.dns_ttl_ms;
+        for s in &mut self.user_state {
+            if s.expiry_ms > 0 && s.expiry_ms.saturating_sub(ttl) >= now_ms {
+                s.expiry_ms = 0;
+            }
+        }
+        for dc in &mut self.dcs {
+            dc.sim.geo_dns_died();
+        }
+    }
+
+    pub fn repair(&mut self, id: ComponentId) {
+        match id.0 {
+            0 => {}
+            1 => {
+                if !self.dns_alive {
+                    self.dns_alive = true;
+                    self.log_event("dns", "dns back".into());
+                }
+            }
+            _ => match self.locate(id) {
+                Some((d, None)) => self.repair_dc(d, "repaired"),
+                Some((d, Some(inner))) => {
+                    if !self.dcs[d].up {
+                        let name = self.components[usize::from(id.0)].name.clone();
+                        let dc = self.dcs[d].name.clone();
+                        self.log_event(
+                            &name,
+                            format!("{name} stays down: {dc} is down, and everything in it comes back with it"),
+                        );
+                        return;
+                    }
+                    self.dcs[d].sim.repair(inner);
+                    self.collect();
+                }
+                None => {}
+            },
+        }
+    }
+
+    /// Every component's state, in the world's id order, from the data centers' snapshots.
+    pub(super) fn component_states(&self, stacks: Vec<Snapshot>) -> Vec<ComponentState> {
+        let mut states = vec![
+            ComponentState {
+                id: ComponentId(0),
+                alive: true,
+                ..ComponentState::default()
+            },
+            ComponentState {
+                id: ComponentId(1),
+                alive: self.dns_alive,
+                ..ComponentState::default()
+            },
+        ];
+        for (dc, snapshot) in self.dcs.iter().zip(stacks) {
+            let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
+            let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
+            states.push(ComponentState {
+                id: dc.id,
+                alive: dc.up,
+                in_pool: dc.in_dns,
+                busy_workers: busy,
+                workers,
+                utilization: if workers > 0 {
+                    f64::from(busy) / f64::from(workers)
+                } else {
+                    0.0
+                },
+                ..ComponentState::default()
+            });
+            for mut c in snapshot.components.into_iter().skip(usize::from(SHARED)) {
+                if let Some(&id) = dc.ids.get(usize::from(c.id.0)) {
+                    c.id = id;
+                    states.push(c);
+                }
+            }
+        }
+        // In the world's id order: web servers a stack added later come after every stack's
+        // first components.
+        states.sort_by_key(|c| c.id.0);
+        states
+    }
+
+    /// Every data center's alert history as one, oldest first (at the same time, in
+    /// data-center order), each rule named after its data center ("us-east: errors over 1%").
+    pub(in crate::sim) fn alerts(&self) -> Vec<crate::sim::AlertEvent> {
+        let mut all: Vec<crate::sim::AlertEvent> = self
+            .dcs
+            .iter()
+            .filter_map(|dc| dc.sim.monitor.as_ref().map(|m| (&dc.name, m)))
+            .flat_map(|(name, m)| {
+                m.alerts.iter().map(move |a| crate::sim::AlertEvent {
+                    rule: format!("{name}: {}", a.rule),
+                    ..a.clone()
+                })
+            })
+            .collect();
+        // A stable sort: alerts at the same time stay in data-center order.
+        all.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        all
+    }
+}

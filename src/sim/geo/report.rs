@@ -1,0 +1,314 @@
+//! The world's report (the data centers' reports merged) and its implementation of the public
+//! [`Engine`] API.
+
+use super::*;
+
+impl World {
+    /// The report of the whole system so far (its digest is filled in by the caller).
+    pub fn report(&self) -> Report {
+        let elapsed_s = self.now.as_secs_f64();
+        let mut latency = Histogram::new();
+        let mut by_kind: [Histogram; 4] = std::array::from_fn(|_| Histogram::new());
+        let mut totals = RequestTotals {
+            generated: self.books.generated,
+            completed: 0,
+            failed: self.books.dns_failed,
+            failed_by_reason: FailureCounts {
+                queue_full: 0,
+                timeout: 0,
+                server_down: 0,
+                dns_down: self.books.dns_failed,
+                no_healthy_server: 0,
+                db_down: 0,
+                session_store_down: 0,
+            },
+            in_flight: 0,
+        };
+        let mut components = Vec::new();
+        let mut monitoring: Option<MonitoringReport> = None;
+        let mut data_centers = Vec::new();
+        let mut bill = Bill::default();
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        for (d, dc) in self.dcs.iter().enumerate() {
+            let r = dc.sim.report_single();
+            latency.merge(&dc.sim.books.latency);
+            for (all, mine) in by_kind.iter_mut().zip(&dc.sim.books.latency_by_kind) {
+                all.merge(mine);
+            }
+            bill.extend_prefixed(&format!("{}/", dc.name), r.cost);
+            let q = &r.requests;
+            totals.completed += q.completed;
+            totals.failed += q.failed;
+            totals.in_flight += q.in_flight;
+            let f = &mut totals.failed_by_reason;
+            let g = &q.failed_by_reason;
+            f.queue_full += g.queue_full;
+            f.timeout += g.timeout;
+            f.server_down += g.server_down;
+            f.dns_down += g.dns_down;
+            f.no_healthy_server += g.no_healthy_server;
+            f.db_down += g.db_down;
+            f.session_store_down += g.session_store_down;
+            components.extend(r.components.into_iter().map(|mut c| {
+                c.name = format!("{}/{}", dc.name, c.name);
+                c
+            }));
+            if let Some(m) = r.monitoring {
+                let all = monitoring.get_or_insert_with(|| MonitoringReport {
+                    alerts: self.alerts(),
+                    ..MonitoringReport::default()
+                });
+                all.firing_at_end.extend(
+                    m.firing_at_end
+                        .into_iter()
+                        .map(|rule| format!("{}: {rule}", dc.name)),
+                );
+                all.components.extend(m.components.into_iter().map(|mut c| {
+                    c.name = format!("{}/{}", dc.name, c.name);
+                    c
+                }));
+            }
+            data_centers.push(DataCenterReport {
+                name: dc.name.clone(),
+                region: geo.regions[dc.region].name.clone(),
+                dns_answers: self.books.answers[d],
+                requests_received: dc.handed,
+                requests: r.requests,
+                latency_ms: r.latency_ms,
+                up_at_end: dc.up,
+                in_dns_at_end: dc.in_dns,
+                intervals_named_while_down: dc.outages,
+                database: r.database,
+                cache: r.cache,
+                cdn: r.cdn,
+                queue: r.queue,
+            });
+        }
+        let name = |d: usize| self.dcs[d].name.clone();
+        let replication: Vec<ChannelReport> = self
+            .channels
+            .iter()
+            .map(|c| ChannelReport {
+                from: name(c.from),
+                to: name(c.to),
+                shipped: c.shipped,
+                lost: c.lost,
+                waiting: c.waiting,
+                max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
+            })
+            .collect();
+        let regions = self
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, books)| {
+                let mut h = Histogram::new();
+                for dc in &self.dcs {
+                    if let Some(site) = &dc.sim.site {
+                        h.merge(&site.region_latency[i]);
+                    }
+                }
+                RegionReport {
+                    name: books.name.clone(),
+                    users: books.users,
+                    requests: books.generated,
+                    latency_ms: LatencyReport::of(&h),
+                }
+            })
+            .collect();
+        bill.add_replication(self.channels.iter().map(|c| c.shipped).sum());
+        bill.add(
+            "geoDNS lookups",
+            self.books.dns_lookups as f64 / 1e6,
+            "million lookups",
+            PRICES.dns_million_lookups,
+        );
+        Report {
+            cost: bill.finish(elapsed_s / 3600.0),
+            scenario: self.scenario.name.clone(),
+            stage: self.scenario.stage,
+            seed: self.scenario.seed,
+            sim_time_s: elapsed_s,
+            throughput_rps: if elapsed_s > 0.0 {
+                totals.completed as f64 / elapsed_s
+            } else {
+                0.0
+            },
+            requests: totals,
+            latency_ms: LatencyReport::of(&latency),
+            latency_by_kind: RequestKind::ALL
+                .iter()
+                .map(|&kind| KindLatency {
+                    kind,
+                    latency_ms: LatencyReport::of(&by_kind[kind as usize]),
+                })
+                .collect(),
+            dns: DnsReport {
+                lookups: self.books.dns_lookups,
+                cache_hits: self.books.dns_cache_hits,
+            },
+            components,
+            database: None,
+            cache: None,
+            cdn: None,
+            queue: None,
+            sessions: None,
+            monitoring,
+            theory: None,
+            geo: Some(GeoReport {
+                routing: self.routing,
+                dns_lookups: self.books.dns_lookups,
+                dns_failed: self.books.dns_failed,
+                users_moved: self.books.moves,
+                regions,
+                data_centers,
+                writes_lost_cross_dc: replication.iter().map(|c| c.lost).max().unwrap_or(0),
+                replication,
+                series: self.geo_series.iter().cloned().collect(),
+            }),
+            data_store: None,
+            deploys: self
+                .dcs
+                .iter()
+                .flat_map(|d| d.sim.deploys_done.iter().cloned())
+                .collect(),
+            series: self.series.iter().cloned().collect(),
+            events: self.log.iter().cloned().collect(),
+            events_dropped: self.log_dropped,
+            digest: String::new(),
+        }
+    }
+}
+
+impl Engine for World {
+    fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    fn now(&self) -> SimTime {
+        self.now
+    }
+
+    fn components(&self) -> &[ComponentInfo] {
+        &self.components
+    }
+
+    fn events_processed(&self) -> u64 {
+        self.events_processed
+            + self
+                .dcs
+                .iter()
+                .map(|d| d.sim.events_processed())
+                .sum::<u64>()
+    }
+
+    fn set_path_sample_every(&mut self, every: u64) {
+        for dc in &mut self.dcs {
+            dc.sim.set_path_sample_every(every);
+        }
+    }
+
+    fn recent_paths(&self) -> &VecDeque<PathSample> {
+        &self.paths
+    }
+
+    fn log(&self) -> &VecDeque<LogEntry> {
+        &self.log
+    }
+
+    fn alerts(&self) -> Vec<crate::sim::AlertEvent> {
+        World::alerts(self)
+    }
+
+    fn set_users(&mut self, users: u64) {
+        World::set_users(self, users);
+    }
+
+    fn set_web_servers(&mut self, count: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.set_web_servers(count);
+        }
+        // New servers get their ids, and their log lines show, now (as after a kill).
+        self.collect_now();
+        self.scenario.server.count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
+    }
+
+    fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        World::advance_to(self, t, max_events)
+    }
+
+    fn is_alive(&self, id: ComponentId) -> bool {
+        World::is_alive(self, id)
+    }
+
+    fn kill(&mut self, id: ComponentId) {
+        World::kill(self, id);
+    }
+
+    fn repair(&mut self, id: ComponentId) {
+        World::repair(self, id);
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        World::snapshot(self)
+    }
+
+    fn pending_events(&self) -> usize {
+        World::pending_events(self)
+    }
+
+    fn footprint_bytes(&self) -> u64 {
+        World::footprint_bytes(self)
+    }
+
+    fn geo_status(&self) -> Option<GeoStatus> {
+        Some(self.status())
+    }
+
+    fn report(&self) -> Report {
+        World::report(self)
+    }
+
+    fn reshard(&mut self, count: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.reshard(count);
+        }
+        self.collect_now();
+    }
+
+    fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
+        self.dcs
+            .iter()
+            .filter_map(|dc| dc.sim.reshard_progress())
+            .reduce(|a, b| crate::sim::ReshardProgress {
+                keys_moved: a.keys_moved + b.keys_moved,
+                keys_copied: a.keys_copied + b.keys_copied,
+                finished: a.finished && b.finished,
+                ..a
+            })
+    }
+
+    fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        World::start_deploy(self, spec)
+    }
+
+    /// The geo layer's deploy goes through the data centers one at a time: it runs until the
+    /// last one has finished.
+    fn deploy_running(&self) -> bool {
+        self.deploying.is_some()
+    }
+
+    fn cdn_purge_all(&mut self) {
+        for dc in &mut self.dcs {
+            dc.sim.cdn_purge_all();
+        }
+        self.collect_now();
+    }
+
+    fn cdn_new_version(&mut self, object: u32) {
+        for dc in &mut self.dcs {
+            dc.sim.cdn_new_version(object);
+        }
+        self.collect_now();
+    }
+}

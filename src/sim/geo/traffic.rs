@@ -1,0 +1,192 @@
+//! The geo layer's own events: users' requests (geoDNS answers, hand-over to a data center),
+//! geoDNS health checks, and its event log.
+
+use super::*;
+
+impl World {
+    pub(super) fn push_log(&mut self, e: LogEntry) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(e);
+    }
+
+    pub(super) fn log_event(&mut self, component: &str, text: String) {
+        let e = LogEntry {
+            t_s: self.now.as_secs_f64(),
+            component: component.to_string(),
+            text,
+        };
+        self.push_log(e);
+    }
+
+    pub(super) fn handle(&mut self, event: GeoEvent) {
+        match event {
+            GeoEvent::Arrival { epoch, user } => {
+                if epoch == self.arrival_epoch {
+                    if self.arrival_now_in_profile() {
+                        self.on_arrival(user);
+                    }
+                    self.schedule_arrival();
+                }
+            }
+            GeoEvent::MetricsTick => self.on_tick(),
+            GeoEvent::HealthCheck => self.on_health_check(),
+            GeoEvent::DcFault { dc, down } => {
+                if down {
+                    self.kill_dc(usize::from(dc), "scheduled fault");
+                } else {
+                    self.repair_dc(usize::from(dc), "scheduled repair");
+                }
+            }
+            GeoEvent::DeployStart => {
+                if let Some(spec) = self.scenario.deploy.clone() {
+                    self.start_deploy(&spec);
+                }
+            }
+            GeoEvent::DnsFault { down } => {
+                if down {
+                    self.kill(ComponentId(1));
+                } else {
+                    self.repair(ComponentId(1));
+                }
+            }
+        }
+    }
+
+    pub(super) fn arrival_now_in_profile(&mut self) -> bool {
+        let profile = &self.scenario.traffic.profile;
+        in_profile(&mut self.rng, profile, self.profile_max, self.now)
+    }
+
+    pub(super) fn region_of(&self, user: u64) -> usize {
+        self.regions
+            .iter()
+            .rposition(|r| r.first_user <= user && r.users > 0)
+            .unwrap_or(0)
+    }
+
+    /// The data center nearest to `region` that geoDNS names (the nearest of all when it names
+    /// none).
+    pub(super) fn nearest_named(&self, region: usize) -> usize {
+        let order = &self.nearest[region];
+        order
+            .iter()
+            .copied()
+            .find(|&d| self.dcs[d].in_dns)
+            .unwrap_or(order[0])
+    }
+
+    /// What geoDNS answers to a user of `region` now.
+    pub(super) fn answer(&mut self, region: usize) -> usize {
+        let order = &self.nearest[region];
+        match self.routing {
+            GeoRouting::Nearest => self.nearest_named(region),
+            GeoRouting::Split => {
+                let total: f64 = (0..self.dcs.len())
+                    .filter(|&d| self.dcs[d].in_dns)
+                    .map(|d| self.split[d])
+                    .sum();
+                if total <= 0.0 {
+                    // The named ones all have share 0 (those with a share are out): answer
+                    // with the nearest named one rather than one geoDNS has stopped naming.
+                    return self.nearest_named(region);
+                }
+                let mut x = self.rng.unit() * total;
+                for d in 0..self.dcs.len() {
+                    if self.dcs[d].in_dns {
+                        x -= self.split[d];
+                        if x < 0.0 {
+                            return d;
+                        }
+                    }
+                }
+                (0..self.dcs.len())
+                    .rev()
+                    .find(|&d| self.dcs[d].in_dns)
+                    .unwrap_or(order[0])
+            }
+        }
+    }
+
+    pub(super) fn on_arrival(&mut self, user: u32) {
+        if self.users == 0 {
+            return;
+        }
+        let region = self.region_of(u64::from(user));
+        self.books.generated += 1;
+        self.interval_generated += 1;
+        self.regions[region].generated += 1;
+        let u = user as usize;
+        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        if self.user_state[u].mark_active(self.tick) {
+            self.interval_active += 1;
+        }
+        let state = self.user_state[u];
+        let (dc, lookup, ready_ms) = if self.dns_ttl_ms == 0 || state.expiry_ms <= now_ms {
+            self.books.dns_lookups += 1;
+            if !self.dns_alive {
+                // No answer: the request fails after the lookup's time; the user asks again next
+                // time.
+                self.books.dns_failed += 1;
+                self.interval_dns_failed += 1;
+                return;
+            }
+            let dc = self.answer(region);
+            self.books.answers[dc] += 1;
+            if state.expiry_ms > 0 && state.dc() != dc {
+                self.books.moves += 1;
+            }
+            let done = self.now.plus(self.dns_lookup);
+            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
+            let s = &mut self.user_state[u];
+            s.expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
+            s.set_dc(dc);
+            (dc, true, 0)
+        } else {
+            self.books.dns_cache_hits += 1;
+            // A lookup of the user's may still be under way.
+            let ready_ms = state.expiry_ms.saturating_sub(self.dns_ttl_ms);
+            (state.dc(), false, ready_ms)
+        };
+        let d = &mut self.dcs[dc];
+        d.handed += 1;
+        d.interval_handed += 1;
+        d.sim
+            .hand_over(self.now, user, region as u8, lookup, ready_ms);
+    }
+
+    pub(super) fn on_health_check(&mut self) {
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        let (down_after, up_after) = (geo.unhealthy_after, geo.healthy_after);
+        for d in 0..self.dcs.len() {
+            let healthy = self.dcs[d].up && self.dcs[d].sim.any_web_alive();
+            let dc = &mut self.dcs[d];
+            if healthy {
+                dc.passes_in_row += 1;
+                dc.fails_in_row = 0;
+            } else {
+                dc.fails_in_row += 1;
+                dc.passes_in_row = 0;
+            }
+            if dc.in_dns && dc.fails_in_row >= down_after {
+                dc.in_dns = false;
+                let name = dc.name.clone();
+                self.log_event(
+                    &name,
+                    format!("geoDNS: {name} failed {down_after} health checks; new lookups are answered with another data center, cached answers still point here until they expire"),
+                );
+            } else if !dc.in_dns && dc.passes_in_row >= up_after {
+                dc.in_dns = true;
+                let name = dc.name.clone();
+                self.log_event(
+                    &name,
+                    format!("geoDNS: {name} passed {up_after} health checks; answered again"),
+                );
+            }
+        }
+        self.events
+            .push(self.now.plus(self.health_interval), GeoEvent::HealthCheck);
+    }
+}
