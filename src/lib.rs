@@ -13,6 +13,7 @@
 pub mod capacity;
 pub mod layout;
 pub mod layout_geo;
+pub mod palette;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

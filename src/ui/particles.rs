@@ -40,10 +40,10 @@ impl DotClass {
     /// Its colour (CSS).
     pub fn colour(self) -> &'static str {
         match self {
-            DotClass::CdnHit => "#a3e635",
-            DotClass::CdnOrigin => "#60a5fa",
-            DotClass::CacheHit => "#2dd4bf",
-            DotClass::CacheMiss => "#818cf8",
+            DotClass::CdnHit => crate::palette::CDN_HIT,
+            DotClass::CdnOrigin => crate::palette::CDN_ORIGIN,
+            DotClass::CacheHit => crate::palette::CACHE_HIT,
+            DotClass::CacheMiss => crate::palette::CACHE_MISS,
             DotClass::Outcome(o) => outcome_colour(o),
         }
     }
@@ -114,16 +114,7 @@ impl DotClass {
 
 /// The colour of a dot, by how its request ended.
 pub fn outcome_colour(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Ok => "#22c55e",
-        Outcome::QueueFull => "#f59e0b",
-        Outcome::Timeout => "#a855f7",
-        Outcome::ServerDown => "#ef4444",
-        Outcome::DnsDown => "#ec4899",
-        Outcome::NoHealthyServer => "#f97316",
-        Outcome::DbDown => "#0ea5e9",
-        Outcome::SessionStoreDown => "#e11d48",
-    }
+    crate::palette::outcome_colour(outcome)
 }
 
 /// Whether an outcome can happen in a topology with these kinds of components (for the legend).
