@@ -433,15 +433,7 @@ fn snake(value: &impl Serialize) -> String {
 
 /// A count with thousands separators.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::format::grouped(n)
 }
 
 /// A measured quantity: 2 decimals below 100, 1 below 10,000, none above (with separators).

@@ -17,7 +17,7 @@ mod charts;
 mod controls;
 mod diagram;
 mod files;
-mod format;
+use crate::format;
 mod geo;
 mod inspector;
 mod limit_charts;

@@ -1,4 +1,5 @@
-//! Number formatting for people (thousands separators, sensible decimals).
+//! Number formatting for people (thousands separators, sensible decimals), shared by the app and
+//! the command line.
 
 /// `1234567` → `"1,234,567"`.
 pub fn grouped(n: u64) -> String {
