@@ -27,18 +27,6 @@ command -v node >/dev/null || fail "node is not installed"
 [ -f .tools/node_modules/axe-core/axe.min.js ] || [ -n "${AXE_CORE:-}" ] ||
   fail "axe-core is not in .tools/node_modules (scripts/setup.sh installs it)"
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . scripts/serve-subfolder.sh
 say "serving $DIST as $url"
 timeout 900 node scripts/check-a11y.js "$url" || fail "see the lines above"

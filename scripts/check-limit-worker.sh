@@ -32,18 +32,6 @@ expected="$(cargo run --release -q -- limit --preset "$STAGE" --seeds "$SEEDS" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["limit_users"])')"
 [ -n "$expected" ] || fail "the CLI gave no limit"
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . scripts/serve-subfolder.sh
 say "serving $DIST as $url; expecting $expected users"
 

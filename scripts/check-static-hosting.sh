@@ -20,20 +20,9 @@ fail() {
 [ -f "$DIST/index.html" ] || fail "no $DIST/index.html: run 'trunk build --release' first"
 command -v chromium >/dev/null || fail "chromium is not installed (scripts/setup.sh installs it)"
 
-work="$(mktemp -d)"
-profile="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work" "$profile"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . scripts/serve-subfolder.sh
+profile="$work/profile"
+mkdir -p "$profile"
 say "serving $DIST as $url"
 
 # --virtual-time-budget lets the page load and run for 8 s of virtual time before the DOM is

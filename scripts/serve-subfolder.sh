@@ -1,7 +1,21 @@
-# Sourced by the scripts that check the built app from a static server: copies $DIST into
+# Sourced by the scripts that check the built app from a static server: makes a scratch folder
+# `work` (removed, and the server stopped, when the caller exits), copies $DIST into
 # $work/root/$SUBPATH, serves $work/root with `python3 -m http.server` on a free local port
-# and waits until it answers. Sets `server_pid` (for the caller's cleanup) and `url`; calls the
-# caller's `fail` when the server does not come up. Needs DIST, SUBPATH and work set.
+# and waits until it answers. Sets `work`, `server_pid` and `url`; the server's log is
+# $work/server.log. Calls the caller's `fail` when the server does not come up. Needs DIST and
+# SUBPATH set.
+work="$(mktemp -d)"
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
 root="$work/root"
 mkdir -p "$root/$SUBPATH"
 cp -R "$DIST"/. "$root/$SUBPATH/"
