@@ -144,15 +144,7 @@ impl Stack {
         let r = self.requests[req.slot as usize];
         let kind = r.kind;
         if self.session_station != NONE && !r.session_done {
-            let station = self.session_station;
-            let r = self.req_mut(req);
-            r.state = ReqState::Transit;
-            r.station = station;
-            self.events.push_in(
-                Lane::Internal,
-                now.plus(self.internal_one_way),
-                Event::Reach { req, station },
-            );
+            self.move_to(req, self.session_station);
             return;
         }
         if self.shards.is_empty() || !kind.touches_data() {
@@ -172,14 +164,7 @@ impl Stack {
             if let Some(c) = &self.cache {
                 let key = self.requests[req.slot as usize].key;
                 let station = c.station_for(key);
-                let r = self.req_mut(req);
-                r.state = ReqState::Transit;
-                r.station = station;
-                self.events.push_in(
-                    Lane::Internal,
-                    now.plus(self.internal_one_way),
-                    Event::Reach { req, station },
-                );
+                self.move_to(req, station);
                 return;
             }
         }
