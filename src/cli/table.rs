@@ -5,7 +5,7 @@
 
 use super::limit::StageRow;
 use crate::capacity::{Bottleneck, Breach, LimitResult, Status};
-use crate::sim::{ComponentKind, LatencyReport, Report};
+use crate::sim::{ComponentKind, GeoReport, LatencyReport, Report};
 use crate::sweep::figures::{busiest_two, error_ratio};
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use serde::Serialize;
@@ -32,6 +32,10 @@ pub fn run_tables(r: &Report, timing: Option<Timing>) -> String {
     );
     section(&mut out, "Requests", requests(r));
     section(&mut out, "Latency (ms)", latency(r));
+    if let Some(geo) = &r.geo {
+        section(&mut out, "Regions", regions(geo));
+        section(&mut out, "Data centers", data_centers(geo));
+    }
     section(&mut out, "Components", components(r));
     out.push_str(&bottleneck_line(r));
     if let Some(tiers) = tiers(r) {
@@ -124,6 +128,48 @@ fn latency(r: &Report) -> Table {
     t.add_row(row("all", &r.latency_ms));
     for k in &r.latency_by_kind {
         t.add_row(row(k.kind.name(), &k.latency_ms));
+    }
+    t
+}
+
+fn regions(geo: &GeoReport) -> Table {
+    let mut t = table(&["region", "users", "requests", "p50 ms", "p99 ms"]);
+    for region in &geo.regions {
+        t.add_row(vec![
+            region.name.clone(),
+            count(region.users),
+            count(region.requests),
+            real(region.latency_ms.p50),
+            real(region.latency_ms.p99),
+        ]);
+    }
+    t
+}
+
+fn data_centers(geo: &GeoReport) -> Table {
+    let mut t = table(&[
+        "data center",
+        "region",
+        "up at the end",
+        "requests",
+        "failed",
+        "p99 ms",
+    ]);
+    for dc in &geo.data_centers {
+        let up = match (dc.up_at_end, dc.in_dns_at_end) {
+            (true, true) => "yes",
+            (true, false) => "yes, not in DNS",
+            (false, true) => "no, still in DNS",
+            (false, false) => "no",
+        };
+        t.add_row(vec![
+            dc.name.clone(),
+            dc.region.clone(),
+            up.to_string(),
+            count(dc.requests_received),
+            count(dc.requests.failed),
+            real(dc.latency_ms.p99),
+        ]);
     }
     t
 }
@@ -522,6 +568,30 @@ mod tests {
             "{text}"
         );
         assert_eq!(lines[4], "* stage 11: within a budget");
+    }
+
+    #[test]
+    fn a_geo_run_table_has_regions_and_data_centers() {
+        let mut s = crate::scenario::preset(11).unwrap();
+        s.duration_s = 5;
+        s.traffic.users = 200_000;
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let geo = r.geo.as_ref().unwrap();
+        for name in geo
+            .regions
+            .iter()
+            .map(|g| &g.name)
+            .chain(geo.data_centers.iter().map(|d| &d.name))
+        {
+            assert!(text.contains(name.as_str()), "{name}");
+        }
+        let dc = &geo.data_centers[0];
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{} ", dc.name)))
+            .unwrap();
+        assert!(row.contains(&count(dc.requests_received)), "{row}");
     }
 
     #[test]
