@@ -153,7 +153,7 @@ pub struct Incident {
 }
 
 /// What the diagnosis says now: the incidents under way, or what limits the healthy system.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Verdict {
     /// Time of the last observation, s.
     pub time_s: f64,

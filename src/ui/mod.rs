@@ -9,6 +9,7 @@
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
 //!  png.rs      the diagram exported as a PNG
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
+//!  why.rs      diagnosis, chaos catalogue, post-mortem
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
@@ -33,6 +34,7 @@ mod stages;
 mod state;
 mod timeline;
 mod tour;
+mod why;
 
 pub use app::App;
 pub use files::diagram_svg;
