@@ -43,6 +43,7 @@ use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
@@ -467,6 +468,9 @@ pub(super) struct Stack {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
+    /// 11 the world watches the merged figures).
+    watch: ThresholdWatch,
     /// The rolling deploy under way.
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
@@ -565,6 +569,7 @@ impl Stack {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
