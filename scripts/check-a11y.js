@@ -104,6 +104,7 @@ async function check(page, stage, view, failures) {
     }
     if (stage === 5) {
       // The Why panel with its chaos catalogue open and a failure applied (a post-mortem row).
+      await page.selectOption('select[data-control="speed"]', "6");
       await page.click(".chaos summary");
       await page.click('[data-chaos="kill-cache"]');
       await page.waitForSelector('[data-diagnosis="incident"]', { timeout: 15000 });
