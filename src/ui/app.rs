@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
+use super::editor::EditorPanel;
 use super::files::{self, ScenarioFiles};
 use super::format::grouped;
 use super::inspector::Inspector;
@@ -172,6 +173,12 @@ pub fn app() -> Html {
                 <p class="tagline">
                     { "Watch a web system grow from one server to millions of users — one simulated request at a time." }
                 </p>
+                <button class="btn btn-ghost edit-button" data-action="edit"
+                    aria-pressed={if state.editing { "true" } else { "false" }}
+                    onclick={on_action.reform({
+                        let editing = state.editing;
+                        move |_: MouseEvent| Action::SetEditing(!editing)
+                    })}>{ "Edit this architecture" }</button>
                 <button class="btn btn-ghost help-button" data-action="help"
                     onclick={on_action.reform(|_: MouseEvent| Action::SetHelp(true))}
                     aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{ "? Keys" }</button>
@@ -193,6 +200,10 @@ pub fn app() -> Html {
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
+                    if state.editing {
+                        <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
+                            on_action={on_action.clone()} />
+                    }
                     <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />
                     if let Some(notice) = &state.notice {
@@ -285,10 +296,12 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let orientation = orientation(state.portrait);
         let start_at_s = state.start_at_s;
         let start_live = state.start_live.clone();
+        let graph = state.graph.clone();
         use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
             let loaded = r.load(&scenario);
+            r.set_graph(graph.map(|g| (*g).clone()));
             r.set_recorded(&start_live);
             if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
                 r.seek(t);
@@ -391,11 +404,7 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
                     return;
                 }
                 match link::open(&fragment) {
-                    Ok(l) => dispatcher.dispatch(Action::Open(
-                        Rc::new(l.scenario),
-                        l.time_s,
-                        Rc::new(l.live),
-                    )),
+                    Ok(l) => dispatcher.dispatch(link::open_action(l)),
                     Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
                 }
             })
