@@ -188,10 +188,17 @@ pub fn app() -> Html {
                 <main class="workspace">
                     <section class="intro card">
                         <div class="intro-text">
-                            <h1>
-                                <span class="muted">{ format!("Stage {} · ", state.stage()) }</span>
-                                { stage.map_or("", |s| s.title) }
-                            </h1>
+                            if state.graph.is_some() {
+                                <h1>
+                                    <span class="muted">{ "Your architecture · " }</span>
+                                    { state.scenario.name.clone() }
+                                </h1>
+                            } else {
+                                <h1>
+                                    <span class="muted">{ format!("Stage {} · ", state.stage()) }</span>
+                                    { stage.map_or("", |s| s.title) }
+                                </h1>
+                            }
                             <p>{ stage.map_or("", |s| s.summary) }</p>
                         </div>
                         <Controls playing={state.playing} speed_index={state.speed_index}
@@ -202,7 +209,7 @@ pub fn app() -> Html {
                     </section>
                     if state.editing {
                         <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
-                            on_action={on_action.clone()} />
+                            on_action={on_action.clone()} portrait={state.portrait} />
                     }
                     <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />

@@ -22,11 +22,13 @@ pub struct Refusal {
     pub reason: String,
 }
 
-const W: f64 = 136.0;
+const W: f64 = 116.0;
 const H: f64 = 48.0;
-const GAP_X: f64 = 52.0;
-const GAP_Y: f64 = 22.0;
-const PAD: f64 = 16.0;
+/// Between layers (columns, or rows on a narrow screen).
+const GAP_LAYER: f64 = 30.0;
+/// Between nodes of one layer.
+const GAP_SIDE: f64 = 16.0;
+const PAD: f64 = 12.0;
 /// A press that moves less than this (pixels) is a click, not a drag.
 const CLICK_PX: f64 = 6.0;
 
@@ -44,8 +46,17 @@ fn column(kind: NodeKind) -> usize {
     }
 }
 
-/// Where each node's box is (its top-left corner), in node order, and the drawing's size.
-pub fn place(t: &Topology) -> (Vec<(f64, f64)>, f64, f64) {
+/// Whether a layer holding nodes lies strictly between layers `a` and `b`.
+fn skips(a: usize, b: usize, t: &Topology) -> bool {
+    let (lo, hi) = (a.min(b), a.max(b));
+    t.nodes
+        .iter()
+        .any(|n| (lo + 1..hi).contains(&column(n.spec.kind())))
+}
+
+/// Where each node's box is (its top-left corner), in node order, and the drawing's size:
+/// layers left to right, or top to bottom when `portrait`.
+pub fn place(t: &Topology, portrait: bool) -> (Vec<(f64, f64)>, f64, f64) {
     let mut used = [false; 8];
     for n in &t.nodes {
         used[column(n.spec.kind())] = true;
@@ -63,21 +74,37 @@ pub fn place(t: &Topology) -> (Vec<(f64, f64)>, f64, f64) {
     let mut spots = Vec::with_capacity(t.nodes.len());
     for n in &t.nodes {
         let c = column(n.spec.kind());
-        let x = PAD + at[c] as f64 * (W + GAP_X);
-        let y = PAD + rows[c] as f64 * (H + GAP_Y);
+        let (layer, side) = (at[c] as f64, rows[c] as f64);
         rows[c] += 1;
-        spots.push((x, y));
+        spots.push(if portrait {
+            (PAD + side * (W + GAP_SIDE), PAD + layer * (H + GAP_LAYER))
+        } else {
+            (PAD + layer * (W + GAP_LAYER), PAD + side * (H + GAP_SIDE))
+        });
     }
-    let cols = next.max(1) as f64;
-    let tallest = rows.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let width = 2.0 * PAD + cols * W + (cols - 1.0) * GAP_X;
-    let height = 2.0 * PAD + tallest * H + (tallest - 1.0) * GAP_Y;
-    (spots, width, height)
+    let layers = next.max(1) as f64;
+    let widest = rows.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let along = |count: f64, size: f64, gap: f64| 2.0 * PAD + count * size + (count - 1.0) * gap;
+    if portrait {
+        (
+            spots,
+            along(widest, W, GAP_SIDE),
+            along(layers, H, GAP_LAYER),
+        )
+    } else {
+        (
+            spots,
+            along(layers, W, GAP_LAYER),
+            along(widest, H, GAP_SIDE),
+        )
+    }
 }
 
 #[derive(Properties, PartialEq)]
 pub struct CanvasProps {
     pub ctx: Ctx,
+    /// Layers top to bottom (narrow screens).
+    pub portrait: bool,
 }
 
 /// A drag under way: from which node, where the pointer is (drawing coordinates).
@@ -99,7 +126,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let selected = i.selected.clone();
     let refusal = i.refusal.clone();
     drop(i);
-    let (spots, width, height) = place(&t);
+    let portrait = props.portrait;
+    let (spots, width, height) = place(&t, portrait);
     let spots = Rc::new(spots);
     let names: Rc<Vec<String>> = Rc::new(t.nodes.iter().map(|n| n.name.clone()).collect());
 
@@ -180,22 +208,56 @@ pub fn canvas(props: &CanvasProps) -> Html {
         Callback::from(move |_: PointerEvent| drag.set(None))
     };
 
-    let centre_in = |i: usize| (spots[i].0, spots[i].1 + H / 2.0);
-    let centre_out = |i: usize| (spots[i].0 + W, spots[i].1 + H / 2.0);
+    let centre_in = |i: usize| {
+        if portrait {
+            (spots[i].0 + W / 2.0, spots[i].1)
+        } else {
+            (spots[i].0, spots[i].1 + H / 2.0)
+        }
+    };
+    let centre_out = |i: usize| {
+        if portrait {
+            (spots[i].0 + W / 2.0, spots[i].1 + H)
+        } else {
+            (spots[i].0 + W, spots[i].1 + H / 2.0)
+        }
+    };
     let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
     let wires = t.edges.iter().filter_map(|e| {
         let (a, b) = (index(&e.from)?, index(&e.to)?);
         let ((x1, y1), (x2, y2)) = (centre_out(a), centre_in(b));
-        let back = x2 <= x1;
-        let d = if back {
-            // Same column (a control wire, say): an arc below.
-            let (x1, x2) = (spots[a].0 + W / 2.0, spots[b].0 + W / 2.0);
-            let (y1, y2) = (spots[a].1 + H, spots[b].1);
-            format!(
-                "M{x1},{y1} C{x1},{} {x2},{} {x2},{y2}",
-                y1 + 20.0,
-                y2 - 20.0
-            )
+        let layer = |i: usize| column(t.nodes[i].spec.kind());
+        let d = if layer(a) == layer(b) {
+            // One layer (a control wire, say): straight across.
+            let ((x1, y1), (x2, y2)) = if portrait {
+                (
+                    (spots[a].0 + W, spots[a].1 + H / 2.0),
+                    (spots[b].0, spots[b].1 + H / 2.0),
+                )
+            } else {
+                (
+                    (spots[a].0 + W / 2.0, spots[a].1 + H),
+                    (spots[b].0 + W / 2.0, spots[b].1),
+                )
+            };
+            format!("M{x1},{y1} L{x2},{y2}")
+        } else if skips(layer(a), layer(b), &t) {
+            // Over a layer in between: round its boxes (below them, or beside them on a
+            // narrow screen) instead of running under them.
+            if portrait {
+                let (x1, y1) = (spots[a].0 + W, spots[a].1 + H / 2.0);
+                let (x2, y2) = (spots[b].0 + W, spots[b].1 + H / 2.0);
+                let bulge = x1.max(x2) + GAP_SIDE;
+                format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
+            } else {
+                let (x1, y1) = (spots[a].0 + W / 2.0, spots[a].1 + H);
+                let (x2, y2) = (spots[b].0 + W / 2.0, spots[b].1 + H);
+                let bulge = y1.max(y2) + GAP_SIDE + 8.0;
+                format!("M{x1},{y1} C{x1},{bulge} {x2},{bulge} {x2},{y2}")
+            }
+        } else if portrait {
+            let mid = (y1 + y2) / 2.0;
+            format!("M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}")
         } else {
             let mid = (x1 + x2) / 2.0;
             format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
@@ -232,8 +294,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 aria-label={format!("{} {}", n.name, kind.noun())}
                 data-node={n.name.clone()} data-kind={kind.name()} {onkeydown}>
                 <rect width={W.to_string()} height={H.to_string()} rx="9" />
-                <text class="editor-node-kind" x="10" y="17">{ kind.noun() }</text>
-                <text class="editor-node-name" x="10" y="36">{ short(&n.name) }</text>
+                <text class="editor-node-kind" x="8" y="17">{ kind.noun() }</text>
+                <text class="editor-node-name" x="8" y="36">{ short(&n.name) }</text>
             </g>
         }
     });
@@ -250,18 +312,14 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let refused = refusal.as_ref().and_then(|r| {
         let (a, b) = (index(&r.from)?, index(&r.to)?);
         let ((x1, y1), (x2, y2)) = (centre_out(a), centre_in(b));
-        let (bx, by) = spots[b];
-        let left = (bx / width * 100.0).clamp(0.0, 60.0);
-        let top = ((by + H + 4.0) / height * 100.0).clamp(0.0, 90.0);
         Some((
             html! {
                 <line class="editor-refused" x1={x1.to_string()} y1={y1.to_string()}
                     x2={x2.to_string()} y2={y2.to_string()} />
             },
             html! {
-                <p class="refusal" role="alert" data-refusal=""
-                    style={format!("left:{left:.1}%;top:{top:.1}%")}>
-                    { format!("Not wired: {}", r.reason) }
+                <p class="refusal" role="alert" data-refusal="">
+                    { format!("Not wired ({} → {}): {}", r.from, r.to, r.reason) }
                 </p>
             },
         ))
@@ -271,6 +329,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
         None => (None, None),
     };
     html! {
+        <div class="editor-canvas-wrap">
         <div class="editor-canvas">
             <svg ref={svg} viewBox={format!("0 0 {width} {height}")}
                 width={width.to_string()} height={height.to_string()}
@@ -288,6 +347,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 { for nodes }
                 { for line }
             </svg>
+        </div>
             { for refused_note }
         </div>
     }
@@ -295,10 +355,10 @@ pub fn canvas(props: &CanvasProps) -> Html {
 
 /// A name short enough for its box (the full name is in the side panel).
 fn short(name: &str) -> String {
-    if name.chars().count() <= 16 {
+    if name.chars().count() <= 12 {
         name.to_string()
     } else {
-        let head: String = name.chars().take(15).collect();
+        let head: String = name.chars().take(11).collect();
         format!("{head}…")
     }
 }

@@ -37,6 +37,8 @@ pub struct EditorProps {
     pub graph: Option<Rc<TopologyFile>>,
     /// Where actions go.
     pub on_action: Callback<Action>,
+    /// Whether the screen is narrow (the drawing then flows top to bottom).
+    pub portrait: bool,
 }
 
 /// What the editor holds between renders.
@@ -190,7 +192,7 @@ pub fn editor_panel(props: &EditorProps) -> Html {
             </p>
             <ul class="palette" aria-label="Add a component">{ for palette }</ul>
             <div class="editor-body">
-                <canvas::Canvas ctx={ctx.clone()} />
+                <canvas::Canvas ctx={ctx.clone()} portrait={props.portrait} />
                 <SidePanel ctx={ctx.clone()} />
             </div>
             { problems }
