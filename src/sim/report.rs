@@ -660,7 +660,7 @@ fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
 impl Stack {
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(super) fn report_single(&self) -> Report {
-        let b = &self.books;
+        let b = &self.kernel.books;
         let elapsed_s = self.now().as_secs_f64();
         let per_s = |n: u64| {
             if elapsed_s > 0.0 {
@@ -788,8 +788,8 @@ impl Stack {
             },
             components,
             series: self.series.iter().cloned().collect(),
-            events: self.log.iter().cloned().collect(),
-            events_dropped: self.log_dropped,
+            events: self.kernel.log.iter().cloned().collect(),
+            events_dropped: self.kernel.log_dropped,
             geo: None,
             cost: self.cost(),
             digest: String::new(),
@@ -859,7 +859,7 @@ impl Stack {
         }
         bill.add(
             "DNS lookups",
-            self.books.dns_lookups as f64 / 1e6,
+            self.kernel.books.dns_lookups as f64 / 1e6,
             "million lookups",
             PRICES.dns_million_lookups,
         );
@@ -968,7 +968,7 @@ impl Stack {
             nodes,
             shards,
             reshards: self.placement.reshards.clone(),
-            failovers: self.books.failovers.clone(),
+            failovers: self.kernel.books.failovers.clone(),
         })
     }
 

@@ -42,7 +42,8 @@ use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
-use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::kernel::run::{Kernel, Slot};
+use super::report::{DeployReport, LogEntry, SeriesPoint};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
@@ -51,11 +52,6 @@ use super::{
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
-
-/// Sampled paths kept for animation.
-const PATH_RING: usize = 512;
-/// Event-log entries kept (older ones are dropped and counted).
-const LOG_RING: usize = 1000;
 
 const DNS: ComponentId = ComponentId(1);
 
@@ -300,7 +296,7 @@ pub(super) fn mean_interarrival_ns(users: u64, per_user_per_s: f64, profile_max:
     }
 }
 
-impl Request {
+impl Slot for Request {
     const EMPTY: Request = Request {
         gen: 0,
         state: ReqState::Free,
@@ -325,33 +321,6 @@ impl Request {
         start: SimTime::ZERO,
         reached: SimTime::ZERO,
     };
-}
-
-/// Counters of the current metrics interval.
-#[derive(Clone, Default)]
-struct IntervalCounters {
-    generated: u64,
-    completed: u64,
-    failed: u64,
-    stale_reads: u64,
-    writes_committed: u64,
-    cache_hits: u64,
-    cache_misses: u64,
-    completed_by_kind: [u64; 4],
-    migration_keys_copied: u64,
-}
-
-/// Run-wide accounting.
-#[derive(Clone)]
-pub(super) struct Books {
-    pub generated: u64,
-    pub completed: u64,
-    pub failed: [u64; Outcome::FAILURES.len()],
-    pub latency: Histogram,
-    pub latency_by_kind: [Histogram; 4],
-    pub dns_lookups: u64,
-    pub dns_cache_hits: u64,
-    pub failovers: Vec<Failover>,
 }
 
 /// Stage 11: the part of a data center's stack that exists only because it is one of the geo
@@ -404,6 +373,8 @@ pub(super) struct Stack {
     pub(super) rng: Rng,
     pub(super) events: EventQueue<Event>,
     events_processed: u64,
+    /// The request slab, the books, the interval counters, sampled paths and the event log.
+    pub(super) kernel: Kernel<Request>,
     pub(super) components: Vec<ComponentInfo>,
     dns_alive: bool,
     /// Times the DNS server died (a lookup in flight across a death gets no answer).
@@ -440,11 +411,6 @@ pub(super) struct Stack {
     session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
-    requests: Vec<Request>,
-    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
-    traces: Vec<[Hop; MAX_HOPS]>,
-    free_slots: Vec<u32>,
-    next_seq: u64,
     users: u64,
     /// Per user: when the cached DNS answer expires, in ms of simulated time.
     dns_expiry_ms: Vec<u32>,
@@ -457,16 +423,9 @@ pub(super) struct Stack {
     dns_ttl_ms: u32,
     timeout: SimTime,
     pub(super) interval_ns: u64,
-    sample_every: u64,
-    pub(super) paths: VecDeque<PathSample>,
-    pub(super) books: Books,
-    interval: IntervalCounters,
-    interval_latency: Histogram,
     pub(super) series: VecDeque<SeriesPoint>,
     series_cap: usize,
     last_point: Option<SeriesPoint>,
-    pub(super) log: VecDeque<LogEntry>,
-    pub(super) log_dropped: u64,
     /// The rolling deploy under way.
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
@@ -493,6 +452,7 @@ impl Stack {
             rng: Rng::new(scenario.seed),
             events: EventQueue::new(),
             events_processed: 0,
+            kernel: Kernel::new(),
             components: Vec::new(),
             dns_alive: true,
             dns_deaths: 0,
@@ -531,10 +491,6 @@ impl Stack {
             ),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
-            requests: Vec::new(),
-            traces: Vec::new(),
-            free_slots: Vec::new(),
-            next_seq: 0,
             users: 0,
             dns_expiry_ms: Vec::new(),
             mean_interarrival_ns: f64::INFINITY,
@@ -546,25 +502,9 @@ impl Stack {
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
             timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
-            sample_every: 1,
-            paths: VecDeque::with_capacity(PATH_RING),
-            books: Books {
-                generated: 0,
-                completed: 0,
-                failed: [0; Outcome::FAILURES.len()],
-                latency: Histogram::new(),
-                latency_by_kind: std::array::from_fn(|_| Histogram::new()),
-                dns_lookups: 0,
-                dns_cache_hits: 0,
-                failovers: Vec::new(),
-            },
-            interval: IntervalCounters::default(),
-            interval_latency: Histogram::new(),
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
-            log: VecDeque::new(),
-            log_dropped: 0,
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
