@@ -883,24 +883,10 @@ impl Stack {
         }
         let writes: u64 = self.shards.iter().map(|d| d.replication.committed).sum();
         let nosql = self.nosql.as_ref().map(|n| {
-            let spec = self.scenario.nosql.as_ref().expect("a NoSQL spec");
-            NoSqlReport {
-                kind: spec.kind.name().to_string(),
-                share: n.share,
-                reads: n.reads.iter().sum(),
-                writes: n.writes.iter().sum(),
-                served_per_node: n.reads.iter().zip(&n.writes).map(|(r, w)| r + w).collect(),
-                busiest_node_utilization: n
-                    .stations
-                    .iter()
-                    .map(|&s| {
-                        let s = &self.stations[usize::from(s)];
-                        s.total.utilization(s.workers)
-                    })
-                    .fold(0.0, f64::max),
-                latency_ms: LatencyReport::of(&n.latency),
-                relational_latency_ms: LatencyReport::of(&n.relational_latency),
-            }
+            n.report(|s| {
+                let s = &self.stations[usize::from(s)];
+                s.total.utilization(s.workers)
+            })
         });
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),

@@ -33,7 +33,7 @@ use super::components::deploy::DeployRun;
 use super::components::edge::EdgeTier;
 use super::components::jobs::JobTier;
 use super::components::monitor::Monitor;
-use super::components::nosql::NoSqlState;
+use super::components::nosql::NoSql;
 use super::components::replication::KeyVersions;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
@@ -431,7 +431,7 @@ pub(super) struct Stack {
     /// Deploys finished.
     pub(super) deploys_done: Vec<DeployReport>,
     /// The NoSQL store beside the database.
-    pub(super) nosql: Option<NoSqlState>,
+    pub(super) nosql: Option<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -604,7 +604,13 @@ impl Stack {
             self.jobs = Some(JobTier::new(q));
         }
         if let Some(spec) = &scenario.nosql {
-            self.build_nosql(spec);
+            let mut stations = Vec::new();
+            for i in 0..spec.nodes {
+                let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
+                let station = Station::new(spec.workers, spec.queue_capacity);
+                stations.push(self.add_station(id, Tier::NoSql, i as u16, station));
+            }
+            self.nosql = Some(NoSql::new(spec, stations));
         }
         if let Some(spec) = &scenario.cache {
             let mut stations = Vec::new();

@@ -25,7 +25,7 @@ impl Stack {
             }
             (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
-            (Tier::NoSql, _) => self.nosql_sampler(kind),
+            (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
             _ => self.web_service[kind as usize],
         };
         let work = sampler.sample_ns(&mut self.rng);
@@ -88,7 +88,9 @@ impl Stack {
                         self.after_web(req);
                     }
                     Tier::NoSql => {
-                        self.after_nosql(req, usize::from(index));
+                        let kind = self.kernel.requests[req.slot as usize].kind;
+                        let n = self.nosql.as_mut().expect("a NoSQL store");
+                        n.served(usize::from(index), kind);
                         self.answer(req, now, Tier::NoSql);
                     }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
@@ -159,7 +161,10 @@ impl Stack {
                     self.complete(req, at);
                 }
             }
-            _ if r.nosql => self.send_to_nosql(req),
+            _ if r.nosql => {
+                let n = self.nosql.as_ref().expect("a route with a NoSQL share");
+                self.move_to(req, n.station_for(r.key));
+            }
             // A read that asks every shard in turn skips the cache.
             DataStep::Cache if r.fanout_next == NONE => {
                 let c = self.cache.as_ref().expect("a route through the cache");
@@ -346,7 +351,7 @@ impl Stack {
         }
         if let Some(n) = self.nosql.as_mut() {
             if r.kind.touches_data() {
-                n.latency_of(r.nosql).record(ns);
+                n.completed(r.nosql, ns);
             }
         }
         if let Some(h) = self
