@@ -44,6 +44,7 @@ use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::kernel::run::{Kernel, Slot};
 use super::report::{DeployReport, LogEntry, SeriesPoint};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
@@ -426,6 +427,9 @@ pub(super) struct Stack {
     pub(super) series: VecDeque<SeriesPoint>,
     series_cap: usize,
     last_point: Option<SeriesPoint>,
+    /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
+    /// 11 the world watches the merged figures).
+    watch: ThresholdWatch,
     /// The rolling deploy under way.
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
@@ -505,6 +509,7 @@ impl Stack {
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
