@@ -21,6 +21,7 @@
 mod faults;
 mod path;
 mod periodic;
+pub(super) mod route;
 mod service;
 mod slab;
 mod state;
@@ -49,6 +50,7 @@ use super::{
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
+use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -479,6 +481,8 @@ pub(super) struct Stack {
     pub(super) nosql: Option<NoSqlState>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
+    /// Each kind of request's way through the components, read from the scenario's graph.
+    pub(super) routes: RouteTable,
 }
 
 impl Stack {
@@ -573,6 +577,7 @@ impl Stack {
             deploys_done: Vec::new(),
             nosql: None,
             site: None,
+            routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
