@@ -181,7 +181,7 @@ pub struct FailureCounts {
     pub queue_full: u64,
     /// The client gave up.
     pub timeout: u64,
-    /// The server was down.
+    /// The server, or the load balancer in front of the servers, was down.
     pub server_down: u64,
     /// DNS was down and the cached answer had expired.
     pub dns_down: u64,

@@ -169,6 +169,10 @@ pub struct GeoStatus {
     pub rtt_ms: Vec<Vec<f64>>,
     /// The last complete metrics interval (traffic per data center, lag, writes at risk).
     pub last: Option<GeoPoint>,
+    /// Requests per second handed to each data center: over the last complete metrics
+    /// interval, or before the first one completes, over the time run so far (so the figures
+    /// show from the first frame instead of waiting a whole interval).
+    pub requests_per_s: Vec<f64>,
     /// Committed writes lost with a failed data center so far.
     pub writes_lost: u64,
 }
@@ -669,8 +673,27 @@ impl World {
                 .collect(),
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
+            requests_per_s: self.requests_per_s_now(),
             writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
         }
+    }
+
+    /// See [`GeoStatus::requests_per_s`].
+    fn requests_per_s_now(&self) -> Vec<f64> {
+        if let Some(last) = self.geo_series.back() {
+            return last.requests_per_s.clone();
+        }
+        let elapsed_s = self.now.as_secs_f64();
+        self.dcs
+            .iter()
+            .map(|d| {
+                if elapsed_s > 0.0 {
+                    d.interval_handed as f64 / elapsed_s
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// What the whole system looks like now.

@@ -10,7 +10,15 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Balancer | Part::Queue => return, // they cannot be killed
+            Part::Users | Part::Queue => return, // they cannot be killed
+            Part::Balancer => {
+                self.balancer_alive = false;
+                self.log_event(
+                    &name,
+                    format!("{name} down ({cause}); the servers are healthy but no request reaches them"),
+                );
+                return;
+            }
             Part::Dns => {
                 self.kill_dns(&name, cause);
                 return;
@@ -186,7 +194,12 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Balancer | Part::Queue => return,
+            Part::Users | Part::Queue => return,
+            Part::Balancer => {
+                self.balancer_alive = true;
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
+            }
             Part::Dns => {
                 self.dns_alive = true;
                 self.log_event(&name, format!("{name} back up ({cause})"));

@@ -378,6 +378,8 @@ pub(super) struct Stack {
     pub(super) kernel: Kernel<Request>,
     pub(super) components: Vec<ComponentInfo>,
     dns_alive: bool,
+    /// Whether the load balancer is up (when down, requests reach no server).
+    balancer_alive: bool,
     /// Times the DNS server died (a lookup in flight across a death gets no answer).
     dns_deaths: u32,
     pub(super) stations: Vec<Station>,
@@ -459,6 +461,7 @@ impl Stack {
             kernel: Kernel::new(),
             components: Vec::new(),
             dns_alive: true,
+            balancer_alive: true,
             dns_deaths: 0,
             stations: Vec::new(),
             station_info: Vec::new(),

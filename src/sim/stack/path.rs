@@ -218,6 +218,12 @@ impl Stack {
         }
         let now = self.now;
         let lb = self.balancer_id;
+        if !self.balancer_alive {
+            self.push_hop(req, lb, now, now);
+            let leg = self.client_leg(req);
+            self.fail(req, Outcome::ServerDown, now.plus(leg));
+            return;
+        }
         let choice = match self.sticky_server(req) {
             Some(server) => Some(server),
             None => {

@@ -323,7 +323,8 @@ impl Engine for Stack {
     fn is_alive(&self, id: ComponentId) -> bool {
         match self.part(id) {
             None => false,
-            Some(Part::Users | Part::Balancer | Part::Queue) => true,
+            Some(Part::Users | Part::Queue) => true,
+            Some(Part::Balancer) => self.balancer_alive,
             Some(Part::Dns) => self.dns_alive,
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
