@@ -503,6 +503,17 @@ impl Runner {
         self.relayout()
     }
 
+    /// Makes a live change now (a chaos-catalogue entry's), recorded like the user's own;
+    /// returns fresh figures.
+    pub fn apply_live(&mut self, action: LiveAction) -> Figures {
+        self.record(action);
+        self.refresh_log();
+        Figures {
+            charts: Rc::new(self.charts.clone()),
+            ..self.figures()
+        }
+    }
+
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
         if let Some(action) = self.sim.as_ref().and_then(|sim| live_action(sim, id, op)) {
@@ -835,6 +846,19 @@ impl Runner {
                 )
             });
         Figures {
+            verdict: Rc::new(sim.verdict()),
+            incidents: Rc::new(sim.incidents()),
+            chaos: Rc::new(
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components())
+                    .into_iter()
+                    // The users control's range bounds a surge too.
+                    .filter(|e| {
+                        e.actions.iter().all(
+                            |a| !matches!(a, LiveAction::Users(n) if *n > super::state::USERS_MAX),
+                        )
+                    })
+                    .collect(),
+            ),
             requests_per_dot: self.path_every,
             cache_hit_ratio: snap.recent_cache_hit_ratio,
             stale_cache_reads: snap.stale_cache_reads,

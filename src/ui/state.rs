@@ -249,6 +249,12 @@ pub struct Figures {
     pub alerts: Rc<Vec<AlertEvent>>,
     /// Recent history of the headline figures, for the charts.
     pub charts: Rc<ChartData>,
+    /// What the diagnosis says now.
+    pub verdict: Rc<crate::sim::diagnosis::Verdict>,
+    /// Every incident so far (the post-mortem).
+    pub incidents: Rc<Vec<crate::sim::diagnosis::Incident>>,
+    /// The chaos catalogue for this run.
+    pub chaos: Rc<Vec<crate::sim::chaos::Entry>>,
 }
 
 /// How far a seek has got.
