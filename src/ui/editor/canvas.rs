@@ -1,7 +1,8 @@
 //! The editor's drawing: the graph in columns by kind (users on the left, data on the right),
 //! wires as arrows. Dragging from one node onto another (mouse, pen or touch: pointer events)
 //! wires them; a wire the rules refuse is drawn red with the reason beside it. Nodes are
-//! buttons: Tab to one, Enter or Space selects it.
+//! buttons: Tab to one, Enter or Space selects it (their accessible name is their visible text,
+//! kind then name).
 
 use std::rc::Rc;
 
@@ -291,7 +292,6 @@ pub fn canvas(props: &CanvasProps) -> Html {
             <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"))}
                 transform={format!("translate({x},{y})")} tabindex="0" role="button"
                 aria-pressed={if is_selected { "true" } else { "false" }}
-                aria-label={format!("{} {}", n.name, kind.noun())}
                 data-node={n.name.clone()} data-kind={kind.name()} {onkeydown}>
                 <rect width={W.to_string()} height={H.to_string()} rx="9" />
                 <text class="editor-node-kind" x="8" y="17">{ kind.noun() }</text>
