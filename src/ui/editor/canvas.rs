@@ -86,17 +86,19 @@ pub fn place(t: &Topology, portrait: bool) -> (Vec<(f64, f64)>, f64, f64) {
     let layers = next.max(1) as f64;
     let widest = rows.iter().copied().max().unwrap_or(1).max(1) as f64;
     let along = |count: f64, size: f64, gap: f64| 2.0 * PAD + count * size + (count - 1.0) * gap;
+    // Room beside the boxes for the wires that go round a layer.
+    let room = 2.0 * GAP_SIDE;
     if portrait {
         (
             spots,
-            along(widest, W, GAP_SIDE),
+            along(widest, W, GAP_SIDE) + room,
             along(layers, H, GAP_LAYER),
         )
     } else {
         (
             spots,
             along(layers, W, GAP_LAYER),
-            along(widest, H, GAP_SIDE),
+            along(widest, H, GAP_SIDE) + room,
         )
     }
 }
