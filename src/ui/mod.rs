@@ -18,6 +18,7 @@ mod charts;
 mod controls;
 mod diagram;
 mod editor;
+mod embed;
 mod files;
 use crate::format;
 mod geo;
