@@ -1,7 +1,8 @@
 // Runs axe-core against the built app in headless Chromium on every stage 1–11, with the
-// inspector open, with a group's panel open (stage 10), and with the editor open (stage 4: a
-// node selected, its "connect to…" list open, then a refused wire), and measures the rendered
-// size of every text of the diagram and of the editor's drawing.
+// inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
+// used (stage 5), and with the editor open (stage 4: a node selected, its "connect to…" list
+// open, then a refused wire), and measures the rendered size of every text of the diagram and
+// of the editor's drawing.
 // Fails on any serious or critical violation and on a diagram text smaller than 11 px in a
 // 1400-px-wide window (a diagram wider than its box scrolls sideways rather than shrink; each
 // line says whether it fits).
@@ -134,6 +135,14 @@ async function checkEditor(page, failures) {
       await page.waitForSelector('svg [data-panel="shard-0"]');
       await check(page, stage, "group panel", failures);
       await page.click('svg [data-action="close-group"]');
+    }
+    if (stage === 5) {
+      // The Why panel with its chaos catalogue open and a failure applied (a post-mortem row).
+      await page.click(".chaos summary");
+      await page.click('[data-chaos="kill-cache"]');
+      await page.waitForSelector('[data-diagnosis="incident"]', { timeout: 15000 });
+      await page.waitForSelector(".postmortem li");
+      await check(page, stage, "why panel", failures);
     }
     // The inspector, on the first component that opens it.
     await page.click('svg [data-component][role="button"], svg [data-kind="data-center"]');
