@@ -853,7 +853,8 @@ pub enum GeoRouting {
     Split,
 }
 
-/// A fault scheduled in the scenario: the component is down from `at_s` for `duration_s`.
+/// A fault scheduled in the scenario: from `at_s` for `duration_s` the component is down, or
+/// (`kind: slow`) alive but `factor` times slower.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -863,6 +864,66 @@ pub struct Fault {
     pub at_s: f64,
     /// How long it stays down, in seconds (0: until the end of the run).
     pub duration_s: f64,
+    /// What goes wrong (`down` when left out, as in every scenario written before slow
+    /// faults existed).
+    #[serde(default, skip_serializing_if = "FaultKind::is_down")]
+    pub kind: FaultKind,
+    /// Slow faults: how many times longer every service takes (a grey failure, a slow
+    /// disk); between 1 and [`MAX_SLOW_FACTOR`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+}
+
+/// Most a slow fault may slow a node down.
+pub const MAX_SLOW_FACTOR: f64 = 1000.0;
+
+/// What a scheduled fault does to its target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The component is dead: it refuses requests, health checks see it.
+    #[default]
+    Down,
+    /// A grey failure: the node stays alive and passes its health checks, but every service
+    /// takes `factor` times longer (a replica also applies replicated writes that much slower).
+    Slow,
+}
+
+impl FaultKind {
+    /// Whether it is the default `down` (not written out).
+    pub fn is_down(&self) -> bool {
+        *self == FaultKind::Down
+    }
+}
+
+impl Fault {
+    /// `target` is down from `at_s` for `duration_s` (0: to the end).
+    pub fn down(target: &str, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            target: target.to_string(),
+            at_s,
+            duration_s,
+            kind: FaultKind::Down,
+            factor: None,
+        }
+    }
+
+    /// `target` is `factor` times slower from `at_s` for `duration_s` (0: to the end).
+    pub fn slow(target: &str, factor: f64, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            kind: FaultKind::Slow,
+            factor: Some(factor),
+            ..Fault::down(target, at_s, duration_s)
+        }
+    }
+
+    /// The slowdown factor of a slow fault (1 for any other).
+    pub fn slow_factor(&self) -> f64 {
+        match self.kind {
+            FaultKind::Down => 1.0,
+            FaultKind::Slow => self.factor.unwrap_or(1.0),
+        }
+    }
 }
 
 impl Scenario {

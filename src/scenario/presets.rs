@@ -240,6 +240,8 @@ fn load_balancer() -> Scenario {
         target: "web-1".to_string(),
         at_s: 40.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }
@@ -264,6 +266,8 @@ fn replication() -> Scenario {
         target: "db-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }
@@ -301,6 +305,8 @@ fn cache_tier() -> Scenario {
         target: "cache-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }
@@ -329,6 +335,8 @@ fn cdn() -> Scenario {
         target: "cdn".to_string(),
         at_s: 60.0,
         duration_s: 20.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }
@@ -401,6 +409,8 @@ fn message_queue() -> Scenario {
         target: "workers".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }
@@ -460,11 +470,15 @@ fn monitoring() -> Scenario {
             target: "db-0".to_string(),
             at_s: 60.0,
             duration_s: 30.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
         },
         Fault {
             target: "workers".to_string(),
             at_s: 100.0,
             duration_s: 40.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
         },
     ];
     s
@@ -601,6 +615,8 @@ fn data_centers() -> Scenario {
         target: "us-east".to_string(),
         at_s: 150.0,
         duration_s: 120.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
     }];
     s
 }

@@ -708,6 +708,8 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 86400 (0: until the end)",
         "how long it stays down",
     ),
+    field("faults[].kind", "-", "down | slow (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower)"),
+    field("faults[].factor", "×", "1 – 1000 (slow only)", "how many times longer each service takes"),
 ];
 
 /// The field table as Markdown (the content of docs/scenario.md).

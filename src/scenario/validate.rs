@@ -1,7 +1,7 @@
 //! Validation: every problem of a scenario, each with the field it concerns and a message a
 //! user understands. Bounds keep any accepted scenario runnable without freezing the page.
 
-use super::{Dist, Scenario, Shape, SCENARIO_VERSION};
+use super::{Dist, Fault, FaultKind, Scenario, Shape, SCENARIO_VERSION};
 use std::fmt;
 
 /// Most users a scenario may have.
@@ -366,6 +366,7 @@ impl Scenario {
                 f64::from(MAX_DURATION_S),
                 "s",
             );
+            self.validate_slow_fault(&mut c, &path, fault);
         }
 
         if c.0.is_empty() {
@@ -1084,6 +1085,57 @@ impl Scenario {
         c.range("deploy.startup_s", d.startup_s, 0.0, 3600.0, "s");
         if let Some(at_s) = d.at_s {
             c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
+        }
+    }
+}
+
+/// Whether the component called `name` (a stack's own name, or `<data center>/<name>`) is a
+/// node that does work at a queue of workers, which a slow fault can slow down: a web server,
+/// a database, cache or NoSQL node, or the session store.
+pub fn can_be_slow(name: &str) -> bool {
+    let own = name.rsplit('/').next().unwrap_or(name);
+    let numbered = |prefix: &str| {
+        own.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let db_node = own
+        .rsplit_once("db-")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    own == "sessions" || numbered("web-") || numbered("cache-") || numbered("nosql-") || db_node
+}
+
+impl Scenario {
+    /// A slow fault needs a factor within bounds and a target that serves requests; a down
+    /// fault takes no factor.
+    fn validate_slow_fault(&self, c: &mut Checker, path: &str, fault: &Fault) {
+        match (fault.kind, fault.factor) {
+            (FaultKind::Down, None) => {}
+            (FaultKind::Down, Some(_)) => c.fail(
+                &format!("{path}.factor"),
+                "a factor belongs to a slow fault: add \"kind\": \"slow\" or remove it",
+            ),
+            (FaultKind::Slow, None) => c.fail(
+                &format!("{path}.factor"),
+                "a slow fault needs a factor: how many times slower the node serves (e.g. 8)",
+            ),
+            (FaultKind::Slow, Some(factor)) => {
+                c.range(
+                    &format!("{path}.factor"),
+                    factor,
+                    1.0,
+                    super::MAX_SLOW_FACTOR,
+                    "times",
+                );
+                if !can_be_slow(&fault.target) {
+                    c.fail(
+                        &format!("{path}.target"),
+                        format!(
+                            "'{}' cannot be slow: only a web server, a database, cache or NoSQL node or the session store serves requests at a speed",
+                            fault.target.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
         }
     }
 }

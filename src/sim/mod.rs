@@ -289,6 +289,8 @@ pub struct ComponentState {
     pub queue_capacity: u32,
     /// Busy fraction over the last complete metrics interval, 0–1.
     pub utilization: f64,
+    /// A grey failure: its service times are multiplied by this now (`None`: normal speed).
+    pub slowdown: Option<f64>,
     /// Web servers: whether the load balancer sends it requests (its view, not the truth).
     pub in_pool: bool,
     /// Web servers: taken out of service (drains, then idles).

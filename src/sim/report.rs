@@ -515,6 +515,13 @@ pub struct ComponentReport {
     pub refused: u64,
     /// Database nodes: role at the end of the run.
     pub role: Option<DbRole>,
+    /// Slow faults (grey failures): how long it was slowed, in seconds (left out when it never
+    /// was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowed_s: Option<f64>,
+    /// Slow faults: the largest slowdown it had (×; left out when it never was slowed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowdown_max: Option<f64>,
 }
 
 /// One metrics interval.
@@ -703,6 +710,8 @@ impl Stack {
                     rejected: s.rejected,
                     refused: s.refused,
                     role: self.db_state(c.id).map(|(role, ..)| role),
+                    slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
+                    slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
                 }
             })
             .collect::<Vec<_>>();

@@ -84,6 +84,8 @@ fn killing_the_server_fails_everything_until_repair() {
         target: "web-0".into(),
         at_s: 10.0,
         duration_s: 5.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -147,6 +149,8 @@ fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
         target: "dns".into(),
         at_s: 20.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

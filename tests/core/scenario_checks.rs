@@ -76,6 +76,8 @@ fn fault_targets_must_exist() {
         target: "db-7".into(),
         at_s: 1.0,
         duration_s: 1.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("no component named 'db-7'"), "{e}");
@@ -139,6 +141,8 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             target: "web-0".into(),
             at_s: 1.0,
             duration_s: 1.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
@@ -185,6 +189,13 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
     });
+    // A slow fault (grey failure).
+    s.faults.push(scalesim::scenario::Fault::slow(
+        "shard-0-db-1",
+        4.0,
+        1.0,
+        1.0,
+    ));
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();

@@ -306,6 +306,8 @@ fn faults(g: &mut Gen, s: &mut Scenario) {
             } else {
                 round_ms(g.unit() * duration * 0.5)
             },
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
         })
         .collect();
 }

@@ -249,6 +249,17 @@ impl Engine for World {
         World::repair(self, id);
     }
 
+    fn slow(&mut self, id: ComponentId, factor: f64) {
+        if let Some((d, Some(inner))) = self.locate(id) {
+            if self.dcs[d].up {
+                self.dcs[d]
+                    .sim
+                    .slow_with_cause(inner, factor, "slowed by the user");
+                self.collect();
+            }
+        }
+    }
+
     fn snapshot(&self) -> Snapshot {
         World::snapshot(self)
     }

@@ -47,7 +47,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
+use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -153,6 +153,9 @@ pub(super) enum Event {
     CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
+    /// A scheduled slow fault (the scenario's fault number `fault`) starts, or ends (`fault`
+    /// is `NONE`): the component's service times are multiplied by the fault's factor.
+    Slow { component: ComponentId, fault: u16 },
     /// A static-asset request reaches the CDN edge.
     ReachEdge { req: ReqRef },
     /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
@@ -696,26 +699,37 @@ impl Stack {
     }
 
     fn schedule_faults(&mut self) {
-        for fault in self.scenario.faults.clone() {
+        for (index, fault) in self.scenario.faults.clone().into_iter().enumerate() {
             let Some(component) = self.component_named(&fault.target) else {
                 continue; // validation guarantees the name exists
             };
-            let at = SimTime::from_secs_f64(fault.at_s);
-            self.events.push(
-                at,
-                Event::Fault {
-                    component,
-                    down: true,
-                },
-            );
-            if fault.duration_s > 0.0 {
-                self.events.push(
-                    at.plus(SimTime::from_secs_f64(fault.duration_s)),
+            let (start, end) = match fault.kind {
+                FaultKind::Down => (
+                    Event::Fault {
+                        component,
+                        down: true,
+                    },
                     Event::Fault {
                         component,
                         down: false,
                     },
-                );
+                ),
+                FaultKind::Slow => (
+                    Event::Slow {
+                        component,
+                        fault: index as u16,
+                    },
+                    Event::Slow {
+                        component,
+                        fault: NONE,
+                    },
+                ),
+            };
+            let at = SimTime::from_secs_f64(fault.at_s);
+            self.events.push(at, start);
+            if fault.duration_s > 0.0 {
+                self.events
+                    .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
             }
         }
     }
@@ -793,6 +807,14 @@ impl Stack {
             Event::Reshard { to } => self.reshard(to),
             Event::MigrationPace { run } => self.on_migration_pace(run),
             Event::CopyRetry { req } => self.send_copy_job(req),
+            Event::Slow { component, fault } => {
+                let factor = self
+                    .scenario
+                    .faults
+                    .get(usize::from(fault))
+                    .map_or(1.0, |f| f.slow_factor());
+                self.slow_with_cause(component, factor, "scheduled fault");
+            }
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");

@@ -36,8 +36,7 @@ impl Stack {
     pub(super) fn begin_service(&mut self, req: ReqRef, station: u16, work: u64) {
         let now = self.now;
         let s = &mut self.stations[usize::from(station)];
-        let duration = work as f64 / s.speed;
-        let duration = round_ns(duration).max(1);
+        let duration = s.service_ns(work);
         s.account(now);
         s.busy += 1;
         s.started += 1;

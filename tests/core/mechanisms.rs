@@ -1,0 +1,161 @@
+//! The failure mechanisms real systems die of (issue 21), each off by default and each shown
+//! by its signature: grey failures (slow nodes), client retries, cache stampedes, synchronous
+//! workers, circuit breakers, partitions.
+
+use crate::helpers::{assert_conserved, run};
+use scalesim::scenario::{preset, Fault, Scenario};
+use scalesim::sim::{Report, Sim};
+
+fn component<'a>(r: &'a Report, name: &str) -> &'a scalesim::sim::ComponentReport {
+    r.components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+/// Grey failure: a web server eight times slower stays in the balancer's pool (it passes its
+/// health checks), so it keeps its share of requests and they queue there, while its healthy
+/// peer serves at normal speed.
+#[test]
+fn a_slow_web_server_passes_health_checks_and_its_requests_queue() {
+    let mut s = preset(3).unwrap();
+    s.duration_s = 40;
+    s.faults = vec![Fault::slow("web-1", 8.0, 10.0, 20.0)];
+    let r = run(&s);
+    assert_conserved(&r);
+    let (slow, healthy) = (component(&r, "web-1"), component(&r, "web-0"));
+    assert_eq!(slow.slowdown_max, Some(8.0));
+    assert!((slow.slowed_s.unwrap() - 20.0).abs() < 1e-9, "{slow:?}");
+    assert_eq!(healthy.slowed_s, None);
+    // Never taken out of the pool, never refused a request: no server-down failures.
+    assert_eq!(r.requests.failed_by_reason.server_down, 0);
+    assert_eq!(r.requests.failed_by_reason.no_healthy_server, 0);
+    assert!(!r
+        .events
+        .iter()
+        .any(|e| e.text.contains("removed from the pool") || e.text.contains("unhealthy")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.component == "web-1" && e.text.contains("slow")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("web-1 at normal speed again")));
+    // It still gets about as many requests as its peer (round robin) but holds them longer.
+    let share = slow.served as f64 / healthy.served as f64;
+    assert!(share > 0.8, "the slow server kept its share: {share}");
+    assert!(
+        slow.mean_sojourn_ms > 3.0 * healthy.mean_sojourn_ms,
+        "slow {} ms vs healthy {} ms",
+        slow.mean_sojourn_ms,
+        healthy.mean_sojourn_ms
+    );
+    assert!(slow.utilization > 2.0 * healthy.utilization);
+
+    // Without the fault: the same run, both servers alike, and the new fields left out.
+    s.faults.clear();
+    let calm = run(&s);
+    let (a, b) = (component(&calm, "web-0"), component(&calm, "web-1"));
+    assert!((a.mean_sojourn_ms / b.mean_sojourn_ms - 1.0).abs() < 0.2);
+    let json = serde_json::to_string(&calm).unwrap();
+    assert!(!json.contains("slowed_s") && !json.contains("slowdown_max"));
+}
+
+/// A slow disk on a replica: it applies replicated writes slower than the master commits
+/// them, so its lag grows while its healthy sibling keeps up; back at speed, it catches up.
+#[test]
+fn a_slow_replica_falls_behind_and_catches_up_after() {
+    let mut s: Scenario = preset(4).unwrap();
+    s.duration_s = 60;
+    // 100 writes/s against a 9 ms apply: a healthy replica is 90% busy applying; ×2 is 180%,
+    // so for 5 s it falls behind by ~45 writes a second; it then catches up at ~11 a second.
+    s.faults = vec![Fault::slow("db-1", 2.0, 10.0, 5.0)];
+    let mut sim = Sim::new(&s).unwrap();
+    let lag_at = |sim: &mut Sim, t: u64, name: &str| {
+        sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
+        let id = sim.component_named(name).unwrap();
+        let snap = sim.snapshot();
+        let c = snap.components.iter().find(|c| c.id == id).unwrap().clone();
+        (c.lag_ms, c.slowdown)
+    };
+    let (before, speed) = lag_at(&mut sim, 9, "db-1");
+    assert_eq!(speed, None);
+    let (during, speed) = lag_at(&mut sim, 14, "db-1");
+    assert_eq!(speed, Some(2.0));
+    let (sibling, _) = lag_at(&mut sim, 14, "db-2");
+    assert!(
+        during > 1000.0 && during > 20.0 * sibling.max(1.0) && before < 1000.0,
+        "db-1 lag {before} → {during} ms, db-2 {sibling} ms"
+    );
+    let (after, speed) = lag_at(&mut sim, 60, "db-1");
+    assert_eq!(speed, None);
+    assert!(after < 1000.0, "caught up: {after} ms");
+    let r = sim.report();
+    assert_conserved(&r);
+    let db = r.database.as_ref().unwrap();
+    assert!(db.failovers.is_empty(), "a slow node is not a dead one");
+    let node = |n: &str| db.nodes.iter().find(|x| x.name == n).unwrap().lag_ms_max;
+    assert!(node("db-1") > 10.0 * node("db-2").max(1.0));
+}
+
+/// Slow faults are checked: a factor they need, a target that serves requests.
+#[test]
+fn slow_faults_are_validated_with_clear_messages() {
+    let mut s = preset(4).unwrap();
+    let problems = |s: &Scenario| Sim::new(s).err().map(|e| e.to_string()).unwrap_or_default();
+    s.faults = vec![Fault::slow("db-0", 0.5, 1.0, 1.0)];
+    assert!(
+        problems(&s).contains("faults[0].factor"),
+        "{}",
+        problems(&s)
+    );
+    s.faults = vec![Fault::slow("dns", 4.0, 1.0, 1.0)];
+    assert!(
+        problems(&s).contains("'dns' cannot be slow"),
+        "{}",
+        problems(&s)
+    );
+    let mut f = Fault::slow("db-0", 4.0, 1.0, 1.0);
+    f.factor = None;
+    s.faults = vec![f];
+    assert!(problems(&s).contains("needs a factor"), "{}", problems(&s));
+    let mut f = Fault::down("db-0", 1.0, 1.0);
+    f.factor = Some(2.0);
+    s.faults = vec![f];
+    assert!(
+        problems(&s).contains("belongs to a slow fault"),
+        "{}",
+        problems(&s)
+    );
+    // The JSON form; the old form (no kind) still means "down" and is written as before.
+    let json = r#"{"target":"db-0","at_s":1.0,"duration_s":2.0,"kind":"slow","factor":8.0}"#;
+    let f: Fault = serde_json::from_str(json).unwrap();
+    assert_eq!(f, Fault::slow("db-0", 8.0, 1.0, 2.0));
+    assert_eq!(serde_json::to_string(&f).unwrap(), json);
+    let old = r#"{"target":"db-0","at_s":1.0,"duration_s":2.0}"#;
+    let f: Fault = serde_json::from_str(old).unwrap();
+    assert_eq!(f, Fault::down("db-0", 1.0, 2.0));
+    assert_eq!(serde_json::to_string(&f).unwrap(), old);
+}
+
+/// A live slow change (as a link replays it) does what the scheduled fault does.
+#[test]
+fn a_live_slow_change_replays_like_the_scheduled_fault() {
+    use scalesim::scenario::live::decode_changes;
+    let mut s: Scenario = preset(3).unwrap();
+    s.duration_s = 30;
+    s.faults.clear();
+    let changes = decode_changes("10:slow:web-1:8,20:repair:web-1").unwrap();
+    let live = scalesim::sim::live::replay(&s, &changes, scalesim::sim::SimTime::from_secs(30))
+        .unwrap()
+        .report();
+    s.faults = vec![Fault::slow("web-1", 8.0, 10.0, 10.0)];
+    let scheduled = run(&s);
+    assert_eq!(component(&live, "web-1").slowdown_max, Some(8.0));
+    assert_eq!(
+        component(&live, "web-1").served,
+        component(&scheduled, "web-1").served
+    );
+    assert_eq!(live.latency_ms, scheduled.latency_ms);
+}
