@@ -131,6 +131,7 @@ fn single_server() -> Scenario {
             client_timeout_ms: 5000.0,
             keyspace: Keyspace::default(),
             profile: Profile::Constant,
+            retries: None,
         },
         dns: Dns {
             lookup_ms: 20.0,
@@ -242,6 +243,7 @@ fn load_balancer() -> Scenario {
         duration_s: 30.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -268,6 +270,7 @@ fn replication() -> Scenario {
         duration_s: 30.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -307,6 +310,7 @@ fn cache_tier() -> Scenario {
         duration_s: 30.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -337,6 +341,7 @@ fn cdn() -> Scenario {
         duration_s: 20.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -411,6 +416,7 @@ fn message_queue() -> Scenario {
         duration_s: 30.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -472,6 +478,7 @@ fn monitoring() -> Scenario {
             duration_s: 30.0,
             kind: crate::scenario::FaultKind::Down,
             factor: None,
+            error_ratio: None,
         },
         Fault {
             target: "workers".to_string(),
@@ -479,6 +486,7 @@ fn monitoring() -> Scenario {
             duration_s: 40.0,
             kind: crate::scenario::FaultKind::Down,
             factor: None,
+            error_ratio: None,
         },
     ];
     s
@@ -617,6 +625,7 @@ fn data_centers() -> Scenario {
         duration_s: 120.0,
         kind: crate::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     s
 }

@@ -39,6 +39,9 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
         let what = match f.kind {
             super::FaultKind::Down => "goes down".to_string(),
             super::FaultKind::Slow => format!("runs ×{} slower", number(f.slow_factor())),
+            super::FaultKind::Errors => {
+                format!("fails {}% of its requests", number(f.error_share() * 100.0))
+            }
         };
         let text = match until {
             Some(_) => format!("{} {what} for {} s", f.target, number(f.duration_s)),

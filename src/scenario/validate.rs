@@ -308,6 +308,25 @@ impl Scenario {
             600_000.0,
             "ms",
         );
+        if let Some(r) = &t.retries {
+            let max = u64::from(super::MAX_RETRIES);
+            c.int_range("traffic.retries.max", u64::from(r.max), 1, max, "retries");
+            c.range(
+                "traffic.retries.backoff_ms",
+                r.backoff_ms,
+                0.0,
+                600_000.0,
+                "ms",
+            );
+            c.range(
+                "traffic.retries.multiplier",
+                r.multiplier,
+                1.0,
+                10.0,
+                "times",
+            );
+            c.range("traffic.retries.jitter", r.jitter, 0.0, 1.0, "");
+        }
 
         c.range("dns.lookup_ms", self.dns.lookup_ms, 0.0, 10_000.0, "ms");
         c.int_range("dns.ttl_s", u64::from(self.dns.ttl_s), 0, 86_400, "s");
@@ -1108,9 +1127,32 @@ impl Scenario {
     /// A slow fault needs a factor within bounds and a target that serves requests; a down
     /// fault takes no factor.
     fn validate_slow_fault(&self, c: &mut Checker, path: &str, fault: &Fault) {
+        match (fault.kind, fault.error_ratio) {
+            (FaultKind::Errors, None) => c.fail(
+                &format!("{path}.error_ratio"),
+                "an error fault needs an error_ratio: the share of requests it fails (e.g. 0.3)",
+            ),
+            (FaultKind::Errors, Some(share)) => {
+                c.range(&format!("{path}.error_ratio"), share, 0.0, 1.0, "");
+            }
+            (_, Some(_)) => c.fail(
+                &format!("{path}.error_ratio"),
+                "an error_ratio belongs to an error fault: add \"kind\": \"errors\" or remove it",
+            ),
+            (_, None) => {}
+        }
+        if fault.kind != FaultKind::Down && !can_be_slow(&fault.target) {
+            c.fail(
+                &format!("{path}.target"),
+                format!(
+                    "'{}' cannot be slow or fail requests: only a web server, a database, cache or NoSQL node or the session store serves requests",
+                    fault.target.chars().take(40).collect::<String>()
+                ),
+            );
+        }
         match (fault.kind, fault.factor) {
-            (FaultKind::Down, None) => {}
-            (FaultKind::Down, Some(_)) => c.fail(
+            (FaultKind::Down | FaultKind::Errors, None) => {}
+            (FaultKind::Down | FaultKind::Errors, Some(_)) => c.fail(
                 &format!("{path}.factor"),
                 "a factor belongs to a slow fault: add \"kind\": \"slow\" or remove it",
             ),
@@ -1126,15 +1168,6 @@ impl Scenario {
                     super::MAX_SLOW_FACTOR,
                     "times",
                 );
-                if !can_be_slow(&fault.target) {
-                    c.fail(
-                        &format!("{path}.target"),
-                        format!(
-                            "'{}' cannot be slow: only a web server, a database, cache or NoSQL node or the session store serves requests at a speed",
-                            fault.target.chars().take(40).collect::<String>()
-                        ),
-                    );
-                }
             }
         }
     }

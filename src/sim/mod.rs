@@ -26,6 +26,7 @@ pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
+pub use components::clients::ClientReport;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};

@@ -56,6 +56,10 @@ pub struct Report {
     pub deploys: Vec<DeployReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
+    /// Retrying clients: attempts, retries, goodput beside throughput, wasted work (absent
+    /// unless `traffic.retries` is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<super::ClientReport>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
     pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
@@ -522,6 +526,9 @@ pub struct ComponentReport {
     /// Slow faults: the largest slowdown it had (×; left out when it never was slowed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slowdown_max: Option<f64>,
+    /// Error faults (a flaky node): requests it answered with an error (left out when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_injected: Option<u64>,
 }
 
 /// One metrics interval.
@@ -712,6 +719,7 @@ impl Stack {
                     role: self.db_state(c.id).map(|(role, ..)| role),
                     slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
                     slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
+                    errors_injected: (s.errors_injected > 0).then_some(s.errors_injected),
                 }
             })
             .collect::<Vec<_>>();
@@ -790,6 +798,10 @@ impl Stack {
             data_store: self.data_store_report(),
             sessions: self.sticky.as_ref().map(|s| s.report()),
             cache: self.cache.as_ref().map(|c| c.report()),
+            clients: self
+                .clients
+                .as_ref()
+                .map(|c| c.report(b.generated, b.completed, elapsed_s)),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

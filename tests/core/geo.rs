@@ -89,6 +89,7 @@ fn failover_follows_health_checks_then_dns_expiry() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -163,6 +164,7 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -207,6 +209,7 @@ fn a_repaired_data_center_gets_its_users_back() {
         duration_s: 60.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -229,6 +232,7 @@ fn a_component_inside_one_data_center_fails_alone() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -258,6 +262,7 @@ fn the_same_run_in_steps_or_at_once() {
         duration_s: 10.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let whole = run(&s);
     let mut sim = Sim::new(&s).unwrap();
@@ -331,6 +336,7 @@ fn geo_validation_names_each_problem() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     });
     assert!(bad_fault.validate().is_err());
 }
@@ -431,6 +437,7 @@ fn random_geo_runs_conserve_and_replay() {
                 duration_s: g.unit() * 20.0,
                 kind: scalesim::scenario::FaultKind::Down,
                 factor: None,
+                error_ratio: None,
             });
         }
         s.validate().unwrap_or_else(|e| panic!("case {case}: {e}"));
@@ -577,6 +584,7 @@ fn nothing_in_a_dead_data_center_comes_back_before_it() {
         duration_s: 3.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let mut sim = Sim::new(&s).unwrap();
     let dc = sim.component_named("eu-west").unwrap();
@@ -636,6 +644,7 @@ fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -672,6 +681,7 @@ fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();

@@ -71,6 +71,7 @@ pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
         duration_s,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }
 }
 

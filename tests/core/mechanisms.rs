@@ -159,3 +159,77 @@ fn a_live_slow_change_replays_like_the_scheduled_fault() {
     );
     assert_eq!(live.latency_ms, scheduled.latency_ms);
 }
+
+fn retries(max: u32, backoff_ms: f64, jitter: f64) -> scalesim::scenario::Retries {
+    scalesim::scenario::Retries {
+        max,
+        backoff_ms,
+        multiplier: 2.0,
+        jitter,
+    }
+}
+
+/// Theory: a server that fails each attempt with probability p, clients that retry n times:
+/// each user request costs (1 − pⁿ⁺¹)/(1 − p) attempts, and pⁿ⁺¹ of them fail in the end.
+#[test]
+fn retries_multiply_the_load_as_theory_says() {
+    for (p, n, seed) in [(0.3, 3, 1), (0.5, 2, 2), (0.1, 1, 3)] {
+        let mut s = preset(1).unwrap();
+        s.seed = seed;
+        s.duration_s = 120;
+        // Light load: the server itself never rejects, so every failure is the injected one.
+        s.traffic.users = 200;
+        s.traffic.retries = Some(retries(n, 20.0, 0.5));
+        s.faults = vec![Fault::errors("web-0", p, 0.0, 0.0)];
+        let r = run(&s);
+        assert_conserved(&r);
+        let c = r.clients.as_ref().expect("a clients section");
+        let expected = (1.0 - f64::powi(p, n as i32 + 1)) / (1.0 - p);
+        let measured = c.attempts as f64 / r.requests.generated as f64;
+        assert!(
+            (measured / expected - 1.0).abs() < 0.05,
+            "p={p} n={n}: {measured:.4} attempts per request, theory {expected:.4}"
+        );
+        eprintln!("p={p} n={n}: load ×{measured:.4}, theory ×{expected:.4}");
+        let failed_share = r.requests.failed as f64 / r.requests.generated as f64;
+        let expected_failed = f64::powi(p, n as i32 + 1);
+        assert!(
+            (failed_share - expected_failed).abs() < 0.05 * expected_failed + 0.002,
+            "p={p} n={n}: {failed_share:.4} failed, theory {expected_failed:.4}"
+        );
+        assert_eq!(c.gave_up, r.requests.failed);
+        // Every attempt was answered, failed by the injected errors, or is still under way.
+        let injected = component(&r, "web-0").errors_injected.unwrap();
+        let attempts_under_way = r.requests.in_flight - c.waiting_to_retry;
+        assert_eq!(
+            c.attempts,
+            r.requests.completed + injected + attempts_under_way
+        );
+    }
+}
+
+/// A retry storm: a slow database makes attempts time out; clients retry while the database
+/// still works on the attempts they gave up, so it serves requests nobody waits for any more.
+/// Offered load exceeds the users' own rate and goodput falls below throughput.
+#[test]
+fn a_slow_database_with_retrying_clients_makes_a_retry_storm() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 60;
+    s.traffic.client_timeout_ms = 1000.0;
+    s.faults = vec![Fault::slow("db-0", 3.0, 20.0, 0.0)];
+    let calm = run(&s);
+    assert!(calm.clients.is_none());
+    s.traffic.retries = Some(retries(3, 100.0, 1.0));
+    let r = run(&s);
+    assert_conserved(&r);
+    let c = r.clients.as_ref().unwrap();
+    assert!(c.load_factor > 1.3, "offered load ×{}", c.load_factor);
+    assert!(c.late_answers > 0 && c.wasted_services > 0, "{c:?}");
+    assert!(c.goodput_rps < c.answers_rps, "{c:?}");
+    let db = component(&r, "db-0");
+    assert!(db.utilization > 0.6, "db busy {}", db.utilization);
+    // The database serves more than the users asked for.
+    assert!(db.served > component(&calm, "db-0").served, "{c:?}");
+    let json = serde_json::to_string(&calm).unwrap();
+    assert!(!json.contains("\"clients\""));
+}

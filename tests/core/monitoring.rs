@@ -54,6 +54,7 @@ fn a_breach_shorter_than_the_rule_does_not_fire() {
         duration_s: 1.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let m = s.monitoring.as_mut().unwrap();
     m.alerts = vec![AlertRule {

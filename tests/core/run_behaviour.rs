@@ -86,6 +86,7 @@ fn killing_the_server_fails_everything_until_repair() {
         duration_s: 5.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -151,6 +152,7 @@ fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

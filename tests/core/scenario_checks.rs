@@ -78,6 +78,7 @@ fn fault_targets_must_exist() {
         duration_s: 1.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("no component named 'db-7'"), "{e}");
@@ -143,6 +144,7 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             duration_s: 1.0,
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
+            error_ratio: None,
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
@@ -189,7 +191,15 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
     });
-    // A slow fault (grey failure).
+    // A flaky node, retrying clients, and a slow fault (grey failure).
+    s.faults
+        .push(scalesim::scenario::Fault::errors("web-0", 0.2, 1.0, 1.0));
+    s.traffic.retries = Some(scalesim::scenario::Retries {
+        max: 2,
+        backoff_ms: 50.0,
+        multiplier: 2.0,
+        jitter: 0.5,
+    });
     s.faults.push(scalesim::scenario::Fault::slow(
         "shard-0-db-1",
         4.0,

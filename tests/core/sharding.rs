@@ -133,6 +133,7 @@ fn a_master_failure_stays_inside_its_shard() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -344,6 +345,7 @@ fn the_copy_survives_a_master_failover() {
         duration_s: 0.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

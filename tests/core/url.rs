@@ -50,6 +50,7 @@ fn fault() -> impl Strategy<Value = Fault> {
             duration_s,
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
+            error_ratio: None,
         })
 }
 
@@ -169,6 +170,7 @@ fn a_preset_with_a_handful_of_changes_fits_in_200_characters() {
         duration_s: 10.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let link = encode_link(&s, Some(30.5));
     assert!(link.len() <= 200, "{} characters: {link}", link.len());
@@ -203,6 +205,7 @@ fn long_scenarios_are_compressed_and_still_exact() {
             duration_s: 5.0,
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
+            error_ratio: None,
         })
         .collect();
     s.validate().unwrap();

@@ -245,6 +245,7 @@ fn geo_tick_between_scheduled_fault_and_live_repair() {
         duration_s: 1.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     let case = Case {
         seed: 0,

@@ -69,6 +69,7 @@ fn base() -> Value {
         duration_s: 1.0,
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
+        error_ratio: None,
     }];
     serde_json::to_value(s).unwrap()
 }

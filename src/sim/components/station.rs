@@ -67,6 +67,11 @@ pub struct Station {
     slowed_ns: u64,
     /// Largest slowdown seen (1: never slowed).
     pub slowdown_max: f64,
+    /// A flaky node: the share of arriving requests it answers with an error at once (0:
+    /// none).
+    pub error_ratio: f64,
+    /// Requests it answered with an error because it was flaky.
+    pub errors_injected: u64,
     /// Requests that arrived while it was down (connection refused).
     pub refused: u64,
     /// `refused` when it last died.
@@ -105,6 +110,8 @@ impl Station {
             slowed_since: None,
             slowed_ns: 0,
             slowdown_max: 1.0,
+            error_ratio: 0.0,
+            errors_injected: 0,
             refused: 0,
             refused_at_death: 0,
             served: 0,

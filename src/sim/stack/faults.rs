@@ -182,6 +182,9 @@ impl Stack {
             if self.stations[usize::from(station)].slowdown != 1.0 {
                 self.slow_with_cause(id, 1.0, cause);
             }
+            if self.stations[usize::from(station)].error_ratio != 0.0 {
+                self.errors_with_cause(id, 0.0, cause);
+            }
         }
         if usize::from(id.0) >= self.components.len()
             || self.is_alive(id)
@@ -247,6 +250,30 @@ impl Stack {
             format!("{name} at normal speed again ({cause})")
         } else {
             format!("{name} slow ({cause}): every request takes ×{factor} as long; it still passes its health checks")
+        };
+        self.log_event(&name, text);
+    }
+
+    /// A flaky node: from now on component `id` answers a share `ratio` of the requests
+    /// reaching it with an error at once (0: healthy again). It stays alive and passes its
+    /// health checks. Only stations can be flaky.
+    pub(in crate::sim) fn errors_with_cause(&mut self, id: ComponentId, ratio: f64, cause: &str) {
+        let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
+            return;
+        };
+        let s = &mut self.stations[usize::from(station)];
+        if s.error_ratio == ratio {
+            return;
+        }
+        s.error_ratio = ratio;
+        let name = self.components[usize::from(id.0)].name.clone();
+        let text = if ratio == 0.0 {
+            format!("{name} stops failing requests ({cause})")
+        } else {
+            format!(
+                "{name} flaky ({cause}): it fails {:.0}% of its requests; it still passes its health checks",
+                ratio * 100.0
+            )
         };
         self.log_event(&name, text);
     }

@@ -21,12 +21,14 @@
 mod faults;
 mod path;
 mod periodic;
+mod retries;
 mod service;
 mod slab;
 mod state;
 
 use super::components::balancer::Balancer;
 use super::components::cache_cluster::CacheCluster;
+use super::components::clients::{Clients, PendingRetry};
 use super::components::database::{db_of_index, DataPlacement, DbTier};
 use super::components::deploy::DeployRun;
 use super::components::edge::EdgeTier;
@@ -153,9 +155,14 @@ pub(super) enum Event {
     CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
-    /// A scheduled slow fault (the scenario's fault number `fault`) starts, or ends (`fault`
-    /// is `NONE`): the component's service times are multiplied by the fault's factor.
-    Slow { component: ComponentId, fault: u16 },
+    /// A scheduled slow or error fault (the scenario's fault number `fault`) starts or ends.
+    Degrade {
+        component: ComponentId,
+        fault: u16,
+        start: bool,
+    },
+    /// A retry (held by the clients as `slot`) is sent.
+    Retry { slot: u32 },
     /// A static-asset request reaches the CDN edge.
     ReachEdge { req: ReqRef },
     /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
@@ -259,7 +266,12 @@ pub(super) struct Request {
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
+    /// When this attempt was sent (its client's timeout runs from here).
     start: SimTime,
+    /// When the user sent the first attempt (= `start` unless this is a retry).
+    first_start: SimTime,
+    /// Which attempt it is (1: the first; retries are 2, 3, …).
+    attempt: u8,
     /// When it reached its current station.
     reached: SimTime,
 }
@@ -324,6 +336,8 @@ impl Request {
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
+        first_start: SimTime::ZERO,
+        attempt: 1,
         reached: SimTime::ZERO,
     };
 }
@@ -476,6 +490,8 @@ pub(super) struct Stack {
     pub(super) nosql: Option<NoSqlState>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
+    /// Clients that retry (`None`: they never do).
+    pub(super) clients: Option<Clients>,
 }
 
 impl Stack {
@@ -568,6 +584,7 @@ impl Stack {
             deploys_done: Vec::new(),
             nosql: None,
             site: None,
+            clients: scenario.traffic.retries.as_ref().map(Clients::new),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -714,14 +731,16 @@ impl Stack {
                         down: false,
                     },
                 ),
-                FaultKind::Slow => (
-                    Event::Slow {
+                FaultKind::Slow | FaultKind::Errors => (
+                    Event::Degrade {
                         component,
                         fault: index as u16,
+                        start: true,
                     },
-                    Event::Slow {
+                    Event::Degrade {
                         component,
-                        fault: NONE,
+                        fault: index as u16,
+                        start: false,
                     },
                 ),
             };
@@ -807,14 +826,12 @@ impl Stack {
             Event::Reshard { to } => self.reshard(to),
             Event::MigrationPace { run } => self.on_migration_pace(run),
             Event::CopyRetry { req } => self.send_copy_job(req),
-            Event::Slow { component, fault } => {
-                let factor = self
-                    .scenario
-                    .faults
-                    .get(usize::from(fault))
-                    .map_or(1.0, |f| f.slow_factor());
-                self.slow_with_cause(component, factor, "scheduled fault");
-            }
+            Event::Degrade {
+                component,
+                fault,
+                start,
+            } => self.on_degrade(component, usize::from(fault), start),
+            Event::Retry { slot } => self.on_retry(slot),
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");

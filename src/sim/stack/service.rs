@@ -72,6 +72,9 @@ impl Stack {
         s.served += 1;
         if let Some(r) = self.get(req) {
             if r.state == ReqState::Abandoned {
+                if let Some(c) = self.clients.as_mut() {
+                    c.wasted_services += 1;
+                }
                 self.release(req);
             } else {
                 let reached = r.reached;
@@ -325,12 +328,16 @@ impl Stack {
     /// Answer reaches the user at `at`.
     pub(in crate::sim) fn complete(&mut self, req: ReqRef, at: SimTime) {
         let r = self.requests[req.slot as usize];
-        let latency = at.since(r.start);
-        if latency > self.timeout {
+        if at.since(r.start) > self.timeout {
             // The client stopped waiting before the answer could reach it.
+            if let Some(c) = self.clients.as_mut() {
+                c.late_answers += 1;
+            }
             self.fail(req, Outcome::Timeout, at);
             return;
         }
+        // What the user waited, from the first attempt.
+        let latency = at.since(r.first_start);
         if r.kind == RequestKind::StaticAsset && r.web != NONE {
             self.static_served(r.via_cdn, r.key);
         }
@@ -377,6 +384,9 @@ impl Stack {
         } else {
             (outcome, at)
         };
+        if self.clients.is_some() && self.retry_later(req, outcome, at) {
+            return;
+        }
         self.books.failed[outcome.failure_index()] += 1;
         self.interval.failed += 1;
         let r = self.requests[req.slot as usize];

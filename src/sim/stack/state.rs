@@ -10,6 +10,7 @@ impl Stack {
         self.site
             .as_ref()
             .map_or(0, |site| site.handed_over_waiting)
+            + self.clients.as_ref().map_or(0, |c| c.waiting())
             + self
                 .requests
                 .iter()
