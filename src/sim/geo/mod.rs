@@ -38,6 +38,7 @@ use super::report::{
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
     Snapshot,
@@ -286,6 +287,8 @@ pub(super) struct World {
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
     pub last_point: Option<SeriesPoint>,
+    /// Watches each interval's merged figures for threshold crossings.
+    watch: ThresholdWatch,
     pub books: GeoBooks,
     interval_generated: u64,
     interval_dns_failed: u64,
@@ -443,6 +446,7 @@ impl World {
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             books: GeoBooks {
                 generated: 0,
                 dns_failed: 0,

@@ -135,6 +135,10 @@ impl World {
         self.series.push_back(point.clone());
         self.geo_series.push_back(geo_point);
         self.last_point = Some(point);
+        let snapshot = self.snapshot();
+        for e in self.watch.observe(&snapshot, &self.components) {
+            self.push_log(e);
+        }
         self.events
             .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
     }

@@ -22,6 +22,7 @@ mod faults;
 mod path;
 mod periodic;
 mod retries;
+pub(super) mod route;
 mod service;
 mod slab;
 mod state;
@@ -44,12 +45,14 @@ use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
+use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -482,6 +485,9 @@ pub(super) struct Stack {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
+    /// 11 the world watches the merged figures).
+    watch: ThresholdWatch,
     /// The rolling deploy under way.
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
@@ -492,6 +498,8 @@ pub(super) struct Stack {
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
     pub(super) clients: Option<Clients>,
+    /// Each kind of request's way through the components, read from the scenario's graph.
+    pub(super) routes: RouteTable,
 }
 
 impl Stack {
@@ -580,11 +588,13 @@ impl Stack {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
+            routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
