@@ -483,6 +483,12 @@ pub struct CacheTier {
     pub get: Dist,
     /// Points per node on the consistent-hash ring.
     pub virtual_nodes: u32,
+    /// Request coalescing on a miss: `true`: one database read per key in flight, other
+    /// misses of the key wait for its fill; `false`: every miss reads the database (as
+    /// when left out) and the report counts the reads of a key already being read (a cache
+    /// stampede); left out: neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<bool>,
 }
 
 /// A content delivery network: an edge near the users caches static objects.

@@ -304,6 +304,7 @@ fn cache_tier() -> Scenario {
             cv: 1.0,
         },
         virtual_nodes: 100,
+        coalesce: None,
     });
     s.faults = vec![Fault {
         target: "cache-0".to_string(),

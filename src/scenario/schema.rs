@@ -417,6 +417,7 @@ pub const FIELDS: &[FieldDoc] = &[
         "1 – 1000",
         "points per node on the hash ring",
     ),
+    field("cache.coalesce", "-", "true | false (left out: off)", "true: one database read per missed key at a time, other misses wait for its fill; false: every miss reads the database and the report counts the stampede"),
     field(
         "traffic.profile.kind",
         "-",

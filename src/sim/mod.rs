@@ -42,7 +42,7 @@ pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
     LogEntry, MonitoringReport, NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report,
-    RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
+    RequestTotals, SeriesPoint, SessionReport, StampedeReport, TheoryCheck,
 };
 pub use zipf::Zipf;
 

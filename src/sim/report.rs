@@ -237,6 +237,22 @@ pub struct CacheReport {
     pub evictions: u64,
     /// Items held at the end, per node.
     pub items: Vec<u32>,
+    /// Misses of a key whose database read was already under way (`cache.coalesce` set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stampede: Option<StampedeReport>,
+}
+
+/// Misses of keys already being read from the database: a cache stampede, or its fix.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StampedeReport {
+    /// Whether misses of a key being read wait for that read (coalescing).
+    pub coalesce: bool,
+    /// Misses that read the database while a read of the same key was under way.
+    pub duplicate_db_reads: u64,
+    /// Misses that waited for another request's read of their key instead.
+    pub coalesced: u64,
+    /// Most misses of one key at once beyond the first (reading or waiting).
+    pub max_per_key: u32,
 }
 
 /// The CDN over the run. Prices are the scenario's (documented assumptions, per GB).
@@ -800,7 +816,10 @@ impl Stack {
             deploys: self.deploy_reports(),
             data_store: self.data_store_report(),
             sessions: self.sticky.as_ref().map(|s| s.report()),
-            cache: self.cache.as_ref().map(|c| c.report()),
+            cache: self.cache.as_ref().map(|c| CacheReport {
+                stampede: self.coalescer.as_ref().map(|co| co.report()),
+                ..c.report()
+            }),
             clients: self
                 .clients
                 .as_ref()

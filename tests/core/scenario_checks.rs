@@ -191,7 +191,8 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
     });
-    // A flaky node, retrying clients, and a slow fault (grey failure).
+    // Cache coalescing, a flaky node, retrying clients, and a slow fault (grey failure).
+    s.cache.as_mut().expect("stage 10 has a cache").coalesce = Some(true);
     s.faults
         .push(scalesim::scenario::Fault::errors("web-0", 0.2, 1.0, 1.0));
     s.traffic.retries = Some(scalesim::scenario::Retries {

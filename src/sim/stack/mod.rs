@@ -30,6 +30,7 @@ mod state;
 use super::components::balancer::Balancer;
 use super::components::cache_cluster::CacheCluster;
 use super::components::clients::{Clients, PendingRetry};
+use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, DataPlacement, DbTier};
 use super::components::deploy::DeployRun;
 use super::components::edge::EdgeTier;
@@ -498,6 +499,10 @@ pub(super) struct Stack {
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
     pub(super) clients: Option<Clients>,
+    /// Cache misses of keys already being read: counted, or coalesced (`None`: neither).
+    pub(super) coalescer: Option<Coalescer>,
+    /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
+    released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
     pub(super) routes: RouteTable,
 }
@@ -594,6 +599,12 @@ impl Stack {
             nosql: None,
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
+            coalescer: scenario
+                .cache
+                .as_ref()
+                .and_then(|c| c.coalesce)
+                .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
+            released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();

@@ -76,3 +76,56 @@ impl Stack {
         }
     }
 }
+
+impl Stack {
+    /// A miss of `key` while another request reads it from the database: with coalescing,
+    /// `req` waits for that read's fill (true); otherwise it is counted and reads too (false).
+    pub(super) fn wait_for_fill(&mut self, req: ReqRef, key: u32) -> bool {
+        let requests = &self.requests;
+        let leading = |l: ReqRef| {
+            requests.get(l.slot as usize).is_some_and(|r| {
+                r.gen == l.gen
+                    && r.key == key
+                    && r.fill != NONE
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
+            })
+        };
+        let co = self.coalescer.as_mut().expect("a coalescer");
+        match co.on_miss(key, req, leading) {
+            OnMiss::Read => false,
+            OnMiss::Wait => {
+                let lazy_timeout = self.clients.is_none();
+                let r = self.req_mut(req);
+                r.state = ReqState::Transit;
+                let deadline = r.start.plus(self.timeout);
+                if lazy_timeout {
+                    self.events
+                        .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+                }
+                true
+            }
+        }
+    }
+
+    /// `req`'s database read filled `key`: the misses waiting for it are answered with it.
+    pub(super) fn answer_coalesced(&mut self, req: ReqRef, key: u32) {
+        let mut released = std::mem::take(&mut self.released);
+        self.coalescer
+            .as_mut()
+            .expect("a coalescer")
+            .on_fill(key, req, &mut released);
+        let now = self.now;
+        for &waiter in &released {
+            match self.get(waiter).map(|r| r.state) {
+                Some(ReqState::Abandoned) => self.release(waiter),
+                Some(_) => self.answer(waiter, now, Tier::Cache),
+                None => {}
+            }
+        }
+        released.clear();
+        self.released = released;
+    }
+}

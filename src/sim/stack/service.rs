@@ -125,6 +125,9 @@ impl Stack {
         } else {
             self.interval.cache_misses += 1;
             self.req_mut(req).fill = node as u16;
+            if self.coalescer.is_some() && self.wait_for_fill(req, key) {
+                return;
+            }
             self.send_to_db(req);
         }
     }
@@ -257,6 +260,9 @@ impl Stack {
             let c = self.cache.as_mut().expect("fill implies a cache tier");
             let alive = self.stations[usize::from(c.station_of(r.fill))].alive;
             c.fill(r.fill, alive, r.key, version, now);
+            if self.coalescer.is_some() {
+                self.answer_coalesced(req, r.key);
+            }
         }
         AfterQuery::Answer
     }
