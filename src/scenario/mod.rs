@@ -5,6 +5,7 @@
 //! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
 //! every problem at once.
 
+mod graph_link;
 pub mod live;
 pub mod path;
 mod presets;
@@ -15,6 +16,7 @@ pub mod topology;
 mod url;
 mod validate;
 
+pub use graph_link::{encode_graph, GRAPH_PREFIX};
 pub use live::{LiveAction, LiveChange};
 pub use presets::{preset, StageInfo, STAGES};
 pub use schedule::{schedule, Scheduled, ScheduledKind};

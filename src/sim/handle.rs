@@ -191,6 +191,8 @@ impl Sim {
 
     /// Changes the user population from now on (capped at the validated maximum).
     pub fn set_users(&mut self, users: u64) {
+        let now = self.now();
+        self.diagnoser.note_users(now);
         self.engine_mut().set_users(users);
     }
 

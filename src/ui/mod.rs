@@ -8,7 +8,9 @@
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
 //!  png.rs      the diagram exported as a PNG
+//!  editor/     draw your own architecture (palette, canvas, parameters, undo)
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
+//!  why.rs      diagnosis, chaos catalogue, post-mortem
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
@@ -16,6 +18,7 @@ mod app;
 mod charts;
 mod controls;
 mod diagram;
+mod editor;
 mod files;
 use crate::format;
 mod geo;
@@ -33,6 +36,7 @@ mod stages;
 mod state;
 mod timeline;
 mod tour;
+mod why;
 
 pub use app::App;
 pub use files::diagram_svg;

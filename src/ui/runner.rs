@@ -32,7 +32,7 @@ use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
-use crate::scenario::{encode_run, LiveAction, LiveChange, Scenario};
+use crate::scenario::{encode_graph, encode_run, LiveAction, LiveChange, Scenario, TopologyFile};
 use crate::sim::{
     figures, live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry,
     Sim, SimTime,
@@ -227,6 +227,8 @@ pub struct Runner {
     checkpoints: Checkpoints,
     /// Bumped whenever recorded changes were replayed (see [`Figures::replays`]).
     replays: u32,
+    /// The drawn architecture `base` was lowered from, if any: links then carry it (`v2.`).
+    graph: Option<TopologyFile>,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -330,6 +332,7 @@ impl Default for Runner {
             path_every: 1,
             checkpoints: Checkpoints::new(),
             replays: 0,
+            graph: None,
         }
     }
 }
@@ -478,7 +481,15 @@ impl Runner {
         let time = time_s
             .map(|t| (t * 1e3).round() / 1e3)
             .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
-        Some(encode_run(base, &self.changes, time))
+        Some(match &self.graph {
+            Some(graph) => encode_graph(graph, &self.changes, time),
+            None => encode_run(base, &self.changes, time),
+        })
+    }
+
+    /// Says which drawn architecture the loaded scenario was lowered from (`None`: none).
+    pub fn set_graph(&mut self, graph: Option<TopologyFile>) {
+        self.graph = graph;
     }
 
     /// Changes the number of web servers in service, live; returns the new diagram if
@@ -490,6 +501,17 @@ impl Runner {
         }
         self.record(LiveAction::WebServers(count));
         self.relayout()
+    }
+
+    /// Makes a live change now (a chaos-catalogue entry's), recorded like the user's own;
+    /// returns fresh figures.
+    pub fn apply_live(&mut self, action: LiveAction) -> Figures {
+        self.record(action);
+        self.refresh_log();
+        Figures {
+            charts: Rc::new(self.charts.clone()),
+            ..self.figures()
+        }
     }
 
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
@@ -824,6 +846,19 @@ impl Runner {
                 )
             });
         Figures {
+            verdict: Rc::new(sim.verdict()),
+            incidents: Rc::new(sim.incidents()),
+            chaos: Rc::new(
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components())
+                    .into_iter()
+                    // The users control's range bounds a surge too.
+                    .filter(|e| {
+                        e.actions.iter().all(
+                            |a| !matches!(a, LiveAction::Users(n) if *n > super::state::USERS_MAX),
+                        )
+                    })
+                    .collect(),
+            ),
             requests_per_dot: self.path_every,
             cache_hit_ratio: snap.recent_cache_hit_ratio,
             stale_cache_reads: snap.stale_cache_reads,
