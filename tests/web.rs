@@ -1923,6 +1923,8 @@ async fn the_editor_builds_three_tiers_by_keyboard_and_names_stay_text() {
     dispatch(&users, "change");
     app.settle(60).await;
     assert!(app.status().contains("live"), "{}", app.status());
+}
+
 /// The Why panel: healthy at first; a chaos-catalogue entry (the cache node's death at stage
 /// 5) makes it name the cause, the post-mortem lists the incident, and its button travels to
 /// its moment.

@@ -544,8 +544,13 @@ fn run_experiment(
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }
-            Step::Cdn(op) => {
+            Step::CdnPurgeAll | Step::CdnNewVersion => {
                 if let Some(id) = named("cdn") {
+                    let op = if *step == Step::CdnPurgeAll {
+                        Op::PurgeAll
+                    } else {
+                        Op::NewVersion
+                    };
                     on_fault.emit((id, op));
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }

@@ -8,7 +8,7 @@ impl Stack {
     /// A failed attempt of `req` that its client learns of at `at` (with `outcome`): held for
     /// a retry when attempts are left (true), or left to be counted as failed (false).
     pub(super) fn retry_later(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) -> bool {
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         let Some(c) = self.clients.as_mut() else {
             return false;
         };
@@ -81,7 +81,7 @@ impl Stack {
     /// A miss of `key` while another request reads it from the database: with coalescing,
     /// `req` waits for that read's fill (true); otherwise it is counted and reads too (false).
     pub(super) fn wait_for_fill(&mut self, req: ReqRef, key: u32) -> bool {
-        let requests = &self.requests;
+        let requests = &self.kernel.requests;
         let leading = |l: ReqRef| {
             requests.get(l.slot as usize).is_some_and(|r| {
                 r.gen == l.gen
