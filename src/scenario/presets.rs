@@ -131,6 +131,7 @@ fn single_server() -> Scenario {
             client_timeout_ms: 5000.0,
             keyspace: Keyspace::default(),
             profile: Profile::Constant,
+            retries: None,
         },
         dns: Dns {
             lookup_ms: 20.0,
@@ -241,6 +242,9 @@ fn load_balancer() -> Scenario {
         target: "web-1".to_string(),
         at_s: 40.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -265,6 +269,9 @@ fn replication() -> Scenario {
         target: "db-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -297,11 +304,15 @@ fn cache_tier() -> Scenario {
             cv: 1.0,
         },
         virtual_nodes: 100,
+        coalesce: None,
     });
     s.faults = vec![Fault {
         target: "cache-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -330,6 +341,9 @@ fn cdn() -> Scenario {
         target: "cdn".to_string(),
         at_s: 60.0,
         duration_s: 20.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -402,6 +416,9 @@ fn message_queue() -> Scenario {
         target: "workers".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -461,11 +478,17 @@ fn monitoring() -> Scenario {
             target: "db-0".to_string(),
             at_s: 60.0,
             duration_s: 30.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         },
         Fault {
             target: "workers".to_string(),
             at_s: 100.0,
             duration_s: 40.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         },
     ];
     s
@@ -602,6 +625,9 @@ fn data_centers() -> Scenario {
         target: "us-east".to_string(),
         at_s: 150.0,
         duration_s: 120.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
