@@ -294,6 +294,20 @@ impl Diagnoser {
         d
     }
 
+    /// Learns the components that joined the run since (a new shard during resharding), so
+    /// every index of a snapshot has a name.
+    pub fn learn_components(&mut self, components: &[ComponentInfo]) {
+        for c in components.iter().skip(self.names.len()) {
+            self.names.push(c.name.clone());
+            self.kinds.push(c.kind);
+        }
+    }
+
+    /// How many components it has names for.
+    pub fn known_components(&self) -> usize {
+        self.names.len()
+    }
+
     /// When the next observation is due.
     pub fn next_at(&self) -> SimTime {
         self.next_at

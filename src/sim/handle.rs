@@ -217,6 +217,10 @@ impl Sim {
             if stop == due {
                 let snapshot = self.snapshot();
                 let offered = offered_rps_now(self);
+                if snapshot.components.len() > self.diagnoser.known_components() {
+                    let infos = self.engine().components().to_vec();
+                    self.diagnoser.learn_components(&infos);
+                }
                 self.diagnoser.observe(&snapshot, offered);
             }
             if stop == t {

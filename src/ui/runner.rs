@@ -14,12 +14,12 @@
 //! runs the current simulation on, the same way.
 //!
 //! So that a seek back need not re-run from 0, the simulation is copied every so many simulated
-//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 16 copies within a
-//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 40 s). A seek
+//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 64 copies within a
+//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 10 s). A seek
 //! back (or forward past a copy) starts from the latest copy at or before the target; a live
 //! change forgets the copies after it. Copies taken while a seek re-runs lie on the recorded
-//! timeline too and are kept. A simulation too big for two copies in the budget (stage 11 with
-//! its ten million users, about 110 MB each) keeps none and re-runs from 0.
+//! timeline too and are kept. A simulation too big for two copies in the budget keeps none and
+//! re-runs from 0 (stage 11 with its ten million users, about 70 MB a copy, keeps two).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};

@@ -530,8 +530,8 @@ impl World {
         let mut batch: Vec<LogEntry> = Vec::new();
         for d in 0..self.dcs.len() {
             let dc = &mut self.dcs[d];
-            let nothing = dc.sim.paths.is_empty()
-                && dc.sim.log.is_empty()
+            let nothing = dc.sim.kernel.paths.is_empty()
+                && dc.sim.kernel.log.is_empty()
                 && dc
                     .sim
                     .site
@@ -540,7 +540,7 @@ impl World {
             if nothing {
                 continue;
             }
-            for mut p in dc.sim.paths.drain(..) {
+            for mut p in dc.sim.kernel.paths.drain(..) {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
                     hop.component = to_world(&dc.ids, hop.component);
                 }
@@ -549,7 +549,7 @@ impl World {
                 }
                 self.paths.push_back(p);
             }
-            for mut e in dc.sim.log.drain(..) {
+            for mut e in dc.sim.kernel.log.drain(..) {
                 if e.component != "users" && e.component != "dns" {
                     e.component = format!("{}/{}", dc.name, e.component);
                 }
@@ -705,7 +705,7 @@ impl World {
         let mut events = self.events_processed;
         let stacks: Vec<Snapshot> = self.dcs.iter().map(|d| d.sim.snapshot_single()).collect();
         for (dc, s) in self.dcs.iter().zip(&stacks) {
-            latency.merge(&dc.sim.books.latency);
+            latency.merge(&dc.sim.kernel.books.latency);
             completed += s.requests_completed;
             failed += s.requests_failed;
             in_flight += s.in_flight;

@@ -99,7 +99,7 @@ impl Stack {
         s.waiting = 0;
         let mut lost = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
-            let r = self.requests[req.slot as usize];
+            let r = self.kernel.requests[req.slot as usize];
             if r.state == ReqState::Queued && r.copy_job != NONE {
                 self.retry_copy_job(req);
             } else if r.state == ReqState::Queued {
@@ -112,8 +112,8 @@ impl Stack {
             }
         }
         // In-service requests keep their (now stale) completion events, which free them.
-        for slot in 0..self.requests.len() {
-            let r = self.requests[slot];
+        for slot in 0..self.kernel.requests.len() {
+            let r = self.kernel.requests[slot];
             let here = r.station == station && r.state == ReqState::InService;
             // A web server that dies drops the requests it was waiting on the database for.
             let orphaned = tier == Tier::Web
@@ -146,7 +146,7 @@ impl Stack {
             }
             let at = now.plus(self.client_leg(req));
             self.count_failure(req, outcome, at);
-            self.requests[slot].state = ReqState::Abandoned;
+            self.kernel.requests[slot].state = ReqState::Abandoned;
             lost += 1;
         }
         lost
@@ -165,15 +165,15 @@ impl Stack {
         self.cache.as_mut().expect("a cache tier").lose_node(node);
         let mut moved = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
-            if self.requests[req.slot as usize].state == ReqState::Queued {
+            if self.kernel.requests[req.slot as usize].state == ReqState::Queued {
                 self.bypass_cache(req);
                 moved += 1;
             } else {
                 self.release(req);
             }
         }
-        for slot in 0..self.requests.len() {
-            let r = self.requests[slot];
+        for slot in 0..self.kernel.requests.len() {
+            let r = self.kernel.requests[slot];
             if r.station == station && r.state == ReqState::InService {
                 self.bypass_cache(ReqRef {
                     slot: slot as u32,
@@ -236,18 +236,10 @@ impl Stack {
 
     /// Counts keys a resharding switched to their new shard in this metrics interval.
     pub(in crate::sim) fn interval_migrated(&mut self, keys: u64) {
-        self.interval.migration_keys_copied += keys;
+        self.kernel.interval.migration_keys_copied += keys;
     }
 
     pub(in crate::sim) fn log_event(&mut self, component: &str, text: String) {
-        if self.log.len() == LOG_RING {
-            self.log.pop_front();
-            self.log_dropped += 1;
-        }
-        self.log.push_back(LogEntry {
-            t_s: self.now.as_secs_f64(),
-            component: component.to_string(),
-            text,
-        });
+        self.kernel.log_event(self.now, component, text);
     }
 }
