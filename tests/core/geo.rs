@@ -737,3 +737,29 @@ fn per_data_center_rates_show_before_the_first_interval() {
         }
     }
 }
+
+/// The users whose cached answer names each data center show from the first frame too: before
+/// the first interval completes they are counted as they stand, after it they are the
+/// interval's figure, and they never exceed the users.
+#[test]
+fn users_by_answer_show_before_the_first_interval() {
+    let s = small();
+    let users = s.traffic.users;
+    let mut sim = Sim::new(&s).unwrap();
+    let mut seen_before = false;
+    for t_ms in [250.0, 600.0, 1500.0] {
+        sim.advance_to(SimTime::from_millis_f64(t_ms), u64::MAX);
+        let status = sim.geo_status().unwrap();
+        let total: u64 = status.users_by_answer.iter().sum();
+        assert!(total > 0, "at {t_ms} ms: {:?}", status.users_by_answer);
+        assert!(total <= users, "at {t_ms} ms: {total} of {users}");
+        match &status.last {
+            Some(last) => assert_eq!(status.users_by_answer, last.users_by_answer),
+            None => seen_before = true,
+        }
+    }
+    assert!(
+        seen_before,
+        "the first reading came before the first interval"
+    );
+}
