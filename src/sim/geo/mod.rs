@@ -690,6 +690,12 @@ impl World {
         if let Some(last) = self.geo_series.back() {
             return last.users_by_answer.clone();
         }
+        self.cached_users_by_dc()
+    }
+
+    /// Users whose cached answer names each data center, over every region, as the running
+    /// counts stand (expired answers leave them when a region's population is swept).
+    pub(super) fn cached_users_by_dc(&self) -> Vec<u64> {
         let mut by_answer = vec![0u64; self.dcs.len()];
         for pop in &self.population {
             for (total, n) in by_answer.iter_mut().zip(pop.cached_by_dc()) {
