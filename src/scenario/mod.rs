@@ -369,6 +369,12 @@ pub struct Server {
     pub queue_capacity: u32,
     /// Service time of each request kind on one worker.
     pub service: ServiceTimes,
+    /// Synchronous workers: a worker stays held while its request waits for the session
+    /// store, the cache or the database, so a slow data tier exhausts the web pool (false,
+    /// left out: the worker is freed when it hands the request on, as an asynchronous server
+    /// does).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sync_calls: bool,
 }
 
 /// Service-time distributions per request kind.
@@ -1080,4 +1086,9 @@ impl Scenario {
     pub fn offered_rate_per_s(&self) -> f64 {
         self.traffic.users as f64 * self.traffic.requests_per_user_per_s
     }
+}
+
+/// For `skip_serializing_if`: a switch left off is not written out.
+fn is_false(b: &bool) -> bool {
+    !*b
 }

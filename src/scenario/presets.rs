@@ -144,6 +144,7 @@ fn single_server() -> Scenario {
         server: Server {
             count: 1,
             speeds: Vec::new(),
+            sync_calls: false,
             workers: 8,
             queue_capacity: 200,
             service: ServiceTimes {

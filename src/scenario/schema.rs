@@ -160,6 +160,12 @@ pub const FIELDS: &[FieldDoc] = &[
         "requests that may wait; one more is rejected",
     ),
     field(
+        "server.sync_calls",
+        "-",
+        "true | false (left out: off)",
+        "true: a worker stays held while its request waits for the session store, cache or database (a slow data tier exhausts the web pool); false: it is freed when it hands the request on",
+    ),
+    field(
         "server.service.page_view.shape",
         "-",
         DIST_SHAPE,

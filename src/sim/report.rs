@@ -60,6 +60,10 @@ pub struct Report {
     /// unless `traffic.retries` is set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<super::ClientReport>,
+    /// Synchronous web workers: workers held across data calls (absent unless
+    /// `server.sync_calls` is on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_workers: Option<SyncReport>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
     pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
@@ -240,6 +244,20 @@ pub struct CacheReport {
     /// Misses of a key whose database read was already under way (`cache.coalesce` set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stampede: Option<StampedeReport>,
+}
+
+/// Synchronous web workers over the run: how often and how long a web worker was held
+/// waiting for the data tier.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Web services whose worker stayed held while the request went on to the data tier.
+    pub holds: u64,
+    /// Mean time a worker was held after its own service, ms (holds that ended).
+    pub mean_hold_ms: f64,
+    /// Most web workers held at once.
+    pub held_max: u32,
+    /// Workers still held when the report was taken.
+    pub held_at_end: u32,
 }
 
 /// Misses of keys already being read from the database: a cache stampede, or its fix.
@@ -824,6 +842,7 @@ impl Stack {
                 .clients
                 .as_ref()
                 .map(|c| c.report(b.generated, b.completed, elapsed_s)),
+            sync_workers: self.sync.as_ref().map(|s| s.report()),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

@@ -281,3 +281,93 @@ fn coalescing_turns_a_stampede_into_one_read_per_key() {
     assert!(plain.cache.as_ref().unwrap().stampede.is_none());
     assert_eq!(plain.latency_ms, stampede.latency_ms);
 }
+
+/// The web tier's mean busy fraction over the metrics intervals ending in (from_s, to_s].
+fn web_busy_between(r: &Report, from_s: f64, to_s: f64) -> f64 {
+    let points: Vec<f64> = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > from_s && p.t_s <= to_s)
+        .map(|p| p.utilization)
+        .collect();
+    points.iter().sum::<f64>() / points.len() as f64
+}
+
+/// Synchronous web workers: a worker waits for its database answer, so a database four times
+/// slower than usual (past its capacity) fills the web pool with waiting workers — the web
+/// server is 100% busy and rejects requests while the database, the slow part, has almost no
+/// line. Asynchronous (as today), the web tier stays at ~20% and the line builds at the
+/// database instead.
+#[test]
+fn synchronous_workers_let_a_slow_database_exhaust_the_web_pool() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    let async_run = run(&s);
+    s.server.sync_calls = true;
+    let sync_run = run(&s);
+    for r in [&async_run, &sync_run] {
+        assert_conserved(r);
+    }
+    let (busy_async, busy_sync) = (
+        web_busy_between(&async_run, 22.0, 40.0),
+        web_busy_between(&sync_run, 22.0, 40.0),
+    );
+    eprintln!("web busy during the fault: async {busy_async:.3}, sync {busy_sync:.3}");
+    assert!(busy_sync > 0.97, "sync: web busy {busy_sync}");
+    assert!(busy_async < 0.3, "async: web busy {busy_async}");
+    // Where the line builds and who turns requests away.
+    let (web, db) = (component(&sync_run, "web-0"), component(&sync_run, "db-0"));
+    assert!(web.rejected > 0 && db.rejected == 0, "{web:?} {db:?}");
+    assert!(db.max_queue_len < 20, "the database has no line: {db:?}");
+    let (web, db) = (
+        component(&async_run, "web-0"),
+        component(&async_run, "db-0"),
+    );
+    assert!(web.rejected == 0 && db.rejected > 0, "{web:?} {db:?}");
+    // Once the database is back at speed the web tier recovers.
+    assert!(web_busy_between(&sync_run, 44.0, 60.0) < 0.6);
+    let sync = sync_run
+        .sync_workers
+        .as_ref()
+        .expect("a sync_workers section");
+    assert_eq!(sync.held_max, s.server.workers);
+    assert!(async_run.sync_workers.is_none());
+    let json = serde_json::to_string(&async_run).unwrap();
+    assert!(!json.contains("sync_workers"));
+}
+
+/// Little's law for held workers: with synchronous workers and no fault, a hold lasts a
+/// database sojourn plus the internal round trip, and the web tier's busy workers are its
+/// asynchronous busy workers plus (holds per second × mean hold).
+#[test]
+fn held_web_workers_follow_littles_law() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 120;
+    s.faults.clear();
+    let async_run = run(&s);
+    s.server.sync_calls = true;
+    let sync_run = run(&s);
+    let sync = sync_run.sync_workers.as_ref().unwrap();
+    let db = component(&sync_run, "db-0");
+    let expected_hold = db.mean_sojourn_ms + s.network.internal_rtt_ms;
+    assert!(
+        (sync.mean_hold_ms / expected_hold - 1.0).abs() < 0.02,
+        "hold {} ms, database sojourn + round trip {} ms",
+        sync.mean_hold_ms,
+        expected_hold
+    );
+    let workers = f64::from(s.server.workers);
+    let busy_async = component(&async_run, "web-0").utilization * workers;
+    let busy_sync = component(&sync_run, "web-0").utilization * workers;
+    let held = sync.holds as f64 / sync_run.sim_time_s * sync.mean_hold_ms / 1000.0;
+    eprintln!("busy workers: async {busy_async:.3} + held {held:.3} vs sync {busy_sync:.3}");
+    assert!(
+        ((busy_async + held) / busy_sync - 1.0).abs() < 0.05,
+        "async {busy_async} + held {held} vs sync {busy_sync}"
+    );
+    // Little's law at the web server itself (its sojourn includes the holds).
+    let web = component(&sync_run, "web-0");
+    let little = web.throughput_rps * web.mean_sojourn_ms / 1000.0;
+    assert!((little / web.mean_in_system - 1.0).abs() < 0.05, "{web:?}");
+}

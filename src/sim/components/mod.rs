@@ -21,3 +21,4 @@ pub(super) mod nosql;
 pub(super) mod replication;
 pub(super) mod sessions;
 pub(super) mod station;
+pub(super) mod sync;

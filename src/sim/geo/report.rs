@@ -24,6 +24,20 @@ impl World {
         all.map(|c| c.report(generated, completed, elapsed_s))
     }
 
+    /// Synchronous web workers of every data center, added up (`None` when off).
+    fn sync_report(&self) -> Option<crate::sim::report::SyncReport> {
+        let mut all: Option<crate::sim::components::sync::SyncWorkers> = None;
+        for dc in &self.dcs {
+            if let Some(s) = &dc.sim.sync {
+                match all.as_mut() {
+                    Some(all) => all.add(s),
+                    None => all = Some(s.clone()),
+                }
+            }
+        }
+        all.map(|s| s.report())
+    }
+
     pub fn report(&self) -> Report {
         let elapsed_s = self.now.as_secs_f64();
         let mut latency = Histogram::new();
@@ -176,6 +190,7 @@ impl World {
             monitoring,
             theory: None,
             clients: self.clients_report(totals_generated, totals_completed, elapsed_s),
+            sync_workers: self.sync_report(),
             geo: Some(GeoReport {
                 routing: self.routing,
                 dns_lookups: self.books.dns_lookups,

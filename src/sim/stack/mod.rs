@@ -26,6 +26,7 @@ pub(super) mod route;
 mod service;
 mod slab;
 mod state;
+mod sync;
 
 use super::components::balancer::Balancer;
 use super::components::cache_cluster::CacheCluster;
@@ -40,6 +41,7 @@ use super::components::nosql::NoSql;
 use super::components::replication::KeyVersions;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
+use super::components::sync::SyncWorkers;
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
@@ -274,6 +276,11 @@ pub(super) struct Request {
     attempt: u8,
     /// When it reached its current station.
     reached: SimTime,
+    /// Synchronous web workers: it holds a worker of its web station (`web`) while it is at
+    /// the data tier.
+    holds_web: bool,
+    /// When its web worker began to hold (with `holds_web`).
+    held_since: SimTime,
 }
 
 pub(super) const NONE: u16 = u16::MAX;
@@ -339,6 +346,8 @@ impl Slot for Request {
         first_start: SimTime::ZERO,
         attempt: 1,
         reached: SimTime::ZERO,
+        holds_web: false,
+        held_since: SimTime::ZERO,
     };
 }
 
@@ -462,6 +471,9 @@ pub(super) struct Stack {
     pub(super) clients: Option<Clients>,
     /// Cache misses of keys already being read: counted, or coalesced (`None`: neither).
     pub(super) coalescer: Option<Coalescer>,
+    /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
+    /// a request on).
+    pub(super) sync: Option<SyncWorkers>,
     /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -547,6 +559,7 @@ impl Stack {
                 .as_ref()
                 .and_then(|c| c.coalesce)
                 .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
+            sync: scenario.server.sync_calls.then(SyncWorkers::default),
             released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };

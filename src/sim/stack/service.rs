@@ -68,8 +68,15 @@ impl Stack {
             return;
         }
         s.account(now);
-        s.busy -= 1;
         s.served += 1;
+        // Synchronous workers: a web worker whose request goes on to the data tier stays held.
+        let held = self.sync.is_some()
+            && self.station_info[usize::from(station)].1 == Tier::Web
+            && self.goes_on_from_web(req)
+            && self.hold_web_worker(req, station);
+        if !held {
+            self.stations[usize::from(station)].busy -= 1;
+        }
         if let Some(r) = self.get(req) {
             if r.state == ReqState::Abandoned {
                 if let Some(c) = self.clients.as_mut() {
@@ -112,7 +119,9 @@ impl Stack {
                 }
             }
         }
-        self.start_next_waiting(station);
+        if !held {
+            self.start_next_waiting(station);
+        }
     }
 
     /// A cache node looked the key up: answer a hit, send a miss to the database.
