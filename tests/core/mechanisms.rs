@@ -371,3 +371,73 @@ fn held_web_workers_follow_littles_law() {
     let little = web.throughput_rps * web.mean_sojourn_ms / 1000.0;
     assert!((little / web.mean_in_system - 1.0).abs() < 0.05, "{web:?}");
 }
+
+/// A slow master (slow disk, noisy neighbour): its log sender reads each write back from its
+/// slow disk, one per `apply × F`, so when it commits faster than that the writes queue in its
+/// send buffer and every replica falls behind by the same amount. Theory: the backlog grows
+/// at (write rate − 1/(apply·F)) for as long as the master is slow; after, the replicas drain
+/// it at (1/apply − write rate).
+#[test]
+fn a_slow_master_makes_every_replica_lag_as_theory_says() {
+    let mut s: Scenario = preset(4).unwrap();
+    s.duration_s = 200;
+    let (factor, from_s, for_s) = (1.5, 10.0, 20.0);
+    s.faults = vec![Fault::slow("db-0", factor, from_s, for_s)];
+    let calm = {
+        let mut calm = s.clone();
+        calm.faults.clear();
+        run(&calm)
+    };
+    let mut sim = Sim::new(&s).unwrap();
+    let lag_at = |sim: &mut Sim, t: u64, name: &str| {
+        sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
+        let id = sim.component_named(name).unwrap();
+        let snap = sim.snapshot();
+        let c = snap.components.iter().find(|c| c.id == id).unwrap().clone();
+        (c.lag_writes, c.lag_ms)
+    };
+    let (before, _) = lag_at(&mut sim, 9, "db-1");
+    let (writes_1, ms_1) = lag_at(&mut sim, 30, "db-1");
+    let (writes_2, ms_2) = lag_at(&mut sim, 30, "db-2");
+    let at_30 = sim.report();
+    let (apply_s, sender_s) = {
+        let apply_ms = s.database.as_ref().unwrap().replication.apply_ms;
+        (apply_ms / 1000.0, apply_ms * factor / 1000.0)
+    };
+    eprintln!("lag at 30 s: db-1 {writes_1} writes / {ms_1:.0} ms, db-2 {writes_2} writes");
+    assert!(before < 20, "lag before the fault: {before}");
+    assert!(writes_1.abs_diff(writes_2) < 10, "{writes_1} vs {writes_2}");
+    assert!(ms_1 > 5000.0 && ms_2 > 5000.0, "{ms_1} ms, {ms_2} ms");
+    // Healthy again, the replicas drain the backlog at 1/apply − write rate.
+    let writes_per_s = writes_1 as f64 / for_s + 1.0 / sender_s;
+    let drain_s = writes_1 as f64 / (1.0 / apply_s - writes_per_s);
+    let (after, _) = lag_at(&mut sim, 30 + (drain_s * 1.3) as u64, "db-1");
+    assert!(after < 50, "{after} writes behind {drain_s:.0} s after");
+    sim.advance_to(scalesim::sim::SimTime::from_secs(200), u64::MAX);
+    let r = sim.report();
+    assert_conserved(&r);
+    // Theory, with the writes the master actually committed while slow.
+    let committed: u64 = at_30
+        .series
+        .iter()
+        .filter(|p| p.t_s > from_s && p.t_s <= from_s + for_s)
+        .map(|p| p.writes_committed)
+        .sum();
+    let expected = committed as f64 - for_s / sender_s;
+    eprintln!("{committed} writes committed while slow; backlog theory {expected:.0}, measured {writes_1}");
+    assert!(
+        (writes_1 as f64 / expected - 1.0).abs() < 0.05,
+        "{writes_1} writes behind, theory {expected:.0}"
+    );
+    let (db, db_calm) = (
+        r.database.as_ref().unwrap(),
+        calm.database.as_ref().unwrap(),
+    );
+    assert!(db.failovers.is_empty());
+    assert!(
+        db.stale_reads > 2 * db_calm.stale_reads,
+        "stale reads {} vs {} without the fault",
+        db.stale_reads,
+        db_calm.stale_reads
+    );
+}
