@@ -375,6 +375,33 @@ pub struct Server {
     /// does).
     #[serde(default, skip_serializing_if = "is_false")]
     pub sync_calls: bool,
+    /// A circuit breaker in the web tier around its database calls (`None`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<Breaker>,
+}
+
+/// A circuit breaker around the web tier's database calls:
+///
+/// ```text
+///   closed ──`failures` failed or slow calls in a row──▶ open (calls fail at once)
+///     ▲                                                    │ after `open_ms`
+///     └──── a probe succeeds ◀── half-open (`probes` calls through) ──▶ a probe fails: open
+/// ```
+///
+/// A call fails when the database refuses it (down, line full) or answers after more than
+/// `slow_call_ms` at the database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    /// Failed or slow calls in a row that open it, 1 – 1000.
+    pub failures: u32,
+    /// A call that spends longer than this at the database counts as failed, ms.
+    pub slow_call_ms: f64,
+    /// How long it stays open before letting probes through, ms.
+    pub open_ms: f64,
+    /// Calls let through at once while half-open, 1 – 100.
+    #[serde(default = "one")]
+    pub probes: u32,
 }
 
 /// Service-time distributions per request kind.

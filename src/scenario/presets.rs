@@ -145,6 +145,7 @@ fn single_server() -> Scenario {
             count: 1,
             speeds: Vec::new(),
             sync_calls: false,
+            breaker: None,
             workers: 8,
             queue_capacity: 200,
             service: ServiceTimes {

@@ -159,6 +159,10 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 1000000",
         "requests that may wait; one more is rejected",
     ),
+    field("server.breaker.failures", "calls", "1 – 1000 (leave `breaker` out: none)", "failed or slow database calls in a row that open the web tier's circuit breaker; open, calls fail at once"),
+    field("server.breaker.slow_call_ms", "ms", "0.001 – 600000", "a call that spends longer than this at the database counts as failed"),
+    field("server.breaker.open_ms", "ms", "1 – 600000", "how long the breaker stays open before it lets probes through (half-open)"),
+    field("server.breaker.probes", "calls", "1 – 100 (default 1)", "calls let through at once while half-open; one that succeeds closes the breaker, one that fails opens it again"),
     field(
         "server.sync_calls",
         "-",

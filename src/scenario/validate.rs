@@ -308,6 +308,30 @@ impl Scenario {
             600_000.0,
             "ms",
         );
+        if let Some(b) = &self.server.breaker {
+            c.int_range(
+                "server.breaker.failures",
+                u64::from(b.failures),
+                1,
+                1000,
+                "calls",
+            );
+            c.range(
+                "server.breaker.slow_call_ms",
+                b.slow_call_ms,
+                0.001,
+                600_000.0,
+                "ms",
+            );
+            c.range("server.breaker.open_ms", b.open_ms, 1.0, 600_000.0, "ms");
+            c.int_range(
+                "server.breaker.probes",
+                u64::from(b.probes),
+                1,
+                100,
+                "calls",
+            );
+        }
         if let Some(r) = &t.retries {
             let max = u64::from(super::MAX_RETRIES);
             c.int_range("traffic.retries.max", u64::from(r.max), 1, max, "retries");

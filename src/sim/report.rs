@@ -64,6 +64,10 @@ pub struct Report {
     /// `server.sync_calls` is on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_workers: Option<SyncReport>,
+    /// The web tier's circuit breaker around database calls (absent unless
+    /// `server.breaker` is set; stage 11: every data center's, added up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<super::BreakerReport>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
     pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
@@ -843,6 +847,7 @@ impl Stack {
                 .as_ref()
                 .map(|c| c.report(b.generated, b.completed, elapsed_s)),
             sync_workers: self.sync.as_ref().map(|s| s.report()),
+            breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

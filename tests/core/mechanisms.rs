@@ -441,3 +441,83 @@ fn a_slow_master_makes_every_replica_lag_as_theory_says() {
         db_calm.stale_reads
     );
 }
+
+fn breaker() -> scalesim::scenario::Breaker {
+    scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    }
+}
+
+/// A circuit breaker sheds the load from a database four times slower than usual (past its
+/// capacity): calls slower than 200 ms open it, open it fails calls at once, so the database's
+/// line never fills and the answers that do come are fast; it probes through half-open every
+/// 2 s and closes again once the database is back at speed.
+#[test]
+fn a_circuit_breaker_sheds_load_from_a_slow_database_and_recovers_through_half_open() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    let plain = run(&s);
+    s.server.breaker = Some(breaker());
+    let r = run(&s);
+    for r in [&plain, &r] {
+        assert_conserved(r);
+    }
+    let b = r.breaker.as_ref().expect("a breaker section");
+    eprintln!(
+        "{b:?}; p99 {} ms vs {} ms without",
+        r.latency_ms.p99, plain.latency_ms.p99
+    );
+    assert!(b.trips >= 2 && b.refused > 100, "{b:?}");
+    assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
+    assert!(b.open_s > 2.0 && b.open_s < 20.0, "{b:?}");
+    // Calls it refused fail as db_down; the database itself never turns one away.
+    assert_eq!(r.requests.failed_by_reason.db_down, b.refused);
+    let (db, db_plain) = (component(&r, "db-0"), component(&plain, "db-0"));
+    assert!(db.rejected == 0 && db_plain.rejected > 0, "{db:?}");
+    assert!(db.max_queue_len < db_plain.max_queue_len / 2, "{db:?}");
+    assert!(r.latency_ms.p99 < plain.latency_ms.p99 / 2.0);
+    // Open → half-open → closed, in that order, and closed for good after the fault.
+    let log: Vec<(f64, &str)> = r
+        .events
+        .iter()
+        .filter(|e| e.component == "breaker")
+        .map(|e| (e.t_s, e.text.as_str()))
+        .collect();
+    assert!(log[0].1.contains("open") && log[0].0 > 20.0, "{log:?}");
+    assert!(log[1].1.contains("half-open"), "{log:?}");
+    let last = log.last().unwrap();
+    assert!(last.1.contains("closed") && last.0 < 45.0, "{log:?}");
+    // No breaker: no section, no log entries.
+    assert!(plain.breaker.is_none());
+    assert!(!serde_json::to_string(&plain).unwrap().contains("breaker"));
+}
+
+/// A dead database: calls are refused there, five in a row open the breaker, and from then
+/// on the web tier fails them at once, sending one probe per `open_ms` (without a breaker it
+/// calls the dead node until its failure detection, 5 s, tells it to stop; with one, the
+/// breaker also stays open until detection sees the node back up).
+#[test]
+fn a_circuit_breaker_stops_calling_a_dead_database() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 40;
+    s.faults = vec![Fault::down("db-0", 10.0, 20.0)];
+    let plain = run(&s);
+    s.server.breaker = Some(breaker());
+    let r = run(&s);
+    assert_conserved(&r);
+    let b = r.breaker.as_ref().unwrap();
+    let (refused, refused_plain) = (
+        component(&r, "db-0").refused,
+        component(&plain, "db-0").refused,
+    );
+    eprintln!("{b:?}; calls refused by the dead database: {refused} vs {refused_plain}");
+    // Five calls to trip, then about one probe per 2 s for 20 s.
+    assert!(refused <= 5 + 12, "{refused}");
+    assert!(refused_plain > 500);
+    assert!(b.trips >= 5 && b.open_s > 15.0, "{b:?}");
+    assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
+}

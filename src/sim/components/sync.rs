@@ -60,6 +60,11 @@ impl SyncWorkers {
         self.held_max += other.held_max;
     }
 
+    /// Workers held now.
+    pub fn held_now(&self) -> u32 {
+        self.held_now
+    }
+
     /// The report section.
     pub fn report(&self) -> SyncReport {
         SyncReport {

@@ -768,6 +768,14 @@ impl World {
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out,
             events_processed: events,
+            held_web_workers: stacks.iter().map(|s| s.held_web_workers).sum(),
+            breaker: stacks
+                .iter()
+                .filter_map(|s| s.breaker)
+                .fold(None, |all, b| match all {
+                    Some(super::BreakerState::Closed) | None => Some(b),
+                    open => open,
+                }),
             components: self.component_states(stacks),
         }
     }

@@ -38,6 +38,29 @@ impl World {
         all.map(|s| s.report())
     }
 
+    /// The circuit breakers of every data center, added up (`None` without one); the state
+    /// is the first one not closed.
+    fn breaker_report(&self) -> Option<crate::sim::BreakerReport> {
+        let mut all: Option<crate::sim::BreakerReport> = None;
+        for dc in &self.dcs {
+            if let Some(b) = &dc.sim.breaker {
+                let r = b.report(dc.sim.now());
+                match all.as_mut() {
+                    Some(all) => {
+                        all.trips += r.trips;
+                        all.refused += r.refused;
+                        all.open_s += r.open_s;
+                        if all.state == crate::sim::BreakerState::Closed {
+                            all.state = r.state;
+                        }
+                    }
+                    None => all = Some(r),
+                }
+            }
+        }
+        all
+    }
+
     pub fn report(&self) -> Report {
         let elapsed_s = self.now.as_secs_f64();
         let mut latency = Histogram::new();
@@ -191,6 +214,7 @@ impl World {
             theory: None,
             clients: self.clients_report(totals_generated, totals_completed, elapsed_s),
             sync_workers: self.sync_report(),
+            breaker: self.breaker_report(),
             geo: Some(GeoReport {
                 routing: self.routing,
                 dns_lookups: self.books.dns_lookups,

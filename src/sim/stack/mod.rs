@@ -18,6 +18,7 @@
 //! failure, and the holder frees it later. Events carry slot generations, so a stale timeout is
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
+mod breaker;
 mod faults;
 mod path;
 mod periodic;
@@ -29,6 +30,7 @@ mod state;
 mod sync;
 
 use super::components::balancer::Balancer;
+use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::CacheCluster;
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
@@ -474,6 +476,8 @@ pub(super) struct Stack {
     /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
     /// a request on).
     pub(super) sync: Option<SyncWorkers>,
+    /// The web tier's circuit breaker around database calls (`None`: none).
+    pub(super) breaker: Option<CircuitBreaker>,
     /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -560,6 +564,7 @@ impl Stack {
                 .and_then(|c| c.coalesce)
                 .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
+            breaker: scenario.server.breaker.as_ref().map(CircuitBreaker::new),
             released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };

@@ -106,6 +106,7 @@ impl Stack {
                         self.copy_step_done(req);
                     }
                     Tier::Db => {
+                        self.breaker_record(Some(now.since(reached)));
                         let (shard, node) = db_of_index(index);
                         match self.after_db(req, shard, node) {
                             AfterQuery::Answer => self.answer(req, now, Tier::Db),
@@ -201,6 +202,9 @@ impl Stack {
 
     /// Sends a query to the database node the web tier would pick, or fails it.
     pub(super) fn send_to_db(&mut self, req: ReqRef) {
+        if self.breaker.is_some() && !self.breaker_admits(req) {
+            return;
+        }
         let now = self.now;
         let r = self.kernel.requests[req.slot as usize];
         let shard = if r.fanout_next != NONE {
@@ -212,6 +216,7 @@ impl Stack {
             self.placement.shard_of(r.key)
         };
         let Some(node) = self.route_query(r.kind, shard) else {
+            self.breaker_record(None);
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);

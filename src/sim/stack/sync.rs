@@ -36,6 +36,11 @@ impl Stack {
         (route.session && !r.session_done) || !matches!(route.data, DataStep::AtWeb)
     }
 
+    /// Web workers held now, waiting for the data tier.
+    pub(in crate::sim) fn held_web_workers(&self) -> u32 {
+        self.sync.as_ref().map_or(0, |s| s.held_now())
+    }
+
     /// `req` ends (its slot is being freed): the web worker it held, if any, is free and
     /// takes the next request waiting there.
     pub(super) fn free_web_worker(&mut self, req: ReqRef) {
