@@ -995,6 +995,10 @@ pub struct Fault {
     /// at once, 0 – 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_ratio: Option<f64>,
+    /// Partitions: the other data center (`target` is the first); the network between the
+    /// two is cut, so cross-data-center replication between them stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 /// Most a slow fault may slow a node down.
@@ -1013,6 +1017,10 @@ pub enum FaultKind {
     /// A flaky node: alive, passes health checks, but answers a share (`error_ratio`) of the
     /// requests reaching it with an error at once.
     Errors,
+    /// Stage 11: the network between data center `target` and data center `peer` is cut.
+    /// Users still reach both (geoDNS and the health checks look from outside), but
+    /// replication between them stops and its backlog grows until the partition heals.
+    Partition,
 }
 
 impl FaultKind {
@@ -1032,6 +1040,7 @@ impl Fault {
             kind: FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         }
     }
 
@@ -1041,7 +1050,22 @@ impl Fault {
         Fault {
             kind: FaultKind::Errors,
             error_ratio: Some(error_ratio),
+            peer: None,
             ..Fault::down(target, at_s, duration_s)
+        }
+    }
+
+    /// The network between data centers `a` and `b` is cut from `at_s` for `duration_s`
+    /// (0: to the end).
+    pub fn partition(a: &str, b: &str, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            target: a.to_string(),
+            at_s,
+            duration_s,
+            kind: FaultKind::Partition,
+            factor: None,
+            error_ratio: None,
+            peer: Some(b.to_string()),
         }
     }
 
@@ -1057,7 +1081,7 @@ impl Fault {
     /// The slowdown factor of a slow fault (1 for any other).
     pub fn slow_factor(&self) -> f64 {
         match self.kind {
-            FaultKind::Down | FaultKind::Errors => 1.0,
+            FaultKind::Down | FaultKind::Errors | FaultKind::Partition => 1.0,
             FaultKind::Slow => self.factor.unwrap_or(1.0),
         }
     }
@@ -1065,7 +1089,7 @@ impl Fault {
     /// The share of requests an error fault fails (0 for any other).
     pub fn error_share(&self) -> f64 {
         match self.kind {
-            FaultKind::Down | FaultKind::Slow => 0.0,
+            FaultKind::Down | FaultKind::Slow | FaultKind::Partition => 0.0,
             FaultKind::Errors => self.error_ratio.unwrap_or(0.0),
         }
     }

@@ -247,6 +247,7 @@ fn load_balancer() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -274,6 +275,7 @@ fn replication() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -315,6 +317,7 @@ fn cache_tier() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -346,6 +349,7 @@ fn cdn() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -421,6 +425,7 @@ fn message_queue() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -483,6 +488,7 @@ fn monitoring() -> Scenario {
             kind: crate::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         },
         Fault {
             target: "workers".to_string(),
@@ -491,6 +497,7 @@ fn monitoring() -> Scenario {
             kind: crate::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         },
     ];
     s
@@ -630,6 +637,7 @@ fn data_centers() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }

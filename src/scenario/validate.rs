@@ -410,6 +410,7 @@ impl Scenario {
                 "s",
             );
             self.validate_slow_fault(&mut c, &path, fault);
+            self.validate_partition(&mut c, &path, fault);
         }
 
         if c.0.is_empty() {
@@ -1203,6 +1204,44 @@ pub fn can_be_slow(name: &str) -> bool {
 }
 
 impl Scenario {
+    /// A partition needs two different data centers of a stage-11 scenario; `peer` belongs to
+    /// partitions only.
+    fn validate_partition(&self, c: &mut Checker, path: &str, fault: &Fault) {
+        let is_dc = |name: &str| {
+            self.geo
+                .as_ref()
+                .is_some_and(|g| g.data_centers.iter().any(|d| d.name == name))
+        };
+        match (fault.kind, fault.peer.as_deref()) {
+            (FaultKind::Partition, None) => c.fail(
+                &format!("{path}.peer"),
+                "a partition needs a peer: the other data center (the network between target and peer is cut)",
+            ),
+            (FaultKind::Partition, Some(peer)) => {
+                if !is_dc(&fault.target) {
+                    c.fail(
+                        &format!("{path}.target"),
+                        "a partition cuts the network between two data centers: the target must be one (stage 11)",
+                    );
+                }
+                if !is_dc(peer) || peer == fault.target {
+                    c.fail(
+                        &format!("{path}.peer"),
+                        format!(
+                            "'{}' is not another data center of this scenario",
+                            peer.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
+            (_, Some(_)) => c.fail(
+                &format!("{path}.peer"),
+                "a peer belongs to a partition: add \"kind\": \"partition\" or remove it",
+            ),
+            (_, None) => {}
+        }
+    }
+
     /// A slow fault needs a factor within bounds and a target that serves requests; a down
     /// fault takes no factor.
     fn validate_slow_fault(&self, c: &mut Checker, path: &str, fault: &Fault) {
@@ -1220,7 +1259,8 @@ impl Scenario {
             ),
             (_, None) => {}
         }
-        if fault.kind != FaultKind::Down && !can_be_slow(&fault.target) {
+        if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors) && !can_be_slow(&fault.target)
+        {
             c.fail(
                 &format!("{path}.target"),
                 format!(
@@ -1230,8 +1270,8 @@ impl Scenario {
             );
         }
         match (fault.kind, fault.factor) {
-            (FaultKind::Down | FaultKind::Errors, None) => {}
-            (FaultKind::Down | FaultKind::Errors, Some(_)) => c.fail(
+            (FaultKind::Down | FaultKind::Errors | FaultKind::Partition, None) => {}
+            (FaultKind::Down | FaultKind::Errors | FaultKind::Partition, Some(_)) => c.fail(
                 &format!("{path}.factor"),
                 "a factor belongs to a slow fault: add \"kind\": \"slow\" or remove it",
             ),

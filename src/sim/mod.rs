@@ -393,6 +393,8 @@ pub struct Snapshot {
     /// The web tier's circuit breaker around database calls (`None`: there is none; stage
     /// 11: the first data center's that is not closed, else closed).
     pub breaker: Option<BreakerState>,
+    /// Stage 11: committed writes waiting to replicate over links cut by a partition now.
+    pub writes_partitioned: u64,
     /// Every component, in id order.
     pub components: Vec<ComponentState>,
 }

@@ -169,6 +169,13 @@ pub struct ChannelReport {
     pub waiting: u64,
     /// Largest lag seen: from commit to arrival at the receiver, ms.
     pub max_lag_ms: f64,
+    /// Partitions: the most writes waiting while the network was cut (left out when it
+    /// never was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_waiting_cut: Option<u64>,
+    /// Cut by a partition at the end of the run (left out when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 /// Request accounting.

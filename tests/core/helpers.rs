@@ -72,6 +72,7 @@ pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }
 }
 

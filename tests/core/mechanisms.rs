@@ -521,3 +521,124 @@ fn a_circuit_breaker_stops_calling_a_dead_database() {
     assert!(b.trips >= 5 && b.open_s > 15.0, "{b:?}");
     assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
 }
+
+/// Stage 11 with 200,000 users, for `duration_s`.
+fn two_data_centers(duration_s: u32) -> Scenario {
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.duration_s = duration_s;
+    s.faults.clear();
+    s
+}
+
+/// A network partition between the two data centers: users still reach both (no request
+/// fails), but replication between them stops, so every write committed on either side waits
+/// in its backlog — as many as were committed while cut; when the partition heals the
+/// backlogs ship at the channels' rate and nothing is lost.
+#[test]
+fn a_partition_stops_cross_dc_replication_until_it_heals() {
+    let mut s = two_data_centers(60);
+    s.faults = vec![Fault::partition("us-east", "eu-west", 20.0, 20.0)];
+    let mut sim = Sim::new(&s).unwrap();
+    let backlog_at = |sim: &mut Sim, t: u64| {
+        sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
+        sim.snapshot().writes_partitioned
+    };
+    let before = backlog_at(&mut sim, 19);
+    let early = backlog_at(&mut sim, 25);
+    let late = backlog_at(&mut sim, 39);
+    let at_39 = sim.report();
+    let committed: u64 = at_39
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.0 && p.t_s <= 39.0)
+        .map(|p| p.writes_committed)
+        .sum();
+    eprintln!("backlog {before} → {early} → {late}; {committed} writes committed while cut");
+    assert_eq!(before, 0);
+    assert!(early > 0 && late > 3 * early, "{early} → {late}");
+    assert!(
+        (late as f64 / committed as f64 - 1.0).abs() < 0.05,
+        "{late} waiting vs {committed} committed"
+    );
+    let healed = backlog_at(&mut sim, 45);
+    assert_eq!(healed, 0);
+    sim.advance_to(scalesim::sim::SimTime::from_secs(60), u64::MAX);
+    let r = sim.report();
+    assert_conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    for c in &g.replication {
+        assert!(!c.cut && c.waiting < 100, "{c:?}");
+        assert!(c.max_waiting_cut.unwrap() > 1000, "{c:?}");
+        assert_eq!(c.lost, 0);
+    }
+    assert_eq!(g.writes_lost_cross_dc, 0);
+    assert_eq!(
+        r.requests.failed, 0,
+        "users reach both data centers throughout"
+    );
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("network between us-east and eu-west cut")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("network between us-east and eu-west back")));
+}
+
+/// A data center that dies during a partition loses every write it committed since the cut
+/// (they never left); without the partition it loses only the few on their way.
+#[test]
+fn a_data_center_lost_during_a_partition_loses_its_unreplicated_writes() {
+    let mut s = two_data_centers(40);
+    s.faults = vec![Fault::down("us-east", 30.0, 0.0)];
+    let plain = run(&s);
+    s.faults
+        .push(Fault::partition("us-east", "eu-west", 20.0, 0.0));
+    let r = run(&s);
+    assert_conserved(&r);
+    let (lost, lost_plain) = (
+        r.geo.as_ref().unwrap().writes_lost_cross_dc,
+        plain.geo.as_ref().unwrap().writes_lost_cross_dc,
+    );
+    let east = r
+        .geo
+        .as_ref()
+        .unwrap()
+        .replication
+        .iter()
+        .find(|c| c.from == "us-east")
+        .unwrap();
+    eprintln!("lost {lost} (without the partition {lost_plain}); {east:?}");
+    assert!(lost_plain < 100, "{lost_plain}");
+    assert!(lost > 20 * lost_plain.max(10), "{lost} vs {lost_plain}");
+    // What us-east had waiting when it died is what is lost.
+    assert_eq!(lost, east.lost);
+    assert!(east.max_waiting_cut.unwrap() >= lost);
+}
+
+/// Partitions are checked: two different data centers of a stage-11 scenario.
+#[test]
+fn partitions_are_validated() {
+    let problems = |s: &Scenario| Sim::new(s).err().map(|e| e.to_string()).unwrap_or_default();
+    let mut s = two_data_centers(30);
+    s.faults = vec![Fault::partition("us-east", "us-east", 1.0, 1.0)];
+    assert!(problems(&s).contains("faults[0].peer"), "{}", problems(&s));
+    let mut f = Fault::partition("us-east", "eu-west", 1.0, 1.0);
+    f.peer = None;
+    s.faults = vec![f];
+    assert!(problems(&s).contains("needs a peer"), "{}", problems(&s));
+    let mut s = preset(4).unwrap();
+    s.faults = vec![Fault::partition("db-0", "db-1", 1.0, 1.0)];
+    assert!(
+        problems(&s).contains("must be one (stage 11)"),
+        "{}",
+        problems(&s)
+    );
+    let json =
+        r#"{"target":"us-east","at_s":1.0,"duration_s":2.0,"kind":"partition","peer":"eu-west"}"#;
+    let f: Fault = serde_json::from_str(json).unwrap();
+    assert_eq!(f, Fault::partition("us-east", "eu-west", 1.0, 2.0));
+    assert_eq!(serde_json::to_string(&f).unwrap(), json);
+}

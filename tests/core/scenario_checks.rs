@@ -79,6 +79,7 @@ fn fault_targets_must_exist() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("no component named 'db-7'"), "{e}");
@@ -145,6 +146,7 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);

@@ -151,6 +151,8 @@ impl World {
                 lost: c.lost,
                 waiting: c.waiting,
                 max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
+                max_waiting_cut: c.partitioned.then_some(c.max_waiting_cut),
+                cut: c.cut,
             })
             .collect();
         let regions = self

@@ -719,6 +719,8 @@ impl Stack {
                         down: false,
                     },
                 ),
+                // Between data centers: the geo layer's.
+                FaultKind::Partition => continue,
                 FaultKind::Slow | FaultKind::Errors => (
                     Event::Degrade {
                         component,

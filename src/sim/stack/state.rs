@@ -159,6 +159,7 @@ impl Stack {
             events_processed: self.events_processed,
             held_web_workers: self.held_web_workers(),
             breaker: self.breaker.as_ref().map(|b| b.state()),
+            writes_partitioned: 0,
             components,
         }
     }
