@@ -39,6 +39,11 @@ const SURGE_WINDOW: usize = 30;
 const LAG_MS: f64 = 1000.0;
 /// … until it is back under this, ms.
 const LAG_RECOVERED_MS: f64 = 500.0;
+/// Synchronous workers: at least this share of the web workers held waiting for the data
+/// tier at an interval's end, with a web server saturated, …
+const HELD_SHARE: f64 = 0.5;
+/// … until fewer than this share are.
+const HELD_RECOVERED_SHARE: f64 = 0.25;
 /// A station whose busy share rose by at least this much took over load.
 const LOAD_SHIFT: f64 = 0.1;
 /// Consecutive calm intervals before an incident is closed.
@@ -86,6 +91,33 @@ pub enum Cause {
         /// Its largest lag seen, ms.
         lag_ms: f64,
     },
+    /// A node is alive and passes its health checks but serves slower (a grey failure, a
+    /// slow disk, a noisy neighbour).
+    SlowNode {
+        /// The node.
+        component: String,
+        /// Its largest slowdown seen (×).
+        factor: f64,
+    },
+    /// Synchronous web workers: most of the web tier's workers are held waiting for the data
+    /// tier, so the web tier saturates although its own work is small.
+    WorkersHeld {
+        /// The busiest web server.
+        component: String,
+        /// Most web workers held waiting at an interval's end.
+        held: u32,
+        /// Web workers in all.
+        workers: u32,
+        /// The data-tier node they wait for (the slowest, else the busiest).
+        waiting_on: String,
+    },
+    /// The web tier's circuit breaker is open: it fails database calls at once.
+    BreakerOpen,
+    /// The network between data centers is cut: their replication stops.
+    Partition {
+        /// Most writes waiting to replicate over the cut links at an interval's end.
+        writes_waiting: u64,
+    },
 }
 
 impl Cause {
@@ -94,8 +126,10 @@ impl Cause {
         match self {
             Cause::ComponentDown { component, .. }
             | Cause::Saturation { component, .. }
-            | Cause::ReplicationLag { component, .. } => Some(component),
-            Cause::Surge { .. } => None,
+            | Cause::ReplicationLag { component, .. }
+            | Cause::SlowNode { component, .. }
+            | Cause::WorkersHeld { component, .. } => Some(component),
+            Cause::Surge { .. } | Cause::BreakerOpen | Cause::Partition { .. } => None,
         }
     }
 
@@ -106,6 +140,10 @@ impl Cause {
             Cause::Saturation { component, .. } => format!("{component} saturated"),
             Cause::Surge { .. } => "load surge".to_string(),
             Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
+            Cause::SlowNode { component, .. } => format!("{component} slow"),
+            Cause::WorkersHeld { .. } => "web workers held by the data tier".to_string(),
+            Cause::BreakerOpen => "circuit breaker open".to_string(),
+            Cause::Partition { .. } => "network partition".to_string(),
         }
     }
 }
@@ -195,6 +233,8 @@ struct Seen {
     in_pool: bool,
     role: Option<DbRole>,
     lag_ms: f64,
+    /// A grey failure's slowdown (1: healthy).
+    slowdown: f64,
 }
 
 /// The system as observed at an interval's end.
@@ -208,6 +248,12 @@ struct Observation {
     cache_hit: f64,
     queue_depth: u32,
     offered_rps: f64,
+    /// Web workers held waiting for the data tier (synchronous workers).
+    held_web_workers: u32,
+    /// The circuit breaker is not closed.
+    breaker_open: bool,
+    /// Writes waiting to replicate over links cut by a partition.
+    writes_partitioned: u64,
     components: Vec<Seen>,
 }
 
@@ -231,6 +277,8 @@ struct Open {
     lowest_cache_hit: f64,
     deepest_queue: u32,
     calm: u32,
+    /// Largest lag of a live replica seen since it started, ms.
+    peak_lag_ms: f64,
     /// Was in the balancer's pool when it died.
     was_in_pool: bool,
     was_master: bool,
@@ -372,6 +420,11 @@ impl Diagnoser {
             cache_hit: snap.recent_cache_hit_ratio,
             queue_depth: snap.queue_depth,
             offered_rps,
+            held_web_workers: snap.held_web_workers,
+            breaker_open: snap
+                .breaker
+                .is_some_and(|b| b != super::BreakerState::Closed),
+            writes_partitioned: snap.writes_partitioned,
             components: snap
                 .components
                 .iter()
@@ -384,6 +437,7 @@ impl Diagnoser {
                     in_pool: c.in_pool,
                     role: c.role,
                     lag_ms: c.lag_ms,
+                    slowdown: c.slowdown.unwrap_or(1.0),
                 })
                 .collect(),
         };
@@ -425,6 +479,9 @@ impl Diagnoser {
             return;
         }
         let was = component.map(|i| before.components[i]).unwrap_or_default();
+        // The balancer's detection and the failover windows belong to the older causes (a
+        // slow node or held workers are never detected or failed over).
+        let died = !matches!(cause, Cause::SlowNode { .. } | Cause::WorkersHeld { .. });
         self.open.push(Open {
             incident: Incident {
                 start_s,
@@ -446,8 +503,9 @@ impl Diagnoser {
             lowest_cache_hit: before.cache_hit,
             deepest_queue: before.queue_depth,
             calm: 0,
-            was_in_pool: self.balanced && was.in_pool,
-            was_master: was.role == Some(DbRole::Master),
+            peak_lag_ms: 0.0,
+            was_in_pool: died && self.balanced && was.in_pool,
+            was_master: died && was.role == Some(DbRole::Master),
         });
     }
 
@@ -488,8 +546,9 @@ impl Diagnoser {
                 .fold(now.t_s, f64::min);
             self.start(cause, None, at_s, before);
         }
+        self.open_mechanisms(before, now);
         // Replicas falling behind (one incident for them all, named after the worst), unless a
-        // surge already explains it.
+        // surge or a slow node already explains it.
         let worst_lag = now
             .components
             .iter()
@@ -500,7 +559,7 @@ impl Diagnoser {
             if !self.is_open(|o| {
                 matches!(
                     o.incident.cause,
-                    Cause::ReplicationLag { .. } | Cause::Surge { .. }
+                    Cause::ReplicationLag { .. } | Cause::Surge { .. } | Cause::SlowNode { .. }
                 )
             }) {
                 let cause = Cause::ReplicationLag {
@@ -535,6 +594,89 @@ impl Diagnoser {
                 o.describe(&names, now);
             }
         }
+    }
+
+    /// Opens incidents for the failure mechanisms seen in `now`'s state: a node slowed (grey
+    /// failure), web workers held by the data tier, an open circuit breaker, a partition.
+    fn open_mechanisms(&mut self, before: &Observation, now: &Observation) {
+        for (i, c) in now.components.iter().enumerate() {
+            let was_slow = before.components.get(i).is_some_and(|b| b.slowdown > 1.0);
+            if c.alive && c.slowdown > 1.0 && !was_slow && !self.open_about(i) {
+                let cause = Cause::SlowNode {
+                    component: self.names[i].clone(),
+                    factor: c.slowdown,
+                };
+                self.start(cause, Some(i), now.t_s, before);
+            }
+        }
+        let is_web = |kinds: &[ComponentKind], i: usize| kinds[i] == ComponentKind::Server;
+        let web_workers: u32 = now
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| is_web(&self.kinds, *i) && c.alive)
+            .map(|(_, c)| c.workers)
+            .sum();
+        let busiest_web = now
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| is_web(&self.kinds, *i) && saturated(c, now.failures_per_s))
+            .max_by(|a, b| a.1.utilization.total_cmp(&b.1.utilization));
+        if let Some((web, _)) = busiest_web.filter(|_| {
+            f64::from(now.held_web_workers) >= HELD_SHARE * f64::from(web_workers.max(1))
+                && !self.is_open(|o| matches!(o.incident.cause, Cause::WorkersHeld { .. }))
+        }) {
+            let data = |k: ComponentKind| {
+                matches!(
+                    k,
+                    ComponentKind::Database
+                        | ComponentKind::Cache
+                        | ComponentKind::SessionStore
+                        | ComponentKind::NoSql
+                )
+            };
+            let waiting_on = now
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| data(self.kinds[*i]) && c.alive)
+                .max_by(|a, b| {
+                    (a.1.slowdown, a.1.utilization)
+                        .partial_cmp(&(b.1.slowdown, b.1.utilization))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .map_or_else(
+                    || "the data tier".to_string(),
+                    |(i, _)| self.names[i].clone(),
+                );
+            let cause = Cause::WorkersHeld {
+                component: self.names[web].clone(),
+                held: now.held_web_workers,
+                workers: web_workers,
+                waiting_on,
+            };
+            self.start(cause, Some(web), now.t_s, before);
+        }
+        if now.breaker_open
+            && !before.breaker_open
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::BreakerOpen))
+        {
+            self.start(Cause::BreakerOpen, None, now.t_s, before);
+        }
+        if now.writes_partitioned > 0
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::Partition { .. }))
+        {
+            let cause = Cause::Partition {
+                writes_waiting: now.writes_partitioned,
+            };
+            self.start(cause, None, now.t_s, before);
+        }
+    }
+
+    /// Whether an incident about component `i` is under way.
+    fn open_about(&self, i: usize) -> bool {
+        self.is_open(|o| o.component == Some(i))
     }
 
     /// Whether the data center holding component `i` (`dc/…`) is down now.
@@ -596,6 +738,22 @@ impl Diagnoser {
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
                 }
+                (Cause::SlowNode { .. }, Some(c)) => {
+                    // A slow master's replicas must also have caught up.
+                    let master = now.components[c].role == Some(DbRole::Master);
+                    now.components[c].slowdown == 1.0
+                        && !(master
+                            && now.components.iter().any(|r| {
+                                r.alive
+                                    && r.role == Some(DbRole::Replica)
+                                    && r.lag_ms >= LAG_RECOVERED_MS
+                            }))
+                }
+                (Cause::WorkersHeld { workers, .. }, _) => {
+                    f64::from(now.held_web_workers) < HELD_RECOVERED_SHARE * f64::from(*workers)
+                }
+                (Cause::BreakerOpen, _) => !now.breaker_open,
+                (Cause::Partition { .. }, _) => now.writes_partitioned == 0,
                 _ => true,
             };
             let settled = now.failures_per_s <= 1.5 * o.before.failures_per_s + 0.5
@@ -646,6 +804,11 @@ impl Open {
             }
         }
         self.lowest_cache_hit = self.lowest_cache_hit.min(now.cache_hit);
+        for c in &now.components {
+            if c.alive && c.role == Some(DbRole::Replica) {
+                self.peak_lag_ms = self.peak_lag_ms.max(c.lag_ms);
+            }
+        }
         self.deepest_queue = self.deepest_queue.max(now.queue_depth);
         match (&mut inc.cause, self.component) {
             (
@@ -662,6 +825,13 @@ impl Open {
             (Cause::Surge { to_rps, .. }, _) => *to_rps = to_rps.max(now.offered_rps),
             (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
                 *lag_ms = lag_ms.max(now.components[c].lag_ms)
+            }
+            (Cause::SlowNode { factor, .. }, Some(c)) => {
+                *factor = factor.max(now.components[c].slowdown)
+            }
+            (Cause::WorkersHeld { held, .. }, _) => *held = (*held).max(now.held_web_workers),
+            (Cause::Partition { writes_waiting }, _) => {
+                *writes_waiting = (*writes_waiting).max(now.writes_partitioned)
             }
             _ => {}
         }
@@ -788,6 +958,80 @@ impl Open {
                     ),
                 ));
                 format!("{component} fell {} behind its master", ms(*lag_ms))
+            }
+            Cause::SlowNode { component, factor } => {
+                let master = self
+                    .component
+                    .is_some_and(|c| now.components[c].role == Some(DbRole::Master));
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} serves ×{} slower since {} but is alive and passes its health checks, so it keeps its share of requests",
+                        figure(*factor),
+                        secs(inc.start_s)
+                    ),
+                ));
+                if master {
+                    chain.push(step(
+                        component,
+                        format!(
+                            "as the master it also sends its log to the replicas slower: they fell up to {} behind their master",
+                            ms(self.peak_lag_ms)
+                        ),
+                    ));
+                }
+                format!("{component} is ×{} slow (a grey failure)", figure(*factor))
+            }
+            Cause::WorkersHeld {
+                component,
+                held,
+                workers,
+                waiting_on,
+            } => {
+                chain.push(step(waiting_on, format!("{waiting_on} answers slowly")));
+                chain.push(step(
+                    component,
+                    format!(
+                        "synchronous web workers wait for it: up to {} of {} are held, so new requests queue at the web tier although its own work is small",
+                        grouped(u64::from(*held)),
+                        grouped(u64::from(*workers))
+                    ),
+                ));
+                format!(
+                    "{} of {} web workers are held waiting for {waiting_on} (synchronous calls)",
+                    grouped(u64::from(*held)),
+                    grouped(u64::from(*workers))
+                )
+            }
+            Cause::BreakerOpen => {
+                chain.push(step(
+                    "breaker",
+                    format!(
+                        "the web tier's circuit breaker opened at {}: database calls failed or were slow, so it fails them at once and probes now and then",
+                        secs(inc.start_s)
+                    ),
+                ));
+                "the circuit breaker is open (database calls fail at once)".to_string()
+            }
+            Cause::Partition { writes_waiting } => {
+                chain.push(step(
+                    "network",
+                    format!(
+                        "the network between data centers is cut since {}: users still reach each one, but replication between them stopped",
+                        secs(inc.start_s)
+                    ),
+                ));
+                chain.push(step(
+                    "replication",
+                    format!(
+                        "{} committed writes wait to replicate: lost if their data center fails before it heals",
+                        grouped(*writes_waiting)
+                    ),
+                ));
+                format!(
+                    "a network partition holds {} writes back from the other data center",
+                    grouped(*writes_waiting)
+                )
             }
         };
         let mut because = cause_text;
