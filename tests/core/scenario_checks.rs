@@ -170,6 +170,12 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             geo.routing = scalesim::scenario::GeoRouting::Split;
             geo.split_percent = vec![50.0; geo.data_centers.len()];
             leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+            // A partition between its two data centers.
+            s.faults = vec![scalesim::scenario::Fault::partition(
+                "us-east", "eu-west", 1.0, 1.0,
+            )];
+            assert_eq!(s.validate(), Ok(()));
+            leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
         }
     }
     // Optional parts no preset has: a deploy, a NoSQL store, denormalised key-value shards.
@@ -209,6 +215,14 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         1.0,
         1.0,
     ));
+    // Synchronous workers and a circuit breaker.
+    s.server.sync_calls = true;
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
     s.routes = Some(scalesim::scenario::Routes {
         cached: Some(vec![scalesim::scenario::Flow::PageView]),
         nosql: Some(vec![scalesim::scenario::Flow::ApiRead]),
