@@ -666,6 +666,55 @@ impl std::io::Write for Fnv1a {
     }
 }
 
+impl FailureCounts {
+    /// Adds another part of the system's failures (a data center's) to these.
+    pub(super) fn add(&mut self, other: &FailureCounts) {
+        self.queue_full += other.queue_full;
+        self.timeout += other.timeout;
+        self.server_down += other.server_down;
+        self.dns_down += other.dns_down;
+        self.no_healthy_server += other.no_healthy_server;
+        self.db_down += other.db_down;
+        self.session_store_down += other.session_store_down;
+    }
+}
+
+impl RequestTotals {
+    /// Adds what a part of the system (a data center) did with the requests handed to it;
+    /// `generated` stays the caller's (the requests are generated once, above the parts).
+    pub(super) fn add_handled(&mut self, part: &RequestTotals) {
+        self.completed += part.completed;
+        self.failed += part.failed;
+        self.in_flight += part.in_flight;
+        self.failed_by_reason.add(&part.failed_by_reason);
+    }
+}
+
+impl ComponentReport {
+    /// The same figures, named as a component of data center `dc` (`dc/name`).
+    pub(super) fn in_data_center(mut self, dc: &str) -> ComponentReport {
+        self.name = format!("{dc}/{}", self.name);
+        self
+    }
+}
+
+impl MonitoringReport {
+    /// Adds data center `dc`'s monitoring: its rules firing at the end (as `dc: rule`) and its
+    /// component series (as `dc/name`). The alert history is the caller's.
+    pub(super) fn absorb(&mut self, part: MonitoringReport, dc: &str) {
+        self.firing_at_end.extend(
+            part.firing_at_end
+                .into_iter()
+                .map(|rule| format!("{dc}: {rule}")),
+        );
+        self.components
+            .extend(part.components.into_iter().map(|mut c| {
+                c.name = format!("{dc}/{}", c.name);
+                c
+            }));
+    }
+}
+
 impl LatencyReport {
     pub(super) fn of(h: &Histogram) -> LatencyReport {
         LatencyReport {
