@@ -463,20 +463,23 @@ impl<'a> Graph<'a> {
                     }
                 }
                 _ if list.len() > 1 => {
-                    let what = if kind == NodeKind::Users {
-                        "one users node (regions go in geoDNS)".to_string()
+                    let (what, way_out) = if kind == NodeKind::Users {
+                        ("one users node (regions go in geoDNS)".to_string(), "")
                     } else {
-                        format!(
-                            "one {} per data center",
-                            kind.phrase()
-                                .trim_start_matches("a ")
-                                .trim_start_matches("an ")
+                        (
+                            format!(
+                                "one {} per data center",
+                                kind.phrase()
+                                    .trim_start_matches("a ")
+                                    .trim_start_matches("an ")
+                            ),
+                            "; send every flow through one of them",
                         )
                     };
                     c.fail(
                         &self.path(list[1]),
                         format!(
-                            "the engine runs {what}: {} are all {}",
+                            "the engine runs {what}, not two of a kind yet: {} are all {}{way_out}",
                             self.names(&list),
                             kind.name()
                         ),
