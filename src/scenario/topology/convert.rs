@@ -236,6 +236,7 @@ impl Scenario {
             version: TOPOLOGY_VERSION,
             nodes: b.nodes,
             edges,
+            positions: Default::default(),
         }
     }
 
