@@ -430,6 +430,37 @@ fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem 
     }
 }
 
+/// The scenario field a node's parameter lowers to (its path in [`crate::scenario::FIELDS`]
+/// and in [`Scenario::validate`]'s problems): the web pool's `workers` is `server.workers`.
+/// `param` is the dotted path inside the node's `params`.
+pub fn field_path(kind: NodeKind, param: &str) -> String {
+    let prefix = match kind {
+        NodeKind::Users => return param.to_string(),
+        NodeKind::GeoDns if param.starts_with("dns.") => return param.to_string(),
+        NodeKind::LoadBalancer => {
+            if let Some(rest) = param.strip_prefix("sticky_sessions.") {
+                return format!("sessions.{rest}");
+            }
+            "load_balancer"
+        }
+        NodeKind::Dns => "dns",
+        NodeKind::GeoDns => "geo",
+        NodeKind::DataCenter => "geo.data_centers[]",
+        NodeKind::CdnEdge => "cdn",
+        NodeKind::WebPool => "server",
+        NodeKind::SessionStore => "sessions",
+        NodeKind::Cache => "cache",
+        NodeKind::ShardRouter => "sharding",
+        NodeKind::Database => "database",
+        NodeKind::NoSql => "nosql",
+        NodeKind::Queue | NodeKind::Workers => "queue",
+        NodeKind::Autoscaler => "autoscaling",
+        NodeKind::Deploy => "deploy",
+        NodeKind::Monitor => "monitoring",
+    };
+    format!("{prefix}.{param}")
+}
+
 /// Moves a problem [`Scenario::validate`] found in a lowered scenario onto the node it
 /// concerns (`cache.nodes` → the cache node's `params.nodes`); run settings keep their path.
 fn locate(t: &Topology, p: Problem) -> Problem {

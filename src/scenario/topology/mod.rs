@@ -24,7 +24,7 @@ mod rules;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use convert::infer_stage;
+pub use convert::{field_path, infer_stage};
 pub use rules::{can_connect, WireError};
 
 use super::{
