@@ -439,6 +439,7 @@ fn node_parameters_find_their_documented_field() {
         assert_eq!(field_path(kind, leaf), path);
         assert!(documented(path), "{path}");
     }
+    // Measured: 200 of 205 (`cargo test --lib node_parameters -- --nocapture`).
     println!("{found} of {total} parameter leaves of the stage-10/11 graphs are documented");
-    assert!(found * 10 >= total * 8, "{found} of {total}");
+    assert!(total - found <= 5, "{found} of {total}");
 }
