@@ -87,8 +87,8 @@ async function checkEditor(page, failures) {
   await check(page, 4, "editor", failures);
   await page.click('[data-add="cache"]');
   const drag = async (a, b) => {
-    const A = await page.locator(`[data-node="${a}"] rect`).boundingBox();
-    const B = await page.locator(`[data-node="${b}"] rect`).boundingBox();
+    const A = await page.locator(`[data-node="${a}"] > rect`).boundingBox();
+    const B = await page.locator(`[data-node="${b}"] > rect`).boundingBox();
     await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
     await page.mouse.down();
     await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });

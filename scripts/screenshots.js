@@ -54,8 +54,8 @@ const simTimePast = (t) =>
   await page.click('[data-action="edit"]');
   await page.waitForSelector("[data-editor]");
   {
-    const A = await page.locator('[data-node="cache"] rect').boundingBox();
-    const B = await page.locator('[data-node="web"] rect').boundingBox();
+    const A = await page.locator('[data-node="cache"] > rect').boundingBox();
+    const B = await page.locator('[data-node="web"] > rect').boundingBox();
     await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
     await page.mouse.down();
     await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });

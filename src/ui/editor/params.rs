@@ -194,7 +194,7 @@ fn words(path: &[String], doc: Option<&FieldDoc>) -> String {
             if i == last {
                 for u in UNITS {
                     if let Some(stem) = p.strip_suffix(u) {
-                        if !stem.is_empty() && u != "_items" {
+                        if !stem.is_empty() {
                             p = stem;
                         }
                         break;
@@ -221,7 +221,12 @@ fn words(path: &[String], doc: Option<&FieldDoc>) -> String {
     if let Some(first) = text.get(..1) {
         text = first.to_uppercase() + &text[1..];
     }
-    match doc.map(|d| d.unit).filter(|u| !u.is_empty() && *u != "-") {
+    // "Nodes", not "Nodes (nodes)".
+    let said = |u: &str| text.to_lowercase().ends_with(&u.to_lowercase());
+    match doc
+        .map(|d| d.unit)
+        .filter(|u| !u.is_empty() && *u != "-" && !said(u))
+    {
         Some(unit) => format!("{text} ({unit})"),
         None => text,
     }
