@@ -82,11 +82,16 @@ fn script(traffic: Traffic, faults: Vec<Fault>) -> Script {
 
 const MIX: [f64; 4] = [30.0, 40.0, 10.0, 20.0];
 
-fn new(
-    title: &str,
+/// What a challenge says: its title, stage, story and lesson.
+struct Words<'a> {
+    title: &'a str,
     stage: u8,
-    story: &str,
-    lesson: &str,
+    story: &'a str,
+    lesson: &'a str,
+}
+
+fn new(
+    words: Words,
     start: crate::scenario::Scenario,
     script: Script,
     objectives: Vec<Objective>,
@@ -94,10 +99,10 @@ fn new(
 ) -> Challenge {
     Challenge {
         id: 0,
-        title: title.to_string(),
-        stage,
-        story: story.to_string(),
-        lesson: lesson.to_string(),
+        title: words.title.to_string(),
+        stage: words.stage,
+        story: words.story.to_string(),
+        lesson: words.lesson.to_string(),
         start,
         script,
         objectives,
@@ -108,13 +113,15 @@ fn new(
 
 fn bigger_box() -> Challenge {
     new(
-        "A bigger box",
-        1,
-        "Your side project runs on one small server with two workers, doing everything: pages, \
+        Words {
+            title: "A bigger box",
+            stage: 1,
+            story: "Your side project runs on one small server with two workers, doing everything: pages, \
          API, data. A newsletter mentioned it and 1,000 people now use it at once. Keep p99 \
          under 500 ms and errors under 1 %, for under $0.15 an hour.",
-        "Vertical scaling: a server with more workers serves more requests at once. A longer \
+            lesson: "Vertical scaling: a server with more workers serves more requests at once. A longer \
          waiting line only makes requests wait longer.",
+        },
         all_in_one("side project", 2),
         script(traffic(1000, MIX), Vec::new()),
         vec![
@@ -127,14 +134,16 @@ fn bigger_box() -> Challenge {
 
 fn split_the_data() -> Challenge {
     new(
-        "Split the data off",
-        2,
-        "The one server renders pages and runs the database queries on the same machine, and \
+        Words {
+            title: "Split the data off",
+            stage: 2,
+            story: "The one server renders pages and runs the database queries on the same machine, and \
          every page waits for both. Product wants p99 under 150 ms for 1,000 users, and errors \
          under 1 %, for under $0.50 an hour.",
-        "A separate database: the web server only renders, the data work runs on its own node \
+            lesson: "A separate database: the web server only renders, the data work runs on its own node \
          and each tier is sized on its own. No number of workers makes one request's work \
          shorter.",
+        },
         all_in_one("one server", 16),
         script(traffic(1000, MIX), Vec::new()),
         vec![
@@ -147,12 +156,14 @@ fn split_the_data() -> Challenge {
 
 fn a_server_dies() -> Challenge {
     new(
-        "A server dies",
-        3,
-        "2,000 users. At 30 s the web server web-0 dies and stays dead. Keep errors under 3 % \
+        Words {
+            title: "A server dies",
+            stage: 3,
+            story: "2,000 users. At 30 s the web server web-0 dies and stays dead. Keep errors under 3 % \
          over the minute and recover within 10 s, for under $0.60 an hour.",
-        "A load balancer over several web servers, with health checks that take a dead one out \
+            lesson: "A load balancer over several web servers, with health checks that take a dead one out \
          of the pool. A bigger single server is still a single point of failure.",
+        },
         with_database("one web server", 1, 8, database(8, 0)),
         script(traffic(2000, MIX), vec![Fault::down("web-0", 30.0, 0.0)]),
         vec![
@@ -166,13 +177,15 @@ fn a_server_dies() -> Challenge {
 
 fn lose_the_master() -> Challenge {
     new(
-        "Lose the master",
-        4,
-        "At 20 s the database master db-0 dies for good. Keep errors under 3 %, recover within \
+        Words {
+            title: "Lose the master",
+            stage: 4,
+            story: "At 20 s the database master db-0 dies for good. Keep errors under 3 %, recover within \
          10 s and lose at most 20 acknowledged writes, for under $1.00 an hour.",
-        "A replica, kept up to date by replication, is promoted when the master dies: the \
+            lesson: "A replica, kept up to date by replication, is promoted when the master dies: the \
          outage lasts detection plus promotion, and only the writes not yet replicated are \
          lost. A bigger master dies just the same.",
+        },
         balanced("no replica", 3, 4, database(8, 0)),
         script(traffic(2000, MIX), vec![Fault::down("db-0", 20.0, 0.0)]),
         vec![
@@ -190,13 +203,15 @@ fn read_storm() -> Challenge {
     let mut script = script(t, Vec::new());
     script.duration_s = 40;
     new(
-        "Read storm",
-        5,
-        "10,000 users reading the same popular profiles over and over: 2,000 requests a second, \
+        Words {
+            title: "Read storm",
+            stage: 5,
+            story: "10,000 users reading the same popular profiles over and over: 2,000 requests a second, \
          nine in ten of them reads. The database is drowning. Keep p99 under 250 ms and errors \
          under 0.5 %, for under $1.35 an hour.",
-        "A cache in front of the database: popular keys are served from memory and most reads \
+            lesson: "A cache in front of the database: popular keys are served from memory and most reads \
          never reach the database. Buying database workers for every read costs more.",
+        },
         balanced("reads hit the database", 4, 8, database(8, 0)),
         script,
         vec![
@@ -211,13 +226,15 @@ fn far_from_the_origin() -> Challenge {
     let mut script = script(traffic(1000, [20.0, 20.0, 5.0, 55.0]), Vec::new());
     script.network = network(150.0);
     new(
-        "Far from the origin",
-        6,
-        "Your users are 150 ms away from your servers, and more than half of what their \
+        Words {
+            title: "Far from the origin",
+            stage: 6,
+            story: "Your users are 150 ms away from your servers, and more than half of what their \
          browsers fetch are images, scripts and style sheets. Get static assets to p99 under \
          100 ms, for under $0.90 an hour.",
-        "A CDN: an edge near the users answers static assets from its cache, so they no longer \
+            lesson: "A CDN: an edge near the users answers static assets from its cache, so they no longer \
          cross the ocean. More servers at the origin are just as far away.",
+        },
         balanced("origin only", 2, 4, database(4, 0)),
         script,
         vec![
@@ -241,14 +258,16 @@ fn launch_day() -> Challenge {
     let mut script = script(t, Vec::new());
     script.duration_s = 150;
     new(
-        "Launch day",
-        7,
-        "Launch day: 2,000 users at first, then five times as many within a minute, and they \
+        Words {
+            title: "Launch day",
+            stage: 7,
+            story: "Launch day: 2,000 users at first, then five times as many within a minute, and they \
          stay. Keep p99 under 300 ms and errors under 1 %, for under $1.30 an hour over the \
          whole day.",
-        "Autoscaling on a stateless web tier: servers are added as the load grows (each takes \
+            lesson: "Autoscaling on a stateless web tier: servers are added as the load grows (each takes \
          a while to boot), so you pay for the peak only while it lasts. A fleet sized for the \
          peak from the start costs more.",
+        },
         launch_start(),
         script,
         vec![
@@ -261,13 +280,15 @@ fn launch_day() -> Challenge {
 
 fn stale_cache() -> Challenge {
     new(
-        "Old news",
-        5,
-        "Users edit their profiles and then see the old version for minutes: the cache keeps \
+        Words {
+            title: "Old news",
+            stage: 5,
+            story: "Users edit their profiles and then see the old version for minutes: the cache keeps \
          serving what it has until its TTL runs out. Serve at most 50 stale reads in the \
          minute, with p99 under 250 ms, for under $0.80 an hour.",
-        "Cache invalidation: a write deletes the cached copy of its key, so the next read \
+            lesson: "Cache invalidation: a write deletes the cached copy of its key, so the next read \
          fetches the new value. A short TTL only narrows the window, and costs hit ratio.",
+        },
         stale_start(),
         script(traffic(2000, [40.0, 40.0, 15.0, 5.0]), Vec::new()),
         vec![
@@ -282,12 +303,14 @@ fn celebrity() -> Challenge {
     let mut script = script(traffic(5000, [40.0, 40.0, 5.0, 15.0]), Vec::new());
     script.celebrity = Some(HotKey { key: 7, share: 0.3 });
     new(
-        "A celebrity joins",
-        10,
-        "A celebrity signs up, and three in ten data requests are now about user 7. Their \
+        Words {
+            title: "A celebrity joins",
+            stage: 10,
+            story: "A celebrity signs up, and three in ten data requests are now about user 7. Their \
          shard melts. Keep p99 under 250 ms and errors under 0.5 %, for under $1.20 an hour.",
-        "A hot key lives on one shard whatever the number of shards: more shards do not split \
+            lesson: "A hot key lives on one shard whatever the number of shards: more shards do not split \
          it. A cache in front of the shards serves its reads from memory.",
+        },
         celebrity_start(),
         script,
         vec![
@@ -304,13 +327,15 @@ fn write_wall() -> Challenge {
     let mut script = script(t, Vec::new());
     script.duration_s = 40;
     new(
-        "The write wall",
-        10,
-        "A logging product: 600 writes a second. The replica applies writes one at a time and \
+        Words {
+            title: "The write wall",
+            stage: 10,
+            story: "A logging product: 600 writes a second. The replica applies writes one at a time and \
          cannot keep up, so readers see old data. Keep stale reads under 3,000, p99 under \
          300 ms and errors under 0.5 %, for under $2.50 an hour.",
-        "Sharding: each shard's master takes a share of the writes, and each replica applies \
+            lesson: "Sharding: each shard's master takes a share of the writes, and each replica applies \
          only its shard's. A bigger master does not make its replica apply faster.",
+        },
         write_start(),
         script,
         vec![
@@ -352,12 +377,14 @@ fn geo_script(faults: Vec<Fault>) -> Script {
 
 fn across_the_ocean() -> Challenge {
     new(
-        "Across the ocean",
-        11,
-        "Half your users are in Europe, and every one of their requests crosses the Atlantic \
+        Words {
+            title: "Across the ocean",
+            stage: 11,
+            story: "Half your users are in Europe, and every one of their requests crosses the Atlantic \
          to us-east. Keep p99 under 150 ms in every region, for under $1.20 an hour.",
-        "Multiple data centers: geoDNS sends each user to the nearest one, so nobody pays an \
+            lesson: "Multiple data centers: geoDNS sends each user to the nearest one, so nobody pays an \
          ocean's round trip. A bigger data center in one place is just as far away.",
+        },
         one_data_center("us-east only", 300),
         geo_script(Vec::new()),
         vec![
@@ -370,13 +397,15 @@ fn across_the_ocean() -> Challenge {
 
 fn region_goes_dark() -> Challenge {
     new(
-        "us-east goes dark",
-        11,
-        "At 20 s the us-east data center loses power and stays dark. Keep errors under 15 % in \
+        Words {
+            title: "us-east goes dark",
+            stage: 11,
+            story: "At 20 s the us-east data center loses power and stays dark. Keep errors under 15 % in \
          every region over the minute and recover within 25 s, for under $1.20 an hour.",
-        "Failover across data centers: a second data center, geoDNS health checks that notice \
+            lesson: "Failover across data centers: a second data center, geoDNS health checks that notice \
          the dark one, and a short DNS TTL, because users move only when their cached answer \
          expires.",
+        },
         one_data_center("us-east only", 300),
         geo_script(vec![Fault::down("us-east", 20.0, 0.0)]),
         vec![

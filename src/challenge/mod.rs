@@ -301,10 +301,10 @@ fn recovery(report: &Report, faults: &[Fault]) -> Measured {
     let last_bad = report
         .series
         .iter()
+        .rev()
         .filter(|p| p.t_s > start)
-        .filter(bad)
-        .map(|p| p.t_s)
-        .last();
+        .find(bad)
+        .map(|p| p.t_s);
     let end = report.sim_time_s;
     match last_bad {
         None => Measured {
