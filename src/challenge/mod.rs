@@ -141,7 +141,8 @@ impl Objective {
     /// What it asks, in words: "p99 ≤ 200 ms".
     pub fn label(&self) -> String {
         use crate::format::figure;
-        let percent = |r: f64| format!("{} %", figure(r * 100.0));
+        // A ratio as a percentage with at most two decimals, trailing zeros dropped (0.5 %).
+        let percent = |r: f64| format!("{} %", (r * 10_000.0).round() / 100.0);
         match self {
             Objective::P99Ms { max } => format!("p99 latency ≤ {} ms", figure(*max)),
             Objective::KindP99Ms { request, max } => {
