@@ -1984,6 +1984,92 @@ async fn a_chaos_entry_is_diagnosed_in_the_why_panel() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn a_shared_solution_opens_its_challenge_graded_and_the_start_fails() {
+    use gloo::storage::{LocalStorage, Storage};
+    use scalesim::challenge::solutions::reference;
+    LocalStorage::delete("scalesim-challenges");
+    // The link "Share solution" makes: the challenge, then the architecture's own link.
+    let solution = reference(2).unwrap();
+    let hash = format!(
+        "challenge/2/{}",
+        scalesim::scenario::encode_link(&solution, None)
+    );
+    let app = Mounted::with_hash(&hash).await;
+    assert!(
+        app.exists("[data-challenge-page=\"2\"]"),
+        "the challenge opens"
+    );
+    let graded = app
+        .wait_until(120_000, |a| a.exists("[data-verdict]"))
+        .await;
+    assert!(graded, "the solution is graded");
+    assert_eq!(
+        app.attribute("[data-verdict]", "data-verdict").as_deref(),
+        Some("pass"),
+        "{}",
+        app.text("[data-verdict]")
+    );
+    let rows = app
+        .root
+        .query_selector_all("[data-objective-pass]")
+        .unwrap()
+        .length();
+    let passing = app
+        .root
+        .query_selector_all("[data-objective-pass=\"true\"]")
+        .unwrap()
+        .length();
+    assert!(
+        rows >= 3 && passing == rows,
+        "every objective and the budget pass"
+    );
+    // Progress is kept: the list shows the stars, and so does a fresh load.
+    app.click("[data-action=\"challenges-back\"]");
+    app.settle(50).await;
+    assert!(app
+        .text("[data-value=\"challenges-passed\"]")
+        .starts_with("1 of"));
+    let stars: u8 = app
+        .attribute("[data-challenge=\"2\"] [data-stars]", "data-stars")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stars >= 1);
+    let saved: std::collections::BTreeMap<u8, u8> =
+        LocalStorage::get("scalesim-challenges").unwrap();
+    assert_eq!(saved.get(&2), Some(&stars));
+    // Start opens the starting architecture; graded, it fails and says what broke first.
+    app.click("[data-challenge=\"2\"] button");
+    app.settle(50).await;
+    app.click("[data-action=\"challenge-start\"]");
+    app.settle(200).await;
+    assert!(app.exists("[data-editor]"), "the editor opens on the start");
+    assert!(app.text("h1").contains("one server"), "{}", app.text("h1"));
+    app.click("[data-action=\"challenge-grade\"]");
+    app.settle(50).await;
+    let graded = app
+        .wait_until(120_000, |a| {
+            a.attribute("[data-verdict]", "data-verdict").as_deref() == Some("fail")
+        })
+        .await;
+    assert!(
+        graded,
+        "the start fails: {}",
+        app.text("[data-challenge-page]")
+    );
+    assert!(app.text("[data-verdict]").contains("What broke first"));
+    // Reset clears the progress.
+    app.click("[data-action=\"challenges-back\"]");
+    app.settle(50).await;
+    app.click("[data-action=\"challenges-reset\"]");
+    app.settle(50).await;
+    assert!(app
+        .text("[data-value=\"challenges-passed\"]")
+        .starts_with("0 of"));
+    LocalStorage::delete("scalesim-challenges");
+}
+
 /// Drags a node of the editor's drawing by (dx, dy) screen pixels onto empty space.
 fn drag_by(app: &Mounted, name: &str, dx: f64, dy: f64) {
     let target = app.find(&format!("[data-node=\"{name}\"] rect"));

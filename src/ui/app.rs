@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use super::challenges::ChallengePanel;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
@@ -231,6 +232,8 @@ pub fn app() -> Html {
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
+                    <ChallengePanel scenario={state.scenario.clone()} graph={state.graph.clone()}
+                        on_action={on_action.clone()} />
                     if state.editing {
                         <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
                             on_action={on_action.clone()} portrait={state.portrait} />

@@ -11,10 +11,12 @@
 //!  editor/     draw your own architecture (palette, canvas, parameters, undo)
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
 //!  why.rs      diagnosis, chaos catalogue, post-mortem
+//!  challenges.rs challenges: list, progress, grading in the web worker, shared solutions
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
 mod app;
+mod challenges;
 mod charts;
 mod controls;
 mod diagram;
