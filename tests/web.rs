@@ -1076,7 +1076,7 @@ async fn the_log_keeps_the_run_groups_repeats_filters_and_reports_thresholds() {
     for needle in [
         "web-0's queue is",
         "requests started failing",
-        "p99 rose above the 200 ms objective",
+        "p99 above the 200 ms objective for 3 s",
     ] {
         assert!(log.contains(needle), "{needle:?} in {log}");
     }
@@ -1684,4 +1684,243 @@ async fn the_panic_panel_offers_copy_details_and_reload() {
     );
     assert!(panel.text_content().unwrap_or_default().contains("Reload"));
     panel.remove();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The editor (src/ui/editor)
+
+/// Sends a pointer event at the centre of `selector`'s box (it bubbles to the drawing).
+fn pointer_at(app: &Mounted, selector: &str, kind: &str) {
+    let target = app.find(selector);
+    let r = target.get_bounding_client_rect();
+    let init = web_sys::PointerEventInit::new();
+    init.set_bubbles(true);
+    init.set_is_primary(true);
+    init.set_pointer_id(1);
+    init.set_pointer_type("touch");
+    init.set_client_x((r.left() + r.width() / 2.0) as i32);
+    init.set_client_y((r.top() + r.height() / 2.0) as i32);
+    let event = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+impl Mounted {
+    /// Drags from one node of the editor's drawing onto another, by pointer events.
+    async fn drag_wire(&self, from: &str, to: &str) {
+        pointer_at(self, &format!("[data-node=\"{from}\"] rect"), "pointerdown");
+        pointer_at(self, &format!("[data-node=\"{to}\"] rect"), "pointermove");
+        pointer_at(self, &format!("[data-node=\"{to}\"] rect"), "pointerup");
+        self.settle(60).await;
+    }
+
+    /// Taps a node of the drawing (a press that does not move selects it).
+    async fn tap_node(&self, name: &str) {
+        pointer_at(self, &format!("[data-node=\"{name}\"] rect"), "pointerdown");
+        pointer_at(self, &format!("[data-node=\"{name}\"] rect"), "pointerup");
+        self.settle(60).await;
+    }
+
+    /// Selects a node of the drawing from the keyboard (focus, Enter).
+    async fn key_select(&self, name: &str) {
+        let node = self.find(&format!("[data-node=\"{name}\"]"));
+        let init = KeyboardEventInit::new();
+        init.set_key("Enter");
+        init.set_bubbles(true);
+        let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        node.dispatch_event(&event).unwrap();
+        self.settle(60).await;
+    }
+
+    fn status(&self) -> String {
+        self.text("[data-editor-status]")
+    }
+}
+
+/// Presses Ctrl+Z (with Shift: redo) with the focus on the page.
+fn press_undo(shift: bool) {
+    let init = KeyboardEventInit::new();
+    init.set_key(if shift { "Z" } else { "z" });
+    init.set_ctrl_key(true);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.body().unwrap().dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_editor_builds_three_tiers_by_pointer_runs_them_and_shares_them() {
+    let app = Mounted::new().await;
+    app.set_speed_index(4); // 1×
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    app.click("[data-add=\"load_balancer\"]");
+    app.click("[data-add=\"database\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"lb\"]") && app.exists("[data-node=\"db\"]"));
+    // DNS sends to the web pool: take that wire away (tap dns, remove its wire).
+    app.tap_node("dns").await;
+    assert_eq!(
+        app.attribute("[data-editor-selected]", "data-editor-selected")
+            .as_deref(),
+        Some("dns")
+    );
+    app.click("[aria-label=\"Remove the wire from dns to web\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-editor-problems]"), "{}", app.status());
+    app.drag_wire("dns", "lb").await;
+    app.drag_wire("lb", "web").await;
+    app.drag_wire("web", "db").await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    assert!(app.exists("[data-editor-runs]"));
+    // The run is the drawing: a balancer, a web server, a database.
+    let runs = app
+        .wait_until(2_000, |a| {
+            let c = a.components();
+            c.contains(&"lb".to_string()) && c.contains(&"db-0".to_string())
+        })
+        .await;
+    assert!(runs, "{:?}", app.components());
+    let total = app.wait_for("requests_total", 5_000, |t| t > 20.0).await;
+    assert!(total > 20.0, "requests flow through the drawing");
+    assert_eq!(app.metric("requests_failed"), 0.0);
+
+    // A wire the rules refuse is refused on the spot, with the reason.
+    app.click("[data-add=\"cache\"]");
+    app.settle(60).await;
+    app.drag_wire("cache", "web").await;
+    let refusal = app.text("[data-refusal]");
+    assert!(
+        refusal.contains("a cache must sit in front of a database"),
+        "{refusal}"
+    );
+
+    // Undo (button) takes the cache away; Ctrl+Z the web → db wire; Ctrl+Shift+Z puts it back.
+    app.click("[data-action=\"undo\"]");
+    app.settle(60).await;
+    assert!(!app.exists("[data-node=\"cache\"]"));
+    assert!(app.status().starts_with("Undone"), "{}", app.status());
+    press_undo(false);
+    app.settle(60).await;
+    assert!(app.exists("[data-editor-problems]"));
+    assert!(!app.exists("[data-wire=\"web>db\"]"));
+    press_undo(true);
+    app.settle(60).await;
+    assert!(app.exists("[data-wire=\"web>db\"]"));
+    assert!(app.exists("[data-editor-runs]"));
+
+    // Kill the database: requests fail, the node shows the failure colour.
+    app.wait_for("requests_total", 5_000, |t| t > 20.0).await;
+    app.inspect_and_press("db-0", "kill").await;
+    assert_eq!(
+        app.attribute("svg [data-component=\"db-0\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    let failed = app.wait_for("requests_failed", 5_000, |f| f > 0.0).await;
+    assert!(failed > 0.0);
+
+    // The link carries the drawing (v2) and the kill; reopened, it runs the same graph.
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let hash = current_hash();
+    assert!(hash.starts_with("#v2."), "{hash}");
+    let link = scalesim::scenario::decode_link(&hash).unwrap();
+    let graph = link.graph.expect("a v2 link carries its graph");
+    let names: Vec<&str> = graph
+        .topology
+        .nodes
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(names, ["users", "dns", "web", "lb", "db"]);
+    assert!(!link.live.is_empty(), "the kill travels with the link");
+    drop(app);
+    let again = Mounted::with_hash(hash.trim_start_matches('#')).await;
+    let opened = again
+        .wait_until(2_000, |a| a.components().contains(&"db-0".to_string()))
+        .await;
+    assert!(opened);
+    assert!(again.text("h1").contains("Your architecture"));
+    again.click("[data-action=\"edit\"]");
+    again.settle(60).await;
+    assert!(again.exists("[data-node=\"lb\"]") && again.exists("[data-wire=\"lb>web\"]"));
+}
+
+#[wasm_bindgen_test]
+async fn the_editor_builds_three_tiers_by_keyboard_and_names_stay_text() {
+    let app = Mounted::new().await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    app.click("[data-action=\"blank\"]");
+    app.click("[data-add=\"load_balancer\"]");
+    app.click("[data-add=\"database\"]");
+    app.settle(60).await;
+    app.key_select("dns").await;
+    app.click("[aria-label=\"Remove the wire from dns to web\"]");
+    app.settle(60).await;
+    let connect = |from: &'static str, search: &'static str, to: &'static str| {
+        let app = &app;
+        async move {
+            app.key_select(from).await;
+            app.click("[data-action=\"connect\"]");
+            app.settle(60).await;
+            let input: HtmlInputElement = app.find("[data-connect-search]").unchecked_into();
+            input.set_value(search);
+            dispatch(&input, "input");
+            app.settle(60).await;
+            app.click(&format!("[data-connect-to=\"{to}\"]"));
+            app.settle(60).await;
+        }
+    };
+    connect("dns", "balancer", "lb").await;
+    connect("lb", "web", "web").await;
+    // Searching for something that is not there lists nothing.
+    app.key_select("web").await;
+    app.click("[data-action=\"connect\"]");
+    app.settle(60).await;
+    let input: HtmlInputElement = app.find("[data-connect-search]").unchecked_into();
+    input.set_value("queue");
+    dispatch(&input, "input");
+    app.settle(60).await;
+    assert!(!app.exists("[data-connect-to]"));
+    input.set_value("datab");
+    dispatch(&input, "input");
+    app.settle(60).await;
+    app.click("[data-connect-to=\"db\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-editor-runs]"), "{}", app.status());
+    // Live regions announce each edit.
+    assert_eq!(
+        app.attribute("[data-editor-status]", "aria-live")
+            .as_deref(),
+        Some("polite")
+    );
+    // A name that looks like markup is refused by the format and never becomes markup.
+    app.key_select("db").await;
+    let name: HtmlInputElement = app.find("[data-rename]").unchecked_into();
+    name.set_value("<b>x</b>");
+    let form = app.find("form.rename");
+    dispatch(&form, "submit");
+    app.settle(60).await;
+    assert!(!app.exists("[data-editor] b"));
+    assert!(app.status().contains("Refused"), "{}", app.status());
+    name.set_value("orders-db");
+    dispatch(&form, "submit");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"orders-db\"]"));
+    // A parameter edit: more workers on the web pool restarts the run with them.
+    app.key_select("web").await;
+    let workers: HtmlInputElement = app.find("[data-param=\"workers\"]").unchecked_into();
+    workers.set_value("12");
+    dispatch(&workers, "change");
+    app.settle(60).await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    // The users, changed in the inspector, apply live.
+    app.key_select("users").await;
+    let users: HtmlInputElement = app.find("[data-param=\"traffic.users\"]").unchecked_into();
+    users.set_value("900");
+    dispatch(&users, "change");
+    app.settle(60).await;
+    assert!(app.status().contains("live"), "{}", app.status());
 }

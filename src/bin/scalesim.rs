@@ -14,7 +14,8 @@ use scalesim::cli::sweep::SweepFormat;
 use scalesim::cli::table::{self, Timing};
 use scalesim::cli::{limit, plot, progress, sweep, Format};
 use scalesim::scenario::{
-    apply_set, decode, encode_link, preset, schema_markdown, Scenario, FIELDS, STAGES,
+    apply_set, decode, decode_link, encode_graph, encode_link, preset, schema_markdown, Scenario,
+    TopologyFile, FIELDS, STAGES,
 };
 use scalesim::sim::{GeoPoint, Report, SeriesPoint, Sim};
 use scalesim::sweep::figures::{self, DEFAULT_FIGURES, FIGURES};
@@ -397,17 +398,26 @@ fn execute(command: Command) -> Result<Output, String> {
             Ok(serde_json::to_string_pretty(&stages).expect("json"))
         }
         Command::Url { file, time_s } => {
-            let scenario = read_scenario(&file)?;
+            let text = read_text(&file)?;
+            let scenario = Scenario::from_json(&text).map_err(|e| format!("{file}: {e}"))?;
             match time_s {
                 Some(t) if !(0.0..=f64::from(scenario.duration_s)).contains(&t) => Err(format!(
                     "--time-s {t} is outside the run (0 to {} s)",
                     scenario.duration_s
                 )),
-                _ => Ok(encode_link(&scenario, time_s)),
+                // A drawn architecture (a file with a `topology`) keeps its graph: a v2 link.
+                _ => Ok(match read_graph(&file, &text)? {
+                    Some(graph) => encode_graph(&graph, &[], time_s),
+                    None => encode_link(&scenario, time_s),
+                }),
             }
         }
-        Command::Decode { fragment } => decode(&fragment)
-            .map(|s| s.to_json_pretty())
+        // A v2 link prints the graph file it carries; a v1 link the scenario.
+        Command::Decode { fragment } => decode_link(&fragment)
+            .map(|l| match l.graph {
+                Some(g) => serde_json::to_string_pretty(&g).expect("a graph file serialises"),
+                None => l.scenario.to_json_pretty(),
+            })
             .map_err(|e| e.to_string()),
         Command::Limit {
             file,
@@ -523,6 +533,18 @@ fn read_text(path: &str) -> Result<String, String> {
         std::fs::read_to_string(path)
     }
     .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// The graph a scenario file's text carries, if it is in the graph form (read after
+/// [`Scenario::from_json`] accepted it).
+fn read_graph(path: &str, text: &str) -> Result<Option<TopologyFile>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+    if value.get("topology").is_none() {
+        return Ok(None);
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| format!("{path}: {e}"))
 }
 
 fn read_scenario(path: &str) -> Result<Scenario, String> {

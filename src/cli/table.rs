@@ -44,6 +44,9 @@ pub fn run_tables(r: &Report, timing: Option<Timing>) -> String {
     if let Some(alerts) = alerts(r) {
         out.push_str(&alerts);
     }
+    if !r.diagnosis.is_empty() {
+        out.push_str(&diagnosis(r));
+    }
     section(&mut out, "Cost (assumed prices)", cost(r));
     if let Some(t) = timing {
         out.push_str(&format!(
@@ -289,6 +292,26 @@ fn alerts(r: &Report) -> Option<String> {
         m.alerts.len(),
         firing
     ))
+}
+
+/// The diagnosis: each incident's time span and summary, then its causal chain.
+fn diagnosis(r: &Report) -> String {
+    let mut out = String::from("\nDiagnosis\n");
+    for i in &r.diagnosis {
+        let end = i.end_s.map_or("ongoing".to_string(), |e| {
+            format!("{} s", crate::format::figure(e))
+        });
+        out.push_str(&format!(
+            "  {} s – {}: {}\n",
+            crate::format::figure(i.start_s),
+            end,
+            i.summary
+        ));
+        for step in &i.chain {
+            out.push_str(&format!("      · {}\n", step.text));
+        }
+    }
+    out
 }
 
 fn cost(r: &Report) -> Table {
@@ -593,6 +616,23 @@ mod tests {
             .find(|l| l.trim_start().starts_with(&format!("{} ", dc.name)))
             .unwrap();
         assert!(row.contains(&count(dc.requests_received)), "{row}");
+    }
+
+    #[test]
+    fn a_run_table_has_the_diagnosis_when_something_went_wrong() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 70;
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let part = text
+            .split("\nDiagnosis\n")
+            .nth(1)
+            .expect("a diagnosis section");
+        assert!(part.contains("60.0 s – ongoing: "), "{part}");
+        assert!(part.contains("db-0 went down at 60.0 s"), "{part}");
+        s.faults.clear();
+        let quiet = run_tables(&crate::sim::Sim::new(&s).unwrap().run(), None);
+        assert!(!quiet.contains("Diagnosis"), "{quiet}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! with serde (unknown fields are refused), and checked by [`Scenario::validate`], which lists
 //! every problem at once.
 
+mod graph_link;
 pub mod live;
 pub mod path;
 mod presets;
@@ -15,6 +16,7 @@ pub mod topology;
 mod url;
 mod validate;
 
+pub use graph_link::{encode_graph, GRAPH_PREFIX};
 pub use live::{LiveAction, LiveChange};
 pub use presets::{
     journey_traffic, preset, StageInfo, REGION_SHARES, REQUESTS_PER_USER_PER_S, REQUEST_MIX, STAGES,
@@ -22,7 +24,7 @@ pub use presets::{
 pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};
-pub use topology::{Topology, TopologyFile};
+pub use topology::{Flow, Topology, TopologyFile};
 pub use url::{
     decode, decode_link, encode, encode_link, encode_run, Link, UrlError, MAX_LINK_CHARS,
 };
@@ -94,6 +96,11 @@ pub struct Scenario {
     /// A rolling deploy of the web tier, scheduled in the run (or started live).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    /// Where data requests go when not every kind takes the usual way (absent: page views and
+    /// API reads both through the cache, the NoSQL store taking its share of all three). A
+    /// graph whose edges send the kinds different ways lowers to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Routes>,
     /// Several data centers in several regions behind geoDNS (stage 11). Each data center runs
     /// the whole stack the rest of the scenario describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +108,46 @@ pub struct Scenario {
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
+}
+
+/// Which data requests the cache and the NoSQL store take, when not all of them (see
+/// [`Scenario::routes`]). Lists are in any order, each kind at most once.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routes {
+    /// The reads the cache fronts (`page_view`, `api_read`); the other read goes straight to
+    /// the data store behind it. Absent: both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached: Option<Vec<Flow>>,
+    /// The data requests (`page_view`, `api_read`, `write`) the NoSQL store takes its share
+    /// of; the others all go to the database. Absent: all three.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nosql: Option<Vec<Flow>>,
+}
+
+impl Scenario {
+    /// Whether the cache fronts reads of `flow` (never without a cache, never for writes).
+    pub fn cache_fronts(&self, flow: Flow) -> bool {
+        if self.cache.is_none() || !matches!(flow, Flow::PageView | Flow::ApiRead) {
+            return false;
+        }
+        match self.routes.as_ref().and_then(|r| r.cached.as_ref()) {
+            Some(list) => list.contains(&flow),
+            None => true,
+        }
+    }
+
+    /// Whether the NoSQL store takes its share of requests of `flow` (never without one,
+    /// never for static assets).
+    pub fn nosql_takes(&self, flow: Flow) -> bool {
+        if self.nosql.is_none() || !Flow::DATA.contains(&flow) {
+            return false;
+        }
+        match self.routes.as_ref().and_then(|r| r.nosql.as_ref()) {
+            Some(list) => list.contains(&flow),
+            None => true,
+        }
+    }
 }
 
 /// The user population and what it asks for.

@@ -199,6 +199,7 @@ fn single_server() -> Scenario {
         monitoring: None,
         nosql: None,
         deploy: None,
+        routes: None,
         geo: None,
         faults: Vec::new(),
     }

@@ -679,6 +679,8 @@ pub const FIELDS: &[FieldDoc] = &[
     field("deploy.drain", "-", "true | false (true needs a load balancer)", "wait for requests in progress to finish before stopping a server"),
     field("deploy.drain_timeout_ms", "ms", "0 – 600000", "longest wait for a server to drain; requests still in progress then fail"),
     field("deploy.startup_s", "s", "0 – 3600", "time a restarted server takes to start before health checks can pass"),
+    field("routes.cached[]", "-", "page_view | api_read, each once (needs a cache; absent: both)", "the reads the cache fronts; the other read goes straight to the data store"),
+    field("routes.nosql[]", "-", "page_view | api_read | write, each once (needs a NoSQL store; absent: all three)", "the data requests the NoSQL store takes its share of; the others all go to the database"),
     field("monitoring.alerts[].name", "-", "≤ 80 characters", "alert name shown in the event log"),
     field("monitoring.alerts[].metric", "-", "latency_p99_ms | error_ratio | web_utilization | db_utilization | replication_lag_ms | queue_depth | cache_hit_ratio", "what the alert watches"),
     field("monitoring.alerts[].threshold", "metric's unit", "finite", "the limit"),

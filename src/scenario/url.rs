@@ -57,6 +57,9 @@ pub struct Link {
     /// What the sender did to the running simulation, in time order (empty for a link without
     /// a `live=` part): replayed at their times, they reproduce the sender's run.
     pub live: Vec<LiveChange>,
+    /// The drawn architecture a `v2.` link carries (the scenario is what it lowers to); `None`
+    /// for a v1 link.
+    pub graph: Option<super::TopologyFile>,
 }
 
 /// Why a link could not be read. Every message is meant to be shown to the user as plain text.
@@ -78,7 +81,7 @@ pub enum UrlError {
     NotALink,
     /// A format version this build does not read.
     #[error(
-        "this link uses format '{0}', which this version of scalesim cannot read (it reads v1)"
+        "this link uses format '{0}', which this version of scalesim cannot read (it reads v1 and v2)"
     )]
     UnsupportedVersion(String),
     /// The `v1z.` part is not valid base64url or deflate data.
@@ -174,6 +177,8 @@ pub fn decode_link(link: &str) -> Result<Link, UrlError> {
         parse_body(body)
     } else if let Some(packed) = fragment.strip_prefix(COMPRESSED_PREFIX) {
         parse_body(&inflate(packed)?)
+    } else if let Some(packed) = fragment.strip_prefix(super::graph_link::GRAPH_PREFIX) {
+        super::graph_link::decode_graph(packed)
     } else {
         Err(version_error(fragment))
     }
@@ -193,7 +198,7 @@ fn version_error(fragment: &str) -> UrlError {
     }
 }
 
-fn inflate(packed: &str) -> Result<String, UrlError> {
+pub(super) fn inflate(packed: &str) -> Result<String, UrlError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(packed)
         .map_err(|e| UrlError::Compressed(e.to_string()))?;
@@ -370,6 +375,7 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
         scenario,
         time_s,
         live,
+        graph: None,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Validation: every problem of a scenario, each with the field it concerns and a message a
 //! user understands. Bounds keep any accepted scenario runnable without freezing the page.
 
-use super::{Dist, Scenario, Shape, SCENARIO_VERSION};
+use super::{Dist, Flow, Scenario, Shape, SCENARIO_VERSION};
 use std::fmt;
 
 /// Most users a scenario may have.
@@ -839,6 +839,7 @@ impl Scenario {
         }
         self.validate_data_stores(c);
         self.validate_deploy(c);
+        self.validate_routes(c);
         if let Some(m) = &self.monitoring {
             if m.alerts.len() > 50 {
                 c.fail("monitoring.alerts", "at most 50 alert rules");
@@ -1047,6 +1048,60 @@ impl Scenario {
         );
         c.dist("nosql.read", &n.read);
         c.dist("nosql.write", &n.write);
+    }
+
+    /// The ways data requests take when not all alike: each list names kinds its tier can take,
+    /// each once, and at least one.
+    fn validate_routes(&self, c: &mut Checker) {
+        let Some(r) = &self.routes else {
+            return;
+        };
+        let lists = [
+            (
+                "routes.cached",
+                &r.cached,
+                self.cache.is_some(),
+                &[Flow::PageView, Flow::ApiRead][..],
+                "the cache",
+                "page_view and api_read",
+            ),
+            (
+                "routes.nosql",
+                &r.nosql,
+                self.nosql.is_some(),
+                &Flow::DATA[..],
+                "the NoSQL store",
+                "page_view, api_read and write",
+            ),
+        ];
+        for (path, list, present, allowed, tier, names) in lists {
+            let Some(list) = list else {
+                continue;
+            };
+            if !present {
+                c.fail(path, format!("there is no {}: leave this out", &tier[4..]));
+                continue;
+            }
+            if list.is_empty() {
+                c.fail(
+                    path,
+                    format!("{tier} takes no request: name at least one of {names}, or remove it"),
+                );
+            }
+            for (i, flow) in list.iter().enumerate() {
+                if !allowed.contains(flow) {
+                    c.fail(
+                        &format!("{path}[{i}]"),
+                        format!("{tier} cannot take {}: only {names}", flow.plural()),
+                    );
+                } else if list[..i].contains(flow) {
+                    c.fail(
+                        &format!("{path}[{i}]"),
+                        format!("{} named twice", flow.plural()),
+                    );
+                }
+            }
+        }
     }
 
     /// The rolling deploy's settings.

@@ -10,6 +10,8 @@
 //! Both implement [`Engine`], the public API, once each; `Sim` only picks which one runs.
 
 use super::components::monitor::AlertEvent;
+use super::diagnosis::{Diagnoser, Incident, Verdict};
+use super::figures::offered_rps_now;
 use super::geo::World;
 use super::report::{with_digest, LogEntry};
 use super::stack::Stack;
@@ -88,6 +90,8 @@ enum Which {
 #[derive(Clone)]
 pub struct Sim {
     engine: Which,
+    /// Watches the run once per metrics interval and keeps its incidents.
+    diagnoser: Diagnoser,
     /// Simulated time at which a batch run ends (the scenario's duration).
     end: SimTime,
 }
@@ -101,8 +105,16 @@ impl Sim {
         } else {
             Which::Single(Box::new(Stack::single(scenario)))
         };
+        let diagnoser = Diagnoser::new(
+            scenario,
+            match &engine {
+                Which::Single(stack) => stack.components(),
+                Which::Geo(world) => world.components(),
+            },
+        );
         Ok(Sim {
             engine,
+            diagnoser,
             end: SimTime::from_secs(u64::from(scenario.duration_s)),
         })
     }
@@ -189,8 +201,36 @@ impl Sim {
 
     /// Processes every event up to and including time `t`, but at most `max_events`.
     /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
+    /// The diagnosis looks at the state at each metrics interval's end on the way (stopping
+    /// there changes no event's order).
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
-        self.engine_mut().advance_to(t, max_events)
+        let mut done = 0;
+        loop {
+            let due = self.diagnoser.next_at();
+            let stop = due.min(t);
+            done += self.engine_mut().advance_to(stop, max_events - done);
+            if self.now() < stop {
+                return done;
+            }
+            if stop == due {
+                let snapshot = self.snapshot();
+                let offered = offered_rps_now(self);
+                self.diagnoser.observe(&snapshot, offered);
+            }
+            if stop == t {
+                return done;
+            }
+        }
+    }
+
+    /// Every incident the diagnosis found so far: closed ones, then those under way.
+    pub fn incidents(&self) -> Vec<Incident> {
+        self.diagnoser.incidents()
+    }
+
+    /// What the diagnosis says now: the incidents under way, or what limits the system.
+    pub fn verdict(&self) -> Verdict {
+        self.diagnoser.verdict()
     }
 
     /// Runs to the scenario's end and returns the report.
@@ -206,11 +246,15 @@ impl Sim {
 
     /// Takes a component down now.
     pub fn kill(&mut self, id: ComponentId) {
+        let now = self.now();
+        self.diagnoser.note_fault(now, usize::from(id.0), true);
         self.engine_mut().kill(id);
     }
 
     /// Brings a component back now.
     pub fn repair(&mut self, id: ComponentId) {
+        let now = self.now();
+        self.diagnoser.note_fault(now, usize::from(id.0), false);
         self.engine_mut().repair(id);
     }
 
@@ -238,7 +282,9 @@ impl Sim {
 
     /// The report of the run so far.
     pub fn report(&self) -> Report {
-        with_digest(self.engine().report())
+        let mut report = self.engine().report();
+        report.diagnosis = self.diagnoser.incidents();
+        with_digest(report)
     }
 
     /// Reshards the data tier to `count` shards now (every data center's at stage 11): new

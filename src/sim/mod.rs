@@ -12,6 +12,7 @@
 
 mod components;
 pub mod cost;
+pub mod diagnosis;
 pub mod figures;
 mod geo;
 mod handle;

@@ -63,6 +63,9 @@ pub struct Report {
     pub geo: Option<GeoReport>,
     /// One point per metrics interval.
     pub series: Vec<SeriesPoint>,
+    /// What went wrong and why, one incident each (absent when nothing did).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnosis: Vec<super::diagnosis::Incident>,
     /// Faults, repairs and their consequences.
     pub events: Vec<LogEntry>,
     /// Log entries dropped because the log is bounded.
@@ -789,6 +792,7 @@ impl Stack {
             components,
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),
+            diagnosis: Vec::new(),
             events_dropped: self.log_dropped,
             geo: None,
             cost: self.cost(),

@@ -12,6 +12,7 @@ use yew::prelude::*;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
+use super::editor::EditorPanel;
 use super::files::{self, ScenarioFiles};
 use super::format::grouped;
 use super::inspector::Inspector;
@@ -172,6 +173,12 @@ pub fn app() -> Html {
                 <p class="tagline">
                     { "Watch a web system grow from one server to millions of users — one simulated request at a time." }
                 </p>
+                <button class="btn btn-ghost edit-button" data-action="edit"
+                    aria-pressed={if state.editing { "true" } else { "false" }}
+                    onclick={on_action.reform({
+                        let editing = state.editing;
+                        move |_: MouseEvent| Action::SetEditing(!editing)
+                    })}>{ "Edit this architecture" }</button>
                 <button class="btn btn-ghost help-button" data-action="help"
                     onclick={on_action.reform(|_: MouseEvent| Action::SetHelp(true))}
                     aria-keyshortcuts="?" title="Keyboard shortcuts (?)">{ "? Keys" }</button>
@@ -181,10 +188,17 @@ pub fn app() -> Html {
                 <main class="workspace">
                     <section class="intro card">
                         <div class="intro-text">
-                            <h1>
-                                <span class="muted">{ format!("Stage {} · ", state.stage()) }</span>
-                                { stage.map_or("", |s| s.title) }
-                            </h1>
+                            if state.graph.is_some() {
+                                <h1>
+                                    <span class="muted">{ "Your architecture · " }</span>
+                                    { state.scenario.name.clone() }
+                                </h1>
+                            } else {
+                                <h1>
+                                    <span class="muted">{ format!("Stage {} · ", state.stage()) }</span>
+                                    { stage.map_or("", |s| s.title) }
+                                </h1>
+                            }
                             <p>{ stage.map_or("", |s| s.summary) }</p>
                         </div>
                         <Controls playing={state.playing} speed_index={state.speed_index}
@@ -193,6 +207,10 @@ pub fn app() -> Html {
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
+                    if state.editing {
+                        <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
+                            on_action={on_action.clone()} portrait={state.portrait} />
+                    }
                     <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />
                     if let Some(notice) = &state.notice {
@@ -285,10 +303,12 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let orientation = orientation(state.portrait);
         let start_at_s = state.start_at_s;
         let start_live = state.start_live.clone();
+        let graph = state.graph.clone();
         use_effect_with(state.run, move |_| {
             let mut r = runner.borrow_mut();
             r.set_orientation(orientation);
             let loaded = r.load(&scenario);
+            r.set_graph(graph.map(|g| (*g).clone()));
             r.set_recorded(&start_live);
             if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
                 r.seek(t);
@@ -391,11 +411,7 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
                     return;
                 }
                 match link::open(&fragment) {
-                    Ok(l) => dispatcher.dispatch(Action::Open(
-                        Rc::new(l.scenario),
-                        l.time_s,
-                        Rc::new(l.live),
-                    )),
+                    Ok(l) => dispatcher.dispatch(link::open_action(l)),
                     Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
                 }
             })

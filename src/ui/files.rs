@@ -16,7 +16,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::state::{is_built, Action, AppState, Notice};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, TopologyFile};
 
 /// Largest scenario file read, in bytes (a scenario is a few kilobytes).
 const MAX_FILE_BYTES: f64 = 1024.0 * 1024.0;
@@ -45,9 +45,9 @@ pub fn open_scenario_text(source: &str, text: &str) -> bool {
 /// Checks a scenario file's text and opens it, or shows what is wrong with it.
 fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &str) -> bool {
     let source = quote(source);
-    let opened = scenario_from_json(text).and_then(|scenario| {
+    let opened = scenario_from_json(text).and_then(|(scenario, graph)| {
         if is_built(scenario.stage) {
-            Ok(scenario)
+            Ok((scenario, graph))
         } else {
             Err(format!(
                 "it is for stage {}, which this version of scalesim does not simulate",
@@ -56,9 +56,13 @@ fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &s
         }
     });
     match opened {
-        Ok(scenario) => {
+        Ok((scenario, graph)) => {
             let text = format!("Opened “{}” from {source}.", quote(&scenario.name));
-            dispatcher.dispatch(Action::Open(Rc::new(scenario), None, Rc::default()));
+            let scenario = Rc::new(scenario);
+            dispatcher.dispatch(match graph {
+                Some(g) => Action::OpenGraph(Rc::new(g), scenario, None, Rc::default()),
+                None => Action::Open(scenario, None, Rc::default()),
+            });
             dispatcher.dispatch(Action::Notify(Notice {
                 text,
                 problem: false,
@@ -78,18 +82,22 @@ fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &s
     }
 }
 
-/// [`Scenario::from_json`], by way of a `serde_json::Value`: the link decoder already
-/// deserialises scenarios from values, and a second `Deserialize` instantiation (from text)
-/// would add tens of kilobytes to the browser build. Same checks, same messages.
-fn scenario_from_json(text: &str) -> Result<Scenario, String> {
+/// [`Scenario::from_json`], by way of a `serde_json::Value`
+/// ([`Scenario::from_json_value`]: a second `Deserialize` instantiation, from text, would add
+/// tens of kilobytes to the browser build). Same checks, same messages. A file in the graph
+/// form also gives back its graph, which the editor and the link then carry.
+fn scenario_from_json(text: &str) -> Result<(Scenario, Option<TopologyFile>), String> {
     let not_valid = |e: serde_json::Error| {
         crate::scenario::ValidationErrors::single("", format!("not a valid scenario: {e}"))
             .to_string()
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
-    let scenario: Scenario = serde_json::from_value(value).map_err(not_valid)?;
-    scenario.validate().map_err(|e| e.to_string())?;
-    Ok(scenario)
+    let graph = match value.get("topology") {
+        Some(_) => serde_json::from_value::<TopologyFile>(value.clone()).ok(),
+        None => None,
+    };
+    let scenario = Scenario::from_json_value(value).map_err(|e| e.to_string())?;
+    Ok((scenario, graph))
 }
 
 fn quote(text: &str) -> String {

@@ -16,7 +16,9 @@
 
 use wasm_bindgen::JsValue;
 
-use super::state::{AppState, Notice};
+use std::rc::Rc;
+
+use super::state::{Action, AppState, Notice};
 use crate::scenario::{decode_link, encode_link, Link, Scenario};
 
 /// The current fragment, without its `#` (empty if none).
@@ -35,7 +37,13 @@ pub fn initial_state() -> AppState {
         return AppState::initial();
     }
     match open(&fragment) {
-        Ok(link) => AppState::opening_at(link.scenario, link.time_s, link.live),
+        Ok(link) => {
+            let graph = link.graph.map(Rc::new);
+            AppState {
+                graph,
+                ..AppState::opening_at(link.scenario, link.time_s, link.live)
+            }
+        }
         Err(notice) => AppState {
             notice: Some(notice),
             ..AppState::initial()
@@ -50,6 +58,15 @@ pub fn open(fragment: &str) -> Result<Link, Notice> {
         text: format!("This link could not be opened: {e}. Showing the default scenario instead."),
         problem: true,
     })
+}
+
+/// The action that runs what a link describes (a drawn architecture keeps its graph).
+pub fn open_action(l: Link) -> Action {
+    let (scenario, live) = (Rc::new(l.scenario), Rc::new(l.live));
+    match l.graph {
+        Some(graph) => Action::OpenGraph(Rc::new(graph), scenario, l.time_s, live),
+        None => Action::Open(scenario, l.time_s, live),
+    }
 }
 
 /// The fragment that describes a scenario.

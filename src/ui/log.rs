@@ -56,7 +56,7 @@ pub fn is_problem(e: &LogEntry) -> bool {
         "lost",
         "killed",
         "reject",
-        "rose above",
+        "p99 above",
         "full",
         "logged out",
         "firing",

@@ -8,6 +8,7 @@
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
 //!  png.rs      the diagram exported as a PNG
+//!  editor/     draw your own architecture (palette, canvas, parameters, undo)
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
@@ -16,6 +17,7 @@ mod app;
 mod charts;
 mod controls;
 mod diagram;
+mod editor;
 mod files;
 use crate::format;
 mod geo;

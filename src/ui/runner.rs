@@ -32,10 +32,10 @@ use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
-use crate::scenario::{encode_run, LiveAction, LiveChange, Scenario};
+use crate::scenario::{encode_graph, encode_run, LiveAction, LiveChange, Scenario, TopologyFile};
 use crate::sim::{
-    figures, live, thresholds::ThresholdWatch, AlertEvent, Checkpoints, ComponentId, ComponentInfo,
-    ComponentKind, LogEntry, Sim, SimTime,
+    figures, live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry,
+    Sim, SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -194,15 +194,11 @@ pub struct Runner {
     short_frames: u32,
     /// Whether to leave the dots out (prefers-reduced-motion).
     reduced_motion: bool,
-    /// The whole run's log handed out: the core's entries merged in time order with the
-    /// threshold events (the same `Rc` while nothing new was logged).
+    /// The whole run's log handed out (the same `Rc` while nothing new was logged).
     log: Rc<Vec<LogEntry>>,
-    /// Every core log entry of the run so far, oldest first (the core keeps only its last
-    /// 1,000).
+    /// Every core log entry of the run so far, threshold crossings included, oldest first
+    /// (the core keeps only its last 1,000).
     history: Vec<LogEntry>,
-    /// Threshold crossings seen so far (queue filling, failures, p99 against the objective).
-    thresholds: Vec<LogEntry>,
-    watch: ThresholdWatch,
     /// The alert history last handed out (see [`Figures::alerts`]).
     alerts: Rc<Vec<AlertEvent>>,
     charts: ChartData,
@@ -231,6 +227,8 @@ pub struct Runner {
     checkpoints: Checkpoints,
     /// Bumped whenever recorded changes were replayed (see [`Figures::replays`]).
     replays: u32,
+    /// The drawn architecture `base` was lowered from, if any: links then carry it (`v2.`).
+    graph: Option<TopologyFile>,
 }
 
 /// Server load and throughput as exponentially weighted averages over the last moments, so the
@@ -321,8 +319,6 @@ impl Default for Runner {
             reduced_motion: false,
             log: Rc::default(),
             history: Vec::new(),
-            thresholds: Vec::new(),
-            watch: ThresholdWatch::new(P99_OBJECTIVE_MS),
             alerts: Rc::default(),
             charts: ChartData::default(),
             charted_s: 0.0,
@@ -336,6 +332,7 @@ impl Default for Runner {
             path_every: 1,
             checkpoints: Checkpoints::new(),
             replays: 0,
+            graph: None,
         }
     }
 }
@@ -363,8 +360,6 @@ impl Runner {
         self.live = Live::default();
         self.log = Rc::default();
         self.history.clear();
-        self.thresholds.clear();
-        self.watch = ThresholdWatch::new(P99_OBJECTIVE_MS);
         self.alerts = Rc::default();
         self.charts = ChartData::default();
         self.charted_s = 0.0;
@@ -486,7 +481,15 @@ impl Runner {
         let time = time_s
             .map(|t| (t * 1e3).round() / 1e3)
             .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
-        Some(encode_run(base, &self.changes, time))
+        Some(match &self.graph {
+            Some(graph) => encode_graph(graph, &self.changes, time),
+            None => encode_run(base, &self.changes, time),
+        })
+    }
+
+    /// Says which drawn architecture the loaded scenario was lowered from (`None`: none).
+    pub fn set_graph(&mut self, graph: Option<TopologyFile>) {
+        self.graph = graph;
     }
 
     /// Changes the number of web servers in service, live; returns the new diagram if
@@ -739,13 +742,13 @@ impl Runner {
         sim.set_path_sample_every(self.path_every);
     }
 
-    /// Takes the core's new log entries into the run's history, watches the figures for
-    /// threshold crossings, and hands out the merged log (the same `Rc` if nothing changed).
+    /// Takes the core's new log entries into the run's history and hands out the log (the
+    /// same `Rc` if nothing changed).
     fn refresh_log(&mut self) {
         let Some(sim) = &self.sim else {
             return;
         };
-        let before = (self.history.len(), self.thresholds.len());
+        let before = self.history.len();
         let ring: Vec<&LogEntry> = sim.log().collect();
         // New entries follow the last one taken; if it left the ring, all the ring is new.
         let start = self
@@ -755,12 +758,9 @@ impl Runner {
             .map_or(0, |i| i + 1);
         self.history
             .extend(ring[start..].iter().map(|e| (*e).clone()));
-        let crossings = self.watch.observe(&sim.snapshot(), sim.components());
-        self.thresholds.extend(crossings);
         trim_front(&mut self.history, MAX_HISTORY);
-        trim_front(&mut self.thresholds, MAX_HISTORY);
-        if (self.history.len(), self.thresholds.len()) != before || self.log.is_empty() {
-            self.log = Rc::new(merge_by_time(&self.history, &self.thresholds));
+        if self.history.len() != before || self.log.is_empty() {
+            self.log = Rc::new(self.history.clone());
         }
         let alerts = sim.alerts();
         if *self.alerts != alerts {
@@ -769,18 +769,14 @@ impl Runner {
     }
 
     /// After a seek: the history keeps what the new simulation's log no longer holds (the
-    /// same run, so the same entries) up to its first entry, then takes that log whole;
-    /// threshold events after the new time are forgotten and the watch starts afresh.
+    /// same run, so the same entries) up to its first entry, then takes that log whole.
     fn rewind_log(&mut self) {
         let Some(sim) = &self.sim else {
             return;
         };
-        let now_s = sim.now().as_secs_f64();
-        let first_kept = sim.log().next().map_or(now_s, |e| e.t_s);
+        let first_kept = sim.log().next().map_or(sim.now().as_secs_f64(), |e| e.t_s);
         self.history.retain(|e| e.t_s < first_kept);
         self.history.extend(sim.log().cloned());
-        self.thresholds.retain(|e| e.t_s <= now_s);
-        self.watch = ThresholdWatch::new(P99_OBJECTIVE_MS);
         self.log = Rc::default();
     }
 
@@ -922,30 +918,10 @@ impl Runner {
     }
 }
 
-/// The p99 objective the log reports crossings of, in milliseconds (the capacity search's).
-const P99_OBJECTIVE_MS: f64 = 200.0;
-
 /// Drops the oldest entries beyond `max`.
 fn trim_front(entries: &mut Vec<LogEntry>, max: usize) {
     if entries.len() > max {
         entries.drain(..entries.len() - max);
-    }
-}
-
-/// Two time-ordered logs as one, in time order (at equal times, the core's entries first).
-fn merge_by_time(core: &[LogEntry], thresholds: &[LogEntry]) -> Vec<LogEntry> {
-    let mut out = Vec::with_capacity(core.len() + thresholds.len());
-    let (mut a, mut b) = (core.iter().peekable(), thresholds.iter().peekable());
-    loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if y.t_s < x.t_s => b.next(),
-            (Some(_), _) => a.next(),
-            (None, _) => b.next(),
-        };
-        match next {
-            Some(e) => out.push(e.clone()),
-            None => return out,
-        }
     }
 }
 

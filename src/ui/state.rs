@@ -13,7 +13,7 @@ use yew::Reducible;
 use crate::layout::Diagram;
 use crate::scenario::{
     preset, BalancePolicy, Denormalise, Dist, Eviction, LiveChange, NoSqlStore, Scenario,
-    SessionMode, ShardStrategy, StoreKind, MAX_USERS,
+    SessionMode, ShardStrategy, StoreKind, TopologyFile, MAX_USERS,
 };
 use crate::sim::{
     AlertEvent, ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress,
@@ -67,6 +67,11 @@ pub struct AppState {
     pub start_at_s: Option<f64>,
     /// Live changes to replay in the run once it is built (a link's `live=` part).
     pub start_live: Rc<Vec<LiveChange>>,
+    /// The drawn architecture the run started from (the editor's, a v2 link's, a graph file's);
+    /// the link then carries it (`v2.`).
+    pub graph: Option<Rc<TopologyFile>>,
+    /// Whether the editor is open.
+    pub editing: bool,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -125,6 +130,16 @@ pub enum Action {
     /// replayed at their times, from the time position if one is given (paused there);
     /// replaces the history entry.
     Open(Rc<Scenario>, Option<f64>, Rc<Vec<LiveChange>>),
+    /// Run a drawn architecture (the scenario it lowers to), with a link's live changes and
+    /// time position if any; replaces the history entry.
+    OpenGraph(
+        Rc<TopologyFile>,
+        Rc<Scenario>,
+        Option<f64>,
+        Rc<Vec<LiveChange>>,
+    ),
+    /// Open (true) or close the editor.
+    SetEditing(bool),
     /// Start the current scenario again from time zero.
     Restart,
     /// Show a component in the inspector (or close it).
@@ -352,6 +367,8 @@ impl AppState {
             figures: Rc::default(),
             start_at_s: None,
             start_live: Rc::default(),
+            graph: None,
+            editing: false,
         }
     }
 
@@ -388,6 +405,7 @@ impl AppState {
             figures: Rc::default(),
             start_at_s: None,
             start_live: Rc::default(),
+            graph: None,
             ..self.clone()
         }
     }
@@ -592,12 +610,29 @@ impl Reducible for AppState {
                 _ => return self,
             },
             Action::SelectStage(stage) if stage != self.stage() => match preset(stage) {
-                Some(scenario) if is_built(stage) => self.rebuilt(scenario, true),
+                Some(scenario) if is_built(stage) => AppState {
+                    editing: false,
+                    ..self.rebuilt(scenario, true)
+                },
                 _ => return self,
             },
             Action::StepStage(step) => match self.stage_after(step).and_then(preset) {
-                Some(scenario) => self.rebuilt(scenario, true),
+                Some(scenario) => AppState {
+                    editing: false,
+                    ..self.rebuilt(scenario, true)
+                },
                 None => return self,
+            },
+            Action::OpenGraph(graph, scenario, time_s, live) => AppState {
+                start_at_s: time_s,
+                start_live: live,
+                playing: self.playing && time_s.is_none(),
+                graph: Some(graph),
+                ..self.rebuilt((*scenario).clone(), false)
+            },
+            Action::SetEditing(editing) if editing != self.editing => AppState {
+                editing,
+                ..(*self).clone()
             },
             Action::Open(scenario, time_s, live) => AppState {
                 start_at_s: time_s,
@@ -605,7 +640,10 @@ impl Reducible for AppState {
                 playing: self.playing && time_s.is_none(),
                 ..self.rebuilt((*scenario).clone(), false)
             },
-            Action::Restart => self.rebuilt((*self.scenario).clone(), false),
+            Action::Restart => AppState {
+                graph: self.graph.clone(),
+                ..self.rebuilt((*self.scenario).clone(), false)
+            },
             Action::Select(selected) if selected != self.selected => AppState {
                 selected,
                 ..(*self).clone()

@@ -119,6 +119,26 @@ fn url_and_decode_convert_between_json_and_link() {
 }
 
 #[test]
+fn a_graph_file_gets_a_v2_link_that_runs_the_same() {
+    let mut graph = scalesim::scenario::preset(5).unwrap().topology_file();
+    graph.name = "drawn".into();
+    graph.duration_s = 20;
+    let file = temp_file("drawn.json", &serde_json::to_string_pretty(&graph).unwrap());
+    let (code, link, err) = scalesim(&["url", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let link = link.trim_end();
+    assert!(link.starts_with("v2."), "{link}");
+    let (code, json, err) = scalesim(&["decode", link]);
+    assert_eq!(code, 0, "{err}");
+    let back: scalesim::scenario::TopologyFile = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, graph);
+    let by_file = scalesim(&["run", file.to_str().unwrap(), "--format", "json"]);
+    let by_link = scalesim(&["run", "--url", link, "--format", "json"]);
+    assert_eq!(by_file.0, 0, "{}", by_file.2);
+    assert_eq!(by_file, by_link);
+}
+
+#[test]
 fn run_url_runs_what_the_link_describes() {
     let by_link = scalesim(&["run", "--url", "v1.s1~server.workers=4~duration_s=20"]);
     let by_set = scalesim(&[

@@ -7,6 +7,7 @@ mod cli;
 mod cli_sweep;
 mod datastore;
 mod deploy;
+mod diagnosis;
 mod fidelity;
 mod geo;
 mod helpers;

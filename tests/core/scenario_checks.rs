@@ -185,6 +185,10 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
     });
+    s.routes = Some(scalesim::scenario::Routes {
+        cached: Some(vec![scalesim::scenario::Flow::PageView]),
+        nosql: Some(vec![scalesim::scenario::Flow::ApiRead]),
+    });
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();

@@ -1,6 +1,6 @@
 //! Scenario files that carry a graph (`{"topology": …}`): the CLI runs them like any scenario.
 
-use crate::helpers::{run, scalesim};
+use crate::helpers::{assert_conserved, run, scalesim};
 use scalesim::scenario::topology::{Edge, Flow, Node, NodeSpec};
 use scalesim::scenario::{preset, Scenario};
 
@@ -118,4 +118,173 @@ fn a_drawn_architecture_no_preset_has_runs() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(path_bad);
+}
+
+/// Stage 5 (cache in front of the database) sending only `mix` kinds of request, `cached` the
+/// reads the cache fronts (`None`: the usual both).
+fn cache_case(mix: [f64; 4], cached: Option<Vec<Flow>>) -> Scenario {
+    let mut s = preset(5).expect("stage 5");
+    s.duration_s = 20;
+    s.faults.clear();
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s.routes = cached.map(|c| scalesim::scenario::Routes {
+        cached: Some(c),
+        nosql: None,
+    });
+    s
+}
+
+/// Requests served by the components whose names start with `prefix`.
+fn served(r: &scalesim::sim::Report, prefix: &str) -> u64 {
+    r.components
+        .iter()
+        .filter(|c| c.name.starts_with(prefix))
+        .map(|c| c.served)
+        .sum()
+}
+
+/// `count` is what the run's answered requests say, give or take the requests still under
+/// way or failed at the end (served somewhere, not answered).
+fn about(count: u64, expected: u64, r: &scalesim::sim::Report) {
+    let slack = r.requests.in_flight + r.requests.failed;
+    assert!(
+        count + slack >= expected && count <= expected + slack,
+        "{count} vs {expected} (slack {slack})"
+    );
+}
+
+#[test]
+fn page_views_through_the_cache_and_api_reads_straight_to_the_database() {
+    // Drawn as a graph: the web pool sends page views to the cache, API reads and writes to
+    // the database. It lowers to `routes.cached = [page_view]`.
+    let mut file = preset(5).expect("stage 5").topology_file();
+    for e in &mut file.topology.edges {
+        match (e.from.as_str(), e.to.as_str()) {
+            ("web", "cache") | ("cache", "db") => e.flows = vec![Flow::PageView],
+            ("web", "db") => e.flows = vec![Flow::ApiRead, Flow::Write],
+            _ => {}
+        }
+    }
+    let lowered = file.lower().expect("the graph lowers");
+    assert_eq!(
+        lowered.routes.as_ref().and_then(|r| r.cached.clone()),
+        Some(vec![Flow::PageView])
+    );
+    // Its graph is the one drawn.
+    assert_eq!(lowered.topology(), file.topology);
+
+    // Only API reads: none reaches the cache; the database serves every one that completed.
+    let r = run(&cache_case(
+        [0.0, 1.0, 0.0, 0.0],
+        Some(vec![Flow::PageView]),
+    ));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "cache-"), 0);
+    let cache = r.cache.as_ref().expect("a cache report");
+    assert_eq!(cache.hits + cache.misses + cache.bypassed, 0);
+    about(served(&r, "db-"), r.requests.completed, &r);
+    // The same traffic with the usual routes: the cache answers most of it.
+    let usual = run(&cache_case([0.0, 1.0, 0.0, 0.0], None));
+    assert_conserved(&usual);
+    about(served(&usual, "cache-"), usual.requests.completed, &usual);
+    assert!(served(&usual, "db-") < usual.requests.completed / 2);
+
+    // Only page views: every one asks the cache, and only its misses reach the database.
+    let r = run(&cache_case(
+        [1.0, 0.0, 0.0, 0.0],
+        Some(vec![Flow::PageView]),
+    ));
+    assert_conserved(&r);
+    let cache = r.cache.as_ref().expect("a cache report");
+    about(served(&r, "cache-"), r.requests.completed, &r);
+    about(cache.hits + cache.misses, r.requests.completed, &r);
+    about(served(&r, "db-"), cache.misses, &r);
+    assert!(cache.hits > cache.misses, "{cache:?}");
+}
+
+/// Stage 4 with a NoSQL store taking `share` of the `taken` data requests, sending only `mix`.
+fn nosql_case(mix: [f64; 4], taken: Vec<Flow>) -> Scenario {
+    let mut s = preset(4).expect("stage 4");
+    s.duration_s = 20;
+    s.faults.clear();
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s.nosql = Some(scalesim::scenario::NoSqlStore {
+        kind: scalesim::scenario::StoreKind::KeyValue,
+        share: 0.5,
+        nodes: 2,
+        workers: 8,
+        queue_capacity: 100,
+        read: scalesim::scenario::Dist::exponential(1.0),
+        write: scalesim::scenario::Dist::exponential(2.0),
+    });
+    s.routes = Some(scalesim::scenario::Routes {
+        cached: None,
+        nosql: Some(taken),
+    });
+    s
+}
+
+#[test]
+fn reads_from_nosql_while_writes_go_to_the_database() {
+    // Drawn: the web pool sends reads to the NoSQL store (its share) and everything to the
+    // database; writes reach the database only.
+    let s = nosql_case([0.0, 0.0, 1.0, 0.0], vec![Flow::PageView, Flow::ApiRead]);
+    let file = s.topology_file();
+    let to_nosql: Vec<&Edge> = file
+        .topology
+        .edges
+        .iter()
+        .filter(|e| e.to == "nosql")
+        .collect();
+    assert_eq!(to_nosql.len(), 1);
+    assert_eq!(to_nosql[0].flows, vec![Flow::PageView, Flow::ApiRead]);
+    assert_eq!(file.lower().expect("lowers"), s);
+
+    // Only writes: the NoSQL store sees none of them.
+    let r = run(&s);
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "nosql-"), 0);
+    let db = r.database.as_ref().expect("a database report");
+    about(db.writes_committed, r.requests.completed, &r);
+    // Only API reads: about half go to the NoSQL store, the rest to the database.
+    let r = run(&nosql_case(
+        [0.0, 1.0, 0.0, 0.0],
+        vec![Flow::PageView, Flow::ApiRead],
+    ));
+    assert_conserved(&r);
+    let nosql = r
+        .data_store
+        .as_ref()
+        .and_then(|d| d.nosql.as_ref())
+        .expect("a NoSQL report");
+    assert_eq!(nosql.writes, 0);
+    about(nosql.reads + served(&r, "db-"), r.requests.completed, &r);
+    let share = nosql.reads as f64 / r.requests.completed as f64;
+    assert!((share - 0.5).abs() < 0.05, "NoSQL share {share}");
+    // With the usual routes the writes are shared too.
+    let mut usual = nosql_case([0.0, 0.0, 1.0, 0.0], vec![Flow::PageView]);
+    usual.routes = None;
+    let r = run(&usual);
+    assert_conserved(&r);
+    assert!(served(&r, "nosql-") > r.requests.completed / 3);
+}
+
+#[test]
+fn routes_are_checked() {
+    let mut s = cache_case(
+        [1.0, 0.0, 0.0, 0.0],
+        Some(vec![Flow::Write, Flow::PageView]),
+    );
+    s.routes.as_mut().unwrap().nosql = Some(vec![Flow::ApiRead]);
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("routes.cached[0]"), "{e}");
+    assert!(e.contains("the cache cannot take writes"), "{e}");
+    assert!(e.contains("there is no NoSQL store"), "{e}");
+    let s = cache_case([1.0, 0.0, 0.0, 0.0], Some(vec![]));
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("takes no request"), "{e}");
 }

@@ -1100,9 +1100,20 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 &mut g,
                 NodeSpec::Cache(donor.cache.clone().expect("a cache")),
             );
-            wire(&web, &c, &[Flow::PageView, Flow::ApiRead]);
-            wire(&c, &store, &[Flow::PageView, Flow::ApiRead]);
-            wire(&web, &store, &[Flow::Write]);
+            // Usually both reads through the cache; now and then only one of them, the
+            // other straight to the store.
+            let cached: &[Flow] = match g.range(0, 5) {
+                0 => &[Flow::PageView],
+                1 => &[Flow::ApiRead],
+                _ => &[Flow::PageView, Flow::ApiRead],
+            };
+            let direct: Vec<Flow> = Flow::DATA
+                .into_iter()
+                .filter(|f| !cached.contains(f))
+                .collect();
+            wire(&web, &c, cached);
+            wire(&c, &store, cached);
+            wire(&web, &store, &direct);
         } else {
             wire(&web, &store, &Flow::DATA);
         }
@@ -1111,7 +1122,14 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 &mut g,
                 NodeSpec::NoSql(donor.nosql.clone().expect("a NoSQL store")),
             );
-            wire(&web, &n, &Flow::DATA);
+            // A share of all three data requests, or of some of them (reads only, writes
+            // only…): the others all go to the database.
+            let mask = if g.chance(0.5) { 7 } else { g.range(1, 7) };
+            let taken: Vec<Flow> = (0..3)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| Flow::DATA[i])
+                .collect();
+            wire(&web, &n, &taken);
         }
     }
     if queue {

@@ -12,7 +12,7 @@
 
 use super::{check_case, env_u64, panic_text};
 use crate::generator;
-use scalesim::scenario::{Scenario, TopologyFile};
+use scalesim::scenario::{decode_link, encode_graph, Scenario, TopologyFile};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
@@ -44,6 +44,44 @@ fn round_trips(scenario: &Scenario, file: &TopologyFile) -> Result<(), String> {
         .map_err(|e| format!("the scenario's own graph was refused: {e}"))?;
     if again != *scenario {
         return Err("scenario → graph → scenario changed the scenario".into());
+    }
+    link_round_trips(scenario, file)
+}
+
+/// The graph survives its `v2.` link unchanged; the same graph broken (a node or a wire
+/// removed) is either still valid or refused with a message, never a panic.
+fn link_round_trips(scenario: &Scenario, file: &TopologyFile) -> Result<(), String> {
+    let link = encode_graph(file, &[], None);
+    let back = decode_link(&link).map_err(|e| format!("v2 link refused: {e}"))?;
+    if back.graph.as_ref() != Some(file) || back.scenario != *scenario {
+        return Err("the graph read back from its v2 link is different".into());
+    }
+    let n = file.topology.nodes.len();
+    for cut in 0..n + file.topology.edges.len() {
+        let mut broken = file.clone();
+        if cut < n {
+            let name = broken.topology.nodes.remove(cut).name;
+            broken
+                .topology
+                .edges
+                .retain(|e| e.from != name && e.to != name);
+        } else {
+            broken.topology.edges.remove(cut - n);
+        }
+        let link = encode_graph(&broken, &[], None);
+        let read = catch_unwind(AssertUnwindSafe(|| decode_link(&link)))
+            .map_err(|p| format!("v2 link of a broken graph panicked: {}", panic_text(&p)))?;
+        match (read, broken.lower()) {
+            (Ok(l), Ok(s)) if l.scenario == s && l.graph.as_ref() == Some(&broken) => {}
+            (Err(e), Err(_)) if !e.to_string().is_empty() => {}
+            (read, lowered) => {
+                return Err(format!(
+                    "broken graph (cut {cut}): link says {:?}, lowering says {:?}",
+                    read.map(|_| ()),
+                    lowered.map(|_| ())
+                ))
+            }
+        }
     }
     Ok(())
 }

@@ -15,13 +15,12 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, Problem, Scenario, SessionMode, Sessions,
+    DataCenter, Geo, GeoRouting, JobQueue, Problem, Routes, Scenario, SessionMode, Sessions,
     ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
 const AR: Flow = Flow::ApiRead;
-const WR: Flow = Flow::Write;
 const SA: Flow = Flow::StaticAsset;
 
 /// The stage a scenario is shown as when its file does not say: that of its most advanced
@@ -183,9 +182,11 @@ impl Scenario {
             let store = router.clone().unwrap_or_else(|| db.clone());
             match &cache {
                 Some(cache) => {
-                    wire(&mut edges, &web, cache, &[PV, AR]);
-                    wire(&mut edges, cache, &store, &[PV, AR]);
-                    wire(&mut edges, &web, &store, &[WR]);
+                    let (cached, direct): (Vec<Flow>, Vec<Flow>) =
+                        Flow::DATA.iter().partition(|&&f| s.cache_fronts(f));
+                    wire(&mut edges, &web, cache, &cached);
+                    wire(&mut edges, cache, &store, &cached);
+                    wire(&mut edges, &web, &store, &direct);
                 }
                 None => wire(&mut edges, &web, &store, &Flow::DATA),
             }
@@ -195,7 +196,11 @@ impl Scenario {
         }
         if let Some(n) = &s.nosql {
             let n = b.add("nosql", NodeSpec::NoSql(n.clone()));
-            wire(&mut edges, &web, &n, &Flow::DATA);
+            let taken: Vec<Flow> = Flow::DATA
+                .into_iter()
+                .filter(|&f| s.nosql_takes(f))
+                .collect();
+            wire(&mut edges, &web, &n, &taken);
         }
         if let Some(q) = &s.queue {
             let queue = b.add(
@@ -304,6 +309,7 @@ impl TopologyFile {
             monitoring: None,
             nosql: None,
             deploy: None,
+            routes: None,
             geo: None,
             faults: self.faults.clone(),
         };
@@ -368,6 +374,7 @@ impl TopologyFile {
                 replication_writes_per_s: g.replication_writes_per_s,
             });
         }
+        s.routes = routes(t);
         s.stage = self.stage.unwrap_or_else(|| infer_stage(&s));
         if let Err(e) = s.validate() {
             problems.extend(e.0.into_iter().map(|p| locate(t, p)));
@@ -378,6 +385,36 @@ impl TopologyFile {
             Err(ValidationErrors(problems))
         }
     }
+}
+
+/// The ways a checked graph's edges send the data requests, where they are not the usual ones
+/// (`None`: page views and API reads both through the cache, NoSQL taking a share of all three).
+fn routes(t: &Topology) -> Option<Routes> {
+    let kind_of = |name: &str| {
+        t.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| n.spec.kind())
+    };
+    let sends = |from: NodeKind, to: NodeKind, flow: Flow| {
+        t.edges.iter().any(|e| {
+            kind_of(&e.from) == Some(from) && kind_of(&e.to) == Some(to) && e.flows.contains(&flow)
+        })
+    };
+    let has = |kind: NodeKind| t.nodes.iter().any(|n| n.spec.kind() == kind);
+    let taken = |to: NodeKind, flows: &[Flow]| {
+        let list: Vec<Flow> = flows
+            .iter()
+            .copied()
+            .filter(|&f| sends(NodeKind::WebPool, to, f))
+            .collect();
+        (has(to) && list.len() < flows.len()).then_some(list)
+    };
+    let r = Routes {
+        cached: taken(NodeKind::Cache, &[PV, AR]),
+        nosql: taken(NodeKind::NoSql, &Flow::DATA),
+    };
+    (r != Routes::default()).then_some(r)
 }
 
 fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem {

@@ -18,6 +18,7 @@
 //! Names are shown as text only; they are bounded in length and in the characters they use.
 
 mod convert;
+pub mod edit;
 mod rules;
 // proptest is a native dev-dependency only.
 #[cfg(all(test, not(target_arch = "wasm32")))]

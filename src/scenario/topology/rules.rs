@@ -841,8 +841,9 @@ impl<'a> Graph<'a> {
         }
     }
 
-    /// A web pool's data requests: all three go on to the data tier or none does; reads go
-    /// through the cache together; a NoSQL store takes all three and sits beside a database.
+    /// A web pool's data requests: all three go on to the data tier or none does, and all
+    /// reach one data store (each read through the cache or straight to the store); a NoSQL
+    /// store takes a share of any of them and sits beside a database.
     fn web_data(&self, c: &mut Problems, w: usize) {
         let main = |f: Flow| {
             self.next(w, f)
@@ -854,27 +855,19 @@ impl<'a> Graph<'a> {
                 .into_iter()
                 .find(|&t| self.kind(t) == NodeKind::NoSql)
         };
-        let (pv, ar, wr) = (main(PV), main(AR), main(WR));
-        if pv != ar {
-            c.fail(
-                &self.path(w),
-                format!(
-                    "{} sends page views and API reads different ways: the engine treats both reads alike",
-                    self.name(w)
-                ),
-            );
-        }
-        let store_of = |t: Option<usize>| {
-            t.map(|t| {
+        let store_of = |f: Flow| {
+            main(f).map(|t| {
                 if self.kind(t) == NodeKind::Cache {
-                    first_of(&self.next(t, PV))
+                    first_of(&self.next(t, f))
                 } else {
                     Some(t)
                 }
             })
         };
-        let (read_store, write_store) = (store_of(pv), store_of(wr));
-        if read_store.is_some() != write_store.is_some() {
+        let stores: Vec<(Flow, Option<Option<usize>>)> =
+            Flow::DATA.iter().map(|&f| (f, store_of(f))).collect();
+        let on = stores.iter().filter(|(_, s)| s.is_some()).count();
+        if on != 0 && on != stores.len() {
             c.fail(
                 &self.path(w),
                 format!(
@@ -882,37 +875,33 @@ impl<'a> Graph<'a> {
                     self.name(w)
                 ),
             );
-        } else if let (Some(Some(r)), Some(Some(s))) = (read_store, write_store) {
-            if r != s {
+        } else {
+            let reached: Vec<(Flow, usize)> = stores
+                .iter()
+                .filter_map(|&(f, s)| s.flatten().map(|s| (f, s)))
+                .collect();
+            if let Some(&(other, s)) = reached.iter().find(|(_, s)| *s != reached[0].1) {
+                let (first, r) = reached[0];
                 c.fail(
                     &self.path(w),
                     format!(
-                        "{} reads from {} but writes to {}: reads and writes go to one data store",
+                        "{} sends {} to {} but {} to {}: every data request reaches one data store (through the cache or not)",
                         self.name(w),
+                        first.plural(),
                         self.name(r),
+                        other.plural(),
                         self.name(s)
                     ),
                 );
             }
         }
-        let ns: Vec<Option<usize>> = Flow::DATA.iter().map(|&f| nosql(f)).collect();
-        if let Some(n) = ns.iter().flatten().next() {
-            if ns.iter().any(Option::is_none) {
+        if let Some(n) = Flow::DATA.iter().find_map(|&f| nosql(f)) {
+            if on == 0 {
                 c.fail(
-                    &self.path(*n),
-                    format!(
-                        "NoSQL store {} takes a share of page views, API reads and writes alike: wire all three from {}",
-                        self.name(*n),
-                        self.name(w)
-                    ),
-                );
-            }
-            if wr.is_none() {
-                c.fail(
-                    &self.path(*n),
+                    &self.path(n),
                     format!(
                         "NoSQL store {} takes traffic off a database: wire {} to a database (or shard router) too",
-                        self.name(*n),
+                        self.name(n),
                         self.name(w)
                     ),
                 );

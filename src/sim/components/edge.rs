@@ -15,6 +15,7 @@ use crate::sim::handle::Engine;
 use crate::sim::kernel::queue::Lane;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::ring::mix64;
+use crate::sim::stack::route::Door;
 use crate::sim::stack::{Event, Stack};
 use crate::sim::zipf::Zipf;
 use std::collections::VecDeque;
@@ -246,14 +247,18 @@ impl Stack {
 
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
     pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
-        if self.balancer.is_some() {
-            self.events
-                .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
-        } else {
-            let station = self.web[0];
-            self.req_mut(req).station = station;
-            self.events
-                .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
+        let kind = self.request_in(req).kind;
+        match self.routes.of(kind).front {
+            Door::Balancer => {
+                self.events
+                    .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
+            }
+            Door::Server => {
+                let station = self.web[0];
+                self.req_mut(req).station = station;
+                self.events
+                    .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
+            }
         }
     }
 }

@@ -23,6 +23,7 @@
 
 mod channel;
 mod ops;
+mod population;
 mod report;
 mod traffic;
 
@@ -38,12 +39,14 @@ use super::report::{
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
     Snapshot,
 };
 use crate::scenario::{GeoRouting, Scenario};
 use channel::Channel;
+use population::RegionUsers;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -56,8 +59,8 @@ const SHARED: u16 = 2;
 
 #[derive(Clone, Copy, Debug)]
 enum GeoEvent {
-    /// The next request; its user was drawn when it was scheduled, so that the user's DNS
-    /// state could be fetched into the processor's cache meanwhile.
+    /// The next request, from `user` (drawn when it was scheduled: its index within its region
+    /// also draws that user's state, see `population`).
     Arrival {
         epoch: u32,
         user: u32,
@@ -75,83 +78,6 @@ enum GeoEvent {
     },
     /// The scenario's scheduled deploy starts (data center by data center).
     DeployStart,
-}
-
-/// One user's DNS cache entry and activity, packed into eight bytes.
-#[derive(Clone, Copy, Debug, Default)]
-struct UserState {
-    /// When the cached answer expires, milliseconds (0: none yet). An answer still being
-    /// looked up has `expiry - ttl` in the future.
-    expiry_ms: u32,
-    /// Bits 0–1: the data center of the cached answer; bits 2–31: the metrics interval the
-    /// user was last counted active in (modulo 2^30).
-    packed: u32,
-}
-
-// Two bits name a data center.
-const _: () = assert!(crate::scenario::MAX_DATA_CENTERS <= 4);
-
-impl UserState {
-    const DC_MASK: u32 = 0b11;
-    const TICK_SHIFT: u32 = 2;
-
-    fn dc(self) -> usize {
-        (self.packed & Self::DC_MASK) as usize
-    }
-
-    fn set_dc(&mut self, dc: usize) {
-        self.packed = (self.packed & !Self::DC_MASK) | (dc as u32 & Self::DC_MASK);
-    }
-
-    /// Records a request in metrics interval `tick` (counted from 1); true when it is the
-    /// user's first in that interval.
-    fn mark_active(&mut self, tick: u32) -> bool {
-        let tick = tick & (u32::MAX >> Self::TICK_SHIFT);
-        if self.packed >> Self::TICK_SHIFT == tick {
-            return false;
-        }
-        self.packed = (tick << Self::TICK_SHIFT) | (self.packed & Self::DC_MASK);
-        true
-    }
-}
-
-/// Asks the kernel to back `v`'s spare and used capacity with huge pages where it can (a hint;
-/// nothing elsewhere). The table is read at a random user per request: with 4-KiB pages nearly
-/// every read also misses the TLB.
-fn advise_huge_pages<T>(v: &mut Vec<T>) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = v.as_mut_ptr() as usize;
-        let end = start + v.capacity() * std::mem::size_of::<T>();
-        let first = start.next_multiple_of(HUGE);
-        if end > first + HUGE {
-            // SAFETY: the range lies inside the vector's own allocation; madvise only changes
-            // how the kernel backs it, never its contents.
-            unsafe {
-                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = v;
-}
-
-/// Asks the processor to fetch `slice[i]` into its cache (a hint; nothing elsewhere).
-#[inline]
-fn prefetch<T>(slice: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = slice.get(i) {
-        // SAFETY: a prefetch only hints the cache; the pointer comes from a live reference.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(
-                (x as *const T).cast::<i8>(),
-                std::arch::x86_64::_MM_HINT_T0,
-            );
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (slice, i);
 }
 
 /// A rolling deploy going through the data centers one at a time.
@@ -220,7 +146,7 @@ pub struct GeoPoint {
     pub in_dns: Vec<bool>,
     /// Whether each data center was up at the end of the interval.
     pub up: Vec<bool>,
-    /// Users whose cached answer names each data center (sampled: see `answer_sample`).
+    /// Users whose cached answer names each data center.
     pub users_by_answer: Vec<u64>,
     /// Largest cross-data-center replication lag at the end of the interval, ms.
     pub replication_lag_ms: f64,
@@ -263,9 +189,8 @@ pub(super) struct World {
     split: Vec<f64>,
     routing: GeoRouting,
     users: u64,
-    /// Per user: the cached DNS answer and the metrics interval last active in (one cache line
-    /// holds many users; a request touches its user's entry once).
-    user_state: Vec<UserState>,
+    /// Per region: its users by state (cached answer, activity in this interval), as counts.
+    population: Vec<RegionUsers>,
     /// Metrics intervals begun (from 1), for counting distinct active users.
     tick: u32,
     /// Distinct users who sent a request in this metrics interval.
@@ -286,14 +211,13 @@ pub(super) struct World {
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
     pub last_point: Option<SeriesPoint>,
+    /// Watches each interval's merged figures for threshold crossings.
+    watch: ThresholdWatch,
     pub books: GeoBooks,
     interval_generated: u64,
     interval_dns_failed: u64,
     interval_latency: Histogram,
     deploying: Option<DeployPlan>,
-    /// Every request is checked against the users' cached answers; `users_by_answer` in the
-    /// series counts every `answer_sample`-th user.
-    answer_sample: u64,
 }
 
 /// Seed of data center `i`'s random stream.
@@ -424,7 +348,7 @@ impl World {
             split: geo.split_percent.clone(),
             routing: geo.routing,
             users: 0,
-            user_state: Vec::new(),
+            population: vec![RegionUsers::default(); geo.regions.len()],
             tick: 1,
             interval_active: 0,
             dns_alive: true,
@@ -443,6 +367,7 @@ impl World {
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             books: GeoBooks {
                 generated: 0,
                 dns_failed: 0,
@@ -454,7 +379,6 @@ impl World {
             interval_generated: 0,
             interval_dns_failed: 0,
             interval_latency: Histogram::new(),
-            answer_sample: 1,
             deploying: None,
         };
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
@@ -516,13 +440,9 @@ impl World {
             books.users = count;
             first += count;
         }
-        if self.user_state.len() < users as usize {
-            let more = users as usize - self.user_state.len();
-            self.user_state.reserve_exact(more);
-            advise_huge_pages(&mut self.user_state);
-            self.user_state.resize(users as usize, UserState::default());
+        for (pop, books) in self.population.iter_mut().zip(&self.regions) {
+            pop.resize(books.users as u32, self.tick);
         }
-        self.answer_sample = (users / 100_000).max(1);
         self.mean_interarrival_ns = super::stack::mean_interarrival_ns(
             users,
             self.scenario.traffic.requests_per_user_per_s,
@@ -540,7 +460,6 @@ impl World {
             } else {
                 self.rng.below(self.users) as u32
             };
-            prefetch(&self.user_state, user as usize);
             self.events.push(at, GeoEvent::Arrival { epoch, user });
         }
     }
@@ -712,7 +631,11 @@ impl World {
     /// Events waiting, here and in every data center.
     /// Roughly how many bytes of memory the world holds: see [`Sim::footprint_bytes`].
     pub fn footprint_bytes(&self) -> u64 {
-        let per_user = self.user_state.capacity() * std::mem::size_of::<UserState>();
+        let per_user: usize = self
+            .population
+            .iter()
+            .map(RegionUsers::footprint_bytes)
+            .sum();
         let pending: usize = self.channels.iter().map(Channel::backlog_bytes).sum();
         let dcs: u64 = self.dcs.iter().map(|d| d.sim.footprint_bytes()).sum();
         dcs + (per_user + pending) as u64

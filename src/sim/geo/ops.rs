@@ -95,13 +95,11 @@ impl World {
         point.latency_p99_ms = self.interval_latency.quantile_ms(0.99);
         let mut by_answer = vec![0u64; self.dcs.len()];
         let now_ms = (now.as_nanos() / 1_000_000) as u32;
-        let mut u = 0;
-        while u < self.users as usize {
-            let state = self.user_state[u];
-            if state.expiry_ms > now_ms {
-                by_answer[state.dc()] += self.answer_sample;
+        for pop in &mut self.population {
+            pop.expire(now_ms, self.tick);
+            for (total, n) in by_answer.iter_mut().zip(pop.cached_by_dc()) {
+                *total += n;
             }
-            u += self.answer_sample as usize;
         }
         let geo_point = GeoPoint {
             t_s: now.as_secs_f64(),
@@ -135,6 +133,10 @@ impl World {
         self.series.push_back(point.clone());
         self.geo_series.push_back(geo_point);
         self.last_point = Some(point);
+        let snapshot = self.snapshot();
+        for e in self.watch.observe(&snapshot, &self.components) {
+            self.push_log(e);
+        }
         self.events
             .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
     }
@@ -251,10 +253,8 @@ impl World {
     pub(super) fn forget_pending_lookups(&mut self) {
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let ttl = self.dns_ttl_ms;
-        for s in &mut self.user_state {
-            if s.expiry_ms > 0 && s.expiry_ms.saturating_sub(ttl) >= now_ms {
-                s.expiry_ms = 0;
-            }
+        for pop in &mut self.population {
+            pop.forget_pending(now_ms, ttl, self.tick);
         }
         for dc in &mut self.dcs {
             dc.sim.geo_dns_died();

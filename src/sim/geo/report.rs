@@ -174,6 +174,7 @@ impl World {
                 .collect(),
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),
+            diagnosis: Vec::new(),
             events_dropped: self.log_dropped,
             digest: String::new(),
         }

@@ -1,6 +1,7 @@
 //! The geo layer's own events: users' requests (geoDNS answers, hand-over to a data center),
 //! geoDNS health checks, and its event log.
 
+use super::population::Drawn;
 use super::*;
 
 impl World {
@@ -118,13 +119,25 @@ impl World {
         self.books.generated += 1;
         self.interval_generated += 1;
         self.regions[region].generated += 1;
-        let u = user as usize;
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
-        if self.user_state[u].mark_active(self.tick) {
+        let tick = self.tick;
+        let pop = &mut self.population[region];
+        pop.expire(now_ms, tick);
+        // The user's index within the region is uniform: it picks their state.
+        let offset = (u64::from(user) - self.regions[region].first_user) as u32;
+        let drawn = pop.draw(offset);
+        if pop.touch(drawn, tick) {
             self.interval_active += 1;
         }
-        let state = self.user_state[u];
-        let (dc, lookup, ready_ms) = if self.dns_ttl_ms == 0 || state.expiry_ms <= now_ms {
+        let cached = match drawn {
+            Drawn::Cached { dc, expiry_ms, .. } if self.dns_ttl_ms > 0 => Some((dc, expiry_ms)),
+            _ => None,
+        };
+        let (dc, lookup, ready_ms) = if let Some((dc, expiry_ms)) = cached {
+            self.books.dns_cache_hits += 1;
+            // A lookup of the user's may still be under way.
+            (dc, false, expiry_ms.saturating_sub(self.dns_ttl_ms))
+        } else {
             self.books.dns_lookups += 1;
             if !self.dns_alive {
                 // No answer: the request fails after the lookup's time; the user asks again next
@@ -135,20 +148,14 @@ impl World {
             }
             let dc = self.answer(region);
             self.books.answers[dc] += 1;
-            if state.expiry_ms > 0 && state.dc() != dc {
+            if drawn.previous_dc().is_some_and(|prev| prev != dc) {
                 self.books.moves += 1;
             }
             let done = self.now.plus(self.dns_lookup);
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
-            let s = &mut self.user_state[u];
-            s.expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
-            s.set_dc(dc);
+            let expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
+            self.population[region].answer(drawn, dc, expiry_ms, tick);
             (dc, true, 0)
-        } else {
-            self.books.dns_cache_hits += 1;
-            // A lookup of the user's may still be under way.
-            let ready_ms = state.expiry_ms.saturating_sub(self.dns_ttl_ms);
-            (state.dc(), false, ready_ms)
         };
         let d = &mut self.dcs[dc];
         d.handed += 1;

@@ -21,6 +21,7 @@
 mod faults;
 mod path;
 mod periodic;
+pub(super) mod route;
 mod service;
 mod slab;
 mod state;
@@ -42,12 +43,14 @@ use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
+use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
 
 /// Sampled paths kept for animation.
@@ -465,6 +468,9 @@ pub(super) struct Stack {
     last_point: Option<SeriesPoint>,
     pub(super) log: VecDeque<LogEntry>,
     pub(super) log_dropped: u64,
+    /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
+    /// 11 the world watches the merged figures).
+    watch: ThresholdWatch,
     /// The rolling deploy under way.
     pub(super) deploy: Option<DeployRun>,
     /// Deploys finished.
@@ -473,6 +479,8 @@ pub(super) struct Stack {
     pub(super) nosql: Option<NoSqlState>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
+    /// Each kind of request's way through the components, read from the scenario's graph.
+    pub(super) routes: RouteTable,
 }
 
 impl Stack {
@@ -561,10 +569,12 @@ impl Stack {
             last_point: None,
             log: VecDeque::new(),
             log_dropped: 0,
+            watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: None,
             deploys_done: Vec::new(),
             nosql: None,
             site: None,
+            routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);

@@ -53,9 +53,9 @@ impl Stack {
         };
         let req = self.allocate(kind, key);
         // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
-        let nosql = match &self.nosql {
-            Some(n) if kind.touches_data() => self.rng.unit() < n.share,
-            _ => false,
+        let nosql = match self.routes.of(kind).nosql_share {
+            Some(share) => self.rng.unit() < share,
+            None => false,
         };
         let share = self.placement.cross_shard_share;
         if nosql {
@@ -198,11 +198,12 @@ impl Stack {
         self.depart(req, now);
     }
 
-    /// The request leaves the user at `at`: static assets for the CDN edge when there is one,
-    /// everything else for the front door (balancer or the one server).
+    /// The request leaves the user at `at`, the way its route says: to the CDN edge (static
+    /// assets, when there is one) or to the front door (balancer or the one server).
     pub(super) fn depart(&mut self, req: ReqRef, at: SimTime) {
         let kind = self.requests[req.slot as usize].kind;
-        if let (RequestKind::StaticAsset, Some(edge)) = (kind, &self.edge) {
+        if self.routes.of(kind).via_edge {
+            let edge = self.edge.as_ref().expect("a route through the CDN edge");
             let arrive = at.plus(edge.one_way);
             self.events.push(arrive, Event::ReachEdge { req });
             return;

@@ -93,8 +93,19 @@ impl Stack {
             std::mem::swap(&mut self.interval_latency, &mut site.prev_interval_latency);
         }
         self.interval_latency.clear();
+        if self.site.is_none() {
+            self.log_thresholds();
+        }
         self.events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
+    }
+
+    /// Logs the threshold crossings of the interval just closed (see [`ThresholdWatch`]).
+    fn log_thresholds(&mut self) {
+        let snapshot = self.snapshot_single();
+        for e in self.watch.observe(&snapshot, &self.components) {
+            self.log_event(&e.component, e.text);
+        }
     }
 
     /// The web autoscaling group compares utilization with its target.

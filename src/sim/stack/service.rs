@@ -138,37 +138,36 @@ impl Stack {
         self.send_to_db(req);
     }
 
-    /// The web server has done its part: read the session, then answer or query the data.
+    /// The web server has done its part: the request goes on the way its route says — the
+    /// session store first, then the NoSQL store (its share), the cache or the data store, or
+    /// nowhere (the web server answers).
     pub(super) fn after_web(&mut self, req: ReqRef) {
         let now = self.now;
         let r = self.requests[req.slot as usize];
         let kind = r.kind;
-        if self.session_station != NONE && !r.session_done {
+        let route = *self.routes.of(kind);
+        if route.session && !r.session_done {
             self.move_to(req, self.session_station);
             return;
         }
-        if self.shards.is_empty() || !kind.touches_data() {
-            let at = self.answer_time(req, now, Tier::Web);
-            if kind == RequestKind::Write && !self.maybe_publish_job() {
-                self.fail(req, Outcome::QueueFull, at);
-            } else {
-                self.complete(req, at);
+        match route.data {
+            DataStep::AtWeb => {
+                let at = self.answer_time(req, now, Tier::Web);
+                if kind == RequestKind::Write && !self.maybe_publish_job() {
+                    self.fail(req, Outcome::QueueFull, at);
+                } else {
+                    self.complete(req, at);
+                }
             }
-            return;
-        }
-        if r.nosql {
-            self.send_to_nosql(req);
-            return;
-        }
-        if kind != RequestKind::Write && r.fanout_next == NONE {
-            if let Some(c) = &self.cache {
-                let key = self.requests[req.slot as usize].key;
-                let station = c.station_for(key);
+            _ if r.nosql => self.send_to_nosql(req),
+            // A read that asks every shard in turn skips the cache.
+            DataStep::Cache if r.fanout_next == NONE => {
+                let c = self.cache.as_ref().expect("a route through the cache");
+                let station = c.station_for(r.key);
                 self.move_to(req, station);
-                return;
             }
+            DataStep::Cache | DataStep::Store => self.send_to_db(req),
         }
-        self.send_to_db(req);
     }
 
     /// Sends a request over the internal network to `station`.

@@ -1,0 +1,901 @@
+//! Diagnosis: why the system suffers, from the simulation's own state. Once per metrics interval
+//! the handle hands the [`Diagnoser`] a [`Snapshot`] and the offered load; it opens an
+//! [`Incident`] when something goes wrong (a component dies, a station saturates, the offered
+//! load surges, a replica falls behind), follows its consequences while it lasts (load moved to
+//! other stations, the cache's hit ratio, the balancer's detection window, the failover
+//! window, p99 and failures) and closes it when the system has settled.
+//!
+//! ```text
+//!   snapshot every interval ─▶ Diagnoser::observe ─▶ open incidents (cause + effects so far)
+//!   kills / repairs (exact times) ─▶ note_fault          └─▶ closed incidents (the post-mortem)
+//! ```
+//!
+//! Each incident carries its cause as data ([`Cause`]), its numbers, and a causal chain of
+//! sentences built from those numbers ("p99 rose from 12 ms to 900 ms at 63 s: db-0 is 99 %
+//! busy (was 45 %) because cache-0 went down at 60 s and the cache hit ratio fell from 80 % to
+//! 41 %"). It reads only public state, never text, and never changes the run.
+
+use serde::Serialize;
+
+use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
+use crate::format::{figure, grouped, percent};
+use crate::scenario::Scenario;
+
+/// A station this busy over an interval …
+const SATURATED_UTILIZATION: f64 = 0.95;
+/// … with its line at least this full (or requests failing) is saturated;
+const SATURATED_QUEUE_SHARE: f64 = 0.5;
+/// it has recovered below this busy share …
+const RECOVERED_UTILIZATION: f64 = 0.85;
+/// … and this full a line.
+const RECOVERED_QUEUE_SHARE: f64 = 0.2;
+/// Offered load at least this many times its recent lowest is a surge …
+const SURGE_FACTOR: f64 = 1.5;
+/// … which ends below this many times the load before it.
+const SURGE_OVER_FACTOR: f64 = 1.2;
+/// Intervals the recent lowest offered load looks back over.
+const SURGE_WINDOW: usize = 30;
+/// A live replica this far behind its master, ms, is lagging …
+const LAG_MS: f64 = 1000.0;
+/// … until it is back under this, ms.
+const LAG_RECOVERED_MS: f64 = 500.0;
+/// A station whose busy share rose by at least this much took over load.
+const LOAD_SHIFT: f64 = 0.1;
+/// Consecutive calm intervals before an incident is closed.
+const CALM_INTERVALS: u32 = 2;
+/// Most incidents kept (later ones are counted, not kept).
+pub const MAX_INCIDENTS: usize = 100;
+
+/// What started an incident.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    /// A component went down (killed live or by a scheduled fault).
+    ComponentDown {
+        /// Its name.
+        component: String,
+        /// What it is.
+        component_kind: ComponentKind,
+        /// When it went down, s.
+        at_s: f64,
+        /// When it came back, s (absent while down).
+        repaired_at_s: Option<f64>,
+    },
+    /// A station had more work than its workers could do, with nothing else to blame.
+    Saturation {
+        /// The station.
+        component: String,
+        /// Its highest busy share during the incident, 0–1.
+        utilization: f64,
+        /// Its longest line seen at an interval's end.
+        queue_len: u32,
+        /// The most that may wait there.
+        queue_capacity: u32,
+    },
+    /// The offered load rose quickly.
+    Surge {
+        /// Offered load before, requests/s.
+        from_rps: f64,
+        /// Highest offered load during the incident, requests/s.
+        to_rps: f64,
+    },
+    /// A replica fell behind its master.
+    ReplicationLag {
+        /// The replica.
+        component: String,
+        /// Its largest lag seen, ms.
+        lag_ms: f64,
+    },
+}
+
+impl Cause {
+    /// The component to blame, if the cause is one.
+    pub fn component(&self) -> Option<&str> {
+        match self {
+            Cause::ComponentDown { component, .. }
+            | Cause::Saturation { component, .. }
+            | Cause::ReplicationLag { component, .. } => Some(component),
+            Cause::Surge { .. } => None,
+        }
+    }
+
+    /// A short title: "cache-0 down", "surge".
+    pub fn title(&self) -> String {
+        match self {
+            Cause::ComponentDown { component, .. } => format!("{component} down"),
+            Cause::Saturation { component, .. } => format!("{component} saturated"),
+            Cause::Surge { .. } => "load surge".to_string(),
+            Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
+        }
+    }
+}
+
+/// One link of a causal chain: a component (or `requests`, `load`) and what happened to it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Step {
+    /// What the sentence is about.
+    pub component: String,
+    /// The sentence, with numbers.
+    pub text: String,
+}
+
+/// Something that went wrong, its cause, what followed and its numbers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Incident {
+    /// When it started, s.
+    pub start_s: f64,
+    /// When the system had settled again, s (absent while it lasts).
+    pub end_s: Option<f64>,
+    /// What started it.
+    pub cause: Cause,
+    /// Cause first, then its consequences, then what users saw.
+    pub chain: Vec<Step>,
+    /// The chain as one sentence: symptom, then the component most affected, then the cause.
+    pub summary: String,
+    /// p99 of the interval before it started, ms (0: nothing completed then).
+    pub p99_before_ms: f64,
+    /// Highest interval p99 during it, ms.
+    pub p99_peak_ms: f64,
+    /// When that p99 was seen, s.
+    pub p99_peak_at_s: f64,
+    /// Requests that failed while it lasted.
+    pub failed: u64,
+    /// Highest failure rate of an interval during it, per s.
+    pub failures_per_s_peak: f64,
+    /// A web server behind a balancer: s from its death until the balancer stopped sending it
+    /// requests (to the metrics interval).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_s: Option<f64>,
+    /// A database master: s from its death until a replica was the new master (to the metrics
+    /// interval).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover_s: Option<f64>,
+}
+
+/// What the diagnosis says now: the incidents under way, or what limits the healthy system.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Time of the last observation, s.
+    pub time_s: f64,
+    /// Incidents under way, oldest first.
+    pub open: Vec<Incident>,
+    /// The busiest station and its busy share, 0–1 (what limits the system first).
+    pub busiest: Option<(String, f64)>,
+}
+
+impl Verdict {
+    /// One sentence: the open incidents' summaries, or what limits the system.
+    pub fn text(&self) -> String {
+        if !self.open.is_empty() {
+            return self
+                .open
+                .iter()
+                .map(|i| i.summary.clone())
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        match &self.busiest {
+            Some((name, u)) => format!(
+                "Healthy. The busiest part is {name} at {} busy: it is what limits this system first.",
+                percent(*u)
+            ),
+            None => "Healthy.".to_string(),
+        }
+    }
+}
+
+/// One component as observed at an interval's end.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Seen {
+    alive: bool,
+    utilization: f64,
+    queue_len: u32,
+    queue_capacity: u32,
+    workers: u32,
+    in_pool: bool,
+    role: Option<DbRole>,
+    lag_ms: f64,
+}
+
+/// The system as observed at an interval's end.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Observation {
+    t_s: f64,
+    p99_ms: f64,
+    failures_per_s: f64,
+    failed: u64,
+    stale_reads: u64,
+    cache_hit: f64,
+    queue_depth: u32,
+    offered_rps: f64,
+    components: Vec<Seen>,
+}
+
+/// A kill or repair at an exact time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FaultMark {
+    t_s: f64,
+    component: usize,
+    down: bool,
+}
+
+/// An incident under way and what it needs to follow its consequences.
+#[derive(Clone, Debug, PartialEq)]
+struct Open {
+    incident: Incident,
+    /// The component it concerns (none for a surge).
+    component: Option<usize>,
+    before: Observation,
+    /// Per component, the highest busy share seen since it started.
+    peak_utilization: Vec<f64>,
+    lowest_cache_hit: f64,
+    deepest_queue: u32,
+    calm: u32,
+    /// Was in the balancer's pool when it died.
+    was_in_pool: bool,
+    was_master: bool,
+}
+
+/// Follows the run and keeps its incidents. Cloned with the simulation (time travel).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnoser {
+    interval: SimTime,
+    next_at: SimTime,
+    names: Vec<String>,
+    kinds: Vec<ComponentKind>,
+    faults: Vec<FaultMark>,
+    prev: Option<Observation>,
+    /// Offered load of the recent intervals, for surges.
+    offered: std::collections::VecDeque<f64>,
+    open: Vec<Open>,
+    closed: Vec<Incident>,
+    dropped: u64,
+}
+
+impl Diagnoser {
+    /// A diagnoser for a run of `scenario` with these components; it knows the scenario's
+    /// scheduled faults in advance.
+    pub fn new(scenario: &Scenario, components: &[ComponentInfo]) -> Diagnoser {
+        let interval = SimTime::from_micros(1000 * u64::from(scenario.metrics_interval_ms.max(1)));
+        let mut d = Diagnoser {
+            interval,
+            next_at: interval,
+            names: components.iter().map(|c| c.name.clone()).collect(),
+            kinds: components.iter().map(|c| c.kind).collect(),
+            faults: Vec::new(),
+            prev: None,
+            offered: Default::default(),
+            open: Vec::new(),
+            closed: Vec::new(),
+            dropped: 0,
+        };
+        for f in &scenario.faults {
+            if let Some(i) = d.names.iter().position(|n| *n == f.target) {
+                d.faults.push(FaultMark {
+                    t_s: f.at_s,
+                    component: i,
+                    down: true,
+                });
+                if f.duration_s > 0.0 {
+                    d.faults.push(FaultMark {
+                        t_s: f.at_s + f.duration_s,
+                        component: i,
+                        down: false,
+                    });
+                }
+            }
+        }
+        d
+    }
+
+    /// When the next observation is due.
+    pub fn next_at(&self) -> SimTime {
+        self.next_at
+    }
+
+    /// Records a live kill (`down`) or repair of component `id` at `t`.
+    pub fn note_fault(&mut self, t: SimTime, id: usize, down: bool) {
+        self.faults.push(FaultMark {
+            t_s: t.as_secs_f64(),
+            component: id,
+            down,
+        });
+    }
+
+    /// Every incident, closed ones first then those under way, each in start order.
+    pub fn incidents(&self) -> Vec<Incident> {
+        let mut all = self.closed.clone();
+        all.extend(self.open.iter().map(|o| o.incident.clone()));
+        all
+    }
+
+    /// Incidents not kept because [`MAX_INCIDENTS`] were.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// What the diagnosis says now.
+    pub fn verdict(&self) -> Verdict {
+        let busiest = self.prev.as_ref().and_then(|o| {
+            o.components
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.alive && c.workers > 0)
+                .max_by(|a, b| a.1.utilization.total_cmp(&b.1.utilization))
+                .map(|(i, c)| (self.names[i].clone(), c.utilization))
+        });
+        Verdict {
+            time_s: self.prev.as_ref().map_or(0.0, |o| o.t_s),
+            open: self.open.iter().map(|o| o.incident.clone()).collect(),
+            busiest,
+        }
+    }
+
+    /// Takes in the state at the end of a metrics interval (`offered_rps`: the offered load
+    /// now) and schedules the next observation.
+    pub fn observe(&mut self, snap: &Snapshot, offered_rps: f64) {
+        let now = Observation {
+            t_s: snap.time_s,
+            p99_ms: if snap.recent_throughput_rps > 0.0 {
+                snap.recent_latency_p99_ms
+            } else {
+                0.0
+            },
+            failures_per_s: snap.recent_failures_per_s,
+            failed: snap.requests_failed,
+            stale_reads: snap.stale_reads,
+            cache_hit: snap.recent_cache_hit_ratio,
+            queue_depth: snap.queue_depth,
+            offered_rps,
+            components: snap
+                .components
+                .iter()
+                .map(|c| Seen {
+                    alive: c.alive,
+                    utilization: c.utilization,
+                    queue_len: c.queue_len,
+                    queue_capacity: c.queue_capacity,
+                    workers: c.workers,
+                    in_pool: c.in_pool,
+                    role: c.role,
+                    lag_ms: c.lag_ms,
+                })
+                .collect(),
+        };
+        let before = self.prev.clone().unwrap_or_else(|| now.clone());
+        self.follow(&now);
+        self.open_new(&before, &now);
+        self.close_settled(&now);
+        if self.offered.len() == SURGE_WINDOW {
+            self.offered.pop_front();
+        }
+        self.offered.push_back(offered_rps);
+        self.prev = Some(now);
+        self.next_at = self.next_at.plus(self.interval);
+    }
+
+    /// The exact time component `i` last went down (or up) at or before `t_s`.
+    fn fault_time(&self, i: usize, down: bool, after_s: f64, t_s: f64) -> f64 {
+        self.faults
+            .iter()
+            .filter(|f| f.component == i && f.down == down && f.t_s > after_s && f.t_s <= t_s)
+            .map(|f| f.t_s)
+            .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
+            .unwrap_or(t_s)
+    }
+
+    fn is_open(&self, pred: impl Fn(&Open) -> bool) -> bool {
+        self.open.iter().any(pred)
+    }
+
+    fn start(
+        &mut self,
+        cause: Cause,
+        component: Option<usize>,
+        start_s: f64,
+        before: &Observation,
+    ) {
+        if self.closed.len() + self.open.len() >= MAX_INCIDENTS {
+            self.dropped += 1;
+            return;
+        }
+        let was = component.map(|i| before.components[i]).unwrap_or_default();
+        self.open.push(Open {
+            incident: Incident {
+                start_s,
+                end_s: None,
+                cause,
+                chain: Vec::new(),
+                summary: String::new(),
+                p99_before_ms: before.p99_ms,
+                p99_peak_ms: 0.0,
+                p99_peak_at_s: start_s,
+                failed: 0,
+                failures_per_s_peak: 0.0,
+                detection_s: None,
+                failover_s: None,
+            },
+            component,
+            before: before.clone(),
+            peak_utilization: before.components.iter().map(|c| c.utilization).collect(),
+            lowest_cache_hit: before.cache_hit,
+            deepest_queue: before.queue_depth,
+            calm: 0,
+            was_in_pool: was.in_pool,
+            was_master: was.role == Some(DbRole::Master),
+        });
+    }
+
+    /// Opens the incidents whose causes appear in `now`.
+    fn open_new(&mut self, before: &Observation, now: &Observation) {
+        let after_s = before.t_s.min(now.t_s - 1e-9);
+        // Deaths: a component alive before and dead now, unless what holds it died too.
+        for i in 0..now.components.len().min(before.components.len()) {
+            let (was, is) = (before.components[i], now.components[i]);
+            if !was.alive || is.alive || self.parent_dead(i, now) {
+                continue;
+            }
+            let at_s = self.fault_time(i, true, after_s, now.t_s);
+            let cause = Cause::ComponentDown {
+                component: self.names[i].clone(),
+                component_kind: self.kinds[i],
+                at_s,
+                repaired_at_s: None,
+            };
+            self.start(cause, Some(i), at_s, before);
+        }
+        // A surge: offered load well above its recent lowest.
+        let lowest = self.offered.iter().copied().fold(f64::INFINITY, f64::min);
+        if lowest.is_finite()
+            && lowest > 0.0
+            && now.offered_rps >= SURGE_FACTOR * lowest
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::Surge { .. }))
+        {
+            let cause = Cause::Surge {
+                from_rps: lowest,
+                to_rps: now.offered_rps,
+            };
+            self.start(cause, None, now.t_s, before);
+        }
+        // Replicas falling behind (one incident for them all, named after the worst), unless a
+        // surge already explains it.
+        let worst_lag = now
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.alive && c.role == Some(DbRole::Replica) && c.lag_ms >= LAG_MS)
+            .max_by(|a, b| a.1.lag_ms.total_cmp(&b.1.lag_ms));
+        if let Some((i, c)) = worst_lag {
+            if !self.is_open(|o| {
+                matches!(
+                    o.incident.cause,
+                    Cause::ReplicationLag { .. } | Cause::Surge { .. }
+                )
+            }) {
+                let cause = Cause::ReplicationLag {
+                    component: self.names[i].clone(),
+                    lag_ms: c.lag_ms,
+                };
+                self.start(cause, Some(i), now.t_s, before);
+            }
+        }
+        // Saturation with nothing else to blame.
+        if self.open.is_empty() {
+            let worst = now
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| saturated(c, now.failures_per_s))
+                .max_by(|a, b| a.1.utilization.total_cmp(&b.1.utilization));
+            if let Some((i, c)) = worst {
+                let cause = Cause::Saturation {
+                    component: self.names[i].clone(),
+                    utilization: c.utilization,
+                    queue_len: c.queue_len,
+                    queue_capacity: c.queue_capacity,
+                };
+                self.start(cause, Some(i), now.t_s, before);
+            }
+        }
+        let names = self.names.clone();
+        for o in &mut self.open {
+            if o.incident.chain.is_empty() {
+                o.take_in(now);
+                o.describe(&names, now);
+            }
+        }
+    }
+
+    /// Whether the data center holding component `i` (`dc/…`) is down now.
+    fn parent_dead(&self, i: usize, now: &Observation) -> bool {
+        let Some((dc, _)) = self.names[i].split_once('/') else {
+            return false;
+        };
+        self.names
+            .iter()
+            .position(|n| n == dc)
+            .is_some_and(|p| !now.components[p].alive)
+    }
+
+    /// Updates every open incident with `now`.
+    fn follow(&mut self, now: &Observation) {
+        let repairs: Vec<Option<f64>> = self
+            .open
+            .iter()
+            .map(|o| match (&o.incident.cause, o.component) {
+                (Cause::ComponentDown { .. }, Some(i)) if now.components[i].alive => {
+                    Some(self.fault_time(i, false, o.incident.start_s, now.t_s))
+                }
+                _ => None,
+            })
+            .collect();
+        let names = self.names.clone();
+        for (o, repaired) in self.open.iter_mut().zip(repairs) {
+            if let (
+                Cause::ComponentDown {
+                    repaired_at_s: r @ None,
+                    ..
+                },
+                Some(t),
+            ) = (&mut o.incident.cause, repaired)
+            {
+                *r = Some(t);
+            }
+            o.take_in(now);
+            o.describe(&names, now);
+        }
+    }
+
+    /// Closes the incidents whose cause is gone and whose symptoms have settled.
+    fn close_settled(&mut self, now: &Observation) {
+        let mut i = 0;
+        while i < self.open.len() {
+            let o = &mut self.open[i];
+            let cause_gone = match (&o.incident.cause, o.component) {
+                (Cause::ComponentDown { repaired_at_s, .. }, _) => repaired_at_s.is_some(),
+                (Cause::Saturation { .. }, Some(c)) => {
+                    let s = now.components[c];
+                    s.utilization < RECOVERED_UTILIZATION
+                        && f64::from(s.queue_len)
+                            <= RECOVERED_QUEUE_SHARE * f64::from(s.queue_capacity)
+                }
+                (Cause::Surge { from_rps, .. }, _) => {
+                    now.offered_rps < SURGE_OVER_FACTOR * from_rps
+                }
+                (Cause::ReplicationLag { .. }, Some(c)) => {
+                    !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
+                }
+                _ => true,
+            };
+            let settled = now.failures_per_s <= 1.5 * o.before.failures_per_s + 0.5
+                && (now.p99_ms == 0.0 || now.p99_ms <= 1.5 * o.before.p99_ms + 10.0);
+            o.calm = if cause_gone && settled { o.calm + 1 } else { 0 };
+            if o.calm >= CALM_INTERVALS {
+                let mut done = self.open.remove(i);
+                done.incident.end_s = Some(now.t_s);
+                self.closed.push(done.incident);
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Whether a station is saturated: nearly always busy with its line filling, or busy while
+/// requests fail.
+fn saturated(c: &Seen, failures_per_s: f64) -> bool {
+    c.alive
+        && c.workers > 0
+        && c.utilization >= SATURATED_UTILIZATION
+        && (f64::from(c.queue_len) >= SATURATED_QUEUE_SHARE * f64::from(c.queue_capacity.max(1))
+            || failures_per_s > 0.0)
+}
+
+fn ms(x: f64) -> String {
+    format!("{} ms", figure(x))
+}
+
+fn secs(x: f64) -> String {
+    format!("{} s", figure(x))
+}
+
+impl Open {
+    /// Folds `now`'s figures into the incident's numbers.
+    fn take_in(&mut self, now: &Observation) {
+        let inc = &mut self.incident;
+        if now.p99_ms > inc.p99_peak_ms {
+            inc.p99_peak_ms = now.p99_ms;
+            inc.p99_peak_at_s = now.t_s;
+        }
+        inc.failures_per_s_peak = inc.failures_per_s_peak.max(now.failures_per_s);
+        inc.failed = now.failed.saturating_sub(self.before.failed);
+        for (peak, c) in self.peak_utilization.iter_mut().zip(&now.components) {
+            if c.alive {
+                *peak = peak.max(c.utilization);
+            }
+        }
+        self.lowest_cache_hit = self.lowest_cache_hit.min(now.cache_hit);
+        self.deepest_queue = self.deepest_queue.max(now.queue_depth);
+        match (&mut inc.cause, self.component) {
+            (
+                Cause::Saturation {
+                    utilization,
+                    queue_len,
+                    ..
+                },
+                Some(c),
+            ) => {
+                *utilization = utilization.max(now.components[c].utilization);
+                *queue_len = (*queue_len).max(now.components[c].queue_len);
+            }
+            (Cause::Surge { to_rps, .. }, _) => *to_rps = to_rps.max(now.offered_rps),
+            (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
+                *lag_ms = lag_ms.max(now.components[c].lag_ms)
+            }
+            _ => {}
+        }
+        if let Some(c) = self.component {
+            let seen = now.components[c];
+            if self.was_in_pool && !seen.in_pool && inc.detection_s.is_none() {
+                inc.detection_s = Some(now.t_s - inc.start_s);
+            }
+            if self.was_master && inc.failover_s.is_none() {
+                let promoted = now
+                    .components
+                    .iter()
+                    .enumerate()
+                    .any(|(i, s)| i != c && s.alive && s.role == Some(DbRole::Master));
+                if promoted {
+                    inc.failover_s = Some(now.t_s - inc.start_s);
+                }
+            }
+        }
+    }
+
+    /// Stations (other than the one the incident is about) whose busy share rose the most,
+    /// largest rise first: (index, before, peak).
+    fn load_moved(&self) -> Vec<(usize, f64, f64)> {
+        let mut moved: Vec<(usize, f64, f64)> = self
+            .before
+            .components
+            .iter()
+            .zip(&self.peak_utilization)
+            .enumerate()
+            .filter(|(i, (b, peak))| {
+                Some(*i) != self.component && b.workers > 0 && **peak - b.utilization >= LOAD_SHIFT
+            })
+            .map(|(i, (b, peak))| (i, b.utilization, *peak))
+            .collect();
+        moved.sort_by(|a, b| (b.2 - b.1).total_cmp(&(a.2 - a.1)).then(a.0.cmp(&b.0)));
+        moved.truncate(3);
+        moved
+    }
+
+    /// Rebuilds the chain and the summary from the numbers so far.
+    fn describe(&mut self, names: &[String], now: &Observation) {
+        let mut chain = Vec::new();
+        let step = |component: &str, text: String| Step {
+            component: component.to_string(),
+            text,
+        };
+        let inc = &self.incident;
+        let cause_text = match &inc.cause {
+            Cause::ComponentDown {
+                component,
+                component_kind,
+                at_s,
+                repaired_at_s,
+            } => {
+                let back =
+                    repaired_at_s.map_or(String::new(), |r| format!(", back at {}", secs(r)));
+                let label = component_kind.label().to_lowercase();
+                let what = if label == *component {
+                    String::new()
+                } else {
+                    format!(" ({label})")
+                };
+                chain.push(step(
+                    component,
+                    format!("{component}{what} went down at {}{back}", secs(*at_s)),
+                ));
+                format!("{component} went down at {}", secs(*at_s))
+            }
+            Cause::Saturation {
+                component,
+                utilization,
+                queue_len,
+                queue_capacity,
+            } => {
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} is {} busy with up to {} of {} waiting: it cannot keep up with what it is sent",
+                        percent(*utilization),
+                        grouped(u64::from(*queue_len)),
+                        grouped(u64::from(*queue_capacity))
+                    ),
+                ));
+                format!(
+                    "{component} is the bottleneck ({} busy, {} of {} waiting)",
+                    percent(*utilization),
+                    grouped(u64::from(*queue_len)),
+                    grouped(u64::from(*queue_capacity))
+                )
+            }
+            Cause::Surge { from_rps, to_rps } => {
+                chain.push(step(
+                    "load",
+                    format!(
+                        "offered load rose from {} to {} requests/s (×{:.1}) at {}",
+                        figure(*from_rps),
+                        figure(*to_rps),
+                        to_rps / from_rps.max(1e-9),
+                        secs(inc.start_s)
+                    ),
+                ));
+                format!(
+                    "offered load rose ×{:.1} at {}",
+                    to_rps / from_rps.max(1e-9),
+                    secs(inc.start_s)
+                )
+            }
+            Cause::ReplicationLag { component, lag_ms } => {
+                let stale = now.stale_reads.saturating_sub(self.before.stale_reads);
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} fell {} behind its master (from {}): writes reach it faster than it applies them",
+                        ms(*lag_ms),
+                        secs(inc.start_s)
+                    ),
+                ));
+                chain.push(step(
+                    "requests",
+                    format!(
+                        "{} reads returned data older than the latest write",
+                        grouped(stale)
+                    ),
+                ));
+                format!("{component} fell {} behind its master", ms(*lag_ms))
+            }
+        };
+        let mut because = cause_text;
+        if let Some(c) = self.component {
+            let name = names.get(c).map(String::as_str).unwrap_or_default();
+            if self.was_in_pool {
+                chain.push(step(
+                    "load balancer",
+                    match inc.detection_s {
+                        Some(d) => format!(
+                            "the balancer kept sending it requests for about {} until its health checks failed",
+                            secs(d)
+                        ),
+                        None => "the balancer still sends it requests: its health checks have not failed yet".to_string(),
+                    },
+                ));
+            }
+            if self.was_master {
+                chain.push(step(
+                    name,
+                    match inc.failover_s {
+                        Some(d) => format!(
+                            "no master for about {}: writes failed until a replica was promoted",
+                            secs(d)
+                        ),
+                        None => {
+                            "no master yet: writes fail until a replica is promoted".to_string()
+                        }
+                    },
+                ));
+            }
+        }
+        if matches!(
+            inc.cause,
+            Cause::ComponentDown {
+                component_kind: ComponentKind::Cache,
+                ..
+            }
+        ) && self.before.cache_hit - self.lowest_cache_hit >= 0.05
+        {
+            let fell = format!(
+                "the cache hit ratio fell from {} to {}",
+                percent(self.before.cache_hit),
+                percent(self.lowest_cache_hit)
+            );
+            chain.push(step(
+                "cache",
+                format!("{fell}: its misses now reach the database"),
+            ));
+            because = format!("{because} and {fell}");
+        }
+        if matches!(
+            inc.cause,
+            Cause::ComponentDown {
+                component_kind: ComponentKind::Workers,
+                ..
+            }
+        ) && self.deepest_queue > self.before.queue_depth
+        {
+            chain.push(step(
+                "queue",
+                format!(
+                    "jobs piled up in the queue: {} waiting at most (was {})",
+                    grouped(u64::from(self.deepest_queue)),
+                    grouped(u64::from(self.before.queue_depth))
+                ),
+            ));
+        }
+        if !matches!(inc.cause, Cause::ReplicationLag { .. }) {
+            let lagging = now
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.alive && c.role == Some(DbRole::Replica) && c.lag_ms >= LAG_MS)
+                .max_by(|a, b| a.1.lag_ms.total_cmp(&b.1.lag_ms));
+            if let Some((i, c)) = lagging {
+                chain.push(step(
+                    &names[i],
+                    format!(
+                        "{} is {} behind its master: reads there return old data",
+                        names[i],
+                        ms(c.lag_ms)
+                    ),
+                ));
+            }
+        }
+        let moved = self.load_moved();
+        for &(i, was, peak) in &moved {
+            chain.push(step(
+                &names[i],
+                format!(
+                    "{} is {} busy (was {})",
+                    names[i],
+                    percent(peak),
+                    percent(was)
+                ),
+            ));
+        }
+        let inc = &self.incident;
+        let rose = inc.p99_peak_ms > 1.2 * inc.p99_before_ms + 5.0;
+        let mut symptoms = Vec::new();
+        if rose {
+            symptoms.push(format!(
+                "p99 rose from {} to {} at {}",
+                ms(inc.p99_before_ms),
+                ms(inc.p99_peak_ms),
+                secs(inc.p99_peak_at_s)
+            ));
+        }
+        if inc.failed > 0 {
+            symptoms.push(format!(
+                "{} requests failed (up to {} per second)",
+                grouped(inc.failed),
+                figure(inc.failures_per_s_peak)
+            ));
+        }
+        for s in &symptoms {
+            chain.push(step("requests", s.clone()));
+        }
+        let effect = symptoms.join("; ");
+        let summary = match moved.first() {
+            Some(&(i, was, peak)) if symptoms.is_empty() => format!(
+                "{because}: {} is {} busy (was {}); no effect on p99 or failures so far.",
+                names[i],
+                percent(peak),
+                percent(was)
+            ),
+            None if symptoms.is_empty() => {
+                format!("{because}; no effect on p99 or failures so far.")
+            }
+            Some(&(i, was, peak)) => format!(
+                "{effect}: {} is {} busy (was {}) because {because}.",
+                names[i],
+                percent(peak),
+                percent(was)
+            ),
+            None => format!("{effect} because {because}."),
+        };
+        self.incident.chain = chain;
+        self.incident.summary = summary;
+    }
+}

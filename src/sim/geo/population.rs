@@ -1,0 +1,483 @@
+//! Stage 11's users of one region as counts of users per state, not a record per user.
+//!
+//! A user's only state here is their cached geoDNS answer (which data center, until when) and
+//! whether they already sent a request in the current metrics interval. Every request comes
+//! from a user drawn uniformly from the region, whatever state they are in, so users in the same
+//! state are exchangeable: keeping *how many* users are in each state, and drawing a state with
+//! probability proportional to its count, gives the same process in distribution as keeping a
+//! record per user and drawing a record.
+//!
+//! ```text
+//!   users of a region = cached answers, grouped by (expiry ms, data center), oldest first
+//!                     + expired answers, per data center they named
+//!                     + never answered (or forgotten when geoDNS died)
+//!   each group: users, and how many of them were active in the current interval
+//! ```
+//!
+//! The cached groups live in a ring in expiry order (a lookup's answer expires a fixed time after
+//! it was asked, so new groups go at the back and expired ones leave at the front) with a Fenwick
+//! tree over its slots, so the group of the `k`-th cached user is found in O(log n). The draw
+//! itself is the user's index within the region (`offset`): the categories are laid end to end,
+//! and the offset's position inside its group says whether that user is one of the group's
+//! active ones (each group lists its active users first). No random draw is added.
+//!
+//! Size: one group per millisecond of the TTL and data center answered in that millisecond (a
+//! few megabytes for a 60-s TTL), instead of eight bytes per user.
+
+use crate::scenario::MAX_DATA_CENTERS;
+
+/// Users in one state, and how many of them sent a request in metrics interval `tick`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Group {
+    users: u32,
+    /// Active users, valid while `tick` is the current interval (0 otherwise).
+    active: u32,
+    tick: u32,
+}
+
+impl Group {
+    fn active_in(self, tick: u32) -> u32 {
+        if self.tick == tick {
+            self.active
+        } else {
+            0
+        }
+    }
+
+    fn refresh(&mut self, tick: u32) {
+        if self.tick != tick {
+            self.tick = tick;
+            self.active = 0;
+        }
+    }
+
+    /// The user at `offset` in this group sends a request: true when they had not yet in
+    /// interval `tick` (the group's active users come first).
+    fn touch(&mut self, offset: u32, tick: u32) -> bool {
+        self.refresh(tick);
+        if offset < self.active {
+            false
+        } else {
+            self.active += 1;
+            true
+        }
+    }
+
+    /// One active user leaves the group (one was just touched).
+    fn take_active(&mut self, tick: u32) {
+        self.refresh(tick);
+        debug_assert!(self.users > 0 && self.active > 0);
+        self.users -= 1;
+        self.active -= 1;
+    }
+
+    fn absorb(&mut self, other: Group, tick: u32) {
+        self.refresh(tick);
+        self.users += other.users;
+        self.active += other.active_in(tick);
+    }
+
+    /// Removes up to `n` users, idle ones first; returns how many were removed.
+    fn shed(&mut self, n: u32, tick: u32) -> u32 {
+        self.refresh(tick);
+        let n = n.min(self.users);
+        self.users -= n;
+        self.active = self.active.min(self.users);
+        n
+    }
+}
+
+/// Users whose cached answer names `dc` and expires at `expiry_ms`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cached {
+    expiry_ms: u32,
+    dc: u8,
+    group: Group,
+}
+
+/// The state of the user a request came from, as [`RegionUsers::draw`] found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Drawn {
+    /// A cached answer naming `dc`, expiring at `expiry_ms`, in ring slot `slot`.
+    Cached {
+        slot: u32,
+        offset: u32,
+        dc: usize,
+        expiry_ms: u32,
+    },
+    /// An expired answer that named `dc`.
+    Expired { dc: usize, offset: u32 },
+    /// No answer yet (or forgotten).
+    Never { offset: u32 },
+}
+
+impl Drawn {
+    /// The data center the user's last answer named, if they had one.
+    pub fn previous_dc(self) -> Option<usize> {
+        match self {
+            Drawn::Cached { dc, .. } | Drawn::Expired { dc, .. } => Some(dc),
+            Drawn::Never { .. } => None,
+        }
+    }
+}
+
+/// The users of one region, by state.
+#[derive(Clone, Debug)]
+pub(super) struct RegionUsers {
+    users: u32,
+    never: Group,
+    expired: [Group; MAX_DATA_CENTERS],
+    /// Cached answers, oldest (first to expire) at `head`; the capacity is a power of two.
+    ring: Vec<Cached>,
+    head: usize,
+    len: usize,
+    /// Fenwick tree (1-based) over the ring's slots, of each slot's users.
+    tree: Vec<u32>,
+    cached: u32,
+    cached_by_dc: [u64; MAX_DATA_CENTERS],
+}
+
+impl Default for RegionUsers {
+    fn default() -> Self {
+        RegionUsers {
+            users: 0,
+            never: Group::default(),
+            expired: [Group::default(); MAX_DATA_CENTERS],
+            ring: Vec::new(),
+            head: 0,
+            len: 0,
+            tree: vec![0],
+            cached: 0,
+            cached_by_dc: [0; MAX_DATA_CENTERS],
+        }
+    }
+}
+
+impl RegionUsers {
+    /// Users whose cached answer names each data center (after [`RegionUsers::expire`]).
+    pub fn cached_by_dc(&self) -> &[u64; MAX_DATA_CENTERS] {
+        &self.cached_by_dc
+    }
+
+    /// Bytes held (the ring and its tree).
+    pub fn footprint_bytes(&self) -> usize {
+        self.ring.capacity() * std::mem::size_of::<Cached>()
+            + self.tree.capacity() * std::mem::size_of::<u32>()
+    }
+
+    /// Changes the region's population to `users`. New users have no answer yet; when it
+    /// shrinks, users leave without an answer first, then with an expired one, then with the
+    /// oldest cached ones (idle users before active ones within each state).
+    pub fn resize(&mut self, users: u32, tick: u32) {
+        if users >= self.users {
+            self.never.users += users - self.users;
+            self.users = users;
+            return;
+        }
+        let mut excess = self.users - users;
+        self.users = users;
+        excess -= self.never.shed(excess, tick);
+        for g in &mut self.expired {
+            excess -= g.shed(excess, tick);
+        }
+        while excess > 0 {
+            let slot = self.head;
+            let c = &mut self.ring[slot];
+            let dc = usize::from(c.dc);
+            let n = c.group.shed(excess, tick);
+            excess -= n;
+            self.cached -= n;
+            self.cached_by_dc[dc] -= u64::from(n);
+            self.tree_sub(slot, n);
+            if self.ring[slot].group.users == 0 {
+                self.pop_front();
+            }
+        }
+    }
+
+    /// Answers that expired by `now_ms` (an answer is cached while `expiry_ms > now_ms`) move
+    /// to the expired users of their data center.
+    pub fn expire(&mut self, now_ms: u32, tick: u32) {
+        while self.len > 0 && self.ring[self.head].expiry_ms <= now_ms {
+            let c = self.ring[self.head];
+            self.drop_slot(self.head);
+            self.expired[usize::from(c.dc)].absorb(c.group, tick);
+            self.pop_front();
+        }
+    }
+
+    /// geoDNS died: answers still being looked up (asked at or after `now_ms`, i.e. expiring
+    /// at or after `now_ms + ttl_ms`) are forgotten; those users have no answer.
+    pub fn forget_pending(&mut self, now_ms: u32, ttl_ms: u32, tick: u32) {
+        while self.len > 0 {
+            let back = (self.head + self.len - 1) & (self.ring.len() - 1);
+            let c = self.ring[back];
+            if c.expiry_ms.saturating_sub(ttl_ms) < now_ms {
+                break;
+            }
+            self.drop_slot(back);
+            self.never.absorb(c.group, tick);
+            self.len -= 1;
+        }
+    }
+
+    /// The state of the user at `offset` (< `users`) of the region: cached answers first (in
+    /// ring-slot order), then expired ones per data center, then those with none.
+    pub fn draw(&self, offset: u32) -> Drawn {
+        debug_assert!(offset < self.users);
+        if offset < self.cached {
+            let (slot, offset) = self.find(offset);
+            let c = self.ring[slot];
+            return Drawn::Cached {
+                slot: slot as u32,
+                offset,
+                dc: usize::from(c.dc),
+                expiry_ms: c.expiry_ms,
+            };
+        }
+        let mut offset = offset - self.cached;
+        for (dc, g) in self.expired.iter().enumerate() {
+            if offset < g.users {
+                return Drawn::Expired { dc, offset };
+            }
+            offset -= g.users;
+        }
+        Drawn::Never { offset }
+    }
+
+    fn group_mut(&mut self, drawn: Drawn) -> &mut Group {
+        match drawn {
+            Drawn::Cached { slot, .. } => &mut self.ring[slot as usize].group,
+            Drawn::Expired { dc, .. } => &mut self.expired[dc],
+            Drawn::Never { .. } => &mut self.never,
+        }
+    }
+
+    /// The drawn user sends a request in interval `tick`: true when it is their first there.
+    pub fn touch(&mut self, drawn: Drawn, tick: u32) -> bool {
+        let offset = match drawn {
+            Drawn::Cached { offset, .. }
+            | Drawn::Expired { offset, .. }
+            | Drawn::Never { offset } => offset,
+        };
+        self.group_mut(drawn).touch(offset, tick)
+    }
+
+    /// The drawn user (already touched in `tick`) gets a new answer naming `dc`, expiring at
+    /// `expiry_ms` (not before any cached one).
+    pub fn answer(&mut self, drawn: Drawn, dc: usize, expiry_ms: u32, tick: u32) {
+        self.group_mut(drawn).take_active(tick);
+        if let Drawn::Cached { slot, dc: old, .. } = drawn {
+            self.cached -= 1;
+            self.cached_by_dc[old] -= 1;
+            self.tree_sub(slot as usize, 1);
+        }
+        let slot = self.slot_for(expiry_ms, dc, tick);
+        let g = &mut self.ring[slot].group;
+        g.refresh(tick);
+        g.users += 1;
+        g.active += 1;
+        self.cached += 1;
+        self.cached_by_dc[dc] += 1;
+        self.tree_add(slot, 1);
+    }
+
+    /// The slot of the group (`expiry_ms`, `dc`), added at the back if there is none.
+    fn slot_for(&mut self, expiry_ms: u32, dc: usize, tick: u32) -> usize {
+        let mask = self.ring.len().wrapping_sub(1);
+        // Groups of the same expiry are the last few (one per data center at most).
+        for back in 0..self.len.min(MAX_DATA_CENTERS) {
+            let slot = (self.head + self.len - 1 - back) & mask;
+            let c = &self.ring[slot];
+            if c.expiry_ms != expiry_ms {
+                break;
+            }
+            if usize::from(c.dc) == dc {
+                return slot;
+            }
+        }
+        debug_assert!(
+            self.len == 0 || self.ring[(self.head + self.len - 1) & mask].expiry_ms <= expiry_ms,
+            "answers expire in the order they are given"
+        );
+        if self.len == self.ring.len() {
+            self.grow();
+        }
+        let slot = (self.head + self.len) & (self.ring.len() - 1);
+        self.ring[slot] = Cached {
+            expiry_ms,
+            dc: dc as u8,
+            group: Group {
+                users: 0,
+                active: 0,
+                tick,
+            },
+        };
+        self.len += 1;
+        slot
+    }
+
+    fn pop_front(&mut self) {
+        self.head = (self.head + 1) & (self.ring.len() - 1);
+        self.len -= 1;
+    }
+
+    /// Takes a slot's users out of the cached counts and the tree.
+    fn drop_slot(&mut self, slot: usize) {
+        let c = self.ring[slot];
+        self.cached -= c.group.users;
+        self.cached_by_dc[usize::from(c.dc)] -= u64::from(c.group.users);
+        self.tree_sub(slot, c.group.users);
+    }
+
+    /// Doubles the ring (at least 64 slots), keeping the order, and rebuilds the tree.
+    fn grow(&mut self) {
+        let cap = (self.ring.len() * 2).max(64);
+        let mask = self.ring.len().wrapping_sub(1);
+        let mut ring = Vec::with_capacity(cap);
+        ring.extend((0..self.len).map(|i| self.ring[(self.head + i) & mask]));
+        ring.resize(cap, Cached::default());
+        self.ring = ring;
+        self.head = 0;
+        let mut tree = vec![0u32; cap + 1];
+        for i in 0..cap {
+            if i < self.len {
+                tree[i + 1] += self.ring[i].group.users;
+            }
+            let parent = (i + 1) + ((i + 1) & (i + 1).wrapping_neg());
+            if parent <= cap {
+                tree[parent] += tree[i + 1];
+            }
+        }
+        self.tree = tree;
+    }
+
+    fn tree_add(&mut self, slot: usize, n: u32) {
+        let mut i = slot + 1;
+        while i < self.tree.len() {
+            self.tree[i] += n;
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    fn tree_sub(&mut self, slot: usize, n: u32) {
+        let mut i = slot + 1;
+        while i < self.tree.len() {
+            self.tree[i] -= n;
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// The slot holding the `k`-th cached user (counted over slots in index order), and `k`'s
+    /// offset inside it.
+    fn find(&self, mut k: u32) -> (usize, u32) {
+        let cap = self.ring.len();
+        let mut pos = 0;
+        let mut step = cap;
+        while step > 0 {
+            let next = pos + step;
+            if next <= cap && self.tree[next] <= k {
+                pos = next;
+                k -= self.tree[next];
+            }
+            step >>= 1;
+        }
+        (pos, k)
+    }
+
+    /// Every user is in exactly one state (for tests).
+    #[cfg(test)]
+    fn counted(&self) -> u32 {
+        let ring: u32 = (0..self.len)
+            .map(|i| {
+                self.ring[(self.head + i) & (self.ring.len() - 1)]
+                    .group
+                    .users
+            })
+            .sum();
+        assert_eq!(ring, self.cached);
+        self.never.users + self.expired.iter().map(|g| g.users).sum::<u32>() + ring
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_user_stays_in_exactly_one_state() {
+        let mut r = RegionUsers::default();
+        r.resize(1000, 1);
+        let mut x: u64 = 12345;
+        for step in 0..200_000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let now_ms = step / 10;
+            let tick = now_ms / 1000 + 1;
+            r.expire(now_ms, tick);
+            let drawn = r.draw(((x >> 33) % 1000) as u32);
+            r.touch(drawn, tick);
+            if !matches!(drawn, Drawn::Cached { .. }) {
+                r.answer(drawn, (x >> 20) as usize % 3, now_ms + 20 + 5000, tick);
+            }
+            if step % 50_000 == 0 {
+                r.forget_pending(now_ms, 5000, tick);
+            }
+            assert_eq!(r.counted(), 1000);
+        }
+        r.resize(10, 99);
+        assert_eq!(r.counted(), 10);
+    }
+
+    #[test]
+    fn draws_find_each_cached_user_once() {
+        let mut r = RegionUsers::default();
+        r.resize(500, 1);
+        // 300 answers, 3 per millisecond, alternating data centers.
+        for i in 0..300u32 {
+            // The last user of the region has no answer as long as anyone has none.
+            let d = r.draw(499);
+            assert!(matches!(d, Drawn::Never { .. }));
+            r.touch(d, 1);
+            r.answer(d, (i % 2) as usize, 1000 + i / 3, 1);
+        }
+        assert_eq!(r.cached, 300);
+        let mut per_slot = std::collections::BTreeMap::new();
+        for k in 0..300 {
+            match r.draw(k) {
+                Drawn::Cached { slot, offset, .. } => {
+                    *per_slot.entry(slot).or_insert(0u32) += 1;
+                    assert!(offset < r.ring[slot as usize].group.users);
+                }
+                other => panic!("{k}: {other:?}"),
+            }
+        }
+        for (slot, n) in per_slot {
+            assert_eq!(n, r.ring[slot as usize].group.users);
+        }
+        assert_eq!(r.cached_by_dc()[0] + r.cached_by_dc()[1], 300);
+        r.expire(1049, 1);
+        assert_eq!(r.cached, 300 - 150);
+        assert_eq!(r.expired[0].users + r.expired[1].users, 150);
+        // All of them sent a request in interval 1; none yet in interval 2.
+        assert_eq!(r.expired[0].active_in(1) + r.expired[1].active_in(1), 150);
+        assert_eq!(r.expired[0].active_in(2), 0);
+    }
+
+    #[test]
+    fn active_users_are_counted_once_per_interval() {
+        let mut r = RegionUsers::default();
+        r.resize(4, 1);
+        let firsts: u32 = (0..4)
+            .flat_map(|_| 0..4)
+            .map(|k| {
+                let d = r.draw(k);
+                u32::from(r.touch(d, 1))
+            })
+            .sum();
+        assert_eq!(firsts, 4);
+        let d = r.draw(0);
+        assert!(r.touch(d, 2));
+    }
+}

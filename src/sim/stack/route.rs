@@ -1,0 +1,177 @@
+//! The route table: where each kind of request goes next, read once from the scenario's graph
+//! ([`Scenario::topology`]) when the stack is built. The request path looks its next stop up
+//! here instead of asking which optional tiers exist.
+//!
+//! ```text
+//!   kind ─▶ Route { via_edge, front, session, data, nosql_share }
+//!            DNS ─▶ CDN edge? ─▶ front door ─▶ web ─▶ session store? ─▶ cache | store | web answers
+//!                                                                   └─▶ NoSQL (a share, drawn once)
+//! ```
+
+use crate::scenario::topology::{Flow, NodeKind, NodeSpec, Topology};
+use crate::scenario::Scenario;
+use crate::sim::RequestKind;
+
+/// The way into the system after DNS (or after the CDN edge's miss).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Door {
+    /// The load balancer, which picks a web server.
+    Balancer,
+    /// The one web server, reached directly.
+    Server,
+}
+
+/// Where a request goes once its web server (and the session store) has done its part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum DataStep {
+    /// Nowhere: the web server answers (a write may publish its job first).
+    AtWeb,
+    /// The cache (read-through: a miss goes on to the data store).
+    Cache,
+    /// The data store: the database, or the shard router in front of the shards' databases.
+    Store,
+}
+
+/// The way of one kind of request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) struct Route {
+    /// Goes to the CDN edge first (only static assets can).
+    pub via_edge: bool,
+    /// Where it enters the system.
+    pub front: Door,
+    /// Reads the user's session from the shared store before the web server's data work.
+    pub session: bool,
+    /// The next stop after the web server.
+    pub data: DataStep,
+    /// The share the NoSQL store takes of this kind (`None`: it takes none, and no number is
+    /// drawn for it).
+    pub nosql_share: Option<f64>,
+}
+
+/// Every kind's way, indexed by [`RequestKind`].
+#[derive(Clone, Debug)]
+pub(in crate::sim) struct RouteTable([Route; 4]);
+
+impl RouteTable {
+    /// The table of a scenario without `geo` (one data center's stack).
+    pub fn of_scenario(scenario: &Scenario) -> RouteTable {
+        RouteTable::of_graph(&scenario.topology())
+    }
+
+    /// Reads each kind's way from the graph's edges. The graph is valid (a scenario's compiled
+    /// graph always is), so every kind finds its way; the engine's components are found by
+    /// their kinds, of which a stack has one each.
+    pub fn of_graph(t: &Topology) -> RouteTable {
+        RouteTable(RequestKind::ALL.map(|kind| route(t, flow_of(kind))))
+    }
+
+    /// The way of `kind`.
+    #[inline]
+    pub fn of(&self, kind: RequestKind) -> &Route {
+        &self.0[kind as usize]
+    }
+}
+
+fn flow_of(kind: RequestKind) -> Flow {
+    match kind {
+        RequestKind::PageView => Flow::PageView,
+        RequestKind::ApiRead => Flow::ApiRead,
+        RequestKind::Write => Flow::Write,
+        RequestKind::StaticAsset => Flow::StaticAsset,
+    }
+}
+
+/// The next stops of `flow` from the node of kind `from`, as (kind, parameters).
+fn next(t: &Topology, from: NodeKind, flow: Flow) -> Vec<&NodeSpec> {
+    let spec = |name: &str| t.nodes.iter().find(|n| n.name == name).map(|n| &n.spec);
+    t.edges
+        .iter()
+        .filter(|e| e.flows.contains(&flow) && spec(&e.from).map(NodeSpec::kind) == Some(from))
+        .filter_map(|e| spec(&e.to))
+        .collect()
+}
+
+fn route(t: &Topology, flow: Flow) -> Route {
+    let after_dns = next(t, NodeKind::Dns, flow);
+    let via_edge = after_dns.iter().any(|n| n.kind() == NodeKind::CdnEdge);
+    let entry = if via_edge {
+        NodeKind::CdnEdge
+    } else {
+        NodeKind::Dns
+    };
+    let front = match next(t, entry, flow).first().map(|n| n.kind()) {
+        Some(NodeKind::LoadBalancer) => Door::Balancer,
+        _ => Door::Server,
+    };
+    let session = !next(t, NodeKind::WebPool, Flow::Session).is_empty();
+    let after_web = next(t, NodeKind::WebPool, flow);
+    let data = after_web
+        .iter()
+        .find_map(|n| match n.kind() {
+            NodeKind::Cache => Some(DataStep::Cache),
+            NodeKind::Database | NodeKind::ShardRouter => Some(DataStep::Store),
+            _ => None,
+        })
+        .unwrap_or(DataStep::AtWeb);
+    let nosql_share = after_web.iter().find_map(|n| match n {
+        NodeSpec::NoSql(store) => Some(store.share),
+        _ => None,
+    });
+    Route {
+        via_edge,
+        front,
+        session,
+        data,
+        nosql_share,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{preset, Routes};
+
+    #[test]
+    fn presets_route_as_their_tiers_say() {
+        let t = RouteTable::of_scenario(&preset(1).unwrap());
+        for kind in RequestKind::ALL {
+            let r = t.of(kind);
+            assert_eq!(
+                (r.via_edge, r.front, r.session, r.data, r.nosql_share),
+                (false, Door::Server, false, DataStep::AtWeb, None)
+            );
+        }
+        let t = RouteTable::of_scenario(&preset(6).unwrap());
+        assert!(t.of(RequestKind::StaticAsset).via_edge);
+        assert!(!t.of(RequestKind::PageView).via_edge);
+        assert_eq!(t.of(RequestKind::StaticAsset).front, Door::Balancer);
+        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache);
+        assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Cache);
+        assert_eq!(t.of(RequestKind::Write).data, DataStep::Store);
+        assert_eq!(t.of(RequestKind::StaticAsset).data, DataStep::AtWeb);
+    }
+
+    #[test]
+    fn routes_send_kinds_their_own_ways() {
+        let mut s = preset(10).unwrap();
+        s.nosql = Some(crate::scenario::NoSqlStore {
+            kind: crate::scenario::StoreKind::KeyValue,
+            share: 0.25,
+            nodes: 2,
+            workers: 4,
+            queue_capacity: 10,
+            read: crate::scenario::Dist::exponential(1.0),
+            write: crate::scenario::Dist::exponential(1.0),
+        });
+        s.routes = Some(Routes {
+            cached: Some(vec![Flow::PageView]),
+            nosql: Some(vec![Flow::ApiRead, Flow::PageView]),
+        });
+        let t = RouteTable::of_scenario(&s);
+        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache);
+        assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Store);
+        assert_eq!(t.of(RequestKind::ApiRead).nosql_share, Some(0.25));
+        assert_eq!(t.of(RequestKind::Write).nosql_share, None);
+        assert_eq!(t.of(RequestKind::Write).data, DataStep::Store);
+    }
+}

@@ -1,0 +1,248 @@
+//! The diagnosis (`src/sim/diagnosis.rs`): for each cause, a run with it injected gets an
+//! incident naming it (component and time), and the same run without it gets none.
+
+use scalesim::scenario::{preset, LiveAction, LiveChange, Profile, Scenario};
+use scalesim::sim::diagnosis::{Cause, Incident};
+use scalesim::sim::{live, ComponentKind, Sim, SimTime};
+
+fn incidents(s: &Scenario) -> Vec<Incident> {
+    let mut sim = Sim::new(s).unwrap();
+    sim.run().diagnosis
+}
+
+fn downs(list: &[Incident]) -> Vec<(&str, f64)> {
+    list.iter()
+        .filter_map(|i| match &i.cause {
+            Cause::ComponentDown {
+                component, at_s, ..
+            } => Some((component.as_str(), *at_s)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn chain_text(i: &Incident) -> String {
+    i.chain
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn without_faults(mut s: Scenario) -> Scenario {
+    s.faults.clear();
+    s
+}
+
+#[test]
+fn quiet_presets_have_no_incident() {
+    for stage in 1..=10 {
+        let mut s = without_faults(preset(stage).unwrap());
+        s.duration_s = 40;
+        let found = incidents(&s);
+        assert!(found.is_empty(), "stage {stage}: {found:#?}");
+    }
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.duration_s = 40;
+    let found = incidents(&without_faults(s));
+    assert!(found.is_empty(), "stage 11: {found:#?}");
+}
+
+#[test]
+fn a_dead_cache_node_is_named_with_the_hit_ratio_it_took_and_the_database_load_it_moved() {
+    let mut s = preset(5).unwrap();
+    s.duration_s = 100;
+    let found = incidents(&s);
+    assert_eq!(downs(&found), vec![("cache-0", 60.0)], "{found:#?}");
+    let i = &found[0];
+    assert_eq!(i.start_s, 60.0);
+    let text = chain_text(i);
+    assert!(text.contains("cache hit ratio fell"), "{text}");
+    assert!(
+        i.chain
+            .iter()
+            .any(|s| s.component.starts_with("db-") && s.text.contains("busy")),
+        "the load moved to the database: {text}"
+    );
+    let Cause::ComponentDown {
+        repaired_at_s,
+        component_kind,
+        ..
+    } = &i.cause
+    else {
+        unreachable!()
+    };
+    assert_eq!(*component_kind, ComponentKind::Cache);
+    assert_eq!(*repaired_at_s, Some(90.0));
+    assert!(
+        i.end_s.is_some_and(|e| e >= 90.0),
+        "closed after the repair: {i:#?}"
+    );
+
+    assert!(incidents(&without_faults(s)).is_empty());
+}
+
+#[test]
+fn a_dead_web_server_shows_the_balancers_detection_window() {
+    let mut s = preset(3).unwrap();
+    s.duration_s = 60;
+    let lb = s.load_balancer.clone().unwrap();
+    let found = incidents(&s);
+    assert_eq!(downs(&found), vec![("web-1", 40.0)], "{found:#?}");
+    let i = &found[0];
+    let detection = i.detection_s.expect("a detection window");
+    let most = lb.health_interval_ms / 1000.0 * f64::from(lb.unhealthy_threshold)
+        + f64::from(s.metrics_interval_ms) / 1000.0;
+    assert!(
+        detection > 0.0 && detection <= most,
+        "{detection} s, at most {most} s"
+    );
+    assert!(
+        i.failed > 0,
+        "requests sent to the dead server failed: {i:#?}"
+    );
+    assert!(
+        chain_text(i).contains("health checks failed"),
+        "{}",
+        chain_text(i)
+    );
+    assert!(incidents(&without_faults(s)).is_empty());
+}
+
+#[test]
+fn a_dead_master_shows_the_failover_window_the_report_measures() {
+    let mut s = preset(4).unwrap();
+    s.duration_s = 80;
+    let report = Sim::new(&s).unwrap().run();
+    assert_eq!(downs(&report.diagnosis), vec![("db-0", 60.0)]);
+    let i = &report.diagnosis[0];
+    let failover = i.failover_s.expect("a failover window");
+    let outage = report.database.as_ref().unwrap().failovers[0].outage_s;
+    let interval = f64::from(s.metrics_interval_ms) / 1000.0;
+    assert!(
+        (failover - outage).abs() <= interval,
+        "diagnosis {failover} s, report {outage} s"
+    );
+    assert!(
+        chain_text(i).contains("no master for about"),
+        "{}",
+        chain_text(i)
+    );
+    assert!(incidents(&without_faults(s)).is_empty());
+}
+
+#[test]
+fn an_overloaded_server_is_named_as_the_bottleneck() {
+    let mut s = preset(1).unwrap();
+    s.duration_s = 40;
+    s.traffic.users *= 4;
+    let found = incidents(&s);
+    let saturated: Vec<&str> = found
+        .iter()
+        .filter_map(|i| match &i.cause {
+            Cause::Saturation {
+                component,
+                utilization,
+                ..
+            } => {
+                assert!(*utilization >= 0.95);
+                Some(component.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saturated, vec!["web-0"], "{found:#?}");
+    assert!(
+        found[0].summary.contains("web-0 is the bottleneck"),
+        "{}",
+        found[0].summary
+    );
+    s.traffic.users /= 4;
+    assert!(incidents(&s).is_empty());
+}
+
+#[test]
+fn a_surge_is_named_with_its_time_and_factor() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 60;
+    s.traffic.profile = Profile::Spike {
+        at_s: 20.0,
+        duration_s: 15.0,
+        factor: 3.0,
+    };
+    let found = incidents(&s);
+    let surge = found
+        .iter()
+        .find(|i| matches!(i.cause, Cause::Surge { .. }))
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(surge.start_s, 20.0);
+    let Cause::Surge { from_rps, to_rps } = surge.cause else {
+        unreachable!()
+    };
+    assert!(
+        (to_rps / from_rps - 3.0).abs() < 1e-9,
+        "{from_rps} → {to_rps}"
+    );
+    assert!(surge.end_s.is_some_and(|e| e >= 35.0), "{surge:#?}");
+    s.traffic.profile = Profile::Constant;
+    assert!(incidents(&s).is_empty());
+}
+
+#[test]
+fn a_replica_that_cannot_keep_up_is_named_as_lagging() {
+    let mut s = preset(4).unwrap();
+    s.duration_s = 40;
+    s.faults.clear();
+    // Each replica applies at most 1000/apply_ms writes per second: make that less than the
+    // master commits.
+    s.database.as_mut().unwrap().replication.apply_ms = 100.0;
+    let found = incidents(&s);
+    let lagging: Vec<&Incident> = found
+        .iter()
+        .filter(|i| matches!(i.cause, Cause::ReplicationLag { .. }))
+        .collect();
+    assert_eq!(lagging.len(), 1, "{found:#?}");
+    let name = lagging[0].cause.component().unwrap();
+    assert!(name == "db-1" || name == "db-2", "{name}");
+    assert!(chain_text(lagging[0]).contains("behind its master"));
+    s.database.as_mut().unwrap().replication.apply_ms = 9.0;
+    assert!(incidents(&s).is_empty());
+}
+
+#[test]
+fn a_live_kill_is_dated_to_the_instant_it_happened() {
+    let mut s = preset(2).unwrap();
+    s.duration_s = 30;
+    let changes = [
+        LiveChange {
+            at_ns: SimTime::from_millis_f64(12_500.0).0,
+            action: LiveAction::Kill("db-0".into()),
+        },
+        LiveChange {
+            at_ns: SimTime::from_secs(20).0,
+            action: LiveAction::Repair("db-0".into()),
+        },
+    ];
+    let sim = live::replay(&s, &changes, SimTime::from_secs(30)).unwrap();
+    let found = sim.incidents();
+    assert_eq!(downs(&found), vec![("db-0", 12.5)], "{found:#?}");
+    assert!(found[0].failed > 0);
+    assert!(
+        found[0]
+            .summary
+            .contains("because db-0 went down at 12.5 s"),
+        "{}",
+        found[0].summary
+    );
+    // While it lasts, the verdict says so; before, it names what limits the system.
+    let before = live::replay(&s, &changes, SimTime::from_secs(10)).unwrap();
+    assert!(before.verdict().open.is_empty());
+    assert!(before.verdict().text().starts_with("Healthy"));
+    let during = live::replay(&s, &changes, SimTime::from_secs(15)).unwrap();
+    assert!(
+        during.verdict().text().contains("db-0 went down"),
+        "{}",
+        during.verdict().text()
+    );
+}
