@@ -106,9 +106,9 @@ static TOURS: [StageTour; 11] = [
         tradeoffs: "One box has a fixed number of workers. Below its capacity requests are quick; near it they queue and latency shoots up; past it the queue overflows and requests are turned away. And when that box dies, the whole site is gone.",
         experiments: &[
             Experiment {
-                label: "Send 5,000 users",
-                prompt: "Load climbs to 100 %, the queue fills, p99 explodes, then rejections start.",
-                steps: &[Step::Users(5_000)],
+                label: "Send 20,000 users",
+                prompt: "200 requests/s against two workers: load climbs to 100 %, the queue fills, p99 explodes, then rejections start.",
+                steps: &[Step::Users(20_000)],
             },
             Experiment {
                 label: "Kill the server",
@@ -117,7 +117,7 @@ static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Kill DNS",
-                prompt: "Only users who have not cached an answer yet fail; the others carry on until their 300-second answer expires. So it depends on when: killed in the first second, most requests fail; after 20 s, under 2 % do.",
+                prompt: "Only users who have not cached an answer yet fail; the others carry on until their 300-second answer expires. Each user sends a request every 100 s on average, so it depends on when: killed in the first second, almost every request fails; at 20 s, about half; at 200 s, under 2 %.",
                 steps: &[Step::Kill("dns")],
             },
         ],
@@ -127,14 +127,14 @@ static TOURS: [StageTour; 11] = [
         tradeoffs: "Every query now crosses the network. There are two machines to run, and each is still a single point of failure. Scaling up one node (more workers, a faster box) works only until the biggest machine you can buy.",
         experiments: &[
             Experiment {
-                label: "Grow to 3,500 users",
-                prompt: "The database saturates before the web server does: watch its bar go red.",
-                steps: &[Step::Users(3_500)],
+                label: "Grow to 120,000 users",
+                prompt: "The web server saturates long before the database does: watch its bar go red. It already has sixteen workers, as big as one machine gets here.",
+                steps: &[Step::Users(120_000)],
             },
             Experiment {
                 label: "Scale the database up",
-                prompt: "Sixteen database workers instead of four, at the same 3,500 users: it copes — for now.",
-                steps: &[Step::DbWorkers(16), Step::Users(3_500)],
+                prompt: "64 database workers instead of 56, at the same 120,000 users: nothing improves, because the database was not the bottleneck. The next stage adds web servers instead.",
+                steps: &[Step::DbWorkers(64), Step::Users(120_000)],
             },
             Experiment {
                 label: "Kill the database",
@@ -184,9 +184,9 @@ static TOURS: [StageTour; 11] = [
                 steps: &[Step::KillMaster],
             },
             Experiment {
-                label: "Kill a replica",
-                prompt: "Reads sent to db-2 fail until its death is detected (5 s: about 3,000 failed requests), then move to the remaining nodes. No write is lost.",
-                steps: &[Step::Kill("db-2")],
+                label: "Kill the replica",
+                prompt: "Reads sent to db-1 fail until its death is detected (5 s: about 3,500 failed requests), then move to the master. No write is lost.",
+                steps: &[Step::Kill("db-1")],
             },
             Experiment {
                 label: "Double the users",
