@@ -201,7 +201,7 @@ static TOURS: [StageTour; 11] = [
         experiments: &[
             Experiment {
                 label: "Kill cache-0",
-                prompt: "Its share of the keys now misses: the hit ratio falls from about 63 % to 42 % and database load steps up from about 38 % to 44 %. The database had room, so p99 barely moves; with less room this step is what tips it over.",
+                prompt: "Its share of the keys now misses: the hit ratio falls from about 63 % to 42 % and database load steps up by half, from about 5 % to 7 % of its 56 workers. The database had room, so p99 barely moves; with less room this step is what tips it over.",
                 steps: &[Step::Kill("cache-0")],
             },
             Experiment {

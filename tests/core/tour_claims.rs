@@ -35,7 +35,7 @@ fn mean(r: &Report, from_s: f64, to_s: f64, f: impl Fn(&scalesim::sim::SeriesPoi
 }
 
 /// Stage 5, "Kill cache-0": the hit ratio falls and database load rises by a step the text
-/// quotes (about 63 % → 42 % hits, 38 % → 44 % database load), while p99 barely moves.
+/// quotes (about 63 % → 42 % hits, 5 % → 7 % database load), while p99 barely moves.
 #[test]
 fn killing_cache_0_shifts_its_reads_to_the_database() {
     let r = kill_at(5, "cache-0", 20, 40);
@@ -49,10 +49,10 @@ fn killing_cache_0_shifts_its_reads_to_the_database() {
         "hit ratio {hits_before:.3} → {hits_after:.3}"
     );
     assert!(
-        (0.34..0.42).contains(&db_before) && (0.40..0.48).contains(&db_after),
+        (0.035..0.06).contains(&db_before) && (0.06..0.085).contains(&db_after),
         "database load {db_before:.3} → {db_after:.3}"
     );
-    assert!(db_after - db_before > 0.03);
+    assert!(db_after > 1.3 * db_before);
     let (p99_before, p99_after) = (p99(11.0, 20.0), p99(21.0, 40.0));
     assert!(
         (p99_after / p99_before - 1.0).abs() < 0.15,
