@@ -95,6 +95,16 @@ fn main() {
     println!(
         "seek back to 300 s: from 0 {zero_s:.3} s; from the checkpoint at {from_s} s {restored_s:.3} s (same report digest)"
     );
+    // The farthest a target can be from the copy before it: just before the next one.
+    let target = SimTime::from_secs(300).since(SimTime::from_millis_f64(1.0));
+    let start = Instant::now();
+    let (mut restored, _) = checkpoints.restore(target).expect("a checkpoint");
+    let from_s = restored.now().as_secs_f64();
+    restored.advance_to(target, u64::MAX);
+    println!(
+        "seek back to 299.999 s: from the checkpoint at {from_s} s {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
 
     let big = preset(11).unwrap();
     let start = Instant::now();

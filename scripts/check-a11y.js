@@ -1,5 +1,6 @@
 // Runs axe-core against the built app in headless Chromium on every stage 1–11, with the
-// inspector open, and with a group's panel open (stage 10), and measures the rendered size of
+// inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
+// used (stage 5), and measures the rendered size of
 // every text of the diagram.
 // Fails on any serious or critical violation and on a diagram text smaller than 11 px in a
 // 1400-px-wide window (a diagram wider than its box scrolls sideways rather than shrink; each
@@ -100,6 +101,14 @@ async function check(page, stage, view, failures) {
       await page.waitForSelector('svg [data-panel="shard-0"]');
       await check(page, stage, "group panel", failures);
       await page.click('svg [data-action="close-group"]');
+    }
+    if (stage === 5) {
+      // The Why panel with its chaos catalogue open and a failure applied (a post-mortem row).
+      await page.click(".chaos summary");
+      await page.click('[data-chaos="kill-cache"]');
+      await page.waitForSelector('[data-diagnosis="incident"]', { timeout: 15000 });
+      await page.waitForSelector(".postmortem li");
+      await check(page, stage, "why panel", failures);
     }
     // The inspector, on the first component that opens it.
     await page.click('svg [data-component][role="button"], svg [data-kind="data-center"]');

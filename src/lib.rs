@@ -18,6 +18,7 @@ pub mod palette;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod tour;
 
 /// The command line's tables, progress bars, parallel sweeps and charts (native only).
 #[cfg(feature = "cli")]

@@ -1924,3 +1924,53 @@ async fn the_editor_builds_three_tiers_by_keyboard_and_names_stay_text() {
     app.settle(60).await;
     assert!(app.status().contains("live"), "{}", app.status());
 }
+
+/// The Why panel: healthy at first; a chaos-catalogue entry (the cache node's death at stage
+/// 5) makes it name the cause, the post-mortem lists the incident, and its button travels to
+/// its moment.
+#[wasm_bindgen_test]
+async fn a_chaos_entry_is_diagnosed_in_the_why_panel() {
+    let app = Mounted::with_hash("#v1.s5").await;
+    app.set_speed_index(6);
+    let healthy = app
+        .wait_until(4_000, |a| {
+            a.attribute("[data-diagnosis]", "data-diagnosis").as_deref() == Some("healthy")
+                && a.metric("sim_time_s") >= 2.0
+        })
+        .await;
+    assert!(healthy, "{}", app.text(".why-now"));
+    assert!(app.text(".why-now").starts_with("Healthy"));
+    assert!(!app.exists(".postmortem li"));
+    app.click("[data-chaos=\"kill-cache\"]");
+    let killed_at = app.metric("sim_time_s");
+    let named = app
+        .wait_until(8_000, |a| {
+            a.attribute("[data-diagnosis]", "data-diagnosis").as_deref() == Some("incident")
+        })
+        .await;
+    assert!(named, "{}", app.text(".why-now"));
+    let why = app.text(".why-now");
+    assert!(why.contains("cache-0 went down at"), "{why}");
+    assert_eq!(
+        app.attribute("svg [data-component=\"cache-0\"]", "data-alive")
+            .as_deref(),
+        Some("false")
+    );
+    assert!(app.exists(".postmortem li"), "the post-mortem lists it");
+    assert!(app.text(".postmortem li").contains("cache-0 down"));
+    // Travel back before it, then to it.
+    app.click("[data-action=\"play\"]");
+    app.settle(50).await;
+    app.click(".postmortem [data-action=\"go-to-incident\"]");
+    let there = app
+        .wait_until(8_000, |a| {
+            let t = a.metric("sim_time_s");
+            t >= killed_at && t <= killed_at + 4.0
+        })
+        .await;
+    assert!(
+        there,
+        "at {} s, killed at {killed_at} s",
+        app.metric("sim_time_s")
+    );
+}

@@ -153,7 +153,7 @@ pub struct Incident {
 }
 
 /// What the diagnosis says now: the incidents under way, or what limits the healthy system.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Verdict {
     /// Time of the last observation, s.
     pub time_s: f64,
@@ -241,9 +241,13 @@ struct Open {
 pub struct Diagnoser {
     interval: SimTime,
     next_at: SimTime,
+    /// A load balancer sits in front of the web servers (so a server has a detection window).
+    balanced: bool,
     names: Vec<String>,
     kinds: Vec<ComponentKind>,
     faults: Vec<FaultMark>,
+    /// Times the user population was changed live, s.
+    load_changes: Vec<f64>,
     prev: Option<Observation>,
     /// Offered load of the recent intervals, for surges.
     offered: std::collections::VecDeque<f64>,
@@ -260,9 +264,11 @@ impl Diagnoser {
         let mut d = Diagnoser {
             interval,
             next_at: interval,
+            balanced: scenario.load_balancer.is_some(),
             names: components.iter().map(|c| c.name.clone()).collect(),
             kinds: components.iter().map(|c| c.kind).collect(),
             faults: Vec::new(),
+            load_changes: Vec::new(),
             prev: None,
             offered: Default::default(),
             open: Vec::new(),
@@ -288,6 +294,20 @@ impl Diagnoser {
         d
     }
 
+    /// Learns the components that joined the run since (a new shard during resharding), so
+    /// every index of a snapshot has a name.
+    pub fn learn_components(&mut self, components: &[ComponentInfo]) {
+        for c in components.iter().skip(self.names.len()) {
+            self.names.push(c.name.clone());
+            self.kinds.push(c.kind);
+        }
+    }
+
+    /// How many components it has names for.
+    pub fn known_components(&self) -> usize {
+        self.names.len()
+    }
+
     /// When the next observation is due.
     pub fn next_at(&self) -> SimTime {
         self.next_at
@@ -300,6 +320,11 @@ impl Diagnoser {
             component: id,
             down,
         });
+    }
+
+    /// Records a live change of the user population at `t`.
+    pub fn note_users(&mut self, t: SimTime) {
+        self.load_changes.push(t.as_secs_f64());
     }
 
     /// Every incident, closed ones first then those under way, each in start order.
@@ -378,7 +403,7 @@ impl Diagnoser {
     fn fault_time(&self, i: usize, down: bool, after_s: f64, t_s: f64) -> f64 {
         self.faults
             .iter()
-            .filter(|f| f.component == i && f.down == down && f.t_s > after_s && f.t_s <= t_s)
+            .filter(|f| f.component == i && f.down == down && f.t_s >= after_s && f.t_s <= t_s)
             .map(|f| f.t_s)
             .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
             .unwrap_or(t_s)
@@ -421,7 +446,7 @@ impl Diagnoser {
             lowest_cache_hit: before.cache_hit,
             deepest_queue: before.queue_depth,
             calm: 0,
-            was_in_pool: was.in_pool,
+            was_in_pool: self.balanced && was.in_pool,
             was_master: was.role == Some(DbRole::Master),
         });
     }
@@ -455,7 +480,13 @@ impl Diagnoser {
                 from_rps: lowest,
                 to_rps: now.offered_rps,
             };
-            self.start(cause, None, now.t_s, before);
+            let at_s = self
+                .load_changes
+                .iter()
+                .copied()
+                .filter(|&t| t >= after_s && t <= now.t_s)
+                .fold(now.t_s, f64::min);
+            self.start(cause, None, at_s, before);
         }
         // Replicas falling behind (one incident for them all, named after the worst), unless a
         // surge already explains it.

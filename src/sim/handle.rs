@@ -189,6 +189,8 @@ impl Sim {
 
     /// Changes the user population from now on (capped at the validated maximum).
     pub fn set_users(&mut self, users: u64) {
+        let now = self.now();
+        self.diagnoser.note_users(now);
         self.engine_mut().set_users(users);
     }
 
@@ -215,6 +217,10 @@ impl Sim {
             if stop == due {
                 let snapshot = self.snapshot();
                 let offered = offered_rps_now(self);
+                if snapshot.components.len() > self.diagnoser.known_components() {
+                    let infos = self.engine().components().to_vec();
+                    self.diagnoser.learn_components(&infos);
+                }
                 self.diagnoser.observe(&snapshot, offered);
             }
             if stop == t {

@@ -10,6 +10,7 @@
 //! [`Sim::advance_to`], inject faults with [`Sim::kill`] / [`Sim::repair`], and read a
 //! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
 
+pub mod chaos;
 mod components;
 pub mod cost;
 pub mod diagnosis;

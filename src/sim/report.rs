@@ -181,7 +181,7 @@ pub struct FailureCounts {
     pub queue_full: u64,
     /// The client gave up.
     pub timeout: u64,
-    /// The server was down.
+    /// The server, or the load balancer in front of the servers, was down.
     pub server_down: u64,
     /// DNS was down and the cached answer had expired.
     pub dns_down: u64,
@@ -663,7 +663,7 @@ fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
 impl Stack {
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(super) fn report_single(&self) -> Report {
-        let b = &self.books;
+        let b = &self.kernel.books;
         let elapsed_s = self.now().as_secs_f64();
         let per_s = |n: u64| {
             if elapsed_s > 0.0 {
@@ -791,9 +791,9 @@ impl Stack {
             },
             components,
             series: self.series.iter().cloned().collect(),
-            events: self.log.iter().cloned().collect(),
+            events: self.kernel.log.iter().cloned().collect(),
             diagnosis: Vec::new(),
-            events_dropped: self.log_dropped,
+            events_dropped: self.kernel.log_dropped,
             geo: None,
             cost: self.cost(),
             digest: String::new(),
@@ -863,7 +863,7 @@ impl Stack {
         }
         bill.add(
             "DNS lookups",
-            self.books.dns_lookups as f64 / 1e6,
+            self.kernel.books.dns_lookups as f64 / 1e6,
             "million lookups",
             PRICES.dns_million_lookups,
         );
@@ -887,24 +887,10 @@ impl Stack {
         }
         let writes: u64 = self.shards.iter().map(|d| d.replication.committed).sum();
         let nosql = self.nosql.as_ref().map(|n| {
-            let spec = self.scenario.nosql.as_ref().expect("a NoSQL spec");
-            NoSqlReport {
-                kind: spec.kind.name().to_string(),
-                share: n.share,
-                reads: n.reads.iter().sum(),
-                writes: n.writes.iter().sum(),
-                served_per_node: n.reads.iter().zip(&n.writes).map(|(r, w)| r + w).collect(),
-                busiest_node_utilization: n
-                    .stations
-                    .iter()
-                    .map(|&s| {
-                        let s = &self.stations[usize::from(s)];
-                        s.total.utilization(s.workers)
-                    })
-                    .fold(0.0, f64::max),
-                latency_ms: LatencyReport::of(&n.latency),
-                relational_latency_ms: LatencyReport::of(&n.relational_latency),
-            }
+            n.report(|s| {
+                let s = &self.stations[usize::from(s)];
+                s.total.utilization(s.workers)
+            })
         });
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),
@@ -972,7 +958,7 @@ impl Stack {
             nodes,
             shards,
             reshards: self.placement.reshards.clone(),
-            failovers: self.books.failovers.clone(),
+            failovers: self.kernel.books.failovers.clone(),
         })
     }
 

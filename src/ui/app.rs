@@ -26,6 +26,7 @@ use super::stages::StageList;
 use super::state::{Action, AppState, Notice};
 use super::timeline::Timeline;
 use super::tour::{Experiment, Step, Tour};
+use super::why::WhyPanel;
 use crate::layout::Orientation;
 use crate::scenario::{schedule, STAGES};
 use crate::sim::{ComponentId, ComponentKind};
@@ -134,6 +135,26 @@ pub fn app() -> Html {
             dispatcher.dispatch(Action::Figures(Rc::new(figures)));
         })
     };
+    let on_chaos = {
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |entry: crate::sim::chaos::Entry| {
+            for action in &entry.actions {
+                if let crate::scenario::LiveAction::Users(users) = action {
+                    // As the users control does it: the state, then the runner, follow.
+                    dispatcher.dispatch(Action::SetUsers(*users));
+                } else {
+                    let figures = runner.borrow_mut().apply_live(action.clone());
+                    dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+                }
+            }
+            dispatcher.dispatch(Action::SetPlaying(true));
+            dispatcher.dispatch(Action::Notify(Notice {
+                text: format!("{}: {}", entry.title, entry.watch),
+                problem: false,
+            }));
+        })
+    };
     let (on_drag_over, on_drop) = files::drop_handlers(&state.dispatcher());
     let on_dismiss = {
         let dispatcher = state.dispatcher();
@@ -212,7 +233,7 @@ pub fn app() -> Html {
                             on_action={on_action.clone()} portrait={state.portrait} />
                     }
                     <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
-                        duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek} />
+                        duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek.clone()} />
                     if let Some(notice) = &state.notice {
                         <div class={classes!("notice", "card", notice.problem.then_some("problem"))}
                             role={if notice.problem { "alert" } else { "status" }} data-notice="">
@@ -270,6 +291,10 @@ pub fn app() -> Html {
                         </div>
                         <aside class="lesson" aria-label="The lesson">
                             <Tour stage={state.stage()} on_try={on_try} scheduled={scheduled.clone()} />
+                            <WhyPanel verdict={state.figures.verdict.clone()}
+                                incidents={state.figures.incidents.clone()}
+                                chaos={state.figures.chaos.clone()}
+                                on_chaos={on_chaos} on_seek={on_seek.clone()} />
                             <div class="log-stack">
                                 if state.scenario.monitoring.is_some() {
                                     <Alerts alerts={state.figures.alerts.clone()} />
@@ -519,8 +544,13 @@ fn run_experiment(
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }
             }
-            Step::Cdn(op) => {
+            Step::CdnPurgeAll | Step::CdnNewVersion => {
                 if let Some(id) = named("cdn") {
+                    let op = if *step == Step::CdnPurgeAll {
+                        Op::PurgeAll
+                    } else {
+                        Op::NewVersion
+                    };
                     on_fault.emit((id, op));
                     dispatcher.dispatch(Action::Select(Some(id)));
                 }

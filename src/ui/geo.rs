@@ -218,8 +218,8 @@ fn data_center_view(
         .and_then(|e| status.and_then(|s| s.regions.get(e.1)))
         .map_or_else(String::new, |r| r.0.clone());
     let last = status.and_then(|s| s.last.as_ref());
-    let rps = last
-        .and_then(|p| p.requests_per_s.get(i))
+    let rps = status
+        .and_then(|s| s.requests_per_s.get(i))
         .copied()
         .unwrap_or(0.0);
     let answered = last

@@ -138,7 +138,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
         if let (Some(i), Some(g)) = (dc, geo) {
             let last = g.last.as_ref();
-            let rps = last.and_then(|p| p.requests_per_s.get(i)).copied();
+            let rps = g.requests_per_s.get(i).copied();
             let answered = last.and_then(|p| p.users_by_answer.get(i)).copied();
             rows.push((
                 "Requests",

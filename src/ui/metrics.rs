@@ -247,8 +247,8 @@ fn geo_cards(f: &Figures) -> Html {
         .iter()
         .enumerate()
         .map(|(i, (name, _, up, in_dns))| {
-            // Measured per metrics interval: blank until the first one completes.
-            let rps = last.and_then(|p| p.requests_per_s.get(i)).copied();
+            // Per metrics interval; before the first completes, over the time run so far.
+            let rps = geo.requests_per_s.get(i).copied();
             let answered = last
                 .and_then(|p| p.users_by_answer.get(i))
                 .copied()

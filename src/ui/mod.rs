@@ -10,6 +10,7 @@
 //!  png.rs      the diagram exported as a PNG
 //!  editor/     draw your own architecture (palette, canvas, parameters, undo)
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
+//!  why.rs      diagnosis, chaos catalogue, post-mortem
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
@@ -35,6 +36,7 @@ mod stages;
 mod state;
 mod timeline;
 mod tour;
+mod why;
 
 pub use app::App;
 pub use files::diagram_svg;

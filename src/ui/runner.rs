@@ -14,12 +14,12 @@
 //! runs the current simulation on, the same way.
 //!
 //! So that a seek back need not re-run from 0, the simulation is copied every so many simulated
-//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 16 copies within a
-//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 40 s). A seek
+//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 64 copies within a
+//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 10 s). A seek
 //! back (or forward past a copy) starts from the latest copy at or before the target; a live
 //! change forgets the copies after it. Copies taken while a seek re-runs lie on the recorded
-//! timeline too and are kept. A simulation too big for two copies in the budget (stage 11 with
-//! its ten million users, about 110 MB each) keeps none and re-runs from 0.
+//! timeline too and are kept. A simulation too big for two copies in the budget keeps none and
+//! re-runs from 0 (stage 11 with its ten million users, about 70 MB a copy, keeps two).
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -503,6 +503,17 @@ impl Runner {
         self.relayout()
     }
 
+    /// Makes a live change now (a chaos-catalogue entry's), recorded like the user's own;
+    /// returns fresh figures.
+    pub fn apply_live(&mut self, action: LiveAction) -> Figures {
+        self.record(action);
+        self.refresh_log();
+        Figures {
+            charts: Rc::new(self.charts.clone()),
+            ..self.figures()
+        }
+    }
+
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
         if let Some(action) = self.sim.as_ref().and_then(|sim| live_action(sim, id, op)) {
@@ -835,6 +846,19 @@ impl Runner {
                 )
             });
         Figures {
+            verdict: Rc::new(sim.verdict()),
+            incidents: Rc::new(sim.incidents()),
+            chaos: Rc::new(
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components())
+                    .into_iter()
+                    // The users control's range bounds a surge too.
+                    .filter(|e| {
+                        e.actions.iter().all(
+                            |a| !matches!(a, LiveAction::Users(n) if *n > super::state::USERS_MAX),
+                        )
+                    })
+                    .collect(),
+            ),
             requests_per_dot: self.path_every,
             cache_hit_ratio: snap.recent_cache_hit_ratio,
             stale_cache_reads: snap.stale_cache_reads,

@@ -12,12 +12,13 @@ use yew::Reducible;
 
 use crate::layout::Diagram;
 use crate::scenario::{
-    preset, BalancePolicy, Denormalise, Dist, Eviction, LiveChange, NoSqlStore, Scenario,
-    SessionMode, ShardStrategy, StoreKind, TopologyFile, MAX_USERS,
+    preset, BalancePolicy, Denormalise, Eviction, LiveChange, NoSqlStore, Scenario, SessionMode,
+    ShardStrategy, TopologyFile, MAX_USERS,
 };
 use crate::sim::{
     AlertEvent, ComponentId, DbRole, DeployStep, GeoStatus, LogEntry, ReshardProgress,
 };
+use crate::tour::tour_nosql_store;
 
 /// Simulated seconds per real second offered in the speed selector.
 pub const SPEEDS: [f64; 8] = [0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 20.0, 100.0];
@@ -249,6 +250,12 @@ pub struct Figures {
     pub alerts: Rc<Vec<AlertEvent>>,
     /// Recent history of the headline figures, for the charts.
     pub charts: Rc<ChartData>,
+    /// What the diagnosis says now.
+    pub verdict: Rc<crate::sim::diagnosis::Verdict>,
+    /// Every incident so far (the post-mortem).
+    pub incidents: Rc<Vec<crate::sim::diagnosis::Incident>>,
+    /// The chaos catalogue for this run.
+    pub chaos: Rc<Vec<crate::sim::chaos::Entry>>,
 }
 
 /// How far a seek has got.
@@ -720,17 +727,4 @@ fn round_two_digits(x: f64) -> u64 {
     }
     let magnitude = 10f64.powi(x.log10().floor() as i32 - 1);
     ((x / magnitude).round() * magnitude) as u64
-}
-
-/// The NoSQL store the tour adds: four key-value nodes, 1 ms reads and 2 ms writes.
-fn tour_nosql_store() -> NoSqlStore {
-    NoSqlStore {
-        kind: StoreKind::KeyValue,
-        share: 0.5,
-        nodes: 4,
-        workers: 16,
-        queue_capacity: 1000,
-        read: Dist::exponential(1.0),
-        write: Dist::exponential(2.0),
-    }
 }

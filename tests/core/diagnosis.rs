@@ -246,3 +246,43 @@ fn a_live_kill_is_dated_to_the_instant_it_happened() {
         during.verdict().text()
     );
 }
+
+/// Every chaos-catalogue entry of every stage, applied live at 20 s: the diagnosis names the
+/// cause it injects, from that instant.
+#[test]
+fn every_catalogue_entry_is_diagnosed_as_its_cause() {
+    use scalesim::sim::chaos::{catalogue, Expect};
+    for stage in 1..=11 {
+        let mut s = without_faults(preset(stage).unwrap());
+        if stage == 11 {
+            s.traffic.users = 200_000;
+        }
+        s.duration_s = 50;
+        let sim = Sim::new(&s).unwrap();
+        let entries = catalogue(sim.scenario(), sim.components());
+        assert!(entries.len() >= 2, "stage {stage}: {entries:#?}");
+        for entry in entries {
+            let changes: Vec<LiveChange> = entry
+                .actions
+                .iter()
+                .map(|a| LiveChange {
+                    at_ns: SimTime::from_secs(20).0,
+                    action: a.clone(),
+                })
+                .collect();
+            let run = live::replay(&s, &changes, SimTime::from_secs(50)).unwrap();
+            let found = run.incidents();
+            let named = found.iter().any(|i| {
+                i.start_s == 20.0
+                    && match (&entry.expect, &i.cause) {
+                        (Expect::Down(name), Cause::ComponentDown { component, .. }) => {
+                            component == name
+                        }
+                        (Expect::Surge, Cause::Surge { .. }) => true,
+                        _ => false,
+                    }
+            });
+            assert!(named, "stage {stage}, {}: {found:#?}", entry.key);
+        }
+    }
+}

@@ -681,3 +681,29 @@ fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
         "merged hit ratios (cache, CDN) of three data centers, eu-west down"
     );
 }
+
+/// Per-data-center request rates are there from the first frame: before the first metrics
+/// interval completes they cover the time run so far, and they add up to what is offered.
+#[test]
+fn per_data_center_rates_show_before_the_first_interval() {
+    let s = small();
+    let offered = s.offered_rate_per_s();
+    let mut sim = Sim::new(&s).unwrap();
+    for t_ms in [250.0, 600.0, 1500.0] {
+        sim.advance_to(SimTime::from_millis_f64(t_ms), u64::MAX);
+        let status = sim.geo_status().unwrap();
+        let total: f64 = status.requests_per_s.iter().sum();
+        assert!(
+            status.requests_per_s.iter().all(|&r| r > 0.0),
+            "at {t_ms} ms: {:?}",
+            status.requests_per_s
+        );
+        assert!(
+            (total - offered).abs() < 0.1 * offered,
+            "at {t_ms} ms: {total:.0} req/s handed, {offered:.0} offered"
+        );
+        if let Some(last) = &status.last {
+            assert_eq!(status.requests_per_s, last.requests_per_s);
+        }
+    }
+}

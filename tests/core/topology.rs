@@ -27,10 +27,15 @@ fn a_graph_file_runs_as_its_preset_does() {
     };
     assert_eq!(digest(&a), digest(&b));
     assert_eq!(digest(&b), serde_json::json!(run(&s).digest));
-    // The link of a graph file is the link of the scenario it lowers to.
+    // A graph file's link keeps its graph (a v2 link) and reopens the same run as the
+    // scenario's v1 link.
     let (_, link_a, _) = scalesim(&["url", &plain]);
     let (_, link_b, _) = scalesim(&["url", &drawn]);
-    assert_eq!(link_a, link_b);
+    assert!(link_a.starts_with("v1."), "{link_a}");
+    assert!(link_b.starts_with("v2."), "{link_b}");
+    let (code_c, c, err_c) = scalesim(&["run", "--url", link_b.trim()]);
+    assert_eq!(code_c, 0, "{err_c}");
+    assert_eq!(digest(&c), digest(&a));
     let _ = std::fs::remove_file(plain);
     let _ = std::fs::remove_file(drawn);
 }

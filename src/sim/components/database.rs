@@ -465,7 +465,7 @@ impl Stack {
                 n.progress.needs_resync = true;
             }
         }
-        self.books.failovers.push(Failover {
+        self.kernel.books.failovers.push(Failover {
             old_master: old_name.clone(),
             new_master: new_name.clone(),
             down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),

@@ -100,7 +100,7 @@ impl Stack {
                 spec.startup_s
             ),
         );
-        let failed_at_start = self.books.failed.iter().sum();
+        let failed_at_start = self.kernel.books.failed.iter().sum();
         self.deploy = Some(DeployRun {
             spec,
             run: self.deploys_done.len() as u32,
@@ -367,7 +367,7 @@ impl Stack {
     }
 
     fn deploy_report(&self, d: &DeployRun, finished: Option<SimTime>) -> DeployReport {
-        let failed: u64 = self.books.failed.iter().sum();
+        let failed: u64 = self.kernel.books.failed.iter().sum();
         DeployReport {
             started_at_s: d.started_at.as_secs_f64(),
             finished_at_s: finished.map(SimTime::as_secs_f64),

@@ -1,5 +1,6 @@
-//! A NoSQL store beside the relational database (stage 10 on): a share of the data requests
-//! (activity feeds, sessions, counters — single-key reads and writes) goes to it instead.
+//! A NoSQL store beside the relational database: a share of the data requests (activity
+//! feeds, sessions, counters — single-key reads and writes) goes to it instead. Which kinds it
+//! takes a share of is the route table's business (src/sim/stack/route.rs).
 //!
 //! ```text
 //!  web server ──key mod N──▶ nosql-k (a queue of workers, short service times) ──▶ answer
@@ -7,54 +8,42 @@
 //! ```
 //!
 //! It has no joins and no replicas in this model: a read or write touches one key on one
-//! node, and a dead node fails the requests for its keys.
+//! node, and a dead node fails the requests for its keys (its stations' own kill hook: nothing
+//! else of it is lost). The component owns its nodes' stations (by number), its service
+//! times, its counts and latencies, and its report section; the engine hands it a request's
+//! key and kind and asks where to send it and how long it takes there.
 
 use crate::scenario::NoSqlStore;
-use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
-use crate::sim::stack::{Stack, Tier};
-use crate::sim::{ComponentKind, RequestKind};
+use crate::sim::report::{LatencyReport, NoSqlReport};
+use crate::sim::RequestKind;
 
 /// The NoSQL store while the simulation runs.
 #[derive(Clone)]
-pub(in crate::sim) struct NoSqlState {
-    /// Share of data requests it serves.
-    pub share: f64,
+pub(in crate::sim) struct NoSql {
+    /// `key_value` or `document`, for the report.
+    kind: &'static str,
+    /// Share of the data requests routed to it that it serves.
+    share: f64,
     /// Station of each node.
-    pub stations: Vec<u16>,
+    stations: Vec<u16>,
     read: Sampler,
     write: Sampler,
     /// Reads and writes served, per node.
-    pub reads: Vec<u64>,
-    pub writes: Vec<u64>,
+    reads: Vec<u64>,
+    writes: Vec<u64>,
     /// Latency of completed data requests it served.
-    pub latency: Histogram,
+    latency: Histogram,
     /// Latency of completed data requests the relational tier served (for comparison).
-    pub relational_latency: Histogram,
+    relational_latency: Histogram,
 }
 
-impl NoSqlState {
-    /// The latency histogram of requests served by the NoSQL store (`true`) or not.
-    pub fn latency_of(&mut self, nosql: bool) -> &mut Histogram {
-        if nosql {
-            &mut self.latency
-        } else {
-            &mut self.relational_latency
-        }
-    }
-}
-
-impl Stack {
-    /// Builds the NoSQL nodes `nosql-0` … `nosql-(N−1)`.
-    pub(in crate::sim) fn build_nosql(&mut self, spec: &NoSqlStore) {
-        let mut stations = Vec::new();
-        for i in 0..spec.nodes {
-            let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
-            let station = Station::new(spec.workers, spec.queue_capacity);
-            stations.push(self.add_station(id, Tier::NoSql, i as u16, station));
-        }
-        self.nosql = Some(NoSqlState {
+impl NoSql {
+    /// The store `spec` describes, its nodes served by `stations` (node `k` by `stations[k]`).
+    pub fn new(spec: &NoSqlStore, stations: Vec<u16>) -> NoSql {
+        NoSql {
+            kind: spec.kind.name(),
             share: spec.share,
             reads: vec![0; stations.len()],
             writes: vec![0; stations.len()],
@@ -63,35 +52,105 @@ impl Stack {
             write: Sampler::new(&spec.write),
             latency: Histogram::new(),
             relational_latency: Histogram::new(),
-        });
-    }
-
-    /// Service time of a request at a NoSQL node.
-    pub(in crate::sim) fn nosql_sampler(&self, kind: RequestKind) -> Sampler {
-        let n = self.nosql.as_ref().expect("a NoSQL store");
-        if kind == RequestKind::Write {
-            n.write
-        } else {
-            n.read
         }
     }
 
-    /// Sends a request to the node holding its key.
-    pub(in crate::sim) fn send_to_nosql(&mut self, req: ReqRef) {
-        let key = self.get(req).map_or(0, |r| r.key);
-        let n = self.nosql.as_ref().expect("a NoSQL store");
-        let station = n.stations[key as usize % n.stations.len()];
-        self.move_to(req, station);
+    /// The station of the node holding `key`.
+    #[inline]
+    pub fn station_for(&self, key: u32) -> u16 {
+        self.stations[key as usize % self.stations.len()]
     }
 
-    /// A NoSQL node served a request: count it.
-    pub(in crate::sim) fn after_nosql(&mut self, req: ReqRef, node: usize) {
-        let kind = self.get(req).map_or(RequestKind::ApiRead, |r| r.kind);
-        let n = self.nosql.as_mut().expect("a NoSQL store");
+    /// Service time of a request of `kind` at a node.
+    #[inline]
+    pub fn service(&self, kind: RequestKind) -> Sampler {
         if kind == RequestKind::Write {
-            n.writes[node] += 1;
+            self.write
         } else {
-            n.reads[node] += 1;
+            self.read
         }
+    }
+
+    /// Node `node` served a request of `kind`.
+    pub fn served(&mut self, node: usize, kind: RequestKind) {
+        if kind == RequestKind::Write {
+            self.writes[node] += 1;
+        } else {
+            self.reads[node] += 1;
+        }
+    }
+
+    /// A data request completed in `ns`, served here (`by_nosql`) or by the relational tier.
+    #[inline]
+    pub fn completed(&mut self, by_nosql: bool, ns: u64) {
+        if by_nosql {
+            self.latency.record(ns);
+        } else {
+            self.relational_latency.record(ns);
+        }
+    }
+
+    /// Its report section; `utilization(station)` is a station's busy fraction over the run.
+    pub fn report(&self, utilization: impl Fn(u16) -> f64) -> NoSqlReport {
+        NoSqlReport {
+            kind: self.kind.to_string(),
+            share: self.share,
+            reads: self.reads.iter().sum(),
+            writes: self.writes.iter().sum(),
+            served_per_node: self
+                .reads
+                .iter()
+                .zip(&self.writes)
+                .map(|(r, w)| r + w)
+                .collect(),
+            busiest_node_utilization: self
+                .stations
+                .iter()
+                .map(|&s| utilization(s))
+                .fold(0.0, f64::max),
+            latency_ms: LatencyReport::of(&self.latency),
+            relational_latency_ms: LatencyReport::of(&self.relational_latency),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Dist, StoreKind};
+
+    fn store() -> NoSql {
+        let spec = NoSqlStore {
+            kind: StoreKind::Document,
+            share: 0.3,
+            nodes: 3,
+            workers: 4,
+            queue_capacity: 10,
+            read: Dist::exponential(1.0),
+            write: Dist::exponential(2.0),
+        };
+        NoSql::new(&spec, vec![7, 8, 9])
+    }
+
+    #[test]
+    fn keys_spread_over_nodes_and_counts_reach_the_report() {
+        let mut n = store();
+        assert_eq!(
+            (0..6).map(|k| n.station_for(k)).collect::<Vec<_>>(),
+            [7, 8, 9, 7, 8, 9]
+        );
+        n.served(0, RequestKind::Write);
+        n.served(0, RequestKind::ApiRead);
+        n.served(2, RequestKind::PageView);
+        n.completed(true, 2_000_000);
+        n.completed(false, 9_000_000);
+        let r = n.report(|s| f64::from(s) / 10.0);
+        assert_eq!((r.reads, r.writes), (2, 1));
+        assert_eq!(r.served_per_node, [2, 0, 1]);
+        assert_eq!(r.kind, "document");
+        assert_eq!(r.share, 0.3);
+        assert!((r.busiest_node_utilization - 0.9).abs() < 1e-12);
+        assert_eq!(r.latency_ms.count, 1);
+        assert_eq!(r.relational_latency_ms.count, 1);
     }
 }

@@ -169,6 +169,10 @@ pub struct GeoStatus {
     pub rtt_ms: Vec<Vec<f64>>,
     /// The last complete metrics interval (traffic per data center, lag, writes at risk).
     pub last: Option<GeoPoint>,
+    /// Requests per second handed to each data center: over the last complete metrics
+    /// interval, or before the first one completes, over the time run so far (so the figures
+    /// show from the first frame instead of waiting a whole interval).
+    pub requests_per_s: Vec<f64>,
     /// Committed writes lost with a failed data center so far.
     pub writes_lost: u64,
 }
@@ -526,8 +530,8 @@ impl World {
         let mut batch: Vec<LogEntry> = Vec::new();
         for d in 0..self.dcs.len() {
             let dc = &mut self.dcs[d];
-            let nothing = dc.sim.paths.is_empty()
-                && dc.sim.log.is_empty()
+            let nothing = dc.sim.kernel.paths.is_empty()
+                && dc.sim.kernel.log.is_empty()
                 && dc
                     .sim
                     .site
@@ -536,7 +540,7 @@ impl World {
             if nothing {
                 continue;
             }
-            for mut p in dc.sim.paths.drain(..) {
+            for mut p in dc.sim.kernel.paths.drain(..) {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
                     hop.component = to_world(&dc.ids, hop.component);
                 }
@@ -545,7 +549,7 @@ impl World {
                 }
                 self.paths.push_back(p);
             }
-            for mut e in dc.sim.log.drain(..) {
+            for mut e in dc.sim.kernel.log.drain(..) {
                 if e.component != "users" && e.component != "dns" {
                     e.component = format!("{}/{}", dc.name, e.component);
                 }
@@ -669,8 +673,27 @@ impl World {
                 .collect(),
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
+            requests_per_s: self.requests_per_s_now(),
             writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
         }
+    }
+
+    /// See [`GeoStatus::requests_per_s`].
+    fn requests_per_s_now(&self) -> Vec<f64> {
+        if let Some(last) = self.geo_series.back() {
+            return last.requests_per_s.clone();
+        }
+        let elapsed_s = self.now.as_secs_f64();
+        self.dcs
+            .iter()
+            .map(|d| {
+                if elapsed_s > 0.0 {
+                    d.interval_handed as f64 / elapsed_s
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// What the whole system looks like now.
@@ -682,7 +705,7 @@ impl World {
         let mut events = self.events_processed;
         let stacks: Vec<Snapshot> = self.dcs.iter().map(|d| d.sim.snapshot_single()).collect();
         for (dc, s) in self.dcs.iter().zip(&stacks) {
-            latency.merge(&dc.sim.books.latency);
+            latency.merge(&dc.sim.kernel.books.latency);
             completed += s.requests_completed;
             failed += s.requests_failed;
             in_flight += s.in_flight;

@@ -31,8 +31,8 @@ impl World {
         let geo = self.scenario.geo.as_ref().expect("geo");
         for (d, dc) in self.dcs.iter().enumerate() {
             let r = dc.sim.report_single();
-            latency.merge(&dc.sim.books.latency);
-            for (all, mine) in by_kind.iter_mut().zip(&dc.sim.books.latency_by_kind) {
+            latency.merge(&dc.sim.kernel.books.latency);
+            for (all, mine) in by_kind.iter_mut().zip(&dc.sim.kernel.books.latency_by_kind) {
                 all.merge(mine);
             }
             bill.extend_prefixed(&format!("{}/", dc.name), r.cost);

@@ -10,7 +10,15 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Balancer | Part::Queue => return, // they cannot be killed
+            Part::Users | Part::Queue => return, // they cannot be killed
+            Part::Balancer => {
+                self.balancer_alive = false;
+                self.log_event(
+                    &name,
+                    format!("{name} down ({cause}); the servers are healthy but no request reaches them"),
+                );
+                return;
+            }
             Part::Dns => {
                 self.kill_dns(&name, cause);
                 return;
@@ -91,7 +99,7 @@ impl Stack {
         s.waiting = 0;
         let mut lost = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
-            let r = self.requests[req.slot as usize];
+            let r = self.kernel.requests[req.slot as usize];
             if r.state == ReqState::Queued && r.copy_job != NONE {
                 self.retry_copy_job(req);
             } else if r.state == ReqState::Queued {
@@ -104,8 +112,8 @@ impl Stack {
             }
         }
         // In-service requests keep their (now stale) completion events, which free them.
-        for slot in 0..self.requests.len() {
-            let r = self.requests[slot];
+        for slot in 0..self.kernel.requests.len() {
+            let r = self.kernel.requests[slot];
             let here = r.station == station && r.state == ReqState::InService;
             // A web server that dies drops the requests it was waiting on the database for.
             let orphaned = tier == Tier::Web
@@ -138,7 +146,7 @@ impl Stack {
             }
             let at = now.plus(self.client_leg(req));
             self.count_failure(req, outcome, at);
-            self.requests[slot].state = ReqState::Abandoned;
+            self.kernel.requests[slot].state = ReqState::Abandoned;
             lost += 1;
         }
         lost
@@ -157,15 +165,15 @@ impl Stack {
         self.cache.as_mut().expect("a cache tier").lose_node(node);
         let mut moved = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
-            if self.requests[req.slot as usize].state == ReqState::Queued {
+            if self.kernel.requests[req.slot as usize].state == ReqState::Queued {
                 self.bypass_cache(req);
                 moved += 1;
             } else {
                 self.release(req);
             }
         }
-        for slot in 0..self.requests.len() {
-            let r = self.requests[slot];
+        for slot in 0..self.kernel.requests.len() {
+            let r = self.kernel.requests[slot];
             if r.station == station && r.state == ReqState::InService {
                 self.bypass_cache(ReqRef {
                     slot: slot as u32,
@@ -186,7 +194,12 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Balancer | Part::Queue => return,
+            Part::Users | Part::Queue => return,
+            Part::Balancer => {
+                self.balancer_alive = true;
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
+            }
             Part::Dns => {
                 self.dns_alive = true;
                 self.log_event(&name, format!("{name} back up ({cause})"));
@@ -223,18 +236,10 @@ impl Stack {
 
     /// Counts keys a resharding switched to their new shard in this metrics interval.
     pub(in crate::sim) fn interval_migrated(&mut self, keys: u64) {
-        self.interval.migration_keys_copied += keys;
+        self.kernel.interval.migration_keys_copied += keys;
     }
 
     pub(in crate::sim) fn log_event(&mut self, component: &str, text: String) {
-        if self.log.len() == LOG_RING {
-            self.log.pop_front();
-            self.log_dropped += 1;
-        }
-        self.log.push_back(LogEntry {
-            t_s: self.now.as_secs_f64(),
-            component: component.to_string(),
-            text,
-        });
+        self.kernel.log_event(self.now, component, text);
     }
 }

@@ -33,7 +33,7 @@ use super::components::deploy::DeployRun;
 use super::components::edge::EdgeTier;
 use super::components::jobs::JobTier;
 use super::components::monitor::Monitor;
-use super::components::nosql::NoSqlState;
+use super::components::nosql::NoSql;
 use super::components::replication::KeyVersions;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
@@ -42,7 +42,8 @@ use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
-use super::report::{DeployReport, Failover, LogEntry, SeriesPoint};
+use super::kernel::run::{Kernel, Slot};
+use super::report::{DeployReport, LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
@@ -52,11 +53,6 @@ use super::{
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
-
-/// Sampled paths kept for animation.
-const PATH_RING: usize = 512;
-/// Event-log entries kept (older ones are dropped and counted).
-const LOG_RING: usize = 1000;
 
 const DNS: ComponentId = ComponentId(1);
 
@@ -301,7 +297,7 @@ pub(super) fn mean_interarrival_ns(users: u64, per_user_per_s: f64, profile_max:
     }
 }
 
-impl Request {
+impl Slot for Request {
     const EMPTY: Request = Request {
         gen: 0,
         state: ReqState::Free,
@@ -326,33 +322,6 @@ impl Request {
         start: SimTime::ZERO,
         reached: SimTime::ZERO,
     };
-}
-
-/// Counters of the current metrics interval.
-#[derive(Clone, Default)]
-struct IntervalCounters {
-    generated: u64,
-    completed: u64,
-    failed: u64,
-    stale_reads: u64,
-    writes_committed: u64,
-    cache_hits: u64,
-    cache_misses: u64,
-    completed_by_kind: [u64; 4],
-    migration_keys_copied: u64,
-}
-
-/// Run-wide accounting.
-#[derive(Clone)]
-pub(super) struct Books {
-    pub generated: u64,
-    pub completed: u64,
-    pub failed: [u64; Outcome::FAILURES.len()],
-    pub latency: Histogram,
-    pub latency_by_kind: [Histogram; 4],
-    pub dns_lookups: u64,
-    pub dns_cache_hits: u64,
-    pub failovers: Vec<Failover>,
 }
 
 /// Stage 11: the part of a data center's stack that exists only because it is one of the geo
@@ -405,8 +374,12 @@ pub(super) struct Stack {
     pub(super) rng: Rng,
     pub(super) events: EventQueue<Event>,
     events_processed: u64,
+    /// The request slab, the books, the interval counters, sampled paths and the event log.
+    pub(super) kernel: Kernel<Request>,
     pub(super) components: Vec<ComponentInfo>,
     dns_alive: bool,
+    /// Whether the load balancer is up (when down, requests reach no server).
+    balancer_alive: bool,
     /// Times the DNS server died (a lookup in flight across a death gets no answer).
     dns_deaths: u32,
     pub(super) stations: Vec<Station>,
@@ -441,11 +414,6 @@ pub(super) struct Stack {
     session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
-    requests: Vec<Request>,
-    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
-    traces: Vec<[Hop; MAX_HOPS]>,
-    free_slots: Vec<u32>,
-    next_seq: u64,
     users: u64,
     /// Per user: when the cached DNS answer expires, in ms of simulated time.
     dns_expiry_ms: Vec<u32>,
@@ -458,16 +426,9 @@ pub(super) struct Stack {
     dns_ttl_ms: u32,
     timeout: SimTime,
     pub(super) interval_ns: u64,
-    sample_every: u64,
-    pub(super) paths: VecDeque<PathSample>,
-    pub(super) books: Books,
-    interval: IntervalCounters,
-    interval_latency: Histogram,
     pub(super) series: VecDeque<SeriesPoint>,
     series_cap: usize,
     last_point: Option<SeriesPoint>,
-    pub(super) log: VecDeque<LogEntry>,
-    pub(super) log_dropped: u64,
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
@@ -476,7 +437,7 @@ pub(super) struct Stack {
     /// Deploys finished.
     pub(super) deploys_done: Vec<DeployReport>,
     /// The NoSQL store beside the database.
-    pub(super) nosql: Option<NoSqlState>,
+    pub(super) nosql: Option<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -497,8 +458,10 @@ impl Stack {
             rng: Rng::new(scenario.seed),
             events: EventQueue::new(),
             events_processed: 0,
+            kernel: Kernel::new(),
             components: Vec::new(),
             dns_alive: true,
+            balancer_alive: true,
             dns_deaths: 0,
             stations: Vec::new(),
             station_info: Vec::new(),
@@ -535,10 +498,6 @@ impl Stack {
             ),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
-            requests: Vec::new(),
-            traces: Vec::new(),
-            free_slots: Vec::new(),
-            next_seq: 0,
             users: 0,
             dns_expiry_ms: Vec::new(),
             mean_interarrival_ns: f64::INFINITY,
@@ -550,25 +509,9 @@ impl Stack {
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
             timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
-            sample_every: 1,
-            paths: VecDeque::with_capacity(PATH_RING),
-            books: Books {
-                generated: 0,
-                completed: 0,
-                failed: [0; Outcome::FAILURES.len()],
-                latency: Histogram::new(),
-                latency_by_kind: std::array::from_fn(|_| Histogram::new()),
-                dns_lookups: 0,
-                dns_cache_hits: 0,
-                failovers: Vec::new(),
-            },
-            interval: IntervalCounters::default(),
-            interval_latency: Histogram::new(),
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
-            log: VecDeque::new(),
-            log_dropped: 0,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: None,
             deploys_done: Vec::new(),
@@ -669,7 +612,13 @@ impl Stack {
             self.jobs = Some(JobTier::new(q));
         }
         if let Some(spec) = &scenario.nosql {
-            self.build_nosql(spec);
+            let mut stations = Vec::new();
+            for i in 0..spec.nodes {
+                let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
+                let station = Station::new(spec.workers, spec.queue_capacity);
+                stations.push(self.add_station(id, Tier::NoSql, i as u16, station));
+            }
+            self.nosql = Some(NoSql::new(spec, stations));
         }
         if let Some(spec) = &scenario.cache {
             let mut stations = Vec::new();

@@ -14,7 +14,7 @@ impl Stack {
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let expiry_ms = self.dns_expiry_ms[user];
         if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
-            self.books.dns_lookups += 1;
+            self.kernel.books.dns_lookups += 1;
             // Until the answer arrives, later requests of this user wait for it.
             let done = self.now.plus(self.dns_lookup);
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
@@ -35,7 +35,7 @@ impl Stack {
             );
             return;
         }
-        self.books.dns_cache_hits += 1;
+        self.kernel.books.dns_cache_hits += 1;
         // A lookup of this user's may still be under way: the request waits for its answer.
         let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
         self.depart(req, self.now.max(ready));
@@ -83,8 +83,8 @@ impl Stack {
         if let Some(m) = self.monitor.as_mut() {
             m.saw_user(user);
         }
-        self.books.generated += 1;
-        self.interval.generated += 1;
+        self.kernel.books.generated += 1;
+        self.kernel.interval.generated += 1;
         req
     }
 
@@ -104,8 +104,8 @@ impl Stack {
     ) {
         debug_assert!(now >= self.now);
         // Counted now, when the user sends it, whether or not this data center has got there.
-        self.books.generated += 1;
-        self.interval.generated += 1;
+        self.kernel.books.generated += 1;
+        self.kernel.interval.generated += 1;
         if let Some(site) = self.site.as_mut() {
             site.handed_over_waiting += 1;
         }
@@ -162,7 +162,7 @@ impl Stack {
 
     /// One way between the user of `req` and this system.
     pub(super) fn client_leg(&self, req: ReqRef) -> SimTime {
-        let region = usize::from(self.requests[req.slot as usize].region);
+        let region = usize::from(self.kernel.requests[req.slot as usize].region);
         match self
             .site
             .as_ref()
@@ -201,7 +201,7 @@ impl Stack {
     /// The request leaves the user at `at`, the way its route says: to the CDN edge (static
     /// assets, when there is one) or to the front door (balancer or the one server).
     pub(super) fn depart(&mut self, req: ReqRef, at: SimTime) {
-        let kind = self.requests[req.slot as usize].kind;
+        let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
             let edge = self.edge.as_ref().expect("a route through the CDN edge");
             let arrive = at.plus(edge.one_way);
@@ -218,6 +218,12 @@ impl Stack {
         }
         let now = self.now;
         let lb = self.balancer_id;
+        if !self.balancer_alive {
+            self.push_hop(req, lb, now, now);
+            let leg = self.client_leg(req);
+            self.fail(req, Outcome::ServerDown, now.plus(leg));
+            return;
+        }
         let choice = match self.sticky_server(req) {
             Some(server) => Some(server),
             None => {
@@ -252,7 +258,7 @@ impl Stack {
     /// Sticky sessions: the server holding this user's session, if it still can.
     pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
         let sticky = self.sticky.as_mut()?;
-        let user = self.requests[req.slot as usize].user as usize;
+        let user = self.kernel.requests[req.slot as usize].user as usize;
         let (web, stations, balancer) = (&self.web, &self.stations, &self.balancer);
         sticky.server_for(
             user,
@@ -264,7 +270,7 @@ impl Stack {
     /// Sticky sessions: a user without a session gets one on the chosen server.
     pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
         if let Some(sticky) = self.sticky.as_mut() {
-            let user = self.requests[req.slot as usize].user as usize;
+            let user = self.kernel.requests[req.slot as usize].user as usize;
             let life = self.stations[usize::from(self.web[server])].epoch;
             sticky.note(user, server, life);
         }
@@ -288,7 +294,7 @@ impl Stack {
             // The server that takes the request holds the user's session from now on.
             self.note_session(req, usize::from(self.station_info[usize::from(station)].2));
         }
-        let copy_job = self.requests[req.slot as usize].copy_job != NONE;
+        let copy_job = self.kernel.requests[req.slot as usize].copy_job != NONE;
         let s = &mut self.stations[usize::from(station)];
         if copy_job && !(s.alive && (s.has_free_worker() || s.has_room())) {
             self.retry_copy_job(req);
@@ -332,7 +338,7 @@ impl Stack {
     /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
     /// return hops (web server, balancer) on the way.
     pub(super) fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         if tier != Tier::Web && r.web != NONE {
             return self.answer_from_web(req, now.plus(self.internal_one_way));
         }
@@ -341,14 +347,14 @@ impl Stack {
 
     /// The answer of `req`, at its web server at `t` on its way back: when it reaches the user.
     pub(super) fn answer_from_web(&mut self, req: ReqRef, t: SimTime) -> SimTime {
-        let web = self.station_info[usize::from(self.requests[req.slot as usize].web)].0;
+        let web = self.station_info[usize::from(self.kernel.requests[req.slot as usize].web)].0;
         self.push_hop(req, web, t, t);
         self.answer_after_web(req, t)
     }
 
     /// The answer of `req`, leaving its web server at `t`: when it reaches the user.
     pub(super) fn answer_after_web(&mut self, req: ReqRef, mut t: SimTime) -> SimTime {
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         if r.via_balancer {
             t = t.plus(self.internal_one_way);
             let lb = self.balancer_id;

@@ -31,8 +31,8 @@ impl Stack {
         let (db_utilization, lag_ms) = self.db_tick();
         let hits = IntervalHits {
             cache: HitCount {
-                hits: self.interval.cache_hits,
-                lookups: self.interval.cache_hits + self.interval.cache_misses,
+                hits: self.kernel.interval.cache_hits,
+                lookups: self.kernel.interval.cache_hits + self.kernel.interval.cache_misses,
             },
             cdn: self.edge.as_mut().map_or(HitCount::default(), |e| {
                 let lookups = e.interval_hits + e.interval_misses;
@@ -46,19 +46,19 @@ impl Stack {
         }
         let point = SeriesPoint {
             t_s: now.as_secs_f64(),
-            generated: self.interval.generated,
-            completed: self.interval.completed,
-            failed: self.interval.failed,
-            throughput_rps: self.interval.completed as f64 / interval_s,
-            latency_mean_ms: self.interval_latency.mean_ms(),
-            latency_p50_ms: self.interval_latency.quantile_ms(0.5),
-            latency_p99_ms: self.interval_latency.quantile_ms(0.99),
+            generated: self.kernel.interval.generated,
+            completed: self.kernel.interval.completed,
+            failed: self.kernel.interval.failed,
+            throughput_rps: self.kernel.interval.completed as f64 / interval_s,
+            latency_mean_ms: self.kernel.interval_latency.mean_ms(),
+            latency_p50_ms: self.kernel.interval_latency.quantile_ms(0.5),
+            latency_p99_ms: self.kernel.interval_latency.quantile_ms(0.99),
             utilization: web_utilization,
             queue_len_mean: web_waiting,
             db_utilization,
             replication_lag_ms: lag_ms,
-            stale_reads: self.interval.stale_reads,
-            writes_committed: self.interval.writes_committed,
+            stale_reads: self.kernel.interval.stale_reads,
+            writes_committed: self.kernel.interval.writes_committed,
             cdn_hit_ratio: hits.cdn.ratio(),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
             jobs_done: self
@@ -66,15 +66,16 @@ impl Stack {
                 .as_mut()
                 .map_or(0, |q| std::mem::take(&mut q.interval_done)),
             web_servers: self.web_retired.iter().filter(|r| !**r).count() as u32,
-            page_views_per_s: self.interval.completed_by_kind[RequestKind::PageView as usize]
+            page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
-            writes_per_s: self.interval.completed_by_kind[RequestKind::Write as usize] as f64
+            writes_per_s: self.kernel.interval.completed_by_kind[RequestKind::Write as usize]
+                as f64
                 / interval_s,
             active_users: 0,
             cache_hit_ratio: hits.cache.ratio(),
             in_flight: self.in_flight_counted(),
-            migration_keys_copied: self.interval.migration_keys_copied,
+            migration_keys_copied: self.kernel.interval.migration_keys_copied,
         };
         let mut point = point;
         if self.monitor.is_some() {
@@ -88,11 +89,14 @@ impl Stack {
         for s in &mut self.stations {
             s.close_interval();
         }
-        self.interval = IntervalCounters::default();
+        self.kernel.interval = Default::default();
         if let Some(site) = self.site.as_mut() {
-            std::mem::swap(&mut self.interval_latency, &mut site.prev_interval_latency);
+            std::mem::swap(
+                &mut self.kernel.interval_latency,
+                &mut site.prev_interval_latency,
+            );
         }
-        self.interval_latency.clear();
+        self.kernel.interval_latency.clear();
         if self.site.is_none() {
             self.log_thresholds();
         }

@@ -6,10 +6,10 @@ use super::*;
 
 impl Stack {
     pub(super) fn start_service(&mut self, req: ReqRef, station: u16) {
-        let kind = self.requests[req.slot as usize].kind;
+        let kind = self.kernel.requests[req.slot as usize].kind;
         let tier = self.station_info[usize::from(station)].1;
         let index = self.station_info[usize::from(station)].2;
-        if self.requests[req.slot as usize].copy_job != NONE {
+        if self.kernel.requests[req.slot as usize].copy_job != NONE {
             let work = self.copy_work_ns(req, db_of_index(index).0);
             self.begin_service(req, station, work);
             return;
@@ -25,7 +25,7 @@ impl Stack {
             }
             (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
-            (Tier::NoSql, _) => self.nosql_sampler(kind),
+            (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
             _ => self.web_service[kind as usize],
         };
         let work = sampler.sample_ns(&mut self.rng);
@@ -41,7 +41,7 @@ impl Stack {
         s.account(now);
         s.busy += 1;
         s.started += 1;
-        let r = &mut self.requests[req.slot as usize];
+        let r = &mut self.kernel.requests[req.slot as usize];
         s.wait_sum_ns += u128::from(now.since(r.reached).as_nanos());
         r.state = ReqState::InService;
         let epoch = s.epoch;
@@ -88,10 +88,12 @@ impl Stack {
                         self.after_web(req);
                     }
                     Tier::NoSql => {
-                        self.after_nosql(req, usize::from(index));
+                        let kind = self.kernel.requests[req.slot as usize].kind;
+                        let n = self.nosql.as_mut().expect("a NoSQL store");
+                        n.served(usize::from(index), kind);
                         self.answer(req, now, Tier::NoSql);
                     }
-                    Tier::Db if self.requests[req.slot as usize].copy_job != NONE => {
+                    Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
                     }
                     Tier::Db => {
@@ -114,14 +116,14 @@ impl Stack {
     /// A cache node looked the key up: answer a hit, send a miss to the database.
     pub(super) fn after_cache(&mut self, req: ReqRef, node: usize) {
         let now = self.now;
-        let key = self.requests[req.slot as usize].key;
+        let key = self.kernel.requests[req.slot as usize].key;
         let latest = self.versions.last_write(key);
         let c = self.cache.as_mut().expect("a cache tier");
         if c.look_up(node, key, latest, now) {
-            self.interval.cache_hits += 1;
+            self.kernel.interval.cache_hits += 1;
             self.answer(req, now, Tier::Cache);
         } else {
-            self.interval.cache_misses += 1;
+            self.kernel.interval.cache_misses += 1;
             self.req_mut(req).fill = node as u16;
             self.send_to_db(req);
         }
@@ -132,7 +134,7 @@ impl Stack {
         if let Some(c) = self.cache.as_mut() {
             c.bypass();
             // For the tier's effective hit ratio a skipped lookup is a miss.
-            self.interval.cache_misses += 1;
+            self.kernel.interval.cache_misses += 1;
         }
         self.req_mut(req).fill = NONE;
         self.send_to_db(req);
@@ -143,7 +145,7 @@ impl Stack {
     /// nowhere (the web server answers).
     pub(super) fn after_web(&mut self, req: ReqRef) {
         let now = self.now;
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         let kind = r.kind;
         let route = *self.routes.of(kind);
         if route.session && !r.session_done {
@@ -159,7 +161,10 @@ impl Stack {
                     self.complete(req, at);
                 }
             }
-            _ if r.nosql => self.send_to_nosql(req),
+            _ if r.nosql => {
+                let n = self.nosql.as_ref().expect("a route with a NoSQL share");
+                self.move_to(req, n.station_for(r.key));
+            }
             // A read that asks every shard in turn skips the cache.
             DataStep::Cache if r.fanout_next == NONE => {
                 let c = self.cache.as_ref().expect("a route through the cache");
@@ -183,7 +188,7 @@ impl Stack {
     /// Sends a query to the database node the web tier would pick, or fails it.
     pub(super) fn send_to_db(&mut self, req: ReqRef) {
         let now = self.now;
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         let shard = if r.fanout_next != NONE {
             usize::from(r.fanout_next)
         } else if r.copy > 0 {
@@ -213,13 +218,13 @@ impl Stack {
     /// or count a read and fill the cache; a cross-shard read moves on to the next shard.
     pub(super) fn after_db(&mut self, req: ReqRef, shard: usize, node: usize) -> AfterQuery {
         let now = self.now;
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
                 self.commit_copy(shard, node);
             } else {
                 self.commit_write(shard, node, r.key);
-                self.interval.writes_committed += 1;
+                self.kernel.interval.writes_committed += 1;
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
                 }
@@ -242,7 +247,7 @@ impl Stack {
         }
         let (version, stale) = self.read_at(shard, node, r.key, r.fanout_next == NONE);
         if stale {
-            self.interval.stale_reads += 1;
+            self.kernel.interval.stale_reads += 1;
         }
         if r.fanout_next != NONE {
             if usize::from(r.fanout_next) + 1 < self.shards.len() {
@@ -269,7 +274,7 @@ impl Stack {
     /// Hands the freed worker to the first waiting request whose client is still there.
     pub(super) fn start_next_waiting(&mut self, station: u16) {
         while let Some(next) = self.stations[usize::from(station)].line.pop_front() {
-            let state = self.requests[next.slot as usize].state;
+            let state = self.kernel.requests[next.slot as usize].state;
             if state == ReqState::Abandoned {
                 self.release(next);
                 continue;
@@ -314,7 +319,7 @@ impl Stack {
                 .line
                 .pop_front()
                 .expect("counted");
-            if self.requests[entry.slot as usize].state == ReqState::Queued {
+            if self.kernel.requests[entry.slot as usize].state == ReqState::Queued {
                 self.stations[usize::from(station)].line.push_back(entry);
             } else {
                 self.release(entry);
@@ -324,7 +329,7 @@ impl Stack {
 
     /// Answer reaches the user at `at`.
     pub(in crate::sim) fn complete(&mut self, req: ReqRef, at: SimTime) {
-        let r = self.requests[req.slot as usize];
+        let r = self.kernel.requests[req.slot as usize];
         let latency = at.since(r.start);
         if latency > self.timeout {
             // The client stopped waiting before the answer could reach it.
@@ -335,18 +340,18 @@ impl Stack {
             self.static_served(r.via_cdn, r.key);
         }
         let ns = latency.as_nanos();
-        self.books.completed += 1;
-        self.interval.completed += 1;
-        self.interval.completed_by_kind[r.kind as usize] += 1;
-        self.books.latency.record(ns);
-        self.books.latency_by_kind[r.kind as usize].record(ns);
-        self.interval_latency.record(ns);
+        self.kernel.books.completed += 1;
+        self.kernel.interval.completed += 1;
+        self.kernel.interval.completed_by_kind[r.kind as usize] += 1;
+        self.kernel.books.latency.record(ns);
+        self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
+        self.kernel.interval_latency.record(ns);
         if let Some(d) = self.deploy.as_mut() {
             d.latency.record(ns);
         }
         if let Some(n) = self.nosql.as_mut() {
             if r.kind.touches_data() {
-                n.latency_of(r.nosql).record(ns);
+                n.completed(r.nosql, ns);
             }
         }
         if let Some(h) = self
@@ -370,16 +375,16 @@ impl Stack {
     /// Counts a failure the user learns of at `at` — as a timeout if the client had given up
     /// by then.
     pub(super) fn count_failure(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
-        let start = self.requests[req.slot as usize].start;
+        let start = self.kernel.requests[req.slot as usize].start;
         let deadline = start.plus(self.timeout);
         let (outcome, at) = if at > deadline {
             (Outcome::Timeout, deadline)
         } else {
             (outcome, at)
         };
-        self.books.failed[outcome.failure_index()] += 1;
-        self.interval.failed += 1;
-        let r = self.requests[req.slot as usize];
+        self.kernel.books.failed[outcome.failure_index()] += 1;
+        self.kernel.interval.failed += 1;
+        let r = self.kernel.requests[req.slot as usize];
         self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
     }
 
@@ -387,11 +392,8 @@ impl Stack {
         if !r.sampled {
             return;
         }
-        if self.paths.len() == PATH_RING {
-            self.paths.pop_front();
-        }
         // Hops planned past the moment the user stopped waiting are cut there.
-        let mut hops = self.traces[slot];
+        let mut hops = self.kernel.traces[slot];
         let mut hop_count = 0;
         for hop in &mut hops[..usize::from(r.hop_count)] {
             if hop.enter > end {
@@ -400,7 +402,7 @@ impl Stack {
             hop.leave = hop.leave.min(end);
             hop_count += 1;
         }
-        self.paths.push_back(PathSample {
+        self.kernel.keep_path(PathSample {
             seq: r.seq,
             kind: r.kind,
             outcome,

@@ -5,21 +5,13 @@ use super::*;
 
 impl Stack {
     pub(in crate::sim) fn allocate(&mut self, kind: RequestKind, key: u32) -> ReqRef {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let slot = match self.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                self.requests.push(Request::EMPTY);
-                self.traces.push([Hop::default(); MAX_HOPS]);
-                (self.requests.len() - 1) as u32
-            }
-        };
-        let r = &mut self.requests[slot as usize];
+        let (slot, seq) = self.kernel.take_slot();
+        let sampled = self.kernel.sampled(seq);
+        let r = &mut self.kernel.requests[slot as usize];
         r.state = ReqState::Transit;
         r.kind = kind;
         r.key = key;
-        r.sampled = seq.is_multiple_of(self.sample_every);
+        r.sampled = sampled;
         r.via_balancer = false;
         r.via_cdn = false;
         r.session_done = false;
@@ -62,9 +54,9 @@ impl Stack {
         enter: SimTime,
         leave: SimTime,
     ) {
-        let r = &mut self.requests[slot];
+        let r = &mut self.kernel.requests[slot];
         if r.sampled && usize::from(r.hop_count) < MAX_HOPS {
-            self.traces[slot][usize::from(r.hop_count)] = Hop {
+            self.kernel.traces[slot][usize::from(r.hop_count)] = Hop {
                 component,
                 enter,
                 leave,
@@ -80,7 +72,7 @@ impl Stack {
     /// waiting line; every other request is checked when it next moves. This keeps the event
     /// queue at the size of the work in progress instead of rate × timeout.
     pub(in crate::sim) fn expired(&mut self, req: ReqRef) -> bool {
-        let r = &self.requests[req.slot as usize];
+        let r = &self.kernel.requests[req.slot as usize];
         if r.copy_job != NONE {
             return false; // a copy job has no client to give up
         }
@@ -105,22 +97,23 @@ impl Stack {
     }
 
     pub(in crate::sim) fn get(&self, req: ReqRef) -> Option<&Request> {
-        self.requests
+        self.kernel
+            .requests
             .get(req.slot as usize)
             .filter(|r| r.gen == req.gen && r.state != ReqState::Free)
     }
 
     pub(in crate::sim) fn req_mut(&mut self, req: ReqRef) -> &mut Request {
-        &mut self.requests[req.slot as usize]
+        &mut self.kernel.requests[req.slot as usize]
     }
 
     /// The request in `req`'s slot (whatever its generation).
     pub(in crate::sim) fn request_in(&self, req: ReqRef) -> Request {
-        self.requests[req.slot as usize]
+        self.kernel.requests[req.slot as usize]
     }
 
     pub(in crate::sim) fn release(&mut self, req: ReqRef) {
-        let r = &mut self.requests[req.slot as usize];
+        let r = &mut self.kernel.requests[req.slot as usize];
         if r.via_balancer {
             if let Some(b) = &mut self.balancer {
                 b.close(usize::from(self.station_info[usize::from(r.web)].2));
@@ -128,6 +121,6 @@ impl Stack {
         }
         r.state = ReqState::Free;
         r.gen = r.gen.wrapping_add(1);
-        self.free_slots.push(req.slot);
+        self.kernel.free_slots.push(req.slot);
     }
 }

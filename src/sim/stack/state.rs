@@ -11,6 +11,7 @@ impl Stack {
             .as_ref()
             .map_or(0, |site| site.handed_over_waiting)
             + self
+                .kernel
                 .requests
                 .iter()
                 .filter(|r| {
@@ -26,7 +27,8 @@ impl Stack {
     /// Requests under way that web station `station` answers (queued or served there, or
     /// waiting on the data tier, or on their way to it).
     pub(in crate::sim) fn requests_of_web(&self, station: u16) -> u64 {
-        self.requests
+        self.kernel
+            .requests
             .iter()
             .filter(|r| {
                 r.web == station
@@ -87,7 +89,7 @@ impl Stack {
 
     /// [`Sim::snapshot`] of one data center's stack.
     pub(in crate::sim) fn snapshot_single(&self) -> Snapshot {
-        let failed: u64 = self.books.failed.iter().sum();
+        let failed: u64 = self.kernel.books.failed.iter().sum();
         let recent = self.last_point.as_ref();
         let components = self
             .components
@@ -131,13 +133,13 @@ impl Stack {
             .collect();
         Snapshot {
             time_s: self.now.as_secs_f64(),
-            requests_total: self.books.generated,
-            requests_completed: self.books.completed,
+            requests_total: self.kernel.books.generated,
+            requests_completed: self.kernel.books.completed,
             requests_failed: failed,
-            in_flight: self.books.generated - self.books.completed - failed,
-            latency_p50_ms: self.books.latency.quantile_ms(0.5),
-            latency_p99_ms: self.books.latency.quantile_ms(0.99),
-            latency_mean_ms: self.books.latency.mean_ms(),
+            in_flight: self.kernel.books.generated - self.kernel.books.completed - failed,
+            latency_p50_ms: self.kernel.books.latency.quantile_ms(0.5),
+            latency_p99_ms: self.kernel.books.latency.quantile_ms(0.99),
+            latency_mean_ms: self.kernel.books.latency.mean_ms(),
             recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
@@ -201,17 +203,17 @@ impl Engine for Stack {
 
     /// Records one request in `every` for animation (1 = all). Does not change the run.
     fn set_path_sample_every(&mut self, every: u64) {
-        self.sample_every = every.max(1);
+        self.kernel.sample_every = every.max(1);
     }
 
     /// Sampled paths of recent requests, oldest first (at most 512).
     fn recent_paths(&self) -> &VecDeque<PathSample> {
-        &self.paths
+        &self.kernel.paths
     }
 
     /// The event log, oldest first.
     fn log(&self) -> &VecDeque<LogEntry> {
-        &self.log
+        &self.kernel.log
     }
 
     /// Every alert that fired or resolved and is still kept, oldest first (empty without
@@ -321,7 +323,8 @@ impl Engine for Stack {
     fn is_alive(&self, id: ComponentId) -> bool {
         match self.part(id) {
             None => false,
-            Some(Part::Users | Part::Balancer | Part::Queue) => true,
+            Some(Part::Users | Part::Queue) => true,
+            Some(Part::Balancer) => self.balancer_alive,
             Some(Part::Dns) => self.dns_alive,
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
@@ -353,9 +356,7 @@ impl Engine for Stack {
     /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
-        let slab = self.requests.capacity() * std::mem::size_of::<Request>()
-            + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
-            + self.free_slots.capacity() * 4;
+        let slab = self.kernel.slab_bytes();
         let per_user =
             self.dns_expiry_ms.capacity() * 4 + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
         let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());

@@ -1,0 +1,167 @@
+//! The run's kernel state: the request slab (slots, their generations are the owner's, the
+//! recorded hops of sampled requests), the run's books and the current metrics interval's
+//! counters, the ring of sampled paths and the event log. One value per engine, handed to the
+//! code that moves requests; it knows what a slot, a count and a log entry are, not which tier
+//! a request is at.
+//!
+//! ```text
+//!   Kernel<R> ─ requests: [R] + traces: [[Hop]]   slots taken from free_slots or pushed
+//!             ─ books (whole run) · interval (this metrics interval) · interval_latency
+//!             ─ paths (last PATH_RING sampled requests) · log (last LOG_RING entries)
+//! ```
+
+use super::histogram::Histogram;
+use super::time::SimTime;
+use crate::sim::report::{Failover, LogEntry};
+use crate::sim::{Hop, Outcome, PathSample, MAX_HOPS};
+use std::collections::VecDeque;
+
+/// Sampled paths kept for animation.
+pub(in crate::sim) const PATH_RING: usize = 512;
+/// Event-log entries kept (older ones are dropped and counted).
+pub(in crate::sim) const LOG_RING: usize = 1000;
+
+/// Counters of the current metrics interval.
+#[derive(Clone, Default)]
+pub(in crate::sim) struct IntervalCounters {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub stale_reads: u64,
+    pub writes_committed: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub completed_by_kind: [u64; 4],
+    pub migration_keys_copied: u64,
+}
+
+/// Run-wide accounting.
+#[derive(Clone)]
+pub(in crate::sim) struct Books {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: [u64; Outcome::FAILURES.len()],
+    pub latency: Histogram,
+    pub latency_by_kind: [Histogram; 4],
+    pub dns_lookups: u64,
+    pub dns_cache_hits: u64,
+    pub failovers: Vec<Failover>,
+}
+
+impl Books {
+    fn new() -> Books {
+        Books {
+            generated: 0,
+            completed: 0,
+            failed: [0; Outcome::FAILURES.len()],
+            latency: Histogram::new(),
+            latency_by_kind: std::array::from_fn(|_| Histogram::new()),
+            dns_lookups: 0,
+            dns_cache_hits: 0,
+            failovers: Vec::new(),
+        }
+    }
+}
+
+/// A slab entry's empty value (what a new slot starts as).
+pub(in crate::sim) trait Slot: Copy {
+    /// A free slot.
+    const EMPTY: Self;
+}
+
+/// The kernel state of one engine over requests of type `R`.
+#[derive(Clone)]
+pub(in crate::sim) struct Kernel<R> {
+    /// Request slots (free ones included).
+    pub requests: Vec<R>,
+    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
+    pub traces: Vec<[Hop; MAX_HOPS]>,
+    /// Slots free for reuse.
+    pub free_slots: Vec<u32>,
+    /// Sequence number of the next request.
+    pub next_seq: u64,
+    /// Every `sample_every`-th request records its path.
+    pub sample_every: u64,
+    /// The last sampled paths, oldest first.
+    pub paths: VecDeque<PathSample>,
+    /// The whole run's accounting.
+    pub books: Books,
+    /// The current metrics interval's counters.
+    pub interval: IntervalCounters,
+    /// Latency of the requests completed in the current metrics interval.
+    pub interval_latency: Histogram,
+    /// The event log, oldest first.
+    pub log: VecDeque<LogEntry>,
+    /// Log entries dropped from the front of the ring.
+    pub log_dropped: u64,
+}
+
+impl<R: Slot> Kernel<R> {
+    /// An empty kernel state.
+    pub fn new() -> Kernel<R> {
+        Kernel {
+            requests: Vec::new(),
+            traces: Vec::new(),
+            free_slots: Vec::new(),
+            next_seq: 0,
+            sample_every: 1,
+            paths: VecDeque::with_capacity(PATH_RING),
+            books: Books::new(),
+            interval: IntervalCounters::default(),
+            interval_latency: Histogram::new(),
+            log: VecDeque::new(),
+            log_dropped: 0,
+        }
+    }
+
+    /// A slot for a new request (a freed one, or a new one at the end) and the request's
+    /// sequence number.
+    #[inline]
+    pub fn take_slot(&mut self) -> (u32, u64) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.requests.push(R::EMPTY);
+                self.traces.push([Hop::default(); MAX_HOPS]);
+                (self.requests.len() - 1) as u32
+            }
+        };
+        (slot, seq)
+    }
+
+    /// Whether the request with sequence number `seq` records its path.
+    #[inline]
+    pub fn sampled(&self, seq: u64) -> bool {
+        seq.is_multiple_of(self.sample_every)
+    }
+
+    /// Keeps a finished sampled path (dropping the oldest past [`PATH_RING`]).
+    pub fn keep_path(&mut self, sample: PathSample) {
+        if self.paths.len() == PATH_RING {
+            self.paths.pop_front();
+        }
+        self.paths.push_back(sample);
+    }
+
+    /// Adds an entry to the event log at `now` (dropping the oldest past [`LOG_RING`]).
+    pub fn log_event(&mut self, now: SimTime, component: &str, text: String) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(LogEntry {
+            t_s: now.as_secs_f64(),
+            component: component.to_string(),
+            text,
+        });
+    }
+
+    /// Bytes held by the slab (for the footprint figure).
+    pub fn slab_bytes(&self) -> usize {
+        self.requests.capacity() * std::mem::size_of::<R>()
+            + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + self.free_slots.capacity() * 4
+    }
+}

@@ -1,0 +1,113 @@
+//! The "Why" panel: what the diagnosis says now (the incidents under way as causal chains, or
+//! what limits the healthy system), the chaos catalogue (one-click failures that apply to this
+//! architecture, each with what to watch), and the post-mortem (every incident so far, each
+//! with a button that travels to its moment).
+//!
+//! ```text
+//!   Figures.verdict ──▶ "why now" + its chain      Figures.chaos ──▶ buttons ──▶ on_chaos(entry)
+//!   Figures.incidents ──▶ post-mortem rows ──▶ on_seek(start_s)
+//! ```
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::format::figure;
+use crate::sim::chaos::Entry;
+use crate::sim::diagnosis::{Incident, Verdict};
+
+/// Properties of [`WhyPanel`].
+#[derive(Properties, PartialEq)]
+pub struct WhyProps {
+    /// What the diagnosis says now.
+    pub verdict: Rc<Verdict>,
+    /// Every incident so far, closed ones first.
+    pub incidents: Rc<Vec<Incident>>,
+    /// The failures that apply to this architecture.
+    pub chaos: Rc<Vec<Entry>>,
+    /// Applies an entry now.
+    pub on_chaos: Callback<Entry>,
+    /// Travels to a simulated time, s.
+    pub on_seek: Callback<f64>,
+}
+
+fn secs(t: f64) -> String {
+    format!("{} s", figure(t))
+}
+
+/// The panel.
+#[function_component(WhyPanel)]
+pub fn why_panel(props: &WhyProps) -> Html {
+    let verdict = &props.verdict;
+    let healthy = verdict.open.is_empty();
+    let chain = verdict
+        .open
+        .last()
+        .map(|i| i.chain.clone())
+        .unwrap_or_default();
+    let mut incidents: Vec<(usize, &Incident)> = props.incidents.iter().enumerate().collect();
+    incidents.sort_by(|a, b| a.1.start_s.total_cmp(&b.1.start_s).then(a.0.cmp(&b.0)));
+    html! {
+        <section class="why card" aria-labelledby="why-title">
+            <h2 id="why-title">{ "Why" }</h2>
+            <p class={classes!("why-now", (!healthy).then_some("problem"))}
+                data-diagnosis={if healthy { "healthy" } else { "incident" }}
+                aria-live="polite">
+                { verdict.text() }
+            </p>
+            if !chain.is_empty() {
+                <ol class="why-chain" aria-label="How it happened">
+                    { for chain.iter().map(|s| html! { <li>{ s.text.clone() }</li> }) }
+                </ol>
+            }
+            <details class="chaos">
+                <summary>{ "Break something" }</summary>
+                <ul class="chaos-list">
+                    { for props.chaos.iter().map(|entry| {
+                        let on_chaos = props.on_chaos.clone();
+                        let chosen = entry.clone();
+                        html! {
+                            <li>
+                                <button class="btn btn-try" data-chaos={entry.key}
+                                    onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
+                                    { entry.title.clone() }
+                                </button>
+                                <p>{ entry.watch.clone() }</p>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </details>
+            <h3>{ "Post-mortem" }</h3>
+            if incidents.is_empty() {
+                <p class="muted">{ "No incident so far." }</p>
+            } else {
+                <ol class="postmortem">
+                    { for incidents.iter().map(|(i, inc)| {
+                        let on_seek = props.on_seek.clone();
+                        // Just after it started, once the diagnosis has seen it.
+                        let at = (inc.start_s + 2.0).min(inc.end_s.unwrap_or(f64::INFINITY));
+                        let span = match inc.end_s {
+                            Some(end) => format!("{} – {}", secs(inc.start_s), secs(end)),
+                            None => format!("{} – now", secs(inc.start_s)),
+                        };
+                        html! {
+                            <li data-incident={i.to_string()}>
+                                <div class="postmortem-head">
+                                    <strong>{ inc.cause.title() }</strong>
+                                    <span class="muted">{ span }</span>
+                                    <button class="btn btn-ghost" data-action="go-to-incident"
+                                        aria-label={format!("Go to {} ({})", secs(at), inc.cause.title())}
+                                        onclick={Callback::from(move |_: MouseEvent| on_seek.emit(at))}>
+                                        { format!("Go to {}", secs(at)) }
+                                    </button>
+                                </div>
+                                <p>{ inc.summary.clone() }</p>
+                            </li>
+                        }
+                    }) }
+                </ol>
+            }
+        </section>
+    }
+}
