@@ -143,7 +143,14 @@ fn each_stage_scales_further_than_the_last() {
     let limits: Vec<u64> = (1..=11u8)
         .map(|stage| {
             let row = committed_row(&table, stage);
-            assert_eq!(row["status"], "found", "stage {stage}: {}", row["message"]);
+            // Stages 8–10: runs above their limits need more than a run's event budget, so
+            // the search stops with a lower bound (docs/performance.md).
+            let lower_bound = (8..=10).contains(&stage) && row["status"] == "incomplete";
+            assert!(
+                row["status"] == "found" || lower_bound,
+                "stage {stage}: {}",
+                row["message"]
+            );
             row["limit_users"].as_u64().unwrap()
         })
         .collect();
@@ -214,7 +221,11 @@ fn each_bottleneck_is_what_the_next_step_relieves_and_its_what_if_lifts_the_limi
             step.role
         );
         let relieved = relief(&preset(stage).unwrap(), &b).expect("a what-if");
-        let broke_at = row["breach"]["users"].as_u64().unwrap();
+        // An incomplete search (a lower bound: stages 8–10) has no failing count to retry.
+        let Some(broke_at) = row["breach"]["users"].as_u64() else {
+            assert_eq!(row["status"], "incomplete", "stage {stage}");
+            continue;
+        };
         let mut scenario = relieved.scenario;
         scenario.traffic.users = broke_at;
         let options = SearchOptions {
