@@ -11,10 +11,10 @@ use scalesim::tour::{tour, Experiment, TOURS};
 
 /// The experiments these tests cover, by stage and label.
 const COVERED: &[(u8, &str)] = &[
-    (1, "Send 5,000 users"),
+    (1, "Send 20,000 users"),
     (1, "Kill the server"),
     (1, "Kill DNS"),
-    (2, "Grow to 3,500 users"),
+    (2, "Grow to 120,000 users"),
     (2, "Scale the database up"),
     (2, "Kill the database"),
     (3, "Kill web-1"),
@@ -23,7 +23,7 @@ const COVERED: &[(u8, &str)] = &[
     (3, "Rolling deploy"),
     (3, "Deploy all at once, no draining"),
     (4, "Kill the master"),
-    (4, "Kill a replica"),
+    (4, "Kill the replica"),
     (4, "Double the users"),
     (5, "Kill cache-0"),
     (5, "Shrink the cache to 1,000 items"),
@@ -158,8 +158,8 @@ fn logged(r: &Report, needle: &str) -> Option<f64> {
 
 /// "Load climbs to 100 %, the queue fills, p99 explodes, then rejections start."
 #[test]
-fn stage_1_five_thousand_users_saturate_the_server() {
-    let t = press(1, "Send 5,000 users", 20, 40);
+fn stage_1_twenty_thousand_users_saturate_the_server() {
+    let t = press(1, "Send 20,000 users", 20, 40);
     let r = &t.tried;
     let load = mean(r, 25.0, 40.0, |p| p.utilization);
     assert!(load > 0.97, "load {load:.3}");
@@ -183,7 +183,8 @@ fn stage_1_without_its_server_every_request_fails() {
     let t = press(1, "Kill the server", 20, 40);
     // Requests already in the server when it died fail with it; nothing completes after.
     assert_eq!(sum(&t.tried, 21.5, 40.0, |p| p.completed), 0);
-    assert!(sum(&t.tried, 21.5, 40.0, |p| p.failed) > 1000);
+    // 1,000 users at 0.01 requests/s: about 10 requests/s, 185 in 18.5 s.
+    assert!(sum(&t.tried, 21.5, 40.0, |p| p.failed) > 100);
 }
 
 /// "Only users who have not cached an answer yet fail; … killed in the first second, almost
@@ -197,7 +198,10 @@ fn stage_1_killing_dns_hurts_only_users_without_a_cached_answer() {
     };
     let (early, middle, late) = (share(1), share(20), share(200));
     assert!(early > 0.9, "killed at 1 s: {early:.3} failed");
-    assert!((0.3..0.7).contains(&middle), "killed at 20 s: {middle:.3} failed");
+    assert!(
+        (0.3..0.7).contains(&middle),
+        "killed at 20 s: {middle:.3} failed"
+    );
     assert!(late < 0.02, "killed at 200 s: {late:.4} failed");
 }
 
