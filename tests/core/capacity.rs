@@ -273,7 +273,11 @@ fn an_objective_no_load_meets_gives_zero() {
         p99_ms: 1.0,
         error_ratio: 0.001,
     };
-    let r = find_limit(&preset(1).unwrap(), &slo, &SearchOptions::default()).unwrap();
+    // One request per user per second, so that even one user's window holds requests (at the
+    // journey's 0.01 requests/s a lone user's 30 s window is usually empty, and passes).
+    let mut s = preset(1).unwrap();
+    s.traffic.requests_per_user_per_s = 1.0;
+    let r = find_limit(&s, &slo, &SearchOptions::default()).unwrap();
     assert_eq!(r.status, Status::NoLoadMeetsSlo);
     assert_eq!(r.limit_users, 0);
     assert!(r.message.contains("no load meets"), "{}", r.message);
