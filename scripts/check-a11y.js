@@ -1,7 +1,8 @@
 // Runs axe-core against the built app in headless Chromium on every stage 1–11, with the
 // inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
-// used (stage 5), and measures the rendered size of
-// every text of the diagram.
+// used (stage 5), and with the editor open (stage 4: a node selected, its "connect to…" list
+// open, then a refused wire), and measures the rendered size of every text of the diagram and
+// of the editor's drawing.
 // Fails on any serious or critical violation and on a diagram text smaller than 11 px in a
 // 1400-px-wide window (a diagram wider than its box scrolls sideways rather than shrink; each
 // line says whether it fits).
@@ -73,6 +74,39 @@ async function check(page, stage, view, failures) {
   console.log(JSON.stringify(line));
 }
 
+// The editor open on the stage's architecture: a node selected with its parameters and its
+// "connect to…" list, then a wire the rules refuse (the reason shown beside the drawing).
+async function checkEditor(page, failures) {
+  await page.click('[data-action="close-inspector"]');
+  await page.click('[data-action="edit"]');
+  await page.waitForSelector("[data-editor]");
+  await page.click('[data-node="cache"], [data-node="db"]');
+  await page.click('[data-editor] [data-action="connect"]');
+  await page.waitForSelector("[data-connect-list]");
+  await check(page, 4, "editor", failures);
+  await page.click('[data-add="cache"]');
+  const drag = async (a, b) => {
+    const A = await page.locator(`[data-node="${a}"] rect`).boundingBox();
+    const B = await page.locator(`[data-node="${b}"] rect`).boundingBox();
+    await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });
+    await page.mouse.up();
+  };
+  await drag("cache", "web");
+  await page.waitForSelector("[data-refusal]");
+  await check(page, 4, "editor, wire refused", failures);
+  const px = await page.evaluate(() => {
+    let smallest = Infinity;
+    for (const el of document.querySelectorAll(".editor-canvas svg text")) {
+      smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize) * el.getScreenCTM().a);
+    }
+    return smallest;
+  });
+  console.log(JSON.stringify({ stage: 4, view: "editor drawing", smallest_text_px: Number(px.toFixed(2)) }));
+  if (px < READABLE_PX) failures.push(`stage 4 (editor): a label drawn at ${px.toFixed(1)} px`);
+}
+
 (async () => {
   const base = process.argv[2] || "http://127.0.0.1:8080/";
   const browser = await chromium.launch({
@@ -104,6 +138,7 @@ async function check(page, stage, view, failures) {
     }
     if (stage === 5) {
       // The Why panel with its chaos catalogue open and a failure applied (a post-mortem row).
+      await page.selectOption('select[data-control="speed"]', "6");
       await page.click(".chaos summary");
       await page.click('[data-chaos="kill-cache"]');
       await page.waitForSelector('[data-diagnosis="incident"]', { timeout: 15000 });
@@ -115,6 +150,7 @@ async function check(page, stage, view, failures) {
     await page.waitForSelector("[data-inspector]");
     await page.waitForTimeout(300);
     await check(page, stage, "inspector", failures);
+    if (stage === 4) await checkEditor(page, failures);
     await page.close();
   }
   await browser.close();

@@ -1,7 +1,8 @@
 // Takes the README screenshots from the real built app in headless Chromium.
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/screenshots.js http://127.0.0.1:8080/
-// Writes docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
+// Writes docs/screenshot-editor.png (the editor on stage 5's system, a refused wire),
+// docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
 // scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost),
 // docs/screenshot-stage5.png (the cache tier warm, then cache-0 killed: the database takes its
 // reads), docs/screenshot-stage8.png (the workers down from t = 60 s: the backlog grows) and
@@ -45,6 +46,23 @@ const simTimePast = (t) =>
   await open("v1.s1");
   await page.waitForTimeout(2500);
   await shot("stage1");
+
+  // The editor on stage 5's architecture: the cache selected with its parameters and its
+  // "connect to…" list, after a wire the rules refuse (cache → web). Only the editor's card.
+  await open("v1.s5");
+  await page.click('[data-action="edit"]');
+  await page.waitForSelector("[data-editor]");
+  {
+    const A = await page.locator('[data-node="cache"] rect').boundingBox();
+    const B = await page.locator('[data-node="web"] rect').boundingBox();
+    await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });
+    await page.mouse.up();
+  }
+  await page.click('[data-node="cache"]');
+  await page.waitForTimeout(600);
+  await page.locator("[data-editor]").screenshot({ path: path.join(root, "docs/screenshot-editor.png") });
 
   // Up to the master's failure at 60 s, then through the failover.
   await open("v1.s4");

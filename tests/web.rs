@@ -1065,6 +1065,15 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
             );
         }
     }
+    // Stage 11 before its first metrics interval: per-data-center rates are already shown.
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000~t=0.5").await;
+    app.wait_arrived(0.5).await;
+    let offered = app.metric("offered_rps");
+    let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+    assert!(
+        (handed - offered).abs() <= 0.15 * offered,
+        "stage 11 at 0.5 s: data centers {handed} req/s, offered {offered}"
+    );
 }
 
 #[wasm_bindgen_test]

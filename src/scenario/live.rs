@@ -25,8 +25,16 @@ pub enum LiveAction {
     WebServers(u32),
     /// The named component goes down (a cache node loses its contents).
     Kill(String),
-    /// The named component comes back.
+    /// The named component comes back (a slow one returns to normal speed).
     Repair(String),
+    /// A grey failure: the named component serves slower, by a factor given in thousandths
+    /// (8000: ×8; 1000: normal speed again). Written `slow:db-0:8`.
+    Slow {
+        /// The component's name.
+        name: String,
+        /// The slowdown × 1000.
+        factor_milli: u32,
+    },
     /// The CDN drops every object from its edge.
     CdnPurgeAll,
     /// The CDN publishes a new version (a new URL) of its most popular object.
@@ -107,6 +115,9 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::WebServers(n) => format!("servers:{n}"),
         LiveAction::Kill(name) => format!("kill:{}", escape_name(name)),
         LiveAction::Repair(name) => format!("repair:{}", escape_name(name)),
+        LiveAction::Slow { name, factor_milli } => {
+            format!("slow:{}:{}", escape_name(name), milli_text(*factor_milli))
+        }
         LiveAction::CdnPurgeAll => "purge".to_string(),
         LiveAction::CdnNewVersion => "new-version".to_string(),
         LiveAction::Reshard(n) => format!("reshard:{n}"),
@@ -131,6 +142,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
         ["servers", n] => LiveAction::WebServers(small(n)?),
         ["kill", name] => LiveAction::Kill(unescape_name(name)?),
         ["repair", name] => LiveAction::Repair(unescape_name(name)?),
+        ["slow", name, factor] => LiveAction::Slow {
+            name: unescape_name(name)?,
+            factor_milli: parse_milli(factor)?,
+        },
         ["purge"] => LiveAction::CdnPurgeAll,
         ["new-version"] => LiveAction::CdnNewVersion,
         ["reshard", n] => LiveAction::Reshard(small(n)?),
@@ -169,6 +184,28 @@ fn parse_seconds(text: &str) -> Option<u64> {
         .ok()?
         .checked_mul(1_000_000_000)?
         .checked_add(frac_ns)
+}
+
+/// A number of thousandths as a decimal: `8000` → `8`, `2500` → `2.5`.
+fn milli_text(milli: u32) -> String {
+    let (whole, frac) = (milli / 1000, milli % 1000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    format!("{whole}.{}", format!("{frac:03}").trim_end_matches('0'))
+}
+
+/// Reads [`milli_text`] back: a decimal with up to three decimals, at least 1 and at most
+/// [`crate::scenario::MAX_SLOW_FACTOR`].
+fn parse_milli(text: &str) -> Option<u32> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 4 || !digits(whole) || frac.len() > 3 || !digits(frac) {
+        return None;
+    }
+    let milli = whole.parse::<u32>().ok()? * 1000 + format!("{frac:0<3}").parse::<u32>().ok()?;
+    let max = (crate::scenario::MAX_SLOW_FACTOR * 1000.0) as u32;
+    (1000..=max).contains(&milli).then_some(milli)
 }
 
 /// Component names are written as they are when made of letters, digits and `-_./`; any other
@@ -228,6 +265,13 @@ mod tests {
                 40_250_000_000,
                 LiveAction::Repair("us east, 1:x/web-0".into()),
             ),
+            change(
+                40_500_000_000,
+                LiveAction::Slow {
+                    name: "db-1".into(),
+                    factor_milli: 2500,
+                },
+            ),
             change(41_000_000_000, LiveAction::CdnPurgeAll),
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
@@ -249,6 +293,7 @@ mod tests {
         let text = encode_changes(&changes);
         assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
         assert!(text.contains("50.123456789:reshard:8"));
+        assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert_eq!(decode_changes(&text).unwrap(), changes);
     }
 
@@ -283,6 +328,17 @@ mod tests {
             decode_changes("5:purge,4:purge"),
             Err(LiveError::OutOfOrder(_))
         ));
+        for bad in [
+            "5:slow:db-0",
+            "5:slow:db-0:0.5",
+            "5:slow:db-0:1001",
+            "5:slow:db-0:2.0001",
+        ] {
+            assert!(
+                matches!(decode_changes(bad), Err(LiveError::Malformed(_))),
+                "{bad}"
+            );
+        }
         let many = vec!["1:purge"; MAX_LIVE_CHANGES + 1].join(",");
         assert!(matches!(decode_changes(&many), Err(LiveError::TooMany(_))));
     }

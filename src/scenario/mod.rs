@@ -168,6 +168,39 @@ pub struct Traffic {
     /// How the request rate changes over time (a factor on `requests_per_user_per_s`).
     #[serde(default, skip_serializing_if = "Profile::is_constant")]
     pub profile: Profile,
+    /// Clients retry a failed or timed-out request (`None`: they never do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
+}
+
+/// How clients retry: after a failure or a timeout (the per-attempt `client_timeout_ms`), up
+/// to `max` more attempts, each after a backoff. Every retry is new work for the system.
+///
+/// ```text
+///   attempt 1 ✗ ─wait b·(1−j+j·U)─▶ attempt 2 ✗ ─wait b·m·(…)─▶ … ─▶ attempt max+1
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retries {
+    /// Retries after the first attempt (n), 1 – [`MAX_RETRIES`].
+    pub max: u32,
+    /// Wait before the first retry, ms.
+    pub backoff_ms: f64,
+    /// Each further retry waits this many times longer than the one before (1: constant,
+    /// 2: exponential backoff).
+    #[serde(default = "two")]
+    pub multiplier: f64,
+    /// Share of each wait drawn at random, 0 – 1 (0: no jitter; 1: "full jitter", a wait
+    /// uniform between 0 and the backoff).
+    #[serde(default)]
+    pub jitter: f64,
+}
+
+/// Most retries a client makes.
+pub const MAX_RETRIES: u32 = 10;
+
+fn two() -> f64 {
+    2.0
 }
 
 /// The shape of load over time: a factor applied to the base request rate.
@@ -454,6 +487,12 @@ pub struct CacheTier {
     pub get: Dist,
     /// Points per node on the consistent-hash ring.
     pub virtual_nodes: u32,
+    /// Request coalescing on a miss: `true`: one database read per key in flight, other
+    /// misses of the key wait for its fill; `false`: every miss reads the database (as
+    /// when left out) and the report counts the reads of a key already being read (a cache
+    /// stampede); left out: neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<bool>,
 }
 
 /// A content delivery network: an edge near the users caches static objects.
@@ -902,7 +941,8 @@ pub enum GeoRouting {
     Split,
 }
 
-/// A fault scheduled in the scenario: the component is down from `at_s` for `duration_s`.
+/// A fault scheduled in the scenario: from `at_s` for `duration_s` the component is down, or
+/// (`kind: slow`) alive but `factor` times slower.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
@@ -912,6 +952,92 @@ pub struct Fault {
     pub at_s: f64,
     /// How long it stays down, in seconds (0: until the end of the run).
     pub duration_s: f64,
+    /// What goes wrong (`down` when left out, as in every scenario written before slow
+    /// faults existed).
+    #[serde(default, skip_serializing_if = "FaultKind::is_down")]
+    pub kind: FaultKind,
+    /// Slow faults: how many times longer every service takes (a grey failure, a slow
+    /// disk); between 1 and [`MAX_SLOW_FACTOR`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Error faults: the share of requests reaching the node that it answers with an error
+    /// at once, 0 – 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ratio: Option<f64>,
+}
+
+/// Most a slow fault may slow a node down.
+pub const MAX_SLOW_FACTOR: f64 = 1000.0;
+
+/// What a scheduled fault does to its target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// The component is dead: it refuses requests, health checks see it.
+    #[default]
+    Down,
+    /// A grey failure: the node stays alive and passes its health checks, but every service
+    /// takes `factor` times longer (a replica also applies replicated writes that much slower).
+    Slow,
+    /// A flaky node: alive, passes health checks, but answers a share (`error_ratio`) of the
+    /// requests reaching it with an error at once.
+    Errors,
+}
+
+impl FaultKind {
+    /// Whether it is the default `down` (not written out).
+    pub fn is_down(&self) -> bool {
+        *self == FaultKind::Down
+    }
+}
+
+impl Fault {
+    /// `target` is down from `at_s` for `duration_s` (0: to the end).
+    pub fn down(target: &str, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            target: target.to_string(),
+            at_s,
+            duration_s,
+            kind: FaultKind::Down,
+            factor: None,
+            error_ratio: None,
+        }
+    }
+
+    /// `target` answers a share `error_ratio` of its requests with an error, from `at_s`
+    /// for `duration_s` (0: to the end).
+    pub fn errors(target: &str, error_ratio: f64, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            kind: FaultKind::Errors,
+            error_ratio: Some(error_ratio),
+            ..Fault::down(target, at_s, duration_s)
+        }
+    }
+
+    /// `target` is `factor` times slower from `at_s` for `duration_s` (0: to the end).
+    pub fn slow(target: &str, factor: f64, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            kind: FaultKind::Slow,
+            factor: Some(factor),
+            ..Fault::down(target, at_s, duration_s)
+        }
+    }
+
+    /// The slowdown factor of a slow fault (1 for any other).
+    pub fn slow_factor(&self) -> f64 {
+        match self.kind {
+            FaultKind::Down | FaultKind::Errors => 1.0,
+            FaultKind::Slow => self.factor.unwrap_or(1.0),
+        }
+    }
+
+    /// The share of requests an error fault fails (0 for any other).
+    pub fn error_share(&self) -> f64 {
+        match self.kind {
+            FaultKind::Down | FaultKind::Slow => 0.0,
+            FaultKind::Errors => self.error_ratio.unwrap_or(0.0),
+        }
+    }
 }
 
 impl Scenario {

@@ -142,6 +142,7 @@ pub fn journey_traffic(users: u64) -> Traffic {
         client_timeout_ms: 5000.0,
         keyspace: Keyspace::default(),
         profile: Profile::Constant,
+        retries: None,
     }
 }
 
@@ -262,6 +263,9 @@ fn load_balancer() -> Scenario {
         target: "web-1".to_string(),
         at_s: 40.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -285,6 +289,9 @@ fn replication() -> Scenario {
         target: "db-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -314,11 +321,15 @@ fn cache_tier() -> Scenario {
             cv: 1.0,
         },
         virtual_nodes: 100,
+        coalesce: None,
     });
     s.faults = vec![Fault {
         target: "cache-0".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -347,6 +358,9 @@ fn cdn() -> Scenario {
         target: "cdn".to_string(),
         at_s: 60.0,
         duration_s: 20.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -416,6 +430,9 @@ fn message_queue() -> Scenario {
         target: "workers".to_string(),
         at_s: 60.0,
         duration_s: 30.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }
@@ -475,11 +492,17 @@ fn monitoring() -> Scenario {
             target: "db-0".to_string(),
             at_s: 60.0,
             duration_s: 30.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         },
         Fault {
             target: "workers".to_string(),
             at_s: 100.0,
             duration_s: 40.0,
+            kind: crate::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         },
     ];
     s
@@ -568,6 +591,9 @@ fn data_centers() -> Scenario {
         target: "us-east".to_string(),
         at_s: 150.0,
         duration_s: 120.0,
+        kind: crate::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s
 }

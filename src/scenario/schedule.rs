@@ -36,9 +36,16 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
     let mut out = Vec::new();
     for f in &scenario.faults {
         let until = (f.duration_s > 0.0).then_some(f.at_s + f.duration_s);
+        let what = match f.kind {
+            super::FaultKind::Down => "goes down".to_string(),
+            super::FaultKind::Slow => format!("runs ×{} slower", number(f.slow_factor())),
+            super::FaultKind::Errors => {
+                format!("fails {}% of its requests", number(f.error_share() * 100.0))
+            }
+        };
         let text = match until {
-            Some(_) => format!("{} goes down for {} s", f.target, number(f.duration_s)),
-            None => format!("{} goes down for the rest of the run", f.target),
+            Some(_) => format!("{} {what} for {} s", f.target, number(f.duration_s)),
+            None => format!("{} {what} for the rest of the run", f.target),
         };
         out.push(Scheduled {
             at_s: f.at_s,

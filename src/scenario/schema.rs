@@ -100,6 +100,10 @@ pub const FIELDS: &[FieldDoc] = &[
         "1 – 600000",
         "a client gives up after this long",
     ),
+    field("traffic.retries.max", "retries", "1 – 10 (leave `retries` out: none)", "a client retries a failed or timed-out request this many times; each retry is new work"),
+    field("traffic.retries.backoff_ms", "ms", "0 – 600000", "wait before the first retry"),
+    field("traffic.retries.multiplier", "×", "1 – 10 (default 2)", "each further wait is this many times longer (2: exponential backoff)"),
+    field("traffic.retries.jitter", "-", "0 – 1 (default 0)", "share of each wait drawn at random (1: full jitter)"),
     field(
         "traffic.keyspace.keys",
         "keys",
@@ -413,6 +417,7 @@ pub const FIELDS: &[FieldDoc] = &[
         "1 – 1000",
         "points per node on the hash ring",
     ),
+    field("cache.coalesce", "-", "true | false (left out: off)", "true: one database read per missed key at a time, other misses wait for its fill; false: every miss reads the database and the report counts the stampede"),
     field(
         "traffic.profile.kind",
         "-",
@@ -710,6 +715,9 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 86400 (0: until the end)",
         "how long it stays down",
     ),
+    field("faults[].kind", "-", "down | slow | errors (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower); errors: alive, passes health checks, fails `error_ratio` of its requests"),
+    field("faults[].factor", "×", "1 – 1000 (slow only)", "how many times longer each service takes"),
+    field("faults[].error_ratio", "-", "0 – 1 (errors only)", "share of the requests reaching it that it answers with an error at once"),
 ];
 
 /// The field table as Markdown (the content of docs/scenario.md).

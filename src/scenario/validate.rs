@@ -1,7 +1,7 @@
 //! Validation: every problem of a scenario, each with the field it concerns and a message a
 //! user understands. Bounds keep any accepted scenario runnable without freezing the page.
 
-use super::{Dist, Flow, Scenario, Shape, SCENARIO_VERSION};
+use super::{Dist, Fault, FaultKind, Flow, Scenario, Shape, SCENARIO_VERSION};
 use std::fmt;
 
 /// Most users a scenario may have.
@@ -308,6 +308,25 @@ impl Scenario {
             600_000.0,
             "ms",
         );
+        if let Some(r) = &t.retries {
+            let max = u64::from(super::MAX_RETRIES);
+            c.int_range("traffic.retries.max", u64::from(r.max), 1, max, "retries");
+            c.range(
+                "traffic.retries.backoff_ms",
+                r.backoff_ms,
+                0.0,
+                600_000.0,
+                "ms",
+            );
+            c.range(
+                "traffic.retries.multiplier",
+                r.multiplier,
+                1.0,
+                10.0,
+                "times",
+            );
+            c.range("traffic.retries.jitter", r.jitter, 0.0, 1.0, "");
+        }
 
         c.range("dns.lookup_ms", self.dns.lookup_ms, 0.0, 10_000.0, "ms");
         c.int_range("dns.ttl_s", u64::from(self.dns.ttl_s), 0, 86_400, "s");
@@ -366,6 +385,7 @@ impl Scenario {
                 f64::from(MAX_DURATION_S),
                 "s",
             );
+            self.validate_slow_fault(&mut c, &path, fault);
         }
 
         if c.0.is_empty() {
@@ -1139,6 +1159,71 @@ impl Scenario {
         c.range("deploy.startup_s", d.startup_s, 0.0, 3600.0, "s");
         if let Some(at_s) = d.at_s {
             c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
+        }
+    }
+}
+
+/// Whether the component called `name` (a stack's own name, or `<data center>/<name>`) is a
+/// node that does work at a queue of workers, which a slow fault can slow down: a web server,
+/// a database, cache or NoSQL node, or the session store.
+pub fn can_be_slow(name: &str) -> bool {
+    let own = name.rsplit('/').next().unwrap_or(name);
+    let numbered = |prefix: &str| {
+        own.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let db_node = own
+        .rsplit_once("db-")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    own == "sessions" || numbered("web-") || numbered("cache-") || numbered("nosql-") || db_node
+}
+
+impl Scenario {
+    /// A slow fault needs a factor within bounds and a target that serves requests; a down
+    /// fault takes no factor.
+    fn validate_slow_fault(&self, c: &mut Checker, path: &str, fault: &Fault) {
+        match (fault.kind, fault.error_ratio) {
+            (FaultKind::Errors, None) => c.fail(
+                &format!("{path}.error_ratio"),
+                "an error fault needs an error_ratio: the share of requests it fails (e.g. 0.3)",
+            ),
+            (FaultKind::Errors, Some(share)) => {
+                c.range(&format!("{path}.error_ratio"), share, 0.0, 1.0, "");
+            }
+            (_, Some(_)) => c.fail(
+                &format!("{path}.error_ratio"),
+                "an error_ratio belongs to an error fault: add \"kind\": \"errors\" or remove it",
+            ),
+            (_, None) => {}
+        }
+        if fault.kind != FaultKind::Down && !can_be_slow(&fault.target) {
+            c.fail(
+                &format!("{path}.target"),
+                format!(
+                    "'{}' cannot be slow or fail requests: only a web server, a database, cache or NoSQL node or the session store serves requests",
+                    fault.target.chars().take(40).collect::<String>()
+                ),
+            );
+        }
+        match (fault.kind, fault.factor) {
+            (FaultKind::Down | FaultKind::Errors, None) => {}
+            (FaultKind::Down | FaultKind::Errors, Some(_)) => c.fail(
+                &format!("{path}.factor"),
+                "a factor belongs to a slow fault: add \"kind\": \"slow\" or remove it",
+            ),
+            (FaultKind::Slow, None) => c.fail(
+                &format!("{path}.factor"),
+                "a slow fault needs a factor: how many times slower the node serves (e.g. 8)",
+            ),
+            (FaultKind::Slow, Some(factor)) => {
+                c.range(
+                    &format!("{path}.factor"),
+                    factor,
+                    1.0,
+                    super::MAX_SLOW_FACTOR,
+                    "times",
+                );
+            }
         }
     }
 }

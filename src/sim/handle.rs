@@ -52,6 +52,8 @@ pub(super) trait Engine {
     fn kill(&mut self, id: ComponentId);
     /// Brings a component back now.
     fn repair(&mut self, id: ComponentId);
+    /// A grey failure: the component serves `factor` times slower from now on (1: healthy).
+    fn slow(&mut self, id: ComponentId, factor: f64);
     /// The state now, for display.
     fn snapshot(&self) -> Snapshot;
     /// Number of events waiting.
@@ -257,11 +259,20 @@ impl Sim {
         self.engine_mut().kill(id);
     }
 
-    /// Brings a component back now.
+    /// Brings a component back now (a slow one to normal speed).
     pub fn repair(&mut self, id: ComponentId) {
         let now = self.now();
         self.diagnoser.note_fault(now, usize::from(id.0), false);
         self.engine_mut().repair(id);
+    }
+
+    /// A grey failure now: the component (a web server, a database, cache or NoSQL node, the
+    /// session store) stays up and passes its health checks but serves `factor` times slower
+    /// (1: normal speed again). Other components are left alone.
+    pub fn slow(&mut self, id: ComponentId, factor: f64) {
+        if factor.is_finite() && (1.0..=crate::scenario::MAX_SLOW_FACTOR).contains(&factor) {
+            self.engine_mut().slow(id, factor);
+        }
     }
 
     /// The state now, for display.

@@ -28,6 +28,7 @@ pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
+pub use components::clients::ClientReport;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
@@ -42,7 +43,7 @@ pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
     LogEntry, MonitoringReport, NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report,
-    RequestTotals, SeriesPoint, SessionReport, TheoryCheck,
+    RequestTotals, SeriesPoint, SessionReport, StampedeReport, TheoryCheck,
 };
 pub use zipf::Zipf;
 
@@ -291,6 +292,8 @@ pub struct ComponentState {
     pub queue_capacity: u32,
     /// Busy fraction over the last complete metrics interval, 0–1.
     pub utilization: f64,
+    /// A grey failure: its service times are multiplied by this now (`None`: normal speed).
+    pub slowdown: Option<f64>,
     /// Web servers: whether the load balancer sends it requests (its view, not the truth).
     pub in_pool: bool,
     /// Web servers: taken out of service (drains, then idles).

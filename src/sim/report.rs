@@ -56,6 +56,10 @@ pub struct Report {
     pub deploys: Vec<DeployReport>,
     /// The single web server compared with queueing theory (absent with several servers).
     pub theory: Option<TheoryCheck>,
+    /// Retrying clients: attempts, retries, goodput beside throughput, wasted work (absent
+    /// unless `traffic.retries` is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<super::ClientReport>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
     pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
@@ -233,6 +237,22 @@ pub struct CacheReport {
     pub evictions: u64,
     /// Items held at the end, per node.
     pub items: Vec<u32>,
+    /// Misses of a key whose database read was already under way (`cache.coalesce` set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stampede: Option<StampedeReport>,
+}
+
+/// Misses of keys already being read from the database: a cache stampede, or its fix.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StampedeReport {
+    /// Whether misses of a key being read wait for that read (coalescing).
+    pub coalesce: bool,
+    /// Misses that read the database while a read of the same key was under way.
+    pub duplicate_db_reads: u64,
+    /// Misses that waited for another request's read of their key instead.
+    pub coalesced: u64,
+    /// Most misses of one key at once beyond the first (reading or waiting).
+    pub max_per_key: u32,
 }
 
 /// The CDN over the run. Prices are the scenario's (documented assumptions, per GB).
@@ -518,6 +538,16 @@ pub struct ComponentReport {
     pub refused: u64,
     /// Database nodes: role at the end of the run.
     pub role: Option<DbRole>,
+    /// Slow faults (grey failures): how long it was slowed, in seconds (left out when it never
+    /// was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowed_s: Option<f64>,
+    /// Slow faults: the largest slowdown it had (×; left out when it never was slowed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowdown_max: Option<f64>,
+    /// Error faults (a flaky node): requests it answered with an error (left out when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_injected: Option<u64>,
 }
 
 /// One metrics interval.
@@ -706,6 +736,9 @@ impl Stack {
                     rejected: s.rejected,
                     refused: s.refused,
                     role: self.db_state(c.id).map(|(role, ..)| role),
+                    slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
+                    slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
+                    errors_injected: (s.errors_injected > 0).then_some(s.errors_injected),
                 }
             })
             .collect::<Vec<_>>();
@@ -783,7 +816,14 @@ impl Stack {
             deploys: self.deploy_reports(),
             data_store: self.data_store_report(),
             sessions: self.sticky.as_ref().map(|s| s.report()),
-            cache: self.cache.as_ref().map(|c| c.report()),
+            cache: self.cache.as_ref().map(|c| CacheReport {
+                stampede: self.coalescer.as_ref().map(|co| co.report()),
+                ..c.report()
+            }),
+            clients: self
+                .clients
+                .as_ref()
+                .map(|c| c.report(b.generated, b.completed, elapsed_s)),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

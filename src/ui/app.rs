@@ -161,6 +161,9 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::DismissNotice))
     };
 
+    if super::embed::is_embed() {
+        return super::embed::view(&state, &canvas, &on_action, &on_fault);
+    }
     let stage = STAGES.iter().find(|s| s.number == state.stage());
     let kinds: Vec<ComponentKind> = state
         .diagram

@@ -217,13 +217,12 @@ fn data_center_view(
     let region = entry
         .and_then(|e| status.and_then(|s| s.regions.get(e.1)))
         .map_or_else(String::new, |r| r.0.clone());
-    let last = status.and_then(|s| s.last.as_ref());
     let rps = status
         .and_then(|s| s.requests_per_s.get(i))
         .copied()
         .unwrap_or(0.0);
-    let answered = last
-        .and_then(|p| p.users_by_answer.get(i))
+    let answered = status
+        .and_then(|s| s.users_by_answer.get(i))
         .copied()
         .unwrap_or(0);
     if up && !in_dns {

@@ -25,7 +25,13 @@ use crate::scenario::{decode_link, encode_link, Link, Scenario};
 pub fn current_fragment() -> String {
     web_sys::window()
         .and_then(|w| w.location().hash().ok())
-        .map(|h| h.trim_start_matches('#').to_string())
+        .map(|h| {
+            let h = h.trim_start_matches('#');
+            // `#embed/<link>`: the embed view of that link (src/ui/embed.rs).
+            h.strip_prefix(super::embed::EMBED_PREFIX)
+                .unwrap_or(h)
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -84,7 +90,17 @@ pub fn write_fragment(fragment: String, push: bool) {
     let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
         return;
     };
-    let url = format!("#{fragment}");
+    let embedded = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .is_some_and(|h| {
+            h.trim_start_matches('#')
+                .starts_with(super::embed::EMBED_PREFIX)
+        });
+    let url = if embedded {
+        format!("#{}{fragment}", super::embed::EMBED_PREFIX)
+    } else {
+        format!("#{fragment}")
+    };
     let _ = if push {
         history.push_state_with_url(&JsValue::NULL, "", Some(&url))
     } else {

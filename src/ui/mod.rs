@@ -19,6 +19,7 @@ mod charts;
 mod controls;
 mod diagram;
 mod editor;
+mod embed;
 mod files;
 use crate::format;
 mod geo;

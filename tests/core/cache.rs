@@ -119,6 +119,9 @@ fn a_lost_cache_node_sends_its_load_to_the_database_and_returns_cold() {
         target: "cache-0".into(),
         at_s: 40.0,
         duration_s: 20.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     s.duration_s = 100;
     let r = run(&s);

@@ -87,6 +87,9 @@ fn failover_follows_health_checks_then_dns_expiry() {
         target: "us-east".into(),
         at_s: 30.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -160,6 +163,9 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
         target: "us-east".into(),
         at_s: 40.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -203,6 +209,9 @@ fn a_repaired_data_center_gets_its_users_back() {
         target: "us-east".into(),
         at_s: 20.0,
         duration_s: 60.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -223,6 +232,9 @@ fn a_component_inside_one_data_center_fails_alone() {
         target: "eu-west/sessions".into(),
         at_s: 10.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -250,6 +262,9 @@ fn the_same_run_in_steps_or_at_once() {
         target: "us-east".into(),
         at_s: 15.0,
         duration_s: 10.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let whole = run(&s);
     let mut sim = Sim::new(&s).unwrap();
@@ -321,6 +336,9 @@ fn geo_validation_names_each_problem() {
         target: "eu-west/web-99".into(),
         at_s: 1.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     });
     assert!(bad_fault.validate().is_err());
 }
@@ -419,6 +437,9 @@ fn random_geo_runs_conserve_and_replay() {
                 target: targets[g.below(targets.len() as u64) as usize].into(),
                 at_s: g.unit() * f64::from(s.duration_s),
                 duration_s: g.unit() * 20.0,
+                kind: scalesim::scenario::FaultKind::Down,
+                factor: None,
+                error_ratio: None,
             });
         }
         s.validate().unwrap_or_else(|e| panic!("case {case}: {e}"));
@@ -563,6 +584,9 @@ fn nothing_in_a_dead_data_center_comes_back_before_it() {
         target: "eu-west/web-1".into(),
         at_s: 1.0,
         duration_s: 3.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let mut sim = Sim::new(&s).unwrap();
     let dc = sim.component_named("eu-west").unwrap();
@@ -620,6 +644,9 @@ fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
         target: "us-east".into(),
         at_s: 10.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -654,6 +681,9 @@ fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
         target: "eu-west".to_string(),
         at_s: 0.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -706,4 +736,30 @@ fn per_data_center_rates_show_before_the_first_interval() {
             assert_eq!(status.requests_per_s, last.requests_per_s);
         }
     }
+}
+
+/// The users whose cached answer names each data center show from the first frame too: before
+/// the first interval completes they are counted as they stand, after it they are the
+/// interval's figure, and they never exceed the users.
+#[test]
+fn users_by_answer_show_before_the_first_interval() {
+    let s = small();
+    let users = s.traffic.users;
+    let mut sim = Sim::new(&s).unwrap();
+    let mut seen_before = false;
+    for t_ms in [250.0, 600.0, 1500.0] {
+        sim.advance_to(SimTime::from_millis_f64(t_ms), u64::MAX);
+        let status = sim.geo_status().unwrap();
+        let total: u64 = status.users_by_answer.iter().sum();
+        assert!(total > 0, "at {t_ms} ms: {:?}", status.users_by_answer);
+        assert!(total <= users, "at {t_ms} ms: {total} of {users}");
+        match &status.last {
+            Some(last) => assert_eq!(status.users_by_answer, last.users_by_answer),
+            None => seen_before = true,
+        }
+    }
+    assert!(
+        seen_before,
+        "the first reading came before the first interval"
+    );
 }

@@ -69,6 +69,9 @@ pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
         target: target.into(),
         at_s,
         duration_s,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod fidelity;
 mod geo;
 mod helpers;
 mod live;
+mod mechanisms;
 mod monitoring;
 mod run_behaviour;
 mod scenario_checks;

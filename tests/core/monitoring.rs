@@ -52,6 +52,9 @@ fn a_breach_shorter_than_the_rule_does_not_fire() {
         target: "db-0".into(),
         at_s: 30.0,
         duration_s: 1.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let m = s.monitoring.as_mut().unwrap();
     m.alerts = vec![AlertRule {

@@ -84,6 +84,9 @@ fn killing_the_server_fails_everything_until_repair() {
         target: "web-0".into(),
         at_s: 10.0,
         duration_s: 5.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -160,6 +163,9 @@ fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
         target: "dns".into(),
         at_s: 20.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

@@ -76,6 +76,9 @@ fn fault_targets_must_exist() {
         target: "db-7".into(),
         at_s: 1.0,
         duration_s: 1.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("no component named 'db-7'"), "{e}");
@@ -139,6 +142,9 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             target: "web-0".into(),
             at_s: 1.0,
             duration_s: 1.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
@@ -185,6 +191,22 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
     });
+    // Cache coalescing, a flaky node, retrying clients, and a slow fault (grey failure).
+    s.cache.as_mut().expect("stage 10 has a cache").coalesce = Some(true);
+    s.faults
+        .push(scalesim::scenario::Fault::errors("web-0", 0.2, 1.0, 1.0));
+    s.traffic.retries = Some(scalesim::scenario::Retries {
+        max: 2,
+        backoff_ms: 50.0,
+        multiplier: 2.0,
+        jitter: 0.5,
+    });
+    s.faults.push(scalesim::scenario::Fault::slow(
+        "shard-0-db-1",
+        4.0,
+        1.0,
+        1.0,
+    ));
     s.routes = Some(scalesim::scenario::Routes {
         cached: Some(vec![scalesim::scenario::Flow::PageView]),
         nosql: Some(vec![scalesim::scenario::Flow::ApiRead]),

@@ -131,6 +131,9 @@ fn a_master_failure_stays_inside_its_shard() {
         target: "shard-1-db-0".into(),
         at_s: 30.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -340,6 +343,9 @@ fn the_copy_survives_a_master_failover() {
         target: "shard-0-db-0".into(),
         at_s: 10.0,
         duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

@@ -48,6 +48,9 @@ fn fault() -> impl Strategy<Value = Fault> {
             target: target.to_string(),
             at_s,
             duration_s,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         })
 }
 
@@ -165,6 +168,9 @@ fn a_preset_with_a_handful_of_changes_fits_in_200_characters() {
         target: "web-0".into(),
         at_s: 30.0,
         duration_s: 10.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let link = encode_link(&s, Some(30.5));
     assert!(link.len() <= 200, "{} characters: {link}", link.len());
@@ -197,6 +203,9 @@ fn long_scenarios_are_compressed_and_still_exact() {
             target: "web-0".into(),
             at_s: f64::from(i) * 10.0 + 0.125,
             duration_s: 5.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         })
         .collect();
     s.validate().unwrap();

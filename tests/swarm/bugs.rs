@@ -243,6 +243,9 @@ fn geo_tick_between_scheduled_fault_and_live_repair() {
         target: "us-east".into(),
         at_s: 2.0,
         duration_s: 1.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     let case = Case {
         seed: 0,

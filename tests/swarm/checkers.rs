@@ -33,13 +33,10 @@ pub struct Outage {
     pub up: u64,
 }
 
-/// Whether a component of this kind can be taken down (users, the balancer and the message
-/// queue itself cannot: a kill leaves them up).
+/// Whether a component of this kind can be taken down (users and the message queue itself
+/// cannot: a kill leaves them up; the balancer can, since 9dcb368).
 pub fn killable(kind: ComponentKind) -> bool {
-    !matches!(
-        kind,
-        ComponentKind::Users | ComponentKind::LoadBalancer | ComponentKind::Queue
-    )
+    !matches!(kind, ComponentKind::Users | ComponentKind::Queue)
 }
 
 /// Where a change sits among others at the same instant: the engine applies, at one time,
@@ -807,10 +804,20 @@ pub fn check_path(ctx: &Context, p: &PathSample) -> Result<(), String> {
                 "{id}: hop {i} at {name} took {took} ns, below its least service time {min} ns"
             );
         }
-        if let Some(o) = ctx
-            .timeline
-            .outage_during(name, h.enter.as_nanos(), h.leave.as_nanos())
-        {
+        // A balancer's death stops the requests that reach it after it; a request it already
+        // took, and the answers already inside the system, are delivered (the model decides a
+        // request's next step when it arrives, and an answer's way back when the server sends
+        // it): so only the moment a path first reaches the balancer must find it up.
+        let balancer = kind == ComponentKind::LoadBalancer;
+        if balancer && hops[..i].iter().any(|e| e.component == h.component) {
+            continue;
+        }
+        let leave = if balancer {
+            h.enter.as_nanos()
+        } else {
+            h.leave.as_nanos()
+        };
+        if let Some(o) = ctx.timeline.outage_during(name, h.enter.as_nanos(), leave) {
             return Err(format!(
                 "{id}: served by {name} over [{}, {}] though it was down over [{}, {}); \
                  path from {} to {}: {}",
@@ -956,7 +963,9 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
     ] {
         // Sharded database nodes are named shard-S-db-N; NoSQL nodes fail theirs as db_down.
         let down = tl.any_down(prefix, end)
-            || (prefix == "db-" && (tl.any_down("shard-", end) || tl.any_down("nosql-", end)));
+            || (prefix == "db-" && (tl.any_down("shard-", end) || tl.any_down("nosql-", end)))
+            // A dead load balancer fails the requests that reach it as server_down.
+            || (reason == "server_down" && tl.any_down("lb", end));
         ensure!(
             count == 0 || down,
             "{count} failures by {reason}, but no {prefix}* component was ever down"
@@ -1483,8 +1492,10 @@ fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), S
             ("session_store_down", why.session_store_down, "sessions"),
         ] {
             let prefix = format!("{site}{local}");
+            // A dead load balancer fails the requests that reach it as server_down.
+            let balancer = reason == "server_down" && tl.any_down(&format!("{site}lb"), end);
             ensure!(
-                count == 0 || tl.any_down(&prefix, end),
+                count == 0 || tl.any_down(&prefix, end) || balancer,
                 "{}: {count} failures by {reason}, but no {prefix}* component was ever down",
                 d.name
             );

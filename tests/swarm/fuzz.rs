@@ -67,6 +67,9 @@ fn base() -> Value {
         target: "web-0".into(),
         at_s: 1.0,
         duration_s: 1.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
     }];
     serde_json::to_value(s).unwrap()
 }

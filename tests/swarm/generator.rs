@@ -306,6 +306,9 @@ fn faults(g: &mut Gen, s: &mut Scenario) {
             } else {
                 round_ms(g.unit() * duration * 0.5)
             },
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
         })
         .collect();
 }

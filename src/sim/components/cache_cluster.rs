@@ -216,6 +216,7 @@ impl CacheCluster {
             invalidations: self.invalidations,
             evictions: self.nodes.iter().map(|n| n.cache.evictions).sum(),
             items: self.nodes.iter().map(|n| n.cache.len()).collect(),
+            stampede: None,
         }
     }
 }

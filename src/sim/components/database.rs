@@ -481,6 +481,17 @@ impl Stack {
 
     /// A database node died: stop its replication, start the failure detection. Returns text
     /// for the event log.
+    /// Database node (shard, node) serves `factor` times slower from now on; as a replica it
+    /// applies the writes it has not applied yet that much slower too.
+    pub(in crate::sim) fn db_node_slowed(&mut self, shard: usize, node: usize, factor: f64) {
+        let now = self.now();
+        let db = &mut self.shards[shard];
+        let n = &mut db.nodes[node];
+        // Writes finished before now were applied at the old speed.
+        db.replication.catch_up(&mut n.progress, now);
+        n.progress.slowdown = (factor != 1.0).then_some(factor);
+    }
+
     pub(in crate::sim) fn db_node_died(
         &mut self,
         shard: usize,

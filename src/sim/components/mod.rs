@@ -9,6 +9,8 @@
 pub(super) mod balancer;
 pub(super) mod cache;
 pub(super) mod cache_cluster;
+pub(super) mod clients;
+pub(super) mod coalesce;
 pub(super) mod database;
 pub(super) mod deploy;
 pub(super) mod edge;

@@ -10,6 +10,7 @@
 //! lazily from the log. A read of key k at replica r is stale iff the last committed write to k
 //! is later than r's last applied write.
 
+use crate::sim::kernel::rng::round_ns;
 use crate::sim::kernel::time::SimTime;
 use std::collections::VecDeque;
 
@@ -38,6 +39,9 @@ pub struct ReplicaProgress {
     pub following: bool,
     /// Whether it lost its place in the log and must copy a snapshot when it returns.
     pub needs_resync: bool,
+    /// A slow node (grey failure, slow disk): each write takes this many times the apply
+    /// time (`None`: healthy).
+    pub slowdown: Option<f64>,
 }
 
 /// The last committed write of every key, across all shards (each key lives on one shard).
@@ -153,16 +157,16 @@ impl Replication {
         if !r.following || r.needs_resync {
             return;
         }
+        let apply = match r.slowdown {
+            None => self.apply,
+            Some(factor) => SimTime(round_ns(self.apply.as_nanos() as f64 * factor)),
+        };
         while r.applied < self.master_seq.min(self.receive_limit) {
             let Some(rec) = self.record(r.applied + 1) else {
                 r.needs_resync = true;
                 return;
             };
-            let finish = rec
-                .commit
-                .plus(self.delay)
-                .max(r.busy_until)
-                .plus(self.apply);
+            let finish = rec.commit.plus(self.delay).max(r.busy_until).plus(apply);
             if finish > now {
                 return;
             }

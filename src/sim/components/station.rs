@@ -58,6 +58,20 @@ pub struct Station {
     pub last_interval: Area,
     /// Service speed factor: service times are divided by it.
     pub speed: f64,
+    /// A grey failure: service times are multiplied by it (1: healthy). The node stays alive
+    /// and passes health checks.
+    pub slowdown: f64,
+    /// When the current slowdown began (`None`: not slowed now).
+    slowed_since: Option<SimTime>,
+    /// Time spent slowed before `slowed_since`, ns.
+    slowed_ns: u64,
+    /// Largest slowdown seen (1: never slowed).
+    pub slowdown_max: f64,
+    /// A flaky node: the share of arriving requests it answers with an error at once (0:
+    /// none).
+    pub error_ratio: f64,
+    /// Requests it answered with an error because it was flaky.
+    pub errors_injected: u64,
     /// Requests that arrived while it was down (connection refused).
     pub refused: u64,
     /// `refused` when it last died.
@@ -92,6 +106,12 @@ impl Station {
             interval: Area::default(),
             last_interval: Area::default(),
             speed: 1.0,
+            slowdown: 1.0,
+            slowed_since: None,
+            slowed_ns: 0,
+            slowdown_max: 1.0,
+            error_ratio: 0.0,
+            errors_injected: 0,
             refused: 0,
             refused_at_death: 0,
             served: 0,
@@ -120,6 +140,35 @@ impl Station {
     /// Closes the current metrics interval and starts the next.
     pub fn close_interval(&mut self) {
         self.last_interval = std::mem::take(&mut self.interval);
+    }
+
+    /// From `now` on, services started take `factor` times longer (1: healthy again).
+    /// Services already under way keep their end.
+    pub fn set_slowdown(&mut self, factor: f64, now: SimTime) {
+        self.account(now);
+        if let Some(since) = self.slowed_since.take() {
+            self.slowed_ns += now.since(since).as_nanos();
+        }
+        self.slowdown = factor;
+        self.slowdown_max = self.slowdown_max.max(factor);
+        if factor != 1.0 {
+            self.slowed_since = Some(now);
+        }
+    }
+
+    /// Time spent slowed up to `now`, ns.
+    pub fn slowed_ns(&self, now: SimTime) -> u64 {
+        self.slowed_ns
+            + self
+                .slowed_since
+                .map_or(0, |since| now.since(since).as_nanos())
+    }
+
+    /// How long `work` ns of service (at speed 1) take here, ns (at least 1).
+    #[inline]
+    pub fn service_ns(&self, work: u64) -> u64 {
+        // × 1.0 when healthy leaves the quotient bit for bit as it was.
+        crate::sim::kernel::rng::round_ns(work as f64 * self.slowdown / self.speed).max(1)
     }
 
     /// Whether a worker is free.

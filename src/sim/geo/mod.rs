@@ -175,6 +175,10 @@ pub struct GeoStatus {
     pub requests_per_s: Vec<f64>,
     /// Committed writes lost with a failed data center so far.
     pub writes_lost: u64,
+    /// Users whose cached DNS answer names each data center: at the end of the last complete
+    /// metrics interval, or before the first one completes, now (so the figure shows from
+    /// the first frame).
+    pub users_by_answer: Vec<u64>,
 }
 
 /// The geo layer: users, geoDNS and the data centers.
@@ -675,7 +679,30 @@ impl World {
             last: self.geo_series.back().cloned(),
             requests_per_s: self.requests_per_s_now(),
             writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
+            users_by_answer: self.users_by_answer_now(),
         }
+    }
+
+    /// See [`GeoStatus::users_by_answer`]. Before the first interval the running counts are
+    /// read as they stand: expired answers are swept at each interval's end, so with a DNS TTL
+    /// shorter than one interval they may still include answers that have just run out.
+    fn users_by_answer_now(&self) -> Vec<u64> {
+        if let Some(last) = self.geo_series.back() {
+            return last.users_by_answer.clone();
+        }
+        self.cached_users_by_dc()
+    }
+
+    /// Users whose cached answer names each data center, over every region, as the running
+    /// counts stand (expired answers leave them when a region's population is swept).
+    pub(super) fn cached_users_by_dc(&self) -> Vec<u64> {
+        let mut by_answer = vec![0u64; self.dcs.len()];
+        for pop in &self.population {
+            for (total, n) in by_answer.iter_mut().zip(pop.cached_by_dc()) {
+                *total += n;
+            }
+        }
+        by_answer
     }
 
     /// See [`GeoStatus::requests_per_s`].

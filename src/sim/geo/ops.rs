@@ -93,14 +93,11 @@ impl World {
         point.latency_mean_ms = self.interval_latency.mean_ms();
         point.latency_p50_ms = self.interval_latency.quantile_ms(0.5);
         point.latency_p99_ms = self.interval_latency.quantile_ms(0.99);
-        let mut by_answer = vec![0u64; self.dcs.len()];
         let now_ms = (now.as_nanos() / 1_000_000) as u32;
         for pop in &mut self.population {
             pop.expire(now_ms, self.tick);
-            for (total, n) in by_answer.iter_mut().zip(pop.cached_by_dc()) {
-                *total += n;
-            }
         }
+        let by_answer = self.cached_users_by_dc();
         let geo_point = GeoPoint {
             t_s: now.as_secs_f64(),
             requests_per_s: self

@@ -5,6 +5,25 @@ use super::*;
 
 impl World {
     /// The report of the whole system so far (its digest is filled in by the caller).
+    /// Retrying clients of every data center, added up (`None` without retries).
+    fn clients_report(
+        &self,
+        generated: u64,
+        completed: u64,
+        elapsed_s: f64,
+    ) -> Option<crate::sim::ClientReport> {
+        let mut all: Option<crate::sim::components::clients::Clients> = None;
+        for dc in &self.dcs {
+            if let Some(c) = &dc.sim.clients {
+                match all.as_mut() {
+                    Some(all) => all.add(c),
+                    None => all = Some(c.clone()),
+                }
+            }
+        }
+        all.map(|c| c.report(generated, completed, elapsed_s))
+    }
+
     pub fn report(&self) -> Report {
         let elapsed_s = self.now.as_secs_f64();
         let mut latency = Histogram::new();
@@ -123,6 +142,7 @@ impl World {
             "million lookups",
             PRICES.dns_million_lookups,
         );
+        let (totals_generated, totals_completed) = (totals.generated, totals.completed);
         Report {
             cost: bill.finish(elapsed_s / 3600.0),
             scenario: self.scenario.name.clone(),
@@ -155,6 +175,7 @@ impl World {
             sessions: None,
             monitoring,
             theory: None,
+            clients: self.clients_report(totals_generated, totals_completed, elapsed_s),
             geo: Some(GeoReport {
                 routing: self.routing,
                 dns_lookups: self.books.dns_lookups,
@@ -248,6 +269,17 @@ impl Engine for World {
 
     fn repair(&mut self, id: ComponentId) {
         World::repair(self, id);
+    }
+
+    fn slow(&mut self, id: ComponentId, factor: f64) {
+        if let Some((d, Some(inner))) = self.locate(id) {
+            if self.dcs[d].up {
+                self.dcs[d]
+                    .sim
+                    .slow_with_cause(inner, factor, "slowed by the user");
+                self.collect();
+            }
+        }
     }
 
     fn snapshot(&self) -> Snapshot {

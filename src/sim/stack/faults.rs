@@ -186,6 +186,14 @@ impl Stack {
     }
 
     pub(in crate::sim) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
+        if let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() {
+            if self.stations[usize::from(station)].slowdown != 1.0 {
+                self.slow_with_cause(id, 1.0, cause);
+            }
+            if self.stations[usize::from(station)].error_ratio != 0.0 {
+                self.errors_with_cause(id, 0.0, cause);
+            }
+        }
         if usize::from(id.0) >= self.components.len()
             || self.is_alive(id)
             || self.site.as_ref().is_some_and(|site| site.down)
@@ -231,6 +239,55 @@ impl Stack {
         if let Some((shard, node)) = self.db_node_of(id) {
             text.push_str(&self.db_node_returned(shard, node, epoch));
         }
+        self.log_event(&name, text);
+    }
+
+    /// A grey failure: from now on component `id` serves `factor` times slower (1: healthy
+    /// again). It stays alive, so health checks still pass; a database replica also applies
+    /// replicated writes that much slower, so its lag grows. Only stations can be slow.
+    pub(in crate::sim) fn slow_with_cause(&mut self, id: ComponentId, factor: f64, cause: &str) {
+        let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
+            return;
+        };
+        let now = self.now;
+        let s = &mut self.stations[usize::from(station)];
+        if s.slowdown == factor {
+            return;
+        }
+        s.set_slowdown(factor, now);
+        if let Some((shard, node)) = self.db_node_of(id) {
+            self.db_node_slowed(shard, node, factor);
+        }
+        let name = self.components[usize::from(id.0)].name.clone();
+        let text = if factor == 1.0 {
+            format!("{name} at normal speed again ({cause})")
+        } else {
+            format!("{name} slow ({cause}): every request takes ×{factor} as long; it still passes its health checks")
+        };
+        self.log_event(&name, text);
+    }
+
+    /// A flaky node: from now on component `id` answers a share `ratio` of the requests
+    /// reaching it with an error at once (0: healthy again). It stays alive and passes its
+    /// health checks. Only stations can be flaky.
+    pub(in crate::sim) fn errors_with_cause(&mut self, id: ComponentId, ratio: f64, cause: &str) {
+        let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
+            return;
+        };
+        let s = &mut self.stations[usize::from(station)];
+        if s.error_ratio == ratio {
+            return;
+        }
+        s.error_ratio = ratio;
+        let name = self.components[usize::from(id.0)].name.clone();
+        let text = if ratio == 0.0 {
+            format!("{name} stops failing requests ({cause})")
+        } else {
+            format!(
+                "{name} flaky ({cause}): it fails {:.0}% of its requests; it still passes its health checks",
+                ratio * 100.0
+            )
+        };
         self.log_event(&name, text);
     }
 

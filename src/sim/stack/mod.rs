@@ -21,6 +21,7 @@
 mod faults;
 mod path;
 mod periodic;
+mod retries;
 pub(super) mod route;
 mod service;
 mod slab;
@@ -28,6 +29,8 @@ mod state;
 
 use super::components::balancer::Balancer;
 use super::components::cache_cluster::CacheCluster;
+use super::components::clients::{Clients, PendingRetry};
+use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, DataPlacement, DbTier};
 use super::components::deploy::DeployRun;
 use super::components::edge::EdgeTier;
@@ -50,7 +53,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
+use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, RouteTable};
 use std::collections::VecDeque;
 
@@ -152,6 +155,14 @@ pub(super) enum Event {
     CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
     Fault { component: ComponentId, down: bool },
+    /// A scheduled slow or error fault (the scenario's fault number `fault`) starts or ends.
+    Degrade {
+        component: ComponentId,
+        fault: u16,
+        start: bool,
+    },
+    /// A retry (held by the clients as `slot`) is sent.
+    Retry { slot: u32 },
     /// A static-asset request reaches the CDN edge.
     ReachEdge { req: ReqRef },
     /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
@@ -255,7 +266,12 @@ pub(super) struct Request {
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
     seq: u64,
+    /// When this attempt was sent (its client's timeout runs from here).
     start: SimTime,
+    /// When the user sent the first attempt (= `start` unless this is a retry).
+    first_start: SimTime,
+    /// Which attempt it is (1: the first; retries are 2, 3, …).
+    attempt: u8,
     /// When it reached its current station.
     reached: SimTime,
 }
@@ -320,6 +336,8 @@ impl Slot for Request {
         key: 0,
         seq: 0,
         start: SimTime::ZERO,
+        first_start: SimTime::ZERO,
+        attempt: 1,
         reached: SimTime::ZERO,
     };
 }
@@ -440,6 +458,12 @@ pub(super) struct Stack {
     pub(super) nosql: Option<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
+    /// Clients that retry (`None`: they never do).
+    pub(super) clients: Option<Clients>,
+    /// Cache misses of keys already being read: counted, or coalesced (`None`: neither).
+    pub(super) coalescer: Option<Coalescer>,
+    /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
+    released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
     pub(super) routes: RouteTable,
 }
@@ -517,6 +541,13 @@ impl Stack {
             deploys_done: Vec::new(),
             nosql: None,
             site: None,
+            clients: scenario.traffic.retries.as_ref().map(Clients::new),
+            coalescer: scenario
+                .cache
+                .as_ref()
+                .and_then(|c| c.coalesce)
+                .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
+            released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();
@@ -655,26 +686,39 @@ impl Stack {
     }
 
     fn schedule_faults(&mut self) {
-        for fault in self.scenario.faults.clone() {
+        for (index, fault) in self.scenario.faults.clone().into_iter().enumerate() {
             let Some(component) = self.component_named(&fault.target) else {
                 continue; // validation guarantees the name exists
             };
-            let at = SimTime::from_secs_f64(fault.at_s);
-            self.events.push(
-                at,
-                Event::Fault {
-                    component,
-                    down: true,
-                },
-            );
-            if fault.duration_s > 0.0 {
-                self.events.push(
-                    at.plus(SimTime::from_secs_f64(fault.duration_s)),
+            let (start, end) = match fault.kind {
+                FaultKind::Down => (
+                    Event::Fault {
+                        component,
+                        down: true,
+                    },
                     Event::Fault {
                         component,
                         down: false,
                     },
-                );
+                ),
+                FaultKind::Slow | FaultKind::Errors => (
+                    Event::Degrade {
+                        component,
+                        fault: index as u16,
+                        start: true,
+                    },
+                    Event::Degrade {
+                        component,
+                        fault: index as u16,
+                        start: false,
+                    },
+                ),
+            };
+            let at = SimTime::from_secs_f64(fault.at_s);
+            self.events.push(at, start);
+            if fault.duration_s > 0.0 {
+                self.events
+                    .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
             }
         }
     }
@@ -752,6 +796,12 @@ impl Stack {
             Event::Reshard { to } => self.reshard(to),
             Event::MigrationPace { run } => self.on_migration_pace(run),
             Event::CopyRetry { req } => self.send_copy_job(req),
+            Event::Degrade {
+                component,
+                fault,
+                start,
+            } => self.on_degrade(component, usize::from(fault), start),
+            Event::Retry { slot } => self.on_retry(slot),
             Event::Fault { component, down } => {
                 if down {
                     self.kill_with_cause(component, "scheduled fault");

@@ -10,7 +10,12 @@ impl Stack {
         }
         let user = self.rng.below(self.users) as usize;
         let req = self.start_request(user, false);
+        self.look_up_then_depart(req, user);
+    }
 
+    /// The request of `user` leaves once the user's DNS answer is known: cached, under way, or
+    /// looked up now.
+    pub(super) fn look_up_then_depart(&mut self, req: ReqRef, user: usize) {
         let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
         let expiry_ms = self.dns_expiry_ms[user];
         if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
@@ -74,6 +79,9 @@ impl Stack {
             }
         }
         self.req_mut(req).user = user as u32;
+        if let Some(c) = self.clients.as_mut() {
+            c.attempts += 1;
+        }
         if handed_over {
             if let Some(site) = self.site.as_mut() {
                 site.handed_over_waiting -= 1;
@@ -152,6 +160,7 @@ impl Stack {
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
+        r.first_start = start;
         self.on_dns_answer(req, user, epoch);
     }
 
@@ -201,6 +210,15 @@ impl Stack {
     /// The request leaves the user at `at`, the way its route says: to the CDN edge (static
     /// assets, when there is one) or to the front door (balancer or the one server).
     pub(super) fn depart(&mut self, req: ReqRef, at: SimTime) {
+        if self.clients.is_some() {
+            // Retrying clients give up on time wherever the attempt is, so that their retry
+            // goes out while the system may still work on the attempt they gave up.
+            let deadline = self.kernel.requests[req.slot as usize]
+                .start
+                .plus(self.timeout);
+            self.events
+                .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+        }
         let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
             let edge = self.edge.as_ref().expect("a route through the CDN edge");
@@ -300,6 +318,20 @@ impl Stack {
             self.retry_copy_job(req);
             return;
         }
+        let error_ratio = if s.alive && !copy_job {
+            s.error_ratio
+        } else {
+            0.0
+        };
+        if error_ratio > 0.0 && self.rng.unit() < error_ratio {
+            // A flaky node answers this one with an error at once.
+            self.stations[usize::from(station)].errors_injected += 1;
+            self.push_hop(req, component, now, now);
+            let at = self.answer_time(req, now, tier);
+            self.fail(req, tier.down_outcome(), at);
+            return;
+        }
+        let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
             self.push_hop(req, component, now, now);
@@ -320,9 +352,10 @@ impl Stack {
             s.line.push_back(req);
             s.waiting += 1;
             s.max_waiting = s.max_waiting.max(s.waiting);
+            let lazy_timeout = !copy_job && self.clients.is_none();
             let r = self.req_mut(req);
             r.state = ReqState::Queued;
-            if !copy_job {
+            if lazy_timeout {
                 let deadline = r.start.plus(self.timeout);
                 self.events
                     .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });

@@ -36,8 +36,7 @@ impl Stack {
     pub(super) fn begin_service(&mut self, req: ReqRef, station: u16, work: u64) {
         let now = self.now;
         let s = &mut self.stations[usize::from(station)];
-        let duration = work as f64 / s.speed;
-        let duration = round_ns(duration).max(1);
+        let duration = s.service_ns(work);
         s.account(now);
         s.busy += 1;
         s.started += 1;
@@ -73,6 +72,9 @@ impl Stack {
         s.served += 1;
         if let Some(r) = self.get(req) {
             if r.state == ReqState::Abandoned {
+                if let Some(c) = self.clients.as_mut() {
+                    c.wasted_services += 1;
+                }
                 self.release(req);
             } else {
                 let reached = r.reached;
@@ -125,6 +127,9 @@ impl Stack {
         } else {
             self.kernel.interval.cache_misses += 1;
             self.req_mut(req).fill = node as u16;
+            if self.coalescer.is_some() && self.wait_for_fill(req, key) {
+                return;
+            }
             self.send_to_db(req);
         }
     }
@@ -260,6 +265,9 @@ impl Stack {
             let c = self.cache.as_mut().expect("fill implies a cache tier");
             let alive = self.stations[usize::from(c.station_of(r.fill))].alive;
             c.fill(r.fill, alive, r.key, version, now);
+            if self.coalescer.is_some() {
+                self.answer_coalesced(req, r.key);
+            }
         }
         AfterQuery::Answer
     }
@@ -330,12 +338,16 @@ impl Stack {
     /// Answer reaches the user at `at`.
     pub(in crate::sim) fn complete(&mut self, req: ReqRef, at: SimTime) {
         let r = self.kernel.requests[req.slot as usize];
-        let latency = at.since(r.start);
-        if latency > self.timeout {
+        if at.since(r.start) > self.timeout {
             // The client stopped waiting before the answer could reach it.
+            if let Some(c) = self.clients.as_mut() {
+                c.late_answers += 1;
+            }
             self.fail(req, Outcome::Timeout, at);
             return;
         }
+        // What the user waited, from the first attempt.
+        let latency = at.since(r.first_start);
         if r.kind == RequestKind::StaticAsset && r.web != NONE {
             self.static_served(r.via_cdn, r.key);
         }
@@ -382,6 +394,9 @@ impl Stack {
         } else {
             (outcome, at)
         };
+        if self.clients.is_some() && self.retry_later(req, outcome, at) {
+            return;
+        }
         self.kernel.books.failed[outcome.failure_index()] += 1;
         self.kernel.interval.failed += 1;
         let r = self.kernel.requests[req.slot as usize];

@@ -27,6 +27,8 @@ impl Stack {
         r.copy_on_target = false;
         r.seq = seq;
         r.start = self.now;
+        r.first_start = self.now;
+        r.attempt = 1;
         ReqRef { slot, gen: r.gen }
     }
 

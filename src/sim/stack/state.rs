@@ -10,6 +10,7 @@ impl Stack {
         self.site
             .as_ref()
             .map_or(0, |site| site.handed_over_waiting)
+            + self.clients.as_ref().map_or(0, |c| c.waiting())
             + self
                 .kernel
                 .requests
@@ -107,6 +108,7 @@ impl Stack {
                     state.queue_len = s.waiting;
                     state.queue_capacity = s.capacity;
                     state.utilization = s.last_interval.utilization(s.workers);
+                    state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
                     let (_, tier, index) = self.station_info[usize::from(si)];
                     if tier == Tier::Web {
                         let i = usize::from(index);
@@ -340,6 +342,10 @@ impl Engine for Stack {
     /// Brings a component back now.
     fn repair(&mut self, id: ComponentId) {
         self.repair_with_cause(id, "repaired by the user");
+    }
+
+    fn slow(&mut self, id: ComponentId, factor: f64) {
+        self.slow_with_cause(id, factor, "slowed by the user");
     }
 
     /// The state now, for display.

@@ -1,7 +1,8 @@
 //! The editor's drawing: the graph in columns by kind (users on the left, data on the right),
 //! wires as arrows. Dragging from one node onto another (mouse, pen or touch: pointer events)
 //! wires them; a wire the rules refuse is drawn red with the reason beside it. Nodes are
-//! buttons: Tab to one, Enter or Space selects it.
+//! buttons: Tab to one, Enter or Space selects it (their accessible name is their visible text,
+//! kind then name).
 
 use std::rc::Rc;
 
@@ -85,17 +86,19 @@ pub fn place(t: &Topology, portrait: bool) -> (Vec<(f64, f64)>, f64, f64) {
     let layers = next.max(1) as f64;
     let widest = rows.iter().copied().max().unwrap_or(1).max(1) as f64;
     let along = |count: f64, size: f64, gap: f64| 2.0 * PAD + count * size + (count - 1.0) * gap;
+    // Room beside the boxes for the wires that go round a layer.
+    let room = 2.0 * GAP_SIDE;
     if portrait {
         (
             spots,
-            along(widest, W, GAP_SIDE),
+            along(widest, W, GAP_SIDE) + room,
             along(layers, H, GAP_LAYER),
         )
     } else {
         (
             spots,
             along(layers, W, GAP_LAYER),
-            along(widest, H, GAP_SIDE),
+            along(widest, H, GAP_SIDE) + room,
         )
     }
 }
@@ -291,7 +294,6 @@ pub fn canvas(props: &CanvasProps) -> Html {
             <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"))}
                 transform={format!("translate({x},{y})")} tabindex="0" role="button"
                 aria-pressed={if is_selected { "true" } else { "false" }}
-                aria-label={format!("{} {}", n.name, kind.noun())}
                 data-node={n.name.clone()} data-kind={kind.name()} {onkeydown}>
                 <rect width={W.to_string()} height={H.to_string()} rx="9" />
                 <text class="editor-node-kind" x="8" y="17">{ kind.noun() }</text>

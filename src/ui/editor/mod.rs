@@ -157,7 +157,7 @@ pub fn editor_panel(props: &EditorProps) -> Html {
         .reform(|_: MouseEvent| Action::SetEditing(false));
     let problems = match &runs {
         Ok(_) => html! {
-            <p class="editor-runs" data-editor-runs="">{ "This drawing runs: the simulation above is running it." }</p>
+            <p class="editor-runs" data-editor-runs="">{ "This drawing runs: the simulation below is running it." }</p>
         },
         Err(errors) => html! {
             <div class="editor-problems" data-editor-problems="">

@@ -1,0 +1,131 @@
+//! Retrying clients on the request path: a failed attempt goes back to its client, which
+//! sends it again after a backoff (see `components/clients.rs`); and scheduled grey faults
+//! (slow or flaky nodes) starting and ending.
+
+use super::*;
+
+impl Stack {
+    /// A failed attempt of `req` that its client learns of at `at` (with `outcome`): held for
+    /// a retry when attempts are left (true), or left to be counted as failed (false).
+    pub(super) fn retry_later(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) -> bool {
+        let r = self.kernel.requests[req.slot as usize];
+        let Some(c) = self.clients.as_mut() else {
+            return false;
+        };
+        if r.copy_job != NONE {
+            return false;
+        }
+        if !c.may_retry(r.attempt) {
+            c.gave_up += 1;
+            return false;
+        }
+        let wait = c.backoff(r.attempt + 1, &mut self.rng);
+        let slot = c.hold(PendingRetry {
+            user: r.user,
+            kind: r.kind,
+            key: r.key,
+            region: r.region,
+            nosql: r.nosql,
+            fanout: r.fanout_next != NONE,
+            attempt: r.attempt + 1,
+            first_start: r.first_start,
+        });
+        let due = at.plus(wait).max(self.now);
+        self.events.push(due, Event::Retry { slot });
+        self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
+        true
+    }
+
+    /// A retry's backoff ended: the client sends the request again, as new work.
+    pub(super) fn on_retry(&mut self, slot: u32) {
+        let Some(c) = self.clients.as_mut() else {
+            return;
+        };
+        let p = c.release(slot);
+        c.attempts += 1;
+        let req = self.allocate(p.kind, p.key);
+        let r = self.req_mut(req);
+        r.user = p.user;
+        r.region = p.region;
+        r.nosql = p.nosql;
+        r.fanout_next = if p.fanout { 0 } else { NONE };
+        r.attempt = p.attempt;
+        r.first_start = p.first_start;
+        if self.site.is_some() {
+            // Stage 11: the client still holds geoDNS's answer naming this data center.
+            self.depart(req, self.now);
+        } else {
+            self.look_up_then_depart(req, p.user as usize);
+        }
+    }
+
+    /// Scheduled fault number `fault` (slow or errors) on `component` starts or ends.
+    pub(super) fn on_degrade(&mut self, component: ComponentId, fault: usize, start: bool) {
+        let Some(f) = self.scenario.faults.get(fault) else {
+            return;
+        };
+        let (cause, slow, errors) = if start {
+            ("scheduled fault", f.slow_factor(), f.error_share())
+        } else {
+            ("scheduled repair", 1.0, 0.0)
+        };
+        match f.kind {
+            FaultKind::Slow => self.slow_with_cause(component, slow, cause),
+            FaultKind::Errors => self.errors_with_cause(component, errors, cause),
+            FaultKind::Down => {}
+        }
+    }
+}
+
+impl Stack {
+    /// A miss of `key` while another request reads it from the database: with coalescing,
+    /// `req` waits for that read's fill (true); otherwise it is counted and reads too (false).
+    pub(super) fn wait_for_fill(&mut self, req: ReqRef, key: u32) -> bool {
+        let requests = &self.kernel.requests;
+        let leading = |l: ReqRef| {
+            requests.get(l.slot as usize).is_some_and(|r| {
+                r.gen == l.gen
+                    && r.key == key
+                    && r.fill != NONE
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
+            })
+        };
+        let co = self.coalescer.as_mut().expect("a coalescer");
+        match co.on_miss(key, req, leading) {
+            OnMiss::Read => false,
+            OnMiss::Wait => {
+                let lazy_timeout = self.clients.is_none();
+                let r = self.req_mut(req);
+                r.state = ReqState::Transit;
+                let deadline = r.start.plus(self.timeout);
+                if lazy_timeout {
+                    self.events
+                        .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+                }
+                true
+            }
+        }
+    }
+
+    /// `req`'s database read filled `key`: the misses waiting for it are answered with it.
+    pub(super) fn answer_coalesced(&mut self, req: ReqRef, key: u32) {
+        let mut released = std::mem::take(&mut self.released);
+        self.coalescer
+            .as_mut()
+            .expect("a coalescer")
+            .on_fill(key, req, &mut released);
+        let now = self.now;
+        for &waiter in &released {
+            match self.get(waiter).map(|r| r.state) {
+                Some(ReqState::Abandoned) => self.release(waiter),
+                Some(_) => self.answer(waiter, now, Tier::Cache),
+                None => {}
+            }
+        }
+        released.clear();
+        self.released = released;
+    }
+}
