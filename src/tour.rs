@@ -259,8 +259,8 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Add two servers",
-                prompt: "New servers join the pool only after passing their first health checks.",
-                steps: &[Step::WebServers(5)],
+                prompt: "web-24 and web-25 join the pool only after passing their first health checks.",
+                steps: &[Step::WebServers(26)],
             },
             Experiment {
                 label: "Kill the load balancer",
@@ -295,8 +295,8 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Double the users",
-                prompt: "Writes outpace what a replica can apply: the lag grows, and so do stale reads.",
-                steps: &[Step::Users(10_000)],
+                prompt: "Twice the writes, yet the lag barely moves: the replica applies up to 2,000 writes a second, ten times what 200,000 users make, so it keeps up. Stale reads grow fourfold, though: twice the reads, each twice as likely to ask for a key written in the last few milliseconds. Lag grows only when writes outpace what a replica can apply.",
+                steps: &[Step::Users(200_000)],
             },
         ],
     },
@@ -327,7 +327,7 @@ pub static TOURS: [StageTour; 11] = [
         experiments: &[
             Experiment {
                 label: "CDN outage",
-                prompt: "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from about 0.1 s to 2 s, while the web servers, for which a static file is cheap, barely notice (their load rises by under a point).",
+                prompt: "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from about 0.1 s to 2 s, while the web servers, for which a static file is cheap, take it in their stride: their load rises by about three points (about 12 % → 15 %).",
                 steps: &[Step::Kill("cdn")],
             },
             Experiment {
@@ -357,9 +357,9 @@ pub static TOURS: [StageTour; 11] = [
                 steps: &[Step::Sessions(SessionMode::Sticky)],
             },
             Experiment {
-                label: "Double the users",
-                prompt: "Load climbs past the target; the autoscaler launches servers, which join once booted.",
-                steps: &[Step::Users(40_000)],
+                label: "Send 2,000,000 users",
+                prompt: "Five times the users: load climbs past the 50 % target, and the autoscaler launches servers, which take 20 s to boot and then join the pool.",
+                steps: &[Step::Users(2_000_000)],
             },
         ],
     },
@@ -406,7 +406,7 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Make the celebrity hotter",
-                prompt: "User 7 now draws 40% of the data requests: one shard glows busy while the others stay cool.",
+                prompt: "User 7 now draws 40% of the data requests: its shard does about half again as much work as before, more than twice as much as each of the others. At this load every shard still has room: the cost of a celebrity is one shard's headroom.",
                 steps: &[Step::CelebrityShare(40)],
             },
             Experiment {

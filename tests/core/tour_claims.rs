@@ -33,7 +33,7 @@ const COVERED: &[(u8, &str)] = &[
     (6, "Publish a new version of the top image"),
     (7, "Kill web-2"),
     (7, "Go back to sticky sessions"),
-    (7, "Double the users"),
+    (7, "Send 2,000,000 users"),
     (8, "Kill the workers"),
     (8, "Start with 4 workers"),
     (9, "Kill the master"),
@@ -269,20 +269,27 @@ fn stage_3_a_dead_server_fails_requests_until_the_checks_pull_it() {
     assert_eq!(sum(r, pulled + 1.5, 40.0, |p| p.failed), 0);
 }
 
-/// "New servers join the pool only after passing their first health checks."
+/// "web-24 and web-25 join the pool only after passing their first health checks."
 #[test]
 fn stage_3_added_servers_join_after_their_health_checks() {
+    assert_eq!(
+        preset(3).unwrap().server.count + 2,
+        26,
+        "two more than the preset"
+    );
     let t = press(3, "Add two servers", 20, 40);
     let r = &t.tried;
     let joined: Vec<f64> = r
         .events
         .iter()
-        .filter(|e| (e.component == "web-3" || e.component == "web-4") && e.text.contains("passed"))
+        .filter(|e| {
+            (e.component == "web-24" || e.component == "web-25") && e.text.contains("passed")
+        })
         .map(|e| e.t_s)
         .collect();
-    assert!(!joined.is_empty(), "{:?}", r.events);
+    assert_eq!(joined.len(), 2, "{:?}", r.events);
     assert!(joined.iter().all(|&t| t > 20.0), "{joined:?}");
-    assert_eq!(r.series.last().unwrap().web_servers, 5);
+    assert_eq!(r.series.last().unwrap().web_servers, 26);
     assert_eq!(r.requests.failed, 0);
 }
 
@@ -357,24 +364,18 @@ fn stage_4_killing_a_replica_fails_reads_until_detection_and_loses_no_write() {
     assert_eq!(r.database.as_ref().unwrap().writes_lost, 0);
 }
 
-/// "Writes outpace what a replica can apply: the lag grows, and so do stale reads."
+/// "Twice the writes, yet the lag barely moves … Stale reads grow fourfold, though: twice the
+/// reads, each twice as likely to ask for a key written in the last few milliseconds."
 #[test]
-fn stage_4_doubling_the_users_grows_the_lag_and_the_stale_reads() {
+fn stage_4_doubling_the_users_keeps_the_lag_and_quadruples_the_stale_reads() {
+    assert_eq!(preset(4).unwrap().traffic.users * 2, 200_000);
     let t = press(4, "Double the users", 20, 50);
-    let lag = |r: &Report| mean(r, 40.0, 50.0, |p| p.replication_lag_ms);
+    let lag = |r: &Report| mean(r, 30.0, 50.0, |p| p.replication_lag_ms);
     let stale = |r: &Report| sum(r, 21.0, 50.0, |p| p.stale_reads);
-    assert!(
-        lag(&t.tried) > 5.0 * lag(&t.base),
-        "lag {} → {} ms",
-        lag(&t.base),
-        lag(&t.tried)
-    );
-    assert!(
-        stale(&t.tried) > 2 * stale(&t.base),
-        "stale reads {} → {}",
-        stale(&t.base),
-        stale(&t.tried)
-    );
+    let (l0, l1) = (lag(&t.base), lag(&t.tried));
+    assert!((l1 / l0 - 1.0).abs() < 0.25, "lag {l0:.1} → {l1:.1} ms");
+    let (s0, s1) = (stale(&t.base) as f64, stale(&t.tried) as f64);
+    assert!((3.0..5.0).contains(&(s1 / s0)), "stale reads {s0} → {s1}");
 }
 
 // Stage 5 -----------------------------------------------------------------------------------
@@ -439,8 +440,8 @@ fn stage_5_a_short_ttl_lowers_the_hit_ratio() {
 // Stage 6 -----------------------------------------------------------------------------------
 
 /// "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from
-/// about 0.1 s to 2 s, while the web servers … barely notice (their load rises by under a
-/// point)."
+/// about 0.1 s to 2 s, while the web servers … take it in their stride: their load rises by
+/// about three points (about 12 % → 15 %)."
 #[test]
 fn stage_6_a_cdn_outage_slows_requests_and_loads_the_origin() {
     let t = press(6, "CDN outage", 20, 40);
@@ -450,7 +451,10 @@ fn stage_6_a_cdn_outage_slows_requests_and_loads_the_origin() {
     let (p0, p1) = (p99(10.0, 20.0), p99(25.0, 40.0));
     assert!(p0 < 150.0 && p1 > 1500.0, "p99 {p0:.0} → {p1:.0} ms");
     let (w0, w1) = (web(10.0, 20.0), web(25.0, 40.0));
-    assert!(w1 > w0 && w1 - w0 < 0.01, "web load {w0:.3} → {w1:.3}");
+    assert!(
+        (0.10..0.14).contains(&w0) && (0.02..0.045).contains(&(w1 - w0)),
+        "web load {w0:.3} → {w1:.3}"
+    );
 }
 
 /// "The edge is empty: for a while most static requests become origin fetches, then the hit
@@ -506,10 +510,13 @@ fn stage_7_with_sticky_sessions_a_dead_server_logs_its_users_out() {
     assert!(out > 0, "{out} logged out");
 }
 
-/// "Load climbs past the target; the autoscaler launches servers, which join once booted."
+/// "Load climbs past the 50 % target, and the autoscaler launches servers, which take 20 s to
+/// boot and then join the pool."
 #[test]
-fn stage_7_doubling_the_users_makes_the_autoscaler_launch_servers() {
-    let t = press(7, "Double the users", 20, 80);
+fn stage_7_five_times_the_users_makes_the_autoscaler_launch_servers() {
+    let t = press(7, "Send 2,000,000 users", 20, 80);
+    let load = mean(&t.tried, 25.0, 30.0, |p| p.utilization);
+    assert!(load > 0.5, "load {load:.3} after the click");
     let servers = |r: &Report| r.series.last().unwrap().web_servers;
     assert!(
         servers(&t.tried) > servers(&t.base),
@@ -636,8 +643,9 @@ fn stage_10_a_fifth_shard_takes_about_a_fifth_of_the_keys() {
     assert!(logged(&t.tried, "keys").is_some_and(|at| at >= 20.0));
 }
 
-/// "User 7 now draws 40% of the data requests: one shard glows busy while the others stay
-/// cool."
+/// "User 7 now draws 40% of the data requests: its shard does about half again as much work as
+/// before, more than twice as much as each of the others. At this load every shard still has
+/// room."
 #[test]
 fn stage_10_a_hotter_celebrity_heats_one_shard() {
     let t = press(10, "Make the celebrity hotter", 0, 40);
@@ -651,7 +659,7 @@ fn stage_10_a_hotter_celebrity_heats_one_shard() {
     let (hot, rest) = spread(&t.tried);
     let (base_hot, _) = spread(&t.base);
     assert!(
-        hot > base_hot + 0.1,
+        (1.35..1.7).contains(&(hot / base_hot)) && hot < 0.5,
         "hottest shard {base_hot:.3} → {hot:.3}"
     );
     assert!(hot > 2.0 * rest, "hottest {hot:.3}, others {rest:.3}");
@@ -747,8 +755,19 @@ fn stage_11_taking_us_east_down_moves_its_users_to_eu_west() {
     );
     assert!(at(130.0).requests_per_s[eu] > 1.5 * at(15.0).requests_per_s[eu]);
     assert!(sum(&t.tried, 21.0, dropped, |p| p.failed) > 0);
-    // Answers cached before the drop expire within 60 s: then nothing fails.
-    assert_eq!(sum(&t.tried, dropped + 62.0, 130.0, |p| p.failed), 0);
+    // Answers cached before the drop expire within 60 s, and the last requests sent to us-east
+    // fail at the 5-second client timeout: then nothing fails.
+    let late: Vec<(f64, u64)> = t
+        .tried
+        .series
+        .iter()
+        .filter(|p| p.t_s >= dropped + 60.0 + 5.0 + 1.5 && p.failed > 0)
+        .map(|p| (p.t_s, p.failed))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "dropped at {dropped} s; failures after: {late:?}"
+    );
     let said = t
         .tried
         .events
