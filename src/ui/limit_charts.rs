@@ -14,7 +14,7 @@ use super::limits::{tier_name, Search};
 use super::state::Action;
 use crate::capacity::journey::{why_next, Detection, MONITORING_STAGE};
 use crate::capacity::stages::BUDGET_STAGE;
-use crate::capacity::{Bottleneck, Probe, Slo, Status};
+use crate::capacity::{Bottleneck, Probe, SearchOptions, Slo, Status};
 use crate::scenario::{REQUESTS_PER_USER_PER_S, STAGES};
 
 /// The presets' limits measured natively: `scalesim limit --all-presets > docs/limits.json`.
@@ -328,6 +328,9 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         if let Some(bn) = &b.bottleneck {
                             <span class="muted">{ format!(" {} ({}) {:.0} %", bn.component, tier_name(bn), bn.utilization * 100.0) }</span>
                         }
+                        if b.status == Status::Incomplete {
+                            <span class="muted" data-lower-bound="">{ lower_bound_text() }</span>
+                        }
                         if stage == MONITORING_STAGE {
                             <span class="badge" data-not-capacity="">{ "not a capacity step" }</span>
                         }
@@ -396,6 +399,14 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 { format!("Measure stages 1–{} here", TOO_LARGE_TO_MEASURE_HERE - 1) }</button>
         </div>
     }
+}
+
+/// Why an incomplete search's limit is only a lower bound.
+fn lower_bound_text() -> String {
+    format!(
+        " lower bound: the search caps each run at {} million events, and the next count needed more",
+        SearchOptions::default().max_events_per_run / 1_000_000
+    )
 }
 
 fn users_text(b: &Bar) -> String {
