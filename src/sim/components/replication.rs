@@ -202,16 +202,24 @@ impl Replication {
     }
 
     /// Makes the history end at `seq` (a promoted replica's last write): later writes are lost.
-    /// Returns how many were lost.
+    /// Returns how many acknowledged writes were lost. Denormalised copies in the lost tail
+    /// vanish too, but they are the master's own work, not writes a user sent, so they are
+    /// not counted (counting them once made a shard "lose" more writes than it ever
+    /// committed: swarm seed 3037580).
     pub fn truncate_to(&mut self, versions: &mut KeyVersions, seq: u64) -> u64 {
         let mut lost = 0;
         while self.master_seq > seq {
-            // A write already trimmed from the log (beyond the cap) cannot be undone key by key.
-            if let Some(rec) = self.log.pop_back().filter(|rec| !rec.copy) {
-                versions.0[rec.key as usize] = rec.prev;
+            match self.log.pop_back() {
+                Some(rec) if rec.copy => {}
+                Some(rec) => {
+                    versions.0[rec.key as usize] = rec.prev;
+                    lost += 1;
+                }
+                // Trimmed from the log (beyond the cap): it cannot be undone key by key, and
+                // whether it was a copy is no longer known; it counts as a lost write.
+                None => lost += 1,
             }
             self.master_seq -= 1;
-            lost += 1;
         }
         self.lost += lost;
         self.restore_stream();
@@ -306,5 +314,23 @@ mod tests {
         assert!(!Replication::is_stale(&v, 3, 1));
         assert!(!Replication::is_stale(&v, 4, 0));
         assert_eq!(rep.master_seq, 1);
+    }
+
+    #[test]
+    fn lost_copies_are_not_lost_writes() {
+        let mut v = KeyVersions::new(10);
+        let mut rep = Replication::new(ms(10), ms(1));
+        rep.commit(&mut v, 3, ms(0));
+        for t in 1..=5 {
+            rep.commit_copy(ms(t));
+        }
+        rep.commit(&mut v, 4, ms(6));
+        rep.commit_copy(ms(7));
+        // Seven records after write #1 are lost, but only one of them is a write a user sent.
+        assert_eq!(rep.truncate_to(&mut v, 1), 1);
+        assert_eq!(rep.lost, 1);
+        assert!(rep.lost <= rep.committed);
+        assert_eq!(rep.master_seq, 1);
+        assert!(!Replication::is_stale(&v, 4, 0));
     }
 }
