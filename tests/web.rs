@@ -550,12 +550,13 @@ async fn the_tour_sets_up_its_experiments() {
     );
     assert!(app.exists("[data-inspector=\"web-1\"]"));
     assert!(app.text("[data-try-prompt]").starts_with("Applied live."));
-    // "Add two servers": five in all, the new ones outside the pool until healthy; the link
-    // records the change with its time.
+    // "Add two servers": twenty-six in all, the new ones outside the pool until healthy; the
+    // link records the change with its time.
     app.click("[data-tour] [data-try=\"1\"]");
     app.settle(150).await;
-    assert!(app.exists("svg [data-component=\"web-4\"]"));
-    assert!(current_hash().contains(":servers:5"), "{}", current_hash());
+    assert!(app.exists("svg [data-component=\"web-25\"]"));
+    assert!(!app.exists("svg [data-component=\"web-26\"]"));
+    assert!(current_hash().contains(":servers:26"), "{}", current_hash());
     // No experiment changes the speed.
     let speed: HtmlSelectElement = app.find("select[data-control=\"speed\"]").unchecked_into();
     let before = speed.value();

@@ -157,7 +157,8 @@ enum Command {
         #[arg(long, conflicts_with = "file")]
         preset: Option<u8>,
         /// Search every simulated stage's preset and print one row per stage (stage 11 within a
-        /// budget: one seed, 10 s + 10 s runs, p99 at least 300 ms; its row says so).
+        /// budget: one seed, 10 s + 10 s runs, p99 judged against its users' own round trip; its
+        /// row says so).
         #[arg(long, conflicts_with_all = ["file", "preset", "sets"])]
         all_presets: bool,
         /// The objective over the measurement window: `p99_ms=200,error_ratio=0.001`.

@@ -579,6 +579,7 @@ mod tests {
                 run_s: 20,
                 note: "within a budget".into(),
             }),
+            detection: None,
             wall_s: Some(1.5),
         };
         let text = stages_table(&[row(1, false), row(11, true)]);

@@ -1,7 +1,7 @@
 //! The diagnosis (`src/sim/diagnosis.rs`): for each cause, a run with it injected gets an
 //! incident naming it (component and time), and the same run without it gets none.
 
-use scalesim::scenario::{preset, LiveAction, LiveChange, Profile, Scenario};
+use scalesim::scenario::{preset, Dist, LiveAction, LiveChange, Profile, Scenario};
 use scalesim::sim::diagnosis::{Cause, Incident};
 use scalesim::sim::{live, ComponentKind, Sim, SimTime};
 
@@ -53,6 +53,13 @@ fn quiet_presets_have_no_incident() {
 fn a_dead_cache_node_is_named_with_the_hit_ratio_it_took_and_the_database_load_it_moved() {
     let mut s = preset(5).unwrap();
     s.duration_s = 100;
+    // A database sized for the misses (8 workers, 8 ms reads, 15 ms writes, two replicas):
+    // the preset's 56 workers take cache-0's misses without getting busy.
+    let db = s.database.as_mut().unwrap();
+    db.workers = 8;
+    db.replicas = 2;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
     let found = incidents(&s);
     assert_eq!(downs(&found), vec![("cache-0", 60.0)], "{found:#?}");
     let i = &found[0];
@@ -136,7 +143,8 @@ fn a_dead_master_shows_the_failover_window_the_report_measures() {
 fn an_overloaded_server_is_named_as_the_bottleneck() {
     let mut s = preset(1).unwrap();
     s.duration_s = 40;
-    s.traffic.users *= 4;
+    // 8,000 users: 80 requests/s against a server that serves about 74 at full load.
+    s.traffic.users *= 8;
     let found = incidents(&s);
     let saturated: Vec<&str> = found
         .iter()

@@ -3,7 +3,7 @@
 //! workers, circuit breakers, partitions.
 
 use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, Fault, Scenario};
+use scalesim::scenario::{preset, Dist, Fault, Scenario};
 use scalesim::sim::{Report, Sim};
 
 fn component<'a>(r: &'a Report, name: &str) -> &'a scalesim::sim::ComponentReport {
@@ -68,9 +68,14 @@ fn a_slow_web_server_passes_health_checks_and_its_requests_queue() {
 fn a_slow_replica_falls_behind_and_catches_up_after() {
     let mut s: Scenario = preset(4).unwrap();
     s.duration_s = 60;
-    // 100 writes/s against a 9 ms apply: a healthy replica is 90% busy applying; ×2 is 180%,
-    // so for 5 s it falls behind by ~45 writes a second; it then catches up at ~11 a second.
-    s.faults = vec![Fault::slow("db-1", 2.0, 10.0, 5.0)];
+    // Two replicas that apply a write in 6 ms (the preset's apply in 0.5 ms keeps up with
+    // anything), 100,000 users at 0.01 requests/s.
+    let db = s.database.as_mut().unwrap();
+    db.replicas = 2;
+    db.replication.apply_ms = 6.0;
+    // 100 writes/s against a 6 ms apply: a healthy replica is 60% busy applying; ×4 is 240%,
+    // so for 5 s it falls behind by ~58 writes a second; it then catches up at ~66 a second.
+    s.faults = vec![Fault::slow("db-1", 4.0, 10.0, 5.0)];
     let mut sim = Sim::new(&s).unwrap();
     let lag_at = |sim: &mut Sim, t: u64, name: &str| {
         sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
@@ -82,7 +87,7 @@ fn a_slow_replica_falls_behind_and_catches_up_after() {
     let (before, speed) = lag_at(&mut sim, 9, "db-1");
     assert_eq!(speed, None);
     let (during, speed) = lag_at(&mut sim, 14, "db-1");
-    assert_eq!(speed, Some(2.0));
+    assert_eq!(speed, Some(4.0));
     let (sibling, _) = lag_at(&mut sim, 14, "db-2");
     assert!(
         during > 1000.0 && during > 20.0 * sibling.max(1.0) && before < 1000.0,
@@ -96,7 +101,12 @@ fn a_slow_replica_falls_behind_and_catches_up_after() {
     let db = r.database.as_ref().unwrap();
     assert!(db.failovers.is_empty(), "a slow node is not a dead one");
     let node = |n: &str| db.nodes.iter().find(|x| x.name == n).unwrap().lag_ms_max;
-    assert!(node("db-1") > 10.0 * node("db-2").max(1.0));
+    assert!(
+        node("db-1") > 10.0 * node("db-2").max(1.0),
+        "max lag: db-1 {} ms, db-2 {} ms",
+        node("db-1"),
+        node("db-2")
+    );
 }
 
 /// Slow faults are checked: a factor they need, a target that serves requests.
@@ -176,9 +186,12 @@ fn retries_multiply_the_load_as_theory_says() {
     for (p, n, seed) in [(0.3, 3, 1), (0.5, 2, 2), (0.1, 1, 3)] {
         let mut s = preset(1).unwrap();
         s.seed = seed;
-        s.duration_s = 120;
-        // Light load: the server itself never rejects, so every failure is the injected one.
-        s.traffic.users = 200;
+        // 24,000 requests: the failed share's standard deviation is well under the tolerance.
+        s.duration_s = 600;
+        // Light load (40 requests/s on 8 workers): the server itself never rejects, so every
+        // failure is the injected one.
+        s.traffic.users = 4000;
+        s.server.workers = 8;
         s.traffic.retries = Some(retries(n, 20.0, 0.5));
         s.faults = vec![Fault::errors("web-0", p, 0.0, 0.0)];
         let r = run(&s);
@@ -215,6 +228,12 @@ fn retries_multiply_the_load_as_theory_says() {
 fn a_slow_database_with_retrying_clients_makes_a_retry_storm() {
     let mut s = preset(2).unwrap();
     s.duration_s = 60;
+    // A small database (4 workers, 8 ms reads, 15 ms writes) at 200 requests/s: busy enough
+    // that a ×3 slowdown overloads it. (The preset's 56 workers would shrug it off.)
+    let db = s.database.as_mut().unwrap();
+    db.workers = 4;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
     s.traffic.client_timeout_ms = 1000.0;
     s.faults = vec![Fault::slow("db-0", 3.0, 20.0, 0.0)];
     let calm = run(&s);
