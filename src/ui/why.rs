@@ -63,17 +63,30 @@ pub fn why_panel(props: &WhyProps) -> Html {
             <details class="chaos">
                 <summary>{ "Break something" }</summary>
                 <ul class="chaos-list">
-                    { for props.chaos.iter().map(|entry| {
+                    { for props.chaos.iter().enumerate().map(|(i, entry)| {
                         let on_chaos = props.on_chaos.clone();
                         let chosen = entry.clone();
-                        html! {
-                            <li>
-                                <button class="btn btn-try" data-chaos={entry.key}
-                                    onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
-                                    { entry.title.clone() }
-                                </button>
-                                <p>{ entry.watch.clone() }</p>
-                            </li>
+                        let note = format!("chaos-note-{i}");
+                        match &entry.unavailable {
+                            None => html! {
+                                <li>
+                                    <button class="btn btn-try" data-chaos={entry.key}
+                                        aria-describedby={note.clone()}
+                                        onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
+                                        { entry.title.clone() }
+                                    </button>
+                                    <p id={note}><span class="chaos-see">{ "You will see: " }</span>{ entry.watch.clone() }</p>
+                                </li>
+                            },
+                            Some(reason) => html! {
+                                <li class="chaos-unavailable">
+                                    <button class="btn btn-try" data-chaos={entry.key} disabled=true
+                                        aria-describedby={note.clone()}>
+                                        { entry.title.clone() }
+                                    </button>
+                                    <p id={note} class="muted" data-unavailable="">{ reason.clone() }</p>
+                                </li>
+                            },
                         }
                     }) }
                 </ul>

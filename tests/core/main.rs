@@ -3,6 +3,7 @@
 
 mod cache;
 mod capacity;
+mod chaos;
 mod cli;
 mod cli_sweep;
 mod datastore;
