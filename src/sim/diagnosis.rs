@@ -475,6 +475,9 @@ impl Diagnoser {
             return;
         }
         let was = component.map(|i| before.components[i]).unwrap_or_default();
+        // Only a death has a detection window or a failover (a slow or flaky node stays in
+        // the balancer's pool, a slow master stays master).
+        let died = matches!(cause, Cause::ComponentDown { .. });
         self.open.push(Open {
             incident: Incident {
                 start_s,
@@ -496,8 +499,8 @@ impl Diagnoser {
             lowest_cache_hit: before.cache_hit,
             deepest_queue: before.queue_depth,
             calm: 0,
-            was_in_pool: self.balanced && was.in_pool,
-            was_master: was.role == Some(DbRole::Master),
+            was_in_pool: died && self.balanced && was.in_pool,
+            was_master: died && was.role == Some(DbRole::Master),
         });
     }
 

@@ -21,6 +21,7 @@ mod handle;
 mod hits;
 mod kernel;
 pub mod live;
+pub mod postmortem;
 mod report;
 pub mod ring;
 mod stack;

@@ -3,6 +3,7 @@
 //! component), and for every entry it offers, applied live, the diagnosis names the cause it
 //! injects within a few seconds of the onset, while the same run without it names no such cause.
 
+use scalesim::format::{figure, grouped};
 use scalesim::scenario::{preset, LiveChange, Retries, Scenario};
 use scalesim::sim::chaos::{catalogue, Entry, Expect};
 use scalesim::sim::diagnosis::{Cause, Incident};
@@ -80,6 +81,17 @@ fn every_offered_entry_is_diagnosed_as_its_cause_within_seconds() {
                 "stage {stage}, {}: {found:#?}",
                 entry.key
             );
+            // A slow or flaky node is not dead: no detection window, no failover.
+            for i in found
+                .iter()
+                .filter(|i| matches!(i.cause, Cause::Slow { .. } | Cause::Errors { .. }))
+            {
+                assert_eq!((i.detection_s, i.failover_s), (None, None), "{i:#?}");
+                assert!(
+                    i.chain.iter().all(|s| s.component != "load balancer"),
+                    "{i:#?}"
+                );
+            }
             assert!(
                 !calm.iter().any(|i| names(&entry.expect, i, ONSET_S as f64)),
                 "stage {stage}, {}: named without it: {calm:#?}",
@@ -243,4 +255,52 @@ fn a_retry_storm_is_offered_where_clients_retry_and_named_as_the_slow_database()
     assert!(clients.retries > 0, "{clients:?}");
     let calm = Sim::new(&s).unwrap().run();
     assert!(clients.attempts > calm.clients.unwrap().attempts);
+}
+
+/// The post-mortem: `scalesim run --postmortem` prints, as Markdown, every incident the
+/// diagnosis found with its timeline (onset, detection, recovery) and counts — the same text
+/// the app copies, built from the report's `diagnosis` by the same function.
+#[test]
+fn the_postmortem_is_the_same_markdown_in_the_cli_and_from_the_report() {
+    use crate::helpers::scalesim;
+    use scalesim::sim::postmortem::markdown;
+    let args = ["run", "--preset", "3", "--duration-s", "60", "--postmortem"];
+    let (code, out, err) = scalesim(&args);
+    assert_eq!(code, 0, "{err}");
+    let s = {
+        let mut s = preset(3).unwrap();
+        s.duration_s = 60;
+        s
+    };
+    let r = Sim::new(&s).unwrap().run();
+    assert!(!r.diagnosis.is_empty(), "preset 3 kills a web server");
+    assert_eq!(
+        out.trim_end(),
+        markdown(&s.name, &r.diagnosis, r.sim_time_s).trim_end()
+    );
+    assert!(out.starts_with("# Post-mortem: "), "{out}");
+    let down = r
+        .diagnosis
+        .iter()
+        .find(|i| matches!(i.cause, Cause::ComponentDown { .. }))
+        .unwrap();
+    let detected = down.start_s + down.detection_s.expect("behind a balancer");
+    for line in [
+        format!(
+            "- {} s: onset: {}",
+            figure(down.start_s),
+            down.cause.title()
+        ),
+        format!(
+            "- {} s: detected: the balancer stopped sending it requests",
+            figure(detected)
+        ),
+        format!("- requests failed: {}", grouped(down.failed)),
+    ] {
+        assert!(out.contains(&line), "{line:?} missing from:\n{out}");
+    }
+    // A quiet run says so.
+    let quiet_run = Sim::new(&quiet(3)).unwrap().run();
+    let text = markdown("quiet", &quiet_run.diagnosis, 30.0);
+    assert!(text.contains("No incident in the first 30.0 s."), "{text}");
 }
