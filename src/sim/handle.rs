@@ -21,6 +21,10 @@ use super::{
 use crate::scenario::{Deploy, Scenario, ValidationErrors};
 use std::collections::VecDeque;
 
+/// Events handled per call while finishing an instant the budget broke off (see
+/// [`Sim::advance_to`]).
+const INSTANT_STEP: u64 = 64;
+
 /// The public API of an engine, implemented by the single-data-center [`Stack`] and by the
 /// multi-data-center [`World`]. [`Sim`] forwards each public method to one of them.
 pub(super) trait Engine {
@@ -60,6 +64,8 @@ pub(super) trait Engine {
     fn snapshot(&self) -> Snapshot;
     /// Number of events waiting.
     fn pending_events(&self) -> usize;
+    /// When the earliest waiting event is due (`None`: nothing waits).
+    fn next_event_at(&mut self) -> Option<SimTime>;
     /// Roughly how many bytes of memory the run holds.
     fn footprint_bytes(&self) -> u64;
     /// Stage 11's regions and data centers (`None` for a single data center).
@@ -214,9 +220,23 @@ impl Sim {
         loop {
             let due = self.diagnoser.next_at();
             let stop = due.min(t);
-            done += self.engine_mut().advance_to(stop, max_events - done);
+            done += self
+                .engine_mut()
+                .advance_to(stop, max_events.saturating_sub(done));
             if self.now() < stop {
                 return done;
+            }
+            // The budget can run out between two events due at `stop` itself, leaving the
+            // clock at `stop` with work due then still waiting. Finish that instant (a few
+            // events past the budget), so that "now ≥ t" always means "all that was due by t
+            // has happened": otherwise a kill right after would land before those events, and
+            // the diagnosis would look at a half-done instant (swarm seed 3072802).
+            while self
+                .engine_mut()
+                .next_event_at()
+                .is_some_and(|at| at <= stop)
+            {
+                done += self.engine_mut().advance_to(stop, INSTANT_STEP);
             }
             if stop == due {
                 let snapshot = self.snapshot();

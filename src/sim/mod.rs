@@ -21,6 +21,7 @@ mod handle;
 mod hits;
 mod kernel;
 pub mod live;
+pub mod playback;
 pub mod postmortem;
 mod report;
 pub mod ring;
@@ -41,6 +42,7 @@ pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::SimTime;
+pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,

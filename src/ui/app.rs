@@ -326,6 +326,15 @@ pub fn app() -> Html {
 #[hook]
 fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>) {
     {
+        // A drawing changed without a new run (a node moved): links carry the new one.
+        let runner = runner.clone();
+        use_effect_with(state.graph.clone(), move |graph| {
+            runner
+                .borrow_mut()
+                .set_graph(graph.as_ref().map(|g| (**g).clone()));
+        });
+    }
+    {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
         let scenario = state.scenario.clone();

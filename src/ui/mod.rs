@@ -40,6 +40,7 @@ mod tour;
 mod why;
 
 pub use app::App;
+pub use editor::open_in_editor;
 pub use files::diagram_svg;
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with

@@ -15,6 +15,7 @@ mod helpers;
 mod live;
 mod mechanisms;
 mod monitoring;
+mod playback;
 mod run_behaviour;
 mod scenario_checks;
 mod sharding;

@@ -58,7 +58,7 @@ impl EdgeTier {
             deaths: 0,
             recent_deaths: VecDeque::new(),
             cache: Cache::new(spec.capacity_objects, Eviction::Lru, ttl),
-            index: KeyIndex::new(spec.objects),
+            index: KeyIndex::new(spec.objects, 1, spec.capacity_objects),
             objects: Zipf::new(spec.objects, spec.zipf_s),
             versions: vec![0; spec.objects as usize],
             kb_mean: spec.object_kb_mean,

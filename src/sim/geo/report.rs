@@ -301,6 +301,10 @@ impl Engine for World {
         World::pending_events(self)
     }
 
+    fn next_event_at(&mut self) -> Option<SimTime> {
+        World::next_event_at(self)
+    }
+
     fn footprint_bytes(&self) -> u64 {
         World::footprint_bytes(self)
     }

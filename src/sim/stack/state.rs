@@ -363,6 +363,10 @@ impl Engine for Stack {
         self.events.len()
     }
 
+    fn next_event_at(&mut self) -> Option<SimTime> {
+        self.events.peek().map(|(at, _)| at)
+    }
+
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
     /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
     /// contents (the small, bounded parts are left out). For snapshot budgets.
