@@ -2021,6 +2021,11 @@ async fn chaos_entries_are_offered_as_they_apply_and_badged_on_the_diagram() {
     drop(app);
 
     let one = Mounted::with_hash("#v1.s1").await;
+    // The catalogue is drawn with the first figures.
+    let listed = one
+        .wait_until(4_000, |a| a.exists("[data-chaos=\"kill-cache\"]"))
+        .await;
+    assert!(listed, "no catalogue at stage 1");
     let grey = one.attribute("[data-chaos=\"kill-cache\"]", "disabled");
     assert!(grey.is_some(), "the cache entry is greyed out at stage 1");
     assert!(one
