@@ -2071,6 +2071,55 @@ async fn a_shared_solution_opens_its_challenge_graded_and_the_start_fails() {
     LocalStorage::delete("scalesim-challenges");
 }
 
+/// The chaos catalogue offers what makes sense now: at stage 4 the master's slowdown is named
+/// in the Why panel, the node shows a "slow" badge, and the entry becomes its return to normal
+/// speed; a flaky web server gets an "errors" badge; stage 1 lists the cache's entries greyed
+/// out, with the reason.
+#[wasm_bindgen_test]
+async fn chaos_entries_are_offered_as_they_apply_and_badged_on_the_diagram() {
+    let app = Mounted::with_hash("#v1.s4").await;
+    app.set_speed_index(6);
+    let running = app
+        .wait_until(4_000, |a| a.metric("sim_time_s") >= 2.0)
+        .await;
+    assert!(running);
+    let title = app.text("[data-chaos=\"slow-database\"]");
+    assert!(title.contains("slower"), "{title}");
+    app.click("[data-chaos=\"slow-database\"]");
+    let named = app
+        .wait_until(8_000, |a| a.text(".why-now").contains("slower at"))
+        .await;
+    assert!(named, "{}", app.text(".why-now"));
+    let slowed = app
+        .wait_until(4_000, |a| {
+            a.exists("svg [data-badges~=\"slow\"] [data-badge=\"slow\"]")
+                && a.text("[data-chaos=\"slow-database\"]")
+                    .contains("normal speed")
+        })
+        .await;
+    assert!(slowed, "{}", app.text("[data-chaos=\"slow-database\"]"));
+    app.click("[data-chaos=\"errors-web-server\"]");
+    let flaky = app
+        .wait_until(8_000, |a| {
+            a.exists("svg [data-badge=\"errors\"]") && a.text(".why-now").contains("fails 30 %")
+        })
+        .await;
+    assert!(flaky, "{}", app.text(".why-now"));
+    drop(app);
+
+    let one = Mounted::with_hash("#v1.s1").await;
+    // The catalogue is drawn with the first figures.
+    let listed = one
+        .wait_until(4_000, |a| a.exists("[data-chaos=\"kill-cache\"]"))
+        .await;
+    assert!(listed, "no catalogue at stage 1");
+    let grey = one.attribute("[data-chaos=\"kill-cache\"]", "disabled");
+    assert!(grey.is_some(), "the cache entry is greyed out at stage 1");
+    assert!(one
+        .text(".chaos-unavailable [data-unavailable]")
+        .starts_with("This architecture has no "));
+}
+
 /// Drags a node of the editor's drawing by (dx, dy) screen pixels onto empty space.
 fn drag_by(app: &Mounted, name: &str, dx: f64, dy: f64) {
     let target = app.find(&format!("[data-node=\"{name}\"] rect"));

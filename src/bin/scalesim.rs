@@ -63,6 +63,11 @@ enum Command {
         /// Same as `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Print the post-mortem (every incident the diagnosis found: timeline, counts, how it
+        /// happened) as Markdown instead of the report: the text the app's "Copy post-mortem"
+        /// copies.
+        #[arg(long, conflicts_with_all = ["format", "json", "timing"])]
+        postmortem: bool,
     },
     /// Run a scenario over a grid of changed fields, on every core: one row per run (CSV or
     /// JSON lines), the first --vary changing slowest and the seed fastest.
@@ -345,7 +350,18 @@ fn execute(command: Command) -> Result<Output, String> {
             no_series,
             format,
             json,
+            postmortem,
         } => {
+            if postmortem {
+                let scenario = source.scenario()?;
+                let mut sim = Sim::new(&scenario).map_err(|e| e.to_string())?;
+                let report = progress::run_with_bar(&mut sim);
+                return Ok(Output::Text(scalesim::sim::postmortem::markdown(
+                    &scenario.name,
+                    &report.diagnosis,
+                    report.sim_time_s,
+                )));
+            }
             let format = Format::chosen(format, json);
             if format == Format::Csv {
                 return Err("run prints --format json or table".into());

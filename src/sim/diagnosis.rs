@@ -18,13 +18,13 @@
 use serde::Serialize;
 
 use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
-use crate::format::{figure, grouped, percent};
+use crate::format::{figure, grouped, percent, times};
 use crate::scenario::Scenario;
 
 /// A station this busy over an interval …
-const SATURATED_UTILIZATION: f64 = 0.95;
+pub const SATURATED_UTILIZATION: f64 = 0.95;
 /// … with its line at least this full (or requests failing) is saturated;
-const SATURATED_QUEUE_SHARE: f64 = 0.5;
+pub const SATURATED_QUEUE_SHARE: f64 = 0.5;
 /// it has recovered below this busy share …
 const RECOVERED_UTILIZATION: f64 = 0.85;
 /// … and this full a line.
@@ -79,6 +79,24 @@ pub enum Cause {
         /// Highest offered load during the incident, requests/s.
         to_rps: f64,
     },
+    /// A grey failure: a component stays up and passes its health checks, but serves slower.
+    Slow {
+        /// Its name.
+        component: String,
+        /// Its service times were multiplied by this, at the most.
+        factor: f64,
+        /// When it became slow, s.
+        at_s: f64,
+    },
+    /// A flaky component: up and passing its health checks, it fails a share of its requests.
+    Errors {
+        /// Its name.
+        component: String,
+        /// The largest share of its requests it failed, 0–1.
+        ratio: f64,
+        /// When it started failing them, s.
+        at_s: f64,
+    },
     /// A replica fell behind its master.
     ReplicationLag {
         /// The replica.
@@ -94,6 +112,8 @@ impl Cause {
         match self {
             Cause::ComponentDown { component, .. }
             | Cause::Saturation { component, .. }
+            | Cause::Slow { component, .. }
+            | Cause::Errors { component, .. }
             | Cause::ReplicationLag { component, .. } => Some(component),
             Cause::Surge { .. } => None,
         }
@@ -105,6 +125,8 @@ impl Cause {
             Cause::ComponentDown { component, .. } => format!("{component} down"),
             Cause::Saturation { component, .. } => format!("{component} saturated"),
             Cause::Surge { .. } => "load surge".to_string(),
+            Cause::Slow { component, .. } => format!("{component} slow"),
+            Cause::Errors { component, .. } => format!("{component} failing requests"),
             Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
         }
     }
@@ -195,6 +217,10 @@ struct Seen {
     in_pool: bool,
     role: Option<DbRole>,
     lag_ms: f64,
+    /// Service times × this (1: normal speed).
+    slowdown: f64,
+    /// Share of its requests it fails on purpose (0: none).
+    error_ratio: f64,
 }
 
 /// The system as observed at an interval's end.
@@ -211,12 +237,14 @@ struct Observation {
     components: Vec<Seen>,
 }
 
-/// A kill or repair at an exact time.
+/// A kill, a repair or a degradation (slow, flaky) at an exact time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FaultMark {
     t_s: f64,
     component: usize,
     down: bool,
+    /// Made slow or flaky (not down).
+    degraded: bool,
 }
 
 /// An incident under way and what it needs to follow its consequences.
@@ -277,16 +305,19 @@ impl Diagnoser {
         };
         for f in &scenario.faults {
             if let Some(i) = d.names.iter().position(|n| *n == f.target) {
+                let degraded = f.kind != crate::scenario::FaultKind::Down;
                 d.faults.push(FaultMark {
                     t_s: f.at_s,
                     component: i,
-                    down: true,
+                    down: !degraded,
+                    degraded,
                 });
                 if f.duration_s > 0.0 {
                     d.faults.push(FaultMark {
                         t_s: f.at_s + f.duration_s,
                         component: i,
                         down: false,
+                        degraded: false,
                     });
                 }
             }
@@ -319,6 +350,17 @@ impl Diagnoser {
             t_s: t.as_secs_f64(),
             component: id,
             down,
+            degraded: false,
+        });
+    }
+
+    /// Records that component `id` was made slow or flaky live at `t`.
+    pub fn note_degraded(&mut self, t: SimTime, id: usize) {
+        self.faults.push(FaultMark {
+            t_s: t.as_secs_f64(),
+            component: id,
+            down: false,
+            degraded: true,
         });
     }
 
@@ -384,6 +426,8 @@ impl Diagnoser {
                     in_pool: c.in_pool,
                     role: c.role,
                     lag_ms: c.lag_ms,
+                    slowdown: c.slowdown.unwrap_or(1.0),
+                    error_ratio: c.error_ratio.unwrap_or(0.0),
                 })
                 .collect(),
         };
@@ -403,7 +447,13 @@ impl Diagnoser {
     fn fault_time(&self, i: usize, down: bool, after_s: f64, t_s: f64) -> f64 {
         self.faults
             .iter()
-            .filter(|f| f.component == i && f.down == down && f.t_s >= after_s && f.t_s <= t_s)
+            .filter(|f| {
+                f.component == i
+                    && f.down == down
+                    && !f.degraded
+                    && f.t_s >= after_s
+                    && f.t_s <= t_s
+            })
             .map(|f| f.t_s)
             .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
             .unwrap_or(t_s)
@@ -425,6 +475,9 @@ impl Diagnoser {
             return;
         }
         let was = component.map(|i| before.components[i]).unwrap_or_default();
+        // Only a death has a detection window or a failover (a slow or flaky node stays in
+        // the balancer's pool, a slow master stays master).
+        let died = matches!(cause, Cause::ComponentDown { .. });
         self.open.push(Open {
             incident: Incident {
                 start_s,
@@ -446,8 +499,8 @@ impl Diagnoser {
             lowest_cache_hit: before.cache_hit,
             deepest_queue: before.queue_depth,
             calm: 0,
-            was_in_pool: self.balanced && was.in_pool,
-            was_master: was.role == Some(DbRole::Master),
+            was_in_pool: died && self.balanced && was.in_pool,
+            was_master: died && was.role == Some(DbRole::Master),
         });
     }
 
@@ -468,6 +521,59 @@ impl Diagnoser {
                 repaired_at_s: None,
             };
             self.start(cause, Some(i), at_s, before);
+        }
+        // A kill and a repair between two observations (a cache flushed): down and back.
+        for i in 0..now.components.len().min(before.components.len()) {
+            let (was, is) = (before.components[i], now.components[i]);
+            let killed = self
+                .faults
+                .iter()
+                .find(|f| f.component == i && f.down && f.t_s >= after_s && f.t_s <= now.t_s);
+            if let (true, true, Some(kill)) = (was.alive, is.alive, killed) {
+                let at_s = kill.t_s;
+                let cause = Cause::ComponentDown {
+                    component: self.names[i].clone(),
+                    component_kind: self.kinds[i],
+                    at_s,
+                    repaired_at_s: Some(self.fault_time(i, false, at_s, now.t_s)),
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
+        }
+        // Grey failures and flaky nodes: up, but slower or failing on purpose.
+        for i in 0..now.components.len().min(before.components.len()) {
+            let (was, is) = (before.components[i], now.components[i]);
+            let at_s = self
+                .faults
+                .iter()
+                .filter(|f| f.component == i && f.degraded && f.t_s >= after_s && f.t_s <= now.t_s)
+                .map(|f| f.t_s)
+                .fold(now.t_s, f64::min);
+            let name = self.names[i].clone();
+            let concerns = |o: &Open| o.component == Some(i);
+            if is.alive
+                && is.slowdown > was.slowdown.max(1.0)
+                && !self.is_open(|o| concerns(o) && matches!(o.incident.cause, Cause::Slow { .. }))
+            {
+                let cause = Cause::Slow {
+                    component: name.clone(),
+                    factor: is.slowdown,
+                    at_s,
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
+            if is.alive
+                && is.error_ratio > was.error_ratio
+                && !self
+                    .is_open(|o| concerns(o) && matches!(o.incident.cause, Cause::Errors { .. }))
+            {
+                let cause = Cause::Errors {
+                    component: name,
+                    ratio: is.error_ratio,
+                    at_s,
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
         }
         // A surge: offered load well above its recent lowest.
         let lowest = self.offered.iter().copied().fold(f64::INFINITY, f64::min);
@@ -596,6 +702,8 @@ impl Diagnoser {
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
                 }
+                (Cause::Slow { .. }, Some(c)) => now.components[c].slowdown <= 1.0,
+                (Cause::Errors { .. }, Some(c)) => now.components[c].error_ratio <= 0.0,
                 _ => true,
             };
             let settled = now.failures_per_s <= 1.5 * o.before.failures_per_s + 0.5
@@ -662,6 +770,12 @@ impl Open {
             (Cause::Surge { to_rps, .. }, _) => *to_rps = to_rps.max(now.offered_rps),
             (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
                 *lag_ms = lag_ms.max(now.components[c].lag_ms)
+            }
+            (Cause::Slow { factor, .. }, Some(c)) => {
+                *factor = factor.max(now.components[c].slowdown)
+            }
+            (Cause::Errors { ratio, .. }, Some(c)) => {
+                *ratio = ratio.max(now.components[c].error_ratio)
             }
             _ => {}
         }
@@ -768,6 +882,44 @@ impl Open {
                     "offered load rose ×{:.1} at {}",
                     to_rps / from_rps.max(1e-9),
                     secs(inc.start_s)
+                )
+            }
+            Cause::Slow {
+                component,
+                factor,
+                at_s,
+            } => {
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} became ×{} slower at {} (a grey failure: it is up and passes its health checks, so it keeps its share of requests)",
+                        times(*factor),
+                        secs(*at_s)
+                    ),
+                ));
+                format!(
+                    "{component} became ×{} slower at {}",
+                    times(*factor),
+                    secs(*at_s)
+                )
+            }
+            Cause::Errors {
+                component,
+                ratio,
+                at_s,
+            } => {
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} fails {} of the requests it gets from {} (it is up and passes its health checks, so it keeps its share)",
+                        percent(*ratio),
+                        secs(*at_s)
+                    ),
+                ));
+                format!(
+                    "{component} fails {} of its requests since {}",
+                    percent(*ratio),
+                    secs(*at_s)
                 )
             }
             Cause::ReplicationLag { component, lag_ms } => {

@@ -58,6 +58,8 @@ pub(super) trait Engine {
     fn repair(&mut self, id: ComponentId);
     /// A grey failure: the component serves `factor` times slower from now on (1: healthy).
     fn slow(&mut self, id: ComponentId, factor: f64);
+    /// A flaky node: the component fails a share `ratio` of its requests from now on (0: healthy).
+    fn errors(&mut self, id: ComponentId, ratio: f64);
     /// The state now, for display.
     fn snapshot(&self) -> Snapshot;
     /// Number of events waiting.
@@ -291,7 +293,24 @@ impl Sim {
     /// (1: normal speed again). Other components are left alone.
     pub fn slow(&mut self, id: ComponentId, factor: f64) {
         if factor.is_finite() && (1.0..=crate::scenario::MAX_SLOW_FACTOR).contains(&factor) {
+            if factor > 1.0 {
+                let now = self.now();
+                self.diagnoser.note_degraded(now, usize::from(id.0));
+            }
             self.engine_mut().slow(id, factor);
+        }
+    }
+
+    /// A flaky node now: the component (a web server, a database, cache or NoSQL node, the
+    /// session store) stays up and passes its health checks but fails a share `ratio` (0–1) of
+    /// the requests reaching it at once (0: healthy again). Other components are left alone.
+    pub fn errors(&mut self, id: ComponentId, ratio: f64) {
+        if (0.0..=1.0).contains(&ratio) {
+            if ratio > 0.0 {
+                let now = self.now();
+                self.diagnoser.note_degraded(now, usize::from(id.0));
+            }
+            self.engine_mut().errors(id, ratio);
         }
     }
 

@@ -300,6 +300,7 @@ pub fn app() -> Html {
                             <WhyPanel verdict={state.figures.verdict.clone()}
                                 incidents={state.figures.incidents.clone()}
                                 chaos={state.figures.chaos.clone()}
+                                title={state.scenario.name.clone()}
                                 on_chaos={on_chaos} on_seek={on_seek.clone()} />
                             <div class="log-stack">
                                 if state.scenario.monitoring.is_some() {

@@ -659,7 +659,7 @@ impl Runner {
             verdict: Rc::new(sim.verdict()),
             incidents: Rc::new(sim.incidents()),
             chaos: Rc::new(
-                crate::sim::chaos::catalogue(sim.scenario(), sim.components())
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components(), &snap.components)
                     .into_iter()
                     // The users control's range bounds a surge too.
                     .filter(|e| {
@@ -708,24 +708,28 @@ impl Runner {
                 .components
                 .iter()
                 .enumerate()
-                .map(|(i, c)| ComponentFigures {
-                    id: c.id,
-                    alive: c.alive,
-                    utilization: self.live.utilization.get(i).copied().unwrap_or(0.0),
-                    busy_workers: c.busy_workers,
-                    workers: c.workers,
-                    queue_len: c.queue_len,
-                    queue_capacity: c.queue_capacity,
-                    in_pool: c.in_pool,
-                    retired: c.retired,
-                    role: c.role,
-                    lag_writes: c.lag_writes,
-                    lag_ms: c.lag_ms,
-                    stale_reads: c.stale_reads,
-                    items: c.items,
-                    capacity_items: c.capacity_items,
-                    hit_ratio: c.hit_ratio,
-                    deploy: c.deploy,
+                .map(|(i, c)| {
+                    let utilization = self.live.utilization.get(i).copied().unwrap_or(0.0);
+                    ComponentFigures {
+                        id: c.id,
+                        alive: c.alive,
+                        utilization,
+                        busy_workers: c.busy_workers,
+                        workers: c.workers,
+                        queue_len: c.queue_len,
+                        queue_capacity: c.queue_capacity,
+                        in_pool: c.in_pool,
+                        retired: c.retired,
+                        role: c.role,
+                        lag_writes: c.lag_writes,
+                        lag_ms: c.lag_ms,
+                        stale_reads: c.stale_reads,
+                        items: c.items,
+                        capacity_items: c.capacity_items,
+                        hit_ratio: c.hit_ratio,
+                        deploy: c.deploy,
+                        badges: crate::sim::badge::badges(c, utilization),
+                    }
                 })
                 .collect(),
             lagging: self.lagging && self.playing && seeking.is_none(),

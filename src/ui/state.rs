@@ -332,6 +332,8 @@ pub struct ComponentFigures {
     pub hit_ratio: f64,
     /// Web servers: where a rolling deploy has it now.
     pub deploy: Option<DeployStep>,
+    /// What is wrong with it now (down, slow, erroring, saturated), worst first.
+    pub badges: Vec<crate::sim::badge::Badge>,
 }
 
 impl Figures {

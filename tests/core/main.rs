@@ -4,6 +4,7 @@
 mod cache;
 mod capacity;
 mod challenges;
+mod chaos;
 mod cli;
 mod cli_sweep;
 mod datastore;

@@ -300,3 +300,54 @@ fn coalescing_turns_a_stampede_into_one_read_per_key() {
     assert!(plain.cache.as_ref().unwrap().stampede.is_none());
     assert_eq!(plain.latency_ms, stampede.latency_ms);
 }
+
+/// A flaky node as a live change (`errors:web-0:0.5` in a link): from the instant it is
+/// applied web-0 fails about half its requests, stays up and in the pool, and `errors:web-0:0`
+/// heals it; the same change read back from its text runs the same.
+#[test]
+fn a_live_errors_change_makes_a_node_flaky_until_it_is_healed() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{live, SimTime};
+    let mut s = preset(3).unwrap();
+    s.faults.clear();
+    s.duration_s = 40;
+    let change = |at_s: u64, ratio_milli: u32| LiveChange {
+        at_ns: SimTime::from_secs(at_s).0,
+        action: LiveAction::Errors {
+            name: "web-0".into(),
+            ratio_milli,
+        },
+    };
+    let changes = vec![change(10, 500), change(30, 0)];
+    assert_eq!(
+        decode_changes(&encode_changes(&changes)).unwrap(),
+        changes,
+        "the link carries it"
+    );
+    let until = SimTime::from_secs(40);
+    let calm = live::replay(&s, &[], until).unwrap().report();
+    assert_eq!(calm.requests.failed, 0);
+    let sim = live::replay(&s, &changes[..1], SimTime::from_secs(20)).unwrap();
+    let web0 = sim.component_named("web-0").unwrap();
+    let state = &sim.snapshot().components[usize::from(web0.0)];
+    assert!(state.alive && state.in_pool, "{state:?}");
+    assert_eq!(state.error_ratio, Some(0.5));
+    let r = live::replay(&s, &changes, until).unwrap().report();
+    let injected = component(&r, "web-0").errors_injected.unwrap();
+    assert!(injected > 0);
+    assert_eq!(
+        r.requests.failed, injected,
+        "every failure is an injected one"
+    );
+    // About half of web-0's share of the load, for 20 s of 40.
+    let share = r.requests.failed as f64 / r.requests.generated as f64;
+    let expected = 0.5 / f64::from(s.server.count) * 0.5;
+    assert!(
+        (share / expected - 1.0).abs() < 0.2,
+        "{share:.4} failed, about {expected:.4} expected"
+    );
+    let healed = live::replay(&s, &changes, until).unwrap();
+    let after = &healed.snapshot().components[usize::from(web0.0)];
+    assert_eq!(after.error_ratio, None);
+}

@@ -260,6 +260,17 @@ impl Engine for World {
         }
     }
 
+    fn errors(&mut self, id: ComponentId, ratio: f64) {
+        if let Some((d, Some(inner))) = self.locate(id) {
+            if self.dcs[d].up {
+                self.dcs[d]
+                    .sim
+                    .errors_with_cause(inner, ratio, "made flaky by the user");
+                self.collect();
+            }
+        }
+    }
+
     fn snapshot(&self) -> Snapshot {
         World::snapshot(self)
     }

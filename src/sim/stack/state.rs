@@ -109,6 +109,7 @@ impl Stack {
                     state.queue_capacity = s.capacity;
                     state.utilization = s.last_interval.utilization(s.workers);
                     state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
+                    state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
                     let (_, tier, index) = self.station_info[usize::from(si)];
                     if tier == Tier::Web {
                         let i = usize::from(index);
@@ -346,6 +347,10 @@ impl Engine for Stack {
 
     fn slow(&mut self, id: ComponentId, factor: f64) {
         self.slow_with_cause(id, factor, "slowed by the user");
+    }
+
+    fn errors(&mut self, id: ComponentId, ratio: f64) {
+        self.errors_with_cause(id, ratio, "made flaky by the user");
     }
 
     /// The state now, for display.
