@@ -1,7 +1,8 @@
 // Runs axe-core against the built app in headless Chromium on every stage 1–11, with the
 // inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
-// used (stage 5), and with the editor open (stage 4: a node selected, its "connect to…" list
-// open, then a refused wire), and measures the rendered size of every text of the diagram and
+// used (stage 5), with the editor open (stage 4: a node selected, its "connect to…" list
+// open, then a refused wire; stages 10 and 11: the drawing fitted to its box), and on the
+// embed view in an 800 x 500 frame (which must not scroll), and measures the rendered size of every text of the diagram and
 // of the editor's drawing.
 // Fails on any serious or critical violation and on a diagram text smaller than 11 px in a
 // 1400-px-wide window (a diagram wider than its box scrolls sideways rather than shrink; each
@@ -86,8 +87,8 @@ async function checkEditor(page, failures) {
   await check(page, 4, "editor", failures);
   await page.click('[data-add="cache"]');
   const drag = async (a, b) => {
-    const A = await page.locator(`[data-node="${a}"] rect`).boundingBox();
-    const B = await page.locator(`[data-node="${b}"] rect`).boundingBox();
+    const A = await page.locator(`[data-node="${a}"] > rect`).boundingBox();
+    const B = await page.locator(`[data-node="${b}"] > rect`).boundingBox();
     await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
     await page.mouse.down();
     await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });
@@ -105,6 +106,59 @@ async function checkEditor(page, failures) {
   });
   console.log(JSON.stringify({ stage: 4, view: "editor drawing", smallest_text_px: Number(px.toFixed(2)) }));
   if (px < READABLE_PX) failures.push(`stage 4 (editor): a label drawn at ${px.toFixed(1)} px`);
+}
+
+// The smallest text of the editor's drawing on screen, in CSS px.
+function smallestEditorText() {
+  let smallest = { px: Infinity, text: "" };
+  for (const el of document.querySelectorAll("[data-editor-drawing] text")) {
+    if (el.getClientRects().length === 0) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize) * el.getScreenCTM().a;
+    if (px < smallest.px) smallest = { px, text: el.textContent.trim().slice(0, 40) };
+  }
+  return smallest;
+}
+
+// The editor on a stage-10 or stage-11 architecture, fitted to its box: axe-clean, and its
+// smallest text still >= 11 px (the drawing scrolls rather than shrink below that).
+async function checkBigDrawing(page, stage, failures) {
+  await page.click('[data-action="edit"]');
+  await page.waitForSelector("[data-editor-drawing]");
+  await page.click('[data-action="zoom-fit"]');
+  await page.waitForTimeout(300);
+  await check(page, stage, "editor", failures);
+  const text = await page.evaluate(smallestEditorText);
+  const box = await page.evaluate(() => {
+    const c = document.querySelector(".editor-canvas");
+    return { view_w: c.clientWidth, drawing_w: c.scrollWidth };
+  });
+  console.log(JSON.stringify({ stage, view: "editor drawing at fit", smallest_text_px: Number(text.px.toFixed(2)), ...box }));
+  if (text.px < READABLE_PX) failures.push(`stage ${stage} (editor at fit): "${text.text}" drawn at ${text.px.toFixed(1)} px`);
+}
+
+// The embed view (#embed/<link>) in an 800 x 500 frame: axe-clean, and it fits.
+async function checkEmbed(context, base, failures) {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 800, height: 500 });
+  page.on("pageerror", (e) => failures.push(`embed: page error ${e.message}`));
+  await page.goto(base + "#embed/v1.s5");
+  await page.waitForSelector("[data-embed] svg[data-diagram]");
+  await page.waitForTimeout(1500);
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+  });
+  const serious = {};
+  for (const v of result) if (v.impact === "serious" || v.impact === "critical") serious[v.id] = v.nodes;
+  const fit = await page.evaluate(() => {
+    const d = document.documentElement;
+    return { scroll_w: d.scrollWidth, scroll_h: d.scrollHeight };
+  });
+  console.log(JSON.stringify({ view: "embed 800x500", serious, ...fit }));
+  if (Object.keys(serious).length) failures.push(`embed: ${JSON.stringify(serious)}`);
+  if (fit.scroll_w > 800 || fit.scroll_h > 500) failures.push(`embed: the page is ${fit.scroll_w} x ${fit.scroll_h}, not within 800 x 500`);
+  await page.close();
 }
 
 (async () => {
@@ -151,8 +205,10 @@ async function checkEditor(page, failures) {
     await page.waitForTimeout(300);
     await check(page, stage, "inspector", failures);
     if (stage === 4) await checkEditor(page, failures);
+    if (stage >= 10) await checkBigDrawing(page, stage, failures);
     await page.close();
   }
+  await checkEmbed(context, base, failures);
   await browser.close();
   if (failures.length) {
     console.error("accessibility check failed:\n  " + failures.join("\n  "));

@@ -1,7 +1,7 @@
 // Takes the README screenshots from the real built app in headless Chromium.
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/screenshots.js http://127.0.0.1:8080/
-// Writes docs/screenshot-editor.png (the editor on stage 5's system, a refused wire),
+// Writes docs/screenshot-editor.png (the editor on stage 10's system, a refused wire),
 // docs/screenshot-stage1.png and docs/screenshot-stage4.png (stage 4 just after the
 // scheduled master failure at t = 60 s has been handled: a replica promoted, writes lost),
 // docs/screenshot-stage5.png (the cache tier warm, then cache-0 killed: the database takes its
@@ -47,14 +47,15 @@ const simTimePast = (t) =>
   await page.waitForTimeout(2500);
   await shot("stage1");
 
-  // The editor on stage 5's architecture: the cache selected with its parameters and its
-  // "connect to…" list, after a wire the rules refuse (cache → web). Only the editor's card.
-  await open("v1.s5");
+  // The editor on stage 10's architecture (group boxes: the web pool's servers, the cache's
+  // nodes, the shards, the database's master and replica): the cache selected with its
+  // parameters, after a wire the rules refuse (cache → web). Only the editor's card.
+  await open("v1.s10");
   await page.click('[data-action="edit"]');
   await page.waitForSelector("[data-editor]");
   {
-    const A = await page.locator('[data-node="cache"] rect').boundingBox();
-    const B = await page.locator('[data-node="web"] rect').boundingBox();
+    const A = await page.locator('[data-node="cache"] > rect').boundingBox();
+    const B = await page.locator('[data-node="web"] > rect').boundingBox();
     await page.mouse.move(A.x + A.width / 2, A.y + A.height / 2);
     await page.mouse.down();
     await page.mouse.move(B.x + B.width / 2, B.y + B.height / 2, { steps: 4 });

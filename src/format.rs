@@ -19,6 +19,15 @@ pub fn percent(fraction: f64) -> String {
     format!("{:.0} %", (fraction * 100.0).clamp(0.0, 100.0))
 }
 
+/// A factor without a needless decimal: `8` → `"8"`, `2.5` → `"2.5"`.
+pub fn times(factor: f64) -> String {
+    if factor.fract() == 0.0 {
+        format!("{factor:.0}")
+    } else {
+        format!("{factor:.1}")
+    }
+}
+
 /// A figure with few significant decimals: three below 1, one below 100, none above, with
 /// thousands separators (`15,968`).
 pub fn figure(x: f64) -> String {

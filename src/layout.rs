@@ -693,6 +693,12 @@ pub fn layout(input: &LayoutInput, orientation: Orientation) -> Diagram {
         node.members = m;
     }
     d.edges = input.edges.clone();
+    // A pool whose panel is taller than the drawing (a few dozen servers) makes it taller.
+    let tallest = clusters
+        .iter()
+        .map(|c| panel(&d, c, components).h)
+        .fold(0.0, f64::max);
+    d.height = d.height.max(tallest + 2.0 * MARGIN);
     d.clusters = clusters.iter().map(|c| panel(&d, c, components)).collect();
     d.lines = lines(&d);
     d
@@ -706,7 +712,12 @@ fn panel(d: &Diagram, c: &Cluster, components: &[ComponentInfo]) -> DiagramClust
     let pitch_y = TILE_H + TILE_GAP;
     let room = ((d.width - 2.0 * MARGIN - 2.0 * GROUP_PAD + TILE_GAP) / pitch_x).floor();
     let max_cols = (room as usize).max(1);
+    // Rows that fit the drawing's height: a tall pool gets more columns instead of spilling.
+    let fit_rows = ((d.height - 2.0 * MARGIN - PANEL_HEAD - GROUP_PAD + TILE_GAP) / pitch_y)
+        .floor()
+        .max(1.0) as usize;
     let cols = (((2 * n) as f64).sqrt().ceil() as usize)
+        .max(n.div_ceil(fit_rows))
         .clamp(1, max_cols)
         .min(n.max(1));
     let rows = n.div_ceil(cols).max(1);
@@ -1168,7 +1179,17 @@ mod tests {
         for cluster in &d.clusters {
             let (x0, y0) = (cluster.x - cluster.w / 2.0, cluster.y - cluster.h / 2.0);
             assert!(x0 >= 0.0 && y0 >= 0.0, "{}", cluster.key);
-            assert!(x0 + cluster.w <= d.width && y0 + cluster.h <= d.height);
+            assert!(
+                x0 + cluster.w <= d.width && y0 + cluster.h <= d.height,
+                "{} {}x{} at {},{} in {}x{}",
+                cluster.key,
+                cluster.w,
+                cluster.h,
+                x0,
+                y0,
+                d.width,
+                d.height
+            );
             for (i, a) in cluster.tiles.iter().enumerate() {
                 assert!((a.x - cluster.x).abs() * 2.0 <= cluster.w - a.w);
                 assert!((a.y - cluster.y).abs() * 2.0 <= cluster.h - a.h);

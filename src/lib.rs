@@ -11,6 +11,7 @@
 //! natively (CLI, tests, benchmarks) and in the browser.
 
 pub mod capacity;
+pub mod challenge;
 pub mod format;
 pub mod layout;
 pub mod layout_geo;

@@ -211,9 +211,9 @@ pub static TOURS: [StageTour; 11] = [
         tradeoffs: "One box has a fixed number of workers. Below its capacity requests are quick; near it they queue and latency shoots up; past it the queue overflows and requests are turned away. And when that box dies, the whole site is gone.",
         experiments: &[
             Experiment {
-                label: "Send 5,000 users",
-                prompt: "Load climbs to 100 %, the queue fills, p99 explodes, then rejections start.",
-                steps: &[Step::Users(5_000)],
+                label: "Send 20,000 users",
+                prompt: "200 requests/s against two workers: load climbs to 100 %, the queue fills, p99 explodes, then rejections start.",
+                steps: &[Step::Users(20_000)],
             },
             Experiment {
                 label: "Kill the server",
@@ -222,7 +222,7 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Kill DNS",
-                prompt: "Only users who have not cached an answer yet fail; the others carry on until their 300-second answer expires. So it depends on when: killed in the first second, most requests fail; after 20 s, under 2 % do.",
+                prompt: "Only users who have not cached an answer yet fail; the others carry on until their 300-second answer expires. Each user sends a request every 100 s on average, so it depends on when: killed in the first second, almost every request fails; at 20 s, about half; at 200 s, under 2 %.",
                 steps: &[Step::Kill("dns")],
             },
         ],
@@ -232,14 +232,14 @@ pub static TOURS: [StageTour; 11] = [
         tradeoffs: "Every query now crosses the network. There are two machines to run, and each is still a single point of failure. Scaling up one node (more workers, a faster box) works only until the biggest machine you can buy.",
         experiments: &[
             Experiment {
-                label: "Grow to 3,500 users",
-                prompt: "The database saturates before the web server does: watch its bar go red.",
-                steps: &[Step::Users(3_500)],
+                label: "Grow to 120,000 users",
+                prompt: "The web server saturates long before the database does: watch its bar go red. It already has sixteen workers, as big as one machine gets here.",
+                steps: &[Step::Users(120_000)],
             },
             Experiment {
                 label: "Scale the database up",
-                prompt: "Sixteen database workers instead of four, at the same 3,500 users: it copes — for now.",
-                steps: &[Step::DbWorkers(16), Step::Users(3_500)],
+                prompt: "64 database workers instead of 56, at the same 120,000 users: nothing improves, because the database was not the bottleneck. The next stage adds web servers instead.",
+                steps: &[Step::DbWorkers(64), Step::Users(120_000)],
             },
             Experiment {
                 label: "Kill the database",
@@ -259,8 +259,8 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Add two servers",
-                prompt: "New servers join the pool only after passing their first health checks.",
-                steps: &[Step::WebServers(5)],
+                prompt: "web-24 and web-25 join the pool only after passing their first health checks.",
+                steps: &[Step::WebServers(26)],
             },
             Experiment {
                 label: "Kill the load balancer",
@@ -289,14 +289,14 @@ pub static TOURS: [StageTour; 11] = [
                 steps: &[Step::KillMaster],
             },
             Experiment {
-                label: "Kill a replica",
-                prompt: "Reads sent to db-2 fail until its death is detected (5 s: about 3,000 failed requests), then move to the remaining nodes. No write is lost.",
-                steps: &[Step::Kill("db-2")],
+                label: "Kill the replica",
+                prompt: "Reads sent to db-1 fail until its death is detected (5 s: about 3,500 failed requests), then move to the master. No write is lost.",
+                steps: &[Step::Kill("db-1")],
             },
             Experiment {
                 label: "Double the users",
-                prompt: "Writes outpace what a replica can apply: the lag grows, and so do stale reads.",
-                steps: &[Step::Users(10_000)],
+                prompt: "Twice the writes, yet the lag barely moves: the replica applies up to 2,000 writes a second, ten times what 200,000 users make, so it keeps up. Stale reads grow fourfold, though: twice the reads, each twice as likely to ask for a key written in the last few milliseconds. Lag grows only when writes outpace what a replica can apply.",
+                steps: &[Step::Users(200_000)],
             },
         ],
     },
@@ -306,7 +306,7 @@ pub static TOURS: [StageTour; 11] = [
         experiments: &[
             Experiment {
                 label: "Kill cache-0",
-                prompt: "Its share of the keys now misses: the hit ratio falls from about 63 % to 42 % and database load steps up from about 38 % to 44 %. The database had room, so p99 barely moves; with less room this step is what tips it over.",
+                prompt: "Its share of the keys now misses: the hit ratio falls from about 63 % to 42 % and database load steps up by half, from about 5 % to 7 % of its 56 workers. The database had room, so p99 barely moves; with less room this step is what tips it over.",
                 steps: &[Step::Kill("cache-0")],
             },
             Experiment {
@@ -327,7 +327,7 @@ pub static TOURS: [StageTour; 11] = [
         experiments: &[
             Experiment {
                 label: "CDN outage",
-                prompt: "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from about 0.1 s to 2 s, while the web servers, for which a static file is cheap, barely notice (their load rises by under a point).",
+                prompt: "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from about 0.1 s to 2 s, while the web servers, for which a static file is cheap, take it in their stride: their load rises by about three points (about 12 % → 15 %).",
                 steps: &[Step::Kill("cdn")],
             },
             Experiment {
@@ -357,9 +357,9 @@ pub static TOURS: [StageTour; 11] = [
                 steps: &[Step::Sessions(SessionMode::Sticky)],
             },
             Experiment {
-                label: "Double the users",
-                prompt: "Load climbs past the target; the autoscaler launches servers, which join once booted.",
-                steps: &[Step::Users(40_000)],
+                label: "Send 2,000,000 users",
+                prompt: "Five times the users: load climbs past the 50 % target, and the autoscaler launches servers, which take 20 s to boot and then join the pool.",
+                steps: &[Step::Users(2_000_000)],
             },
         ],
     },
@@ -406,7 +406,7 @@ pub static TOURS: [StageTour; 11] = [
             },
             Experiment {
                 label: "Make the celebrity hotter",
-                prompt: "User 7 now draws 40% of the data requests: one shard glows busy while the others stay cool.",
+                prompt: "User 7 now draws 40% of the data requests: its shard does about half again as much work as before, more than twice as much as each of the others. At this load every shard still has room: the cost of a celebrity is one shard's headroom.",
                 steps: &[Step::CelebrityShare(40)],
             },
             Experiment {

@@ -1,6 +1,7 @@
 //! `scalesim limit`: one capacity search, or every stage's, with a bar of runs made.
 
 use super::progress;
+use crate::capacity::journey::{time_to_detect, Detection, MONITORING_STAGE};
 use crate::capacity::stages::stage_search;
 use crate::capacity::{
     Bottleneck, Breach, CapacityError, LimitResult, LimitSearch, SearchOptions, Slo, Status,
@@ -69,6 +70,10 @@ pub struct StageRow {
     /// The budget a stage is searched within, when not the one asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<StageBudget>,
+    /// The monitoring stage, which adds no capacity: how soon its alerts notice its preset's
+    /// first failure (one run of the preset, faults kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
     /// Wall time of the search, s (with `--timing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_s: Option<f64>,
@@ -147,7 +152,7 @@ fn stage_row(
     report: &mut dyn FnMut(u32, u32),
 ) -> Result<StageRow, String> {
     let scenario = preset(stage.number).ok_or_else(|| format!("no preset {}", stage.number))?;
-    let search = stage_search(stage.number, slo, options);
+    let search = stage_search(&scenario, slo, options);
     let started = Instant::now();
     let mut limit_search =
         LimitSearch::new(&scenario, &search.slo, &search.options).map_err(|e| e.to_string())?;
@@ -177,6 +182,9 @@ fn stage_row(
             run_s: search.options.warmup_s + search.options.window_s,
             note,
         }),
+        detection: (stage.number == MONITORING_STAGE)
+            .then(|| time_to_detect(&scenario))
+            .flatten(),
         wall_s: timing.then(|| started.elapsed().as_secs_f64()),
     })
 }

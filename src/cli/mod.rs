@@ -8,6 +8,7 @@
 //!                          ──▶ plot     sweep CSV → SVG line chart (plotters)
 //! ```
 
+pub mod challenge;
 pub mod limit;
 pub mod plot;
 pub mod progress;

@@ -72,7 +72,7 @@ fn section(out: &mut String, title: &str, table: Table) {
 const STYLE: TableStyle =
     TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_style(STYLE)
         .set_content_arrangement(ContentArrangement::Disabled)
@@ -579,6 +579,7 @@ mod tests {
                 run_s: 20,
                 note: "within a budget".into(),
             }),
+            detection: None,
             wall_s: Some(1.5),
         };
         let text = stages_table(&[row(1, false), row(11, true)]);

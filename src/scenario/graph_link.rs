@@ -10,6 +10,7 @@
 //!                                           params: changes to the kind's default parameters
 //!           "e": [[from, to, flows], …],     node indices; flows: bit i = Flow::ALL[i]
 //!           "r": {…},                        run settings that differ from a new drawing's
+//!           "p": [[node, x, y], …],          positions of the nodes the user moved
 //!           "t": 12.5, "l": "…"}             time position, live changes (as in v1)
 //! ```
 //!
@@ -21,11 +22,14 @@
 
 use super::live::{decode_changes, encode_changes, LiveChange};
 use super::topology::edit::{default_run, default_spec, stem};
-use super::topology::{Edge, Flow, Node, NodeKind, Topology, TopologyFile, MAX_EDGES, MAX_NODES};
+use super::topology::{
+    Edge, Flow, Node, NodeKind, Position, Topology, TopologyFile, MAX_COORD, MAX_EDGES, MAX_NODES,
+};
 use super::url::{inflate, Link, UrlError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Map, Number, Value};
+use std::collections::BTreeMap;
 
 /// The prefix of a drawn architecture's link.
 pub const GRAPH_PREFIX: &str = "v2.";
@@ -80,6 +84,15 @@ fn compact(file: &TopologyFile, live: &[LiveChange], time_s: Option<f64>) -> Val
     let mut out = Map::new();
     out.insert("n".into(), Value::Array(nodes));
     out.insert("e".into(), Value::Array(edges));
+    let positions: Vec<Value> = file
+        .topology
+        .positions
+        .iter()
+        .filter_map(|(name, at)| Some(json!([index(name)?, at.x, at.y])))
+        .collect();
+    if !positions.is_empty() {
+        out.insert("p".into(), Value::Array(positions));
+    }
     let mut run = serde_json::to_value(file).expect("a graph file always serialises");
     let mut base = serde_json::to_value(default_run()).expect("a graph file always serialises");
     for v in [&mut run, &mut base] {
@@ -160,7 +173,7 @@ pub(super) fn decode_graph(packed: &str) -> Result<Link, UrlError> {
         .ok_or_else(|| bad("its graph is not an object".into()))?;
     if let Some(key) = obj
         .keys()
-        .find(|k| !matches!(k.as_str(), "n" | "e" | "r" | "t" | "l"))
+        .find(|k| !matches!(k.as_str(), "n" | "e" | "p" | "r" | "t" | "l"))
     {
         return Err(UrlError::UnknownField(key.chars().take(40).collect()));
     }
@@ -219,6 +232,7 @@ pub(super) fn decode_graph(packed: &str) -> Result<Link, UrlError> {
                 .collect(),
         });
     }
+    let positions = read_positions(obj.get("p"), &nodes)?;
     let mut run = serde_json::to_value(default_run()).expect("a graph file always serialises");
     if let Some(r) = obj.get("r") {
         if !r.is_object() {
@@ -238,6 +252,7 @@ pub(super) fn decode_graph(packed: &str) -> Result<Link, UrlError> {
         version: super::topology::TOPOLOGY_VERSION,
         nodes,
         edges,
+        positions,
     };
     let scenario = file.lower().map_err(UrlError::Invalid)?;
     let time_s = match obj.get("t") {
@@ -270,6 +285,46 @@ pub(super) fn decode_graph(packed: &str) -> Result<Link, UrlError> {
         live,
         graph: Some(file),
     })
+}
+
+/// The link's `p`: `[node index, x, y]` for each node the user moved.
+fn read_positions(
+    raw: Option<&Value>,
+    nodes: &[Node],
+) -> Result<BTreeMap<String, Position>, UrlError> {
+    let bad = |m: String| UrlError::Malformed(m);
+    let mut out = BTreeMap::new();
+    let Some(raw) = raw else { return Ok(out) };
+    let list = raw
+        .as_array()
+        .filter(|a| a.len() <= MAX_NODES)
+        .ok_or_else(|| bad("its positions are not a short list".into()))?;
+    for (i, p) in list.iter().enumerate() {
+        let triple = p
+            .as_array()
+            .filter(|a| a.len() == 3)
+            .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?, a[2].as_u64()?)));
+        let Some((node, x, y)) = triple else {
+            return Err(bad(format!("position {i} is not [node, x, y]")));
+        };
+        let name = usize::try_from(node)
+            .ok()
+            .and_then(|j| nodes.get(j))
+            .map(|n| n.name.clone())
+            .ok_or_else(|| {
+                bad(format!(
+                    "position {i} names node {node}, which does not exist"
+                ))
+            })?;
+        let coord = |v: u64| u32::try_from(v).ok().filter(|&v| v <= MAX_COORD);
+        let (Some(x), Some(y)) = (coord(x), coord(y)) else {
+            return Err(bad(format!(
+                "position {i} is off the drawing (0 – {MAX_COORD})"
+            )));
+        };
+        out.insert(name, Position { x, y });
+    }
+    Ok(out)
 }
 
 fn read_node(i: usize, raw: &Value) -> Result<Node, UrlError> {
@@ -364,6 +419,30 @@ mod tests {
     }
 
     #[test]
+    fn moved_nodes_travel_in_the_link() {
+        let mut e = three_tier();
+        let plain = encode_graph(&e.file, &[], None);
+        for (name, x, y) in [("db", 700, 20), ("cache", 520, 300)] {
+            e.apply(Edit::Move {
+                name: name.into(),
+                to: Some(Position { x, y }),
+            })
+            .unwrap();
+        }
+        let link = encode_graph(&e.file, &[], None);
+        // Measured: printed by `cargo test --lib moved_nodes -- --nocapture`.
+        println!(
+            "6 components, 2 moved: {} characters (unmoved: {})",
+            link.len(),
+            plain.len()
+        );
+        assert!(link.len() <= 400, "{} characters", link.len());
+        let back = decode_link(&link).unwrap();
+        assert_eq!(back.graph.as_ref(), Some(&e.file));
+        assert_eq!(back.graph.unwrap().topology.positions.len(), 2);
+    }
+
+    #[test]
     fn every_preset_graph_round_trips_with_time_and_live_changes() {
         for stage in 1..=11 {
             let Some(s) = preset(stage) else { continue };
@@ -401,6 +480,10 @@ mod tests {
             ),
             (json!({"n": [[0]], "x": 1}), "unknown field"),
             (json!({"n": [[6]]}), "users"),
+            (json!({"n": [[0]], "p": [[3, 1, 1]]}), "does not exist"),
+            (json!({"n": [[0]], "p": [[0, 1, 20001]]}), "off the drawing"),
+            (json!({"n": [[0]], "p": [[0, -1, 5]]}), "not [node, x, y]"),
+            (json!({"n": [[0]], "p": 7}), "positions"),
         ] {
             let err = decode_link(&pack(v.clone())).unwrap_err().to_string();
             assert!(err.contains(expect), "{v}: {err}");

@@ -35,6 +35,14 @@ pub enum LiveAction {
         /// The slowdown × 1000.
         factor_milli: u32,
     },
+    /// A flaky node: the named component fails a share of the requests reaching it, given in
+    /// thousandths (300: 30 %; 0: healthy again). Written `errors:web-0:0.3`.
+    Errors {
+        /// The component's name.
+        name: String,
+        /// The share failed × 1000, 0–1000.
+        ratio_milli: u32,
+    },
     /// The CDN drops every object from its edge.
     CdnPurgeAll,
     /// The CDN publishes a new version (a new URL) of its most popular object.
@@ -118,6 +126,9 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::Slow { name, factor_milli } => {
             format!("slow:{}:{}", escape_name(name), milli_text(*factor_milli))
         }
+        LiveAction::Errors { name, ratio_milli } => {
+            format!("errors:{}:{}", escape_name(name), milli_text(*ratio_milli))
+        }
         LiveAction::CdnPurgeAll => "purge".to_string(),
         LiveAction::CdnNewVersion => "new-version".to_string(),
         LiveAction::Reshard(n) => format!("reshard:{n}"),
@@ -145,6 +156,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
         ["slow", name, factor] => LiveAction::Slow {
             name: unescape_name(name)?,
             factor_milli: parse_milli(factor)?,
+        },
+        ["errors", name, ratio] => LiveAction::Errors {
+            name: unescape_name(name)?,
+            ratio_milli: parse_ratio_milli(ratio)?,
         },
         ["purge"] => LiveAction::CdnPurgeAll,
         ["new-version"] => LiveAction::CdnNewVersion,
@@ -206,6 +221,18 @@ fn parse_milli(text: &str) -> Option<u32> {
     let milli = whole.parse::<u32>().ok()? * 1000 + format!("{frac:0<3}").parse::<u32>().ok()?;
     let max = (crate::scenario::MAX_SLOW_FACTOR * 1000.0) as u32;
     (1000..=max).contains(&milli).then_some(milli)
+}
+
+/// Reads a share written by [`milli_text`] back as thousandths: `0.3` → 300, between 0 and 1
+/// with up to three decimals.
+fn parse_ratio_milli(text: &str) -> Option<u32> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.len() != 1 || !digits(whole) || frac.len() > 3 || !digits(frac) {
+        return None;
+    }
+    let milli = whole.parse::<u32>().ok()? * 1000 + format!("{frac:0<3}").parse::<u32>().ok()?;
+    (milli <= 1000).then_some(milli)
 }
 
 /// Component names are written as they are when made of letters, digits and `-_./`; any other
@@ -272,6 +299,20 @@ mod tests {
                     factor_milli: 2500,
                 },
             ),
+            change(
+                40_600_000_000,
+                LiveAction::Errors {
+                    name: "web-0".into(),
+                    ratio_milli: 300,
+                },
+            ),
+            change(
+                40_700_000_000,
+                LiveAction::Errors {
+                    name: "web-0".into(),
+                    ratio_milli: 0,
+                },
+            ),
             change(41_000_000_000, LiveAction::CdnPurgeAll),
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
@@ -294,6 +335,7 @@ mod tests {
         assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
         assert!(text.contains("50.123456789:reshard:8"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));
+        assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
         assert_eq!(decode_changes(&text).unwrap(), changes);
     }
 
@@ -329,6 +371,11 @@ mod tests {
             Err(LiveError::OutOfOrder(_))
         ));
         for bad in [
+            "5:errors:web-0",
+            "5:errors:web-0:1.5",
+            "5:errors:web-0:0.3333",
+            "5:errors:web-0:-0.3",
+            "5:errors:web-0:10",
             "5:slow:db-0",
             "5:slow:db-0:0.5",
             "5:slow:db-0:1001",

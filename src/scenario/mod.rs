@@ -18,7 +18,9 @@ mod validate;
 
 pub use graph_link::{encode_graph, GRAPH_PREFIX};
 pub use live::{LiveAction, LiveChange};
-pub use presets::{preset, StageInfo, STAGES};
+pub use presets::{
+    journey_traffic, preset, StageInfo, REGION_SHARES, REQUESTS_PER_USER_PER_S, REQUEST_MIX, STAGES,
+};
 pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
 pub use set::{apply_set, SetError};

@@ -1,18 +1,25 @@
-//! The chaos catalogue: one-click failures offered where they apply to the architecture that
-//! runs, each a list of live changes (so a link carries it and time travel replays it) with a
-//! short text of what to watch, and the cause the diagnosis should then name.
+//! The chaos catalogue: one-click failures offered where they make sense for the architecture
+//! that runs and its state now, each a list of live changes (so a link carries it and time
+//! travel replays it) with a short text of what you will see, and the cause the diagnosis
+//! should then name. A dead component is offered its repair, not a second death; an entry
+//! whose component the architecture lacks is listed greyed out, with the reason.
 //!
 //! ```text
-//!   (scenario, components) ─▶ catalogue ─▶ [Entry { title, watch, actions, expect }]
+//!   (scenario, components, their state now) ─▶ catalogue ─▶ [Entry { title, watch, actions,
+//!                                                              expect, unavailable }]
 //!   the app applies `actions` now, as if the user had clicked them; the diagnosis names `expect`
 //! ```
 
-use super::{ComponentInfo, ComponentKind};
+use super::{ComponentInfo, ComponentKind, ComponentState, DbRole};
 use crate::format::grouped;
 use crate::scenario::{LiveAction, Scenario};
 
 /// How many times the users a surge entry multiplies.
 pub const SURGE_FACTOR: u64 = 3;
+/// How many times slower the slow-database entries make the database.
+pub const SLOW_FACTOR: u32 = 8;
+/// Share of requests the flaky-server entry fails, in thousandths.
+pub const ERRORS_MILLI: u32 = 300;
 
 /// What the diagnosis should blame once an entry is applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +28,12 @@ pub enum Expect {
     Down(String),
     /// A load surge.
     Surge,
+    /// This component serving slower (a grey failure).
+    Slow(String),
+    /// This component failing a share of its requests.
+    Errors(String),
+    /// This component recovering (back up, or back to normal).
+    Repaired(String),
 }
 
 /// One failure to try.
@@ -30,111 +43,65 @@ pub struct Entry {
     pub key: &'static str,
     /// What it does, as a button label.
     pub title: String,
-    /// What to watch once it is applied.
+    /// What you will see once it is applied.
     pub watch: String,
     /// The live changes it makes, now.
     pub actions: Vec<LiveAction>,
     /// The cause the diagnosis should name.
     pub expect: Expect,
+    /// Why it cannot be applied here (`None`: it can).
+    pub unavailable: Option<String>,
 }
 
-/// The entries that apply to a run of `scenario` with these components (the users' current
-/// number is the scenario's).
-pub fn catalogue(scenario: &Scenario, components: &[ComponentInfo]) -> Vec<Entry> {
-    let first = |kind: ComponentKind| components.iter().find(|c| c.kind == kind);
-    let count = |kind: ComponentKind| components.iter().filter(|c| c.kind == kind).count();
-    let mut out = Vec::new();
-    let mut kill = |key: &'static str, c: &ComponentInfo, title: String, watch: &str| {
-        out.push(Entry {
-            key,
-            title,
-            watch: watch.to_string(),
-            actions: vec![LiveAction::Kill(c.name.clone())],
-            expect: Expect::Down(c.name.clone()),
-        });
+/// What one component is doing now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Now {
+    alive: bool,
+    slow: bool,
+    erroring: bool,
+    /// A database node that is the master.
+    master: bool,
+}
+
+/// The entries for a run of `scenario` with these components, whose states now are `states`
+/// (by id; a component missing there counts as healthy): those that apply first, then the
+/// greyed-out ones.
+pub fn catalogue(
+    scenario: &Scenario,
+    components: &[ComponentInfo],
+    states: &[ComponentState],
+) -> Vec<Entry> {
+    let now = |c: &ComponentInfo| {
+        states.iter().find(|s| s.id == c.id).map_or(
+            Now {
+                alive: true,
+                slow: false,
+                erroring: false,
+                master: false,
+            },
+            |s| Now {
+                alive: s.alive,
+                slow: s.slowdown.is_some_and(|f| f > 1.0),
+                erroring: s.error_ratio.is_some_and(|r| r > 0.0),
+                master: s.role == Some(DbRole::Master),
+            },
+        )
     };
+    let first = |kind: ComponentKind| components.iter().find(|c| c.kind == kind);
+    let mut out = Vec::new();
     if let Some(dc) = first(ComponentKind::DataCenter) {
-        kill(
+        out.push(kill_or_repair(
             "kill-data-center",
             dc,
+            now(dc).alive,
             format!("Lose data center {}", dc.name),
             "GeoDNS stops naming it after its health checks fail, but users move only as their \
              cached DNS answers expire; writes it had not shipped to the others are at risk.",
-        );
+            "GeoDNS names it again once its health checks pass; users return as their cached \
+             answers expire.",
+        ));
     } else {
-        let servers = count(ComponentKind::Server);
-        if let Some(server) = components
-            .iter()
-            .filter(|c| c.kind == ComponentKind::Server)
-            .nth(usize::from(servers > 1))
-        {
-            let behind_balancer = scenario.load_balancer.is_some() && servers > 1;
-            kill(
-                "kill-web-server",
-                server,
-                format!("Kill web server {}", server.name),
-                if behind_balancer {
-                    "The balancer keeps sending it requests until its health checks fail \
-                     (interval × threshold): those requests fail. Then the others take its share."
-                } else {
-                    "It is the only server: every request fails until it is back."
-                },
-            );
-        }
-        if let Some(db) = first(ComponentKind::Database) {
-            let replicated = scenario.database.as_ref().is_some_and(|d| d.replicas > 0);
-            if replicated {
-                kill(
-                    "kill-master",
-                    db,
-                    format!("Master database {} fails", db.name),
-                    "No master until the failure is detected and a replica promoted: writes fail \
-                     for that window, and writes the replicas had not applied are lost.",
-                );
-            } else {
-                kill(
-                    "kill-database",
-                    db,
-                    format!("Database {} fails", db.name),
-                    "A single point of failure: every request that needs data fails until it is back.",
-                );
-            }
-        }
-        if let Some(cache) = first(ComponentKind::Cache) {
-            kill(
-                "kill-cache",
-                cache,
-                format!("Kill cache node {}", cache.name),
-                "Its keys go cold: the hit ratio falls and its share of reads reaches the \
-                 database. Watch the database's load and p99.",
-            );
-        }
-        if let Some(cdn) = first(ComponentKind::Cdn) {
-            kill(
-                "kill-cdn",
-                cdn,
-                "CDN outage".to_string(),
-                "Clients fall back to the origin after a timeout: static assets get slow and the \
-                 web tier serves them.",
-            );
-        }
-        if let Some(store) = first(ComponentKind::SessionStore) {
-            kill(
-                "kill-session-store",
-                store,
-                "Session store fails".to_string(),
-                "Every request that needs a session fails, whichever server it reaches.",
-            );
-        }
-        if let Some(workers) = first(ComponentKind::Workers) {
-            kill(
-                "kill-workers",
-                workers,
-                "Queue workers stop".to_string(),
-                "Jobs pile up in the queue while the web tier stays fast; they drain when the \
-                 workers return.",
-            );
-        }
+        single_site(scenario, components, &now, &mut out);
     }
     let users = scenario.traffic.users;
     let surged = users.saturating_mul(SURGE_FACTOR);
@@ -148,6 +115,374 @@ pub fn catalogue(scenario: &Scenario, components: &[ComponentInfo]) -> Vec<Entry
         ),
         actions: vec![LiveAction::Users(surged)],
         expect: Expect::Surge,
+        unavailable: None,
     });
+    out.sort_by_key(|e| e.unavailable.is_some());
     out
+}
+
+/// The entries of one data center's architecture (stages 1–10, drawn architectures).
+fn single_site(
+    scenario: &Scenario,
+    components: &[ComponentInfo],
+    now: &dyn Fn(&ComponentInfo) -> Now,
+    out: &mut Vec<Entry>,
+) {
+    let of_kind = |kind: ComponentKind| components.iter().filter(move |c| c.kind == kind);
+    let first = |kind: ComponentKind| of_kind(kind).next();
+    let lacking = |key: &'static str, title: &str, what: &str, watch: &str| Entry {
+        key,
+        title: title.to_string(),
+        watch: watch.to_string(),
+        actions: Vec::new(),
+        expect: Expect::Surge,
+        unavailable: Some(format!("This architecture has no {what}.")),
+    };
+    // The web server to break: the second of several (the first often holds the sessions of
+    // a tour's example), the only one otherwise.
+    let servers = of_kind(ComponentKind::Server).count();
+    let server = of_kind(ComponentKind::Server).nth(usize::from(servers > 1));
+    let behind_balancer = scenario.load_balancer.is_some() && servers > 1;
+    if let Some(server) = server {
+        out.push(kill_or_repair(
+            "kill-web-server",
+            server,
+            now(server).alive,
+            format!("Kill web server {}", server.name),
+            if behind_balancer {
+                "The balancer keeps sending it requests until its health checks fail \
+                 (interval × threshold): those requests fail. Then the others take its share."
+            } else {
+                "It is the only server: every request fails until it is back."
+            },
+            if behind_balancer {
+                "It rejoins the balancer's pool once it passes the health checks."
+            } else {
+                "It answers again at once."
+            },
+        ));
+        out.push(flaky(server, now(server), behind_balancer));
+    }
+    // The database to break: the master now (after a failover, the promoted replica).
+    let replicated = scenario.database.as_ref().is_some_and(|d| d.replicas > 0);
+    let databases: Vec<&ComponentInfo> = of_kind(ComponentKind::Database).collect();
+    match databases.first() {
+        Some(db) => {
+            out.push(kill_or_repair(
+                if replicated {
+                    "kill-master"
+                } else {
+                    "kill-database"
+                },
+                db,
+                now(db).alive,
+                if replicated {
+                    format!("Master database {} fails", db.name)
+                } else {
+                    format!("Database {} fails", db.name)
+                },
+                if replicated {
+                    "No master until the failure is detected and a replica promoted: writes fail \
+                     for that window, and writes the replicas had not applied are lost."
+                } else {
+                    "A single point of failure: every request that needs data fails until it is back."
+                },
+                "It answers again; a former master comes back as a replica and catches up.",
+            ));
+            let target = databases
+                .iter()
+                .copied()
+                .find(|d| now(d).alive && now(d).master)
+                .or_else(|| databases.iter().copied().find(|d| now(d).alive))
+                .unwrap_or(db);
+            out.push(slow_database(target, now(target)));
+            out.push(retry_storm(scenario, target, now(target)));
+        }
+        None => {
+            out.push(lacking(
+                "kill-database",
+                "Database fails",
+                "separate database",
+                "Every request that needs data fails until it is back.",
+            ));
+            out.push(lacking(
+                "slow-database",
+                "Slow database (grey failure)",
+                "separate database",
+                "It stays up but answers slowly: queues grow upstream.",
+            ));
+            out.push(lacking(
+                "retry-storm",
+                "Retry storm",
+                "separate database",
+                "Clients retry what times out, and the retries add to the load.",
+            ));
+        }
+    }
+    match first(ComponentKind::Cache) {
+        Some(cache) => {
+            out.push(kill_or_repair(
+                "kill-cache",
+                cache,
+                now(cache).alive,
+                format!("Kill cache node {}", cache.name),
+                "Its keys go cold: the hit ratio falls and its share of reads reaches the \
+                 database. Watch the database's load and p99.",
+                "It comes back empty and warms up again: the hit ratio climbs back.",
+            ));
+            out.push(stampede(scenario, cache, now(cache)));
+        }
+        None => {
+            out.push(lacking(
+                "kill-cache",
+                "Kill a cache node",
+                "cache",
+                "Its keys go cold and the database takes their reads.",
+            ));
+            out.push(lacking(
+                "stampede",
+                "Flush the cache (stampede)",
+                "cache",
+                "Every miss of a hot key reads the database at once.",
+            ));
+        }
+    }
+    let others: [(ComponentKind, &'static str, &str, &str, &str, &str); 3] = [
+        (
+            ComponentKind::Cdn,
+            "kill-cdn",
+            "CDN outage",
+            "CDN",
+            "Clients fall back to the origin after a timeout: static assets get slow and the \
+             web tier serves them.",
+            "The edge comes back empty and fills again from the origin.",
+        ),
+        (
+            ComponentKind::SessionStore,
+            "kill-session-store",
+            "Session store fails",
+            "shared session store",
+            "Every request that needs a session fails, whichever server it reaches.",
+            "Sessions are found again.",
+        ),
+        (
+            ComponentKind::Workers,
+            "kill-workers",
+            "Queue workers stop",
+            "message queue",
+            "Jobs pile up in the queue while the web tier stays fast; they drain when the \
+             workers return.",
+            "The workers drain the backlog.",
+        ),
+    ];
+    for (kind, key, title, what, watch, back) in others {
+        match first(kind) {
+            Some(c) => out.push(kill_or_repair(
+                key,
+                c,
+                now(c).alive,
+                title.to_string(),
+                watch,
+                back,
+            )),
+            None => out.push(lacking(key, title, what, watch)),
+        }
+    }
+}
+
+/// Kills `c`, or repairs it when it is down already.
+fn kill_or_repair(
+    key: &'static str,
+    c: &ComponentInfo,
+    alive: bool,
+    title: String,
+    watch: &str,
+    back: &str,
+) -> Entry {
+    if alive {
+        Entry {
+            key,
+            title,
+            watch: watch.to_string(),
+            actions: vec![LiveAction::Kill(c.name.clone())],
+            expect: Expect::Down(c.name.clone()),
+            unavailable: None,
+        }
+    } else {
+        repair(repair_key(key), c, back)
+    }
+}
+
+/// The key of the repair offered in place of the kill `key`.
+fn repair_key(key: &'static str) -> &'static str {
+    match key {
+        "kill-data-center" => "repair-data-center",
+        "kill-web-server" => "repair-web-server",
+        "kill-master" => "repair-master",
+        "kill-database" => "repair-database",
+        "kill-cache" => "repair-cache",
+        "kill-cdn" => "repair-cdn",
+        "kill-session-store" => "repair-session-store",
+        "kill-workers" => "repair-workers",
+        _ => "repair",
+    }
+}
+
+/// Brings `c` back (up, at normal speed, failing nothing).
+fn repair(key: &'static str, c: &ComponentInfo, back: &str) -> Entry {
+    Entry {
+        key,
+        title: format!("Repair {}", c.name),
+        watch: back.to_string(),
+        actions: vec![LiveAction::Repair(c.name.clone())],
+        expect: Expect::Repaired(c.name.clone()),
+        unavailable: None,
+    }
+}
+
+/// Makes a web server fail a share of its requests, or heals it.
+fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
+    let key = "errors-web-server";
+    let title = format!("{} fails {} % of requests", server.name, ERRORS_MILLI / 10);
+    if !now.alive {
+        return Entry {
+            key,
+            title,
+            watch: String::new(),
+            actions: Vec::new(),
+            expect: Expect::Errors(server.name.clone()),
+            unavailable: Some(format!("{} is down: repair it first.", server.name)),
+        };
+    }
+    if now.erroring {
+        return Entry {
+            key,
+            title: format!("{} stops failing requests", server.name),
+            watch: "Failures stop at once: nothing had taken it out of service.".to_string(),
+            actions: vec![LiveAction::Errors {
+                name: server.name.clone(),
+                ratio_milli: 0,
+            }],
+            expect: Expect::Repaired(server.name.clone()),
+            unavailable: None,
+        };
+    }
+    Entry {
+        key,
+        title,
+        watch: if behind_balancer {
+            "It stays up and passes its health checks, so the balancer keeps sending it its \
+             share: errors appear with no component down, and no alert about a server."
+        } else {
+            "It stays up and answers the rest: a steady share of requests fails with nothing down."
+        }
+        .to_string(),
+        actions: vec![LiveAction::Errors {
+            name: server.name.clone(),
+            ratio_milli: ERRORS_MILLI,
+        }],
+        expect: Expect::Errors(server.name.clone()),
+        unavailable: None,
+    }
+}
+
+/// Makes the database slow (a grey failure, a slow disk), or back to normal speed.
+fn slow_database(db: &ComponentInfo, now: Now) -> Entry {
+    let key = "slow-database";
+    if now.slow {
+        return Entry {
+            key,
+            title: format!("{} back to normal speed", db.name),
+            watch: "Its queue drains and p99 falls back.".to_string(),
+            actions: vec![LiveAction::Repair(db.name.clone())],
+            expect: Expect::Repaired(db.name.clone()),
+            unavailable: None,
+        };
+    }
+    Entry {
+        key,
+        title: format!("{} ×{SLOW_FACTOR} slower (grey failure)", db.name),
+        watch: "It stays up and passes its health checks, so nothing fails over: its queries \
+                take longer, its queue and p99 grow, and a replica slowed so falls behind."
+            .to_string(),
+        actions: vec![LiveAction::Slow {
+            name: db.name.clone(),
+            factor_milli: SLOW_FACTOR * 1000,
+        }],
+        expect: Expect::Slow(db.name.clone()),
+        unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
+    }
+}
+
+/// A slow database under clients that retry: the retries add to the load.
+fn retry_storm(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
+    let retries = scenario.traffic.retries.as_ref();
+    let unavailable = if retries.is_none() {
+        Some(
+            "Clients here do not retry: set traffic.retries in the scenario to see a retry \
+             storm."
+                .to_string(),
+        )
+    } else if !now.alive {
+        Some(format!("{} is down: repair it first.", db.name))
+    } else if now.slow {
+        Some(format!(
+            "{} is slow already: watch the clients retry.",
+            db.name
+        ))
+    } else {
+        None
+    };
+    let watch = match retries {
+        Some(r) => format!(
+            "{} ×{SLOW_FACTOR} slower: answers miss the clients' {} ms timeout and each \
+             request is tried up to {} more times, so the load grows past what the users ask \
+             for; goodput falls below throughput as late answers are wasted work.",
+            db.name,
+            grouped(scenario.traffic.client_timeout_ms.round() as u64),
+            r.max
+        ),
+        None => "Slow answers time out and clients send them again: the load grows past what \
+                 the users ask for."
+            .to_string(),
+    };
+    Entry {
+        key: "retry-storm",
+        title: "Retry storm (slow database)".to_string(),
+        watch,
+        actions: vec![LiveAction::Slow {
+            name: db.name.clone(),
+            factor_milli: SLOW_FACTOR * 1000,
+        }],
+        expect: Expect::Slow(db.name.clone()),
+        unavailable,
+    }
+}
+
+/// Empties a cache node at once (down and straight back): its hot keys all miss together.
+fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
+    let coalesce = scenario
+        .cache
+        .as_ref()
+        .and_then(|c| c.coalesce)
+        .unwrap_or(false);
+    Entry {
+        key: "stampede",
+        title: format!("Flush {} (stampede)", cache.name),
+        watch: if coalesce {
+            "It comes back empty. Coalescing is on: one database read per missing key while \
+             the other misses wait for it, so the database sees a bump, not a stampede."
+        } else {
+            "It comes back empty and every miss of a hot key reads the database at once (no \
+             coalescing: cache.coalesce = true would make it one read per key): the database's \
+             load and p99 jump, then settle as the cache warms."
+        }
+        .to_string(),
+        actions: vec![
+            LiveAction::Kill(cache.name.clone()),
+            LiveAction::Repair(cache.name.clone()),
+        ],
+        expect: Expect::Down(cache.name.clone()),
+        unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
+    }
 }

@@ -18,13 +18,13 @@
 use serde::Serialize;
 
 use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
-use crate::format::{figure, grouped, percent};
+use crate::format::{figure, grouped, percent, times};
 use crate::scenario::Scenario;
 
 /// A station this busy over an interval …
-const SATURATED_UTILIZATION: f64 = 0.95;
+pub const SATURATED_UTILIZATION: f64 = 0.95;
 /// … with its line at least this full (or requests failing) is saturated;
-const SATURATED_QUEUE_SHARE: f64 = 0.5;
+pub const SATURATED_QUEUE_SHARE: f64 = 0.5;
 /// it has recovered below this busy share …
 const RECOVERED_UTILIZATION: f64 = 0.85;
 /// … and this full a line.
@@ -84,20 +84,30 @@ pub enum Cause {
         /// Highest offered load during the incident, requests/s.
         to_rps: f64,
     },
+    /// A grey failure: a component stays up and passes its health checks, but serves slower.
+    Slow {
+        /// Its name.
+        component: String,
+        /// Its service times were multiplied by this, at the most.
+        factor: f64,
+        /// When it became slow, s.
+        at_s: f64,
+    },
+    /// A flaky component: up and passing its health checks, it fails a share of its requests.
+    Errors {
+        /// Its name.
+        component: String,
+        /// The largest share of its requests it failed, 0–1.
+        ratio: f64,
+        /// When it started failing them, s.
+        at_s: f64,
+    },
     /// A replica fell behind its master.
     ReplicationLag {
         /// The replica.
         component: String,
         /// Its largest lag seen, ms.
         lag_ms: f64,
-    },
-    /// A node is alive and passes its health checks but serves slower (a grey failure, a
-    /// slow disk, a noisy neighbour).
-    SlowNode {
-        /// The node.
-        component: String,
-        /// Its largest slowdown seen (×).
-        factor: f64,
     },
     /// Synchronous web workers: most of the web tier's workers are held waiting for the data
     /// tier, so the web tier saturates although its own work is small.
@@ -126,8 +136,9 @@ impl Cause {
         match self {
             Cause::ComponentDown { component, .. }
             | Cause::Saturation { component, .. }
+            | Cause::Slow { component, .. }
+            | Cause::Errors { component, .. }
             | Cause::ReplicationLag { component, .. }
-            | Cause::SlowNode { component, .. }
             | Cause::WorkersHeld { component, .. } => Some(component),
             Cause::Surge { .. } | Cause::BreakerOpen | Cause::Partition { .. } => None,
         }
@@ -139,8 +150,9 @@ impl Cause {
             Cause::ComponentDown { component, .. } => format!("{component} down"),
             Cause::Saturation { component, .. } => format!("{component} saturated"),
             Cause::Surge { .. } => "load surge".to_string(),
+            Cause::Slow { component, .. } => format!("{component} slow"),
+            Cause::Errors { component, .. } => format!("{component} failing requests"),
             Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
-            Cause::SlowNode { component, .. } => format!("{component} slow"),
             Cause::WorkersHeld { .. } => "web workers held by the data tier".to_string(),
             Cause::BreakerOpen => "circuit breaker open".to_string(),
             Cause::Partition { .. } => "network partition".to_string(),
@@ -233,8 +245,10 @@ struct Seen {
     in_pool: bool,
     role: Option<DbRole>,
     lag_ms: f64,
-    /// A grey failure's slowdown (1: healthy).
+    /// Service times × this (1: normal speed).
     slowdown: f64,
+    /// Share of its requests it fails on purpose (0: none).
+    error_ratio: f64,
 }
 
 /// The system as observed at an interval's end.
@@ -257,12 +271,14 @@ struct Observation {
     components: Vec<Seen>,
 }
 
-/// A kill or repair at an exact time.
+/// A kill, a repair or a degradation (slow, flaky) at an exact time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FaultMark {
     t_s: f64,
     component: usize,
     down: bool,
+    /// Made slow or flaky (not down).
+    degraded: bool,
 }
 
 /// An incident under way and what it needs to follow its consequences.
@@ -325,16 +341,19 @@ impl Diagnoser {
         };
         for f in &scenario.faults {
             if let Some(i) = d.names.iter().position(|n| *n == f.target) {
+                let degraded = f.kind != crate::scenario::FaultKind::Down;
                 d.faults.push(FaultMark {
                     t_s: f.at_s,
                     component: i,
-                    down: true,
+                    down: !degraded,
+                    degraded,
                 });
                 if f.duration_s > 0.0 {
                     d.faults.push(FaultMark {
                         t_s: f.at_s + f.duration_s,
                         component: i,
                         down: false,
+                        degraded: false,
                     });
                 }
             }
@@ -367,6 +386,17 @@ impl Diagnoser {
             t_s: t.as_secs_f64(),
             component: id,
             down,
+            degraded: false,
+        });
+    }
+
+    /// Records that component `id` was made slow or flaky live at `t`.
+    pub fn note_degraded(&mut self, t: SimTime, id: usize) {
+        self.faults.push(FaultMark {
+            t_s: t.as_secs_f64(),
+            component: id,
+            down: false,
+            degraded: true,
         });
     }
 
@@ -438,6 +468,7 @@ impl Diagnoser {
                     role: c.role,
                     lag_ms: c.lag_ms,
                     slowdown: c.slowdown.unwrap_or(1.0),
+                    error_ratio: c.error_ratio.unwrap_or(0.0),
                 })
                 .collect(),
         };
@@ -457,7 +488,13 @@ impl Diagnoser {
     fn fault_time(&self, i: usize, down: bool, after_s: f64, t_s: f64) -> f64 {
         self.faults
             .iter()
-            .filter(|f| f.component == i && f.down == down && f.t_s >= after_s && f.t_s <= t_s)
+            .filter(|f| {
+                f.component == i
+                    && f.down == down
+                    && !f.degraded
+                    && f.t_s >= after_s
+                    && f.t_s <= t_s
+            })
             .map(|f| f.t_s)
             .fold(None, |a: Option<f64>, t| Some(a.map_or(t, |a| a.max(t))))
             .unwrap_or(t_s)
@@ -479,9 +516,9 @@ impl Diagnoser {
             return;
         }
         let was = component.map(|i| before.components[i]).unwrap_or_default();
-        // The balancer's detection and the failover windows belong to the older causes (a
-        // slow node or held workers are never detected or failed over).
-        let died = !matches!(cause, Cause::SlowNode { .. } | Cause::WorkersHeld { .. });
+        // Only a death has a detection window or a failover (a slow or flaky node stays in
+        // the balancer's pool, a slow master stays master).
+        let died = matches!(cause, Cause::ComponentDown { .. });
         self.open.push(Open {
             incident: Incident {
                 start_s,
@@ -527,6 +564,59 @@ impl Diagnoser {
             };
             self.start(cause, Some(i), at_s, before);
         }
+        // A kill and a repair between two observations (a cache flushed): down and back.
+        for i in 0..now.components.len().min(before.components.len()) {
+            let (was, is) = (before.components[i], now.components[i]);
+            let killed = self
+                .faults
+                .iter()
+                .find(|f| f.component == i && f.down && f.t_s >= after_s && f.t_s <= now.t_s);
+            if let (true, true, Some(kill)) = (was.alive, is.alive, killed) {
+                let at_s = kill.t_s;
+                let cause = Cause::ComponentDown {
+                    component: self.names[i].clone(),
+                    component_kind: self.kinds[i],
+                    at_s,
+                    repaired_at_s: Some(self.fault_time(i, false, at_s, now.t_s)),
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
+        }
+        // Grey failures and flaky nodes: up, but slower or failing on purpose.
+        for i in 0..now.components.len().min(before.components.len()) {
+            let (was, is) = (before.components[i], now.components[i]);
+            let at_s = self
+                .faults
+                .iter()
+                .filter(|f| f.component == i && f.degraded && f.t_s >= after_s && f.t_s <= now.t_s)
+                .map(|f| f.t_s)
+                .fold(now.t_s, f64::min);
+            let name = self.names[i].clone();
+            let concerns = |o: &Open| o.component == Some(i);
+            if is.alive
+                && is.slowdown > was.slowdown.max(1.0)
+                && !self.is_open(|o| concerns(o) && matches!(o.incident.cause, Cause::Slow { .. }))
+            {
+                let cause = Cause::Slow {
+                    component: name.clone(),
+                    factor: is.slowdown,
+                    at_s,
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
+            if is.alive
+                && is.error_ratio > was.error_ratio
+                && !self
+                    .is_open(|o| concerns(o) && matches!(o.incident.cause, Cause::Errors { .. }))
+            {
+                let cause = Cause::Errors {
+                    component: name,
+                    ratio: is.error_ratio,
+                    at_s,
+                };
+                self.start(cause, Some(i), at_s, before);
+            }
+        }
         // A surge: offered load well above its recent lowest.
         let lowest = self.offered.iter().copied().fold(f64::INFINITY, f64::min);
         if lowest.is_finite()
@@ -559,7 +649,7 @@ impl Diagnoser {
             if !self.is_open(|o| {
                 matches!(
                     o.incident.cause,
-                    Cause::ReplicationLag { .. } | Cause::Surge { .. } | Cause::SlowNode { .. }
+                    Cause::ReplicationLag { .. } | Cause::Surge { .. } | Cause::Slow { .. }
                 )
             }) {
                 let cause = Cause::ReplicationLag {
@@ -596,19 +686,9 @@ impl Diagnoser {
         }
     }
 
-    /// Opens incidents for the failure mechanisms seen in `now`'s state: a node slowed (grey
-    /// failure), web workers held by the data tier, an open circuit breaker, a partition.
+    /// Opens incidents for the failure mechanisms seen in `now`'s state: web workers held by
+    /// the data tier, an open circuit breaker, a partition.
     fn open_mechanisms(&mut self, before: &Observation, now: &Observation) {
-        for (i, c) in now.components.iter().enumerate() {
-            let was_slow = before.components.get(i).is_some_and(|b| b.slowdown > 1.0);
-            if c.alive && c.slowdown > 1.0 && !was_slow && !self.open_about(i) {
-                let cause = Cause::SlowNode {
-                    component: self.names[i].clone(),
-                    factor: c.slowdown,
-                };
-                self.start(cause, Some(i), now.t_s, before);
-            }
-        }
         let is_web = |kinds: &[ComponentKind], i: usize| kinds[i] == ComponentKind::Server;
         let web_workers: u32 = now
             .components
@@ -674,11 +754,6 @@ impl Diagnoser {
         }
     }
 
-    /// Whether an incident about component `i` is under way.
-    fn open_about(&self, i: usize) -> bool {
-        self.is_open(|o| o.component == Some(i))
-    }
-
     /// Whether the data center holding component `i` (`dc/…`) is down now.
     fn parent_dead(&self, i: usize, now: &Observation) -> bool {
         let Some((dc, _)) = self.names[i].split_once('/') else {
@@ -738,10 +813,10 @@ impl Diagnoser {
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
                 }
-                (Cause::SlowNode { .. }, Some(c)) => {
+                (Cause::Slow { .. }, Some(c)) => {
                     // A slow master's replicas must also have caught up.
                     let master = now.components[c].role == Some(DbRole::Master);
-                    now.components[c].slowdown == 1.0
+                    now.components[c].slowdown <= 1.0
                         && !(master
                             && now.components.iter().any(|r| {
                                 r.alive
@@ -749,6 +824,7 @@ impl Diagnoser {
                                     && r.lag_ms >= LAG_RECOVERED_MS
                             }))
                 }
+                (Cause::Errors { .. }, Some(c)) => now.components[c].error_ratio <= 0.0,
                 (Cause::WorkersHeld { workers, .. }, _) => {
                     f64::from(now.held_web_workers) < HELD_RECOVERED_SHARE * f64::from(*workers)
                 }
@@ -826,8 +902,11 @@ impl Open {
             (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
                 *lag_ms = lag_ms.max(now.components[c].lag_ms)
             }
-            (Cause::SlowNode { factor, .. }, Some(c)) => {
+            (Cause::Slow { factor, .. }, Some(c)) => {
                 *factor = factor.max(now.components[c].slowdown)
+            }
+            (Cause::Errors { ratio, .. }, Some(c)) => {
+                *ratio = ratio.max(now.components[c].error_ratio)
             }
             (Cause::WorkersHeld { held, .. }, _) => *held = (*held).max(now.held_web_workers),
             (Cause::Partition { writes_waiting }, _) => {
@@ -940,6 +1019,56 @@ impl Open {
                     secs(inc.start_s)
                 )
             }
+            Cause::Slow {
+                component,
+                factor,
+                at_s,
+            } => {
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} became ×{} slower at {} (a grey failure: it is up and passes its health checks, so it keeps its share of requests)",
+                        times(*factor),
+                        secs(*at_s)
+                    ),
+                ));
+                let master = self
+                    .component
+                    .is_some_and(|c| now.components[c].role == Some(DbRole::Master));
+                if master && self.peak_lag_ms > 0.0 {
+                    chain.push(step(
+                        component,
+                        format!(
+                            "as the master it also sends its log to the replicas slower: they fell up to {} behind their master",
+                            ms(self.peak_lag_ms)
+                        ),
+                    ));
+                }
+                format!(
+                    "{component} became ×{} slower at {}",
+                    times(*factor),
+                    secs(*at_s)
+                )
+            }
+            Cause::Errors {
+                component,
+                ratio,
+                at_s,
+            } => {
+                chain.push(step(
+                    component,
+                    format!(
+                        "{component} fails {} of the requests it gets from {} (it is up and passes its health checks, so it keeps its share)",
+                        percent(*ratio),
+                        secs(*at_s)
+                    ),
+                ));
+                format!(
+                    "{component} fails {} of its requests since {}",
+                    percent(*ratio),
+                    secs(*at_s)
+                )
+            }
             Cause::ReplicationLag { component, lag_ms } => {
                 let stale = now.stale_reads.saturating_sub(self.before.stale_reads);
                 chain.push(step(
@@ -958,29 +1087,6 @@ impl Open {
                     ),
                 ));
                 format!("{component} fell {} behind its master", ms(*lag_ms))
-            }
-            Cause::SlowNode { component, factor } => {
-                let master = self
-                    .component
-                    .is_some_and(|c| now.components[c].role == Some(DbRole::Master));
-                chain.push(step(
-                    component,
-                    format!(
-                        "{component} serves ×{} slower since {} but is alive and passes its health checks, so it keeps its share of requests",
-                        figure(*factor),
-                        secs(inc.start_s)
-                    ),
-                ));
-                if master {
-                    chain.push(step(
-                        component,
-                        format!(
-                            "as the master it also sends its log to the replicas slower: they fell up to {} behind their master",
-                            ms(self.peak_lag_ms)
-                        ),
-                    ));
-                }
-                format!("{component} is ×{} slow (a grey failure)", figure(*factor))
             }
             Cause::WorkersHeld {
                 component,

@@ -21,6 +21,10 @@ use super::{
 use crate::scenario::{Deploy, Scenario, ValidationErrors};
 use std::collections::VecDeque;
 
+/// Events handled per call while finishing an instant the budget broke off (see
+/// [`Sim::advance_to`]).
+const INSTANT_STEP: u64 = 64;
+
 /// The public API of an engine, implemented by the single-data-center [`Stack`] and by the
 /// multi-data-center [`World`]. [`Sim`] forwards each public method to one of them.
 pub(super) trait Engine {
@@ -54,10 +58,14 @@ pub(super) trait Engine {
     fn repair(&mut self, id: ComponentId);
     /// A grey failure: the component serves `factor` times slower from now on (1: healthy).
     fn slow(&mut self, id: ComponentId, factor: f64);
+    /// A flaky node: the component fails a share `ratio` of its requests from now on (0: healthy).
+    fn errors(&mut self, id: ComponentId, ratio: f64);
     /// The state now, for display.
     fn snapshot(&self) -> Snapshot;
     /// Number of events waiting.
     fn pending_events(&self) -> usize;
+    /// When the earliest waiting event is due (`None`: nothing waits).
+    fn next_event_at(&mut self) -> Option<SimTime>;
     /// Roughly how many bytes of memory the run holds.
     fn footprint_bytes(&self) -> u64;
     /// Stage 11's regions and data centers (`None` for a single data center).
@@ -212,9 +220,23 @@ impl Sim {
         loop {
             let due = self.diagnoser.next_at();
             let stop = due.min(t);
-            done += self.engine_mut().advance_to(stop, max_events - done);
+            done += self
+                .engine_mut()
+                .advance_to(stop, max_events.saturating_sub(done));
             if self.now() < stop {
                 return done;
+            }
+            // The budget can run out between two events due at `stop` itself, leaving the
+            // clock at `stop` with work due then still waiting. Finish that instant (a few
+            // events past the budget), so that "now ≥ t" always means "all that was due by t
+            // has happened": otherwise a kill right after would land before those events, and
+            // the diagnosis would look at a half-done instant (swarm seed 3072802).
+            while self
+                .engine_mut()
+                .next_event_at()
+                .is_some_and(|at| at <= stop)
+            {
+                done += self.engine_mut().advance_to(stop, INSTANT_STEP);
             }
             if stop == due {
                 let snapshot = self.snapshot();
@@ -271,7 +293,24 @@ impl Sim {
     /// (1: normal speed again). Other components are left alone.
     pub fn slow(&mut self, id: ComponentId, factor: f64) {
         if factor.is_finite() && (1.0..=crate::scenario::MAX_SLOW_FACTOR).contains(&factor) {
+            if factor > 1.0 {
+                let now = self.now();
+                self.diagnoser.note_degraded(now, usize::from(id.0));
+            }
             self.engine_mut().slow(id, factor);
+        }
+    }
+
+    /// A flaky node now: the component (a web server, a database, cache or NoSQL node, the
+    /// session store) stays up and passes its health checks but fails a share `ratio` (0–1) of
+    /// the requests reaching it at once (0: healthy again). Other components are left alone.
+    pub fn errors(&mut self, id: ComponentId, ratio: f64) {
+        if (0.0..=1.0).contains(&ratio) {
+            if ratio > 0.0 {
+                let now = self.now();
+                self.diagnoser.note_degraded(now, usize::from(id.0));
+            }
+            self.engine_mut().errors(id, ratio);
         }
     }
 

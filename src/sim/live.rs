@@ -48,6 +48,10 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
             let id = named(sim, name)?;
             sim.slow(id, f64::from(*factor_milli) / 1000.0);
         }
+        LiveAction::Errors { name, ratio_milli } => {
+            let id = named(sim, name)?;
+            sim.errors(id, f64::from(*ratio_milli) / 1000.0);
+        }
         LiveAction::CdnPurgeAll => sim.cdn_purge_all(),
         // Objects are numbered by popularity: 0 is the most requested.
         LiveAction::CdnNewVersion => sim.cdn_new_version(0),

@@ -10,6 +10,7 @@
 //! [`Sim::advance_to`], inject faults with [`Sim::kill`] / [`Sim::repair`], and read a
 //! [`Snapshot`], the recent sampled request paths, or the final [`Report`].
 
+pub mod badge;
 pub mod chaos;
 mod components;
 pub mod cost;
@@ -20,6 +21,8 @@ mod handle;
 mod hits;
 mod kernel;
 pub mod live;
+pub mod playback;
+pub mod postmortem;
 mod report;
 pub mod ring;
 mod stack;
@@ -40,6 +43,7 @@ pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::SimTime;
+pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
@@ -295,6 +299,8 @@ pub struct ComponentState {
     pub utilization: f64,
     /// A grey failure: its service times are multiplied by this now (`None`: normal speed).
     pub slowdown: Option<f64>,
+    /// A flaky node: the share of its requests it fails at once now, 0–1 (`None`: none).
+    pub error_ratio: Option<f64>,
     /// Web servers: whether the load balancer sends it requests (its view, not the truth).
     pub in_pool: bool,
     /// Web servers: taken out of service (drains, then idles).

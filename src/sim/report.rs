@@ -4,12 +4,8 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
-use super::handle::Engine;
 use super::kernel::histogram::Histogram;
-use super::stack::Stack;
-use super::theory;
 use super::{ComponentKind, DbRole, RequestKind};
-use crate::scenario::Shape;
 use serde::Serialize;
 
 /// Everything a finished (or paused) run measured.
@@ -699,6 +695,55 @@ impl std::io::Write for Fnv1a {
     }
 }
 
+impl FailureCounts {
+    /// Adds another part of the system's failures (a data center's) to these.
+    pub(super) fn add(&mut self, other: &FailureCounts) {
+        self.queue_full += other.queue_full;
+        self.timeout += other.timeout;
+        self.server_down += other.server_down;
+        self.dns_down += other.dns_down;
+        self.no_healthy_server += other.no_healthy_server;
+        self.db_down += other.db_down;
+        self.session_store_down += other.session_store_down;
+    }
+}
+
+impl RequestTotals {
+    /// Adds what a part of the system (a data center) did with the requests handed to it;
+    /// `generated` stays the caller's (the requests are generated once, above the parts).
+    pub(super) fn add_handled(&mut self, part: &RequestTotals) {
+        self.completed += part.completed;
+        self.failed += part.failed;
+        self.in_flight += part.in_flight;
+        self.failed_by_reason.add(&part.failed_by_reason);
+    }
+}
+
+impl ComponentReport {
+    /// The same figures, named as a component of data center `dc` (`dc/name`).
+    pub(super) fn in_data_center(mut self, dc: &str) -> ComponentReport {
+        self.name = format!("{dc}/{}", self.name);
+        self
+    }
+}
+
+impl MonitoringReport {
+    /// Adds data center `dc`'s monitoring: its rules firing at the end (as `dc: rule`) and its
+    /// component series (as `dc/name`). The alert history is the caller's.
+    pub(super) fn absorb(&mut self, part: MonitoringReport, dc: &str) {
+        self.firing_at_end.extend(
+            part.firing_at_end
+                .into_iter()
+                .map(|rule| format!("{dc}: {rule}")),
+        );
+        self.components
+            .extend(part.components.into_iter().map(|mut c| {
+                c.name = format!("{dc}/{}", c.name);
+                c
+            }));
+    }
+}
+
 impl LatencyReport {
     pub(super) fn of(h: &Histogram) -> LatencyReport {
         LatencyReport {
@@ -717,385 +762,4 @@ fn fnv1a_from(hash: u64, bytes: &[u8]) -> u64 {
     bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-impl Stack {
-    /// [`Sim::report`] of one data center's stack, without its digest.
-    pub(super) fn report_single(&self) -> Report {
-        let b = &self.kernel.books;
-        let elapsed_s = self.now().as_secs_f64();
-        let per_s = |n: u64| {
-            if elapsed_s > 0.0 {
-                n as f64 / elapsed_s
-            } else {
-                0.0
-            }
-        };
-        let failed_by_reason = FailureCounts {
-            queue_full: b.failed[0],
-            timeout: b.failed[1],
-            server_down: b.failed[2],
-            dns_down: b.failed[3],
-            no_healthy_server: b.failed[4],
-            db_down: b.failed[5],
-            session_store_down: b.failed[6],
-        };
-        let components = self
-            .components
-            .iter()
-            .filter_map(|c| self.station_of(c.id).map(|s| (c, s)))
-            .map(|(c, s)| {
-                let span = s.total;
-                let completed_here = s.served.max(1) as f64;
-                ComponentReport {
-                    name: c.name.clone(),
-                    kind: c.kind,
-                    utilization: span.utilization(s.workers),
-                    mean_queue_len: span.mean_waiting(),
-                    mean_in_system: if span.span_ns == 0 {
-                        0.0
-                    } else {
-                        (span.busy + span.queued) as f64 / span.span_ns as f64
-                    },
-                    max_queue_len: s.max_waiting,
-                    throughput_rps: per_s(s.served),
-                    mean_sojourn_ms: s.sojourn_sum_ns as f64 / completed_here / 1e6,
-                    mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
-                    served: s.served,
-                    rejected: s.rejected,
-                    refused: s.refused,
-                    role: self.db_state(c.id).map(|(role, ..)| role),
-                    slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
-                    slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
-                    errors_injected: (s.errors_injected > 0).then_some(s.errors_injected),
-                }
-            })
-            .collect::<Vec<_>>();
-        Report {
-            scenario: self.scenario.name.clone(),
-            stage: self.scenario.stage,
-            seed: self.scenario.seed,
-            sim_time_s: elapsed_s,
-            requests: RequestTotals {
-                generated: b.generated,
-                completed: b.completed,
-                failed: b.failed.iter().sum(),
-                failed_by_reason,
-                in_flight: self.in_flight_counted(),
-            },
-            throughput_rps: per_s(b.completed),
-            latency_ms: LatencyReport::of(&b.latency),
-            latency_by_kind: RequestKind::ALL
-                .iter()
-                .map(|&kind| KindLatency {
-                    kind,
-                    latency_ms: LatencyReport::of(&b.latency_by_kind[kind as usize]),
-                })
-                .collect(),
-            dns: DnsReport {
-                lookups: b.dns_lookups,
-                cache_hits: b.dns_cache_hits,
-            },
-            database: self.database_report(),
-            monitoring: self.monitor.as_ref().map(|m| {
-                let mut firing: Vec<String> = Vec::new();
-                for a in &m.alerts {
-                    firing.retain(|r| *r != a.rule);
-                    if a.state == super::AlertState::Firing {
-                        firing.push(a.rule.clone());
-                    }
-                }
-                MonitoringReport {
-                    alerts: m.alerts.iter().cloned().collect(),
-                    firing_at_end: firing,
-                    components: m.components.clone(),
-                }
-            }),
-            cdn: self.edge.as_ref().map(|e| {
-                const KB_PER_GB: f64 = 1024.0 * 1024.0;
-                CdnReport {
-                    hits: e.hits,
-                    misses: e.misses,
-                    hit_ratio: if e.hits + e.misses == 0 {
-                        0.0
-                    } else {
-                        e.hits as f64 / (e.hits + e.misses) as f64
-                    },
-                    fallbacks: e.fallbacks,
-                    edge_gb: e.edge_kb / KB_PER_GB,
-                    origin_gb: e.origin_kb / KB_PER_GB,
-                    cost_usd: e.cost_usd(),
-                }
-            }),
-            queue: self.jobs.as_ref().map(|q| QueueReport {
-                published: q.published,
-                done: q.done,
-                queued: q.depth(),
-                in_progress: q.in_progress(),
-                rejected: q.rejected,
-                redelivered: q.redelivered,
-                max_depth: q.max_depth_seen,
-                job_latency_ms: LatencyReport::of(&q.latency),
-                mean_wait_ms: q.wait_sum_ns as f64
-                    / (q.done + u64::from(q.in_progress())).max(1) as f64
-                    / 1e6,
-                workers: q.station.workers,
-                utilization: q.station.total.utilization(q.station.workers).min(1.0),
-            }),
-            deploys: self.deploy_reports(),
-            data_store: self.data_store_report(),
-            sessions: self.sticky.as_ref().map(|s| s.report()),
-            cache: self.cache.as_ref().map(|c| CacheReport {
-                stampede: self.coalescer.as_ref().map(|co| co.report()),
-                ..c.report()
-            }),
-            clients: self
-                .clients
-                .as_ref()
-                .map(|c| c.report(b.generated, b.completed, elapsed_s)),
-            sync_workers: self.sync.as_ref().map(|s| s.report()),
-            breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
-            theory: if self.web.len() == 1 && self.balancer.is_none() {
-                self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
-            } else {
-                None
-            },
-            components,
-            series: self.series.iter().cloned().collect(),
-            events: self.kernel.log.iter().cloned().collect(),
-            diagnosis: Vec::new(),
-            events_dropped: self.kernel.log_dropped,
-            geo: None,
-            cost: self.cost(),
-            digest: String::new(),
-        }
-    }
-
-    /// The bill of this stack so far: every node for the time it existed (web servers as the
-    /// series counted them in service, other nodes for the whole run), stored data, DNS
-    /// lookups and the CDN.
-    pub(super) fn cost(&self) -> super::cost::CostReport {
-        use super::cost::{Bill, PRICES};
-        let hours = self.now().as_secs_f64() / 3600.0;
-        let mut bill = Bill::default();
-        let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
-        let counted_h = self.series.len() as f64 * interval_h;
-        let in_service = self.web_retired.iter().filter(|r| !**r).count() as f64;
-        let server_hours = self
-            .series
-            .iter()
-            .map(|p| f64::from(p.web_servers) * interval_h)
-            .sum::<f64>()
-            + in_service * (hours - counted_h).max(0.0);
-        let workers = f64::from(self.scenario.server.workers);
-        bill.add(
-            "web servers",
-            server_hours * workers,
-            "worker-hours",
-            PRICES.web_worker_hour,
-        );
-        if self.balancer.is_some() {
-            bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
-        }
-        if let Some(db) = &self.scenario.database {
-            let nodes: usize = self.shards.iter().map(|t| t.nodes.len()).sum();
-            bill.add(
-                "database nodes",
-                nodes as f64 * f64::from(db.workers) * db.speed * hours,
-                "worker-hours",
-                PRICES.db_worker_hour,
-            );
-            let keys_held: f64 = self
-                .shards
-                .iter()
-                .map(|t| t.keys as f64 * t.nodes.len() as f64)
-                .sum();
-            bill.add_storage("stored data", keys_held, hours);
-        }
-        if let Some(c) = &self.cache {
-            bill.add(
-                "cache nodes",
-                c.node_count() as f64 * hours,
-                "node-hours",
-                PRICES.cache_node_hour,
-            );
-        }
-        if self.session_station != u16::MAX {
-            bill.add("session store", hours, "hours", PRICES.session_store_hour);
-        }
-        if let Some(q) = &self.jobs {
-            bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
-            bill.add(
-                "queue workers",
-                f64::from(q.station.workers) * hours,
-                "worker-hours",
-                PRICES.queue_worker_hour,
-            );
-        }
-        bill.add(
-            "DNS lookups",
-            self.kernel.books.dns_lookups as f64 / 1e6,
-            "million lookups",
-            PRICES.dns_million_lookups,
-        );
-        if let Some(e) = &self.edge {
-            const KB_PER_GB: f64 = 1024.0 * 1024.0;
-            bill.add_priced(
-                "CDN (edge and origin transfer)",
-                (e.edge_kb + e.origin_kb) / KB_PER_GB,
-                "GB",
-                e.cost_usd(),
-            );
-        }
-        bill.finish(hours)
-    }
-
-    fn data_store_report(&self) -> Option<DataStoreReport> {
-        let db = self.scenario.database.as_ref()?;
-        let p = &self.placement;
-        if db.kind.is_relational() && p.write_factor == 1 && self.nosql.is_none() {
-            return None;
-        }
-        let writes: u64 = self.shards.iter().map(|d| d.replication.committed).sum();
-        let nosql = self.nosql.as_ref().map(|n| {
-            n.report(|s| {
-                let s = &self.stations[usize::from(s)];
-                s.total.utilization(s.workers)
-            })
-        });
-        Some(DataStoreReport {
-            kind: db.kind.name().to_string(),
-            cross_shard_reads: p.joins,
-            joins_avoided: p.joins_avoided,
-            write_factor: p.write_factor,
-            writes,
-            copy_writes: p.copy_writes,
-            write_amplification: if writes == 0 {
-                1.0
-            } else {
-                (writes + p.copy_writes) as f64 / writes as f64
-            },
-            nosql,
-        })
-    }
-
-    fn database_report(&self) -> Option<DatabaseReport> {
-        if self.shards.is_empty() {
-            return None;
-        }
-        let nodes = self
-            .shards
-            .iter()
-            .flat_map(|db| &db.nodes)
-            .map(|n| ReplicaReport {
-                name: n.name.clone(),
-                role: n.role,
-                reads: n.reads,
-                writes: n.writes,
-                stale_reads: n.stale_reads,
-                lag_ms_max: n.lag_ms_max,
-                lag_writes_max: n.lag_writes_max,
-            })
-            .collect::<Vec<_>>();
-        let shards = self
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(i, db)| {
-                let master = &db.nodes[db.master];
-                let utilization = db
-                    .nodes
-                    .iter()
-                    .map(|n| {
-                        let s = &self.stations[usize::from(n.station)];
-                        s.total.utilization(s.workers)
-                    })
-                    .fold(0.0, f64::max);
-                ShardReport {
-                    shard: i as u32,
-                    master: master.name.clone(),
-                    keys: db.keys,
-                    reads: db.nodes.iter().map(|n| n.reads).sum(),
-                    writes: db.nodes.iter().map(|n| n.writes).sum(),
-                    busiest_node_utilization: utilization,
-                }
-            })
-            .collect();
-        Some(DatabaseReport {
-            writes_committed: self.shards.iter().map(|d| d.replication.committed).sum(),
-            writes_lost: self.shards.iter().map(|d| d.replication.lost).sum(),
-            stale_reads: self.shards.iter().map(|d| d.stale_reads).sum(),
-            replica_reads: self.shards.iter().map(|d| d.replica_reads).sum(),
-            nodes,
-            shards,
-            reshards: self.placement.reshards.clone(),
-            failovers: self.kernel.books.failovers.clone(),
-        })
-    }
-
-    fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {
-        let server = server?;
-        let s = &self.scenario;
-        let weights = s.traffic.mix.weights();
-        let total: f64 = weights.iter().sum();
-        let dists = s.server.service.by_kind();
-        let used: Vec<(f64, &crate::scenario::Dist)> = weights
-            .iter()
-            .zip(dists)
-            .filter(|(w, _)| **w > 0.0)
-            .map(|(w, d)| (w / total, d))
-            .collect();
-        let mean_ms: f64 = used.iter().map(|(p, d)| p * d.mean_ms).sum();
-        let second_moment: f64 = used
-            .iter()
-            .map(|(p, d)| {
-                let m2 = d.mean_ms * d.mean_ms;
-                p * match d.shape {
-                    Shape::Exponential => 2.0 * m2,
-                    Shape::Constant => m2,
-                    Shape::Lognormal => m2 * (1.0 + d.cv * d.cv),
-                }
-            })
-            .sum();
-        let scv = second_moment / (mean_ms * mean_ms) - 1.0;
-        let lambda_per_ms = s.offered_rate_per_s() / 1000.0;
-        let c = s.server.workers;
-        let arrived = server.served + server.rejected;
-        let rejection_measured = if arrived == 0 {
-            0.0
-        } else {
-            server.rejected as f64 / arrived as f64
-        };
-        let all_exponential_same_mean = used.iter().all(|(_, d)| {
-            d.shape == Shape::Exponential && (d.mean_ms - used[0].1.mean_ms).abs() < 1e-12
-        });
-        let (model, response, utilization, rejection) = if all_exponential_same_mean {
-            let r = theory::mmck(c, s.server.queue_capacity, lambda_per_ms, mean_ms);
-            (
-                "M/M/c/K (exact)",
-                Some(r.mean_response),
-                r.utilization,
-                Some(r.blocking),
-            )
-        } else {
-            (
-                "M/G/c (Allen–Cunneen approximation, infinite queue)",
-                theory::mgc_mean_response(c, lambda_per_ms, mean_ms, scv),
-                (lambda_per_ms * mean_ms / f64::from(c)).min(1.0),
-                None,
-            )
-        };
-        Some(TheoryCheck {
-            model: model.to_string(),
-            arrival_rate_per_s: lambda_per_ms * 1000.0,
-            mean_service_ms: mean_ms,
-            workers: c,
-            utilization_expected: utilization,
-            utilization_measured: server.utilization,
-            mean_response_ms_expected: response,
-            mean_response_ms_measured: server.mean_sojourn_ms,
-            rejection_expected: rejection,
-            rejection_measured,
-        })
-    }
 }

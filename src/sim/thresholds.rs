@@ -144,22 +144,29 @@ mod tests {
     use crate::scenario::preset;
     use crate::sim::{Sim, SimTime};
 
-    /// Stage 1 with 500 users, flooded with 5,000 from 5 s to 30 s, advanced in steps of
+    /// Stage 1 with 500 users, flooded with 20,000 (200 requests/s, over twice what its two
+    /// workers serve) from 5 s to 30 s, advanced in steps of
     /// `step_ms`: the run's threshold entries.
     fn flooded_log(step_ms: u64) -> Vec<LogEntry> {
         let mut s = preset(1).unwrap();
         s.duration_s = 60;
-        s.traffic.users = 500;
+        // 120 requests/s before and after the flood: enough completions to read p99.
+        s.traffic.users = 12_000;
+        // Eight workers complete about 300 requests a second when flooded: enough for p99 to
+        // be read every interval (the preset's two complete about 74, under
+        // P99_MIN_COMPLETED, so its p99 crossings are never logged).
+        s.server.workers = 8;
         let mut sim = Sim::new(&s).unwrap();
         let mut t_ms = 0;
         while t_ms < 60_000 {
             t_ms += step_ms;
             sim.advance_to(SimTime::from_millis_f64(t_ms as f64), u64::MAX);
             if t_ms == 5_000 {
-                sim.set_users(5_000);
+                // 1,000 requests/s against about 300.
+                sim.set_users(100_000);
             }
             if t_ms == 30_000 {
-                sim.set_users(500);
+                sim.set_users(12_000);
             }
         }
         sim.log()

@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use super::challenges::ChallengePanel;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
@@ -231,6 +232,8 @@ pub fn app() -> Html {
                         <ScenarioFiles scenario={state.scenario.clone()}
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
+                    <ChallengePanel scenario={state.scenario.clone()} graph={state.graph.clone()}
+                        on_action={on_action.clone()} />
                     if state.editing {
                         <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
                             on_action={on_action.clone()} portrait={state.portrait} />
@@ -297,6 +300,7 @@ pub fn app() -> Html {
                             <WhyPanel verdict={state.figures.verdict.clone()}
                                 incidents={state.figures.incidents.clone()}
                                 chaos={state.figures.chaos.clone()}
+                                title={state.scenario.name.clone()}
                                 on_chaos={on_chaos} on_seek={on_seek.clone()} />
                             <div class="log-stack">
                                 if state.scenario.monitoring.is_some() {
@@ -324,6 +328,15 @@ pub fn app() -> Html {
 /// Builds the simulation when the run changes, and carries live changes over to it.
 #[hook]
 fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>) {
+    {
+        // A drawing changed without a new run (a node moved): links carry the new one.
+        let runner = runner.clone();
+        use_effect_with(state.graph.clone(), move |graph| {
+            runner
+                .borrow_mut()
+                .set_graph(graph.as_ref().map(|g| (**g).clone()));
+        });
+    }
     {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();

@@ -12,6 +12,7 @@ use super::state::{Action, Figures};
 use crate::layout::{
     font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE, READABLE_PX,
 };
+use crate::sim::badge::Badge;
 use crate::sim::{ComponentId, ComponentKind, DbRole};
 
 /// Properties of [`DiagramView`].
@@ -334,6 +335,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
             data-utilization={heat.map(|u| format!("{u:.3}"))}
             data-deploy={state.and_then(|s| s.deploy).map(|d| d.label())}
+            data-badges={badge_slugs(state)}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role={clickable.then_some("button")} tabindex={clickable.then_some("0")}
             aria-pressed={clickable.then(|| selected.to_string())}
@@ -449,18 +451,25 @@ fn tile_view(n: &DiagramNode, props: &DiagramProps) -> Html {
         (Health::Up, Some(role)) => format!("{} · {status}", role_slug(role)),
         _ => status,
     };
+    // A slow, erroring or saturated tile says so instead of its load.
+    let badge = state
+        .and_then(|s| s.badges.first())
+        .filter(|b| **b != Badge::Down);
+    let status = badge.map_or(status, |b| b.text());
     html! {
         <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind={kind_slug(n.kind)}
             data-alive={(health != Health::Down).to_string()}
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
             data-role={role.map(role_slug)}
             data-utilization={state.filter(|s| s.alive).map(|s| format!("{:.3}", s.utilization.clamp(0.0, 1.0)))}
+            data-badges={badge_slugs(state)}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role="button" tabindex="0"
             aria-pressed={selected.to_string()} onclick={on_click} onkeydown={on_key}>
             <rect class="node-box" width={n.w.to_string()} height={n.h.to_string()} rx="8" />
             <text class="tile-title" x="8" y="16" font-size={font::BODY.to_string()}>{ title }</text>
-            <text class="tile-pct" x={(n.w - 8.0).to_string()} y="16" text-anchor="end"
+            <text class={classes!("tile-pct", badge.map(|b| format!("badge-text badge-{}", b.slug())))}
+                x={(n.w - 8.0).to_string()} y="16" text-anchor="end"
                 font-size={font::SMALL.to_string()}>{ status }</text>
             if health == Health::Down {
                 <path class="node-cross" d={format!("M6,6 L{:.0},{:.0} M{:.0},6 L6,{:.0}", n.w - 6.0, n.h - 6.0, n.w - 6.0, n.h - 6.0)} />
@@ -509,11 +518,24 @@ fn cluster_view(
         ComponentKind::Server => "servers",
         _ => "nodes",
     };
-    let detail = if down > 0 {
-        format!("{count} {what} · {down} down")
-    } else {
-        format!("{count} {what}")
+    // How many members are slow, erroring or saturated (down ones are counted above).
+    let troubled = |slug: &str| {
+        states
+            .iter()
+            .filter(|s| s.badges.iter().any(|b| b.slug() == slug))
+            .count()
     };
+    let mut detail = format!("{count} {what}");
+    for (n, word) in [
+        (down, "down"),
+        (troubled("slow"), "slow"),
+        (troubled("errors"), "erroring"),
+        (troubled("saturated"), "saturated"),
+    ] {
+        if n > 0 {
+            detail.push_str(&format!(" · {n} {word}"));
+        }
+    }
     let key = cluster.key.clone();
     let on_click = toggle.reform(move |_: MouseEvent| key.clone());
     let key = cluster.key.clone();
@@ -596,6 +618,58 @@ fn panel_view(c: &DiagramCluster, props: &DiagramProps, toggle: &Callback<String
     }
 }
 
+/// The slugs of a component's badges, space-separated (`None` when it has none).
+fn badge_slugs(state: Option<&super::state::ComponentFigures>) -> Option<String> {
+    let badges = &state?.badges;
+    (!badges.is_empty()).then(|| badges.iter().map(Badge::slug).collect::<Vec<_>>().join(" "))
+}
+
+/// Width of a badge pill for `text`, in SVG units (icon, gap, bold text at the small size).
+fn pill_w(text: &str) -> f64 {
+    26.0 + text.chars().count() as f64 * font::SMALL * 0.62
+}
+
+/// The worst trouble of a live node other than being down, if any.
+fn live_badge(state: Option<&super::state::ComponentFigures>) -> Option<Badge> {
+    state?.badges.iter().copied().find(|b| *b != Badge::Down)
+}
+
+/// The pill of a slow, erroring or saturated node, in its bottom row where the load bar is
+/// otherwise drawn: an icon and a word, so the trouble reads without colour; its load figure
+/// stays beside it when there is room. (A dead node has its cross and its "DOWN" instead.)
+fn badge_row(b: Badge, load: String, n: &DiagramNode) -> Html {
+    let text = b.text();
+    let w = pill_w(&text);
+    let (x, y) = (10.0, n.h - 24.0);
+    let load_fits = x + w + 8.0 + load.chars().count() as f64 * font::BODY * 0.6 <= n.w - 14.0;
+    html! {
+        <g class="badges">
+            <g class={classes!("badge", format!("badge-{}", b.slug()))} data-badge={b.slug()}
+                transform={format!("translate({x:.1},{y:.1})")}>
+                <rect width={format!("{w:.1}")} height="19" rx="9.5" />
+                { badge_icon(b) }
+                <text x="21" y="13.5" font-size={font::SMALL.to_string()}>{ text }</text>
+            </g>
+            if load_fits {
+                <text class="node-pct" x={(n.w - 14.0).to_string()} y={(n.h - 10.0).to_string()}
+                    text-anchor="end" font-size={font::BODY.to_string()}>{ load }</text>
+            }
+        </g>
+    }
+}
+
+/// A 12-unit icon at a pill's left: an hourglass (slow), a warning triangle (errors), a full
+/// gauge (saturated), a cross (down).
+fn badge_icon(b: Badge) -> Html {
+    let d = match b {
+        Badge::Slow(_) => "M4,4 H14 M4,16 H14 M5,4 C5,9 13,11 13,16 M13,4 C13,9 5,11 5,16",
+        Badge::Errors(_) => "M9,3 L16,16 H2 z M9,8 V11.5 M9,13.5 V14",
+        Badge::Saturated => "M3,15 A6.5,6.5 0 1 1 15,15 M9,12 L13.5,7.5",
+        Badge::Down => "M4,4 L14,14 M14,4 L4,14",
+    };
+    html! { <path class="badge-icon" transform="translate(1,1)" d={d} /> }
+}
+
 fn role_slug(role: DbRole) -> &'static str {
     match role {
         DbRole::Master => "master",
@@ -676,6 +750,10 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
         };
     }
     let state = props.figures.component(n.component);
+    if let Some(b) = live_badge(state) {
+        let u = state.map_or(0.0, |s| s.utilization).clamp(0.0, 1.0);
+        return badge_row(b, percent(u), n);
+    }
     let bar = |fill: f64, colour: &'static str, text: String| {
         let fill = if fill.is_finite() {
             fill.clamp(0.0, 1.0)

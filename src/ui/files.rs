@@ -207,8 +207,13 @@ pub(super) fn svg_document(svg: &web_sys::Element) -> String {
 
 /// A detached copy of the diagram with each element's computed presentation in its `style`.
 pub(super) fn standalone_diagram() -> Option<web_sys::Element> {
+    standalone_copy(&diagram_element()?)
+}
+
+/// A detached copy of an SVG drawing on the page with each element's computed presentation
+/// in its `style`, so that it looks the same outside the page.
+pub(super) fn standalone_copy(original: &web_sys::Element) -> Option<web_sys::Element> {
     let window = web_sys::window()?;
-    let original = diagram_element()?;
     let copy: web_sys::Element = original.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
     let originals = original.query_selector_all("*").ok()?;
     let copies = copy.query_selector_all("*").ok()?;

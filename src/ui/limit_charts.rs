@@ -12,9 +12,10 @@ use yew::prelude::*;
 use super::format::grouped;
 use super::limits::{tier_name, Search};
 use super::state::Action;
+use crate::capacity::journey::{why_next, Detection, MONITORING_STAGE};
 use crate::capacity::stages::BUDGET_STAGE;
-use crate::capacity::{Bottleneck, Probe, Slo, Status};
-use crate::scenario::STAGES;
+use crate::capacity::{Bottleneck, Probe, SearchOptions, Slo, Status};
+use crate::scenario::{REQUESTS_PER_USER_PER_S, STAGES};
 
 /// The presets' limits measured natively: `scalesim limit --all-presets > docs/limits.json`.
 pub const EMBEDDED_TABLE: &str = include_str!("../../docs/limits.json");
@@ -49,6 +50,9 @@ pub struct StageRow {
     /// How the stage was searched, when not as the table says (stage 11: within a budget).
     #[serde(default)]
     pub search: Option<RowSearch>,
+    /// The monitoring stage: how soon its alerts notice a failure.
+    #[serde(default)]
+    pub detection: Option<Detection>,
 }
 
 /// A stage searched with its own objective or options.
@@ -214,6 +218,8 @@ struct Bar {
     here: Option<Option<bool>>,
     /// How the table's row was searched, when not with the table's objective and options.
     search: Option<RowSearch>,
+    /// The monitoring stage: how soon its alerts notice a failure (from the table).
+    detection: Option<Detection>,
 }
 
 /// The limits of every simulated stage's preset, one bar per stage on a log scale of users.
@@ -239,6 +245,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                     bottleneck: r.bottleneck.clone(),
                     here: Some(row.map(|row| row.limit_users == r.limit_users)),
                     search: None,
+                    detection: row.and_then(|row| row.detection.clone()),
                 }),
                 None => row.map(|row| Bar {
                     limit_users: row.limit_users,
@@ -247,6 +254,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                     bottleneck: row.bottleneck.clone(),
                     here: None,
                     search: row.search.clone(),
+                    detection: row.detection.clone(),
                 }),
             };
             (stage, bar, search)
@@ -320,9 +328,22 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                         if let Some(bn) = &b.bottleneck {
                             <span class="muted">{ format!(" {} ({}) {:.0} %", bn.component, tier_name(bn), bn.utilization * 100.0) }</span>
                         }
+                        if b.status == Status::Incomplete {
+                            <span class="muted" data-lower-bound="">{ lower_bound_text() }</span>
+                        }
+                        if stage == MONITORING_STAGE {
+                            <span class="badge" data-not-capacity="">{ "not a capacity step" }</span>
+                        }
+                        if let Some(d) = &b.detection {
+                            <span class="muted" data-detect-s={format!("{:.0}", d.after_s)}>{
+                                format!(" buys time to detect: “{}” fired {:.0} s after {} failed", d.alert, d.after_s, d.fault) }</span>
+                        }
+                        if let Some(why) = why_next(stage, b.bottleneck.as_ref()) {
+                            <span class="why-next muted" data-why-next="">{ why }</span>
+                        }
                         if let Some(own) = &b.search {
                             <details class="own-search muted" data-own-search="">
-                                <summary>{ format!("searched with p99 ≤ {} ms, {} seed{}, {} s runs", own.slo.p99_ms,
+                                <summary>{ format!("searched with p99 ≤ {} ms (judged against its users' own round trip), {} seed{}, {} s runs", own.slo.p99_ms,
                                     own.seeds, if own.seeds == 1 { "" } else { "s" }, own.run_s) }</summary>
                                 { own.note.clone() }
                             </details>
@@ -362,8 +383,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
         <div class="stage-limits" data-stage-chart="">
             <h3>{ "Stage by stage" }</h3>
             <p class="hint">
-                { format!("Each preset's limit within p99 ≤ {} ms and errors ≤ {} % ({} seeds, {} s runs), measured natively with ",
-                    table.slo.p99_ms, table.slo.error_ratio * 100.0, table.seeds, table.run_s) }
+                { format!("Each preset's limit within p99 ≤ {} ms and errors ≤ {} % ({} seeds, {} s runs), every stage with the same users (one request every {:.0} s each), measured natively with ",
+                    table.slo.p99_ms, table.slo.error_ratio * 100.0, table.seeds, table.run_s, 1.0 / REQUESTS_PER_USER_PER_S) }
                 <code>{ "scalesim limit --all-presets" }</code>
                 { ". The jump is what each step buys; the bottleneck motivates the next one. Open a stage from its name." }
             </p>
@@ -378,6 +399,14 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 { format!("Measure stages 1–{} here", TOO_LARGE_TO_MEASURE_HERE - 1) }</button>
         </div>
     }
+}
+
+/// Why an incomplete search's limit is only a lower bound.
+fn lower_bound_text() -> String {
+    format!(
+        " lower bound: the search caps each run at {} million events, and the next count needed more",
+        SearchOptions::default().max_events_per_run / 1_000_000
+    )
 }
 
 fn users_text(b: &Bar) -> String {

@@ -298,9 +298,9 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
                 runner.cancel_all();
                 dispatcher.dispatch(LimitAction::Cancelled);
             }
-            // Stage 11 gets the stage table's budget (shorter runs, one seed, the p99 its
-            // monitoring alerts on); every other stage the form as it is.
-            let search = stage_search(scenario.stage, &form.slo(), &form.options());
+            // Stage 11 gets the stage table's budget (shorter runs, one seed, the p99 judged
+            // against the users' own round trip); every other stage the form as it is.
+            let search = stage_search(&scenario, &form.slo(), &form.options());
             submit(Kind::Main, (*scenario).clone(), search.slo, search.options);
         })
     };
@@ -348,12 +348,7 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
         })
     };
 
-    let budget_note = stage_search(
-        props.scenario.stage,
-        &state.form.slo(),
-        &state.form.options(),
-    )
-    .note;
+    let budget_note = stage_search(&props.scenario, &state.form.slo(), &state.form.options()).note;
     let running = state.main.as_ref().is_some_and(Search::running)
         || state.what_if.as_ref().is_some_and(|(_, s)| s.running())
         || state.stages.values().any(Search::running);

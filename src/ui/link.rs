@@ -28,11 +28,27 @@ pub fn current_fragment() -> String {
         .map(|h| {
             let h = h.trim_start_matches('#');
             // `#embed/<link>`: the embed view of that link (src/ui/embed.rs).
-            h.strip_prefix(super::embed::EMBED_PREFIX)
-                .unwrap_or(h)
-                .to_string()
+            let h = h.strip_prefix(super::embed::EMBED_PREFIX).unwrap_or(h);
+            // `#challenge/N/<link>`: that link's architecture, graded in challenge N.
+            split_challenge(h).map_or(h, |(_, rest)| rest).to_string()
         })
         .unwrap_or_default()
+}
+
+/// What starts a link that opens a challenge with its solution graded.
+pub const CHALLENGE_PREFIX: &str = "challenge/";
+
+/// `challenge/N/<rest>` → (N, rest).
+fn split_challenge(h: &str) -> Option<(u8, &str)> {
+    let rest = h.strip_prefix(CHALLENGE_PREFIX)?;
+    let (n, rest) = rest.split_once('/')?;
+    Some((n.parse().ok()?, rest))
+}
+
+/// The challenge the page's link names (`#challenge/N/…`), if any.
+pub fn challenge_in_link() -> Option<u8> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    split_challenge(hash.trim_start_matches('#')).map(|(n, _)| n)
 }
 
 /// The state the app opens in: the scenario of the link, or the default with a message saying

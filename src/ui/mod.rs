@@ -11,10 +11,12 @@
 //!  editor/     draw your own architecture (palette, canvas, parameters, undo)
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
 //!  why.rs      diagnosis, chaos catalogue, post-mortem
+//!  challenges.rs challenges: list, progress, grading in the web worker, shared solutions
 //!  limit_charts.rs, charts.rs, log.rs, controls.rs, metrics.rs, stages.rs
 //! ```
 
 mod app;
+mod challenges;
 mod charts;
 mod controls;
 mod diagram;
@@ -40,6 +42,7 @@ mod tour;
 mod why;
 
 pub use app::App;
+pub use editor::open_in_editor;
 pub use files::diagram_svg;
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with

@@ -20,11 +20,24 @@ const FALLBACK_BACKGROUND: &str = "#ffffff";
 
 /// The diagram on the page as a PNG, or why it could not be made.
 pub async fn diagram_png() -> Result<web_sys::Blob, &'static str> {
+    let original = files::diagram_element().ok_or("no diagram is shown")?;
+    svg_png(&original, None).await
+}
+
+/// Any SVG drawing on the page as a PNG (the editor's too), at `size` (CSS px; `None`: its
+/// size on the page).
+pub async fn svg_png(
+    original: &web_sys::Element,
+    size: Option<(f64, f64)>,
+) -> Result<web_sys::Blob, &'static str> {
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let original = files::diagram_element().ok_or("no diagram is shown")?;
-    let copy = files::standalone_diagram().ok_or("the diagram could not be copied")?;
-    let (width, height) = css_size(&original).ok_or("the diagram has no size")?;
+    let copy = files::standalone_copy(original).ok_or("the diagram could not be copied")?;
+    let (width, height) = size
+        .or_else(|| css_size(original))
+        .ok_or("the diagram has no size")?;
+    // Sized by its attributes alone (the editor's drawing is sized by an inline style).
+    let _ = copy.remove_attribute("style");
     // The image's own size, so that it is decoded at the size it is drawn at.
     let _ = copy.set_attribute("width", &width.to_string());
     let _ = copy.set_attribute("height", &height.to_string());
@@ -57,7 +70,7 @@ pub async fn diagram_png() -> Result<web_sys::Blob, &'static str> {
         .flatten()
         .and_then(|c| c.dyn_into().ok())
         .ok_or("no 2d canvas")?;
-    context.set_fill_style_str(&background(&original));
+    context.set_fill_style_str(&background(original));
     context.fill_rect(
         0.0,
         0.0,

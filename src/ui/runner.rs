@@ -7,19 +7,10 @@
 //!                                  └──▶ Figures (every 250 ms) ──▶ Action::Figures ──▶ Yew
 //! ```
 //!
-//! Time travel: the user's live changes (users, web servers, kills, repairs, CDN purges) are
-//! recorded with their simulated times. [`Runner::seek`] re-runs the scenario deterministically
-//! from 0 on a fresh [`Sim`], replaying those changes at their times, a slice of events per
-//! animation frame (so the page never blocks for long), then swaps it in. Seeking forward just
-//! runs the current simulation on, the same way.
-//!
-//! So that a seek back need not re-run from 0, the simulation is copied every so many simulated
-//! seconds as it runs on the recorded timeline ([`Checkpoints`]: at most 64 copies within a
-//! memory budget, thinned as the run grows, so a 10-minute run keeps one every 10 s). A seek
-//! back (or forward past a copy) starts from the latest copy at or before the target; a live
-//! change forgets the copies after it. Copies taken while a seek re-runs lie on the recorded
-//! timeline too and are kept. A simulation too big for two copies in the budget keeps none and
-//! re-runs from 0 (stage 11 with its ten million users, about 70 MB a copy, keeps two).
+//! Time travel lives in the core ([`Playback`]: the user's live changes with their simulated
+//! times, checkpoints of the run, a seek under way). [`Runner::seek`] starts a seek there and
+//! each animation frame works on it for a slice of real time (so the page never blocks for
+//! long) until the re-run simulation is swapped in.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -34,8 +25,8 @@ use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{encode_graph, encode_run, LiveAction, LiveChange, Scenario, TopologyFile};
 use crate::sim::{
-    figures, live, AlertEvent, Checkpoints, ComponentId, ComponentInfo, ComponentKind, LogEntry,
-    Sim, SimTime,
+    figures, AlertEvent, ComponentId, ComponentInfo, ComponentKind, LogEntry, Playback, Sim,
+    SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -73,82 +64,6 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
     })
 }
 
-/// Applies a recorded change (a name that no longer resolves is skipped: the link's run
-/// differs from the sender's, and the replay goes on without it).
-fn apply_change(sim: &mut Sim, change: &LiveChange) {
-    let _ = live::apply(sim, &change.action);
-}
-
-/// Advances `sim` towards `target`, applying the recorded changes from `changes[*next..]` when
-/// their time comes; processes at most `budget` events. Returns the events processed.
-fn advance(
-    sim: &mut Sim,
-    changes: &[LiveChange],
-    next: &mut usize,
-    target: SimTime,
-    budget: u64,
-) -> u64 {
-    let mut done = 0;
-    loop {
-        // Changes made at the same moment are applied together, as they were live.
-        while let Some(change) = changes.get(*next) {
-            if SimTime(change.at_ns) > sim.now() {
-                break;
-            }
-            apply_change(sim, change);
-            *next += 1;
-        }
-        let stop = changes
-            .get(*next)
-            .map_or(target, |c| SimTime(c.at_ns).min(target));
-        let left = budget.saturating_sub(done);
-        if left == 0 {
-            return done;
-        }
-        done += sim.advance_to(stop, left);
-        if sim.now() < stop || stop >= target {
-            return done;
-        }
-    }
-}
-
-/// Like [`advance`], but stops at each checkpoint due on the way and offers the simulation
-/// there (it lies on the recorded timeline).
-fn advance_keeping(
-    sim: &mut Sim,
-    changes: &[LiveChange],
-    next: &mut usize,
-    target: SimTime,
-    budget: u64,
-    checkpoints: &mut Checkpoints,
-) -> u64 {
-    let mut done = 0;
-    loop {
-        let left = budget.saturating_sub(done);
-        let due = checkpoints.due(sim.now());
-        let processed = advance(sim, changes, next, due.min(target), left);
-        done += processed;
-        // Stopped on time, not on the budget: every event up to `due` is processed.
-        if processed < left && sim.now() == due {
-            checkpoints.offer(sim, *next);
-        }
-        if processed >= left || sim.now() >= target {
-            return done;
-        }
-    }
-}
-
-/// A seek under way: a fresh simulation re-running from 0 or from a checkpoint (or, seeking
-/// forward, the current one running on) until it reaches `target`.
-struct Seek {
-    /// The fresh simulation (from 0 or a checkpoint) and its next change to replay; `None`:
-    /// the current simulation.
-    fresh: Option<(Sim, usize)>,
-    target: SimTime,
-    /// Simulated time the seek started from.
-    from: SimTime,
-}
-
 /// Real milliseconds of seeking work per animation frame.
 const SEEK_SLICE_MS: f64 = 12.0;
 /// Events per `advance` call while seeking (the clock is checked between calls).
@@ -174,7 +89,8 @@ const CHART_SAMPLES: usize = 120;
 
 /// Owns the running simulation and everything that runs per frame.
 pub struct Runner {
-    sim: Option<Sim>,
+    /// The run and its recorded timeline (`None` until a valid scenario is loaded).
+    playback: Option<Playback>,
     painter: Painter,
     orientation: Orientation,
     playing: bool,
@@ -209,24 +125,8 @@ pub struct Runner {
     /// A diagram laid out since the last call to [`Runner::take_diagram`] (the autoscaler
     /// added or retired web servers).
     new_diagram: Option<Diagram>,
-    /// The scenario the simulation was built from (before any live change).
-    base: Option<Scenario>,
-    /// The user's live changes, in time order, with the simulated time of each (what a link
-    /// carries).
-    changes: Vec<LiveChange>,
-    /// The first change the current simulation has not applied yet (after a seek back, the
-    /// later ones are replayed as their times come, until the user changes something).
-    next_change: usize,
-    /// A seek under way.
-    seek: Option<Seek>,
-    /// The furthest simulated time reached in this run.
-    reached: SimTime,
     /// One request in this many is recorded for the dots.
     path_every: u64,
-    /// Copies of the simulation on the recorded timeline, to seek from.
-    checkpoints: Checkpoints,
-    /// Bumped whenever recorded changes were replayed (see [`Figures::replays`]).
-    replays: u32,
     /// The drawn architecture `base` was lowered from, if any: links then carry it (`v2.`).
     graph: Option<TopologyFile>,
 }
@@ -303,7 +203,7 @@ impl Live {
 impl Default for Runner {
     fn default() -> Self {
         Runner {
-            sim: None,
+            playback: None,
             painter: Painter::default(),
             orientation: Orientation::default(),
             playing: false,
@@ -324,32 +224,25 @@ impl Default for Runner {
             charted_s: 0.0,
             shown: Vec::new(),
             new_diagram: None,
-            base: None,
-            changes: Vec::new(),
-            next_change: 0,
-            seek: None,
-            reached: SimTime(0),
             path_every: 1,
-            checkpoints: Checkpoints::new(),
-            replays: 0,
             graph: None,
         }
     }
 }
 
 impl Runner {
+    /// The simulation shown, if a scenario is loaded.
+    fn sim(&self) -> Option<&Sim> {
+        self.playback.as_ref().map(Playback::sim)
+    }
+
     /// Builds the simulation of a scenario; returns its diagram.
     pub fn load(&mut self, scenario: &Scenario) -> Result<Diagram, String> {
-        self.sim = None;
-        self.base = None;
-        let sim = Sim::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
-        self.sim = Some(sim);
-        self.base = Some(scenario.clone());
-        self.changes.clear();
-        self.next_change = 0;
-        self.seek = None;
-        self.checkpoints.clear();
-        self.reached = SimTime(0);
+        self.playback = None;
+        let playback =
+            Playback::new(scenario).map_err(|e| format!("The scenario is not valid: {e}"))?;
+        self.playback = Some(playback);
+        self.path_every = 1;
         self.shown.clear();
         self.new_diagram = None;
         let diagram = self.relayout().unwrap_or_else(|| layout::diagram(&[]));
@@ -373,7 +266,7 @@ impl Runner {
             return None;
         }
         self.orientation = orientation;
-        self.sim.as_ref()?;
+        self.sim()?;
         self.shown.clear();
         self.relayout()
     }
@@ -391,7 +284,7 @@ impl Runner {
 
     /// Lays the diagram out again if the components to show changed; returns it then.
     fn relayout(&mut self) -> Option<Diagram> {
-        let sim = self.sim.as_ref()?;
+        let sim = self.playback.as_ref()?.sim();
         // Stage 11 draws each data center as one box: its web servers coming and going do not
         // change the drawing.
         let geo = sim.scenario().geo.as_ref();
@@ -436,7 +329,7 @@ impl Runner {
 
     /// Changes the user population, live.
     pub fn set_users(&mut self, users: u64) {
-        if let Some(sim) = &mut self.sim {
+        if let Some(sim) = self.sim() {
             // Only a real change: setting the same number would redraw the next arrival.
             if sim.scenario().traffic.users != users {
                 self.record(LiveAction::Users(users));
@@ -447,43 +340,31 @@ impl Runner {
     /// Applies a live change now and records it for replay; forgets recorded changes later
     /// than now (after a seek back, the user is rewriting that future) and stops a seek.
     fn record(&mut self, action: LiveAction) {
-        let Some(sim) = &mut self.sim else {
-            return;
-        };
-        self.seek = None;
-        self.changes.truncate(self.next_change);
-        self.checkpoints.invalidate(sim.now(), self.next_change);
-        let change = LiveChange {
-            at_ns: sim.now().as_nanos(),
-            action,
-        };
-        apply_change(sim, &change);
-        self.changes.push(change);
-        self.next_change = self.changes.len();
+        if let Some(playback) = &mut self.playback {
+            playback.record(action);
+        }
     }
 
     /// Takes over live changes recorded elsewhere (a link's): they are applied as their times
     /// come, and a seek replays them. Call right after [`Runner::load`].
     pub fn set_recorded(&mut self, changes: &[LiveChange]) {
-        if self.sim.is_none() {
-            return;
+        if let Some(playback) = &mut self.playback {
+            playback.set_recorded(changes);
         }
-        self.changes = changes.to_vec();
-        self.next_change = 0;
-        self.checkpoints.clear();
     }
 
     /// The link fragment that reproduces this run: the scenario it was built from, every live
     /// change with its time, and `time_s` (if given and within the run). `None` before a
     /// simulation is built.
     pub fn link_fragment(&self, time_s: Option<f64>) -> Option<String> {
-        let base = self.base.as_ref().filter(|_| self.sim.is_some())?;
+        let playback = self.playback.as_ref()?;
+        let base = playback.base();
         let time = time_s
             .map(|t| (t * 1e3).round() / 1e3)
             .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
         Some(match &self.graph {
-            Some(graph) => encode_graph(graph, &self.changes, time),
-            None => encode_run(base, &self.changes, time),
+            Some(graph) => encode_graph(graph, playback.changes(), time),
+            None => encode_run(base, playback.changes(), time),
         })
     }
 
@@ -495,7 +376,7 @@ impl Runner {
     /// Changes the number of web servers in service, live; returns the new diagram if
     /// servers were added to the topology.
     pub fn set_web_servers(&mut self, count: u32) -> Option<Diagram> {
-        let sim = self.sim.as_mut()?;
+        let sim = self.sim()?;
         if sim.scenario().server.count == count {
             return None;
         }
@@ -516,7 +397,7 @@ impl Runner {
 
     /// Does something to a component now (kill, repair, purge …); returns fresh figures.
     pub fn apply(&mut self, id: ComponentId, op: Op) -> Figures {
-        if let Some(action) = self.sim.as_ref().and_then(|sim| live_action(sim, id, op)) {
+        if let Some(action) = self.sim().and_then(|sim| live_action(sim, id, op)) {
             self.record(action);
         }
         self.refresh_log();
@@ -543,18 +424,15 @@ impl Runner {
             .last_frame_ms
             .map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_DT_MS));
         self.last_frame_ms = Some(now_ms);
-        if self.seek.is_some() {
-            self.seek_slice();
-            if self.seek.is_none() {
-                // Done: report at once, and let play resume from here without a jump.
-                self.last_report_ms = f64::NEG_INFINITY;
-                self.last_frame_ms = None;
-            }
+        if self.seeking() && self.seek_slice() {
+            // Done: report at once, and let play resume from here without a jump.
+            self.last_report_ms = f64::NEG_INFINITY;
+            self.last_frame_ms = None;
         }
-        let seeking = self.seek.is_some();
-        let sim = self.sim.as_mut()?;
+        let seeking = self.seeking();
+        let playback = self.playback.as_mut()?;
 
-        let before = sim.now();
+        let before = playback.sim().now();
         if self.playing && dt_ms > 0.0 && !seeking {
             let target = SimTime(
                 before
@@ -563,24 +441,13 @@ impl Runner {
             );
             let work_start = now_real_ms();
             let budget = self.events_per_frame;
-            let replayed_before = self.next_change;
-            let processed = advance_keeping(
-                sim,
-                &self.changes,
-                &mut self.next_change,
-                target,
-                budget,
-                &mut self.checkpoints,
-            );
-            if self.next_change > replayed_before {
-                self.replays = self.replays.wrapping_add(1);
-            }
+            let processed = playback.play(target, budget);
             let work_ms = now_real_ms() - work_start;
             self.played_frames += 1;
-            self.short_frames += u32::from(processed >= budget && sim.now() < target);
+            self.short_frames += u32::from(processed >= budget && playback.sim().now() < target);
             self.events_per_frame = adapt_budget(budget, processed, work_ms);
         }
-        self.reached = self.reached.max(sim.now());
+        let sim = playback.sim();
         let advanced_s = sim.now().0.saturating_sub(before.0) as f64 * 1e-9;
         self.meter.record(now_ms, advanced_s);
         if advanced_s > 0.0 {
@@ -625,109 +492,49 @@ impl Runner {
     /// their times; forward too from a checkpoint past the current time. The work happens a
     /// slice per frame; [`Figures::seeking`] shows the progress.
     pub fn seek(&mut self, target_s: f64) {
-        let Some(sim) = &self.sim else {
-            return;
-        };
-        let target = SimTime((target_s.max(0.0) * 1e9).round() as u64);
-        if let Some(seek) = &mut self.seek {
-            let now = seek.fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
-            if now <= target {
-                seek.target = target;
-                return;
-            }
+        if let Some(playback) = &mut self.playback {
+            playback.seek(SimTime((target_s.max(0.0) * 1e9).round() as u64));
         }
-        let restored = self
-            .checkpoints
-            .restore(target)
-            .filter(|(copy, _)| target < sim.now() || copy.now() > sim.now());
-        let fresh = if let Some((mut copy, next)) = restored {
-            // No dots are drawn from the re-run (sampling does not change the run).
-            copy.set_path_sample_every(u64::MAX);
-            Some((copy, next))
-        } else if target >= sim.now() {
-            None
-        } else {
-            let Some(base) = &self.base else {
-                return;
-            };
-            match Sim::new(base) {
-                Ok(mut sim) => {
-                    sim.set_path_sample_every(u64::MAX);
-                    Some((sim, 0))
-                }
-                Err(_) => return,
-            }
-        };
-        let from = fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
-        self.seek = Some(Seek {
-            fresh,
-            target,
-            from,
-        });
     }
 
-    /// Simulated time now, in seconds.
     /// The report of the run so far, as pretty JSON with its keys in order, as `scalesim run`
     /// prints it. By way of the compact JSON the report's digest is computed from and a
     /// `serde_json::Value`, as the CLI does: a second serialiser for the report (pretty
     /// instead of compact) would add its whole tree of `Serialize` code to the wasm again.
     pub fn report_json(&self) -> Option<String> {
-        let report = self.sim.as_ref()?.report();
+        let report = self.sim()?.report();
         let compact = serde_json::to_string(&report).ok()?;
         let value: serde_json::Value = serde_json::from_str(&compact).ok()?;
         serde_json::to_string_pretty(&value).ok()
     }
 
+    /// Simulated time now, in seconds.
     pub fn now_s(&self) -> f64 {
-        self.sim.as_ref().map_or(0.0, |s| s.now().0 as f64 * 1e-9)
+        self.sim().map_or(0.0, |s| s.now().0 as f64 * 1e-9)
     }
 
-    /// One frame's worth of seeking; swaps the re-run simulation in when it arrives.
-    fn seek_slice(&mut self) {
-        let Some(seek) = &mut self.seek else {
-            return;
+    /// Whether a seek is under way.
+    fn seeking(&self) -> bool {
+        self.playback
+            .as_ref()
+            .is_some_and(|p| p.seeking().is_some())
+    }
+
+    /// One frame's worth of seeking; returns true when the re-run simulation has arrived
+    /// (and was swapped in).
+    fn seek_slice(&mut self) -> bool {
+        let Some(playback) = &mut self.playback else {
+            return true;
         };
         let start = now_real_ms();
-        let arrived = loop {
-            let (sim, next) = match &mut seek.fresh {
-                Some((sim, next)) => (sim, next),
-                None => match &mut self.sim {
-                    Some(sim) => (sim, &mut self.next_change),
-                    None => break true,
-                },
-            };
-            advance_keeping(
-                sim,
-                &self.changes,
-                next,
-                seek.target,
-                SEEK_CHUNK_EVENTS,
-                &mut self.checkpoints,
-            );
-            if sim.now() >= seek.target {
-                break true;
-            }
+        while !playback.seek_step(SEEK_CHUNK_EVENTS) {
             if now_real_ms() - start >= SEEK_SLICE_MS {
-                break false;
+                return false;
             }
-        };
-        if !arrived {
-            return;
         }
-        let Some(seek) = self.seek.take() else {
-            return;
-        };
-        if let Some((mut sim, next)) = seek.fresh {
-            sim.set_path_sample_every(self.path_every);
-            self.sim = Some(sim);
-            self.next_change = next;
-        }
-        self.replays = self.replays.wrapping_add(1);
-        if let Some(sim) = &self.sim {
-            self.reached = self.reached.max(sim.now());
-            self.live = Live::default();
-            self.live.sample(sim, 0.0, self.speed);
-        }
+        playback.set_path_sample_every(self.path_every);
+        self.live = Live::default();
+        self.live.sample(playback.sim(), 0.0, self.speed);
         self.meter = Meter::default();
         self.charts = ChartData::default();
         self.charted_s = 0.0;
@@ -736,11 +543,12 @@ impl Runner {
         }
         self.rewind_log();
         self.refresh_log();
+        true
     }
 
     /// Records just enough request paths that the ring covers the dots' time window.
     fn tune_path_sampling(&mut self, offered_rps: f64) {
-        let Some(sim) = &mut self.sim else {
+        let Some(playback) = &mut self.playback else {
             return;
         };
         let window_s = 2.0 * self.painter.delay_s() + 0.05;
@@ -750,13 +558,13 @@ impl Runner {
         } else {
             1
         };
-        sim.set_path_sample_every(self.path_every);
+        playback.set_path_sample_every(self.path_every);
     }
 
     /// Takes the core's new log entries into the run's history and hands out the log (the
     /// same `Rc` if nothing changed).
     fn refresh_log(&mut self) {
-        let Some(sim) = &self.sim else {
+        let Some(sim) = self.playback.as_ref().map(Playback::sim) else {
             return;
         };
         let before = self.history.len();
@@ -782,7 +590,7 @@ impl Runner {
     /// After a seek: the history keeps what the new simulation's log no longer holds (the
     /// same run, so the same entries) up to its first entry, then takes that log whole.
     fn rewind_log(&mut self) {
-        let Some(sim) = &self.sim else {
+        let Some(sim) = self.playback.as_ref().map(Playback::sim) else {
             return;
         };
         let first_kept = sim.log().next().map_or(sim.now().as_secs_f64(), |e| e.t_s);
@@ -824,9 +632,11 @@ impl Runner {
 
     /// The figures now (charts as of the last report).
     pub fn figures(&self) -> Figures {
-        let Some(sim) = &self.sim else {
+        let Some(playback) = &self.playback else {
             return Figures::default();
         };
+        let sim = playback.sim();
+        let seeking = playback.seeking();
         let snap = sim.snapshot();
         let kinds: Vec<ComponentKind> = sim.components().iter().map(|c| c.kind).collect();
         let kinds = &kinds;
@@ -849,7 +659,7 @@ impl Runner {
             verdict: Rc::new(sim.verdict()),
             incidents: Rc::new(sim.incidents()),
             chaos: Rc::new(
-                crate::sim::chaos::catalogue(sim.scenario(), sim.components())
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components(), &snap.components)
                     .into_iter()
                     // The users control's range bounds a surge too.
                     .filter(|e| {
@@ -898,43 +708,43 @@ impl Runner {
                 .components
                 .iter()
                 .enumerate()
-                .map(|(i, c)| ComponentFigures {
-                    id: c.id,
-                    alive: c.alive,
-                    utilization: self.live.utilization.get(i).copied().unwrap_or(0.0),
-                    busy_workers: c.busy_workers,
-                    workers: c.workers,
-                    queue_len: c.queue_len,
-                    queue_capacity: c.queue_capacity,
-                    in_pool: c.in_pool,
-                    retired: c.retired,
-                    role: c.role,
-                    lag_writes: c.lag_writes,
-                    lag_ms: c.lag_ms,
-                    stale_reads: c.stale_reads,
-                    items: c.items,
-                    capacity_items: c.capacity_items,
-                    hit_ratio: c.hit_ratio,
-                    deploy: c.deploy,
+                .map(|(i, c)| {
+                    let utilization = self.live.utilization.get(i).copied().unwrap_or(0.0);
+                    ComponentFigures {
+                        id: c.id,
+                        alive: c.alive,
+                        utilization,
+                        busy_workers: c.busy_workers,
+                        workers: c.workers,
+                        queue_len: c.queue_len,
+                        queue_capacity: c.queue_capacity,
+                        in_pool: c.in_pool,
+                        retired: c.retired,
+                        role: c.role,
+                        lag_writes: c.lag_writes,
+                        lag_ms: c.lag_ms,
+                        stale_reads: c.stale_reads,
+                        items: c.items,
+                        capacity_items: c.capacity_items,
+                        hit_ratio: c.hit_ratio,
+                        deploy: c.deploy,
+                        badges: crate::sim::badge::badges(c, utilization),
+                    }
                 })
                 .collect(),
-            lagging: self.lagging && self.playing && self.seek.is_none(),
-            seeking: self.seek.as_ref().map(|seek| {
-                let now = seek.fresh.as_ref().map_or(sim.now(), |(s, _)| s.now());
-                let span = seek.target.0.saturating_sub(seek.from.0).max(1) as f64;
-                SeekProgress {
-                    target_s: seek.target.0 as f64 * 1e-9,
-                    done: (now.0.saturating_sub(seek.from.0) as f64 / span).clamp(0.0, 1.0),
-                }
+            lagging: self.lagging && self.playing && seeking.is_none(),
+            seeking: seeking.map(|seek| SeekProgress {
+                target_s: seek.target.as_secs_f64(),
+                done: seek.done,
             }),
-            reached_s: self.reached.max(sim.now()).0 as f64 * 1e-9,
-            changes: self.changes.len(),
-            replays: self.replays,
+            reached_s: playback.reached().as_secs_f64(),
+            changes: playback.changes().len(),
+            replays: playback.replays(),
             users: sim.scenario().traffic.users,
             server_count: sim.scenario().server.count,
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
-            checkpoints: self.checkpoints.len(),
+            checkpoints: playback.checkpoints().len(),
             log: self.log.clone(),
             alerts: self.alerts.clone(),
             charts: Rc::new(self.charts.clone()),

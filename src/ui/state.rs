@@ -141,6 +141,9 @@ pub enum Action {
     ),
     /// Open (true) or close the editor.
     SetEditing(bool),
+    /// The drawing changed in a way the run does not depend on (a node moved or renamed):
+    /// keep it as the run's graph, which links and files carry, without restarting.
+    KeepGraph(Rc<TopologyFile>),
     /// Start the current scenario again from time zero.
     Restart,
     /// Show a component in the inspector (or close it).
@@ -329,6 +332,8 @@ pub struct ComponentFigures {
     pub hit_ratio: f64,
     /// Web servers: where a rolling deploy has it now.
     pub deploy: Option<DeployStep>,
+    /// What is wrong with it now (down, slow, erroring, saturated), worst first.
+    pub badges: Vec<crate::sim::badge::Badge>,
 }
 
 impl Figures {
@@ -636,6 +641,10 @@ impl Reducible for AppState {
                 playing: self.playing && time_s.is_none(),
                 graph: Some(graph),
                 ..self.rebuilt((*scenario).clone(), false)
+            },
+            Action::KeepGraph(graph) => AppState {
+                graph: Some(graph),
+                ..(*self).clone()
             },
             Action::SetEditing(editing) if editing != self.editing => AppState {
                 editing,

@@ -15,6 +15,7 @@ use yew::prelude::*;
 use crate::format::figure;
 use crate::sim::chaos::Entry;
 use crate::sim::diagnosis::{Incident, Verdict};
+use crate::sim::postmortem;
 
 /// Properties of [`WhyPanel`].
 #[derive(Properties, PartialEq)]
@@ -25,6 +26,8 @@ pub struct WhyProps {
     pub incidents: Rc<Vec<Incident>>,
     /// The failures that apply to this architecture.
     pub chaos: Rc<Vec<Entry>>,
+    /// The scenario's name, for the post-mortem's heading.
+    pub title: String,
     /// Applies an entry now.
     pub on_chaos: Callback<Entry>,
     /// Travels to a simulated time, s.
@@ -45,6 +48,14 @@ pub fn why_panel(props: &WhyProps) -> Html {
         .last()
         .map(|i| i.chain.clone())
         .unwrap_or_default();
+    // Whether the last "Copy" reached the clipboard (`None`: not pressed yet).
+    let copied = use_state(|| None::<bool>);
+    let markdown = postmortem::markdown(&props.title, &props.incidents, verdict.time_s);
+    let on_copy = {
+        let copied = copied.clone();
+        let text = markdown.clone();
+        Callback::from(move |_: MouseEvent| copied.set(Some(super::link::copy_to_clipboard(&text))))
+    };
     let mut incidents: Vec<(usize, &Incident)> = props.incidents.iter().enumerate().collect();
     incidents.sort_by(|a, b| a.1.start_s.total_cmp(&b.1.start_s).then(a.0.cmp(&b.0)));
     html! {
@@ -63,22 +74,47 @@ pub fn why_panel(props: &WhyProps) -> Html {
             <details class="chaos">
                 <summary>{ "Break something" }</summary>
                 <ul class="chaos-list">
-                    { for props.chaos.iter().map(|entry| {
+                    { for props.chaos.iter().enumerate().map(|(i, entry)| {
                         let on_chaos = props.on_chaos.clone();
                         let chosen = entry.clone();
-                        html! {
-                            <li>
-                                <button class="btn btn-try" data-chaos={entry.key}
-                                    onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
-                                    { entry.title.clone() }
-                                </button>
-                                <p>{ entry.watch.clone() }</p>
-                            </li>
+                        let note = format!("chaos-note-{i}");
+                        match &entry.unavailable {
+                            None => html! {
+                                <li>
+                                    <button class="btn btn-try" data-chaos={entry.key}
+                                        aria-describedby={note.clone()}
+                                        onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
+                                        { entry.title.clone() }
+                                    </button>
+                                    <p id={note}><span class="chaos-see">{ "You will see: " }</span>{ entry.watch.clone() }</p>
+                                </li>
+                            },
+                            Some(reason) => html! {
+                                <li class="chaos-unavailable">
+                                    <button class="btn btn-try" data-chaos={entry.key} disabled=true
+                                        aria-describedby={note.clone()}>
+                                        { entry.title.clone() }
+                                    </button>
+                                    <p id={note} class="muted" data-unavailable="">{ reason.clone() }</p>
+                                </li>
+                            },
                         }
                     }) }
                 </ul>
             </details>
-            <h3>{ "Post-mortem" }</h3>
+            <div class="postmortem-title">
+                <h3>{ "Post-mortem" }</h3>
+                <button class="btn btn-ghost" data-action="copy-postmortem" onclick={on_copy}>
+                    { "Copy as Markdown" }
+                </button>
+                <span class="muted" role="status">
+                    { match *copied {
+                        Some(true) => "Copied.",
+                        Some(false) => "Copy it from the text below.",
+                        None => "",
+                    } }
+                </span>
+            </div>
             if incidents.is_empty() {
                 <p class="muted">{ "No incident so far." }</p>
             } else {
@@ -108,6 +144,10 @@ pub fn why_panel(props: &WhyProps) -> Html {
                     }) }
                 </ol>
             }
+            <details class="postmortem-text">
+                <summary>{ "As Markdown" }</summary>
+                <pre data-postmortem="">{ markdown }</pre>
+            </details>
         </section>
     }
 }

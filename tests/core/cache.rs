@@ -11,7 +11,8 @@ fn reads_through_one_cache(keys: u32, zipf_s: f64, capacity: u32, ttl_s: f64) ->
     s.faults.clear();
     s.duration_s = 120;
     s.metrics_interval_ms = 1000;
-    s.traffic.users = 10_000; // 2,000 reads/s
+    s.traffic.users = 10_000;
+    s.traffic.requests_per_user_per_s = 0.2; // 2,000 reads/s
     s.traffic.mix.page_view = 0.0;
     s.traffic.mix.api_read = 1.0;
     s.traffic.mix.write = 0.0;

@@ -6,10 +6,12 @@ use crate::helpers::{assert_conserved, run};
 use scalesim::scenario::{decode, encode, preset, Deploy, Dist, Scenario, SessionMode, Sessions};
 use scalesim::sim::{ComponentKind, DeployStep, Report, Sim};
 
-/// Stage 3 (three web servers behind a balancer, 600 requests/s) without its fault, for 60 s,
-/// with a deploy at 10 s.
+/// Stage 3 cut to three web servers behind a balancer, 600 requests/s (60,000 users), without
+/// its fault, for 60 s, with a deploy at 10 s.
 fn stage3_deploy(batch_size: u32, drain: bool) -> Scenario {
     let mut s = preset(3).unwrap();
+    s.server.count = 3;
+    s.traffic.users = 60_000;
     s.seed = 11;
     s.duration_s = 60;
     s.faults.clear();
@@ -145,7 +147,7 @@ fn without_a_balancer_a_deploy_is_a_full_outage() {
     assert_conserved(&r);
     let d = only_deploy(&r);
     assert_eq!(d.finished_at_s, Some(15.0));
-    // 1000 users × 0.2 requests/s = 200 requests/s, all refused for 5 s.
+    // 20,000 users × 0.01 requests/s = 200 requests/s, all refused for 5 s.
     let down = r.requests.failed_by_reason.server_down;
     assert!((900..=1100).contains(&down), "{:?}", r.requests);
     assert_eq!(r.requests.failed, down);
@@ -232,6 +234,10 @@ fn deploys_mixed_with_faults_and_live_changes_keep_the_books() {
             let mut s = preset(stage).unwrap();
             s.seed = seed;
             // Up to 8 servers one by one, each ≤ 2 s of start-up + 2 checks 2 s apart.
+            s.server.count = s.server.count.min(8);
+            if let Some(a) = &mut s.autoscaling {
+                a.min_servers = a.min_servers.min(8);
+            }
             s.duration_s = 70;
             s.traffic.users /= 10;
             s.faults = vec![crate::helpers::fault("web-0", 6.0, 8.0)];

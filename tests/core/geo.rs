@@ -158,8 +158,8 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
     let mut s = small();
     // Long enough for geoDNS to drop us-east (at 60 s) and its users to move to eu-west.
     s.duration_s = 80;
-    // us-east commits about 1,600 × 0.65 × 10% ≈ 104 writes/s: ship only 60/s.
-    s.geo.as_mut().unwrap().replication_writes_per_s = 60.0;
+    // us-east commits about 2,000 × 0.65 × 10% ≈ 130 writes/s: ship only 75/s.
+    s.geo.as_mut().unwrap().replication_writes_per_s = 75.0;
     s.faults = vec![Fault {
         target: "us-east".into(),
         at_s: 40.0,
@@ -179,7 +179,7 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
         .unwrap()
         .writes_committed;
     assert_eq!(east.shipped + east.lost + east.waiting, committed);
-    // About (104 − 60) × 40 s of backlog when it died.
+    // About (130 − 75) × 40 s of backlog when it died.
     assert!(
         (1200..2400).contains(&east.lost),
         "lost {} of {committed}",
@@ -187,8 +187,8 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
     );
     assert_eq!(g.writes_lost_cross_dc, east.lost);
     assert!(east.max_lag_ms > 10_000.0, "lag {}", east.max_lag_ms);
-    // The other direction kept up (56 writes/s) until us-east's users moved to eu-west: then
-    // it too commits more than 60 writes/s, and its backlog builds. It lost nothing. (At 60 s,
+    // The other direction kept up (70 writes/s) until us-east's users moved to eu-west: then
+    // it too commits more than 75 writes/s, and its backlog builds. It lost nothing. (At 60 s,
     // before they moved, its queue of a 93%-busy channel was empty in some seeds.)
     let west = &g.replication[1];
     assert_eq!(west.lost, 0);

@@ -3,6 +3,8 @@
 
 mod cache;
 mod capacity;
+mod challenges;
+mod chaos;
 mod cli;
 mod cli_sweep;
 mod datastore;
@@ -14,6 +16,7 @@ mod helpers;
 mod live;
 mod mechanisms;
 mod monitoring;
+mod playback;
 mod run_behaviour;
 mod scenario_checks;
 mod sharding;

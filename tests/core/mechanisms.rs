@@ -2,8 +2,8 @@
 //! by its signature: grey failures (slow nodes), client retries, cache stampedes, synchronous
 //! workers, circuit breakers, partitions.
 
-use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, Fault, Scenario};
+use crate::helpers::{assert_conserved, run, small_stage2, small_stage4};
+use scalesim::scenario::{preset, Dist, Fault, Scenario};
 use scalesim::sim::{Report, Sim};
 
 fn component<'a>(r: &'a Report, name: &str) -> &'a scalesim::sim::ComponentReport {
@@ -68,9 +68,14 @@ fn a_slow_web_server_passes_health_checks_and_its_requests_queue() {
 fn a_slow_replica_falls_behind_and_catches_up_after() {
     let mut s: Scenario = preset(4).unwrap();
     s.duration_s = 60;
-    // 100 writes/s against a 9 ms apply: a healthy replica is 90% busy applying; ×2 is 180%,
-    // so for 5 s it falls behind by ~45 writes a second; it then catches up at ~11 a second.
-    s.faults = vec![Fault::slow("db-1", 2.0, 10.0, 5.0)];
+    // Two replicas that apply a write in 6 ms (the preset's apply in 0.5 ms keeps up with
+    // anything), 100,000 users at 0.01 requests/s.
+    let db = s.database.as_mut().unwrap();
+    db.replicas = 2;
+    db.replication.apply_ms = 6.0;
+    // 100 writes/s against a 6 ms apply: a healthy replica is 60% busy applying; ×4 is 240%,
+    // so for 5 s it falls behind by ~58 writes a second; it then catches up at ~66 a second.
+    s.faults = vec![Fault::slow("db-1", 4.0, 10.0, 5.0)];
     let mut sim = Sim::new(&s).unwrap();
     let lag_at = |sim: &mut Sim, t: u64, name: &str| {
         sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
@@ -82,7 +87,7 @@ fn a_slow_replica_falls_behind_and_catches_up_after() {
     let (before, speed) = lag_at(&mut sim, 9, "db-1");
     assert_eq!(speed, None);
     let (during, speed) = lag_at(&mut sim, 14, "db-1");
-    assert_eq!(speed, Some(2.0));
+    assert_eq!(speed, Some(4.0));
     let (sibling, _) = lag_at(&mut sim, 14, "db-2");
     assert!(
         during > 1000.0 && during > 20.0 * sibling.max(1.0) && before < 1000.0,
@@ -96,7 +101,12 @@ fn a_slow_replica_falls_behind_and_catches_up_after() {
     let db = r.database.as_ref().unwrap();
     assert!(db.failovers.is_empty(), "a slow node is not a dead one");
     let node = |n: &str| db.nodes.iter().find(|x| x.name == n).unwrap().lag_ms_max;
-    assert!(node("db-1") > 10.0 * node("db-2").max(1.0));
+    assert!(
+        node("db-1") > 10.0 * node("db-2").max(1.0),
+        "max lag: db-1 {} ms, db-2 {} ms",
+        node("db-1"),
+        node("db-2")
+    );
 }
 
 /// Slow faults are checked: a factor they need, a target that serves requests.
@@ -176,9 +186,12 @@ fn retries_multiply_the_load_as_theory_says() {
     for (p, n, seed) in [(0.3, 3, 1), (0.5, 2, 2), (0.1, 1, 3)] {
         let mut s = preset(1).unwrap();
         s.seed = seed;
-        s.duration_s = 120;
-        // Light load: the server itself never rejects, so every failure is the injected one.
-        s.traffic.users = 200;
+        // 24,000 requests: the failed share's standard deviation is well under the tolerance.
+        s.duration_s = 600;
+        // Light load (40 requests/s on 8 workers): the server itself never rejects, so every
+        // failure is the injected one.
+        s.traffic.users = 4000;
+        s.server.workers = 8;
         s.traffic.retries = Some(retries(n, 20.0, 0.5));
         s.faults = vec![Fault::errors("web-0", p, 0.0, 0.0)];
         let r = run(&s);
@@ -215,6 +228,12 @@ fn retries_multiply_the_load_as_theory_says() {
 fn a_slow_database_with_retrying_clients_makes_a_retry_storm() {
     let mut s = preset(2).unwrap();
     s.duration_s = 60;
+    // A small database (4 workers, 8 ms reads, 15 ms writes) at 200 requests/s: busy enough
+    // that a ×3 slowdown overloads it. (The preset's 56 workers would shrug it off.)
+    let db = s.database.as_mut().unwrap();
+    db.workers = 4;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
     s.traffic.client_timeout_ms = 1000.0;
     s.faults = vec![Fault::slow("db-0", 3.0, 20.0, 0.0)];
     let calm = run(&s);
@@ -300,7 +319,7 @@ fn web_busy_between(r: &Report, from_s: f64, to_s: f64) -> f64 {
 /// database instead.
 #[test]
 fn synchronous_workers_let_a_slow_database_exhaust_the_web_pool() {
-    let mut s = preset(2).unwrap();
+    let mut s = small_stage2();
     s.duration_s = 60;
     s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
     let async_run = run(&s);
@@ -342,7 +361,7 @@ fn synchronous_workers_let_a_slow_database_exhaust_the_web_pool() {
 /// asynchronous busy workers plus (holds per second × mean hold).
 #[test]
 fn held_web_workers_follow_littles_law() {
-    let mut s = preset(2).unwrap();
+    let mut s = small_stage2();
     s.duration_s = 120;
     s.faults.clear();
     let async_run = run(&s);
@@ -379,7 +398,7 @@ fn held_web_workers_follow_littles_law() {
 /// it at (1/apply − write rate).
 #[test]
 fn a_slow_master_makes_every_replica_lag_as_theory_says() {
-    let mut s: Scenario = preset(4).unwrap();
+    let mut s: Scenario = small_stage4();
     s.duration_s = 200;
     let (factor, from_s, for_s) = (1.5, 10.0, 20.0);
     s.faults = vec![Fault::slow("db-0", factor, from_s, for_s)];
@@ -457,7 +476,7 @@ fn breaker() -> scalesim::scenario::Breaker {
 /// 2 s and closes again once the database is back at speed.
 #[test]
 fn a_circuit_breaker_sheds_load_from_a_slow_database_and_recovers_through_half_open() {
-    let mut s = preset(2).unwrap();
+    let mut s = small_stage2();
     s.duration_s = 60;
     s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
     let plain = run(&s);
@@ -502,7 +521,7 @@ fn a_circuit_breaker_sheds_load_from_a_slow_database_and_recovers_through_half_o
 /// breaker also stays open until detection sees the node back up).
 #[test]
 fn a_circuit_breaker_stops_calling_a_dead_database() {
-    let mut s = preset(2).unwrap();
+    let mut s = small_stage2();
     s.duration_s = 40;
     s.faults = vec![Fault::down("db-0", 10.0, 20.0)];
     let plain = run(&s);
@@ -641,4 +660,55 @@ fn partitions_are_validated() {
     let f: Fault = serde_json::from_str(json).unwrap();
     assert_eq!(f, Fault::partition("us-east", "eu-west", 1.0, 2.0));
     assert_eq!(serde_json::to_string(&f).unwrap(), json);
+}
+
+/// A flaky node as a live change (`errors:web-0:0.5` in a link): from the instant it is
+/// applied web-0 fails about half its requests, stays up and in the pool, and `errors:web-0:0`
+/// heals it; the same change read back from its text runs the same.
+#[test]
+fn a_live_errors_change_makes_a_node_flaky_until_it_is_healed() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{live, SimTime};
+    let mut s = preset(3).unwrap();
+    s.faults.clear();
+    s.duration_s = 40;
+    let change = |at_s: u64, ratio_milli: u32| LiveChange {
+        at_ns: SimTime::from_secs(at_s).0,
+        action: LiveAction::Errors {
+            name: "web-0".into(),
+            ratio_milli,
+        },
+    };
+    let changes = vec![change(10, 500), change(30, 0)];
+    assert_eq!(
+        decode_changes(&encode_changes(&changes)).unwrap(),
+        changes,
+        "the link carries it"
+    );
+    let until = SimTime::from_secs(40);
+    let calm = live::replay(&s, &[], until).unwrap().report();
+    assert_eq!(calm.requests.failed, 0);
+    let sim = live::replay(&s, &changes[..1], SimTime::from_secs(20)).unwrap();
+    let web0 = sim.component_named("web-0").unwrap();
+    let state = &sim.snapshot().components[usize::from(web0.0)];
+    assert!(state.alive && state.in_pool, "{state:?}");
+    assert_eq!(state.error_ratio, Some(0.5));
+    let r = live::replay(&s, &changes, until).unwrap().report();
+    let injected = component(&r, "web-0").errors_injected.unwrap();
+    assert!(injected > 0);
+    assert_eq!(
+        r.requests.failed, injected,
+        "every failure is an injected one"
+    );
+    // About half of web-0's share of the load, for 20 s of 40.
+    let share = r.requests.failed as f64 / r.requests.generated as f64;
+    let expected = 0.5 / f64::from(s.server.count) * 0.5;
+    assert!(
+        (share / expected - 1.0).abs() < 0.2,
+        "{share:.4} failed, about {expected:.4} expected"
+    );
+    let healed = live::replay(&s, &changes, until).unwrap();
+    let after = &healed.snapshot().components[usize::from(web0.0)];
+    assert_eq!(after.error_ratio, None);
 }

@@ -2,7 +2,7 @@
 //! cross-shard queries, failover within one shard.
 
 use crate::helpers::{assert_conserved, run};
-use scalesim::scenario::{preset, Fault, ReshardPlan, Scenario, ShardStrategy};
+use scalesim::scenario::{preset, Dist, Fault, ReshardPlan, Scenario, ShardStrategy};
 use scalesim::sim::{Report, RequestKind, Sim, SimTime};
 
 fn moved_fraction(strategy: ShardStrategy, from: u32, to: u32) -> f64 {
@@ -181,6 +181,17 @@ fn copying(strategy: ShardStrategy, rate: f64, at_s: f64, duration_s: u32) -> Sc
     s
 }
 
+/// 4,000 requests/s on small shards (8 workers, 8 ms reads, 15 ms writes), so the copy's work
+/// shows against the clients' (the preset's 56 workers hide it).
+fn small_shards(mut s: Scenario) -> Scenario {
+    s.traffic.users = 400_000;
+    let db = s.database.as_mut().unwrap();
+    db.workers = 8;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
+    s
+}
+
 /// Mean of a per-interval component series over the intervals ending in (from_s, to_s]; the
 /// series' last value is the interval ending at `end_s` (components added mid-run have
 /// shorter series, aligned at the end).
@@ -258,7 +269,7 @@ fn an_unfinished_copy_reports_its_progress() {
 fn the_copy_loads_the_masters_it_reads_and_writes() {
     // Consistent hashing 4 → 5: every moved key goes from shards 0–3 to the new shard 4.
     let at_s = 30.0;
-    let s = copying(ShardStrategy::ConsistentHash, 400.0, at_s, 90);
+    let s = small_shards(copying(ShardStrategy::ConsistentHash, 400.0, at_s, 90));
     let r = run(&s);
     assert_conserved(&r);
     let m = &r.database.as_ref().unwrap().reshards[0];
@@ -283,9 +294,9 @@ fn the_copy_loads_the_masters_it_reads_and_writes() {
 fn client_writes_wait_behind_the_copy() {
     // Writes go to the masters the copy works on; compare a run that copies with one that
     // does not, over the copy's span.
-    let mut s = copying(ShardStrategy::Modulo, 2000.0, 5.0, 20);
+    let mut s = small_shards(copying(ShardStrategy::Modulo, 2000.0, 5.0, 20));
     s.cache = None;
-    s.traffic.users = 3000;
+    s.traffic.users = 60_000; // 600 requests/s
     let copied = run(&s);
     s.sharding.as_mut().unwrap().reshard = None;
     let quiet = run(&s);
@@ -307,7 +318,12 @@ fn client_writes_wait_behind_the_copy() {
 fn a_copy_faster_than_the_new_shard_can_write_is_held_back_by_it() {
     // Shard 4 alone takes every moved key: 8 workers at 15 ms per write absorb about
     // 530 keys/s, whatever the copier is allowed.
-    let r = run(&copying(ShardStrategy::ConsistentHash, 5000.0, 10.0, 40));
+    let r = run(&small_shards(copying(
+        ShardStrategy::ConsistentHash,
+        5000.0,
+        10.0,
+        40,
+    )));
     assert_conserved(&r);
     let m = &r.database.as_ref().unwrap().reshards[0];
     let duration = m.duration_s.expect("finished");

@@ -50,10 +50,24 @@ fn littles_law_holds_at_every_node() {
     }
 }
 
+/// Stage 3 cut to three web servers at 600 requests/s (60,000 users), without its fault.
+fn three_servers() -> Scenario {
+    let mut s = preset(3).unwrap();
+    s.server.count = 3;
+    s.traffic.users = 60_000;
+    s
+}
+
+/// The preset's database (56 workers) has room to spare at stage 2; a small one (4 workers,
+/// 8 ms reads, 15 ms writes) saturates before the 16-worker web server does.
 #[test]
-fn the_database_saturates_first_in_stage_2() {
+fn a_small_database_saturates_before_the_web_server() {
     let mut s = preset(2).unwrap();
-    s.traffic.users = 3500;
+    s.traffic.users = 70_000; // 700 requests/s
+    let db = s.database.as_mut().unwrap();
+    db.workers = 4;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
     s.duration_s = 60;
     let r = run(&s);
     let web = r.components.iter().find(|c| c.name == "web-0").unwrap();
@@ -108,7 +122,8 @@ fn losing_the_only_database_fails_data_requests_but_not_static_ones() {
 
 #[test]
 fn a_dead_server_fails_requests_only_until_health_checks_remove_it() {
-    let s = preset(3).unwrap();
+    let mut s = three_servers();
+    s.faults = preset(3).unwrap().faults;
     let r = run(&s);
     assert_conserved(&r);
     let lb = s.load_balancer.as_ref().unwrap();
@@ -142,11 +157,12 @@ fn a_dead_server_fails_requests_only_until_health_checks_remove_it() {
 }
 
 fn heterogeneous(policy: BalancePolicy) -> Scenario {
-    let mut s = preset(3).unwrap();
+    let mut s = three_servers();
     s.faults.clear();
     s.duration_s = 120;
-    s.traffic.users = 5000; // 1,000 requests/s
-                            // Round robin gives the slow server a third of the load: more than it can take.
+    s.traffic.users = 100_000; // 1,000 requests/s
+    s.server.workers = 8;
+    // Round robin gives the slow server a third of the load: more than it can take.
     s.server.speeds = vec![0.3, 1.0, 1.0];
     s.database.as_mut().unwrap().workers = 64;
     s.load_balancer.as_mut().unwrap().policy = policy;
@@ -193,7 +209,7 @@ fn random_policy_spreads_evenly() {
 
 #[test]
 fn servers_added_live_join_after_health_checks() {
-    let mut s = preset(3).unwrap();
+    let mut s = three_servers();
     s.faults.clear();
     let mut sim = Sim::new(&s).unwrap();
     sim.advance_to(SimTime::from_secs(10), u64::MAX);
@@ -240,6 +256,7 @@ fn replicated(write_rate: f64, apply_ms: f64, delay_ms: f64) -> Scenario {
     s.faults.clear();
     s.duration_s = 60;
     s.traffic.users = 10_000;
+    s.database.as_mut().unwrap().replicas = 2;
     s.traffic.requests_per_user_per_s = write_rate / 10_000.0 * 2.0;
     s.traffic.mix.page_view = 0.0;
     s.traffic.mix.api_read = 1.0;
@@ -364,6 +381,7 @@ fn promotion_picks_the_most_up_to_date_replica() {
 #[test]
 fn a_lost_replica_stops_getting_reads_after_detection() {
     let mut s = preset(4).unwrap();
+    s.database.as_mut().unwrap().replicas = 2;
     s.faults = vec![fault("db-2", 20.0, 0.0)];
     let r = run(&s);
     assert_conserved(&r);

@@ -293,3 +293,74 @@ fn routes_are_checked() {
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("takes no request"), "{e}");
 }
+
+/// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
+/// first's parameters) taking the flows `moved` of the web pool's wire to the first.
+fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
+    let mut file = preset(5).expect("stage 5").topology_file();
+    let t = &mut file.topology;
+    let spec = t
+        .nodes
+        .iter()
+        .find(|n| n.name == first)
+        .expect("the first node")
+        .spec
+        .clone();
+    t.nodes.push(Node {
+        name: second.to_string(),
+        spec,
+    });
+    let mut extra = Vec::new();
+    for e in &mut t.edges {
+        if e.to == first && e.from == "web" {
+            e.flows.retain(|f| !moved.contains(f));
+            extra.push(Edge {
+                from: e.from.clone(),
+                to: second.to_string(),
+                flows: moved.clone(),
+            });
+        }
+        // The second node's own way on (a cache's misses go to the database).
+        if e.from == first {
+            extra.push(Edge {
+                from: second.to_string(),
+                to: e.to.clone(),
+                flows: moved.clone(),
+            });
+        }
+    }
+    t.edges.extend(extra);
+    t.edges.retain(|e| !e.flows.is_empty());
+    file
+}
+
+#[test]
+fn two_caches_or_two_databases_are_refused_by_name_and_one_of_each_runs() {
+    // Two cache clusters, one per read flow: lowering refuses it with one message that
+    // names both and says what to do.
+    let file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
+    let e = file
+        .lower()
+        .expect_err("two caches are refused")
+        .to_string();
+    assert!(e.contains("not two of a kind yet"), "{e}");
+    assert!(e.contains("`cache`") && e.contains("`cache-api`"), "{e}");
+    assert!(e.contains("send every flow through one of them"), "{e}");
+    assert_eq!(e.matches("not two of a kind").count(), 1, "{e}");
+    // Two databases, reads to one and writes to the other: refused the same way.
+    let file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    let e = file
+        .lower()
+        .expect_err("two databases are refused")
+        .to_string();
+    assert!(e.contains("`db`") && e.contains("`db-writes`"), "{e}");
+    assert!(e.contains("not two of a kind yet"), "{e}");
+    // Both reads through one cache (stage 5's own graph): it lowers and runs.
+    let mut file = preset(5).expect("stage 5").topology_file();
+    file.duration_s = 10;
+    let s = file.lower().expect("one cache lowers");
+    let r = run(&s);
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert!(served(&r, "cache-") > 0);
+}

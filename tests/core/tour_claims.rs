@@ -11,10 +11,10 @@ use scalesim::tour::{tour, Experiment, TOURS};
 
 /// The experiments these tests cover, by stage and label.
 const COVERED: &[(u8, &str)] = &[
-    (1, "Send 5,000 users"),
+    (1, "Send 20,000 users"),
     (1, "Kill the server"),
     (1, "Kill DNS"),
-    (2, "Grow to 3,500 users"),
+    (2, "Grow to 120,000 users"),
     (2, "Scale the database up"),
     (2, "Kill the database"),
     (3, "Kill web-1"),
@@ -23,7 +23,7 @@ const COVERED: &[(u8, &str)] = &[
     (3, "Rolling deploy"),
     (3, "Deploy all at once, no draining"),
     (4, "Kill the master"),
-    (4, "Kill a replica"),
+    (4, "Kill the replica"),
     (4, "Double the users"),
     (5, "Kill cache-0"),
     (5, "Shrink the cache to 1,000 items"),
@@ -33,7 +33,7 @@ const COVERED: &[(u8, &str)] = &[
     (6, "Publish a new version of the top image"),
     (7, "Kill web-2"),
     (7, "Go back to sticky sessions"),
-    (7, "Double the users"),
+    (7, "Send 2,000,000 users"),
     (8, "Kill the workers"),
     (8, "Start with 4 workers"),
     (9, "Kill the master"),
@@ -158,8 +158,8 @@ fn logged(r: &Report, needle: &str) -> Option<f64> {
 
 /// "Load climbs to 100 %, the queue fills, p99 explodes, then rejections start."
 #[test]
-fn stage_1_five_thousand_users_saturate_the_server() {
-    let t = press(1, "Send 5,000 users", 20, 40);
+fn stage_1_twenty_thousand_users_saturate_the_server() {
+    let t = press(1, "Send 20,000 users", 20, 40);
     let r = &t.tried;
     let load = mean(r, 25.0, 40.0, |p| p.utilization);
     assert!(load > 0.97, "load {load:.3}");
@@ -183,50 +183,54 @@ fn stage_1_without_its_server_every_request_fails() {
     let t = press(1, "Kill the server", 20, 40);
     // Requests already in the server when it died fail with it; nothing completes after.
     assert_eq!(sum(&t.tried, 21.5, 40.0, |p| p.completed), 0);
-    assert!(sum(&t.tried, 21.5, 40.0, |p| p.failed) > 1000);
+    // 1,000 users at 0.01 requests/s: about 10 requests/s, 185 in 18.5 s.
+    assert!(sum(&t.tried, 21.5, 40.0, |p| p.failed) > 100);
 }
 
-/// "Only users who have not cached an answer yet fail; … killed in the first second, most
-/// requests fail; after 20 s, under 2 % do."
+/// "Only users who have not cached an answer yet fail; … killed in the first second, almost
+/// every request fails; at 20 s, about half; at 200 s, under 2 %." (Runs 40 s past the kill.)
 #[test]
 fn stage_1_killing_dns_hurts_only_users_without_a_cached_answer() {
-    let share = |at_s| {
-        let r = press(1, "Kill DNS", at_s, 60).tried;
+    let share = |at_s: u64| {
+        let r = press(1, "Kill DNS", at_s, at_s as u32 + 40).tried;
         assert_eq!(r.requests.failed, r.requests.failed_by_reason.dns_down);
         r.requests.failed as f64 / r.requests.generated as f64
     };
-    let (early, late) = (share(1), share(20));
-    assert!(early > 0.5, "killed at 1 s: {early:.3} failed");
-    assert!(late < 0.02, "killed at 20 s: {late:.4} failed");
+    let (early, middle, late) = (share(1), share(20), share(200));
+    assert!(early > 0.9, "killed at 1 s: {early:.3} failed");
+    assert!(
+        (0.3..0.7).contains(&middle),
+        "killed at 20 s: {middle:.3} failed"
+    );
+    assert!(late < 0.02, "killed at 200 s: {late:.4} failed");
 }
 
 // Stage 2 -----------------------------------------------------------------------------------
 
-/// "The database saturates before the web server does."
+/// "The web server saturates long before the database does."
 #[test]
-fn stage_2_at_3500_users_the_database_saturates_first() {
-    let t = press(2, "Grow to 3,500 users", 20, 40);
+fn stage_2_at_120000_users_the_web_server_saturates_first() {
+    let t = press(2, "Grow to 120,000 users", 20, 40);
     let db = mean(&t.tried, 25.0, 40.0, |p| p.db_utilization);
     let web = mean(&t.tried, 25.0, 40.0, |p| p.utilization);
-    assert!(db > 0.97, "database load {db:.3}");
-    assert!(web < db - 0.1, "web load {web:.3}, database {db:.3}");
+    assert!(web > 0.97, "web load {web:.3}");
+    assert!(db < web - 0.1, "database load {db:.3}, web {web:.3}");
 }
 
-/// "Sixteen database workers instead of four, at the same 3,500 users: it copes."
+/// "64 database workers instead of 56, at the same 120,000 users: nothing improves."
 #[test]
-fn stage_2_a_bigger_database_copes_with_3500_users() {
+fn stage_2_a_bigger_database_does_not_help_a_saturated_web_server() {
     let bigger = press(2, "Scale the database up", 0, 40).tried;
-    let four = press(2, "Grow to 3,500 users", 0, 40).tried;
-    let db = mean(&bigger, 10.0, 40.0, |p| p.db_utilization);
-    assert!(db < 0.8, "database load {db:.3}");
+    let same = press(2, "Grow to 120,000 users", 0, 40).tried;
+    let web = mean(&bigger, 10.0, 40.0, |p| p.utilization);
+    assert!(web > 0.97, "web load {web:.3}");
     let p99 = |r: &Report| mean(r, 10.0, 40.0, |p| p.latency_p99_ms);
     assert!(
-        p99(&bigger) < 0.5 * p99(&four),
-        "p99 {} with 16 workers, {} with 4",
+        p99(&bigger) > 0.8 * p99(&same),
+        "p99 {} with 64 workers, {} with 56",
         p99(&bigger),
-        p99(&four)
+        p99(&same)
     );
-    assert!(bigger.requests.failed * 10 <= four.requests.failed.max(10));
 }
 
 /// "Pages and API calls fail; static files still work, since they never touch the data."
@@ -265,20 +269,27 @@ fn stage_3_a_dead_server_fails_requests_until_the_checks_pull_it() {
     assert_eq!(sum(r, pulled + 1.5, 40.0, |p| p.failed), 0);
 }
 
-/// "New servers join the pool only after passing their first health checks."
+/// "web-24 and web-25 join the pool only after passing their first health checks."
 #[test]
 fn stage_3_added_servers_join_after_their_health_checks() {
+    assert_eq!(
+        preset(3).unwrap().server.count + 2,
+        26,
+        "two more than the preset"
+    );
     let t = press(3, "Add two servers", 20, 40);
     let r = &t.tried;
     let joined: Vec<f64> = r
         .events
         .iter()
-        .filter(|e| (e.component == "web-3" || e.component == "web-4") && e.text.contains("passed"))
+        .filter(|e| {
+            (e.component == "web-24" || e.component == "web-25") && e.text.contains("passed")
+        })
         .map(|e| e.t_s)
         .collect();
-    assert!(!joined.is_empty(), "{:?}", r.events);
+    assert_eq!(joined.len(), 2, "{:?}", r.events);
     assert!(joined.iter().all(|&t| t > 20.0), "{joined:?}");
-    assert_eq!(r.series.last().unwrap().web_servers, 5);
+    assert_eq!(r.series.last().unwrap().web_servers, 26);
     assert_eq!(r.requests.failed, 0);
 }
 
@@ -332,19 +343,19 @@ fn stage_4_killing_the_master_promotes_a_replica() {
     );
 }
 
-/// "Reads sent to db-2 fail until its death is detected (5 s: about 3,000 failed requests),
-/// then move to the remaining nodes. No write is lost."
+/// "Reads sent to db-1 fail until its death is detected (5 s: about 3,500 failed requests),
+/// then move to the master. No write is lost."
 #[test]
 fn stage_4_killing_a_replica_fails_reads_until_detection_and_loses_no_write() {
-    let t = press(4, "Kill a replica", 20, 40);
+    let t = press(4, "Kill the replica", 20, 40);
     let r = &t.tried;
     assert_eq!(t.base.requests.failed, 0);
     assert!(
-        (2_000..4_000).contains(&r.requests.failed),
+        (2_500..4_500).contains(&r.requests.failed),
         "{} failed",
         r.requests.failed
     );
-    let detected = logged(r, "db-2 down detected").expect("the death is detected");
+    let detected = logged(r, "db-1 down detected").expect("the death is detected");
     assert!(
         (24.0..=26.0).contains(&detected),
         "detected at {detected} s"
@@ -353,24 +364,18 @@ fn stage_4_killing_a_replica_fails_reads_until_detection_and_loses_no_write() {
     assert_eq!(r.database.as_ref().unwrap().writes_lost, 0);
 }
 
-/// "Writes outpace what a replica can apply: the lag grows, and so do stale reads."
+/// "Twice the writes, yet the lag barely moves … Stale reads grow fourfold, though: twice the
+/// reads, each twice as likely to ask for a key written in the last few milliseconds."
 #[test]
-fn stage_4_doubling_the_users_grows_the_lag_and_the_stale_reads() {
+fn stage_4_doubling_the_users_keeps_the_lag_and_quadruples_the_stale_reads() {
+    assert_eq!(preset(4).unwrap().traffic.users * 2, 200_000);
     let t = press(4, "Double the users", 20, 50);
-    let lag = |r: &Report| mean(r, 40.0, 50.0, |p| p.replication_lag_ms);
+    let lag = |r: &Report| mean(r, 30.0, 50.0, |p| p.replication_lag_ms);
     let stale = |r: &Report| sum(r, 21.0, 50.0, |p| p.stale_reads);
-    assert!(
-        lag(&t.tried) > 5.0 * lag(&t.base),
-        "lag {} → {} ms",
-        lag(&t.base),
-        lag(&t.tried)
-    );
-    assert!(
-        stale(&t.tried) > 2 * stale(&t.base),
-        "stale reads {} → {}",
-        stale(&t.base),
-        stale(&t.tried)
-    );
+    let (l0, l1) = (lag(&t.base), lag(&t.tried));
+    assert!((l1 / l0 - 1.0).abs() < 0.25, "lag {l0:.1} → {l1:.1} ms");
+    let (s0, s1) = (stale(&t.base) as f64, stale(&t.tried) as f64);
+    assert!((3.0..5.0).contains(&(s1 / s0)), "stale reads {s0} → {s1}");
 }
 
 // Stage 5 -----------------------------------------------------------------------------------
@@ -391,10 +396,10 @@ fn stage_5_killing_cache_0_shifts_its_reads_to_the_database() {
         "hit ratio {hits_before:.3} → {hits_after:.3}"
     );
     assert!(
-        (0.34..0.42).contains(&db_before) && (0.40..0.48).contains(&db_after),
+        (0.035..0.06).contains(&db_before) && (0.06..0.085).contains(&db_after),
         "database load {db_before:.3} → {db_after:.3}"
     );
-    assert!(db_after - db_before > 0.03);
+    assert!(db_after > 1.3 * db_before);
     let (p99_before, p99_after) = (p99(11.0, 20.0), p99(21.0, 40.0));
     assert!(
         (p99_after / p99_before - 1.0).abs() < 0.15,
@@ -435,8 +440,8 @@ fn stage_5_a_short_ttl_lowers_the_hit_ratio() {
 // Stage 6 -----------------------------------------------------------------------------------
 
 /// "Static requests hang until the fallback timeout, then go to the origin: p99 jumps from
-/// about 0.1 s to 2 s, while the web servers … barely notice (their load rises by under a
-/// point)."
+/// about 0.1 s to 2 s, while the web servers … take it in their stride: their load rises by
+/// about three points (about 12 % → 15 %)."
 #[test]
 fn stage_6_a_cdn_outage_slows_requests_and_loads_the_origin() {
     let t = press(6, "CDN outage", 20, 40);
@@ -446,7 +451,10 @@ fn stage_6_a_cdn_outage_slows_requests_and_loads_the_origin() {
     let (p0, p1) = (p99(10.0, 20.0), p99(25.0, 40.0));
     assert!(p0 < 150.0 && p1 > 1500.0, "p99 {p0:.0} → {p1:.0} ms");
     let (w0, w1) = (web(10.0, 20.0), web(25.0, 40.0));
-    assert!(w1 > w0 && w1 - w0 < 0.01, "web load {w0:.3} → {w1:.3}");
+    assert!(
+        (0.10..0.14).contains(&w0) && (0.02..0.045).contains(&(w1 - w0)),
+        "web load {w0:.3} → {w1:.3}"
+    );
 }
 
 /// "The edge is empty: for a while most static requests become origin fetches, then the hit
@@ -502,10 +510,13 @@ fn stage_7_with_sticky_sessions_a_dead_server_logs_its_users_out() {
     assert!(out > 0, "{out} logged out");
 }
 
-/// "Load climbs past the target; the autoscaler launches servers, which join once booted."
+/// "Load climbs past the 50 % target, and the autoscaler launches servers, which take 20 s to
+/// boot and then join the pool."
 #[test]
-fn stage_7_doubling_the_users_makes_the_autoscaler_launch_servers() {
-    let t = press(7, "Double the users", 20, 80);
+fn stage_7_five_times_the_users_makes_the_autoscaler_launch_servers() {
+    let t = press(7, "Send 2,000,000 users", 20, 80);
+    let load = mean(&t.tried, 25.0, 30.0, |p| p.utilization);
+    assert!(load > 0.5, "load {load:.3} after the click");
     let servers = |r: &Report| r.series.last().unwrap().web_servers;
     assert!(
         servers(&t.tried) > servers(&t.base),
@@ -632,8 +643,9 @@ fn stage_10_a_fifth_shard_takes_about_a_fifth_of_the_keys() {
     assert!(logged(&t.tried, "keys").is_some_and(|at| at >= 20.0));
 }
 
-/// "User 7 now draws 40% of the data requests: one shard glows busy while the others stay
-/// cool."
+/// "User 7 now draws 40% of the data requests: its shard does about half again as much work as
+/// before, more than twice as much as each of the others. At this load every shard still has
+/// room."
 #[test]
 fn stage_10_a_hotter_celebrity_heats_one_shard() {
     let t = press(10, "Make the celebrity hotter", 0, 40);
@@ -647,7 +659,7 @@ fn stage_10_a_hotter_celebrity_heats_one_shard() {
     let (hot, rest) = spread(&t.tried);
     let (base_hot, _) = spread(&t.base);
     assert!(
-        hot > base_hot + 0.1,
+        (1.35..1.7).contains(&(hot / base_hot)) && hot < 0.5,
         "hottest shard {base_hot:.3} → {hot:.3}"
     );
     assert!(hot > 2.0 * rest, "hottest {hot:.3}, others {rest:.3}");
@@ -743,8 +755,19 @@ fn stage_11_taking_us_east_down_moves_its_users_to_eu_west() {
     );
     assert!(at(130.0).requests_per_s[eu] > 1.5 * at(15.0).requests_per_s[eu]);
     assert!(sum(&t.tried, 21.0, dropped, |p| p.failed) > 0);
-    // Answers cached before the drop expire within 60 s: then nothing fails.
-    assert_eq!(sum(&t.tried, dropped + 62.0, 130.0, |p| p.failed), 0);
+    // Answers cached before the drop expire within 60 s, and the last requests sent to us-east
+    // fail at the 5-second client timeout: then nothing fails.
+    let late: Vec<(f64, u64)> = t
+        .tried
+        .series
+        .iter()
+        .filter(|p| p.t_s >= dropped + 60.0 + 5.0 + 1.5 && p.failed > 0)
+        .map(|p| (p.t_s, p.failed))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "dropped at {dropped} s; failures after: {late:?}"
+    );
     let said = t
         .tried
         .events

@@ -267,3 +267,88 @@ fn geo_tick_between_scheduled_fault_and_live_repair() {
         panic!("{e}");
     }
 }
+
+/// Swarm seed 3037580 (stage 10, fixed): with denormalised data every master's log holds
+/// copies of other shards' writes next to its own. A failover counted every record in the
+/// lost tail as a lost write, copies included, so the run "lost" more writes than it ever
+/// committed. Here all four masters die at once, 4 s into a run whose replicas lag 3 s behind:
+/// the lost tails hold about three quarters of the writes committed, and half as many copies
+/// again, so counting the copies claimed more writes lost than committed.
+#[test]
+fn failover_counts_copies_as_lost_writes() {
+    let mut s = preset(10).expect("stage 10");
+    s.duration_s = 15;
+    s.faults.clear();
+    s.traffic.profile = Profile::Constant;
+    s.traffic.mix.page_view = 0.0;
+    s.traffic.mix.api_read = 0.0;
+    s.traffic.mix.static_asset = 0.0;
+    s.traffic.mix.write = 1.0;
+    let shards = s.sharding.as_ref().expect("shards").shards;
+    let sharding = s.sharding.as_mut().expect("shards");
+    sharding.denormalise = Some(scalesim::scenario::Denormalise {
+        write_factor: shards,
+    });
+    sharding.reshard = None;
+    s.database
+        .as_mut()
+        .expect("a database")
+        .replication
+        .delay_ms = 3_000.0;
+    let mut sim = Sim::new(&s).expect("valid");
+    sim.advance_to(SimTime::from_secs(4), u64::MAX);
+    for shard in 0..shards {
+        let master = format!("shard-{shard}-db-0");
+        sim.kill(sim.component_named(&master).expect("a master"));
+    }
+    // Detection (5 s) and promotion (3 s) later, each shard has a new master; stop just
+    // after, before new writes pad the count of committed ones.
+    sim.advance_to(SimTime::from_millis_f64(12_100.0), u64::MAX);
+    let r = sim.report();
+    let db = r.database.as_ref().expect("a database section");
+    assert_eq!(
+        db.failovers.len(),
+        shards as usize,
+        "every shard failed over"
+    );
+    assert!(db.writes_lost > 0, "replicas 3 s behind lose writes");
+    assert!(
+        db.writes_lost <= db.writes_committed,
+        "{} writes lost of {} committed",
+        db.writes_lost,
+        db.writes_committed
+    );
+}
+
+/// Swarm seed 3072802 (stage 5, fixed): an event budget can run out between two events due at
+/// the same instant (a metrics tick and a health check at a whole second). The clock then
+/// stood at that instant with work still waiting, so a caller stepping "until now ≥ t" acted
+/// before it, and the diagnosis judged a half-finished interval: the run depended on how it
+/// was watched. Stepped one event at a time, a run with kills at whole seconds must equal the
+/// same run advanced in one go.
+#[test]
+fn budget_ends_inside_an_instant() {
+    let mut s = preset(3).expect("stage 3");
+    s.duration_s = 12;
+    s.faults.clear();
+    let run = |budget: u64| {
+        let mut sim = Sim::new(&s).expect("valid");
+        let web = sim.component_named("web-0").expect("web-0");
+        for k in 1..12 {
+            let t = SimTime::from_secs(k);
+            while sim.now() < t {
+                sim.advance_to(t, budget);
+            }
+            if k % 2 == 1 {
+                sim.kill(web);
+            } else {
+                sim.repair(web);
+            }
+        }
+        serde_json::to_string(&sim.report()).expect("a report serialises")
+    };
+    assert!(
+        run(1) == run(u64::MAX),
+        "stepping one event at a time changed the run"
+    );
+}

@@ -1213,6 +1213,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             version: TOPOLOGY_VERSION,
             nodes,
             edges: out,
+            positions: Default::default(),
         },
     };
     let mut scenario = file

@@ -173,11 +173,15 @@ fn check_case(case: &Case) -> Result<(), String> {
     let a = run_once(case, fine)?;
     let b = run_once(case, coarse)?;
     if a != b {
+        // Show where the reports part, not just how they begin.
+        let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        let from = a[..at].char_indices().rev().nth(200).map_or(0, |(i, _)| i);
+        let around = |r: &str| r[from..].chars().take(400).collect::<String>();
         return Err(format!(
             "same seed, different report: observing with {fine:?} and with {coarse:?} must not \
-             change the run\n  first:  {}\n  second: {}",
-            &a[..a.len().min(300)],
-            &b[..b.len().min(300)]
+             change the run; they part at byte {at}\n  first:  …{}\n  second: …{}",
+            around(&a),
+            around(&b)
         ));
     }
     Ok(())

@@ -236,6 +236,7 @@ impl Scenario {
             version: TOPOLOGY_VERSION,
             nodes: b.nodes,
             edges,
+            positions: Default::default(),
         }
     }
 
@@ -427,6 +428,37 @@ fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem 
             super::rules::shown(&node.name)
         ),
     }
+}
+
+/// The scenario field a node's parameter lowers to (its path in [`crate::scenario::FIELDS`]
+/// and in [`Scenario::validate`]'s problems): the web pool's `workers` is `server.workers`.
+/// `param` is the dotted path inside the node's `params`.
+pub fn field_path(kind: NodeKind, param: &str) -> String {
+    let prefix = match kind {
+        NodeKind::Users => return param.to_string(),
+        NodeKind::GeoDns if param.starts_with("dns.") => return param.to_string(),
+        NodeKind::LoadBalancer => {
+            if let Some(rest) = param.strip_prefix("sticky_sessions.") {
+                return format!("sessions.{rest}");
+            }
+            "load_balancer"
+        }
+        NodeKind::Dns => "dns",
+        NodeKind::GeoDns => "geo",
+        NodeKind::DataCenter => "geo.data_centers[]",
+        NodeKind::CdnEdge => "cdn",
+        NodeKind::WebPool => "server",
+        NodeKind::SessionStore => "sessions",
+        NodeKind::Cache => "cache",
+        NodeKind::ShardRouter => "sharding",
+        NodeKind::Database => "database",
+        NodeKind::NoSql => "nosql",
+        NodeKind::Queue | NodeKind::Workers => "queue",
+        NodeKind::Autoscaler => "autoscaling",
+        NodeKind::Deploy => "deploy",
+        NodeKind::Monitor => "monitoring",
+    };
+    format!("{prefix}.{param}")
 }
 
 /// Moves a problem [`Scenario::validate`] found in a lowered scenario onto the node it

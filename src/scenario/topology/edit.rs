@@ -10,8 +10,8 @@
 //! ```
 
 use super::{
-    can_connect, Edge, Flow, Node, NodeKind, NodeSpec, Topology, TopologyFile, MAX_EDGES,
-    MAX_NODES, MAX_NODE_NAME_CHARS,
+    can_connect, Edge, Flow, Node, NodeKind, NodeSpec, Position, Topology, TopologyFile, MAX_COORD,
+    MAX_EDGES, MAX_NODES, MAX_NODE_NAME_CHARS,
 };
 use crate::scenario::{
     preset, Deploy, Dist, NoSqlStore, Scenario, StoreKind, ValidationErrors, SCENARIO_VERSION,
@@ -59,6 +59,14 @@ pub enum Edit {
         from: String,
         /// Where they arrive.
         to: String,
+    },
+    /// Draw a node at another place (its box's top-left corner, in drawing units); `None`:
+    /// back to where the automatic layout puts it.
+    Move {
+        /// The node.
+        name: String,
+        /// Where it goes.
+        to: Option<Position>,
     },
     /// Replace a node's parameters (as written in a graph file's `params`).
     SetParams {
@@ -166,6 +174,7 @@ fn change(t: &mut Topology, edit: Edit) -> Result<Done, String> {
         Edit::Remove(name) => {
             let i = index(t, &name)?;
             t.nodes.remove(i);
+            t.positions.remove(&name);
             let wires = t.edges.len();
             t.edges.retain(|e| e.from != name && e.to != name);
             let gone = wires - t.edges.len();
@@ -185,6 +194,9 @@ fn change(t: &mut Topology, edit: Edit) -> Result<Done, String> {
             }
             check_name(t, &to)?;
             t.nodes[i].name = to.clone();
+            if let Some(at) = t.positions.remove(&from) {
+                t.positions.insert(to.clone(), at);
+            }
             for e in &mut t.edges {
                 if e.from == from {
                     e.from = to.clone();
@@ -202,6 +214,15 @@ fn change(t: &mut Topology, edit: Edit) -> Result<Done, String> {
             }
             let copy = fresh_name(t, &name);
             let spec = t.nodes[i].spec.clone();
+            if let Some(at) = t.positions.get(&name).copied() {
+                // Beside the original, not on top of it.
+                let step = |v: u32| (v + 24).min(MAX_COORD);
+                let near = Position {
+                    x: step(at.x),
+                    y: step(at.y),
+                };
+                t.positions.insert(copy.clone(), near);
+            }
             t.nodes.insert(
                 i + 1,
                 Node {
@@ -235,6 +256,27 @@ fn change(t: &mut Topology, edit: Edit) -> Result<Done, String> {
                 return Err(format!("there is no wire from `{from}` to `{to}`"));
             }
             Ok(format!("Removed the wire from `{from}` to `{to}`."))
+        }
+        Edit::Move { name, to } => {
+            index(t, &name)?;
+            if let Some(at) = to {
+                if at.x > MAX_COORD || at.y > MAX_COORD {
+                    return Err(format!("each coordinate is 0 – {MAX_COORD}"));
+                }
+            }
+            if t.positions.get(&name).copied() == to {
+                return Err("it is already there".to_string());
+            }
+            match to {
+                Some(at) => {
+                    t.positions.insert(name.clone(), at);
+                    Ok(format!("Moved `{name}` to ({}, {}).", at.x, at.y))
+                }
+                None => {
+                    t.positions.remove(&name);
+                    Ok(format!("`{name}` is placed automatically again."))
+                }
+            }
         }
         Edit::SetParams { name, params } => {
             let i = index(t, &name)?;
@@ -429,6 +471,7 @@ pub fn default_run() -> TopologyFile {
             version: super::TOPOLOGY_VERSION,
             nodes: Vec::new(),
             edges: Vec::new(),
+            positions: Default::default(),
         },
     }
 }
@@ -601,5 +644,90 @@ mod tests {
                 params
             })
             .is_err());
+    }
+
+    #[test]
+    fn moves_are_kept_in_the_file_undone_and_follow_renames() {
+        let mut e = Editor::blank();
+        let before = e.runs().unwrap();
+        let at = Position { x: 300, y: 140 };
+        e.apply(Edit::Move {
+            name: "web".into(),
+            to: Some(at),
+        })
+        .unwrap();
+        assert_eq!(e.topology().positions.get("web"), Some(&at));
+        // Drawing only: the run is the same.
+        assert_eq!(e.runs().unwrap(), before);
+        // The file form carries it and reads it back.
+        let text = serde_json::to_string(&e.file).unwrap();
+        assert!(
+            text.contains(r#""positions":{"web":{"x":300,"y":140}}"#),
+            "{text}"
+        );
+        let back: TopologyFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, e.file);
+        // A move to where it is already changes nothing; off the drawing is refused.
+        assert!(e
+            .apply(Edit::Move {
+                name: "web".into(),
+                to: Some(at)
+            })
+            .is_err());
+        let far = Position {
+            x: MAX_COORD + 1,
+            y: 0,
+        };
+        assert!(e
+            .apply(Edit::Move {
+                name: "web".into(),
+                to: Some(far)
+            })
+            .is_err());
+        e.apply(Edit::Rename {
+            from: "web".into(),
+            to: "front".into(),
+        })
+        .unwrap();
+        assert_eq!(e.topology().positions.get("front"), Some(&at));
+        assert!(!e.topology().positions.contains_key("web"));
+        e.apply(Edit::Duplicate("front".into())).unwrap();
+        assert_eq!(
+            e.topology().positions.get("front-2"),
+            Some(&Position { x: 324, y: 164 })
+        );
+        e.apply(Edit::Remove("front-2".into())).unwrap();
+        assert!(!e.topology().positions.contains_key("front-2"));
+        // Undo walks back through the removal, the copy and the rename to the move, then to
+        // the automatic place.
+        for _ in 0..3 {
+            e.undo().unwrap();
+        }
+        assert_eq!(e.topology().positions.get("web"), Some(&at));
+        e.undo().unwrap();
+        assert!(e.topology().positions.is_empty());
+        e.redo().unwrap();
+        assert_eq!(e.topology().positions.get("web"), Some(&at));
+    }
+
+    #[test]
+    fn a_position_for_no_node_or_off_the_drawing_is_a_problem() {
+        let mut file = Editor::blank().file;
+        file.topology
+            .positions
+            .insert("ghost".into(), Position { x: 1, y: 1 });
+        file.topology.positions.insert(
+            "web".into(),
+            Position {
+                x: 5,
+                y: MAX_COORD + 5,
+            },
+        );
+        let problems = file.lower().unwrap_err().to_string();
+        assert!(
+            problems.contains("`ghost`, which is not a node"),
+            "{problems}"
+        );
+        assert!(problems.contains("`web` drawn at (5, 20005)"), "{problems}");
     }
 }

@@ -24,7 +24,7 @@ mod rules;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use convert::infer_stage;
+pub use convert::{field_path, infer_stage};
 pub use rules::{can_connect, WireError};
 
 use super::{
@@ -34,6 +34,7 @@ use super::{
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The graph format version this build writes and reads.
 pub const TOPOLOGY_VERSION: u32 = 1;
@@ -54,7 +55,25 @@ pub struct Topology {
     pub nodes: Vec<Node>,
     /// The wires between them.
     pub edges: Vec<Edge>,
+    /// Where the editor draws the nodes the user moved (by name; the others are placed
+    /// automatically). Drawing only: the run does not depend on it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub positions: BTreeMap<String, Position>,
 }
+
+/// Where a node's box is drawn: its top-left corner, in drawing units (1 unit = 1 CSS pixel
+/// at 100 % zoom), each 0 – [`MAX_COORD`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    /// Distance from the drawing's left edge.
+    pub x: u32,
+    /// Distance from the drawing's top edge.
+    pub y: u32,
+}
+
+/// Largest coordinate of a node's position, in drawing units.
+pub const MAX_COORD: u32 = 20_000;
 
 /// One component of the graph.
 #[derive(Clone, Debug, PartialEq)]

@@ -11,7 +11,7 @@
 //! Every wire goes one step down this order, so a graph that follows the per-kind rules has no
 //! cycle; [`Topology::check`] still looks for one.
 
-use super::{Edge, TOPOLOGY_VERSION};
+use super::{Edge, MAX_COORD, TOPOLOGY_VERSION};
 use super::{Flow, NodeKind, NodeSpec, Topology, MAX_EDGES, MAX_NODES, MAX_NODE_NAME_CHARS};
 use crate::scenario::{Problem, ValidationErrors, MAX_DATA_CENTERS};
 use std::fmt;
@@ -201,6 +201,24 @@ impl Topology {
                 "topology.edges",
                 format!("{} edges: at most {MAX_EDGES}", self.edges.len()),
             );
+        }
+        for (name, at) in &self.positions {
+            let shown: String = name.chars().take(MAX_NODE_NAME_CHARS).collect();
+            if self.node(name).is_none() {
+                c.fail(
+                    "topology.positions",
+                    format!("a position for `{shown}`, which is not a node of the graph"),
+                );
+            }
+            if at.x > MAX_COORD || at.y > MAX_COORD {
+                c.fail(
+                    "topology.positions",
+                    format!(
+                        "`{shown}` drawn at ({}, {}): each coordinate is 0 – {MAX_COORD}",
+                        at.x, at.y
+                    ),
+                );
+            }
         }
         let g = Graph::new(self, c);
         g.counts(c);
@@ -463,20 +481,23 @@ impl<'a> Graph<'a> {
                     }
                 }
                 _ if list.len() > 1 => {
-                    let what = if kind == NodeKind::Users {
-                        "one users node (regions go in geoDNS)".to_string()
+                    let (what, way_out) = if kind == NodeKind::Users {
+                        ("one users node (regions go in geoDNS)".to_string(), "")
                     } else {
-                        format!(
-                            "one {} per data center",
-                            kind.phrase()
-                                .trim_start_matches("a ")
-                                .trim_start_matches("an ")
+                        (
+                            format!(
+                                "one {} per data center",
+                                kind.phrase()
+                                    .trim_start_matches("a ")
+                                    .trim_start_matches("an ")
+                            ),
+                            "; send every flow through one of them",
                         )
                     };
                     c.fail(
                         &self.path(list[1]),
                         format!(
-                            "the engine runs {what}: {} are all {}",
+                            "the engine runs {what}, not two of a kind yet: {} are all {}{way_out}",
                             self.names(&list),
                             kind.name()
                         ),

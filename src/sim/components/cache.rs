@@ -50,6 +50,10 @@ pub struct Cache {
     eviction: Eviction,
     ttl: Option<SimTime>,
     entries: Vec<Entry>,
+    /// Most entries it holds.
+    capacity: u32,
+    /// Entries freed and not used again yet (below `entries.len()`); a new entry takes the
+    /// last one freed, else the next never used.
     free: Vec<u32>,
     /// LRU/FIFO list ends.
     head: u32,
@@ -63,36 +67,78 @@ pub struct Cache {
     pub evictions: u64,
 }
 
-/// `key → (node, entry)` for every key cached on any node.
+/// `key → (node, entry)` for every key cached on any node: one `u32` per key, the node in its
+/// high bits, when every node and entry number fits (a million keys: 4 MB instead of 8 in every
+/// copy of the simulation); a pair per key otherwise.
 #[derive(Clone)]
 pub struct KeyIndex {
-    slots: Vec<(u16, u32)>,
+    slots: Slots,
+    /// Low bits of a packed slot that hold the entry (32 with a single node).
+    entry_bits: u32,
+}
+
+#[derive(Clone)]
+enum Slots {
+    /// `node << entry_bits | entry`, or [`NIL`].
+    Packed(Vec<u32>),
+    Pairs(Vec<(u16, u32)>),
 }
 
 impl KeyIndex {
-    /// An empty index over `keys` keys.
-    pub fn new(keys: u32) -> KeyIndex {
+    /// An empty index over `keys` keys, for `nodes` caches of at most `capacity` entries each.
+    pub fn new(keys: u32, nodes: u16, capacity: u32) -> KeyIndex {
+        let node_bits = u32::BITS - u32::from(nodes.max(1) - 1).leading_zeros();
+        let entry_bits = u32::BITS - node_bits;
+        let largest = (u64::from(nodes.max(1) - 1) << entry_bits) | u64::from(capacity.max(1) - 1);
+        let fits = u64::from(capacity.max(1)) <= 1 << entry_bits && largest < u64::from(NIL);
         KeyIndex {
-            slots: vec![(u16::MAX, NIL); keys as usize],
+            slots: if fits {
+                Slots::Packed(vec![NIL; keys as usize])
+            } else {
+                Slots::Pairs(vec![(u16::MAX, NIL); keys as usize])
+            },
+            entry_bits,
         }
     }
 
     /// Bytes of memory it holds (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<(u16, u32)>()
+        match &self.slots {
+            Slots::Packed(v) => v.capacity() * 4,
+            Slots::Pairs(v) => v.capacity() * std::mem::size_of::<(u16, u32)>(),
+        }
     }
 
+    #[inline]
     fn get(&self, key: u32, node: u16) -> Option<u32> {
-        let (n, e) = self.slots[key as usize];
-        (n == node && e != NIL).then_some(e)
+        match &self.slots {
+            Slots::Packed(v) => {
+                let slot = v[key as usize];
+                let at = u64::from(slot);
+                (slot != NIL && at >> self.entry_bits == u64::from(node))
+                    .then_some((at & ((1 << self.entry_bits) - 1)) as u32)
+            }
+            Slots::Pairs(v) => {
+                let (n, e) = v[key as usize];
+                (n == node && e != NIL).then_some(e)
+            }
+        }
     }
 
     fn set(&mut self, key: u32, node: u16, entry: u32) {
-        self.slots[key as usize] = (node, entry);
+        match &mut self.slots {
+            Slots::Packed(v) => {
+                v[key as usize] = ((u64::from(node) << self.entry_bits) | u64::from(entry)) as u32;
+            }
+            Slots::Pairs(v) => v[key as usize] = (node, entry),
+        }
     }
 
     fn clear(&mut self, key: u32) {
-        self.slots[key as usize] = (u16::MAX, NIL);
+        match &mut self.slots {
+            Slots::Packed(v) => v[key as usize] = NIL,
+            Slots::Pairs(v) => v[key as usize] = (u16::MAX, NIL),
+        }
     }
 }
 
@@ -112,6 +158,7 @@ impl Cache {
             eviction,
             ttl,
             entries: Vec::with_capacity(capacity.min(1 << 20) as usize),
+            capacity,
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -121,12 +168,6 @@ impl Cache {
             len: 0,
             evictions: 0,
         }
-        .with_capacity(capacity)
-    }
-
-    fn with_capacity(mut self, capacity: u32) -> Cache {
-        self.free = (0..capacity).rev().collect();
-        self
     }
 
     /// Items held.
@@ -169,7 +210,7 @@ impl Cache {
             entry.expires = expires;
             return;
         }
-        if self.free.is_empty() {
+        if self.free.is_empty() && self.entries.len() as u32 >= self.capacity {
             let victim = match self.eviction {
                 Eviction::Lru | Eviction::Fifo => self.head,
                 Eviction::Lfu => self.groups[self.low_group as usize].head,
@@ -177,7 +218,7 @@ impl Cache {
             self.remove(index, victim);
             self.evictions += 1;
         }
-        let e = self.free.pop().expect("room was made");
+        let e = self.free.pop().unwrap_or(self.entries.len() as u32);
         let entry = Entry {
             key,
             version,
@@ -393,7 +434,7 @@ mod tests {
     }
 
     fn hits(eviction: Eviction, sequence: &[u32], capacity: u32) -> Vec<bool> {
-        let mut index = KeyIndex::new(100);
+        let mut index = KeyIndex::new(100, 1, capacity);
         let mut c = Cache::new(capacity, eviction, None);
         sequence
             .iter()
@@ -433,7 +474,7 @@ mod tests {
 
     #[test]
     fn ttl_expires_entries() {
-        let mut index = KeyIndex::new(10);
+        let mut index = KeyIndex::new(10, 1, 10);
         let mut c = Cache::new(10, Eviction::Lru, Some(t(100)));
         c.put(&mut index, 0, 5, 7, t(0));
         assert_eq!(c.get(&mut index, 0, 5, t(99)), Lookup::Hit(7));
@@ -443,7 +484,7 @@ mod tests {
 
     #[test]
     fn invalidate_and_flush() {
-        let mut index = KeyIndex::new(10);
+        let mut index = KeyIndex::new(10, 1, 4);
         for eviction in [Eviction::Lru, Eviction::Lfu, Eviction::Fifo] {
             let mut c = Cache::new(4, eviction, None);
             for k in 0..6 {
@@ -457,6 +498,37 @@ mod tests {
             for k in 0..6 {
                 assert_eq!(c.get(&mut index, 0, k, t(0)), Lookup::Miss);
             }
+        }
+    }
+
+    #[test]
+    fn the_key_index_packs_node_and_entry_when_they_fit_and_keeps_pairs_otherwise() {
+        // (nodes, entries per node, packed): 3 nodes take 2 bits and leave 30 for the entry;
+        // 4 nodes of 2^30 entries would make the largest slot u32::MAX, the empty mark.
+        let cases: [(u16, u32, bool); 6] = [
+            (3, 1_000, true),
+            (1, u32::MAX - 1, true),
+            (3, 1 << 30, true),
+            (3, (1 << 30) + 1, false),
+            (4, 1 << 30, false),
+            (u16::MAX, 1 << 20, false),
+        ];
+        for (nodes, capacity, packed) in cases {
+            let mut index = KeyIndex::new(8, nodes, capacity);
+            let bytes = if packed { 32 } else { 64 };
+            assert_eq!(index.heap_bytes(), bytes, "{nodes} nodes of {capacity}");
+            let last = nodes - 1;
+            index.set(1, last, capacity - 1);
+            index.set(2, 0, 0);
+            assert_eq!(index.get(1, last), Some(capacity - 1));
+            if last > 0 {
+                assert_eq!(index.get(1, 0), None);
+                assert_eq!(index.get(2, last), None);
+            }
+            assert_eq!(index.get(2, 0), Some(0));
+            assert_eq!(index.get(3, 0), None);
+            index.clear(1);
+            assert_eq!(index.get(1, last), None);
         }
     }
 }

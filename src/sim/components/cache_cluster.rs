@@ -80,7 +80,7 @@ impl CacheCluster {
                     stale: 0,
                 })
                 .collect(),
-            index: KeyIndex::new(keys),
+            index: KeyIndex::new(keys, spec.nodes as u16, spec.capacity_items),
             ring: HashRing::new(spec.nodes as u16, spec.virtual_nodes),
             get: Sampler::new(&spec.get),
             write_policy: spec.write_policy,

@@ -8,18 +8,26 @@
 //!
 //! Each shard keeps its own replication log; one table of key versions serves every shard,
 //! since a key lives on one shard at a time.
+//!
+//! [`DatabaseCluster`] owns all of it — the shards, their nodes' roles and replication, the
+//! key versions, the placement of keys (and a resharding's copy work, `migration.rs`) — and
+//! the rules: where a query goes, what a commit and a read do, what a node's death, return or
+//! slowness does, the failure detection and the promotion (its own events, [`DbEvent`]), its
+//! snapshot figures and its report section. The engine owns the requests and the nodes'
+//! stations: it asks [`DatabaseCluster::route_query`] where to send a query and tells the
+//! cluster what happened; the cluster schedules and logs through a [`Ctx`].
 
-use crate::scenario::{Database, ReadPolicy, ShardStrategy, Sharding};
+use crate::scenario::{Database, ReadPolicy, Scenario, ShardStrategy, Sharding};
 use crate::sim::components::migration::Migration;
 use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replication};
 use crate::sim::components::station::Station;
-use crate::sim::handle::Engine;
-use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::rng::{Rng, Sampler};
+use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::SimTime;
-use crate::sim::report::Failover;
+use crate::sim::report::{DatabaseReport, Failover, ReplicaReport, ShardReport};
 use crate::sim::ring::HashRing;
-use crate::sim::stack::{Event, Stack, Tier};
-use crate::sim::{ComponentKind, DbRole, RequestKind};
+use crate::sim::zipf::Zipf;
+use crate::sim::{DbRole, RequestKind};
 
 /// Station index of a database node: shard × 32 + node (a shard has at most 17 nodes).
 pub(in crate::sim) fn db_index(shard: usize, node: usize) -> u16 {
@@ -165,6 +173,7 @@ impl DataPlacement {
 
     /// The shard that serves `key` now: its old shard while a resharding has not copied it
     /// yet, else the one the map names.
+    #[inline]
     pub fn shard_of(&self, key: u32) -> usize {
         if let Some(shard) = self.migration.as_ref().and_then(|m| m.old_shard_of(key)) {
             return shard;
@@ -182,19 +191,89 @@ pub fn db_node_name(sharded: bool, shard: usize, node: usize) -> String {
     }
 }
 
-impl Stack {
-    /// Builds shard `shard` of the database tier.
-    pub(in crate::sim) fn build_shard(&mut self, spec: &Database, shard: usize, sharded: bool) {
-        let mut nodes = Vec::new();
-        for i in 0..=spec.replicas as usize {
-            let name = db_node_name(sharded, shard, i);
-            let id = self.add_component(name.clone(), ComponentKind::Database);
-            let mut station = Station::new(spec.workers, spec.queue_capacity);
-            station.speed = spec.speed;
-            let s = self.add_station(id, Tier::Db, db_index(shard, i), station);
-            nodes.push(DbNode {
-                station: s,
-                name,
+/// The database cluster's own events.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) enum DbEvent {
+    /// The web tier notices that a database node died (`up` false) or came back.
+    Detected {
+        shard: u16,
+        node: u16,
+        epoch: u32,
+        up: bool,
+    },
+    /// A replica takes over from the dead master.
+    Promote { shard: u16, epoch: u32 },
+    /// Resharding number `run` may start its next copy job.
+    MigrationPace { run: u32 },
+}
+
+/// The whole database tier: shards, key versions, key placement and resharding.
+#[derive(Clone)]
+pub(in crate::sim) struct DatabaseCluster {
+    /// The scenario's database (every shard is built from it; `None`: no database at all).
+    spec: Option<Database>,
+    /// Keys in the keyspace.
+    keyspace: u32,
+    /// A resharding's copy rate, keys per second.
+    pub(super) migration_rate: f64,
+    pub shards: Vec<DbTier>,
+    pub versions: KeyVersions,
+    pub placement: DataPlacement,
+}
+
+impl DatabaseCluster {
+    /// The cluster a scenario describes, with no shard built yet (the engine builds each
+    /// shard's stations, then [`DatabaseCluster::add_shard`]).
+    pub fn new(scenario: &Scenario) -> DatabaseCluster {
+        DatabaseCluster {
+            spec: scenario.database.clone(),
+            keyspace: scenario.traffic.keyspace.keys,
+            migration_rate: scenario
+                .sharding
+                .as_ref()
+                .map_or(crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S, |s| {
+                    s.migration_keys_per_s
+                }),
+            shards: Vec::new(),
+            versions: KeyVersions::new(scenario.traffic.keyspace.keys),
+            placement: DataPlacement::new(scenario.sharding.as_ref()),
+        }
+    }
+
+    /// Keys in the keyspace.
+    pub fn keyspace(&self) -> u32 {
+        self.keyspace
+    }
+
+    /// The scenario's database, if there is one.
+    pub fn spec(&self) -> Option<&Database> {
+        self.spec.as_ref()
+    }
+
+    /// Nodes per shard (a master and its replicas).
+    pub fn nodes_per_shard(&self) -> usize {
+        self.spec.as_ref().map_or(0, |d| d.replicas as usize + 1)
+    }
+
+    /// A new node's station: its workers, waiting line and speed.
+    pub fn node_station(&self) -> Station {
+        let spec = self.spec.as_ref().expect("a database");
+        let mut station = Station::new(spec.workers, spec.queue_capacity);
+        station.speed = spec.speed;
+        station
+    }
+
+    /// Adds the next shard, its nodes served by `stations` (master first); `sharded`: its
+    /// nodes are named as one shard of several.
+    pub fn add_shard(&mut self, stations: &[u16], sharded: bool) {
+        let spec = self.spec.as_ref().expect("a database");
+        let shard = self.shards.len();
+        let nodes = stations
+            .iter()
+            .enumerate()
+            .map(|(i, &station)| DbNode {
+                station,
+                name: db_node_name(sharded, shard, i),
                 role: if i == 0 {
                     DbRole::Master
                 } else {
@@ -210,8 +289,8 @@ impl Stack {
                 stale_reads: 0,
                 lag_ms_max: 0.0,
                 lag_writes_max: 0,
-            });
-        }
+            })
+            .collect();
         self.shards.push(DbTier {
             nodes,
             master: 0,
@@ -234,29 +313,101 @@ impl Stack {
     }
 
     /// Counts the keys each shard serves now.
-    pub(in crate::sim) fn count_shard_keys(&mut self) {
+    pub fn count_shard_keys(&mut self) {
         for db in &mut self.shards {
             db.keys = 0;
         }
-        for key in 0..self.scenario.traffic.keyspace.keys {
+        for key in 0..self.keyspace {
             let s = self.placement.shard_of(key);
             self.shards[s].keys += 1;
         }
     }
 
+    /// Number of shards built.
+    #[inline]
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The station of node `node` of shard `shard`.
+    #[inline]
+    pub fn station(&self, shard: usize, node: usize) -> u16 {
+        self.shards[shard].nodes[node].station
+    }
+
+    /// The service-time sampler of a query of `kind` on shard `shard`.
+    #[inline]
+    pub fn sampler(&self, shard: usize, kind: RequestKind) -> Sampler {
+        let db = &self.shards[shard];
+        if kind == RequestKind::Write {
+            db.write
+        } else {
+            db.read
+        }
+    }
+
     /// A key for a data request: a celebrity key with its share, else the Zipf keyspace.
-    pub(in crate::sim) fn draw_key(&mut self) -> u32 {
+    pub fn draw_key(&self, rng: &mut Rng, keys: &Zipf) -> u32 {
         if !self.placement.hot_keys.is_empty() {
-            let u = self.rng.unit();
+            let u = rng.unit();
             if let Some(&(key, _)) = self.placement.hot_keys.iter().find(|(_, c)| u < *c) {
                 return key;
             }
         }
-        self.keys.sample(&mut self.rng) - 1
+        keys.sample(rng) - 1
     }
 
-    /// Picks the database node (shard, node) for a query as the web tier sees the nodes.
-    pub(in crate::sim) fn route_query(&mut self, kind: RequestKind, shard: usize) -> Option<usize> {
+    /// Whether a new read of `kind` joins data of every shard (a draw, made only when some
+    /// reads do): true when it must ask every shard in turn. With denormalised data the copy
+    /// on the key's own shard answers it instead (counted as a join avoided).
+    pub fn draws_fan_out(&mut self, kind: RequestKind, rng: &mut Rng) -> bool {
+        let share = self.placement.cross_shard_share;
+        if !(share > 0.0
+            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
+            && rng.unit() < share)
+        {
+            return false;
+        }
+        if self.placement.write_factor > 1 {
+            self.placement.joins_avoided += 1;
+            false
+        } else {
+            self.placement.joins += 1;
+            true
+        }
+    }
+
+    /// The shard a query of `key` goes to: shard `fanout` of a read asking every shard, the
+    /// shard of denormalised copy number `copy` of a write, else the key's own shard.
+    #[inline]
+    pub fn shard_of_query(&self, key: u32, copy: u8, fanout: Option<u16>) -> usize {
+        if let Some(shard) = fanout {
+            usize::from(shard)
+        } else if copy > 0 {
+            // A denormalised copy lives on the shards after the key's own.
+            (self.placement.shard_of(key) + usize::from(copy)) % self.placement.map.count()
+        } else {
+            self.placement.shard_of(key)
+        }
+    }
+
+    /// Copies every write is made in (1: not denormalised), at most one per shard.
+    #[inline]
+    pub fn copies(&self) -> u32 {
+        self.placement
+            .write_factor
+            .min(self.placement.map.count() as u32)
+    }
+
+    /// Picks the database node (shard, node) for a query as the web tier sees the nodes
+    /// (`stations`: the engine's, for the least-loaded policy).
+    #[inline]
+    pub fn route_query(
+        &mut self,
+        kind: RequestKind,
+        shard: usize,
+        stations: &[Station],
+    ) -> Option<usize> {
         let db = self.shards.get_mut(shard)?;
         let master_ok =
             db.nodes[db.master].believed_up && db.nodes[db.master].role == DbRole::Master;
@@ -280,24 +431,22 @@ impl Stack {
                     .nth(pick)
                     .map(|(i, _)| i)
             }
-            ReadPolicy::LeastLoaded => {
-                let stations = &self.stations;
-                db.nodes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| readable(n))
-                    .min_by_key(|(_, n)| {
-                        let s = &stations[usize::from(n.station)];
-                        s.busy + s.waiting
-                    })
-                    .map(|(i, _)| i)
-            }
+            ReadPolicy::LeastLoaded => db
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| readable(n))
+                .min_by_key(|(_, n)| {
+                    let s = &stations[usize::from(n.station)];
+                    s.busy + s.waiting
+                })
+                .map(|(i, _)| i),
         }
     }
 
     /// A write commits on its shard's master.
-    pub(in crate::sim) fn commit_write(&mut self, shard: usize, node: usize, key: u32) {
-        let now = self.now();
+    #[inline]
+    pub fn commit_write(&mut self, shard: usize, node: usize, key: u32, now: SimTime) {
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
         db.replication.commit(&mut self.versions, key, now);
@@ -305,8 +454,7 @@ impl Stack {
 
     /// A denormalised copy of a write commits on another shard's master: the master does the
     /// work and its replicas apply it, but no key changes version (the key's own shard holds it).
-    pub(in crate::sim) fn commit_copy(&mut self, shard: usize, node: usize) {
-        let now = self.now();
+    pub fn commit_copy(&mut self, shard: usize, node: usize, now: SimTime) {
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
         db.replication.commit_copy(now);
@@ -314,18 +462,19 @@ impl Stack {
     }
 
     /// A read finished at (shard, node): count it, and return the version it saw (for cache
-    /// fills; an older version than the latest if the replica lagged).
+    /// fills; an older version than the latest if the replica lagged) and whether it was stale.
     ///
     /// A cross-shard query (`key_owned` false: it asks every shard, not one key's) reads no
     /// single key, so it has no staleness to judge.
-    pub(in crate::sim) fn read_at(
+    #[inline]
+    pub fn read_at(
         &mut self,
         shard: usize,
         node: usize,
         key: u32,
         key_owned: bool,
+        now: SimTime,
     ) -> (u64, bool) {
-        let now = self.now();
         let latest = self.versions.last_write(key);
         let db = &mut self.shards[shard];
         let n = &mut db.nodes[node];
@@ -350,9 +499,7 @@ impl Stack {
 
     /// Brings replicas up to date, records lag, trims logs. Returns (busiest node's
     /// utilization over the interval, largest replica lag in ms).
-    pub(in crate::sim) fn db_tick(&mut self) -> (f64, f64) {
-        let now = self.now();
-        let stations = &self.stations;
+    pub fn tick(&mut self, now: SimTime, stations: &[Station]) -> (f64, f64) {
         let mut lag_max = 0.0f64;
         let mut busiest = 0.0f64;
         for db in &mut self.shards {
@@ -377,43 +524,75 @@ impl Stack {
         (busiest, lag_max)
     }
 
-    pub(in crate::sim) fn on_db_detected(&mut self, shard: u16, node: u16, epoch: u32, up: bool) {
-        let now = self.now();
+    /// Handles one of the cluster's own events.
+    pub fn handle<R: Slot, E: Copy + From<DbEvent>>(
+        &mut self,
+        event: DbEvent,
+        stations: &[Station],
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        match event {
+            DbEvent::Detected {
+                shard,
+                node,
+                epoch,
+                up,
+            } => self.on_detected(shard, node, epoch, up, stations, ctx),
+            DbEvent::Promote { shard, epoch } => self.on_promote(shard, epoch, stations, ctx),
+            // The engine starts copy jobs (they are requests): it handles the pacer itself.
+            DbEvent::MigrationPace { .. } => {}
+        }
+    }
+
+    fn on_detected<R: Slot, E: Copy + From<DbEvent>>(
+        &mut self,
+        shard: u16,
+        node: u16,
+        epoch: u32,
+        up: bool,
+        stations: &[Station],
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
             return;
         };
         let n = &mut db.nodes[usize::from(node)];
-        let s = &self.stations[usize::from(n.station)];
+        let s = &stations[usize::from(n.station)];
         if s.epoch != epoch || s.alive != up || n.believed_up == up {
             return; // the node changed again since; a later detection will report it
         }
         n.believed_up = up;
         let name = n.name.clone();
         if up {
-            self.log_event(&name, format!("{name} seen healthy again by the web tier"));
+            ctx.log(&name, format!("{name} seen healthy again by the web tier"));
             return;
         }
         let is_master = usize::from(node) == db.master && n.role == DbRole::Master;
         if is_master {
             db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
             let epoch = db.promotion_epoch;
-            let at = now.plus(db.promotion);
-            self.events.push(at, Event::Promote { shard, epoch });
-            self.log_event(
+            let at = ctx.now.plus(db.promotion);
+            ctx.schedule(at, DbEvent::Promote { shard, epoch });
+            ctx.log(
                 &name,
                 format!("master {name} down detected; writes fail until a replica is promoted"),
             );
         } else {
-            self.log_event(
+            ctx.log(
                 &name,
                 format!("replica {name} down detected; reads go elsewhere"),
             );
         }
     }
 
-    pub(in crate::sim) fn on_promote(&mut self, shard: u16, epoch: u32) {
-        let now = self.now();
-        let stations = &self.stations;
+    fn on_promote<R: Slot, E: Copy>(
+        &mut self,
+        shard: u16,
+        epoch: u32,
+        stations: &[Station],
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        let now = ctx.now;
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
             return;
         };
@@ -443,7 +622,7 @@ impl Stack {
         let down_at = db.master_down_at.take();
         let old_name = db.nodes[old].name.clone();
         let Some(new) = candidate else {
-            self.log_event(
+            ctx.log(
                 &old_name,
                 format!("no healthy replica to promote: writes fail until {old_name} returns"),
             );
@@ -467,7 +646,7 @@ impl Stack {
                 n.progress.needs_resync = true;
             }
         }
-        self.kernel.books.failovers.push(Failover {
+        ctx.kernel.books.failovers.push(Failover {
             old_master: old_name.clone(),
             new_master: new_name.clone(),
             down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),
@@ -475,18 +654,15 @@ impl Stack {
             outage_s: down_at.map_or(0.0, |t| now.since(t).as_secs_f64()),
             writes_lost: lost,
         });
-        self.log_event(
+        ctx.log(
             &new_name,
             format!("{new_name} promoted to master; {lost} writes committed on {old_name} never reached it and are lost"),
         );
     }
 
-    /// A database node died: stop its replication, start the failure detection. Returns text
-    /// for the event log.
     /// Database node (shard, node) serves `factor` times slower from now on; as a replica it
     /// applies the writes it has not applied yet that much slower too.
-    pub(in crate::sim) fn db_node_slowed(&mut self, shard: usize, node: usize, factor: f64) {
-        let now = self.now();
+    pub fn node_slowed(&mut self, shard: usize, node: usize, factor: f64, now: SimTime) {
         let db = &mut self.shards[shard];
         let n = &mut db.nodes[node];
         // Writes finished before now were applied at the old speed.
@@ -498,13 +674,16 @@ impl Stack {
         }
     }
 
-    pub(in crate::sim) fn db_node_died(
+    /// A database node died (its station's new life is `epoch`): stop its replication,
+    /// start the failure detection. Returns text for the event log.
+    pub fn node_died<R: Slot, E: Copy + From<DbEvent>>(
         &mut self,
         shard: usize,
         node: usize,
         epoch: u32,
+        ctx: &mut Ctx<'_, R, E>,
     ) -> &'static str {
-        let now = self.now();
+        let now = ctx.now;
         let db = &mut self.shards[shard];
         let n = &mut db.nodes[node];
         db.replication.catch_up(&mut n.progress, now);
@@ -515,10 +694,9 @@ impl Stack {
             db.replication.cut_off(now);
             text = "; it is the master: writes fail until failover";
         }
-        let at = now.plus(db.detection);
-        self.events.push(
-            at,
-            Event::DbDetected {
+        ctx.schedule(
+            now.plus(db.detection),
+            DbEvent::Detected {
                 shard: shard as u16,
                 node: node as u16,
                 epoch,
@@ -530,13 +708,14 @@ impl Stack {
 
     /// A database node came back: a replica catches up (or copies a snapshot); a master that
     /// returns before any promotion resumes streaming. Returns text for the event log.
-    pub(in crate::sim) fn db_node_returned(
+    pub fn node_returned<R: Slot, E: Copy + From<DbEvent>>(
         &mut self,
         shard: usize,
         node: usize,
         epoch: u32,
+        ctx: &mut Ctx<'_, R, E>,
     ) -> String {
-        let now = self.now();
+        let now = ctx.now;
         let db = &mut self.shards[shard];
         let master_name = db.nodes[db.master].name.clone();
         let n = &mut db.nodes[node];
@@ -556,10 +735,9 @@ impl Stack {
             db.master_down_at = None;
             db.replication.restore_stream();
         }
-        let at = now.plus(db.detection);
-        self.events.push(
-            at,
-            Event::DbDetected {
+        ctx.schedule(
+            now.plus(db.detection),
+            DbEvent::Detected {
                 shard: shard as u16,
                 node: node as u16,
                 epoch,
@@ -569,63 +747,111 @@ impl Stack {
         text
     }
 
-    /// Role, lag (writes, ms) and stale reads of database node (shard, node).
-    pub(in crate::sim) fn db_node_state(
-        &self,
-        shard: usize,
-        node: usize,
-    ) -> (DbRole, u64, f64, u64) {
+    /// Role, lag (writes, ms) and stale reads of database node (shard, node) at `now`.
+    pub fn node_state(&self, shard: usize, node: usize, now: SimTime) -> (DbRole, u64, f64, u64) {
         let db = &self.shards[shard];
         let n = &db.nodes[node];
         if n.role == DbRole::Master {
             return (DbRole::Master, 0, 0.0, n.stale_reads);
         }
         let mut progress = n.progress.clone();
-        db.replication.catch_up(&mut progress, self.now());
-        let (writes, ms) = db.replication.lag(&progress, self.now());
+        db.replication.catch_up(&mut progress, now);
+        let (writes, ms) = db.replication.lag(&progress, now);
         (n.role, writes, ms, n.stale_reads)
     }
 
-    /// Reshards the data tier to `count` shards now: new shards start empty and are built
-    /// like the others, and the keys whose shard changes are copied to it at the scenario's
-    /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
-    pub fn reshard(&mut self, count: u32) {
-        let Some(spec) = self.scenario.database.clone() else {
-            return;
-        };
-        let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
-        let old = self.placement.map.count;
-        if count == old || self.migration_busy(count) {
-            return;
+    /// Writes committed on every shard.
+    pub fn writes_committed(&self) -> u64 {
+        self.shards.iter().map(|d| d.replication.committed).sum()
+    }
+
+    /// Committed writes lost in failovers.
+    pub fn writes_lost(&self) -> u64 {
+        self.shards.iter().map(|d| d.replication.lost).sum()
+    }
+
+    /// Reads that saw an old value.
+    pub fn stale_reads(&self) -> u64 {
+        self.shards.iter().map(|d| d.stale_reads).sum()
+    }
+
+    /// Nodes over every shard.
+    pub fn node_count(&self) -> usize {
+        self.shards.iter().map(|t| t.nodes.len()).sum()
+    }
+
+    /// Keys held, counting every copy (each node of a shard holds its keys).
+    pub fn keys_held(&self) -> f64 {
+        self.shards
+            .iter()
+            .map(|t| t.keys as f64 * t.nodes.len() as f64)
+            .sum()
+    }
+
+    /// Bytes of memory held by the key versions and a resharding under way.
+    pub fn heap_bytes(&self) -> usize {
+        self.versions.heap_bytes()
+            + self
+                .placement
+                .migration
+                .as_ref()
+                .map_or(0, |m| m.heap_bytes())
+    }
+
+    /// The cluster's report section (`None`: no database); `stations` are the engine's,
+    /// `failovers` the run's books.
+    pub fn report(&self, stations: &[Station], failovers: &[Failover]) -> Option<DatabaseReport> {
+        if self.shards.is_empty() {
+            return None;
         }
-        while self.shards.len() < count {
-            let shard = self.shards.len();
-            self.build_shard(&spec, shard, true);
-        }
-        let new_map = self.placement.map.resized(count);
-        let old_map = std::mem::replace(&mut self.placement.map, new_map);
-        let run = self.placement.reshards.len() as u32;
-        let moved = self.start_migration(old_map, run);
-        let mut record = self.reshard_record(old, count, moved);
-        if moved == 0 {
-            record.finished_at_s = Some(record.at_s);
-            record.duration_s = Some(0.0);
-        }
-        let (fraction, rate) = (record.fraction_moved, record.migration_keys_per_s);
-        self.placement.reshards.push(record);
-        self.count_shard_keys();
-        if let Some(s) = self.scenario.sharding.as_mut() {
-            s.shards = count as u32;
-        }
-        let keys = self.scenario.traffic.keyspace.keys;
-        self.log_event(
-            "database",
-            format!(
-                "resharding {old} → {count} shards started: {moved} of {keys} keys ({:.1}%) move, copied at {rate} keys/s (about {:.0} s)",
-                fraction * 100.0,
-                moved as f64 / rate
-            ),
-        );
+        let nodes = self
+            .shards
+            .iter()
+            .flat_map(|db| &db.nodes)
+            .map(|n| ReplicaReport {
+                name: n.name.clone(),
+                role: n.role,
+                reads: n.reads,
+                writes: n.writes,
+                stale_reads: n.stale_reads,
+                lag_ms_max: n.lag_ms_max,
+                lag_writes_max: n.lag_writes_max,
+            })
+            .collect::<Vec<_>>();
+        let shards = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, db)| {
+                let master = &db.nodes[db.master];
+                let utilization = db
+                    .nodes
+                    .iter()
+                    .map(|n| {
+                        let s = &stations[usize::from(n.station)];
+                        s.total.utilization(s.workers)
+                    })
+                    .fold(0.0, f64::max);
+                ShardReport {
+                    shard: i as u32,
+                    master: master.name.clone(),
+                    keys: db.keys,
+                    reads: db.nodes.iter().map(|n| n.reads).sum(),
+                    writes: db.nodes.iter().map(|n| n.writes).sum(),
+                    busiest_node_utilization: utilization,
+                }
+            })
+            .collect();
+        Some(DatabaseReport {
+            writes_committed: self.writes_committed(),
+            writes_lost: self.writes_lost(),
+            stale_reads: self.stale_reads(),
+            replica_reads: self.shards.iter().map(|d| d.replica_reads).sum(),
+            nodes,
+            shards,
+            reshards: self.placement.reshards.clone(),
+            failovers: failovers.to_vec(),
+        })
     }
 }
 
@@ -635,3 +861,7 @@ impl KeyVersions {
         self.set(key, 0);
     }
 }
+
+#[cfg(test)]
+#[path = "database_tests.rs"]
+mod tests;

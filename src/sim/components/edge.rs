@@ -7,16 +7,18 @@
 //!                      └─miss─▶ origin (LB → web) ─▶ edge ─▶ user   (origin + edge bytes)
 //!  edge down: user ─(fallback timeout)─▶ origin ─▶ user           (origin bytes)
 //! ```
+//!
+//! [`EdgeTier`] owns its contents, versions, deaths and books, and the rules: which object a
+//! request asks for, what a visit finds ([`EdgeTier::visit`]), how a hit ends
+//! ([`EdgeTier::hit_done`]), what an origin fetch leaves behind, purges and new versions.
+//! The engine moves the requests: to the edge, back to the user, or on to the origin.
 
 use crate::scenario::{Cdn, Eviction};
 use crate::sim::components::cache::{Cache, KeyIndex, Lookup};
-use crate::sim::components::station::ReqRef;
-use crate::sim::handle::Engine;
-use crate::sim::kernel::queue::Lane;
+use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::time::SimTime;
+use crate::sim::report::CdnReport;
 use crate::sim::ring::mix64;
-use crate::sim::stack::route::Door;
-use crate::sim::stack::{Event, Stack};
 use crate::sim::zipf::Zipf;
 use std::collections::VecDeque;
 
@@ -58,7 +60,7 @@ impl EdgeTier {
             deaths: 0,
             recent_deaths: VecDeque::new(),
             cache: Cache::new(spec.capacity_objects, Eviction::Lru, ttl),
-            index: KeyIndex::new(spec.objects),
+            index: KeyIndex::new(spec.objects, 1, spec.capacity_objects),
             objects: Zipf::new(spec.objects, spec.zipf_s),
             versions: vec![0; spec.objects as usize],
             kb_mean: spec.object_kb_mean,
@@ -122,143 +124,178 @@ impl EdgeTier {
     }
 }
 
-impl Stack {
-    /// A static-asset request reaches the edge.
-    pub(in crate::sim) fn on_reach_edge(&mut self, req: ReqRef) {
-        if !self.still_wanted(req) {
-            return;
+/// What a static-asset request finds at the edge.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) enum Visit {
+    /// The edge is down: no answer; the client gives up on it after its fallback timeout,
+    /// at `gives_up`, and asks the origin itself.
+    Down { gives_up: SimTime },
+    /// A hit, served at `done` unless the edge dies before (its life `epoch`).
+    Hit { done: SimTime, epoch: u32 },
+    /// A miss: the edge fetches the object from the origin.
+    Miss,
+}
+
+/// How a hit's time at the edge ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) enum HitEnd {
+    /// Served: the hit began at `began`; the object reaches the user at `at`.
+    Served { began: SimTime, at: SimTime },
+    /// The edge died during the hit (at `cut`): the client gives up on it at `gives_up`
+    /// and asks the origin.
+    Cut {
+        began: SimTime,
+        cut: SimTime,
+        gives_up: SimTime,
+    },
+}
+
+impl EdgeTier {
+    /// The object a static-asset request asks for (a draw from the objects' popularity).
+    pub fn draw_object(&self, rng: &mut Rng) -> u32 {
+        self.objects.sample(rng) - 1
+    }
+
+    /// A request for `object` reaches the edge at `now`.
+    pub fn visit(&mut self, object: u32, now: SimTime) -> Visit {
+        if !self.alive {
+            self.fallbacks += 1;
+            return Visit::Down {
+                gives_up: now.plus(self.fallback),
+            };
         }
-        let now = self.now();
-        let cdn_id = self.cdn_id;
-        let edge = self.edge.as_mut().expect("an edge");
-        let object = edge.objects.sample(&mut self.rng) - 1;
-        self.req_mut(req).key = object;
-        let edge = self.edge.as_mut().expect("an edge");
-        if !edge.alive {
-            // No answer: the client gives up on the edge after its timeout and asks the
-            // origin directly.
-            edge.fallbacks += 1;
-            let retry = now.plus(edge.fallback).plus(self.client_one_way);
-            self.push_hop(req, cdn_id, now, now);
-            self.send_to_front_door(req, retry);
-            return;
-        }
-        let version = edge.versions[object as usize];
-        let found = edge.cache.get(&mut edge.index, 0, object, now);
+        let version = self.versions[object as usize];
+        let found = self.cache.get(&mut self.index, 0, object, now);
         if found == Lookup::Hit(u64::from(version)) {
-            edge.hits += 1;
-            edge.interval_hits += 1;
-            // Served when the hit's time is over — if the edge is still alive then.
-            let epoch = edge.deaths;
-            let leave = now.plus(edge.hit);
-            self.events.push(leave, Event::EdgeHitDone { req, epoch });
-            return;
+            self.hits += 1;
+            self.interval_hits += 1;
+            return Visit::Hit {
+                done: now.plus(self.hit),
+                epoch: self.deaths,
+            };
         }
-        edge.misses += 1;
-        edge.interval_misses += 1;
-        self.req_mut(req).via_cdn = true;
-        self.push_hop(req, cdn_id, now, now);
-        let at = now.plus(self.client_one_way);
-        self.send_to_front_door(req, at);
+        self.misses += 1;
+        self.interval_misses += 1;
+        Visit::Miss
     }
 
-    /// A hit's time at the edge is over: the object goes to the user, unless the edge died
-    /// during the hit — then the edge worked on it only until it died (its hop ends there: a
-    /// dead edge does no work), the client hears nothing, gives up on the edge after its
-    /// fallback timeout (counted from its request) and asks the origin.
-    pub(in crate::sim) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
-        if !self.still_wanted(req) {
-            return;
+    /// A hit on `object` begun in edge life `epoch` ends now: served if the edge lived
+    /// through it (its bytes counted), else cut at the edge's death.
+    pub fn hit_done(&mut self, object: u32, epoch: u32, now: SimTime) -> HitEnd {
+        let began = now.since(self.hit);
+        if self.alive && self.deaths == epoch {
+            self.edge_kb += self.object_kb(object);
+            return HitEnd::Served {
+                began,
+                at: now.plus(self.one_way),
+            };
         }
-        let now = self.now();
-        let cdn_id = self.cdn_id;
-        let object = self.req_mut(req).key;
-        let edge = self.edge.as_mut().expect("an edge");
-        let began = now.since(edge.hit);
-        if edge.alive && edge.deaths == epoch {
-            edge.edge_kb += edge.object_kb(object);
-            let at = now.plus(edge.one_way);
-            self.push_hop(req, cdn_id, began, now);
-            self.complete(req, at);
-            return;
+        self.fallbacks += 1;
+        HitEnd::Cut {
+            began,
+            cut: self.death_after(epoch).unwrap_or(now).max(began),
+            gives_up: began.plus(self.fallback).max(now),
         }
-        edge.fallbacks += 1;
-        let retry = began.plus(edge.fallback).max(now).plus(self.client_one_way);
-        let cut = edge.death_after(epoch).unwrap_or(now);
-        self.push_hop(req, cdn_id, began, cut.max(began));
-        self.send_to_front_door(req, retry);
     }
 
-    /// A static asset fetched from the origin is complete: count its bytes, and if the edge
-    /// asked for it, keep it there.
-    pub(in crate::sim) fn static_served(&mut self, via_cdn: bool, object: u32) {
-        let now = self.now();
-        let Some(edge) = self.edge.as_mut() else {
-            return;
-        };
-        let kb = edge.object_kb(object);
-        edge.origin_kb += kb;
+    /// A static asset fetched from the origin is complete at `now`: count its bytes, and if
+    /// the edge asked for it (`via_cdn`), keep it there.
+    pub fn origin_served(&mut self, via_cdn: bool, object: u32, now: SimTime) {
+        let kb = self.object_kb(object);
+        self.origin_kb += kb;
         if via_cdn {
-            edge.edge_kb += kb;
-            if edge.alive {
-                let version = u64::from(edge.versions[object as usize]);
-                edge.cache.put(&mut edge.index, 0, object, version, now);
+            self.edge_kb += kb;
+            if self.alive {
+                let version = u64::from(self.versions[object as usize]);
+                self.cache.put(&mut self.index, 0, object, version, now);
             }
         }
     }
 
-    /// Purges every object from the edge now.
-    pub fn cdn_purge_all(&mut self) {
-        if let Some(edge) = self.edge.as_mut() {
-            edge.cache.flush(&mut edge.index);
-            edge.purges += 1;
-        }
-        self.log_event(
-            "cdn",
-            "cdn: every object purged; the next requests go to the origin".into(),
-        );
+    /// Purges every object.
+    pub fn purge_all(&mut self) {
+        self.cache.flush(&mut self.index);
+        self.purges += 1;
     }
 
-    /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
-    /// of the old URL is never asked for again.
-    pub fn cdn_new_version(&mut self, object: u32) {
-        if let Some(edge) = self.edge.as_mut() {
-            if let Some(v) = edge.versions.get_mut(object as usize) {
-                *v += 1;
-                let v = *v;
-                self.log_event(
-                    "cdn",
-                    format!("cdn: object {object} published as version {v}; the old URL is no longer requested"),
-                );
-            }
+    /// Publishes a new version of `object` (a new URL); returns the version (`None`: no
+    /// such object).
+    pub fn new_version(&mut self, object: u32) -> Option<u32> {
+        let v = self.versions.get_mut(object as usize)?;
+        *v += 1;
+        Some(*v)
+    }
+
+    /// Its report section.
+    pub fn report(&self) -> CdnReport {
+        const KB_PER_GB: f64 = 1024.0 * 1024.0;
+        CdnReport {
+            hits: self.hits,
+            misses: self.misses,
+            hit_ratio: if self.hits + self.misses == 0 {
+                0.0
+            } else {
+                self.hits as f64 / (self.hits + self.misses) as f64
+            },
+            fallbacks: self.fallbacks,
+            edge_gb: self.edge_kb / KB_PER_GB,
+            origin_gb: self.origin_kb / KB_PER_GB,
+            cost_usd: self.cost_usd(),
         }
     }
 
-    pub(in crate::sim) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
-        let Some(edge) = self.edge.as_ref() else {
-            return t.plus(self.client_one_way);
+    /// The edge comes back, empty.
+    pub fn repair(&mut self) {
+        self.alive = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge() -> EdgeTier {
+        let spec = crate::scenario::preset(6)
+            .and_then(|s| s.cdn)
+            .expect("stage 6 has a CDN");
+        EdgeTier::new(&spec)
+    }
+
+    #[test]
+    fn a_miss_fills_the_edge_a_new_version_misses_again_and_a_death_cuts_a_hit() {
+        let mut e = edge();
+        let t = SimTime::from_secs(1);
+        assert_eq!(e.visit(5, t), Visit::Miss);
+        e.origin_served(true, 5, t);
+        assert!(e.origin_kb > 0.0 && e.edge_kb == e.origin_kb);
+        let Visit::Hit { done, epoch } = e.visit(5, t) else {
+            panic!("a hit after the fill");
         };
-        let at_edge = t.plus(self.client_one_way);
-        let one_way = edge.one_way;
-        let cdn_id = self.cdn_id;
-        self.push_hop(req, cdn_id, at_edge, at_edge);
-        at_edge.plus(one_way)
-    }
-
-    /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
-    pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
-        let kind = self.request_in(req).kind;
-        match self.routes.of(kind).front {
-            Door::Balancer => {
-                self.events
-                    .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
+        assert_eq!(
+            e.hit_done(5, epoch, done),
+            HitEnd::Served {
+                began: t,
+                at: done.plus(e.one_way)
             }
-            Door::Server => {
-                let station = self.web[0];
-                self.req_mut(req).station = station;
-                self.events
-                    .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
-            }
-        }
+        );
+        // A new URL: the cached copy of the old one is never served.
+        assert_eq!(e.new_version(5), Some(1));
+        assert_eq!(e.visit(5, t), Visit::Miss);
+        e.origin_served(true, 5, t);
+        let Visit::Hit { done, epoch } = e.visit(5, t) else {
+            panic!("a hit after the second fill");
+        };
+        // The edge dies half-way through the hit: the hop ends at the death.
+        let death = SimTime((t.as_nanos() + done.as_nanos()) / 2);
+        e.die(death);
+        let HitEnd::Cut { cut, gives_up, .. } = e.hit_done(5, epoch, done) else {
+            panic!("the hit was cut");
+        };
+        assert_eq!(cut, death);
+        assert!(gives_up >= done);
+        assert!(matches!(e.visit(5, done), Visit::Down { .. }));
+        e.repair();
+        assert_eq!(e.visit(5, done), Visit::Miss, "it restarts empty");
+        assert_eq!((e.hits, e.fallbacks), (2, 2));
     }
 }

@@ -7,15 +7,31 @@
 //! ```
 //!
 //! Conservation: published = done + queued + in progress.
+//!
+//! [`JobTier`] owns the queue, the workers (their pool as a station of its own), the worker
+//! autoscaler and their events ([`JobEvent`]); the engine tells it that a write committed
+//! ([`JobTier::publish`]) and hands it its events, its kill and its repair.
 
 use crate::scenario::{JobQueue, WorkerAutoscale};
 use crate::sim::components::station::Station;
-use crate::sim::handle::Engine;
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::SimTime;
-use crate::sim::stack::{Event, Stack};
+use crate::sim::report::{LatencyReport, QueueReport};
 use std::collections::VecDeque;
+
+/// The queue's own events.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) enum JobEvent {
+    /// A worker finishes the job in running slot `slot` (unless the workers died since:
+    /// their station's life `epoch`).
+    Done { slot: u32, epoch: u32 },
+    /// The worker autoscaler decides.
+    ScaleCheck,
+    /// Workers asked for by the autoscaler are ready.
+    WorkersReady { count: u32 },
+}
 
 /// The queue and its workers.
 #[derive(Clone)]
@@ -89,177 +105,292 @@ impl JobTier {
     }
 }
 
-impl Stack {
+impl JobTier {
+    /// Its report section.
+    pub fn report(&self) -> QueueReport {
+        QueueReport {
+            published: self.published,
+            done: self.done,
+            queued: self.depth(),
+            in_progress: self.in_progress(),
+            rejected: self.rejected,
+            redelivered: self.redelivered,
+            max_depth: self.max_depth_seen,
+            job_latency_ms: LatencyReport::of(&self.latency),
+            mean_wait_ms: self.wait_sum_ns as f64
+                / (self.done + u64::from(self.in_progress())).max(1) as f64
+                / 1e6,
+            workers: self.station.workers,
+            utilization: self
+                .station
+                .total
+                .utilization(self.station.workers)
+                .min(1.0),
+        }
+    }
+
+    /// Handles one of the queue's own events.
+    pub fn handle<R: Slot, E: Copy + From<JobEvent>>(
+        &mut self,
+        event: JobEvent,
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        match event {
+            JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
+            JobEvent::ScaleCheck => self.on_scale_check(ctx),
+            JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
+        }
+    }
+
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
     /// from the run's RNG). Returns false when the queue is full and the publish fails.
-    pub(in crate::sim) fn maybe_publish_job(&mut self) -> bool {
-        let Some(q) = self.jobs.as_ref() else {
-            return true;
-        };
-        let share = q.jobs_per_write;
-        if share <= 0.0 || self.rng.unit() >= share {
+    pub fn publish<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) -> bool {
+        let share = self.jobs_per_write;
+        if share <= 0.0 || ctx.rng.unit() >= share {
             return true;
         }
-        let now = self.now();
-        let q = self.jobs.as_mut().expect("checked");
+        let now = ctx.now;
         // Jobs being worked on are still in the queue until acknowledged: they count.
-        if q.line.len() as u32 + q.station.busy >= q.max_depth {
-            q.rejected += 1;
+        if self.line.len() as u32 + self.station.busy >= self.max_depth {
+            self.rejected += 1;
             return false;
         }
-        q.published += 1;
-        q.station.account(now);
-        q.line.push_back(now);
-        q.station.waiting += 1;
-        q.max_depth_seen = q.max_depth_seen.max(q.station.waiting);
-        self.start_jobs();
+        self.published += 1;
+        self.station.account(now);
+        self.line.push_back(now);
+        self.station.waiting += 1;
+        self.max_depth_seen = self.max_depth_seen.max(self.station.waiting);
+        self.start_jobs(ctx);
         true
     }
 
     /// Gives waiting jobs to idle workers.
-    pub(in crate::sim) fn start_jobs(&mut self) {
-        let now = self.now();
+    fn start_jobs<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+        let now = ctx.now;
         loop {
-            let Some(q) = self.jobs.as_mut() else { return };
-            if !q.station.alive || q.station.busy >= q.station.workers {
+            if !self.station.alive || self.station.busy >= self.station.workers {
                 return;
             }
-            let Some(published) = q.line.pop_front() else {
+            let Some(published) = self.line.pop_front() else {
                 return;
             };
-            q.station.account(now);
-            q.station.waiting -= 1;
-            q.station.busy += 1;
-            q.wait_sum_ns += u128::from(now.since(published).as_nanos());
-            let slot = match q.free_running.pop() {
+            self.station.account(now);
+            self.station.waiting -= 1;
+            self.station.busy += 1;
+            self.wait_sum_ns += u128::from(now.since(published).as_nanos());
+            let slot = match self.free_running.pop() {
                 Some(slot) => {
-                    q.running[slot as usize] = Some(published);
+                    self.running[slot as usize] = Some(published);
                     slot
                 }
                 None => {
-                    q.running.push(Some(published));
-                    (q.running.len() - 1) as u32
+                    self.running.push(Some(published));
+                    (self.running.len() - 1) as u32
                 }
             };
-            let epoch = q.station.epoch;
-            let sampler = q.job;
-            let duration = sampler.sample_ns(&mut self.rng);
-            self.events
-                .push(now.plus(SimTime(duration)), Event::JobDone { slot, epoch });
+            let epoch = self.station.epoch;
+            let duration = self.job.sample_ns(ctx.rng);
+            ctx.schedule(now.plus(SimTime(duration)), JobEvent::Done { slot, epoch });
         }
     }
 
-    pub(in crate::sim) fn on_job_done(&mut self, slot: u32, epoch: u32) {
-        let now = self.now();
-        let Some(q) = self.jobs.as_mut() else { return };
-        if q.station.epoch != epoch {
+    fn on_job_done<R: Slot, E: Copy + From<JobEvent>>(
+        &mut self,
+        slot: u32,
+        epoch: u32,
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        let now = ctx.now;
+        if self.station.epoch != epoch {
             return; // the workers died; the job went back to the queue
         }
-        let Some(published) = q.running[slot as usize].take() else {
+        let Some(published) = self.running[slot as usize].take() else {
             return;
         };
-        q.free_running.push(slot);
-        q.station.account(now);
-        q.station.busy -= 1;
-        if q.station.workers > q.target_workers {
-            q.station.workers -= 1; // a worker told to stop is done with its job
+        self.free_running.push(slot);
+        self.station.account(now);
+        self.station.busy -= 1;
+        if self.station.workers > self.target_workers {
+            self.station.workers -= 1; // a worker told to stop is done with its job
         }
-        q.station.served += 1;
-        q.done += 1;
-        q.interval_done += 1;
-        q.latency.record(now.since(published).as_nanos());
-        self.start_jobs();
+        self.station.served += 1;
+        self.done += 1;
+        self.interval_done += 1;
+        self.latency.record(now.since(published).as_nanos());
+        self.start_jobs(ctx);
     }
 
-    /// The workers die: their jobs are not acknowledged, so the queue delivers them again.
-    pub(in crate::sim) fn kill_workers(&mut self) -> u32 {
-        let now = self.now();
-        let Some(q) = self.jobs.as_mut() else {
-            return 0;
-        };
-        q.station.account(now);
-        q.station.alive = false;
-        q.station.epoch = q.station.epoch.wrapping_add(1);
+    /// The workers die at `now`: their jobs are not acknowledged, so the queue delivers them
+    /// again. Returns how many went back.
+    pub fn kill(&mut self, now: SimTime) -> u32 {
+        self.station.account(now);
+        self.station.alive = false;
+        self.station.epoch = self.station.epoch.wrapping_add(1);
         let mut back = 0;
-        for (slot, job) in q.running.iter_mut().enumerate().rev() {
+        for (slot, job) in self.running.iter_mut().enumerate().rev() {
             if let Some(published) = job.take() {
-                q.line.push_front(published);
-                q.free_running.push(slot as u32);
+                self.line.push_front(published);
+                self.free_running.push(slot as u32);
                 back += 1;
             }
         }
-        q.station.busy = 0;
-        q.station.waiting += back;
-        q.redelivered += u64::from(back);
+        self.station.busy = 0;
+        self.station.waiting += back;
+        self.redelivered += u64::from(back);
         back
     }
 
-    pub(in crate::sim) fn repair_workers(&mut self) {
-        let now = self.now();
-        if let Some(q) = self.jobs.as_mut() {
-            q.station.account(now);
-            q.station.alive = true;
-        }
-        self.start_jobs();
+    /// The workers are back: they drain the backlog.
+    pub fn repair<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+        self.station.account(ctx.now);
+        self.station.alive = true;
+        self.start_jobs(ctx);
     }
 
     /// The worker autoscaler looks at the backlog.
-    pub(in crate::sim) fn on_worker_scale_check(&mut self) {
-        let now = self.now();
-        let Some(q) = self.jobs.as_mut() else { return };
-        let Some(a) = q.autoscale.clone() else { return };
-        let backlog = f64::from(q.depth());
+    fn on_scale_check<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+        let now = ctx.now;
+        let Some(a) = self.autoscale.clone() else {
+            return;
+        };
+        let backlog = f64::from(self.depth());
         let wanted = (backlog / a.jobs_per_worker).ceil() as u32;
         // Scale in at most by half per decision, so an emptied queue does not make the pool
         // collapse and then overshoot again.
         let desired = wanted
-            .max(q.station.workers / 2)
+            .max(self.station.workers / 2)
             .clamp(a.min_workers, a.max_workers);
-        let current = q.station.workers;
+        let current = self.station.workers;
         let mut message = None;
-        if desired > current + q.starting {
-            let more = desired - current - q.starting;
-            q.starting += more;
-            self.events.push(
+        if desired > current + self.starting {
+            let more = desired - current - self.starting;
+            self.starting += more;
+            ctx.schedule(
                 now.plus(SimTime::from_secs_f64(a.start_delay_s)),
-                Event::WorkersReady { count: more },
+                JobEvent::WorkersReady { count: more },
             );
             message = Some(format!(
                 "worker autoscaler: {} jobs waiting; starting {more} workers (ready in {} s)",
                 backlog, a.start_delay_s
             ));
-        } else if desired < current && q.starting == 0 {
+        } else if desired < current && self.starting == 0 {
             // Idle workers stop now; busy ones stop when they finish their job.
-            q.station.account(now);
-            q.target_workers = desired;
-            let idle = q.station.workers - q.station.busy.min(q.station.workers);
-            q.station.workers -= idle.min(current - desired);
+            self.station.account(now);
+            self.target_workers = desired;
+            let idle = self.station.workers - self.station.busy.min(self.station.workers);
+            self.station.workers -= idle.min(current - desired);
             message = Some(format!(
                 "worker autoscaler: {} jobs waiting; down to {desired} workers",
                 backlog
             ));
         }
         if let Some(text) = message {
-            self.log_event("workers", text);
+            ctx.log("workers", text);
         }
-        self.events.push(
+        ctx.schedule(
             now.plus(SimTime::from_secs_f64(a.interval_s)),
-            Event::WorkerScaleCheck,
+            JobEvent::ScaleCheck,
         );
     }
 
-    pub(in crate::sim) fn on_workers_ready(&mut self, count: u32) {
-        let now = self.now();
-        let Some(q) = self.jobs.as_mut() else { return };
-        q.starting = q.starting.saturating_sub(count);
-        q.station.account(now);
-        q.station.workers += count;
-        q.target_workers = q.target_workers.max(q.station.workers);
-        let workers = q.station.workers;
-        self.log_event(
+    fn on_workers_ready<R: Slot, E: Copy + From<JobEvent>>(
+        &mut self,
+        count: u32,
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        self.starting = self.starting.saturating_sub(count);
+        self.station.account(ctx.now);
+        self.station.workers += count;
+        self.target_workers = self.target_workers.max(self.station.workers);
+        let workers = self.station.workers;
+        ctx.log(
             "workers",
             format!("{count} workers started; {workers} in all"),
         );
-        self.start_jobs();
+        self.start_jobs(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Dist;
+    use crate::sim::kernel::queue::EventQueue;
+    use crate::sim::kernel::rng::Rng;
+    use crate::sim::kernel::run::Kernel;
+
+    #[derive(Clone, Copy)]
+    struct NoRequest;
+    impl Slot for NoRequest {
+        const EMPTY: NoRequest = NoRequest;
+    }
+
+    fn spec() -> JobQueue {
+        JobQueue {
+            jobs_per_write: 1.0,
+            max_depth: 3,
+            workers: 2,
+            job: Dist::exponential(100.0),
+            autoscale: None,
+        }
+    }
+
+    /// Pops and handles the queue's events up to `until`.
+    fn run(
+        q: &mut JobTier,
+        events: &mut EventQueue<JobEvent>,
+        kernel: &mut Kernel<NoRequest>,
+        rng: &mut Rng,
+        until: SimTime,
+    ) {
+        while let Some((now, event)) = events.pop_until(until) {
+            let mut ctx = Ctx {
+                now,
+                kernel: &mut *kernel,
+                events: &mut *events,
+                rng: &mut *rng,
+            };
+            q.handle(event, &mut ctx);
+        }
+    }
+
+    #[test]
+    fn a_full_queue_refuses_and_dead_workers_give_their_jobs_back_so_nothing_is_lost() {
+        let mut q = JobTier::new(&spec());
+        let (mut kernel, mut events, mut rng) = (Kernel::new(), EventQueue::new(), Rng::new(7));
+        let mut ctx = Ctx {
+            now: SimTime::ZERO,
+            kernel: &mut kernel,
+            events: &mut events,
+            rng: &mut rng,
+        };
+        let accepted: Vec<bool> = (0..4).map(|_| q.publish(&mut ctx)).collect();
+        // Two workers take two jobs; one waits; the fourth finds the queue at its depth.
+        assert_eq!(accepted, [true, true, true, false]);
+        assert_eq!((q.in_progress(), q.depth(), q.rejected), (2, 1, 1));
+        // The workers die before finishing: both jobs go back to the queue.
+        assert_eq!(q.kill(SimTime::from_millis_f64(1.0)), 2);
+        assert_eq!((q.in_progress(), q.depth(), q.redelivered), (0, 3, 2));
+        let mut ctx = Ctx {
+            now: SimTime::from_millis_f64(2.0),
+            kernel: &mut kernel,
+            events: &mut events,
+            rng: &mut rng,
+        };
+        q.repair(&mut ctx);
+        assert_eq!((q.in_progress(), q.depth()), (2, 1));
+        // The completions scheduled before the death are ignored; every job ends done once.
+        run(
+            &mut q,
+            &mut events,
+            &mut kernel,
+            &mut rng,
+            SimTime::from_secs(60),
+        );
+        assert_eq!(
+            (q.published, q.done, q.depth(), q.in_progress()),
+            (3, 3, 0, 0)
+        );
+        assert_eq!(q.latency.count(), 3);
     }
 }

@@ -12,14 +12,17 @@
 //! copy (a copier replays the change stream before it switches a key): the cutover is atomic
 //! per job and loses nothing. A copy job whose master is down, not yet replaced or has a full
 //! line waits and tries again; it never fails and is never counted as a user's request.
+//!
+//! The rules live here, on [`DatabaseCluster`]: which keys move, the pacer, what a copy job
+//! costs, the cutover and the record. A copy job travels as one of the engine's requests, so
+//! the engine starts it when [`DatabaseCluster::pace`] hands out a job slot, moves it to the
+//! master [`DatabaseCluster::copy_job_shard`] names, and calls [`DatabaseCluster::cut_over`]
+//! when it has written its keys.
 
-use crate::sim::components::database::ShardMap;
-use crate::sim::components::station::ReqRef;
-use crate::sim::handle::Engine;
+use crate::sim::components::database::{DatabaseCluster, DbEvent, ShardMap};
+use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::Reshard;
-use crate::sim::stack::{Event, ReqState, Stack};
-use crate::sim::RequestKind;
 use serde::Serialize;
 
 /// How far the latest resharding's copy has got (summed over data centers in stage 11).
@@ -40,7 +43,7 @@ pub struct ReshardProgress {
 /// Most copy jobs under way at once; beyond it the pacer waits for one to finish.
 const MAX_COPY_JOBS: usize = 32;
 /// How long a copy job waits before trying again when it cannot be queued.
-const COPY_RETRY: SimTime = SimTime(500_000_000);
+pub(in crate::sim) const COPY_RETRY: SimTime = SimTime(500_000_000);
 /// A copy job carries the keys the rate copies in this long, in seconds…
 const JOB_SPAN_S: f64 = 0.05;
 /// …but at most this many keys.
@@ -138,7 +141,7 @@ impl Migration {
     }
 }
 
-impl Stack {
+impl DatabaseCluster {
     /// The latest resharding and how far its copy has got (`None`: no resharding yet).
     pub fn reshard_progress(&self) -> Option<ReshardProgress> {
         let r = self.placement.reshards.last()?;
@@ -151,10 +154,57 @@ impl Stack {
         })
     }
 
+    /// Whether a resharding to `count` shards is refused now: it changes nothing, or the
+    /// copy of an earlier one is still under way (noted in the event log).
+    pub fn reshard_refused<R: Slot, E: Copy>(
+        &mut self,
+        count: usize,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> bool {
+        count == self.placement.map.count() || self.migration_busy(count, ctx)
+    }
+
+    /// Reshards to `count` shards now (their nodes built already, with
+    /// [`DatabaseCluster::add_shard`]): the map changes, and the keys whose shard changes are
+    /// copied to it at the scenario's rate.
+    pub fn start_reshard<R: Slot, E: Copy + From<DbEvent>>(
+        &mut self,
+        count: usize,
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
+        let old = self.placement.map.count();
+        let new_map = self.placement.map.resized(count);
+        let old_map = std::mem::replace(&mut self.placement.map, new_map);
+        let run = self.placement.reshards.len() as u32;
+        let moved = self.start_migration(old_map, run, ctx);
+        let mut record = self.reshard_record(old, count, moved, ctx.now);
+        if moved == 0 {
+            record.finished_at_s = Some(record.at_s);
+            record.duration_s = Some(0.0);
+        }
+        let (fraction, rate) = (record.fraction_moved, record.migration_keys_per_s);
+        self.placement.reshards.push(record);
+        self.count_shard_keys();
+        let keys = self.keyspace();
+        ctx.log(
+            "database",
+            format!(
+                "resharding {old} → {count} shards started: {moved} of {keys} keys ({:.1}%) move, copied at {rate} keys/s (about {:.0} s)",
+                fraction * 100.0,
+                moved as f64 / rate
+            ),
+        );
+    }
+
     /// Starts copying the keys whose shard differs between `old_map` and the current map;
     /// `run` is the resharding's index in the report. Returns the number of keys that move.
-    pub(in crate::sim) fn start_migration(&mut self, old_map: ShardMap, run: u32) -> u64 {
-        let keys = self.scenario.traffic.keyspace.keys;
+    fn start_migration<R: Slot, E: Copy + From<DbEvent>>(
+        &mut self,
+        old_map: ShardMap,
+        run: u32,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> u64 {
+        let keys = self.keyspace();
         let new_map = &self.placement.map;
         let mut moving: Vec<(u16, u16, u32)> = (0..keys)
             .filter_map(|key| {
@@ -182,7 +232,7 @@ impl Stack {
             return 0;
         }
         let rate = self
-            .migration_rate()
+            .migration_rate
             .clamp(1.0, crate::scenario::MAX_MIGRATION_KEYS_PER_S);
         let batch = (libm::round(rate * JOB_SPAN_S) as u32).clamp(1, MAX_JOB_KEYS);
         self.placement.migration = Some(Box::new(Migration {
@@ -197,114 +247,76 @@ impl Stack {
             stalled: false,
             gap_ns_per_key: 1e9 / rate,
             batch,
-            started: self.now(),
+            started: ctx.now,
             copied: 0,
             next_quarter: 1,
         }));
-        self.events.push(self.now(), Event::MigrationPace { run });
+        ctx.schedule(ctx.now, DbEvent::MigrationPace { run });
         moved
     }
 
-    /// The pacer: starts the next copy job and schedules itself for when the rate allows
-    /// the one after.
-    pub(in crate::sim) fn on_migration_pace(&mut self, run: u32) {
-        let now = self.now();
-        let Some(m) = self.placement.migration.as_mut() else {
-            return;
-        };
+    /// The pacer of resharding number `run`: hands out the next copy job (its slot, for the
+    /// engine to start as a request) and schedules itself for when the rate allows the one
+    /// after. `None`: nothing to start now.
+    pub fn pace<R: Slot, E: Copy + From<DbEvent>>(
+        &mut self,
+        run: u32,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> Option<u16> {
+        let m = self.placement.migration.as_mut()?;
         if m.run != run {
-            return;
+            return None;
         }
         let Some(&slot) = m.free_jobs.last() else {
             m.stalled = true;
-            return;
+            return None;
         };
-        let Some(job) = m.take_job() else {
-            return;
-        };
+        let job = m.take_job()?;
         m.free_jobs.pop();
         m.jobs[usize::from(slot)] = job;
         let gap = SimTime(libm::round(f64::from(job.len) * m.gap_ns_per_key) as u64);
         if !m.all_handed_out() {
-            self.events
-                .push(now.plus(gap), Event::MigrationPace { run });
+            ctx.schedule(ctx.now.plus(gap), DbEvent::MigrationPace { run });
         }
-        let req = self.allocate(RequestKind::Write, 0);
-        let r = self.req_mut(req);
-        r.copy_job = slot;
-        r.copy_on_target = false;
-        r.sampled = false;
-        self.send_copy_job(req);
+        Some(slot)
     }
 
-    /// Sends a copy job to the master of its old shard (reading) or new shard (writing), or
-    /// lets it wait a little when the web tier knows no live master there.
-    pub(in crate::sim) fn send_copy_job(&mut self, req: ReqRef) {
-        let Some(shard) = self.copy_job_shard(req) else {
-            return;
-        };
-        match self.route_query(RequestKind::Write, shard) {
-            Some(node) => {
-                let station = self.shards[shard].nodes[node].station;
-                self.move_to(req, station);
-            }
-            None => self.retry_copy_job(req),
-        }
-    }
-
-    /// The shard a copy job works on next.
-    fn copy_job_shard(&self, req: ReqRef) -> Option<usize> {
-        let r = self.get(req)?;
+    /// The shard copy job `slot` works on next: its old shard (reading) or, once it has read
+    /// its keys (`on_target`), its new one (writing).
+    pub fn copy_job_shard(&self, slot: u16, on_target: bool) -> Option<usize> {
         let m = self.placement.migration.as_ref()?;
-        let route = m.routes[usize::from(m.jobs[usize::from(r.copy_job)].route)];
-        Some(usize::from(if r.copy_on_target {
-            route.to
-        } else {
-            route.from
-        }))
+        let route = m.routes[usize::from(m.jobs[usize::from(slot)].route)];
+        Some(usize::from(if on_target { route.to } else { route.from }))
     }
 
-    /// The copy job could not be queued (its node is down or its line full): it tries
-    /// again a little later.
-    pub(in crate::sim) fn retry_copy_job(&mut self, req: ReqRef) {
-        let at = self.now().plus(COPY_RETRY);
-        self.req_mut(req).state = ReqState::Transit;
-        self.events.push(at, Event::CopyRetry { req });
-    }
-
-    /// Service time of a copy job at database shard `shard`: a read per key on the old
-    /// shard, a write per key on the new one (before the node's speed factor).
-    pub(in crate::sim) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
+    /// Service time of copy job `slot` at database shard `shard`: a read per key on the old
+    /// shard, a write per key on the new one (`on_target`; before the node's speed factor).
+    pub fn copy_work_ns<R: Slot, E: Copy>(
+        &self,
+        slot: u16,
+        on_target: bool,
+        shard: usize,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> u64 {
         let Some(m) = self.placement.migration.as_ref() else {
             return 1;
         };
-        let r = self.request_in(req);
-        let len = m.jobs[usize::from(r.copy_job)].len;
+        let len = m.jobs[usize::from(slot)].len;
         let db = &self.shards[shard];
-        let sampler = if r.copy_on_target { db.write } else { db.read };
-        (0..len).map(|_| sampler.sample_ns(&mut self.rng)).sum()
-    }
-
-    /// A copy job finished its part at a master: on to the new shard after the read, or
-    /// the cutover of its keys after the write.
-    pub(in crate::sim) fn copy_step_done(&mut self, req: ReqRef) {
-        let on_target = self.request_in(req).copy_on_target;
-        if !on_target {
-            self.req_mut(req).copy_on_target = true;
-            self.send_copy_job(req);
-            return;
-        }
-        let slot = self.request_in(req).copy_job;
-        self.release(req);
-        self.cut_over(slot);
+        let sampler = if on_target { db.write } else { db.read };
+        (0..len).map(|_| sampler.sample_ns(ctx.rng)).sum()
     }
 
     /// The keys of copy job `slot` are on their new shard: they are served there from now on.
-    fn cut_over(&mut self, slot: u16) {
-        let now = self.now();
-        let Some(m) = self.placement.migration.as_mut() else {
-            return;
-        };
+    /// Returns the resharding whose pacer must run again now (it had stalled on a full set of
+    /// jobs).
+    pub fn cut_over<R: Slot, E: Copy>(
+        &mut self,
+        slot: u16,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> Option<u32> {
+        let now = ctx.now;
+        let m = self.placement.migration.as_mut()?;
         let job = m.jobs[usize::from(slot)];
         m.free_jobs.push(slot);
         let route = m.routes[usize::from(job.route)];
@@ -320,22 +332,25 @@ impl Stack {
         self.shards[usize::from(route.from)].keys -= len;
         m.copied += len;
         let (run, copied, stalled) = (m.run, m.copied, std::mem::take(&mut m.stalled));
-        self.interval_migrated(len);
+        ctx.kernel.interval.migration_keys_copied += len;
         let record = &mut self.placement.reshards[run as usize];
         record.keys_copied = copied;
         let moved = record.keys_moved;
         if copied == moved {
-            self.finish_migration();
-            return;
+            self.finish_migration(ctx);
+            return None;
         }
-        self.note_progress(copied, moved);
-        if stalled {
-            self.on_migration_pace(run);
-        }
+        self.note_progress(copied, moved, ctx);
+        stalled.then_some(run)
     }
 
     /// Notes each quarter of the copy in the event log.
-    fn note_progress(&mut self, copied: u64, moved: u64) {
+    fn note_progress<R: Slot, E: Copy>(
+        &mut self,
+        copied: u64,
+        moved: u64,
+        ctx: &mut Ctx<'_, R, E>,
+    ) {
         let Some(m) = self.placement.migration.as_mut() else {
             return;
         };
@@ -344,7 +359,7 @@ impl Stack {
         }
         let quarter = m.next_quarter;
         m.next_quarter += 1;
-        self.log_event(
+        ctx.log(
             "database",
             format!(
                 "resharding copy {}% done: {copied} of {moved} keys on their new shards",
@@ -353,8 +368,8 @@ impl Stack {
         );
     }
 
-    fn finish_migration(&mut self) {
-        let now = self.now();
+    fn finish_migration<R: Slot, E: Copy>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+        let now = ctx.now;
         let Some(m) = self.placement.migration.take() else {
             return;
         };
@@ -366,11 +381,11 @@ impl Stack {
             "resharding {} → {} shards finished: {} keys copied in {duration_s:.1} s",
             record.from_shards, record.to_shards, record.keys_copied
         );
-        self.log_event("database", text);
+        ctx.log("database", text);
     }
 
     /// A reshard asked for while one is being copied is refused (true).
-    pub(in crate::sim) fn migration_busy(&mut self, count: usize) -> bool {
+    fn migration_busy<R: Slot, E: Copy>(&mut self, count: usize, ctx: &mut Ctx<'_, R, E>) -> bool {
         let Some(m) = &self.placement.migration else {
             return false;
         };
@@ -379,26 +394,16 @@ impl Stack {
             "resharding to {count} shards refused: the copy to {} shards is still under way ({} of {} keys copied)",
             record.to_shards, record.keys_copied, record.keys_moved
         );
-        self.log_event("database", text);
+        ctx.log("database", text);
         true
     }
 
-    /// The scenario's copy rate, keys per second.
-    fn migration_rate(&self) -> f64 {
-        self.scenario
-            .sharding
-            .as_ref()
-            .map_or(crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S, |s| {
-                s.migration_keys_per_s
-            })
-    }
-
-    /// The report entry of a resharding starting now.
-    pub(in crate::sim) fn reshard_record(&self, from: usize, to: usize, moved: u64) -> Reshard {
-        let keys = self.scenario.traffic.keyspace.keys;
-        let rate = self.migration_rate();
+    /// The report entry of a resharding starting `now`.
+    fn reshard_record(&self, from: usize, to: usize, moved: u64, now: SimTime) -> Reshard {
+        let keys = self.keyspace();
+        let rate = self.migration_rate;
         Reshard {
-            at_s: self.now().as_secs_f64(),
+            at_s: now.as_secs_f64(),
             from_shards: from as u32,
             to_shards: to as u32,
             keys_moved: moved,

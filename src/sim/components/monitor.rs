@@ -2,12 +2,14 @@
 //! and throughput are recorded, and alert rules are evaluated on the interval's figures. An
 //! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
 //! both go to the event log.
+//!
+//! [`Monitor`] owns the series, the rules' states and the alert history; the engine hands it
+//! each interval's point and its components' figures ([`Monitor::tick`]).
 
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
-use crate::sim::handle::Engine;
+use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::SimTime;
-use crate::sim::report::SeriesPoint;
-use crate::sim::stack::Stack;
+use crate::sim::report::{MonitoringReport, SeriesPoint};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -144,29 +146,36 @@ fn metric_value(point: &SeriesPoint, metric: AlertMetric) -> f64 {
     }
 }
 
-impl Stack {
-    /// Records component series and evaluates the alert rules for the interval that just
-    /// closed (`point`); returns the active-user count of that interval.
-    pub(in crate::sim) fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
-        let now = self.now();
-        let interval_s = f64::from(self.scenario.metrics_interval_ms) / 1000.0;
-        let figures: Vec<(String, f64, f64, u64)> = self
-            .components
-            .iter()
-            .filter_map(|c| {
-                self.station_of(c.id).map(|s| {
-                    (
-                        c.name.clone(),
-                        s.last_interval.utilization(s.workers).min(1.0),
-                        s.last_interval.mean_waiting(),
-                        s.served,
-                    )
-                })
-            })
-            .collect();
-        let Some(m) = self.monitor.as_mut() else {
-            return 0;
-        };
+impl Monitor {
+    /// Its report section: the alert history, the rules firing at the end, the series.
+    pub fn report(&self) -> MonitoringReport {
+        let mut firing: Vec<String> = Vec::new();
+        for a in &self.alerts {
+            firing.retain(|r| *r != a.rule);
+            if a.state == AlertState::Firing {
+                firing.push(a.rule.clone());
+            }
+        }
+        MonitoringReport {
+            alerts: self.alerts.iter().cloned().collect(),
+            firing_at_end: firing,
+            components: self.components.clone(),
+        }
+    }
+
+    /// Records component series and evaluates the alert rules for the interval of
+    /// `interval_s` seconds that just closed (`point`); returns the active-user count of that
+    /// interval. `figures`: per component with a station, in component order, its name,
+    /// utilization (0–1), mean waiting line and services completed so far.
+    pub fn tick<R: Slot, E: Copy>(
+        &mut self,
+        point: &SeriesPoint,
+        figures: Vec<(String, f64, f64, u64)>,
+        interval_s: f64,
+        ctx: &mut Ctx<'_, R, E>,
+    ) -> u64 {
+        let now = ctx.now;
+        let m = self;
         for (i, (name, utilization, queue, served)) in figures.into_iter().enumerate() {
             if m.components.len() <= i {
                 m.components.push(ComponentSeries {
@@ -219,13 +228,12 @@ impl Stack {
                 value,
                 threshold: rule.threshold,
             };
-            let m = self.monitor.as_mut().expect("checked");
             if m.alerts.len() == ALERT_EVENTS {
                 m.alerts.pop_front();
             }
             m.alerts.push_back(event);
             let relation = if rule.above { ">" } else { "<" };
-            self.log_event(
+            ctx.log(
                 "monitoring",
                 format!(
                     "ALERT {} {state} at {:.3} (rule: {relation} {} for {} s)",

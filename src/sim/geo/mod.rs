@@ -660,6 +660,16 @@ impl World {
         dcs + (per_user + pending) as u64
     }
 
+    /// When the earliest waiting event is due, here or in any data center.
+    pub fn next_event_at(&mut self) -> Option<SimTime> {
+        let own = self.events.peek().map(|(at, _)| at);
+        self.dcs
+            .iter_mut()
+            .filter_map(|d| d.sim.next_event_at())
+            .chain(own)
+            .min()
+    }
+
     pub fn pending_events(&self) -> usize {
         self.events.len()
             + self

@@ -92,37 +92,15 @@ impl World {
                 all.merge(mine);
             }
             bill.extend_prefixed(&format!("{}/", dc.name), r.cost);
-            let q = &r.requests;
-            totals.completed += q.completed;
-            totals.failed += q.failed;
-            totals.in_flight += q.in_flight;
-            let f = &mut totals.failed_by_reason;
-            let g = &q.failed_by_reason;
-            f.queue_full += g.queue_full;
-            f.timeout += g.timeout;
-            f.server_down += g.server_down;
-            f.dns_down += g.dns_down;
-            f.no_healthy_server += g.no_healthy_server;
-            f.db_down += g.db_down;
-            f.session_store_down += g.session_store_down;
-            components.extend(r.components.into_iter().map(|mut c| {
-                c.name = format!("{}/{}", dc.name, c.name);
-                c
-            }));
+            totals.add_handled(&r.requests);
+            components.extend(r.components.into_iter().map(|c| c.in_data_center(&dc.name)));
             if let Some(m) = r.monitoring {
-                let all = monitoring.get_or_insert_with(|| MonitoringReport {
-                    alerts: self.alerts(),
-                    ..MonitoringReport::default()
-                });
-                all.firing_at_end.extend(
-                    m.firing_at_end
-                        .into_iter()
-                        .map(|rule| format!("{}: {rule}", dc.name)),
-                );
-                all.components.extend(m.components.into_iter().map(|mut c| {
-                    c.name = format!("{}/{}", dc.name, c.name);
-                    c
-                }));
+                monitoring
+                    .get_or_insert_with(|| MonitoringReport {
+                        alerts: self.alerts(),
+                        ..MonitoringReport::default()
+                    })
+                    .absorb(m, &dc.name);
             }
             data_centers.push(DataCenterReport {
                 name: dc.name.clone(),
@@ -323,12 +301,27 @@ impl Engine for World {
         }
     }
 
+    fn errors(&mut self, id: ComponentId, ratio: f64) {
+        if let Some((d, Some(inner))) = self.locate(id) {
+            if self.dcs[d].up {
+                self.dcs[d]
+                    .sim
+                    .errors_with_cause(inner, ratio, "made flaky by the user");
+                self.collect();
+            }
+        }
+    }
+
     fn snapshot(&self) -> Snapshot {
         World::snapshot(self)
     }
 
     fn pending_events(&self) -> usize {
         World::pending_events(self)
+    }
+
+    fn next_event_at(&mut self) -> Option<SimTime> {
+        World::next_event_at(self)
     }
 
     fn footprint_bytes(&self) -> u64 {

@@ -11,6 +11,8 @@
 //! ```
 
 use super::histogram::Histogram;
+use super::queue::EventQueue;
+use super::rng::Rng;
 use super::time::SimTime;
 use crate::sim::report::{Failover, LogEntry};
 use crate::sim::{Hop, Outcome, PathSample, MAX_HOPS};
@@ -163,5 +165,31 @@ impl<R: Slot> Kernel<R> {
         self.requests.capacity() * std::mem::size_of::<R>()
             + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
             + self.free_slots.capacity() * 4
+    }
+}
+
+/// What a component's handler may use besides its own state: the clock, the kernel state
+/// (books, interval counters, event log), the event queue and the one RNG. An engine builds
+/// one from its own fields for a single call, so a component never sees the engine itself.
+pub(in crate::sim) struct Ctx<'a, R, E> {
+    /// Simulated now.
+    pub now: SimTime,
+    /// The run's kernel state.
+    pub kernel: &'a mut Kernel<R>,
+    /// The engine's event queue (a component schedules its own events through `E: From<…>`).
+    pub events: &'a mut EventQueue<E>,
+    /// The engine's one seeded generator.
+    pub rng: &'a mut Rng,
+}
+
+impl<R: Slot, E: Copy> Ctx<'_, R, E> {
+    /// Adds an entry to the event log now.
+    pub fn log(&mut self, component: &str, text: String) {
+        self.kernel.log_event(self.now, component, text);
+    }
+
+    /// Schedules `event` at `at`.
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<E>) {
+        self.events.push(at, event.into());
     }
 }

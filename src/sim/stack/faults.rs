@@ -28,7 +28,8 @@ impl Stack {
                 return;
             }
             Part::Workers => {
-                let back = self.kill_workers();
+                let now = self.now;
+                let back = self.jobs.as_mut().map_or(0, |q| q.kill(now));
                 self.log_event(
                     &name,
                     format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
@@ -45,7 +46,7 @@ impl Stack {
         };
         if let Some((shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(self.db_node_died(shard, node, epoch));
+            text.push_str(self.db.node_died(shard, node, epoch, &mut ctx!(self)));
         }
         self.log_event(&name, text);
     }
@@ -218,13 +219,15 @@ impl Stack {
             }
             Part::Edge => {
                 if let Some(edge) = self.edge.as_mut() {
-                    edge.alive = true;
+                    edge.repair();
                 }
                 self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
                 return;
             }
             Part::Workers => {
-                self.repair_workers();
+                if let Some(q) = self.jobs.as_mut() {
+                    q.repair(&mut ctx!(self));
+                }
                 self.log_event(
                     &name,
                     format!("{name} back up ({cause}); draining the backlog"),
@@ -240,7 +243,7 @@ impl Stack {
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
         if let Some((shard, node)) = self.db_node_of(id) {
-            text.push_str(&self.db_node_returned(shard, node, epoch));
+            text.push_str(&self.db.node_returned(shard, node, epoch, &mut ctx!(self)));
         }
         self.log_event(&name, text);
     }
@@ -259,7 +262,7 @@ impl Stack {
         }
         s.set_slowdown(factor, now);
         if let Some((shard, node)) = self.db_node_of(id) {
-            self.db_node_slowed(shard, node, factor);
+            self.db.node_slowed(shard, node, factor, now);
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let text = if factor == 1.0 {
@@ -292,11 +295,6 @@ impl Stack {
             )
         };
         self.log_event(&name, text);
-    }
-
-    /// Counts keys a resharding switched to their new shard in this metrics interval.
-    pub(in crate::sim) fn interval_migrated(&mut self, keys: u64) {
-        self.kernel.interval.migration_keys_copied += keys;
     }
 
     pub(in crate::sim) fn log_event(&mut self, component: &str, text: String) {

@@ -19,9 +19,11 @@
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
 mod breaker;
+mod data;
 mod faults;
 mod path;
 mod periodic;
+mod report;
 mod retries;
 pub(super) mod route;
 mod service;
@@ -34,13 +36,12 @@ use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::CacheCluster;
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
-use super::components::database::{db_of_index, DataPlacement, DbTier};
+use super::components::database::{db_of_index, DatabaseCluster, DbEvent};
 use super::components::deploy::DeployRun;
-use super::components::edge::EdgeTier;
-use super::components::jobs::JobTier;
+use super::components::edge::{EdgeTier, HitEnd, Visit};
+use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::NoSql;
-use super::components::replication::KeyVersions;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -49,7 +50,7 @@ use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::{EventQueue, Lane};
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
-use super::kernel::run::{Kernel, Slot};
+use super::kernel::run::{Ctx, Kernel, Slot};
 use super::report::{DeployReport, LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
@@ -58,7 +59,7 @@ use super::{
     RequestKind, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
-use route::{DataStep, RouteTable};
+use route::{DataStep, Door, RouteTable};
 use std::collections::VecDeque;
 
 const DNS: ComponentId = ComponentId(1);
@@ -142,19 +143,11 @@ pub(super) enum Event {
     MetricsTick,
     /// The load balancer checks every server.
     HealthCheck,
-    /// The web tier notices that a database node died (`up` false) or came back.
-    DbDetected {
-        shard: u16,
-        node: u16,
-        epoch: u32,
-        up: bool,
-    },
-    /// A replica takes over from the dead master.
-    Promote { shard: u16, epoch: u32 },
+    /// One of the database cluster's own events (failure detection, promotion, the
+    /// resharding pacer).
+    Db(DbEvent),
     /// The data tier is resharded to `to` shards.
     Reshard { to: u32 },
-    /// Resharding number `run` may start its next copy job.
-    MigrationPace { run: u32 },
     /// A copy job that could not be queued tries again.
     CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
@@ -171,12 +164,8 @@ pub(super) enum Event {
     ReachEdge { req: ReqRef },
     /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
     EdgeHitDone { req: ReqRef, epoch: u32 },
-    /// A queue worker finishes the job in running slot `slot`.
-    JobDone { slot: u32, epoch: u32 },
-    /// The worker autoscaler decides.
-    WorkerScaleCheck,
-    /// Workers asked for by the autoscaler are ready.
-    WorkersReady { count: u32 },
+    /// One of the message queue's own events (a job done, the worker autoscaler).
+    Jobs(JobEvent),
     /// The web autoscaling group decides.
     AutoscaleCheck,
     /// A web server launched by the autoscaler has booted.
@@ -188,6 +177,32 @@ pub(super) enum Event {
     /// A server stopped by deploy number `run` has started its new version.
     DeployServerStarted { server: u16, run: u32 },
 }
+
+impl From<DbEvent> for Event {
+    fn from(event: DbEvent) -> Event {
+        Event::Db(event)
+    }
+}
+
+impl From<JobEvent> for Event {
+    fn from(event: JobEvent) -> Event {
+        Event::Jobs(event)
+    }
+}
+
+/// A [`Ctx`] over a stack's kernel, event queue and RNG, borrowing only those fields (so the
+/// component it is handed to, another field, can be borrowed beside it).
+macro_rules! ctx {
+    ($stack:ident) => {
+        Ctx {
+            now: $stack.now,
+            kernel: &mut $stack.kernel,
+            events: &mut $stack.events,
+            rng: &mut $stack.rng,
+        }
+    };
+}
+pub(super) use ctx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ReqState {
@@ -435,9 +450,8 @@ pub(super) struct Stack {
     booting: u32,
     last_scaling: SimTime,
     profile_max: f64,
-    pub(super) shards: Vec<DbTier>,
-    pub(super) versions: KeyVersions,
-    pub(super) placement: DataPlacement,
+    /// The database cluster: shards, replication, key versions and placement, resharding.
+    pub(super) db: DatabaseCluster,
     pub(super) cache: Option<CacheCluster>,
     web_service: [Sampler; 4],
     session_get: Sampler,
@@ -523,9 +537,7 @@ impl Stack {
             booting: 0,
             last_scaling: SimTime::ZERO,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            shards: Vec::new(),
-            versions: KeyVersions::new(scenario.traffic.keyspace.keys),
-            placement: DataPlacement::new(scenario.sharding.as_ref()),
+            db: DatabaseCluster::new(scenario),
             cache: None,
             web_service: scenario.server.service.by_kind().map(Sampler::new),
             session_get: Sampler::new(
@@ -584,7 +596,7 @@ impl Stack {
             );
         }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.events.push(every, Event::WorkerScaleCheck);
+            sim.events.push(every, Event::Jobs(JobEvent::ScaleCheck));
         }
         if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
             sim.events.push(
@@ -633,13 +645,13 @@ impl Stack {
         for _ in 0..scenario.server.count {
             self.add_web_server(true);
         }
-        if let Some(db) = &scenario.database {
+        if scenario.database.is_some() {
             let sharded = scenario.sharding.is_some();
             let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
-            for shard in 0..count {
-                self.build_shard(db, shard, sharded);
+            for _ in 0..count {
+                self.build_shard(sharded);
             }
-            self.count_shard_keys();
+            self.db.count_shard_keys();
         }
         if let Some(spec) = &scenario.cdn {
             self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
@@ -770,9 +782,11 @@ impl Stack {
             }
             Event::ReachEdge { req } => self.on_reach_edge(req),
             Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
-            Event::JobDone { slot, epoch } => self.on_job_done(slot, epoch),
-            Event::WorkerScaleCheck => self.on_worker_scale_check(),
-            Event::WorkersReady { count } => self.on_workers_ready(count),
+            Event::Jobs(event) => {
+                if let Some(q) = self.jobs.as_mut() {
+                    q.handle(event, &mut ctx!(self));
+                }
+            }
             Event::AutoscaleCheck => self.on_autoscale_check(),
             Event::ServerBooted => self.on_server_booted(),
             Event::DeployStart => {
@@ -806,15 +820,9 @@ impl Stack {
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
             Event::HealthCheck => self.on_health_check(),
-            Event::DbDetected {
-                shard,
-                node,
-                epoch,
-                up,
-            } => self.on_db_detected(shard, node, epoch, up),
-            Event::Promote { shard, epoch } => self.on_promote(shard, epoch),
+            Event::Db(DbEvent::MigrationPace { run }) => self.on_migration_pace(run),
+            Event::Db(event) => self.db.handle(event, &self.stations, &mut ctx!(self)),
             Event::Reshard { to } => self.reshard(to),
-            Event::MigrationPace { run } => self.on_migration_pace(run),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {
                 component,

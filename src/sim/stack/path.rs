@@ -52,7 +52,7 @@ impl Stack {
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
         let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
         let key = if kind.touches_data() {
-            self.draw_key()
+            self.db.draw_key(&mut self.rng, &self.keys)
         } else {
             0
         };
@@ -62,21 +62,11 @@ impl Stack {
             Some(share) => self.rng.unit() < share,
             None => false,
         };
-        let share = self.placement.cross_shard_share;
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if share > 0.0
-            && matches!(kind, RequestKind::PageView | RequestKind::ApiRead)
-            && self.rng.unit() < share
-        {
-            // A read that joins data of every shard — unless the data is denormalised, when
-            // the copy on the key's own shard answers it.
-            if self.placement.write_factor > 1 {
-                self.placement.joins_avoided += 1;
-            } else {
-                self.placement.joins += 1;
-                self.req_mut(req).fanout_next = 0;
-            }
+        } else if self.db.draws_fan_out(kind, &mut self.rng) {
+            // A read that joins data of every shard.
+            self.req_mut(req).fanout_next = 0;
         }
         self.req_mut(req).user = user as u32;
         if let Some(c) = self.clients.as_mut() {
@@ -434,5 +424,123 @@ impl Stack {
         }
         let at = self.answer_from_web(req, self.now);
         self.complete(req, at);
+    }
+}
+
+impl Stack {
+    /// A static-asset request reaches the CDN edge.
+    pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.now;
+        let cdn_id = self.cdn_id;
+        let edge = self.edge.as_mut().expect("an edge");
+        let object = edge.draw_object(&mut self.rng);
+        self.req_mut(req).key = object;
+        let edge = self.edge.as_mut().expect("an edge");
+        match edge.visit(object, now) {
+            Visit::Down { gives_up } => {
+                self.push_hop(req, cdn_id, now, now);
+                self.send_to_front_door(req, gives_up.plus(self.client_one_way));
+            }
+            Visit::Hit { done, epoch } => {
+                self.events.push(done, Event::EdgeHitDone { req, epoch });
+            }
+            Visit::Miss => {
+                self.req_mut(req).via_cdn = true;
+                self.push_hop(req, cdn_id, now, now);
+                let at = now.plus(self.client_one_way);
+                self.send_to_front_door(req, at);
+            }
+        }
+    }
+
+    /// A hit's time at the edge is over: the object goes to the user, unless the edge died
+    /// during the hit — then the edge worked on it only until it died (its hop ends there: a
+    /// dead edge does no work), the client hears nothing, gives up on the edge after its
+    /// fallback timeout (counted from its request) and asks the origin.
+    pub(super) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.now;
+        let cdn_id = self.cdn_id;
+        let object = self.req_mut(req).key;
+        let edge = self.edge.as_mut().expect("an edge");
+        match edge.hit_done(object, epoch, now) {
+            HitEnd::Served { began, at } => {
+                self.push_hop(req, cdn_id, began, now);
+                self.complete(req, at);
+            }
+            HitEnd::Cut {
+                began,
+                cut,
+                gives_up,
+            } => {
+                self.push_hop(req, cdn_id, began, cut);
+                self.send_to_front_door(req, gives_up.plus(self.client_one_way));
+            }
+        }
+    }
+
+    /// A static asset fetched from the origin is complete (see [`EdgeTier::origin_served`]).
+    pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
+        let now = self.now;
+        if let Some(edge) = self.edge.as_mut() {
+            edge.origin_served(via_cdn, object, now);
+        }
+    }
+
+    /// Purges every object from the edge now.
+    pub fn cdn_purge_all(&mut self) {
+        if let Some(edge) = self.edge.as_mut() {
+            edge.purge_all();
+        }
+        self.log_event(
+            "cdn",
+            "cdn: every object purged; the next requests go to the origin".into(),
+        );
+    }
+
+    /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
+    /// of the old URL is never asked for again.
+    pub fn cdn_new_version(&mut self, object: u32) {
+        if let Some(v) = self.edge.as_mut().and_then(|e| e.new_version(object)) {
+            self.log_event(
+                "cdn",
+                format!("cdn: object {object} published as version {v}; the old URL is no longer requested"),
+            );
+        }
+    }
+
+    /// When an answer leaving the front door at `t` reaches the user: through the edge for
+    /// an asset it fetched, else straight.
+    pub(in crate::sim) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
+        let Some(edge) = self.edge.as_ref() else {
+            return t.plus(self.client_one_way);
+        };
+        let at_edge = t.plus(self.client_one_way);
+        let one_way = edge.one_way;
+        let cdn_id = self.cdn_id;
+        self.push_hop(req, cdn_id, at_edge, at_edge);
+        at_edge.plus(one_way)
+    }
+
+    /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
+    pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
+        let kind = self.request_in(req).kind;
+        match self.routes.of(kind).front {
+            Door::Balancer => {
+                self.events
+                    .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
+            }
+            Door::Server => {
+                let station = self.web[0];
+                self.req_mut(req).station = station;
+                self.events
+                    .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
+            }
+        }
     }
 }

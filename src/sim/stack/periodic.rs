@@ -28,7 +28,7 @@ impl Stack {
             .iter()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
-        let (db_utilization, lag_ms) = self.db_tick();
+        let (db_utilization, lag_ms) = self.db.tick(self.now, &self.stations);
         let hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,
@@ -213,13 +213,29 @@ impl Stack {
         }
     }
 
-    // ----- database failure handling -----
-
-    /// (shard, node) of a database component.
-    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
-        let station = self.station_of_component(id)?;
-        let (_, tier, index) = self.station_info[usize::from(station)];
-        (tier == Tier::Db).then(|| db_of_index(index))
+    /// Hands the monitor (if any) the interval that just closed (`point`) and every
+    /// station's figures; returns the interval's active users (0 without a monitor).
+    fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
+        if self.monitor.is_none() {
+            return 0;
+        }
+        let interval_s = f64::from(self.scenario.metrics_interval_ms) / 1000.0;
+        let figures: Vec<(String, f64, f64, u64)> = self
+            .components
+            .iter()
+            .filter_map(|c| {
+                self.station_of(c.id).map(|s| {
+                    (
+                        c.name.clone(),
+                        s.last_interval.utilization(s.workers).min(1.0),
+                        s.last_interval.mean_waiting(),
+                        s.served,
+                    )
+                })
+            })
+            .collect();
+        let m = self.monitor.as_mut().expect("checked");
+        m.tick(point, figures, interval_s, &mut ctx!(self))
     }
 
     /// The part component `id` is (`None`: no such component).

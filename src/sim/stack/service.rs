@@ -15,14 +15,7 @@ impl Stack {
             return;
         }
         let sampler = match (tier, &self.cache) {
-            (Tier::Db, _) => {
-                let db = &self.shards[db_of_index(index).0];
-                if kind == RequestKind::Write {
-                    db.write
-                } else {
-                    db.read
-                }
-            }
+            (Tier::Db, _) => self.db.sampler(db_of_index(index).0, kind),
             (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
             (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
@@ -129,7 +122,7 @@ impl Stack {
     pub(super) fn after_cache(&mut self, req: ReqRef, node: usize) {
         let now = self.now;
         let key = self.kernel.requests[req.slot as usize].key;
-        let latest = self.versions.last_write(key);
+        let latest = self.db.versions.last_write(key);
         let c = self.cache.as_mut().expect("a cache tier");
         if c.look_up(node, key, latest, now) {
             self.kernel.interval.cache_hits += 1;
@@ -170,7 +163,7 @@ impl Stack {
         match route.data {
             DataStep::AtWeb => {
                 let at = self.answer_time(req, now, Tier::Web);
-                if kind == RequestKind::Write && !self.maybe_publish_job() {
+                if kind == RequestKind::Write && !self.publish_job() {
                     self.fail(req, Outcome::QueueFull, at);
                 } else {
                     self.complete(req, at);
@@ -207,22 +200,16 @@ impl Stack {
         }
         let now = self.now;
         let r = self.kernel.requests[req.slot as usize];
-        let shard = if r.fanout_next != NONE {
-            usize::from(r.fanout_next)
-        } else if r.copy > 0 {
-            // A denormalised copy lives on the shards after the key's own.
-            (self.placement.shard_of(r.key) + usize::from(r.copy)) % self.placement.map.count()
-        } else {
-            self.placement.shard_of(r.key)
-        };
-        let Some(node) = self.route_query(r.kind, shard) else {
+        let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
+        let shard = self.db.shard_of_query(r.key, r.copy, fanout);
+        let Some(node) = self.db.route_query(r.kind, shard, &self.stations) else {
             self.breaker_record(None);
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);
             return;
         };
-        let station = self.shards[shard].nodes[node].station;
+        let station = self.db.station(shard, node);
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
@@ -240,9 +227,9 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
-                self.commit_copy(shard, node);
+                self.db.commit_copy(shard, node, now);
             } else {
-                self.commit_write(shard, node, r.key);
+                self.db.commit_write(shard, node, r.key, now);
                 self.kernel.interval.writes_committed += 1;
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
@@ -250,26 +237,25 @@ impl Stack {
                 self.invalidate_cached(r.key);
             }
             // Denormalised data: the write goes on to its copies before it is answered.
-            let copies = self
-                .placement
-                .write_factor
-                .min(self.placement.map.count() as u32);
+            let copies = self.db.copies();
             if u32::from(r.copy) + 1 < copies {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
             }
-            return if self.maybe_publish_job() {
+            return if self.publish_job() {
                 AfterQuery::Answer
             } else {
                 AfterQuery::JobRejected
             };
         }
-        let (version, stale) = self.read_at(shard, node, r.key, r.fanout_next == NONE);
+        let (version, stale) = self
+            .db
+            .read_at(shard, node, r.key, r.fanout_next == NONE, now);
         if stale {
             self.kernel.interval.stale_reads += 1;
         }
         if r.fanout_next != NONE {
-            if usize::from(r.fanout_next) + 1 < self.shards.len() {
+            if usize::from(r.fanout_next) + 1 < self.db.shard_count() {
                 self.req_mut(req).fanout_next += 1;
                 return AfterQuery::NextShard;
             }
@@ -284,6 +270,15 @@ impl Stack {
             }
         }
         AfterQuery::Answer
+    }
+
+    /// A committed write publishes its job, if the system has a queue (false: the queue was
+    /// full).
+    fn publish_job(&mut self) -> bool {
+        match self.jobs.as_mut() {
+            Some(q) => q.publish(&mut ctx!(self)),
+            None => true,
+        }
     }
 
     /// A committed write deletes the cached copy of its key (`invalidate` policy).

@@ -44,7 +44,7 @@ impl Stack {
     /// The role and replication figures of a database component, if it is one.
     pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
         let (shard, node) = self.db_node_of(id)?;
-        Some(self.db_node_state(shard, node))
+        Some(self.db.node_state(shard, node, self.now))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -109,6 +109,7 @@ impl Stack {
                     state.queue_capacity = s.capacity;
                     state.utilization = s.last_interval.utilization(s.workers);
                     state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
+                    state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
                     let (_, tier, index) = self.station_info[usize::from(si)];
                     if tier == Tier::Web {
                         let i = usize::from(index);
@@ -146,8 +147,8 @@ impl Stack {
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
-            writes_lost: self.shards.iter().map(|d| d.replication.lost).sum(),
-            stale_reads: self.shards.iter().map(|d| d.stale_reads).sum(),
+            writes_lost: self.db.writes_lost(),
+            stale_reads: self.db.stale_reads(),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
@@ -351,6 +352,10 @@ impl Engine for Stack {
         self.slow_with_cause(id, factor, "slowed by the user");
     }
 
+    fn errors(&mut self, id: ComponentId, ratio: f64) {
+        self.errors_with_cause(id, ratio, "made flaky by the user");
+    }
+
     /// The state now, for display.
     fn snapshot(&self) -> Snapshot {
         self.snapshot_single()
@@ -359,6 +364,10 @@ impl Engine for Stack {
     /// Number of events waiting in the queue (for tests of boundedness).
     fn pending_events(&self) -> usize {
         self.events.len()
+    }
+
+    fn next_event_at(&mut self) -> Option<SimTime> {
+        self.events.peek().map(|(at, _)| at)
     }
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
@@ -374,18 +383,8 @@ impl Engine for Stack {
             .iter()
             .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
             .sum();
-        let migration = self
-            .placement
-            .migration
-            .as_ref()
-            .map_or(0, |m| m.heap_bytes());
-        (slab
-            + per_user
-            + self.versions.heap_bytes()
-            + cache
-            + self.events.heap_bytes()
-            + stations
-            + migration) as u64
+        (slab + per_user + self.db.heap_bytes() + cache + self.events.heap_bytes() + stations)
+            as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
@@ -402,7 +401,7 @@ impl Engine for Stack {
     }
 
     fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
-        Stack::reshard_progress(self)
+        self.db.reshard_progress()
     }
 
     fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {

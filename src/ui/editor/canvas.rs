@@ -1,16 +1,30 @@
 //! The editor's drawing: the graph in columns by kind (users on the left, data on the right),
-//! wires as arrows. Dragging from one node onto another (mouse, pen or touch: pointer events)
-//! wires them; a wire the rules refuse is drawn red with the reason beside it. Nodes are
-//! buttons: Tab to one, Enter or Space selects it (their accessible name is their visible text,
-//! kind then name).
+//! wires as arrows, tiers drawn as group boxes (a web pool's servers, a cache cluster's nodes,
+//! a database's master and replicas, a shard router's shards inside its box; at stage 11 one
+//! box round the stack every data center runs).
+//!
+//! ```text
+//!  pointer down on a node ─▶ drag ─┬─ released on another node ─▶ wire them (or say why not)
+//!                                  ├─ released on empty space  ─▶ move the node there (undoable)
+//!                                  └─ not moved                ─▶ select it
+//!  pointer down on empty space ─▶ pan       two fingers ─▶ pinch zoom     Ctrl+wheel ─▶ zoom
+//!  keyboard: Tab to a node, Enter selects, arrows move it (Shift: further); + − 0 zoom and fit
+//! ```
+//!
+//! Nodes are buttons (their accessible name is their visible text, kind then name). The
+//! drawing is never shown smaller than [`MIN_ZOOM`], so its smallest text stays ≥ 11 px; a
+//! drawing wider than its box at that size scrolls.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use gloo::events::{EventListener, EventListenerOptions};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctx;
 use crate::scenario::topology::edit::Edit;
-use crate::scenario::topology::{NodeKind, Topology};
+use crate::scenario::topology::{NodeKind, NodeSpec, Position, Topology, MAX_COORD};
 
 /// A wire the rules refused, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,15 +37,30 @@ pub struct Refusal {
     pub reason: String,
 }
 
-const W: f64 = 116.0;
-const H: f64 = 48.0;
+const W: f64 = 112.0;
+const H: f64 = 50.0;
+/// Extra height of a group box: the row of its members.
+const MEMBERS_H: f64 = 24.0;
 /// Between layers (columns, or rows on a narrow screen).
-const GAP_LAYER: f64 = 30.0;
+const GAP_LAYER: f64 = 26.0;
 /// Between nodes of one layer.
-const GAP_SIDE: f64 = 16.0;
+const GAP_SIDE: f64 = 14.0;
 const PAD: f64 = 12.0;
+/// Room above the stack the data centers run, for its box's label.
+const DC_LABEL_H: f64 = 30.0;
 /// A press that moves less than this (pixels) is a click, not a drag.
 const CLICK_PX: f64 = 6.0;
+/// The drawing's smallest text at 100 %, in CSS px (styles/app.css: `.editor-node-kind`,
+/// `.editor-members text`, `.editor-group-label`).
+pub const SMALLEST_TEXT_PX: f64 = 13.0;
+/// The smallest zoom: the smallest text is then 11 px on screen.
+pub const MIN_ZOOM: f64 = 11.0 / SMALLEST_TEXT_PX;
+/// The largest zoom.
+pub const MAX_ZOOM: f64 = 3.0;
+/// One press of a zoom button or key.
+const ZOOM_STEP: f64 = 1.25;
+/// One arrow-key move of a node, in drawing units (with Shift: five times this).
+const NUDGE: u32 = 8;
 
 /// The column a kind is drawn in: one step down the order requests travel.
 fn column(kind: NodeKind) -> usize {
@@ -47,17 +76,134 @@ fn column(kind: NodeKind) -> usize {
     }
 }
 
-/// Whether a layer holding nodes lies strictly between layers `a` and `b`.
-fn skips(a: usize, b: usize, t: &Topology) -> bool {
-    let (lo, hi) = (a.min(b), a.max(b));
-    t.nodes
-        .iter()
-        .any(|n| (lo + 1..hi).contains(&column(n.spec.kind())))
+/// Most member chips drawn in a group box (the last one then says how many more).
+const MAX_CHIPS: usize = 5;
+
+/// A group's members, as the short labels of the chips drawn inside its box (none: not a
+/// group), and what they are, for the box's tooltip.
+fn members(spec: &NodeSpec) -> Option<(Vec<String>, String)> {
+    let numbered = |count: u32, prefix: &str| -> Vec<String> {
+        let count = count as usize;
+        let shown = if count > MAX_CHIPS {
+            MAX_CHIPS - 1
+        } else {
+            count
+        };
+        let mut chips: Vec<String> = (0..shown).map(|i| format!("{prefix}{i}")).collect();
+        if count > shown {
+            chips.push(format!("+{}", count - shown));
+        }
+        chips
+    };
+    match spec {
+        NodeSpec::WebPool(s) => Some((
+            numbered(s.count, ""),
+            format!("{} web server{}", s.count, plural(s.count)),
+        )),
+        NodeSpec::Cache(c) => Some((
+            numbered(c.nodes, ""),
+            format!("{} cache node{}", c.nodes, plural(c.nodes)),
+        )),
+        NodeSpec::ShardRouter(s) => Some((
+            numbered(s.shards, "s"),
+            format!("{} shard{}", s.shards, plural(s.shards)),
+        )),
+        NodeSpec::Database(d) => {
+            let mut chips = vec!["M".to_string()];
+            let replicas = d.replicas as usize;
+            let shown = replicas.min(MAX_CHIPS - 2);
+            chips.extend((0..shown).map(|_| "R".to_string()));
+            if replicas > shown {
+                chips.push(format!("+{}", replicas - shown));
+            }
+            Some((
+                chips,
+                format!("a master and {} replica{}", d.replicas, plural(d.replicas)),
+            ))
+        }
+        _ => None,
+    }
 }
 
-/// Where each node's box is (its top-left corner), in node order, and the drawing's size:
-/// layers left to right, or top to bottom when `portrait`.
-pub fn place(t: &Topology, portrait: bool) -> (Vec<(f64, f64)>, f64, f64) {
+/// Between two member chips.
+const CHIP_GAP: f64 = 3.0;
+
+/// A chip's width for its label (13 px text).
+fn chip_width(label: &str) -> f64 {
+    8.0 + 8.0 * label.chars().count() as f64
+}
+
+/// The chips that fit in `room`: the last ones give way to one saying how many more there are.
+fn fit_chips(chips: Vec<String>, room: f64) -> Vec<String> {
+    // How many members the chips stand for ("+4" stands for four).
+    let count = |c: &String| {
+        c.strip_prefix('+')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+    };
+    let total = |cs: &[String]| cs.iter().map(|c| chip_width(c) + CHIP_GAP).sum::<f64>() - CHIP_GAP;
+    let mut shown = chips;
+    let mut hidden: u32 = 0;
+    while total(&shown) > room && shown.len() > 1 {
+        let take = |shown: &mut Vec<String>| shown.pop().map_or(0, |c| count(&c));
+        if shown.last().is_some_and(|c| c.starts_with('+')) {
+            hidden += take(&mut shown);
+        }
+        hidden += take(&mut shown);
+        shown.push(format!("+{hidden}"));
+        hidden = 0;
+    }
+    shown
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Where every node is drawn, and the drawing's size.
+pub struct Geometry {
+    /// Each node's box (left, top, width, height), in node order.
+    pub boxes: Vec<(f64, f64, f64, f64)>,
+    /// The drawing's width, in drawing units.
+    pub width: f64,
+    /// Its height.
+    pub height: f64,
+    /// The box round what every data center runs, and its label (stage 11 graphs).
+    pub data_centers: Option<((f64, f64, f64, f64), String)>,
+}
+
+/// The nodes every data center runs: those reached from a data center's wires.
+fn run_by_data_centers(t: &Topology) -> Vec<usize> {
+    let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
+    let mut seen = vec![false; t.nodes.len()];
+    let mut todo: Vec<usize> = t
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.spec.kind() == NodeKind::DataCenter)
+        .map(|(i, _)| i)
+        .collect();
+    let starts = todo.clone();
+    while let Some(i) = todo.pop() {
+        for e in t.edges.iter().filter(|e| e.from == t.nodes[i].name) {
+            if let Some(j) = index(&e.to) {
+                if !seen[j] && !starts.contains(&j) {
+                    seen[j] = true;
+                    todo.push(j);
+                }
+            }
+        }
+    }
+    (0..t.nodes.len()).filter(|&i| seen[i]).collect()
+}
+
+/// Where each node's box is: layers left to right (top to bottom when `portrait`), in the
+/// order requests travel, unless the user moved it (`Topology::positions`).
+pub fn place(t: &Topology, portrait: bool) -> Geometry {
     let mut used = [false; 8];
     for n in &t.nodes {
         used[column(n.spec.kind())] = true;
@@ -71,35 +217,92 @@ pub fn place(t: &Topology, portrait: bool) -> (Vec<(f64, f64)>, f64, f64) {
             next += 1;
         }
     }
-    let mut rows = [0usize; 8];
-    let mut spots = Vec::with_capacity(t.nodes.len());
+    let has_dc = t
+        .nodes
+        .iter()
+        .any(|n| n.spec.kind() == NodeKind::DataCenter);
+    let top = PAD + if has_dc { DC_LABEL_H } else { 0.0 };
+    // How far along each layer is filled (down a column, or across a row).
+    let mut filled = [0.0f64; 8];
+    let mut boxes = Vec::with_capacity(t.nodes.len());
     for n in &t.nodes {
         let c = column(n.spec.kind());
-        let (layer, side) = (at[c] as f64, rows[c] as f64);
-        rows[c] += 1;
-        spots.push(if portrait {
-            (PAD + side * (W + GAP_SIDE), PAD + layer * (H + GAP_LAYER))
+        let h = H + if members(&n.spec).is_some() {
+            MEMBERS_H
         } else {
-            (PAD + layer * (W + GAP_LAYER), PAD + side * (H + GAP_SIDE))
-        });
+            0.0
+        };
+        let layer = at[c] as f64;
+        let auto = if portrait {
+            let x = PAD + filled[c];
+            filled[c] += W + GAP_SIDE;
+            // Below the data centers, room for the label of their stack's box.
+            let below_dc = if has_dc && c > column(NodeKind::DataCenter) {
+                DC_LABEL_H
+            } else {
+                0.0
+            };
+            (x, PAD + below_dc + layer * (H + MEMBERS_H + GAP_LAYER))
+        } else {
+            let y = top + filled[c];
+            filled[c] += h + GAP_SIDE;
+            (PAD + layer * (W + GAP_LAYER), y)
+        };
+        let (x, y) = t
+            .positions
+            .get(&n.name)
+            .map_or(auto, |p| (f64::from(p.x), f64::from(p.y)));
+        boxes.push((x, y, W, h));
     }
-    let layers = next.max(1) as f64;
-    let widest = rows.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let along = |count: f64, size: f64, gap: f64| 2.0 * PAD + count * size + (count - 1.0) * gap;
+    let data_centers = has_dc.then(|| {
+        let inside = run_by_data_centers(t);
+        let names: Vec<&str> = t
+            .nodes
+            .iter()
+            .filter(|n| n.spec.kind() == NodeKind::DataCenter)
+            .map(|n| n.name.as_str())
+            .collect();
+        let label = format!("Runs in each data center ({})", names.join(", "));
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for &i in &inside {
+            let (x, y, w, h) = boxes[i];
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + w);
+            y1 = y1.max(y + h);
+        }
+        if inside.is_empty() {
+            return None;
+        }
+        let margin = 8.0;
+        Some((
+            (
+                (x0 - margin).max(0.0),
+                (y0 - DC_LABEL_H + 4.0).max(0.0),
+                x1 - x0 + 2.0 * margin,
+                y1 - y0 + DC_LABEL_H - 4.0 + margin,
+            ),
+            label,
+        ))
+    });
+    let data_centers = data_centers.flatten();
+    let mut width: f64 = 0.0;
+    let mut height: f64 = 0.0;
+    for &(x, y, w, h) in &boxes {
+        width = width.max(x + w);
+        height = height.max(y + h);
+    }
+    if let Some(((x, y, w, h), _)) = &data_centers {
+        width = width.max(x + w);
+        height = height.max(y + h);
+    }
     // Room beside the boxes for the wires that go round a layer.
     let room = 2.0 * GAP_SIDE;
-    if portrait {
-        (
-            spots,
-            along(widest, W, GAP_SIDE) + room,
-            along(layers, H, GAP_LAYER),
-        )
-    } else {
-        (
-            spots,
-            along(layers, W, GAP_LAYER),
-            along(widest, H, GAP_SIDE) + room,
-        )
+    Geometry {
+        boxes,
+        width: (width + PAD + if portrait { room } else { 0.0 }).max(2.0 * PAD + W),
+        height: (height + PAD + if portrait { 0.0 } else { room }).max(2.0 * PAD + H),
+        data_centers,
     }
 }
 
@@ -110,12 +313,29 @@ pub struct CanvasProps {
     pub portrait: bool,
 }
 
-/// A drag under way: from which node, where the pointer is (drawing coordinates).
+/// What the pointer is doing.
 #[derive(Clone, Debug, PartialEq)]
-struct Drag {
-    from: String,
-    start: (f64, f64),
-    at: (f64, f64),
+enum Gesture {
+    /// Dragging a node: from where (drawing coordinates), where the pointer is, and where
+    /// in the node's box it was grabbed.
+    Node {
+        from: String,
+        start: (f64, f64),
+        at: (f64, f64),
+        grab: (f64, f64),
+    },
+    /// Panning: the pointer's start on screen and the scroll position then.
+    Pan {
+        start: (f64, f64),
+        scroll: (f64, f64),
+    },
+}
+
+/// Two fingers on the drawing: their distance when the pinch began and the zoom then.
+#[derive(Clone, Copy, Debug)]
+struct Pinch {
+    distance: f64,
+    zoom: f64,
 }
 
 /// The drawing.
@@ -123,148 +343,288 @@ struct Drag {
 pub fn canvas(props: &CanvasProps) -> Html {
     let ctx = props.ctx.clone();
     let svg = use_node_ref();
-    let drag = use_state(|| None::<Drag>);
+    let scroller = use_node_ref();
+    let gesture = use_state(|| None::<Gesture>);
+    let touches = use_mut_ref(BTreeMap::<i32, (f64, f64)>::new);
+    let pinch = use_mut_ref(|| None::<Pinch>);
     let i = ctx.inner.borrow();
     let t = i.editor.topology().clone();
     let selected = i.selected.clone();
     let refusal = i.refusal.clone();
+    let zoom = i.zoom;
     drop(i);
     let portrait = props.portrait;
-    let (spots, width, height) = place(&t, portrait);
-    let spots = Rc::new(spots);
+    let geometry = place(&t, portrait);
+    let (width, height) = (geometry.width, geometry.height);
+    let boxes = Rc::new(geometry.boxes.clone());
     let names: Rc<Vec<String>> = Rc::new(t.nodes.iter().map(|n| n.name.clone()).collect());
 
-    // Pointer position in drawing coordinates (the SVG is drawn at its natural size, or
-    // scaled down to fit a narrow screen).
+    // After a zoom about a point, scroll so that the point stays under the pointer.
+    {
+        let scroller = scroller.clone();
+        let ctx = ctx.clone();
+        use_effect(move || {
+            let to = ctx.inner.borrow_mut().scroll_to.take();
+            if let (Some((x, y)), Some(el)) = (to, scroller.cast::<web_sys::Element>()) {
+                el.set_scroll_left(x.round() as i32);
+                el.set_scroll_top(y.round() as i32);
+            }
+        });
+    }
+    // Ctrl+wheel (and a trackpad's pinch, which arrives as one) zooms about the pointer; a
+    // plain wheel scrolls the page as usual.
+    // The drawing's width now, for the listener set up once.
+    let current_width = use_mut_ref(|| width);
+    *current_width.borrow_mut() = width;
+    {
+        let scroller = scroller.clone();
+        let svg = svg.clone();
+        let ctx = ctx.clone();
+        use_effect_with((), move |_| {
+            let listener = scroller.cast::<web_sys::Element>().map(|el| {
+                let options = EventListenerOptions::enable_prevent_default();
+                EventListener::new_with_options(&el, "wheel", options, move |event| {
+                    let Some(e) = event.dyn_ref::<web_sys::WheelEvent>() else {
+                        return;
+                    };
+                    if !(e.ctrl_key() || e.meta_key()) {
+                        return;
+                    }
+                    e.prevent_default();
+                    let factor = (-e.delta_y() * 0.002).exp().clamp(0.5, 2.0);
+                    let at = (f64::from(e.client_x()), f64::from(e.client_y()));
+                    let width = *current_width.borrow();
+                    zoom_about(&ctx, &svg, &scroller, width, factor, Some(at));
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    // Pointer position in drawing coordinates.
     let to_local = {
         let svg = svg.clone();
-        move |e: &PointerEvent| -> Option<(f64, f64)> {
+        move |x: f64, y: f64| -> Option<(f64, f64)> {
             let el = svg.cast::<web_sys::Element>()?;
             let r = el.get_bounding_client_rect();
             if r.width() <= 0.0 || r.height() <= 0.0 {
                 return None;
             }
             Some((
-                (f64::from(e.client_x()) - r.left()) * width / r.width(),
-                (f64::from(e.client_y()) - r.top()) * height / r.height(),
+                (x - r.left()) * width / r.width(),
+                (y - r.top()) * height / r.height(),
             ))
         }
     };
+    let client = |e: &PointerEvent| (f64::from(e.client_x()), f64::from(e.client_y()));
     let hit = {
-        let spots = spots.clone();
+        let boxes = boxes.clone();
         let names = names.clone();
         move |(x, y): (f64, f64)| -> Option<String> {
-            spots
+            // The last drawn is on top.
+            boxes
                 .iter()
-                .position(|&(sx, sy)| x >= sx && x <= sx + W && y >= sy && y <= sy + H)
+                .rposition(|&(bx, by, w, h)| x >= bx && x <= bx + w && y >= by && y <= by + h)
                 .map(|i| names[i].clone())
         }
     };
     let on_down = {
-        let drag = drag.clone();
+        let gesture = gesture.clone();
         let to_local = to_local.clone();
         let hit = hit.clone();
+        let boxes = boxes.clone();
+        let names = names.clone();
+        let scroller = scroller.clone();
+        let touches = touches.clone();
+        let pinch = pinch.clone();
+        let svg = svg.clone();
         Callback::from(move |e: PointerEvent| {
-            if !e.is_primary() || e.button() != 0 {
+            if e.pointer_type() == "touch" {
+                touches.borrow_mut().insert(e.pointer_id(), client(&e));
+                let t = touches.borrow();
+                if t.len() == 2 {
+                    // A second finger: a pinch, not a drag.
+                    let mut p = t.values();
+                    if let (Some(a), Some(b)) = (p.next(), p.next()) {
+                        *pinch.borrow_mut() = Some(Pinch {
+                            distance: distance(*a, *b).max(1.0),
+                            zoom: shown_zoom(&svg, width),
+                        });
+                    }
+                    gesture.set(None);
+                    return;
+                }
+            }
+            if e.button() != 0 || !e.is_primary() {
                 return;
             }
-            if let Some(p) = to_local(&e) {
-                if let Some(from) = hit(p) {
+            let Some(p) = to_local(f64::from(e.client_x()), f64::from(e.client_y())) else {
+                return;
+            };
+            match hit(p) {
+                Some(from) => {
                     e.prevent_default();
-                    drag.set(Some(Drag {
+                    let i = names.iter().position(|n| *n == from).unwrap_or(0);
+                    let (bx, by, _, _) = boxes[i];
+                    gesture.set(Some(Gesture::Node {
                         from,
                         start: p,
                         at: p,
+                        grab: (p.0 - bx, p.1 - by),
                     }));
+                }
+                None => {
+                    if let Some(el) = scroller.cast::<web_sys::Element>() {
+                        gesture.set(Some(Gesture::Pan {
+                            start: client(&e),
+                            scroll: (f64::from(el.scroll_left()), f64::from(el.scroll_top())),
+                        }));
+                    }
                 }
             }
         })
     };
     let on_move = {
-        let drag = drag.clone();
+        let gesture = gesture.clone();
         let to_local = to_local.clone();
+        let scroller = scroller.clone();
+        let touches = touches.clone();
+        let pinch = pinch.clone();
+        let svg = svg.clone();
+        let ctx = ctx.clone();
         Callback::from(move |e: PointerEvent| {
-            if let (Some(d), Some(p)) = ((*drag).clone(), to_local(&e)) {
-                drag.set(Some(Drag { at: p, ..d }));
+            if e.pointer_type() == "touch" && touches.borrow().contains_key(&e.pointer_id()) {
+                touches.borrow_mut().insert(e.pointer_id(), client(&e));
+                let started = *pinch.borrow();
+                if let Some(p) = started {
+                    let t = touches.borrow();
+                    let mut at = t.values();
+                    if let (Some(a), Some(b)) = (at.next(), at.next()) {
+                        let want = p.zoom * distance(*a, *b) / p.distance;
+                        let now = shown_zoom(&svg, width);
+                        let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+                        drop(t);
+                        if (want / now - 1.0).abs() > 0.02 {
+                            zoom_about(&ctx, &svg, &scroller, width, want / now, Some(mid));
+                        }
+                    }
+                    return;
+                }
+            }
+            match (*gesture).clone() {
+                Some(Gesture::Node {
+                    from, start, grab, ..
+                }) => {
+                    if let Some(p) = to_local(f64::from(e.client_x()), f64::from(e.client_y())) {
+                        gesture.set(Some(Gesture::Node {
+                            from,
+                            start,
+                            at: p,
+                            grab,
+                        }));
+                    }
+                }
+                Some(Gesture::Pan { start, scroll }) => {
+                    if let Some(el) = scroller.cast::<web_sys::Element>() {
+                        let (x, y) = client(&e);
+                        el.set_scroll_left((scroll.0 - (x - start.0)).round() as i32);
+                        el.set_scroll_top((scroll.1 - (y - start.1)).round() as i32);
+                    }
+                }
+                None => {}
             }
         })
     };
     let on_up = {
-        let drag = drag.clone();
+        let gesture = gesture.clone();
         let ctx = ctx.clone();
+        let touches = touches.clone();
+        let pinch = pinch.clone();
         Callback::from(move |e: PointerEvent| {
-            let Some(d) = (*drag).clone() else { return };
-            drag.set(None);
-            let Some(p) = to_local(&e) else { return };
-            let moved = ((p.0 - d.start.0).powi(2) + (p.1 - d.start.1).powi(2)).sqrt();
+            touches.borrow_mut().remove(&e.pointer_id());
+            if touches.borrow().len() < 2 {
+                *pinch.borrow_mut() = None;
+            }
+            let Some(Gesture::Node {
+                from, start, grab, ..
+            }) = (*gesture).clone()
+            else {
+                gesture.set(None);
+                return;
+            };
+            gesture.set(None);
+            let Some(p) = to_local(f64::from(e.client_x()), f64::from(e.client_y())) else {
+                return;
+            };
+            let moved = ((p.0 - start.0).powi(2) + (p.1 - start.1).powi(2)).sqrt();
             match hit(p) {
-                Some(to) if to != d.from => {
-                    ctx.edit(Edit::Connect { from: d.from, to });
+                Some(to) if to != from => {
+                    ctx.edit(Edit::Connect { from, to });
                 }
-                Some(_) if moved < CLICK_PX => ctx.select(Some(d.from)),
-                _ => {}
+                _ if moved >= CLICK_PX => {
+                    let coord = |v: f64| v.round().clamp(0.0, f64::from(MAX_COORD)) as u32;
+                    ctx.edit(Edit::Move {
+                        name: from,
+                        to: Some(Position {
+                            x: coord(p.0 - grab.0),
+                            y: coord(p.1 - grab.1),
+                        }),
+                    });
+                }
+                _ => ctx.select(Some(from)),
             }
         })
     };
     let on_cancel = {
-        let drag = drag.clone();
-        Callback::from(move |_: PointerEvent| drag.set(None))
+        let gesture = gesture.clone();
+        let touches = touches.clone();
+        let pinch = pinch.clone();
+        Callback::from(move |e: PointerEvent| {
+            touches.borrow_mut().remove(&e.pointer_id());
+            *pinch.borrow_mut() = None;
+            gesture.set(None);
+        })
+    };
+    // + − 0 anywhere in the drawing: zoom in, out, fit.
+    let on_key = {
+        let ctx = ctx.clone();
+        let svg = svg.clone();
+        let scroller = scroller.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                return;
+            }
+            match e.key().as_str() {
+                "+" | "=" => zoom_about(&ctx, &svg, &scroller, width, ZOOM_STEP, None),
+                "-" | "_" => zoom_about(&ctx, &svg, &scroller, width, 1.0 / ZOOM_STEP, None),
+                "0" => ctx.set_zoom(None),
+                _ => return,
+            }
+            e.prevent_default();
+        })
     };
 
+    let b = |i: usize| boxes[i];
     let centre_in = |i: usize| {
+        let (x, y, w, h) = b(i);
         if portrait {
-            (spots[i].0 + W / 2.0, spots[i].1)
+            (x + w / 2.0, y)
         } else {
-            (spots[i].0, spots[i].1 + H / 2.0)
+            (x, y + h / 2.0)
         }
     };
     let centre_out = |i: usize| {
+        let (x, y, w, h) = b(i);
         if portrait {
-            (spots[i].0 + W / 2.0, spots[i].1 + H)
+            (x + w / 2.0, y + h)
         } else {
-            (spots[i].0 + W, spots[i].1 + H / 2.0)
+            (x + w, y + h / 2.0)
         }
     };
     let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
     let wires = t.edges.iter().filter_map(|e| {
-        let (a, b) = (index(&e.from)?, index(&e.to)?);
-        let ((x1, y1), (x2, y2)) = (centre_out(a), centre_in(b));
-        let layer = |i: usize| column(t.nodes[i].spec.kind());
-        let d = if layer(a) == layer(b) {
-            // One layer (a control wire, say): straight across.
-            let ((x1, y1), (x2, y2)) = if portrait {
-                (
-                    (spots[a].0 + W, spots[a].1 + H / 2.0),
-                    (spots[b].0, spots[b].1 + H / 2.0),
-                )
-            } else {
-                (
-                    (spots[a].0 + W / 2.0, spots[a].1 + H),
-                    (spots[b].0 + W / 2.0, spots[b].1),
-                )
-            };
-            format!("M{x1},{y1} L{x2},{y2}")
-        } else if skips(layer(a), layer(b), &t) {
-            // Over a layer in between: round its boxes (below them, or beside them on a
-            // narrow screen) instead of running under them.
-            if portrait {
-                let (x1, y1) = (spots[a].0 + W, spots[a].1 + H / 2.0);
-                let (x2, y2) = (spots[b].0 + W, spots[b].1 + H / 2.0);
-                let bulge = x1.max(x2) + GAP_SIDE;
-                format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
-            } else {
-                let (x1, y1) = (spots[a].0 + W / 2.0, spots[a].1 + H);
-                let (x2, y2) = (spots[b].0 + W / 2.0, spots[b].1 + H);
-                let bulge = y1.max(y2) + GAP_SIDE + 8.0;
-                format!("M{x1},{y1} C{x1},{bulge} {x2},{bulge} {x2},{y2}")
-            }
-        } else if portrait {
-            let mid = (y1 + y2) / 2.0;
-            format!("M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}")
-        } else {
-            let mid = (x1 + x2) / 2.0;
-            format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
-        };
+        let (a, z) = (index(&e.from)?, index(&e.to)?);
+        let d = wire_path(b(a), b(z), portrait);
         let flows: Vec<&str> = e.flows.iter().map(|f| f.plural()).collect();
         Some(html! {
             <path class="editor-wire" d={d} marker-end="url(#editor-arrow)"
@@ -274,7 +634,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
         })
     });
     let nodes = t.nodes.iter().enumerate().map(|(i, n)| {
-        let (x, y) = spots[i];
+        let (x, y, w, h) = b(i);
         let kind = n.spec.kind();
         let is_selected = selected.as_deref() == Some(n.name.as_str());
         let refused = refusal
@@ -284,36 +644,105 @@ pub fn canvas(props: &CanvasProps) -> Html {
             let ctx = ctx.clone();
             let name = n.name.clone();
             Callback::from(move |e: KeyboardEvent| {
-                if e.key() == "Enter" || e.key() == " " {
-                    e.prevent_default();
-                    ctx.select(Some(name.clone()));
-                }
+                let step = if e.shift_key() { NUDGE * 5 } else { NUDGE };
+                let by = match e.key().as_str() {
+                    "Enter" | " " => {
+                        e.prevent_default();
+                        ctx.select(Some(name.clone()));
+                        return;
+                    }
+                    "ArrowLeft" => (-1, 0),
+                    "ArrowRight" => (1, 0),
+                    "ArrowUp" => (0, -1),
+                    "ArrowDown" => (0, 1),
+                    _ => return,
+                };
+                e.prevent_default();
+                e.stop_propagation();
+                let shift = |v: f64, d: i32| {
+                    let v = v.round() as i64 + i64::from(d) * i64::from(step);
+                    v.clamp(0, i64::from(MAX_COORD)) as u32
+                };
+                ctx.edit(Edit::Move {
+                    name: name.clone(),
+                    to: Some(Position {
+                        x: shift(x, by.0),
+                        y: shift(y, by.1),
+                    }),
+                });
             })
         };
+        let chips = members(&n.spec).map(|(chips, _)| {
+            let chips = fit_chips(chips, W - 12.0);
+            let mut cx = 6.0;
+            let items = chips.into_iter().map(|c| {
+                let cw = chip_width(&c);
+                let at = cx;
+                cx += cw + CHIP_GAP;
+                html! {
+                    <g transform={format!("translate({at},{})", H - 4.0)}>
+                        <rect class="editor-chip" width={cw.to_string()} height="20" rx="4" />
+                        <text x={(cw / 2.0).to_string()} y="15" text-anchor="middle">{ c }</text>
+                    </g>
+                }
+            });
+            html! { <g class="editor-members" aria-hidden="true">{ for items }</g> }
+        });
         html! {
-            <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"))}
+            <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"),
+                    chips.is_some().then_some("group"))}
                 transform={format!("translate({x},{y})")} tabindex="0" role="button"
                 aria-pressed={if is_selected { "true" } else { "false" }}
-                data-node={n.name.clone()} data-kind={kind.name()} {onkeydown}>
-                <rect width={W.to_string()} height={H.to_string()} rx="9" />
-                <text class="editor-node-kind" x="8" y="17">{ kind.noun() }</text>
-                <text class="editor-node-name" x="8" y="36">{ short(&n.name) }</text>
+                aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown"
+                data-node={n.name.clone()} data-kind={kind.name()}
+                data-x={x.to_string()} data-y={y.to_string()} {onkeydown}>
+                <rect width={w.to_string()} height={h.to_string()} rx="9" />
+                <text class="editor-node-kind" x="8" y="18">{ kind.noun() }</text>
+                <text class="editor-node-name" x="8" y="38">{ short(&n.name) }</text>
+                { for chips }
             </g>
         }
     });
-    let line = (*drag).as_ref().and_then(|d| {
-        let a = index(&d.from)?;
-        let (x1, y1) = centre_out(a);
-        let (x2, y2) = d.at;
-        Some(html! {
-            <line class="editor-drag" x1={x1.to_string()} y1={y1.to_string()}
-                x2={x2.to_string()} y2={y2.to_string()} />
-        })
+    let dc_box = geometry.data_centers.as_ref().map(|((x, y, w, h), label)| {
+        html! {
+            <g class="editor-dc" data-dc-group="">
+                <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="12" />
+                <text class="editor-group-label" x={(x + 10.0).to_string()} y={(y + 19.0).to_string()}>{ label.clone() }</text>
+            </g>
+        }
     });
-    // A refused wire: drawn red, with its reason beside its target.
+    let (drag_line, ghost) = match &*gesture {
+        Some(Gesture::Node {
+            from,
+            at,
+            grab,
+            start,
+        }) => {
+            let moved = ((at.0 - start.0).powi(2) + (at.1 - start.1).powi(2)).sqrt();
+            match index(from) {
+                Some(a) if moved >= CLICK_PX => {
+                    let (x1, y1) = centre_out(a);
+                    let (_, _, w, h) = b(a);
+                    (
+                        Some(html! {
+                            <line class="editor-drag" x1={x1.to_string()} y1={y1.to_string()}
+                                x2={at.0.to_string()} y2={at.1.to_string()} />
+                        }),
+                        Some(html! {
+                            <rect class="editor-ghost" x={(at.0 - grab.0).to_string()} y={(at.1 - grab.1).to_string()}
+                                width={w.to_string()} height={h.to_string()} rx="9" />
+                        }),
+                    )
+                }
+                _ => (None, None),
+            }
+        }
+        _ => (None, None),
+    };
+    // A refused wire: drawn red, with its reason beside the drawing.
     let refused = refusal.as_ref().and_then(|r| {
-        let (a, b) = (index(&r.from)?, index(&r.to)?);
-        let ((x1, y1), (x2, y2)) = (centre_out(a), centre_in(b));
+        let (a, z) = (index(&r.from)?, index(&r.to)?);
+        let ((x1, y1), (x2, y2)) = (centre_out(a), centre_in(z));
         Some((
             html! {
                 <line class="editor-refused" x1={x1.to_string()} y1={y1.to_string()}
@@ -330,12 +759,46 @@ pub fn canvas(props: &CanvasProps) -> Html {
         Some((l, n)) => (Some(l), Some(n)),
         None => (None, None),
     };
+    // Fit: as wide as the box allows, never above 100 % nor below MIN_ZOOM (then it scrolls).
+    let size = match zoom {
+        None => format!(
+            "width:100%;height:auto;max-width:{width}px;min-width:{}px;aspect-ratio:{width}/{height}",
+            (width * MIN_ZOOM).ceil() + 1.0
+        ),
+        Some(z) => format!("width:{}px;height:{}px", width * z, height * z),
+    };
+    let zoom_button =
+        |label: &'static str, action: &'static str, name: &'static str, keys: &'static str| {
+            let ctx = ctx.clone();
+            let svg = svg.clone();
+            let scroller = scroller.clone();
+            let onclick = Callback::from(move |_: MouseEvent| match action {
+                "zoom-in" => zoom_about(&ctx, &svg, &scroller, width, ZOOM_STEP, None),
+                "zoom-out" => zoom_about(&ctx, &svg, &scroller, width, 1.0 / ZOOM_STEP, None),
+                _ => ctx.set_zoom(None),
+            });
+            html! {
+                <button class="btn btn-small" data-action={action} {onclick} aria-label={name}
+                    title={format!("{name} ({keys})")} aria-keyshortcuts={keys}>{ label }</button>
+            }
+        };
+    let zoom_text = match zoom {
+        None => "Zoom: fit".to_string(),
+        Some(z) => format!("Zoom: {:.0} %", z * 100.0),
+    };
     html! {
         <div class="editor-canvas-wrap">
-        <div class="editor-canvas">
-            <svg ref={svg} viewBox={format!("0 0 {width} {height}")}
-                width={width.to_string()} height={height.to_string()}
-                role="group" aria-label="Your architecture: drag from one component onto another to wire them"
+        <div class="editor-view-tools" role="group" aria-label="Zoom">
+            { zoom_button("−", "zoom-out", "Zoom out", "-") }
+            { zoom_button("+", "zoom-in", "Zoom in", "+") }
+            { zoom_button("Fit", "zoom-fit", "Fit the drawing to its box", "0") }
+            <span class="muted" data-zoom={zoom.map_or("fit".to_string(), |z| format!("{z:.3}"))}>{ zoom_text }</span>
+        </div>
+        <div class="editor-canvas" ref={scroller} tabindex="0" role="region"
+            aria-label="Drawing (scrolls; + and − zoom, 0 fits)" onkeydown={on_key}>
+            <svg ref={svg} viewBox={format!("0 0 {width} {height}")} style={size}
+                role="group" aria-label="Your architecture: drag a component onto another to wire them, or onto empty space to move it"
+                data-editor-drawing=""
                 onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up}
                 onpointercancel={on_cancel.clone()} onpointerleave={on_cancel}>
                 <defs>
@@ -344,10 +807,12 @@ pub fn canvas(props: &CanvasProps) -> Html {
                         <path d="M0,0 L10,5 L0,10 z" class="editor-arrow-head" />
                     </marker>
                 </defs>
+                { for dc_box }
                 { for wires }
                 { for refused_line }
                 { for nodes }
-                { for line }
+                { for ghost }
+                { for drag_line }
             </svg>
         </div>
             { for refused_note }
@@ -355,12 +820,94 @@ pub fn canvas(props: &CanvasProps) -> Html {
     }
 }
 
+/// A wire from box `a` to box `z`: across when `z` lies ahead of `a` in the flow's direction,
+/// else round the boxes' side (below them, or beside them on a narrow screen).
+fn wire_path(a: (f64, f64, f64, f64), z: (f64, f64, f64, f64), portrait: bool) -> String {
+    let (ax, ay, aw, ah) = a;
+    let (zx, zy, zw, zh) = z;
+    if portrait {
+        let (x1, y1, x2, y2) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy);
+        if y2 > y1 + 4.0 {
+            let mid = (y1 + y2) / 2.0;
+            format!("M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}")
+        } else {
+            let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx + zw, zy + zh / 2.0);
+            let bulge = x1.max(x2) + GAP_SIDE;
+            format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
+        }
+    } else {
+        let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx, zy + zh / 2.0);
+        if x2 > x1 + 4.0 {
+            if x2 - x1 > W + 2.0 * GAP_LAYER {
+                // Over a layer in between: below the boxes on its way, not under them.
+                let bulge = y1.max(y2) + (ah.max(zh) / 2.0) + GAP_SIDE;
+                let (sx, sy, ex, ey) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy + zh);
+                return format!("M{sx},{sy} C{sx},{bulge} {ex},{bulge} {ex},{ey}");
+            }
+            let mid = (x1 + x2) / 2.0;
+            format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
+        } else if (ax - zx).abs() < W {
+            // One above the other (a control wire, say): straight down or up.
+            let (sx, sy, ex, ey) = if zy > ay {
+                (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy)
+            } else {
+                (ax + aw / 2.0, ay, zx + zw / 2.0, zy + zh)
+            };
+            format!("M{sx},{sy} L{ex},{ey}")
+        } else {
+            // Backwards (the user moved a node): out of the right side, round, into the left.
+            let out = x1 + GAP_LAYER / 2.0;
+            let back = x2 - GAP_LAYER / 2.0;
+            format!("M{x1},{y1} C{out},{y1} {back},{y2} {x2},{y2}")
+        }
+    }
+}
+
+fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+/// The zoom the drawing is shown at now (its width on screen over its own width).
+fn shown_zoom(svg: &NodeRef, width: f64) -> f64 {
+    svg.cast::<web_sys::Element>()
+        .map(|el| el.get_bounding_client_rect().width() / width)
+        .filter(|z| z.is_finite() && *z > 0.0)
+        .unwrap_or(1.0)
+}
+
+/// Zooms by `factor` about a point on screen (`None`: the middle of the visible part), keeping
+/// that point of the drawing where it is.
+fn zoom_about(
+    ctx: &Ctx,
+    svg: &NodeRef,
+    scroller: &NodeRef,
+    width: f64,
+    factor: f64,
+    at: Option<(f64, f64)>,
+) {
+    let now = shown_zoom(svg, width);
+    let next = (now * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+    if let (Some(s), Some(view)) = (
+        svg.cast::<web_sys::Element>(),
+        scroller.cast::<web_sys::Element>(),
+    ) {
+        let r = s.get_bounding_client_rect();
+        let v = view.get_bounding_client_rect();
+        let (px, py) = at.unwrap_or((v.left() + v.width() / 2.0, v.top() + v.height() / 2.0));
+        // The drawing's point under (px, py), and where it must be after the zoom.
+        let (dx, dy) = ((px - r.left()) / now, (py - r.top()) / now);
+        ctx.inner.borrow_mut().scroll_to =
+            Some((dx * next - (px - v.left()), dy * next - (py - v.top())));
+    }
+    ctx.set_zoom(Some(next));
+}
+
 /// A name short enough for its box (the full name is in the side panel).
 fn short(name: &str) -> String {
-    if name.chars().count() <= 12 {
+    if name.chars().count() <= 11 {
         name.to_string()
     } else {
-        let head: String = name.chars().take(11).collect();
+        let head: String = name.chars().take(10).collect();
         format!("{head}…")
     }
 }

@@ -12,9 +12,11 @@
 //! Names typed by the user are only ever shown as text.
 
 mod canvas;
+mod export;
 mod params;
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
@@ -27,6 +29,24 @@ use crate::scenario::topology::{Flow, NodeKind};
 use crate::scenario::{Scenario, TopologyFile};
 
 pub use canvas::Refusal;
+
+/// Opens a drawn architecture in the editor (a challenge's starting architecture, say): the
+/// run restarts from it and the editor opens on it, undo history empty. If the graph does not
+/// lower, nothing changes and its problems come back.
+pub fn open_in_editor(
+    on_action: &Callback<Action>,
+    file: TopologyFile,
+) -> Result<(), crate::scenario::ValidationErrors> {
+    let scenario = file.lower()?;
+    on_action.emit(Action::OpenGraph(
+        Rc::new(file),
+        Rc::new(scenario),
+        None,
+        Rc::default(),
+    ));
+    on_action.emit(Action::SetEditing(true));
+    Ok(())
+}
 
 /// Properties of [`EditorPanel`].
 #[derive(Properties, PartialEq)]
@@ -55,6 +75,12 @@ pub struct Inner {
     pub param_error: Option<String>,
     /// Whether the "connect to…" list is open, and its search text.
     pub connecting: Option<String>,
+    /// The drawing's zoom (1: 100 %); `None`: fitted to its box.
+    pub zoom: Option<f64>,
+    /// Where to scroll the drawing after the next render (after a zoom about a point).
+    pub scroll_to: Option<(f64, f64)>,
+    /// The last graphs the editor itself gave the app (a graph coming back is not news).
+    pub sent: VecDeque<Rc<TopologyFile>>,
 }
 
 /// Shared handle on the editor's state.
@@ -77,11 +103,37 @@ pub fn editor_panel(props: &EditorProps) -> Html {
                 announce: String::new(),
                 param_error: None,
                 connecting: None,
+                zoom: None,
+                scroll_to: None,
+                sent: VecDeque::new(),
             }))
         }))
         .clone()
     };
     let update = use_force_update();
+    // A graph opened from elsewhere while the editor is open (a file, a link, a challenge)
+    // replaces the drawing; the editor's own runs carry its own graph and change nothing.
+    {
+        let inner = inner.clone();
+        let update = update.clone();
+        use_effect_with(props.graph.clone(), move |graph| {
+            let fresh = graph
+                .as_ref()
+                .filter(|g| {
+                    let i = inner.borrow();
+                    ***g != i.editor.file && !i.sent.iter().any(|s| Rc::ptr_eq(s, g))
+                })
+                .map(|g| (**g).clone());
+            if let Some(file) = fresh {
+                let mut i = inner.borrow_mut();
+                i.editor = Editor::new(file);
+                i.selected = None;
+                i.refusal = None;
+                drop(i);
+                update.force_update();
+            }
+        });
+    }
     // The latest scenario, for the window's key listener (set up once).
     let current = use_mut_ref(|| props.scenario.clone());
     *current.borrow_mut() = props.scenario.clone();
@@ -152,6 +204,45 @@ pub fn editor_panel(props: &EditorProps) -> Html {
         let ctx = ctx.clone();
         Callback::from(move |_: MouseEvent| ctx.start_blank())
     };
+    let save = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| {
+            let file = ctx.inner.borrow().editor.file.clone();
+            let said = match export::save(&file) {
+                Some(()) => format!(
+                    "Saved the drawing as {}.json (scalesim run reads it).",
+                    export::file_stem(&file)
+                ),
+                None => "The drawing could not be saved.".to_string(),
+            };
+            ctx.say(said);
+        })
+    };
+    let svg_out = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| {
+            let file = ctx.inner.borrow().editor.file.clone();
+            let said = match export::export_svg(&file) {
+                Some(()) => "Exported the drawing as SVG.",
+                None => "The drawing could not be exported.",
+            };
+            ctx.say(said.to_string());
+        })
+    };
+    let png_out = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| {
+            let file = ctx.inner.borrow().editor.file.clone();
+            let ctx = ctx.clone();
+            yew::platform::spawn_local(async move {
+                let said = match export::export_png(&file).await {
+                    Ok(()) => "Exported the drawing as PNG.".to_string(),
+                    Err(why) => format!("The drawing could not be exported as PNG: {why}."),
+                };
+                ctx.say(said);
+            });
+        })
+    };
     let close = props
         .on_action
         .reform(|_: MouseEvent| Action::SetEditing(false));
@@ -182,13 +273,20 @@ pub fn editor_panel(props: &EditorProps) -> Html {
                     <button class="btn" data-action="redo" onclick={redo} disabled={!can_redo}
                         aria-keyshortcuts="Control+Shift+Z">{ "Redo" }</button>
                     <button class="btn" data-action="blank" onclick={blank}>{ "Start blank" }</button>
+                    <button class="btn" data-action="save-drawing" onclick={save}
+                        title="Download the drawing as a scenario file (JSON) that the app and `scalesim run` open">{ "Save drawing" }</button>
+                    <button class="btn" data-action="export-drawing-svg" onclick={svg_out}
+                        aria-label="Export the drawing as SVG">{ "SVG" }</button>
+                    <button class="btn" data-action="export-drawing-png" onclick={png_out}
+                        aria-label="Export the drawing as PNG">{ "PNG" }</button>
                     <button class="btn btn-ghost" data-action="close-editor" onclick={close}>{ "Close editor" }</button>
                 </div>
             </div>
             <p class="editor-help">
-                { "Drag from one component onto another to wire it (or select it and use “Connect to…”). \
-                   Adding, removing or wiring restarts the run from the edited architecture; changing \
-                   the users or the web servers applies live, and is recorded so the run replays exactly." }
+                { "Drag a component onto another to wire them (or select it and use “Connect to…”); drop it \
+                   on empty space to move it (or use the arrow keys). Adding, removing or wiring restarts \
+                   the run from the edited architecture; changing the users or the web servers applies \
+                   live, and is recorded so the run replays exactly." }
             </p>
             <ul class="palette" aria-label="Add a component">{ for palette }</ul>
             <div class="editor-body">
@@ -273,6 +371,17 @@ impl Ctx {
         ok
     }
 
+    /// A graph about to be given to the app, remembered as the editor's own.
+    fn sent(&self, file: TopologyFile) -> Rc<TopologyFile> {
+        let file = Rc::new(file);
+        let mut i = self.inner.borrow_mut();
+        i.sent.push_back(file.clone());
+        if i.sent.len() > 8 {
+            i.sent.pop_front();
+        }
+        file
+    }
+
     /// Undoes the last edit.
     pub fn undo(&self) {
         let done = self.inner.borrow_mut().editor.undo();
@@ -315,14 +424,19 @@ impl Ctx {
             (i.editor.runs(), i.editor.file.clone())
         };
         let said = match runs {
+            Ok(next) if next == *current => {
+                // The run is the same (a node moved or renamed): only the drawing changes,
+                // and the link carries it.
+                self.on_action.emit(Action::KeepGraph(self.sent(file)));
+                format!("{done} The run goes on: it does not depend on this.")
+            }
             Ok(next) => {
                 let mut same = next.clone();
                 same.traffic.users = current.traffic.users;
                 same.server.count = current.server.count;
                 let live_ok = same == *current
                     && (next.server.count == current.server.count
-                        || next.load_balancer.is_some())
-                    && next != *current;
+                        || next.load_balancer.is_some());
                 if live_ok {
                     if next.traffic.users != current.traffic.users {
                         self.on_action.emit(Action::SetUsers(next.traffic.users));
@@ -334,7 +448,7 @@ impl Ctx {
                     format!("{done} Applied live to the running simulation, and recorded for replay.")
                 } else {
                     self.on_action.emit(Action::OpenGraph(
-                        Rc::new(file),
+                        self.sent(file),
                         Rc::new(next),
                         None,
                         Rc::default(),
@@ -359,6 +473,25 @@ impl Ctx {
                 i.param_error = None;
             }
             i.selected = name;
+        }
+        (self.update)();
+    }
+
+    /// Announces something (to screen readers, and in the status line).
+    pub fn say(&self, text: String) {
+        self.inner.borrow_mut().announce = text;
+        (self.update)();
+    }
+
+    /// Sets the drawing's zoom (`None`: fit it to its box).
+    pub fn set_zoom(&self, zoom: Option<f64>) {
+        {
+            let mut i = self.inner.borrow_mut();
+            i.zoom = zoom;
+            i.announce = match zoom {
+                Some(z) => format!("Zoom {:.0} %.", z * 100.0),
+                None => "The drawing fits its box.".to_string(),
+            };
         }
         (self.update)();
     }
@@ -505,15 +638,19 @@ fn side_panel(props: &PanelProps) -> Html {
         }
     });
     let index = t.nodes.iter().position(|n| n.name == name).unwrap_or(0);
-    let node_problems: Vec<String> = match i.editor.runs() {
-        Err(e) => {
-            e.0.iter()
-                .filter(|p| p.path.starts_with(&format!("topology.nodes[{index}]")))
-                .map(|p| p.message.clone())
-                .collect()
+    // Problems with one parameter are shown beside its field; the others above the fields.
+    let mut node_problems: Vec<String> = Vec::new();
+    let mut field_problems: Vec<(String, String)> = Vec::new();
+    if let Err(e) = i.editor.runs() {
+        let own = format!("topology.nodes[{index}]");
+        let field = format!("{own}.params.");
+        for p in e.0.iter().filter(|p| p.path.starts_with(&own)) {
+            match p.path.strip_prefix(&field) {
+                Some(param) => field_problems.push((param.to_string(), p.message.clone())),
+                None => node_problems.push(p.message.clone()),
+            }
         }
-        Ok(_) => Vec::new(),
-    };
+    }
     let param_error = i.param_error.clone();
     let node_clone = node.clone();
     drop(i);
@@ -545,7 +682,7 @@ fn side_panel(props: &PanelProps) -> Html {
             if !node_problems.is_empty() {
                 <ul class="param-problems">{ for node_problems.into_iter().map(|p| html! { <li>{ p }</li> }) }</ul>
             }
-            <params::Params ctx={ctx.clone()} node={node_clone} />
+            <params::Params ctx={ctx.clone()} node={node_clone} problems={field_problems} />
         </aside>
     }
 }

@@ -1,0 +1,180 @@
+//! Tests of the database cluster alone: no engine, a kernel of no requests, a queue of its
+//! own events.
+
+use super::*;
+use crate::scenario::preset;
+use crate::sim::kernel::queue::EventQueue;
+use crate::sim::kernel::run::Kernel;
+
+/// No requests: the cluster is tested without an engine.
+#[derive(Clone, Copy)]
+struct NoRequest;
+impl Slot for NoRequest {
+    const EMPTY: NoRequest = NoRequest;
+}
+
+/// The clock, kernel state, event queue and RNG a test hands the cluster.
+struct World {
+    now: SimTime,
+    kernel: Kernel<NoRequest>,
+    events: EventQueue<DbEvent>,
+    rng: Rng,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            now: SimTime::ZERO,
+            kernel: Kernel::new(),
+            events: EventQueue::new(),
+            rng: Rng::new(1),
+        }
+    }
+
+    fn ctx(&mut self) -> Ctx<'_, NoRequest, DbEvent> {
+        Ctx {
+            now: self.now,
+            kernel: &mut self.kernel,
+            events: &mut self.events,
+            rng: &mut self.rng,
+        }
+    }
+}
+
+/// A cluster as the scenario describes, every shard built, and its nodes' stations.
+fn cluster(scenario: &Scenario) -> (DatabaseCluster, Vec<Station>) {
+    let mut db = DatabaseCluster::new(scenario);
+    let mut stations = Vec::new();
+    let shards = scenario.sharding.as_ref().map_or(1, |s| s.shards);
+    for _ in 0..shards {
+        let first = stations.len() as u16;
+        let ids: Vec<u16> = (first..first + db.nodes_per_shard() as u16).collect();
+        stations.extend(ids.iter().map(|_| db.node_station()));
+        db.add_shard(&ids, scenario.sharding.is_some());
+    }
+    db.count_shard_keys();
+    (db, stations)
+}
+
+#[test]
+fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated_writes_lost() {
+    let mut s = preset(4).expect("stage 4");
+    if let Some(d) = s.database.as_mut() {
+        d.read_policy = ReadPolicy::RoundRobin;
+    }
+    let spec = s.database.clone().expect("a database");
+    assert_eq!(spec.replicas, 2);
+    let (mut db, mut stations) = cluster(&s);
+    let mut w = World::new();
+    assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(0));
+    let reads: Vec<_> = (0..4)
+        .map(|_| db.route_query(RequestKind::ApiRead, 0, &stations))
+        .collect();
+    assert_eq!(reads, [Some(1), Some(2), Some(1), Some(2)]);
+    // Ten writes long replicated, then three just before the master dies.
+    for key in 0..10 {
+        db.commit_write(0, 0, key, SimTime::from_secs(1));
+    }
+    let death = SimTime::from_secs(10);
+    for key in 10..13 {
+        db.commit_write(0, 0, key, death);
+    }
+    w.now = death;
+    stations[0].alive = false;
+    stations[0].epoch += 1;
+    let text = db.node_died(0, 0, stations[0].epoch, &mut w.ctx());
+    assert!(text.contains("master"), "{text}");
+    // Writes still go to the dead master until the web tier notices.
+    assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(0));
+    let (at, event) = w.events.pop().expect("a detection");
+    assert_eq!(
+        at,
+        death.plus(SimTime::from_millis_f64(spec.failover.detection_ms))
+    );
+    w.now = at;
+    db.handle(event, &stations, &mut w.ctx());
+    assert_eq!(db.route_query(RequestKind::Write, 0, &stations), None);
+    let (at, event) = w.events.pop().expect("a promotion");
+    assert_eq!(
+        at,
+        w.now
+            .plus(SimTime::from_millis_f64(spec.failover.promotion_ms))
+    );
+    w.now = at;
+    db.handle(event, &stations, &mut w.ctx());
+    let failovers = &w.kernel.books.failovers;
+    assert_eq!(failovers.len(), 1);
+    assert_eq!(failovers[0].old_master, "db-0");
+    assert_eq!(
+        failovers[0].new_master, "db-1",
+        "equally fresh: the first replica"
+    );
+    assert_eq!(failovers[0].writes_lost, 3);
+    assert_eq!(db.writes_lost(), 3);
+    assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(1));
+    assert_eq!(db.node_state(0, 1, w.now).0, DbRole::Master);
+    // The old master returns as a replica that must copy a snapshot.
+    stations[0].alive = true;
+    let text = db.node_returned(0, 0, stations[0].epoch, &mut w.ctx());
+    assert!(text.contains("snapshot"), "{text}");
+    let r = db
+        .report(&stations, &w.kernel.books.failovers)
+        .expect("a report");
+    assert_eq!((r.writes_committed, r.writes_lost), (13, 3));
+    assert_eq!(r.failovers.len(), 1);
+}
+
+#[test]
+fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs() {
+    let mut s = preset(10).expect("stage 10");
+    s.traffic.keyspace.keys = 2_000;
+    let from = s.sharding.as_ref().expect("shards").shards as usize;
+    let (mut db, mut stations) = cluster(&s);
+    let mut w = World::new();
+    let to = from + 2;
+    assert!(!db.reshard_refused(to, &mut w.ctx()));
+    while db.shard_count() < to {
+        let first = stations.len() as u16;
+        let ids: Vec<u16> = (first..first + db.nodes_per_shard() as u16).collect();
+        stations.extend(ids.iter().map(|_| db.node_station()));
+        db.add_shard(&ids, true);
+    }
+    db.start_reshard(to, &mut w.ctx());
+    let progress = db.reshard_progress().expect("a resharding");
+    assert!(progress.keys_moved > 0 && !progress.finished);
+    // A second one is refused while the copy runs.
+    assert!(db.reshard_refused(to + 1, &mut w.ctx()));
+    let mut jobs = 0;
+    while let Some((at, event)) = w.events.pop() {
+        w.now = at;
+        let DbEvent::MigrationPace { run } = event else {
+            panic!("only the pacer runs: {event:?}");
+        };
+        // Each job is done at once: read on its old shard, written on its new one.
+        let Some(slot) = db.pace(run, &mut w.ctx()) else {
+            continue;
+        };
+        let old = db.copy_job_shard(slot, false).expect("a job");
+        let new = db.copy_job_shard(slot, true).expect("a job");
+        assert_ne!(old, new);
+        assert!(db.copy_work_ns(slot, true, new, &mut w.ctx()) > 0);
+        assert_eq!(db.cut_over(slot, &mut w.ctx()), None);
+        jobs += 1;
+    }
+    let progress = db.reshard_progress().expect("a resharding");
+    assert!(progress.finished, "{progress:?}");
+    assert_eq!(progress.keys_copied, progress.keys_moved);
+    assert!(jobs > 1);
+    assert_eq!(w.kernel.interval.migration_keys_copied, progress.keys_moved);
+    // Every key is served by the shard the new map names, and counted there.
+    let new_map = db.placement.map.clone();
+    for key in 0..2_000 {
+        assert_eq!(db.placement.shard_of(key), new_map.shard_of(key));
+    }
+    let counted: u64 = db.shards.iter().map(|d| d.keys).sum();
+    assert_eq!(counted, 2_000);
+    let mut fresh = db.clone();
+    fresh.count_shard_keys();
+    let keys = |d: &DatabaseCluster| d.shards.iter().map(|s| s.keys).collect::<Vec<_>>();
+    assert_eq!(keys(&db), keys(&fresh));
+}

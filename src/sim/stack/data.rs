@@ -1,0 +1,115 @@
+//! The stack's side of the database cluster (`components/database.rs`): building a shard's
+//! nodes (components and stations are the stack's registry), resharding, and the copy jobs
+//! of a resharding, which travel as requests. The cluster decides; this file only moves
+//! requests and registers nodes.
+
+use super::*;
+use crate::sim::components::database::{db_index, db_node_name};
+use crate::sim::components::migration::COPY_RETRY;
+
+impl Stack {
+    /// Builds the next shard of the database cluster: its nodes as components served by
+    /// stations; `sharded`: named as one shard of several.
+    pub(super) fn build_shard(&mut self, sharded: bool) {
+        let shard = self.db.shard_count();
+        let mut stations = Vec::with_capacity(self.db.nodes_per_shard());
+        for i in 0..self.db.nodes_per_shard() {
+            let name = db_node_name(sharded, shard, i);
+            let id = self.add_component(name, ComponentKind::Database);
+            let station = self.db.node_station();
+            stations.push(self.add_station(id, Tier::Db, db_index(shard, i), station));
+        }
+        self.db.add_shard(&stations, sharded);
+    }
+
+    /// Reshards the data tier to `count` shards now: new shards start empty and are built
+    /// like the others, and the keys whose shard changes are copied to it at the scenario's
+    /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
+    pub fn reshard(&mut self, count: u32) {
+        if self.db.spec().is_none() {
+            return;
+        }
+        let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
+        if self.db.reshard_refused(count, &mut ctx!(self)) {
+            return;
+        }
+        while self.db.shard_count() < count {
+            self.build_shard(true);
+        }
+        self.db.start_reshard(count, &mut ctx!(self));
+        if let Some(s) = self.scenario.sharding.as_mut() {
+            s.shards = count as u32;
+        }
+    }
+
+    /// The resharding pacer: starts the copy job it hands out as a request.
+    pub(super) fn on_migration_pace(&mut self, run: u32) {
+        let Some(slot) = self.db.pace(run, &mut ctx!(self)) else {
+            return;
+        };
+        let req = self.allocate(RequestKind::Write, 0);
+        let r = self.req_mut(req);
+        r.copy_job = slot;
+        r.copy_on_target = false;
+        r.sampled = false;
+        self.send_copy_job(req);
+    }
+
+    /// Sends a copy job to the master of its old shard (reading) or new shard (writing), or
+    /// lets it wait a little when the web tier knows no live master there.
+    pub(in crate::sim) fn send_copy_job(&mut self, req: ReqRef) {
+        let Some(r) = self.get(req) else {
+            return;
+        };
+        let Some(shard) = self.db.copy_job_shard(r.copy_job, r.copy_on_target) else {
+            return;
+        };
+        match self
+            .db
+            .route_query(RequestKind::Write, shard, &self.stations)
+        {
+            Some(node) => {
+                let station = self.db.station(shard, node);
+                self.move_to(req, station);
+            }
+            None => self.retry_copy_job(req),
+        }
+    }
+
+    /// The copy job could not be queued (its node is down or its line full): it tries
+    /// again a little later.
+    pub(in crate::sim) fn retry_copy_job(&mut self, req: ReqRef) {
+        let at = self.now.plus(COPY_RETRY);
+        self.req_mut(req).state = ReqState::Transit;
+        self.events.push(at, Event::CopyRetry { req });
+    }
+
+    /// Service time of a copy job at database shard `shard`.
+    pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
+        let r = self.request_in(req);
+        self.db
+            .copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut ctx!(self))
+    }
+
+    /// A copy job finished its part at a master: on to the new shard after the read, or
+    /// the cutover of its keys after the write.
+    pub(super) fn copy_step_done(&mut self, req: ReqRef) {
+        let r = self.request_in(req);
+        if !r.copy_on_target {
+            self.req_mut(req).copy_on_target = true;
+            self.send_copy_job(req);
+            return;
+        }
+        self.release(req);
+        if let Some(run) = self.db.cut_over(r.copy_job, &mut ctx!(self)) {
+            self.on_migration_pace(run);
+        }
+    }
+
+    /// (shard, node) of a database component.
+    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
+        let station = self.station_of_component(id)?;
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        (tier == Tier::Db).then(|| db_of_index(index))
+    }
+}

@@ -1,0 +1,292 @@
+//! A stack's report: each component's section (built by the component), the stations'
+//! figures, the bill and the theory check, assembled into one [`Report`]. The geo layer
+//! merges the data centers' reports (`geo/report.rs`).
+
+use super::*;
+use crate::scenario::Shape;
+use crate::sim::report::*;
+use crate::sim::theory;
+
+impl Stack {
+    /// [`Sim::report`] of one data center's stack, without its digest.
+    pub(in crate::sim) fn report_single(&self) -> Report {
+        let b = &self.kernel.books;
+        let elapsed_s = self.now().as_secs_f64();
+        let per_s = |n: u64| {
+            if elapsed_s > 0.0 {
+                n as f64 / elapsed_s
+            } else {
+                0.0
+            }
+        };
+        let failed_by_reason = FailureCounts {
+            queue_full: b.failed[0],
+            timeout: b.failed[1],
+            server_down: b.failed[2],
+            dns_down: b.failed[3],
+            no_healthy_server: b.failed[4],
+            db_down: b.failed[5],
+            session_store_down: b.failed[6],
+        };
+        let components = self
+            .components
+            .iter()
+            .filter_map(|c| self.station_of(c.id).map(|s| (c, s)))
+            .map(|(c, s)| {
+                let span = s.total;
+                let completed_here = s.served.max(1) as f64;
+                ComponentReport {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    utilization: span.utilization(s.workers),
+                    mean_queue_len: span.mean_waiting(),
+                    mean_in_system: if span.span_ns == 0 {
+                        0.0
+                    } else {
+                        (span.busy + span.queued) as f64 / span.span_ns as f64
+                    },
+                    max_queue_len: s.max_waiting,
+                    throughput_rps: per_s(s.served),
+                    mean_sojourn_ms: s.sojourn_sum_ns as f64 / completed_here / 1e6,
+                    mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
+                    served: s.served,
+                    rejected: s.rejected,
+                    refused: s.refused,
+                    role: self.db_state(c.id).map(|(role, ..)| role),
+                    slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
+                    slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
+                    errors_injected: (s.errors_injected > 0).then_some(s.errors_injected),
+                }
+            })
+            .collect::<Vec<_>>();
+        Report {
+            scenario: self.scenario.name.clone(),
+            stage: self.scenario.stage,
+            seed: self.scenario.seed,
+            sim_time_s: elapsed_s,
+            requests: RequestTotals {
+                generated: b.generated,
+                completed: b.completed,
+                failed: b.failed.iter().sum(),
+                failed_by_reason,
+                in_flight: self.in_flight_counted(),
+            },
+            throughput_rps: per_s(b.completed),
+            latency_ms: LatencyReport::of(&b.latency),
+            latency_by_kind: RequestKind::ALL
+                .iter()
+                .map(|&kind| KindLatency {
+                    kind,
+                    latency_ms: LatencyReport::of(&b.latency_by_kind[kind as usize]),
+                })
+                .collect(),
+            dns: DnsReport {
+                lookups: b.dns_lookups,
+                cache_hits: b.dns_cache_hits,
+            },
+            database: self.database_report(),
+            monitoring: self.monitor.as_ref().map(|m| m.report()),
+            cdn: self.edge.as_ref().map(|e| e.report()),
+            queue: self.jobs.as_ref().map(|q| q.report()),
+            deploys: self.deploy_reports(),
+            data_store: self.data_store_report(),
+            sessions: self.sticky.as_ref().map(|s| s.report()),
+            cache: self.cache.as_ref().map(|c| CacheReport {
+                stampede: self.coalescer.as_ref().map(|co| co.report()),
+                ..c.report()
+            }),
+            clients: self
+                .clients
+                .as_ref()
+                .map(|c| c.report(b.generated, b.completed, elapsed_s)),
+            sync_workers: self.sync.as_ref().map(|s| s.report()),
+            breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
+            theory: if self.web.len() == 1 && self.balancer.is_none() {
+                self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
+            } else {
+                None
+            },
+            components,
+            series: self.series.iter().cloned().collect(),
+            events: self.kernel.log.iter().cloned().collect(),
+            diagnosis: Vec::new(),
+            events_dropped: self.kernel.log_dropped,
+            geo: None,
+            cost: self.cost(),
+            digest: String::new(),
+        }
+    }
+
+    /// The bill of this stack so far: every node for the time it existed (web servers as the
+    /// series counted them in service, other nodes for the whole run), stored data, DNS
+    /// lookups and the CDN.
+    pub(in crate::sim) fn cost(&self) -> crate::sim::cost::CostReport {
+        use crate::sim::cost::{Bill, PRICES};
+        let hours = self.now().as_secs_f64() / 3600.0;
+        let mut bill = Bill::default();
+        let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
+        let counted_h = self.series.len() as f64 * interval_h;
+        let in_service = self.web_retired.iter().filter(|r| !**r).count() as f64;
+        let server_hours = self
+            .series
+            .iter()
+            .map(|p| f64::from(p.web_servers) * interval_h)
+            .sum::<f64>()
+            + in_service * (hours - counted_h).max(0.0);
+        let workers = f64::from(self.scenario.server.workers);
+        bill.add(
+            "web servers",
+            server_hours * workers,
+            "worker-hours",
+            PRICES.web_worker_hour,
+        );
+        if self.balancer.is_some() {
+            bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
+        }
+        if let Some(db) = &self.scenario.database {
+            let nodes = self.db.node_count();
+            bill.add(
+                "database nodes",
+                nodes as f64 * f64::from(db.workers) * db.speed * hours,
+                "worker-hours",
+                PRICES.db_worker_hour,
+            );
+            bill.add_storage("stored data", self.db.keys_held(), hours);
+        }
+        if let Some(c) = &self.cache {
+            bill.add(
+                "cache nodes",
+                c.node_count() as f64 * hours,
+                "node-hours",
+                PRICES.cache_node_hour,
+            );
+        }
+        if self.session_station != u16::MAX {
+            bill.add("session store", hours, "hours", PRICES.session_store_hour);
+        }
+        if let Some(q) = &self.jobs {
+            bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
+            bill.add(
+                "queue workers",
+                f64::from(q.station.workers) * hours,
+                "worker-hours",
+                PRICES.queue_worker_hour,
+            );
+        }
+        bill.add(
+            "DNS lookups",
+            self.kernel.books.dns_lookups as f64 / 1e6,
+            "million lookups",
+            PRICES.dns_million_lookups,
+        );
+        if let Some(e) = &self.edge {
+            const KB_PER_GB: f64 = 1024.0 * 1024.0;
+            bill.add_priced(
+                "CDN (edge and origin transfer)",
+                (e.edge_kb + e.origin_kb) / KB_PER_GB,
+                "GB",
+                e.cost_usd(),
+            );
+        }
+        bill.finish(hours)
+    }
+
+    fn data_store_report(&self) -> Option<DataStoreReport> {
+        let db = self.scenario.database.as_ref()?;
+        let p = &self.db.placement;
+        if db.kind.is_relational() && p.write_factor == 1 && self.nosql.is_none() {
+            return None;
+        }
+        let writes = self.db.writes_committed();
+        let nosql = self.nosql.as_ref().map(|n| {
+            n.report(|s| {
+                let s = &self.stations[usize::from(s)];
+                s.total.utilization(s.workers)
+            })
+        });
+        Some(DataStoreReport {
+            kind: db.kind.name().to_string(),
+            cross_shard_reads: p.joins,
+            joins_avoided: p.joins_avoided,
+            write_factor: p.write_factor,
+            writes,
+            copy_writes: p.copy_writes,
+            write_amplification: if writes == 0 {
+                1.0
+            } else {
+                (writes + p.copy_writes) as f64 / writes as f64
+            },
+            nosql,
+        })
+    }
+
+    fn database_report(&self) -> Option<DatabaseReport> {
+        self.db.report(&self.stations, &self.kernel.books.failovers)
+    }
+
+    fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {
+        let server = server?;
+        let s = &self.scenario;
+        let weights = s.traffic.mix.weights();
+        let total: f64 = weights.iter().sum();
+        let dists = s.server.service.by_kind();
+        let used: Vec<(f64, &crate::scenario::Dist)> = weights
+            .iter()
+            .zip(dists)
+            .filter(|(w, _)| **w > 0.0)
+            .map(|(w, d)| (w / total, d))
+            .collect();
+        let mean_ms: f64 = used.iter().map(|(p, d)| p * d.mean_ms).sum();
+        let second_moment: f64 = used
+            .iter()
+            .map(|(p, d)| {
+                let m2 = d.mean_ms * d.mean_ms;
+                p * match d.shape {
+                    Shape::Exponential => 2.0 * m2,
+                    Shape::Constant => m2,
+                    Shape::Lognormal => m2 * (1.0 + d.cv * d.cv),
+                }
+            })
+            .sum();
+        let scv = second_moment / (mean_ms * mean_ms) - 1.0;
+        let lambda_per_ms = s.offered_rate_per_s() / 1000.0;
+        let c = s.server.workers;
+        let arrived = server.served + server.rejected;
+        let rejection_measured = if arrived == 0 {
+            0.0
+        } else {
+            server.rejected as f64 / arrived as f64
+        };
+        let all_exponential_same_mean = used.iter().all(|(_, d)| {
+            d.shape == Shape::Exponential && (d.mean_ms - used[0].1.mean_ms).abs() < 1e-12
+        });
+        let (model, response, utilization, rejection) = if all_exponential_same_mean {
+            let r = theory::mmck(c, s.server.queue_capacity, lambda_per_ms, mean_ms);
+            (
+                "M/M/c/K (exact)",
+                Some(r.mean_response),
+                r.utilization,
+                Some(r.blocking),
+            )
+        } else {
+            (
+                "M/G/c (Allen–Cunneen approximation, infinite queue)",
+                theory::mgc_mean_response(c, lambda_per_ms, mean_ms, scv),
+                (lambda_per_ms * mean_ms / f64::from(c)).min(1.0),
+                None,
+            )
+        };
+        Some(TheoryCheck {
+            model: model.to_string(),
+            arrival_rate_per_s: lambda_per_ms * 1000.0,
+            mean_service_ms: mean_ms,
+            workers: c,
+            utilization_expected: utilization,
+            utilization_measured: server.utilization,
+            mean_response_ms_expected: response,
+            mean_response_ms_measured: server.mean_sojourn_ms,
+            rejection_expected: rejection,
+            rejection_measured,
+        })
+    }
+}

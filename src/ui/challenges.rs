@@ -1,0 +1,537 @@
+//! Challenges: the list with the reader's progress (stars kept in local storage), a
+//! challenge's page (story, objectives, budget), "Start" (its starting architecture in the
+//! editor), "Grade" (the current architecture graded off the main thread), the verdict per
+//! objective with its number, and "Share solution" (a link that opens the challenge with
+//! that architecture graded).
+//!
+//! ```text
+//!   Grade ──GradeRequest──▶ web worker (scalesim_worker: challenge::job::run) ──GradeUpdate──▶ view
+//!         └─ no worker (it failed to load) ──▶ the same Grading in the page, one seed per tick
+//!   #challenge/N/<link> ──▶ opens challenge N and grades the link's architecture
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use gloo::storage::{LocalStorage, Storage};
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+use yew::prelude::*;
+
+use super::link;
+use super::state::{Action, Notice};
+use crate::challenge::job::{GradeRequest, GradeUpdate};
+use crate::challenge::{challenge, challenges, Challenge, Grade, Grading, ObjectiveResult};
+use crate::format::figure;
+use crate::scenario::{encode_graph, encode_link, Scenario, TopologyFile};
+
+/// Local-storage key of the progress: best stars per passed challenge.
+pub const PROGRESS_KEY: &str = "scalesim-challenges";
+
+/// Best stars per passed challenge (1–3), by number.
+type Progress = BTreeMap<u8, u8>;
+
+fn load_progress() -> Progress {
+    LocalStorage::get(PROGRESS_KEY).unwrap_or_default()
+}
+
+fn save_progress(p: &Progress) {
+    let _ = LocalStorage::set(PROGRESS_KEY, p);
+}
+
+/// Where a grading is.
+#[derive(Clone, Debug, PartialEq)]
+enum Status {
+    Idle,
+    Running { done: u32, total: u32 },
+    Done(Rc<Grade>),
+    Failed(String),
+}
+
+/// The app's challenge panel.
+#[derive(Properties, PartialEq)]
+pub struct ChallengeProps {
+    /// The architecture on screen (what "Grade" grades).
+    pub scenario: Rc<Scenario>,
+    /// Its graph, when it is a drawn architecture (shared links keep it).
+    pub graph: Option<Rc<TopologyFile>>,
+    /// Dispatches app actions (open the start in the editor, notices).
+    pub on_action: Callback<Action>,
+}
+
+/// A grading under way: the worker (or the page's timer) and the handlers that keep it alive.
+#[derive(Default)]
+struct Grader {
+    worker: Option<Worker>,
+    _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
+    _on_error: Option<Closure<dyn FnMut(ErrorEvent)>>,
+    /// The page's next step, kept only to be dropped with the grader.
+    _tick: Option<Timeout>,
+}
+
+impl Drop for Grader {
+    fn drop(&mut self) {
+        if let Some(w) = &self.worker {
+            w.set_onmessage(None);
+            w.set_onerror(None);
+            w.terminate();
+        }
+    }
+}
+
+/// The list, or one challenge's page.
+#[function_component(ChallengePanel)]
+pub fn challenge_panel(props: &ChallengeProps) -> Html {
+    let from_link = use_state(link::challenge_in_link);
+    let open = use_state(|| from_link.is_some());
+    let current = use_state(|| *from_link);
+    let progress = use_state(load_progress);
+    let status = use_state(|| Status::Idle);
+    let grader = use_mut_ref(|| None::<Grader>);
+    let shared = use_state(|| None::<String>);
+    let job = use_mut_ref(|| 0u32);
+
+    let grade = {
+        let status = status.clone();
+        let grader = grader.clone();
+        let progress = progress.clone();
+        let job = job.clone();
+        let scenario = props.scenario.clone();
+        Callback::from(move |id: u8| {
+            *job.borrow_mut() += 1;
+            let request = GradeRequest {
+                job: *job.borrow(),
+                challenge: id,
+                candidate: (*scenario).clone(),
+            };
+            let shown = status.clone();
+            let progress = progress.clone();
+            let job = job.clone();
+            let on_update = Rc::new(move |update: GradeUpdate| {
+                // Only the latest grading's updates count.
+                if update.job() != *job.borrow() {
+                    return;
+                }
+                match update {
+                    GradeUpdate::Grading { done, total, .. } => {
+                        shown.set(Status::Running { done, total })
+                    }
+                    GradeUpdate::Graded { grade, .. } => {
+                        if grade.pass {
+                            let mut p = load_progress();
+                            let best = p.get(&grade.challenge).copied().unwrap_or(0);
+                            p.insert(grade.challenge, best.max(grade.stars));
+                            save_progress(&p);
+                            progress.set(p);
+                        }
+                        shown.set(Status::Done(Rc::new(*grade)));
+                    }
+                    GradeUpdate::GradeFailed { message, .. } => shown.set(Status::Failed(message)),
+                }
+            });
+            let total = challenge(id).map_or(0, |c| c.seeds.len() as u32);
+            status.set(Status::Running { done: 0, total });
+            *grader.borrow_mut() = Some(start_grading(request, on_update, grader.clone()));
+        })
+    };
+
+    {
+        // A shared link: open its challenge and grade its architecture once.
+        let grade = grade.clone();
+        let from_link = *from_link;
+        use_effect_with((), move |_| {
+            if let Some(id) = from_link.filter(|id| challenge(*id).is_some()) {
+                grade.emit(id);
+            }
+        });
+    }
+
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let passed = progress.len();
+    let all = challenges();
+    html! {
+        <section class="challenges card" data-panel="challenges" aria-labelledby="challenges-title">
+            <header class="challenges-head">
+                <h2 id="challenges-title">{ "Challenges" }</h2>
+                <p class="muted" data-value="challenges-passed">
+                    { format!("{passed} of {} passed", all.len()) }
+                </p>
+                <button class="btn btn-ghost" data-action="challenges-toggle"
+                    aria-expanded={if *open { "true" } else { "false" }} onclick={toggle}>
+                    { if *open { "Hide" } else { "Show challenges" } }
+                </button>
+            </header>
+            if *open {
+                if let Some(c) = current.and_then(challenge) {
+                    { page(&c, props, &current, &status, &grade, &shared, &progress) }
+                } else {
+                    { list(&all, &progress, &current, &status, &shared) }
+                }
+            }
+        </section>
+    }
+}
+
+fn stars_text(stars: u8) -> String {
+    format!(
+        "{}{}",
+        "★".repeat(usize::from(stars)),
+        "☆".repeat(usize::from(3 - stars.min(3)))
+    )
+}
+
+fn list(
+    all: &[Challenge],
+    progress: &UseStateHandle<Progress>,
+    current: &UseStateHandle<Option<u8>>,
+    status: &UseStateHandle<Status>,
+    shared: &UseStateHandle<Option<String>>,
+) -> Html {
+    let reset = {
+        let progress = progress.clone();
+        Callback::from(move |_: MouseEvent| {
+            LocalStorage::delete(PROGRESS_KEY);
+            progress.set(Progress::new());
+        })
+    };
+    html! {
+        <>
+            <p class="challenges-intro">
+                { "Each challenge gives a story, a starting architecture that fails it, objectives \
+                   and a budget. Edit the architecture until the simulation says it passes; \
+                   cheaper solutions earn more stars (≤ budget ★, ≤ 75 % ★★, ≤ 50 % ★★★)." }
+            </p>
+            <ol class="challenge-list">
+                { for all.iter().map(|c| {
+                    let id = c.id;
+                    let open = {
+                        let current = current.clone();
+                        let status = status.clone();
+                        let shared = shared.clone();
+                        Callback::from(move |_: MouseEvent| {
+                            status.set(Status::Idle);
+                            shared.set(None);
+                            current.set(Some(id));
+                        })
+                    };
+                    let stars = progress.get(&id).copied();
+                    html! {
+                        <li data-challenge={id.to_string()}>
+                            <button class="challenge-item" onclick={open}>
+                                <span class="challenge-number">{ id }</span>
+                                <span class="challenge-title">{ c.title.clone() }</span>
+                                <span class="challenge-stage muted">{ format!("stage {}", c.stage) }</span>
+                                <span class="challenge-stars" data-stars={stars.unwrap_or(0).to_string()}
+                                    aria-label={match stars {
+                                        Some(s) => format!("passed, {s} of 3 stars"),
+                                        None => "not passed yet".to_string(),
+                                    }}>
+                                    { stars.map_or("—".to_string(), stars_text) }
+                                </span>
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ol>
+            <button class="btn btn-ghost btn-small" data-action="challenges-reset" onclick={reset}>
+                { "Reset progress" }
+            </button>
+        </>
+    }
+}
+
+fn page(
+    c: &Challenge,
+    props: &ChallengeProps,
+    current: &UseStateHandle<Option<u8>>,
+    status: &UseStateHandle<Status>,
+    grade: &Callback<u8>,
+    shared: &UseStateHandle<Option<String>>,
+    progress: &UseStateHandle<Progress>,
+) -> Html {
+    let id = c.id;
+    let back = {
+        let current = current.clone();
+        Callback::from(move |_: MouseEvent| current.set(None))
+    };
+    let start = {
+        let on_action = props.on_action.clone();
+        let c = c.clone();
+        Callback::from(move |_: MouseEvent| match c.start_file() {
+            Ok(file) => match file.lower() {
+                Ok(scenario) => {
+                    on_action.emit(Action::OpenGraph(
+                        Rc::new(file),
+                        Rc::new(scenario),
+                        None,
+                        Rc::new(Vec::new()),
+                    ));
+                    on_action.emit(Action::SetEditing(true));
+                }
+                Err(e) => on_action.emit(Action::LoadFailed(e.to_string())),
+            },
+            Err(e) => on_action.emit(Action::LoadFailed(e)),
+        })
+    };
+    let run_grade = grade.reform(move |_: MouseEvent| id);
+    let share = {
+        let shared = shared.clone();
+        let scenario = props.scenario.clone();
+        let graph = props.graph.clone();
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| {
+            let fragment = match &graph {
+                Some(g) => encode_graph(g, &[], None),
+                None => encode_link(&scenario, None),
+            };
+            let base = link::current_url();
+            let base = base.split('#').next().unwrap_or_default().to_string();
+            let url = format!("{base}#{}{id}/{fragment}", link::CHALLENGE_PREFIX);
+            let copied = link::copy_to_clipboard(&url);
+            on_action.emit(Action::Notify(Notice {
+                text: if copied {
+                    "Solution link copied.".to_string()
+                } else {
+                    "Copy the solution link below.".to_string()
+                },
+                problem: false,
+            }));
+            shared.set(Some(url));
+        })
+    };
+    let running = matches!(**status, Status::Running { .. });
+    let best = progress.get(&id).copied();
+    html! {
+        <div class="challenge-page" data-challenge-page={id.to_string()}>
+            <button class="btn btn-ghost btn-small" data-action="challenges-back" onclick={back}>
+                { "← All challenges" }
+            </button>
+            <h3>{ format!("{}. {}", c.id, c.title) }
+                <span class="muted">{ format!(" · stage {}", c.stage) }</span></h3>
+            <p class="challenge-story">{ c.story.clone() }</p>
+            <div class="challenge-terms">
+                <div>
+                    <h4>{ "Objectives" }</h4>
+                    <ul>
+                        { for c.objectives.iter().map(|o| html! { <li>{ o.label() }</li> }) }
+                        <li>{ format!("cost ≤ ${:.2} an hour", c.budget_usd_per_hour) }</li>
+                    </ul>
+                </div>
+                <p class="muted challenge-rules">
+                    { format!(
+                        "Graded on seeds {} for {} s each, worst seed counts. The challenge sets the users, \
+                         the faults and the hardware's speeds; you choose the architecture.",
+                        c.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(" and "),
+                        c.script.duration_s
+                    ) }
+                    if let Some(s) = best {
+                        { format!(" Your best: {}.", stars_text(s)) }
+                    }
+                </p>
+            </div>
+            <div class="challenge-actions">
+                <button class="btn" data-action="challenge-start" onclick={start}>
+                    { "Start: open its architecture in the editor" }
+                </button>
+                <button class="btn btn-primary" data-action="challenge-grade" onclick={run_grade}
+                    disabled={running}>
+                    { "Grade the architecture on screen" }
+                </button>
+                <button class="btn btn-ghost" data-action="challenge-share" onclick={share}>
+                    { "Share solution" }
+                </button>
+            </div>
+            if let Some(url) = &**shared {
+                <label class="challenge-link">
+                    { "Solution link" }
+                    <input type="text" readonly=true value={url.clone()} data-value="challenge-link" />
+                </label>
+            }
+            { verdict(c, status) }
+        </div>
+    }
+}
+
+fn measured_text(r: &ObjectiveResult) -> String {
+    let Some(v) = r.measured else {
+        return "—".to_string();
+    };
+    match r.objective.unit() {
+        "ratio" => format!("{} %", figure(v * 100.0)),
+        "ms" => format!("{} ms", figure(v)),
+        "s" => format!("{} s", figure(v)),
+        _ => figure(v),
+    }
+}
+
+fn verdict(c: &Challenge, status: &Status) -> Html {
+    match status {
+        Status::Idle => html! {},
+        Status::Running { done, total } => html! {
+            <p class="challenge-running" role="status">
+                { format!("Grading… {done} of {total} seeds run") }
+            </p>
+        },
+        Status::Failed(message) => html! {
+            <p class="challenge-error" role="alert">{ message.clone() }</p>
+        },
+        Status::Done(g) => {
+            let verdict = if g.pass { "pass" } else { "fail" };
+            html! {
+                <div class={classes!("challenge-verdict", verdict)} data-verdict={verdict} role="status">
+                    if let Some(error) = &g.error {
+                        <p class="challenge-headline">{ format!("Fail: {error}") }</p>
+                    } else {
+                        <p class="challenge-headline">
+                            { if g.pass {
+                                format!("Pass {} ({} of 3 stars)", stars_text(g.stars), g.stars)
+                            } else {
+                                "Fail".to_string()
+                            } }
+                        </p>
+                        <table class="challenge-results">
+                            <thead><tr>
+                                <th scope="col">{ "Objective" }</th>
+                                <th scope="col">{ "Measured (worst seed)" }</th>
+                                <th scope="col">{ "Result" }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for g.objectives.iter().map(|o| html! {
+                                    <tr data-objective-pass={o.pass.to_string()}>
+                                        <td>{ o.label.clone() }</td>
+                                        <td>
+                                            { measured_text(o) }
+                                            if let Some(note) = &o.note {
+                                                <span class="muted">{ format!(" ({note})") }</span>
+                                            }
+                                        </td>
+                                        <td class={if o.pass { "ok" } else { "bad" }}>
+                                            { if o.pass { "pass" } else { "fail" } }
+                                        </td>
+                                    </tr>
+                                }) }
+                                <tr data-objective-pass={g.within_budget.to_string()}>
+                                    <td>{ format!("cost ≤ ${:.2}/h", g.budget_usd_per_hour) }</td>
+                                    <td data-value="challenge-cost">{ format!("${:.3}/h", g.cost_usd_per_hour) }</td>
+                                    <td class={if g.within_budget { "ok" } else { "bad" }}>
+                                        { if g.within_budget { "pass" } else { "fail" } }
+                                    </td>
+                                </tr>
+                            </tbody>
+                        </table>
+                        if let Some(broke) = &g.broke_first {
+                            <p class="challenge-broke"><strong>{ "What broke first: " }</strong>{ broke.clone() }</p>
+                        }
+                        <p class="challenge-lesson"><strong>{ "The lesson: " }</strong>{ c.lesson.clone() }</p>
+                    }
+                </div>
+            }
+        }
+    }
+}
+
+/// Starts grading in the web worker; if the worker cannot load, in the page.
+fn start_grading(
+    request: GradeRequest,
+    on_update: Rc<dyn Fn(GradeUpdate)>,
+    holder: Rc<RefCell<Option<Grader>>>,
+) -> Grader {
+    let Ok(worker) = Worker::new(super::search::WORKER_URL) else {
+        return in_page(request, on_update);
+    };
+    let text = request.to_json();
+    let ready = crate::capacity::job::JobUpdate::Ready.to_json();
+    let on_message = {
+        let worker = worker.clone();
+        let on_update = on_update.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let data = event.data().as_string().unwrap_or_default();
+            if data == ready {
+                let _ = worker.post_message(&JsValue::from_str(&text));
+            } else if let Some(update) = GradeUpdate::from_json(&data) {
+                on_update(update);
+            }
+        })
+    };
+    let on_error = {
+        let on_update = on_update.clone();
+        Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            event.prevent_default();
+            // No worker here: grade in the page instead. The grader (and this handler) is
+            // replaced on the next tick, not while the handler runs.
+            let request = request.clone();
+            let on_update = on_update.clone();
+            let holder = holder.clone();
+            Timeout::new(0, move || {
+                *holder.borrow_mut() = Some(in_page(request, on_update));
+            })
+            .forget();
+        })
+    };
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Grader {
+        worker: Some(worker),
+        _on_message: Some(on_message),
+        _on_error: Some(on_error),
+        _tick: None,
+    }
+}
+
+/// Grades in the page, one seed per timer tick.
+fn in_page(request: GradeRequest, on_update: Rc<dyn Fn(GradeUpdate)>) -> Grader {
+    let Some(c) = challenge(request.challenge) else {
+        on_update(GradeUpdate::GradeFailed {
+            job: request.job,
+            message: format!("no challenge {}", request.challenge),
+        });
+        return Grader::default();
+    };
+    let grading = Rc::new(RefCell::new(Some(Grading::new(c, &request.candidate))));
+    let tick = step_later(grading, request.job, on_update);
+    Grader {
+        worker: None,
+        _on_message: None,
+        _on_error: None,
+        _tick: Some(tick),
+    }
+}
+
+fn step_later(
+    grading: Rc<RefCell<Option<Grading>>>,
+    job: u32,
+    on_update: Rc<dyn Fn(GradeUpdate)>,
+) -> Timeout {
+    Timeout::new(0, move || {
+        let mut slot = grading.borrow_mut();
+        let Some(g) = slot.as_mut() else {
+            return;
+        };
+        g.step();
+        let (done, total) = g.progress();
+        let finished = g.is_done();
+        on_update(GradeUpdate::Grading {
+            job,
+            done: done as u32,
+            total: total as u32,
+        });
+        if finished {
+            if let Some(g) = slot.take() {
+                on_update(GradeUpdate::Graded {
+                    job,
+                    grade: Box::new(g.finish()),
+                });
+            }
+        } else {
+            drop(slot);
+            // The next tick keeps itself alive through the closure chain.
+            step_later(grading.clone(), job, on_update.clone()).forget();
+        }
+    })
+}

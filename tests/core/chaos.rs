@@ -1,0 +1,312 @@
+//! The chaos catalogue (`src/sim/chaos.rs`): it offers only what makes sense now (a repair for
+//! a dead component, greyed-out entries with their reason when the architecture lacks the
+//! component), and for every entry it offers, applied live, the diagnosis names the cause it
+//! injects within a few seconds of the onset, while the same run without it names no such cause.
+
+use scalesim::format::{figure, grouped};
+use scalesim::scenario::{preset, LiveChange, Retries, Scenario};
+use scalesim::sim::chaos::{catalogue, Entry, Expect};
+use scalesim::sim::diagnosis::{Cause, Incident};
+use scalesim::sim::{live, Sim, SimTime};
+
+/// When the entries are applied, s.
+const ONSET_S: u64 = 20;
+/// How soon after the onset the diagnosis must name the cause, s.
+const NAMED_WITHIN_S: u64 = 3;
+
+fn quiet(stage: u8) -> Scenario {
+    let mut s = preset(stage).unwrap();
+    s.faults.clear();
+    if stage == 11 {
+        s.traffic.users = 200_000;
+    }
+    s
+}
+
+/// The catalogue as the app shows it at `at_s` of a run of `s` with `changes`.
+fn offered(s: &Scenario, changes: &[LiveChange], at_s: u64) -> Vec<Entry> {
+    let sim = live::replay(s, changes, SimTime::from_secs(at_s)).unwrap();
+    catalogue(sim.scenario(), sim.components(), &sim.snapshot().components)
+}
+
+fn at(at_s: u64, entry: &Entry) -> Vec<LiveChange> {
+    entry
+        .actions
+        .iter()
+        .map(|a| LiveChange {
+            at_ns: SimTime::from_secs(at_s).0,
+            action: a.clone(),
+        })
+        .collect()
+}
+
+/// Whether `incident` names what `expect` says, as starting at `onset_s`.
+fn names(expect: &Expect, incident: &Incident, onset_s: f64) -> bool {
+    let starts = incident.start_s == onset_s;
+    match (expect, &incident.cause) {
+        (Expect::Down(name), Cause::ComponentDown { component, .. }) => starts && component == name,
+        (Expect::Slow(name), Cause::Slow { component, .. }) => starts && component == name,
+        (Expect::Errors(name), Cause::Errors { component, .. }) => starts && component == name,
+        (Expect::Surge, Cause::Surge { .. }) => starts,
+        (
+            Expect::Repaired(name),
+            Cause::ComponentDown {
+                component,
+                repaired_at_s,
+                ..
+            },
+        ) => component == name && *repaired_at_s == Some(onset_s),
+        _ => false,
+    }
+}
+
+/// Every entry offered on every stage, applied live at 20 s: within 3 s an incident names its
+/// cause from that instant, with its component; without it, no incident names that cause.
+#[test]
+fn every_offered_entry_is_diagnosed_as_its_cause_within_seconds() {
+    for stage in 1..=11 {
+        let s = quiet(stage);
+        let until = SimTime::from_secs(ONSET_S + NAMED_WITHIN_S);
+        let calm = live::replay(&s, &[], until).unwrap().incidents();
+        let entries = offered(&s, &[], ONSET_S);
+        let usable: Vec<&Entry> = entries.iter().filter(|e| e.unavailable.is_none()).collect();
+        assert!(usable.len() >= 2, "stage {stage}: {entries:#?}");
+        for entry in usable {
+            let run = live::replay(&s, &at(ONSET_S, entry), until).unwrap();
+            let found = run.incidents();
+            assert!(
+                found
+                    .iter()
+                    .any(|i| names(&entry.expect, i, ONSET_S as f64)),
+                "stage {stage}, {}: {found:#?}",
+                entry.key
+            );
+            // A slow or flaky node is not dead: no detection window, no failover.
+            for i in found
+                .iter()
+                .filter(|i| matches!(i.cause, Cause::Slow { .. } | Cause::Errors { .. }))
+            {
+                assert_eq!((i.detection_s, i.failover_s), (None, None), "{i:#?}");
+                assert!(
+                    i.chain.iter().all(|s| s.component != "load balancer"),
+                    "{i:#?}"
+                );
+            }
+            assert!(
+                !calm.iter().any(|i| names(&entry.expect, i, ONSET_S as f64)),
+                "stage {stage}, {}: named without it: {calm:#?}",
+                entry.key
+            );
+            // The verdict says it while it lasts (a flush is over at once).
+            if entry.key != "stampede" && entry.expect != Expect::Surge {
+                let verdict = run.verdict();
+                assert!(!verdict.open.is_empty(), "stage {stage}, {}", entry.key);
+            }
+        }
+    }
+}
+
+/// Once an entry has broken something, the catalogue offers its repair instead of breaking it
+/// again, and the repair is diagnosed: the component is back, and its incident says when.
+#[test]
+fn a_broken_component_is_offered_its_repair_not_a_second_failure() {
+    for stage in [2, 3, 4, 5, 8] {
+        let s = quiet(stage);
+        let first = offered(&s, &[], ONSET_S);
+        for key in [
+            "kill-web-server",
+            "kill-database",
+            "kill-master",
+            "kill-cache",
+        ] {
+            let Some(kill) = first
+                .iter()
+                .find(|e| e.key == key && e.unavailable.is_none())
+            else {
+                continue;
+            };
+            let broken = at(ONSET_S, kill);
+            let later = offered(&s, &broken, ONSET_S + 10);
+            let Expect::Down(name) = &kill.expect else {
+                panic!("{key} expects a death");
+            };
+            assert!(
+                !later
+                    .iter()
+                    .any(|e| e.unavailable.is_none() && e.expect == Expect::Down(name.clone())),
+                "stage {stage}: {name} is dead and still offered a kill: {later:#?}"
+            );
+            let repair = later
+                .iter()
+                .find(|e| e.expect == Expect::Repaired(name.clone()))
+                .unwrap_or_else(|| panic!("stage {stage}: no repair of {name}: {later:#?}"));
+            assert!(repair.unavailable.is_none());
+            let mut changes = broken.clone();
+            changes.extend(at(ONSET_S + 10, repair));
+            let run = live::replay(
+                &s,
+                &changes,
+                SimTime::from_secs(ONSET_S + 10 + NAMED_WITHIN_S),
+            )
+            .unwrap();
+            let id = run.component_named(name).unwrap();
+            assert!(run.is_alive(id), "stage {stage}: {name}");
+            let found = run.incidents();
+            assert!(
+                found
+                    .iter()
+                    .any(|i| names(&repair.expect, i, (ONSET_S + 10) as f64)),
+                "stage {stage}, repair of {name}: {found:#?}"
+            );
+        }
+        // A slow database is offered its return to normal speed.
+        if let Some(slow) = first.iter().find(|e| e.key == "slow-database") {
+            let later = offered(&s, &at(ONSET_S, slow), ONSET_S + 5);
+            let back = later.iter().find(|e| e.key == "slow-database").unwrap();
+            let Expect::Slow(name) = &slow.expect else {
+                panic!("slow-database expects a slow node");
+            };
+            assert_eq!(back.expect, Expect::Repaired(name.clone()), "{back:#?}");
+        }
+    }
+}
+
+/// Stage 1 is one server: the entries for the parts it lacks are listed greyed out, each with
+/// its reason, and nothing greyed out can be applied; stage 5 has them all but a CDN's.
+#[test]
+fn entries_for_missing_parts_are_greyed_out_with_the_reason() {
+    let one = offered(&quiet(1), &[], 5);
+    for key in [
+        "kill-database",
+        "slow-database",
+        "kill-cache",
+        "stampede",
+        "kill-cdn",
+        "kill-session-store",
+        "kill-workers",
+    ] {
+        let e = one.iter().find(|e| e.key == key).unwrap();
+        let reason = e.unavailable.as_deref().unwrap_or_default();
+        assert!(
+            reason.starts_with("This architecture has no "),
+            "{key}: {e:#?}"
+        );
+        assert!(e.actions.is_empty(), "{key}");
+    }
+    let usable: Vec<&str> = one
+        .iter()
+        .filter(|e| e.unavailable.is_none())
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(usable, ["kill-web-server", "errors-web-server", "surge"]);
+    // Greyed-out entries come last.
+    let first_grey = one.iter().position(|e| e.unavailable.is_some()).unwrap();
+    assert!(one[first_grey..].iter().all(|e| e.unavailable.is_some()));
+    let five = offered(&quiet(5), &[], 5);
+    let grey: Vec<&str> = five
+        .iter()
+        .filter(|e| e.unavailable.is_some())
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(
+        grey,
+        [
+            "retry-storm",
+            "kill-cdn",
+            "kill-session-store",
+            "kill-workers"
+        ]
+    );
+    let storm = five.iter().find(|e| e.key == "retry-storm").unwrap();
+    assert!(storm
+        .unavailable
+        .as_deref()
+        .unwrap()
+        .contains("do not retry"));
+}
+
+/// With clients that retry, the retry-storm entry applies: the database slows, the diagnosis
+/// names it, and the clients' own figures show the storm (more attempts than requests).
+#[test]
+fn a_retry_storm_is_offered_where_clients_retry_and_named_as_the_slow_database() {
+    let mut s = quiet(2);
+    // The journey's stage-2 database idles (about 2 % busy); queries ten times longer put it
+    // near 16 %, so the catalogue's ×8 slowdown overloads it and answers outlast the clients'
+    // timeout.
+    let db = s.database.as_mut().unwrap();
+    db.read.mean_ms *= 10.0;
+    db.write.mean_ms *= 10.0;
+    s.traffic.client_timeout_ms = 1000.0;
+    s.traffic.retries = Some(Retries {
+        max: 3,
+        backoff_ms: 100.0,
+        multiplier: 2.0,
+        jitter: 1.0,
+    });
+    s.duration_s = 40;
+    let entries = offered(&s, &[], ONSET_S);
+    let storm = entries.iter().find(|e| e.key == "retry-storm").unwrap();
+    assert_eq!(storm.unavailable, None, "{storm:#?}");
+    assert!(storm.watch.contains("1,000 ms timeout"), "{}", storm.watch);
+    let mut sim = live::replay(&s, &at(ONSET_S, storm), SimTime::from_secs(ONSET_S)).unwrap();
+    let r = sim.run();
+    assert!(
+        r.diagnosis
+            .iter()
+            .any(|i| names(&storm.expect, i, ONSET_S as f64)),
+        "{:#?}",
+        r.diagnosis
+    );
+    let clients = r.clients.expect("a clients section");
+    assert!(clients.retries > 0, "{clients:?}");
+    let calm = Sim::new(&s).unwrap().run();
+    assert!(clients.attempts > calm.clients.unwrap().attempts);
+}
+
+/// The post-mortem: `scalesim run --postmortem` prints, as Markdown, every incident the
+/// diagnosis found with its timeline (onset, detection, recovery) and counts — the same text
+/// the app copies, built from the report's `diagnosis` by the same function.
+#[test]
+fn the_postmortem_is_the_same_markdown_in_the_cli_and_from_the_report() {
+    use crate::helpers::scalesim;
+    use scalesim::sim::postmortem::markdown;
+    let args = ["run", "--preset", "3", "--duration-s", "60", "--postmortem"];
+    let (code, out, err) = scalesim(&args);
+    assert_eq!(code, 0, "{err}");
+    let s = {
+        let mut s = preset(3).unwrap();
+        s.duration_s = 60;
+        s
+    };
+    let r = Sim::new(&s).unwrap().run();
+    assert!(!r.diagnosis.is_empty(), "preset 3 kills a web server");
+    assert_eq!(
+        out.trim_end(),
+        markdown(&s.name, &r.diagnosis, r.sim_time_s).trim_end()
+    );
+    assert!(out.starts_with("# Post-mortem: "), "{out}");
+    let down = r
+        .diagnosis
+        .iter()
+        .find(|i| matches!(i.cause, Cause::ComponentDown { .. }))
+        .unwrap();
+    let detected = down.start_s + down.detection_s.expect("behind a balancer");
+    for line in [
+        format!(
+            "- {} s: onset: {}",
+            figure(down.start_s),
+            down.cause.title()
+        ),
+        format!(
+            "- {} s: detected: the balancer stopped sending it requests",
+            figure(detected)
+        ),
+        format!("- requests failed: {}", grouped(down.failed)),
+    ] {
+        assert!(out.contains(&line), "{line:?} missing from:\n{out}");
+    }
+    // A quiet run says so.
+    let quiet_run = Sim::new(&quiet(3)).unwrap().run();
+    let text = markdown("quiet", &quiet_run.diagnosis, 30.0);
+    assert!(text.contains("No incident in the first 30.0 s."), "{text}");
+}

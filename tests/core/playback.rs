@@ -1,0 +1,129 @@
+//! Time travel in the core ([`Playback`]): live changes recorded with their times, checkpoints,
+//! and seeks back and forward arrive at the run that was played (the same report digest) and
+//! replay the recorded changes on the way.
+
+use scalesim::scenario::{preset, LiveAction, Scenario};
+use scalesim::sim::{live, Playback, SimTime};
+
+/// Plays to `t` in frames of 0.7 simulated seconds and a few thousand events, as the app does.
+fn play_to(playback: &mut Playback, t: SimTime) {
+    while playback.sim().now() < t {
+        let frame = playback
+            .sim()
+            .now()
+            .plus(SimTime::from_millis_f64(700.0))
+            .min(t);
+        playback.play(frame, 7_919);
+    }
+}
+
+/// Finishes a seek in slices of `budget` events; returns the slices taken.
+fn finish_seek(playback: &mut Playback, budget: u64) -> u32 {
+    let mut slices = 1;
+    while !playback.seek_step(budget) {
+        slices += 1;
+        assert!(slices < 1_000_000, "the seek does not arrive");
+    }
+    slices
+}
+
+fn scenario() -> Scenario {
+    let mut s = preset(4).unwrap();
+    s.duration_s = 90;
+    s
+}
+
+/// The run with `db-0` killed at 20 s and 3,000 users from 41 s, played straight through.
+fn played() -> (Playback, String) {
+    let mut playback = Playback::new(&scenario()).unwrap();
+    play_to(&mut playback, SimTime::from_secs(20));
+    playback.record(LiveAction::Kill("db-0".into()));
+    play_to(&mut playback, SimTime::from_secs(41));
+    playback.record(LiveAction::Users(3_000));
+    play_to(&mut playback, SimTime::from_secs(90));
+    let digest = playback.sim().report().digest;
+    (playback, digest)
+}
+
+#[test]
+fn the_played_run_equals_the_replay_of_its_recorded_changes() {
+    let (playback, digest) = played();
+    assert_eq!(playback.changes().len(), 2);
+    assert_eq!(playback.changes()[0].at_ns, 20_000_000_000);
+    let replayed = live::replay(&scenario(), playback.changes(), SimTime::from_secs(90)).unwrap();
+    assert_eq!(replayed.report().digest, digest);
+    // Copies were kept on the way (5 s apart at first; a 90-s run keeps them all).
+    assert!(
+        playback.checkpoints().len() >= 10,
+        "{}",
+        playback.checkpoints().len()
+    );
+}
+
+#[test]
+fn a_seek_back_from_a_checkpoint_replays_the_later_changes() {
+    let (mut playback, digest) = played();
+    let replays = playback.replays();
+    // Back to 12.3 s: from the copy at 10 s, before both changes.
+    playback.seek(SimTime::from_millis_f64(12_300.0));
+    let progress = playback.seeking().expect("a seek back is under way");
+    assert_eq!(progress.target, SimTime::from_millis_f64(12_300.0));
+    finish_seek(&mut playback, 5_000);
+    assert!(playback.seeking().is_none());
+    assert_eq!(playback.sim().now(), SimTime::from_millis_f64(12_300.0));
+    assert!(playback.replays() > replays);
+    // The user count is the scenario's again: the change at 41 s is still to come.
+    assert_eq!(
+        playback.sim().scenario().traffic.users,
+        scenario().traffic.users
+    );
+    // Played on, both recorded changes are replayed at their times: the same run.
+    play_to(&mut playback, SimTime::from_secs(90));
+    assert_eq!(playback.sim().scenario().traffic.users, 3_000);
+    assert_eq!(playback.sim().report().digest, digest);
+    // The furthest time reached is remembered across the seek.
+    assert_eq!(playback.reached(), SimTime::from_secs(90));
+}
+
+#[test]
+fn a_seek_without_checkpoints_reruns_from_0_and_a_seek_forward_runs_on() {
+    let (played, digest) = played();
+    // A fresh run told the same changes (as a link does) has no copies yet.
+    let mut playback = Playback::new(&scenario()).unwrap();
+    playback.set_recorded(played.changes());
+    playback.seek(SimTime::from_secs(60));
+    assert_eq!(playback.seeking().unwrap().done, 0.0);
+    finish_seek(&mut playback, 20_000);
+    assert_eq!(playback.sim().now(), SimTime::from_secs(60));
+    // Forward seeks kept copies on the way; back to 30 s starts from one of them.
+    assert!(playback
+        .checkpoints()
+        .times()
+        .any(|t| t <= SimTime::from_secs(30)));
+    playback.seek(SimTime::from_secs(30));
+    finish_seek(&mut playback, 20_000);
+    assert_eq!(playback.sim().now(), SimTime::from_secs(30));
+    playback.seek(SimTime::from_secs(90));
+    finish_seek(&mut playback, 20_000);
+    assert_eq!(playback.sim().report().digest, digest);
+}
+
+#[test]
+fn a_change_after_a_seek_back_rewrites_the_future() {
+    let (mut playback, digest) = played();
+    playback.seek(SimTime::from_secs(30));
+    finish_seek(&mut playback, 1_000_000);
+    // The kill at 20 s stays; the users at 41 s are forgotten, and so are the copies after 30 s.
+    playback.record(LiveAction::Users(1_000));
+    assert_eq!(playback.changes().len(), 2);
+    assert_eq!(playback.changes()[1].at_ns, 30_000_000_000);
+    assert!(playback
+        .checkpoints()
+        .times()
+        .all(|t| t <= SimTime::from_secs(30)));
+    play_to(&mut playback, SimTime::from_secs(90));
+    assert_eq!(playback.sim().scenario().traffic.users, 1_000);
+    assert_ne!(playback.sim().report().digest, digest);
+    let replayed = live::replay(&scenario(), playback.changes(), SimTime::from_secs(90)).unwrap();
+    assert_eq!(replayed.report().digest, playback.sim().report().digest);
+}
