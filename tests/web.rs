@@ -2129,12 +2129,32 @@ async fn chaos_entries_are_offered_as_they_apply_and_badged_on_the_diagram() {
         .await;
     assert!(slowed, "{}", app.text("[data-chaos=\"slow-database\"]"));
     app.click("[data-chaos=\"errors-web-server\"]");
+    // The preset's web tier is drawn as one box: it counts the erroring server, and its open
+    // panel badges that server's tile.
     let flaky = app
         .wait_until(8_000, |a| {
-            a.exists("svg [data-badge=\"errors\"]") && a.text(".why-now").contains("fails 30 %")
+            a.text("svg [data-group-key=\"web\"]")
+                .contains("1 erroring")
+                && a.text(".why-now").contains("fails 30 %")
         })
         .await;
-    assert!(flaky, "{}", app.text(".why-now"));
+    assert!(
+        flaky,
+        "{} / {}",
+        app.text("svg [data-group-key=\"web\"]"),
+        app.text(".why-now")
+    );
+    app.click("svg [data-group-key=\"web\"]");
+    let badged = app
+        .wait_until(2_000, |a| {
+            a.root
+                .query_selector_all("svg [data-panel=\"web\"] [data-badges~=\"errors\"]")
+                .unwrap()
+                .length()
+                == 1
+        })
+        .await;
+    assert!(badged, "one tile of the open web tier is badged 'errors'");
     drop(app);
 
     let one = Mounted::with_hash("#v1.s1").await;
