@@ -161,6 +161,25 @@ async function checkEmbed(context, base, failures) {
   await page.close();
 }
 
+// The challenges: the list, a challenge's page, and the grade of its starting architecture
+// (which fails, so the verdict, the failed objectives and "what broke first" are all shown).
+async function checkChallenges(context, base, failures) {
+  const page = await context.newPage();
+  page.on("pageerror", (e) => failures.push(`challenges: page error ${e.message}`));
+  await page.goto(base + "#v1.s1");
+  await page.waitForSelector("svg[data-diagram]");
+  await page.click('[data-action="challenges-toggle"]');
+  await page.waitForSelector('[data-challenge="1"] button');
+  await check(page, 1, "challenges list", failures);
+  await page.click('[data-challenge="1"] button');
+  await page.waitForSelector('[data-action="challenge-grade"]');
+  await check(page, 1, "challenge page", failures);
+  await page.click('[data-action="challenge-grade"]');
+  await page.waitForSelector("[data-verdict]", { timeout: 120000 });
+  await check(page, 1, "challenge graded", failures);
+  await page.close();
+}
+
 (async () => {
   const base = process.argv[2] || "http://127.0.0.1:8080/";
   const browser = await chromium.launch({
@@ -209,6 +228,7 @@ async function checkEmbed(context, base, failures) {
     await page.close();
   }
   await checkEmbed(context, base, failures);
+  await checkChallenges(context, base, failures);
   await browser.close();
   if (failures.length) {
     console.error("accessibility check failed:\n  " + failures.join("\n  "));

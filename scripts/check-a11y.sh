@@ -2,7 +2,8 @@
 # Checks the built app's accessibility (dist/, from `trunk build --release`): serves it from a
 # sub-folder of a plain static server (as scripts/check-static-hosting.sh does) and runs
 # scripts/check-a11y.js in headless Chromium: axe-core on every stage 1-11, with the inspector
-# open and with a group's panel open; no serious or critical violation, no diagram text under
+# open and with a group's panel open, the editor, the embed view and the challenges (list, page,
+# a graded start); no serious or critical violation, no diagram text under
 # 11 px in a 1400-px-wide window.
 #
 #   scripts/check-a11y.sh [DIST_DIR]     # default: dist
