@@ -897,6 +897,9 @@ async fn seeking_back_after_playing_starts_from_a_checkpoint_and_lands_on_the_sa
 
     // A live change at 3 s rewrites the future: the copies after it are forgotten, and going
     // forward again lands on the run with the kill (and keeps new copies at 5 and 10 s).
+    // Stage 4's 24 servers are drawn as one box: its panel lists web-0.
+    app.click("svg [data-group-key=\"web\"]");
+    app.settle(50).await;
     app.inspect_and_press("web-0", "kill").await;
     app.settle(100).await;
     assert_eq!(
