@@ -362,15 +362,14 @@ async fn the_inspector_kills_and_repairs_the_server() {
     assert!(!app.exists("[data-inspector]"));
 }
 
-/// The components each built stage must draw.
+/// The components each built stage must draw as nodes of their own (from stage 3 on, the
+/// preset's web tier is drawn as one "web tier" box instead: checked apart).
 fn expected_components(stage: u8) -> &'static [&'static str] {
     match stage {
         1 => &["users", "dns", "web-0"],
         2 => &["users", "dns", "web-0", "db-0"],
-        3 => &["users", "dns", "lb", "web-0", "web-1", "web-2", "db-0"],
-        4 => &[
-            "users", "dns", "lb", "web-0", "web-1", "web-2", "web-3", "db-0", "db-1", "db-2",
-        ],
+        3 => &["users", "dns", "lb", "db-0"],
+        4 => &["users", "dns", "lb", "db-0", "db-1"],
         _ => &[],
     }
 }
@@ -392,6 +391,21 @@ async fn every_built_stage_draws_its_components() {
         let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
         want.sort();
         assert_eq!(drawn, want, "stage {}", stage.number);
+        // A web tier of more than six servers is one box that counts them (the preset's count).
+        let servers = scalesim::scenario::preset(stage.number)
+            .unwrap()
+            .server
+            .count;
+        if servers > 6 {
+            let tier = app.text("svg [data-group-key=\"web\"]");
+            assert!(
+                tier.contains(&format!("{servers} servers")),
+                "stage {}: {tier}",
+                stage.number
+            );
+        } else {
+            assert!(!app.exists("svg [data-group-key=\"web\"]"));
+        }
         assert!(
             current_hash().starts_with(&format!("#v1.s{}", stage.number)),
             "the address follows the stage: {}",
@@ -412,18 +426,32 @@ async fn every_built_stage_draws_its_components() {
         Some("replica")
     );
     let streams = app.root.query_selector_all("svg .replication").unwrap();
-    assert_eq!(streams.length(), 2);
+    let replicas = scalesim::scenario::preset(4)
+        .unwrap()
+        .database
+        .unwrap()
+        .replicas;
+    assert_eq!(streams.length(), replicas);
     assert!(app.text("svg [data-component=\"db-1\"]").contains("behind"));
 }
 
 #[wasm_bindgen_test]
 async fn killing_the_master_promotes_a_replica() {
     let app = Mounted::with_hash("v1.s4").await;
+    // The preset's replicas: db-1, db-2, ...
+    let replicas: Vec<String> = (1..=scalesim::scenario::preset(4)
+        .unwrap()
+        .database
+        .unwrap()
+        .replicas)
+        .map(|i| format!("db-{i}"))
+        .collect();
+    assert!(!replicas.is_empty(), "stage 4 has a replica to promote");
     app.set_speed_index(6); // 20×
     app.inspect_and_press("db-0", "kill").await;
     let promoted = app
         .wait_until(10_000, |a| {
-            ["db-1", "db-2"].iter().any(|n| {
+            replicas.iter().any(|n| {
                 a.attribute(&format!("svg [data-component=\"{n}\"]"), "data-role")
                     .as_deref()
                     == Some("master")
@@ -1285,8 +1313,10 @@ async fn stages_9_and_10_show_alerts_business_figures_and_shards() {
 
 #[wasm_bindgen_test]
 async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
-    // Stage 3: the Deploy button takes the servers out one at a time, drained: no failure.
-    let app = Mounted::with_hash("v1.s3~faults=null").await;
+    // Stage 3 with three web servers (the preset's 24 would outlast the two-minute run, and
+    // are drawn as one box): the Deploy button takes them out one at a time, drained: no
+    // failure.
+    let app = Mounted::with_hash("v1.s3~faults=null~server.count=3").await;
     app.click("[data-action=\"deploy\"]");
     app.set_speed_index(5); // 5×
     let out = app
@@ -2118,12 +2148,32 @@ async fn chaos_entries_are_offered_as_they_apply_and_badged_on_the_diagram() {
         .await;
     assert!(slowed, "{}", app.text("[data-chaos=\"slow-database\"]"));
     app.click("[data-chaos=\"errors-web-server\"]");
+    // The preset's web tier is drawn as one box: it counts the erroring server, and its open
+    // panel badges that server's tile.
     let flaky = app
         .wait_until(8_000, |a| {
-            a.exists("svg [data-badge=\"errors\"]") && a.text(".why-now").contains("fails 30 %")
+            a.text("svg [data-group-key=\"web\"]")
+                .contains("1 erroring")
+                && a.text(".why-now").contains("fails 30 %")
         })
         .await;
-    assert!(flaky, "{}", app.text(".why-now"));
+    assert!(
+        flaky,
+        "{} / {}",
+        app.text("svg [data-group-key=\"web\"]"),
+        app.text(".why-now")
+    );
+    app.click("svg [data-group-key=\"web\"]");
+    let badged = app
+        .wait_until(2_000, |a| {
+            a.root
+                .query_selector_all("svg [data-panel=\"web\"] [data-badges~=\"errors\"]")
+                .unwrap()
+                .length()
+                == 1
+        })
+        .await;
+    assert!(badged, "one tile of the open web tier is badged 'errors'");
     drop(app);
 
     let one = Mounted::with_hash("#v1.s1").await;

@@ -371,6 +371,39 @@ pub struct Server {
     pub queue_capacity: u32,
     /// Service time of each request kind on one worker.
     pub service: ServiceTimes,
+    /// Synchronous workers: a worker stays held while its request waits for the session
+    /// store, the cache or the database, so a slow data tier exhausts the web pool (false,
+    /// left out: the worker is freed when it hands the request on, as an asynchronous server
+    /// does).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sync_calls: bool,
+    /// A circuit breaker in the web tier around its database calls (`None`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<Breaker>,
+}
+
+/// A circuit breaker around the web tier's database calls:
+///
+/// ```text
+///   closed ──`failures` failed or slow calls in a row──▶ open (calls fail at once)
+///     ▲                                                    │ after `open_ms`
+///     └──── a probe succeeds ◀── half-open (`probes` calls through) ──▶ a probe fails: open
+/// ```
+///
+/// A call fails when the database refuses it (down, line full) or answers after more than
+/// `slow_call_ms` at the database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    /// Failed or slow calls in a row that open it, 1 – 1000.
+    pub failures: u32,
+    /// A call that spends longer than this at the database counts as failed, ms.
+    pub slow_call_ms: f64,
+    /// How long it stays open before letting probes through, ms.
+    pub open_ms: f64,
+    /// Calls let through at once while half-open, 1 – 100.
+    #[serde(default = "one")]
+    pub probes: u32,
 }
 
 /// Service-time distributions per request kind.
@@ -964,6 +997,10 @@ pub struct Fault {
     /// at once, 0 – 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_ratio: Option<f64>,
+    /// Partitions: the other data center (`target` is the first); the network between the
+    /// two is cut, so cross-data-center replication between them stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 /// Most a slow fault may slow a node down.
@@ -982,6 +1019,10 @@ pub enum FaultKind {
     /// A flaky node: alive, passes health checks, but answers a share (`error_ratio`) of the
     /// requests reaching it with an error at once.
     Errors,
+    /// Stage 11: the network between data center `target` and data center `peer` is cut.
+    /// Users still reach both (geoDNS and the health checks look from outside), but
+    /// replication between them stops and its backlog grows until the partition heals.
+    Partition,
 }
 
 impl FaultKind {
@@ -1001,6 +1042,7 @@ impl Fault {
             kind: FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         }
     }
 
@@ -1010,7 +1052,22 @@ impl Fault {
         Fault {
             kind: FaultKind::Errors,
             error_ratio: Some(error_ratio),
+            peer: None,
             ..Fault::down(target, at_s, duration_s)
+        }
+    }
+
+    /// The network between data centers `a` and `b` is cut from `at_s` for `duration_s`
+    /// (0: to the end).
+    pub fn partition(a: &str, b: &str, at_s: f64, duration_s: f64) -> Fault {
+        Fault {
+            target: a.to_string(),
+            at_s,
+            duration_s,
+            kind: FaultKind::Partition,
+            factor: None,
+            error_ratio: None,
+            peer: Some(b.to_string()),
         }
     }
 
@@ -1026,7 +1083,7 @@ impl Fault {
     /// The slowdown factor of a slow fault (1 for any other).
     pub fn slow_factor(&self) -> f64 {
         match self.kind {
-            FaultKind::Down | FaultKind::Errors => 1.0,
+            FaultKind::Down | FaultKind::Errors | FaultKind::Partition => 1.0,
             FaultKind::Slow => self.factor.unwrap_or(1.0),
         }
     }
@@ -1034,7 +1091,7 @@ impl Fault {
     /// The share of requests an error fault fails (0 for any other).
     pub fn error_share(&self) -> f64 {
         match self.kind {
-            FaultKind::Down | FaultKind::Slow => 0.0,
+            FaultKind::Down | FaultKind::Slow | FaultKind::Partition => 0.0,
             FaultKind::Errors => self.error_ratio.unwrap_or(0.0),
         }
     }
@@ -1082,4 +1139,9 @@ impl Scenario {
     pub fn offered_rate_per_s(&self) -> f64 {
         self.traffic.users as f64 * self.traffic.requests_per_user_per_s
     }
+}
+
+/// For `skip_serializing_if`: a switch left off is not written out.
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -168,6 +168,8 @@ fn single_server() -> Scenario {
         server: Server {
             count: 1,
             speeds: Vec::new(),
+            sync_calls: false,
+            breaker: None,
             workers: 2,
             queue_capacity: 200,
             service: ServiceTimes {
@@ -266,6 +268,7 @@ fn load_balancer() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -292,6 +295,7 @@ fn replication() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -330,6 +334,7 @@ fn cache_tier() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -361,6 +366,7 @@ fn cdn() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -435,6 +441,7 @@ fn message_queue() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }
@@ -497,6 +504,7 @@ fn monitoring() -> Scenario {
             kind: crate::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         },
         Fault {
             target: "workers".to_string(),
@@ -505,6 +513,7 @@ fn monitoring() -> Scenario {
             kind: crate::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         },
     ];
     s
@@ -596,6 +605,7 @@ fn data_centers() -> Scenario {
         kind: crate::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s
 }

@@ -39,6 +39,9 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
         let what = match f.kind {
             super::FaultKind::Down => "goes down".to_string(),
             super::FaultKind::Slow => format!("runs ×{} slower", number(f.slow_factor())),
+            super::FaultKind::Partition => {
+                format!("is cut off from {}", f.peer.as_deref().unwrap_or("?"))
+            }
             super::FaultKind::Errors => {
                 format!("fails {}% of its requests", number(f.error_share() * 100.0))
             }

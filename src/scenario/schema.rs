@@ -159,6 +159,16 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 1000000",
         "requests that may wait; one more is rejected",
     ),
+    field("server.breaker.failures", "calls", "1 – 1000 (leave `breaker` out: none)", "failed or slow database calls in a row that open the web tier's circuit breaker; open, calls fail at once"),
+    field("server.breaker.slow_call_ms", "ms", "0.001 – 600000", "a call that spends longer than this at the database counts as failed"),
+    field("server.breaker.open_ms", "ms", "1 – 600000", "how long the breaker stays open before it lets probes through (half-open)"),
+    field("server.breaker.probes", "calls", "1 – 100 (default 1)", "calls let through at once while half-open; one that succeeds closes the breaker, one that fails opens it again"),
+    field(
+        "server.sync_calls",
+        "-",
+        "true | false (left out: off)",
+        "true: a worker stays held while its request waits for the session store, cache or database (a slow data tier exhausts the web pool); false: it is freed when it hands the request on",
+    ),
     field(
         "server.service.page_view.shape",
         "-",
@@ -715,9 +725,10 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 86400 (0: until the end)",
         "how long it stays down",
     ),
-    field("faults[].kind", "-", "down | slow | errors (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower); errors: alive, passes health checks, fails `error_ratio` of its requests"),
+    field("faults[].kind", "-", "down | slow | errors | partition (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower, a master sends its log slower); errors: alive, passes health checks, fails `error_ratio` of its requests; partition (stage 11): the network between data center `target` and data center `peer` is cut, replication between them stops"),
     field("faults[].factor", "×", "1 – 1000 (slow only)", "how many times longer each service takes"),
     field("faults[].error_ratio", "-", "0 – 1 (errors only)", "share of the requests reaching it that it answers with an error at once"),
+    field("faults[].peer", "-", "a data center (partition only)", "the other data center of a partition"),
 ];
 
 /// The field table as Markdown (the content of docs/scenario.md).

@@ -308,6 +308,30 @@ impl Scenario {
             600_000.0,
             "ms",
         );
+        if let Some(b) = &self.server.breaker {
+            c.int_range(
+                "server.breaker.failures",
+                u64::from(b.failures),
+                1,
+                1000,
+                "calls",
+            );
+            c.range(
+                "server.breaker.slow_call_ms",
+                b.slow_call_ms,
+                0.001,
+                600_000.0,
+                "ms",
+            );
+            c.range("server.breaker.open_ms", b.open_ms, 1.0, 600_000.0, "ms");
+            c.int_range(
+                "server.breaker.probes",
+                u64::from(b.probes),
+                1,
+                100,
+                "calls",
+            );
+        }
         if let Some(r) = &t.retries {
             let max = u64::from(super::MAX_RETRIES);
             c.int_range("traffic.retries.max", u64::from(r.max), 1, max, "retries");
@@ -386,6 +410,7 @@ impl Scenario {
                 "s",
             );
             self.validate_slow_fault(&mut c, &path, fault);
+            self.validate_partition(&mut c, &path, fault);
         }
 
         if c.0.is_empty() {
@@ -1179,6 +1204,44 @@ pub fn can_be_slow(name: &str) -> bool {
 }
 
 impl Scenario {
+    /// A partition needs two different data centers of a stage-11 scenario; `peer` belongs to
+    /// partitions only.
+    fn validate_partition(&self, c: &mut Checker, path: &str, fault: &Fault) {
+        let is_dc = |name: &str| {
+            self.geo
+                .as_ref()
+                .is_some_and(|g| g.data_centers.iter().any(|d| d.name == name))
+        };
+        match (fault.kind, fault.peer.as_deref()) {
+            (FaultKind::Partition, None) => c.fail(
+                &format!("{path}.peer"),
+                "a partition needs a peer: the other data center (the network between target and peer is cut)",
+            ),
+            (FaultKind::Partition, Some(peer)) => {
+                if !is_dc(&fault.target) {
+                    c.fail(
+                        &format!("{path}.target"),
+                        "a partition cuts the network between two data centers: the target must be one (stage 11)",
+                    );
+                }
+                if !is_dc(peer) || peer == fault.target {
+                    c.fail(
+                        &format!("{path}.peer"),
+                        format!(
+                            "'{}' is not another data center of this scenario",
+                            peer.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
+            (_, Some(_)) => c.fail(
+                &format!("{path}.peer"),
+                "a peer belongs to a partition: add \"kind\": \"partition\" or remove it",
+            ),
+            (_, None) => {}
+        }
+    }
+
     /// A slow fault needs a factor within bounds and a target that serves requests; a down
     /// fault takes no factor.
     fn validate_slow_fault(&self, c: &mut Checker, path: &str, fault: &Fault) {
@@ -1196,7 +1259,8 @@ impl Scenario {
             ),
             (_, None) => {}
         }
-        if fault.kind != FaultKind::Down && !can_be_slow(&fault.target) {
+        if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors) && !can_be_slow(&fault.target)
+        {
             c.fail(
                 &format!("{path}.target"),
                 format!(
@@ -1206,8 +1270,8 @@ impl Scenario {
             );
         }
         match (fault.kind, fault.factor) {
-            (FaultKind::Down | FaultKind::Errors, None) => {}
-            (FaultKind::Down | FaultKind::Errors, Some(_)) => c.fail(
+            (FaultKind::Down | FaultKind::Errors | FaultKind::Partition, None) => {}
+            (FaultKind::Down | FaultKind::Errors | FaultKind::Partition, Some(_)) => c.fail(
                 &format!("{path}.factor"),
                 "a factor belongs to a slow fault: add \"kind\": \"slow\" or remove it",
             ),

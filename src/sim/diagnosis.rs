@@ -39,6 +39,11 @@ const SURGE_WINDOW: usize = 30;
 const LAG_MS: f64 = 1000.0;
 /// … until it is back under this, ms.
 const LAG_RECOVERED_MS: f64 = 500.0;
+/// Synchronous workers: at least this share of the web workers held waiting for the data
+/// tier at an interval's end, with a web server saturated, …
+const HELD_SHARE: f64 = 0.5;
+/// … until fewer than this share are.
+const HELD_RECOVERED_SHARE: f64 = 0.25;
 /// A station whose busy share rose by at least this much took over load.
 const LOAD_SHIFT: f64 = 0.1;
 /// Consecutive calm intervals before an incident is closed.
@@ -104,6 +109,25 @@ pub enum Cause {
         /// Its largest lag seen, ms.
         lag_ms: f64,
     },
+    /// Synchronous web workers: most of the web tier's workers are held waiting for the data
+    /// tier, so the web tier saturates although its own work is small.
+    WorkersHeld {
+        /// The busiest web server.
+        component: String,
+        /// Most web workers held waiting at an interval's end.
+        held: u32,
+        /// Web workers in all.
+        workers: u32,
+        /// The data-tier node they wait for (the slowest, else the busiest).
+        waiting_on: String,
+    },
+    /// The web tier's circuit breaker is open: it fails database calls at once.
+    BreakerOpen,
+    /// The network between data centers is cut: their replication stops.
+    Partition {
+        /// Most writes waiting to replicate over the cut links at an interval's end.
+        writes_waiting: u64,
+    },
 }
 
 impl Cause {
@@ -114,8 +138,9 @@ impl Cause {
             | Cause::Saturation { component, .. }
             | Cause::Slow { component, .. }
             | Cause::Errors { component, .. }
-            | Cause::ReplicationLag { component, .. } => Some(component),
-            Cause::Surge { .. } => None,
+            | Cause::ReplicationLag { component, .. }
+            | Cause::WorkersHeld { component, .. } => Some(component),
+            Cause::Surge { .. } | Cause::BreakerOpen | Cause::Partition { .. } => None,
         }
     }
 
@@ -128,6 +153,9 @@ impl Cause {
             Cause::Slow { component, .. } => format!("{component} slow"),
             Cause::Errors { component, .. } => format!("{component} failing requests"),
             Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
+            Cause::WorkersHeld { .. } => "web workers held by the data tier".to_string(),
+            Cause::BreakerOpen => "circuit breaker open".to_string(),
+            Cause::Partition { .. } => "network partition".to_string(),
         }
     }
 }
@@ -234,6 +262,12 @@ struct Observation {
     cache_hit: f64,
     queue_depth: u32,
     offered_rps: f64,
+    /// Web workers held waiting for the data tier (synchronous workers).
+    held_web_workers: u32,
+    /// The circuit breaker is not closed.
+    breaker_open: bool,
+    /// Writes waiting to replicate over links cut by a partition.
+    writes_partitioned: u64,
     components: Vec<Seen>,
 }
 
@@ -259,6 +293,8 @@ struct Open {
     lowest_cache_hit: f64,
     deepest_queue: u32,
     calm: u32,
+    /// Largest lag of a live replica seen since it started, ms.
+    peak_lag_ms: f64,
     /// Was in the balancer's pool when it died.
     was_in_pool: bool,
     was_master: bool,
@@ -414,6 +450,11 @@ impl Diagnoser {
             cache_hit: snap.recent_cache_hit_ratio,
             queue_depth: snap.queue_depth,
             offered_rps,
+            held_web_workers: snap.held_web_workers,
+            breaker_open: snap
+                .breaker
+                .is_some_and(|b| b != super::BreakerState::Closed),
+            writes_partitioned: snap.writes_partitioned,
             components: snap
                 .components
                 .iter()
@@ -499,6 +540,7 @@ impl Diagnoser {
             lowest_cache_hit: before.cache_hit,
             deepest_queue: before.queue_depth,
             calm: 0,
+            peak_lag_ms: 0.0,
             was_in_pool: died && self.balanced && was.in_pool,
             was_master: died && was.role == Some(DbRole::Master),
         });
@@ -594,8 +636,9 @@ impl Diagnoser {
                 .fold(now.t_s, f64::min);
             self.start(cause, None, at_s, before);
         }
+        self.open_mechanisms(before, now);
         // Replicas falling behind (one incident for them all, named after the worst), unless a
-        // surge already explains it.
+        // surge or a slow node already explains it.
         let worst_lag = now
             .components
             .iter()
@@ -606,7 +649,7 @@ impl Diagnoser {
             if !self.is_open(|o| {
                 matches!(
                     o.incident.cause,
-                    Cause::ReplicationLag { .. } | Cause::Surge { .. }
+                    Cause::ReplicationLag { .. } | Cause::Surge { .. } | Cause::Slow { .. }
                 )
             }) {
                 let cause = Cause::ReplicationLag {
@@ -640,6 +683,74 @@ impl Diagnoser {
                 o.take_in(now);
                 o.describe(&names, now);
             }
+        }
+    }
+
+    /// Opens incidents for the failure mechanisms seen in `now`'s state: web workers held by
+    /// the data tier, an open circuit breaker, a partition.
+    fn open_mechanisms(&mut self, before: &Observation, now: &Observation) {
+        let is_web = |kinds: &[ComponentKind], i: usize| kinds[i] == ComponentKind::Server;
+        let web_workers: u32 = now
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| is_web(&self.kinds, *i) && c.alive)
+            .map(|(_, c)| c.workers)
+            .sum();
+        let busiest_web = now
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| is_web(&self.kinds, *i) && saturated(c, now.failures_per_s))
+            .max_by(|a, b| a.1.utilization.total_cmp(&b.1.utilization));
+        if let Some((web, _)) = busiest_web.filter(|_| {
+            f64::from(now.held_web_workers) >= HELD_SHARE * f64::from(web_workers.max(1))
+                && !self.is_open(|o| matches!(o.incident.cause, Cause::WorkersHeld { .. }))
+        }) {
+            let data = |k: ComponentKind| {
+                matches!(
+                    k,
+                    ComponentKind::Database
+                        | ComponentKind::Cache
+                        | ComponentKind::SessionStore
+                        | ComponentKind::NoSql
+                )
+            };
+            let waiting_on = now
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| data(self.kinds[*i]) && c.alive)
+                .max_by(|a, b| {
+                    (a.1.slowdown, a.1.utilization)
+                        .partial_cmp(&(b.1.slowdown, b.1.utilization))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                })
+                .map_or_else(
+                    || "the data tier".to_string(),
+                    |(i, _)| self.names[i].clone(),
+                );
+            let cause = Cause::WorkersHeld {
+                component: self.names[web].clone(),
+                held: now.held_web_workers,
+                workers: web_workers,
+                waiting_on,
+            };
+            self.start(cause, Some(web), now.t_s, before);
+        }
+        if now.breaker_open
+            && !before.breaker_open
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::BreakerOpen))
+        {
+            self.start(Cause::BreakerOpen, None, now.t_s, before);
+        }
+        if now.writes_partitioned > 0
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::Partition { .. }))
+        {
+            let cause = Cause::Partition {
+                writes_waiting: now.writes_partitioned,
+            };
+            self.start(cause, None, now.t_s, before);
         }
     }
 
@@ -702,8 +813,23 @@ impl Diagnoser {
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
                 }
-                (Cause::Slow { .. }, Some(c)) => now.components[c].slowdown <= 1.0,
+                (Cause::Slow { .. }, Some(c)) => {
+                    // A slow master's replicas must also have caught up.
+                    let master = now.components[c].role == Some(DbRole::Master);
+                    now.components[c].slowdown <= 1.0
+                        && !(master
+                            && now.components.iter().any(|r| {
+                                r.alive
+                                    && r.role == Some(DbRole::Replica)
+                                    && r.lag_ms >= LAG_RECOVERED_MS
+                            }))
+                }
                 (Cause::Errors { .. }, Some(c)) => now.components[c].error_ratio <= 0.0,
+                (Cause::WorkersHeld { workers, .. }, _) => {
+                    f64::from(now.held_web_workers) < HELD_RECOVERED_SHARE * f64::from(*workers)
+                }
+                (Cause::BreakerOpen, _) => !now.breaker_open,
+                (Cause::Partition { .. }, _) => now.writes_partitioned == 0,
                 _ => true,
             };
             let settled = now.failures_per_s <= 1.5 * o.before.failures_per_s + 0.5
@@ -754,6 +880,11 @@ impl Open {
             }
         }
         self.lowest_cache_hit = self.lowest_cache_hit.min(now.cache_hit);
+        for c in &now.components {
+            if c.alive && c.role == Some(DbRole::Replica) {
+                self.peak_lag_ms = self.peak_lag_ms.max(c.lag_ms);
+            }
+        }
         self.deepest_queue = self.deepest_queue.max(now.queue_depth);
         match (&mut inc.cause, self.component) {
             (
@@ -776,6 +907,10 @@ impl Open {
             }
             (Cause::Errors { ratio, .. }, Some(c)) => {
                 *ratio = ratio.max(now.components[c].error_ratio)
+            }
+            (Cause::WorkersHeld { held, .. }, _) => *held = (*held).max(now.held_web_workers),
+            (Cause::Partition { writes_waiting }, _) => {
+                *writes_waiting = (*writes_waiting).max(now.writes_partitioned)
             }
             _ => {}
         }
@@ -897,6 +1032,18 @@ impl Open {
                         secs(*at_s)
                     ),
                 ));
+                let master = self
+                    .component
+                    .is_some_and(|c| now.components[c].role == Some(DbRole::Master));
+                if master && self.peak_lag_ms > 0.0 {
+                    chain.push(step(
+                        component,
+                        format!(
+                            "as the master it also sends its log to the replicas slower: they fell up to {} behind their master",
+                            ms(self.peak_lag_ms)
+                        ),
+                    ));
+                }
                 format!(
                     "{component} became ×{} slower at {}",
                     times(*factor),
@@ -940,6 +1087,57 @@ impl Open {
                     ),
                 ));
                 format!("{component} fell {} behind its master", ms(*lag_ms))
+            }
+            Cause::WorkersHeld {
+                component,
+                held,
+                workers,
+                waiting_on,
+            } => {
+                chain.push(step(waiting_on, format!("{waiting_on} answers slowly")));
+                chain.push(step(
+                    component,
+                    format!(
+                        "synchronous web workers wait for it: up to {} of {} are held, so new requests queue at the web tier although its own work is small",
+                        grouped(u64::from(*held)),
+                        grouped(u64::from(*workers))
+                    ),
+                ));
+                format!(
+                    "{} of {} web workers are held waiting for {waiting_on} (synchronous calls)",
+                    grouped(u64::from(*held)),
+                    grouped(u64::from(*workers))
+                )
+            }
+            Cause::BreakerOpen => {
+                chain.push(step(
+                    "breaker",
+                    format!(
+                        "the web tier's circuit breaker opened at {}: database calls failed or were slow, so it fails them at once and probes now and then",
+                        secs(inc.start_s)
+                    ),
+                ));
+                "the circuit breaker is open (database calls fail at once)".to_string()
+            }
+            Cause::Partition { writes_waiting } => {
+                chain.push(step(
+                    "network",
+                    format!(
+                        "the network between data centers is cut since {}: users still reach each one, but replication between them stopped",
+                        secs(inc.start_s)
+                    ),
+                ));
+                chain.push(step(
+                    "replication",
+                    format!(
+                        "{} committed writes wait to replicate: lost if their data center fails before it heals",
+                        grouped(*writes_waiting)
+                    ),
+                ));
+                format!(
+                    "a network partition holds {} writes back from the other data center",
+                    grouped(*writes_waiting)
+                )
             }
         };
         let mut because = cause_text;

@@ -31,6 +31,7 @@ pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
+pub use components::breaker::{BreakerReport, BreakerState};
 pub use components::clients::ClientReport;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
@@ -392,6 +393,14 @@ pub struct Snapshot {
     pub logged_out: u64,
     /// Events the engine has processed.
     pub events_processed: u64,
+    /// Synchronous web workers: web workers held now, waiting for the data tier (0 when
+    /// workers are asynchronous).
+    pub held_web_workers: u32,
+    /// The web tier's circuit breaker around database calls (`None`: there is none; stage
+    /// 11: the first data center's that is not closed, else closed).
+    pub breaker: Option<BreakerState>,
+    /// Stage 11: committed writes waiting to replicate over links cut by a partition now.
+    pub writes_partitioned: u64,
     /// Every component, in id order.
     pub components: Vec<ComponentState>,
 }

@@ -56,6 +56,14 @@ pub struct Report {
     /// unless `traffic.retries` is set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<super::ClientReport>,
+    /// Synchronous web workers: workers held across data calls (absent unless
+    /// `server.sync_calls` is on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_workers: Option<SyncReport>,
+    /// The web tier's circuit breaker around database calls (absent unless
+    /// `server.breaker` is set; stage 11: every data center's, added up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<super::BreakerReport>,
     /// What the run would cost, priced from the assumed table in `src/sim/cost.rs`.
     pub cost: super::cost::CostReport,
     /// Stage 11: regions, geoDNS, each data center and cross-data-center replication.
@@ -157,6 +165,13 @@ pub struct ChannelReport {
     pub waiting: u64,
     /// Largest lag seen: from commit to arrival at the receiver, ms.
     pub max_lag_ms: f64,
+    /// Partitions: the most writes waiting while the network was cut (left out when it
+    /// never was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_waiting_cut: Option<u64>,
+    /// Cut by a partition at the end of the run (left out when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
 }
 
 /// Request accounting.
@@ -236,6 +251,20 @@ pub struct CacheReport {
     /// Misses of a key whose database read was already under way (`cache.coalesce` set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stampede: Option<StampedeReport>,
+}
+
+/// Synchronous web workers over the run: how often and how long a web worker was held
+/// waiting for the data tier.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Web services whose worker stayed held while the request went on to the data tier.
+    pub holds: u64,
+    /// Mean time a worker was held after its own service, ms (holds that ended).
+    pub mean_hold_ms: f64,
+    /// Most web workers held at once.
+    pub held_max: u32,
+    /// Workers still held when the report was taken.
+    pub held_at_end: u32,
 }
 
 /// Misses of keys already being read from the database: a cache stampede, or its fix.

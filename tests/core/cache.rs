@@ -123,6 +123,7 @@ fn a_lost_cache_node_sends_its_load_to_the_database_and_returns_cold() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     s.duration_s = 100;
     let r = run(&s);

@@ -1,6 +1,7 @@
 //! The diagnosis (`src/sim/diagnosis.rs`): for each cause, a run with it injected gets an
 //! incident naming it (component and time), and the same run without it gets none.
 
+use crate::helpers::{small_stage2, small_stage4};
 use scalesim::scenario::{preset, Dist, LiveAction, LiveChange, Profile, Scenario};
 use scalesim::sim::diagnosis::{Cause, Incident};
 use scalesim::sim::{live, ComponentKind, Sim, SimTime};
@@ -253,4 +254,118 @@ fn a_live_kill_is_dated_to_the_instant_it_happened() {
         "{}",
         during.verdict().text()
     );
+}
+
+fn causes(found: &[Incident]) -> Vec<String> {
+    found.iter().map(|i| i.cause.title()).collect()
+}
+
+/// Synchronous workers and a slow database: the diagnosis names the held web workers and the
+/// node they wait for, from the engine's count of held workers; asynchronous, it names only
+/// the slow database.
+#[test]
+fn held_web_workers_are_named_with_what_they_wait_for() {
+    use scalesim::scenario::Fault;
+    let mut s = small_stage2();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    let found = incidents(&s);
+    assert!(
+        !found
+            .iter()
+            .any(|i| matches!(i.cause, Cause::WorkersHeld { .. })),
+        "{found:#?}"
+    );
+    assert!(
+        causes(&found).contains(&"db-0 slow".to_string()),
+        "{found:#?}"
+    );
+    s.server.sync_calls = true;
+    let found = incidents(&s);
+    let held = found
+        .iter()
+        .find(|i| matches!(i.cause, Cause::WorkersHeld { .. }))
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    match &held.cause {
+        Cause::WorkersHeld {
+            component,
+            held,
+            workers,
+            waiting_on,
+        } => {
+            assert_eq!((component.as_str(), waiting_on.as_str()), ("web-0", "db-0"));
+            assert!(*held >= 6 && *workers == 8, "{held} of {workers}");
+        }
+        _ => unreachable!(),
+    }
+    assert!(held.start_s > 20.0 && held.start_s < 25.0, "{held:#?}");
+    assert!(held.end_s.is_some_and(|e| e < 50.0), "{held:#?}");
+    assert!(
+        held.summary.contains("held waiting for db-0"),
+        "{}",
+        held.summary
+    );
+}
+
+/// A slow master: named as a slow node whose log reaches the replicas late, not as a
+/// replica that cannot keep up.
+#[test]
+fn a_slow_master_is_named_as_the_cause_of_the_replicas_lag() {
+    use scalesim::scenario::Fault;
+    let mut s = without_faults(small_stage4());
+    s.duration_s = 120;
+    s.faults = vec![Fault::slow("db-0", 1.5, 10.0, 20.0)];
+    let found = incidents(&s);
+    assert_eq!(causes(&found), vec!["db-0 slow".to_string()], "{found:#?}");
+    let text = chain_text(&found[0]);
+    assert!(
+        text.contains("sends its log to the replicas slower"),
+        "{text}"
+    );
+    assert!(text.contains("behind their master"), "{text}");
+    assert!(found[0].start_s >= 10.0 && found[0].start_s <= 11.0);
+    // It lasts until the replicas have caught up.
+    assert!(found[0].end_s.is_some_and(|e| e > 35.0), "{found:#?}");
+}
+
+/// An open circuit breaker and a partition are named from the engine's state; the same runs
+/// without them have no such incident.
+#[test]
+fn an_open_breaker_and_a_partition_are_named() {
+    use scalesim::scenario::{Breaker, Fault};
+    let mut s = small_stage2();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    s.server.breaker = Some(Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
+    let found = incidents(&s);
+    let open = found
+        .iter()
+        .find(|i| i.cause == Cause::BreakerOpen)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(open.start_s > 20.0 && open.start_s < 30.0, "{open:#?}");
+    assert!(chain_text(open).contains("circuit breaker opened"));
+    s.server.breaker = None;
+    assert!(!incidents(&s).iter().any(|i| i.cause == Cause::BreakerOpen));
+
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.duration_s = 60;
+    s.faults = vec![Fault::partition("us-east", "eu-west", 20.0, 20.0)];
+    let found = incidents(&s);
+    let cut = found
+        .iter()
+        .find(|i| matches!(i.cause, Cause::Partition { .. }))
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(cut.start_s, 21.0);
+    assert!(cut.end_s.is_some_and(|e| e > 40.0 && e < 45.0), "{cut:#?}");
+    match cut.cause {
+        Cause::Partition { writes_waiting } => assert!(writes_waiting > 1000),
+        _ => unreachable!(),
+    }
+    assert_eq!(found.len(), 1, "{found:#?}");
 }

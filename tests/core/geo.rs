@@ -90,6 +90,7 @@ fn failover_follows_health_checks_then_dns_expiry() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -166,6 +167,7 @@ fn cross_dc_writes_are_shipped_lost_or_waiting() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -212,6 +214,7 @@ fn a_repaired_data_center_gets_its_users_back() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -235,6 +238,7 @@ fn a_component_inside_one_data_center_fails_alone() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();
@@ -265,6 +269,7 @@ fn the_same_run_in_steps_or_at_once() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let whole = run(&s);
     let mut sim = Sim::new(&s).unwrap();
@@ -339,6 +344,7 @@ fn geo_validation_names_each_problem() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     });
     assert!(bad_fault.validate().is_err());
 }
@@ -440,6 +446,7 @@ fn random_geo_runs_conserve_and_replay() {
                 kind: scalesim::scenario::FaultKind::Down,
                 factor: None,
                 error_ratio: None,
+                peer: None,
             });
         }
         s.validate().unwrap_or_else(|e| panic!("case {case}: {e}"));
@@ -587,6 +594,7 @@ fn nothing_in_a_dead_data_center_comes_back_before_it() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let mut sim = Sim::new(&s).unwrap();
     let dc = sim.component_named("eu-west").unwrap();
@@ -647,6 +655,7 @@ fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     conserved(&r);
@@ -684,6 +693,7 @@ fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     let g = r.geo.as_ref().unwrap();

@@ -72,6 +72,7 @@ pub fn fault(target: &str, at_s: f64, duration_s: f64) -> Fault {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }
 }
 
@@ -86,4 +87,50 @@ pub fn scalesim(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The small stage 2 the mechanism tests were measured on (stage 2's preset before the shared
+/// journey traffic model): 200 requests/s (1,000 users at 0.2 requests/s) on one eight-worker
+/// web server that only renders (15 ms pages, 5 ms reads and writes, 2 ms files), and a
+/// four-worker database (8 ms reads, 15 ms writes) about 40 % busy, so a ×4 slowdown takes it
+/// past its capacity.
+pub fn small_stage2() -> Scenario {
+    let mut s = preset(2).unwrap();
+    s.traffic.users = 1000;
+    s.traffic.requests_per_user_per_s = 0.2;
+    s.server.workers = 8;
+    let service = &mut s.server.service;
+    service.page_view.mean_ms = 15.0;
+    service.page_view.cv = 1.0;
+    service.api_read = Dist::exponential(5.0);
+    service.write = Dist::exponential(5.0);
+    service.static_asset.mean_ms = 2.0;
+    let db = s.database.as_mut().unwrap();
+    db.workers = 4;
+    db.read = Dist::exponential(8.0);
+    db.write = Dist::exponential(15.0);
+    s
+}
+
+/// The small stage 4 the slow-master tests were measured on: [`small_stage2`]'s tiers at
+/// 1,000 requests/s over four web servers behind the balancer, an eight-worker master and two
+/// replicas applying one write per 9 ms (111 writes/s against about 100), 50 ms behind, with
+/// stage 4's preset faults.
+pub fn small_stage4() -> Scenario {
+    let small = small_stage2();
+    let mut s = preset(4).unwrap();
+    s.traffic.users = 5000;
+    s.traffic.requests_per_user_per_s = 0.2;
+    s.server.count = 4;
+    s.server.workers = small.server.workers;
+    s.server.service = small.server.service;
+    let db = s.database.as_mut().unwrap();
+    let small_db = small.database.unwrap();
+    db.workers = 8;
+    db.read = small_db.read;
+    db.write = small_db.write;
+    db.replicas = 2;
+    db.replication.delay_ms = 50.0;
+    db.replication.apply_ms = 9.0;
+    s
 }

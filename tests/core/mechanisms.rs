@@ -2,7 +2,7 @@
 //! by its signature: grey failures (slow nodes), client retries, cache stampedes, synchronous
 //! workers, circuit breakers, partitions.
 
-use crate::helpers::{assert_conserved, run};
+use crate::helpers::{assert_conserved, run, small_stage2, small_stage4};
 use scalesim::scenario::{preset, Dist, Fault, Scenario};
 use scalesim::sim::{Report, Sim};
 
@@ -299,6 +299,367 @@ fn coalescing_turns_a_stampede_into_one_read_per_key() {
     let plain = run(&s);
     assert!(plain.cache.as_ref().unwrap().stampede.is_none());
     assert_eq!(plain.latency_ms, stampede.latency_ms);
+}
+
+/// The web tier's mean busy fraction over the metrics intervals ending in (from_s, to_s].
+fn web_busy_between(r: &Report, from_s: f64, to_s: f64) -> f64 {
+    let points: Vec<f64> = r
+        .series
+        .iter()
+        .filter(|p| p.t_s > from_s && p.t_s <= to_s)
+        .map(|p| p.utilization)
+        .collect();
+    points.iter().sum::<f64>() / points.len() as f64
+}
+
+/// Synchronous web workers: a worker waits for its database answer, so a database four times
+/// slower than usual (past its capacity) fills the web pool with waiting workers — the web
+/// server is 100% busy and rejects requests while the database, the slow part, has almost no
+/// line. Asynchronous (as today), the web tier stays at ~20% and the line builds at the
+/// database instead.
+#[test]
+fn synchronous_workers_let_a_slow_database_exhaust_the_web_pool() {
+    let mut s = small_stage2();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    let async_run = run(&s);
+    s.server.sync_calls = true;
+    let sync_run = run(&s);
+    for r in [&async_run, &sync_run] {
+        assert_conserved(r);
+    }
+    let (busy_async, busy_sync) = (
+        web_busy_between(&async_run, 22.0, 40.0),
+        web_busy_between(&sync_run, 22.0, 40.0),
+    );
+    eprintln!("web busy during the fault: async {busy_async:.3}, sync {busy_sync:.3}");
+    assert!(busy_sync > 0.97, "sync: web busy {busy_sync}");
+    assert!(busy_async < 0.3, "async: web busy {busy_async}");
+    // Where the line builds and who turns requests away.
+    let (web, db) = (component(&sync_run, "web-0"), component(&sync_run, "db-0"));
+    assert!(web.rejected > 0 && db.rejected == 0, "{web:?} {db:?}");
+    assert!(db.max_queue_len < 20, "the database has no line: {db:?}");
+    let (web, db) = (
+        component(&async_run, "web-0"),
+        component(&async_run, "db-0"),
+    );
+    assert!(web.rejected == 0 && db.rejected > 0, "{web:?} {db:?}");
+    // Once the database is back at speed the web tier recovers.
+    assert!(web_busy_between(&sync_run, 44.0, 60.0) < 0.6);
+    let sync = sync_run
+        .sync_workers
+        .as_ref()
+        .expect("a sync_workers section");
+    assert_eq!(sync.held_max, s.server.workers);
+    assert!(async_run.sync_workers.is_none());
+    let json = serde_json::to_string(&async_run).unwrap();
+    assert!(!json.contains("sync_workers"));
+}
+
+/// Little's law for held workers: with synchronous workers and no fault, a hold lasts a
+/// database sojourn plus the internal round trip, and the web tier's busy workers are its
+/// asynchronous busy workers plus (holds per second × mean hold).
+#[test]
+fn held_web_workers_follow_littles_law() {
+    let mut s = small_stage2();
+    s.duration_s = 120;
+    s.faults.clear();
+    let async_run = run(&s);
+    s.server.sync_calls = true;
+    let sync_run = run(&s);
+    let sync = sync_run.sync_workers.as_ref().unwrap();
+    let db = component(&sync_run, "db-0");
+    let expected_hold = db.mean_sojourn_ms + s.network.internal_rtt_ms;
+    assert!(
+        (sync.mean_hold_ms / expected_hold - 1.0).abs() < 0.02,
+        "hold {} ms, database sojourn + round trip {} ms",
+        sync.mean_hold_ms,
+        expected_hold
+    );
+    let workers = f64::from(s.server.workers);
+    let busy_async = component(&async_run, "web-0").utilization * workers;
+    let busy_sync = component(&sync_run, "web-0").utilization * workers;
+    let held = sync.holds as f64 / sync_run.sim_time_s * sync.mean_hold_ms / 1000.0;
+    eprintln!("busy workers: async {busy_async:.3} + held {held:.3} vs sync {busy_sync:.3}");
+    assert!(
+        ((busy_async + held) / busy_sync - 1.0).abs() < 0.05,
+        "async {busy_async} + held {held} vs sync {busy_sync}"
+    );
+    // Little's law at the web server itself (its sojourn includes the holds).
+    let web = component(&sync_run, "web-0");
+    let little = web.throughput_rps * web.mean_sojourn_ms / 1000.0;
+    assert!((little / web.mean_in_system - 1.0).abs() < 0.05, "{web:?}");
+}
+
+/// A slow master (slow disk, noisy neighbour): its log sender reads each write back from its
+/// slow disk, one per `apply × F`, so when it commits faster than that the writes queue in its
+/// send buffer and every replica falls behind by the same amount. Theory: the backlog grows
+/// at (write rate − 1/(apply·F)) for as long as the master is slow; after, the replicas drain
+/// it at (1/apply − write rate).
+#[test]
+fn a_slow_master_makes_every_replica_lag_as_theory_says() {
+    let mut s: Scenario = small_stage4();
+    s.duration_s = 200;
+    let (factor, from_s, for_s) = (1.5, 10.0, 20.0);
+    s.faults = vec![Fault::slow("db-0", factor, from_s, for_s)];
+    let calm = {
+        let mut calm = s.clone();
+        calm.faults.clear();
+        run(&calm)
+    };
+    let mut sim = Sim::new(&s).unwrap();
+    let lag_at = |sim: &mut Sim, t: u64, name: &str| {
+        sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
+        let id = sim.component_named(name).unwrap();
+        let snap = sim.snapshot();
+        let c = snap.components.iter().find(|c| c.id == id).unwrap().clone();
+        (c.lag_writes, c.lag_ms)
+    };
+    let (before, _) = lag_at(&mut sim, 9, "db-1");
+    let (writes_1, ms_1) = lag_at(&mut sim, 30, "db-1");
+    let (writes_2, ms_2) = lag_at(&mut sim, 30, "db-2");
+    let at_30 = sim.report();
+    let (apply_s, sender_s) = {
+        let apply_ms = s.database.as_ref().unwrap().replication.apply_ms;
+        (apply_ms / 1000.0, apply_ms * factor / 1000.0)
+    };
+    eprintln!("lag at 30 s: db-1 {writes_1} writes / {ms_1:.0} ms, db-2 {writes_2} writes");
+    assert!(before < 20, "lag before the fault: {before}");
+    assert!(writes_1.abs_diff(writes_2) < 10, "{writes_1} vs {writes_2}");
+    assert!(ms_1 > 5000.0 && ms_2 > 5000.0, "{ms_1} ms, {ms_2} ms");
+    // Healthy again, the replicas drain the backlog at 1/apply − write rate.
+    let writes_per_s = writes_1 as f64 / for_s + 1.0 / sender_s;
+    let drain_s = writes_1 as f64 / (1.0 / apply_s - writes_per_s);
+    let (after, _) = lag_at(&mut sim, 30 + (drain_s * 1.3) as u64, "db-1");
+    assert!(after < 50, "{after} writes behind {drain_s:.0} s after");
+    sim.advance_to(scalesim::sim::SimTime::from_secs(200), u64::MAX);
+    let r = sim.report();
+    assert_conserved(&r);
+    // Theory, with the writes the master actually committed while slow.
+    let committed: u64 = at_30
+        .series
+        .iter()
+        .filter(|p| p.t_s > from_s && p.t_s <= from_s + for_s)
+        .map(|p| p.writes_committed)
+        .sum();
+    let expected = committed as f64 - for_s / sender_s;
+    eprintln!("{committed} writes committed while slow; backlog theory {expected:.0}, measured {writes_1}");
+    assert!(
+        (writes_1 as f64 / expected - 1.0).abs() < 0.05,
+        "{writes_1} writes behind, theory {expected:.0}"
+    );
+    let (db, db_calm) = (
+        r.database.as_ref().unwrap(),
+        calm.database.as_ref().unwrap(),
+    );
+    assert!(db.failovers.is_empty());
+    assert!(
+        db.stale_reads > 2 * db_calm.stale_reads,
+        "stale reads {} vs {} without the fault",
+        db.stale_reads,
+        db_calm.stale_reads
+    );
+}
+
+fn breaker() -> scalesim::scenario::Breaker {
+    scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    }
+}
+
+/// A circuit breaker sheds the load from a database four times slower than usual (past its
+/// capacity): calls slower than 200 ms open it, open it fails calls at once, so the database's
+/// line never fills and the answers that do come are fast; it probes through half-open every
+/// 2 s and closes again once the database is back at speed.
+#[test]
+fn a_circuit_breaker_sheds_load_from_a_slow_database_and_recovers_through_half_open() {
+    let mut s = small_stage2();
+    s.duration_s = 60;
+    s.faults = vec![Fault::slow("db-0", 4.0, 20.0, 20.0)];
+    let plain = run(&s);
+    s.server.breaker = Some(breaker());
+    let r = run(&s);
+    for r in [&plain, &r] {
+        assert_conserved(r);
+    }
+    let b = r.breaker.as_ref().expect("a breaker section");
+    eprintln!(
+        "{b:?}; p99 {} ms vs {} ms without",
+        r.latency_ms.p99, plain.latency_ms.p99
+    );
+    assert!(b.trips >= 2 && b.refused > 100, "{b:?}");
+    assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
+    assert!(b.open_s > 2.0 && b.open_s < 20.0, "{b:?}");
+    // Calls it refused fail as db_down; the database itself never turns one away.
+    assert_eq!(r.requests.failed_by_reason.db_down, b.refused);
+    let (db, db_plain) = (component(&r, "db-0"), component(&plain, "db-0"));
+    assert!(db.rejected == 0 && db_plain.rejected > 0, "{db:?}");
+    assert!(db.max_queue_len < db_plain.max_queue_len / 2, "{db:?}");
+    assert!(r.latency_ms.p99 < plain.latency_ms.p99 / 2.0);
+    // Open → half-open → closed, in that order, and closed for good after the fault.
+    let log: Vec<(f64, &str)> = r
+        .events
+        .iter()
+        .filter(|e| e.component == "breaker")
+        .map(|e| (e.t_s, e.text.as_str()))
+        .collect();
+    assert!(log[0].1.contains("open") && log[0].0 > 20.0, "{log:?}");
+    assert!(log[1].1.contains("half-open"), "{log:?}");
+    let last = log.last().unwrap();
+    assert!(last.1.contains("closed") && last.0 < 45.0, "{log:?}");
+    // No breaker: no section, no log entries.
+    assert!(plain.breaker.is_none());
+    assert!(!serde_json::to_string(&plain).unwrap().contains("breaker"));
+}
+
+/// A dead database: calls are refused there, five in a row open the breaker, and from then
+/// on the web tier fails them at once, sending one probe per `open_ms` (without a breaker it
+/// calls the dead node until its failure detection, 5 s, tells it to stop; with one, the
+/// breaker also stays open until detection sees the node back up).
+#[test]
+fn a_circuit_breaker_stops_calling_a_dead_database() {
+    let mut s = small_stage2();
+    s.duration_s = 40;
+    s.faults = vec![Fault::down("db-0", 10.0, 20.0)];
+    let plain = run(&s);
+    s.server.breaker = Some(breaker());
+    let r = run(&s);
+    assert_conserved(&r);
+    let b = r.breaker.as_ref().unwrap();
+    let (refused, refused_plain) = (
+        component(&r, "db-0").refused,
+        component(&plain, "db-0").refused,
+    );
+    eprintln!("{b:?}; calls refused by the dead database: {refused} vs {refused_plain}");
+    // Five calls to trip, then about one probe per 2 s for 20 s.
+    assert!(refused <= 5 + 12, "{refused}");
+    assert!(refused_plain > 500);
+    assert!(b.trips >= 5 && b.open_s > 15.0, "{b:?}");
+    assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
+}
+
+/// Stage 11 with 200,000 users, for `duration_s`.
+fn two_data_centers(duration_s: u32) -> Scenario {
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.duration_s = duration_s;
+    s.faults.clear();
+    s
+}
+
+/// A network partition between the two data centers: users still reach both (no request
+/// fails), but replication between them stops, so every write committed on either side waits
+/// in its backlog — as many as were committed while cut; when the partition heals the
+/// backlogs ship at the channels' rate and nothing is lost.
+#[test]
+fn a_partition_stops_cross_dc_replication_until_it_heals() {
+    let mut s = two_data_centers(60);
+    s.faults = vec![Fault::partition("us-east", "eu-west", 20.0, 20.0)];
+    let mut sim = Sim::new(&s).unwrap();
+    let backlog_at = |sim: &mut Sim, t: u64| {
+        sim.advance_to(scalesim::sim::SimTime::from_secs(t), u64::MAX);
+        sim.snapshot().writes_partitioned
+    };
+    let before = backlog_at(&mut sim, 19);
+    let early = backlog_at(&mut sim, 25);
+    let late = backlog_at(&mut sim, 39);
+    let at_39 = sim.report();
+    let committed: u64 = at_39
+        .series
+        .iter()
+        .filter(|p| p.t_s > 20.0 && p.t_s <= 39.0)
+        .map(|p| p.writes_committed)
+        .sum();
+    eprintln!("backlog {before} → {early} → {late}; {committed} writes committed while cut");
+    assert_eq!(before, 0);
+    assert!(early > 0 && late > 3 * early, "{early} → {late}");
+    assert!(
+        (late as f64 / committed as f64 - 1.0).abs() < 0.05,
+        "{late} waiting vs {committed} committed"
+    );
+    let healed = backlog_at(&mut sim, 45);
+    assert_eq!(healed, 0);
+    sim.advance_to(scalesim::sim::SimTime::from_secs(60), u64::MAX);
+    let r = sim.report();
+    assert_conserved(&r);
+    let g = r.geo.as_ref().unwrap();
+    for c in &g.replication {
+        assert!(!c.cut && c.waiting < 100, "{c:?}");
+        assert!(c.max_waiting_cut.unwrap() > 1000, "{c:?}");
+        assert_eq!(c.lost, 0);
+    }
+    assert_eq!(g.writes_lost_cross_dc, 0);
+    assert_eq!(
+        r.requests.failed, 0,
+        "users reach both data centers throughout"
+    );
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("network between us-east and eu-west cut")));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.contains("network between us-east and eu-west back")));
+}
+
+/// A data center that dies during a partition loses every write it committed since the cut
+/// (they never left); without the partition it loses only the few on their way.
+#[test]
+fn a_data_center_lost_during_a_partition_loses_its_unreplicated_writes() {
+    let mut s = two_data_centers(40);
+    s.faults = vec![Fault::down("us-east", 30.0, 0.0)];
+    let plain = run(&s);
+    s.faults
+        .push(Fault::partition("us-east", "eu-west", 20.0, 0.0));
+    let r = run(&s);
+    assert_conserved(&r);
+    let (lost, lost_plain) = (
+        r.geo.as_ref().unwrap().writes_lost_cross_dc,
+        plain.geo.as_ref().unwrap().writes_lost_cross_dc,
+    );
+    let east = r
+        .geo
+        .as_ref()
+        .unwrap()
+        .replication
+        .iter()
+        .find(|c| c.from == "us-east")
+        .unwrap();
+    eprintln!("lost {lost} (without the partition {lost_plain}); {east:?}");
+    assert!(lost_plain < 100, "{lost_plain}");
+    assert!(lost > 20 * lost_plain.max(10), "{lost} vs {lost_plain}");
+    // What us-east had waiting when it died is what is lost.
+    assert_eq!(lost, east.lost);
+    assert!(east.max_waiting_cut.unwrap() >= lost);
+}
+
+/// Partitions are checked: two different data centers of a stage-11 scenario.
+#[test]
+fn partitions_are_validated() {
+    let problems = |s: &Scenario| Sim::new(s).err().map(|e| e.to_string()).unwrap_or_default();
+    let mut s = two_data_centers(30);
+    s.faults = vec![Fault::partition("us-east", "us-east", 1.0, 1.0)];
+    assert!(problems(&s).contains("faults[0].peer"), "{}", problems(&s));
+    let mut f = Fault::partition("us-east", "eu-west", 1.0, 1.0);
+    f.peer = None;
+    s.faults = vec![f];
+    assert!(problems(&s).contains("needs a peer"), "{}", problems(&s));
+    let mut s = preset(4).unwrap();
+    s.faults = vec![Fault::partition("db-0", "db-1", 1.0, 1.0)];
+    assert!(
+        problems(&s).contains("must be one (stage 11)"),
+        "{}",
+        problems(&s)
+    );
+    let json =
+        r#"{"target":"us-east","at_s":1.0,"duration_s":2.0,"kind":"partition","peer":"eu-west"}"#;
+    let f: Fault = serde_json::from_str(json).unwrap();
+    assert_eq!(f, Fault::partition("us-east", "eu-west", 1.0, 2.0));
+    assert_eq!(serde_json::to_string(&f).unwrap(), json);
 }
 
 /// A flaky node as a live change (`errors:web-0:0.5` in a link): from the instant it is

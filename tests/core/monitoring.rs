@@ -55,6 +55,7 @@ fn a_breach_shorter_than_the_rule_does_not_fire() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let m = s.monitoring.as_mut().unwrap();
     m.alerts = vec![AlertRule {

@@ -87,6 +87,7 @@ fn killing_the_server_fails_everything_until_repair() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -176,6 +177,7 @@ fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

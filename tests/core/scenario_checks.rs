@@ -79,6 +79,7 @@ fn fault_targets_must_exist() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("no component named 'db-7'"), "{e}");
@@ -145,6 +146,7 @@ fn every_field_is_documented_and_every_documented_field_exists() {
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         });
         s.server.speeds = vec![1.0; s.server.count as usize];
         leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
@@ -167,6 +169,12 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         if let Some(geo) = s.geo.as_mut() {
             geo.routing = scalesim::scenario::GeoRouting::Split;
             geo.split_percent = vec![50.0; geo.data_centers.len()];
+            leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+            // A partition between its two data centers.
+            s.faults = vec![scalesim::scenario::Fault::partition(
+                "us-east", "eu-west", 1.0, 1.0,
+            )];
+            assert_eq!(s.validate(), Ok(()));
             leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
         }
     }
@@ -207,6 +215,14 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         1.0,
         1.0,
     ));
+    // Synchronous workers and a circuit breaker.
+    s.server.sync_calls = true;
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
     s.routes = Some(scalesim::scenario::Routes {
         cached: Some(vec![scalesim::scenario::Flow::PageView]),
         nosql: Some(vec![scalesim::scenario::Flow::ApiRead]),

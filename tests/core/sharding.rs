@@ -134,6 +134,7 @@ fn a_master_failure_stays_inside_its_shard() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     assert_conserved(&r);
@@ -362,6 +363,7 @@ fn the_copy_survives_a_master_failover() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let r = run(&s);
     assert_conserved(&r);

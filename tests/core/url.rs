@@ -51,6 +51,7 @@ fn fault() -> impl Strategy<Value = Fault> {
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         })
 }
 
@@ -171,6 +172,7 @@ fn a_preset_with_a_handful_of_changes_fits_in_200_characters() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let link = encode_link(&s, Some(30.5));
     assert!(link.len() <= 200, "{} characters: {link}", link.len());
@@ -206,6 +208,7 @@ fn long_scenarios_are_compressed_and_still_exact() {
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         })
         .collect();
     s.validate().unwrap();

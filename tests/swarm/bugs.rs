@@ -246,6 +246,7 @@ fn geo_tick_between_scheduled_fault_and_live_repair() {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     let case = Case {
         seed: 0,

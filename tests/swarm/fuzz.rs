@@ -70,6 +70,7 @@ fn base() -> Value {
         kind: scalesim::scenario::FaultKind::Down,
         factor: None,
         error_ratio: None,
+        peer: None,
     }];
     serde_json::to_value(s).unwrap()
 }

@@ -309,6 +309,7 @@ fn faults(g: &mut Gen, s: &mut Scenario) {
             kind: scalesim::scenario::FaultKind::Down,
             factor: None,
             error_ratio: None,
+            peer: None,
         })
         .collect();
 }

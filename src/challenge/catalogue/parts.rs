@@ -44,6 +44,8 @@ pub fn all_in_one(name: &str, workers: u32) -> Scenario {
         server: Server {
             count: 1,
             speeds: Vec::new(),
+            sync_calls: false,
+            breaker: None,
             workers,
             queue_capacity: 200,
             service: hardware::all_in_one_service(),

@@ -638,6 +638,8 @@ impl DatabaseCluster {
         n.progress.following = false;
         let new_name = n.name.clone();
         db.master = new;
+        let sender = db.nodes[new].progress.slowdown;
+        db.replication.set_sender_slowdown(sender, now);
         for n in &mut db.nodes {
             // A dead replica that had applied writes now lost holds data no one else has.
             if n.role == DbRole::Replica && n.progress.applied > applied {
@@ -666,6 +668,10 @@ impl DatabaseCluster {
         // Writes finished before now were applied at the old speed.
         db.replication.catch_up(&mut n.progress, now);
         n.progress.slowdown = (factor != 1.0).then_some(factor);
+        if node == db.master {
+            // A slow master sends its log slower too (see replication.rs).
+            db.replication.set_sender_slowdown(n.progress.slowdown, now);
+        }
     }
 
     /// A database node died (its station's new life is `epoch`): stop its replication,

@@ -7,6 +7,7 @@
 //! See docs/architecture.md for what each owns today and what still lives in the engine.
 
 pub(super) mod balancer;
+pub(super) mod breaker;
 pub(super) mod cache;
 pub(super) mod cache_cluster;
 pub(super) mod clients;
@@ -21,3 +22,4 @@ pub(super) mod nosql;
 pub(super) mod replication;
 pub(super) mod sessions;
 pub(super) mod station;
+pub(super) mod sync;

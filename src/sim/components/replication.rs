@@ -5,6 +5,16 @@
 //!        applied(n) = max(c(n) + delay, applied(n−1)) + apply
 //! ```
 //!
+//! The master sends its log in commit order. Healthy, sending takes no time of its own (a
+//! write reaches the replicas `delay` after its commit); a slow master (grey failure, slow
+//! disk or noisy neighbour, `×F`) reads each write back from its slow disk before sending it,
+//! one at a time, taking `apply × F` per write — so when it commits faster than that, the
+//! writes queue in its send buffer and every replica falls behind:
+//!
+//! ```text
+//!   sent(n) = max(c(n), sent(n−1)) [+ apply × F while slow];  arrives(n) = sent(n) + delay
+//! ```
+//!
 //! Because every replica applies the same log in commit order, a replica's whole state is one
 //! number — the last write it applied — and its progress up to any instant can be computed
 //! lazily from the log. A read of key k at replica r is stale iff the last committed write to k
@@ -24,6 +34,8 @@ struct WriteRecord {
     /// A denormalised copy: it changes no key's version.
     copy: bool,
     commit: SimTime,
+    /// When it reaches the replicas (`commit + delay` unless a slow master's sender held it).
+    arrive: SimTime,
     /// The key's last committed write before this one (to undo it if lost).
     prev: u64,
 }
@@ -113,6 +125,10 @@ pub struct Replication {
     /// Last write replicas can ever receive: the master died and writes still in its send
     /// buffer or on the wire never arrive. `u64::MAX` while the master is up.
     receive_limit: u64,
+    /// A slow master: its sender takes `apply × factor` per write (`None`: healthy, instant).
+    sender_slowdown: Option<f64>,
+    /// When the master's sender finished sending the last write.
+    sent_until: SimTime,
 }
 
 impl Replication {
@@ -127,6 +143,8 @@ impl Replication {
             committed: 0,
             lost: 0,
             receive_limit: u64::MAX,
+            sender_slowdown: None,
+            sent_until: SimTime::ZERO,
         }
     }
 
@@ -135,12 +153,45 @@ impl Replication {
     pub fn cut_off(&mut self, at: SimTime) {
         let mut seq = self.master_seq;
         for rec in self.log.iter().rev() {
-            if rec.commit.plus(self.delay) <= at {
+            if rec.arrive <= at {
                 break;
             }
             seq -= 1;
         }
         self.receive_limit = seq;
+    }
+
+    /// The master's sender runs `factor` times slower from `now` on (`None`: healthy again).
+    /// Writes already sent keep their arrival; the ones still in the send buffer are sent
+    /// from now at the new speed.
+    pub fn set_sender_slowdown(&mut self, factor: Option<f64>, now: SimTime) {
+        self.sender_slowdown = factor;
+        let unsent = self.unsent(now) as usize;
+        let first = self.log.len() - unsent;
+        self.sent_until = now.min(self.sent_until);
+        for i in first..self.log.len() {
+            let commit = self.log[i].commit;
+            self.log[i].arrive = self.send(commit);
+        }
+    }
+
+    /// Writes committed but not yet sent to the replicas at `now` (a slow master's backlog).
+    pub fn unsent(&self, now: SimTime) -> u64 {
+        self.log
+            .iter()
+            .rev()
+            .take_while(|rec| rec.arrive.since(self.delay) > now)
+            .count() as u64
+    }
+
+    /// When a write committed at `now` reaches the replicas.
+    fn send(&mut self, now: SimTime) -> SimTime {
+        let mut sent = now.max(self.sent_until);
+        if let Some(factor) = self.sender_slowdown {
+            sent = sent.plus(SimTime(round_ns(self.apply.as_nanos() as f64 * factor)));
+        }
+        self.sent_until = sent;
+        sent.plus(self.delay)
     }
 
     /// The master (old or new) streams writes again.
@@ -157,10 +208,12 @@ impl Replication {
         self.master_seq += 1;
         versions.set(key, self.master_seq);
         self.committed += 1;
+        let arrive = self.send(now);
         self.log.push_back(WriteRecord {
             key,
             copy: false,
             commit: now,
+            arrive,
             prev,
         });
     }
@@ -169,10 +222,12 @@ impl Replication {
     /// replicas apply it like any write, but no key's version changes.
     pub fn commit_copy(&mut self, now: SimTime) {
         self.master_seq += 1;
+        let arrive = self.send(now);
         self.log.push_back(WriteRecord {
             key: 0,
             copy: true,
             commit: now,
+            arrive,
             prev: 0,
         });
     }
@@ -191,7 +246,7 @@ impl Replication {
                 r.needs_resync = true;
                 return;
             };
-            let finish = rec.commit.plus(self.delay).max(r.busy_until).plus(apply);
+            let finish = rec.arrive.max(r.busy_until).plus(apply);
             if finish > now {
                 return;
             }
@@ -247,6 +302,8 @@ impl Replication {
             self.master_seq -= 1;
         }
         self.lost += lost;
+        // The new master's sender starts with an empty buffer.
+        self.sent_until = SimTime::ZERO;
         self.restore_stream();
         lost
     }
@@ -326,6 +383,51 @@ mod tests {
         rep.catch_up(&mut r, ms(100));
         assert_eq!(r.applied, 2);
         assert_eq!(rep.truncate_to(&mut v, r.applied), 1);
+    }
+
+    #[test]
+    fn a_slow_master_sends_its_log_one_write_at_a_time() {
+        let mut v = KeyVersions::new(10);
+        // 10 ms delay, 5 ms apply; the master ×4 sends one write per 20 ms.
+        let mut rep = Replication::new(ms(10), ms(5));
+        let mut r = ReplicaProgress {
+            following: true,
+            ..Default::default()
+        };
+        rep.set_sender_slowdown(Some(4.0), ms(0));
+        for i in 0..3 {
+            rep.commit(&mut v, i, ms(u64::from(i))); // commits at 0, 1, 2 ms
+        }
+        // Sent at 20, 40, 60 ms; arrive at 30, 50, 70 ms; applied by 35, 55, 75 ms.
+        assert_eq!(rep.unsent(ms(30)), 2);
+        rep.catch_up(&mut r, ms(54));
+        assert_eq!(r.applied, 1);
+        rep.catch_up(&mut r, ms(75));
+        assert_eq!(r.applied, 3);
+        // Healthy again: the next write is sent at once (after those before it).
+        rep.set_sender_slowdown(None, ms(80));
+        rep.commit(&mut v, 5, ms(100));
+        assert_eq!(rep.unsent(ms(100)), 0);
+        rep.catch_up(&mut r, ms(115));
+        assert_eq!(r.applied, 4);
+        // A master that dies with writes in its send buffer: they never arrive.
+        rep.set_sender_slowdown(Some(4.0), ms(150));
+        rep.commit(&mut v, 6, ms(200));
+        rep.commit(&mut v, 7, ms(201));
+        // They would be sent at 220 and 240 ms; the master recovers at 210 ms, so both go at
+        // once then and arrive at 220 ms.
+        assert_eq!(rep.unsent(ms(210)), 2);
+        rep.set_sender_slowdown(None, ms(210));
+        assert_eq!(rep.unsent(ms(210)), 0);
+        rep.catch_up(&mut r, ms(229));
+        assert_eq!(r.applied, 5);
+        rep.catch_up(&mut r, ms(238));
+        assert_eq!(r.applied, 6);
+        rep.set_sender_slowdown(Some(4.0), ms(300));
+        rep.commit(&mut v, 8, ms(300));
+        rep.cut_off(ms(305));
+        rep.catch_up(&mut r, ms(1000));
+        assert_eq!(r.applied, 6);
     }
 
     #[test]

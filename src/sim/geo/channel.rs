@@ -32,6 +32,12 @@ pub(super) struct Channel {
     pub(super) shipped: u64,
     pub(super) lost: u64,
     pub(super) max_lag: SimTime,
+    /// The network between its two data centers is cut (a partition): nothing ships.
+    pub(super) cut: bool,
+    /// Writes that waited in its backlog while it was cut, most at once.
+    pub(super) max_waiting_cut: u64,
+    /// It was ever cut.
+    pub(super) partitioned: bool,
 }
 
 /// Writes committed in one millisecond, waiting to be shipped.
@@ -64,6 +70,9 @@ impl Channel {
             shipped: 0,
             lost: 0,
             max_lag: SimTime::ZERO,
+            cut: false,
+            max_waiting_cut: 0,
+            partitioned: false,
         }
     }
 
@@ -80,8 +89,27 @@ impl Channel {
         self.waiting += 1;
     }
 
-    /// Ships every write whose turn has come by `now`.
+    /// The network is cut (`true`) or heals at `now`: on healing the backlog ships from now
+    /// on at the channel's rate.
+    pub(super) fn set_cut(&mut self, cut: bool, now: SimTime) {
+        if cut == self.cut {
+            return;
+        }
+        self.ship_until(now);
+        self.cut = cut;
+        self.partitioned = true;
+        if !cut {
+            self.max_waiting_cut = self.max_waiting_cut.max(self.waiting);
+            self.last_ship = self.last_ship.max(now);
+        }
+    }
+
+    /// Ships every write whose turn has come by `now` (none while cut).
     pub(super) fn ship_until(&mut self, now: SimTime) {
+        if self.cut {
+            self.max_waiting_cut = self.max_waiting_cut.max(self.waiting);
+            return;
+        }
         while let Some(run) = self.backlog.front_mut() {
             let commit = run.commit();
             let first = commit.max(self.last_ship).plus(self.gap);

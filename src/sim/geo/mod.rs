@@ -23,6 +23,7 @@
 
 mod channel;
 mod ops;
+mod partition;
 mod population;
 mod report;
 mod traffic;
@@ -75,6 +76,12 @@ enum GeoEvent {
     /// A scheduled DNS fault.
     DnsFault {
         down: bool,
+    },
+    /// A scheduled partition between data centers `a` and `b` starts (`cut`) or heals.
+    Partition {
+        a: u16,
+        b: u16,
+        cut: bool,
     },
     /// The scenario's scheduled deploy starts (data center by data center).
     DeployStart,
@@ -402,6 +409,10 @@ impl World {
             .push(world.health_interval, GeoEvent::HealthCheck);
         for fault in &scenario.faults {
             let at = SimTime::from_secs_f64(fault.at_s);
+            if fault.kind == crate::scenario::FaultKind::Partition {
+                world.schedule_partition(fault, at);
+                continue;
+            }
             let back =
                 (fault.duration_s > 0.0).then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
             let event = |down| {
@@ -778,6 +789,15 @@ impl World {
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out,
             events_processed: events,
+            held_web_workers: stacks.iter().map(|s| s.held_web_workers).sum(),
+            breaker: stacks
+                .iter()
+                .filter_map(|s| s.breaker)
+                .fold(None, |all, b| match all {
+                    Some(super::BreakerState::Closed) | None => Some(b),
+                    open => open,
+                }),
+            writes_partitioned: self.writes_partitioned(),
             components: self.component_states(stacks),
         }
     }

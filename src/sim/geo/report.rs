@@ -24,6 +24,43 @@ impl World {
         all.map(|c| c.report(generated, completed, elapsed_s))
     }
 
+    /// Synchronous web workers of every data center, added up (`None` when off).
+    fn sync_report(&self) -> Option<crate::sim::report::SyncReport> {
+        let mut all: Option<crate::sim::components::sync::SyncWorkers> = None;
+        for dc in &self.dcs {
+            if let Some(s) = &dc.sim.sync {
+                match all.as_mut() {
+                    Some(all) => all.add(s),
+                    None => all = Some(s.clone()),
+                }
+            }
+        }
+        all.map(|s| s.report())
+    }
+
+    /// The circuit breakers of every data center, added up (`None` without one); the state
+    /// is the first one not closed.
+    fn breaker_report(&self) -> Option<crate::sim::BreakerReport> {
+        let mut all: Option<crate::sim::BreakerReport> = None;
+        for dc in &self.dcs {
+            if let Some(b) = &dc.sim.breaker {
+                let r = b.report(dc.sim.now());
+                match all.as_mut() {
+                    Some(all) => {
+                        all.trips += r.trips;
+                        all.refused += r.refused;
+                        all.open_s += r.open_s;
+                        if all.state == crate::sim::BreakerState::Closed {
+                            all.state = r.state;
+                        }
+                    }
+                    None => all = Some(r),
+                }
+            }
+        }
+        all
+    }
+
     pub fn report(&self) -> Report {
         let elapsed_s = self.now.as_secs_f64();
         let mut latency = Histogram::new();
@@ -92,6 +129,8 @@ impl World {
                 lost: c.lost,
                 waiting: c.waiting,
                 max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
+                max_waiting_cut: c.partitioned.then_some(c.max_waiting_cut),
+                cut: c.cut,
             })
             .collect();
         let regions = self
@@ -154,6 +193,8 @@ impl World {
             monitoring,
             theory: None,
             clients: self.clients_report(totals_generated, totals_completed, elapsed_s),
+            sync_workers: self.sync_report(),
+            breaker: self.breaker_report(),
             geo: Some(GeoReport {
                 routing: self.routing,
                 dns_lookups: self.books.dns_lookups,

@@ -46,6 +46,9 @@ impl World {
                     self.start_deploy(&spec);
                 }
             }
+            GeoEvent::Partition { a, b, cut } => {
+                self.partition(usize::from(a), usize::from(b), cut, "scheduled")
+            }
             GeoEvent::DnsFault { down } => {
                 if down {
                     self.kill(ComponentId(1));

@@ -98,6 +98,9 @@ impl Stack {
         s.epoch = s.epoch.wrapping_add(1);
         s.busy = 0;
         s.waiting = 0;
+        if tier == Tier::Web {
+            self.drop_web_holds(station);
+        }
         let mut lost = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
             let r = self.kernel.requests[req.slot as usize];

@@ -18,6 +18,7 @@
 //! failure, and the holder frees it later. Events carry slot generations, so a stale timeout is
 //! ignored, and station epochs, so completions scheduled before a node died are recognised.
 
+mod breaker;
 mod data;
 mod faults;
 mod path;
@@ -28,8 +29,10 @@ pub(super) mod route;
 mod service;
 mod slab;
 mod state;
+mod sync;
 
 use super::components::balancer::Balancer;
+use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::CacheCluster;
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
@@ -41,6 +44,7 @@ use super::components::monitor::Monitor;
 use super::components::nosql::NoSql;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
+use super::components::sync::SyncWorkers;
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
@@ -289,6 +293,11 @@ pub(super) struct Request {
     attempt: u8,
     /// When it reached its current station.
     reached: SimTime,
+    /// Synchronous web workers: it holds a worker of its web station (`web`) while it is at
+    /// the data tier.
+    holds_web: bool,
+    /// When its web worker began to hold (with `holds_web`).
+    held_since: SimTime,
 }
 
 pub(super) const NONE: u16 = u16::MAX;
@@ -354,6 +363,8 @@ impl Slot for Request {
         first_start: SimTime::ZERO,
         attempt: 1,
         reached: SimTime::ZERO,
+        holds_web: false,
+        held_since: SimTime::ZERO,
     };
 }
 
@@ -476,6 +487,11 @@ pub(super) struct Stack {
     pub(super) clients: Option<Clients>,
     /// Cache misses of keys already being read: counted, or coalesced (`None`: neither).
     pub(super) coalescer: Option<Coalescer>,
+    /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
+    /// a request on).
+    pub(super) sync: Option<SyncWorkers>,
+    /// The web tier's circuit breaker around database calls (`None`: none).
+    pub(super) breaker: Option<CircuitBreaker>,
     /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -559,6 +575,8 @@ impl Stack {
                 .as_ref()
                 .and_then(|c| c.coalesce)
                 .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
+            sync: scenario.server.sync_calls.then(SyncWorkers::default),
+            breaker: scenario.server.breaker.as_ref().map(CircuitBreaker::new),
             released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };
@@ -713,6 +731,8 @@ impl Stack {
                         down: false,
                     },
                 ),
+                // Between data centers: the geo layer's.
+                FaultKind::Partition => continue,
                 FaultKind::Slow | FaultKind::Errors => (
                     Event::Degrade {
                         component,

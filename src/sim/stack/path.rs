@@ -316,6 +316,9 @@ impl Stack {
         if error_ratio > 0.0 && self.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
+            if tier == Tier::Db {
+                self.breaker_record(None);
+            }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, tier.down_outcome(), at);
@@ -324,6 +327,9 @@ impl Stack {
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
+            if tier == Tier::Db {
+                self.breaker_record(None);
+            }
             self.push_hop(req, component, now, now);
             if tier == Tier::Cache {
                 // An unreachable cache is a miss: ask the database.
@@ -352,6 +358,9 @@ impl Stack {
             }
         } else {
             s.rejected += 1;
+            if tier == Tier::Db {
+                self.breaker_record(None);
+            }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, Outcome::QueueFull, at);

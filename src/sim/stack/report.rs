@@ -99,6 +99,8 @@ impl Stack {
                 .clients
                 .as_ref()
                 .map(|c| c.report(b.generated, b.completed, elapsed_s)),
+            sync_workers: self.sync.as_ref().map(|s| s.report()),
+            breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
             theory: if self.web.len() == 1 && self.balancer.is_none() {
                 self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
             } else {

@@ -72,7 +72,7 @@ impl Stack {
         match f.kind {
             FaultKind::Slow => self.slow_with_cause(component, slow, cause),
             FaultKind::Errors => self.errors_with_cause(component, errors, cause),
-            FaultKind::Down => {}
+            FaultKind::Down | FaultKind::Partition => {}
         }
     }
 }

@@ -61,8 +61,15 @@ impl Stack {
             return;
         }
         s.account(now);
-        s.busy -= 1;
         s.served += 1;
+        // Synchronous workers: a web worker whose request goes on to the data tier stays held.
+        let held = self.sync.is_some()
+            && self.station_info[usize::from(station)].1 == Tier::Web
+            && self.goes_on_from_web(req)
+            && self.hold_web_worker(req, station);
+        if !held {
+            self.stations[usize::from(station)].busy -= 1;
+        }
         if let Some(r) = self.get(req) {
             if r.state == ReqState::Abandoned {
                 if let Some(c) = self.clients.as_mut() {
@@ -92,6 +99,7 @@ impl Stack {
                         self.copy_step_done(req);
                     }
                     Tier::Db => {
+                        self.breaker_record(Some(now.since(reached)));
                         let (shard, node) = db_of_index(index);
                         match self.after_db(req, shard, node) {
                             AfterQuery::Answer => self.answer(req, now, Tier::Db),
@@ -105,7 +113,9 @@ impl Stack {
                 }
             }
         }
-        self.start_next_waiting(station);
+        if !held {
+            self.start_next_waiting(station);
+        }
     }
 
     /// A cache node looked the key up: answer a hit, send a miss to the database.
@@ -185,11 +195,15 @@ impl Stack {
 
     /// Sends a query to the database node the web tier would pick, or fails it.
     pub(super) fn send_to_db(&mut self, req: ReqRef) {
+        if self.breaker.is_some() && !self.breaker_admits(req) {
+            return;
+        }
         let now = self.now;
         let r = self.kernel.requests[req.slot as usize];
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
         let shard = self.db.shard_of_query(r.key, r.copy, fanout);
         let Some(node) = self.db.route_query(r.kind, shard, &self.stations) else {
+            self.breaker_record(None);
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);

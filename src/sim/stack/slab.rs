@@ -115,6 +115,9 @@ impl Stack {
     }
 
     pub(in crate::sim) fn release(&mut self, req: ReqRef) {
+        if self.kernel.requests[req.slot as usize].holds_web {
+            self.free_web_worker(req);
+        }
         let r = &mut self.kernel.requests[req.slot as usize];
         if r.via_balancer {
             if let Some(b) = &mut self.balancer {

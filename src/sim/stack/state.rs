@@ -158,6 +158,9 @@ impl Stack {
             logged_out: self.logged_out(),
             stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads()),
             events_processed: self.events_processed,
+            held_web_workers: self.held_web_workers(),
+            breaker: self.breaker.as_ref().map(|b| b.state()),
+            writes_partitioned: 0,
             components,
         }
     }
