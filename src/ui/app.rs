@@ -538,11 +538,18 @@ fn run_experiment(
     dispatcher: &UseReducerDispatcher<AppState>,
     on_fault: &Callback<(ComponentId, Op)>,
 ) {
+    // A component drawn as its own node, or as a tile of a group (a large web tier's servers
+    // are drawn as one box whose panel lists them).
     let named = |name: &str| {
         state
             .diagram
             .as_ref()
-            .and_then(|d| d.nodes.iter().find(|n| n.label == name))
+            .and_then(|d| {
+                d.nodes
+                    .iter()
+                    .chain(d.clusters.iter().flat_map(|c| c.tiles.iter()))
+                    .find(|n| n.label == name)
+            })
             .map(|n| n.component)
     };
     dispatcher.dispatch(Action::SetPlaying(true));
