@@ -2191,6 +2191,33 @@ async fn chaos_entries_are_offered_as_they_apply_and_badged_on_the_diagram() {
         .starts_with("This architecture has no "));
 }
 
+/// The mechanisms' one-click entries: at stage 2, "synchronous web workers" switches the
+/// mechanism on and slows the database in one click; the Why panel names the held web workers,
+/// and the link carries both changes (`sync:on`, `slow:db-0:50`).
+#[wasm_bindgen_test]
+async fn the_sync_workers_entry_is_named_and_carried_in_the_link() {
+    let app = Mounted::with_hash("#v1.s2").await;
+    app.set_speed_index(6);
+    let running = app
+        .wait_until(4_000, |a| a.metric("sim_time_s") >= 2.0)
+        .await;
+    assert!(running);
+    assert!(app.exists("[data-chaos=\"breaker\"]:not([disabled])"));
+    app.click("[data-chaos=\"sync-workers\"]");
+    let named = app
+        .wait_until(10_000, |a| {
+            a.text(".why-now")
+                .contains("web workers are held waiting for db-0")
+        })
+        .await;
+    assert!(named, "{}", app.text(".why-now"));
+    let hash = current_hash();
+    assert!(
+        hash.contains(":sync:on,") && hash.contains(":slow:db-0:50"),
+        "{hash}"
+    );
+}
+
 /// Drags a node of the editor's drawing by (dx, dy) screen pixels onto empty space.
 fn drag_by(app: &Mounted, name: &str, dx: f64, dy: f64) {
     let target = app.find(&format!("[data-node=\"{name}\"] rect"));

@@ -49,6 +49,14 @@ pub enum LiveAction {
     CdnNewVersion,
     /// The data tier reshards to this many shards.
     Reshard(u32),
+    /// A failure mechanism switched on or off from now on: `sync:on`, `breaker:off`,
+    /// `coalesce:on` (see [`Mechanism`]).
+    Mechanism {
+        /// Which one.
+        which: Mechanism,
+        /// On (true) or off.
+        on: bool,
+    },
     /// A rolling deploy of the web tier in batches of `batch` servers, drained or not.
     Deploy {
         /// Servers taken out at once.
@@ -57,6 +65,58 @@ pub enum LiveAction {
         drain: bool,
     },
 }
+
+/// A failure mechanism a live change can switch on or off (the scenario option it sets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// `server.sync_calls`: web workers held across their data calls.
+    SyncCalls,
+    /// `server.breaker`, as [`LIVE_BREAKER`]: a circuit breaker around the web tier's
+    /// database calls.
+    Breaker,
+    /// `cache.coalesce`: one database read per missed key at a time.
+    Coalesce,
+}
+
+impl Mechanism {
+    /// Its word in a link.
+    pub fn word(self) -> &'static str {
+        match self {
+            Mechanism::SyncCalls => "sync",
+            Mechanism::Breaker => "breaker",
+            Mechanism::Coalesce => "coalesce",
+        }
+    }
+
+    /// Sets its scenario option in `scenario` (a breaker switched on live is [`LIVE_BREAKER`],
+    /// unless one is in already; coalescing needs a cache: without one, nothing changes).
+    pub fn set(self, scenario: &mut super::Scenario, on: bool) {
+        match self {
+            Mechanism::SyncCalls => scenario.server.sync_calls = on,
+            Mechanism::Breaker if !on => scenario.server.breaker = None,
+            Mechanism::Breaker => {
+                if scenario.server.breaker.is_none() {
+                    scenario.server.breaker = Some(LIVE_BREAKER);
+                }
+            }
+            Mechanism::Coalesce => {
+                if let Some(cache) = scenario.cache.as_mut() {
+                    cache.coalesce = Some(on);
+                }
+            }
+        }
+    }
+}
+
+/// The circuit breaker a live `breaker:on` puts in: five failed or slow (over 200 ms at the
+/// database) calls in a row open it for 2 s, then one probe call decides (the settings
+/// docs/failures.md measured).
+pub const LIVE_BREAKER: super::Breaker = super::Breaker {
+    failures: 5,
+    slow_call_ms: 200.0,
+    open_ms: 2000.0,
+    probes: 1,
+};
 
 /// A [`LiveAction`] and the simulated time it happened at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +192,9 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::CdnPurgeAll => "purge".to_string(),
         LiveAction::CdnNewVersion => "new-version".to_string(),
         LiveAction::Reshard(n) => format!("reshard:{n}"),
+        LiveAction::Mechanism { which, on } => {
+            format!("{}:{}", which.word(), if *on { "on" } else { "off" })
+        }
         LiveAction::Deploy { batch, drain } => {
             format!(
                 "deploy:{batch}:{}",
@@ -164,6 +227,16 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
         ["purge"] => LiveAction::CdnPurgeAll,
         ["new-version"] => LiveAction::CdnNewVersion,
         ["reshard", n] => LiveAction::Reshard(small(n)?),
+        [word, state @ ("on" | "off")] => LiveAction::Mechanism {
+            which: [
+                Mechanism::SyncCalls,
+                Mechanism::Breaker,
+                Mechanism::Coalesce,
+            ]
+            .into_iter()
+            .find(|m| m.word() == *word)?,
+            on: *state == "on",
+        },
         ["deploy", batch, "drain"] => LiveAction::Deploy {
             batch: small(batch)?,
             drain: true,
@@ -314,6 +387,27 @@ mod tests {
                 },
             ),
             change(41_000_000_000, LiveAction::CdnPurgeAll),
+            change(
+                41_000_000_000,
+                LiveAction::Mechanism {
+                    which: Mechanism::SyncCalls,
+                    on: true,
+                },
+            ),
+            change(
+                41_000_000_000,
+                LiveAction::Mechanism {
+                    which: Mechanism::Breaker,
+                    on: false,
+                },
+            ),
+            change(
+                41_000_000_000,
+                LiveAction::Mechanism {
+                    which: Mechanism::Coalesce,
+                    on: true,
+                },
+            ),
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
             change(
@@ -336,6 +430,7 @@ mod tests {
         assert!(text.contains("50.123456789:reshard:8"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
+        assert!(text.contains("41:purge,41:sync:on,41:breaker:off,41:coalesce:on,"));
         assert_eq!(decode_changes(&text).unwrap(), changes);
     }
 
@@ -380,6 +475,9 @@ mod tests {
             "5:slow:db-0:0.5",
             "5:slow:db-0:1001",
             "5:slow:db-0:2.0001",
+            "5:sync",
+            "5:sync:maybe",
+            "5:retries:on",
         ] {
             assert!(
                 matches!(decode_changes(bad), Err(LiveError::Malformed(_))),

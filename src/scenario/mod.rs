@@ -17,7 +17,7 @@ mod url;
 mod validate;
 
 pub use graph_link::{encode_graph, GRAPH_PREFIX};
-pub use live::{LiveAction, LiveChange};
+pub use live::{LiveAction, LiveChange, Mechanism};
 pub use presets::{
     journey_traffic, preset, StageInfo, REGION_SHARES, REQUESTS_PER_USER_PER_S, REQUEST_MIX, STAGES,
 };

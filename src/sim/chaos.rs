@@ -12,7 +12,8 @@
 
 use super::{ComponentInfo, ComponentKind, ComponentState, DbRole};
 use crate::format::grouped;
-use crate::scenario::{LiveAction, Scenario};
+use crate::scenario::live::LIVE_BREAKER;
+use crate::scenario::{LiveAction, Mechanism, Scenario};
 
 /// How many times the users a surge entry multiplies.
 pub const SURGE_FACTOR: u64 = 3;
@@ -34,6 +35,9 @@ pub enum Expect {
     Errors(String),
     /// This component recovering (back up, or back to normal).
     Repaired(String),
+    /// A setting changes (a mechanism switched on or off): no failure to name, and no
+    /// incident starts because of it.
+    Setting,
 }
 
 /// One failure to try.
@@ -197,6 +201,8 @@ fn single_site(
                 .unwrap_or(db);
             out.push(slow_database(target, now(target)));
             out.push(retry_storm(scenario, target, now(target)));
+            out.push(sync_workers(scenario, target, now(target)));
+            out.push(breaker(scenario, target, now(target)));
         }
         None => {
             out.push(lacking(
@@ -217,6 +223,18 @@ fn single_site(
                 "separate database",
                 "Clients retry what times out, and the retries add to the load.",
             ));
+            out.push(lacking(
+                "sync-workers",
+                "Slow database, synchronous web workers",
+                "separate database",
+                "Web workers wait for a slow database until the web pool is exhausted.",
+            ));
+            out.push(lacking(
+                "breaker",
+                "Database fails behind a circuit breaker",
+                "separate database",
+                "The breaker fails database calls at once instead of sending them to a dead database.",
+            ));
         }
     }
     match first(ComponentKind::Cache) {
@@ -231,6 +249,7 @@ fn single_site(
                 "It comes back empty and warms up again: the hit ratio climbs back.",
             ));
             out.push(stampede(scenario, cache, now(cache)));
+            out.push(coalesce(scenario));
         }
         None => {
             out.push(lacking(
@@ -244,6 +263,12 @@ fn single_site(
                 "Flush the cache (stampede)",
                 "cache",
                 "Every miss of a hot key reads the database at once.",
+            ));
+            out.push(lacking(
+                "coalesce",
+                "Request coalescing on",
+                "cache",
+                "One database read per missed key; the other misses wait for it.",
             ));
         }
     }
@@ -484,5 +509,122 @@ fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
         ],
         expect: Expect::Down(cache.name.clone()),
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
+    }
+}
+
+/// How many times slower the synchronous-workers entry makes the database.
+pub const SYNC_SLOW_FACTOR: u32 = 50;
+
+/// The classic cascading failure: web workers held across their calls to a slow database.
+fn sync_workers(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
+    let on = scenario.server.sync_calls;
+    let mut actions = Vec::new();
+    if !on {
+        actions.push(LiveAction::Mechanism {
+            which: Mechanism::SyncCalls,
+            on: true,
+        });
+    }
+    actions.push(LiveAction::Slow {
+        name: db.name.clone(),
+        factor_milli: SYNC_SLOW_FACTOR * 1000,
+    });
+    let unavailable = if !now.alive {
+        Some(format!("{} is down: repair it first.", db.name))
+    } else if now.slow {
+        Some(format!(
+            "{} is slow already: return it to normal speed first.",
+            db.name
+        ))
+    } else {
+        None
+    };
+    Entry {
+        key: "sync-workers",
+        title: format!(
+            "{} ×{SYNC_SLOW_FACTOR} slower, synchronous web workers",
+            db.name
+        ),
+        watch: format!(
+            "{}Each web worker that calls {} waits for its answer. Held web workers climb; once \
+             they fill the pool the web tier is busy and rejects requests although its own \
+             work is small, while {}'s line stays short.",
+            if on {
+                ""
+            } else {
+                "Web workers become synchronous (server.sync_calls) and the database slows. "
+            },
+            db.name,
+            db.name
+        ),
+        actions,
+        expect: Expect::Slow(db.name.clone()),
+        unavailable,
+    }
+}
+
+/// A database that dies behind a circuit breaker (one is put in if the scenario has none).
+fn breaker(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
+    let spec = scenario.server.breaker.as_ref().unwrap_or(&LIVE_BREAKER);
+    let mut actions = Vec::new();
+    if scenario.server.breaker.is_none() {
+        actions.push(LiveAction::Mechanism {
+            which: Mechanism::Breaker,
+            on: true,
+        });
+    }
+    actions.push(LiveAction::Kill(db.name.clone()));
+    Entry {
+        key: "breaker",
+        title: format!("{} fails behind a circuit breaker", db.name),
+        watch: format!(
+            "{}{} failed calls in a row open the breaker: for {} ms the web tier fails \
+             database calls at once instead of sending them to {} (its line stays empty), \
+             then lets {} probe call{} through. Compare with the database failing without it.",
+            if scenario.server.breaker.is_none() {
+                "A circuit breaker goes in around the web tier's database calls. "
+            } else {
+                ""
+            },
+            spec.failures,
+            grouped(spec.open_ms.round() as u64),
+            db.name,
+            spec.probes,
+            if spec.probes == 1 { "" } else { "s" }
+        ),
+        actions,
+        expect: Expect::Down(db.name.clone()),
+        unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
+    }
+}
+
+/// Switches request coalescing at the cache on (the stampede's repair), or off again.
+fn coalesce(scenario: &Scenario) -> Entry {
+    let on = scenario
+        .cache
+        .as_ref()
+        .and_then(|c| c.coalesce)
+        .unwrap_or(false);
+    Entry {
+        key: "coalesce",
+        title: if on {
+            "Request coalescing off".to_string()
+        } else {
+            "Request coalescing on (the stampede's repair)".to_string()
+        },
+        watch: if on {
+            "Every miss reads the database again: a hot key that expires is read once per miss \
+             while its first read is under way."
+        } else {
+            "One database read per missed key at a time; the other misses of that key wait \
+             for its fill. Flush the cache after it: the database sees a bump, not a stampede."
+        }
+        .to_string(),
+        actions: vec![LiveAction::Mechanism {
+            which: Mechanism::Coalesce,
+            on: !on,
+        }],
+        expect: Expect::Setting,
+        unavailable: None,
     }
 }

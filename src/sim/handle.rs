@@ -18,7 +18,7 @@ use super::stack::Stack;
 use super::{
     ComponentId, ComponentInfo, GeoStatus, PathSample, Report, ReshardProgress, SimTime, Snapshot,
 };
-use crate::scenario::{Deploy, Scenario, ValidationErrors};
+use crate::scenario::{Deploy, Mechanism, Scenario, ValidationErrors};
 use std::collections::VecDeque;
 
 /// Events handled per call while finishing an instant the budget broke off (see
@@ -84,6 +84,8 @@ pub(super) trait Engine {
     fn cdn_purge_all(&mut self);
     /// Publishes a new version of a static object.
     fn cdn_new_version(&mut self, object: u32);
+    /// Switches a failure mechanism on or off now (every data center's at stage 11).
+    fn set_mechanism(&mut self, which: Mechanism, on: bool);
 }
 
 /// Which engine runs.
@@ -377,5 +379,12 @@ impl Sim {
     /// of the old URL is never asked for again.
     pub fn cdn_new_version(&mut self, object: u32) {
         self.engine_mut().cdn_new_version(object);
+    }
+
+    /// Switches a failure mechanism on or off now, as its scenario option would have from the
+    /// start: synchronous web workers, the circuit breaker ([`crate::scenario::live::LIVE_BREAKER`])
+    /// or request coalescing (with a cache only). [`Sim::scenario`] says what is on.
+    pub fn set_mechanism(&mut self, which: Mechanism, on: bool) {
+        self.engine_mut().set_mechanism(which, on);
     }
 }

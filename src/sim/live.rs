@@ -56,6 +56,7 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
         // Objects are numbered by popularity: 0 is the most requested.
         LiveAction::CdnNewVersion => sim.cdn_new_version(0),
         LiveAction::Reshard(count) => sim.reshard(*count),
+        LiveAction::Mechanism { which, on } => sim.set_mechanism(*which, *on),
         LiveAction::Deploy { batch, drain } => {
             let drain = *drain && sim.scenario().load_balancer.is_some();
             sim.start_deploy(&Deploy {

@@ -74,6 +74,12 @@ fn every_offered_entry_is_diagnosed_as_its_cause_within_seconds() {
         for entry in usable {
             let run = live::replay(&s, &at(ONSET_S, entry), until).unwrap();
             let found = run.incidents();
+            if entry.expect == Expect::Setting {
+                // A setting (coalescing on) starts nothing the calm run does not have.
+                let new: Vec<&Incident> = found.iter().filter(|i| !calm.contains(i)).collect();
+                assert!(new.is_empty(), "stage {stage}, {}: {new:#?}", entry.key);
+                continue;
+            }
             assert!(
                 found
                     .iter()
@@ -184,6 +190,9 @@ fn entries_for_missing_parts_are_greyed_out_with_the_reason() {
         "kill-cdn",
         "kill-session-store",
         "kill-workers",
+        "sync-workers",
+        "breaker",
+        "coalesce",
     ] {
         let e = one.iter().find(|e| e.key == key).unwrap();
         let reason = e.unavailable.as_deref().unwrap_or_default();
@@ -309,4 +318,109 @@ fn the_postmortem_is_the_same_markdown_in_the_cli_and_from_the_report() {
     let quiet_run = Sim::new(&quiet(3)).unwrap().run();
     let text = markdown("quiet", &quiet_run.diagnosis, 30.0);
     assert!(text.contains("No incident in the first 30.0 s."), "{text}");
+}
+
+/// The mechanisms' entries on stage 2 (and the cache's on stage 5), each against the run
+/// without it: synchronous workers and a slow database exhaust the web pool while the
+/// database's line stays short; the breaker fails calls to a dead database at once; with
+/// coalescing switched on, a flushed cache's misses read the database once per key.
+#[test]
+fn the_mechanism_entries_show_their_signatures() {
+    let s = quiet(2);
+    let entries = offered(&s, &[], ONSET_S);
+    let entry = |key: &str| entries.iter().find(|e| e.key == key).unwrap().clone();
+    let until = SimTime::from_secs(ONSET_S + 10);
+    // Synchronous workers: the web tier fills with held workers.
+    let sync = entry("sync-workers");
+    assert_eq!(sync.unavailable, None);
+    let run = live::replay(&s, &at(ONSET_S, &sync), until).unwrap();
+    assert!(run.scenario().server.sync_calls);
+    let snap = run.snapshot();
+    let web = run.component_named("web-0").unwrap();
+    let db = run.component_named("db-0").unwrap();
+    let (web, db) = (
+        &snap.components[web.0 as usize],
+        &snap.components[db.0 as usize],
+    );
+    assert!(web.utilization > 0.95, "{web:?}");
+    assert!(snap.held_web_workers * 2 >= web.workers, "{snap:?}");
+    assert!(db.queue_len * 4 < db.queue_capacity, "{db:?}");
+    assert!(
+        run.incidents()
+            .iter()
+            .any(|i| matches!(i.cause, Cause::WorkersHeld { .. })),
+        "{:#?}",
+        run.incidents()
+    );
+    // The same slowdown with asynchronous workers: no held workers, no such cause.
+    let slow_only: Vec<LiveChange> = at(ONSET_S, &sync)
+        .into_iter()
+        .filter(|c| matches!(c.action, scalesim::scenario::LiveAction::Slow { .. }))
+        .collect();
+    let run = live::replay(&s, &slow_only, until).unwrap();
+    assert_eq!(run.snapshot().held_web_workers, 0);
+    assert!(!run
+        .incidents()
+        .iter()
+        .any(|i| matches!(i.cause, Cause::WorkersHeld { .. })));
+    // The breaker: it opens and fails calls at once; the plain kill has no breaker.
+    let breaker = entry("breaker");
+    assert!(
+        breaker.watch.contains("5 failed calls in a row"),
+        "{}",
+        breaker.watch
+    );
+    let run = live::replay(&s, &at(ONSET_S, &breaker), until).unwrap();
+    let b = run.report().breaker.expect("a breaker section");
+    assert!(b.trips > 0 && b.refused > 0, "{b:?}");
+    assert!(run
+        .incidents()
+        .iter()
+        .any(|i| matches!(i.cause, Cause::BreakerOpen)));
+    let run = live::replay(&s, &at(ONSET_S, &entry("kill-database")), until).unwrap();
+    assert!(run.report().breaker.is_none());
+    assert!(!run
+        .incidents()
+        .iter()
+        .any(|i| matches!(i.cause, Cause::BreakerOpen)));
+    // Coalescing: a flush after it reads the database once per missing key.
+    let s = quiet(5);
+    let entries = offered(&s, &[], ONSET_S);
+    let flush = entries.iter().find(|e| e.key == "stampede").unwrap();
+    let on = entries.iter().find(|e| e.key == "coalesce").unwrap();
+    assert!(on.title.contains("on"), "{on:#?}");
+    let stampede = |changes: &[LiveChange]| {
+        let run = live::replay(&s, changes, until).unwrap();
+        run.report().cache.unwrap().stampede
+    };
+    // The same flush with coalescing switched off live (so the stampede is counted).
+    let switched = |on: bool| {
+        let mut changes = vec![LiveChange {
+            at_ns: SimTime::from_secs(ONSET_S - 5).0,
+            action: scalesim::scenario::LiveAction::Mechanism {
+                which: scalesim::scenario::Mechanism::Coalesce,
+                on,
+            },
+        }];
+        changes.extend(at(ONSET_S, flush));
+        stampede(&changes).expect("a stampede section once coalescing is switched")
+    };
+    assert_eq!(
+        on.actions,
+        [scalesim::scenario::LiveAction::Mechanism {
+            which: scalesim::scenario::Mechanism::Coalesce,
+            on: true,
+        }]
+    );
+    let (with, without) = (switched(true), switched(false));
+    assert!(with.coalesce && with.coalesced > 0, "{with:?}");
+    assert_eq!(with.duplicate_db_reads, 0);
+    assert!(
+        !without.coalesce && without.duplicate_db_reads > 0,
+        "{without:?}"
+    );
+    // Once on, the entry offers to switch it off again.
+    let later = offered(&s, &at(ONSET_S, on), ONSET_S + 1);
+    let off = later.iter().find(|e| e.key == "coalesce").unwrap();
+    assert!(off.title.contains("off"), "{off:#?}");
 }

@@ -378,4 +378,12 @@ impl Engine for World {
         }
         self.collect_now();
     }
+
+    fn set_mechanism(&mut self, which: crate::scenario::Mechanism, on: bool) {
+        which.set(&mut self.scenario, on);
+        for dc in &mut self.dcs {
+            dc.sim.set_mechanism(which, on);
+        }
+        self.collect_now();
+    }
 }

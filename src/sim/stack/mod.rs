@@ -21,6 +21,7 @@
 mod breaker;
 mod data;
 mod faults;
+mod mechanisms;
 mod path;
 mod periodic;
 mod report;

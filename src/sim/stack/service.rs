@@ -64,6 +64,7 @@ impl Stack {
         s.served += 1;
         // Synchronous workers: a web worker whose request goes on to the data tier stays held.
         let held = self.sync.is_some()
+            && self.scenario.server.sync_calls
             && self.station_info[usize::from(station)].1 == Tier::Web
             && self.goes_on_from_web(req)
             && self.hold_web_worker(req, station);

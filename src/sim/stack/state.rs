@@ -419,4 +419,8 @@ impl Engine for Stack {
     fn cdn_new_version(&mut self, object: u32) {
         Stack::cdn_new_version(self, object);
     }
+
+    fn set_mechanism(&mut self, which: crate::scenario::Mechanism, on: bool) {
+        Stack::set_mechanism(self, which, on);
+    }
 }
