@@ -16,10 +16,10 @@ use scalesim::cli::sweep::SweepFormat;
 use scalesim::cli::table::{self, Timing};
 use scalesim::cli::{limit, plot, progress, sweep, Format};
 use scalesim::scenario::{
-    apply_set, decode, decode_link, encode_graph, encode_link, preset, schema_markdown, Scenario,
-    TopologyFile, FIELDS, STAGES,
+    apply_set, decode, decode_link, encode_graph, encode_link, preset, schema_markdown, LiveChange,
+    Scenario, TopologyFile, FIELDS, STAGES,
 };
-use scalesim::sim::{GeoPoint, Report, SeriesPoint, Sim};
+use scalesim::sim::{GeoPoint, Report, SeriesPoint, Sim, SimTime};
 use scalesim::sweep::figures::{self, DEFAULT_FIGURES, FIGURES};
 use scalesim::sweep::{Grid, Vary};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
@@ -263,6 +263,16 @@ struct Source {
 }
 
 impl Source {
+    /// The scenario with every change applied, and the live changes its link carries (none
+    /// from a file or a preset): `run` replays them at their times.
+    fn scenario_and_live(self) -> Result<(Scenario, Vec<LiveChange>), String> {
+        let live = match self.url.as_deref() {
+            Some(link) => decode_link(link).map_err(|e| e.to_string())?.live,
+            None => Vec::new(),
+        };
+        Ok((self.scenario()?, live))
+    }
+
     /// The scenario with every change applied.
     fn scenario(self) -> Result<Scenario, String> {
         let mut scenario = match (self.file, self.preset, self.url) {
@@ -352,9 +362,9 @@ fn execute(command: Command) -> Result<Output, String> {
             json,
             postmortem,
         } => {
+            let (scenario, changes) = source.scenario_and_live()?;
             if postmortem {
-                let scenario = source.scenario()?;
-                let mut sim = Sim::new(&scenario).map_err(|e| e.to_string())?;
+                let mut sim = live_sim(&scenario, &changes)?;
                 let report = progress::run_with_bar(&mut sim);
                 return Ok(Output::Text(scalesim::sim::postmortem::markdown(
                     &scenario.name,
@@ -366,7 +376,7 @@ fn execute(command: Command) -> Result<Output, String> {
             if format == Format::Csv {
                 return Err("run prints --format json or table".into());
             }
-            run(&source.scenario()?, timing, no_series, format)?;
+            run(&scenario, &changes, timing, no_series, format)?;
             return Ok(Output::Printed);
         }
         Command::Sweep {
@@ -737,10 +747,26 @@ fn figure_list() -> String {
         .join("\n")
 }
 
-/// Runs the scenario (a bar of simulated seconds on a terminal) and writes its report to
-/// standard output, as JSON or as tables.
-fn run(scenario: &Scenario, timing: bool, no_series: bool, format: Format) -> Result<(), String> {
-    let mut sim = Sim::new(scenario).map_err(|e| e.to_string())?;
+/// The simulation of `scenario` with the live `changes` of a link (a kill, a partition …)
+/// applied at their times: run to the last change's time, ready to run on to the end.
+fn live_sim(scenario: &Scenario, changes: &[LiveChange]) -> Result<Sim, String> {
+    match changes.last() {
+        None => Sim::new(scenario).map_err(|e| e.to_string()),
+        Some(last) => scalesim::sim::live::replay(scenario, changes, SimTime(last.at_ns))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Runs the scenario (a bar of simulated seconds on a terminal) with a link's live changes
+/// and writes its report to standard output, as JSON or as tables.
+fn run(
+    scenario: &Scenario,
+    changes: &[LiveChange],
+    timing: bool,
+    no_series: bool,
+    format: Format,
+) -> Result<(), String> {
+    let mut sim = live_sim(scenario, changes)?;
     let started = Instant::now();
     let mut report = progress::run_with_bar(&mut sim);
     let wall_s = started.elapsed().as_secs_f64();

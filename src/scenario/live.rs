@@ -57,6 +57,16 @@ pub enum LiveAction {
         /// On (true) or off.
         on: bool,
     },
+    /// Stage 11: the network between two data centers is cut (`cut:us-east:eu-west`) or heals
+    /// (`heal:us-east:eu-west`).
+    Partition {
+        /// One data center's name.
+        a: String,
+        /// The other's.
+        b: String,
+        /// Cut (true) or healed.
+        cut: bool,
+    },
     /// A rolling deploy of the web tier in batches of `batch` servers, drained or not.
     Deploy {
         /// Servers taken out at once.
@@ -192,6 +202,12 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::CdnPurgeAll => "purge".to_string(),
         LiveAction::CdnNewVersion => "new-version".to_string(),
         LiveAction::Reshard(n) => format!("reshard:{n}"),
+        LiveAction::Partition { a, b, cut } => format!(
+            "{}:{}:{}",
+            if *cut { "cut" } else { "heal" },
+            escape_name(a),
+            escape_name(b)
+        ),
         LiveAction::Mechanism { which, on } => {
             format!("{}:{}", which.word(), if *on { "on" } else { "off" })
         }
@@ -227,6 +243,11 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
         ["purge"] => LiveAction::CdnPurgeAll,
         ["new-version"] => LiveAction::CdnNewVersion,
         ["reshard", n] => LiveAction::Reshard(small(n)?),
+        [verb @ ("cut" | "heal"), a, b] => LiveAction::Partition {
+            a: unescape_name(a)?,
+            b: unescape_name(b)?,
+            cut: *verb == "cut",
+        },
         [word, state @ ("on" | "off")] => LiveAction::Mechanism {
             which: [
                 Mechanism::SyncCalls,
@@ -411,6 +432,22 @@ mod tests {
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
             change(
+                50_200_000_000,
+                LiveAction::Partition {
+                    a: "us-east".into(),
+                    b: "eu west:2".into(),
+                    cut: true,
+                },
+            ),
+            change(
+                50_300_000_000,
+                LiveAction::Partition {
+                    a: "us-east".into(),
+                    b: "eu-west".into(),
+                    cut: false,
+                },
+            ),
+            change(
                 60_000_000_000,
                 LiveAction::Deploy {
                     batch: 2,
@@ -428,6 +465,7 @@ mod tests {
         let text = encode_changes(&changes);
         assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
         assert!(text.contains("50.123456789:reshard:8"));
+        assert!(text.contains("50.2:cut:us-east:eu%20west%3A2,50.3:heal:us-east:eu-west,"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
         assert!(text.contains("41:purge,41:sync:on,41:breaker:off,41:coalesce:on,"));
@@ -478,6 +516,8 @@ mod tests {
             "5:sync",
             "5:sync:maybe",
             "5:retries:on",
+            "5:cut:us-east",
+            "5:heal:us-east:eu-west:now",
         ] {
             assert!(
                 matches!(decode_changes(bad), Err(LiveError::Malformed(_))),

@@ -312,6 +312,8 @@ pub struct Diagnoser {
     faults: Vec<FaultMark>,
     /// Times the user population was changed live, s.
     load_changes: Vec<f64>,
+    /// Times a network between data centers was cut live, s.
+    cuts: Vec<f64>,
     prev: Option<Observation>,
     /// Offered load of the recent intervals, for surges.
     offered: std::collections::VecDeque<f64>,
@@ -333,6 +335,7 @@ impl Diagnoser {
             kinds: components.iter().map(|c| c.kind).collect(),
             faults: Vec::new(),
             load_changes: Vec::new(),
+            cuts: Vec::new(),
             prev: None,
             offered: Default::default(),
             open: Vec::new(),
@@ -398,6 +401,11 @@ impl Diagnoser {
             down: false,
             degraded: true,
         });
+    }
+
+    /// Records a network between data centers cut live at `t`.
+    pub fn note_partition(&mut self, t: SimTime) {
+        self.cuts.push(t.as_secs_f64());
     }
 
     /// Records a live change of the user population at `t`.
@@ -750,7 +758,15 @@ impl Diagnoser {
             let cause = Cause::Partition {
                 writes_waiting: now.writes_partitioned,
             };
-            self.start(cause, None, now.t_s, before);
+            // A live cut is dated to its instant; a scheduled one to the interval's end.
+            let after_s = before.t_s.min(now.t_s - 1e-9);
+            let at_s = self
+                .cuts
+                .iter()
+                .copied()
+                .filter(|&t| t >= after_s && t <= now.t_s)
+                .fold(now.t_s, f64::min);
+            self.start(cause, None, at_s, before);
         }
     }
 

@@ -86,6 +86,9 @@ pub(super) trait Engine {
     fn cdn_new_version(&mut self, object: u32);
     /// Switches a failure mechanism on or off now (every data center's at stage 11).
     fn set_mechanism(&mut self, which: Mechanism, on: bool);
+    /// Cuts or heals the network between two data centers now; false if they are not two of
+    /// this run's data centers.
+    fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool;
 }
 
 /// Which engine runs.
@@ -386,5 +389,18 @@ impl Sim {
     /// or request coalescing (with a cache only). [`Sim::scenario`] says what is on.
     pub fn set_mechanism(&mut self, which: Mechanism, on: bool) {
         self.engine_mut().set_mechanism(which, on);
+    }
+
+    /// Stage 11: cuts (`cut`) or heals the network between the data centers named `a` and `b`
+    /// now, as a scheduled partition fault does (users still reach both; replication between
+    /// them stops until it heals). Returns false, changing nothing, if they are not two of
+    /// this run's data centers.
+    pub fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool {
+        let now = self.now();
+        let done = self.engine_mut().partition(a, b, cut);
+        if done && cut {
+            self.diagnoser.note_partition(now);
+        }
+        done
     }
 }

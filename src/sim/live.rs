@@ -22,6 +22,9 @@ pub enum LiveApplyError {
     /// The change names a component this simulation does not have.
     #[error("the live change names '{0}', which this run has no component called")]
     UnknownComponent(String),
+    /// A partition names something other than two of this run's data centers.
+    #[error("'{0}' and '{1}' are not two data centers of this run")]
+    NotDataCenters(String, String),
     /// The scenario itself is not valid.
     #[error("the scenario is not valid: {0}")]
     Invalid(ValidationErrors),
@@ -57,6 +60,11 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
         LiveAction::CdnNewVersion => sim.cdn_new_version(0),
         LiveAction::Reshard(count) => sim.reshard(*count),
         LiveAction::Mechanism { which, on } => sim.set_mechanism(*which, *on),
+        LiveAction::Partition { a, b, cut } => {
+            if !sim.partition(a, b, *cut) {
+                return Err(LiveApplyError::NotDataCenters(a.clone(), b.clone()));
+            }
+        }
         LiveAction::Deploy { batch, drain } => {
             let drain = *drain && sim.scenario().load_balancer.is_some();
             sim.start_deploy(&Deploy {

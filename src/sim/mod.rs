@@ -401,6 +401,10 @@ pub struct Snapshot {
     pub breaker: Option<BreakerState>,
     /// Stage 11: committed writes waiting to replicate over links cut by a partition now.
     pub writes_partitioned: u64,
+    /// Stage 11: the pairs of data centers whose network is cut now, by name, each once (the
+    /// first in the world's order first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cut_links: Vec<(String, String)>,
     /// Every component, in id order.
     pub components: Vec<ComponentState>,
 }

@@ -798,6 +798,7 @@ impl World {
                     open => open,
                 }),
             writes_partitioned: self.writes_partitioned(),
+            cut_links: self.cut_links(),
             components: self.component_states(stacks),
         }
     }

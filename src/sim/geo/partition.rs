@@ -52,6 +52,34 @@ impl World {
         self.log_event(&na, text);
     }
 
+    /// Cuts (`cut`) or heals the network between the data centers named `a` and `b` now, as
+    /// the user's live change; false if either name is not a data center's (or they are the
+    /// same one).
+    pub(in crate::sim) fn partition_named(&mut self, a: &str, b: &str, cut: bool) -> bool {
+        let index = |name: &str| self.dcs.iter().position(|d| d.name == name);
+        match (index(a), index(b)) {
+            (Some(a), Some(b)) if a != b => {
+                let changes = self.channels.iter().any(|c| {
+                    ((c.from == a && c.to == b) || (c.from == b && c.to == a)) && c.cut != cut
+                });
+                if changes {
+                    self.partition(a, b, cut, "live");
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The pairs of data centers whose network is cut now, by name, each once.
+    pub(in crate::sim) fn cut_links(&self) -> Vec<(String, String)> {
+        self.channels
+            .iter()
+            .filter(|c| c.cut && c.from < c.to)
+            .map(|c| (self.dcs[c.from].name.clone(), self.dcs[c.to].name.clone()))
+            .collect()
+    }
+
     /// Writes waiting to replicate over channels cut by a partition now.
     pub(in crate::sim) fn writes_partitioned(&self) -> u64 {
         self.channels

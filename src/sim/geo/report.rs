@@ -386,4 +386,8 @@ impl Engine for World {
         }
         self.collect_now();
     }
+
+    fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool {
+        self.partition_named(a, b, cut)
+    }
 }

@@ -161,6 +161,7 @@ impl Stack {
             held_web_workers: self.held_web_workers(),
             breaker: self.breaker.as_ref().map(|b| b.state()),
             writes_partitioned: 0,
+            cut_links: Vec::new(),
             components,
         }
     }
@@ -422,5 +423,10 @@ impl Engine for Stack {
 
     fn set_mechanism(&mut self, which: crate::scenario::Mechanism, on: bool) {
         Stack::set_mechanism(self, which, on);
+    }
+
+    /// One data center: there is no network between data centers to cut.
+    fn partition(&mut self, _a: &str, _b: &str, _cut: bool) -> bool {
+        false
     }
 }
