@@ -2218,6 +2218,42 @@ async fn the_sync_workers_entry_is_named_and_carried_in_the_link() {
     );
 }
 
+/// Stage 11: the catalogue cuts the network between two data centers live (the Why panel
+/// names the partition, the link carries `cut:`), then offers its heal (`heal:`).
+#[wasm_bindgen_test]
+async fn a_partition_is_cut_and_healed_from_the_catalogue() {
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    app.set_speed_index(6);
+    let running = app
+        .wait_until(8_000, |a| a.metric("sim_time_s") >= 2.0)
+        .await;
+    assert!(running);
+    assert!(app.exists("[data-chaos=\"grey-data-center\"]:not([disabled])"));
+    app.click("[data-chaos=\"partition\"]");
+    let named = app
+        .wait_until(10_000, |a| {
+            a.text(".why-now").contains("network partition holds")
+                && a.exists("[data-chaos=\"heal-partition\"]")
+        })
+        .await;
+    assert!(named, "{}", app.text(".why-now"));
+    assert!(
+        current_hash().contains(":cut:us-east:eu-west"),
+        "{}",
+        current_hash()
+    );
+    app.click("[data-chaos=\"heal-partition\"]");
+    let healed = app
+        .wait_until(4_000, |a| a.exists("[data-chaos=\"partition\"]"))
+        .await;
+    assert!(healed);
+    assert!(
+        current_hash().contains(":heal:us-east:eu-west"),
+        "{}",
+        current_hash()
+    );
+}
+
 /// Drags a node of the editor's drawing by (dx, dy) screen pixels onto empty space.
 fn drag_by(app: &Mounted, name: &str, dx: f64, dy: f64) {
     let target = app.find(&format!("[data-node=\"{name}\"] rect"));

@@ -659,7 +659,7 @@ impl Runner {
             verdict: Rc::new(sim.verdict()),
             incidents: Rc::new(sim.incidents()),
             chaos: Rc::new(
-                crate::sim::chaos::catalogue(sim.scenario(), sim.components(), &snap.components)
+                crate::sim::chaos::catalogue(sim.scenario(), sim.components(), &snap)
                     .into_iter()
                     // The users control's range bounds a surge too.
                     .filter(|e| {

@@ -26,7 +26,7 @@ fn quiet(stage: u8) -> Scenario {
 /// The catalogue as the app shows it at `at_s` of a run of `s` with `changes`.
 fn offered(s: &Scenario, changes: &[LiveChange], at_s: u64) -> Vec<Entry> {
     let sim = live::replay(s, changes, SimTime::from_secs(at_s)).unwrap();
-    catalogue(sim.scenario(), sim.components(), &sim.snapshot().components)
+    catalogue(sim.scenario(), sim.components(), &sim.snapshot())
 }
 
 fn at(at_s: u64, entry: &Entry) -> Vec<LiveChange> {
@@ -48,6 +48,7 @@ fn names(expect: &Expect, incident: &Incident, onset_s: f64) -> bool {
         (Expect::Slow(name), Cause::Slow { component, .. }) => starts && component == name,
         (Expect::Errors(name), Cause::Errors { component, .. }) => starts && component == name,
         (Expect::Surge, Cause::Surge { .. }) => starts,
+        (Expect::Partition, Cause::Partition { .. }) => starts,
         (
             Expect::Repaired(name),
             Cause::ComponentDown {
@@ -423,4 +424,68 @@ fn the_mechanism_entries_show_their_signatures() {
     let later = offered(&s, &at(ONSET_S, on), ONSET_S + 1);
     let off = later.iter().find(|e| e.key == "coalesce").unwrap();
     assert!(off.title.contains("off"), "{off:#?}");
+}
+
+/// Stage 11's catalogue beyond a data center's loss and a surge: a partition (then its heal),
+/// a slow database in one data center, and a grey failure geoDNS's health checks do not see.
+#[test]
+fn stage_11_offers_a_partition_a_slow_data_center_and_a_grey_failure() {
+    let s = quiet(11);
+    let entries = offered(&s, &[], ONSET_S);
+    let keys: Vec<&str> = entries.iter().map(|e| e.key).collect();
+    for key in [
+        "kill-data-center",
+        "partition",
+        "slow-data-center",
+        "grey-data-center",
+        "surge",
+    ] {
+        let e = entries.iter().find(|e| e.key == key);
+        assert!(
+            e.is_some_and(|e| e.unavailable.is_none()),
+            "{key}: {keys:?}"
+        );
+    }
+    let entry = |key: &str| entries.iter().find(|e| e.key == key).unwrap();
+    // The partition: cut now, offered its heal; healed, the backlog ships and nothing is lost.
+    let cut = at(ONSET_S, entry("partition"));
+    let later = offered(&s, &cut, ONSET_S + 5);
+    assert!(!later.iter().any(|e| e.key == "partition"));
+    let heal = later.iter().find(|e| e.key == "heal-partition").unwrap();
+    let mut changes = cut.clone();
+    changes.extend(at(ONSET_S + 5, heal));
+    let run = live::replay(&s, &changes, SimTime::from_secs(ONSET_S + 12)).unwrap();
+    let snap = run.snapshot();
+    assert!(snap.cut_links.is_empty() && snap.writes_partitioned == 0);
+    assert!(offered(&s, &changes, ONSET_S + 12)
+        .iter()
+        .any(|e| e.key == "partition"));
+    let r = run.report();
+    let g = r.geo.as_ref().unwrap();
+    assert!(
+        g.replication
+            .iter()
+            .all(|c| c.max_waiting_cut.unwrap_or(0) > 0 && c.lost == 0),
+        "{:?}",
+        g.replication
+    );
+    // The grey failure: requests fail, no data center is down and geoDNS still names all.
+    let grey = live::replay(
+        &s,
+        &at(ONSET_S, entry("grey-data-center")),
+        SimTime::from_secs(ONSET_S + 5),
+    )
+    .unwrap();
+    let calm = live::replay(&s, &[], SimTime::from_secs(ONSET_S + 5)).unwrap();
+    assert!(grey.snapshot().requests_failed > calm.snapshot().requests_failed + 100);
+    let status = grey.geo_status().unwrap();
+    assert!(
+        status.data_centers.iter().all(|d| d.2 && d.3),
+        "{:?}",
+        status.data_centers
+    );
+    // Offered its healing once it fails.
+    let after = offered(&s, &at(ONSET_S, entry("grey-data-center")), ONSET_S + 2);
+    let back = after.iter().find(|e| e.key == "grey-data-center").unwrap();
+    assert!(matches!(back.expect, Expect::Repaired(_)), "{back:#?}");
 }
