@@ -507,10 +507,22 @@ fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
              load and p99 jump, then settle as the cache warms."
         }
         .to_string(),
-        actions: vec![
-            LiveAction::Kill(cache.name.clone()),
-            LiveAction::Repair(cache.name.clone()),
-        ],
+        // Coalescing left out: switched off explicitly (no change to what the cache does), so
+        // the cache counts the reads of each key and the diagnosis can name the stampede.
+        actions: scenario
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.coalesce.is_none())
+            .then_some(LiveAction::Mechanism {
+                which: Mechanism::Coalesce,
+                on: false,
+            })
+            .into_iter()
+            .chain([
+                LiveAction::Kill(cache.name.clone()),
+                LiveAction::Repair(cache.name.clone()),
+            ])
+            .collect(),
         expect: Expect::Down(cache.name.clone()),
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
     }

@@ -17,6 +17,8 @@
 
 use serde::Serialize;
 
+mod stampede;
+
 use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
 use crate::format::{figure, grouped, percent, times};
 use crate::scenario::Scenario;
@@ -44,6 +46,9 @@ const LAG_RECOVERED_MS: f64 = 500.0;
 const HELD_SHARE: f64 = 0.5;
 /// … until fewer than this share are.
 const HELD_RECOVERED_SHARE: f64 = 0.25;
+/// A cache stampede: at least this many database reads of one key under way at once (where
+/// the cache counts them) …
+pub const STAMPEDE_READS: u32 = 10;
 /// A station whose busy share rose by at least this much took over load.
 const LOAD_SHIFT: f64 = 0.1;
 /// Consecutive calm intervals before an incident is closed.
@@ -128,6 +133,16 @@ pub enum Cause {
         /// Most writes waiting to replicate over the cut links at an interval's end.
         writes_waiting: u64,
     },
+    /// A cache stampede: many misses of one key (a hot key that expired or was flushed) read
+    /// the database at once, each while the first read was still under way.
+    Stampede {
+        /// The key (0 is the most requested).
+        key: u32,
+        /// Most reads of it under way at once.
+        reads: u32,
+        /// The database they reached (the busiest).
+        database: String,
+    },
 }
 
 impl Cause {
@@ -140,7 +155,10 @@ impl Cause {
             | Cause::Errors { component, .. }
             | Cause::ReplicationLag { component, .. }
             | Cause::WorkersHeld { component, .. } => Some(component),
-            Cause::Surge { .. } | Cause::BreakerOpen | Cause::Partition { .. } => None,
+            Cause::Surge { .. }
+            | Cause::BreakerOpen
+            | Cause::Partition { .. }
+            | Cause::Stampede { .. } => None,
         }
     }
 
@@ -156,6 +174,7 @@ impl Cause {
             Cause::WorkersHeld { .. } => "web workers held by the data tier".to_string(),
             Cause::BreakerOpen => "circuit breaker open".to_string(),
             Cause::Partition { .. } => "network partition".to_string(),
+            Cause::Stampede { .. } => "cache stampede".to_string(),
         }
     }
 }
@@ -268,6 +287,8 @@ struct Observation {
     breaker_open: bool,
     /// Writes waiting to replicate over links cut by a partition.
     writes_partitioned: u64,
+    /// The last interval's most database reads of one key at once.
+    stampede: super::StampedePeak,
     components: Vec<Seen>,
 }
 
@@ -463,6 +484,7 @@ impl Diagnoser {
                 .breaker
                 .is_some_and(|b| b != super::BreakerState::Closed),
             writes_partitioned: snap.writes_partitioned,
+            stampede: snap.stampede.unwrap_or_default(),
             components: snap
                 .components
                 .iter()
@@ -768,6 +790,7 @@ impl Diagnoser {
                 .fold(now.t_s, f64::min);
             self.start(cause, None, at_s, before);
         }
+        self.open_stampede(before, now);
     }
 
     /// Whether the data center holding component `i` (`dc/…`) is down now.
@@ -846,6 +869,7 @@ impl Diagnoser {
                 }
                 (Cause::BreakerOpen, _) => !now.breaker_open,
                 (Cause::Partition { .. }, _) => now.writes_partitioned == 0,
+                (Cause::Stampede { .. }, _) => now.stampede.reads < STAMPEDE_READS,
                 _ => true,
             };
             let settled = now.failures_per_s <= 1.5 * o.before.failures_per_s + 0.5
@@ -927,6 +951,11 @@ impl Open {
             (Cause::WorkersHeld { held, .. }, _) => *held = (*held).max(now.held_web_workers),
             (Cause::Partition { writes_waiting }, _) => {
                 *writes_waiting = (*writes_waiting).max(now.writes_partitioned)
+            }
+            (Cause::Stampede { key, reads, .. }, _) => {
+                if now.stampede.reads > *reads {
+                    (*key, *reads) = (now.stampede.key, now.stampede.reads);
+                }
             }
             _ => {}
         }
@@ -1158,6 +1187,11 @@ impl Open {
                     grouped(*writes_waiting)
                 )
             }
+            Cause::Stampede {
+                key,
+                reads,
+                database,
+            } => stampede::describe(*key, *reads, database, &mut chain),
         };
         let mut because = cause_text;
         if let Some(c) = self.component {

@@ -33,6 +33,7 @@ mod zipf;
 pub use checkpoints::Checkpoints;
 pub use components::breaker::{BreakerReport, BreakerState};
 pub use components::clients::ClientReport;
+pub use components::coalesce::StampedePeak;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
@@ -405,6 +406,11 @@ pub struct Snapshot {
     /// first in the world's order first).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cut_links: Vec<(String, String)>,
+    /// The last complete metrics interval's most database reads of one key at once (a cache
+    /// stampede), where the cache counts them (`cache.coalesce` set, or switched live); stage
+    /// 11: the largest of any data center's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stampede: Option<StampedePeak>,
     /// Every component, in id order.
     pub components: Vec<ComponentState>,
 }

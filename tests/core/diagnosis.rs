@@ -373,3 +373,86 @@ fn an_open_breaker_and_a_partition_are_named() {
     }
     assert_eq!(found.len(), 1, "{found:#?}");
 }
+
+/// A cache stampede is named with its numbers: at stage 5 with hot keys that expire every
+/// second (TTL 1 s, Zipf 1.3) and an expensive database read (50 ms), each expiry of the
+/// hottest key sends its misses to the database at once, and the diagnosis says which key, how
+/// many reads and which database. The same run with coalescing on, and the preset itself (its
+/// reads counted, TTL 300 s), get no such cause.
+#[test]
+fn a_cache_stampede_is_named_with_its_key_and_reads() {
+    use scalesim::scenario::{LiveAction, LiveChange, Mechanism};
+    use scalesim::sim::{live, SimTime};
+    let mut preset = scalesim::scenario::preset(5).unwrap();
+    preset.faults.clear();
+    let mut hot = preset.clone();
+    hot.traffic.keyspace.zipf_s = 1.3;
+    hot.cache.as_mut().unwrap().ttl_s = 1.0;
+    hot.database.as_mut().unwrap().read.mean_ms = 50.0;
+    let counted = |on: bool| {
+        vec![LiveChange {
+            at_ns: SimTime::from_secs(5).0,
+            action: LiveAction::Mechanism {
+                which: Mechanism::Coalesce,
+                on,
+            },
+        }]
+    };
+    let until = SimTime::from_secs(30);
+    let run = live::replay(&hot, &counted(false), until).unwrap();
+    let found = run.incidents();
+    let stampede = found
+        .iter()
+        .find(|i| matches!(i.cause, Cause::Stampede { .. }))
+        .unwrap_or_else(|| panic!("no stampede named: {found:#?}"));
+    let Cause::Stampede {
+        key,
+        reads,
+        database,
+    } = &stampede.cause
+    else {
+        unreachable!()
+    };
+    eprintln!(
+        "stampede: key {key}, {reads} reads at {database}, from {} s: {}",
+        stampede.start_s, stampede.summary
+    );
+    assert!(*reads >= scalesim::sim::diagnosis::STAMPEDE_READS);
+    assert!(*key < 10, "a hot key: {key}");
+    // Reads go to a replica at stage 5: the busiest database node is named.
+    assert!(database.starts_with("db-"), "{database}");
+    assert!(stampede.start_s > 5.0, "{stampede:#?}");
+    assert!(
+        stampede.summary.contains(&format!(
+            "{reads} misses of key {key} read {database} at once"
+        )),
+        "{}",
+        stampede.summary
+    );
+    let report = run.report().cache.unwrap().stampede.unwrap();
+    assert!(report.max_per_key + 1 >= *reads, "{report:?}");
+    // Coalescing on: one read per key, no stampede; the preset's own traffic: none either.
+    let coalesced = live::replay(&hot, &counted(true), until).unwrap();
+    let plain = live::replay(&preset, &counted(false), until).unwrap();
+    eprintln!("preset's peak at 30 s: {:?}", plain.snapshot().stampede);
+    for other in [&coalesced, &plain] {
+        assert!(
+            !other
+                .incidents()
+                .iter()
+                .any(|i| matches!(i.cause, Cause::Stampede { .. })),
+            "{:#?}",
+            other.incidents()
+        );
+    }
+    assert_eq!(
+        coalesced
+            .report()
+            .cache
+            .unwrap()
+            .stampede
+            .unwrap()
+            .duplicate_db_reads,
+        0
+    );
+}

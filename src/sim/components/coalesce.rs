@@ -36,6 +36,20 @@ pub(in crate::sim) struct Coalescer {
     duplicate_db_reads: u64,
     coalesced: u64,
     max_per_key: u32,
+    /// This metrics interval: the most database reads of one key at once (key, reads).
+    interval_peak: StampedePeak,
+    /// The last complete interval's.
+    last_peak: StampedePeak,
+}
+
+/// The most database reads of one key under way at once over a metrics interval (a miss that
+/// reads while the key's first read is still under way adds one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StampedePeak {
+    /// The key (0 is the most requested).
+    pub key: u32,
+    /// Reads of it under way at once (0: no key was missed twice at once).
+    pub reads: u32,
 }
 
 /// What a miss of a key does.
@@ -57,7 +71,19 @@ impl Coalescer {
             duplicate_db_reads: 0,
             coalesced: 0,
             max_per_key: 0,
+            interval_peak: StampedePeak::default(),
+            last_peak: StampedePeak::default(),
         }
+    }
+
+    /// A metrics interval ends: its peak becomes the last interval's.
+    pub fn close_interval(&mut self) {
+        self.last_peak = std::mem::take(&mut self.interval_peak);
+    }
+
+    /// The last complete interval's most reads of one key at once.
+    pub fn last_peak(&self) -> StampedePeak {
+        self.last_peak
     }
 
     /// `req` missed `key`; `leading(r)` says whether request `r` is still reading the
@@ -78,6 +104,10 @@ impl Coalescer {
             OnMiss::Wait
         } else {
             self.duplicate_db_reads += 1;
+            let reads = self.followers[k] + 1;
+            if reads > self.interval_peak.reads {
+                self.interval_peak = StampedePeak { key, reads };
+            }
             OnMiss::Read
         }
     }

@@ -800,6 +800,10 @@ impl World {
                 }),
             writes_partitioned: self.writes_partitioned(),
             cut_links: self.cut_links(),
+            stampede: stacks
+                .iter()
+                .filter_map(|s| s.stampede)
+                .max_by_key(|p| (p.reads, std::cmp::Reverse(p.key))),
             components: self.component_states(stacks),
         }
     }

@@ -14,6 +14,9 @@ impl Stack {
             q.station.account(now);
             q.station.close_interval();
         }
+        if let Some(co) = self.coalescer.as_mut() {
+            co.close_interval();
+        }
         let web_utilization = self
             .web
             .iter()

@@ -162,6 +162,7 @@ impl Stack {
             breaker: self.breaker.as_ref().map(|b| b.state()),
             writes_partitioned: 0,
             cut_links: Vec::new(),
+            stampede: self.coalescer.as_ref().map(|co| co.last_peak()),
             components,
         }
     }
