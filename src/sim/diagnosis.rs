@@ -952,10 +952,8 @@ impl Open {
             (Cause::Partition { writes_waiting }, _) => {
                 *writes_waiting = (*writes_waiting).max(now.writes_partitioned)
             }
-            (Cause::Stampede { key, reads, .. }, _) => {
-                if now.stampede.reads > *reads {
-                    (*key, *reads) = (now.stampede.key, now.stampede.reads);
-                }
+            (Cause::Stampede { key, reads, .. }, _) if now.stampede.reads > *reads => {
+                (*key, *reads) = (now.stampede.key, now.stampede.reads);
             }
             _ => {}
         }
