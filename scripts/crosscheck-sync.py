@@ -91,8 +91,12 @@ def quantile(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def scalesim(binary):
+def scalesim(binary, seed=None):
+    """scalesim on the network above (its report's latency_ms and sync_workers); `seed`
+    replaces the preset's seed (scripts/crosscheck-simpy.py runs several)."""
     s = json.loads(subprocess.run([binary, "preset", "2"], capture_output=True, text=True, check=True).stdout)
+    if seed is not None:
+        s["seed"] = seed
     s["duration_s"] = DURATION_S
     s["faults"] = []
     t = s["traffic"]
