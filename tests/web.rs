@@ -2419,3 +2419,102 @@ async fn the_embed_view_of_a_drawing_plays_and_shows_its_figures() {
     // (That it fits an 800 × 500 frame needs the app's style sheet, which this test page does
     // not load: scripts/check-a11y.js checks it on the built app.)
 }
+
+/// The members listed in an open group's box of the editor's drawing.
+fn member_rows(app: &Mounted, group: &str) -> u32 {
+    app.root
+        .query_selector_all(&format!("[data-members-of=\"{group}\"] [data-member]"))
+        .unwrap()
+        .length()
+}
+
+/// A group box of the editor's drawing opens on a press to the servers running for it, each
+/// one a button that shows it in the inspector, where it is killed; the box stays open while
+/// the run goes on (a restart included), closes on Enter, and both are announced.
+#[wasm_bindgen_test]
+async fn the_editor_opens_a_group_to_its_members_which_are_inspected_and_killed() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let expanded = |app: &Mounted| app.attribute("[data-node=\"web\"]", "aria-expanded");
+    assert_eq!(expanded(&app).as_deref(), Some("false"));
+    assert!(!app.exists("[data-members-of=\"web\"]"));
+    app.tap_node("web").await;
+    assert_eq!(expanded(&app).as_deref(), Some("true"));
+    let servers = scalesim::sim::Sim::new(&scalesim::scenario::preset(4).unwrap())
+        .unwrap()
+        .components()
+        .iter()
+        .filter(|c| c.kind == scalesim::sim::ComponentKind::Server)
+        .count() as u32;
+    assert!(servers > 16, "stage 4 has {servers} web servers");
+    // Fifteen rows, and the sixteenth says how many more there are.
+    assert_eq!(member_rows(&app, "web"), 15);
+    assert!(app
+        .text("[data-members-of=\"web\"]")
+        .contains(&format!("+{} more", servers - 15)));
+    assert!(
+        app.status().starts_with(&format!(
+            "Opened web ({servers} web servers): {servers} running"
+        )),
+        "{}",
+        app.status()
+    );
+    // A member shows in the inspector; killed there, its row says so.
+    app.click("[data-member=\"web-1\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-inspector=\"web-1\"]"));
+    assert_eq!(
+        app.attribute("[data-member=\"web-1\"]", "aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+    app.click("[data-inspector] [data-action=\"kill\"]");
+    let down = app
+        .wait_until(3_000, |a| {
+            a.attribute("[data-member=\"web-1\"]", "data-alive")
+                .as_deref()
+                == Some("false")
+        })
+        .await;
+    assert!(down, "the killed member's row shows it down");
+    assert!(app.text("[data-member=\"web-1\"]").ends_with("down"));
+    // The run restarts: the box stays open, with the fresh run's members.
+    app.click("[data-action=\"restart\"]");
+    app.settle(300).await;
+    assert_eq!(expanded(&app).as_deref(), Some("true"));
+    assert_eq!(member_rows(&app, "web"), 15);
+    assert_eq!(
+        app.attribute("[data-member=\"web-1\"]", "data-alive")
+            .as_deref(),
+        Some("true")
+    );
+    // Enter on the box closes it.
+    app.key_select("web").await;
+    assert_eq!(expanded(&app).as_deref(), Some("false"));
+    assert_eq!(member_rows(&app, "web"), 0);
+    assert_eq!(app.status(), "Closed web.");
+}
+
+/// The diagram's group boxes announce that they open and close.
+#[wasm_bindgen_test]
+async fn the_diagram_announces_a_group_opening_and_closing() {
+    let app = Mounted::with_hash("v1.s4").await;
+    let status = || app.attribute("[data-diagram-status]", "role");
+    assert_eq!(status().as_deref(), Some("status"));
+    app.click("svg [data-group-key=\"web\"]");
+    app.settle(50).await;
+    assert!(
+        app.text("[data-diagram-status]")
+            .starts_with("Opened web tier"),
+        "{}",
+        app.text("[data-diagram-status]")
+    );
+    assert!(app.exists("svg [data-panel=\"web\"] [data-component=\"web-0\"]"));
+    app.click("svg [data-action=\"close-group\"]");
+    app.settle(50).await;
+    assert!(app
+        .text("[data-diagram-status]")
+        .starts_with("Closed web tier"));
+    assert!(!app.exists("svg [data-panel=\"web\"]"));
+}

@@ -23,8 +23,11 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctx;
+use crate::layout::Diagram;
 use crate::scenario::topology::edit::Edit;
 use crate::scenario::topology::{NodeKind, NodeSpec, Position, Topology, MAX_COORD};
+use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
+use crate::ui::state::Figures;
 
 /// A wire the rules refused, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +44,10 @@ const W: f64 = 112.0;
 const H: f64 = 50.0;
 /// Extra height of a group box: the row of its members.
 const MEMBERS_H: f64 = 24.0;
+/// Height of one member's row in an open group's box.
+const MEMBER_ROW_H: f64 = 24.0;
+/// Most member rows an open group shows (the last then says how many more there are).
+const MAX_MEMBER_ROWS: usize = 16;
 /// Between layers (columns, or rows on a narrow screen).
 const GAP_LAYER: f64 = 26.0;
 /// Between nodes of one layer.
@@ -202,8 +209,9 @@ fn run_by_data_centers(t: &Topology) -> Vec<usize> {
 }
 
 /// Where each node's box is: layers left to right (top to bottom when `portrait`), in the
-/// order requests travel, unless the user moved it (`Topology::positions`).
-pub fn place(t: &Topology, portrait: bool) -> Geometry {
+/// order requests travel, unless the user moved it (`Topology::positions`). An open group
+/// (`open`: its name and how many member rows it shows) is that much taller.
+pub fn place(t: &Topology, portrait: bool, open: &BTreeMap<String, usize>) -> Geometry {
     let mut used = [false; 8];
     for n in &t.nodes {
         used[column(n.spec.kind())] = true;
@@ -222,16 +230,36 @@ pub fn place(t: &Topology, portrait: bool) -> Geometry {
         .iter()
         .any(|n| n.spec.kind() == NodeKind::DataCenter);
     let top = PAD + if has_dc { DC_LABEL_H } else { 0.0 };
+    let heights: Vec<f64> = t
+        .nodes
+        .iter()
+        .map(|n| match open.get(&n.name) {
+            Some(&rows) => H + rows as f64 * MEMBER_ROW_H,
+            None if members(&n.spec).is_some() => H + MEMBERS_H,
+            None => H,
+        })
+        .collect();
+    // In portrait, each row is as tall as its tallest box (an open group).
+    let mut row_top = [0.0f64; 8];
+    {
+        let mut tallest = [H + MEMBERS_H; 8];
+        for (n, &h) in t.nodes.iter().zip(&heights) {
+            let c = column(n.spec.kind());
+            tallest[c] = tallest[c].max(h);
+        }
+        let mut y = 0.0;
+        for c in 0..8 {
+            row_top[c] = y;
+            if used[c] {
+                y += tallest[c] + GAP_LAYER;
+            }
+        }
+    }
     // How far along each layer is filled (down a column, or across a row).
     let mut filled = [0.0f64; 8];
     let mut boxes = Vec::with_capacity(t.nodes.len());
-    for n in &t.nodes {
+    for (n, &h) in t.nodes.iter().zip(&heights) {
         let c = column(n.spec.kind());
-        let h = H + if members(&n.spec).is_some() {
-            MEMBERS_H
-        } else {
-            0.0
-        };
         let layer = at[c] as f64;
         let auto = if portrait {
             let x = PAD + filled[c];
@@ -242,7 +270,7 @@ pub fn place(t: &Topology, portrait: bool) -> Geometry {
             } else {
                 0.0
             };
-            (x, PAD + below_dc + layer * (H + MEMBERS_H + GAP_LAYER))
+            (x, PAD + below_dc + row_top[c])
         } else {
             let y = top + filled[c];
             filled[c] += h + GAP_SIDE;
@@ -311,6 +339,32 @@ pub struct CanvasProps {
     pub ctx: Ctx,
     /// Layers top to bottom (narrow screens).
     pub portrait: bool,
+    /// The running system's diagram (its components are an open group's members).
+    pub diagram: Option<Rc<Diagram>>,
+    /// The latest figures (which members are down).
+    pub figures: Rc<Figures>,
+    /// The component shown in the inspector.
+    pub inspected: Option<ComponentId>,
+}
+
+/// The running components a group of the drawing stands for: a web pool's servers, a cache's
+/// nodes, a database's (or a shard router's) database nodes; in the order they are drawn.
+pub fn running_members(kind: NodeKind, running: &[ComponentInfo]) -> Vec<ComponentInfo> {
+    let of = match kind {
+        NodeKind::WebPool => ComponentKind::Server,
+        NodeKind::Cache => ComponentKind::Cache,
+        NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
+        _ => return Vec::new(),
+    };
+    let mut list: Vec<ComponentInfo> = running.iter().filter(|c| c.kind == of).cloned().collect();
+    list.sort_by_key(|c| c.id);
+    list
+}
+
+/// The member rows an open group shows: one per member up to [`MAX_MEMBER_ROWS`] (the last
+/// then says how many more), one saying none runs when none does.
+fn member_rows(members: usize) -> usize {
+    members.clamp(1, MAX_MEMBER_ROWS)
 }
 
 /// What the pointer is doing.
@@ -352,9 +406,26 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let selected = i.selected.clone();
     let refusal = i.refusal.clone();
     let zoom = i.zoom;
+    let open_names = i.open.clone();
     drop(i);
     let portrait = props.portrait;
-    let geometry = place(&t, portrait);
+    let running = props
+        .diagram
+        .as_ref()
+        .map(|d| d.components())
+        .unwrap_or_default();
+    // Each open group's members: the components running for it now.
+    let open: BTreeMap<String, Vec<ComponentInfo>> = t
+        .nodes
+        .iter()
+        .filter(|n| open_names.contains(&n.name) && members(&n.spec).is_some())
+        .map(|n| (n.name.clone(), running_members(n.spec.kind(), &running)))
+        .collect();
+    let open_rows: BTreeMap<String, usize> = open
+        .iter()
+        .map(|(name, m)| (name.clone(), member_rows(m.len())))
+        .collect();
+    let geometry = place(&t, portrait, &open_rows);
     let (width, height) = (geometry.width, geometry.height);
     let boxes = Rc::new(geometry.boxes.clone());
     let names: Rc<Vec<String>> = Rc::new(t.nodes.iter().map(|n| n.name.clone()).collect());
@@ -538,6 +609,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let on_up = {
         let gesture = gesture.clone();
         let ctx = ctx.clone();
+        let t_up = t.clone();
+        let running_up = running.clone();
         let touches = touches.clone();
         let pinch = pinch.clone();
         Callback::from(move |e: PointerEvent| {
@@ -571,7 +644,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
                         }),
                     });
                 }
-                _ => ctx.select(Some(from)),
+                _ => toggle_or_select(&ctx, &t_up, &running_up, &from),
             }
         })
     };
@@ -643,12 +716,14 @@ pub fn canvas(props: &CanvasProps) -> Html {
         let onkeydown = {
             let ctx = ctx.clone();
             let name = n.name.clone();
+            let t_key = t.clone();
+            let running_key = running.clone();
             Callback::from(move |e: KeyboardEvent| {
                 let step = if e.shift_key() { NUDGE * 5 } else { NUDGE };
                 let by = match e.key().as_str() {
                     "Enter" | " " => {
                         e.prevent_default();
-                        ctx.select(Some(name.clone()));
+                        toggle_or_select(&ctx, &t_key, &running_key, &name);
                         return;
                     }
                     "ArrowLeft" => (-1, 0),
@@ -672,7 +747,9 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 });
             })
         };
-        let chips = members(&n.spec).map(|(chips, _)| {
+        let is_open = open.contains_key(&n.name);
+        let group = members(&n.spec).is_some();
+        let chips = members(&n.spec).filter(|_| !is_open).map(|(chips, _)| {
             let chips = fit_chips(chips, W - 12.0);
             let mut cx = 6.0;
             let items = chips.into_iter().map(|c| {
@@ -688,11 +765,16 @@ pub fn canvas(props: &CanvasProps) -> Html {
             });
             html! { <g class="editor-members" aria-hidden="true">{ for items }</g> }
         });
+        let member_list = open
+            .get(&n.name)
+            .map(|list| member_buttons(&ctx, &n.name, list, (x, y), &props.figures, props.inspected));
         html! {
+            <>
             <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"),
-                    chips.is_some().then_some("group"))}
+                    group.then_some("group"), is_open.then_some("open"))}
                 transform={format!("translate({x},{y})")} tabindex="0" role="button"
                 aria-pressed={if is_selected { "true" } else { "false" }}
+                aria-expanded={group.then(|| is_open.to_string())}
                 aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown"
                 data-node={n.name.clone()} data-kind={kind.name()}
                 data-x={x.to_string()} data-y={y.to_string()} {onkeydown}>
@@ -701,6 +783,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 <text class="editor-node-name" x="8" y="38">{ short(&n.name) }</text>
                 { for chips }
             </g>
+            { for member_list }
+            </>
         }
     });
     let dc_box = geometry.data_centers.as_ref().map(|((x, y, w, h), label)| {
@@ -904,10 +988,115 @@ fn zoom_about(
 
 /// A name short enough for its box (the full name is in the side panel).
 fn short(name: &str) -> String {
-    if name.chars().count() <= 11 {
+    fit(name, 11)
+}
+
+/// A press on a node (a click, Enter): a group opens to its running members, or closes, and
+/// is selected; another node is selected.
+fn toggle_or_select(ctx: &Ctx, t: &Topology, running: &[ComponentInfo], name: &str) {
+    let Some(node) = t.node(name) else {
+        return;
+    };
+    match members(&node.spec) {
+        Some((_, what)) => {
+            let list = running_members(node.spec.kind(), running);
+            let opened = if list.is_empty() {
+                format!("Opened {name} ({what}): none of them runs now.")
+            } else {
+                format!(
+                    "Opened {name} ({what}): {} running, listed in its box; select one to inspect it, kill it or repair it.",
+                    list.len()
+                )
+            };
+            ctx.toggle_group(name.to_string(), opened);
+        }
+        None => ctx.select(Some(name.to_string())),
+    }
+}
+
+/// An open group's members, one row each inside its box (drawn after the box, not inside its
+/// button: no control nested in another). A press shows the member in the inspector, whose
+/// buttons kill or repair it.
+fn member_buttons(
+    ctx: &Ctx,
+    group: &str,
+    list: &[ComponentInfo],
+    (x, y): (f64, f64),
+    figures: &Figures,
+    inspected: Option<ComponentId>,
+) -> Html {
+    let shown = if list.len() > MAX_MEMBER_ROWS {
+        MAX_MEMBER_ROWS - 1
+    } else {
+        list.len()
+    };
+    let row_y = |k: usize| y + H - 4.0 + k as f64 * MEMBER_ROW_H;
+    let rows = list[..shown].iter().enumerate().map(|(k, c)| {
+        let down = figures.component(c.id).is_some_and(|s| !s.alive);
+        let pressed = inspected == Some(c.id);
+        let inspect = {
+            let ctx = ctx.clone();
+            let c = c.clone();
+            move || ctx.inspect(c.id, &c.name)
+        };
+        let onclick = {
+            let inspect = inspect.clone();
+            Callback::from(move |_: MouseEvent| inspect())
+        };
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                e.stop_propagation();
+                inspect();
+            }
+        });
+        // Not a drag of the group's box under it.
+        let onpointerdown = Callback::from(|e: PointerEvent| e.stop_propagation());
+        let name = fit(&c.name, if down { 9 } else { 13 });
+        html! {
+            <g class={classes!("editor-member", down.then_some("down"), pressed.then_some("selected"))}
+                transform={format!("translate({},{})", x + 6.0, row_y(k))}
+                role="button" tabindex="0" aria-pressed={pressed.to_string()}
+                data-member={c.name.clone()} data-alive={(!down).to_string()}
+                {onclick} {onkeydown} {onpointerdown}>
+                <rect width={(W - 12.0).to_string()} height="20" rx="4" />
+                <text x="6" y="15">{ name }</text>
+                if down {
+                    <text class="editor-member-down" x={(W - 18.0).to_string()} y="15" text-anchor="end">{ "down" }</text>
+                }
+            </g>
+        }
+    });
+    let more = (list.len() > shown).then(|| {
+        html! {
+            <text class="editor-member-more" x={(x + 12.0).to_string()} y={(row_y(shown) + 15.0).to_string()}>
+                { format!("+{} more", list.len() - shown) }
+            </text>
+        }
+    });
+    let none = list.is_empty().then(|| {
+        html! {
+            <text class="editor-member-more" x={(x + 12.0).to_string()} y={(row_y(0) + 15.0).to_string()}>
+                { "none running" }
+            </text>
+        }
+    });
+    html! {
+        <g class="editor-member-list" role="group" aria-label={format!("Members of {group}")}
+            data-members-of={group.to_string()}>
+            { for rows }
+            { for more }
+            { for none }
+        </g>
+    }
+}
+
+/// A name cut to at most `chars` characters (an ellipsis ends a cut one).
+fn fit(name: &str, chars: usize) -> String {
+    if name.chars().count() <= chars {
         name.to_string()
     } else {
-        let head: String = name.chars().take(10).collect();
+        let head: String = name.chars().take(chars - 1).collect();
         format!("{head}…")
     }
 }
