@@ -24,6 +24,7 @@ use yew::prelude::*;
 
 use super::Ctx;
 use crate::layout::Diagram;
+use crate::layout_graph::{self, is_group, H, MEMBER_ROW_H, W};
 use crate::scenario::topology::edit::Edit;
 use crate::scenario::topology::{NodeKind, NodeSpec, Position, Topology, MAX_COORD};
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
@@ -40,21 +41,8 @@ pub struct Refusal {
     pub reason: String,
 }
 
-const W: f64 = 112.0;
-const H: f64 = 50.0;
-/// Extra height of a group box: the row of its members.
-const MEMBERS_H: f64 = 24.0;
-/// Height of one member's row in an open group's box.
-const MEMBER_ROW_H: f64 = 24.0;
 /// Most member rows an open group shows (the last then says how many more there are).
 const MAX_MEMBER_ROWS: usize = 16;
-/// Between layers (columns, or rows on a narrow screen).
-const GAP_LAYER: f64 = 26.0;
-/// Between nodes of one layer.
-const GAP_SIDE: f64 = 14.0;
-const PAD: f64 = 12.0;
-/// Room above the stack the data centers run, for its box's label.
-const DC_LABEL_H: f64 = 30.0;
 /// A press that moves less than this (pixels) is a click, not a drag.
 const CLICK_PX: f64 = 6.0;
 /// The drawing's smallest text at 100 %, in CSS px (styles/app.css: `.editor-node-kind`,
@@ -68,20 +56,6 @@ pub const MAX_ZOOM: f64 = 3.0;
 const ZOOM_STEP: f64 = 1.25;
 /// One arrow-key move of a node, in drawing units (with Shift: five times this).
 const NUDGE: u32 = 8;
-
-/// The column a kind is drawn in: one step down the order requests travel.
-fn column(kind: NodeKind) -> usize {
-    match kind {
-        NodeKind::Users | NodeKind::Monitor => 0,
-        NodeKind::Dns | NodeKind::GeoDns => 1,
-        NodeKind::DataCenter => 2,
-        NodeKind::CdnEdge | NodeKind::LoadBalancer | NodeKind::Autoscaler | NodeKind::Deploy => 3,
-        NodeKind::WebPool => 4,
-        NodeKind::SessionStore | NodeKind::Cache | NodeKind::Queue | NodeKind::NoSql => 5,
-        NodeKind::ShardRouter | NodeKind::Workers => 6,
-        NodeKind::Database => 7,
-    }
-}
 
 /// Most member chips drawn in a group box (the last one then says how many more).
 const MAX_CHIPS: usize = 5;
@@ -171,169 +145,6 @@ fn plural(n: u32) -> &'static str {
     }
 }
 
-/// Where every node is drawn, and the drawing's size.
-pub struct Geometry {
-    /// Each node's box (left, top, width, height), in node order.
-    pub boxes: Vec<(f64, f64, f64, f64)>,
-    /// The drawing's width, in drawing units.
-    pub width: f64,
-    /// Its height.
-    pub height: f64,
-    /// The box round what every data center runs, and its label (stage 11 graphs).
-    pub data_centers: Option<((f64, f64, f64, f64), String)>,
-}
-
-/// The nodes every data center runs: those reached from a data center's wires.
-fn run_by_data_centers(t: &Topology) -> Vec<usize> {
-    let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
-    let mut seen = vec![false; t.nodes.len()];
-    let mut todo: Vec<usize> = t
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.spec.kind() == NodeKind::DataCenter)
-        .map(|(i, _)| i)
-        .collect();
-    let starts = todo.clone();
-    while let Some(i) = todo.pop() {
-        for e in t.edges.iter().filter(|e| e.from == t.nodes[i].name) {
-            if let Some(j) = index(&e.to) {
-                if !seen[j] && !starts.contains(&j) {
-                    seen[j] = true;
-                    todo.push(j);
-                }
-            }
-        }
-    }
-    (0..t.nodes.len()).filter(|&i| seen[i]).collect()
-}
-
-/// Where each node's box is: layers left to right (top to bottom when `portrait`), in the
-/// order requests travel, unless the user moved it (`Topology::positions`). An open group
-/// (`open`: its name and how many member rows it shows) is that much taller.
-pub fn place(t: &Topology, portrait: bool, open: &BTreeMap<String, usize>) -> Geometry {
-    let mut used = [false; 8];
-    for n in &t.nodes {
-        used[column(n.spec.kind())] = true;
-    }
-    // Empty columns take no room.
-    let mut at = [0usize; 8];
-    let mut next = 0;
-    for c in 0..8 {
-        at[c] = next;
-        if used[c] {
-            next += 1;
-        }
-    }
-    let has_dc = t
-        .nodes
-        .iter()
-        .any(|n| n.spec.kind() == NodeKind::DataCenter);
-    let top = PAD + if has_dc { DC_LABEL_H } else { 0.0 };
-    let heights: Vec<f64> = t
-        .nodes
-        .iter()
-        .map(|n| match open.get(&n.name) {
-            Some(&rows) => H + rows as f64 * MEMBER_ROW_H,
-            None if members(&n.spec).is_some() => H + MEMBERS_H,
-            None => H,
-        })
-        .collect();
-    // In portrait, each row is as tall as its tallest box (an open group).
-    let mut row_top = [0.0f64; 8];
-    {
-        let mut tallest = [H + MEMBERS_H; 8];
-        for (n, &h) in t.nodes.iter().zip(&heights) {
-            let c = column(n.spec.kind());
-            tallest[c] = tallest[c].max(h);
-        }
-        let mut y = 0.0;
-        for c in 0..8 {
-            row_top[c] = y;
-            if used[c] {
-                y += tallest[c] + GAP_LAYER;
-            }
-        }
-    }
-    // How far along each layer is filled (down a column, or across a row).
-    let mut filled = [0.0f64; 8];
-    let mut boxes = Vec::with_capacity(t.nodes.len());
-    for (n, &h) in t.nodes.iter().zip(&heights) {
-        let c = column(n.spec.kind());
-        let layer = at[c] as f64;
-        let auto = if portrait {
-            let x = PAD + filled[c];
-            filled[c] += W + GAP_SIDE;
-            // Below the data centers, room for the label of their stack's box.
-            let below_dc = if has_dc && c > column(NodeKind::DataCenter) {
-                DC_LABEL_H
-            } else {
-                0.0
-            };
-            (x, PAD + below_dc + row_top[c])
-        } else {
-            let y = top + filled[c];
-            filled[c] += h + GAP_SIDE;
-            (PAD + layer * (W + GAP_LAYER), y)
-        };
-        let (x, y) = t
-            .positions
-            .get(&n.name)
-            .map_or(auto, |p| (f64::from(p.x), f64::from(p.y)));
-        boxes.push((x, y, W, h));
-    }
-    let data_centers = has_dc.then(|| {
-        let inside = run_by_data_centers(t);
-        let names: Vec<&str> = t
-            .nodes
-            .iter()
-            .filter(|n| n.spec.kind() == NodeKind::DataCenter)
-            .map(|n| n.name.as_str())
-            .collect();
-        let label = format!("Runs in each data center ({})", names.join(", "));
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for &i in &inside {
-            let (x, y, w, h) = boxes[i];
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + w);
-            y1 = y1.max(y + h);
-        }
-        if inside.is_empty() {
-            return None;
-        }
-        let margin = 8.0;
-        Some((
-            (
-                (x0 - margin).max(0.0),
-                (y0 - DC_LABEL_H + 4.0).max(0.0),
-                x1 - x0 + 2.0 * margin,
-                y1 - y0 + DC_LABEL_H - 4.0 + margin,
-            ),
-            label,
-        ))
-    });
-    let data_centers = data_centers.flatten();
-    let mut width: f64 = 0.0;
-    let mut height: f64 = 0.0;
-    for &(x, y, w, h) in &boxes {
-        width = width.max(x + w);
-        height = height.max(y + h);
-    }
-    if let Some(((x, y, w, h), _)) = &data_centers {
-        width = width.max(x + w);
-        height = height.max(y + h);
-    }
-    // Room beside the boxes for the wires that go round a layer.
-    let room = 2.0 * GAP_SIDE;
-    Geometry {
-        boxes,
-        width: (width + PAD + if portrait { room } else { 0.0 }).max(2.0 * PAD + W),
-        height: (height + PAD + if portrait { 0.0 } else { room }).max(2.0 * PAD + H),
-        data_centers,
-    }
-}
-
 #[derive(Properties, PartialEq)]
 pub struct CanvasProps {
     pub ctx: Ctx,
@@ -418,16 +229,22 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let open: BTreeMap<String, Vec<ComponentInfo>> = t
         .nodes
         .iter()
-        .filter(|n| open_names.contains(&n.name) && members(&n.spec).is_some())
+        .filter(|n| open_names.contains(&n.name) && is_group(n.spec.kind()))
         .map(|n| (n.name.clone(), running_members(n.spec.kind(), &running)))
         .collect();
     let open_rows: BTreeMap<String, usize> = open
         .iter()
         .map(|(name, m)| (name.clone(), member_rows(m.len())))
         .collect();
-    let geometry = place(&t, portrait, &open_rows);
+    let geometry = layout_graph::layout(&t, portrait, &open_rows);
     let (width, height) = (geometry.width, geometry.height);
-    let boxes = Rc::new(geometry.boxes.clone());
+    let boxes: Rc<Vec<(f64, f64, f64, f64)>> = Rc::new(
+        geometry
+            .boxes
+            .iter()
+            .map(|r| (r.x, r.y, r.w, r.h))
+            .collect(),
+    );
     let names: Rc<Vec<String>> = Rc::new(t.nodes.iter().map(|n| n.name.clone()).collect());
 
     // After a zoom about a point, scroll so that the point stays under the pointer.
@@ -695,9 +512,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
         }
     };
     let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
-    let wires = t.edges.iter().filter_map(|e| {
-        let (a, z) = (index(&e.from)?, index(&e.to)?);
-        let d = wire_path(b(a), b(z), portrait);
+    let wires = t.edges.iter().zip(&geometry.wires).filter_map(|(e, wire)| {
+        let d = wire.as_ref()?.svg_path(portrait);
         let flows: Vec<&str> = e.flows.iter().map(|f| f.plural()).collect();
         Some(html! {
             <path class="editor-wire" d={d} marker-end="url(#editor-arrow)"
@@ -748,7 +564,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
             })
         };
         let is_open = open.contains_key(&n.name);
-        let group = members(&n.spec).is_some();
+        let group = is_group(n.spec.kind());
         let chips = members(&n.spec).filter(|_| !is_open).map(|(chips, _)| {
             let chips = fit_chips(chips, W - 12.0);
             let mut cx = 6.0;
@@ -787,7 +603,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
             </>
         }
     });
-    let dc_box = geometry.data_centers.as_ref().map(|((x, y, w, h), label)| {
+    let dc_box = geometry.data_centers.as_ref().map(|(r, label)| {
+        let (x, y, w, h) = (r.x, r.y, r.w, r.h);
         html! {
             <g class="editor-dc" data-dc-group="">
                 <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="12" />
@@ -901,49 +718,6 @@ pub fn canvas(props: &CanvasProps) -> Html {
         </div>
             { for refused_note }
         </div>
-    }
-}
-
-/// A wire from box `a` to box `z`: across when `z` lies ahead of `a` in the flow's direction,
-/// else round the boxes' side (below them, or beside them on a narrow screen).
-fn wire_path(a: (f64, f64, f64, f64), z: (f64, f64, f64, f64), portrait: bool) -> String {
-    let (ax, ay, aw, ah) = a;
-    let (zx, zy, zw, zh) = z;
-    if portrait {
-        let (x1, y1, x2, y2) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy);
-        if y2 > y1 + 4.0 {
-            let mid = (y1 + y2) / 2.0;
-            format!("M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}")
-        } else {
-            let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx + zw, zy + zh / 2.0);
-            let bulge = x1.max(x2) + GAP_SIDE;
-            format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
-        }
-    } else {
-        let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx, zy + zh / 2.0);
-        if x2 > x1 + 4.0 {
-            if x2 - x1 > W + 2.0 * GAP_LAYER {
-                // Over a layer in between: below the boxes on its way, not under them.
-                let bulge = y1.max(y2) + (ah.max(zh) / 2.0) + GAP_SIDE;
-                let (sx, sy, ex, ey) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy + zh);
-                return format!("M{sx},{sy} C{sx},{bulge} {ex},{bulge} {ex},{ey}");
-            }
-            let mid = (x1 + x2) / 2.0;
-            format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
-        } else if (ax - zx).abs() < W {
-            // One above the other (a control wire, say): straight down or up.
-            let (sx, sy, ex, ey) = if zy > ay {
-                (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy)
-            } else {
-                (ax + aw / 2.0, ay, zx + zw / 2.0, zy + zh)
-            };
-            format!("M{sx},{sy} L{ex},{ey}")
-        } else {
-            // Backwards (the user moved a node): out of the right side, round, into the left.
-            let out = x1 + GAP_LAYER / 2.0;
-            let back = x2 - GAP_LAYER / 2.0;
-            format!("M{x1},{y1} C{out},{y1} {back},{y2} {x2},{y2}")
-        }
     }
 }
 
