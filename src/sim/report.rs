@@ -576,7 +576,7 @@ pub struct ComponentReport {
 }
 
 /// One metrics interval.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SeriesPoint {
     /// End of the interval, seconds.
     pub t_s: f64,

@@ -615,7 +615,7 @@ impl World {
         let Some(plan) = self.deploying.as_mut() else {
             return;
         };
-        if self.dcs[plan.current].sim.deploy.is_some() {
+        if self.dcs[plan.current].sim.deploy.running() {
             return;
         }
         plan.current += 1;

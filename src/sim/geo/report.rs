@@ -210,7 +210,7 @@ impl World {
             deploys: self
                 .dcs
                 .iter()
-                .flat_map(|d| d.sim.deploys_done.iter().cloned())
+                .flat_map(|d| d.sim.deploy.done.iter().cloned())
                 .collect(),
             series: self.series.iter().cloned().collect(),
             events: self.log.iter().cloned().collect(),

@@ -45,8 +45,6 @@ pub(in crate::sim) struct Books {
     pub failed: [u64; Outcome::FAILURES.len()],
     pub latency: Histogram,
     pub latency_by_kind: [Histogram; 4],
-    pub dns_lookups: u64,
-    pub dns_cache_hits: u64,
     pub failovers: Vec<Failover>,
 }
 
@@ -58,8 +56,6 @@ impl Books {
             failed: [0; Outcome::FAILURES.len()],
             latency: Histogram::new(),
             latency_by_kind: std::array::from_fn(|_| Histogram::new()),
-            dns_lookups: 0,
-            dns_cache_hits: 0,
             failovers: Vec::new(),
         }
     }

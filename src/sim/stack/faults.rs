@@ -12,15 +12,15 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return, // they cannot be killed
             Part::Balancer => {
-                self.balancer_alive = false;
-                self.log_event(
-                    &name,
-                    format!("{name} down ({cause}); the servers are healthy but no request reaches them"),
-                );
+                if let Some(b) = self.balancer.as_mut() {
+                    let text = b.kill(&name, cause);
+                    self.log_event(&name, text);
+                }
                 return;
             }
             Part::Dns => {
-                self.kill_dns(&name, cause);
+                let text = self.dns.kill(&name, cause);
+                self.log_event(&name, text);
                 return;
             }
             Part::Edge => {
@@ -49,18 +49,6 @@ impl Stack {
             text.push_str(self.db.node_died(shard, node, epoch, &mut ctx!(self)));
         }
         self.log_event(&name, text);
-    }
-
-    /// The DNS server dies: lookups under way get no answer.
-    pub(super) fn kill_dns(&mut self, name: &str, cause: &str) {
-        self.dns_alive = false;
-        self.dns_deaths = self.dns_deaths.wrapping_add(1);
-        self.log_event(
-            name,
-            format!(
-                "{name} down ({cause}); clients with a cached answer keep working until it expires"
-            ),
-        );
     }
 
     /// The CDN edge dies: its contents are gone.
@@ -208,12 +196,14 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return,
             Part::Balancer => {
-                self.balancer_alive = true;
+                if let Some(b) = self.balancer.as_mut() {
+                    b.repair();
+                }
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
             Part::Dns => {
-                self.dns_alive = true;
+                self.dns.repair();
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }

@@ -16,34 +16,14 @@ impl Stack {
     /// The request of `user` leaves once the user's DNS answer is known: cached, under way, or
     /// looked up now.
     pub(super) fn look_up_then_depart(&mut self, req: ReqRef, user: usize) {
-        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
-        let expiry_ms = self.dns_expiry_ms[user];
-        if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
-            self.kernel.books.dns_lookups += 1;
-            // Until the answer arrives, later requests of this user wait for it.
-            let done = self.now.plus(self.dns_lookup);
-            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
-            self.dns_expiry_ms[user] = done_ms.saturating_add(self.dns_ttl_ms);
-            let epoch = if self.dns_alive {
-                self.dns_deaths
-            } else {
-                u32::MAX
-            };
-            self.events.push_in(
-                Lane::Dns,
-                done,
-                Event::DnsAnswer {
-                    req,
-                    user: user as u32,
-                    epoch,
-                },
-            );
-            return;
+        match self.dns.resolve(user, self.now) {
+            Resolve::Lookup { done, life } => {
+                let user = user as u32;
+                let answer = Event::DnsAnswer { req, user, life };
+                self.events.push_in(Lane::Dns, done, answer);
+            }
+            Resolve::Cached { ready } => self.depart(req, ready),
         }
-        self.kernel.books.dns_cache_hits += 1;
-        // A lookup of this user's may still be under way: the request waits for its answer.
-        let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
-        self.depart(req, self.now.max(ready));
     }
 
     /// A new request of `user`: its kind, key and fan-out drawn, counted as generated.
@@ -108,15 +88,11 @@ impl Stack {
             site.handed_over_waiting += 1;
         }
         if lookup {
-            let epoch = self.dns_deaths;
+            let life = self.dns.life();
             self.events.push_last_in(
                 Lane::Dns,
-                now.plus(self.dns_lookup),
-                Event::InjectAnswered {
-                    user,
-                    epoch,
-                    region,
-                },
+                now.plus(self.dns.lookup),
+                Event::InjectAnswered { user, life, region },
             );
         } else {
             self.events.push_last_in(
@@ -136,27 +112,27 @@ impl Stack {
         self.req_mut(req).region = region;
         let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
         if answer > self.now {
-            let epoch = self.dns_deaths;
+            let life = self.dns.life();
             self.events
-                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, epoch });
+                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, life });
         } else {
             self.depart(req, self.now);
         }
     }
 
-    pub(super) fn on_inject_answered(&mut self, user: u32, epoch: u32, region: u8) {
+    pub(super) fn on_inject_answered(&mut self, user: u32, life: u32, region: u8) {
         let req = self.start_request(user as usize, true);
-        let start = self.now.since(self.dns_lookup);
+        let start = self.now.since(self.dns.lookup);
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
         r.first_start = start;
-        self.on_dns_answer(req, user, epoch);
+        self.on_dns_answer(req, user, life);
     }
 
     /// Stage 11: geoDNS died; lookups under way now get no answer.
     pub(in crate::sim) fn geo_dns_died(&mut self) {
-        self.dns_deaths = self.dns_deaths.wrapping_add(1);
+        self.dns.lookups_lost();
     }
 
     /// One way between the user of `req` and this system.
@@ -173,7 +149,7 @@ impl Stack {
     }
 
     /// The DNS server answers — if it was up when asked and has not died since.
-    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, epoch: u32) {
+    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, life: u32) {
         let Some(r) = self.get(req) else { return };
         let (state, start) = (r.state, r.start);
         if state == ReqState::Abandoned {
@@ -185,12 +161,9 @@ impl Stack {
         if self.expired(req) {
             return;
         }
-        if !self.dns_alive || epoch != self.dns_deaths {
+        if !self.dns.answered(user, life) {
             // No answer: the user's next request must look up again (stage 11: the geoDNS
             // layer forgot the user's answer itself).
-            if let Some(expiry) = self.dns_expiry_ms.get_mut(user as usize) {
-                *expiry = 0;
-            }
             self.fail(req, Outcome::DnsDown, now);
             return;
         }
@@ -226,7 +199,7 @@ impl Stack {
         }
         let now = self.now;
         let lb = self.balancer_id;
-        if !self.balancer_alive {
+        if !self.balancer.as_ref().is_some_and(|b| b.alive) {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
@@ -249,7 +222,7 @@ impl Stack {
         if let Some(b) = &mut self.balancer {
             b.open(server);
         }
-        let station = self.web[server];
+        let station = self.web.stations[server];
         let leave = now.plus(self.balancer_latency);
         let r = self.req_mut(req);
         r.via_balancer = true;
@@ -267,7 +240,7 @@ impl Stack {
     pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
         let sticky = self.sticky.as_mut()?;
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, stations, balancer) = (&self.web, &self.stations, &self.balancer);
+        let (web, stations, balancer) = (&self.web.stations, &self.stations, &self.balancer);
         sticky.server_for(
             user,
             |i| stations[usize::from(web[i])].epoch,
@@ -279,7 +252,7 @@ impl Stack {
     pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
         if let Some(sticky) = self.sticky.as_mut() {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            let life = self.stations[usize::from(self.web[server])].epoch;
+            let life = self.stations[usize::from(self.web.stations[server])].epoch;
             sticky.note(user, server, life);
         }
     }
@@ -536,7 +509,7 @@ impl Stack {
                     .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
             }
             Door::Server => {
-                let station = self.web[0];
+                let station = self.web.stations[0];
                 self.req_mut(req).station = station;
                 self.events
                     .push_in(Lane::FrontDoor, at, Event::Reach { req, station });

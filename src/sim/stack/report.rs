@@ -80,10 +80,7 @@ impl Stack {
                     latency_ms: LatencyReport::of(&b.latency_by_kind[kind as usize]),
                 })
                 .collect(),
-            dns: DnsReport {
-                lookups: b.dns_lookups,
-                cache_hits: b.dns_cache_hits,
-            },
+            dns: self.dns.report(),
             database: self.database_report(),
             monitoring: self.monitor.as_ref().map(|m| m.report()),
             cdn: self.edge.as_ref().map(|e| e.report()),
@@ -126,7 +123,7 @@ impl Stack {
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
         let counted_h = self.series.len() as f64 * interval_h;
-        let in_service = self.web_retired.iter().filter(|r| !**r).count() as f64;
+        let in_service = f64::from(self.web.in_service());
         let server_hours = self
             .series
             .iter()
@@ -175,7 +172,7 @@ impl Stack {
         }
         bill.add(
             "DNS lookups",
-            self.kernel.books.dns_lookups as f64 / 1e6,
+            self.dns.lookups() as f64 / 1e6,
             "million lookups",
             PRICES.dns_million_lookups,
         );

@@ -19,7 +19,7 @@ impl Stack {
             (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
             (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
-            _ => self.web_service[kind as usize],
+            _ => self.web.service(kind),
         };
         let work = sampler.sample_ns(&mut self.rng);
         self.begin_service(req, station, work);
@@ -367,9 +367,7 @@ impl Stack {
         self.kernel.books.latency.record(ns);
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
-        if let Some(d) = self.deploy.as_mut() {
-            d.latency.record(ns);
-        }
+        self.deploy.completed(ns);
         if let Some(n) = self.nosql.as_mut() {
             if r.kind.touches_data() {
                 n.completed(r.nosql, ns);
