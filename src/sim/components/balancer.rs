@@ -200,7 +200,7 @@ impl Balancer {
 
 impl Balancer {
     /// The first round of health checks, one interval after the start.
-    pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<'_, R, E>) {
+    pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<R, E>) {
         ctx.schedule(ctx.now.plus(self.interval), BalancerEvent::HealthCheck);
     }
 
@@ -212,7 +212,7 @@ impl Balancer {
         event: BalancerEvent,
         up: impl Fn(usize) -> bool,
         refused: impl Fn(usize) -> u64,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> bool {
         match event {
             BalancerEvent::HealthCheck => {
@@ -255,15 +255,8 @@ impl Balancer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::kernel::queue::EventQueue;
     use crate::sim::kernel::run::Kernel;
     use std::cell::Cell;
-
-    #[derive(Clone, Copy)]
-    struct NoRequest;
-    impl Slot for NoRequest {
-        const EMPTY: NoRequest = NoRequest;
-    }
 
     fn spec(policy: BalancePolicy) -> LoadBalancer {
         LoadBalancer {
@@ -281,34 +274,23 @@ mod tests {
         for _ in 0..3 {
             b.add_server(true);
         }
-        let (mut kernel, mut events, mut rng) = (
-            Kernel::<NoRequest>::new(),
-            EventQueue::<BalancerEvent>::new(),
-            Rng::new(1),
-        );
+        let mut kernel = Kernel::<(), BalancerEvent>::new(1);
         let web1_up = Cell::new(false);
         let up = |s: usize| s != 1 || web1_up.get();
-        b.start(&mut Ctx {
-            now: SimTime::ZERO,
-            kernel: &mut kernel,
-            events: &mut events,
-            rng: &mut rng,
-        });
+        b.start(&mut kernel);
         let mut in_pool_after = Vec::new();
         let mut changed_at = Vec::new();
         for round in 1..=8u64 {
             if round == 4 {
                 web1_up.set(true);
             }
-            let (now, event) = events.pop_until(SimTime::from_secs(100)).expect("next");
+            let (now, event) = kernel
+                .events
+                .pop_until(SimTime::from_secs(100))
+                .expect("next");
             assert_eq!(now, SimTime::from_secs(round), "one round per interval");
-            let mut ctx = Ctx {
-                now,
-                kernel: &mut kernel,
-                events: &mut events,
-                rng: &mut rng,
-            };
-            if b.handle(event, up, |_| 7, &mut ctx) {
+            kernel.now = now;
+            if b.handle(event, up, |_| 7, &mut kernel) {
                 changed_at.push(round);
             }
             in_pool_after.push(b.in_pool(1));

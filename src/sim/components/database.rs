@@ -529,7 +529,7 @@ impl DatabaseCluster {
         &mut self,
         event: DbEvent,
         stations: &[Station],
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         match event {
             DbEvent::Detected {
@@ -551,7 +551,7 @@ impl DatabaseCluster {
         epoch: u32,
         up: bool,
         stations: &[Station],
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
             return;
@@ -590,7 +590,7 @@ impl DatabaseCluster {
         shard: u16,
         epoch: u32,
         stations: &[Station],
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         let now = ctx.now;
         let Some(db) = self.shards.get_mut(usize::from(shard)) else {
@@ -646,7 +646,7 @@ impl DatabaseCluster {
                 n.progress.needs_resync = true;
             }
         }
-        ctx.kernel.books.failovers.push(Failover {
+        ctx.books.failovers.push(Failover {
             old_master: old_name.clone(),
             new_master: new_name.clone(),
             down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),
@@ -681,7 +681,7 @@ impl DatabaseCluster {
         shard: usize,
         node: usize,
         epoch: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> &'static str {
         let now = ctx.now;
         let db = &mut self.shards[shard];
@@ -713,7 +713,7 @@ impl DatabaseCluster {
         shard: usize,
         node: usize,
         epoch: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> String {
         let now = ctx.now;
         let db = &mut self.shards[shard];

@@ -3,41 +3,27 @@
 
 use super::*;
 use crate::scenario::preset;
-use crate::sim::kernel::queue::EventQueue;
 use crate::sim::kernel::run::Kernel;
 
-/// No requests: the cluster is tested without an engine.
-#[derive(Clone, Copy)]
-struct NoRequest;
-impl Slot for NoRequest {
-    const EMPTY: NoRequest = NoRequest;
-}
-
-/// The clock, kernel state, event queue and RNG a test hands the cluster.
+/// The time and the kernel (no requests: the cluster is tested without an engine, with a
+/// queue of its own events) a test hands the cluster.
 struct World {
     now: SimTime,
-    kernel: Kernel<NoRequest>,
-    events: EventQueue<DbEvent>,
-    rng: Rng,
+    kernel: Kernel<(), DbEvent>,
 }
 
 impl World {
     fn new() -> World {
         World {
             now: SimTime::ZERO,
-            kernel: Kernel::new(),
-            events: EventQueue::new(),
-            rng: Rng::new(1),
+            kernel: Kernel::new(1),
         }
     }
 
-    fn ctx(&mut self) -> Ctx<'_, NoRequest, DbEvent> {
-        Ctx {
-            now: self.now,
-            kernel: &mut self.kernel,
-            events: &mut self.events,
-            rng: &mut self.rng,
-        }
+    /// The kernel, at the test's time.
+    fn ctx(&mut self) -> &mut Ctx<(), DbEvent> {
+        self.kernel.now = self.now;
+        &mut self.kernel
     }
 }
 
@@ -87,7 +73,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     assert!(text.contains("master"), "{text}");
     // Writes still go to the dead master until the web tier notices.
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(0));
-    let (at, event) = w.events.pop().expect("a detection");
+    let (at, event) = w.kernel.events.pop().expect("a detection");
     assert_eq!(
         at,
         death.plus(SimTime::from_millis_f64(spec.failover.detection_ms))
@@ -95,7 +81,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     w.now = at;
     db.handle(event, &stations, &mut w.ctx());
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), None);
-    let (at, event) = w.events.pop().expect("a promotion");
+    let (at, event) = w.kernel.events.pop().expect("a promotion");
     assert_eq!(
         at,
         w.now
@@ -146,7 +132,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
     // A second one is refused while the copy runs.
     assert!(db.reshard_refused(to + 1, &mut w.ctx()));
     let mut jobs = 0;
-    while let Some((at, event)) = w.events.pop() {
+    while let Some((at, event)) = w.kernel.events.pop() {
         w.now = at;
         let DbEvent::MigrationPace { run } = event else {
             panic!("only the pacer runs: {event:?}");

@@ -172,7 +172,7 @@ impl Monitor {
         point: &SeriesPoint,
         figures: Vec<(String, f64, f64, u64)>,
         interval_s: f64,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> u64 {
         let now = ctx.now;
         let m = self;
@@ -248,15 +248,7 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::kernel::queue::EventQueue;
-    use crate::sim::kernel::rng::Rng;
     use crate::sim::kernel::run::Kernel;
-
-    #[derive(Clone, Copy)]
-    struct NoRequest;
-    impl Slot for NoRequest {
-        const EMPTY: NoRequest = NoRequest;
-    }
 
     fn rule(name: &str, metric: AlertMetric, threshold: f64, above: bool, for_s: f64) -> AlertRule {
         AlertRule {
@@ -276,11 +268,7 @@ mod tests {
                 rule("cold", AlertMetric::CacheHitRatio, 0.5, false, 0.0),
             ],
         });
-        let (mut kernel, mut events, mut rng) = (
-            Kernel::<NoRequest>::new(),
-            EventQueue::<()>::new(),
-            Rng::new(1),
-        );
+        let mut kernel = Kernel::<(), ()>::new(1);
         // p99 over 100 ms from 2 s to 6 s; the hit ratio under 0.5 at 3 s only.
         let p99 = [50.0, 150.0, 150.0, 150.0, 150.0, 150.0, 50.0, 50.0];
         let mut served = 0;
@@ -297,14 +285,9 @@ mod tests {
             };
             served += 40;
             let figures = vec![("web-0".to_string(), 0.5, 1.0, served)];
-            let mut ctx = Ctx {
-                now: SimTime::from_secs(t),
-                kernel: &mut kernel,
-                events: &mut events,
-                rng: &mut rng,
-            };
+            kernel.now = SimTime::from_secs(t);
             assert_eq!(
-                m.tick(&point, figures, 1.0, &mut ctx),
+                m.tick(&point, figures, 1.0, &mut kernel),
                 2,
                 "two distinct users"
             );

@@ -95,7 +95,7 @@ impl WebPool {
     }
 
     /// The first autoscaling decision, one evaluation interval after the start.
-    pub fn start<R: Slot, E: Copy + From<WebEvent>>(&self, ctx: &mut Ctx<'_, R, E>) {
+    pub fn start<R: Slot, E: Copy + From<WebEvent>>(&self, ctx: &mut Ctx<R, E>) {
         if let Some(a) = &self.autoscaling {
             let at = ctx
                 .now
@@ -110,7 +110,7 @@ impl WebPool {
         &mut self,
         event: WebEvent,
         stations: &[Station],
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> Option<u32> {
         match event {
             WebEvent::AutoscaleCheck => self.autoscale(stations, ctx),
@@ -125,7 +125,7 @@ impl WebPool {
     fn autoscale<R: Slot, E: Copy + From<WebEvent>>(
         &mut self,
         stations: &[Station],
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> Option<u32> {
         let a = self.autoscaling.as_ref()?;
         let now = ctx.now;
@@ -215,15 +215,7 @@ impl WebPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::kernel::queue::EventQueue;
-    use crate::sim::kernel::rng::Rng;
     use crate::sim::kernel::run::Kernel;
-
-    #[derive(Clone, Copy)]
-    struct NoRequest;
-    impl Slot for NoRequest {
-        const EMPTY: NoRequest = NoRequest;
-    }
 
     fn autoscaling() -> Autoscaling {
         Autoscaling {
@@ -276,59 +268,51 @@ mod tests {
         let mut pool = WebPool::new(&scenario.server, Some(&autoscaling()));
         pool.add(0);
         pool.add(1);
-        let (mut kernel, mut events, mut rng) = (
-            Kernel::<NoRequest>::new(),
-            EventQueue::<WebEvent>::new(),
-            Rng::new(1),
-        );
-        let (kernel, rng) = (&mut kernel, &mut rng);
-        macro_rules! ctx {
-            ($now:expr, $events:expr) => {
-                Ctx {
-                    now: $now,
-                    kernel: &mut *kernel,
-                    events: $events,
-                    rng: &mut *rng,
-                }
-            };
+        let mut kernel = Kernel::<(), WebEvent>::new(1);
+        let k = &mut kernel;
+        /// The next event up to 100 s, the clock moved to it.
+        fn next(k: &mut Kernel<(), WebEvent>) -> Option<(SimTime, WebEvent)> {
+            let (t, e) = k.events.pop_until(SimTime::from_secs(100))?;
+            k.now = t;
+            Some((t, e))
         }
-        pool.start(&mut ctx!(SimTime::ZERO, &mut events));
+        pool.start(k);
         // 90 % busy against a 50 % target: 2 × 0.9 / 0.5 = 3.6, so 4 servers, 2 more.
         let busy = stations(0.9);
-        let (t, e) = events.pop_until(SimTime::from_secs(100)).expect("a check");
+        let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(10));
-        assert_eq!(pool.handle(e, &busy, &mut ctx!(t, &mut events)), None);
+        assert_eq!(pool.handle(e, &busy, k), None);
         // The next check while they boot launches no more.
-        let (t, e) = events.pop_until(SimTime::from_secs(100)).expect("a check");
+        let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(20));
-        assert_eq!(pool.handle(e, &busy, &mut ctx!(t, &mut events)), None);
-        let (t, e) = events.pop_until(SimTime::from_secs(100)).expect("a check");
+        assert_eq!(pool.handle(e, &busy, k), None);
+        let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(30));
-        pool.handle(e, &busy, &mut ctx!(t, &mut events));
+        pool.handle(e, &busy, k);
         // Launched at 10 s, booted at 40 s: each adds one server.
-        let (t, e) = events.pop_until(SimTime::from_secs(100)).expect("a boot");
+        let (t, e) = next(k).expect("a boot");
         assert_eq!(
             (t, matches!(e, WebEvent::ServerBooted)),
             (SimTime::from_secs(40), true)
         );
-        assert_eq!(pool.handle(e, &busy, &mut ctx!(t, &mut events)), Some(3));
+        assert_eq!(pool.handle(e, &busy, k), Some(3));
         pool.add(2);
-        let (t, e) = events.pop_until(SimTime::from_secs(100)).expect("a boot");
+        let (t, e) = next(k).expect("a boot");
         assert_eq!(t, SimTime::from_secs(40));
-        assert_eq!(pool.handle(e, &busy, &mut ctx!(t, &mut events)), Some(4));
+        assert_eq!(pool.handle(e, &busy, k), Some(4));
         pool.add(3);
         // Now idle (10 % busy): 4 × 0.1 / 0.5 = 0.8 → 1 server, but only once 60 s have
         // passed since the last scaling action (10 s).
         let idle: Vec<Station> = (0..4).flat_map(|_| stations(0.1)).take(4).collect();
         let mut removed_at = None;
-        while let Some((t, e)) = events.pop_until(SimTime::from_secs(100)) {
-            if let Some(count) = pool.handle(e, &idle, &mut ctx!(t, &mut events)) {
+        while let Some((t, e)) = next(k) {
+            if let Some(count) = pool.handle(e, &idle, k) {
                 removed_at = Some((t, count));
                 break;
             }
         }
         assert_eq!(removed_at, Some((SimTime::from_secs(70), 1)));
-        let log: Vec<&str> = kernel.log.iter().map(|e| e.text.as_str()).collect();
+        let log: Vec<&str> = k.log.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(
             log,
             vec![

@@ -32,8 +32,7 @@ use super::cost::{Bill, PRICES};
 use super::handle::Engine;
 use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
-use super::kernel::queue::EventQueue;
-use super::kernel::rng::Rng;
+use super::kernel::run::Kernel;
 use super::report::{
     ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
     LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
@@ -51,10 +50,6 @@ use population::RegionUsers;
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// Sampled paths kept for animation.
-const PATH_RING: usize = 512;
-/// Event-log entries kept.
-const LOG_RING: usize = 1000;
 /// Components of a data center's own list that the world shares: `users` and `dns`.
 const SHARED: u16 = 2;
 
@@ -192,9 +187,10 @@ pub struct GeoStatus {
 #[derive(Clone)]
 pub(super) struct World {
     pub scenario: Scenario,
-    pub now: SimTime,
-    rng: Rng,
-    events: EventQueue<GeoEvent>,
+    /// The kernel: the clock, the event queue, the RNG, sampled paths, the event log and the
+    /// interval's latency (its request slab and books stay empty: requests live in the data
+    /// centers, and the layer's own counts are in `books`).
+    kernel: Kernel<(), GeoEvent>,
     pub events_processed: u64,
     pub components: Vec<ComponentInfo>,
     pub dcs: Vec<Dc>,
@@ -219,9 +215,6 @@ pub(super) struct World {
     health_interval: SimTime,
     interval_ns: u64,
     channels: Vec<Channel>,
-    pub paths: VecDeque<PathSample>,
-    pub log: VecDeque<LogEntry>,
-    pub log_dropped: u64,
     pub series: VecDeque<SeriesPoint>,
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
@@ -231,7 +224,6 @@ pub(super) struct World {
     pub books: GeoBooks,
     interval_generated: u64,
     interval_dns_failed: u64,
-    interval_latency: Histogram,
     deploying: Option<DeployPlan>,
 }
 
@@ -343,9 +335,7 @@ impl World {
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let mut world = World {
             scenario: scenario.clone(),
-            now: SimTime::ZERO,
-            rng: Rng::new(scenario.seed),
-            events: EventQueue::new(),
+            kernel: Kernel::new(scenario.seed),
             events_processed: 0,
             components,
             dcs,
@@ -375,9 +365,6 @@ impl World {
             health_interval: SimTime::from_millis_f64(geo.health_interval_ms),
             interval_ns,
             channels,
-            paths: VecDeque::with_capacity(PATH_RING),
-            log: VecDeque::new(),
-            log_dropped: 0,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
@@ -393,18 +380,20 @@ impl World {
             },
             interval_generated: 0,
             interval_dns_failed: 0,
-            interval_latency: Histogram::new(),
             deploying: None,
         };
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
             world
+                .kernel
                 .events
                 .push(SimTime::from_secs_f64(at_s), GeoEvent::DeployStart);
         }
         world
+            .kernel
             .events
             .push(SimTime(interval_ns), GeoEvent::MetricsTick);
         world
+            .kernel
             .events
             .push(world.health_interval, GeoEvent::HealthCheck);
         for fault in &scenario.faults {
@@ -430,10 +419,10 @@ impl World {
                 }
             };
             if let Some(e) = event(true) {
-                world.events.push(at, e);
+                world.kernel.events.push(at, e);
             }
             if let (Some(back), Some(e)) = (back, event(false)) {
-                world.events.push(back, e);
+                world.kernel.events.push(back, e);
             }
         }
         world.set_users(scenario.traffic.users);
@@ -472,14 +461,20 @@ impl World {
     }
 
     fn schedule_arrival(&mut self) {
-        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+        if let Some(at) = next_arrival(
+            &mut self.kernel.rng,
+            self.kernel.now,
+            self.mean_interarrival_ns,
+        ) {
             let epoch = self.arrival_epoch;
             let user = if self.users == 0 {
                 0
             } else {
-                self.rng.below(self.users) as u32
+                self.kernel.rng.below(self.users) as u32
             };
-            self.events.push(at, GeoEvent::Arrival { epoch, user });
+            self.kernel
+                .events
+                .push(at, GeoEvent::Arrival { epoch, user });
         }
     }
 
@@ -488,7 +483,7 @@ impl World {
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         loop {
-            let next = self.events.peek().filter(|&(at, _)| at <= t);
+            let next = self.kernel.events.peek().filter(|&(at, _)| at <= t);
             if let Some((at, &GeoEvent::Arrival { .. })) = next {
                 // An arrival only hands a request to a data center, as an event there: the data
                 // centers need not have reached its time.
@@ -515,7 +510,7 @@ impl World {
             }
             self.collect();
             let Some(at) = next else {
-                self.now = self.now.max(t);
+                self.kernel.now = self.kernel.now.max(t);
                 break;
             };
             if done >= max_events {
@@ -529,8 +524,8 @@ impl World {
 
     /// Takes this layer's next event, due at `at`, and handles it.
     fn handle_next(&mut self, at: SimTime) {
-        let (_, event) = self.events.pop().expect("peeked");
-        self.now = at;
+        let (_, event) = self.kernel.events.pop().expect("peeked");
+        self.kernel.now = at;
         self.handle(event);
         self.events_processed += 1;
     }
@@ -559,10 +554,7 @@ impl World {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
                     hop.component = to_world(&dc.ids, hop.component);
                 }
-                if self.paths.len() == PATH_RING {
-                    self.paths.pop_front();
-                }
-                self.paths.push_back(p);
+                self.kernel.keep_path(p);
             }
             for mut e in dc.sim.kernel.log.drain(..) {
                 if e.component != "users" && e.component != "dns" {
@@ -584,7 +576,7 @@ impl World {
         if !batch.is_empty() {
             batch.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
             for e in batch {
-                self.push_log(e);
+                self.kernel.push_log(e);
             }
         }
     }
@@ -662,7 +654,7 @@ impl World {
 
     /// When the earliest waiting event is due, here or in any data center.
     pub fn next_event_at(&mut self) -> Option<SimTime> {
-        let own = self.events.peek().map(|(at, _)| at);
+        let own = self.kernel.events.peek().map(|(at, _)| at);
         self.dcs
             .iter_mut()
             .filter_map(|d| d.sim.next_event_at())
@@ -671,7 +663,7 @@ impl World {
     }
 
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.kernel.events.len()
             + self
                 .dcs
                 .iter()
@@ -731,7 +723,7 @@ impl World {
         if let Some(last) = self.geo_series.back() {
             return last.requests_per_s.clone();
         }
-        let elapsed_s = self.now.as_secs_f64();
+        let elapsed_s = self.kernel.now.as_secs_f64();
         self.dcs
             .iter()
             .map(|d| {
@@ -767,7 +759,7 @@ impl World {
         let recent = self.last_point.as_ref();
         let interval_s = self.interval_ns as f64 / 1e9;
         Snapshot {
-            time_s: self.now.as_secs_f64(),
+            time_s: self.kernel.now.as_secs_f64(),
             requests_total: self.books.generated,
             requests_completed: completed,
             requests_failed: failed,

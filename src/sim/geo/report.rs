@@ -62,7 +62,7 @@ impl World {
     }
 
     pub fn report(&self) -> Report {
-        let elapsed_s = self.now.as_secs_f64();
+        let elapsed_s = self.kernel.now.as_secs_f64();
         let mut latency = Histogram::new();
         let mut by_kind: [Histogram; 4] = std::array::from_fn(|_| Histogram::new());
         let mut totals = RequestTotals {
@@ -213,9 +213,9 @@ impl World {
                 .flat_map(|d| d.sim.deploy.done.iter().cloned())
                 .collect(),
             series: self.series.iter().cloned().collect(),
-            events: self.log.iter().cloned().collect(),
+            events: self.kernel.log.iter().cloned().collect(),
             diagnosis: Vec::new(),
-            events_dropped: self.log_dropped,
+            events_dropped: self.kernel.log_dropped,
             digest: String::new(),
         }
     }
@@ -227,7 +227,7 @@ impl Engine for World {
     }
 
     fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     fn components(&self) -> &[ComponentInfo] {
@@ -250,11 +250,11 @@ impl Engine for World {
     }
 
     fn recent_paths(&self) -> &VecDeque<PathSample> {
-        &self.paths
+        &self.kernel.paths
     }
 
     fn log(&self) -> &VecDeque<LogEntry> {
-        &self.log
+        &self.kernel.log
     }
 
     fn alerts(&self) -> Vec<crate::sim::AlertEvent> {

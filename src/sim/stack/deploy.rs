@@ -8,7 +8,7 @@ use crate::sim::components::deploy::{DeployEvent, DeployPort};
 
 impl DeployPort for Stack {
     fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     fn servers(&self) -> usize {
@@ -39,7 +39,7 @@ impl DeployPort for Stack {
     }
 
     fn start(&mut self, server: usize) {
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(self.web.stations[server])];
         s.account(now);
         s.alive = true;
@@ -58,7 +58,7 @@ impl DeployPort for Stack {
     }
 
     fn schedule(&mut self, at: SimTime, event: DeployEvent) {
-        self.events.push(at, Event::Deploy(event));
+        self.kernel.events.push(at, Event::Deploy(event));
     }
 }
 

@@ -51,9 +51,9 @@ use super::components::web_pool::{WebEvent, WebPool};
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
-use super::kernel::queue::{EventQueue, Lane};
+use super::kernel::queue::Lane;
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
-use super::kernel::run::{Ctx, Kernel, Slot};
+use super::kernel::run::{Kernel, Slot};
 use super::report::{DeployReport, LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
@@ -198,20 +198,6 @@ impl From<JobEvent> for Event {
         Event::Jobs(event)
     }
 }
-
-/// A [`Ctx`] over a stack's kernel, event queue and RNG, borrowing only those fields (so the
-/// component it is handed to, another field, can be borrowed beside it).
-macro_rules! ctx {
-    ($stack:ident) => {
-        Ctx {
-            now: $stack.now,
-            kernel: &mut $stack.kernel,
-            events: &mut $stack.events,
-            rng: &mut $stack.rng,
-        }
-    };
-}
-pub(super) use ctx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ReqState {
@@ -423,12 +409,10 @@ impl Site {
 #[derive(Clone)]
 pub(super) struct Stack {
     pub(super) scenario: Scenario,
-    now: SimTime,
-    pub(super) rng: Rng,
-    pub(super) events: EventQueue<Event>,
     events_processed: u64,
-    /// The request slab, the books, the interval counters, sampled paths and the event log.
-    pub(super) kernel: Kernel<Request>,
+    /// The kernel: the clock, the event queue, the RNG, the request slab, the books, the
+    /// interval counters, sampled paths and the event log.
+    pub(super) kernel: Kernel<Request, Event>,
     pub(super) components: Vec<ComponentInfo>,
     /// The DNS server and the users' cached answers.
     pub(super) dns: Dns,
@@ -503,11 +487,8 @@ impl Stack {
         let keys = scenario.traffic.keyspace.keys;
         let mut sim = Stack {
             scenario: scenario.clone(),
-            now: SimTime::ZERO,
-            rng: Rng::new(scenario.seed),
-            events: EventQueue::new(),
             events_processed: 0,
-            kernel: Kernel::new(),
+            kernel: Kernel::new(scenario.seed),
             components: Vec::new(),
             dns: Dns::new(&scenario.dns),
             stations: Vec::new(),
@@ -567,22 +548,26 @@ impl Stack {
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
-        sim.events.push(SimTime(interval_ns), Event::MetricsTick);
+        sim.kernel
+            .events
+            .push(SimTime(interval_ns), Event::MetricsTick);
         if let Some(b) = sim.balancer.as_ref() {
-            b.start(&mut ctx!(sim));
+            b.start(&mut sim.kernel);
         }
-        sim.web.start(&mut ctx!(sim));
+        sim.web.start(&mut sim.kernel);
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.events.push(every, Event::Jobs(JobEvent::ScaleCheck));
+            sim.kernel
+                .events
+                .push(every, Event::Jobs(JobEvent::ScaleCheck));
         }
         if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
-            sim.events.push(
+            sim.kernel.events.push(
                 SimTime::from_secs_f64(r.at_s),
                 Event::Reshard { to: r.to_shards },
             );
         }
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-            sim.events.push(
+            sim.kernel.events.push(
                 SimTime::from_secs_f64(at_s),
                 Event::Deploy(DeployEvent::Start),
             );
@@ -725,9 +710,10 @@ impl Stack {
                 ),
             };
             let at = SimTime::from_secs_f64(fault.at_s);
-            self.events.push(at, start);
+            self.kernel.events.push(at, start);
             if fault.duration_s > 0.0 {
-                self.events
+                self.kernel
+                    .events
                     .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
             }
         }
@@ -742,9 +728,13 @@ impl Stack {
     }
 
     fn schedule_arrival(&mut self) {
-        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+        if let Some(at) = next_arrival(
+            &mut self.kernel.rng,
+            self.kernel.now,
+            self.mean_interarrival_ns,
+        ) {
             let epoch = self.arrival_epoch;
-            self.events.push(at, Event::Arrival { epoch });
+            self.kernel.events.push(at, Event::Arrival { epoch });
         }
     }
 
@@ -762,11 +752,11 @@ impl Stack {
             Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
             Event::Jobs(event) => {
                 if let Some(q) = self.jobs.as_mut() {
-                    q.handle(event, &mut ctx!(self));
+                    q.handle(event, &mut self.kernel);
                 }
             }
             Event::Web(event) => {
-                if let Some(count) = self.web.handle(event, &self.stations, &mut ctx!(self)) {
+                if let Some(count) = self.web.handle(event, &self.stations, &mut self.kernel) {
                     self.set_web_servers(count);
                 }
             }
@@ -792,7 +782,7 @@ impl Stack {
             Event::MetricsTick => self.on_tick(),
             Event::Balancer(event) => self.on_balancer_event(event),
             Event::Db(DbEvent::MigrationPace { run }) => self.on_migration_pace(run),
-            Event::Db(event) => self.db.handle(event, &self.stations, &mut ctx!(self)),
+            Event::Db(event) => self.db.handle(event, &self.stations, &mut self.kernel),
             Event::Reshard { to } => self.reshard(to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {

@@ -8,7 +8,7 @@ impl Stack {
         if self.users == 0 {
             return;
         }
-        let user = self.rng.below(self.users) as usize;
+        let user = self.kernel.rng.below(self.users) as usize;
         let req = self.start_request(user, false);
         self.look_up_then_depart(req, user);
     }
@@ -16,11 +16,11 @@ impl Stack {
     /// The request of `user` leaves once the user's DNS answer is known: cached, under way, or
     /// looked up now.
     pub(super) fn look_up_then_depart(&mut self, req: ReqRef, user: usize) {
-        match self.dns.resolve(user, self.now) {
+        match self.dns.resolve(user, self.kernel.now) {
             Resolve::Lookup { done, life } => {
                 let user = user as u32;
                 let answer = Event::DnsAnswer { req, user, life };
-                self.events.push_in(Lane::Dns, done, answer);
+                self.kernel.events.push_in(Lane::Dns, done, answer);
             }
             Resolve::Cached { ready } => self.depart(req, ready),
         }
@@ -30,21 +30,21 @@ impl Stack {
     /// A request `handed_over` by stage 11's geoDNS layer was counted (and its user's
     /// activity too) when it was handed over.
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
-        let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
+        let kind = RequestKind::ALL[self.mix.pick(&mut self.kernel.rng)];
         let key = if kind.touches_data() {
-            self.db.draw_key(&mut self.rng, &self.keys)
+            self.db.draw_key(&mut self.kernel.rng, &self.keys)
         } else {
             0
         };
         let req = self.allocate(kind, key);
         // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
         let nosql = match self.routes.of(kind).nosql_share {
-            Some(share) => self.rng.unit() < share,
+            Some(share) => self.kernel.rng.unit() < share,
             None => false,
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.db.draws_fan_out(kind, &mut self.rng) {
+        } else if self.db.draws_fan_out(kind, &mut self.kernel.rng) {
             // A read that joins data of every shard.
             self.req_mut(req).fanout_next = 0;
         }
@@ -80,7 +80,7 @@ impl Stack {
         lookup: bool,
         ready_ms: u32,
     ) {
-        debug_assert!(now >= self.now);
+        debug_assert!(now >= self.kernel.now);
         // Counted now, when the user sends it, whether or not this data center has got there.
         self.kernel.books.generated += 1;
         self.kernel.interval.generated += 1;
@@ -89,13 +89,13 @@ impl Stack {
         }
         if lookup {
             let life = self.dns.life();
-            self.events.push_last_in(
+            self.kernel.events.push_last_in(
                 Lane::Dns,
                 now.plus(self.dns.lookup),
                 Event::InjectAnswered { user, life, region },
             );
         } else {
-            self.events.push_last_in(
+            self.kernel.events.push_last_in(
                 Lane::Handover,
                 now,
                 Event::Inject {
@@ -111,18 +111,19 @@ impl Stack {
         let req = self.start_request(user as usize, true);
         self.req_mut(req).region = region;
         let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
-        if answer > self.now {
+        if answer > self.kernel.now {
             let life = self.dns.life();
-            self.events
+            self.kernel
+                .events
                 .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, life });
         } else {
-            self.depart(req, self.now);
+            self.depart(req, self.kernel.now);
         }
     }
 
     pub(super) fn on_inject_answered(&mut self, user: u32, life: u32, region: u8) {
         let req = self.start_request(user as usize, true);
-        let start = self.now.since(self.dns.lookup);
+        let start = self.kernel.now.since(self.dns.lookup);
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
@@ -156,7 +157,7 @@ impl Stack {
             self.release(req);
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         self.push_hop(req, DNS, start, now);
         if self.expired(req) {
             return;
@@ -179,14 +180,15 @@ impl Stack {
             let deadline = self.kernel.requests[req.slot as usize]
                 .start
                 .plus(self.timeout);
-            self.events
+            self.kernel
+                .events
                 .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
         }
         let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
             let edge = self.edge.as_ref().expect("a route through the CDN edge");
             let arrive = at.plus(edge.one_way);
-            self.events.push(arrive, Event::ReachEdge { req });
+            self.kernel.events.push(arrive, Event::ReachEdge { req });
             return;
         }
         let leg = self.client_leg(req);
@@ -197,7 +199,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let lb = self.balancer_id;
         if !self.balancer.as_ref().is_some_and(|b| b.alive) {
             self.push_hop(req, lb, now, now);
@@ -209,7 +211,7 @@ impl Stack {
             Some(server) => Some(server),
             None => {
                 let b = self.balancer.as_mut().expect("a balancer");
-                b.pick(&mut self.rng)
+                b.pick(&mut self.kernel.rng)
             }
         };
 
@@ -229,7 +231,7 @@ impl Stack {
         r.web = station;
         r.station = station;
         self.push_hop(req, lb, now, leave);
-        self.events.push_in(
+        self.kernel.events.push_in(
             Lane::Balancer,
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
@@ -261,7 +263,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let (component, tier, _) = self.station_info[usize::from(station)];
         {
             let r = self.req_mut(req);
@@ -286,7 +288,7 @@ impl Stack {
         } else {
             0.0
         };
-        if error_ratio > 0.0 && self.rng.unit() < error_ratio {
+        if error_ratio > 0.0 && self.kernel.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
             if tier == Tier::Db {
@@ -326,7 +328,8 @@ impl Stack {
             r.state = ReqState::Queued;
             if lazy_timeout {
                 let deadline = r.start.plus(self.timeout);
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
             }
         } else {
@@ -380,7 +383,7 @@ impl Stack {
         let r = self.req_mut(req);
         if tier != Tier::Web && r.web != NONE {
             r.state = ReqState::Transit;
-            self.events.push_in(
+            self.kernel.events.push_in(
                 Lane::Internal,
                 now.plus(self.internal_one_way),
                 Event::BackAtWeb { req },
@@ -395,7 +398,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let at = self.answer_from_web(req, self.now);
+        let at = self.answer_from_web(req, self.kernel.now);
         self.complete(req, at);
     }
 }
@@ -406,10 +409,10 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let cdn_id = self.cdn_id;
         let edge = self.edge.as_mut().expect("an edge");
-        let object = edge.draw_object(&mut self.rng);
+        let object = edge.draw_object(&mut self.kernel.rng);
         self.req_mut(req).key = object;
         let edge = self.edge.as_mut().expect("an edge");
         match edge.visit(object, now) {
@@ -418,7 +421,9 @@ impl Stack {
                 self.send_to_front_door(req, gives_up.plus(self.client_one_way));
             }
             Visit::Hit { done, epoch } => {
-                self.events.push(done, Event::EdgeHitDone { req, epoch });
+                self.kernel
+                    .events
+                    .push(done, Event::EdgeHitDone { req, epoch });
             }
             Visit::Miss => {
                 self.req_mut(req).via_cdn = true;
@@ -437,7 +442,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let cdn_id = self.cdn_id;
         let object = self.req_mut(req).key;
         let edge = self.edge.as_mut().expect("an edge");
@@ -459,7 +464,7 @@ impl Stack {
 
     /// A static asset fetched from the origin is complete (see [`EdgeTier::origin_served`]).
     pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
-        let now = self.now;
+        let now = self.kernel.now;
         if let Some(edge) = self.edge.as_mut() {
             edge.origin_served(via_cdn, object, now);
         }
@@ -505,13 +510,15 @@ impl Stack {
         let kind = self.request_in(req).kind;
         match self.routes.of(kind).front {
             Door::Balancer => {
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
             }
             Door::Server => {
                 let station = self.web.stations[0];
                 self.req_mut(req).station = station;
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
             }
         }

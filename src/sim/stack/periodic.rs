@@ -5,7 +5,7 @@ use super::*;
 
 impl Stack {
     pub(super) fn on_tick(&mut self) {
-        let now = self.now;
+        let now = self.kernel.now;
         let interval_s = self.interval_ns as f64 / 1e9;
         for s in &mut self.stations {
             s.account(now);
@@ -30,7 +30,7 @@ impl Stack {
             .iter()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
-        let (db_utilization, lag_ms) = self.db.tick(self.now, &self.stations);
+        let (db_utilization, lag_ms) = self.db.tick(self.kernel.now, &self.stations);
         let hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,
@@ -102,7 +102,8 @@ impl Stack {
         if self.site.is_none() {
             self.log_thresholds();
         }
-        self.events
+        self.kernel
+            .events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
     }
 
@@ -125,7 +126,7 @@ impl Stack {
             event,
             |server| station(server).alive,
             |server| station(server).refused - station(server).refused_at_death,
-            &mut ctx!(self),
+            &mut self.kernel,
         );
         self.deploy_progress();
     }
@@ -152,7 +153,7 @@ impl Stack {
             })
             .collect();
         let m = self.monitor.as_mut().expect("checked");
-        m.tick(point, figures, interval_s, &mut ctx!(self))
+        m.tick(point, figures, interval_s, &mut self.kernel)
     }
 
     /// The part component `id` is (`None`: no such component).

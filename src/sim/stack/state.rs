@@ -44,7 +44,7 @@ impl Stack {
     /// The role and replication figures of a database component, if it is one.
     pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
         let (shard, node) = self.db_node_of(id)?;
-        Some(self.db.node_state(shard, node, self.now))
+        Some(self.db.node_state(shard, node, self.kernel.now))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -135,7 +135,7 @@ impl Stack {
             })
             .collect();
         Snapshot {
-            time_s: self.now.as_secs_f64(),
+            time_s: self.kernel.now.as_secs_f64(),
             requests_total: self.kernel.books.generated,
             requests_completed: self.kernel.books.completed,
             requests_failed: failed,
@@ -195,7 +195,7 @@ impl Engine for Stack {
 
     /// Current simulated time.
     fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     /// Every component, in id order.
@@ -296,11 +296,11 @@ impl Engine for Stack {
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         while done < max_events {
-            let Some((at, event)) = self.events.pop_until(t) else {
-                self.now = self.now.max(t);
+            let Some((at, event)) = self.kernel.events.pop_until(t) else {
+                self.kernel.now = self.kernel.now.max(t);
                 break;
             };
-            self.now = at;
+            self.kernel.now = at;
             self.handle(event);
             done += 1;
         }
@@ -346,11 +346,11 @@ impl Engine for Stack {
 
     /// Number of events waiting in the queue (for tests of boundedness).
     fn pending_events(&self) -> usize {
-        self.events.len()
+        self.kernel.events.len()
     }
 
     fn next_event_at(&mut self) -> Option<SimTime> {
-        self.events.peek().map(|(at, _)| at)
+        self.kernel.events.peek().map(|(at, _)| at)
     }
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
@@ -365,8 +365,12 @@ impl Engine for Stack {
             .iter()
             .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
             .sum();
-        (slab + per_user + self.db.heap_bytes() + cache + self.events.heap_bytes() + stations)
-            as u64
+        (slab
+            + per_user
+            + self.db.heap_bytes()
+            + cache
+            + self.kernel.events.heap_bytes()
+            + stations) as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).
