@@ -29,21 +29,20 @@ mod report;
 mod state;
 mod traffic;
 
-use super::cost::{Bill, PRICES};
+use super::cost::PRICES;
 use super::handle::Engine;
 use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::run::Kernel;
 use super::report::{
-    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
-    LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
+    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, LatencyReport, LogEntry,
+    RegionReport, Report, ReportBuilder, RequestTotals, RunHead, SeriesPoint,
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::{
-    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
-    Snapshot,
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, SimTime, Snapshot,
 };
 use crate::scenario::{GeoRouting, Scenario};
 use channel::Channel;

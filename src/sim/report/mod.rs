@@ -4,6 +4,10 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
+mod build;
+
+pub(in crate::sim) use build::{ReportBuilder, RunHead, Sections};
+
 use super::kernel::histogram::Histogram;
 use super::{ComponentKind, DbRole, RequestKind};
 use serde::Serialize;
