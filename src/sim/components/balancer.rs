@@ -17,7 +17,7 @@
 use crate::scenario::{BalancePolicy, LoadBalancer};
 use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::SimDuration;
 
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
@@ -56,7 +56,7 @@ pub struct Balancer {
     pub alive: bool,
     policy: BalancePolicy,
     /// Time between health checks.
-    pub interval: SimTime,
+    pub interval: SimDuration,
     unhealthy_threshold: u32,
     healthy_threshold: u32,
     members: Vec<Member>,
@@ -71,7 +71,7 @@ impl Balancer {
         Balancer {
             alive: true,
             policy: spec.policy,
-            interval: SimTime::from_millis_f64(spec.health_interval_ms),
+            interval: SimDuration::from_millis_f64(spec.health_interval_ms),
             unhealthy_threshold: spec.unhealthy_threshold,
             healthy_threshold: spec.healthy_threshold,
             members: Vec::new(),
@@ -201,7 +201,7 @@ impl Balancer {
 impl Balancer {
     /// The first round of health checks, one interval after the start.
     pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<R, E>) {
-        ctx.schedule(ctx.now.plus(self.interval), BalancerEvent::HealthCheck);
+        ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
     }
 
     /// Handles one of its events: a round of health checks given which servers are really up
@@ -233,7 +233,7 @@ impl Balancer {
                     };
                     ctx.log(&name, text);
                 }
-                ctx.schedule(ctx.now.plus(self.interval), BalancerEvent::HealthCheck);
+                ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
                 !changes.is_empty()
             }
         }
@@ -256,6 +256,7 @@ impl Balancer {
 mod tests {
     use super::*;
     use crate::sim::kernel::run::Kernel;
+    use crate::sim::kernel::time::SimTime;
     use std::cell::Cell;
 
     fn spec(policy: BalancePolicy) -> LoadBalancer {

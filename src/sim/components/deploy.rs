@@ -21,12 +21,12 @@
 use crate::scenario::Deploy;
 use crate::sim::components::balancer::Balancer;
 use crate::sim::kernel::histogram::Histogram;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{DeployReport, LatencyReport};
 use crate::sim::DeployStep;
 
 /// How often a draining server is looked at (drain times are measured to this step).
-const DRAIN_POLL: SimTime = SimTime(5_000_000);
+const DRAIN_POLL: SimDuration = SimDuration::from_millis(5);
 
 /// The deploy controller's own events.
 #[derive(Clone, Copy, Debug)]
@@ -100,7 +100,7 @@ struct DeployRun {
     batches: u32,
     drained: u32,
     drain_timeouts: u32,
-    longest_drain: SimTime,
+    longest_drain: SimDuration,
     in_flight_at_stop: u64,
     requests_cut: u64,
     /// Latency of requests completed while the deploy runs.
@@ -205,7 +205,7 @@ impl DeployController {
             batches: 0,
             drained: 0,
             drain_timeouts: 0,
-            longest_drain: SimTime::ZERO,
+            longest_drain: SimDuration::ZERO,
             in_flight_at_stop: 0,
             requests_cut: 0,
             latency: Histogram::new(),
@@ -262,7 +262,7 @@ impl DeployController {
             return;
         }
         let now = port.now();
-        let deadline = now.plus(SimTime::from_millis_f64(d.spec.drain_timeout_ms));
+        let deadline = now + SimDuration::from_millis_f64(d.spec.drain_timeout_ms);
         let run = d.run;
         self.set_phase(
             server,
@@ -294,19 +294,19 @@ impl DeployController {
         let open = port.balancer().map_or(0, |b| b.open_requests(server));
         if open == 0 {
             d.drained += 1;
-            d.longest_drain = d.longest_drain.max(now.since(since));
-            let ms = now.since(since).as_millis_f64();
+            d.longest_drain = d.longest_drain.max(now - since);
+            let ms = (now - since).as_millis_f64();
             self.stop(server, &format!("drained in {ms:.0} ms"), port);
         } else if now >= deadline {
             d.drain_timeouts += 1;
-            d.longest_drain = d.longest_drain.max(now.since(since));
+            d.longest_drain = d.longest_drain.max(now - since);
             self.stop(
                 server,
                 &format!("drain timeout with {open} requests still open"),
                 port,
             );
         } else {
-            let at = now.plus(DRAIN_POLL).min(deadline);
+            let at = (now + DRAIN_POLL).min(deadline);
             let server = server as u16;
             port.schedule(at, DeployEvent::DrainCheck { server, run });
         }
@@ -325,7 +325,7 @@ impl DeployController {
             &name,
             format!("deploy: {name} stopped ({why}); {in_flight} requests in progress on it failed; the new version is ready in {startup} s"),
         );
-        let at = port.now().plus(SimTime::from_secs_f64(startup));
+        let at = port.now() + SimDuration::from_secs_f64(startup);
         let server = server as u16;
         port.schedule(at, DeployEvent::ServerStarted { server, run });
     }
@@ -397,7 +397,7 @@ impl DeployController {
             format!(
                 "deploy #{} finished after {:.1} s: {} servers in {} batches; {} requests failed meanwhile, {} users logged out",
                 d.run + 1,
-                now.since(d.started_at).as_secs_f64(),
+                (now - d.started_at).as_secs_f64(),
                 report.servers,
                 report.batches,
                 report.failed_during,
@@ -557,7 +557,7 @@ mod tests {
                     b.check(|s| up[s]);
                 }
                 d.progress(port);
-                next_check = next_check.plus(SimTime::from_secs(1));
+                next_check = next_check + SimDuration::from_secs(1);
             }
         }
         panic!("the deploy never finished");

@@ -15,7 +15,7 @@
 //! `resolve(user, now)` and `answered(user, life)` and moves the request itself.
 
 use crate::scenario::Dns as DnsSpec;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::DnsReport;
 
 /// A life stamp that never matches: the lookup was sent while the server was down.
@@ -40,7 +40,7 @@ pub(in crate::sim) struct Dns {
     /// current life's stamp.
     deaths: u32,
     /// Time from a lookup to its answer.
-    pub lookup: SimTime,
+    pub lookup: SimDuration,
     /// How long an answer is cached, ms (0: never).
     ttl_ms: u32,
     /// Per user: when the cached answer expires, in ms of simulated time (0: none).
@@ -57,7 +57,7 @@ impl Dns {
         Dns {
             alive: true,
             deaths: 0,
-            lookup: SimTime::from_millis_f64(spec.lookup_ms),
+            lookup: SimDuration::from_millis_f64(spec.lookup_ms),
             ttl_ms: spec.ttl_s.saturating_mul(1000),
             expiry_ms: Vec::new(),
             lookups: 0,
@@ -80,7 +80,7 @@ impl Dns {
         if self.ttl_ms == 0 || expiry_ms <= now_ms {
             self.lookups += 1;
             // Until the answer arrives, later requests of this user wait for it.
-            let done = now.plus(self.lookup);
+            let done = now + self.lookup;
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
             self.expiry_ms[user] = done_ms.saturating_add(self.ttl_ms);
             let life = if self.alive {

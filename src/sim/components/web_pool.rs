@@ -18,7 +18,7 @@ use crate::scenario::{Autoscaling, Server};
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::RequestKind;
 
 /// The web tier's own events.
@@ -97,9 +97,7 @@ impl WebPool {
     /// The first autoscaling decision, one evaluation interval after the start.
     pub fn start<R: Slot, E: Copy + From<WebEvent>>(&self, ctx: &mut Ctx<R, E>) {
         if let Some(a) = &self.autoscaling {
-            let at = ctx
-                .now
-                .plus(SimTime::from_secs_f64(a.evaluation_interval_s));
+            let at = ctx.now + SimDuration::from_secs_f64(a.evaluation_interval_s);
             ctx.schedule(at, WebEvent::AutoscaleCheck);
         }
     }
@@ -129,7 +127,7 @@ impl WebPool {
     ) -> Option<u32> {
         let a = self.autoscaling.as_ref()?;
         let now = ctx.now;
-        let next = now.plus(SimTime::from_secs_f64(a.evaluation_interval_s));
+        let next = now + SimDuration::from_secs_f64(a.evaluation_interval_s);
         ctx.schedule(next, WebEvent::AutoscaleCheck);
         let count = self.in_service();
         let utilization = (0..self.len())
@@ -145,7 +143,7 @@ impl WebPool {
         if desired > count + self.booting {
             let more = desired - count - self.booting;
             self.booting += more;
-            let ready = now.plus(SimTime::from_secs_f64(a.scale_out_delay_s));
+            let ready = now + SimDuration::from_secs_f64(a.scale_out_delay_s);
             for _ in 0..more {
                 ctx.schedule(ready, WebEvent::ServerBooted);
             }
@@ -162,7 +160,7 @@ impl WebPool {
             None
         } else if desired < count
             && self.booting == 0
-            && now.since(self.last_scaling) >= SimTime::from_secs_f64(a.scale_in_cooldown_s)
+            && now - self.last_scaling >= SimDuration::from_secs_f64(a.scale_in_cooldown_s)
         {
             self.last_scaling = now;
             ctx.log(

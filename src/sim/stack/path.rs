@@ -91,7 +91,7 @@ impl Stack {
             let life = self.dns.life();
             self.kernel.events.push_last_in(
                 Lane::Dns,
-                now.plus(self.dns.lookup),
+                now + self.dns.lookup,
                 Event::InjectAnswered { user, life, region },
             );
         } else {
@@ -123,7 +123,7 @@ impl Stack {
 
     pub(super) fn on_inject_answered(&mut self, user: u32, life: u32, region: u8) {
         let req = self.start_request(user as usize, true);
-        let start = self.kernel.now.since(self.dns.lookup);
+        let start = self.kernel.now - self.dns.lookup;
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
