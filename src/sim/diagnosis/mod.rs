@@ -87,9 +87,9 @@ pub enum Cause {
     /// The offered load rose quickly.
     Surge {
         /// Offered load before, requests/s.
-        from_rps: f64,
+        from_per_s: f64,
         /// Highest offered load during the incident, requests/s.
-        to_rps: f64,
+        to_per_s: f64,
     },
     /// A grey failure: a component stays up and passes its health checks, but serves slower.
     Slow {
@@ -268,7 +268,7 @@ struct Observation {
     stale_reads: u64,
     cache_hit: f64,
     queue_depth: u32,
-    offered_rps: f64,
+    offered_per_s: f64,
     /// Web workers held waiting for the data tier (synchronous workers).
     held_web_workers: u32,
     /// The circuit breaker is not closed.

@@ -117,12 +117,12 @@ impl Diagnoser {
         }
     }
 
-    /// Takes in the state at the end of a metrics interval (`offered_rps`: the offered load
+    /// Takes in the state at the end of a metrics interval (`offered_per_s`: the offered load
     /// now) and schedules the next observation.
-    pub fn observe(&mut self, snap: &Snapshot, offered_rps: f64) {
+    pub fn observe(&mut self, snap: &Snapshot, offered_per_s: f64) {
         let now = Observation {
             t_s: snap.time_s,
-            p99_ms: if snap.recent_throughput_rps > 0.0 {
+            p99_ms: if snap.recent_throughput_per_s > 0.0 {
                 snap.recent_latency_p99_ms
             } else {
                 0.0
@@ -132,7 +132,7 @@ impl Diagnoser {
             stale_reads: snap.stale_reads,
             cache_hit: snap.recent_cache_hit_ratio,
             queue_depth: snap.queue_depth,
-            offered_rps,
+            offered_per_s,
             held_web_workers: snap.held_web_workers,
             breaker_open: snap
                 .breaker
@@ -162,7 +162,7 @@ impl Diagnoser {
         if self.offered.len() == SURGE_WINDOW {
             self.offered.pop_front();
         }
-        self.offered.push_back(offered_rps);
+        self.offered.push_back(offered_per_s);
         self.prev = Some(now);
         self.next_at = self.next_at.plus(self.interval);
     }
@@ -304,12 +304,12 @@ impl Diagnoser {
         let lowest = self.offered.iter().copied().fold(f64::INFINITY, f64::min);
         if lowest.is_finite()
             && lowest > 0.0
-            && now.offered_rps >= SURGE_FACTOR * lowest
+            && now.offered_per_s >= SURGE_FACTOR * lowest
             && !self.is_open(|o| matches!(o.incident.cause, Cause::Surge { .. }))
         {
             let cause = Cause::Surge {
-                from_rps: lowest,
-                to_rps: now.offered_rps,
+                from_per_s: lowest,
+                to_per_s: now.offered_per_s,
             };
             let at_s = self
                 .load_changes
@@ -490,8 +490,8 @@ impl Diagnoser {
                         && f64::from(s.queue_len)
                             <= RECOVERED_QUEUE_SHARE * f64::from(s.queue_capacity)
                 }
-                (Cause::Surge { from_rps, .. }, _) => {
-                    now.offered_rps < SURGE_OVER_FACTOR * from_rps
+                (Cause::Surge { from_per_s, .. }, _) => {
+                    now.offered_per_s < SURGE_OVER_FACTOR * from_per_s
                 }
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS

@@ -37,7 +37,7 @@ impl Open {
                 *utilization = utilization.max(now.components[c].utilization);
                 *queue_len = (*queue_len).max(now.components[c].queue_len);
             }
-            (Cause::Surge { to_rps, .. }, _) => *to_rps = to_rps.max(now.offered_rps),
+            (Cause::Surge { to_per_s, .. }, _) => *to_per_s = to_per_s.max(now.offered_per_s),
             (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
                 *lag_ms = lag_ms.max(now.components[c].lag_ms)
             }
@@ -141,20 +141,23 @@ impl Open {
                     grouped(u64::from(*queue_capacity))
                 )
             }
-            Cause::Surge { from_rps, to_rps } => {
+            Cause::Surge {
+                from_per_s,
+                to_per_s,
+            } => {
                 chain.push(step(
                     "load",
                     format!(
                         "offered load rose from {} to {} requests/s (×{:.1}) at {}",
-                        figure(*from_rps),
-                        figure(*to_rps),
-                        to_rps / from_rps.max(1e-9),
+                        figure(*from_per_s),
+                        figure(*to_per_s),
+                        to_per_s / from_per_s.max(1e-9),
                         secs(inc.start_s)
                     ),
                 ));
                 format!(
                     "offered load rose ×{:.1} at {}",
-                    to_rps / from_rps.max(1e-9),
+                    to_per_s / from_per_s.max(1e-9),
                     secs(inc.start_s)
                 )
             }

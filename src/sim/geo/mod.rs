@@ -197,6 +197,7 @@ pub(super) struct World {
     regions: Vec<RegionBooks>,
     /// Per region: data centers nearest first.
     nearest: Vec<Vec<usize>>,
+    /// Per data center: its share of lookups with `split` routing (0 – 1).
     split: Vec<f64>,
     routing: GeoRouting,
     users: u64,
@@ -350,7 +351,7 @@ impl World {
                 })
                 .collect(),
             nearest,
-            split: geo.split_percent.clone(),
+            split: geo.split_share.clone(),
             routing: geo.routing,
             users: 0,
             population: vec![RegionUsers::default(); geo.regions.len()],
@@ -442,7 +443,7 @@ impl World {
             let count = if i == last {
                 users - first
             } else {
-                ((users as f64 * spec.users_percent / 100.0).round() as u64).min(users - first)
+                ((users as f64 * spec.users_share).round() as u64).min(users - first)
             };
             books.first_user = first;
             books.users = count;

@@ -100,7 +100,7 @@ impl World {
             latency_p50_ms: latency.quantile_ms(0.5),
             latency_p99_ms: latency.quantile_ms(0.99),
             latency_mean_ms: latency.mean_ms(),
-            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
             writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),

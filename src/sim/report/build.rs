@@ -230,7 +230,7 @@ impl ReportBuilder {
             stage: head.scenario.stage,
             seed: head.scenario.seed,
             sim_time_s: elapsed_s,
-            throughput_rps: if elapsed_s > 0.0 {
+            throughput_per_s: if elapsed_s > 0.0 {
                 completed as f64 / elapsed_s
             } else {
                 0.0
