@@ -673,7 +673,7 @@ mod tests {
         for i in 0..5 {
             geo.regions.push(crate::scenario::Region {
                 name: format!("extra-{i}"),
-                users_percent: 1.0,
+                users_share: 0.01,
             });
         }
         for orientation in [Orientation::Landscape, Orientation::Portrait] {

@@ -303,7 +303,7 @@ async fn more_users_load_the_server_until_it_saturates() {
         calm > 0.0 && calm < 70.0,
         "preset load should be moderate, got {calm} %"
     );
-    let calm_throughput = app.metric("throughput_rps");
+    let calm_throughput = app.metric("throughput_per_s");
 
     // Slider position 300 of 400 is 10,000 users: about five times what one server handles.
     app.set_users_slider(300);
@@ -318,7 +318,7 @@ async fn more_users_load_the_server_until_it_saturates() {
         busy >= 95.0,
         "server utilization rose only from {calm} % to {busy} %"
     );
-    let throughput = app.metric("throughput_rps");
+    let throughput = app.metric("throughput_per_s");
     assert!(
         throughput > calm_throughput,
         "throughput {calm_throughput} → {throughput}"
@@ -1052,8 +1052,8 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
         };
         let app = Mounted::with_hash(&link).await;
         app.wait_arrived(6.0).await;
-        let offered = app.metric("offered_rps");
-        let throughput = app.metric("throughput_rps");
+        let offered = app.metric("offered_per_s");
+        let throughput = app.metric("throughput_per_s");
         // Completed over the last interval cannot run far ahead of what was offered.
         assert!(
             throughput <= offered * 1.25 + 5.0,
@@ -1092,7 +1092,7 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
         }
         // Stage 11: what the data centers were handed adds up to what was offered.
         if n == 11 {
-            let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+            let handed = app.metric("dc_us-east_per_s") + app.metric("dc_eu-west_per_s");
             assert!(
                 (handed - offered).abs() <= 0.15 * offered,
                 "stage 11: data centers {handed} req/s, offered {offered}"
@@ -1102,8 +1102,8 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
     // Stage 11 before its first metrics interval: per-data-center rates are already shown.
     let app = Mounted::with_hash("v1.s11~traffic.users=200000~t=0.5").await;
     app.wait_arrived(0.5).await;
-    let offered = app.metric("offered_rps");
-    let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+    let offered = app.metric("offered_per_s");
+    let handed = app.metric("dc_us-east_per_s") + app.metric("dc_eu-west_per_s");
     assert!(
         (handed - offered).abs() <= 0.15 * offered,
         "stage 11 at 0.5 s: data centers {handed} req/s, offered {offered}"
@@ -1511,7 +1511,7 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
                             // Both data centers take traffic, measured over a closed metrics interval.
     let both = app
         .wait_until(20_000, |a| {
-            a.metric("dc_us-east_rps") > 0.0 && a.metric("dc_eu-west_rps") > 0.0
+            a.metric("dc_us-east_per_s") > 0.0 && a.metric("dc_eu-west_per_s") > 0.0
         })
         .await;
     assert!(both, "per data center requests/s");

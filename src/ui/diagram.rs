@@ -812,7 +812,7 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
         }
         ComponentKind::Users => html! {
             <text class="node-hint" x="14" y={(n.h - 14.0).to_string()} font-size={font::SMALL.to_string()}>
-                { format!("{} req/s offered", grouped(props.figures.offered_rps.round() as u64)) }
+                { format!("{} req/s offered", grouped(props.figures.offered_per_s.round() as u64)) }
             </text>
         },
         _ => html! {},
