@@ -996,6 +996,25 @@ mod tests {
         );
     }
 
+    /// The editor's drawing box in a 1400-px-wide window, in CSS px (`view_w` of
+    /// scripts/check-a11y.js's "editor drawing at fit", measured in Chromium on the built app).
+    const EDITOR_BOX_W_AT_1400_PX: f64 = 932.0;
+    /// The drawing's smallest text at 100 %, and the least it may be shown at, in CSS px.
+    const SMALLEST_TEXT_PX: f64 = 13.0;
+    const READABLE_PX: f64 = 11.0;
+
+    /// Stages 1–10 fit the editor's box at 1400 px with every text ≥ 11 px (no scrolling);
+    /// stage 11, a layer longer, scrolls sideways rather than shrink its texts.
+    #[test]
+    fn the_presets_up_to_stage_10_fit_the_editor_readable_at_1400_px() {
+        for stage in 1..=11u8 {
+            let t = preset(stage).expect("preset").topology();
+            let d = layout(&t, false, &BTreeMap::new());
+            let px = SMALLEST_TEXT_PX * (EDITOR_BOX_W_AT_1400_PX / d.width).min(1.0);
+            assert_eq!(px >= READABLE_PX, stage <= 10, "stage {stage}: {px:.2} px");
+        }
+    }
+
     #[test]
     fn chains_run_straight_and_wires_skip_layers_in_lanes() {
         let t = preset(5).expect("preset").topology();
