@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
+use super::{ComponentInfo, ComponentKind, DbRole, SimDuration, SimTime, Snapshot};
 use crate::format::{figure, grouped, percent, times};
 use crate::scenario::Scenario;
 
@@ -303,7 +303,7 @@ struct Open {
 /// Follows the run and keeps its incidents. Cloned with the simulation (time travel).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnoser {
-    interval: SimTime,
+    interval: SimDuration,
     next_at: SimTime,
     /// A load balancer sits in front of the web servers (so a server has a detection window).
     balanced: bool,
@@ -324,10 +324,11 @@ impl Diagnoser {
     /// A diagnoser for a run of `scenario` with these components; it knows the scenario's
     /// scheduled faults in advance.
     pub fn new(scenario: &Scenario, components: &[ComponentInfo]) -> Diagnoser {
-        let interval = SimTime::from_micros(1000 * u64::from(scenario.metrics_interval_ms.max(1)));
+        let interval =
+            SimDuration::from_micros(1000 * u64::from(scenario.metrics_interval_ms.max(1)));
         let mut d = Diagnoser {
             interval,
-            next_at: interval,
+            next_at: SimTime::ZERO + interval,
             balanced: scenario.load_balancer.is_some(),
             names: components.iter().map(|c| c.name.clone()).collect(),
             kinds: components.iter().map(|c| c.kind).collect(),

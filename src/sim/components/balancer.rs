@@ -6,7 +6,7 @@
 
 use crate::scenario::{BalancePolicy, LoadBalancer};
 use crate::sim::kernel::rng::Rng;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::SimDuration;
 
 /// One server as the balancer sees it.
 #[derive(Clone, Debug)]
@@ -36,7 +36,7 @@ pub struct PoolChange {
 pub struct Balancer {
     policy: BalancePolicy,
     /// Time between health checks.
-    pub interval: SimTime,
+    pub interval: SimDuration,
     unhealthy_threshold: u32,
     healthy_threshold: u32,
     members: Vec<Member>,
@@ -50,7 +50,7 @@ impl Balancer {
     pub fn new(spec: &LoadBalancer) -> Balancer {
         Balancer {
             policy: spec.policy,
-            interval: SimTime::from_millis_f64(spec.health_interval_ms),
+            interval: SimDuration::from_millis_f64(spec.health_interval_ms),
             unhealthy_threshold: spec.unhealthy_threshold,
             healthy_threshold: spec.healthy_threshold,
             members: Vec::new(),

@@ -16,13 +16,13 @@
 use crate::scenario::Deploy;
 use crate::sim::handle::Engine;
 use crate::sim::kernel::histogram::Histogram;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{DeployReport, LatencyReport};
 use crate::sim::stack::{Event, Stack};
 use crate::sim::DeployStep;
 
 /// How often a draining server is looked at (drain times are measured to this step).
-const DRAIN_POLL: SimTime = SimTime(5_000_000);
+const DRAIN_POLL: SimDuration = SimDuration(5_000_000);
 
 /// Where a server is in the deploy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub(in crate::sim) struct DeployRun {
     batches: u32,
     drained: u32,
     drain_timeouts: u32,
-    longest_drain: SimTime,
+    longest_drain: SimDuration,
     in_flight_at_stop: u64,
     requests_cut: u64,
     /// Latency of requests completed while the deploy runs.
@@ -114,7 +114,7 @@ impl Stack {
             batches: 0,
             drained: 0,
             drain_timeouts: 0,
-            longest_drain: SimTime::ZERO,
+            longest_drain: SimDuration::ZERO,
             in_flight_at_stop: 0,
             requests_cut: 0,
             latency: Histogram::new(),
@@ -187,7 +187,7 @@ impl Stack {
             return;
         }
         let now = self.now();
-        let deadline = now.plus(SimTime::from_millis_f64(d.spec.drain_timeout_ms));
+        let deadline = now.plus(SimDuration::from_millis_f64(d.spec.drain_timeout_ms));
         let run = d.run;
         self.set_phase(
             server,
@@ -269,7 +269,7 @@ impl Stack {
             format!("deploy: {name} stopped ({why}); {in_flight} requests in progress on it failed; the new version is ready in {startup} s"),
         );
         self.events.push(
-            self.now().plus(SimTime::from_secs_f64(startup)),
+            self.now().plus(SimDuration::from_secs_f64(startup)),
             Event::DeployServerStarted {
                 server: server as u16,
                 run,

@@ -56,7 +56,7 @@ use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
-    RequestKind, SimTime, Snapshot, MAX_HOPS,
+    RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, Door, RouteTable};
@@ -307,7 +307,7 @@ pub(super) const NONE: u16 = u16::MAX;
 pub(super) fn next_arrival(rng: &mut Rng, now: SimTime, mean_ns: f64) -> Option<SimTime> {
     mean_ns
         .is_finite()
-        .then(|| now.plus(SimTime(round_ns(rng.exponential(mean_ns)))))
+        .then(|| now.plus(SimDuration(round_ns(rng.exponential(mean_ns)))))
 }
 
 /// Thinning of a peak-rate arrival stream to the profile's rate at `now`.
@@ -373,7 +373,7 @@ impl Slot for Request {
 #[derive(Clone)]
 pub(super) struct Site {
     /// Per user region, the extra one-way time from that region.
-    pub region_far: Vec<SimTime>,
+    pub region_far: Vec<SimDuration>,
     /// Latency of completed requests per user region.
     pub region_latency: Vec<Histogram>,
     /// Commit times of writes not yet handed to cross-data-center replication.
@@ -396,7 +396,7 @@ pub(super) struct Site {
 impl Site {
     /// The site of a data center whose users' regions are `region_far` away from it (one way,
     /// per region).
-    pub fn new(region_far: Vec<SimTime>) -> Site {
+    pub fn new(region_far: Vec<SimDuration>) -> Site {
         Site {
             region_latency: region_far.iter().map(|_| Histogram::new()).collect(),
             region_far,
@@ -462,12 +462,12 @@ pub(super) struct Stack {
     dns_expiry_ms: Vec<u32>,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
-    pub(super) client_one_way: SimTime,
-    internal_one_way: SimTime,
-    balancer_latency: SimTime,
-    dns_lookup: SimTime,
+    pub(super) client_one_way: SimDuration,
+    internal_one_way: SimDuration,
+    balancer_latency: SimDuration,
+    dns_lookup: SimDuration,
     dns_ttl_ms: u32,
-    timeout: SimTime,
+    timeout: SimDuration,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
     series_cap: usize,
@@ -554,12 +554,12 @@ impl Stack {
             dns_expiry_ms: Vec::new(),
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
-            client_one_way: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
-            internal_one_way: SimTime::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
-            balancer_latency: SimTime::ZERO,
-            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
+            client_one_way: SimDuration::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
+            internal_one_way: SimDuration::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
+            balancer_latency: SimDuration::ZERO,
+            dns_lookup: SimDuration::from_millis_f64(scenario.dns.lookup_ms),
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
-            timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
+            timeout: SimDuration::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
@@ -596,7 +596,7 @@ impl Stack {
             );
         }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.events.push(every, Event::Jobs(JobEvent::ScaleCheck));
+            sim.events.push(SimTime::ZERO + every, Event::Jobs(JobEvent::ScaleCheck));
         }
         if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
             sim.events.push(
@@ -640,7 +640,7 @@ impl Stack {
         if let Some(lb) = &scenario.load_balancer {
             self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
             self.balancer = Some(Balancer::new(lb));
-            self.balancer_latency = SimTime::from_millis_f64(lb.latency_ms);
+            self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
         }
         for _ in 0..scenario.server.count {
             self.add_web_server(true);
@@ -750,7 +750,7 @@ impl Stack {
             self.events.push(at, start);
             if fault.duration_s > 0.0 {
                 self.events
-                    .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
+                    .push(at.plus(SimDuration::from_secs_f64(fault.duration_s)), end);
             }
         }
     }

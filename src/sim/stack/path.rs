@@ -146,7 +146,7 @@ impl Stack {
 
     pub(super) fn on_inject_answered(&mut self, user: u32, epoch: u32, region: u8) {
         let req = self.start_request(user as usize, true);
-        let start = self.now.since(self.dns_lookup);
+        let start = self.now.minus(self.dns_lookup);
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
@@ -160,7 +160,7 @@ impl Stack {
     }
 
     /// One way between the user of `req` and this system.
-    pub(super) fn client_leg(&self, req: ReqRef) -> SimTime {
+    pub(super) fn client_leg(&self, req: ReqRef) -> SimDuration {
         let region = usize::from(self.kernel.requests[req.slot as usize].region);
         match self
             .site

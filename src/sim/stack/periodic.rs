@@ -101,7 +101,7 @@ impl Stack {
             self.log_thresholds();
         }
         self.events
-            .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
+            .push(now.plus(SimDuration(self.interval_ns)), Event::MetricsTick);
     }
 
     /// Logs the threshold crossings of the interval just closed (see [`ThresholdWatch`]).
@@ -119,7 +119,7 @@ impl Stack {
         };
         let now = self.now;
         self.events.push(
-            now.plus(SimTime::from_secs_f64(a.evaluation_interval_s)),
+            now.plus(SimDuration::from_secs_f64(a.evaluation_interval_s)),
             Event::AutoscaleCheck,
         );
         let active: Vec<u16> = (0..self.web.len())
@@ -140,7 +140,7 @@ impl Stack {
         if desired > count + self.booting {
             let more = desired - count - self.booting;
             self.booting += more;
-            let ready = now.plus(SimTime::from_secs_f64(a.scale_out_delay_s));
+            let ready = now.plus(SimDuration::from_secs_f64(a.scale_out_delay_s));
             for _ in 0..more {
                 self.events.push(ready, Event::ServerBooted);
             }
@@ -156,7 +156,7 @@ impl Stack {
             );
         } else if desired < count
             && self.booting == 0
-            && now.since(self.last_scaling) >= SimTime::from_secs_f64(a.scale_in_cooldown_s)
+            && now.since(self.last_scaling) >= SimDuration::from_secs_f64(a.scale_in_cooldown_s)
         {
             self.last_scaling = now;
             self.log_event(
