@@ -241,6 +241,11 @@ mod tests {
         assert_eq!(u, SimTime(500_000_000));
         assert_eq!(SimTime(u64::MAX - 1) + d, SimTime(u64::MAX), "saturates");
         assert_eq!(SimDuration::MAX.times(2), SimDuration::MAX);
+        assert_eq!(SimTime::ZERO - d, SimTime::ZERO);
+        assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
+        assert_eq!(t + d, t.plus(d), "the operators are plus / minus / since");
+        assert_eq!(t - d, t.minus(d));
+        assert_eq!(t - (t + d), (t).since(t + d));
     }
 
     #[test]
