@@ -2419,3 +2419,70 @@ async fn the_embed_view_of_a_drawing_plays_and_shows_its_figures() {
     // (That it fits an 800 × 500 frame needs the app's style sheet, which this test page does
     // not load: scripts/check-a11y.js checks it on the built app.)
 }
+
+/// What the simulation's web worker and the page send each other survives the trip: a load
+/// command with each stage's scenario, and the outputs of a few frames of each stage's run
+/// (figures, diagram, log, live changes, dots) — as the worker path carries them
+/// (`scalesim::ui::command_message` / `output_message` and back).
+#[wasm_bindgen_test]
+async fn the_worker_messages_carry_commands_and_figures_unchanged() {
+    use scalesim::scenario::{apply_set, preset, LiveAction};
+    use scalesim::ui::session::{Command, Op, Session};
+    use scalesim::ui::{command_message, command_of, output_message, output_of};
+    // Compared as JSON text: a chart's missing p99 is NaN, which equals nothing.
+    let json = |o: &scalesim::ui::session::Output| serde_json::to_string(o).expect("JSON");
+    for stage in 1..=11u8 {
+        TimeoutFuture::new(0).await;
+        let scenario = preset(stage).expect("a preset");
+        // Stage 11 with fewer users, so that the test stays short.
+        let scenario = if stage == 11 {
+            apply_set(&scenario, "traffic.users=200000").expect("users")
+        } else {
+            scenario
+        };
+        let load = Command::Load {
+            scenario: Box::new(scenario),
+            orientation: scalesim::layout::Orientation::Landscape,
+            recorded: Vec::new(),
+            start_at_s: None,
+        };
+        let back = command_of(command_message(&load).expect("a message")).expect("a command");
+        assert_eq!(
+            back, load,
+            "stage {stage}: the load command came back changed"
+        );
+        let mut session = Session::new(8.0);
+        session.handle(load);
+        session.handle(Command::Playing(true));
+        session.handle(Command::Speed(5.0));
+        let mut outputs = vec![session.take_output()];
+        for frame in 0..6u32 {
+            session.handle(Command::Frame {
+                now_ms: f64::from(frame) * 300.0,
+            });
+            if frame == 3 {
+                session.handle(Command::Live(LiveAction::Users(1_000)));
+                session.handle(Command::Apply(scalesim::sim::ComponentId(2), Op::Kill));
+            }
+            outputs.push(session.take_output());
+        }
+        assert!(
+            outputs.iter().any(|o| o.figures.is_some()) && outputs[0].diagram.is_some(),
+            "stage {stage}: the run reported figures and a diagram"
+        );
+        for output in outputs {
+            let (message, _transfer) = output_message(output.clone()).expect("a message");
+            let back = output_of(&message).expect("an output");
+            assert_eq!(
+                json(&back),
+                json(&output),
+                "stage {stage}: an output came back changed"
+            );
+            assert_eq!(
+                back.dots,
+                output.dots.or(Some(Vec::new())),
+                "stage {stage}: dots"
+            );
+        }
+    }
+}

@@ -629,7 +629,7 @@ pub struct SeriesPoint {
 }
 
 /// One entry of the event log.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// Simulated time, seconds.
     pub t_s: f64,
