@@ -2,7 +2,8 @@
 // web worker (`?sim=worker`), in headless Chromium: opens a preset, pauses, seeks to 4 s,
 // kills a component from the inspector (a live change), seeks to 9 s, then exports the report
 // and copies the link. Checks that each ran where it was asked to, that both reports have the
-// same digest and that both links carry the same replay log (the live change and its time).
+// same digest and that both links carry the same replay log (the live change and its time),
+// and that without `?sim=` the built app runs the simulation in the worker.
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/check-sim-worker.js http://127.0.0.1:8080/ [FRAGMENT] [COMPONENT]
 // FRAGMENT defaults to v1.s4, COMPONENT to db-0. PLAYWRIGHT_CORE: where playwright-core is,
@@ -71,9 +72,16 @@ async function run(browser, mode) {
     console.log(JSON.stringify(r));
     runs.push(r);
   }
+  // Where the built app runs it when the address does not say: the worker.
+  const plain = await browser.newPage();
+  await plain.goto(`${base}#${fragment}`);
+  await plain.waitForSelector("[data-sim-place]");
+  const byDefault = await plain.getAttribute("[data-sim-place]", "data-sim-place");
+  console.log(JSON.stringify({ mode: "default", place: byDefault }));
   await browser.close();
   const [page, worker] = runs;
   const problems = [];
+  if (byDefault !== "worker") problems.push(`without ?sim= it ran in the ${byDefault}`);
   if (page.place !== "page") problems.push(`?sim=page ran in the ${page.place}`);
   if (worker.place !== "worker") problems.push(`?sim=worker ran in the ${worker.place}`);
   if (!/^[0-9a-f]{16}$/.test(page.digest || "")) problems.push(`no digest in the page's report`);

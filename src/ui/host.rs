@@ -7,9 +7,9 @@
 //!             take_output ◀── inbox ◀── message [Output (serde), Float32Array of dots (transferred)]
 //! ```
 //!
-//! The worker answers each [`Command::Frame`] with one message; the page sends the next frame
-//! only when that answer is in, so the worker simulates while the page draws and neither
-//! waits for the other. A worker that fails to load (or is not ready in time) says so with
+//! The worker answers each [`Command::Frame`] with one message; the page keeps at most
+//! [`FRAMES_IN_FLIGHT`] frames unanswered, so the worker simulates while the page draws and
+//! neither waits for the other. A worker that fails to load (or is not ready in time) says so with
 //! [`SimHost::failed`]; the runner then moves the run into the page.
 
 use std::cell::RefCell;
@@ -26,6 +26,10 @@ pub const PAGE_WORK_MS: f64 = 8.0;
 /// Simulation work per frame in the worker, ms: it has a core of its own, and answers about
 /// once per display frame.
 pub const WORKER_WORK_MS: f64 = 14.0;
+/// Frames sent to the worker ahead of its answers: with two, the next frame is waiting when
+/// the worker finishes one, so it never idles while the page draws (the dots are a frame
+/// older).
+const FRAMES_IN_FLIGHT: u32 = 2;
 /// How long the worker may take to say it is ready before the run moves into the page, ms.
 const READY_TIMEOUT_MS: f64 = 20_000.0;
 
@@ -85,8 +89,8 @@ struct Shared {
     ready: bool,
     /// Commands given before it was ready, in order.
     waiting: Vec<JsValue>,
-    /// A frame was sent and its answer is not in yet.
-    in_flight: bool,
+    /// Frames sent whose answers are not in yet.
+    in_flight: u32,
     /// Answers not taken yet, merged.
     inbox: Option<Output>,
     /// The worker failed (to load, or later).
@@ -156,7 +160,7 @@ impl InWorker {
                         Some(inbox) => inbox.merge(output),
                         None => s.inbox = Some(output),
                     }
-                    s.in_flight = false;
+                    s.in_flight = s.in_flight.saturating_sub(1);
                 }
             })
         };
@@ -185,9 +189,9 @@ impl SimHost for InWorker {
     fn send(&mut self, command: Command) {
         let mut s = self.shared.borrow_mut();
         let frame = matches!(command, Command::Frame { .. });
-        if frame && (!s.ready || s.in_flight) {
-            // The worker is still busy with the last frame: this one's time goes into the
-            // next (its `now_ms` is later).
+        if frame && (!s.ready || s.in_flight >= FRAMES_IN_FLIGHT) {
+            // The worker is still busy: this frame's time goes into the next (its `now_ms`
+            // is later).
             return;
         }
         let Some(message) = command_message(&command) else {
@@ -201,7 +205,7 @@ impl SimHost for InWorker {
             s.failed = true;
             return;
         }
-        s.in_flight |= frame;
+        s.in_flight += u32::from(frame);
     }
 
     fn take_output(&mut self) -> Option<Output> {

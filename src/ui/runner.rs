@@ -45,9 +45,9 @@ pub struct Update {
     pub failed: Option<String>,
 }
 
-/// Whether the worker runs the simulation when the address does not say: off until the
-/// worker path is checked in the browser both ways (scripts/check-sim-worker.sh).
-const WORKER_BY_DEFAULT: bool = false;
+/// Whether the worker runs the simulation when the address does not say (the browser checks
+/// of both ways: scripts/check-sim-worker.sh, `the_worker_messages_…` in tests/web.rs).
+const WORKER_BY_DEFAULT: bool = true;
 
 /// Where the run should live: `?sim=worker` or `?sim=page` in the page's address decide;
 /// otherwise the worker where the page can start one and is the built app (its loader,
