@@ -76,6 +76,11 @@ async function run(browser, mode) {
   const plain = await browser.newPage();
   await plain.goto(`${base}#${fragment}`);
   await plain.waitForSelector("[data-sim-place]");
+  // The place shows with the first figures from the run (before them it reads "page").
+  await plain
+    .waitForFunction(() => document.querySelector("[data-sim-place]").dataset.simPlace === "worker",
+      null, { timeout: 30000, polling: 100 })
+    .catch(() => {});
   const byDefault = await plain.getAttribute("[data-sim-place]", "data-sim-place");
   console.log(JSON.stringify({ mode: "default", place: byDefault }));
   await browser.close();
