@@ -2102,7 +2102,9 @@ async fn a_shared_solution_opens_its_challenge_graded_and_the_start_fails() {
     app.settle(50).await;
     let graded = app
         .wait_until(120_000, |a| {
-            a.attribute("[data-verdict]", "data-verdict").as_deref() == Some("fail")
+            // While grading runs there is no verdict yet: look before reading it.
+            a.exists("[data-verdict]")
+                && a.attribute("[data-verdict]", "data-verdict").as_deref() == Some("fail")
         })
         .await;
     assert!(
