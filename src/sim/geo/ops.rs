@@ -131,7 +131,10 @@ impl World {
         self.geo_series.push_back(geo_point);
         self.last_point = Some(point);
         let snapshot = self.snapshot();
-        for e in self.watch.observe(&snapshot, &self.components) {
+        for e in self
+            .watch
+            .observe(&snapshot, &self.components, &self.interval_latency)
+        {
             self.push_log(e);
         }
         self.events
