@@ -404,8 +404,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
 /// Why an incomplete search's limit is only a lower bound.
 fn lower_bound_text() -> String {
     format!(
-        " lower bound: the search caps each run at {} million events, and the next count needed more",
-        SearchOptions::default().max_events_per_run / 1_000_000
+        " lower bound: the search caps each run at {} events per request it sends, and the next count needed more",
+        SearchOptions::default().max_events_per_request
     )
 }
 

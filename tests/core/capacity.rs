@@ -317,6 +317,37 @@ fn the_run_cap_ends_the_search_with_a_lower_bound() {
     assert!(r.message.contains("lower bound"), "{}", r.message);
 }
 
+/// A run that needs more events than its budget (events per offered request) ends the search
+/// with a lower bound, and the message names the budget.
+#[test]
+fn the_event_budget_ends_the_search_with_a_lower_bound() {
+    // One overloaded server at 20,000 requests/s: 1.2 million requests in the 60 s run, each
+    // at least an arrival and an answer, so one event per request is not enough.
+    let mut s = preset(1).unwrap();
+    s.traffic.requests_per_user_per_s = 1.0;
+    s.traffic.users = 20_000;
+    let tight = SearchOptions {
+        seeds: 1,
+        max_events_per_request: 1,
+        ..SearchOptions::default()
+    };
+    let r = find_limit(&s, &Slo::default(), &tight).unwrap();
+    assert_eq!((r.status, r.runs), (Status::Incomplete, 1), "{}", r.message);
+    assert!(
+        r.message
+            .contains("a run needed more than 1 events per request it offered"),
+        "{}",
+        r.message
+    );
+    // The default budget lets the same first run finish.
+    let roomy = SearchOptions {
+        max_events_per_request: SearchOptions::default().max_events_per_request,
+        ..tight
+    };
+    let r = find_limit(&s, &Slo::default(), &roomy).unwrap();
+    assert_ne!(r.status, Status::Incomplete, "{}", r.message);
+}
+
 #[test]
 fn bad_options_are_refused() {
     let s = preset(1).unwrap();
