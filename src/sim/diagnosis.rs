@@ -80,9 +80,9 @@ pub enum Cause {
     /// The offered load rose quickly.
     Surge {
         /// Offered load before, requests/s.
-        from_rps: f64,
+        from_per_s: f64,
         /// Highest offered load during the incident, requests/s.
-        to_rps: f64,
+        to_per_s: f64,
     },
     /// A grey failure: a component stays up and passes its health checks, but serves slower.
     Slow {
@@ -261,7 +261,7 @@ struct Observation {
     stale_reads: u64,
     cache_hit: f64,
     queue_depth: u32,
-    offered_rps: f64,
+    offered_per_s: f64,
     /// Web workers held waiting for the data tier (synchronous workers).
     held_web_workers: u32,
     /// The circuit breaker is not closed.
@@ -434,12 +434,12 @@ impl Diagnoser {
         }
     }
 
-    /// Takes in the state at the end of a metrics interval (`offered_rps`: the offered load
+    /// Takes in the state at the end of a metrics interval (`offered_per_s`: the offered load
     /// now) and schedules the next observation.
-    pub fn observe(&mut self, snap: &Snapshot, offered_rps: f64) {
+    pub fn observe(&mut self, snap: &Snapshot, offered_per_s: f64) {
         let now = Observation {
             t_s: snap.time_s,
-            p99_ms: if snap.recent_throughput_rps > 0.0 {
+            p99_ms: if snap.recent_throughput_per_s > 0.0 {
                 snap.recent_latency_p99_ms
             } else {
                 0.0
@@ -449,7 +449,7 @@ impl Diagnoser {
             stale_reads: snap.stale_reads,
             cache_hit: snap.recent_cache_hit_ratio,
             queue_depth: snap.queue_depth,
-            offered_rps,
+            offered_per_s,
             held_web_workers: snap.held_web_workers,
             breaker_open: snap
                 .breaker
@@ -479,7 +479,7 @@ impl Diagnoser {
         if self.offered.len() == SURGE_WINDOW {
             self.offered.pop_front();
         }
-        self.offered.push_back(offered_rps);
+        self.offered.push_back(offered_per_s);
         self.prev = Some(now);
         self.next_at = self.next_at.plus(self.interval);
     }
@@ -621,12 +621,12 @@ impl Diagnoser {
         let lowest = self.offered.iter().copied().fold(f64::INFINITY, f64::min);
         if lowest.is_finite()
             && lowest > 0.0
-            && now.offered_rps >= SURGE_FACTOR * lowest
+            && now.offered_per_s >= SURGE_FACTOR * lowest
             && !self.is_open(|o| matches!(o.incident.cause, Cause::Surge { .. }))
         {
             let cause = Cause::Surge {
-                from_rps: lowest,
-                to_rps: now.offered_rps,
+                from_per_s: lowest,
+                to_per_s: now.offered_per_s,
             };
             let at_s = self
                 .load_changes
@@ -807,8 +807,8 @@ impl Diagnoser {
                         && f64::from(s.queue_len)
                             <= RECOVERED_QUEUE_SHARE * f64::from(s.queue_capacity)
                 }
-                (Cause::Surge { from_rps, .. }, _) => {
-                    now.offered_rps < SURGE_OVER_FACTOR * from_rps
+                (Cause::Surge { from_per_s, .. }, _) => {
+                    now.offered_per_s < SURGE_OVER_FACTOR * from_per_s
                 }
                 (Cause::ReplicationLag { .. }, Some(c)) => {
                     !now.components[c].alive || now.components[c].lag_ms < LAG_RECOVERED_MS
@@ -898,7 +898,7 @@ impl Open {
                 *utilization = utilization.max(now.components[c].utilization);
                 *queue_len = (*queue_len).max(now.components[c].queue_len);
             }
-            (Cause::Surge { to_rps, .. }, _) => *to_rps = to_rps.max(now.offered_rps),
+            (Cause::Surge { to_per_s, .. }, _) => *to_per_s = to_per_s.max(now.offered_per_s),
             (Cause::ReplicationLag { lag_ms, .. }, Some(c)) => {
                 *lag_ms = lag_ms.max(now.components[c].lag_ms)
             }
@@ -1002,20 +1002,23 @@ impl Open {
                     grouped(u64::from(*queue_capacity))
                 )
             }
-            Cause::Surge { from_rps, to_rps } => {
+            Cause::Surge {
+                from_per_s,
+                to_per_s,
+            } => {
                 chain.push(step(
                     "load",
                     format!(
                         "offered load rose from {} to {} requests/s (×{:.1}) at {}",
-                        figure(*from_rps),
-                        figure(*to_rps),
-                        to_rps / from_rps.max(1e-9),
+                        figure(*from_per_s),
+                        figure(*to_per_s),
+                        to_per_s / from_per_s.max(1e-9),
                         secs(inc.start_s)
                     ),
                 ));
                 format!(
                     "offered load rose ×{:.1} at {}",
-                    to_rps / from_rps.max(1e-9),
+                    to_per_s / from_per_s.max(1e-9),
                     secs(inc.start_s)
                 )
             }

@@ -130,7 +130,7 @@ impl ThresholdWatch {
         let failing = snap.recent_failures_per_s > 0.0;
         if failing != self.failing {
             self.failing = failing;
-            let total = snap.recent_failures_per_s + snap.recent_throughput_rps;
+            let total = snap.recent_failures_per_s + snap.recent_throughput_per_s;
             out.push(entry(
                 "requests",
                 if failing {

@@ -70,7 +70,7 @@ pub struct ComponentSeries {
     /// Mean requests waiting.
     pub queue_len: VecDeque<f64>,
     /// Services completed per second.
-    pub throughput_rps: VecDeque<f64>,
+    pub throughput_per_s: VecDeque<f64>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -188,13 +188,13 @@ impl Monitor {
             if series.utilization.len() == COMPONENT_POINTS {
                 series.utilization.pop_front();
                 series.queue_len.pop_front();
-                series.throughput_rps.pop_front();
+                series.throughput_per_s.pop_front();
             }
             series.utilization.push_back(utilization);
             series.queue_len.push_back(queue);
             let done = served - m.served_before[i];
             m.served_before[i] = served;
-            series.throughput_rps.push_back(done as f64 / interval_s);
+            series.throughput_per_s.push_back(done as f64 / interval_s);
         }
         let mut changes = Vec::new();
         for (rule, state) in m.rules.iter().zip(m.states.iter_mut()) {

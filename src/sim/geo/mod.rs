@@ -201,6 +201,7 @@ pub(super) struct World {
     regions: Vec<RegionBooks>,
     /// Per region: data centers nearest first.
     nearest: Vec<Vec<usize>>,
+    /// Per data center: its share of lookups with `split` routing (0 – 1).
     split: Vec<f64>,
     routing: GeoRouting,
     users: u64,
@@ -360,7 +361,7 @@ impl World {
                 })
                 .collect(),
             nearest,
-            split: geo.split_percent.clone(),
+            split: geo.split_share.clone(),
             routing: geo.routing,
             users: 0,
             population: vec![RegionUsers::default(); geo.regions.len()],
@@ -453,7 +454,7 @@ impl World {
             let count = if i == last {
                 users - first
             } else {
-                ((users as f64 * spec.users_percent / 100.0).round() as u64).min(users - first)
+                ((users as f64 * spec.users_share).round() as u64).min(users - first)
             };
             books.first_user = first;
             books.users = count;
@@ -775,7 +776,7 @@ impl World {
             latency_p50_ms: latency.quantile_ms(0.5),
             latency_p99_ms: latency.quantile_ms(0.99),
             latency_mean_ms: latency.mean_ms(),
-            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
             writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),

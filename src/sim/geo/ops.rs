@@ -35,7 +35,7 @@ impl World {
                     acc.generated += p.generated;
                     acc.completed += p.completed;
                     acc.failed += p.failed;
-                    acc.throughput_rps += p.throughput_rps;
+                    acc.throughput_per_s += p.throughput_per_s;
                     acc.queue_len_mean += p.queue_len_mean;
                     acc.db_utilization = acc.db_utilization.max(p.db_utilization);
                     acc.replication_lag_ms = acc.replication_lag_ms.max(p.replication_lag_ms);
@@ -57,7 +57,7 @@ impl World {
             generated: 0,
             completed: 0,
             failed: 0,
-            throughput_rps: 0.0,
+            throughput_per_s: 0.0,
             latency_mean_ms: 0.0,
             latency_p50_ms: 0.0,
             latency_p99_ms: 0.0,

@@ -166,7 +166,7 @@ impl World {
             stage: self.scenario.stage,
             seed: self.scenario.seed,
             sim_time_s: elapsed_s,
-            throughput_rps: if elapsed_s > 0.0 {
+            throughput_per_s: if elapsed_s > 0.0 {
                 totals.completed as f64 / elapsed_s
             } else {
                 0.0

@@ -49,7 +49,7 @@ impl Stack {
             generated: self.kernel.interval.generated,
             completed: self.kernel.interval.completed,
             failed: self.kernel.interval.failed,
-            throughput_rps: self.kernel.interval.completed as f64 / interval_s,
+            throughput_per_s: self.kernel.interval.completed as f64 / interval_s,
             latency_mean_ms: self.kernel.interval_latency.mean_ms(),
             latency_p50_ms: self.kernel.interval_latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.interval_latency.quantile_ms(0.99),

@@ -46,7 +46,7 @@ impl Stack {
                         (span.busy + span.queued) as f64 / span.span_ns as f64
                     },
                     max_queue_len: s.max_waiting,
-                    throughput_rps: per_s(s.served),
+                    throughput_per_s: per_s(s.served),
                     mean_sojourn_ms: s.sojourn_sum_ns as f64 / completed_here / 1e6,
                     mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
                     served: s.served,
@@ -71,7 +71,7 @@ impl Stack {
                 failed_by_reason,
                 in_flight: self.in_flight_counted(),
             },
-            throughput_rps: per_s(b.completed),
+            throughput_per_s: per_s(b.completed),
             latency_ms: LatencyReport::of(&b.latency),
             latency_by_kind: RequestKind::ALL
                 .iter()

@@ -143,7 +143,7 @@ impl Stack {
             latency_p50_ms: self.kernel.books.latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.books.latency.quantile_ms(0.99),
             latency_mean_ms: self.kernel.books.latency.mean_ms(),
-            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
