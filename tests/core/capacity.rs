@@ -143,13 +143,13 @@ fn each_stage_scales_further_than_the_last() {
     let limits: Vec<u64> = (1..=11u8)
         .map(|stage| {
             let row = committed_row(&table, stage);
-            // Stages 8–10: runs above their limits need more than a run's event budget, so
-            // the search stops with a lower bound (docs/performance.md).
-            let lower_bound = (8..=10).contains(&stage) && row["status"] == "incomplete";
+            // Every stage's search finished: a limit with a failing count just above it, not
+            // a lower bound.
+            assert_eq!(row["status"], "found", "stage {stage}: {}", row["message"]);
             assert!(
-                row["status"] == "found" || lower_bound,
+                row["breach"]["users"].as_u64() > row["limit_users"].as_u64(),
                 "stage {stage}: {}",
-                row["message"]
+                row["breach"]
             );
             row["limit_users"].as_u64().unwrap()
         })
@@ -221,11 +221,9 @@ fn each_bottleneck_is_what_the_next_step_relieves_and_its_what_if_lifts_the_limi
             step.role
         );
         let relieved = relief(&preset(stage).unwrap(), &b).expect("a what-if");
-        // An incomplete search (a lower bound: stages 8–10) has no failing count to retry.
-        let Some(broke_at) = row["breach"]["users"].as_u64() else {
-            assert_eq!(row["status"], "incomplete", "stage {stage}");
-            continue;
-        };
+        let broke_at = row["breach"]["users"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("stage {stage}: no failing count: {}", row["message"]));
         let mut scenario = relieved.scenario;
         scenario.traffic.users = broke_at;
         let options = SearchOptions {
