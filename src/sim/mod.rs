@@ -42,7 +42,7 @@ pub use kernel::checkpoints;
 pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
-pub use kernel::time::SimTime;
+pub use kernel::time::{SimDuration, SimTime};
 pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,

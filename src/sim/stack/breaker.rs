@@ -8,7 +8,7 @@ impl Stack {
     /// A database call of `req` is about to be sent: true if it may go; false if the open
     /// breaker failed it at once (the web server answers with an error).
     pub(super) fn breaker_admits(&mut self, req: ReqRef) -> bool {
-        let now = self.now;
+        let now = self.kernel.now;
         let Some(b) = self.breaker.as_mut() else {
             return true;
         };
@@ -24,8 +24,8 @@ impl Stack {
 
     /// A database call ended: answered after `at_db` at the database, or refused there
     /// (`at_db` `None`).
-    pub(super) fn breaker_record(&mut self, at_db: Option<SimTime>) {
-        let now = self.now;
+    pub(super) fn breaker_record(&mut self, at_db: Option<SimDuration>) {
+        let now = self.kernel.now;
         let Some(b) = self.breaker.as_mut() else {
             return;
         };

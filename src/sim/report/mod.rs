@@ -4,6 +4,10 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
+mod build;
+
+pub(in crate::sim) use build::{ReportBuilder, RunHead, Sections};
+
 use super::kernel::histogram::Histogram;
 use super::{ComponentKind, DbRole, RequestKind};
 use serde::Serialize;
@@ -576,7 +580,7 @@ pub struct ComponentReport {
 }
 
 /// One metrics interval.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SeriesPoint {
     /// End of the interval, seconds.
     pub t_s: f64,
