@@ -1448,6 +1448,51 @@ fn committed_limit_users(stage: u8) -> String {
     row["limit_users"].as_u64().unwrap().to_string()
 }
 
+/// The stage chart tells the journey from the committed table: every bar after the first
+/// has its multiplier over the previous one (above 1 but for monitoring, stage 9, which says
+/// it is not a capacity step and how soon its alert fired), and every bar but the last says
+/// which component saturates first and why the next step is the fix.
+#[wasm_bindgen_test]
+async fn the_stage_chart_gives_every_step_its_multiplier_bottleneck_and_reason() {
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let limit = |stage: u8| committed_limit_users(stage).parse::<f64>().unwrap();
+    for stage in 2..=11u8 {
+        let bar = format!("[data-stage-limit=\"{stage}\"]");
+        let jump = app.attribute(&format!("{bar} [data-jump]"), "data-jump");
+        let expected = format!("{:.2}", limit(stage) / limit(stage - 1));
+        assert_eq!(jump.as_deref(), Some(expected.as_str()), "stage {stage}");
+        let jump: f64 = expected.parse().unwrap();
+        if stage == 9 {
+            assert!(app.exists(&format!("{bar} [data-not-capacity]")));
+            let detect: f64 = app
+                .attribute(&format!("{bar} [data-detect-s]"), "data-detect-s")
+                .expect("time to detect")
+                .parse()
+                .unwrap();
+            assert!(detect > 0.0, "{}", app.text(&bar));
+        } else {
+            assert!(jump > 1.0, "stage {stage}: ×{jump}");
+            assert!(!app.exists(&format!("{bar} [data-not-capacity]")));
+        }
+    }
+    for stage in 1..=10u8 {
+        let why = app.text(&format!("[data-stage-limit=\"{stage}\"] [data-why-next]"));
+        assert!(
+            why.contains("saturates first:") && !why.contains("relieves another tier"),
+            "stage {stage}: {why}"
+        );
+        assert_eq!(
+            why.starts_with("Monitoring adds no capacity"),
+            stage == 9,
+            "stage {stage}: {why}"
+        );
+    }
+    assert!(!app.exists("[data-stage-limit=\"11\"] [data-why-next]"));
+}
+
 /// Stage 1 measured in the browser (the stage chart's "measure here": the committed table's
 /// objective, three seeds, 60 s runs) gives the limit `scalesim limit --all-presets` measured
 /// natively and committed in docs/limits.json.
