@@ -271,6 +271,45 @@ impl Diagram {
         self.nodes.iter().find(|n| n.component == id)
     }
 
+    /// Every component drawn, with its full name and kind, in drawing order: a component's
+    /// own box, each member of a group drawn as one box, and in the region view each
+    /// component of a data center's stack (named `<data center>/…`). The regions' users
+    /// (ids past the system's components) are left out.
+    pub fn components(&self) -> Vec<ComponentInfo> {
+        let mut out = Vec::new();
+        self.collect_components("", &mut out);
+        out
+    }
+
+    fn collect_components(&self, prefix: &str, out: &mut Vec<ComponentInfo>) {
+        let info = |n: &DiagramNode| ComponentInfo {
+            id: n.component,
+            name: format!("{prefix}{}", n.label),
+            kind: n.kind,
+        };
+        for n in &self.nodes {
+            if let Some(dc) = self
+                .geo
+                .as_ref()
+                .and_then(|g| g.data_centers.iter().find(|d| d.component == n.component))
+            {
+                out.push(info(n));
+                dc.stack
+                    .collect_components(&format!("{prefix}{}/", n.label), out);
+            } else if self
+                .geo
+                .as_ref()
+                .is_some_and(|g| g.regions.contains(&n.component))
+            {
+                continue;
+            } else if n.members.is_empty() {
+                out.push(info(n));
+            } else if let Some(c) = self.clusters.iter().find(|c| c.node == n.component) {
+                out.extend(c.tiles.iter().map(info));
+            }
+        }
+    }
+
     /// The group a component is drawn in, if any.
     pub fn cluster_of(&self, id: ComponentId) -> Option<&DiagramCluster> {
         self.clusters
@@ -1160,6 +1199,23 @@ mod tests {
             info(1, "dns", ComponentKind::Dns),
             info(2, "web-0", ComponentKind::Server),
         ]
+    }
+
+    /// A drawing lists each of its components once, with its own name, groups included.
+    #[test]
+    fn a_drawing_lists_each_component_once_with_its_name() {
+        for stage in [1, 8, 10] {
+            let scenario = crate::scenario::preset(stage).expect("preset");
+            let sim = crate::sim::Sim::new(&scenario).expect("valid preset");
+            let d = diagram(sim.components());
+            assert!(
+                stage < 8 || !d.clusters.is_empty(),
+                "stage {stage} has groups"
+            );
+            let mut listed = d.components();
+            listed.sort_by_key(|c| c.id);
+            assert_eq!(listed, sim.components().to_vec(), "stage {stage}");
+        }
     }
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.

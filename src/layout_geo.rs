@@ -519,6 +519,25 @@ mod tests {
         }
     }
 
+    /// The region view lists every component but the users with its full name (the stacks'
+    /// `<data center>/…`), once each, and none of the regions' stand-in ids.
+    #[test]
+    fn the_region_view_lists_every_component_with_its_full_name() {
+        let (components, geo) = stage11();
+        let d = geo_diagram(&components, &geo, Orientation::Landscape);
+        let listed = d.components();
+        let expected: Vec<&ComponentInfo> = components
+            .iter()
+            .filter(|c| c.kind != ComponentKind::Users)
+            .collect();
+        assert_eq!(listed.len(), expected.len());
+        for c in expected {
+            let found: Vec<&ComponentInfo> = listed.iter().filter(|l| l.id == c.id).collect();
+            assert_eq!(found.len(), 1, "{} listed once", c.name);
+            assert_eq!((&found[0].name, found[0].kind), (&c.name, c.kind));
+        }
+    }
+
     #[test]
     fn every_stack_component_is_drawn_as_its_data_center() {
         let (components, geo) = stage11();
@@ -654,7 +673,7 @@ mod tests {
         for i in 0..5 {
             geo.regions.push(crate::scenario::Region {
                 name: format!("extra-{i}"),
-                users_percent: 1.0,
+                users_share: 0.01,
             });
         }
         for orientation in [Orientation::Landscape, Orientation::Portrait] {

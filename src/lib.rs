@@ -15,6 +15,7 @@ pub mod challenge;
 pub mod format;
 pub mod layout;
 pub mod layout_geo;
+pub mod layout_graph;
 pub mod palette;
 pub mod scenario;
 pub mod sim;

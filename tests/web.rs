@@ -303,7 +303,7 @@ async fn more_users_load_the_server_until_it_saturates() {
         calm > 0.0 && calm < 70.0,
         "preset load should be moderate, got {calm} %"
     );
-    let calm_throughput = app.metric("throughput_rps");
+    let calm_throughput = app.metric("throughput_per_s");
 
     // Slider position 300 of 400 is 10,000 users: about five times what one server handles.
     app.set_users_slider(300);
@@ -318,7 +318,7 @@ async fn more_users_load_the_server_until_it_saturates() {
         busy >= 95.0,
         "server utilization rose only from {calm} % to {busy} %"
     );
-    let throughput = app.metric("throughput_rps");
+    let throughput = app.metric("throughput_per_s");
     assert!(
         throughput > calm_throughput,
         "throughput {calm_throughput} → {throughput}"
@@ -1052,8 +1052,8 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
         };
         let app = Mounted::with_hash(&link).await;
         app.wait_arrived(6.0).await;
-        let offered = app.metric("offered_rps");
-        let throughput = app.metric("throughput_rps");
+        let offered = app.metric("offered_per_s");
+        let throughput = app.metric("throughput_per_s");
         // Completed over the last interval cannot run far ahead of what was offered.
         assert!(
             throughput <= offered * 1.25 + 5.0,
@@ -1092,7 +1092,7 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
         }
         // Stage 11: what the data centers were handed adds up to what was offered.
         if n == 11 {
-            let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+            let handed = app.metric("dc_us-east_per_s") + app.metric("dc_eu-west_per_s");
             assert!(
                 (handed - offered).abs() <= 0.15 * offered,
                 "stage 11: data centers {handed} req/s, offered {offered}"
@@ -1102,8 +1102,8 @@ async fn the_figures_agree_with_each_other_on_every_stage() {
     // Stage 11 before its first metrics interval: per-data-center rates are already shown.
     let app = Mounted::with_hash("v1.s11~traffic.users=200000~t=0.5").await;
     app.wait_arrived(0.5).await;
-    let offered = app.metric("offered_rps");
-    let handed = app.metric("dc_us-east_rps") + app.metric("dc_eu-west_rps");
+    let offered = app.metric("offered_per_s");
+    let handed = app.metric("dc_us-east_per_s") + app.metric("dc_eu-west_per_s");
     assert!(
         (handed - offered).abs() <= 0.15 * offered,
         "stage 11 at 0.5 s: data centers {handed} req/s, offered {offered}"
@@ -1511,7 +1511,7 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
                             // Both data centers take traffic, measured over a closed metrics interval.
     let both = app
         .wait_until(20_000, |a| {
-            a.metric("dc_us-east_rps") > 0.0 && a.metric("dc_eu-west_rps") > 0.0
+            a.metric("dc_us-east_per_s") > 0.0 && a.metric("dc_eu-west_per_s") > 0.0
         })
         .await;
     assert!(both, "per data center requests/s");
@@ -2418,4 +2418,273 @@ async fn the_embed_view_of_a_drawing_plays_and_shows_its_figures() {
     assert!(app.components().contains(&"db-0".to_string()));
     // (That it fits an 800 × 500 frame needs the app's style sheet, which this test page does
     // not load: scripts/check-a11y.js checks it on the built app.)
+}
+
+/// The members listed in an open group's box of the editor's drawing.
+fn member_rows(app: &Mounted, group: &str) -> u32 {
+    app.root
+        .query_selector_all(&format!("[data-members-of=\"{group}\"] [data-member]"))
+        .unwrap()
+        .length()
+}
+
+/// A group box of the editor's drawing opens on a press to the servers running for it, each
+/// one a button that shows it in the inspector, where it is killed; the box stays open while
+/// the run goes on (a restart included), closes on Enter, and both are announced.
+#[wasm_bindgen_test]
+async fn the_editor_opens_a_group_to_its_members_which_are_inspected_and_killed() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let expanded = |app: &Mounted| app.attribute("[data-node=\"web\"]", "aria-expanded");
+    assert_eq!(expanded(&app).as_deref(), Some("false"));
+    assert!(!app.exists("[data-members-of=\"web\"]"));
+    app.tap_node("web").await;
+    assert_eq!(expanded(&app).as_deref(), Some("true"));
+    let servers = scalesim::sim::Sim::new(&scalesim::scenario::preset(4).unwrap())
+        .unwrap()
+        .components()
+        .iter()
+        .filter(|c| c.kind == scalesim::sim::ComponentKind::Server)
+        .count() as u32;
+    assert!(servers > 16, "stage 4 has {servers} web servers");
+    // Fifteen rows, and the sixteenth says how many more there are.
+    assert_eq!(member_rows(&app, "web"), 15);
+    assert!(app
+        .text("[data-members-of=\"web\"]")
+        .contains(&format!("+{} more", servers - 15)));
+    assert!(
+        app.status().starts_with(&format!(
+            "Opened web ({servers} web servers): {servers} running"
+        )),
+        "{}",
+        app.status()
+    );
+    // A member shows in the inspector; killed there, its row says so.
+    app.click("[data-member=\"web-1\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-inspector=\"web-1\"]"));
+    assert_eq!(
+        app.attribute("[data-member=\"web-1\"]", "aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+    app.click("[data-inspector] [data-action=\"kill\"]");
+    let down = app
+        .wait_until(3_000, |a| {
+            a.attribute("[data-member=\"web-1\"]", "data-alive")
+                .as_deref()
+                == Some("false")
+        })
+        .await;
+    assert!(down, "the killed member's row shows it down");
+    assert!(app.text("[data-member=\"web-1\"]").ends_with("down"));
+    // The run restarts: the box stays open, with the fresh run's members.
+    app.click("[data-action=\"restart\"]");
+    app.settle(300).await;
+    assert_eq!(expanded(&app).as_deref(), Some("true"));
+    assert_eq!(member_rows(&app, "web"), 15);
+    assert_eq!(
+        app.attribute("[data-member=\"web-1\"]", "data-alive")
+            .as_deref(),
+        Some("true")
+    );
+    // Enter on the box closes it.
+    app.key_select("web").await;
+    assert_eq!(expanded(&app).as_deref(), Some("false"));
+    assert_eq!(member_rows(&app, "web"), 0);
+    assert_eq!(app.status(), "Closed web.");
+}
+
+/// The diagram's group boxes announce that they open and close.
+#[wasm_bindgen_test]
+async fn the_diagram_announces_a_group_opening_and_closing() {
+    let app = Mounted::with_hash("v1.s4").await;
+    let status = || app.attribute("[data-diagram-status]", "role");
+    assert_eq!(status().as_deref(), Some("status"));
+    app.click("svg [data-group-key=\"web\"]");
+    app.settle(50).await;
+    assert!(
+        app.text("[data-diagram-status]")
+            .starts_with("Opened web tier"),
+        "{}",
+        app.text("[data-diagram-status]")
+    );
+    assert!(app.exists("svg [data-panel=\"web\"] [data-component=\"web-0\"]"));
+    app.click("svg [data-action=\"close-group\"]");
+    app.settle(50).await;
+    assert!(app
+        .text("[data-diagram-status]")
+        .starts_with("Closed web tier"));
+    assert!(!app.exists("svg [data-panel=\"web\"]"));
+}
+
+/// Sends one pointer event of `kind` at (x, y) on screen to `target`.
+fn pointer(target: &Element, kind: &str, id: i32, touch: bool, (x, y): (f64, f64)) {
+    let init = web_sys::PointerEventInit::new();
+    init.set_bubbles(true);
+    init.set_is_primary(id == 1);
+    init.set_pointer_id(id);
+    init.set_pointer_type(if touch { "touch" } else { "mouse" });
+    init.set_client_x(x.round() as i32);
+    init.set_client_y(y.round() as i32);
+    let event = web_sys::PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+/// Sends a wheel event (`ctrl`: with Ctrl held, as a trackpad's pinch arrives) at (x, y).
+/// (Built from JavaScript's own constructor: web-sys's `WheelEventInit` binding is not in the
+/// build.)
+fn wheel(target: &Element, (x, y): (f64, f64), delta_y: f64, ctrl: bool) {
+    let init = js_sys::Object::new();
+    for (key, value) in [
+        ("bubbles", JsValue::TRUE),
+        ("cancelable", JsValue::TRUE),
+        ("deltaY", JsValue::from_f64(delta_y)),
+        ("ctrlKey", JsValue::from_bool(ctrl)),
+        ("clientX", JsValue::from_f64(x.round())),
+        ("clientY", JsValue::from_f64(y.round())),
+    ] {
+        js_sys::Reflect::set(&init, &JsValue::from_str(key), &value).unwrap();
+    }
+    let constructor: js_sys::Function = js_sys::Reflect::get(
+        &web_sys::window().unwrap(),
+        &JsValue::from_str("WheelEvent"),
+    )
+    .unwrap()
+    .unchecked_into();
+    let args = js_sys::Array::of2(&JsValue::from_str("wheel"), &init);
+    let event: Event = js_sys::Reflect::construct(&constructor, &args)
+        .unwrap()
+        .unchecked_into();
+    target.dispatch_event(&event).unwrap();
+}
+
+/// Ctrl+wheel zooms about the pointer (the drawing's point under it stays there) and a plain
+/// wheel does not; dragging empty space pans; two fingers pinch-zoom by the ratio of their
+/// distances. (The test page has no style sheet: the drawing's scrolling box is given the
+/// app's `overflow: auto` and a size here.)
+#[wasm_bindgen_test]
+async fn the_editor_zooms_by_wheel_pans_by_drag_and_pinches() {
+    let app = Mounted::with_hash("v1.s5").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let scroller = app.find(".editor-canvas");
+    scroller
+        .set_attribute("style", "overflow: auto; width: 500px; height: 300px")
+        .unwrap();
+    app.settle(30).await;
+    let svg = app.find("[data-editor-drawing]");
+    let width = || svg.get_bounding_client_rect().width();
+    let fit = width();
+    let view = scroller.get_bounding_client_rect();
+    let at = (view.left() + 250.0, view.top() + 60.0);
+    // The drawing's x under the pointer, in drawing units.
+    let own_w: f64 = svg
+        .get_attribute("viewBox")
+        .unwrap()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let under = |x: f64| {
+        let r = svg.get_bounding_client_rect();
+        (x - r.left()) * own_w / r.width()
+    };
+    let before = under(at.0);
+    wheel(&scroller, at, -100.0, false);
+    app.settle(60).await;
+    assert_eq!(width(), fit, "a plain wheel scrolls, it does not zoom");
+    wheel(&scroller, at, -100.0, true);
+    app.settle(80).await;
+    let ratio = width() / fit;
+    assert!((ratio - 0.2f64.exp()).abs() < 0.01, "zoomed by {ratio}");
+    assert!(
+        (under(at.0) - before).abs() * width() / own_w < 2.0,
+        "the point under the pointer moved from {before} to {}",
+        under(at.0)
+    );
+    // Dragging empty space (the drawing's bottom-left margin) pans by as much.
+    scroller.set_scroll_left(0);
+    let r = svg.get_bounding_client_rect();
+    let empty = (r.left() + 4.0, r.bottom() - 4.0);
+    assert!(scroller.scroll_width() > scroller.client_width() + 100);
+    pointer(&svg, "pointerdown", 1, false, empty);
+    pointer(&svg, "pointermove", 1, false, (empty.0 - 40.0, empty.1));
+    pointer(&svg, "pointermove", 1, false, (empty.0 - 90.0, empty.1));
+    pointer(&svg, "pointerup", 1, false, (empty.0 - 90.0, empty.1));
+    app.settle(40).await;
+    assert_eq!(scroller.scroll_left(), 90);
+    // Two fingers 80 px apart, spread to 120 px: 1.5 times the zoom.
+    let start = width();
+    let r = svg.get_bounding_client_rect();
+    let (x, y) = (r.left() + 300.0, r.bottom() - 4.0);
+    pointer(&svg, "pointerdown", 11, true, (x - 40.0, y));
+    pointer(&svg, "pointerdown", 12, true, (x + 40.0, y));
+    pointer(&svg, "pointermove", 12, true, (x + 80.0, y));
+    app.settle(60).await;
+    pointer(&svg, "pointerup", 12, true, (x + 80.0, y));
+    pointer(&svg, "pointerup", 11, true, (x - 40.0, y));
+    app.settle(40).await;
+    let pinched = width() / start;
+    assert!((pinched - 1.5).abs() < 0.02, "pinched by {pinched}");
+    assert_eq!(
+        app.attribute("[data-zoom]", "data-zoom").as_deref(),
+        Some(format!("{:.3}", width() / own_w).as_str())
+    );
+}
+
+/// "PNG" exports the drawing as a PNG at 100 %, twice the pixel density (headless Chromium's
+/// is 1): its header says so.
+#[wasm_bindgen_test]
+async fn the_editor_exports_a_png_of_the_drawings_size() {
+    let app = Mounted::with_hash("v1.s3").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let view_box = app.attribute("[data-editor-drawing]", "viewBox").unwrap();
+    let size: Vec<f64> = view_box
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let downloads = Downloads::watch();
+    app.click("[data-action=\"export-drawing-png\"]");
+    let (name, png) = downloads.next(5_000).await.expect("a PNG");
+    assert!(name.ends_with("-drawing.png"), "{name}");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG signature");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let density = web_sys::window().unwrap().device_pixel_ratio().max(2.0);
+    assert_eq!(be(&png[16..20]), (size[2].round() * density).round() as u32);
+    assert_eq!(be(&png[20..24]), (size[3].round() * density).round() as u32);
+    assert!(app.status().contains("Exported the drawing as PNG"));
+}
+
+/// A six-component architecture drawn in the editor (stage 5's, a node moved) travels as a
+/// `v2.` link of at most 400 characters.
+#[wasm_bindgen_test]
+async fn a_six_component_drawing_has_a_short_link() {
+    let app = Mounted::with_hash("v1.s5").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let nodes = app
+        .root
+        .query_selector_all("[data-editor-drawing] [data-node]")
+        .unwrap()
+        .length();
+    assert_eq!(nodes, 6);
+    drag_by(&app, "db", 0.0, 60.0);
+    app.settle(60).await;
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let hash = current_hash();
+    let link = hash.trim_start_matches('#');
+    assert!(link.starts_with("v2."), "{link}");
+    assert!(link.len() <= 400, "{} characters: {link}", link.len());
+    let graph = scalesim::scenario::decode_link(link)
+        .unwrap()
+        .graph
+        .expect("the drawing");
+    assert_eq!(graph.topology.nodes.len(), 6);
+    assert!(graph.topology.positions.contains_key("db"));
 }

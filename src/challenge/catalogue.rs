@@ -357,11 +357,11 @@ fn world() -> World {
         regions: vec![
             Region {
                 name: "north-america".to_string(),
-                users_percent: 50.0,
+                users_share: 0.5,
             },
             Region {
                 name: "europe".to_string(),
-                users_percent: 50.0,
+                users_share: 0.5,
             },
         ],
         rtt_ms: vec![vec![20.0, 90.0], vec![90.0, 20.0]],

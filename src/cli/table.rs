@@ -111,7 +111,7 @@ fn requests(r: &Report) -> Table {
     }
     rows.push(("in flight at the end".into(), count(q.in_flight)));
     rows.push(("error ratio".into(), percent(error_ratio(r))));
-    rows.push(("throughput (requests/s)".into(), real(r.throughput_rps)));
+    rows.push(("throughput (requests/s)".into(), real(r.throughput_per_s)));
     pairs(rows)
 }
 
@@ -207,7 +207,7 @@ fn components(r: &Report) -> Table {
             percent(c.utilization),
             real(c.mean_queue_len),
             count(u64::from(c.max_queue_len)),
-            real(c.throughput_rps),
+            real(c.throughput_per_s),
             count(c.rejected),
             count(c.refused),
         ]);

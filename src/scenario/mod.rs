@@ -12,6 +12,7 @@ mod presets;
 mod schedule;
 mod schema;
 mod set;
+pub mod spelling;
 pub mod topology;
 mod url;
 mod validate;
@@ -916,8 +917,9 @@ pub enum Shape {
 }
 
 /// Users spread over regions, data centers in some of them, and geoDNS between (stage 11).
+/// Read through [`spelling`], so files that write shares in percent still load.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "spelling::GeoFields")]
 pub struct Geo {
     /// Where the users are.
     pub regions: Vec<Region>,
@@ -928,10 +930,11 @@ pub struct Geo {
     pub data_centers: Vec<DataCenter>,
     /// How geoDNS picks a data center for a user.
     pub routing: GeoRouting,
-    /// Percent of each user's traffic geoDNS sends to each data center when `routing` is
-    /// `split` (one entry per data center; they must add up to 100).
+    /// Share (0 – 1) of each user's traffic geoDNS sends to each data center when `routing`
+    /// is `split` (one entry per data center; they must add up to 1). Older files write
+    /// `split_percent` (0 – 100).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub split_percent: Vec<f64>,
+    pub split_share: Vec<f64>,
     /// GeoDNS checks every data center this often, in milliseconds.
     pub health_interval_ms: f64,
     /// Failed checks in a row before geoDNS stops answering with a data center.
@@ -943,14 +946,14 @@ pub struct Geo {
     pub replication_writes_per_s: f64,
 }
 
-/// A region with users.
+/// A region with users. Read through [`spelling`] (older files write `users_percent`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "spelling::RegionFields")]
 pub struct Region {
     /// Its name (letters, digits and `-`).
     pub name: String,
-    /// Percent of all users who live here.
-    pub users_percent: f64,
+    /// Share (0 – 1) of all users who live here.
+    pub users_share: f64,
 }
 
 /// A data center.
@@ -969,7 +972,7 @@ pub struct DataCenter {
 pub enum GeoRouting {
     /// The healthy data center with the shortest round trip from the user's region.
     Nearest,
-    /// Healthy data centers in the proportions of `split_percent`; when every one geoDNS still
+    /// Healthy data centers in the proportions of `split_share`; when every one geoDNS still
     /// names has share 0, the nearest of those.
     Split,
 }

@@ -128,9 +128,9 @@ pub const REQUEST_MIX: RequestMix = RequestMix {
     static_asset: 20.0,
 };
 
-/// Where stage 11's users live: North America, Europe, Asia, in percent.
+/// Where stage 11's users live: North America, Europe, Asia, as shares of all users (0 – 1).
 pub const REGION_SHARES: [(&str, f64); 3] =
-    [("north-america", 50.0), ("europe", 35.0), ("asia", 15.0)];
+    [("north-america", 0.5), ("europe", 0.35), ("asia", 0.15)];
 
 /// [`REQUESTS_PER_USER_PER_S`] and [`REQUEST_MIX`] for `users` users over the default keyspace,
 /// at a constant rate.
@@ -571,9 +571,9 @@ fn data_centers() -> Scenario {
     s.geo = Some(Geo {
         regions: REGION_SHARES
             .iter()
-            .map(|&(name, users_percent)| Region {
+            .map(|&(name, users_share)| Region {
                 name: name.to_string(),
-                users_percent,
+                users_share,
             })
             .collect(),
         rtt_ms: vec![
@@ -592,7 +592,7 @@ fn data_centers() -> Scenario {
             },
         ],
         routing: GeoRouting::Nearest,
-        split_percent: Vec::new(),
+        split_share: Vec::new(),
         health_interval_ms: 10_000.0,
         unhealthy_after: 3,
         healthy_after: 3,

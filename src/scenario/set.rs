@@ -2,7 +2,7 @@
 //! is [`super::path`]'s, shared with links).
 
 use super::path::{self, Assigned};
-use super::{Scenario, ValidationErrors};
+use super::{spelling, Scenario, ValidationErrors};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -38,14 +38,20 @@ pub fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, SetE
         .split_once('=')
         .ok_or_else(|| SetError::Syntax(assignment.to_string()))?;
     let path = path.trim();
-    let keys = path::split(path);
+    let mut keys: Vec<String> = path::split(path).into_iter().map(String::from).collect();
     let mut root = serde_json::to_value(scenario).expect("a scenario always serialises");
-    let value = serde_json::from_str(raw.trim()).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let mut value =
+        serde_json::from_str(raw.trim()).unwrap_or_else(|_| Value::String(raw.to_string()));
+    if let Some(respelled) = spelling::respell(&keys) {
+        // An older path, in percent (`geo.split_percent=[70,30]`): today's field, as shares.
+        keys = respelled;
+        value = spelling::percent_value(value);
+    }
     let assigned = path::assign(&mut root, &keys, value)
         .map_err(|_| SetError::UnknownPath(path.to_string()))?;
     let updated: Scenario = serde_json::from_value(root).map_err(|e| {
         let reason = e.to_string();
-        let last = keys.last().copied().unwrap_or_default();
+        let last = keys.last().map_or("", String::as_str);
         if assigned == Assigned::Added && path::names_unknown_field(&reason, last) {
             SetError::UnknownPath(path.to_string())
         } else {

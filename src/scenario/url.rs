@@ -24,7 +24,7 @@
 
 use super::live::{decode_changes, encode_changes, LiveChange, LiveError};
 use super::path::{self, Assigned};
-use super::{preset, Scenario, ValidationErrors};
+use super::{preset, spelling, Scenario, ValidationErrors};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
@@ -323,6 +323,10 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
             .split('.')
             .map(unescape)
             .collect::<Result<Vec<_>, _>>()?;
+        // An older path, in percent (`geo.split_percent`): today's field, its value as shares.
+        let respelled = spelling::respell(&segments);
+        let in_percent = respelled.is_some();
+        let segments = respelled.unwrap_or(segments);
         let path = segments.join(".");
         if segments.iter().any(String::is_empty) {
             return Err(UrlError::Malformed(format!(
@@ -343,7 +347,10 @@ fn parse_body(body: &str) -> Result<Link, UrlError> {
             live = decode_changes(&text)?;
             continue;
         }
-        let value = parse_value(&path, &text)?;
+        let mut value = parse_value(&path, &text)?;
+        if in_percent {
+            value = spelling::percent_value(value);
+        }
         path::assign(&mut root, &segments, value.clone())
             .map_err(|_| UrlError::UnknownField(quote(&path)))?;
         entries.push((segments, value, path));

@@ -16,6 +16,8 @@ pub const MAX_SERIES_POINTS: u64 = 100_000;
 pub const MAX_FAULTS: usize = 100;
 /// Longest scenario name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// How far shares that must add up to 1 (regions' users, geoDNS's split) may miss it.
+pub const SHARE_SUM_TOLERANCE: f64 = 1e-4;
 
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -465,18 +467,18 @@ impl Scenario {
                 );
             }
             c.range(
-                &format!("geo.regions[{i}].users_percent"),
-                r.users_percent,
+                &format!("geo.regions[{i}].users_share"),
+                r.users_share,
                 0.0,
-                100.0,
-                "%",
+                1.0,
+                "",
             );
-            total += r.users_percent;
+            total += r.users_share;
         }
-        if regions > 0 && total.is_finite() && (total - 100.0).abs() > 0.01 {
+        if regions > 0 && total.is_finite() && (total - 1.0).abs() > SHARE_SUM_TOLERANCE {
             c.fail(
                 "geo.regions",
-                format!("users_percent adds up to {total}; it must add up to 100"),
+                format!("users_share adds up to {total}; it must add up to 1"),
             );
         }
         if geo.rtt_ms.len() != regions || geo.rtt_ms.iter().any(|row| row.len() != regions) {
@@ -528,31 +530,31 @@ impl Scenario {
         }
         match geo.routing {
             super::GeoRouting::Nearest => {
-                if !geo.split_percent.is_empty() {
+                if !geo.split_share.is_empty() {
                     c.fail(
-                        "geo.split_percent",
+                        "geo.split_share",
                         "only used with `routing: split`; leave it out for `nearest`",
                     );
                 }
             }
             super::GeoRouting::Split => {
-                if geo.split_percent.len() != dcs {
+                if geo.split_share.len() != dcs {
                     c.fail(
-                        "geo.split_percent",
+                        "geo.split_share",
                         format!(
                             "one share per data center: {dcs} expected, {} given",
-                            geo.split_percent.len()
+                            geo.split_share.len()
                         ),
                     );
                 } else {
-                    for (i, &p) in geo.split_percent.iter().enumerate() {
-                        c.range(&format!("geo.split_percent[{i}]"), p, 0.0, 100.0, "%");
+                    for (i, &p) in geo.split_share.iter().enumerate() {
+                        c.range(&format!("geo.split_share[{i}]"), p, 0.0, 1.0, "");
                     }
-                    let sum: f64 = geo.split_percent.iter().sum();
-                    if sum.is_finite() && (sum - 100.0).abs() > 0.01 {
+                    let sum: f64 = geo.split_share.iter().sum();
+                    if sum.is_finite() && (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
                         c.fail(
-                            "geo.split_percent",
-                            format!("the shares add up to {sum}; they must add up to 100"),
+                            "geo.split_share",
+                            format!("the shares add up to {sum}; they must add up to 1"),
                         );
                     }
                 }

@@ -12,7 +12,7 @@ use super::{ComponentKind, DbRole, Sim, Snapshot};
 
 /// Offered load now, in requests per simulated second: the users' base rate times the load
 /// profile's factor at this instant (a spike or a cycle changes it; a constant profile not).
-pub fn offered_rps_now(sim: &Sim) -> f64 {
+pub fn offered_per_s_now(sim: &Sim) -> f64 {
     let scenario = sim.scenario();
     scenario.offered_rate_per_s() * scenario.traffic.profile.factor(sim.now().as_secs_f64())
 }
@@ -26,7 +26,7 @@ pub fn latency_window_s(sim: &Sim) -> f64 {
 /// interval, in milliseconds; `None` when none completed in it (a dead server serves nothing,
 /// so it has no recent latency, rather than the run's old one).
 pub fn recent_p99_ms(snapshot: &Snapshot) -> Option<f64> {
-    (snapshot.recent_throughput_rps > 0.0 && snapshot.recent_latency_p99_ms > 0.0)
+    (snapshot.recent_throughput_per_s > 0.0 && snapshot.recent_latency_p99_ms > 0.0)
         .then_some(snapshot.recent_latency_p99_ms)
 }
 
@@ -72,9 +72,9 @@ mod tests {
         let base = s.offered_rate_per_s();
         let mut sim = Sim::new(&s).unwrap();
         run_to(&mut sim, 5);
-        assert_eq!(offered_rps_now(&sim), base);
+        assert_eq!(offered_per_s_now(&sim), base);
         run_to(&mut sim, 12);
-        assert_eq!(offered_rps_now(&sim), 3.0 * base);
+        assert_eq!(offered_per_s_now(&sim), 3.0 * base);
     }
 
     #[test]

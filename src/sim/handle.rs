@@ -11,7 +11,7 @@
 
 use super::components::monitor::AlertEvent;
 use super::diagnosis::{Diagnoser, Incident, Verdict};
-use super::figures::offered_rps_now;
+use super::figures::offered_per_s_now;
 use super::geo::World;
 use super::report::{with_digest, LogEntry};
 use super::stack::Stack;
@@ -240,7 +240,7 @@ impl Sim {
             }
             if stop == due {
                 let snapshot = self.snapshot();
-                let offered = offered_rps_now(self);
+                let offered = offered_per_s_now(self);
                 if snapshot.components.len() > self.diagnoser.known_components() {
                     let infos = self.engine().components().to_vec();
                     self.diagnoser.learn_components(&infos);

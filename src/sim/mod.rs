@@ -42,7 +42,7 @@ pub use kernel::checkpoints;
 pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
 pub use kernel::rng::{Rng, Sampler};
-pub use kernel::time::SimTime;
+pub use kernel::time::{SimDuration, SimTime};
 pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
@@ -366,7 +366,7 @@ pub struct Snapshot {
     /// Mean latency of all completed requests, ms.
     pub latency_mean_ms: f64,
     /// Completions per second over the last complete metrics interval.
-    pub recent_throughput_rps: f64,
+    pub recent_throughput_per_s: f64,
     /// 99th percentile latency over the last complete metrics interval, ms.
     pub recent_latency_p99_ms: f64,
     /// Failures per second over the last complete metrics interval.

@@ -97,7 +97,7 @@ impl ThresholdWatch {
         let failing = snap.recent_failures_per_s > 0.0;
         if failing != self.failing {
             self.failing = failing;
-            let total = snap.recent_failures_per_s + snap.recent_throughput_rps;
+            let total = snap.recent_failures_per_s + snap.recent_throughput_per_s;
             out.push(entry(
                 "requests",
                 if failing {
@@ -112,7 +112,7 @@ impl ThresholdWatch {
             ));
         }
         let p99 = snap.recent_latency_p99_ms;
-        if snap.recent_throughput_rps * self.interval_s >= P99_MIN_COMPLETED {
+        if snap.recent_throughput_per_s * self.interval_s >= P99_MIN_COMPLETED {
             let over = p99 > self.objective_ms;
             self.p99_streak = if over == self.over_objective {
                 0

@@ -96,10 +96,10 @@ pub const FIGURES: &[Figure] = &[
         |r| Cell::Real(error_ratio(r)),
     ),
     figure(
-        "throughput_rps",
+        "throughput_per_s",
         "requests/s",
         "requests completed per second",
-        |r| Cell::Real(r.throughput_rps),
+        |r| Cell::Real(r.throughput_per_s),
     ),
     figure(
         "latency_mean_ms",
@@ -206,7 +206,7 @@ pub const DEFAULT_FIGURES: &[&str] = &[
     "requests_generated",
     "requests_failed",
     "error_ratio",
-    "throughput_rps",
+    "throughput_per_s",
     "latency_p50_ms",
     "latency_p95_ms",
     "latency_p99_ms",
@@ -215,8 +215,16 @@ pub const DEFAULT_FIGURES: &[&str] = &[
     "cost_usd_per_hour",
 ];
 
-/// The figure of this name.
+/// Names that figures had before rates were spelled `_per_s` everywhere: `--figures` still
+/// reads them, so older command lines keep working.
+pub const OLD_NAMES: &[(&str, &str)] = &[("throughput_rps", "throughput_per_s")];
+
+/// The figure of this name (or of its old name, see [`OLD_NAMES`]).
 pub fn find(name: &str) -> Option<&'static Figure> {
+    let name = OLD_NAMES
+        .iter()
+        .find(|(old, _)| *old == name)
+        .map_or(name, |&(_, new)| new);
     FIGURES.iter().find(|f| f.name == name)
 }
 
@@ -230,7 +238,7 @@ pub fn parse_list(list: &str) -> Result<Vec<&'static Figure>, String> {
                 "--figures: unknown figure '{name}' (`scalesim sweep --figures list` lists them)"
             )
         })?;
-        if figures.iter().any(|f: &&Figure| f.name == name) {
+        if figures.iter().any(|f: &&Figure| f.name == figure.name) {
             return Err(format!("--figures: '{name}' is given twice"));
         }
         figures.push(figure);
@@ -334,6 +342,21 @@ mod tests {
             .unwrap_err()
             .contains("unknown figure 'p99'"));
         assert!(parse_list("digest,digest").unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn old_figure_names_still_read() {
+        for &(old, new) in OLD_NAMES {
+            assert!(FIGURES.iter().all(|f| f.name != old), "{old}");
+            assert_eq!(find(old).map(|f| f.name), Some(new));
+            assert_eq!(parse_list(old).unwrap()[0].name, new);
+            let twice = format!("{old},{new}");
+            assert!(parse_list(&twice).unwrap_err().contains("twice"), "{twice}");
+        }
+        assert_eq!(
+            parse_list("throughput_rps").unwrap()[0].name,
+            "throughput_per_s"
+        );
     }
 
     #[test]

@@ -236,7 +236,9 @@ pub fn app() -> Html {
                         on_action={on_action.clone()} />
                     if state.editing {
                         <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
-                            on_action={on_action.clone()} portrait={state.portrait} />
+                            on_action={on_action.clone()} portrait={state.portrait}
+                            diagram={state.diagram.clone()} figures={state.figures.clone()}
+                            inspected={state.selected} />
                     }
                     <Timeline figures={state.figures.clone()} scheduled={scheduled.clone()}
                         duration_s={f64::from(state.scenario.duration_s)} on_seek={on_seek.clone()} />

@@ -43,7 +43,7 @@ pub fn charts(props: &ChartsProps) -> Html {
     };
     html! {
         <section class="charts" aria-label="Charts of recent simulated time">
-            { chart("Throughput", "throughput", "req/s", &d.throughput_rps, &span, "var(--accent)") }
+            { chart("Throughput", "throughput", "req/s", &d.throughput_per_s, &span, "var(--accent)") }
             { chart("Latency p99", "p99", "ms", &d.latency_p99_ms, &span, "var(--warn)") }
             { chart("Errors", "errors", "%", &d.error_pct, &span, "var(--bad)") }
             if props.show_lag {

@@ -86,12 +86,25 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             }
         });
     }
+    // What the last press on a group did, for screen readers.
+    let said = use_state(String::new);
     let toggle = {
         let open = open.clone();
+        let said = said.clone();
+        let diagram = props.diagram.clone();
         Callback::from(move |key: String| {
+            let caption = diagram
+                .clusters
+                .iter()
+                .find(|c| c.key == key)
+                .map_or_else(|| key.clone(), |c| c.caption.clone());
             let next = if open.as_deref() == Some(key.as_str()) {
+                said.set(format!("Closed {caption}."));
                 None
             } else {
+                said.set(format!(
+                    "Opened {caption}: each member is a button that shows it in the inspector, where it is killed or repaired."
+                ));
                 Some(key)
             };
             open.set(next);
@@ -148,6 +161,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
     };
     html! {
         <div class="diagram-scroll" ref={scroller}>
+        <p class="visually-hidden" role="status" aria-live="polite" data-diagram-status="">{ (*said).clone() }</p>
         <div class={classes!("diagram", props.portrait.then_some("portrait"), d.geo.is_some().then_some("geo"))} style={aspect}>
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
                 aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
@@ -798,7 +812,7 @@ fn extras(n: &DiagramNode, props: &DiagramProps, health: Health) -> Html {
         }
         ComponentKind::Users => html! {
             <text class="node-hint" x="14" y={(n.h - 14.0).to_string()} font-size={font::SMALL.to_string()}>
-                { format!("{} req/s offered", grouped(props.figures.offered_rps.round() as u64)) }
+                { format!("{} req/s offered", grouped(props.figures.offered_per_s.round() as u64)) }
             </text>
         },
         _ => html! {},

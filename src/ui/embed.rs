@@ -66,7 +66,7 @@ pub fn view(
             }
             <dl class="embed-figures" aria-label="Main figures">
                 <div><dt>{ "Time" }</dt><dd data-metric="sim_time">{ format!("{:.1} s", f.sim_time_s) }</dd></div>
-                <div><dt>{ "Throughput" }</dt><dd>{ format!("{:.0} req/s", f.throughput_rps) }</dd></div>
+                <div><dt>{ "Throughput" }</dt><dd>{ format!("{:.0} req/s", f.throughput_per_s) }</dd></div>
                 <div><dt>{ "p99 latency" }</dt><dd>{ p99 }</dd></div>
                 <div><dt>{ "Requests" }</dt><dd data-metric="requests_total">{ grouped(f.requests_total) }</dd></div>
                 <div><dt>{ "Failing" }</dt><dd>{ percent(f.error_share) }</dd></div>

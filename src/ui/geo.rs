@@ -217,7 +217,7 @@ fn data_center_view(
     let region = entry
         .and_then(|e| status.and_then(|s| s.regions.get(e.1)))
         .map_or_else(String::new, |r| r.0.clone());
-    let rps = status
+    let per_s = status
         .and_then(|s| s.requests_per_s.get(i))
         .copied()
         .unwrap_or(0.0);
@@ -277,7 +277,7 @@ fn data_center_view(
     html! {
         <g key={n.component.0} class={class} data-component={n.label.clone()} data-kind="data-center"
             data-alive={up.to_string()} data-in-dns={in_dns.to_string()}
-            data-rps={format!("{rps:.0}")} data-answered={answered.to_string()}
+            data-per-s={format!("{per_s:.0}")} data-answered={answered.to_string()}
             transform={format!("translate({x0:.1},{y0:.1})")} onclick={on_click}>
             <g class="dc-box" role="button" tabindex="0"
             aria-pressed={selected.to_string()} onkeydown={on_key}>
@@ -288,8 +288,8 @@ fn data_center_view(
             </g>
             <text class="node-title" x="44" y="30" font-size={font::TITLE.to_string()}>{ n.label.clone() }</text>
             <text class="node-sub" x="44" y="48" font-size={font::BODY.to_string()}>{ format!("{region} · {state_text}") }</text>
-            <text class="geo-rps" x="18" y="86" font-size={font::FIGURE.to_string()}>
-                { grouped(rps.round() as u64) }
+            <text class="geo-per-s" x="18" y="86" font-size={font::FIGURE.to_string()}>
+                { grouped(per_s.round() as u64) }
                 <tspan class="geo-unit" font-size={font::BODY.to_string()}>{ " req/s" }</tspan>
             </text>
             <text class="node-sub" x="18" y="108" font-size={font::BODY.to_string()}>

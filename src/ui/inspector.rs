@@ -138,12 +138,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
         if let (Some(i), Some(g)) = (dc, geo) {
             let last = g.last.as_ref();
-            let rps = g.requests_per_s.get(i).copied();
+            let per_s = g.requests_per_s.get(i).copied();
             let answered = last.and_then(|p| p.users_by_answer.get(i)).copied();
             rows.push((
                 "Requests",
-                "dc_rps",
-                format!("{} /s", grouped(rps.unwrap_or(0.0).round() as u64)),
+                "dc_per_s",
+                format!("{} /s", grouped(per_s.unwrap_or(0.0).round() as u64)),
             ));
             rows.push((
                 "Cached answers",

@@ -69,9 +69,9 @@ pub fn metrics(props: &MetricsProps) -> Html {
         <section class="metrics-block" aria-label="Live figures">
             <div class="metrics">
                 { card("Throughput", html! { <>
-                    <span data-metric="throughput_rps">{ figure(f.throughput_rps) }</span>
+                    <span data-metric="throughput_per_s">{ figure(f.throughput_per_s) }</span>
                     <span class="metric-unit">{ "req/s" }</span></> },
-                    html! { <>{ "offered now " }<span data-metric="offered_rps">{ grouped(f.offered_rps.round() as u64) }</span>{ " req/s" }</> }, "") }
+                    html! { <>{ "offered now " }<span data-metric="offered_per_s">{ grouped(f.offered_per_s.round() as u64) }</span>{ " req/s" }</> }, "") }
                 { card("Latency p99", html! { <>
                     if let Some(p99) = f.latency_p99_ms {
                         <span data-metric="latency_p99_ms">{ figure(p99) }</span>
@@ -248,7 +248,7 @@ fn geo_cards(f: &Figures) -> Html {
         .enumerate()
         .map(|(i, (name, _, up, in_dns))| {
             // Per metrics interval; before the first completes, over the time run so far.
-            let rps = geo.requests_per_s.get(i).copied();
+            let per_s = geo.requests_per_s.get(i).copied();
             let answered = last
                 .and_then(|p| p.users_by_answer.get(i))
                 .copied()
@@ -271,10 +271,10 @@ fn geo_cards(f: &Figures) -> Html {
                     data-dc={name.clone()}>
                     <span class="metric-label">{ name.clone() }</span>
                     <span class="metric-value">
-                        if let Some(rps) = rps {
-                            <span data-metric={format!("dc_{name}_rps")}>{ figure(rps) }</span>
+                        if let Some(per_s) = per_s {
+                            <span data-metric={format!("dc_{name}_per_s")}>{ figure(per_s) }</span>
                         } else {
-                            <span data-metric={format!("dc_{name}_rps")} data-empty="true">{ "–" }</span>
+                            <span data-metric={format!("dc_{name}_per_s")} data-empty="true">{ "–" }</span>
                         }
                         <span class="metric-unit">{ format!("req/s, last {window} s") }</span>
                     </span>

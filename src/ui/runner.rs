@@ -139,7 +139,7 @@ struct Live {
     /// Busy share of each component's workers, 0–1, by component index.
     utilization: Vec<f64>,
     /// Completed requests per simulated second.
-    throughput_rps: f64,
+    throughput_per_s: f64,
     /// Failed requests per simulated second.
     failures_per_s: f64,
     /// Completed requests at the last sample.
@@ -166,7 +166,7 @@ impl Live {
                 .iter()
                 .map(|c| if c.alive { c.utilization } else { 0.0 })
                 .collect();
-            self.throughput_rps = snap.recent_throughput_rps;
+            self.throughput_per_s = snap.recent_throughput_per_s;
             self.failures_per_s = snap.recent_failures_per_s;
             return;
         }
@@ -183,7 +183,7 @@ impl Live {
         }
         let done = snap.requests_completed.saturating_sub(self.completed) as f64;
         self.completed = snap.requests_completed;
-        self.throughput_rps += (done / advanced_s - self.throughput_rps) * weight;
+        self.throughput_per_s += (done / advanced_s - self.throughput_per_s) * weight;
         let failed = snap.requests_failed.saturating_sub(self.failed) as f64;
         self.failed = snap.requests_failed;
         self.failures_per_s += (failed / advanced_s - self.failures_per_s) * weight;
@@ -191,7 +191,7 @@ impl Live {
 
     /// Recent share of requests that failed, 0–1.
     fn error_share(&self) -> f64 {
-        let total = self.throughput_rps + self.failures_per_s;
+        let total = self.throughput_per_s + self.failures_per_s;
         if total > 0.0 {
             self.failures_per_s / total
         } else {
@@ -483,7 +483,7 @@ impl Runner {
         if let Some(p99_ms) = figures.latency_p99_ms {
             self.painter.set_latency_hint(p99_ms);
         }
-        self.tune_path_sampling(figures.offered_rps);
+        self.tune_path_sampling(figures.offered_per_s);
         Some(figures)
     }
 
@@ -547,12 +547,12 @@ impl Runner {
     }
 
     /// Records just enough request paths that the ring covers the dots' time window.
-    fn tune_path_sampling(&mut self, offered_rps: f64) {
+    fn tune_path_sampling(&mut self, offered_per_s: f64) {
         let Some(playback) = &mut self.playback else {
             return;
         };
         let window_s = 2.0 * self.painter.delay_s() + 0.05;
-        let every = (offered_rps * window_s / PATHS_IN_WINDOW).ceil();
+        let every = (offered_per_s * window_s / PATHS_IN_WINDOW).ceil();
         self.path_every = if every.is_finite() {
             every.max(1.0) as u64
         } else {
@@ -609,7 +609,7 @@ impl Runner {
         let c = &mut self.charts;
         if c.t_s.len() >= CHART_SAMPLES {
             c.t_s.remove(0);
-            c.throughput_rps.remove(0);
+            c.throughput_per_s.remove(0);
             c.latency_p99_ms.remove(0);
             c.error_pct.remove(0);
             c.lag_ms.remove(0);
@@ -619,7 +619,7 @@ impl Runner {
             c.web_servers.remove(0);
         }
         c.t_s.push(figures.sim_time_s);
-        c.throughput_rps.push(figures.throughput_rps);
+        c.throughput_per_s.push(figures.throughput_per_s);
         c.latency_p99_ms
             .push(figures.latency_p99_ms.unwrap_or(f64::NAN));
         c.error_pct.push(figures.error_share * 100.0);
@@ -695,8 +695,8 @@ impl Runner {
             requests_completed: snap.requests_completed,
             requests_failed: snap.requests_failed,
             in_flight: snap.in_flight,
-            offered_rps: figures::offered_rps_now(sim),
-            throughput_rps: self.live.throughput_rps,
+            offered_per_s: figures::offered_per_s_now(sim),
+            throughput_per_s: self.live.throughput_per_s,
             error_share: self.live.error_share(),
             writes_lost: snap.writes_lost,
             stale_reads: snap.stale_reads,

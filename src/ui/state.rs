@@ -185,9 +185,9 @@ pub struct Figures {
     pub in_flight: u64,
     /// Offered load now: users × requests per user × the load profile's factor, in requests
     /// per simulated second.
-    pub offered_rps: f64,
+    pub offered_per_s: f64,
     /// Recent throughput, in requests per simulated second.
-    pub throughput_rps: f64,
+    pub throughput_per_s: f64,
     /// Recent share of requests that failed, 0–1.
     pub error_share: f64,
     /// 99th percentile latency of the requests completed in the last
@@ -277,7 +277,7 @@ pub struct ChartData {
     /// Simulated time of each sample, in seconds.
     pub t_s: Vec<f64>,
     /// Throughput, in requests per simulated second.
-    pub throughput_rps: Vec<f64>,
+    pub throughput_per_s: Vec<f64>,
     /// 99th percentile latency over the latency window, in milliseconds (NaN: nothing
     /// completed in it).
     pub latency_p99_ms: Vec<f64>,

@@ -67,7 +67,7 @@ fn a_run_table_shows_the_numbers_of_the_json_report() {
         );
         same(row[1], c["mean_queue_len"].as_f64().unwrap(), "mean queue");
         assert_eq!(row[2], c["max_queue_len"].as_f64().unwrap());
-        same(row[3], c["throughput_rps"].as_f64().unwrap(), "served/s");
+        same(row[3], c["throughput_per_s"].as_f64().unwrap(), "served/s");
     }
     let total = line(&text, "total").replace('$', "");
     same(

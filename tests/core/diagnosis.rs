@@ -186,12 +186,16 @@ fn a_surge_is_named_with_its_time_and_factor() {
         .find(|i| matches!(i.cause, Cause::Surge { .. }))
         .unwrap_or_else(|| panic!("{found:#?}"));
     assert_eq!(surge.start_s, 20.0);
-    let Cause::Surge { from_rps, to_rps } = surge.cause else {
+    let Cause::Surge {
+        from_per_s,
+        to_per_s,
+    } = surge.cause
+    else {
         unreachable!()
     };
     assert!(
-        (to_rps / from_rps - 3.0).abs() < 1e-9,
-        "{from_rps} → {to_rps}"
+        (to_per_s / from_per_s - 3.0).abs() < 1e-9,
+        "{from_per_s} → {to_per_s}"
     );
     assert!(surge.end_s.is_some_and(|e| e >= 35.0), "{surge:#?}");
     s.traffic.profile = Profile::Constant;

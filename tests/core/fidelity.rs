@@ -90,7 +90,7 @@ fn littles_law_holds_at_the_server() {
         let s = textbook(workers, rate, 2.0, 1000, 5);
         let r = run(&s);
         let c = &r.components[0];
-        let little = c.throughput_rps * c.mean_sojourn_ms / 1000.0;
+        let little = c.throughput_per_s * c.mean_sojourn_ms / 1000.0;
         assert!(
             (c.mean_in_system - little).abs() / little < 0.02,
             "L = {} but λW = {little}",

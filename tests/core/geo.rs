@@ -67,7 +67,7 @@ fn split_routing_follows_the_configured_shares() {
     let mut s = small();
     let geo = s.geo.as_mut().unwrap();
     geo.routing = GeoRouting::Split;
-    geo.split_percent = vec![70.0, 30.0];
+    geo.split_share = vec![0.7, 0.3];
     let r = run(&s);
     conserved(&r);
     let east = share(&r, 0);
@@ -311,14 +311,14 @@ fn geo_validation_names_each_problem() {
     geo.rtt_ms.pop();
     geo.data_centers[1].region = "mars".into();
     geo.routing = GeoRouting::Split;
-    geo.split_percent = vec![50.0, 40.0];
-    geo.regions[0].users_percent = 10.0;
+    geo.split_share = vec![0.5, 0.4];
+    geo.regions[0].users_share = 0.1;
     let err = s.validate().unwrap_err().to_string();
     for needle in [
         "geo.rtt_ms: the round-trip matrix must be 3 × 3",
         "geo.data_centers[1].region: no region named 'mars'",
-        "geo.split_percent: the shares add up to 90",
-        "geo.regions: users_percent adds up to 60",
+        "geo.split_share: the shares add up to 0.9",
+        "geo.regions: users_share adds up to 0.6",
     ] {
         assert!(err.contains(needle), "{needle} not in {err}");
     }
@@ -425,7 +425,7 @@ fn random_geo_runs_conserve_and_replay() {
         if g.unit() < 0.4 {
             geo.routing = GeoRouting::Split;
             let a = (g.unit() * 100.0).round();
-            geo.split_percent = vec![a, 100.0 - a];
+            geo.split_share = vec![a / 100.0, (100.0 - a) / 100.0];
         }
         geo.health_interval_ms = 500.0 + g.unit() * 10_000.0;
         geo.unhealthy_after = 1 + g.below(4) as u32;
@@ -646,7 +646,7 @@ fn split_routing_moves_users_off_a_dead_data_center_with_every_share() {
     s.dns.ttl_s = 5;
     let geo = s.geo.as_mut().unwrap();
     geo.routing = GeoRouting::Split;
-    geo.split_percent = vec![100.0, 0.0];
+    geo.split_share = vec![1.0, 0.0];
     geo.health_interval_ms = 1_000.0;
     s.faults = vec![Fault {
         target: "us-east".into(),

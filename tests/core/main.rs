@@ -21,6 +21,7 @@ mod run_behaviour;
 mod scenario_checks;
 mod sharding;
 mod snapshot;
+mod spelling;
 mod stages6to8;
 mod tiers;
 mod topology;

@@ -244,7 +244,7 @@ fn a_slow_database_with_retrying_clients_makes_a_retry_storm() {
     let c = r.clients.as_ref().unwrap();
     assert!(c.load_factor > 1.3, "offered load ×{}", c.load_factor);
     assert!(c.late_answers > 0 && c.wasted_services > 0, "{c:?}");
-    assert!(c.goodput_rps < c.answers_rps, "{c:?}");
+    assert!(c.goodput_per_s < c.answers_per_s, "{c:?}");
     let db = component(&r, "db-0");
     assert!(db.utilization > 0.6, "db busy {}", db.utilization);
     // The database serves more than the users asked for.
@@ -387,7 +387,7 @@ fn held_web_workers_follow_littles_law() {
     );
     // Little's law at the web server itself (its sojourn includes the holds).
     let web = component(&sync_run, "web-0");
-    let little = web.throughput_rps * web.mean_sojourn_ms / 1000.0;
+    let little = web.throughput_per_s * web.mean_sojourn_ms / 1000.0;
     assert!((little / web.mean_in_system - 1.0).abs() < 0.05, "{web:?}");
 }
 

@@ -107,5 +107,5 @@ fn every_component_has_a_series_point_per_interval() {
         assert!(c.utilization.iter().all(|u| (0.0..=1.0).contains(u)));
     }
     let db1 = m.components.iter().find(|c| c.name == "db-1").unwrap();
-    assert!(db1.throughput_rps.iter().sum::<f64>() > 0.0);
+    assert!(db1.throughput_per_s.iter().sum::<f64>() > 0.0);
 }

@@ -92,8 +92,8 @@ fn killing_the_server_fails_everything_until_repair() {
     let r = run(&s);
     assert_conserved(&r);
     // 5 s of the offered rate (1,000 users at 0.01 requests/s: 10 a second) fail.
-    let rps = s.offered_rate_per_s();
-    assert!(r.requests.failed_by_reason.server_down as f64 > 0.6 * 5.0 * rps);
+    let per_s = s.offered_rate_per_s();
+    assert!(r.requests.failed_by_reason.server_down as f64 > 0.6 * 5.0 * per_s);
     // Nothing completes during the outage (buckets ending at 12..15 s lie inside it).
     for p in r.series.iter().filter(|p| p.t_s > 11.5 && p.t_s < 15.5) {
         assert_eq!(p.completed, 0, "completions at {}", p.t_s);
@@ -106,7 +106,7 @@ fn killing_the_server_fails_everything_until_repair() {
         .map(|p| p.completed)
         .sum();
     assert!(
-        after as f64 > 0.6 * 13.0 * rps,
+        after as f64 > 0.6 * 13.0 * per_s,
         "{after} completed after the repair"
     );
     // The fault and its repair, and the failures it caused starting and stopping.
@@ -236,11 +236,11 @@ fn path_sampling_does_not_change_the_run() {
 fn changing_users_live_changes_the_load() {
     let mut sim = Sim::new(&preset(1).unwrap()).unwrap();
     sim.advance_to(SimTime::from_secs(10), u64::MAX);
-    let before = sim.snapshot().recent_throughput_rps;
+    let before = sim.snapshot().recent_throughput_per_s;
     // 1,000 → 3,500 users: 10 → 35 requests/s, still under the server's capacity.
     sim.set_users(3500);
     sim.advance_to(SimTime::from_secs(20), u64::MAX);
-    let after = sim.snapshot().recent_throughput_rps;
+    let after = sim.snapshot().recent_throughput_per_s;
     assert!(after > 3.0 * before, "{before} → {after}");
 }
 

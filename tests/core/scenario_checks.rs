@@ -168,7 +168,7 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         // Stage 11's split routing and its shares.
         if let Some(geo) = s.geo.as_mut() {
             geo.routing = scalesim::scenario::GeoRouting::Split;
-            geo.split_percent = vec![50.0; geo.data_centers.len()];
+            geo.split_share = vec![0.5; geo.data_centers.len()];
             leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
             // A partition between its two data centers.
             s.faults = vec![scalesim::scenario::Fault::partition(

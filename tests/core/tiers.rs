@@ -40,7 +40,7 @@ fn tandem_web_and_database_at_low_load_add_up() {
 fn littles_law_holds_at_every_node() {
     let r = run(&preset(4).unwrap());
     for c in r.components.iter().filter(|c| c.served > 1000) {
-        let little = c.throughput_rps * c.mean_sojourn_ms / 1000.0;
+        let little = c.throughput_per_s * c.mean_sojourn_ms / 1000.0;
         assert!(
             (c.mean_in_system - little).abs() / little < 0.05,
             "{}: L = {} but λW = {little}",
@@ -127,10 +127,10 @@ fn a_dead_server_fails_requests_only_until_health_checks_remove_it() {
     let r = run(&s);
     assert_conserved(&r);
     let lb = s.load_balancer.as_ref().unwrap();
-    let per_server_rps = s.offered_rate_per_s() / f64::from(s.server.count);
+    let per_server_per_s = s.offered_rate_per_s() / f64::from(s.server.count);
     // Detection takes between (threshold − 1) and threshold intervals after the death.
     let window_s = lb.health_interval_ms / 1000.0 * f64::from(lb.unhealthy_threshold);
-    let bound = per_server_rps * window_s * 1.2;
+    let bound = per_server_per_s * window_s * 1.2;
     let failed = r.requests.failed_by_reason.server_down as f64;
     assert!(
         failed > 0.0 && failed <= bound,

@@ -240,8 +240,8 @@ fn stage_2_without_its_database_only_static_files_are_served() {
     let r = &t.tried;
     assert!(sum(r, 26.0, 40.0, |p| p.failed) > 1000);
     // Still completing: a fifth of the mix is static.
-    let served = mean(r, 26.0, 40.0, |p| p.throughput_rps);
-    let before = mean(r, 10.0, 20.0, |p| p.throughput_rps);
+    let served = mean(r, 26.0, 40.0, |p| p.throughput_per_s);
+    let before = mean(r, 10.0, 20.0, |p| p.throughput_per_s);
     assert!(
         (0.1..0.35).contains(&(served / before)),
         "{served:.0} of {before:.0} req/s still served"
@@ -812,20 +812,20 @@ fn stage_11_bringing_us_east_back_returns_its_users_slowly() {
         .expect("geoDNS names us-east again")
         .t_s;
     assert!((155.0..=165.0).contains(&named), "named again at {named} s");
-    let rps = |s: f64| {
+    let per_s = |s: f64| {
         geo.series
             .iter()
             .find(|p| p.t_s >= s)
             .unwrap()
             .requests_per_s[us]
     };
-    let full = rps(230.0);
-    assert_eq!(rps(named - 1.0), 0.0);
-    let at_once = rps(named + 1.0) / full;
+    let full = per_s(230.0);
+    assert_eq!(per_s(named - 1.0), 0.0);
+    let at_once = per_s(named + 1.0) / full;
     assert!(
         (0.5..0.8).contains(&at_once),
         "{at_once:.2} of its traffic at once"
     );
-    let a_minute_later = rps(named + 60.0) / full;
+    let a_minute_later = per_s(named + 60.0) / full;
     assert!(a_minute_later > 0.9, "{a_minute_later:.2} a minute later");
 }

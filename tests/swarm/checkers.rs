@@ -518,7 +518,7 @@ pub fn check_snapshot(
         ("latency_p50_ms", snap.latency_p50_ms),
         ("latency_p99_ms", snap.latency_p99_ms),
         ("latency_mean_ms", snap.latency_mean_ms),
-        ("recent_throughput_rps", snap.recent_throughput_rps),
+        ("recent_throughput_per_s", snap.recent_throughput_per_s),
         ("recent_latency_p99_ms", snap.recent_latency_p99_ms),
         ("recent_failures_per_s", snap.recent_failures_per_s),
     ] {
@@ -1001,7 +1001,7 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             ("mean_in_system", c.mean_in_system),
             ("mean_sojourn_ms", c.mean_sojourn_ms),
             ("mean_wait_ms", c.mean_wait_ms),
-            ("throughput_rps", c.throughput_rps),
+            ("throughput_per_s", c.throughput_per_s),
         ] {
             ensure!(
                 v.is_finite() && v >= 0.0,

@@ -628,13 +628,15 @@ const DC_NAMES: [&str; 6] = [
     "us-east", "eu-west", "ap-south", "us-west", "sa-east", "ap-east",
 ];
 
-/// `count` whole percents that add up to 100 (some may be 0).
-fn percents(g: &mut Gen, count: usize) -> Vec<f64> {
+/// `count` shares in whole percents (steps of 0.01) that add up to 1 (some may be 0).
+fn whole_percent_shares(g: &mut Gen, count: usize) -> Vec<f64> {
     let mut cuts: Vec<u64> = (1..count).map(|_| g.range(0, 100)).collect();
     cuts.push(0);
     cuts.push(100);
     cuts.sort_unstable();
-    cuts.windows(2).map(|w| (w[1] - w[0]) as f64).collect()
+    cuts.windows(2)
+        .map(|w| scalesim::scenario::spelling::percent_to_share((w[1] - w[0]) as f64))
+        .collect()
 }
 
 /// `count` distinct names from `pool`, in a random order.
@@ -657,13 +659,13 @@ fn geo(g: &mut Gen, s: &mut Scenario) {
     };
     let count = g.range(1, 4) as usize;
     let regions = distinct(g, &REGION_NAMES, count);
-    let shares = percents(g, regions.len());
+    let shares = whole_percent_shares(g, regions.len());
     geo.regions = regions
         .iter()
         .zip(&shares)
-        .map(|(name, &users_percent)| Region {
+        .map(|(name, &users_share)| Region {
             name: name.clone(),
-            users_percent,
+            users_share,
         })
         .collect();
     let n = regions.len();
@@ -704,17 +706,17 @@ fn geo(g: &mut Gen, s: &mut Scenario) {
         .collect();
     if g.chance(0.5) {
         geo.routing = GeoRouting::Nearest;
-        geo.split_percent = Vec::new();
+        geo.split_share = Vec::new();
     } else {
         geo.routing = GeoRouting::Split;
-        geo.split_percent = if g.chance(0.3) {
+        geo.split_share = if g.chance(0.3) {
             // Everyone to one data center; the others take users only when it is out.
             let one = g.range(0, dcs.len() as u64 - 1) as usize;
             (0..dcs.len())
-                .map(|i| if i == one { 100.0 } else { 0.0 })
+                .map(|i| if i == one { 1.0 } else { 0.0 })
                 .collect()
         } else {
-            percents(g, dcs.len())
+            whole_percent_shares(g, dcs.len())
         };
     }
     geo.health_interval_ms = match g.range(0, 9) {
@@ -1021,7 +1023,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                     name: d.name.clone(),
                     spec: NodeSpec::DataCenter(DataCenterParams {
                         region: d.region.clone(),
-                        split_percent: x.split_percent.get(i).copied(),
+                        split_share: x.split_share.get(i).copied(),
                     }),
                 });
                 wire(&dns, &d.name, &Flow::REQUESTS);

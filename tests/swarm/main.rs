@@ -19,6 +19,7 @@ mod checkers;
 mod fuzz;
 mod generator;
 mod graphs;
+mod layout;
 mod memory;
 
 use checkers::{Context, Timeline};

@@ -244,7 +244,7 @@ pub fn one_data_center(name: &str, ttl_s: u32) -> Scenario {
             region: "north-america".to_string(),
         }],
         routing: GeoRouting::Nearest,
-        split_percent: Vec::new(),
+        split_share: Vec::new(),
         health_interval_ms: 10_000.0,
         unhealthy_after: 3,
         healthy_after: 3,

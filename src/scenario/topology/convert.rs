@@ -112,8 +112,8 @@ impl Scenario {
                         name: d.name.clone(),
                         spec: NodeSpec::DataCenter(DataCenterParams {
                             region: d.region.clone(),
-                            split_percent: (g.routing == GeoRouting::Split)
-                                .then(|| g.split_percent.get(i).copied())
+                            split_share: (g.routing == GeoRouting::Split)
+                                .then(|| g.split_share.get(i).copied())
                                 .flatten(),
                         }),
                     });
@@ -327,7 +327,7 @@ impl TopologyFile {
                         name: node.name.clone(),
                         region: d.region.clone(),
                     });
-                    split.push((i, d.split_percent));
+                    split.push((i, d.split_share));
                 }
                 NodeSpec::CdnEdge(c) => s.cdn = Some(c.clone()),
                 NodeSpec::LoadBalancer(p) => {
@@ -362,13 +362,13 @@ impl TopologyFile {
         }
         if let Some(NodeSpec::GeoDns(g)) = spec(NodeKind::GeoDns) {
             // `check` made sure every data center has its share exactly with `split`.
-            let split_percent: Vec<f64> = split.iter().filter_map(|&(_, p)| p).collect();
+            let split_share: Vec<f64> = split.iter().filter_map(|&(_, p)| p).collect();
             s.geo = Some(Geo {
                 regions: g.regions.clone(),
                 rtt_ms: g.rtt_ms.clone(),
                 data_centers,
                 routing: g.routing,
-                split_percent,
+                split_share,
                 health_interval_ms: g.health_interval_ms,
                 unhealthy_after: g.unhealthy_after,
                 healthy_after: g.healthy_after,

@@ -446,15 +446,16 @@ pub struct GeoDnsParams {
     pub replication_writes_per_s: f64,
 }
 
-/// A data center (its name is the node's name).
+/// A data center (its name is the node's name). Read through [`super::spelling`] (older files
+/// and links write `split_percent`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "super::spelling::DataCenterParamsFields")]
 pub struct DataCenterParams {
     /// The region it stands in (a region of the geoDNS node).
     pub region: String,
-    /// Its share of the traffic in percent, with `split` routing only.
+    /// Its share (0 – 1) of the traffic, with `split` routing only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub split_percent: Option<f64>,
+    pub split_share: Option<f64>,
 }
 
 /// A load balancer, and whether it pins each user to one server.

@@ -842,16 +842,16 @@ impl<'a> Graph<'a> {
             let NodeSpec::DataCenter(d) = &self.t.nodes[i].spec else {
                 continue;
             };
-            match (g.routing, d.split_percent) {
+            match (g.routing, d.split_share) {
                 (super::GeoRouting::Split, None) => c.fail(
-                    &format!("{}.params.split_percent", self.path(i)),
+                    &format!("{}.params.split_share", self.path(i)),
                     format!(
-                        "geoDNS splits traffic by percent: give data center {} its share",
+                        "geoDNS splits traffic by share: give data center {} its share",
                         self.name(i)
                     ),
                 ),
                 (super::GeoRouting::Nearest, Some(_)) => c.fail(
-                    &format!("{}.params.split_percent", self.path(i)),
+                    &format!("{}.params.split_share", self.path(i)),
                     format!(
                         "data center {}: a share is only used with `split` routing; leave it out for `nearest`",
                         self.name(i)

@@ -3,10 +3,28 @@
 //!
 //! A server that dies stays in the pool — and keeps receiving requests that fail — until
 //! `unhealthy_threshold` consecutive checks have failed.
+//!
+//! ```text
+//!   HealthCheck every `interval` ─▶ each registered server up? ─▶ passes / failures in a row
+//!        ─▶ joins the pool after `healthy_threshold` passes, leaves after
+//!           `unhealthy_threshold` failures (logged) ─▶ the next HealthCheck
+//! ```
+//!
+//! [`Balancer`] owns the pool, the policy, its own life (a dead balancer forwards nothing),
+//! its health checks and their event ([`BalancerEvent`]); the engine asks `pick`, tells it
+//! `open` / `close`, and hands it its events with a view of which servers are really up.
 
 use crate::scenario::{BalancePolicy, LoadBalancer};
 use crate::sim::kernel::rng::Rng;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::run::{Ctx, Slot};
+use crate::sim::kernel::time::SimDuration;
+
+/// The balancer's own events.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) enum BalancerEvent {
+    /// A round of health checks is due.
+    HealthCheck,
+}
 
 /// One server as the balancer sees it.
 #[derive(Clone, Debug)]
@@ -34,9 +52,11 @@ pub struct PoolChange {
 /// The balancer's state.
 #[derive(Clone)]
 pub struct Balancer {
+    /// Whether the balancer itself is up (when down, requests reach no server).
+    pub alive: bool,
     policy: BalancePolicy,
     /// Time between health checks.
-    pub interval: SimTime,
+    pub interval: SimDuration,
     unhealthy_threshold: u32,
     healthy_threshold: u32,
     members: Vec<Member>,
@@ -49,8 +69,9 @@ impl Balancer {
     /// A balancer with no servers yet.
     pub fn new(spec: &LoadBalancer) -> Balancer {
         Balancer {
+            alive: true,
             policy: spec.policy,
-            interval: SimTime::from_millis_f64(spec.health_interval_ms),
+            interval: SimDuration::from_millis_f64(spec.health_interval_ms),
             unhealthy_threshold: spec.unhealthy_threshold,
             healthy_threshold: spec.healthy_threshold,
             members: Vec::new(),
@@ -139,14 +160,14 @@ impl Balancer {
         m.open = m.open.saturating_sub(1);
     }
 
-    /// One round of health checks given which servers really are up.
-    pub fn check(&mut self, alive: &[bool]) -> Vec<PoolChange> {
+    /// One round of health checks given which servers really are up (`up(server)`).
+    pub fn check(&mut self, up: impl Fn(usize) -> bool) -> Vec<PoolChange> {
         let mut changes = Vec::new();
-        for (i, (m, &up)) in self.members.iter_mut().zip(alive).enumerate() {
+        for (i, m) in self.members.iter_mut().enumerate() {
             if !m.registered {
                 continue;
             }
-            if up {
+            if up(i) {
                 m.passes += 1;
                 m.failures = 0;
                 if !m.in_pool && m.passes >= self.healthy_threshold {
@@ -174,5 +195,152 @@ impl Balancer {
             self.rebuild_pool();
         }
         changes
+    }
+}
+
+impl Balancer {
+    /// The first round of health checks, one interval after the start.
+    pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<R, E>) {
+        ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
+    }
+
+    /// Handles one of its events: a round of health checks given which servers are really up
+    /// (`up(server)`), logging each change of the pool (`refused(server)`: the requests a
+    /// server refused since it died), then the next round. Returns whether the pool changed.
+    pub fn handle<R: Slot, E: Copy + From<BalancerEvent>>(
+        &mut self,
+        event: BalancerEvent,
+        up: impl Fn(usize) -> bool,
+        refused: impl Fn(usize) -> u64,
+        ctx: &mut Ctx<R, E>,
+    ) -> bool {
+        match event {
+            BalancerEvent::HealthCheck => {
+                let changes = self.check(up);
+                for change in &changes {
+                    let name = format!("web-{}", change.server);
+                    let text = if change.healthy {
+                        format!(
+                            "load balancer: {name} passed {} checks, back in the pool",
+                            change.checks
+                        )
+                    } else {
+                        format!(
+                            "load balancer: {name} failed {} checks, taken out of the pool; {} requests were sent to it while it was down",
+                            change.checks,
+                            refused(change.server)
+                        )
+                    };
+                    ctx.log(&name, text);
+                }
+                ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
+                !changes.is_empty()
+            }
+        }
+    }
+
+    /// The balancer dies: the servers stay healthy but no request reaches them. Returns the
+    /// log line.
+    pub fn kill(&mut self, name: &str, cause: &str) -> String {
+        self.alive = false;
+        format!("{name} down ({cause}); the servers are healthy but no request reaches them")
+    }
+
+    /// The balancer is back.
+    pub fn repair(&mut self) {
+        self.alive = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::kernel::run::Kernel;
+    use crate::sim::kernel::time::SimTime;
+    use std::cell::Cell;
+
+    fn spec(policy: BalancePolicy) -> LoadBalancer {
+        LoadBalancer {
+            policy,
+            latency_ms: 0.5,
+            health_interval_ms: 1000.0,
+            unhealthy_threshold: 2,
+            healthy_threshold: 3,
+        }
+    }
+
+    #[test]
+    fn health_checks_take_a_dead_server_out_after_the_threshold_and_back_after_passes() {
+        let mut b = Balancer::new(&spec(BalancePolicy::RoundRobin));
+        for _ in 0..3 {
+            b.add_server(true);
+        }
+        let mut kernel = Kernel::<(), BalancerEvent>::new(1);
+        let web1_up = Cell::new(false);
+        let up = |s: usize| s != 1 || web1_up.get();
+        b.start(&mut kernel);
+        let mut in_pool_after = Vec::new();
+        let mut changed_at = Vec::new();
+        for round in 1..=8u64 {
+            if round == 4 {
+                web1_up.set(true);
+            }
+            let (now, event) = kernel
+                .events
+                .pop_until(SimTime::from_secs(100))
+                .expect("next");
+            assert_eq!(now, SimTime::from_secs(round), "one round per interval");
+            kernel.now = now;
+            if b.handle(event, up, |_| 7, &mut kernel) {
+                changed_at.push(round);
+            }
+            in_pool_after.push(b.in_pool(1));
+        }
+        // Out after the 2nd failed check; back after 3 passes (rounds 4, 5, 6).
+        assert_eq!(changed_at, vec![2, 6]);
+        assert_eq!(
+            in_pool_after,
+            vec![true, false, false, false, false, true, true, true]
+        );
+        let log: Vec<&str> = kernel.log.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            log,
+            vec![
+                "load balancer: web-1 failed 2 checks, taken out of the pool; 7 requests were sent to it while it was down",
+                "load balancer: web-1 passed 3 checks, back in the pool",
+            ]
+        );
+        // Round robin skips the server while it is out.
+        let mut b2 = b.clone();
+        b2.check(|s| s != 0);
+        b2.check(|s| s != 0);
+        let mut rng = Rng::new(2);
+        let picks: Vec<usize> = (0..4).map(|_| b2.pick(&mut rng).expect("a pool")).collect();
+        assert!(!picks.contains(&0) && picks.contains(&1) && picks.contains(&2));
+    }
+
+    #[test]
+    fn least_connections_picks_the_least_loaded_and_a_dead_balancer_says_so() {
+        let mut b = Balancer::new(&spec(BalancePolicy::LeastConnections));
+        for _ in 0..3 {
+            b.add_server(true);
+        }
+        let mut rng = Rng::new(3);
+        b.open(0);
+        b.open(0);
+        b.open(2);
+        assert_eq!(b.pick(&mut rng), Some(1));
+        b.close(0);
+        b.close(0);
+        assert_eq!(b.pick(&mut rng), Some(0));
+        b.deregister(0);
+        b.deregister(1);
+        assert_eq!(b.pick(&mut rng), Some(2));
+        b.deregister(2);
+        assert_eq!(b.pick(&mut rng), None);
+        assert!(b.kill("lb", "test").contains("no request reaches them"));
+        assert!(!b.alive);
+        b.repair();
+        assert!(b.alive);
     }
 }

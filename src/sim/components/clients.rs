@@ -146,8 +146,8 @@ impl Clients {
             },
             gave_up: self.gave_up,
             waiting_to_retry: self.waiting,
-            answers_rps: per_s(completed + self.late_answers),
-            goodput_rps: per_s(completed),
+            answers_per_s: per_s(completed + self.late_answers),
+            goodput_per_s: per_s(completed),
             late_answers: self.late_answers,
             wasted_services: self.wasted_services,
         }
@@ -171,9 +171,9 @@ pub struct ClientReport {
     /// User requests waiting for their backoff to end when the report was taken.
     pub waiting_to_retry: u64,
     /// Answers the system produced per second, in time or not (throughput).
-    pub answers_rps: f64,
+    pub answers_per_s: f64,
     /// Answers that reached their client in time, per second (goodput).
-    pub goodput_rps: f64,
+    pub goodput_per_s: f64,
     /// Answers that came after their client had given up: work done for nobody.
     pub late_answers: u64,
     /// Services stations finished for requests whose client had given up.

@@ -12,17 +12,59 @@
 //! stopped (it is failed exactly like on a crash, as `server_down`), or because it reached a
 //! stopped server without a balancer in front. Sticky sessions held by a stopped server are
 //! lost (the users are logged out), drained or not.
+//!
+//! [`DeployController`] owns the deploy under way, the finished ones and its events
+//! ([`DeployEvent`]). It reaches the web tier only through a [`DeployPort`] — which servers
+//! are in service and up, the balancer, stopping and starting a server, the clock, the log and
+//! the event queue — which the stack implements and a test can fake.
 
 use crate::scenario::Deploy;
-use crate::sim::handle::Engine;
+use crate::sim::components::balancer::Balancer;
 use crate::sim::kernel::histogram::Histogram;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{DeployReport, LatencyReport};
-use crate::sim::stack::{Event, Stack};
 use crate::sim::DeployStep;
 
 /// How often a draining server is looked at (drain times are measured to this step).
-const DRAIN_POLL: SimTime = SimTime(5_000_000);
+const DRAIN_POLL: SimDuration = SimDuration::from_millis(5);
+
+/// The deploy controller's own events.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) enum DeployEvent {
+    /// The scenario's scheduled deploy starts.
+    Start,
+    /// A server draining for deploy number `run` is looked at.
+    DrainCheck { server: u16, run: u32 },
+    /// A server stopped by deploy number `run` has started its new version.
+    ServerStarted { server: u16, run: u32 },
+}
+
+/// What the deploy controller may see and do of the system it deploys to.
+pub(in crate::sim) trait DeployPort {
+    /// Simulated now.
+    fn now(&self) -> SimTime;
+    /// Web servers ever added (`web-0` … ).
+    fn servers(&self) -> usize;
+    /// Whether web server `server` is in service (not retired).
+    fn in_service(&self, server: usize) -> bool;
+    /// Whether web server `server` is up.
+    fn is_up(&self, server: usize) -> bool;
+    /// The load balancer in front of the web servers, if there is one.
+    fn balancer(&mut self) -> Option<&mut Balancer>;
+    /// Stops web server `server`: returns the requests in progress on it and those that failed
+    /// with it.
+    fn stop(&mut self, server: usize) -> (u64, u64);
+    /// Web server `server` has started again (its new version).
+    fn start(&mut self, server: usize);
+    /// Requests failed so far.
+    fn failed(&self) -> u64;
+    /// Users logged out so far.
+    fn logged_out(&self) -> u64;
+    /// Adds an entry to the event log now.
+    fn log(&mut self, component: &str, text: String);
+    /// Schedules one of the controller's events.
+    fn schedule(&mut self, at: SimTime, event: DeployEvent);
+}
 
 /// Where a server is in the deploy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +83,7 @@ enum Phase {
 
 /// A deploy under way.
 #[derive(Clone)]
-pub(in crate::sim) struct DeployRun {
+struct DeployRun {
     spec: Deploy,
     /// Number of this deploy in the run (events of older deploys are ignored).
     run: u32,
@@ -58,30 +100,80 @@ pub(in crate::sim) struct DeployRun {
     batches: u32,
     drained: u32,
     drain_timeouts: u32,
-    longest_drain: SimTime,
+    longest_drain: SimDuration,
     in_flight_at_stop: u64,
     requests_cut: u64,
     /// Latency of requests completed while the deploy runs.
-    pub(in crate::sim) latency: Histogram,
+    latency: Histogram,
 }
 
-impl Stack {
+/// The deploy controller: the deploy under way (if any) and the finished ones.
+#[derive(Clone, Default)]
+pub(in crate::sim) struct DeployController {
+    /// The rolling deploy under way.
+    current: Option<DeployRun>,
+    /// Deploys finished.
+    pub done: Vec<DeployReport>,
+}
+
+impl DeployController {
+    /// Whether a deploy is under way.
+    pub fn running(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// A request completed in `latency_ns` (counted in the deploy under way, if any).
+    #[inline]
+    pub fn completed(&mut self, latency_ns: u64) {
+        if let Some(d) = self.current.as_mut() {
+            d.latency.record(latency_ns);
+        }
+    }
+
+    /// Where the deploy under way has web server `server` now.
+    pub fn step_of(&self, server: usize) -> Option<DeployStep> {
+        match self.current.as_ref()?.phase.get(server)? {
+            Phase::Draining { .. } => Some(DeployStep::Draining),
+            Phase::Starting => Some(DeployStep::Starting),
+            Phase::Checking => Some(DeployStep::HealthChecks),
+            Phase::Waiting | Phase::Done => None,
+        }
+    }
+
+    /// Handles one of its events (`spec`: the scenario's deploy, for [`DeployEvent::Start`]).
+    pub fn handle(
+        &mut self,
+        event: DeployEvent,
+        spec: Option<&Deploy>,
+        port: &mut impl DeployPort,
+    ) {
+        match event {
+            DeployEvent::Start => {
+                if let Some(spec) = spec {
+                    self.start(spec, port);
+                }
+            }
+            DeployEvent::DrainCheck { server, run } => self.drain_check(server, run, port),
+            DeployEvent::ServerStarted { server, run } => self.server_started(server, run, port),
+        }
+    }
+
     /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy.
-    pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
-        if self.deploy.is_some() {
-            self.log_event("deploy", "a deploy is already under way".to_string());
+    pub fn start(&mut self, spec: &Deploy, port: &mut impl DeployPort) -> bool {
+        if self.current.is_some() {
+            port.log("deploy", "a deploy is already under way".to_string());
             return false;
         }
-        let servers: Vec<usize> = (0..self.web.len())
-            .filter(|&i| !self.web_retired[i])
+        let servers: Vec<usize> = (0..port.servers())
+            .filter(|&i| port.in_service(i))
             .collect();
         if servers.is_empty() {
             return false;
         }
         let mut spec = spec.clone();
         spec.batch_size = spec.batch_size.clamp(1, servers.len() as u32);
-        let with_balancer = self.balancer.is_some();
+        let with_balancer = port.balancer().is_some();
         let how = match (with_balancer, spec.drain) {
             (false, _) => {
                 "no load balancer: each server simply stops, a full outage while it starts"
@@ -90,62 +182,46 @@ impl Stack {
             (true, true) => format!("draining each (timeout {} ms)", spec.drain_timeout_ms),
             (true, false) => "without draining".to_string(),
         };
-        self.log_event(
+        port.log(
             "deploy",
             format!(
                 "deploy #{} started: {} web servers in batches of {}, {how}; start-up {} s",
-                self.deploys_done.len() + 1,
+                self.done.len() + 1,
                 servers.len(),
                 spec.batch_size,
                 spec.startup_s
             ),
         );
-        let failed_at_start = self.kernel.books.failed.iter().sum();
-        self.deploy = Some(DeployRun {
+        self.current = Some(DeployRun {
             spec,
-            run: self.deploys_done.len() as u32,
-            phase: vec![Phase::Waiting; self.web.len()],
+            run: self.done.len() as u32,
+            phase: vec![Phase::Waiting; port.servers()],
             servers,
             next: 0,
             batch: Vec::new(),
-            started_at: self.now(),
-            failed_at_start,
-            logged_out_at_start: self.logged_out(),
+            started_at: port.now(),
+            failed_at_start: port.failed(),
+            logged_out_at_start: port.logged_out(),
             batches: 0,
             drained: 0,
             drain_timeouts: 0,
-            longest_drain: SimTime::ZERO,
+            longest_drain: SimDuration::ZERO,
             in_flight_at_stop: 0,
             requests_cut: 0,
             latency: Histogram::new(),
         });
-        self.next_deploy_batch();
+        self.next_batch(port);
         true
     }
 
-    /// Where the deploy under way has web server `server` now.
-    pub(in crate::sim) fn deploy_step_of(&self, server: usize) -> Option<DeployStep> {
-        match self.deploy.as_ref()?.phase.get(server)? {
-            Phase::Draining { .. } => Some(DeployStep::Draining),
-            Phase::Starting => Some(DeployStep::Starting),
-            Phase::Checking => Some(DeployStep::HealthChecks),
-            Phase::Waiting | Phase::Done => None,
-        }
-    }
-
-    /// Whether a deploy is under way.
-    pub fn deploy_running(&self) -> bool {
-        self.deploy.is_some()
-    }
-
     /// Takes the next batch out, or finishes the deploy when no server is left.
-    fn next_deploy_batch(&mut self) {
-        let Some(d) = self.deploy.as_mut() else {
+    fn next_batch(&mut self, port: &mut impl DeployPort) {
+        let Some(d) = self.current.as_mut() else {
             return;
         };
         let end = (d.next + d.spec.batch_size as usize).min(d.servers.len());
         if d.next == end {
-            self.finish_deploy();
+            self.finish(port);
             return;
         }
         d.batch = d.servers[d.next..end].to_vec();
@@ -153,41 +229,40 @@ impl Stack {
         d.batches += 1;
         let (batch, number) = (d.batch.clone(), d.batches);
         let names: Vec<String> = batch.iter().map(|i| format!("web-{i}")).collect();
-        self.log_event(
+        port.log(
             "deploy",
             format!("deploy: batch {number}: {}", names.join(", ")),
         );
         for server in batch {
-            self.take_out_for_deploy(server);
+            self.take_out(server, port);
         }
-        self.deploy_progress();
+        self.progress(port);
     }
 
     /// Deregisters a server and drains or stops it.
-    fn take_out_for_deploy(&mut self, server: usize) {
+    fn take_out(&mut self, server: usize, port: &mut impl DeployPort) {
         let name = format!("web-{server}");
-        let station = self.web[server];
-        if self.web_retired[server] || !self.stations[usize::from(station)].alive {
+        if !port.in_service(server) || !port.is_up(server) {
             self.set_phase(server, Phase::Done);
-            self.log_event(
+            port.log(
                 &name,
                 format!("deploy: {name} is out of service or down; skipped"),
             );
             return;
         }
-        let Some(b) = self.balancer.as_mut() else {
-            self.stop_for_deploy(server, "no load balancer to take it out of");
+        let Some(b) = port.balancer() else {
+            self.stop(server, "no load balancer to take it out of", port);
             return;
         };
         b.deregister(server);
         let open = b.open_requests(server);
-        let d = self.deploy.as_ref().expect("a deploy");
+        let d = self.current.as_ref().expect("a deploy");
         if !d.spec.drain {
-            self.stop_for_deploy(server, "taken out of the load balancer, not drained");
+            self.stop(server, "taken out of the load balancer, not drained", port);
             return;
         }
-        let now = self.now();
-        let deadline = now.plus(SimTime::from_millis_f64(d.spec.drain_timeout_ms));
+        let now = port.now();
+        let deadline = now + SimDuration::from_millis_f64(d.spec.drain_timeout_ms);
         let run = d.run;
         self.set_phase(
             server,
@@ -196,24 +271,19 @@ impl Stack {
                 deadline,
             },
         );
-        self.log_event(
+        port.log(
             &name,
             format!("deploy: {name} taken out of the load balancer; draining {open} requests in progress"),
         );
-        self.events.push(
-            now,
-            Event::DeployDrainCheck {
-                server: server as u16,
-                run,
-            },
-        );
+        let server = server as u16;
+        port.schedule(now, DeployEvent::DrainCheck { server, run });
     }
 
     /// A draining server is looked at: stop it once empty or at the drain timeout.
-    pub(in crate::sim) fn on_deploy_drain_check(&mut self, server: u16, run: u32) {
+    fn drain_check(&mut self, server: u16, run: u32, port: &mut impl DeployPort) {
         let server = usize::from(server);
-        let now = self.now();
-        let Some(d) = self.deploy.as_mut() else {
+        let now = port.now();
+        let Some(d) = self.current.as_mut() else {
             return;
         };
         let Some(&Phase::Draining { since, deadline }) =
@@ -221,153 +291,138 @@ impl Stack {
         else {
             return;
         };
-        let open = self
-            .balancer
-            .as_ref()
-            .map_or(0, |b| b.open_requests(server));
+        let open = port.balancer().map_or(0, |b| b.open_requests(server));
         if open == 0 {
             d.drained += 1;
-            d.longest_drain = d.longest_drain.max(now.since(since));
-            let ms = now.since(since).as_millis_f64();
-            self.stop_for_deploy(server, &format!("drained in {ms:.0} ms"));
+            d.longest_drain = d.longest_drain.max(now - since);
+            let ms = (now - since).as_millis_f64();
+            self.stop(server, &format!("drained in {ms:.0} ms"), port);
         } else if now >= deadline {
             d.drain_timeouts += 1;
-            d.longest_drain = d.longest_drain.max(now.since(since));
-            self.stop_for_deploy(
+            d.longest_drain = d.longest_drain.max(now - since);
+            self.stop(
                 server,
                 &format!("drain timeout with {open} requests still open"),
+                port,
             );
         } else {
-            let at = now.plus(DRAIN_POLL).min(deadline);
-            self.events.push(
-                at,
-                Event::DeployDrainCheck {
-                    server: server as u16,
-                    run,
-                },
-            );
+            let at = (now + DRAIN_POLL).min(deadline);
+            let server = server as u16;
+            port.schedule(at, DeployEvent::DrainCheck { server, run });
         }
     }
 
     /// Stops a server for the new version: whatever it still holds fails.
-    fn stop_for_deploy(&mut self, server: usize, why: &str) {
+    fn stop(&mut self, server: usize, why: &str, port: &mut impl DeployPort) {
         let name = format!("web-{server}");
-        let station = self.web[server];
-        let in_flight = self.requests_of_web(station);
-        let cut = if self.stations[usize::from(station)].alive {
-            self.fail_everything_at(station)
-        } else {
-            0
-        };
-        let d = self.deploy.as_mut().expect("a deploy");
+        let (in_flight, cut) = port.stop(server);
+        let d = self.current.as_mut().expect("a deploy");
         d.in_flight_at_stop += in_flight;
         d.requests_cut += cut;
         let (startup, run) = (d.spec.startup_s, d.run);
         self.set_phase(server, Phase::Starting);
-        self.log_event(
+        port.log(
             &name,
             format!("deploy: {name} stopped ({why}); {in_flight} requests in progress on it failed; the new version is ready in {startup} s"),
         );
-        self.events.push(
-            self.now().plus(SimTime::from_secs_f64(startup)),
-            Event::DeployServerStarted {
-                server: server as u16,
-                run,
-            },
-        );
+        let at = port.now() + SimDuration::from_secs_f64(startup);
+        let server = server as u16;
+        port.schedule(at, DeployEvent::ServerStarted { server, run });
     }
 
     /// The new version has started: the server rejoins through the health checks.
-    pub(in crate::sim) fn on_deploy_server_started(&mut self, server: u16, run: u32) {
+    fn server_started(&mut self, server: u16, run: u32, port: &mut impl DeployPort) {
         let server = usize::from(server);
-        let Some(d) = self.deploy.as_ref() else {
+        let Some(d) = self.current.as_ref() else {
             return;
         };
         if d.run != run || d.phase.get(server) != Some(&Phase::Starting) {
             return;
         }
-        let now = self.now();
         let name = format!("web-{server}");
-        let s = &mut self.stations[usize::from(self.web[server])];
-        s.account(now);
-        s.alive = true;
-        let retired = self.web_retired[server];
-        match self.balancer.as_mut() {
-            Some(b) if !retired => {
+        port.start(server);
+        let in_service = port.in_service(server);
+        match port.balancer() {
+            Some(b) if in_service => {
                 b.register(server);
                 self.set_phase(server, Phase::Checking);
-                self.log_event(
+                port.log(
                     &name,
                     format!("deploy: {name} started the new version; joins the pool once healthy"),
                 );
             }
             _ => {
                 self.set_phase(server, Phase::Done);
-                self.log_event(
+                port.log(
                     &name,
                     format!("deploy: {name} started the new version and serves again"),
                 );
             }
         }
-        self.deploy_progress();
+        self.progress(port);
     }
 
     /// Moves on when every server of the batch serves again (called after health checks too).
-    pub(in crate::sim) fn deploy_progress(&mut self) {
-        let Some(d) = self.deploy.as_mut() else {
+    pub fn progress(&mut self, port: &mut impl DeployPort) {
+        let Some(d) = self.current.as_mut() else {
             return;
         };
-        let balancer = self.balancer.as_ref();
         for &server in &d.batch {
-            if d.phase[server] == Phase::Checking
-                && (balancer.is_none_or(|b| b.in_pool(server)) || self.web_retired[server])
-            {
-                d.phase[server] = Phase::Done;
+            if d.phase[server] == Phase::Checking {
+                let in_service = port.in_service(server);
+                if !in_service || port.balancer().is_none_or(|b| b.in_pool(server)) {
+                    d.phase[server] = Phase::Done;
+                }
             }
         }
         if d.batch.iter().all(|&s| d.phase[s] == Phase::Done) {
-            self.next_deploy_batch();
+            self.next_batch(port);
         }
     }
 
     fn set_phase(&mut self, server: usize, phase: Phase) {
-        if let Some(p) = self.deploy.as_mut().and_then(|d| d.phase.get_mut(server)) {
+        if let Some(p) = self.current.as_mut().and_then(|d| d.phase.get_mut(server)) {
             *p = phase;
         }
     }
 
-    fn finish_deploy(&mut self) {
-        let Some(d) = self.deploy.take() else {
+    fn finish(&mut self, port: &mut impl DeployPort) {
+        let Some(d) = self.current.take() else {
             return;
         };
-        let now = self.now();
-        let report = self.deploy_report(&d, Some(now));
-        self.log_event(
+        let now = port.now();
+        let report = Self::report_of(&d, Some(now), port.failed(), port.logged_out());
+        port.log(
             "deploy",
             format!(
                 "deploy #{} finished after {:.1} s: {} servers in {} batches; {} requests failed meanwhile, {} users logged out",
                 d.run + 1,
-                now.since(d.started_at).as_secs_f64(),
+                (now - d.started_at).as_secs_f64(),
                 report.servers,
                 report.batches,
                 report.failed_during,
                 report.logged_out_during
             ),
         );
-        self.deploys_done.push(report);
+        self.done.push(report);
     }
 
-    /// Reports of every deploy: finished ones, then the one under way (without an end).
-    pub(in crate::sim) fn deploy_reports(&self) -> Vec<DeployReport> {
-        let mut out = self.deploys_done.clone();
-        if let Some(d) = &self.deploy {
-            out.push(self.deploy_report(d, None));
+    /// Reports of every deploy: finished ones, then the one under way (without an end), given
+    /// the requests failed and users logged out so far.
+    pub fn reports(&self, failed: u64, logged_out: u64) -> Vec<DeployReport> {
+        let mut out = self.done.clone();
+        if let Some(d) = &self.current {
+            out.push(Self::report_of(d, None, failed, logged_out));
         }
         out
     }
 
-    fn deploy_report(&self, d: &DeployRun, finished: Option<SimTime>) -> DeployReport {
-        let failed: u64 = self.kernel.books.failed.iter().sum();
+    fn report_of(
+        d: &DeployRun,
+        finished: Option<SimTime>,
+        failed: u64,
+        logged_out: u64,
+    ) -> DeployReport {
         DeployReport {
             started_at_s: d.started_at.as_secs_f64(),
             finished_at_s: finished.map(SimTime::as_secs_f64),
@@ -381,8 +436,180 @@ impl Stack {
             in_flight_at_stop: d.in_flight_at_stop,
             requests_cut: d.requests_cut,
             failed_during: failed - d.failed_at_start,
-            logged_out_during: self.logged_out() - d.logged_out_at_start,
+            logged_out_during: logged_out - d.logged_out_at_start,
             latency_ms: LatencyReport::of(&d.latency),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{BalancePolicy, LoadBalancer};
+    use crate::sim::kernel::queue::EventQueue;
+
+    /// A web tier of three servers behind a balancer, with no engine: stopping a server fails
+    /// the requests the balancer has open on it.
+    struct FakeWeb {
+        now: SimTime,
+        up: Vec<bool>,
+        balancer: Option<Balancer>,
+        events: EventQueue<DeployEvent>,
+        log: Vec<String>,
+        failed: u64,
+    }
+
+    impl DeployPort for FakeWeb {
+        fn now(&self) -> SimTime {
+            self.now
+        }
+        fn servers(&self) -> usize {
+            self.up.len()
+        }
+        fn in_service(&self, _server: usize) -> bool {
+            true
+        }
+        fn is_up(&self, server: usize) -> bool {
+            self.up[server]
+        }
+        fn balancer(&mut self) -> Option<&mut Balancer> {
+            self.balancer.as_mut()
+        }
+        fn stop(&mut self, server: usize) -> (u64, u64) {
+            self.up[server] = false;
+            let open = u64::from(
+                self.balancer
+                    .as_ref()
+                    .map_or(0, |b| b.open_requests(server)),
+            );
+            if let Some(b) = self.balancer.as_mut() {
+                for _ in 0..open {
+                    b.close(server);
+                }
+            }
+            self.failed += open;
+            (open, open)
+        }
+        fn start(&mut self, server: usize) {
+            self.up[server] = true;
+        }
+        fn failed(&self) -> u64 {
+            self.failed
+        }
+        fn logged_out(&self) -> u64 {
+            0
+        }
+        fn log(&mut self, component: &str, text: String) {
+            self.log.push(format!("{component}: {text}"));
+        }
+        fn schedule(&mut self, at: SimTime, event: DeployEvent) {
+            self.events.push(at, event);
+        }
+    }
+
+    fn web(with_balancer: bool) -> FakeWeb {
+        let mut balancer = Balancer::new(&LoadBalancer {
+            policy: BalancePolicy::RoundRobin,
+            latency_ms: 0.5,
+            health_interval_ms: 1000.0,
+            unhealthy_threshold: 2,
+            healthy_threshold: 2,
+        });
+        for _ in 0..3 {
+            balancer.add_server(true);
+        }
+        FakeWeb {
+            now: SimTime::ZERO,
+            up: vec![true; 3],
+            balancer: with_balancer.then_some(balancer),
+            events: EventQueue::new(),
+            log: Vec::new(),
+            failed: 0,
+        }
+    }
+
+    fn spec(drain: bool) -> Deploy {
+        Deploy {
+            at_s: None,
+            batch_size: 2,
+            drain,
+            drain_timeout_ms: 100.0,
+            startup_s: 5.0,
+        }
+    }
+
+    /// Runs the deploy's events (and a health-check round each second) until it is done.
+    fn run(d: &mut DeployController, port: &mut FakeWeb) {
+        let mut next_check = SimTime::from_secs(1);
+        for _ in 0..1000 {
+            if !d.running() {
+                return;
+            }
+            let event_at = port.events.peek().map(|(at, _)| at);
+            if event_at.is_some_and(|at| at <= next_check) {
+                let (at, event) = port.events.pop_until(next_check).expect("an event");
+                port.now = at;
+                d.handle(event, None, port);
+            } else {
+                port.now = next_check;
+                let up = port.up.clone();
+                if let Some(b) = port.balancer.as_mut() {
+                    b.check(|s| up[s]);
+                }
+                d.progress(port);
+                next_check = next_check + SimDuration::from_secs(1);
+            }
+        }
+        panic!("the deploy never finished");
+    }
+
+    #[test]
+    fn a_drained_deploy_goes_batch_by_batch_and_waits_for_the_health_checks() {
+        let mut port = web(true);
+        // web-0 has two requests open that never finish: its drain times out.
+        let b = port.balancer.as_mut().expect("a balancer");
+        b.open(0);
+        b.open(0);
+        let mut d = DeployController::default();
+        assert!(d.start(&spec(true), &mut port));
+        assert_eq!(d.step_of(0), Some(DeployStep::Draining));
+        assert_eq!(d.step_of(2), None, "web-2 waits for the second batch");
+        assert!(!d.start(&spec(true), &mut port), "one deploy at a time");
+        run(&mut d, &mut port);
+        let report = &d.reports(port.failed, 0)[0];
+        assert_eq!(report.batches, 2);
+        assert_eq!((report.drained, report.drain_timeouts), (2, 1));
+        assert_eq!(report.longest_drain_ms, 100.0);
+        assert_eq!((report.in_flight_at_stop, report.requests_cut), (2, 2));
+        assert_eq!(report.failed_during, 2);
+        // Batch 1: web-1 drained at once and web-0 stopped at 0.1 s (the drain timeout); they
+        // started at 5 s and 5.1 s and passed two checks by 6 s and 7 s. Batch 2 (web-2) then
+        // stopped at 7 s, started at 12 s and passed its checks at 12 s and 13 s.
+        assert_eq!(report.finished_at_s, Some(13.0));
+        assert!(port.log.iter().any(|l| l
+            == "web-0: deploy: web-0 stopped (drain timeout with 2 requests still open); 2 requests in progress on it failed; the new version is ready in 5 s"));
+        assert!(port.log.last().expect("a log").starts_with(
+            "deploy: deploy #1 finished after 13.0 s: 3 servers in 2 batches; 2 requests failed"
+        ));
+    }
+
+    #[test]
+    fn without_a_balancer_each_server_simply_stops_and_serves_once_started() {
+        let mut port = web(false);
+        port.up[2] = false;
+        let mut d = DeployController::default();
+        assert!(d.start(&spec(true), &mut port));
+        assert!(port.log[0].contains("no load balancer: each server simply stops"));
+        assert_eq!(d.step_of(0), Some(DeployStep::Starting));
+        run(&mut d, &mut port);
+        let report = &d.done[0];
+        // No health checks to wait for: both batches take the start-up time; web-2, down, is
+        // skipped.
+        assert_eq!(report.finished_at_s, Some(5.0));
+        assert_eq!(report.drained, 0);
+        assert!(port
+            .log
+            .iter()
+            .any(|l| l == "web-2: deploy: web-2 is out of service or down; skipped"));
     }
 }

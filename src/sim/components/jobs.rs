@@ -133,7 +133,7 @@ impl JobTier {
     pub fn handle<R: Slot, E: Copy + From<JobEvent>>(
         &mut self,
         event: JobEvent,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         match event {
             JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
@@ -144,7 +144,7 @@ impl JobTier {
 
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
     /// from the run's RNG). Returns false when the queue is full and the publish fails.
-    pub fn publish<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) -> bool {
+    pub fn publish<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) -> bool {
         let share = self.jobs_per_write;
         if share <= 0.0 || ctx.rng.unit() >= share {
             return true;
@@ -165,7 +165,7 @@ impl JobTier {
     }
 
     /// Gives waiting jobs to idle workers.
-    fn start_jobs<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+    fn start_jobs<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
         let now = ctx.now;
         loop {
             if !self.station.alive || self.station.busy >= self.station.workers {
@@ -189,7 +189,7 @@ impl JobTier {
                 }
             };
             let epoch = self.station.epoch;
-            let duration = self.job.sample_ns(ctx.rng);
+            let duration = self.job.sample_ns(&mut ctx.rng);
             ctx.schedule(now.plus(SimTime(duration)), JobEvent::Done { slot, epoch });
         }
     }
@@ -198,7 +198,7 @@ impl JobTier {
         &mut self,
         slot: u32,
         epoch: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         let now = ctx.now;
         if self.station.epoch != epoch {
@@ -241,14 +241,14 @@ impl JobTier {
     }
 
     /// The workers are back: they drain the backlog.
-    pub fn repair<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+    pub fn repair<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
         self.station.account(ctx.now);
         self.station.alive = true;
         self.start_jobs(ctx);
     }
 
     /// The worker autoscaler looks at the backlog.
-    fn on_scale_check<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+    fn on_scale_check<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
         let now = ctx.now;
         let Some(a) = self.autoscale.clone() else {
             return;
@@ -296,7 +296,7 @@ impl JobTier {
     fn on_workers_ready<R: Slot, E: Copy + From<JobEvent>>(
         &mut self,
         count: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         self.starting = self.starting.saturating_sub(count);
         self.station.account(ctx.now);
@@ -315,15 +315,7 @@ impl JobTier {
 mod tests {
     use super::*;
     use crate::scenario::Dist;
-    use crate::sim::kernel::queue::EventQueue;
-    use crate::sim::kernel::rng::Rng;
     use crate::sim::kernel::run::Kernel;
-
-    #[derive(Clone, Copy)]
-    struct NoRequest;
-    impl Slot for NoRequest {
-        const EMPTY: NoRequest = NoRequest;
-    }
 
     fn spec() -> JobQueue {
         JobQueue {
@@ -336,57 +328,29 @@ mod tests {
     }
 
     /// Pops and handles the queue's events up to `until`.
-    fn run(
-        q: &mut JobTier,
-        events: &mut EventQueue<JobEvent>,
-        kernel: &mut Kernel<NoRequest>,
-        rng: &mut Rng,
-        until: SimTime,
-    ) {
-        while let Some((now, event)) = events.pop_until(until) {
-            let mut ctx = Ctx {
-                now,
-                kernel: &mut *kernel,
-                events: &mut *events,
-                rng: &mut *rng,
-            };
-            q.handle(event, &mut ctx);
+    fn run(q: &mut JobTier, kernel: &mut Kernel<(), JobEvent>, until: SimTime) {
+        while let Some((now, event)) = kernel.events.pop_until(until) {
+            kernel.now = now;
+            q.handle(event, kernel);
         }
     }
 
     #[test]
     fn a_full_queue_refuses_and_dead_workers_give_their_jobs_back_so_nothing_is_lost() {
         let mut q = JobTier::new(&spec());
-        let (mut kernel, mut events, mut rng) = (Kernel::new(), EventQueue::new(), Rng::new(7));
-        let mut ctx = Ctx {
-            now: SimTime::ZERO,
-            kernel: &mut kernel,
-            events: &mut events,
-            rng: &mut rng,
-        };
-        let accepted: Vec<bool> = (0..4).map(|_| q.publish(&mut ctx)).collect();
+        let mut kernel = Kernel::<(), JobEvent>::new(7);
+        let accepted: Vec<bool> = (0..4).map(|_| q.publish(&mut kernel)).collect();
         // Two workers take two jobs; one waits; the fourth finds the queue at its depth.
         assert_eq!(accepted, [true, true, true, false]);
         assert_eq!((q.in_progress(), q.depth(), q.rejected), (2, 1, 1));
         // The workers die before finishing: both jobs go back to the queue.
         assert_eq!(q.kill(SimTime::from_millis_f64(1.0)), 2);
         assert_eq!((q.in_progress(), q.depth(), q.redelivered), (0, 3, 2));
-        let mut ctx = Ctx {
-            now: SimTime::from_millis_f64(2.0),
-            kernel: &mut kernel,
-            events: &mut events,
-            rng: &mut rng,
-        };
-        q.repair(&mut ctx);
+        kernel.now = SimTime::from_millis_f64(2.0);
+        q.repair(&mut kernel);
         assert_eq!((q.in_progress(), q.depth()), (2, 1));
         // The completions scheduled before the death are ignored; every job ends done once.
-        run(
-            &mut q,
-            &mut events,
-            &mut kernel,
-            &mut rng,
-            SimTime::from_secs(60),
-        );
+        run(&mut q, &mut kernel, SimTime::from_secs(60));
         assert_eq!(
             (q.published, q.done, q.depth(), q.in_progress()),
             (3, 3, 0, 0)

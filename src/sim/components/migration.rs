@@ -156,11 +156,7 @@ impl DatabaseCluster {
 
     /// Whether a resharding to `count` shards is refused now: it changes nothing, or the
     /// copy of an earlier one is still under way (noted in the event log).
-    pub fn reshard_refused<R: Slot, E: Copy>(
-        &mut self,
-        count: usize,
-        ctx: &mut Ctx<'_, R, E>,
-    ) -> bool {
+    pub fn reshard_refused<R: Slot, E: Copy>(&mut self, count: usize, ctx: &mut Ctx<R, E>) -> bool {
         count == self.placement.map.count() || self.migration_busy(count, ctx)
     }
 
@@ -170,7 +166,7 @@ impl DatabaseCluster {
     pub fn start_reshard<R: Slot, E: Copy + From<DbEvent>>(
         &mut self,
         count: usize,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) {
         let old = self.placement.map.count();
         let new_map = self.placement.map.resized(count);
@@ -202,7 +198,7 @@ impl DatabaseCluster {
         &mut self,
         old_map: ShardMap,
         run: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> u64 {
         let keys = self.keyspace();
         let new_map = &self.placement.map;
@@ -261,7 +257,7 @@ impl DatabaseCluster {
     pub fn pace<R: Slot, E: Copy + From<DbEvent>>(
         &mut self,
         run: u32,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> Option<u16> {
         let m = self.placement.migration.as_mut()?;
         if m.run != run {
@@ -296,7 +292,7 @@ impl DatabaseCluster {
         slot: u16,
         on_target: bool,
         shard: usize,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> u64 {
         let Some(m) = self.placement.migration.as_ref() else {
             return 1;
@@ -304,17 +300,13 @@ impl DatabaseCluster {
         let len = m.jobs[usize::from(slot)].len;
         let db = &self.shards[shard];
         let sampler = if on_target { db.write } else { db.read };
-        (0..len).map(|_| sampler.sample_ns(ctx.rng)).sum()
+        (0..len).map(|_| sampler.sample_ns(&mut ctx.rng)).sum()
     }
 
     /// The keys of copy job `slot` are on their new shard: they are served there from now on.
     /// Returns the resharding whose pacer must run again now (it had stalled on a full set of
     /// jobs).
-    pub fn cut_over<R: Slot, E: Copy>(
-        &mut self,
-        slot: u16,
-        ctx: &mut Ctx<'_, R, E>,
-    ) -> Option<u32> {
+    pub fn cut_over<R: Slot, E: Copy>(&mut self, slot: u16, ctx: &mut Ctx<R, E>) -> Option<u32> {
         let now = ctx.now;
         let m = self.placement.migration.as_mut()?;
         let job = m.jobs[usize::from(slot)];
@@ -332,7 +324,7 @@ impl DatabaseCluster {
         self.shards[usize::from(route.from)].keys -= len;
         m.copied += len;
         let (run, copied, stalled) = (m.run, m.copied, std::mem::take(&mut m.stalled));
-        ctx.kernel.interval.migration_keys_copied += len;
+        ctx.interval.migration_keys_copied += len;
         let record = &mut self.placement.reshards[run as usize];
         record.keys_copied = copied;
         let moved = record.keys_moved;
@@ -345,12 +337,7 @@ impl DatabaseCluster {
     }
 
     /// Notes each quarter of the copy in the event log.
-    fn note_progress<R: Slot, E: Copy>(
-        &mut self,
-        copied: u64,
-        moved: u64,
-        ctx: &mut Ctx<'_, R, E>,
-    ) {
+    fn note_progress<R: Slot, E: Copy>(&mut self, copied: u64, moved: u64, ctx: &mut Ctx<R, E>) {
         let Some(m) = self.placement.migration.as_mut() else {
             return;
         };
@@ -368,7 +355,7 @@ impl DatabaseCluster {
         );
     }
 
-    fn finish_migration<R: Slot, E: Copy>(&mut self, ctx: &mut Ctx<'_, R, E>) {
+    fn finish_migration<R: Slot, E: Copy>(&mut self, ctx: &mut Ctx<R, E>) {
         let now = ctx.now;
         let Some(m) = self.placement.migration.take() else {
             return;
@@ -385,7 +372,7 @@ impl DatabaseCluster {
     }
 
     /// A reshard asked for while one is being copied is refused (true).
-    fn migration_busy<R: Slot, E: Copy>(&mut self, count: usize, ctx: &mut Ctx<'_, R, E>) -> bool {
+    fn migration_busy<R: Slot, E: Copy>(&mut self, count: usize, ctx: &mut Ctx<R, E>) -> bool {
         let Some(m) = &self.placement.migration else {
             return false;
         };

@@ -70,7 +70,7 @@ pub struct ComponentSeries {
     /// Mean requests waiting.
     pub queue_len: VecDeque<f64>,
     /// Services completed per second.
-    pub throughput_rps: VecDeque<f64>,
+    pub throughput_per_s: VecDeque<f64>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -172,7 +172,7 @@ impl Monitor {
         point: &SeriesPoint,
         figures: Vec<(String, f64, f64, u64)>,
         interval_s: f64,
-        ctx: &mut Ctx<'_, R, E>,
+        ctx: &mut Ctx<R, E>,
     ) -> u64 {
         let now = ctx.now;
         let m = self;
@@ -188,13 +188,13 @@ impl Monitor {
             if series.utilization.len() == COMPONENT_POINTS {
                 series.utilization.pop_front();
                 series.queue_len.pop_front();
-                series.throughput_rps.pop_front();
+                series.throughput_per_s.pop_front();
             }
             series.utilization.push_back(utilization);
             series.queue_len.push_back(queue);
             let done = served - m.served_before[i];
             m.served_before[i] = served;
-            series.throughput_rps.push_back(done as f64 / interval_s);
+            series.throughput_per_s.push_back(done as f64 / interval_s);
         }
         let mut changes = Vec::new();
         for (rule, state) in m.rules.iter().zip(m.states.iter_mut()) {
@@ -242,5 +242,78 @@ impl Monitor {
             );
         }
         active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::kernel::run::Kernel;
+
+    fn rule(name: &str, metric: AlertMetric, threshold: f64, above: bool, for_s: f64) -> AlertRule {
+        AlertRule {
+            name: name.into(),
+            metric,
+            threshold,
+            above,
+            for_s,
+        }
+    }
+
+    #[test]
+    fn an_alert_fires_once_its_condition_held_for_its_time_and_clears_when_it_stops() {
+        let mut m = Monitor::new(&Monitoring {
+            alerts: vec![
+                rule("slow", AlertMetric::LatencyP99Ms, 100.0, true, 3.0),
+                rule("cold", AlertMetric::CacheHitRatio, 0.5, false, 0.0),
+            ],
+        });
+        let mut kernel = Kernel::<(), ()>::new(1);
+        // p99 over 100 ms from 2 s to 6 s; the hit ratio under 0.5 at 3 s only.
+        let p99 = [50.0, 150.0, 150.0, 150.0, 150.0, 150.0, 50.0, 50.0];
+        let mut served = 0;
+        for (i, &p) in p99.iter().enumerate() {
+            let t = i as u64 + 1;
+            for user in [7, 7, 9] {
+                m.saw_user(user);
+            }
+            let point = SeriesPoint {
+                t_s: t as f64,
+                latency_p99_ms: p,
+                cache_hit_ratio: if t == 3 { 0.2 } else { 0.9 },
+                ..SeriesPoint::default()
+            };
+            served += 40;
+            let figures = vec![("web-0".to_string(), 0.5, 1.0, served)];
+            kernel.now = SimTime::from_secs(t);
+            assert_eq!(
+                m.tick(&point, figures, 1.0, &mut kernel),
+                2,
+                "two distinct users"
+            );
+        }
+        let alerts: Vec<(f64, &str, AlertState)> = m
+            .alerts
+            .iter()
+            .map(|a| (a.t_s, a.rule.as_str(), a.state))
+            .collect();
+        // Breaching since 2 s, it fires at 5 s (held 3 s) and resolves at 7 s.
+        assert_eq!(
+            alerts,
+            vec![
+                (3.0, "cold", AlertState::Firing),
+                (4.0, "cold", AlertState::Resolved),
+                (5.0, "slow", AlertState::Firing),
+                (7.0, "slow", AlertState::Resolved),
+            ]
+        );
+        assert_eq!(
+            kernel.log[2].text,
+            "ALERT slow firing at 150.000 (rule: > 100 for 3 s)"
+        );
+        let report = m.report();
+        assert!(report.firing_at_end.is_empty());
+        assert_eq!(report.components[0].throughput_per_s.back(), Some(&40.0));
+        assert_eq!(report.components[0].utilization.len(), p99.len());
     }
 }

@@ -26,24 +26,23 @@ mod ops;
 mod partition;
 mod population;
 mod report;
+mod state;
 mod traffic;
 
-use super::cost::{Bill, PRICES};
+use super::cost::PRICES;
 use super::handle::Engine;
 use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
-use super::kernel::queue::EventQueue;
-use super::kernel::rng::Rng;
+use super::kernel::run::Kernel;
 use super::report::{
-    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, KindLatency,
-    LatencyReport, LogEntry, MonitoringReport, RegionReport, Report, RequestTotals, SeriesPoint,
+    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, LatencyReport, LogEntry,
+    RegionReport, Report, ReportBuilder, RequestTotals, RunHead, SeriesPoint,
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::{
-    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, RequestKind, SimTime,
-    Snapshot,
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, SimTime, Snapshot,
 };
 use crate::scenario::{GeoRouting, Scenario};
 use channel::Channel;
@@ -51,10 +50,6 @@ use population::RegionUsers;
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// Sampled paths kept for animation.
-const PATH_RING: usize = 512;
-/// Event-log entries kept.
-const LOG_RING: usize = 1000;
 /// Components of a data center's own list that the world shares: `users` and `dns`.
 const SHARED: u16 = 2;
 
@@ -192,15 +187,17 @@ pub struct GeoStatus {
 #[derive(Clone)]
 pub(super) struct World {
     pub scenario: Scenario,
-    pub now: SimTime,
-    rng: Rng,
-    events: EventQueue<GeoEvent>,
+    /// The kernel: the clock, the event queue, the RNG, sampled paths, the event log and the
+    /// interval's latency (its request slab and books stay empty: requests live in the data
+    /// centers, and the layer's own counts are in `books`).
+    kernel: Kernel<(), GeoEvent>,
     pub events_processed: u64,
     pub components: Vec<ComponentInfo>,
     pub dcs: Vec<Dc>,
     regions: Vec<RegionBooks>,
     /// Per region: data centers nearest first.
     nearest: Vec<Vec<usize>>,
+    /// Per data center: its share of lookups with `split` routing (0 – 1).
     split: Vec<f64>,
     routing: GeoRouting,
     users: u64,
@@ -219,9 +216,6 @@ pub(super) struct World {
     health_interval: SimTime,
     interval_ns: u64,
     channels: Vec<Channel>,
-    pub paths: VecDeque<PathSample>,
-    pub log: VecDeque<LogEntry>,
-    pub log_dropped: u64,
     pub series: VecDeque<SeriesPoint>,
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
@@ -231,7 +225,6 @@ pub(super) struct World {
     pub books: GeoBooks,
     interval_generated: u64,
     interval_dns_failed: u64,
-    interval_latency: Histogram,
     deploying: Option<DeployPlan>,
 }
 
@@ -343,9 +336,7 @@ impl World {
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let mut world = World {
             scenario: scenario.clone(),
-            now: SimTime::ZERO,
-            rng: Rng::new(scenario.seed),
-            events: EventQueue::new(),
+            kernel: Kernel::new(scenario.seed),
             events_processed: 0,
             components,
             dcs,
@@ -360,7 +351,7 @@ impl World {
                 })
                 .collect(),
             nearest,
-            split: geo.split_percent.clone(),
+            split: geo.split_share.clone(),
             routing: geo.routing,
             users: 0,
             population: vec![RegionUsers::default(); geo.regions.len()],
@@ -375,9 +366,6 @@ impl World {
             health_interval: SimTime::from_millis_f64(geo.health_interval_ms),
             interval_ns,
             channels,
-            paths: VecDeque::with_capacity(PATH_RING),
-            log: VecDeque::new(),
-            log_dropped: 0,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
@@ -393,18 +381,20 @@ impl World {
             },
             interval_generated: 0,
             interval_dns_failed: 0,
-            interval_latency: Histogram::new(),
             deploying: None,
         };
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
             world
+                .kernel
                 .events
                 .push(SimTime::from_secs_f64(at_s), GeoEvent::DeployStart);
         }
         world
+            .kernel
             .events
             .push(SimTime(interval_ns), GeoEvent::MetricsTick);
         world
+            .kernel
             .events
             .push(world.health_interval, GeoEvent::HealthCheck);
         for fault in &scenario.faults {
@@ -430,10 +420,10 @@ impl World {
                 }
             };
             if let Some(e) = event(true) {
-                world.events.push(at, e);
+                world.kernel.events.push(at, e);
             }
             if let (Some(back), Some(e)) = (back, event(false)) {
-                world.events.push(back, e);
+                world.kernel.events.push(back, e);
             }
         }
         world.set_users(scenario.traffic.users);
@@ -453,7 +443,7 @@ impl World {
             let count = if i == last {
                 users - first
             } else {
-                ((users as f64 * spec.users_percent / 100.0).round() as u64).min(users - first)
+                ((users as f64 * spec.users_share).round() as u64).min(users - first)
             };
             books.first_user = first;
             books.users = count;
@@ -472,14 +462,20 @@ impl World {
     }
 
     fn schedule_arrival(&mut self) {
-        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+        if let Some(at) = next_arrival(
+            &mut self.kernel.rng,
+            self.kernel.now,
+            self.mean_interarrival_ns,
+        ) {
             let epoch = self.arrival_epoch;
             let user = if self.users == 0 {
                 0
             } else {
-                self.rng.below(self.users) as u32
+                self.kernel.rng.below(self.users) as u32
             };
-            self.events.push(at, GeoEvent::Arrival { epoch, user });
+            self.kernel
+                .events
+                .push(at, GeoEvent::Arrival { epoch, user });
         }
     }
 
@@ -488,7 +484,7 @@ impl World {
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         loop {
-            let next = self.events.peek().filter(|&(at, _)| at <= t);
+            let next = self.kernel.events.peek().filter(|&(at, _)| at <= t);
             if let Some((at, &GeoEvent::Arrival { .. })) = next {
                 // An arrival only hands a request to a data center, as an event there: the data
                 // centers need not have reached its time.
@@ -515,7 +511,7 @@ impl World {
             }
             self.collect();
             let Some(at) = next else {
-                self.now = self.now.max(t);
+                self.kernel.now = self.kernel.now.max(t);
                 break;
             };
             if done >= max_events {
@@ -529,8 +525,8 @@ impl World {
 
     /// Takes this layer's next event, due at `at`, and handles it.
     fn handle_next(&mut self, at: SimTime) {
-        let (_, event) = self.events.pop().expect("peeked");
-        self.now = at;
+        let (_, event) = self.kernel.events.pop().expect("peeked");
+        self.kernel.now = at;
         self.handle(event);
         self.events_processed += 1;
     }
@@ -559,10 +555,7 @@ impl World {
                 for hop in &mut p.hops[..usize::from(p.hop_count)] {
                     hop.component = to_world(&dc.ids, hop.component);
                 }
-                if self.paths.len() == PATH_RING {
-                    self.paths.pop_front();
-                }
-                self.paths.push_back(p);
+                self.kernel.keep_path(p);
             }
             for mut e in dc.sim.kernel.log.drain(..) {
                 if e.component != "users" && e.component != "dns" {
@@ -584,7 +577,7 @@ impl World {
         if !batch.is_empty() {
             batch.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
             for e in batch {
-                self.push_log(e);
+                self.kernel.push_log(e);
             }
         }
     }
@@ -615,7 +608,7 @@ impl World {
         let Some(plan) = self.deploying.as_mut() else {
             return;
         };
-        if self.dcs[plan.current].sim.deploy.is_some() {
+        if self.dcs[plan.current].sim.deploy.running() {
             return;
         }
         plan.current += 1;
@@ -662,7 +655,7 @@ impl World {
 
     /// When the earliest waiting event is due, here or in any data center.
     pub fn next_event_at(&mut self) -> Option<SimTime> {
-        let own = self.events.peek().map(|(at, _)| at);
+        let own = self.kernel.events.peek().map(|(at, _)| at);
         self.dcs
             .iter_mut()
             .filter_map(|d| d.sim.next_event_at())
@@ -671,135 +664,12 @@ impl World {
     }
 
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.kernel.events.len()
             + self
                 .dcs
                 .iter()
                 .map(|d| d.sim.pending_events())
                 .sum::<usize>()
-    }
-
-    /// Regions, data centers and geoDNS now.
-    pub fn status(&self) -> GeoStatus {
-        let geo = self.scenario.geo.as_ref().expect("geo");
-        GeoStatus {
-            regions: self
-                .regions
-                .iter()
-                .map(|r| (r.name.clone(), r.users))
-                .collect(),
-            data_centers: self
-                .dcs
-                .iter()
-                .map(|d| (d.name.clone(), d.region, d.up, d.in_dns))
-                .collect(),
-            answers: (0..self.regions.len())
-                .map(|r| self.nearest_named(r))
-                .collect(),
-            rtt_ms: geo.rtt_ms.clone(),
-            last: self.geo_series.back().cloned(),
-            requests_per_s: self.requests_per_s_now(),
-            writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
-            users_by_answer: self.users_by_answer_now(),
-        }
-    }
-
-    /// See [`GeoStatus::users_by_answer`]. Before the first interval the running counts are
-    /// read as they stand: expired answers are swept at each interval's end, so with a DNS TTL
-    /// shorter than one interval they may still include answers that have just run out.
-    fn users_by_answer_now(&self) -> Vec<u64> {
-        if let Some(last) = self.geo_series.back() {
-            return last.users_by_answer.clone();
-        }
-        self.cached_users_by_dc()
-    }
-
-    /// Users whose cached answer names each data center, over every region, as the running
-    /// counts stand (expired answers leave them when a region's population is swept).
-    pub(super) fn cached_users_by_dc(&self) -> Vec<u64> {
-        let mut by_answer = vec![0u64; self.dcs.len()];
-        for pop in &self.population {
-            for (total, n) in by_answer.iter_mut().zip(pop.cached_by_dc()) {
-                *total += n;
-            }
-        }
-        by_answer
-    }
-
-    /// See [`GeoStatus::requests_per_s`].
-    fn requests_per_s_now(&self) -> Vec<f64> {
-        if let Some(last) = self.geo_series.back() {
-            return last.requests_per_s.clone();
-        }
-        let elapsed_s = self.now.as_secs_f64();
-        self.dcs
-            .iter()
-            .map(|d| {
-                if elapsed_s > 0.0 {
-                    d.interval_handed as f64 / elapsed_s
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    }
-
-    /// What the whole system looks like now.
-    pub fn snapshot(&self) -> Snapshot {
-        let mut latency = Histogram::new();
-        let (mut completed, mut failed, mut in_flight) = (0, self.books.dns_failed, 0);
-        let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
-        let mut queue_depth = 0;
-        let mut events = self.events_processed;
-        let stacks: Vec<Snapshot> = self.dcs.iter().map(|d| d.sim.snapshot_single()).collect();
-        for (dc, s) in self.dcs.iter().zip(&stacks) {
-            latency.merge(&dc.sim.kernel.books.latency);
-            completed += s.requests_completed;
-            failed += s.requests_failed;
-            in_flight += s.in_flight;
-            writes_lost += s.writes_lost;
-            stale_reads += s.stale_reads;
-            stale_cache += s.stale_cache_reads;
-            logged_out += s.logged_out;
-            queue_depth += s.queue_depth;
-            events += s.events_processed;
-        }
-        let recent = self.last_point.as_ref();
-        let interval_s = self.interval_ns as f64 / 1e9;
-        Snapshot {
-            time_s: self.now.as_secs_f64(),
-            requests_total: self.books.generated,
-            requests_completed: completed,
-            requests_failed: failed,
-            in_flight,
-            latency_p50_ms: latency.quantile_ms(0.5),
-            latency_p99_ms: latency.quantile_ms(0.99),
-            latency_mean_ms: latency.mean_ms(),
-            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
-            recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
-            recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
-            writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),
-            stale_reads,
-            recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
-            stale_cache_reads: stale_cache,
-            recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
-            queue_depth,
-            recent_active_users: recent.map_or(0, |p| p.active_users),
-            recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
-            recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
-            logged_out,
-            events_processed: events,
-            held_web_workers: stacks.iter().map(|s| s.held_web_workers).sum(),
-            breaker: stacks
-                .iter()
-                .filter_map(|s| s.breaker)
-                .fold(None, |all, b| match all {
-                    Some(super::BreakerState::Closed) | None => Some(b),
-                    open => open,
-                }),
-            writes_partitioned: self.writes_partitioned(),
-            components: self.component_states(stacks),
-        }
     }
 }
 

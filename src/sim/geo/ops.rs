@@ -7,19 +7,21 @@ impl World {
     pub(super) fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
         self.deploy_progress();
-        let now = self.now;
+        let now = self.kernel.now;
         let interval_s = self.interval_ns as f64 / 1e9;
         for c in &mut self.channels {
             c.ship_until(now);
         }
-        self.interval_latency.clear();
+        self.kernel.interval_latency.clear();
         let mut point: Option<SeriesPoint> = None;
         let mut web_util_weighted = 0.0;
         let mut web_count = 0.0;
         let mut hits = IntervalHits::default();
         for dc in &self.dcs {
             if let Some(site) = &dc.sim.site {
-                self.interval_latency.merge(&site.prev_interval_latency);
+                self.kernel
+                    .interval_latency
+                    .merge(&site.prev_interval_latency);
             }
             let Some(p) = dc.sim.series.back().filter(|p| p.t_s == now.as_secs_f64()) else {
                 continue;
@@ -35,7 +37,7 @@ impl World {
                     acc.generated += p.generated;
                     acc.completed += p.completed;
                     acc.failed += p.failed;
-                    acc.throughput_rps += p.throughput_rps;
+                    acc.throughput_per_s += p.throughput_per_s;
                     acc.queue_len_mean += p.queue_len_mean;
                     acc.db_utilization = acc.db_utilization.max(p.db_utilization);
                     acc.replication_lag_ms = acc.replication_lag_ms.max(p.replication_lag_ms);
@@ -57,7 +59,7 @@ impl World {
             generated: 0,
             completed: 0,
             failed: 0,
-            throughput_rps: 0.0,
+            throughput_per_s: 0.0,
             latency_mean_ms: 0.0,
             latency_p50_ms: 0.0,
             latency_p99_ms: 0.0,
@@ -90,9 +92,9 @@ impl World {
         } else {
             0.0
         };
-        point.latency_mean_ms = self.interval_latency.mean_ms();
-        point.latency_p50_ms = self.interval_latency.quantile_ms(0.5);
-        point.latency_p99_ms = self.interval_latency.quantile_ms(0.99);
+        point.latency_mean_ms = self.kernel.interval_latency.mean_ms();
+        point.latency_p50_ms = self.kernel.interval_latency.quantile_ms(0.5);
+        point.latency_p99_ms = self.kernel.interval_latency.quantile_ms(0.99);
         let now_ms = (now.as_nanos() / 1_000_000) as u32;
         for pop in &mut self.population {
             pop.expire(now_ms, self.tick);
@@ -132,9 +134,10 @@ impl World {
         self.last_point = Some(point);
         let snapshot = self.snapshot();
         for e in self.watch.observe(&snapshot, &self.components) {
-            self.push_log(e);
+            self.kernel.push_log(e);
         }
-        self.events
+        self.kernel
+            .events
             .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
     }
 
@@ -145,7 +148,7 @@ impl World {
             return;
         }
         self.collect();
-        let now = self.now;
+        let now = self.kernel.now;
         let mut lost_writes = 0;
         for c in self.channels.iter_mut().filter(|c| c.from == d) {
             lost_writes = lost_writes.max(c.lose_backlog(now));
@@ -248,7 +251,7 @@ impl World {
 
     /// geoDNS died: lookups under way get no answer, so those users look up again next time.
     pub(super) fn forget_pending_lookups(&mut self) {
-        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let now_ms = (self.kernel.now.as_nanos() / 1_000_000) as u32;
         let ttl = self.dns_ttl_ms;
         for pop in &mut self.population {
             pop.forget_pending(now_ms, ttl, self.tick);

@@ -21,11 +21,13 @@ impl World {
             return; // validation guarantees both exist
         };
         let (a, b) = (a as u16, b as u16);
-        self.events
+        self.kernel
+            .events
             .push(at, GeoEvent::Partition { a, b, cut: true });
         if fault.duration_s > 0.0 {
             let heal = at.plus(SimTime::from_secs_f64(fault.duration_s));
-            self.events
+            self.kernel
+                .events
                 .push(heal, GeoEvent::Partition { a, b, cut: false });
         }
     }
@@ -33,7 +35,7 @@ impl World {
     /// The network between data centers `a` and `b` is cut (`cut`) or heals now.
     pub(super) fn partition(&mut self, a: usize, b: usize, cut: bool, cause: &str) {
         self.collect();
-        let now = self.now;
+        let now = self.kernel.now;
         let mut waiting = 0;
         for c in self
             .channels

@@ -4,68 +4,11 @@
 use super::*;
 
 impl World {
-    /// The report of the whole system so far (its digest is filled in by the caller).
-    /// Retrying clients of every data center, added up (`None` without retries).
-    fn clients_report(
-        &self,
-        generated: u64,
-        completed: u64,
-        elapsed_s: f64,
-    ) -> Option<crate::sim::ClientReport> {
-        let mut all: Option<crate::sim::components::clients::Clients> = None;
-        for dc in &self.dcs {
-            if let Some(c) = &dc.sim.clients {
-                match all.as_mut() {
-                    Some(all) => all.add(c),
-                    None => all = Some(c.clone()),
-                }
-            }
-        }
-        all.map(|c| c.report(generated, completed, elapsed_s))
-    }
-
-    /// Synchronous web workers of every data center, added up (`None` when off).
-    fn sync_report(&self) -> Option<crate::sim::report::SyncReport> {
-        let mut all: Option<crate::sim::components::sync::SyncWorkers> = None;
-        for dc in &self.dcs {
-            if let Some(s) = &dc.sim.sync {
-                match all.as_mut() {
-                    Some(all) => all.add(s),
-                    None => all = Some(s.clone()),
-                }
-            }
-        }
-        all.map(|s| s.report())
-    }
-
-    /// The circuit breakers of every data center, added up (`None` without one); the state
-    /// is the first one not closed.
-    fn breaker_report(&self) -> Option<crate::sim::BreakerReport> {
-        let mut all: Option<crate::sim::BreakerReport> = None;
-        for dc in &self.dcs {
-            if let Some(b) = &dc.sim.breaker {
-                let r = b.report(dc.sim.now());
-                match all.as_mut() {
-                    Some(all) => {
-                        all.trips += r.trips;
-                        all.refused += r.refused;
-                        all.open_s += r.open_s;
-                        if all.state == crate::sim::BreakerState::Closed {
-                            all.state = r.state;
-                        }
-                    }
-                    None => all = Some(r),
-                }
-            }
-        }
-        all
-    }
-
+    /// The report of the whole system so far (its digest is filled in by the caller): every
+    /// data center's sections merged by the report builder, with the geo layer's own figures.
     pub fn report(&self) -> Report {
-        let elapsed_s = self.now.as_secs_f64();
-        let mut latency = Histogram::new();
-        let mut by_kind: [Histogram; 4] = std::array::from_fn(|_| Histogram::new());
-        let mut totals = RequestTotals {
+        let elapsed_s = self.kernel.now.as_secs_f64();
+        let totals = RequestTotals {
             generated: self.books.generated,
             completed: 0,
             failed: self.books.dns_failed,
@@ -80,42 +23,23 @@ impl World {
             },
             in_flight: 0,
         };
-        let mut components = Vec::new();
-        let mut monitoring: Option<MonitoringReport> = None;
-        let mut data_centers = Vec::new();
-        let mut bill = Bill::default();
+        let dns = DnsReport {
+            lookups: self.books.dns_lookups,
+            cache_hits: self.books.dns_cache_hits,
+        };
+        let mut builder = ReportBuilder::merged(totals, dns, self.alerts());
         let geo = self.scenario.geo.as_ref().expect("geo");
+        let mut data_centers = Vec::new();
         for (d, dc) in self.dcs.iter().enumerate() {
-            let r = dc.sim.report_single();
-            latency.merge(&dc.sim.kernel.books.latency);
-            for (all, mine) in by_kind.iter_mut().zip(&dc.sim.kernel.books.latency_by_kind) {
-                all.merge(mine);
-            }
-            bill.extend_prefixed(&format!("{}/", dc.name), r.cost);
-            totals.add_handled(&r.requests);
-            components.extend(r.components.into_iter().map(|c| c.in_data_center(&dc.name)));
-            if let Some(m) = r.monitoring {
-                monitoring
-                    .get_or_insert_with(|| MonitoringReport {
-                        alerts: self.alerts(),
-                        ..MonitoringReport::default()
-                    })
-                    .absorb(m, &dc.name);
-            }
+            let part = builder.add_data_center(&dc.name, dc.sim.sections());
             data_centers.push(DataCenterReport {
-                name: dc.name.clone(),
                 region: geo.regions[dc.region].name.clone(),
                 dns_answers: self.books.answers[d],
                 requests_received: dc.handed,
-                requests: r.requests,
-                latency_ms: r.latency_ms,
                 up_at_end: dc.up,
                 in_dns_at_end: dc.in_dns,
                 intervals_named_while_down: dc.outages,
-                database: r.database,
-                cache: r.cache,
-                cdn: r.cdn,
-                queue: r.queue,
+                ..part
             });
         }
         let name = |d: usize| self.dcs[d].name.clone();
@@ -152,6 +76,7 @@ impl World {
                 }
             })
             .collect();
+        let bill = builder.bill();
         bill.add_replication(self.channels.iter().map(|c| c.shipped).sum());
         bill.add(
             "geoDNS lookups",
@@ -159,65 +84,28 @@ impl World {
             "million lookups",
             PRICES.dns_million_lookups,
         );
-        let (totals_generated, totals_completed) = (totals.generated, totals.completed);
-        Report {
-            cost: bill.finish(elapsed_s / 3600.0),
-            scenario: self.scenario.name.clone(),
-            stage: self.scenario.stage,
-            seed: self.scenario.seed,
-            sim_time_s: elapsed_s,
-            throughput_rps: if elapsed_s > 0.0 {
-                totals.completed as f64 / elapsed_s
-            } else {
-                0.0
-            },
-            requests: totals,
-            latency_ms: LatencyReport::of(&latency),
-            latency_by_kind: RequestKind::ALL
-                .iter()
-                .map(|&kind| KindLatency {
-                    kind,
-                    latency_ms: LatencyReport::of(&by_kind[kind as usize]),
-                })
-                .collect(),
-            dns: DnsReport {
-                lookups: self.books.dns_lookups,
-                cache_hits: self.books.dns_cache_hits,
-            },
-            components,
-            database: None,
-            cache: None,
-            cdn: None,
-            queue: None,
-            sessions: None,
-            monitoring,
-            theory: None,
-            clients: self.clients_report(totals_generated, totals_completed, elapsed_s),
-            sync_workers: self.sync_report(),
-            breaker: self.breaker_report(),
-            geo: Some(GeoReport {
-                routing: self.routing,
-                dns_lookups: self.books.dns_lookups,
-                dns_failed: self.books.dns_failed,
-                users_moved: self.books.moves,
-                regions,
-                data_centers,
-                writes_lost_cross_dc: replication.iter().map(|c| c.lost).max().unwrap_or(0),
-                replication,
-                series: self.geo_series.iter().cloned().collect(),
-            }),
-            data_store: None,
-            deploys: self
-                .dcs
-                .iter()
-                .flat_map(|d| d.sim.deploys_done.iter().cloned())
-                .collect(),
-            series: self.series.iter().cloned().collect(),
-            events: self.log.iter().cloned().collect(),
-            diagnosis: Vec::new(),
-            events_dropped: self.log_dropped,
-            digest: String::new(),
-        }
+        let geo = GeoReport {
+            routing: self.routing,
+            dns_lookups: self.books.dns_lookups,
+            dns_failed: self.books.dns_failed,
+            users_moved: self.books.moves,
+            regions,
+            data_centers,
+            writes_lost_cross_dc: replication.iter().map(|c| c.lost).max().unwrap_or(0),
+            replication,
+            series: self.geo_series.iter().cloned().collect(),
+        };
+        let head = RunHead {
+            scenario: &self.scenario,
+            elapsed_s,
+        };
+        builder.finish(
+            head,
+            self.series.iter().cloned().collect(),
+            &self.kernel.log,
+            self.kernel.log_dropped,
+            Some(geo),
+        )
     }
 }
 
@@ -227,7 +115,7 @@ impl Engine for World {
     }
 
     fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     fn components(&self) -> &[ComponentInfo] {
@@ -250,11 +138,11 @@ impl Engine for World {
     }
 
     fn recent_paths(&self) -> &VecDeque<PathSample> {
-        &self.paths
+        &self.kernel.paths
     }
 
     fn log(&self) -> &VecDeque<LogEntry> {
-        &self.log
+        &self.kernel.log
     }
 
     fn alerts(&self) -> Vec<crate::sim::AlertEvent> {

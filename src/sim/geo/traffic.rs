@@ -5,21 +5,8 @@ use super::population::Drawn;
 use super::*;
 
 impl World {
-    pub(super) fn push_log(&mut self, e: LogEntry) {
-        if self.log.len() == LOG_RING {
-            self.log.pop_front();
-            self.log_dropped += 1;
-        }
-        self.log.push_back(e);
-    }
-
     pub(super) fn log_event(&mut self, component: &str, text: String) {
-        let e = LogEntry {
-            t_s: self.now.as_secs_f64(),
-            component: component.to_string(),
-            text,
-        };
-        self.push_log(e);
+        self.kernel.log(component, text);
     }
 
     pub(super) fn handle(&mut self, event: GeoEvent) {
@@ -61,7 +48,12 @@ impl World {
 
     pub(super) fn arrival_now_in_profile(&mut self) -> bool {
         let profile = &self.scenario.traffic.profile;
-        in_profile(&mut self.rng, profile, self.profile_max, self.now)
+        in_profile(
+            &mut self.kernel.rng,
+            profile,
+            self.profile_max,
+            self.kernel.now,
+        )
     }
 
     pub(super) fn region_of(&self, user: u64) -> usize {
@@ -97,7 +89,7 @@ impl World {
                     // with the nearest named one rather than one geoDNS has stopped naming.
                     return self.nearest_named(region);
                 }
-                let mut x = self.rng.unit() * total;
+                let mut x = self.kernel.rng.unit() * total;
                 for d in 0..self.dcs.len() {
                     if self.dcs[d].in_dns {
                         x -= self.split[d];
@@ -122,7 +114,7 @@ impl World {
         self.books.generated += 1;
         self.interval_generated += 1;
         self.regions[region].generated += 1;
-        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
+        let now_ms = (self.kernel.now.as_nanos() / 1_000_000) as u32;
         let tick = self.tick;
         let pop = &mut self.population[region];
         pop.expire(now_ms, tick);
@@ -154,7 +146,7 @@ impl World {
             if drawn.previous_dc().is_some_and(|prev| prev != dc) {
                 self.books.moves += 1;
             }
-            let done = self.now.plus(self.dns_lookup);
+            let done = self.kernel.now.plus(self.dns_lookup);
             let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
             let expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
             self.population[region].answer(drawn, dc, expiry_ms, tick);
@@ -164,7 +156,7 @@ impl World {
         d.handed += 1;
         d.interval_handed += 1;
         d.sim
-            .hand_over(self.now, user, region as u8, lookup, ready_ms);
+            .hand_over(self.kernel.now, user, region as u8, lookup, ready_ms);
     }
 
     pub(super) fn on_health_check(&mut self) {
@@ -196,7 +188,9 @@ impl World {
                 );
             }
         }
-        self.events
-            .push(self.now.plus(self.health_interval), GeoEvent::HealthCheck);
+        self.kernel.events.push(
+            self.kernel.now.plus(self.health_interval),
+            GeoEvent::HealthCheck,
+        );
     }
 }

@@ -1,14 +1,16 @@
-//! The run's kernel state: the request slab (slots, their generations are the owner's, the
-//! recorded hops of sampled requests), the run's books and the current metrics interval's
-//! counters, the ring of sampled paths and the event log. One value per engine, handed to the
-//! code that moves requests; it knows what a slot, a count and a log entry are, not which tier
-//! a request is at.
+//! The kernel of a run: simulated time, the event queue, the one seeded RNG, the request slab
+//! (slots, their generations are the owner's, the recorded hops of sampled requests), the
+//! run's books and the current metrics interval's counters, the ring of sampled paths and the
+//! event log. One value per engine (a data center's stack, the geo layer); it knows what an
+//! event, a slot, a count and a log entry are, not which tier a request is at. A component's
+//! handler is handed the kernel as its [`Ctx`].
 //!
 //! ```text
-//!   Kernel<R> ─ requests: [R]   slots taken from free_slots or pushed
-//!             ─ traces: [[Hop]] for the sampled requests in flight only; trace_of: slot → trace
-//!             ─ books (whole run) · interval (this metrics interval) · interval_latency
-//!             ─ paths (last PATH_RING sampled requests) · log (last LOG_RING entries)
+//!   Kernel<R, E> ─ now · events: EventQueue<E> (lanes + four-way heap) · rng
+//!                ─ requests: [R]   slots taken from free_slots or pushed
+//!                ─ traces: [[Hop]] for the sampled requests in flight only; trace_of: slot → trace
+//!                ─ books (whole run) · interval (this metrics interval) · interval_latency
+//!                ─ paths (last PATH_RING sampled requests) · log (last LOG_RING entries)
 //! ```
 
 use super::histogram::Histogram;
@@ -49,8 +51,6 @@ pub(in crate::sim) struct Books {
     pub failed: [u64; Outcome::FAILURES.len()],
     pub latency: Histogram,
     pub latency_by_kind: [Histogram; 4],
-    pub dns_lookups: u64,
-    pub dns_cache_hits: u64,
     pub failovers: Vec<Failover>,
 }
 
@@ -62,8 +62,6 @@ impl Books {
             failed: [0; Outcome::FAILURES.len()],
             latency: Histogram::new(),
             latency_by_kind: std::array::from_fn(|_| Histogram::new()),
-            dns_lookups: 0,
-            dns_cache_hits: 0,
             failovers: Vec::new(),
         }
     }
@@ -75,9 +73,20 @@ pub(in crate::sim) trait Slot: Copy {
     const EMPTY: Self;
 }
 
-/// The kernel state of one engine over requests of type `R`.
+/// No request: the slot type of an engine (or a test) without a request slab.
+impl Slot for () {
+    const EMPTY: () = ();
+}
+
+/// The kernel of one engine over requests of type `R` and events of type `E`.
 #[derive(Clone)]
-pub(in crate::sim) struct Kernel<R> {
+pub(in crate::sim) struct Kernel<R, E> {
+    /// Simulated now.
+    pub now: SimTime,
+    /// The event queue (a component schedules its own events through `E: From<…>`).
+    pub events: EventQueue<E>,
+    /// The engine's one seeded generator.
+    pub rng: Rng,
     /// Request slots (free ones included).
     pub requests: Vec<R>,
     /// The hops of sampled requests (kept apart so requests stay small): a trace is taken by
@@ -109,10 +118,13 @@ pub(in crate::sim) struct Kernel<R> {
     pub log_dropped: u64,
 }
 
-impl<R: Slot> Kernel<R> {
-    /// An empty kernel state.
-    pub fn new() -> Kernel<R> {
+impl<R: Slot, E: Copy> Kernel<R, E> {
+    /// A kernel at time zero with an empty queue and slab, its generator seeded with `seed`.
+    pub fn new(seed: u64) -> Kernel<R, E> {
         Kernel {
+            now: SimTime::ZERO,
+            events: EventQueue::new(),
+            rng: Rng::new(seed),
             requests: Vec::new(),
             traces: Vec::new(),
             trace_of: Vec::new(),
@@ -198,15 +210,20 @@ impl<R: Slot> Kernel<R> {
 
     /// Adds an entry to the event log at `now` (dropping the oldest past [`LOG_RING`]).
     pub fn log_event(&mut self, now: SimTime, component: &str, text: String) {
-        if self.log.len() == LOG_RING {
-            self.log.pop_front();
-            self.log_dropped += 1;
-        }
-        self.log.push_back(LogEntry {
+        self.push_log(LogEntry {
             t_s: now.as_secs_f64(),
             component: component.to_string(),
             text,
         });
+    }
+
+    /// Adds an entry to the event log (dropping the oldest past [`LOG_RING`]).
+    pub fn push_log(&mut self, entry: LogEntry) {
+        if self.log.len() == LOG_RING {
+            self.log.pop_front();
+            self.log_dropped += 1;
+        }
+        self.log.push_back(entry);
     }
 
     /// Bytes held by the slab (for the footprint figure).
@@ -218,24 +235,16 @@ impl<R: Slot> Kernel<R> {
     }
 }
 
-/// What a component's handler may use besides its own state: the clock, the kernel state
-/// (books, interval counters, event log), the event queue and the one RNG. An engine builds
-/// one from its own fields for a single call, so a component never sees the engine itself.
-pub(in crate::sim) struct Ctx<'a, R, E> {
-    /// Simulated now.
-    pub now: SimTime,
-    /// The run's kernel state.
-    pub kernel: &'a mut Kernel<R>,
-    /// The engine's event queue (a component schedules its own events through `E: From<…>`).
-    pub events: &'a mut EventQueue<E>,
-    /// The engine's one seeded generator.
-    pub rng: &'a mut Rng,
-}
+/// What a component's handler is handed besides its own state: the kernel — the clock, the
+/// event queue, the RNG, the books, interval counters and event log — and nothing else of the
+/// engine. The engine passes `&mut self.kernel`, so the component (another field of the
+/// engine) can be borrowed beside it.
+pub(in crate::sim) type Ctx<R, E> = Kernel<R, E>;
 
-impl<R: Slot, E: Copy> Ctx<'_, R, E> {
+impl<R: Slot, E: Copy> Kernel<R, E> {
     /// Adds an entry to the event log now.
     pub fn log(&mut self, component: &str, text: String) {
-        self.kernel.log_event(self.now, component, text);
+        self.log_event(self.now, component, text);
     }
 
     /// Schedules `event` at `at`.

@@ -8,7 +8,7 @@ impl Stack {
     /// A database call of `req` is about to be sent: true if it may go; false if the open
     /// breaker failed it at once (the web server answers with an error).
     pub(super) fn breaker_admits(&mut self, req: ReqRef) -> bool {
-        let now = self.now;
+        let now = self.kernel.now;
         let Some(b) = self.breaker.as_mut() else {
             return true;
         };
@@ -25,7 +25,7 @@ impl Stack {
     /// A database call ended: answered after `at_db` at the database, or refused there
     /// (`at_db` `None`).
     pub(super) fn breaker_record(&mut self, at_db: Option<SimTime>) {
-        let now = self.now;
+        let now = self.kernel.now;
         let Some(b) = self.breaker.as_mut() else {
             return;
         };

@@ -30,13 +30,13 @@ impl Stack {
             return;
         }
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
-        if self.db.reshard_refused(count, &mut ctx!(self)) {
+        if self.db.reshard_refused(count, &mut self.kernel) {
             return;
         }
         while self.db.shard_count() < count {
             self.build_shard(true);
         }
-        self.db.start_reshard(count, &mut ctx!(self));
+        self.db.start_reshard(count, &mut self.kernel);
         if let Some(s) = self.scenario.sharding.as_mut() {
             s.shards = count as u32;
         }
@@ -44,7 +44,7 @@ impl Stack {
 
     /// The resharding pacer: starts the copy job it hands out as a request.
     pub(super) fn on_migration_pace(&mut self, run: u32) {
-        let Some(slot) = self.db.pace(run, &mut ctx!(self)) else {
+        let Some(slot) = self.db.pace(run, &mut self.kernel) else {
             return;
         };
         let req = self.allocate(RequestKind::Write, 0);
@@ -79,16 +79,16 @@ impl Stack {
     /// The copy job could not be queued (its node is down or its line full): it tries
     /// again a little later.
     pub(in crate::sim) fn retry_copy_job(&mut self, req: ReqRef) {
-        let at = self.now.plus(COPY_RETRY);
+        let at = self.kernel.now.plus(COPY_RETRY);
         self.req_mut(req).state = ReqState::Transit;
-        self.events.push(at, Event::CopyRetry { req });
+        self.kernel.events.push(at, Event::CopyRetry { req });
     }
 
     /// Service time of a copy job at database shard `shard`.
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
         self.db
-            .copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut ctx!(self))
+            .copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut self.kernel)
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
@@ -101,7 +101,7 @@ impl Stack {
             return;
         }
         self.release(req);
-        if let Some(run) = self.db.cut_over(r.copy_job, &mut ctx!(self)) {
+        if let Some(run) = self.db.cut_over(r.copy_job, &mut self.kernel) {
             self.on_migration_pace(run);
         }
     }

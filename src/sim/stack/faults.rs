@@ -12,15 +12,15 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return, // they cannot be killed
             Part::Balancer => {
-                self.balancer_alive = false;
-                self.log_event(
-                    &name,
-                    format!("{name} down ({cause}); the servers are healthy but no request reaches them"),
-                );
+                if let Some(b) = self.balancer.as_mut() {
+                    let text = b.kill(&name, cause);
+                    self.log_event(&name, text);
+                }
                 return;
             }
             Part::Dns => {
-                self.kill_dns(&name, cause);
+                let text = self.dns.kill(&name, cause);
+                self.log_event(&name, text);
                 return;
             }
             Part::Edge => {
@@ -28,7 +28,7 @@ impl Stack {
                 return;
             }
             Part::Workers => {
-                let now = self.now;
+                let now = self.kernel.now;
                 let back = self.jobs.as_mut().map_or(0, |q| q.kill(now));
                 self.log_event(
                     &name,
@@ -46,26 +46,14 @@ impl Stack {
         };
         if let Some((shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(self.db.node_died(shard, node, epoch, &mut ctx!(self)));
+            text.push_str(self.db.node_died(shard, node, epoch, &mut self.kernel));
         }
         self.log_event(&name, text);
     }
 
-    /// The DNS server dies: lookups under way get no answer.
-    pub(super) fn kill_dns(&mut self, name: &str, cause: &str) {
-        self.dns_alive = false;
-        self.dns_deaths = self.dns_deaths.wrapping_add(1);
-        self.log_event(
-            name,
-            format!(
-                "{name} down ({cause}); clients with a cached answer keep working until it expires"
-            ),
-        );
-    }
-
     /// The CDN edge dies: its contents are gone.
     pub(super) fn kill_edge(&mut self, name: &str, cause: &str) {
-        let now = self.now;
+        let now = self.kernel.now;
         if let Some(edge) = self.edge.as_mut() {
             edge.die(now);
         }
@@ -78,7 +66,7 @@ impl Stack {
     /// Kills a station: requests waiting or in service there, and requests a dying web server
     /// is waiting on the database for, fail.
     pub(in crate::sim) fn fail_everything_at(&mut self, station: u16) -> u64 {
-        let now = self.now;
+        let now = self.kernel.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
         if tier == Tier::Cache {
             return self.kill_cache_node(station, usize::from(index));
@@ -159,7 +147,7 @@ impl Stack {
     /// A cache node dies: its contents are gone, and the lookups it held become misses that
     /// go to the database. Returns the number of lookups redirected.
     pub(super) fn kill_cache_node(&mut self, station: u16, node: usize) -> u64 {
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = false;
@@ -208,12 +196,14 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return,
             Part::Balancer => {
-                self.balancer_alive = true;
+                if let Some(b) = self.balancer.as_mut() {
+                    b.repair();
+                }
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
             Part::Dns => {
-                self.dns_alive = true;
+                self.dns.repair();
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
@@ -226,7 +216,7 @@ impl Stack {
             }
             Part::Workers => {
                 if let Some(q) = self.jobs.as_mut() {
-                    q.repair(&mut ctx!(self));
+                    q.repair(&mut self.kernel);
                 }
                 self.log_event(
                     &name,
@@ -236,14 +226,14 @@ impl Stack {
             }
             Part::Station(station) => station,
         };
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = true;
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
         if let Some((shard, node)) = self.db_node_of(id) {
-            text.push_str(&self.db.node_returned(shard, node, epoch, &mut ctx!(self)));
+            text.push_str(&self.db.node_returned(shard, node, epoch, &mut self.kernel));
         }
         self.log_event(&name, text);
     }
@@ -255,7 +245,7 @@ impl Stack {
         let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
             return;
         };
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         if s.slowdown == factor {
             return;
@@ -298,6 +288,6 @@ impl Stack {
     }
 
     pub(in crate::sim) fn log_event(&mut self, component: &str, text: String) {
-        self.kernel.log_event(self.now, component, text);
+        self.kernel.log_event(self.kernel.now, component, text);
     }
 }

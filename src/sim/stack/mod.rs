@@ -20,6 +20,7 @@
 
 mod breaker;
 mod data;
+mod deploy;
 mod faults;
 mod path;
 mod periodic;
@@ -27,17 +28,19 @@ mod report;
 mod retries;
 pub(super) mod route;
 mod service;
+mod site;
 mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::Balancer;
+use super::components::balancer::{Balancer, BalancerEvent};
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::CacheCluster;
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, DatabaseCluster, DbEvent};
-use super::components::deploy::DeployRun;
+use super::components::deploy::{DeployController, DeployEvent};
+use super::components::dns::{Dns, Resolve};
 use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
@@ -45,12 +48,13 @@ use super::components::nosql::NoSql;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
+use super::components::web_pool::{WebEvent, WebPool};
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
-use super::kernel::queue::{EventQueue, Lane};
+use super::kernel::queue::Lane;
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
-use super::kernel::run::{Ctx, Kernel, Slot};
+use super::kernel::run::{Kernel, Slot};
 use super::report::{DeployReport, LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
@@ -60,6 +64,7 @@ use super::{
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, Door, RouteTable};
+pub(super) use site::Site;
 use std::collections::VecDeque;
 
 const DNS: ComponentId = ComponentId(1);
@@ -110,9 +115,8 @@ impl Part {
 pub(super) enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
-    /// The DNS server answers a lookup sent during DNS life `epoch` (`u32::MAX`: sent while
-    /// it was down).
-    DnsAnswer { req: ReqRef, user: u32, epoch: u32 },
+    /// The DNS server answers a lookup stamped with its life `life` (see [`Dns::answered`]).
+    DnsAnswer { req: ReqRef, user: u32, life: u32 },
     /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
     /// [`Sim::hand_over`]).
     Inject {
@@ -121,9 +125,9 @@ pub(super) enum Event {
         ready_ms: u32,
         region: u8,
     },
-    /// Stage 11: a request handed over when the lookup it started `dns_lookup` ago answers —
-    /// unless geoDNS has died since (DNS life `epoch`).
-    InjectAnswered { user: u32, epoch: u32, region: u8 },
+    /// Stage 11: a request handed over when the lookup it started `dns.lookup` ago answers —
+    /// unless geoDNS has died since (DNS life `life`).
+    InjectAnswered { user: u32, life: u32, region: u8 },
     /// An answer from the data tier reaches the request's web server on its way back.
     BackAtWeb { req: ReqRef },
     /// A request reaches the load balancer.
@@ -141,8 +145,8 @@ pub(super) enum Event {
     ClientTimeout { req: ReqRef },
     /// A metrics interval closes.
     MetricsTick,
-    /// The load balancer checks every server.
-    HealthCheck,
+    /// One of the load balancer's own events (its health checks).
+    Balancer(BalancerEvent),
     /// One of the database cluster's own events (failure detection, promotion, the
     /// resharding pacer).
     Db(DbEvent),
@@ -166,16 +170,11 @@ pub(super) enum Event {
     EdgeHitDone { req: ReqRef, epoch: u32 },
     /// One of the message queue's own events (a job done, the worker autoscaler).
     Jobs(JobEvent),
-    /// The web autoscaling group decides.
-    AutoscaleCheck,
-    /// A web server launched by the autoscaler has booted.
-    ServerBooted,
-    /// The scenario's scheduled deploy starts.
-    DeployStart,
-    /// A server draining for deploy number `run` is looked at.
-    DeployDrainCheck { server: u16, run: u32 },
-    /// A server stopped by deploy number `run` has started its new version.
-    DeployServerStarted { server: u16, run: u32 },
+    /// One of the web tier's own events (its autoscaling group).
+    Web(WebEvent),
+    /// One of the deploy controller's own events (the scheduled start, drain checks,
+    /// servers started).
+    Deploy(DeployEvent),
 }
 
 impl From<DbEvent> for Event {
@@ -184,25 +183,23 @@ impl From<DbEvent> for Event {
     }
 }
 
+impl From<BalancerEvent> for Event {
+    fn from(event: BalancerEvent) -> Event {
+        Event::Balancer(event)
+    }
+}
+
+impl From<WebEvent> for Event {
+    fn from(event: WebEvent) -> Event {
+        Event::Web(event)
+    }
+}
+
 impl From<JobEvent> for Event {
     fn from(event: JobEvent) -> Event {
         Event::Jobs(event)
     }
 }
-
-/// A [`Ctx`] over a stack's kernel, event queue and RNG, borrowing only those fields (so the
-/// component it is handed to, another field, can be borrowed beside it).
-macro_rules! ctx {
-    ($stack:ident) => {
-        Ctx {
-            now: $stack.now,
-            kernel: &mut $stack.kernel,
-            events: &mut $stack.events,
-            rng: &mut $stack.rng,
-        }
-    };
-}
-pub(super) use ctx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ReqState {
@@ -368,73 +365,26 @@ impl Slot for Request {
     };
 }
 
-/// Stage 11: the part of a data center's stack that exists only because it is one of the geo
-/// layer's data centers. A lone stack (stages 1–10) has none.
-#[derive(Clone)]
-pub(super) struct Site {
-    /// Per user region, the extra one-way time from that region.
-    pub region_far: Vec<SimTime>,
-    /// Latency of completed requests per user region.
-    pub region_latency: Vec<Histogram>,
-    /// Commit times of writes not yet handed to cross-data-center replication.
-    pub outbox: Vec<SimTime>,
-    /// The whole data center is down. Nothing in it comes back until the data center does (a
-    /// repair or the end of a scheduled fault leaves it down), and web servers added meanwhile
-    /// start down.
-    pub down: bool,
-    /// Requests handed over and counted that have not reached this data center's now (or
-    /// their DNS answer) yet.
-    pub handed_over_waiting: u64,
-    /// Latency histogram of the metrics interval closed last (the geo layer merges the data
-    /// centers' intervals).
-    pub prev_interval_latency: Histogram,
-    /// Cache and CDN hit counts of the metrics interval closed last (the geo layer adds the
-    /// data centers' counts up).
-    pub prev_interval_hits: IntervalHits,
-}
-
-impl Site {
-    /// The site of a data center whose users' regions are `region_far` away from it (one way,
-    /// per region).
-    pub fn new(region_far: Vec<SimTime>) -> Site {
-        Site {
-            region_latency: region_far.iter().map(|_| Histogram::new()).collect(),
-            region_far,
-            outbox: Vec::new(),
-            down: false,
-            handed_over_waiting: 0,
-            prev_interval_latency: Histogram::new(),
-            prev_interval_hits: IntervalHits::default(),
-        }
-    }
-}
-
 /// One data center's whole stack: the engine of stages 1–10, and each data center of the geo
 /// layer at stage 11 (then with a [`Site`]).
 #[derive(Clone)]
 pub(super) struct Stack {
     pub(super) scenario: Scenario,
-    now: SimTime,
-    pub(super) rng: Rng,
-    pub(super) events: EventQueue<Event>,
     events_processed: u64,
-    /// The request slab, the books, the interval counters, sampled paths and the event log.
-    pub(super) kernel: Kernel<Request>,
+    /// The kernel: the clock, the event queue, the RNG, the request slab, the books, the
+    /// interval counters, sampled paths and the event log.
+    pub(super) kernel: Kernel<Request, Event>,
     pub(super) components: Vec<ComponentInfo>,
-    dns_alive: bool,
-    /// Whether the load balancer is up (when down, requests reach no server).
-    balancer_alive: bool,
-    /// Times the DNS server died (a lookup in flight across a death gets no answer).
-    dns_deaths: u32,
+    /// The DNS server and the users' cached answers.
+    pub(super) dns: Dns,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// Web stations in server order (`web-0`, `web-1`, …).
-    pub(super) web: Vec<u16>,
-    /// Web servers taken out of service with `set_web_servers` (they drain and idle).
-    pub(super) web_retired: Vec<bool>,
+    /// The web servers (their stations, in server order), their service times and their
+    /// autoscaling group.
+    pub(super) web: WebPool,
     pub(super) balancer: Option<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
@@ -446,27 +396,19 @@ pub(super) struct Stack {
     pub(super) session_station: u16,
     /// Sticky sessions, when the web tier keeps them.
     pub(super) sticky: Option<StickySessions>,
-    /// Web servers launched by the autoscaler and still booting.
-    booting: u32,
-    last_scaling: SimTime,
     profile_max: f64,
     /// The database cluster: shards, replication, key versions and placement, resharding.
     pub(super) db: DatabaseCluster,
     pub(super) cache: Option<CacheCluster>,
-    web_service: [Sampler; 4],
     session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
     users: u64,
-    /// Per user: when the cached DNS answer expires, in ms of simulated time.
-    dns_expiry_ms: Vec<u32>,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
     pub(super) client_one_way: SimTime,
     internal_one_way: SimTime,
     balancer_latency: SimTime,
-    dns_lookup: SimTime,
-    dns_ttl_ms: u32,
     timeout: SimTime,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
@@ -475,10 +417,8 @@ pub(super) struct Stack {
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
-    /// The rolling deploy under way.
-    pub(super) deploy: Option<DeployRun>,
-    /// Deploys finished.
-    pub(super) deploys_done: Vec<DeployReport>,
+    /// The deploy controller: the rolling deploy under way and the finished ones.
+    pub(super) deploy: DeployController,
     /// The NoSQL store beside the database.
     pub(super) nosql: Option<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
@@ -508,20 +448,14 @@ impl Stack {
         let keys = scenario.traffic.keyspace.keys;
         let mut sim = Stack {
             scenario: scenario.clone(),
-            now: SimTime::ZERO,
-            rng: Rng::new(scenario.seed),
-            events: EventQueue::new(),
             events_processed: 0,
-            kernel: Kernel::new(),
+            kernel: Kernel::new(scenario.seed),
             components: Vec::new(),
-            dns_alive: true,
-            balancer_alive: true,
-            dns_deaths: 0,
+            dns: Dns::new(&scenario.dns),
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            web: Vec::new(),
-            web_retired: Vec::new(),
+            web: WebPool::new(&scenario.server, scenario.autoscaling.as_ref()),
             balancer: None,
             balancer_id: ComponentId(u16::MAX),
             edge: None,
@@ -534,12 +468,9 @@ impl Stack {
                 .as_ref()
                 .filter(|s| s.mode == SessionMode::Sticky)
                 .map(|_| StickySessions::default()),
-            booting: 0,
-            last_scaling: SimTime::ZERO,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             db: DatabaseCluster::new(scenario),
             cache: None,
-            web_service: scenario.server.service.by_kind().map(Sampler::new),
             session_get: Sampler::new(
                 &scenario
                     .sessions
@@ -551,22 +482,18 @@ impl Stack {
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
-            dns_expiry_ms: Vec::new(),
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
             client_one_way: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
             internal_one_way: SimTime::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
             balancer_latency: SimTime::ZERO,
-            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
-            dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
             timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            deploy: None,
-            deploys_done: Vec::new(),
+            deploy: DeployController::default(),
             nosql: None,
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
@@ -582,31 +509,29 @@ impl Stack {
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
-        sim.events.push(SimTime(interval_ns), Event::MetricsTick);
-        if let Some(lb) = &scenario.load_balancer {
-            sim.events.push(
-                SimTime::from_millis_f64(lb.health_interval_ms),
-                Event::HealthCheck,
-            );
+        sim.kernel
+            .events
+            .push(SimTime(interval_ns), Event::MetricsTick);
+        if let Some(b) = sim.balancer.as_ref() {
+            b.start(&mut sim.kernel);
         }
-        if let Some(a) = &scenario.autoscaling {
-            sim.events.push(
-                SimTime::from_secs_f64(a.evaluation_interval_s),
-                Event::AutoscaleCheck,
-            );
-        }
+        sim.web.start(&mut sim.kernel);
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.events.push(every, Event::Jobs(JobEvent::ScaleCheck));
+            sim.kernel
+                .events
+                .push(every, Event::Jobs(JobEvent::ScaleCheck));
         }
         if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
-            sim.events.push(
+            sim.kernel.events.push(
                 SimTime::from_secs_f64(r.at_s),
                 Event::Reshard { to: r.to_shards },
             );
         }
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-            sim.events
-                .push(SimTime::from_secs_f64(at_s), Event::DeployStart);
+            sim.kernel.events.push(
+                SimTime::from_secs_f64(at_s),
+                Event::Deploy(DeployEvent::Start),
+            );
         }
         sim.schedule_faults();
         sim
@@ -702,8 +627,7 @@ impl Stack {
         let mut station = Station::new(spec.workers, spec.queue_capacity);
         station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
         let s = self.add_station(id, Tier::Web, index as u16, station);
-        self.web.push(s);
-        self.web_retired.push(false);
+        self.web.add(s);
         if let Some(sticky) = self.sticky.as_mut() {
             sticky.add_server();
         }
@@ -747,9 +671,10 @@ impl Stack {
                 ),
             };
             let at = SimTime::from_secs_f64(fault.at_s);
-            self.events.push(at, start);
+            self.kernel.events.push(at, start);
             if fault.duration_s > 0.0 {
-                self.events
+                self.kernel
+                    .events
                     .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
             }
         }
@@ -764,9 +689,13 @@ impl Stack {
     }
 
     fn schedule_arrival(&mut self) {
-        if let Some(at) = next_arrival(&mut self.rng, self.now, self.mean_interarrival_ns) {
+        if let Some(at) = next_arrival(
+            &mut self.kernel.rng,
+            self.kernel.now,
+            self.mean_interarrival_ns,
+        ) {
             let epoch = self.arrival_epoch;
-            self.events.push(at, Event::Arrival { epoch });
+            self.kernel.events.push(at, Event::Arrival { epoch });
         }
     }
 
@@ -784,31 +713,24 @@ impl Stack {
             Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
             Event::Jobs(event) => {
                 if let Some(q) = self.jobs.as_mut() {
-                    q.handle(event, &mut ctx!(self));
+                    q.handle(event, &mut self.kernel);
                 }
             }
-            Event::AutoscaleCheck => self.on_autoscale_check(),
-            Event::ServerBooted => self.on_server_booted(),
-            Event::DeployStart => {
-                if let Some(spec) = self.scenario.deploy.clone() {
-                    self.start_deploy(&spec);
+            Event::Web(event) => {
+                if let Some(count) = self.web.handle(event, &self.stations, &mut self.kernel) {
+                    self.set_web_servers(count);
                 }
             }
-            Event::DeployDrainCheck { server, run } => self.on_deploy_drain_check(server, run),
-            Event::DeployServerStarted { server, run } => {
-                self.on_deploy_server_started(server, run)
-            }
-            Event::DnsAnswer { req, user, epoch } => self.on_dns_answer(req, user, epoch),
+            Event::Deploy(event) => self.on_deploy_event(event),
+            Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),
             Event::Inject {
                 user,
                 ready_ms,
                 region,
             } => self.on_inject(user, ready_ms, region),
-            Event::InjectAnswered {
-                user,
-                epoch,
-                region,
-            } => self.on_inject_answered(user, epoch, region),
+            Event::InjectAnswered { user, life, region } => {
+                self.on_inject_answered(user, life, region)
+            }
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::BackAtWeb { req } => self.on_back_at_web(req),
             Event::Reach { req, station } => self.on_reach(req, station),
@@ -819,9 +741,9 @@ impl Stack {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
-            Event::HealthCheck => self.on_health_check(),
+            Event::Balancer(event) => self.on_balancer_event(event),
             Event::Db(DbEvent::MigrationPace { run }) => self.on_migration_pace(run),
-            Event::Db(event) => self.db.handle(event, &self.stations, &mut ctx!(self)),
+            Event::Db(event) => self.db.handle(event, &self.stations, &mut self.kernel),
             Event::Reshard { to } => self.reshard(to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {

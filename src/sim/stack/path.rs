@@ -8,7 +8,7 @@ impl Stack {
         if self.users == 0 {
             return;
         }
-        let user = self.rng.below(self.users) as usize;
+        let user = self.kernel.rng.below(self.users) as usize;
         let req = self.start_request(user, false);
         self.look_up_then_depart(req, user);
     }
@@ -16,55 +16,35 @@ impl Stack {
     /// The request of `user` leaves once the user's DNS answer is known: cached, under way, or
     /// looked up now.
     pub(super) fn look_up_then_depart(&mut self, req: ReqRef, user: usize) {
-        let now_ms = (self.now.as_nanos() / 1_000_000) as u32;
-        let expiry_ms = self.dns_expiry_ms[user];
-        if self.dns_ttl_ms == 0 || expiry_ms <= now_ms {
-            self.kernel.books.dns_lookups += 1;
-            // Until the answer arrives, later requests of this user wait for it.
-            let done = self.now.plus(self.dns_lookup);
-            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
-            self.dns_expiry_ms[user] = done_ms.saturating_add(self.dns_ttl_ms);
-            let epoch = if self.dns_alive {
-                self.dns_deaths
-            } else {
-                u32::MAX
-            };
-            self.events.push_in(
-                Lane::Dns,
-                done,
-                Event::DnsAnswer {
-                    req,
-                    user: user as u32,
-                    epoch,
-                },
-            );
-            return;
+        match self.dns.resolve(user, self.kernel.now) {
+            Resolve::Lookup { done, life } => {
+                let user = user as u32;
+                let answer = Event::DnsAnswer { req, user, life };
+                self.kernel.events.push_in(Lane::Dns, done, answer);
+            }
+            Resolve::Cached { ready } => self.depart(req, ready),
         }
-        self.kernel.books.dns_cache_hits += 1;
-        // A lookup of this user's may still be under way: the request waits for its answer.
-        let ready = SimTime::from_micros(u64::from(expiry_ms - self.dns_ttl_ms) * 1000);
-        self.depart(req, self.now.max(ready));
     }
 
     /// A new request of `user`: its kind, key and fan-out drawn, counted as generated.
     /// A request `handed_over` by stage 11's geoDNS layer was counted (and its user's
     /// activity too) when it was handed over.
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
-        let kind = RequestKind::ALL[self.mix.pick(&mut self.rng)];
+        let kind = RequestKind::ALL[self.mix.pick(&mut self.kernel.rng)];
         let key = if kind.touches_data() {
-            self.db.draw_key(&mut self.rng, &self.keys)
+            self.db.draw_key(&mut self.kernel.rng, &self.keys)
         } else {
             0
         };
         let req = self.allocate(kind, key);
         // A share of the data requests belongs to the NoSQL store (feeds, sessions, counters).
         let nosql = match self.routes.of(kind).nosql_share {
-            Some(share) => self.rng.unit() < share,
+            Some(share) => self.kernel.rng.unit() < share,
             None => false,
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.db.draws_fan_out(kind, &mut self.rng) {
+        } else if self.db.draws_fan_out(kind, &mut self.kernel.rng) {
             // A read that joins data of every shard.
             self.req_mut(req).fanout_next = 0;
         }
@@ -100,7 +80,7 @@ impl Stack {
         lookup: bool,
         ready_ms: u32,
     ) {
-        debug_assert!(now >= self.now);
+        debug_assert!(now >= self.kernel.now);
         // Counted now, when the user sends it, whether or not this data center has got there.
         self.kernel.books.generated += 1;
         self.kernel.interval.generated += 1;
@@ -108,18 +88,14 @@ impl Stack {
             site.handed_over_waiting += 1;
         }
         if lookup {
-            let epoch = self.dns_deaths;
-            self.events.push_last_in(
+            let life = self.dns.life();
+            self.kernel.events.push_last_in(
                 Lane::Dns,
-                now.plus(self.dns_lookup),
-                Event::InjectAnswered {
-                    user,
-                    epoch,
-                    region,
-                },
+                now + self.dns.lookup,
+                Event::InjectAnswered { user, life, region },
             );
         } else {
-            self.events.push_last_in(
+            self.kernel.events.push_last_in(
                 Lane::Handover,
                 now,
                 Event::Inject {
@@ -135,28 +111,29 @@ impl Stack {
         let req = self.start_request(user as usize, true);
         self.req_mut(req).region = region;
         let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
-        if answer > self.now {
-            let epoch = self.dns_deaths;
-            self.events
-                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, epoch });
+        if answer > self.kernel.now {
+            let life = self.dns.life();
+            self.kernel
+                .events
+                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, life });
         } else {
-            self.depart(req, self.now);
+            self.depart(req, self.kernel.now);
         }
     }
 
-    pub(super) fn on_inject_answered(&mut self, user: u32, epoch: u32, region: u8) {
+    pub(super) fn on_inject_answered(&mut self, user: u32, life: u32, region: u8) {
         let req = self.start_request(user as usize, true);
-        let start = self.now.since(self.dns_lookup);
+        let start = self.kernel.now - self.dns.lookup;
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
         r.first_start = start;
-        self.on_dns_answer(req, user, epoch);
+        self.on_dns_answer(req, user, life);
     }
 
     /// Stage 11: geoDNS died; lookups under way now get no answer.
     pub(in crate::sim) fn geo_dns_died(&mut self) {
-        self.dns_deaths = self.dns_deaths.wrapping_add(1);
+        self.dns.lookups_lost();
     }
 
     /// One way between the user of `req` and this system.
@@ -173,24 +150,21 @@ impl Stack {
     }
 
     /// The DNS server answers — if it was up when asked and has not died since.
-    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, epoch: u32) {
+    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, life: u32) {
         let Some(r) = self.get(req) else { return };
         let (state, start) = (r.state, r.start);
         if state == ReqState::Abandoned {
             self.release(req);
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         self.push_hop(req, DNS, start, now);
         if self.expired(req) {
             return;
         }
-        if !self.dns_alive || epoch != self.dns_deaths {
+        if !self.dns.answered(user, life) {
             // No answer: the user's next request must look up again (stage 11: the geoDNS
             // layer forgot the user's answer itself).
-            if let Some(expiry) = self.dns_expiry_ms.get_mut(user as usize) {
-                *expiry = 0;
-            }
             self.fail(req, Outcome::DnsDown, now);
             return;
         }
@@ -206,14 +180,15 @@ impl Stack {
             let deadline = self.kernel.requests[req.slot as usize]
                 .start
                 .plus(self.timeout);
-            self.events
+            self.kernel
+                .events
                 .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
         }
         let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
             let edge = self.edge.as_ref().expect("a route through the CDN edge");
             let arrive = at.plus(edge.one_way);
-            self.events.push(arrive, Event::ReachEdge { req });
+            self.kernel.events.push(arrive, Event::ReachEdge { req });
             return;
         }
         let leg = self.client_leg(req);
@@ -224,9 +199,9 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let lb = self.balancer_id;
-        if !self.balancer_alive {
+        if !self.balancer.as_ref().is_some_and(|b| b.alive) {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
@@ -236,7 +211,7 @@ impl Stack {
             Some(server) => Some(server),
             None => {
                 let b = self.balancer.as_mut().expect("a balancer");
-                b.pick(&mut self.rng)
+                b.pick(&mut self.kernel.rng)
             }
         };
 
@@ -249,14 +224,14 @@ impl Stack {
         if let Some(b) = &mut self.balancer {
             b.open(server);
         }
-        let station = self.web[server];
+        let station = self.web.stations[server];
         let leave = now.plus(self.balancer_latency);
         let r = self.req_mut(req);
         r.via_balancer = true;
         r.web = station;
         r.station = station;
         self.push_hop(req, lb, now, leave);
-        self.events.push_in(
+        self.kernel.events.push_in(
             Lane::Balancer,
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
@@ -267,7 +242,7 @@ impl Stack {
     pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
         let sticky = self.sticky.as_mut()?;
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, stations, balancer) = (&self.web, &self.stations, &self.balancer);
+        let (web, stations, balancer) = (&self.web.stations, &self.stations, &self.balancer);
         sticky.server_for(
             user,
             |i| stations[usize::from(web[i])].epoch,
@@ -279,7 +254,7 @@ impl Stack {
     pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
         if let Some(sticky) = self.sticky.as_mut() {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            let life = self.stations[usize::from(self.web[server])].epoch;
+            let life = self.stations[usize::from(self.web.stations[server])].epoch;
             sticky.note(user, server, life);
         }
     }
@@ -288,7 +263,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let (component, tier, _) = self.station_info[usize::from(station)];
         {
             let r = self.req_mut(req);
@@ -313,7 +288,7 @@ impl Stack {
         } else {
             0.0
         };
-        if error_ratio > 0.0 && self.rng.unit() < error_ratio {
+        if error_ratio > 0.0 && self.kernel.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
             if tier == Tier::Db {
@@ -353,7 +328,8 @@ impl Stack {
             r.state = ReqState::Queued;
             if lazy_timeout {
                 let deadline = r.start.plus(self.timeout);
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
             }
         } else {
@@ -407,7 +383,7 @@ impl Stack {
         let r = self.req_mut(req);
         if tier != Tier::Web && r.web != NONE {
             r.state = ReqState::Transit;
-            self.events.push_in(
+            self.kernel.events.push_in(
                 Lane::Internal,
                 now.plus(self.internal_one_way),
                 Event::BackAtWeb { req },
@@ -422,7 +398,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let at = self.answer_from_web(req, self.now);
+        let at = self.answer_from_web(req, self.kernel.now);
         self.complete(req, at);
     }
 }
@@ -433,10 +409,10 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let cdn_id = self.cdn_id;
         let edge = self.edge.as_mut().expect("an edge");
-        let object = edge.draw_object(&mut self.rng);
+        let object = edge.draw_object(&mut self.kernel.rng);
         self.req_mut(req).key = object;
         let edge = self.edge.as_mut().expect("an edge");
         match edge.visit(object, now) {
@@ -445,7 +421,9 @@ impl Stack {
                 self.send_to_front_door(req, gives_up.plus(self.client_one_way));
             }
             Visit::Hit { done, epoch } => {
-                self.events.push(done, Event::EdgeHitDone { req, epoch });
+                self.kernel
+                    .events
+                    .push(done, Event::EdgeHitDone { req, epoch });
             }
             Visit::Miss => {
                 self.req_mut(req).via_cdn = true;
@@ -464,7 +442,7 @@ impl Stack {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let cdn_id = self.cdn_id;
         let object = self.req_mut(req).key;
         let edge = self.edge.as_mut().expect("an edge");
@@ -486,7 +464,7 @@ impl Stack {
 
     /// A static asset fetched from the origin is complete (see [`EdgeTier::origin_served`]).
     pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
-        let now = self.now;
+        let now = self.kernel.now;
         if let Some(edge) = self.edge.as_mut() {
             edge.origin_served(via_cdn, object, now);
         }
@@ -532,13 +510,15 @@ impl Stack {
         let kind = self.request_in(req).kind;
         match self.routes.of(kind).front {
             Door::Balancer => {
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
             }
             Door::Server => {
-                let station = self.web[0];
+                let station = self.web.stations[0];
                 self.req_mut(req).station = station;
-                self.events
+                self.kernel
+                    .events
                     .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
             }
         }

@@ -5,7 +5,7 @@ use super::*;
 
 impl Stack {
     pub(super) fn on_tick(&mut self) {
-        let now = self.now;
+        let now = self.kernel.now;
         let interval_s = self.interval_ns as f64 / 1e9;
         for s in &mut self.stations {
             s.account(now);
@@ -16,6 +16,7 @@ impl Stack {
         }
         let web_utilization = self
             .web
+            .stations
             .iter()
             .map(|&i| {
                 let s = &self.stations[usize::from(i)];
@@ -25,10 +26,11 @@ impl Stack {
             / self.web.len().max(1) as f64;
         let web_waiting = self
             .web
+            .stations
             .iter()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
-        let (db_utilization, lag_ms) = self.db.tick(self.now, &self.stations);
+        let (db_utilization, lag_ms) = self.db.tick(self.kernel.now, &self.stations);
         let hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,
@@ -49,7 +51,7 @@ impl Stack {
             generated: self.kernel.interval.generated,
             completed: self.kernel.interval.completed,
             failed: self.kernel.interval.failed,
-            throughput_rps: self.kernel.interval.completed as f64 / interval_s,
+            throughput_per_s: self.kernel.interval.completed as f64 / interval_s,
             latency_mean_ms: self.kernel.interval_latency.mean_ms(),
             latency_p50_ms: self.kernel.interval_latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.interval_latency.quantile_ms(0.99),
@@ -65,7 +67,7 @@ impl Stack {
                 .jobs
                 .as_mut()
                 .map_or(0, |q| std::mem::take(&mut q.interval_done)),
-            web_servers: self.web_retired.iter().filter(|r| !**r).count() as u32,
+            web_servers: self.web.in_service(),
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
@@ -100,7 +102,8 @@ impl Stack {
         if self.site.is_none() {
             self.log_thresholds();
         }
-        self.events
+        self.kernel
+            .events
             .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
     }
 
@@ -112,105 +115,20 @@ impl Stack {
         }
     }
 
-    /// The web autoscaling group compares utilization with its target.
-    pub(super) fn on_autoscale_check(&mut self) {
-        let Some(a) = self.scenario.autoscaling.clone() else {
+    /// The balancer's health checks (and the deploy's progress, which waits on them).
+    pub(super) fn on_balancer_event(&mut self, event: BalancerEvent) {
+        let Some(b) = self.balancer.as_mut() else {
             return;
         };
-        let now = self.now;
-        self.events.push(
-            now.plus(SimTime::from_secs_f64(a.evaluation_interval_s)),
-            Event::AutoscaleCheck,
+        let (web, stations) = (&self.web.stations, &self.stations);
+        let station = |server: usize| &stations[usize::from(web[server])];
+        b.handle(
+            event,
+            |server| station(server).alive,
+            |server| station(server).refused - station(server).refused_at_death,
+            &mut self.kernel,
         );
-        let active: Vec<u16> = (0..self.web.len())
-            .filter(|&i| !self.web_retired[i])
-            .map(|i| self.web[i])
-            .collect();
-        let count = active.len() as u32;
-        let utilization = active
-            .iter()
-            .map(|&s| {
-                let s = &self.stations[usize::from(s)];
-                s.last_interval.utilization(s.workers)
-            })
-            .sum::<f64>()
-            / f64::from(count.max(1));
-        let desired = ((f64::from(count) * utilization / a.target_utilization).ceil() as u32)
-            .clamp(a.min_servers, a.max_servers);
-        if desired > count + self.booting {
-            let more = desired - count - self.booting;
-            self.booting += more;
-            let ready = now.plus(SimTime::from_secs_f64(a.scale_out_delay_s));
-            for _ in 0..more {
-                self.events.push(ready, Event::ServerBooted);
-            }
-            self.last_scaling = now;
-            self.log_event(
-                "autoscaling",
-                format!(
-                    "autoscaling: web tier at {:.0}% (target {:.0}%); launching {more} servers, ready in {} s",
-                    utilization * 100.0,
-                    a.target_utilization * 100.0,
-                    a.scale_out_delay_s
-                ),
-            );
-        } else if desired < count
-            && self.booting == 0
-            && now.since(self.last_scaling) >= SimTime::from_secs_f64(a.scale_in_cooldown_s)
-        {
-            self.last_scaling = now;
-            self.log_event(
-                "autoscaling",
-                format!(
-                    "autoscaling: web tier at {:.0}% (target {:.0}%); removing {} servers",
-                    utilization * 100.0,
-                    a.target_utilization * 100.0,
-                    count - desired
-                ),
-            );
-            self.set_web_servers(desired);
-        }
-    }
-
-    pub(super) fn on_server_booted(&mut self) {
-        self.booting = self.booting.saturating_sub(1);
-        let active = self.web_retired.iter().filter(|r| !**r).count() as u32;
-        self.set_web_servers(active + 1);
-    }
-
-    pub(super) fn on_health_check(&mut self) {
-        let Some(mut b) = self.balancer.take() else {
-            return;
-        };
-        let alive: Vec<bool> = self
-            .web
-            .iter()
-            .map(|&s| self.stations[usize::from(s)].alive)
-            .collect();
-        for change in b.check(&alive) {
-            let name = format!("web-{}", change.server);
-            let text = if change.healthy {
-                format!(
-                    "load balancer: {name} passed {} checks, back in the pool",
-                    change.checks
-                )
-            } else {
-                let s = &self.stations[usize::from(self.web[change.server])];
-                format!(
-                    "load balancer: {name} failed {} checks, taken out of the pool; {} requests were sent to it while it was down",
-                    change.checks,
-                    s.refused - s.refused_at_death
-                )
-            };
-            self.log_event(&name, text);
-        }
-        let interval = b.interval;
-        self.balancer = Some(b);
-        self.events
-            .push(self.now.plus(interval), Event::HealthCheck);
-        if self.deploy.is_some() {
-            self.deploy_progress();
-        }
+        self.deploy_progress();
     }
 
     /// Hands the monitor (if any) the interval that just closed (`point`) and every
@@ -235,7 +153,7 @@ impl Stack {
             })
             .collect();
         let m = self.monitor.as_mut().expect("checked");
-        m.tick(point, figures, interval_s, &mut ctx!(self))
+        m.tick(point, figures, interval_s, &mut self.kernel)
     }
 
     /// The part component `id` is (`None`: no such component).

@@ -1,6 +1,7 @@
 //! A stack's report: each component's section (built by the component), the stations'
-//! figures, the bill and the theory check, assembled into one [`Report`]. The geo layer
-//! merges the data centers' reports (`geo/report.rs`).
+//! figures, the bill and the theory check, as the [`Sections`] the report builder
+//! (`report/build.rs`) assembles into one [`Report`] — or merges with other data centers'
+//! (`geo/report.rs`).
 
 use super::*;
 use crate::scenario::Shape;
@@ -10,6 +11,22 @@ use crate::sim::theory;
 impl Stack {
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(in crate::sim) fn report_single(&self) -> Report {
+        let head = RunHead {
+            scenario: &self.scenario,
+            elapsed_s: self.now().as_secs_f64(),
+        };
+        ReportBuilder::single(self.sections()).finish(
+            head,
+            self.series.iter().cloned().collect(),
+            &self.kernel.log,
+            self.kernel.log_dropped,
+            None,
+        )
+    }
+
+    /// What this stack contributes to a report: its components' sections, its stations'
+    /// figures, its books and its bill.
+    pub(in crate::sim) fn sections(&self) -> Sections<'_> {
         let b = &self.kernel.books;
         let elapsed_s = self.now().as_secs_f64();
         let per_s = |n: u64| {
@@ -46,7 +63,7 @@ impl Stack {
                         (span.busy + span.queued) as f64 / span.span_ns as f64
                     },
                     max_queue_len: s.max_waiting,
-                    throughput_rps: per_s(s.served),
+                    throughput_per_s: per_s(s.served),
                     mean_sojourn_ms: s.sojourn_sum_ns as f64 / completed_here / 1e6,
                     mean_wait_ms: s.wait_sum_ns as f64 / s.started.max(1) as f64 / 1e6,
                     served: s.served,
@@ -59,11 +76,12 @@ impl Stack {
                 }
             })
             .collect::<Vec<_>>();
-        Report {
-            scenario: self.scenario.name.clone(),
-            stage: self.scenario.stage,
-            seed: self.scenario.seed,
-            sim_time_s: elapsed_s,
+        let theory = if self.web.len() == 1 && self.balancer.is_none() {
+            self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
+        } else {
+            None
+        };
+        Sections {
             requests: RequestTotals {
                 generated: b.generated,
                 completed: b.completed,
@@ -71,49 +89,27 @@ impl Stack {
                 failed_by_reason,
                 in_flight: self.in_flight_counted(),
             },
-            throughput_rps: per_s(b.completed),
-            latency_ms: LatencyReport::of(&b.latency),
-            latency_by_kind: RequestKind::ALL
-                .iter()
-                .map(|&kind| KindLatency {
-                    kind,
-                    latency_ms: LatencyReport::of(&b.latency_by_kind[kind as usize]),
-                })
-                .collect(),
-            dns: DnsReport {
-                lookups: b.dns_lookups,
-                cache_hits: b.dns_cache_hits,
-            },
+            latency: &b.latency,
+            latency_by_kind: &b.latency_by_kind,
+            dns: self.dns.report(),
+            components,
             database: self.database_report(),
-            monitoring: self.monitor.as_ref().map(|m| m.report()),
-            cdn: self.edge.as_ref().map(|e| e.report()),
-            queue: self.jobs.as_ref().map(|q| q.report()),
-            deploys: self.deploy_reports(),
-            data_store: self.data_store_report(),
-            sessions: self.sticky.as_ref().map(|s| s.report()),
             cache: self.cache.as_ref().map(|c| CacheReport {
                 stampede: self.coalescer.as_ref().map(|co| co.report()),
                 ..c.report()
             }),
-            clients: self
-                .clients
-                .as_ref()
-                .map(|c| c.report(b.generated, b.completed, elapsed_s)),
-            sync_workers: self.sync.as_ref().map(|s| s.report()),
+            cdn: self.edge.as_ref().map(|e| e.report()),
+            queue: self.jobs.as_ref().map(|q| q.report()),
+            sessions: self.sticky.as_ref().map(|s| s.report()),
+            monitoring: self.monitor.as_ref().map(|m| m.report()),
+            data_store: self.data_store_report(),
+            deploys: self.deploy_reports(),
+            deploys_finished: self.deploy.done.len(),
+            clients: self.clients.as_ref(),
+            sync: self.sync.as_ref(),
             breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
-            theory: if self.web.len() == 1 && self.balancer.is_none() {
-                self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
-            } else {
-                None
-            },
-            components,
-            series: self.series.iter().cloned().collect(),
-            events: self.kernel.log.iter().cloned().collect(),
-            diagnosis: Vec::new(),
-            events_dropped: self.kernel.log_dropped,
-            geo: None,
+            theory,
             cost: self.cost(),
-            digest: String::new(),
         }
     }
 
@@ -126,7 +122,7 @@ impl Stack {
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
         let counted_h = self.series.len() as f64 * interval_h;
-        let in_service = self.web_retired.iter().filter(|r| !**r).count() as f64;
+        let in_service = f64::from(self.web.in_service());
         let server_hours = self
             .series
             .iter()
@@ -175,7 +171,7 @@ impl Stack {
         }
         bill.add(
             "DNS lookups",
-            self.kernel.books.dns_lookups as f64 / 1e6,
+            self.dns.lookups() as f64 / 1e6,
             "million lookups",
             PRICES.dns_million_lookups,
         );

@@ -19,7 +19,7 @@ impl Stack {
             c.gave_up += 1;
             return false;
         }
-        let wait = c.backoff(r.attempt + 1, &mut self.rng);
+        let wait = c.backoff(r.attempt + 1, &mut self.kernel.rng);
         let slot = c.hold(PendingRetry {
             user: r.user,
             kind: r.kind,
@@ -30,9 +30,9 @@ impl Stack {
             attempt: r.attempt + 1,
             first_start: r.first_start,
         });
-        let due = at.plus(wait).max(self.now);
-        self.events.push(due, Event::Retry { slot });
-        self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
+        let due = at.plus(wait).max(self.kernel.now);
+        self.kernel.events.push(due, Event::Retry { slot });
+        self.record_path(req.slot as usize, &r, outcome, at.max(self.kernel.now));
         true
     }
 
@@ -53,7 +53,7 @@ impl Stack {
         r.first_start = p.first_start;
         if self.site.is_some() {
             // Stage 11: the client still holds geoDNS's answer naming this data center.
-            self.depart(req, self.now);
+            self.depart(req, self.kernel.now);
         } else {
             self.look_up_then_depart(req, p.user as usize);
         }
@@ -102,8 +102,11 @@ impl Stack {
                 r.state = ReqState::Transit;
                 let deadline = r.start.plus(self.timeout);
                 if lazy_timeout {
-                    self.events
-                        .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+                    self.kernel.events.push_in(
+                        Lane::Timeout,
+                        deadline,
+                        Event::ClientTimeout { req },
+                    );
                 }
                 true
             }
@@ -117,7 +120,7 @@ impl Stack {
             .as_mut()
             .expect("a coalescer")
             .on_fill(key, req, &mut released);
-        let now = self.now;
+        let now = self.kernel.now;
         for &waiter in &released {
             match self.get(waiter).map(|r| r.state) {
                 Some(ReqState::Abandoned) => self.release(waiter),

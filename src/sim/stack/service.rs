@@ -19,15 +19,15 @@ impl Stack {
             (Tier::Cache, Some(cache)) => cache.service(),
             (Tier::Session, _) => self.session_get,
             (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
-            _ => self.web_service[kind as usize],
+            _ => self.web.service(kind),
         };
-        let work = sampler.sample_ns(&mut self.rng);
+        let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);
     }
 
     /// A worker of `station` starts `work` ns of service (at speed 1) on `req`.
     pub(super) fn begin_service(&mut self, req: ReqRef, station: u16, work: u64) {
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         let duration = s.service_ns(work);
         s.account(now);
@@ -37,7 +37,7 @@ impl Stack {
         s.wait_sum_ns += u128::from(now.since(r.reached).as_nanos());
         r.state = ReqState::InService;
         let epoch = s.epoch;
-        self.events.push(
+        self.kernel.events.push(
             now.plus(SimTime(duration)),
             Event::ServiceDone {
                 req,
@@ -48,7 +48,7 @@ impl Stack {
     }
 
     pub(super) fn on_service_done(&mut self, req: ReqRef, station: u16, epoch: u32) {
-        let now = self.now;
+        let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         if !(s.alive && s.epoch == epoch) {
             // The node died during this service; the request was failed (abandoned) or sent
@@ -120,7 +120,7 @@ impl Stack {
 
     /// A cache node looked the key up: answer a hit, send a miss to the database.
     pub(super) fn after_cache(&mut self, req: ReqRef, node: usize) {
-        let now = self.now;
+        let now = self.kernel.now;
         let key = self.kernel.requests[req.slot as usize].key;
         let latest = self.db.versions.last_write(key);
         let c = self.cache.as_mut().expect("a cache tier");
@@ -152,7 +152,7 @@ impl Stack {
     /// session store first, then the NoSQL store (its share), the cache or the data store, or
     /// nowhere (the web server answers).
     pub(super) fn after_web(&mut self, req: ReqRef) {
-        let now = self.now;
+        let now = self.kernel.now;
         let r = self.kernel.requests[req.slot as usize];
         let kind = r.kind;
         let route = *self.routes.of(kind);
@@ -185,11 +185,12 @@ impl Stack {
 
     /// Sends a request over the internal network to `station`.
     pub(in crate::sim) fn move_to(&mut self, req: ReqRef, station: u16) {
-        let at = self.now.plus(self.internal_one_way);
+        let at = self.kernel.now.plus(self.internal_one_way);
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
-        self.events
+        self.kernel
+            .events
             .push_in(Lane::Internal, at, Event::Reach { req, station });
     }
 
@@ -198,7 +199,7 @@ impl Stack {
         if self.breaker.is_some() && !self.breaker_admits(req) {
             return;
         }
-        let now = self.now;
+        let now = self.kernel.now;
         let r = self.kernel.requests[req.slot as usize];
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
         let shard = self.db.shard_of_query(r.key, r.copy, fanout);
@@ -213,7 +214,7 @@ impl Stack {
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
-        self.events.push_in(
+        self.kernel.events.push_in(
             Lane::Internal,
             now.plus(self.internal_one_way),
             Event::Reach { req, station },
@@ -223,7 +224,7 @@ impl Stack {
     /// A query finished at database node (shard, node): commit a write (and publish its job),
     /// or count a read and fill the cache; a cross-shard read moves on to the next shard.
     pub(super) fn after_db(&mut self, req: ReqRef, shard: usize, node: usize) -> AfterQuery {
-        let now = self.now;
+        let now = self.kernel.now;
         let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
@@ -276,7 +277,7 @@ impl Stack {
     /// full).
     fn publish_job(&mut self) -> bool {
         match self.jobs.as_mut() {
-            Some(q) => q.publish(&mut ctx!(self)),
+            Some(q) => q.publish(&mut self.kernel),
             None => true,
         }
     }
@@ -297,7 +298,7 @@ impl Stack {
                 continue;
             }
             let s = &mut self.stations[usize::from(station)];
-            s.account(self.now);
+            s.account(self.kernel.now);
             s.waiting -= 1;
             self.start_service(next, station);
             return;
@@ -312,12 +313,12 @@ impl Stack {
             ReqState::Transit | ReqState::InService => {}
             ReqState::Queued => {
                 let s = &mut self.stations[usize::from(station)];
-                s.account(self.now);
+                s.account(self.kernel.now);
                 s.waiting -= 1;
             }
             ReqState::Abandoned | ReqState::Free => return,
         }
-        self.count_failure(req, Outcome::Timeout, self.now);
+        self.count_failure(req, Outcome::Timeout, self.kernel.now);
         self.req_mut(req).state = ReqState::Abandoned;
         if state == ReqState::Queued {
             self.compact_line(station);
@@ -367,9 +368,7 @@ impl Stack {
         self.kernel.books.latency.record(ns);
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
-        if let Some(d) = self.deploy.as_mut() {
-            d.latency.record(ns);
-        }
+        self.deploy.completed(ns);
         if let Some(n) = self.nosql.as_mut() {
             if r.kind.touches_data() {
                 n.completed(r.nosql, ns);
@@ -409,7 +408,7 @@ impl Stack {
         self.kernel.books.failed[outcome.failure_index()] += 1;
         self.kernel.interval.failed += 1;
         let r = self.kernel.requests[req.slot as usize];
-        self.record_path(req.slot as usize, &r, outcome, at.max(self.now));
+        self.record_path(req.slot as usize, &r, outcome, at.max(self.kernel.now));
     }
 
     pub(super) fn record_path(&mut self, slot: usize, r: &Request, outcome: Outcome, end: SimTime) {

@@ -26,8 +26,8 @@ impl Stack {
         r.copy_job = NONE;
         r.copy_on_target = false;
         r.seq = seq;
-        r.start = self.now;
-        r.first_start = self.now;
+        r.start = self.kernel.now;
+        r.first_start = self.kernel.now;
         r.attempt = 1;
         ReqRef { slot, gen: r.gen }
     }
@@ -35,7 +35,12 @@ impl Stack {
     /// Thinning of the peak-rate arrival stream to the profile's rate now.
     pub(super) fn arrival_now_in_profile(&mut self) -> bool {
         let profile = &self.scenario.traffic.profile;
-        in_profile(&mut self.rng, profile, self.profile_max, self.now)
+        in_profile(
+            &mut self.kernel.rng,
+            profile,
+            self.profile_max,
+            self.kernel.now,
+        )
     }
 
     /// Records a hop of a sampled request.
@@ -79,8 +84,8 @@ impl Stack {
         if r.copy_job != NONE {
             return false; // a copy job has no client to give up
         }
-        if self.now.since(r.start) > self.timeout {
-            self.fail(req, Outcome::Timeout, self.now);
+        if self.kernel.now.since(r.start) > self.timeout {
+            self.fail(req, Outcome::Timeout, self.kernel.now);
             return true;
         }
         false

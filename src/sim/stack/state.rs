@@ -44,7 +44,7 @@ impl Stack {
     /// The role and replication figures of a database component, if it is one.
     pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
         let (shard, node) = self.db_node_of(id)?;
-        Some(self.db.node_state(shard, node, self.now))
+        Some(self.db.node_state(shard, node, self.kernel.now))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -114,8 +114,8 @@ impl Stack {
                     if tier == Tier::Web {
                         let i = usize::from(index);
                         state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
-                        state.retired = self.web_retired[i];
-                        state.deploy = self.deploy_step_of(i);
+                        state.retired = self.web.retired[i];
+                        state.deploy = self.deploy.step_of(i);
                     }
                 }
                 self.fill_special_state(&mut state);
@@ -135,7 +135,7 @@ impl Stack {
             })
             .collect();
         Snapshot {
-            time_s: self.now.as_secs_f64(),
+            time_s: self.kernel.now.as_secs_f64(),
             requests_total: self.kernel.books.generated,
             requests_completed: self.kernel.books.completed,
             requests_failed: failed,
@@ -143,7 +143,7 @@ impl Stack {
             latency_p50_ms: self.kernel.books.latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.books.latency.quantile_ms(0.99),
             latency_mean_ms: self.kernel.books.latency.mean_ms(),
-            recent_throughput_rps: recent.map_or(0.0, |p| p.throughput_rps),
+            recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
@@ -174,8 +174,9 @@ impl Stack {
     /// center sees).
     pub(in crate::sim) fn any_web_alive(&self) -> bool {
         self.web
+            .stations
             .iter()
-            .zip(&self.web_retired)
+            .zip(&self.web.retired)
             .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
     }
 
@@ -194,7 +195,7 @@ impl Engine for Stack {
 
     /// Current simulated time.
     fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     /// Every component, in id order.
@@ -235,9 +236,7 @@ impl Engine for Stack {
         let users = users.min(crate::scenario::MAX_USERS);
         self.users = users;
         self.scenario.traffic.users = users;
-        if self.dns_expiry_ms.len() < users as usize {
-            self.dns_expiry_ms.resize(users as usize, 0);
-        }
+        self.dns.reserve_users(users as usize);
         if let Some(m) = self.monitor.as_mut() {
             m.reserve_users(users as usize);
         }
@@ -262,48 +261,32 @@ impl Engine for Stack {
             return;
         }
         let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        let mut active = self.web_retired.iter().filter(|r| !**r).count();
-        // Bring back retired servers first, lowest number first.
-        for i in 0..self.web.len() {
-            if active >= count {
-                break;
+        let resize = self.web.resize(count);
+        for i in resize.back {
+            if let Some(b) = &mut self.balancer {
+                b.register(i);
             }
-            if self.web_retired[i] {
-                self.web_retired[i] = false;
-                if let Some(b) = &mut self.balancer {
-                    b.register(i);
-                }
-                active += 1;
-                self.log_event(
-                    &format!("web-{i}"),
-                    format!("web-{i} added back; joins the pool once healthy"),
-                );
-            }
+            self.log_event(
+                &format!("web-{i}"),
+                format!("web-{i} added back; joins the pool once healthy"),
+            );
         }
-        while active < count {
+        for _ in 0..resize.new {
             self.add_web_server(false);
             let i = self.web.len() - 1;
             self.log_event(
                 &format!("web-{i}"),
                 format!("web-{i} added; joins the pool once healthy"),
             );
-            active += 1;
         }
-        for i in (0..self.web.len()).rev() {
-            if active <= count {
-                break;
+        for i in resize.retired {
+            if let Some(b) = &mut self.balancer {
+                b.deregister(i);
             }
-            if !self.web_retired[i] {
-                self.web_retired[i] = true;
-                if let Some(b) = &mut self.balancer {
-                    b.deregister(i);
-                }
-                active -= 1;
-                self.log_event(
-                    &format!("web-{i}"),
-                    format!("web-{i} removed from the pool"),
-                );
-            }
+            self.log_event(
+                &format!("web-{i}"),
+                format!("web-{i} removed from the pool"),
+            );
         }
         self.scenario.server.count = count as u32;
     }
@@ -313,11 +296,11 @@ impl Engine for Stack {
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         while done < max_events {
-            let Some((at, event)) = self.events.pop_until(t) else {
-                self.now = self.now.max(t);
+            let Some((at, event)) = self.kernel.events.pop_until(t) else {
+                self.kernel.now = self.kernel.now.max(t);
                 break;
             };
-            self.now = at;
+            self.kernel.now = at;
             self.handle(event);
             done += 1;
         }
@@ -330,8 +313,8 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users | Part::Queue) => true,
-            Some(Part::Balancer) => self.balancer_alive,
-            Some(Part::Dns) => self.dns_alive,
+            Some(Part::Balancer) => self.balancer.as_ref().is_some_and(|b| b.alive),
+            Some(Part::Dns) => self.dns.alive,
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
             Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
@@ -363,11 +346,11 @@ impl Engine for Stack {
 
     /// Number of events waiting in the queue (for tests of boundedness).
     fn pending_events(&self) -> usize {
-        self.events.len()
+        self.kernel.events.len()
     }
 
     fn next_event_at(&mut self) -> Option<SimTime> {
-        self.events.peek().map(|(at, _)| at)
+        self.kernel.events.peek().map(|(at, _)| at)
     }
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
@@ -375,16 +358,19 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user =
-            self.dns_expiry_ms.capacity() * 4 + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
+        let per_user = self.dns.heap_bytes() + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
         let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());
         let stations: usize = self
             .stations
             .iter()
             .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
             .sum();
-        (slab + per_user + self.db.heap_bytes() + cache + self.events.heap_bytes() + stations)
-            as u64
+        (slab
+            + per_user
+            + self.db.heap_bytes()
+            + cache
+            + self.kernel.events.heap_bytes()
+            + stations) as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).

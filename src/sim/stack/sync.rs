@@ -11,7 +11,7 @@ impl Stack {
         let Some(sync) = self.sync.as_mut() else {
             return false;
         };
-        let now = self.now;
+        let now = self.kernel.now;
         let r = &mut self.kernel.requests[req.slot as usize];
         if r.holds_web || r.copy_job != NONE {
             return false;
@@ -44,7 +44,7 @@ impl Stack {
     /// `req` ends (its slot is being freed): the web worker it held, if any, is free and
     /// takes the next request waiting there.
     pub(super) fn free_web_worker(&mut self, req: ReqRef) {
-        let now = self.now;
+        let now = self.kernel.now;
         let r = &mut self.kernel.requests[req.slot as usize];
         if !r.holds_web {
             return;

@@ -23,8 +23,12 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctx;
+use crate::layout::Diagram;
+use crate::layout_graph::{self, is_group, H, MEMBER_ROW_H, W};
 use crate::scenario::topology::edit::Edit;
 use crate::scenario::topology::{NodeKind, NodeSpec, Position, Topology, MAX_COORD};
+use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
+use crate::ui::state::Figures;
 
 /// A wire the rules refused, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,17 +41,8 @@ pub struct Refusal {
     pub reason: String,
 }
 
-const W: f64 = 112.0;
-const H: f64 = 50.0;
-/// Extra height of a group box: the row of its members.
-const MEMBERS_H: f64 = 24.0;
-/// Between layers (columns, or rows on a narrow screen).
-const GAP_LAYER: f64 = 26.0;
-/// Between nodes of one layer.
-const GAP_SIDE: f64 = 14.0;
-const PAD: f64 = 12.0;
-/// Room above the stack the data centers run, for its box's label.
-const DC_LABEL_H: f64 = 30.0;
+/// Most member rows an open group shows (the last then says how many more there are).
+const MAX_MEMBER_ROWS: usize = 16;
 /// A press that moves less than this (pixels) is a click, not a drag.
 const CLICK_PX: f64 = 6.0;
 /// The drawing's smallest text at 100 %, in CSS px (styles/app.css: `.editor-node-kind`,
@@ -61,20 +56,6 @@ pub const MAX_ZOOM: f64 = 3.0;
 const ZOOM_STEP: f64 = 1.25;
 /// One arrow-key move of a node, in drawing units (with Shift: five times this).
 const NUDGE: u32 = 8;
-
-/// The column a kind is drawn in: one step down the order requests travel.
-fn column(kind: NodeKind) -> usize {
-    match kind {
-        NodeKind::Users | NodeKind::Monitor => 0,
-        NodeKind::Dns | NodeKind::GeoDns => 1,
-        NodeKind::DataCenter => 2,
-        NodeKind::CdnEdge | NodeKind::LoadBalancer | NodeKind::Autoscaler | NodeKind::Deploy => 3,
-        NodeKind::WebPool => 4,
-        NodeKind::SessionStore | NodeKind::Cache | NodeKind::Queue | NodeKind::NoSql => 5,
-        NodeKind::ShardRouter | NodeKind::Workers => 6,
-        NodeKind::Database => 7,
-    }
-}
 
 /// Most member chips drawn in a group box (the last one then says how many more).
 const MAX_CHIPS: usize = 5;
@@ -164,153 +145,37 @@ fn plural(n: u32) -> &'static str {
     }
 }
 
-/// Where every node is drawn, and the drawing's size.
-pub struct Geometry {
-    /// Each node's box (left, top, width, height), in node order.
-    pub boxes: Vec<(f64, f64, f64, f64)>,
-    /// The drawing's width, in drawing units.
-    pub width: f64,
-    /// Its height.
-    pub height: f64,
-    /// The box round what every data center runs, and its label (stage 11 graphs).
-    pub data_centers: Option<((f64, f64, f64, f64), String)>,
-}
-
-/// The nodes every data center runs: those reached from a data center's wires.
-fn run_by_data_centers(t: &Topology) -> Vec<usize> {
-    let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
-    let mut seen = vec![false; t.nodes.len()];
-    let mut todo: Vec<usize> = t
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.spec.kind() == NodeKind::DataCenter)
-        .map(|(i, _)| i)
-        .collect();
-    let starts = todo.clone();
-    while let Some(i) = todo.pop() {
-        for e in t.edges.iter().filter(|e| e.from == t.nodes[i].name) {
-            if let Some(j) = index(&e.to) {
-                if !seen[j] && !starts.contains(&j) {
-                    seen[j] = true;
-                    todo.push(j);
-                }
-            }
-        }
-    }
-    (0..t.nodes.len()).filter(|&i| seen[i]).collect()
-}
-
-/// Where each node's box is: layers left to right (top to bottom when `portrait`), in the
-/// order requests travel, unless the user moved it (`Topology::positions`).
-pub fn place(t: &Topology, portrait: bool) -> Geometry {
-    let mut used = [false; 8];
-    for n in &t.nodes {
-        used[column(n.spec.kind())] = true;
-    }
-    // Empty columns take no room.
-    let mut at = [0usize; 8];
-    let mut next = 0;
-    for c in 0..8 {
-        at[c] = next;
-        if used[c] {
-            next += 1;
-        }
-    }
-    let has_dc = t
-        .nodes
-        .iter()
-        .any(|n| n.spec.kind() == NodeKind::DataCenter);
-    let top = PAD + if has_dc { DC_LABEL_H } else { 0.0 };
-    // How far along each layer is filled (down a column, or across a row).
-    let mut filled = [0.0f64; 8];
-    let mut boxes = Vec::with_capacity(t.nodes.len());
-    for n in &t.nodes {
-        let c = column(n.spec.kind());
-        let h = H + if members(&n.spec).is_some() {
-            MEMBERS_H
-        } else {
-            0.0
-        };
-        let layer = at[c] as f64;
-        let auto = if portrait {
-            let x = PAD + filled[c];
-            filled[c] += W + GAP_SIDE;
-            // Below the data centers, room for the label of their stack's box.
-            let below_dc = if has_dc && c > column(NodeKind::DataCenter) {
-                DC_LABEL_H
-            } else {
-                0.0
-            };
-            (x, PAD + below_dc + layer * (H + MEMBERS_H + GAP_LAYER))
-        } else {
-            let y = top + filled[c];
-            filled[c] += h + GAP_SIDE;
-            (PAD + layer * (W + GAP_LAYER), y)
-        };
-        let (x, y) = t
-            .positions
-            .get(&n.name)
-            .map_or(auto, |p| (f64::from(p.x), f64::from(p.y)));
-        boxes.push((x, y, W, h));
-    }
-    let data_centers = has_dc.then(|| {
-        let inside = run_by_data_centers(t);
-        let names: Vec<&str> = t
-            .nodes
-            .iter()
-            .filter(|n| n.spec.kind() == NodeKind::DataCenter)
-            .map(|n| n.name.as_str())
-            .collect();
-        let label = format!("Runs in each data center ({})", names.join(", "));
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-        for &i in &inside {
-            let (x, y, w, h) = boxes[i];
-            x0 = x0.min(x);
-            y0 = y0.min(y);
-            x1 = x1.max(x + w);
-            y1 = y1.max(y + h);
-        }
-        if inside.is_empty() {
-            return None;
-        }
-        let margin = 8.0;
-        Some((
-            (
-                (x0 - margin).max(0.0),
-                (y0 - DC_LABEL_H + 4.0).max(0.0),
-                x1 - x0 + 2.0 * margin,
-                y1 - y0 + DC_LABEL_H - 4.0 + margin,
-            ),
-            label,
-        ))
-    });
-    let data_centers = data_centers.flatten();
-    let mut width: f64 = 0.0;
-    let mut height: f64 = 0.0;
-    for &(x, y, w, h) in &boxes {
-        width = width.max(x + w);
-        height = height.max(y + h);
-    }
-    if let Some(((x, y, w, h), _)) = &data_centers {
-        width = width.max(x + w);
-        height = height.max(y + h);
-    }
-    // Room beside the boxes for the wires that go round a layer.
-    let room = 2.0 * GAP_SIDE;
-    Geometry {
-        boxes,
-        width: (width + PAD + if portrait { room } else { 0.0 }).max(2.0 * PAD + W),
-        height: (height + PAD + if portrait { 0.0 } else { room }).max(2.0 * PAD + H),
-        data_centers,
-    }
-}
-
 #[derive(Properties, PartialEq)]
 pub struct CanvasProps {
     pub ctx: Ctx,
     /// Layers top to bottom (narrow screens).
     pub portrait: bool,
+    /// The running system's diagram (its components are an open group's members).
+    pub diagram: Option<Rc<Diagram>>,
+    /// The latest figures (which members are down).
+    pub figures: Rc<Figures>,
+    /// The component shown in the inspector.
+    pub inspected: Option<ComponentId>,
+}
+
+/// The running components a group of the drawing stands for: a web pool's servers, a cache's
+/// nodes, a database's (or a shard router's) database nodes; in the order they are drawn.
+pub fn running_members(kind: NodeKind, running: &[ComponentInfo]) -> Vec<ComponentInfo> {
+    let of = match kind {
+        NodeKind::WebPool => ComponentKind::Server,
+        NodeKind::Cache => ComponentKind::Cache,
+        NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
+        _ => return Vec::new(),
+    };
+    let mut list: Vec<ComponentInfo> = running.iter().filter(|c| c.kind == of).cloned().collect();
+    list.sort_by_key(|c| c.id);
+    list
+}
+
+/// The member rows an open group shows: one per member up to [`MAX_MEMBER_ROWS`] (the last
+/// then says how many more), one saying none runs when none does.
+fn member_rows(members: usize) -> usize {
+    members.clamp(1, MAX_MEMBER_ROWS)
 }
 
 /// What the pointer is doing.
@@ -352,11 +217,34 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let selected = i.selected.clone();
     let refusal = i.refusal.clone();
     let zoom = i.zoom;
+    let open_names = i.open.clone();
     drop(i);
     let portrait = props.portrait;
-    let geometry = place(&t, portrait);
+    let running = props
+        .diagram
+        .as_ref()
+        .map(|d| d.components())
+        .unwrap_or_default();
+    // Each open group's members: the components running for it now.
+    let open: BTreeMap<String, Vec<ComponentInfo>> = t
+        .nodes
+        .iter()
+        .filter(|n| open_names.contains(&n.name) && is_group(n.spec.kind()))
+        .map(|n| (n.name.clone(), running_members(n.spec.kind(), &running)))
+        .collect();
+    let open_rows: BTreeMap<String, usize> = open
+        .iter()
+        .map(|(name, m)| (name.clone(), member_rows(m.len())))
+        .collect();
+    let geometry = layout_graph::layout(&t, portrait, &open_rows);
     let (width, height) = (geometry.width, geometry.height);
-    let boxes = Rc::new(geometry.boxes.clone());
+    let boxes: Rc<Vec<(f64, f64, f64, f64)>> = Rc::new(
+        geometry
+            .boxes
+            .iter()
+            .map(|r| (r.x, r.y, r.w, r.h))
+            .collect(),
+    );
     let names: Rc<Vec<String>> = Rc::new(t.nodes.iter().map(|n| n.name.clone()).collect());
 
     // After a zoom about a point, scroll so that the point stays under the pointer.
@@ -538,6 +426,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let on_up = {
         let gesture = gesture.clone();
         let ctx = ctx.clone();
+        let t_up = t.clone();
+        let running_up = running.clone();
         let touches = touches.clone();
         let pinch = pinch.clone();
         Callback::from(move |e: PointerEvent| {
@@ -571,7 +461,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
                         }),
                     });
                 }
-                _ => ctx.select(Some(from)),
+                _ => toggle_or_select(&ctx, &t_up, &running_up, &from),
             }
         })
     };
@@ -622,9 +512,8 @@ pub fn canvas(props: &CanvasProps) -> Html {
         }
     };
     let index = |name: &str| t.nodes.iter().position(|n| n.name == name);
-    let wires = t.edges.iter().filter_map(|e| {
-        let (a, z) = (index(&e.from)?, index(&e.to)?);
-        let d = wire_path(b(a), b(z), portrait);
+    let wires = t.edges.iter().zip(&geometry.wires).filter_map(|(e, wire)| {
+        let d = wire.as_ref()?.svg_path(portrait);
         let flows: Vec<&str> = e.flows.iter().map(|f| f.plural()).collect();
         Some(html! {
             <path class="editor-wire" d={d} marker-end="url(#editor-arrow)"
@@ -643,12 +532,14 @@ pub fn canvas(props: &CanvasProps) -> Html {
         let onkeydown = {
             let ctx = ctx.clone();
             let name = n.name.clone();
+            let t_key = t.clone();
+            let running_key = running.clone();
             Callback::from(move |e: KeyboardEvent| {
                 let step = if e.shift_key() { NUDGE * 5 } else { NUDGE };
                 let by = match e.key().as_str() {
                     "Enter" | " " => {
                         e.prevent_default();
-                        ctx.select(Some(name.clone()));
+                        toggle_or_select(&ctx, &t_key, &running_key, &name);
                         return;
                     }
                     "ArrowLeft" => (-1, 0),
@@ -672,7 +563,9 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 });
             })
         };
-        let chips = members(&n.spec).map(|(chips, _)| {
+        let is_open = open.contains_key(&n.name);
+        let group = is_group(n.spec.kind());
+        let chips = members(&n.spec).filter(|_| !is_open).map(|(chips, _)| {
             let chips = fit_chips(chips, W - 12.0);
             let mut cx = 6.0;
             let items = chips.into_iter().map(|c| {
@@ -688,11 +581,16 @@ pub fn canvas(props: &CanvasProps) -> Html {
             });
             html! { <g class="editor-members" aria-hidden="true">{ for items }</g> }
         });
+        let member_list = open
+            .get(&n.name)
+            .map(|list| member_buttons(&ctx, &n.name, list, (x, y), &props.figures, props.inspected));
         html! {
+            <>
             <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"),
-                    chips.is_some().then_some("group"))}
+                    group.then_some("group"), is_open.then_some("open"))}
                 transform={format!("translate({x},{y})")} tabindex="0" role="button"
                 aria-pressed={if is_selected { "true" } else { "false" }}
+                aria-expanded={group.then(|| is_open.to_string())}
                 aria-keyshortcuts="ArrowLeft ArrowRight ArrowUp ArrowDown"
                 data-node={n.name.clone()} data-kind={kind.name()}
                 data-x={x.to_string()} data-y={y.to_string()} {onkeydown}>
@@ -701,9 +599,12 @@ pub fn canvas(props: &CanvasProps) -> Html {
                 <text class="editor-node-name" x="8" y="38">{ short(&n.name) }</text>
                 { for chips }
             </g>
+            { for member_list }
+            </>
         }
     });
-    let dc_box = geometry.data_centers.as_ref().map(|((x, y, w, h), label)| {
+    let dc_box = geometry.data_centers.as_ref().map(|(r, label)| {
+        let (x, y, w, h) = (r.x, r.y, r.w, r.h);
         html! {
             <g class="editor-dc" data-dc-group="">
                 <rect x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="12" />
@@ -820,49 +721,6 @@ pub fn canvas(props: &CanvasProps) -> Html {
     }
 }
 
-/// A wire from box `a` to box `z`: across when `z` lies ahead of `a` in the flow's direction,
-/// else round the boxes' side (below them, or beside them on a narrow screen).
-fn wire_path(a: (f64, f64, f64, f64), z: (f64, f64, f64, f64), portrait: bool) -> String {
-    let (ax, ay, aw, ah) = a;
-    let (zx, zy, zw, zh) = z;
-    if portrait {
-        let (x1, y1, x2, y2) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy);
-        if y2 > y1 + 4.0 {
-            let mid = (y1 + y2) / 2.0;
-            format!("M{x1},{y1} C{x1},{mid} {x2},{mid} {x2},{y2}")
-        } else {
-            let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx + zw, zy + zh / 2.0);
-            let bulge = x1.max(x2) + GAP_SIDE;
-            format!("M{x1},{y1} C{bulge},{y1} {bulge},{y2} {x2},{y2}")
-        }
-    } else {
-        let (x1, y1, x2, y2) = (ax + aw, ay + ah / 2.0, zx, zy + zh / 2.0);
-        if x2 > x1 + 4.0 {
-            if x2 - x1 > W + 2.0 * GAP_LAYER {
-                // Over a layer in between: below the boxes on its way, not under them.
-                let bulge = y1.max(y2) + (ah.max(zh) / 2.0) + GAP_SIDE;
-                let (sx, sy, ex, ey) = (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy + zh);
-                return format!("M{sx},{sy} C{sx},{bulge} {ex},{bulge} {ex},{ey}");
-            }
-            let mid = (x1 + x2) / 2.0;
-            format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")
-        } else if (ax - zx).abs() < W {
-            // One above the other (a control wire, say): straight down or up.
-            let (sx, sy, ex, ey) = if zy > ay {
-                (ax + aw / 2.0, ay + ah, zx + zw / 2.0, zy)
-            } else {
-                (ax + aw / 2.0, ay, zx + zw / 2.0, zy + zh)
-            };
-            format!("M{sx},{sy} L{ex},{ey}")
-        } else {
-            // Backwards (the user moved a node): out of the right side, round, into the left.
-            let out = x1 + GAP_LAYER / 2.0;
-            let back = x2 - GAP_LAYER / 2.0;
-            format!("M{x1},{y1} C{out},{y1} {back},{y2} {x2},{y2}")
-        }
-    }
-}
-
 fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
     ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
 }
@@ -904,10 +762,115 @@ fn zoom_about(
 
 /// A name short enough for its box (the full name is in the side panel).
 fn short(name: &str) -> String {
-    if name.chars().count() <= 11 {
+    fit(name, 11)
+}
+
+/// A press on a node (a click, Enter): a group opens to its running members, or closes, and
+/// is selected; another node is selected.
+fn toggle_or_select(ctx: &Ctx, t: &Topology, running: &[ComponentInfo], name: &str) {
+    let Some(node) = t.node(name) else {
+        return;
+    };
+    match members(&node.spec) {
+        Some((_, what)) => {
+            let list = running_members(node.spec.kind(), running);
+            let opened = if list.is_empty() {
+                format!("Opened {name} ({what}): none of them runs now.")
+            } else {
+                format!(
+                    "Opened {name} ({what}): {} running, listed in its box; select one to inspect it, kill it or repair it.",
+                    list.len()
+                )
+            };
+            ctx.toggle_group(name.to_string(), opened);
+        }
+        None => ctx.select(Some(name.to_string())),
+    }
+}
+
+/// An open group's members, one row each inside its box (drawn after the box, not inside its
+/// button: no control nested in another). A press shows the member in the inspector, whose
+/// buttons kill or repair it.
+fn member_buttons(
+    ctx: &Ctx,
+    group: &str,
+    list: &[ComponentInfo],
+    (x, y): (f64, f64),
+    figures: &Figures,
+    inspected: Option<ComponentId>,
+) -> Html {
+    let shown = if list.len() > MAX_MEMBER_ROWS {
+        MAX_MEMBER_ROWS - 1
+    } else {
+        list.len()
+    };
+    let row_y = |k: usize| y + H - 4.0 + k as f64 * MEMBER_ROW_H;
+    let rows = list[..shown].iter().enumerate().map(|(k, c)| {
+        let down = figures.component(c.id).is_some_and(|s| !s.alive);
+        let pressed = inspected == Some(c.id);
+        let inspect = {
+            let ctx = ctx.clone();
+            let c = c.clone();
+            move || ctx.inspect(c.id, &c.name)
+        };
+        let onclick = {
+            let inspect = inspect.clone();
+            Callback::from(move |_: MouseEvent| inspect())
+        };
+        let onkeydown = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                e.stop_propagation();
+                inspect();
+            }
+        });
+        // Not a drag of the group's box under it.
+        let onpointerdown = Callback::from(|e: PointerEvent| e.stop_propagation());
+        let name = fit(&c.name, if down { 9 } else { 13 });
+        html! {
+            <g class={classes!("editor-member", down.then_some("down"), pressed.then_some("selected"))}
+                transform={format!("translate({},{})", x + 6.0, row_y(k))}
+                role="button" tabindex="0" aria-pressed={pressed.to_string()}
+                data-member={c.name.clone()} data-alive={(!down).to_string()}
+                {onclick} {onkeydown} {onpointerdown}>
+                <rect width={(W - 12.0).to_string()} height="20" rx="4" />
+                <text x="6" y="15">{ name }</text>
+                if down {
+                    <text class="editor-member-down" x={(W - 18.0).to_string()} y="15" text-anchor="end">{ "down" }</text>
+                }
+            </g>
+        }
+    });
+    let more = (list.len() > shown).then(|| {
+        html! {
+            <text class="editor-member-more" x={(x + 12.0).to_string()} y={(row_y(shown) + 15.0).to_string()}>
+                { format!("+{} more", list.len() - shown) }
+            </text>
+        }
+    });
+    let none = list.is_empty().then(|| {
+        html! {
+            <text class="editor-member-more" x={(x + 12.0).to_string()} y={(row_y(0) + 15.0).to_string()}>
+                { "none running" }
+            </text>
+        }
+    });
+    html! {
+        <g class="editor-member-list" role="group" aria-label={format!("Members of {group}")}
+            data-members-of={group.to_string()}>
+            { for rows }
+            { for more }
+            { for none }
+        </g>
+    }
+}
+
+/// A name cut to at most `chars` characters (an ellipsis ends a cut one).
+fn fit(name: &str, chars: usize) -> String {
+    if name.chars().count() <= chars {
         name.to_string()
     } else {
-        let head: String = name.chars().take(10).collect();
+        let head: String = name.chars().take(chars - 1).collect();
         format!("{head}…")
     }
 }

@@ -16,17 +16,19 @@ mod export;
 mod params;
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use super::state::Action;
+use super::state::{Action, Figures};
+use crate::layout::Diagram;
 use crate::scenario::topology::edit::{Edit, Editor};
 use crate::scenario::topology::{Flow, NodeKind};
 use crate::scenario::{Scenario, TopologyFile};
+use crate::sim::ComponentId;
 
 pub use canvas::Refusal;
 
@@ -59,6 +61,12 @@ pub struct EditorProps {
     pub on_action: Callback<Action>,
     /// Whether the screen is narrow (the drawing then flows top to bottom).
     pub portrait: bool,
+    /// The running system's diagram: an open group lists its components.
+    pub diagram: Option<Rc<Diagram>>,
+    /// The latest figures (an open group's members that are down).
+    pub figures: Rc<Figures>,
+    /// The component shown in the inspector.
+    pub inspected: Option<ComponentId>,
 }
 
 /// What the editor holds between renders.
@@ -81,6 +89,8 @@ pub struct Inner {
     pub scroll_to: Option<(f64, f64)>,
     /// The last graphs the editor itself gave the app (a graph coming back is not news).
     pub sent: VecDeque<Rc<TopologyFile>>,
+    /// The groups opened to their members (by name); kept while the run goes on.
+    pub open: BTreeSet<String>,
 }
 
 /// Shared handle on the editor's state.
@@ -106,6 +116,7 @@ pub fn editor_panel(props: &EditorProps) -> Html {
                 zoom: None,
                 scroll_to: None,
                 sent: VecDeque::new(),
+                open: BTreeSet::new(),
             }))
         }))
         .clone()
@@ -290,7 +301,9 @@ pub fn editor_panel(props: &EditorProps) -> Html {
             </p>
             <ul class="palette" aria-label="Add a component">{ for palette }</ul>
             <div class="editor-body">
-                <canvas::Canvas ctx={ctx.clone()} portrait={props.portrait} />
+                <canvas::Canvas ctx={ctx.clone()} portrait={props.portrait}
+                    diagram={props.diagram.clone()} figures={props.figures.clone()}
+                    inspected={props.inspected} />
                 <SidePanel ctx={ctx.clone()} />
             </div>
             { problems }
@@ -475,6 +488,30 @@ impl Ctx {
             i.selected = name;
         }
         (self.update)();
+    }
+
+    /// Opens a group's box to its members, or closes it, and selects it; announces which
+    /// (`opened`: what to say when it opens).
+    pub fn toggle_group(&self, name: String, opened: String) {
+        {
+            let mut i = self.inner.borrow_mut();
+            i.announce = if i.open.remove(&name) {
+                format!("Closed {name}.")
+            } else {
+                i.open.insert(name.clone());
+                opened
+            };
+        }
+        self.select(Some(name));
+    }
+
+    /// Shows a running component (a member of an open group) in the inspector below, where
+    /// it is killed or repaired.
+    pub fn inspect(&self, id: ComponentId, name: &str) {
+        self.on_action.emit(Action::Select(Some(id)));
+        self.say(format!(
+            "{name} is shown in the inspector below the editor: its figures, and Kill or Repair."
+        ));
     }
 
     /// Announces something (to screen readers, and in the status line).

@@ -184,7 +184,7 @@ fn read_number(text: &str) -> Option<Value> {
 
 /// A parameter's label in words, with its unit: `get.mean_ms` → "Get › mean (ms)".
 fn words(path: &[String], doc: Option<&FieldDoc>) -> String {
-    const UNITS: [&str; 6] = ["_ms", "_s", "_kb", "_per_gb", "_percent", "_items"];
+    const UNITS: [&str; 5] = ["_ms", "_s", "_kb", "_per_gb", "_items"];
     let last = path.len().saturating_sub(1);
     let parts: Vec<String> = path
         .iter()

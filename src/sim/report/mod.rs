@@ -4,6 +4,10 @@
 //! The report holds no wall-clock values, so the same scenario and seed give the same report
 //! (and digest) natively and in the browser.
 
+mod build;
+
+pub(in crate::sim) use build::{ReportBuilder, RunHead, Sections};
+
 use super::kernel::histogram::Histogram;
 use super::{ComponentKind, DbRole, RequestKind};
 use serde::Serialize;
@@ -22,7 +26,7 @@ pub struct Report {
     /// Request accounting: generated = completed + failed + in flight.
     pub requests: RequestTotals,
     /// Completed requests per second over the run.
-    pub throughput_rps: f64,
+    pub throughput_per_s: f64,
     /// Latency of completed requests as the user sees it (DNS, network, queue, service).
     pub latency_ms: LatencyReport,
     /// Latency per request kind.
@@ -550,7 +554,7 @@ pub struct ComponentReport {
     /// Longest line seen.
     pub max_queue_len: u32,
     /// Services completed per second: λ in Little's law.
-    pub throughput_rps: f64,
+    pub throughput_per_s: f64,
     /// Mean time from arrival to end of service of completed services, ms: W in Little's law.
     pub mean_sojourn_ms: f64,
     /// Mean wait before service, ms.
@@ -576,7 +580,7 @@ pub struct ComponentReport {
 }
 
 /// One metrics interval.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SeriesPoint {
     /// End of the interval, seconds.
     pub t_s: f64,
@@ -587,7 +591,7 @@ pub struct SeriesPoint {
     /// Requests failed in the interval.
     pub failed: u64,
     /// Completions per second.
-    pub throughput_rps: f64,
+    pub throughput_per_s: f64,
     /// Mean latency of completions, ms.
     pub latency_mean_ms: f64,
     /// Median latency, ms.

@@ -3,41 +3,27 @@
 
 use super::*;
 use crate::scenario::preset;
-use crate::sim::kernel::queue::EventQueue;
 use crate::sim::kernel::run::Kernel;
 
-/// No requests: the cluster is tested without an engine.
-#[derive(Clone, Copy)]
-struct NoRequest;
-impl Slot for NoRequest {
-    const EMPTY: NoRequest = NoRequest;
-}
-
-/// The clock, kernel state, event queue and RNG a test hands the cluster.
+/// The time and the kernel (no requests: the cluster is tested without an engine, with a
+/// queue of its own events) a test hands the cluster.
 struct World {
     now: SimTime,
-    kernel: Kernel<NoRequest>,
-    events: EventQueue<DbEvent>,
-    rng: Rng,
+    kernel: Kernel<(), DbEvent>,
 }
 
 impl World {
     fn new() -> World {
         World {
             now: SimTime::ZERO,
-            kernel: Kernel::new(),
-            events: EventQueue::new(),
-            rng: Rng::new(1),
+            kernel: Kernel::new(1),
         }
     }
 
-    fn ctx(&mut self) -> Ctx<'_, NoRequest, DbEvent> {
-        Ctx {
-            now: self.now,
-            kernel: &mut self.kernel,
-            events: &mut self.events,
-            rng: &mut self.rng,
-        }
+    /// The kernel, at the test's time.
+    fn ctx(&mut self) -> &mut Ctx<(), DbEvent> {
+        self.kernel.now = self.now;
+        &mut self.kernel
     }
 }
 
@@ -83,26 +69,26 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     w.now = death;
     stations[0].alive = false;
     stations[0].epoch += 1;
-    let text = db.node_died(0, 0, stations[0].epoch, &mut w.ctx());
+    let text = db.node_died(0, 0, stations[0].epoch, w.ctx());
     assert!(text.contains("master"), "{text}");
     // Writes still go to the dead master until the web tier notices.
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(0));
-    let (at, event) = w.events.pop().expect("a detection");
+    let (at, event) = w.kernel.events.pop().expect("a detection");
     assert_eq!(
         at,
         death.plus(SimTime::from_millis_f64(spec.failover.detection_ms))
     );
     w.now = at;
-    db.handle(event, &stations, &mut w.ctx());
+    db.handle(event, &stations, w.ctx());
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), None);
-    let (at, event) = w.events.pop().expect("a promotion");
+    let (at, event) = w.kernel.events.pop().expect("a promotion");
     assert_eq!(
         at,
         w.now
             .plus(SimTime::from_millis_f64(spec.failover.promotion_ms))
     );
     w.now = at;
-    db.handle(event, &stations, &mut w.ctx());
+    db.handle(event, &stations, w.ctx());
     let failovers = &w.kernel.books.failovers;
     assert_eq!(failovers.len(), 1);
     assert_eq!(failovers[0].old_master, "db-0");
@@ -116,7 +102,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     assert_eq!(db.node_state(0, 1, w.now).0, DbRole::Master);
     // The old master returns as a replica that must copy a snapshot.
     stations[0].alive = true;
-    let text = db.node_returned(0, 0, stations[0].epoch, &mut w.ctx());
+    let text = db.node_returned(0, 0, stations[0].epoch, w.ctx());
     assert!(text.contains("snapshot"), "{text}");
     let r = db
         .report(&stations, &w.kernel.books.failovers)
@@ -133,33 +119,33 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
     let (mut db, mut stations) = cluster(&s);
     let mut w = World::new();
     let to = from + 2;
-    assert!(!db.reshard_refused(to, &mut w.ctx()));
+    assert!(!db.reshard_refused(to, w.ctx()));
     while db.shard_count() < to {
         let first = stations.len() as u16;
         let ids: Vec<u16> = (first..first + db.nodes_per_shard() as u16).collect();
         stations.extend(ids.iter().map(|_| db.node_station()));
         db.add_shard(&ids, true);
     }
-    db.start_reshard(to, &mut w.ctx());
+    db.start_reshard(to, w.ctx());
     let progress = db.reshard_progress().expect("a resharding");
     assert!(progress.keys_moved > 0 && !progress.finished);
     // A second one is refused while the copy runs.
-    assert!(db.reshard_refused(to + 1, &mut w.ctx()));
+    assert!(db.reshard_refused(to + 1, w.ctx()));
     let mut jobs = 0;
-    while let Some((at, event)) = w.events.pop() {
+    while let Some((at, event)) = w.kernel.events.pop() {
         w.now = at;
         let DbEvent::MigrationPace { run } = event else {
             panic!("only the pacer runs: {event:?}");
         };
         // Each job is done at once: read on its old shard, written on its new one.
-        let Some(slot) = db.pace(run, &mut w.ctx()) else {
+        let Some(slot) = db.pace(run, w.ctx()) else {
             continue;
         };
         let old = db.copy_job_shard(slot, false).expect("a job");
         let new = db.copy_job_shard(slot, true).expect("a job");
         assert_ne!(old, new);
-        assert!(db.copy_work_ns(slot, true, new, &mut w.ctx()) > 0);
-        assert_eq!(db.cut_over(slot, &mut w.ctx()), None);
+        assert!(db.copy_work_ns(slot, true, new, w.ctx()) > 0);
+        assert_eq!(db.cut_over(slot, w.ctx()), None);
         jobs += 1;
     }
     let progress = db.reshard_progress().expect("a resharding");
