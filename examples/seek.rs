@@ -7,7 +7,7 @@
 //! Run: `cargo run --release --example seek`
 
 use scalesim::scenario::preset;
-use scalesim::sim::{Checkpoints, Sim, SimTime};
+use scalesim::sim::{Checkpoints, Sim, SimDuration, SimTime};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -60,7 +60,7 @@ fn main() {
     s.duration_s = 600;
     let mut sim = Sim::new(&s).unwrap();
     let mut checkpoints = Checkpoints::new();
-    let frame = SimTime::from_millis_f64(200.0);
+    let frame = SimDuration::from_millis_f64(200.0);
     let start = Instant::now();
     let mut offer_ms = 0.0;
     while sim.now() < sim.end() {
@@ -96,7 +96,7 @@ fn main() {
         "seek back to 300 s: from 0 {zero_s:.3} s; from the checkpoint at {from_s} s {restored_s:.3} s (same report digest)"
     );
     // The farthest a target can be from the copy before it: just before the next one.
-    let target = SimTime::from_secs(300).since(SimTime::from_millis_f64(1.0));
+    let target = SimTime::from_secs(300).minus(SimDuration::from_millis_f64(1.0));
     let start = Instant::now();
     let (mut restored, _) = checkpoints.restore(target).expect("a checkpoint");
     let from_s = restored.now().as_secs_f64();

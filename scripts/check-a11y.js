@@ -1,7 +1,8 @@
 // Runs axe-core against the built app in headless Chromium on every stage 1–11, with the
 // inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
 // used (stage 5), with the editor open (stage 4: a node selected, its "connect to…" list
-// open, then a refused wire; stages 10 and 11: the drawing fitted to its box), and on the
+// open, then a refused wire; stages 10 and 11: the drawing fitted to its box, then its web
+// pool opened to its servers), and on the
 // embed view in an 800 x 500 frame (which must not scroll), and measures the rendered size of every text of the diagram and
 // of the editor's drawing.
 // Fails on any serious or critical violation and on a diagram text smaller than 11 px in a
@@ -127,6 +128,13 @@ async function checkBigDrawing(page, stage, failures) {
   await page.click('[data-action="zoom-fit"]');
   await page.waitForTimeout(300);
   await check(page, stage, "editor", failures);
+  // The web pool opened to its running servers (a button each).
+  await page.click('[data-node="web"]');
+  await page.waitForSelector('[data-members-of="web"] [data-member]');
+  await check(page, stage, "editor, web pool open", failures);
+  // Closed again by a press on its head (its rows lie over the rest of the box).
+  await page.click('[data-node="web"]', { position: { x: 40, y: 14 } });
+  await page.waitForSelector('[data-members-of="web"]', { state: "detached" });
   const text = await page.evaluate(smallestEditorText);
   const box = await page.evaluate(() => {
     const c = document.querySelector(".editor-canvas");

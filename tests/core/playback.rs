@@ -3,7 +3,7 @@
 //! replay the recorded changes on the way.
 
 use scalesim::scenario::{preset, LiveAction, Scenario};
-use scalesim::sim::{live, Playback, SimTime};
+use scalesim::sim::{live, Playback, SimDuration, SimTime};
 
 /// Plays to `t` in frames of 0.7 simulated seconds and a few thousand events, as the app does.
 fn play_to(playback: &mut Playback, t: SimTime) {
@@ -11,7 +11,7 @@ fn play_to(playback: &mut Playback, t: SimTime) {
         let frame = playback
             .sim()
             .now()
-            .plus(SimTime::from_millis_f64(700.0))
+            .plus(SimDuration::from_millis_f64(700.0))
             .min(t);
         playback.play(frame, 7_919);
     }

@@ -8,7 +8,7 @@
 //! ```
 
 use scalesim::scenario::{preset, Scenario};
-use scalesim::sim::{ComponentId, ComponentKind, Sim, SimTime};
+use scalesim::sim::{ComponentId, ComponentKind, Sim, SimDuration, SimTime};
 
 /// When the clone is taken, when the component dies and when the run ends, in seconds.
 const CLONE_AT_S: u64 = 12;
@@ -129,7 +129,7 @@ fn checkpoints_stay_bounded_and_restore_the_same_run() {
     let mut sim = Sim::new(&s).unwrap();
     let mut checkpoints = Checkpoints::new();
     // As the app plays: frames of 0.7 s, each stopping at the next checkpoint when it is due.
-    let frame = SimTime::from_millis_f64(700.0);
+    let frame = SimDuration::from_millis_f64(700.0);
     while sim.now() < sim.end() {
         let target = sim.now().plus(frame).min(sim.end());
         while sim.now() < target {

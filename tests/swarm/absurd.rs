@@ -6,7 +6,7 @@
 //! every field of the preset.
 
 use scalesim::scenario::{apply_set, preset, Scenario, FIELDS};
-use scalesim::sim::{Sim, SimTime};
+use scalesim::sim::{Sim, SimDuration, SimTime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -229,7 +229,7 @@ fn absurd_live_actions_run_bounded() {
     let started = Instant::now();
     for users in [u64::MAX, 1_000_000_000_000, 0, 1_000] {
         sim.set_users(users);
-        let done = sim.advance_to(sim.now().plus(SimTime::from_secs(1)), BUDGET);
+        let done = sim.advance_to(sim.now().plus(SimDuration::from_secs(1)), BUDGET);
         assert!(done <= BUDGET);
     }
     for c in sim.components().to_vec() {

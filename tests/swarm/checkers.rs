@@ -13,7 +13,7 @@ use scalesim::scenario::{Dist, GeoRouting, Scenario, SessionMode, Shape, WritePo
 use scalesim::sim::{
     CacheReport, CdnReport, ComponentInfo, ComponentKind, DataCenterReport, DatabaseReport, DbRole,
     GeoReport, GeoStatus, LogEntry, Outcome, PathSample, QueueReport, Report, RequestKind,
-    RequestTotals, SessionReport, SimTime, Snapshot, MAX_HOPS,
+    RequestTotals, SessionReport, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
@@ -115,7 +115,7 @@ impl Timeline {
                 down: true,
             });
             if f.duration_s > 0.0 {
-                let up = at.plus(SimTime::from_secs_f64(f.duration_s));
+                let up = at.plus(SimDuration::from_secs_f64(f.duration_s));
                 t.changes.push(Change {
                     order: (up.as_nanos(), false, site, n + 1),
                     name: f.target.clone(),

@@ -12,7 +12,7 @@
 //! up) is replaced after another `open_ms`.
 
 use crate::scenario::Breaker as Spec;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use serde::Serialize;
 
 /// Where the breaker stands.
@@ -53,8 +53,8 @@ pub(in crate::sim) enum Change {
 #[derive(Clone, Debug)]
 pub(in crate::sim) struct CircuitBreaker {
     failures_to_open: u32,
-    slow_call: SimTime,
-    open_for: SimTime,
+    slow_call: SimDuration,
+    open_for: SimDuration,
     probes: u32,
     state: BreakerState,
     /// Failed or slow calls in a row (closed).
@@ -89,8 +89,8 @@ impl CircuitBreaker {
     pub fn new(spec: &Spec) -> CircuitBreaker {
         CircuitBreaker {
             failures_to_open: spec.failures.max(1),
-            slow_call: SimTime::from_millis_f64(spec.slow_call_ms),
-            open_for: SimTime::from_millis_f64(spec.open_ms),
+            slow_call: SimDuration::from_millis_f64(spec.slow_call_ms),
+            open_for: SimDuration::from_millis_f64(spec.open_ms),
             probes: spec.probes.max(1),
             state: BreakerState::Closed,
             failed_in_a_row: 0,
@@ -108,7 +108,7 @@ impl CircuitBreaker {
     }
 
     /// Whether a call that spent `at_db` at the database counts as slow.
-    pub fn is_slow(&self, at_db: SimTime) -> bool {
+    pub fn is_slow(&self, at_db: SimDuration) -> bool {
         at_db > self.slow_call
     }
 
@@ -215,7 +215,9 @@ mod tests {
             open_ms: 1000.0,
             probes: 1,
         });
-        assert!(b.is_slow(ms(101)) && !b.is_slow(ms(100)));
+        assert!(
+            b.is_slow(SimDuration::from_millis(101)) && !b.is_slow(SimDuration::from_millis(100))
+        );
         assert_eq!(b.record(false, ms(1)), Change::None);
         assert_eq!(b.record(true, ms(2)), Change::None); // a success resets the count
         assert_eq!(b.record(false, ms(3)), Change::None);

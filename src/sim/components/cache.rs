@@ -11,7 +11,7 @@
 //! places each key on exactly one node.
 
 use crate::scenario::Eviction;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 
 const NIL: u32 = u32::MAX;
 
@@ -48,7 +48,7 @@ pub enum Lookup {
 #[derive(Clone)]
 pub struct Cache {
     eviction: Eviction,
-    ttl: Option<SimTime>,
+    ttl: Option<SimDuration>,
     entries: Vec<Entry>,
     /// Most entries it holds.
     capacity: u32,
@@ -152,7 +152,7 @@ impl Cache {
     }
 
     /// An empty cache of `capacity` items (at least 1).
-    pub fn new(capacity: u32, eviction: Eviction, ttl: Option<SimTime>) -> Cache {
+    pub fn new(capacity: u32, eviction: Eviction, ttl: Option<SimDuration>) -> Cache {
         let capacity = capacity.max(1);
         Cache {
             eviction,
@@ -475,7 +475,7 @@ mod tests {
     #[test]
     fn ttl_expires_entries() {
         let mut index = KeyIndex::new(10, 1, 10);
-        let mut c = Cache::new(10, Eviction::Lru, Some(t(100)));
+        let mut c = Cache::new(10, Eviction::Lru, Some(SimDuration::from_millis(100)));
         c.put(&mut index, 0, 5, 7, t(0));
         assert_eq!(c.get(&mut index, 0, 5, t(99)), Lookup::Hit(7));
         assert_eq!(c.get(&mut index, 0, 5, t(100)), Lookup::Miss);

@@ -21,7 +21,7 @@ use crate::scenario::{CacheTier, WritePolicy};
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::report::CacheReport;
 use crate::sim::ring::HashRing;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// One cache node: its station and contents.
 #[derive(Clone)]
@@ -68,7 +68,7 @@ impl CacheCluster {
     /// A cluster of `spec.nodes` empty nodes over `keys` keys, node `i` served by
     /// `stations[i]`.
     pub fn new(spec: &CacheTier, keys: u32, stations: &[u16]) -> CacheCluster {
-        let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
+        let ttl = (spec.ttl_s > 0.0).then(|| SimDuration::from_secs_f64(spec.ttl_s));
         CacheCluster {
             nodes: stations
                 .iter()

@@ -15,7 +15,7 @@
 
 use crate::scenario::Retries;
 use crate::sim::kernel::rng::{round_ns, Rng};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::RequestKind;
 use serde::Serialize;
 
@@ -77,14 +77,14 @@ impl Clients {
     }
 
     /// How long the client waits before attempt `next` (2 = the first retry).
-    pub fn backoff(&self, next: u8, rng: &mut Rng) -> SimTime {
+    pub fn backoff(&self, next: u8, rng: &mut Rng) -> SimDuration {
         let p = &self.policy;
         let exponent = i32::from(next.saturating_sub(2));
         let mut ms = p.backoff_ms * libm::pow(p.multiplier, f64::from(exponent));
         if p.jitter > 0.0 {
             ms *= 1.0 - p.jitter + p.jitter * rng.unit();
         }
-        SimTime(round_ns(ms * 1e6))
+        SimDuration(round_ns(ms * 1e6))
     }
 
     /// Keeps `retry` until its backoff ends; returns its handle.
@@ -197,8 +197,8 @@ mod tests {
     fn backoff_grows_by_the_multiplier_and_jitter_stays_within_its_share() {
         let mut rng = Rng::new(7);
         let c = Clients::new(&policy(0.0));
-        assert_eq!(c.backoff(2, &mut rng), SimTime::from_millis_f64(100.0));
-        assert_eq!(c.backoff(4, &mut rng), SimTime::from_millis_f64(400.0));
+        assert_eq!(c.backoff(2, &mut rng), SimDuration::from_millis_f64(100.0));
+        assert_eq!(c.backoff(4, &mut rng), SimDuration::from_millis_f64(400.0));
         assert!(c.may_retry(3) && !c.may_retry(4));
         let c = Clients::new(&policy(0.5));
         for _ in 0..1000 {

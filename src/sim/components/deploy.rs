@@ -557,7 +557,7 @@ mod tests {
                     b.check(|s| up[s]);
                 }
                 d.progress(port);
-                next_check = next_check + SimDuration::from_secs(1);
+                next_check += SimDuration::from_secs(1);
             }
         }
         panic!("the deploy never finished");

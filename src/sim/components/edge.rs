@@ -16,7 +16,7 @@
 use crate::scenario::{Cdn, Eviction};
 use crate::sim::components::cache::{Cache, KeyIndex, Lookup};
 use crate::sim::kernel::rng::Rng;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::CdnReport;
 use crate::sim::ring::mix64;
 use crate::sim::zipf::Zipf;
@@ -37,9 +37,9 @@ pub(crate) struct EdgeTier {
     /// Current URL version of each object (`image.png?v=N`).
     versions: Vec<u32>,
     kb_mean: f64,
-    pub one_way: SimTime,
-    hit: SimTime,
-    fallback: SimTime,
+    pub one_way: SimDuration,
+    hit: SimDuration,
+    fallback: SimDuration,
     edge_price_per_gb: f64,
     origin_price_per_gb: f64,
     pub hits: u64,
@@ -54,7 +54,7 @@ pub(crate) struct EdgeTier {
 
 impl EdgeTier {
     pub fn new(spec: &Cdn) -> EdgeTier {
-        let ttl = (spec.ttl_s > 0.0).then(|| SimTime::from_secs_f64(spec.ttl_s));
+        let ttl = (spec.ttl_s > 0.0).then(|| SimDuration::from_secs_f64(spec.ttl_s));
         EdgeTier {
             alive: true,
             deaths: 0,
@@ -64,9 +64,9 @@ impl EdgeTier {
             objects: Zipf::new(spec.objects, spec.zipf_s),
             versions: vec![0; spec.objects as usize],
             kb_mean: spec.object_kb_mean,
-            one_way: SimTime::from_millis_f64(spec.edge_rtt_ms / 2.0),
-            hit: SimTime::from_millis_f64(spec.hit_ms),
-            fallback: SimTime::from_millis_f64(spec.fallback_timeout_ms),
+            one_way: SimDuration::from_millis_f64(spec.edge_rtt_ms / 2.0),
+            hit: SimDuration::from_millis_f64(spec.hit_ms),
+            fallback: SimDuration::from_millis_f64(spec.fallback_timeout_ms),
             edge_price_per_gb: spec.edge_price_per_gb,
             origin_price_per_gb: spec.origin_price_per_gb,
             hits: 0,
@@ -182,7 +182,7 @@ impl EdgeTier {
     /// A hit on `object` begun in edge life `epoch` ends now: served if the edge lived
     /// through it (its bytes counted), else cut at the edge's death.
     pub fn hit_done(&mut self, object: u32, epoch: u32, now: SimTime) -> HitEnd {
-        let began = now.since(self.hit);
+        let began = now.minus(self.hit);
         if self.alive && self.deaths == epoch {
             self.edge_kb += self.object_kb(object);
             return HitEnd::Served {

@@ -17,7 +17,7 @@ use crate::sim::components::station::Station;
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{LatencyReport, QueueReport};
 use std::collections::VecDeque;
 
@@ -98,10 +98,10 @@ impl JobTier {
     }
 
     /// The autoscaler's decision interval, if it has one.
-    pub fn autoscale_interval(&self) -> Option<SimTime> {
+    pub fn autoscale_interval(&self) -> Option<SimDuration> {
         self.autoscale
             .as_ref()
-            .map(|a| SimTime::from_secs_f64(a.interval_s))
+            .map(|a| SimDuration::from_secs_f64(a.interval_s))
     }
 }
 
@@ -190,7 +190,10 @@ impl JobTier {
             };
             let epoch = self.station.epoch;
             let duration = self.job.sample_ns(&mut ctx.rng);
-            ctx.schedule(now.plus(SimTime(duration)), JobEvent::Done { slot, epoch });
+            ctx.schedule(
+                now.plus(SimDuration(duration)),
+                JobEvent::Done { slot, epoch },
+            );
         }
     }
 
@@ -266,7 +269,7 @@ impl JobTier {
             let more = desired - current - self.starting;
             self.starting += more;
             ctx.schedule(
-                now.plus(SimTime::from_secs_f64(a.start_delay_s)),
+                now.plus(SimDuration::from_secs_f64(a.start_delay_s)),
                 JobEvent::WorkersReady { count: more },
             );
             message = Some(format!(
@@ -288,7 +291,7 @@ impl JobTier {
             ctx.log("workers", text);
         }
         ctx.schedule(
-            now.plus(SimTime::from_secs_f64(a.interval_s)),
+            now.plus(SimDuration::from_secs_f64(a.interval_s)),
             JobEvent::ScaleCheck,
         );
     }

@@ -21,7 +21,7 @@
 
 use crate::sim::components::database::{DatabaseCluster, DbEvent, ShardMap};
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::Reshard;
 use serde::Serialize;
 
@@ -43,7 +43,7 @@ pub struct ReshardProgress {
 /// Most copy jobs under way at once; beyond it the pacer waits for one to finish.
 const MAX_COPY_JOBS: usize = 32;
 /// How long a copy job waits before trying again when it cannot be queued.
-pub(in crate::sim) const COPY_RETRY: SimTime = SimTime(500_000_000);
+pub(in crate::sim) const COPY_RETRY: SimDuration = SimDuration(500_000_000);
 /// A copy job carries the keys the rate copies in this long, in seconds…
 const JOB_SPAN_S: f64 = 0.05;
 /// …but at most this many keys.
@@ -270,7 +270,7 @@ impl DatabaseCluster {
         let job = m.take_job()?;
         m.free_jobs.pop();
         m.jobs[usize::from(slot)] = job;
-        let gap = SimTime(libm::round(f64::from(job.len) * m.gap_ns_per_key) as u64);
+        let gap = SimDuration(libm::round(f64::from(job.len) * m.gap_ns_per_key) as u64);
         if !m.all_handed_out() {
             ctx.schedule(ctx.now.plus(gap), DbEvent::MigrationPace { run });
         }

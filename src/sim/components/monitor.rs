@@ -8,7 +8,7 @@
 
 use crate::scenario::{AlertMetric, AlertRule, Monitoring};
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{MonitoringReport, SeriesPoint};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -206,7 +206,7 @@ impl Monitor {
             };
             if breaching {
                 let since = *state.breach_since.get_or_insert(now);
-                if !state.firing && now.since(since) >= SimTime::from_secs_f64(rule.for_s) {
+                if !state.firing && now.since(since) >= SimDuration::from_secs_f64(rule.for_s) {
                     state.firing = true;
                     changes.push((rule.clone(), AlertState::Firing, value));
                 }

@@ -21,7 +21,7 @@
 //! is later than r's last applied write.
 
 use crate::sim::kernel::rng::round_ns;
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// Most writes kept for replicas that lag or are down; a replica that falls further behind is
@@ -116,8 +116,8 @@ pub struct Replication {
     log_base: u64,
     /// Last committed write.
     pub master_seq: u64,
-    delay: SimTime,
-    apply: SimTime,
+    delay: SimDuration,
+    apply: SimDuration,
     /// Writes committed over the run.
     pub committed: u64,
     /// Committed writes lost in failovers.
@@ -133,7 +133,7 @@ pub struct Replication {
 
 impl Replication {
     /// An empty history.
-    pub fn new(delay: SimTime, apply: SimTime) -> Replication {
+    pub fn new(delay: SimDuration, apply: SimDuration) -> Replication {
         Replication {
             log: VecDeque::new(),
             log_base: 1,
@@ -180,7 +180,7 @@ impl Replication {
         self.log
             .iter()
             .rev()
-            .take_while(|rec| rec.arrive.since(self.delay) > now)
+            .take_while(|rec| rec.arrive.minus(self.delay) > now)
             .count() as u64
     }
 
@@ -188,7 +188,7 @@ impl Replication {
     fn send(&mut self, now: SimTime) -> SimTime {
         let mut sent = now.max(self.sent_until);
         if let Some(factor) = self.sender_slowdown {
-            sent = sent.plus(SimTime(round_ns(self.apply.as_nanos() as f64 * factor)));
+            sent = sent.plus(SimDuration(round_ns(self.apply.as_nanos() as f64 * factor)));
         }
         self.sent_until = sent;
         sent.plus(self.delay)
@@ -239,7 +239,7 @@ impl Replication {
         }
         let apply = match r.slowdown {
             None => self.apply,
-            Some(factor) => SimTime(round_ns(self.apply.as_nanos() as f64 * factor)),
+            Some(factor) => SimDuration(round_ns(self.apply.as_nanos() as f64 * factor)),
         };
         while r.applied < self.master_seq.min(self.receive_limit) {
             let Some(rec) = self.record(r.applied + 1) else {
@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn replica_applies_after_delay_one_at_a_time() {
         let mut v = KeyVersions::new(10);
-        let mut rep = Replication::new(ms(10), ms(5));
+        let mut rep = Replication::new(SimDuration::from_millis(10), SimDuration::from_millis(5));
         let mut r = ReplicaProgress {
             following: true,
             ..Default::default()
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn writes_not_received_when_the_master_dies_are_never_applied() {
         let mut v = KeyVersions::new(10);
-        let mut rep = Replication::new(ms(10), ms(1));
+        let mut rep = Replication::new(SimDuration::from_millis(10), SimDuration::from_millis(1));
         let mut r = ReplicaProgress {
             following: true,
             ..Default::default()
@@ -389,7 +389,7 @@ mod tests {
     fn a_slow_master_sends_its_log_one_write_at_a_time() {
         let mut v = KeyVersions::new(10);
         // 10 ms delay, 5 ms apply; the master ×4 sends one write per 20 ms.
-        let mut rep = Replication::new(ms(10), ms(5));
+        let mut rep = Replication::new(SimDuration::from_millis(10), SimDuration::from_millis(5));
         let mut r = ReplicaProgress {
             following: true,
             ..Default::default()
@@ -433,7 +433,7 @@ mod tests {
     #[test]
     fn truncation_restores_earlier_writes() {
         let mut v = KeyVersions::new(10);
-        let mut rep = Replication::new(ms(10), ms(1));
+        let mut rep = Replication::new(SimDuration::from_millis(10), SimDuration::from_millis(1));
         rep.commit(&mut v, 3, ms(0));
         rep.commit(&mut v, 3, ms(1));
         rep.commit(&mut v, 4, ms(2));
@@ -446,7 +446,7 @@ mod tests {
     #[test]
     fn lost_copies_are_not_lost_writes() {
         let mut v = KeyVersions::new(10);
-        let mut rep = Replication::new(ms(10), ms(1));
+        let mut rep = Replication::new(SimDuration::from_millis(10), SimDuration::from_millis(1));
         rep.commit(&mut v, 3, ms(0));
         for t in 1..=5 {
             rep.commit_copy(ms(t));

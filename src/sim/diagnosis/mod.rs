@@ -24,7 +24,7 @@ mod story;
 
 use serde::Serialize;
 
-use super::{ComponentInfo, ComponentKind, DbRole, SimTime, Snapshot};
+use super::{ComponentInfo, ComponentKind, DbRole, SimDuration, SimTime, Snapshot};
 use crate::format::{figure, grouped, percent, times};
 use crate::scenario::Scenario;
 
@@ -310,7 +310,7 @@ struct Open {
 /// Follows the run and keeps its incidents. Cloned with the simulation (time travel).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnoser {
-    interval: SimTime,
+    interval: SimDuration,
     next_at: SimTime,
     /// A load balancer sits in front of the web servers (so a server has a detection window).
     balanced: bool,

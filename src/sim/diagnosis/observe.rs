@@ -7,10 +7,11 @@ impl Diagnoser {
     /// A diagnoser for a run of `scenario` with these components; it knows the scenario's
     /// scheduled faults in advance.
     pub fn new(scenario: &Scenario, components: &[ComponentInfo]) -> Diagnoser {
-        let interval = SimTime::from_micros(1000 * u64::from(scenario.metrics_interval_ms.max(1)));
+        let interval =
+            SimDuration::from_micros(1000 * u64::from(scenario.metrics_interval_ms.max(1)));
         let mut d = Diagnoser {
             interval,
-            next_at: interval,
+            next_at: SimTime::ZERO + interval,
             balanced: scenario.load_balancer.is_some(),
             names: components.iter().map(|c| c.name.clone()).collect(),
             kinds: components.iter().map(|c| c.kind).collect(),

@@ -20,9 +20,9 @@ use super::*;
 pub(super) struct Channel {
     pub(super) from: usize,
     pub(super) to: usize,
-    pub(super) one_way: SimTime,
+    pub(super) one_way: SimDuration,
     /// Time between two writes leaving (1 / the channel's rate).
-    pub(super) gap: SimTime,
+    pub(super) gap: SimDuration,
     /// Writes not shipped yet, oldest first, by the millisecond they were committed in.
     pub(super) backlog: VecDeque<Run>,
     /// Writes in `backlog`.
@@ -31,7 +31,7 @@ pub(super) struct Channel {
     pub(super) last_ship: SimTime,
     pub(super) shipped: u64,
     pub(super) lost: u64,
-    pub(super) max_lag: SimTime,
+    pub(super) max_lag: SimDuration,
     /// The network between its two data centers is cut (a partition): nothing ships.
     pub(super) cut: bool,
     /// Writes that waited in its backlog while it was cut, most at once.
@@ -58,18 +58,18 @@ impl Run {
 }
 
 impl Channel {
-    pub(super) fn new(from: usize, to: usize, one_way: SimTime, gap: SimTime) -> Channel {
+    pub(super) fn new(from: usize, to: usize, one_way: SimDuration, gap: SimDuration) -> Channel {
         Channel {
             from,
             to,
             one_way,
-            gap: SimTime(gap.as_nanos().max(1)),
+            gap: SimDuration(gap.as_nanos().max(1)),
             backlog: VecDeque::new(),
             waiting: 0,
             last_ship: SimTime::ZERO,
             shipped: 0,
             lost: 0,
-            max_lag: SimTime::ZERO,
+            max_lag: SimDuration::ZERO,
             cut: false,
             max_waiting_cut: 0,
             partitioned: false,
@@ -118,7 +118,7 @@ impl Channel {
             }
             let due = now.since(first).as_nanos() / self.gap.as_nanos() + 1;
             let n = due.min(u64::from(run.writes));
-            self.last_ship = first.plus(SimTime(self.gap.as_nanos().saturating_mul(n - 1)));
+            self.last_ship = first.plus(self.gap.times(n - 1));
             // The run's last write shipped waited longest.
             self.max_lag = self
                 .max_lag
@@ -145,10 +145,10 @@ impl Channel {
     }
 
     /// How far behind the receiving side is now: the age of the oldest write it lacks.
-    pub(super) fn lag_at(&self, now: SimTime) -> SimTime {
+    pub(super) fn lag_at(&self, now: SimTime) -> SimDuration {
         match self.backlog.front() {
             Some(run) => now.since(run.commit()).plus(self.one_way),
-            None => SimTime::ZERO,
+            None => SimDuration::ZERO,
         }
     }
 
@@ -160,29 +160,35 @@ impl Channel {
 
 #[cfg(test)]
 mod tests {
-    use super::{Channel, SimTime};
+    use super::{Channel, SimDuration, SimTime};
     use crate::sim::kernel::rng::Rng;
 
     const MS: u64 = 1_000_000;
 
+    /// The instant `x` ms into the run.
     fn ms(x: f64) -> SimTime {
         SimTime::from_millis_f64(x)
     }
 
+    /// A span of `x` ms.
+    fn span(x: f64) -> SimDuration {
+        SimDuration::from_millis_f64(x)
+    }
+
     /// 5,000 writes/s, 35 ms one way.
     fn channel() -> Channel {
-        Channel::new(0, 1, ms(35.0), ms(0.2))
+        Channel::new(0, 1, span(35.0), span(0.2))
     }
 
     /// The model the runs replace: one entry per write, its commit and ship time.
     struct PerWrite {
-        gap: SimTime,
-        one_way: SimTime,
+        gap: SimDuration,
+        one_way: SimDuration,
         pending: std::collections::VecDeque<(SimTime, SimTime)>,
         last_ship: SimTime,
         shipped: u64,
         lost: u64,
-        max_lag: SimTime,
+        max_lag: SimDuration,
     }
 
     impl PerWrite {
@@ -194,7 +200,7 @@ mod tests {
                 last_ship: SimTime::ZERO,
                 shipped: 0,
                 lost: 0,
-                max_lag: SimTime::ZERO,
+                max_lag: SimDuration::ZERO,
             }
         }
         fn push(&mut self, commit: SimTime) {
@@ -218,10 +224,10 @@ mod tests {
             self.pending.clear();
             self.last_ship = now;
         }
-        fn lag_at(&self, now: SimTime) -> SimTime {
+        fn lag_at(&self, now: SimTime) -> SimDuration {
             self.pending
                 .front()
-                .map_or(SimTime::ZERO, |&(c, _)| now.since(c).plus(self.one_way))
+                .map_or(SimDuration::ZERO, |&(c, _)| now.since(c).plus(self.one_way))
         }
     }
 
@@ -235,22 +241,22 @@ mod tests {
         // Ship times: 10.2, 10.4, 10.6, then max(11, 10.6) + 0.2 = 11.2, 11.4 ms.
         c.ship_until(ms(10.5));
         assert_eq!((c.shipped, c.waiting), (2, 3));
-        assert_eq!(c.lag_at(ms(10.5)), ms(35.5));
-        assert_eq!(c.max_lag, ms(35.4));
+        assert_eq!(c.lag_at(ms(10.5)), span(35.5));
+        assert_eq!(c.max_lag, span(35.4));
         c.ship_until(ms(11.2));
         assert_eq!((c.shipped, c.waiting), (4, 1));
-        assert_eq!(c.lag_at(ms(11.2)), ms(35.2));
-        assert_eq!(c.max_lag, ms(35.6));
+        assert_eq!(c.lag_at(ms(11.2)), span(35.2));
+        assert_eq!(c.max_lag, span(35.6));
         assert_eq!(c.lose_backlog(ms(11.3)), 1);
         assert_eq!((c.shipped, c.waiting, c.lost), (4, 0, 1));
-        assert_eq!(c.lag_at(ms(11.3)), SimTime::ZERO);
+        assert_eq!(c.lag_at(ms(11.3)), SimDuration::ZERO);
         // After the loss the next write leaves a gap after its commit.
         c.push(ms(12.0));
         c.ship_until(ms(12.1));
         assert_eq!(c.shipped, 4);
         c.ship_until(ms(12.2));
         assert_eq!((c.shipped, c.waiting, c.lost), (5, 0, 1));
-        assert_eq!(c.max_lag, ms(35.6));
+        assert_eq!(c.max_lag, span(35.6));
     }
 
     /// Random commits, shipping and (with `whole_ms`) failures; `whole_ms` puts every commit on
@@ -265,7 +271,7 @@ mod tests {
         let mut committed = 0u64;
         for _ in 0..5_000 {
             // Bursts around the channel's rate: a backlog builds and drains.
-            now = now.plus(SimTime(rng.below(400_000)));
+            now = now.plus(SimDuration(rng.below(400_000)));
             let commit = if whole_ms {
                 SimTime(now.as_nanos() / MS * MS)
             } else {
@@ -305,7 +311,7 @@ mod tests {
                 assert!(ahead <= 5, "seed {seed}: {ahead} writes ahead");
             }
         }
-        let end = now.plus(SimTime::from_secs(3_600));
+        let end = now.plus(SimDuration::from_secs(3_600));
         c.ship_until(end);
         reference.ship_until(end);
         assert_eq!(
@@ -318,7 +324,7 @@ mod tests {
             lag_diff < MS,
             "seed {seed}: max lag differs by {lag_diff} ns"
         );
-        assert!(c.max_lag > ms(36.0), "seed {seed}: a backlog built up");
+        assert!(c.max_lag > span(36.0), "seed {seed}: a backlog built up");
         if whole_ms {
             assert!(c.lost > 0, "seed {seed}: the case lost writes");
         }

@@ -42,7 +42,8 @@ use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::{
-    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, SimTime, Snapshot,
+    ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, SimDuration, SimTime,
+    Snapshot,
 };
 use crate::scenario::{GeoRouting, Scenario};
 use channel::Channel;
@@ -208,12 +209,12 @@ pub(super) struct World {
     /// Distinct users who sent a request in this metrics interval.
     interval_active: u64,
     dns_alive: bool,
-    dns_lookup: SimTime,
+    dns_lookup: SimDuration,
     dns_ttl_ms: u32,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
     profile_max: f64,
-    health_interval: SimTime,
+    health_interval: SimDuration,
     interval_ns: u64,
     channels: Vec<Channel>,
     pub series: VecDeque<SeriesPoint>,
@@ -283,7 +284,7 @@ impl World {
             sim.site = Some(Site::new(
                 geo.rtt_ms
                     .iter()
-                    .map(|row| SimTime::from_millis_f64(row[region] / 2.0))
+                    .map(|row| SimDuration::from_millis_f64(row[region] / 2.0))
                     .collect(),
             ));
             let id = ComponentId(components.len() as u16);
@@ -327,8 +328,8 @@ impl World {
                     channels.push(Channel::new(
                         from,
                         to,
-                        SimTime::from_millis_f64(rtt / 2.0),
-                        SimTime::from_secs_f64(1.0 / geo.replication_writes_per_s),
+                        SimDuration::from_millis_f64(rtt / 2.0),
+                        SimDuration::from_secs_f64(1.0 / geo.replication_writes_per_s),
                     ));
                 }
             }
@@ -358,12 +359,12 @@ impl World {
             tick: 1,
             interval_active: 0,
             dns_alive: true,
-            dns_lookup: SimTime::from_millis_f64(scenario.dns.lookup_ms),
+            dns_lookup: SimDuration::from_millis_f64(scenario.dns.lookup_ms),
             dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            health_interval: SimTime::from_millis_f64(geo.health_interval_ms),
+            health_interval: SimDuration::from_millis_f64(geo.health_interval_ms),
             interval_ns,
             channels,
             series: VecDeque::with_capacity(series_cap.min(4096)),
@@ -396,15 +397,15 @@ impl World {
         world
             .kernel
             .events
-            .push(world.health_interval, GeoEvent::HealthCheck);
+            .push(SimTime::ZERO + world.health_interval, GeoEvent::HealthCheck);
         for fault in &scenario.faults {
             let at = SimTime::from_secs_f64(fault.at_s);
             if fault.kind == crate::scenario::FaultKind::Partition {
                 world.schedule_partition(fault, at);
                 continue;
             }
-            let back =
-                (fault.duration_s > 0.0).then(|| at.plus(SimTime::from_secs_f64(fault.duration_s)));
+            let back = (fault.duration_s > 0.0)
+                .then(|| at.plus(SimDuration::from_secs_f64(fault.duration_s)));
             let event = |down| {
                 if fault.target == "dns" {
                     Some(GeoEvent::DnsFault { down })

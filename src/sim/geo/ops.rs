@@ -136,9 +136,10 @@ impl World {
         for e in self.watch.observe(&snapshot, &self.components) {
             self.kernel.push_log(e);
         }
-        self.kernel
-            .events
-            .push(now.plus(SimTime(self.interval_ns)), GeoEvent::MetricsTick);
+        self.kernel.events.push(
+            now.plus(SimDuration(self.interval_ns)),
+            GeoEvent::MetricsTick,
+        );
     }
 
     /// A whole data center fails: every server in it stops (requests in progress fail), and

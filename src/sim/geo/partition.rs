@@ -25,7 +25,7 @@ impl World {
             .events
             .push(at, GeoEvent::Partition { a, b, cut: true });
         if fault.duration_s > 0.0 {
-            let heal = at.plus(SimTime::from_secs_f64(fault.duration_s));
+            let heal = at.plus(SimDuration::from_secs_f64(fault.duration_s));
             self.kernel
                 .events
                 .push(heal, GeoEvent::Partition { a, b, cut: false });

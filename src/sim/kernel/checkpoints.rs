@@ -18,7 +18,7 @@
 //! [`Sim::footprint_bytes`]. A simulation so big that two copies do not fit keeps none (seeking
 //! back re-runs from 0 then).
 
-use crate::sim::{Sim, SimTime};
+use crate::sim::{Sim, SimDuration, SimTime};
 
 /// Most copies kept: 64, so that a 10-minute run keeps them 10 s apart (a seek re-runs at most
 /// 10 simulated seconds; with 16 it was 40 s) while the memory budget below allows it.
@@ -26,7 +26,7 @@ pub const MAX_CHECKPOINTS: usize = 64;
 /// Most memory all copies may take together, in bytes (by [`Sim::footprint_bytes`]).
 pub const BUDGET_BYTES: u64 = 192 << 20;
 /// Simulated time between copies to begin with (it doubles as the run grows).
-const FIRST_EVERY: SimTime = SimTime::from_secs(5);
+const FIRST_EVERY: SimDuration = SimDuration::from_secs(5);
 
 /// Copies of one simulation, in time order.
 #[derive(Clone)]
@@ -34,7 +34,7 @@ pub struct Checkpoints {
     /// Each copy with the first live change it has not applied.
     copies: Vec<(Sim, usize)>,
     /// Simulated time between copies.
-    every: SimTime,
+    every: SimDuration,
 }
 
 impl Default for Checkpoints {
@@ -63,7 +63,7 @@ impl Checkpoints {
     }
 
     /// Simulated time between copies now.
-    pub fn every(&self) -> SimTime {
+    pub fn every(&self) -> SimDuration {
         self.every
     }
 
@@ -116,7 +116,7 @@ impl Checkpoints {
         let before = self.copies.len();
         self.copies
             .retain(|(s, _)| s.now().as_nanos().is_multiple_of(every));
-        self.every = SimTime(every);
+        self.every = SimDuration(every);
         if self.copies.len() == before {
             // Off the grid (cannot happen with copies taken at `due`): drop the oldest.
             self.copies.remove(0);

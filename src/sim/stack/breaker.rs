@@ -24,7 +24,7 @@ impl Stack {
 
     /// A database call ended: answered after `at_db` at the database, or refused there
     /// (`at_db` `None`).
-    pub(super) fn breaker_record(&mut self, at_db: Option<SimTime>) {
+    pub(super) fn breaker_record(&mut self, at_db: Option<SimDuration>) {
         let now = self.kernel.now;
         let Some(b) = self.breaker.as_mut() else {
             return;

@@ -60,7 +60,7 @@ use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
-    RequestKind, SimTime, Snapshot, MAX_HOPS,
+    RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
 use route::{DataStep, Door, RouteTable};
@@ -304,7 +304,7 @@ pub(super) const NONE: u16 = u16::MAX;
 pub(super) fn next_arrival(rng: &mut Rng, now: SimTime, mean_ns: f64) -> Option<SimTime> {
     mean_ns
         .is_finite()
-        .then(|| now.plus(SimTime(round_ns(rng.exponential(mean_ns)))))
+        .then(|| now.plus(SimDuration(round_ns(rng.exponential(mean_ns)))))
 }
 
 /// Thinning of a peak-rate arrival stream to the profile's rate at `now`.
@@ -406,10 +406,10 @@ pub(super) struct Stack {
     users: u64,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
-    pub(super) client_one_way: SimTime,
-    internal_one_way: SimTime,
-    balancer_latency: SimTime,
-    timeout: SimTime,
+    pub(super) client_one_way: SimDuration,
+    internal_one_way: SimDuration,
+    balancer_latency: SimDuration,
+    timeout: SimDuration,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
     series_cap: usize,
@@ -484,10 +484,10 @@ impl Stack {
             users: 0,
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
-            client_one_way: SimTime::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
-            internal_one_way: SimTime::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
-            balancer_latency: SimTime::ZERO,
-            timeout: SimTime::from_millis_f64(scenario.traffic.client_timeout_ms),
+            client_one_way: SimDuration::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
+            internal_one_way: SimDuration::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
+            balancer_latency: SimDuration::ZERO,
+            timeout: SimDuration::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
@@ -519,7 +519,7 @@ impl Stack {
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
             sim.kernel
                 .events
-                .push(every, Event::Jobs(JobEvent::ScaleCheck));
+                .push(SimTime::ZERO + every, Event::Jobs(JobEvent::ScaleCheck));
         }
         if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
             sim.kernel.events.push(
@@ -565,7 +565,7 @@ impl Stack {
         if let Some(lb) = &scenario.load_balancer {
             self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
             self.balancer = Some(Balancer::new(lb));
-            self.balancer_latency = SimTime::from_millis_f64(lb.latency_ms);
+            self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
         }
         for _ in 0..scenario.server.count {
             self.add_web_server(true);
@@ -675,7 +675,7 @@ impl Stack {
             if fault.duration_s > 0.0 {
                 self.kernel
                     .events
-                    .push(at.plus(SimTime::from_secs_f64(fault.duration_s)), end);
+                    .push(at.plus(SimDuration::from_secs_f64(fault.duration_s)), end);
             }
         }
     }

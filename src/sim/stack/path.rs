@@ -137,7 +137,7 @@ impl Stack {
     }
 
     /// One way between the user of `req` and this system.
-    pub(super) fn client_leg(&self, req: ReqRef) -> SimTime {
+    pub(super) fn client_leg(&self, req: ReqRef) -> SimDuration {
         let region = usize::from(self.kernel.requests[req.slot as usize].region);
         match self
             .site

@@ -104,7 +104,7 @@ impl Stack {
         }
         self.kernel
             .events
-            .push(now.plus(SimTime(self.interval_ns)), Event::MetricsTick);
+            .push(now.plus(SimDuration(self.interval_ns)), Event::MetricsTick);
     }
 
     /// Logs the threshold crossings of the interval just closed (see [`ThresholdWatch`]).

@@ -38,7 +38,7 @@ impl Stack {
         r.state = ReqState::InService;
         let epoch = s.epoch;
         self.kernel.events.push(
-            now.plus(SimTime(duration)),
+            now.plus(SimDuration(duration)),
             Event::ServiceDone {
                 req,
                 station,

@@ -8,7 +8,7 @@ use super::*;
 #[derive(Clone)]
 pub(in crate::sim) struct Site {
     /// Per user region, the extra one-way time from that region.
-    pub region_far: Vec<SimTime>,
+    pub region_far: Vec<SimDuration>,
     /// Latency of completed requests per user region.
     pub region_latency: Vec<Histogram>,
     /// Commit times of writes not yet handed to cross-data-center replication.
@@ -31,7 +31,7 @@ pub(in crate::sim) struct Site {
 impl Site {
     /// The site of a data center whose users' regions are `region_far` away from it (one way,
     /// per region).
-    pub fn new(region_far: Vec<SimTime>) -> Site {
+    pub fn new(region_far: Vec<SimDuration>) -> Site {
         Site {
             region_latency: region_far.iter().map(|_| Histogram::new()).collect(),
             region_far,

@@ -37,7 +37,7 @@ use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replicat
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::{Rng, Sampler};
 use crate::sim::kernel::run::{Ctx, Slot};
-use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{DatabaseReport, Failover, ReplicaReport, ShardReport};
 use crate::sim::ring::HashRing;
 use crate::sim::zipf::Zipf;
@@ -79,8 +79,8 @@ pub(in crate::sim) struct DbTier {
     pub write: Sampler,
     read_policy: ReadPolicy,
     next_read: usize,
-    pub detection: SimTime,
-    promotion: SimTime,
+    pub detection: SimDuration,
+    promotion: SimDuration,
     /// Bumped to cancel a pending promotion.
     promotion_epoch: u32,
     /// When the current master died (for the failover record).
@@ -195,15 +195,15 @@ impl DatabaseCluster {
             nodes,
             master: 0,
             replication: Replication::new(
-                SimTime::from_millis_f64(spec.replication.delay_ms),
-                SimTime::from_millis_f64(spec.replication.apply_ms),
+                SimDuration::from_millis_f64(spec.replication.delay_ms),
+                SimDuration::from_millis_f64(spec.replication.apply_ms),
             ),
             read: Sampler::new(&spec.read),
             write: Sampler::new(&spec.write),
             read_policy: spec.read_policy,
             next_read: 0,
-            detection: SimTime::from_millis_f64(spec.failover.detection_ms),
-            promotion: SimTime::from_millis_f64(spec.failover.promotion_ms),
+            detection: SimDuration::from_millis_f64(spec.failover.detection_ms),
+            promotion: SimDuration::from_millis_f64(spec.failover.promotion_ms),
             promotion_epoch: 0,
             master_down_at: None,
             stale_reads: 0,

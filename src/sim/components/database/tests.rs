@@ -76,7 +76,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     let (at, event) = w.kernel.events.pop().expect("a detection");
     assert_eq!(
         at,
-        death.plus(SimTime::from_millis_f64(spec.failover.detection_ms))
+        death.plus(SimDuration::from_millis_f64(spec.failover.detection_ms))
     );
     w.now = at;
     db.handle(event, &stations, w.ctx());
@@ -85,7 +85,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     assert_eq!(
         at,
         w.now
-            .plus(SimTime::from_millis_f64(spec.failover.promotion_ms))
+            .plus(SimDuration::from_millis_f64(spec.failover.promotion_ms))
     );
     w.now = at;
     db.handle(event, &stations, w.ctx());
