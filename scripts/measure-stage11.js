@@ -2,6 +2,8 @@
 // over the DevTools protocol (no npm package needed; Node 20 with --experimental-websocket).
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //   node --experimental-websocket scripts/measure-stage11.js http://127.0.0.1:8123/ [fragment] [seconds] [screenshot.png]
+// (http://127.0.0.1:8123/?sim=worker or ?sim=page chooses where the simulation runs; the
+// summary says where it ran.)
 // Plays at 1x (SPEED=5 for 5x: an index into the speed menu), waits WARMUP_S seconds (default
 // 5), then measures for `seconds` (default 20): prints once per second the simulated time, the
 // app's sim-speed and fps figures and that second's requestAnimationFrame intervals, then a
@@ -71,6 +73,9 @@ const chosen = SPEEDS[speedIndex];
     load_average_start: loadStart.map((x) => +x.toFixed(2)),
     load_average_end: loadEnd.map((x) => +x.toFixed(2)),
     cpus: os.cpus().length,
+    // Where the simulation ran: "worker" or "page" (`?sim=worker` / `?sim=page` in the base
+    // address choose).
+    place: await evaluate("(document.querySelector('[data-sim-place]') || { dataset: {} }).dataset.simPlace || 'unknown'"),
   };
   // Frames are paced by the display (16.67 ms at 60 Hz): 16.7 is the rounded interval.
   // At 1x the simulation cannot run faster than real time, only keep up with it (at least 98%
@@ -94,6 +99,7 @@ const chosen = SPEEDS[speedIndex];
     `(${met.keeps_up ? "keeps up with" : "falls behind"} the chosen speed; ` +
     `${met.faster_than_real_time ? "faster" : "not faster"} than real time); ` +
     `load average ${loadStart[0].toFixed(2)} -> ${loadEnd[0].toFixed(2)} on ${summary.cpus} CPUs; ` +
+    `simulated in the ${summary.place}; ` +
     `target ${summary.target_met ? "MET" : "NOT MET"}`);
   console.log(JSON.stringify(summary));
   if (process.env.SUMMARY_JSON) fs.writeFileSync(process.env.SUMMARY_JSON, JSON.stringify(summary, null, 2) + "\n");

@@ -2,7 +2,7 @@
 # Installs what is missing, then runs every check: formatting, lints (native and wasm), the
 # native test suite (release: the fidelity runs are long), a release build of the app served
 # from a sub-folder of a static server, its capacity search in the web worker against the
-# native CLI's, the browser suite in headless Chromium, and exact replay (the browser's report
+# native CLI's, its simulation in the web worker against the page's, the browser suite in headless Chromium, and exact replay (the browser's report
 # digests equal the native CLI's). Stops at the first failure with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,9 @@ bash scripts/check-a11y.sh dist
 
 step "the capacity search in the built app's web worker equals the native CLI's (headless Chromium)"
 bash scripts/check-limit-worker.sh dist
+
+step "the simulation in the built app's web worker equals the page's: same digest, same link (headless Chromium)"
+bash scripts/check-sim-worker.sh dist
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 cargo test "${WEB[@]}" --test web

@@ -11,7 +11,7 @@
 //! of `window_s`, so the last time-series point covers exactly the measurement window: its p99
 //! latency and its failures decide pass or fail. Everything is bounded: user counts stay within
 //! [`MAX_USERS`] (and the offered-load ceiling), runs per seed are capped, and every run has an
-//! event budget. The search reads no clock, so the same inputs give the same answer everywhere.
+//! event budget sized by the requests it offers ([`SearchOptions::max_events_per_request`]). The search reads no clock, so the same inputs give the same answer everywhere.
 
 pub mod job;
 pub mod journey;
@@ -32,6 +32,16 @@ pub const MAX_WINDOW_S: u32 = 60;
 pub const MAX_WARMUP_S: u32 = 600;
 /// Most runs one seed's search may make.
 pub const MAX_RUNS_PER_SEED: u32 = 200;
+/// Default events a run may process per request it offers. Measured (60 s runs of the presets,
+/// 2026-12-05): 4.3 events per offered request at stage 1's limit, 7.8–8.3 at stages 3 and 5
+/// just above theirs, 9.1 at stage 8's 6.4 million users, 7.0–7.8 at stages 8 and 10 far above
+/// their limits (failures are cheap), 10.3–10.7 at stages 7 and 11 just above theirs: four
+/// times the most, so only a run that has gone wrong (events that multiply without requests)
+/// hits it.
+pub const DEFAULT_EVENTS_PER_REQUEST: u32 = 40;
+/// The fewest events any run may process: the periodic work (metrics, health checks, scalers)
+/// of a run that offers almost no requests.
+pub const MIN_EVENTS_PER_RUN: u64 = 1_000_000;
 
 /// A service-level objective, checked over the measurement window.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,8 +157,11 @@ pub struct SearchOptions {
     pub resolution: f64,
     /// Most runs the search of one seed may make (ramp and bisection together).
     pub max_runs_per_seed: u32,
-    /// Most events one run may process; a run that needs more ends the search early.
-    pub max_events_per_run: u64,
+    /// Most events one run may process per request it offers (users × rate × run length at the
+    /// traffic profile's peak), and never fewer than [`MIN_EVENTS_PER_RUN`]; a run that needs
+    /// more ends the search early. The budget grows with the load, so a search of ten million
+    /// users is not cut short by a cap sized for ten thousand.
+    pub max_events_per_request: u32,
     /// Keep the scenario's scheduled faults (by default they are removed: the search measures
     /// capacity, not recovery).
     pub keep_faults: bool,
@@ -165,7 +178,7 @@ impl Default for SearchOptions {
             window_s: 30,
             resolution: 0.02,
             max_runs_per_seed: 40,
-            max_events_per_run: 50_000_000,
+            max_events_per_request: DEFAULT_EVENTS_PER_REQUEST,
             keep_faults: false,
             max_users: None,
         }
@@ -209,8 +222,8 @@ impl SearchOptions {
         if self.max_users == Some(0) {
             return bad("max_users must be at least 1".to_string());
         }
-        if self.max_events_per_run == 0 {
-            return bad("max_events_per_run must be positive".to_string());
+        if self.max_events_per_request == 0 {
+            return bad("max_events_per_request must be positive".to_string());
         }
         Ok(())
     }
@@ -690,7 +703,7 @@ fn measure(
     s.traffic.users = users;
     let mut sim = Sim::new(&s).map_err(|_| Stop::InvalidRun)?;
     let end = SimTime::from_secs(u64::from(s.duration_s));
-    sim.advance_to(end, options.max_events_per_run);
+    sim.advance_to(end, event_budget(&s, options));
     if sim.now() < end {
         return Err(Stop::EventBudget);
     }
@@ -766,6 +779,18 @@ fn measure(
     })
 }
 
+/// The events a run of `s` may process: [`SearchOptions::max_events_per_request`] per request
+/// it offers at its traffic profile's peak rate over the whole run, at least
+/// [`MIN_EVENTS_PER_RUN`].
+pub fn event_budget(s: &Scenario, options: &SearchOptions) -> u64 {
+    let peak = s.traffic.profile.max_factor().max(1.0);
+    let offered =
+        s.traffic.users as f64 * s.traffic.requests_per_user_per_s * peak * f64::from(s.duration_s);
+    let budget = (offered * f64::from(options.max_events_per_request)).ceil();
+    // A float above u64::MAX saturates in the cast.
+    (budget as u64).max(MIN_EVENTS_PER_RUN)
+}
+
 /// Whether a request waits for components of this kind. The queue's workers run jobs after
 /// the request that published them has been answered, so they never slow a request.
 fn on_request_path(kind: ComponentKind) -> bool {
@@ -829,8 +854,8 @@ fn summarise(
         let why = match why {
             Stop::RunCap => format!("reached {} runs", options.max_runs_per_seed),
             Stop::EventBudget => format!(
-                "a run needed more than {} events",
-                options.max_events_per_run
+                "a run needed more than {} events per request it offered",
+                options.max_events_per_request
             ),
             Stop::InvalidRun => {
                 "could not build a run (scenario invalid at some user count)".to_string()
@@ -919,6 +944,31 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_event_budget_follows_the_offered_requests_with_a_floor() {
+        let options = SearchOptions::default();
+        let mut s = crate::scenario::preset(8).unwrap();
+        s.duration_s = 60;
+        s.traffic.users = 12_800_000;
+        // 128,000 requests/s for 60 s, 40 events each: far above the old fixed 50 million.
+        assert_eq!(event_budget(&s, &options), 7_680_000 * 40);
+        // A spike profile is budgeted at its peak.
+        s.traffic.profile = crate::scenario::Profile::Spike {
+            at_s: 10.0,
+            duration_s: 5.0,
+            factor: 3.0,
+        };
+        assert_eq!(event_budget(&s, &options), 3 * 7_680_000 * 40);
+        // A handful of users still gets the floor.
+        s.traffic.users = 10;
+        assert_eq!(event_budget(&s, &options), MIN_EVENTS_PER_RUN);
+        let none = SearchOptions {
+            max_events_per_request: 0,
+            ..options
+        };
+        assert!(none.validate().is_err());
     }
 
     #[test]

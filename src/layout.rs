@@ -100,7 +100,7 @@ pub const MAX_SCALE: f64 = 1.25;
 pub const READABLE_PX: f64 = 11.0;
 
 /// The geometry of a whole diagram.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Diagram {
     /// Total width, in diagram units.
     pub width: f64,
@@ -125,7 +125,7 @@ pub struct Diagram {
 }
 
 /// One component drawn as a box.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DiagramNode {
     /// The component drawn.
     pub component: ComponentId,
@@ -149,7 +149,7 @@ pub struct DiagramNode {
 }
 
 /// A group of components drawn as one box, and the panel that lists them when it is open.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DiagramCluster {
     /// A stable name for the group (`web`, `shard-2`), kept across layouts.
     pub key: String,
@@ -170,7 +170,7 @@ pub struct DiagramCluster {
 }
 
 /// An arrow from one component to another.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiagramEdge {
     /// Where requests come from.
     pub from: ComponentId,
@@ -179,7 +179,7 @@ pub struct DiagramEdge {
 }
 
 /// A straight arrow to draw, in diagram units.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DiagramLine {
     /// Start (just outside the source box).
     pub from: (f64, f64),
@@ -188,7 +188,7 @@ pub struct DiagramLine {
 }
 
 /// A labelled frame around compact tiles of one kind.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DiagramGroup {
     /// What the tiles are.
     pub kind: ComponentKind,
@@ -469,7 +469,7 @@ pub(crate) fn border_towards(centre: (f64, f64), size: (f64, f64), dx: f64, dy: 
 }
 
 /// Which way requests flow across the drawing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Orientation {
     /// Left to right, side services above (wide screens).
     #[default]

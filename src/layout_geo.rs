@@ -55,7 +55,7 @@ const FAN: f64 = 16.0;
 const PORTRAIT_CAPTION: f64 = 64.0;
 
 /// The region view's own geometry, beyond the nodes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GeoView {
     /// The node standing for each region's users, in region order (a `Users` node whose id
     /// lies past the system's components).
@@ -69,7 +69,7 @@ pub struct GeoView {
 }
 
 /// One data center of the region view.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GeoDataCenter {
     /// Its own component (kind `DataCenter`).
     pub component: ComponentId,
@@ -85,7 +85,7 @@ pub struct GeoDataCenter {
 }
 
 /// The line users of a region follow to a data center.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GeoRoute {
     /// Index of the region.
     pub region: usize,
@@ -98,7 +98,7 @@ pub struct GeoRoute {
 }
 
 /// Replication between two data centers (both ways).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GeoLink {
     /// Index of one data center in [`GeoView::data_centers`].
     pub a: usize,

@@ -380,7 +380,7 @@ pub static TOURS: [StageTour; 11] = [
         ],
     },
     StageTour {
-        problem: "By now there are dozens of moving parts, and nobody can stare at all of them. Each component reports numbers every second, the business reports its own (people online, pages served, writes made), and rules turn \"this number has been wrong for a while\" into an alert that fires, and later resolves, in the log. You learn about trouble from the system instead of from your users.",
+        problem: "By now there are dozens of moving parts, and nobody can stare at all of them. Each component reports numbers every second, the business reports its own (people online, pages served, writes made), and rules turn \"this number has been wrong for a while\" into an alert that fires, and later resolves, in the log. You learn about trouble from the system instead of from your users. This step adds no capacity (the stage chart shows stage 8's limit again); what it buys is time to detect: in this preset the master dies at 60 s and the alert \"errors over 1%\" fires 3 s later.",
         tradeoffs: "Rules need a threshold and a waiting time: too tight and the pager goes off for every blip, too loose and a real outage runs for minutes before anyone hears. An alert says what is wrong, not why; the per-component series and the log are where you find the cause. Metrics themselves cost storage and a little work on every request.",
         experiments: &[
             Experiment {

@@ -52,9 +52,12 @@ pub enum GradeUpdate {
 }
 
 impl GradeRequest {
-    /// As JSON text.
+    /// As JSON text (through a `serde_json::Value`, as [`crate::capacity::job::JobRequest`]
+    /// does: the app's wasm then needs no compact serialiser of a `Scenario` of its own).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("a request serialises")
+        serde_json::to_value(self)
+            .expect("a request serialises")
+            .to_string()
     }
 
     /// From JSON text (`None`: not a grade request).

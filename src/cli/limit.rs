@@ -77,6 +77,11 @@ pub struct StageRow {
     /// Wall time of the search, s (with `--timing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_s: Option<f64>,
+    /// CPU time of the search, s (with `--timing`, where the platform tells a thread's CPU
+    /// time): each stage is searched on one thread, so this is its own cost whatever else
+    /// the machine runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_s: Option<f64>,
 }
 
 /// The objective and runs a stage was searched with instead of the ones asked for.
@@ -154,6 +159,7 @@ fn stage_row(
     let scenario = preset(stage.number).ok_or_else(|| format!("no preset {}", stage.number))?;
     let search = stage_search(&scenario, slo, options);
     let started = Instant::now();
+    let cpu_started = thread_cpu_s();
     let mut limit_search =
         LimitSearch::new(&scenario, &search.slo, &search.options).map_err(|e| e.to_string())?;
     report(0, limit_search.runs_estimate());
@@ -186,7 +192,28 @@ fn stage_row(
             .then(|| time_to_detect(&scenario))
             .flatten(),
         wall_s: timing.then(|| started.elapsed().as_secs_f64()),
+        cpu_s: timing
+            .then(|| Some(thread_cpu_s()? - cpu_started?))
+            .flatten(),
     })
+}
+
+/// CPU time the calling thread has used, s.
+#[cfg(unix)]
+fn thread_cpu_s() -> Option<f64> {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec for the call's duration.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    ok.then_some(t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9)
+}
+
+/// CPU time the calling thread has used: not read on this platform.
+#[cfg(not(unix))]
+fn thread_cpu_s() -> Option<f64> {
+    None
 }
 
 /// One line of `limit --format csv`: a search's result, with its stage for `--all-presets`.

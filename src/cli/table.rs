@@ -428,7 +428,8 @@ fn breach_rows(b: &Breach) -> Vec<(String, String)> {
     ]
 }
 
-/// `limit --all-presets`: one row per stage (with each search's wall time after `--timing`).
+/// `limit --all-presets`: one row per stage (with each search's wall and CPU time after
+/// `--timing`).
 pub fn stages_table(rows: &[StageRow]) -> String {
     let timed = rows.iter().any(|r| r.wall_s.is_some());
     let mut header = vec![
@@ -442,7 +443,7 @@ pub fn stages_table(rows: &[StageRow]) -> String {
         "runs",
     ];
     if timed {
-        header.push("wall s");
+        header.extend(["wall s", "CPU s"]);
     }
     let mut t = table(&header);
     for row in rows {
@@ -479,6 +480,7 @@ pub fn stages_table(rows: &[StageRow]) -> String {
         ];
         if timed {
             cells.push(row.wall_s.map_or(String::new(), real));
+            cells.push(row.cpu_s.map_or(String::new(), real));
         }
         t.add_row(cells);
     }
@@ -581,14 +583,18 @@ mod tests {
             }),
             detection: None,
             wall_s: Some(1.5),
+            cpu_s: Some(1.25),
         };
         let text = stages_table(&[row(1, false), row(11, true)]);
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].contains("wall s"), "{text}");
+        assert!(
+            lines[0].contains("wall s") && lines[0].contains("CPU s"),
+            "{text}"
+        );
         assert!(lines[2].trim_start().starts_with("1 "), "{text}");
         assert!(lines[3].trim_start().starts_with("11*"), "{text}");
         assert!(
-            lines[2].contains("12,345") && lines[2].contains("1.50"),
+            lines[2].contains("12,345") && lines[2].contains("1.50") && lines[2].contains("1.25"),
             "{text}"
         );
         assert_eq!(lines[4], "* stage 11: within a budget");

@@ -17,7 +17,7 @@ use thiserror::Error;
 pub const MAX_LIVE_CHANGES: usize = 1000;
 
 /// One thing a user can do to a running simulation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LiveAction {
     /// The user population changes to this many users.
     Users(u64),
@@ -77,7 +77,7 @@ pub enum LiveAction {
 }
 
 /// A failure mechanism a live change can switch on or off (the scenario option it sets).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mechanism {
     /// `server.sync_calls`: web workers held across their data calls.
     SyncCalls,
@@ -129,7 +129,7 @@ pub const LIVE_BREAKER: super::Breaker = super::Breaker {
 };
 
 /// A [`LiveAction`] and the simulated time it happened at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LiveChange {
     /// Simulated time of the change, in nanoseconds since the run began.
     pub at_ns: u64,

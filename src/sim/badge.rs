@@ -11,7 +11,7 @@ use super::ComponentState;
 use crate::format::{percent, times};
 
 /// One thing wrong with a component.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Badge {
     /// It is down.
     Down,

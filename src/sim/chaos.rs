@@ -23,7 +23,7 @@ pub const SLOW_FACTOR: u32 = 8;
 pub const ERRORS_MILLI: u32 = 300;
 
 /// What the diagnosis should blame once an entry is applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Expect {
     /// This component going down.
     Down(String),
@@ -43,7 +43,7 @@ pub enum Expect {
 }
 
 /// One failure to try.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
     /// A stable key (`kill-cache`, `surge` …), for tests and automation.
     pub key: &'static str,
@@ -57,6 +57,52 @@ pub struct Entry {
     pub expect: Expect,
     /// Why it cannot be applied here (`None`: it can).
     pub unavailable: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Entry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Entry, D::Error> {
+        EntryRead::deserialize(d).map(Entry::from)
+    }
+}
+
+/// An [`Entry`] as read back (sent from the web worker to the page): its key owned.
+#[derive(serde::Deserialize)]
+struct EntryRead {
+    key: String,
+    title: String,
+    watch: String,
+    actions: Vec<LiveAction>,
+    expect: Expect,
+    unavailable: Option<String>,
+}
+
+impl From<EntryRead> for Entry {
+    /// Each distinct key is kept once for the life of the program: the catalogue has a few
+    /// dozen, so reading entries again and again costs nothing more.
+    fn from(e: EntryRead) -> Entry {
+        use std::collections::BTreeSet;
+        use std::sync::Mutex;
+        static KEYS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut keys = KEYS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = match keys.get(e.key.as_str()) {
+            Some(&known) => known,
+            None => {
+                let leaked: &'static str = Box::leak(e.key.into_boxed_str());
+                keys.insert(leaked);
+                leaked
+            }
+        };
+        Entry {
+            key,
+            title: e.title,
+            watch: e.watch,
+            actions: e.actions,
+            expect: e.expect,
+            unavailable: e.unavailable,
+        }
+    }
 }
 
 /// What one component is doing now.

@@ -325,7 +325,7 @@ pub struct ComponentState {
 }
 
 /// Where a web server is in a rolling deploy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeployStep {
     /// Out of the pool, finishing the requests it holds.

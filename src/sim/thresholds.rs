@@ -9,8 +9,15 @@
 //!   metrics tick ─▶ snapshot ─▶ ThresholdWatch::observe ─▶ log "web-0's queue is 80 % full", …
 //!                                 (each crossing reported once, re-armed with hysteresis)
 //! ```
+//!
+//! p99 is judged over a window of at least [`P99_MIN_COMPLETED`] completions: one interval
+//! when that many finish in it, else the intervals pooled until they have (a small system,
+//! such as stage 1's one server at 39 requests/s, is judged every few seconds instead of
+//! never), and not over more than [`P99_MAX_WINDOW_S`] seconds.
 
+use super::kernel::histogram::Histogram;
 use super::{ComponentInfo, LogEntry, Snapshot};
+use std::fmt;
 
 /// The p99 objective the log reports crossings of, in milliseconds (the capacity search's
 /// default objective).
@@ -21,14 +28,18 @@ const QUEUE_FULL_SHARE: f64 = 0.8;
 /// … and re-armed once it drains below this share.
 const QUEUE_DRAINED_SHARE: f64 = 0.5;
 /// p99 is reported crossing the objective only once it has stayed on the other side for this
-/// many intervals in a row (a single slow second of a server near its objective is noise).
+/// many windows in a row (a single slow second of a server near its objective is noise).
 const P99_HOLD_INTERVALS: u32 = 3;
-/// Intervals that completed fewer requests than this say nothing about p99 (the 99th
-/// percentile of fewer than 100 latencies is their maximum) and are passed over.
-const P99_MIN_COMPLETED: f64 = 100.0;
+/// Fewest completions p99 is judged on: the 99th percentile of fewer than 100 latencies is
+/// their maximum, so intervals with fewer are pooled with the next ones.
+pub const P99_MIN_COMPLETED: u64 = 100;
+/// Longest window p99 is pooled over, in seconds: completions that do not reach
+/// [`P99_MIN_COMPLETED`] in this long are dropped unjudged (a system that idle has no p99
+/// worth telling), and pooling starts again.
+pub const P99_MAX_WINDOW_S: f64 = 60.0;
 
 /// Watches successive snapshots and reports threshold crossings as log entries.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ThresholdWatch {
     /// The p99 objective, in milliseconds.
     objective_ms: f64,
@@ -36,10 +47,27 @@ pub struct ThresholdWatch {
     queue_filling: Vec<bool>,
     failing: bool,
     over_objective: bool,
-    /// Intervals in a row with p99 on the other side of the objective from `over_objective`.
+    /// Windows in a row with p99 on the other side of the objective from `over_objective`.
     p99_streak: u32,
+    /// When the first window of the current streak began, seconds.
+    streak_since_s: f64,
+    /// Latencies of the intervals not judged yet (fewer than [`P99_MIN_COMPLETED`]).
+    pooled: Histogram,
+    /// When the pooled window began, seconds.
+    pooled_since_s: f64,
     /// The metrics interval, in seconds.
     interval_s: f64,
+}
+
+impl fmt::Debug for ThresholdWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThresholdWatch")
+            .field("objective_ms", &self.objective_ms)
+            .field("over_objective", &self.over_objective)
+            .field("p99_streak", &self.p99_streak)
+            .field("pooled", &self.pooled.count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ThresholdWatch {
@@ -55,8 +83,13 @@ impl ThresholdWatch {
 
     /// Compares `snap`, taken as a metrics interval closes, with what was seen before;
     /// returns the crossings, stamped with the snapshot's time. Recent figures are those of
-    /// the interval just closed.
-    pub fn observe(&mut self, snap: &Snapshot, components: &[ComponentInfo]) -> Vec<LogEntry> {
+    /// the interval just closed, and `interval_latency` holds its completions' latencies.
+    pub fn observe(
+        &mut self,
+        snap: &Snapshot,
+        components: &[ComponentInfo],
+        interval_latency: &Histogram,
+    ) -> Vec<LogEntry> {
         let mut out = Vec::new();
         let entry = |component: &str, text: String| LogEntry {
             t_s: snap.time_s,
@@ -111,19 +144,21 @@ impl ThresholdWatch {
                 },
             ));
         }
-        let p99 = snap.recent_latency_p99_ms;
-        if snap.recent_throughput_per_s * self.interval_s >= P99_MIN_COMPLETED {
+        if let Some((p99, since_s)) = self.p99_window(snap.time_s, interval_latency) {
             let over = p99 > self.objective_ms;
-            self.p99_streak = if over == self.over_objective {
-                0
+            if over == self.over_objective {
+                self.p99_streak = 0;
             } else {
-                self.p99_streak + 1
-            };
+                if self.p99_streak == 0 {
+                    self.streak_since_s = since_s;
+                }
+                self.p99_streak += 1;
+            }
             if self.p99_streak == P99_HOLD_INTERVALS {
                 self.over_objective = over;
                 self.p99_streak = 0;
                 let objective = self.objective_ms;
-                let held_s = f64::from(P99_HOLD_INTERVALS) * self.interval_s;
+                let held_s = snap.time_s - self.streak_since_s;
                 out.push(entry(
                     "latency",
                     if over {
@@ -135,6 +170,26 @@ impl ThresholdWatch {
             }
         }
         out
+    }
+
+    /// Pools the interval just closed (ending at `now_s`) and, once the pool holds
+    /// [`P99_MIN_COMPLETED`] completions, its p99 in ms and when its window began; the pool
+    /// then starts again. A pool that spans [`P99_MAX_WINDOW_S`] without enough is dropped.
+    fn p99_window(&mut self, now_s: f64, interval_latency: &Histogram) -> Option<(f64, f64)> {
+        if self.pooled.count() == 0 {
+            self.pooled_since_s = now_s - self.interval_s;
+        }
+        self.pooled.merge(interval_latency);
+        let since_s = self.pooled_since_s;
+        if self.pooled.count() >= P99_MIN_COMPLETED {
+            let p99 = self.pooled.quantile_ms(0.99);
+            self.pooled.clear();
+            return Some((p99, since_s));
+        }
+        if now_s - since_s >= P99_MAX_WINDOW_S - 1e-9 {
+            self.pooled.clear();
+        }
+        None
     }
 }
 
@@ -154,7 +209,7 @@ mod tests {
         s.traffic.users = 12_000;
         // Eight workers complete about 300 requests a second when flooded: enough for p99 to
         // be read every interval (the preset's two complete about 74, under
-        // P99_MIN_COMPLETED, so its p99 crossings are never logged).
+        // P99_MIN_COMPLETED, so their intervals are pooled in pairs).
         s.server.workers = 8;
         let mut sim = Sim::new(&s).unwrap();
         let mut t_ms = 0;
@@ -199,6 +254,68 @@ mod tests {
             .unwrap()
             .t_s;
         assert!(reversed >= 30.0, "{texts:?}");
+    }
+
+    /// Stage 1's own server completes under 100 requests a second even flooded: its p99 is
+    /// judged over pooled intervals, so a learner who pushes it past its limit sees the
+    /// crossing (it was never logged when intervals were judged alone), held for more than
+    /// three one-second intervals; at the preset's own load nothing crosses.
+    #[test]
+    fn a_small_server_past_its_limit_logs_p99_over_pooled_windows() {
+        let latency_log = |users: u64| -> Vec<String> {
+            let mut s = preset(1).unwrap();
+            s.duration_s = 60;
+            s.traffic.users = users;
+            let mut sim = Sim::new(&s).unwrap();
+            sim.advance_to(SimTime::from_secs(60), u64::MAX);
+            sim.log()
+                .filter(|e| e.component == "latency")
+                .map(|e| e.text.clone())
+                .collect()
+        };
+        assert_eq!(latency_log(1000), Vec::<String>::new());
+        // 90 requests/s against the two workers' ~74: the queue grows, p99 climbs.
+        let log = latency_log(9000);
+        let above = log
+            .iter()
+            .find(|t| t.contains("p99 above the 200 ms objective"))
+            .unwrap_or_else(|| panic!("no p99 crossing logged: {log:?}"));
+        let held_s: f64 = above
+            .split(" for ")
+            .nth(1)
+            .and_then(|rest| rest.split(" s:").next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{above}"));
+        assert!(
+            held_s > 3.0,
+            "pooled windows are longer than one interval: {above}"
+        );
+    }
+
+    /// An interval with enough completions is judged alone; fewer are pooled until there are
+    /// enough; a pool that never gets there within the longest window is dropped.
+    #[test]
+    fn p99_windows_pool_until_a_hundred_completions() {
+        let mut watch = ThresholdWatch::new(200.0, 1.0);
+        let latencies = |n: u64, ms: u64| {
+            let mut h = Histogram::new();
+            for _ in 0..n {
+                h.record(ms * 1_000_000);
+            }
+            h
+        };
+        let w = watch.p99_window(1.0, &latencies(150, 10)).unwrap();
+        assert!((w.0 - 10.0).abs() < 0.1 && w.1 == 0.0, "{w:?}");
+        assert_eq!(watch.p99_window(2.0, &latencies(60, 300)), None);
+        let w = watch.p99_window(3.0, &latencies(60, 5)).unwrap();
+        // 120 pooled from 1 s: the 119th is one of the slow ones.
+        assert!((w.0 - 300.0).abs() < 3.0 && w.1 == 1.0, "{w:?}");
+        for t in 4..=63 {
+            assert_eq!(watch.p99_window(f64::from(t), &latencies(1, 900)), None);
+        }
+        // The 60 slow completions from 4 s to 63 s were dropped with their window.
+        let w = watch.p99_window(64.0, &latencies(100, 20)).unwrap();
+        assert!((w.0 - 20.0).abs() < 0.2 && w.1 == 63.0, "{w:?}");
     }
 
     /// Detection runs in the core at every metrics interval: how often the run is looked at

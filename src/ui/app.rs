@@ -22,7 +22,8 @@ use super::link;
 use super::log::{Alerts, EventLog};
 use super::metrics::Metrics;
 use super::particles::DotClass;
-use super::runner::{AnimationLoop, Op, Runner};
+use super::runner::{AnimationLoop, Op, Runner, Update};
+use super::session::Command;
 use super::stages::StageList;
 use super::state::{Action, AppState, Notice};
 use super::timeline::Timeline;
@@ -60,11 +61,7 @@ pub fn app() -> Html {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
         Callback::from(move |(id, op): (ComponentId, Op)| {
-            let figures = runner.borrow_mut().apply(id, op);
-            dispatcher.dispatch(Action::Figures(Rc::new(figures)));
-            if let Some(diagram) = runner.borrow_mut().redraw_topology() {
-                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
-            }
+            send(&runner, &dispatcher, Command::Apply(id, op));
         })
     };
     let on_deploy = {
@@ -94,11 +91,17 @@ pub fn app() -> Html {
     let on_export_report = {
         let scenario = state.scenario.clone();
         let runner = runner.clone();
+        let dispatcher = state.dispatcher();
         Callback::from(move |()| {
-            if let Some(json) = runner.borrow().report_json() {
-                let name = files::file_name(&scenario).replace(".json", "-report.json");
+            let name = files::file_name(&scenario).replace(".json", "-report.json");
+            let mut r = runner.borrow_mut();
+            r.request_report(move |json| {
                 let _ = files::download(&json, "application/json", &name);
-            }
+            });
+            // In the page the report is ready at once; from the worker, with a later frame.
+            let update = r.take_update();
+            drop(r);
+            deliver(&dispatcher, update);
         })
     };
     let on_copy_link = {
@@ -128,13 +131,7 @@ pub fn app() -> Html {
     let on_seek = {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
-        Callback::from(move |t: f64| {
-            let mut r = runner.borrow_mut();
-            r.seek(t);
-            let figures = r.figures();
-            drop(r);
-            dispatcher.dispatch(Action::Figures(Rc::new(figures)));
-        })
+        Callback::from(move |t: f64| send(&runner, &dispatcher, Command::Seek(t)))
     };
     let on_chaos = {
         let runner = runner.clone();
@@ -145,8 +142,7 @@ pub fn app() -> Html {
                     // As the users control does it: the state, then the runner, follow.
                     dispatcher.dispatch(Action::SetUsers(*users));
                 } else {
-                    let figures = runner.borrow_mut().apply_live(action.clone());
-                    dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+                    send(&runner, &dispatcher, Command::Live(action.clone()));
                 }
             }
             dispatcher.dispatch(Action::SetPlaying(true));
@@ -348,19 +344,14 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let start_live = state.start_live.clone();
         let graph = state.graph.clone();
         use_effect_with(state.run, move |_| {
-            let mut r = runner.borrow_mut();
-            r.set_orientation(orientation);
-            let loaded = r.load(&scenario);
-            r.set_graph(graph.map(|g| (*g).clone()));
-            r.set_recorded(&start_live);
-            if let (Ok(_), Some(t)) = (&loaded, start_at_s) {
-                r.seek(t);
-            }
-            drop(r);
-            match loaded {
-                Ok(diagram) => dispatcher.dispatch(Action::Loaded(Rc::new(diagram))),
-                Err(message) => dispatcher.dispatch(Action::LoadFailed(message)),
-            }
+            runner.borrow_mut().set_graph(graph.map(|g| (*g).clone()));
+            let load = Command::Load {
+                scenario: Box::new((*scenario).clone()),
+                orientation,
+                recorded: start_live.to_vec(),
+                start_at_s,
+            };
+            send(&runner, &dispatcher, load);
         });
     }
     // Follow the screen's width: wide screens get a left-to-right diagram, narrow ones a
@@ -380,33 +371,33 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
         use_effect_with(state.portrait, move |&portrait| {
-            let diagram = runner.borrow_mut().set_orientation(orientation(portrait));
-            if let Some(diagram) = diagram {
-                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
-            }
+            send(
+                &runner,
+                &dispatcher,
+                Command::Orientation(orientation(portrait)),
+            );
         });
     }
     {
         let runner = runner.clone();
         use_effect_with((state.playing, state.speed()), move |&(playing, speed)| {
             let mut r = runner.borrow_mut();
-            r.set_playing(playing);
-            r.set_speed(speed);
+            r.send(Command::Playing(playing));
+            r.send(Command::Speed(speed));
         });
     }
     {
         let runner = runner.clone();
+        let dispatcher = state.dispatcher();
         use_effect_with(state.scenario.traffic.users, move |&users| {
-            runner.borrow_mut().set_users(users)
+            send(&runner, &dispatcher, Command::Users(users));
         });
     }
     {
         let runner = runner.clone();
         let dispatcher = state.dispatcher();
         use_effect_with(state.scenario.server.count, move |&count| {
-            if let Some(diagram) = runner.borrow_mut().set_web_servers(count) {
-                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
-            }
+            send(&runner, &dispatcher, Command::WebServers(count));
         });
     }
     {
@@ -416,12 +407,14 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
                 .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok())
                 .flatten();
             let reduced = query.as_ref().is_some_and(|q| q.matches());
-            runner.borrow_mut().set_reduced_motion(reduced);
+            runner.borrow_mut().send(Command::ReducedMotion(reduced));
             let listener = query.map(|q| {
                 let runner = runner.clone();
                 let target = q.clone();
                 EventListener::new(&q, "change", move |_| {
-                    runner.borrow_mut().set_reduced_motion(target.matches());
+                    runner
+                        .borrow_mut()
+                        .send(Command::ReducedMotion(target.matches()));
                 })
             });
             move || drop(listener)
@@ -518,19 +511,45 @@ fn use_animation(
         let animation = AnimationLoop::start(move |timestamp_ms| {
             let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
             let element = canvas.cast::<HtmlCanvasElement>();
-            let mut r = runner.borrow_mut();
-            let figures = r.frame(timestamp_ms, element.as_ref(), dpr);
-            let diagram = r.take_diagram();
-            drop(r);
-            if let Some(diagram) = diagram {
-                dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
-            }
-            if let Some(figures) = figures {
-                dispatcher.dispatch(Action::Figures(Rc::new(figures)));
-            }
+            let update = runner
+                .borrow_mut()
+                .frame(timestamp_ms, element.as_ref(), dpr);
+            deliver(&dispatcher, update);
         });
         move || drop(animation)
     });
+}
+
+/// Hands a command to the run and the app what it produced (in the page: at once; from the
+/// web worker: with a later frame).
+fn send(
+    runner: &Rc<RefCell<Runner>>,
+    dispatcher: &UseReducerDispatcher<AppState>,
+    command: Command,
+) {
+    let mut r = runner.borrow_mut();
+    r.send(command);
+    let update = r.take_update();
+    drop(r);
+    deliver(dispatcher, update);
+}
+
+/// Passes what the run produced on to the app's state.
+fn deliver(dispatcher: &UseReducerDispatcher<AppState>, update: Update) {
+    let Update {
+        diagram,
+        figures,
+        failed,
+    } = update;
+    if let Some(diagram) = diagram {
+        dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
+    }
+    if let Some(figures) = figures {
+        dispatcher.dispatch(Action::Figures(Rc::new(figures)));
+    }
+    if let Some(message) = failed {
+        dispatcher.dispatch(Action::LoadFailed(message));
+    }
 }
 
 /// Carries out a "try this" experiment of the tour.

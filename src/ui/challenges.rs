@@ -446,13 +446,17 @@ fn start_grading(
         return in_page(request, on_update);
     };
     let text = request.to_json();
-    let ready = crate::capacity::job::JobUpdate::Ready.to_json();
     let on_message = {
         let worker = worker.clone();
         let on_update = on_update.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data().as_string().unwrap_or_default();
-            if data == ready {
+            // Read, not compared with `JobUpdate::Ready.to_json()`: that would put the
+            // capacity job's whole `Serialize` code into the app's wasm for one word.
+            if matches!(
+                crate::capacity::job::JobUpdate::from_json(&data),
+                Ok(crate::capacity::job::JobUpdate::Ready)
+            ) {
                 let _ = worker.post_message(&JsValue::from_str(&text));
             } else if let Some(update) = GradeUpdate::from_json(&data) {
                 on_update(update);

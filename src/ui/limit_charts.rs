@@ -321,6 +321,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                     if let Some(b) = bar {
                         <strong data-users={b.limit_users.to_string()}>{ users_text(b) }</strong>
                         <span class={classes!("jump", flat.then_some("flat"))}
+                            data-jump={ratio.map(|r| format!("{r:.2}"))}
                             title="limit of this stage / limit of the stage before">{ jump }</span>
                         if let Some(rate_jump) = rate_jump {
                             <span class="muted" data-rate-jump="">{ rate_jump }</span>
@@ -383,8 +384,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
         <div class="stage-limits" data-stage-chart="">
             <h3>{ "Stage by stage" }</h3>
             <p class="hint">
-                { format!("Each preset's limit within p99 ≤ {} ms and errors ≤ {} % ({} seeds, {} s runs), every stage with the same users (one request every {:.0} s each), measured natively with ",
-                    table.slo.p99_ms, table.slo.error_ratio * 100.0, table.seeds, table.run_s, 1.0 / REQUESTS_PER_USER_PER_S) }
+                { format!("Each preset's limit within p99 ≤ {} ms and errors ≤ {} % ({} seed{}, {} s runs), every stage with the same users (one request every {:.0} s each), measured natively with ",
+                    table.slo.p99_ms, table.slo.error_ratio * 100.0, table.seeds, if table.seeds == 1 { "" } else { "s" }, table.run_s, 1.0 / REQUESTS_PER_USER_PER_S) }
                 <code>{ "scalesim limit --all-presets" }</code>
                 { ". The jump is what each step buys; the bottleneck motivates the next one. Open a stage from its name." }
             </p>
@@ -395,7 +396,7 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
                 </li>
             </ol>
             <button class="btn btn-small" data-action="measure-all" onclick={on_measure_all}
-                title="Search every stage but the last in this browser (minutes: later stages carry tens of thousands of users)">
+                title="Search every stage but the last in this browser (long: stages 7–10 carry millions of users, and each of their searches took one to two minutes of CPU natively)">
                 { format!("Measure stages 1–{} here", TOO_LARGE_TO_MEASURE_HERE - 1) }</button>
         </div>
     }
@@ -404,8 +405,8 @@ pub fn stage_bars(props: &StageBarsProps) -> Html {
 /// Why an incomplete search's limit is only a lower bound.
 fn lower_bound_text() -> String {
     format!(
-        " lower bound: the search caps each run at {} million events, and the next count needed more",
-        SearchOptions::default().max_events_per_run / 1_000_000
+        " lower bound: the search caps each run at {} events per request it sends, and the next count needed more",
+        SearchOptions::default().max_events_per_request
     )
 }
 

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
-//!  runner.rs   Sim + requestAnimationFrame loop   particles.rs request dots on a canvas
+//!  runner.rs   pacing + drawing, requestAnimationFrame   particles.rs request dots on a canvas
+//!  session.rs  the run: Playback, figures, dots    host.rs      the run in the page or a web worker
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
@@ -25,6 +26,7 @@ mod embed;
 mod files;
 use crate::format;
 mod geo;
+mod host;
 mod inspector;
 mod limit_charts;
 mod limits;
@@ -35,6 +37,7 @@ mod particles;
 mod png;
 mod runner;
 mod search;
+pub mod session;
 mod stages;
 mod state;
 mod timeline;
@@ -44,6 +47,7 @@ mod why;
 pub use app::App;
 pub use editor::open_in_editor;
 pub use files::diagram_svg;
+pub use host::{command_message, command_of, output_message, output_of, WORKER_WORK_MS};
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
 /// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether

@@ -1,4 +1,6 @@
-//! Sampled request paths drawn as moving dots on a `<canvas>` laid over the SVG diagram.
+//! Sampled request paths drawn as moving dots on a `<canvas>` laid over the SVG diagram:
+//! [`Painter::dots`] turns paths into positions (in the page or in the web worker), [`draw`]
+//! puts them on the canvas.
 //!
 //! A dot leaves the users node at `start`, travels to each hop's node (arriving at `enter`),
 //! waits there until `leave`, and after the last hop travels back to the users, arriving at
@@ -9,7 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::layout::Diagram;
-use crate::sim::{ComponentId, ComponentKind, Outcome, PathSample, Sim, SimTime, MAX_HOPS};
+use crate::sim::{ComponentId, ComponentKind, Outcome, PathSample, SimTime, MAX_HOPS};
 
 /// Dot radius, in diagram units.
 const DOT_RADIUS: f64 = 4.5;
@@ -70,6 +72,11 @@ impl DotClass {
         ]
         .into_iter()
         .chain(Outcome::FAILURES.into_iter().map(DotClass::Outcome))
+    }
+
+    /// Its place in [`DotClass::all`] (how a dot's class travels in a typed array).
+    pub fn index(self) -> u8 {
+        DotClass::all().position(|c| c == self).unwrap_or(0) as u8
     }
 
     /// Whether dots of this class can appear in a topology with these kinds of components.
@@ -199,9 +206,6 @@ pub struct Painter {
     entry: Option<ComponentId>,
     /// Half-width of the band of lanes dots travel in, in diagram units.
     lane_spread: f64,
-    /// Diagram size, in diagram units.
-    width: f64,
-    height: f64,
     /// How far behind the simulation the dots are drawn, in simulated nanoseconds.
     delay_ns: u64,
 }
@@ -281,8 +285,6 @@ impl Painter {
             kinds,
             entry,
             lane_spread: users.map_or(30.0, |u| u.h * 0.3),
-            width: diagram.width,
-            height: diagram.height,
             delay_ns: DELAY_MIN_NS * 5,
         }
     }
@@ -484,70 +486,89 @@ impl Painter {
         points.last().map(|w| w.at)
     }
 
-    /// Wipes the canvas (reduced motion: no dots at all).
-    pub fn clear(&self, canvas: &HtmlCanvasElement) {
-        if let Some(ctx) = context(canvas) {
-            let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-            ctx.clear_rect(
-                0.0,
-                0.0,
-                f64::from(canvas.width()),
-                f64::from(canvas.height()),
-            );
-        }
-    }
-
-    /// Clears the canvas and draws the requests under way at the display time.
-    pub fn draw(&self, canvas: &HtmlCanvasElement, sim: &Sim, dpr: f64) {
-        let Some(ctx) = context(canvas) else {
-            return;
-        };
-        let css_w = f64::from(canvas.client_width());
-        let css_h = f64::from(canvas.client_height());
-        if css_w <= 0.0 || css_h <= 0.0 || self.width <= 0.0 || self.height <= 0.0 {
-            return;
-        }
-        let px_w = (css_w * dpr).round() as u32;
-        let px_h = (css_h * dpr).round() as u32;
-        if canvas.width() != px_w || canvas.height() != px_h {
-            canvas.set_width(px_w);
-            canvas.set_height(px_h);
-        }
-        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-        ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
-
-        // The SVG uses `xMidYMid meet`: scale to fit, centre the rest.
-        let scale = (css_w / self.width).min(css_h / self.height) * dpr;
-        let dx = (f64::from(px_w) - self.width * scale) / 2.0;
-        let dy = (f64::from(px_h) - self.height * scale) / 2.0;
-        let _ = ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy);
-
-        let t = SimTime(sim.now().0.saturating_sub(self.delay_ns));
+    /// The requests under way at the display time (`now` less the display delay) among
+    /// `paths`, as dots: `x, y, class` triples in diagram units (the class as
+    /// [`DotClass::index`]), appended to `out`. Pure: the web worker computes them and sends
+    /// them to the page in one typed array.
+    pub fn dots<'a>(
+        &self,
+        paths: impl Iterator<Item = &'a PathSample>,
+        now: SimTime,
+        out: &mut Vec<f32>,
+    ) {
+        let t = SimTime(now.0.saturating_sub(self.delay_ns));
         let kind_of = |id: ComponentId| self.kinds.get(usize::from(id.0)).copied().flatten();
-        // Where each dot under way is, then one path and one fill per colour.
-        let mut dots: Vec<(DotClass, (f64, f64))> = Vec::with_capacity(MAX_DOTS);
-        for sample in sim.recent_paths() {
-            if dots.len() >= MAX_DOTS {
+        let mut count = 0;
+        for sample in paths {
+            if count >= MAX_DOTS {
                 break;
             }
-            if let Some(at) = self.position(sample, t) {
-                dots.push((DotClass::of(sample, kind_of), at));
+            if let Some((x, y)) = self.position(sample, t) {
+                let class = DotClass::of(sample, kind_of).index();
+                out.extend_from_slice(&[x as f32, y as f32, f32::from(class)]);
+                count += 1;
             }
         }
-        for class in DotClass::all() {
-            let mut any = false;
-            for &(_, (x, y)) in dots.iter().filter(|(c, _)| *c == class) {
-                if !any {
-                    ctx.set_fill_style_str(class.colour());
-                    ctx.begin_path();
-                    any = true;
-                }
-                ctx.move_to(x + DOT_RADIUS, y);
-                let _ = ctx.arc(x, y, DOT_RADIUS, 0.0, std::f64::consts::TAU);
+    }
+}
+
+/// Wipes the canvas (reduced motion: no dots at all).
+pub fn clear(canvas: &HtmlCanvasElement) {
+    if let Some(ctx) = context(canvas) {
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.clear_rect(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        );
+    }
+}
+
+/// Clears the canvas and draws `dots` (`x, y, class` triples from [`Painter::dots`]) over a
+/// diagram `width` × `height` units large.
+pub fn draw(canvas: &HtmlCanvasElement, dots: &[f32], (width, height): (f64, f64), dpr: f64) {
+    let Some(ctx) = context(canvas) else {
+        return;
+    };
+    let css_w = f64::from(canvas.client_width());
+    let css_h = f64::from(canvas.client_height());
+    if css_w <= 0.0 || css_h <= 0.0 || width <= 0.0 || height <= 0.0 {
+        return;
+    }
+    let px_w = (css_w * dpr).round() as u32;
+    let px_h = (css_h * dpr).round() as u32;
+    if canvas.width() != px_w || canvas.height() != px_h {
+        canvas.set_width(px_w);
+        canvas.set_height(px_h);
+    }
+    let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+    ctx.clear_rect(0.0, 0.0, f64::from(px_w), f64::from(px_h));
+
+    // The SVG uses `xMidYMid meet`: scale to fit, centre the rest.
+    let scale = (css_w / width).min(css_h / height) * dpr;
+    let dx = (f64::from(px_w) - width * scale) / 2.0;
+    let dy = (f64::from(px_h) - height * scale) / 2.0;
+    let _ = ctx.set_transform(scale, 0.0, 0.0, scale, dx, dy);
+
+    // One path and one fill per colour.
+    for (index, class) in DotClass::all().enumerate() {
+        let mut any = false;
+        for dot in dots.chunks_exact(3) {
+            if usize::from(dot[2] as u8) != index {
+                continue;
             }
-            if any {
-                ctx.fill();
+            let (x, y) = (f64::from(dot[0]), f64::from(dot[1]));
+            if !any {
+                ctx.set_fill_style_str(class.colour());
+                ctx.begin_path();
+                any = true;
             }
+            ctx.move_to(x + DOT_RADIUS, y);
+            let _ = ctx.arc(x, y, DOT_RADIUS, 0.0, std::f64::consts::TAU);
+        }
+        if any {
+            ctx.fill();
         }
     }
 }

@@ -165,7 +165,7 @@ pub enum Action {
 }
 
 /// Live figures, read a few times per second.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Requests per animated dot: one request in this many is traced and drawn.
     pub requests_per_dot: u64,
@@ -173,6 +173,8 @@ pub struct Figures {
     pub fps: f64,
     /// Simulated seconds achieved per real second.
     pub sim_speed: f64,
+    /// Whether the simulation runs in a web worker (else in the page).
+    pub in_worker: bool,
     /// Simulated time, in seconds.
     pub sim_time_s: f64,
     /// Requests sent so far.
@@ -246,7 +248,9 @@ pub struct Figures {
     pub reshard: Option<ReshardProgress>,
     /// Copies of the simulation kept to seek back from (see `runner`'s checkpoints).
     pub checkpoints: usize,
-    /// The most recent event-log entries, newest last.
+    /// The most recent event-log entries, newest last (the runner keeps them; they travel
+    /// from the web worker as [`super::session::LogDelta`]s, not with the figures).
+    #[serde(skip)]
     pub log: Rc<Vec<LogEntry>>,
     /// The simulation's alert history, oldest first ([`crate::sim::Sim::alerts`]): the alerts
     /// panel shows each rule's latest state, however busy the event log has been since.
@@ -262,7 +266,7 @@ pub struct Figures {
 }
 
 /// How far a seek has got.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeekProgress {
     /// Where it goes, in simulated seconds.
     pub target_s: f64,
@@ -272,7 +276,7 @@ pub struct SeekProgress {
 
 /// Recent history of the headline figures, sampled a few times per real second while the
 /// simulation runs. All series have the same length; oldest first.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChartData {
     /// Simulated time of each sample, in seconds.
     pub t_s: Vec<f64>,
@@ -296,7 +300,7 @@ pub struct ChartData {
 }
 
 /// Live figures of one component.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ComponentFigures {
     /// Which component.
     pub id: ComponentId,

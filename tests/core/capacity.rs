@@ -143,13 +143,13 @@ fn each_stage_scales_further_than_the_last() {
     let limits: Vec<u64> = (1..=11u8)
         .map(|stage| {
             let row = committed_row(&table, stage);
-            // Stages 8–10: runs above their limits need more than a run's event budget, so
-            // the search stops with a lower bound (docs/performance.md).
-            let lower_bound = (8..=10).contains(&stage) && row["status"] == "incomplete";
+            // Every stage's search finished: a limit with a failing count just above it, not
+            // a lower bound.
+            assert_eq!(row["status"], "found", "stage {stage}: {}", row["message"]);
             assert!(
-                row["status"] == "found" || lower_bound,
+                row["breach"]["users"].as_u64() > row["limit_users"].as_u64(),
                 "stage {stage}: {}",
-                row["message"]
+                row["breach"]
             );
             row["limit_users"].as_u64().unwrap()
         })
@@ -221,11 +221,9 @@ fn each_bottleneck_is_what_the_next_step_relieves_and_its_what_if_lifts_the_limi
             step.role
         );
         let relieved = relief(&preset(stage).unwrap(), &b).expect("a what-if");
-        // An incomplete search (a lower bound: stages 8–10) has no failing count to retry.
-        let Some(broke_at) = row["breach"]["users"].as_u64() else {
-            assert_eq!(row["status"], "incomplete", "stage {stage}");
-            continue;
-        };
+        let broke_at = row["breach"]["users"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("stage {stage}: no failing count: {}", row["message"]));
         let mut scenario = relieved.scenario;
         scenario.traffic.users = broke_at;
         let options = SearchOptions {
@@ -315,6 +313,37 @@ fn the_run_cap_ends_the_search_with_a_lower_bound() {
     assert_eq!(r.status, Status::Incomplete, "{}", r.message);
     assert_eq!(r.runs, 3);
     assert!(r.message.contains("lower bound"), "{}", r.message);
+}
+
+/// A run that needs more events than its budget (events per offered request) ends the search
+/// with a lower bound, and the message names the budget.
+#[test]
+fn the_event_budget_ends_the_search_with_a_lower_bound() {
+    // One overloaded server at 20,000 requests/s: 1.2 million requests in the 60 s run, each
+    // at least an arrival and an answer, so one event per request is not enough.
+    let mut s = preset(1).unwrap();
+    s.traffic.requests_per_user_per_s = 1.0;
+    s.traffic.users = 20_000;
+    let tight = SearchOptions {
+        seeds: 1,
+        max_events_per_request: 1,
+        ..SearchOptions::default()
+    };
+    let r = find_limit(&s, &Slo::default(), &tight).unwrap();
+    assert_eq!((r.status, r.runs), (Status::Incomplete, 1), "{}", r.message);
+    assert!(
+        r.message
+            .contains("a run needed more than 1 events per request it offered"),
+        "{}",
+        r.message
+    );
+    // The default budget lets the same first run finish.
+    let roomy = SearchOptions {
+        max_events_per_request: SearchOptions::default().max_events_per_request,
+        ..tight
+    };
+    let r = find_limit(&s, &Slo::default(), &roomy).unwrap();
+    assert_ne!(r.status, Status::Incomplete, "{}", r.message);
 }
 
 #[test]

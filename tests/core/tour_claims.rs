@@ -47,6 +47,37 @@ const COVERED: &[(u8, &str)] = &[
     (11, "Bring it back"),
 ];
 
+/// Stage 9's text: "This step adds no capacity (the stage chart shows stage 8's limit again);
+/// what it buys is time to detect: in this preset the master dies at 60 s and the alert
+/// "errors over 1%" fires 3 s later." — checked against a run of the preset and the committed
+/// stage table.
+#[test]
+fn stage_9_buys_time_to_detect_not_capacity() {
+    use scalesim::capacity::journey::time_to_detect;
+    let d = time_to_detect(&preset(9).unwrap()).expect("an alert after the first fault");
+    let claim = format!(
+        "the master dies at {:.0} s and the alert \"{}\" fires {:.0} s later",
+        d.at_s, d.alert, d.after_s
+    );
+    let text = tour(9).unwrap().problem;
+    assert!(text.contains(&claim), "{claim:?} not in {text:?}");
+    assert_eq!(d.fault, "db-0");
+    let table: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/limits.json")).unwrap();
+    let limit = |stage: u8| {
+        table["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["stage"] == stage)
+            .unwrap()["limit_users"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(text.contains("adds no capacity"));
+    assert_eq!(limit(9), limit(8), "the chart shows stage 8's limit again");
+}
+
 #[test]
 fn every_try_this_button_has_a_test() {
     let buttons: Vec<(u8, &str)> = TOURS

@@ -5,7 +5,7 @@
 //! `Scenario::from_json` with raw JSON tokens (NaN, infinities, huge integers) spliced into
 //! every field of the preset.
 
-use scalesim::scenario::{apply_set, preset, Scenario, FIELDS};
+use scalesim::scenario::{apply_set, path, preset, Scenario, FIELDS};
 use scalesim::sim::{Sim, SimDuration, SimTime};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -181,15 +181,15 @@ const TOKENS: &[&str] = &[
     "{}",
 ];
 
-/// The preset's JSON with the field at `path` (dotted) replaced by a raw token.
-fn splice(path: &str, token: &str) -> Option<String> {
+/// The preset's JSON with the field at `path` (dotted) replaced by a raw token, by the
+/// scenario's one path rule ([`path::assign`]); `None` when the preset has no such field.
+fn splice(dotted: &str, token: &str) -> Option<String> {
     let mut root = serde_json::to_value(preset(1).unwrap()).unwrap();
-    let mut node = &mut root;
-    for key in path.split('.') {
-        node = node.get_mut(key)?;
+    let placeholder = serde_json::Value::String("@@TOKEN@@".into());
+    match path::assign(&mut root, &path::split(dotted), placeholder) {
+        Ok(path::Assigned::Replaced) => Some(root.to_string().replace("\"@@TOKEN@@\"", token)),
+        _ => None,
     }
-    *node = serde_json::Value::String("@@TOKEN@@".into());
-    Some(root.to_string().replace("\"@@TOKEN@@\"", token))
 }
 
 #[test]

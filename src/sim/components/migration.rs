@@ -26,7 +26,7 @@ use crate::sim::report::Reshard;
 use serde::Serialize;
 
 /// How far the latest resharding's copy has got (summed over data centers in stage 11).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct ReshardProgress {
     /// Shards before.
     pub from_shards: u32,

@@ -20,7 +20,7 @@ const ALERT_EVENTS: usize = 1000;
 
 /// What an alert did: started or stopped firing. Written `"firing"` / `"resolved"` in the
 /// report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertState {
     /// Its condition has held for the rule's `for_s`.
@@ -46,7 +46,7 @@ impl std::fmt::Display for AlertState {
 }
 
 /// An alert changing state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct AlertEvent {
     /// When, seconds.
     pub t_s: f64,

@@ -63,7 +63,7 @@ const CALM_INTERVALS: u32 = 2;
 pub const MAX_INCIDENTS: usize = 100;
 
 /// What started an incident.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Cause {
     /// A component went down (killed live or by a scheduled fault).
@@ -186,7 +186,7 @@ impl Cause {
 }
 
 /// One link of a causal chain: a component (or `requests`, `load`) and what happened to it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Step {
     /// What the sentence is about.
     pub component: String,
@@ -195,7 +195,7 @@ pub struct Step {
 }
 
 /// Something that went wrong, its cause, what followed and its numbers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Incident {
     /// When it started, s.
     pub start_s: f64,
@@ -228,7 +228,7 @@ pub struct Incident {
 }
 
 /// What the diagnosis says now: the incidents under way, or what limits the healthy system.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Verdict {
     /// Time of the last observation, s.
     pub time_s: f64,

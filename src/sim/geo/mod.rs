@@ -139,7 +139,7 @@ pub(super) struct GeoBooks {
 }
 
 /// One metrics interval of the geo layer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct GeoPoint {
     /// End of the interval, seconds.
     pub t_s: f64,
@@ -159,7 +159,7 @@ pub struct GeoPoint {
 }
 
 /// What the geo layer looks like now, for display.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct GeoStatus {
     /// Regions: name and users living there.
     pub regions: Vec<(String, u64)>,

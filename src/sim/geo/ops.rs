@@ -133,7 +133,10 @@ impl World {
         self.geo_series.push_back(geo_point);
         self.last_point = Some(point);
         let snapshot = self.snapshot();
-        for e in self.watch.observe(&snapshot, &self.components) {
+        for e in self
+            .watch
+            .observe(&snapshot, &self.components, &self.kernel.interval_latency)
+        {
             self.kernel.push_log(e);
         }
         self.kernel.events.push(

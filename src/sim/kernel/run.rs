@@ -7,7 +7,8 @@
 //!
 //! ```text
 //!   Kernel<R, E> ─ now · events: EventQueue<E> (lanes + four-way heap) · rng
-//!                ─ requests: [R] + traces: [[Hop]]   slots taken from free_slots or pushed
+//!                ─ requests: [R]   slots taken from free_slots or pushed
+//!                ─ traces: [[Hop]] for the sampled requests in flight only; trace_of: slot → trace
 //!                ─ books (whole run) · interval (this metrics interval) · interval_latency
 //!                ─ paths (last PATH_RING sampled requests) · log (last LOG_RING entries)
 //! ```
@@ -19,6 +20,9 @@ use super::time::SimTime;
 use crate::sim::report::{Failover, LogEntry};
 use crate::sim::{Hop, Outcome, PathSample, MAX_HOPS};
 use std::collections::VecDeque;
+
+/// `trace_of` of a slot without a trace.
+const NO_TRACE: u32 = u32::MAX;
 
 /// Sampled paths kept for animation.
 pub(in crate::sim) const PATH_RING: usize = 512;
@@ -85,10 +89,17 @@ pub(in crate::sim) struct Kernel<R, E> {
     pub rng: Rng,
     /// Request slots (free ones included).
     pub requests: Vec<R>,
-    /// Per request slot: the hops of a sampled request (kept apart so requests stay small).
-    pub traces: Vec<[Hop; MAX_HOPS]>,
+    /// The hops of sampled requests (kept apart so requests stay small): a trace is taken by
+    /// a sampled request's first hop and given back when its slot is freed, so there are
+    /// about as many as sampled requests in flight, not one per slot (192 bytes each: at
+    /// stage 11, most of what a copy of the simulation held once its slabs had grown).
+    traces: Vec<[Hop; MAX_HOPS]>,
+    /// Per request slot: its trace in `traces`, or [`NO_TRACE`].
+    trace_of: Vec<u32>,
+    /// Traces free for reuse.
+    free_traces: Vec<u32>,
     /// Slots free for reuse.
-    pub free_slots: Vec<u32>,
+    free_slots: Vec<u32>,
     /// Sequence number of the next request.
     pub next_seq: u64,
     /// Every `sample_every`-th request records its path.
@@ -116,6 +127,8 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
             rng: Rng::new(seed),
             requests: Vec::new(),
             traces: Vec::new(),
+            trace_of: Vec::new(),
+            free_traces: Vec::new(),
             free_slots: Vec::new(),
             next_seq: 0,
             sample_every: 1,
@@ -138,11 +151,47 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
             Some(slot) => slot,
             None => {
                 self.requests.push(R::EMPTY);
-                self.traces.push([Hop::default(); MAX_HOPS]);
+                self.trace_of.push(NO_TRACE);
                 (self.requests.len() - 1) as u32
             }
         };
         (slot, seq)
+    }
+
+    /// Gives slot `slot` back for reuse, with its trace if it had one.
+    #[inline]
+    pub fn free_slot(&mut self, slot: u32) {
+        let trace = std::mem::replace(&mut self.trace_of[slot as usize], NO_TRACE);
+        if trace != NO_TRACE {
+            self.free_traces.push(trace);
+        }
+        self.free_slots.push(slot);
+    }
+
+    /// The hops recorded for the request in `slot` (all default if it recorded none).
+    #[inline]
+    pub fn trace(&self, slot: usize) -> [Hop; MAX_HOPS] {
+        match self.trace_of[slot] {
+            NO_TRACE => [Hop::default(); MAX_HOPS],
+            t => self.traces[t as usize],
+        }
+    }
+
+    /// The hops of the request in `slot`, taking a trace for it if it has none yet.
+    #[inline]
+    pub fn trace_mut(&mut self, slot: usize) -> &mut [Hop; MAX_HOPS] {
+        let mut t = self.trace_of[slot];
+        if t == NO_TRACE {
+            t = match self.free_traces.pop() {
+                Some(t) => t,
+                None => {
+                    self.traces.push([Hop::default(); MAX_HOPS]);
+                    (self.traces.len() - 1) as u32
+                }
+            };
+            self.trace_of[slot] = t;
+        }
+        &mut self.traces[t as usize]
     }
 
     /// Whether the request with sequence number `seq` records its path.
@@ -181,6 +230,7 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
     pub fn slab_bytes(&self) -> usize {
         self.requests.capacity() * std::mem::size_of::<R>()
             + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + (self.trace_of.capacity() + self.free_traces.capacity()) * 4
             + self.free_slots.capacity() * 4
     }
 }

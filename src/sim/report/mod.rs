@@ -633,7 +633,7 @@ pub struct SeriesPoint {
 }
 
 /// One entry of the event log.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LogEntry {
     /// Simulated time, seconds.
     pub t_s: f64,
@@ -674,7 +674,17 @@ pub(super) fn with_digest(mut report: Report) -> Report {
     report.digest = String::new();
     // Hashed as it is written: the compact JSON of a long run's series is megabytes.
     let mut hash = Fnv1a::default();
+    #[cfg(not(target_arch = "wasm32"))]
     serde_json::to_writer(&mut hash, &report).expect("a report always serialises");
+    // In the browser, the same bytes by way of a buffer: `serde_json::to_vec` is the
+    // serialiser the app's report export already instantiates (`to_string`), where a
+    // second writer type would add the report's whole `Serialize` tree to the wasm again.
+    #[cfg(target_arch = "wasm32")]
+    std::io::Write::write_all(
+        &mut hash,
+        &serde_json::to_vec(&report).expect("a report always serialises"),
+    )
+    .expect("hashing never fails");
     report.digest = format!("{:016x}", hash.0);
     report
 }

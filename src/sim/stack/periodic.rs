@@ -95,6 +95,9 @@ impl Stack {
             s.close_interval();
         }
         self.kernel.interval = Default::default();
+        if self.site.is_none() {
+            self.log_thresholds();
+        }
         if let Some(site) = self.site.as_mut() {
             std::mem::swap(
                 &mut self.kernel.interval_latency,
@@ -102,18 +105,17 @@ impl Stack {
             );
         }
         self.kernel.interval_latency.clear();
-        if self.site.is_none() {
-            self.log_thresholds();
-        }
         self.kernel
             .events
             .push(now.plus(SimDuration(self.interval_ns)), Event::MetricsTick);
     }
 
-    /// Logs the threshold crossings of the interval just closed (see [`ThresholdWatch`]).
+    /// Logs the threshold crossings of the interval just closed (see [`ThresholdWatch`]); its
+    /// latencies are still in `interval_latency`.
     fn log_thresholds(&mut self) {
         let snapshot = self.snapshot_single();
-        for e in self.watch.observe(&snapshot, &self.components) {
+        let latency = &self.kernel.interval_latency;
+        for e in self.watch.observe(&snapshot, &self.components, latency) {
             self.log_event(&e.component, e.text);
         }
     }

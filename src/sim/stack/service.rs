@@ -417,7 +417,7 @@ impl Stack {
             return;
         }
         // Hops planned past the moment the user stopped waiting are cut there.
-        let mut hops = self.kernel.traces[slot];
+        let mut hops = self.kernel.trace(slot);
         let mut hop_count = 0;
         for hop in &mut hops[..usize::from(r.hop_count)] {
             if hop.enter > end {

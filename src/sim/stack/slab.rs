@@ -63,12 +63,13 @@ impl Stack {
     ) {
         let r = &mut self.kernel.requests[slot];
         if r.sampled && usize::from(r.hop_count) < MAX_HOPS {
-            self.kernel.traces[slot][usize::from(r.hop_count)] = Hop {
+            let hop = usize::from(r.hop_count);
+            r.hop_count += 1;
+            self.kernel.trace_mut(slot)[hop] = Hop {
                 component,
                 enter,
                 leave,
             };
-            r.hop_count += 1;
         }
     }
 
@@ -131,6 +132,6 @@ impl Stack {
         }
         r.state = ReqState::Free;
         r.gen = r.gen.wrapping_add(1);
-        self.kernel.free_slots.push(req.slot);
+        self.kernel.free_slot(req.slot);
     }
 }

@@ -1,0 +1,231 @@
+//! Where the run lives: in the page, or in the simulation's web worker. Both take the same
+//! [`Command`]s and give the same [`Output`]s, so the runner does not know which it has.
+//!
+//! ```text
+//!   InPage:   send(cmd) ──▶ Session::handle            take_output ◀── Session::take_output
+//!   InWorker: send(cmd) ──▶ postMessage(cmd) ──▶ worker: Session::handle
+//!             take_output ◀── inbox ◀── message [Output (serde), Float32Array of dots (transferred)]
+//! ```
+//!
+//! The worker answers each [`Command::Frame`] with one message; the page keeps at most
+//! [`FRAMES_IN_FLIGHT`] frames unanswered, so the worker simulates while the page draws and
+//! neither waits for the other. A worker that fails to load (or is not ready in time) says so with
+//! [`SimHost::failed`]; the runner then moves the run into the page.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use super::session::{now_real_ms, Command, Output, Session};
+
+/// Simulation work per frame in the page, ms of real time: room is left for drawing.
+pub const PAGE_WORK_MS: f64 = 8.0;
+/// Simulation work per frame in the worker, ms: it has a core of its own, and answers about
+/// once per display frame.
+pub const WORKER_WORK_MS: f64 = 14.0;
+/// Frames sent to the worker ahead of its answers: with two, the next frame is waiting when
+/// the worker finishes one, so it never idles while the page draws (the dots are a frame
+/// older).
+const FRAMES_IN_FLIGHT: u32 = 2;
+/// How long the worker may take to say it is ready before the run moves into the page, ms.
+const READY_TIMEOUT_MS: f64 = 20_000.0;
+
+/// Where the run lives.
+pub trait SimHost {
+    /// Hands a command to the run.
+    fn send(&mut self, command: Command);
+    /// Everything the run produced since the last call (merged); `None`: nothing came.
+    fn take_output(&mut self) -> Option<Output>;
+    /// Whether the run cannot go on here (a worker that did not load).
+    fn failed(&self) -> bool;
+    /// Whether the run lives in a web worker.
+    fn in_worker(&self) -> bool;
+}
+
+/// The run in the page.
+pub struct InPage(Session);
+
+impl InPage {
+    /// A run in the page, nothing loaded.
+    pub fn new() -> InPage {
+        InPage(Session::new(PAGE_WORK_MS))
+    }
+}
+
+impl SimHost for InPage {
+    fn send(&mut self, command: Command) {
+        self.0.handle(command);
+    }
+
+    fn take_output(&mut self) -> Option<Output> {
+        Some(self.0.take_output())
+    }
+
+    fn failed(&self) -> bool {
+        false
+    }
+
+    fn in_worker(&self) -> bool {
+        false
+    }
+}
+
+/// The run in the web worker.
+pub struct InWorker {
+    worker: Worker,
+    shared: Rc<RefCell<Shared>>,
+    started_ms: f64,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+/// What the worker's handlers and the runner share.
+#[derive(Default)]
+struct Shared {
+    /// The worker said it is ready.
+    ready: bool,
+    /// Commands given before it was ready, in order.
+    waiting: Vec<JsValue>,
+    /// Frames sent whose answers are not in yet.
+    in_flight: u32,
+    /// Answers not taken yet, merged.
+    inbox: Option<Output>,
+    /// The worker failed (to load, or later).
+    failed: bool,
+}
+
+/// Commands and outputs as JavaScript values: 64-bit integers as `BigInt`s (a seed may not
+/// fit a JavaScript number).
+fn serializer() -> serde_wasm_bindgen::Serializer {
+    serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true)
+}
+
+/// A command as the message that carries it.
+pub fn command_message(command: &Command) -> Option<JsValue> {
+    serde::Serialize::serialize(command, &serializer()).ok()
+}
+
+/// A message from the page, as a command (`None`: not one).
+pub fn command_of(message: JsValue) -> Option<Command> {
+    serde_wasm_bindgen::from_value(message).ok()
+}
+
+/// An output as the message that carries it, and the buffer to transfer with it.
+pub fn output_message(mut output: Output) -> Option<(JsValue, JsValue)> {
+    let dots = output.dots.take().unwrap_or_default();
+    let dots = js_sys::Float32Array::from(dots.as_slice());
+    let value = serde::Serialize::serialize(&output, &serializer()).ok()?;
+    let buffer = dots.buffer();
+    Some((
+        js_sys::Array::of2(&value, &dots).into(),
+        js_sys::Array::of1(&buffer).into(),
+    ))
+}
+
+/// A message from the worker, as an output (`None`: not one).
+pub fn output_of(message: &JsValue) -> Option<Output> {
+    let parts: &js_sys::Array = message.dyn_ref()?;
+    let mut output: Output = serde_wasm_bindgen::from_value(parts.get(0)).ok()?;
+    let dots: js_sys::Float32Array = parts.get(1).dyn_into().ok()?;
+    output.dots = Some(dots.to_vec());
+    Some(output)
+}
+
+impl InWorker {
+    /// Starts the worker from `url` (the loader, relative to the page); `None` if the browser
+    /// cannot start one.
+    pub fn start(url: &str) -> Option<InWorker> {
+        let worker = Worker::new(url).ok()?;
+        let shared = Rc::new(RefCell::new(Shared::default()));
+        let on_message = {
+            let shared = Rc::downgrade(&shared);
+            let worker = worker.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                let data = event.data();
+                let mut s = shared.borrow_mut();
+                if data.is_string() {
+                    // The worker says it is ready (the search worker's `ready`).
+                    s.ready = true;
+                    for message in s.waiting.drain(..) {
+                        let _ = worker.post_message(&message);
+                    }
+                } else if let Some(output) = output_of(&data) {
+                    match &mut s.inbox {
+                        Some(inbox) => inbox.merge(output),
+                        None => s.inbox = Some(output),
+                    }
+                    s.in_flight = s.in_flight.saturating_sub(1);
+                }
+            })
+        };
+        let on_error = {
+            let shared = Rc::downgrade(&shared);
+            Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+                event.prevent_default();
+                if let Some(shared) = shared.upgrade() {
+                    shared.borrow_mut().failed = true;
+                }
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Some(InWorker {
+            worker,
+            shared,
+            started_ms: now_real_ms(),
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+}
+
+impl SimHost for InWorker {
+    fn send(&mut self, command: Command) {
+        let mut s = self.shared.borrow_mut();
+        let frame = matches!(command, Command::Frame { .. });
+        if frame && (!s.ready || s.in_flight >= FRAMES_IN_FLIGHT) {
+            // The worker is still busy: this frame's time goes into the next (its `now_ms`
+            // is later).
+            return;
+        }
+        let Some(message) = command_message(&command) else {
+            return;
+        };
+        if !s.ready {
+            s.waiting.push(message);
+            return;
+        }
+        if self.worker.post_message(&message).is_err() {
+            s.failed = true;
+            return;
+        }
+        s.in_flight += u32::from(frame);
+    }
+
+    fn take_output(&mut self) -> Option<Output> {
+        self.shared.borrow_mut().inbox.take()
+    }
+
+    fn failed(&self) -> bool {
+        let s = self.shared.borrow();
+        s.failed || (!s.ready && now_real_ms() - self.started_ms > READY_TIMEOUT_MS)
+    }
+
+    fn in_worker(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for InWorker {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
+    }
+}
