@@ -1121,7 +1121,9 @@ async fn the_log_keeps_the_run_groups_repeats_filters_and_reports_thresholds() {
     for needle in [
         "web-0's queue is",
         "requests started failing",
-        "p99 above the 200 ms objective for 3 s",
+        // How long it held depends on how many requests the judged window pooled (at least
+        // 100 completions, src/sim/thresholds.rs): the crossing itself is what is checked.
+        "p99 above the 200 ms objective for ",
     ] {
         assert!(log.contains(needle), "{needle:?} in {log}");
     }
@@ -1624,6 +1626,10 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
 #[wasm_bindgen_test]
 async fn the_diagram_and_the_report_export() {
     let app = Mounted::with_hash("v1.s3").await;
+    let drawn = app
+        .wait_until(5_000, |a| a.exists("svg [data-component=\"lb\"]"))
+        .await;
+    assert!(drawn, "stage 3's diagram is drawn");
     app.settle(300).await;
     let svg = scalesim::ui::diagram_svg().expect("a diagram is shown");
     assert!(svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
@@ -1667,6 +1673,10 @@ async fn the_diagram_and_the_report_export() {
 #[wasm_bindgen_test]
 async fn the_diagram_exports_as_a_png() {
     let app = Mounted::with_hash("v1.s3").await;
+    let drawn = app
+        .wait_until(5_000, |a| a.exists("svg [data-component=\"lb\"]"))
+        .await;
+    assert!(drawn, "stage 3's diagram is drawn");
     app.settle(300).await;
     let downloads = Downloads::watch();
     app.click("[data-action=\"export-png\"]");
