@@ -91,9 +91,9 @@ def quantile(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def scalesim(binary, seed=None):
-    """scalesim on the network above (its report's latency_ms and sync_workers); `seed`
-    replaces the preset's seed (scripts/crosscheck-simpy.py runs several)."""
+def scenario(binary, seed=None):
+    """The network above as a scalesim scenario (stage 2 changed); `seed` replaces the
+    preset's seed (scripts/crosscheck-simpy.py and crosscheck-breaker.py run several)."""
     s = json.loads(subprocess.run([binary, "preset", "2"], capture_output=True, text=True, check=True).stdout)
     if seed is not None:
         s["seed"] = seed
@@ -113,9 +113,19 @@ def scalesim(binary, seed=None):
     db = s["database"]
     db["workers"], db["queue_capacity"] = DB_WORKERS, 1000000
     db["read"] = {"shape": "exponential", "mean_ms": DB_MS}
+    return s
+
+
+def run(binary, s):
+    """scalesim's JSON report of scenario `s`."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(s, f)
-    r = json.loads(subprocess.run([binary, "run", f.name], capture_output=True, text=True, check=True).stdout)
+    return json.loads(subprocess.run([binary, "run", f.name], capture_output=True, text=True, check=True).stdout)
+
+
+def scalesim(binary, seed=None):
+    """scalesim on the network above (its report's latency_ms and sync_workers)."""
+    r = run(binary, scenario(binary, seed))
     return r["latency_ms"], r.get("sync_workers")
 
 
