@@ -1428,7 +1428,7 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
         app.attribute("[data-stage-limit=\"1\"] [data-users]", "data-users"),
         Some(committed_limit_users(1))
     );
-    // Stage 11's bar is the committed row too (searched within a budget, which it says), and
+    // Stage 11's bar is the committed row too (its objective per region, which it says), and
     // it says why it is not measured again in the page.
     assert!(app.exists("[data-stage-limit=\"11\"] [data-users]"));
     assert!(app.exists("[data-stage-limit=\"11\"] [data-own-search]"));
@@ -1527,10 +1527,8 @@ async fn a_stage_measured_here_equals_the_committed_table() {
 async fn stage_11_shows_regions_data_centers_and_a_failover() {
     // A light version of the preset: 200,000 users instead of 10 million.
     let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
-    // Its capacity search runs within the stage table's budget, and the panel says so.
-    assert!(app
-        .text("[data-budget-note]")
-        .contains("searched within a budget"));
+    // Its capacity search judges p99 against the users' own round trip, and the panel says so.
+    assert!(app.text("[data-budget-note]").contains("own round trip"));
     // The region view: three regions, geoDNS and one box per data center — not the ~180
     // components of the two stacks.
     assert!(app.exists("svg [data-geo]"));

@@ -161,11 +161,18 @@ enum Command {
         /// Start from this stage's preset instead of a file.
         #[arg(long, conflicts_with = "file")]
         preset: Option<u8>,
-        /// Search every simulated stage's preset and print one row per stage (stage 11 within a
-        /// budget: one seed, 10 s + 10 s runs, p99 judged against its users' own round trip; its
-        /// row says so).
+        /// Search every simulated stage's preset and print one row per stage (stage 11's p99 is
+        /// judged against its users' own round trip; its row says so).
         #[arg(long, conflicts_with_all = ["file", "preset", "sets"])]
         all_presets: bool,
+        /// With --all-presets: only these stages (e.g. `--stages 11` to search one row again).
+        #[arg(
+            long,
+            requires = "all_presets",
+            value_delimiter = ',',
+            value_name = "N,..."
+        )]
+        stages: Vec<u8>,
         /// The objective over the measurement window: `p99_ms=200,error_ratio=0.001`.
         #[arg(
             long,
@@ -498,6 +505,7 @@ fn execute(command: Command) -> Result<Output, String> {
             file,
             preset: stage,
             all_presets,
+            stages,
             slo,
             seeds,
             warmup_s,
@@ -522,7 +530,8 @@ fn execute(command: Command) -> Result<Output, String> {
             };
             options.validate().map_err(|e| e.to_string())?;
             if all_presets {
-                return limit_all_presets(&slo, &options, timing, format).map(Output::Text);
+                return limit_all_presets(&slo, &options, &stages, timing, format)
+                    .map(Output::Text);
             }
             let mut scenario = match (file, stage) {
                 (Some(path), _) => read_scenario(&path)?,
@@ -560,11 +569,12 @@ fn execute(command: Command) -> Result<Output, String> {
 fn limit_all_presets(
     slo: &Slo,
     options: &SearchOptions,
+    only: &[u8],
     timing: bool,
     format: Format,
 ) -> Result<String, String> {
     let started = Instant::now();
-    let (rows, threads) = limit::all_presets(slo, options, timing)?;
+    let (rows, threads) = limit::all_presets(slo, options, only, timing)?;
     match format {
         Format::Table => {
             let mut text = table::stages_table(&rows);

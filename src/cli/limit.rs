@@ -67,7 +67,7 @@ pub struct StageRow {
     pub runs: u32,
     /// The search's summary sentence.
     pub message: String,
-    /// The budget a stage is searched within, when not the one asked for.
+    /// How a stage is searched, when not as asked (stage 11: its p99 per region).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<StageBudget>,
     /// The monitoring stage, which adds no capacity: how soon its alerts notice its preset's
@@ -99,15 +99,26 @@ pub struct StageBudget {
 
 /// Every simulated stage's limit, searched on as many threads as there are cores (each search
 /// is deterministic on its own, so the rows do not depend on the threads); a bar counts the
-/// runs made by all the searches together.
+/// runs made by all the searches together. `only`: these stages (empty: every one).
 pub fn all_presets(
     slo: &Slo,
     options: &SearchOptions,
+    only: &[u8],
     timing: bool,
 ) -> Result<(Vec<StageRow>, usize), String> {
-    // Later stages carry more users and take longest: start them first. Stage 11 is searched
-    // within a budget (see `capacity::stages`).
-    let stages: Vec<&StageInfo> = STAGES.iter().filter(|s| s.built).rev().collect();
+    if let Some(unknown) = only
+        .iter()
+        .find(|n| !STAGES.iter().any(|s| s.built && s.number == **n))
+    {
+        return Err(format!("no simulated stage {unknown}"));
+    }
+    // Later stages carry more users and take longest: start them first. Stage 11 judges its
+    // p99 against its users' own round trip (see `capacity::stages`).
+    let stages: Vec<&StageInfo> = STAGES
+        .iter()
+        .filter(|s| s.built && (only.is_empty() || only.contains(&s.number)))
+        .rev()
+        .collect();
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -13,7 +13,7 @@ use super::format::grouped;
 use super::limits::{tier_name, Search};
 use super::state::Action;
 use crate::capacity::journey::{why_next, Detection, MONITORING_STAGE};
-use crate::capacity::stages::BUDGET_STAGE;
+use crate::capacity::stages::REGIONAL_STAGE;
 use crate::capacity::{Bottleneck, Probe, SearchOptions, Slo, Status};
 use crate::scenario::{REQUESTS_PER_USER_PER_S, STAGES};
 
@@ -47,7 +47,7 @@ pub struct StageRow {
     pub limit_rate_per_s: f64,
     /// What saturates first.
     pub bottleneck: Option<Bottleneck>,
-    /// How the stage was searched, when not as the table says (stage 11: within a budget).
+    /// How the stage was searched, when not as the table says (stage 11: its p99 per region).
     #[serde(default)]
     pub search: Option<RowSearch>,
     /// The monitoring stage: how soon its alerts notice a failure.
@@ -205,7 +205,7 @@ pub struct StageBarsProps {
 /// Stages from this one on are too expensive to measure in a browser: stage 11's runs simulate
 /// over 100,000 requests per second each (about a minute of CPU for its search natively, and
 /// the browser build is slower), so its bar shows the table's row only.
-const TOO_LARGE_TO_MEASURE_HERE: u8 = BUDGET_STAGE;
+const TOO_LARGE_TO_MEASURE_HERE: u8 = REGIONAL_STAGE;
 
 /// What one bar shows.
 struct Bar {

@@ -298,8 +298,8 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
                 runner.cancel_all();
                 dispatcher.dispatch(LimitAction::Cancelled);
             }
-            // Stage 11 gets the stage table's budget (shorter runs, one seed, the p99 judged
-            // against the users' own round trip); every other stage the form as it is.
+            // Stage 11 judges the p99 against the users' own round trip; every stage takes the
+            // form's seeds and runs as they are.
             let search = stage_search(&scenario, &form.slo(), &form.options());
             submit(Kind::Main, (*scenario).clone(), search.slo, search.options);
         })
@@ -364,7 +364,7 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
             </header>
             { form_view(&state, &on_find, &on_cancel, running) }
             if let Some(note) = budget_note {
-                <p class="hint" data-budget-note="">{ format!("This stage is {note}.") }</p>
+                <p class="hint" data-budget-note="">{ format!("At this stage, {note}.") }</p>
             }
             if let Some(main) = &state.main {
                 { search_view(main, "main", &props.scenario.name) }

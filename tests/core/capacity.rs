@@ -450,6 +450,29 @@ fn the_committed_stage_table_matches_a_fresh_search() {
     }
 }
 
+/// `--stages` searches only the rows asked for, each as the whole table does (one row can be
+/// searched again without the rest): stage 1's row is the committed one.
+#[test]
+fn all_presets_searches_only_the_stages_asked_for() {
+    let (code, out, err) = scalesim(&[
+        "limit",
+        "--all-presets",
+        "--stages",
+        "1",
+        "--seeds",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let printed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = printed["stages"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0], *committed_row(&committed_table(), 1));
+    let (code, _, err) = scalesim(&["limit", "--all-presets", "--stages", "12"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no simulated stage 12"), "{err}");
+}
+
 /// The whole committed table against the CLI (minutes):
 /// `cargo test --release --test core -- --ignored whole_committed_stage_table`.
 #[test]
