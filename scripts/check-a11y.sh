@@ -15,16 +15,7 @@ cd "$(dirname "$0")/.."
 DIST="${1:-dist}"
 SUBPATH="a11y/app"
 say() { printf '[a11y] %s\n' "$*"; }
-fail() {
-  say "FAILED: $*" >&2
-  exit 1
-}
-
-[ -f "$DIST/index.html" ] || fail "no $DIST/index.html: run 'trunk build --release' first"
-command -v chromium >/dev/null || fail "chromium is not installed (scripts/setup.sh installs it)"
-command -v node >/dev/null || fail "node is not installed"
-[ -d .tools/node_modules/playwright-core ] || [ -n "${PLAYWRIGHT_CORE:-}" ] ||
-  fail "playwright-core is not in .tools/node_modules (scripts/setup.sh installs it)"
+. scripts/browser-check.sh
 [ -f .tools/node_modules/axe-core/axe.min.js ] || [ -n "${AXE_CORE:-}" ] ||
   fail "axe-core is not in .tools/node_modules (scripts/setup.sh installs it)"
 

@@ -16,16 +16,7 @@ STAGE="${2:-1}"
 SEEDS="${3:-1}"
 SUBPATH="deep/app"
 say() { printf '[limit-worker] %s\n' "$*"; }
-fail() {
-  say "FAILED: $*" >&2
-  exit 1
-}
-
-[ -f "$DIST/index.html" ] || fail "no $DIST/index.html: run 'trunk build --release' first"
-command -v chromium >/dev/null || fail "chromium is not installed (scripts/setup.sh installs it)"
-command -v node >/dev/null || fail "node is not installed"
-[ -d .tools/node_modules/playwright-core ] || [ -n "${PLAYWRIGHT_CORE:-}" ] ||
-  fail "playwright-core is not in .tools/node_modules (scripts/setup.sh installs it)"
+. scripts/browser-check.sh
 
 say "the native limit: scalesim limit --preset $STAGE --seeds $SEEDS"
 expected="$(cargo run --release -q -- limit --preset "$STAGE" --seeds "$SEEDS" |

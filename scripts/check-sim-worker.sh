@@ -15,16 +15,7 @@ FRAGMENT="${2:-v1.s4}"
 COMPONENT="${3:-db-0}"
 SUBPATH="deep/app"
 say() { printf '[sim-worker] %s\n' "$*"; }
-fail() {
-  say "FAILED: $*" >&2
-  exit 1
-}
-
-[ -f "$DIST/index.html" ] || fail "no $DIST/index.html: run 'trunk build --release' first"
-command -v chromium >/dev/null || fail "chromium is not installed (scripts/setup.sh installs it)"
-command -v node >/dev/null || fail "node is not installed"
-[ -d .tools/node_modules/playwright-core ] || [ -n "${PLAYWRIGHT_CORE:-}" ] ||
-  fail "playwright-core is not in .tools/node_modules (scripts/setup.sh installs it)"
+. scripts/browser-check.sh
 
 . scripts/serve-subfolder.sh
 say "serving $DIST as $url"
