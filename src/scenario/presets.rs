@@ -202,6 +202,7 @@ fn single_server() -> Scenario {
         monitoring: None,
         nosql: None,
         deploy: None,
+        more_caches: Vec::new(),
         routes: None,
         geo: None,
         faults: Vec::new(),
