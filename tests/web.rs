@@ -2873,3 +2873,74 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
         }
     }
 }
+
+/// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
+/// fronts page views, both in front of the one database.
+fn two_cache_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node};
+    let mut file = scalesim::scenario::preset(5).unwrap().topology_file();
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t.node("cache").expect("a cache").spec.clone();
+    t.nodes.push(Node {
+        name: "cache-api".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if e.from == "web" && e.to == "cache" || e.from == "cache" {
+            e.flows.retain(|f| *f != Flow::ApiRead);
+        }
+    }
+    for (from, to) in [("web", "cache-api"), ("cache-api", "db")] {
+        t.edges.push(Edge {
+            from: from.into(),
+            to: to.into(),
+            flows: vec![Flow::ApiRead],
+        });
+    }
+    file
+}
+
+/// A drawn architecture with two caches opens from its v2 link and runs: the diagram draws
+/// each cache's nodes under their own names and both get hits; in the editor each cache's
+/// group opens to its own nodes only.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
+    let file = two_cache_file();
+    assert!(file.lower().is_ok(), "two caches lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let names = app.components();
+    for n in ["cache-0", "cache-2", "cache-api-0", "cache-api-2"] {
+        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let hit = |app: &Mounted, name: &str| {
+        app.attribute(
+            &format!("svg [data-component=\"{name}\"]"),
+            "data-hit-ratio",
+        )
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or(0.0)
+    };
+    let both = app
+        .wait_until(8_000, |a| {
+            hit(a, "cache-0") > 0.0 && hit(a, "cache-api-0") > 0.0
+        })
+        .await;
+    assert!(
+        both,
+        "both caches hit: cache-0 {}, cache-api-0 {}",
+        hit(&app, "cache-0"),
+        hit(&app, "cache-api-0")
+    );
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"cache\"]") && app.exists("[data-node=\"cache-api\"]"));
+    app.tap_node("cache-api").await;
+    assert_eq!(member_rows(&app, "cache-api"), 3);
+    assert!(app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-api-1\"]"));
+    assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
+}

@@ -471,6 +471,23 @@ fn first_cache(t: &Topology) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+impl Topology {
+    /// What the engine names the nodes of the cache node `name` after (`cache` for the one
+    /// that lowers to the scenario's `cache`: `cache-0`, `cache-1`…; its own name for a
+    /// further cache: `<name>-0`…); `None` if `name` is not a cache node.
+    pub fn cache_stem(&self, name: &str) -> Option<&str> {
+        let i = self.nodes.iter().position(|n| n.name == name)?;
+        if self.nodes[i].spec.kind() != NodeKind::Cache {
+            return None;
+        }
+        Some(if Some(i) == first_cache(self) {
+            "cache"
+        } else {
+            self.nodes[i].name.as_str()
+        })
+    }
+}
+
 /// The cache nodes that lower to `more_caches`, in node order.
 fn further_caches(t: &Topology) -> impl Iterator<Item = usize> + '_ {
     let first = first_cache(t);
