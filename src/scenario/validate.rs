@@ -1141,12 +1141,6 @@ impl Scenario {
                 "a further cache stands beside the first one: add `cache` (or move this one there)",
             );
         }
-        if self.geo.is_some() {
-            c.fail(
-                "more_caches",
-                "several caches run in one data center, not yet in every data center of a geo (stage 11) scenario",
-            );
-        }
         if self.more_caches.len() > MAX_MORE_CACHES {
             c.fail(
                 "more_caches",
@@ -1161,7 +1155,11 @@ impl Scenario {
                 "coalescing misses (`coalesce`) works with one cache, not several yet: leave it out",
             );
         }
-        let names = component_names(self);
+        // One data center's names (at stage 11 every data center runs the same stack).
+        let names = component_names(&Scenario {
+            geo: None,
+            ..self.clone()
+        });
         let cached = self.routes.as_ref().and_then(|r| r.cached.as_ref());
         for (i, more) in self.more_caches.iter().take(MAX_MORE_CACHES).enumerate() {
             let path = format!("more_caches[{i}]");
@@ -1246,8 +1244,10 @@ impl Scenario {
         }
     }
 
-    /// Whether `name` is a node of one of the further caches (`<name>-<n>`).
+    /// Whether `name` is a node of one of the further caches (`<name>-<n>`, or
+    /// `<data center>/<name>-<n>`).
     fn is_more_cache_node(&self, name: &str) -> bool {
+        let name = name.rsplit('/').next().unwrap_or(name);
         self.more_caches.iter().any(|m| {
             name.strip_prefix(m.name.as_str())
                 .and_then(|rest| rest.strip_prefix('-'))

@@ -297,7 +297,17 @@ fn routes_are_checked() {
 /// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
 /// first's parameters) taking the flows `moved` of the web pool's wire to the first.
 fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
-    let mut file = preset(5).expect("stage 5").topology_file();
+    two_of_a_kind_in(5, first, second, moved)
+}
+
+/// [`two_of_a_kind`] in stage `stage`'s graph.
+fn two_of_a_kind_in(
+    stage: u8,
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
+    let mut file = preset(stage).expect("a stage").topology_file();
     let t = &mut file.topology;
     let spec = t
         .nodes
@@ -523,4 +533,51 @@ fn two_caches_are_checked() {
     s.more_caches[0].fronts = vec![Flow::PageView, Flow::ApiRead];
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("fronts none"), "{e}");
+}
+
+#[test]
+fn two_caches_run_in_every_data_center_at_stage_11() {
+    let mut file = two_of_a_kind_in(11, "cache", "cache-api", vec![Flow::ApiRead]);
+    file.duration_s = 10;
+    file.faults.clear();
+    let mut s = file.lower().expect("two caches lower at stage 11");
+    assert_eq!(s.more_caches.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // A slow node of one data center's second cache is a fault it may carry.
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/cache-api-0"),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    let busy = geo
+        .data_centers
+        .iter()
+        .filter(|d| d.requests.completed >= 1000)
+        .count();
+    assert!(busy >= 2, "{busy} busy data centers");
+    for d in &geo.data_centers {
+        if d.requests.completed < 1000 {
+            continue;
+        }
+        let first = d.cache.as_ref().expect("its first cache");
+        let api = &d.more_caches[0];
+        assert_eq!(api.name, "cache-api");
+        assert!(
+            first.hits > 0 && api.cache.hits > 0,
+            "{}: {first:?} {api:?}",
+            d.name
+        );
+    }
+    assert!(r
+        .components
+        .iter()
+        .any(|c| c.name == format!("{dc}/cache-api-0") && c.served > 0));
 }

@@ -1063,7 +1063,7 @@ impl<'a> Tiers<'a> {
         Tiers {
             database: d.database.as_ref(),
             cache: d.cache.as_ref(),
-            more_caches: &[],
+            more_caches: &d.more_caches,
             cdn: d.cdn.as_ref(),
             queue: d.queue.as_ref(),
             sessions: None,

@@ -1103,10 +1103,10 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         };
         if cache {
             // Now and then a second cache beside the first, fronting the other read (drawn
-            // from a generator of its own, so graphs without one come out as before; not at
-            // stage 11, and without coalescing, which the engine runs with one cache only).
+            // from a generator of its own, so graphs without one come out as before; without
+            // coalescing, which the engine runs with one cache only).
             let mut g2 = Gen::new(seed ^ 0x3243_4143_4845_0000);
-            let two = !geo_wanted && g2.chance(0.3);
+            let two = g2.chance(0.3);
             let mut first_spec = donor.cache.clone().expect("a cache");
             if two {
                 first_spec.coalesce = None;

@@ -169,7 +169,13 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
 #[test]
 fn graphs_with_two_caches_are_drawn() {
     let two = (0..DEFAULT_GRAPH_SEEDS)
-        .filter(|&seed| !generator::graph_case(seed).0.scenario.more_caches.is_empty())
+        .filter(|&seed| {
+            !generator::graph_case(seed)
+                .0
+                .scenario
+                .more_caches
+                .is_empty()
+        })
         .count();
     eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have two caches");
     assert!(two >= 50, "only {two} graphs with two caches");

@@ -208,6 +208,7 @@ impl ReportBuilder {
             intervals_named_while_down: 0,
             database: s.database,
             cache: s.cache,
+            more_caches: s.more_caches,
             cdn: s.cdn,
             queue: s.queue,
         }

@@ -152,6 +152,9 @@ pub struct DataCenterReport {
     pub database: Option<DatabaseReport>,
     /// Its cache tier.
     pub cache: Option<CacheReport>,
+    /// Its further cache clusters, each by its name (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_caches: Vec<NamedCacheReport>,
     /// Its CDN edge.
     pub cdn: Option<CdnReport>,
     /// Its message queue.
