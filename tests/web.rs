@@ -2637,6 +2637,37 @@ async fn the_diagram_announces_a_group_opening_and_closing() {
     assert!(!app.exists("svg [data-panel=\"web\"]"));
 }
 
+/// A group's panel in the diagram stays open across a restart of the run, as the editor's
+/// open groups do; another stage opens with its panels closed.
+#[wasm_bindgen_test]
+async fn an_open_group_stays_open_across_a_restart() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.click("svg [data-group-key=\"web\"]");
+    app.settle(50).await;
+    assert!(app.exists("svg [data-panel=\"web\"]"));
+    app.click("[data-action=\"restart\"]");
+    app.settle(300).await;
+    let drawn = app
+        .wait_until(5_000, |a| a.exists("svg [data-group-key=\"web\"]"))
+        .await;
+    assert!(drawn, "the restarted run draws its web tier");
+    assert_eq!(
+        app.attribute("svg [data-group-key=\"web\"]", "aria-expanded")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(app.exists("svg [data-panel=\"web\"] [data-component=\"web-0\"]"));
+    app.click("button[data-stage=\"5\"]");
+    app.settle(300).await;
+    let drawn = app
+        .wait_until(5_000, |a| {
+            a.exists("svg [data-group-key=\"web\"]") && a.exists("svg [data-component=\"cache-0\"]")
+        })
+        .await;
+    assert!(drawn, "stage 5 draws its web tier and its cache");
+    assert!(!app.exists("svg [data-panel]"));
+}
+
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.
 fn pointer(target: &Element, kind: &str, id: i32, touch: bool, (x, y): (f64, f64)) {
     let init = web_sys::PointerEventInit::new();

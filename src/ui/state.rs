@@ -73,6 +73,10 @@ pub struct AppState {
     pub graph: Option<Rc<TopologyFile>>,
     /// Whether the editor is open.
     pub editing: bool,
+    /// The group of the diagram whose panel is open (its [`crate::layout::DiagramCluster`]
+    /// key, such as `web`); it stays open while the run goes on and across restarts of the same
+    /// stage, as the editor's open groups do.
+    pub open_group: Option<String>,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -148,6 +152,8 @@ pub enum Action {
     Restart,
     /// Show a component in the inspector (or close it).
     Select(Option<ComponentId>),
+    /// Open a group's panel in the diagram (by its key), or close it (`None`).
+    OpenGroup(Option<String>),
     /// Show a message.
     Notify(Notice),
     /// Hide the message.
@@ -385,6 +391,7 @@ impl AppState {
             start_live: Rc::default(),
             graph: None,
             editing: false,
+            open_group: None,
         }
     }
 
@@ -411,7 +418,13 @@ impl AppState {
 
     /// The same settings, with a simulation to be rebuilt from `scenario`.
     fn rebuilt(&self, scenario: Scenario, push_history: bool) -> AppState {
+        // Another stage has other groups: its panels start closed.
+        let open_group = self
+            .open_group
+            .clone()
+            .filter(|_| scenario.stage == self.scenario.stage);
         AppState {
+            open_group,
             scenario: Rc::new(scenario),
             run: self.run.wrapping_add(1),
             push_history,
@@ -666,6 +679,10 @@ impl Reducible for AppState {
             },
             Action::Select(selected) if selected != self.selected => AppState {
                 selected,
+                ..(*self).clone()
+            },
+            Action::OpenGroup(key) if key != self.open_group => AppState {
+                open_group: key,
                 ..(*self).clone()
             },
             Action::Notify(notice) => AppState {
