@@ -25,7 +25,7 @@ use super::host::{InPage, InWorker, SimHost};
 use super::particles;
 pub use super::session::Op;
 use super::session::{Command, Output};
-use super::state::Figures;
+use super::state::{Figures, SimPlace};
 use crate::layout::{Diagram, Orientation};
 use crate::scenario::{encode_graph, encode_run, LiveChange, Scenario, TopologyFile};
 use crate::sim::LogEntry;
@@ -292,7 +292,11 @@ impl Runner {
                 self.seeking = false;
             }
             Figures {
-                in_worker: self.host.in_worker(),
+                sim_place: if self.host.in_worker() {
+                    SimPlace::Worker
+                } else {
+                    SimPlace::Page
+                },
                 fps: self.meter.fps(),
                 sim_speed: if self.playing {
                     self.meter.sim_speed()

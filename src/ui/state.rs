@@ -170,6 +170,38 @@ pub enum Action {
     SetPortrait(bool),
 }
 
+/// Where the simulation runs, as the status bar says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SimPlace {
+    /// No figures from the run yet (a web worker still loading, a run being rebuilt).
+    #[default]
+    Starting,
+    /// In the page.
+    Page,
+    /// In a web worker.
+    Worker,
+}
+
+impl SimPlace {
+    /// Its name in `data-sim-place`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            SimPlace::Starting => "starting",
+            SimPlace::Page => "page",
+            SimPlace::Worker => "worker",
+        }
+    }
+
+    /// What the status bar says.
+    pub fn text(self) -> &'static str {
+        match self {
+            SimPlace::Starting => "starting the simulation…",
+            SimPlace::Page => "simulated in the page",
+            SimPlace::Worker => "simulated in a web worker",
+        }
+    }
+}
+
 /// Live figures, read a few times per second.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
@@ -179,8 +211,8 @@ pub struct Figures {
     pub fps: f64,
     /// Simulated seconds achieved per real second.
     pub sim_speed: f64,
-    /// Whether the simulation runs in a web worker (else in the page).
-    pub in_worker: bool,
+    /// Where the simulation runs: starting (no figures from it yet), the page or a worker.
+    pub sim_place: SimPlace,
     /// Simulated time, in seconds.
     pub sim_time_s: f64,
     /// Requests sent so far.
