@@ -26,7 +26,7 @@ use super::particles;
 use super::port::Port;
 pub use super::session::Op;
 use super::session::{Command, Output};
-use super::state::Figures;
+use super::state::{Figures, SimPlace};
 use crate::layout::{Diagram, Orientation};
 use crate::scenario::{encode_graph, encode_run, LiveChange, Scenario, TopologyFile};
 use crate::sim::LogEntry;
@@ -297,7 +297,11 @@ impl Runner {
                 self.seeking = false;
             }
             Figures {
-                in_worker: self.host.in_worker(),
+                sim_place: if self.host.in_worker() {
+                    SimPlace::Worker
+                } else {
+                    SimPlace::Page
+                },
                 fps: self.meter.fps(),
                 sim_speed: if self.playing {
                     self.meter.sim_speed()
