@@ -3004,3 +3004,103 @@ async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
     assert!(app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-api-1\"]"));
     assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
 }
+
+/// The engine served on one end of a `MessageChannel` (as the app's page serves it from the
+/// worker's wasm where no worker runs) answers the page's messages as the engine called
+/// directly does: a stage-4 run sought to 5 s gives the same report; after "stop" it answers
+/// nothing more.
+#[wasm_bindgen_test]
+async fn the_engine_served_on_a_port_answers_as_the_engine_itself() {
+    use scalesim::scenario::preset;
+    use scalesim::ui::serve::{serve, Endpoint, Place, STOP};
+    use scalesim::ui::session::{Command, Session};
+    use scalesim::ui::{command_message, output_of};
+    let load = || Command::Load {
+        scenario: Box::new(preset(4).expect("a preset")),
+        orientation: scalesim::layout::Orientation::Landscape,
+        recorded: Vec::new(),
+        start_at_s: None,
+    };
+    // The engine called directly.
+    let mut session = Session::new(8.0);
+    session.handle(load());
+    session.handle(Command::Seek(5.0));
+    let mut now_ms = 0.0;
+    for _ in 0..10_000 {
+        now_ms += 16.0;
+        session.handle(Command::Frame { now_ms });
+        if session.take_output().now_s >= 5.0 {
+            break;
+        }
+    }
+    session.handle(Command::Report);
+    let expected = session.take_output().report.expect("a report");
+
+    // The same through a port.
+    let global = js_sys::global();
+    let class: js_sys::Function = js_sys::Reflect::get(&global, &"MessageChannel".into())
+        .expect("MessageChannel")
+        .unchecked_into();
+    let channel = js_sys::Reflect::construct(&class, &js_sys::Array::new()).expect("a channel");
+    let end = |name: &str| -> Endpoint {
+        js_sys::Reflect::get(&channel, &name.into())
+            .expect("a port")
+            .unchecked_into()
+    };
+    let page = end("port2");
+    let inbox: Rc<RefCell<Vec<JsValue>>> = Rc::default();
+    let on_message = {
+        let inbox = inbox.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            inbox.borrow_mut().push(e.data())
+        })
+    };
+    page.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    serve(end("port1"), Place::Page);
+    let send = |c: &Command| {
+        page.post(&command_message(c).expect("a message"))
+            .expect("sent")
+    };
+    send(&load());
+    send(&Command::Seek(5.0));
+    let mut now_s = 0.0;
+    let mut report = None;
+    for _ in 0..2_000 {
+        if now_s >= 5.0 {
+            send(&Command::Report);
+        }
+        now_ms += 16.0;
+        send(&Command::Frame { now_ms });
+        TimeoutFuture::new(2).await;
+        for message in inbox.borrow_mut().drain(..) {
+            if message.is_string() {
+                continue; // "ready"
+            }
+            let output = output_of(&message).expect("an output");
+            now_s = output.now_s;
+            report = report.or(output.report);
+        }
+        if report.is_some() {
+            break;
+        }
+    }
+    assert_eq!(
+        report.as_deref(),
+        Some(expected.as_str()),
+        "the report at 5 s"
+    );
+
+    // Answers to the frames still in flight come; then none after "stop".
+    TimeoutFuture::new(100).await;
+    inbox.borrow_mut().clear();
+    page.post(&JsValue::from_str(STOP)).expect("sent");
+    send(&Command::Frame {
+        now_ms: now_ms + 16.0,
+    });
+    TimeoutFuture::new(50).await;
+    assert!(
+        inbox.borrow().is_empty(),
+        "answers after stop: {}",
+        inbox.borrow().len()
+    );
+}
