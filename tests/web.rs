@@ -1633,6 +1633,15 @@ async fn the_diagram_and_the_report_export() {
     assert!(svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
     assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.contains("data-component=\"lb\""));
+    // The wires (under the dots on the page, a layer of their own) are in it, under the boxes.
+    let (wire, lb) = (
+        svg.find("class=\"edge\""),
+        svg.find("data-component=\"lb\""),
+    );
+    assert!(
+        wire.is_some() && wire < lb,
+        "the wires come before the boxes"
+    );
     assert!(svg.contains("stroke:"), "computed styles are written in");
     assert!(app.exists("[data-action=\"export-report\"]"));
     assert!(app.exists("[data-action=\"export-svg\"]"));
@@ -2691,6 +2700,28 @@ async fn the_status_bar_says_where_the_simulation_runs_once_it_does() {
         .await;
     assert!(placed, "{:?}", place(&app));
     assert_eq!(app.text("[data-sim-place]"), "simulated in the page");
+}
+
+/// The request dots are drawn over the wires and under the boxes and their texts (stage 10's
+/// crowd at the balancer hid its name): the wires' SVG, the dots' canvas, then the diagram's
+/// SVG with every box and text.
+#[wasm_bindgen_test]
+async fn the_dots_run_over_the_wires_and_under_the_labels() {
+    let app = Mounted::with_hash("v1.s10").await;
+    let layers = app.find(".diagram").children();
+    let names: Vec<String> = (0..layers.length())
+        .filter_map(|i| layers.item(i))
+        .map(|e| match e.get_attribute("data-diagram-wires") {
+            Some(_) => "wires".to_string(),
+            None if e.has_attribute("data-diagram") => "diagram".to_string(),
+            None => e.tag_name().to_lowercase(),
+        })
+        .collect();
+    assert_eq!(names, ["wires", "canvas", "diagram"]);
+    assert!(app.exists("[data-diagram-wires] .edge"));
+    assert!(!app.exists("svg[data-diagram] .edge"));
+    assert!(app.exists("svg[data-diagram] [data-component=\"lb\"] .node-title"));
+    assert!(!app.exists("[data-diagram-wires] text"));
 }
 
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.
