@@ -2724,6 +2724,25 @@ async fn the_dots_run_over_the_wires_and_under_the_labels() {
     assert!(!app.exists("[data-diagram-wires] text"));
 }
 
+/// An open group's member row shows a name too long for it cut in the middle (its data center
+/// and its number stay), with the full name as its title (a tooltip and its accessible name).
+#[wasm_bindgen_test]
+async fn a_long_member_name_is_cut_in_the_middle_and_titled_in_full() {
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let drawn = app
+        .wait_until(10_000, |a| a.exists("[data-node=\"cache\"]"))
+        .await;
+    assert!(drawn, "the editor draws stage 11's cache");
+    app.tap_node("cache").await;
+    let row = "[data-member=\"eu-west/cache-2\"]";
+    let listed = app.wait_until(5_000, |a| a.exists(row)).await;
+    assert!(listed, "{}", app.text("[data-members-of=\"cache\"]"));
+    assert_eq!(app.text(&format!("{row} > title")), "eu-west/cache-2");
+    assert_eq!(app.text(&format!("{row} > text")), "eu-wes…ache-2");
+}
+
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.
 fn pointer(target: &Element, kind: &str, id: i32, touch: bool, (x, y): (f64, f64)) {
     let init = web_sys::PointerEventInit::new();
