@@ -42,6 +42,9 @@ impl Mounted {
         // Give the diagram a realistic width so the canvas has a size.
         root.set_attribute("style", "width: 1000px").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
+        // The test page has no worker files: the run, the searches and the gradings use the
+        // engine this test binary links (the app's wasm loads the worker's instead).
+        scalesim::ui::link_engine_in_page();
         let app = scalesim::ui::mount_into(root.clone());
         let mounted = Mounted {
             root,
@@ -1354,8 +1357,9 @@ async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
 
 /// The "How far does it scale?" panel searches the scenario shown and finds the limit the
 /// core finds for the same scenario, objective and seed (computed here, in the test's own
-/// wasm). The test page has no worker file, so the panel runs the search in the page, one run
-/// per timer tick: the same `LimitSearch` steps the worker runs.
+/// wasm). The test page has no worker file, so the panel runs the search in the page (served
+/// by this test's own engine, as the app's page serves it from the worker's wasm), one run per
+/// timer tick: the same `LimitSearch` steps the worker runs.
 #[wasm_bindgen_test]
 async fn the_limit_panel_finds_the_limit_the_core_finds() {
     use scalesim::capacity::{find_limit, SearchOptions, Slo};

@@ -6,9 +6,15 @@
 //! they need no heap. Such pushes name a [`Lane`]; a lane is a sorted FIFO that takes an event
 //! when it belongs among its last few entries, and hands anything further out of order to the
 //! heap.
-//! A pop takes the earliest of the heap's root and the lanes' fronts. Every event carries its
-//! (time, sequence) key wherever it waits, so the order events come out in is exactly the order
-//! a single heap would give.
+//! Clients' deadlines wait in a heap of their own ([`EventQueue::push_timeout`]): they lie
+//! seconds ahead, out of order (requests from far regions join a line later after their start),
+//! and almost all of them die unfired (their request ends first). In the main heap they made it
+//! hundreds of thousands of entries deep at stage 11; apart, the main heap stays a few thousand
+//! near-future events, and the dead deadlines can be dropped ([`EventQueue::retain_timeouts`]).
+//!
+//! A pop takes the earliest of the two heaps' roots and the lanes' fronts. Every event carries
+//! its (time, sequence) key wherever it waits, so the order events come out in is exactly the
+//! order a single heap would give.
 
 use crate::sim::kernel::time::SimTime;
 use std::collections::VecDeque;
@@ -22,17 +28,18 @@ pub enum Lane {
     FrontDoor = 1,
     /// From the balancer to a web server.
     Balancer = 2,
-    /// A client's patience, counted from the request's start.
-    Timeout = 3,
     /// A DNS lookup.
-    Dns = 4,
+    Dns = 3,
     /// Stage 11: requests handed over by the geoDNS layer as they arrive.
-    Handover = 5,
+    Handover = 4,
     /// The end of a CDN hit (a fixed time at the edge).
-    EdgeHit = 6,
+    EdgeHit = 5,
 }
 
-const LANES: usize = 7;
+const LANES: usize = 6;
+
+/// The fewest deadlines the timeouts' heap holds before dead ones are looked for.
+const PRUNE_MIN: usize = 4096;
 
 /// How far back from its lane's end an event may be slotted in (events a little out of order,
 /// such as client deadlines counted from slightly different starts).
@@ -110,8 +117,12 @@ impl<E: Copy> QuadHeap<E> {
 
     /// Puts `entry` in the root's place (the heap must not be empty) and sifts it down.
     fn replace_root(&mut self, entry: Entry<E>) {
+        self.sift_down(0, entry);
+    }
+
+    /// Puts `entry` at `at` (below which the heap is ordered) and sifts it down.
+    fn sift_down(&mut self, mut at: usize, entry: Entry<E>) {
         let len = self.items.len();
-        let mut at = 0;
         loop {
             let first = 4 * at + 1;
             let child = if first + 4 <= len {
@@ -148,12 +159,24 @@ impl<E: Copy> QuadHeap<E> {
             self.replace_root(last);
         }
     }
+
+    /// Keeps only the entries whose event `keep` accepts, and orders the heap again.
+    fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        self.items.retain(|e| keep(&e.event));
+        let len = self.items.len();
+        if len > 1 {
+            for at in (0..=(len - 2) / 4).rev() {
+                self.sift_down(at, self.items[at]);
+            }
+        }
+    }
 }
 
 /// Where the earliest pending event waits.
 #[derive(Clone, Copy)]
 enum Source {
     Heap,
+    Timeouts,
     Lane(usize),
 }
 
@@ -169,6 +192,12 @@ const LAST: u64 = 1 << 63;
 #[derive(Clone)]
 pub struct EventQueue<E> {
     heap: QuadHeap<E>,
+    /// Clients' deadlines (see the module's doc).
+    timeouts: QuadHeap<E>,
+    /// How many deadlines the timeouts' heap may hold before [`EventQueue::push_timeout`] asks
+    /// for the dead ones to be dropped: twice what the last pruning left, at least
+    /// [`PRUNE_MIN`].
+    prune_at: usize,
     lanes: [VecDeque<Entry<E>>; LANES],
     /// The key of each lane's front, `u128::MAX` when the lane is empty.
     fronts: [u128; LANES],
@@ -187,6 +216,8 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: QuadHeap::with_capacity(1024),
+            timeouts: QuadHeap::with_capacity(0),
+            prune_at: PRUNE_MIN,
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             fronts: [u128::MAX; LANES],
             best: (0, u128::MAX),
@@ -216,6 +247,22 @@ impl<E: Copy> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let entry = self.entry(time, event);
         self.push_heap(entry);
+    }
+
+    /// Schedules a client's deadline `event` at `time`, in the timeouts' heap. True when that
+    /// heap has grown enough since it was last pruned that the caller should drop the dead
+    /// deadlines with [`EventQueue::retain_timeouts`] now.
+    pub fn push_timeout(&mut self, time: SimTime, event: E) -> bool {
+        let entry = self.entry(time, event);
+        self.timeouts.push(entry);
+        self.timeouts.len() >= self.prune_at
+    }
+
+    /// Drops the deadlines `keep` rejects: only events whose handling would do nothing (their
+    /// request has ended), so that the run is the same with or without them.
+    pub fn retain_timeouts(&mut self, keep: impl FnMut(&E) -> bool) {
+        self.timeouts.retain(keep);
+        self.prune_at = (2 * self.timeouts.len()).max(PRUNE_MIN);
     }
 
     /// Schedules `event` at `time`, a fixed delay after now for events of `lane`: kept in the
@@ -274,12 +321,19 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn earliest(&mut self) -> Option<(Source, u128)> {
         self.settle();
-        let (lane, key) = self.best;
-        match self.heap.peek() {
-            Some(root) if root.key() < key => Some((Source::Heap, root.key())),
-            _ if key == u128::MAX => None,
-            _ => Some((Source::Lane(lane), key)),
+        let (lane, mut key) = self.best;
+        let mut source = Source::Lane(lane);
+        if let Some(root) = self.heap.peek() {
+            if root.key() < key {
+                (source, key) = (Source::Heap, root.key());
+            }
         }
+        if let Some(root) = self.timeouts.peek() {
+            if root.key() < key {
+                (source, key) = (Source::Timeouts, root.key());
+            }
+        }
+        (key != u128::MAX).then_some((source, key))
     }
 
     #[inline]
@@ -288,6 +342,11 @@ impl<E: Copy> EventQueue<E> {
             Source::Heap => {
                 self.root_taken = true;
                 *self.heap.peek().expect("the heap's root")
+            }
+            Source::Timeouts => {
+                let entry = *self.timeouts.peek().expect("the timeouts' root");
+                self.timeouts.pop();
+                entry
             }
             Source::Lane(i) => {
                 let fifo = &mut self.lanes[i];
@@ -316,6 +375,7 @@ impl<E: Copy> EventQueue<E> {
         let (source, key) = self.earliest()?;
         let event = match source {
             Source::Heap => &self.heap.peek().expect("the heap's root").event,
+            Source::Timeouts => &self.timeouts.peek().expect("the timeouts' root").event,
             Source::Lane(i) => &self.lanes[i].front().expect("the lane's front").event,
         };
         Some((SimTime((key >> 64) as u64), event))
@@ -348,12 +408,15 @@ impl<E: Copy> EventQueue<E> {
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len() - usize::from(self.root_taken)
+            + self.timeouts.len()
             + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// Bytes of memory it holds (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        (self.heap.capacity() + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
+        (self.heap.capacity()
+            + self.timeouts.capacity()
+            + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
             * std::mem::size_of::<Entry<E>>()
     }
 
@@ -392,7 +455,6 @@ mod tests {
             Lane::Internal,
             Lane::FrontDoor,
             Lane::Balancer,
-            Lane::Timeout,
             Lane::Dns,
             Lane::Handover,
             Lane::EdgeHit,
@@ -400,7 +462,7 @@ mod tests {
         for round in 0..20_000u64 {
             for _ in 0..(next() % 3) {
                 let r = next();
-                let lane = lanes[(r % 7) as usize];
+                let lane = lanes[(r % 6) as usize];
                 // Mostly fixed delays per lane, sometimes out of order, sometimes equal times.
                 let delay = match (r >> 8) % 7 {
                     0 => next() % 1000,
@@ -410,6 +472,13 @@ mod tests {
                 let time = SimTime(now + delay);
                 if r % 11 == 0 {
                     queue.push(time, seq);
+                } else if r % 13 == 0 {
+                    // A deadline: further out, out of order.
+                    let time = SimTime(now + 2_000 + next() % 3_000);
+                    queue.push_timeout(time, seq);
+                    reference.push((time.0, seq));
+                    seq += 1;
+                    continue;
                 } else {
                     queue.push_in(lane, time, seq);
                 }
@@ -431,6 +500,45 @@ mod tests {
             assert_eq!(queue.pop().map(|(time, e)| (time.0, e)), Some((t, s)));
         }
         assert!(queue.pop().is_none() && queue.is_empty());
+    }
+
+    /// Dropping some deadlines leaves every other event popping in the same order, and the
+    /// pruning is asked for again only once the deadlines have doubled.
+    #[test]
+    fn dropped_timeouts_leave_the_order_of_the_rest() {
+        let mut x: u64 = 0x51_7cc1_b727_220a;
+        let mut queue = EventQueue::new();
+        let mut reference: Vec<(u64, u64)> = Vec::new();
+        let mut asked = 0;
+        for seq in 0..50_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let time = SimTime(x % 100_000);
+            if x.is_multiple_of(3) {
+                queue.push_in(Lane::Internal, time, seq);
+                reference.push((time.0, seq));
+            } else {
+                if seq % 2 == 0 {
+                    reference.push((time.0, seq));
+                }
+                if !queue.push_timeout(time, seq) {
+                    continue;
+                }
+                asked += 1;
+                // Odd sequence numbers are the "dead" deadlines.
+                queue.retain_timeouts(|&s| s % 2 == 0);
+            }
+        }
+        assert!(asked >= 2, "pruning asked for {asked} times");
+        queue.retain_timeouts(|&s| s % 2 == 0);
+        let mut rest: Vec<(u64, u64)> = Vec::new();
+        while let Some((time, s)) = queue.pop() {
+            rest.push((time.0, s));
+        }
+        // The survivors, in key order: every lane event and the even deadlines.
+        reference.sort_unstable();
+        assert_eq!(rest, reference);
     }
 
     /// The four-way heap alone: pushes, root replacements and pops at every size from empty to

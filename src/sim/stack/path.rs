@@ -180,9 +180,7 @@ impl Stack {
             let deadline = self.kernel.requests[req.slot as usize]
                 .start
                 .plus(self.timeout);
-            self.kernel
-                .events
-                .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+            self.schedule_timeout(deadline, req);
         }
         let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
@@ -328,9 +326,7 @@ impl Stack {
             r.state = ReqState::Queued;
             if lazy_timeout {
                 let deadline = r.start.plus(self.timeout);
-                self.kernel
-                    .events
-                    .push_in(Lane::Timeout, deadline, Event::ClientTimeout { req });
+                self.schedule_timeout(deadline, req);
             }
         } else {
             s.rejected += 1;

@@ -102,11 +102,7 @@ impl Stack {
                 r.state = ReqState::Transit;
                 let deadline = r.start.plus(self.timeout);
                 if lazy_timeout {
-                    self.kernel.events.push_in(
-                        Lane::Timeout,
-                        deadline,
-                        Event::ClientTimeout { req },
-                    );
+                    self.schedule_timeout(deadline, req);
                 }
                 true
             }

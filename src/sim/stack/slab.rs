@@ -91,6 +91,27 @@ impl Stack {
         false
     }
 
+    /// Schedules the client's deadline for `req` (a [`Event::ClientTimeout`]); when the
+    /// queue's deadlines have grown enough, first drops those of requests that have ended
+    /// (their slot freed: handling them would do nothing), so the deadlines held stay about
+    /// as many as the requests under way instead of every request of the last timeout.
+    pub(in crate::sim) fn schedule_timeout(&mut self, deadline: SimTime, req: ReqRef) {
+        if self
+            .kernel
+            .events
+            .push_timeout(deadline, Event::ClientTimeout { req })
+        {
+            let requests = &self.kernel.requests;
+            self.kernel.events.retain_timeouts(|event| match *event {
+                Event::ClientTimeout { req } => {
+                    let r = &requests[req.slot as usize];
+                    r.gen == req.gen && r.state != ReqState::Free
+                }
+                _ => true,
+            });
+        }
+    }
+
     /// A request arrives somewhere: false (and it is dealt with) if it is stale, its client
     /// gave up earlier (freed now), or its client gives up now (a timeout).
     pub(in crate::sim) fn still_wanted(&mut self, req: ReqRef) -> bool {
