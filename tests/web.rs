@@ -612,6 +612,22 @@ async fn the_tour_sets_up_its_experiments() {
         .text("[data-scheduled]")
         .contains("at 60 s cache-0 goes down for 30 s"));
     assert!(app.exists("[data-mark=\"fault\"]"));
+    drop(app);
+
+    // Stage 7's "Start with 8 web servers" restarts the run on 8 servers.
+    let app = Mounted::with_hash("v1.s7").await;
+    assert!(app
+        .text("[data-tour] [data-try=\"2\"]")
+        .starts_with("Start with 8 web servers"));
+    app.click("[data-tour] [data-try=\"2\"]");
+    app.settle(150).await;
+    assert!(app
+        .text("[data-try-prompt]")
+        .starts_with("The run restarted from 0 s"));
+    let servers: HtmlSelectElement = app
+        .find("select[data-control=\"web-servers\"]")
+        .unchecked_into();
+    assert_eq!(servers.value(), "8");
 }
 
 #[wasm_bindgen_test]
