@@ -1,5 +1,6 @@
-//! The architecture diagram: SVG boxes and arrows from [`crate::layout`], with a canvas on top
-//! for the moving requests (drawn by [`super::particles`], not by Yew).
+//! The architecture diagram: SVG boxes and arrows from [`crate::layout`], with a canvas for the
+//! moving requests (drawn by [`super::particles`], not by Yew) over the arrows and under the
+//! boxes.
 
 use std::rc::Rc;
 
