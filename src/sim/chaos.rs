@@ -687,7 +687,9 @@ fn coalesce(scenario: &Scenario) -> Entry {
             on: !on,
         }],
         expect: Expect::Setting,
-        unavailable: None,
+        // The engine coalesces with one cache only (validation refuses it with several).
+        unavailable: (!scenario.more_caches.is_empty())
+            .then(|| "Coalescing works with one cache, not with several yet.".to_string()),
     }
 }
 

@@ -528,6 +528,23 @@ fn two_caches_are_checked() {
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("more_caches[0].fronts[0]"), "{e}");
     assert!(e.contains("named twice"), "{e}");
+    // The chaos catalogue does not offer coalescing with two caches, and says why.
+    let s = two_caches([1.0, 0.0, 0.0, 0.0]);
+    let sim = scalesim::sim::Sim::new(&s).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let coalesce = entries
+        .iter()
+        .find(|e| e.key == "coalesce")
+        .expect("a coalescing entry");
+    assert!(
+        coalesce
+            .unavailable
+            .as_deref()
+            .is_some_and(|why| why.contains("one cache")),
+        "{:?}",
+        coalesce.unavailable
+    );
     // Every read through further caches leaves the first one idle.
     let mut s = two_caches([1.0, 0.0, 0.0, 0.0]);
     s.more_caches[0].fronts = vec![Flow::PageView, Flow::ApiRead];
