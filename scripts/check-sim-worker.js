@@ -76,7 +76,7 @@ async function run(browser, mode) {
   const plain = await browser.newPage();
   await plain.goto(`${base}#${fragment}`);
   await plain.waitForSelector("[data-sim-place]");
-  // The place shows with the first figures from the run (before them it reads "page").
+  // The place shows with the first figures from the run (before them it reads "starting").
   await plain
     .waitForFunction(() => document.querySelector("[data-sim-place]").dataset.simPlace === "worker",
       null, { timeout: 30000, polling: 100 })

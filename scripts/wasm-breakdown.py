@@ -5,11 +5,13 @@ Reads the code section and the `name` section (rustc leaves it in the wasm befor
 wasm-bindgen and wasm-opt; pass the file from target/wasm32-unknown-unknown/<profile>/).
 No dependencies beyond Python 3.
 
-    scripts/wasm-breakdown.py FILE.wasm [--top N] [--depth D] [--grep WORD]
+    scripts/wasm-breakdown.py FILE.wasm [--top N] [--depth D] [--grep WORD] [--count]
 
 Prints the sections' sizes, then code bytes grouped by the first D `::`-segments of each
 function's name (generic arguments and `<impl ...>` wrappers are reduced to the trait or
 type path they name; serde impls are grouped under "serde"), then the N largest functions.
+With --count, prints only how many functions' names contain WORD (scripts/check-sim-worker.sh
+uses it to check that the app's wasm links no engine).
 """
 import re
 import sys
@@ -86,6 +88,7 @@ def group_key(name, depth):
 def main():
     args = sys.argv[1:]
     top, depth, grep = 30, 2, None
+    count = False
     path = None
     while args:
         a = args.pop(0)
@@ -95,6 +98,8 @@ def main():
             depth = int(args.pop(0))
         elif a == "--grep":
             grep = args.pop(0)
+        elif a == "--count":
+            count = True
         else:
             path = a
     b = open(path, "rb").read()
@@ -156,6 +161,10 @@ def main():
                 sz, i = leb(p, i)
                 bodies.append(sz)
                 i += sz
+    if count:
+        print(sum(1 for k in range(len(bodies))
+                  if grep in demangle(names.get(imports + k, ""))))
+        return
     print(f"{path}: {len(b):,} bytes")
     for k, v in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print(f"  section {k:<28} {v:>10,}")

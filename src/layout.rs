@@ -25,6 +25,9 @@ use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
 
 /// Gap between the boxes of two neighbouring columns (room for the arrows), in diagram units.
 const COLUMN_GAP: f64 = 44.0;
+/// The least gap between columns, when a long drawing closes them up to fit
+/// [`FIT_LENGTH`]: an arrow of 16 units between its two 6-unit gaps, in diagram units.
+const MIN_COLUMN_GAP: f64 = 28.0;
 /// Vertical distance between the centres of two nodes stacked in one column, in diagram units.
 const ROW_PITCH: f64 = 84.0;
 /// Empty space around the drawing, in diagram units.
@@ -61,8 +64,10 @@ const TILE_ROWS: usize = 4;
 /// Space left between an arrow's ends and the boxes it joins, in diagram units.
 const EDGE_GAP: f64 = 6.0;
 /// Room beyond the database column for the replication arcs (master → replicas), in diagram
-/// units. Only reserved when there are replicas.
-const REPLICATION_GUTTER: f64 = 62.0;
+/// units. Only reserved when there are replicas. An arc reaches `EDGE_GAP` plus ¾ of its
+/// bulge (a cubic Bézier whose two controls lie `REPLICATION_BULGE` out) past the boxes:
+/// 40.5 units; the margin follows.
+const REPLICATION_GUTTER: f64 = 44.0;
 /// How far a replication arc bulges out of the database column, in diagram units.
 const REPLICATION_BULGE: f64 = 46.0;
 
@@ -83,13 +88,13 @@ pub mod font {
 }
 
 /// The box the diagram is drawn in on a 1400-px-wide window when it has the card's full width,
-/// in CSS pixels: the page's content (1320 px at most, less 2 × 20 px of padding), less the
-/// stage list (240 px) and the gap after it (20 px), less the card's padding and border
-/// (2 × 13 px); measured in Chromium by `scripts/check-a11y.js`. Since the lesson column
-/// (issue 18) stands beside the diagram, the box is 618 px there (measured the same way): a
+/// in CSS pixels: the page's content (1280 px), less the lesson column beside it (320 px) and
+/// the gap (16 px), less the card's padding and border (2 × 13 px); the stage list is a strip
+/// above at this width. Measured in Chromium on the built app (`view_w` of
+/// `scripts/check-a11y.js`, the `.diagram-scroll`'s client width), the same on stages 1–11. A
 /// drawing wider than its box keeps its texts readable and scrolls sideways (the diagram's
-/// min-width in src/ui/diagram.rs).
-pub const BOX_W_AT_1400_PX: f64 = 994.0;
+/// min-width in src/ui/diagram.rs); a wide one closes its columns up to fit ([`FIT_LENGTH`]).
+pub const BOX_W_AT_1400_PX: f64 = 918.0;
 /// The tallest the diagram's box gets (`.diagram { max-height }` in styles/app.css), in CSS px.
 pub const BOX_MAX_H_PX: f64 = 600.0;
 /// The most a drawing is enlarged to fill its box, in CSS px per diagram unit: the diagram's
@@ -98,6 +103,9 @@ pub const BOX_MAX_H_PX: f64 = 600.0;
 pub const MAX_SCALE: f64 = 1.25;
 /// No text of the diagram may be drawn smaller than this at a 1400-px-wide window, in CSS px.
 pub const READABLE_PX: f64 = 11.0;
+/// The longest landscape drawing whose smallest text is still [`READABLE_PX`] in the box of a
+/// 1400-px window ([`BOX_W_AT_1400_PX`]), in diagram units: a longer one closes its columns up.
+pub const FIT_LENGTH: f64 = BOX_W_AT_1400_PX * font::MIN / READABLE_PX;
 
 /// The geometry of a whole diagram.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -883,24 +891,37 @@ fn place(
     } else {
         0.0
     };
-    // Column centres along the flow.
-    let mut centres = Vec::with_capacity(used.len());
-    let mut along = MARGIN;
-    for (k, w) in widths.iter().enumerate() {
-        // A column whose only content reaches under its neighbours takes no room, gap included.
-        if k > 0 && *w > 0.0 {
-            along += o.column_gap();
+    // Column centres along the flow, and the drawing's length, for a gap between columns.
+    let columns = |gap: f64| {
+        let mut centres = Vec::with_capacity(used.len());
+        let mut along = MARGIN;
+        for (k, w) in widths.iter().enumerate() {
+            // A column whose only content reaches under its neighbours takes no room, gap
+            // included.
+            if k > 0 && *w > 0.0 {
+                along += gap;
+            }
+            centres.push(along + w / 2.0);
+            along += w;
         }
-        centres.push(along + w / 2.0);
-        along += w;
+        // Bottom runs wider than their column must still fit in the drawing.
+        let bottom_reach = used
+            .iter()
+            .enumerate()
+            .map(|(k, &col)| centres[k] + side_run(members(col, Band::Bottom).len()) / 2.0)
+            .fold(0.0, f64::max);
+        let length = (along + gutter).max(bottom_reach) + MARGIN;
+        (centres, length)
+    };
+    let (mut centres, mut length) = columns(o.column_gap());
+    // A landscape drawing too long to be readable in the 1400-px box closes its columns up
+    // (not below MIN_COLUMN_GAP) rather than scroll there.
+    let gaps = widths.iter().skip(1).filter(|w| **w > 0.0).count();
+    let fit = FIT_LENGTH.floor();
+    if o == Orientation::Landscape && length > fit && gaps > 0 {
+        let gap = (COLUMN_GAP - (length - fit) / gaps as f64).max(MIN_COLUMN_GAP);
+        (centres, length) = columns(gap);
     }
-    // Bottom runs wider than their column must still fit in the drawing.
-    let bottom_reach = used
-        .iter()
-        .enumerate()
-        .map(|(k, &col)| centres[k] + side_run(members(col, Band::Bottom).len()) / 2.0)
-        .fold(0.0, f64::max);
-    let length = (along + gutter).max(bottom_reach) + MARGIN;
     let breadth = 2.0 * MARGIN + top_span + main_span + bottom_span;
     let main_centre = MARGIN + top_span + main_span / 2.0;
     let top_centre = MARGIN + node_across / 2.0;
@@ -1284,18 +1305,23 @@ mod tests {
         (components, d)
     }
 
+    /// Every stage's drawing fits the viewer's box at 1400 px with every text ≥ 11 px: the
+    /// diagram's min-width (src/ui/diagram.rs: the width at which its smallest text is 11 px)
+    /// is no wider than the box, so nothing scrolls sideways.
     #[test]
-    fn every_preset_is_readable_in_a_1400_px_window() {
+    fn every_preset_fits_a_1400_px_window_readable() {
         let mut unreadable = Vec::new();
         for stage in 1..=11 {
             let (_, d) = preset_diagram(stage);
             let px = d.smallest_text_px(BOX_W_AT_1400_PX);
+            let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
             let line = format!(
-                "stage {stage}: {:.0} × {:.0} units, smallest text {px:.1} px",
+                "stage {stage}: {:.0} × {:.0} units, smallest text {px:.2} px, \
+                 at least {min_width_px} px wide in a {BOX_W_AT_1400_PX} px box",
                 d.width, d.height
             );
             println!("{line}");
-            if px < READABLE_PX {
+            if px < READABLE_PX || min_width_px > BOX_W_AT_1400_PX {
                 unreadable.push(line);
             }
         }

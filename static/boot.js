@@ -2,6 +2,24 @@
 // forbid inline scripts. Trunk writes the hashed file names into data attributes (Trunk.toml).
 const boot = document.getElementById("scalesim-boot");
 
+// The engine for a page where no web worker runs (`?sim=page`, or a worker that failed): the
+// worker's own wasm, loaded into the page once. Its glue (scalesim-worker.js, not a module)
+// defines the global `wasm_bindgen`; once initialised, the wasm offers `scalesimServe(port)`
+// (src/bin/scalesim_worker.rs), which the app calls with one end of a MessageChannel per use.
+// Defined before the app starts, which may ask for it at once.
+let engine;
+window.scalesimWorkerWasm = () =>
+  (engine ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = new URL("scalesim-worker.js", boot.src).href;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error("could not load " + script.src));
+    document.head.append(script);
+  })
+    // eslint-disable-next-line no-undef
+    .then(() => wasm_bindgen({ module_or_path: new URL("scalesim-worker_bg.wasm", boot.src).href }))
+    .then(() => window.scalesimServe));
+
 function showLoadError(err) {
   // A Rust panic already showed its own panel: keep that one.
   if (document.getElementById("scalesim-panic")) return;
@@ -28,3 +46,4 @@ try {
   console.error(err);
   showLoadError(err);
 }
+

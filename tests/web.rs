@@ -42,6 +42,9 @@ impl Mounted {
         // Give the diagram a realistic width so the canvas has a size.
         root.set_attribute("style", "width: 1000px").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
+        // The test page has no worker files: the run, the searches and the gradings use the
+        // engine this test binary links (the app's wasm loads the worker's instead).
+        scalesim::ui::link_engine_in_page();
         let app = scalesim::ui::mount_into(root.clone());
         let mounted = Mounted {
             root,
@@ -1354,8 +1357,9 @@ async fn a_rolling_deploy_and_a_nosql_store_from_the_app() {
 
 /// The "How far does it scale?" panel searches the scenario shown and finds the limit the
 /// core finds for the same scenario, objective and seed (computed here, in the test's own
-/// wasm). The test page has no worker file, so the panel runs the search in the page, one run
-/// per timer tick: the same `LimitSearch` steps the worker runs.
+/// wasm). The test page has no worker file, so the panel runs the search in the page (served
+/// by this test's own engine, as the app's page serves it from the worker's wasm), one run per
+/// timer tick: the same `LimitSearch` steps the worker runs.
 #[wasm_bindgen_test]
 async fn the_limit_panel_finds_the_limit_the_core_finds() {
     use scalesim::capacity::{find_limit, SearchOptions, Slo};
@@ -2635,6 +2639,62 @@ async fn the_diagram_announces_a_group_opening_and_closing() {
         .text("[data-diagram-status]")
         .starts_with("Closed web tier"));
     assert!(!app.exists("svg [data-panel=\"web\"]"));
+}
+
+/// A group's panel in the diagram stays open across a restart of the run, as the editor's
+/// open groups do; another stage opens with its panels closed.
+#[wasm_bindgen_test]
+async fn an_open_group_stays_open_across_a_restart() {
+    let app = Mounted::with_hash("v1.s4").await;
+    app.click("svg [data-group-key=\"web\"]");
+    app.settle(50).await;
+    assert!(app.exists("svg [data-panel=\"web\"]"));
+    app.click("[data-action=\"restart\"]");
+    app.settle(300).await;
+    let drawn = app
+        .wait_until(5_000, |a| a.exists("svg [data-group-key=\"web\"]"))
+        .await;
+    assert!(drawn, "the restarted run draws its web tier");
+    assert_eq!(
+        app.attribute("svg [data-group-key=\"web\"]", "aria-expanded")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(app.exists("svg [data-panel=\"web\"] [data-component=\"web-0\"]"));
+    app.click("button[data-stage=\"5\"]");
+    app.settle(300).await;
+    let drawn = app
+        .wait_until(5_000, |a| {
+            a.exists("svg [data-group-key=\"web\"]") && a.exists("svg [data-component=\"cache-0\"]")
+        })
+        .await;
+    assert!(drawn, "stage 5 draws its web tier and its cache");
+    assert!(!app.exists("svg [data-panel]"));
+}
+
+/// Until the run's first figures the status bar says the simulation is starting, not where it
+/// runs; then where it runs (the page here: a test page lacks the worker's files).
+#[wasm_bindgen_test]
+async fn the_status_bar_says_where_the_simulation_runs_once_it_does() {
+    set_hash("v1.s1");
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    root.set_attribute("style", "width: 1000px").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let handle = scalesim::ui::mount_into(root.clone());
+    yew::scheduler::flush().await;
+    let app = Mounted {
+        root,
+        app: Some(handle),
+    };
+    let place = |a: &Mounted| a.attribute("[data-sim-place]", "data-sim-place");
+    assert_eq!(place(&app).as_deref(), Some("starting"));
+    assert!(app.text("[data-sim-place]").starts_with("starting"));
+    let placed = app
+        .wait_until(5_000, |a| place(a).as_deref() == Some("page"))
+        .await;
+    assert!(placed, "{:?}", place(&app));
+    assert_eq!(app.text("[data-sim-place]"), "simulated in the page");
 }
 
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.

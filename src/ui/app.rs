@@ -260,7 +260,8 @@ pub fn app() -> Html {
                                         <DiagramView diagram={diagram.clone()} portrait={state.portrait}
                                             figures={state.figures.clone()} users={state.scenario.traffic.users}
                                             selected={state.selected} canvas={canvas.clone()}
-                                            on_action={on_action.clone()} on_fault={on_fault.clone()} />
+                                            on_action={on_action.clone()} on_fault={on_fault.clone()}
+                                            open_group={state.open_group.clone()} />
                                         <div class="diagram-footer">
                                             <ul class="legend" aria-label="Request outcomes">
                                                 { for DotClass::all().filter(|c| c.possible(&kinds)).map(|c| html! {

@@ -6,7 +6,8 @@
 //!
 //! ```text
 //!   Grade ──GradeRequest──▶ web worker (scalesim_worker: challenge::job::run) ──GradeUpdate──▶ view
-//!         └─ no worker (it failed to load) ──▶ the same Grading in the page, one seed per tick
+//!         └─ no worker (it failed to load) ──▶ the worker's wasm in the page (super::port),
+//!                                               the same grading one seed per tick
 //!   #challenge/N/<link> ──▶ opens challenge N and grades the link's architecture
 //! ```
 
@@ -18,13 +19,14 @@ use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent};
 use yew::prelude::*;
 
 use super::link;
+use super::port::Port;
 use super::state::{Action, Notice};
 use crate::challenge::job::{GradeRequest, GradeUpdate};
-use crate::challenge::{challenge, challenges, Challenge, Grade, Grading, ObjectiveResult};
+use crate::challenge::{challenge, challenges, Challenge, Grade, ObjectiveResult};
 use crate::format::figure;
 use crate::scenario::{encode_graph, encode_link, Scenario, TopologyFile};
 
@@ -62,24 +64,12 @@ pub struct ChallengeProps {
     pub on_action: Callback<Action>,
 }
 
-/// A grading under way: the worker (or the page's timer) and the handlers that keep it alive.
-#[derive(Default)]
+/// A grading under way: the engine's port (the worker, or the worker's wasm in the page) and
+/// the handlers that keep it alive; dropping it stops the grading.
 struct Grader {
-    worker: Option<Worker>,
-    _on_message: Option<Closure<dyn FnMut(MessageEvent)>>,
-    _on_error: Option<Closure<dyn FnMut(ErrorEvent)>>,
-    /// The page's next step, kept only to be dropped with the grader.
-    _tick: Option<Timeout>,
-}
-
-impl Drop for Grader {
-    fn drop(&mut self) {
-        if let Some(w) = &self.worker {
-            w.set_onmessage(None);
-            w.set_onerror(None);
-            w.terminate();
-        }
-    }
+    _port: Port,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
 /// The list, or one challenge's page.
@@ -134,7 +124,7 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
             });
             let total = challenge(id).map_or(0, |c| c.seeds.len() as u32);
             status.set(Status::Running { done: 0, total });
-            *grader.borrow_mut() = Some(start_grading(request, on_update, grader.clone()));
+            *grader.borrow_mut() = start_grading(request, on_update, grader.clone(), false);
         })
     };
 
@@ -436,18 +426,31 @@ fn verdict(c: &Challenge, status: &Status) -> Html {
     }
 }
 
-/// Starts grading in the web worker; if the worker cannot load, in the page.
+/// Starts grading in the web worker; if the worker cannot load, in the worker's wasm loaded
+/// into the page (one seed per timer tick). `None`: neither can run (the update said why).
 fn start_grading(
     request: GradeRequest,
     on_update: Rc<dyn Fn(GradeUpdate)>,
     holder: Rc<RefCell<Option<Grader>>>,
-) -> Grader {
-    let Ok(worker) = Worker::new(super::search::WORKER_URL) else {
-        return in_page(request, on_update);
+    in_page: bool,
+) -> Option<Grader> {
+    let port = if in_page { None } else { Port::worker() };
+    let (port, in_page) = match port {
+        Some(port) => (port, false),
+        None => match Port::in_page() {
+            Some(port) => (port, true),
+            None => {
+                on_update(GradeUpdate::GradeFailed {
+                    job: request.job,
+                    message: "this browser cannot run the grading".into(),
+                });
+                return None;
+            }
+        },
     };
     let text = request.to_json();
     let on_message = {
-        let worker = worker.clone();
+        let sender = port.sender();
         let on_update = on_update.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let data = event.data().as_string().unwrap_or_default();
@@ -457,7 +460,7 @@ fn start_grading(
                 crate::capacity::job::JobUpdate::from_json(&data),
                 Ok(crate::capacity::job::JobUpdate::Ready)
             ) {
-                let _ = worker.post_message(&JsValue::from_str(&text));
+                let _ = sender.post(&JsValue::from_str(&text));
             } else if let Some(update) = GradeUpdate::from_json(&data) {
                 on_update(update);
             }
@@ -467,75 +470,31 @@ fn start_grading(
         let on_update = on_update.clone();
         Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             event.prevent_default();
-            // No worker here: grade in the page instead. The grader (and this handler) is
-            // replaced on the next tick, not while the handler runs.
+            // The grader (and this handler) is replaced on the next tick, not while the
+            // handler runs.
             let request = request.clone();
             let on_update = on_update.clone();
             let holder = holder.clone();
             Timeout::new(0, move || {
-                *holder.borrow_mut() = Some(in_page(request, on_update));
+                if in_page {
+                    holder.borrow_mut().take();
+                    on_update(GradeUpdate::GradeFailed {
+                        job: request.job,
+                        message: "the simulator could not load in this page".into(),
+                    });
+                } else {
+                    let next = start_grading(request, on_update, holder.clone(), true);
+                    *holder.borrow_mut() = next;
+                }
             })
             .forget();
         })
     };
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    Grader {
-        worker: Some(worker),
-        _on_message: Some(on_message),
-        _on_error: Some(on_error),
-        _tick: None,
-    }
-}
-
-/// Grades in the page, one seed per timer tick.
-fn in_page(request: GradeRequest, on_update: Rc<dyn Fn(GradeUpdate)>) -> Grader {
-    let Some(c) = challenge(request.challenge) else {
-        on_update(GradeUpdate::GradeFailed {
-            job: request.job,
-            message: format!("no challenge {}", request.challenge),
-        });
-        return Grader::default();
-    };
-    let grading = Rc::new(RefCell::new(Some(Grading::new(c, &request.candidate))));
-    let tick = step_later(grading, request.job, on_update);
-    Grader {
-        worker: None,
-        _on_message: None,
-        _on_error: None,
-        _tick: Some(tick),
-    }
-}
-
-fn step_later(
-    grading: Rc<RefCell<Option<Grading>>>,
-    job: u32,
-    on_update: Rc<dyn Fn(GradeUpdate)>,
-) -> Timeout {
-    Timeout::new(0, move || {
-        let mut slot = grading.borrow_mut();
-        let Some(g) = slot.as_mut() else {
-            return;
-        };
-        g.step();
-        let (done, total) = g.progress();
-        let finished = g.is_done();
-        on_update(GradeUpdate::Grading {
-            job,
-            done: done as u32,
-            total: total as u32,
-        });
-        if finished {
-            if let Some(g) = slot.take() {
-                on_update(GradeUpdate::Graded {
-                    job,
-                    grade: Box::new(g.finish()),
-                });
-            }
-        } else {
-            drop(slot);
-            // The next tick keeps itself alive through the closure chain.
-            step_later(grading.clone(), job, on_update.clone()).forget();
-        }
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    port.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Some(Grader {
+        _port: port,
+        _on_message: on_message,
+        _on_error: on_error,
     })
 }

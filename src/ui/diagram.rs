@@ -35,6 +35,10 @@ pub struct DiagramProps {
     /// Kills or repairs a component (the data centers' own controls in the region view).
     #[prop_or_default]
     pub on_fault: Callback<(ComponentId, Op)>,
+    /// The group whose panel is open (its key); a press on a group asks for a change through
+    /// `on_action`.
+    #[prop_or_default]
+    pub open_group: Option<String>,
 }
 
 /// The SVG diagram with the request canvas laid over it.
@@ -72,17 +76,18 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             </g>
         }
     });
-    // The group whose panel is open: the one clicked, or the one holding the selection.
-    let open = use_state(|| None::<String>);
+    // The group whose panel is open: the one clicked, or the one holding the selection. It is
+    // the app's state, so that it outlives this view (a restart draws the diagram anew).
+    let open = props.open_group.clone();
     {
-        let open = open.clone();
+        let on_action = props.on_action.clone();
         let held = props
             .selected
             .and_then(|id| d.cluster_of(id))
             .map(|c| c.key.clone());
         use_effect_with(held, move |held| {
             if held.is_some() {
-                open.set(held.clone());
+                on_action.emit(Action::OpenGroup(held.clone()));
             }
         });
     }
@@ -92,6 +97,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
         let open = open.clone();
         let said = said.clone();
         let diagram = props.diagram.clone();
+        let on_action = props.on_action.clone();
         Callback::from(move |key: String| {
             let caption = diagram
                 .clusters
@@ -107,7 +113,7 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                 ));
                 Some(key)
             };
-            open.set(next);
+            on_action.emit(Action::OpenGroup(next));
         })
     };
     // A selected component out of sight (the diagram scrolls sideways beside the inspector)

@@ -58,7 +58,8 @@ pub fn view(
                     <DiagramView diagram={diagram.clone()} portrait={state.portrait}
                         figures={state.figures.clone()} users={state.scenario.traffic.users}
                         selected={None::<ComponentId>} canvas={canvas.clone()}
-                        on_action={on_action.clone()} on_fault={on_fault.clone()} />
+                        on_action={on_action.clone()} on_fault={on_fault.clone()}
+                        open_group={state.open_group.clone()} />
                 </div>
             }
             if let Some(message) = &state.error {

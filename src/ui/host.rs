@@ -12,13 +12,14 @@
 //! neither waits for the other. A worker that fails to load (or is not ready in time) says so with
 //! [`SimHost::failed`]; the runner then moves the run into the page.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent};
 
+use super::port::Port;
 use super::session::{now_real_ms, Command, Output, Session};
 
 /// Simulation work per frame in the page, ms of real time: room is left for drawing.
@@ -45,7 +46,37 @@ pub trait SimHost {
     fn in_worker(&self) -> bool;
 }
 
-/// The run in the page.
+/// Makes a host.
+type NewHost = fn() -> Box<dyn SimHost>;
+
+thread_local! {
+    /// How the page runs the simulation itself, where its own wasm links the engine.
+    static PAGE_HOST: Cell<Option<NewHost>> = const { Cell::new(None) };
+}
+
+/// Runs the page's fallback simulation with this wasm's own engine ([`InPage`]), and the
+/// searches and gradings too ([`super::port::link_engine`]), instead of loading the worker's
+/// wasm into the page: for pages that link the engine anyway (the browser tests, which have
+/// no worker files). The app's wasm never calls this, so it links no engine.
+pub fn link_engine_in_page() {
+    PAGE_HOST.with(|h| h.set(Some(|| Box::new(InPage::new()))));
+    super::port::link_engine(|end| super::serve::serve(end, super::serve::Place::Page));
+}
+
+/// A host for the run in the page: the engine this wasm links if [`link_engine_in_page`] was
+/// called, else the worker's wasm loaded into the page.
+pub fn page_host() -> Box<dyn SimHost> {
+    if let Some(host) = PAGE_HOST.with(Cell::get) {
+        return host();
+    }
+    match Port::in_page() {
+        Some(port) => Box::new(Remote::start(port)),
+        // No MessageChannel: a host that says at once that it failed.
+        None => Box::new(Remote::failed_at_once()),
+    }
+}
+
+/// The run in the page, in this wasm's own engine.
 pub struct InPage(Session);
 
 impl InPage {
@@ -73,9 +104,9 @@ impl SimHost for InPage {
     }
 }
 
-/// The run in the web worker.
-pub struct InWorker {
-    worker: Worker,
+/// The run behind a [`Port`]: in the web worker, or in the worker's wasm in the page.
+pub struct Remote {
+    port: Option<Port>,
     shared: Rc<RefCell<Shared>>,
     started_ms: f64,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -134,15 +165,13 @@ pub fn output_of(message: &JsValue) -> Option<Output> {
     Some(output)
 }
 
-impl InWorker {
-    /// Starts the worker from `url` (the loader, relative to the page); `None` if the browser
-    /// cannot start one.
-    pub fn start(url: &str) -> Option<InWorker> {
-        let worker = Worker::new(url).ok()?;
+impl Remote {
+    /// The run behind `port` (it is ready once the engine says so).
+    pub fn start(port: Port) -> Remote {
         let shared = Rc::new(RefCell::new(Shared::default()));
         let on_message = {
             let shared = Rc::downgrade(&shared);
-            let worker = worker.clone();
+            let worker = port.sender();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let Some(shared) = shared.upgrade() else {
                     return;
@@ -153,7 +182,7 @@ impl InWorker {
                     // The worker says it is ready (the search worker's `ready`).
                     s.ready = true;
                     for message in s.waiting.drain(..) {
-                        let _ = worker.post_message(&message);
+                        let _ = worker.post(&message);
                     }
                 } else if let Some(output) = output_of(&data) {
                     match &mut s.inbox {
@@ -173,19 +202,34 @@ impl InWorker {
                 }
             })
         };
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Some(InWorker {
-            worker,
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        port.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Remote {
+            port: Some(port),
             shared,
             started_ms: now_real_ms(),
             _on_message: on_message,
             _on_error: on_error,
-        })
+        }
+    }
+
+    /// A host with no engine, failed from the start.
+    fn failed_at_once() -> Remote {
+        let shared = Rc::new(RefCell::new(Shared {
+            failed: true,
+            ..Shared::default()
+        }));
+        Remote {
+            port: None,
+            shared,
+            started_ms: now_real_ms(),
+            _on_message: Closure::new(|_: MessageEvent| {}),
+            _on_error: Closure::new(|_: ErrorEvent| {}),
+        }
     }
 }
 
-impl SimHost for InWorker {
+impl SimHost for Remote {
     fn send(&mut self, command: Command) {
         let mut s = self.shared.borrow_mut();
         let frame = matches!(command, Command::Frame { .. });
@@ -201,7 +245,8 @@ impl SimHost for InWorker {
             s.waiting.push(message);
             return;
         }
-        if self.worker.post_message(&message).is_err() {
+        let sent = self.port.as_ref().map(|p| p.post(&message));
+        if !matches!(sent, Some(Ok(()))) {
             s.failed = true;
             return;
         }
@@ -218,14 +263,6 @@ impl SimHost for InWorker {
     }
 
     fn in_worker(&self) -> bool {
-        true
-    }
-}
-
-impl Drop for InWorker {
-    fn drop(&mut self) {
-        self.worker.set_onmessage(None);
-        self.worker.set_onerror(None);
-        self.worker.terminate();
+        self.port.as_ref().is_some_and(Port::is_worker)
     }
 }

@@ -130,9 +130,7 @@ pub fn metrics(props: &MetricsProps) -> Html {
                 <span>{ "sim time " }<b data-metric="sim_time_s">{ format!("{:.2}", f.sim_time_s) }</b>{ " s" }</span>
                 <span>{ "speed " }<b data-metric="sim_speed">{ figure(f.sim_speed) }</b>{ format!("× (chosen {}×)", props.speed) }</span>
                 <span>{ "frames " }<b data-metric="fps">{ format!("{:.0}", f.fps) }</b>{ " fps" }</span>
-                <span data-sim-place={if f.in_worker { "worker" } else { "page" }}>{
-                    if f.in_worker { "simulated in a web worker" } else { "simulated in the page" }
-                }</span>
+                <span data-sim-place={f.sim_place.slug()}>{ f.sim_place.text() }</span>
                 if f.lagging {
                     <span class="lagging">{ "the simulation cannot keep up with this speed" }</span>
                 }

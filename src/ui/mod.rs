@@ -4,6 +4,8 @@
 //!  state.rs    AppState + Action (reducer)        app.rs       root component, effects
 //!  runner.rs   pacing + drawing, requestAnimationFrame   particles.rs request dots on a canvas
 //!  session.rs  the run: Playback, figures, dots    host.rs      the run in the page or a web worker
+//!  port.rs     the way to the engine (worker, or the worker's wasm in the page)
+//!  serve.rs    the engine's side: answers the page's messages (in the worker or the page)
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
@@ -35,8 +37,10 @@ mod log;
 mod metrics;
 mod particles;
 mod png;
+mod port;
 mod runner;
 mod search;
+pub mod serve;
 pub mod session;
 mod stages;
 mod state;
@@ -47,7 +51,7 @@ mod why;
 pub use app::App;
 pub use editor::open_in_editor;
 pub use files::diagram_svg;
-pub use host::{command_message, command_of, output_message, output_of, WORKER_WORK_MS};
+pub use host::{command_message, command_of, link_engine_in_page, output_message, output_of};
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
 /// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether

@@ -21,18 +21,15 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 
-use super::host::{InPage, InWorker, SimHost};
+use super::host::{page_host, Remote, SimHost};
 use super::particles;
+use super::port::Port;
 pub use super::session::Op;
 use super::session::{Command, Output};
-use super::state::Figures;
+use super::state::{Figures, SimPlace};
 use crate::layout::{Diagram, Orientation};
 use crate::scenario::{encode_graph, encode_run, LiveChange, Scenario, TopologyFile};
 use crate::sim::LogEntry;
-
-/// Where the simulation worker's loader is, relative to the page (the search worker's
-/// binary: one worker build serves both).
-const WORKER_URL: &str = super::search::WORKER_URL;
 
 /// What a frame (or a change) brings the app.
 #[derive(Debug, Default)]
@@ -80,11 +77,11 @@ fn wants_worker() -> bool {
 /// A host where the page wants it: in the worker if asked for and possible, else the page.
 fn new_host() -> Box<dyn SimHost> {
     if wants_worker() {
-        if let Some(worker) = InWorker::start(WORKER_URL) {
-            return Box::new(worker);
+        if let Some(worker) = Port::worker() {
+            return Box::new(Remote::start(worker));
         }
     }
-    Box::new(InPage::new())
+    page_host()
 }
 
 /// Drives the run and draws it.
@@ -218,7 +215,15 @@ impl Runner {
     /// [`super::session::REPORT_INTERVAL_MS`].
     pub fn frame(&mut self, now_ms: f64, canvas: Option<&HtmlCanvasElement>, dpr: f64) -> Update {
         if self.host.failed() {
-            self.move_into_page();
+            if self.host.in_worker() {
+                self.move_into_page();
+            } else if self.base.take().is_some() {
+                // The page's engine did not load either: say so, once.
+                return Update {
+                    failed: Some("the simulator could not load in this page".into()),
+                    ..Update::default()
+                };
+            }
         }
         self.host.send(Command::Frame { now_ms });
         let was_seeking = self.seeking;
@@ -292,7 +297,11 @@ impl Runner {
                 self.seeking = false;
             }
             Figures {
-                in_worker: self.host.in_worker(),
+                sim_place: if self.host.in_worker() {
+                    SimPlace::Worker
+                } else {
+                    SimPlace::Page
+                },
                 fps: self.meter.fps(),
                 sim_speed: if self.playing {
                     self.meter.sim_speed()
@@ -317,7 +326,7 @@ impl Runner {
     /// from its scenario with the live changes it reported and a seek to where it was (the
     /// same run: a seek replays the changes at their times).
     fn move_into_page(&mut self) {
-        self.host = Box::new(InPage::new());
+        self.host = page_host();
         if let Some(base) = &self.base {
             self.host.send(Command::Load {
                 scenario: Box::new(base.clone()),

@@ -2,15 +2,16 @@
 //! (`src/bin/scalesim_worker.rs`), and hands their updates to the app.
 //!
 //! ```text
-//!   submit(JobRequest) ──▶ queue ──(worker ready)──▶ postMessage(JSON) ──▶ worker
+//!   submit(JobRequest) ──▶ queue ──(engine ready)──▶ postMessage(JSON) ──▶ Port
 //!   on_update ◀── JobUpdate::from_json ◀── message ◀──────────────────────┘
-//!   worker missing / failing ──▶ the same jobs in the page, one run per timer tick
+//!   worker missing / failing ──▶ the same jobs in the worker's wasm loaded into the page,
+//!                                one run per timer tick (super::port, super::serve)
 //! ```
 //!
 //! The worker's loader is fetched relative to the page (`./scalesim-worker_loader.js`), so the
-//! app works from any sub-folder. When there is no worker (a test page, a host that lacks the
-//! file, a browser that refuses it) the searches run in the page instead, one run per timer
-//! tick: the answers are the same, the page is just less smooth while they run.
+//! app works from any sub-folder. When there is no worker (a host that lacks the file, a
+//! browser that refuses it) the searches run in the page instead, one run per timer tick: the
+//! answers are the same, the page is just less smooth while they run.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -19,12 +20,11 @@ use std::rc::{Rc, Weak};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent};
 
-use crate::capacity::job::{Job, JobRequest, JobUpdate};
+use super::port::Port;
+use crate::capacity::job::{JobRequest, JobUpdate};
 
-/// Where the worker's loader is, relative to the page.
-pub const WORKER_URL: &str = "./scalesim-worker_loader.js";
 /// How long the worker may take to say it is ready before the page runs searches itself, ms.
 const READY_TIMEOUT_MS: u32 = 20_000;
 
@@ -46,29 +46,19 @@ pub struct Searches {
 
 struct Inner {
     place: Place,
-    worker: Option<WorkerHandle>,
+    engine: Option<Engine>,
     /// Jobs sent or waiting, oldest first; a job leaves when it is done or failed.
     queue: VecDeque<JobRequest>,
-    /// The job the page is running (page mode only).
-    in_page: Option<Job>,
-    tick: Option<Timeout>,
     ready_timer: Option<Timeout>,
     on_update: Rc<dyn Fn(JobUpdate)>,
     on_place: Rc<dyn Fn(Place)>,
 }
 
-struct WorkerHandle {
-    worker: Worker,
+/// The engine's port and its handlers (dropped with it).
+struct Engine {
+    port: Port,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
-}
-
-impl Drop for WorkerHandle {
-    fn drop(&mut self) {
-        self.worker.set_onmessage(None);
-        self.worker.set_onerror(None);
-        self.worker.terminate();
-    }
 }
 
 impl Searches {
@@ -80,15 +70,13 @@ impl Searches {
     ) -> Searches {
         let inner = Rc::new(RefCell::new(Inner {
             place: Place::Starting,
-            worker: None,
+            engine: None,
             queue: VecDeque::new(),
-            in_page: None,
-            tick: None,
             ready_timer: None,
             on_update: Rc::new(on_update),
             on_place: Rc::new(on_place),
         }));
-        start_worker(&inner);
+        start(&inner, false);
         Searches { inner }
     }
 
@@ -99,27 +87,23 @@ impl Searches {
             inner.queue.push_back(request.clone());
             inner.place
         };
-        match place {
-            Place::Starting => {}
-            Place::Worker => post(&self.inner, &request),
-            Place::Page => schedule_tick(&self.inner),
+        if place != Place::Starting {
+            post(&self.inner, &request);
         }
     }
 
-    /// Drops every queued and running search (a running worker is stopped and a fresh one
-    /// started).
+    /// Drops every queued and running search (the engine is stopped and a fresh one started
+    /// in the same place).
     pub fn cancel_all(&self) {
-        let place = {
+        let in_page = {
             let mut inner = self.inner.borrow_mut();
             inner.queue.clear();
-            inner.in_page = None;
-            inner.tick = None;
-            inner.place
+            inner.ready_timer = None;
+            let in_page = inner.place == Place::Page;
+            inner.engine = None;
+            in_page
         };
-        if place == Place::Worker {
-            self.inner.borrow_mut().worker = None;
-            start_worker(&self.inner);
-        }
+        start(&self.inner, in_page);
     }
 }
 
@@ -132,48 +116,59 @@ fn set_place(inner: &Rc<RefCell<Inner>>, place: Place) {
     on_place(place);
 }
 
-fn start_worker(inner: &Rc<RefCell<Inner>>) {
+/// Starts the engine: the worker, or (`in_page`, or no worker) the page's.
+fn start(inner: &Rc<RefCell<Inner>>, in_page: bool) {
     set_place(inner, Place::Starting);
-    let Ok(worker) = Worker::new(WORKER_URL) else {
-        run_in_page(inner);
-        return;
+    let port = if in_page { None } else { Port::worker() };
+    let (port, in_page) = match port {
+        Some(port) => (port, false),
+        None => match Port::in_page() {
+            Some(port) => (port, true),
+            None => {
+                fail_all(inner, "this browser can run no search");
+                return;
+            }
+        },
     };
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some(inner) = weak.upgrade() {
             let text = event.data().as_string().unwrap_or_default();
-            received(&inner, JobUpdate::from_json(&text));
+            received(&inner, JobUpdate::from_json(&text), in_page);
         }
     });
     let weak = Rc::downgrade(inner);
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
-        fall_back_soon(weak.clone());
+        failed_soon(weak.clone(), in_page);
     });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let weak = Rc::downgrade(inner);
-    let ready_timer = Timeout::new(READY_TIMEOUT_MS, move || {
-        if let Some(inner) = weak.upgrade() {
-            if inner.borrow().place == Place::Starting {
-                run_in_page(&inner);
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    port.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let ready_timer = (!in_page).then(|| {
+        let weak = Rc::downgrade(inner);
+        Timeout::new(READY_TIMEOUT_MS, move || {
+            if let Some(inner) = weak.upgrade() {
+                if inner.borrow().place == Place::Starting {
+                    inner.borrow_mut().engine = None;
+                    start(&inner, true);
+                }
             }
-        }
+        })
     });
     let mut i = inner.borrow_mut();
-    i.worker = Some(WorkerHandle {
-        worker,
+    i.engine = Some(Engine {
+        port,
         _on_message: on_message,
         _on_error: on_error,
     });
-    i.ready_timer = Some(ready_timer);
+    i.ready_timer = ready_timer;
 }
 
-fn received(inner: &Rc<RefCell<Inner>>, update: Result<JobUpdate, String>) {
+fn received(inner: &Rc<RefCell<Inner>>, update: Result<JobUpdate, String>, in_page: bool) {
     let update = match update {
         Ok(JobUpdate::Ready) => {
             inner.borrow_mut().ready_timer = None;
-            set_place(inner, Place::Worker);
+            set_place(inner, if in_page { Place::Page } else { Place::Worker });
             let queued: Vec<JobRequest> = inner.borrow().queue.iter().cloned().collect();
             for request in &queued {
                 post(inner, request);
@@ -182,9 +177,9 @@ fn received(inner: &Rc<RefCell<Inner>>, update: Result<JobUpdate, String>) {
         }
         Ok(update) => update,
         Err(message) => {
-            // Not a message this app understands: the worker is not ours, or broken.
+            // Not a message this app understands: the engine is not ours, or broken.
             gloo::console::warn!(message);
-            fall_back_soon(Rc::downgrade(inner));
+            failed_soon(Rc::downgrade(inner), in_page);
             return;
         }
     };
@@ -210,86 +205,51 @@ fn deliver(inner: &Rc<RefCell<Inner>>, update: JobUpdate) {
 }
 
 fn post(inner: &Rc<RefCell<Inner>>, request: &JobRequest) {
-    let sent = inner.borrow().worker.as_ref().map(|w| {
-        w.worker
-            .post_message(&JsValue::from_str(&request.to_json()))
-    });
+    let (sent, in_page) = {
+        let i = inner.borrow();
+        let sent = i
+            .engine
+            .as_ref()
+            .map(|e| e.port.post(&JsValue::from_str(&request.to_json())));
+        (sent, i.place == Place::Page)
+    };
     if !matches!(sent, Some(Ok(()))) {
-        fall_back_soon(Rc::downgrade(inner));
+        failed_soon(Rc::downgrade(inner), in_page);
     }
 }
 
-/// [`run_in_page`] once the worker's event handler that calls this has returned (falling back
-/// drops the worker and its handlers).
-fn fall_back_soon(inner: Weak<RefCell<Inner>>) {
+/// The engine failed: the worker's jobs go to the page's engine, from the start of the
+/// oldest; the page's fail. Done once the handler that calls this has returned (this drops
+/// the engine and its handlers).
+fn failed_soon(inner: Weak<RefCell<Inner>>, in_page: bool) {
     Timeout::new(0, move || {
-        if let Some(inner) = inner.upgrade() {
-            run_in_page(&inner);
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        if inner.borrow().engine.is_none() {
+            return;
+        }
+        inner.borrow_mut().engine = None;
+        inner.borrow_mut().ready_timer = None;
+        if in_page {
+            fail_all(&inner, "the simulator could not load in this page");
+        } else {
+            start(&inner, true);
         }
     })
     .forget();
 }
 
-/// No worker: run the queue in the page from the start of its oldest job.
-fn run_in_page(inner: &Rc<RefCell<Inner>>) {
-    {
-        let mut i = inner.borrow_mut();
-        if i.place == Place::Page {
-            return;
-        }
-        i.worker = None;
-        i.ready_timer = None;
-        i.in_page = None;
-    }
-    set_place(inner, Place::Page);
-    schedule_tick(inner);
-}
-
-fn schedule_tick(inner: &Rc<RefCell<Inner>>) {
-    let weak: Weak<RefCell<Inner>> = Rc::downgrade(inner);
-    // Yield to the browser between runs, so it can paint the progress.
-    let tick = Timeout::new(0, move || {
-        if let Some(inner) = weak.upgrade() {
-            step_in_page(&inner);
-        }
-    });
-    inner.borrow_mut().tick = Some(tick);
-}
-
-/// One run of the oldest job (or its start), then the next tick.
-fn step_in_page(inner: &Rc<RefCell<Inner>>) {
-    let update = {
-        let mut i = inner.borrow_mut();
-        i.tick = None;
-        let Some(request) = i.queue.front().cloned() else {
-            return;
-        };
-        match i.in_page.as_mut() {
-            Some(job) => {
-                let update = job.step();
-                if update.is_none() {
-                    // Over without a last word (cannot happen): drop it rather than spin.
-                    i.queue.pop_front();
-                    i.in_page = None;
-                }
-                update
-            }
-            None => match Job::start(&request) {
-                Ok(job) => {
-                    i.in_page = Some(job);
-                    None
-                }
-                Err(failed) => Some(failed),
+/// Every queued job fails with `message`.
+fn fail_all(inner: &Rc<RefCell<Inner>>, message: &str) {
+    let jobs: Vec<u32> = inner.borrow().queue.iter().map(|r| r.job).collect();
+    for job in jobs {
+        deliver(
+            inner,
+            JobUpdate::Failed {
+                job,
+                message: message.to_string(),
             },
-        }
-    };
-    if let Some(update) = update {
-        if matches!(update, JobUpdate::Done { .. } | JobUpdate::Failed { .. }) {
-            inner.borrow_mut().in_page = None;
-        }
-        deliver(inner, update);
-    }
-    if !inner.borrow().queue.is_empty() {
-        schedule_tick(inner);
+        );
     }
 }

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::particles::Painter;
-use super::state::{ChartData, ComponentFigures, Figures, SeekProgress};
+use super::state::{ChartData, ComponentFigures, Figures, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
@@ -787,7 +787,7 @@ impl Session {
             },
             fps: 0.0,
             sim_speed: 0.0,
-            in_worker: false,
+            sim_place: SimPlace::Starting,
             sim_time_s: snap.time_s,
             requests_total: snap.requests_total,
             requests_completed: snap.requests_completed,

@@ -73,6 +73,10 @@ pub struct AppState {
     pub graph: Option<Rc<TopologyFile>>,
     /// Whether the editor is open.
     pub editing: bool,
+    /// The group of the diagram whose panel is open (its [`crate::layout::DiagramCluster`]
+    /// key, such as `web`); it stays open while the run goes on and across restarts of the same
+    /// stage, as the editor's open groups do.
+    pub open_group: Option<String>,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -148,6 +152,8 @@ pub enum Action {
     Restart,
     /// Show a component in the inspector (or close it).
     Select(Option<ComponentId>),
+    /// Open a group's panel in the diagram (by its key), or close it (`None`).
+    OpenGroup(Option<String>),
     /// Show a message.
     Notify(Notice),
     /// Hide the message.
@@ -164,6 +170,38 @@ pub enum Action {
     SetPortrait(bool),
 }
 
+/// Where the simulation runs, as the status bar says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SimPlace {
+    /// No figures from the run yet (a web worker still loading, a run being rebuilt).
+    #[default]
+    Starting,
+    /// In the page.
+    Page,
+    /// In a web worker.
+    Worker,
+}
+
+impl SimPlace {
+    /// Its name in `data-sim-place`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            SimPlace::Starting => "starting",
+            SimPlace::Page => "page",
+            SimPlace::Worker => "worker",
+        }
+    }
+
+    /// What the status bar says.
+    pub fn text(self) -> &'static str {
+        match self {
+            SimPlace::Starting => "starting the simulation…",
+            SimPlace::Page => "simulated in the page",
+            SimPlace::Worker => "simulated in a web worker",
+        }
+    }
+}
+
 /// Live figures, read a few times per second.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
@@ -173,8 +211,8 @@ pub struct Figures {
     pub fps: f64,
     /// Simulated seconds achieved per real second.
     pub sim_speed: f64,
-    /// Whether the simulation runs in a web worker (else in the page).
-    pub in_worker: bool,
+    /// Where the simulation runs: starting (no figures from it yet), the page or a worker.
+    pub sim_place: SimPlace,
     /// Simulated time, in seconds.
     pub sim_time_s: f64,
     /// Requests sent so far.
@@ -385,6 +423,7 @@ impl AppState {
             start_live: Rc::default(),
             graph: None,
             editing: false,
+            open_group: None,
         }
     }
 
@@ -411,7 +450,13 @@ impl AppState {
 
     /// The same settings, with a simulation to be rebuilt from `scenario`.
     fn rebuilt(&self, scenario: Scenario, push_history: bool) -> AppState {
+        // Another stage has other groups: its panels start closed.
+        let open_group = self
+            .open_group
+            .clone()
+            .filter(|_| scenario.stage == self.scenario.stage);
         AppState {
+            open_group,
             scenario: Rc::new(scenario),
             run: self.run.wrapping_add(1),
             push_history,
@@ -666,6 +711,10 @@ impl Reducible for AppState {
             },
             Action::Select(selected) if selected != self.selected => AppState {
                 selected,
+                ..(*self).clone()
+            },
+            Action::OpenGroup(key) if key != self.open_group => AppState {
+                open_group: key,
                 ..(*self).clone()
             },
             Action::Notify(notice) => AppState {

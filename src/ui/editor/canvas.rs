@@ -661,13 +661,17 @@ pub fn canvas(props: &CanvasProps) -> Html {
         None => (None, None),
     };
     // Fit: as wide as the box allows, never above 100 % nor below MIN_ZOOM (then it scrolls).
+    let fit_min_w = (width * MIN_ZOOM).ceil() + 1.0;
     let size = match zoom {
         None => format!(
-            "width:100%;height:auto;max-width:{width}px;min-width:{}px;aspect-ratio:{width}/{height}",
-            (width * MIN_ZOOM).ceil() + 1.0
+            "width:100%;height:auto;max-width:{width}px;min-width:{fit_min_w}px;aspect-ratio:{width}/{height}"
         ),
         Some(z) => format!("width:{}px;height:{}px", width * z, height * z),
     };
+    // The box asks for the room the drawing needs at the smallest zoom (and its border), so
+    // that a long drawing puts the side panel under it rather than scroll (styles/app.css:
+    // `.editor-body` wraps). Whatever the zoom, so that zooming does not move the panel.
+    let wrap_style = format!("--drawing-min-w:{}px", fit_min_w + 2.0);
     let zoom_button =
         |label: &'static str, action: &'static str, name: &'static str, keys: &'static str| {
             let ctx = ctx.clone();
@@ -688,7 +692,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
         Some(z) => format!("Zoom: {:.0} %", z * 100.0),
     };
     html! {
-        <div class="editor-canvas-wrap">
+        <div class="editor-canvas-wrap" style={wrap_style}>
         <div class="editor-view-tools" role="group" aria-label="Zoom">
             { zoom_button("−", "zoom-out", "Zoom out", "-") }
             { zoom_button("+", "zoom-in", "Zoom in", "+") }
