@@ -114,10 +114,6 @@ impl<E: Copy> QuadHeap<E> {
         self.items.len()
     }
 
-    fn capacity(&self) -> usize {
-        self.items.capacity()
-    }
-
     fn peek(&self) -> Option<&Entry<E>> {
         self.items.first()
     }
@@ -451,11 +447,11 @@ impl<E: Copy> EventQueue<E> {
             + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        (self.heap.capacity()
-            + self.timeouts.capacity()
-            + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
+        (self.heap.len()
+            + self.timeouts.len()
+            + self.lanes.iter().map(VecDeque::len).sum::<usize>())
             * std::mem::size_of::<Entry<E>>()
     }
 
