@@ -612,6 +612,22 @@ async fn the_tour_sets_up_its_experiments() {
         .text("[data-scheduled]")
         .contains("at 60 s cache-0 goes down for 30 s"));
     assert!(app.exists("[data-mark=\"fault\"]"));
+    drop(app);
+
+    // Stage 7's "Start with 8 web servers" restarts the run on 8 servers.
+    let app = Mounted::with_hash("v1.s7").await;
+    assert!(app
+        .text("[data-tour] [data-try=\"2\"]")
+        .starts_with("Start with 8 web servers"));
+    app.click("[data-tour] [data-try=\"2\"]");
+    app.settle(150).await;
+    assert!(app
+        .text("[data-try-prompt]")
+        .starts_with("The run restarted from 0 s"));
+    let servers: HtmlSelectElement = app
+        .find("select[data-control=\"web-servers\"]")
+        .unchecked_into();
+    assert_eq!(servers.value(), "8");
 }
 
 #[wasm_bindgen_test]
@@ -1637,6 +1653,15 @@ async fn the_diagram_and_the_report_export() {
     assert!(svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
     assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.contains("data-component=\"lb\""));
+    // The wires (under the dots on the page, a layer of their own) are in it, under the boxes.
+    let (wire, lb) = (
+        svg.find("class=\"edge\""),
+        svg.find("data-component=\"lb\""),
+    );
+    assert!(
+        wire.is_some() && wire < lb,
+        "the wires come before the boxes"
+    );
     assert!(svg.contains("stroke:"), "computed styles are written in");
     assert!(app.exists("[data-action=\"export-report\"]"));
     assert!(app.exists("[data-action=\"export-svg\"]"));
@@ -2697,6 +2722,47 @@ async fn the_status_bar_says_where_the_simulation_runs_once_it_does() {
     assert_eq!(app.text("[data-sim-place]"), "simulated in the page");
 }
 
+/// The request dots are drawn over the wires and under the boxes and their texts (stage 10's
+/// crowd at the balancer hid its name): the wires' SVG, the dots' canvas, then the diagram's
+/// SVG with every box and text.
+#[wasm_bindgen_test]
+async fn the_dots_run_over_the_wires_and_under_the_labels() {
+    let app = Mounted::with_hash("v1.s10").await;
+    let layers = app.find(".diagram").children();
+    let names: Vec<String> = (0..layers.length())
+        .filter_map(|i| layers.item(i))
+        .map(|e| match e.get_attribute("data-diagram-wires") {
+            Some(_) => "wires".to_string(),
+            None if e.has_attribute("data-diagram") => "diagram".to_string(),
+            None => e.tag_name().to_lowercase(),
+        })
+        .collect();
+    assert_eq!(names, ["wires", "canvas", "diagram"]);
+    assert!(app.exists("[data-diagram-wires] .edge"));
+    assert!(!app.exists("svg[data-diagram] .edge"));
+    assert!(app.exists("svg[data-diagram] [data-component=\"lb\"] .node-title"));
+    assert!(!app.exists("[data-diagram-wires] text"));
+}
+
+/// An open group's member row shows a name too long for it cut in the middle (its data center
+/// and its number stay), with the full name as its title (a tooltip and its accessible name).
+#[wasm_bindgen_test]
+async fn a_long_member_name_is_cut_in_the_middle_and_titled_in_full() {
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let drawn = app
+        .wait_until(10_000, |a| a.exists("[data-node=\"cache\"]"))
+        .await;
+    assert!(drawn, "the editor draws stage 11's cache");
+    app.tap_node("cache").await;
+    let row = "[data-member=\"eu-west/cache-2\"]";
+    let listed = app.wait_until(5_000, |a| a.exists(row)).await;
+    assert!(listed, "{}", app.text("[data-members-of=\"cache\"]"));
+    assert_eq!(app.text(&format!("{row} > title")), "eu-west/cache-2");
+    assert_eq!(app.text(&format!("{row} > text")), "eu-wes…ache-2");
+}
+
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.
 fn pointer(target: &Element, kind: &str, id: i32, touch: bool, (x, y): (f64, f64)) {
     let init = web_sys::PointerEventInit::new();
@@ -2932,6 +2998,77 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
             );
         }
     }
+}
+
+/// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
+/// fronts page views, both in front of the one database.
+fn two_cache_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node};
+    let mut file = scalesim::scenario::preset(5).unwrap().topology_file();
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t.node("cache").expect("a cache").spec.clone();
+    t.nodes.push(Node {
+        name: "cache-api".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if e.from == "web" && e.to == "cache" || e.from == "cache" {
+            e.flows.retain(|f| *f != Flow::ApiRead);
+        }
+    }
+    for (from, to) in [("web", "cache-api"), ("cache-api", "db")] {
+        t.edges.push(Edge {
+            from: from.into(),
+            to: to.into(),
+            flows: vec![Flow::ApiRead],
+        });
+    }
+    file
+}
+
+/// A drawn architecture with two caches opens from its v2 link and runs: the diagram draws
+/// each cache's nodes under their own names and both get hits; in the editor each cache's
+/// group opens to its own nodes only.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
+    let file = two_cache_file();
+    assert!(file.lower().is_ok(), "two caches lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let names = app.components();
+    for n in ["cache-0", "cache-2", "cache-api-0", "cache-api-2"] {
+        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let hit = |app: &Mounted, name: &str| {
+        app.attribute(
+            &format!("svg [data-component=\"{name}\"]"),
+            "data-hit-ratio",
+        )
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or(0.0)
+    };
+    let both = app
+        .wait_until(8_000, |a| {
+            hit(a, "cache-0") > 0.0 && hit(a, "cache-api-0") > 0.0
+        })
+        .await;
+    assert!(
+        both,
+        "both caches hit: cache-0 {}, cache-api-0 {}",
+        hit(&app, "cache-0"),
+        hit(&app, "cache-api-0")
+    );
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"cache\"]") && app.exists("[data-node=\"cache-api\"]"));
+    app.tap_node("cache-api").await;
+    assert_eq!(member_rows(&app, "cache-api"), 3);
+    assert!(app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-api-1\"]"));
+    assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
 }
 
 /// The engine served on one end of a `MessageChannel` (as the app's page serves it from the

@@ -73,6 +73,10 @@ pub struct Scenario {
     /// The cache tier between web servers and the database (stage 5 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheTier>,
+    /// Further cache clusters beside `cache`, in front of the same data store, each fronting
+    /// the reads it names (a graph with two caches lowers to this; absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_caches: Vec<NamedCache>,
     /// A content delivery network serving static assets from the edge (stage 6 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<Cdn>,
@@ -126,10 +130,29 @@ pub struct Routes {
     pub nosql: Option<Vec<Flow>>,
 }
 
+/// A further cache cluster (see [`Scenario::more_caches`]): the graph's second (third…) cache
+/// node. Its nodes are named `<name>-0`, `<name>-1`…, so faults, the diagram and the report
+/// address each of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedCache {
+    /// Its name (the graph node's): 1–40 letters, digits, `-`, `_` or `.`, not a name the
+    /// engine gives its own components (`web`, `cache`, `db`…).
+    pub name: String,
+    /// The reads it fronts (`page_view`, `api_read`, each once); no other cache fronts them.
+    pub fronts: Vec<Flow>,
+    /// Its nodes, contents and policies, as for `cache`.
+    pub cache: CacheTier,
+}
+
 impl Scenario {
-    /// Whether the cache fronts reads of `flow` (never without a cache, never for writes).
+    /// Whether the (first) cache fronts reads of `flow` (never without a cache, never for
+    /// writes, never when one of [`Scenario::more_caches`] fronts them).
     pub fn cache_fronts(&self, flow: Flow) -> bool {
         if self.cache.is_none() || !matches!(flow, Flow::PageView | Flow::ApiRead) {
+            return false;
+        }
+        if self.more_caches.iter().any(|c| c.fronts.contains(&flow)) {
             return false;
         }
         match self.routes.as_ref().and_then(|r| r.cached.as_ref()) {

@@ -118,6 +118,8 @@ pub const MAX_REPLICAS: u32 = 16;
 pub const MAX_SHARDS: u32 = 64;
 /// Most cache nodes.
 pub const MAX_CACHE_NODES: u32 = 64;
+/// Most further caches beside the first (`more_caches`).
+pub const MAX_MORE_CACHES: usize = 7;
 /// Most NoSQL nodes.
 pub const MAX_NOSQL_NODES: u32 = 64;
 /// Most keys in the keyspace.
@@ -164,6 +166,10 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
     }
     if let Some(cache) = &scenario.cache {
         names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
+    }
+    for more in scenario.more_caches.iter().take(MAX_MORE_CACHES) {
+        let nodes = more.cache.nodes.min(MAX_CACHE_NODES);
+        names.extend((0..nodes).map(|i| format!("{}-{i}", more.name)));
     }
     if scenario.cdn.is_some() {
         names.push("cdn".to_string());
@@ -921,37 +927,9 @@ impl Scenario {
                     "a cache tier needs a database behind it to fill from",
                 );
             }
-            c.int_range(
-                "cache.nodes",
-                u64::from(cache.nodes),
-                1,
-                u64::from(MAX_CACHE_NODES),
-                "nodes",
-            );
-            c.int_range(
-                "cache.capacity_items",
-                u64::from(cache.capacity_items),
-                1,
-                u64::from(MAX_KEYS),
-                "items",
-            );
-            c.range("cache.ttl_s", cache.ttl_s, 0.0, 86_400.0, "s");
-            c.int_range(
-                "cache.workers",
-                u64::from(cache.workers),
-                1,
-                10_000,
-                "workers",
-            );
-            c.dist("cache.get", &cache.get);
-            c.int_range(
-                "cache.virtual_nodes",
-                u64::from(cache.virtual_nodes),
-                1,
-                1000,
-                "points",
-            );
+            check_cache_tier(c, "cache", cache);
         }
+        self.validate_more_caches(c);
         if let Some(db) = &self.database {
             if db.workers > MAX_DB_WORKERS {
                 c.fail(
@@ -1151,6 +1129,133 @@ impl Scenario {
         }
     }
 
+    /// The further caches: each beside a first cache, in one data center, with its own name
+    /// and its own reads (no read through two caches, the first cache keeping at least one).
+    fn validate_more_caches(&self, c: &mut Checker) {
+        if self.more_caches.is_empty() {
+            return;
+        }
+        if self.cache.is_none() {
+            c.fail(
+                "more_caches",
+                "a further cache stands beside the first one: add `cache` (or move this one there)",
+            );
+        }
+        if self.more_caches.len() > MAX_MORE_CACHES {
+            c.fail(
+                "more_caches",
+                format!("at most {MAX_MORE_CACHES} further caches"),
+            );
+        }
+        let coalescing = self.cache.iter().any(|t| t.coalesce.is_some())
+            || self.more_caches.iter().any(|m| m.cache.coalesce.is_some());
+        if coalescing {
+            c.fail(
+                "more_caches",
+                "coalescing misses (`coalesce`) works with one cache, not several yet: leave it out",
+            );
+        }
+        // One data center's names (at stage 11 every data center runs the same stack).
+        let names = component_names(&Scenario {
+            geo: None,
+            ..self.clone()
+        });
+        let cached = self.routes.as_ref().and_then(|r| r.cached.as_ref());
+        for (i, more) in self.more_caches.iter().take(MAX_MORE_CACHES).enumerate() {
+            let path = format!("more_caches[{i}]");
+            let name = &more.name;
+            let plain = !name.is_empty()
+                && name.chars().count() <= 40
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            let shown: String = name.chars().take(40).collect();
+            if !plain {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!("cache name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"),
+                );
+            } else if self.more_caches[..i].iter().any(|m| m.name == *name) {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!("two further caches are named `{shown}`"),
+                );
+            } else {
+                let node = format!("{name}-0");
+                if names.iter().filter(|n| **n == node).count() > 1 {
+                    c.fail(
+                        &format!("{path}.name"),
+                        format!(
+                            "cache `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
+                        ),
+                    );
+                }
+            }
+            if more.fronts.is_empty() {
+                c.fail(
+                    &format!("{path}.fronts"),
+                    format!("cache `{shown}` fronts no read: name page_view, api_read or both"),
+                );
+            }
+            for (k, flow) in more.fronts.iter().enumerate() {
+                let at = format!("{path}.fronts[{k}]");
+                if !matches!(flow, Flow::PageView | Flow::ApiRead) {
+                    c.fail(
+                        &at,
+                        format!(
+                            "a cache cannot take {}: only page_view and api_read",
+                            flow.plural()
+                        ),
+                    );
+                } else if more.fronts[..k].contains(flow) {
+                    c.fail(&at, format!("{} named twice", flow.plural()));
+                } else if let Some(other) = self.more_caches[..i]
+                    .iter()
+                    .find(|m| m.fronts.contains(flow))
+                {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} already go through cache `{}`: a read goes through one cache",
+                            flow.plural(),
+                            other.name.chars().take(40).collect::<String>()
+                        ),
+                    );
+                } else if cached.is_some_and(|list| list.contains(flow)) {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} are in `routes.cached` too: a read goes through one cache",
+                            flow.plural()
+                        ),
+                    );
+                }
+            }
+            check_cache_tier(c, &format!("{path}.cache"), &more.cache);
+        }
+        if self.cache.is_some()
+            && !self.cache_fronts(Flow::PageView)
+            && !self.cache_fronts(Flow::ApiRead)
+        {
+            c.fail(
+                "more_caches",
+                "the further caches front every read, so the first cache (`cache`) fronts none: remove it or give it one",
+            );
+        }
+    }
+
+    /// Whether `name` is a node of one of the further caches (`<name>-<n>`, or
+    /// `<data center>/<name>-<n>`).
+    fn is_more_cache_node(&self, name: &str) -> bool {
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.more_caches.iter().any(|m| {
+            name.strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n < m.cache.nodes)
+        })
+    }
+
     /// The rolling deploy's settings.
     fn validate_deploy(&self, c: &mut Checker) {
         let Some(d) = &self.deploy else {
@@ -1188,6 +1293,41 @@ impl Scenario {
             c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
         }
     }
+}
+
+/// The bounds of a cache cluster's settings (`prefix`: its path, `cache` or
+/// `more_caches[i].cache`).
+fn check_cache_tier(c: &mut Checker, prefix: &str, cache: &super::CacheTier) {
+    c.int_range(
+        &format!("{prefix}.nodes"),
+        u64::from(cache.nodes),
+        1,
+        u64::from(MAX_CACHE_NODES),
+        "nodes",
+    );
+    c.int_range(
+        &format!("{prefix}.capacity_items"),
+        u64::from(cache.capacity_items),
+        1,
+        u64::from(MAX_KEYS),
+        "items",
+    );
+    c.range(&format!("{prefix}.ttl_s"), cache.ttl_s, 0.0, 86_400.0, "s");
+    c.int_range(
+        &format!("{prefix}.workers"),
+        u64::from(cache.workers),
+        1,
+        10_000,
+        "workers",
+    );
+    c.dist(&format!("{prefix}.get"), &cache.get);
+    c.int_range(
+        &format!("{prefix}.virtual_nodes"),
+        u64::from(cache.virtual_nodes),
+        1,
+        1000,
+        "points",
+    );
 }
 
 /// Whether the component called `name` (a stack's own name, or `<data center>/<name>`) is a
@@ -1261,7 +1401,9 @@ impl Scenario {
             ),
             (_, None) => {}
         }
-        if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors) && !can_be_slow(&fault.target)
+        if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors)
+            && !can_be_slow(&fault.target)
+            && !self.is_more_cache_node(&fault.target)
         {
             c.fail(
                 &format!("{path}.target"),

@@ -229,6 +229,17 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     });
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A second cache beside the first, fronting API reads (without coalescing).
+    let mut s = preset(5).unwrap();
+    let mut api = s.cache.clone().unwrap();
+    api.nodes = 2;
+    s.more_caches = vec![scalesim::scenario::NamedCache {
+        name: "cache-api".into(),
+        fronts: vec![scalesim::scenario::Flow::ApiRead],
+        cache: api,
+    }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
         assert!(

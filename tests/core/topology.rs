@@ -297,7 +297,17 @@ fn routes_are_checked() {
 /// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
 /// first's parameters) taking the flows `moved` of the web pool's wire to the first.
 fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
-    let mut file = preset(5).expect("stage 5").topology_file();
+    two_of_a_kind_in(5, first, second, moved)
+}
+
+/// [`two_of_a_kind`] in stage `stage`'s graph.
+fn two_of_a_kind_in(
+    stage: u8,
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
+    let mut file = preset(stage).expect("a stage").topology_file();
     let t = &mut file.topology;
     let spec = t
         .nodes
@@ -335,19 +345,9 @@ fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scena
 }
 
 #[test]
-fn two_caches_or_two_databases_are_refused_by_name_and_one_of_each_runs() {
-    // Two cache clusters, one per read flow: lowering refuses it with one message that
-    // names both and says what to do.
-    let file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
-    let e = file
-        .lower()
-        .expect_err("two caches are refused")
-        .to_string();
-    assert!(e.contains("not two of a kind yet"), "{e}");
-    assert!(e.contains("`cache`") && e.contains("`cache-api`"), "{e}");
-    assert!(e.contains("send every flow through one of them"), "{e}");
-    assert_eq!(e.matches("not two of a kind").count(), 1, "{e}");
-    // Two databases, reads to one and writes to the other: refused the same way.
+fn two_databases_are_refused_by_name_and_one_of_each_runs() {
+    // Two databases, reads to one and writes to the other: lowering refuses it with one
+    // message that names both and says what to do.
     let file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
     let e = file
         .lower()
@@ -355,6 +355,8 @@ fn two_caches_or_two_databases_are_refused_by_name_and_one_of_each_runs() {
         .to_string();
     assert!(e.contains("`db`") && e.contains("`db-writes`"), "{e}");
     assert!(e.contains("not two of a kind yet"), "{e}");
+    assert!(e.contains("send every flow through one of them"), "{e}");
+    assert_eq!(e.matches("not two of a kind").count(), 1, "{e}");
     // Both reads through one cache (stage 5's own graph): it lowers and runs.
     let mut file = preset(5).expect("stage 5").topology_file();
     file.duration_s = 10;
@@ -363,4 +365,219 @@ fn two_caches_or_two_databases_are_refused_by_name_and_one_of_each_runs() {
     assert_conserved(&r);
     assert!(r.requests.completed > 1000, "{:?}", r.requests);
     assert!(served(&r, "cache-") > 0);
+}
+
+/// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
+/// fronts page views, both in front of the one database; sending only `mix`, for 20 s.
+fn two_caches(mix: [f64; 4]) -> Scenario {
+    let mut file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
+    file.duration_s = 20;
+    file.faults.clear();
+    let mut s = file.lower().expect("two caches lower");
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s
+}
+
+/// Requests served by the first cache's nodes (`cache-0`, `cache-1`…).
+fn served_by_first_cache(r: &scalesim::sim::Report) -> u64 {
+    r.components
+        .iter()
+        .filter(|c| {
+            c.name
+                .strip_prefix("cache-")
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|c| c.served)
+        .sum()
+}
+
+#[test]
+fn two_caches_each_take_the_reads_their_edges_carry() {
+    let file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
+    let s = file.lower().expect("two caches lower");
+    assert_eq!(s.more_caches.len(), 1);
+    assert_eq!(s.more_caches[0].name, "cache-api");
+    assert_eq!(s.more_caches[0].fronts, vec![Flow::ApiRead]);
+    assert!(s.cache_fronts(Flow::PageView) && !s.cache_fronts(Flow::ApiRead));
+    assert!(s.routes.is_none(), "{:?}", s.routes);
+    // Its graph lowers back to the same scenario, and its file and link carry it.
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    assert_eq!(Scenario::from_json(&s.to_json_pretty()).expect("reads"), s);
+    let names = scalesim::scenario::component_names(&s);
+    for n in ["cache-0", "cache-2", "cache-api-0", "cache-api-2"] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+
+    // Only page views: the first cache takes every one, `cache-api` none.
+    let r = run(&two_caches([1.0, 0.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "cache-api-"), 0);
+    about(served_by_first_cache(&r), r.requests.completed, &r);
+    let first = r.cache.as_ref().expect("the first cache's report");
+    let api = &r.more_caches[0];
+    assert_eq!(api.name, "cache-api");
+    assert_eq!(api.cache.hits + api.cache.misses, 0);
+    about(served(&r, "db-"), first.misses, &r);
+
+    // Only API reads: `cache-api` takes every one, the first cache none; the database sees
+    // only `cache-api`'s misses.
+    let r = run(&two_caches([0.0, 1.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served_by_first_cache(&r), 0);
+    about(served(&r, "cache-api-"), r.requests.completed, &r);
+    let api = &r.more_caches[0].cache;
+    about(api.hits + api.misses, r.requests.completed, &r);
+    assert!(api.hits > api.misses, "{api:?}");
+    about(served(&r, "db-"), api.misses, &r);
+    let first = r.cache.as_ref().expect("the first cache's report");
+    assert_eq!(first.hits + first.misses, 0);
+
+    // Both, and writes: each cache answers its own kind; the whole is conserved.
+    let r = run(&two_caches([40.0, 40.0, 20.0, 0.0]));
+    assert_conserved(&r);
+    let first = r.cache.as_ref().expect("the first cache's report");
+    let api = &r.more_caches[0].cache;
+    assert!(first.hits > 0 && api.hits > 0, "{first:?} {api:?}");
+    assert!(first.invalidations > 0 && api.invalidations > 0);
+    about(
+        served_by_first_cache(&r) + served(&r, "cache-api-"),
+        first.hits + first.misses + api.hits + api.misses,
+        &r,
+    );
+}
+
+#[test]
+fn killing_one_cache_leaves_the_other_serving() {
+    // Every node of `cache-api` dies at 5 s for good: its API reads go straight to the
+    // database from then on, while the first cache keeps answering page views.
+    let mut s = two_caches([50.0, 50.0, 0.0, 0.0]);
+    for node in 0..3 {
+        s.faults.push(scalesim::scenario::Fault {
+            target: format!("cache-api-{node}"),
+            at_s: 5.0,
+            duration_s: 0.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
+            peer: None,
+        });
+    }
+    s.validate().expect("valid faults");
+    let r = run(&s);
+    assert_conserved(&r);
+    let first = r.cache.as_ref().expect("the first cache's report");
+    let api = &r.more_caches[0].cache;
+    assert_eq!(first.bypassed, 0, "{first:?}");
+    assert!(api.bypassed > 1000, "{api:?}");
+    assert!(first.hits > api.hits * 2, "{first:?} {api:?}");
+    assert!(api.items.iter().all(|&n| n == 0), "{api:?}");
+    let up = |name: &str| {
+        r.components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.served)
+            .expect("a component")
+    };
+    assert!(up("cache-0") > 0 && up("cache-api-0") > 0);
+    // Slowing one of its nodes is a fault it may carry too.
+    let mut slow = two_caches([0.0, 1.0, 0.0, 0.0]);
+    slow.faults.push(scalesim::scenario::Fault {
+        target: "cache-api-1".into(),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    slow.validate().expect("a cache node can be slow");
+}
+
+#[test]
+fn two_caches_are_checked() {
+    // The same read through two caches: one next stop per flow.
+    let mut file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
+    for e in &mut file.topology.edges {
+        if e.from == "web" && e.to == "cache" {
+            e.flows = vec![Flow::PageView, Flow::ApiRead];
+        }
+    }
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("has one next stop"), "{e}");
+    // A second cache named like the engine's web servers (`web-0`…).
+    let mut s = two_caches([1.0, 0.0, 0.0, 0.0]);
+    s.more_caches[0].name = "web".into();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_caches[0].name"), "{e}");
+    assert!(e.contains("choose another name"), "{e}");
+    // Coalescing misses with two caches is not run yet: one message, on the node.
+    let mut file = two_of_a_kind("cache", "cache-api", vec![Flow::ApiRead]);
+    for n in &mut file.topology.nodes {
+        if let NodeSpec::Cache(c) = &mut n.spec {
+            c.coalesce = Some(true);
+        }
+    }
+    let e = file.lower().expect_err("refused").to_string();
+    assert_eq!(e.matches("works with one cache").count(), 1, "{e}");
+    // A further cache in a scenario file names reads only, each once.
+    let mut s = two_caches([1.0, 0.0, 0.0, 0.0]);
+    s.more_caches[0].fronts = vec![Flow::Write, Flow::ApiRead, Flow::ApiRead];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_caches[0].fronts[0]"), "{e}");
+    assert!(e.contains("named twice"), "{e}");
+    // Every read through further caches leaves the first one idle.
+    let mut s = two_caches([1.0, 0.0, 0.0, 0.0]);
+    s.more_caches[0].fronts = vec![Flow::PageView, Flow::ApiRead];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("fronts none"), "{e}");
+}
+
+#[test]
+fn two_caches_run_in_every_data_center_at_stage_11() {
+    let mut file = two_of_a_kind_in(11, "cache", "cache-api", vec![Flow::ApiRead]);
+    file.duration_s = 10;
+    file.faults.clear();
+    let mut s = file.lower().expect("two caches lower at stage 11");
+    assert_eq!(s.more_caches.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // A slow node of one data center's second cache is a fault it may carry.
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/cache-api-0"),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    let busy = geo
+        .data_centers
+        .iter()
+        .filter(|d| d.requests.completed >= 1000)
+        .count();
+    assert!(busy >= 2, "{busy} busy data centers");
+    for d in &geo.data_centers {
+        if d.requests.completed < 1000 {
+            continue;
+        }
+        let first = d.cache.as_ref().expect("its first cache");
+        let api = &d.more_caches[0];
+        assert_eq!(api.name, "cache-api");
+        assert!(
+            first.hits > 0 && api.cache.hits > 0,
+            "{}: {first:?} {api:?}",
+            d.name
+        );
+    }
+    assert!(r
+        .components
+        .iter()
+        .any(|c| c.name == format!("{dc}/cache-api-0") && c.served > 0));
 }

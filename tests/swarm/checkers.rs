@@ -12,8 +12,8 @@ use crate::generator::Case;
 use scalesim::scenario::{Dist, GeoRouting, Scenario, SessionMode, Shape, WritePolicy};
 use scalesim::sim::{
     CacheReport, CdnReport, ComponentInfo, ComponentKind, DataCenterReport, DatabaseReport, DbRole,
-    GeoReport, GeoStatus, LogEntry, Outcome, PathSample, QueueReport, Report, RequestKind,
-    RequestTotals, SessionReport, SimDuration, SimTime, Snapshot, MAX_HOPS,
+    GeoReport, GeoStatus, LogEntry, NamedCacheReport, Outcome, PathSample, QueueReport, Report,
+    RequestKind, RequestTotals, SessionReport, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
@@ -1037,6 +1037,8 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
 struct Tiers<'a> {
     database: Option<&'a DatabaseReport>,
     cache: Option<&'a CacheReport>,
+    /// The further cache clusters' sections (below stage 11 only).
+    more_caches: &'a [NamedCacheReport],
     cdn: Option<&'a CdnReport>,
     queue: Option<&'a QueueReport>,
     sessions: Option<&'a SessionReport>,
@@ -1049,6 +1051,7 @@ impl<'a> Tiers<'a> {
         Tiers {
             database: r.database.as_ref(),
             cache: r.cache.as_ref(),
+            more_caches: &r.more_caches,
             cdn: r.cdn.as_ref(),
             queue: r.queue.as_ref(),
             sessions: r.sessions.as_ref(),
@@ -1060,6 +1063,7 @@ impl<'a> Tiers<'a> {
         Tiers {
             database: d.database.as_ref(),
             cache: d.cache.as_ref(),
+            more_caches: &d.more_caches,
             cdn: d.cdn.as_ref(),
             queue: d.queue.as_ref(),
             sessions: None,
@@ -1196,7 +1200,27 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
             d.nodes
         );
     }
-    if let (Some(c), Some(spec)) = (r.cache, &s.cache) {
+    ensure!(
+        r.more_caches.len() == s.more_caches.len()
+            && r.more_caches
+                .iter()
+                .zip(&s.more_caches)
+                .all(|(c, m)| c.name == m.name),
+        "{site} further cache sections {:?} do not match the scenario's {:?}",
+        r.more_caches.iter().map(|c| &c.name).collect::<Vec<_>>(),
+        s.more_caches.iter().map(|m| &m.name).collect::<Vec<_>>()
+    );
+    // Each cache cluster by itself: the first (`cache-N`), then the further ones (`<name>-N`).
+    let first = r
+        .cache
+        .zip(s.cache.as_ref())
+        .map(|(c, spec)| (c, spec, named("cache-")));
+    let more = r
+        .more_caches
+        .iter()
+        .zip(&s.more_caches)
+        .map(|(c, m)| (&c.cache, &m.cache, named(&format!("{}-", m.name))));
+    for (c, spec, prefix) in first.into_iter().chain(more) {
         ensure!(
             c.items.len() == spec.nodes as usize
                 && c.items.iter().all(|&n| n <= spec.capacity_items),
@@ -1217,8 +1241,8 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
             c.invalidations
         );
         ensure!(
-            c.bypassed == 0 || tl.any_down(&named("cache-"), end),
-            "{} lookups bypassed the cache, but no cache node was ever down",
+            c.bypassed == 0 || tl.any_down(&prefix, end),
+            "{} lookups bypassed the cache {prefix}*, but none of its nodes was ever down",
             c.bypassed
         );
         let db = s.database.as_ref().expect("a cache needs a database");

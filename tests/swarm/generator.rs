@@ -1102,10 +1102,16 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             db
         };
         if cache {
-            let c = add(
-                &mut g,
-                NodeSpec::Cache(donor.cache.clone().expect("a cache")),
-            );
+            // Now and then a second cache beside the first, fronting the other read (drawn
+            // from a generator of its own, so graphs without one come out as before; without
+            // coalescing, which the engine runs with one cache only).
+            let mut g2 = Gen::new(seed ^ 0x3243_4143_4845_0000);
+            let two = g2.chance(0.3);
+            let mut first_spec = donor.cache.clone().expect("a cache");
+            if two {
+                first_spec.coalesce = None;
+            }
+            let c = add(&mut g, NodeSpec::Cache(first_spec));
             // Usually both reads through the cache; now and then only one of them, the
             // other straight to the store.
             let cached: &[Flow] = match g.range(0, 5) {
@@ -1113,12 +1119,41 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 1 => &[Flow::ApiRead],
                 _ => &[Flow::PageView, Flow::ApiRead],
             };
+            let second = two.then(|| {
+                let mut spec = donor.cache.clone().expect("a cache");
+                spec.nodes = g2.range(1, 4) as u32;
+                spec.capacity_items = (g2.log_uniform(10.0, 100_000.0) as u32).max(1);
+                spec.eviction = *g2.pick(&[Eviction::Lru, Eviction::Lfu, Eviction::Fifo]);
+                spec.write_policy = *g2.pick(&[WritePolicy::Invalidate, WritePolicy::TtlOnly]);
+                spec.coalesce = None;
+                let first = if g2.chance(0.5) {
+                    Flow::PageView
+                } else {
+                    Flow::ApiRead
+                };
+                (add(&mut g2, NodeSpec::Cache(spec)), first)
+            });
+            let cached: &[Flow] = match &second {
+                Some((_, Flow::PageView)) => &[Flow::PageView],
+                Some(_) => &[Flow::ApiRead],
+                None => cached,
+            };
             let direct: Vec<Flow> = Flow::DATA
                 .into_iter()
                 .filter(|f| !cached.contains(f))
+                .filter(|f| second.is_none() || *f == Flow::Write)
                 .collect();
             wire(&web, &c, cached);
             wire(&c, &store, cached);
+            if let Some((c2, first)) = &second {
+                let other = if *first == Flow::PageView {
+                    Flow::ApiRead
+                } else {
+                    Flow::PageView
+                };
+                wire(&web, c2, &[other]);
+                wire(c2, &store, &[other]);
+            }
             wire(&web, &store, &direct);
         } else {
             wire(&web, &store, &Flow::DATA);

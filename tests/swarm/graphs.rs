@@ -163,3 +163,20 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
         }
     }
 }
+
+/// The default window draws graphs with two caches (about one in ten), so the checkers above
+/// run on them.
+#[test]
+fn graphs_with_two_caches_are_drawn() {
+    let two = (0..DEFAULT_GRAPH_SEEDS)
+        .filter(|&seed| {
+            !generator::graph_case(seed)
+                .0
+                .scenario
+                .more_caches
+                .is_empty()
+        })
+        .count();
+    eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have two caches");
+    assert!(two >= 50, "only {two} graphs with two caches");
+}

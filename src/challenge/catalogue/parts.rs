@@ -61,6 +61,7 @@ pub fn all_in_one(name: &str, workers: u32) -> Scenario {
         monitoring: None,
         nosql: None,
         deploy: None,
+        more_caches: Vec::new(),
         routes: None,
         geo: None,
         faults: Vec::new(),

@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, Problem, Routes, Scenario, SessionMode, Sessions,
-    ValidationErrors,
+    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, Problem, Routes, Scenario, SessionMode,
+    Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -79,9 +79,12 @@ impl Scenario {
         let s = self;
         let mut b = Builder {
             nodes: Vec::new(),
-            reserved: s.geo.as_ref().map_or(Vec::new(), |g| {
-                g.data_centers.iter().map(|d| d.name.clone()).collect()
-            }),
+            reserved: s
+                .geo
+                .iter()
+                .flat_map(|g| g.data_centers.iter().map(|d| d.name.clone()))
+                .chain(s.more_caches.iter().map(|m| m.name.clone()))
+                .collect(),
         };
         let mut edges: Vec<Edge> = Vec::new();
         let users = b.add(
@@ -182,10 +185,25 @@ impl Scenario {
             let store = router.clone().unwrap_or_else(|| db.clone());
             match &cache {
                 Some(cache) => {
-                    let (cached, direct): (Vec<Flow>, Vec<Flow>) =
-                        Flow::DATA.iter().partition(|&&f| s.cache_fronts(f));
+                    let more = |f: Flow| s.more_caches.iter().any(|m| m.fronts.contains(&f));
+                    let (cached, direct): (Vec<Flow>, Vec<Flow>) = Flow::DATA
+                        .iter()
+                        .filter(|&&f| !more(f))
+                        .partition(|&&f| s.cache_fronts(f));
                     wire(&mut edges, &web, cache, &cached);
                     wire(&mut edges, cache, &store, &cached);
+                    for m in &s.more_caches {
+                        b.nodes.push(Node {
+                            name: m.name.clone(),
+                            spec: NodeSpec::Cache(m.cache.clone()),
+                        });
+                        let fronts: Vec<Flow> = Flow::DATA
+                            .into_iter()
+                            .filter(|f| m.fronts.contains(f))
+                            .collect();
+                        wire(&mut edges, &web, &m.name, &fronts);
+                        wire(&mut edges, &m.name, &store, &fronts);
+                    }
                     wire(&mut edges, &web, &store, &direct);
                 }
                 None => wire(&mut edges, &web, &store, &Flow::DATA),
@@ -310,6 +328,7 @@ impl TopologyFile {
             monitoring: None,
             nosql: None,
             deploy: None,
+            more_caches: Vec::new(),
             routes: None,
             geo: None,
             faults: self.faults.clone(),
@@ -339,7 +358,12 @@ impl TopologyFile {
                 NodeSpec::SessionStore(p) => {
                     s.sessions = Some(sessions(SessionMode::SharedStore, p));
                 }
-                NodeSpec::Cache(c) => s.cache = Some(c.clone()),
+                NodeSpec::Cache(c) if Some(i) == first_cache(t) => s.cache = Some(c.clone()),
+                NodeSpec::Cache(c) => s.more_caches.push(NamedCache {
+                    name: node.name.clone(),
+                    fronts: web_sends_to(t, &node.name, &[PV, AR]),
+                    cache: c.clone(),
+                }),
                 NodeSpec::ShardRouter(r) => s.sharding = Some(r.clone()),
                 NodeSpec::Database(d) => s.database = Some(d.clone()),
                 NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
@@ -411,11 +435,82 @@ fn routes(t: &Topology) -> Option<Routes> {
             .collect();
         (has(to) && list.len() < flows.len()).then_some(list)
     };
+    // The first cache's reads, where not every read the further caches leave it.
+    let more: Vec<&str> = further_caches(t)
+        .map(|i| t.nodes[i].name.as_str())
+        .collect();
+    let cached = first_cache(t).and_then(|first| {
+        let first = t.nodes[first].name.as_str();
+        let left: Vec<Flow> = [PV, AR]
+            .into_iter()
+            .filter(|&f| more.iter().all(|m| !web_sends_to(t, m, &[f]).contains(&f)))
+            .collect();
+        let list = web_sends_to(t, first, &left);
+        (list.len() < left.len()).then_some(list)
+    });
     let r = Routes {
-        cached: taken(NodeKind::Cache, &[PV, AR]),
+        cached,
         nosql: taken(NodeKind::NoSql, &Flow::DATA),
     };
     (r != Routes::default()).then_some(r)
+}
+
+/// The cache node that lowers to the scenario's `cache` (the others to `more_caches`): the one
+/// named `cache` if there is one (its nodes are `cache-0`…, so no other may be), else the
+/// first in node order.
+fn first_cache(t: &Topology) -> Option<usize> {
+    let caches = || {
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.spec.kind() == NodeKind::Cache)
+    };
+    caches()
+        .find(|(_, n)| n.name == "cache")
+        .or_else(|| caches().next())
+        .map(|(i, _)| i)
+}
+
+impl Topology {
+    /// What the engine names the nodes of the cache node `name` after (`cache` for the one
+    /// that lowers to the scenario's `cache`: `cache-0`, `cache-1`…; its own name for a
+    /// further cache: `<name>-0`…); `None` if `name` is not a cache node.
+    pub fn cache_stem(&self, name: &str) -> Option<&str> {
+        let i = self.nodes.iter().position(|n| n.name == name)?;
+        if self.nodes[i].spec.kind() != NodeKind::Cache {
+            return None;
+        }
+        Some(if Some(i) == first_cache(self) {
+            "cache"
+        } else {
+            self.nodes[i].name.as_str()
+        })
+    }
+}
+
+/// The cache nodes that lower to `more_caches`, in node order.
+fn further_caches(t: &Topology) -> impl Iterator<Item = usize> + '_ {
+    let first = first_cache(t);
+    (0..t.nodes.len())
+        .filter(move |&i| t.nodes[i].spec.kind() == NodeKind::Cache && Some(i) != first)
+}
+
+/// Which of `flows` a web pool sends to the node named `to`, in the order of `flows`.
+fn web_sends_to(t: &Topology, to: &str, flows: &[Flow]) -> Vec<Flow> {
+    let web = |name: &str| {
+        t.nodes
+            .iter()
+            .any(|n| n.name == name && n.spec.kind() == NodeKind::WebPool)
+    };
+    flows
+        .iter()
+        .copied()
+        .filter(|f| {
+            t.edges
+                .iter()
+                .any(|e| e.to == to && web(&e.from) && e.flows.contains(f))
+        })
+        .collect()
 }
 
 fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem {
@@ -487,7 +582,29 @@ fn locate(t: &Topology, p: Problem) -> Problem {
         "sessions" if sticky => Some((NodeKind::LoadBalancer, format!(".sticky_sessions{rest}"))),
         "sessions" => Some((NodeKind::SessionStore, rest.to_string())),
         "database" => Some((NodeKind::Database, rest.to_string())),
-        "cache" => Some((NodeKind::Cache, rest.to_string())),
+        "cache" => {
+            if let Some(i) = first_cache(t) {
+                return node_problem(t, i, rest, &p.message);
+            }
+            None
+        }
+        "more_caches" => {
+            let nth = rest
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let node = nth.and_then(|(n, tail)| further_caches(t).nth(n).map(|i| (i, tail)));
+            if let Some((i, tail)) = node {
+                let tail = tail.strip_prefix(".cache").unwrap_or(tail);
+                let tail = if tail.starts_with(".name") || tail.starts_with(".fronts") {
+                    ""
+                } else {
+                    tail
+                };
+                return node_problem(t, i, tail, &p.message);
+            }
+            Some((NodeKind::Cache, String::new()))
+        }
         "cdn" => Some((NodeKind::CdnEdge, rest.to_string())),
         "sharding" => Some((NodeKind::ShardRouter, rest.to_string())),
         "nosql" => Some((NodeKind::NoSql, rest.to_string())),

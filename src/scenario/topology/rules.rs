@@ -427,7 +427,7 @@ impl<'a> Graph<'a> {
     }
 
     /// How many of each kind: one users node, one DNS or geoDNS, one web pool, at most one of
-    /// each other kind (data centers: 1 to 4, under geoDNS only).
+    /// each other kind but caches (data centers: 1 to 4, under geoDNS only).
     fn counts(&self, c: &mut Problems) {
         let users = self.of_kind(NodeKind::Users);
         if users.is_empty() {
@@ -480,6 +480,9 @@ impl<'a> Graph<'a> {
                         );
                     }
                 }
+                // Several caches run side by side, each fronting its own reads (the other
+                // rules keep each read to one cache and every cache before one data store).
+                NodeKind::Cache => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")

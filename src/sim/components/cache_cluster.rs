@@ -23,6 +23,17 @@ use crate::sim::report::CacheReport;
 use crate::sim::ring::HashRing;
 use crate::sim::{SimDuration, SimTime};
 
+/// The station index of node `node` of cache cluster `cluster` (the first cluster's nodes
+/// keep their plain numbers), as kept in a station's info and a request's `fill`.
+pub(in crate::sim) fn cache_index(cluster: usize, node: usize) -> u16 {
+    ((cluster as u16) << 8) | node as u16
+}
+
+/// The (cluster, node) of a cache station index made by [`cache_index`].
+pub(in crate::sim) fn cache_of_index(index: u16) -> (usize, usize) {
+    (usize::from(index >> 8), usize::from(index & 0xff))
+}
+
 /// One cache node: its station and contents.
 #[derive(Clone)]
 struct CacheNode {

@@ -39,6 +39,10 @@ pub struct Report {
     pub database: Option<DatabaseReport>,
     /// The cache tier: hits, misses, staleness.
     pub cache: Option<CacheReport>,
+    /// The further cache clusters (the scenario's `more_caches`), each by its name (absent
+    /// when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_caches: Vec<NamedCacheReport>,
     /// The CDN edge: hits, bytes, cost.
     pub cdn: Option<CdnReport>,
     /// The message queue and its workers.
@@ -148,6 +152,9 @@ pub struct DataCenterReport {
     pub database: Option<DatabaseReport>,
     /// Its cache tier.
     pub cache: Option<CacheReport>,
+    /// Its further cache clusters, each by its name (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_caches: Vec<NamedCacheReport>,
     /// Its CDN edge.
     pub cdn: Option<CdnReport>,
     /// Its message queue.
@@ -231,6 +238,16 @@ pub struct DatabaseReport {
     pub reshards: Vec<Reshard>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
+}
+
+/// A further cache cluster over the run: its name and its figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedCacheReport {
+    /// Its name (its nodes are `<name>-0`, `<name>-1`…).
+    pub name: String,
+    /// Its figures, as for the first cache.
+    #[serde(flatten)]
+    pub cache: CacheReport,
 }
 
 /// The cache tier over the run.

@@ -69,7 +69,7 @@ impl Stack {
         let now = self.kernel.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
         if tier == Tier::Cache {
-            return self.kill_cache_node(station, usize::from(index));
+            return self.kill_cache_node(station, index);
         }
         let outcome = tier.down_outcome();
         if tier == Tier::Web {
@@ -146,7 +146,8 @@ impl Stack {
 
     /// A cache node dies: its contents are gone, and the lookups it held become misses that
     /// go to the database. Returns the number of lookups redirected.
-    pub(super) fn kill_cache_node(&mut self, station: u16, node: usize) -> u64 {
+    pub(super) fn kill_cache_node(&mut self, station: u16, index: u16) -> u64 {
+        let (cluster, node) = cache_of_index(index);
         let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -154,11 +155,11 @@ impl Stack {
         s.epoch = s.epoch.wrapping_add(1);
         s.busy = 0;
         s.waiting = 0;
-        self.cache.as_mut().expect("a cache tier").lose_node(node);
+        self.caches[cluster].lose_node(node);
         let mut moved = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
             if self.kernel.requests[req.slot as usize].state == ReqState::Queued {
-                self.bypass_cache(req);
+                self.bypass_cache(req, cluster);
                 moved += 1;
             } else {
                 self.release(req);
@@ -167,10 +168,13 @@ impl Stack {
         for slot in 0..self.kernel.requests.len() {
             let r = self.kernel.requests[slot];
             if r.station == station && r.state == ReqState::InService {
-                self.bypass_cache(ReqRef {
-                    slot: slot as u32,
-                    gen: r.gen,
-                });
+                self.bypass_cache(
+                    ReqRef {
+                        slot: slot as u32,
+                        gen: r.gen,
+                    },
+                    cluster,
+                );
                 moved += 1;
             }
         }

@@ -47,7 +47,8 @@ impl Stack {
                 }
             }
             Mechanism::Coalesce => {
-                if self.scenario.cache.is_none() {
+                // Coalescing works with one cache cluster (validation says so for files).
+                if self.scenario.cache.is_none() || !self.scenario.more_caches.is_empty() {
                     return;
                 }
                 match self.coalescer.as_mut() {

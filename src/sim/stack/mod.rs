@@ -36,7 +36,7 @@ mod sync;
 
 use super::components::balancer::{Balancer, BalancerEvent};
 use super::components::breaker::CircuitBreaker;
-use super::components::cache_cluster::CacheCluster;
+use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, DatabaseCluster, DbEvent};
@@ -400,7 +400,9 @@ pub(super) struct Stack {
     profile_max: f64,
     /// The database cluster: shards, replication, key versions and placement, resharding.
     pub(super) db: DatabaseCluster,
-    pub(super) cache: Option<CacheCluster>,
+    /// The cache clusters: the scenario's `cache` first, then its `more_caches` in order
+    /// (empty without a cache).
+    pub(super) caches: Vec<CacheCluster>,
     session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
@@ -471,7 +473,7 @@ impl Stack {
                 .map(|_| StickySessions::default()),
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             db: DatabaseCluster::new(scenario),
-            cache: None,
+            caches: Vec::new(),
             session_get: Sampler::new(
                 &scenario
                     .sessions
@@ -607,15 +609,26 @@ impl Stack {
             }
             self.nosql = Some(NoSql::new(spec, stations));
         }
-        if let Some(spec) = &scenario.cache {
+        let more = scenario
+            .more_caches
+            .iter()
+            .map(|m| (m.name.as_str(), &m.cache));
+        for (cluster, (name, spec)) in scenario
+            .cache
+            .iter()
+            .map(|c| ("cache", c))
+            .chain(more)
+            .enumerate()
+        {
             let mut stations = Vec::new();
-            for i in 0..spec.nodes {
-                let id = self.add_component(format!("cache-{i}"), ComponentKind::Cache);
+            for i in 0..spec.nodes as usize {
+                let id = self.add_component(format!("{name}-{i}"), ComponentKind::Cache);
                 let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
-                stations.push(self.add_station(id, Tier::Cache, i as u16, station));
+                let index = cache_index(cluster, i);
+                stations.push(self.add_station(id, Tier::Cache, index, station));
             }
             let keys = scenario.traffic.keyspace.keys;
-            self.cache = Some(CacheCluster::new(spec, keys, &stations));
+            self.caches.push(CacheCluster::new(spec, keys, &stations));
         }
     }
 

@@ -306,7 +306,8 @@ impl Stack {
             self.push_hop(req, component, now, now);
             if tier == Tier::Cache {
                 // An unreachable cache is a miss: ask the database.
-                self.bypass_cache(req);
+                let cluster = cache_of_index(self.station_info[usize::from(station)].2).0;
+                self.bypass_cache(req, cluster);
                 return;
             }
             let outcome = tier.down_outcome();

@@ -94,10 +94,20 @@ impl Stack {
             dns: self.dns.report(),
             components,
             database: self.database_report(),
-            cache: self.cache.as_ref().map(|c| CacheReport {
+            cache: self.caches.first().map(|c| CacheReport {
                 stampede: self.coalescer.as_ref().map(|co| co.report()),
                 ..c.report()
             }),
+            more_caches: self
+                .scenario
+                .more_caches
+                .iter()
+                .zip(self.caches.iter().skip(1))
+                .map(|(m, c)| NamedCacheReport {
+                    name: m.name.clone(),
+                    cache: c.report(),
+                })
+                .collect(),
             cdn: self.edge.as_ref().map(|e| e.report()),
             queue: self.jobs.as_ref().map(|q| q.report()),
             sessions: self.sticky.as_ref().map(|s| s.report()),
@@ -149,10 +159,11 @@ impl Stack {
             );
             bill.add_storage("stored data", self.db.keys_held(), hours);
         }
-        if let Some(c) = &self.cache {
+        if !self.caches.is_empty() {
+            let nodes: usize = self.caches.iter().map(|c| c.node_count()).sum();
             bill.add(
                 "cache nodes",
-                c.node_count() as f64 * hours,
+                nodes as f64 * hours,
                 "node-hours",
                 PRICES.cache_node_hour,
             );

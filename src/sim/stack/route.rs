@@ -26,8 +26,9 @@ pub(in crate::sim) enum Door {
 pub(in crate::sim) enum DataStep {
     /// Nowhere: the web server answers (a write may publish its job first).
     AtWeb,
-    /// The cache (read-through: a miss goes on to the data store).
-    Cache,
+    /// A cache cluster, by its number (0: the scenario's `cache`, then its `more_caches` in
+    /// order; read-through: a miss goes on to the data store).
+    Cache(u8),
     /// The data store: the database, or the shard router in front of the shards' databases.
     Store,
 }
@@ -60,7 +61,8 @@ impl RouteTable {
 
     /// Reads each kind's way from the graph's edges. The graph is valid (a scenario's compiled
     /// graph always is), so every kind finds its way; the engine's components are found by
-    /// their kinds, of which a stack has one each.
+    /// their kinds, of which a stack has one each but caches: the `n`-th cache node of the
+    /// graph is cache cluster `n`.
     pub fn of_graph(t: &Topology) -> RouteTable {
         RouteTable(RequestKind::ALL.map(|kind| route(t, flow_of(kind))))
     }
@@ -105,10 +107,17 @@ fn route(t: &Topology, flow: Flow) -> Route {
     };
     let session = !next(t, NodeKind::WebPool, Flow::Session).is_empty();
     let after_web = next(t, NodeKind::WebPool, flow);
+    let caches: Vec<&NodeSpec> = t
+        .nodes
+        .iter()
+        .map(|n| &n.spec)
+        .filter(|s| s.kind() == NodeKind::Cache)
+        .collect();
+    let cluster = |n: &NodeSpec| caches.iter().position(|c| std::ptr::eq(*c, n)).unwrap_or(0);
     let data = after_web
         .iter()
         .find_map(|n| match n.kind() {
-            NodeKind::Cache => Some(DataStep::Cache),
+            NodeKind::Cache => Some(DataStep::Cache(cluster(n) as u8)),
             NodeKind::Database | NodeKind::ShardRouter => Some(DataStep::Store),
             _ => None,
         })
@@ -145,8 +154,8 @@ mod tests {
         assert!(t.of(RequestKind::StaticAsset).via_edge);
         assert!(!t.of(RequestKind::PageView).via_edge);
         assert_eq!(t.of(RequestKind::StaticAsset).front, Door::Balancer);
-        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache);
-        assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Cache);
+        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache(0));
+        assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Cache(0));
         assert_eq!(t.of(RequestKind::Write).data, DataStep::Store);
         assert_eq!(t.of(RequestKind::StaticAsset).data, DataStep::AtWeb);
     }
@@ -168,7 +177,7 @@ mod tests {
             nosql: Some(vec![Flow::ApiRead, Flow::PageView]),
         });
         let t = RouteTable::of_scenario(&s);
-        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache);
+        assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache(0));
         assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Store);
         assert_eq!(t.of(RequestKind::ApiRead).nosql_share, Some(0.25));
         assert_eq!(t.of(RequestKind::Write).nosql_share, None);

@@ -14,12 +14,12 @@ impl Stack {
             self.begin_service(req, station, work);
             return;
         }
-        let sampler = match (tier, &self.cache) {
-            (Tier::Db, _) => self.db.sampler(db_of_index(index).0, kind),
-            (Tier::Cache, Some(cache)) => cache.service(),
-            (Tier::Session, _) => self.session_get,
-            (Tier::NoSql, _) => self.nosql.as_ref().expect("a NoSQL store").service(kind),
-            _ => self.web.service(kind),
+        let sampler = match tier {
+            Tier::Db => self.db.sampler(db_of_index(index).0, kind),
+            Tier::Cache => self.caches[cache_of_index(index).0].service(),
+            Tier::Session => self.session_get,
+            Tier::NoSql => self.nosql.as_ref().expect("a NoSQL store").service(kind),
+            Tier::Web => self.web.service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);
@@ -85,7 +85,7 @@ impl Stack {
                 self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
-                    Tier::Cache => self.after_cache(req, usize::from(index)),
+                    Tier::Cache => self.after_cache(req, index),
                     Tier::Session => {
                         self.req_mut(req).session_done = true;
                         self.after_web(req);
@@ -119,18 +119,19 @@ impl Stack {
         }
     }
 
-    /// A cache node looked the key up: answer a hit, send a miss to the database.
-    pub(super) fn after_cache(&mut self, req: ReqRef, node: usize) {
+    /// A cache node (station index `index`: its cluster and node) looked the key up: answer
+    /// a hit, send a miss to the database.
+    pub(super) fn after_cache(&mut self, req: ReqRef, index: u16) {
         let now = self.kernel.now;
         let key = self.kernel.requests[req.slot as usize].key;
         let latest = self.db.versions.last_write(key);
-        let c = self.cache.as_mut().expect("a cache tier");
-        if c.look_up(node, key, latest, now) {
+        let (cluster, node) = cache_of_index(index);
+        if self.caches[cluster].look_up(node, key, latest, now) {
             self.kernel.interval.cache_hits += 1;
             self.answer(req, now, Tier::Cache);
         } else {
             self.kernel.interval.cache_misses += 1;
-            self.req_mut(req).fill = node as u16;
+            self.req_mut(req).fill = index;
             if self.coalescer.is_some() && self.wait_for_fill(req, key) {
                 return;
             }
@@ -138,9 +139,9 @@ impl Stack {
         }
     }
 
-    /// The cache could not be asked: go to the database without filling.
-    pub(super) fn bypass_cache(&mut self, req: ReqRef) {
-        if let Some(c) = self.cache.as_mut() {
+    /// Cache cluster `cluster` could not be asked: go to the database without filling.
+    pub(super) fn bypass_cache(&mut self, req: ReqRef, cluster: usize) {
+        if let Some(c) = self.caches.get_mut(cluster) {
             c.bypass();
             // For the tier's effective hit ratio a skipped lookup is a miss.
             self.kernel.interval.cache_misses += 1;
@@ -175,12 +176,11 @@ impl Stack {
                 self.move_to(req, n.station_for(r.key));
             }
             // A read that asks every shard in turn skips the cache.
-            DataStep::Cache if r.fanout_next == NONE => {
-                let c = self.cache.as_ref().expect("a route through the cache");
-                let station = c.station_for(r.key);
+            DataStep::Cache(cluster) if r.fanout_next == NONE => {
+                let station = self.caches[usize::from(cluster)].station_for(r.key);
                 self.move_to(req, station);
             }
-            DataStep::Cache | DataStep::Store => self.send_to_db(req),
+            DataStep::Cache(_) | DataStep::Store => self.send_to_db(req),
         }
     }
 
@@ -264,9 +264,10 @@ impl Stack {
             return AfterQuery::Answer;
         }
         if r.fill != NONE {
-            let c = self.cache.as_mut().expect("fill implies a cache tier");
-            let alive = self.stations[usize::from(c.station_of(r.fill))].alive;
-            c.fill(r.fill, alive, r.key, version, now);
+            let (cluster, node) = cache_of_index(r.fill);
+            let c = &mut self.caches[cluster];
+            let alive = self.stations[usize::from(c.station_of(node as u16))].alive;
+            c.fill(node as u16, alive, r.key, version, now);
             if self.coalescer.is_some() {
                 self.answer_coalesced(req, r.key);
             }
@@ -283,9 +284,10 @@ impl Stack {
         }
     }
 
-    /// A committed write deletes the cached copy of its key (`invalidate` policy).
+    /// A committed write deletes the cached copies of its key (`invalidate` policy), in
+    /// every cache cluster.
     pub(super) fn invalidate_cached(&mut self, key: u32) {
-        if let Some(c) = self.cache.as_mut() {
+        for c in &mut self.caches {
             c.write_committed(key);
         }
     }

@@ -84,7 +84,8 @@ impl Stack {
         if tier != Tier::Cache {
             return None;
         }
-        let n = self.cache.as_ref()?.node_state(usize::from(index));
+        let (cluster, node) = cache_of_index(index);
+        let n = self.caches.get(cluster)?.node_state(node);
         Some((n.items, n.capacity_items, n.hit_ratio, n.stale_reads))
     }
 
@@ -156,7 +157,7 @@ impl Stack {
             recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out: self.logged_out(),
-            stale_cache_reads: self.cache.as_ref().map_or(0, |c| c.stale_reads()),
+            stale_cache_reads: self.caches.iter().map(|c| c.stale_reads()).sum(),
             events_processed: self.events_processed,
             held_web_workers: self.held_web_workers(),
             breaker: self.breaker.as_ref().map(|b| b.state()),
@@ -361,7 +362,7 @@ impl Engine for Stack {
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
         let per_user = self.dns.heap_bytes() + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
-        let cache = self.cache.as_ref().map_or(0, |c| c.heap_bytes());
+        let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
         let stations: usize = self
             .stations
             .iter()

@@ -158,16 +158,41 @@ pub struct CanvasProps {
     pub inspected: Option<ComponentId>,
 }
 
-/// The running components a group of the drawing stands for: a web pool's servers, a cache's
-/// nodes, a database's (or a shard router's) database nodes; in the order they are drawn.
-pub fn running_members(kind: NodeKind, running: &[ComponentInfo]) -> Vec<ComponentInfo> {
+/// The running components the group `name` of the drawing `t` stands for: a web pool's
+/// servers, a cache's nodes (its own, when the drawing has several caches), a database's (or
+/// a shard router's) database nodes; in the order they are drawn.
+pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> Vec<ComponentInfo> {
+    let Some(kind) = t.node(name).map(|n| n.spec.kind()) else {
+        return Vec::new();
+    };
     let of = match kind {
         NodeKind::WebPool => ComponentKind::Server,
         NodeKind::Cache => ComponentKind::Cache,
         NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
         _ => return Vec::new(),
     };
-    let mut list: Vec<ComponentInfo> = running.iter().filter(|c| c.kind == of).cloned().collect();
+    // With several caches, each group holds the nodes named after it (`<stem>-<n>`).
+    let caches = t
+        .nodes
+        .iter()
+        .filter(|n| n.spec.kind() == NodeKind::Cache)
+        .count();
+    let stem = t.cache_stem(name).filter(|_| caches > 1);
+    let own = |c: &ComponentInfo| {
+        let Some(stem) = stem else {
+            return true;
+        };
+        let local = c.name.rsplit('/').next().unwrap_or(&c.name);
+        local
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut list: Vec<ComponentInfo> = running
+        .iter()
+        .filter(|c| c.kind == of && own(c))
+        .cloned()
+        .collect();
     list.sort_by_key(|c| c.id);
     list
 }
@@ -230,7 +255,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
         .nodes
         .iter()
         .filter(|n| open_names.contains(&n.name) && is_group(n.spec.kind()))
-        .map(|n| (n.name.clone(), running_members(n.spec.kind(), &running)))
+        .map(|n| (n.name.clone(), running_members(&t, &n.name, &running)))
         .collect();
     let open_rows: BTreeMap<String, usize> = open
         .iter()
@@ -777,7 +802,7 @@ fn toggle_or_select(ctx: &Ctx, t: &Topology, running: &[ComponentInfo], name: &s
     };
     match members(&node.spec) {
         Some((_, what)) => {
-            let list = running_members(node.spec.kind(), running);
+            let list = running_members(t, name, running);
             let opened = if list.is_empty() {
                 format!("Opened {name} ({what}): none of them runs now.")
             } else {
@@ -830,13 +855,22 @@ fn member_buttons(
         });
         // Not a drag of the group's box under it.
         let onpointerdown = Callback::from(|e: PointerEvent| e.stop_propagation());
-        let name = fit(&c.name, if down { 9 } else { 13 });
+        // Cut in the middle, so that a data center's members (`us-east/cache-0`) keep their
+        // region and their number; the full name is the row's title (a tooltip, and its
+        // accessible name, which then says "down" itself).
+        let name = fit_middle(&c.name, if down { 9 } else { 13 });
+        let title = if down {
+            format!("{} (down)", c.name)
+        } else {
+            c.name.clone()
+        };
         html! {
             <g class={classes!("editor-member", down.then_some("down"), pressed.then_some("selected"))}
                 transform={format!("translate({},{})", x + 6.0, row_y(k))}
                 role="button" tabindex="0" aria-pressed={pressed.to_string()}
                 data-member={c.name.clone()} data-alive={(!down).to_string()}
                 {onclick} {onkeydown} {onpointerdown}>
+                <title>{ title }</title>
                 <rect width={(W - 12.0).to_string()} height="20" rx="4" />
                 <text x="6" y="15">{ name }</text>
                 if down {
@@ -867,6 +901,20 @@ fn member_buttons(
             { for none }
         </g>
     }
+}
+
+/// A name cut to at most `chars` characters, its middle dropped for an ellipsis (its start
+/// and its end stay: `us-eas…ache-0`).
+fn fit_middle(name: &str, chars: usize) -> String {
+    let count = name.chars().count();
+    if count <= chars {
+        return name.to_string();
+    }
+    let head = (chars - 1) / 2;
+    let tail = chars - 1 - head;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
 }
 
 /// A name cut to at most `chars` characters (an ellipsis ends a cut one).
