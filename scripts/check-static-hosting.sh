@@ -25,7 +25,7 @@ profile="$work/profile"
 mkdir -p "$profile"
 say "serving $DIST as $url"
 
-# --virtual-time-budget lets the page load and run for 8 s of virtual time before the DOM is
+# --virtual-time-budget lets the page load and run for 20 s of virtual time before the DOM is
 # dumped; `timeout` bounds the whole browser run in real time. Under virtual time a web
 # worker's messages never reach the page, so this loads the app with its simulation in the
 # page (`?sim=page`); scripts/check-sim-worker.sh runs the default (worker) path from the same
@@ -34,7 +34,7 @@ dom="$work/dom.html"
 page_url="${url}?sim=page"
 if ! timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --dump-dom --virtual-time-budget=8000 "$page_url" \
+  --user-data-dir="$profile" --dump-dom --virtual-time-budget=20000 "$page_url" \
   >"$dom" 2>"$work/chromium.log"; then
   tail -n 20 "$work/chromium.log" >&2
   fail "headless Chromium did not finish loading $url"
