@@ -4,6 +4,9 @@
 //! and for preset 11 with its ten million users. Prints; asserts only that both seeks land
 //! on the same run.
 //!
+//! With `PRESET11_SEEK=1`: also a 10-minute preset-11 run played with checkpoints, then a seek
+//! back to 540 s (the copies kept, and the seek's time).
+//!
 //! Run: `cargo run --release --example seek`
 
 use scalesim::scenario::preset;
@@ -129,4 +132,40 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
     clone_cost("preset 11 at 60 s (a full DNS TTL of answers cached)", &sim);
+
+    if std::env::var("PRESET11_SEEK").is_ok_and(|v| v == "1") {
+        seek_in_ten_minutes_of_preset_11(&big);
+    }
+}
+
+/// A 10-minute preset-11 run played with checkpoints as the app keeps them, then a seek back
+/// to 540 s from the latest copy before it (`PRESET11_SEEK=1`; several minutes).
+fn seek_in_ten_minutes_of_preset_11(big: &scalesim::scenario::Scenario) {
+    let mut s = big.clone();
+    s.duration_s = 600;
+    let mut sim = Sim::new(&s).unwrap();
+    sim.set_path_sample_every(u64::MAX);
+    let mut checkpoints = Checkpoints::new();
+    let start = Instant::now();
+    while sim.now() < sim.end() {
+        sim.advance_to(checkpoints.due(sim.now()).min(sim.end()), u64::MAX);
+        checkpoints.offer(&sim, 0);
+    }
+    let times: Vec<f64> = checkpoints.times().map(|t| t.as_secs_f64()).collect();
+    println!(
+        "preset 11, 600 s played in {:.1} s; {} copies kept, every {} s: {times:?}; footprint at 600 s {:.1} MB",
+        start.elapsed().as_secs_f64(),
+        checkpoints.len(),
+        checkpoints.every().as_secs_f64(),
+        sim.footprint_bytes() as f64 / 1e6
+    );
+    let target = SimTime::from_secs(540);
+    let start = Instant::now();
+    let (mut restored, _) = checkpoints.restore(target).expect("a checkpoint");
+    let from_s = restored.now().as_secs_f64();
+    restored.advance_to(target, u64::MAX);
+    println!(
+        "preset 11: seek back to 540 s from the copy at {from_s} s: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
 }
