@@ -5,7 +5,8 @@
 //! summed by size class. Prints; asserts nothing.
 //!
 //! The simulation records no request paths (`SAMPLE_EVERY=N` in the environment: one request in
-//! N records its path; the page samples one in a few hundred at stage 11, the CLI every one).
+//! N records its path; the page samples one in a few hundred at stage 11, the CLI none).
+//! `TRACE=1`: a backtrace of each clone allocation of 200,000 bytes or more.
 //!
 //! Run: `cargo run --release --example state_size [-- 0 60 300]`
 
@@ -24,13 +25,17 @@ static IN_USE: AtomicUsize = AtomicUsize::new(0);
 static RECORD: AtomicBool = AtomicBool::new(false);
 /// Prints a backtrace for every allocation of 200,000 bytes or more made by a clone (to tell
 /// which structure a block belongs to; the release build has symbols but inlines most frames).
-const TRACE: bool = false;
+/// Set by `TRACE=1` in the environment.
+static TRACE: AtomicBool = AtomicBool::new(false);
 static SIZES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
-        if RECORD.load(Ordering::Relaxed) && TRACE && layout.size() >= 200_000 {
+        if RECORD.load(Ordering::Relaxed)
+            && TRACE.load(Ordering::Relaxed)
+            && layout.size() >= 200_000
+        {
             RECORD.store(false, Ordering::Relaxed);
             let bt = std::backtrace::Backtrace::force_capture().to_string();
             let frames: Vec<&str> = bt
@@ -124,6 +129,10 @@ fn report(sim: &Sim, at: u64) {
 
 fn main() {
     SIZES.lock().unwrap().reserve(4_000_000);
+    TRACE.store(
+        std::env::var("TRACE").is_ok_and(|v| v == "1"),
+        Ordering::Relaxed,
+    );
     let mut at: Vec<u64> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

@@ -41,6 +41,9 @@ pub enum Step {
     Sessions(SessionMode),
     /// Set the queue workers the run starts with (rebuilds the run).
     QueueWorkers(u32),
+    /// Set the web servers the run starts with, the autoscaling group's range widened to
+    /// hold them (rebuilds the run).
+    StartServers(u32),
     /// Reshard the data tier to this many shards now.
     Reshard(u32),
     /// Choose how keys map to shards (rebuilds the run).
@@ -85,6 +88,7 @@ impl Experiment {
             | Step::CacheTtl(_)
             | Step::Sessions(_)
             | Step::QueueWorkers(_)
+            | Step::StartServers(_)
             | Step::ShardStrategy(_)
             | Step::CelebrityShare(_)
             | Step::NoSqlShare(_)
@@ -121,6 +125,7 @@ impl Step {
             | Step::CacheTtl(_)
             | Step::Sessions(_)
             | Step::QueueWorkers(_)
+            | Step::StartServers(_)
             | Step::ShardStrategy(_)
             | Step::CelebrityShare(_)
             | Step::NoSqlShare(_)
@@ -142,6 +147,14 @@ impl Step {
                 if let Some(a) = &mut q.autoscale {
                     a.min_workers = a.min_workers.min(workers);
                     a.max_workers = a.max_workers.max(workers);
+                }
+            }),
+            Step::StartServers(count) => s.load_balancer.is_some().then(|| {
+                s.server.count = count;
+                // The group starts from this count: widen its range to hold it.
+                if let Some(a) = &mut s.autoscaling {
+                    a.min_servers = a.min_servers.min(count);
+                    a.max_servers = a.max_servers.max(count);
                 }
             }),
             Step::ShardStrategy(strategy) => s.sharding.as_mut().map(|sh| sh.strategy = strategy),
@@ -355,6 +368,11 @@ pub static TOURS: [StageTour; 11] = [
                 label: "Go back to sticky sessions",
                 prompt: "The session store disappears. Now kill a web server from the inspector: its users are logged out.",
                 steps: &[Step::Sessions(SessionMode::Sticky)],
+            },
+            Experiment {
+                label: "Start with 8 web servers",
+                prompt: "The group may now shrink to 8 servers, about a third busy at this load. When traffic doubles at 60 s they pass the 50 % target: at 70 s the autoscaler launches 4 more, which boot for 20 s and join the pool at 90 s.",
+                steps: &[Step::StartServers(8)],
             },
             Experiment {
                 label: "Send 2,000,000 users",

@@ -612,6 +612,22 @@ async fn the_tour_sets_up_its_experiments() {
         .text("[data-scheduled]")
         .contains("at 60 s cache-0 goes down for 30 s"));
     assert!(app.exists("[data-mark=\"fault\"]"));
+    drop(app);
+
+    // Stage 7's "Start with 8 web servers" restarts the run on 8 servers.
+    let app = Mounted::with_hash("v1.s7").await;
+    assert!(app
+        .text("[data-tour] [data-try=\"2\"]")
+        .starts_with("Start with 8 web servers"));
+    app.click("[data-tour] [data-try=\"2\"]");
+    app.settle(150).await;
+    assert!(app
+        .text("[data-try-prompt]")
+        .starts_with("The run restarted from 0 s"));
+    let servers: HtmlSelectElement = app
+        .find("select[data-control=\"web-servers\"]")
+        .unchecked_into();
+    assert_eq!(servers.value(), "8");
 }
 
 #[wasm_bindgen_test]
@@ -1637,6 +1653,15 @@ async fn the_diagram_and_the_report_export() {
     assert!(svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
     assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.contains("data-component=\"lb\""));
+    // The wires (under the dots on the page, a layer of their own) are in it, under the boxes.
+    let (wire, lb) = (
+        svg.find("class=\"edge\""),
+        svg.find("data-component=\"lb\""),
+    );
+    assert!(
+        wire.is_some() && wire < lb,
+        "the wires come before the boxes"
+    );
     assert!(svg.contains("stroke:"), "computed styles are written in");
     assert!(app.exists("[data-action=\"export-report\"]"));
     assert!(app.exists("[data-action=\"export-svg\"]"));
@@ -2697,6 +2722,47 @@ async fn the_status_bar_says_where_the_simulation_runs_once_it_does() {
     assert_eq!(app.text("[data-sim-place]"), "simulated in the page");
 }
 
+/// The request dots are drawn over the wires and under the boxes and their texts (stage 10's
+/// crowd at the balancer hid its name): the wires' SVG, the dots' canvas, then the diagram's
+/// SVG with every box and text.
+#[wasm_bindgen_test]
+async fn the_dots_run_over_the_wires_and_under_the_labels() {
+    let app = Mounted::with_hash("v1.s10").await;
+    let layers = app.find(".diagram").children();
+    let names: Vec<String> = (0..layers.length())
+        .filter_map(|i| layers.item(i))
+        .map(|e| match e.get_attribute("data-diagram-wires") {
+            Some(_) => "wires".to_string(),
+            None if e.has_attribute("data-diagram") => "diagram".to_string(),
+            None => e.tag_name().to_lowercase(),
+        })
+        .collect();
+    assert_eq!(names, ["wires", "canvas", "diagram"]);
+    assert!(app.exists("[data-diagram-wires] .edge"));
+    assert!(!app.exists("svg[data-diagram] .edge"));
+    assert!(app.exists("svg[data-diagram] [data-component=\"lb\"] .node-title"));
+    assert!(!app.exists("[data-diagram-wires] text"));
+}
+
+/// An open group's member row shows a name too long for it cut in the middle (its data center
+/// and its number stay), with the full name as its title (a tooltip and its accessible name).
+#[wasm_bindgen_test]
+async fn a_long_member_name_is_cut_in_the_middle_and_titled_in_full() {
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let drawn = app
+        .wait_until(10_000, |a| a.exists("[data-node=\"cache\"]"))
+        .await;
+    assert!(drawn, "the editor draws stage 11's cache");
+    app.tap_node("cache").await;
+    let row = "[data-member=\"eu-west/cache-2\"]";
+    let listed = app.wait_until(5_000, |a| a.exists(row)).await;
+    assert!(listed, "{}", app.text("[data-members-of=\"cache\"]"));
+    assert_eq!(app.text(&format!("{row} > title")), "eu-west/cache-2");
+    assert_eq!(app.text(&format!("{row} > text")), "eu-wes…ache-2");
+}
+
 /// Sends one pointer event of `kind` at (x, y) on screen to `target`.
 fn pointer(target: &Element, kind: &str, id: i32, touch: bool, (x, y): (f64, f64)) {
     let init = web_sys::PointerEventInit::new();
@@ -3003,4 +3069,104 @@ async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
     assert_eq!(member_rows(&app, "cache-api"), 3);
     assert!(app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-api-1\"]"));
     assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
+}
+
+/// The engine served on one end of a `MessageChannel` (as the app's page serves it from the
+/// worker's wasm where no worker runs) answers the page's messages as the engine called
+/// directly does: a stage-4 run sought to 5 s gives the same report; after "stop" it answers
+/// nothing more.
+#[wasm_bindgen_test]
+async fn the_engine_served_on_a_port_answers_as_the_engine_itself() {
+    use scalesim::scenario::preset;
+    use scalesim::ui::serve::{serve, Endpoint, Place, STOP};
+    use scalesim::ui::session::{Command, Session};
+    use scalesim::ui::{command_message, output_of};
+    let load = || Command::Load {
+        scenario: Box::new(preset(4).expect("a preset")),
+        orientation: scalesim::layout::Orientation::Landscape,
+        recorded: Vec::new(),
+        start_at_s: None,
+    };
+    // The engine called directly.
+    let mut session = Session::new(8.0);
+    session.handle(load());
+    session.handle(Command::Seek(5.0));
+    let mut now_ms = 0.0;
+    for _ in 0..10_000 {
+        now_ms += 16.0;
+        session.handle(Command::Frame { now_ms });
+        if session.take_output().now_s >= 5.0 {
+            break;
+        }
+    }
+    session.handle(Command::Report);
+    let expected = session.take_output().report.expect("a report");
+
+    // The same through a port.
+    let global = js_sys::global();
+    let class: js_sys::Function = js_sys::Reflect::get(&global, &"MessageChannel".into())
+        .expect("MessageChannel")
+        .unchecked_into();
+    let channel = js_sys::Reflect::construct(&class, &js_sys::Array::new()).expect("a channel");
+    let end = |name: &str| -> Endpoint {
+        js_sys::Reflect::get(&channel, &name.into())
+            .expect("a port")
+            .unchecked_into()
+    };
+    let page = end("port2");
+    let inbox: Rc<RefCell<Vec<JsValue>>> = Rc::default();
+    let on_message = {
+        let inbox = inbox.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            inbox.borrow_mut().push(e.data())
+        })
+    };
+    page.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    serve(end("port1"), Place::Page);
+    let send = |c: &Command| {
+        page.post(&command_message(c).expect("a message"))
+            .expect("sent")
+    };
+    send(&load());
+    send(&Command::Seek(5.0));
+    let mut now_s = 0.0;
+    let mut report = None;
+    for _ in 0..2_000 {
+        if now_s >= 5.0 {
+            send(&Command::Report);
+        }
+        now_ms += 16.0;
+        send(&Command::Frame { now_ms });
+        TimeoutFuture::new(2).await;
+        for message in inbox.borrow_mut().drain(..) {
+            if message.is_string() {
+                continue; // "ready"
+            }
+            let output = output_of(&message).expect("an output");
+            now_s = output.now_s;
+            report = report.or(output.report);
+        }
+        if report.is_some() {
+            break;
+        }
+    }
+    assert_eq!(
+        report.as_deref(),
+        Some(expected.as_str()),
+        "the report at 5 s"
+    );
+
+    // Answers to the frames still in flight come; then none after "stop".
+    TimeoutFuture::new(100).await;
+    inbox.borrow_mut().clear();
+    page.post(&JsValue::from_str(STOP)).expect("sent");
+    send(&Command::Frame {
+        now_ms: now_ms + 16.0,
+    });
+    TimeoutFuture::new(50).await;
+    assert!(
+        inbox.borrow().is_empty(),
+        "answers after stop: {}",
+        inbox.borrow().len()
+    );
 }

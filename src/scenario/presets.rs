@@ -376,7 +376,8 @@ fn cdn() -> Scenario {
 /// autoscaling group may grow the pool from 24 to 40 servers (target 50 % busy; new servers
 /// take 20 s to boot). Traffic doubles from 60 s to 120 s; at the preset's 400,000 users the
 /// pool stays under its target even then (about 12 % busy, 24 % in the spike): the tour's
-/// "Send 2,000,000 users" is what makes it launch servers.
+/// "Start with 8 web servers" (the same load on a third of the pool: at 70 s, in the spike,
+/// the group launches 4 servers) and "Send 2,000,000 users" are what make it launch servers.
 fn stateless_web() -> Scenario {
     let mut s = cdn();
     s.name = "Stage 7: stateless web tier".to_string();

@@ -329,9 +329,10 @@ impl Sim {
         self.engine().pending_events()
     }
 
-    /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
-    /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
-    /// contents (the small, bounded parts are left out). For snapshot budgets.
+    /// Roughly how many bytes a clone of this simulation allocates: the request slab, the
+    /// per-user and per-key tables, the event queue and the cache contents, counted by their
+    /// lengths (a clone allocates lengths, not the original's spare capacity; the small,
+    /// bounded parts are left out). For snapshot budgets.
     pub fn footprint_bytes(&self) -> u64 {
         self.engine().footprint_bytes()
     }

@@ -627,6 +627,7 @@ fn run_experiment(
             Step::CacheTtl(ttl_s) => dispatcher.dispatch(Action::SetCacheTtl(ttl_s)),
             Step::Sessions(mode) => dispatcher.dispatch(Action::SetSessionMode(mode)),
             Step::QueueWorkers(n) => dispatcher.dispatch(Action::SetQueueWorkers(n)),
+            Step::StartServers(n) => dispatcher.dispatch(Action::SetStartServers(n)),
             Step::ShardStrategy(strategy) => {
                 dispatcher.dispatch(Action::SetShardStrategy(strategy));
             }

@@ -1,5 +1,6 @@
-//! The architecture diagram: SVG boxes and arrows from [`crate::layout`], with a canvas on top
-//! for the moving requests (drawn by [`super::particles`], not by Yew).
+//! The architecture diagram: SVG boxes and arrows from [`crate::layout`], with a canvas for the
+//! moving requests (drawn by [`super::particles`], not by Yew) over the arrows and under the
+//! boxes.
 
 use std::rc::Rc;
 
@@ -66,12 +67,21 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                 marker-end="url(#arrow)" />
         }
     });
-    let groups = d.groups.iter().map(|g| {
-        let (x0, y0) = (g.x - g.w / 2.0, g.y - g.h / 2.0);
+    // A frame round compact tiles: its box under the dots, its caption over them.
+    let frame_origin = |g: &crate::layout::DiagramGroup| (g.x - g.w / 2.0, g.y - g.h / 2.0);
+    let group_frames = d.groups.iter().map(|g| {
+        let (x0, y0) = frame_origin(g);
         html! {
             <g class="group" data-group={kind_slug(g.kind)}
                 transform={format!("translate({x0:.1},{y0:.1})")}>
                 <rect class="group-box" width={format!("{:.1}", g.w)} height={format!("{:.1}", g.h)} rx="12" />
+            </g>
+        }
+    });
+    let group_labels = d.groups.iter().map(|g| {
+        let (x0, y0) = frame_origin(g);
+        html! {
+            <g class="group" transform={format!("translate({x0:.1},{y0:.1})")}>
                 <text class="group-label" x="10" y="16" font-size={font::SMALL.to_string()}>{ g.label.clone() }</text>
             </g>
         }
@@ -152,23 +162,40 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
             )
         }
     });
-    let content = match &d.geo {
-        Some(view) => geo_view(d, view, props),
-        None => html! { <>
-            { for groups }
-            { shard_frames(d, &props.figures) }
-            { for edges }
-            { replication(d, &props.figures) }
-            { for nodes }
-            if let Some(c) = opened {
-                { panel_view(c, props, &toggle) }
-            }
-        </> },
+    // Wires under the request dots, boxes and texts over them, so that no label is hidden
+    // (a crowd of dots arriving at the balancer covered its name): the wires get an SVG of
+    // their own under the canvas. The region view (stage 11) stays one SVG under the dots.
+    let (wires, content) = match &d.geo {
+        Some(view) => (None, geo_view(d, view, props)),
+        None => (
+            Some(html! { <>
+                { for group_frames }
+                { for edges }
+                { replication(d, &props.figures) }
+            </> }),
+            html! { <>
+                { for group_labels }
+                { shard_frames(d, &props.figures) }
+                { for nodes }
+                if let Some(c) = opened {
+                    { panel_view(c, props, &toggle) }
+                }
+            </> },
+        ),
     };
+    let canvas = html! { <canvas ref={props.canvas.clone()} aria-hidden="true"></canvas> };
+    let over_dots = wires.is_some();
     html! {
         <div class="diagram-scroll" ref={scroller}>
         <p class="visually-hidden" role="status" aria-live="polite" data-diagram-status="">{ (*said).clone() }</p>
         <div class={classes!("diagram", props.portrait.then_some("portrait"), d.geo.is_some().then_some("geo"))} style={aspect}>
+            if let Some(wires) = wires {
+                <svg class="diagram-wires" viewBox={view_box.clone()} preserveAspectRatio="xMidYMid meet"
+                    aria-hidden="true" data-diagram-wires="">
+                    { wires }
+                </svg>
+                { canvas.clone() }
+            }
             <svg viewBox={view_box} preserveAspectRatio="xMidYMid meet" role="group"
                 aria-label="Architecture diagram: select a component to inspect it" data-diagram="">
                 <defs>
@@ -187,7 +214,9 @@ pub fn diagram_view(props: &DiagramProps) -> Html {
                 </defs>
                 { content }
             </svg>
-            <canvas ref={props.canvas.clone()} aria-hidden="true"></canvas>
+            if !over_dots {
+                { canvas }
+            }
         </div>
         </div>
     }

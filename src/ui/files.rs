@@ -189,11 +189,19 @@ pub fn diagram_svg() -> Option<String> {
     Some(svg_document(&standalone_diagram()?))
 }
 
-/// The diagram's `<svg>` element on the page, if one is shown.
+/// The diagram's `<svg>` element on the page (its boxes and texts), if one is shown.
 pub(super) fn diagram_element() -> Option<web_sys::Element> {
     web_sys::window()?
         .document()?
-        .query_selector(".diagram-card .diagram-scroll svg")
+        .query_selector(".diagram-card .diagram-scroll svg[data-diagram]")
+        .ok()?
+}
+
+/// The `<svg>` of the diagram's wires, drawn under the request dots (none in the region view).
+fn wires_element() -> Option<web_sys::Element> {
+    web_sys::window()?
+        .document()?
+        .query_selector(".diagram-card .diagram-scroll svg[data-diagram-wires]")
         .ok()?
 }
 
@@ -205,9 +213,27 @@ pub(super) fn svg_document(svg: &web_sys::Element) -> String {
     )
 }
 
-/// A detached copy of the diagram with each element's computed presentation in its `style`.
+/// A detached copy of the diagram with each element's computed presentation in its `style`:
+/// one SVG, its wires (a layer of their own on the page, under the dots) under its boxes.
 pub(super) fn standalone_diagram() -> Option<web_sys::Element> {
-    standalone_copy(&diagram_element()?)
+    let copy = standalone_copy(&diagram_element()?)?;
+    if let Some(wires) = wires_element() {
+        let wires = standalone_copy(&wires)?;
+        let document = web_sys::window()?.document()?;
+        let layer = document
+            .create_element_ns(Some("http://www.w3.org/2000/svg"), "g")
+            .ok()?;
+        let _ = layer.set_attribute("class", "diagram-wires");
+        while let Some(child) = wires.first_child() {
+            layer.append_child(&child).ok()?;
+        }
+        // After the markers' <defs>, before the boxes.
+        let boxes = copy
+            .first_element_child()
+            .and_then(|defs| defs.next_sibling());
+        copy.insert_before(&layer, boxes.as_ref()).ok()?;
+    }
+    Some(copy)
 }
 
 /// A detached copy of an SVG drawing on the page with each element's computed presentation

@@ -1,6 +1,6 @@
-//! Sampled request paths drawn as moving dots on a `<canvas>` laid over the SVG diagram:
-//! [`Painter::dots`] turns paths into positions (in the page or in the web worker), [`draw`]
-//! puts them on the canvas.
+//! Sampled request paths drawn as moving dots on a `<canvas>` between the SVG diagram's wires
+//! and its boxes: [`Painter::dots`] turns paths into positions (in the page or in the web
+//! worker), [`draw`] puts them on the canvas.
 //!
 //! A dot leaves the users node at `start`, travels to each hop's node (arriving at `enter`),
 //! waits there until `leave`, and after the last hop travels back to the users, arriving at

@@ -21,7 +21,8 @@ const FALLBACK_BACKGROUND: &str = "#ffffff";
 /// The diagram on the page as a PNG, or why it could not be made.
 pub async fn diagram_png() -> Result<web_sys::Blob, &'static str> {
     let original = files::diagram_element().ok_or("no diagram is shown")?;
-    svg_png(&original, None).await
+    let copy = files::standalone_diagram().ok_or("the diagram could not be copied")?;
+    copy_png(&original, copy, None).await
 }
 
 /// Any SVG drawing on the page as a PNG (the editor's too), at `size` (CSS px; `None`: its
@@ -30,9 +31,19 @@ pub async fn svg_png(
     original: &web_sys::Element,
     size: Option<(f64, f64)>,
 ) -> Result<web_sys::Blob, &'static str> {
+    let copy = files::standalone_copy(original).ok_or("the diagram could not be copied")?;
+    copy_png(original, copy, size).await
+}
+
+/// A standalone `copy` of an SVG drawing on the page (`original`) as a PNG, at `size` (CSS px;
+/// `None`: the original's size on the page).
+async fn copy_png(
+    original: &web_sys::Element,
+    copy: web_sys::Element,
+    size: Option<(f64, f64)>,
+) -> Result<web_sys::Blob, &'static str> {
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let copy = files::standalone_copy(original).ok_or("the diagram could not be copied")?;
     let (width, height) = size
         .or_else(|| css_size(original))
         .ok_or("the diagram has no size")?;

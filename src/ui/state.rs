@@ -117,6 +117,9 @@ pub enum Action {
     SetSessionMode(SessionMode),
     /// Change the number of queue workers the run starts with (rebuilds the run).
     SetQueueWorkers(u32),
+    /// Start the run with this many web servers, the autoscaling group's range widened to
+    /// hold them (rebuilds the run; the tour's [`crate::tour::Step::StartServers`]).
+    SetStartServers(u32),
     /// Change how keys map to shards (rebuilds the run).
     SetShardStrategy(ShardStrategy),
     /// Change the share of data requests, in percent, that go to the first celebrity key
@@ -624,6 +627,14 @@ impl Reducible for AppState {
                 }),
                 _ => return self,
             },
+            Action::SetStartServers(count) => {
+                let step = crate::tour::Step::StartServers(count);
+                let mut changed = (*self.scenario).clone();
+                if !step.edit(&mut changed) || changed == *self.scenario {
+                    return self;
+                }
+                self.rebuilt(changed, false)
+            }
             Action::SetQueueWorkers(workers) => match &self.scenario.queue {
                 Some(q) if q.workers != workers => self.changed_rebuilt(|s| {
                     if let Some(q) = &mut s.queue {

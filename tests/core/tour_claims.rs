@@ -33,6 +33,7 @@ const COVERED: &[(u8, &str)] = &[
     (6, "Publish a new version of the top image"),
     (7, "Kill web-2"),
     (7, "Go back to sticky sessions"),
+    (7, "Start with 8 web servers"),
     (7, "Send 2,000,000 users"),
     (8, "Kill the workers"),
     (8, "Start with 4 workers"),
@@ -562,6 +563,44 @@ fn stage_7_five_times_the_users_makes_the_autoscaler_launch_servers() {
         .find(|e| e.t_s > 20.0 && e.text.contains("launch"))
         .expect("a launch logged");
     assert!(launched.t_s < 40.0, "{launched:?}");
+}
+
+/// "The group may now shrink to 8 servers, about a third busy at this load. When traffic
+/// doubles at 60 s they pass the 50 % target: at 70 s the autoscaler launches 4 more, which
+/// boot for 20 s and join the pool at 90 s." (The preset's own 24 servers never reach the
+/// target at this load.)
+#[test]
+fn stage_7_eight_servers_make_the_autoscaler_launch_servers_in_the_spike() {
+    let t = press(7, "Start with 8 web servers", 0, 120);
+    let launch = |r: &Report| {
+        r.events
+            .iter()
+            .find(|e| e.text.contains("launching"))
+            .cloned()
+    };
+    assert!(launch(&t.base).is_none(), "{:?}", launch(&t.base));
+    let before = mean(&t.tried, 20.0, 55.0, |p| p.utilization);
+    assert!(
+        (0.25..0.45).contains(&before),
+        "load {before:.3} before the spike"
+    );
+    let launched = launch(&t.tried).expect("a launch logged");
+    assert_eq!(launched.t_s, 70.0, "{launched:?}");
+    assert!(
+        launched.text.contains("launching 4 servers, ready in 20 s"),
+        "{launched:?}"
+    );
+    let servers_at = |t_s: f64| {
+        t.tried
+            .series
+            .iter()
+            .rfind(|p| p.t_s <= t_s)
+            .unwrap()
+            .web_servers
+    };
+    let joined = logged(&t.tried, "web-11 passed").expect("the last new server joins");
+    assert!((90.0..=93.0).contains(&joined), "joined at {joined} s");
+    assert_eq!((servers_at(85.0), servers_at(119.0)), (8, 12));
 }
 
 // Stage 8 -----------------------------------------------------------------------------------

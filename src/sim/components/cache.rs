@@ -101,11 +101,11 @@ impl KeyIndex {
         }
     }
 
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
         match &self.slots {
-            Slots::Packed(v) => v.capacity() * 4,
-            Slots::Pairs(v) => v.capacity() * std::mem::size_of::<(u16, u32)>(),
+            Slots::Packed(v) => v.len() * 4,
+            Slots::Pairs(v) => v.len() * std::mem::size_of::<(u16, u32)>(),
         }
     }
 
@@ -143,12 +143,12 @@ impl KeyIndex {
 }
 
 impl Cache {
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.free.capacity() * 4
-            + self.groups.capacity() * std::mem::size_of::<Group>()
-            + self.free_groups.capacity() * 4
+        self.entries.len() * std::mem::size_of::<Entry>()
+            + self.free.len() * 4
+            + self.groups.len() * std::mem::size_of::<Group>()
+            + self.free_groups.len() * 4
     }
 
     /// An empty cache of `capacity` items (at least 1).

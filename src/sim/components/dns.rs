@@ -140,7 +140,7 @@ impl Dns {
 
     /// Bytes held per user (for the footprint figure).
     pub fn heap_bytes(&self) -> usize {
-        self.expiry_ms.capacity() * 4
+        self.expiry_ms.len() * 4
     }
 
     /// Its report section.

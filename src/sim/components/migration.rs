@@ -111,9 +111,9 @@ impl Migration {
         self.is_pending(key).then(|| self.old_map.shard_of(key))
     }
 
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        self.pending.capacity() * 8 + self.keys.capacity() * 4
+        self.pending.len() * 8 + self.keys.len() * 4
     }
 
     /// Takes the next copy job's keys from the routes in turn (`None`: all handed out).

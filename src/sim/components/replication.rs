@@ -74,11 +74,11 @@ impl KeyVersions {
         KeyVersions(Versions::Narrow(vec![0; keys as usize]))
     }
 
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
         match &self.0 {
-            Versions::Narrow(v) => v.capacity() * 4,
-            Versions::Wide(v) => v.capacity() * 8,
+            Versions::Narrow(v) => v.len() * 4,
+            Versions::Wide(v) => v.len() * 8,
         }
     }
 

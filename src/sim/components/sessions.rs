@@ -92,7 +92,7 @@ impl StickySessions {
 
     /// Bytes the per-user table holds.
     pub fn heap_bytes(&self) -> usize {
-        self.of_user.capacity() * std::mem::size_of::<(u16, u32)>()
+        self.of_user.len() * std::mem::size_of::<(u16, u32)>()
     }
 
     /// Its section of the report.

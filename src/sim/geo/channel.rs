@@ -154,7 +154,7 @@ impl Channel {
 
     /// Bytes the backlog holds.
     pub(super) fn backlog_bytes(&self) -> usize {
-        self.backlog.capacity() * std::mem::size_of::<Run>()
+        self.backlog.len() * std::mem::size_of::<Run>()
     }
 }
 

@@ -161,8 +161,8 @@ impl RegionUsers {
 
     /// Bytes held (the ring and its tree).
     pub fn footprint_bytes(&self) -> usize {
-        self.ring.capacity() * std::mem::size_of::<Cached>()
-            + self.tree.capacity() * std::mem::size_of::<u32>()
+        self.ring.len() * std::mem::size_of::<Cached>()
+            + self.tree.len() * std::mem::size_of::<u32>()
     }
 
     /// Changes the region's population to `users`. New users have no answer yet; when it

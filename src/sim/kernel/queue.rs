@@ -23,20 +23,41 @@ use std::collections::VecDeque;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lane {
     /// One hop over the internal network.
-    Internal = 0,
-    /// From the user to the system's front door.
-    FrontDoor = 1,
+    Internal,
+    /// From the user to the system's front door, over the leg of the user's region (stage 11:
+    /// each region's leg differs, so each has a lane, or shares one past [`FRONT_DOORS`]).
+    FrontDoor {
+        /// The user's region (0 without regions).
+        region: u8,
+    },
     /// From the balancer to a web server.
-    Balancer = 2,
+    Balancer,
     /// A DNS lookup.
-    Dns = 3,
+    Dns,
     /// Stage 11: requests handed over by the geoDNS layer as they arrive.
-    Handover = 4,
+    Handover,
     /// The end of a CDN hit (a fixed time at the edge).
-    EdgeHit = 5,
+    EdgeHit,
 }
 
-const LANES: usize = 6;
+/// Lanes for the front door: regions beyond share them (a shared lane sends what comes out of
+/// order to the heap).
+const FRONT_DOORS: usize = 4;
+
+const LANES: usize = 5 + FRONT_DOORS;
+
+impl Lane {
+    fn index(self) -> usize {
+        match self {
+            Lane::Internal => 0,
+            Lane::Balancer => 1,
+            Lane::Dns => 2,
+            Lane::Handover => 3,
+            Lane::EdgeHit => 4,
+            Lane::FrontDoor { region } => 5 + usize::from(region) % FRONT_DOORS,
+        }
+    }
+}
 
 /// The fewest deadlines the timeouts' heap holds before dead ones are looked for.
 const PRUNE_MIN: usize = 4096;
@@ -91,10 +112,6 @@ impl<E: Copy> QuadHeap<E> {
 
     fn len(&self) -> usize {
         self.items.len()
-    }
-
-    fn capacity(&self) -> usize {
-        self.items.capacity()
     }
 
     fn peek(&self) -> Option<&Entry<E>> {
@@ -273,7 +290,25 @@ impl<E: Copy> EventQueue<E> {
     }
 
     fn insert_in(&mut self, lane: Lane, entry: Entry<E>) {
-        let fifo = &mut self.lanes[lane as usize];
+        let index = lane.index();
+        let fifo = &mut self.lanes[index];
+        let key = entry.key();
+        // Mostly in order: at the end.
+        match fifo.back() {
+            Some(last) if last.key() > key => {}
+            Some(_) => {
+                fifo.push_back(entry);
+                return;
+            }
+            None => {
+                fifo.push_back(entry);
+                self.fronts[index] = key;
+                if key < self.best.1 {
+                    self.best = (index, key);
+                }
+                return;
+            }
+        }
         // Where it goes among the lane's last few entries (the lane stays sorted); further
         // back than that, the heap takes it.
         let len = fifo.len();
@@ -291,9 +326,9 @@ impl<E: Copy> EventQueue<E> {
             fifo.insert(at, entry);
         }
         if at == 0 {
-            self.fronts[lane as usize] = entry.key();
-            if entry.key() < self.best.1 {
-                self.best = (lane as usize, entry.key());
+            self.fronts[index] = key;
+            if key < self.best.1 {
+                self.best = (index, key);
             }
         }
     }
@@ -412,11 +447,11 @@ impl<E: Copy> EventQueue<E> {
             + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
-    /// Bytes of memory it holds (an estimate for snapshot budgets).
+    /// Bytes a copy of it allocates: lengths, not capacities (an estimate for snapshot budgets).
     pub fn heap_bytes(&self) -> usize {
-        (self.heap.capacity()
-            + self.timeouts.capacity()
-            + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
+        (self.heap.len()
+            + self.timeouts.len()
+            + self.lanes.iter().map(VecDeque::len).sum::<usize>())
             * std::mem::size_of::<Entry<E>>()
     }
 
@@ -453,7 +488,8 @@ mod tests {
         let mut seq = 0u64;
         let lanes = [
             Lane::Internal,
-            Lane::FrontDoor,
+            Lane::FrontDoor { region: 0 },
+            Lane::FrontDoor { region: 5 },
             Lane::Balancer,
             Lane::Dns,
             Lane::Handover,
@@ -462,12 +498,12 @@ mod tests {
         for round in 0..20_000u64 {
             for _ in 0..(next() % 3) {
                 let r = next();
-                let lane = lanes[(r % 6) as usize];
+                let lane = lanes[(r % 7) as usize];
                 // Mostly fixed delays per lane, sometimes out of order, sometimes equal times.
                 let delay = match (r >> 8) % 7 {
                     0 => next() % 1000,
                     1 => 0,
-                    _ => 10 * (lane as u64 + 1),
+                    _ => 10 * (lane.index() as u64 + 1),
                 };
                 let time = SimTime(now + delay);
                 if r % 11 == 0 {

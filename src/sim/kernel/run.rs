@@ -228,10 +228,10 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
 
     /// Bytes held by the slab (for the footprint figure).
     pub fn slab_bytes(&self) -> usize {
-        self.requests.capacity() * std::mem::size_of::<R>()
-            + self.traces.capacity() * std::mem::size_of::<[Hop; MAX_HOPS]>()
-            + (self.trace_of.capacity() + self.free_traces.capacity()) * 4
-            + self.free_slots.capacity() * 4
+        self.requests.len() * std::mem::size_of::<R>()
+            + self.traces.len() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + (self.trace_of.len() + self.free_traces.len()) * 4
+            + self.free_slots.len() * 4
     }
 }
 

@@ -504,19 +504,20 @@ impl Stack {
 
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
     pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
-        let kind = self.request_in(req).kind;
+        let Request { kind, region, .. } = self.request_in(req);
+        let lane = Lane::FrontDoor { region };
         match self.routes.of(kind).front {
             Door::Balancer => {
                 self.kernel
                     .events
-                    .push_in(Lane::FrontDoor, at, Event::ReachBalancer { req });
+                    .push_in(lane, at, Event::ReachBalancer { req });
             }
             Door::Server => {
                 let station = self.web.stations[0];
                 self.req_mut(req).station = station;
                 self.kernel
                     .events
-                    .push_in(Lane::FrontDoor, at, Event::Reach { req, station });
+                    .push_in(lane, at, Event::Reach { req, station });
             }
         }
     }

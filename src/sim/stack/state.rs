@@ -366,7 +366,7 @@ impl Engine for Stack {
         let stations: usize = self
             .stations
             .iter()
-            .map(|s| s.line.capacity() * std::mem::size_of::<ReqRef>())
+            .map(|s| s.line.len() * std::mem::size_of::<ReqRef>())
             .sum();
         (slab
             + per_user

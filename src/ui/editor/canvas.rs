@@ -855,13 +855,22 @@ fn member_buttons(
         });
         // Not a drag of the group's box under it.
         let onpointerdown = Callback::from(|e: PointerEvent| e.stop_propagation());
-        let name = fit(&c.name, if down { 9 } else { 13 });
+        // Cut in the middle, so that a data center's members (`us-east/cache-0`) keep their
+        // region and their number; the full name is the row's title (a tooltip, and its
+        // accessible name, which then says "down" itself).
+        let name = fit_middle(&c.name, if down { 9 } else { 13 });
+        let title = if down {
+            format!("{} (down)", c.name)
+        } else {
+            c.name.clone()
+        };
         html! {
             <g class={classes!("editor-member", down.then_some("down"), pressed.then_some("selected"))}
                 transform={format!("translate({},{})", x + 6.0, row_y(k))}
                 role="button" tabindex="0" aria-pressed={pressed.to_string()}
                 data-member={c.name.clone()} data-alive={(!down).to_string()}
                 {onclick} {onkeydown} {onpointerdown}>
+                <title>{ title }</title>
                 <rect width={(W - 12.0).to_string()} height="20" rx="4" />
                 <text x="6" y="15">{ name }</text>
                 if down {
@@ -892,6 +901,20 @@ fn member_buttons(
             { for none }
         </g>
     }
+}
+
+/// A name cut to at most `chars` characters, its middle dropped for an ellipsis (its start
+/// and its end stay: `us-eas…ache-0`).
+fn fit_middle(name: &str, chars: usize) -> String {
+    let count = name.chars().count();
+    if count <= chars {
+        return name.to_string();
+    }
+    let head = (chars - 1) / 2;
+    let tail = chars - 1 - head;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(count - tail).collect();
+    format!("{start}…{end}")
 }
 
 /// A name cut to at most `chars` characters (an ellipsis ends a cut one).
