@@ -254,6 +254,16 @@ fn tiers(r: &Report) -> Option<Table> {
         rows.push(("cache: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("cache: stale reads".into(), count(c.stale_reads)));
     }
+    for m in &r.more_caches {
+        rows.push((
+            format!("cache {}: hit ratio", m.name),
+            percent(m.cache.hit_ratio),
+        ));
+        rows.push((
+            format!("cache {}: stale reads", m.name),
+            count(m.cache.stale_reads),
+        ));
+    }
     if let Some(c) = &r.cdn {
         rows.push(("CDN: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("CDN: fallbacks to origin".into(), count(c.fallbacks)));
@@ -622,6 +632,30 @@ mod tests {
             .find(|l| l.trim_start().starts_with(&format!("{} ", dc.name)))
             .unwrap();
         assert!(row.contains(&count(dc.requests_received)), "{row}");
+    }
+
+    #[test]
+    fn a_run_table_has_a_row_per_cache() {
+        let mut s = crate::scenario::preset(5).unwrap();
+        s.duration_s = 5;
+        let mut api = s.cache.clone().unwrap();
+        api.nodes = 1;
+        s.more_caches = vec![crate::scenario::NamedCache {
+            name: "cache-api".into(),
+            fronts: vec![crate::scenario::Flow::ApiRead],
+            cache: api,
+        }];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        assert!(text.contains("cache: hit ratio"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains("cache cache-api: hit ratio"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            row.contains(&percent(r.more_caches[0].cache.hit_ratio)),
+            "{row}"
+        );
     }
 
     #[test]
