@@ -1,5 +1,5 @@
 # Sourced by the scripts that check the built app with playwright-core in headless Chromium
-# (check-a11y.sh, check-limit-worker.sh, check-sim-worker.sh). The caller defines `say` (its
+# (check-a11y.sh, check-limit-worker.sh, check-sim-worker.sh, check-static-hosting.sh). The caller defines `say` (its
 # tagged print) and sets DIST; this adds `fail` and checks what every such script needs: the
 # built app, Chromium, node and playwright-core (scripts/setup.sh installs them).
 fail() {

@@ -1,0 +1,62 @@
+// Loads the built app from a static server's sub-folder in headless Chromium, once with its
+// simulation in the web worker (the default) and once in the page (`?sim=page`), and waits in
+// real time (up to 60 s each) for what a visitor sees first: the stage list and the diagram's
+// web-0 server. Exits non-zero, naming what is missing, when either does not appear or the page
+// shows a start-up error. Real time, not `--dump-dom`'s virtual time: under virtual time a
+// worker's messages, and the page's fallback engine on its MessageChannel, may not answer
+// before the budget runs out (it failed that way about one run in two).
+// Usage: node scripts/check-static-hosting.js http://127.0.0.1:PORT/deep/app/
+// PLAYWRIGHT_CORE: where playwright-core is, if not in .tools/node_modules.
+const path = require("path");
+const root = path.join(__dirname, "..");
+const { chromium } = require(
+  process.env.PLAYWRIGHT_CORE || path.join(root, ".tools/node_modules/playwright-core"),
+);
+
+const base = process.argv[2];
+if (!base) {
+  console.error("usage: node scripts/check-static-hosting.js URL");
+  process.exit(2);
+}
+
+async function load(browser, query) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}${query}`);
+  const problems = [];
+  for (const [selector, what] of [
+    ['nav[aria-label="Stages"]', 'the stage list (nav aria-label="Stages")'],
+    ['[data-component="web-0"]', 'the diagram\'s web-0 server (data-component="web-0")'],
+  ]) {
+    try {
+      await page.waitForSelector(selector, { timeout: 60000, state: "attached" });
+    } catch (_) {
+      problems.push(`${what} did not appear within 60 s`);
+    }
+  }
+  if ((await page.$("#scalesim-panic")) || (await page.content()).includes("could not start")) {
+    problems.push("the page shows a start-up error");
+  }
+  const place = await page.getAttribute("[data-sim-place]", "data-sim-place").catch(() => null);
+  await page.close();
+  return { query: query || "(default)", place, problems, errors };
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+  let failed = false;
+  for (const query of ["", "?sim=page"]) {
+    const r = await load(browser, query);
+    console.log(JSON.stringify(r));
+    if (r.problems.length > 0) failed = true;
+  }
+  await browser.close();
+  process.exit(failed ? 1 : 0);
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
