@@ -434,20 +434,14 @@ fn start_grading(
     holder: Rc<RefCell<Option<Grader>>>,
     in_page: bool,
 ) -> Option<Grader> {
-    let port = if in_page { None } else { Port::worker() };
-    let (port, in_page) = match port {
-        Some(port) => (port, false),
-        None => match Port::in_page() {
-            Some(port) => (port, true),
-            None => {
-                on_update(GradeUpdate::GradeFailed {
-                    job: request.job,
-                    message: "this browser cannot run the grading".into(),
-                });
-                return None;
-            }
-        },
+    let Some(port) = Port::open(in_page) else {
+        on_update(GradeUpdate::GradeFailed {
+            job: request.job,
+            message: "this browser cannot run the grading".into(),
+        });
+        return None;
     };
+    let in_page = !port.is_worker();
     let text = request.to_json();
     let on_message = {
         let sender = port.sender();

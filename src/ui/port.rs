@@ -84,6 +84,13 @@ impl Port {
         })
     }
 
+    /// A web worker, unless `in_page` asks for the page or the browser cannot start one; then
+    /// the engine in the page. `None` if neither can run.
+    pub fn open(in_page: bool) -> Option<Port> {
+        let worker = if in_page { None } else { Port::worker() };
+        worker.or_else(Port::in_page)
+    }
+
     /// Whether this is a web worker (not the page).
     pub fn is_worker(&self) -> bool {
         matches!(self.kind, Kind::Worker(_))

@@ -119,17 +119,11 @@ fn set_place(inner: &Rc<RefCell<Inner>>, place: Place) {
 /// Starts the engine: the worker, or (`in_page`, or no worker) the page's.
 fn start(inner: &Rc<RefCell<Inner>>, in_page: bool) {
     set_place(inner, Place::Starting);
-    let port = if in_page { None } else { Port::worker() };
-    let (port, in_page) = match port {
-        Some(port) => (port, false),
-        None => match Port::in_page() {
-            Some(port) => (port, true),
-            None => {
-                fail_all(inner, "this browser can run no search");
-                return;
-            }
-        },
+    let Some(port) = Port::open(in_page) else {
+        fail_all(inner, "this browser can run no search");
+        return;
     };
+    let in_page = !port.is_worker();
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Some(inner) = weak.upgrade() {
