@@ -729,6 +729,11 @@ fn role_slug(role: DbRole) -> &'static str {
 fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, String) {
     let state = props.figures.component(n.component);
     let workers = state.map_or(0, |s| s.workers);
+    // Before the engine's first figures (the page draws the diagram while it loads).
+    let sized = || match state {
+        Some(s) => format!("{} workers", s.workers),
+        None => "starting…".into(),
+    };
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
         _ if state.and_then(|s| s.deploy).is_some() => (
@@ -747,9 +752,9 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
             Some(s) if s.role == Some(DbRole::Replica) => {
                 (n.label.clone(), lag_text(s.lag_ms, s.lag_writes))
             }
-            _ => (n.label.clone(), format!("{workers} workers")),
+            _ => (n.label.clone(), sized()),
         },
-        ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
+        ComponentKind::Server => (n.label.clone(), sized()),
         ComponentKind::NoSql => (n.label.clone(), "key-spread store".into()),
         ComponentKind::Cache => (
             n.label.clone(),
