@@ -849,6 +849,19 @@ fn place(
             n as f64 * (node_along + SIDE_GAP) - SIDE_GAP
         }
     };
+    // A landscape drawing's bottom band wraps into rows of at most this many nodes, so that a
+    // long run of caches (two caches of three nodes: 979 px at 11-px text, more than the
+    // 1400-px box) does not make the drawing longer than FIT_LENGTH; rows share their nodes
+    // evenly (six nodes: two rows of three, one cache each).
+    let bottom_max_row = match o {
+        Orientation::Landscape => {
+            let room = FIT_LENGTH.floor() - 2.0 * MARGIN + SIDE_GAP;
+            ((room / (node_along + SIDE_GAP)).floor() as usize).max(1)
+        }
+        Orientation::Portrait => usize::MAX,
+    };
+    let bottom_rows = |n: usize| n.div_ceil(bottom_max_row).max(1);
+    let bottom_per_row = |n: usize| n.div_ceil(bottom_rows(n));
     // Along-the-flow extent of each used column: its main stack or its top run. The bottom
     // band (caches) may reach under the neighbouring columns; it only needs its own column when
     // it is the only thing there.
@@ -858,7 +871,7 @@ fn place(
         .map(|(k, &col)| {
             let main = stacks[k].extent(o, main_kind(k)).0;
             let top = side_run(members(col, Band::Top).len());
-            let bottom = side_run(members(col, Band::Bottom).len());
+            let bottom = side_run(bottom_per_row(members(col, Band::Bottom).len()));
             let neighbours = k > 0 && k + 1 < used.len();
             if main > 0.0 || top > 0.0 || !neighbours {
                 main.max(top).max(if neighbours { 0.0 } else { bottom })
@@ -876,8 +889,13 @@ fn place(
     } else {
         0.0
     };
+    let bottom_row_count = used
+        .iter()
+        .map(|&col| bottom_rows(members(col, Band::Bottom).len()))
+        .max()
+        .unwrap_or(1);
     let bottom_span = if has(Band::Bottom) {
-        node_across + BAND_GAP
+        bottom_row_count as f64 * (node_across + SIDE_GAP) - SIDE_GAP + BAND_GAP
     } else {
         0.0
     };
@@ -908,7 +926,9 @@ fn place(
         let bottom_reach = used
             .iter()
             .enumerate()
-            .map(|(k, &col)| centres[k] + side_run(members(col, Band::Bottom).len()) / 2.0)
+            .map(|(k, &col)| {
+                centres[k] + side_run(bottom_per_row(members(col, Band::Bottom).len())) / 2.0
+            })
             .fold(0.0, f64::max);
         let length = (along + gutter).max(bottom_reach) + MARGIN;
         (centres, length)
@@ -945,14 +965,19 @@ fn place(
                 let (da, dc) = stacks[k].offset(i, o);
                 (centres[k] + da, main_centre + dc, stacks[k].compact)
             }
-            side => {
-                let n = members(s.column, side).len();
+            Band::Top => {
+                let n = members(s.column, Band::Top).len();
                 let offset = (i as f64 - (n as f64 - 1.0) / 2.0) * (node_along + SIDE_GAP);
-                let across = if side == Band::Top {
-                    top_centre
-                } else {
-                    bottom_centre
-                };
+                (centres[k] + offset, top_centre, false)
+            }
+            Band::Bottom => {
+                // Row by row, each row centred on the column.
+                let n = members(s.column, Band::Bottom).len();
+                let per_row = bottom_per_row(n);
+                let (row, at) = (i / per_row, i % per_row);
+                let in_row = per_row.min(n - row * per_row);
+                let offset = (at as f64 - (in_row as f64 - 1.0) / 2.0) * (node_along + SIDE_GAP);
+                let across = bottom_centre + row as f64 * (node_across + SIDE_GAP);
                 (centres[k] + offset, across, false)
             }
         };
@@ -1326,6 +1351,32 @@ mod tests {
             }
         }
         assert!(unreadable.is_empty(), "{unreadable:#?}");
+    }
+
+    /// Stage 5 with a second cache of three nodes fronting API reads (`cache-api`): its six
+    /// cache nodes wrap into two rows under the path, so the drawing fits the 1400-px box with
+    /// its texts at 11 px (in one row it needed 979 px in a 918-px box, and scrolled).
+    #[test]
+    fn two_caches_fit_a_1400_px_window_readable() {
+        let mut scenario = crate::scenario::preset(5).expect("preset");
+        let cache = scenario.cache.clone().expect("stage 5 has a cache");
+        scenario.more_caches.push(crate::scenario::NamedCache {
+            name: "cache-api".into(),
+            fronts: vec![crate::scenario::topology::Flow::ApiRead],
+            cache,
+        });
+        let sim = crate::sim::Sim::new(&scenario).expect("two caches are valid");
+        let components = sim.components().to_vec();
+        let d = diagram(&components);
+        assert_sound(&components, &d);
+        let caches = d.nodes.iter().filter(|n| n.kind == ComponentKind::Cache);
+        assert_eq!(caches.count(), 6, "both caches drawn node by node");
+        let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
+        assert!(
+            d.smallest_text_px(BOX_W_AT_1400_PX) >= READABLE_PX && min_width_px <= BOX_W_AT_1400_PX,
+            "{:.0} units wide: at least {min_width_px} px in a {BOX_W_AT_1400_PX}-px box",
+            d.width
+        );
     }
 
     #[test]
