@@ -307,7 +307,17 @@ fn two_of_a_kind_in(
     second: &str,
     moved: Vec<Flow>,
 ) -> scalesim::scenario::TopologyFile {
-    let mut file = preset(stage).expect("a stage").topology_file();
+    second_of_a_kind(preset(stage).expect("a stage"), first, second, moved)
+}
+
+/// [`two_of_a_kind`] in scenario `s`'s graph.
+fn second_of_a_kind(
+    s: Scenario,
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
+    let mut file = s.topology_file();
     let t = &mut file.topology;
     let spec = t
         .nodes
@@ -723,4 +733,51 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
         .components
         .iter()
         .any(|c| c.name == format!("{dc}/cache-api-0") && c.served > 0));
+}
+
+#[test]
+fn two_databases_run_in_every_data_center_at_stage_11() {
+    // Stage 11 without its shard router (a second database beside sharding is refused).
+    let mut p = preset(11).expect("stage 11");
+    p.sharding = None;
+    let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
+    file.duration_s = 12;
+    file.faults.clear();
+    let mut s = file.lower().expect("two databases lower at stage 11");
+    assert_eq!(s.more_databases.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // One data center's second database loses its master at 1 s (promoted 8 s later).
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/db-writes-0"),
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        at_s: 1.0,
+        duration_s: 0.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    let busy: Vec<_> = geo
+        .data_centers
+        .iter()
+        .filter(|d| d.requests.completed >= 1000)
+        .collect();
+    assert!(busy.len() >= 2, "{} busy data centers", busy.len());
+    for d in busy {
+        let first = d.database.as_ref().expect("its first database");
+        let writes = &d.more_databases[0];
+        assert_eq!(writes.name, "db-writes");
+        assert_eq!(first.writes_committed, 0, "{}", d.name);
+        assert!(writes.database.writes_committed > 0, "{}", d.name);
+        let failovers = writes.database.failovers.len();
+        assert_eq!(failovers, usize::from(d.name == dc), "{}", d.name);
+        assert!(first.failovers.is_empty(), "{}", d.name);
+    }
+    assert!(r
+        .components
+        .iter()
+        .any(|c| c.name == format!("{dc}/db-writes-1") && c.served > 0));
 }
