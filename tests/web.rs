@@ -3226,3 +3226,46 @@ async fn stage_11_dots_stay_off_the_data_centers_figures() {
         "dots over a data center's figure: {over:?}"
     );
 }
+
+/// An engine "in the page" that answers what no engine would: it did not load.
+fn engine_that_did_not_load(end: scalesim::ui::serve::Endpoint) {
+    let _ = end.post(&JsValue::from_str("not an engine"));
+}
+
+/// When neither the worker (the test page has no worker file) nor the engine in the page can
+/// start, the capacity panel says searches cannot run here and why, and a search asked for
+/// later fails at once instead of waiting forever as "starting".
+#[wasm_bindgen_test]
+async fn searches_say_why_when_no_engine_can_start() {
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    scalesim::ui::link_engine(engine_that_did_not_load);
+    app.click("[data-action=\"find-limit\"]");
+    let place = |a: &Mounted| a.text("[data-search-place]");
+    let said = app
+        .wait_until(30_000, |a| place(a).contains("cannot run here"))
+        .await;
+    let failed = app.exists("[data-search=\"main\"] .problem");
+    // Later searches use the engine the rest of the suite links.
+    scalesim::ui::link_engine_in_page();
+    assert!(
+        said,
+        "the panel says searches cannot run: {:?}",
+        place(&app)
+    );
+    assert!(
+        place(&app).contains("does not understand"),
+        "and why: {:?}",
+        place(&app)
+    );
+    assert!(failed, "the search failed, saying why");
+    // A stage measured after that fails at once: no progress bar left waiting.
+    app.click("[data-stage-limit=\"1\"] [data-action=\"measure-stage\"]");
+    app.settle(300).await;
+    assert!(
+        !app.exists("[data-stage-limit=\"1\"] progress"),
+        "stage 1's search is not left waiting"
+    );
+}
