@@ -14,12 +14,17 @@
 
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
-use crate::scenario::{Scenario, SessionMode};
+use crate::scenario::{
+    Scenario, SessionMode, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_MORE_CACHES, MAX_MORE_DATABASES,
+    MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
+};
 use crate::sim::{db_node_name, ComponentId, ComponentInfo, ComponentKind};
 
 /// The components the engine registers when it builds `scenario` (before any live change),
-/// in its order, with its ids and names. `scenario` should be valid
-/// ([`Scenario::validate`]); for one that is not, the list means nothing.
+/// in its order, with its ids and names. For a valid scenario ([`Scenario::validate`]) this
+/// is exactly the engine's list; for one that is not, counts are held to validation's limits,
+/// so the names are still those a valid edit of it could have (validation reads them, through
+/// [`crate::scenario::component_names`], to check the names a fault or live change gives).
 pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
     let mut list = Vec::new();
     let mut add = |name: String, kind: ComponentKind| {
@@ -38,7 +43,7 @@ pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
             let mut inner = scenario.clone();
             inner.geo = None;
             let stack = components(&inner);
-            for dc in &geo.data_centers {
+            for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
                 add(dc.name.clone(), ComponentKind::DataCenter);
                 for c in &stack[2..] {
                     add(format!("{}/{}", dc.name, c.name), c.kind);
@@ -55,15 +60,24 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
     if scenario.load_balancer.is_some() {
         add("lb".into(), ComponentKind::LoadBalancer);
     }
-    for i in 0..scenario.server.count {
+    for i in 0..scenario.server.count.min(MAX_WEB_SERVERS) {
         add(format!("web-{i}"), ComponentKind::Server);
     }
     if let Some(db) = &scenario.database {
         let sharded = scenario.sharding.is_some();
-        let shards = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
+        let shards = scenario
+            .sharding
+            .as_ref()
+            .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
         for shard in 0..shards {
-            for node in 0..=db.replicas as usize {
+            for node in 0..=db.replicas.min(MAX_REPLICAS) as usize {
                 add(db_node_name(sharded, shard, node), ComponentKind::Database);
+            }
+        }
+        // Further stores, each one cluster named after its graph node: `<name>-0` its master.
+        for more in scenario.more_databases.iter().take(MAX_MORE_DATABASES) {
+            for node in 0..=more.database.replicas.min(MAX_REPLICAS) {
+                add(format!("{}-{node}", more.name), ComponentKind::Database);
             }
         }
     }
@@ -82,16 +96,17 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
         add("workers".into(), ComponentKind::Workers);
     }
     if let Some(nosql) = &scenario.nosql {
-        for i in 0..nosql.nodes {
+        for i in 0..nosql.nodes.min(MAX_NOSQL_NODES) {
             add(format!("nosql-{i}"), ComponentKind::NoSql);
         }
     }
     let more = scenario
         .more_caches
         .iter()
+        .take(MAX_MORE_CACHES)
         .map(|m| (m.name.as_str(), &m.cache));
     for (name, spec) in scenario.cache.iter().map(|c| ("cache", c)).chain(more) {
-        for i in 0..spec.nodes {
+        for i in 0..spec.nodes.min(MAX_CACHE_NODES) {
             add(format!("{name}-{i}"), ComponentKind::Cache);
         }
     }

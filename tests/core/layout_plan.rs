@@ -84,3 +84,14 @@ fn a_second_cache_is_planned_as_the_engine_builds_it() {
     assert_eq!(s.more_caches.len(), 1);
     same_as_engine("two caches", &s);
 }
+
+#[test]
+fn a_second_database_is_planned_as_the_engine_builds_it() {
+    let file = crate::topology::two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    let s = file.lower().expect("two databases lower");
+    assert_eq!(s.more_databases.len(), 1);
+    same_as_engine("two databases", &s);
+    let mut more = s.clone();
+    more.more_databases[0].database.replicas += 2;
+    same_as_engine("two databases, the second with more replicas", &more);
+}
