@@ -138,65 +138,10 @@ pub const MAX_REGIONS: usize = 8;
 /// With several data centers: `users`, `dns`, then each data center's name followed by its
 /// stack's components named `<data center>/<component>`.
 pub fn component_names(scenario: &Scenario) -> Vec<String> {
-    let mut names = vec!["users".to_string(), "dns".to_string()];
-    if let Some(geo) = &scenario.geo {
-        let stack = component_names(&Scenario {
-            geo: None,
-            ..scenario.clone()
-        });
-        for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
-            names.push(dc.name.clone());
-            names.extend(stack[2..].iter().map(|n| format!("{}/{n}", dc.name)));
-        }
-        return names;
-    }
-    if scenario.load_balancer.is_some() {
-        names.push("lb".to_string());
-    }
-    let servers = scenario.server.count.min(MAX_WEB_SERVERS);
-    names.extend((0..servers).map(|i| format!("web-{i}")));
-    if let Some(db) = &scenario.database {
-        let nodes = 1 + db.replicas.min(MAX_REPLICAS) as usize;
-        let sharded = scenario.sharding.is_some();
-        let shards = scenario
-            .sharding
-            .as_ref()
-            .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
-        for shard in 0..shards {
-            names.extend((0..nodes).map(|i| crate::sim::db_node_name(sharded, shard, i)));
-        }
-    }
-    if let Some(cache) = &scenario.cache {
-        names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
-    }
-    if scenario.database.is_some() {
-        for more in scenario.more_databases.iter().take(MAX_MORE_DATABASES) {
-            let nodes = 1 + more.database.replicas.min(MAX_REPLICAS);
-            names.extend((0..nodes).map(|i| format!("{}-{i}", more.name)));
-        }
-    }
-    for more in scenario.more_caches.iter().take(MAX_MORE_CACHES) {
-        let nodes = more.cache.nodes.min(MAX_CACHE_NODES);
-        names.extend((0..nodes).map(|i| format!("{}-{i}", more.name)));
-    }
-    if scenario.cdn.is_some() {
-        names.push("cdn".to_string());
-    }
-    if scenario
-        .sessions
-        .as_ref()
-        .is_some_and(|s| s.mode == super::SessionMode::SharedStore)
-    {
-        names.push("sessions".to_string());
-    }
-    if scenario.queue.is_some() {
-        names.push("queue".to_string());
-        names.push("workers".to_string());
-    }
-    if let Some(n) = &scenario.nosql {
-        names.extend((0..n.nodes.min(MAX_NOSQL_NODES)).map(|i| format!("nosql-{i}")));
-    }
-    names
+    crate::layout_plan::components(scenario)
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 impl Scenario {

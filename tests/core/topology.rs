@@ -296,7 +296,11 @@ fn routes_are_checked() {
 
 /// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
 /// first's parameters) taking the flows `moved` of the web pool's wire to the first.
-fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
+pub(crate) fn two_of_a_kind(
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
     two_of_a_kind_in(5, first, second, moved)
 }
 
