@@ -77,6 +77,10 @@ pub struct Scenario {
     /// the reads it names (a graph with two caches lowers to this; absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCache>,
+    /// Further web pools beside `server`, behind the same load balancer, each serving the
+    /// request kinds it names (a graph with two web pools lowers to this; absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_web_pools: Vec<NamedWebPool>,
     /// A content delivery network serving static assets from the edge (stage 6 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<Cdn>,
@@ -145,7 +149,35 @@ pub struct NamedCache {
     pub cache: CacheTier,
 }
 
+/// A further web pool (see [`Scenario::more_web_pools`]): the graph's second (third…) web pool
+/// node, behind the load balancer. Its servers are named `<name>-0`, `<name>-1`…; it has its
+/// own balancer membership and health checks, sticky sessions and autoscaler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedWebPool {
+    /// Its name (the graph node's): 1–40 letters, digits, `-`, `_` or `.`, not a name the
+    /// engine gives its own components (`web`, `cache`, `db`…).
+    pub name: String,
+    /// The request kinds it serves (`page_view`, `api_read`, `write`, `static_asset`, each
+    /// once); the first pool (`server`) serves the others.
+    pub serves: Vec<Flow>,
+    /// Its servers, as `server` (count, workers, line, service times).
+    pub server: Server,
+    /// Its autoscaling group, as `autoscaling` (absent: a fixed size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+}
+
 impl Scenario {
+    /// The web pool that serves requests of `flow`: 0 for the first (`server`), `n` for
+    /// `more_web_pools[n - 1]`.
+    pub fn web_pool_of(&self, flow: Flow) -> usize {
+        self.more_web_pools
+            .iter()
+            .position(|p| p.serves.contains(&flow))
+            .map_or(0, |i| i + 1)
+    }
+
     /// Whether the (first) cache fronts reads of `flow` (never without a cache, never for
     /// writes, never when one of [`Scenario::more_caches`] fronts them).
     pub fn cache_fronts(&self, flow: Flow) -> bool {

@@ -50,6 +50,7 @@ pub use report::{
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
     LogEntry, MonitoringReport, NamedCacheReport, NoSqlReport, QueueReport, RegionReport,
     ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, StampedeReport, TheoryCheck,
+    WebPoolReport,
 };
 pub use zipf::Zipf;
 

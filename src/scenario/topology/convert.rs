@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, Problem, Routes, Scenario, SessionMode,
-    Sessions, ValidationErrors,
+    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedWebPool, Problem, Routes, Scenario,
+    SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -84,6 +84,7 @@ impl Scenario {
                 .iter()
                 .flat_map(|g| g.data_centers.iter().map(|d| d.name.clone()))
                 .chain(s.more_caches.iter().map(|m| m.name.clone()))
+                .chain(s.more_web_pools.iter().map(|m| m.name.clone()))
                 .collect(),
         };
         let mut edges: Vec<Edge> = Vec::new();
@@ -150,6 +151,29 @@ impl Scenario {
             )
         });
         let web = b.add("web", NodeSpec::WebPool(s.server.clone()));
+        // Every web pool's node: the first (`web`), then the further ones by their names.
+        let mut pools = vec![web.clone()];
+        for m in &s.more_web_pools {
+            b.nodes.push(Node {
+                name: m.name.clone(),
+                spec: NodeSpec::WebPool(m.server.clone()),
+            });
+            pools.push(m.name.clone());
+        }
+        // Wires each web pool to `to` for those of `flows` it serves.
+        let from_pools = |edges: &mut Vec<Edge>, to: &str, flows: &[Flow]| {
+            for (p, pool) in pools.iter().enumerate() {
+                let own: Vec<Flow> = flows
+                    .iter()
+                    .copied()
+                    .filter(|&f| s.web_pool_of(f) == p)
+                    .collect();
+                // (One pool is wired as it always was, even with no flow.)
+                if pools.len() == 1 || !own.is_empty() {
+                    wire(edges, pool, to, &own);
+                }
+            }
+        };
         let front = lb.clone().unwrap_or_else(|| web.clone());
         for e in &entries {
             wire(&mut edges, e, &front, &Flow::DATA);
@@ -162,7 +186,15 @@ impl Scenario {
             wire(&mut edges, cdn, &front, &[SA]);
         }
         if let Some(lb) = &lb {
-            wire(&mut edges, lb, &web, &Flow::REQUESTS);
+            for (p, pool) in pools.iter().enumerate() {
+                let own: Vec<Flow> = Flow::REQUESTS
+                    .into_iter()
+                    .filter(|&f| s.web_pool_of(f) == p)
+                    .collect();
+                if pools.len() == 1 || !own.is_empty() {
+                    wire(&mut edges, lb, pool, &own);
+                }
+            }
         }
         if let Some(x) = s
             .sessions
@@ -170,7 +202,9 @@ impl Scenario {
             .filter(|x| x.mode == SessionMode::SharedStore)
         {
             let store = b.add("sessions", NodeSpec::SessionStore(session_params(x)));
-            wire(&mut edges, &web, &store, &[Flow::Session]);
+            for pool in &pools {
+                wire(&mut edges, pool, &store, &[Flow::Session]);
+            }
         }
         let cache = s
             .cache
@@ -190,7 +224,7 @@ impl Scenario {
                         .iter()
                         .filter(|&&f| !more(f))
                         .partition(|&&f| s.cache_fronts(f));
-                    wire(&mut edges, &web, cache, &cached);
+                    from_pools(&mut edges, cache, &cached);
                     wire(&mut edges, cache, &store, &cached);
                     for m in &s.more_caches {
                         b.nodes.push(Node {
@@ -201,12 +235,12 @@ impl Scenario {
                             .into_iter()
                             .filter(|f| m.fronts.contains(f))
                             .collect();
-                        wire(&mut edges, &web, &m.name, &fronts);
+                        from_pools(&mut edges, &m.name, &fronts);
                         wire(&mut edges, &m.name, &store, &fronts);
                     }
-                    wire(&mut edges, &web, &store, &direct);
+                    from_pools(&mut edges, &store, &direct);
                 }
-                None => wire(&mut edges, &web, &store, &Flow::DATA),
+                None => from_pools(&mut edges, &store, &Flow::DATA),
             }
             if let Some(router) = &router {
                 wire(&mut edges, router, &db, &Flow::DATA);
@@ -218,7 +252,7 @@ impl Scenario {
                 .into_iter()
                 .filter(|&f| s.nosql_takes(f))
                 .collect();
-            wire(&mut edges, &web, &n, &taken);
+            from_pools(&mut edges, &n, &taken);
         }
         if let Some(q) = &s.queue {
             let queue = b.add(
@@ -236,12 +270,22 @@ impl Scenario {
                     autoscale: q.autoscale.clone(),
                 }),
             );
-            wire(&mut edges, &web, &queue, &[Flow::Job]);
+            let writer = &pools[s.web_pool_of(Flow::Write)];
+            wire(&mut edges, writer, &queue, &[Flow::Job]);
             wire(&mut edges, &queue, &workers, &[Flow::Job]);
         }
         if let Some(a) = &s.autoscaling {
             let a = b.add("autoscaler", NodeSpec::Autoscaler(a.clone()));
             wire(&mut edges, &a, &web, &[Flow::Control]);
+        }
+        for m in &s.more_web_pools {
+            if let Some(a) = &m.autoscaling {
+                let a = b.add(
+                    &format!("{}-autoscaler", m.name),
+                    NodeSpec::Autoscaler(a.clone()),
+                );
+                wire(&mut edges, &a, &m.name, &[Flow::Control]);
+            }
         }
         if let Some(d) = &s.deploy {
             let d = b.add("deploy", NodeSpec::Deploy(d.clone()));
@@ -295,8 +339,9 @@ impl TopologyFile {
         self.topology.check()?;
         let t = &self.topology;
         let spec = |kind: NodeKind| t.nodes.iter().map(|n| &n.spec).find(|s| s.kind() == kind);
+        let first_pool = first_of_kind(t, NodeKind::WebPool, "web");
         let (Some(NodeSpec::Users(users)), Some(NodeSpec::WebPool(server))) =
-            (spec(NodeKind::Users), spec(NodeKind::WebPool))
+            (spec(NodeKind::Users), first_pool.map(|i| &t.nodes[i].spec))
         else {
             return Err(ValidationErrors::single(
                 "topology",
@@ -329,6 +374,7 @@ impl TopologyFile {
             nosql: None,
             deploy: None,
             more_caches: Vec::new(),
+            more_web_pools: Vec::new(),
             routes: None,
             geo: None,
             faults: self.faults.clone(),
@@ -338,7 +384,14 @@ impl TopologyFile {
         let mut problems = Vec::new();
         for (i, node) in t.nodes.iter().enumerate() {
             match &node.spec {
-                NodeSpec::Users(_) | NodeSpec::WebPool(_) => {}
+                NodeSpec::Users(_) => {}
+                NodeSpec::WebPool(_) if Some(i) == first_pool => {}
+                NodeSpec::WebPool(server) => s.more_web_pools.push(NamedWebPool {
+                    name: node.name.clone(),
+                    serves: sent_to(t, &node.name),
+                    server: server.clone(),
+                    autoscaling: autoscaler_of(t, &node.name),
+                }),
                 NodeSpec::Dns(d) => s.dns = d.clone(),
                 NodeSpec::GeoDns(g) => s.dns = g.dns.clone(),
                 NodeSpec::DataCenter(d) => {
@@ -368,7 +421,11 @@ impl TopologyFile {
                 NodeSpec::Database(d) => s.database = Some(d.clone()),
                 NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
                 NodeSpec::Queue(_) | NodeSpec::Workers(_) => {}
-                NodeSpec::Autoscaler(a) => s.autoscaling = Some(a.clone()),
+                // An autoscaler controlling a further pool is that pool's (above).
+                NodeSpec::Autoscaler(a) if controls(t, &node.name) == first_pool => {
+                    s.autoscaling = Some(a.clone())
+                }
+                NodeSpec::Autoscaler(_) => {}
                 NodeSpec::Deploy(d) => s.deploy = Some(d.clone()),
                 NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
             }
@@ -399,6 +456,7 @@ impl TopologyFile {
                 replication_writes_per_s: g.replication_writes_per_s,
             });
         }
+        problems.extend(sessions_from_every_pool(t));
         s.routes = routes(t);
         s.stage = self.stage.unwrap_or_else(|| infer_stage(&s));
         if let Err(e) = s.validate() {
@@ -453,6 +511,87 @@ fn routes(t: &Topology) -> Option<Routes> {
         nosql: taken(NodeKind::NoSql, &Flow::DATA),
     };
     (r != Routes::default()).then_some(r)
+}
+
+/// The node of `kind` named `name` if there is one, else the first of that kind in node order
+/// (the web pool that lowers to the scenario's `server`: the others to `more_web_pools`).
+fn first_of_kind(t: &Topology, kind: NodeKind, name: &str) -> Option<usize> {
+    let all = || {
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.spec.kind() == kind)
+    };
+    all()
+        .find(|(_, n)| n.name == name)
+        .or_else(|| all().next())
+        .map(|(i, _)| i)
+}
+
+/// The request kinds the graph sends to the node named `to` (what a further web pool
+/// serves), in the order of [`Flow::REQUESTS`].
+fn sent_to(t: &Topology, to: &str) -> Vec<Flow> {
+    Flow::REQUESTS
+        .into_iter()
+        .filter(|f| t.edges.iter().any(|e| e.to == to && e.flows.contains(f)))
+        .collect()
+}
+
+/// The node the control node `name` (an autoscaler or a deploy) controls.
+fn controls(t: &Topology, name: &str) -> Option<usize> {
+    let e = t
+        .edges
+        .iter()
+        .find(|e| e.from == name && e.flows.contains(&Flow::Control))?;
+    t.nodes.iter().position(|n| n.name == e.to)
+}
+
+/// The autoscaling group of the web pool named `pool`: the autoscaler controlling it.
+fn autoscaler_of(t: &Topology, pool: &str) -> Option<crate::scenario::Autoscaling> {
+    t.nodes.iter().find_map(|n| match &n.spec {
+        NodeSpec::Autoscaler(a)
+            if controls(t, &n.name).is_some_and(|i| t.nodes[i].name == pool) =>
+        {
+            Some(a.clone())
+        }
+        _ => None,
+    })
+}
+
+/// With a session store and several web pools, every pool reads sessions from it (the
+/// scenario has one session setting for all): one problem per pool that does not.
+fn sessions_from_every_pool(t: &Topology) -> Vec<Problem> {
+    let kind = |name: &str| {
+        t.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| n.spec.kind())
+    };
+    let pools: Vec<usize> = (0..t.nodes.len())
+        .filter(|&i| t.nodes[i].spec.kind() == NodeKind::WebPool)
+        .collect();
+    let reads = |i: usize| {
+        t.edges.iter().any(|e| {
+            e.from == t.nodes[i].name
+                && e.flows.contains(&Flow::Session)
+                && kind(&e.to) == Some(NodeKind::SessionStore)
+        })
+    };
+    if pools.len() < 2 || !pools.iter().any(|&i| reads(i)) {
+        return Vec::new();
+    }
+    pools
+        .into_iter()
+        .filter(|&i| !reads(i))
+        .map(|i| {
+            node_problem(
+                t,
+                i,
+                "",
+                "with a session store every web pool reads its sessions there: wire it to the session store (session)",
+            )
+        })
+        .collect()
 }
 
 /// The cache node that lowers to the scenario's `cache` (the others to `more_caches`): the one
@@ -577,7 +716,27 @@ fn locate(t: &Topology, p: Problem) -> Problem {
                 Some((NodeKind::Dns, rest.to_string()))
             }
         }
-        "server" => Some((NodeKind::WebPool, rest.to_string())),
+        "server" => {
+            if let Some(i) = first_of_kind(t, NodeKind::WebPool, "web") {
+                return node_problem(t, i, rest, &p.message);
+            }
+            None
+        }
+        "more_web_pools" => {
+            let first = first_of_kind(t, NodeKind::WebPool, "web");
+            let mut further = (0..t.nodes.len())
+                .filter(|&i| t.nodes[i].spec.kind() == NodeKind::WebPool && Some(i) != first);
+            let nth = rest
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let node = nth.and_then(|(n, tail)| further.nth(n).map(|i| (i, tail)));
+            if let Some((i, tail)) = node {
+                let tail: &str = tail.strip_prefix(".server").unwrap_or_default();
+                return node_problem(t, i, tail, &p.message);
+            }
+            Some((NodeKind::WebPool, String::new()))
+        }
         "load_balancer" => Some((NodeKind::LoadBalancer, rest.to_string())),
         "sessions" if sticky => Some((NodeKind::LoadBalancer, format!(".sticky_sessions{rest}"))),
         "sessions" => Some((NodeKind::SessionStore, rest.to_string())),
