@@ -435,7 +435,8 @@ async fn every_built_stage_draws_its_components() {
         .unwrap()
         .replicas;
     assert_eq!(streams.length(), replicas);
-    assert!(app.text("svg [data-component=\"db-1\"]").contains("behind"));
+    // Its lag, as long as its box allows (`5 ms / 1 write`, `1,234 ms behind`).
+    assert!(app.text("svg [data-component=\"db-1\"]").contains(" ms"));
 }
 
 #[wasm_bindgen_test]

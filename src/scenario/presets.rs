@@ -204,6 +204,7 @@ fn single_server() -> Scenario {
         deploy: None,
         more_caches: Vec::new(),
         more_web_pools: Vec::new(),
+        more_databases: Vec::new(),
         routes: None,
         geo: None,
         faults: Vec::new(),

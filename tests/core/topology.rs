@@ -296,7 +296,11 @@ fn routes_are_checked() {
 
 /// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
 /// first's parameters) taking the flows `moved` of the web pool's wire to the first.
-fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
+pub(crate) fn two_of_a_kind(
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
     two_of_a_kind_in(5, first, second, moved)
 }
 
@@ -345,26 +349,152 @@ fn two_of_a_kind_in(
 }
 
 #[test]
-fn two_databases_are_refused_by_name_and_one_of_each_runs() {
-    // Two databases, reads to one and writes to the other: lowering refuses it with one
-    // message that names both and says what to do.
+fn two_databases_lower_to_more_databases_and_back() {
+    // Stage 5 drawn with a second database, `db-writes`, taking the writes while the cache
+    // fronts the reads of the first: it lowers to `more_databases`, and back.
     let file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
-    let e = file
+    let s = file.lower().expect("two databases lower");
+    assert_eq!(s.more_databases.len(), 1);
+    assert_eq!(s.more_databases[0].name, "db-writes");
+    assert_eq!(s.more_databases[0].takes, vec![Flow::Write]);
+    assert_eq!(s.store_of(Flow::Write), 1);
+    assert_eq!(s.store_of(Flow::PageView), 0);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    assert_eq!(Scenario::from_json(&s.to_json_pretty()).expect("reads"), s);
+    let names = scalesim::scenario::component_names(&s);
+    for n in ["db-0", "db-1", "db-writes-0", "db-writes-1"] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+    // Both reads through one cache (stage 5's own graph) still lower to one database.
+    let s = preset(5)
+        .expect("stage 5")
+        .topology_file()
         .lower()
-        .expect_err("two databases are refused")
-        .to_string();
-    assert!(e.contains("`db`") && e.contains("`db-writes`"), "{e}");
-    assert!(e.contains("not two of a kind yet"), "{e}");
-    assert!(e.contains("send every flow through one of them"), "{e}");
-    assert_eq!(e.matches("not two of a kind").count(), 1, "{e}");
-    // Both reads through one cache (stage 5's own graph): it lowers and runs.
-    let mut file = preset(5).expect("stage 5").topology_file();
-    file.duration_s = 10;
-    let s = file.lower().expect("one cache lowers");
-    let r = run(&s);
+        .expect("lowers");
+    assert!(s.more_databases.is_empty());
+}
+
+/// Stage 5 drawn with a second database, `db-writes`, storing the writes (straight from the
+/// web pool) while the cache fronts the first's reads; sending only `mix`, for 20 s.
+fn two_databases(mix: [f64; 4]) -> Scenario {
+    let mut file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    file.duration_s = 20;
+    file.faults.clear();
+    let mut s = file.lower().expect("two databases lower");
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s
+}
+
+/// Requests served by the first database's nodes (`db-0`, `db-1`…).
+fn served_by_first_db(r: &scalesim::sim::Report) -> u64 {
+    r.components
+        .iter()
+        .filter(|c| {
+            c.name
+                .strip_prefix("db-")
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|c| c.served)
+        .sum()
+}
+
+#[test]
+fn two_databases_each_store_what_their_edges_carry() {
+    // Only writes: `db-writes` commits every one, the first database and the cache see none.
+    let r = run(&two_databases([0.0, 0.0, 1.0, 0.0]));
     assert_conserved(&r);
     assert!(r.requests.completed > 1000, "{:?}", r.requests);
-    assert!(served(&r, "cache-") > 0);
+    assert_eq!(served_by_first_db(&r), 0);
+    assert_eq!(served(&r, "cache-"), 0);
+    about(served(&r, "db-writes-0"), r.requests.completed, &r);
+    let writes = &r.more_databases[0];
+    assert_eq!(writes.name, "db-writes");
+    about(writes.database.writes_committed, r.requests.completed, &r);
+    let first = r.database.as_ref().expect("the first database's report");
+    assert_eq!(first.writes_committed, 0);
+
+    // Only reads: through the cache to the first database; `db-writes` serves none.
+    let r = run(&two_databases([50.0, 50.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "db-writes-"), 0);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(cache.hits + cache.misses, r.requests.completed, &r);
+    about(served_by_first_db(&r), cache.misses, &r);
+
+    // Both: writes commit in `db-writes` only, so they invalidate nothing in the cache in
+    // front of the first database (a key of one store is not a key of the other).
+    let r = run(&two_databases([40.0, 40.0, 20.0, 0.0]));
+    assert_conserved(&r);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    let first = r.database.as_ref().expect("the first database's report");
+    let writes = &r.more_databases[0].database;
+    assert!(writes.writes_committed > 500, "{writes:?}");
+    assert_eq!(first.writes_committed, 0);
+    assert_eq!(cache.invalidations, 0, "{cache:?}");
+    about(served_by_first_db(&r), cache.misses, &r);
+    about(
+        served_by_first_db(&r) + served(&r, "db-writes-0") + served(&r, "db-writes-1"),
+        cache.misses + writes.writes_committed,
+        &r,
+    );
+}
+
+#[test]
+fn killing_one_database_leaves_the_other_serving() {
+    // `db-writes`'s master dies at 5 s for good: writes fail until its replica is
+    // promoted, then commit there; the first database keeps answering reads throughout.
+    let mut s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    s.faults.push(scalesim::scenario::Fault {
+        target: "db-writes-0".into(),
+        at_s: 5.0,
+        duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid faults");
+    let r = run(&s);
+    assert_conserved(&r);
+    let writes = &r.more_databases[0].database;
+    assert_eq!(writes.failovers.len(), 1, "{writes:?}");
+    assert_eq!(writes.failovers[0].old_master, "db-writes-0");
+    assert_eq!(writes.failovers[0].new_master, "db-writes-1");
+    let first = r.database.as_ref().expect("the first database's report");
+    assert!(first.failovers.is_empty(), "{first:?}");
+    assert!(first
+        .nodes
+        .iter()
+        .all(|n| n.name.starts_with("db-") && !n.name.starts_with("db-writes")));
+    let up = |name: &str| {
+        r.components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.served)
+            .expect("a component")
+    };
+    assert!(up("db-1") > 0 && up("db-writes-1") > 0);
+    // The first database never failed a read: every failure was a write in the gap.
+    let first_served = served_by_first_db(&r);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(first_served, cache.misses, &r);
+    // Slowing one of its nodes is a fault it may carry too.
+    let mut slow = two_databases([0.0, 0.0, 1.0, 0.0]);
+    slow.faults.push(scalesim::scenario::Fault {
+        target: "db-writes-0".into(),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    slow.validate()
+        .expect("a further database's node can be slow");
+    let r = run(&slow);
+    assert_conserved(&r);
 }
 
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first

@@ -47,6 +47,10 @@ pub struct Report {
     /// there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_web_pools: Vec<WebPoolReport>,
+    /// The further databases (the scenario's `more_databases`), each by its name (absent
+    /// when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_databases: Vec<NamedDatabaseReport>,
     /// The CDN edge: hits, bytes, cost.
     pub cdn: Option<CdnReport>,
     /// The message queue and its workers.
@@ -162,6 +166,9 @@ pub struct DataCenterReport {
     /// Its further web pools, each by its name (absent when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_web_pools: Vec<WebPoolReport>,
+    /// Its further databases, each by its name (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_databases: Vec<NamedDatabaseReport>,
     /// Its CDN edge.
     pub cdn: Option<CdnReport>,
     /// Its message queue.
@@ -262,6 +269,16 @@ pub struct WebPoolReport {
     pub rejected: u64,
     /// Requests sent to its servers while they were down.
     pub refused: u64,
+}
+
+/// A further database over the run: its name and its figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedDatabaseReport {
+    /// Its name (its nodes are `<name>-0`, `<name>-1`…).
+    pub name: String,
+    /// Its figures, as for the first database (its own failovers only).
+    #[serde(flatten)]
+    pub database: DatabaseReport,
 }
 
 /// A further cache cluster over the run: its name and its figures.

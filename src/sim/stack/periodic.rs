@@ -34,7 +34,12 @@ impl Stack {
                 web.servers_ticked += u64::from(web.in_service());
             }
         }
-        let (db_utilization, lag_ms) = self.db.tick(self.kernel.now, &self.stations);
+        let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
+        for db in &mut self.dbs {
+            let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
+            db_utilization = db_utilization.max(busiest);
+            lag_ms = lag_ms.max(lag);
+        }
         let hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,
