@@ -7,7 +7,7 @@
 // of the editor's drawing.
 // Fails on any serious or critical violation, on a diagram text smaller than 11 px in a
 // 1400-px-wide window, and on a diagram (alone in its card) or an editor's drawing at fit that
-// scrolls sideways there (each line says whether it fits).
+// scrolls sideways there or in a 1280- or 1000-px-wide window (each line says whether it fits).
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/check-a11y.js http://127.0.0.1:8080/
 // PLAYWRIGHT_CORE, AXE_CORE: where playwright-core and axe-core are, if not in .tools/node_modules.
@@ -80,6 +80,26 @@ async function check(page, stage, view, failures) {
   console.log(JSON.stringify(line));
 }
 
+// Narrower windows than 1400 px, where learners also read the app (a 1280-px laptop, a
+// 1000-px half screen): the diagram alone in its card still fits without scrolling sideways,
+// its texts at least 11 px, and the page itself does not scroll sideways.
+const NARROWER_PX = [1280, 1000];
+
+async function checkNarrower(page, stage, failures) {
+  for (const width of NARROWER_PX) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(300);
+    const text = await page.evaluate(smallestText);
+    const page_w = await page.evaluate(() => document.documentElement.scrollWidth);
+    console.log(JSON.stringify({ stage, view: `diagram at ${width} px`, smallest_text_px: Number(text.px.toFixed(2)), view_w: text.view_w, fits: text.fits, page_w }));
+    if (!text.fits) failures.push(`stage ${stage} (diagram at ${width} px): scrolls sideways in a ${text.view_w}-px box`);
+    if (text.px < READABLE_PX) failures.push(`stage ${stage} (diagram at ${width} px): "${text.text}" drawn at ${text.px.toFixed(1)} px`);
+    if (page_w > width) failures.push(`stage ${stage} (${width} px): the page is ${page_w} px wide`);
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForTimeout(300);
+}
+
 // The editor open on the stage's architecture: a node selected with its parameters and its
 // "connect to…" list, then a wire the rules refuse (the reason shown beside the drawing).
 async function checkEditor(page, failures) {
@@ -149,6 +169,21 @@ async function checkBigDrawing(page, stage, failures) {
   if (box.drawing_w > box.view_w + 1) {
     failures.push(`stage ${stage} (editor at fit): the drawing scrolls sideways (${box.drawing_w} px in ${box.view_w})`);
   }
+  for (const width of NARROWER_PX) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForTimeout(300);
+    const narrow = await page.evaluate(() => {
+      const c = document.querySelector(".editor-canvas");
+      return { view_w: c.clientWidth, drawing_w: c.scrollWidth, page_w: document.documentElement.scrollWidth };
+    });
+    const px = (await page.evaluate(smallestEditorText)).px;
+    console.log(JSON.stringify({ stage, view: `editor drawing at fit, ${width} px`, smallest_text_px: Number(px.toFixed(2)), ...narrow }));
+    if (px < READABLE_PX) failures.push(`stage ${stage} (editor at fit, ${width} px): a label drawn at ${px.toFixed(1)} px`);
+    if (narrow.drawing_w > narrow.view_w + 1 || narrow.page_w > width) {
+      failures.push(`stage ${stage} (editor at fit, ${width} px): the drawing scrolls sideways (${narrow.drawing_w} px in ${narrow.view_w})`);
+    }
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
 }
 
 // The embed view (#embed/<link>) in an 800 x 500 frame: axe-clean, and it fits.
@@ -213,6 +248,7 @@ async function checkChallenges(context, base, failures) {
     await page.waitForSelector("svg[data-diagram]");
     await page.waitForTimeout(1500);
     await check(page, stage, "diagram", failures);
+    await checkNarrower(page, stage, failures);
     if (stage === 10) {
       if (!(await page.$('svg [data-group-key="shard-0"]'))) {
         failures.push("stage 10: no shard drawn as a group");

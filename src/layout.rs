@@ -87,6 +87,53 @@ pub mod font {
     pub const MIN: f64 = SMALL;
 }
 
+/// How wide `text` is drawn at `size` diagram units, at most: per character, 0.32 em for a
+/// space, comma, full stop, slash or middle dot, 1 em for `m` and `w`, 0.64 em for any other
+/// (digits are the widest of those). Measured in Chromium on the built app with the fonts the
+/// style sheet falls back to here (DejaVu Sans: digits 0.636 em, `m` 0.974, `,` 0.318; an
+/// average 0.52 em over `1,234 ms / 5,678 writes behind`); narrower fonts draw less.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    let em: f64 = text
+        .chars()
+        .map(|c| match c {
+            ' ' | ',' | '.' | '/' | '·' => 0.32,
+            'm' | 'w' | 'M' | 'W' => 1.0,
+            _ => 0.64,
+        })
+        .sum();
+    em * size
+}
+
+/// A node's second line as drawn (from 14 units in, in [`font::BODY`]): the longest of
+/// `forms` that fits the box with 14 units to spare on the right, else the last.
+pub fn fit_second_line(node: &DiagramNode, forms: &[String]) -> String {
+    let room = node.w - 28.0;
+    forms
+        .iter()
+        .find(|f| text_width(f, font::BODY) <= room)
+        .or(forms.last())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A replica's replication lag, as long as its box allows: `120 ms / 14 writes behind`, else
+/// `120 ms / 14 writes`, else `120 ms behind`, else `120 s behind`.
+pub fn replica_lag_forms(lag_ms: f64, lag_writes: u64) -> [String; 4] {
+    let ms = lag_ms.max(0.0).round() as u64;
+    let writes = format!(
+        "{} write{}",
+        crate::format::grouped(lag_writes),
+        if lag_writes == 1 { "" } else { "s" }
+    );
+    let ms_text = crate::format::grouped(ms);
+    [
+        format!("{ms_text} ms / {writes} behind"),
+        format!("{ms_text} ms / {writes}"),
+        format!("{ms_text} ms behind"),
+        format!("{} s behind", crate::format::grouped(ms.div_ceil(1000))),
+    ]
+}
+
 /// The box the diagram is drawn in on a 1400-px-wide window when it has the card's full width,
 /// in CSS pixels: the page's content (1280 px), less the lesson column beside it (320 px) and
 /// the gap (16 px), less the card's padding and border (2 × 13 px); the stage list is a strip
@@ -849,6 +896,19 @@ fn place(
             n as f64 * (node_along + SIDE_GAP) - SIDE_GAP
         }
     };
+    // A landscape drawing's bottom band wraps into rows of at most this many nodes, so that a
+    // long run of caches (two caches of three nodes: 979 px at 11-px text, more than the
+    // 1400-px box) does not make the drawing longer than FIT_LENGTH; rows share their nodes
+    // evenly (six nodes: two rows of three, one cache each).
+    let bottom_max_row = match o {
+        Orientation::Landscape => {
+            let room = FIT_LENGTH.floor() - 2.0 * MARGIN + SIDE_GAP;
+            ((room / (node_along + SIDE_GAP)).floor() as usize).max(1)
+        }
+        Orientation::Portrait => usize::MAX,
+    };
+    let bottom_rows = |n: usize| n.div_ceil(bottom_max_row).max(1);
+    let bottom_per_row = |n: usize| n.div_ceil(bottom_rows(n));
     // Along-the-flow extent of each used column: its main stack or its top run. The bottom
     // band (caches) may reach under the neighbouring columns; it only needs its own column when
     // it is the only thing there.
@@ -858,7 +918,7 @@ fn place(
         .map(|(k, &col)| {
             let main = stacks[k].extent(o, main_kind(k)).0;
             let top = side_run(members(col, Band::Top).len());
-            let bottom = side_run(members(col, Band::Bottom).len());
+            let bottom = side_run(bottom_per_row(members(col, Band::Bottom).len()));
             let neighbours = k > 0 && k + 1 < used.len();
             if main > 0.0 || top > 0.0 || !neighbours {
                 main.max(top).max(if neighbours { 0.0 } else { bottom })
@@ -876,8 +936,13 @@ fn place(
     } else {
         0.0
     };
+    let bottom_row_count = used
+        .iter()
+        .map(|&col| bottom_rows(members(col, Band::Bottom).len()))
+        .max()
+        .unwrap_or(1);
     let bottom_span = if has(Band::Bottom) {
-        node_across + BAND_GAP
+        bottom_row_count as f64 * (node_across + SIDE_GAP) - SIDE_GAP + BAND_GAP
     } else {
         0.0
     };
@@ -908,7 +973,9 @@ fn place(
         let bottom_reach = used
             .iter()
             .enumerate()
-            .map(|(k, &col)| centres[k] + side_run(members(col, Band::Bottom).len()) / 2.0)
+            .map(|(k, &col)| {
+                centres[k] + side_run(bottom_per_row(members(col, Band::Bottom).len())) / 2.0
+            })
             .fold(0.0, f64::max);
         let length = (along + gutter).max(bottom_reach) + MARGIN;
         (centres, length)
@@ -945,14 +1012,19 @@ fn place(
                 let (da, dc) = stacks[k].offset(i, o);
                 (centres[k] + da, main_centre + dc, stacks[k].compact)
             }
-            side => {
-                let n = members(s.column, side).len();
+            Band::Top => {
+                let n = members(s.column, Band::Top).len();
                 let offset = (i as f64 - (n as f64 - 1.0) / 2.0) * (node_along + SIDE_GAP);
-                let across = if side == Band::Top {
-                    top_centre
-                } else {
-                    bottom_centre
-                };
+                (centres[k] + offset, top_centre, false)
+            }
+            Band::Bottom => {
+                // Row by row, each row centred on the column.
+                let n = members(s.column, Band::Bottom).len();
+                let per_row = bottom_per_row(n);
+                let (row, at) = (i / per_row, i % per_row);
+                let in_row = per_row.min(n - row * per_row);
+                let offset = (at as f64 - (in_row as f64 - 1.0) / 2.0) * (node_along + SIDE_GAP);
+                let across = bottom_centre + row as f64 * (node_across + SIDE_GAP);
                 (centres[k] + offset, across, false)
             }
         };
@@ -1326,6 +1398,65 @@ mod tests {
             }
         }
         assert!(unreadable.is_empty(), "{unreadable:#?}");
+    }
+
+    /// Stage 5 with a second cache of three nodes fronting API reads (`cache-api`): its six
+    /// cache nodes wrap into two rows under the path, so the drawing fits the 1400-px box with
+    /// its texts at 11 px (in one row it needed 979 px in a 918-px box, and scrolled).
+    #[test]
+    fn two_caches_fit_a_1400_px_window_readable() {
+        let mut scenario = crate::scenario::preset(5).expect("preset");
+        let cache = scenario.cache.clone().expect("stage 5 has a cache");
+        scenario.more_caches.push(crate::scenario::NamedCache {
+            name: "cache-api".into(),
+            fronts: vec![crate::scenario::topology::Flow::ApiRead],
+            cache,
+        });
+        let sim = crate::sim::Sim::new(&scenario).expect("two caches are valid");
+        let components = sim.components().to_vec();
+        let d = diagram(&components);
+        assert_sound(&components, &d);
+        let caches = d.nodes.iter().filter(|n| n.kind == ComponentKind::Cache);
+        assert_eq!(caches.count(), 6, "both caches drawn node by node");
+        let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
+        assert!(
+            d.smallest_text_px(BOX_W_AT_1400_PX) >= READABLE_PX && min_width_px <= BOX_W_AT_1400_PX,
+            "{:.0} units wide: at least {min_width_px} px in a {BOX_W_AT_1400_PX}-px box",
+            d.width
+        );
+    }
+
+    /// A replica's lag line fits its box at stages 4 and 8 for any lag up to a day and a
+    /// billion writes (`5 ms / 1 write behind` alone was 128 px in Chromium where the box
+    /// leaves 122, and `1,234 ms / 5,678 writes behind` 187).
+    #[test]
+    fn a_replicas_lag_line_fits_its_box() {
+        for stage in [4, 8] {
+            let (_, d) = preset_diagram(stage);
+            let databases: Vec<&DiagramNode> = d
+                .nodes
+                .iter()
+                .filter(|n| n.kind == ComponentKind::Database)
+                .collect();
+            assert!(databases.len() >= 2, "stage {stage} has replicas");
+            for n in databases {
+                let room = n.w - 28.0;
+                for ms in [0.0, 5.0, 987.0, 12_345.0, 987_654.0, 86_400_000.0] {
+                    for writes in [0, 1, 14, 5_678, 1_234_567, 1_000_000_000] {
+                        let forms = replica_lag_forms(ms, writes);
+                        let line = fit_second_line(n, &forms);
+                        let w = text_width(&line, font::BODY);
+                        assert!(
+                            w <= room,
+                            "stage {stage}: {line:?} is {w:.0} units in {room}"
+                        );
+                    }
+                }
+                // Short lags keep both figures.
+                let forms = replica_lag_forms(5.0, 1);
+                assert_eq!(fit_second_line(n, &forms), "5 ms / 1 write");
+            }
+        }
     }
 
     #[test]

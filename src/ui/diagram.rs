@@ -729,6 +729,11 @@ fn role_slug(role: DbRole) -> &'static str {
 fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, String) {
     let state = props.figures.component(n.component);
     let workers = state.map_or(0, |s| s.workers);
+    // Before the engine's first figures (the page draws the diagram while it loads).
+    let sized = || match state {
+        Some(s) => format!("{} workers", s.workers),
+        None => "starting…".into(),
+    };
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
         _ if state.and_then(|s| s.deploy).is_some() => (
@@ -745,11 +750,12 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
         ComponentKind::LoadBalancer => (n.label.clone(), "load balancer".into()),
         ComponentKind::Database => match state {
             Some(s) if s.role == Some(DbRole::Replica) => {
-                (n.label.clone(), lag_text(s.lag_ms, s.lag_writes))
+                let forms = crate::layout::replica_lag_forms(s.lag_ms, s.lag_writes);
+                (n.label.clone(), crate::layout::fit_second_line(n, &forms))
             }
-            _ => (n.label.clone(), format!("{workers} workers")),
+            _ => (n.label.clone(), sized()),
         },
-        ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
+        ComponentKind::Server => (n.label.clone(), sized()),
         ComponentKind::NoSql => (n.label.clone(), "key-spread store".into()),
         ComponentKind::Cache => (
             n.label.clone(),
@@ -781,12 +787,8 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
 
 /// `"120 ms / 14 writes behind"`.
 pub fn lag_text(lag_ms: f64, lag_writes: u64) -> String {
-    format!(
-        "{} ms / {} write{} behind",
-        lag_ms.max(0.0).round() as u64,
-        grouped(lag_writes),
-        if lag_writes == 1 { "" } else { "s" }
-    )
+    let [whole, ..] = crate::layout::replica_lag_forms(lag_ms, lag_writes);
+    whole
 }
 
 /// The utilization bar under a server, the hint under a dead node, the users' request rate.
