@@ -16,6 +16,7 @@ pub mod format;
 pub mod layout;
 pub mod layout_geo;
 pub mod layout_graph;
+pub mod layout_plan;
 pub mod palette;
 pub mod scenario;
 pub mod sim;

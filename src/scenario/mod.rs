@@ -31,8 +31,8 @@ pub use url::{
 };
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS,
-    MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_NOSQL_NODES,
+    MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,11 @@ pub struct Scenario {
     /// the reads it names (a graph with two caches lowers to this; absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCache>,
+    /// Further databases beside `database`, each storing the data requests it names (directly
+    /// or through the cache in front of it; a graph with two databases lowers to this;
+    /// absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_databases: Vec<NamedDatabase>,
     /// A content delivery network serving static assets from the edge (stage 6 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdn: Option<Cdn>,
@@ -145,7 +150,33 @@ pub struct NamedCache {
     pub cache: CacheTier,
 }
 
+/// A further database (see [`Scenario::more_databases`]): the graph's second (third…)
+/// database node, a cluster of its own (master, replicas, replication, failover) holding its
+/// own data. Its nodes are named `<name>-0` (the first master), `<name>-1`…
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedDatabase {
+    /// Its name (the graph node's): 1–40 letters, digits, `-`, `_` or `.`, its nodes' names
+    /// not the engine's own.
+    pub name: String,
+    /// The data requests it stores (`page_view`, `api_read`, `write`, each once), straight
+    /// from the web pool or through the cache fronting them; the first database keeps the
+    /// others.
+    pub takes: Vec<Flow>,
+    /// Its nodes, replication and failover, as for `database`.
+    pub database: Database,
+}
+
 impl Scenario {
+    /// The database that stores data requests of `flow`: 0 the scenario's `database` (or the
+    /// shard router in front of its shards), `n` the `n`-th of [`Scenario::more_databases`].
+    pub fn store_of(&self, flow: Flow) -> usize {
+        self.more_databases
+            .iter()
+            .position(|m| m.takes.contains(&flow))
+            .map_or(0, |n| n + 1)
+    }
+
     /// Whether the (first) cache fronts reads of `flow` (never without a cache, never for
     /// writes, never when one of [`Scenario::more_caches`] fronts them).
     pub fn cache_fronts(&self, flow: Flow) -> bool {

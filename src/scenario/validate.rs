@@ -118,6 +118,8 @@ pub const MAX_REPLICAS: u32 = 16;
 pub const MAX_SHARDS: u32 = 64;
 /// Most cache nodes.
 pub const MAX_CACHE_NODES: u32 = 64;
+/// Most further databases beside the first (`more_databases`).
+pub const MAX_MORE_DATABASES: usize = 4;
 /// Most further caches beside the first (`more_caches`).
 pub const MAX_MORE_CACHES: usize = 7;
 /// Most NoSQL nodes.
@@ -136,59 +138,10 @@ pub const MAX_REGIONS: usize = 8;
 /// With several data centers: `users`, `dns`, then each data center's name followed by its
 /// stack's components named `<data center>/<component>`.
 pub fn component_names(scenario: &Scenario) -> Vec<String> {
-    let mut names = vec!["users".to_string(), "dns".to_string()];
-    if let Some(geo) = &scenario.geo {
-        let stack = component_names(&Scenario {
-            geo: None,
-            ..scenario.clone()
-        });
-        for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
-            names.push(dc.name.clone());
-            names.extend(stack[2..].iter().map(|n| format!("{}/{n}", dc.name)));
-        }
-        return names;
-    }
-    if scenario.load_balancer.is_some() {
-        names.push("lb".to_string());
-    }
-    let servers = scenario.server.count.min(MAX_WEB_SERVERS);
-    names.extend((0..servers).map(|i| format!("web-{i}")));
-    if let Some(db) = &scenario.database {
-        let nodes = 1 + db.replicas.min(MAX_REPLICAS) as usize;
-        let sharded = scenario.sharding.is_some();
-        let shards = scenario
-            .sharding
-            .as_ref()
-            .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
-        for shard in 0..shards {
-            names.extend((0..nodes).map(|i| crate::sim::db_node_name(sharded, shard, i)));
-        }
-    }
-    if let Some(cache) = &scenario.cache {
-        names.extend((0..cache.nodes.min(MAX_CACHE_NODES)).map(|i| format!("cache-{i}")));
-    }
-    for more in scenario.more_caches.iter().take(MAX_MORE_CACHES) {
-        let nodes = more.cache.nodes.min(MAX_CACHE_NODES);
-        names.extend((0..nodes).map(|i| format!("{}-{i}", more.name)));
-    }
-    if scenario.cdn.is_some() {
-        names.push("cdn".to_string());
-    }
-    if scenario
-        .sessions
-        .as_ref()
-        .is_some_and(|s| s.mode == super::SessionMode::SharedStore)
-    {
-        names.push("sessions".to_string());
-    }
-    if scenario.queue.is_some() {
-        names.push("queue".to_string());
-        names.push("workers".to_string());
-    }
-    if let Some(n) = &scenario.nosql {
-        names.extend((0..n.nodes.min(MAX_NOSQL_NODES)).map(|i| format!("nosql-{i}")));
-    }
-    names
+    crate::layout_plan::components(scenario)
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 impl Scenario {
@@ -931,77 +884,84 @@ impl Scenario {
         }
         self.validate_more_caches(c);
         if let Some(db) = &self.database {
-            if db.workers > MAX_DB_WORKERS {
-                c.fail(
-                    "database.workers",
-                    format!(
-                        "{} workers: the biggest database machine has {MAX_DB_WORKERS}; add replicas (or shards) to go further",
-                        db.workers
-                    ),
-                );
-            } else if db.workers == 0 {
-                c.fail(
-                    "database.workers",
-                    "a database node needs at least 1 worker",
-                );
-            }
-            if db.speed.is_finite() && db.speed > MAX_SPEED {
-                c.fail(
-                    "database.speed",
-                    format!(
-                        "{}× is faster than any machine ({MAX_SPEED}× at most): scale out instead",
-                        db.speed
-                    ),
-                );
-            } else {
-                c.range("database.speed", db.speed, 0.25, MAX_SPEED, "×");
-            }
-            c.int_range(
-                "database.queue_capacity",
-                u64::from(db.queue_capacity),
-                0,
-                1_000_000,
-                "queries",
-            );
-            c.dist("database.read", &db.read);
-            c.dist("database.write", &db.write);
-            c.int_range(
-                "database.replicas",
-                u64::from(db.replicas),
-                0,
-                u64::from(MAX_REPLICAS),
-                "replicas",
-            );
-            c.range(
-                "database.replication.delay_ms",
-                db.replication.delay_ms,
-                0.0,
-                60_000.0,
-                "ms",
-            );
-            c.range(
-                "database.replication.apply_ms",
-                db.replication.apply_ms,
-                0.001,
-                60_000.0,
-                "ms",
-            );
-            c.range(
-                "database.failover.detection_ms",
-                db.failover.detection_ms,
-                0.0,
-                600_000.0,
-                "ms",
-            );
-            c.range(
-                "database.failover.promotion_ms",
-                db.failover.promotion_ms,
-                0.0,
-                600_000.0,
-                "ms",
-            );
+            check_database(c, "database", db);
         }
+        self.validate_more_databases(c);
     }
+}
+
+/// The bounds of a database's settings (`prefix`: its path, `database` or
+/// `more_databases[i].database`).
+fn check_database(c: &mut Checker, prefix: &str, db: &super::Database) {
+    if db.workers > MAX_DB_WORKERS {
+        c.fail(
+                &format!("{prefix}.workers"),
+                format!(
+                    "{} workers: the biggest database machine has {MAX_DB_WORKERS}; add replicas (or shards) to go further",
+                    db.workers
+                ),
+            );
+    } else if db.workers == 0 {
+        c.fail(
+            &format!("{prefix}.workers"),
+            "a database node needs at least 1 worker",
+        );
+    }
+    if db.speed.is_finite() && db.speed > MAX_SPEED {
+        c.fail(
+            &format!("{prefix}.speed"),
+            format!(
+                "{}× is faster than any machine ({MAX_SPEED}× at most): scale out instead",
+                db.speed
+            ),
+        );
+    } else {
+        c.range(&format!("{prefix}.speed"), db.speed, 0.25, MAX_SPEED, "×");
+    }
+    c.int_range(
+        &format!("{prefix}.queue_capacity"),
+        u64::from(db.queue_capacity),
+        0,
+        1_000_000,
+        "queries",
+    );
+    c.dist(&format!("{prefix}.read"), &db.read);
+    c.dist(&format!("{prefix}.write"), &db.write);
+    c.int_range(
+        &format!("{prefix}.replicas"),
+        u64::from(db.replicas),
+        0,
+        u64::from(MAX_REPLICAS),
+        "replicas",
+    );
+    c.range(
+        &format!("{prefix}.replication.delay_ms"),
+        db.replication.delay_ms,
+        0.0,
+        60_000.0,
+        "ms",
+    );
+    c.range(
+        &format!("{prefix}.replication.apply_ms"),
+        db.replication.apply_ms,
+        0.001,
+        60_000.0,
+        "ms",
+    );
+    c.range(
+        &format!("{prefix}.failover.detection_ms"),
+        db.failover.detection_ms,
+        0.0,
+        600_000.0,
+        "ms",
+    );
+    c.range(
+        &format!("{prefix}.failover.promotion_ms"),
+        db.failover.promotion_ms,
+        0.0,
+        600_000.0,
+        "ms",
+    );
 }
 
 impl Scenario {
@@ -1256,6 +1216,151 @@ impl Scenario {
         })
     }
 
+    /// The further databases: each beside a first database, with its own name, storing its
+    /// own data requests (each kind in one database, the first keeping at least one, a cache's
+    /// reads all in the database behind it); not with sharding (the shard router fronts one
+    /// database).
+    fn validate_more_databases(&self, c: &mut Checker) {
+        if self.more_databases.is_empty() {
+            return;
+        }
+        if self.database.is_none() {
+            c.fail(
+                "more_databases",
+                "a further database stands beside the first one: add `database` (or move this one there)",
+            );
+        }
+        if self.more_databases.len() > MAX_MORE_DATABASES {
+            c.fail(
+                "more_databases",
+                format!("at most {MAX_MORE_DATABASES} further databases"),
+            );
+        }
+        if self.sharding.is_some() {
+            c.fail(
+                "more_databases",
+                "a shard router splits one database's data; a second database beside sharding does not run yet: send every flow through the shard router",
+            );
+        }
+        let names = component_names(&Scenario {
+            geo: None,
+            ..self.clone()
+        });
+        for (i, more) in self
+            .more_databases
+            .iter()
+            .take(MAX_MORE_DATABASES)
+            .enumerate()
+        {
+            let path = format!("more_databases[{i}]");
+            let name = &more.name;
+            let plain = !name.is_empty()
+                && name.chars().count() <= 40
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            let shown: String = name.chars().take(40).collect();
+            if !plain {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!(
+                        "database name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
+                    ),
+                );
+            } else if self.more_databases[..i].iter().any(|m| m.name == *name) {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!("two further databases are named `{shown}`"),
+                );
+            } else {
+                let node = format!("{name}-0");
+                if names.iter().filter(|n| **n == node).count() > 1 {
+                    c.fail(
+                        &format!("{path}.name"),
+                        format!(
+                            "database `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
+                        ),
+                    );
+                }
+            }
+            if more.takes.is_empty() {
+                c.fail(
+                    &format!("{path}.takes"),
+                    format!("database `{shown}` stores nothing: name page_view, api_read, write or several"),
+                );
+            }
+            for (k, flow) in more.takes.iter().enumerate() {
+                let at = format!("{path}.takes[{k}]");
+                if !Flow::DATA.contains(flow) {
+                    c.fail(
+                        &at,
+                        format!(
+                            "a database cannot take {}: only page_view, api_read and write",
+                            flow.plural()
+                        ),
+                    );
+                } else if more.takes[..k].contains(flow) {
+                    c.fail(&at, format!("{} named twice", flow.plural()));
+                } else if let Some(other) = self.more_databases[..i]
+                    .iter()
+                    .find(|m| m.takes.contains(flow))
+                {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} already go to database `{}`: each data request goes to one database",
+                            flow.plural(),
+                            other.name.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
+            check_database(c, &format!("{path}.database"), &more.database);
+        }
+        if Flow::DATA.iter().all(|&f| self.store_of(f) != 0) {
+            c.fail(
+                "more_databases",
+                "the further databases take every data request, so the first database (`database`) stores none: remove it or give it one",
+            );
+        }
+        // A cache fronts one database: the reads it fronts are all stored in one.
+        let first = [Flow::PageView, Flow::ApiRead]
+            .into_iter()
+            .filter(|&f| self.cache_fronts(f));
+        let clusters = std::iter::once(("cache".to_string(), first.collect::<Vec<Flow>>())).chain(
+            self.more_caches
+                .iter()
+                .map(|m| (m.name.clone(), m.fronts.clone())),
+        );
+        for (name, fronts) in clusters {
+            if let [a, b, ..] = fronts[..] {
+                if self.store_of(a) != self.store_of(b) {
+                    c.fail(
+                        "more_databases",
+                        format!(
+                            "cache `{}` fronts {} and {}, which are stored in different databases: a cache fronts one database; put one of them through another cache or straight to its database",
+                            name.chars().take(40).collect::<String>(),
+                            a.plural(),
+                            b.plural()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether `name` is a node of one of the further databases (`<name>-<n>`, or
+    /// `<data center>/<name>-<n>`).
+    fn is_more_db_node(&self, name: &str) -> bool {
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.more_databases.iter().any(|m| {
+            name.strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n <= m.database.replicas)
+        })
+    }
+
     /// The rolling deploy's settings.
     fn validate_deploy(&self, c: &mut Checker) {
         let Some(d) = &self.deploy else {
@@ -1404,6 +1509,7 @@ impl Scenario {
         if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors)
             && !can_be_slow(&fault.target)
             && !self.is_more_cache_node(&fault.target)
+            && !self.is_more_db_node(&fault.target)
         {
             c.fail(
                 &format!("{path}.target"),

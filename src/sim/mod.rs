@@ -48,8 +48,9 @@ pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
-    LogEntry, MonitoringReport, NamedCacheReport, NoSqlReport, QueueReport, RegionReport,
-    ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, StampedeReport, TheoryCheck,
+    LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport, NoSqlReport, QueueReport,
+    RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, StampedeReport,
+    TheoryCheck,
 };
 pub use zipf::Zipf;
 

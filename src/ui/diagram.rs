@@ -729,6 +729,11 @@ fn role_slug(role: DbRole) -> &'static str {
 fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, String) {
     let state = props.figures.component(n.component);
     let workers = state.map_or(0, |s| s.workers);
+    // Before the engine's first figures (the page draws the diagram while it loads).
+    let sized = || match state {
+        Some(s) => format!("{} workers", s.workers),
+        None => "starting…".into(),
+    };
     match n.kind {
         ComponentKind::Users => ("Users".into(), format!("{} people", grouped(props.users))),
         _ if state.and_then(|s| s.deploy).is_some() => (
@@ -748,9 +753,9 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
                 let forms = crate::layout::replica_lag_forms(s.lag_ms, s.lag_writes);
                 (n.label.clone(), crate::layout::fit_second_line(n, &forms))
             }
-            _ => (n.label.clone(), format!("{workers} workers")),
+            _ => (n.label.clone(), sized()),
         },
-        ComponentKind::Server => (n.label.clone(), format!("{workers} workers")),
+        ComponentKind::Server => (n.label.clone(), sized()),
         ComponentKind::NoSql => (n.label.clone(), "key-spread store".into()),
         ComponentKind::Cache => (
             n.label.clone(),

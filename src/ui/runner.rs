@@ -28,6 +28,7 @@ pub use super::session::Op;
 use super::session::{Command, Output};
 use super::state::{Figures, SimPlace};
 use crate::layout::{Diagram, Orientation};
+use crate::layout_plan;
 use crate::scenario::{encode_graph, encode_run, LiveChange, Scenario, TopologyFile};
 use crate::sim::LogEntry;
 
@@ -114,6 +115,9 @@ pub struct Runner {
     diagram_size: (f64, f64),
     /// Those waiting for the report of the run.
     report_waiters: Vec<Box<dyn FnOnce(String)>>,
+    /// The loaded scenario's diagram as the page lays it out, not handed to the app yet: it
+    /// shows while the engine loads, and the engine's own replaces it.
+    planned: Option<Diagram>,
 }
 
 impl Default for Runner {
@@ -136,6 +140,7 @@ impl Default for Runner {
             meter: Meter::default(),
             diagram_size: (0.0, 0.0),
             report_waiters: Vec::new(),
+            planned: None,
         }
     }
 }
@@ -160,6 +165,12 @@ impl Runner {
                 self.history.clear();
                 self.log = Rc::default();
                 self.meter = Meter::default();
+                // Drawn at once from the scenario, without waiting for the engine (in the
+                // worker, whose wasm comes after the page's): a fresh run's first diagram.
+                // With live changes or a seek, the engine's may differ: it alone draws it.
+                self.planned =
+                    (recorded.is_empty() && start_at_s.is_none() && scenario.validate().is_ok())
+                        .then(|| layout_plan::diagram(scenario, *orientation));
             }
             Command::Playing(playing) => self.playing = *playing,
             Command::Speed(speed) => self.speed = *speed,
@@ -204,10 +215,18 @@ impl Runner {
 
     /// What the run produced since the last call (in the page, a command's effect at once).
     pub fn take_update(&mut self) -> Update {
-        match self.host.take_output() {
+        let planned = self.planned.take();
+        let mut update = match self.host.take_output() {
             Some(output) => self.absorb(output),
             None => Update::default(),
+        };
+        if update.diagram.is_none() && update.failed.is_none() {
+            if let Some(d) = planned {
+                self.diagram_size = (d.width, d.height);
+                update.diagram = Some(d);
+            }
         }
+        update
     }
 
     /// One animation frame at real time `now_ms`: the run advances (in the page now; in the

@@ -13,6 +13,7 @@ mod diagnosis;
 mod fidelity;
 mod geo;
 mod helpers;
+mod layout_plan;
 mod live;
 mod mechanisms;
 mod monitoring;

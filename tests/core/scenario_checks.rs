@@ -240,6 +240,17 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     }];
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A second database beside the first, storing the writes.
+    let mut s = preset(5).unwrap();
+    let mut db = s.database.clone().unwrap();
+    db.kind = scalesim::scenario::StoreKind::Document;
+    s.more_databases = vec![scalesim::scenario::NamedDatabase {
+        name: "db-writes".into(),
+        takes: vec![scalesim::scenario::Flow::Write],
+        database: db,
+    }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
         assert!(

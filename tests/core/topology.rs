@@ -296,7 +296,11 @@ fn routes_are_checked() {
 
 /// Stage 5's graph with a second node of `kind` beside the first (named `second`, with the
 /// first's parameters) taking the flows `moved` of the web pool's wire to the first.
-fn two_of_a_kind(first: &str, second: &str, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
+pub(crate) fn two_of_a_kind(
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
     two_of_a_kind_in(5, first, second, moved)
 }
 
@@ -307,7 +311,17 @@ fn two_of_a_kind_in(
     second: &str,
     moved: Vec<Flow>,
 ) -> scalesim::scenario::TopologyFile {
-    let mut file = preset(stage).expect("a stage").topology_file();
+    second_of_a_kind(preset(stage).expect("a stage"), first, second, moved)
+}
+
+/// [`two_of_a_kind`] in scenario `s`'s graph.
+fn second_of_a_kind(
+    s: Scenario,
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
+    let mut file = s.topology_file();
     let t = &mut file.topology;
     let spec = t
         .nodes
@@ -345,26 +359,152 @@ fn two_of_a_kind_in(
 }
 
 #[test]
-fn two_databases_are_refused_by_name_and_one_of_each_runs() {
-    // Two databases, reads to one and writes to the other: lowering refuses it with one
-    // message that names both and says what to do.
+fn two_databases_lower_to_more_databases_and_back() {
+    // Stage 5 drawn with a second database, `db-writes`, taking the writes while the cache
+    // fronts the reads of the first: it lowers to `more_databases`, and back.
     let file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
-    let e = file
+    let s = file.lower().expect("two databases lower");
+    assert_eq!(s.more_databases.len(), 1);
+    assert_eq!(s.more_databases[0].name, "db-writes");
+    assert_eq!(s.more_databases[0].takes, vec![Flow::Write]);
+    assert_eq!(s.store_of(Flow::Write), 1);
+    assert_eq!(s.store_of(Flow::PageView), 0);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    assert_eq!(Scenario::from_json(&s.to_json_pretty()).expect("reads"), s);
+    let names = scalesim::scenario::component_names(&s);
+    for n in ["db-0", "db-1", "db-writes-0", "db-writes-1"] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+    // Both reads through one cache (stage 5's own graph) still lower to one database.
+    let s = preset(5)
+        .expect("stage 5")
+        .topology_file()
         .lower()
-        .expect_err("two databases are refused")
-        .to_string();
-    assert!(e.contains("`db`") && e.contains("`db-writes`"), "{e}");
-    assert!(e.contains("not two of a kind yet"), "{e}");
-    assert!(e.contains("send every flow through one of them"), "{e}");
-    assert_eq!(e.matches("not two of a kind").count(), 1, "{e}");
-    // Both reads through one cache (stage 5's own graph): it lowers and runs.
-    let mut file = preset(5).expect("stage 5").topology_file();
-    file.duration_s = 10;
-    let s = file.lower().expect("one cache lowers");
-    let r = run(&s);
+        .expect("lowers");
+    assert!(s.more_databases.is_empty());
+}
+
+/// Stage 5 drawn with a second database, `db-writes`, storing the writes (straight from the
+/// web pool) while the cache fronts the first's reads; sending only `mix`, for 20 s.
+fn two_databases(mix: [f64; 4]) -> Scenario {
+    let mut file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    file.duration_s = 20;
+    file.faults.clear();
+    let mut s = file.lower().expect("two databases lower");
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s
+}
+
+/// Requests served by the first database's nodes (`db-0`, `db-1`…).
+fn served_by_first_db(r: &scalesim::sim::Report) -> u64 {
+    r.components
+        .iter()
+        .filter(|c| {
+            c.name
+                .strip_prefix("db-")
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|c| c.served)
+        .sum()
+}
+
+#[test]
+fn two_databases_each_store_what_their_edges_carry() {
+    // Only writes: `db-writes` commits every one, the first database and the cache see none.
+    let r = run(&two_databases([0.0, 0.0, 1.0, 0.0]));
     assert_conserved(&r);
     assert!(r.requests.completed > 1000, "{:?}", r.requests);
-    assert!(served(&r, "cache-") > 0);
+    assert_eq!(served_by_first_db(&r), 0);
+    assert_eq!(served(&r, "cache-"), 0);
+    about(served(&r, "db-writes-0"), r.requests.completed, &r);
+    let writes = &r.more_databases[0];
+    assert_eq!(writes.name, "db-writes");
+    about(writes.database.writes_committed, r.requests.completed, &r);
+    let first = r.database.as_ref().expect("the first database's report");
+    assert_eq!(first.writes_committed, 0);
+
+    // Only reads: through the cache to the first database; `db-writes` serves none.
+    let r = run(&two_databases([50.0, 50.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "db-writes-"), 0);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(cache.hits + cache.misses, r.requests.completed, &r);
+    about(served_by_first_db(&r), cache.misses, &r);
+
+    // Both: writes commit in `db-writes` only, so they invalidate nothing in the cache in
+    // front of the first database (a key of one store is not a key of the other).
+    let r = run(&two_databases([40.0, 40.0, 20.0, 0.0]));
+    assert_conserved(&r);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    let first = r.database.as_ref().expect("the first database's report");
+    let writes = &r.more_databases[0].database;
+    assert!(writes.writes_committed > 500, "{writes:?}");
+    assert_eq!(first.writes_committed, 0);
+    assert_eq!(cache.invalidations, 0, "{cache:?}");
+    about(served_by_first_db(&r), cache.misses, &r);
+    about(
+        served_by_first_db(&r) + served(&r, "db-writes-0") + served(&r, "db-writes-1"),
+        cache.misses + writes.writes_committed,
+        &r,
+    );
+}
+
+#[test]
+fn killing_one_database_leaves_the_other_serving() {
+    // `db-writes`'s master dies at 5 s for good: writes fail until its replica is
+    // promoted, then commit there; the first database keeps answering reads throughout.
+    let mut s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    s.faults.push(scalesim::scenario::Fault {
+        target: "db-writes-0".into(),
+        at_s: 5.0,
+        duration_s: 0.0,
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid faults");
+    let r = run(&s);
+    assert_conserved(&r);
+    let writes = &r.more_databases[0].database;
+    assert_eq!(writes.failovers.len(), 1, "{writes:?}");
+    assert_eq!(writes.failovers[0].old_master, "db-writes-0");
+    assert_eq!(writes.failovers[0].new_master, "db-writes-1");
+    let first = r.database.as_ref().expect("the first database's report");
+    assert!(first.failovers.is_empty(), "{first:?}");
+    assert!(first
+        .nodes
+        .iter()
+        .all(|n| n.name.starts_with("db-") && !n.name.starts_with("db-writes")));
+    let up = |name: &str| {
+        r.components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.served)
+            .expect("a component")
+    };
+    assert!(up("db-1") > 0 && up("db-writes-1") > 0);
+    // The first database never failed a read: every failure was a write in the gap.
+    let first_served = served_by_first_db(&r);
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(first_served, cache.misses, &r);
+    // Slowing one of its nodes is a fault it may carry too.
+    let mut slow = two_databases([0.0, 0.0, 1.0, 0.0]);
+    slow.faults.push(scalesim::scenario::Fault {
+        target: "db-writes-0".into(),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    slow.validate()
+        .expect("a further database's node can be slow");
+    let r = run(&slow);
+    assert_conserved(&r);
 }
 
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
@@ -597,4 +737,129 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
         .components
         .iter()
         .any(|c| c.name == format!("{dc}/cache-api-0") && c.served > 0));
+}
+
+#[test]
+fn two_databases_run_in_every_data_center_at_stage_11() {
+    // Stage 11 without its shard router (a second database beside sharding is refused).
+    let mut p = preset(11).expect("stage 11");
+    p.sharding = None;
+    let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
+    file.duration_s = 12;
+    file.faults.clear();
+    let mut s = file.lower().expect("two databases lower at stage 11");
+    assert_eq!(s.more_databases.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // One data center's second database loses its master at 1 s (promoted 8 s later).
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/db-writes-0"),
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        at_s: 1.0,
+        duration_s: 0.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    let busy: Vec<_> = geo
+        .data_centers
+        .iter()
+        .filter(|d| d.requests.completed >= 1000)
+        .collect();
+    assert!(busy.len() >= 2, "{} busy data centers", busy.len());
+    for d in busy {
+        let first = d.database.as_ref().expect("its first database");
+        let writes = &d.more_databases[0];
+        assert_eq!(writes.name, "db-writes");
+        assert_eq!(first.writes_committed, 0, "{}", d.name);
+        assert!(writes.database.writes_committed > 0, "{}", d.name);
+        let failovers = writes.database.failovers.len();
+        assert_eq!(failovers, usize::from(d.name == dc), "{}", d.name);
+        assert!(first.failovers.is_empty(), "{}", d.name);
+    }
+    assert!(r
+        .components
+        .iter()
+        .any(|c| c.name == format!("{dc}/db-writes-1") && c.served > 0));
+}
+
+#[test]
+fn two_databases_are_checked() {
+    // A cache fronting reads stored in two databases: one message, on the cache.
+    let mut file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    for e in &mut file.topology.edges {
+        if e.from == "cache" && e.to == "db" {
+            e.flows = vec![Flow::PageView];
+        }
+    }
+    file.topology.edges.push(Edge {
+        from: "cache".into(),
+        to: "db-writes".into(),
+        flows: vec![Flow::ApiRead],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert_eq!(e.matches("a cache fronts one database").count(), 1, "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    // A second database beside a shard router (stage 10): one message naming both.
+    let file = two_of_a_kind_in(10, "db", "db-writes", vec![]);
+    let mut file = file;
+    for e in &mut file.topology.edges {
+        if e.from == "web" && e.to == "shards" {
+            e.flows.retain(|f| *f != Flow::Write);
+        }
+    }
+    file.topology.edges.push(Edge {
+        from: "web".into(),
+        to: "db-writes".into(),
+        flows: vec![Flow::Write],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("`shards`") && e.contains("`db-writes`"), "{e}");
+    assert_eq!(e.matches("beside sharding").count(), 1, "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    // Two NoSQL stores are still refused by name.
+    let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
+    let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("not two of a kind yet"), "{e}");
+    // In a scenario file: a name like the engine's own, flows that are not data requests or
+    // named twice, every flow taken from the first database.
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].name = "web".into();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_databases[0].name"), "{e}");
+    assert!(e.contains("choose another name"), "{e}");
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].takes = vec![Flow::Job, Flow::Write, Flow::Write];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_databases[0].takes[0]"), "{e}");
+    assert!(e.contains("named twice"), "{e}");
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].takes = Flow::DATA.to_vec();
+    s.cache = None;
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("stores none"), "{e}");
+    // The chaos catalogue breaks the first database, even with both its nodes down.
+    let s = two_databases([1.0, 0.0, 1.0, 0.0]);
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    for name in ["db-0", "db-1"] {
+        let id = sim
+            .components()
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a node")
+            .id;
+        sim.kill(id);
+    }
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let slow = entries
+        .iter()
+        .find(|e| e.key == "slow-database")
+        .expect("a slow-database entry");
+    assert!(slow.title.contains("db-0"), "{}", slow.title);
+    assert!(slow.unavailable.is_some(), "{:?}", slow.unavailable);
 }

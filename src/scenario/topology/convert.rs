@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, Problem, Routes, Scenario, SessionMode,
-    Sessions, ValidationErrors,
+    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, Problem, Routes, Scenario,
+    SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -84,6 +84,7 @@ impl Scenario {
                 .iter()
                 .flat_map(|g| g.data_centers.iter().map(|d| d.name.clone()))
                 .chain(s.more_caches.iter().map(|m| m.name.clone()))
+                .chain(s.more_databases.iter().map(|m| m.name.clone()))
                 .collect(),
         };
         let mut edges: Vec<Edge> = Vec::new();
@@ -183,6 +184,24 @@ impl Scenario {
         if let Some(db) = &s.database {
             let db = b.add("db", NodeSpec::Database(db.clone()));
             let store = router.clone().unwrap_or_else(|| db.clone());
+            for m in &s.more_databases {
+                b.nodes.push(Node {
+                    name: m.name.clone(),
+                    spec: NodeSpec::Database(m.database.clone()),
+                });
+            }
+            // Each data request to the database that stores it (`store`: the first one).
+            let stores: Vec<&str> = std::iter::once(store.as_str())
+                .chain(s.more_databases.iter().map(|m| m.name.as_str()))
+                .collect();
+            let to_stores = |edges: &mut Vec<Edge>, from: &str, flows: &[Flow]| {
+                if s.more_databases.is_empty() {
+                    wire(edges, from, &store, flows);
+                }
+                for &f in flows.iter().filter(|_| !s.more_databases.is_empty()) {
+                    wire(edges, from, stores[s.store_of(f)], &[f]);
+                }
+            };
             match &cache {
                 Some(cache) => {
                     let more = |f: Flow| s.more_caches.iter().any(|m| m.fronts.contains(&f));
@@ -191,7 +210,7 @@ impl Scenario {
                         .filter(|&&f| !more(f))
                         .partition(|&&f| s.cache_fronts(f));
                     wire(&mut edges, &web, cache, &cached);
-                    wire(&mut edges, cache, &store, &cached);
+                    to_stores(&mut edges, cache, &cached);
                     for m in &s.more_caches {
                         b.nodes.push(Node {
                             name: m.name.clone(),
@@ -202,11 +221,11 @@ impl Scenario {
                             .filter(|f| m.fronts.contains(f))
                             .collect();
                         wire(&mut edges, &web, &m.name, &fronts);
-                        wire(&mut edges, &m.name, &store, &fronts);
+                        to_stores(&mut edges, &m.name, &fronts);
                     }
-                    wire(&mut edges, &web, &store, &direct);
+                    to_stores(&mut edges, &web, &direct);
                 }
-                None => wire(&mut edges, &web, &store, &Flow::DATA),
+                None => to_stores(&mut edges, &web, &Flow::DATA),
             }
             if let Some(router) = &router {
                 wire(&mut edges, router, &db, &Flow::DATA);
@@ -329,6 +348,7 @@ impl TopologyFile {
             nosql: None,
             deploy: None,
             more_caches: Vec::new(),
+            more_databases: Vec::new(),
             routes: None,
             geo: None,
             faults: self.faults.clone(),
@@ -365,7 +385,14 @@ impl TopologyFile {
                     cache: c.clone(),
                 }),
                 NodeSpec::ShardRouter(r) => s.sharding = Some(r.clone()),
-                NodeSpec::Database(d) => s.database = Some(d.clone()),
+                NodeSpec::Database(d) if Some(i) == first_database(t) => {
+                    s.database = Some(d.clone());
+                }
+                NodeSpec::Database(d) => s.more_databases.push(NamedDatabase {
+                    name: node.name.clone(),
+                    takes: stored_in(t, &node.name),
+                    database: d.clone(),
+                }),
                 NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
                 NodeSpec::Queue(_) | NodeSpec::Workers(_) => {}
                 NodeSpec::Autoscaler(a) => s.autoscaling = Some(a.clone()),
@@ -488,6 +515,38 @@ impl Topology {
     }
 }
 
+/// The database node that lowers to the scenario's `database` (the others to
+/// `more_databases`): the one named `db` if there is one (its nodes are `db-0`…, so no other
+/// may be), else the first in node order.
+fn first_database(t: &Topology) -> Option<usize> {
+    let dbs = || {
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.spec.kind() == NodeKind::Database)
+    };
+    dbs()
+        .find(|(_, n)| n.name == "db")
+        .or_else(|| dbs().next())
+        .map(|(i, _)| i)
+}
+
+/// The database nodes that lower to `more_databases`, in node order.
+fn further_databases(t: &Topology) -> impl Iterator<Item = usize> + '_ {
+    let first = first_database(t);
+    (0..t.nodes.len())
+        .filter(move |&i| t.nodes[i].spec.kind() == NodeKind::Database && Some(i) != first)
+}
+
+/// The data requests that reach the node named `to` (from a web pool or through a cache),
+/// in the order of [`Flow::DATA`].
+fn stored_in(t: &Topology, to: &str) -> Vec<Flow> {
+    Flow::DATA
+        .into_iter()
+        .filter(|f| t.edges.iter().any(|e| e.to == to && e.flows.contains(f)))
+        .collect()
+}
+
 /// The cache nodes that lower to `more_caches`, in node order.
 fn further_caches(t: &Topology) -> impl Iterator<Item = usize> + '_ {
     let first = first_cache(t);
@@ -581,7 +640,29 @@ fn locate(t: &Topology, p: Problem) -> Problem {
         "load_balancer" => Some((NodeKind::LoadBalancer, rest.to_string())),
         "sessions" if sticky => Some((NodeKind::LoadBalancer, format!(".sticky_sessions{rest}"))),
         "sessions" => Some((NodeKind::SessionStore, rest.to_string())),
-        "database" => Some((NodeKind::Database, rest.to_string())),
+        "database" => {
+            if let Some(i) = first_database(t) {
+                return node_problem(t, i, rest, &p.message);
+            }
+            Some((NodeKind::Database, rest.to_string()))
+        }
+        "more_databases" => {
+            let nth = rest
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let node = nth.and_then(|(n, tail)| further_databases(t).nth(n).map(|i| (i, tail)));
+            if let Some((i, tail)) = node {
+                let tail = tail.strip_prefix(".database").unwrap_or(tail);
+                let tail = if tail.starts_with(".name") || tail.starts_with(".takes") {
+                    ""
+                } else {
+                    tail
+                };
+                return node_problem(t, i, tail, &p.message);
+            }
+            Some((NodeKind::Database, String::new()))
+        }
         "cache" => {
             if let Some(i) = first_cache(t) {
                 return node_problem(t, i, rest, &p.message);

@@ -483,6 +483,9 @@ impl<'a> Graph<'a> {
                 // Several caches run side by side, each fronting its own reads (the other
                 // rules keep each read to one cache and every cache before one data store).
                 NodeKind::Cache => {}
+                // Several databases too, each storing its own data requests (`web_data` keeps
+                // each request to one and refuses them beside a shard router).
+                NodeKind::Database => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")
@@ -904,7 +907,28 @@ impl<'a> Graph<'a> {
                 .iter()
                 .filter_map(|&(f, s)| s.flatten().map(|s| (f, s)))
                 .collect();
-            if let Some(&(other, s)) = reached.iter().find(|(_, s)| *s != reached[0].1) {
+            let databases = reached
+                .iter()
+                .all(|&(_, s)| self.kind(s) == NodeKind::Database);
+            let router = reached
+                .iter()
+                .find(|&&(_, s)| self.kind(s) == NodeKind::ShardRouter);
+            let split = reached.iter().find(|(_, s)| *s != reached[0].1);
+            if let (Some(&(_, r)), Some(_)) = (router, split) {
+                let other = reached.iter().find(|&&(_, s)| s != r).map_or(r, |x| x.1);
+                c.fail(
+                    &self.path(w),
+                    format!(
+                        "{} sends data requests to shard router {} and to database {}: a second database beside sharding does not run yet; send every data request through {}",
+                        self.name(w),
+                        self.name(r),
+                        self.name(other),
+                        self.name(r)
+                    ),
+                );
+            } else if databases {
+                self.cache_one_database(c, w);
+            } else if let Some(&(other, s)) = split {
                 let (first, r) = reached[0];
                 c.fail(
                     &self.path(w),
@@ -929,6 +953,33 @@ impl<'a> Graph<'a> {
                         self.name(w)
                     ),
                 );
+            }
+        }
+    }
+
+    /// With several databases: a cache fronts one of them (every read it fronts is stored in
+    /// the same database).
+    fn cache_one_database(&self, c: &mut Problems, w: usize) {
+        for cache in self.of_kind(NodeKind::Cache) {
+            let stores: Vec<(Flow, usize)> = [Flow::PageView, Flow::ApiRead]
+                .into_iter()
+                .filter(|&f| self.next(w, f).contains(&cache))
+                .filter_map(|f| first_of(&self.next(cache, f)).map(|s| (f, s)))
+                .collect();
+            if let [(a, x), (b, y)] = stores[..] {
+                if x != y {
+                    c.fail(
+                        &self.path(cache),
+                        format!(
+                            "cache {} sends {} to {} and {} to {}: a cache fronts one database; send one of them through another cache or straight to its database",
+                            self.name(cache),
+                            a.plural(),
+                            self.name(x),
+                            b.plural(),
+                            self.name(y)
+                        ),
+                    );
+                }
             }
         }
     }

@@ -43,6 +43,10 @@ pub struct Report {
     /// when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCacheReport>,
+    /// The further databases (the scenario's `more_databases`), each by its name (absent
+    /// when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_databases: Vec<NamedDatabaseReport>,
     /// The CDN edge: hits, bytes, cost.
     pub cdn: Option<CdnReport>,
     /// The message queue and its workers.
@@ -155,6 +159,9 @@ pub struct DataCenterReport {
     /// Its further cache clusters, each by its name (absent when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCacheReport>,
+    /// Its further databases, each by its name (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_databases: Vec<NamedDatabaseReport>,
     /// Its CDN edge.
     pub cdn: Option<CdnReport>,
     /// Its message queue.
@@ -238,6 +245,16 @@ pub struct DatabaseReport {
     pub reshards: Vec<Reshard>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
+}
+
+/// A further database over the run: its name and its figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedDatabaseReport {
+    /// Its name (its nodes are `<name>-0`, `<name>-1`…).
+    pub name: String,
+    /// Its figures, as for the first database (its own failovers only).
+    #[serde(flatten)]
+    pub database: DatabaseReport,
 }
 
 /// A further cache cluster over the run: its name and its figures.

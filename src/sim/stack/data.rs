@@ -4,39 +4,49 @@
 //! requests and registers nodes.
 
 use super::*;
-use crate::sim::components::database::{db_index, db_node_name};
+use crate::sim::components::database::db_index;
 use crate::sim::components::migration::COPY_RETRY;
 
 impl Stack {
     /// Builds the next shard of the database cluster: its nodes as components served by
     /// stations; `sharded`: named as one shard of several.
     pub(super) fn build_shard(&mut self, sharded: bool) {
-        let shard = self.db.shard_count();
-        let mut stations = Vec::with_capacity(self.db.nodes_per_shard());
-        for i in 0..self.db.nodes_per_shard() {
-            let name = db_node_name(sharded, shard, i);
+        self.build_shard_of(0, sharded);
+    }
+
+    /// Builds the next shard of store `store` (see [`Stack::build_shard`]).
+    pub(super) fn build_shard_of(&mut self, store: usize, sharded: bool) {
+        let db = &self.dbs[store];
+        let shard = db.shard_count();
+        let nodes = db.nodes_per_shard();
+        let mut stations = Vec::with_capacity(nodes);
+        for i in 0..nodes {
+            let name = self.dbs[store].node_name(sharded, shard, i);
             let id = self.add_component(name, ComponentKind::Database);
-            let station = self.db.node_station();
-            stations.push(self.add_station(id, Tier::Db, db_index(shard, i), station));
+            let station = self.dbs[store].node_station();
+            let index = db_index(store, shard, i);
+            stations.push(self.add_station(id, Tier::Db, index, station));
         }
-        self.db.add_shard(&stations, sharded);
+        self.dbs[store].add_shard(&stations, sharded);
     }
 
     /// Reshards the data tier to `count` shards now: new shards start empty and are built
     /// like the others, and the keys whose shard changes are copied to it at the scenario's
     /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
     pub fn reshard(&mut self, count: u32) {
-        if self.db.spec().is_none() {
+        // A shard router fronts one database: not with further ones (validation refuses them
+        // together; a live resharding is ignored).
+        if self.dbs[0].spec().is_none() || self.dbs.len() > 1 {
             return;
         }
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
-        if self.db.reshard_refused(count, &mut self.kernel) {
+        if self.dbs[0].reshard_refused(count, &mut self.kernel) {
             return;
         }
-        while self.db.shard_count() < count {
+        while self.dbs[0].shard_count() < count {
             self.build_shard(true);
         }
-        self.db.start_reshard(count, &mut self.kernel);
+        self.dbs[0].start_reshard(count, &mut self.kernel);
         if let Some(s) = self.scenario.sharding.as_mut() {
             s.shards = count as u32;
         }
@@ -44,7 +54,7 @@ impl Stack {
 
     /// The resharding pacer: starts the copy job it hands out as a request.
     pub(super) fn on_migration_pace(&mut self, run: u32) {
-        let Some(slot) = self.db.pace(run, &mut self.kernel) else {
+        let Some(slot) = self.dbs[0].pace(run, &mut self.kernel) else {
             return;
         };
         let req = self.allocate(RequestKind::Write, 0);
@@ -61,15 +71,12 @@ impl Stack {
         let Some(r) = self.get(req) else {
             return;
         };
-        let Some(shard) = self.db.copy_job_shard(r.copy_job, r.copy_on_target) else {
+        let Some(shard) = self.dbs[0].copy_job_shard(r.copy_job, r.copy_on_target) else {
             return;
         };
-        match self
-            .db
-            .route_query(RequestKind::Write, shard, &self.stations)
-        {
+        match self.dbs[0].route_query(RequestKind::Write, shard, &self.stations) {
             Some(node) => {
-                let station = self.db.station(shard, node);
+                let station = self.dbs[0].station(shard, node);
                 self.move_to(req, station);
             }
             None => self.retry_copy_job(req),
@@ -87,8 +94,7 @@ impl Stack {
     /// Service time of a copy job at database shard `shard`.
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
-        self.db
-            .copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut self.kernel)
+        self.dbs[0].copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut self.kernel)
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
@@ -101,15 +107,18 @@ impl Stack {
             return;
         }
         self.release(req);
-        if let Some(run) = self.db.cut_over(r.copy_job, &mut self.kernel) {
+        if let Some(run) = self.dbs[0].cut_over(r.copy_job, &mut self.kernel) {
             self.on_migration_pace(run);
         }
     }
 
-    /// (shard, node) of a database component.
-    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize)> {
+    /// (store, shard, node) of a database component.
+    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize, usize)> {
         let station = self.station_of_component(id)?;
         let (_, tier, index) = self.station_info[usize::from(station)];
-        (tier == Tier::Db).then(|| db_of_index(index))
+        (tier == Tier::Db).then(|| {
+            let (shard, node) = db_of_index(index);
+            (store_of_index(index), shard, node)
+        })
     }
 }

@@ -44,9 +44,9 @@ impl Stack {
         } else {
             format!("{name} down ({cause}); {lost} requests in progress failed")
         };
-        if let Some((shard, node)) = self.db_node_of(id) {
+        if let Some((store, shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(self.db.node_died(shard, node, epoch, &mut self.kernel));
+            text.push_str(self.dbs[store].node_died(shard, node, epoch, &mut self.kernel));
         }
         self.log_event(&name, text);
     }
@@ -236,8 +236,8 @@ impl Stack {
         s.alive = true;
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
-        if let Some((shard, node)) = self.db_node_of(id) {
-            text.push_str(&self.db.node_returned(shard, node, epoch, &mut self.kernel));
+        if let Some((store, shard, node)) = self.db_node_of(id) {
+            text.push_str(&self.dbs[store].node_returned(shard, node, epoch, &mut self.kernel));
         }
         self.log_event(&name, text);
     }
@@ -255,8 +255,8 @@ impl Stack {
             return;
         }
         s.set_slowdown(factor, now);
-        if let Some((shard, node)) = self.db_node_of(id) {
-            self.db.node_slowed(shard, node, factor, now);
+        if let Some((store, shard, node)) = self.db_node_of(id) {
+            self.dbs[store].node_slowed(shard, node, factor, now);
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let text = if factor == 1.0 {

@@ -39,7 +39,7 @@ use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
-use super::components::database::{db_of_index, DatabaseCluster, DbEvent};
+use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use super::components::deploy::{DeployController, DeployEvent};
 use super::components::dns::{Dns, Resolve};
 use super::components::edge::{EdgeTier, HitEnd, Visit};
@@ -398,8 +398,13 @@ pub(super) struct Stack {
     /// Sticky sessions, when the web tier keeps them.
     pub(super) sticky: Option<StickySessions>,
     profile_max: f64,
-    /// The database cluster: shards, replication, key versions and placement, resharding.
-    pub(super) db: DatabaseCluster,
+    /// The database clusters (stores): shards, replication, key versions and placement,
+    /// resharding. The scenario's `database` first (always there, empty without one), then
+    /// its `more_databases` in order.
+    pub(super) dbs: Vec<DatabaseCluster>,
+    /// The store behind each cache cluster (the database its misses read and its copies
+    /// follow), by cluster number.
+    pub(super) cache_store: Vec<u8>,
     /// The cache clusters: the scenario's `cache` first, then its `more_caches` in order
     /// (empty without a cache).
     pub(super) caches: Vec<CacheCluster>,
@@ -472,7 +477,8 @@ impl Stack {
                 .filter(|s| s.mode == SessionMode::Sticky)
                 .map(|_| StickySessions::default()),
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            db: DatabaseCluster::new(scenario),
+            dbs: vec![DatabaseCluster::new(scenario)],
+            cache_store: Vec::new(),
             caches: Vec::new(),
             session_get: Sampler::new(
                 &scenario
@@ -579,7 +585,12 @@ impl Stack {
             for _ in 0..count {
                 self.build_shard(sharded);
             }
-            self.db.count_shard_keys();
+            self.dbs[0].count_shard_keys();
+            for n in 0..scenario.more_databases.len() {
+                self.dbs.push(DatabaseCluster::further(&scenario, n));
+                self.build_shard_of(n + 1, false);
+                self.dbs[n + 1].count_shard_keys();
+            }
         }
         if let Some(spec) = &scenario.cdn {
             self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
@@ -630,6 +641,15 @@ impl Stack {
             let keys = scenario.traffic.keyspace.keys;
             self.caches.push(CacheCluster::new(spec, keys, &stations));
         }
+        self.cache_store = (0..self.caches.len())
+            .map(|cluster| {
+                RequestKind::ALL
+                    .iter()
+                    .map(|&k| self.routes.of(k))
+                    .find(|r| r.data == DataStep::Cache(cluster as u8))
+                    .map_or(0, |r| r.store)
+            })
+            .collect();
     }
 
     /// Adds web server `web-N`; `initial` servers start in the balancer's pool, later ones join
@@ -757,7 +777,9 @@ impl Stack {
             Event::MetricsTick => self.on_tick(),
             Event::Balancer(event) => self.on_balancer_event(event),
             Event::Db(DbEvent::MigrationPace { run }) => self.on_migration_pace(run),
-            Event::Db(event) => self.db.handle(event, &self.stations, &mut self.kernel),
+            Event::Db(event) => {
+                self.dbs[event.store()].handle(event, &self.stations, &mut self.kernel);
+            }
             Event::Reshard { to } => self.reshard(to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {

@@ -32,7 +32,7 @@ impl Stack {
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
         let kind = RequestKind::ALL[self.mix.pick(&mut self.kernel.rng)];
         let key = if kind.touches_data() {
-            self.db.draw_key(&mut self.kernel.rng, &self.keys)
+            self.dbs[0].draw_key(&mut self.kernel.rng, &self.keys)
         } else {
             0
         };
@@ -44,7 +44,7 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.db.draws_fan_out(kind, &mut self.kernel.rng) {
+        } else if self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng) {
             // A read that joins data of every shard.
             self.req_mut(req).fanout_next = 0;
         }

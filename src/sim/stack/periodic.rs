@@ -33,7 +33,12 @@ impl Stack {
             .iter()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
-        let (db_utilization, lag_ms) = self.db.tick(self.kernel.now, &self.stations);
+        let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
+        for db in &mut self.dbs {
+            let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
+            db_utilization = db_utilization.max(busiest);
+            lag_ms = lag_ms.max(lag);
+        }
         let hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,

@@ -108,6 +108,21 @@ impl Stack {
                     cache: c.report(),
                 })
                 .collect(),
+            more_databases: self
+                .scenario
+                .more_databases
+                .iter()
+                .zip(self.dbs.iter().skip(1))
+                .enumerate()
+                .filter_map(|(n, (m, db))| {
+                    let failovers = self.failovers_of(n + 1);
+                    db.report(&self.stations, &failovers)
+                        .map(|database| NamedDatabaseReport {
+                            name: m.name.clone(),
+                            database,
+                        })
+                })
+                .collect(),
             cdn: self.edge.as_ref().map(|e| e.report()),
             queue: self.jobs.as_ref().map(|q| q.report()),
             sessions: self.sticky.as_ref().map(|s| s.report()),
@@ -150,14 +165,29 @@ impl Stack {
             bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
         }
         if let Some(db) = &self.scenario.database {
-            let nodes = self.db.node_count();
+            let nodes = self.dbs[0].node_count();
             bill.add(
                 "database nodes",
                 nodes as f64 * f64::from(db.workers) * db.speed * hours,
                 "worker-hours",
                 PRICES.db_worker_hour,
             );
-            bill.add_storage("stored data", self.db.keys_held(), hours);
+            bill.add_storage("stored data", self.dbs[0].keys_held(), hours);
+        }
+        for (m, db) in self
+            .scenario
+            .more_databases
+            .iter()
+            .zip(self.dbs.iter().skip(1))
+        {
+            let spec = &m.database;
+            bill.add(
+                format!("database nodes ({})", m.name),
+                db.node_count() as f64 * f64::from(spec.workers) * spec.speed * hours,
+                "worker-hours",
+                PRICES.db_worker_hour,
+            );
+            bill.add_storage("stored data", db.keys_held(), hours);
         }
         if !self.caches.is_empty() {
             let nodes: usize = self.caches.iter().map(|c| c.node_count()).sum();
@@ -200,11 +230,11 @@ impl Stack {
 
     fn data_store_report(&self) -> Option<DataStoreReport> {
         let db = self.scenario.database.as_ref()?;
-        let p = &self.db.placement;
+        let p = &self.dbs[0].placement;
         if db.kind.is_relational() && p.write_factor == 1 && self.nosql.is_none() {
             return None;
         }
-        let writes = self.db.writes_committed();
+        let writes = self.dbs[0].writes_committed();
         let nosql = self.nosql.as_ref().map(|n| {
             n.report(|s| {
                 let s = &self.stations[usize::from(s)];
@@ -228,7 +258,20 @@ impl Stack {
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {
-        self.db.report(&self.stations, &self.kernel.books.failovers)
+        self.dbs[0].report(&self.stations, &self.failovers_of(0))
+    }
+
+    /// The run's failovers in database `store` (with one database: all of them).
+    fn failovers_of(&self, store: usize) -> Vec<Failover> {
+        let all = &self.kernel.books.failovers;
+        if self.dbs.len() == 1 {
+            return all.clone();
+        }
+        let db = &self.dbs[store];
+        all.iter()
+            .filter(|f| db.has_node_named(&f.old_master))
+            .cloned()
+            .collect()
     }
 
     fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {

@@ -44,6 +44,10 @@ pub(in crate::sim) struct Route {
     pub session: bool,
     /// The next stop after the web server.
     pub data: DataStep,
+    /// The database that stores this kind (0: the scenario's `database`, or the shard router
+    /// in front of its shards; `n`: its `n`-th further database), straight or behind the
+    /// cache.
+    pub store: u8,
     /// The share the NoSQL store takes of this kind (`None`: it takes none, and no number is
     /// drawn for it).
     pub nosql_share: Option<f64>,
@@ -122,6 +126,26 @@ fn route(t: &Topology, flow: Flow) -> Route {
             _ => None,
         })
         .unwrap_or(DataStep::AtWeb);
+    // The database the kind reaches (through its cache or not): the `n`-th database node of
+    // the graph is store `n` (a shard router fronts store 0).
+    let databases: Vec<&NodeSpec> = t
+        .nodes
+        .iter()
+        .map(|n| &n.spec)
+        .filter(|s| s.kind() == NodeKind::Database)
+        .collect();
+    let store_of = |n: &NodeSpec| match n.kind() {
+        NodeKind::Database => databases.iter().position(|d| std::ptr::eq(*d, n)),
+        NodeKind::ShardRouter => Some(0),
+        _ => None,
+    };
+    let store = after_web
+        .iter()
+        .find_map(|&n| match n.kind() {
+            NodeKind::Cache => next_of(t, n, flow).into_iter().find_map(store_of),
+            _ => store_of(n),
+        })
+        .unwrap_or(0) as u8;
     let nosql_share = after_web.iter().find_map(|n| match n {
         NodeSpec::NoSql(store) => Some(store.share),
         _ => None,
@@ -131,8 +155,22 @@ fn route(t: &Topology, flow: Flow) -> Route {
         front,
         session,
         data,
+        store,
         nosql_share,
     }
+}
+
+/// The next stops of `flow` from the node whose parameters are `from`.
+fn next_of<'a>(t: &'a Topology, from: &NodeSpec, flow: Flow) -> Vec<&'a NodeSpec> {
+    let name = t.nodes.iter().find(|n| std::ptr::eq(&n.spec, from));
+    let Some(name) = name.map(|n| n.name.as_str()) else {
+        return Vec::new();
+    };
+    t.edges
+        .iter()
+        .filter(|e| e.from == name && e.flows.contains(&flow))
+        .filter_map(|e| t.nodes.iter().find(|n| n.name == e.to).map(|n| &n.spec))
+        .collect()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ impl Stack {
             return;
         }
         let sampler = match tier {
-            Tier::Db => self.db.sampler(db_of_index(index).0, kind),
+            Tier::Db => self.dbs[store_of_index(index)].sampler(db_of_index(index).0, kind),
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
             Tier::NoSql => self.nosql.as_ref().expect("a NoSQL store").service(kind),
@@ -102,7 +102,7 @@ impl Stack {
                     Tier::Db => {
                         self.breaker_record(Some(now.since(reached)));
                         let (shard, node) = db_of_index(index);
-                        match self.after_db(req, shard, node) {
+                        match self.after_db(req, store_of_index(index), shard, node) {
                             AfterQuery::Answer => self.answer(req, now, Tier::Db),
                             AfterQuery::NextShard => self.send_to_db(req),
                             AfterQuery::JobRejected => {
@@ -124,8 +124,9 @@ impl Stack {
     pub(super) fn after_cache(&mut self, req: ReqRef, index: u16) {
         let now = self.kernel.now;
         let key = self.kernel.requests[req.slot as usize].key;
-        let latest = self.db.versions.last_write(key);
         let (cluster, node) = cache_of_index(index);
+        let store = usize::from(self.cache_store[cluster]);
+        let latest = self.dbs[store].versions.last_write(key);
         if self.caches[cluster].look_up(node, key, latest, now) {
             self.kernel.interval.cache_hits += 1;
             self.answer(req, now, Tier::Cache);
@@ -203,15 +204,16 @@ impl Stack {
         let now = self.kernel.now;
         let r = self.kernel.requests[req.slot as usize];
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
-        let shard = self.db.shard_of_query(r.key, r.copy, fanout);
-        let Some(node) = self.db.route_query(r.kind, shard, &self.stations) else {
+        let db = &mut self.dbs[usize::from(self.routes.of(r.kind).store)];
+        let shard = db.shard_of_query(r.key, r.copy, fanout);
+        let Some(node) = db.route_query(r.kind, shard, &self.stations) else {
             self.breaker_record(None);
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);
             return;
         };
-        let station = self.db.station(shard, node);
+        let station = db.station(shard, node);
         let r = self.req_mut(req);
         r.state = ReqState::Transit;
         r.station = station;
@@ -222,24 +224,31 @@ impl Stack {
         );
     }
 
-    /// A query finished at database node (shard, node): commit a write (and publish its job),
-    /// or count a read and fill the cache; a cross-shard read moves on to the next shard.
-    pub(super) fn after_db(&mut self, req: ReqRef, shard: usize, node: usize) -> AfterQuery {
+    /// A query finished at node (shard, node) of database `store`: commit a write (and
+    /// publish its job), or count a read and fill the cache; a cross-shard read moves on to
+    /// the next shard.
+    pub(super) fn after_db(
+        &mut self,
+        req: ReqRef,
+        store: usize,
+        shard: usize,
+        node: usize,
+    ) -> AfterQuery {
         let now = self.kernel.now;
         let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
-                self.db.commit_copy(shard, node, now);
+                self.dbs[store].commit_copy(shard, node, now);
             } else {
-                self.db.commit_write(shard, node, r.key, now);
+                self.dbs[store].commit_write(shard, node, r.key, now);
                 self.kernel.interval.writes_committed += 1;
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
                 }
-                self.invalidate_cached(r.key);
+                self.invalidate_cached(store, r.key);
             }
             // Denormalised data: the write goes on to its copies before it is answered.
-            let copies = self.db.copies();
+            let copies = self.dbs[store].copies();
             if u32::from(r.copy) + 1 < copies {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
@@ -250,14 +259,13 @@ impl Stack {
                 AfterQuery::JobRejected
             };
         }
-        let (version, stale) = self
-            .db
-            .read_at(shard, node, r.key, r.fanout_next == NONE, now);
+        let (version, stale) =
+            self.dbs[store].read_at(shard, node, r.key, r.fanout_next == NONE, now);
         if stale {
             self.kernel.interval.stale_reads += 1;
         }
         if r.fanout_next != NONE {
-            if usize::from(r.fanout_next) + 1 < self.db.shard_count() {
+            if usize::from(r.fanout_next) + 1 < self.dbs[store].shard_count() {
                 self.req_mut(req).fanout_next += 1;
                 return AfterQuery::NextShard;
             }
@@ -284,11 +292,13 @@ impl Stack {
         }
     }
 
-    /// A committed write deletes the cached copies of its key (`invalidate` policy), in
-    /// every cache cluster.
-    pub(super) fn invalidate_cached(&mut self, key: u32) {
-        for c in &mut self.caches {
-            c.write_committed(key);
+    /// A committed write to database `store` deletes the cached copies of its key
+    /// (`invalidate` policy), in every cache cluster in front of that database.
+    pub(super) fn invalidate_cached(&mut self, store: usize, key: u32) {
+        for (c, &s) in self.caches.iter_mut().zip(&self.cache_store) {
+            if usize::from(s) == store {
+                c.write_committed(key);
+            }
         }
     }
 

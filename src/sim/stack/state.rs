@@ -43,8 +43,8 @@ impl Stack {
 
     /// The role and replication figures of a database component, if it is one.
     pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
-        let (shard, node) = self.db_node_of(id)?;
-        Some(self.db.node_state(shard, node, self.kernel.now))
+        let (store, shard, node) = self.db_node_of(id)?;
+        Some(self.dbs[store].node_state(shard, node, self.kernel.now))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -148,8 +148,8 @@ impl Stack {
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
-            writes_lost: self.db.writes_lost(),
-            stale_reads: self.db.stale_reads(),
+            writes_lost: self.dbs.iter().map(|d| d.writes_lost()).sum(),
+            stale_reads: self.dbs.iter().map(|d| d.stale_reads()).sum(),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
             queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
@@ -370,7 +370,7 @@ impl Engine for Stack {
             .sum();
         (slab
             + per_user
-            + self.db.heap_bytes()
+            + self.dbs.iter().map(|d| d.heap_bytes()).sum::<usize>()
             + cache
             + self.kernel.events.heap_bytes()
             + stations) as u64
@@ -390,7 +390,7 @@ impl Engine for Stack {
     }
 
     fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
-        self.db.reshard_progress()
+        self.dbs[0].reshard_progress()
     }
 
     fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {

@@ -17,8 +17,9 @@ impl DatabaseCluster {
                 node,
                 epoch,
                 up,
+                ..
             } => self.on_detected(shard, node, epoch, up, stations, ctx),
-            DbEvent::Promote { shard, epoch } => self.on_promote(shard, epoch, stations, ctx),
+            DbEvent::Promote { shard, epoch, .. } => self.on_promote(shard, epoch, stations, ctx),
             // The engine starts copy jobs (they are requests): it handles the pacer itself.
             DbEvent::MigrationPace { .. } => {}
         }
@@ -52,7 +53,15 @@ impl DatabaseCluster {
             db.promotion_epoch = db.promotion_epoch.wrapping_add(1);
             let epoch = db.promotion_epoch;
             let at = ctx.now.plus(db.promotion);
-            ctx.schedule(at, DbEvent::Promote { shard, epoch });
+            let store = self.store;
+            ctx.schedule(
+                at,
+                DbEvent::Promote {
+                    store,
+                    shard,
+                    epoch,
+                },
+            );
             ctx.log(
                 &name,
                 format!("master {name} down detected; writes fail until a replica is promoted"),
@@ -177,6 +186,7 @@ impl DatabaseCluster {
         ctx.schedule(
             now.plus(db.detection),
             DbEvent::Detected {
+                store: self.store,
                 shard: shard as u16,
                 node: node as u16,
                 epoch,
@@ -218,6 +228,7 @@ impl DatabaseCluster {
         ctx.schedule(
             now.plus(db.detection),
             DbEvent::Detected {
+                store: self.store,
                 shard: shard as u16,
                 node: node as u16,
                 epoch,

@@ -43,14 +43,23 @@ use crate::sim::ring::HashRing;
 use crate::sim::zipf::Zipf;
 use crate::sim::{DbRole, RequestKind};
 
-/// Station index of a database node: shard × 32 + node (a shard has at most 17 nodes).
-pub(in crate::sim) fn db_index(shard: usize, node: usize) -> u16 {
-    (shard * 32 + node) as u16
+/// Station index of a database node: store × 2048 + shard × 32 + node (a shard has at most
+/// 17 nodes, a store at most 64 shards), so the first store's nodes keep their plain numbers.
+pub(in crate::sim) fn db_index(store: usize, shard: usize, node: usize) -> u16 {
+    ((store << 11) | (shard * 32 + node)) as u16
 }
 
-/// (shard, node) of a database station index.
+/// (shard, node) of a database station index made by [`db_index`].
+#[inline]
 pub(in crate::sim) fn db_of_index(index: u16) -> (usize, usize) {
-    (usize::from(index) / 32, usize::from(index) % 32)
+    let within = usize::from(index & 0x7ff);
+    (within / 32, within % 32)
+}
+
+/// The store (database cluster) of a database station index made by [`db_index`].
+#[inline]
+pub(in crate::sim) fn store_of_index(index: u16) -> usize {
+    usize::from(index >> 11)
 }
 
 /// A database node: its station, role and replication progress.
@@ -96,20 +105,37 @@ pub(in crate::sim) struct DbTier {
 pub(in crate::sim) enum DbEvent {
     /// The web tier notices that a database node died (`up` false) or came back.
     Detected {
+        store: u8,
         shard: u16,
         node: u16,
         epoch: u32,
         up: bool,
     },
     /// A replica takes over from the dead master.
-    Promote { shard: u16, epoch: u32 },
+    Promote { store: u8, shard: u16, epoch: u32 },
     /// Resharding number `run` may start its next copy job.
     MigrationPace { run: u32 },
+}
+
+impl DbEvent {
+    /// The store (database cluster) the event belongs to (resharding: the first).
+    #[inline]
+    pub fn store(&self) -> usize {
+        match *self {
+            DbEvent::Detected { store, .. } | DbEvent::Promote { store, .. } => usize::from(store),
+            DbEvent::MigrationPace { .. } => 0,
+        }
+    }
 }
 
 /// The whole database tier: shards, key versions, key placement and resharding.
 #[derive(Clone)]
 pub(in crate::sim) struct DatabaseCluster {
+    /// Its number among the stack's stores (0: the scenario's `database`).
+    store: u8,
+    /// Its nodes' name stem: `None` for the scenario's `database` (`db-0`, `shard-1-db-0`…),
+    /// else the further database's name (`<name>-0`…).
+    stem: Option<String>,
     /// The scenario's database (every shard is built from it; `None`: no database at all).
     spec: Option<Database>,
     /// Keys in the keyspace.
@@ -126,6 +152,8 @@ impl DatabaseCluster {
     /// shard's stations, then [`DatabaseCluster::add_shard`]).
     pub fn new(scenario: &Scenario) -> DatabaseCluster {
         DatabaseCluster {
+            store: 0,
+            stem: None,
             spec: scenario.database.clone(),
             keyspace: scenario.traffic.keyspace.keys,
             migration_rate: scenario
@@ -137,6 +165,30 @@ impl DatabaseCluster {
             shards: Vec::new(),
             versions: KeyVersions::new(scenario.traffic.keyspace.keys),
             placement: DataPlacement::new(scenario.sharding.as_ref()),
+        }
+    }
+
+    /// Further database number `n` (from 0) of the scenario, store `n + 1`: its own nodes,
+    /// key versions and replication over the same keyspace, never sharded.
+    pub fn further(scenario: &Scenario, n: usize) -> DatabaseCluster {
+        let more = &scenario.more_databases[n];
+        DatabaseCluster {
+            store: (n + 1) as u8,
+            stem: Some(more.name.clone()),
+            spec: Some(more.database.clone()),
+            keyspace: scenario.traffic.keyspace.keys,
+            migration_rate: crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S,
+            shards: Vec::new(),
+            versions: KeyVersions::new(scenario.traffic.keyspace.keys),
+            placement: DataPlacement::new(None),
+        }
+    }
+
+    /// The name of node `node` of shard `shard`.
+    pub fn node_name(&self, sharded: bool, shard: usize, node: usize) -> String {
+        match &self.stem {
+            Some(stem) => format!("{stem}-{node}"),
+            None => db_node_name(sharded, shard, node),
         }
     }
 
@@ -173,7 +225,7 @@ impl DatabaseCluster {
             .enumerate()
             .map(|(i, &station)| DbNode {
                 station,
-                name: db_node_name(sharded, shard, i),
+                name: self.node_name(sharded, shard, i),
                 role: if i == 0 {
                     DbRole::Master
                 } else {

@@ -17,6 +17,13 @@ impl DatabaseCluster {
         (n.role, writes, ms, n.stale_reads)
     }
 
+    /// Whether one of its nodes is named `name`.
+    pub fn has_node_named(&self, name: &str) -> bool {
+        self.shards
+            .iter()
+            .any(|db| db.nodes.iter().any(|n| n.name == name))
+    }
+
     /// Writes committed on every shard.
     pub fn writes_committed(&self) -> u64 {
         self.shards.iter().map(|d| d.replication.committed).sum()

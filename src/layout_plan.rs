@@ -1,0 +1,124 @@
+//! The diagram of a scenario before its simulation is built: the components the engine will
+//! register for it, named and ordered as the engine names and orders them, laid out as the
+//! run's first diagram is.
+//!
+//! The page draws this as soon as its own wasm is up, while the engine (in the web worker,
+//! whose wasm is fetched after the page's) is still loading; the run's own diagram replaces it
+//! when the engine answers, and the figures fill it in. So this must not need the engine:
+//! it reads only the scenario. `tests/core.rs` checks, for every preset and every stage the
+//! tour and the challenges load, that the list equals the built simulation's
+//! (`Sim::components`).
+//!
+//! The order follows the stack's `build_topology` (src/sim/stack/mod.rs) and, at stage 11,
+//! the geo layer's `World::build` (src/sim/geo/mod.rs): change them together.
+
+use crate::layout::{self, Diagram, Orientation};
+use crate::layout_geo;
+use crate::scenario::{
+    Scenario, SessionMode, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_MORE_CACHES, MAX_MORE_DATABASES,
+    MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
+};
+use crate::sim::{db_node_name, ComponentId, ComponentInfo, ComponentKind};
+
+/// The components the engine registers when it builds `scenario` (before any live change),
+/// in its order, with its ids and names. For a valid scenario ([`Scenario::validate`]) this
+/// is exactly the engine's list; for one that is not, counts are held to validation's limits,
+/// so the names are still those a valid edit of it could have (validation reads them, through
+/// [`crate::scenario::component_names`], to check the names a fault or live change gives).
+pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
+    let mut list = Vec::new();
+    let mut add = |name: String, kind: ComponentKind| {
+        list.push(ComponentInfo {
+            id: ComponentId(list.len() as u16),
+            name,
+            kind,
+        });
+    };
+    add("users".into(), ComponentKind::Users);
+    add("dns".into(), ComponentKind::Dns);
+    match &scenario.geo {
+        // Each data center is a whole stack of its own (without the users and the DNS, which
+        // the world shares), named `<data center>/<name>`, after a box for the data center.
+        Some(geo) => {
+            let mut inner = scenario.clone();
+            inner.geo = None;
+            let stack = components(&inner);
+            for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
+                add(dc.name.clone(), ComponentKind::DataCenter);
+                for c in &stack[2..] {
+                    add(format!("{}/{}", dc.name, c.name), c.kind);
+                }
+            }
+        }
+        None => stack(scenario, &mut add),
+    }
+    list
+}
+
+/// One data center's components after the users and the DNS.
+fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
+    if scenario.load_balancer.is_some() {
+        add("lb".into(), ComponentKind::LoadBalancer);
+    }
+    for i in 0..scenario.server.count.min(MAX_WEB_SERVERS) {
+        add(format!("web-{i}"), ComponentKind::Server);
+    }
+    if let Some(db) = &scenario.database {
+        let sharded = scenario.sharding.is_some();
+        let shards = scenario
+            .sharding
+            .as_ref()
+            .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
+        for shard in 0..shards {
+            for node in 0..=db.replicas.min(MAX_REPLICAS) as usize {
+                add(db_node_name(sharded, shard, node), ComponentKind::Database);
+            }
+        }
+        // Further stores, each one cluster named after its graph node: `<name>-0` its master.
+        for more in scenario.more_databases.iter().take(MAX_MORE_DATABASES) {
+            for node in 0..=more.database.replicas.min(MAX_REPLICAS) {
+                add(format!("{}-{node}", more.name), ComponentKind::Database);
+            }
+        }
+    }
+    if scenario.cdn.is_some() {
+        add("cdn".into(), ComponentKind::Cdn);
+    }
+    if scenario
+        .sessions
+        .as_ref()
+        .is_some_and(|s| s.mode == SessionMode::SharedStore)
+    {
+        add("sessions".into(), ComponentKind::SessionStore);
+    }
+    if scenario.queue.is_some() {
+        add("queue".into(), ComponentKind::Queue);
+        add("workers".into(), ComponentKind::Workers);
+    }
+    if let Some(nosql) = &scenario.nosql {
+        for i in 0..nosql.nodes.min(MAX_NOSQL_NODES) {
+            add(format!("nosql-{i}"), ComponentKind::NoSql);
+        }
+    }
+    let more = scenario
+        .more_caches
+        .iter()
+        .take(MAX_MORE_CACHES)
+        .map(|m| (m.name.as_str(), &m.cache));
+    for (name, spec) in scenario.cache.iter().map(|c| ("cache", c)).chain(more) {
+        for i in 0..spec.nodes.min(MAX_CACHE_NODES) {
+            add(format!("{name}-{i}"), ComponentKind::Cache);
+        }
+    }
+}
+
+/// The diagram the run draws first for `scenario` (a valid one), laid out `orientation`:
+/// the same as the engine's session lays out when it loads the scenario with no live
+/// changes and no seek.
+pub fn diagram(scenario: &Scenario, orientation: Orientation) -> Diagram {
+    let components = components(scenario);
+    match &scenario.geo {
+        Some(geo) => layout_geo::geo_diagram(&components, geo, orientation),
+        None => layout::diagram_oriented(&components, orientation),
+    }
+}
