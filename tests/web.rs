@@ -3072,6 +3072,77 @@ async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
     assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
 }
 
+/// Stage 5's graph with a second database, `db-writes`, storing the writes (straight from the
+/// web pool) while the cache fronts the first database's reads.
+fn two_database_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node};
+    let mut file = scalesim::scenario::preset(5).unwrap().topology_file();
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t.node("db").expect("a database").spec.clone();
+    t.nodes.push(Node {
+        name: "db-writes".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if e.from == "web" && e.to == "db" {
+            e.flows.retain(|f| *f != Flow::Write);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    t.edges.push(Edge {
+        from: "web".into(),
+        to: "db-writes".into(),
+        flows: vec![Flow::Write],
+    });
+    file
+}
+
+/// A drawn architecture with two databases opens from its v2 link and runs: the diagram draws
+/// both databases' nodes, both take load (the first's replica the cache's misses, the
+/// second's master the writes), and the editor's group box of `db-writes` opens to its own
+/// two nodes only.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_databases_runs_and_both_take_load() {
+    let file = two_database_file();
+    assert!(file.lower().is_ok(), "two databases lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let names = app.components();
+    for n in ["db-0", "db-1", "db-writes-0", "db-writes-1"] {
+        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let load = |app: &Mounted, name: &str| {
+        app.attribute(
+            &format!("svg [data-component=\"{name}\"]"),
+            "data-utilization",
+        )
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or(0.0)
+    };
+    let both = app
+        .wait_until(8_000, |a| {
+            load(a, "db-1") > 0.0 && load(a, "db-writes-0") > 0.0
+        })
+        .await;
+    assert!(
+        both,
+        "both databases take load: db-1 {}, db-writes-0 {}",
+        load(&app, "db-1"),
+        load(&app, "db-writes-0")
+    );
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"db\"]") && app.exists("[data-node=\"db-writes\"]"));
+    app.tap_node("db-writes").await;
+    assert_eq!(member_rows(&app, "db-writes"), 2);
+    assert!(app.exists("[data-members-of=\"db-writes\"] [data-member=\"db-writes-1\"]"));
+    assert!(!app.exists("[data-members-of=\"db-writes\"] [data-member=\"db-1\"]"));
+}
+
 /// The engine served on one end of a `MessageChannel` (as the app's page serves it from the
 /// worker's wasm where no worker runs) answers the page's messages as the engine called
 /// directly does: a stage-4 run sought to 5 s gives the same report; after "stop" it answers

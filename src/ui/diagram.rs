@@ -373,6 +373,13 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let heat = state
         .filter(|s| s.alive && shard_of(&n.label).is_some())
         .map(|s| s.utilization.clamp(0.0, 1.0));
+    // Every database node carries its load (several databases: each shows its own), tinted
+    // only in a shard.
+    let load = heat.or_else(|| {
+        state
+            .filter(|s| s.alive && n.kind == ComponentKind::Database)
+            .map(|s| s.utilization.clamp(0.0, 1.0))
+    });
     let hit_ratio = state
         .filter(|_| matches!(n.kind, ComponentKind::Cache | ComponentKind::Cdn))
         .map(|s| format!("{:.3}", s.hit_ratio));
@@ -382,7 +389,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
             data-alive={(health != Health::Down).to_string()}
             data-in-pool={(health != Health::OutOfPool && health != Health::Retired).to_string()}
             data-role={role.map(role_slug)} data-hit-ratio={hit_ratio}
-            data-utilization={heat.map(|u| format!("{u:.3}"))}
+            data-utilization={load.map(|u| format!("{u:.3}"))}
             data-deploy={state.and_then(|s| s.deploy).map(|d| d.label())}
             data-badges={badge_slugs(state)}
             transform={format!("translate({x0:.1},{y0:.1})")}

@@ -667,6 +667,23 @@ impl Topology {
     }
 }
 
+impl Topology {
+    /// What the engine names the nodes of the database node `name` after (`db` for the one
+    /// that lowers to the scenario's `database`: `db-0`, `db-1`…; its own name for a further
+    /// database: `<name>-0`…); `None` if `name` is not a database node.
+    pub fn database_stem(&self, name: &str) -> Option<&str> {
+        let i = self.nodes.iter().position(|n| n.name == name)?;
+        if self.nodes[i].spec.kind() != NodeKind::Database {
+            return None;
+        }
+        Some(if Some(i) == first_database(self) {
+            "db"
+        } else {
+            self.nodes[i].name.as_str()
+        })
+    }
+}
+
 /// The database node that lowers to the scenario's `database` (the others to
 /// `more_databases`): the one named `db` if there is one (its nodes are `db-0`…, so no other
 /// may be), else the first in node order.

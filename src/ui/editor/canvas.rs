@@ -177,7 +177,16 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
         .iter()
         .filter(|n| n.spec.kind() == NodeKind::Cache)
         .count();
-    let stem = t.cache_stem(name).filter(|_| caches > 1);
+    // With several databases (never sharded then), each group likewise.
+    let databases = t
+        .nodes
+        .iter()
+        .filter(|n| n.spec.kind() == NodeKind::Database)
+        .count();
+    let stem = t
+        .cache_stem(name)
+        .filter(|_| caches > 1)
+        .or_else(|| t.database_stem(name).filter(|_| databases > 1));
     let own = |c: &ComponentInfo| {
         let Some(stem) = stem else {
             return true;
