@@ -171,13 +171,14 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
         NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
         _ => return Vec::new(),
     };
-    // With several caches, each group holds the nodes named after it (`<stem>-<n>`).
-    let caches = t
-        .nodes
-        .iter()
-        .filter(|n| n.spec.kind() == NodeKind::Cache)
-        .count();
-    let stem = t.cache_stem(name).filter(|_| caches > 1);
+    // With several caches (or web pools), each group holds the nodes named after it
+    // (`<stem>-<n>`).
+    let of_kind = |k: NodeKind| t.nodes.iter().filter(|n| n.spec.kind() == k).count();
+    let stem = match kind {
+        NodeKind::Cache => t.cache_stem(name).filter(|_| of_kind(kind) > 1),
+        NodeKind::WebPool => t.web_stem(name).filter(|_| of_kind(kind) > 1),
+        _ => None,
+    };
     let own = |c: &ComponentInfo| {
         let Some(stem) = stem else {
             return true;
