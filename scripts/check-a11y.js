@@ -7,7 +7,8 @@
 // of the editor's drawing.
 // Fails on any serious or critical violation, on a diagram text smaller than 11 px in a
 // 1400-px-wide window, and on a diagram (alone in its card) or an editor's drawing at fit that
-// scrolls sideways there or in a 1280- or 1000-px-wide window (each line says whether it fits).
+// scrolls sideways there or in a 1920-, 1280- or 1000-px-wide window, alone or with the
+// inspector open (each line says whether it fits).
 // Usage: trunk build --release && (serve dist/ on some address) &&
 //        node scripts/check-a11y.js http://127.0.0.1:8080/
 // PLAYWRIGHT_CORE, AXE_CORE: where playwright-core and axe-core are, if not in .tools/node_modules.
@@ -70,30 +71,31 @@ async function check(page, stage, view, failures) {
     failures.push(`stage ${stage} (${view}): "${text.text}" drawn at ${text.px.toFixed(1)} px`);
   }
   // Whether the drawing fits the card without scrolling sideways (src/layout.rs checks
-  // natively that it would in a box BOX_W_AT_1400_PX wide): a failure for the diagram alone,
-  // reported with the inspector beside it (the box is narrower then, and it scrolls).
+  // natively that it would in a box BOX_W_AT_1400_PX wide): a failure for the diagram alone
+  // and with the inspector beside it (the lesson then goes under the figures).
   line.view_w = text.view_w;
   line.fits = text.fits;
-  if (view === "diagram" && !text.fits) {
+  if ((view === "diagram" || view === "inspector") && !text.fits) {
     failures.push(`stage ${stage} (${view}): the diagram scrolls sideways in a ${text.view_w}-px box`);
   }
   console.log(JSON.stringify(line));
 }
 
-// Narrower windows than 1400 px, where learners also read the app (a 1280-px laptop, a
-// 1000-px half screen): the diagram alone in its card still fits without scrolling sideways,
-// its texts at least 11 px, and the page itself does not scroll sideways.
-const NARROWER_PX = [1280, 1000];
+// Other windows than 1400 px, where learners also read the app (a 1920-px screen, a 1280-px
+// laptop, a 1000-px half screen): the diagram (alone in its card, or with the inspector open)
+// still fits without scrolling sideways, its texts at least 11 px, and the page itself does
+// not scroll sideways.
+const NARROWER_PX = [1920, 1280, 1000];
 
-async function checkNarrower(page, stage, failures) {
+async function checkNarrower(page, stage, failures, view = "diagram") {
   for (const width of NARROWER_PX) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(300);
     const text = await page.evaluate(smallestText);
     const page_w = await page.evaluate(() => document.documentElement.scrollWidth);
-    console.log(JSON.stringify({ stage, view: `diagram at ${width} px`, smallest_text_px: Number(text.px.toFixed(2)), view_w: text.view_w, fits: text.fits, page_w }));
-    if (!text.fits) failures.push(`stage ${stage} (diagram at ${width} px): scrolls sideways in a ${text.view_w}-px box`);
-    if (text.px < READABLE_PX) failures.push(`stage ${stage} (diagram at ${width} px): "${text.text}" drawn at ${text.px.toFixed(1)} px`);
+    console.log(JSON.stringify({ stage, view: `${view} at ${width} px`, smallest_text_px: Number(text.px.toFixed(2)), view_w: text.view_w, fits: text.fits, page_w }));
+    if (!text.fits) failures.push(`stage ${stage} (${view} at ${width} px): scrolls sideways in a ${text.view_w}-px box`);
+    if (text.px < READABLE_PX) failures.push(`stage ${stage} (${view} at ${width} px): "${text.text}" drawn at ${text.px.toFixed(1)} px`);
     if (page_w > width) failures.push(`stage ${stage} (${width} px): the page is ${page_w} px wide`);
   }
   await page.setViewportSize({ width: 1400, height: 900 });
@@ -274,6 +276,7 @@ async function checkChallenges(context, base, failures) {
     await page.waitForSelector("[data-inspector]");
     await page.waitForTimeout(300);
     await check(page, stage, "inspector", failures);
+    await checkNarrower(page, stage, failures, "inspector");
     if (stage === 4) await checkEditor(page, failures);
     if (stage >= 10) await checkBigDrawing(page, stage, failures);
     await page.close();

@@ -5,7 +5,7 @@
 # open and with a group's panel open, the editor, the embed view and the challenges (list, page,
 # a graded start); no serious or critical violation, no diagram text under
 # 11 px in a 1400-px-wide window, no diagram (nor the editor's drawing at stages 10-11) that
-# scrolls sideways at 1400, 1280 or 1000 px.
+# scrolls sideways at 1920, 1400, 1280 or 1000 px (alone or with the inspector open).
 #
 #   scripts/check-a11y.sh [DIST_DIR]     # default: dist
 #

@@ -221,9 +221,21 @@ fn single_site(
         ));
         out.push(flaky(server, now(server), behind_balancer));
     }
-    // The database to break: the master now (after a failover, the promoted replica).
+    // The database to break: the master now (after a failover, the promoted replica). With
+    // further databases (`more_databases`), the entries break the first one, by its nodes'
+    // names; the others keep serving their own requests.
     let replicated = scenario.database.as_ref().is_some_and(|d| d.replicas > 0);
-    let databases: Vec<&ComponentInfo> = of_kind(ComponentKind::Database).collect();
+    let further = |c: &ComponentInfo| {
+        let own = c.name.rsplit('/').next().unwrap_or(&c.name);
+        scenario.more_databases.iter().any(|m| {
+            own.strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    let databases: Vec<&ComponentInfo> = of_kind(ComponentKind::Database)
+        .filter(|c| !further(c))
+        .collect();
     match databases.first() {
         Some(db) => {
             out.push(kill_or_repair(

@@ -416,11 +416,12 @@ fn form_view(
     });
     let on_seeds = change(|f, v| f.seeds = v.parse().unwrap_or(1));
     let on_runs = change(|f, v| f.quick = v == "quick");
-    let place = match state.place {
-        None => "",
-        Some(Place::Starting) => "starting the worker…",
-        Some(Place::Worker) => "runs in a web worker",
-        Some(Place::Page) => "runs in the page (no web worker here)",
+    let place = match &state.place {
+        None => String::new(),
+        Some(Place::Starting) => "starting the worker…".into(),
+        Some(Place::Worker) => "runs in a web worker".into(),
+        Some(Place::Page) => "runs in the page (no web worker here)".into(),
+        Some(Place::Unavailable(why)) => format!("searches cannot run here: {why}"),
     };
     html! {
         <div class="limits-form" role="group" aria-label="Objective and search">

@@ -52,6 +52,7 @@ pub use app::App;
 pub use editor::open_in_editor;
 pub use files::diagram_svg;
 pub use host::{command_message, command_of, link_engine_in_page, output_message, output_of};
+pub use port::link_engine;
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
 /// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether

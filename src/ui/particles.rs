@@ -331,10 +331,6 @@ impl Painter {
         }
     }
 
-    fn is_box(&self, id: ComponentId) -> bool {
-        self.kinds.get(usize::from(id.0)).copied().flatten() == Some(ComponentKind::DataCenter)
-    }
-
     /// The journey of a sampled request as waypoints; returns how many were written.
     fn waypoints(&self, sample: &PathSample, out: &mut [Waypoint; MAX_WAYPOINTS]) -> usize {
         let Some(users) = self.origin(sample) else {
@@ -410,15 +406,10 @@ impl Painter {
                 }
                 continue;
             }
-            // Dots that wait form a crowd; dots passing through stay close to the arrow. A
-            // data center's box is large: its dots wait inside it.
-            let crowd = if self.is_box(c) {
-                -(12.0 + depth)
-            } else if leave > enter {
-                4.0 + depth
-            } else {
-                4.0
-            };
+            // Dots that wait form a crowd in front of the box; dots passing through stay
+            // close to the arrow. (A data center's dots waited inside its box, over its big
+            // req/s figure and the lines under it.)
+            let crowd = if leave > enter { 4.0 + depth } else { 4.0 };
             let before = n;
             let written = push(
                 out,

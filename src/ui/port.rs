@@ -150,12 +150,21 @@ impl Sender {
 /// Loads the worker's wasm into the page (once; boot.js's `scalesimWorkerWasm`) and has it
 /// serve `end`; if it cannot, the port's error handler hears of it.
 fn load_engine(end: Endpoint, on_error: Rc<RefCell<Option<js_sys::Function>>>) {
-    let fail = move |_: JsValue| {
+    let fail = move |e: JsValue| {
+        // Why, in words: the loader's error (`could not load …/scalesim-worker.js`).
+        let why = js_sys::Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .or_else(|| e.as_string())
+            .unwrap_or_default();
         // Told on a later task: the handler is set after the port is made.
         let on_error = on_error.clone();
         gloo::timers::callback::Timeout::new(0, move || {
             let handler = on_error.borrow().clone();
-            if let (Some(handler), Ok(event)) = (handler, ErrorEvent::new("error")) {
+            let init = web_sys::ErrorEventInit::new();
+            init.set_message(&why);
+            let event = ErrorEvent::new_with_event_init_dict("error", &init);
+            if let (Some(handler), Ok(event)) = (handler, event) {
                 let _ = handler.call1(&JsValue::NULL, &event);
             }
         })
@@ -168,7 +177,7 @@ fn load_engine(end: Endpoint, on_error: Rc<RefCell<Option<js_sys::Function>>>) {
         .and_then(|f| f.call0(&JsValue::NULL).ok())
         .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
     let Some(promise) = promise else {
-        fail(JsValue::UNDEFINED);
+        fail(JsValue::from_str("the page has no loader for it (boot.js)"));
         return;
     };
     let failed = fail.clone();

@@ -29,7 +29,7 @@ use crate::capacity::job::{JobRequest, JobUpdate};
 const READY_TIMEOUT_MS: u32 = 20_000;
 
 /// Where searches run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Place {
     /// The worker is loading; requests wait.
     Starting,
@@ -37,6 +37,9 @@ pub enum Place {
     Worker,
     /// In the page (no worker).
     Page,
+    /// Nowhere: neither the worker nor the engine in the page could start (why); every
+    /// search fails at once, until [`Searches::cancel_all`] tries again.
+    Unavailable(String),
 }
 
 /// The search queue and where it runs. Dropping it stops the worker.
@@ -85,10 +88,12 @@ impl Searches {
         let place = {
             let mut inner = self.inner.borrow_mut();
             inner.queue.push_back(request.clone());
-            inner.place
+            inner.place.clone()
         };
-        if place != Place::Starting {
-            post(&self.inner, &request);
+        match place {
+            Place::Starting => {}
+            Place::Unavailable(why) => fail_all(&self.inner, &why),
+            Place::Worker | Place::Page => post(&self.inner, &request),
         }
     }
 
@@ -110,7 +115,7 @@ impl Searches {
 fn set_place(inner: &Rc<RefCell<Inner>>, place: Place) {
     let on_place = {
         let mut i = inner.borrow_mut();
-        i.place = place;
+        i.place = place.clone();
         i.on_place.clone()
     };
     on_place(place);
@@ -120,7 +125,10 @@ fn set_place(inner: &Rc<RefCell<Inner>>, place: Place) {
 fn start(inner: &Rc<RefCell<Inner>>, in_page: bool) {
     set_place(inner, Place::Starting);
     let Some(port) = Port::open(in_page) else {
-        fail_all(inner, "this browser can run no search");
+        unavailable(
+            inner,
+            "this browser can start neither a web worker nor the page's engine",
+        );
         return;
     };
     let in_page = !port.is_worker();
@@ -134,7 +142,7 @@ fn start(inner: &Rc<RefCell<Inner>>, in_page: bool) {
     let weak = Rc::downgrade(inner);
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
         event.prevent_default();
-        failed_soon(weak.clone(), in_page);
+        failed_soon(weak.clone(), in_page, event.message());
     });
     port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     port.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -172,8 +180,12 @@ fn received(inner: &Rc<RefCell<Inner>>, update: Result<JobUpdate, String>, in_pa
         Ok(update) => update,
         Err(message) => {
             // Not a message this app understands: the engine is not ours, or broken.
-            gloo::console::warn!(message);
-            failed_soon(Rc::downgrade(inner), in_page);
+            gloo::console::warn!(message.clone());
+            failed_soon(
+                Rc::downgrade(inner),
+                in_page,
+                format!("its engine answered what this app does not understand ({message})"),
+            );
             return;
         }
     };
@@ -207,15 +219,22 @@ fn post(inner: &Rc<RefCell<Inner>>, request: &JobRequest) {
             .map(|e| e.port.post(&JsValue::from_str(&request.to_json())));
         (sent, i.place == Place::Page)
     };
-    if !matches!(sent, Some(Ok(()))) {
-        failed_soon(Rc::downgrade(inner), in_page);
+    match sent {
+        Some(Ok(())) => {}
+        Some(Err(e)) => failed_soon(
+            Rc::downgrade(inner),
+            in_page,
+            e.as_string()
+                .unwrap_or_else(|| "a search could not be sent".into()),
+        ),
+        None => failed_soon(Rc::downgrade(inner), in_page, String::new()),
     }
 }
 
-/// The engine failed: the worker's jobs go to the page's engine, from the start of the
-/// oldest; the page's fail. Done once the handler that calls this has returned (this drops
-/// the engine and its handlers).
-fn failed_soon(inner: Weak<RefCell<Inner>>, in_page: bool) {
+/// The engine failed (`why`, if it said): the worker's jobs go to the page's engine, from the
+/// start of the oldest; if the page's failed too, no engine is left. Done once the handler
+/// that calls this has returned (this drops the engine and its handlers).
+fn failed_soon(inner: Weak<RefCell<Inner>>, in_page: bool, why: String) {
     Timeout::new(0, move || {
         let Some(inner) = inner.upgrade() else {
             return;
@@ -226,12 +245,23 @@ fn failed_soon(inner: Weak<RefCell<Inner>>, in_page: bool) {
         inner.borrow_mut().engine = None;
         inner.borrow_mut().ready_timer = None;
         if in_page {
-            fail_all(&inner, "the simulator could not load in this page");
+            let why = if why.is_empty() {
+                "the simulator could not load in this page".to_string()
+            } else {
+                format!("the simulator could not load in this page: {why}")
+            };
+            unavailable(&inner, &why);
         } else {
             start(&inner, true);
         }
     })
     .forget();
+}
+
+/// No engine can run searches (`why`): the queued ones fail, and so will later ones.
+fn unavailable(inner: &Rc<RefCell<Inner>>, why: &str) {
+    set_place(inner, Place::Unavailable(why.to_string()));
+    fail_all(inner, why);
 }
 
 /// Every queued job fails with `message`.

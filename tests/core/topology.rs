@@ -311,7 +311,17 @@ fn two_of_a_kind_in(
     second: &str,
     moved: Vec<Flow>,
 ) -> scalesim::scenario::TopologyFile {
-    let mut file = preset(stage).expect("a stage").topology_file();
+    second_of_a_kind(preset(stage).expect("a stage"), first, second, moved)
+}
+
+/// [`two_of_a_kind`] in scenario `s`'s graph.
+fn second_of_a_kind(
+    s: Scenario,
+    first: &str,
+    second: &str,
+    moved: Vec<Flow>,
+) -> scalesim::scenario::TopologyFile {
+    let mut file = s.topology_file();
     let t = &mut file.topology;
     let spec = t
         .nodes
@@ -727,6 +737,131 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
         .components
         .iter()
         .any(|c| c.name == format!("{dc}/cache-api-0") && c.served > 0));
+}
+
+#[test]
+fn two_databases_run_in_every_data_center_at_stage_11() {
+    // Stage 11 without its shard router (a second database beside sharding is refused).
+    let mut p = preset(11).expect("stage 11");
+    p.sharding = None;
+    let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
+    file.duration_s = 12;
+    file.faults.clear();
+    let mut s = file.lower().expect("two databases lower at stage 11");
+    assert_eq!(s.more_databases.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // One data center's second database loses its master at 1 s (promoted 8 s later).
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/db-writes-0"),
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        at_s: 1.0,
+        duration_s: 0.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    let busy: Vec<_> = geo
+        .data_centers
+        .iter()
+        .filter(|d| d.requests.completed >= 1000)
+        .collect();
+    assert!(busy.len() >= 2, "{} busy data centers", busy.len());
+    for d in busy {
+        let first = d.database.as_ref().expect("its first database");
+        let writes = &d.more_databases[0];
+        assert_eq!(writes.name, "db-writes");
+        assert_eq!(first.writes_committed, 0, "{}", d.name);
+        assert!(writes.database.writes_committed > 0, "{}", d.name);
+        let failovers = writes.database.failovers.len();
+        assert_eq!(failovers, usize::from(d.name == dc), "{}", d.name);
+        assert!(first.failovers.is_empty(), "{}", d.name);
+    }
+    assert!(r
+        .components
+        .iter()
+        .any(|c| c.name == format!("{dc}/db-writes-1") && c.served > 0));
+}
+
+#[test]
+fn two_databases_are_checked() {
+    // A cache fronting reads stored in two databases: one message, on the cache.
+    let mut file = two_of_a_kind("db", "db-writes", vec![Flow::Write]);
+    for e in &mut file.topology.edges {
+        if e.from == "cache" && e.to == "db" {
+            e.flows = vec![Flow::PageView];
+        }
+    }
+    file.topology.edges.push(Edge {
+        from: "cache".into(),
+        to: "db-writes".into(),
+        flows: vec![Flow::ApiRead],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert_eq!(e.matches("a cache fronts one database").count(), 1, "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    // A second database beside a shard router (stage 10): one message naming both.
+    let file = two_of_a_kind_in(10, "db", "db-writes", vec![]);
+    let mut file = file;
+    for e in &mut file.topology.edges {
+        if e.from == "web" && e.to == "shards" {
+            e.flows.retain(|f| *f != Flow::Write);
+        }
+    }
+    file.topology.edges.push(Edge {
+        from: "web".into(),
+        to: "db-writes".into(),
+        flows: vec![Flow::Write],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("`shards`") && e.contains("`db-writes`"), "{e}");
+    assert_eq!(e.matches("beside sharding").count(), 1, "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    // Two NoSQL stores are still refused by name.
+    let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
+    let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("not two of a kind yet"), "{e}");
+    // In a scenario file: a name like the engine's own, flows that are not data requests or
+    // named twice, every flow taken from the first database.
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].name = "web".into();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_databases[0].name"), "{e}");
+    assert!(e.contains("choose another name"), "{e}");
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].takes = vec![Flow::Job, Flow::Write, Flow::Write];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_databases[0].takes[0]"), "{e}");
+    assert!(e.contains("named twice"), "{e}");
+    let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);
+    s.more_databases[0].takes = Flow::DATA.to_vec();
+    s.cache = None;
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("stores none"), "{e}");
+    // The chaos catalogue breaks the first database, even with both its nodes down.
+    let s = two_databases([1.0, 0.0, 1.0, 0.0]);
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    for name in ["db-0", "db-1"] {
+        let id = sim
+            .components()
+            .iter()
+            .find(|c| c.name == name)
+            .expect("a node")
+            .id;
+        sim.kill(id);
+    }
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let slow = entries
+        .iter()
+        .find(|e| e.key == "slow-database")
+        .expect("a slow-database entry");
+    assert!(slow.title.contains("db-0"), "{}", slow.title);
+    assert!(slow.unavailable.is_some(), "{:?}", slow.unavailable);
 }
 
 /// Stage `stage`'s graph with a second web pool, `web-api`, beside `web` (with its

@@ -48,6 +48,11 @@ struct Observation {
 fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
     let mut sim =
         Sim::new(&case.scenario).map_err(|e| format!("generated scenario refused: {e}"))?;
+    // The page's first diagram is planned from the scenario alone: it must name the engine's
+    // components, with the same ids, for every architecture the engine builds.
+    if scalesim::layout_plan::components(&case.scenario) != sim.components() {
+        return Err("the planned components (layout_plan) differ from the engine's".into());
+    }
     sim.set_path_sample_every(obs.path_sample_every);
     let mut ctx = Context {
         scenario: &case.scenario,

@@ -582,6 +582,8 @@ impl Stack {
         s
     }
 
+    // The page draws the same components before the engine loads: src/layout_plan.rs lists
+    // them in this order (tests/core/layout_plan.rs checks): change both together.
     fn build_topology(&mut self) {
         let scenario = self.scenario.clone();
         self.add_component("users".into(), ComponentKind::Users);

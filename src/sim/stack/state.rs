@@ -296,10 +296,11 @@ impl Engine for Stack {
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         while done < max_events {
-            let Some((at, event)) = self.kernel.events.pop_until(t) else {
+            let Some((due, at)) = self.kernel.events.due_until(t) else {
                 self.kernel.now = self.kernel.now.max(t);
                 break;
             };
+            let event = self.kernel.events.take_due(due);
             self.kernel.now = at;
             self.handle(event);
             done += 1;

@@ -245,7 +245,26 @@ pub fn canvas(props: &CanvasProps) -> Html {
     let zoom = i.zoom;
     let open_names = i.open.clone();
     drop(i);
-    let portrait = props.portrait;
+    // The editor's width (its drawing and side panel), measured after each render and on a
+    // resize of the window.
+    let body_w = use_state_eq(|| None::<i32>);
+    {
+        let scroller = scroller.clone();
+        let body_w = body_w.clone();
+        use_effect(move || body_w.set(editor_body_width(&scroller)));
+    }
+    {
+        let scroller = scroller.clone();
+        let body_w = body_w.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                EventListener::new(&w, "resize", move |_| {
+                    body_w.set(editor_body_width(&scroller))
+                })
+            });
+            move || drop(listener)
+        });
+    }
     let running = props
         .diagram
         .as_ref()
@@ -262,7 +281,17 @@ pub fn canvas(props: &CanvasProps) -> Html {
         .iter()
         .map(|(name, m)| (name.clone(), member_rows(m.len())))
         .collect();
-    let geometry = layout_graph::layout(&t, portrait, &open_rows);
+    // A drawing that cannot fit the editor's width sideways even at its smallest zoom (stage
+    // 11 at 1000 px: 1,044 px in 924) flows top to bottom instead, as on a narrow screen.
+    let landscape = layout_graph::layout(&t, props.portrait, &open_rows);
+    let too_long =
+        |w: f64| body_w.is_some_and(|room| (w * MIN_ZOOM).ceil() + 3.0 > f64::from(room));
+    let portrait = props.portrait || too_long(landscape.width);
+    let geometry = if portrait && !props.portrait {
+        layout_graph::layout(&t, true, &open_rows)
+    } else {
+        landscape
+    };
     let (width, height) = (geometry.width, geometry.height);
     let boxes: Rc<Vec<(f64, f64, f64, f64)>> = Rc::new(
         geometry
@@ -902,6 +931,15 @@ fn member_buttons(
             { for none }
         </g>
     }
+}
+
+/// The width of the editor's body (the drawing's box and the side panel), in CSS px.
+fn editor_body_width(scroller: &NodeRef) -> Option<i32> {
+    let body = scroller
+        .cast::<web_sys::Element>()?
+        .closest(".editor-body")
+        .ok()??;
+    Some(body.client_width())
 }
 
 /// A name cut to at most `chars` characters, its middle dropped for an ellipsis (its start
