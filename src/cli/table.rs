@@ -289,6 +289,15 @@ fn tiers(r: &Report) -> Option<Table> {
             count(m.cache.stale_reads),
         ));
     }
+    for p in &r.more_web_pools {
+        let serves: Vec<&str> = p.serves.iter().map(|f| f.plural()).collect();
+        rows.push((format!("web pool {}: serves", p.name), serves.join(", ")));
+        rows.push((
+            format!("web pool {}: servers", p.name),
+            count(u64::from(p.servers)),
+        ));
+        rows.push((format!("web pool {}: served", p.name), count(p.served)));
+    }
     if let Some(c) = &r.cdn {
         rows.push(("CDN: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("CDN: fallbacks to origin".into(), count(c.fallbacks)));
@@ -681,6 +690,29 @@ mod tests {
             row.contains(&percent(r.more_caches[0].cache.hit_ratio)),
             "{row}"
         );
+    }
+
+    #[test]
+    fn a_run_table_has_rows_per_further_web_pool() {
+        let mut s = crate::scenario::preset(3).unwrap();
+        s.duration_s = 5;
+        s.more_web_pools = vec![crate::scenario::NamedWebPool {
+            name: "web-api".into(),
+            serves: vec![crate::scenario::Flow::ApiRead],
+            server: s.server.clone(),
+            autoscaling: None,
+        }];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = |what: &str| {
+            text.lines()
+                .find(|l| l.contains(&format!("web pool web-api: {what}")))
+                .unwrap_or_else(|| panic!("{text}"))
+                .to_string()
+        };
+        assert!(row("serves").contains("API reads"), "{text}");
+        assert!(row("served").contains(&count(r.more_web_pools[0].served)));
+        assert!(r.more_web_pools[0].served > 0);
     }
 
     #[test]

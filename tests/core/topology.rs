@@ -958,6 +958,11 @@ fn served_by_first_pool(r: &scalesim::sim::Report) -> u64 {
 fn two_web_pools_each_serve_the_kinds_their_edges_carry() {
     let file = two_web_pools_in(5, vec![Flow::ApiRead, Flow::Write]);
     let s = file.lower().expect("two web pools lower");
+    // The editor's group boxes open to the servers named after each pool.
+    let t = &file.topology;
+    assert_eq!(t.web_stem("web"), Some("web"));
+    assert_eq!(t.web_stem("web-api"), Some("web-api"));
+    assert_eq!(t.web_stem("lb"), None);
     assert_eq!(s.more_web_pools.len(), 1);
     let api = &s.more_web_pools[0];
     assert_eq!(api.name, "web-api");

@@ -447,12 +447,21 @@ impl Context<'_> {
         };
         let ns = match kind {
             ComponentKind::Server => {
-                let i: usize = local_name(name)
-                    .strip_prefix("web-")
-                    .and_then(|i| i.parse().ok())
-                    .unwrap_or(0);
-                let speed = s.server.speeds.get(i).copied().unwrap_or(1.0);
-                constant(s.server.service.by_kind()[p.kind as usize], speed)
+                // The pool it belongs to (`web-3`, or `<name>-3` of a further pool).
+                let own = local_name(name);
+                let (server, i) = std::iter::once(("web", &s.server))
+                    .chain(
+                        s.more_web_pools
+                            .iter()
+                            .map(|m| (m.name.as_str(), &m.server)),
+                    )
+                    .find_map(|(stem, server)| {
+                        let i = own.strip_prefix(stem)?.strip_prefix('-')?.parse().ok()?;
+                        Some((server, i))
+                    })
+                    .unwrap_or((&s.server, 0usize));
+                let speed = server.speeds.get(i).copied().unwrap_or(1.0);
+                constant(server.service.by_kind()[p.kind as usize], speed)
             }
             ComponentKind::Database => s.database.as_ref().map_or(0, |db| {
                 let d = if p.kind == RequestKind::Write {
@@ -666,7 +675,7 @@ pub fn check_snapshot(
         snap.time_s
     );
     ensure!(
-        snap.logged_out == 0 || ctx.timeline.any_down("web-", t),
+        snap.logged_out == 0 || any_web_down(ctx.scenario, &ctx.timeline, "", t),
         "{} users logged out at {} s, but no web server ever died",
         snap.logged_out,
         snap.time_s
@@ -970,6 +979,7 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         ("session_store_down", why.session_store_down, "sessions"),
     ] {
         // Sharded database nodes are named shard-S-db-N; NoSQL nodes fail theirs as db_down.
+        let web = prefix == "web-" && any_web_down(ctx.scenario, tl, "", end);
         // A further database's nodes are named <name>-N.
         let further = || {
             ctx.scenario
@@ -978,6 +988,7 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
                 .any(|m| tl.any_down(&format!("{}-", m.name), end))
         };
         let down = tl.any_down(prefix, end)
+            || web
             || (prefix == "db-"
                 && (tl.any_down("shard-", end) || tl.any_down("nosql-", end) || further()))
             // A dead load balancer fails the requests that reach it as server_down.
@@ -1377,7 +1388,7 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
     }
     if let Some(x) = r.sessions {
         ensure!(
-            x.logged_out == 0 || tl.any_down("web-", end),
+            x.logged_out == 0 || any_web_down(ctx.scenario, tl, "", end),
             "{} users logged out, but no web server ever died",
             x.logged_out
         );
@@ -1567,8 +1578,9 @@ fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), S
             let prefix = format!("{site}{local}");
             // A dead load balancer fails the requests that reach it as server_down.
             let balancer = reason == "server_down" && tl.any_down(&format!("{site}lb"), end);
+            let web = local == "web-" && any_web_down(ctx.scenario, tl, &site, end);
             ensure!(
-                count == 0 || tl.any_down(&prefix, end) || balancer,
+                count == 0 || tl.any_down(&prefix, end) || balancer || web,
                 "{}: {count} failures by {reason}, but no {prefix}* component was ever down",
                 d.name
             );
@@ -1858,4 +1870,12 @@ pub fn check_geo_status(
         }
     }
     Ok(())
+}
+
+/// Whether a web server of any pool was down up to `now` (`web-3`, or `<name>-3` of a further
+/// pool), in data center `site` (`us-east/`) or, with `""`, anywhere.
+fn any_web_down(s: &Scenario, tl: &Timeline, site: &str, now: u64) -> bool {
+    std::iter::once("web")
+        .chain(s.more_web_pools.iter().map(|m| m.name.as_str()))
+        .any(|stem| tl.any_down(&format!("{site}{stem}-"), now))
 }

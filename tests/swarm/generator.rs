@@ -967,6 +967,12 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     let autoscaler = lb && on(&mut g, 0.3);
     let deploy = on(&mut g, 0.2);
     let monitor = on(&mut g, 0.4);
+    // Now and then a second web pool behind the balancer, serving some of the kinds (drawn
+    // from a generator of its own, so graphs without one come out as before; without a
+    // deploy, which runs with one pool only).
+    let mut g3 = Gen::new(seed ^ 0x5745_4250_4f4f_4c00);
+    let two_pools = lb && g3.chance(0.2);
+    let deploy = deploy && !two_pools;
 
     let mut server = donor.server.clone();
     if !lb {
@@ -1057,6 +1063,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             }),
         )
     });
+    let mut server2 = server.clone();
     let web = add(&mut g, NodeSpec::WebPool(server));
     let front = lb.clone().unwrap_or_else(|| web.clone());
     let cdn = cdn.then(|| add(&mut g, NodeSpec::CdnEdge(donor.cdn.clone().expect("a CDN"))));
@@ -1244,6 +1251,57 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             NodeSpec::Monitor(donor.monitoring.clone().expect("monitoring")),
         );
     }
+    if two_pools {
+        // The kinds it serves: a non-empty part of them, the first pool keeping the rest.
+        let mask = g3.range(1, 14);
+        let moved: Vec<Flow> = (0..4)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| Flow::REQUESTS[i])
+            .collect();
+        server2.count = g3.range(1, 4) as u32;
+        server2.speeds.clear();
+        server2.workers = g3.range(1, 16) as u32;
+        let mut name = "web-api".to_string();
+        while names_taken(&nodes, &name) {
+            name = format!("web-api-{}", g3.range(0, 99));
+        }
+        nodes.push(Node {
+            name: name.clone(),
+            spec: NodeSpec::WebPool(server2),
+        });
+        // Its own autoscaler now and then.
+        if g3.chance(0.5) {
+            let spec = donor.autoscaling.clone().expect("autoscaling");
+            let a = format!("{name}-autoscaler");
+            nodes.push(Node {
+                name: a.clone(),
+                spec: NodeSpec::Autoscaler(spec),
+            });
+            edges.push((a, name.clone(), vec![Flow::Control]));
+        }
+        // The wires into and out of the first pool: its moved kinds go to and from the
+        // second; both read sessions; the jobs go with the writes.
+        let mut split = Vec::new();
+        for (from, to, flows) in &mut edges {
+            let moves =
+                |f: &Flow| moved.contains(f) || (*f == Flow::Job && moved.contains(&Flow::Write));
+            if *to == web && *from != web {
+                let theirs: Vec<Flow> = flows.iter().copied().filter(|f| moves(f)).collect();
+                flows.retain(|f| !moves(f) || *f == Flow::Control);
+                split.push((from.clone(), name.clone(), theirs));
+            }
+            if *from == web {
+                let mut theirs: Vec<Flow> = flows.iter().copied().filter(|f| moves(f)).collect();
+                if flows.contains(&Flow::Session) {
+                    theirs.push(Flow::Session);
+                }
+                flows.retain(|f| !moves(f));
+                split.push((name.clone(), to.clone(), theirs));
+            }
+        }
+        edges.extend(split);
+        edges.retain(|(_, _, flows)| !flows.is_empty());
+    }
     // Data centers anywhere in the list (their order is the scenario's order).
     for dc in dc_nodes {
         let at = g.range(0, nodes.len() as u64) as usize;
@@ -1302,6 +1360,11 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         },
         file,
     )
+}
+
+/// Whether a node is named `name`.
+fn names_taken(nodes: &[Node], name: &str) -> bool {
+    nodes.iter().any(|n| n.name == name)
 }
 
 /// Fisher–Yates with the case's generator.

@@ -716,6 +716,25 @@ fn stored_in(t: &Topology, to: &str) -> Vec<Flow> {
         .collect()
 }
 
+impl Topology {
+    /// What the engine names the servers of the web pool node `name` after (`web` for the one
+    /// that lowers to the scenario's `server`: `web-0`, `web-1`…; its own name for a further
+    /// pool: `<name>-0`…); `None` if `name` is not a web pool node.
+    pub fn web_stem(&self, name: &str) -> Option<&str> {
+        let i = self.nodes.iter().position(|n| n.name == name)?;
+        if self.nodes[i].spec.kind() != NodeKind::WebPool {
+            return None;
+        }
+        Some(
+            if Some(i) == first_of_kind(self, NodeKind::WebPool, "web") {
+                "web"
+            } else {
+                self.nodes[i].name.as_str()
+            },
+        )
+    }
+}
+
 /// The cache nodes that lower to `more_caches`, in node order.
 fn further_caches(t: &Topology) -> impl Iterator<Item = usize> + '_ {
     let first = first_cache(t);

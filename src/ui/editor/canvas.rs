@@ -171,22 +171,15 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
         NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
         _ => return Vec::new(),
     };
-    // With several caches, each group holds the nodes named after it (`<stem>-<n>`).
-    let caches = t
-        .nodes
-        .iter()
-        .filter(|n| n.spec.kind() == NodeKind::Cache)
-        .count();
-    // With several databases (never sharded then), each group likewise.
-    let databases = t
-        .nodes
-        .iter()
-        .filter(|n| n.spec.kind() == NodeKind::Database)
-        .count();
-    let stem = t
-        .cache_stem(name)
-        .filter(|_| caches > 1)
-        .or_else(|| t.database_stem(name).filter(|_| databases > 1));
+    // With several caches, databases (never sharded then) or web pools, each group holds
+    // the nodes named after it (`<stem>-<n>`).
+    let of_kind = |k: NodeKind| t.nodes.iter().filter(|n| n.spec.kind() == k).count();
+    let stem = match kind {
+        NodeKind::Cache => t.cache_stem(name).filter(|_| of_kind(kind) > 1),
+        NodeKind::Database => t.database_stem(name).filter(|_| of_kind(kind) > 1),
+        NodeKind::WebPool => t.web_stem(name).filter(|_| of_kind(kind) > 1),
+        _ => None,
+    };
     let own = |c: &ComponentInfo| {
         let Some(stem) = stem else {
             return true;
