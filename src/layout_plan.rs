@@ -16,7 +16,7 @@ use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{
     Scenario, SessionMode, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_MORE_CACHES, MAX_MORE_DATABASES,
-    MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
+    MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
 };
 use crate::sim::{db_node_name, ComponentId, ComponentInfo, ComponentKind};
 
@@ -62,6 +62,12 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
     }
     for i in 0..scenario.server.count.min(MAX_WEB_SERVERS) {
         add(format!("web-{i}"), ComponentKind::Server);
+    }
+    // Further web pools, each named after its graph node: `<name>-0`, `<name>-1`…
+    for pool in scenario.more_web_pools.iter().take(MAX_MORE_WEB_POOLS) {
+        for i in 0..pool.server.count.min(MAX_WEB_SERVERS) {
+            add(format!("{}-{i}", pool.name), ComponentKind::Server);
+        }
     }
     if let Some(db) = &scenario.database {
         let sharded = scenario.sharding.is_some();

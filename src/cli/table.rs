@@ -250,6 +250,31 @@ fn tiers(r: &Report) -> Option<Table> {
             ));
         }
     }
+    for m in &r.more_databases {
+        let d = &m.database;
+        let name = &m.name;
+        rows.push((
+            format!("database {name}: writes committed"),
+            count(d.writes_committed),
+        ));
+        rows.push((
+            format!("database {name}: writes lost"),
+            count(d.writes_lost),
+        ));
+        rows.push((
+            format!("database {name}: stale reads"),
+            count(d.stale_reads),
+        ));
+        for f in &d.failovers {
+            rows.push((
+                format!(
+                    "database {name}: failover {} → {}",
+                    f.old_master, f.new_master
+                ),
+                format!("{} s without a master", real(f.outage_s)),
+            ));
+        }
+    }
     if let Some(c) = &r.cache {
         rows.push(("cache: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("cache: stale reads".into(), count(c.stale_reads)));
@@ -656,6 +681,27 @@ mod tests {
             row.contains(&percent(r.more_caches[0].cache.hit_ratio)),
             "{row}"
         );
+    }
+
+    #[test]
+    fn a_run_table_has_rows_per_database() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 5;
+        let db = s.database.clone().unwrap();
+        s.more_databases = vec![crate::scenario::NamedDatabase {
+            name: "db-orders".into(),
+            takes: vec![crate::scenario::Flow::Write],
+            database: db,
+        }];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = text
+            .lines()
+            .find(|l| l.contains("database db-orders: writes committed"))
+            .unwrap_or_else(|| panic!("{text}"));
+        let committed = r.more_databases[0].database.writes_committed;
+        assert!(committed > 0 && row.contains(&count(committed)), "{row}");
+        assert!(text.contains("database: writes committed"), "{text}");
     }
 
     #[test]

@@ -31,8 +31,9 @@ pub use url::{
 };
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_NOSQL_NODES,
-    MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_MORE_WEB_POOLS,
+    MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS,
+    MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,10 @@ pub struct Scenario {
     /// the reads it names (a graph with two caches lowers to this; absent: none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCache>,
+    /// Further web pools beside `server`, behind the same load balancer, each serving the
+    /// request kinds it names (a graph with two web pools lowers to this; absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_web_pools: Vec<NamedWebPool>,
     /// Further databases beside `database`, each storing the data requests it names (directly
     /// or through the cache in front of it; a graph with two databases lowers to this;
     /// absent: none).
@@ -150,6 +155,25 @@ pub struct NamedCache {
     pub cache: CacheTier,
 }
 
+/// A further web pool (see [`Scenario::more_web_pools`]): the graph's second (third…) web pool
+/// node, behind the load balancer. Its servers are named `<name>-0`, `<name>-1`…; it has its
+/// own balancer membership and health checks, sticky sessions and autoscaler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedWebPool {
+    /// Its name (the graph node's): 1–40 letters, digits, `-`, `_` or `.`, not a name the
+    /// engine gives its own components (`web`, `cache`, `db`…).
+    pub name: String,
+    /// The request kinds it serves (`page_view`, `api_read`, `write`, `static_asset`, each
+    /// once); the first pool (`server`) serves the others.
+    pub serves: Vec<Flow>,
+    /// Its servers, as `server` (count, workers, line, service times).
+    pub server: Server,
+    /// Its autoscaling group, as `autoscaling` (absent: a fixed size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+}
+
 /// A further database (see [`Scenario::more_databases`]): the graph's second (third…)
 /// database node, a cluster of its own (master, replicas, replication, failover) holding its
 /// own data. Its nodes are named `<name>-0` (the first master), `<name>-1`…
@@ -168,6 +192,15 @@ pub struct NamedDatabase {
 }
 
 impl Scenario {
+    /// The web pool that serves requests of `flow`: 0 for the first (`server`), `n` for
+    /// `more_web_pools[n - 1]`.
+    pub fn web_pool_of(&self, flow: Flow) -> usize {
+        self.more_web_pools
+            .iter()
+            .position(|p| p.serves.contains(&flow))
+            .map_or(0, |i| i + 1)
+    }
+
     /// The database that stores data requests of `flow`: 0 the scenario's `database` (or the
     /// shard router in front of its shards), `n` the `n`-th of [`Scenario::more_databases`].
     pub fn store_of(&self, flow: Flow) -> usize {

@@ -203,6 +203,7 @@ fn single_server() -> Scenario {
         nosql: None,
         deploy: None,
         more_caches: Vec::new(),
+        more_web_pools: Vec::new(),
         more_databases: Vec::new(),
         routes: None,
         geo: None,

@@ -122,6 +122,8 @@ pub const MAX_CACHE_NODES: u32 = 64;
 pub const MAX_MORE_DATABASES: usize = 4;
 /// Most further caches beside the first (`more_caches`).
 pub const MAX_MORE_CACHES: usize = 7;
+/// Most further web pools beside the first (`more_web_pools`).
+pub const MAX_MORE_WEB_POOLS: usize = 7;
 /// Most NoSQL nodes.
 pub const MAX_NOSQL_NODES: u32 = 64;
 /// Most keys in the keyspace.
@@ -323,19 +325,7 @@ impl Scenario {
             "ms",
         );
 
-        let s = &self.server;
-        c.int_range("server.workers", u64::from(s.workers), 1, 10_000, "workers");
-        c.int_range(
-            "server.queue_capacity",
-            u64::from(s.queue_capacity),
-            0,
-            1_000_000,
-            "requests",
-        );
-        c.dist("server.service.page_view", &s.service.page_view);
-        c.dist("server.service.api_read", &s.service.api_read);
-        c.dist("server.service.write", &s.service.write);
-        c.dist("server.service.static_asset", &s.service.static_asset);
+        check_server(&mut c, "server", &self.server);
 
         self.validate_topology(&mut c);
         self.validate_geo(&mut c);
@@ -684,48 +674,7 @@ impl Scenario {
                     "autoscaling needs a load balancer to add servers to",
                 );
             }
-            c.int_range(
-                "autoscaling.min_servers",
-                u64::from(a.min_servers),
-                1,
-                u64::from(MAX_WEB_SERVERS),
-                "servers",
-            );
-            c.int_range(
-                "autoscaling.max_servers",
-                u64::from(a.max_servers),
-                u64::from(a.min_servers.max(1)),
-                u64::from(MAX_WEB_SERVERS),
-                "servers",
-            );
-            c.range(
-                "autoscaling.target_utilization",
-                a.target_utilization,
-                0.05,
-                1.0,
-                "",
-            );
-            c.range(
-                "autoscaling.evaluation_interval_s",
-                a.evaluation_interval_s,
-                1.0,
-                3600.0,
-                "s",
-            );
-            c.range(
-                "autoscaling.scale_out_delay_s",
-                a.scale_out_delay_s,
-                0.0,
-                3600.0,
-                "s",
-            );
-            c.range(
-                "autoscaling.scale_in_cooldown_s",
-                a.scale_in_cooldown_s,
-                0.0,
-                86_400.0,
-                "s",
-            );
+            check_autoscaling(c, "autoscaling", a);
         }
         if let Some(q) = &self.queue {
             c.range("queue.jobs_per_write", q.jobs_per_write, 0.0, 1.0, "");
@@ -883,6 +832,7 @@ impl Scenario {
             check_cache_tier(c, "cache", cache);
         }
         self.validate_more_caches(c);
+        self.validate_more_web_pools(c);
         if let Some(db) = &self.database {
             check_database(c, "database", db);
         }
@@ -1204,6 +1154,159 @@ impl Scenario {
         }
     }
 
+    /// The further web pools: each behind the one load balancer, with its own name, servers
+    /// and request kinds (no kind served by two pools, the first pool keeping at least one).
+    fn validate_more_web_pools(&self, c: &mut Checker) {
+        if self.more_web_pools.is_empty() {
+            return;
+        }
+        if self.load_balancer.is_none() {
+            c.fail(
+                "more_web_pools",
+                "several web pools need a load balancer in front to send each kind of request to its pool",
+            );
+        }
+        if self.deploy.is_some() {
+            c.fail(
+                "more_web_pools",
+                "a rolling deploy runs with one web pool, not several yet: leave `deploy` out",
+            );
+        }
+        if self.more_web_pools.len() > MAX_MORE_WEB_POOLS {
+            c.fail(
+                "more_web_pools",
+                format!("at most {MAX_MORE_WEB_POOLS} further web pools"),
+            );
+        }
+        let names = component_names(self);
+        for (i, pool) in self
+            .more_web_pools
+            .iter()
+            .take(MAX_MORE_WEB_POOLS)
+            .enumerate()
+        {
+            let path = format!("more_web_pools[{i}]");
+            let name = &pool.name;
+            let plain = !name.is_empty()
+                && name.chars().count() <= 40
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            let shown: String = name.chars().take(40).collect();
+            if !plain {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!(
+                        "web pool name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
+                    ),
+                );
+            } else if self.more_web_pools[..i].iter().any(|m| m.name == *name)
+                || self.more_caches.iter().any(|m| m.name == *name)
+            {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!("two further pools or caches are named `{shown}`"),
+                );
+            } else {
+                let node = format!("{name}-0");
+                if names.iter().filter(|n| **n == node).count() > 1 {
+                    c.fail(
+                        &format!("{path}.name"),
+                        format!(
+                            "web pool `{shown}`: its servers would be named like the engine's own (`{node}`); choose another name"
+                        ),
+                    );
+                }
+            }
+            if pool.serves.is_empty() {
+                c.fail(
+                    &format!("{path}.serves"),
+                    format!("web pool `{shown}` serves nothing: name the request kinds it takes"),
+                );
+            }
+            for (k, flow) in pool.serves.iter().enumerate() {
+                let at = format!("{path}.serves[{k}]");
+                if !Flow::REQUESTS.contains(flow) {
+                    c.fail(
+                        &at,
+                        format!(
+                            "a web pool serves requests, not {}: page_view, api_read, write or static_asset",
+                            flow.plural()
+                        ),
+                    );
+                } else if pool.serves[..k].contains(flow) {
+                    c.fail(&at, format!("{} named twice", flow.plural()));
+                } else if let Some(other) = self.more_web_pools[..i]
+                    .iter()
+                    .find(|m| m.serves.contains(flow))
+                {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} already go to web pool `{}`: a kind goes to one pool",
+                            flow.plural(),
+                            other.name.chars().take(40).collect::<String>()
+                        ),
+                    );
+                }
+            }
+            let s = &pool.server;
+            c.int_range(
+                &format!("{path}.server.count"),
+                u64::from(s.count),
+                1,
+                u64::from(MAX_WEB_SERVERS),
+                "servers",
+            );
+            if s.speeds.len() > s.count as usize {
+                c.fail(
+                    &format!("{path}.server.speeds"),
+                    format!("{} speeds for {} servers", s.speeds.len(), s.count),
+                );
+            }
+            for (k, speed) in s.speeds.iter().take(MAX_WEB_SERVERS as usize).enumerate() {
+                c.range(
+                    &format!("{path}.server.speeds[{k}]"),
+                    *speed,
+                    0.1,
+                    MAX_SPEED,
+                    "×",
+                );
+            }
+            check_server(c, &format!("{path}.server"), s);
+            if s.sync_calls != self.server.sync_calls || s.breaker != self.server.breaker {
+                c.fail(
+                    &format!("{path}.server"),
+                    format!(
+                        "web pool `{shown}`: synchronous calls and the circuit breaker are the first pool's and hold for every pool: set them as on `server`"
+                    ),
+                );
+            }
+            if let Some(a) = &pool.autoscaling {
+                check_autoscaling(c, &format!("{path}.autoscaling"), a);
+            }
+        }
+        let first_serves = Flow::REQUESTS.iter().any(|&f| self.web_pool_of(f) == 0);
+        if !first_serves {
+            c.fail(
+                "more_web_pools",
+                "the further web pools serve every kind, so the first pool (`server`) serves none: remove it or give it one",
+            );
+        }
+    }
+
+    /// Whether `name` is a server of one of the further web pools (`<name>-<n>`, or
+    /// `<data center>/<name>-<n>`; autoscaled ones too).
+    fn is_more_web_node(&self, name: &str) -> bool {
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.more_web_pools.iter().any(|m| {
+            name.strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n < MAX_WEB_SERVERS)
+        })
+    }
+
     /// Whether `name` is a node of one of the further caches (`<name>-<n>`, or
     /// `<data center>/<name>-<n>`).
     fn is_more_cache_node(&self, name: &str) -> bool {
@@ -1400,6 +1503,80 @@ impl Scenario {
     }
 }
 
+/// The bounds of an autoscaling group's settings (`prefix`: its path, `autoscaling` or
+/// `more_web_pools[i].autoscaling`).
+fn check_autoscaling(c: &mut Checker, prefix: &str, a: &super::Autoscaling) {
+    c.int_range(
+        &format!("{prefix}.min_servers"),
+        u64::from(a.min_servers),
+        1,
+        u64::from(MAX_WEB_SERVERS),
+        "servers",
+    );
+    c.int_range(
+        &format!("{prefix}.max_servers"),
+        u64::from(a.max_servers),
+        u64::from(a.min_servers.max(1)),
+        u64::from(MAX_WEB_SERVERS),
+        "servers",
+    );
+    c.range(
+        &format!("{prefix}.target_utilization"),
+        a.target_utilization,
+        0.05,
+        1.0,
+        "",
+    );
+    c.range(
+        &format!("{prefix}.evaluation_interval_s"),
+        a.evaluation_interval_s,
+        1.0,
+        3600.0,
+        "s",
+    );
+    c.range(
+        &format!("{prefix}.scale_out_delay_s"),
+        a.scale_out_delay_s,
+        0.0,
+        3600.0,
+        "s",
+    );
+    c.range(
+        &format!("{prefix}.scale_in_cooldown_s"),
+        a.scale_in_cooldown_s,
+        0.0,
+        86_400.0,
+        "s",
+    );
+}
+
+/// The bounds of a web pool's servers (`prefix`: its path, `server` or
+/// `more_web_pools[i].server`): workers, line and service times.
+fn check_server(c: &mut Checker, prefix: &str, s: &super::Server) {
+    c.int_range(
+        &format!("{prefix}.workers"),
+        u64::from(s.workers),
+        1,
+        10_000,
+        "workers",
+    );
+    c.int_range(
+        &format!("{prefix}.queue_capacity"),
+        u64::from(s.queue_capacity),
+        0,
+        1_000_000,
+        "requests",
+    );
+    let service = &s.service;
+    c.dist(&format!("{prefix}.service.page_view"), &service.page_view);
+    c.dist(&format!("{prefix}.service.api_read"), &service.api_read);
+    c.dist(&format!("{prefix}.service.write"), &service.write);
+    c.dist(
+        &format!("{prefix}.service.static_asset"),
+        &service.static_asset,
+    );
+}
+
 /// The bounds of a cache cluster's settings (`prefix`: its path, `cache` or
 /// `more_caches[i].cache`).
 fn check_cache_tier(c: &mut Checker, prefix: &str, cache: &super::CacheTier) {
@@ -1509,6 +1686,7 @@ impl Scenario {
         if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors)
             && !can_be_slow(&fault.target)
             && !self.is_more_cache_node(&fault.target)
+            && !self.is_more_web_node(&fault.target)
             && !self.is_more_db_node(&fault.target)
         {
             c.fail(

@@ -46,8 +46,13 @@ pub(super) trait Engine {
     fn alerts(&self) -> Vec<AlertEvent>;
     /// Changes the user population from now on.
     fn set_users(&mut self, users: u64);
-    /// Changes the number of web servers in service.
-    fn set_web_servers(&mut self, count: u32);
+    /// Changes the number of web servers in service in the first web pool.
+    fn set_web_servers(&mut self, count: u32) {
+        self.set_pool_servers(0, count);
+    }
+    /// Changes the number of web servers in service in web pool `pool` (0: the scenario's
+    /// `server`, then its `more_web_pools` in order).
+    fn set_pool_servers(&mut self, pool: usize, count: u32);
     /// Processes every event up to and including `t`, at most `max_events`.
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64;
     /// Whether a component is up.
@@ -214,6 +219,13 @@ impl Sim {
     /// they hold. Without a load balancer the count stays 1.
     pub fn set_web_servers(&mut self, count: u32) {
         self.engine_mut().set_web_servers(count);
+    }
+
+    /// Changes the number of web servers in service in web pool `pool` (0: the scenario's
+    /// `server`, then its `more_web_pools` in order), as [`Sim::set_web_servers`] does for
+    /// the first; a pool number the scenario does not have changes nothing.
+    pub fn set_pool_servers(&mut self, pool: usize, count: u32) {
+        self.engine_mut().set_pool_servers(pool, count);
     }
 
     /// Processes every event up to and including time `t`, but at most `max_events`.

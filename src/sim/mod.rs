@@ -50,7 +50,7 @@ pub use report::{
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
     LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport, NoSqlReport, QueueReport,
     RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, StampedeReport,
-    TheoryCheck,
+    TheoryCheck, WebPoolReport,
 };
 pub use zipf::Zipf;
 

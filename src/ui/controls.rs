@@ -133,9 +133,14 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <span class="control-value" data-value="users">{ grouped(users) }</span>
             </label>
             { stage_controls(&props.scenario, &props.on_action) }
-            if props.scenario.load_balancer.is_some() {
+            if props.scenario.load_balancer.is_some() && props.scenario.more_web_pools.is_empty() {
                 <button class="btn" data-action="deploy" onclick={on_deploy}
                     title="Deploy a new version: one server at a time leaves the pool, drains, restarts (5 s) and rejoins once healthy">
+                    { "Deploy" }
+                </button>
+            } else if props.scenario.load_balancer.is_some() {
+                <button class="btn" data-action="deploy" disabled=true
+                    title="A rolling deploy runs with one web pool, not several yet">
                     { "Deploy" }
                 </button>
             }
@@ -187,9 +192,13 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
     html! { <>
         if let Some(lb) = lb {
             <label class="control">
-                { "Web servers" }
+                { if scenario.more_web_pools.is_empty() { "Web servers" } else { "Servers of web" } }
                 <select data-control="web-servers" onchange={select(Action::SetWebServers)}
-                    title="Servers in the pool; changes live">
+                    title={if scenario.more_web_pools.is_empty() {
+                        "Servers in the pool; changes live"
+                    } else {
+                        "Servers in the first web pool (web-0…); changes live. The other pools keep their size (or their autoscaler's)"
+                    }}>
                     { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
                 </select>
             </label>

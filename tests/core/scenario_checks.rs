@@ -240,6 +240,22 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     }];
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A second web pool behind the balancer, serving API reads and writes, with its own
+    // speeds and autoscaler.
+    let mut s = preset(7).unwrap();
+    let mut server = s.server.clone();
+    server.speeds = vec![1.0, 2.0];
+    s.more_web_pools = vec![scalesim::scenario::NamedWebPool {
+        name: "web-api".into(),
+        serves: vec![
+            scalesim::scenario::Flow::ApiRead,
+            scalesim::scenario::Flow::Write,
+        ],
+        server,
+        autoscaling: s.autoscaling.clone(),
+    }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     // A second database beside the first, storing the writes.
     let mut s = preset(5).unwrap();
     let mut db = s.database.clone().unwrap();

@@ -863,3 +863,387 @@ fn two_databases_are_checked() {
     assert!(slow.title.contains("db-0"), "{}", slow.title);
     assert!(slow.unavailable.is_some(), "{:?}", slow.unavailable);
 }
+
+/// Stage `stage`'s graph with a second web pool, `web-api`, beside `web` (with its
+/// parameters, its own autoscaler if `web` has one), serving the kinds `moved` (the balancer's
+/// wire and the data wires of those kinds go to and from `web-api`; both pools read sessions
+/// from the store, if there is one).
+fn two_web_pools_in(stage: u8, moved: Vec<Flow>) -> scalesim::scenario::TopologyFile {
+    let mut file = preset(stage).expect("a stage").topology_file();
+    let t = &mut file.topology;
+    let web = t.nodes.iter().find(|n| n.name == "web").expect("web");
+    let spec = web.spec.clone();
+    t.nodes.push(Node {
+        name: "web-api".into(),
+        spec,
+    });
+    if let Some(a) = t.nodes.iter().find(|n| n.name == "autoscaler") {
+        let spec = a.spec.clone();
+        t.nodes.push(Node {
+            name: "web-api-autoscaler".into(),
+            spec,
+        });
+        t.edges.push(Edge {
+            from: "web-api-autoscaler".into(),
+            to: "web-api".into(),
+            flows: vec![Flow::Control],
+        });
+    }
+    let mut extra = Vec::new();
+    for e in &mut t.edges {
+        if e.to == "web" {
+            extra.push(Edge {
+                from: e.from.clone(),
+                to: "web-api".into(),
+                flows: e
+                    .flows
+                    .iter()
+                    .copied()
+                    .filter(|f| moved.contains(f))
+                    .collect(),
+            });
+            e.flows
+                .retain(|f| !moved.contains(f) || *f == Flow::Control);
+        }
+        if e.from == "web" {
+            let (theirs, ours): (Vec<Flow>, Vec<Flow>) = e.flows.iter().partition(|f| {
+                moved.contains(f) || (**f == Flow::Job && moved.contains(&Flow::Write))
+            });
+            if e.flows.contains(&Flow::Session) {
+                extra.push(Edge {
+                    from: "web-api".into(),
+                    to: e.to.clone(),
+                    flows: vec![Flow::Session],
+                });
+            }
+            extra.push(Edge {
+                from: "web-api".into(),
+                to: e.to.clone(),
+                flows: theirs,
+            });
+            e.flows = ours;
+        }
+    }
+    t.edges.extend(extra);
+    t.edges.retain(|e| !e.flows.is_empty());
+    file
+}
+
+/// Stage 5 drawn with a second web pool, `web-api`, serving API reads and writes while `web`
+/// serves page views and static assets; sending only `mix`, for 20 s.
+fn two_web_pools(mix: [f64; 4]) -> Scenario {
+    let mut file = two_web_pools_in(5, vec![Flow::ApiRead, Flow::Write]);
+    file.duration_s = 20;
+    file.faults.clear();
+    let mut s = file.lower().expect("two web pools lower");
+    let m = &mut s.traffic.mix;
+    (m.page_view, m.api_read, m.write, m.static_asset) = (mix[0], mix[1], mix[2], mix[3]);
+    s
+}
+
+/// Requests served by the first web pool's servers (`web-0`, `web-1`…).
+fn served_by_first_pool(r: &scalesim::sim::Report) -> u64 {
+    r.components
+        .iter()
+        .filter(|c| {
+            c.name
+                .strip_prefix("web-")
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|c| c.served)
+        .sum()
+}
+
+#[test]
+fn two_web_pools_each_serve_the_kinds_their_edges_carry() {
+    let file = two_web_pools_in(5, vec![Flow::ApiRead, Flow::Write]);
+    let s = file.lower().expect("two web pools lower");
+    assert_eq!(s.more_web_pools.len(), 1);
+    let api = &s.more_web_pools[0];
+    assert_eq!(api.name, "web-api");
+    assert_eq!(api.serves, vec![Flow::ApiRead, Flow::Write]);
+    assert_eq!(api.server, s.server);
+    assert_eq!(s.web_pool_of(Flow::PageView), 0);
+    assert_eq!(s.web_pool_of(Flow::Write), 1);
+    // Its graph lowers back to the same scenario, and its file and link carry it.
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    assert_eq!(Scenario::from_json(&s.to_json_pretty()).expect("reads"), s);
+    let names = scalesim::scenario::component_names(&s);
+    let count = s.server.count;
+    for n in [
+        "web-0".to_string(),
+        format!("web-{}", count - 1),
+        "web-api-0".to_string(),
+        format!("web-api-{}", count - 1),
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+
+    // Only page views: the first pool serves every one, `web-api` none.
+    let r = run(&two_web_pools([1.0, 0.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "web-api-"), 0);
+    about(served_by_first_pool(&r), r.requests.completed, &r);
+    assert_eq!(r.more_web_pools[0].served, 0);
+
+    // Only API reads and writes: `web-api` serves every one, the first pool none; its report
+    // entry counts what its servers did.
+    let r = run(&two_web_pools([0.0, 60.0, 40.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served_by_first_pool(&r), 0);
+    about(served(&r, "web-api-"), r.requests.completed, &r);
+    let entry = &r.more_web_pools[0];
+    assert_eq!(entry.name, "web-api");
+    assert_eq!(entry.served, served(&r, "web-api-"));
+    assert_eq!(entry.servers, count);
+
+    // Every kind: each pool serves its own; the whole is conserved and every request that
+    // reached a web server was served by the pool its kind goes to.
+    let r = run(&two_web_pools([40.0, 30.0, 10.0, 20.0]));
+    assert_conserved(&r);
+    let (first, api) = (served_by_first_pool(&r), served(&r, "web-api-"));
+    assert!(first > 1000 && api > 1000, "{first} {api}");
+    about(first + api, r.requests.completed, &r);
+    use scalesim::sim::RequestKind as K;
+    let done = |k: K| {
+        (r.latency_by_kind.iter())
+            .find(|x| x.kind == k)
+            .map_or(0, |x| x.latency_ms.count)
+    };
+    about(first, done(K::PageView) + done(K::StaticAsset), &r);
+    about(api, done(K::ApiRead) + done(K::Write), &r);
+}
+
+#[test]
+fn killing_one_pools_servers_leaves_the_other_pool_serving() {
+    // Every server of `web-api` dies at 5 s for good: once the balancer's health checks take
+    // them out, API reads and writes find no healthy server, while page views keep being
+    // served by the first pool; `web-0`… never see an API read.
+    let mut s = two_web_pools([50.0, 40.0, 10.0, 0.0]);
+    for server in 0..s.more_web_pools[0].server.count {
+        s.faults.push(scalesim::scenario::Fault {
+            target: format!("web-api-{server}"),
+            at_s: 5.0,
+            duration_s: 0.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
+            peer: None,
+        });
+    }
+    s.validate().expect("valid faults");
+    let r = run(&s);
+    assert_conserved(&r);
+    let reasons = &r.requests.failed_by_reason;
+    assert!(reasons.no_healthy_server > 1000, "{reasons:?}");
+    use scalesim::sim::RequestKind as K;
+    let done = |k: K| {
+        (r.latency_by_kind.iter())
+            .find(|x| x.kind == k)
+            .map_or(0, |x| x.latency_ms.count)
+    };
+    // API reads and writes completed only in the first 5 s (of 20), page views throughout.
+    assert!(
+        done(K::PageView) > 3 * done(K::ApiRead),
+        "{}",
+        done(K::ApiRead)
+    );
+    about(served_by_first_pool(&r), done(K::PageView), &r);
+    assert!(r.events.iter().any(|e| e.text.contains("web-api-0 down")));
+    assert!(!r.events.iter().any(|e| e.text.contains("web-0 down")));
+    // Slowing one of its servers is a fault it may carry too.
+    let mut slow = two_web_pools([0.0, 1.0, 0.0, 0.0]);
+    slow.faults.push(scalesim::scenario::Fault {
+        target: "web-api-1".into(),
+        kind: scalesim::scenario::FaultKind::Slow,
+        factor: Some(4.0),
+        at_s: 1.0,
+        duration_s: 5.0,
+        error_ratio: None,
+        peer: None,
+    });
+    slow.validate().expect("a web-api server can be slow");
+    let r = run(&slow);
+    let api1 = r.components.iter().find(|c| c.name == "web-api-1");
+    assert!(api1.is_some_and(|c| c.slowed_s.is_some()), "{api1:?}");
+    let web1 = r.components.iter().find(|c| c.name == "web-1");
+    assert!(web1.is_some_and(|c| c.slowed_s.is_none()), "{web1:?}");
+}
+
+#[test]
+fn each_web_pool_keeps_its_sessions_and_its_autoscaler() {
+    // Stage 7 (shared session store, autoscaling) with `web-api` serving API reads and
+    // writes: both pools read sessions from the store, each has its own autoscaler.
+    let mut file = two_web_pools_in(7, vec![Flow::ApiRead, Flow::Write]);
+    file.duration_s = 30;
+    file.faults.clear();
+    let s = file.lower().expect("lowers");
+    assert!(s.autoscaling.is_some());
+    assert_eq!(s.more_web_pools[0].autoscaling, s.autoscaling);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let r = run(&s);
+    assert_conserved(&r);
+    assert!(served(&r, "sessions") > 1000);
+    assert!(served(&r, "web-api-") > 1000 && served_by_first_pool(&r) > 1000);
+    // A pool left without the session store is refused, on that pool's node.
+    let mut lone = file.clone();
+    lone.topology
+        .edges
+        .retain(|e| !(e.from == "web-api" && e.flows == vec![Flow::Session]));
+    for e in &mut lone.topology.edges {
+        if e.from == "web-api" {
+            e.flows.retain(|f| *f != Flow::Session);
+        }
+    }
+    let e = lone.lower().expect_err("refused").to_string();
+    assert!(e.contains("every web pool reads its sessions there"), "{e}");
+    assert!(e.contains("`web-api`"), "{e}");
+    // Sticky sessions instead: each pool keeps its own users' sessions on its own servers.
+    let mut sticky = s.clone();
+    let store = sticky.sessions.as_mut().expect("sessions");
+    store.mode = scalesim::scenario::SessionMode::Sticky;
+    sticky.validate().expect("valid");
+    let r = run(&sticky);
+    assert_conserved(&r);
+    assert!(served(&r, "web-api-") > 1000 && served_by_first_pool(&r) > 1000);
+    assert!(r.sessions.is_some());
+    // Resizing the second pool adds servers named after it, the first pool unchanged.
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    sim.set_pool_servers(1, s.more_web_pools[0].server.count + 2);
+    let names: Vec<&str> = sim.components().iter().map(|c| c.name.as_str()).collect();
+    let n = s.more_web_pools[0].server.count;
+    assert!(
+        names.contains(&format!("web-api-{}", n + 1).as_str()),
+        "{names:?}"
+    );
+    assert!(!names.contains(&format!("web-{n}").as_str()), "{names:?}");
+}
+
+#[test]
+fn two_web_pools_are_checked() {
+    // A deploy with several pools is not run yet: one message.
+    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    s.deploy = preset(7)
+        .expect("stage 7")
+        .deploy
+        .or(Some(scalesim::scenario::Deploy {
+            batch_size: 1,
+            drain: true,
+            drain_timeout_ms: 1000.0,
+            startup_s: 5.0,
+            at_s: None,
+        }));
+    let e = s.validate().expect_err("refused").to_string();
+    assert_eq!(e.matches("one web pool, not several").count(), 1, "{e}");
+    // A live deploy is refused too, and says why in the log.
+    let s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    let spec = scalesim::scenario::Deploy {
+        batch_size: 1,
+        drain: true,
+        drain_timeout_ms: 1000.0,
+        startup_s: 5.0,
+        at_s: None,
+    };
+    assert!(!sim.start_deploy(&spec));
+    assert!(sim.log().any(|e| e.text.contains("one web pool")));
+    // A second pool named like the engine's cache nodes; one serving nothing; one taking
+    // every kind from the first.
+    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    s.more_web_pools[0].name = "cache".into();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("more_web_pools[0].name") && e.contains("choose another name"),
+        "{e}"
+    );
+    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    s.more_web_pools[0].serves = vec![Flow::Session, Flow::Write, Flow::Write];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("more_web_pools[0].serves[0]") && e.contains("named twice"),
+        "{e}"
+    );
+    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    s.more_web_pools[0].serves = Flow::REQUESTS.to_vec();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("serves none"), "{e}");
+    // Without a balancer, on the pool's node.
+    let mut file = two_web_pools_in(5, vec![Flow::ApiRead]);
+    file.topology.nodes.retain(|n| n.name != "lb");
+    for e in &mut file.topology.edges {
+        if e.from == "lb" {
+            e.from = "dns".into();
+        }
+        if e.to == "lb" {
+            e.to = "web".into();
+        }
+    }
+    assert!(file.lower().is_err());
+    // The chaos catalogue does not offer a deploy with two pools, and says why.
+    let s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    let sim = scalesim::sim::Sim::new(&s).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    if let Some(deploy) = entries.iter().find(|e| e.key.starts_with("deploy")) {
+        assert!(
+            deploy
+                .unavailable
+                .as_deref()
+                .is_some_and(|why| why.contains("one web pool")),
+            "{:?}",
+            deploy.unavailable
+        );
+    }
+}
+
+#[test]
+fn two_web_pools_run_in_every_data_center_at_stage_11() {
+    let mut file = two_web_pools_in(11, vec![Flow::ApiRead, Flow::Write]);
+    file.duration_s = 10;
+    file.faults.clear();
+    let mut s = file.lower().expect("two web pools lower at stage 11");
+    assert_eq!(s.more_web_pools.len(), 1);
+    let dc = s.geo.as_ref().expect("geo").data_centers[0].name.clone();
+    // One data center's `web-api-1` dies at 2 s: only that data center's, only that pool's.
+    s.faults.push(scalesim::scenario::Fault {
+        target: format!("{dc}/web-api-1"),
+        kind: scalesim::scenario::FaultKind::Down,
+        factor: None,
+        at_s: 2.0,
+        duration_s: 0.0,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let geo = r.geo.as_ref().expect("a geo report");
+    for d in &geo.data_centers {
+        if d.requests.completed < 1000 {
+            continue;
+        }
+        let api = &d.more_web_pools[0];
+        assert_eq!(api.name, "web-api");
+        assert!(api.served > 0, "{}: {api:?}", d.name);
+        let first: u64 = (r.components.iter())
+            .filter(|c| {
+                c.name
+                    .strip_prefix(&format!("{}/web-", d.name))
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|c| c.served)
+            .sum();
+        assert!(first > 0, "{}", d.name);
+    }
+    let down: Vec<&str> = (r.events.iter())
+        .filter(|e| e.text.contains(" down ("))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert!(
+        down[0].starts_with(&format!("{dc}: web-api-1 down")),
+        "{down:?}"
+    );
+}

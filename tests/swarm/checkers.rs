@@ -12,8 +12,9 @@ use crate::generator::Case;
 use scalesim::scenario::{Dist, GeoRouting, Scenario, SessionMode, Shape, WritePolicy};
 use scalesim::sim::{
     CacheReport, CdnReport, ComponentInfo, ComponentKind, DataCenterReport, DatabaseReport, DbRole,
-    GeoReport, GeoStatus, LogEntry, NamedCacheReport, Outcome, PathSample, QueueReport, Report,
-    RequestKind, RequestTotals, SessionReport, SimDuration, SimTime, Snapshot, MAX_HOPS,
+    GeoReport, GeoStatus, LogEntry, NamedCacheReport, NamedDatabaseReport, Outcome, PathSample,
+    QueueReport, Report, RequestKind, RequestTotals, SessionReport, SimDuration, SimTime, Snapshot,
+    MAX_HOPS,
 };
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
@@ -640,6 +641,8 @@ pub fn check_snapshot(
                 })
                 .max()
                 .map_or(1, |s| s + 1);
+            // Each further database has one master of its own.
+            shards += ctx.scenario.more_databases.len();
         }
         ensure!(
             masters == shards,
@@ -671,7 +674,12 @@ pub fn check_snapshot(
     ensure!(
         snap.writes_lost == 0
             || ctx.timeline.any_down("db-", t)
-            || ctx.timeline.any_down("shard-", t),
+            || ctx.timeline.any_down("shard-", t)
+            || ctx
+                .scenario
+                .more_databases
+                .iter()
+                .any(|m| ctx.timeline.any_down(&format!("{}-", m.name), t)),
         "{} writes lost at {} s, but no database node was ever down",
         snap.writes_lost,
         snap.time_s
@@ -962,8 +970,16 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         ("session_store_down", why.session_store_down, "sessions"),
     ] {
         // Sharded database nodes are named shard-S-db-N; NoSQL nodes fail theirs as db_down.
+        // A further database's nodes are named <name>-N.
+        let further = || {
+            ctx.scenario
+                .more_databases
+                .iter()
+                .any(|m| tl.any_down(&format!("{}-", m.name), end))
+        };
         let down = tl.any_down(prefix, end)
-            || (prefix == "db-" && (tl.any_down("shard-", end) || tl.any_down("nosql-", end)))
+            || (prefix == "db-"
+                && (tl.any_down("shard-", end) || tl.any_down("nosql-", end) || further()))
             // A dead load balancer fails the requests that reach it as server_down.
             || (reason == "server_down" && tl.any_down("lb", end));
         ensure!(
@@ -1039,6 +1055,8 @@ struct Tiers<'a> {
     cache: Option<&'a CacheReport>,
     /// The further cache clusters' sections (below stage 11 only).
     more_caches: &'a [NamedCacheReport],
+    /// The further databases' sections.
+    more_databases: &'a [NamedDatabaseReport],
     cdn: Option<&'a CdnReport>,
     queue: Option<&'a QueueReport>,
     sessions: Option<&'a SessionReport>,
@@ -1052,6 +1070,7 @@ impl<'a> Tiers<'a> {
             database: r.database.as_ref(),
             cache: r.cache.as_ref(),
             more_caches: &r.more_caches,
+            more_databases: &r.more_databases,
             cdn: r.cdn.as_ref(),
             queue: r.queue.as_ref(),
             sessions: r.sessions.as_ref(),
@@ -1064,6 +1083,7 @@ impl<'a> Tiers<'a> {
             database: d.database.as_ref(),
             cache: d.cache.as_ref(),
             more_caches: &d.more_caches,
+            more_databases: &d.more_databases,
             cdn: d.cdn.as_ref(),
             queue: d.queue.as_ref(),
             sessions: None,
@@ -1210,6 +1230,35 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
         r.more_caches.iter().map(|c| &c.name).collect::<Vec<_>>(),
         s.more_caches.iter().map(|m| &m.name).collect::<Vec<_>>()
     );
+    // Each further database by itself: its name, one node per replica and the master, its
+    // failovers its own.
+    ensure!(
+        r.more_databases.len() == s.more_databases.len(),
+        "{site} {} further database sections for {} in the scenario",
+        r.more_databases.len(),
+        s.more_databases.len()
+    );
+    for (d, m) in r.more_databases.iter().zip(&s.more_databases) {
+        let prefix = format!("{}-", m.name);
+        ensure!(
+            d.name == m.name
+                && d.database.nodes.len() == m.database.replicas as usize + 1
+                && d.database.nodes.iter().all(|n| n.name.starts_with(&prefix)),
+            "{site} further database {} reports nodes {:?} for {} replicas",
+            d.name,
+            d.database.nodes.iter().map(|n| &n.name).collect::<Vec<_>>(),
+            m.database.replicas
+        );
+        ensure!(
+            d.database
+                .failovers
+                .iter()
+                .all(|f| f.old_master.starts_with(&prefix) && f.new_master.starts_with(&prefix)),
+            "{site} further database {} lists failovers of other nodes: {:?}",
+            d.name,
+            d.database.failovers
+        );
+    }
     // Each cache cluster by itself: the first (`cache-N`), then the further ones (`<name>-N`).
     let first = r
         .cache
@@ -1566,7 +1615,13 @@ fn check_replication(ctx: &Context, g: &GeoReport, end: u64) -> Result<(), Strin
             c.from,
             c.to
         );
-        let committed = from.database.as_ref().map_or(0, |db| db.writes_committed);
+        // Every database of the data center ships its commits (the further ones too).
+        let committed = from.database.as_ref().map_or(0, |db| db.writes_committed)
+            + from
+                .more_databases
+                .iter()
+                .map(|m| m.database.writes_committed)
+                .sum::<u64>();
         ensure!(
             c.shipped + c.lost + c.waiting == committed,
             "replication {} → {}: shipped {} + lost {} + waiting {} != {committed} committed",

@@ -1101,6 +1101,30 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         } else {
             db
         };
+        // Now and then a second database beside the first (not behind a shard router),
+        // storing some of the data requests: drawn from a generator of its own, so graphs
+        // without one come out as before.
+        let mut g3 = Gen::new(seed ^ 0x3244_4154_4142_0000);
+        let db2 = (!router && g3.chance(0.25)).then(|| {
+            let mut spec = donor.database.clone().expect("the donor has a database");
+            spec.kind = StoreKind::Relational;
+            spec.replicas = g3.range(0, 3) as u32;
+            spec.workers = g3.range(1, 17) as u32;
+            add(&mut g3, NodeSpec::Database(spec))
+        });
+        // Which groups of data requests (a cache's reads go together) it takes: some, never
+        // all (the first database keeps at least one).
+        let mut takes: Vec<Flow> = Vec::new();
+        let mut pick_takes = |groups: &[Vec<Flow>]| {
+            if db2.is_some() {
+                let n = groups.len() as u64;
+                let mask = g3.range(1, (1 << n) - 2);
+                takes = (0..groups.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .flat_map(|i| groups[i].clone())
+                    .collect();
+            }
+        };
         if cache {
             // Now and then a second cache beside the first, fronting the other read (drawn
             // from a generator of its own, so graphs without one come out as before; without
@@ -1143,20 +1167,28 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 .filter(|f| !cached.contains(f))
                 .filter(|f| second.is_none() || *f == Flow::Write)
                 .collect();
-            wire(&web, &c, cached);
-            wire(&c, &store, cached);
-            if let Some((c2, first)) = &second {
-                let other = if *first == Flow::PageView {
+            let other = second.as_ref().map(|(_, first)| {
+                if *first == Flow::PageView {
                     Flow::ApiRead
                 } else {
                     Flow::PageView
-                };
+                }
+            });
+            let mut groups = vec![cached.to_vec()];
+            groups.extend(other.map(|o| vec![o]));
+            groups.extend(direct.iter().map(|&f| vec![f]));
+            pick_takes(&groups);
+            wire(&web, &c, cached);
+            split_wire(&mut wire, &db2, &takes, &c, &store, cached);
+            if let (Some((c2, _)), Some(other)) = (&second, other) {
                 wire(&web, c2, &[other]);
-                wire(c2, &store, &[other]);
+                split_wire(&mut wire, &db2, &takes, c2, &store, &[other]);
             }
-            wire(&web, &store, &direct);
+            split_wire(&mut wire, &db2, &takes, &web, &store, &direct);
         } else {
-            wire(&web, &store, &Flow::DATA);
+            let groups: Vec<Vec<Flow>> = Flow::DATA.iter().map(|&f| vec![f]).collect();
+            pick_takes(&groups);
+            split_wire(&mut wire, &db2, &takes, &web, &store, &Flow::DATA);
         }
         if nosql {
             let n = add(
@@ -1277,5 +1309,24 @@ fn shuffle<T>(g: &mut Gen, items: &mut [T]) {
     for i in (1..items.len()).rev() {
         let j = g.range(0, i as u64) as usize;
         items.swap(i, j);
+    }
+}
+
+/// Wires `flows` from `from` to `store`, but those in `takes` to the second database `db2`
+/// (with no second database: all of them to `store`, as before).
+fn split_wire(
+    wire: &mut impl FnMut(&str, &str, &[Flow]),
+    db2: &Option<String>,
+    takes: &[Flow],
+    from: &str,
+    store: &str,
+    flows: &[Flow],
+) {
+    let (second, first): (Vec<Flow>, Vec<Flow>) = flows.iter().partition(|f| takes.contains(f));
+    if !first.is_empty() || db2.is_none() {
+        wire(from, store, &first);
+    }
+    if let (Some(d2), false) = (db2, second.is_empty()) {
+        wire(from, d2, &second);
     }
 }

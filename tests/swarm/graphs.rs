@@ -180,3 +180,20 @@ fn graphs_with_two_caches_are_drawn() {
     eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have two caches");
     assert!(two >= 50, "only {two} graphs with two caches");
 }
+
+/// The default window draws graphs with two databases (about one in six: a quarter of those
+/// with a database and no shard router), so the checkers above run on them.
+#[test]
+fn graphs_with_two_databases_are_drawn() {
+    let two = (0..DEFAULT_GRAPH_SEEDS)
+        .filter(|&seed| {
+            !generator::graph_case(seed)
+                .0
+                .scenario
+                .more_databases
+                .is_empty()
+        })
+        .count();
+    eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have two databases");
+    assert!(two >= 50, "only {two} graphs with two databases");
+}

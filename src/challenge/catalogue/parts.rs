@@ -62,6 +62,7 @@ pub fn all_in_one(name: &str, workers: u32) -> Scenario {
         nosql: None,
         deploy: None,
         more_caches: Vec::new(),
+        more_web_pools: Vec::new(),
         more_databases: Vec::new(),
         routes: None,
         geo: None,

@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, Problem, Routes, Scenario,
-    SessionMode, Sessions, ValidationErrors,
+    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool, Problem,
+    Routes, Scenario, SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -84,6 +84,7 @@ impl Scenario {
                 .iter()
                 .flat_map(|g| g.data_centers.iter().map(|d| d.name.clone()))
                 .chain(s.more_caches.iter().map(|m| m.name.clone()))
+                .chain(s.more_web_pools.iter().map(|m| m.name.clone()))
                 .chain(s.more_databases.iter().map(|m| m.name.clone()))
                 .collect(),
         };
@@ -151,6 +152,29 @@ impl Scenario {
             )
         });
         let web = b.add("web", NodeSpec::WebPool(s.server.clone()));
+        // Every web pool's node: the first (`web`), then the further ones by their names.
+        let mut pools = vec![web.clone()];
+        for m in &s.more_web_pools {
+            b.nodes.push(Node {
+                name: m.name.clone(),
+                spec: NodeSpec::WebPool(m.server.clone()),
+            });
+            pools.push(m.name.clone());
+        }
+        // Wires each web pool to `to` for those of `flows` it serves.
+        let from_pools = |edges: &mut Vec<Edge>, to: &str, flows: &[Flow]| {
+            for (p, pool) in pools.iter().enumerate() {
+                let own: Vec<Flow> = flows
+                    .iter()
+                    .copied()
+                    .filter(|&f| s.web_pool_of(f) == p)
+                    .collect();
+                // (One pool is wired as it always was, even with no flow.)
+                if pools.len() == 1 || !own.is_empty() {
+                    wire(edges, pool, to, &own);
+                }
+            }
+        };
         let front = lb.clone().unwrap_or_else(|| web.clone());
         for e in &entries {
             wire(&mut edges, e, &front, &Flow::DATA);
@@ -163,7 +187,15 @@ impl Scenario {
             wire(&mut edges, cdn, &front, &[SA]);
         }
         if let Some(lb) = &lb {
-            wire(&mut edges, lb, &web, &Flow::REQUESTS);
+            for (p, pool) in pools.iter().enumerate() {
+                let own: Vec<Flow> = Flow::REQUESTS
+                    .into_iter()
+                    .filter(|&f| s.web_pool_of(f) == p)
+                    .collect();
+                if pools.len() == 1 || !own.is_empty() {
+                    wire(&mut edges, lb, pool, &own);
+                }
+            }
         }
         if let Some(x) = s
             .sessions
@@ -171,7 +203,9 @@ impl Scenario {
             .filter(|x| x.mode == SessionMode::SharedStore)
         {
             let store = b.add("sessions", NodeSpec::SessionStore(session_params(x)));
-            wire(&mut edges, &web, &store, &[Flow::Session]);
+            for pool in &pools {
+                wire(&mut edges, pool, &store, &[Flow::Session]);
+            }
         }
         let cache = s
             .cache
@@ -202,6 +236,19 @@ impl Scenario {
                     wire(edges, from, stores[s.store_of(f)], &[f]);
                 }
             };
+            // Each web pool's own flows of `flows` straight to their stores.
+            let pools_to_stores = |edges: &mut Vec<Edge>, flows: &[Flow]| {
+                for (p, pool) in pools.iter().enumerate() {
+                    let own: Vec<Flow> = flows
+                        .iter()
+                        .copied()
+                        .filter(|&f| s.web_pool_of(f) == p)
+                        .collect();
+                    if pools.len() == 1 || !own.is_empty() {
+                        to_stores(edges, pool, &own);
+                    }
+                }
+            };
             match &cache {
                 Some(cache) => {
                     let more = |f: Flow| s.more_caches.iter().any(|m| m.fronts.contains(&f));
@@ -209,7 +256,7 @@ impl Scenario {
                         .iter()
                         .filter(|&&f| !more(f))
                         .partition(|&&f| s.cache_fronts(f));
-                    wire(&mut edges, &web, cache, &cached);
+                    from_pools(&mut edges, cache, &cached);
                     to_stores(&mut edges, cache, &cached);
                     for m in &s.more_caches {
                         b.nodes.push(Node {
@@ -220,12 +267,12 @@ impl Scenario {
                             .into_iter()
                             .filter(|f| m.fronts.contains(f))
                             .collect();
-                        wire(&mut edges, &web, &m.name, &fronts);
+                        from_pools(&mut edges, &m.name, &fronts);
                         to_stores(&mut edges, &m.name, &fronts);
                     }
-                    to_stores(&mut edges, &web, &direct);
+                    pools_to_stores(&mut edges, &direct);
                 }
-                None => to_stores(&mut edges, &web, &Flow::DATA),
+                None => pools_to_stores(&mut edges, &Flow::DATA),
             }
             if let Some(router) = &router {
                 wire(&mut edges, router, &db, &Flow::DATA);
@@ -237,7 +284,7 @@ impl Scenario {
                 .into_iter()
                 .filter(|&f| s.nosql_takes(f))
                 .collect();
-            wire(&mut edges, &web, &n, &taken);
+            from_pools(&mut edges, &n, &taken);
         }
         if let Some(q) = &s.queue {
             let queue = b.add(
@@ -255,12 +302,22 @@ impl Scenario {
                     autoscale: q.autoscale.clone(),
                 }),
             );
-            wire(&mut edges, &web, &queue, &[Flow::Job]);
+            let writer = &pools[s.web_pool_of(Flow::Write)];
+            wire(&mut edges, writer, &queue, &[Flow::Job]);
             wire(&mut edges, &queue, &workers, &[Flow::Job]);
         }
         if let Some(a) = &s.autoscaling {
             let a = b.add("autoscaler", NodeSpec::Autoscaler(a.clone()));
             wire(&mut edges, &a, &web, &[Flow::Control]);
+        }
+        for m in &s.more_web_pools {
+            if let Some(a) = &m.autoscaling {
+                let a = b.add(
+                    &format!("{}-autoscaler", m.name),
+                    NodeSpec::Autoscaler(a.clone()),
+                );
+                wire(&mut edges, &a, &m.name, &[Flow::Control]);
+            }
         }
         if let Some(d) = &s.deploy {
             let d = b.add("deploy", NodeSpec::Deploy(d.clone()));
@@ -314,8 +371,9 @@ impl TopologyFile {
         self.topology.check()?;
         let t = &self.topology;
         let spec = |kind: NodeKind| t.nodes.iter().map(|n| &n.spec).find(|s| s.kind() == kind);
+        let first_pool = first_of_kind(t, NodeKind::WebPool, "web");
         let (Some(NodeSpec::Users(users)), Some(NodeSpec::WebPool(server))) =
-            (spec(NodeKind::Users), spec(NodeKind::WebPool))
+            (spec(NodeKind::Users), first_pool.map(|i| &t.nodes[i].spec))
         else {
             return Err(ValidationErrors::single(
                 "topology",
@@ -348,6 +406,7 @@ impl TopologyFile {
             nosql: None,
             deploy: None,
             more_caches: Vec::new(),
+            more_web_pools: Vec::new(),
             more_databases: Vec::new(),
             routes: None,
             geo: None,
@@ -358,7 +417,14 @@ impl TopologyFile {
         let mut problems = Vec::new();
         for (i, node) in t.nodes.iter().enumerate() {
             match &node.spec {
-                NodeSpec::Users(_) | NodeSpec::WebPool(_) => {}
+                NodeSpec::Users(_) => {}
+                NodeSpec::WebPool(_) if Some(i) == first_pool => {}
+                NodeSpec::WebPool(server) => s.more_web_pools.push(NamedWebPool {
+                    name: node.name.clone(),
+                    serves: sent_to(t, &node.name),
+                    server: server.clone(),
+                    autoscaling: autoscaler_of(t, &node.name),
+                }),
                 NodeSpec::Dns(d) => s.dns = d.clone(),
                 NodeSpec::GeoDns(g) => s.dns = g.dns.clone(),
                 NodeSpec::DataCenter(d) => {
@@ -395,7 +461,11 @@ impl TopologyFile {
                 }),
                 NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
                 NodeSpec::Queue(_) | NodeSpec::Workers(_) => {}
-                NodeSpec::Autoscaler(a) => s.autoscaling = Some(a.clone()),
+                // An autoscaler controlling a further pool is that pool's (above).
+                NodeSpec::Autoscaler(a) if controls(t, &node.name) == first_pool => {
+                    s.autoscaling = Some(a.clone())
+                }
+                NodeSpec::Autoscaler(_) => {}
                 NodeSpec::Deploy(d) => s.deploy = Some(d.clone()),
                 NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
             }
@@ -426,6 +496,7 @@ impl TopologyFile {
                 replication_writes_per_s: g.replication_writes_per_s,
             });
         }
+        problems.extend(sessions_from_every_pool(t));
         s.routes = routes(t);
         s.stage = self.stage.unwrap_or_else(|| infer_stage(&s));
         if let Err(e) = s.validate() {
@@ -480,6 +551,87 @@ fn routes(t: &Topology) -> Option<Routes> {
         nosql: taken(NodeKind::NoSql, &Flow::DATA),
     };
     (r != Routes::default()).then_some(r)
+}
+
+/// The node of `kind` named `name` if there is one, else the first of that kind in node order
+/// (the web pool that lowers to the scenario's `server`: the others to `more_web_pools`).
+fn first_of_kind(t: &Topology, kind: NodeKind, name: &str) -> Option<usize> {
+    let all = || {
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, n)| n.spec.kind() == kind)
+    };
+    all()
+        .find(|(_, n)| n.name == name)
+        .or_else(|| all().next())
+        .map(|(i, _)| i)
+}
+
+/// The request kinds the graph sends to the node named `to` (what a further web pool
+/// serves), in the order of [`Flow::REQUESTS`].
+fn sent_to(t: &Topology, to: &str) -> Vec<Flow> {
+    Flow::REQUESTS
+        .into_iter()
+        .filter(|f| t.edges.iter().any(|e| e.to == to && e.flows.contains(f)))
+        .collect()
+}
+
+/// The node the control node `name` (an autoscaler or a deploy) controls.
+fn controls(t: &Topology, name: &str) -> Option<usize> {
+    let e = t
+        .edges
+        .iter()
+        .find(|e| e.from == name && e.flows.contains(&Flow::Control))?;
+    t.nodes.iter().position(|n| n.name == e.to)
+}
+
+/// The autoscaling group of the web pool named `pool`: the autoscaler controlling it.
+fn autoscaler_of(t: &Topology, pool: &str) -> Option<crate::scenario::Autoscaling> {
+    t.nodes.iter().find_map(|n| match &n.spec {
+        NodeSpec::Autoscaler(a)
+            if controls(t, &n.name).is_some_and(|i| t.nodes[i].name == pool) =>
+        {
+            Some(a.clone())
+        }
+        _ => None,
+    })
+}
+
+/// With a session store and several web pools, every pool reads sessions from it (the
+/// scenario has one session setting for all): one problem per pool that does not.
+fn sessions_from_every_pool(t: &Topology) -> Vec<Problem> {
+    let kind = |name: &str| {
+        t.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| n.spec.kind())
+    };
+    let pools: Vec<usize> = (0..t.nodes.len())
+        .filter(|&i| t.nodes[i].spec.kind() == NodeKind::WebPool)
+        .collect();
+    let reads = |i: usize| {
+        t.edges.iter().any(|e| {
+            e.from == t.nodes[i].name
+                && e.flows.contains(&Flow::Session)
+                && kind(&e.to) == Some(NodeKind::SessionStore)
+        })
+    };
+    if pools.len() < 2 || !pools.iter().any(|&i| reads(i)) {
+        return Vec::new();
+    }
+    pools
+        .into_iter()
+        .filter(|&i| !reads(i))
+        .map(|i| {
+            node_problem(
+                t,
+                i,
+                "",
+                "with a session store every web pool reads its sessions there: wire it to the session store (session)",
+            )
+        })
+        .collect()
 }
 
 /// The cache node that lowers to the scenario's `cache` (the others to `more_caches`): the one
@@ -636,7 +788,27 @@ fn locate(t: &Topology, p: Problem) -> Problem {
                 Some((NodeKind::Dns, rest.to_string()))
             }
         }
-        "server" => Some((NodeKind::WebPool, rest.to_string())),
+        "server" => {
+            if let Some(i) = first_of_kind(t, NodeKind::WebPool, "web") {
+                return node_problem(t, i, rest, &p.message);
+            }
+            None
+        }
+        "more_web_pools" => {
+            let first = first_of_kind(t, NodeKind::WebPool, "web");
+            let mut further = (0..t.nodes.len())
+                .filter(|&i| t.nodes[i].spec.kind() == NodeKind::WebPool && Some(i) != first);
+            let nth = rest
+                .strip_prefix('[')
+                .and_then(|r| r.split_once(']'))
+                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let node = nth.and_then(|(n, tail)| further.nth(n).map(|i| (i, tail)));
+            if let Some((i, tail)) = node {
+                let tail: &str = tail.strip_prefix(".server").unwrap_or_default();
+                return node_problem(t, i, tail, &p.message);
+            }
+            Some((NodeKind::WebPool, String::new()))
+        }
         "load_balancer" => Some((NodeKind::LoadBalancer, rest.to_string())),
         "sessions" if sticky => Some((NodeKind::LoadBalancer, format!(".sticky_sessions{rest}"))),
         "sessions" => Some((NodeKind::SessionStore, rest.to_string())),

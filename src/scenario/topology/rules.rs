@@ -483,6 +483,9 @@ impl<'a> Graph<'a> {
                 // Several caches run side by side, each fronting its own reads (the other
                 // rules keep each read to one cache and every cache before one data store).
                 NodeKind::Cache => {}
+                // Several web pools run behind one balancer, each serving its own kinds, each
+                // with at most one autoscaler (checked with the control wires).
+                NodeKind::WebPool | NodeKind::Autoscaler => {}
                 // Several databases too, each storing its own data requests (`web_data` keeps
                 // each request to one and refuses them beside a shard router).
                 NodeKind::Database => {}
@@ -623,11 +626,28 @@ impl<'a> Graph<'a> {
                 match next.as_slice() {
                     [web] => {
                         reached[a] = true;
-                        if kind == NodeKind::Autoscaler
+                        let twice = kind == NodeKind::Autoscaler
                             && self
-                                .incoming(*web, Flow::PageView)
+                                .of_kind(kind)
                                 .iter()
-                                .all(|&f| self.kind(f) != NodeKind::LoadBalancer)
+                                .take_while(|&&o| o != a)
+                                .any(|&o| self.next(o, Flow::Control).as_slice() == [*web]);
+                        if twice {
+                            c.fail(
+                                &self.path(a),
+                                format!(
+                                    "{} has two autoscalers: remove {}",
+                                    self.name(*web),
+                                    self.name(a)
+                                ),
+                            );
+                        }
+                        if kind == NodeKind::Autoscaler
+                            && Flow::REQUESTS.iter().all(|&flow| {
+                                self.incoming(*web, flow)
+                                    .iter()
+                                    .all(|&f| self.kind(f) != NodeKind::LoadBalancer)
+                            })
                         {
                             c.fail(
                                 &self.path(a),
@@ -802,10 +822,11 @@ impl<'a> Graph<'a> {
     /// What needs a load balancer in front of the web pool: more than one server, and a
     /// deploy that drains servers (it takes them out of the balancer).
     fn balanced(&self, c: &mut Problems, w: usize) {
-        let fronted = self
-            .incoming(w, PV)
-            .iter()
-            .any(|&f| self.kind(f) == NodeKind::LoadBalancer);
+        let fronted = Flow::REQUESTS.iter().any(|&flow| {
+            self.incoming(w, flow)
+                .iter()
+                .any(|&f| self.kind(f) == NodeKind::LoadBalancer)
+        });
         if fronted {
             return;
         }
@@ -891,10 +912,33 @@ impl<'a> Graph<'a> {
                 }
             })
         };
-        let stores: Vec<(Flow, Option<Option<usize>>)> =
-            Flow::DATA.iter().map(|&f| (f, store_of(f))).collect();
+        // With several web pools, the data requests that reach this one (each kind goes to
+        // one pool); and the data tier is the same for all: if one pool sends its data
+        // requests on, every pool does.
+        let pools = self.of_kind(NodeKind::WebPool);
+        let several = pools.len() > 1;
+        let received = |f: Flow| !several || !self.incoming(w, f).is_empty();
+        let stores: Vec<(Flow, Option<Option<usize>>)> = (Flow::DATA.iter())
+            .filter(|&&f| received(f))
+            .map(|&f| (f, store_of(f)))
+            .collect();
         let on = stores.iter().filter(|(_, s)| s.is_some()).count();
-        if on != 0 && on != stores.len() {
+        let others_on = several
+            && pools.iter().any(|&p| {
+                p != w
+                    && Flow::DATA
+                        .iter()
+                        .any(|&f| !self.incoming(p, f).is_empty() && !self.next(p, f).is_empty())
+            });
+        if on == 0 && !stores.is_empty() && others_on {
+            c.fail(
+                &self.path(w),
+                format!(
+                    "{} serves its data requests itself while another web pool sends them on to the data tier: wire it to the data tier too",
+                    self.name(w)
+                ),
+            );
+        } else if on != 0 && on != stores.len() {
             c.fail(
                 &self.path(w),
                 format!(

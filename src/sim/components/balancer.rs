@@ -22,8 +22,8 @@ use crate::sim::kernel::time::SimDuration;
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
 pub(in crate::sim) enum BalancerEvent {
-    /// A round of health checks is due.
-    HealthCheck,
+    /// A round of health checks of web pool `pool`'s servers is due.
+    HealthCheck { pool: u8 },
 }
 
 /// One server as the balancer sees it.
@@ -49,9 +49,14 @@ pub struct PoolChange {
     pub checks: u32,
 }
 
-/// The balancer's state.
+/// The balancer's state for one web pool (a balancer in front of several pools keeps one
+/// of these per pool: its members, health checks and policy's place).
 #[derive(Clone)]
 pub struct Balancer {
+    /// The web pool it sends to (see [`BalancerEvent::HealthCheck`]).
+    web_pool: u8,
+    /// What the pool's servers are named after (`web`: `web-0`…).
+    stem: String,
     /// Whether the balancer itself is up (when down, requests reach no server).
     pub alive: bool,
     policy: BalancePolicy,
@@ -66,9 +71,12 @@ pub struct Balancer {
 }
 
 impl Balancer {
-    /// A balancer with no servers yet.
-    pub fn new(spec: &LoadBalancer) -> Balancer {
+    /// A balancer in front of web pool `pool` (its servers named after `stem`), with no
+    /// servers yet.
+    pub fn new(spec: &LoadBalancer, pool: u8, stem: &str) -> Balancer {
         Balancer {
+            web_pool: pool,
+            stem: stem.to_string(),
             alive: true,
             policy: spec.policy,
             interval: SimDuration::from_millis_f64(spec.health_interval_ms),
@@ -201,7 +209,8 @@ impl Balancer {
 impl Balancer {
     /// The first round of health checks, one interval after the start.
     pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<R, E>) {
-        ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
+        let pool = self.web_pool;
+        ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck { pool });
     }
 
     /// Handles one of its events: a round of health checks given which servers are really up
@@ -215,10 +224,10 @@ impl Balancer {
         ctx: &mut Ctx<R, E>,
     ) -> bool {
         match event {
-            BalancerEvent::HealthCheck => {
+            BalancerEvent::HealthCheck { pool } => {
                 let changes = self.check(up);
                 for change in &changes {
-                    let name = format!("web-{}", change.server);
+                    let name = format!("{}-{}", self.stem, change.server);
                     let text = if change.healthy {
                         format!(
                             "load balancer: {name} passed {} checks, back in the pool",
@@ -233,7 +242,7 @@ impl Balancer {
                     };
                     ctx.log(&name, text);
                 }
-                ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck);
+                ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck { pool });
                 !changes.is_empty()
             }
         }
@@ -271,7 +280,7 @@ mod tests {
 
     #[test]
     fn health_checks_take_a_dead_server_out_after_the_threshold_and_back_after_passes() {
-        let mut b = Balancer::new(&spec(BalancePolicy::RoundRobin));
+        let mut b = Balancer::new(&spec(BalancePolicy::RoundRobin), 0, "web");
         for _ in 0..3 {
             b.add_server(true);
         }
@@ -321,7 +330,7 @@ mod tests {
 
     #[test]
     fn least_connections_picks_the_least_loaded_and_a_dead_balancer_says_so() {
-        let mut b = Balancer::new(&spec(BalancePolicy::LeastConnections));
+        let mut b = Balancer::new(&spec(BalancePolicy::LeastConnections), 0, "web");
         for _ in 0..3 {
             b.add_server(true);
         }

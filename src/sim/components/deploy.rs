@@ -508,13 +508,17 @@ mod tests {
     }
 
     fn web(with_balancer: bool) -> FakeWeb {
-        let mut balancer = Balancer::new(&LoadBalancer {
-            policy: BalancePolicy::RoundRobin,
-            latency_ms: 0.5,
-            health_interval_ms: 1000.0,
-            unhealthy_threshold: 2,
-            healthy_threshold: 2,
-        });
+        let mut balancer = Balancer::new(
+            &LoadBalancer {
+                policy: BalancePolicy::RoundRobin,
+                latency_ms: 0.5,
+                health_interval_ms: 1000.0,
+                unhealthy_threshold: 2,
+                healthy_threshold: 2,
+            },
+            0,
+            "web",
+        );
         for _ in 0..3 {
             balancer.add_server(true);
         }

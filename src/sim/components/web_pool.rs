@@ -21,13 +21,43 @@ use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::RequestKind;
 
-/// The web tier's own events.
+/// The web tier's own events, each for the pool numbered `pool` (0: the scenario's `server`,
+/// then its `more_web_pools` in order).
 #[derive(Clone, Copy, Debug)]
 pub(in crate::sim) enum WebEvent {
     /// The autoscaling group decides.
-    AutoscaleCheck,
+    AutoscaleCheck { pool: u8 },
     /// A web server launched by the autoscaler has booted.
-    ServerBooted,
+    ServerBooted { pool: u8 },
+}
+
+impl WebEvent {
+    /// The pool the event is for.
+    pub fn pool(self) -> usize {
+        match self {
+            WebEvent::AutoscaleCheck { pool } | WebEvent::ServerBooted { pool } => {
+                usize::from(pool)
+            }
+        }
+    }
+}
+
+/// Most servers a pool numbers (a web station's index keeps the server in its low bits).
+const SERVER_BITS: u16 = 10;
+
+/// The station index of server `server` of web pool `pool` (the first pool's servers keep
+/// their plain numbers), as kept in a station's info.
+pub(in crate::sim) fn web_index(pool: usize, server: usize) -> u16 {
+    ((pool as u16) << SERVER_BITS) | server as u16
+}
+
+/// The (pool, server) of a web station index made by [`web_index`].
+#[inline]
+pub(in crate::sim) fn web_of_index(index: u16) -> (usize, usize) {
+    (
+        usize::from(index >> SERVER_BITS),
+        usize::from(index & ((1 << SERVER_BITS) - 1)),
+    )
 }
 
 /// How the pool changes size (see [`WebPool::resize`]).
@@ -44,6 +74,11 @@ pub(in crate::sim) struct Resize {
 /// The web servers and their autoscaling group.
 #[derive(Clone)]
 pub(in crate::sim) struct WebPool {
+    /// Its number (0: the scenario's `server`, then its `more_web_pools` in order).
+    pub number: u8,
+    /// What its servers are named after (`web` for the first pool: `web-0`, `web-1`…; a
+    /// further pool's own name).
+    pub stem: String,
     /// Per server (`web-0`, `web-1`, …): its station.
     pub stations: Vec<u16>,
     /// Per server: taken out of service (it drains and idles).
@@ -56,18 +91,30 @@ pub(in crate::sim) struct WebPool {
     booting: u32,
     /// When the autoscaler last changed the size.
     last_scaling: SimTime,
+    /// Servers in service summed over the metrics ticks (kept only when there are several
+    /// pools, for each pool's bill).
+    pub servers_ticked: u64,
 }
 
 impl WebPool {
-    /// A web tier of `server`s (none placed yet), scaled by `autoscaling` if any.
-    pub fn new(server: &Server, autoscaling: Option<&Autoscaling>) -> WebPool {
+    /// Web pool number `number` of `server`s named after `stem` (none placed yet), scaled by
+    /// `autoscaling` if any.
+    pub fn new(
+        number: u8,
+        stem: &str,
+        server: &Server,
+        autoscaling: Option<&Autoscaling>,
+    ) -> WebPool {
         WebPool {
+            number,
+            stem: stem.to_string(),
             stations: Vec::new(),
             retired: Vec::new(),
             service: server.service.by_kind().map(Sampler::new),
             autoscaling: autoscaling.cloned(),
             booting: 0,
             last_scaling: SimTime::ZERO,
+            servers_ticked: 0,
         }
     }
 
@@ -98,7 +145,7 @@ impl WebPool {
     pub fn start<R: Slot, E: Copy + From<WebEvent>>(&self, ctx: &mut Ctx<R, E>) {
         if let Some(a) = &self.autoscaling {
             let at = ctx.now + SimDuration::from_secs_f64(a.evaluation_interval_s);
-            ctx.schedule(at, WebEvent::AutoscaleCheck);
+            ctx.schedule(at, WebEvent::AutoscaleCheck { pool: self.number });
         }
     }
 
@@ -111,8 +158,8 @@ impl WebPool {
         ctx: &mut Ctx<R, E>,
     ) -> Option<u32> {
         match event {
-            WebEvent::AutoscaleCheck => self.autoscale(stations, ctx),
-            WebEvent::ServerBooted => {
+            WebEvent::AutoscaleCheck { .. } => self.autoscale(stations, ctx),
+            WebEvent::ServerBooted { .. } => {
                 self.booting = self.booting.saturating_sub(1);
                 Some(self.in_service() + 1)
             }
@@ -128,7 +175,8 @@ impl WebPool {
         let a = self.autoscaling.as_ref()?;
         let now = ctx.now;
         let next = now + SimDuration::from_secs_f64(a.evaluation_interval_s);
-        ctx.schedule(next, WebEvent::AutoscaleCheck);
+        let pool = self.number;
+        ctx.schedule(next, WebEvent::AutoscaleCheck { pool });
         let count = self.in_service();
         let utilization = (0..self.len())
             .filter(|&i| !self.retired[i])
@@ -145,13 +193,14 @@ impl WebPool {
             self.booting += more;
             let ready = now + SimDuration::from_secs_f64(a.scale_out_delay_s);
             for _ in 0..more {
-                ctx.schedule(ready, WebEvent::ServerBooted);
+                ctx.schedule(ready, WebEvent::ServerBooted { pool });
             }
             self.last_scaling = now;
             ctx.log(
                 "autoscaling",
                 format!(
-                    "autoscaling: web tier at {:.0}% (target {:.0}%); launching {more} servers, ready in {} s",
+                    "autoscaling: {} at {:.0}% (target {:.0}%); launching {more} servers, ready in {} s",
+                    self.tier_name(),
                     utilization * 100.0,
                     a.target_utilization * 100.0,
                     a.scale_out_delay_s
@@ -166,7 +215,8 @@ impl WebPool {
             ctx.log(
                 "autoscaling",
                 format!(
-                    "autoscaling: web tier at {:.0}% (target {:.0}%); removing {} servers",
+                    "autoscaling: {} at {:.0}% (target {:.0}%); removing {} servers",
+                    self.tier_name(),
                     utilization * 100.0,
                     a.target_utilization * 100.0,
                     count - desired
@@ -176,6 +226,20 @@ impl WebPool {
         } else {
             None
         }
+    }
+
+    /// What the log calls it: `web tier` for the first pool, `web pool <name>` for another.
+    fn tier_name(&self) -> String {
+        if self.number == 0 {
+            "web tier".to_string()
+        } else {
+            format!("web pool {}", self.stem)
+        }
+    }
+
+    /// The name of its server number `server` (`web-3`, `web-api-0`).
+    pub fn server_name(&self, server: usize) -> String {
+        format!("{}-{server}", self.stem)
     }
 
     /// Changes the number of servers in service to `count`: retired servers come back first
@@ -245,7 +309,7 @@ mod tests {
     #[test]
     fn resize_brings_back_the_lowest_retired_first_and_retires_the_highest() {
         let scenario = crate::scenario::preset(3).expect("preset 3");
-        let mut pool = WebPool::new(&scenario.server, None);
+        let mut pool = WebPool::new(0, "web", &scenario.server, None);
         for s in 0..4 {
             pool.add(s);
         }
@@ -263,7 +327,7 @@ mod tests {
     #[test]
     fn the_autoscaler_launches_servers_when_busy_and_removes_them_after_the_cooldown() {
         let scenario = crate::scenario::preset(3).expect("preset 3");
-        let mut pool = WebPool::new(&scenario.server, Some(&autoscaling()));
+        let mut pool = WebPool::new(0, "web", &scenario.server, Some(&autoscaling()));
         pool.add(0);
         pool.add(1);
         let mut kernel = Kernel::<(), WebEvent>::new(1);
@@ -290,7 +354,7 @@ mod tests {
         // Launched at 10 s, booted at 40 s: each adds one server.
         let (t, e) = next(k).expect("a boot");
         assert_eq!(
-            (t, matches!(e, WebEvent::ServerBooted)),
+            (t, matches!(e, WebEvent::ServerBooted { .. })),
             (SimTime::from_secs(40), true)
         );
         assert_eq!(pool.handle(e, &busy, k), Some(3));

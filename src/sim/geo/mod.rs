@@ -586,6 +586,14 @@ impl World {
     /// Starts a rolling deploy that goes through the data centers one at a time, in order:
     /// the next starts when the one before has brought its last server back.
     pub fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
+        if !self.scenario.more_web_pools.is_empty() {
+            self.log_event(
+                "deploy",
+                "deploy: not started; a rolling deploy runs with one web pool, not several yet"
+                    .to_string(),
+            );
+            return false;
+        }
         if self.deploying.is_some() {
             self.log_event("deploy", "a deploy is already under way".to_string());
             return false;

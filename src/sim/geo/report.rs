@@ -153,13 +153,20 @@ impl Engine for World {
         World::set_users(self, users);
     }
 
-    fn set_web_servers(&mut self, count: u32) {
+    fn set_pool_servers(&mut self, pool: usize, count: u32) {
+        if pool > self.scenario.more_web_pools.len() {
+            return;
+        }
         for dc in &mut self.dcs {
-            dc.sim.set_web_servers(count);
+            dc.sim.set_pool_servers(pool, count);
         }
         // New servers get their ids, and their log lines show, now (as after a kill).
         self.collect_now();
-        self.scenario.server.count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
+        let count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
+        match pool {
+            0 => self.scenario.server.count = count,
+            n => self.scenario.more_web_pools[n - 1].server.count = count,
+        }
     }
 
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {

@@ -43,6 +43,10 @@ pub struct Report {
     /// when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCacheReport>,
+    /// The further web pools (the scenario's `more_web_pools`), each by its name (absent when
+    /// there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_web_pools: Vec<WebPoolReport>,
     /// The further databases (the scenario's `more_databases`), each by its name (absent
     /// when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -159,6 +163,9 @@ pub struct DataCenterReport {
     /// Its further cache clusters, each by its name (absent when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_caches: Vec<NamedCacheReport>,
+    /// Its further web pools, each by its name (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_web_pools: Vec<WebPoolReport>,
     /// Its further databases, each by its name (absent when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_databases: Vec<NamedDatabaseReport>,
@@ -245,6 +252,23 @@ pub struct DatabaseReport {
     pub reshards: Vec<Reshard>,
     /// Every promotion.
     pub failovers: Vec<Failover>,
+}
+
+/// A further web pool over the run: its name, what it serves and what its servers did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WebPoolReport {
+    /// Its name (its servers are `<name>-0`, `<name>-1`…).
+    pub name: String,
+    /// The request kinds it serves.
+    pub serves: Vec<crate::scenario::Flow>,
+    /// Its servers in service at the end.
+    pub servers: u32,
+    /// Requests its servers served.
+    pub served: u64,
+    /// Requests its servers turned away with a full line.
+    pub rejected: u64,
+    /// Requests sent to its servers while they were down.
+    pub refused: u64,
 }
 
 /// A further database over the run: its name and its figures.

@@ -11,24 +11,26 @@ impl DeployPort for Stack {
         self.kernel.now
     }
 
+    // A deploy rolls the first web pool: validation and `start_deploy` refuse one with
+    // several pools.
     fn servers(&self) -> usize {
-        self.web.len()
+        self.webs[0].len()
     }
 
     fn in_service(&self, server: usize) -> bool {
-        !self.web.retired[server]
+        !self.webs[0].retired[server]
     }
 
     fn is_up(&self, server: usize) -> bool {
-        self.stations[usize::from(self.web.stations[server])].alive
+        self.stations[usize::from(self.webs[0].stations[server])].alive
     }
 
     fn balancer(&mut self) -> Option<&mut Balancer> {
-        self.balancer.as_mut()
+        self.balancers.first_mut()
     }
 
     fn stop(&mut self, server: usize) -> (u64, u64) {
-        let station = self.web.stations[server];
+        let station = self.webs[0].stations[server];
         let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
             self.fail_everything_at(station)
@@ -40,7 +42,7 @@ impl DeployPort for Stack {
 
     fn start(&mut self, server: usize) {
         let now = self.kernel.now;
-        let s = &mut self.stations[usize::from(self.web.stations[server])];
+        let s = &mut self.stations[usize::from(self.webs[0].stations[server])];
         s.account(now);
         s.alive = true;
     }
@@ -81,6 +83,14 @@ impl Stack {
     /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy.
     pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
+        if self.webs.len() > 1 {
+            self.log_event(
+                "deploy",
+                "deploy: not started; a rolling deploy runs with one web pool, not several yet"
+                    .into(),
+            );
+            return false;
+        }
         self.with_deploy(|d, port| d.start(spec, port))
     }
 

@@ -12,8 +12,12 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return, // they cannot be killed
             Part::Balancer => {
-                if let Some(b) = self.balancer.as_mut() {
-                    let text = b.kill(&name, cause);
+                // One balancer in front of every pool: all its pools' views die with it.
+                let mut text = None;
+                for b in &mut self.balancers {
+                    text = Some(b.kill(&name, cause));
+                }
+                if let Some(text) = text {
                     self.log_event(&name, text);
                 }
                 return;
@@ -74,8 +78,8 @@ impl Stack {
         let outcome = tier.down_outcome();
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
-            let server = usize::from(self.station_info[usize::from(station)].2);
-            if let Some(sticky) = self.sticky.as_mut() {
+            let (pool, server) = web_of_index(index);
+            if let Some(sticky) = self.sticky.get_mut(pool) {
                 sticky.server_died(server);
             }
         }
@@ -200,7 +204,7 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users | Part::Queue => return,
             Part::Balancer => {
-                if let Some(b) = self.balancer.as_mut() {
+                for b in &mut self.balancers {
                     b.repair();
                 }
                 self.log_event(&name, format!("{name} back up ({cause})"));

@@ -49,7 +49,7 @@ use super::components::nosql::NoSql;
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{WebEvent, WebPool};
+use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
@@ -383,10 +383,12 @@ pub(super) struct Stack {
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// The web servers (their stations, in server order), their service times and their
-    /// autoscaling group.
-    pub(super) web: WebPool,
-    pub(super) balancer: Option<Balancer>,
+    /// The web pools (the scenario's `server` first, then its `more_web_pools` in order):
+    /// each one's servers (their stations, in server order), service times and autoscaling
+    /// group.
+    pub(super) webs: Vec<WebPool>,
+    /// The load balancer's view of each web pool, in pool order (empty without a balancer).
+    pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
     pub(super) edge: Option<EdgeTier>,
@@ -395,8 +397,9 @@ pub(super) struct Stack {
     pub(super) monitor: Option<Monitor>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
-    /// Sticky sessions, when the web tier keeps them.
-    pub(super) sticky: Option<StickySessions>,
+    /// Sticky sessions of each web pool, in pool order, when the web tier keeps them (empty
+    /// otherwise).
+    pub(super) sticky: Vec<StickySessions>,
     profile_max: f64,
     /// The database clusters (stores): shards, replication, key versions and placement,
     /// resharding. The scenario's `database` first (always there, empty without one), then
@@ -463,19 +466,29 @@ impl Stack {
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            web: WebPool::new(&scenario.server, scenario.autoscaling.as_ref()),
-            balancer: None,
+            webs: std::iter::once(WebPool::new(
+                0,
+                "web",
+                &scenario.server,
+                scenario.autoscaling.as_ref(),
+            ))
+            .chain(scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
+                WebPool::new(i as u8 + 1, &m.name, &m.server, m.autoscaling.as_ref())
+            }))
+            .collect(),
+            balancers: Vec::new(),
             balancer_id: ComponentId(u16::MAX),
             edge: None,
             cdn_id: ComponentId(u16::MAX),
             jobs: None,
             monitor: scenario.monitoring.as_ref().map(Monitor::new),
             session_station: NONE,
-            sticky: scenario
-                .sessions
-                .as_ref()
-                .filter(|s| s.mode == SessionMode::Sticky)
-                .map(|_| StickySessions::default()),
+            sticky: match &scenario.sessions {
+                Some(s) if s.mode == SessionMode::Sticky => {
+                    vec![StickySessions::default(); 1 + scenario.more_web_pools.len()]
+                }
+                _ => Vec::new(),
+            },
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
             cache_store: Vec::new(),
@@ -521,10 +534,12 @@ impl Stack {
         sim.kernel
             .events
             .push(SimTime(interval_ns), Event::MetricsTick);
-        if let Some(b) = sim.balancer.as_ref() {
+        for b in &sim.balancers {
             b.start(&mut sim.kernel);
         }
-        sim.web.start(&mut sim.kernel);
+        for web in &sim.webs {
+            web.start(&mut sim.kernel);
+        }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
             sim.kernel
                 .events
@@ -567,17 +582,26 @@ impl Stack {
         s
     }
 
+    // The page draws the same components before the engine loads: src/layout_plan.rs lists
+    // them in this order (tests/core/layout_plan.rs checks): change both together.
     fn build_topology(&mut self) {
         let scenario = self.scenario.clone();
         self.add_component("users".into(), ComponentKind::Users);
         self.add_component("dns".into(), ComponentKind::Dns);
         if let Some(lb) = &scenario.load_balancer {
             self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
-            self.balancer = Some(Balancer::new(lb));
+            self.balancers = (self.webs.iter())
+                .map(|w| Balancer::new(lb, w.number, &w.stem))
+                .collect();
             self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
         }
         for _ in 0..scenario.server.count {
-            self.add_web_server(true);
+            self.add_web_server(0, true);
+        }
+        for (i, more) in scenario.more_web_pools.iter().enumerate() {
+            for _ in 0..more.server.count {
+                self.add_web_server(i + 1, true);
+            }
         }
         if scenario.database.is_some() {
             let sharded = scenario.sharding.is_some();
@@ -652,20 +676,24 @@ impl Stack {
             .collect();
     }
 
-    /// Adds web server `web-N`; `initial` servers start in the balancer's pool, later ones join
-    /// after passing health checks.
-    fn add_web_server(&mut self, initial: bool) {
-        let index = self.web.len();
-        let id = self.add_component(format!("web-{index}"), ComponentKind::Server);
-        let spec = &self.scenario.server;
+    /// Adds web server `web-N` to web pool `pool` (`<name>-N` in a further pool); `initial`
+    /// servers start in the balancer's pool, later ones join after passing health checks.
+    fn add_web_server(&mut self, pool: usize, initial: bool) {
+        let web = &self.webs[pool];
+        let index = web.len();
+        let id = self.add_component(web.server_name(index), ComponentKind::Server);
+        let spec = match pool {
+            0 => &self.scenario.server,
+            n => &self.scenario.more_web_pools[n - 1].server,
+        };
         let mut station = Station::new(spec.workers, spec.queue_capacity);
         station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
-        let s = self.add_station(id, Tier::Web, index as u16, station);
-        self.web.add(s);
-        if let Some(sticky) = self.sticky.as_mut() {
+        let s = self.add_station(id, Tier::Web, web_index(pool, index), station);
+        self.webs[pool].add(s);
+        if let Some(sticky) = self.sticky.get_mut(pool) {
             sticky.add_server();
         }
-        if let Some(b) = &mut self.balancer {
+        if let Some(b) = self.balancers.get_mut(pool) {
             b.add_server(initial);
         }
         if self.site.as_ref().is_some_and(|site| site.down) {
@@ -751,8 +779,10 @@ impl Stack {
                 }
             }
             Event::Web(event) => {
-                if let Some(count) = self.web.handle(event, &self.stations, &mut self.kernel) {
-                    self.set_web_servers(count);
+                let pool = event.pool();
+                let web = &mut self.webs[pool];
+                if let Some(count) = web.handle(event, &self.stations, &mut self.kernel) {
+                    self.set_pool_servers(pool, count);
                 }
             }
             Event::Deploy(event) => self.on_deploy_event(event),

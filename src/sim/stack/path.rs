@@ -199,18 +199,17 @@ impl Stack {
         }
         let now = self.kernel.now;
         let lb = self.balancer_id;
-        if !self.balancer.as_ref().is_some_and(|b| b.alive) {
+        if !self.balancers.first().is_some_and(|b| b.alive) {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
             return;
         }
-        let choice = match self.sticky_server(req) {
+        let kind = self.kernel.requests[req.slot as usize].kind;
+        let pool = usize::from(self.routes.of(kind).pool);
+        let choice = match self.sticky_server(req, pool) {
             Some(server) => Some(server),
-            None => {
-                let b = self.balancer.as_mut().expect("a balancer");
-                b.pick(&mut self.kernel.rng)
-            }
+            None => self.balancers[pool].pick(&mut self.kernel.rng),
         };
 
         let Some(server) = choice else {
@@ -219,10 +218,8 @@ impl Stack {
             self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
             return;
         };
-        if let Some(b) = &mut self.balancer {
-            b.open(server);
-        }
-        let station = self.web.stations[server];
+        self.balancers[pool].open(server);
+        let station = self.webs[pool].stations[server];
         let leave = now.plus(self.balancer_latency);
         let r = self.req_mut(req);
         r.via_balancer = true;
@@ -236,23 +233,27 @@ impl Stack {
         );
     }
 
-    /// Sticky sessions: the server holding this user's session, if it still can.
-    pub(super) fn sticky_server(&mut self, req: ReqRef) -> Option<usize> {
-        let sticky = self.sticky.as_mut()?;
+    /// Sticky sessions: the server of web pool `pool` holding this user's session there, if
+    /// it still can.
+    pub(super) fn sticky_server(&mut self, req: ReqRef, pool: usize) -> Option<usize> {
+        let sticky = self.sticky.get_mut(pool)?;
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, stations, balancer) = (&self.web.stations, &self.stations, &self.balancer);
+        let (web, stations) = (&self.webs[pool].stations, &self.stations);
+        let balancer = self.balancers.get(pool);
         sticky.server_for(
             user,
             |i| stations[usize::from(web[i])].epoch,
-            |i| balancer.as_ref().is_some_and(|b| b.in_pool(i)),
+            |i| balancer.is_some_and(|b| b.in_pool(i)),
         )
     }
 
-    /// Sticky sessions: a user without a session gets one on the chosen server.
-    pub(super) fn note_session(&mut self, req: ReqRef, server: usize) {
-        if let Some(sticky) = self.sticky.as_mut() {
+    /// Sticky sessions: a user without a session in the pool of web station index `index`
+    /// gets one on that server.
+    pub(super) fn note_session(&mut self, req: ReqRef, index: u16) {
+        let (pool, server) = web_of_index(index);
+        if let Some(sticky) = self.sticky.get_mut(pool) {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            let life = self.stations[usize::from(self.web.stations[server])].epoch;
+            let life = self.stations[usize::from(self.webs[pool].stations[server])].epoch;
             sticky.note(user, server, life);
         }
     }
@@ -273,7 +274,7 @@ impl Stack {
         }
         if tier == Tier::Web && self.stations[usize::from(station)].alive {
             // The server that takes the request holds the user's session from now on.
-            self.note_session(req, usize::from(self.station_info[usize::from(station)].2));
+            self.note_session(req, self.station_info[usize::from(station)].2);
         }
         let copy_job = self.kernel.requests[req.slot as usize].copy_job != NONE;
         let s = &mut self.stations[usize::from(station)];
@@ -506,14 +507,15 @@ impl Stack {
     pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
         let Request { kind, region, .. } = self.request_in(req);
         let lane = Lane::FrontDoor { region };
-        match self.routes.of(kind).front {
+        let route = self.routes.of(kind);
+        match route.front {
             Door::Balancer => {
                 self.kernel
                     .events
                     .push_in(lane, at, Event::ReachBalancer { req });
             }
             Door::Server => {
-                let station = self.web.stations[0];
+                let station = self.webs[usize::from(route.pool)].stations[0];
                 self.req_mut(req).station = station;
                 self.kernel
                     .events

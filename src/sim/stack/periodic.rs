@@ -17,22 +17,23 @@ impl Stack {
         if let Some(co) = self.coalescer.as_mut() {
             co.close_interval();
         }
-        let web_utilization = self
-            .web
-            .stations
-            .iter()
+        // Every pool's servers, the first pool's first.
+        let web_stations = || self.webs.iter().flat_map(|w| w.stations.iter());
+        let web_utilization = web_stations()
             .map(|&i| {
                 let s = &self.stations[usize::from(i)];
                 s.interval.utilization(s.workers)
             })
             .sum::<f64>()
-            / self.web.len().max(1) as f64;
-        let web_waiting = self
-            .web
-            .stations
-            .iter()
+            / web_stations().count().max(1) as f64;
+        let web_waiting = web_stations()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
+        if self.webs.len() > 1 {
+            for web in &mut self.webs {
+                web.servers_ticked += u64::from(web.in_service());
+            }
+        }
         let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
         for db in &mut self.dbs {
             let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
@@ -75,7 +76,7 @@ impl Stack {
                 .jobs
                 .as_mut()
                 .map_or(0, |q| std::mem::take(&mut q.interval_done)),
-            web_servers: self.web.in_service(),
+            web_servers: self.webs.iter().map(|w| w.in_service()).sum(),
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
@@ -125,12 +126,15 @@ impl Stack {
         }
     }
 
-    /// The balancer's health checks (and the deploy's progress, which waits on them).
+    /// The balancer's health checks of one web pool (and the deploy's progress, which waits
+    /// on them).
     pub(super) fn on_balancer_event(&mut self, event: BalancerEvent) {
-        let Some(b) = self.balancer.as_mut() else {
+        let BalancerEvent::HealthCheck { pool } = event;
+        let pool = usize::from(pool);
+        let Some(b) = self.balancers.get_mut(pool) else {
             return;
         };
-        let (web, stations) = (&self.web.stations, &self.stations);
+        let (web, stations) = (&self.webs[pool].stations, &self.stations);
         let station = |server: usize| &stations[usize::from(web[server])];
         b.handle(
             event,

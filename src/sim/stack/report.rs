@@ -76,7 +76,8 @@ impl Stack {
                 }
             })
             .collect::<Vec<_>>();
-        let theory = if self.web.len() == 1 && self.balancer.is_none() {
+        let theory = if self.webs.len() == 1 && self.webs[0].len() == 1 && self.balancers.is_empty()
+        {
             self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
         } else {
             None
@@ -125,7 +126,16 @@ impl Stack {
                 .collect(),
             cdn: self.edge.as_ref().map(|e| e.report()),
             queue: self.jobs.as_ref().map(|q| q.report()),
-            sessions: self.sticky.as_ref().map(|s| s.report()),
+            more_web_pools: self.more_web_pool_reports(),
+            sessions: self.sticky.split_first().map(|(first, more)| {
+                let mut r = first.report();
+                for s in more {
+                    let m = s.report();
+                    r.logged_out += m.logged_out;
+                    r.relogins += m.relogins;
+                }
+                r
+            }),
             monitoring: self.monitor.as_ref().map(|m| m.report()),
             data_store: self.data_store_report(),
             deploys: self.deploy_reports(),
@@ -138,6 +148,24 @@ impl Stack {
         }
     }
 
+    /// The further web pools' report entries (empty with one pool).
+    fn more_web_pool_reports(&self) -> Vec<WebPoolReport> {
+        (self.scenario.more_web_pools.iter())
+            .zip(self.webs.iter().skip(1))
+            .map(|(m, web)| {
+                let stations = web.stations.iter().map(|&s| &self.stations[usize::from(s)]);
+                WebPoolReport {
+                    name: m.name.clone(),
+                    serves: m.serves.clone(),
+                    servers: web.in_service(),
+                    served: stations.clone().map(|s| s.served).sum(),
+                    rejected: stations.clone().map(|s| s.rejected).sum(),
+                    refused: stations.map(|s| s.refused).sum(),
+                }
+            })
+            .collect()
+    }
+
     /// The bill of this stack so far: every node for the time it existed (web servers as the
     /// series counted them in service, other nodes for the whole run), stored data, DNS
     /// lookups and the CDN.
@@ -147,21 +175,36 @@ impl Stack {
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
         let counted_h = self.series.len() as f64 * interval_h;
-        let in_service = f64::from(self.web.in_service());
-        let server_hours = self
-            .series
-            .iter()
-            .map(|p| f64::from(p.web_servers) * interval_h)
-            .sum::<f64>()
-            + in_service * (hours - counted_h).max(0.0);
-        let workers = f64::from(self.scenario.server.workers);
+        let worker_hours = if self.webs.len() == 1 {
+            let in_service = f64::from(self.webs[0].in_service());
+            let server_hours = self
+                .series
+                .iter()
+                .map(|p| f64::from(p.web_servers) * interval_h)
+                .sum::<f64>()
+                + in_service * (hours - counted_h).max(0.0);
+            server_hours * f64::from(self.scenario.server.workers)
+        } else {
+            // Several pools: each pool's servers as its own ticks counted them, at its own
+            // workers per server (the series adds the pools up).
+            let workers = std::iter::once(&self.scenario.server)
+                .chain(self.scenario.more_web_pools.iter().map(|m| &m.server))
+                .map(|s| f64::from(s.workers));
+            (self.webs.iter().zip(workers))
+                .map(|(web, workers)| {
+                    let ticked = web.servers_ticked as f64 * interval_h;
+                    let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
+                    (ticked + rest) * workers
+                })
+                .sum()
+        };
         bill.add(
             "web servers",
-            server_hours * workers,
+            worker_hours,
             "worker-hours",
             PRICES.web_worker_hour,
         );
-        if self.balancer.is_some() {
+        if !self.balancers.is_empty() {
             bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
         }
         if let Some(db) = &self.scenario.database {

@@ -40,6 +40,9 @@ pub(in crate::sim) struct Route {
     pub via_edge: bool,
     /// Where it enters the system.
     pub front: Door,
+    /// The web pool that serves it (0: the scenario's `server`, then its `more_web_pools` in
+    /// order).
+    pub pool: u8,
     /// Reads the user's session from the shared store before the web server's data work.
     pub session: bool,
     /// The next stop after the web server.
@@ -66,7 +69,7 @@ impl RouteTable {
     /// Reads each kind's way from the graph's edges. The graph is valid (a scenario's compiled
     /// graph always is), so every kind finds its way; the engine's components are found by
     /// their kinds, of which a stack has one each but caches: the `n`-th cache node of the
-    /// graph is cache cluster `n`.
+    /// graph is cache cluster `n`, the `n`-th web pool node web pool `n`.
     pub fn of_graph(t: &Topology) -> RouteTable {
         RouteTable(RequestKind::ALL.map(|kind| route(t, flow_of(kind))))
     }
@@ -105,10 +108,25 @@ fn route(t: &Topology, flow: Flow) -> Route {
     } else {
         NodeKind::Dns
     };
-    let front = match next(t, entry, flow).first().map(|n| n.kind()) {
+    let door = next(t, entry, flow);
+    let front = match door.first().map(|n| n.kind()) {
         Some(NodeKind::LoadBalancer) => Door::Balancer,
         _ => Door::Server,
     };
+    let pools: Vec<&NodeSpec> = t
+        .nodes
+        .iter()
+        .map(|n| &n.spec)
+        .filter(|s| s.kind() == NodeKind::WebPool)
+        .collect();
+    let served_by = match front {
+        Door::Balancer => next(t, NodeKind::LoadBalancer, flow),
+        Door::Server => door,
+    };
+    let pool = served_by
+        .first()
+        .and_then(|n| pools.iter().position(|p| std::ptr::eq(*p, *n)))
+        .unwrap_or(0) as u8;
     let session = !next(t, NodeKind::WebPool, Flow::Session).is_empty();
     let after_web = next(t, NodeKind::WebPool, flow);
     let caches: Vec<&NodeSpec> = t
@@ -153,6 +171,7 @@ fn route(t: &Topology, flow: Flow) -> Route {
     Route {
         via_edge,
         front,
+        pool,
         session,
         data,
         store,

@@ -19,7 +19,7 @@ impl Stack {
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
             Tier::NoSql => self.nosql.as_ref().expect("a NoSQL store").service(kind),
-            Tier::Web => self.web.service(kind),
+            Tier::Web => self.webs[web_of_index(index).0].service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);

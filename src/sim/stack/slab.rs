@@ -147,8 +147,9 @@ impl Stack {
         }
         let r = &mut self.kernel.requests[req.slot as usize];
         if r.via_balancer {
-            if let Some(b) = &mut self.balancer {
-                b.close(usize::from(self.station_info[usize::from(r.web)].2));
+            let (pool, server) = web_of_index(self.station_info[usize::from(r.web)].2);
+            if let Some(b) = self.balancers.get_mut(pool) {
+                b.close(server);
             }
         }
         r.state = ReqState::Free;

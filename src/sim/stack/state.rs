@@ -113,10 +113,12 @@ impl Stack {
                     state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
                     let (_, tier, index) = self.station_info[usize::from(si)];
                     if tier == Tier::Web {
-                        let i = usize::from(index);
-                        state.in_pool = self.balancer.as_ref().is_none_or(|b| b.in_pool(i));
-                        state.retired = self.web.retired[i];
-                        state.deploy = self.deploy.step_of(i);
+                        let (pool, i) = web_of_index(index);
+                        state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(i));
+                        state.retired = self.webs[pool].retired[i];
+                        if pool == 0 {
+                            state.deploy = self.deploy.step_of(i);
+                        }
                     }
                 }
                 self.fill_special_state(&mut state);
@@ -170,17 +172,17 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        self.sticky.as_ref().map_or(0, |s| s.logged_out())
+        self.sticky.iter().map(|s| s.logged_out()).sum()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
     /// center sees).
     pub(in crate::sim) fn any_web_alive(&self) -> bool {
-        self.web
-            .stations
-            .iter()
-            .zip(&self.web.retired)
-            .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
+        self.webs.iter().any(|web| {
+            (web.stations.iter())
+                .zip(&web.retired)
+                .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
+        })
     }
 
     /// The station of a component (for reports).
@@ -243,7 +245,7 @@ impl Engine for Stack {
         if let Some(m) = self.monitor.as_mut() {
             m.reserve_users(users as usize);
         }
-        if let Some(sticky) = self.sticky.as_mut() {
+        for sticky in &mut self.sticky {
             sticky.reserve_users(users as usize);
         }
         self.mean_interarrival_ns = mean_interarrival_ns(
@@ -256,42 +258,37 @@ impl Engine for Stack {
         self.schedule_arrival();
     }
 
-    /// Changes the number of web servers in service. New servers join the balancer's pool
-    /// after passing its health checks; removed ones leave the pool at once and finish what
-    /// they hold. Without a load balancer the count stays 1.
-    fn set_web_servers(&mut self, count: u32) {
-        if self.balancer.is_none() {
+    /// Changes the number of servers in service in web pool `pool`. New servers join the
+    /// balancer's pool after passing its health checks; removed ones leave the pool at once
+    /// and finish what they hold. Without a load balancer the count stays 1.
+    fn set_pool_servers(&mut self, pool: usize, count: u32) {
+        if self.balancers.is_empty() || pool >= self.webs.len() {
             return;
         }
         let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        let resize = self.web.resize(count);
+        let resize = self.webs[pool].resize(count);
         for i in resize.back {
-            if let Some(b) = &mut self.balancer {
-                b.register(i);
-            }
+            self.balancers[pool].register(i);
+            let name = self.webs[pool].server_name(i);
             self.log_event(
-                &format!("web-{i}"),
-                format!("web-{i} added back; joins the pool once healthy"),
+                &name,
+                format!("{name} added back; joins the pool once healthy"),
             );
         }
         for _ in 0..resize.new {
-            self.add_web_server(false);
-            let i = self.web.len() - 1;
-            self.log_event(
-                &format!("web-{i}"),
-                format!("web-{i} added; joins the pool once healthy"),
-            );
+            self.add_web_server(pool, false);
+            let name = self.webs[pool].server_name(self.webs[pool].len() - 1);
+            self.log_event(&name, format!("{name} added; joins the pool once healthy"));
         }
         for i in resize.retired {
-            if let Some(b) = &mut self.balancer {
-                b.deregister(i);
-            }
-            self.log_event(
-                &format!("web-{i}"),
-                format!("web-{i} removed from the pool"),
-            );
+            self.balancers[pool].deregister(i);
+            let name = self.webs[pool].server_name(i);
+            self.log_event(&name, format!("{name} removed from the pool"));
         }
-        self.scenario.server.count = count as u32;
+        match pool {
+            0 => self.scenario.server.count = count as u32,
+            n => self.scenario.more_web_pools[n - 1].server.count = count as u32,
+        }
     }
 
     /// Processes every event up to and including time `t`, but at most `max_events`.
@@ -299,10 +296,11 @@ impl Engine for Stack {
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         while done < max_events {
-            let Some((at, event)) = self.kernel.events.pop_until(t) else {
+            let Some((due, at)) = self.kernel.events.due_until(t) else {
                 self.kernel.now = self.kernel.now.max(t);
                 break;
             };
+            let event = self.kernel.events.take_due(due);
             self.kernel.now = at;
             self.handle(event);
             done += 1;
@@ -316,7 +314,7 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users | Part::Queue) => true,
-            Some(Part::Balancer) => self.balancer.as_ref().is_some_and(|b| b.alive),
+            Some(Part::Balancer) => self.balancers.first().is_some_and(|b| b.alive),
             Some(Part::Dns) => self.dns.alive,
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
@@ -361,7 +359,8 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user = self.dns.heap_bytes() + self.sticky.as_ref().map_or(0, |s| s.heap_bytes());
+        let per_user =
+            self.dns.heap_bytes() + self.sticky.iter().map(|s| s.heap_bytes()).sum::<usize>();
         let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
         let stations: usize = self
             .stations
