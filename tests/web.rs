@@ -3243,61 +3243,6 @@ async fn the_engine_served_on_a_port_answers_as_the_engine_itself() {
     );
 }
 
-/// How many of the request canvas's pixels under `el` (its bounding box on screen) are not
-/// transparent: the dots drawn over it.
-fn dots_over(canvas: &web_sys::HtmlCanvasElement, el: &Element) -> u32 {
-    let (c, r) = (
-        canvas.get_bounding_client_rect(),
-        el.get_bounding_client_rect(),
-    );
-    let scale = f64::from(canvas.width()) / c.width();
-    let x = ((r.left() - c.left()) * scale).floor();
-    let y = ((r.top() - c.top()) * scale).floor();
-    let (w, h) = ((r.width() * scale).ceil(), (r.height() * scale).ceil());
-    let ctx = canvas.get_context("2d").unwrap().unwrap();
-    let get = js_sys::Reflect::get(&ctx, &"getImageData".into()).unwrap();
-    let get: js_sys::Function = get.unchecked_into();
-    let args = js_sys::Array::of4(&x.into(), &y.into(), &w.into(), &h.into());
-    let image = get.apply(&ctx, &args).unwrap();
-    let data = js_sys::Reflect::get(&image, &"data".into()).unwrap();
-    let data: js_sys::Uint8ClampedArray = data.unchecked_into();
-    data.to_vec().chunks(4).filter(|p| p[3] > 0).count() as u32
-}
-
-/// Stage 11's region view: the request dots never cover a data center's big req/s figure
-/// (they used to wait inside its box, over the figure); they wait in front of the box.
-#[wasm_bindgen_test]
-async fn stage_11_dots_stay_off_the_data_centers_figures() {
-    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
-    if !app.is_playing() {
-        app.click("[data-action=\"play\"]");
-    }
-    app.set_speed_index(5);
-    let flowing = app
-        .wait_until(20_000, |a| a.metric("dc_us-east_per_s") > 0.0)
-        .await;
-    assert!(flowing, "requests reach us-east");
-    let canvas: web_sys::HtmlCanvasElement = app.find(".diagram canvas").unchecked_into();
-    let mut drawn = 0;
-    let mut over = Vec::new();
-    for _ in 0..30 {
-        app.settle(100).await;
-        drawn += dots_over(&canvas, &app.find(".diagram"));
-        for dc in ["us-east", "eu-west"] {
-            let figure = app.find(&format!("svg [data-component=\"{dc}\"] .geo-per-s"));
-            let n = dots_over(&canvas, &figure);
-            if n > 0 {
-                over.push((dc, n));
-            }
-        }
-    }
-    assert!(drawn > 0, "dots are drawn");
-    assert!(
-        over.is_empty(),
-        "dots over a data center's figure: {over:?}"
-    );
-}
-
 /// An engine "in the page" that answers what no engine would: it did not load.
 fn engine_that_did_not_load(end: scalesim::ui::serve::Endpoint) {
     let _ = end.post(&JsValue::from_str("not an engine"));
