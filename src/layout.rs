@@ -682,6 +682,16 @@ pub fn shard_of(label: &str) -> Option<u32> {
     shard.parse().ok()
 }
 
+/// The web pool a server belongs to: its name without the data center and the `-N` number
+/// (`web` for `web-3` and `us-east/web-3`, `web-api` for `web-api-0`).
+fn pool_of(name: &str) -> &str {
+    let local = name.rsplit('/').next().unwrap_or(name);
+    match local.rsplit_once('-') {
+        Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
+        _ => local,
+    }
+}
+
 /// A group to draw as one box: its key, its box's name, its panel's caption, its members
 /// (indices into the components).
 struct Cluster {
@@ -691,18 +701,34 @@ struct Cluster {
     members: Vec<usize>,
 }
 
-/// The groups drawn as one box: a web tier of more than [`GROUP_ABOVE`] servers, and each
+/// The groups drawn as one box: each web pool of more than [`GROUP_ABOVE`] servers (the first
+/// pool, `web-N`, keyed `web` and labelled "web tier"; a further pool by its own name), and each
 /// shard of more than one database node.
 fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
     let mut out: Vec<Cluster> = Vec::new();
-    let servers: Vec<usize> = (0..components.len())
-        .filter(|&i| components[i].kind == ComponentKind::Server)
-        .collect();
-    if servers.len() > GROUP_ABOVE {
+    let mut pools: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, c) in components.iter().enumerate() {
+        if c.kind != ComponentKind::Server {
+            continue;
+        }
+        let pool = pool_of(&c.name);
+        match pools.iter_mut().find(|p| p.0 == pool) {
+            Some(p) => p.1.push(i),
+            None => pools.push((pool, vec![i])),
+        }
+    }
+    for (pool, servers) in pools {
+        if servers.len() <= GROUP_ABOVE {
+            continue;
+        }
+        let (key, label) = match pool {
+            "web" => ("web".to_string(), "web tier".to_string()),
+            other => (other.to_string(), other.to_string()),
+        };
         out.push(Cluster {
-            key: "web".into(),
-            label: "web tier".into(),
-            caption: format!("web tier · {} servers", servers.len()),
+            key,
+            caption: format!("{label} · {} servers", servers.len()),
+            label,
             members: servers,
         });
     }
@@ -1309,6 +1335,40 @@ mod tests {
             listed.sort_by_key(|c| c.id);
             assert_eq!(listed, sim.components().to_vec(), "stage {stage}");
         }
+    }
+
+    /// Two web pools of more than a handful of servers each are two groups, each holding only
+    /// its own servers (not one "web tier" of both), and the drawing stays sound.
+    #[test]
+    fn each_web_pool_is_its_own_group() {
+        let mut c = vec![
+            info(0, "users", ComponentKind::Users),
+            info(1, "dns", ComponentKind::Dns),
+            info(2, "lb", ComponentKind::LoadBalancer),
+        ];
+        for (pool, n) in [("web", 8), ("web-api", 7)] {
+            for i in 0..n {
+                let id = c.len() as u16;
+                c.push(info(id, &format!("{pool}-{i}"), ComponentKind::Server));
+            }
+        }
+        c.push(info(c.len() as u16, "db-0", ComponentKind::Database));
+        let d = diagram(&c);
+        let keys: Vec<&str> = d.clusters.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, ["web", "web-api"]);
+        for k in &d.clusters {
+            let prefix = format!("{}-", k.key);
+            for tile in &k.tiles {
+                let name = &tile.label;
+                let n = name
+                    .strip_prefix(&prefix)
+                    .expect("a member of its own pool");
+                assert!(n.bytes().all(|b| b.is_ascii_digit()), "{name} in {}", k.key);
+            }
+        }
+        assert_eq!(d.clusters[0].tiles.len(), 8);
+        assert_eq!(d.clusters[1].tiles.len(), 7);
+        assert_sound(&c, &d);
     }
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.

@@ -3143,6 +3143,103 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
     assert!(!app.exists("[data-members-of=\"db-writes\"] [data-member=\"db-1\"]"));
 }
 
+/// Stage 5's graph with a second web pool, `web-api`, behind the same balancer, serving API
+/// reads and writes (its own wires to the cache and the database) while `web` keeps page
+/// views and static assets.
+fn two_web_pool_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node};
+    let moved = [Flow::ApiRead, Flow::Write];
+    let mut file = scalesim::scenario::preset(5).unwrap().topology_file();
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t.node("web").expect("a web pool").spec.clone();
+    t.nodes.push(Node {
+        name: "web-api".into(),
+        spec,
+    });
+    let mut extra = Vec::new();
+    for e in &mut t.edges {
+        let (theirs, ours): (Vec<Flow>, Vec<Flow>) =
+            e.flows.iter().partition(|f| moved.contains(f));
+        if e.to == "web" {
+            extra.push(Edge {
+                from: e.from.clone(),
+                to: "web-api".into(),
+                flows: theirs,
+            });
+            e.flows = ours;
+        } else if e.from == "web" {
+            extra.push(Edge {
+                from: "web-api".into(),
+                to: e.to.clone(),
+                flows: theirs,
+            });
+            e.flows = ours;
+        }
+    }
+    t.edges.extend(extra);
+    t.edges.retain(|e| !e.flows.is_empty());
+    file
+}
+
+/// A drawn architecture with two web pools behind one balancer opens from its v2 link and
+/// runs: the diagram draws both pools' servers under their own names, both pools get busy
+/// (page views on `web`, API calls on `web-api`), and the editor's group box of `web-api`
+/// opens to its own servers only.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_web_pools_runs_and_both_serve() {
+    let file = two_web_pool_file();
+    let s = file.lower().expect("two web pools lower");
+    assert_eq!(s.more_web_pools.len(), 1);
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    // Each pool is drawn on its own: as one box of its own when it has more than six
+    // servers, else server by server.
+    let grouped = s.server.count > 6;
+    let pool_box = |pool: &str| match grouped {
+        true => format!("svg [data-group-key=\"{pool}\"]"),
+        false => format!("svg [data-component=\"{pool}-0\"]"),
+    };
+    for pool in ["web", "web-api"] {
+        assert!(app.exists(&pool_box(pool)), "{pool} drawn");
+    }
+    if grouped {
+        let label = app.text(&pool_box("web-api"));
+        assert!(
+            label.contains(&format!("{} servers", s.more_web_pools[0].server.count)),
+            "web-api's box counts its own servers: {label}"
+        );
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let load = |app: &Mounted, pool: &str| {
+        app.attribute(&pool_box(pool), "data-utilization")
+            .and_then(|r| r.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let both = app
+        .wait_until(8_000, |a| load(a, "web") > 0.0 && load(a, "web-api") > 0.0)
+        .await;
+    assert!(
+        both,
+        "both pools serve: web {}, web-api {}",
+        load(&app, "web"),
+        load(&app, "web-api")
+    );
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"web\"]") && app.exists("[data-node=\"web-api\"]"));
+    app.tap_node("web-api").await;
+    // One row per server, or 15 and a "more" line past 16 (the editor's panel height).
+    let servers = s.more_web_pools[0].server.count;
+    let rows = if servers > 16 { 15 } else { servers };
+    assert_eq!(member_rows(&app, "web-api"), rows);
+    assert!(app.exists("[data-members-of=\"web-api\"] [data-member=\"web-api-0\"]"));
+    assert!(app.exists("[data-members-of=\"web-api\"] [data-member=\"web-api-1\"]"));
+    assert!(!app.exists("[data-members-of=\"web-api\"] [data-member=\"web-1\"]"));
+}
+
 /// The engine served on one end of a `MessageChannel` (as the app's page serves it from the
 /// worker's wasm where no worker runs) answers the page's messages as the engine called
 /// directly does: a stage-4 run sought to 5 s gives the same report; after "stop" it answers
