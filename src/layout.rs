@@ -134,6 +134,60 @@ pub fn replica_lag_forms(lag_ms: f64, lag_writes: u64) -> [String; 4] {
     ]
 }
 
+/// Where a node's title starts (after its icon), in diagram units.
+pub const TITLE_X: f64 = 42.0;
+/// Where a database node's role pill starts, counted back from the box's right edge (the pill
+/// is 58 units wide), in diagram units.
+pub const PILL_FROM_RIGHT: f64 = 64.0;
+
+/// A node's title as drawn: its text, its size, and whether a database node's role pill is
+/// drawn beside it (else the role leads the second line).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TitleFit {
+    /// The title, cut in the middle (`db-or…ive-0`) only if it fits no other way.
+    pub text: String,
+    /// Its size, in diagram units: [`font::TITLE`], or less, down to [`font::SMALL`].
+    pub size: f64,
+    /// Whether the role pill fits beside it.
+    pub pill: bool,
+}
+
+/// Fits `label` on a node `node_w` units wide, beside a role pill if `role` (a database node):
+/// at [`font::TITLE`] beside the pill if it fits there; else without the pill; else smaller,
+/// down to [`font::SMALL`]; else cut in the middle at that size. A short name (`db-0`) keeps
+/// its pill; a graph's longer one (`db-writes-0`) no longer runs under it.
+pub fn fit_title(label: &str, node_w: f64, role: bool) -> TitleFit {
+    let beside_pill = node_w - PILL_FROM_RIGHT - 6.0 - TITLE_X;
+    let room = node_w - 12.0 - TITLE_X;
+    let wide = text_width(label, font::TITLE);
+    let fit = |text: String, size: f64, pill: bool| TitleFit { text, size, pill };
+    if role && wide <= beside_pill {
+        return fit(label.to_string(), font::TITLE, true);
+    }
+    if wide <= room {
+        return fit(label.to_string(), font::TITLE, false);
+    }
+    let size = font::TITLE * room / wide;
+    if size >= font::SMALL {
+        return fit(label.to_string(), size, false);
+    }
+    let chars: Vec<char> = label.chars().collect();
+    let mut keep = chars.len();
+    loop {
+        keep -= 1;
+        let tail = keep / 2;
+        let head = keep - tail;
+        let text: String = chars[..head]
+            .iter()
+            .chain(std::iter::once(&'…'))
+            .chain(&chars[chars.len() - tail..])
+            .collect();
+        if keep <= 2 || text_width(&text, font::SMALL) <= room {
+            return fit(text, font::SMALL, false);
+        }
+    }
+}
+
 /// The box the diagram is drawn in on a 1400-px-wide window when it has the card's full width,
 /// in CSS pixels: the page's content (1280 px), less the lesson column beside it (320 px) and
 /// the gap (16 px), less the card's padding and border (2 × 13 px); the stage list is a strip
@@ -1369,6 +1423,41 @@ mod tests {
         assert_eq!(d.clusters[0].tiles.len(), 8);
         assert_eq!(d.clusters[1].tiles.len(), 7);
         assert_sound(&c, &d);
+    }
+
+    /// A database node's title never runs under its role pill: `db-0` keeps the pill at full
+    /// size, `db-writes-0` drops it (the role leads the second line) and shrinks no lower than
+    /// the small size, a 40-character name is cut in the middle; each fits its room.
+    #[test]
+    fn a_title_fits_beside_its_role_pill_or_goes_without() {
+        let w = NODE_W;
+        let short = fit_title("db-0", w, true);
+        assert_eq!(
+            (short.text.as_str(), short.size, short.pill),
+            ("db-0", font::TITLE, true)
+        );
+        assert!(text_width("db-0", font::TITLE) <= w - PILL_FROM_RIGHT - 6.0 - TITLE_X);
+        let long = fit_title("db-writes-0", w, true);
+        assert!(
+            !long.pill,
+            "db-writes-0 runs under the pill at {} units",
+            text_width("db-writes-0", font::TITLE)
+        );
+        assert_eq!(long.text, "db-writes-0");
+        assert!(long.size >= font::SMALL && long.size <= font::TITLE);
+        assert!(text_width(&long.text, long.size) <= w - 12.0 - TITLE_X + 1e-9);
+        let name = "orders-archive-of-every-region-since-20";
+        let cut = fit_title(name, w, false);
+        assert_eq!(cut.size, font::SMALL);
+        assert!(cut.text.contains('…') && cut.text.starts_with("ord") && cut.text.ends_with("20"));
+        assert!(text_width(&cut.text, cut.size) <= w - 12.0 - TITLE_X);
+        // Names the presets draw keep today's look.
+        for label in [
+            "web-0", "lb", "sessions", "workers", "nosql-0", "cache-0", "CDN edge",
+        ] {
+            let f = fit_title(label, w, false);
+            assert_eq!((f.text.as_str(), f.size), (label, font::TITLE), "{label}");
+        }
     }
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.

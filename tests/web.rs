@@ -3134,6 +3134,12 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
         load(&app, "db-1"),
         load(&app, "db-writes-0")
     );
+    // `db-0` has room for its role pill; `db-writes-0` does not, so its role leads its second
+    // line instead of a pill over the end of its name.
+    assert!(app.exists("svg [data-component=\"db-0\"] .role-pill"));
+    assert!(!app.exists("svg [data-component=\"db-writes-0\"] .role-pill"));
+    let second = app.text("svg [data-component=\"db-writes-0\"] .node-sub");
+    assert!(second.starts_with("master · "), "db-writes-0: {second}");
     app.click("[data-action=\"edit\"]");
     app.settle(60).await;
     assert!(app.exists("[data-node=\"db\"]") && app.exists("[data-node=\"db-writes\"]"));

@@ -369,6 +369,13 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let role = state.and_then(|s| s.role);
     let (x0, y0) = (n.x - n.w / 2.0, n.y - n.h / 2.0);
     let (title, detail) = texts(n, props, health);
+    // A long name takes the pill's room: the role then leads the second line.
+    let fit = crate::layout::fit_title(&title, n.w, role.is_some());
+    let detail = match (role, fit.pill, health) {
+        (Some(r), false, Health::Up) => with_role(r, detail, n, state),
+        _ => detail,
+    };
+    let cut = (fit.text != title).then_some(title);
     // A shard's database nodes are tinted by their load, so a hot shard stands out.
     let heat = state
         .filter(|s| s.alive && shard_of(&n.label).is_some())
@@ -402,9 +409,13 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
                     fill={load_colour(u)} stroke={load_colour(u)} />
             }
             { icon(n.kind) }
-            <text class="node-title" x="42" y="29" font-size={font::TITLE.to_string()}>{ title }</text>
+            if let Some(full) = cut {
+                <title>{ full }</title>
+            }
+            <text class="node-title" x={crate::layout::TITLE_X.to_string()} y="29"
+                font-size={((fit.size * 100.0).round() / 100.0).to_string()}>{ fit.text }</text>
             <text class="node-sub" x="14" y="51" font-size={font::BODY.to_string()}>{ detail }</text>
-            if let Some(role) = role {
+            if let Some(role) = role.filter(|_| fit.pill) {
                 <g class={classes!("role-pill", role_slug(role))}
                     transform={format!("translate({:.1},6)", n.w - 64.0)}>
                     <rect width="58" height="18" rx="9" />
@@ -724,6 +735,24 @@ fn badge_icon(b: Badge) -> Html {
         Badge::Down => "M4,4 L14,14 M14,4 L4,14",
     };
     html! { <path class="badge-icon" transform="translate(1,1)" d={d} /> }
+}
+
+/// A database node's second line led by its role, when its name left no room for the pill:
+/// `master · 4 workers`, `replica · 120 ms behind` (the longest lag form that fits).
+fn with_role(
+    role: DbRole,
+    detail: String,
+    n: &DiagramNode,
+    state: Option<&super::state::ComponentFigures>,
+) -> String {
+    match (role, state) {
+        (DbRole::Replica, Some(s)) => {
+            let forms = crate::layout::replica_lag_forms(s.lag_ms, s.lag_writes)
+                .map(|f| format!("replica · {f}"));
+            crate::layout::fit_second_line(n, &forms)
+        }
+        _ => format!("{} · {detail}", role_slug(role)),
+    }
 }
 
 fn role_slug(role: DbRole) -> &'static str {
