@@ -736,9 +736,10 @@ pub fn shard_of(label: &str) -> Option<u32> {
     shard.parse().ok()
 }
 
-/// The web pool a server belongs to: its name without the data center and the `-N` number
-/// (`web` for `web-3` and `us-east/web-3`, `web-api` for `web-api-0`).
-fn pool_of(name: &str) -> &str {
+/// The pool or store a node belongs to: its name without the data center and the `-N` number
+/// (`web` for `web-3` and `us-east/web-3`, `web-api` for `web-api-0`, `db-writes` for
+/// `db-writes-1`, `shard-2-db` for `shard-2-db-0`).
+pub fn stem_of(name: &str) -> &str {
     let local = name.rsplit('/').next().unwrap_or(name);
     match local.rsplit_once('-') {
         Some((stem, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => stem,
@@ -765,7 +766,7 @@ fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
         if c.kind != ComponentKind::Server {
             continue;
         }
-        let pool = pool_of(&c.name);
+        let pool = stem_of(&c.name);
         match pools.iter_mut().find(|p| p.0 == pool) {
             Some(p) => p.1.push(i),
             None => pools.push((pool, vec![i])),

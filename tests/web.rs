@@ -3140,6 +3140,22 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
     assert!(!app.exists("svg [data-component=\"db-writes-0\"] .role-pill"));
     let second = app.text("svg [data-component=\"db-writes-0\"] .node-sub");
     assert!(second.starts_with("master · "), "db-writes-0: {second}");
+    // Each replica's replication arc comes from its own store's master.
+    let planned = scalesim::layout_plan::components(&file.lower().expect("lowers"));
+    let id = |name: &str| {
+        planned
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id.0.to_string())
+            .expect("planned")
+    };
+    for (replica, master) in [("db-1", "db-0"), ("db-writes-1", "db-writes-0")] {
+        let from = app.attribute(
+            &format!("svg [data-replication=\"{}\"]", id(replica)),
+            "data-replication-from",
+        );
+        assert_eq!(from, Some(id(master)), "{replica} replicates from {master}");
+    }
     app.click("[data-action=\"edit\"]");
     app.settle(60).await;
     assert!(app.exists("[data-node=\"db\"]") && app.exists("[data-node=\"db-writes\"]"));

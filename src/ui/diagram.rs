@@ -239,22 +239,31 @@ pub(super) fn stream_style() -> String {
     )
 }
 
-/// The replication stream: an arc from the master to each replica, flowing while both are up.
+/// The replication stream: an arc from each replica's master (the master of its own store:
+/// `db-writes-1` replicates from `db-writes-0`, not from `db-0`) to the replica, flowing while
+/// both are up.
 fn replication(d: &Diagram, figures: &Figures) -> Html {
-    let Some(master) = figures.master() else {
-        return html! {};
-    };
-    let master_alive = figures.component(master).is_some_and(|m| m.alive);
+    let store = |id: ComponentId| d.node(id).map(|n| crate::layout::stem_of(&n.label));
+    let masters: Vec<_> = figures
+        .components
+        .iter()
+        .filter(|c| c.role == Some(DbRole::Master))
+        .collect();
     let arcs = figures
         .components
         .iter()
         .filter(|c| c.role == Some(DbRole::Replica))
         .filter_map(|replica| {
-            let [a, b, c, e] = d.replication_arc(master, replica.id)?;
-            let flowing = master_alive && replica.alive;
+            let stem = store(replica.id)?;
+            let mut own = masters.iter().filter(|m| store(m.id) == Some(stem));
+            // The store's live master, else (none alive) the first.
+            let master = own.clone().find(|m| m.alive).or_else(|| own.next())?;
+            let [a, b, c, e] = d.replication_arc(master.id, replica.id)?;
+            let flowing = master.alive && replica.alive;
             let class = classes!("replication", (!flowing).then_some("stalled"));
             Some(html! {
                 <path class={class} data-replication={replica.id.0.to_string()}
+                    data-replication-from={master.id.0.to_string()}
                     style={flowing.then(stream_style)}
                     d={format!("M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
                         a.0, a.1, b.0, b.1, c.0, c.1, e.0, e.1)}
