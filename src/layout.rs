@@ -961,7 +961,13 @@ fn place(
         .iter()
         .map(|&col| {
             let m = members(col, Band::Main);
-            Stack::new(m.len(), m.first().map(|&i| components[i].kind))
+            // Tiles only for one pool's own servers: not around a group's box, and not two
+            // pools in one frame.
+            let one_pool = m.iter().all(|&i| {
+                !grouped[i] && stem_of(&components[i].name) == stem_of(&components[m[0]].name)
+            });
+            let kind = m.first().map(|&i| components[i].kind);
+            Stack::new(m.len(), kind.filter(|_| one_pool))
         })
         .collect();
     let main_kind = |k: usize| {
@@ -1135,9 +1141,13 @@ fn place(
                 Orientation::Landscape => (along, across),
                 Orientation::Portrait => (across, along),
             };
+            let pool = members(used[k], Band::Main)
+                .first()
+                .map_or("web", |&i| stem_of(&components[i].name));
+            let pool = if pool == "web" { "web tier" } else { pool };
             groups.push(DiagramGroup {
                 kind: ComponentKind::Server,
-                label: format!("web tier · {} servers", stack.count),
+                label: format!("{pool} · {} servers", stack.count),
                 x,
                 y,
                 w,
@@ -1459,6 +1469,41 @@ mod tests {
             let f = fit_title(label, w, false);
             assert_eq!((f.text.as_str(), f.size), (label, font::TITLE), "{label}");
         }
+    }
+
+    /// A pool of many servers (one box) beside a small one (its own servers): the small pool's
+    /// servers are full nodes, not tiles in a frame around the other's box; two small pools are
+    /// not framed as one; one small pool's frame is named after it.
+    #[test]
+    fn a_small_pool_beside_another_is_not_framed_with_it() {
+        let build = |pools: &[(&str, usize)]| {
+            let mut c = vec![
+                info(0, "users", ComponentKind::Users),
+                info(1, "dns", ComponentKind::Dns),
+                info(2, "lb", ComponentKind::LoadBalancer),
+            ];
+            for &(pool, n) in pools {
+                for i in 0..n {
+                    let id = c.len() as u16;
+                    c.push(info(id, &format!("{pool}-{i}"), ComponentKind::Server));
+                }
+            }
+            c.push(info(c.len() as u16, "db-0", ComponentKind::Database));
+            c
+        };
+        for pools in [[("web", 24), ("web-api", 4)], [("web", 3), ("web-api", 3)]] {
+            let c = build(&pools);
+            let d = diagram(&c);
+            assert!(d.groups.is_empty(), "{pools:?}: {:?}", d.groups);
+            assert!(d.nodes.iter().all(|n| !n.compact), "{pools:?}");
+            assert_sound(&c, &d);
+        }
+        let c = build(&[("web-api", 5)]);
+        let d = diagram(&c);
+        let labels: Vec<&str> = d.groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["web-api · 5 servers"]);
+        let c = build(&[("web", 5)]);
+        assert_eq!(diagram(&c).groups[0].label, "web tier · 5 servers");
     }
 
     /// Every component has a node, no two nodes overlap, all lie inside the drawing.
