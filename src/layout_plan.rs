@@ -9,7 +9,7 @@
 //! tour and the challenges load, that the list equals the built simulation's
 //! (`Sim::components`).
 //!
-//! The order follows the stack's `build_topology` (src/sim/stack/mod.rs) and, at stage 11,
+//! The order follows the stack's `build_topology` (src/sim/stack/build.rs) and, at stage 11,
 //! the geo layer's `World::build` (src/sim/geo/mod.rs): change them together.
 
 use crate::layout::{self, Diagram, Orientation};

@@ -1,0 +1,146 @@
+//! Building a data center's stack: its components registered in the engine's order (the
+//! page's first diagram, `layout_plan`, lists them in the same order) and their stations.
+
+use super::*;
+
+impl Stack {
+    pub(super) fn add_component(&mut self, name: String, kind: ComponentKind) -> ComponentId {
+        let id = ComponentId(self.components.len() as u16);
+        self.components.push(ComponentInfo { id, name, kind });
+        self.parts.push(Part::of_kind(kind));
+        id
+    }
+
+    pub(super) fn add_station(
+        &mut self,
+        id: ComponentId,
+        tier: Tier,
+        index: u16,
+        station: Station,
+    ) -> u16 {
+        let s = self.stations.len() as u16;
+        self.stations.push(station);
+        self.station_info.push((id, tier, index));
+        self.parts[usize::from(id.0)] = Part::Station(s);
+        s
+    }
+
+    // The page draws the same components before the engine loads: src/layout_plan.rs lists
+    // them in this order (tests/core/layout_plan.rs checks): change both together.
+    pub(super) fn build_topology(&mut self) {
+        let scenario = self.scenario.clone();
+        self.add_component("users".into(), ComponentKind::Users);
+        self.add_component("dns".into(), ComponentKind::Dns);
+        if let Some(lb) = &scenario.load_balancer {
+            self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
+            self.balancers = (self.webs.iter())
+                .map(|w| Balancer::new(lb, w.number, &w.stem))
+                .collect();
+            self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
+        }
+        for _ in 0..scenario.server.count {
+            self.add_web_server(0, true);
+        }
+        for (i, more) in scenario.more_web_pools.iter().enumerate() {
+            for _ in 0..more.server.count {
+                self.add_web_server(i + 1, true);
+            }
+        }
+        if scenario.database.is_some() {
+            let sharded = scenario.sharding.is_some();
+            let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
+            for _ in 0..count {
+                self.build_shard(sharded);
+            }
+            self.dbs[0].count_shard_keys();
+            for n in 0..scenario.more_databases.len() {
+                self.dbs.push(DatabaseCluster::further(&scenario, n));
+                self.build_shard_of(n + 1, false);
+                self.dbs[n + 1].count_shard_keys();
+            }
+        }
+        if let Some(spec) = &scenario.cdn {
+            self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
+            self.edge = Some(EdgeTier::new(spec));
+        }
+        if let Some(sessions) = &scenario.sessions {
+            if sessions.mode == SessionMode::SharedStore {
+                let id = self.add_component("sessions".into(), ComponentKind::SessionStore);
+                let station = Station::new(
+                    sessions.store_workers,
+                    sessions.store_workers.saturating_mul(16),
+                );
+                self.session_station = self.add_station(id, Tier::Session, 0, station);
+            }
+        }
+        if let Some(q) = &scenario.queue {
+            self.add_component("queue".into(), ComponentKind::Queue);
+            self.add_component("workers".into(), ComponentKind::Workers);
+            self.jobs = Some(JobTier::new(q));
+        }
+        if let Some(spec) = &scenario.nosql {
+            let mut stations = Vec::new();
+            for i in 0..spec.nodes {
+                let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
+                let station = Station::new(spec.workers, spec.queue_capacity);
+                stations.push(self.add_station(id, Tier::NoSql, i as u16, station));
+            }
+            self.nosql = Some(NoSql::new(spec, stations));
+        }
+        let more = scenario
+            .more_caches
+            .iter()
+            .map(|m| (m.name.as_str(), &m.cache));
+        for (cluster, (name, spec)) in scenario
+            .cache
+            .iter()
+            .map(|c| ("cache", c))
+            .chain(more)
+            .enumerate()
+        {
+            let mut stations = Vec::new();
+            for i in 0..spec.nodes as usize {
+                let id = self.add_component(format!("{name}-{i}"), ComponentKind::Cache);
+                let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
+                let index = cache_index(cluster, i);
+                stations.push(self.add_station(id, Tier::Cache, index, station));
+            }
+            let keys = scenario.traffic.keyspace.keys;
+            self.caches.push(CacheCluster::new(spec, keys, &stations));
+        }
+        self.cache_store = (0..self.caches.len())
+            .map(|cluster| {
+                RequestKind::ALL
+                    .iter()
+                    .map(|&k| self.routes.of(k))
+                    .find(|r| r.data == DataStep::Cache(cluster as u8))
+                    .map_or(0, |r| r.store)
+            })
+            .collect();
+    }
+
+    /// Adds web server `web-N` to web pool `pool` (`<name>-N` in a further pool); `initial`
+    /// servers start in the balancer's pool, later ones join after passing health checks.
+    pub(super) fn add_web_server(&mut self, pool: usize, initial: bool) {
+        let web = &self.webs[pool];
+        let index = web.len();
+        let id = self.add_component(web.server_name(index), ComponentKind::Server);
+        let spec = match pool {
+            0 => &self.scenario.server,
+            n => &self.scenario.more_web_pools[n - 1].server,
+        };
+        let mut station = Station::new(spec.workers, spec.queue_capacity);
+        station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
+        let s = self.add_station(id, Tier::Web, web_index(pool, index), station);
+        self.webs[pool].add(s);
+        if let Some(sticky) = self.sticky.get_mut(pool) {
+            sticky.add_server();
+        }
+        if let Some(b) = self.balancers.get_mut(pool) {
+            b.add_server(initial);
+        }
+        if self.site.as_ref().is_some_and(|site| site.down) {
+            self.kill_with_cause(id, "its data center is down");
+        }
+    }
+}
