@@ -760,6 +760,22 @@ fn web_sends_to(t: &Topology, to: &str, flows: &[Flow]) -> Vec<Flow> {
         .collect()
 }
 
+/// A list entry's number and the path after it: `[2].cache.ttl_s` → (2, `.cache.ttl_s`).
+fn list_entry(rest: &str) -> Option<(usize, &str)> {
+    let (n, tail) = rest.strip_prefix('[')?.split_once(']')?;
+    Some((n.parse().ok()?, tail))
+}
+
+/// The path inside a further instance's parameters (`spec`: `.cache`, `.database`), or nothing
+/// for the entry's own fields (`own`: its name and flows, which the graph says with wires).
+fn spec_field<'a>(tail: &'a str, spec: &str, own: &[&str]) -> &'a str {
+    let tail = tail.strip_prefix(spec).unwrap_or(tail);
+    match own.iter().any(|f| tail.starts_with(f)) {
+        true => "",
+        false => tail,
+    }
+}
+
 fn node_problem(t: &Topology, i: usize, suffix: &str, message: &str) -> Problem {
     let node = &t.nodes[i];
     Problem {
@@ -834,10 +850,7 @@ fn locate(t: &Topology, p: Problem) -> Problem {
             let first = first_of_kind(t, NodeKind::WebPool, "web");
             let mut further = (0..t.nodes.len())
                 .filter(|&i| t.nodes[i].spec.kind() == NodeKind::WebPool && Some(i) != first);
-            let nth = rest
-                .strip_prefix('[')
-                .and_then(|r| r.split_once(']'))
-                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let nth = list_entry(rest);
             let node = nth.and_then(|(n, tail)| further.nth(n).map(|i| (i, tail)));
             if let Some((i, tail)) = node {
                 let tail: &str = tail.strip_prefix(".server").unwrap_or_default();
@@ -855,18 +868,10 @@ fn locate(t: &Topology, p: Problem) -> Problem {
             Some((NodeKind::Database, rest.to_string()))
         }
         "more_databases" => {
-            let nth = rest
-                .strip_prefix('[')
-                .and_then(|r| r.split_once(']'))
-                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let nth = list_entry(rest);
             let node = nth.and_then(|(n, tail)| further_databases(t).nth(n).map(|i| (i, tail)));
             if let Some((i, tail)) = node {
-                let tail = tail.strip_prefix(".database").unwrap_or(tail);
-                let tail = if tail.starts_with(".name") || tail.starts_with(".takes") {
-                    ""
-                } else {
-                    tail
-                };
+                let tail = spec_field(tail, ".database", &[".name", ".takes"]);
                 return node_problem(t, i, tail, &p.message);
             }
             Some((NodeKind::Database, String::new()))
@@ -878,18 +883,10 @@ fn locate(t: &Topology, p: Problem) -> Problem {
             None
         }
         "more_caches" => {
-            let nth = rest
-                .strip_prefix('[')
-                .and_then(|r| r.split_once(']'))
-                .and_then(|(n, tail)| n.parse::<usize>().ok().map(|n| (n, tail)));
+            let nth = list_entry(rest);
             let node = nth.and_then(|(n, tail)| further_caches(t).nth(n).map(|i| (i, tail)));
             if let Some((i, tail)) = node {
-                let tail = tail.strip_prefix(".cache").unwrap_or(tail);
-                let tail = if tail.starts_with(".name") || tail.starts_with(".fronts") {
-                    ""
-                } else {
-                    tail
-                };
+                let tail = spec_field(tail, ".cache", &[".name", ".fronts"]);
                 return node_problem(t, i, tail, &p.message);
             }
             Some((NodeKind::Cache, String::new()))
