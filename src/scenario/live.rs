@@ -111,7 +111,8 @@ impl Mechanism {
     }
 
     /// Sets its scenario option in `scenario` (a breaker switched on live is [`LIVE_BREAKER`],
-    /// unless one is in already; coalescing needs a cache: without one, nothing changes).
+    /// unless one is in already; coalescing needs a cache: without one, nothing changes, with
+    /// several it is set at each).
     pub fn set(self, scenario: &mut super::Scenario, on: bool) {
         match self {
             Mechanism::SyncCalls => scenario.server.sync_calls = on,
@@ -124,6 +125,9 @@ impl Mechanism {
             Mechanism::Coalesce => {
                 if let Some(cache) = scenario.cache.as_mut() {
                     cache.coalesce = Some(on);
+                    for m in &mut scenario.more_caches {
+                        m.cache.coalesce = Some(on);
+                    }
                 }
             }
         }

@@ -1057,14 +1057,6 @@ impl Scenario {
                 format!("at most {MAX_MORE_CACHES} further caches"),
             );
         }
-        let coalescing = self.cache.iter().any(|t| t.coalesce.is_some())
-            || self.more_caches.iter().any(|m| m.cache.coalesce.is_some());
-        if coalescing {
-            c.fail(
-                "more_caches",
-                "coalescing misses (`coalesce`) works with one cache, not several yet: leave it out",
-            );
-        }
         // One data center's names (at stage 11 every data center runs the same stack).
         let names = component_names(&Scenario {
             geo: None,

@@ -760,8 +760,7 @@ fn coalesce(scenario: &Scenario) -> Entry {
         }],
         expect: Expect::Setting,
         store: None,
-        // The engine coalesces with one cache only (validation refuses it with several).
-        unavailable: (!scenario.more_caches.is_empty())
-            .then(|| "Coalescing works with one cache, not with several yet.".to_string()),
+        // With several caches it switches every cluster, each with its own in-flight table.
+        unavailable: None,
     }
 }

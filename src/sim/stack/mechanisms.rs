@@ -47,15 +47,15 @@ impl Stack {
                 }
             }
             Mechanism::Coalesce => {
-                // Coalescing works with one cache cluster (validation says so for files).
-                if self.scenario.cache.is_none() || !self.scenario.more_caches.is_empty() {
+                // At every cache cluster, each with its own in-flight table.
+                if self.scenario.cache.is_none() {
                     return;
                 }
-                match self.coalescer.as_mut() {
-                    Some(co) => co.coalesce = on,
-                    None => {
-                        self.coalescer =
-                            Some(Coalescer::new(self.scenario.traffic.keyspace.keys, on))
+                let keys = self.scenario.traffic.keyspace.keys;
+                for co in &mut self.coalescers {
+                    match co.as_mut() {
+                        Some(co) => co.coalesce = on,
+                        None => *co = Some(Coalescer::new(keys, on)),
                     }
                 }
                 if on {

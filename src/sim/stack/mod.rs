@@ -437,8 +437,9 @@ pub(super) struct Stack {
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
     pub(super) clients: Option<Clients>,
-    /// Cache misses of keys already being read: counted, or coalesced (`None`: neither).
-    pub(super) coalescer: Option<Coalescer>,
+    /// Per cache cluster (the stack's `caches` order), cache misses of keys already being
+    /// read by it: counted, or coalesced (`None`: neither). Each has its own in-flight table.
+    pub(super) coalescers: Vec<Option<Coalescer>>,
     /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
     /// a request on).
     pub(super) sync: Option<SyncWorkers>,
@@ -520,11 +521,13 @@ impl Stack {
             nosql: None,
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
-            coalescer: scenario
-                .cache
-                .as_ref()
-                .and_then(|c| c.coalesce)
-                .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
+            coalescers: std::iter::once(scenario.cache.as_ref())
+                .chain(scenario.more_caches.iter().map(|m| Some(&m.cache)))
+                .map(|c| {
+                    let on = c.and_then(|c| c.coalesce)?;
+                    Some(Coalescer::new(scenario.traffic.keyspace.keys, on))
+                })
+                .collect(),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
             breaker: scenario.server.breaker.as_ref().map(CircuitBreaker::new),
             released: Vec::new(),

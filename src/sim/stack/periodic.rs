@@ -14,7 +14,7 @@ impl Stack {
             q.station.account(now);
             q.station.close_interval();
         }
-        if let Some(co) = self.coalescer.as_mut() {
+        for co in self.coalescers.iter_mut().flatten() {
             co.close_interval();
         }
         // Every pool's servers, the first pool's first.

@@ -9,6 +9,12 @@ use crate::sim::report::*;
 use crate::sim::theory;
 
 impl Stack {
+    /// The stampede figures of cache cluster `cluster` (`None` when it neither counts nor
+    /// coalesces).
+    fn stampede_report(&self, cluster: usize) -> Option<StampedeReport> {
+        self.coalescers.get(cluster)?.as_ref().map(|co| co.report())
+    }
+
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(in crate::sim) fn report_single(&self) -> Report {
         let head = RunHead {
@@ -96,7 +102,7 @@ impl Stack {
             components,
             database: self.database_report(),
             cache: self.caches.first().map(|c| CacheReport {
-                stampede: self.coalescer.as_ref().map(|co| co.report()),
+                stampede: self.stampede_report(0),
                 ..c.report()
             }),
             more_caches: self
@@ -104,9 +110,13 @@ impl Stack {
                 .more_caches
                 .iter()
                 .zip(self.caches.iter().skip(1))
-                .map(|(m, c)| NamedCacheReport {
+                .enumerate()
+                .map(|(i, (m, c))| NamedCacheReport {
                     name: m.name.clone(),
-                    cache: c.report(),
+                    cache: CacheReport {
+                        stampede: self.stampede_report(i + 1),
+                        ..c.report()
+                    },
                 })
                 .collect(),
             more_databases: self

@@ -78,9 +78,10 @@ impl Stack {
 }
 
 impl Stack {
-    /// A miss of `key` while another request reads it from the database: with coalescing,
-    /// `req` waits for that read's fill (true); otherwise it is counted and reads too (false).
-    pub(super) fn wait_for_fill(&mut self, req: ReqRef, key: u32) -> bool {
+    /// A miss of `key` at cache cluster `cluster` while another request reads it from the
+    /// database for that cluster: with coalescing, `req` waits for that read's fill (true);
+    /// otherwise it is counted and reads too (false).
+    pub(super) fn wait_for_fill(&mut self, req: ReqRef, cluster: usize, key: u32) -> bool {
         let requests = &self.kernel.requests;
         let leading = |l: ReqRef| {
             requests.get(l.slot as usize).is_some_and(|r| {
@@ -93,7 +94,7 @@ impl Stack {
                     )
             })
         };
-        let co = self.coalescer.as_mut().expect("a coalescer");
+        let co = self.coalescers[cluster].as_mut().expect("a coalescer");
         match co.on_miss(key, req, leading) {
             OnMiss::Read => false,
             OnMiss::Wait => {
@@ -109,10 +110,11 @@ impl Stack {
         }
     }
 
-    /// `req`'s database read filled `key`: the misses waiting for it are answered with it.
-    pub(super) fn answer_coalesced(&mut self, req: ReqRef, key: u32) {
+    /// `req`'s database read filled `key` in cache cluster `cluster`: the misses of that
+    /// cluster waiting for it are answered with it.
+    pub(super) fn answer_coalesced(&mut self, req: ReqRef, cluster: usize, key: u32) {
         let mut released = std::mem::take(&mut self.released);
-        self.coalescer
+        self.coalescers[cluster]
             .as_mut()
             .expect("a coalescer")
             .on_fill(key, req, &mut released);

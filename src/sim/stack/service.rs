@@ -133,7 +133,8 @@ impl Stack {
         } else {
             self.kernel.interval.cache_misses += 1;
             self.req_mut(req).fill = index;
-            if self.coalescer.is_some() && self.wait_for_fill(req, key) {
+            let coalescing = self.coalescers.get(cluster).is_some_and(Option::is_some);
+            if coalescing && self.wait_for_fill(req, cluster, key) {
                 return;
             }
             self.send_to_db(req);
@@ -276,8 +277,8 @@ impl Stack {
             let c = &mut self.caches[cluster];
             let alive = self.stations[usize::from(c.station_of(node as u16))].alive;
             c.fill(node as u16, alive, r.key, version, now);
-            if self.coalescer.is_some() {
-                self.answer_coalesced(req, r.key);
+            if self.coalescers.get(cluster).is_some_and(Option::is_some) {
+                self.answer_coalesced(req, cluster, r.key);
             }
         }
         AfterQuery::Answer

@@ -163,7 +163,10 @@ impl Stack {
             breaker: self.breaker.as_ref().map(|b| b.state()),
             writes_partitioned: 0,
             cut_links: Vec::new(),
-            stampede: self.coalescer.as_ref().map(|co| co.last_peak()),
+            // The cluster whose key was read most at once (the first on a tie).
+            stampede: (self.coalescers.iter().flatten())
+                .map(|co| co.last_peak())
+                .reduce(|a, b| if b.reads > a.reads { b } else { a }),
             components,
         }
     }
