@@ -842,7 +842,8 @@ fn two_databases_are_checked() {
     s.cache = None;
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("stores none"), "{e}");
-    // The chaos catalogue breaks the first database, even with both its nodes down.
+    // The chaos catalogue offers each database's entries, against its own nodes, even with
+    // both nodes of the first down.
     let s = two_databases([1.0, 0.0, 1.0, 0.0]);
     let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
     for name in ["db-0", "db-1"] {
@@ -856,12 +857,83 @@ fn two_databases_are_checked() {
     }
     let entries =
         scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
-    let slow = entries
+    let slow = |store: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == "slow-database" && e.store.as_deref() == Some(store))
+            .unwrap_or_else(|| panic!("a slow-database entry for {store}"))
+    };
+    assert!(slow("db").title.contains("db-0"), "{}", slow("db").title);
+    assert!(slow("db").unavailable.is_some());
+    assert!(slow("db-writes").title.contains("db-writes-0"));
+    assert_eq!(slow("db-writes").unavailable, None);
+    // Five entries per store (db-0 is down: its repair), each naming its store.
+    for store in ["db", "db-writes"] {
+        let keys: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.store.as_deref() == Some(store))
+            .map(|e| e.key)
+            .collect();
+        let kill = if store == "db" {
+            "repair-master"
+        } else {
+            "kill-master"
+        };
+        for key in [
+            kill,
+            "slow-database",
+            "retry-storm",
+            "sync-workers",
+            "breaker",
+        ] {
+            assert!(keys.contains(&key), "{store}: {key} in {keys:?}");
+        }
+        assert_eq!(keys.len(), 5, "{store}: {keys:?}");
+    }
+}
+
+#[test]
+fn the_chaos_catalogue_kills_each_database_on_its_own() {
+    // Each store gets its own kill-master entry; applying `db-writes`' at 5 s fails over
+    // `db-writes` only, while `db` keeps its master and serves reads.
+    let s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    let five = scalesim::sim::SimTime::from_secs(5);
+    let sim = scalesim::sim::live::replay(&s, &[], five).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let kills: Vec<_> = entries.iter().filter(|e| e.key == "kill-master").collect();
+    assert_eq!(kills.len(), 2, "{kills:?}");
+    assert_eq!(kills[0].store.as_deref(), Some("db"));
+    assert_eq!(kills[0].title, "Master database db-0 fails");
+    let writes = kills[1];
+    assert_eq!(writes.store.as_deref(), Some("db-writes"));
+    assert_eq!(writes.title, "Master database db-writes-0 fails");
+    let changes: Vec<scalesim::scenario::LiveChange> = writes
+        .actions
         .iter()
-        .find(|e| e.key == "slow-database")
-        .expect("a slow-database entry");
-    assert!(slow.title.contains("db-0"), "{}", slow.title);
-    assert!(slow.unavailable.is_some(), "{:?}", slow.unavailable);
+        .map(|a| scalesim::scenario::LiveChange {
+            at_ns: five.0,
+            action: a.clone(),
+        })
+        .collect();
+    let end = scalesim::sim::SimTime::from_secs(u64::from(s.duration_s));
+    let r = scalesim::sim::live::replay(&s, &changes, end)
+        .expect("runs")
+        .report();
+    assert_conserved(&r);
+    let failovers = &r.more_databases[0].database.failovers;
+    assert_eq!(failovers.len(), 1, "{failovers:?}");
+    assert_eq!(failovers[0].old_master, "db-writes-0");
+    let first = r.database.as_ref().expect("the first database's report");
+    assert!(first.failovers.is_empty(), "{first:?}");
+    assert!(served_by_first_db(&r) > 1000);
+    // With one database, the entries name no store (as before).
+    let one = scalesim::scenario::preset(4).expect("stage 4");
+    let sim = scalesim::sim::live::replay(&one, &[], five).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    assert!(entries.iter().all(|e| e.store.is_none()));
+    assert_eq!(entries.iter().filter(|e| e.key == "kill-master").count(), 1);
 }
 
 /// Stage `stage`'s graph with a second web pool, `web-api`, beside `web` (with its
