@@ -507,6 +507,53 @@ fn killing_one_database_leaves_the_other_serving() {
     assert_conserved(&r);
 }
 
+#[test]
+fn each_database_has_its_own_circuit_breaker() {
+    // `db-writes` loses both its nodes at 5 s for good: its breaker opens and fails writes at
+    // once, while the first database's breaker stays closed and every read is served.
+    let mut s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 500.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
+    for target in ["db-writes-0", "db-writes-1"] {
+        s.faults
+            .push(scalesim::scenario::Fault::down(target, 5.0, 0.0));
+    }
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let first = r.breaker.as_ref().expect("the first database's breaker");
+    assert_eq!((first.trips, first.refused), (0, 0), "{first:?}");
+    let writes = r.more_databases[0]
+        .breaker
+        .as_ref()
+        .expect("db-writes' breaker");
+    assert!(writes.trips >= 1 && writes.refused > 100, "{writes:?}");
+    // Reads never failed: the first database answered every cache miss.
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(served_by_first_db(&r), cache.misses, &r);
+    assert!(r.requests.failed >= writes.refused, "{:?}", r.requests);
+    // The log and the diagnosis say whose breaker it is.
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("circuit breaker for db-writes open: calls to db-writes")));
+    assert!(!r
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("circuit breaker open")));
+    assert!(r.diagnosis.iter().any(|i| i.cause
+        == scalesim::sim::diagnosis::Cause::BreakerOpen {
+            store: Some("db-writes".into())
+        }
+        && i.summary.contains("db-writes")));
+    // The report lists each breaker: the further database's beside its figures.
+    let json = serde_json::to_value(&r).expect("serialises");
+    assert!(json["more_databases"][0]["breaker"]["trips"].as_u64() >= Some(1));
+}
+
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
 /// fronts page views, both in front of the one database; sending only `mix`, for 20 s.
 fn two_caches(mix: [f64; 4]) -> Scenario {
