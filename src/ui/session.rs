@@ -38,9 +38,9 @@ pub enum Op {
     NewVersion,
     /// Data tier: reshard to this many shards now (the component is ignored).
     Reshard(u32),
-    /// Web tier: a rolling deploy in batches of `batch` servers, drained or not (the
-    /// component is ignored).
-    Deploy { batch: u32, drain: bool },
+    /// Web tier: a rolling deploy of web pool number `pool` (0: the first) in batches of
+    /// `batch` servers, drained or not (the component is ignored).
+    Deploy { batch: u32, drain: bool, pool: u8 },
 }
 
 /// What the app asks of the run.
@@ -321,7 +321,15 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
         Op::PurgeAll => LiveAction::CdnPurgeAll,
         Op::NewVersion => LiveAction::CdnNewVersion,
         Op::Reshard(count) => LiveAction::Reshard(count),
-        Op::Deploy { batch, drain } => LiveAction::Deploy { batch, drain },
+        Op::Deploy { batch, drain, pool } => LiveAction::Deploy {
+            batch,
+            drain,
+            // The first pool unnamed, as links written before pools had names say it.
+            pool: match usize::from(pool) {
+                0 => None,
+                n => Some(sim.scenario().more_web_pools.get(n - 1)?.name.clone()),
+            },
+        },
     })
 }
 
