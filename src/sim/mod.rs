@@ -42,6 +42,7 @@ pub use handle::Sim;
 pub use kernel::checkpoints;
 pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
+pub use kernel::recording::{self, Frame, Recorder, Recording};
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::{SimDuration, SimTime};
 pub use playback::Playback;

@@ -359,6 +359,9 @@ pub struct NoSqlReport {
 /// A rolling deploy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeployReport {
+    /// The web pool it rolled, when the deploy named one (absent: the first pool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     /// When it started, seconds.
     pub started_at_s: f64,
     /// When the last server was back in the pool, seconds (absent while under way).

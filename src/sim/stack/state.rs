@@ -116,9 +116,7 @@ impl Stack {
                         let (pool, i) = web_of_index(index);
                         state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(i));
                         state.retired = self.webs[pool].retired[i];
-                        if pool == 0 {
-                            state.deploy = self.deploy.step_of(i);
-                        }
+                        state.deploy = self.deploy.step_of(pool, i);
                     }
                 }
                 self.fill_special_state(&mut state);
