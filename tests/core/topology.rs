@@ -1462,6 +1462,91 @@ fn a_rolling_deploy_rolls_the_pool_it_names_while_the_other_keeps_full_capacity(
 }
 
 #[test]
+fn each_web_pools_servers_change_live_by_name_and_replay() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{live::replay, SimTime};
+    let mut s = two_web_pools([0.5, 0.5, 0.0, 0.0]);
+    s.more_web_pools[0].server.count = 3;
+    let first = s.server.count;
+    // web-api grows to 5 at 2 s and shrinks to 2 at 6 s; the first pool grows by one at 4 s,
+    // written as links before pools had names write it.
+    let text = "2:servers:web-api:5,4:servers:".to_string()
+        + &(first + 1).to_string()
+        + ",6:servers:web-api:2";
+    let changes = decode_changes(&text).expect("reads");
+    assert_eq!(
+        changes[0].action,
+        LiveAction::PoolServers {
+            pool: "web-api".into(),
+            count: 5
+        }
+    );
+    assert_eq!(encode_changes(&changes), text);
+    let names = |sim: &scalesim::sim::Sim, stem: &str| {
+        let snapshot = sim.snapshot();
+        (snapshot.components.iter())
+            .filter(|c| !c.retired)
+            .map(|c| sim.components()[usize::from(c.id.0)].name.clone())
+            .filter(|n| {
+                n.strip_prefix(stem)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .count()
+    };
+    let at = |t: u64| replay(&s, &changes, SimTime::from_secs(t)).expect("replays");
+    let sim = at(3);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize)
+    );
+    assert_eq!(sim.scenario().more_web_pools[0].server.count, 5);
+    let sim = at(5);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize + 1)
+    );
+    let sim = at(10);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (2, first as usize + 1)
+    );
+    let r = sim.report();
+    assert_conserved(&r);
+    assert_eq!(r.more_web_pools[0].servers, 2);
+    // Recorded as the app records them, then a seek back to 3 s replays them: the second
+    // pool is at 5 again, and playing on to 10 s gives the report of the run straight through.
+    let mut playback = scalesim::sim::Playback::new(&s).expect("runs");
+    for c in &changes {
+        playback.play(SimTime(c.at_ns), u64::MAX);
+        playback.record(c.action.clone());
+    }
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    playback.seek(SimTime::from_secs(3));
+    while !playback.seek_step(u64::MAX) {}
+    assert_eq!(names(playback.sim(), "web-api"), 5);
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    assert_eq!(
+        serde_json::to_string(&playback.sim().report()).expect("json"),
+        serde_json::to_string(&r).expect("json")
+    );
+    // A pool this run does not have is named in the error.
+    let wrong = [LiveChange {
+        at_ns: 0,
+        action: LiveAction::PoolServers {
+            pool: "web-apii".into(),
+            count: 2,
+        },
+    }];
+    let e = replay(&s, &wrong, SimTime::from_secs(1))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("web-apii"), "{e}");
+}
+
+#[test]
 fn two_web_pools_are_checked() {
     // A deploy naming no pool of the scenario: one message, with the pools it may name.
     let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
