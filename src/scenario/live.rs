@@ -67,12 +67,16 @@ pub enum LiveAction {
         /// Cut (true) or healed.
         cut: bool,
     },
-    /// A rolling deploy of the web tier in batches of `batch` servers, drained or not.
+    /// A rolling deploy of a web pool in batches of `batch` servers, drained or not. Written
+    /// `deploy:1:drain` (the first pool) or `deploy:1:drain:web-api` (the pool named).
     Deploy {
         /// Servers taken out at once.
         batch: u32,
         /// Whether each server finishes its requests before it stops.
         drain: bool,
+        /// The web pool it rolls (`None`: the first, as in links written before pools had
+        /// names).
+        pool: Option<String>,
     },
 }
 
@@ -211,9 +215,12 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::Mechanism { which, on } => {
             format!("{}:{}", which.word(), if *on { "on" } else { "off" })
         }
-        LiveAction::Deploy { batch, drain } => {
+        LiveAction::Deploy { batch, drain, pool } => {
+            let pool = pool
+                .as_deref()
+                .map_or(String::new(), |p| format!(":{}", escape_name(p)));
             format!(
-                "deploy:{batch}:{}",
+                "deploy:{batch}:{}{pool}",
                 if *drain { "drain" } else { "no-drain" }
             )
         }
@@ -258,14 +265,16 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
             .find(|m| m.word() == *word)?,
             on: *state == "on",
         },
-        ["deploy", batch, "drain"] => LiveAction::Deploy {
-            batch: small(batch)?,
-            drain: true,
-        },
-        ["deploy", batch, "no-drain"] => LiveAction::Deploy {
-            batch: small(batch)?,
-            drain: false,
-        },
+        ["deploy", batch, how @ ("drain" | "no-drain"), pool @ ..] if pool.len() <= 1 => {
+            LiveAction::Deploy {
+                batch: small(batch)?,
+                drain: *how == "drain",
+                pool: match pool {
+                    [name] => Some(unescape_name(name)?),
+                    _ => None,
+                },
+            }
+        }
         _ => return None,
     })
 }
@@ -452,6 +461,7 @@ mod tests {
                 LiveAction::Deploy {
                     batch: 2,
                     drain: true,
+                    pool: None,
                 },
             ),
             change(
@@ -459,6 +469,15 @@ mod tests {
                 LiveAction::Deploy {
                     batch: 1,
                     drain: false,
+                    pool: None,
+                },
+            ),
+            change(
+                62_000_000_000,
+                LiveAction::Deploy {
+                    batch: 1,
+                    drain: true,
+                    pool: Some("web api".into()),
                 },
             ),
         ];
@@ -469,6 +488,9 @@ mod tests {
         assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
         assert!(text.contains("41:purge,41:sync:on,41:breaker:off,41:coalesce:on,"));
+        assert!(
+            text.ends_with("60:deploy:2:drain,61:deploy:1:no-drain,62:deploy:1:drain:web%20api")
+        );
         assert_eq!(decode_changes(&text).unwrap(), changes);
     }
 

@@ -1166,12 +1166,6 @@ impl Scenario {
                 "several web pools need a load balancer in front to send each kind of request to its pool",
             );
         }
-        if self.deploy.is_some() {
-            c.fail(
-                "more_web_pools",
-                "a rolling deploy runs with one web pool, not several yet: leave `deploy` out",
-            );
-        }
         if self.more_web_pools.len() > MAX_MORE_WEB_POOLS {
             c.fail(
                 "more_web_pools",
@@ -1497,6 +1491,21 @@ impl Scenario {
             "ms",
         );
         c.range("deploy.startup_s", d.startup_s, 0.0, 3600.0, "s");
+        if let Some(pool) = &d.pool {
+            if self.web_pool_number(pool).is_none() {
+                let names: Vec<&str> = std::iter::once("web")
+                    .chain(self.more_web_pools.iter().map(|m| m.name.as_str()))
+                    .collect();
+                c.fail(
+                    "deploy.pool",
+                    format!(
+                        "`{}` is not a web pool of this scenario: name one of {}",
+                        pool.chars().take(40).collect::<String>(),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
         if let Some(at_s) = d.at_s {
             c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
         }

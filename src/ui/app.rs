@@ -67,7 +67,7 @@ pub fn app() -> Html {
     let on_deploy = {
         let on_fault = on_fault.clone();
         let state = state.clone();
-        Callback::from(move |()| {
+        Callback::from(move |pool: u8| {
             let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
             if let Some(node) = any {
                 on_fault.emit((
@@ -75,6 +75,7 @@ pub fn app() -> Html {
                     Op::Deploy {
                         batch: 1,
                         drain: true,
+                        pool,
                     },
                 ));
             }
@@ -617,7 +618,12 @@ fn run_experiment(
                 // A deploy acts on the whole web tier; any component carries it.
                 let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
                 if let Some(node) = any {
-                    on_fault.emit((node.component, Op::Deploy { batch, drain }));
+                    let op = Op::Deploy {
+                        batch,
+                        drain,
+                        pool: 0,
+                    };
+                    on_fault.emit((node.component, op));
                 }
             }
             Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),

@@ -937,6 +937,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         drain: true,
         drain_timeout_ms: 1000.0,
         startup_s: 1.0,
+        pool: None,
     });
     numbers(&mut g, &mut donor);
     if let Some(d) = &mut donor.deploy {

@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool, Problem,
-    Routes, Scenario, SessionMode, Sessions, ValidationErrors,
+    DataCenter, Deploy, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool,
+    Problem, Routes, Scenario, SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -320,8 +320,17 @@ impl Scenario {
             }
         }
         if let Some(d) = &s.deploy {
-            let d = b.add("deploy", NodeSpec::Deploy(d.clone()));
-            wire(&mut edges, &d, &web, &[Flow::Control]);
+            // The pool it rolls is the one it is wired to (validation made sure it names one).
+            let pool = match s.deploy_pool() {
+                Some(n) if n > 0 => s.more_web_pools[n - 1].name.clone(),
+                _ => web.clone(),
+            };
+            let spec = Deploy {
+                pool: None,
+                ..d.clone()
+            };
+            let d = b.add("deploy", NodeSpec::Deploy(spec));
+            wire(&mut edges, &d, &pool, &[Flow::Control]);
         }
         if let Some(m) = &s.monitoring {
             b.add("monitor", NodeSpec::Monitor(m.clone()));
@@ -466,7 +475,13 @@ impl TopologyFile {
                     s.autoscaling = Some(a.clone())
                 }
                 NodeSpec::Autoscaler(_) => {}
-                NodeSpec::Deploy(d) => s.deploy = Some(d.clone()),
+                // The pool it rolls is the one it is wired to, named unless it is the first.
+                NodeSpec::Deploy(d) => {
+                    let pool = controls(t, &node.name)
+                        .filter(|&p| Some(p) != first_pool)
+                        .map(|p| t.nodes[p].name.clone());
+                    s.deploy = Some(Deploy { pool, ..d.clone() });
+                }
                 NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
             }
         }

@@ -263,7 +263,7 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        let (component, tier, _) = self.station_info[usize::from(station)];
+        let (component, tier, index) = self.station_info[usize::from(station)];
         {
             let r = self.req_mut(req);
             r.station = station;
@@ -291,7 +291,7 @@ impl Stack {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
@@ -302,7 +302,7 @@ impl Stack {
         if !s.alive {
             s.refused += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             if tier == Tier::Cache {
@@ -333,7 +333,7 @@ impl Stack {
         } else {
             s.rejected += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
