@@ -319,6 +319,12 @@ pub struct SeekProgress {
     pub target_s: f64,
     /// Share of the way done, 0–1.
     pub done: f64,
+    /// Where the re-run started from (a checkpoint's time, or 0), in simulated seconds.
+    pub from_s: f64,
+    /// The figures shown are those recorded at this time (the re-run is still on its way).
+    pub recorded_s: Option<f64>,
+    /// Live changes made during the seek, waiting to be applied where it arrives.
+    pub waiting_changes: u32,
 }
 
 /// Recent history of the headline figures, sampled a few times per real second while the

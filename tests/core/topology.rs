@@ -507,6 +507,134 @@ fn killing_one_database_leaves_the_other_serving() {
     assert_conserved(&r);
 }
 
+#[test]
+fn each_database_has_its_own_circuit_breaker() {
+    // `db-writes` loses both its nodes at 5 s for good: its breaker opens and fails writes at
+    // once, while the first database's breaker stays closed and every read is served.
+    let mut s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 500.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
+    for target in ["db-writes-0", "db-writes-1"] {
+        s.faults
+            .push(scalesim::scenario::Fault::down(target, 5.0, 0.0));
+    }
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let first = r.breaker.as_ref().expect("the first database's breaker");
+    assert_eq!((first.trips, first.refused), (0, 0), "{first:?}");
+    let writes = r.more_databases[0]
+        .breaker
+        .as_ref()
+        .expect("db-writes' breaker");
+    assert!(writes.trips >= 1 && writes.refused > 100, "{writes:?}");
+    // Reads never failed: the first database answered every cache miss.
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(served_by_first_db(&r), cache.misses, &r);
+    assert!(r.requests.failed >= writes.refused, "{:?}", r.requests);
+    // The log and the diagnosis say whose breaker it is.
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("circuit breaker for db-writes open: calls to db-writes")));
+    assert!(!r
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("circuit breaker open")));
+    assert!(r.diagnosis.iter().any(|i| i.cause
+        == scalesim::sim::diagnosis::Cause::BreakerOpen {
+            store: Some("db-writes".into())
+        }
+        && i.summary.contains("db-writes")));
+    // The report lists each breaker: the further database's beside its figures.
+    let json = serde_json::to_value(&r).expect("serialises");
+    assert!(json["more_databases"][0]["breaker"]["trips"].as_u64() >= Some(1));
+}
+
+/// Stage 10 drawn with a second database, `db-views`, beside the shard router: page views
+/// go straight from the web pool to `db-views`, API reads through the cache and writes to
+/// the router, which shards `db`.
+fn database_beside_shards() -> scalesim::scenario::TopologyFile {
+    let mut file = preset(10).expect("stage 10").topology_file();
+    file.duration_s = 20;
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t
+        .nodes
+        .iter()
+        .find(|n| n.name == "db")
+        .expect("db")
+        .spec
+        .clone();
+    t.nodes.push(Node {
+        name: "db-views".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if ["cache", "shards", "db"].contains(&e.to.as_str()) {
+            e.flows.retain(|f| *f != Flow::PageView);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    t.edges.push(Edge {
+        from: "web".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    file
+}
+
+#[test]
+fn a_second_database_runs_beside_a_shard_router() {
+    let s = database_beside_shards().lower().expect("lowers");
+    assert!(s.sharding.is_some());
+    assert_eq!(s.more_databases.len(), 1);
+    assert_eq!(s.more_databases[0].name, "db-views");
+    assert_eq!(s.more_databases[0].takes, vec![Flow::PageView]);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let shards = s.sharding.as_ref().expect("sharding").shards;
+    // Each kind reaches its store: page views only db-views, the rest only the shards.
+    let r = run(&s);
+    assert_conserved(&r);
+    let views = served(&r, "db-views-");
+    let sharded = served(&r, "shard-");
+    assert!(views > 1000 && sharded > 1000, "{views} {sharded}");
+    let pv = r
+        .latency_by_kind
+        .iter()
+        .find(|k| k.kind == scalesim::sim::RequestKind::PageView)
+        .expect("page views")
+        .latency_ms
+        .count;
+    about(views, pv, &r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert!(first.writes_committed > 500, "{first:?}");
+    assert_eq!(r.more_databases[0].database.writes_committed, 0);
+    // A live reshard moves only the sharded store's keys, and says so.
+    let five = scalesim::sim::SimTime::from_secs(5);
+    let change = scalesim::scenario::LiveChange {
+        at_ns: five.0,
+        action: scalesim::scenario::LiveAction::Reshard(shards + 1),
+    };
+    let end = scalesim::sim::SimTime::from_secs(20);
+    let r = scalesim::sim::live::replay(&s, &[change], end)
+        .expect("runs")
+        .report();
+    assert_conserved(&r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert_eq!(first.reshards.len(), 1, "{:?}", first.reshards);
+    assert!(first.reshards[0].keys_moved > 0);
+    assert!(r.more_databases[0].database.reshards.is_empty());
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("resharding db (behind the shard router) to")
+        && e.text.contains("db-views keeps its data")));
+    assert!(served(&r, &format!("shard-{shards}-")) > 0);
+}
+
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
 /// fronts page views, both in front of the one database; sending only `mix`, for 20 s.
 fn two_caches(mix: [f64; 4]) -> Scenario {
@@ -803,7 +931,7 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
 
 #[test]
 fn two_databases_run_in_every_data_center_at_stage_11() {
-    // Stage 11 without its shard router (a second database beside sharding is refused).
+    // Stage 11 without its shard router (a second database beside one is tested above).
     let mut p = preset(11).expect("stage 11");
     p.sharding = None;
     let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
@@ -865,9 +993,9 @@ fn two_databases_are_checked() {
     let e = file.lower().expect_err("refused").to_string();
     assert_eq!(e.matches("a cache fronts one database").count(), 1, "{e}");
     assert_eq!(e.trim().lines().count(), 1, "{e}");
-    // A second database beside a shard router (stage 10): one message naming both.
-    let file = two_of_a_kind_in(10, "db", "db-writes", vec![]);
-    let mut file = file;
+    // Beside a shard router (stage 10), a request sent straight to the database the router
+    // shards is refused, naming both; a router sending to two databases too.
+    let mut file = preset(10).expect("stage 10").topology_file();
     for e in &mut file.topology.edges {
         if e.from == "web" && e.to == "shards" {
             e.flows.retain(|f| *f != Flow::Write);
@@ -875,13 +1003,23 @@ fn two_databases_are_checked() {
     }
     file.topology.edges.push(Edge {
         from: "web".into(),
-        to: "db-writes".into(),
+        to: "db".into(),
         flows: vec![Flow::Write],
     });
     let e = file.lower().expect_err("refused").to_string();
-    assert!(e.contains("`shards`") && e.contains("`db-writes`"), "{e}");
-    assert_eq!(e.matches("beside sharding").count(), 1, "{e}");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains("`shards`") && e.contains("straight to `db`"),
+        "{e}"
+    );
+    assert_eq!(e.matches("which the router shards").count(), 1, "{e}");
+    let mut file = database_beside_shards();
+    file.topology.edges.push(Edge {
+        from: "shards".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("splits one database's data"), "{e}");
     // Two NoSQL stores are still refused by name.
     let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
     let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
