@@ -2959,8 +2959,10 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
             Op::Deploy {
                 batch: 2,
                 drain: false,
+                pool: 1,
             },
         ),
+        Command::PoolServers(vec![3, 12]),
         Command::Live(LiveAction::Slow {
             name: "db \"0\"".to_string(),
             factor_milli: 8_000,
@@ -3301,6 +3303,93 @@ async fn a_drawing_with_two_web_pools_runs_and_both_serve() {
     assert!(app.exists("[data-members-of=\"web-api\"] [data-member=\"web-api-0\"]"));
     assert!(app.exists("[data-members-of=\"web-api\"] [data-member=\"web-api-1\"]"));
     assert!(!app.exists("[data-members-of=\"web-api\"] [data-member=\"web-1\"]"));
+}
+
+#[wasm_bindgen_test]
+async fn each_web_pool_has_its_servers_control_and_the_deploy_rolls_the_pool_picked() {
+    let file = two_web_pool_file();
+    let s = file.lower().expect("two web pools lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    // web-api's own control, beside the first pool's.
+    assert!(app.text(".controls").contains("Servers of web-api"));
+    let control = "select[data-control=\"pool-servers\"][data-pool=\"web-api\"]";
+    let select: HtmlSelectElement = app.find(control).unchecked_into();
+    let before = s.more_web_pools[0].server.count;
+    assert_eq!(select.value(), before.to_string());
+    let target = if before == 16 { 12 } else { 16 };
+    select.set_value(&target.to_string());
+    dispatch(&select, "change");
+    // The log groups the servers of one change: "web-api-23 … web-api-16 (8) removed …".
+    let (edge, word) = if target > before {
+        (format!("web-api-{}", target - 1), "added")
+    } else {
+        (format!("web-api-{target} "), "removed from the pool")
+    };
+    // The link carries the change, naming the pool.
+    let live_in_link = || {
+        let hash = current_hash();
+        scalesim::scenario::decode_link(hash.trim_start_matches('#'))
+            .map(|l| l.live)
+            .unwrap_or_default()
+    };
+    let named = |live: &[scalesim::scenario::LiveChange]| {
+        live.iter().any(|c| {
+            c.action
+                == scalesim::scenario::LiveAction::PoolServers {
+                    pool: "web-api".into(),
+                    count: target,
+                }
+        })
+    };
+    let resized = app
+        .wait_until(5_000, |a| {
+            let log = a.text("[data-log]");
+            log.contains(&edge) && log.contains(word) && named(&live_in_link())
+        })
+        .await;
+    assert!(
+        resized,
+        "log: {}; link: {}",
+        app.text("[data-log]"),
+        current_hash()
+    );
+    assert!(!app
+        .text("[data-log]")
+        .contains(&format!("web-{} added", s.server.count)));
+    // The Deploy button rolls the pool picked beside it.
+    let picker: HtmlSelectElement = app
+        .find("select[data-control=\"deploy-pool\"]")
+        .unchecked_into();
+    picker.set_value("1");
+    dispatch(&picker, "change");
+    app.settle(50).await;
+    app.click("[data-action=\"deploy\"]");
+    let rolling = app
+        .wait_until(5_000, |a| {
+            let log = a.text("[data-log]");
+            log.contains("of pool web-api")
+                && log.contains("web-api-0 taken out of the load balancer")
+        })
+        .await;
+    assert!(rolling, "log: {}", app.text("[data-log]"));
+    assert!(!app.text("[data-log]").contains("web-0 taken out"));
+    let deployed = app
+        .wait_until(2_000, |_| {
+            live_in_link().iter().any(|c| {
+                c.action
+                    == scalesim::scenario::LiveAction::Deploy {
+                        batch: 1,
+                        drain: true,
+                        pool: Some("web-api".into()),
+                    }
+            })
+        })
+        .await;
+    assert!(deployed, "{:?}", live_in_link());
 }
 
 /// The engine served on one end of a `MessageChannel` (as the app's page serves it from the
