@@ -119,7 +119,11 @@ impl Step {
             Step::CdnPurgeAll => LiveAction::CdnPurgeAll,
             Step::CdnNewVersion => LiveAction::CdnNewVersion,
             Step::Reshard(count) => LiveAction::Reshard(count),
-            Step::Deploy { batch, drain } => LiveAction::Deploy { batch, drain },
+            Step::Deploy { batch, drain } => LiveAction::Deploy {
+                batch,
+                drain,
+                pool: None,
+            },
             Step::DbWorkers(_)
             | Step::CacheCapacity(_)
             | Step::CacheTtl(_)

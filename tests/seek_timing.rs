@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use scalesim::scenario::preset;
-use scalesim::sim::{Checkpoints, Sim, SimTime};
+use scalesim::sim::{Checkpoints, Sim, SimDuration, SimTime};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -75,4 +75,59 @@ fn seek_back_in_a_ten_minute_run_from_a_checkpoint_and_from_0() {
         sim.footprint_bytes() as f64 / 1048576.0
     ));
     drop(copy);
+}
+
+/// The recording the app keeps for seeks (a frame of its figures every half simulated second,
+/// `scalesim::ui::session::record_frame`) over ten-minute runs: frames, bytes, the time taken
+/// making them, and decoding one.
+#[wasm_bindgen_test]
+async fn recording_the_figures_of_ten_minute_runs() {
+    use scalesim::sim::Playback;
+    use scalesim::ui::session::{arrival_figures, decode_frame, record_frame};
+    use std::cell::Cell;
+    use std::rc::Rc;
+    for n in [11, 10, 7] {
+        let mut s = preset(n).unwrap();
+        s.duration_s = 600;
+        let mut playback = Playback::new(&s).unwrap();
+        let spent = Rc::new(Cell::new(0.0));
+        let spent_in = spent.clone();
+        playback.set_recorder(Box::new(move |sim| {
+            let start = now_ms();
+            let frame = record_frame(sim);
+            spent_in.set(spent_in.get() + now_ms() - start);
+            frame
+        }));
+        let end = SimTime::from_secs(600);
+        // In steps of 5 simulated seconds, letting the browser breathe between them (the test
+        // runner gives up on a page that does not answer for 30 s).
+        let mut play_ms = 0.0;
+        while playback.sim().now() < end {
+            let step = playback
+                .sim()
+                .now()
+                .plus(SimDuration::from_secs(5))
+                .min(end);
+            play_ms += timed(|| playback.play(step, u64::MAX)).1;
+            gloo::timers::future::TimeoutFuture::new(0).await;
+        }
+        let json = serde_json::to_vec(&arrival_figures(playback.sim())).unwrap();
+        let recording = playback.recording();
+        let (at, frame) = recording.at_or_before(SimTime::from_secs(540)).unwrap();
+        let (figures, decode_ms) = timed(|| decode_frame(frame).unwrap());
+        assert_eq!(figures.sim_time_s, at.as_secs_f64());
+        say(format!(
+            "wasm: preset {n}, 600 s played in {play_ms:.0} ms with {} frames every {} s: {:.2} MB \
+             ({:.0} bytes a frame; the last one's JSON {} bytes, compressed {}), making them {:.0} ms \
+             ({:.2} ms each); decoding the one at 540 s {decode_ms:.2} ms",
+            recording.len(),
+            recording.every().as_secs_f64(),
+            recording.bytes() as f64 / 1048576.0,
+            recording.bytes() as f64 / recording.len() as f64,
+            json.len(),
+            recording.at_or_before(end).unwrap().1.body.len(),
+            spent.get(),
+            spent.get() / recording.len() as f64,
+        ));
+    }
 }

@@ -3130,8 +3130,8 @@ fn two_database_file() -> scalesim::scenario::TopologyFile {
 
 /// A drawn architecture with two databases opens from its v2 link and runs: the diagram draws
 /// both databases' nodes, both take load (the first's replica the cache's misses, the
-/// second's master the writes), and the editor's group box of `db-writes` opens to its own
-/// two nodes only.
+/// second's master the writes), the chaos catalogue offers each database's failures, and the
+/// editor's group box of `db-writes` opens to its own two nodes only.
 #[wasm_bindgen_test]
 async fn a_drawing_with_two_databases_runs_and_both_take_load() {
     let file = two_database_file();
@@ -3164,6 +3164,17 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
         load(&app, "db-1"),
         load(&app, "db-writes-0")
     );
+    // The chaos catalogue offers each database's failures, each button marked with its store
+    // and naming that store's master.
+    let listed = app
+        .wait_until(4_000, |a| {
+            a.exists("[data-chaos=\"kill-master\"][data-store=\"db-writes\"]")
+        })
+        .await;
+    assert!(listed, "a kill-master entry for db-writes");
+    assert!(app.exists("[data-chaos=\"kill-master\"][data-store=\"db\"]"));
+    let title = app.text("[data-chaos=\"kill-master\"][data-store=\"db-writes\"]");
+    assert_eq!(title.trim(), "Master database db-writes-0 fails");
     // `db-0` has room for its role pill; `db-writes-0` does not, so its role leads its second
     // line instead of a pill over the end of its name.
     assert!(app.exists("svg [data-component=\"db-0\"] .role-pill"));

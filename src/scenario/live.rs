@@ -21,8 +21,16 @@ pub const MAX_LIVE_CHANGES: usize = 1000;
 pub enum LiveAction {
     /// The user population changes to this many users.
     Users(u64),
-    /// The web tier changes to this many servers in service.
+    /// The web tier changes to this many servers in service (the first web pool, `web-N`).
     WebServers(u32),
+    /// The named web pool changes to this many servers in service. Written
+    /// `servers:web-api:4` (`servers:4` is the first pool's, as before pools had names).
+    PoolServers {
+        /// The pool's name (`web` for the first, else a `more_web_pools` name).
+        pool: String,
+        /// Servers in service.
+        count: u32,
+    },
     /// The named component goes down (a cache node loses its contents).
     Kill(String),
     /// The named component comes back (a slow one returns to normal speed).
@@ -67,12 +75,16 @@ pub enum LiveAction {
         /// Cut (true) or healed.
         cut: bool,
     },
-    /// A rolling deploy of the web tier in batches of `batch` servers, drained or not.
+    /// A rolling deploy of a web pool in batches of `batch` servers, drained or not. Written
+    /// `deploy:1:drain` (the first pool) or `deploy:1:drain:web-api` (the pool named).
     Deploy {
         /// Servers taken out at once.
         batch: u32,
         /// Whether each server finishes its requests before it stops.
         drain: bool,
+        /// The web pool it rolls (`None`: the first, as in links written before pools had
+        /// names).
+        pool: Option<String>,
     },
 }
 
@@ -191,6 +203,9 @@ fn action_text(action: &LiveAction) -> String {
     match action {
         LiveAction::Users(n) => format!("users:{n}"),
         LiveAction::WebServers(n) => format!("servers:{n}"),
+        LiveAction::PoolServers { pool, count } => {
+            format!("servers:{}:{count}", escape_name(pool))
+        }
         LiveAction::Kill(name) => format!("kill:{}", escape_name(name)),
         LiveAction::Repair(name) => format!("repair:{}", escape_name(name)),
         LiveAction::Slow { name, factor_milli } => {
@@ -211,9 +226,12 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::Mechanism { which, on } => {
             format!("{}:{}", which.word(), if *on { "on" } else { "off" })
         }
-        LiveAction::Deploy { batch, drain } => {
+        LiveAction::Deploy { batch, drain, pool } => {
+            let pool = pool
+                .as_deref()
+                .map_or(String::new(), |p| format!(":{}", escape_name(p)));
             format!(
-                "deploy:{batch}:{}",
+                "deploy:{batch}:{}{pool}",
                 if *drain { "drain" } else { "no-drain" }
             )
         }
@@ -230,6 +248,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
     Some(match words {
         ["users", n] => LiveAction::Users(number(n)?),
         ["servers", n] => LiveAction::WebServers(small(n)?),
+        ["servers", pool, n] => LiveAction::PoolServers {
+            pool: unescape_name(pool)?,
+            count: small(n)?,
+        },
         ["kill", name] => LiveAction::Kill(unescape_name(name)?),
         ["repair", name] => LiveAction::Repair(unescape_name(name)?),
         ["slow", name, factor] => LiveAction::Slow {
@@ -258,14 +280,16 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
             .find(|m| m.word() == *word)?,
             on: *state == "on",
         },
-        ["deploy", batch, "drain"] => LiveAction::Deploy {
-            batch: small(batch)?,
-            drain: true,
-        },
-        ["deploy", batch, "no-drain"] => LiveAction::Deploy {
-            batch: small(batch)?,
-            drain: false,
-        },
+        ["deploy", batch, how @ ("drain" | "no-drain"), pool @ ..] if pool.len() <= 1 => {
+            LiveAction::Deploy {
+                batch: small(batch)?,
+                drain: *how == "drain",
+                pool: match pool {
+                    [name] => Some(unescape_name(name)?),
+                    _ => None,
+                },
+            }
+        }
         _ => return None,
     })
 }
@@ -381,6 +405,13 @@ mod tests {
         let changes = vec![
             change(0, LiveAction::Users(8000)),
             change(1, LiveAction::WebServers(4)),
+            change(
+                1,
+                LiveAction::PoolServers {
+                    pool: "web-api".into(),
+                    count: 6,
+                },
+            ),
             change(40_250_000_000, LiveAction::Kill("db-0".into())),
             change(
                 40_250_000_000,
@@ -452,6 +483,7 @@ mod tests {
                 LiveAction::Deploy {
                     batch: 2,
                     drain: true,
+                    pool: None,
                 },
             ),
             change(
@@ -459,16 +491,30 @@ mod tests {
                 LiveAction::Deploy {
                     batch: 1,
                     drain: false,
+                    pool: None,
+                },
+            ),
+            change(
+                62_000_000_000,
+                LiveAction::Deploy {
+                    batch: 1,
+                    drain: true,
+                    pool: Some("web api".into()),
                 },
             ),
         ];
         let text = encode_changes(&changes);
-        assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
+        assert!(text.starts_with(
+            "0:users:8000,0.000000001:servers:4,0.000000001:servers:web-api:6,40.25:kill:db-0,"
+        ));
         assert!(text.contains("50.123456789:reshard:8"));
         assert!(text.contains("50.2:cut:us-east:eu%20west%3A2,50.3:heal:us-east:eu-west,"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
         assert!(text.contains("41:purge,41:sync:on,41:breaker:off,41:coalesce:on,"));
+        assert!(
+            text.ends_with("60:deploy:2:drain,61:deploy:1:no-drain,62:deploy:1:drain:web%20api")
+        );
         assert_eq!(decode_changes(&text).unwrap(), changes);
     }
 

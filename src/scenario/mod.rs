@@ -201,6 +201,27 @@ impl Scenario {
             .map_or(0, |i| i + 1)
     }
 
+    /// The number of the web pool named `name`: 0 for `web` (the scenario's `server`), `n`
+    /// for the `n`-th of [`Scenario::more_web_pools`]; `None` if there is no such pool.
+    pub fn web_pool_number(&self, name: &str) -> Option<usize> {
+        if name == "web" {
+            return Some(0);
+        }
+        self.more_web_pools
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i + 1)
+    }
+
+    /// The web pool the scenario's deploy rolls (0 without one or without a name; `None` if
+    /// it names no pool).
+    pub fn deploy_pool(&self) -> Option<usize> {
+        match self.deploy.as_ref().and_then(|d| d.pool.as_deref()) {
+            None => Some(0),
+            Some(name) => self.web_pool_number(name),
+        }
+    }
+
     /// The database that stores data requests of `flow`: 0 the scenario's `database` (or the
     /// shard router in front of its shards), `n` the `n`-th of [`Scenario::more_databases`].
     pub fn store_of(&self, flow: Flow) -> usize {
@@ -926,6 +947,10 @@ pub struct Deploy {
     pub drain_timeout_ms: f64,
     /// Time a restarted server takes to start, in seconds.
     pub startup_s: f64,
+    /// The web pool it rolls: `web` (the scenario's `server`) or a `more_web_pools` name;
+    /// absent: the first pool. In a graph, the pool the deploy controller is wired to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
 }
 
 /// The database tier: one master and zero or more replicas, all alike.

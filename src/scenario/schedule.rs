@@ -98,13 +98,19 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
             ),
         }),
     }
-    if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-        let batch = scenario.deploy.as_ref().map_or(1, |d| d.batch_size);
+    if let Some(d) = scenario.deploy.as_ref().filter(|d| d.at_s.is_some()) {
+        let pool = d
+            .pool
+            .as_ref()
+            .map_or(String::new(), |p| format!(" of {p}"));
         out.push(Scheduled {
-            at_s,
+            at_s: d.at_s.unwrap_or(0.0),
             until_s: None,
             kind: ScheduledKind::Deploy,
-            text: format!("a rolling deploy starts, {batch} server(s) at a time"),
+            text: format!(
+                "a rolling deploy{pool} starts, {} server(s) at a time",
+                d.batch_size
+            ),
         });
     }
     if let Some(plan) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {

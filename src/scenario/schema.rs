@@ -828,6 +828,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("deploy.drain", "-", "true | false (true needs a load balancer)", "wait for requests in progress to finish before stopping a server"),
     field("deploy.drain_timeout_ms", "ms", "0 – 600000", "longest wait for a server to drain; requests still in progress then fail"),
     field("deploy.startup_s", "s", "0 – 3600", "time a restarted server takes to start before health checks can pass"),
+    field("deploy.pool", "-", "web or a more_web_pools name (absent: web)", "the web pool the deploy rolls, one server batch after another"),
     field("routes.cached[]", "-", "page_view | api_read, each once (needs a cache; absent: both)", "the reads the cache fronts; the other read goes straight to the data store"),
     field("routes.nosql[]", "-", "page_view | api_read | write, each once (needs a NoSQL store; absent: all three)", "the data requests the NoSQL store takes its share of; the others all go to the database"),
     field("monitoring.alerts[].name", "-", "≤ 80 characters", "alert name shown in the event log"),

@@ -1166,12 +1166,6 @@ impl Scenario {
                 "several web pools need a load balancer in front to send each kind of request to its pool",
             );
         }
-        if self.deploy.is_some() {
-            c.fail(
-                "more_web_pools",
-                "a rolling deploy runs with one web pool, not several yet: leave `deploy` out",
-            );
-        }
         if self.more_web_pools.len() > MAX_MORE_WEB_POOLS {
             c.fail(
                 "more_web_pools",
@@ -1321,8 +1315,8 @@ impl Scenario {
 
     /// The further databases: each beside a first database, with its own name, storing its
     /// own data requests (each kind in one database, the first keeping at least one, a cache's
-    /// reads all in the database behind it); not with sharding (the shard router fronts one
-    /// database).
+    /// reads all in the database behind it). With sharding, the shard router splits the first
+    /// database's data; the further ones are not sharded.
     fn validate_more_databases(&self, c: &mut Checker) {
         if self.more_databases.is_empty() {
             return;
@@ -1337,12 +1331,6 @@ impl Scenario {
             c.fail(
                 "more_databases",
                 format!("at most {MAX_MORE_DATABASES} further databases"),
-            );
-        }
-        if self.sharding.is_some() {
-            c.fail(
-                "more_databases",
-                "a shard router splits one database's data; a second database beside sharding does not run yet: send every flow through the shard router",
             );
         }
         let names = component_names(&Scenario {
@@ -1497,6 +1485,21 @@ impl Scenario {
             "ms",
         );
         c.range("deploy.startup_s", d.startup_s, 0.0, 3600.0, "s");
+        if let Some(pool) = &d.pool {
+            if self.web_pool_number(pool).is_none() {
+                let names: Vec<&str> = std::iter::once("web")
+                    .chain(self.more_web_pools.iter().map(|m| m.name.as_str()))
+                    .collect();
+                c.fail(
+                    "deploy.pool",
+                    format!(
+                        "`{}` is not a web pool of this scenario: name one of {}",
+                        pool.chars().take(40).collect::<String>(),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
         if let Some(at_s) = d.at_s {
             c.range("deploy.at_s", at_s, 0.0, f64::from(MAX_DURATION_S), "s");
         }

@@ -61,6 +61,10 @@ pub struct Entry {
     pub expect: Expect,
     /// Why it cannot be applied here (`None`: it can).
     pub unavailable: Option<String>,
+    /// The database it breaks, by its name (`db` the first, then each further database's),
+    /// when there are several (`None`: one database, or not a database entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 impl<'de> serde::Deserialize<'de> for Entry {
@@ -78,6 +82,8 @@ struct EntryRead {
     actions: Vec<LiveAction>,
     expect: Expect,
     unavailable: Option<String>,
+    #[serde(default)]
+    store: Option<String>,
 }
 
 impl From<EntryRead> for Entry {
@@ -105,6 +111,7 @@ impl From<EntryRead> for Entry {
             actions: e.actions,
             expect: e.expect,
             unavailable: e.unavailable,
+            store: e.store,
         }
     }
 }
@@ -173,6 +180,7 @@ pub fn catalogue(
         ),
         actions: vec![LiveAction::Users(surged)],
         expect: Expect::Surge,
+        store: None,
         unavailable: None,
     });
     out.sort_by_key(|e| e.unavailable.is_some());
@@ -188,14 +196,6 @@ fn single_site(
 ) {
     let of_kind = |kind: ComponentKind| components.iter().filter(move |c| c.kind == kind);
     let first = |kind: ComponentKind| of_kind(kind).next();
-    let lacking = |key: &'static str, title: &str, what: &str, watch: &str| Entry {
-        key,
-        title: title.to_string(),
-        watch: watch.to_string(),
-        actions: Vec::new(),
-        expect: Expect::Surge,
-        unavailable: Some(format!("This architecture has no {what}.")),
-    };
     // The web server to break: the second of several (the first often holds the sessions of
     // a tour's example), the only one otherwise.
     let servers = of_kind(ComponentKind::Server).count();
@@ -222,86 +222,37 @@ fn single_site(
         out.push(flaky(server, now(server), behind_balancer));
     }
     // The database to break: the master now (after a failover, the promoted replica). With
-    // further databases (`more_databases`), the entries break the first one, by its nodes'
-    // names; the others keep serving their own requests.
-    let replicated = scenario.database.as_ref().is_some_and(|d| d.replicas > 0);
-    let further = |c: &ComponentInfo| {
+    // further databases (`more_databases`), each store gets its own entries, by its nodes'
+    // names and marked with the store's name; the others keep serving their own requests.
+    let store_of = |c: &ComponentInfo| {
         let own = c.name.rsplit('/').next().unwrap_or(&c.name);
-        scenario.more_databases.iter().any(|m| {
-            own.strip_prefix(m.name.as_str())
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
+        scenario
+            .more_databases
+            .iter()
+            .position(|m| {
+                own.strip_prefix(m.name.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map_or(0, |i| i + 1)
     };
-    let databases: Vec<&ComponentInfo> = of_kind(ComponentKind::Database)
-        .filter(|c| !further(c))
-        .collect();
-    match databases.first() {
-        Some(db) => {
-            out.push(kill_or_repair(
-                if replicated {
-                    "kill-master"
-                } else {
-                    "kill-database"
-                },
-                db,
-                now(db).alive,
-                if replicated {
-                    format!("Master database {} fails", db.name)
-                } else {
-                    format!("Database {} fails", db.name)
-                },
-                if replicated {
-                    "No master until the failure is detected and a replica promoted: writes fail \
-                     for that window, and writes the replicas had not applied are lost."
-                } else {
-                    "A single point of failure: every request that needs data fails until it is back."
-                },
-                "It answers again; a former master comes back as a replica and catches up.",
-            ));
-            let target = databases
+    let several = !scenario.more_databases.is_empty();
+    let first_db = scenario.database.as_ref();
+    let stores = std::iter::once(("db", first_db))
+        .chain(
+            scenario
+                .more_databases
                 .iter()
-                .copied()
-                .find(|d| now(d).alive && now(d).master)
-                .or_else(|| databases.iter().copied().find(|d| now(d).alive))
-                .unwrap_or(db);
-            out.push(slow_database(target, now(target)));
-            out.push(retry_storm(scenario, target, now(target)));
-            out.push(sync_workers(scenario, target, now(target)));
-            out.push(breaker(scenario, target, now(target)));
-        }
-        None => {
-            out.push(lacking(
-                "kill-database",
-                "Database fails",
-                "separate database",
-                "Every request that needs data fails until it is back.",
-            ));
-            out.push(lacking(
-                "slow-database",
-                "Slow database (grey failure)",
-                "separate database",
-                "It stays up but answers slowly: queues grow upstream.",
-            ));
-            out.push(lacking(
-                "retry-storm",
-                "Retry storm",
-                "separate database",
-                "Clients retry what times out, and the retries add to the load.",
-            ));
-            out.push(lacking(
-                "sync-workers",
-                "Slow database, synchronous web workers",
-                "separate database",
-                "Web workers wait for a slow database until the web pool is exhausted.",
-            ));
-            out.push(lacking(
-                "breaker",
-                "Database fails behind a circuit breaker",
-                "separate database",
-                "The breaker fails database calls at once instead of sending them to a dead database.",
-            ));
-        }
+                .map(|m| (m.name.as_str(), Some(&m.database))),
+        )
+        .enumerate();
+    for (i, (name, spec)) in stores {
+        let nodes: Vec<&ComponentInfo> = of_kind(ComponentKind::Database)
+            .filter(|c| store_of(c) == i)
+            .collect();
+        let replicated = spec.is_some_and(|d| d.replicas > 0);
+        let store = several.then(|| name.to_string());
+        database_entries(scenario, &nodes, replicated, store, now, out);
     }
     match first(ComponentKind::Cache) {
         Some(cache) => {
@@ -381,6 +332,100 @@ fn single_site(
     }
 }
 
+/// An entry greyed out because the architecture lacks `what`.
+fn lacking(key: &'static str, title: &str, what: &str, watch: &str) -> Entry {
+    Entry {
+        key,
+        title: title.to_string(),
+        watch: watch.to_string(),
+        actions: Vec::new(),
+        expect: Expect::Surge,
+        store: None,
+        unavailable: Some(format!("This architecture has no {what}.")),
+    }
+}
+
+/// The entries that break one database (`nodes`, its components; `store`, its name when
+/// there are several): kill its first node, and slow, retry storm, synchronous workers and
+/// circuit breaker against its master now (after a failover, the promoted replica).
+fn database_entries(
+    scenario: &Scenario,
+    nodes: &[&ComponentInfo],
+    replicated: bool,
+    store: Option<String>,
+    now: &dyn Fn(&ComponentInfo) -> Now,
+    out: &mut Vec<Entry>,
+) {
+    let Some(db) = nodes.first() else {
+        out.push(lacking(
+            "kill-database",
+            "Database fails",
+            "separate database",
+            "Every request that needs data fails until it is back.",
+        ));
+        out.push(lacking(
+            "slow-database",
+            "Slow database (grey failure)",
+            "separate database",
+            "It stays up but answers slowly: queues grow upstream.",
+        ));
+        out.push(lacking(
+            "retry-storm",
+            "Retry storm",
+            "separate database",
+            "Clients retry what times out, and the retries add to the load.",
+        ));
+        out.push(lacking(
+            "sync-workers",
+            "Slow database, synchronous web workers",
+            "separate database",
+            "Web workers wait for a slow database until the web pool is exhausted.",
+        ));
+        out.push(lacking(
+            "breaker",
+            "Database fails behind a circuit breaker",
+            "separate database",
+            "The breaker fails database calls at once instead of sending them to a dead database.",
+        ));
+        return;
+    };
+    let start = out.len();
+    out.push(kill_or_repair(
+        if replicated {
+            "kill-master"
+        } else {
+            "kill-database"
+        },
+        db,
+        now(db).alive,
+        if replicated {
+            format!("Master database {} fails", db.name)
+        } else {
+            format!("Database {} fails", db.name)
+        },
+        if replicated {
+            "No master until the failure is detected and a replica promoted: writes fail \
+             for that window, and writes the replicas had not applied are lost."
+        } else {
+            "A single point of failure: every request that needs data fails until it is back."
+        },
+        "It answers again; a former master comes back as a replica and catches up.",
+    ));
+    let target = nodes
+        .iter()
+        .copied()
+        .find(|d| now(d).alive && now(d).master)
+        .or_else(|| nodes.iter().copied().find(|d| now(d).alive))
+        .unwrap_or(db);
+    out.push(slow_database(target, now(target)));
+    out.push(retry_storm(scenario, target, now(target)));
+    out.push(sync_workers(scenario, target, now(target)));
+    out.push(breaker(scenario, target, now(target)));
+    for e in &mut out[start..] {
+        e.store.clone_from(&store);
+    }
+}
+
 /// Kills `c`, or repairs it when it is down already.
 fn kill_or_repair(
     key: &'static str,
@@ -397,6 +442,7 @@ fn kill_or_repair(
             watch: watch.to_string(),
             actions: vec![LiveAction::Kill(c.name.clone())],
             expect: Expect::Down(c.name.clone()),
+            store: None,
             unavailable: None,
         }
     } else {
@@ -427,6 +473,7 @@ fn repair(key: &'static str, c: &ComponentInfo, back: &str) -> Entry {
         watch: back.to_string(),
         actions: vec![LiveAction::Repair(c.name.clone())],
         expect: Expect::Repaired(c.name.clone()),
+        store: None,
         unavailable: None,
     }
 }
@@ -442,6 +489,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
             watch: String::new(),
             actions: Vec::new(),
             expect: Expect::Errors(server.name.clone()),
+            store: None,
             unavailable: Some(format!("{} is down: repair it first.", server.name)),
         };
     }
@@ -455,6 +503,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
                 ratio_milli: 0,
             }],
             expect: Expect::Repaired(server.name.clone()),
+            store: None,
             unavailable: None,
         };
     }
@@ -473,6 +522,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
             ratio_milli: ERRORS_MILLI,
         }],
         expect: Expect::Errors(server.name.clone()),
+        store: None,
         unavailable: None,
     }
 }
@@ -487,6 +537,7 @@ fn slow_database(db: &ComponentInfo, now: Now) -> Entry {
             watch: "Its queue drains and p99 falls back.".to_string(),
             actions: vec![LiveAction::Repair(db.name.clone())],
             expect: Expect::Repaired(db.name.clone()),
+            store: None,
             unavailable: None,
         };
     }
@@ -501,6 +552,7 @@ fn slow_database(db: &ComponentInfo, now: Now) -> Entry {
             factor_milli: SLOW_FACTOR * 1000,
         }],
         expect: Expect::Slow(db.name.clone()),
+        store: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
     }
 }
@@ -546,6 +598,7 @@ fn retry_storm(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
             factor_milli: SLOW_FACTOR * 1000,
         }],
         expect: Expect::Slow(db.name.clone()),
+        store: None,
         unavailable,
     }
 }
@@ -586,6 +639,7 @@ fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
             ])
             .collect(),
         expect: Expect::Down(cache.name.clone()),
+        store: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
     }
 }
@@ -637,6 +691,7 @@ fn sync_workers(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
         ),
         actions,
         expect: Expect::Slow(db.name.clone()),
+        store: None,
         unavailable,
     }
 }
@@ -672,6 +727,7 @@ fn breaker(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
         ),
         actions,
         expect: Expect::Down(db.name.clone()),
+        store: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
     }
 }
@@ -703,6 +759,7 @@ fn coalesce(scenario: &Scenario) -> Entry {
             on: !on,
         }],
         expect: Expect::Setting,
+        store: None,
         // The engine coalesces with one cache only (validation refuses it with several).
         unavailable: (!scenario.more_caches.is_empty())
             .then(|| "Coalescing works with one cache, not with several yet.".to_string()),

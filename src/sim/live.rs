@@ -39,6 +39,11 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
     match action {
         LiveAction::Users(users) => sim.set_users(*users),
         LiveAction::WebServers(count) => sim.set_web_servers(*count),
+        LiveAction::PoolServers { pool, count } => {
+            let number = sim.scenario().web_pool_number(pool);
+            let number = number.ok_or_else(|| LiveApplyError::UnknownComponent(pool.clone()))?;
+            sim.set_pool_servers(number, *count);
+        }
         LiveAction::Kill(name) => {
             let id = named(sim, name)?;
             sim.kill(id);
@@ -65,7 +70,12 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
                 return Err(LiveApplyError::NotDataCenters(a.clone(), b.clone()));
             }
         }
-        LiveAction::Deploy { batch, drain } => {
+        LiveAction::Deploy { batch, drain, pool } => {
+            if let Some(name) = pool {
+                if sim.scenario().web_pool_number(name).is_none() {
+                    return Err(LiveApplyError::UnknownComponent(name.clone()));
+                }
+            }
             let drain = *drain && sim.scenario().load_balancer.is_some();
             sim.start_deploy(&Deploy {
                 at_s: None,
@@ -73,6 +83,7 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
                 drain,
                 drain_timeout_ms: DEPLOY_DRAIN_TIMEOUT_MS,
                 startup_s: DEPLOY_STARTUP_S,
+                pool: pool.clone(),
             });
         }
     }

@@ -42,6 +42,7 @@ pub use handle::Sim;
 pub use kernel::checkpoints;
 pub use kernel::histogram::Histogram;
 pub use kernel::queue::EventQueue;
+pub use kernel::recording::{self, Frame, Recorder, Recording};
 pub use kernel::rng::{Rng, Sampler};
 pub use kernel::time::{SimDuration, SimTime};
 pub use playback::Playback;
@@ -398,9 +399,14 @@ pub struct Snapshot {
     /// Synchronous web workers: web workers held now, waiting for the data tier (0 when
     /// workers are asynchronous).
     pub held_web_workers: u32,
-    /// The web tier's circuit breaker around database calls (`None`: there is none; stage
-    /// 11: the first data center's that is not closed, else closed).
+    /// The web tier's circuit breaker around database calls (`None`: there is none; with
+    /// several databases, the first breaker that is not closed, else closed; stage 11: the
+    /// first data center's that is not closed, else closed).
     pub breaker: Option<BreakerState>,
+    /// With several databases: the database whose breaker `breaker` is (`db`, or a further
+    /// database's name); absent with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_store: Option<String>,
     /// Stage 11: committed writes waiting to replicate over links cut by a partition now.
     pub writes_partitioned: u64,
     /// Stage 11: the pairs of data centers whose network is cut now, by name, each once (the

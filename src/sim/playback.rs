@@ -1,20 +1,22 @@
 //! The run being played, time travel included: the [`Sim`], the user's live changes with their
 //! simulated times (what a link carries), [`Checkpoints`] of the run on that recorded timeline,
-//! and a seek under way. Whoever plays it (the app's runner, in the page or in a web worker)
+//! the [`Recording`] of what it showed (frames every half simulated second, made by the
+//! caller's [`Recorder`]), and a seek under way. Whoever plays it (the app's runner, in the page or in a web worker)
 //! only paces it in real time and draws what it shows.
 //!
 //! ```text
 //!  record(action)        apply now; forget the later changes and the copies after now
 //!  play(target, budget)  advance, replaying recorded changes at their times and stopping
-//!                        at each checkpoint due to offer a copy
+//!                        at each checkpoint (and frame) due to offer a copy (record it)
 //!  seek(t)               start from the latest copy at or before t (or from 0, or run on)
 //!  seek_step(budget) …   true once arrived: the re-run simulation has been swapped in
 //! ```
 //!
 //! A seek re-runs the same scenario with the same changes at the same instants, so where it
-//! arrives is the run that was played (same report digest), whatever it started from.
+//! arrives is the run that was played (same report digest), whatever it started from; and
+//! the frames recorded on the way equal what the engine shows when it gets there.
 
-use super::{live, Checkpoints, Sim, SimTime};
+use super::{live, Checkpoints, Recorder, Recording, Sim, SimTime};
 use crate::scenario::{LiveAction, LiveChange, Scenario, ValidationErrors};
 
 /// One run and its recorded timeline.
@@ -28,6 +30,9 @@ pub struct Playback {
     /// replayed as their times come, until the user changes something).
     next_change: usize,
     checkpoints: Checkpoints,
+    /// What the run showed, frame by frame (nothing without a recorder).
+    recording: Recording,
+    recorder: Option<Recorder>,
     seek: Option<Seek>,
     /// The furthest simulated time reached.
     reached: SimTime,
@@ -54,6 +59,8 @@ pub struct SeekProgress {
     pub target: SimTime,
     /// Share of the way done, 0–1.
     pub done: f64,
+    /// Where the re-run started from (a checkpoint's time, 0, or now when running on).
+    pub from: SimTime,
 }
 
 impl Playback {
@@ -65,6 +72,8 @@ impl Playback {
             changes: Vec::new(),
             next_change: 0,
             checkpoints: Checkpoints::new(),
+            recording: Recording::default(),
+            recorder: None,
             seek: None,
             reached: SimTime(0),
             replays: 0,
@@ -92,6 +101,17 @@ impl Playback {
         &self.checkpoints
     }
 
+    /// What the run showed, frame by frame.
+    pub fn recording(&self) -> &Recording {
+        &self.recording
+    }
+
+    /// Records a frame made by `recorder` at every multiple of the recording's spacing that
+    /// the run passes from now on (while playing and while seeking).
+    pub fn set_recorder(&mut self, recorder: Recorder) {
+        self.recorder = Some(recorder);
+    }
+
     /// The furthest simulated time reached in this run.
     pub fn reached(&self) -> SimTime {
         self.reached.max(self.sim.now())
@@ -116,6 +136,7 @@ impl Playback {
         self.changes.truncate(self.next_change);
         self.checkpoints
             .invalidate(self.sim.now(), self.next_change);
+        self.recording.invalidate(self.sim.now());
         let change = LiveChange {
             at_ns: self.sim.now().as_nanos(),
             action,
@@ -131,6 +152,7 @@ impl Playback {
         self.changes = changes.to_vec();
         self.next_change = 0;
         self.checkpoints.clear();
+        self.recording.clear();
     }
 
     /// Plays towards `target`, processing at most `budget` events, replaying recorded changes
@@ -147,7 +169,11 @@ impl Playback {
             &mut self.next_change,
             target,
             budget,
-            &mut self.checkpoints,
+            &mut Keep {
+                checkpoints: &mut self.checkpoints,
+                recording: &mut self.recording,
+                recorder: self.recorder.as_mut(),
+            },
         );
         if self.next_change > before {
             self.replays = self.replays.wrapping_add(1);
@@ -209,7 +235,11 @@ impl Playback {
             next,
             seek.target,
             budget,
-            &mut self.checkpoints,
+            &mut Keep {
+                checkpoints: &mut self.checkpoints,
+                recording: &mut self.recording,
+                recorder: self.recorder.as_mut(),
+            },
         );
         if sim.now() < seek.target {
             return false;
@@ -236,6 +266,7 @@ impl Playback {
         Some(SeekProgress {
             target: seek.target,
             done: (now.0.saturating_sub(seek.from.0) as f64 / span).clamp(0.0, 1.0),
+            from: seek.from,
         })
     }
 }
@@ -275,25 +306,46 @@ fn advance(
     }
 }
 
-/// Like [`advance`], but stops at each checkpoint due on the way and offers the simulation
-/// there (it lies on the recorded timeline).
+/// What [`advance_keeping`] keeps on the way.
+struct Keep<'a> {
+    checkpoints: &'a mut Checkpoints,
+    recording: &'a mut Recording,
+    recorder: Option<&'a mut Recorder>,
+}
+
+/// Like [`advance`], but stops at each checkpoint and frame due on the way and offers the
+/// simulation there (it lies on the recorded timeline).
 fn advance_keeping(
     sim: &mut Sim,
     changes: &[LiveChange],
     next: &mut usize,
     target: SimTime,
     budget: u64,
-    checkpoints: &mut Checkpoints,
+    keep: &mut Keep,
 ) -> u64 {
     let mut done = 0;
     loop {
         let left = budget.saturating_sub(done);
-        let due = checkpoints.due(sim.now());
-        let processed = advance(sim, changes, next, due.min(target), left);
+        let due = keep.checkpoints.due(sim.now());
+        let frame_due = if keep.recorder.is_some() {
+            keep.recording.due(sim.now())
+        } else {
+            SimTime(u64::MAX)
+        };
+        let stop = due.min(frame_due);
+        let processed = advance(sim, changes, next, stop.min(target), left);
         done += processed;
-        // Stopped on time, not on the budget: every event up to `due` is processed.
-        if processed < left && sim.now() == due {
-            checkpoints.offer(sim, *next);
+        // Stopped on time, not on the budget: every event up to `stop` is processed.
+        if processed < left && sim.now() == stop {
+            if stop == due {
+                keep.checkpoints.offer(sim, *next);
+            }
+            if let Some(recorder) = keep.recorder.as_mut() {
+                if keep.recording.wants(stop) {
+                    let frame = recorder(sim);
+                    keep.recording.insert(stop, frame);
+                }
+            }
         }
         if processed >= left || sim.now() >= target {
             return done;

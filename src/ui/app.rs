@@ -67,7 +67,7 @@ pub fn app() -> Html {
     let on_deploy = {
         let on_fault = on_fault.clone();
         let state = state.clone();
-        Callback::from(move |()| {
+        Callback::from(move |pool: u8| {
             let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
             if let Some(node) = any {
                 on_fault.emit((
@@ -75,6 +75,7 @@ pub fn app() -> Html {
                     Op::Deploy {
                         batch: 1,
                         drain: true,
+                        pool,
                     },
                 ));
             }
@@ -403,6 +404,18 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
     }
     {
         let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        let counts: Vec<u32> = (state.scenario.more_web_pools.iter())
+            .map(|m| m.server.count)
+            .collect();
+        use_effect_with(counts, move |counts| {
+            if !counts.is_empty() {
+                send(&runner, &dispatcher, Command::PoolServers(counts.clone()));
+            }
+        });
+    }
+    {
+        let runner = runner.clone();
         use_effect_with((), move |_| {
             let query = web_sys::window()
                 .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok())
@@ -617,7 +630,12 @@ fn run_experiment(
                 // A deploy acts on the whole web tier; any component carries it.
                 let any = state.diagram.as_ref().and_then(|d| d.nodes.first());
                 if let Some(node) = any {
-                    on_fault.emit((node.component, Op::Deploy { batch, drain }));
+                    let op = Op::Deploy {
+                        batch,
+                        drain,
+                        pool: 0,
+                    };
+                    on_fault.emit((node.component, op));
                 }
             }
             Step::Users(users) => dispatcher.dispatch(Action::SetUsers(users)),

@@ -53,8 +53,9 @@ pub struct ControlsProps {
     pub on_action: Callback<Action>,
     /// Copies a link to the current scenario.
     pub on_copy_link: Callback<()>,
-    /// Starts a rolling deploy of the web tier (one server at a time, drained).
-    pub on_deploy: Callback<()>,
+    /// Starts a rolling deploy of the web pool numbered so (0: the first; one server at a
+    /// time, drained).
+    pub on_deploy: Callback<u8>,
 }
 
 /// The control bar above the diagram.
@@ -86,10 +87,26 @@ pub fn controls(props: &ControlsProps) -> Html {
             }
         })
     };
+    // The pool the Deploy button rolls, picked beside it when there are several.
+    let deploy_pool = use_state(|| 0u8);
+    let pools = props.scenario.more_web_pools.len();
     let on_deploy = {
         let cb = props.on_deploy.clone();
-        Callback::from(move |_: MouseEvent| cb.emit(()))
+        let pool = (*deploy_pool).min(pools as u8);
+        Callback::from(move |_: MouseEvent| cb.emit(pool))
     };
+    let on_deploy_pool = {
+        let deploy_pool = deploy_pool.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Ok(pool) = select.value().parse::<u8>() {
+                deploy_pool.set(pool);
+            }
+        })
+    };
+    let pool_names: Vec<String> = std::iter::once("web".to_string())
+        .chain(props.scenario.more_web_pools.iter().map(|m| m.name.clone()))
+        .collect();
     let play_label = if props.playing { "Pause" } else { "Play" };
     let users = props.scenario.traffic.users;
     let on_copy = {
@@ -133,14 +150,20 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <span class="control-value" data-value="users">{ grouped(users) }</span>
             </label>
             { stage_controls(&props.scenario, &props.on_action) }
-            if props.scenario.load_balancer.is_some() && props.scenario.more_web_pools.is_empty() {
+            if props.scenario.load_balancer.is_some() && pools > 0 {
+                <label class="control">
+                    { "Deploy pool" }
+                    <select data-control="deploy-pool" onchange={on_deploy_pool}
+                        title="The web pool the Deploy button rolls; the other pools keep serving at full size">
+                        { for pool_names.iter().enumerate().map(|(i, name)| html! {
+                            <option value={i.to_string()} selected={i == usize::from(*deploy_pool)}>{ name.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            }
+            if props.scenario.load_balancer.is_some() {
                 <button class="btn" data-action="deploy" onclick={on_deploy}
                     title="Deploy a new version: one server at a time leaves the pool, drains, restarts (5 s) and rejoins once healthy">
-                    { "Deploy" }
-                </button>
-            } else if props.scenario.load_balancer.is_some() {
-                <button class="btn" data-action="deploy" disabled=true
-                    title="A rolling deploy runs with one web pool, not several yet">
                     { "Deploy" }
                 </button>
             }
@@ -197,11 +220,30 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                     title={if scenario.more_web_pools.is_empty() {
                         "Servers in the pool; changes live"
                     } else {
-                        "Servers in the first web pool (web-0…); changes live. The other pools keep their size (or their autoscaler's)"
+                        "Servers in the first web pool (web-0…); changes live. The other pools keep their size"
                     }}>
                     { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
                 </select>
             </label>
+            { for scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
+                let pool = (i + 1) as u8;
+                let cb = on_action.clone();
+                let onchange = Callback::from(move |e: Event| {
+                    let select: HtmlSelectElement = e.target_unchecked_into();
+                    if let Ok(n) = select.value().parse::<u32>() {
+                        cb.emit(Action::SetPoolServers(pool, n));
+                    }
+                });
+                html! {
+                    <label class="control">
+                        { format!("Servers of {}", m.name) }
+                        <select data-control="pool-servers" data-pool={m.name.clone()} {onchange}
+                            title={format!("Servers in the web pool {} ({}-0…); changes live. The other pools keep their size", m.name, m.name)}>
+                            { choice(&web_server_choices(m.server.count), m.server.count, |n| n.to_string()) }
+                        </select>
+                    </label>
+                }
+            }) }
             <label class="control">
                 { "Balancing" }
                 <select data-control="policy" onchange={select(|i| Action::SetPolicy(

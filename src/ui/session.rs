@@ -21,7 +21,7 @@ use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
 use crate::sim::{
-    figures, AlertEvent, ComponentId, ComponentInfo, ComponentKind, LogEntry, Playback, Sim,
+    figures, AlertEvent, ComponentId, ComponentInfo, ComponentKind, Frame, LogEntry, Playback, Sim,
     SimTime,
 };
 
@@ -38,9 +38,9 @@ pub enum Op {
     NewVersion,
     /// Data tier: reshard to this many shards now (the component is ignored).
     Reshard(u32),
-    /// Web tier: a rolling deploy in batches of `batch` servers, drained or not (the
-    /// component is ignored).
-    Deploy { batch: u32, drain: bool },
+    /// Web tier: a rolling deploy of web pool number `pool` (0: the first) in batches of
+    /// `batch` servers, drained or not (the component is ignored).
+    Deploy { batch: u32, drain: bool, pool: u8 },
 }
 
 /// What the app asks of the run.
@@ -66,6 +66,9 @@ pub enum Command {
     Users(u64),
     /// Change the number of web servers in service, live.
     WebServers(u32),
+    /// Change the number of servers in service of the further web pools, live (one count
+    /// per `more_web_pools` entry, in order; only those that differ are changed).
+    PoolServers(Vec<u32>),
     /// Do something to a component now.
     Apply(ComponentId, Op),
     /// Make a live change now (a chaos-catalogue entry's).
@@ -191,6 +194,8 @@ const MAX_EVENTS_PER_FRAME: u64 = 2_000_000;
 const MAX_HISTORY: usize = 100_000;
 /// Samples each chart keeps (at one per report, about 30 real seconds).
 const CHART_SAMPLES: usize = 120;
+/// Deflate level of the recorded frames (1: fastest; see docs/performance.md, "Seeking").
+const FRAME_COMPRESSION: u8 = 1;
 
 /// The run and everything that happens to it per frame.
 pub struct Session {
@@ -230,6 +235,9 @@ pub struct Session {
     shown: Vec<ComponentId>,
     /// One request in this many is recorded for the dots.
     path_every: u64,
+    /// Live changes the user made during a seek: applied when the re-run arrives (at the time
+    /// shown), in order.
+    waiting: Vec<Command>,
     /// What goes out next.
     out: Output,
 }
@@ -316,7 +324,15 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
         Op::PurgeAll => LiveAction::CdnPurgeAll,
         Op::NewVersion => LiveAction::CdnNewVersion,
         Op::Reshard(count) => LiveAction::Reshard(count),
-        Op::Deploy { batch, drain } => LiveAction::Deploy { batch, drain },
+        Op::Deploy { batch, drain, pool } => LiveAction::Deploy {
+            batch,
+            drain,
+            // The first pool unnamed, as links written before pools had names say it.
+            pool: match usize::from(pool) {
+                0 => None,
+                n => Some(sim.scenario().more_web_pools.get(n - 1)?.name.clone()),
+            },
+        },
     })
 }
 
@@ -346,12 +362,24 @@ impl Session {
             charted_s: 0.0,
             shown: Vec::new(),
             path_every: 1,
+            waiting: Vec::new(),
             out: Output::default(),
         }
     }
 
     /// Carries out one command.
     pub fn handle(&mut self, command: Command) {
+        let live_change = matches!(
+            command,
+            Command::Users(_) | Command::WebServers(_) | Command::Apply(..) | Command::Live(_)
+        );
+        if live_change && self.seeking() {
+            // The re-run has not reached the time shown: the change waits for it (and the
+            // recorded figures stop there meanwhile).
+            self.waiting.push(command);
+            self.report_now();
+            return;
+        }
         match command {
             Command::Load {
                 scenario,
@@ -378,6 +406,24 @@ impl Session {
                     .is_some_and(|s| s.scenario().server.count != count)
                 {
                     self.record(LiveAction::WebServers(count));
+                    self.relayout();
+                }
+            }
+            Command::PoolServers(counts) => {
+                let changed: Vec<LiveAction> = self.sim().map_or(Vec::new(), |s| {
+                    (s.scenario().more_web_pools.iter())
+                        .zip(counts)
+                        .filter(|(m, n)| m.server.count != *n)
+                        .map(|(m, count)| LiveAction::PoolServers {
+                            pool: m.name.clone(),
+                            count,
+                        })
+                        .collect()
+                });
+                if !changed.is_empty() {
+                    for action in changed {
+                        self.record(action);
+                    }
                     self.relayout();
                 }
             }
@@ -438,6 +484,7 @@ impl Session {
         self.last_frame_ms = None;
         self.last_report_ms = f64::NEG_INFINITY;
         self.path_every = 1;
+        self.waiting.clear();
         let mut playback = match Playback::new(scenario) {
             Ok(playback) => playback,
             Err(e) => {
@@ -449,6 +496,7 @@ impl Session {
             }
         };
         playback.set_recorded(recorded);
+        playback.set_recorder(Box::new(record_frame));
         if let Some(t) = start_at_s {
             playback.seek(SimTime((t.max(0.0) * 1e9).round() as u64));
         }
@@ -561,12 +609,38 @@ impl Session {
         playback.set_path_sample_every(self.path_every);
         self.live = Live::default();
         self.live.sample(playback.sim(), 0.0, self.speed);
-        self.charts = ChartData::default();
-        self.charted_s = 0.0;
+        // The charts go on from what was recorded up to here.
+        let now = playback.sim().now();
+        self.charts = self.recorded_charts(now);
+        self.charted_s = now.as_secs_f64();
         self.relayout();
         self.rewind_log();
         self.refresh_log();
+        // The changes made meanwhile, at the time that was shown (where the re-run is now).
+        for command in std::mem::take(&mut self.waiting) {
+            self.handle(command);
+        }
         true
+    }
+
+    /// While a seek shows recorded frames and play is on: the time shown (the seek's target)
+    /// moves on at the chosen speed, up to the last frame recorded, unless a change waits to be
+    /// applied at the time shown.
+    fn play_recorded(&mut self, dt_ms: f64) {
+        if !self.playing || dt_ms <= 0.0 || !self.waiting.is_empty() {
+            return;
+        }
+        let Some(playback) = &mut self.playback else {
+            return;
+        };
+        let (Some(seek), Some(last)) = (playback.seeking(), playback.recording().last()) else {
+            return;
+        };
+        if seek.target >= last {
+            return;
+        }
+        let step = (dt_ms * 1e-3 * self.speed * 1e9).round() as u64;
+        playback.seek(SimTime(seek.target.0.saturating_add(step).min(last.0)));
     }
 
     /// One animation frame at real time `now_ms`: advance, place the dots, and every
@@ -576,12 +650,16 @@ impl Session {
             .last_frame_ms
             .map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_DT_MS));
         self.last_frame_ms = Some(now_ms);
+        if self.recorded_at().is_some() {
+            self.play_recorded(dt_ms);
+        }
         if self.seeking() && self.seek_slice() {
             // Done: report at once, and let play resume from here without a jump.
             self.last_report_ms = f64::NEG_INFINITY;
             self.last_frame_ms = None;
         }
         let seeking = self.seeking();
+        let recorded = self.recorded_at().is_some();
         let Some(playback) = self.playback.as_mut() else {
             return;
         };
@@ -607,7 +685,8 @@ impl Session {
             self.live.sample(sim, advanced_s, self.speed);
         }
         let mut dots = Vec::new();
-        if !self.reduced_motion {
+        // Recorded figures come without dots.
+        if !self.reduced_motion && !recorded {
             self.painter.dots(sim.recent_paths(), sim.now(), &mut dots);
         }
         self.out.dots = Some(dots);
@@ -623,6 +702,11 @@ impl Session {
         self.relayout();
         self.refresh_log();
         let figures = self.figures();
+        if recorded {
+            // Recorded figures carry the recorded charts.
+            self.out.figures = Some(figures);
+            return;
+        }
         self.sample_charts(&figures);
         let figures = Figures {
             charts: Rc::new(self.charts.clone()),
@@ -688,14 +772,22 @@ impl Session {
 
     /// The log entries the receiver lacks, if any (all of them after a rewind).
     fn log_delta(&mut self) -> Option<LogDelta> {
-        let keep = self.log_sent.unwrap_or(0).min(self.history.len());
-        if self.log_sent == Some(self.history.len()) {
+        // Recorded figures show the log up to their time.
+        let upto = match self.recorded_at() {
+            Some(at) => {
+                let at_s = at.as_secs_f64();
+                self.history.partition_point(|e| e.t_s <= at_s)
+            }
+            None => self.history.len(),
+        };
+        let keep = self.log_sent.unwrap_or(0).min(upto);
+        if self.log_sent == Some(upto) {
             return None;
         }
-        self.log_sent = Some(self.history.len());
+        self.log_sent = Some(upto);
         Some(LogDelta {
             keep: keep as u32,
-            new: self.history[keep..].to_vec(),
+            new: self.history[keep..upto].to_vec(),
         })
     }
 
@@ -731,13 +823,89 @@ impl Session {
     }
 
     /// The figures now (charts as of the last report; the log, fps and speed are the
-    /// runner's).
+    /// runner's). During a seek that has a recorded frame at its target: that frame's.
     fn figures(&self) -> Figures {
         let Some(playback) = &self.playback else {
             return Figures::default();
         };
-        let sim = playback.sim();
         let seeking = playback.seeking();
+        let recorded = self.recorded_view();
+        let (base, charts, alerts, recorded_s) = match recorded {
+            Some((at, figures)) => (figures, Rc::new(self.recorded_charts(at)), None, Some(at)),
+            None => (
+                sim_figures(playback.sim(), &self.live),
+                Rc::new(self.charts.clone()),
+                Some(self.alerts.clone()),
+                None,
+            ),
+        };
+        Figures {
+            requests_per_dot: self.path_every,
+            lagging: self.lagging && self.playing && seeking.is_none(),
+            seeking: seeking.map(|seek| SeekProgress {
+                target_s: seek.target.as_secs_f64(),
+                done: seek.done,
+                from_s: seek.from.as_secs_f64(),
+                recorded_s: recorded_s.map(SimTime::as_secs_f64),
+                waiting_changes: self.waiting.len() as u32,
+            }),
+            reached_s: playback.reached().as_secs_f64(),
+            changes: playback.changes().len(),
+            replays: playback.replays(),
+            checkpoints: playback.checkpoints().len(),
+            alerts: alerts.unwrap_or(base.alerts),
+            charts,
+            ..base
+        }
+    }
+
+    /// During a seek whose target has a recorded frame (at it or less than one frame spacing
+    /// before it): the frame's time and figures.
+    fn recorded_view(&self) -> Option<(SimTime, Figures)> {
+        let at = self.recorded_at()?;
+        let (_, frame) = self.playback.as_ref()?.recording().at_or_before(at)?;
+        Some((at, decode_frame(frame)?))
+    }
+
+    /// The time of the recorded frame a seek under way shows (see
+    /// [`Session::recorded_view`]), without decoding it.
+    fn recorded_at(&self) -> Option<SimTime> {
+        let playback = self.playback.as_ref()?;
+        let target = playback.seeking()?.target;
+        let recording = playback.recording();
+        let (at, _) = recording.at_or_before(target)?;
+        (target.0 - at.0 < recording.every().as_nanos()).then_some(at)
+    }
+
+    /// The charts as recorded up to `at`: the last [`CHART_SAMPLES`] frames' numbers.
+    fn recorded_charts(&self, at: SimTime) -> ChartData {
+        let mut c = ChartData::default();
+        let Some(playback) = &self.playback else {
+            return c;
+        };
+        let frames = playback.recording().between(SimTime(0), at);
+        for (t, frame) in &frames[frames.len().saturating_sub(CHART_SAMPLES)..] {
+            let [throughput, p99, error, lag, cache, cdn, queue, servers] = *frame.numbers else {
+                continue;
+            };
+            c.t_s.push(t.as_secs_f64());
+            c.throughput_per_s.push(throughput);
+            c.latency_p99_ms.push(p99);
+            c.error_pct.push(error);
+            c.lag_ms.push(lag);
+            c.cache_hit_pct.push(cache);
+            c.cdn_hit_pct.push(cdn);
+            c.queue_depth.push(queue);
+            c.web_servers.push(servers);
+        }
+        c
+    }
+}
+
+/// The figures of `sim` that depend on the simulation alone (and on the smoothed `live` load
+/// and throughput); the session's own (seek, charts, dots) are left at their defaults.
+fn sim_figures(sim: &Sim, live: &Live) -> Figures {
+    {
         let snap = sim.snapshot();
         let kinds: Vec<ComponentKind> = sim.components().iter().map(|c| c.kind).collect();
         let kinds = &kinds;
@@ -751,10 +919,7 @@ impl Session {
         let (db_load, db_up) = of_kind(ComponentKind::Database)
             .filter(|(_, c)| c.alive)
             .fold((0.0, 0u32), |(sum, n), (i, _)| {
-                (
-                    sum + self.live.utilization.get(i).copied().unwrap_or(0.0),
-                    n + 1,
-                )
+                (sum + live.utilization.get(i).copied().unwrap_or(0.0), n + 1)
             });
         Figures {
             verdict: Rc::new(sim.verdict()),
@@ -770,7 +935,7 @@ impl Session {
                     })
                     .collect(),
             ),
-            requests_per_dot: self.path_every,
+            requests_per_dot: 1,
             cache_hit_ratio: snap.recent_cache_hit_ratio,
             stale_cache_reads: snap.stale_cache_reads,
             cdn_hit_ratio: snap.recent_cdn_hit_ratio,
@@ -794,8 +959,8 @@ impl Session {
             requests_failed: snap.requests_failed,
             in_flight: snap.in_flight,
             offered_per_s: figures::offered_per_s_now(sim),
-            throughput_per_s: self.live.throughput_per_s,
-            error_share: self.live.error_share(),
+            throughput_per_s: live.throughput_per_s,
+            error_share: live.error_share(),
             writes_lost: snap.writes_lost,
             stale_reads: snap.stale_reads,
             latency_p99_ms: figures::recent_p99_ms(&snap),
@@ -807,7 +972,7 @@ impl Session {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let utilization = self.live.utilization.get(i).copied().unwrap_or(0.0);
+                    let utilization = live.utilization.get(i).copied().unwrap_or(0.0);
                     ComponentFigures {
                         id: c.id,
                         alive: c.alive,
@@ -830,24 +995,65 @@ impl Session {
                     }
                 })
                 .collect(),
-            lagging: self.lagging && self.playing && seeking.is_none(),
-            seeking: seeking.map(|seek| SeekProgress {
-                target_s: seek.target.as_secs_f64(),
-                done: seek.done,
-            }),
-            reached_s: playback.reached().as_secs_f64(),
-            changes: playback.changes().len(),
-            replays: playback.replays(),
+            lagging: false,
+            seeking: None,
+            reached_s: 0.0,
+            changes: 0,
+            replays: 0,
             users: sim.scenario().traffic.users,
             server_count: sim.scenario().server.count,
+            pool_counts: (sim.scenario().more_web_pools.iter())
+                .map(|m| m.server.count)
+                .collect(),
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
-            checkpoints: playback.checkpoints().len(),
+            checkpoints: 0,
             log: Rc::default(),
-            alerts: self.alerts.clone(),
-            charts: Rc::new(self.charts.clone()),
+            alerts: Rc::new(sim.alerts()),
+            charts: Rc::default(),
         }
     }
+}
+
+/// The chart numbers of a frame, in [`ChartData`]'s order (time aside).
+fn chart_numbers(f: &Figures) -> [f64; 8] {
+    [
+        f.throughput_per_s,
+        f.latency_p99_ms.unwrap_or(f64::NAN),
+        f.error_share * 100.0,
+        f.replica_lag_ms,
+        f.cache_hit_ratio * 100.0,
+        f.cdn_hit_ratio * 100.0,
+        f64::from(f.queue_depth),
+        f64::from(f.web_servers),
+    ]
+}
+
+/// The frame the run records of `sim` (see [`Playback::set_recorder`]): the figures a seek
+/// arriving there shows (load and throughput from the last metrics interval, as after a
+/// seek), as JSON compressed with deflate, and the charts' numbers. A pure function of the
+/// simulation's state, so a frame equals what the engine shows when it gets there.
+pub fn record_frame(sim: &Sim) -> Frame {
+    let figures = arrival_figures(sim);
+    let json = serde_json::to_vec(&figures).unwrap_or_default();
+    Frame {
+        body: miniz_oxide::deflate::compress_to_vec(&json, FRAME_COMPRESSION).into(),
+        numbers: chart_numbers(&figures).into(),
+    }
+}
+
+/// The figures a seek arriving at `sim` shows (its smoothed load fresh from the core's last
+/// metrics interval).
+pub fn arrival_figures(sim: &Sim) -> Figures {
+    let mut live = Live::default();
+    live.sample(sim, 0.0, 1.0);
+    sim_figures(sim, &live)
+}
+
+/// A recorded frame's figures (`None` if it does not decode).
+pub fn decode_frame(frame: &Frame) -> Option<Figures> {
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&frame.body, 64 << 20).ok()?;
+    serde_json::from_slice(&json).ok()
 }
 
 /// Grows the event budget when frames are cheap and the budget was used up, shrinks it when a

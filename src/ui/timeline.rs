@@ -8,7 +8,7 @@ use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::state::Figures;
+use super::state::{Figures, SeekProgress};
 use crate::scenario::{Scheduled, ScheduledKind};
 
 /// Simulated seconds the step-back button goes back.
@@ -60,6 +60,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     html! {
         <section class="timeline card" aria-label="Timeline" data-timeline=""
             data-seeking={f.seeking.is_some().to_string()}
+            data-recorded={f.seeking.and_then(|s| s.recorded_s).is_some().to_string()}
             data-checkpoints={f.checkpoints.to_string()}>
             <button class="btn" data-action="step-back" onclick={on_back}
                 disabled={now <= 0.0}
@@ -84,12 +85,34 @@ pub fn timeline(props: &TimelineProps) -> Html {
             }
             if let Some(seek) = f.seeking {
                 <span class="seek-progress" role="status" data-seek-progress="">
-                    { format!("Re-running to {:.1} s… {:.0}%", seek.target_s, seek.done * 100.0) }
+                    { seek_text(&seek) }
                 </span>
             }
             <p class="hint">{ note }</p>
         </section>
     }
+}
+
+/// What the timeline says while a seek is under way.
+fn seek_text(seek: &SeekProgress) -> String {
+    let done = seek.done * 100.0;
+    let Some(at) = seek.recorded_s else {
+        return format!("Re-running to {:.1} s… {done:.0}%", seek.target_s);
+    };
+    let mut text = format!(
+        "Recorded figures at {at:.1} s (no requests drawn); catching up: the simulation re-runs from {:.0} s, {done:.0}%.",
+        seek.from_s
+    );
+    match seek.waiting_changes {
+        0 => {}
+        1 => text.push_str(&format!(
+            " Your change waits for it and is applied at {at:.1} s."
+        )),
+        n => text.push_str(&format!(
+            " Your {n} changes wait for it and are applied at {at:.1} s."
+        )),
+    }
+    text
 }
 
 /// One scheduled happening on the timeline: a tick at its start (and a band while it lasts),

@@ -78,10 +78,12 @@ pub fn why_panel(props: &WhyProps) -> Html {
                         let on_chaos = props.on_chaos.clone();
                         let chosen = entry.clone();
                         let note = format!("chaos-note-{i}");
+                        // With several databases, the store each database entry breaks.
+                        let store = entry.store.clone().map(AttrValue::from);
                         match &entry.unavailable {
                             None => html! {
                                 <li>
-                                    <button class="btn btn-try" data-chaos={entry.key}
+                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store}
                                         aria-describedby={note.clone()}
                                         onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
                                         { entry.title.clone() }
@@ -91,7 +93,7 @@ pub fn why_panel(props: &WhyProps) -> Html {
                             },
                             Some(reason) => html! {
                                 <li class="chaos-unavailable">
-                                    <button class="btn btn-try" data-chaos={entry.key} disabled=true
+                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store} disabled=true
                                         aria-describedby={note.clone()}>
                                         { entry.title.clone() }
                                     </button>

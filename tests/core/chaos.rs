@@ -377,13 +377,13 @@ fn the_mechanism_entries_show_their_signatures() {
     assert!(run
         .incidents()
         .iter()
-        .any(|i| matches!(i.cause, Cause::BreakerOpen)));
+        .any(|i| matches!(i.cause, Cause::BreakerOpen { .. })));
     let run = live::replay(&s, &at(ONSET_S, &entry("kill-database")), until).unwrap();
     assert!(run.report().breaker.is_none());
     assert!(!run
         .incidents()
         .iter()
-        .any(|i| matches!(i.cause, Cause::BreakerOpen)));
+        .any(|i| matches!(i.cause, Cause::BreakerOpen { .. })));
     // Coalescing: a flush after it reads the database once per missing key.
     let s = quiet(5);
     let entries = offered(&s, &[], ONSET_S);

@@ -21,6 +21,7 @@ fn stage3_deploy(batch_size: u32, drain: bool) -> Scenario {
         drain,
         drain_timeout_ms: 5000.0,
         startup_s: 5.0,
+        pool: None,
     });
     s
 }
@@ -142,6 +143,7 @@ fn without_a_balancer_a_deploy_is_a_full_outage() {
         drain: false,
         drain_timeout_ms: 0.0,
         startup_s: 5.0,
+        pool: None,
     });
     let r = run(&s);
     assert_conserved(&r);
@@ -163,6 +165,7 @@ fn a_live_deploy_runs_once_at_a_time_and_is_reproducible() {
         drain: true,
         drain_timeout_ms: 2000.0,
         startup_s: 3.0,
+        pool: None,
     };
     let live = || {
         let mut sim = Sim::new(&s).unwrap();
@@ -204,6 +207,7 @@ fn impossible_deploy_settings_are_refused_with_a_reason() {
         drain: true,
         drain_timeout_ms: 1000.0,
         startup_s: 1.0,
+        pool: None,
     });
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("draining needs a load balancer"), "{e}");
@@ -247,6 +251,7 @@ fn deploys_mixed_with_faults_and_live_changes_keep_the_books() {
                 drain,
                 drain_timeout_ms: 300.0,
                 startup_s: 2.0,
+                pool: None,
             });
             let mut sim = Sim::new(&s).unwrap();
             sim.advance_to(scalesim::sim::SimTime::from_secs(7), u64::MAX);

@@ -349,12 +349,14 @@ fn an_open_breaker_and_a_partition_are_named() {
     let found = incidents(&s);
     let open = found
         .iter()
-        .find(|i| i.cause == Cause::BreakerOpen)
+        .find(|i| i.cause == Cause::BreakerOpen { store: None })
         .unwrap_or_else(|| panic!("{found:#?}"));
     assert!(open.start_s > 20.0 && open.start_s < 30.0, "{open:#?}");
     assert!(chain_text(open).contains("circuit breaker opened"));
     s.server.breaker = None;
-    assert!(!incidents(&s).iter().any(|i| i.cause == Cause::BreakerOpen));
+    assert!(!incidents(&s)
+        .iter()
+        .any(|i| i.cause == Cause::BreakerOpen { store: None }));
 
     let mut s = preset(11).unwrap();
     s.traffic.users = 200_000;

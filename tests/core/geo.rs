@@ -500,6 +500,7 @@ fn a_deploy_goes_through_the_data_centers_one_at_a_time() {
         drain: true,
         drain_timeout_ms: 5_000.0,
         startup_s: 5.0,
+        pool: None,
     });
     let r = run(&s);
     conserved(&r);

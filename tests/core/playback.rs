@@ -3,7 +3,7 @@
 //! replay the recorded changes on the way.
 
 use scalesim::scenario::{preset, LiveAction, Scenario};
-use scalesim::sim::{live, Playback, SimDuration, SimTime};
+use scalesim::sim::{live, Frame, Playback, SimDuration, SimTime};
 
 /// Plays to `t` in frames of 0.7 simulated seconds and a few thousand events, as the app does.
 fn play_to(playback: &mut Playback, t: SimTime) {
@@ -126,4 +126,86 @@ fn a_change_after_a_seek_back_rewrites_the_future() {
     assert_ne!(playback.sim().report().digest, digest);
     let replayed = live::replay(&scenario(), playback.changes(), SimTime::from_secs(90)).unwrap();
     assert_eq!(replayed.report().digest, playback.sim().report().digest);
+}
+
+/// The recorder of these tests: the simulation's snapshot and its diagnosis, as JSON, with the
+/// completed requests kept as a number.
+fn snapshot_frame(sim: &scalesim::sim::Sim) -> Frame {
+    let snap = sim.snapshot();
+    let body = serde_json::to_vec(&(&snap, sim.verdict(), sim.alerts())).unwrap();
+    Frame {
+        body: body.into(),
+        numbers: vec![snap.requests_completed as f64].into(),
+    }
+}
+
+/// [`played`], recording a frame every half second.
+fn played_recording() -> Playback {
+    let mut playback = Playback::new(&scenario()).unwrap();
+    playback.set_recorder(Box::new(snapshot_frame));
+    play_to(&mut playback, SimTime::from_secs(20));
+    playback.record(LiveAction::Kill("db-0".into()));
+    play_to(&mut playback, SimTime::from_secs(41));
+    playback.record(LiveAction::Users(3_000));
+    play_to(&mut playback, SimTime::from_secs(90));
+    playback
+}
+
+/// What the engine shows when a fresh run of the same scenario and changes arrives at `t`.
+fn arrived_at(changes: &[scalesim::scenario::LiveChange], t: SimTime) -> Frame {
+    let mut fresh = Playback::new(&scenario()).unwrap();
+    fresh.set_recorded(changes);
+    fresh.seek(t);
+    finish_seek(&mut fresh, 3_001);
+    assert_eq!(fresh.sim().now(), t);
+    snapshot_frame(fresh.sim())
+}
+
+#[test]
+fn the_recorded_frames_equal_what_a_fresh_run_shows_there() {
+    let mut playback = played_recording();
+    let (_, digest) = played();
+    // Recording does not change the run.
+    assert_eq!(playback.sim().report().digest, digest);
+    let recording = playback.recording();
+    // Every half second of the 90 s, 0 excluded.
+    assert_eq!(recording.len(), 180);
+    assert_eq!(recording.last(), Some(SimTime::from_secs(90)));
+    assert!(recording.bytes() > 180 * 100, "{}", recording.bytes());
+    // Before and at the changes' instants (a frame is what was shown before the change made
+    // then), between them, and after both.
+    for ms in [
+        500, 19_500, 20_000, 20_500, 33_000, 41_000, 41_500, 77_000, 90_000,
+    ] {
+        let t = SimTime::from_millis_f64(f64::from(ms));
+        let (at, frame) = recording.at_or_before(t).unwrap();
+        assert_eq!(at, t);
+        assert_eq!(
+            *frame,
+            arrived_at(playback.changes(), t),
+            "frame at {ms} ms"
+        );
+    }
+    // A seek back re-records nothing (the frames are there) and arrives at what was shown.
+    let before = playback.recording().clone();
+    playback.seek(SimTime::from_secs(30));
+    finish_seek(&mut playback, 5_000);
+    assert_eq!(playback.recording().len(), before.len());
+    let (_, shown) = before.at_or_before(SimTime::from_secs(30)).unwrap();
+    assert_eq!(*shown, snapshot_frame(playback.sim()));
+    // A change there forgets the later frames; playing on records the new future.
+    playback.record(LiveAction::Users(1_000));
+    assert_eq!(playback.recording().last(), Some(SimTime::from_secs(30)));
+    play_to(&mut playback, SimTime::from_secs(45));
+    let (at, frame) = playback
+        .recording()
+        .at_or_before(SimTime::from_secs(45))
+        .unwrap();
+    assert_eq!(at, SimTime::from_secs(45));
+    assert_eq!(*frame, arrived_at(playback.changes(), at));
+    assert_ne!(
+        frame,
+        before.at_or_before(SimTime::from_secs(45)).unwrap().1,
+        "1,000 users instead of the scenario's from 30 s show"
+    );
 }

@@ -198,6 +198,7 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         drain: true,
         drain_timeout_ms: 100.0,
         startup_s: 1.0,
+        pool: None,
     });
     // Cache coalescing, a flaky node, retrying clients, and a slow fault (grey failure).
     s.cache.as_mut().expect("stage 10 has a cache").coalesce = Some(true);
@@ -254,6 +255,15 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         server,
         autoscaling: s.autoscaling.clone(),
     }];
+    // Its rolling deploy, named.
+    s.deploy = Some(scalesim::scenario::Deploy {
+        at_s: None,
+        batch_size: 1,
+        drain: true,
+        drain_timeout_ms: 1000.0,
+        startup_s: 5.0,
+        pool: Some("web-api".into()),
+    });
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     // A second database beside the first, storing the writes.

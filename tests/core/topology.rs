@@ -507,6 +507,134 @@ fn killing_one_database_leaves_the_other_serving() {
     assert_conserved(&r);
 }
 
+#[test]
+fn each_database_has_its_own_circuit_breaker() {
+    // `db-writes` loses both its nodes at 5 s for good: its breaker opens and fails writes at
+    // once, while the first database's breaker stays closed and every read is served.
+    let mut s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 500.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
+    for target in ["db-writes-0", "db-writes-1"] {
+        s.faults
+            .push(scalesim::scenario::Fault::down(target, 5.0, 0.0));
+    }
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let first = r.breaker.as_ref().expect("the first database's breaker");
+    assert_eq!((first.trips, first.refused), (0, 0), "{first:?}");
+    let writes = r.more_databases[0]
+        .breaker
+        .as_ref()
+        .expect("db-writes' breaker");
+    assert!(writes.trips >= 1 && writes.refused > 100, "{writes:?}");
+    // Reads never failed: the first database answered every cache miss.
+    let cache = r.cache.as_ref().expect("the cache's report");
+    about(served_by_first_db(&r), cache.misses, &r);
+    assert!(r.requests.failed >= writes.refused, "{:?}", r.requests);
+    // The log and the diagnosis say whose breaker it is.
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("circuit breaker for db-writes open: calls to db-writes")));
+    assert!(!r
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("circuit breaker open")));
+    assert!(r.diagnosis.iter().any(|i| i.cause
+        == scalesim::sim::diagnosis::Cause::BreakerOpen {
+            store: Some("db-writes".into())
+        }
+        && i.summary.contains("db-writes")));
+    // The report lists each breaker: the further database's beside its figures.
+    let json = serde_json::to_value(&r).expect("serialises");
+    assert!(json["more_databases"][0]["breaker"]["trips"].as_u64() >= Some(1));
+}
+
+/// Stage 10 drawn with a second database, `db-views`, beside the shard router: page views
+/// go straight from the web pool to `db-views`, API reads through the cache and writes to
+/// the router, which shards `db`.
+fn database_beside_shards() -> scalesim::scenario::TopologyFile {
+    let mut file = preset(10).expect("stage 10").topology_file();
+    file.duration_s = 20;
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t
+        .nodes
+        .iter()
+        .find(|n| n.name == "db")
+        .expect("db")
+        .spec
+        .clone();
+    t.nodes.push(Node {
+        name: "db-views".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if ["cache", "shards", "db"].contains(&e.to.as_str()) {
+            e.flows.retain(|f| *f != Flow::PageView);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    t.edges.push(Edge {
+        from: "web".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    file
+}
+
+#[test]
+fn a_second_database_runs_beside_a_shard_router() {
+    let s = database_beside_shards().lower().expect("lowers");
+    assert!(s.sharding.is_some());
+    assert_eq!(s.more_databases.len(), 1);
+    assert_eq!(s.more_databases[0].name, "db-views");
+    assert_eq!(s.more_databases[0].takes, vec![Flow::PageView]);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let shards = s.sharding.as_ref().expect("sharding").shards;
+    // Each kind reaches its store: page views only db-views, the rest only the shards.
+    let r = run(&s);
+    assert_conserved(&r);
+    let views = served(&r, "db-views-");
+    let sharded = served(&r, "shard-");
+    assert!(views > 1000 && sharded > 1000, "{views} {sharded}");
+    let pv = r
+        .latency_by_kind
+        .iter()
+        .find(|k| k.kind == scalesim::sim::RequestKind::PageView)
+        .expect("page views")
+        .latency_ms
+        .count;
+    about(views, pv, &r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert!(first.writes_committed > 500, "{first:?}");
+    assert_eq!(r.more_databases[0].database.writes_committed, 0);
+    // A live reshard moves only the sharded store's keys, and says so.
+    let five = scalesim::sim::SimTime::from_secs(5);
+    let change = scalesim::scenario::LiveChange {
+        at_ns: five.0,
+        action: scalesim::scenario::LiveAction::Reshard(shards + 1),
+    };
+    let end = scalesim::sim::SimTime::from_secs(20);
+    let r = scalesim::sim::live::replay(&s, &[change], end)
+        .expect("runs")
+        .report();
+    assert_conserved(&r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert_eq!(first.reshards.len(), 1, "{:?}", first.reshards);
+    assert!(first.reshards[0].keys_moved > 0);
+    assert!(r.more_databases[0].database.reshards.is_empty());
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("resharding db (behind the shard router) to")
+        && e.text.contains("db-views keeps its data")));
+    assert!(served(&r, &format!("shard-{shards}-")) > 0);
+}
+
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
 /// fronts page views, both in front of the one database; sending only `mix`, for 20 s.
 fn two_caches(mix: [f64; 4]) -> Scenario {
@@ -741,7 +869,7 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
 
 #[test]
 fn two_databases_run_in_every_data_center_at_stage_11() {
-    // Stage 11 without its shard router (a second database beside sharding is refused).
+    // Stage 11 without its shard router (a second database beside one is tested above).
     let mut p = preset(11).expect("stage 11");
     p.sharding = None;
     let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
@@ -803,9 +931,9 @@ fn two_databases_are_checked() {
     let e = file.lower().expect_err("refused").to_string();
     assert_eq!(e.matches("a cache fronts one database").count(), 1, "{e}");
     assert_eq!(e.trim().lines().count(), 1, "{e}");
-    // A second database beside a shard router (stage 10): one message naming both.
-    let file = two_of_a_kind_in(10, "db", "db-writes", vec![]);
-    let mut file = file;
+    // Beside a shard router (stage 10), a request sent straight to the database the router
+    // shards is refused, naming both; a router sending to two databases too.
+    let mut file = preset(10).expect("stage 10").topology_file();
     for e in &mut file.topology.edges {
         if e.from == "web" && e.to == "shards" {
             e.flows.retain(|f| *f != Flow::Write);
@@ -813,13 +941,23 @@ fn two_databases_are_checked() {
     }
     file.topology.edges.push(Edge {
         from: "web".into(),
-        to: "db-writes".into(),
+        to: "db".into(),
         flows: vec![Flow::Write],
     });
     let e = file.lower().expect_err("refused").to_string();
-    assert!(e.contains("`shards`") && e.contains("`db-writes`"), "{e}");
-    assert_eq!(e.matches("beside sharding").count(), 1, "{e}");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains("`shards`") && e.contains("straight to `db`"),
+        "{e}"
+    );
+    assert_eq!(e.matches("which the router shards").count(), 1, "{e}");
+    let mut file = database_beside_shards();
+    file.topology.edges.push(Edge {
+        from: "shards".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("splits one database's data"), "{e}");
     // Two NoSQL stores are still refused by name.
     let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
     let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
@@ -842,7 +980,8 @@ fn two_databases_are_checked() {
     s.cache = None;
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("stores none"), "{e}");
-    // The chaos catalogue breaks the first database, even with both its nodes down.
+    // The chaos catalogue offers each database's entries, against its own nodes, even with
+    // both nodes of the first down.
     let s = two_databases([1.0, 0.0, 1.0, 0.0]);
     let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
     for name in ["db-0", "db-1"] {
@@ -856,12 +995,83 @@ fn two_databases_are_checked() {
     }
     let entries =
         scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
-    let slow = entries
+    let slow = |store: &str| {
+        entries
+            .iter()
+            .find(|e| e.key == "slow-database" && e.store.as_deref() == Some(store))
+            .unwrap_or_else(|| panic!("a slow-database entry for {store}"))
+    };
+    assert!(slow("db").title.contains("db-0"), "{}", slow("db").title);
+    assert!(slow("db").unavailable.is_some());
+    assert!(slow("db-writes").title.contains("db-writes-0"));
+    assert_eq!(slow("db-writes").unavailable, None);
+    // Five entries per store (db-0 is down: its repair), each naming its store.
+    for store in ["db", "db-writes"] {
+        let keys: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.store.as_deref() == Some(store))
+            .map(|e| e.key)
+            .collect();
+        let kill = if store == "db" {
+            "repair-master"
+        } else {
+            "kill-master"
+        };
+        for key in [
+            kill,
+            "slow-database",
+            "retry-storm",
+            "sync-workers",
+            "breaker",
+        ] {
+            assert!(keys.contains(&key), "{store}: {key} in {keys:?}");
+        }
+        assert_eq!(keys.len(), 5, "{store}: {keys:?}");
+    }
+}
+
+#[test]
+fn the_chaos_catalogue_kills_each_database_on_its_own() {
+    // Each store gets its own kill-master entry; applying `db-writes`' at 5 s fails over
+    // `db-writes` only, while `db` keeps its master and serves reads.
+    let s = two_databases([40.0, 40.0, 20.0, 0.0]);
+    let five = scalesim::sim::SimTime::from_secs(5);
+    let sim = scalesim::sim::live::replay(&s, &[], five).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let kills: Vec<_> = entries.iter().filter(|e| e.key == "kill-master").collect();
+    assert_eq!(kills.len(), 2, "{kills:?}");
+    assert_eq!(kills[0].store.as_deref(), Some("db"));
+    assert_eq!(kills[0].title, "Master database db-0 fails");
+    let writes = kills[1];
+    assert_eq!(writes.store.as_deref(), Some("db-writes"));
+    assert_eq!(writes.title, "Master database db-writes-0 fails");
+    let changes: Vec<scalesim::scenario::LiveChange> = writes
+        .actions
         .iter()
-        .find(|e| e.key == "slow-database")
-        .expect("a slow-database entry");
-    assert!(slow.title.contains("db-0"), "{}", slow.title);
-    assert!(slow.unavailable.is_some(), "{:?}", slow.unavailable);
+        .map(|a| scalesim::scenario::LiveChange {
+            at_ns: five.0,
+            action: a.clone(),
+        })
+        .collect();
+    let end = scalesim::sim::SimTime::from_secs(u64::from(s.duration_s));
+    let r = scalesim::sim::live::replay(&s, &changes, end)
+        .expect("runs")
+        .report();
+    assert_conserved(&r);
+    let failovers = &r.more_databases[0].database.failovers;
+    assert_eq!(failovers.len(), 1, "{failovers:?}");
+    assert_eq!(failovers[0].old_master, "db-writes-0");
+    let first = r.database.as_ref().expect("the first database's report");
+    assert!(first.failovers.is_empty(), "{first:?}");
+    assert!(served_by_first_db(&r) > 1000);
+    // With one database, the entries name no store (as before).
+    let one = scalesim::scenario::preset(4).expect("stage 4");
+    let sim = scalesim::sim::live::replay(&one, &[], five).expect("runs");
+    let entries =
+        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    assert!(entries.iter().all(|e| e.store.is_none()));
+    assert_eq!(entries.iter().filter(|e| e.key == "kill-master").count(), 1);
 }
 
 /// Stage `stage`'s graph with a second web pool, `web-api`, beside `web` (with its
@@ -1126,34 +1336,229 @@ fn each_web_pool_keeps_its_sessions_and_its_autoscaler() {
     assert!(!names.contains(&format!("web-{n}").as_str()), "{names:?}");
 }
 
-#[test]
-fn two_web_pools_are_checked() {
-    // A deploy with several pools is not run yet: one message.
-    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
-    s.deploy = preset(7)
-        .expect("stage 7")
-        .deploy
-        .or(Some(scalesim::scenario::Deploy {
-            batch_size: 1,
-            drain: true,
-            drain_timeout_ms: 1000.0,
-            startup_s: 5.0,
-            at_s: None,
-        }));
-    let e = s.validate().expect_err("refused").to_string();
-    assert_eq!(e.matches("one web pool, not several").count(), 1, "{e}");
-    // A live deploy is refused too, and says why in the log.
-    let s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
-    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
-    let spec = scalesim::scenario::Deploy {
+/// A drained deploy, one server at a time, of the pool named `pool` (`None`: the first).
+fn deploy_of(pool: Option<&str>) -> scalesim::scenario::Deploy {
+    scalesim::scenario::Deploy {
         batch_size: 1,
         drain: true,
         drain_timeout_ms: 1000.0,
-        startup_s: 5.0,
-        at_s: None,
+        startup_s: 1.0,
+        at_s: Some(2.0),
+        pool: pool.map(str::to_string),
+    }
+}
+
+#[test]
+fn a_rolling_deploy_rolls_the_pool_it_names_while_the_other_keeps_full_capacity() {
+    // Drawn: the deploy controller wired to `web-api` lowers to `deploy.pool = "web-api"` and
+    // back; wired to the first pool it names none (files and links of one pool unchanged).
+    let mut file = two_web_pools_in(5, vec![Flow::ApiRead, Flow::Write]);
+    file.duration_s = 30;
+    file.faults.clear();
+    file.topology.nodes.push(Node {
+        name: "deploy".into(),
+        spec: NodeSpec::Deploy(deploy_of(None)),
+    });
+    file.topology.edges.push(Edge {
+        from: "deploy".into(),
+        to: "web-api".into(),
+        flows: vec![Flow::Control],
+    });
+    let s = file.lower().expect("a deploy of the second pool lowers");
+    assert_eq!(s.deploy, Some(deploy_of(Some("web-api"))));
+    let planned = scalesim::scenario::schedule(&s);
+    assert!(
+        planned
+            .iter()
+            .any(|p| p.text == "a rolling deploy of web-api starts, 1 server(s) at a time"),
+        "{planned:?}"
+    );
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let mut first = file.clone();
+    for e in &mut first.topology.edges {
+        if e.from == "deploy" {
+            e.to = "web".into();
+        }
+    }
+    assert_eq!(first.lower().expect("lowers").deploy, Some(deploy_of(None)));
+    // Run it and look every 100 ms: `web-api`'s servers leave one at a time; every `web-N`
+    // stays up and in the balancer's pool the whole time.
+    let mut s = s;
+    s.more_web_pools[0].server.count = 6;
+    let servers = s.more_web_pools[0].server.count as usize;
+    let first_count = s.server.count as usize;
+    assert!(servers >= 2 && first_count >= 2);
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    let (mut seen_out, mut most_out) = (std::collections::BTreeSet::new(), 0);
+    for step in 1..=300u64 {
+        sim.advance_to(scalesim::sim::SimTime(step * 100_000_000), u64::MAX);
+        let snapshot = sim.snapshot();
+        let names = sim.components();
+        let mut out = 0;
+        for c in &snapshot.components {
+            let name = &names[usize::from(c.id.0)].name;
+            let web_n = name
+                .strip_prefix("web-")
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+            if web_n {
+                assert!(
+                    c.alive && c.in_pool && c.deploy.is_none(),
+                    "{name} at {step}"
+                );
+            }
+            if name.starts_with("web-api-") && c.deploy.is_some() {
+                out += 1;
+                seen_out.insert(name.clone());
+            }
+        }
+        most_out = most_out.max(out);
+    }
+    assert_eq!(most_out, 1, "one server at a time");
+    assert_eq!(seen_out.len(), servers, "{seen_out:?}");
+    let r = sim.report();
+    assert_conserved(&r);
+    assert_eq!(r.deploys.len(), 1);
+    let d = &r.deploys[0];
+    assert_eq!(d.pool.as_deref(), Some("web-api"));
+    assert_eq!(d.servers as usize, servers);
+    assert!(d.finished_at_s.is_some(), "{d:?}");
+    let stopped: Vec<&str> = (r.events.iter())
+        .filter(|e| e.text.contains("deploy: ") && e.text.contains(" stopped ("))
+        .map(|e| e.component.as_str())
+        .collect();
+    assert_eq!(stopped.len(), servers, "{stopped:?}");
+    assert!(
+        stopped.iter().all(|c| c.starts_with("web-api-")),
+        "{stopped:?}"
+    );
+    assert!(served_by_first_pool(&r) > 1000);
+    // The same deploy of the first pool rolls `web-N` and leaves `web-api` alone.
+    let mut s = s.clone();
+    s.deploy = Some(deploy_of(None));
+    let r = run(&s);
+    assert_eq!(r.deploys[0].servers as usize, first_count);
+    assert_eq!(r.deploys[0].pool, None);
+    assert!(!(r.events.iter())
+        .any(|e| e.component.starts_with("web-api-") && e.text.contains("deploy")));
+    // Live, named as a link names it: the same run as the scenario's own deploy.
+    let mut named = s.clone();
+    named.deploy = None;
+    let at = scalesim::sim::SimTime::from_secs(2);
+    let change = scalesim::scenario::LiveChange {
+        at_ns: at.0,
+        action: scalesim::scenario::LiveAction::Deploy {
+            batch: 1,
+            drain: true,
+            pool: Some("web-api".into()),
+        },
     };
-    assert!(!sim.start_deploy(&spec));
-    assert!(sim.log().any(|e| e.text.contains("one web pool")));
+    let text = scalesim::scenario::live::encode_changes(std::slice::from_ref(&change));
+    assert_eq!(text, "2:deploy:1:drain:web-api");
+    let until = scalesim::sim::SimTime::from_secs(30);
+    let live = scalesim::sim::live::replay(&named, &[change], until).expect("replays");
+    let r = live.report();
+    assert_eq!(r.deploys[0].pool.as_deref(), Some("web-api"));
+    assert_eq!(r.deploys[0].servers as usize, servers);
+}
+
+#[test]
+fn each_web_pools_servers_change_live_by_name_and_replay() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{live::replay, SimTime};
+    let mut s = two_web_pools([0.5, 0.5, 0.0, 0.0]);
+    s.more_web_pools[0].server.count = 3;
+    let first = s.server.count;
+    // web-api grows to 5 at 2 s and shrinks to 2 at 6 s; the first pool grows by one at 4 s,
+    // written as links before pools had names write it.
+    let text = "2:servers:web-api:5,4:servers:".to_string()
+        + &(first + 1).to_string()
+        + ",6:servers:web-api:2";
+    let changes = decode_changes(&text).expect("reads");
+    assert_eq!(
+        changes[0].action,
+        LiveAction::PoolServers {
+            pool: "web-api".into(),
+            count: 5
+        }
+    );
+    assert_eq!(encode_changes(&changes), text);
+    let names = |sim: &scalesim::sim::Sim, stem: &str| {
+        let snapshot = sim.snapshot();
+        (snapshot.components.iter())
+            .filter(|c| !c.retired)
+            .map(|c| sim.components()[usize::from(c.id.0)].name.clone())
+            .filter(|n| {
+                n.strip_prefix(stem)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .count()
+    };
+    let at = |t: u64| replay(&s, &changes, SimTime::from_secs(t)).expect("replays");
+    let sim = at(3);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize)
+    );
+    assert_eq!(sim.scenario().more_web_pools[0].server.count, 5);
+    let sim = at(5);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize + 1)
+    );
+    let sim = at(10);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (2, first as usize + 1)
+    );
+    let r = sim.report();
+    assert_conserved(&r);
+    assert_eq!(r.more_web_pools[0].servers, 2);
+    // Recorded as the app records them, then a seek back to 3 s replays them: the second
+    // pool is at 5 again, and playing on to 10 s gives the report of the run straight through.
+    let mut playback = scalesim::sim::Playback::new(&s).expect("runs");
+    for c in &changes {
+        playback.play(SimTime(c.at_ns), u64::MAX);
+        playback.record(c.action.clone());
+    }
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    playback.seek(SimTime::from_secs(3));
+    while !playback.seek_step(u64::MAX) {}
+    assert_eq!(names(playback.sim(), "web-api"), 5);
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    assert_eq!(
+        serde_json::to_string(&playback.sim().report()).expect("json"),
+        serde_json::to_string(&r).expect("json")
+    );
+    // A pool this run does not have is named in the error.
+    let wrong = [LiveChange {
+        at_ns: 0,
+        action: LiveAction::PoolServers {
+            pool: "web-apii".into(),
+            count: 2,
+        },
+    }];
+    let e = replay(&s, &wrong, SimTime::from_secs(1))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("web-apii"), "{e}");
+}
+
+#[test]
+fn two_web_pools_are_checked() {
+    // A deploy naming no pool of the scenario: one message, with the pools it may name.
+    let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    s.deploy = Some(deploy_of(Some("web-apii")));
+    let e = s.validate().expect_err("refused").to_string();
+    assert_eq!(e.matches("deploy.pool").count(), 1, "{e}");
+    assert!(e.contains("name one of web, web-api"), "{e}");
+    // A live deploy naming no pool is refused, and says why in the log.
+    let s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
+    let mut sim = scalesim::sim::Sim::new(&s).expect("runs");
+    assert!(!sim.start_deploy(&deploy_of(Some("nope"))));
+    assert!(sim.log().any(|e| e.text.contains("no web pool named nope")));
     // A second pool named like the engine's cache nodes; one serving nothing; one taking
     // every kind from the first.
     let mut s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
@@ -1186,21 +1591,41 @@ fn two_web_pools_are_checked() {
         }
     }
     assert!(file.lower().is_err());
-    // The chaos catalogue does not offer a deploy with two pools, and says why.
-    let s = two_web_pools([1.0, 0.0, 0.0, 0.0]);
-    let sim = scalesim::sim::Sim::new(&s).expect("runs");
-    let entries =
-        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
-    if let Some(deploy) = entries.iter().find(|e| e.key.starts_with("deploy")) {
-        assert!(
-            deploy
-                .unavailable
-                .as_deref()
-                .is_some_and(|why| why.contains("one web pool")),
-            "{:?}",
-            deploy.unavailable
+}
+
+#[test]
+fn a_deploy_of_the_second_pool_goes_through_every_data_center_at_stage_11() {
+    let mut file = two_web_pools_in(11, vec![Flow::ApiRead, Flow::Write]);
+    file.duration_s = 40;
+    file.faults.clear();
+    let mut s = file.lower().expect("two web pools lower at stage 11");
+    s.more_web_pools[0].server.count = 2;
+    s.deploy = Some(scalesim::scenario::Deploy {
+        at_s: Some(1.0),
+        ..deploy_of(Some("web-api"))
+    });
+    s.validate().expect("valid");
+    let r = run(&s);
+    assert_conserved(&r);
+    let dcs = s.geo.as_ref().expect("geo").data_centers.len();
+    assert_eq!(r.deploys.len(), dcs, "one deploy per data center");
+    for d in &r.deploys {
+        assert_eq!(
+            (d.pool.as_deref(), d.servers),
+            (Some("web-api"), 2),
+            "{d:?}"
         );
+        assert!(d.finished_at_s.is_some(), "{d:?}");
     }
+    let stopped: Vec<&str> = (r.events.iter())
+        .filter(|e| e.text.contains(" stopped ("))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(stopped.len(), 2 * dcs, "{stopped:?}");
+    assert!(
+        stopped.iter().all(|t| t.contains("web-api-")),
+        "{stopped:?}"
+    );
 }
 
 #[test]

@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool, Problem,
-    Routes, Scenario, SessionMode, Sessions, ValidationErrors,
+    DataCenter, Deploy, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool,
+    Problem, Routes, Scenario, SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -275,7 +275,12 @@ impl Scenario {
                 None => pools_to_stores(&mut edges, &Flow::DATA),
             }
             if let Some(router) = &router {
-                wire(&mut edges, router, &db, &Flow::DATA);
+                // The router splits the first database's data: the kinds stored there.
+                let sharded: Vec<Flow> = Flow::DATA
+                    .into_iter()
+                    .filter(|&f| s.store_of(f) == 0)
+                    .collect();
+                wire(&mut edges, router, &db, &sharded);
             }
         }
         if let Some(n) = &s.nosql {
@@ -320,8 +325,17 @@ impl Scenario {
             }
         }
         if let Some(d) = &s.deploy {
-            let d = b.add("deploy", NodeSpec::Deploy(d.clone()));
-            wire(&mut edges, &d, &web, &[Flow::Control]);
+            // The pool it rolls is the one it is wired to (validation made sure it names one).
+            let pool = match s.deploy_pool() {
+                Some(n) if n > 0 => s.more_web_pools[n - 1].name.clone(),
+                _ => web.clone(),
+            };
+            let spec = Deploy {
+                pool: None,
+                ..d.clone()
+            };
+            let d = b.add("deploy", NodeSpec::Deploy(spec));
+            wire(&mut edges, &d, &pool, &[Flow::Control]);
         }
         if let Some(m) = &s.monitoring {
             b.add("monitor", NodeSpec::Monitor(m.clone()));
@@ -466,7 +480,13 @@ impl TopologyFile {
                     s.autoscaling = Some(a.clone())
                 }
                 NodeSpec::Autoscaler(_) => {}
-                NodeSpec::Deploy(d) => s.deploy = Some(d.clone()),
+                // The pool it rolls is the one it is wired to, named unless it is the first.
+                NodeSpec::Deploy(d) => {
+                    let pool = controls(t, &node.name)
+                        .filter(|&p| Some(p) != first_pool)
+                        .map(|p| t.nodes[p].name.clone());
+                    s.deploy = Some(Deploy { pool, ..d.clone() });
+                }
                 NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
             }
         }
@@ -685,8 +705,9 @@ impl Topology {
 }
 
 /// The database node that lowers to the scenario's `database` (the others to
-/// `more_databases`): the one named `db` if there is one (its nodes are `db-0`…, so no other
-/// may be), else the first in node order.
+/// `more_databases`): the one a shard router sends to (the router splits its data), else the
+/// one named `db` if there is one (its nodes are `db-0`…, so no other may be), else the first
+/// in node order.
 fn first_database(t: &Topology) -> Option<usize> {
     let dbs = || {
         t.nodes
@@ -694,8 +715,18 @@ fn first_database(t: &Topology) -> Option<usize> {
             .enumerate()
             .filter(|(_, n)| n.spec.kind() == NodeKind::Database)
     };
+    let routers: Vec<&str> = (t.nodes.iter())
+        .filter(|n| n.spec.kind() == NodeKind::ShardRouter)
+        .map(|n| n.name.as_str())
+        .collect();
+    let sharded = |name: &str| {
+        t.edges
+            .iter()
+            .any(|e| e.to == name && routers.contains(&e.from.as_str()))
+    };
     dbs()
-        .find(|(_, n)| n.name == "db")
+        .find(|(_, n)| sharded(&n.name))
+        .or_else(|| dbs().find(|(_, n)| n.name == "db"))
         .or_else(|| dbs().next())
         .map(|(i, _)| i)
 }

@@ -437,6 +437,7 @@ pub fn default_spec(kind: NodeKind) -> NodeSpec {
             drain: true,
             drain_timeout_ms: 10_000.0,
             startup_s: 5.0,
+            pool: None,
         }),
         _ => {
             let stage = if matches!(kind, NodeKind::GeoDns | NodeKind::DataCenter) {

@@ -43,6 +43,7 @@ pub(super) fn data_centers(
                         .to_string(),
                     actions: vec![LiveAction::Partition { a, b, cut: false }],
                     expect: Expect::Setting,
+                    store: None,
                     unavailable: None,
                 }
             } else {
@@ -57,6 +58,7 @@ pub(super) fn data_centers(
                     ),
                     actions: vec![LiveAction::Partition { a, b, cut: true }],
                     expect: Expect::Partition,
+                    store: None,
                     unavailable: down
                         .then(|| "A data center is down: repair it first.".to_string()),
                 }
@@ -68,6 +70,7 @@ pub(super) fn data_centers(
             watch: String::new(),
             actions: Vec::new(),
             expect: Expect::Partition,
+            store: None,
             unavailable: Some("This architecture has only one data center.".to_string()),
         }),
     }
@@ -110,6 +113,7 @@ pub(super) fn data_centers(
                     ratio_milli: 0,
                 }],
                 expect: Expect::Repaired(name),
+                store: None,
                 unavailable: None,
             }
         } else {
@@ -131,6 +135,7 @@ pub(super) fn data_centers(
                     ratio_milli: GREY_DC_ERRORS_MILLI,
                 }],
                 expect: Expect::Errors(name.clone()),
+                store: None,
                 unavailable: (!state.alive || !now(first).alive)
                     .then(|| format!("{name} is down: repair it first.")),
             }

@@ -2,7 +2,9 @@
 //! operation and without allocating after construction.
 //!
 //! ```text
-//!  entries (slab, capacity C):  [key, version, expires, freq, prev, next, group]
+//!  entries (slab, capacity C):  [key, prev, next, version (low 32 bits), expires] = 24 bytes
+//!  beside them, only when needed: each entry's LFU group (LFU only), the versions' high
+//!  32 bits (only once a version does not fit in 32)
 //!  LRU/FIFO: one list, head = next victim       LFU: groups of equal frequency, ascending,
 //!  LRU moves a hit to the tail; FIFO does not     each group a list in arrival order
 //! ```
@@ -15,15 +17,16 @@ use crate::sim::kernel::time::{SimDuration, SimTime};
 
 const NIL: u32 = u32::MAX;
 
+/// A cached key: 24 bytes (the version's high bits and the LFU group live apart, only when
+/// used: at stage 11 six caches hold about 30,000 entries each in every copy of the simulation).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u32,
-    version: u64,
-    expires: SimTime,
     prev: u32,
     next: u32,
-    /// LFU: the frequency group it belongs to.
-    group: u32,
+    /// The cached version's low 32 bits (the high ones in `Cache::version_hi`).
+    version: u32,
+    expires: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -62,6 +65,11 @@ pub struct Cache {
     groups: Vec<Group>,
     free_groups: Vec<u32>,
     low_group: u32,
+    /// LFU only (empty otherwise): the frequency group of each entry.
+    entry_group: Vec<u32>,
+    /// The high 32 bits of each entry's version: empty while every version put fits in 32
+    /// bits (then they are all 0), one per entry from the first that does not.
+    version_hi: Vec<u32>,
     len: u32,
     /// Evictions to make room.
     pub evictions: u64,
@@ -149,6 +157,7 @@ impl Cache {
             + self.free.len() * 4
             + self.groups.len() * std::mem::size_of::<Group>()
             + self.free_groups.len() * 4
+            + (self.entry_group.len() + self.version_hi.len()) * 4
     }
 
     /// An empty cache of `capacity` items (at least 1).
@@ -165,6 +174,8 @@ impl Cache {
             groups: Vec::new(),
             free_groups: Vec::new(),
             low_group: NIL,
+            entry_group: Vec::new(),
+            version_hi: Vec::new(),
             len: 0,
             evictions: 0,
         }
@@ -198,16 +209,37 @@ impl Cache {
             Eviction::Fifo => {}
             Eviction::Lfu => self.bump(e),
         }
-        Lookup::Hit(self.entries[e as usize].version)
+        Lookup::Hit(self.version(e))
+    }
+
+    /// The version entry `e` holds.
+    #[inline]
+    fn version(&self, e: u32) -> u64 {
+        let low = u64::from(self.entries[e as usize].version);
+        match self.version_hi.get(e as usize) {
+            Some(&high) => (u64::from(high) << 32) | low,
+            None => low,
+        }
+    }
+
+    /// Sets entry `e`'s version (the entry exists).
+    fn set_version(&mut self, e: u32, version: u64) {
+        self.entries[e as usize].version = version as u32;
+        let high = (version >> 32) as u32;
+        if high != 0 && self.version_hi.is_empty() {
+            self.version_hi = vec![0; self.entries.len()];
+        }
+        if let Some(h) = self.version_hi.get_mut(e as usize) {
+            *h = high;
+        }
     }
 
     /// Stores `key` at `version` (a fill after a miss), evicting if full.
     pub fn put(&mut self, index: &mut KeyIndex, node: u16, key: u32, version: u64, now: SimTime) {
         let expires = self.ttl.map_or(SimTime(u64::MAX), |t| now.plus(t));
         if let Some(e) = index.get(key, node) {
-            let entry = &mut self.entries[e as usize];
-            entry.version = version;
-            entry.expires = expires;
+            self.entries[e as usize].expires = expires;
+            self.set_version(e, version);
             return;
         }
         if self.free.is_empty() && self.entries.len() as u32 >= self.capacity {
@@ -221,17 +253,23 @@ impl Cache {
         let e = self.free.pop().unwrap_or(self.entries.len() as u32);
         let entry = Entry {
             key,
-            version,
-            expires,
             prev: NIL,
             next: NIL,
-            group: NIL,
+            version: 0,
+            expires,
         };
         if e as usize == self.entries.len() {
             self.entries.push(entry);
+            if !self.version_hi.is_empty() {
+                self.version_hi.push(0);
+            }
+            if self.eviction == Eviction::Lfu {
+                self.entry_group.push(NIL);
+            }
         } else {
             self.entries[e as usize] = entry;
         }
+        self.set_version(e, version);
         index.set(key, node, e);
         self.len += 1;
         match self.eviction {
@@ -371,9 +409,9 @@ impl Cache {
 
     fn append_to_group(&mut self, e: u32, g: u32) {
         let tail = self.groups[g as usize].tail;
+        self.entry_group[e as usize] = g;
         {
             let entry = &mut self.entries[e as usize];
-            entry.group = g;
             entry.prev = tail;
             entry.next = NIL;
         }
@@ -386,9 +424,8 @@ impl Cache {
     }
 
     fn unlink_from_group(&mut self, e: u32) {
-        let Entry {
-            prev, next, group, ..
-        } = self.entries[e as usize];
+        let Entry { prev, next, .. } = self.entries[e as usize];
+        let group = self.entry_group[e as usize];
         if prev == NIL {
             self.groups[group as usize].head = next;
         } else {
@@ -413,7 +450,7 @@ impl Cache {
     }
 
     fn bump(&mut self, e: u32) {
-        let g = self.entries[e as usize].group;
+        let g = self.entry_group[e as usize];
         let Group { freq, next, .. } = self.groups[g as usize];
         let target = if next != NIL && self.groups[next as usize].freq == freq + 1 {
             next
@@ -480,6 +517,29 @@ mod tests {
         assert_eq!(c.get(&mut index, 0, 5, t(99)), Lookup::Hit(7));
         assert_eq!(c.get(&mut index, 0, 5, t(100)), Lookup::Miss);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn entries_are_24_bytes_and_versions_past_32_bits_stay_exact() {
+        assert_eq!(std::mem::size_of::<Entry>(), 24);
+        for eviction in [Eviction::Lru, Eviction::Lfu, Eviction::Fifo] {
+            let mut index = KeyIndex::new(10, 1, 4);
+            let mut c = Cache::new(4, eviction, None);
+            c.put(&mut index, 0, 1, 7, t(0));
+            c.put(&mut index, 0, 2, (5 << 32) | 9, t(0));
+            c.put(&mut index, 0, 3, 11, t(0));
+            c.put(&mut index, 0, 1, (1 << 40) + 3, t(0));
+            assert_eq!(c.get(&mut index, 0, 1, t(0)), Lookup::Hit((1 << 40) + 3));
+            assert_eq!(c.get(&mut index, 0, 2, t(0)), Lookup::Hit((5 << 32) | 9));
+            assert_eq!(c.get(&mut index, 0, 3, t(0)), Lookup::Hit(11));
+            // A slot reused after the widening holds its new version.
+            assert!(c.invalidate(&mut index, 0, 2));
+            c.put(&mut index, 0, 4, 12, t(0));
+            assert_eq!(c.get(&mut index, 0, 4, t(0)), Lookup::Hit(12));
+            c.put(&mut index, 0, 5, u64::MAX, t(0));
+            assert_eq!(c.get(&mut index, 0, 5, t(0)), Lookup::Hit(u64::MAX));
+            assert_eq!(c.len(), 4);
+        }
     }
 
     #[test]

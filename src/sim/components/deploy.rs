@@ -1,4 +1,4 @@
-//! Rolling deploys of the web tier: servers leave the load balancer in batches, drain (or not),
+//! Rolling deploys of a web pool: servers leave the load balancer in batches, drain (or not),
 //! stop, start the new version, and rejoin once the balancer's health checks pass; then the
 //! next batch goes.
 //!
@@ -14,9 +14,11 @@
 //! lost (the users are logged out), drained or not.
 //!
 //! [`DeployController`] owns the deploy under way, the finished ones and its events
-//! ([`DeployEvent`]). It reaches the web tier only through a [`DeployPort`] — which servers
-//! are in service and up, the balancer, stopping and starting a server, the clock, the log and
-//! the event queue — which the stack implements and a test can fake.
+//! ([`DeployEvent`]). A deploy rolls one web pool (the scenario's `deploy.pool`, the first
+//! without one); the other pools keep serving at full size. It reaches the web tier only
+//! through a [`DeployPort`] — which servers of a pool are in service and up, their balancer
+//! view, stopping and starting a server, the clock, the log and the event queue — which the
+//! stack implements and a test can fake.
 
 use crate::scenario::Deploy;
 use crate::sim::components::balancer::Balancer;
@@ -43,19 +45,21 @@ pub(in crate::sim) enum DeployEvent {
 pub(in crate::sim) trait DeployPort {
     /// Simulated now.
     fn now(&self) -> SimTime;
-    /// Web servers ever added (`web-0` … ).
-    fn servers(&self) -> usize;
-    /// Whether web server `server` is in service (not retired).
-    fn in_service(&self, server: usize) -> bool;
-    /// Whether web server `server` is up.
-    fn is_up(&self, server: usize) -> bool;
-    /// The load balancer in front of the web servers, if there is one.
-    fn balancer(&mut self) -> Option<&mut Balancer>;
-    /// Stops web server `server`: returns the requests in progress on it and those that failed
-    /// with it.
-    fn stop(&mut self, server: usize) -> (u64, u64);
-    /// Web server `server` has started again (its new version).
-    fn start(&mut self, server: usize);
+    /// Servers ever added to web pool `pool` (`web-0` … ).
+    fn servers(&self, pool: usize) -> usize;
+    /// The name of server `server` of web pool `pool` (`web-3`, `web-api-1`).
+    fn server_name(&self, pool: usize, server: usize) -> String;
+    /// Whether server `server` of web pool `pool` is in service (not retired).
+    fn in_service(&self, pool: usize, server: usize) -> bool;
+    /// Whether server `server` of web pool `pool` is up.
+    fn is_up(&self, pool: usize, server: usize) -> bool;
+    /// The load balancer's view of web pool `pool`, if there is a balancer.
+    fn balancer(&mut self, pool: usize) -> Option<&mut Balancer>;
+    /// Stops server `server` of web pool `pool`: returns the requests in progress on it and
+    /// those that failed with it.
+    fn stop(&mut self, pool: usize, server: usize) -> (u64, u64);
+    /// Server `server` of web pool `pool` has started again (its new version).
+    fn start(&mut self, pool: usize, server: usize);
     /// Requests failed so far.
     fn failed(&self) -> u64;
     /// Users logged out so far.
@@ -85,6 +89,8 @@ enum Phase {
 #[derive(Clone)]
 struct DeployRun {
     spec: Deploy,
+    /// The web pool it rolls.
+    pool: usize,
     /// Number of this deploy in the run (events of older deploys are ignored).
     run: u32,
     /// Servers in deploy order.
@@ -130,9 +136,10 @@ impl DeployController {
         }
     }
 
-    /// Where the deploy under way has web server `server` now.
-    pub fn step_of(&self, server: usize) -> Option<DeployStep> {
-        match self.current.as_ref()?.phase.get(server)? {
+    /// Where the deploy under way has server `server` of web pool `pool` now.
+    pub fn step_of(&self, pool: usize, server: usize) -> Option<DeployStep> {
+        let d = self.current.as_ref().filter(|d| d.pool == pool)?;
+        match d.phase.get(server)? {
             Phase::Draining { .. } => Some(DeployStep::Draining),
             Phase::Starting => Some(DeployStep::Starting),
             Phase::Checking => Some(DeployStep::HealthChecks),
@@ -140,17 +147,18 @@ impl DeployController {
         }
     }
 
-    /// Handles one of its events (`spec`: the scenario's deploy, for [`DeployEvent::Start`]).
+    /// Handles one of its events (`spec`: the scenario's deploy and the number of the pool it
+    /// rolls, for [`DeployEvent::Start`]).
     pub fn handle(
         &mut self,
         event: DeployEvent,
-        spec: Option<&Deploy>,
+        spec: Option<(&Deploy, usize)>,
         port: &mut impl DeployPort,
     ) {
         match event {
             DeployEvent::Start => {
-                if let Some(spec) = spec {
-                    self.start(spec, port);
+                if let Some((spec, pool)) = spec {
+                    self.start(spec, pool, port);
                 }
             }
             DeployEvent::DrainCheck { server, run } => self.drain_check(server, run, port),
@@ -158,22 +166,22 @@ impl DeployController {
         }
     }
 
-    /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
+    /// Starts a rolling deploy of web pool `pool` now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy.
-    pub fn start(&mut self, spec: &Deploy, port: &mut impl DeployPort) -> bool {
+    pub fn start(&mut self, spec: &Deploy, pool: usize, port: &mut impl DeployPort) -> bool {
         if self.current.is_some() {
             port.log("deploy", "a deploy is already under way".to_string());
             return false;
         }
-        let servers: Vec<usize> = (0..port.servers())
-            .filter(|&i| port.in_service(i))
+        let servers: Vec<usize> = (0..port.servers(pool))
+            .filter(|&i| port.in_service(pool, i))
             .collect();
         if servers.is_empty() {
             return false;
         }
         let mut spec = spec.clone();
         spec.batch_size = spec.batch_size.clamp(1, servers.len() as u32);
-        let with_balancer = port.balancer().is_some();
+        let with_balancer = port.balancer(pool).is_some();
         let how = match (with_balancer, spec.drain) {
             (false, _) => {
                 "no load balancer: each server simply stops, a full outage while it starts"
@@ -185,9 +193,12 @@ impl DeployController {
         port.log(
             "deploy",
             format!(
-                "deploy #{} started: {} web servers in batches of {}, {how}; start-up {} s",
+                "deploy #{} started: {} web servers{} in batches of {}, {how}; start-up {} s",
                 self.done.len() + 1,
                 servers.len(),
+                spec.pool
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" of pool {p}")),
                 spec.batch_size,
                 spec.startup_s
             ),
@@ -195,7 +206,8 @@ impl DeployController {
         self.current = Some(DeployRun {
             spec,
             run: self.done.len() as u32,
-            phase: vec![Phase::Waiting; port.servers()],
+            pool,
+            phase: vec![Phase::Waiting; port.servers(pool)],
             servers,
             next: 0,
             batch: Vec::new(),
@@ -227,8 +239,8 @@ impl DeployController {
         d.batch = d.servers[d.next..end].to_vec();
         d.next = end;
         d.batches += 1;
-        let (batch, number) = (d.batch.clone(), d.batches);
-        let names: Vec<String> = batch.iter().map(|i| format!("web-{i}")).collect();
+        let (batch, number, pool) = (d.batch.clone(), d.batches, d.pool);
+        let names: Vec<String> = batch.iter().map(|&i| port.server_name(pool, i)).collect();
         port.log(
             "deploy",
             format!("deploy: batch {number}: {}", names.join(", ")),
@@ -241,8 +253,9 @@ impl DeployController {
 
     /// Deregisters a server and drains or stops it.
     fn take_out(&mut self, server: usize, port: &mut impl DeployPort) {
-        let name = format!("web-{server}");
-        if !port.in_service(server) || !port.is_up(server) {
+        let pool = self.pool();
+        let name = port.server_name(pool, server);
+        if !port.in_service(pool, server) || !port.is_up(pool, server) {
             self.set_phase(server, Phase::Done);
             port.log(
                 &name,
@@ -250,7 +263,7 @@ impl DeployController {
             );
             return;
         }
-        let Some(b) = port.balancer() else {
+        let Some(b) = port.balancer(pool) else {
             self.stop(server, "no load balancer to take it out of", port);
             return;
         };
@@ -291,7 +304,7 @@ impl DeployController {
         else {
             return;
         };
-        let open = port.balancer().map_or(0, |b| b.open_requests(server));
+        let open = port.balancer(d.pool).map_or(0, |b| b.open_requests(server));
         if open == 0 {
             d.drained += 1;
             d.longest_drain = d.longest_drain.max(now - since);
@@ -314,8 +327,9 @@ impl DeployController {
 
     /// Stops a server for the new version: whatever it still holds fails.
     fn stop(&mut self, server: usize, why: &str, port: &mut impl DeployPort) {
-        let name = format!("web-{server}");
-        let (in_flight, cut) = port.stop(server);
+        let pool = self.pool();
+        let name = port.server_name(pool, server);
+        let (in_flight, cut) = port.stop(pool, server);
         let d = self.current.as_mut().expect("a deploy");
         d.in_flight_at_stop += in_flight;
         d.requests_cut += cut;
@@ -339,10 +353,11 @@ impl DeployController {
         if d.run != run || d.phase.get(server) != Some(&Phase::Starting) {
             return;
         }
-        let name = format!("web-{server}");
-        port.start(server);
-        let in_service = port.in_service(server);
-        match port.balancer() {
+        let pool = d.pool;
+        let name = port.server_name(pool, server);
+        port.start(pool, server);
+        let in_service = port.in_service(pool, server);
+        match port.balancer(pool) {
             Some(b) if in_service => {
                 b.register(server);
                 self.set_phase(server, Phase::Checking);
@@ -369,8 +384,8 @@ impl DeployController {
         };
         for &server in &d.batch {
             if d.phase[server] == Phase::Checking {
-                let in_service = port.in_service(server);
-                if !in_service || port.balancer().is_none_or(|b| b.in_pool(server)) {
+                let in_service = port.in_service(d.pool, server);
+                if !in_service || port.balancer(d.pool).is_none_or(|b| b.in_pool(server)) {
                     d.phase[server] = Phase::Done;
                 }
             }
@@ -378,6 +393,11 @@ impl DeployController {
         if d.batch.iter().all(|&s| d.phase[s] == Phase::Done) {
             self.next_batch(port);
         }
+    }
+
+    /// The pool of the deploy under way (0 without one).
+    fn pool(&self) -> usize {
+        self.current.as_ref().map_or(0, |d| d.pool)
     }
 
     fn set_phase(&mut self, server: usize, phase: Phase) {
@@ -424,6 +444,7 @@ impl DeployController {
         logged_out: u64,
     ) -> DeployReport {
         DeployReport {
+            pool: d.spec.pool.clone(),
             started_at_s: d.started_at.as_secs_f64(),
             finished_at_s: finished.map(SimTime::as_secs_f64),
             servers: d.servers.len() as u32,
@@ -463,19 +484,22 @@ mod tests {
         fn now(&self) -> SimTime {
             self.now
         }
-        fn servers(&self) -> usize {
+        fn servers(&self, _pool: usize) -> usize {
             self.up.len()
         }
-        fn in_service(&self, _server: usize) -> bool {
+        fn server_name(&self, _pool: usize, server: usize) -> String {
+            format!("web-{server}")
+        }
+        fn in_service(&self, _pool: usize, _server: usize) -> bool {
             true
         }
-        fn is_up(&self, server: usize) -> bool {
+        fn is_up(&self, _pool: usize, server: usize) -> bool {
             self.up[server]
         }
-        fn balancer(&mut self) -> Option<&mut Balancer> {
+        fn balancer(&mut self, _pool: usize) -> Option<&mut Balancer> {
             self.balancer.as_mut()
         }
-        fn stop(&mut self, server: usize) -> (u64, u64) {
+        fn stop(&mut self, _pool: usize, server: usize) -> (u64, u64) {
             self.up[server] = false;
             let open = u64::from(
                 self.balancer
@@ -490,7 +514,7 @@ mod tests {
             self.failed += open;
             (open, open)
         }
-        fn start(&mut self, server: usize) {
+        fn start(&mut self, _pool: usize, server: usize) {
             self.up[server] = true;
         }
         fn failed(&self) -> u64 {
@@ -539,6 +563,7 @@ mod tests {
             drain,
             drain_timeout_ms: 100.0,
             startup_s: 5.0,
+            pool: None,
         }
     }
 
@@ -575,10 +600,10 @@ mod tests {
         b.open(0);
         b.open(0);
         let mut d = DeployController::default();
-        assert!(d.start(&spec(true), &mut port));
-        assert_eq!(d.step_of(0), Some(DeployStep::Draining));
-        assert_eq!(d.step_of(2), None, "web-2 waits for the second batch");
-        assert!(!d.start(&spec(true), &mut port), "one deploy at a time");
+        assert!(d.start(&spec(true), 0, &mut port));
+        assert_eq!(d.step_of(0, 0), Some(DeployStep::Draining));
+        assert_eq!(d.step_of(0, 2), None, "web-2 waits for the second batch");
+        assert!(!d.start(&spec(true), 0, &mut port), "one deploy at a time");
         run(&mut d, &mut port);
         let report = &d.reports(port.failed, 0)[0];
         assert_eq!(report.batches, 2);
@@ -602,9 +627,9 @@ mod tests {
         let mut port = web(false);
         port.up[2] = false;
         let mut d = DeployController::default();
-        assert!(d.start(&spec(true), &mut port));
+        assert!(d.start(&spec(true), 0, &mut port));
         assert!(port.log[0].contains("no load balancer: each server simply stops"));
-        assert_eq!(d.step_of(0), Some(DeployStep::Starting));
+        assert_eq!(d.step_of(0, 0), Some(DeployStep::Starting));
         run(&mut d, &mut port);
         let report = &d.done[0];
         // No health checks to wait for: both batches take the start-up time; web-2, down, is

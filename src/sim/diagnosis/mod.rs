@@ -133,7 +133,12 @@ pub enum Cause {
         waiting_on: String,
     },
     /// The web tier's circuit breaker is open: it fails database calls at once.
-    BreakerOpen,
+    BreakerOpen {
+        /// With several databases: the database whose breaker opened (`db`, or a further
+        /// database's name); absent with one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        store: Option<String>,
+    },
     /// The network between data centers is cut: their replication stops.
     Partition {
         /// Most writes waiting to replicate over the cut links at an interval's end.
@@ -162,7 +167,7 @@ impl Cause {
             | Cause::ReplicationLag { component, .. }
             | Cause::WorkersHeld { component, .. } => Some(component),
             Cause::Surge { .. }
-            | Cause::BreakerOpen
+            | Cause::BreakerOpen { .. }
             | Cause::Partition { .. }
             | Cause::Stampede { .. } => None,
         }
@@ -178,7 +183,8 @@ impl Cause {
             Cause::Errors { component, .. } => format!("{component} failing requests"),
             Cause::ReplicationLag { component, .. } => format!("{component} lagging"),
             Cause::WorkersHeld { .. } => "web workers held by the data tier".to_string(),
-            Cause::BreakerOpen => "circuit breaker open".to_string(),
+            Cause::BreakerOpen { store: None } => "circuit breaker open".to_string(),
+            Cause::BreakerOpen { store: Some(s) } => format!("circuit breaker for {s} open"),
             Cause::Partition { .. } => "network partition".to_string(),
             Cause::Stampede { .. } => "cache stampede".to_string(),
         }
@@ -291,6 +297,8 @@ struct Observation {
     held_web_workers: u32,
     /// The circuit breaker is not closed.
     breaker_open: bool,
+    /// With several databases: whose breaker that is.
+    breaker_store: Option<String>,
     /// Writes waiting to replicate over links cut by a partition.
     writes_partitioned: u64,
     /// The last interval's most database reads of one key at once.

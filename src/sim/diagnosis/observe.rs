@@ -144,6 +144,7 @@ impl Diagnoser {
             breaker_open: snap
                 .breaker
                 .is_some_and(|b| b != crate::sim::BreakerState::Closed),
+            breaker_store: snap.breaker_store.clone(),
             writes_partitioned: snap.writes_partitioned,
             stampede: snap.stampede.unwrap_or_default(),
             components: snap
@@ -431,9 +432,12 @@ impl Diagnoser {
         }
         if now.breaker_open
             && !before.breaker_open
-            && !self.is_open(|o| matches!(o.incident.cause, Cause::BreakerOpen))
+            && !self.is_open(|o| matches!(o.incident.cause, Cause::BreakerOpen { .. }))
         {
-            self.start(Cause::BreakerOpen, None, now.t_s, before);
+            let cause = Cause::BreakerOpen {
+                store: now.breaker_store.clone(),
+            };
+            self.start(cause, None, now.t_s, before);
         }
         if now.writes_partitioned > 0
             && !self.is_open(|o| matches!(o.incident.cause, Cause::Partition { .. }))
@@ -528,7 +532,7 @@ impl Diagnoser {
                 (Cause::WorkersHeld { workers, .. }, _) => {
                     f64::from(now.held_web_workers) < HELD_RECOVERED_SHARE * f64::from(*workers)
                 }
-                (Cause::BreakerOpen, _) => !now.breaker_open,
+                (Cause::BreakerOpen { .. }, _) => !now.breaker_open,
                 (Cause::Partition { .. }, _) => now.writes_partitioned == 0,
                 (Cause::Stampede { .. }, _) => now.stampede.reads < STAMPEDE_READS,
                 _ => true,

@@ -254,7 +254,7 @@ impl Open {
                     grouped(u64::from(*workers))
                 )
             }
-            Cause::BreakerOpen => {
+            Cause::BreakerOpen { store: None } => {
                 chain.push(step(
                     "breaker",
                     format!(
@@ -263,6 +263,16 @@ impl Open {
                     ),
                 ));
                 "the circuit breaker is open (database calls fail at once)".to_string()
+            }
+            Cause::BreakerOpen { store: Some(store) } => {
+                chain.push(step(
+                    "breaker",
+                    format!(
+                        "the web tier's circuit breaker for {store} opened at {}: calls to {store} failed or were slow, so it fails them at once and probes now and then; the other databases' calls go through",
+                        secs(inc.start_s)
+                    ),
+                ));
+                format!("the circuit breaker for {store} is open (calls to {store} fail at once)")
             }
             Cause::Partition { writes_waiting } => {
                 chain.push(step(

@@ -586,13 +586,15 @@ impl World {
     /// Starts a rolling deploy that goes through the data centers one at a time, in order:
     /// the next starts when the one before has brought its last server back.
     pub fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {
-        if !self.scenario.more_web_pools.is_empty() {
-            self.log_event(
-                "deploy",
-                "deploy: not started; a rolling deploy runs with one web pool, not several yet"
-                    .to_string(),
-            );
-            return false;
+        if let Some(name) = spec.pool.as_deref() {
+            if self.scenario.web_pool_number(name).is_none() {
+                let name: String = name.chars().take(40).collect();
+                self.log_event(
+                    "deploy",
+                    format!("deploy: not started; this run has no web pool named {name}"),
+                );
+                return false;
+            }
         }
         if self.deploying.is_some() {
             self.log_event("deploy", "a deploy is already under way".to_string());

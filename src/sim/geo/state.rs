@@ -122,6 +122,14 @@ impl World {
                     Some(crate::sim::BreakerState::Closed) | None => Some(b),
                     open => open,
                 }),
+            breaker_store: stacks
+                .iter()
+                .find(|s| {
+                    s.breaker
+                        .is_some_and(|b| b != crate::sim::BreakerState::Closed)
+                })
+                .or_else(|| stacks.first())
+                .and_then(|s| s.breaker_store.clone()),
             writes_partitioned: self.writes_partitioned(),
             cut_links: self.cut_links(),
             stampede: stacks

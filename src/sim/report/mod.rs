@@ -180,6 +180,10 @@ pub struct NamedDatabaseReport {
     /// Its figures, as for the first database (its own failovers only).
     #[serde(flatten)]
     pub database: DatabaseReport,
+    /// The web tier's circuit breaker around its calls to this database (absent unless
+    /// `server.breaker` is set); the first database's is the report's `breaker`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<super::BreakerReport>,
 }
 
 /// A further cache cluster over the run: its name and its figures.
@@ -355,6 +359,9 @@ pub struct NoSqlReport {
 /// A rolling deploy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeployReport {
+    /// The web pool it rolled, when the deploy named one (absent: the first pool).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     /// When it started, seconds.
     pub started_at_s: f64,
     /// When the last server was back in the pool, seconds (absent while under way).

@@ -11,26 +11,28 @@ impl DeployPort for Stack {
         self.kernel.now
     }
 
-    // A deploy rolls the first web pool: validation and `start_deploy` refuse one with
-    // several pools.
-    fn servers(&self) -> usize {
-        self.webs[0].len()
+    fn servers(&self, pool: usize) -> usize {
+        self.webs[pool].len()
     }
 
-    fn in_service(&self, server: usize) -> bool {
-        !self.webs[0].retired[server]
+    fn server_name(&self, pool: usize, server: usize) -> String {
+        self.webs[pool].server_name(server)
     }
 
-    fn is_up(&self, server: usize) -> bool {
-        self.stations[usize::from(self.webs[0].stations[server])].alive
+    fn in_service(&self, pool: usize, server: usize) -> bool {
+        !self.webs[pool].retired[server]
     }
 
-    fn balancer(&mut self) -> Option<&mut Balancer> {
-        self.balancers.first_mut()
+    fn is_up(&self, pool: usize, server: usize) -> bool {
+        self.stations[usize::from(self.webs[pool].stations[server])].alive
     }
 
-    fn stop(&mut self, server: usize) -> (u64, u64) {
-        let station = self.webs[0].stations[server];
+    fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
+        self.balancers.get_mut(pool)
+    }
+
+    fn stop(&mut self, pool: usize, server: usize) -> (u64, u64) {
+        let station = self.webs[pool].stations[server];
         let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
             self.fail_everything_at(station)
@@ -40,9 +42,9 @@ impl DeployPort for Stack {
         (in_flight, cut)
     }
 
-    fn start(&mut self, server: usize) {
+    fn start(&mut self, pool: usize, server: usize) {
         let now = self.kernel.now;
-        let s = &mut self.stations[usize::from(self.webs[0].stations[server])];
+        let s = &mut self.stations[usize::from(self.webs[pool].stations[server])];
         s.account(now);
         s.alive = true;
     }
@@ -77,21 +79,28 @@ impl Stack {
     /// Hands the deploy controller one of its events.
     pub(super) fn on_deploy_event(&mut self, event: DeployEvent) {
         let spec = self.scenario.deploy.clone();
-        self.with_deploy(|d, port| d.handle(event, spec.as_ref(), port));
+        // Validation made sure the scenario's deploy names one of its pools.
+        let pool = self.scenario.deploy_pool().unwrap_or(0);
+        self.with_deploy(|d, port| d.handle(event, spec.as_ref().map(|s| (s, pool)), port));
     }
 
-    /// Starts a rolling deploy of the web tier now. Returns false (and logs why) if one is
-    /// already under way or there is no server to deploy.
+    /// Starts a rolling deploy now of the web pool `spec.pool` names (the first without a
+    /// name). Returns false (and logs why) if it names no pool of this run, one is already
+    /// under way or there is no server to deploy.
     pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
-        if self.webs.len() > 1 {
+        let pool = match spec.pool.as_deref() {
+            None => Some(0),
+            Some(name) => self.scenario.web_pool_number(name),
+        };
+        let Some(pool) = pool else {
+            let name: String = spec.pool.iter().flat_map(|p| p.chars()).take(40).collect();
             self.log_event(
                 "deploy",
-                "deploy: not started; a rolling deploy runs with one web pool, not several yet"
-                    .into(),
+                format!("deploy: not started; this run has no web pool named {name}"),
             );
             return false;
-        }
-        self.with_deploy(|d, port| d.start(spec, port))
+        };
+        self.with_deploy(|d, port| d.start(spec, pool, port))
     }
 
     /// Whether a deploy is under way.

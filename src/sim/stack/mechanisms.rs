@@ -9,7 +9,6 @@
 //!   coalesce:on  later misses of a key already being read wait for its fill
 //! ```
 
-use super::super::components::breaker::CircuitBreaker;
 use super::super::components::coalesce::Coalescer;
 use super::super::components::sync::SyncWorkers;
 use super::*;
@@ -33,12 +32,10 @@ impl Stack {
                 }
             }
             Mechanism::Breaker => {
-                match (on, self.scenario.server.breaker.as_ref()) {
-                    (true, Some(spec)) if self.breaker.is_none() => {
-                        self.breaker = Some(CircuitBreaker::new(spec));
-                    }
-                    (false, _) => self.breaker = None,
-                    _ => {}
+                if !on {
+                    self.breakers.clear();
+                } else if self.breakers.is_empty() {
+                    self.breakers = super::breakers_for(&self.scenario);
                 }
                 if on {
                     "circuit breaker in: failed or slow database calls in a row will open it"

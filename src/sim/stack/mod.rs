@@ -442,8 +442,9 @@ pub(super) struct Stack {
     /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
     /// a request on).
     pub(super) sync: Option<SyncWorkers>,
-    /// The web tier's circuit breaker around database calls (`None`: none).
-    pub(super) breaker: Option<CircuitBreaker>,
+    /// The web tier's circuit breakers around its database calls, one per database (the
+    /// stack's `dbs`, same settings), so one store failing opens only its own (empty: none).
+    pub(super) breakers: Vec<CircuitBreaker>,
     /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Each kind of request's way through the components, read from the scenario's graph.
@@ -526,7 +527,7 @@ impl Stack {
                 .and_then(|c| c.coalesce)
                 .map(|on| Coalescer::new(scenario.traffic.keyspace.keys, on)),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
-            breaker: scenario.server.breaker.as_ref().map(CircuitBreaker::new),
+            breakers: breakers_for(scenario),
             released: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };
@@ -688,4 +689,18 @@ impl Stack {
             }
         }
     }
+}
+
+/// One closed circuit breaker per database of `scenario` when it sets `server.breaker`
+/// (none otherwise).
+pub(super) fn breakers_for(scenario: &Scenario) -> Vec<CircuitBreaker> {
+    scenario
+        .server
+        .breaker
+        .as_ref()
+        .map_or_else(Vec::new, |spec| {
+            (0..=scenario.more_databases.len())
+                .map(|_| CircuitBreaker::new(spec))
+                .collect()
+        })
 }

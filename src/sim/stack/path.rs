@@ -44,8 +44,10 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng) {
-            // A read that joins data of every shard.
+        } else if self.routes.of(kind).store == 0
+            && self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng)
+        {
+            // A read that joins data of every shard (only the first database is sharded).
             self.req_mut(req).fanout_next = 0;
         }
         self.req_mut(req).user = user as u32;
@@ -263,7 +265,7 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        let (component, tier, _) = self.station_info[usize::from(station)];
+        let (component, tier, index) = self.station_info[usize::from(station)];
         {
             let r = self.req_mut(req);
             r.station = station;
@@ -291,7 +293,7 @@ impl Stack {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
@@ -302,7 +304,7 @@ impl Stack {
         if !s.alive {
             s.refused += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             if tier == Tier::Cache {
@@ -333,7 +335,7 @@ impl Stack {
         } else {
             s.rejected += 1;
             if tier == Tier::Db {
-                self.breaker_record(None);
+                self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);

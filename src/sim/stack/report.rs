@@ -121,6 +121,7 @@ impl Stack {
                         .map(|database| NamedDatabaseReport {
                             name: m.name.clone(),
                             database,
+                            breaker: self.breakers.get(n + 1).map(|b| b.report(self.now())),
                         })
                 })
                 .collect(),
@@ -142,7 +143,7 @@ impl Stack {
             deploys_finished: self.deploy.done.len(),
             clients: self.clients.as_ref(),
             sync: self.sync.as_ref(),
-            breaker: self.breaker.as_ref().map(|b| b.report(self.now())),
+            breaker: self.breakers.first().map(|b| b.report(self.now())),
             theory,
             cost: self.cost(),
         }

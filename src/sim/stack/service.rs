@@ -100,9 +100,10 @@ impl Stack {
                         self.copy_step_done(req);
                     }
                     Tier::Db => {
-                        self.breaker_record(Some(now.since(reached)));
+                        let store = store_of_index(index);
+                        self.breaker_record(store, Some(now.since(reached)));
                         let (shard, node) = db_of_index(index);
-                        match self.after_db(req, store_of_index(index), shard, node) {
+                        match self.after_db(req, store, shard, node) {
                             AfterQuery::Answer => self.answer(req, now, Tier::Db),
                             AfterQuery::NextShard => self.send_to_db(req),
                             AfterQuery::JobRejected => {
@@ -198,16 +199,17 @@ impl Stack {
 
     /// Sends a query to the database node the web tier would pick, or fails it.
     pub(super) fn send_to_db(&mut self, req: ReqRef) {
-        if self.breaker.is_some() && !self.breaker_admits(req) {
+        let r = self.kernel.requests[req.slot as usize];
+        let store = usize::from(self.routes.of(r.kind).store);
+        if !self.breakers.is_empty() && !self.breaker_admits(req, store) {
             return;
         }
         let now = self.kernel.now;
-        let r = self.kernel.requests[req.slot as usize];
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
-        let db = &mut self.dbs[usize::from(self.routes.of(r.kind).store)];
+        let db = &mut self.dbs[store];
         let shard = db.shard_of_query(r.key, r.copy, fanout);
         let Some(node) = db.route_query(r.kind, shard, &self.stations) else {
-            self.breaker_record(None);
+            self.breaker_record(store, None);
             // No database node to ask: the web server answers with an error.
             let at = self.answer_time(req, now, Tier::Web);
             self.fail(req, Outcome::DbDown, at);

@@ -116,9 +116,7 @@ impl Stack {
                         let (pool, i) = web_of_index(index);
                         state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(i));
                         state.retired = self.webs[pool].retired[i];
-                        if pool == 0 {
-                            state.deploy = self.deploy.step_of(i);
-                        }
+                        state.deploy = self.deploy.step_of(pool, i);
                     }
                 }
                 self.fill_special_state(&mut state);
@@ -137,6 +135,10 @@ impl Stack {
                 state
             })
             .collect();
+        // The first breaker that is not closed, else the first.
+        let breaker = (self.breakers.iter())
+            .position(|b| b.state() != crate::sim::BreakerState::Closed)
+            .unwrap_or(0);
         Snapshot {
             time_s: self.kernel.now.as_secs_f64(),
             requests_total: self.kernel.books.generated,
@@ -162,7 +164,8 @@ impl Stack {
             stale_cache_reads: self.caches.iter().map(|c| c.stale_reads()).sum(),
             events_processed: self.events_processed,
             held_web_workers: self.held_web_workers(),
-            breaker: self.breaker.as_ref().map(|b| b.state()),
+            breaker: self.breakers.get(breaker).map(|b| b.state()),
+            breaker_store: self.store_name(breaker).map(str::to_string),
             writes_partitioned: 0,
             cut_links: Vec::new(),
             stampede: self.coalescer.as_ref().map(|co| co.last_peak()),
