@@ -2959,6 +2959,7 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
             Op::Deploy {
                 batch: 2,
                 drain: false,
+                pool: 1,
             },
         ),
         Command::Live(LiveAction::Slow {
