@@ -157,7 +157,9 @@ pub fn command_of(message: JsValue) -> Option<Command> {
     if parts.length() != 1 {
         return None;
     }
-    serde_json::from_str(&parts.get(0).as_string()?).ok()
+    // Through a `serde_json::Value`, as the search requests are read: the worker's wasm then
+    // shares their reader of a scenario instead of holding a second one.
+    crate::capacity::job::from_json_via_value(&parts.get(0).as_string()?).ok()
 }
 
 /// An output as the message that carries it, and the buffer to transfer with it.
