@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use scalesim::scenario::preset;
-use scalesim::sim::{Checkpoints, Sim, SimTime};
+use scalesim::sim::{Checkpoints, Sim, SimDuration, SimTime};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -81,7 +81,7 @@ fn seek_back_in_a_ten_minute_run_from_a_checkpoint_and_from_0() {
 /// `scalesim::ui::session::record_frame`) over ten-minute runs: frames, bytes, the time taken
 /// making them, and decoding one.
 #[wasm_bindgen_test]
-fn recording_the_figures_of_ten_minute_runs() {
+async fn recording_the_figures_of_ten_minute_runs() {
     use scalesim::sim::Playback;
     use scalesim::ui::session::{arrival_figures, decode_frame, record_frame};
     use std::cell::Cell;
@@ -99,7 +99,18 @@ fn recording_the_figures_of_ten_minute_runs() {
             frame
         }));
         let end = SimTime::from_secs(600);
-        let (_, play_ms) = timed(|| playback.play(end, u64::MAX));
+        // In steps of 5 simulated seconds, letting the browser breathe between them (the test
+        // runner gives up on a page that does not answer for 30 s).
+        let mut play_ms = 0.0;
+        while playback.sim().now() < end {
+            let step = playback
+                .sim()
+                .now()
+                .plus(SimDuration::from_secs(5))
+                .min(end);
+            play_ms += timed(|| playback.play(step, u64::MAX)).1;
+            gloo::timers::future::TimeoutFuture::new(0).await;
+        }
         let json = serde_json::to_vec(&arrival_figures(playback.sim())).unwrap();
         let recording = playback.recording();
         let (at, frame) = recording.at_or_before(SimTime::from_secs(540)).unwrap();

@@ -2945,6 +2945,37 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
     use scalesim::ui::{command_message, command_of, output_message, output_of};
     // Compared as JSON text: a chart's missing p99 is NaN, which equals nothing.
     let json = |o: &scalesim::ui::session::Output| serde_json::to_string(o).expect("JSON");
+    // Every other kind of command (a frame travels as a bare number, the rest as JSON text).
+    let others = [
+        Command::Orientation(scalesim::layout::Orientation::Portrait),
+        Command::Playing(true),
+        Command::Speed(0.25),
+        Command::ReducedMotion(true),
+        Command::Users(u64::MAX),
+        Command::WebServers(7),
+        Command::Apply(scalesim::sim::ComponentId(3), Op::Reshard(8)),
+        Command::Apply(
+            scalesim::sim::ComponentId(0),
+            Op::Deploy {
+                batch: 2,
+                drain: false,
+                pool: 1,
+            },
+        ),
+        Command::Live(LiveAction::Slow {
+            name: "db \"0\"".to_string(),
+            factor_milli: 8_000,
+        }),
+        Command::Seek(123.456_789_012_345),
+        Command::Report,
+        Command::Frame { now_ms: 0.1 + 0.2 },
+    ];
+    for command in others {
+        let back = command_of(command_message(&command).expect("a message"));
+        assert_eq!(back.as_ref(), Some(&command), "a command came back changed");
+    }
+    // A search or grading request (bare JSON text) is no command.
+    assert_eq!(command_of(wasm_bindgen::JsValue::from_str("{}")), None);
     for stage in 1..=11u8 {
         TimeoutFuture::new(0).await;
         let scenario = preset(stage).expect("a preset");
@@ -3100,8 +3131,8 @@ fn two_database_file() -> scalesim::scenario::TopologyFile {
 
 /// A drawn architecture with two databases opens from its v2 link and runs: the diagram draws
 /// both databases' nodes, both take load (the first's replica the cache's misses, the
-/// second's master the writes), and the editor's group box of `db-writes` opens to its own
-/// two nodes only.
+/// second's master the writes), the chaos catalogue offers each database's failures, and the
+/// editor's group box of `db-writes` opens to its own two nodes only.
 #[wasm_bindgen_test]
 async fn a_drawing_with_two_databases_runs_and_both_take_load() {
     let file = two_database_file();
@@ -3134,6 +3165,17 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
         load(&app, "db-1"),
         load(&app, "db-writes-0")
     );
+    // The chaos catalogue offers each database's failures, each button marked with its store
+    // and naming that store's master.
+    let listed = app
+        .wait_until(4_000, |a| {
+            a.exists("[data-chaos=\"kill-master\"][data-store=\"db-writes\"]")
+        })
+        .await;
+    assert!(listed, "a kill-master entry for db-writes");
+    assert!(app.exists("[data-chaos=\"kill-master\"][data-store=\"db\"]"));
+    let title = app.text("[data-chaos=\"kill-master\"][data-store=\"db-writes\"]");
+    assert_eq!(title.trim(), "Master database db-writes-0 fails");
     // `db-0` has room for its role pill; `db-writes-0` does not, so its role leads its second
     // line instead of a pill over the end of its name.
     assert!(app.exists("svg [data-component=\"db-0\"] .role-pill"));

@@ -21,8 +21,16 @@ pub const MAX_LIVE_CHANGES: usize = 1000;
 pub enum LiveAction {
     /// The user population changes to this many users.
     Users(u64),
-    /// The web tier changes to this many servers in service.
+    /// The web tier changes to this many servers in service (the first web pool, `web-N`).
     WebServers(u32),
+    /// The named web pool changes to this many servers in service. Written
+    /// `servers:web-api:4` (`servers:4` is the first pool's, as before pools had names).
+    PoolServers {
+        /// The pool's name (`web` for the first, else a `more_web_pools` name).
+        pool: String,
+        /// Servers in service.
+        count: u32,
+    },
     /// The named component goes down (a cache node loses its contents).
     Kill(String),
     /// The named component comes back (a slow one returns to normal speed).
@@ -195,6 +203,9 @@ fn action_text(action: &LiveAction) -> String {
     match action {
         LiveAction::Users(n) => format!("users:{n}"),
         LiveAction::WebServers(n) => format!("servers:{n}"),
+        LiveAction::PoolServers { pool, count } => {
+            format!("servers:{}:{count}", escape_name(pool))
+        }
         LiveAction::Kill(name) => format!("kill:{}", escape_name(name)),
         LiveAction::Repair(name) => format!("repair:{}", escape_name(name)),
         LiveAction::Slow { name, factor_milli } => {
@@ -237,6 +248,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
     Some(match words {
         ["users", n] => LiveAction::Users(number(n)?),
         ["servers", n] => LiveAction::WebServers(small(n)?),
+        ["servers", pool, n] => LiveAction::PoolServers {
+            pool: unescape_name(pool)?,
+            count: small(n)?,
+        },
         ["kill", name] => LiveAction::Kill(unescape_name(name)?),
         ["repair", name] => LiveAction::Repair(unescape_name(name)?),
         ["slow", name, factor] => LiveAction::Slow {
@@ -390,6 +405,13 @@ mod tests {
         let changes = vec![
             change(0, LiveAction::Users(8000)),
             change(1, LiveAction::WebServers(4)),
+            change(
+                1,
+                LiveAction::PoolServers {
+                    pool: "web-api".into(),
+                    count: 6,
+                },
+            ),
             change(40_250_000_000, LiveAction::Kill("db-0".into())),
             change(
                 40_250_000_000,
@@ -482,7 +504,9 @@ mod tests {
             ),
         ];
         let text = encode_changes(&changes);
-        assert!(text.starts_with("0:users:8000,0.000000001:servers:4,40.25:kill:db-0,"));
+        assert!(text.starts_with(
+            "0:users:8000,0.000000001:servers:4,0.000000001:servers:web-api:6,40.25:kill:db-0,"
+        ));
         assert!(text.contains("50.123456789:reshard:8"));
         assert!(text.contains("50.2:cut:us-east:eu%20west%3A2,50.3:heal:us-east:eu-west,"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));

@@ -1315,8 +1315,8 @@ impl Scenario {
 
     /// The further databases: each beside a first database, with its own name, storing its
     /// own data requests (each kind in one database, the first keeping at least one, a cache's
-    /// reads all in the database behind it); not with sharding (the shard router fronts one
-    /// database).
+    /// reads all in the database behind it). With sharding, the shard router splits the first
+    /// database's data; the further ones are not sharded.
     fn validate_more_databases(&self, c: &mut Checker) {
         if self.more_databases.is_empty() {
             return;
@@ -1331,12 +1331,6 @@ impl Scenario {
             c.fail(
                 "more_databases",
                 format!("at most {MAX_MORE_DATABASES} further databases"),
-            );
-        }
-        if self.sharding.is_some() {
-            c.fail(
-                "more_databases",
-                "a shard router splits one database's data; a second database beside sharding does not run yet: send every flow through the shard router",
             );
         }
         let names = component_names(&Scenario {

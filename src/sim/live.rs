@@ -39,6 +39,11 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
     match action {
         LiveAction::Users(users) => sim.set_users(*users),
         LiveAction::WebServers(count) => sim.set_web_servers(*count),
+        LiveAction::PoolServers { pool, count } => {
+            let number = sim.scenario().web_pool_number(pool);
+            let number = number.ok_or_else(|| LiveApplyError::UnknownComponent(pool.clone()))?;
+            sim.set_pool_servers(number, *count);
+        }
         LiveAction::Kill(name) => {
             let id = named(sim, name)?;
             sim.kill(id);

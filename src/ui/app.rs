@@ -404,6 +404,18 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
     }
     {
         let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        let counts: Vec<u32> = (state.scenario.more_web_pools.iter())
+            .map(|m| m.server.count)
+            .collect();
+        use_effect_with(counts, move |counts| {
+            if !counts.is_empty() {
+                send(&runner, &dispatcher, Command::PoolServers(counts.clone()));
+            }
+        });
+    }
+    {
+        let runner = runner.clone();
         use_effect_with((), move |_| {
             let query = web_sys::window()
                 .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok())

@@ -220,11 +220,30 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                     title={if scenario.more_web_pools.is_empty() {
                         "Servers in the pool; changes live"
                     } else {
-                        "Servers in the first web pool (web-0…); changes live. The other pools keep their size (or their autoscaler's)"
+                        "Servers in the first web pool (web-0…); changes live. The other pools keep their size"
                     }}>
                     { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
                 </select>
             </label>
+            { for scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
+                let pool = (i + 1) as u8;
+                let cb = on_action.clone();
+                let onchange = Callback::from(move |e: Event| {
+                    let select: HtmlSelectElement = e.target_unchecked_into();
+                    if let Ok(n) = select.value().parse::<u32>() {
+                        cb.emit(Action::SetPoolServers(pool, n));
+                    }
+                });
+                html! {
+                    <label class="control">
+                        { format!("Servers of {}", m.name) }
+                        <select data-control="pool-servers" data-pool={m.name.clone()} {onchange}
+                            title={format!("Servers in the web pool {} ({}-0…); changes live. The other pools keep their size", m.name, m.name)}>
+                            { choice(&web_server_choices(m.server.count), m.server.count, |n| n.to_string()) }
+                        </select>
+                    </label>
+                }
+            }) }
             <label class="control">
                 { "Balancing" }
                 <select data-control="policy" onchange={select(|i| Action::SetPolicy(

@@ -5,6 +5,7 @@
 //!   InPage:   send(cmd) ──▶ Session::handle            take_output ◀── Session::take_output
 //!   InWorker: send(cmd) ──▶ postMessage(cmd) ──▶ worker: Session::handle
 //!             take_output ◀── inbox ◀── message [Output (serde), Float32Array of dots (transferred)]
+//!   (a command travels as JSON text in a one-element array; a frame as its time, a number)
 //! ```
 //!
 //! The worker answers each [`Command::Frame`] with one message; the page keeps at most
@@ -128,20 +129,35 @@ struct Shared {
     failed: bool,
 }
 
-/// Commands and outputs as JavaScript values: 64-bit integers as `BigInt`s (a seed may not
-/// fit a JavaScript number).
+/// Outputs as JavaScript values: 64-bit integers as `BigInt`s (a count may not fit a
+/// JavaScript number).
 fn serializer() -> serde_wasm_bindgen::Serializer {
     serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true)
 }
 
-/// A command as the message that carries it.
+/// A command as the message that carries it: a frame (sent every animation frame) as its
+/// time alone, a number; any other command as JSON text in a one-element array (the search
+/// and grading requests on the same port are bare JSON text). The JSON goes through a
+/// `serde_json::Value`, whose writer the links already use, so the app's wasm holds no
+/// serialiser of a scenario for `serde_wasm_bindgen` (docs/performance.md, session 12).
 pub fn command_message(command: &Command) -> Option<JsValue> {
-    serde::Serialize::serialize(command, &serializer()).ok()
+    if let Command::Frame { now_ms } = command {
+        return Some(JsValue::from_f64(*now_ms));
+    }
+    let text = serde_json::to_value(command).ok()?.to_string();
+    Some(js_sys::Array::of1(&JsValue::from_str(&text)).into())
 }
 
 /// A message from the page, as a command (`None`: not one).
 pub fn command_of(message: JsValue) -> Option<Command> {
-    serde_wasm_bindgen::from_value(message).ok()
+    if let Some(now_ms) = message.as_f64() {
+        return Some(Command::Frame { now_ms });
+    }
+    let parts: &js_sys::Array = message.dyn_ref()?;
+    if parts.length() != 1 {
+        return None;
+    }
+    serde_json::from_str(&parts.get(0).as_string()?).ok()
 }
 
 /// An output as the message that carries it, and the buffer to transfer with it.

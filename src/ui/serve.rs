@@ -107,8 +107,8 @@ fn received(server: &Rc<RefCell<Server>>, data: JsValue) {
     if server.borrow().stopped {
         return;
     }
-    // A simulation command (an object, or a name such as "Report"); the search and grading
-    // requests are JSON text that is none.
+    // A simulation command (a frame's time, or a command's JSON text in a one-element array);
+    // the search and grading requests are bare JSON text.
     if let Some(command) = command_of(data.clone()) {
         simulate(&mut server.borrow_mut(), command);
         return;

@@ -66,6 +66,9 @@ pub enum Command {
     Users(u64),
     /// Change the number of web servers in service, live.
     WebServers(u32),
+    /// Change the number of servers in service of the further web pools, live (one count
+    /// per `more_web_pools` entry, in order; only those that differ are changed).
+    PoolServers(Vec<u32>),
     /// Do something to a component now.
     Apply(ComponentId, Op),
     /// Make a live change now (a chaos-catalogue entry's).
@@ -403,6 +406,24 @@ impl Session {
                     .is_some_and(|s| s.scenario().server.count != count)
                 {
                     self.record(LiveAction::WebServers(count));
+                    self.relayout();
+                }
+            }
+            Command::PoolServers(counts) => {
+                let changed: Vec<LiveAction> = self.sim().map_or(Vec::new(), |s| {
+                    (s.scenario().more_web_pools.iter())
+                        .zip(counts)
+                        .filter(|(m, n)| m.server.count != *n)
+                        .map(|(m, count)| LiveAction::PoolServers {
+                            pool: m.name.clone(),
+                            count,
+                        })
+                        .collect()
+                });
+                if !changed.is_empty() {
+                    for action in changed {
+                        self.record(action);
+                    }
                     self.relayout();
                 }
             }
@@ -981,6 +1002,9 @@ fn sim_figures(sim: &Sim, live: &Live) -> Figures {
             replays: 0,
             users: sim.scenario().traffic.users,
             server_count: sim.scenario().server.count,
+            pool_counts: (sim.scenario().more_web_pools.iter())
+                .map(|m| m.server.count)
+                .collect(),
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
             checkpoints: 0,

@@ -101,6 +101,9 @@ pub enum Action {
     SetUsers(u64),
     /// Change the number of web servers in service, live (stage 3 on).
     SetWebServers(u32),
+    /// Change the number of servers in service of further web pool `n` (1: the first of
+    /// `more_web_pools`), live.
+    SetPoolServers(u8, u32),
     /// Change how the load balancer picks a server (rebuilds the run).
     SetPolicy(BalancePolicy),
     /// Change the number of read replicas (rebuilds the run).
@@ -283,6 +286,9 @@ pub struct Figures {
     pub users: u64,
     /// Web servers the simulation is set to have now (live changes applied).
     pub server_count: u32,
+    /// The same for each further web pool, in `more_web_pools` order.
+    #[serde(default)]
+    pub pool_counts: Vec<u32>,
     /// Stage 11: regions, data centers, geoDNS answers and cross-data-center replication.
     pub geo: Option<Rc<GeoStatus>>,
     /// The latest resharding and how far its copy has got.
@@ -501,15 +507,24 @@ impl AppState {
     /// The same with fresh figures; after recorded changes were replayed, the users and web
     /// servers follow the simulation's (so the sliders show what runs).
     fn with_figures(&self, figures: Rc<Figures>) -> AppState {
+        let pools_differ = figures.pool_counts.len() == self.scenario.more_web_pools.len()
+            && (figures.pool_counts.iter())
+                .zip(&self.scenario.more_web_pools)
+                .any(|(&n, m)| n != m.server.count);
         let follow = figures.replays != self.figures.replays
             && (figures.users != self.scenario.traffic.users
                 || (self.scenario.load_balancer.is_some()
-                    && figures.server_count != self.scenario.server.count));
+                    && (figures.server_count != self.scenario.server.count || pools_differ)));
         let scenario = if follow {
             let mut scenario = (*self.scenario).clone();
             scenario.traffic.users = figures.users;
             if scenario.load_balancer.is_some() {
                 scenario.server.count = figures.server_count;
+                if pools_differ {
+                    for (m, &n) in scenario.more_web_pools.iter_mut().zip(&figures.pool_counts) {
+                        m.server.count = n;
+                    }
+                }
             }
             Rc::new(scenario)
         } else {
@@ -574,6 +589,17 @@ impl Reducible for AppState {
                     return self;
                 }
                 self.changed_live(|s| s.server.count = count)
+            }
+            Action::SetPoolServers(pool, count) => {
+                let count = count.clamp(1, WEB_SERVERS_MAX);
+                let Some(n) = usize::from(pool).checked_sub(1) else {
+                    return self;
+                };
+                let now = self.scenario.more_web_pools.get(n).map(|m| m.server.count);
+                if self.scenario.load_balancer.is_none() || now.is_none_or(|c| c == count) {
+                    return self;
+                }
+                self.changed_live(|s| s.more_web_pools[n].server.count = count)
             }
             Action::SetPolicy(policy) => match &self.scenario.load_balancer {
                 Some(lb) if lb.policy != policy => self.changed_rebuilt(|s| {

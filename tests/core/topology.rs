@@ -554,6 +554,87 @@ fn each_database_has_its_own_circuit_breaker() {
     assert!(json["more_databases"][0]["breaker"]["trips"].as_u64() >= Some(1));
 }
 
+/// Stage 10 drawn with a second database, `db-views`, beside the shard router: page views
+/// go straight from the web pool to `db-views`, API reads through the cache and writes to
+/// the router, which shards `db`.
+fn database_beside_shards() -> scalesim::scenario::TopologyFile {
+    let mut file = preset(10).expect("stage 10").topology_file();
+    file.duration_s = 20;
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = t
+        .nodes
+        .iter()
+        .find(|n| n.name == "db")
+        .expect("db")
+        .spec
+        .clone();
+    t.nodes.push(Node {
+        name: "db-views".into(),
+        spec,
+    });
+    for e in &mut t.edges {
+        if ["cache", "shards", "db"].contains(&e.to.as_str()) {
+            e.flows.retain(|f| *f != Flow::PageView);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    t.edges.push(Edge {
+        from: "web".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    file
+}
+
+#[test]
+fn a_second_database_runs_beside_a_shard_router() {
+    let s = database_beside_shards().lower().expect("lowers");
+    assert!(s.sharding.is_some());
+    assert_eq!(s.more_databases.len(), 1);
+    assert_eq!(s.more_databases[0].name, "db-views");
+    assert_eq!(s.more_databases[0].takes, vec![Flow::PageView]);
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let shards = s.sharding.as_ref().expect("sharding").shards;
+    // Each kind reaches its store: page views only db-views, the rest only the shards.
+    let r = run(&s);
+    assert_conserved(&r);
+    let views = served(&r, "db-views-");
+    let sharded = served(&r, "shard-");
+    assert!(views > 1000 && sharded > 1000, "{views} {sharded}");
+    let pv = r
+        .latency_by_kind
+        .iter()
+        .find(|k| k.kind == scalesim::sim::RequestKind::PageView)
+        .expect("page views")
+        .latency_ms
+        .count;
+    about(views, pv, &r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert!(first.writes_committed > 500, "{first:?}");
+    assert_eq!(r.more_databases[0].database.writes_committed, 0);
+    // A live reshard moves only the sharded store's keys, and says so.
+    let five = scalesim::sim::SimTime::from_secs(5);
+    let change = scalesim::scenario::LiveChange {
+        at_ns: five.0,
+        action: scalesim::scenario::LiveAction::Reshard(shards + 1),
+    };
+    let end = scalesim::sim::SimTime::from_secs(20);
+    let r = scalesim::sim::live::replay(&s, &[change], end)
+        .expect("runs")
+        .report();
+    assert_conserved(&r);
+    let first = r.database.as_ref().expect("the sharded database");
+    assert_eq!(first.reshards.len(), 1, "{:?}", first.reshards);
+    assert!(first.reshards[0].keys_moved > 0);
+    assert!(r.more_databases[0].database.reshards.is_empty());
+    assert!(r.events.iter().any(|e| e
+        .text
+        .starts_with("resharding db (behind the shard router) to")
+        && e.text.contains("db-views keeps its data")));
+    assert!(served(&r, &format!("shard-{shards}-")) > 0);
+}
+
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
 /// fronts page views, both in front of the one database; sending only `mix`, for 20 s.
 fn two_caches(mix: [f64; 4]) -> Scenario {
@@ -788,7 +869,7 @@ fn two_caches_run_in_every_data_center_at_stage_11() {
 
 #[test]
 fn two_databases_run_in_every_data_center_at_stage_11() {
-    // Stage 11 without its shard router (a second database beside sharding is refused).
+    // Stage 11 without its shard router (a second database beside one is tested above).
     let mut p = preset(11).expect("stage 11");
     p.sharding = None;
     let mut file = second_of_a_kind(p, "db", "db-writes", vec![Flow::Write]);
@@ -850,9 +931,9 @@ fn two_databases_are_checked() {
     let e = file.lower().expect_err("refused").to_string();
     assert_eq!(e.matches("a cache fronts one database").count(), 1, "{e}");
     assert_eq!(e.trim().lines().count(), 1, "{e}");
-    // A second database beside a shard router (stage 10): one message naming both.
-    let file = two_of_a_kind_in(10, "db", "db-writes", vec![]);
-    let mut file = file;
+    // Beside a shard router (stage 10), a request sent straight to the database the router
+    // shards is refused, naming both; a router sending to two databases too.
+    let mut file = preset(10).expect("stage 10").topology_file();
     for e in &mut file.topology.edges {
         if e.from == "web" && e.to == "shards" {
             e.flows.retain(|f| *f != Flow::Write);
@@ -860,13 +941,23 @@ fn two_databases_are_checked() {
     }
     file.topology.edges.push(Edge {
         from: "web".into(),
-        to: "db-writes".into(),
+        to: "db".into(),
         flows: vec![Flow::Write],
     });
     let e = file.lower().expect_err("refused").to_string();
-    assert!(e.contains("`shards`") && e.contains("`db-writes`"), "{e}");
-    assert_eq!(e.matches("beside sharding").count(), 1, "{e}");
-    assert_eq!(e.trim().lines().count(), 1, "{e}");
+    assert!(
+        e.contains("`shards`") && e.contains("straight to `db`"),
+        "{e}"
+    );
+    assert_eq!(e.matches("which the router shards").count(), 1, "{e}");
+    let mut file = database_beside_shards();
+    file.topology.edges.push(Edge {
+        from: "shards".into(),
+        to: "db-views".into(),
+        flows: vec![Flow::PageView],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(e.contains("splits one database's data"), "{e}");
     // Two NoSQL stores are still refused by name.
     let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
     let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
@@ -1368,6 +1459,91 @@ fn a_rolling_deploy_rolls_the_pool_it_names_while_the_other_keeps_full_capacity(
     let r = live.report();
     assert_eq!(r.deploys[0].pool.as_deref(), Some("web-api"));
     assert_eq!(r.deploys[0].servers as usize, servers);
+}
+
+#[test]
+fn each_web_pools_servers_change_live_by_name_and_replay() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{live::replay, SimTime};
+    let mut s = two_web_pools([0.5, 0.5, 0.0, 0.0]);
+    s.more_web_pools[0].server.count = 3;
+    let first = s.server.count;
+    // web-api grows to 5 at 2 s and shrinks to 2 at 6 s; the first pool grows by one at 4 s,
+    // written as links before pools had names write it.
+    let text = "2:servers:web-api:5,4:servers:".to_string()
+        + &(first + 1).to_string()
+        + ",6:servers:web-api:2";
+    let changes = decode_changes(&text).expect("reads");
+    assert_eq!(
+        changes[0].action,
+        LiveAction::PoolServers {
+            pool: "web-api".into(),
+            count: 5
+        }
+    );
+    assert_eq!(encode_changes(&changes), text);
+    let names = |sim: &scalesim::sim::Sim, stem: &str| {
+        let snapshot = sim.snapshot();
+        (snapshot.components.iter())
+            .filter(|c| !c.retired)
+            .map(|c| sim.components()[usize::from(c.id.0)].name.clone())
+            .filter(|n| {
+                n.strip_prefix(stem)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .count()
+    };
+    let at = |t: u64| replay(&s, &changes, SimTime::from_secs(t)).expect("replays");
+    let sim = at(3);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize)
+    );
+    assert_eq!(sim.scenario().more_web_pools[0].server.count, 5);
+    let sim = at(5);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (5, first as usize + 1)
+    );
+    let sim = at(10);
+    assert_eq!(
+        (names(&sim, "web-api"), names(&sim, "web")),
+        (2, first as usize + 1)
+    );
+    let r = sim.report();
+    assert_conserved(&r);
+    assert_eq!(r.more_web_pools[0].servers, 2);
+    // Recorded as the app records them, then a seek back to 3 s replays them: the second
+    // pool is at 5 again, and playing on to 10 s gives the report of the run straight through.
+    let mut playback = scalesim::sim::Playback::new(&s).expect("runs");
+    for c in &changes {
+        playback.play(SimTime(c.at_ns), u64::MAX);
+        playback.record(c.action.clone());
+    }
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    playback.seek(SimTime::from_secs(3));
+    while !playback.seek_step(u64::MAX) {}
+    assert_eq!(names(playback.sim(), "web-api"), 5);
+    playback.play(SimTime::from_secs(10), u64::MAX);
+    assert_eq!(
+        serde_json::to_string(&playback.sim().report()).expect("json"),
+        serde_json::to_string(&r).expect("json")
+    );
+    // A pool this run does not have is named in the error.
+    let wrong = [LiveChange {
+        at_ns: 0,
+        action: LiveAction::PoolServers {
+            pool: "web-apii".into(),
+            count: 2,
+        },
+    }];
+    let e = replay(&s, &wrong, SimTime::from_secs(1))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("web-apii"), "{e}");
 }
 
 #[test]

@@ -1099,21 +1099,24 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             ]);
         }
         let db = add(&mut g, NodeSpec::Database(database));
+        // Now and then a second database beside the first (or beside the shard router, which
+        // then shards only the first), storing some of the data requests: drawn from a
+        // generator of its own, so graphs without one come out as before.
+        let mut g3 = Gen::new(seed ^ 0x3244_4154_4142_0000);
+        let two = g3.chance(0.25);
         let store = if router {
             let r = add(
                 &mut g,
                 NodeSpec::ShardRouter(donor.sharding.clone().expect("shards")),
             );
-            wire(&r, &db, &Flow::DATA);
+            if !two {
+                wire(&r, &db, &Flow::DATA);
+            }
             r
         } else {
-            db
+            db.clone()
         };
-        // Now and then a second database beside the first (not behind a shard router),
-        // storing some of the data requests: drawn from a generator of its own, so graphs
-        // without one come out as before.
-        let mut g3 = Gen::new(seed ^ 0x3244_4154_4142_0000);
-        let db2 = (!router && g3.chance(0.25)).then(|| {
+        let db2 = two.then(|| {
             let mut spec = donor.database.clone().expect("the donor has a database");
             spec.kind = StoreKind::Relational;
             spec.replicas = g3.range(0, 3) as u32;
@@ -1197,6 +1200,14 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             let groups: Vec<Vec<Flow>> = Flow::DATA.iter().map(|&f| vec![f]).collect();
             pick_takes(&groups);
             split_wire(&mut wire, &db2, &takes, &web, &store, &Flow::DATA);
+        }
+        if router && two {
+            // The router sends on what the second database does not take.
+            let sharded: Vec<Flow> = Flow::DATA
+                .into_iter()
+                .filter(|f| !takes.contains(f))
+                .collect();
+            wire(&store, &db, &sharded);
         }
         if nosql {
             let n = add(

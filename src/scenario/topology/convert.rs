@@ -275,7 +275,12 @@ impl Scenario {
                 None => pools_to_stores(&mut edges, &Flow::DATA),
             }
             if let Some(router) = &router {
-                wire(&mut edges, router, &db, &Flow::DATA);
+                // The router splits the first database's data: the kinds stored there.
+                let sharded: Vec<Flow> = Flow::DATA
+                    .into_iter()
+                    .filter(|&f| s.store_of(f) == 0)
+                    .collect();
+                wire(&mut edges, router, &db, &sharded);
             }
         }
         if let Some(n) = &s.nosql {
@@ -700,8 +705,9 @@ impl Topology {
 }
 
 /// The database node that lowers to the scenario's `database` (the others to
-/// `more_databases`): the one named `db` if there is one (its nodes are `db-0`…, so no other
-/// may be), else the first in node order.
+/// `more_databases`): the one a shard router sends to (the router splits its data), else the
+/// one named `db` if there is one (its nodes are `db-0`…, so no other may be), else the first
+/// in node order.
 fn first_database(t: &Topology) -> Option<usize> {
     let dbs = || {
         t.nodes
@@ -709,8 +715,18 @@ fn first_database(t: &Topology) -> Option<usize> {
             .enumerate()
             .filter(|(_, n)| n.spec.kind() == NodeKind::Database)
     };
+    let routers: Vec<&str> = (t.nodes.iter())
+        .filter(|n| n.spec.kind() == NodeKind::ShardRouter)
+        .map(|n| n.name.as_str())
+        .collect();
+    let sharded = |name: &str| {
+        t.edges
+            .iter()
+            .any(|e| e.to == name && routers.contains(&e.from.as_str()))
+    };
     dbs()
-        .find(|(_, n)| n.name == "db")
+        .find(|(_, n)| sharded(&n.name))
+        .or_else(|| dbs().find(|(_, n)| n.name == "db"))
         .or_else(|| dbs().next())
         .map(|(i, _)| i)
 }

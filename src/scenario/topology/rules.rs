@@ -418,6 +418,17 @@ impl<'a> Graph<'a> {
             .collect()
     }
 
+    /// Every node `from` sends any flow to, each once, in wire order.
+    fn next_all(&self, from: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for w in self.wires.iter().filter(|w| w.0 == from) {
+            if !out.contains(&w.1) {
+                out.push(w.1);
+            }
+        }
+        out
+    }
+
     fn incoming(&self, to: usize, flow: Flow) -> Vec<usize> {
         self.wires
             .iter()
@@ -487,7 +498,7 @@ impl<'a> Graph<'a> {
                 // with at most one autoscaler (checked with the control wires).
                 NodeKind::WebPool | NodeKind::Autoscaler => {}
                 // Several databases too, each storing its own data requests (`web_data` keeps
-                // each request to one and refuses them beside a shard router).
+                // each request to one; beside a shard router, the router splits one of them).
                 NodeKind::Database => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
@@ -803,6 +814,7 @@ impl<'a> Graph<'a> {
             self.web_data(c, w);
             self.balanced(c, w);
         }
+        self.router_one_database(c);
         self.split_shares(c);
         let sticky = self.of_kind(NodeKind::LoadBalancer).into_iter().find(|&i| {
             matches!(&self.t.nodes[i].spec, NodeSpec::LoadBalancer(p) if p.sticky_sessions.is_some())
@@ -958,19 +970,28 @@ impl<'a> Graph<'a> {
                 .iter()
                 .find(|&&(_, s)| self.kind(s) == NodeKind::ShardRouter);
             let split = reached.iter().find(|(_, s)| *s != reached[0].1);
-            if let (Some(&(_, r)), Some(_)) = (router, split) {
+            // Beside a shard router, further databases store their own kinds (the router
+            // splits the data of the database behind it): every other store is a database,
+            // and none of them is the router's own.
+            let beside_router = router.is_some_and(|&(_, r)| {
+                reached.iter().all(|&(_, s)| {
+                    s == r || (self.kind(s) == NodeKind::Database && !self.next_all(r).contains(&s))
+                })
+            });
+            if let (Some(&(_, r)), Some(_), false) = (router, split, beside_router) {
                 let other = reached.iter().find(|&&(_, s)| s != r).map_or(r, |x| x.1);
                 c.fail(
                     &self.path(w),
                     format!(
-                        "{} sends data requests to shard router {} and to database {}: a second database beside sharding does not run yet; send every data request through {}",
+                        "{} sends data requests to shard router {} and straight to {}, which the router shards: send every request for {} through {}",
                         self.name(w),
                         self.name(r),
+                        self.name(other),
                         self.name(other),
                         self.name(r)
                     ),
                 );
-            } else if databases {
+            } else if databases || (split.is_some() && beside_router) {
                 self.cache_one_database(c, w);
             } else if let Some(&(other, s)) = split {
                 let (first, r) = reached[0];
@@ -995,6 +1016,24 @@ impl<'a> Graph<'a> {
                         "NoSQL store {} takes traffic off a database: wire {} to a database (or shard router) too",
                         self.name(n),
                         self.name(w)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A shard router splits the data of one database (further databases stand beside it,
+    /// each storing its own kinds unsharded).
+    fn router_one_database(&self, c: &mut Problems) {
+        for r in self.of_kind(NodeKind::ShardRouter) {
+            if let [a, b, ..] = self.next_all(r)[..] {
+                c.fail(
+                    &self.path(r),
+                    format!(
+                        "shard router {} sends to {} and to {}: a shard router splits one database's data; wire the other database straight from the web pool (or its cache)",
+                        self.name(r),
+                        self.name(a),
+                        self.name(b)
                     ),
                 );
             }

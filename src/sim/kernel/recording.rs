@@ -194,15 +194,17 @@ mod tests {
         assert_eq!(r.bytes(), per * 5);
         assert!(!r.wants(SimTime(13 * FRAME_EVERY.as_nanos())));
         assert!(r.wants(SimTime(12 * FRAME_EVERY.as_nanos())));
-        let (at, _) = r.at_or_before(SimTime::from_secs(3)).unwrap();
-        assert_eq!(at, SimTime::from_secs(2));
+        // Kept: 1, 2, 3, 4 and 5 s.
+        let (at, _) = r.at_or_before(SimTime::from_millis_f64(3_500.0)).unwrap();
+        assert_eq!(at, SimTime::from_secs(3));
+        assert!(r.at_or_before(SimTime::from_millis_f64(999.0)).is_none());
         assert_eq!(
-            r.between(SimTime::from_secs(1), SimTime::from_secs(4))
+            r.between(SimTime::from_secs(2), SimTime::from_secs(4))
                 .len(),
-            2
+            3
         );
-        r.invalidate(SimTime::from_secs(3));
-        assert_eq!(r.last(), Some(SimTime::from_secs(2)));
-        assert_eq!(r.bytes(), per * 2);
+        r.invalidate(SimTime::from_millis_f64(3_200.0));
+        assert_eq!(r.last(), Some(SimTime::from_secs(3)));
+        assert_eq!(r.bytes(), per * 3);
     }
 }

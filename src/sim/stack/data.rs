@@ -33,15 +33,24 @@ impl Stack {
     /// Reshards the data tier to `count` shards now: new shards start empty and are built
     /// like the others, and the keys whose shard changes are copied to it at the scenario's
     /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
+    /// The shard router splits the first database's data: further databases beside it keep
+    /// theirs where it is (the log says which store reshards when there are several).
     pub fn reshard(&mut self, count: u32) {
-        // A shard router fronts one database: not with further ones (validation refuses them
-        // together; a live resharding is ignored).
-        if self.dbs[0].spec().is_none() || self.dbs.len() > 1 {
+        if self.dbs[0].spec().is_none() {
             return;
         }
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
         if self.dbs[0].reshard_refused(count, &mut self.kernel) {
             return;
+        }
+        if let Some(others) = self.further_store_names() {
+            self.log_event(
+                "database",
+                format!(
+                    "resharding db (behind the shard router) to {count} shards; {others} {} data where it is",
+                    if self.dbs.len() > 2 { "keep their" } else { "keeps its" }
+                ),
+            );
         }
         while self.dbs[0].shard_count() < count {
             self.build_shard(true);
@@ -110,6 +119,14 @@ impl Stack {
         if let Some(run) = self.dbs[0].cut_over(r.copy_job, &mut self.kernel) {
             self.on_migration_pace(run);
         }
+    }
+
+    /// The further databases' names, as a list for a sentence (`None`: there are none).
+    fn further_store_names(&self) -> Option<String> {
+        let names: Vec<&str> = (self.scenario.more_databases.iter())
+            .map(|m| m.name.as_str())
+            .collect();
+        (!names.is_empty()).then(|| names.join(", "))
     }
 
     /// (store, shard, node) of a database component.

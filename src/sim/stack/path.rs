@@ -44,8 +44,10 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng) {
-            // A read that joins data of every shard.
+        } else if self.routes.of(kind).store == 0
+            && self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng)
+        {
+            // A read that joins data of every shard (only the first database is sharded).
             self.req_mut(req).fanout_next = 0;
         }
         self.req_mut(req).user = user as u32;
