@@ -23,9 +23,10 @@
 //! and the offset's position inside its group says whether that user is one of the group's
 //! active ones (each group lists its active users first). No random draw is added.
 //!
-//! Size: one group per millisecond of the TTL and data center answered in that millisecond, 13
-//! bytes each (expiry, users, active users; the data center in a byte array beside them): about
-//! 0.9 MB per region for a 60-s TTL, instead of eight bytes per user. The active counts are all
+//! Size: one group per millisecond of the TTL and data center answered in that millisecond, 9
+//! bytes each (expiry, users and active users as 16-bit counts, the data center in a byte array
+//! beside them; a group that would pass 65,535 users is followed by another of the same answer):
+//! about 0.6 MB per region for a 60-s TTL, instead of eight bytes per user. The active counts are all
 //! set back to zero when a new metrics interval begins (the region keeps the interval it last
 //! saw), rather than each group keeping its own interval number.
 
@@ -77,12 +78,30 @@ impl Group {
     }
 }
 
-/// Users whose cached answer expires at `expiry_ms` (the data center it names is kept apart,
-/// in [`RegionUsers::ring_dc`], so that this is 12 bytes, not 16).
+/// Users whose cached answer expires at `expiry_ms`: a [`Group`] in 16-bit counts (answers given
+/// in one millisecond; a full one is followed by another of the same answer), 8 bytes. The
+/// data center it names is kept apart, in [`RegionUsers::ring_dc`].
 #[derive(Clone, Copy, Debug, Default)]
 struct Cached {
     expiry_ms: u32,
-    group: Group,
+    users: u16,
+    active: u16,
+}
+
+impl Cached {
+    fn group(self) -> Group {
+        Group {
+            users: u32::from(self.users),
+            active: u32::from(self.active),
+        }
+    }
+
+    /// Sets the counts (a group taken from this one by [`Cached::group`] that only lost users).
+    fn set(&mut self, group: Group) {
+        debug_assert!(group.users <= u32::from(u16::MAX) && group.active <= group.users);
+        self.users = group.users as u16;
+        self.active = group.active as u16;
+    }
 }
 
 /// The state of the user a request came from, as [`RegionUsers::draw`] found it.
@@ -181,12 +200,14 @@ impl RegionUsers {
         while excess > 0 {
             let slot = self.head;
             let dc = usize::from(self.ring_dc[slot]);
-            let n = self.ring[slot].group.shed(excess);
+            let mut group = self.ring[slot].group();
+            let n = group.shed(excess);
+            self.ring[slot].set(group);
             excess -= n;
             self.cached -= n;
             self.cached_by_dc[dc] -= u64::from(n);
             self.tree_sub(slot, n);
-            if self.ring[slot].group.users == 0 {
+            if self.ring[slot].users == 0 {
                 self.pop_front();
             }
         }
@@ -200,7 +221,7 @@ impl RegionUsers {
             let c = self.ring[self.head];
             let dc = usize::from(self.ring_dc[self.head]);
             self.drop_slot(self.head);
-            self.expired[dc].absorb(c.group);
+            self.expired[dc].absorb(c.group());
             self.pop_front();
         }
     }
@@ -216,7 +237,7 @@ impl RegionUsers {
                 break;
             }
             self.drop_slot(back);
-            self.never.absorb(c.group);
+            self.never.absorb(c.group());
             self.len -= 1;
         }
     }
@@ -244,11 +265,18 @@ impl RegionUsers {
         Drawn::Never { offset }
     }
 
-    fn group_mut(&mut self, drawn: Drawn) -> &mut Group {
+    /// Changes the drawn user's group with `change`.
+    fn with_group<T>(&mut self, drawn: Drawn, change: impl FnOnce(&mut Group) -> T) -> T {
         match drawn {
-            Drawn::Cached { slot, .. } => &mut self.ring[slot as usize].group,
-            Drawn::Expired { dc, .. } => &mut self.expired[dc],
-            Drawn::Never { .. } => &mut self.never,
+            Drawn::Cached { slot, .. } => {
+                let c = &mut self.ring[slot as usize];
+                let mut group = c.group();
+                let out = change(&mut group);
+                c.set(group);
+                out
+            }
+            Drawn::Expired { dc, .. } => change(&mut self.expired[dc]),
+            Drawn::Never { .. } => change(&mut self.never),
         }
     }
 
@@ -260,7 +288,7 @@ impl RegionUsers {
             | Drawn::Expired { offset, .. }
             | Drawn::Never { offset } => offset,
         };
-        self.group_mut(drawn).touch(offset)
+        self.with_group(drawn, |g| g.touch(offset))
     }
 
     /// Interval `tick` has begun if it is not the one the active counts are of: nobody is
@@ -278,7 +306,7 @@ impl RegionUsers {
         }
         let mask = self.ring.len().wrapping_sub(1);
         for i in 0..self.len {
-            self.ring[(self.head + i) & mask].group.active = 0;
+            self.ring[(self.head + i) & mask].active = 0;
         }
     }
 
@@ -286,22 +314,23 @@ impl RegionUsers {
     /// `expiry_ms` (not before any cached one).
     pub fn answer(&mut self, drawn: Drawn, dc: usize, expiry_ms: u32, tick: u32) {
         self.new_interval(tick);
-        self.group_mut(drawn).take_active();
+        self.with_group(drawn, Group::take_active);
         if let Drawn::Cached { slot, dc: old, .. } = drawn {
             self.cached -= 1;
             self.cached_by_dc[old] -= 1;
             self.tree_sub(slot as usize, 1);
         }
         let slot = self.slot_for(expiry_ms, dc);
-        let g = &mut self.ring[slot].group;
-        g.users += 1;
-        g.active += 1;
+        let c = &mut self.ring[slot];
+        c.users += 1;
+        c.active += 1;
         self.cached += 1;
         self.cached_by_dc[dc] += 1;
         self.tree_add(slot, 1);
     }
 
-    /// The slot of the group (`expiry_ms`, `dc`), added at the back if there is none.
+    /// The slot of the group (`expiry_ms`, `dc`) with room for a user, added at the back if
+    /// there is none.
     fn slot_for(&mut self, expiry_ms: u32, dc: usize) -> usize {
         let mask = self.ring.len().wrapping_sub(1);
         // Groups of the same expiry are the last few (one per data center at most).
@@ -311,7 +340,10 @@ impl RegionUsers {
                 break;
             }
             if usize::from(self.ring_dc[slot]) == dc {
-                return slot;
+                if self.ring[slot].users < u16::MAX {
+                    return slot;
+                }
+                break;
             }
         }
         debug_assert!(
@@ -324,7 +356,8 @@ impl RegionUsers {
         let slot = (self.head + self.len) & (self.ring.len() - 1);
         self.ring[slot] = Cached {
             expiry_ms,
-            group: Group::default(),
+            users: 0,
+            active: 0,
         };
         self.ring_dc[slot] = dc as u8;
         self.len += 1;
@@ -338,7 +371,7 @@ impl RegionUsers {
 
     /// Takes a slot's users out of the cached counts and the tree (the slot is left empty).
     fn drop_slot(&mut self, slot: usize) {
-        let users = std::mem::take(&mut self.ring[slot].group.users);
+        let users = u32::from(std::mem::take(&mut self.ring[slot].users));
         self.cached -= users;
         self.cached_by_dc[usize::from(self.ring_dc[slot])] -= u64::from(users);
         self.tree_sub(slot, users);
@@ -362,7 +395,7 @@ impl RegionUsers {
         for b in 0..blocks {
             tree[b + 1] += self.ring[b * BLOCK..(b + 1) * BLOCK]
                 .iter()
-                .map(|c| c.group.users)
+                .map(|c| u32::from(c.users))
                 .sum::<u32>();
             let parent = (b + 1) + ((b + 1) & (b + 1).wrapping_neg());
             if parent <= blocks {
@@ -405,10 +438,11 @@ impl RegionUsers {
         // The `k`-th user is in block `pos`: the first slot whose users pass `k`.
         let first = pos * BLOCK;
         for (slot, c) in self.ring[first..first + BLOCK].iter().enumerate() {
-            if k < c.group.users {
+            let users = u32::from(c.users);
+            if k < users {
                 return (first + slot, k);
             }
-            k -= c.group.users;
+            k -= users;
         }
         unreachable!("the tree counts every cached user")
     }
@@ -417,11 +451,7 @@ impl RegionUsers {
     #[cfg(test)]
     fn counted(&self) -> u32 {
         let ring: u32 = (0..self.len)
-            .map(|i| {
-                self.ring[(self.head + i) & (self.ring.len() - 1)]
-                    .group
-                    .users
-            })
+            .map(|i| u32::from(self.ring[(self.head + i) & (self.ring.len() - 1)].users))
             .sum();
         assert_eq!(ring, self.cached);
         self.never.users + self.expired.iter().map(|g| g.users).sum::<u32>() + ring
@@ -433,8 +463,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_group_of_cached_answers_is_12_bytes() {
-        assert_eq!(std::mem::size_of::<Cached>(), 12);
+    fn a_group_of_cached_answers_is_8_bytes() {
+        assert_eq!(std::mem::size_of::<Cached>(), 8);
+    }
+
+    #[test]
+    fn a_full_group_is_followed_by_another_of_the_same_answer() {
+        let users = 70_000;
+        let mut r = RegionUsers::default();
+        r.resize(users, 1);
+        for _ in 0..users {
+            let d = r.draw(users - 1);
+            assert!(matches!(d, Drawn::Never { .. }));
+            r.touch(d, 1);
+            r.answer(d, 1, 500, 1);
+        }
+        assert_eq!(r.len, 2);
+        assert_eq!(r.ring[0].users, u16::MAX);
+        assert_eq!(u32::from(r.ring[1].users), users - u32::from(u16::MAX));
+        assert_eq!(r.counted(), users);
+        // Every user is found, in both groups, and all are active in interval 1.
+        assert!(matches!(
+            r.draw(0),
+            Drawn::Cached {
+                slot: 0,
+                offset: 0,
+                dc: 1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            r.draw(users - 1),
+            Drawn::Cached { slot: 1, dc: 1, .. }
+        ));
+        assert!(!r.touch(r.draw(users - 1), 1));
+        r.expire(500, 2);
+        assert_eq!(r.expired[1].users, users);
+        assert_eq!(r.expired[1].active, 0);
     }
 
     #[test]
@@ -481,13 +546,13 @@ mod tests {
             match r.draw(k) {
                 Drawn::Cached { slot, offset, .. } => {
                     *per_slot.entry(slot).or_insert(0u32) += 1;
-                    assert!(offset < r.ring[slot as usize].group.users);
+                    assert!(offset < u32::from(r.ring[slot as usize].users));
                 }
                 other => panic!("{k}: {other:?}"),
             }
         }
         for (slot, n) in per_slot {
-            assert_eq!(n, r.ring[slot as usize].group.users);
+            assert_eq!(n, u32::from(r.ring[slot as usize].users));
         }
         assert_eq!(r.cached_by_dc()[0] + r.cached_by_dc()[1], 300);
         r.expire(1049, 1);
@@ -497,7 +562,7 @@ mod tests {
         assert_eq!(r.expired[0].active + r.expired[1].active, 150);
         r.expire(1049, 2);
         assert_eq!(r.expired[0].active + r.expired[1].active, 0);
-        assert!((0..r.len).all(|i| r.ring[(r.head + i) & (r.ring.len() - 1)].group.active == 0));
+        assert!((0..r.len).all(|i| r.ring[(r.head + i) & (r.ring.len() - 1)].active == 0));
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub(in crate::sim) struct Kernel<R, E> {
     /// about as many as sampled requests in flight, not one per slot (192 bytes each: at
     /// stage 11, most of what a copy of the simulation held once its slabs had grown).
     traces: Vec<[Hop; MAX_HOPS]>,
+    /// The sequence number of the request each trace is of.
+    trace_seq: Vec<u64>,
     /// Per request slot: its trace in `traces`, or [`NO_TRACE`].
     trace_of: Vec<u32>,
     /// Traces free for reuse.
@@ -127,6 +129,7 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
             rng: Rng::new(seed),
             requests: Vec::new(),
             traces: Vec::new(),
+            trace_seq: Vec::new(),
             trace_of: Vec::new(),
             free_traces: Vec::new(),
             free_slots: Vec::new(),
@@ -180,18 +183,41 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
     /// The hops of the request in `slot`, taking a trace for it if it has none yet.
     #[inline]
     pub fn trace_mut(&mut self, slot: usize) -> &mut [Hop; MAX_HOPS] {
+        let t = self.trace_index(slot);
+        &mut self.traces[t]
+    }
+
+    /// A sampled request with sequence number `seq` took `slot`: its trace, which keeps the
+    /// number (a request's slot does not: most requests are not sampled).
+    pub fn start_trace(&mut self, slot: usize, seq: u64) {
+        let t = self.trace_index(slot);
+        self.trace_seq[t] = seq;
+    }
+
+    /// The sequence number [`Kernel::start_trace`] kept for the request in `slot` (0 if none).
+    #[inline]
+    pub fn trace_seq(&self, slot: usize) -> u64 {
+        match self.trace_of[slot] {
+            NO_TRACE => 0,
+            t => self.trace_seq[t as usize],
+        }
+    }
+
+    /// The trace of the request in `slot`, taken if it has none yet.
+    fn trace_index(&mut self, slot: usize) -> usize {
         let mut t = self.trace_of[slot];
         if t == NO_TRACE {
             t = match self.free_traces.pop() {
                 Some(t) => t,
                 None => {
                     self.traces.push([Hop::default(); MAX_HOPS]);
+                    self.trace_seq.push(0);
                     (self.traces.len() - 1) as u32
                 }
             };
             self.trace_of[slot] = t;
         }
-        &mut self.traces[t as usize]
+        t as usize
     }
 
     /// Whether the request with sequence number `seq` records its path.
@@ -229,7 +255,7 @@ impl<R: Slot, E: Copy> Kernel<R, E> {
     /// Bytes held by the slab (for the footprint figure).
     pub fn slab_bytes(&self) -> usize {
         self.requests.len() * std::mem::size_of::<R>()
-            + self.traces.len() * std::mem::size_of::<[Hop; MAX_HOPS]>()
+            + self.traces.len() * (std::mem::size_of::<[Hop; MAX_HOPS]>() + 8)
             + (self.trace_of.len() + self.free_traces.len()) * 4
             + self.free_slots.len() * 4
     }

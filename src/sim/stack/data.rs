@@ -69,7 +69,7 @@ impl Stack {
         let req = self.allocate(RequestKind::Write, 0);
         let r = self.req_mut(req);
         r.copy_job = slot;
-        r.copy_on_target = false;
+        r.set_flag(COPY_ON_TARGET, false);
         r.sampled = false;
         self.send_copy_job(req);
     }
@@ -80,7 +80,7 @@ impl Stack {
         let Some(r) = self.get(req) else {
             return;
         };
-        let Some(shard) = self.dbs[0].copy_job_shard(r.copy_job, r.copy_on_target) else {
+        let Some(shard) = self.dbs[0].copy_job_shard(r.copy_job, r.has(COPY_ON_TARGET)) else {
             return;
         };
         match self.dbs[0].route_query(RequestKind::Write, shard, &self.stations) {
@@ -103,15 +103,15 @@ impl Stack {
     /// Service time of a copy job at database shard `shard`.
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
-        self.dbs[0].copy_work_ns(r.copy_job, r.copy_on_target, shard, &mut self.kernel)
+        self.dbs[0].copy_work_ns(r.copy_job, r.has(COPY_ON_TARGET), shard, &mut self.kernel)
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
     /// the cutover of its keys after the write.
     pub(super) fn copy_step_done(&mut self, req: ReqRef) {
         let r = self.request_in(req);
-        if !r.copy_on_target {
-            self.req_mut(req).copy_on_target = true;
+        if !r.has(COPY_ON_TARGET) {
+            self.req_mut(req).set_flag(COPY_ON_TARGET, true);
             self.send_copy_job(req);
             return;
         }

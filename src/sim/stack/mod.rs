@@ -256,11 +256,9 @@ pub(super) struct Request {
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
     pub(super) sampled: bool,
-    via_balancer: bool,
-    /// Fetched from the origin on behalf of the CDN edge.
-    pub(super) via_cdn: bool,
-    /// Read its session from the shared store already.
-    session_done: bool,
+    /// [`VIA_BALANCER`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`] (one byte: a slot
+    /// is 48 bytes).
+    flags: u8,
     user: u32,
     /// The user's region (stage 11; 0 otherwise).
     region: u8,
@@ -279,27 +277,48 @@ pub(super) struct Request {
     nosql: bool,
     /// A resharding's copy job, not a user's request: its job slot (`NONE`: a user's).
     pub(super) copy_job: u16,
-    /// A copy job that has read its keys and goes to (or is at) their new shard.
-    pub(super) copy_on_target: bool,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
-    seq: u64,
-    /// When this attempt was sent (its client's timeout runs from here).
+    /// When this attempt was sent (its client's timeout runs from here; when the user sent
+    /// the first attempt, unless this is a retry: then `Stack::first_starts` of its slot).
     start: SimTime,
-    /// When the user sent the first attempt (= `start` unless this is a retry).
-    first_start: SimTime,
     /// Which attempt it is (1: the first; retries are 2, 3, …).
     attempt: u8,
     /// When it reached its current station.
     reached: SimTime,
     /// Synchronous web workers: it holds a worker of its web station (`web`) while it is at
-    /// the data tier.
+    /// the data tier (since `Stack::held_since` of its slot).
     holds_web: bool,
-    /// When its web worker began to hold (with `holds_web`).
-    held_since: SimTime,
 }
 
 pub(super) const NONE: u16 = u16::MAX;
+
+/// [`Request::flags`]: it went through the balancer.
+pub(super) const VIA_BALANCER: u8 = 1;
+/// Fetched from the origin on behalf of the CDN edge.
+pub(super) const VIA_CDN: u8 = 2;
+/// Read its session from the shared store already.
+pub(super) const SESSION_DONE: u8 = 4;
+/// A copy job that has read its keys and goes to (or is at) their new shard.
+pub(super) const COPY_ON_TARGET: u8 = 8;
+
+impl Request {
+    /// Whether flag `flag` is set.
+    #[inline]
+    pub(super) fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Sets or clears flag `flag`.
+    #[inline]
+    pub(super) fn set_flag(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
+        }
+    }
+}
 
 /// When the next arrival of a Poisson stream with mean gap `mean_ns` comes, after `now`
 /// (`None` when nobody sends).
@@ -342,9 +361,7 @@ impl Slot for Request {
         state: ReqState::Free,
         kind: RequestKind::PageView,
         sampled: false,
-        via_balancer: false,
-        via_cdn: false,
-        session_done: false,
+        flags: 0,
         user: 0,
         region: 0,
         hop_count: 0,
@@ -355,15 +372,11 @@ impl Slot for Request {
         copy: 0,
         nosql: false,
         copy_job: NONE,
-        copy_on_target: false,
         key: 0,
-        seq: 0,
         start: SimTime::ZERO,
-        first_start: SimTime::ZERO,
         attempt: 1,
         reached: SimTime::ZERO,
         holds_web: false,
-        held_since: SimTime::ZERO,
     };
 }
 
@@ -448,6 +461,13 @@ pub(super) struct Stack {
     pub(super) breakers: Vec<CircuitBreaker>,
     /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
     released: Vec<ReqRef>,
+    /// Synchronous web workers: when the web worker held by the request in each slot began to
+    /// hold (valid while its `holds_web`; grown as slots hold one). Kept out of [`Request`],
+    /// whose slots (64 bytes) every copy of the simulation carries.
+    held_since: Vec<SimTime>,
+    /// When the user sent the first attempt of the retry in each slot (valid while its
+    /// `attempt` is over 1; grown as slots take a retry).
+    first_starts: Vec<SimTime>,
     /// Each kind of request's way through the components, read from the scenario's graph.
     pub(super) routes: RouteTable,
 }
@@ -532,6 +552,8 @@ impl Stack {
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
             breakers: breakers_for(scenario),
             released: Vec::new(),
+            held_since: Vec::new(),
+            first_starts: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
         };
         sim.build_topology();

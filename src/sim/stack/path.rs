@@ -129,7 +129,6 @@ impl Stack {
         let r = self.req_mut(req);
         r.region = region;
         r.start = start;
-        r.first_start = start;
         self.on_dns_answer(req, user, life);
     }
 
@@ -224,7 +223,7 @@ impl Stack {
         let station = self.webs[pool].stations[server];
         let leave = now.plus(self.balancer_latency);
         let r = self.req_mut(req);
-        r.via_balancer = true;
+        r.set_flag(VIA_BALANCER, true);
         r.web = station;
         r.station = station;
         self.push_hop(req, lb, now, leave);
@@ -363,14 +362,14 @@ impl Stack {
     /// The answer of `req`, leaving its web server at `t`: when it reaches the user.
     pub(super) fn answer_after_web(&mut self, req: ReqRef, mut t: SimTime) -> SimTime {
         let r = self.kernel.requests[req.slot as usize];
-        if r.via_balancer {
+        if r.has(VIA_BALANCER) {
             t = t.plus(self.internal_one_way);
             let lb = self.balancer_id;
             let leave = t.plus(self.balancer_latency);
             self.push_hop(req, lb, t, leave);
             t = leave;
         }
-        if r.via_cdn {
+        if r.has(VIA_CDN) {
             return self.answer_via_edge(req, t);
         }
         t.plus(self.client_leg(req))
@@ -426,7 +425,7 @@ impl Stack {
                     .push(done, Event::EdgeHitDone { req, epoch });
             }
             Visit::Miss => {
-                self.req_mut(req).via_cdn = true;
+                self.req_mut(req).set_flag(VIA_CDN, true);
                 self.push_hop(req, cdn_id, now, now);
                 let at = now.plus(self.client_one_way);
                 self.send_to_front_door(req, at);

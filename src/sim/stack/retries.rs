@@ -9,6 +9,7 @@ impl Stack {
     /// a retry when attempts are left (true), or left to be counted as failed (false).
     pub(super) fn retry_later(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) -> bool {
         let r = self.kernel.requests[req.slot as usize];
+        let first_start = self.first_start(req.slot as usize);
         let Some(c) = self.clients.as_mut() else {
             return false;
         };
@@ -28,7 +29,7 @@ impl Stack {
             nosql: r.nosql,
             fanout: r.fanout_next != NONE,
             attempt: r.attempt + 1,
-            first_start: r.first_start,
+            first_start,
         });
         let due = at.plus(wait).max(self.kernel.now);
         self.kernel.events.push(due, Event::Retry { slot });
@@ -50,7 +51,11 @@ impl Stack {
         r.nosql = p.nosql;
         r.fanout_next = if p.fanout { 0 } else { NONE };
         r.attempt = p.attempt;
-        r.first_start = p.first_start;
+        let slot = req.slot as usize;
+        if self.first_starts.len() <= slot {
+            self.first_starts.resize(slot + 1, SimTime::ZERO);
+        }
+        self.first_starts[slot] = p.first_start;
         if self.site.is_some() {
             // Stage 11: the client still holds geoDNS's answer naming this data center.
             self.depart(req, self.kernel.now);

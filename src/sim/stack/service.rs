@@ -87,7 +87,7 @@ impl Stack {
                     Tier::Web => self.after_web(req),
                     Tier::Cache => self.after_cache(req, index),
                     Tier::Session => {
-                        self.req_mut(req).session_done = true;
+                        self.req_mut(req).set_flag(SESSION_DONE, true);
                         self.after_web(req);
                     }
                     Tier::NoSql => {
@@ -161,7 +161,7 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         let kind = r.kind;
         let route = *self.routes.of(kind);
-        if route.session && !r.session_done {
+        if route.session && !r.has(SESSION_DONE) {
             self.move_to(req, self.session_station);
             return;
         }
@@ -373,9 +373,9 @@ impl Stack {
             return;
         }
         // What the user waited, from the first attempt.
-        let latency = at.since(r.first_start);
+        let latency = at.since(self.first_start(req.slot as usize));
         if r.kind == RequestKind::StaticAsset && r.web != NONE {
-            self.static_served(r.via_cdn, r.key);
+            self.static_served(r.has(VIA_CDN), r.key);
         }
         let ns = latency.as_nanos();
         self.kernel.books.completed += 1;
@@ -433,6 +433,7 @@ impl Stack {
         }
         // Hops planned past the moment the user stopped waiting are cut there.
         let mut hops = self.kernel.trace(slot);
+        let seq = self.kernel.trace_seq(slot);
         let mut hop_count = 0;
         for hop in &mut hops[..usize::from(r.hop_count)] {
             if hop.enter > end {
@@ -442,7 +443,7 @@ impl Stack {
             hop_count += 1;
         }
         self.kernel.keep_path(PathSample {
-            seq: r.seq,
+            seq,
             kind: r.kind,
             outcome,
             start: r.start,

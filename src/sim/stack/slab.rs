@@ -12,9 +12,7 @@ impl Stack {
         r.kind = kind;
         r.key = key;
         r.sampled = sampled;
-        r.via_balancer = false;
-        r.via_cdn = false;
-        r.session_done = false;
+        r.flags = 0;
         r.hop_count = 0;
         r.region = 0;
         r.station = NONE;
@@ -24,12 +22,14 @@ impl Stack {
         r.copy = 0;
         r.nosql = false;
         r.copy_job = NONE;
-        r.copy_on_target = false;
-        r.seq = seq;
         r.start = self.kernel.now;
-        r.first_start = self.kernel.now;
         r.attempt = 1;
-        ReqRef { slot, gen: r.gen }
+        let gen = r.gen;
+        if sampled {
+            // Its sequence number lives with its hops, not in its slot.
+            self.kernel.start_trace(slot as usize, seq);
+        }
+        ReqRef { slot, gen }
     }
 
     /// Thinning of the peak-rate arrival stream to the profile's rate now.
@@ -145,6 +145,16 @@ impl Stack {
             .filter(|r| r.gen == req.gen && r.state != ReqState::Free)
     }
 
+    /// When the user sent the first attempt of the request in `slot`.
+    pub(super) fn first_start(&self, slot: usize) -> SimTime {
+        let r = &self.kernel.requests[slot];
+        if r.attempt > 1 {
+            self.first_starts[slot]
+        } else {
+            r.start
+        }
+    }
+
     pub(in crate::sim) fn req_mut(&mut self, req: ReqRef) -> &mut Request {
         &mut self.kernel.requests[req.slot as usize]
     }
@@ -159,7 +169,7 @@ impl Stack {
             self.free_web_worker(req);
         }
         let r = &mut self.kernel.requests[req.slot as usize];
-        if r.via_balancer {
+        if r.has(VIA_BALANCER) {
             let (pool, server) = web_of_index(self.station_info[usize::from(r.web)].2);
             if let Some(b) = self.balancers.get_mut(pool) {
                 b.close(server);
@@ -168,5 +178,17 @@ impl Stack {
         r.state = ReqState::Free;
         r.gen = r.gen.wrapping_add(1);
         self.kernel.free_slot(req.slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every copy of a simulation carries each data center's slab (at stage 11, tens of
+    /// thousands of slots after an outage's backlog).
+    #[test]
+    fn a_request_slot_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Request>(), 48);
     }
 }

@@ -17,8 +17,12 @@ impl Stack {
             return false;
         }
         r.holds_web = true;
-        r.held_since = now;
         r.web = station;
+        let slot = req.slot as usize;
+        if self.held_since.len() <= slot {
+            self.held_since.resize(slot + 1, SimTime::ZERO);
+        }
+        self.held_since[slot] = now;
         sync.hold();
         true
     }
@@ -33,7 +37,7 @@ impl Stack {
             return false;
         }
         let route = self.routes.of(r.kind);
-        (route.session && !r.session_done) || !matches!(route.data, DataStep::AtWeb)
+        (route.session && !r.has(SESSION_DONE)) || !matches!(route.data, DataStep::AtWeb)
     }
 
     /// Web workers held now, waiting for the data tier.
@@ -50,7 +54,8 @@ impl Stack {
             return;
         }
         r.holds_web = false;
-        let (web, held_ns) = (r.web, now.since(r.held_since).as_nanos());
+        let web = r.web;
+        let held_ns = now.since(self.held_since[req.slot as usize]).as_nanos();
         if let Some(sync) = self.sync.as_mut() {
             sync.free(held_ns);
         }
