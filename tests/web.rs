@@ -3534,3 +3534,43 @@ async fn searches_say_why_when_no_engine_can_start() {
         "stage 1's search is not left waiting"
     );
 }
+
+/// Every frame a run records for seeks decodes again, stamped with its own time: through
+/// stage 11's data-center outage (us-east down from 150 s, a data center without traffic),
+/// stage 3's dead web server and stage 4's master failover. A figure JSON cannot hold (NaN is
+/// written as `null`) would lose its frame, and a seek there would show nothing recorded.
+#[wasm_bindgen_test]
+async fn every_recorded_frame_decodes_again() {
+    use scalesim::scenario::{apply_set, preset};
+    use scalesim::sim::{Playback, SimDuration, SimTime};
+    use scalesim::ui::session::{decode_frame, record_frame};
+    for (n, secs) in [(11, 175), (3, 50), (4, 70)] {
+        let mut scenario = preset(n).expect("preset");
+        if n == 11 {
+            scenario = apply_set(&scenario, "traffic.users=200000").expect("users");
+        }
+        let mut playback = Playback::new(&scenario).expect("valid");
+        playback.set_recorder(Box::new(record_frame));
+        let end = SimTime::from_secs(secs);
+        while playback.sim().now() < end {
+            let step = playback
+                .sim()
+                .now()
+                .plus(SimDuration::from_secs(5))
+                .min(end);
+            playback.play(step, u64::MAX);
+            TimeoutFuture::new(0).await;
+        }
+        let frames = playback.recording().between(SimTime::ZERO, end);
+        assert!(
+            frames.len() as u64 >= secs * 2 - 1,
+            "preset {n}: {} frames in {secs} s",
+            frames.len()
+        );
+        for (at, frame) in frames {
+            let figures = decode_frame(frame)
+                .unwrap_or_else(|| panic!("preset {n}: the frame at {at:?} does not decode"));
+            assert_eq!(figures.sim_time_s, at.as_secs_f64(), "preset {n}");
+        }
+    }
+}
