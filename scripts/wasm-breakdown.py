@@ -85,23 +85,9 @@ def group_key(name, depth):
     return "::".join(parts[:depth]) or name[:40]
 
 
-def main():
-    args = sys.argv[1:]
-    top, depth, grep = 30, 2, None
-    count = False
-    path = None
-    while args:
-        a = args.pop(0)
-        if a == "--top":
-            top = int(args.pop(0))
-        elif a == "--depth":
-            depth = int(args.pop(0))
-        elif a == "--grep":
-            grep = args.pop(0)
-        elif a == "--count":
-            count = True
-        else:
-            path = a
+def read(path):
+    """The file's bytes, its bytes per section, and (name, code bytes) of every function
+    defined in it (unnamed ones as `func[N]`)."""
     b = open(path, "rb").read()
     imports = 0
     bodies = []
@@ -161,9 +147,31 @@ def main():
                 sz, i = leb(p, i)
                 bodies.append(sz)
                 i += sz
+    functions = [(demangle(names.get(imports + k, f"func[{imports + k}]")), sz)
+                 for k, sz in enumerate(bodies)]
+    return b, sizes, functions
+
+
+def main():
+    args = sys.argv[1:]
+    top, depth, grep = 30, 2, None
+    count = False
+    path = None
+    while args:
+        a = args.pop(0)
+        if a == "--top":
+            top = int(args.pop(0))
+        elif a == "--depth":
+            depth = int(args.pop(0))
+        elif a == "--grep":
+            grep = args.pop(0)
+        elif a == "--count":
+            count = True
+        else:
+            path = a
+    b, sizes, functions = read(path)
     if count:
-        print(sum(1 for k in range(len(bodies))
-                  if grep in demangle(names.get(imports + k, ""))))
+        print(sum(1 for nm, _ in functions if grep in nm))
         return
     print(f"{path}: {len(b):,} bytes")
     for k, v in sorted(sizes.items(), key=lambda kv: -kv[1]):
@@ -171,9 +179,8 @@ def main():
     groups = defaultdict(int)
     counts = defaultdict(int)
     fns = []
-    total = sum(bodies)
-    for k, sz in enumerate(bodies):
-        nm = demangle(names.get(imports + k, f"func[{imports + k}]"))
+    total = sum(sz for _, sz in functions)
+    for nm, sz in functions:
         if grep and grep not in nm:
             continue
         g = group_key(nm, depth)
@@ -188,4 +195,5 @@ def main():
         print(f"  {sz:>8,}  {nm[:150]}")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -9,17 +9,16 @@ log), the scenario/links/drawings, the search and grading jobs, `serde_wasm_bind
 
     scripts/wasm-serde-by-type.py FILE.wasm [FILE2.wasm ...]
 """
+import importlib.util
 import os
 import re
 import sys
 from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "wasm-breakdown.py")) as f:
-    SOURCE = f.read().replace("\nmain()\n", "\n")
-wb = {"__name__": "wasm_breakdown"}
-exec(compile(SOURCE, "wasm-breakdown.py", "exec"), wb)
-leb, sections, custom_name, demangle = wb["leb"], wb["sections"], wb["custom_name"], wb["demangle"]
+_spec = importlib.util.spec_from_file_location("wasm_breakdown", os.path.join(HERE, "wasm-breakdown.py"))
+wasm_breakdown = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(wasm_breakdown)
 
 OUTPUTS = ("scalesim::sim::diagnosis", "scalesim::layout", "scalesim::ui::state",
            "scalesim::sim::chaos", "scalesim::sim::components::monitor", "scalesim::sim::report",
@@ -29,53 +28,7 @@ OUTPUTS = ("scalesim::sim::diagnosis", "scalesim::layout", "scalesim::ui::state"
 
 def functions(path):
     """(demangled name, code bytes) of every function defined in the file."""
-    b = open(path, "rb").read()
-    imports, bodies, names = 0, [], {}
-    for sid, p in sections(b):
-        if sid == 0:
-            nm, rest = custom_name(p)
-            if nm != "name":
-                continue
-            i = 0
-            while i < len(rest):
-                sub = rest[i]
-                sz, i = leb(rest, i + 1)
-                if sub == 1:
-                    cnt, j = leb(rest, i)
-                    for _ in range(cnt):
-                        idx, j = leb(rest, j)
-                        ln, j = leb(rest, j)
-                        names[idx] = rest[j:j + ln].decode("utf-8", "replace")
-                        j += ln
-                i += sz
-        elif sid == 2:
-            cnt, i = leb(p, 0)
-            for _ in range(cnt):
-                for _ in range(2):
-                    ln, i = leb(p, i)
-                    i += ln
-                kind = p[i]
-                i += 1
-                if kind == 0:
-                    _, i = leb(p, i)
-                    imports += 1
-                elif kind in (1, 2):
-                    if kind == 1:
-                        i += 1
-                    flags = p[i]
-                    i += 1
-                    _, i = leb(p, i)
-                    if flags & 1:
-                        _, i = leb(p, i)
-                elif kind == 3:
-                    i += 2
-        elif sid == 10:
-            cnt, i = leb(p, 0)
-            for _ in range(cnt):
-                sz, i = leb(p, i)
-                bodies.append(sz)
-                i += sz
-    return [(demangle(names.get(imports + k, "")), sz) for k, sz in enumerate(bodies)]
+    return wasm_breakdown.read(path)[2]
 
 
 def group(name):
