@@ -89,6 +89,8 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
                 }
                 Action::SetUsers(u) => sim.set_users(*u),
                 Action::SetWebServers(n) => sim.set_web_servers(*n),
+                Action::Live(change) => scalesim::sim::live::apply(&mut sim, change)
+                    .map_err(|e| format!("live change {change:?} refused: {e}"))?,
             }
             ctx.timeline.grow(sim.components(), sim.now());
         }
