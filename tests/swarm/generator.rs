@@ -1404,6 +1404,22 @@ fn live_controls(seed: u64, s: &Scenario, steps: &mut [Step]) {
     if pools.is_empty() && caches.is_empty() {
         return;
     }
+    // A rolling deploy of the pool the deploy controller names, started live once (most of
+    // the time), in one data center (the checkers learn its stops and starts from the log).
+    if let Some(d) = s
+        .deploy
+        .as_ref()
+        .filter(|d| d.pool.is_some() && s.geo.is_none())
+    {
+        if g.chance(0.8) && !steps.is_empty() {
+            let at = g.range(0, steps.len() as u64 - 1) as usize;
+            steps[at].actions.push(Action::Live(LiveAction::Deploy {
+                batch: d.batch_size,
+                drain: d.drain,
+                pool: d.pool.clone(),
+            }));
+        }
+    }
     for step in steps.iter_mut() {
         if !pools.is_empty() && g.chance(0.25) {
             step.actions.push(Action::Live(LiveAction::PoolServers {

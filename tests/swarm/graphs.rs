@@ -167,7 +167,7 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
 /// The default window draws graphs with two of a kind, so the checkers above run on them:
 /// two caches (about one in ten), two web pools (about one in eight), two databases (a
 /// quarter of those with a database), some of them beside a shard router; a deploy
-/// controller rolling the second pool by name; coalescing at one of two caches and not the
+/// controller rolling the second pool by name, started live in most of them; coalescing at one of two caches and not the
 /// other; live changes by name: a further pool resized, coalescing switched at one cache.
 /// Drawn once, counted for each.
 #[test]
@@ -176,6 +176,7 @@ fn graphs_with_two_of_a_kind_are_drawn() {
     use scalesim::scenario::LiveAction;
     let (mut caches, mut pools, mut databases, mut beside) = (0, 0, 0, 0);
     let (mut deploys, mut one_coalescing, mut resized, mut switched) = (0, 0, 0, 0);
+    let mut started = 0;
     for seed in 0..DEFAULT_GRAPH_SEEDS {
         let case = generator::graph_case(seed).0;
         let s = &case.scenario;
@@ -203,6 +204,10 @@ fn graphs_with_two_of_a_kind_are_drawn() {
             live.iter()
                 .any(|l| matches!(l, LiveAction::CoalesceAt { .. })),
         );
+        if live.iter().any(|l| matches!(l, LiveAction::Deploy { .. })) {
+            started += 1;
+            eprintln!("graph seed {seed} starts a deploy of its second pool live");
+        }
     }
     for (two, what, least) in [
         (caches, "two caches", 50),
@@ -210,6 +215,7 @@ fn graphs_with_two_of_a_kind_are_drawn() {
         (databases, "two databases", 50),
         (beside, "a second database beside a shard router", 25),
         (deploys, "a deploy of the second pool", 10),
+        (started, "a deploy of the second pool started live", 8),
         (one_coalescing, "coalescing at one of two caches", 15),
         (resized, "a live resize of the second pool", 40),
         (switched, "coalescing switched live at one cache", 40),

@@ -97,6 +97,10 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
         observe(&mut ctx, &sim, &mut prev, true)?;
         from = step.at;
     }
+    if case.scenario.deploy.is_some() {
+        let log: Vec<_> = sim.log().cloned().collect();
+        ctx.timeline.learn_deploys(&log);
+    }
     let report = sim.report();
     checkers::check_report(&ctx, &report).map_err(|e| format!("final report: {e}"))?;
     let log: Vec<_> = sim.log().cloned().collect();
@@ -134,6 +138,10 @@ fn observe(
     if ctx.components.len() != sim.components().len() {
         ensure_grows(&ctx.components, sim.components())?;
         ctx.components = sim.components().to_vec();
+    }
+    if ctx.scenario.deploy.is_some() {
+        let log: Vec<_> = sim.log().cloned().collect();
+        ctx.timeline.learn_deploys(&log);
     }
     let snap = sim.snapshot();
     ctx.capacities.resize(snap.components.len(), 0);
