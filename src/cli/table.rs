@@ -275,6 +275,18 @@ fn tiers(r: &Report) -> Option<Table> {
             ));
         }
     }
+    if let Some(d) = &r.data_store {
+        let first = d.nosql.iter().map(|n| ("nosql".to_string(), n));
+        let more = (d.more_nosql.iter()).map(|m| (format!("nosql {}", m.name), &m.nosql));
+        for (label, n) in first.chain(more) {
+            rows.push((format!("{label}: reads served"), count(n.reads)));
+            rows.push((format!("{label}: writes served"), count(n.writes)));
+            rows.push((
+                format!("{label}: busiest node"),
+                percent(n.busiest_node_utilization),
+            ));
+        }
+    }
     if let Some(c) = &r.cache {
         rows.push(("cache: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("cache: stale reads".into(), count(c.stale_reads)));
@@ -734,6 +746,42 @@ mod tests {
         let committed = r.more_databases[0].database.writes_committed;
         assert!(committed > 0 && row.contains(&count(committed)), "{row}");
         assert!(text.contains("database: writes committed"), "{text}");
+    }
+
+    #[test]
+    fn a_run_table_has_rows_per_nosql_store() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 5;
+        let store = crate::scenario::NoSqlStore {
+            kind: crate::scenario::StoreKind::KeyValue,
+            share: 0.5,
+            nodes: 2,
+            workers: 8,
+            queue_capacity: 100,
+            read: crate::scenario::Dist::exponential(1.0),
+            write: crate::scenario::Dist::exponential(1.0),
+        };
+        s.nosql = Some(store.clone());
+        s.more_nosql = vec![crate::scenario::NamedNoSql {
+            name: "feeds".into(),
+            takes: vec![crate::scenario::Flow::Write],
+            nosql: store,
+        }];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = |what: &str| {
+            text.lines()
+                .find(|l| l.contains(what))
+                .unwrap_or_else(|| panic!("{what} in {text}"))
+                .to_string()
+        };
+        let d = r.data_store.as_ref().unwrap();
+        let feeds = &d.more_nosql[0].nosql;
+        assert!(feeds.writes > 0 && feeds.reads == 0, "{feeds:?}");
+        assert!(row("nosql feeds: writes served").contains(&count(feeds.writes)));
+        let first = d.nosql.as_ref().unwrap();
+        assert!(first.reads > 0 && first.writes == 0, "{first:?}");
+        assert!(row("nosql: reads served").contains(&count(first.reads)));
     }
 
     #[test]
