@@ -232,6 +232,19 @@ impl Scenario {
             .map(|i| i + 1)
     }
 
+    /// The number of the cache cluster named `name`: 0 for `cache` (the scenario's `cache`),
+    /// `n` for the `n`-th of [`Scenario::more_caches`]; `None` if there is no such cache.
+    pub fn cache_number(&self, name: &str) -> Option<usize> {
+        self.cache.as_ref()?;
+        if name == "cache" {
+            return Some(0);
+        }
+        self.more_caches
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| i + 1)
+    }
+
     /// The web pool the scenario's deploy rolls (0 without one or without a name; `None` if
     /// it names no pool).
     pub fn deploy_pool(&self) -> Option<usize> {

@@ -801,18 +801,15 @@ fn two_caches_coalesce_each_with_its_own_reads_in_flight() {
             "{i}: {st:?}"
         );
     }
-    // The live switch (the chaos catalogue's entry, offered with two caches) turns both on.
+    // The old live switch (`coalesce:on`, as links written before caches had names) turns
+    // both on.
     let s = two_stampeding_caches(None, None);
-    let sim = scalesim::sim::Sim::new(&s).expect("runs");
-    let entries =
-        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
-    let entry = (entries.iter())
-        .find(|e| e.key == "coalesce")
-        .expect("a coalescing entry");
-    assert_eq!(entry.unavailable, None);
     let change = scalesim::scenario::LiveChange {
         at_ns: scalesim::sim::SimTime::from_secs(5).0,
-        action: entry.actions[0].clone(),
+        action: scalesim::scenario::LiveAction::Mechanism {
+            which: scalesim::scenario::Mechanism::Coalesce,
+            on: true,
+        },
     };
     let until = scalesim::sim::SimTime::from_secs(30);
     let sim = scalesim::sim::live::replay(&s, &[change], until).expect("replays");
@@ -823,6 +820,88 @@ fn two_caches_coalesce_each_with_its_own_reads_in_flight() {
         assert!(st.coalesce && st.coalesced > 50, "{i}: {st:?}");
     }
     assert_eq!(sim.scenario().more_caches[0].cache.coalesce, Some(true));
+}
+
+#[test]
+fn coalescing_switches_live_at_one_cache_alone() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{chaos, live, Sim, SimTime};
+    let s = two_stampeding_caches(None, None);
+    let sim = Sim::new(&s).expect("runs");
+    // With two caches the catalogue offers coalescing once per cache, each marked with it.
+    let entries = chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let offered: Vec<&chaos::Entry> = entries.iter().filter(|e| e.key == "coalesce").collect();
+    let marks: Vec<Option<&str>> = offered.iter().map(|e| e.cache.as_deref()).collect();
+    assert_eq!(marks, [Some("cache"), Some("cache-api")]);
+    let entry = offered[1];
+    assert_eq!(entry.unavailable, None);
+    assert!(entry.title.contains("cache-api"), "{}", entry.title);
+    assert_eq!(
+        entry.actions,
+        [LiveAction::CoalesceAt {
+            cache: "cache-api".into(),
+            on: true
+        }]
+    );
+    // Switched on at cache-api at 5 s: cache-api coalesces, the first cache does not.
+    let changes = vec![LiveChange {
+        at_ns: SimTime::from_secs(5).0,
+        action: entry.actions[0].clone(),
+    }];
+    let text = encode_changes(&changes);
+    assert_eq!(text, "5:coalesce:cache-api:on");
+    assert_eq!(decode_changes(&text).unwrap(), changes);
+    let until = SimTime::from_secs(30);
+    let sim = live::replay(&s, &changes, until).expect("replays");
+    let r = sim.report();
+    assert_conserved(&r);
+    let api = r.more_caches[0].cache.stampede.clone().expect("counted");
+    assert!(api.coalesce && api.coalesced > 50, "{api:?}");
+    let first = r.cache.as_ref().expect("a cache").stampede.clone();
+    assert!(
+        first
+            .as_ref()
+            .is_none_or(|f| !f.coalesce && f.coalesced == 0),
+        "{first:?}"
+    );
+    assert_eq!(sim.scenario().cache.as_ref().unwrap().coalesce, None);
+    assert_eq!(sim.scenario().more_caches[0].cache.coalesce, Some(true));
+    // The log names the cache.
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("request coalescing on at cache-api:")));
+    // The catalogue now offers switching it off there, and still on at the first.
+    let entries = chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let titles: Vec<&str> = (entries.iter())
+        .filter(|e| e.key == "coalesce")
+        .map(|e| e.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Request coalescing on at cache (the stampede's repair)",
+            "Request coalescing off at cache-api"
+        ]
+    );
+    // Flushing the first cache counts its stampede without switching cache-api off.
+    let flush = entries.iter().find(|e| e.key == "stampede").expect("flush");
+    assert!(!flush.actions.iter().any(|a| match a {
+        LiveAction::Mechanism { .. } => true,
+        LiveAction::CoalesceAt { cache, .. } => cache == "cache-api",
+        _ => false,
+    }));
+    // A cache the run does not have is refused by name.
+    let mut sim = Sim::new(&s).expect("runs");
+    let bad = LiveAction::CoalesceAt {
+        cache: "cache-x".into(),
+        on: true,
+    };
+    assert_eq!(
+        live::apply(&mut sim, &bad),
+        Err(live::LiveApplyError::UnknownComponent("cache-x".into()))
+    );
 }
 
 /// Requests served by the first cache's nodes (`cache-0`, `cache-1`…).
