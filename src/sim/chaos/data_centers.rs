@@ -98,6 +98,7 @@ pub(super) fn data_centers(
             }],
             expect: Expect::Repaired(name),
             store: None,
+            cache: None,
             unavailable: None,
         }
     } else {
@@ -115,6 +116,7 @@ pub(super) fn data_centers(
             }],
             expect: Expect::Slow(name.clone()),
             store: None,
+            cache: None,
             unavailable: (!state.alive).then(|| format!("{name} is down: repair it first.")),
         }
     });
