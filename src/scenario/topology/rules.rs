@@ -500,6 +500,9 @@ impl<'a> Graph<'a> {
                 // Several databases too, each storing its own data requests (`web_data` keeps
                 // each request to one; beside a shard router, the router splits one of them).
                 NodeKind::Database => {}
+                // Several NoSQL stores too, each taking its share of its own kinds (a web pool
+                // sends each kind to at most one of them).
+                NodeKind::NoSql => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")
@@ -1030,7 +1033,7 @@ impl<'a> Graph<'a> {
                 c.fail(
                     &self.path(r),
                     format!(
-                        "shard router {} sends to {} and to {}: a shard router splits one database's data; wire the other database straight from the web pool (or its cache)",
+                        "shard router {} sends to {} and to {}: a shard router splits one database's data over its shards (each shard a cluster as that database describes), so it cannot join two; for more room raise the router's shard count, and wire the other database straight from the web pool (or its cache) to keep its own data",
                         self.name(r),
                         self.name(a),
                         self.name(b)
