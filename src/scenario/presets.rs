@@ -206,6 +206,7 @@ fn single_server() -> Scenario {
         more_web_pools: Vec::new(),
         more_databases: Vec::new(),
         plugs: Vec::new(),
+        more_nosql: Vec::new(),
         routes: None,
         geo: None,
         faults: Vec::new(),

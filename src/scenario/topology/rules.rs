@@ -524,6 +524,9 @@ impl<'a> Graph<'a> {
                 NodeKind::Database => {}
                 // Registered kinds: as many as stand in front of something (`check_plugs`).
                 NodeKind::Plug(_) => {}
+                // Several NoSQL stores too, each taking its share of its own kinds (a web pool
+                // sends each kind to at most one of them).
+                NodeKind::NoSql => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")
