@@ -355,6 +355,7 @@ wire_enum!(LiveAction {
     10 => Mechanism { which, on },
     11 => Partition { a, b, cut },
     12 => Deploy { batch, drain, pool },
+    13 => CoalesceAt { cache, on },
 });
 wire_enum!(Mechanism { 0 => SyncCalls, 1 => Breaker, 2 => Coalesce });
 
@@ -585,6 +586,7 @@ impl Wire for Entry {
             expect,
             unavailable,
             store,
+            cache,
         } = self;
         w.str(key);
         title.put(w);
@@ -593,6 +595,7 @@ impl Wire for Entry {
         expect.put(w);
         unavailable.put(w);
         store.put(w);
+        cache.put(w);
     }
     fn take(r: &mut Reader) -> Option<Self> {
         Some(Entry {
@@ -603,6 +606,7 @@ impl Wire for Entry {
             expect: Wire::take(r)?,
             unavailable: Wire::take(r)?,
             store: Wire::take(r)?,
+            cache: Wire::take(r)?,
         })
     }
 }
