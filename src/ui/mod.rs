@@ -47,6 +47,7 @@ mod state;
 mod timeline;
 mod tour;
 mod why;
+pub mod wire;
 
 pub use app::App;
 pub use editor::open_in_editor;
