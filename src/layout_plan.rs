@@ -16,7 +16,7 @@ use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{
     Scenario, SessionMode, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_MORE_CACHES, MAX_MORE_DATABASES,
-    MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
+    MAX_MORE_NOSQL, MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
 };
 use crate::sim::{db_node_name, ComponentId, ComponentInfo, ComponentKind};
 
@@ -104,6 +104,11 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
     if let Some(nosql) = &scenario.nosql {
         for i in 0..nosql.nodes.min(MAX_NOSQL_NODES) {
             add(format!("nosql-{i}"), ComponentKind::NoSql);
+        }
+    }
+    for more in scenario.more_nosql.iter().take(MAX_MORE_NOSQL) {
+        for i in 0..more.nosql.nodes.min(MAX_NOSQL_NODES) {
+            add(format!("{}-{i}", more.name), ComponentKind::NoSql);
         }
     }
     let more = scenario

@@ -3158,6 +3158,50 @@ async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
     assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
 }
 
+/// With two caches the chaos panel offers coalescing once per cache, each button marked with
+/// its cache; one click switches it at `cache-api` alone: the log names that cache, its
+/// button now offers switching it off, the first cache's still offers switching it on, and
+/// a copied link's live changes end with `coalesce:cache-api:on`.
+#[wasm_bindgen_test]
+async fn the_chaos_panel_switches_coalescing_at_one_cache() {
+    let link = scalesim::scenario::encode_graph(&two_cache_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let api = "[data-chaos=\"coalesce\"][data-cache=\"cache-api\"]";
+    let first = "[data-chaos=\"coalesce\"][data-cache=\"cache\"]";
+    let listed = app
+        .wait_until(4_000, |a| a.exists(api) && a.exists(first))
+        .await;
+    assert!(listed, "a coalescing entry per cache");
+    assert_eq!(
+        app.text(api).trim(),
+        "Request coalescing on at cache-api (the stampede's repair)"
+    );
+    app.click(api);
+    let switched = app
+        .wait_until(4_000, |a| {
+            a.text("[data-log]")
+                .contains("request coalescing on at cache-api")
+        })
+        .await;
+    assert!(switched, "log: {}", app.text("[data-log]"));
+    let offered = app
+        .wait_until(4_000, |a| {
+            a.text(api).trim() == "Request coalescing off at cache-api"
+        })
+        .await;
+    assert!(offered, "{}", app.text(api));
+    assert_eq!(
+        app.text(first).trim(),
+        "Request coalescing on at cache (the stampede's repair)"
+    );
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let hash = current_hash();
+    let link = scalesim::scenario::decode_link(&hash).expect("a link");
+    let text = scalesim::scenario::live::encode_changes(&link.live);
+    assert!(text.ends_with(":coalesce:cache-api:on"), "{text}");
+}
+
 /// Stage 5's graph with a second database, `db-writes`, storing the writes (straight from the
 /// web pool) while the cache fronts the first database's reads.
 fn two_database_file() -> scalesim::scenario::TopologyFile {

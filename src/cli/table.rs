@@ -275,6 +275,37 @@ fn tiers(r: &Report) -> Option<Table> {
             ));
         }
     }
+    if let Some(d) = &r.data_store {
+        let first = d.nosql.iter().map(|n| ("nosql".to_string(), n));
+        let more = (d.more_nosql.iter()).map(|m| (format!("nosql {}", m.name), &m.nosql));
+        for (label, n) in first.chain(more) {
+            rows.push((format!("{label}: reads served"), count(n.reads)));
+            rows.push((format!("{label}: writes served"), count(n.writes)));
+            rows.push((
+                format!("{label}: busiest node"),
+                percent(n.busiest_node_utilization),
+            ));
+        }
+    }
+    // The web tier's circuit breaker around each database's calls, one row per database.
+    let more =
+        (r.more_databases.iter()).filter_map(|m| m.breaker.as_ref().map(|b| (m.name.as_str(), b)));
+    for (name, b) in r.breaker.iter().map(|b| ("db", b)).chain(more) {
+        let state = match b.state {
+            crate::sim::BreakerState::Closed => "closed",
+            crate::sim::BreakerState::Open => "open",
+            crate::sim::BreakerState::HalfOpen => "half-open",
+        };
+        rows.push((
+            format!("circuit breaker {name}"),
+            format!(
+                "{state}; opened {} {}; {} rejected",
+                count(b.trips),
+                if b.trips == 1 { "time" } else { "times" },
+                count(b.refused)
+            ),
+        ));
+    }
     if let Some(c) = &r.cache {
         rows.push(("cache: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("cache: stale reads".into(), count(c.stale_reads)));
@@ -734,6 +765,89 @@ mod tests {
         let committed = r.more_databases[0].database.writes_committed;
         assert!(committed > 0 && row.contains(&count(committed)), "{row}");
         assert!(text.contains("database: writes committed"), "{text}");
+    }
+
+    #[test]
+    fn a_run_table_has_rows_per_nosql_store() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 5;
+        let store = crate::scenario::NoSqlStore {
+            kind: crate::scenario::StoreKind::KeyValue,
+            share: 0.5,
+            nodes: 2,
+            workers: 8,
+            queue_capacity: 100,
+            read: crate::scenario::Dist::exponential(1.0),
+            write: crate::scenario::Dist::exponential(1.0),
+        };
+        s.nosql = Some(store.clone());
+        s.more_nosql = vec![crate::scenario::NamedNoSql {
+            name: "feeds".into(),
+            takes: vec![crate::scenario::Flow::Write],
+            nosql: store,
+        }];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = |what: &str| {
+            text.lines()
+                .find(|l| l.contains(what))
+                .unwrap_or_else(|| panic!("{what} in {text}"))
+                .to_string()
+        };
+        let d = r.data_store.as_ref().unwrap();
+        let feeds = &d.more_nosql[0].nosql;
+        assert!(feeds.writes > 0 && feeds.reads == 0, "{feeds:?}");
+        assert!(row("nosql feeds: writes served").contains(&count(feeds.writes)));
+        let first = d.nosql.as_ref().unwrap();
+        assert!(first.reads > 0 && first.writes == 0, "{first:?}");
+        assert!(row("nosql: reads served").contains(&count(first.reads)));
+    }
+
+    #[test]
+    fn a_run_table_has_a_row_per_database_breaker() {
+        let mut s = crate::scenario::preset(4).unwrap();
+        s.duration_s = 10;
+        let db = s.database.clone().unwrap();
+        s.more_databases = vec![crate::scenario::NamedDatabase {
+            name: "db-orders".into(),
+            takes: vec![crate::scenario::Flow::Write],
+            database: db,
+        }];
+        s.server.breaker = Some(crate::scenario::Breaker {
+            failures: 5,
+            slow_call_ms: 200.0,
+            open_ms: 2000.0,
+            probes: 1,
+        });
+        // `db-orders`' master dies at 2 s for good: its breaker opens, the first's does not.
+        s.faults = vec![crate::scenario::Fault::down("db-orders-0", 2.0, 0.0)];
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = |name: &str| {
+            text.lines()
+                .find(|l| l.contains(&format!("circuit breaker {name} ")))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+                .to_string()
+        };
+        let b = r.more_databases[0].breaker.as_ref().unwrap();
+        assert!(b.trips >= 1 && b.refused > 0, "{b:?}");
+        let orders = row("db-orders");
+        assert!(
+            orders.contains(&format!("opened {} time", count(b.trips))),
+            "{orders}"
+        );
+        assert!(
+            orders.contains(&format!("{} rejected", count(b.refused))),
+            "{orders}"
+        );
+        assert!(
+            row("db").contains("closed; opened 0 times; 0 rejected"),
+            "{text}"
+        );
+        // Without a breaker, no row.
+        s.server.breaker = None;
+        let plain = run_tables(&crate::sim::Sim::new(&s).unwrap().run(), None);
+        assert!(!plain.contains("circuit breaker"), "{plain}");
     }
 
     #[test]

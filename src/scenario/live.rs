@@ -65,6 +65,15 @@ pub enum LiveAction {
         /// On (true) or off.
         on: bool,
     },
+    /// Request coalescing switched on or off at one cache cluster alone, named as in the
+    /// graph (`cache` the first, else a `more_caches` name). Written `coalesce:cache-api:on`
+    /// (`coalesce:on` still switches every cache, as before caches had names).
+    CoalesceAt {
+        /// The cache's name.
+        cache: String,
+        /// On (true) or off.
+        on: bool,
+    },
     /// Stage 11: the network between two data centers is cut (`cut:us-east:eu-west`) or heals
     /// (`heal:us-east:eu-west`).
     Partition {
@@ -131,6 +140,18 @@ impl Mechanism {
                 }
             }
         }
+    }
+}
+
+/// Sets `cache.coalesce` at the `cache`-th cache cluster alone (0: the scenario's `cache`,
+/// `n`: `more_caches[n - 1]`); a number the scenario does not have changes nothing.
+pub fn set_coalesce_at(scenario: &mut super::Scenario, cache: usize, on: bool) {
+    let tier = match cache {
+        0 => scenario.cache.as_mut(),
+        n => scenario.more_caches.get_mut(n - 1).map(|m| &mut m.cache),
+    };
+    if let Some(tier) = tier {
+        tier.coalesce = Some(on);
     }
 }
 
@@ -230,6 +251,13 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::Mechanism { which, on } => {
             format!("{}:{}", which.word(), if *on { "on" } else { "off" })
         }
+        LiveAction::CoalesceAt { cache, on } => {
+            format!(
+                "coalesce:{}:{}",
+                escape_name(cache),
+                if *on { "on" } else { "off" }
+            )
+        }
         LiveAction::Deploy { batch, drain, pool } => {
             let pool = pool
                 .as_deref()
@@ -282,6 +310,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
             ]
             .into_iter()
             .find(|m| m.word() == *word)?,
+            on: *state == "on",
+        },
+        ["coalesce", cache, state @ ("on" | "off")] => LiveAction::CoalesceAt {
+            cache: unescape_name(cache)?,
             on: *state == "on",
         },
         ["deploy", batch, how @ ("drain" | "no-drain"), pool @ ..] if pool.len() <= 1 => {
@@ -464,6 +496,20 @@ mod tests {
                     on: true,
                 },
             ),
+            change(
+                41_000_000_000,
+                LiveAction::CoalesceAt {
+                    cache: "cache-api".into(),
+                    on: true,
+                },
+            ),
+            change(
+                41_000_000_000,
+                LiveAction::CoalesceAt {
+                    cache: "cache".into(),
+                    on: false,
+                },
+            ),
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
             change(
@@ -515,7 +561,10 @@ mod tests {
         assert!(text.contains("50.2:cut:us-east:eu%20west%3A2,50.3:heal:us-east:eu-west,"));
         assert!(text.contains("40.5:slow:db-1:2.5,"));
         assert!(text.contains("40.6:errors:web-0:0.3,40.7:errors:web-0:0,"));
-        assert!(text.contains("41:purge,41:sync:on,41:breaker:off,41:coalesce:on,"));
+        assert!(text.contains(
+            "41:purge,41:sync:on,41:breaker:off,41:coalesce:on,41:coalesce:cache-api:on,\
+             41:coalesce:cache:off,"
+        ));
         assert!(
             text.ends_with("60:deploy:2:drain,61:deploy:1:no-drain,62:deploy:1:drain:web%20api")
         );
@@ -568,6 +617,9 @@ mod tests {
             "5:retries:on",
             "5:cut:us-east",
             "5:heal:us-east:eu-west:now",
+            "5:coalesce:cache-api",
+            "5:coalesce:cache-api:maybe",
+            "5:coalesce::on",
         ] {
             assert!(
                 matches!(decode_changes(bad), Err(LiveError::Malformed(_))),

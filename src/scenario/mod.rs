@@ -31,9 +31,9 @@ pub use url::{
 };
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
-    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_MORE_WEB_POOLS,
-    MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS, MAX_SPEED, MAX_USERS,
-    MAX_WEB_SERVERS,
+    MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_MORE_NOSQL,
+    MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS,
+    MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -108,6 +108,10 @@ pub struct Scenario {
     /// A NoSQL store that takes a share of the data traffic off the relational database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nosql: Option<NoSqlStore>,
+    /// Further NoSQL stores beside `nosql`, each taking its share of the data requests it
+    /// names (a graph with two NoSQL stores lowers to this; absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_nosql: Vec<NamedNoSql>,
     /// A rolling deploy of the web tier, scheduled in the run (or started live).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
@@ -191,6 +195,21 @@ pub struct NamedDatabase {
     pub database: Database,
 }
 
+/// A further NoSQL store (see [`Scenario::more_nosql`]): the graph's second (third…) NoSQL
+/// node, its own nodes named `<name>-0`, `<name>-1`…, taking its share of the data requests it
+/// names (no other NoSQL store takes a share of those).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedNoSql {
+    /// Its name (the graph node's): 1–40 letters, digits, `-`, `_` or `.`, its nodes' names
+    /// not the engine's own.
+    pub name: String,
+    /// The data requests (`page_view`, `api_read`, `write`, each once) it takes its share of.
+    pub takes: Vec<Flow>,
+    /// Its kind, share, nodes and service times, as for `nosql`.
+    pub nosql: NoSqlStore,
+}
+
 impl Scenario {
     /// The web pool that serves requests of `flow`: 0 for the first (`server`), `n` for
     /// `more_web_pools[n - 1]`.
@@ -210,6 +229,19 @@ impl Scenario {
         self.more_web_pools
             .iter()
             .position(|p| p.name == name)
+            .map(|i| i + 1)
+    }
+
+    /// The number of the cache cluster named `name`: 0 for `cache` (the scenario's `cache`),
+    /// `n` for the `n`-th of [`Scenario::more_caches`]; `None` if there is no such cache.
+    pub fn cache_number(&self, name: &str) -> Option<usize> {
+        self.cache.as_ref()?;
+        if name == "cache" {
+            return Some(0);
+        }
+        self.more_caches
+            .iter()
+            .position(|c| c.name == name)
             .map(|i| i + 1)
     }
 
@@ -246,15 +278,30 @@ impl Scenario {
         }
     }
 
-    /// Whether the NoSQL store takes its share of requests of `flow` (never without one,
-    /// never for static assets).
+    /// Whether the (first) NoSQL store takes its share of requests of `flow` (never without
+    /// one, never for static assets, never when one of [`Scenario::more_nosql`] takes them).
     pub fn nosql_takes(&self, flow: Flow) -> bool {
         if self.nosql.is_none() || !Flow::DATA.contains(&flow) {
+            return false;
+        }
+        if self.more_nosql.iter().any(|m| m.takes.contains(&flow)) {
             return false;
         }
         match self.routes.as_ref().and_then(|r| r.nosql.as_ref()) {
             Some(list) => list.contains(&flow),
             None => true,
+        }
+    }
+
+    /// The NoSQL store that takes its share of requests of `flow`: 0 the scenario's `nosql`,
+    /// `n` the `n`-th of [`Scenario::more_nosql`]; `None` when none does.
+    pub fn nosql_of(&self, flow: Flow) -> Option<usize> {
+        if self.nosql.is_none() || !Flow::DATA.contains(&flow) {
+            return None;
+        }
+        match self.more_nosql.iter().position(|m| m.takes.contains(&flow)) {
+            Some(n) => Some(n + 1),
+            None => self.nosql_takes(flow).then_some(0),
         }
     }
 }

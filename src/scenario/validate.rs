@@ -1,7 +1,7 @@
 //! Validation: every problem of a scenario, each with the field it concerns and a message a
 //! user understands. Bounds keep any accepted scenario runnable without freezing the page.
 
-use super::{Dist, Fault, FaultKind, Flow, Scenario, Shape, SCENARIO_VERSION};
+use super::{Dist, Fault, FaultKind, Flow, NoSqlStore, Scenario, Shape, SCENARIO_VERSION};
 use std::fmt;
 
 /// Most users a scenario may have.
@@ -124,6 +124,9 @@ pub const MAX_MORE_DATABASES: usize = 4;
 pub const MAX_MORE_CACHES: usize = 7;
 /// Most further web pools beside the first (`more_web_pools`).
 pub const MAX_MORE_WEB_POOLS: usize = 7;
+/// Most further NoSQL stores beside the first (`more_nosql`).
+pub const MAX_MORE_NOSQL: usize = 4;
+
 /// Most NoSQL nodes.
 pub const MAX_NOSQL_NODES: u32 = 64;
 /// Most keys in the keyspace.
@@ -950,6 +953,12 @@ impl Scenario {
                 }
             }
         }
+        if self.nosql.is_none() && !self.more_nosql.is_empty() {
+            c.fail(
+                "more_nosql",
+                "a further NoSQL store stands beside the first one: add `nosql` (or move this one there)",
+            );
+        }
         let Some(n) = &self.nosql else {
             return;
         };
@@ -959,30 +968,119 @@ impl Scenario {
                 "a NoSQL store takes traffic off a database: add a database first",
             );
         }
-        if n.kind.is_relational() {
+        check_nosql(c, "nosql", n);
+        self.validate_more_nosql(c);
+    }
+
+    /// The further NoSQL stores (`more_nosql`): each named apart from every node, taking its
+    /// share of kinds of its own (no other NoSQL store takes a share of them).
+    fn validate_more_nosql(&self, c: &mut Checker) {
+        if self.more_nosql.len() > MAX_MORE_NOSQL {
             c.fail(
-                "nosql.kind",
-                "the NoSQL store must be key_value or document (the relational database is `database`)",
+                "more_nosql",
+                format!("at most {MAX_MORE_NOSQL} further NoSQL stores"),
             );
         }
-        c.range("nosql.share", n.share, 0.0, 1.0, "");
-        c.int_range(
-            "nosql.nodes",
-            u64::from(n.nodes),
-            1,
-            u64::from(MAX_NOSQL_NODES),
-            "nodes",
-        );
-        c.int_range("nosql.workers", u64::from(n.workers), 1, 10_000, "workers");
-        c.int_range(
-            "nosql.queue_capacity",
-            u64::from(n.queue_capacity),
-            0,
-            1_000_000,
-            "requests",
-        );
-        c.dist("nosql.read", &n.read);
-        c.dist("nosql.write", &n.write);
+        let names = component_names(&Scenario {
+            geo: None,
+            ..self.clone()
+        });
+        for (i, more) in self.more_nosql.iter().take(MAX_MORE_NOSQL).enumerate() {
+            let path = format!("more_nosql[{i}]");
+            let name = &more.name;
+            let plain = !name.is_empty()
+                && name.chars().count() <= 40
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            let shown: String = name.chars().take(40).collect();
+            if !plain {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!(
+                        "NoSQL store name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
+                    ),
+                );
+            } else if self.more_nosql[..i].iter().any(|m| m.name == *name) {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!("two further NoSQL stores are named `{shown}`"),
+                );
+            } else {
+                let node = format!("{name}-0");
+                if names.iter().filter(|n| **n == node).count() > 1 {
+                    c.fail(
+                        &format!("{path}.name"),
+                        format!(
+                            "NoSQL store `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
+                        ),
+                    );
+                }
+            }
+            if more.takes.is_empty() {
+                c.fail(
+                    &format!("{path}.takes"),
+                    format!("NoSQL store `{shown}` takes nothing: name page_view, api_read, write or several"),
+                );
+            }
+            for (k, flow) in more.takes.iter().enumerate() {
+                let at = format!("{path}.takes[{k}]");
+                if !Flow::DATA.contains(flow) {
+                    c.fail(
+                        &at,
+                        format!(
+                            "a NoSQL store cannot take {}: only page_view, api_read and write",
+                            flow.plural()
+                        ),
+                    );
+                } else if more.takes[..k].contains(flow) {
+                    c.fail(&at, format!("{} named twice", flow.plural()));
+                } else if let Some(other) =
+                    self.more_nosql[..i].iter().find(|m| m.takes.contains(flow))
+                {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} already go to NoSQL store `{}`: each data request goes to at most one NoSQL store",
+                            flow.plural(),
+                            other.name.chars().take(40).collect::<String>()
+                        ),
+                    );
+                } else if self
+                    .routes
+                    .as_ref()
+                    .and_then(|r| r.nosql.as_ref())
+                    .is_some_and(|first| first.contains(flow))
+                {
+                    c.fail(
+                        &at,
+                        format!(
+                            "{} already go to the first NoSQL store (`routes.nosql`): each data request goes to at most one NoSQL store",
+                            flow.plural()
+                        ),
+                    );
+                }
+            }
+            check_nosql(c, &format!("{path}.nosql"), &more.nosql);
+        }
+        if !self.more_nosql.is_empty() && Flow::DATA.iter().all(|&f| !self.nosql_takes(f)) {
+            c.fail(
+                "more_nosql",
+                "the further NoSQL stores take every kind the first one (`nosql`) could, so it takes none: remove it or give it one",
+            );
+        }
+    }
+
+    /// Whether `name` is a node of one of the further NoSQL stores (`<name>-<n>`, or
+    /// `<data center>/<name>-<n>`).
+    fn is_more_nosql_node(&self, name: &str) -> bool {
+        let name = name.rsplit('/').next().unwrap_or(name);
+        self.more_nosql.iter().any(|m| {
+            name.strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n < m.nosql.nodes)
+        })
     }
 
     /// The ways data requests take when not all alike: each list names kinds its tier can take,
@@ -1607,6 +1705,40 @@ fn check_cache_tier(c: &mut Checker, prefix: &str, cache: &super::CacheTier) {
     );
 }
 
+/// A NoSQL store's own fields (`nosql`, or `more_nosql[i].nosql`, at `path`).
+fn check_nosql(c: &mut Checker, path: &str, n: &NoSqlStore) {
+    if n.kind.is_relational() {
+        c.fail(
+            &format!("{path}.kind"),
+            "the NoSQL store must be key_value or document (the relational database is `database`)",
+        );
+    }
+    c.range(&format!("{path}.share"), n.share, 0.0, 1.0, "");
+    c.int_range(
+        &format!("{path}.nodes"),
+        u64::from(n.nodes),
+        1,
+        u64::from(MAX_NOSQL_NODES),
+        "nodes",
+    );
+    c.int_range(
+        &format!("{path}.workers"),
+        u64::from(n.workers),
+        1,
+        10_000,
+        "workers",
+    );
+    c.int_range(
+        &format!("{path}.queue_capacity"),
+        u64::from(n.queue_capacity),
+        0,
+        1_000_000,
+        "requests",
+    );
+    c.dist(&format!("{path}.read"), &n.read);
+    c.dist(&format!("{path}.write"), &n.write);
+}
+
 /// Whether the component called `name` (a stack's own name, or `<data center>/<name>`) is a
 /// node that does work at a queue of workers, which a slow fault can slow down: a web server,
 /// a database, cache or NoSQL node, or the session store.
@@ -1683,6 +1815,7 @@ impl Scenario {
             && !self.is_more_cache_node(&fault.target)
             && !self.is_more_web_node(&fault.target)
             && !self.is_more_db_node(&fault.target)
+            && !self.is_more_nosql_node(&fault.target)
         {
             c.fail(
                 &format!("{path}.target"),

@@ -65,6 +65,10 @@ pub struct Entry {
     /// when there are several (`None`: one database, or not a database entry).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// The cache cluster it switches, by its name (`cache` the first, then each further
+    /// cache's), when there are several (`None`: one cache, or not a per-cache entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
 }
 
 impl<'de> serde::Deserialize<'de> for Entry {
@@ -84,6 +88,8 @@ struct EntryRead {
     unavailable: Option<String>,
     #[serde(default)]
     store: Option<String>,
+    #[serde(default)]
+    cache: Option<String>,
 }
 
 impl From<EntryRead> for Entry {
@@ -112,6 +118,7 @@ impl From<EntryRead> for Entry {
             expect: e.expect,
             unavailable: e.unavailable,
             store: e.store,
+            cache: e.cache,
         }
     }
 }
@@ -181,6 +188,7 @@ pub fn catalogue(
         actions: vec![LiveAction::Users(surged)],
         expect: Expect::Surge,
         store: None,
+        cache: None,
         unavailable: None,
     });
     out.sort_by_key(|e| e.unavailable.is_some());
@@ -266,7 +274,7 @@ fn single_site(
                 "It comes back empty and warms up again: the hit ratio climbs back.",
             ));
             out.push(stampede(scenario, cache, now(cache)));
-            out.push(coalesce(scenario));
+            out.extend(coalesce(scenario));
         }
         None => {
             out.push(lacking(
@@ -341,6 +349,7 @@ fn lacking(key: &'static str, title: &str, what: &str, watch: &str) -> Entry {
         actions: Vec::new(),
         expect: Expect::Surge,
         store: None,
+        cache: None,
         unavailable: Some(format!("This architecture has no {what}.")),
     }
 }
@@ -443,6 +452,7 @@ fn kill_or_repair(
             actions: vec![LiveAction::Kill(c.name.clone())],
             expect: Expect::Down(c.name.clone()),
             store: None,
+            cache: None,
             unavailable: None,
         }
     } else {
@@ -474,6 +484,7 @@ fn repair(key: &'static str, c: &ComponentInfo, back: &str) -> Entry {
         actions: vec![LiveAction::Repair(c.name.clone())],
         expect: Expect::Repaired(c.name.clone()),
         store: None,
+        cache: None,
         unavailable: None,
     }
 }
@@ -490,6 +501,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
             actions: Vec::new(),
             expect: Expect::Errors(server.name.clone()),
             store: None,
+            cache: None,
             unavailable: Some(format!("{} is down: repair it first.", server.name)),
         };
     }
@@ -504,6 +516,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
             }],
             expect: Expect::Repaired(server.name.clone()),
             store: None,
+            cache: None,
             unavailable: None,
         };
     }
@@ -523,6 +536,7 @@ fn flaky(server: &ComponentInfo, now: Now, behind_balancer: bool) -> Entry {
         }],
         expect: Expect::Errors(server.name.clone()),
         store: None,
+        cache: None,
         unavailable: None,
     }
 }
@@ -538,6 +552,7 @@ fn slow_database(db: &ComponentInfo, now: Now) -> Entry {
             actions: vec![LiveAction::Repair(db.name.clone())],
             expect: Expect::Repaired(db.name.clone()),
             store: None,
+            cache: None,
             unavailable: None,
         };
     }
@@ -553,6 +568,7 @@ fn slow_database(db: &ComponentInfo, now: Now) -> Entry {
         }],
         expect: Expect::Slow(db.name.clone()),
         store: None,
+        cache: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
     }
 }
@@ -599,6 +615,7 @@ fn retry_storm(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
         }],
         expect: Expect::Slow(db.name.clone()),
         store: None,
+        cache: None,
         unavailable,
     }
 }
@@ -623,14 +640,24 @@ fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
         }
         .to_string(),
         // Coalescing left out: switched off explicitly (no change to what the cache does), so
-        // the cache counts the reads of each key and the diagnosis can name the stampede.
+        // the cache counts the reads of each key and the diagnosis can name the stampede. With
+        // several caches at this cache alone: the others keep theirs.
         actions: scenario
             .cache
             .as_ref()
             .is_some_and(|c| c.coalesce.is_none())
-            .then_some(LiveAction::Mechanism {
-                which: Mechanism::Coalesce,
-                on: false,
+            .then(|| {
+                if scenario.more_caches.is_empty() {
+                    LiveAction::Mechanism {
+                        which: Mechanism::Coalesce,
+                        on: false,
+                    }
+                } else {
+                    LiveAction::CoalesceAt {
+                        cache: "cache".to_string(),
+                        on: false,
+                    }
+                }
             })
             .into_iter()
             .chain([
@@ -640,6 +667,7 @@ fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
             .collect(),
         expect: Expect::Down(cache.name.clone()),
         store: None,
+        cache: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
     }
 }
@@ -692,6 +720,7 @@ fn sync_workers(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
         actions,
         expect: Expect::Slow(db.name.clone()),
         store: None,
+        cache: None,
         unavailable,
     }
 }
@@ -728,39 +757,68 @@ fn breaker(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
         actions,
         expect: Expect::Down(db.name.clone()),
         store: None,
+        cache: None,
         unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", db.name)),
     }
 }
 
-/// Switches request coalescing at the cache on (the stampede's repair), or off again.
-fn coalesce(scenario: &Scenario) -> Entry {
-    let on = scenario
-        .cache
-        .as_ref()
-        .and_then(|c| c.coalesce)
-        .unwrap_or(false);
-    Entry {
-        key: "coalesce",
-        title: if on {
-            "Request coalescing off".to_string()
-        } else {
-            "Request coalescing on (the stampede's repair)".to_string()
-        },
-        watch: if on {
-            "Every miss reads the database again: a hot key that expires is read once per miss \
-             while its first read is under way."
-        } else {
-            "One database read per missed key at a time; the other misses of that key wait \
-             for its fill. Flush the cache after it: the database sees a bump, not a stampede."
-        }
-        .to_string(),
-        actions: vec![LiveAction::Mechanism {
-            which: Mechanism::Coalesce,
-            on: !on,
-        }],
-        expect: Expect::Setting,
-        store: None,
-        // With several caches it switches every cluster, each with its own in-flight table.
-        unavailable: None,
-    }
+/// Switches request coalescing at the cache on (the stampede's repair), or off again: one
+/// entry, or with several caches one per cache, each switching that cache alone (marked with
+/// its name).
+fn coalesce(scenario: &Scenario) -> Vec<Entry> {
+    let Some(first) = scenario.cache.as_ref() else {
+        return Vec::new();
+    };
+    let caches = std::iter::once(("cache", first)).chain(
+        scenario
+            .more_caches
+            .iter()
+            .map(|m| (m.name.as_str(), &m.cache)),
+    );
+    let several = !scenario.more_caches.is_empty();
+    caches
+        .map(|(name, tier)| {
+            let on = tier.coalesce.unwrap_or(false);
+            let at = if several {
+                format!(" at {name}")
+            } else {
+                String::new()
+            };
+            Entry {
+                key: "coalesce",
+                title: if on {
+                    format!("Request coalescing off{at}")
+                } else {
+                    format!("Request coalescing on{at} (the stampede's repair)")
+                },
+                watch: if on {
+                    format!(
+                        "Every miss{at} reads the database again: a hot key that expires is \
+                         read once per miss while its first read is under way."
+                    )
+                } else {
+                    format!(
+                        "One database read per missed key{at} at a time; the other misses of \
+                         that key wait for its fill. Flush the cache after it: the database \
+                         sees a bump, not a stampede."
+                    )
+                },
+                actions: vec![if several {
+                    LiveAction::CoalesceAt {
+                        cache: name.to_string(),
+                        on: !on,
+                    }
+                } else {
+                    LiveAction::Mechanism {
+                        which: Mechanism::Coalesce,
+                        on: !on,
+                    }
+                }],
+                expect: Expect::Setting,
+                store: None,
+                cache: several.then(|| name.to_string()),
+                unavailable: None,
+            }
+        })
+        .collect()
 }

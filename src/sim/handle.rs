@@ -91,6 +91,9 @@ pub(super) trait Engine {
     fn cdn_new_version(&mut self, object: u32);
     /// Switches a failure mechanism on or off now (every data center's at stage 11).
     fn set_mechanism(&mut self, which: Mechanism, on: bool);
+    /// Switches request coalescing on or off at one cache cluster alone (0: the first,
+    /// `n`: `more_caches[n - 1]`; every data center's at stage 11).
+    fn set_coalescing_at(&mut self, cache: usize, on: bool);
     /// Cuts or heals the network between two data centers now; false if they are not two of
     /// this run's data centers.
     fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool;
@@ -402,6 +405,13 @@ impl Sim {
     /// or request coalescing (with a cache only). [`Sim::scenario`] says what is on.
     pub fn set_mechanism(&mut self, which: Mechanism, on: bool) {
         self.engine_mut().set_mechanism(which, on);
+    }
+
+    /// Switches request coalescing on or off at one cache cluster alone (0: the scenario's
+    /// `cache`, `n`: `more_caches[n - 1]`, see [`Scenario::cache_number`]); the others keep
+    /// theirs. A number the scenario does not have changes nothing.
+    pub fn set_coalescing_at(&mut self, cache: usize, on: bool) {
+        self.engine_mut().set_coalescing_at(cache, on);
     }
 
     /// Stage 11: cuts (`cut`) or heals the network between the data centers named `a` and `b`

@@ -65,6 +65,11 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
         LiveAction::CdnNewVersion => sim.cdn_new_version(0),
         LiveAction::Reshard(count) => sim.reshard(*count),
         LiveAction::Mechanism { which, on } => sim.set_mechanism(*which, *on),
+        LiveAction::CoalesceAt { cache, on } => {
+            let number = sim.scenario().cache_number(cache);
+            let number = number.ok_or_else(|| LiveApplyError::UnknownComponent(cache.clone()))?;
+            sim.set_coalescing_at(number, *on);
+        }
         LiveAction::Partition { a, b, cut } => {
             if !sim.partition(a, b, *cut) {
                 return Err(LiveApplyError::NotDataCenters(a.clone(), b.clone()));

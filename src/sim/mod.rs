@@ -49,9 +49,9 @@ pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
     DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
-    LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport, NoSqlReport, QueueReport,
-    RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint, SessionReport, StampedeReport,
-    TheoryCheck, WebPoolReport,
+    LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport, NamedNoSqlReport,
+    NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint,
+    SessionReport, StampedeReport, TheoryCheck, WebPoolReport,
 };
 pub use zipf::Zipf;
 

@@ -80,10 +80,12 @@ pub fn why_panel(props: &WhyProps) -> Html {
                         let note = format!("chaos-note-{i}");
                         // With several databases, the store each database entry breaks.
                         let store = entry.store.clone().map(AttrValue::from);
+                        // With several caches, the cache each coalescing entry switches.
+                        let cache = entry.cache.clone().map(AttrValue::from);
                         match &entry.unavailable {
                             None => html! {
                                 <li>
-                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store}
+                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store} data-cache={cache}
                                         aria-describedby={note.clone()}
                                         onclick={Callback::from(move |_: MouseEvent| on_chaos.emit(chosen.clone()))}>
                                         { entry.title.clone() }
@@ -93,7 +95,7 @@ pub fn why_panel(props: &WhyProps) -> Html {
                             },
                             Some(reason) => html! {
                                 <li class="chaos-unavailable">
-                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store} disabled=true
+                                    <button class="btn btn-try" data-chaos={entry.key} data-store={store} data-cache={cache} disabled=true
                                         aria-describedby={note.clone()}>
                                         { entry.title.clone() }
                                     </button>

@@ -277,6 +277,25 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     }];
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A second NoSQL store beside the first, taking the writes.
+    let mut s = preset(10).unwrap();
+    let store = scalesim::scenario::NoSqlStore {
+        kind: scalesim::scenario::StoreKind::KeyValue,
+        share: 0.5,
+        nodes: 2,
+        workers: 8,
+        queue_capacity: 100,
+        read: scalesim::scenario::Dist::exponential(1.0),
+        write: scalesim::scenario::Dist::exponential(1.0),
+    };
+    s.nosql = Some(store.clone());
+    s.more_nosql = vec![scalesim::scenario::NamedNoSql {
+        name: "feeds".into(),
+        takes: vec![scalesim::scenario::Flow::Write],
+        nosql: store,
+    }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     let documented: Vec<&str> = FIELDS.iter().map(|f| f.path).collect();
     for p in &paths {
         assert!(

@@ -278,6 +278,96 @@ fn reads_from_nosql_while_writes_go_to_the_database() {
     assert!(served(&r, "nosql-") > r.requests.completed / 3);
 }
 
+/// [`nosql_case`] taking every data request, drawn with a second NoSQL store, `feeds`, taking
+/// the API reads (its share of them); sending only `mix`.
+fn two_nosql_stores(mix: [f64; 4]) -> Scenario {
+    let p = nosql_case(mix, Flow::DATA.to_vec());
+    let file = second_of_a_kind(p, "nosql", "feeds", vec![Flow::ApiRead]);
+    file.lower().expect("two NoSQL stores lower")
+}
+
+#[test]
+fn two_nosql_stores_each_take_the_kinds_their_edges_name() {
+    let s = two_nosql_stores([1.0, 1.0, 1.0, 0.0]);
+    assert_eq!(s.more_nosql.len(), 1);
+    assert_eq!(s.more_nosql[0].name, "feeds");
+    assert_eq!(s.more_nosql[0].takes, vec![Flow::ApiRead]);
+    assert_eq!(s.nosql_of(Flow::ApiRead), Some(1));
+    assert_eq!(s.nosql_of(Flow::PageView), Some(0));
+    assert_eq!(s.nosql_of(Flow::Write), Some(0));
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    assert_eq!(Scenario::from_json(&s.to_json_pretty()).expect("reads"), s);
+    let names = scalesim::scenario::component_names(&s);
+    for n in ["nosql-0", "nosql-1", "feeds-0", "feeds-1"] {
+        assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+    }
+    // Only API reads: about half go to `feeds`, none to the first store.
+    let r = run(&two_nosql_stores([0.0, 1.0, 0.0, 0.0]));
+    assert_conserved(&r);
+    assert!(r.requests.completed > 1000, "{:?}", r.requests);
+    assert_eq!(served(&r, "nosql-"), 0);
+    let d = r.data_store.as_ref().expect("a data-store report");
+    let feeds = &d.more_nosql[0];
+    assert_eq!((feeds.name.as_str(), feeds.nosql.writes), ("feeds", 0));
+    assert_eq!(feeds.nosql.reads, served(&r, "feeds-"));
+    about(
+        feeds.nosql.reads + served(&r, "db-"),
+        r.requests.completed,
+        &r,
+    );
+    let share = feeds.nosql.reads as f64 / r.requests.completed as f64;
+    assert!((share - 0.5).abs() < 0.05, "feeds' share {share}");
+    assert_eq!(d.nosql.as_ref().expect("the first store").reads, 0);
+    // Only writes: `feeds` sees none, the first store about half.
+    let r = run(&two_nosql_stores([0.0, 0.0, 1.0, 0.0]));
+    assert_conserved(&r);
+    assert_eq!(served(&r, "feeds-"), 0);
+    let first = r.data_store.as_ref().and_then(|d| d.nosql.as_ref());
+    let writes = first.expect("the first store").writes;
+    assert_eq!(writes, served(&r, "nosql-"));
+    let share = writes as f64 / r.requests.completed as f64;
+    assert!(
+        (share - 0.5).abs() < 0.05,
+        "the first store's share {share}"
+    );
+}
+
+#[test]
+fn killing_one_nosql_store_leaves_the_other_serving() {
+    // Both of `feeds`' nodes die at 5 s for good: its API reads fail from then on, while the
+    // first NoSQL store goes on serving page views and writes.
+    let mut s = two_nosql_stores([1.0, 1.0, 1.0, 0.0]);
+    for node in ["feeds-0", "feeds-1"] {
+        s.faults.push(scalesim::scenario::Fault {
+            target: node.into(),
+            at_s: 5.0,
+            duration_s: 0.0,
+            kind: scalesim::scenario::FaultKind::Down,
+            factor: None,
+            error_ratio: None,
+            peer: None,
+        });
+    }
+    s.validate().expect("valid faults");
+    let r = run(&s);
+    assert_conserved(&r);
+    let served_at = |name: &str| {
+        r.components
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0, |c| c.served)
+    };
+    let feeds = served(&r, "feeds-");
+    let first = served(&r, "nosql-");
+    // 20 s of traffic: `feeds` served only in its first 5 s, the first store throughout.
+    assert!(
+        feeds > 100 && first > 4 * feeds,
+        "feeds {feeds}, nosql {first}"
+    );
+    assert!(served_at("feeds-0") > 0 && served_at("feeds-1") > 0);
+    assert!(r.requests.failed > feeds, "{:?}", r.requests);
+}
+
 #[test]
 fn routes_are_checked() {
     let mut s = cache_case(
@@ -711,18 +801,15 @@ fn two_caches_coalesce_each_with_its_own_reads_in_flight() {
             "{i}: {st:?}"
         );
     }
-    // The live switch (the chaos catalogue's entry, offered with two caches) turns both on.
+    // The old live switch (`coalesce:on`, as links written before caches had names) turns
+    // both on.
     let s = two_stampeding_caches(None, None);
-    let sim = scalesim::sim::Sim::new(&s).expect("runs");
-    let entries =
-        scalesim::sim::chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
-    let entry = (entries.iter())
-        .find(|e| e.key == "coalesce")
-        .expect("a coalescing entry");
-    assert_eq!(entry.unavailable, None);
     let change = scalesim::scenario::LiveChange {
         at_ns: scalesim::sim::SimTime::from_secs(5).0,
-        action: entry.actions[0].clone(),
+        action: scalesim::scenario::LiveAction::Mechanism {
+            which: scalesim::scenario::Mechanism::Coalesce,
+            on: true,
+        },
     };
     let until = scalesim::sim::SimTime::from_secs(30);
     let sim = scalesim::sim::live::replay(&s, &[change], until).expect("replays");
@@ -733,6 +820,88 @@ fn two_caches_coalesce_each_with_its_own_reads_in_flight() {
         assert!(st.coalesce && st.coalesced > 50, "{i}: {st:?}");
     }
     assert_eq!(sim.scenario().more_caches[0].cache.coalesce, Some(true));
+}
+
+#[test]
+fn coalescing_switches_live_at_one_cache_alone() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{LiveAction, LiveChange};
+    use scalesim::sim::{chaos, live, Sim, SimTime};
+    let s = two_stampeding_caches(None, None);
+    let sim = Sim::new(&s).expect("runs");
+    // With two caches the catalogue offers coalescing once per cache, each marked with it.
+    let entries = chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let offered: Vec<&chaos::Entry> = entries.iter().filter(|e| e.key == "coalesce").collect();
+    let marks: Vec<Option<&str>> = offered.iter().map(|e| e.cache.as_deref()).collect();
+    assert_eq!(marks, [Some("cache"), Some("cache-api")]);
+    let entry = offered[1];
+    assert_eq!(entry.unavailable, None);
+    assert!(entry.title.contains("cache-api"), "{}", entry.title);
+    assert_eq!(
+        entry.actions,
+        [LiveAction::CoalesceAt {
+            cache: "cache-api".into(),
+            on: true
+        }]
+    );
+    // Switched on at cache-api at 5 s: cache-api coalesces, the first cache does not.
+    let changes = vec![LiveChange {
+        at_ns: SimTime::from_secs(5).0,
+        action: entry.actions[0].clone(),
+    }];
+    let text = encode_changes(&changes);
+    assert_eq!(text, "5:coalesce:cache-api:on");
+    assert_eq!(decode_changes(&text).unwrap(), changes);
+    let until = SimTime::from_secs(30);
+    let sim = live::replay(&s, &changes, until).expect("replays");
+    let r = sim.report();
+    assert_conserved(&r);
+    let api = r.more_caches[0].cache.stampede.clone().expect("counted");
+    assert!(api.coalesce && api.coalesced > 50, "{api:?}");
+    let first = r.cache.as_ref().expect("a cache").stampede.clone();
+    assert!(
+        first
+            .as_ref()
+            .is_none_or(|f| !f.coalesce && f.coalesced == 0),
+        "{first:?}"
+    );
+    assert_eq!(sim.scenario().cache.as_ref().unwrap().coalesce, None);
+    assert_eq!(sim.scenario().more_caches[0].cache.coalesce, Some(true));
+    // The log names the cache.
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.text.starts_with("request coalescing on at cache-api:")));
+    // The catalogue now offers switching it off there, and still on at the first.
+    let entries = chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let titles: Vec<&str> = (entries.iter())
+        .filter(|e| e.key == "coalesce")
+        .map(|e| e.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Request coalescing on at cache (the stampede's repair)",
+            "Request coalescing off at cache-api"
+        ]
+    );
+    // Flushing the first cache counts its stampede without switching cache-api off.
+    let flush = entries.iter().find(|e| e.key == "stampede").expect("flush");
+    assert!(!flush.actions.iter().any(|a| match a {
+        LiveAction::Mechanism { .. } => true,
+        LiveAction::CoalesceAt { cache, .. } => cache == "cache-api",
+        _ => false,
+    }));
+    // A cache the run does not have is refused by name.
+    let mut sim = Sim::new(&s).expect("runs");
+    let bad = LiveAction::CoalesceAt {
+        cache: "cache-x".into(),
+        on: true,
+    };
+    assert_eq!(
+        live::apply(&mut sim, &bad),
+        Err(live::LiveApplyError::UnknownComponent("cache-x".into()))
+    );
 }
 
 /// Requests served by the first cache's nodes (`cache-0`, `cache-1`…).
@@ -1020,11 +1189,21 @@ fn two_databases_are_checked() {
     });
     let e = file.lower().expect_err("refused").to_string();
     assert!(e.contains("splits one database's data"), "{e}");
-    // Two NoSQL stores are still refused by name.
-    let p = nosql_case([1.0, 1.0, 1.0, 0.0], vec![Flow::ApiRead]);
-    let file = second_of_a_kind(p, "nosql", "nosql-2", vec![Flow::ApiRead]);
-    let e = file.lower().expect_err("refused").to_string();
-    assert!(e.contains("not two of a kind yet"), "{e}");
+    // Two NoSQL stores: a further one named like the first's nodes, or taking a kind
+    // twice, is refused by name.
+    let mut s = two_nosql_stores([1.0, 1.0, 1.0, 0.0]);
+    s.more_nosql[0].name = "nosql".into();
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_nosql[0].name"), "{e}");
+    assert!(e.contains("choose another name"), "{e}");
+    let mut s = two_nosql_stores([1.0, 1.0, 1.0, 0.0]);
+    s.more_nosql[0].takes = vec![Flow::ApiRead, Flow::ApiRead, Flow::StaticAsset];
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("more_nosql[0].takes[1]: API reads named twice"),
+        "{e}"
+    );
+    assert!(e.contains("cannot take static assets"), "{e}");
     // In a scenario file: a name like the engine's own, flows that are not data requests or
     // named twice, every flow taken from the first database.
     let mut s = two_databases([1.0, 0.0, 0.0, 0.0]);

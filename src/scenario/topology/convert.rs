@@ -15,8 +15,8 @@ use super::{
     TOPOLOGY_VERSION,
 };
 use crate::scenario::{
-    DataCenter, Deploy, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedWebPool,
-    Problem, Routes, Scenario, SessionMode, Sessions, ValidationErrors,
+    DataCenter, Deploy, Geo, GeoRouting, JobQueue, NamedCache, NamedDatabase, NamedNoSql,
+    NamedWebPool, Problem, Routes, Scenario, SessionMode, Sessions, ValidationErrors,
 };
 
 const PV: Flow = Flow::PageView;
@@ -86,6 +86,7 @@ impl Scenario {
                 .chain(s.more_caches.iter().map(|m| m.name.clone()))
                 .chain(s.more_web_pools.iter().map(|m| m.name.clone()))
                 .chain(s.more_databases.iter().map(|m| m.name.clone()))
+                .chain(s.more_nosql.iter().map(|m| m.name.clone()))
                 .collect(),
         };
         let mut edges: Vec<Edge> = Vec::new();
@@ -290,6 +291,17 @@ impl Scenario {
                 .filter(|&f| s.nosql_takes(f))
                 .collect();
             from_pools(&mut edges, &n, &taken);
+            for m in &s.more_nosql {
+                b.nodes.push(Node {
+                    name: m.name.clone(),
+                    spec: NodeSpec::NoSql(m.nosql.clone()),
+                });
+                let takes: Vec<Flow> = Flow::DATA
+                    .into_iter()
+                    .filter(|f| m.takes.contains(f))
+                    .collect();
+                from_pools(&mut edges, &m.name, &takes);
+            }
         }
         if let Some(q) = &s.queue {
             let queue = b.add(
@@ -422,6 +434,7 @@ impl TopologyFile {
             more_caches: Vec::new(),
             more_web_pools: Vec::new(),
             more_databases: Vec::new(),
+            more_nosql: Vec::new(),
             routes: None,
             geo: None,
             faults: self.faults.clone(),
@@ -473,7 +486,12 @@ impl TopologyFile {
                     takes: stored_in(t, &node.name),
                     database: d.clone(),
                 }),
-                NodeSpec::NoSql(n) => s.nosql = Some(n.clone()),
+                NodeSpec::NoSql(n) if Some(i) == first_nosql(t) => s.nosql = Some(n.clone()),
+                NodeSpec::NoSql(n) => s.more_nosql.push(NamedNoSql {
+                    name: node.name.clone(),
+                    takes: web_sends_to(t, &node.name, &Flow::DATA),
+                    nosql: n.clone(),
+                }),
                 NodeSpec::Queue(_) | NodeSpec::Workers(_) => {}
                 // An autoscaler controlling a further pool is that pool's (above).
                 NodeSpec::Autoscaler(a) if controls(t, &node.name) == first_pool => {
@@ -533,26 +551,6 @@ impl TopologyFile {
 /// The ways a checked graph's edges send the data requests, where they are not the usual ones
 /// (`None`: page views and API reads both through the cache, NoSQL taking a share of all three).
 fn routes(t: &Topology) -> Option<Routes> {
-    let kind_of = |name: &str| {
-        t.nodes
-            .iter()
-            .find(|n| n.name == name)
-            .map(|n| n.spec.kind())
-    };
-    let sends = |from: NodeKind, to: NodeKind, flow: Flow| {
-        t.edges.iter().any(|e| {
-            kind_of(&e.from) == Some(from) && kind_of(&e.to) == Some(to) && e.flows.contains(&flow)
-        })
-    };
-    let has = |kind: NodeKind| t.nodes.iter().any(|n| n.spec.kind() == kind);
-    let taken = |to: NodeKind, flows: &[Flow]| {
-        let list: Vec<Flow> = flows
-            .iter()
-            .copied()
-            .filter(|&f| sends(NodeKind::WebPool, to, f))
-            .collect();
-        (has(to) && list.len() < flows.len()).then_some(list)
-    };
     // The first cache's reads, where not every read the further caches leave it.
     let more: Vec<&str> = further_caches(t)
         .map(|i| t.nodes[i].name.as_str())
@@ -566,10 +564,16 @@ fn routes(t: &Topology) -> Option<Routes> {
         let list = web_sends_to(t, first, &left);
         (list.len() < left.len()).then_some(list)
     });
-    let r = Routes {
-        cached,
-        nosql: taken(NodeKind::NoSql, &Flow::DATA),
-    };
+    // The first NoSQL store's share, where it is not of every kind the further ones leave it.
+    let more: Vec<&str> = further_nosql(t).map(|i| t.nodes[i].name.as_str()).collect();
+    let nosql = first_nosql(t).and_then(|first| {
+        let left: Vec<Flow> = (Flow::DATA.into_iter())
+            .filter(|&f| more.iter().all(|m| !web_sends_to(t, m, &[f]).contains(&f)))
+            .collect();
+        let list = web_sends_to(t, &t.nodes[first].name, &left);
+        (list.len() < left.len()).then_some(list)
+    });
+    let r = Routes { cached, nosql };
     (r != Routes::default()).then_some(r)
 }
 
@@ -766,6 +770,37 @@ impl Topology {
     }
 }
 
+/// The NoSQL node that lowers to the scenario's `nosql` (the others to `more_nosql`): the one
+/// named `nosql` if there is one (its nodes are `nosql-0`…, so no other may be), else the
+/// first in node order.
+fn first_nosql(t: &Topology) -> Option<usize> {
+    first_of_kind(t, NodeKind::NoSql, "nosql")
+}
+
+/// The NoSQL nodes that lower to `more_nosql`, in node order.
+fn further_nosql(t: &Topology) -> impl Iterator<Item = usize> + '_ {
+    let first = first_nosql(t);
+    (0..t.nodes.len())
+        .filter(move |&i| t.nodes[i].spec.kind() == NodeKind::NoSql && Some(i) != first)
+}
+
+impl Topology {
+    /// What the engine names the nodes of the NoSQL node `name` after (`nosql` for the one
+    /// that lowers to the scenario's `nosql`: `nosql-0`, `nosql-1`…; its own name for a
+    /// further store: `<name>-0`…); `None` if `name` is not a NoSQL node.
+    pub fn nosql_stem(&self, name: &str) -> Option<&str> {
+        let i = self.nodes.iter().position(|n| n.name == name)?;
+        if self.nodes[i].spec.kind() != NodeKind::NoSql {
+            return None;
+        }
+        Some(if Some(i) == first_nosql(self) {
+            "nosql"
+        } else {
+            self.nodes[i].name.as_str()
+        })
+    }
+}
+
 /// The cache nodes that lower to `more_caches`, in node order.
 fn further_caches(t: &Topology) -> impl Iterator<Item = usize> + '_ {
     let first = first_cache(t);
@@ -924,7 +959,21 @@ fn locate(t: &Topology, p: Problem) -> Problem {
         }
         "cdn" => Some((NodeKind::CdnEdge, rest.to_string())),
         "sharding" => Some((NodeKind::ShardRouter, rest.to_string())),
-        "nosql" => Some((NodeKind::NoSql, rest.to_string())),
+        "nosql" => {
+            if let Some(i) = first_nosql(t) {
+                return node_problem(t, i, rest, &p.message);
+            }
+            Some((NodeKind::NoSql, rest.to_string()))
+        }
+        "more_nosql" => {
+            let nth = list_entry(rest);
+            let node = nth.and_then(|(n, tail)| further_nosql(t).nth(n).map(|i| (i, tail)));
+            if let Some((i, tail)) = node {
+                let tail = spec_field(tail, ".nosql", &[".name", ".takes"]);
+                return node_problem(t, i, tail, &p.message);
+            }
+            Some((NodeKind::NoSql, String::new()))
+        }
         "autoscaling" => Some((NodeKind::Autoscaler, rest.to_string())),
         "deploy" => Some((NodeKind::Deploy, rest.to_string())),
         "monitoring" => Some((NodeKind::Monitor, rest.to_string())),

@@ -500,6 +500,9 @@ impl<'a> Graph<'a> {
                 // Several databases too, each storing its own data requests (`web_data` keeps
                 // each request to one; beside a shard router, the router splits one of them).
                 NodeKind::Database => {}
+                // Several NoSQL stores too, each taking its share of its own kinds (a web pool
+                // sends each kind to at most one of them).
+                NodeKind::NoSql => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")

@@ -44,6 +44,7 @@ pub(super) fn data_centers(
                     actions: vec![LiveAction::Partition { a, b, cut: false }],
                     expect: Expect::Setting,
                     store: None,
+                    cache: None,
                     unavailable: None,
                 }
             } else {
@@ -59,6 +60,7 @@ pub(super) fn data_centers(
                     actions: vec![LiveAction::Partition { a, b, cut: true }],
                     expect: Expect::Partition,
                     store: None,
+                    cache: None,
                     unavailable: down
                         .then(|| "A data center is down: repair it first.".to_string()),
                 }
@@ -71,6 +73,7 @@ pub(super) fn data_centers(
             actions: Vec::new(),
             expect: Expect::Partition,
             store: None,
+            cache: None,
             unavailable: Some("This architecture has only one data center.".to_string()),
         }),
     }
@@ -114,6 +117,7 @@ pub(super) fn data_centers(
                 }],
                 expect: Expect::Repaired(name),
                 store: None,
+                cache: None,
                 unavailable: None,
             }
         } else {
@@ -136,6 +140,7 @@ pub(super) fn data_centers(
                 }],
                 expect: Expect::Errors(name.clone()),
                 store: None,
+                cache: None,
                 unavailable: (!state.alive || !now(first).alive)
                     .then(|| format!("{name} is down: repair it first.")),
             }

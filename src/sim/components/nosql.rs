@@ -19,6 +19,20 @@ use crate::sim::kernel::rng::Sampler;
 use crate::sim::report::{LatencyReport, NoSqlReport};
 use crate::sim::RequestKind;
 
+/// The station index of node `node` of NoSQL store `store` (0: the scenario's `nosql`, `n`:
+/// its `n`-th further store), so the first store keeps its plain node numbers.
+#[inline]
+pub(in crate::sim) fn nosql_index(store: usize, node: usize) -> u16 {
+    (store * crate::scenario::MAX_NOSQL_NODES as usize + node) as u16
+}
+
+/// (store, node) of a NoSQL station index made by [`nosql_index`].
+#[inline]
+pub(in crate::sim) fn nosql_of_index(index: u16) -> (usize, usize) {
+    let per = crate::scenario::MAX_NOSQL_NODES as usize;
+    (usize::from(index) / per, usize::from(index) % per)
+}
+
 /// The NoSQL store while the simulation runs.
 #[derive(Clone)]
 pub(in crate::sim) struct NoSql {

@@ -282,6 +282,14 @@ impl Engine for World {
         self.collect_now();
     }
 
+    fn set_coalescing_at(&mut self, cache: usize, on: bool) {
+        crate::scenario::live::set_coalesce_at(&mut self.scenario, cache, on);
+        for dc in &mut self.dcs {
+            dc.sim.set_coalescing_at(cache, on);
+        }
+        self.collect_now();
+    }
+
     fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool {
         self.partition_named(a, b, cut)
     }

@@ -333,6 +333,23 @@ pub struct DataStoreReport {
     pub write_amplification: f64,
     /// The NoSQL store beside the database.
     pub nosql: Option<NoSqlReport>,
+    /// The further NoSQL stores (the scenario's `more_nosql`), each by its name (absent when
+    /// there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_nosql: Vec<NamedNoSqlReport>,
+}
+
+/// A further NoSQL store over the run: its name, the kinds it takes a share of, its figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedNoSqlReport {
+    /// Its name (its nodes are `<name>-0`, `<name>-1`…).
+    pub name: String,
+    /// The data requests it takes its share of.
+    pub takes: Vec<crate::scenario::Flow>,
+    /// Its figures, as for the first NoSQL store (`relational_latency_ms`: the data requests
+    /// no NoSQL store answered).
+    #[serde(flatten)]
+    pub nosql: NoSqlReport,
 }
 
 /// The NoSQL store over the run.

@@ -78,14 +78,19 @@ impl Stack {
             self.add_component("workers".into(), ComponentKind::Workers);
             self.jobs = Some(JobTier::new(q));
         }
-        if let Some(spec) = &scenario.nosql {
+        // The NoSQL stores: the scenario's `nosql` (nodes `nosql-N`), then each further one
+        // (nodes `<name>-N`).
+        let more = (scenario.more_nosql.iter()).map(|m| (m.name.as_str(), &m.nosql));
+        let stores = scenario.nosql.iter().map(|n| ("nosql", n)).chain(more);
+        for (store, (name, spec)) in stores.enumerate() {
             let mut stations = Vec::new();
-            for i in 0..spec.nodes {
-                let id = self.add_component(format!("nosql-{i}"), ComponentKind::NoSql);
+            for i in 0..spec.nodes as usize {
+                let id = self.add_component(format!("{name}-{i}"), ComponentKind::NoSql);
                 let station = Station::new(spec.workers, spec.queue_capacity);
-                stations.push(self.add_station(id, Tier::NoSql, i as u16, station));
+                let index = nosql_index(store, i);
+                stations.push(self.add_station(id, Tier::NoSql, index, station));
             }
-            self.nosql = Some(NoSql::new(spec, stations));
+            self.nosqls.push(NoSql::new(spec, stations));
         }
         let more = scenario
             .more_caches

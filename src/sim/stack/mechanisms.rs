@@ -6,7 +6,8 @@
 //!   sync:on      later web services hold their worker across data calls (holds under way
 //!                when it goes off end as they would have)
 //!   breaker:on   a fresh, closed breaker (LIVE_BREAKER) around the database calls; off: gone
-//!   coalesce:on  later misses of a key already being read wait for its fill
+//!   coalesce:on  later misses of a key already being read wait for its fill (at every
+//!                cache; coalesce:cache-api:on at that cache alone)
 //! ```
 
 use super::super::components::coalesce::Coalescer;
@@ -48,12 +49,8 @@ impl Stack {
                 if self.scenario.cache.is_none() {
                     return;
                 }
-                let keys = self.scenario.traffic.keyspace.keys;
-                for co in &mut self.coalescers {
-                    match co.as_mut() {
-                        Some(co) => co.coalesce = on,
-                        None => *co = Some(Coalescer::new(keys, on)),
-                    }
+                for cluster in 0..self.coalescers.len() {
+                    self.switch_coalescer(cluster, on);
                 }
                 if on {
                     "request coalescing on: one database read per missed key, other misses wait for its fill"
@@ -63,5 +60,37 @@ impl Stack {
             }
         };
         self.log_event("mechanisms", text.to_string());
+    }
+
+    /// Switches request coalescing on or off at the `cache`-th cache cluster alone (0: the
+    /// first, `n`: `more_caches[n - 1]`), and says so in the log by the cache's name; the
+    /// other clusters keep theirs. A number the run does not have changes nothing.
+    pub(in crate::sim) fn set_coalescing_at(&mut self, cache: usize, on: bool) {
+        if self.scenario.cache.is_none() || cache >= self.coalescers.len() {
+            return;
+        }
+        crate::scenario::live::set_coalesce_at(&mut self.scenario, cache, on);
+        self.switch_coalescer(cache, on);
+        let name = match cache {
+            0 => "cache",
+            n => self.scenario.more_caches[n - 1].name.as_str(),
+        };
+        let text = if on {
+            format!("request coalescing on at {name}: one database read per missed key, other misses wait for its fill")
+        } else {
+            format!("request coalescing off at {name}: every miss reads the database")
+        };
+        self.log_event("mechanisms", text);
+    }
+
+    /// Sets one cluster's coalescer (made, with an empty in-flight table, if it counted
+    /// nothing yet).
+    fn switch_coalescer(&mut self, cluster: usize, on: bool) {
+        let keys = self.scenario.traffic.keyspace.keys;
+        let co = &mut self.coalescers[cluster];
+        match co.as_mut() {
+            Some(co) => co.coalesce = on,
+            None => *co = Some(Coalescer::new(keys, on)),
+        }
     }
 }

@@ -46,7 +46,7 @@ use super::components::dns::{Dns, Resolve};
 use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
-use super::components::nosql::NoSql;
+use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -444,8 +444,9 @@ pub(super) struct Stack {
     watch: ThresholdWatch,
     /// The deploy controller: the rolling deploy under way and the finished ones.
     pub(super) deploy: DeployController,
-    /// The NoSQL store beside the database.
-    pub(super) nosql: Option<NoSql>,
+    /// The NoSQL stores beside the database: the scenario's `nosql`, then its `more_nosql`
+    /// in order (empty without one).
+    pub(super) nosqls: Vec<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
@@ -539,7 +540,7 @@ impl Stack {
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: DeployController::default(),
-            nosql: None,
+            nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
             coalescers: std::iter::once(scenario.cache.as_ref())

@@ -285,16 +285,25 @@ impl Stack {
     fn data_store_report(&self) -> Option<DataStoreReport> {
         let db = self.scenario.database.as_ref()?;
         let p = &self.dbs[0].placement;
-        if db.kind.is_relational() && p.write_factor == 1 && self.nosql.is_none() {
+        if db.kind.is_relational() && p.write_factor == 1 && self.nosqls.is_empty() {
             return None;
         }
         let writes = self.dbs[0].writes_committed();
-        let nosql = self.nosql.as_ref().map(|n| {
+        let of = |n: &NoSql| {
             n.report(|s| {
                 let s = &self.stations[usize::from(s)];
                 s.total.utilization(s.workers)
             })
-        });
+        };
+        let nosql = self.nosqls.first().map(of);
+        let more_nosql = (self.scenario.more_nosql.iter())
+            .zip(self.nosqls.iter().skip(1))
+            .map(|(m, n)| NamedNoSqlReport {
+                name: m.name.clone(),
+                takes: m.takes.clone(),
+                nosql: of(n),
+            })
+            .collect();
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),
             cross_shard_reads: p.joins,
@@ -308,6 +317,7 @@ impl Stack {
                 (writes + p.copy_writes) as f64 / writes as f64
             },
             nosql,
+            more_nosql,
         })
     }
 

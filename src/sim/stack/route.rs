@@ -54,6 +54,9 @@ pub(in crate::sim) struct Route {
     /// The share the NoSQL store takes of this kind (`None`: it takes none, and no number is
     /// drawn for it).
     pub nosql_share: Option<f64>,
+    /// The NoSQL store that takes that share (0: the scenario's `nosql`, `n`: its `n`-th
+    /// further store).
+    pub nosql: u8,
 }
 
 /// Every kind's way, indexed by [`RequestKind`].
@@ -168,6 +171,19 @@ fn route(t: &Topology, flow: Flow) -> Route {
         NodeSpec::NoSql(store) => Some(store.share),
         _ => None,
     });
+    // The NoSQL store number: the node named `nosql` (or else the first) is store 0, the
+    // others follow in node order, as the scenario lowers them.
+    let mut stores: Vec<&crate::scenario::topology::Node> = (t.nodes.iter())
+        .filter(|n| n.spec.kind() == NodeKind::NoSql)
+        .collect();
+    if let Some(i) = stores.iter().position(|n| n.name == "nosql") {
+        let first = stores.remove(i);
+        stores.insert(0, first);
+    }
+    let nosql = after_web
+        .iter()
+        .find_map(|&n| stores.iter().position(|s| std::ptr::eq(&s.spec, n)))
+        .unwrap_or(0) as u8;
     Route {
         via_edge,
         front,
@@ -176,6 +192,7 @@ fn route(t: &Topology, flow: Flow) -> Route {
         data,
         store,
         nosql_share,
+        nosql,
     }
 }
 

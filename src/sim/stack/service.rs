@@ -18,7 +18,7 @@ impl Stack {
             Tier::Db => self.dbs[store_of_index(index)].sampler(db_of_index(index).0, kind),
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
-            Tier::NoSql => self.nosql.as_ref().expect("a NoSQL store").service(kind),
+            Tier::NoSql => self.nosqls[nosql_of_index(index).0].service(kind),
             Tier::Web => self.webs[web_of_index(index).0].service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
@@ -92,8 +92,8 @@ impl Stack {
                     }
                     Tier::NoSql => {
                         let kind = self.kernel.requests[req.slot as usize].kind;
-                        let n = self.nosql.as_mut().expect("a NoSQL store");
-                        n.served(usize::from(index), kind);
+                        let (store, node) = nosql_of_index(index);
+                        self.nosqls[store].served(node, kind);
                         self.answer(req, now, Tier::NoSql);
                     }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
@@ -175,8 +175,8 @@ impl Stack {
                 }
             }
             _ if r.nosql => {
-                let n = self.nosql.as_ref().expect("a route with a NoSQL share");
-                self.move_to(req, n.station_for(r.key));
+                let station = self.nosqls[usize::from(route.nosql)].station_for(r.key);
+                self.move_to(req, station);
             }
             // A read that asks every shard in turn skips the cache.
             DataStep::Cache(cluster) if r.fanout_next == NONE => {
@@ -385,9 +385,13 @@ impl Stack {
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
         self.deploy.completed(ns);
-        if let Some(n) = self.nosql.as_mut() {
-            if r.kind.touches_data() {
-                n.completed(r.nosql, ns);
+        if r.kind.touches_data() && !self.nosqls.is_empty() {
+            // Each store's own requests against those the relational tier served.
+            let own = usize::from(self.routes.of(r.kind).nosql);
+            for (k, n) in self.nosqls.iter_mut().enumerate() {
+                if !r.nosql || k == own {
+                    n.completed(r.nosql, ns);
+                }
             }
         }
         if let Some(h) = self

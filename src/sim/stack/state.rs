@@ -418,6 +418,10 @@ impl Engine for Stack {
         Stack::set_mechanism(self, which, on);
     }
 
+    fn set_coalescing_at(&mut self, cache: usize, on: bool) {
+        Stack::set_coalescing_at(self, cache, on);
+    }
+
     /// One data center: there is no network between data centers to cut.
     fn partition(&mut self, _a: &str, _b: &str, _cut: bool) -> bool {
         false
