@@ -1221,7 +1221,34 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 .filter(|i| mask & (1 << i) != 0)
                 .map(|i| Flow::DATA[i])
                 .collect();
-            wire(&web, &n, &taken);
+            // Now and then a second NoSQL store taking its share of some of those kinds (a
+            // proper part of them), the first keeping the rest: drawn from a generator of its
+            // own, so graphs without one come out as before.
+            let mut g4 = Gen::new(seed ^ 0x324e_4f53_514c_0000);
+            let two = taken.len() >= 2 && g4.chance(0.4);
+            let (kept, moved): (Vec<Flow>, Vec<Flow>) = if two {
+                let m = g4.range(1, (1 << taken.len()) - 2);
+                let (moved, kept): (Vec<(usize, &Flow)>, Vec<(usize, &Flow)>) = taken
+                    .iter()
+                    .enumerate()
+                    .partition(|(i, _)| m & (1 << i) != 0);
+                (
+                    kept.into_iter().map(|(_, &f)| f).collect(),
+                    moved.into_iter().map(|(_, &f)| f).collect(),
+                )
+            } else {
+                (taken, Vec::new())
+            };
+            wire(&web, &n, &kept);
+            if two {
+                let mut spec = donor.nosql.clone().expect("a NoSQL store");
+                spec.kind = *g4.pick(&[StoreKind::KeyValue, StoreKind::Document]);
+                spec.share = g4.unit();
+                spec.nodes = g4.range(1, 4) as u32;
+                spec.workers = g4.range(1, 17) as u32;
+                let n2 = add(&mut g4, NodeSpec::NoSql(spec));
+                wire(&web, &n2, &moved);
+            }
         }
     }
     if queue {

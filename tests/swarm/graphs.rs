@@ -166,23 +166,26 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
 
 /// The default window draws graphs with two of a kind, so the checkers above run on them:
 /// two caches (about one in ten), two web pools (about one in eight), two databases (a
-/// quarter of those with a database), some of them beside a shard router. Drawn once,
+/// quarter of those with a database), some of them beside a shard router, two NoSQL stores
+/// (two in five of those with a NoSQL store taking two kinds or more). Drawn once,
 /// counted for each.
 #[test]
 fn graphs_with_two_of_a_kind_are_drawn() {
-    let (mut caches, mut pools, mut databases, mut beside) = (0, 0, 0, 0);
+    let (mut caches, mut pools, mut databases, mut beside, mut nosql) = (0, 0, 0, 0, 0);
     for seed in 0..DEFAULT_GRAPH_SEEDS {
         let s = generator::graph_case(seed).0.scenario;
         caches += usize::from(!s.more_caches.is_empty());
         pools += usize::from(!s.more_web_pools.is_empty());
         databases += usize::from(!s.more_databases.is_empty());
         beside += usize::from(!s.more_databases.is_empty() && s.sharding.is_some());
+        nosql += usize::from(!s.more_nosql.is_empty());
     }
     for (two, what, least) in [
         (caches, "two caches", 50),
         (pools, "two web pools", 50),
         (databases, "two databases", 50),
         (beside, "a second database beside a shard router", 25),
+        (nosql, "two NoSQL stores", 25),
     ] {
         eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have {what}");
         assert!(two >= least, "only {two} graphs with {what}");
