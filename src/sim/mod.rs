@@ -129,7 +129,7 @@ impl ComponentKind {
 }
 
 /// A component of the simulated system.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComponentInfo {
     /// Its index.
     pub id: ComponentId,
