@@ -45,6 +45,9 @@ impl Mounted {
         // The test page has no worker files: the run, the searches and the gradings use the
         // engine this test binary links (the app's wasm loads the worker's instead).
         scalesim::ui::link_engine_in_page();
+        // Nor the views' module: the editor mounts a root of this test binary's own, through
+        // the same messages (src/ui/views.rs).
+        scalesim::ui::link_views_in_page();
         let app = scalesim::ui::mount_into(root.clone());
         let mounted = Mounted {
             root,
@@ -2339,6 +2342,57 @@ async fn a_partition_is_cut_and_healed_from_the_catalogue() {
     );
 }
 
+/// The editor comes from the views' module, loaded on first use: a page that cannot load it
+/// (this test page has no views' files and no loader) says so where the editor would be, and
+/// the app goes on; with the views linked again the editor opens, and edits reach the run.
+#[wasm_bindgen_test]
+async fn the_editor_says_when_its_module_cannot_load_and_opens_once_it_can() {
+    let app = Mounted::new().await;
+    scalesim::ui::views::unlink_views_in_page();
+    app.click("[data-action=\"edit\"]");
+    app.settle(30).await;
+    let failed = app
+        .wait_until(2_000, |a| a.exists("[data-views-failed]"))
+        .await;
+    // Later tests mount the editor from this binary again.
+    scalesim::ui::link_views_in_page();
+    assert!(failed, "the slot says the editor could not load");
+    let said = app.text("[data-views-failed]");
+    assert!(said.contains("The editor could not be loaded"), "{said}");
+    assert!(said.contains("no loader"), "and why: {said}");
+    assert!(!app.exists("[data-editor]"));
+    assert!(!app.exists("[data-views-loading]"), "no longer loading");
+    assert!(app.exists("nav[aria-label=\"Stages\"]"), "the app goes on");
+    app.click("[data-views-failed] [data-action=\"close-editor\"]");
+    app.settle(30).await;
+    assert!(!app.exists("[data-views-failed]"));
+    assert_eq!(
+        app.attribute("[data-action=\"edit\"]", "aria-pressed")
+            .as_deref(),
+        Some("false")
+    );
+    // Linked again: the editor opens (a root of its own in the slot) and an edit it makes
+    // comes back to the app as a message, which restarts the run with the new component.
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-editor] [data-add=\"cache\"]"));
+    assert!(!app.exists("[data-views-loading]"));
+    app.click("[data-add=\"database\"]");
+    app.settle(60).await;
+    app.drag_wire("web", "db").await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    let runs = app
+        .wait_until(2_000, |a| a.components().contains(&"db-0".to_string()))
+        .await;
+    assert!(runs, "{:?} {}", app.components(), app.status());
+    app.click("[data-action=\"close-editor\"]");
+    app.settle(30).await;
+    assert!(
+        !app.exists("[data-editor]"),
+        "closing the editor unmounts its root"
+    );
+}
+
 /// Drags a node of the editor's drawing by (dx, dy) screen pixels onto empty space.
 fn drag_by(app: &Mounted, name: &str, dx: f64, dy: f64) {
     let target = app.find(&format!("[data-node=\"{name}\"] rect"));
@@ -2937,7 +2991,8 @@ async fn a_six_component_drawing_has_a_short_link() {
 /// What the simulation's web worker and the page send each other survives the trip: a load
 /// command with each stage's scenario, and the outputs of a few frames of each stage's run
 /// (figures, diagram, log, live changes, dots) — as the worker path carries them
-/// (`scalesim::ui::command_message` / `output_message` and back).
+/// (`scalesim::ui::command_message` / `output_message` and back, the outputs in the wire's
+/// binary form).
 #[wasm_bindgen_test]
 async fn the_worker_messages_carry_commands_and_figures_unchanged() {
     use scalesim::scenario::{apply_set, preset, LiveAction};
@@ -3017,20 +3072,52 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
             "stage {stage}: the run reported figures and a diagram"
         );
         for output in outputs {
-            let (message, _transfer) = output_message(output.clone()).expect("a message");
+            let (message, _transfer) = output_message(&output);
             let back = output_of(&message).expect("an output");
             assert_eq!(
                 json(&back),
                 json(&output),
                 "stage {stage}: an output came back changed"
             );
+            // Every field, those JSON leaves out (the dots) and NaN included.
             assert_eq!(
-                back.dots,
-                output.dots.or(Some(Vec::new())),
-                "stage {stage}: dots"
+                format!("{back:?}"),
+                format!("{output:?}"),
+                "stage {stage}: an output came back changed"
             );
         }
     }
+}
+
+/// The wire's binary form gives back integers, text and NaN bit for bit, and bytes cut short,
+/// with a byte too many or with a length past their end are no value (nothing is allocated for
+/// the length).
+#[wasm_bindgen_test]
+fn the_wire_gives_values_back_bit_for_bit_and_refuses_bad_bytes() {
+    use scalesim::ui::wire::{from_bytes, to_bytes};
+    type T = (Vec<u64>, (Option<String>, (Vec<f64>, Option<u32>)));
+    let value: T = (
+        vec![0, 127, 128, 300, u64::MAX],
+        (
+            Some(String::from("db \"0\" ✓")),
+            (vec![f64::NAN, -0.0, f64::INFINITY, 0.1 + 0.2], None),
+        ),
+    );
+    let bytes = to_bytes(&value);
+    let back: T = from_bytes(&bytes).expect("decodes");
+    assert_eq!(format!("{back:?}"), format!("{value:?}"));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back.1 .1 .0), bits(&value.1 .1 .0));
+    for n in 0..bytes.len() {
+        assert!(from_bytes::<T>(&bytes[..n]).is_none(), "cut at {n}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(from_bytes::<T>(&longer).is_none(), "a byte too many");
+    let huge = to_bytes(&(u64::MAX >> 1));
+    assert!(from_bytes::<Vec<u64>>(&huge).is_none());
+    assert!(from_bytes::<Vec<f32>>(&huge).is_none());
+    assert!(from_bytes::<String>(&huge).is_none());
 }
 
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first

@@ -911,6 +911,8 @@ fn stems(kind: NodeKind) -> &'static [&'static str] {
         NodeKind::Autoscaler => &["autoscaler", "asg"],
         NodeKind::Deploy => &["deploy", "rollout"],
         NodeKind::Monitor => &["monitor", "metrics"],
+        // Registered kinds (a rate limiter): not drawn by the random graphs yet.
+        NodeKind::Plug(_) => &["limiter", "throttle"],
     }
 }
 

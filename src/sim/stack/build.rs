@@ -11,6 +11,12 @@ impl Stack {
         id
     }
 
+    /// The component of the registered kind's component number `plug`.
+    #[inline]
+    pub(super) fn plug_component(&self, plug: u8) -> ComponentId {
+        self.plug_ids[usize::from(plug)]
+    }
+
     pub(super) fn add_station(
         &mut self,
         id: ComponentId,
@@ -112,6 +118,13 @@ impl Stack {
             }
             let keys = scenario.traffic.keyspace.keys;
             self.caches.push(CacheCluster::new(spec, keys, &stations));
+        }
+        // The registered kinds' components (src/layout_plan.rs lists them last too).
+        for p in &scenario.plugs {
+            let id = self.add_component(p.name.clone(), ComponentKind::Plug(p.params.kind()));
+            self.parts[usize::from(id.0)] = Part::Plug(self.plugs.len() as u8);
+            self.plugs.push(PlugPart::new(&p.params));
+            self.plug_ids.push(id);
         }
         self.cache_store = (0..self.caches.len())
             .map(|cluster| {

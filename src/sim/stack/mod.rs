@@ -47,6 +47,7 @@ use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
+use super::components::registry::{PlugCtx, PlugEvent, PlugPart, Verdict};
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -90,6 +91,8 @@ pub(super) enum Part {
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
+    /// A component of a registered kind: its index in [`Stack::plugs`].
+    Plug(u8),
 }
 
 impl Part {
@@ -108,6 +111,8 @@ impl Part {
             | ComponentKind::Cache
             | ComponentKind::SessionStore
             | ComponentKind::NoSql => Part::Station(NONE),
+            // Its index is set when it is built.
+            ComponentKind::Plug(_) => Part::Plug(0),
         }
     }
 }
@@ -176,6 +181,17 @@ pub(super) enum Event {
     /// One of the deploy controller's own events (the scheduled start, drain checks,
     /// servers started).
     Deploy(DeployEvent),
+    /// A request reaches the registered component `gate` standing on its way (in front of
+    /// the front door).
+    ReachGate { req: ReqRef, gate: u8 },
+    /// One of a registered component's own events.
+    Plug(PlugEvent),
+}
+
+impl From<PlugEvent> for Event {
+    fn from(event: PlugEvent) -> Event {
+        Event::Plug(event)
+    }
 }
 
 impl From<DbEvent> for Event {
@@ -467,6 +483,11 @@ pub(super) struct Stack {
     first_starts: Vec<SimTime>,
     /// Each kind of request's way through the components, read from the scenario's graph.
     pub(super) routes: RouteTable,
+    /// The components of registered kinds (rate limiters, …), in the scenario's `plugs`
+    /// order; the route table names them by index.
+    pub(super) plugs: Vec<PlugPart>,
+    /// Each one's component.
+    plug_ids: Vec<ComponentId>,
 }
 
 impl Stack {
@@ -549,6 +570,8 @@ impl Stack {
             held_since: Vec::new(),
             first_starts: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
+            plugs: Vec::new(),
+            plug_ids: Vec::new(),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -560,6 +583,13 @@ impl Stack {
         }
         for web in &sim.webs {
             web.start(&mut sim.kernel);
+        }
+        for (me, plug) in sim.plugs.iter().enumerate() {
+            let kernel = &mut sim.kernel;
+            plug.start(&mut PlugCtx {
+                kernel,
+                me: me as u8,
+            });
         }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
             sim.kernel
@@ -667,6 +697,12 @@ impl Stack {
                 }
             }
             Event::Deploy(event) => self.on_deploy_event(event),
+            Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
+            Event::Plug(PlugEvent { plug, event }) => {
+                let kernel = &mut self.kernel;
+                let ctx = &mut PlugCtx { kernel, me: plug };
+                self.plugs[usize::from(plug)].handle(event, ctx);
+            }
             Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),
             Event::Inject {
                 user,

@@ -7,6 +7,7 @@ use super::*;
 use crate::scenario::Shape;
 use crate::sim::report::*;
 use crate::sim::theory;
+use crate::sim::PlugReport;
 
 impl Stack {
     /// The stampede figures of cache cluster `cluster` (`None` when it neither counts nor
@@ -50,6 +51,7 @@ impl Stack {
             no_healthy_server: b.failed[4],
             db_down: b.failed[5],
             session_store_down: b.failed[6],
+            rate_limited: b.failed[7],
         };
         let components = self
             .components
@@ -117,6 +119,14 @@ impl Stack {
                         stampede: self.stampede_report(i + 1),
                         ..c.report()
                     },
+                })
+                .collect(),
+            plugs: (self.scenario.plugs.iter())
+                .zip(&self.plugs)
+                .map(|(p, part)| PlugReport {
+                    name: p.name.clone(),
+                    kind: part.kind(),
+                    figures: part.report(),
                 })
                 .collect(),
             more_databases: self

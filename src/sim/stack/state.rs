@@ -50,6 +50,10 @@ impl Stack {
     /// State of the components without a station of their own (edge, queue, workers).
     pub(super) fn fill_special_state(&self, state: &mut ComponentState) {
         let part = self.parts[usize::from(state.id.0)];
+        if let Part::Plug(plug) = part {
+            self.plugs[usize::from(plug)].state(self.kernel.now, state);
+            return;
+        }
         if part == Part::Edge {
             if let Some(edge) = &self.edge {
                 state.items = edge.items();
@@ -316,6 +320,7 @@ impl Engine for Stack {
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
             Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
+            Some(Part::Plug(plug)) => self.plugs[usize::from(plug)].is_alive(),
         }
     }
 
