@@ -1060,7 +1060,7 @@ impl<'a> Graph<'a> {
                 c.fail(
                     &self.path(r),
                     format!(
-                        "shard router {} sends to {} and to {}: a shard router splits one database's data; wire the other database straight from the web pool (or its cache)",
+                        "shard router {} sends to {} and to {}: a shard router splits one database's data over its shards (each shard a cluster as that database describes), so it cannot join two; for more room raise the router's shard count, and wire the other database straight from the web pool (or its cache) to keep its own data",
                         self.name(r),
                         self.name(a),
                         self.name(b)
