@@ -19,7 +19,7 @@
 use std::rc::Rc;
 
 use super::session::{LogDelta, Output};
-use super::state::{ChartData, ComponentFigures, Figures, SeekProgress, SimPlace};
+use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{
     Diagram, DiagramCluster, DiagramEdge, DiagramGroup, DiagramLine, DiagramNode, Orientation,
 };
@@ -452,7 +452,21 @@ wire_enum!(ComponentKind {
     9 => Workers,
     10 => NoSql,
     11 => DataCenter,
+    12 => Plug(kind),
 });
+
+// A registered kind as its place in the registration list.
+impl Wire for crate::sim::PlugKind {
+    fn put(&self, w: &mut Writer) {
+        let i = crate::sim::PlugKind::ALL.iter().position(|k| k == self);
+        w.byte(i.and_then(|i| u8::try_from(i).ok()).unwrap_or(u8::MAX));
+    }
+    fn take(r: &mut Reader) -> Option<Self> {
+        crate::sim::PlugKind::ALL
+            .get(usize::from(r.byte()?))
+            .copied()
+    }
+}
 
 // The figures (their `log` travels in `Output::log`).
 wire_struct!(Figures {
@@ -502,7 +516,9 @@ wire_struct!(ComponentFigures {
     hit_ratio,
     deploy,
     badges,
+    figures,
 });
+wire_struct!(KindFigure { key, label, value });
 wire_enum!(DbRole { 0 => Master, 1 => Replica });
 wire_enum!(DeployStep { 0 => Draining, 1 => Starting, 2 => HealthChecks });
 wire_enum!(Badge { 0 => Down, 1 => Slow(factor), 2 => Errors(ratio), 3 => Saturated });
