@@ -1228,14 +1228,12 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             let two = taken.len() >= 2 && g4.chance(0.4);
             let (kept, moved): (Vec<Flow>, Vec<Flow>) = if two {
                 let m = g4.range(1, (1 << taken.len()) - 2);
-                let (moved, kept): (Vec<(usize, &Flow)>, Vec<(usize, &Flow)>) = taken
-                    .iter()
-                    .enumerate()
-                    .partition(|(i, _)| m & (1 << i) != 0);
-                (
-                    kept.into_iter().map(|(_, &f)| f).collect(),
-                    moved.into_iter().map(|(_, &f)| f).collect(),
-                )
+                let moved: Vec<Flow> = (0..taken.len())
+                    .filter(|i| m & (1 << i) != 0)
+                    .map(|i| taken[i])
+                    .collect();
+                let kept = taken.iter().copied().filter(|f| !moved.contains(f));
+                (kept.collect(), moved)
             } else {
                 (taken, Vec::new())
             };
