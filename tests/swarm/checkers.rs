@@ -159,6 +159,47 @@ impl Timeline {
         added
     }
 
+    /// Rolling deploys: the servers a deploy stopped (`deploy: web-api-0 stopped (…)`) and
+    /// started again (`deploy: web-api-0 started the new version…`), read from the event log
+    /// (a public output) as the run goes: each an engine change at its instant, like a
+    /// scheduled fault's, recorded once. Returns whether any was new.
+    pub fn learn_deploys(&mut self, log: &[LogEntry]) -> bool {
+        let mut added = false;
+        for e in log {
+            let Some(rest) = e.text.strip_prefix("deploy: ") else {
+                continue;
+            };
+            let Some(after) = rest.strip_prefix(e.component.as_str()) else {
+                continue;
+            };
+            let down = if after.starts_with(" stopped (") {
+                true
+            } else if after.starts_with(" started the new version") {
+                false
+            } else {
+                continue;
+            };
+            let at = (e.t_s * 1e9).round() as u64;
+            let known = self
+                .changes
+                .iter()
+                .any(|c| c.order.0 == at && !c.order.1 && c.name == e.component && c.down == down);
+            if !known {
+                let n = self.changes.len();
+                self.changes.push(Change {
+                    order: (at, false, false, n),
+                    name: e.component.clone(),
+                    down,
+                });
+                added = true;
+            }
+        }
+        if added {
+            self.rebuild();
+        }
+        added
+    }
+
     /// A live kill (`down`) or repair of an existing component, applied at `at`.
     pub fn live(&mut self, at: SimTime, name: &str, down: bool) {
         let n = self.changes.len();

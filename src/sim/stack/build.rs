@@ -138,9 +138,6 @@ impl Stack {
         station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
         let s = self.add_station(id, Tier::Web, web_index(pool, index), station);
         self.webs[pool].add(s);
-        if let Some(sticky) = self.sticky.get_mut(pool) {
-            sticky.add_server();
-        }
         if let Some(b) = self.balancers.get_mut(pool) {
             b.add_server(initial);
         }

@@ -79,9 +79,7 @@ impl Stack {
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let (pool, server) = web_of_index(index);
-            if let Some(sticky) = self.sticky.get_mut(pool) {
-                sticky.server_died(server);
-            }
+            self.webs[pool].server_died(server);
         }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);

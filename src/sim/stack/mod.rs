@@ -47,7 +47,6 @@ use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
-use super::components::sessions::StickySessions;
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -411,9 +410,6 @@ pub(super) struct Stack {
     pub(super) monitor: Option<Monitor>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
-    /// Sticky sessions of each web pool, in pool order, when the web tier keeps them (empty
-    /// otherwise).
-    pub(super) sticky: Vec<StickySessions>,
     profile_max: f64,
     /// The database clusters (stores): shards, replication, key versions and placement,
     /// resharding. The scenario's `database` first (always there, empty without one), then
@@ -481,6 +477,7 @@ impl Stack {
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let keys = scenario.traffic.keyspace.keys;
+        let sticky = (scenario.sessions.as_ref()).is_some_and(|s| s.mode == SessionMode::Sticky);
         let mut sim = Stack {
             scenario: scenario.clone(),
             events_processed: 0,
@@ -495,9 +492,11 @@ impl Stack {
                 "web",
                 &scenario.server,
                 scenario.autoscaling.as_ref(),
+                sticky,
             ))
             .chain(scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
-                WebPool::new(i as u8 + 1, &m.name, &m.server, m.autoscaling.as_ref())
+                let autoscaling = m.autoscaling.as_ref();
+                WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky)
             }))
             .collect(),
             balancers: Vec::new(),
@@ -507,12 +506,6 @@ impl Stack {
             jobs: None,
             monitor: scenario.monitoring.as_ref().map(Monitor::new),
             session_station: NONE,
-            sticky: match &scenario.sessions {
-                Some(s) if s.mode == SessionMode::Sticky => {
-                    vec![StickySessions::default(); 1 + scenario.more_web_pools.len()]
-                }
-                _ => Vec::new(),
-            },
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
             cache_store: Vec::new(),

@@ -237,25 +237,21 @@ impl Stack {
     /// Sticky sessions: the server of web pool `pool` holding this user's session there, if
     /// it still can.
     pub(super) fn sticky_server(&mut self, req: ReqRef, pool: usize) -> Option<usize> {
-        let sticky = self.sticky.get_mut(pool)?;
+        if !self.webs[pool].keeps_sessions() {
+            return None;
+        }
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, stations) = (&self.webs[pool].stations, &self.stations);
         let balancer = self.balancers.get(pool);
-        sticky.server_for(
-            user,
-            |i| stations[usize::from(web[i])].epoch,
-            |i| balancer.is_some_and(|b| b.in_pool(i)),
-        )
+        self.webs[pool].session_server(user, &self.stations, balancer)
     }
 
     /// Sticky sessions: a user without a session in the pool of web station index `index`
     /// gets one on that server.
     pub(super) fn note_session(&mut self, req: ReqRef, index: u16) {
         let (pool, server) = web_of_index(index);
-        if let Some(sticky) = self.sticky.get_mut(pool) {
+        if self.webs[pool].keeps_sessions() {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            let life = self.stations[usize::from(self.webs[pool].stations[server])].epoch;
-            sticky.note(user, server, life);
+            self.webs[pool].note_session(user, server, &self.stations);
         }
     }
 

@@ -178,7 +178,8 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        self.sticky.iter().map(|s| s.logged_out()).sum()
+        let sessions = self.webs.iter().filter_map(|w| w.sessions());
+        sessions.map(|s| s.logged_out()).sum()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
@@ -251,8 +252,8 @@ impl Engine for Stack {
         if let Some(m) = self.monitor.as_mut() {
             m.reserve_users(users as usize);
         }
-        for sticky in &mut self.sticky {
-            sticky.reserve_users(users as usize);
+        for web in &mut self.webs {
+            web.reserve_users(users as usize);
         }
         self.mean_interarrival_ns = mean_interarrival_ns(
             users,
@@ -272,24 +273,14 @@ impl Engine for Stack {
             return;
         }
         let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        let resize = self.webs[pool].resize(count);
-        for i in resize.back {
-            self.balancers[pool].register(i);
-            let name = self.webs[pool].server_name(i);
-            self.log_event(
-                &name,
-                format!("{name} added back; joins the pool once healthy"),
-            );
-        }
-        for _ in 0..resize.new {
+        // The pool returns or retires servers itself; new ones (never with a retirement in
+        // the same change) need stations placed here.
+        let (web, balancer) = (&mut self.webs[pool], &mut self.balancers[pool]);
+        let new = web.set_count(count, balancer, &mut self.kernel);
+        for _ in 0..new {
             self.add_web_server(pool, false);
             let name = self.webs[pool].server_name(self.webs[pool].len() - 1);
             self.log_event(&name, format!("{name} added; joins the pool once healthy"));
-        }
-        for i in resize.retired {
-            self.balancers[pool].deregister(i);
-            let name = self.webs[pool].server_name(i);
-            self.log_event(&name, format!("{name} removed from the pool"));
         }
         match pool {
             0 => self.scenario.server.count = count as u32,
@@ -365,8 +356,10 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user =
-            self.dns.heap_bytes() + self.sticky.iter().map(|s| s.heap_bytes()).sum::<usize>();
+        let per_user = self.dns.heap_bytes()
+            + (self.webs.iter().filter_map(|w| w.sessions()))
+                .map(|s| s.heap_bytes())
+                .sum::<usize>();
         let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
         let stations: usize = self
             .stations
