@@ -3339,6 +3339,86 @@ async fn a_drawing_with_two_databases_runs_and_both_take_load() {
     assert!(!app.exists("[data-members-of=\"db-writes\"] [data-member=\"db-1\"]"));
 }
 
+/// Stage 5's graph with two NoSQL stores beside the database: `nosql` taking half of the page
+/// views and writes, `feeds` (its own two nodes) half of the API reads.
+fn two_nosql_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node, NodeSpec};
+    let mut file = scalesim::scenario::preset(5).unwrap().topology_file();
+    file.faults.clear();
+    let store = scalesim::scenario::NoSqlStore {
+        kind: scalesim::scenario::StoreKind::KeyValue,
+        share: 0.5,
+        nodes: 2,
+        workers: 2,
+        queue_capacity: 100,
+        read: scalesim::scenario::Dist::exponential(10.0),
+        write: scalesim::scenario::Dist::exponential(20.0),
+    };
+    let t = &mut file.topology;
+    for (name, flows) in [
+        ("nosql", vec![Flow::PageView, Flow::Write]),
+        ("feeds", vec![Flow::ApiRead]),
+    ] {
+        t.nodes.push(Node {
+            name: name.into(),
+            spec: NodeSpec::NoSql(store.clone()),
+        });
+        t.edges.push(Edge {
+            from: "web".into(),
+            to: name.into(),
+            flows,
+        });
+    }
+    file
+}
+
+/// A drawn architecture with two NoSQL stores opens from its v2 link and runs: the diagram
+/// draws both stores' nodes under their own names, both take load, a node of `feeds` is
+/// inspected and killed by its name alone, and the editor draws both stores.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_nosql_stores_runs_and_both_take_load() {
+    let file = two_nosql_file();
+    assert!(file.lower().is_ok(), "two NoSQL stores lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let names = app.components();
+    for n in ["nosql-0", "nosql-1", "feeds-0", "feeds-1"] {
+        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let load = |app: &Mounted, name: &str| {
+        app.attribute(
+            &format!("svg [data-component=\"{name}\"]"),
+            "data-utilization",
+        )
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or(0.0)
+    };
+    let both = app
+        .wait_until(8_000, |a| {
+            load(a, "nosql-0") > 0.0 && load(a, "feeds-0") > 0.0
+        })
+        .await;
+    assert!(
+        both,
+        "both NoSQL stores take load: nosql-0 {}, feeds-0 {}",
+        load(&app, "nosql-0"),
+        load(&app, "feeds-0")
+    );
+    // A node of `feeds` is inspected and killed by its own name; `nosql-0` stays up.
+    app.inspect_and_press("feeds-0", "kill").await;
+    let alive =
+        |name: &str| app.attribute(&format!("svg [data-component=\"{name}\"]"), "data-alive");
+    assert_eq!(alive("feeds-0").as_deref(), Some("false"));
+    assert_eq!(alive("nosql-0").as_deref(), Some("true"));
+    // The editor draws both stores as nodes of their own.
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"nosql\"]") && app.exists("[data-node=\"feeds\"]"));
+}
+
 /// Stage 5's graph with a second web pool, `web-api`, behind the same balancer, serving API
 /// reads and writes (its own wires to the cache and the database) while `web` keeps page
 /// views and static assets.

@@ -389,11 +389,11 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let heat = state
         .filter(|s| s.alive && shard_of(&n.label).is_some())
         .map(|s| s.utilization.clamp(0.0, 1.0));
-    // Every database node carries its load (several databases: each shows its own), tinted
-    // only in a shard.
+    // Every database and NoSQL node carries its load (several stores: each shows its own),
+    // tinted only in a shard.
     let load = heat.or_else(|| {
         state
-            .filter(|s| s.alive && n.kind == ComponentKind::Database)
+            .filter(|s| s.alive && matches!(n.kind, ComponentKind::Database | ComponentKind::NoSql))
             .map(|s| s.utilization.clamp(0.0, 1.0))
     });
     let hit_ratio = state
