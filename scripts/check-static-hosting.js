@@ -1,8 +1,9 @@
 // Loads the built app from a static server's sub-folder in headless Chromium, once with its
 // simulation in the web worker (the default) and once in the page (`?sim=page`), and waits in
 // real time (up to 60 s each) for what a visitor sees first: the stage list and the diagram's
-// web-0 server. Exits non-zero, naming what is missing, when either does not appear or the page
-// shows a start-up error. Real time, not `--dump-dom`'s virtual time: under virtual time a
+// web-0 server; then opens the editor and the challenges' list (the views' wasm module,
+// loaded on first use). Exits non-zero, naming what is missing, when any does not appear or
+// the page shows a start-up error. Real time, not `--dump-dom`'s virtual time: under virtual time a
 // worker's messages, and the page's fallback engine on its MessageChannel, may not answer
 // before the budget runs out (it failed that way about one run in two).
 // Usage: node scripts/check-static-hosting.js http://127.0.0.1:PORT/deep/app/
@@ -33,6 +34,28 @@ async function load(browser, query) {
       await page.waitForSelector(selector, { timeout: 60000, state: "attached" });
     } catch (_) {
       problems.push(`${what} did not appear within 60 s`);
+    }
+  }
+  // The editor comes from the views' module (scalesim-views.js and its wasm, loaded on first
+  // use: src/ui/views.rs): open it and wait for its palette and a drawn node.
+  if (problems.length === 0) {
+    try {
+      await page.click('[data-action="edit"]');
+      await page.waitForSelector('[data-editor] [data-add="cache"]', { timeout: 60000 });
+      await page.waitForSelector('[data-editor-drawing] [data-node="web"]', { timeout: 10000 });
+    } catch (_) {
+      const failed = await page.textContent("[data-views-failed]").catch(() => null);
+      problems.push(`the editor did not open within 60 s${failed ? `: ${failed}` : ""}`);
+    }
+  }
+  // The challenges' list comes from the same module.
+  if (problems.length === 0) {
+    try {
+      await page.click('[data-action="challenges-toggle"]');
+      await page.waitForSelector('[data-challenge="1"] button', { timeout: 30000 });
+    } catch (_) {
+      const failed = await page.textContent("[data-views-failed]").catch(() => null);
+      problems.push(`the challenges' list did not open within 30 s${failed ? `: ${failed}` : ""}`);
     }
   }
   if ((await page.$("#scalesim-panic")) || (await page.content()).includes("could not start")) {

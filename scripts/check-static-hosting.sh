@@ -4,7 +4,8 @@
 # <tmp>/deep/app/, serves <tmp> with `python3 -m http.server` on a free local port, loads
 # http://127.0.0.1:PORT/deep/app/ in headless Chromium (scripts/check-static-hosting.js, in real
 # time, with the simulation in the worker and in the page) and checks that the app rendered its
-# stage list and the diagram (the web-0 server) and fetched its files from the sub-folder.
+# stage list and the diagram (the web-0 server), opened the editor (the views' wasm module,
+# loaded on first use) and fetched its files from the sub-folder.
 #
 #   scripts/check-static-hosting.sh [DIST_DIR]     # default: dist
 set -euo pipefail
@@ -27,6 +28,8 @@ if ! timeout 240 node scripts/check-static-hosting.js "$url" >"$work/pages.log" 
 fi
 grep -Eq "\"GET /$SUBPATH/[^ ]*_bg\\.wasm HTTP/1\\.[01]\" 200" "$work/server.log" ||
   problems+=("the wasm module was not fetched from /$SUBPATH/")
+grep -Eq "\"GET /$SUBPATH/scalesim-views_bg\.wasm HTTP/1\.[01]\" 200" "$work/server.log" ||
+  problems+=("the views' wasm module (the editor) was not fetched from /$SUBPATH/")
 if grep -Ev "\"GET /$SUBPATH/" "$work/server.log" | grep -q '"GET /'; then
   problems+=("the page requested files outside /$SUBPATH/: $(grep -Ev "\"GET /$SUBPATH/" "$work/server.log" | grep -o '"GET [^"]*"' | tr '\n' ' ')")
 fi

@@ -20,6 +20,21 @@ window.scalesimWorkerWasm = () =>
     .then(() => wasm_bindgen({ module_or_path: new URL("scalesim-worker_bg.wasm", boot.src).href }))
     .then(() => window.scalesimServe));
 
+// The views' module (the editor: src/ui/views.rs), loaded on first use: its ES-module glue
+// (scalesim-views.js, built by scripts/build-views.sh) imported once; once initialised, the
+// wasm offers `scalesimViewsMount(kind, host, send, input)`, which the app calls. A failed load
+// is forgotten, so the next use tries again.
+let views;
+window.scalesimViews = () =>
+  (views ??= import(new URL("scalesim-views.js", boot.src).href)
+    .then((glue) =>
+      glue.default({ module_or_path: new URL("scalesim-views_bg.wasm", boot.src).href }))
+    .then(() => window.scalesimViewsMount)
+    .catch((err) => {
+      views = undefined;
+      throw err;
+    }));
+
 function showLoadError(err) {
   // A Rust panic already showed its own panel: keep that one.
   if (document.getElementById("scalesim-panic")) return;

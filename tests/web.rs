@@ -45,6 +45,9 @@ impl Mounted {
         // The test page has no worker files: the run, the searches and the gradings use the
         // engine this test binary links (the app's wasm loads the worker's instead).
         scalesim::ui::link_engine_in_page();
+        // Nor the views' module: the editor mounts a root of this test binary's own, through
+        // the same messages (src/ui/views.rs).
+        scalesim::ui::link_views_in_page();
         let app = scalesim::ui::mount_into(root.clone());
         let mounted = Mounted {
             root,
@@ -2336,6 +2339,57 @@ async fn a_partition_is_cut_and_healed_from_the_catalogue() {
         current_hash().contains(":heal:us-east:eu-west"),
         "{}",
         current_hash()
+    );
+}
+
+/// The editor comes from the views' module, loaded on first use: a page that cannot load it
+/// (this test page has no views' files and no loader) says so where the editor would be, and
+/// the app goes on; with the views linked again the editor opens, and edits reach the run.
+#[wasm_bindgen_test]
+async fn the_editor_says_when_its_module_cannot_load_and_opens_once_it_can() {
+    let app = Mounted::new().await;
+    scalesim::ui::views::unlink_views_in_page();
+    app.click("[data-action=\"edit\"]");
+    app.settle(30).await;
+    let failed = app
+        .wait_until(2_000, |a| a.exists("[data-views-failed]"))
+        .await;
+    // Later tests mount the editor from this binary again.
+    scalesim::ui::link_views_in_page();
+    assert!(failed, "the slot says the editor could not load");
+    let said = app.text("[data-views-failed]");
+    assert!(said.contains("The editor could not be loaded"), "{said}");
+    assert!(said.contains("no loader"), "and why: {said}");
+    assert!(!app.exists("[data-editor]"));
+    assert!(!app.exists("[data-views-loading]"), "no longer loading");
+    assert!(app.exists("nav[aria-label=\"Stages\"]"), "the app goes on");
+    app.click("[data-views-failed] [data-action=\"close-editor\"]");
+    app.settle(30).await;
+    assert!(!app.exists("[data-views-failed]"));
+    assert_eq!(
+        app.attribute("[data-action=\"edit\"]", "aria-pressed")
+            .as_deref(),
+        Some("false")
+    );
+    // Linked again: the editor opens (a root of its own in the slot) and an edit it makes
+    // comes back to the app as a message, which restarts the run with the new component.
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-editor] [data-add=\"cache\"]"));
+    assert!(!app.exists("[data-views-loading]"));
+    app.click("[data-add=\"database\"]");
+    app.settle(60).await;
+    app.drag_wire("web", "db").await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    let runs = app
+        .wait_until(2_000, |a| a.components().contains(&"db-0".to_string()))
+        .await;
+    assert!(runs, "{:?} {}", app.components(), app.status());
+    app.click("[data-action=\"close-editor\"]");
+    app.settle(30).await;
+    assert!(
+        !app.exists("[data-editor]"),
+        "closing the editor unmounts its root"
     );
 }
 

@@ -13,7 +13,6 @@ use super::challenges::ChallengePanel;
 use super::charts::Charts;
 use super::controls::Controls;
 use super::diagram::DiagramView;
-use super::editor::EditorPanel;
 use super::files::{self, ScenarioFiles};
 use super::format::grouped;
 use super::inspector::Inspector;
@@ -28,6 +27,7 @@ use super::stages::StageList;
 use super::state::{Action, AppState, Notice};
 use super::timeline::Timeline;
 use super::tour::{Experiment, Step, Tour};
+use super::views::EditorSlot;
 use super::why::WhyPanel;
 use crate::layout::Orientation;
 use crate::scenario::{schedule, STAGES};
@@ -232,7 +232,7 @@ pub fn app() -> Html {
                     <ChallengePanel scenario={state.scenario.clone()} graph={state.graph.clone()}
                         on_action={on_action.clone()} />
                     if state.editing {
-                        <EditorPanel scenario={state.scenario.clone()} graph={state.graph.clone()}
+                        <EditorSlot scenario={state.scenario.clone()} graph={state.graph.clone()}
                             on_action={on_action.clone()} portrait={state.portrait}
                             diagram={state.diagram.clone()} figures={state.figures.clone()}
                             inspected={state.selected} />

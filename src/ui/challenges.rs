@@ -25,8 +25,9 @@ use yew::prelude::*;
 use super::link;
 use super::port::Port;
 use super::state::{Action, Notice};
+use super::views::ChallengesSlot;
 use crate::challenge::job::{GradeRequest, GradeUpdate};
-use crate::challenge::{challenge, challenges, Challenge, Grade, ObjectiveResult};
+use crate::challenge::{challenge, challenges, Challenge, Grade, ObjectiveResult, CHALLENGE_COUNT};
 use crate::format::figure;
 use crate::scenario::{encode_graph, encode_link, Scenario, TopologyFile};
 
@@ -72,12 +73,70 @@ struct Grader {
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
-/// The list, or one challenge's page.
+/// The app's challenge panel: its header (in the app's wasm); the list and the challenges'
+/// pages ([`ChallengeBody`]) come from the views' module once the panel is first opened
+/// (super::views), and stay mounted (a grading goes on) while it is hidden.
 #[function_component(ChallengePanel)]
 pub fn challenge_panel(props: &ChallengeProps) -> Html {
     let from_link = use_state(link::challenge_in_link);
     let open = use_state(|| from_link.is_some());
-    let current = use_state(|| *from_link);
+    let opened = use_state(|| from_link.is_some());
+    let progress = use_state(load_progress);
+    let toggle = {
+        let open = open.clone();
+        let opened = opened.clone();
+        Callback::from(move |_: MouseEvent| {
+            opened.set(true);
+            open.set(!*open);
+        })
+    };
+    let on_progress = {
+        let progress = progress.clone();
+        Callback::from(move |()| progress.set(load_progress()))
+    };
+    let passed = progress.len();
+    html! {
+        <section class="challenges card" data-panel="challenges" aria-labelledby="challenges-title">
+            <header class="challenges-head">
+                <h2 id="challenges-title">{ "Challenges" }</h2>
+                <p class="muted" data-value="challenges-passed">
+                    { format!("{passed} of {CHALLENGE_COUNT} passed") }
+                </p>
+                <button class="btn btn-ghost" data-action="challenges-toggle"
+                    aria-expanded={if *open { "true" } else { "false" }} onclick={toggle}>
+                    { if *open { "Hide" } else { "Show challenges" } }
+                </button>
+            </header>
+            if *opened {
+                <div class="challenges-body" hidden={!*open}>
+                    <ChallengesSlot scenario={props.scenario.clone()} graph={props.graph.clone()}
+                        on_action={props.on_action.clone()} from_link={*from_link} {on_progress} />
+                </div>
+            }
+        </section>
+    }
+}
+
+/// Properties of [`ChallengeBody`].
+#[derive(Properties, PartialEq)]
+pub struct ChallengeBodyProps {
+    /// The architecture on screen (what "Grade" grades).
+    pub scenario: Rc<Scenario>,
+    /// Its graph, when it is a drawn architecture (shared links keep it).
+    pub graph: Option<Rc<TopologyFile>>,
+    /// Dispatches app actions (open the start in the editor, notices).
+    pub on_action: Callback<Action>,
+    /// The challenge the page's link named when the app opened: opened and graded at once.
+    pub from_link: Option<u8>,
+    /// Called when the progress in local storage changed.
+    pub on_progress: Callback<()>,
+}
+
+/// The list, or one challenge's page (a root of the views' module).
+#[function_component(ChallengeBody)]
+pub fn challenge_body(props: &ChallengeBodyProps) -> Html {
+    let from_link = props.from_link;
+    let current = use_state(|| from_link);
     let progress = use_state(load_progress);
     let status = use_state(|| Status::Idle);
     let grader = use_mut_ref(|| None::<Grader>);
@@ -90,6 +149,7 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
         let progress = progress.clone();
         let job = job.clone();
         let scenario = props.scenario.clone();
+        let on_progress = props.on_progress.clone();
         Callback::from(move |id: u8| {
             *job.borrow_mut() += 1;
             let request = GradeRequest {
@@ -100,6 +160,7 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
             let shown = status.clone();
             let progress = progress.clone();
             let job = job.clone();
+            let on_progress = on_progress.clone();
             let on_update = Rc::new(move |update: GradeUpdate| {
                 // Only the latest grading's updates count.
                 if update.job() != *job.borrow() {
@@ -116,6 +177,7 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
                             p.insert(grade.challenge, best.max(grade.stars));
                             save_progress(&p);
                             progress.set(p);
+                            on_progress.emit(());
                         }
                         shown.set(Status::Done(Rc::new(*grade)));
                     }
@@ -131,7 +193,6 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
     {
         // A shared link: open its challenge and grade its architecture once.
         let grade = grade.clone();
-        let from_link = *from_link;
         use_effect_with((), move |_| {
             if let Some(id) = from_link.filter(|id| challenge(*id).is_some()) {
                 grade.emit(id);
@@ -139,32 +200,14 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
         });
     }
 
-    let toggle = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(!*open))
-    };
-    let passed = progress.len();
     let all = challenges();
+    let body = props;
     html! {
-        <section class="challenges card" data-panel="challenges" aria-labelledby="challenges-title">
-            <header class="challenges-head">
-                <h2 id="challenges-title">{ "Challenges" }</h2>
-                <p class="muted" data-value="challenges-passed">
-                    { format!("{passed} of {} passed", all.len()) }
-                </p>
-                <button class="btn btn-ghost" data-action="challenges-toggle"
-                    aria-expanded={if *open { "true" } else { "false" }} onclick={toggle}>
-                    { if *open { "Hide" } else { "Show challenges" } }
-                </button>
-            </header>
-            if *open {
-                if let Some(c) = current.and_then(challenge) {
-                    { page(&c, props, &current, &status, &grade, &shared, &progress) }
-                } else {
-                    { list(&all, &progress, &current, &status, &shared) }
-                }
-            }
-        </section>
+        if let Some(c) = current.and_then(challenge) {
+            { page(&c, body, &current, &status, &grade, &shared, &progress) }
+        } else {
+            { list(&all, &progress, &current, &status, &shared, &body.on_progress) }
+        }
     }
 }
 
@@ -182,12 +225,15 @@ fn list(
     current: &UseStateHandle<Option<u8>>,
     status: &UseStateHandle<Status>,
     shared: &UseStateHandle<Option<String>>,
+    on_progress: &Callback<()>,
 ) -> Html {
     let reset = {
         let progress = progress.clone();
+        let on_progress = on_progress.clone();
         Callback::from(move |_: MouseEvent| {
             LocalStorage::delete(PROGRESS_KEY);
             progress.set(Progress::new());
+            on_progress.emit(());
         })
     };
     html! {
@@ -238,7 +284,7 @@ fn list(
 
 fn page(
     c: &Challenge,
-    props: &ChallengeProps,
+    props: &ChallengeBodyProps,
     current: &UseStateHandle<Option<u8>>,
     status: &UseStateHandle<Status>,
     grade: &Callback<u8>,

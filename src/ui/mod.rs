@@ -12,6 +12,7 @@
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
 //!  png.rs      the diagram exported as a PNG
 //!  editor/     draw your own architecture (palette, canvas, parameters, undo)
+//!  views.rs    the editor in a second wasm module (scalesim-views), loaded on first use
 //!  limits.rs   "How far does it scale?"       search.rs    capacity searches in a web worker
 //!  why.rs      diagnosis, chaos catalogue, post-mortem
 //!  challenges.rs challenges: list, progress, grading in the web worker, shared solutions
@@ -46,6 +47,7 @@ mod stages;
 mod state;
 mod timeline;
 mod tour;
+pub mod views;
 mod why;
 pub mod wire;
 
@@ -54,6 +56,7 @@ pub use editor::open_in_editor;
 pub use files::diagram_svg;
 pub use host::{command_message, command_of, link_engine_in_page, output_message, output_of};
 pub use port::link_engine;
+pub use views::link_views_in_page;
 
 /// Opens a scenario from JSON text in the mounted app, by the same path as a file chosen with
 /// "Load scenario" or dropped on the page (`source` names it in the message). Returns whether

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::particles::Painter;
-use super::state::{ChartData, ComponentFigures, Figures, SeekProgress, SimPlace};
+use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
@@ -1002,6 +1002,13 @@ fn sim_figures(sim: &Sim, live: &Live) -> Figures {
                         hit_ratio: c.hit_ratio,
                         deploy: c.deploy,
                         badges: crate::sim::badge::badges(c, utilization),
+                        figures: (c.figures.iter())
+                            .map(|f| KindFigure {
+                                key: f.key.to_string(),
+                                label: f.label.to_string(),
+                                value: f.value,
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),

@@ -19,7 +19,7 @@
 use std::rc::Rc;
 
 use super::session::{LogDelta, Output};
-use super::state::{ChartData, ComponentFigures, Figures, SeekProgress, SimPlace};
+use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{
     Diagram, DiagramCluster, DiagramEdge, DiagramGroup, DiagramLine, DiagramNode, Orientation,
 };
@@ -30,7 +30,7 @@ use crate::sim::chaos::{Entry, Expect};
 use crate::sim::diagnosis::{Cause, Incident, Step, Verdict};
 use crate::sim::{
     AlertEvent, AlertState, ComponentId, ComponentKind, DbRole, DeployStep, GeoPoint, GeoStatus,
-    LogEntry, ReshardProgress,
+    LogEntry, PlugKind, ReshardProgress,
 };
 
 /// An output as bytes.
@@ -452,7 +452,19 @@ wire_enum!(ComponentKind {
     9 => Workers,
     10 => NoSql,
     11 => DataCenter,
+    12 => Plug(kind),
 });
+
+/// A registered kind as its place in [`PlugKind::ALL`].
+impl Wire for PlugKind {
+    fn put(&self, w: &mut Writer) {
+        let i = PlugKind::ALL.iter().position(|k| k == self).unwrap_or(0);
+        i.put(w);
+    }
+    fn take(r: &mut Reader) -> Option<Self> {
+        PlugKind::ALL.get(usize::take(r)?).copied()
+    }
+}
 
 // The figures (their `log` travels in `Output::log`).
 wire_struct!(Figures {
@@ -502,7 +514,9 @@ wire_struct!(ComponentFigures {
     hit_ratio,
     deploy,
     badges,
+    figures,
 });
+wire_struct!(KindFigure { key, label, value });
 wire_enum!(DbRole { 0 => Master, 1 => Replica });
 wire_enum!(DeployStep { 0 => Draining, 1 => Starting, 2 => HealthChecks });
 wire_enum!(Badge { 0 => Down, 1 => Slow(factor), 2 => Errors(ratio), 3 => Saturated });

@@ -494,3 +494,83 @@ fn stage_11_offers_a_partition_a_slow_data_center_and_a_grey_failure() {
     let back = after.iter().find(|e| e.key == "grey-data-center").unwrap();
     assert!(matches!(back.expect, Expect::Repaired(_)), "{back:#?}");
 }
+
+/// Stage 11's slow data center slows that data center, by its name: every server and node in
+/// it (×8), while geoDNS keeps its users there. Its latency rises and the other's does not;
+/// the diagnosis names the data center once (not each of its nodes); then the catalogue offers
+/// it back at normal speed, which brings every node back.
+#[test]
+fn a_slow_data_center_slows_that_data_center_and_no_other() {
+    let s = quiet(11);
+    let entries = offered(&s, &[], ONSET_S);
+    let slow = entries
+        .iter()
+        .find(|e| e.key == "slow-data-center")
+        .unwrap();
+    let Expect::Slow(dc) = &slow.expect else {
+        panic!("{slow:#?}");
+    };
+    assert!(slow.title.starts_with(dc.as_str()), "{slow:#?}");
+    let until = SimTime::from_secs(ONSET_S + 10);
+    let run = live::replay(&s, &at(ONSET_S, slow), until).unwrap();
+    let calm = live::replay(&s, &[], until).unwrap();
+    let mean = |r: &scalesim::sim::Report, name: &str| {
+        let g = r.geo.as_ref().unwrap();
+        let d = g.data_centers.iter().find(|d| d.name == name).unwrap();
+        d.latency_ms.mean
+    };
+    let (r, c) = (run.report(), calm.report());
+    let names: Vec<String> = (r.geo.as_ref().unwrap().data_centers.iter())
+        .map(|d| d.name.clone())
+        .collect();
+    assert!(names.len() >= 2 && names.contains(dc), "{names:?}");
+    // Over the 30 s (10 s of them slowed), with the users' round trips in every answer.
+    let rise: Vec<(String, f64)> = (names.iter())
+        .map(|name| (name.clone(), mean(&r, name) - mean(&c, name)))
+        .collect();
+    eprintln!("mean latency rise, ms: {rise:?}");
+    for (name, ms) in &rise {
+        if name == dc {
+            assert!(*ms > 15.0, "{rise:?}");
+        } else {
+            assert!(ms.abs() < 3.0, "{rise:?}");
+        }
+    }
+    // Every server and node of that data center is slowed, none of another.
+    let snap = run.snapshot();
+    for c in run.components() {
+        let state = snap.components.iter().find(|x| x.id == c.id).unwrap();
+        let served = matches!(
+            c.kind,
+            scalesim::sim::ComponentKind::Server
+                | scalesim::sim::ComponentKind::Database
+                | scalesim::sim::ComponentKind::Cache
+                | scalesim::sim::ComponentKind::SessionStore
+        );
+        if served && state.alive {
+            let inside = c.name.starts_with(&format!("{dc}/"));
+            assert_eq!(state.slowdown.is_some(), inside, "{}", c.name);
+        }
+    }
+    // One incident names the data center slow; none names one of its nodes.
+    let found = run.incidents();
+    assert!(found.iter().any(|i| names_slow(i, dc)), "{found:#?}");
+    assert!(
+        !found.iter().any(|i| matches!(&i.cause,
+            Cause::Slow { component, .. } if component.starts_with(&format!("{dc}/")))),
+        "{found:#?}"
+    );
+    // Offered back at normal speed, which it then is.
+    let later = offered(&s, &at(ONSET_S, slow), ONSET_S + 5);
+    let back = later.iter().find(|e| e.key == "slow-data-center").unwrap();
+    assert_eq!(back.expect, Expect::Repaired(dc.clone()), "{back:#?}");
+    let mut changes = at(ONSET_S, slow);
+    changes.extend(at(ONSET_S + 5, back));
+    let run = live::replay(&s, &changes, SimTime::from_secs(ONSET_S + 6)).unwrap();
+    let snap = run.snapshot();
+    assert!(snap.components.iter().all(|c| c.slowdown.is_none()));
+}
+
+fn names_slow(i: &Incident, name: &str) -> bool {
+    matches!(&i.cause, Cause::Slow { component, .. } if component == name)
+}

@@ -1189,6 +1189,8 @@ fn two_databases_are_checked() {
     });
     let e = file.lower().expect_err("refused").to_string();
     assert!(e.contains("splits one database's data"), "{e}");
+    assert!(e.contains("raise the router's shard count"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
     // Two NoSQL stores: a further one named like the first's nodes, or taking a kind
     // twice, is refused by name.
     let mut s = two_nosql_stores([1.0, 1.0, 1.0, 0.0]);

@@ -159,6 +159,47 @@ impl Timeline {
         added
     }
 
+    /// Rolling deploys: the servers a deploy stopped (`deploy: web-api-0 stopped (…)`) and
+    /// started again (`deploy: web-api-0 started the new version…`), read from the event log
+    /// (a public output) as the run goes: each an engine change at its instant, like a
+    /// scheduled fault's, recorded once. Returns whether any was new.
+    pub fn learn_deploys(&mut self, log: &[LogEntry]) -> bool {
+        let mut added = false;
+        for e in log {
+            let Some(rest) = e.text.strip_prefix("deploy: ") else {
+                continue;
+            };
+            let Some(after) = rest.strip_prefix(e.component.as_str()) else {
+                continue;
+            };
+            let down = if after.starts_with(" stopped (") {
+                true
+            } else if after.starts_with(" started the new version") {
+                false
+            } else {
+                continue;
+            };
+            let at = (e.t_s * 1e9).round() as u64;
+            let known = self
+                .changes
+                .iter()
+                .any(|c| c.order.0 == at && !c.order.1 && c.name == e.component && c.down == down);
+            if !known {
+                let n = self.changes.len();
+                self.changes.push(Change {
+                    order: (at, false, false, n),
+                    name: e.component.clone(),
+                    down,
+                });
+                added = true;
+            }
+        }
+        if added {
+            self.rebuild();
+        }
+        added
+    }
+
     /// A live kill (`down`) or repair of an existing component, applied at `at`.
     pub fn live(&mut self, at: SimTime, name: &str, down: bool) {
         let n = self.changes.len();
@@ -982,10 +1023,11 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         let web = prefix == "web-" && any_web_down(ctx.scenario, tl, "", end);
         // A further database's nodes are named <name>-N.
         let further = || {
-            ctx.scenario
-                .more_databases
-                .iter()
-                .any(|m| tl.any_down(&format!("{}-", m.name), end))
+            let s = ctx.scenario;
+            let dbs = s.more_databases.iter().map(|m| &m.name);
+            let nosql = s.more_nosql.iter().map(|m| &m.name);
+            dbs.chain(nosql)
+                .any(|name| tl.any_down(&format!("{name}-"), end))
         };
         let down = tl.any_down(prefix, end)
             || web
@@ -1036,6 +1078,9 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
                 c.name
             );
         }
+    }
+    if r.geo.is_none() {
+        check_nosql(ctx.scenario, r)?;
     }
     match &r.geo {
         None => check_tiers(ctx, &Tiers::of(r), "", end)?,
@@ -1113,6 +1158,51 @@ impl<'a> Tiers<'a> {
 
 /// The database, cache, CDN, queue and session figures of one stack; `site` is `""` or a data
 /// center's name and `/` (its components' names start with it).
+/// Each NoSQL store by itself (one data center): the further ones by name, in the
+/// scenario's order; each store's reads and writes were served by its own nodes (`nosql-N`
+/// for the first, `<name>-N` for a further one), and it took no write it was not wired for.
+fn check_nosql(s: &Scenario, r: &Report) -> Result<(), String> {
+    let d = r.data_store.as_ref();
+    let more = d.map_or(&[][..], |d| &d.more_nosql[..]);
+    ensure!(
+        more.len() == s.more_nosql.len()
+            && more
+                .iter()
+                .zip(&s.more_nosql)
+                .all(|(n, m)| n.name == m.name),
+        "further NoSQL sections {:?} do not match the scenario's {:?}",
+        more.iter().map(|n| &n.name).collect::<Vec<_>>(),
+        s.more_nosql.iter().map(|m| &m.name).collect::<Vec<_>>()
+    );
+    let first = d.and_then(|d| d.nosql.as_ref()).map(|n| ("nosql", n, 0));
+    let further = (more.iter().enumerate()).map(|(i, n)| (n.name.as_str(), &n.nosql, i + 1));
+    for (name, n, store) in first.into_iter().chain(further) {
+        let served: u64 = (r.components.iter())
+            .filter(|c| {
+                c.name
+                    .strip_prefix(name)
+                    .and_then(|x| x.strip_prefix('-'))
+                    .is_some_and(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|c| c.served)
+            .sum();
+        // (Its nodes also count the services of requests their clients had given up on.)
+        ensure!(
+            n.reads + n.writes <= served,
+            "NoSQL store {name}: {} reads + {} writes, its nodes served {served}",
+            n.reads,
+            n.writes
+        );
+        let writes = s.nosql_of(scalesim::scenario::Flow::Write) == Some(store);
+        ensure!(
+            writes || n.writes == 0,
+            "NoSQL store {name} served {} writes it does not take",
+            n.writes
+        );
+    }
+    Ok(())
+}
+
 fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), String> {
     let s = ctx.scenario;
     let tl = &ctx.timeline;

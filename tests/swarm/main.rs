@@ -89,11 +89,17 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
                 }
                 Action::SetUsers(u) => sim.set_users(*u),
                 Action::SetWebServers(n) => sim.set_web_servers(*n),
+                Action::Live(change) => scalesim::sim::live::apply(&mut sim, change)
+                    .map_err(|e| format!("live change {change:?} refused: {e}"))?,
             }
             ctx.timeline.grow(sim.components(), sim.now());
         }
         observe(&mut ctx, &sim, &mut prev, true)?;
         from = step.at;
+    }
+    if case.scenario.deploy.is_some() {
+        let log: Vec<_> = sim.log().cloned().collect();
+        ctx.timeline.learn_deploys(&log);
     }
     let report = sim.report();
     checkers::check_report(&ctx, &report).map_err(|e| format!("final report: {e}"))?;
@@ -132,6 +138,10 @@ fn observe(
     if ctx.components.len() != sim.components().len() {
         ensure_grows(&ctx.components, sim.components())?;
         ctx.components = sim.components().to_vec();
+    }
+    if ctx.scenario.deploy.is_some() {
+        let log: Vec<_> = sim.log().cloned().collect();
+        ctx.timeline.learn_deploys(&log);
     }
     let snap = sim.snapshot();
     ctx.capacities.resize(snap.components.len(), 0);

@@ -1,8 +1,8 @@
 //! Stage 11's own catalogue entries: what can go wrong between data centers (a partition and
-//! its heal) and inside one while geoDNS still sends it users (a slow database, a grey failure
-//! its health checks do not see).
+//! its heal) and inside one while geoDNS still sends it users (the whole data center slow, a
+//! grey failure its health checks do not see).
 
-use super::{slow_database, Entry, Expect, Now, SLOW_FACTOR};
+use super::{Entry, Expect, Now, SLOW_FACTOR};
 use crate::scenario::LiveAction;
 use crate::sim::{ComponentInfo, ComponentKind, Snapshot};
 
@@ -11,7 +11,7 @@ use crate::sim::{ComponentInfo, ComponentKind, Snapshot};
 pub const GREY_DC_ERRORS_MILLI: u32 = 300;
 
 /// Stage 11's entries beyond a data center's loss: a partition between the first two data
-/// centers (or its heal), a slow database in the first, and a grey failure geoDNS's health
+/// centers (or its heal), the first slowed as a whole (every station in it), and a grey failure geoDNS's health
 /// checks do not see (the first's session store failing a share of requests).
 pub(super) fn data_centers(
     components: &[ComponentInfo],
@@ -83,26 +83,43 @@ pub(super) fn data_centers(
             .iter()
             .find(move |c| c.kind == kind && c.name.starts_with(&prefix))
     };
-    if let Some(db) = inside(ComponentKind::Database) {
-        let mut entry = slow_database(db, now(db));
-        entry.key = "slow-data-center";
-        if entry.expect == Expect::Slow(db.name.clone()) {
-            entry.title = format!(
-                "{} slow: {} ×{SLOW_FACTOR} (grey failure)",
-                first.name, db.name
-            );
-            entry.watch = format!(
-                "It stays up and {} passes geoDNS's health checks, so its users stay: their \
-                 requests that need this database wait longer and p99 there climbs, while the \
-                 other data centers are fine.",
-                first.name
-            );
+    // The first data center slowed as a whole, by its name: every server and node in it.
+    let state = now(first);
+    let name = first.name.clone();
+    out.push(if state.slow {
+        Entry {
+            key: "slow-data-center",
+            title: format!("{name} back to normal speed"),
+            watch: "Its queues drain and its p99 falls back to the other data centers'."
+                .to_string(),
+            actions: vec![LiveAction::Slow {
+                name: name.clone(),
+                factor_milli: 1000,
+            }],
+            expect: Expect::Repaired(name),
+            store: None,
+            cache: None,
+            unavailable: None,
         }
-        if !now(first).alive {
-            entry.unavailable = Some(format!("{} is down: repair it first.", first.name));
+    } else {
+        Entry {
+            key: "slow-data-center",
+            title: format!("{name} slow: every server and node ×{SLOW_FACTOR} (grey failure)"),
+            watch: format!(
+                "It stays up and passes geoDNS's health checks, so its users stay: every \
+                 request served in {name} takes longer and p99 there climbs, while the other \
+                 data centers are fine."
+            ),
+            actions: vec![LiveAction::Slow {
+                name: name.clone(),
+                factor_milli: SLOW_FACTOR * 1000,
+            }],
+            expect: Expect::Slow(name.clone()),
+            store: None,
+            cache: None,
+            unavailable: (!state.alive).then(|| format!("{name} is down: repair it first.")),
         }
-        out.push(entry);
-    }
+    });
     if let Some(sessions) = inside(ComponentKind::SessionStore) {
         let state = now(sessions);
         let name = sessions.name.clone();

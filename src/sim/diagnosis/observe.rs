@@ -285,9 +285,18 @@ impl Diagnoser {
                 .fold(now.t_s, f64::min);
             let name = self.names[i].clone();
             let concerns = |o: &Open| o.component == Some(i);
+            // A data center slowed as a whole is one incident, named after it, not one per
+            // server and node in it.
+            let in_slowed_dc = || {
+                (name.split_once('/'))
+                    .and_then(|(dc, _)| self.names.iter().position(|n| n == dc))
+                    .and_then(|d| now.components.get(d))
+                    .is_some_and(|d| d.slowdown >= is.slowdown)
+            };
             if is.alive
                 && is.slowdown > was.slowdown.max(1.0)
                 && !self.is_open(|o| concerns(o) && matches!(o.incident.cause, Cause::Slow { .. }))
+                && !in_slowed_dc()
             {
                 let cause = Cause::Slow {
                     component: name.clone(),

@@ -322,6 +322,8 @@ impl World {
                 } else {
                     0.0
                 },
+                // Slowed as a whole (by its name): every station in it.
+                slowdown: dc.sim.every_station_slowed(),
                 ..ComponentState::default()
             });
             for mut c in snapshot.components.into_iter().skip(usize::from(SHARED)) {

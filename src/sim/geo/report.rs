@@ -20,6 +20,7 @@ impl World {
                 no_healthy_server: 0,
                 db_down: 0,
                 session_store_down: 0,
+                rate_limited: 0,
             },
             in_flight: 0,
         };
@@ -186,13 +187,26 @@ impl Engine for World {
     }
 
     fn slow(&mut self, id: ComponentId, factor: f64) {
-        if let Some((d, Some(inner))) = self.locate(id) {
-            if self.dcs[d].up {
+        match self.locate(id) {
+            Some((d, Some(inner))) if self.dcs[d].up => {
                 self.dcs[d]
                     .sim
                     .slow_with_cause(inner, factor, "slowed by the user");
                 self.collect();
             }
+            // The data center by its name: every server and node in it.
+            Some((d, None)) if self.dcs[d].up => {
+                let n = self.dcs[d].sim.slow_every_station(factor);
+                let name = self.dcs[d].name.clone();
+                let text = if factor == 1.0 {
+                    format!("{name} at normal speed again (by the user): its {n} servers and nodes")
+                } else {
+                    format!("{name} slow (by the user): its {n} servers and nodes take ×{factor} as long; it still passes geoDNS's health checks")
+                };
+                self.log_event(&name, text);
+                self.collect();
+            }
+            _ => {}
         }
     }
 

@@ -31,6 +31,11 @@ impl Stack {
                 self.kill_edge(&name, cause);
                 return;
             }
+            Part::Plug(plug) => {
+                self.plugs[usize::from(plug)].kill(self.kernel.now);
+                self.log_event(&name, format!("{name} down ({cause})"));
+                return;
+            }
             Part::Workers => {
                 let now = self.kernel.now;
                 let back = self.jobs.as_mut().map_or(0, |q| q.kill(now));
@@ -79,9 +84,7 @@ impl Stack {
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let (pool, server) = web_of_index(index);
-            if let Some(sticky) = self.sticky.get_mut(pool) {
-                sticky.server_died(server);
-            }
+            self.webs[pool].server_died(server);
         }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -222,6 +225,11 @@ impl Stack {
                 self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
                 return;
             }
+            Part::Plug(plug) => {
+                self.plugs[usize::from(plug)].repair(self.kernel.now);
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
+            }
             Part::Workers => {
                 if let Some(q) = self.jobs.as_mut() {
                     q.repair(&mut self.kernel);
@@ -250,6 +258,19 @@ impl Stack {
     /// again). It stays alive, so health checks still pass; a database replica also applies
     /// replicated writes that much slower, so its lag grows. Only stations can be slow.
     pub(in crate::sim) fn slow_with_cause(&mut self, id: ComponentId, factor: f64, cause: &str) {
+        if let Some(Part::Plug(plug)) = self.parts.get(usize::from(id.0)).copied() {
+            // A registered kind says whether (and how) it can be slow.
+            let slow = (factor != 1.0).then_some(factor);
+            if self.plugs[usize::from(plug)].slow(slow) {
+                let name = self.components[usize::from(id.0)].name.clone();
+                let text = match slow {
+                    None => format!("{name} at normal speed again ({cause})"),
+                    Some(f) => format!("{name} slow ({cause}): ×{f}"),
+                };
+                self.log_event(&name, text);
+            }
+            return;
+        }
         let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
             return;
         };
@@ -269,6 +290,41 @@ impl Stack {
             format!("{name} slow ({cause}): every request takes ×{factor} as long; it still passes its health checks")
         };
         self.log_event(&name, text);
+    }
+
+    /// A whole data center slowed (stage 11): every station of the stack — web servers, cache,
+    /// database and NoSQL nodes, the session store — serves `factor` times slower from now on
+    /// (1: normal speed again), as [`Stack::slow_with_cause`] does for one, but logged once by
+    /// the caller. Returns how many it set.
+    pub(in crate::sim) fn slow_every_station(&mut self, factor: f64) -> usize {
+        let now = self.kernel.now;
+        let mut set = 0;
+        for i in 0..self.parts.len() {
+            let Part::Station(station) = self.parts[i] else {
+                continue;
+            };
+            if station == NONE {
+                continue;
+            }
+            let s = &mut self.stations[usize::from(station)];
+            if s.slowdown != factor {
+                s.set_slowdown(factor, now);
+            }
+            set += 1;
+            if let Some((store, shard, node)) = self.db_node_of(ComponentId(i as u16)) {
+                self.dbs[store].node_slowed(shard, node, factor, now);
+            }
+        }
+        set
+    }
+
+    /// The slowdown every station of the stack shares now (`None`: some station serves at
+    /// normal speed): a data center slowed as a whole.
+    pub(in crate::sim) fn every_station_slowed(&self) -> Option<f64> {
+        let least = (self.stations.iter())
+            .map(|s| s.slowdown)
+            .fold(f64::INFINITY, f64::min);
+        (least.is_finite() && least > 1.0).then_some(least)
     }
 
     /// A flaky node: from now on component `id` answers a share `ratio` of the requests

@@ -23,12 +23,10 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctx;
-use crate::layout::Diagram;
 use crate::layout_graph::{self, is_group, H, MEMBER_ROW_H, W};
 use crate::scenario::topology::edit::Edit;
 use crate::scenario::topology::{NodeKind, NodeSpec, Position, Topology, MAX_COORD};
 use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
-use crate::ui::state::Figures;
 
 /// A wire the rules refused, and why.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,10 +148,10 @@ pub struct CanvasProps {
     pub ctx: Ctx,
     /// Layers top to bottom (narrow screens).
     pub portrait: bool,
-    /// The running system's diagram (its components are an open group's members).
-    pub diagram: Option<Rc<Diagram>>,
-    /// The latest figures (which members are down).
-    pub figures: Rc<Figures>,
+    /// The running system's components (an open group's members are among them).
+    pub running: Rc<Vec<ComponentInfo>>,
+    /// The running components that are down now.
+    pub down: Rc<Vec<ComponentId>>,
     /// The component shown in the inspector.
     pub inspected: Option<ComponentId>,
 }
@@ -266,17 +264,13 @@ pub fn canvas(props: &CanvasProps) -> Html {
             move || drop(listener)
         });
     }
-    let running = props
-        .diagram
-        .as_ref()
-        .map(|d| d.components())
-        .unwrap_or_default();
+    let running = &props.running;
     // Each open group's members: the components running for it now.
     let open: BTreeMap<String, Vec<ComponentInfo>> = t
         .nodes
         .iter()
         .filter(|n| open_names.contains(&n.name) && is_group(n.spec.kind()))
-        .map(|n| (n.name.clone(), running_members(&t, &n.name, &running)))
+        .map(|n| (n.name.clone(), running_members(&t, &n.name, running)))
         .collect();
     let open_rows: BTreeMap<String, usize> = open
         .iter()
@@ -639,7 +633,7 @@ pub fn canvas(props: &CanvasProps) -> Html {
         });
         let member_list = open
             .get(&n.name)
-            .map(|list| member_buttons(&ctx, &n.name, list, (x, y), &props.figures, props.inspected));
+            .map(|list| member_buttons(&ctx, &n.name, list, (x, y), &props.down, props.inspected));
         html! {
             <>
             <g class={classes!("editor-node", is_selected.then_some("selected"), refused.then_some("refused"),
@@ -856,7 +850,7 @@ fn member_buttons(
     group: &str,
     list: &[ComponentInfo],
     (x, y): (f64, f64),
-    figures: &Figures,
+    down: &[ComponentId],
     inspected: Option<ComponentId>,
 ) -> Html {
     let shown = if list.len() > MAX_MEMBER_ROWS {
@@ -866,7 +860,7 @@ fn member_buttons(
     };
     let row_y = |k: usize| y + H - 4.0 + k as f64 * MEMBER_ROW_H;
     let rows = list[..shown].iter().enumerate().map(|(k, c)| {
-        let down = figures.component(c.id).is_some_and(|s| !s.alive);
+        let down = down.contains(&c.id);
         let pressed = inspected == Some(c.id);
         let inspect = {
             let ctx = ctx.clone();

@@ -23,12 +23,11 @@ use gloo::events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-use super::state::{Action, Figures};
-use crate::layout::Diagram;
+use super::state::Action;
 use crate::scenario::topology::edit::{Edit, Editor};
 use crate::scenario::topology::{Flow, NodeKind};
 use crate::scenario::{Scenario, TopologyFile};
-use crate::sim::ComponentId;
+use crate::sim::{ComponentId, ComponentInfo};
 
 pub use canvas::Refusal;
 
@@ -61,10 +60,10 @@ pub struct EditorProps {
     pub on_action: Callback<Action>,
     /// Whether the screen is narrow (the drawing then flows top to bottom).
     pub portrait: bool,
-    /// The running system's diagram: an open group lists its components.
-    pub diagram: Option<Rc<Diagram>>,
-    /// The latest figures (an open group's members that are down).
-    pub figures: Rc<Figures>,
+    /// The running system's components (its diagram's): an open group lists its own.
+    pub running: Rc<Vec<ComponentInfo>>,
+    /// The running components that are down now (an open group's members shown so).
+    pub down: Rc<Vec<ComponentId>>,
     /// The component shown in the inspector.
     pub inspected: Option<ComponentId>,
 }
@@ -132,7 +131,8 @@ pub fn editor_panel(props: &EditorProps) -> Html {
                 .as_ref()
                 .filter(|g| {
                     let i = inner.borrow();
-                    ***g != i.editor.file && !i.sent.iter().any(|s| Rc::ptr_eq(s, g))
+                    // By value: in the views' own wasm module the graph comes back as a copy.
+                    ***g != i.editor.file && !i.sent.iter().any(|s| **s == ***g)
                 })
                 .map(|g| (**g).clone());
             if let Some(file) = fresh {
@@ -302,7 +302,7 @@ pub fn editor_panel(props: &EditorProps) -> Html {
             <ul class="palette" aria-label="Add a component">{ for palette }</ul>
             <div class="editor-body">
                 <canvas::Canvas ctx={ctx.clone()} portrait={props.portrait}
-                    diagram={props.diagram.clone()} figures={props.figures.clone()}
+                    running={props.running.clone()} down={props.down.clone()}
                     inspected={props.inspected} />
                 <SidePanel ctx={ctx.clone()} />
             </div>
