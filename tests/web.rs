@@ -3710,3 +3710,53 @@ async fn every_recorded_frame_decodes_again() {
         }
     }
 }
+
+/// A drawing with a rate limiter (a registered kind) in front of the balancer: the palette
+/// offers it, the run draws it with its own icon and second line, its inspector shows its
+/// figures, and the requests it turns away are counted as rate limited in the legend.
+#[wasm_bindgen_test]
+async fn a_drawn_rate_limiter_runs_is_drawn_and_inspected() {
+    let mut s = scalesim::scenario::preset(3).expect("stage 3");
+    s.server.count = 2;
+    s.traffic.users = 400_000;
+    s.plugs.push(scalesim::scenario::PlugNode {
+        name: "limiter".into(),
+        fronts: "lb".into(),
+        params: scalesim::sim::PlugParams::RateLimiter(scalesim::sim::RateLimiterParams {
+            rate_per_s: 800.0,
+            ..Default::default()
+        }),
+    });
+    let link = scalesim::scenario::encode_graph(&s.topology_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let node = "svg [data-component=\"limiter\"]";
+    assert!(app.exists(node), "the limiter is drawn");
+    assert!(
+        app.exists("svg [data-component=\"limiter\"][data-kind=\"rate-limiter\"]"),
+        "with its own kind"
+    );
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let limited = app
+        .wait_until(8_000, |a| {
+            a.text(node).contains("limited") && !a.text(node).contains(" 0 limited")
+        })
+        .await;
+    assert!(
+        limited,
+        "its box counts what it turned away: {}",
+        app.text(node)
+    );
+    app.click(node);
+    app.settle(100).await;
+    assert!(app.exists("[data-inspector=\"limiter\"]"), "inspected");
+    assert!(app.exists("[data-inspector] [data-inspect=\"tokens\"]"));
+    assert!(app.exists("[data-inspector] [data-inspect=\"rate_limited\"]"));
+    let shown = app
+        .wait_until(4_000, |a| {
+            a.exists(".legend [data-outcome=\"rate limited\"]")
+        })
+        .await;
+    assert!(shown, "the legend names the outcome");
+}

@@ -30,7 +30,7 @@ use crate::sim::chaos::{Entry, Expect};
 use crate::sim::diagnosis::{Cause, Incident, Step, Verdict};
 use crate::sim::{
     AlertEvent, AlertState, ComponentId, ComponentKind, DbRole, DeployStep, GeoPoint, GeoStatus,
-    LogEntry, PlugKind, ReshardProgress,
+    LogEntry, ReshardProgress,
 };
 
 /// An output as bytes.
@@ -455,14 +455,16 @@ wire_enum!(ComponentKind {
     12 => Plug(kind),
 });
 
-/// A registered kind as its place in [`PlugKind::ALL`].
-impl Wire for PlugKind {
+// A registered kind as its place in the registration list.
+impl Wire for crate::sim::PlugKind {
     fn put(&self, w: &mut Writer) {
-        let i = PlugKind::ALL.iter().position(|k| k == self).unwrap_or(0);
-        i.put(w);
+        let i = crate::sim::PlugKind::ALL.iter().position(|k| k == self);
+        w.byte(i.and_then(|i| u8::try_from(i).ok()).unwrap_or(u8::MAX));
     }
     fn take(r: &mut Reader) -> Option<Self> {
-        PlugKind::ALL.get(usize::take(r)?).copied()
+        crate::sim::PlugKind::ALL
+            .get(usize::from(r.byte()?))
+            .copied()
     }
 }
 

@@ -1236,14 +1236,14 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             let two = taken.len() >= 2 && g4.chance(0.4);
             let (kept, moved): (Vec<Flow>, Vec<Flow>) = if two {
                 let m = g4.range(1, (1 << taken.len()) - 2);
-                let (moved, kept): (Vec<(usize, &Flow)>, Vec<(usize, &Flow)>) = taken
-                    .iter()
-                    .enumerate()
-                    .partition(|(i, _)| m & (1 << i) != 0);
-                (
-                    kept.into_iter().map(|(_, &f)| f).collect(),
-                    moved.into_iter().map(|(_, &f)| f).collect(),
-                )
+                let bit = |i: usize| m & (1 << i) != 0;
+                let pick = |moved: bool| -> Vec<Flow> {
+                    (taken.iter().enumerate())
+                        .filter(|&(i, _)| bit(i) == moved)
+                        .map(|(_, &f)| f)
+                        .collect()
+                };
+                (pick(false), pick(true))
             } else {
                 (taken, Vec::new())
             };
