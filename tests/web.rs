@@ -3114,6 +3114,11 @@ fn the_wire_gives_values_back_bit_for_bit_and_refuses_bad_bytes() {
     let mut longer = bytes.clone();
     longer.push(0);
     assert!(from_bytes::<T>(&longer).is_none(), "a byte too many");
+    // Every registered component kind (no preset draws one yet).
+    for kind in scalesim::sim::PlugKind::ALL {
+        let kind = scalesim::sim::ComponentKind::Plug(kind);
+        assert_eq!(from_bytes(&to_bytes(&kind)), Some(kind));
+    }
     let huge = to_bytes(&(u64::MAX >> 1));
     assert!(from_bytes::<Vec<u64>>(&huge).is_none());
     assert!(from_bytes::<Vec<f32>>(&huge).is_none());

@@ -28,6 +28,11 @@ pub const PAGE_WORK_MS: f64 = 8.0;
 /// Simulation work per frame in the worker, ms: it has a core of its own, and answers about
 /// once per display frame.
 pub const WORKER_WORK_MS: f64 = 14.0;
+/// Seeking work per frame in the worker, ms: longer than a display frame, so that with
+/// [`FRAMES_IN_FLIGHT`] frames waiting the worker re-runs without a pause between frames (with
+/// the page's 12 ms it idled about a quarter of each 16.7-ms frame); the page shows the
+/// recorded figures meanwhile.
+pub const WORKER_SEEK_SLICE_MS: f64 = 40.0;
 /// Frames sent to the worker ahead of its answers: with two, the next frame is waiting when
 /// the worker finishes one, so it never idles while the page draws (the dots are a frame
 /// older).

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
-use super::host::{command_of, output_message, PAGE_WORK_MS, WORKER_WORK_MS};
+use super::host::{command_of, output_message, PAGE_WORK_MS, WORKER_SEEK_SLICE_MS, WORKER_WORK_MS};
 use super::session::{Command, Session};
 use crate::capacity::job::{self, Job, JobRequest, JobUpdate};
 use crate::challenge::job::{self as grading, GradeRequest, GradeUpdate};
@@ -139,7 +139,14 @@ fn simulate(s: &mut Server, command: Command) {
         Place::Worker => WORKER_WORK_MS,
         Place::Page => PAGE_WORK_MS,
     };
-    let session = s.session.get_or_insert_with(|| Session::new(work_ms));
+    let place = s.place;
+    let session = s.session.get_or_insert_with(|| {
+        let mut session = Session::new(work_ms);
+        if place == Place::Worker {
+            session.set_seek_slice_ms(WORKER_SEEK_SLICE_MS);
+        }
+        session
+    });
     session.handle(command);
     if !frame {
         return;

@@ -174,7 +174,8 @@ impl LogDelta {
     }
 }
 
-/// Real milliseconds of seeking work per animation frame.
+/// Real milliseconds of seeking work per animation frame, to begin with (in the page; see
+/// [`Session::set_seek_slice_ms`]).
 const SEEK_SLICE_MS: f64 = 12.0;
 /// Events per `advance` call while seeking (the clock is checked between calls).
 const SEEK_CHUNK_EVENTS: u64 = 20_000;
@@ -208,6 +209,8 @@ pub struct Session {
     speed: f64,
     /// Simulation work per frame, in milliseconds of real time, that the event budget aims at.
     work_target_ms: f64,
+    /// Real milliseconds of seeking work per frame.
+    seek_slice_ms: f64,
     /// Events `advance_to` may process in one frame; adapts to the machine.
     events_per_frame: u64,
     last_frame_ms: Option<f64>,
@@ -347,6 +350,7 @@ impl Session {
             playing: false,
             speed: 1.0,
             work_target_ms,
+            seek_slice_ms: SEEK_SLICE_MS,
             events_per_frame: 50_000,
             last_frame_ms: None,
             live: Live::default(),
@@ -365,6 +369,12 @@ impl Session {
             waiting: Vec::new(),
             out: Output::default(),
         }
+    }
+
+    /// Seeks work this long per frame, in real milliseconds (a web worker, which draws
+    /// nothing, may take longer than the page's [`SEEK_SLICE_MS`]).
+    pub fn set_seek_slice_ms(&mut self, ms: f64) {
+        self.seek_slice_ms = ms;
     }
 
     /// Carries out one command.
@@ -602,7 +612,7 @@ impl Session {
         };
         let start = now_real_ms();
         while !playback.seek_step(SEEK_CHUNK_EVENTS) {
-            if now_real_ms() - start >= SEEK_SLICE_MS {
+            if now_real_ms() - start >= self.seek_slice_ms {
                 return false;
             }
         }
