@@ -28,6 +28,16 @@ const chosen = SPEEDS[speedIndex];
   const width = parseInt(process.env.WIDTH || "1400", 10);
   const browser = await launch({ width });
   const { send, evaluate } = browser;
+  // The worker's frames (an ArrayBuffer each, src/ui/wire.rs): their count and bytes, counted
+  // by a second listener on every worker the page starts.
+  await send("Page.enable");
+  await send("Page.addScriptToEvaluateOnNewDocument", { source: `(() => {
+    const W = window.Worker; window.__wire = { frames: 0, bytes: 0, max: 0 };
+    window.Worker = class extends W { constructor(...a) { super(...a);
+      this.addEventListener("message", (e) => { if (e.data instanceof ArrayBuffer) {
+        const w = window.__wire; w.frames++; w.bytes += e.data.byteLength;
+        w.max = Math.max(w.max, e.data.byteLength); } }); } };
+  })()` });
   await openApp(browser, base + "#" + fragment, speedIndex);
   const warmupS = parseFloat(process.env.WARMUP_S || "5");
   await sleep(warmupS * 1000);
@@ -76,6 +86,9 @@ const chosen = SPEEDS[speedIndex];
     // Where the simulation ran: "worker" or "page" (`?sim=worker` / `?sim=page` in the base
     // address choose).
     place: await evaluate("(document.querySelector('[data-sim-place]') || { dataset: {} }).dataset.simPlace || 'unknown'"),
+    // The worker's frames since the page opened (warm-up included): count, mean and largest
+    // bytes.
+    wire: await evaluate("(() => { const w = window.__wire || { frames: 0, bytes: 0, max: 0 }; return { frames: w.frames, bytes_mean: Math.round(w.bytes / Math.max(1, w.frames)), bytes_max: w.max }; })()"),
   };
   // Frames are paced by the display (16.67 ms at 60 Hz): 16.7 is the rounded interval.
   // At 1x the simulation cannot run faster than real time, only keep up with it (at least 98%
@@ -100,6 +113,7 @@ const chosen = SPEEDS[speedIndex];
     `${met.faster_than_real_time ? "faster" : "not faster"} than real time); ` +
     `load average ${loadStart[0].toFixed(2)} -> ${loadEnd[0].toFixed(2)} on ${summary.cpus} CPUs; ` +
     `simulated in the ${summary.place}; ` +
+    `worker frames ${summary.wire.frames}, bytes mean ${summary.wire.bytes_mean}, max ${summary.wire.bytes_max}; ` +
     `target ${summary.target_met ? "MET" : "NOT MET"}`);
   console.log(JSON.stringify(summary));
   if (process.env.SUMMARY_JSON) fs.writeFileSync(process.env.SUMMARY_JSON, JSON.stringify(summary, null, 2) + "\n");

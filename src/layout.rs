@@ -21,7 +21,7 @@
 //!
 //! Coordinates are abstract units (an SVG `viewBox`); node positions are centres.
 
-use crate::sim::{ComponentId, ComponentInfo, ComponentKind};
+use crate::sim::{ComponentId, ComponentInfo, ComponentKind, PlugKind};
 
 /// Gap between the boxes of two neighbouring columns (room for the arrows), in diagram units.
 const COLUMN_GAP: f64 = 44.0;
@@ -348,6 +348,8 @@ fn slot(kind: ComponentKind) -> Slot {
         // Data centers are laid out by `layout_geo`, each around its own stack; in a single
         // stack one would get a column of its own at the end.
         ComponentKind::DataCenter => (6, Band::Main),
+        // A rate limiter stands on the users' way in, before the front door.
+        ComponentKind::Plug(PlugKind::RateLimiter) => (1, Band::Main),
     };
     Slot { column, band }
 }
@@ -1228,7 +1230,18 @@ fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
     link(&users, &of(ComponentKind::Dns).collect::<Vec<_>>());
     link(&users, &cdn);
     link(&cdn, &front);
-    link(&users, &front);
+    // Registered kinds that stand in front of the door (a rate limiter) take the users' way
+    // in.
+    let gates: Vec<_> = (components.iter())
+        .filter(|c| matches!(c.kind, ComponentKind::Plug(_)))
+        .map(|c| c.id)
+        .collect();
+    if gates.is_empty() {
+        link(&users, &front);
+    } else {
+        link(&users, &gates);
+        link(&gates, &front);
+    }
     link(&balancers, &servers);
     link(
         &servers,

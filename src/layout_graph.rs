@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use crate::scenario::topology::{NodeKind, Topology};
+use crate::sim::PlugKind;
 
 /// Width of a node's box, in drawing units.
 pub const W: f64 = 112.0;
@@ -115,6 +116,7 @@ fn rank(kind: NodeKind) -> usize {
         NodeKind::Dns | NodeKind::GeoDns => 1,
         NodeKind::DataCenter => 2,
         NodeKind::CdnEdge | NodeKind::LoadBalancer | NodeKind::Autoscaler | NodeKind::Deploy => 3,
+        NodeKind::Plug(PlugKind::RateLimiter) => 3,
         NodeKind::WebPool => 4,
         NodeKind::SessionStore | NodeKind::Cache | NodeKind::Queue | NodeKind::NoSql => 5,
         NodeKind::ShardRouter | NodeKind::Workers => 6,

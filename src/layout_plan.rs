@@ -121,6 +121,9 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
             add(format!("{name}-{i}"), ComponentKind::Cache);
         }
     }
+    for p in scenario.plugs.iter().take(crate::scenario::MAX_PLUGS) {
+        add(p.name.clone(), ComponentKind::Plug(p.params.kind()));
+    }
 }
 
 /// The diagram the run draws first for `scenario` (a valid one), laid out `orientation`:

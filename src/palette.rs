@@ -30,6 +30,7 @@ pub fn outcome_colour(outcome: Outcome) -> &'static str {
         Outcome::NoHealthyServer => "#0072b2",
         Outcome::DbDown => "#56b4e9",
         Outcome::SessionStoreDown => "#4d4d4d",
+        Outcome::RateLimited => "#7a0177",
     }
 }
 
@@ -38,7 +39,7 @@ mod tests {
     use super::*;
 
     /// Every outcome once.
-    const ALL: [Outcome; 8] = [
+    const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::QueueFull,
         Outcome::Timeout,
@@ -47,6 +48,7 @@ mod tests {
         Outcome::NoHealthyServer,
         Outcome::DbDown,
         Outcome::SessionStoreDown,
+        Outcome::RateLimited,
     ];
 
     type Matrix = [[f64; 3]; 3];
@@ -131,7 +133,7 @@ mod tests {
     /// The previous palette's closest pairs were 13.9 (server down vs session store down,
     /// normal vision) and 9.3 (queue full vs no healthy server, deuteranopia), and a CDN miss
     /// (a success) was nearly the colour of a database failure; this one keeps every pair of the
-    /// twelve at least 15 apart for all three.
+    /// thirteen at least 15 apart for all three (rate limited, added with the rate limiter: plum, 21.8 from its nearest).
     #[test]
     fn no_two_outcomes_look_alike_with_or_without_red_green_deficiency() {
         for (name, vision) in [

@@ -92,10 +92,15 @@ async fn recording_the_figures_of_ten_minute_runs() {
         let mut playback = Playback::new(&s).unwrap();
         let spent = Rc::new(Cell::new(0.0));
         let spent_in = spent.clone();
+        // The frames' bytes uncompressed (the wire's binary form), summed beside.
+        let plain = Rc::new(Cell::new(0usize));
+        let plain_in = plain.clone();
         playback.set_recorder(Box::new(move |sim| {
             let start = now_ms();
             let frame = record_frame(sim);
             spent_in.set(spent_in.get() + now_ms() - start);
+            let bytes = scalesim::ui::wire::to_bytes(&arrival_figures(sim)).len();
+            plain_in.set(plain_in.get() + bytes);
             frame
         }));
         let end = SimTime::from_secs(600);
@@ -116,14 +121,17 @@ async fn recording_the_figures_of_ten_minute_runs() {
         let (at, frame) = recording.at_or_before(SimTime::from_secs(540)).unwrap();
         let (figures, decode_ms) = timed(|| decode_frame(frame).unwrap());
         assert_eq!(figures.sim_time_s, at.as_secs_f64());
+        let wire = scalesim::ui::wire::to_bytes(&arrival_figures(playback.sim())).len();
         say(format!(
             "wasm: preset {n}, 600 s played in {play_ms:.0} ms with {} frames every {} s: {:.2} MB \
-             ({:.0} bytes a frame; the last one's JSON {} bytes, compressed {}), making them {:.0} ms \
-             ({:.2} ms each); decoding the one at 540 s {decode_ms:.2} ms",
+             ({:.0} bytes a frame; uncompressed {:.2} MB; the last one's JSON {} bytes, binary {wire}, \
+             compressed {}), making them {:.0} ms ({:.2} ms each); decoding the one at 540 s \
+             {decode_ms:.2} ms",
             recording.len(),
             recording.every().as_secs_f64(),
             recording.bytes() as f64 / 1048576.0,
             recording.bytes() as f64 / recording.len() as f64,
+            plain.get() as f64 / 1048576.0,
             json.len(),
             recording.at_or_before(end).unwrap().1.body.len(),
             spent.get(),

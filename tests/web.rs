@@ -2991,7 +2991,8 @@ async fn a_six_component_drawing_has_a_short_link() {
 /// What the simulation's web worker and the page send each other survives the trip: a load
 /// command with each stage's scenario, and the outputs of a few frames of each stage's run
 /// (figures, diagram, log, live changes, dots) — as the worker path carries them
-/// (`scalesim::ui::command_message` / `output_message` and back).
+/// (`scalesim::ui::command_message` / `output_message` and back, the outputs in the wire's
+/// binary form).
 #[wasm_bindgen_test]
 async fn the_worker_messages_carry_commands_and_figures_unchanged() {
     use scalesim::scenario::{apply_set, preset, LiveAction};
@@ -3071,20 +3072,52 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
             "stage {stage}: the run reported figures and a diagram"
         );
         for output in outputs {
-            let (message, _transfer) = output_message(output.clone()).expect("a message");
+            let (message, _transfer) = output_message(&output);
             let back = output_of(&message).expect("an output");
             assert_eq!(
                 json(&back),
                 json(&output),
                 "stage {stage}: an output came back changed"
             );
+            // Every field, those JSON leaves out (the dots) and NaN included.
             assert_eq!(
-                back.dots,
-                output.dots.or(Some(Vec::new())),
-                "stage {stage}: dots"
+                format!("{back:?}"),
+                format!("{output:?}"),
+                "stage {stage}: an output came back changed"
             );
         }
     }
+}
+
+/// The wire's binary form gives back integers, text and NaN bit for bit, and bytes cut short,
+/// with a byte too many or with a length past their end are no value (nothing is allocated for
+/// the length).
+#[wasm_bindgen_test]
+fn the_wire_gives_values_back_bit_for_bit_and_refuses_bad_bytes() {
+    use scalesim::ui::wire::{from_bytes, to_bytes};
+    type T = (Vec<u64>, (Option<String>, (Vec<f64>, Option<u32>)));
+    let value: T = (
+        vec![0, 127, 128, 300, u64::MAX],
+        (
+            Some(String::from("db \"0\" ✓")),
+            (vec![f64::NAN, -0.0, f64::INFINITY, 0.1 + 0.2], None),
+        ),
+    );
+    let bytes = to_bytes(&value);
+    let back: T = from_bytes(&bytes).expect("decodes");
+    assert_eq!(format!("{back:?}"), format!("{value:?}"));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&back.1 .1 .0), bits(&value.1 .1 .0));
+    for n in 0..bytes.len() {
+        assert!(from_bytes::<T>(&bytes[..n]).is_none(), "cut at {n}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(from_bytes::<T>(&longer).is_none(), "a byte too many");
+    let huge = to_bytes(&(u64::MAX >> 1));
+    assert!(from_bytes::<Vec<u64>>(&huge).is_none());
+    assert!(from_bytes::<Vec<f32>>(&huge).is_none());
+    assert!(from_bytes::<String>(&huge).is_none());
 }
 
 /// Stage 5 drawn with a second cache, `cache-api`, fronting API reads while the first
@@ -3671,4 +3704,54 @@ async fn every_recorded_frame_decodes_again() {
             assert_eq!(figures.sim_time_s, at.as_secs_f64(), "preset {n}");
         }
     }
+}
+
+/// A drawing with a rate limiter (a registered kind) in front of the balancer: the palette
+/// offers it, the run draws it with its own icon and second line, its inspector shows its
+/// figures, and the requests it turns away are counted as rate limited in the legend.
+#[wasm_bindgen_test]
+async fn a_drawn_rate_limiter_runs_is_drawn_and_inspected() {
+    let mut s = scalesim::scenario::preset(3).expect("stage 3");
+    s.server.count = 2;
+    s.traffic.users = 400_000;
+    s.plugs.push(scalesim::scenario::PlugNode {
+        name: "limiter".into(),
+        fronts: "lb".into(),
+        params: scalesim::sim::PlugParams::RateLimiter(scalesim::sim::RateLimiterParams {
+            rate_per_s: 800.0,
+            ..Default::default()
+        }),
+    });
+    let link = scalesim::scenario::encode_graph(&s.topology_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let node = "svg [data-component=\"limiter\"]";
+    assert!(app.exists(node), "the limiter is drawn");
+    assert!(
+        app.exists("svg [data-component=\"limiter\"][data-kind=\"rate-limiter\"]"),
+        "with its own kind"
+    );
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let limited = app
+        .wait_until(8_000, |a| {
+            a.text(node).contains("limited") && !a.text(node).contains(" 0 limited")
+        })
+        .await;
+    assert!(
+        limited,
+        "its box counts what it turned away: {}",
+        app.text(node)
+    );
+    app.click(node);
+    app.settle(100).await;
+    assert!(app.exists("[data-inspector=\"limiter\"]"), "inspected");
+    assert!(app.exists("[data-inspector] [data-inspect=\"tokens\"]"));
+    assert!(app.exists("[data-inspector] [data-inspect=\"rate_limited\"]"));
+    let shown = app
+        .wait_until(4_000, |a| {
+            a.exists(".legend [data-outcome=\"rate limited\"]")
+        })
+        .await;
+    assert!(shown, "the legend names the outcome");
 }

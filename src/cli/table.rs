@@ -329,6 +329,19 @@ fn tiers(r: &Report) -> Option<Table> {
         ));
         rows.push((format!("web pool {}: served", p.name), count(p.served)));
     }
+    // Registered kinds (a rate limiter, …): their own figures, each a row.
+    for p in &r.plugs {
+        for f in &p.figures {
+            let value = if f.value.fract() == 0.0 {
+                count(f.value as u64)
+            } else {
+                real(f.value)
+            };
+            let kind = p.kind.label().to_lowercase();
+            let what = f.label.to_lowercase();
+            rows.push((format!("{kind} {}: {what}", p.name), value));
+        }
+    }
     if let Some(c) = &r.cdn {
         rows.push(("CDN: hit ratio".into(), percent(c.hit_ratio)));
         rows.push(("CDN: fallbacks to origin".into(), count(c.fallbacks)));

@@ -32,8 +32,8 @@ pub use url::{
 pub use validate::{
     component_names, Problem, ValidationErrors, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_DB_WORKERS,
     MAX_KEYS, MAX_MIGRATION_KEYS_PER_S, MAX_MORE_CACHES, MAX_MORE_DATABASES, MAX_MORE_NOSQL,
-    MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS, MAX_SHARDS,
-    MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
+    MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_PLUGS, MAX_RATE_PER_S, MAX_REGIONS, MAX_REPLICAS,
+    MAX_SHARDS, MAX_SPEED, MAX_USERS, MAX_WEB_SERVERS,
 };
 
 use serde::{Deserialize, Serialize};
@@ -124,9 +124,66 @@ pub struct Scenario {
     /// the whole stack the rest of the scenario describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo>,
+    /// Components of the kinds registered in `src/sim/components/registry.rs` (a rate
+    /// limiter, …), each standing in front of the node it names (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugs: Vec<PlugNode>,
     /// Faults scheduled in the scenario.
     #[serde(default)]
     pub faults: Vec<Fault>,
+}
+
+/// A component of a registered kind (see [`Scenario::plugs`]), written `{"name": …, "kind":
+/// …, "fronts": …, "params": {…}}` (missing parameters take the kind's defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlugNode {
+    /// Its name (the graph node's and the engine component's), shown as text.
+    pub name: String,
+    /// The graph node it stands in front of (`lb`, `web`, or a further web pool's name): the
+    /// requests its feeders sent there go through it.
+    pub fronts: String,
+    /// Its kind and parameters.
+    pub params: crate::sim::PlugParams,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugNode {
+    name: String,
+    kind: crate::sim::PlugKind,
+    fronts: String,
+    #[serde(default)]
+    params: serde_json::Value,
+}
+
+impl Serialize for PlugNode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RawPlugNode {
+            name: self.name.clone(),
+            kind: self.params.kind(),
+            fronts: self.fronts.clone(),
+            params: self.params.to_json().map_err(serde::ser::Error::custom)?,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PlugNode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PlugNode, D::Error> {
+        let raw = RawPlugNode::deserialize(deserializer)?;
+        let params = match raw.params {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            v => v,
+        };
+        Ok(PlugNode {
+            params: raw
+                .kind
+                .params_from_json(params)
+                .map_err(serde::de::Error::custom)?,
+            name: raw.name,
+            fronts: raw.fronts,
+        })
+    }
 }
 
 /// Which data requests the cache and the NoSQL store take, when not all of them (see

@@ -205,6 +205,7 @@ fn single_server() -> Scenario {
         more_caches: Vec::new(),
         more_web_pools: Vec::new(),
         more_databases: Vec::new(),
+        plugs: Vec::new(),
         more_nosql: Vec::new(),
         routes: None,
         geo: None,

@@ -1,6 +1,7 @@
 //! Validation: every problem of a scenario, each with the field it concerns and a message a
 //! user understands. Bounds keep any accepted scenario runnable without freezing the page.
 
+use super::topology::NodeKind as NodeKindOf;
 use super::{Dist, Fault, FaultKind, Flow, NoSqlStore, Scenario, Shape, SCENARIO_VERSION};
 use std::fmt;
 
@@ -122,6 +123,8 @@ pub const MAX_CACHE_NODES: u32 = 64;
 pub const MAX_MORE_DATABASES: usize = 4;
 /// Most further caches beside the first (`more_caches`).
 pub const MAX_MORE_CACHES: usize = 7;
+/// Most plugged-in components (`plugs`: rate limiters, …).
+pub const MAX_PLUGS: usize = 8;
 /// Most further web pools beside the first (`more_web_pools`).
 pub const MAX_MORE_WEB_POOLS: usize = 7;
 /// Most further NoSQL stores beside the first (`more_nosql`).
@@ -840,6 +843,109 @@ impl Scenario {
             check_database(c, "database", db);
         }
         self.validate_more_databases(c);
+        self.validate_plugs(c);
+    }
+
+    /// The registered kinds' components: names, where they stand, their parameters.
+    fn validate_plugs(&self, c: &mut Checker) {
+        if self.plugs.len() > MAX_PLUGS {
+            c.fail(
+                "plugs",
+                format!(
+                    "{} plugged-in components: at most {MAX_PLUGS}",
+                    self.plugs.len()
+                ),
+            );
+        }
+        if !self.plugs.is_empty() && self.geo.is_some() {
+            c.fail(
+                "plugs",
+                "plugged-in components (a rate limiter, …) run in one data center's graph only, not at stage 11 yet",
+            );
+        }
+        let names = component_names(&Scenario {
+            geo: None,
+            ..self.clone()
+        });
+        // The graph's own node names (a plugged-in component is a node beside them).
+        let built_in = [
+            "users",
+            "dns",
+            "cdn",
+            "lb",
+            "web",
+            "sessions",
+            "cache",
+            "shards",
+            "db",
+            "nosql",
+            "queue",
+            "workers",
+            "autoscaler",
+            "deploy",
+            "monitor",
+        ];
+        let pools: Vec<&str> = std::iter::once("web")
+            .chain(self.more_web_pools.iter().map(|m| m.name.as_str()))
+            .collect();
+        for (i, p) in self.plugs.iter().take(MAX_PLUGS).enumerate() {
+            let path = format!("plugs[{i}]");
+            let kind = p.params.kind();
+            let name = &p.name;
+            let shown: String = name.chars().take(40).collect();
+            let plain = !name.is_empty()
+                && name.chars().count() <= 40
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            if !plain {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!(
+                        "{} name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'",
+                        kind.label()
+                    ),
+                );
+            } else if names.iter().filter(|n| *n == name).count() > 1
+                || built_in.contains(&name.as_str())
+                || self.more_caches.iter().any(|m| m.name == *name)
+                || self.more_web_pools.iter().any(|m| m.name == *name)
+                || self.more_databases.iter().any(|m| m.name == *name)
+                || self.more_nosql.iter().any(|m| m.name == *name)
+            {
+                c.fail(
+                    &format!("{path}.name"),
+                    format!(
+                        "{} `{shown}`: the name is taken by another component; choose another",
+                        kind.label()
+                    ),
+                );
+            }
+            let fronts = p.fronts.as_str();
+            let fronted = match fronts {
+                "lb" if self.load_balancer.is_some() => Some(NodeKindOf::LoadBalancer),
+                f if pools.contains(&f) => Some(NodeKindOf::WebPool),
+                _ => None,
+            };
+            match fronted {
+                Some(k) if kind.fronts().contains(&k) => {}
+                _ => c.fail(
+                    &format!("{path}.fronts"),
+                    format!(
+                        "{} `{shown}` fronts `{}`: {}",
+                        kind.label(),
+                        fronts.chars().take(40).collect::<String>(),
+                        kind.role()
+                    ),
+                ),
+            }
+            for problem in p.params.problems() {
+                c.fail(
+                    &format!("{path}.params"),
+                    format!("{} `{shown}`: {problem}", kind.label()),
+                );
+            }
+        }
     }
 }
 

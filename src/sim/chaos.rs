@@ -92,26 +92,30 @@ struct EntryRead {
     cache: Option<String>,
 }
 
+/// An entry's key as read back (from JSON, or from the web worker's binary frames): each
+/// distinct key is kept once for the life of the program; the catalogue has a few dozen, so
+/// reading entries again and again costs nothing more.
+pub fn key_of(key: String) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static KEYS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut keys = KEYS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match keys.get(key.as_str()) {
+        Some(&known) => known,
+        None => {
+            let leaked: &'static str = Box::leak(key.into_boxed_str());
+            keys.insert(leaked);
+            leaked
+        }
+    }
+}
+
 impl From<EntryRead> for Entry {
-    /// Each distinct key is kept once for the life of the program: the catalogue has a few
-    /// dozen, so reading entries again and again costs nothing more.
     fn from(e: EntryRead) -> Entry {
-        use std::collections::BTreeSet;
-        use std::sync::Mutex;
-        static KEYS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-        let mut keys = KEYS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = match keys.get(e.key.as_str()) {
-            Some(&known) => known,
-            None => {
-                let leaked: &'static str = Box::leak(e.key.into_boxed_str());
-                keys.insert(leaked);
-                leaked
-            }
-        };
         Entry {
-            key,
+            key: key_of(e.key),
             title: e.title,
             watch: e.watch,
             actions: e.actions,

@@ -37,6 +37,8 @@ pub use components::coalesce::StampedePeak;
 pub use components::database::db_node_name;
 pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
+pub use components::rate_limiter::{RateLimiterParams, WhenDown};
+pub use components::registry::{Figure, PlugKind, PlugParams, PlugReport, PlugSpec};
 pub use geo::{GeoPoint, GeoStatus};
 pub use handle::Sim;
 pub use kernel::checkpoints;
@@ -91,6 +93,8 @@ pub enum ComponentKind {
     NoSql,
     /// A whole data center (stage 11): its components are named `<data center>/…`.
     DataCenter,
+    /// A component of a kind registered in `components/registry.rs` (a rate limiter, …).
+    Plug(PlugKind),
 }
 
 /// The role of a database node.
@@ -119,6 +123,7 @@ impl ComponentKind {
             ComponentKind::Workers => "Workers",
             ComponentKind::NoSql => "NoSQL node",
             ComponentKind::DataCenter => "Data center",
+            ComponentKind::Plug(kind) => kind.label(),
         }
     }
 }
@@ -193,11 +198,13 @@ pub enum Outcome {
     DbDown,
     /// The shared session store was down.
     SessionStoreDown,
+    /// Turned away at once by a rate limiter: over its limit.
+    RateLimited,
 }
 
 impl Outcome {
     /// The failure reasons, in report order.
-    pub const FAILURES: [Outcome; 7] = [
+    pub const FAILURES: [Outcome; 8] = [
         Outcome::QueueFull,
         Outcome::Timeout,
         Outcome::ServerDown,
@@ -205,6 +212,7 @@ impl Outcome {
         Outcome::NoHealthyServer,
         Outcome::DbDown,
         Outcome::SessionStoreDown,
+        Outcome::RateLimited,
     ];
 
     /// Index in [`Outcome::FAILURES`]; 0 for `Ok` (which is not a failure).
@@ -217,6 +225,7 @@ impl Outcome {
             Outcome::NoHealthyServer => 4,
             Outcome::DbDown => 5,
             Outcome::SessionStoreDown => 6,
+            Outcome::RateLimited => 7,
         }
     }
 
@@ -231,6 +240,7 @@ impl Outcome {
             Outcome::NoHealthyServer => "no healthy server",
             Outcome::DbDown => "database down",
             Outcome::SessionStoreDown => "session store down",
+            Outcome::RateLimited => "rate limited",
         }
     }
 
@@ -324,6 +334,9 @@ pub struct ComponentState {
     pub hit_ratio: f64,
     /// Web servers: where a rolling deploy has this server now (`None`: not being deployed).
     pub deploy: Option<DeployStep>,
+    /// A registered kind's figures now (a rate limiter's tokens, …; empty for the others).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<Figure>,
 }
 
 /// Where a web server is in a rolling deploy.

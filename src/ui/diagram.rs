@@ -14,7 +14,7 @@ use crate::layout::{
     font, Diagram, DiagramCluster, DiagramNode, Orientation, MAX_SCALE, READABLE_PX,
 };
 use crate::sim::badge::Badge;
-use crate::sim::{ComponentId, ComponentKind, DbRole};
+use crate::sim::{ComponentId, ComponentKind, DbRole, PlugKind};
 
 /// Properties of [`DiagramView`].
 #[derive(Properties, PartialEq)]
@@ -827,6 +827,12 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
             format!("{} of {workers} busy", state.map_or(0, |s| s.busy_workers)),
         ),
         ComponentKind::DataCenter => (n.label.clone(), n.kind.label().into()),
+        ComponentKind::Plug(PlugKind::RateLimiter) => {
+            let limited = state
+                .and_then(|s| s.figures.iter().find(|f| f.key == "rate_limited"))
+                .map_or(0, |f| f.value as u64);
+            (n.label.clone(), format!("{} limited", grouped(limited)))
+        }
     }
 }
 
@@ -941,6 +947,7 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::Workers => "workers",
         ComponentKind::NoSql => "nosql",
         ComponentKind::DataCenter => "data-center",
+        ComponentKind::Plug(PlugKind::RateLimiter) => "rate-limiter",
     }
 }
 
@@ -1023,6 +1030,12 @@ fn icon(kind: ComponentKind) -> Html {
         ComponentKind::DataCenter => html! {
             <g class="node-icon" transform="translate(12,12)">
                 <rect x="2" y="2" width="18" height="18" rx="3" />
+            </g>
+        },
+        // A funnel: many in, a few out.
+        ComponentKind::Plug(PlugKind::RateLimiter) => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <path d="M2,3 H20 L13,11 V19 L9,21 V11 z" />
             </g>
         },
     }

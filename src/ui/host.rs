@@ -4,7 +4,7 @@
 //! ```text
 //!   InPage:   send(cmd) ──▶ Session::handle            take_output ◀── Session::take_output
 //!   InWorker: send(cmd) ──▶ postMessage(cmd) ──▶ worker: Session::handle
-//!             take_output ◀── inbox ◀── message [Output (serde), Float32Array of dots (transferred)]
+//!             take_output ◀── inbox ◀── message: the Output's bytes (super::wire), an ArrayBuffer (transferred)
 //!   (a command travels as JSON text in a one-element array; a frame as its time, a number)
 //! ```
 //!
@@ -129,12 +129,6 @@ struct Shared {
     failed: bool,
 }
 
-/// Outputs as JavaScript values: 64-bit integers as `BigInt`s (a count may not fit a
-/// JavaScript number).
-fn serializer() -> serde_wasm_bindgen::Serializer {
-    serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true)
-}
-
 /// A command as the message that carries it: a frame (sent every animation frame) as its
 /// time alone, a number; any other command as JSON text in a one-element array (the search
 /// and grading requests on the same port are bare JSON text). The JSON goes through a
@@ -162,25 +156,19 @@ pub fn command_of(message: JsValue) -> Option<Command> {
     crate::capacity::job::from_json_via_value(&parts.get(0).as_string()?).ok()
 }
 
-/// An output as the message that carries it, and the buffer to transfer with it.
-pub fn output_message(mut output: Output) -> Option<(JsValue, JsValue)> {
-    let dots = output.dots.take().unwrap_or_default();
-    let dots = js_sys::Float32Array::from(dots.as_slice());
-    let value = serde::Serialize::serialize(&output, &serializer()).ok()?;
-    let buffer = dots.buffer();
-    Some((
-        js_sys::Array::of2(&value, &dots).into(),
-        js_sys::Array::of1(&buffer).into(),
-    ))
+/// An output as the message that carries it, and the buffer to transfer with it: its bytes
+/// in the wire's binary form ([`super::wire`]), one `ArrayBuffer`.
+pub fn output_message(output: &Output) -> (JsValue, JsValue) {
+    let bytes = super::wire::encode(output);
+    let buffer = js_sys::Uint8Array::from(bytes.as_slice()).buffer();
+    let transfer = js_sys::Array::of1(&buffer);
+    (buffer.into(), transfer.into())
 }
 
 /// A message from the worker, as an output (`None`: not one).
 pub fn output_of(message: &JsValue) -> Option<Output> {
-    let parts: &js_sys::Array = message.dyn_ref()?;
-    let mut output: Output = serde_wasm_bindgen::from_value(parts.get(0)).ok()?;
-    let dots: js_sys::Float32Array = parts.get(1).dyn_into().ok()?;
-    output.dots = Some(dots.to_vec());
-    Some(output)
+    let buffer: &js_sys::ArrayBuffer = message.dyn_ref()?;
+    super::wire::decode(&js_sys::Uint8Array::new(buffer).to_vec())
 }
 
 impl Remote {

@@ -136,6 +136,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         if node.kind == ComponentKind::Cache {
             rows.push(("Stale hits", "stale_reads", grouped(s.stale_reads)));
         }
+
         if let (Some(i), Some(g)) = (dc, geo) {
             let last = g.last.as_ref();
             let per_s = g.requests_per_s.get(i).copied();
@@ -163,6 +164,20 @@ pub fn inspector(props: &InspectorProps) -> Html {
             rows.push(("Stale reads", "stale_reads", grouped(s.stale_reads)));
         }
     }
+    // A registered kind's own figures (a rate limiter's tokens, …).
+    let kind_rows: Vec<(String, String, String)> = state
+        .map(|s| s.figures.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            let value = if f.value.fract() == 0.0 {
+                grouped(f.value as u64)
+            } else {
+                format!("{:.1}", f.value)
+            };
+            (f.label.clone(), f.key.clone(), value)
+        })
+        .collect();
     let explain = explain(node.kind);
     let stack = props
         .diagram
@@ -184,6 +199,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <p class="inspector-explain">{ explain }</p>
             <dl class="inspector-figures">
                 { for rows.into_iter().map(|(label, key, value)| html! {
+                    <div>
+                        <dt>{ label }</dt>
+                        <dd data-inspect={key}>{ value }</dd>
+                    </div>
+                }) }
+                { for kind_rows.into_iter().map(|(label, key, value)| html! {
                     <div>
                         <dt>{ label }</dt>
                         <dd data-inspect={key}>{ value }</dd>
@@ -240,6 +261,7 @@ fn kill_label(kind: ComponentKind, name: &str) -> String {
 
 fn explain(kind: ComponentKind) -> &'static str {
     match kind {
+        ComponentKind::Plug(kind) => kind.about(),
         ComponentKind::Dns => "Turns the site's name into an address. Clients cache the answer for its TTL, so a dead DNS server hurts only as the cached answers expire.",
         ComponentKind::LoadBalancer => "The only public address. It spreads requests over the pool and checks each server's health at an interval; a server that fails enough checks leaves the pool.",
         ComponentKind::Server => "Runs the application with a fixed number of workers and a bounded queue. Past its capacity, requests wait, then get turned away.",

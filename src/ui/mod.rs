@@ -49,6 +49,7 @@ mod timeline;
 mod tour;
 pub mod views;
 mod why;
+pub mod wire;
 
 pub use app::App;
 pub use editor::open_in_editor;

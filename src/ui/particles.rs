@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::layout::Diagram;
-use crate::sim::{ComponentId, ComponentKind, Outcome, PathSample, SimTime, MAX_HOPS};
+use crate::sim::{ComponentId, ComponentKind, Outcome, PathSample, PlugKind, SimTime, MAX_HOPS};
 
 /// Dot radius, in diagram units.
 const DOT_RADIUS: f64 = 4.5;
@@ -134,6 +134,7 @@ pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
         Outcome::DbDown => kinds.contains(&ComponentKind::Database),
         Outcome::SessionStoreDown => kinds.contains(&ComponentKind::SessionStore),
+        Outcome::RateLimited => kinds.contains(&ComponentKind::Plug(PlugKind::RateLimiter)),
         // Every topology has a web server with a waiting line, DNS and a client timeout.
         Outcome::Ok
         | Outcome::QueueFull

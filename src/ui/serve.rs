@@ -6,7 +6,7 @@
 //!
 //! ```text
 //!   ──session::Command──▶ Session::handle; after each Frame:
-//!                          postMessage([Output, Float32Array of dots], transfer: [the dots' buffer])
+//!                          postMessage(the Output's bytes, an ArrayBuffer (super::wire), transfer: [it])
 //!   ──JobRequest (JSON)──▶ capacity::job   ──▶ postMessage(JobUpdate JSON), one per run
 //!   ──GradeRequest──────▶ challenge grading ──▶ postMessage(GradeUpdate JSON), one per seed
 //!   ──"stop"────────────▶ (in the page) everything under way is dropped, nothing more is said
@@ -27,7 +27,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
 use super::host::{command_of, output_message, PAGE_WORK_MS, WORKER_WORK_MS};
-use super::session::{Command, Output, Session};
+use super::session::{Command, Session};
 use crate::capacity::job::{self, Job, JobRequest, JobUpdate};
 use crate::challenge::job::{self as grading, GradeRequest, GradeUpdate};
 use crate::challenge::{challenge, Grading};
@@ -144,19 +144,9 @@ fn simulate(s: &mut Server, command: Command) {
     if !frame {
         return;
     }
-    // Every frame is answered (the page waits for the answer before the next): should the
-    // output not convert, its time alone goes.
-    let output = session.take_output();
-    let now_s = output.now_s;
-    let message = output_message(output).or_else(|| {
-        output_message(Output {
-            now_s,
-            ..Output::default()
-        })
-    });
-    if let Some((message, transfer)) = message {
-        let _ = s.endpoint.post_with_transfer(&message, &transfer);
-    }
+    // Every frame is answered (the page waits for the answer before the next).
+    let (message, transfer) = output_message(&session.take_output());
+    let _ = s.endpoint.post_with_transfer(&message, &transfer);
 }
 
 fn say(endpoint: &Endpoint, json: String) {

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::particles::Painter;
-use super::state::{ChartData, ComponentFigures, Figures, SeekProgress, SimPlace};
+use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_geo;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
@@ -992,6 +992,13 @@ fn sim_figures(sim: &Sim, live: &Live) -> Figures {
                         hit_ratio: c.hit_ratio,
                         deploy: c.deploy,
                         badges: crate::sim::badge::badges(c, utilization),
+                        figures: (c.figures.iter())
+                            .map(|f| KindFigure {
+                                key: f.key.to_string(),
+                                label: f.label.to_string(),
+                                value: f.value,
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),
@@ -1031,13 +1038,14 @@ fn chart_numbers(f: &Figures) -> [f64; 8] {
 
 /// The frame the run records of `sim` (see [`Playback::set_recorder`]): the figures a seek
 /// arriving there shows (load and throughput from the last metrics interval, as after a
-/// seek), as JSON compressed with deflate, and the charts' numbers. A pure function of the
-/// simulation's state, so a frame equals what the engine shows when it gets there.
+/// seek), in the wire's binary form ([`super::wire`]) compressed with deflate, and the charts'
+/// numbers. A pure function of the simulation's state, so a frame equals what the engine
+/// shows when it gets there.
 pub fn record_frame(sim: &Sim) -> Frame {
     let figures = arrival_figures(sim);
-    let json = serde_json::to_vec(&figures).unwrap_or_default();
+    let bytes = super::wire::to_bytes(&figures);
     Frame {
-        body: miniz_oxide::deflate::compress_to_vec(&json, FRAME_COMPRESSION).into(),
+        body: miniz_oxide::deflate::compress_to_vec(&bytes, FRAME_COMPRESSION).into(),
         numbers: chart_numbers(&figures).into(),
     }
 }
@@ -1052,8 +1060,8 @@ pub fn arrival_figures(sim: &Sim) -> Figures {
 
 /// A recorded frame's figures (`None` if it does not decode).
 pub fn decode_frame(frame: &Frame) -> Option<Figures> {
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&frame.body, 64 << 20).ok()?;
-    serde_json::from_slice(&json).ok()
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&frame.body, 64 << 20).ok()?;
+    super::wire::from_bytes(&bytes)
 }
 
 /// Grows the event budget when frames are cheap and the budget was used up, shrinks it when a

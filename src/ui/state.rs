@@ -391,6 +391,20 @@ pub struct ComponentFigures {
     pub deploy: Option<DeployStep>,
     /// What is wrong with it now (down, slow, erroring, saturated), worst first.
     pub badges: Vec<crate::sim::badge::Badge>,
+    /// A registered kind's own figures now (a rate limiter's tokens, …; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<KindFigure>,
+}
+
+/// One of a registered kind's figures (see [`crate::sim::Figure`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KindFigure {
+    /// snake_case key (the inspector's `data-inspect`).
+    pub key: String,
+    /// Human label.
+    pub label: String,
+    /// Its value.
+    pub value: f64,
 }
 
 impl Figures {

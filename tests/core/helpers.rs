@@ -51,7 +51,8 @@ pub fn assert_conserved(r: &Report) {
             + reasons.dns_down
             + reasons.no_healthy_server
             + reasons.db_down
-            + reasons.session_store_down,
+            + reasons.session_store_down
+            + reasons.rate_limited,
         "failures by reason must add up (seed {})",
         r.seed
     );

@@ -18,6 +18,7 @@ mod live;
 mod mechanisms;
 mod monitoring;
 mod playback;
+mod rate_limiter;
 mod run_behaviour;
 mod scenario_checks;
 mod sharding;

@@ -78,6 +78,8 @@ pub struct Timeline {
     /// Per target name: the instants of its scheduled changes and whether each took it down,
     /// in the order the engine applies them (live actions left out).
     scheduled: Vec<(String, Vec<(u64, bool)>)>,
+    /// The latest instant the runner applied live actions at.
+    live_instant: Option<u64>,
 }
 
 /// The data center a stage-11 component belongs to (`us-east` for `us-east/web-0`).
@@ -157,6 +159,55 @@ impl Timeline {
             }
         }
         added
+    }
+
+    /// Rolling deploys: the servers a deploy stopped (`deploy: web-api-0 stopped (…)`) and
+    /// started again (`deploy: web-api-0 started the new version…`), read from the event log
+    /// (a public output) as the run goes, each recorded once: an engine change at its instant,
+    /// like a scheduled fault's, unless live actions were applied at that instant (see
+    /// [`Timeline::live_actions_at`]): then it came after them (a deploy started live stops
+    /// its first batch during the action, or, drained, in an event of the same instant
+    /// handled after the actions), in the order it is learned. Returns whether any was new.
+    pub fn learn_deploys(&mut self, log: &[LogEntry]) -> bool {
+        let mut added = false;
+        for e in log {
+            let Some(rest) = e.text.strip_prefix("deploy: ") else {
+                continue;
+            };
+            let Some(after) = rest.strip_prefix(e.component.as_str()) else {
+                continue;
+            };
+            let down = if after.starts_with(" stopped (") {
+                true
+            } else if after.starts_with(" started the new version") {
+                false
+            } else {
+                continue;
+            };
+            let at = (e.t_s * 1e9).round() as u64;
+            let known = self
+                .changes
+                .iter()
+                .any(|c| c.order.0 == at && c.name == e.component && c.down == down);
+            if !known {
+                let n = self.changes.len();
+                self.changes.push(Change {
+                    order: (at, self.live_instant == Some(at), false, n),
+                    name: e.component.clone(),
+                    down,
+                });
+                added = true;
+            }
+        }
+        if added {
+            self.rebuild();
+        }
+        added
+    }
+
+    /// The runner is about to apply live actions at `at`.
+    pub fn live_actions_at(&mut self, at: SimTime) {
+        self.live_instant = Some(at.as_nanos());
     }
 
     /// A live kill (`down`) or repair of an existing component, applied at `at`.

@@ -27,8 +27,8 @@ use scalesim::scenario::topology::{
 };
 use scalesim::scenario::{
     preset, BalancePolicy, DataCenter, Denormalise, Deploy, Dist, Eviction, Fault, GeoRouting,
-    NoSqlStore, Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind, Topology,
-    TopologyFile, WorkerAutoscale, WritePolicy, SCENARIO_VERSION, STAGES,
+    LiveAction, NoSqlStore, Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind,
+    Topology, TopologyFile, WorkerAutoscale, WritePolicy, SCENARIO_VERSION, STAGES,
 };
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
@@ -82,6 +82,10 @@ pub enum Action {
     Repair(String),
     SetUsers(u64),
     SetWebServers(u32),
+    /// A live change as a link carries it, applied with `scalesim::sim::live::apply`: a
+    /// further pool's size by name (`servers:web-api:3`), coalescing at one cache
+    /// (`coalesce:cache-api:on`).
+    Live(LiveAction),
 }
 
 /// Advance to `at`, then apply `actions` in order.
@@ -907,6 +911,8 @@ fn stems(kind: NodeKind) -> &'static [&'static str] {
         NodeKind::Autoscaler => &["autoscaler", "asg"],
         NodeKind::Deploy => &["deploy", "rollout"],
         NodeKind::Monitor => &["monitor", "metrics"],
+        // Registered kinds (a rate limiter): not drawn by the random graphs yet.
+        NodeKind::Plug(_) => &["limiter", "throttle"],
     }
 }
 
@@ -969,11 +975,10 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     let deploy = on(&mut g, 0.2);
     let monitor = on(&mut g, 0.4);
     // Now and then a second web pool behind the balancer, serving some of the kinds (drawn
-    // from a generator of its own, so graphs without one come out as before; without a
-    // deploy, which runs with one pool only).
+    // from a generator of its own, so graphs without one come out as before); a deploy then
+    // rolls the second pool, by its name.
     let mut g3 = Gen::new(seed ^ 0x5745_4250_4f4f_4c00);
     let two_pools = lb && g3.chance(0.2);
-    let deploy = deploy && !two_pools;
 
     let mut server = donor.server.clone();
     if !lb {
@@ -1138,13 +1143,16 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         };
         if cache {
             // Now and then a second cache beside the first, fronting the other read (drawn
-            // from a generator of its own, so graphs without one come out as before; without
-            // coalescing, which the engine runs with one cache only).
+            // from a generator of its own, so graphs without one come out as before). Each of
+            // the two coalesces or not on its own (from a third generator, so the rest of a
+            // two-cache graph comes out as before too).
             let mut g2 = Gen::new(seed ^ 0x3243_4143_4845_0000);
             let two = g2.chance(0.3);
+            let mut g5 = Gen::new(seed ^ 0x434f_414c_4553_4300);
+            let mut coalesce = || *g5.pick(&[None, Some(false), Some(true), Some(true)]);
             let mut first_spec = donor.cache.clone().expect("a cache");
             if two {
-                first_spec.coalesce = None;
+                first_spec.coalesce = coalesce();
             }
             let c = add(&mut g, NodeSpec::Cache(first_spec));
             // Usually both reads through the cache; now and then only one of them, the
@@ -1160,7 +1168,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 spec.capacity_items = (g2.log_uniform(10.0, 100_000.0) as u32).max(1);
                 spec.eviction = *g2.pick(&[Eviction::Lru, Eviction::Lfu, Eviction::Fifo]);
                 spec.write_policy = *g2.pick(&[WritePolicy::Invalidate, WritePolicy::TtlOnly]);
-                spec.coalesce = None;
+                spec.coalesce = coalesce();
                 let first = if g2.chance(0.5) {
                     Flow::PageView
                 } else {
@@ -1228,14 +1236,14 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             let two = taken.len() >= 2 && g4.chance(0.4);
             let (kept, moved): (Vec<Flow>, Vec<Flow>) = if two {
                 let m = g4.range(1, (1 << taken.len()) - 2);
-                let (moved, kept): (Vec<(usize, &Flow)>, Vec<(usize, &Flow)>) = taken
-                    .iter()
-                    .enumerate()
-                    .partition(|(i, _)| m & (1 << i) != 0);
-                (
-                    kept.into_iter().map(|(_, &f)| f).collect(),
-                    moved.into_iter().map(|(_, &f)| f).collect(),
-                )
+                let bit = |i: usize| m & (1 << i) != 0;
+                let pick = |moved: bool| -> Vec<Flow> {
+                    (taken.iter().enumerate())
+                        .filter(|&(i, _)| bit(i) == moved)
+                        .map(|(_, &f)| f)
+                        .collect()
+                };
+                (pick(false), pick(true))
             } else {
                 (taken, Vec::new())
             };
@@ -1278,11 +1286,15 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         );
         wire(&a, &web, &[Flow::Control]);
     }
+    let mut deploy_node = None;
     if deploy {
         let mut d = donor.deploy.clone().expect("a deploy");
         d.drain &= lb.is_some();
         let d = add(&mut g, NodeSpec::Deploy(d));
-        wire(&d, &web, &[Flow::Control]);
+        if !two_pools {
+            wire(&d, &web, &[Flow::Control]);
+        }
+        deploy_node = Some(d);
     }
     if monitor {
         add(
@@ -1317,6 +1329,10 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 spec: NodeSpec::Autoscaler(spec),
             });
             edges.push((a, name.clone(), vec![Flow::Control]));
+        }
+        // The deploy controller rolls this pool (lowered as `deploy.pool`).
+        if let Some(d) = deploy_node.take() {
+            edges.push((d, name.clone(), vec![Flow::Control]));
         }
         // The wires into and out of the first pool: its moved kinds go to and from the
         // second; both read sessions; the jobs go with the writes.
@@ -1388,8 +1404,9 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     faults(&mut g, &mut scenario);
     let mut file = file;
     file.faults = scenario.faults.clone();
-    let steps = steps(&mut g, &scenario);
+    let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
+    live_controls(seed, &scenario, &mut steps);
     (
         Case {
             seed,
@@ -1399,6 +1416,53 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         },
         file,
     )
+}
+
+/// Live changes at a graph's further pools and caches, by name, drawn from a generator of
+/// their own (graphs without a second pool or cache come out as before): each further pool
+/// resized now and then, coalescing switched on or off at one cache at a time.
+fn live_controls(seed: u64, s: &Scenario, steps: &mut [Step]) {
+    let mut g = Gen::new(seed ^ 0x4c49_5645_4354_4c00);
+    let pools: Vec<&str> = s.more_web_pools.iter().map(|p| p.name.as_str()).collect();
+    let caches: Vec<&str> = match s.more_caches.is_empty() {
+        true => Vec::new(),
+        false => std::iter::once("cache")
+            .chain(s.more_caches.iter().map(|c| c.name.as_str()))
+            .collect(),
+    };
+    if pools.is_empty() && caches.is_empty() {
+        return;
+    }
+    // A rolling deploy of the pool the deploy controller names, started live once (most of
+    // the time), in one data center (the checkers learn its stops and starts from the log).
+    if let Some(d) = s
+        .deploy
+        .as_ref()
+        .filter(|d| d.pool.is_some() && s.geo.is_none())
+    {
+        if g.chance(0.8) && !steps.is_empty() {
+            let at = g.range(0, steps.len() as u64 - 1) as usize;
+            steps[at].actions.push(Action::Live(LiveAction::Deploy {
+                batch: d.batch_size,
+                drain: d.drain,
+                pool: d.pool.clone(),
+            }));
+        }
+    }
+    for step in steps.iter_mut() {
+        if !pools.is_empty() && g.chance(0.25) {
+            step.actions.push(Action::Live(LiveAction::PoolServers {
+                pool: g.pick(&pools).to_string(),
+                count: g.range(0, u64::from(MAX_LIVE_WEB_SERVERS)) as u32,
+            }));
+        }
+        if !caches.is_empty() && g.chance(0.2) {
+            step.actions.push(Action::Live(LiveAction::CoalesceAt {
+                cache: g.pick(&caches).to_string(),
+                on: g.chance(0.5),
+            }));
+        }
+    }
 }
 
 /// Whether a node is named `name`.

@@ -167,18 +167,50 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
 /// The default window draws graphs with two of a kind, so the checkers above run on them:
 /// two caches (about one in ten), two web pools (about one in eight), two databases (a
 /// quarter of those with a database), some of them beside a shard router, two NoSQL stores
-/// (two in five of those with a NoSQL store taking two kinds or more). Drawn once,
-/// counted for each.
+/// (two in five of those with a NoSQL store taking two kinds or more); a deploy
+/// controller rolling the second pool by name, started live in most of them; coalescing at
+/// one of two caches and not the other; live changes by name: a further pool resized,
+/// coalescing switched at one cache. Drawn once, counted for each.
 #[test]
 fn graphs_with_two_of_a_kind_are_drawn() {
-    let (mut caches, mut pools, mut databases, mut beside, mut nosql) = (0, 0, 0, 0, 0);
+    use crate::generator::Action;
+    use scalesim::scenario::LiveAction;
+    let (mut caches, mut pools, mut databases, mut beside) = (0, 0, 0, 0);
+    let (mut deploys, mut one_coalescing, mut resized, mut switched) = (0, 0, 0, 0);
+    let mut started = 0;
+    let mut nosql = 0;
     for seed in 0..DEFAULT_GRAPH_SEEDS {
-        let s = generator::graph_case(seed).0.scenario;
+        let case = generator::graph_case(seed).0;
+        let s = &case.scenario;
         caches += usize::from(!s.more_caches.is_empty());
         pools += usize::from(!s.more_web_pools.is_empty());
         databases += usize::from(!s.more_databases.is_empty());
         beside += usize::from(!s.more_databases.is_empty() && s.sharding.is_some());
         nosql += usize::from(!s.more_nosql.is_empty());
+        deploys += usize::from(s.deploy.as_ref().is_some_and(|d| d.pool.is_some()));
+        if let (Some(first), [second]) = (&s.cache, s.more_caches.as_slice()) {
+            let on = |c: Option<bool>| c == Some(true);
+            one_coalescing += usize::from(on(first.coalesce) != on(second.cache.coalesce));
+        }
+        let live = case.steps.iter().flat_map(|st| &st.actions);
+        let live: Vec<&LiveAction> = live
+            .filter_map(|a| match a {
+                Action::Live(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        resized += usize::from(
+            live.iter()
+                .any(|l| matches!(l, LiveAction::PoolServers { .. })),
+        );
+        switched += usize::from(
+            live.iter()
+                .any(|l| matches!(l, LiveAction::CoalesceAt { .. })),
+        );
+        if live.iter().any(|l| matches!(l, LiveAction::Deploy { .. })) {
+            started += 1;
+            eprintln!("graph seed {seed} starts a deploy of its second pool live");
+        }
     }
     for (two, what, least) in [
         (caches, "two caches", 50),
@@ -186,6 +218,11 @@ fn graphs_with_two_of_a_kind_are_drawn() {
         (databases, "two databases", 50),
         (beside, "a second database beside a shard router", 25),
         (nosql, "two NoSQL stores", 25),
+        (deploys, "a deploy of the second pool", 10),
+        (started, "a deploy of the second pool started live", 8),
+        (one_coalescing, "coalescing at one of two caches", 15),
+        (resized, "a live resize of the second pool", 40),
+        (switched, "coalescing switched live at one cache", 40),
     ] {
         eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have {what}");
         assert!(two >= least, "only {two} graphs with {what}");

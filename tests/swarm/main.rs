@@ -72,6 +72,11 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
             }
         }
         ctx.timeline.grow(sim.components(), sim.now());
+        // What the engine did at this instant comes before the live actions.
+        learn_deploys(&mut ctx, &sim);
+        if !step.actions.is_empty() {
+            ctx.timeline.live_actions_at(sim.now());
+        }
         for a in &step.actions {
             match a {
                 Action::Kill(n) | Action::Repair(n) => {
@@ -89,12 +94,16 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
                 }
                 Action::SetUsers(u) => sim.set_users(*u),
                 Action::SetWebServers(n) => sim.set_web_servers(*n),
+                Action::Live(change) => scalesim::sim::live::apply(&mut sim, change)
+                    .map_err(|e| format!("live change {change:?} refused: {e}"))?,
             }
             ctx.timeline.grow(sim.components(), sim.now());
+            learn_deploys(&mut ctx, &sim);
         }
         observe(&mut ctx, &sim, &mut prev, true)?;
         from = step.at;
     }
+    learn_deploys(&mut ctx, &sim);
     let report = sim.report();
     checkers::check_report(&ctx, &report).map_err(|e| format!("final report: {e}"))?;
     let log: Vec<_> = sim.log().cloned().collect();
@@ -133,6 +142,7 @@ fn observe(
         ensure_grows(&ctx.components, sim.components())?;
         ctx.components = sim.components().to_vec();
     }
+    learn_deploys(ctx, sim);
     let snap = sim.snapshot();
     ctx.capacities.resize(snap.components.len(), 0);
     for (cap, c) in ctx.capacities.iter_mut().zip(&snap.components) {
@@ -154,6 +164,15 @@ fn observe(
     }
     *prev = Some(snap);
     Ok(())
+}
+
+/// Tells the timeline which servers a rolling deploy stopped or started (from the event log)
+/// since it last looked.
+fn learn_deploys(ctx: &mut Context, sim: &Sim) {
+    if ctx.scenario.deploy.is_some() {
+        let log: Vec<_> = sim.log().cloned().collect();
+        ctx.timeline.learn_deploys(&log);
+    }
 }
 
 /// Components are only ever added (web servers), never renumbered or removed.

@@ -64,6 +64,7 @@ pub fn all_in_one(name: &str, workers: u32) -> Scenario {
         more_caches: Vec::new(),
         more_web_pools: Vec::new(),
         more_databases: Vec::new(),
+        plugs: Vec::new(),
         more_nosql: Vec::new(),
         routes: None,
         geo: None,

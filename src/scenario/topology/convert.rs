@@ -86,6 +86,7 @@ impl Scenario {
                 .chain(s.more_caches.iter().map(|m| m.name.clone()))
                 .chain(s.more_web_pools.iter().map(|m| m.name.clone()))
                 .chain(s.more_databases.iter().map(|m| m.name.clone()))
+                .chain(s.plugs.iter().map(|p| p.name.clone()))
                 .chain(s.more_nosql.iter().map(|m| m.name.clone()))
                 .collect(),
         };
@@ -352,6 +353,9 @@ impl Scenario {
         if let Some(m) = &s.monitoring {
             b.add("monitor", NodeSpec::Monitor(m.clone()));
         }
+        for p in &s.plugs {
+            stand_in_front(&mut b.nodes, &mut edges, p);
+        }
         Topology {
             version: TOPOLOGY_VERSION,
             nodes: b.nodes,
@@ -375,6 +379,34 @@ impl Scenario {
     }
 }
 
+/// Puts the registered kind's node `p` in front of the node it names: every request wire into
+/// that node from a kind `p` may be fed by goes to `p` instead, and `p` passes those requests
+/// on to it (the inverse of [`Topology::without_plugs`]).
+fn stand_in_front(nodes: &mut Vec<Node>, edges: &mut Vec<Edge>, p: &crate::scenario::PlugNode) {
+    let fed_by = p.params.kind().fed_by();
+    let kind_of =
+        |nodes: &[Node], name: &str| nodes.iter().find(|n| n.name == name).map(|n| n.spec.kind());
+    let mut passed: Vec<Flow> = Vec::new();
+    for e in edges.iter_mut() {
+        let feeds = kind_of(nodes, &e.from).is_some_and(|k| fed_by.contains(&k));
+        if e.to == p.fronts && feeds && e.flows.iter().all(|f| Flow::REQUESTS.contains(f)) {
+            e.to = p.name.clone();
+            passed.extend(e.flows.iter().copied());
+        }
+    }
+    nodes.push(Node {
+        name: p.name.clone(),
+        spec: NodeSpec::Plug(p.params.clone()),
+    });
+    let flows: Vec<Flow> = Flow::REQUESTS
+        .into_iter()
+        .filter(|f| passed.contains(f))
+        .collect();
+    if !flows.is_empty() {
+        wire(edges, &p.name, &p.fronts, &flows);
+    }
+}
+
 fn session_params(x: &Sessions) -> SessionParams {
     SessionParams {
         store_workers: x.store_workers,
@@ -395,7 +427,8 @@ impl TopologyFile {
     /// [`Scenario::validate`] (whose problems name the node they concern).
     pub fn lower(&self) -> Result<Scenario, ValidationErrors> {
         self.topology.check()?;
-        let t = &self.topology;
+        let contracted = self.topology.without_plugs();
+        let t = &contracted;
         let spec = |kind: NodeKind| t.nodes.iter().map(|n| &n.spec).find(|s| s.kind() == kind);
         let first_pool = first_of_kind(t, NodeKind::WebPool, "web");
         let (Some(NodeSpec::Users(users)), Some(NodeSpec::WebPool(server))) =
@@ -434,6 +467,7 @@ impl TopologyFile {
             more_caches: Vec::new(),
             more_web_pools: Vec::new(),
             more_databases: Vec::new(),
+            plugs: Vec::new(),
             more_nosql: Vec::new(),
             routes: None,
             geo: None,
@@ -506,6 +540,20 @@ impl TopologyFile {
                     s.deploy = Some(Deploy { pool, ..d.clone() });
                 }
                 NodeSpec::Monitor(m) => s.monitoring = Some(m.clone()),
+                // Taken off the wires in `t`: where it stands is read from the whole graph.
+                NodeSpec::Plug(p) => {
+                    let whole = &self.topology;
+                    let fronts = (whole.plug_nodes().into_iter())
+                        .find(|&(at, _)| at == i)
+                        .and_then(|(_, f)| f)
+                        .map(|f| whole.nodes[f].name.clone())
+                        .unwrap_or_default();
+                    s.plugs.push(crate::scenario::PlugNode {
+                        name: node.name.clone(),
+                        fronts,
+                        params: p.clone(),
+                    });
+                }
             }
         }
         if let (Some(NodeSpec::Queue(q)), Some(NodeSpec::Workers(w))) =
@@ -881,6 +929,7 @@ pub fn field_path(kind: NodeKind, param: &str) -> String {
         NodeKind::Autoscaler => "autoscaling",
         NodeKind::Deploy => "deploy",
         NodeKind::Monitor => "monitoring",
+        NodeKind::Plug(_) => "plugs[].params",
     };
     format!("{prefix}.{param}")
 }

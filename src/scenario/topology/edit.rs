@@ -413,6 +413,7 @@ pub fn stem(kind: NodeKind) -> &'static str {
         NodeKind::Autoscaler => "autoscaler",
         NodeKind::Deploy => "deploy",
         NodeKind::Monitor => "monitor",
+        NodeKind::Plug(kind) => kind.name(),
     }
 }
 
@@ -439,6 +440,8 @@ pub fn default_spec(kind: NodeKind) -> NodeSpec {
             startup_s: 5.0,
             pool: None,
         }),
+        // A registered kind: its own defaults (no preset has one).
+        NodeKind::Plug(kind) => NodeSpec::Plug(kind.default_params()),
         _ => {
             let stage = if matches!(kind, NodeKind::GeoDns | NodeKind::DataCenter) {
                 11

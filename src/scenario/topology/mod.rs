@@ -31,6 +31,7 @@ use super::{
     Autoscaling, CacheTier, Cdn, Database, Deploy, Dist, Dns, Fault, GeoRouting, LoadBalancer,
     Monitoring, Network, NoSqlStore, Region, Server, Sharding, Traffic, WorkerAutoscale,
 };
+use crate::sim::{PlugKind, PlugParams};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -202,11 +203,33 @@ pub enum NodeKind {
     Deploy,
     /// Metrics and alert rules over the whole system.
     Monitor,
+    /// A kind registered in `src/sim/components/registry.rs` (a rate limiter, …).
+    Plug(PlugKind),
 }
 
+/// The kinds built into the graph's code (the registered ones follow them in [`NodeKind::ALL`]).
+const BUILT_IN: usize = 17;
+
 impl NodeKind {
-    /// Every kind, in the order a compiled graph lists them.
-    pub const ALL: [NodeKind; 17] = [
+    /// Every kind, in the order a compiled graph lists them: the built-in ones, then the
+    /// registered ones in registration order (a graph link names a kind by its index here, so
+    /// new kinds only ever go at the end).
+    pub const ALL: [NodeKind; BUILT_IN + PlugKind::ALL.len()] = {
+        let mut all = [NodeKind::Users; BUILT_IN + PlugKind::ALL.len()];
+        let mut i = 0;
+        while i < BUILT_IN {
+            all[i] = NodeKind::BUILT_IN[i];
+            i += 1;
+        }
+        let mut j = 0;
+        while j < PlugKind::ALL.len() {
+            all[BUILT_IN + j] = NodeKind::Plug(PlugKind::ALL[j]);
+            j += 1;
+        }
+        all
+    };
+
+    const BUILT_IN: [NodeKind; BUILT_IN] = [
         NodeKind::Users,
         NodeKind::Dns,
         NodeKind::GeoDns,
@@ -246,6 +269,7 @@ impl NodeKind {
             NodeKind::Autoscaler => "autoscaler",
             NodeKind::Deploy => "deploy",
             NodeKind::Monitor => "monitor",
+            NodeKind::Plug(kind) => kind.name(),
         }
     }
 
@@ -269,6 +293,7 @@ impl NodeKind {
             NodeKind::Autoscaler => "an autoscaler",
             NodeKind::Deploy => "a deploy controller",
             NodeKind::Monitor => "a monitor",
+            NodeKind::Plug(kind) => kind.phrase(),
         }
     }
 
@@ -323,6 +348,8 @@ pub enum NodeSpec {
     Deploy(Deploy),
     /// Monitoring.
     Monitor(Monitoring),
+    /// A registered kind, with its parameters.
+    Plug(PlugParams),
 }
 
 impl NodeSpec {
@@ -346,6 +373,7 @@ impl NodeSpec {
             NodeSpec::Autoscaler(_) => NodeKind::Autoscaler,
             NodeSpec::Deploy(_) => NodeKind::Deploy,
             NodeSpec::Monitor(_) => NodeKind::Monitor,
+            NodeSpec::Plug(p) => NodeKind::Plug(p.kind()),
         }
     }
 
@@ -374,6 +402,7 @@ impl NodeSpec {
             NodeSpec::Autoscaler(p) => serde_json::to_value(p),
             NodeSpec::Deploy(p) => serde_json::to_value(p),
             NodeSpec::Monitor(p) => serde_json::to_value(p),
+            NodeSpec::Plug(p) => p.to_json(),
         }
     }
 
@@ -407,6 +436,7 @@ impl NodeSpec {
             NodeKind::Autoscaler => NodeSpec::Autoscaler(p(params)?),
             NodeKind::Deploy => NodeSpec::Deploy(p(params)?),
             NodeKind::Monitor => NodeSpec::Monitor(p(params)?),
+            NodeKind::Plug(kind) => NodeSpec::Plug(kind.params_from_json(params)?),
         })
     }
 }

@@ -14,6 +14,7 @@
 use super::{Edge, MAX_COORD, TOPOLOGY_VERSION};
 use super::{Flow, NodeKind, NodeSpec, Topology, MAX_EDGES, MAX_NODES, MAX_NODE_NAME_CHARS};
 use crate::scenario::{Problem, ValidationErrors, MAX_DATA_CENTERS};
+use crate::sim::PlugKind;
 use std::fmt;
 
 /// Why a wire is refused.
@@ -33,8 +34,26 @@ const AR: Flow = Flow::ApiRead;
 const WR: Flow = Flow::Write;
 const SA: Flow = Flow::StaticAsset;
 
-/// The kinds a node of kind `from` may send `flow` to (empty: it sends no such flow on).
-pub fn targets(from: NodeKind, flow: Flow) -> &'static [NodeKind] {
+/// The kinds a node of kind `from` may send `flow` to (empty: it sends no such flow on): the
+/// built-in rules, and each registered kind's own (`PlugSpec::FED_BY` and `FRONTS`), which
+/// stands on request wires only.
+pub fn targets(from: NodeKind, flow: Flow) -> Vec<NodeKind> {
+    let mut list = built_in_targets(from, flow).to_vec();
+    if Flow::REQUESTS.contains(&flow) {
+        match from {
+            NodeKind::Plug(kind) => list.extend_from_slice(kind.fronts()),
+            _ => list.extend(
+                PlugKind::ALL
+                    .into_iter()
+                    .filter(|k| k.fed_by().contains(&from))
+                    .map(NodeKind::Plug),
+            ),
+        }
+    }
+    list
+}
+
+fn built_in_targets(from: NodeKind, flow: Flow) -> &'static [NodeKind] {
     use NodeKind as K;
     match (from, flow) {
         (K::Users, PV | AR | WR | SA) => &[K::Dns, K::GeoDns],
@@ -77,6 +96,7 @@ pub fn role(kind: NodeKind) -> &'static str {
         NodeKind::Autoscaler => "an autoscaler controls a web pool behind a load balancer",
         NodeKind::Deploy => "a deploy controller controls a web pool",
         NodeKind::Monitor => "a monitor watches every component and needs no wires",
+        NodeKind::Plug(kind) => kind.role(),
     }
 }
 
@@ -220,7 +240,9 @@ impl Topology {
                 );
             }
         }
-        let g = Graph::new(self, c);
+        self.check_plugs(c);
+        let contracted = self.without_plugs();
+        let g = Graph::new(&contracted, c);
         g.counts(c);
         g.paths(c);
         g.consistency(c);
@@ -500,6 +522,8 @@ impl<'a> Graph<'a> {
                 // Several databases too, each storing its own data requests (`web_data` keeps
                 // each request to one; beside a shard router, the router splits one of them).
                 NodeKind::Database => {}
+                // Registered kinds: as many as stand in front of something (`check_plugs`).
+                NodeKind::Plug(_) => {}
                 // Several NoSQL stores too, each taking its share of its own kinds (a web pool
                 // sends each kind to at most one of them).
                 NodeKind::NoSql => {}
@@ -710,7 +734,10 @@ impl<'a> Graph<'a> {
             }
         }
         for i in 0..self.n {
-            if !reached[i] && !told[i] && self.kind(i) != NodeKind::Monitor {
+            // A registered kind's wires were taken off the graph (`without_plugs`): checked
+            // by `check_plugs`.
+            let plug = matches!(self.kind(i), NodeKind::Plug(_));
+            if !reached[i] && !told[i] && self.kind(i) != NodeKind::Monitor && !plug {
                 c.fail(
                     &self.path(i),
                     format!(
@@ -1138,4 +1165,180 @@ pub(super) fn wire(edges: &mut Vec<Edge>, from: &str, to: &str, flows: &[Flow]) 
         to: to.to_string(),
         flows: flows.to_vec(),
     });
+}
+
+impl Topology {
+    /// The node of each registered kind, with the node it stands in front of (its one
+    /// successor; `None` if it sends nothing on), in node order.
+    pub fn plug_nodes(&self) -> Vec<(usize, Option<usize>)> {
+        (0..self.nodes.len())
+            .filter(|&i| matches!(self.nodes[i].spec.kind(), NodeKind::Plug(_)))
+            .map(|i| {
+                let name = &self.nodes[i].name;
+                let fronts = (self.edges.iter())
+                    .find(|e| &e.from == name)
+                    .and_then(|e| self.nodes.iter().position(|n| n.name == e.to));
+                (i, fronts)
+            })
+            .collect()
+    }
+
+    /// The graph with every registered kind's node taken off the wires: a wire into it goes
+    /// straight to the node it fronts instead (merged with a wire already there), its own
+    /// wires out are dropped, and the node stays (unwired), so indices keep their meaning.
+    /// The built-in rules and the lowering read this graph; [`Topology::check`] checks the
+    /// registered kinds' own wires on the whole one.
+    pub fn without_plugs(&self) -> Topology {
+        let plugs = self.plug_nodes();
+        if plugs.is_empty() {
+            return self.clone();
+        }
+        let fronts = |name: &str| {
+            plugs
+                .iter()
+                .find(|(i, _)| self.nodes[*i].name == name)
+                .map(|(_, f)| f.map(|f| self.nodes[f].name.clone()))
+        };
+        let mut edges: Vec<Edge> = Vec::new();
+        for e in &self.edges {
+            if fronts(&e.from).is_some() {
+                continue;
+            }
+            let to = match fronts(&e.to) {
+                Some(Some(to)) => to,
+                Some(None) => continue,
+                None => e.to.clone(),
+            };
+            match edges.iter_mut().find(|x| x.from == e.from && x.to == to) {
+                Some(x) => {
+                    for f in &e.flows {
+                        if !x.flows.contains(f) {
+                            x.flows.push(*f);
+                        }
+                    }
+                }
+                None => edges.push(Edge {
+                    from: e.from.clone(),
+                    to,
+                    flows: e.flows.clone(),
+                }),
+            }
+        }
+        Topology {
+            edges,
+            ..self.clone()
+        }
+    }
+
+    /// The registered kinds' own wiring rules, one problem per broken rule: each is fed
+    /// requests only by the kinds it names, stands in front of exactly one node of a kind it
+    /// names, passes on every request it is sent and nothing else, and runs in one data
+    /// center's graph (not beside geoDNS yet).
+    fn check_plugs(&self, c: &mut Problems) {
+        let geo = self.nodes.iter().any(|n| n.spec.kind() == NodeKind::GeoDns);
+        for (i, _) in self.plug_nodes() {
+            let node = &self.nodes[i];
+            let NodeKind::Plug(kind) = node.spec.kind() else {
+                continue;
+            };
+            let path = format!("topology.nodes[{i}]");
+            let name = shown(&node.name);
+            let what = kind.phrase();
+            for problem in plug_params(&node.spec) {
+                c.fail(
+                    &format!("{path}.params"),
+                    format!("{what} `{name}`: {problem}"),
+                );
+            }
+            if geo {
+                c.fail(
+                    &path,
+                    format!("{what} `{name}`: the engine runs {} only in one data center's graph, not beside geoDNS yet", kind.label().to_lowercase()),
+                );
+            }
+            let kind_of = |n: &str| self.node(n).map(|x| x.spec.kind());
+            let outs: Vec<&Edge> = self.edges.iter().filter(|e| e.from == node.name).collect();
+            let ins: Vec<&Edge> = self.edges.iter().filter(|e| e.to == node.name).collect();
+            let mut targets_named: Vec<&str> = outs.iter().map(|e| e.to.as_str()).collect();
+            targets_named.dedup();
+            match targets_named.as_slice() {
+                [] => c.fail(
+                    &path,
+                    format!("{what} `{name}` stands in front of nothing: {}", kind.role()),
+                ),
+                [to] if !kind_of(to).is_some_and(|k| kind.fronts().contains(&k)) => c.fail(
+                    &path,
+                    format!("{what} `{name}` cannot stand in front of `{}`: {}", shown(to), kind.role()),
+                ),
+                [_] => {}
+                many => c.fail(
+                    &path,
+                    format!(
+                        "{what} `{name}` sends requests on to {} nodes ({}): it stands in front of one",
+                        many.len(),
+                        many.iter().map(|m| format!("`{}`", shown(m))).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            }
+            if ins.is_empty() {
+                c.fail(
+                    &path,
+                    format!("{what} `{name}` is fed by nothing: {}", kind.role()),
+                );
+            }
+            for e in &ins {
+                if !kind_of(&e.from).is_some_and(|k| kind.fed_by().contains(&k)) {
+                    c.fail(
+                        &path,
+                        format!(
+                            "`{}` cannot send requests to {what} `{name}`: {}",
+                            shown(&e.from),
+                            kind.role()
+                        ),
+                    );
+                }
+            }
+            let taken: Vec<Flow> = Flow::ALL
+                .into_iter()
+                .filter(|f| ins.iter().any(|e| e.flows.contains(f)))
+                .collect();
+            let passed: Vec<Flow> = Flow::ALL
+                .into_iter()
+                .filter(|f| outs.iter().any(|e| e.flows.contains(f)))
+                .collect();
+            let odd: Vec<Flow> = taken
+                .iter()
+                .chain(&passed)
+                .copied()
+                .filter(|f| !Flow::REQUESTS.contains(f))
+                .collect();
+            if !odd.is_empty() {
+                c.fail(
+                    &path,
+                    format!(
+                        "{what} `{name}` carries requests only, not {}",
+                        and_list(&odd)
+                    ),
+                );
+            }
+            if taken != passed && !outs.is_empty() && !ins.is_empty() {
+                c.fail(
+                    &path,
+                    format!(
+                        "{what} `{name}` takes {} but passes on {}: it passes on exactly what it takes",
+                        and_list(&taken),
+                        and_list(&passed)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Problems with a registered kind's parameters.
+fn plug_params(spec: &NodeSpec) -> Vec<String> {
+    match spec {
+        NodeSpec::Plug(p) => p.problems(),
+        _ => Vec::new(),
+    }
 }

@@ -20,6 +20,8 @@ pub(super) mod jobs;
 pub(super) mod migration;
 pub(super) mod monitor;
 pub(super) mod nosql;
+pub(super) mod rate_limiter;
+pub mod registry;
 pub(super) mod replication;
 pub(super) mod sessions;
 pub(super) mod station;

@@ -10,11 +10,21 @@
 //!   ServerBooted ─▶ one more server in service
 //! ```
 //!
-//! [`WebPool`] owns that state and its events ([`WebEvent`]); a change of size comes back to
-//! the engine as a [`Resize`] (which servers return to service, how many are new, which leave),
-//! and the engine adds the new servers' stations and tells the balancer and the sessions.
+//! [`WebPool`] owns that state and its events ([`WebEvent`]), and its sticky sessions (stage
+//! 7: which of its servers holds each user's session). A change of size ([`WebPool::set_count`],
+//! live or from its autoscaler) returns retired servers to the pool's balancer and takes
+//! servers out of it, logging each; it hands back how many new servers the engine must place
+//! (their stations), which then join through [`WebPool::add`].
+//!
+//! ```text
+//!   request of user u ──▶ session_server(u): u's server, same life, still in the pool?
+//!   served by server s ──▶ note_session(u, s)      server s dies ──▶ server_died(s)
+//!   set_count(n) ──▶ back: balancer.register, retired: balancer.deregister ──▶ new to place
+//! ```
 
 use crate::scenario::{Autoscaling, Server};
+use crate::sim::components::balancer::Balancer;
+use crate::sim::components::sessions::StickySessions;
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
@@ -94,16 +104,19 @@ pub(in crate::sim) struct WebPool {
     /// Servers in service summed over the metrics ticks (kept only when there are several
     /// pools, for each pool's bill).
     pub servers_ticked: u64,
+    /// Its sticky sessions, when the web tier keeps them on its servers.
+    sticky: Option<StickySessions>,
 }
 
 impl WebPool {
     /// Web pool number `number` of `server`s named after `stem` (none placed yet), scaled by
-    /// `autoscaling` if any.
+    /// `autoscaling` if any, keeping sticky sessions if `sticky`.
     pub fn new(
         number: u8,
         stem: &str,
         server: &Server,
         autoscaling: Option<&Autoscaling>,
+        sticky: bool,
     ) -> WebPool {
         WebPool {
             number,
@@ -115,6 +128,7 @@ impl WebPool {
             booting: 0,
             last_scaling: SimTime::ZERO,
             servers_ticked: 0,
+            sticky: sticky.then(StickySessions::default),
         }
     }
 
@@ -127,7 +141,90 @@ impl WebPool {
     pub fn add(&mut self, station: u16) -> usize {
         self.stations.push(station);
         self.retired.push(false);
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.add_server();
+        }
         self.stations.len() - 1
+    }
+
+    /// Whether it keeps sticky sessions (the hot path asks before it reads the user).
+    #[inline]
+    pub fn keeps_sessions(&self) -> bool {
+        self.sticky.is_some()
+    }
+
+    /// Its sticky sessions (`None`: it keeps none).
+    pub fn sessions(&self) -> Option<&StickySessions> {
+        self.sticky.as_ref()
+    }
+
+    /// Room for `users` users' sessions.
+    pub fn reserve_users(&mut self, users: usize) {
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.reserve_users(users);
+        }
+    }
+
+    /// Sticky sessions: the server holding `user`'s session, if it still can (the same life
+    /// of that server, read from its station's epoch in `stations`, and still in `balancer`'s
+    /// pool); a session that cannot is gone (a re-login).
+    #[inline]
+    pub fn session_server(
+        &mut self,
+        user: usize,
+        stations: &[Station],
+        balancer: Option<&Balancer>,
+    ) -> Option<usize> {
+        let sticky = self.sticky.as_mut()?;
+        let web = &self.stations;
+        sticky.server_for(
+            user,
+            |i| stations[usize::from(web[i])].epoch,
+            |i| balancer.is_some_and(|b| b.in_pool(i)),
+        )
+    }
+
+    /// Sticky sessions: `user` reached `server`; a user without a session gets one there, in
+    /// that server's life now.
+    #[inline]
+    pub fn note_session(&mut self, user: usize, server: usize, stations: &[Station]) {
+        if let Some(sticky) = self.sticky.as_mut() {
+            let life = stations[usize::from(self.stations[server])].epoch;
+            sticky.note(user, server, life);
+        }
+    }
+
+    /// Server `server` died: the sessions it held are gone, their users logged out.
+    pub fn server_died(&mut self, server: usize) {
+        if let Some(sticky) = self.sticky.as_mut() {
+            sticky.server_died(server);
+        }
+    }
+
+    /// Changes the number of servers in service to `count` ([`WebPool::resize`]): servers
+    /// back in service register with `balancer` again (they join once healthy), retired ones
+    /// leave it at once; each is logged. Returns how many new servers the engine must place
+    /// (each then joins through [`WebPool::add`] and the balancer's `add_server`).
+    pub fn set_count<R: Slot, E: Copy>(
+        &mut self,
+        count: usize,
+        balancer: &mut Balancer,
+        ctx: &mut Ctx<R, E>,
+    ) -> u32 {
+        let resize = self.resize(count);
+        for i in resize.back {
+            balancer.register(i);
+            let name = self.server_name(i);
+            let text = format!("{name} added back; joins the pool once healthy");
+            ctx.log(&name, text);
+        }
+        for i in resize.retired {
+            balancer.deregister(i);
+            let name = self.server_name(i);
+            let text = format!("{name} removed from the pool");
+            ctx.log(&name, text);
+        }
+        resize.new
     }
 
     /// Servers in service.
@@ -309,7 +406,7 @@ mod tests {
     #[test]
     fn resize_brings_back_the_lowest_retired_first_and_retires_the_highest() {
         let scenario = crate::scenario::preset(3).expect("preset 3");
-        let mut pool = WebPool::new(0, "web", &scenario.server, None);
+        let mut pool = WebPool::new(0, "web", &scenario.server, None, false);
         for s in 0..4 {
             pool.add(s);
         }
@@ -324,10 +421,85 @@ mod tests {
         assert_eq!(pool.resize(4), Resize::default());
     }
 
+    /// Preset 7's first pool with sticky sessions, `servers` placed on stations 0, 1…, each
+    /// in its balancer's pool.
+    fn sticky_pool(servers: u16) -> (WebPool, Balancer, Vec<Station>) {
+        let scenario = crate::scenario::preset(7).expect("preset 7");
+        let mut pool = WebPool::new(0, "web", &scenario.server, None, true);
+        let spec = scenario.load_balancer.as_ref().expect("a balancer");
+        let mut balancer = Balancer::new(spec, 0, "web");
+        for s in 0..servers {
+            pool.add(s);
+            balancer.add_server(true);
+        }
+        pool.reserve_users(4);
+        (
+            pool,
+            balancer,
+            vec![Station::new(1, 1); usize::from(servers)],
+        )
+    }
+
+    #[test]
+    fn the_pool_keeps_its_sticky_sessions_until_their_server_dies_or_leaves() {
+        let (mut pool, mut balancer, mut stations) = sticky_pool(3);
+        assert_eq!(pool.session_server(0, &stations, Some(&balancer)), None);
+        pool.note_session(0, 2, &stations);
+        pool.note_session(1, 1, &stations);
+        pool.note_session(1, 0, &stations); // has one already: unchanged
+        assert_eq!(pool.session_server(0, &stations, Some(&balancer)), Some(2));
+        assert_eq!(pool.session_server(1, &stations, Some(&balancer)), Some(1));
+        // Server 2 dies (its station's next life): user 0 is logged out and logs in again.
+        pool.server_died(2);
+        stations[2].epoch += 1;
+        assert_eq!(pool.session_server(0, &stations, Some(&balancer)), None);
+        // Server 1 leaves the balancer's pool: user 1's session is gone too.
+        balancer.deregister(1);
+        assert_eq!(pool.session_server(1, &stations, Some(&balancer)), None);
+        let r = pool.sessions().expect("sticky").report();
+        assert_eq!((r.logged_out, r.relogins), (1, 2));
+        // A pool without sticky sessions keeps none.
+        let scenario = crate::scenario::preset(7).expect("preset 7");
+        let mut plain = WebPool::new(0, "web", &scenario.server, None, false);
+        plain.add(0);
+        plain.note_session(0, 0, &stations);
+        assert_eq!(plain.session_server(0, &stations, Some(&balancer)), None);
+        assert!(plain.sessions().is_none());
+    }
+
+    #[test]
+    fn set_count_retires_and_returns_servers_through_the_balancer_and_logs_each() {
+        let (mut pool, mut balancer, _) = sticky_pool(4);
+        let mut kernel = Kernel::<(), WebEvent>::new(1);
+        assert_eq!(pool.set_count(2, &mut balancer, &mut kernel), 0);
+        assert_eq!(pool.in_service(), 2);
+        assert!(balancer.in_pool(1) && !balancer.in_pool(2) && !balancer.in_pool(3));
+        // Growing to 5: servers 2 and 3 come back (registered, in the pool once healthy) and
+        // one new server is for the engine to place.
+        assert_eq!(pool.set_count(5, &mut balancer, &mut kernel), 1);
+        assert_eq!(pool.in_service(), 4, "the new one counts once placed");
+        assert!(!balancer.in_pool(2), "joins only after passing checks");
+        pool.add(4);
+        assert_eq!((pool.len(), pool.in_service()), (5, 5));
+        assert_eq!(pool.set_count(5, &mut balancer, &mut kernel), 0);
+        let log: Vec<(&str, &str)> = (kernel.log.iter())
+            .map(|e| (e.component.as_str(), e.text.as_str()))
+            .collect();
+        assert_eq!(
+            log,
+            [
+                ("web-3", "web-3 removed from the pool"),
+                ("web-2", "web-2 removed from the pool"),
+                ("web-2", "web-2 added back; joins the pool once healthy"),
+                ("web-3", "web-3 added back; joins the pool once healthy"),
+            ]
+        );
+    }
+
     #[test]
     fn the_autoscaler_launches_servers_when_busy_and_removes_them_after_the_cooldown() {
         let scenario = crate::scenario::preset(3).expect("preset 3");
-        let mut pool = WebPool::new(0, "web", &scenario.server, Some(&autoscaling()));
+        let mut pool = WebPool::new(0, "web", &scenario.server, Some(&autoscaling()), false);
         pool.add(0);
         pool.add(1);
         let mut kernel = Kernel::<(), WebEvent>::new(1);

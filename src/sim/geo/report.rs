@@ -20,6 +20,7 @@ impl World {
                 no_healthy_server: 0,
                 db_down: 0,
                 session_store_down: 0,
+                rate_limited: 0,
             },
             in_flight: 0,
         };

@@ -18,6 +18,7 @@ use super::*;
 use crate::sim::components::clients::Clients;
 use crate::sim::components::sync::SyncWorkers;
 use crate::sim::cost::{Bill, CostReport};
+use crate::sim::PlugReport;
 
 /// What one data center's stack contributes to a report.
 pub(in crate::sim) struct Sections<'a> {
@@ -37,6 +38,8 @@ pub(in crate::sim) struct Sections<'a> {
     pub more_caches: Vec<NamedCacheReport>,
     pub more_web_pools: Vec<WebPoolReport>,
     pub more_databases: Vec<NamedDatabaseReport>,
+    /// Its registered kinds' components (rate limiters, …), in the scenario's order.
+    pub plugs: Vec<PlugReport>,
     pub cdn: Option<CdnReport>,
     pub queue: Option<QueueReport>,
     pub sessions: Option<SessionReport>,
@@ -76,6 +79,7 @@ pub(in crate::sim) struct ReportBuilder {
     more_caches: Vec<NamedCacheReport>,
     more_web_pools: Vec<WebPoolReport>,
     more_databases: Vec<NamedDatabaseReport>,
+    plugs: Vec<PlugReport>,
     cdn: Option<CdnReport>,
     queue: Option<QueueReport>,
     sessions: Option<SessionReport>,
@@ -106,6 +110,7 @@ impl ReportBuilder {
             more_caches: s.more_caches,
             more_web_pools: s.more_web_pools,
             more_databases: s.more_databases,
+            plugs: s.plugs,
             cdn: s.cdn,
             queue: s.queue,
             sessions: s.sessions,
@@ -141,6 +146,7 @@ impl ReportBuilder {
             more_caches: Vec::new(),
             more_web_pools: Vec::new(),
             more_databases: Vec::new(),
+            plugs: Vec::new(),
             cdn: None,
             queue: None,
             sessions: None,
@@ -266,6 +272,7 @@ impl ReportBuilder {
             more_caches: self.more_caches,
             more_web_pools: self.more_web_pools,
             more_databases: self.more_databases,
+            plugs: self.plugs,
             cdn: self.cdn,
             queue: self.queue,
             sessions: self.sessions,

@@ -53,6 +53,10 @@ pub struct Report {
     /// when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_databases: Vec<NamedDatabaseReport>,
+    /// The components of registered kinds (rate limiters, …), each by its name with its
+    /// kind's figures (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugs: Vec<crate::sim::PlugReport>,
     /// The CDN edge: hits, bytes, cost.
     pub cdn: Option<CdnReport>,
     /// The message queue and its workers.
@@ -132,6 +136,13 @@ pub struct FailureCounts {
     pub db_down: u64,
     /// The shared session store was down.
     pub session_store_down: u64,
+    /// Turned away at once by a rate limiter (absent when none was).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rate_limited: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The database tier over the run.
@@ -702,6 +713,7 @@ impl FailureCounts {
         self.no_healthy_server += other.no_healthy_server;
         self.db_down += other.db_down;
         self.session_store_down += other.session_store_down;
+        self.rate_limited += other.rate_limited;
     }
 }
 

@@ -11,6 +11,12 @@ impl Stack {
         id
     }
 
+    /// The component of the registered kind's component number `plug`.
+    #[inline]
+    pub(super) fn plug_component(&self, plug: u8) -> ComponentId {
+        self.plug_ids[usize::from(plug)]
+    }
+
     pub(super) fn add_station(
         &mut self,
         id: ComponentId,
@@ -113,6 +119,13 @@ impl Stack {
             let keys = scenario.traffic.keyspace.keys;
             self.caches.push(CacheCluster::new(spec, keys, &stations));
         }
+        // The registered kinds' components (src/layout_plan.rs lists them last too).
+        for p in &scenario.plugs {
+            let id = self.add_component(p.name.clone(), ComponentKind::Plug(p.params.kind()));
+            self.parts[usize::from(id.0)] = Part::Plug(self.plugs.len() as u8);
+            self.plugs.push(PlugPart::new(&p.params));
+            self.plug_ids.push(id);
+        }
         self.cache_store = (0..self.caches.len())
             .map(|cluster| {
                 RequestKind::ALL
@@ -138,9 +151,6 @@ impl Stack {
         station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
         let s = self.add_station(id, Tier::Web, web_index(pool, index), station);
         self.webs[pool].add(s);
-        if let Some(sticky) = self.sticky.get_mut(pool) {
-            sticky.add_server();
-        }
         if let Some(b) = self.balancers.get_mut(pool) {
             b.add_server(initial);
         }

@@ -31,6 +31,11 @@ impl Stack {
                 self.kill_edge(&name, cause);
                 return;
             }
+            Part::Plug(plug) => {
+                self.plugs[usize::from(plug)].kill(self.kernel.now);
+                self.log_event(&name, format!("{name} down ({cause})"));
+                return;
+            }
             Part::Workers => {
                 let now = self.kernel.now;
                 let back = self.jobs.as_mut().map_or(0, |q| q.kill(now));
@@ -79,9 +84,7 @@ impl Stack {
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let (pool, server) = web_of_index(index);
-            if let Some(sticky) = self.sticky.get_mut(pool) {
-                sticky.server_died(server);
-            }
+            self.webs[pool].server_died(server);
         }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -222,6 +225,11 @@ impl Stack {
                 self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
                 return;
             }
+            Part::Plug(plug) => {
+                self.plugs[usize::from(plug)].repair(self.kernel.now);
+                self.log_event(&name, format!("{name} back up ({cause})"));
+                return;
+            }
             Part::Workers => {
                 if let Some(q) = self.jobs.as_mut() {
                     q.repair(&mut self.kernel);
@@ -250,6 +258,19 @@ impl Stack {
     /// again). It stays alive, so health checks still pass; a database replica also applies
     /// replicated writes that much slower, so its lag grows. Only stations can be slow.
     pub(in crate::sim) fn slow_with_cause(&mut self, id: ComponentId, factor: f64, cause: &str) {
+        if let Some(Part::Plug(plug)) = self.parts.get(usize::from(id.0)).copied() {
+            // A registered kind says whether (and how) it can be slow.
+            let slow = (factor != 1.0).then_some(factor);
+            if self.plugs[usize::from(plug)].slow(slow) {
+                let name = self.components[usize::from(id.0)].name.clone();
+                let text = match slow {
+                    None => format!("{name} at normal speed again ({cause})"),
+                    Some(f) => format!("{name} slow ({cause}): ×{f}"),
+                };
+                self.log_event(&name, text);
+            }
+            return;
+        }
         let Some(Part::Station(station)) = self.parts.get(usize::from(id.0)).copied() else {
             return;
         };

@@ -47,7 +47,7 @@ use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
-use super::components::sessions::StickySessions;
+use super::components::registry::{PlugCtx, PlugEvent, PlugPart, Verdict};
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -91,6 +91,8 @@ pub(super) enum Part {
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
+    /// A component of a registered kind: its index in [`Stack::plugs`].
+    Plug(u8),
 }
 
 impl Part {
@@ -109,6 +111,8 @@ impl Part {
             | ComponentKind::Cache
             | ComponentKind::SessionStore
             | ComponentKind::NoSql => Part::Station(NONE),
+            // Its index is set when it is built.
+            ComponentKind::Plug(_) => Part::Plug(0),
         }
     }
 }
@@ -177,6 +181,17 @@ pub(super) enum Event {
     /// One of the deploy controller's own events (the scheduled start, drain checks,
     /// servers started).
     Deploy(DeployEvent),
+    /// A request reaches the registered component `gate` standing on its way (in front of
+    /// the front door).
+    ReachGate { req: ReqRef, gate: u8 },
+    /// One of a registered component's own events.
+    Plug(PlugEvent),
+}
+
+impl From<PlugEvent> for Event {
+    fn from(event: PlugEvent) -> Event {
+        Event::Plug(event)
+    }
 }
 
 impl From<DbEvent> for Event {
@@ -411,9 +426,6 @@ pub(super) struct Stack {
     pub(super) monitor: Option<Monitor>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
-    /// Sticky sessions of each web pool, in pool order, when the web tier keeps them (empty
-    /// otherwise).
-    pub(super) sticky: Vec<StickySessions>,
     profile_max: f64,
     /// The database clusters (stores): shards, replication, key versions and placement,
     /// resharding. The scenario's `database` first (always there, empty without one), then
@@ -471,6 +483,11 @@ pub(super) struct Stack {
     first_starts: Vec<SimTime>,
     /// Each kind of request's way through the components, read from the scenario's graph.
     pub(super) routes: RouteTable,
+    /// The components of registered kinds (rate limiters, …), in the scenario's `plugs`
+    /// order; the route table names them by index.
+    pub(super) plugs: Vec<PlugPart>,
+    /// Each one's component.
+    plug_ids: Vec<ComponentId>,
 }
 
 impl Stack {
@@ -481,6 +498,7 @@ impl Stack {
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let keys = scenario.traffic.keyspace.keys;
+        let sticky = (scenario.sessions.as_ref()).is_some_and(|s| s.mode == SessionMode::Sticky);
         let mut sim = Stack {
             scenario: scenario.clone(),
             events_processed: 0,
@@ -495,9 +513,11 @@ impl Stack {
                 "web",
                 &scenario.server,
                 scenario.autoscaling.as_ref(),
+                sticky,
             ))
             .chain(scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
-                WebPool::new(i as u8 + 1, &m.name, &m.server, m.autoscaling.as_ref())
+                let autoscaling = m.autoscaling.as_ref();
+                WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky)
             }))
             .collect(),
             balancers: Vec::new(),
@@ -507,12 +527,6 @@ impl Stack {
             jobs: None,
             monitor: scenario.monitoring.as_ref().map(Monitor::new),
             session_station: NONE,
-            sticky: match &scenario.sessions {
-                Some(s) if s.mode == SessionMode::Sticky => {
-                    vec![StickySessions::default(); 1 + scenario.more_web_pools.len()]
-                }
-                _ => Vec::new(),
-            },
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
             cache_store: Vec::new(),
@@ -556,6 +570,8 @@ impl Stack {
             held_since: Vec::new(),
             first_starts: Vec::new(),
             routes: RouteTable::of_scenario(scenario),
+            plugs: Vec::new(),
+            plug_ids: Vec::new(),
         };
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -567,6 +583,13 @@ impl Stack {
         }
         for web in &sim.webs {
             web.start(&mut sim.kernel);
+        }
+        for (me, plug) in sim.plugs.iter().enumerate() {
+            let kernel = &mut sim.kernel;
+            plug.start(&mut PlugCtx {
+                kernel,
+                me: me as u8,
+            });
         }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
             sim.kernel
@@ -674,6 +697,12 @@ impl Stack {
                 }
             }
             Event::Deploy(event) => self.on_deploy_event(event),
+            Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
+            Event::Plug(PlugEvent { plug, event }) => {
+                let kernel = &mut self.kernel;
+                let ctx = &mut PlugCtx { kernel, me: plug };
+                self.plugs[usize::from(plug)].handle(event, ctx);
+            }
             Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),
             Event::Inject {
                 user,

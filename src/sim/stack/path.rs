@@ -219,14 +219,24 @@ impl Stack {
             self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
             return;
         };
+        let mut leave = now.plus(self.balancer_latency);
+        if let Some(gate) = self.routes.of(kind).gate_pool {
+            // A registered component (a rate limiter) stands between the balancer and the
+            // pool.
+            self.push_hop(req, lb, now, leave);
+            match self.pass_gate(req, gate, leave) {
+                Some(delay) => leave = leave.plus(delay),
+                None => return,
+            }
+        } else {
+            self.push_hop(req, lb, now, leave);
+        }
         self.balancers[pool].open(server);
         let station = self.webs[pool].stations[server];
-        let leave = now.plus(self.balancer_latency);
         let r = self.req_mut(req);
         r.set_flag(VIA_BALANCER, true);
         r.web = station;
         r.station = station;
-        self.push_hop(req, lb, now, leave);
         self.kernel.events.push_in(
             Lane::Balancer,
             leave.plus(self.internal_one_way),
@@ -237,25 +247,21 @@ impl Stack {
     /// Sticky sessions: the server of web pool `pool` holding this user's session there, if
     /// it still can.
     pub(super) fn sticky_server(&mut self, req: ReqRef, pool: usize) -> Option<usize> {
-        let sticky = self.sticky.get_mut(pool)?;
+        if !self.webs[pool].keeps_sessions() {
+            return None;
+        }
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, stations) = (&self.webs[pool].stations, &self.stations);
         let balancer = self.balancers.get(pool);
-        sticky.server_for(
-            user,
-            |i| stations[usize::from(web[i])].epoch,
-            |i| balancer.is_some_and(|b| b.in_pool(i)),
-        )
+        self.webs[pool].session_server(user, &self.stations, balancer)
     }
 
     /// Sticky sessions: a user without a session in the pool of web station index `index`
     /// gets one on that server.
     pub(super) fn note_session(&mut self, req: ReqRef, index: u16) {
         let (pool, server) = web_of_index(index);
-        if let Some(sticky) = self.sticky.get_mut(pool) {
+        if self.webs[pool].keeps_sessions() {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            let life = self.stations[usize::from(self.webs[pool].stations[server])].epoch;
-            sticky.note(user, server, life);
+            self.webs[pool].note_session(user, server, &self.stations);
         }
     }
 
@@ -506,6 +512,58 @@ impl Stack {
 
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.
     pub(in crate::sim) fn send_to_front_door(&mut self, req: ReqRef, at: SimTime) {
+        let Request { kind, region, .. } = self.request_in(req);
+        let lane = Lane::FrontDoor { region };
+        if let Some(gate) = self.routes.of(kind).gate_front {
+            // A registered component (a rate limiter) stands in front of the door.
+            let event = Event::ReachGate { req, gate };
+            self.kernel.events.push_in(lane, at, event);
+            return;
+        }
+        self.enter_front_door(req, at);
+    }
+
+    /// A request reaches the registered component `gate` in front of the front door: on
+    /// through the door, later, or failed, as it decides.
+    pub(super) fn on_reach_gate(&mut self, req: ReqRef, gate: u8) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.kernel.now;
+        if let Some(delay) = self.pass_gate(req, gate, now) {
+            self.enter_front_door(req, now.plus(delay));
+        }
+    }
+
+    /// Hands a request to the registered component `gate` (reached at `at`, now or a
+    /// moment later on its way): how long it holds it before it goes on, or `None` when it
+    /// turned it away (then failed here, the answer on its way back to the user).
+    pub(super) fn pass_gate(&mut self, req: ReqRef, gate: u8, at: SimTime) -> Option<SimDuration> {
+        let kind = self.kernel.requests[req.slot as usize].kind;
+        let id = self.plug_component(gate);
+        let kernel = &mut self.kernel;
+        let verdict =
+            self.plugs[usize::from(gate)].on_request(kind, &mut PlugCtx { kernel, me: gate });
+        match verdict {
+            Verdict::Pass => {
+                self.push_hop(req, id, at, at);
+                Some(SimDuration::ZERO)
+            }
+            Verdict::Delay(delay) => {
+                self.push_hop(req, id, at, at.plus(delay));
+                Some(delay)
+            }
+            Verdict::Reject(outcome) => {
+                self.push_hop(req, id, at, at);
+                let leg = self.client_leg(req);
+                self.fail(req, outcome, at.plus(leg));
+                None
+            }
+        }
+    }
+
+    /// The front door (balancer or the pool's first server) takes a request at `at`.
+    fn enter_front_door(&mut self, req: ReqRef, at: SimTime) {
         let Request { kind, region, .. } = self.request_in(req);
         let lane = Lane::FrontDoor { region };
         let route = self.routes.of(kind);

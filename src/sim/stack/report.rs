@@ -7,6 +7,7 @@ use super::*;
 use crate::scenario::Shape;
 use crate::sim::report::*;
 use crate::sim::theory;
+use crate::sim::PlugReport;
 
 impl Stack {
     /// The stampede figures of cache cluster `cluster` (`None` when it neither counts nor
@@ -50,6 +51,7 @@ impl Stack {
             no_healthy_server: b.failed[4],
             db_down: b.failed[5],
             session_store_down: b.failed[6],
+            rate_limited: b.failed[7],
         };
         let components = self
             .components
@@ -119,6 +121,14 @@ impl Stack {
                     },
                 })
                 .collect(),
+            plugs: (self.scenario.plugs.iter())
+                .zip(&self.plugs)
+                .map(|(p, part)| PlugReport {
+                    name: p.name.clone(),
+                    kind: part.kind(),
+                    figures: part.report(),
+                })
+                .collect(),
             more_databases: self
                 .scenario
                 .more_databases
@@ -138,15 +148,7 @@ impl Stack {
             cdn: self.edge.as_ref().map(|e| e.report()),
             queue: self.jobs.as_ref().map(|q| q.report()),
             more_web_pools: self.more_web_pool_reports(),
-            sessions: self.sticky.split_first().map(|(first, more)| {
-                let mut r = first.report();
-                for s in more {
-                    let m = s.report();
-                    r.logged_out += m.logged_out;
-                    r.relogins += m.relogins;
-                }
-                r
-            }),
+            sessions: self.session_report(),
             monitoring: self.monitor.as_ref().map(|m| m.report()),
             data_store: self.data_store_report(),
             deploys: self.deploy_reports(),
@@ -157,6 +159,18 @@ impl Stack {
             theory,
             cost: self.cost(),
         }
+    }
+
+    /// The sticky sessions' report, every pool's summed (`None` without sticky sessions).
+    fn session_report(&self) -> Option<SessionReport> {
+        let mut pools = self.webs.iter().filter_map(|w| w.sessions());
+        let mut r = pools.next()?.report();
+        for s in pools {
+            let m = s.report();
+            r.logged_out += m.logged_out;
+            r.relogins += m.relogins;
+        }
+        Some(r)
     }
 
     /// The further web pools' report entries (empty with one pool).

@@ -54,6 +54,11 @@ pub(in crate::sim) struct Route {
     /// The share the NoSQL store takes of this kind (`None`: it takes none, and no number is
     /// drawn for it).
     pub nosql_share: Option<f64>,
+    /// The registered component (a rate limiter) standing in front of the front door, by
+    /// its number among the stack's plugged components (`None`: none).
+    pub gate_front: Option<u8>,
+    /// The registered component standing between the balancer and the web pool.
+    pub gate_pool: Option<u8>,
     /// The NoSQL store that takes that share (0: the scenario's `nosql`, `n`: its `n`-th
     /// further store).
     pub nosql: u8,
@@ -74,7 +79,23 @@ impl RouteTable {
     /// their kinds, of which a stack has one each but caches: the `n`-th cache node of the
     /// graph is cache cluster `n`, the `n`-th web pool node web pool `n`.
     pub fn of_graph(t: &Topology) -> RouteTable {
-        RouteTable(RequestKind::ALL.map(|kind| route(t, flow_of(kind))))
+        // The built-in kinds' ways are read with the registered components taken off the
+        // wires; where those stand is read from the whole graph.
+        let bare = t.without_plugs();
+        RouteTable(RequestKind::ALL.map(|kind| {
+            let flow = flow_of(kind);
+            let mut r = route(&bare, flow);
+            let entry = if r.via_edge {
+                NodeKind::CdnEdge
+            } else {
+                NodeKind::Dns
+            };
+            r.gate_front = gate(t, entry, flow);
+            if r.front == Door::Balancer {
+                r.gate_pool = gate(t, NodeKind::LoadBalancer, flow);
+            }
+            r
+        }))
     }
 
     /// The way of `kind`.
@@ -192,8 +213,24 @@ fn route(t: &Topology, flow: Flow) -> Route {
         data,
         store,
         nosql_share,
+        gate_front: None,
+        gate_pool: None,
         nosql,
     }
+}
+
+/// The registered component a node of kind `from` sends `flow` to, by its number among the
+/// graph's registered components (the stack builds them in the same order).
+fn gate(t: &Topology, from: NodeKind, flow: Flow) -> Option<u8> {
+    let plugs = t.plug_nodes();
+    let kind_of = |name: &str| t.node(name).map(|n| n.spec.kind());
+    let e = t.edges.iter().find(|e| {
+        kind_of(&e.from) == Some(from)
+            && e.flows.contains(&flow)
+            && matches!(kind_of(&e.to), Some(NodeKind::Plug(_)))
+    })?;
+    let at = t.nodes.iter().position(|n| n.name == e.to)?;
+    plugs.iter().position(|&(i, _)| i == at).map(|n| n as u8)
 }
 
 /// The next stops of `flow` from the node whose parameters are `from`.

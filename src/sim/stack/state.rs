@@ -50,6 +50,10 @@ impl Stack {
     /// State of the components without a station of their own (edge, queue, workers).
     pub(super) fn fill_special_state(&self, state: &mut ComponentState) {
         let part = self.parts[usize::from(state.id.0)];
+        if let Part::Plug(plug) = part {
+            self.plugs[usize::from(plug)].state(self.kernel.now, state);
+            return;
+        }
         if part == Part::Edge {
             if let Some(edge) = &self.edge {
                 state.items = edge.items();
@@ -178,7 +182,8 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        self.sticky.iter().map(|s| s.logged_out()).sum()
+        let sessions = self.webs.iter().filter_map(|w| w.sessions());
+        sessions.map(|s| s.logged_out()).sum()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
@@ -251,8 +256,8 @@ impl Engine for Stack {
         if let Some(m) = self.monitor.as_mut() {
             m.reserve_users(users as usize);
         }
-        for sticky in &mut self.sticky {
-            sticky.reserve_users(users as usize);
+        for web in &mut self.webs {
+            web.reserve_users(users as usize);
         }
         self.mean_interarrival_ns = mean_interarrival_ns(
             users,
@@ -272,24 +277,14 @@ impl Engine for Stack {
             return;
         }
         let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        let resize = self.webs[pool].resize(count);
-        for i in resize.back {
-            self.balancers[pool].register(i);
-            let name = self.webs[pool].server_name(i);
-            self.log_event(
-                &name,
-                format!("{name} added back; joins the pool once healthy"),
-            );
-        }
-        for _ in 0..resize.new {
+        // The pool returns or retires servers itself; new ones (never with a retirement in
+        // the same change) need stations placed here.
+        let (web, balancer) = (&mut self.webs[pool], &mut self.balancers[pool]);
+        let new = web.set_count(count, balancer, &mut self.kernel);
+        for _ in 0..new {
             self.add_web_server(pool, false);
             let name = self.webs[pool].server_name(self.webs[pool].len() - 1);
             self.log_event(&name, format!("{name} added; joins the pool once healthy"));
-        }
-        for i in resize.retired {
-            self.balancers[pool].deregister(i);
-            let name = self.webs[pool].server_name(i);
-            self.log_event(&name, format!("{name} removed from the pool"));
         }
         match pool {
             0 => self.scenario.server.count = count as u32,
@@ -325,6 +320,7 @@ impl Engine for Stack {
             Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
             Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
+            Some(Part::Plug(plug)) => self.plugs[usize::from(plug)].is_alive(),
         }
     }
 
@@ -365,8 +361,10 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user =
-            self.dns.heap_bytes() + self.sticky.iter().map(|s| s.heap_bytes()).sum::<usize>();
+        let per_user = self.dns.heap_bytes()
+            + (self.webs.iter().filter_map(|w| w.sessions()))
+                .map(|s| s.heap_bytes())
+                .sum::<usize>();
         let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
         let stations: usize = self
             .stations

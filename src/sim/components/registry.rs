@@ -1,0 +1,366 @@
+//! The registry of component kinds that plug into the engine through one trait: adding such a
+//! kind is its own file plus one line in [`plugs!`] below (and, on purpose, its drawing arms in
+//! the UI, whose exhaustive matches stop compiling until the kind is drawn).
+//!
+//! ```text
+//!   kind's file:  XParams: PlugSpec   (name, label, wiring rules, parameters with defaults)
+//!                 X: Plug             (on_request → Pass | Reject | Delay, events, kill/repair/
+//!                                      slow/is_alive, snapshot figures, report figures)
+//!   this file:    plugs! { X(x::XParams, x::X), }      ← the one registration line
+//!                   ⇒ PlugKind, PlugParams, PlugEventKind, PlugPart: enums with one arm per kind
+//!   engine:       NodeKind::Plug / NodeSpec::Plug / ComponentKind::Plug, the route table's
+//!                 gates, Event::ReachGate / Event::Plug, Part::Plug, Report::plugs — generic
+//! ```
+//!
+//! The dispatch is a `match` over the generated enums: no `dyn`, no box, no allocation per
+//! event, and a stack without plugged components pays one `Option` test per request where a
+//! gate could stand (the route table says whether one does).
+
+use super::rate_limiter;
+use crate::scenario::topology::NodeKind;
+use crate::sim::kernel::run::{Ctx, Slot};
+use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::{ComponentState, Outcome, RequestKind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use std::fmt::Debug;
+
+/// What a plugged-in kind declares about itself, on its parameters' type: its names, what it
+/// may be wired to, and its parameters' rules. Read by the graph (palette, wiring rules,
+/// validation, files and links) without the engine.
+pub trait PlugSpec:
+    Clone + Debug + PartialEq + Default + Serialize + DeserializeOwned + Sized
+{
+    /// snake_case name, as written in files, graphs and links (`rate_limiter`).
+    const NAME: &'static str;
+    /// A short human label (`Rate limiter`).
+    const LABEL: &'static str;
+    /// A phrase for messages (`a rate limiter`).
+    const PHRASE: &'static str;
+    /// One sentence on what it does, for the inspector and the palette.
+    const ABOUT: &'static str;
+    /// What it does with its wires, for the wiring rules' messages.
+    const ROLE: &'static str;
+    /// The kinds that may send it requests (it stands on their wires).
+    const FED_BY: &'static [NodeKind];
+    /// The kinds it may stand in front of (send the requests it passes on to: exactly one).
+    const FRONTS: &'static [NodeKind];
+    /// Problems with these parameters, each a sentence naming the field (`rate_per_s must
+    /// be above 0`); empty when valid.
+    fn problems(&self) -> Vec<String>;
+}
+
+/// What a plugged-in component decides about a request that reaches it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Verdict {
+    /// It goes on at once.
+    Pass,
+    /// It fails now with this outcome (the answer travels back to the user).
+    Reject(Outcome),
+    /// It goes on after this long.
+    #[allow(dead_code)] // the engine applies it; no registered kind delays yet
+    Delay(SimDuration),
+}
+
+/// One figure of a plugged-in component, for its report section, the CLI's rows and the
+/// inspector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figure {
+    /// snake_case key (`rate_limited`).
+    pub key: &'static str,
+    /// Human label (`Rate limited`).
+    pub label: &'static str,
+    /// Its value.
+    pub value: f64,
+}
+
+/// A plugged-in component's section of the report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlugReport {
+    /// Its name in the graph (shown as text).
+    pub name: String,
+    /// Its kind.
+    pub kind: PlugKind,
+    /// Its figures over the run, in the kind's order.
+    pub figures: Vec<Figure>,
+}
+
+/// One of a plugged-in component's own events, tagged with the component (its index among
+/// the stack's plugged components).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlugEvent {
+    /// Which component.
+    pub plug: u8,
+    /// The event, in its kind's own type.
+    pub event: PlugEventKind,
+}
+
+/// For a kind without events of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoEvent {}
+
+/// What a plugged-in component's handlers are handed: the kernel (clock, queue, RNG, log), and
+/// its own index so that it can schedule its own events.
+pub(in crate::sim) struct PlugCtx<'a, R, E> {
+    /// The kernel.
+    pub kernel: &'a mut Ctx<R, E>,
+    /// The component's index among the stack's plugged components.
+    pub me: u8,
+}
+
+impl<R: Slot, E: Copy + From<PlugEvent>> PlugCtx<'_, R, E> {
+    /// Now.
+    pub fn now(&self) -> SimTime {
+        self.kernel.now
+    }
+
+    /// Schedules one of the component's own events at `at`.
+    #[allow(dead_code)] // no registered kind has timers yet: the rate limiter refills lazily
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<PlugEventKind>) {
+        let event = PlugEvent {
+            plug: self.me,
+            event: event.into(),
+        };
+        self.kernel.schedule(at, event);
+    }
+
+    /// Adds a line to the event log, under the component's name.
+    #[allow(dead_code)] // no registered kind logs yet (the engine logs its kill and repair)
+    pub fn log(&mut self, name: &str, text: String) {
+        self.kernel.log(name, text);
+    }
+}
+
+/// A plugged-in kind's behaviour, on its component's type (engine-side: it sees the kernel).
+pub(in crate::sim) trait Plug: Clone + Sized {
+    /// Its parameters (and with them its names and wiring rules).
+    type Params: PlugSpec;
+    /// Its own events (`NoEvent` for none).
+    type Event: Copy + Debug + PartialEq + Into<PlugEventKind>;
+
+    /// A new component, up, from its (valid) parameters.
+    fn new(params: &Self::Params) -> Self;
+
+    /// Schedules its first events, if it has timers.
+    fn start<R: Slot, E: Copy + From<PlugEvent>>(&self, _ctx: &mut PlugCtx<'_, R, E>) {}
+
+    /// A request of `kind` reaches it now.
+    fn on_request<R: Slot, E: Copy + From<PlugEvent>>(
+        &mut self,
+        kind: RequestKind,
+        ctx: &mut PlugCtx<'_, R, E>,
+    ) -> Verdict;
+
+    /// One of its own events.
+    fn handle<R: Slot, E: Copy + From<PlugEvent>>(
+        &mut self,
+        _event: Self::Event,
+        _ctx: &mut PlugCtx<'_, R, E>,
+    ) {
+    }
+
+    /// It dies at `now`.
+    fn kill(&mut self, now: SimTime);
+    /// It is repaired at `now`.
+    fn repair(&mut self, now: SimTime);
+    /// A grey failure starts (`Some(factor)`) or ends (`None`); false if it cannot be slowed.
+    fn slow(&mut self, _factor: Option<f64>) -> bool {
+        false
+    }
+    /// Whether it is up.
+    fn is_alive(&self) -> bool;
+
+    /// Its figures now, for the inspector (its `alive` is set by the engine).
+    fn figures_now(&self, now: SimTime) -> Vec<Figure>;
+    /// Its figures over the run, for its report section.
+    fn report(&self) -> Vec<Figure>;
+}
+
+/// Counts the kinds registered.
+macro_rules! count {
+    () => { 0usize };
+    ($head:ident $($tail:ident)*) => { 1usize + count!($($tail)*) };
+}
+
+/// The one registration list: `Variant(its parameters' type, its component's type)` per kind.
+/// Generates [`PlugKind`], [`PlugParams`], [`PlugEventKind`] and [`PlugPart`], each with one
+/// arm per kind, and their dispatch.
+macro_rules! plugs {
+    ($($v:ident($params:ty, $part:ty)),* $(,)?) => {
+        /// A kind registered in [`plugs!`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum PlugKind { $($v),* }
+
+        impl PlugKind {
+            /// Every registered kind, in registration order.
+            pub const ALL: [PlugKind; count!($($v)*)] = [$(PlugKind::$v),*];
+
+            /// snake_case name, as written in files.
+            pub fn name(self) -> &'static str {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::NAME),* }
+            }
+            /// A short human label.
+            pub fn label(self) -> &'static str {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::LABEL),* }
+            }
+            /// A phrase for messages (`a rate limiter`).
+            pub fn phrase(self) -> &'static str {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::PHRASE),* }
+            }
+            /// One sentence on what it does.
+            pub fn about(self) -> &'static str {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::ABOUT),* }
+            }
+            /// What it does with its wires.
+            pub fn role(self) -> &'static str {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::ROLE),* }
+            }
+            /// The kinds that may send it requests.
+            pub fn fed_by(self) -> &'static [NodeKind] {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::FED_BY),* }
+            }
+            /// The kinds it may stand in front of.
+            pub fn fronts(self) -> &'static [NodeKind] {
+                match self { $(PlugKind::$v => <$params as PlugSpec>::FRONTS),* }
+            }
+            /// Its default parameters.
+            pub fn default_params(self) -> PlugParams {
+                match self { $(PlugKind::$v => PlugParams::$v(<$params>::default())),* }
+            }
+            /// Its parameters read from JSON (missing fields take their defaults).
+            pub fn params_from_json(self, v: Value) -> Result<PlugParams, serde_json::Error> {
+                match self { $(PlugKind::$v => Ok(PlugParams::$v(serde_json::from_value(v)?))),* }
+            }
+            /// The kind called `name`.
+            pub fn parse(name: &str) -> Option<PlugKind> {
+                PlugKind::ALL.into_iter().find(|k| k.name() == name)
+            }
+        }
+
+        /// A registered kind's parameters.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum PlugParams { $($v($params)),* }
+
+        impl PlugParams {
+            /// Its kind.
+            pub fn kind(&self) -> PlugKind {
+                match self { $(PlugParams::$v(_) => PlugKind::$v),* }
+            }
+            /// As JSON (the parameters' own fields).
+            pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+                match self { $(PlugParams::$v(p) => serde_json::to_value(p)),* }
+            }
+            /// Problems with them (empty: valid).
+            pub fn problems(&self) -> Vec<String> {
+                match self { $(PlugParams::$v(p) => p.problems()),* }
+            }
+        }
+
+        /// A registered kind's own events.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[allow(dead_code)] // no registered kind has timers yet
+        pub enum PlugEventKind {
+            $($v(<$part as Plug>::Event),)*
+            /// No event: keeps the type inhabited when no registered kind has events.
+            Idle,
+        }
+
+        /// A plugged-in component of a stack.
+        #[derive(Clone)]
+        pub(in crate::sim) enum PlugPart { $($v($part)),* }
+
+        impl PlugPart {
+            /// A new component from its parameters.
+            pub fn new(params: &PlugParams) -> PlugPart {
+                match params { $(PlugParams::$v(p) => PlugPart::$v(<$part as Plug>::new(p))),* }
+            }
+            /// Its kind.
+            pub fn kind(&self) -> PlugKind {
+                match self { $(PlugPart::$v(_) => PlugKind::$v),* }
+            }
+            /// See [`Plug::start`].
+            pub fn start<R: Slot, E: Copy + From<PlugEvent>>(&self, ctx: &mut PlugCtx<'_, R, E>) {
+                match self { $(PlugPart::$v(p) => p.start(ctx)),* }
+            }
+            /// See [`Plug::on_request`].
+            #[inline]
+            pub fn on_request<R: Slot, E: Copy + From<PlugEvent>>(
+                &mut self,
+                kind: RequestKind,
+                ctx: &mut PlugCtx<'_, R, E>,
+            ) -> Verdict {
+                match self { $(PlugPart::$v(p) => p.on_request(kind, ctx)),* }
+            }
+            /// Hands it one of its own events (an event of another kind is a bug: ignored).
+            pub fn handle<R: Slot, E: Copy + From<PlugEvent>>(
+                &mut self,
+                event: PlugEventKind,
+                ctx: &mut PlugCtx<'_, R, E>,
+            ) {
+                #[allow(unreachable_patterns)] // with one kind registered, every pair matches
+                match (self, event) {
+                    $((PlugPart::$v(p), PlugEventKind::$v(e)) => p.handle(e, ctx),)*
+                    (_, PlugEventKind::Idle) => {}
+                    _ => debug_assert!(false, "an event handed to a component of another kind"),
+                }
+            }
+            /// See [`Plug::kill`].
+            pub fn kill(&mut self, now: SimTime) {
+                match self { $(PlugPart::$v(p) => p.kill(now)),* }
+            }
+            /// See [`Plug::repair`].
+            pub fn repair(&mut self, now: SimTime) {
+                match self { $(PlugPart::$v(p) => p.repair(now)),* }
+            }
+            /// See [`Plug::slow`].
+            pub fn slow(&mut self, factor: Option<f64>) -> bool {
+                match self { $(PlugPart::$v(p) => p.slow(factor)),* }
+            }
+            /// See [`Plug::is_alive`].
+            pub fn is_alive(&self) -> bool {
+                match self { $(PlugPart::$v(p) => p.is_alive()),* }
+            }
+            /// Its state for the snapshot.
+            pub fn state(&self, now: SimTime, state: &mut ComponentState) {
+                match self { $(PlugPart::$v(p) => {
+                    state.alive = p.is_alive();
+                    state.figures = p.figures_now(now);
+                }),* }
+            }
+            /// See [`Plug::report`].
+            pub fn report(&self) -> Vec<Figure> {
+                match self { $(PlugPart::$v(p) => p.report()),* }
+            }
+        }
+    };
+}
+
+// The registered kinds: one line each. This is the registration.
+plugs! {
+    RateLimiter(rate_limiter::RateLimiterParams, rate_limiter::RateLimiter),
+}
+
+impl Serialize for PlugKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for PlugKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PlugKind, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        PlugKind::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown kind `{}`",
+                name.chars().take(40).collect::<String>()
+            ))
+        })
+    }
+}
+
+impl From<NoEvent> for PlugEventKind {
+    fn from(event: NoEvent) -> PlugEventKind {
+        match event {}
+    }
+}
