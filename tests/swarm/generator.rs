@@ -911,6 +911,8 @@ fn stems(kind: NodeKind) -> &'static [&'static str] {
         NodeKind::Autoscaler => &["autoscaler", "asg"],
         NodeKind::Deploy => &["deploy", "rollout"],
         NodeKind::Monitor => &["monitor", "metrics"],
+        // Registered kinds (a rate limiter): not drawn by the random graphs yet.
+        NodeKind::Plug(_) => &["limiter", "throttle"],
     }
 }
 
@@ -1234,12 +1236,14 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             let two = taken.len() >= 2 && g4.chance(0.4);
             let (kept, moved): (Vec<Flow>, Vec<Flow>) = if two {
                 let m = g4.range(1, (1 << taken.len()) - 2);
-                let moved: Vec<Flow> = (0..taken.len())
-                    .filter(|i| m & (1 << i) != 0)
-                    .map(|i| taken[i])
-                    .collect();
-                let kept = taken.iter().copied().filter(|f| !moved.contains(f));
-                (kept.collect(), moved)
+                let bit = |i: usize| m & (1 << i) != 0;
+                let pick = |moved: bool| -> Vec<Flow> {
+                    (taken.iter().enumerate())
+                        .filter(|&(i, _)| bit(i) == moved)
+                        .map(|(_, &f)| f)
+                        .collect()
+                };
+                (pick(false), pick(true))
             } else {
                 (taken, Vec::new())
             };
