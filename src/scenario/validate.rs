@@ -388,6 +388,46 @@ fn plain_name(c: &mut Checker, path: &str, name: &str) {
     }
 }
 
+/// A further cache's, NoSQL store's or database's name (`what`: the kind, one and many): 1 to 40
+/// letters, digits, '-', '_' or '.', not one an `earlier` further instance has, and not one
+/// whose nodes (`NAME-0`…) would be named like the engine's own. Returns it as shown in
+/// messages (its first 40 characters).
+fn further_name<'a>(
+    c: &mut Checker,
+    path: &str,
+    (one, many): (&str, &str),
+    name: &str,
+    mut earlier: impl Iterator<Item = &'a str>,
+    names: &[String],
+) -> String {
+    let plain = !name.is_empty()
+        && name.chars().count() <= 40
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+    let shown: String = name.chars().take(40).collect();
+    let at = format!("{path}.name");
+    if !plain {
+        c.fail(
+            &at,
+            format!("{one} name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"),
+        );
+    } else if earlier.any(|m| m == name) {
+        c.fail(&at, format!("two further {many} are named `{shown}`"));
+    } else {
+        let node = format!("{name}-0");
+        if names.iter().filter(|n| **n == node).count() > 1 {
+            c.fail(
+                &at,
+                format!(
+                    "{one} `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
+                ),
+            );
+        }
+    }
+    shown
+}
+
 impl Scenario {
     fn validate_geo(&self, c: &mut Checker) {
         let Some(geo) = &self.geo else {
@@ -1094,35 +1134,14 @@ impl Scenario {
         for (i, more) in self.more_nosql.iter().take(MAX_MORE_NOSQL).enumerate() {
             let path = format!("more_nosql[{i}]");
             let name = &more.name;
-            let plain = !name.is_empty()
-                && name.chars().count() <= 40
-                && name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
-            let shown: String = name.chars().take(40).collect();
-            if !plain {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!(
-                        "NoSQL store name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
-                    ),
-                );
-            } else if self.more_nosql[..i].iter().any(|m| m.name == *name) {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!("two further NoSQL stores are named `{shown}`"),
-                );
-            } else {
-                let node = format!("{name}-0");
-                if names.iter().filter(|n| **n == node).count() > 1 {
-                    c.fail(
-                        &format!("{path}.name"),
-                        format!(
-                            "NoSQL store `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
-                        ),
-                    );
-                }
-            }
+            let shown = further_name(
+                c,
+                &path,
+                ("NoSQL store", "NoSQL stores"),
+                name,
+                self.more_nosql[..i].iter().map(|m| m.name.as_str()),
+                &names,
+            );
             if more.takes.is_empty() {
                 c.fail(
                     &format!("{path}.takes"),
@@ -1270,33 +1289,14 @@ impl Scenario {
         for (i, more) in self.more_caches.iter().take(MAX_MORE_CACHES).enumerate() {
             let path = format!("more_caches[{i}]");
             let name = &more.name;
-            let plain = !name.is_empty()
-                && name.chars().count() <= 40
-                && name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
-            let shown: String = name.chars().take(40).collect();
-            if !plain {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!("cache name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"),
-                );
-            } else if self.more_caches[..i].iter().any(|m| m.name == *name) {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!("two further caches are named `{shown}`"),
-                );
-            } else {
-                let node = format!("{name}-0");
-                if names.iter().filter(|n| **n == node).count() > 1 {
-                    c.fail(
-                        &format!("{path}.name"),
-                        format!(
-                            "cache `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
-                        ),
-                    );
-                }
-            }
+            let shown = further_name(
+                c,
+                &path,
+                ("cache", "caches"),
+                name,
+                self.more_caches[..i].iter().map(|m| m.name.as_str()),
+                &names,
+            );
             if more.fronts.is_empty() {
                 c.fail(
                     &format!("{path}.fronts"),
@@ -1541,35 +1541,14 @@ impl Scenario {
         {
             let path = format!("more_databases[{i}]");
             let name = &more.name;
-            let plain = !name.is_empty()
-                && name.chars().count() <= 40
-                && name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
-            let shown: String = name.chars().take(40).collect();
-            if !plain {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!(
-                        "database name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
-                    ),
-                );
-            } else if self.more_databases[..i].iter().any(|m| m.name == *name) {
-                c.fail(
-                    &format!("{path}.name"),
-                    format!("two further databases are named `{shown}`"),
-                );
-            } else {
-                let node = format!("{name}-0");
-                if names.iter().filter(|n| **n == node).count() > 1 {
-                    c.fail(
-                        &format!("{path}.name"),
-                        format!(
-                            "database `{shown}`: its nodes would be named like the engine's own (`{node}`); choose another name"
-                        ),
-                    );
-                }
-            }
+            let shown = further_name(
+                c,
+                &path,
+                ("database", "databases"),
+                name,
+                self.more_databases[..i].iter().map(|m| m.name.as_str()),
+                &names,
+            );
             if more.takes.is_empty() {
                 c.fail(
                     &format!("{path}.takes"),
