@@ -738,6 +738,19 @@ pub fn shard_of(label: &str) -> Option<u32> {
     shard.parse().ok()
 }
 
+/// The shard a database node belongs to, with the database it is a shard of: `("", S)` for
+/// the first database's `shard-S-db-N`, `("orders", S)` for `orders-shard-S-N`, a shard of a
+/// further database behind a shard router of its own.
+pub fn shard_key(label: &str) -> Option<(&str, u32)> {
+    if let Some(shard) = shard_of(label) {
+        return Some(("", shard));
+    }
+    let (stem, rest) = label.rsplit_once("-shard-")?;
+    let (shard, node) = rest.split_once('-')?;
+    node.parse::<u32>().ok()?;
+    Some((stem, shard.parse().ok()?))
+}
+
 /// The pool or store a node belongs to: its name without the data center and the `-N` number
 /// (`web` for `web-3` and `us-east/web-3`, `web-api` for `web-api-0`, `db-writes` for
 /// `db-writes-1`, `shard-2-db` for `shard-2-db-0`).
@@ -789,9 +802,11 @@ fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
             members: servers,
         });
     }
-    let mut shards: Vec<(u32, Vec<usize>)> = Vec::new();
+    // Each shard, of the first database (`shard-S`) or of a further one behind its own shard
+    // router (`orders-shard-S`, named with its database).
+    let mut shards: Vec<((&str, u32), Vec<usize>)> = Vec::new();
     for (i, c) in components.iter().enumerate() {
-        let Some(shard) = shard_of(&c.name).filter(|_| c.kind == ComponentKind::Database) else {
+        let Some(shard) = shard_key(&c.name).filter(|_| c.kind == ComponentKind::Database) else {
             continue;
         };
         match shards.iter_mut().find(|s| s.0 == shard) {
@@ -799,11 +814,18 @@ fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
             None => shards.push((shard, vec![i])),
         }
     }
-    for (shard, members) in shards.into_iter().filter(|s| s.1.len() > 1) {
+    for ((stem, shard), members) in shards.into_iter().filter(|s| s.1.len() > 1) {
+        let (key, label) = match stem {
+            "" => (format!("shard-{shard}"), format!("shard {shard}")),
+            stem => (
+                format!("{stem}-shard-{shard}"),
+                format!("{stem} shard {shard}"),
+            ),
+        };
         out.push(Cluster {
-            key: format!("shard-{shard}"),
-            label: format!("shard {shard}"),
-            caption: format!("shard {shard} · {} database nodes", members.len()),
+            key,
+            caption: format!("{label} · {} database nodes", members.len()),
+            label,
             members,
         });
     }
@@ -1629,6 +1651,57 @@ mod tests {
         let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
         assert!(
             d.smallest_text_px(BOX_W_AT_1400_PX) >= READABLE_PX && min_width_px <= BOX_W_AT_1400_PX,
+            "{:.0} units wide: at least {min_width_px} px in a {BOX_W_AT_1400_PX}-px box",
+            d.width
+        );
+    }
+
+    /// Stage 10 with a second shard router splitting `orders` over two shards (a master and
+    /// a replica each): each shard of either database is one box, the second database's
+    /// named with it (`orders shard 1`), and the drawing fits the 1400-px box readable.
+    #[test]
+    fn two_shard_routers_fit_a_1400_px_window_readable() {
+        let mut scenario = crate::scenario::preset(10).expect("preset");
+        let mut sharding = scenario.sharding.clone().expect("stage 10 shards");
+        (sharding.shards, sharding.reshard) = (2, None);
+        sharding.hot_keys.clear();
+        let database = scenario.database.clone().expect("a database");
+        scenario
+            .more_databases
+            .push(crate::scenario::NamedDatabase {
+                name: "orders".into(),
+                takes: vec![crate::scenario::topology::Flow::Write],
+                database,
+                sharding: Some(sharding),
+                router: Some("orders-shards".into()),
+            });
+        let sim = crate::sim::Sim::new(&scenario).expect("two routers are valid");
+        let components = sim.components().to_vec();
+        let d = diagram(&components);
+        assert_sound(&components, &d);
+        let keys: Vec<&str> = d.clusters.iter().map(|c| c.key.as_str()).collect();
+        for key in ["shard-0", "shard-3", "orders-shard-0", "orders-shard-1"] {
+            assert!(keys.contains(&key), "{key} in {keys:?}");
+        }
+        let orders = d
+            .clusters
+            .iter()
+            .find(|c| c.key == "orders-shard-1")
+            .unwrap();
+        let tiles: Vec<&str> = orders.tiles.iter().map(|t| t.label.as_str()).collect();
+        assert_eq!(tiles, ["orders-shard-1-0", "orders-shard-1-1"]);
+        assert_eq!(
+            d.drawn(orders.node).map(|n| n.label.as_str()),
+            Some("orders shard 1")
+        );
+        let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
+        let px = d.smallest_text_px(BOX_W_AT_1400_PX);
+        println!(
+            "two routers: {:.0} × {:.0} units, smallest text {px:.2} px",
+            d.width, d.height
+        );
+        assert!(
+            px >= READABLE_PX && min_width_px <= BOX_W_AT_1400_PX,
             "{:.0} units wide: at least {min_width_px} px in a {BOX_W_AT_1400_PX}-px box",
             d.width
         );

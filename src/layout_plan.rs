@@ -18,7 +18,7 @@ use crate::scenario::{
     Scenario, SessionMode, MAX_CACHE_NODES, MAX_DATA_CENTERS, MAX_MORE_CACHES, MAX_MORE_DATABASES,
     MAX_MORE_NOSQL, MAX_MORE_WEB_POOLS, MAX_NOSQL_NODES, MAX_REPLICAS, MAX_SHARDS, MAX_WEB_SERVERS,
 };
-use crate::sim::{db_node_name, ComponentId, ComponentInfo, ComponentKind};
+use crate::sim::{db_node_name, further_db_node_name, ComponentId, ComponentInfo, ComponentKind};
 
 /// The components the engine registers when it builds `scenario` (before any live change),
 /// in its order, with its ids and names. For a valid scenario ([`Scenario::validate`]) this
@@ -80,10 +80,19 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
                 add(db_node_name(sharded, shard, node), ComponentKind::Database);
             }
         }
-        // Further stores, each one cluster named after its graph node: `<name>-0` its master.
+        // Further stores, each one cluster named after its graph node: `<name>-0` its master;
+        // behind a shard router of its own, one per shard (`<name>-shard-S-N`).
         for more in scenario.more_databases.iter().take(MAX_MORE_DATABASES) {
-            for node in 0..=more.database.replicas.min(MAX_REPLICAS) {
-                add(format!("{}-{node}", more.name), ComponentKind::Database);
+            let sharded = more.sharding.is_some();
+            let shards = more
+                .sharding
+                .as_ref()
+                .map_or(1, |s| s.shards.clamp(1, MAX_SHARDS) as usize);
+            for shard in 0..shards {
+                for node in 0..=more.database.replicas.min(MAX_REPLICAS) as usize {
+                    let name = further_db_node_name(&more.name, sharded, shard, node);
+                    add(name, ComponentKind::Database);
+                }
             }
         }
     }

@@ -3196,6 +3196,73 @@ async fn a_drawing_with_two_caches_runs_and_both_caches_hit() {
     assert!(!app.exists("[data-members-of=\"cache-api\"] [data-member=\"cache-1\"]"));
 }
 
+/// Stage 10 drawn with a second shard router, `orders-shards`, splitting `orders` (the
+/// writes) over two shards while `shards` splits `db` (the reads) over four.
+fn two_router_file() -> scalesim::scenario::TopologyFile {
+    use scalesim::scenario::topology::{Edge, Flow, Node, NodeSpec};
+    let mut file = scalesim::scenario::preset(10).unwrap().topology_file();
+    file.faults.clear();
+    let t = &mut file.topology;
+    let db = t.node("db").expect("a database").spec.clone();
+    let Some(NodeSpec::ShardRouter(mut sh)) = t.node("shards").map(|n| n.spec.clone()) else {
+        panic!("stage 10 has a shard router");
+    };
+    (sh.shards, sh.reshard) = (2, None);
+    sh.hot_keys.clear();
+    t.nodes.push(Node {
+        name: "orders-shards".into(),
+        spec: NodeSpec::ShardRouter(sh),
+    });
+    t.nodes.push(Node {
+        name: "orders".into(),
+        spec: db,
+    });
+    for e in &mut t.edges {
+        if e.to == "shards" || e.from == "shards" {
+            e.flows.retain(|f| *f != Flow::Write);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    for (from, to) in [("web", "orders-shards"), ("orders-shards", "orders")] {
+        t.edges.push(Edge {
+            from: from.into(),
+            to: to.into(),
+            flows: vec![Flow::Write],
+        });
+    }
+    file
+}
+
+/// A drawn architecture with two shard routers opens from its v2 link and runs: the
+/// diagram draws both databases' shards under their own names (`shard-3-db-1`,
+/// `orders-shard-1-1`), each shard of either one box, and the editor shows both routers.
+#[wasm_bindgen_test]
+async fn a_drawing_with_two_shard_routers_runs_and_draws_both_routers_shards() {
+    let file = two_router_file();
+    assert!(file.lower().is_ok(), "two shard routers lower");
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let names = app.components();
+    for n in [
+        "shard-0-db-0",
+        "shard-3-db-1",
+        "orders-shard-0-0",
+        "orders-shard-1-1",
+    ] {
+        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+    }
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let ran = app
+        .wait_until(8_000, |a| a.metric("requests_total") > 100.0)
+        .await;
+    assert!(ran, "the run goes on");
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-node=\"shards\"]") && app.exists("[data-node=\"orders-shards\"]"));
+}
+
 /// With two caches the chaos panel offers coalescing once per cache, each button marked with
 /// its cache; one click switches it at `cache-api` alone: the log names that cache, its
 /// button now offers switching it off, the first cache's still offers switching it on, and

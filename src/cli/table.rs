@@ -234,6 +234,45 @@ fn bottleneck_line(r: &Report) -> String {
     }
 }
 
+/// With a shard router of a further database's own, one row per router for its shards and
+/// one per resharding, each named (a single router's run prints as before: no rows).
+fn routers(r: &Report, rows: &mut Vec<(String, String)>) {
+    let further = r.more_databases.iter().filter_map(|m| {
+        let router = m.router.as_deref()?;
+        Some((format!("shard router {router} ({})", m.name), &m.database))
+    });
+    let further: Vec<(String, &crate::sim::DatabaseReport)> = further.collect();
+    if further.is_empty() {
+        return;
+    }
+    let first = (r.database.iter()).map(|d| ("shard router shards (db)".to_string(), d));
+    for (label, d) in first
+        .filter(|(_, d)| d.shards.len() > 1 || !d.reshards.is_empty())
+        .chain(further)
+    {
+        rows.push((format!("{label}: shards"), count(d.shards.len() as u64)));
+        for x in &d.reshards {
+            let done = match x.duration_s {
+                Some(s) => format!("copied in {} s", real(s)),
+                None => "copy under way".to_string(),
+            };
+            rows.push((
+                format!(
+                    "{label}: reshard {} → {} at {} s",
+                    x.from_shards,
+                    x.to_shards,
+                    real(x.at_s)
+                ),
+                format!(
+                    "{} of {} keys moved, {done}",
+                    count(x.keys_copied),
+                    count(x.keys_moved)
+                ),
+            ));
+        }
+    }
+}
+
 fn tiers(r: &Report) -> Option<Table> {
     let mut rows = Vec::new();
     if let Some(d) = &r.database {
@@ -275,6 +314,7 @@ fn tiers(r: &Report) -> Option<Table> {
             ));
         }
     }
+    routers(r, &mut rows);
     if let Some(d) = &r.data_store {
         let first = d.nosql.iter().map(|n| ("nosql".to_string(), n));
         let more = (d.more_nosql.iter()).map(|m| (format!("nosql {}", m.name), &m.nosql));
@@ -768,6 +808,8 @@ mod tests {
             name: "db-orders".into(),
             takes: vec![crate::scenario::Flow::Write],
             database: db,
+            sharding: None,
+            router: None,
         }];
         let r = crate::sim::Sim::new(&s).unwrap().run();
         let text = run_tables(&r, None);
@@ -825,6 +867,8 @@ mod tests {
             name: "db-orders".into(),
             takes: vec![crate::scenario::Flow::Write],
             database: db,
+            sharding: None,
+            router: None,
         }];
         s.server.breaker = Some(crate::scenario::Breaker {
             failures: 5,

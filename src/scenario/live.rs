@@ -55,8 +55,18 @@ pub enum LiveAction {
     CdnPurgeAll,
     /// The CDN publishes a new version (a new URL) of its most popular object.
     CdnNewVersion,
-    /// The data tier reshards to this many shards.
+    /// The data tier reshards to this many shards: the first database's, behind the first
+    /// shard router (as links written before there were several routers say).
     Reshard(u32),
+    /// The database behind the shard router named `router` (`shards` the first, else a
+    /// further database's router, [`crate::scenario::NamedDatabase::router`]) reshards to
+    /// `count` shards. Written `reshard:orders-shards:8`.
+    ReshardAt {
+        /// The shard router's name.
+        router: String,
+        /// Shards after.
+        count: u32,
+    },
     /// A failure mechanism switched on or off from now on: `sync:on`, `breaker:off`,
     /// `coalesce:on` (see [`Mechanism`]).
     Mechanism {
@@ -242,6 +252,9 @@ fn action_text(action: &LiveAction) -> String {
         LiveAction::CdnPurgeAll => "purge".to_string(),
         LiveAction::CdnNewVersion => "new-version".to_string(),
         LiveAction::Reshard(n) => format!("reshard:{n}"),
+        LiveAction::ReshardAt { router, count } => {
+            format!("reshard:{}:{count}", escape_name(router))
+        }
         LiveAction::Partition { a, b, cut } => format!(
             "{}:{}:{}",
             if *cut { "cut" } else { "heal" },
@@ -297,6 +310,10 @@ fn parse_action(words: &[&str]) -> Option<LiveAction> {
         ["purge"] => LiveAction::CdnPurgeAll,
         ["new-version"] => LiveAction::CdnNewVersion,
         ["reshard", n] => LiveAction::Reshard(small(n)?),
+        ["reshard", router, n] => LiveAction::ReshardAt {
+            router: unescape_name(router)?,
+            count: small(n)?,
+        },
         [verb @ ("cut" | "heal"), a, b] => LiveAction::Partition {
             a: unescape_name(a)?,
             b: unescape_name(b)?,
@@ -512,6 +529,13 @@ mod tests {
             ),
             change(41_000_000_007, LiveAction::CdnNewVersion),
             change(50_123_456_789, LiveAction::Reshard(8)),
+            change(
+                50_123_456_789,
+                LiveAction::ReshardAt {
+                    router: "orders-shards".into(),
+                    count: 3,
+                },
+            ),
             change(
                 50_200_000_000,
                 LiveAction::Partition {

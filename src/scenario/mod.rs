@@ -248,8 +248,30 @@ pub struct NamedDatabase {
     /// from the web pool or through the cache fronting them; the first database keeps the
     /// others.
     pub takes: Vec<Flow>,
-    /// Its nodes, replication and failover, as for `database`.
+    /// Its nodes, replication and failover, as for `database` (with `sharding`: every
+    /// shard's cluster).
     pub database: Database,
+    /// A shard router of its own in front of it, splitting its data over shards as
+    /// `sharding` splits the first database's (absent: not sharded). Its shards' nodes are
+    /// named `<name>-shard-S-N` (shard S, node N: 0 the first master).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<Sharding>,
+    /// That shard router's name (the graph node's; with `sharding` only; absent:
+    /// `<name>-shards`). A live resharding names it: `reshard:<router>:N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router: Option<String>,
+}
+
+impl NamedDatabase {
+    /// The name of the shard router in front of it (`None`: not sharded).
+    pub fn router_name(&self) -> Option<String> {
+        self.sharding.as_ref()?;
+        Some(
+            self.router
+                .clone()
+                .unwrap_or_else(|| format!("{}-shards", self.name)),
+        )
+    }
 }
 
 /// A further NoSQL store (see [`Scenario::more_nosql`]): the graph's second (third…) NoSQL
@@ -318,6 +340,28 @@ impl Scenario {
             .iter()
             .position(|m| m.takes.contains(&flow))
             .map_or(0, |n| n + 1)
+    }
+
+    /// The store (database cluster) behind the shard router named `name`: 0 for the first
+    /// router (`shards`, the scenario's `sharding`), `n` for the `n`-th further database's
+    /// router; `None` if no shard router is named so.
+    pub fn router_store(&self, name: &str) -> Option<usize> {
+        if name == "shards" && self.sharding.is_some() {
+            return Some(0);
+        }
+        self.more_databases
+            .iter()
+            .position(|m| m.router_name().as_deref() == Some(name))
+            .map(|i| i + 1)
+    }
+
+    /// The sharding of store `store` (0: the scenario's `sharding`, `n`: the `n`-th further
+    /// database's); `None` when that store is not sharded.
+    pub fn sharding_of(&self, store: usize) -> Option<&Sharding> {
+        match store {
+            0 => self.sharding.as_ref(),
+            n => self.more_databases.get(n - 1)?.sharding.as_ref(),
+        }
     }
 
     /// Whether the (first) cache fronts reads of `flow` (never without a cache, never for

@@ -121,6 +121,24 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
             text: format!("the data tier reshards to {} shards", plan.to_shards),
         });
     }
+    // A further database's own shard router reshards it, named.
+    for m in &scenario.more_databases {
+        let (Some(plan), Some(router)) = (
+            m.sharding.as_ref().and_then(|s| s.reshard.as_ref()),
+            m.router_name(),
+        ) else {
+            continue;
+        };
+        out.push(Scheduled {
+            at_s: plan.at_s,
+            until_s: None,
+            kind: ScheduledKind::Reshard,
+            text: format!(
+                "{} (behind {router}) reshards to {} shards",
+                m.name, plan.to_shards
+            ),
+        });
+    }
     out.retain(|s| s.at_s <= end);
     out.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     out

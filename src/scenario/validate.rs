@@ -769,74 +769,7 @@ impl Scenario {
             if self.database.is_none() {
                 c.fail("sharding", "sharding needs a database to split");
             }
-            c.int_range(
-                "sharding.shards",
-                u64::from(sh.shards),
-                1,
-                u64::from(MAX_SHARDS),
-                "shards",
-            );
-            c.int_range(
-                "sharding.virtual_nodes",
-                u64::from(sh.virtual_nodes),
-                1,
-                1000,
-                "points",
-            );
-            c.range(
-                "sharding.cross_shard_share",
-                sh.cross_shard_share,
-                0.0,
-                1.0,
-                "",
-            );
-            if sh.hot_keys.len() > 100 {
-                c.fail("sharding.hot_keys", "at most 100 hot keys");
-            }
-            let mut total = 0.0;
-            for (i, h) in sh.hot_keys.iter().take(100).enumerate() {
-                c.range(
-                    &format!("sharding.hot_keys[{i}].share"),
-                    h.share,
-                    0.0,
-                    1.0,
-                    "",
-                );
-                if h.key >= self.traffic.keyspace.keys {
-                    c.fail(
-                        &format!("sharding.hot_keys[{i}].key"),
-                        format!(
-                            "key {} is outside the keyspace (0 to {})",
-                            h.key,
-                            self.traffic.keyspace.keys.saturating_sub(1)
-                        ),
-                    );
-                }
-                total += h.share;
-            }
-            if total > 1.0 {
-                c.fail(
-                    "sharding.hot_keys",
-                    "the hot keys' shares add up to more than 1",
-                );
-            }
-            c.range(
-                "sharding.migration_keys_per_s",
-                sh.migration_keys_per_s,
-                1.0,
-                MAX_MIGRATION_KEYS_PER_S,
-                "keys/s",
-            );
-            if let Some(r) = &sh.reshard {
-                c.range("sharding.reshard.at_s", r.at_s, 0.0, 86_400.0, "s");
-                c.int_range(
-                    "sharding.reshard.to_shards",
-                    u64::from(r.to_shards),
-                    1,
-                    u64::from(MAX_SHARDS),
-                    "shards",
-                );
-            }
+            self.check_sharding(c, "sharding", sh);
         }
         self.validate_data_stores(c);
         self.validate_deploy(c);
@@ -1064,40 +997,122 @@ fn check_database(c: &mut Checker, prefix: &str, db: &super::Database) {
 }
 
 impl Scenario {
-    /// The kind of the database, NoSQL offload and denormalisation.
-    fn validate_data_stores(&self, c: &mut Checker) {
-        let denormalised = self
-            .sharding
-            .as_ref()
-            .is_some_and(|sh| sh.denormalise.is_some());
-        if let (Some(db), Some(sh)) = (&self.database, &self.sharding) {
-            if !db.kind.is_relational() && sh.cross_shard_share > 0.0 && !denormalised {
+    /// A shard router's settings (`path`: `sharding`, or a further database's
+    /// `more_databases[i].sharding`).
+    fn check_sharding(&self, c: &mut Checker, path: &str, sh: &crate::scenario::Sharding) {
+        c.int_range(
+            &format!("{path}.shards"),
+            u64::from(sh.shards),
+            1,
+            u64::from(MAX_SHARDS),
+            "shards",
+        );
+        c.int_range(
+            &format!("{path}.virtual_nodes"),
+            u64::from(sh.virtual_nodes),
+            1,
+            1000,
+            "points",
+        );
+        c.range(
+            &format!("{path}.cross_shard_share"),
+            sh.cross_shard_share,
+            0.0,
+            1.0,
+            "",
+        );
+        if sh.hot_keys.len() > 100 {
+            c.fail(&format!("{path}.hot_keys"), "at most 100 hot keys");
+        }
+        let mut total = 0.0;
+        for (i, h) in sh.hot_keys.iter().take(100).enumerate() {
+            c.range(
+                &format!("{path}.hot_keys[{i}].share"),
+                h.share,
+                0.0,
+                1.0,
+                "",
+            );
+            if h.key >= self.traffic.keyspace.keys {
                 c.fail(
-                    "sharding.cross_shard_share",
+                    &format!("{path}.hot_keys[{i}].key"),
                     format!(
-                        "joins are not possible on {}: set the cross-shard share to 0, denormalise the data, or use a relational database",
-                        db.kind.phrase()
+                        "key {} is outside the keyspace (0 to {})",
+                        h.key,
+                        self.traffic.keyspace.keys.saturating_sub(1)
                     ),
                 );
             }
+            total += h.share;
         }
+        if total > 1.0 {
+            c.fail(
+                &format!("{path}.hot_keys"),
+                "the hot keys' shares add up to more than 1",
+            );
+        }
+        c.range(
+            &format!("{path}.migration_keys_per_s"),
+            sh.migration_keys_per_s,
+            1.0,
+            MAX_MIGRATION_KEYS_PER_S,
+            "keys/s",
+        );
+        if let Some(r) = &sh.reshard {
+            c.range(&format!("{path}.reshard.at_s"), r.at_s, 0.0, 86_400.0, "s");
+            c.int_range(
+                &format!("{path}.reshard.to_shards"),
+                u64::from(r.to_shards),
+                1,
+                u64::from(MAX_SHARDS),
+                "shards",
+            );
+        }
+    }
+}
+
+/// What a sharded store's data allows (`path`: its sharding's): joins need a relational
+/// store or denormalised data; denormalising needs two shards and at most a copy per shard.
+fn check_sharded_store(
+    c: &mut Checker,
+    path: &str,
+    db: Option<&super::Database>,
+    sh: &crate::scenario::Sharding,
+) {
+    let denormalised = sh.denormalise.is_some();
+    let db = db.filter(|db| !db.kind.is_relational());
+    if let Some(db) = db.filter(|_| sh.cross_shard_share > 0.0 && !denormalised) {
+        c.fail(
+            &format!("{path}.cross_shard_share"),
+            format!(
+                "joins are not possible on {}: set the cross-shard share to 0, denormalise the data, or use a relational database",
+                db.kind.phrase()
+            ),
+        );
+    }
+    if let Some(d) = &sh.denormalise {
+        if sh.shards < 2 {
+            c.fail(
+                &format!("{path}.denormalise"),
+                "denormalising spares cross-shard joins: it needs at least 2 shards",
+            );
+        } else {
+            c.int_range(
+                &format!("{path}.denormalise.write_factor"),
+                u64::from(d.write_factor),
+                2,
+                u64::from(sh.shards.min(MAX_SHARDS)),
+                "copies (at least 2, at most one per shard)",
+            );
+        }
+    }
+}
+
+impl Scenario {
+    /// The kind of the database, NoSQL offload and denormalisation.
+    fn validate_data_stores(&self, c: &mut Checker) {
         if let Some(sh) = &self.sharding {
-            if let Some(d) = &sh.denormalise {
-                if sh.shards < 2 {
-                    c.fail(
-                        "sharding.denormalise",
-                        "denormalising spares cross-shard joins: it needs at least 2 shards",
-                    );
-                } else {
-                    c.int_range(
-                        "sharding.denormalise.write_factor",
-                        u64::from(d.write_factor),
-                        2,
-                        u64::from(sh.shards.min(MAX_SHARDS)),
-                        "copies (at least 2, at most one per shard)",
-                    );
-                }
-            }
+            check_sharded_store(c, "sharding", self.database.as_ref(), sh);
         }
         if self.nosql.is_none() && !self.more_nosql.is_empty() {
             c.fail(
@@ -1582,6 +1597,7 @@ impl Scenario {
                 }
             }
             check_database(c, &format!("{path}.database"), &more.database);
+            self.check_further_router(c, &path, i, &names);
         }
         if Flow::DATA.iter().all(|&f| self.store_of(f) != 0) {
             c.fail(
@@ -1615,15 +1631,75 @@ impl Scenario {
         }
     }
 
+    /// A further database's own shard router (`more_databases[i]`): its settings as the
+    /// first router's, and a name of its own (not `shards`, not another router's or
+    /// component's).
+    fn check_further_router(&self, c: &mut Checker, path: &str, i: usize, names: &[String]) {
+        let more = &self.more_databases[i];
+        let Some(sh) = &more.sharding else {
+            if more.router.is_some() {
+                c.fail(
+                    &format!("{path}.router"),
+                    "a shard router's name goes with its `sharding`: add `sharding` or leave the name out",
+                );
+            }
+            return;
+        };
+        let at = format!("{path}.sharding");
+        self.check_sharding(c, &at, sh);
+        check_sharded_store(c, &at, Some(&more.database), sh);
+        let Some(router) = more.router_name() else {
+            return;
+        };
+        let shown: String = router.chars().take(40).collect();
+        let at = format!("{path}.router");
+        let plain = !router.is_empty()
+            && router.chars().count() <= 40
+            && (router.chars())
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+        let earlier = self.more_databases[..i]
+            .iter()
+            .any(|m| m.router_name().as_deref() == Some(router.as_str()));
+        let first = router == "shards" && self.sharding.is_some();
+        let taken = names.iter().any(|n| *n == router)
+            || self.more_databases.iter().any(|m| m.name == router);
+        if !plain {
+            c.fail(
+                &at,
+                format!(
+                    "shard router name `{shown}`: use 1 to 40 letters, digits, '-', '_' or '.'"
+                ),
+            );
+        } else if earlier || first {
+            c.fail(&at, format!("two shard routers are named `{shown}`"));
+        } else if taken {
+            c.fail(
+                &at,
+                format!("shard router `{shown}`: a component or database is named so already; choose another name"),
+            );
+        }
+    }
+
     /// Whether `name` is a node of one of the further databases (`<name>-<n>`, or
     /// `<data center>/<name>-<n>`).
     fn is_more_db_node(&self, name: &str) -> bool {
         let name = name.rsplit('/').next().unwrap_or(name);
         self.more_databases.iter().any(|m| {
-            name.strip_prefix(m.name.as_str())
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|n| n.parse::<u32>().ok())
-                .is_some_and(|n| n <= m.database.replicas)
+            let rest = name
+                .strip_prefix(m.name.as_str())
+                .and_then(|rest| rest.strip_prefix('-'));
+            let node = |n: &str| n.parse::<u32>().ok().filter(|&n| n <= m.database.replicas);
+            match (rest, &m.sharding) {
+                (Some(rest), None) => node(rest).is_some(),
+                // `<name>-shard-S-N`, S a shard it starts with.
+                (Some(rest), Some(sh)) => rest
+                    .strip_prefix("shard-")
+                    .and_then(|r| r.split_once('-'))
+                    .is_some_and(|(s, n)| {
+                        s.parse::<u32>().is_ok_and(|s| s < sh.shards) && node(n).is_some()
+                    }),
+                (None, _) => false,
+            }
         })
     }
 

@@ -242,9 +242,18 @@ fn single_site(
             .more_databases
             .iter()
             .position(|m| {
+                // `<name>-N`, or `<name>-shard-S-N` behind a shard router of its own.
                 own.strip_prefix(m.name.as_str())
                     .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .is_some_and(|n| {
+                        let digits =
+                            |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+                        match m.sharding {
+                            Some(_) => (n.strip_prefix("shard-").and_then(|x| x.split_once('-')))
+                                .is_some_and(|(s, n)| digits(s) && digits(n)),
+                            None => digits(n),
+                        }
+                    })
             })
             .map_or(0, |i| i + 1)
     };

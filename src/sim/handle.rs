@@ -77,10 +77,11 @@ pub(super) trait Engine {
     fn geo_status(&self) -> Option<GeoStatus>;
     /// The report of the run so far, without its digest.
     fn report(&self) -> Report;
-    /// Reshards the data tier to `count` shards now.
-    fn reshard(&mut self, count: u32);
-    /// The latest resharding and how far its copy has got.
-    fn reshard_progress(&self) -> Option<ReshardProgress>;
+    /// Reshards store `store`'s data (0: the first database, behind the first shard
+    /// router) to `count` shards now.
+    fn reshard(&mut self, store: usize, count: u32);
+    /// The latest resharding of store `store` and how far its copy has got.
+    fn reshard_progress(&self, store: usize) -> Option<ReshardProgress>;
     /// Starts a rolling deploy of the web tier now.
     fn start_deploy(&mut self, spec: &Deploy) -> bool;
     /// Whether a deploy is under way.
@@ -369,12 +370,26 @@ impl Sim {
     /// copied to it at the scenario's `migration_keys_per_s` (see `migration.rs`). Refused
     /// while an earlier one is copying.
     pub fn reshard(&mut self, count: u32) {
-        self.engine_mut().reshard(count);
+        self.engine_mut().reshard(0, count);
+    }
+
+    /// Reshards store `store` — the database behind a shard router: 0 the first, `n` the
+    /// `n`-th further database, [`crate::scenario::Scenario::router_store`] — to `count`
+    /// shards now, as [`Sim::reshard`] does the first. Nothing happens for a store no shard
+    /// router splits.
+    pub fn reshard_store(&mut self, store: usize, count: u32) {
+        self.engine_mut().reshard(store, count);
     }
 
     /// The latest resharding and how far its copy has got (`None`: no resharding yet).
     pub fn reshard_progress(&self) -> Option<ReshardProgress> {
-        self.engine().reshard_progress()
+        self.engine().reshard_progress(0)
+    }
+
+    /// The latest resharding of store `store` (see [`Sim::reshard_store`]) and how far its
+    /// copy has got (`None`: none yet, or no such store).
+    pub fn reshard_progress_of(&self, store: usize) -> Option<ReshardProgress> {
+        self.engine().reshard_progress(store)
     }
 
     /// Starts a rolling deploy of the web tier now (at stage 11, one data center at a time).

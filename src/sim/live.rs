@@ -64,6 +64,11 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
         // Objects are numbered by popularity: 0 is the most requested.
         LiveAction::CdnNewVersion => sim.cdn_new_version(0),
         LiveAction::Reshard(count) => sim.reshard(*count),
+        LiveAction::ReshardAt { router, count } => {
+            let store = sim.scenario().router_store(router);
+            let store = store.ok_or_else(|| LiveApplyError::UnknownComponent(router.clone()))?;
+            sim.reshard_store(store, *count);
+        }
         LiveAction::Mechanism { which, on } => sim.set_mechanism(*which, *on),
         LiveAction::CoalesceAt { cache, on } => {
             let number = sim.scenario().cache_number(cache);

@@ -387,7 +387,7 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     let cut = (fit.text != title).then_some(title);
     // A shard's database nodes are tinted by their load, so a hot shard stands out.
     let heat = state
-        .filter(|s| s.alive && shard_of(&n.label).is_some())
+        .filter(|s| s.alive && shard_key(&n.label).is_some())
         .map(|s| s.utilization.clamp(0.0, 1.0));
     // Every database and NoSQL node carries its load (several stores: each shows its own),
     // tinted only in a shard.
@@ -440,16 +440,17 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     }
 }
 
-pub use crate::layout::shard_of;
+pub use crate::layout::{shard_key, shard_of};
 
 /// A dashed frame around each shard's database nodes, captioned with the shard and the load
 /// of its busiest node.
 fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
     const PAD: f64 = 10.0;
-    // (shard, min x, min y, max x, max y, busiest load)
-    let mut shards: Vec<(u32, f64, f64, f64, f64, f64)> = Vec::new();
+    // ((database, shard), min x, min y, max x, max y, busiest load): the first database's
+    // shards unnamed, a further one's (behind its own router) named with it.
+    let mut shards: Vec<((&str, u32), f64, f64, f64, f64, f64)> = Vec::new();
     for n in &d.nodes {
-        let Some(shard) = shard_of(&n.label) else {
+        let Some(shard) = shard_key(&n.label) else {
             continue;
         };
         let u = figures
@@ -474,10 +475,15 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
         }
     }
     let portrait = d.orientation == Orientation::Portrait;
-    let frames = shards.iter().map(|&(shard, x0, y0, x1, y1, u)| {
+    let frames = shards.iter().map(|&((store, shard), x0, y0, x1, y1, u)| {
         let (x, y) = (x0 - PAD, y0 - PAD);
+        let name = match store {
+            "" => format!("shard {shard}"),
+            store => format!("{store} shard {shard}"),
+        };
+        let store = (!store.is_empty()).then(|| store.to_string());
         html! {
-            <g key={shard} class="shard-frame" data-shard={shard.to_string()}
+            <g key={name.clone()} class="shard-frame" data-shard={shard.to_string()} data-store={store}
                 transform={format!("translate({x:.1},{y:.1})")}>
                 <rect class="shard-box" width={format!("{:.1}", x1 - x0 + 2.0 * PAD)}
                     height={format!("{:.1}", y1 - y0 + 2.0 * PAD)} rx="14"
@@ -485,11 +491,11 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
                 if portrait {
                     // Shards side by side: the caption goes above the frame.
                     <text class="group-label shard-label" x="6" y="-5" font-size={font::SMALL.to_string()}>
-                        { format!("shard {shard} · {}", percent(u)) }
+                        { format!("{name} · {}", percent(u)) }
                     </text>
                 } else {
                     <text class="group-label shard-label" x="-6" y="16" text-anchor="end" font-size={font::SMALL.to_string()}>
-                        { format!("shard {shard}") }
+                        { name.clone() }
                     </text>
                     <text class="shard-load" x="-6" y="32" text-anchor="end" font-size={font::SMALL.to_string()}>{ percent(u) }</text>
                 }
@@ -584,7 +590,7 @@ fn cluster_view(
         .filter(|s| s.alive)
         .map(|s| s.utilization.clamp(0.0, 1.0))
         .collect();
-    let shard = shard_of(&cluster.tiles[0].label);
+    let shard = shard_key(&cluster.tiles[0].label);
     let load = if shard.is_some() {
         up.iter().copied().fold(0.0, f64::max)
     } else {

@@ -36,7 +36,8 @@ pub enum Op {
     PurgeAll,
     /// CDN: publish a new version (a new URL) of the most popular object.
     NewVersion,
-    /// Data tier: reshard to this many shards now (the component is ignored).
+    /// Data tier: reshard to this many shards now — the database the component is a node of
+    /// when a shard router of its own splits it, else the first database.
     Reshard(u32),
     /// Web tier: a rolling deploy of web pool number `pool` (0: the first) in batches of
     /// `batch` servers, drained or not (the component is ignored).
@@ -326,7 +327,19 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
         Op::Repair => LiveAction::Repair(name()?),
         Op::PurgeAll => LiveAction::CdnPurgeAll,
         Op::NewVersion => LiveAction::CdnNewVersion,
-        Op::Reshard(count) => LiveAction::Reshard(count),
+        Op::Reshard(count) => {
+            // A node of a further database behind its own router reshards that database,
+            // named by its router; any other component the first (as links always said).
+            let name = name().unwrap_or_default();
+            let local = name.rsplit('/').next().unwrap_or(&name);
+            let router = (sim.scenario().more_databases.iter())
+                .filter(|m| local.starts_with(&format!("{}-shard-", m.name)))
+                .find_map(|m| m.router_name());
+            match router {
+                Some(router) => LiveAction::ReshardAt { router, count },
+                None => LiveAction::Reshard(count),
+            }
+        }
         Op::Deploy { batch, drain, pool } => LiveAction::Deploy {
             batch,
             drain,

@@ -356,6 +356,7 @@ wire_enum!(LiveAction {
     11 => Partition { a, b, cut },
     12 => Deploy { batch, drain, pool },
     13 => CoalesceAt { cache, on },
+    14 => ReshardAt { router, count },
 });
 wire_enum!(Mechanism { 0 => SyncCalls, 1 => Breaker, 2 => Coalesce });
 

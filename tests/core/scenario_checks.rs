@@ -274,6 +274,21 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         name: "db-writes".into(),
         takes: vec![scalesim::scenario::Flow::Write],
         database: db,
+        sharding: None,
+        router: None,
+    }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A second shard router in front of a second database, with every setting.
+    let mut s = preset(10).unwrap();
+    let mut sharding = s.sharding.clone().unwrap();
+    sharding.denormalise = Some(scalesim::scenario::Denormalise { write_factor: 2 });
+    s.more_databases = vec![scalesim::scenario::NamedDatabase {
+        name: "orders".into(),
+        takes: vec![scalesim::scenario::Flow::Write],
+        database: s.database.clone().unwrap(),
+        sharding: Some(sharding),
+        router: Some("orders-shards".into()),
     }];
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);

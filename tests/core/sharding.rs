@@ -417,3 +417,175 @@ fn the_copy_progress_can_be_read_live() {
     assert!(after.finished);
     assert_eq!(after.keys_copied, after.keys_moved);
 }
+
+/// The graph with two shard routers (`shards` → `db` for reads, `orders-shards` → `orders`
+/// for writes), lowered, run for `duration_s` with a user population that keeps every node
+/// below saturation.
+fn two_routers(duration_s: u32) -> Scenario {
+    let mut s = crate::topology::two_routers().lower().expect("lowers");
+    s.duration_s = duration_s;
+    s.traffic.users = 100_000;
+    if let Some(sh) = s.more_databases[0].sharding.as_mut() {
+        sh.migration_keys_per_s = 10_000.0;
+    }
+    s
+}
+
+/// Requests served by the components whose names start with `prefix`, over the run.
+fn served(r: &Report, prefix: &str) -> u64 {
+    (r.components.iter())
+        .filter(|c| c.name.starts_with(prefix))
+        .map(|c| c.served)
+        .sum()
+}
+
+/// Replays `s` with `changes` (time in s, text as a link writes it) up to `end_s`.
+fn replay(s: &Scenario, changes: &str, end_s: u64) -> Report {
+    let changes = scalesim::scenario::live::decode_changes(changes).expect("live changes read");
+    scalesim::sim::live::replay(s, &changes, SimTime::from_secs(end_s))
+        .expect("replays")
+        .report()
+}
+
+#[test]
+fn two_routers_each_reshard_live_while_the_other_keeps_serving() {
+    let s = two_routers(40);
+    // `orders-shards` to 3 shards at 5 s, then the first router to 5 at 20 s, by name.
+    let r = replay(&s, "5:reshard:orders-shards:3,20:reshard:shards:5", 40);
+    assert_conserved(&r);
+    let db = r.database.as_ref().expect("db");
+    let orders = &r.more_databases[0].database;
+    assert_eq!(orders.reshards.len(), 1, "{:?}", orders.reshards);
+    assert_eq!(db.reshards.len(), 1, "{:?}", db.reshards);
+    let (o, d) = (&orders.reshards[0], &db.reshards[0]);
+    assert_eq!((o.from_shards, o.to_shards, o.at_s), (2, 3, 5.0));
+    assert_eq!((d.from_shards, d.to_shards, d.at_s), (4, 5, 20.0));
+    // Modulo 2 → 3 moves two keys in three; consistent hashing 4 → 5 about a fifth.
+    assert!((o.fraction_moved - 2.0 / 3.0).abs() < 0.02, "{o:?}");
+    assert!((d.fraction_moved - 0.2).abs() < 0.05, "{d:?}");
+    assert!(o.finished_at_s.is_some(), "{o:?}");
+    // Each copy wrote to its own new shard only.
+    assert!(served(&r, "orders-shard-2-") > 0);
+    assert!(served(&r, "shard-4-db-") > 0);
+    assert_eq!(orders.shards.len(), 3);
+    assert_eq!(db.shards.len(), 5);
+    // While one router copied, the other kept serving: no request failed for a database,
+    // reads were answered by db's shards all along and writes committed in orders.
+    assert_eq!(r.requests.failed_by_reason.db_down, 0, "{:?}", r.requests);
+    assert_eq!(db.writes_committed, 0);
+    assert!(orders.writes_committed > 1000, "{orders:?}");
+    let log = |start: &str| r.events.iter().any(|e| e.text.starts_with(start));
+    assert!(log("resharding orders (behind shard router orders-shards) to 3 shards; db keeps its data where it is"));
+    assert!(log(
+        "resharding db (behind the shard router) to 5 shards; orders keeps its data where it is"
+    ));
+    assert!(log("resharding 2 → 3 shards started"));
+    assert!(log("resharding 4 → 5 shards started"));
+    // Live progress per router.
+    let changes = scalesim::scenario::live::decode_changes("5:reshard:orders-shards:3").unwrap();
+    let sim = scalesim::sim::live::replay(&s, &changes, SimTime::from_secs(6)).unwrap();
+    assert_eq!(
+        sim.reshard_progress(),
+        None,
+        "the first router did not reshard"
+    );
+    let p = sim.reshard_progress_of(1).expect("orders reshards");
+    assert_eq!((p.from_shards, p.to_shards), (2, 3));
+    // A router the run does not have is an error naming it.
+    let changes = scalesim::scenario::live::decode_changes("5:reshard:users-shards:3").unwrap();
+    let e = scalesim::sim::live::replay(&s, &changes, SimTime::from_secs(6)).err();
+    assert!(e.is_some_and(|e| e.to_string().contains("users-shards")));
+}
+
+#[test]
+fn a_scheduled_resharding_of_the_second_router_runs_at_its_time() {
+    let mut s = two_routers(30);
+    s.more_databases[0].sharding.as_mut().unwrap().reshard = Some(ReshardPlan {
+        at_s: 10.0,
+        to_shards: 4,
+    });
+    let r = run(&s);
+    assert_conserved(&r);
+    assert!(r.database.as_ref().unwrap().reshards.is_empty());
+    let o = &r.more_databases[0].database.reshards;
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert_eq!((o[0].at_s, o[0].from_shards, o[0].to_shards), (10.0, 2, 4));
+    // Modulo 2 → 4 moves half the keys.
+    assert!((o[0].fraction_moved - 0.5).abs() < 0.02, "{:?}", o[0]);
+    let schedule = scalesim::scenario::schedule(&s);
+    assert!(schedule
+        .iter()
+        .any(|x| x.text == "orders (behind orders-shards) reshards to 4 shards"));
+}
+
+#[test]
+fn killing_one_routers_shard_master_leaves_the_other_routers_writes_committing() {
+    // db's shard 1 loses its master at 5 s (reads of its keys fail until a replica is
+    // promoted); orders' writes commit all along, and orders has no failover.
+    let mut s = two_routers(20);
+    s.faults = vec![Fault::down("shard-1-db-0", 5.0, 0.0)];
+    let r = run(&s);
+    assert_conserved(&r);
+    let db = r.database.as_ref().unwrap();
+    assert_eq!(db.failovers.len(), 1, "{:?}", db.failovers);
+    assert_eq!(db.failovers[0].new_master, "shard-1-db-1");
+    let orders = &r.more_databases[0].database;
+    assert!(orders.failovers.is_empty());
+    let calm = run(&two_routers(20));
+    let calm_writes = calm.more_databases[0].database.writes_committed;
+    // The same writes are sent (the kill draws nothing before it); those in flight at the
+    // end aside, they all commit.
+    assert!(
+        orders.writes_committed + r.requests.in_flight >= calm_writes
+            && orders.writes_committed <= calm_writes + calm.requests.in_flight,
+        "{} with the kill, {calm_writes} without",
+        orders.writes_committed
+    );
+    // And the other way round: orders' shard 1 loses its master; only writes of its keys
+    // fail until the promotion, orders' shard 0 and db keep going.
+    let mut s = two_routers(20);
+    s.faults = vec![Fault::down("orders-shard-1-0", 5.0, 0.0)];
+    let r = run(&s);
+    assert_conserved(&r);
+    let orders = &r.more_databases[0].database;
+    assert_eq!(orders.failovers.len(), 1, "{:?}", orders.failovers);
+    assert_eq!(orders.failovers[0].old_master, "orders-shard-1-0");
+    assert_eq!(orders.failovers[0].new_master, "orders-shard-1-1");
+    assert!(r.database.as_ref().unwrap().failovers.is_empty());
+    assert!(r.requests.failed_by_reason.db_down > 0);
+    let shard0 = &orders.shards[0];
+    let calm0 = &calm.more_databases[0].database.shards[0];
+    assert!(
+        shard0.writes * 10 >= calm0.writes * 9,
+        "shard 0 wrote {} with shard 1's master dead, {} without",
+        shard0.writes,
+        calm0.writes
+    );
+}
+
+#[test]
+fn old_links_with_reshard_n_reshard_the_first_router() {
+    // `reshard:N`, as links said before there were several routers, reads as it did and
+    // reshards the first database: the same run as naming its router `shards`.
+    let changes = scalesim::scenario::live::decode_changes("5:reshard:5").unwrap();
+    assert_eq!(
+        changes[0].action,
+        scalesim::scenario::LiveAction::Reshard(5)
+    );
+    assert_eq!(
+        scalesim::scenario::live::encode_changes(&changes),
+        "5:reshard:5"
+    );
+    let mut ten = preset(10).unwrap();
+    ten.duration_s = 20;
+    let old = replay(&ten, "5:reshard:5", 20);
+    let named = replay(&ten, "5:reshard:shards:5", 20);
+    assert_eq!(old.digest, named.digest);
+    assert_eq!(old.database.as_ref().unwrap().reshards.len(), 1);
+    let two = two_routers(20);
+    let old = replay(&two, "5:reshard:5", 20);
+    let named = replay(&two, "5:reshard:shards:5", 20);
+    assert_eq!(old.digest, named.digest);
+    assert_eq!(old.database.as_ref().unwrap().reshards.len(), 1);
+    assert!(old.more_databases[0].database.reshards.is_empty());
+}

@@ -1920,3 +1920,194 @@ fn two_web_pools_run_in_every_data_center_at_stage_11() {
         "{down:?}"
     );
 }
+
+/// Stage 10 drawn with a second shard router: `orders-shards` splits `orders` (the writes)
+/// over two shards by key modulo 2, while `shards` splits `db` (page views and API reads)
+/// over four as stage 10 does. 20 s, no scheduled fault, no scheduled resharding.
+pub(crate) fn two_routers() -> scalesim::scenario::TopologyFile {
+    let mut file = preset(10).expect("stage 10").topology_file();
+    file.duration_s = 20;
+    file.faults.clear();
+    let t = &mut file.topology;
+    let spec = |name: &str| {
+        (t.nodes.iter().find(|n| n.name == name))
+            .expect("a node")
+            .spec
+            .clone()
+    };
+    let (NodeSpec::ShardRouter(mut orders), db) = (spec("shards"), spec("db")) else {
+        panic!("stage 10 has a shard router");
+    };
+    orders.shards = 2;
+    orders.strategy = scalesim::scenario::ShardStrategy::Modulo;
+    orders.hot_keys.clear();
+    orders.cross_shard_share = 0.0;
+    orders.reshard = None;
+    orders.migration_keys_per_s = 2000.0;
+    for n in &mut t.nodes {
+        if let NodeSpec::ShardRouter(first) = &mut n.spec {
+            first.reshard = None;
+        }
+    }
+    t.nodes.push(Node {
+        name: "orders-shards".into(),
+        spec: NodeSpec::ShardRouter(orders),
+    });
+    t.nodes.push(Node {
+        name: "orders".into(),
+        spec: db,
+    });
+    for e in &mut t.edges {
+        if e.to == "shards" || e.from == "shards" {
+            e.flows.retain(|f| *f != Flow::Write);
+        }
+    }
+    t.edges.retain(|e| !e.flows.is_empty());
+    t.edges.push(Edge {
+        from: "web".into(),
+        to: "orders-shards".into(),
+        flows: vec![Flow::Write],
+    });
+    t.edges.push(Edge {
+        from: "orders-shards".into(),
+        to: "orders".into(),
+        flows: vec![Flow::Write],
+    });
+    file
+}
+
+#[test]
+fn two_shard_routers_each_split_their_own_database() {
+    let file = two_routers();
+    let s = file.lower().expect("two shard routers lower");
+    // The first router lowers to `sharding`, the second into the entry of the database
+    // behind it, named; both come back from the scenario's own graph and from a v2 link.
+    assert_eq!(s.sharding.as_ref().map(|sh| sh.shards), Some(4));
+    let orders = &s.more_databases[0];
+    assert_eq!(orders.name, "orders");
+    assert_eq!(orders.takes, vec![Flow::Write]);
+    assert_eq!(orders.router.as_deref(), Some("orders-shards"));
+    assert_eq!(orders.sharding.as_ref().map(|sh| sh.shards), Some(2));
+    assert_eq!(s.router_store("orders-shards"), Some(1));
+    assert_eq!(s.router_store("shards"), Some(0));
+    assert_eq!(s.topology_file().lower().expect("lowers"), s);
+    let link = scalesim::scenario::encode_graph(&file, &[], None);
+    let back = scalesim::scenario::decode_link(&link).expect("the v2 link decodes");
+    assert_eq!(back.graph.as_ref(), Some(&file));
+    assert_eq!(back.scenario, s);
+    // Each database holds its own kinds, on its own shards' nodes.
+    let r = run(&s);
+    assert_conserved(&r);
+    let db = r.database.as_ref().expect("the first database");
+    assert_eq!(db.writes_committed, 0, "writes go to orders only");
+    assert!(served(&r, "shard-") > 1000, "db's shards serve the reads");
+    let o = &r.more_databases[0];
+    assert_eq!(o.router.as_deref(), Some("orders-shards"));
+    assert_eq!(o.database.shards.len(), 2);
+    let masters: Vec<&str> = o
+        .database
+        .shards
+        .iter()
+        .map(|x| x.master.as_str())
+        .collect();
+    assert_eq!(masters, ["orders-shard-0-0", "orders-shard-1-0"]);
+    assert!(o.database.writes_committed > 500, "{:?}", o.database);
+    for shard in &o.database.shards {
+        // Modulo 2 over a Zipf keyspace: each shard takes a fair part of the writes.
+        assert!(
+            shard.writes * 5 > o.database.writes_committed,
+            "{shard:?} of {}",
+            o.database.writes_committed
+        );
+    }
+    let writes = r
+        .latency_by_kind
+        .iter()
+        .find(|k| k.kind == scalesim::sim::RequestKind::Write)
+        .expect("writes")
+        .latency_ms
+        .count;
+    about(o.database.writes_committed, writes, &r);
+    // The JSON report names the router beside its database's figures.
+    let json = serde_json::to_value(&r).expect("serialises");
+    assert_eq!(json["more_databases"][0]["router"], "orders-shards");
+    assert!(json["database"].get("router").is_none());
+}
+
+#[test]
+fn two_shard_routers_are_checked() {
+    // Two routers in front of one database: one message, on the database.
+    let mut file = two_routers();
+    file.topology.edges.push(Edge {
+        from: "orders-shards".into(),
+        to: "db".into(),
+        flows: vec![Flow::Write],
+    });
+    file.topology.edges.retain(|e| e.to != "orders");
+    file.topology.nodes.retain(|n| n.name != "orders");
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(
+        e.contains("database `db` stands behind shard routers `shards` and `orders-shards`"),
+        "{e}"
+    );
+    // A request sent straight to the database the second router shards (API reads, while
+    // writes go through the router) names that router.
+    let mut file = two_routers();
+    for e in &mut file.topology.edges {
+        if ["cache", "shards", "db"].contains(&e.to.as_str()) {
+            e.flows.retain(|f| *f != Flow::ApiRead);
+        }
+    }
+    file.topology.edges.retain(|e| !e.flows.is_empty());
+    file.topology.edges.push(Edge {
+        from: "web".into(),
+        to: "orders".into(),
+        flows: vec![Flow::ApiRead],
+    });
+    let e = file.lower().expect_err("refused").to_string();
+    assert!(
+        e.contains(
+            "shard router `orders-shards` and straight to `orders`, which the router shards"
+        ),
+        "{e}"
+    );
+    // In the scenario: a further router's name is its own, and goes with its sharding.
+    let s = two_routers().lower().expect("lowers");
+    let mut bad = s.clone();
+    bad.more_databases[0].router = Some("shards".into());
+    let e = bad.validate().expect_err("refused").to_string();
+    assert!(e.contains("two shard routers are named `shards`"), "{e}");
+    let mut bad = s.clone();
+    bad.more_databases[0].router = Some("web-0".into());
+    let e = bad.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("a component or database is named so already"),
+        "{e}"
+    );
+    let mut bad = s.clone();
+    bad.more_databases[0].sharding = None;
+    let e = bad.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("a shard router's name goes with its `sharding`"),
+        "{e}"
+    );
+    let mut bad = s.clone();
+    if let Some(sh) = bad.more_databases[0].sharding.as_mut() {
+        sh.shards = 0;
+    }
+    let e = bad.validate().expect_err("refused").to_string();
+    assert!(e.contains("more_databases[0].sharding.shards"), "{e}");
+    // Drawn, the same mistake lands on the second router's node.
+    let mut file = two_routers();
+    for n in &mut file.topology.nodes {
+        if let (NodeSpec::ShardRouter(sh), "orders-shards") = (&mut n.spec, n.name.as_str()) {
+            sh.shards = 0;
+        }
+    }
+    let e = file.lower().expect_err("refused");
+    let at = e.0.iter().find(|p| p.message.contains("orders-shards"));
+    assert!(
+        at.is_some_and(|p| p.path.ends_with(".params.shards")),
+        "{e}"
+    );
+}

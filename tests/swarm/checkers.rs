@@ -701,8 +701,26 @@ pub fn check_snapshot(
                 })
                 .max()
                 .map_or(1, |s| s + 1);
-            // Each further database has one master of its own.
-            shards += ctx.scenario.more_databases.len();
+            // Each further database has one master of its own, or one per shard behind a
+            // shard router of its own (`<name>-shard-S-N`).
+            for m in &ctx.scenario.more_databases {
+                let stem = format!("{}-shard-", m.name);
+                shards += snap
+                    .components
+                    .iter()
+                    .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
+                    .map(|c| ctx.name(c.id))
+                    .filter(|name| site_of(name) == site.as_deref())
+                    .filter_map(|name| {
+                        local_name(name)
+                            .strip_prefix(stem.as_str())
+                            .filter(|_| m.sharding.is_some())
+                            .and_then(|rest| rest.split('-').next())
+                            .and_then(|n| n.parse::<usize>().ok())
+                    })
+                    .max()
+                    .map_or(1, |s| s + 1);
+            }
         }
         ensure!(
             masters == shards,
@@ -1351,14 +1369,48 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
     );
     for (d, m) in r.more_databases.iter().zip(&s.more_databases) {
         let prefix = format!("{}-", m.name);
+        // Behind a shard router of its own: its shards' nodes `<name>-shard-S-N`, shard S's
+        // master first; a shard per reshard's target at least, as many as the scenario says at
+        // the start without one.
+        let sharded = format!("{}-shard-", m.name);
+        let shards = d.database.shards.len();
+        let reshards = &d.database.reshards;
+        let shards_ok = match &m.sharding {
+            None => shards == 1 && reshards.is_empty(),
+            Some(sh) => {
+                let most = (reshards.iter().map(|x| x.to_shards))
+                    .chain([sh.shards])
+                    .max()
+                    .unwrap_or(sh.shards);
+                shards == most as usize
+                    && (d.database.shards.iter().enumerate()).all(|(i, x)| {
+                        x.master.starts_with(&format!("{sharded}{i}-")) && x.shard as usize == i
+                    })
+            }
+        };
         ensure!(
             d.name == m.name
-                && d.database.nodes.len() == m.database.replicas as usize + 1
-                && d.database.nodes.iter().all(|n| n.name.starts_with(&prefix)),
-            "{site} further database {} reports nodes {:?} for {} replicas",
+                && d.router == m.router_name()
+                && shards_ok
+                && d.database.nodes.len() == (m.database.replicas as usize + 1) * shards
+                && d.database.nodes.iter().all(|n| {
+                    n.name.starts_with(if m.sharding.is_some() { &sharded } else { &prefix })
+                }),
+            "{site} further database {} (router {:?}) reports nodes {:?} in {shards} shards for {} replicas",
             d.name,
+            d.router,
             d.database.nodes.iter().map(|n| &n.name).collect::<Vec<_>>(),
             m.database.replicas
+        );
+        ensure!(
+            d.database
+                .nodes
+                .iter()
+                .filter(|n| n.role == DbRole::Master)
+                .count()
+                == shards,
+            "{site} further database {}: not exactly one master per shard at the end",
+            d.name
         );
         ensure!(
             d.database

@@ -27,8 +27,9 @@ use scalesim::scenario::topology::{
 };
 use scalesim::scenario::{
     preset, BalancePolicy, DataCenter, Denormalise, Deploy, Dist, Eviction, Fault, GeoRouting,
-    LiveAction, NoSqlStore, Profile, ReadPolicy, Region, Scenario, SessionMode, Shape, StoreKind,
-    Topology, TopologyFile, WorkerAutoscale, WritePolicy, SCENARIO_VERSION, STAGES,
+    LiveAction, NoSqlStore, Profile, ReadPolicy, Region, ReshardPlan, Scenario, SessionMode, Shape,
+    ShardStrategy, StoreKind, Topology, TopologyFile, WorkerAutoscale, WritePolicy,
+    SCENARIO_VERSION, STAGES,
 };
 use scalesim::sim::{ComponentKind, Sim, SimTime};
 
@@ -1128,6 +1129,27 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             spec.workers = g3.range(1, 17) as u32;
             add(&mut g3, NodeSpec::Database(spec))
         });
+        // Now and then, beside a shard router, the second database behind a shard router of
+        // its own, split its own way (drawn from a generator of its own, so graphs without
+        // one come out as before): the data requests it stores go to that router.
+        let mut g6 = Gen::new(seed ^ 0x3252_4f55_5445_5200);
+        let router2 = (router && db2.is_some() && g6.chance(0.6)).then(|| {
+            let mut sh = donor.sharding.clone().expect("shards");
+            sh.shards = g6.range(1, 4) as u32;
+            sh.strategy = *g6.pick(&[ShardStrategy::Modulo, ShardStrategy::ConsistentHash]);
+            sh.virtual_nodes = g6.range(1, 64) as u32;
+            sh.hot_keys.clear();
+            sh.cross_shard_share = *g6.pick(&[0.0, 0.05, 0.3]);
+            sh.denormalise = None;
+            sh.migration_keys_per_s = g6.log_uniform(50.0, 5_000.0);
+            sh.reshard = g6.chance(0.5).then(|| ReshardPlan {
+                at_s: g6.unit() * f64::from(donor.duration_s),
+                to_shards: g6.range(1, 6) as u32,
+            });
+            add(&mut g6, NodeSpec::ShardRouter(sh))
+        });
+        // Where the second database's requests go: its router, else the database itself.
+        let to2 = router2.clone().or_else(|| db2.clone());
         // Which groups of data requests (a cache's reads go together) it takes: some, never
         // all (the first database keeps at least one).
         let mut takes: Vec<Flow> = Vec::new();
@@ -1198,16 +1220,16 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             groups.extend(direct.iter().map(|&f| vec![f]));
             pick_takes(&groups);
             wire(&web, &c, cached);
-            split_wire(&mut wire, &db2, &takes, &c, &store, cached);
+            split_wire(&mut wire, &to2, &takes, &c, &store, cached);
             if let (Some((c2, _)), Some(other)) = (&second, other) {
                 wire(&web, c2, &[other]);
-                split_wire(&mut wire, &db2, &takes, c2, &store, &[other]);
+                split_wire(&mut wire, &to2, &takes, c2, &store, &[other]);
             }
-            split_wire(&mut wire, &db2, &takes, &web, &store, &direct);
+            split_wire(&mut wire, &to2, &takes, &web, &store, &direct);
         } else {
             let groups: Vec<Vec<Flow>> = Flow::DATA.iter().map(|&f| vec![f]).collect();
             pick_takes(&groups);
-            split_wire(&mut wire, &db2, &takes, &web, &store, &Flow::DATA);
+            split_wire(&mut wire, &to2, &takes, &web, &store, &Flow::DATA);
         }
         if router && two {
             // The router sends on what the second database does not take.
@@ -1216,6 +1238,9 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                 .filter(|f| !takes.contains(f))
                 .collect();
             wire(&store, &db, &sharded);
+        }
+        if let (Some(r2), Some(d2)) = (&router2, &db2) {
+            wire(r2, d2, &takes);
         }
         if nosql {
             let n = add(
@@ -1407,6 +1432,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
     live_controls(seed, &scenario, &mut steps);
+    live_reshards(seed, &scenario, &mut steps);
     (
         Case {
             seed,
@@ -1460,6 +1486,30 @@ fn live_controls(seed: u64, s: &Scenario, steps: &mut [Step]) {
             step.actions.push(Action::Live(LiveAction::CoalesceAt {
                 cache: g.pick(&caches).to_string(),
                 on: g.chance(0.5),
+            }));
+        }
+    }
+}
+
+/// Live reshardings of a graph with two shard routers or more, each naming its router
+/// (`reshard:<router>:N`, the first as `shards`), drawn from a generator of their own (graphs
+/// with one router come out as before).
+fn live_reshards(seed: u64, s: &Scenario, steps: &mut [Step]) {
+    let further: Vec<String> = (s.more_databases.iter())
+        .filter_map(|m| m.router_name())
+        .collect();
+    if further.is_empty() {
+        return;
+    }
+    let routers: Vec<String> = (s.sharding.iter().map(|_| "shards".to_string()))
+        .chain(further)
+        .collect();
+    let mut g = Gen::new(seed ^ 0x5245_5348_4152_4400);
+    for step in steps.iter_mut() {
+        if g.chance(0.15) {
+            step.actions.push(Action::Live(LiveAction::ReshardAt {
+                router: g.pick(&routers).clone(),
+                count: g.range(1, 6) as u32,
             }));
         }
     }

@@ -167,7 +167,8 @@ fn swarm_scenarios_round_trip_through_their_graphs() {
 /// The default window draws graphs with two of a kind, so the checkers above run on them:
 /// two caches (about one in ten), two web pools (about one in eight), two databases (a
 /// quarter of those with a database), some of them beside a shard router, two NoSQL stores
-/// (two in five of those with a NoSQL store taking two kinds or more); a deploy
+/// (two in five of those with a NoSQL store taking two kinds or more), two shard routers
+/// (three in five of the second databases beside a router), resharded live by name; a deploy
 /// controller rolling the second pool by name, started live in most of them; coalescing at
 /// one of two caches and not the other; live changes by name: a further pool resized,
 /// coalescing switched at one cache. Drawn once, counted for each.
@@ -176,6 +177,7 @@ fn graphs_with_two_of_a_kind_are_drawn() {
     use crate::generator::Action;
     use scalesim::scenario::LiveAction;
     let (mut caches, mut pools, mut databases, mut beside) = (0, 0, 0, 0);
+    let (mut routers, mut reshards) = (0, 0);
     let (mut deploys, mut one_coalescing, mut resized, mut switched) = (0, 0, 0, 0);
     let mut started = 0;
     let mut nosql = 0;
@@ -187,6 +189,7 @@ fn graphs_with_two_of_a_kind_are_drawn() {
         databases += usize::from(!s.more_databases.is_empty());
         beside += usize::from(!s.more_databases.is_empty() && s.sharding.is_some());
         nosql += usize::from(!s.more_nosql.is_empty());
+        routers += usize::from(s.more_databases.iter().any(|m| m.sharding.is_some()));
         deploys += usize::from(s.deploy.as_ref().is_some_and(|d| d.pool.is_some()));
         if let (Some(first), [second]) = (&s.cache, s.more_caches.as_slice()) {
             let on = |c: Option<bool>| c == Some(true);
@@ -207,6 +210,10 @@ fn graphs_with_two_of_a_kind_are_drawn() {
             live.iter()
                 .any(|l| matches!(l, LiveAction::CoalesceAt { .. })),
         );
+        reshards += usize::from(
+            live.iter()
+                .any(|l| matches!(l, LiveAction::ReshardAt { .. })),
+        );
         if live.iter().any(|l| matches!(l, LiveAction::Deploy { .. })) {
             started += 1;
             eprintln!("graph seed {seed} starts a deploy of its second pool live");
@@ -218,6 +225,8 @@ fn graphs_with_two_of_a_kind_are_drawn() {
         (databases, "two databases", 50),
         (beside, "a second database beside a shard router", 25),
         (nosql, "two NoSQL stores", 25),
+        (routers, "two shard routers", 15),
+        (reshards, "a live resharding naming its router", 10),
         (deploys, "a deploy of the second pool", 10),
         (started, "a deploy of the second pool started live", 8),
         (one_coalescing, "coalescing at one of two caches", 15),

@@ -220,15 +220,27 @@ impl Scenario {
         if let Some(db) = &s.database {
             let db = b.add("db", NodeSpec::Database(db.clone()));
             let store = router.clone().unwrap_or_else(|| db.clone());
+            // Each further database, behind its own shard router if it has one.
+            let mut further: Vec<String> = Vec::new();
             for m in &s.more_databases {
+                if let (Some(sh), Some(router)) = (&m.sharding, m.router_name()) {
+                    b.nodes.push(Node {
+                        name: router.clone(),
+                        spec: NodeSpec::ShardRouter(sh.clone()),
+                    });
+                    further.push(router);
+                } else {
+                    further.push(m.name.clone());
+                }
                 b.nodes.push(Node {
                     name: m.name.clone(),
                     spec: NodeSpec::Database(m.database.clone()),
                 });
             }
-            // Each data request to the database that stores it (`store`: the first one).
+            // Each data request to the database that stores it, or to the shard router in
+            // front of it (`store`: the first one).
             let stores: Vec<&str> = std::iter::once(store.as_str())
-                .chain(s.more_databases.iter().map(|m| m.name.as_str()))
+                .chain(further.iter().map(String::as_str))
                 .collect();
             let to_stores = |edges: &mut Vec<Edge>, from: &str, flows: &[Flow]| {
                 if s.more_databases.is_empty() {
@@ -283,6 +295,15 @@ impl Scenario {
                     .filter(|&f| s.store_of(f) == 0)
                     .collect();
                 wire(&mut edges, router, &db, &sharded);
+            }
+            // Each further router splits the data of the database behind it.
+            for (m, router) in s.more_databases.iter().zip(&further) {
+                if *router != m.name {
+                    let takes: Vec<Flow> = (Flow::DATA.into_iter())
+                        .filter(|f| m.takes.contains(f))
+                        .collect();
+                    wire(&mut edges, router, &m.name, &takes);
+                }
             }
         }
         if let Some(n) = &s.nosql {
@@ -511,15 +532,24 @@ impl TopologyFile {
                     fronts: web_sends_to(t, &node.name, &[PV, AR]),
                     cache: c.clone(),
                 }),
-                NodeSpec::ShardRouter(r) => s.sharding = Some(r.clone()),
+                NodeSpec::ShardRouter(r) if Some(i) == first_router(t) => {
+                    s.sharding = Some(r.clone())
+                }
+                // A further router lowers into the entry of the database behind it (below).
+                NodeSpec::ShardRouter(_) => {}
                 NodeSpec::Database(d) if Some(i) == first_database(t) => {
                     s.database = Some(d.clone());
                 }
-                NodeSpec::Database(d) => s.more_databases.push(NamedDatabase {
-                    name: node.name.clone(),
-                    takes: stored_in(t, &node.name),
-                    database: d.clone(),
-                }),
+                NodeSpec::Database(d) => {
+                    let router = router_of(t, i);
+                    s.more_databases.push(NamedDatabase {
+                        name: node.name.clone(),
+                        takes: stored_in(t, &node.name),
+                        database: d.clone(),
+                        sharding: router.map(|(_, sh)| sh.clone()),
+                        router: router.map(|(name, _)| name.to_string()),
+                    })
+                }
                 NodeSpec::NoSql(n) if Some(i) == first_nosql(t) => s.nosql = Some(n.clone()),
                 NodeSpec::NoSql(n) => s.more_nosql.push(NamedNoSql {
                     name: node.name.clone(),
@@ -756,10 +786,28 @@ impl Topology {
     }
 }
 
+/// The shard router node that lowers to the scenario's `sharding` (each other one into the
+/// `more_databases` entry of the database behind it): the one named `shards` if there is
+/// one, else the first in node order.
+fn first_router(t: &Topology) -> Option<usize> {
+    first_of_kind(t, NodeKind::ShardRouter, "shards")
+}
+
+/// The shard router in front of database node `db`, as (its name, its sharding).
+fn router_of(t: &Topology, db: usize) -> Option<(&str, &crate::scenario::Sharding)> {
+    let name = t.nodes[db].name.as_str();
+    t.nodes.iter().find_map(|n| match &n.spec {
+        NodeSpec::ShardRouter(sh) if t.edges.iter().any(|e| e.from == n.name && e.to == name) => {
+            Some((n.name.as_str(), sh))
+        }
+        _ => None,
+    })
+}
+
 /// The database node that lowers to the scenario's `database` (the others to
-/// `more_databases`): the one a shard router sends to (the router splits its data), else the
-/// one named `db` if there is one (its nodes are `db-0`…, so no other may be), else the first
-/// in node order.
+/// `more_databases`): the one the first shard router sends to (the router splits its data),
+/// else the one named `db` if there is one (its nodes are `db-0`…, so no other may be), else
+/// the first in node order.
 fn first_database(t: &Topology) -> Option<usize> {
     let dbs = || {
         t.nodes
@@ -767,14 +815,11 @@ fn first_database(t: &Topology) -> Option<usize> {
             .enumerate()
             .filter(|(_, n)| n.spec.kind() == NodeKind::Database)
     };
-    let routers: Vec<&str> = (t.nodes.iter())
-        .filter(|n| n.spec.kind() == NodeKind::ShardRouter)
-        .map(|n| n.name.as_str())
-        .collect();
+    let first = first_router(t).map(|i| t.nodes[i].name.as_str());
     let sharded = |name: &str| {
         t.edges
             .iter()
-            .any(|e| e.to == name && routers.contains(&e.from.as_str()))
+            .any(|e| e.to == name && Some(e.from.as_str()) == first)
     };
     dbs()
         .find(|(_, n)| sharded(&n.name))
@@ -986,6 +1031,16 @@ fn locate(t: &Topology, p: Problem) -> Problem {
             let nth = list_entry(rest);
             let node = nth.and_then(|(n, tail)| further_databases(t).nth(n).map(|i| (i, tail)));
             if let Some((i, tail)) = node {
+                // Its sharding is the router's in front of it.
+                let router = (t
+                    .nodes
+                    .iter()
+                    .position(|n| router_of(t, i).is_some_and(|r| r.0 == n.name)))
+                .filter(|_| tail.starts_with(".sharding") || tail.starts_with(".router"));
+                if let Some(r) = router {
+                    let tail = tail.strip_prefix(".sharding").unwrap_or_default();
+                    return node_problem(t, r, tail, &p.message);
+                }
                 let tail = spec_field(tail, ".database", &[".name", ".takes"]);
                 return node_problem(t, i, tail, &p.message);
             }
@@ -1007,7 +1062,12 @@ fn locate(t: &Topology, p: Problem) -> Problem {
             Some((NodeKind::Cache, String::new()))
         }
         "cdn" => Some((NodeKind::CdnEdge, rest.to_string())),
-        "sharding" => Some((NodeKind::ShardRouter, rest.to_string())),
+        "sharding" => {
+            if let Some(i) = first_router(t) {
+                return node_problem(t, i, rest, &p.message);
+            }
+            Some((NodeKind::ShardRouter, rest.to_string()))
+        }
         "nosql" => {
             if let Some(i) = first_nosql(t) {
                 return node_problem(t, i, rest, &p.message);

@@ -527,6 +527,9 @@ impl<'a> Graph<'a> {
                 // Several NoSQL stores too, each taking its share of its own kinds (a web pool
                 // sends each kind to at most one of them).
                 NodeKind::NoSql => {}
+                // Several shard routers too, each splitting its own database's data
+                // (`router_one_database`, `one_router_per_database`, `web_data`).
+                NodeKind::ShardRouter => {}
                 _ if list.len() > 1 => {
                     let (what, way_out) = if kind == NodeKind::Users {
                         ("one users node (regions go in geoDNS)".to_string(), "")
@@ -845,6 +848,7 @@ impl<'a> Graph<'a> {
             self.balanced(c, w);
         }
         self.router_one_database(c);
+        self.one_router_per_database(c);
         self.split_shares(c);
         let sticky = self.of_kind(NodeKind::LoadBalancer).into_iter().find(|&i| {
             matches!(&self.t.nodes[i].spec, NodeSpec::LoadBalancer(p) if p.sticky_sessions.is_some())
@@ -999,17 +1003,28 @@ impl<'a> Graph<'a> {
             let router = reached
                 .iter()
                 .find(|&&(_, s)| self.kind(s) == NodeKind::ShardRouter);
+            let routers: Vec<usize> = (reached.iter())
+                .filter(|&&(_, s)| self.kind(s) == NodeKind::ShardRouter)
+                .map(|&(_, s)| s)
+                .collect();
+            let behind_router = |s: usize| routers.iter().any(|&r| self.next_all(r).contains(&s));
             let split = reached.iter().find(|(_, s)| *s != reached[0].1);
-            // Beside a shard router, further databases store their own kinds (the router
-            // splits the data of the database behind it): every other store is a database,
-            // and none of them is the router's own.
-            let beside_router = router.is_some_and(|&(_, r)| {
-                reached.iter().all(|&(_, s)| {
-                    s == r || (self.kind(s) == NodeKind::Database && !self.next_all(r).contains(&s))
-                })
-            });
+            // Beside a shard router, further databases store their own kinds (each router
+            // splits the data of the database behind it): every other store is a shard
+            // router or a database, and no database is a router's own.
+            let beside_router = router.is_some()
+                && reached.iter().all(|&(_, s)| {
+                    routers.contains(&s)
+                        || (self.kind(s) == NodeKind::Database && !behind_router(s))
+                });
             if let (Some(&(_, r)), Some(_), false) = (router, split, beside_router) {
-                let other = reached.iter().find(|&&(_, s)| s != r).map_or(r, |x| x.1);
+                let other = (reached.iter())
+                    .find(|&&(_, s)| !routers.contains(&s))
+                    .map_or(r, |x| x.1);
+                // The router that shards it, if one does.
+                let r = (routers.iter())
+                    .find(|&&x| self.next_all(x).contains(&other))
+                    .map_or(r, |&x| x);
                 c.fail(
                     &self.path(w),
                     format!(
@@ -1052,8 +1067,30 @@ impl<'a> Graph<'a> {
         }
     }
 
+    /// Each database stands behind at most one shard router: a router splits its own
+    /// database's data (two routers in front of one database would split it two ways).
+    fn one_router_per_database(&self, c: &mut Problems) {
+        for db in self.of_kind(NodeKind::Database) {
+            let routers: Vec<usize> = (self.of_kind(NodeKind::ShardRouter).into_iter())
+                .filter(|&r| self.next_all(r).contains(&db))
+                .collect();
+            if let [a, b, ..] = routers[..] {
+                c.fail(
+                    &self.path(db),
+                    format!(
+                        "database {} stands behind shard routers {} and {}: each shard router splits the data of a database of its own (each shard a cluster as that database describes); draw a database behind each router, or send every request for {} through one router",
+                        self.name(db),
+                        self.name(a),
+                        self.name(b),
+                        self.name(db)
+                    ),
+                );
+            }
+        }
+    }
+
     /// A shard router splits the data of one database (further databases stand beside it,
-    /// each storing its own kinds unsharded).
+    /// each storing its own kinds unsharded or behind a router of its own).
     fn router_one_database(&self, c: &mut Problems) {
         for r in self.of_kind(NodeKind::ShardRouter) {
             if let [a, b, ..] = self.next_all(r)[..] {

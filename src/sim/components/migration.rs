@@ -247,7 +247,13 @@ impl DatabaseCluster {
             copied: 0,
             next_quarter: 1,
         }));
-        ctx.schedule(ctx.now, DbEvent::MigrationPace { run });
+        ctx.schedule(
+            ctx.now,
+            DbEvent::MigrationPace {
+                store: self.store() as u8,
+                run,
+            },
+        );
         moved
     }
 
@@ -259,6 +265,7 @@ impl DatabaseCluster {
         run: u32,
         ctx: &mut Ctx<R, E>,
     ) -> Option<u16> {
+        let store = self.store() as u8;
         let m = self.placement.migration.as_mut()?;
         if m.run != run {
             return None;
@@ -272,7 +279,7 @@ impl DatabaseCluster {
         m.jobs[usize::from(slot)] = job;
         let gap = SimDuration(libm::round(f64::from(job.len) * m.gap_ns_per_key) as u64);
         if !m.all_handed_out() {
-            ctx.schedule(ctx.now.plus(gap), DbEvent::MigrationPace { run });
+            ctx.schedule(ctx.now.plus(gap), DbEvent::MigrationPace { store, run });
         }
         Some(slot)
     }

@@ -245,17 +245,17 @@ impl Engine for World {
         World::report(self)
     }
 
-    fn reshard(&mut self, count: u32) {
+    fn reshard(&mut self, store: usize, count: u32) {
         for dc in &mut self.dcs {
-            dc.sim.reshard(count);
+            dc.sim.reshard_store(store, count);
         }
         self.collect_now();
     }
 
-    fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
+    fn reshard_progress(&self, store: usize) -> Option<crate::sim::ReshardProgress> {
         self.dcs
             .iter()
-            .filter_map(|dc| dc.sim.reshard_progress())
+            .filter_map(|dc| dc.sim.reshard_progress(store))
             .reduce(|a, b| crate::sim::ReshardProgress {
                 keys_moved: a.keys_moved + b.keys_moved,
                 keys_copied: a.keys_copied + b.keys_copied,

@@ -186,8 +186,13 @@ pub struct WebPoolReport {
 /// A further database over the run: its name and its figures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NamedDatabaseReport {
-    /// Its name (its nodes are `<name>-0`, `<name>-1`…).
+    /// Its name (its nodes are `<name>-0`, `<name>-1`…; behind a shard router of its own
+    /// `<name>-shard-S-N`).
     pub name: String,
+    /// The shard router of its own in front of it (absent: not sharded); its `shards` and
+    /// `reshards` are that router's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router: Option<String>,
     /// Its figures, as for the first database (its own failovers only).
     #[serde(flatten)]
     pub database: DatabaseReport,

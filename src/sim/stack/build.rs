@@ -59,9 +59,14 @@ impl Stack {
                 self.build_shard(sharded);
             }
             self.dbs[0].count_shard_keys();
-            for n in 0..scenario.more_databases.len() {
+            // Further databases: one cluster each, or one per shard behind a router of its own.
+            for (n, more) in scenario.more_databases.iter().enumerate() {
                 self.dbs.push(DatabaseCluster::further(&scenario, n));
-                self.build_shard_of(n + 1, false);
+                let sharded = more.sharding.is_some();
+                let count = more.sharding.as_ref().map_or(1, |s| s.shards as usize);
+                for _ in 0..count {
+                    self.build_shard_of(n + 1, sharded);
+                }
                 self.dbs[n + 1].count_shard_keys();
             }
         }

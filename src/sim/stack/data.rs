@@ -30,45 +30,78 @@ impl Stack {
         self.dbs[store].add_shard(&stations, sharded);
     }
 
-    /// Reshards the data tier to `count` shards now: new shards start empty and are built
-    /// like the others, and the keys whose shard changes are copied to it at the scenario's
-    /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one is copying.
-    /// The shard router splits the first database's data: further databases beside it keep
-    /// theirs where it is (the log says which store reshards when there are several).
-    pub fn reshard(&mut self, count: u32) {
-        if self.dbs[0].spec().is_none() {
+    /// Reshards store `store` to `count` shards now: new shards start empty and are built
+    /// like the others, and the keys whose shard changes are copied to it at its sharding's
+    /// `migration_keys_per_s` (see `migration.rs`). Refused while an earlier one of that store
+    /// is copying, and for a store no shard router splits (a further database standing
+    /// unsharded beside a router keeps its data where it is; the log says which store
+    /// reshards when there are several).
+    pub fn reshard_store(&mut self, store: usize, count: u32) {
+        let Some(db) = self.dbs.get(store) else {
+            return;
+        };
+        if db.spec().is_none() || (store > 0 && self.scenario.sharding_of(store).is_none()) {
             return;
         }
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
-        if self.dbs[0].reshard_refused(count, &mut self.kernel) {
+        if self.dbs[store].reshard_refused(count, &mut self.kernel) {
             return;
         }
-        if let Some(others) = self.further_store_names() {
-            self.log_event(
-                "database",
-                format!(
-                    "resharding db (behind the shard router) to {count} shards; {others} {} data where it is",
-                    if self.dbs.len() > 2 { "keep their" } else { "keeps its" }
-                ),
-            );
+        if let Some(text) = self.reshard_sentence(store, count) {
+            self.log_event("database", text);
         }
-        while self.dbs[0].shard_count() < count {
-            self.build_shard(true);
+        while self.dbs[store].shard_count() < count {
+            self.build_shard_of(store, true);
         }
-        self.dbs[0].start_reshard(count, &mut self.kernel);
-        if let Some(s) = self.scenario.sharding.as_mut() {
+        self.dbs[store].start_reshard(count, &mut self.kernel);
+        let sharding = match store {
+            0 => self.scenario.sharding.as_mut(),
+            n => self.scenario.more_databases[n - 1].sharding.as_mut(),
+        };
+        if let Some(s) = sharding {
             s.shards = count as u32;
         }
     }
 
-    /// The resharding pacer: starts the copy job it hands out as a request.
-    pub(super) fn on_migration_pace(&mut self, run: u32) {
-        let Some(slot) = self.dbs[0].pace(run, &mut self.kernel) else {
+    /// With several databases, the log line that says which store reshards (`None`: one
+    /// database). With one shard router, as before further routers existed.
+    fn reshard_sentence(&self, store: usize, count: usize) -> Option<String> {
+        let more = &self.scenario.more_databases;
+        if more.is_empty() {
+            return None;
+        }
+        let (db, router) = match store {
+            0 => ("db".to_string(), "the shard router".to_string()),
+            n => {
+                let m = &more[n - 1];
+                (m.name.clone(), format!("shard router {}", m.router_name()?))
+            }
+        };
+        let others: Vec<&str> = std::iter::once("db")
+            .chain(more.iter().map(|m| m.name.as_str()))
+            .enumerate()
+            .filter(|&(i, _)| i != store)
+            .map(|(_, name)| name)
+            .collect();
+        Some(format!(
+            "resharding {db} (behind {router}) to {count} shards; {} {} data where it is",
+            others.join(", "),
+            if others.len() > 1 {
+                "keep their"
+            } else {
+                "keeps its"
+            }
+        ))
+    }
+
+    /// The resharding pacer of store `store`: starts the copy job it hands out as a request.
+    pub(super) fn on_migration_pace(&mut self, store: usize, run: u32) {
+        let Some(slot) = self.dbs[store].pace(run, &mut self.kernel) else {
             return;
         };
         let req = self.allocate(RequestKind::Write, 0);
         let r = self.req_mut(req);
-        r.copy_job = slot;
+        r.copy_job = copy_job_of(store, slot);
         r.set_flag(COPY_ON_TARGET, false);
         r.sampled = false;
         self.send_copy_job(req);
@@ -80,12 +113,14 @@ impl Stack {
         let Some(r) = self.get(req) else {
             return;
         };
-        let Some(shard) = self.dbs[0].copy_job_shard(r.copy_job, r.has(COPY_ON_TARGET)) else {
+        let ((store, slot), on_target) = (copy_job_parts(r.copy_job), r.has(COPY_ON_TARGET));
+        let db = &mut self.dbs[store];
+        let Some(shard) = db.copy_job_shard(slot, on_target) else {
             return;
         };
-        match self.dbs[0].route_query(RequestKind::Write, shard, &self.stations) {
+        match db.route_query(RequestKind::Write, shard, &self.stations) {
             Some(node) => {
-                let station = self.dbs[0].station(shard, node);
+                let station = db.station(shard, node);
                 self.move_to(req, station);
             }
             None => self.retry_copy_job(req),
@@ -100,10 +135,11 @@ impl Stack {
         self.kernel.events.push(at, Event::CopyRetry { req });
     }
 
-    /// Service time of a copy job at database shard `shard`.
+    /// Service time of a copy job at database shard `shard` (of the job's store).
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
-        self.dbs[0].copy_work_ns(r.copy_job, r.has(COPY_ON_TARGET), shard, &mut self.kernel)
+        let (store, slot) = copy_job_parts(r.copy_job);
+        self.dbs[store].copy_work_ns(slot, r.has(COPY_ON_TARGET), shard, &mut self.kernel)
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
@@ -116,17 +152,10 @@ impl Stack {
             return;
         }
         self.release(req);
-        if let Some(run) = self.dbs[0].cut_over(r.copy_job, &mut self.kernel) {
-            self.on_migration_pace(run);
+        let (store, slot) = copy_job_parts(r.copy_job);
+        if let Some(run) = self.dbs[store].cut_over(slot, &mut self.kernel) {
+            self.on_migration_pace(store, run);
         }
-    }
-
-    /// The further databases' names, as a list for a sentence (`None`: there are none).
-    fn further_store_names(&self) -> Option<String> {
-        let names: Vec<&str> = (self.scenario.more_databases.iter())
-            .map(|m| m.name.as_str())
-            .collect();
-        (!names.is_empty()).then(|| names.join(", "))
     }
 
     /// (store, shard, node) of a database component.
@@ -138,4 +167,15 @@ impl Stack {
             (store_of_index(index), shard, node)
         })
     }
+}
+
+/// A copy job's mark on its request: its store in the high byte, its job slot in the low
+/// one (the first store's jobs keep their plain slot numbers; never `NONE`).
+fn copy_job_of(store: usize, slot: u16) -> u16 {
+    ((store as u16) << 8) | slot
+}
+
+/// (store, job slot) of a copy job's mark made by [`copy_job_of`].
+fn copy_job_parts(mark: u16) -> (usize, u16) {
+    (usize::from(mark >> 8), mark & 0xff)
 }

@@ -156,8 +156,9 @@ pub(super) enum Event {
     /// One of the database cluster's own events (failure detection, promotion, the
     /// resharding pacer).
     Db(DbEvent),
-    /// The data tier is resharded to `to` shards.
-    Reshard { to: u32 },
+    /// Store `store`'s data (the first: the scenario's `sharding`) is resharded to `to`
+    /// shards.
+    Reshard { store: u8, to: u32 },
     /// A copy job that could not be queued tries again.
     CopyRetry { req: ReqRef },
     /// A scheduled fault starts (`down`) or ends.
@@ -596,11 +597,19 @@ impl Stack {
                 .events
                 .push(SimTime::ZERO + every, Event::Jobs(JobEvent::ScaleCheck));
         }
-        if let Some(r) = scenario.sharding.as_ref().and_then(|s| s.reshard.as_ref()) {
-            sim.kernel.events.push(
-                SimTime::from_secs_f64(r.at_s),
-                Event::Reshard { to: r.to_shards },
-            );
+        // Each shard router's scheduled resharding (the first's first, as before there were
+        // several).
+        for store in 0..=scenario.more_databases.len() {
+            let plan = scenario.sharding_of(store).and_then(|s| s.reshard.as_ref());
+            if let Some(r) = plan {
+                sim.kernel.events.push(
+                    SimTime::from_secs_f64(r.at_s),
+                    Event::Reshard {
+                        store: store as u8,
+                        to: r.to_shards,
+                    },
+                );
+            }
         }
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
             sim.kernel.events.push(
@@ -723,11 +732,13 @@ impl Stack {
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
             Event::Balancer(event) => self.on_balancer_event(event),
-            Event::Db(DbEvent::MigrationPace { run }) => self.on_migration_pace(run),
+            Event::Db(DbEvent::MigrationPace { store, run }) => {
+                self.on_migration_pace(usize::from(store), run)
+            }
             Event::Db(event) => {
                 self.dbs[event.store()].handle(event, &self.stations, &mut self.kernel);
             }
-            Event::Reshard { to } => self.reshard(to),
+            Event::Reshard { store, to } => self.reshard_store(usize::from(store), to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {
                 component,

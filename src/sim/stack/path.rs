@@ -31,8 +31,16 @@ impl Stack {
     /// activity too) when it was handed over.
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
         let kind = RequestKind::ALL[self.mix.pick(&mut self.kernel.rng)];
+        // The key is drawn by the shard router in front of the kind's store (its hot keys);
+        // unsharded stores beside a router share the first database's.
+        let store = usize::from(self.routes.of(kind).store);
+        let keyed = if self.dbs.get(store).is_some_and(|d| d.is_sharded()) {
+            store
+        } else {
+            0
+        };
         let key = if kind.touches_data() {
-            self.dbs[0].draw_key(&mut self.kernel.rng, &self.keys)
+            self.dbs[keyed].draw_key(&mut self.kernel.rng, &self.keys)
         } else {
             0
         };
@@ -44,10 +52,13 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self.routes.of(kind).store == 0
-            && self.dbs[0].draws_fan_out(kind, &mut self.kernel.rng)
+        } else if self
+            .dbs
+            .get_mut(store)
+            .is_some_and(|d| d.draws_fan_out(kind, &mut self.kernel.rng))
         {
-            // A read that joins data of every shard (only the first database is sharded).
+            // A read that joins data of every shard of its store (an unsharded store draws
+            // nothing).
             self.req_mut(req).fanout_next = 0;
         }
         self.req_mut(req).user = user as u32;

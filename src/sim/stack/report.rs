@@ -140,6 +140,7 @@ impl Stack {
                     db.report(&self.stations, &failovers)
                         .map(|database| NamedDatabaseReport {
                             name: m.name.clone(),
+                            router: m.router_name(),
                             database,
                             breaker: self.breakers.get(n + 1).map(|b| b.report(self.now())),
                         })

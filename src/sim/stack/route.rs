@@ -169,16 +169,23 @@ fn route(t: &Topology, flow: Flow) -> Route {
         })
         .unwrap_or(DataStep::AtWeb);
     // The database the kind reaches (through its cache or not): the `n`-th database node of
-    // the graph is store `n` (a shard router fronts store 0).
+    // the graph is store `n`; a shard router fronts the database it sends the kind to (the
+    // first router store 0).
     let databases: Vec<&NodeSpec> = t
         .nodes
         .iter()
         .map(|n| &n.spec)
         .filter(|s| s.kind() == NodeKind::Database)
         .collect();
+    let database = |n: &NodeSpec| databases.iter().position(|d| std::ptr::eq(*d, n));
     let store_of = |n: &NodeSpec| match n.kind() {
-        NodeKind::Database => databases.iter().position(|d| std::ptr::eq(*d, n)),
-        NodeKind::ShardRouter => Some(0),
+        NodeKind::Database => database(n),
+        NodeKind::ShardRouter => Some(
+            next_of(t, n, flow)
+                .into_iter()
+                .find_map(database)
+                .unwrap_or(0),
+        ),
         _ => None,
     };
     let store = after_web

@@ -388,12 +388,12 @@ impl Engine for Stack {
         self.report_single()
     }
 
-    fn reshard(&mut self, count: u32) {
-        Stack::reshard(self, count);
+    fn reshard(&mut self, store: usize, count: u32) {
+        Stack::reshard_store(self, store, count);
     }
 
-    fn reshard_progress(&self) -> Option<crate::sim::ReshardProgress> {
-        self.dbs[0].reshard_progress()
+    fn reshard_progress(&self, store: usize) -> Option<crate::sim::ReshardProgress> {
+        self.dbs.get(store)?.reshard_progress()
     }
 
     fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {

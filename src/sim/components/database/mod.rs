@@ -28,7 +28,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-pub use placement::db_node_name;
+pub use placement::{db_node_name, further_db_node_name};
 pub(in crate::sim) use placement::{DataPlacement, ShardMap};
 
 use crate::scenario::{Database, ReadPolicy, Scenario, ShardStrategy, Sharding};
@@ -113,17 +113,18 @@ pub(in crate::sim) enum DbEvent {
     },
     /// A replica takes over from the dead master.
     Promote { store: u8, shard: u16, epoch: u32 },
-    /// Resharding number `run` may start its next copy job.
-    MigrationPace { run: u32 },
+    /// Resharding number `run` of store `store` may start its next copy job.
+    MigrationPace { store: u8, run: u32 },
 }
 
 impl DbEvent {
-    /// The store (database cluster) the event belongs to (resharding: the first).
+    /// The store (database cluster) the event belongs to.
     #[inline]
     pub fn store(&self) -> usize {
         match *self {
-            DbEvent::Detected { store, .. } | DbEvent::Promote { store, .. } => usize::from(store),
-            DbEvent::MigrationPace { .. } => 0,
+            DbEvent::Detected { store, .. }
+            | DbEvent::Promote { store, .. }
+            | DbEvent::MigrationPace { store, .. } => usize::from(store),
         }
     }
 }
@@ -140,6 +141,8 @@ pub(in crate::sim) struct DatabaseCluster {
     spec: Option<Database>,
     /// Keys in the keyspace.
     keyspace: u32,
+    /// Whether a shard router splits its data (its scenario entry has a `sharding`).
+    sharded: bool,
     /// A resharding's copy rate, keys per second.
     pub(super) migration_rate: f64,
     pub shards: Vec<DbTier>,
@@ -156,6 +159,7 @@ impl DatabaseCluster {
             stem: None,
             spec: scenario.database.clone(),
             keyspace: scenario.traffic.keyspace.keys,
+            sharded: scenario.sharding.is_some(),
             migration_rate: scenario
                 .sharding
                 .as_ref()
@@ -169,7 +173,8 @@ impl DatabaseCluster {
     }
 
     /// Further database number `n` (from 0) of the scenario, store `n + 1`: its own nodes,
-    /// key versions and replication over the same keyspace, never sharded.
+    /// key versions and replication over the same keyspace, split over shards by its own
+    /// `sharding` when a shard router of its own stands in front of it.
     pub fn further(scenario: &Scenario, n: usize) -> DatabaseCluster {
         let more = &scenario.more_databases[n];
         DatabaseCluster {
@@ -177,17 +182,34 @@ impl DatabaseCluster {
             stem: Some(more.name.clone()),
             spec: Some(more.database.clone()),
             keyspace: scenario.traffic.keyspace.keys,
-            migration_rate: crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S,
+            sharded: more.sharding.is_some(),
+            migration_rate: more
+                .sharding
+                .as_ref()
+                .map_or(crate::scenario::DEFAULT_MIGRATION_KEYS_PER_S, |s| {
+                    s.migration_keys_per_s
+                }),
             shards: Vec::new(),
             versions: KeyVersions::new(scenario.traffic.keyspace.keys),
-            placement: DataPlacement::new(None),
+            placement: DataPlacement::new(more.sharding.as_ref()),
         }
+    }
+
+    /// Its number among the stack's stores (0: the scenario's `database`).
+    pub fn store(&self) -> usize {
+        usize::from(self.store)
+    }
+
+    /// Whether a shard router splits its data.
+    #[inline]
+    pub fn is_sharded(&self) -> bool {
+        self.sharded
     }
 
     /// The name of node `node` of shard `shard`.
     pub fn node_name(&self, sharded: bool, shard: usize, node: usize) -> String {
         match &self.stem {
-            Some(stem) => format!("{stem}-{node}"),
+            Some(stem) => further_db_node_name(stem, sharded, shard, node),
             None => db_node_name(sharded, shard, node),
         }
     }

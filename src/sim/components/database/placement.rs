@@ -116,3 +116,13 @@ pub fn db_node_name(sharded: bool, shard: usize, node: usize) -> String {
         format!("db-{node}")
     }
 }
+
+/// The name of node `node` of shard `shard` of the further database named `stem`:
+/// `<stem>-<node>` unsharded, `<stem>-shard-<shard>-<node>` behind a shard router of its own.
+pub fn further_db_node_name(stem: &str, sharded: bool, shard: usize, node: usize) -> String {
+    if sharded {
+        format!("{stem}-shard-{shard}-{node}")
+    } else {
+        format!("{stem}-{node}")
+    }
+}

@@ -134,7 +134,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
     let mut jobs = 0;
     while let Some((at, event)) = w.kernel.events.pop() {
         w.now = at;
-        let DbEvent::MigrationPace { run } = event else {
+        let DbEvent::MigrationPace { run, .. } = event else {
             panic!("only the pacer runs: {event:?}");
         };
         // Each job is done at once: read on its old shard, written on its new one.
