@@ -3,13 +3,24 @@
 //! alert fires once its condition has held for `for_s`, and resolves when it stops holding;
 //! both go to the event log.
 //!
-//! [`Monitor`] owns the series, the rules' states and the alert history; the engine hands it
-//! each interval's point and its components' figures ([`Monitor::tick`]).
+//! [`Monitor`] owns the series, the rules' states and the alert history. It is a built-in
+//! kind on the registration (`registry.rs`, `built_ins!`): the stack holds no field for it
+//! and reaches it only through the hooks it takes there —
+//!
+//! ```text
+//!   of_scenario     the scenario's `monitoring` (none: no monitor)
+//!   user_sent       a user's request: counted active this interval
+//!   users_changed   the population changes: room for every user at once
+//!   on_tick         an interval closes: record the stations' series, evaluate the rules,
+//!                   log what fires or resolves, put the active users into the point
+//!   report_section  the report's `monitoring`
+//! ```
 
-use crate::scenario::{AlertMetric, AlertRule, Monitoring};
+use super::registry::{BuiltIn, Component, StationTick, Tick};
+use crate::scenario::{AlertMetric, AlertRule, Monitoring, Scenario};
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::report::{MonitoringReport, SeriesPoint};
+use crate::sim::report::{MonitoringReport, Sections, SeriesPoint};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -84,14 +95,16 @@ struct RuleState {
 pub(crate) struct Monitor {
     rules: Vec<AlertRule>,
     states: Vec<RuleState>,
+    /// The alert history (the newest 1000 changes).
     pub alerts: VecDeque<AlertEvent>,
-    pub components: Vec<ComponentSeries>,
+    components: Vec<ComponentSeries>,
     /// Per component: services completed at the previous tick.
     served_before: Vec<u64>,
     /// Per user: the tick in which they were last counted active (mod 2^16).
     seen: Vec<u16>,
     tick: u16,
-    pub active_users: u64,
+    /// Users counted active in the current interval.
+    active_users: u64,
 }
 
 impl Monitor {
@@ -105,24 +118,6 @@ impl Monitor {
             seen: Vec::new(),
             tick: 1,
             active_users: 0,
-        }
-    }
-
-    /// A request from `user` in the current interval.
-    pub fn saw_user(&mut self, user: usize) {
-        if self.seen.len() <= user {
-            self.seen.resize(user + 1, 0);
-        }
-        if self.seen[user] != self.tick {
-            self.seen[user] = self.tick;
-            self.active_users += 1;
-        }
-    }
-
-    /// Makes room for `users` users at once (avoids growing one by one).
-    pub fn reserve_users(&mut self, users: usize) {
-        if self.seen.len() < users {
-            self.seen.resize(users, 0);
         }
     }
 }
@@ -165,21 +160,20 @@ impl Monitor {
 
     /// Records component series and evaluates the alert rules for the interval of
     /// `interval_s` seconds that just closed (`point`); returns the active-user count of that
-    /// interval. `figures`: per component with a station, in component order, its name,
-    /// utilization (0–1), mean waiting line and services completed so far.
-    pub fn tick<R: Slot, E: Copy>(
+    /// interval. `stations`: each component with a station, in component order.
+    fn evaluate<R: Slot, E: Copy>(
         &mut self,
         point: &SeriesPoint,
-        figures: Vec<(String, f64, f64, u64)>,
+        stations: &[StationTick<'_>],
         interval_s: f64,
         ctx: &mut Ctx<R, E>,
     ) -> u64 {
         let now = ctx.now;
         let m = self;
-        for (i, (name, utilization, queue, served)) in figures.into_iter().enumerate() {
+        for (i, s) in stations.iter().enumerate() {
             if m.components.len() <= i {
                 m.components.push(ComponentSeries {
-                    name: name.clone(),
+                    name: s.name.to_string(),
                     ..ComponentSeries::default()
                 });
                 m.served_before.push(0);
@@ -190,10 +184,10 @@ impl Monitor {
                 series.queue_len.pop_front();
                 series.throughput_per_s.pop_front();
             }
-            series.utilization.push_back(utilization);
-            series.queue_len.push_back(queue);
-            let done = served - m.served_before[i];
-            m.served_before[i] = served;
+            series.utilization.push_back(s.utilization);
+            series.queue_len.push_back(s.waiting);
+            let done = s.served - m.served_before[i];
+            m.served_before[i] = s.served;
             series.throughput_per_s.push_back(done as f64 / interval_s);
         }
         let mut changes = Vec::new();
@@ -245,6 +239,46 @@ impl Monitor {
     }
 }
 
+impl Component for Monitor {
+    /// Records the stations' series, evaluates the rules (logging what fires or resolves)
+    /// and puts the interval's active users into its point.
+    fn on_tick<R: Slot, E: Copy>(&mut self, tick: &mut Tick<'_>, ctx: &mut Ctx<R, E>) {
+        let active = self.evaluate(tick.point, tick.stations, tick.interval_s, ctx);
+        tick.point.active_users = active;
+    }
+}
+
+impl BuiltIn for Monitor {
+    const WATCHES_USERS: bool = true;
+
+    fn of_scenario(scenario: &Scenario) -> Option<Monitor> {
+        scenario.monitoring.as_ref().map(Monitor::new)
+    }
+
+    /// Counts `user` active in the current interval (once).
+    #[inline]
+    fn user_sent(&mut self, user: usize) {
+        if self.seen.len() <= user {
+            self.seen.resize(user + 1, 0);
+        }
+        if self.seen[user] != self.tick {
+            self.seen[user] = self.tick;
+            self.active_users += 1;
+        }
+    }
+
+    /// Makes room for `users` users at once (avoids growing one by one).
+    fn users_changed(&mut self, users: usize) {
+        if self.seen.len() < users {
+            self.seen.resize(users, 0);
+        }
+    }
+
+    fn report_section(&self, sections: &mut Sections<'_>) {
+        sections.monitoring = Some(self.report());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,22 +309,29 @@ mod tests {
         for (i, &p) in p99.iter().enumerate() {
             let t = i as u64 + 1;
             for user in [7, 7, 9] {
-                m.saw_user(user);
+                m.user_sent(user);
             }
-            let point = SeriesPoint {
+            let mut point = SeriesPoint {
                 t_s: t as f64,
                 latency_p99_ms: p,
                 cache_hit_ratio: if t == 3 { 0.2 } else { 0.9 },
                 ..SeriesPoint::default()
             };
             served += 40;
-            let figures = vec![("web-0".to_string(), 0.5, 1.0, served)];
+            let stations = [StationTick {
+                name: "web-0",
+                utilization: 0.5,
+                waiting: 1.0,
+                served,
+            }];
             kernel.now = SimTime::from_secs(t);
-            assert_eq!(
-                m.tick(&point, figures, 1.0, &mut kernel),
-                2,
-                "two distinct users"
-            );
+            let mut tick = Tick {
+                point: &mut point,
+                interval_s: 1.0,
+                stations: &stations,
+            };
+            m.on_tick(&mut tick, &mut kernel);
+            assert_eq!(point.active_users, 2, "two distinct users");
         }
         let alerts: Vec<(f64, &str, AlertState)> = m
             .alerts

@@ -17,7 +17,7 @@
 //! This file is the whole kind: its parameters and wiring rules ([`PlugSpec`]), its behaviour
 //! ([`Plug`]); it is registered by one line in `registry.rs`.
 
-use super::registry::{Figure, NoEvent, Plug, PlugCtx, PlugEvent, PlugSpec, Verdict};
+use super::registry::{Component, Figure, NoEvent, Plug, PlugCtx, PlugEvent, PlugSpec, Verdict};
 use crate::scenario::topology::NodeKind;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
@@ -125,6 +125,9 @@ impl RateLimiter {
         (self.tokens + ns * self.rate_per_ns).min(self.burst)
     }
 }
+
+/// No tick: it refills lazily, when a request comes.
+impl Component for RateLimiter {}
 
 impl Plug for RateLimiter {
     type Params = RateLimiterParams;

@@ -16,10 +16,13 @@
 //! event, and a stack without plugged components pays one `Option` test per request where a
 //! gate could stand (the route table says whether one does).
 
+use super::monitor;
 use super::rate_limiter;
 use crate::scenario::topology::NodeKind;
+use crate::scenario::Scenario;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::report::{Sections, SeriesPoint};
 use crate::sim::{ComponentState, Outcome, RequestKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -133,7 +136,8 @@ impl<R: Slot, E: Copy + From<PlugEvent>> PlugCtx<'_, R, E> {
 }
 
 /// A plugged-in kind's behaviour, on its component's type (engine-side: it sees the kernel).
-pub(in crate::sim) trait Plug: Clone + Sized {
+/// Its hooks beside the request path (the metrics tick) are those of [`Component`].
+pub(in crate::sim) trait Plug: Component {
     /// Its parameters (and with them its names and wiring rules).
     type Params: PlugSpec;
     /// Its own events (`NoEvent` for none).
@@ -332,6 +336,10 @@ macro_rules! plugs {
             pub fn report(&self) -> Vec<Figure> {
                 match self { $(PlugPart::$v(p) => p.report()),* }
             }
+            /// See [`Component::on_tick`].
+            pub fn on_tick<R: Slot, E: Copy>(&mut self, tick: &mut Tick<'_>, ctx: &mut Ctx<R, E>) {
+                match self { $(PlugPart::$v(p) => p.on_tick(tick, ctx)),* }
+            }
         }
     };
 }
@@ -363,4 +371,127 @@ impl From<NoEvent> for PlugEventKind {
     fn from(event: NoEvent) -> PlugEventKind {
         match event {}
     }
+}
+
+// ─── Hooks beside the request path, and the built-in kinds on the registration ───
+//
+// A built-in kind (the monitor, …) keeps its own node kind in the graph, its own field in
+// the scenario and its own section in the report, so that every file, link and report stays
+// as it was; what it registers here is its engine side: the stack holds it as one arm of
+// [`BuiltInPart`] and reaches it only through the generated dispatch below (no field of its
+// own on the stack, no arm of its own in the tick, the request path or the report).
+
+/// One station-served component's figures for the metrics interval, as the tick hands them
+/// to the components that watch them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) struct StationTick<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its busy fraction over its last closed interval, 0–1.
+    pub utilization: f64,
+    /// Its mean waiting line over its last closed interval.
+    pub waiting: f64,
+    /// Services it completed since the run began.
+    pub served: u64,
+}
+
+/// What the metrics tick hands each component when an interval closes.
+pub(in crate::sim) struct Tick<'a> {
+    /// The interval's series point as the stack gathered it. A component may add its own
+    /// figures (the monitor: the active users) before the point is recorded.
+    pub point: &'a mut SeriesPoint,
+    /// The interval's length, s.
+    pub interval_s: f64,
+    /// Every component served by a station, in component order.
+    pub stations: &'a [StationTick<'a>],
+}
+
+/// The hooks every kind the engine runs may take beside the request path (each does nothing
+/// unless the kind overrides it). Registered kinds take them through [`Plug`], built-in
+/// kinds through [`BuiltIn`].
+pub(in crate::sim) trait Component: Clone + Sized {
+    /// A metrics interval closes now (`ctx.now`): its figures are in `tick`.
+    fn on_tick<R: Slot, E: Copy>(&mut self, _tick: &mut Tick<'_>, _ctx: &mut Ctx<R, E>) {}
+}
+
+/// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
+/// requests, and writes its own section of the report.
+pub(in crate::sim) trait BuiltIn: Component {
+    /// Whether it is told of every request a user sends ([`BuiltIn::user_sent`]); the stack
+    /// keeps the list of those that are, so the others cost nothing per request.
+    const WATCHES_USERS: bool = false;
+    /// Its component in a stack built from `scenario` (`None`: the scenario has none).
+    fn of_scenario(scenario: &Scenario) -> Option<Self>;
+    /// `user` sends a request now (one counted as generated in this data center).
+    fn user_sent(&mut self, _user: usize) {}
+    /// The user population becomes `users` (a chance to make room at once).
+    fn users_changed(&mut self, _users: usize) {}
+    /// Writes its section of the report.
+    fn report_section(&self, _sections: &mut Sections<'_>) {}
+}
+
+/// A built-in kind's component type, found among a stack's [`BuiltInPart`]s.
+pub(in crate::sim) trait OneOf: Sized {
+    /// `part` as this kind's component, if it is one.
+    fn of(part: &BuiltInPart) -> Option<&Self>;
+}
+
+/// The registration list of built-in kinds' engine sides: `Variant(its component's type)`
+/// per kind. Generates [`BuiltInPart`], with one arm per kind, and its dispatch.
+macro_rules! built_ins {
+    ($($v:ident($part:ty)),* $(,)?) => {
+        /// A built-in kind's component of a stack.
+        #[derive(Clone)]
+        pub(in crate::sim) enum BuiltInPart { $($v($part)),* }
+
+        impl BuiltInPart {
+            /// The built-in components of a stack built from `scenario`, in registration
+            /// order (a kind the scenario does not have is left out).
+            pub fn of_scenario(scenario: &Scenario) -> Vec<BuiltInPart> {
+                let mut parts = Vec::new();
+                $(if let Some(p) = <$part as BuiltIn>::of_scenario(scenario) {
+                    parts.push(BuiltInPart::$v(p));
+                })*
+                parts
+            }
+            /// See [`BuiltIn::WATCHES_USERS`].
+            pub fn watches_users(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_USERS),* }
+            }
+            /// See [`BuiltIn::user_sent`].
+            #[inline]
+            pub fn user_sent(&mut self, user: usize) {
+                match self { $(BuiltInPart::$v(p) => p.user_sent(user)),* }
+            }
+            /// See [`BuiltIn::users_changed`].
+            pub fn users_changed(&mut self, users: usize) {
+                match self { $(BuiltInPart::$v(p) => p.users_changed(users)),* }
+            }
+            /// See [`Component::on_tick`].
+            pub fn on_tick<R: Slot, E: Copy>(&mut self, tick: &mut Tick<'_>, ctx: &mut Ctx<R, E>) {
+                match self { $(BuiltInPart::$v(p) => p.on_tick(tick, ctx)),* }
+            }
+            /// See [`BuiltIn::report_section`].
+            pub fn report_section(&self, sections: &mut Sections<'_>) {
+                match self { $(BuiltInPart::$v(p) => p.report_section(sections)),* }
+            }
+            /// This part as the component of kind `T`, if it is one.
+            pub fn get<T: OneOf>(&self) -> Option<&T> {
+                T::of(self)
+            }
+        }
+
+        $(impl OneOf for $part {
+            fn of(part: &BuiltInPart) -> Option<&$part> {
+                // With one kind registered, the pattern always matches.
+                #[allow(irrefutable_let_patterns)]
+                if let BuiltInPart::$v(p) = part { Some(p) } else { None }
+            }
+        })*
+    };
+}
+
+// The built-in kinds whose engine side is registered: one line each.
+built_ins! {
+    Monitor(monitor::Monitor),
 }

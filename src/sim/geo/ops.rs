@@ -345,7 +345,7 @@ impl World {
         let mut all: Vec<crate::sim::AlertEvent> = self
             .dcs
             .iter()
-            .filter_map(|dc| dc.sim.monitor.as_ref().map(|m| (&dc.name, m)))
+            .filter_map(|dc| dc.sim.monitor().map(|m| (&dc.name, m)))
             .flat_map(|(name, m)| {
                 m.alerts.iter().map(move |a| crate::sim::AlertEvent {
                     rule: format!("{name}: {}", a.rule),

@@ -47,7 +47,9 @@ use super::components::edge::{EdgeTier, HitEnd, Visit};
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
-use super::components::registry::{PlugCtx, PlugEvent, PlugPart, Verdict};
+use super::components::registry::{
+    BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Tick, Verdict,
+};
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -424,7 +426,12 @@ pub(super) struct Stack {
     pub(super) edge: Option<EdgeTier>,
     pub(super) cdn_id: ComponentId,
     pub(super) jobs: Option<JobTier>,
-    pub(super) monitor: Option<Monitor>,
+    /// The built-in kinds' components registered in `registry.rs` (`built_ins!`: the
+    /// monitor), those the scenario has, in registration order; reached only through their
+    /// hooks.
+    pub(super) built_ins: Vec<BuiltInPart>,
+    /// Which of `built_ins` are told of every user's request.
+    user_watchers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -526,7 +533,8 @@ impl Stack {
             edge: None,
             cdn_id: ComponentId(u16::MAX),
             jobs: None,
-            monitor: scenario.monitoring.as_ref().map(Monitor::new),
+            built_ins: BuiltInPart::of_scenario(scenario),
+            user_watchers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -574,6 +582,10 @@ impl Stack {
             plugs: Vec::new(),
             plug_ids: Vec::new(),
         };
+        sim.user_watchers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.watches_users())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
         sim.kernel

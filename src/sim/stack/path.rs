@@ -71,8 +71,8 @@ impl Stack {
             }
             return req;
         }
-        if let Some(m) = self.monitor.as_mut() {
-            m.saw_user(user);
+        for &i in &self.user_watchers {
+            self.built_ins[usize::from(i)].user_sent(user);
         }
         self.kernel.books.generated += 1;
         self.kernel.interval.generated += 1;

@@ -89,9 +89,7 @@ impl Stack {
             migration_keys_copied: self.kernel.interval.migration_keys_copied,
         };
         let mut point = point;
-        if self.monitor.is_some() {
-            point.active_users = self.monitor_tick(&point);
-        }
+        self.tick_components(&mut point);
         if self.series.len() == self.series_cap {
             self.series.pop_front();
         }
@@ -145,29 +143,39 @@ impl Stack {
         self.deploy_progress();
     }
 
-    /// Hands the monitor (if any) the interval that just closed (`point`) and every
-    /// station's figures; returns the interval's active users (0 without a monitor).
-    fn monitor_tick(&mut self, point: &SeriesPoint) -> u64 {
-        if self.monitor.is_none() {
-            return 0;
+    /// Hands every component that takes the tick (built-in and registered kinds) the
+    /// interval that just closed: its point, to which a component may add (the monitor: the
+    /// active users), and the figures of every component served by a station.
+    fn tick_components(&mut self, point: &mut SeriesPoint) {
+        if self.built_ins.is_empty() && self.plugs.is_empty() {
+            return;
         }
-        let interval_s = f64::from(self.scenario.metrics_interval_ms) / 1000.0;
-        let figures: Vec<(String, f64, f64, u64)> = self
-            .components
-            .iter()
-            .filter_map(|c| {
-                self.station_of(c.id).map(|s| {
-                    (
-                        c.name.clone(),
-                        s.last_interval.utilization(s.workers).min(1.0),
-                        s.last_interval.mean_waiting(),
-                        s.served,
-                    )
-                })
+        let (parts, stations) = (&self.parts, &self.stations);
+        let figures: Vec<StationTick<'_>> = (self.components.iter())
+            .filter_map(|c| match parts.get(usize::from(c.id.0)) {
+                Some(&Part::Station(s)) if s != NONE => {
+                    let s = &stations[usize::from(s)];
+                    Some(StationTick {
+                        name: &c.name,
+                        utilization: s.last_interval.utilization(s.workers).min(1.0),
+                        waiting: s.last_interval.mean_waiting(),
+                        served: s.served,
+                    })
+                }
+                _ => None,
             })
             .collect();
-        let m = self.monitor.as_mut().expect("checked");
-        m.tick(point, figures, interval_s, &mut self.kernel)
+        let mut tick = Tick {
+            point,
+            interval_s: f64::from(self.scenario.metrics_interval_ms) / 1000.0,
+            stations: &figures,
+        };
+        for part in &mut self.built_ins {
+            part.on_tick(&mut tick, &mut self.kernel);
+        }
+        for plug in &mut self.plugs {
+            plug.on_tick(&mut tick, &mut self.kernel);
+        }
     }
 
     /// The part component `id` is (`None`: no such component).

@@ -90,7 +90,7 @@ impl Stack {
         } else {
             None
         };
-        Sections {
+        let mut sections = Sections {
             requests: RequestTotals {
                 generated: b.generated,
                 completed: b.completed,
@@ -150,7 +150,8 @@ impl Stack {
             queue: self.jobs.as_ref().map(|q| q.report()),
             more_web_pools: self.more_web_pool_reports(),
             sessions: self.session_report(),
-            monitoring: self.monitor.as_ref().map(|m| m.report()),
+            // Written by the monitor's component, below.
+            monitoring: None,
             data_store: self.data_store_report(),
             deploys: self.deploy_reports(),
             deploys_finished: self.deploy.done.len(),
@@ -159,7 +160,11 @@ impl Stack {
             breaker: self.breakers.first().map(|b| b.report(self.now())),
             theory,
             cost: self.cost(),
+        };
+        for part in &self.built_ins {
+            part.report_section(&mut sections);
         }
+        sections
     }
 
     /// The sticky sessions' report, every pool's summed (`None` without sticky sessions).

@@ -196,6 +196,11 @@ impl Stack {
         })
     }
 
+    /// The monitor, among the built-in kinds' components (`None`: no monitoring).
+    pub(in crate::sim) fn monitor(&self) -> Option<&Monitor> {
+        self.built_ins.iter().find_map(BuiltInPart::get)
+    }
+
     /// The station of a component (for reports).
     pub(in crate::sim) fn station_of(&self, id: ComponentId) -> Option<&Station> {
         self.station_of_component(id)
@@ -242,8 +247,7 @@ impl Engine for Stack {
     /// Every alert that fired or resolved and is still kept, oldest first (empty without
     /// monitoring). At stage 11 each data center's, its rules named after it ("us-east: …").
     fn alerts(&self) -> Vec<crate::sim::AlertEvent> {
-        self.monitor
-            .as_ref()
+        self.monitor()
             .map_or_else(Vec::new, |m| m.alerts.iter().cloned().collect())
     }
 
@@ -253,8 +257,8 @@ impl Engine for Stack {
         self.users = users;
         self.scenario.traffic.users = users;
         self.dns.reserve_users(users as usize);
-        if let Some(m) = self.monitor.as_mut() {
-            m.reserve_users(users as usize);
+        for part in &mut self.built_ins {
+            part.users_changed(users as usize);
         }
         for web in &mut self.webs {
             web.reserve_users(users as usize);
