@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the views' wasm module (src/bin/scalesim_views.rs: the editor, loaded by the app on
-# first use; src/ui/views.rs) into trunk's staging directory: trunk runs this as a post_build
-# hook (Trunk.toml), so `trunk build --release` puts scalesim-views.js and
-# scalesim-views_bg.wasm into dist/ beside the app's files. ES-module glue
+# Builds the views' wasm module (src/bin/scalesim_views.rs: the editor, the challenges and the
+# capacity panel's body, loaded by the app on first use; src/ui/views.rs) into trunk's staging
+# directory: trunk runs this as a post_build hook (Trunk.toml), so `trunk build --release` puts
+# scalesim-views.js and scalesim-views_bg.wasm into dist/ beside the app's files. ES-module glue
 # (`wasm-bindgen --target web`): static/boot.js imports it with import(). In a release build
 # it gets the app's profile (wasm-release) and the app's wasm-opt passes (index.html).
 #

@@ -2,7 +2,8 @@
 // inspector open, with a group's panel open (stage 10), with the Why panel's chaos catalogue
 // used (stage 5), with the editor open (stage 4: a node selected, its "connect to…" list
 // open, then a refused wire; stages 10 and 11: the drawing fitted to its box, then its web
-// pool opened to its servers), and on the
+// pool opened to its servers), with the capacity panel open (stages 1 and 11: its body comes
+// from the views' module on first use), and on the
 // embed view in an 800 x 500 frame (which must not scroll), and measures the rendered size of every text of the diagram and
 // of the editor's drawing.
 // Fails on any serious or critical violation, on a diagram text smaller than 11 px in a
@@ -277,6 +278,12 @@ async function checkChallenges(context, base, failures) {
     await page.waitForTimeout(300);
     await check(page, stage, "inspector", failures);
     await checkNarrower(page, stage, failures, "inspector");
+    if (stage === 1 || stage === 11) {
+      // The capacity panel: the form and the stage chart (from the views' module).
+      await page.click('[data-action="limits-toggle"]');
+      await page.waitForSelector('[data-stage-limit="1"] [data-users]', { timeout: 60000 });
+      await check(page, stage, "capacity panel", failures);
+    }
     if (stage === 4) await checkEditor(page, failures);
     if (stage >= 10) await checkBigDrawing(page, stage, failures);
     await page.close();

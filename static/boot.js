@@ -20,10 +20,10 @@ window.scalesimWorkerWasm = () =>
     .then(() => wasm_bindgen({ module_or_path: new URL("scalesim-worker_bg.wasm", boot.src).href }))
     .then(() => window.scalesimServe));
 
-// The views' module (the editor: src/ui/views.rs), loaded on first use: its ES-module glue
-// (scalesim-views.js, built by scripts/build-views.sh) imported once; once initialised, the
-// wasm offers `scalesimViewsMount(kind, host, send, input)`, which the app calls. A failed load
-// is forgotten, so the next use tries again.
+// The views' module (the editor, the challenges, the capacity panel's body: src/ui/views.rs),
+// loaded on first use: its ES-module glue (scalesim-views.js, built by scripts/build-views.sh)
+// imported once; once initialised, the wasm offers `scalesimViewsMount(kind, host, send,
+// input)`, which the app calls. A failed load is forgotten, so the next use tries again.
 let views;
 window.scalesimViews = () =>
   (views ??= import(new URL("scalesim-views.js", boot.src).href)

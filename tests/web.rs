@@ -128,6 +128,25 @@ impl Mounted {
         self.settle(50).await;
     }
 
+    /// Opens the capacity panel ("Find the limit…"): its body is a view of the views' module,
+    /// here mounted in this test binary (src/ui/views.rs); waits until its form is there.
+    async fn open_limits(&self) {
+        assert!(
+            !self.exists("[data-action=\"find-limit\"]"),
+            "the capacity panel's body is not there before it is opened"
+        );
+        self.click("[data-action=\"limits-toggle\"]");
+        let shown = self
+            .wait_until(5_000, |a| a.exists("[data-action=\"find-limit\"]"))
+            .await;
+        assert!(shown, "the capacity panel opens");
+        assert_eq!(
+            self.attribute("[data-action=\"limits-toggle\"]", "aria-expanded")
+                .as_deref(),
+            Some("true")
+        );
+    }
+
     /// Polls until `done` holds for the app or `timeout_ms` passes; returns whether it held.
     async fn wait_until(&self, timeout_ms: u32, done: impl Fn(&Mounted) -> bool) -> bool {
         let mut waited = 0;
@@ -1387,6 +1406,7 @@ async fn the_limit_panel_finds_the_limit_the_core_finds() {
     if app.is_playing() {
         app.click("[data-action=\"play\"]");
     }
+    app.open_limits().await;
     let runs: HtmlSelectElement = app.find("select[data-field=\"runs\"]").unchecked_into();
     assert!(
         !app.exists("[data-budget-note]"),
@@ -1484,6 +1504,7 @@ async fn the_stage_chart_gives_every_step_its_multiplier_bottleneck_and_reason()
     if app.is_playing() {
         app.click("[data-action=\"play\"]");
     }
+    app.open_limits().await;
     let limit = |stage: u8| committed_limit_users(stage).parse::<f64>().unwrap();
     for stage in 2..=11u8 {
         let bar = format!("[data-stage-limit=\"{stage}\"]");
@@ -1528,6 +1549,7 @@ async fn a_stage_measured_here_equals_the_committed_table() {
     if app.is_playing() {
         app.click("[data-action=\"play\"]");
     }
+    app.open_limits().await;
     app.click("[data-stage-limit=\"1\"] [data-action=\"measure-stage\"]");
     let done = app
         .wait_until(170_000, |a| {
@@ -1552,6 +1574,7 @@ async fn stage_11_shows_regions_data_centers_and_a_failover() {
     // A light version of the preset: 200,000 users instead of 10 million.
     let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
     // Its capacity search judges p99 against the users' own round trip, and the panel says so.
+    app.open_limits().await;
     assert!(app.text("[data-budget-note]").contains("own round trip"));
     // The region view: three regions, geoDNS and one box per data center — not the ~180
     // components of the two stacks.
@@ -2390,6 +2413,59 @@ async fn the_editor_says_when_its_module_cannot_load_and_opens_once_it_can() {
     assert!(
         !app.exists("[data-editor]"),
         "closing the editor unmounts its root"
+    );
+}
+
+/// The capacity panel's body (form, searches, stage chart) comes from the views' module when
+/// the panel is first opened: a page that cannot load the module says so in the panel and
+/// goes on; one that can shows the form, a stage bar's link comes back to the app as a
+/// message and opens that stage (which the chart then marks as current: the new input
+/// reached the view), and "Hide" keeps the body mounted, hidden.
+#[wasm_bindgen_test]
+async fn the_capacity_panel_opens_from_the_views_module_and_its_links_reach_the_app() {
+    let app = Mounted::new().await;
+    assert!(!app.exists("[data-panel=\"limits\"] [data-views]"));
+    scalesim::ui::views::unlink_views_in_page();
+    app.click("[data-action=\"limits-toggle\"]");
+    let failed = app
+        .wait_until(2_000, |a| {
+            a.exists("[data-panel=\"limits\"] [data-views-failed]")
+        })
+        .await;
+    // Later tests mount the views from this binary again.
+    scalesim::ui::link_views_in_page();
+    assert!(failed, "the slot says the capacity search could not load");
+    let said = app.text("[data-panel=\"limits\"] [data-views-failed]");
+    assert!(
+        said.contains("The capacity search could not be loaded"),
+        "{said}"
+    );
+    assert!(said.contains("no loader"), "and why: {said}");
+    assert!(!app.exists("[data-action=\"find-limit\"]"));
+    assert!(app.exists("nav[aria-label=\"Stages\"]"), "the app goes on");
+    drop(app);
+
+    let app = Mounted::new().await;
+    if app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    app.open_limits().await;
+    assert!(app.exists("[data-stage-limit=\"1\"].current"));
+    app.click("[data-stage-limit=\"3\"] .stage-bar-link");
+    let opened = app
+        .wait_until(3_000, |a| {
+            a.text("h1").contains("Stage 3") && a.exists("[data-stage-limit=\"3\"].current")
+        })
+        .await;
+    assert!(opened, "{}", app.text("h1"));
+    assert!(current_hash().contains("s3"), "{}", current_hash());
+    app.click("[data-action=\"limits-toggle\"]");
+    app.settle(30).await;
+    assert!(app.exists(".limits-body[hidden] [data-action=\"find-limit\"]"));
+    assert_eq!(
+        app.attribute("[data-action=\"limits-toggle\"]", "aria-expanded")
+            .as_deref(),
+        Some("false")
     );
 }
 
@@ -3789,6 +3865,7 @@ async fn searches_say_why_when_no_engine_can_start() {
     if app.is_playing() {
         app.click("[data-action=\"play\"]");
     }
+    app.open_limits().await;
     scalesim::ui::link_engine(engine_that_did_not_load);
     app.click("[data-action=\"find-limit\"]");
     let place = |a: &Mounted| a.text("[data-search-place]");

@@ -1,5 +1,5 @@
-//! The rarely used views (the editor), a second wasm module the app loads on first use
-//! ([`scalesim::ui::views`]). Built by scripts/build-views.sh (a trunk hook: Trunk.toml) with
+//! The rarely used views (the editor, the challenges, the capacity panel's body), a second
+//! wasm module the app loads on first use ([`scalesim::ui::views`]). Built by scripts/build-views.sh (a trunk hook: Trunk.toml) with
 //! ES-module glue (`wasm-bindgen --target web`), which static/boot.js imports; once started it
 //! offers `window.scalesimViewsMount(kind, host, send, input)` to the app.
 

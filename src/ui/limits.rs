@@ -3,6 +3,10 @@
 //! p99 latency and errors against users; the what-if that relieves the bottleneck, searched
 //! side by side; and the limits of every stage's preset ([`super::limit_charts`]).
 //!
+//! The app's wasm holds only the panel's header ([`LimitPanel`]); its body ([`LimitBody`]:
+//! the form, the searches, the charts) is in the views' module (super::views), loaded when
+//! the reader first opens the panel.
+//!
 //! ```text
 //!   Find the limit ──JobRequest──▶ Searches ──JobUpdate──▶ LimitAction::Update ──▶ reducer
 //!   Done ──▶ whatif::relief(bottleneck) ──▶ "What if …" ──JobRequest──▶ … side by side
@@ -18,6 +22,7 @@ use super::format::grouped;
 use super::limit_charts::{Curve, StageBars, StageTable};
 use super::search::{Place, Searches};
 use super::state::Action;
+use super::views::LimitsSlot;
 use crate::capacity::job::{JobRequest, JobUpdate};
 use crate::capacity::stages::stage_search;
 use crate::capacity::whatif::relief;
@@ -230,7 +235,7 @@ impl Reducible for LimitState {
     }
 }
 
-/// Properties of [`LimitPanel`].
+/// Properties of [`LimitPanel`] and [`LimitBody`].
 #[derive(Properties, PartialEq)]
 pub struct LimitPanelProps {
     /// The scenario the app runs now.
@@ -245,9 +250,47 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// The "How far does it scale?" panel.
+/// The "How far does it scale?" panel in the app: its header and a button; the form, the
+/// searches and the stage chart ([`LimitBody`]) come from the views' module once the panel is
+/// first opened (super::views), and stay mounted (a search goes on) while it is hidden.
 #[function_component(LimitPanel)]
 pub fn limit_panel(props: &LimitPanelProps) -> Html {
+    let open = use_state(|| false);
+    let opened = use_state(|| false);
+    let toggle = {
+        let open = open.clone();
+        let opened = opened.clone();
+        Callback::from(move |_: MouseEvent| {
+            opened.set(true);
+            open.set(!*open);
+        })
+    };
+    html! {
+        <section class="limits card" data-panel="limits" aria-labelledby="limits-title">
+            <header class="limits-head">
+                <h2 id="limits-title">{ "How far does it scale?" }</h2>
+                <p class="hint">
+                    { "Finds the most users this scenario serves within an objective: short runs at doubling user counts until the objective breaks, then bisection. Same scenario, objective and seeds → the same answer here and in " }
+                    <code>{ "scalesim limit" }</code>{ ". It also charts every stage's limit." }
+                </p>
+                <button class="btn" data-action="limits-toggle"
+                    aria-expanded={if *open { "true" } else { "false" }} onclick={toggle}>
+                    { if *open { "Hide" } else { "Find the limit…" } }
+                </button>
+            </header>
+            if *opened {
+                <div class="limits-body" hidden={!*open}>
+                    <LimitsSlot scenario={props.scenario.clone()} on_action={props.on_action.clone()} />
+                </div>
+            }
+        </section>
+    }
+}
+
+/// The panel's body (a root of the views' module): the objective and search form, the
+/// current scenario's search, its what-if, and the stage chart.
+#[function_component(LimitBody)]
+pub fn limit_body(props: &LimitPanelProps) -> Html {
     let state = use_reducer(LimitState::default);
     let searches = use_mut_ref(|| None::<Searches>);
     let next_job = use_mut_ref(|| 0u32);
@@ -354,14 +397,7 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
         || state.stages.values().any(Search::running);
 
     html! {
-        <section class="limits card" data-panel="limits" aria-labelledby="limits-title">
-            <header class="limits-head">
-                <h2 id="limits-title">{ "How far does it scale?" }</h2>
-                <p class="hint">
-                    { "Finds the most users this scenario serves within an objective: short runs at doubling user counts until the objective breaks, then bisection. Same scenario, objective and seeds → the same answer here and in " }
-                    <code>{ "scalesim limit" }</code>{ "." }
-                </p>
-            </header>
+        <>
             { form_view(&state, &on_find, &on_cancel, running) }
             if let Some(note) = budget_note {
                 <p class="hint" data-budget-note="">{ format!("At this stage, {note}.") }</p>
@@ -375,7 +411,7 @@ pub fn limit_panel(props: &LimitPanelProps) -> Html {
             }
             <StageBars searches={state.stages.clone()} current={props.scenario.stage}
                 on_action={props.on_action.clone()} on_measure={on_measure_stage} />
-        </section>
+        </>
     }
 }
 

@@ -1,4 +1,5 @@
-//! The rarely used views in a second wasm module, loaded on first use.
+//! The rarely used views (the editor, the challenges, the capacity panel's body) in a second
+//! wasm module, loaded on first use.
 //!
 //! ```text
 //!  app's wasm (scalesim-web)                        views' wasm (scalesim-views, built by
@@ -28,6 +29,7 @@ use yew::prelude::*;
 
 use super::challenges::ChallengeBody;
 use super::editor::EditorPanel;
+use super::limits::LimitBody;
 use super::state::{Action, Figures, Notice};
 use crate::layout::Diagram;
 use crate::scenario::{Scenario, TopologyFile};
@@ -73,6 +75,8 @@ pub enum ViewMsg {
     Notify(String, bool),
     /// The challenges' progress in local storage changed (the app's header counts it).
     Progress,
+    /// Show this stage (the capacity panel's stage chart links to each stage).
+    SelectStage(u8),
 }
 
 impl ViewMsg {
@@ -87,6 +91,7 @@ impl ViewMsg {
             Action::Select(Some(id)) => ViewMsg::Select(id),
             Action::LoadFailed(why) => ViewMsg::LoadFailed(why),
             Action::Notify(notice) => ViewMsg::Notify(notice.text, notice.problem),
+            Action::SelectStage(stage) => ViewMsg::SelectStage(stage),
             _ => return None,
         })
     }
@@ -109,6 +114,7 @@ impl ViewMsg {
             ViewMsg::Select(id) => Action::Select(Some(id)),
             ViewMsg::LoadFailed(why) => Action::LoadFailed(why),
             ViewMsg::Notify(text, problem) => Action::Notify(Notice { text, problem }),
+            ViewMsg::SelectStage(stage) => Action::SelectStage(stage),
             ViewMsg::Progress => return None,
         })
     }
@@ -136,10 +142,17 @@ pub struct ChallengesInput {
     pub from_link: Option<u8>,
 }
 
+/// What the capacity panel's body searches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LimitsInput {
+    /// The scenario the app runs now.
+    pub scenario: Scenario,
+}
+
 /// Mounts a view into `host` (an empty element) and returns its `update` function: called
 /// with new input JSON it re-renders the view, with `null` it destroys it. `send` receives
 /// the view's messages ([`ViewMsg`] as JSON text). `kind` names the view: `"editor"`
-/// ([`EditorInput`]) or `"challenges"` ([`ChallengesInput`]).
+/// ([`EditorInput`]), `"challenges"` ([`ChallengesInput`]) or `"limits"` ([`LimitsInput`]).
 ///
 /// The views' own binary offers this to the page as `window.scalesimViewsMount`.
 pub fn mount(
@@ -170,6 +183,11 @@ pub fn mount(
                 on_progress,
             })
         }
+        "limits" => mount_root::<LimitsRoot, LimitsInput>(host, input, |shared| RootProps {
+            shared,
+            on_action,
+            on_progress: Callback::noop(),
+        }),
         _ => Err(format!("no view named {kind:?}")),
     }
 }
@@ -264,6 +282,16 @@ fn challenges_root(props: &RootProps<ChallengesInput>) -> Html {
         <ChallengeBody scenario={(*scenario).clone()} graph={(*graph).clone()}
             on_action={props.on_action.clone()} from_link={input.from_link}
             on_progress={props.on_progress.clone()} />
+    }
+}
+
+/// The capacity panel's root: its form, searches and stage chart.
+#[function_component(LimitsRoot)]
+fn limits_root(props: &RootProps<LimitsInput>) -> Html {
+    let input = use_input(&props.shared);
+    let scenario = use_memo(input.scenario.clone(), |s| Rc::new(s.clone()));
+    html! {
+        <LimitBody scenario={(*scenario).clone()} on_action={props.on_action.clone()} />
     }
 }
 
@@ -429,6 +457,29 @@ pub fn challenges_slot(props: &ChallengesSlotProps) -> Html {
     let on_message = to_actions(&props.on_action, props.on_progress.clone());
     html! {
         <ViewSlot kind="challenges" what="the challenges" input={(*input).clone()} {on_message} />
+    }
+}
+
+/// Properties of [`LimitsSlot`].
+#[derive(Properties, PartialEq)]
+pub struct LimitsSlotProps {
+    /// The scenario the app runs now.
+    pub scenario: Rc<Scenario>,
+    /// Where the panel's requests go (the stage chart's links).
+    pub on_action: Callback<Action>,
+}
+
+/// Where the capacity panel's body goes in the app's panel (a [`ViewSlot`]).
+#[function_component(LimitsSlot)]
+pub fn limits_slot(props: &LimitsSlotProps) -> Html {
+    let input = use_memo(props.scenario.clone(), |scenario| {
+        json_text(&LimitsInput {
+            scenario: (**scenario).clone(),
+        })
+    });
+    let on_message = to_actions(&props.on_action, Callback::noop());
+    html! {
+        <ViewSlot kind="limits" what="the capacity search" input={(*input).clone()} {on_message} />
     }
 }
 
