@@ -1,17 +1,29 @@
-// Measures a seek back in the built app, in headless Chromium, in real time: opens a preset
-// with a longer duration (default: preset 11, ten minutes), plays it to the end at the fastest
-// speed (the app keeps checkpoints and records its figures as it plays), then moves the
-// timeline back to a target (default 540 s) and times the seek from the slider's change:
+// Measures seeks in the built app, in headless Chromium, in real time: opens a preset with a
+// longer duration (default: preset 11, ten minutes), plays it to the end (or to PLAY_TO_S) at
+// the fastest speed (the app keeps checkpoints and records its figures as it plays), then
+// moves the timeline to each target in turn and times each seek from the slider's change:
 // `shown_ms` until the target's figures are on screen (the recorded ones: the timeline says
 // `data-recorded="true"` and the time shown is the target's; or, in a build without a
-// recording, the engine's), `seek_ms` until the engine has arrived (no longer seeking, the
-// target's time shown). Prints one JSON line: where the simulation ran, how long playing took,
-// the checkpoints kept, both times in milliseconds, the load average.
+// recording or past it, the engine's), `seek_ms` until the engine has arrived (no longer
+// seeking). A target is `T` (the seek made with play paused: the engine arrives at T) or
+// `T@SPEED` (made while playing at SPEED, one of the speed menu's 0.02 … 100: the time shown
+// may move on from T while the engine catches up). Prints one JSON line per seek: where the
+// simulation ran, how long playing took, the checkpoints kept, the times in milliseconds, the
+// load average, and:
+// - `dots_at_arrival`: painted pixels of the requests' canvas (every 16th) in the animation
+//   frame the engine arrived in (0: no dots drawn);
+// - `recorded_frames`: animation frames that showed recorded figures;
+// - with `@SPEED`: `plays_on_ms` (the time shown half a simulated second past the target: the
+//   page plays on), `arrived_at_s` (the time shown when the engine arrived) and `back_steps_s`
+//   (the largest step back of the time shown from the target's figures on; 0: only forward).
+// A seek that has not arrived after 180 s gives `seek_ms: null`.
 // Asserts nothing (a measurement; docs/performance.md records the numbers).
 // Usage: trunk build --release && (serve dist/ on some address) &&
-//        node scripts/measure-seek.js http://127.0.0.1:8080/ [PRESET] [DURATION_S] [TARGET_S]
+//        node scripts/measure-seek.js http://127.0.0.1:8080/ [PRESET] [DURATION_S] [TARGETS]
+//        TARGETS: comma-separated, e.g. 540 (the default) or 540,300@5,300@100
 // (`?sim=page` in the address runs the simulation in the page; the worker is the default.)
 // PLAYWRIGHT_CORE: where playwright-core is, if not in .tools/node_modules.
+// PLAY_TO_S: play only this far before seeking (a target past it seeks forward, unrecorded).
 const os = require("os");
 const path = require("path");
 const root = path.join(__dirname, "..");
@@ -22,11 +34,100 @@ const { chromium } = require(
 const base = process.argv[2] || "http://127.0.0.1:8080/";
 const preset = process.argv[3] || "11";
 const duration = parseFloat(process.argv[4] || "600");
-const target = parseFloat(process.argv[5] || "540");
-// The speed menu's fastest option (src/ui/state.rs SPEEDS: 7 is 100x).
+const playTo = parseFloat(process.env.PLAY_TO_S || String(duration));
+// The speed menu (src/ui/state.rs SPEEDS); an option's value is its index.
+const SPEEDS = [0.02, 0.05, 0.1, 0.2, 1, 5, 20, 100];
 const FASTEST = "7";
+const targets = (process.argv[5] || "540").split(",").map((spec) => {
+  const [t, speed] = spec.split("@");
+  const s = speed === undefined ? null : parseFloat(speed);
+  if (s !== null && !SPEEDS.includes(s)) {
+    console.error(`a speed must be one of ${SPEEDS.join(", ")}: ${spec}`);
+    process.exit(2);
+  }
+  return { target: parseFloat(t), speed: s };
+});
 
 const simTime = () => parseFloat(document.querySelector('[data-metric="sim_time_s"]').textContent);
+
+// Sets the speed (an index of SPEEDS, or null to leave it) and play on or off.
+const setPlay = async (page, playing, speedIndex) =>
+  page.evaluate(
+    ([on, speed]) => {
+      if (speed !== null) {
+        const s = document.querySelector('select[data-control="speed"]');
+        s.value = speed;
+        s.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      const b = document.querySelector('[data-action="play"]');
+      if ((b.getAttribute("aria-pressed") === "true") !== on) b.click();
+    },
+    [playing, speedIndex],
+  );
+
+// One seek, watched on every animation frame from the slider's change on.
+const seek = (page, target, speed) =>
+  page.evaluate(
+    ([t, speed]) =>
+      new Promise((resolve) => {
+        const input = document.querySelector('input[type=range][data-control="timeline"]');
+        const painted = () => {
+          const canvas = document.querySelector("canvas[aria-hidden]");
+          if (!canvas || !canvas.width) return 0;
+          const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let y = 0; y < canvas.height; y += 4)
+            for (let x = 0; x < canvas.width; x += 4) if (data[(y * canvas.width + x) * 4 + 3]) n++;
+          return n;
+        };
+        input.value = String(t);
+        const start = performance.now();
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        let shown = null;
+        let playsOn = null;
+        let last = null;
+        let back = 0;
+        let recordedFrames = 0;
+        const trace = [];
+        const watch = () => {
+          const timeline = document.querySelector("[data-timeline]");
+          const time = parseFloat(document.querySelector('[data-metric="sim_time_s"]').textContent);
+          const atTarget = Math.abs(time - t) < 0.05;
+          // Playing on, the time shown may be past the target in the first frame that shows
+          // the seek: by up to a frame's worth (50 ms) of play.
+          const nearTarget = time >= t - 0.05 && time <= t + 0.05 + (speed || 0) * 0.05;
+          const seeking = timeline.getAttribute("data-seeking") === "true";
+          const recorded = timeline.getAttribute("data-recorded") === "true";
+          const now = performance.now();
+          if (recorded) recordedFrames++;
+          if (trace.length === 0 || now - start - trace[trace.length - 1][0] >= 1000) {
+            const progress = document.querySelector("[data-seek-progress]");
+            trace.push([Math.round(now - start), time, progress ? progress.textContent : null]);
+          }
+          if (shown === null && nearTarget && (recorded || !seeking)) shown = now - start;
+          if (shown !== null) {
+            if (last !== null) back = Math.max(back, last - time);
+            last = time;
+            if (playsOn === null && time >= t + 0.45) playsOn = now - start;
+          }
+          const arrived = shown !== null && !seeking && (speed !== null ? time >= t - 0.05 : atTarget);
+          if (arrived || now - start > 180_000) {
+            resolve({
+              shown,
+              playsOn,
+              arrived: arrived ? now - start : null,
+              arrivedAt: time,
+              back,
+              recordedFrames,
+              dots: painted(),
+              trace,
+            });
+          } else requestAnimationFrame(watch);
+        };
+        requestAnimationFrame(watch);
+      }),
+    [target, speed],
+  );
 
 (async () => {
   const browser = await chromium.launch({
@@ -41,63 +142,48 @@ const simTime = () => parseFloat(document.querySelector('[data-metric="sim_time_
   await page.waitForSelector('[data-metric="sim_time_s"]', ready);
   const loadStart = os.loadavg()[0];
   const playStart = Date.now();
-  await page.evaluate((speed) => {
-    const s = document.querySelector('select[data-control="speed"]');
-    s.value = speed;
-    s.dispatchEvent(new Event("change", { bubbles: true }));
-    const b = document.querySelector('[data-action="play"]');
-    if (b.getAttribute("aria-pressed") !== "true") b.click();
-  }, FASTEST);
+  await setPlay(page, true, FASTEST);
   for (;;) {
     const t = await page.evaluate(simTime);
-    if (t >= duration - 0.05) break;
+    if (t >= playTo - 0.05) break;
     if (process.env.VERBOSE) console.error(`playing: ${t} s simulated after ${(Date.now() - playStart) / 1000} s`);
-    await page.waitForTimeout(2000);
+    await page.waitForTimeout(playTo - t > 100 ? 2000 : 100);
   }
   const playS = (Date.now() - playStart) / 1000;
-  const checkpoints = await page.getAttribute("[data-timeline]", "data-checkpoints");
   const place = await page.getAttribute("[data-sim-place]", "data-sim-place");
-  // Paused, so that the time shown after the seek stays at the target.
-  await page.evaluate(() => {
-    const b = document.querySelector('[data-action="play"]');
-    if (b.getAttribute("aria-pressed") === "true") b.click();
-  });
-  await page.waitForTimeout(1000);
-  // Watched on every animation frame from the slider's change on.
-  const times = await page.evaluate(
-    (t) =>
-      new Promise((resolve) => {
-        const input = document.querySelector('input[type=range][data-control="timeline"]');
-        input.value = String(t);
-        const start = performance.now();
-        input.dispatchEvent(new Event("change", { bubbles: true }));
-        let shown = null;
-        const watch = () => {
-          const timeline = document.querySelector("[data-timeline]");
-          const atTarget =
-            Math.abs(parseFloat(document.querySelector('[data-metric="sim_time_s"]').textContent) - t) < 0.05;
-          const seeking = timeline.getAttribute("data-seeking") === "true";
-          const recorded = timeline.getAttribute("data-recorded") === "true";
-          const now = performance.now();
-          if (shown === null && atTarget && (recorded || !seeking)) shown = now - start;
-          if (atTarget && !seeking) resolve({ shown, arrived: now - start });
-          else requestAnimationFrame(watch);
-        };
-        requestAnimationFrame(watch);
-      }),
-    target,
-  );
-  console.log(JSON.stringify({
-    preset: Number(preset),
-    duration_s: duration,
-    target_s: target,
-    place,
-    play_wall_s: Math.round(playS * 10) / 10,
-    checkpoints: Number(checkpoints),
-    shown_ms: Math.round(times.shown),
-    seek_ms: Math.round(times.arrived),
-    load_average: [Math.round(loadStart * 10) / 10, Math.round(os.loadavg()[0] * 10) / 10],
-  }));
+  const round = (x) => (x === null ? null : Math.round(x));
+  for (const { target, speed } of targets) {
+    // Paused, so that the time shown after the seek stays at the target; or playing at the
+    // speed asked for.
+    await setPlay(page, speed !== null, speed === null ? null : String(SPEEDS.indexOf(speed)));
+    await page.waitForTimeout(1000);
+    const checkpoints = await page.getAttribute("[data-timeline]", "data-checkpoints");
+    const reached = await page.evaluate(simTime);
+    const load = os.loadavg()[0];
+    const times = await seek(page, target, speed);
+    // VERBOSE: the time shown and the timeline's seek notice about once a second.
+    if (process.env.VERBOSE) for (const row of times.trace) console.error(JSON.stringify(row));
+    console.log(JSON.stringify({
+      preset: Number(preset),
+      duration_s: duration,
+      from_s: reached,
+      target_s: target,
+      play_speed: speed,
+      place,
+      play_wall_s: Math.round(playS * 10) / 10,
+      checkpoints: Number(checkpoints),
+      shown_ms: round(times.shown),
+      ...(speed === null ? {} : { plays_on_ms: round(times.playsOn) }),
+      seek_ms: round(times.arrived),
+      ...(speed === null
+        ? {}
+        : { arrived_at_s: times.arrivedAt, back_steps_s: Math.round(times.back * 100) / 100 }),
+      recorded_frames: times.recordedFrames,
+      dots_at_arrival: times.dots,
+      load_average: [Math.round(loadStart * 10) / 10, Math.round(load * 10) / 10, Math.round(os.loadavg()[0] * 10) / 10],
+    }));
+    await page.waitForTimeout(1000);
+  }
   await browser.close();
 })().catch((e) => {
   console.error(e);

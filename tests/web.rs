@@ -3775,7 +3775,9 @@ async fn the_engine_served_on_a_port_answers_as_the_engine_itself() {
     for _ in 0..10_000 {
         now_ms += 16.0;
         session.handle(Command::Frame { now_ms });
-        if session.take_output().now_s >= 5.0 {
+        // Arrived: figures without a seek under way (the time is the target's from the start).
+        let figures = session.take_output().figures;
+        if figures.is_some_and(|f| f.seeking.is_none()) {
             break;
         }
     }
@@ -3983,4 +3985,138 @@ async fn a_drawn_rate_limiter_runs_is_drawn_and_inspected() {
         })
         .await;
     assert!(shown, "the legend names the outcome");
+}
+
+/// A seek back during a run: the recorded figures of the target come at once; with play on,
+/// the time shown moves on through the recorded frames while the engine re-runs, and the
+/// engine takes over on a recorded frame with the same figures at the same time (compared
+/// with the frame a separate recording of the run holds there), the time shown never going
+/// back; the dots are there when it arrives; a report asked for meanwhile is the report of the
+/// time arrived at, not of the simulation the seek started from; a link copied meanwhile
+/// points at the target.
+#[wasm_bindgen_test]
+async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_same_figures() {
+    use scalesim::scenario::{apply_set, preset};
+    use scalesim::sim::{Playback, SimTime};
+    use scalesim::ui::session::{decode_frame, record_frame, Command, Output, Session};
+    let scenario = apply_set(&preset(4).expect("stage 4"), "traffic.users=20000").expect("users");
+    let mut session = Session::new(8.0);
+    // Small slices, so that a re-run of a few simulated seconds takes many frames.
+    session.set_seek_slice_ms(1.0);
+    session.handle(Command::Load {
+        scenario: Box::new(scenario.clone()),
+        orientation: scalesim::layout::Orientation::Landscape,
+        recorded: Vec::new(),
+        start_at_s: None,
+    });
+    session.handle(Command::Speed(20.0));
+    session.handle(Command::Playing(true));
+    let mut now_ms = 0.0;
+    let mut frame = |session: &mut Session| -> Output {
+        now_ms += 16.0;
+        session.handle(Command::Frame { now_ms });
+        session.take_output()
+    };
+    while frame(&mut session).now_s < 40.0 {
+        TimeoutFuture::new(0).await;
+    }
+    // What only the session adds (the seek, the counters, the charts' history) set aside.
+    macro_rules! shown {
+        ($f:expr) => {{
+            let mut f = $f.clone();
+            f.seeking = None;
+            f.replays = 0;
+            f.requests_per_dot = 0;
+            f.reached_s = 0.0;
+            f.changes = 0;
+            f.checkpoints = 0;
+            f.lagging = false;
+            f.charts = Default::default();
+            format!("{f:?}")
+        }};
+    }
+
+    // Paused: a seek back to 30 s shows the recording at once, then the engine's own figures,
+    // equal to it.
+    session.handle(Command::Playing(false));
+    session.handle(Command::Report);
+    let before = frame(&mut session).report.expect("the report at once");
+    session.handle(Command::Seek(30.0));
+    let first = session.take_output();
+    let recorded = first.figures.expect("figures at once");
+    let seek = recorded.seeking.expect("seeking");
+    assert_eq!(seek.recorded_s, Some(30.0), "the recorded figures of 30 s");
+    assert_eq!(recorded.sim_time_s, 30.0);
+    assert_eq!(first.now_s, 30.0, "the time shown is the target (a link points there)");
+    session.handle(Command::Report);
+    let mut frames = 0;
+    let (arrived, dots, report) = loop {
+        let out = frame(&mut session);
+        frames += 1;
+        if let Some(f) = out.figures.filter(|f| f.seeking.is_none()) {
+            break (f, out.dots, out.report);
+        }
+        assert_eq!(out.report, None, "no report before the engine arrives");
+        assert!(frames < 10_000, "the seek does not arrive");
+        TimeoutFuture::new(0).await;
+    };
+    assert!(frames >= 3, "the re-run took {frames} frames");
+    assert_eq!(arrived.sim_time_s, 30.0);
+    assert_eq!(shown!(arrived), shown!(recorded), "the engine shows what was recorded");
+    assert!(
+        dots.is_some_and(|d| !d.is_empty()),
+        "the requests are drawn from the frame the engine arrives in"
+    );
+    let report = report.expect("the report waited for the engine");
+    assert_ne!(report, before, "not the report of 40 s");
+    session.handle(Command::Report);
+    assert_eq!(session.take_output().report, Some(report), "the report of 30 s");
+
+    // Playing: the time shown moves on from the target through the recorded frames, and the
+    // engine takes over on one of them.
+    session.handle(Command::Playing(true));
+    session.handle(Command::Speed(5.0));
+    session.handle(Command::Seek(24.5));
+    let mut times = vec![24.5];
+    let mut played_on = false;
+    let mut frames = 0;
+    let arrived = loop {
+        let out = frame(&mut session);
+        frames += 1;
+        if let Some(f) = out.figures {
+            times.push(f.sim_time_s);
+            match f.seeking {
+                Some(seek) => {
+                    assert_eq!(seek.recorded_s, Some(f.sim_time_s), "recorded figures");
+                    played_on |= f.sim_time_s > 24.5;
+                }
+                None => break f,
+            }
+        }
+        assert!(frames < 10_000, "the seek does not arrive");
+        TimeoutFuture::new(0).await;
+    };
+    assert!(played_on, "the time shown moved on during the re-run: {times:?}");
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "the time shown never goes back: {times:?}"
+    );
+    let at = SimTime::from_secs_f64(arrived.sim_time_s);
+    assert!(at > SimTime::from_secs_f64(24.5), "arrived at {at:?}");
+    assert_eq!(at.as_nanos() % 500_000_000, 0, "on a recorded frame: {at:?}");
+    // The run recorded separately: its frame there is what the engine shows on arrival.
+    let mut playback = Playback::new(&scenario).expect("valid");
+    playback.set_recorder(Box::new(record_frame));
+    while playback.sim().now() < at {
+        playback.play(at, 50_000);
+        TimeoutFuture::new(0).await;
+    }
+    let (frame_at, frame) = playback.recording().at_or_before(at).expect("a frame");
+    assert_eq!(frame_at, at);
+    let recorded = decode_frame(frame).expect("decodes");
+    assert_eq!(
+        shown!(recorded),
+        shown!(arrived),
+        "the engine takes over with the recorded figures"
+    );
 }

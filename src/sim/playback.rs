@@ -16,7 +16,7 @@
 //! arrives is the run that was played (same report digest), whatever it started from; and
 //! the frames recorded on the way equal what the engine shows when it gets there.
 
-use super::{live, Checkpoints, Recorder, Recording, Sim, SimTime};
+use super::{live, Checkpoints, Recorder, Recording, Sim, SimDuration, SimTime};
 use crate::scenario::{LiveAction, LiveChange, Scenario, ValidationErrors};
 
 /// One run and its recorded timeline.
@@ -40,6 +40,9 @@ pub struct Playback {
     replays: u32,
     /// One request in this many is recorded for drawing.
     path_every: u64,
+    /// A seek's re-run records paths for drawing over this much simulated time before its
+    /// target, so that the dots are there when it arrives (before that it records none).
+    paths_lead: SimDuration,
 }
 
 /// A seek under way.
@@ -61,6 +64,8 @@ pub struct SeekProgress {
     pub done: f64,
     /// Where the re-run started from (a checkpoint's time, 0, or now when running on).
     pub from: SimTime,
+    /// Where the re-run stands now.
+    pub at: SimTime,
 }
 
 impl Playback {
@@ -78,6 +83,7 @@ impl Playback {
             reached: SimTime(0),
             replays: 0,
             path_every: 1,
+            paths_lead: SimDuration::ZERO,
         })
     }
 
@@ -126,6 +132,14 @@ impl Playback {
     pub fn set_path_sample_every(&mut self, every: u64) {
         self.path_every = every;
         self.sim.set_path_sample_every(every);
+    }
+
+    /// A seek's re-run records paths for drawing (one request in the number given to
+    /// [`Playback::set_path_sample_every`]) over the last `lead` of simulated time before its
+    /// target, so that the dots are there when it arrives; before that it records none.
+    /// Sampling does not change the run.
+    pub fn set_paths_lead(&mut self, lead: SimDuration) {
+        self.paths_lead = lead;
     }
 
     /// Applies a live change now and records it; forgets the recorded changes later than now
@@ -199,7 +213,7 @@ impl Playback {
             .restore(target)
             .filter(|(copy, _)| target < now || copy.now() > now);
         let fresh = if let Some((mut copy, next)) = restored {
-            // No paths are drawn from a re-run (sampling does not change the run).
+            // A re-run records paths only near its target (sampling does not change the run).
             copy.set_path_sample_every(u64::MAX);
             Some((copy, next))
         } else if target >= now {
@@ -220,28 +234,40 @@ impl Playback {
     }
 
     /// Works on the seek under way, at most `budget` events; returns true when it has arrived
-    /// (or none was under way): the simulation shown is then the one at the target.
+    /// (or none was under way): the simulation shown is then the one at the target. A re-run
+    /// records paths for drawing only over its last [`Playback::set_paths_lead`] before the
+    /// target.
     pub fn seek_step(&mut self, budget: u64) -> bool {
         let Some(seek) = &mut self.seek else {
             return true;
         };
+        let mut keep = Keep {
+            checkpoints: &mut self.checkpoints,
+            recording: &mut self.recording,
+            recorder: self.recorder.as_mut(),
+        };
+        let target = seek.target;
+        let mut left = budget;
+        if let Some((sim, next)) = &mut seek.fresh {
+            // Up to where the dots' paths begin to count without them, the rest with them
+            // (the target moves on while play goes through the recorded frames).
+            let paths_from = target.minus(self.paths_lead);
+            if sim.now() < paths_from {
+                sim.set_path_sample_every(u64::MAX);
+                let done = advance_keeping(sim, &self.changes, next, paths_from, left, &mut keep);
+                left = left.saturating_sub(done);
+                if sim.now() < paths_from {
+                    return false;
+                }
+            }
+            sim.set_path_sample_every(self.path_every);
+        }
         let (sim, next) = match &mut seek.fresh {
             Some((sim, next)) => (sim, next),
             None => (&mut self.sim, &mut self.next_change),
         };
-        advance_keeping(
-            sim,
-            &self.changes,
-            next,
-            seek.target,
-            budget,
-            &mut Keep {
-                checkpoints: &mut self.checkpoints,
-                recording: &mut self.recording,
-                recorder: self.recorder.as_mut(),
-            },
-        );
-        if sim.now() < seek.target {
+        advance_keeping(sim, &self.changes, next, target, left, &mut keep);
+        if sim.now() < target {
             return false;
         }
         if let Some(Seek {
@@ -267,6 +293,7 @@ impl Playback {
             target: seek.target,
             done: (now.0.saturating_sub(seek.from.0) as f64 / span).clamp(0.0, 1.0),
             from: seek.from,
+            at: now,
         })
     }
 }

@@ -22,7 +22,7 @@ use crate::layout_geo;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
 use crate::sim::{
     figures, AlertEvent, ComponentId, ComponentInfo, ComponentKind, Frame, LogEntry, Playback, Sim,
-    SimTime,
+    SimDuration, SimTime,
 };
 
 /// Something the user does to a component from the inspector.
@@ -198,6 +198,12 @@ const MAX_HISTORY: usize = 100_000;
 const CHART_SAMPLES: usize = 120;
 /// Deflate level of the recorded frames (1: fastest; see docs/performance.md, "Seeking").
 const FRAME_COMPRESSION: u8 = 1;
+/// Play through the recorded frames during a seek goes at most this share of the re-run's
+/// measured speed, so that the re-run closes the distance at least at the rest (it arrives
+/// within twice the time it takes with play paused).
+const RECORDED_PLAY_SHARE: f64 = 0.5;
+/// Weight of each frame's measure in the smoothed re-run speed.
+const RERUN_SMOOTHING: f64 = 0.3;
 
 /// The run and everything that happens to it per frame.
 pub struct Session {
@@ -242,6 +248,17 @@ pub struct Session {
     /// Live changes the user made during a seek: applied when the re-run arrives (at the time
     /// shown), in order.
     waiting: Vec<Command>,
+    /// A report was asked for during a seek: it goes out when the re-run arrives (the report
+    /// of the time shown, not of the simulation the seek started from).
+    report_waiting: bool,
+    /// While play goes on through the recorded frames during a seek: the simulated time it
+    /// has reached (the seek's target is the latest frame at or before it).
+    recorded_clock: Option<SimTime>,
+    /// Simulated seconds the seeks' re-runs do per real second, smoothed over frames (`None`
+    /// before one was measured in this run).
+    rerun_per_s: Option<f64>,
+    /// Real time and re-run position at the last frame of the seek under way.
+    rerun_mark: Option<(f64, SimTime)>,
     /// What goes out next.
     out: Output,
 }
@@ -380,6 +397,10 @@ impl Session {
             shown: Vec::new(),
             path_every: 1,
             waiting: Vec::new(),
+            report_waiting: false,
+            recorded_clock: None,
+            rerun_per_s: None,
+            rerun_mark: None,
             out: Output::default(),
         }
     }
@@ -465,17 +486,27 @@ impl Session {
                 if let Some(playback) = &mut self.playback {
                     playback.seek(SimTime((target_s.max(0.0) * 1e9).round() as u64));
                 }
+                self.recorded_clock = None;
+                self.rerun_mark = None;
                 self.report_now();
             }
+            // During a seek the simulation is not yet at the time shown: the report waits.
+            Command::Report if self.seeking() => self.report_waiting = true,
             Command::Report => self.out.report = self.report_json(),
             Command::Frame { now_ms } => self.frame(now_ms),
         }
     }
 
-    /// Everything produced since the last call.
+    /// Everything produced since the last call. Its time is the time shown: during a seek,
+    /// where the seek goes (a link copied then points there).
     pub fn take_output(&mut self) -> Output {
         let mut out = std::mem::take(&mut self.out);
-        out.now_s = self.sim().map_or(0.0, |s| s.now().as_secs_f64());
+        let seek_target = (self.playback.as_ref())
+            .and_then(Playback::seeking)
+            .map(|seek| seek.target);
+        out.now_s = seek_target
+            .or(self.sim().map(Sim::now))
+            .map_or(0.0, SimTime::as_secs_f64);
         if let Some(delta) = self.log_delta() {
             out.log = Some(delta);
         }
@@ -508,6 +539,9 @@ impl Session {
         self.last_report_ms = f64::NEG_INFINITY;
         self.path_every = 1;
         self.waiting.clear();
+        self.recorded_clock = None;
+        self.rerun_per_s = None;
+        self.rerun_mark = None;
         let mut playback = match Playback::new(scenario) {
             Ok(playback) => playback,
             Err(e) => {
@@ -646,24 +680,53 @@ impl Session {
         true
     }
 
-    /// While a seek shows recorded frames and play is on: the time shown (the seek's target)
-    /// moves on at the chosen speed, up to the last frame recorded, unless a change waits to be
-    /// applied at the time shown.
+    /// Measures how fast the seek under way re-runs: the simulated time it did since the last
+    /// frame over the real time between the two frames (its slices and the pauses between
+    /// them), smoothed.
+    fn measure_rerun(&mut self, now_ms: f64) {
+        let Some(seek) = self.playback.as_ref().and_then(Playback::seeking) else {
+            self.rerun_mark = None;
+            return;
+        };
+        if let Some((then_ms, then_at)) = self.rerun_mark {
+            if now_ms > then_ms && seek.at >= then_at {
+                let per_s = seek.at.since(then_at).as_secs_f64() / ((now_ms - then_ms) * 1e-3);
+                self.rerun_per_s = Some(match self.rerun_per_s {
+                    Some(before) => before + (per_s - before) * RERUN_SMOOTHING,
+                    None => per_s,
+                });
+            }
+        }
+        self.rerun_mark = Some((now_ms, seek.at));
+    }
+
+    /// While a seek shows recorded frames and play is on: the time shown moves on through the
+    /// recorded frames at the chosen speed, but at most [`RECORDED_PLAY_SHARE`] of the speed
+    /// the re-run measured (so that it catches up), up to the last frame recorded, unless a
+    /// change waits to be applied at the time shown. The seek's target is the frame shown,
+    /// so the engine takes over on a recorded frame, showing the same figures.
     fn play_recorded(&mut self, dt_ms: f64) {
         if !self.playing || dt_ms <= 0.0 || !self.waiting.is_empty() {
             return;
         }
+        let Some(rerun_per_s) = self.rerun_per_s else {
+            return;
+        };
         let Some(playback) = &mut self.playback else {
             return;
         };
         let (Some(seek), Some(last)) = (playback.seeking(), playback.recording().last()) else {
             return;
         };
-        if seek.target >= last {
-            return;
+        let speed = self.speed.min(rerun_per_s * RECORDED_PLAY_SHARE);
+        let step = (dt_ms * 1e-3 * speed * 1e9).round() as u64;
+        let clock = self.recorded_clock.unwrap_or(seek.target);
+        let clock = SimTime(clock.0.saturating_add(step).min(last.0).max(seek.target.0));
+        self.recorded_clock = Some(clock);
+        let frame_at = playback.recording().at_or_before(clock).map(|(at, _)| at);
+        if let Some(at) = frame_at.filter(|at| *at > seek.target) {
+            playback.seek(at);
         }
-        let step = (dt_ms * 1e-3 * self.speed * 1e9).round() as u64;
-        playback.seek(SimTime(seek.target.0.saturating_add(step).min(last.0)));
     }
 
     /// One animation frame at real time `now_ms`: advance, place the dots, and every
@@ -673,22 +736,31 @@ impl Session {
             .last_frame_ms
             .map_or(0.0, |last| (now_ms - last).clamp(0.0, MAX_FRAME_DT_MS));
         self.last_frame_ms = Some(now_ms);
+        self.measure_rerun(now_ms);
         if self.recorded_at().is_some() {
             self.play_recorded(dt_ms);
         }
-        if self.seeking() && self.seek_slice() {
-            // Done: report at once, and let play resume from here without a jump.
+        let arrived = self.seeking() && self.seek_slice();
+        if arrived {
+            // Done: report at once, from the time arrived at (the frame shown), and let play
+            // resume from here on the next frame without a jump.
             self.last_report_ms = f64::NEG_INFINITY;
             self.last_frame_ms = None;
+            self.recorded_clock = None;
+            self.rerun_mark = None;
         }
         let seeking = self.seeking();
+        if self.report_waiting && !seeking {
+            self.report_waiting = false;
+            self.out.report = self.report_json();
+        }
         let recorded = self.recorded_at().is_some();
         let Some(playback) = self.playback.as_mut() else {
             return;
         };
 
         let before = playback.sim().now();
-        if self.playing && dt_ms > 0.0 && !seeking {
+        if self.playing && dt_ms > 0.0 && !seeking && !arrived {
             let target = SimTime(
                 before
                     .0
@@ -755,6 +827,7 @@ impl Session {
             1
         };
         playback.set_path_sample_every(self.path_every);
+        playback.set_paths_lead(SimDuration::from_secs_f64(window_s));
     }
 
     /// Takes the core's new log entries into the run's history.
@@ -871,6 +944,7 @@ impl Session {
                 from_s: seek.from.as_secs_f64(),
                 recorded_s: recorded_s.map(SimTime::as_secs_f64),
                 waiting_changes: self.waiting.len() as u32,
+                rerun_speed: self.rerun_per_s.unwrap_or(0.0),
             }),
             reached_s: playback.reached().as_secs_f64(),
             changes: playback.changes().len(),

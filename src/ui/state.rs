@@ -325,6 +325,8 @@ pub struct SeekProgress {
     pub recorded_s: Option<f64>,
     /// Live changes made during the seek, waiting to be applied where it arrives.
     pub waiting_changes: u32,
+    /// Simulated seconds the re-run makes per real second, as measured (0 before measured).
+    pub rerun_speed: f64,
 }
 
 /// Recent history of the headline figures, sampled a few times per real second while the

@@ -99,17 +99,25 @@ fn seek_text(seek: &SeekProgress) -> String {
     let Some(at) = seek.recorded_s else {
         return format!("Re-running to {:.1} s… {done:.0}%", seek.target_s);
     };
+    let pace = if seek.rerun_speed > 0.0 {
+        format!(" at {:.1}× real time", seek.rerun_speed)
+    } else {
+        String::new()
+    };
     let mut text = format!(
-        "Recorded figures at {at:.1} s (no requests drawn); catching up: the simulation re-runs from {:.0} s, {done:.0}%.",
+        "Recorded figures at {at:.1} s (no requests drawn); catching up: the simulation re-runs from {:.0} s{pace}, {done:.0}%.",
         seek.from_s
     );
+    // Changes apply where the seek goes (the frame shown, or the time asked for, up to one
+    // frame spacing after it).
+    let to = seek.target_s;
     match seek.waiting_changes {
         0 => {}
         1 => text.push_str(&format!(
-            " Your change waits for it and is applied at {at:.1} s."
+            " Your change waits for it and is applied at {to:.1} s."
         )),
         n => text.push_str(&format!(
-            " Your {n} changes wait for it and are applied at {at:.1} s."
+            " Your {n} changes wait for it and are applied at {to:.1} s."
         )),
     }
     text

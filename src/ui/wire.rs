@@ -485,7 +485,8 @@ wire_struct!(SeekProgress {
     done,
     from_s,
     recorded_s,
-    waiting_changes
+    waiting_changes,
+    rerun_speed
 });
 wire_struct!(ChartData {
     t_s,

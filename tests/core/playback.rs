@@ -209,3 +209,45 @@ fn the_recorded_frames_equal_what_a_fresh_run_shows_there() {
         "1,000 users instead of the scenario's from 30 s show"
     );
 }
+
+/// A seek's re-run records the requests' paths for drawing over its last stretch before the
+/// target (the dots' window), so they are there when it arrives, and none before that; the
+/// run is the same either way. A seek whose target moves on meanwhile (play through the
+/// recorded frames) samples near where it ends.
+#[test]
+fn a_seek_back_samples_paths_only_over_its_last_stretch_and_keeps_the_run() {
+    let (mut playback, digest) = played();
+    let lead = SimDuration::from_millis(800);
+    playback.set_paths_lead(lead);
+    let target = SimTime::from_millis_f64(33_300.0);
+    playback.seek(target);
+    let from = playback.seeking().expect("seeking").from;
+    assert_eq!(from, SimTime::from_secs(30), "from the copy at 30 s");
+    // The target moves on before it arrives, as play through the recorded frames does.
+    assert!(!playback.seek_step(500));
+    let target = SimTime::from_millis_f64(35_500.0);
+    playback.seek(target);
+    finish_seek(&mut playback, 997);
+    assert_eq!(playback.sim().now(), target);
+    let re_run: Vec<SimTime> = (playback.sim().recent_paths())
+        .map(|p| p.start)
+        .filter(|start| *start >= from)
+        .collect();
+    assert!(
+        re_run.len() >= 20,
+        "paths of the last {lead:?} are there on arrival: {}",
+        re_run.len()
+    );
+    let first = *re_run.iter().min().expect("some");
+    assert!(
+        first >= target.minus(lead).minus(SimDuration::from_millis(50)),
+        "none sampled long before the target: the first from {first:?}"
+    );
+    assert_eq!(
+        playback.seeking(),
+        None,
+        "arrived, and the progress is gone"
+    );
+    play_to(&mut playback, SimTime::from_secs(90));
+    assert_eq!(playback.sim().report().digest, digest, "the same run");
+}
