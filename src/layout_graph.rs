@@ -105,7 +105,11 @@ pub struct GraphLayout {
 pub fn is_group(kind: NodeKind) -> bool {
     matches!(
         kind,
-        NodeKind::WebPool | NodeKind::Cache | NodeKind::ShardRouter | NodeKind::Database
+        NodeKind::WebPool
+            | NodeKind::Cache
+            | NodeKind::ShardRouter
+            | NodeKind::Database
+            | NodeKind::NoSql
     )
 }
 

@@ -3383,6 +3383,62 @@ async fn the_chaos_panel_switches_coalescing_at_one_cache() {
     assert!(text.ends_with(":coalesce:cache-api:on"), "{text}");
 }
 
+/// With two caches the chaos panel offers "Kill cache node" and "Flush" once per cache, each
+/// button marked with its cache; flushing `cache-api` empties its node (the log names it and
+/// the switch at that cache alone), a copied link carries it by the cache's names, and
+/// killing that cache's node offers its repair while the first cache still offers its kill.
+#[wasm_bindgen_test]
+async fn the_chaos_panel_kills_and_flushes_each_cache() {
+    let link = scalesim::scenario::encode_graph(&two_cache_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let entry = |key: &str, cache: &str| format!("[data-chaos=\"{key}\"][data-cache=\"{cache}\"]");
+    let listed = app
+        .wait_until(4_000, |a| {
+            ["kill-cache", "stampede"]
+                .iter()
+                .all(|k| a.exists(&entry(k, "cache")) && a.exists(&entry(k, "cache-api")))
+        })
+        .await;
+    assert!(listed, "a kill and a flush per cache");
+    assert_eq!(
+        app.text(&entry("kill-cache", "cache-api")).trim(),
+        "Kill cache node cache-api-0"
+    );
+    assert_eq!(
+        app.text(&entry("stampede", "cache-api")).trim(),
+        "Flush cache-api-0 (stampede)"
+    );
+    app.click(&entry("stampede", "cache-api"));
+    let flushed = app
+        .wait_until(4_000, |a| {
+            let log = a.text("[data-log]");
+            log.contains("cache-api-0 back up")
+                && log.contains("request coalescing off at cache-api")
+        })
+        .await;
+    assert!(flushed, "log: {}", app.text("[data-log]"));
+    assert!(!app.text("[data-log]").contains("cache-0 down"));
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let link = scalesim::scenario::decode_link(&current_hash()).expect("a link");
+    let text = scalesim::scenario::live::encode_changes(&link.live);
+    assert!(
+        text.contains(":coalesce:cache-api:off,") && text.contains(":kill:cache-api-0,"),
+        "{text}"
+    );
+    assert!(text.ends_with(":repair:cache-api-0"), "{text}");
+    app.click(&entry("kill-cache", "cache-api"));
+    let offered = app
+        .wait_until(4_000, |a| a.exists(&entry("repair-cache", "cache-api")))
+        .await;
+    assert!(offered, "cache-api-0 is offered its repair");
+    assert_eq!(
+        app.text(&entry("repair-cache", "cache-api")).trim(),
+        "Repair cache-api-0"
+    );
+    assert!(app.exists(&format!("{}:not([disabled])", entry("kill-cache", "cache"))));
+}
+
 /// Stage 5's graph with a second database, `db-writes`, storing the writes (straight from the
 /// web pool) while the cache fronts the first database's reads.
 fn two_database_file() -> scalesim::scenario::TopologyFile {
@@ -3565,6 +3621,55 @@ async fn a_drawing_with_two_nosql_stores_runs_and_both_take_load() {
     app.click("[data-action=\"edit\"]");
     app.settle(60).await;
     assert!(app.exists("[data-node=\"nosql\"]") && app.exists("[data-node=\"feeds\"]"));
+}
+
+/// In the editor a NoSQL store's box opens to the nodes running for it, as a cache's or a
+/// web pool's does, with two stores each to its own: `feeds` lists `feeds-0` and `feeds-1`
+/// (not `nosql-1`); a row shows its node in the inspector, where it is killed (its row says
+/// down, the other store's nodes stay up) and repaired; `nosql` lists its own two.
+#[wasm_bindgen_test]
+async fn the_editor_opens_a_nosql_store_to_its_nodes() {
+    let link = scalesim::scenario::encode_graph(&two_nosql_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let expanded = |app: &Mounted| app.attribute("[data-node=\"feeds\"]", "aria-expanded");
+    assert_eq!(expanded(&app).as_deref(), Some("false"));
+    app.tap_node("feeds").await;
+    assert_eq!(expanded(&app).as_deref(), Some("true"));
+    assert_eq!(member_rows(&app, "feeds"), 2);
+    for (name, listed) in [("feeds-0", true), ("feeds-1", true), ("nosql-1", false)] {
+        let row = format!("[data-members-of=\"feeds\"] [data-member=\"{name}\"]");
+        assert_eq!(app.exists(&row), listed, "{name}");
+    }
+    assert!(
+        app.status()
+            .starts_with("Opened feeds (2 NoSQL nodes): 2 running"),
+        "{}",
+        app.status()
+    );
+    let alive = |app: &Mounted, name: &str| {
+        app.attribute(&format!("[data-member=\"{name}\"]"), "data-alive")
+    };
+    app.click("[data-member=\"feeds-1\"]");
+    app.settle(60).await;
+    assert!(app.exists("[data-inspector=\"feeds-1\"]"));
+    app.click("[data-inspector] [data-action=\"kill\"]");
+    let down = app
+        .wait_until(3_000, |a| alive(a, "feeds-1").as_deref() == Some("false"))
+        .await;
+    assert!(down, "the killed node's row shows it down");
+    assert!(app.text("[data-member=\"feeds-1\"]").ends_with("down"));
+    assert_eq!(alive(&app, "feeds-0").as_deref(), Some("true"));
+    app.click("[data-inspector] [data-action=\"repair\"]");
+    let back = app
+        .wait_until(3_000, |a| alive(a, "feeds-1").as_deref() == Some("true"))
+        .await;
+    assert!(back, "the repaired node's row shows it up");
+    app.tap_node("nosql").await;
+    assert_eq!(member_rows(&app, "nosql"), 2);
+    assert!(app.exists("[data-members-of=\"nosql\"] [data-member=\"nosql-1\"]"));
+    assert!(!app.exists("[data-members-of=\"nosql\"] [data-member=\"feeds-0\"]"));
 }
 
 /// Stage 5's graph with a second web pool, `web-api`, behind the same balancer, serving API

@@ -13,7 +13,7 @@
 use super::{ComponentInfo, ComponentKind, DbRole, Snapshot};
 use crate::format::grouped;
 use crate::scenario::live::LIVE_BREAKER;
-use crate::scenario::{LiveAction, Mechanism, Scenario};
+use crate::scenario::{CacheTier, LiveAction, Mechanism, Scenario};
 
 mod data_centers;
 use data_centers::data_centers;
@@ -237,23 +237,11 @@ fn single_site(
     // further databases (`more_databases`), each store gets its own entries, by its nodes'
     // names and marked with the store's name; the others keep serving their own requests.
     let store_of = |c: &ComponentInfo| {
-        let own = c.name.rsplit('/').next().unwrap_or(&c.name);
-        scenario
-            .more_databases
-            .iter()
-            .position(|m| {
-                // `<name>-N`, or `<name>-shard-S-N` behind a shard router of its own.
-                own.strip_prefix(m.name.as_str())
-                    .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|n| {
-                        let digits =
-                            |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-                        match m.sharding {
-                            Some(_) => (n.strip_prefix("shard-").and_then(|x| x.split_once('-')))
-                                .is_some_and(|(s, n)| digits(s) && digits(n)),
-                            None => digits(n),
-                        }
-                    })
+        (scenario.more_databases.iter())
+            .position(|m| match m.sharding {
+                // `<name>-shard-S-N` behind a shard router of its own.
+                Some(_) => sharded_after(&c.name, &m.name),
+                None => numbered_after(&c.name, &m.name),
             })
             .map_or(0, |i| i + 1)
     };
@@ -275,39 +263,50 @@ fn single_site(
         let store = several.then(|| name.to_string());
         database_entries(scenario, &nodes, replicated, store, now, out);
     }
-    match first(ComponentKind::Cache) {
-        Some(cache) => {
-            out.push(kill_or_repair(
-                "kill-cache",
-                cache,
-                now(cache).alive,
-                format!("Kill cache node {}", cache.name),
-                "Its keys go cold: the hit ratio falls and its share of reads reaches the \
-                 database. Watch the database's load and p99.",
-                "It comes back empty and warms up again: the hit ratio climbs back.",
-            ));
-            out.push(stampede(scenario, cache, now(cache)));
-            out.extend(coalesce(scenario));
-        }
-        None => {
-            out.push(lacking(
-                "kill-cache",
-                "Kill a cache node",
-                "cache",
-                "Its keys go cold and the database takes their reads.",
-            ));
-            out.push(lacking(
-                "stampede",
-                "Flush the cache (stampede)",
-                "cache",
-                "Every miss of a hot key reads the database at once.",
-            ));
-            out.push(lacking(
-                "coalesce",
-                "Request coalescing on",
-                "cache",
-                "One database read per missed key; the other misses wait for it.",
-            ));
+    // Each cache cluster gets its own entries (kill a node, flush it, switch coalescing),
+    // against its first node and marked with its name when there are several.
+    let caches = cache_clusters(scenario, components);
+    if caches.iter().all(|c| c.nodes.is_empty()) {
+        out.push(lacking(
+            "kill-cache",
+            "Kill a cache node",
+            "cache",
+            "Its keys go cold and the database takes their reads.",
+        ));
+        out.push(lacking(
+            "stampede",
+            "Flush the cache (stampede)",
+            "cache",
+            "Every miss of a hot key reads the database at once.",
+        ));
+        out.push(lacking(
+            "coalesce",
+            "Request coalescing on",
+            "cache",
+            "One database read per missed key; the other misses wait for it.",
+        ));
+    }
+    let several = caches.len() > 1;
+    for cluster in &caches {
+        let Some(&node) = cluster.nodes.first() else {
+            continue;
+        };
+        let start = out.len();
+        out.push(kill_or_repair(
+            "kill-cache",
+            node,
+            now(node).alive,
+            format!("Kill cache node {}", node.name),
+            "Its keys go cold: the hit ratio falls and its share of reads reaches the \
+             database. Watch the database's load and p99.",
+            "It comes back empty and warms up again: the hit ratio climbs back.",
+        ));
+        out.push(stampede(cluster, node, now(node), several));
+        out.push(coalesce(cluster, several));
+        if several {
+            for e in &mut out[start..] {
+                e.cache = Some(cluster.name.to_string());
+            }
         }
     }
     let others: [(ComponentKind, &'static str, &str, &str, &str, &str); 3] = [
@@ -633,55 +632,112 @@ fn retry_storm(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
     }
 }
 
+/// One cache cluster of the architecture: its name as live changes write it (`cache` the
+/// first, else its `more_caches` name), its settings and its nodes, in component order.
+struct Cluster<'a> {
+    name: &'a str,
+    tier: &'a CacheTier,
+    nodes: Vec<&'a ComponentInfo>,
+}
+
+/// The architecture's cache clusters, the first (`cache`) first, then `more_caches` in order;
+/// each node goes to the cluster it is named after (`cache-0`, `cache-api-0`; at stage 11 the
+/// part after the data center's `/`).
+fn cache_clusters<'a>(scenario: &'a Scenario, components: &'a [ComponentInfo]) -> Vec<Cluster<'a>> {
+    let Some(first) = scenario.cache.as_ref() else {
+        return Vec::new();
+    };
+    std::iter::once(("cache", first))
+        .chain(
+            scenario
+                .more_caches
+                .iter()
+                .map(|m| (m.name.as_str(), &m.cache)),
+        )
+        .map(|(name, tier)| Cluster {
+            name,
+            tier,
+            nodes: components
+                .iter()
+                .filter(|c| c.kind == ComponentKind::Cache && numbered_after(&c.name, name))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Whether the component `name` is one of the nodes the engine names after `stem`
+/// (`<stem>-<number>`, after a data center's `us-east/` if any).
+fn numbered_after(name: &str, stem: &str) -> bool {
+    let own = name.rsplit('/').next().unwrap_or(name);
+    own.strip_prefix(stem)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `name` (or its last `/` part) is `<stem>-shard-S-N`: a node of the shards behind
+/// the shard router of the further database `stem`.
+fn sharded_after(name: &str, stem: &str) -> bool {
+    let own = name.rsplit('/').next().unwrap_or(name);
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    (own.strip_prefix(stem))
+        .and_then(|rest| rest.strip_prefix("-shard-"))
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(s, n)| digits(s) && digits(n))
+}
+
 /// Empties a cache node at once (down and straight back): its hot keys all miss together.
-fn stampede(scenario: &Scenario, cache: &ComponentInfo, now: Now) -> Entry {
-    let coalesce = scenario
-        .cache
-        .as_ref()
-        .and_then(|c| c.coalesce)
-        .unwrap_or(false);
+/// With several caches, the coalescing it switches off (to count the stampede) is this
+/// cache's alone: the others keep theirs.
+fn stampede(cluster: &Cluster, node: &ComponentInfo, now: Now, several: bool) -> Entry {
+    let coalesce = cluster.tier.coalesce.unwrap_or(false);
+    let setting = if cluster.name == "cache" {
+        "cache.coalesce = true".to_string()
+    } else {
+        format!("coalescing on at {}", cluster.name)
+    };
     Entry {
         key: "stampede",
-        title: format!("Flush {} (stampede)", cache.name),
+        title: format!("Flush {} (stampede)", node.name),
         watch: if coalesce {
             "It comes back empty. Coalescing is on: one database read per missing key while \
              the other misses wait for it, so the database sees a bump, not a stampede."
+                .to_string()
         } else {
-            "It comes back empty and every miss of a hot key reads the database at once (no \
-             coalescing: cache.coalesce = true would make it one read per key): the database's \
-             load and p99 jump, then settle as the cache warms."
-        }
-        .to_string(),
+            format!(
+                "It comes back empty and every miss of a hot key reads the database at once (no \
+                 coalescing: {setting} would make it one read per key): the database's \
+                 load and p99 jump, then settle as the cache warms."
+            )
+        },
         // Coalescing left out: switched off explicitly (no change to what the cache does), so
-        // the cache counts the reads of each key and the diagnosis can name the stampede. With
-        // several caches at this cache alone: the others keep theirs.
-        actions: scenario
-            .cache
-            .as_ref()
-            .is_some_and(|c| c.coalesce.is_none())
+        // the cache counts the reads of each key and the diagnosis can name the stampede.
+        actions: cluster
+            .tier
+            .coalesce
+            .is_none()
             .then(|| {
-                if scenario.more_caches.is_empty() {
-                    LiveAction::Mechanism {
-                        which: Mechanism::Coalesce,
+                if several {
+                    LiveAction::CoalesceAt {
+                        cache: cluster.name.to_string(),
                         on: false,
                     }
                 } else {
-                    LiveAction::CoalesceAt {
-                        cache: "cache".to_string(),
+                    LiveAction::Mechanism {
+                        which: Mechanism::Coalesce,
                         on: false,
                     }
                 }
             })
             .into_iter()
             .chain([
-                LiveAction::Kill(cache.name.clone()),
-                LiveAction::Repair(cache.name.clone()),
+                LiveAction::Kill(node.name.clone()),
+                LiveAction::Repair(node.name.clone()),
             ])
             .collect(),
-        expect: Expect::Down(cache.name.clone()),
+        expect: Expect::Down(node.name.clone()),
         store: None,
         cache: None,
-        unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", cache.name)),
+        unavailable: (!now.alive).then(|| format!("{} is down: repair it first.", node.name)),
     }
 }
 
@@ -775,63 +831,50 @@ fn breaker(scenario: &Scenario, db: &ComponentInfo, now: Now) -> Entry {
     }
 }
 
-/// Switches request coalescing at the cache on (the stampede's repair), or off again: one
-/// entry, or with several caches one per cache, each switching that cache alone (marked with
-/// its name).
-fn coalesce(scenario: &Scenario) -> Vec<Entry> {
-    let Some(first) = scenario.cache.as_ref() else {
-        return Vec::new();
+/// Switches request coalescing at one cache on (the stampede's repair), or off again; with
+/// several caches at that cache alone (`coalesce:cache-api:on`), else everywhere as links
+/// written before caches had names do (`coalesce:on`).
+fn coalesce(cluster: &Cluster, several: bool) -> Entry {
+    let name = cluster.name;
+    let on = cluster.tier.coalesce.unwrap_or(false);
+    let at = if several {
+        format!(" at {name}")
+    } else {
+        String::new()
     };
-    let caches = std::iter::once(("cache", first)).chain(
-        scenario
-            .more_caches
-            .iter()
-            .map(|m| (m.name.as_str(), &m.cache)),
-    );
-    let several = !scenario.more_caches.is_empty();
-    caches
-        .map(|(name, tier)| {
-            let on = tier.coalesce.unwrap_or(false);
-            let at = if several {
-                format!(" at {name}")
-            } else {
-                String::new()
-            };
-            Entry {
-                key: "coalesce",
-                title: if on {
-                    format!("Request coalescing off{at}")
-                } else {
-                    format!("Request coalescing on{at} (the stampede's repair)")
-                },
-                watch: if on {
-                    format!(
-                        "Every miss{at} reads the database again: a hot key that expires is \
-                         read once per miss while its first read is under way."
-                    )
-                } else {
-                    format!(
-                        "One database read per missed key{at} at a time; the other misses of \
-                         that key wait for its fill. Flush the cache after it: the database \
-                         sees a bump, not a stampede."
-                    )
-                },
-                actions: vec![if several {
-                    LiveAction::CoalesceAt {
-                        cache: name.to_string(),
-                        on: !on,
-                    }
-                } else {
-                    LiveAction::Mechanism {
-                        which: Mechanism::Coalesce,
-                        on: !on,
-                    }
-                }],
-                expect: Expect::Setting,
-                store: None,
-                cache: several.then(|| name.to_string()),
-                unavailable: None,
+    Entry {
+        key: "coalesce",
+        title: if on {
+            format!("Request coalescing off{at}")
+        } else {
+            format!("Request coalescing on{at} (the stampede's repair)")
+        },
+        watch: if on {
+            format!(
+                "Every miss{at} reads the database again: a hot key that expires is \
+                 read once per miss while its first read is under way."
+            )
+        } else {
+            format!(
+                "One database read per missed key{at} at a time; the other misses of \
+                 that key wait for its fill. Flush the cache after it: the database \
+                 sees a bump, not a stampede."
+            )
+        },
+        actions: vec![if several {
+            LiveAction::CoalesceAt {
+                cache: name.to_string(),
+                on: !on,
             }
-        })
-        .collect()
+        } else {
+            LiveAction::Mechanism {
+                which: Mechanism::Coalesce,
+                on: !on,
+            }
+        }],
+        expect: Expect::Setting,
+        store: None,
+        cache: None,
+        unavailable: None,
+    }
 }

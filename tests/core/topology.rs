@@ -904,6 +904,144 @@ fn coalescing_switches_live_at_one_cache_alone() {
     );
 }
 
+/// With two caches the catalogue offers "Kill cache node" and "Flush cache" once per cache,
+/// each marked with it (they used to name only the first cache's node). Flushing `cache-api`
+/// at 5 s switches coalescing off there alone (so its stampede is counted), empties its
+/// first node and brings it straight back: the link carries it by the cache's names, the log
+/// and the diagnosis name the node, the first cache is left as it was, and the CLI running
+/// the link reports the same stampede. The first cache's flush is the same three changes as
+/// before, so links written before keep their meaning.
+#[test]
+fn killing_and_flushing_are_offered_at_each_cache() {
+    use scalesim::scenario::live::{decode_changes, encode_changes};
+    use scalesim::scenario::{encode_graph, LiveAction, LiveChange};
+    use scalesim::sim::diagnosis::Cause;
+    use scalesim::sim::{chaos, live, Sim, SimTime};
+    let s = two_stampeding_caches(None, None);
+    let sim = Sim::new(&s).expect("runs");
+    let entries = chaos::catalogue(sim.scenario(), sim.components(), &sim.snapshot());
+    let of =
+        |key: &str| -> Vec<&chaos::Entry> { entries.iter().filter(|e| e.key == key).collect() };
+    for key in ["kill-cache", "stampede", "coalesce"] {
+        let marks: Vec<Option<&str>> = of(key).iter().map(|e| e.cache.as_deref()).collect();
+        assert_eq!(marks, [Some("cache"), Some("cache-api")], "{key}");
+        assert!(of(key).iter().all(|e| e.unavailable.is_none()), "{key}");
+    }
+    let titles: Vec<&str> = of("kill-cache").iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Kill cache node cache-0", "Kill cache node cache-api-0"]
+    );
+    let (first, api) = (of("stampede")[0], of("stampede")[1]);
+    assert_eq!(api.title, "Flush cache-api-0 (stampede)");
+    assert_eq!(
+        first.actions,
+        [
+            LiveAction::CoalesceAt {
+                cache: "cache".into(),
+                on: false
+            },
+            LiveAction::Kill("cache-0".into()),
+            LiveAction::Repair("cache-0".into()),
+        ]
+    );
+    assert_eq!(
+        api.actions,
+        [
+            LiveAction::CoalesceAt {
+                cache: "cache-api".into(),
+                on: false
+            },
+            LiveAction::Kill("cache-api-0".into()),
+            LiveAction::Repair("cache-api-0".into()),
+        ]
+    );
+    let five = SimTime::from_secs(5);
+    let changes: Vec<LiveChange> = (api.actions.iter())
+        .map(|a| LiveChange {
+            at_ns: five.0,
+            action: a.clone(),
+        })
+        .collect();
+    let text = encode_changes(&changes);
+    assert_eq!(
+        text,
+        "5:coalesce:cache-api:off,5:kill:cache-api-0,5:repair:cache-api-0"
+    );
+    assert_eq!(decode_changes(&text).unwrap(), changes);
+    let until = SimTime::from_secs(u64::from(s.duration_s));
+    let sim = live::replay(&s, &changes, until).expect("replays");
+    let r = sim.report();
+    assert_conserved(&r);
+    let counted = r.more_caches[0].cache.stampede.clone().expect("counted");
+    assert!(
+        !counted.coalesce && counted.duplicate_db_reads > 50,
+        "{counted:?}"
+    );
+    // The first cache is left alone: coalescing neither switched nor counted there.
+    assert_eq!(sim.scenario().cache.as_ref().unwrap().coalesce, None);
+    assert!(r.cache.as_ref().unwrap().stampede.is_none());
+    assert_eq!(sim.scenario().more_caches[0].cache.coalesce, Some(false));
+    for line in [
+        "request coalescing off at cache-api:",
+        "cache-api-0 down (killed by the user); its keys are gone",
+        "cache-api-0 back up (repaired by the user)",
+    ] {
+        assert!(
+            r.events.iter().any(|e| e.text.starts_with(line)),
+            "{line}: {:#?}",
+            r.events
+        );
+    }
+    assert!(!r.events.iter().any(|e| e.text.starts_with("cache-0 ")));
+    assert!(
+        sim.incidents().iter().any(|i| i.start_s == 5.0
+            && matches!(&i.cause, Cause::ComponentDown { component, .. } if component == "cache-api-0")),
+        "{:#?}",
+        sim.incidents()
+    );
+    // The CLI runs the link with these changes to the same stampede.
+    let link = encode_graph(&s.topology_file(), &changes, None);
+    let (code, out, err) = scalesim(&["run", "--url", &link, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let by_cli = &report["more_caches"][0]["stampede"];
+    assert_eq!(
+        by_cli["duplicate_db_reads"].as_u64(),
+        Some(counted.duplicate_db_reads),
+        "{by_cli}"
+    );
+    // Killed at cache-api alone: that cache is offered its node's repair, the first its kill.
+    let kill = of("kill-cache")[1];
+    let killed = live::replay(
+        &s,
+        &[LiveChange {
+            at_ns: five.0,
+            action: kill.actions[0].clone(),
+        }],
+        SimTime::from_secs(6),
+    )
+    .expect("replays");
+    let later = chaos::catalogue(killed.scenario(), killed.components(), &killed.snapshot());
+    let keys: Vec<(&str, Option<&str>)> = (later.iter())
+        .filter(|e| e.cache.is_some() && e.key != "coalesce")
+        .map(|e| (e.key, e.cache.as_deref()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("kill-cache", Some("cache")),
+            ("stampede", Some("cache")),
+            ("repair-cache", Some("cache-api")),
+            ("stampede", Some("cache-api")),
+        ]
+    );
+    let flush = later
+        .iter()
+        .find(|e| e.key == "stampede" && e.cache.as_deref() == Some("cache-api"));
+    assert!(flush.is_some_and(|f| f.unavailable.is_some()), "{flush:#?}");
+}
+
 /// Requests served by the first cache's nodes (`cache-0`, `cache-1`…).
 fn served_by_first_cache(r: &scalesim::sim::Report) -> u64 {
     r.components

@@ -1,7 +1,7 @@
 //! The editor's drawing: the graph in columns by kind (users on the left, data on the right),
 //! wires as arrows, tiers drawn as group boxes (a web pool's servers, a cache cluster's nodes,
-//! a database's master and replicas, a shard router's shards inside its box; at stage 11 one
-//! box round the stack every data center runs).
+//! a database's master and replicas, a shard router's shards, a NoSQL store's nodes inside its
+//! box; at stage 11 one box round the stack every data center runs).
 //!
 //! ```text
 //!  pointer down on a node ─▶ drag ─┬─ released on another node ─▶ wire them (or say why not)
@@ -83,6 +83,10 @@ fn members(spec: &NodeSpec) -> Option<(Vec<String>, String)> {
             numbered(c.nodes, ""),
             format!("{} cache node{}", c.nodes, plural(c.nodes)),
         )),
+        NodeSpec::NoSql(n) => Some((
+            numbered(n.nodes, ""),
+            format!("{} NoSQL node{}", n.nodes, plural(n.nodes)),
+        )),
         NodeSpec::ShardRouter(s) => Some((
             numbered(s.shards, "s"),
             format!("{} shard{}", s.shards, plural(s.shards)),
@@ -158,7 +162,8 @@ pub struct CanvasProps {
 
 /// The running components the group `name` of the drawing `t` stands for: a web pool's
 /// servers, a cache's nodes (its own, when the drawing has several caches), a database's (or
-/// a shard router's) database nodes; in the order they are drawn.
+/// a shard router's) database nodes, a NoSQL store's nodes (its own, when there are several);
+/// in the order they are drawn.
 pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> Vec<ComponentInfo> {
     let Some(kind) = t.node(name).map(|n| n.spec.kind()) else {
         return Vec::new();
@@ -167,15 +172,17 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
         NodeKind::WebPool => ComponentKind::Server,
         NodeKind::Cache => ComponentKind::Cache,
         NodeKind::Database | NodeKind::ShardRouter => ComponentKind::Database,
+        NodeKind::NoSql => ComponentKind::NoSql,
         _ => return Vec::new(),
     };
-    // With several caches, databases (never sharded then) or web pools, each group holds
-    // the nodes named after it (`<stem>-<n>`).
+    // With several caches, databases (never sharded then), web pools or NoSQL stores, each
+    // group holds the nodes named after it (`<stem>-<n>`).
     let of_kind = |k: NodeKind| t.nodes.iter().filter(|n| n.spec.kind() == k).count();
     let stem = match kind {
         NodeKind::Cache => t.cache_stem(name).filter(|_| of_kind(kind) > 1),
         NodeKind::Database => t.database_stem(name).filter(|_| of_kind(kind) > 1),
         NodeKind::WebPool => t.web_stem(name).filter(|_| of_kind(kind) > 1),
+        NodeKind::NoSql => t.nosql_stem(name).filter(|_| of_kind(kind) > 1),
         _ => None,
     };
     let own = |c: &ComponentInfo| {
