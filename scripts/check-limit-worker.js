@@ -27,6 +27,9 @@ const { chromium } = require(
 
   await page.goto(base + "#v1.s" + stage);
   await page.waitForSelector("[data-diagram]");
+  // The panel's body comes from the views' module when the panel is first opened.
+  await page.click('[data-action="limits-toggle"]');
+  await page.waitForSelector('select[data-field="seeds"]', { timeout: 60000 });
   await page.selectOption('select[data-field="seeds"]', seeds);
   const started = Date.now();
   await page.click('[data-action="find-limit"]');
