@@ -348,8 +348,11 @@ fn slot(kind: ComponentKind) -> Slot {
         // Data centers are laid out by `layout_geo`, each around its own stack; in a single
         // stack one would get a column of its own at the end.
         ComponentKind::DataCenter => (6, Band::Main),
-        // A rate limiter stands on the users' way in, before the front door.
+        // A rate limiter stands on the users' way in, before the front door; one placed
+        // between the balancer and a pool is moved there by its wires (`follow_wires`).
         ComponentKind::Plug(PlugKind::RateLimiter) => (1, Band::Main),
+        // An API gateway is the system's way in, before the front door.
+        ComponentKind::Plug(PlugKind::ApiGateway) => (1, Band::Main),
     };
     Slot { column, band }
 }
@@ -713,11 +716,27 @@ pub struct LayoutInput {
 impl LayoutInput {
     /// The components of a simulation, wired by the rules of their kinds.
     pub fn from_components(components: &[ComponentInfo]) -> LayoutInput {
+        LayoutInput::placed(components, &[])
+    }
+
+    /// The same, with the registered components standing where `places` say.
+    pub fn placed(components: &[ComponentInfo], places: &[PlugPlace]) -> LayoutInput {
         LayoutInput {
             components: components.to_vec(),
-            edges: edges(components),
+            edges: edges(components, places),
         }
     }
+}
+
+/// Where a registered component (a rate limiter, an API gateway) stands: the node it is in
+/// front of, as the scenario's `plugs` say (`lb`, `web` or a further pool's name). One named
+/// in no place stands before the front door.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlugPlace {
+    /// The component's name in its stack (without a data center's).
+    pub name: String,
+    /// The node it stands in front of.
+    pub fronts: String,
 }
 
 /// Lays out the components of a topology, left to right.
@@ -727,7 +746,17 @@ pub fn diagram(components: &[ComponentInfo]) -> Diagram {
 
 /// Lays out the components of a topology in the given orientation.
 pub fn diagram_oriented(components: &[ComponentInfo], orientation: Orientation) -> Diagram {
-    layout(&LayoutInput::from_components(components), orientation)
+    diagram_placed(components, &[], orientation)
+}
+
+/// Lays out the components of a topology in the given orientation, its registered
+/// components where `places` say they stand.
+pub fn diagram_placed(
+    components: &[ComponentInfo],
+    places: &[PlugPlace],
+    orientation: Orientation,
+) -> Diagram {
+    layout(&LayoutInput::placed(components, places), orientation)
 }
 
 /// The shard a database node belongs to, from its name `shard-S-db-N`.
@@ -1221,8 +1250,10 @@ fn follow_wires(slots: &mut [Slot], wires: &[(usize, usize)]) {
 ///
 /// users → DNS, users → CDN → front door, users → front door (the balancer, else the servers),
 /// balancer → servers, servers → session store, caches, databases and the queue,
-/// caches → databases (misses), servers → NoSQL nodes, queue → workers.
-fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
+/// caches → databases (misses), servers → NoSQL nodes, queue → workers. A registered
+/// component stands where `places` say: between the users and the front door, or between the
+/// balancer and the servers of the pool it fronts.
+fn edges(components: &[ComponentInfo], places: &[PlugPlace]) -> Vec<DiagramEdge> {
     let of = |kind: ComponentKind| {
         components
             .iter()
@@ -1252,10 +1283,15 @@ fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
     link(&users, &of(ComponentKind::Dns).collect::<Vec<_>>());
     link(&users, &cdn);
     link(&cdn, &front);
-    // Registered kinds that stand in front of the door (a rate limiter) take the users' way
-    // in.
-    let gates: Vec<_> = (components.iter())
-        .filter(|c| matches!(c.kind, ComponentKind::Plug(_)))
+    // Registered kinds in front of the door take the users' way in; behind a balancer, one
+    // in front of a web pool stands between the balancer and that pool's servers.
+    let pool_of = |c: &ComponentInfo| {
+        let place = places.iter().find(|p| p.name == c.name)?;
+        (!balancers.is_empty() && place.fronts != "lb").then_some(place.fronts.as_str())
+    };
+    let plugs = || (components.iter()).filter(|c| matches!(c.kind, ComponentKind::Plug(_)));
+    let gates: Vec<_> = plugs()
+        .filter(|c| pool_of(c).is_none())
         .map(|c| c.id)
         .collect();
     if gates.is_empty() {
@@ -1264,7 +1300,25 @@ fn edges(components: &[ComponentInfo]) -> Vec<DiagramEdge> {
         link(&users, &gates);
         link(&gates, &front);
     }
-    link(&balancers, &servers);
+    let pool_gates: Vec<(ComponentId, &str)> =
+        plugs().filter_map(|c| Some((c.id, pool_of(c)?))).collect();
+    let pool_servers = |pool: &str| -> Vec<ComponentId> {
+        (components.iter())
+            .filter(|c| c.kind == ComponentKind::Server && stem_of(&c.name) == pool)
+            .map(|c| c.id)
+            .collect()
+    };
+    let behind_gates: Vec<ComponentId> = (pool_gates.iter())
+        .flat_map(|&(_, pool)| pool_servers(pool))
+        .collect();
+    let open: Vec<ComponentId> = (servers.iter().copied())
+        .filter(|s| !behind_gates.contains(s))
+        .collect();
+    link(&balancers, &open);
+    for &(gate, pool) in &pool_gates {
+        link(&balancers, &[gate]);
+        link(&[gate], &pool_servers(pool));
+    }
     link(
         &servers,
         &of(ComponentKind::SessionStore).collect::<Vec<_>>(),
@@ -2069,5 +2123,106 @@ mod tests {
         let d = diagram(&[]);
         assert!(d.nodes.is_empty() && d.edges.is_empty());
         assert!(d.width > 0.0 && d.height > 0.0);
+    }
+
+    /// Stage 3 with a second web pool (`web-api`) and a rate limiter standing at `fronts`.
+    fn limited_at(fronts: &str) -> (crate::scenario::Scenario, Vec<ComponentInfo>, Diagram) {
+        let mut s = crate::scenario::preset(3).expect("preset");
+        s.more_web_pools.push(crate::scenario::NamedWebPool {
+            name: "web-api".into(),
+            serves: vec![crate::scenario::topology::Flow::ApiRead],
+            server: s.server.clone(),
+            autoscaling: None,
+        });
+        s.plugs.push(crate::scenario::PlugNode {
+            name: "limiter".into(),
+            fronts: fronts.into(),
+            params: crate::sim::PlugParams::RateLimiter(Default::default()),
+        });
+        let sim = crate::sim::Sim::new(&s).expect("valid");
+        let components = sim.components().to_vec();
+        let d = crate::layout_plan::drawn(&s, &components, Orientation::Landscape);
+        (s, components, d)
+    }
+
+    fn id_of(components: &[ComponentInfo], name: &str) -> ComponentId {
+        components.iter().find(|c| c.name == name).expect(name).id
+    }
+
+    fn has_edge(d: &Diagram, from: ComponentId, to: ComponentId) -> bool {
+        d.edges.contains(&DiagramEdge { from, to })
+    }
+
+    /// A limiter in front of the balancer is drawn before it, on the users' way in.
+    #[test]
+    fn a_limiter_in_front_of_the_balancer_is_drawn_before_it() {
+        let (_, c, d) = limited_at("lb");
+        assert_sound(&c, &d);
+        let (users, lb, limiter) = (id_of(&c, "users"), id_of(&c, "lb"), id_of(&c, "limiter"));
+        assert!(has_edge(&d, users, limiter) && has_edge(&d, limiter, lb));
+        assert!(!has_edge(&d, users, lb));
+        let x = |id| d.node_centre(id).unwrap().0;
+        assert!(x(users) < x(limiter) && x(limiter) < x(lb));
+    }
+
+    /// A limiter behind the balancer, in front of one web pool, is drawn where it stands:
+    /// between the balancer and that pool's servers, which only it feeds; the other pool is
+    /// fed by the balancer as before, and the drawing stays readable at 1400 px.
+    #[test]
+    fn a_limiter_in_front_of_a_web_pool_is_drawn_between_the_balancer_and_that_pool() {
+        for pool in ["web", "web-api"] {
+            let (_, c, d) = limited_at(pool);
+            assert_sound(&c, &d);
+            let (users, lb, limiter) = (id_of(&c, "users"), id_of(&c, "lb"), id_of(&c, "limiter"));
+            assert!(has_edge(&d, users, lb), "{pool}: users reach the balancer");
+            assert!(
+                !has_edge(&d, users, limiter),
+                "{pool}: not on the users' way in"
+            );
+            assert!(has_edge(&d, lb, limiter), "{pool}");
+            // A server's drawn box (its pool's, for a pool drawn as one box).
+            let x = |id| d.drawn(d.drawn_as(id).unwrap()).unwrap().x;
+            for s in c.iter().filter(|s| s.kind == ComponentKind::Server) {
+                let gated = stem_of(&s.name) == pool;
+                assert_eq!(has_edge(&d, limiter, s.id), gated, "{pool}: {}", s.name);
+                assert_eq!(has_edge(&d, lb, s.id), !gated, "{pool}: {}", s.name);
+                if gated {
+                    assert!(x(lb) < x(limiter) && x(limiter) < x(s.id), "{pool}");
+                }
+            }
+            let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
+            assert!(
+                d.smallest_text_px(BOX_W_AT_1400_PX) >= READABLE_PX
+                    && min_width_px <= BOX_W_AT_1400_PX,
+                "{pool}: {:.0} units wide, at least {min_width_px} px in a {BOX_W_AT_1400_PX}-px box",
+                d.width
+            );
+        }
+    }
+
+    /// At stage 11 every data center's stack draws its own limiter where it stands.
+    #[test]
+    fn at_stage_11_each_data_centers_limiter_is_drawn_in_its_stack_where_it_stands() {
+        for fronts in ["lb", "web"] {
+            let mut s = crate::scenario::preset(11).expect("preset");
+            s.plugs.push(crate::scenario::PlugNode {
+                name: "limiter".into(),
+                fronts: fronts.into(),
+                params: crate::sim::PlugParams::RateLimiter(Default::default()),
+            });
+            let d = crate::layout_plan::diagram(&s, Orientation::Landscape);
+            let geo = d.geo.as_ref().expect("the region view");
+            for dc in &geo.data_centers {
+                let stack = &dc.stack;
+                let named = |name: &str| {
+                    let n = stack.nodes.iter().find(|n| n.label == name);
+                    n.unwrap_or_else(|| panic!("{name} drawn")).component
+                };
+                let (limiter, lb) = (named("limiter"), named("lb"));
+                let before_lb = has_edge(stack, limiter, lb);
+                assert_eq!(before_lb, fronts == "lb", "{fronts}");
+                assert_eq!(has_edge(stack, lb, limiter), fronts == "web", "{fronts}");
+            }
+        }
     }
 }

@@ -115,6 +115,17 @@ pub struct GeoLink {
 /// Lays out a stage-11 system: its components (as [`crate::sim::Sim::components`] lists them)
 /// and its scenario's `geo` part.
 pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orientation) -> Diagram {
+    geo_diagram_placed(components, geo, &[], orientation)
+}
+
+/// The same, each data center's registered components drawn where `places` say they stand
+/// (every data center runs its own, in the same place).
+pub fn geo_diagram_placed(
+    components: &[ComponentInfo],
+    geo: &Geo,
+    places: &[crate::layout::PlugPlace],
+    orientation: Orientation,
+) -> Diagram {
     let n_regions = geo.regions.len();
     let centres = match orientation {
         Orientation::Landscape => landscape(n_regions, geo.data_centers.len()),
@@ -177,7 +188,7 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
                 .filter(|c| c.name.starts_with(&prefix))
                 .map(|c| c.kind)
                 .collect(),
-            stack: stack_diagram(components, &prefix),
+            stack: stack_diagram(components, &prefix, places),
         });
     }
     let mut d = Diagram {
@@ -222,7 +233,11 @@ pub fn geo_diagram(components: &[ComponentInfo], geo: &Geo, orientation: Orienta
 
 /// The stack of one data center (its components named `<prefix>…`), laid out left to right
 /// like a single-site stage, behind the shared users and DNS.
-fn stack_diagram(components: &[ComponentInfo], prefix: &str) -> Diagram {
+fn stack_diagram(
+    components: &[ComponentInfo],
+    prefix: &str,
+    places: &[crate::layout::PlugPlace],
+) -> Diagram {
     let stack: Vec<ComponentInfo> = components
         .iter()
         .filter_map(|c| {
@@ -234,7 +249,7 @@ fn stack_diagram(components: &[ComponentInfo], prefix: &str) -> Diagram {
             })
         })
         .collect();
-    crate::layout::diagram(&stack)
+    crate::layout::diagram_placed(&stack, places, Orientation::Landscape)
 }
 
 /// Centres of every box, and the drawing's size.

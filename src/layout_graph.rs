@@ -121,6 +121,7 @@ fn rank(kind: NodeKind) -> usize {
         NodeKind::DataCenter => 2,
         NodeKind::CdnEdge | NodeKind::LoadBalancer | NodeKind::Autoscaler | NodeKind::Deploy => 3,
         NodeKind::Plug(PlugKind::RateLimiter) => 3,
+        NodeKind::Plug(PlugKind::ApiGateway) => 3,
         NodeKind::WebPool => 4,
         NodeKind::SessionStore | NodeKind::Cache | NodeKind::Queue | NodeKind::NoSql => 5,
         NodeKind::ShardRouter | NodeKind::Workers => 6,

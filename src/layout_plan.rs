@@ -140,8 +140,31 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
 /// changes and no seek.
 pub fn diagram(scenario: &Scenario, orientation: Orientation) -> Diagram {
     let components = components(scenario);
+    drawn(scenario, &components, orientation)
+}
+
+/// Lays out `components` (the engine's list for `scenario`, or the part of it shown) as the
+/// run draws them: stage 11 as its regions and data centers, and every registered component
+/// where the scenario says it stands.
+pub fn drawn(
+    scenario: &Scenario,
+    components: &[ComponentInfo],
+    orientation: Orientation,
+) -> Diagram {
+    let places = plug_places(scenario);
     match &scenario.geo {
-        Some(geo) => layout_geo::geo_diagram(&components, geo, orientation),
-        None => layout::diagram_oriented(&components, orientation),
+        Some(geo) => layout_geo::geo_diagram_placed(components, geo, &places, orientation),
+        None => layout::diagram_placed(components, &places, orientation),
     }
+}
+
+/// Where the scenario's registered components stand (its `plugs`: each one's name and the
+/// node it fronts).
+pub fn plug_places(scenario: &Scenario) -> Vec<layout::PlugPlace> {
+    (scenario.plugs.iter())
+        .map(|p| layout::PlugPlace {
+            name: p.name.clone(),
+            fronts: p.fronts.clone(),
+        })
+        .collect()
 }

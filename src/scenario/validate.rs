@@ -830,12 +830,6 @@ impl Scenario {
                 ),
             );
         }
-        if !self.plugs.is_empty() && self.geo.is_some() {
-            c.fail(
-                "plugs",
-                "plugged-in components (a rate limiter, …) run in one data center's graph only, not at stage 11 yet",
-            );
-        }
         let names = component_names(&Scenario {
             geo: None,
             ..self.clone()
@@ -900,8 +894,15 @@ impl Scenario {
                 f if pools.contains(&f) => Some(NodeKindOf::WebPool),
                 _ => None,
             };
+            // What sends it requests there: the balancer in front of a pool, else the way in.
+            let feeder = match fronted {
+                Some(NodeKindOf::WebPool) if self.load_balancer.is_some() => {
+                    NodeKindOf::LoadBalancer
+                }
+                _ => NodeKindOf::Dns,
+            };
             match fronted {
-                Some(k) if kind.fronts().contains(&k) => {}
+                Some(k) if kind.fronts().contains(&k) && kind.fed_by().contains(&feeder) => {}
                 _ => c.fail(
                     &format!("{path}.fronts"),
                     format!(

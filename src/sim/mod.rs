@@ -31,6 +31,7 @@ pub mod thresholds;
 mod zipf;
 
 pub use checkpoints::Checkpoints;
+pub use components::api_gateway::ApiGatewayParams;
 pub use components::breaker::{BreakerReport, BreakerState};
 pub use components::clients::ClientReport;
 pub use components::coalesce::StampedePeak;

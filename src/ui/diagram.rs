@@ -839,6 +839,12 @@ fn texts(n: &DiagramNode, props: &DiagramProps, health: Health) -> (String, Stri
                 .map_or(0, |f| f.value as u64);
             (n.label.clone(), format!("{} limited", grouped(limited)))
         }
+        ComponentKind::Plug(PlugKind::ApiGateway) => {
+            let shed = state
+                .and_then(|s| s.figures.iter().find(|f| f.key == "shed"))
+                .map_or(0, |f| f.value as u64);
+            (n.label.clone(), format!("{} shed", grouped(shed)))
+        }
     }
 }
 
@@ -954,6 +960,7 @@ pub fn kind_slug(kind: ComponentKind) -> &'static str {
         ComponentKind::NoSql => "nosql",
         ComponentKind::DataCenter => "data-center",
         ComponentKind::Plug(PlugKind::RateLimiter) => "rate-limiter",
+        ComponentKind::Plug(PlugKind::ApiGateway) => "api-gateway",
     }
 }
 
@@ -1042,6 +1049,13 @@ fn icon(kind: ComponentKind) -> Html {
         ComponentKind::Plug(PlugKind::RateLimiter) => html! {
             <g class="node-icon" transform="translate(12,12)">
                 <path d="M2,3 H20 L13,11 V19 L9,21 V11 z" />
+            </g>
+        },
+        // A gate: an arch with its door.
+        ComponentKind::Plug(PlugKind::ApiGateway) => html! {
+            <g class="node-icon" transform="translate(12,12)">
+                <path d="M2,21 V9 L11,2 L20,9 V21" />
+                <path d="M8,21 V13 H14 V21" />
             </g>
         },
     }

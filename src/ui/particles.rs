@@ -134,7 +134,10 @@ pub fn outcome_possible(outcome: Outcome, kinds: &[ComponentKind]) -> bool {
         Outcome::NoHealthyServer => kinds.contains(&ComponentKind::LoadBalancer),
         Outcome::DbDown => kinds.contains(&ComponentKind::Database),
         Outcome::SessionStoreDown => kinds.contains(&ComponentKind::SessionStore),
-        Outcome::RateLimited => kinds.contains(&ComponentKind::Plug(PlugKind::RateLimiter)),
+        Outcome::RateLimited => {
+            kinds.contains(&ComponentKind::Plug(PlugKind::RateLimiter))
+                || kinds.contains(&ComponentKind::Plug(PlugKind::ApiGateway))
+        }
         // Every topology has a web server with a waiting line, DNS and a client timeout.
         Outcome::Ok
         | Outcome::QueueFull

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::particles::Painter;
 use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
-use crate::layout_geo;
+use crate::layout_plan;
 use crate::scenario::{LiveAction, LiveChange, Scenario};
 use crate::sim::{
     figures, AlertEvent, ComponentId, ComponentInfo, ComponentKind, Frame, LogEntry, Playback, Sim,
@@ -606,10 +606,7 @@ impl Session {
             return false;
         }
         self.shown = visible.iter().map(|c| c.id).collect();
-        let diagram = match geo {
-            Some(geo) => layout_geo::geo_diagram(&visible, geo, self.orientation),
-            None => layout::diagram_oriented(&visible, self.orientation),
-        };
+        let diagram = layout_plan::drawn(sim.scenario(), &visible, self.orientation);
         let delay_ms = self.painter.delay_s() * 1e3;
         self.painter = Painter::new(&diagram);
         self.painter.set_latency_hint(delay_ms / 1.2);

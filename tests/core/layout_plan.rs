@@ -21,9 +21,12 @@ fn same_as_engine(what: &str, s: &Scenario) {
         "{what}: the planned components"
     );
     for orientation in [Orientation::Landscape, Orientation::Portrait] {
+        let places = layout_plan::plug_places(s);
         let engine = match &s.geo {
-            Some(geo) => layout_geo::geo_diagram(sim.components(), geo, orientation),
-            None => layout::diagram_oriented(sim.components(), orientation),
+            Some(geo) => {
+                layout_geo::geo_diagram_placed(sim.components(), geo, &places, orientation)
+            }
+            None => layout::diagram_placed(sim.components(), &places, orientation),
         };
         assert_eq!(
             layout_plan::diagram(s, orientation),

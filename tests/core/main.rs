@@ -1,6 +1,7 @@
 //! Native integration tests of the simulation core and the CLI: one binary, a module per
 //! behaviour. Fidelity tests are long runs; run them in release (`cargo test --release`).
 
+mod api_gateway;
 mod cache;
 mod capacity;
 mod challenges;

@@ -242,3 +242,140 @@ fn a_miswired_rate_limiter_is_refused_one_message_per_broken_rule() {
     let e = s.validate().expect_err("refused");
     assert!(e.to_string().contains("fronts `db`"), "{e}");
 }
+
+/// Stage 11 with a limiter in front of each data center's balancer, over a short run with
+/// demand well above its rate in both data centers.
+fn stage_11_limited(rate_per_s: f64, burst: u32) -> Scenario {
+    let mut s = preset(11).expect("stage 11");
+    s.duration_s = 10;
+    s.faults.clear();
+    s.traffic.users = 40_000;
+    s.traffic.requests_per_user_per_s = 0.1;
+    s.traffic.profile = scalesim::scenario::Profile::Constant;
+    s.plugs.push(limiter(rate_per_s, burst, WhenDown::Closed));
+    s
+}
+
+fn figure_of(r: &Report, name: &str, key: &str) -> f64 {
+    let p = r
+        .plugs
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("the report lists {name}"));
+    p.figures
+        .iter()
+        .find(|f| f.key == key)
+        .map(|f| f.value)
+        .unwrap_or_else(|| panic!("{name} reports {key}"))
+}
+
+#[test]
+fn at_stage_11_each_data_center_runs_its_own_limiter_named_after_it() {
+    let (rate, burst) = (300.0, 50);
+    let mut s = stage_11_limited(rate, burst);
+    // One data center's limiter dies for the whole run (it fails closed): only that data
+    // center's requests fail for it.
+    s.faults.push(Fault {
+        target: "eu-west/limiter".into(),
+        at_s: 0.0,
+        duration_s: 0.0,
+        kind: FaultKind::Down,
+        factor: None,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("registered kinds run at stage 11");
+    let sim = Sim::new(&s).expect("valid");
+    let names: Vec<&str> = (sim.components().iter())
+        .filter(|c| c.kind == ComponentKind::Plug(PlugKind::RateLimiter))
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["us-east/limiter", "eu-west/limiter"]);
+    let planned = scalesim::layout_plan::components(&s);
+    assert_eq!(
+        planned,
+        sim.components(),
+        "the page draws what the engine runs"
+    );
+    let r = run(&s);
+    let listed: Vec<&str> = r.plugs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(listed, ["us-east/limiter", "eu-west/limiter"]);
+    // The live one admits its rate and burst, and no more.
+    let most = rate * f64::from(s.duration_s) + f64::from(burst);
+    let admitted = figure_of(&r, "us-east/limiter", "admitted");
+    assert!(admitted <= most, "{admitted} admitted, at most {most}");
+    assert!(admitted >= 0.95 * most, "{admitted} admitted, ≈ {most}");
+    let limited = figure_of(&r, "us-east/limiter", "rate_limited");
+    assert!(limited > 1_000.0, "{limited} rate limited");
+    // The dead one turned everything away, as server_down, and limited nothing.
+    assert_eq!(figure_of(&r, "eu-west/limiter", "admitted"), 0.0);
+    assert_eq!(figure_of(&r, "eu-west/limiter", "rate_limited"), 0.0);
+    let down = figure_of(&r, "eu-west/limiter", "while_down");
+    assert!(down > 1_000.0, "{down} reached it while down");
+    let q = &r.requests;
+    assert_eq!(q.failed_by_reason.rate_limited as f64, limited);
+    assert!(q.failed_by_reason.server_down as f64 >= down);
+    assert_eq!(q.generated, q.completed + q.failed + q.in_flight);
+    let geo = r.geo.as_ref().expect("a geo section");
+    let eu = geo
+        .data_centers
+        .iter()
+        .find(|d| d.name == "eu-west")
+        .unwrap();
+    assert_eq!(
+        eu.requests.completed, 0,
+        "nothing passes eu-west's dead limiter"
+    );
+}
+
+#[test]
+fn at_stage_11_a_data_centers_limiter_is_killed_repaired_and_inspected_by_its_name() {
+    let s = stage_11_limited(300.0, 50);
+    let mut sim = Sim::new(&s).expect("valid");
+    let us = sim.component_named("us-east/limiter").expect("us-east's");
+    let eu = sim.component_named("eu-west/limiter").expect("eu-west's");
+    sim.advance_to(scalesim::sim::SimTime::from_secs(2), u64::MAX);
+    let snap = sim.snapshot();
+    for id in [us, eu] {
+        let state = &snap.components[usize::from(id.0)];
+        assert!(state.alive);
+        let limited = state.figures.iter().find(|f| f.key == "rate_limited");
+        assert!(
+            limited.is_some_and(|f| f.value > 0.0),
+            "{:?}",
+            state.figures
+        );
+    }
+    sim.kill(us);
+    assert!(!sim.is_alive(us));
+    assert!(sim.is_alive(eu), "the other data center's limiter stays up");
+    let snap = sim.snapshot();
+    assert!(!snap.components[usize::from(us.0)].alive);
+    sim.advance_to(scalesim::sim::SimTime::from_secs(4), u64::MAX);
+    sim.repair(us);
+    assert!(sim.is_alive(us));
+    let r = sim.report();
+    let downs: Vec<&str> = (r.events.iter())
+        .filter(|e| e.text.contains("limiter down"))
+        .map(|e| e.component.as_str())
+        .collect();
+    assert_eq!(downs, ["us-east/limiter"], "logged under its full name");
+    // Killed for two seconds, failing closed: it turned requests away while down.
+    assert!(figure_of(&r, "us-east/limiter", "while_down") > 100.0);
+    assert_eq!(figure_of(&r, "eu-west/limiter", "while_down"), 0.0);
+}
+
+#[test]
+fn a_stage_11_graph_with_a_limiter_lowers_to_the_same_scenario_and_run() {
+    let s = stage_11_limited(300.0, 50);
+    let f = s.topology_file();
+    let limiter = (f.topology.edges.iter())
+        .filter(|e| e.to == "limiter")
+        .map(|e| e.from.as_str())
+        .collect::<Vec<_>>();
+    // Each data center feeds it (and the CDN edge, for its origin fetches).
+    assert_eq!(limiter, ["us-east", "eu-west", "cdn"]);
+    let back = f.lower().expect("a valid graph");
+    assert_eq!(back, s);
+    assert_eq!(run(&back).digest, run(&s).digest);
+}

@@ -13,8 +13,8 @@ use scalesim::scenario::{Dist, GeoRouting, Scenario, SessionMode, Shape, WritePo
 use scalesim::sim::{
     CacheReport, CdnReport, ComponentInfo, ComponentKind, DataCenterReport, DatabaseReport, DbRole,
     GeoReport, GeoStatus, LogEntry, NamedCacheReport, NamedDatabaseReport, Outcome, PathSample,
-    QueueReport, Report, RequestKind, RequestTotals, SessionReport, SimDuration, SimTime, Snapshot,
-    MAX_HOPS,
+    PlugParams, QueueReport, Report, RequestKind, RequestTotals, SessionReport, SimDuration,
+    SimTime, Snapshot, MAX_HOPS,
 };
 
 /// Returns `Err(message)` from the enclosing function when `cond` is false (NaN included).
@@ -971,7 +971,8 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
                 + why.dns_down
                 + why.no_healthy_server
                 + why.db_down
-                + why.session_store_down,
+                + why.session_store_down
+                + why.rate_limited,
         "failures {} != sum by reason {why:?}",
         q.failed
     );
@@ -1061,8 +1062,10 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             || web
             || (prefix == "db-"
                 && (tl.any_down("shard-", end) || tl.any_down("nosql-", end) || further()))
-            // A dead load balancer fails the requests that reach it as server_down.
-            || (reason == "server_down" && tl.any_down("lb", end));
+            // A dead load balancer fails the requests that reach it as server_down, and so
+            // does a dead registered component (a rate limiter failing closed, an API
+            // gateway, and the requests inside it when it died).
+            || (reason == "server_down" && (tl.any_down("lb", end) || plug_down(ctx, "", end)));
         ensure!(
             count == 0 || down,
             "{count} failures by {reason}, but no {prefix}* component was ever down"
@@ -1107,6 +1110,7 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
             );
         }
     }
+    check_plugs(ctx, r)?;
     if r.geo.is_none() {
         check_nosql(ctx.scenario, r)?;
     }
@@ -1130,6 +1134,84 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         );
     }
     check_series(ctx, r)
+}
+
+/// Whether a registered component of the scenario (in data center `site`, `dc/`, or with `""`
+/// in any) was ever down before `end`.
+fn plug_down(ctx: &Context, site: &str, end: u64) -> bool {
+    (ctx.scenario.plugs.iter()).any(|p| ctx.timeline.any_down(&format!("{site}{}", p.name), end))
+}
+
+/// The registered components' sections: one per component (each data center's at stage 11,
+/// named `dc/name`), each within its kind's own bound — a rate limiter admits at most
+/// `burst + rate_per_s × t`, an API gateway lets in at most `quota_per_s` in each whole second
+/// begun — and the requests failed as rate limited no more than they turned away.
+fn check_plugs(ctx: &Context, r: &Report) -> Result<(), String> {
+    let s = ctx.scenario;
+    let sites = data_center_prefixes(s);
+    let expected: Vec<String> = (sites.iter())
+        .flat_map(|site| s.plugs.iter().map(move |p| format!("{site}{}", p.name)))
+        .collect();
+    let listed: Vec<&str> = r.plugs.iter().map(|p| p.name.as_str()).collect();
+    ensure!(
+        listed == expected,
+        "registered components in the report: {listed:?}, expected {expected:?}"
+    );
+    let t = r.sim_time_s;
+    let mut turned_away = 0.0;
+    for p in &r.plugs {
+        let spec = (s.plugs.iter())
+            .find(|x| x.name == local_name(&p.name))
+            .ok_or_else(|| format!("{}: not in the scenario", p.name))?;
+        let figure = |key: &str| {
+            (p.figures.iter())
+                .find(|f| f.key == key)
+                .map(|f| f.value)
+                .ok_or_else(|| format!("{}: no figure {key}", p.name))
+        };
+        match &spec.params {
+            PlugParams::RateLimiter(l) => {
+                let admitted = figure("admitted")?;
+                let most = f64::from(l.burst) + l.rate_per_s * t;
+                ensure!(
+                    admitted <= most + 1e-6 * most.max(1.0),
+                    "{}: admitted {admitted} over {t} s, more than burst {} + rate {}/s × t = {most}",
+                    p.name,
+                    l.burst,
+                    l.rate_per_s
+                );
+                turned_away += figure("rate_limited")?;
+            }
+            PlugParams::ApiGateway(g) => {
+                let passed = figure("passed")?;
+                let most = f64::from(g.quota_per_s) * (t.floor() + 1.0);
+                ensure!(
+                    passed <= most,
+                    "{}: let {passed} in over {t} s, more than its quota {}/s allows ({most})",
+                    p.name,
+                    g.quota_per_s
+                );
+                turned_away += figure("shed")?;
+            }
+        }
+    }
+    let limited = r.requests.failed_by_reason.rate_limited as f64;
+    ensure!(
+        limited <= turned_away,
+        "{limited} requests failed as rate limited, but the registered components turned away \
+         {turned_away}"
+    );
+    Ok(())
+}
+
+/// `dc/` for each data center (stage 11), else one empty prefix.
+fn data_center_prefixes(s: &Scenario) -> Vec<String> {
+    match &s.geo {
+        Some(geo) => (geo.data_centers.iter())
+            .map(|d| format!("{}/", d.name))
+            .collect(),
+        None => vec![String::new()],
+    }
 }
 
 /// The tiers of one stack's report: the whole report's below stage 11, one data center's in it
@@ -1627,7 +1709,8 @@ fn check_totals(label: &str, q: &RequestTotals) -> Result<(), String> {
         + why.dns_down
         + why.no_healthy_server
         + why.db_down
-        + why.session_store_down;
+        + why.session_store_down
+        + why.rate_limited;
     ensure!(
         q.failed == by_reason,
         "{label}: failures {} != sum by reason {why:?}",
@@ -1728,8 +1811,10 @@ fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), S
             ("session_store_down", why.session_store_down, "sessions"),
         ] {
             let prefix = format!("{site}{local}");
-            // A dead load balancer fails the requests that reach it as server_down.
-            let balancer = reason == "server_down" && tl.any_down(&format!("{site}lb"), end);
+            // A dead load balancer fails the requests that reach it as server_down, and so
+            // does a dead registered component.
+            let balancer = reason == "server_down"
+                && (tl.any_down(&format!("{site}lb"), end) || plug_down(ctx, &site, end));
             let web = local == "web-" && any_web_down(ctx.scenario, tl, &site, end);
             ensure!(
                 count == 0 || tl.any_down(&prefix, end) || balancer || web,

@@ -27,11 +27,14 @@ use scalesim::scenario::topology::{
 };
 use scalesim::scenario::{
     preset, BalancePolicy, DataCenter, Denormalise, Deploy, Dist, Eviction, Fault, GeoRouting,
-    LiveAction, NoSqlStore, Profile, ReadPolicy, Region, ReshardPlan, Scenario, SessionMode, Shape,
+    LiveAction, NoSqlStore, PlugNode, Profile, ReadPolicy, Region, ReshardPlan, Scenario, SessionMode, Shape,
     ShardStrategy, StoreKind, Topology, TopologyFile, WorkerAutoscale, WritePolicy,
     SCENARIO_VERSION, STAGES,
 };
-use scalesim::sim::{ComponentKind, Sim, SimTime};
+use scalesim::sim::{
+    ApiGatewayParams, ComponentKind, PlugKind, PlugParams, RateLimiterParams, Sim, SimTime,
+    WhenDown,
+};
 
 /// Most requests a case is expected to generate (keeps one case in milliseconds).
 pub const REQUEST_BUDGET: f64 = 10_000.0;
@@ -190,8 +193,115 @@ pub fn scenario(g: &mut Gen, seed: u64) -> Scenario {
         }
     }
     numbers(g, &mut s);
+    plugs(seed, &mut s);
     faults(g, &mut s);
     s
+}
+
+/// Registered components (rate limiters, API gateways), now and then, drawn from a generator
+/// of their own, so that cases without one come out as before: one of any kind in front of
+/// the front door (the balancer, or the only web pool), and behind a balancer one of a kind a
+/// balancer may feed (a rate limiter) in front of a web pool. At stage 11 each data center
+/// runs its own of each.
+fn plugs(seed: u64, s: &mut Scenario) {
+    let mut g = Gen::new(seed ^ 0x504c_5547_5300_0000);
+    if g.chance(0.2) {
+        let kind = *g.pick(&PlugKind::ALL);
+        let fronts = if s.load_balancer.is_some() {
+            "lb"
+        } else {
+            "web"
+        };
+        s.plugs.push(PlugNode {
+            name: plug_stem(kind).into(),
+            fronts: fronts.into(),
+            params: plug_params(&mut g, kind),
+        });
+    }
+    let behind: Vec<PlugKind> = (PlugKind::ALL.into_iter())
+        .filter(|k| k.fed_by().contains(&NodeKind::LoadBalancer))
+        .collect();
+    if s.load_balancer.is_some() && !behind.is_empty() && g.chance(0.15) {
+        let kind = *g.pick(&behind);
+        let pools: Vec<String> = std::iter::once("web".to_string())
+            .chain(s.more_web_pools.iter().map(|p| p.name.clone()))
+            .collect();
+        s.plugs.push(PlugNode {
+            name: "throttle".into(),
+            fronts: g.pick(&pools).clone(),
+            params: plug_params(&mut g, kind),
+        });
+    }
+}
+
+/// A registered kind's node name in a drawn case.
+fn plug_stem(kind: PlugKind) -> &'static str {
+    match kind {
+        PlugKind::RateLimiter => "limiter",
+        PlugKind::ApiGateway => "gateway",
+    }
+}
+
+/// Random parameters of a registered kind, the extremes of each bound now and then.
+fn plug_params(g: &mut Gen, kind: PlugKind) -> PlugParams {
+    match kind {
+        PlugKind::RateLimiter => PlugParams::RateLimiter(RateLimiterParams {
+            rate_per_s: match g.range(0, 5) {
+                0 => g.log_uniform(0.1, 10.0),
+                1 => 1e9,
+                _ => g.log_uniform(1.0, 5_000.0),
+            },
+            burst: match g.range(0, 5) {
+                0 => 1,
+                1 => 100_000_000,
+                _ => g.range(1, 500) as u32,
+            },
+            when_down: *g.pick(&[WhenDown::Open, WhenDown::Closed]),
+        }),
+        PlugKind::ApiGateway => PlugParams::ApiGateway(ApiGatewayParams {
+            latency_ms: match g.range(0, 5) {
+                0 => 0.0,
+                1 => g.log_uniform(100.0, 5_000.0),
+                _ => g.log_uniform(0.01, 50.0),
+            },
+            quota_per_s: match g.range(0, 5) {
+                0 => 1,
+                1 => 100_000_000,
+                _ => g.range(1, 5_000) as u32,
+            },
+        }),
+    }
+}
+
+/// Live kills, repairs and slowdowns of the case's registered components (each data center's
+/// at stage 11), drawn from a generator of their own (cases without one come out as before).
+pub fn plug_actions(seed: u64, s: &Scenario, steps: &mut [Step]) {
+    if s.plugs.is_empty() {
+        return;
+    }
+    let mut g = Gen::new(seed ^ 0x504c_5547_4143_5400);
+    let mut names: Vec<String> = Vec::new();
+    let dcs = data_center_names(s);
+    for p in &s.plugs {
+        if dcs.is_empty() {
+            names.push(p.name.clone());
+        }
+        names.extend(dcs.iter().map(|dc| format!("{dc}/{}", p.name)));
+    }
+    for step in steps.iter_mut() {
+        if !g.chance(0.15) {
+            continue;
+        }
+        let name = g.pick(&names).clone();
+        step.actions.push(match g.range(0, 3) {
+            0 => Action::Kill(name),
+            1 => Action::Repair(name),
+            _ => Action::Live(LiveAction::Slow {
+                name,
+                factor_milli: *g.pick(&[1000, 1500, 8000, 100_000]),
+            }),
+        });
+    }
 }
 
 /// Redraws every number of the scenario's traffic, network, web tier and whatever tiers it
@@ -880,8 +990,9 @@ fn target(g: &mut Gen, names: &[String], dcs: &[String]) -> String {
 pub fn case(seed: u64) -> Case {
     let mut g = Gen::new(seed);
     let scenario = scenario(&mut g, seed);
-    let steps = steps(&mut g, &scenario);
+    let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
+    plug_actions(seed, &scenario, &mut steps);
     Case {
         seed,
         scenario,
@@ -912,7 +1023,7 @@ fn stems(kind: NodeKind) -> &'static [&'static str] {
         NodeKind::Autoscaler => &["autoscaler", "asg"],
         NodeKind::Deploy => &["deploy", "rollout"],
         NodeKind::Monitor => &["monitor", "metrics"],
-        // Registered kinds (a rate limiter): not drawn by the random graphs yet.
+        // Registered kinds: drawn by `graph_plugs`, named by `plug_stem`.
         NodeKind::Plug(_) => &["limiter", "throttle"],
     }
 }
@@ -1382,6 +1493,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         edges.extend(split);
         edges.retain(|(_, _, flows)| !flows.is_empty());
     }
+    graph_plugs(seed, &front, &web, &mut nodes, &dc_nodes, &mut edges);
     // Data centers anywhere in the list (their order is the scenario's order).
     for dc in dc_nodes {
         let at = g.range(0, nodes.len() as u64) as usize;
@@ -1433,6 +1545,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
     live_controls(seed, &scenario, &mut steps);
     live_reshards(seed, &scenario, &mut steps);
+    plug_actions(seed ^ 0x4752_4150_4800_0000, &scenario, &mut steps);
     (
         Case {
             seed,
@@ -1511,6 +1624,72 @@ fn live_reshards(seed: u64, s: &Scenario, steps: &mut [Step]) {
                 router: g.pick(&routers).clone(),
                 count: g.range(1, 6) as u32,
             }));
+        }
+    }
+}
+
+/// Registered components in a graph, now and then, drawn from a generator of their own (graphs
+/// without one come out as before): one of any kind in front of the front door, on every
+/// wire into it from a node that may feed it (DNS or the data centers, the CDN edge), and
+/// behind a balancer one of a kind the balancer may feed in front of a web pool, on the
+/// balancer's wire to it.
+fn graph_plugs(
+    seed: u64,
+    front: &str,
+    web: &str,
+    nodes: &mut Vec<Node>,
+    dc_nodes: &[Node],
+    edges: &mut Vec<(String, String, Vec<Flow>)>,
+) {
+    let mut g = Gen::new(seed ^ 0x4750_4c55_4753_0000);
+    let kind_of = |nodes: &[Node], name: &str| {
+        (nodes.iter().chain(dc_nodes))
+            .find(|n| n.name == name)
+            .map(|n| n.spec.kind())
+    };
+    let mut stand = |g: &mut Gen, nodes: &mut Vec<Node>, kind: PlugKind, at: &str| {
+        let mut name = plug_stem(kind).to_string();
+        while names_taken(nodes, &name) || dc_nodes.iter().any(|d| d.name == name) {
+            name = format!("{}-{}", plug_stem(kind), g.range(0, 99));
+        }
+        let mut passed: Vec<Flow> = Vec::new();
+        for (from, to, flows) in edges.iter_mut() {
+            let feeds = kind_of(nodes, from).is_some_and(|k| kind.fed_by().contains(&k));
+            if to.as_str() == at && feeds {
+                *to = name.clone();
+                passed.extend(flows.iter().copied());
+            }
+        }
+        let params = plug_params(g, kind);
+        nodes.push(Node {
+            name: name.clone(),
+            spec: NodeSpec::Plug(params),
+        });
+        let flows: Vec<Flow> = (Flow::REQUESTS.into_iter())
+            .filter(|f| passed.contains(f))
+            .collect();
+        (name, flows)
+    };
+    let mut added = Vec::new();
+    if g.chance(0.2) {
+        let kind = *g.pick(&PlugKind::ALL);
+        added.push((stand(&mut g, nodes, kind, front), front.to_string()));
+    }
+    let behind: Vec<PlugKind> = (PlugKind::ALL.into_iter())
+        .filter(|k| k.fed_by().contains(&NodeKind::LoadBalancer))
+        .collect();
+    if front != web && !behind.is_empty() && g.chance(0.15) {
+        let pools: Vec<String> = (nodes.iter())
+            .filter(|n| n.spec.kind() == NodeKind::WebPool)
+            .map(|n| n.name.clone())
+            .collect();
+        let pool = g.pick(&pools).clone();
+        let kind = *g.pick(&behind);
+        added.push((stand(&mut g, nodes, kind, &pool), pool));
+    }
+    for ((name, flows), at) in added {
+        if !flows.is_empty() {
+            edges.push((name, at, flows));
         }
     }
 }

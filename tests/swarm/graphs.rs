@@ -10,7 +10,7 @@
 //!   GRAPH_SEED=12 cargo test --release --test swarm -- one_graph_seed --nocapture
 //! ```
 
-use super::{check_case, env_u64, panic_text};
+use super::{check_case, env_u64, panic_text, Counts, Drawn};
 use crate::generator;
 use scalesim::scenario::{decode_link, encode_graph, Scenario, TopologyFile};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,13 +19,13 @@ use std::time::Instant;
 /// Graph seeds in the default suite.
 const DEFAULT_GRAPH_SEEDS: u64 = 1_000;
 
-/// Draws graph `seed`, checks its round trips, runs it; returns its stage.
-fn check_graph_seed(seed: u64) -> Result<u8, String> {
+/// Draws graph `seed`, checks its round trips, runs it; returns what it was drawn with.
+fn check_graph_seed(seed: u64) -> Result<Drawn, String> {
     let (case, file) = catch_unwind(|| generator::graph_case(seed))
         .map_err(|p| format!("graph generator panicked: {}", panic_text(&p)))?;
     round_trips(&case.scenario, &file)?;
     match catch_unwind(AssertUnwindSafe(|| check_case(&case))) {
-        Ok(result) => result.map(|()| case.scenario.stage),
+        Ok(result) => result.map(|()| Drawn::of(&case)),
         Err(p) => Err(format!("panicked: {}", panic_text(&p))),
     }
 }
@@ -90,13 +90,21 @@ fn link_round_trips(scenario: &Scenario, file: &TopologyFile) -> Result<(), Stri
 fn graph_swarm(first: u64, count: u64) {
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    let counts = Counts::default();
+    let counts = &counts;
     let failures: Vec<(u64, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
                     (first + t..first + count)
                         .step_by(threads as usize)
-                        .filter_map(|seed| check_graph_seed(seed).err().map(|e| (seed, e)))
+                        .filter_map(|seed| match check_graph_seed(seed) {
+                            Ok(drawn) => {
+                                counts.add(drawn);
+                                None
+                            }
+                            Err(e) => Some((seed, e)),
+                        })
                         .take(20)
                         .collect::<Vec<_>>()
                 })
@@ -108,8 +116,9 @@ fn graph_swarm(first: u64, count: u64) {
             .collect()
     });
     eprintln!(
-        "graph swarm: {count} seeds from {first} in {:.1} s on {threads} threads, {} failed",
+        "graph swarm: {count} seeds from {first} in {:.1} s on {threads} threads ({}), {} failed",
         started.elapsed().as_secs_f64(),
+        counts.text(),
         failures.len()
     );
     if let Some((seed, message)) = failures.iter().min_by_key(|f| f.0) {

@@ -217,13 +217,59 @@ fn check_case(case: &Case) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks one seed, turning a panic into a failure that names the seed; returns the stage
-/// the case was drawn from.
-fn check_seed(seed: u64) -> Result<u8, String> {
+/// What a passed case was drawn with, for the window's counts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Drawn {
+    stage: u8,
+    /// Its registered components (rate limiters, API gateways) in its scenario.
+    plugs: usize,
+}
+
+impl Drawn {
+    fn of(case: &Case) -> Drawn {
+        Drawn {
+            stage: case.scenario.stage,
+            plugs: case.scenario.plugs.len(),
+        }
+    }
+}
+
+/// Counts of passed cases in a window: of stage 11, with registered components, both.
+#[derive(Default)]
+struct Counts {
+    geo: std::sync::atomic::AtomicU64,
+    plugs: std::sync::atomic::AtomicU64,
+    geo_plugs: std::sync::atomic::AtomicU64,
+}
+
+impl Counts {
+    fn add(&self, d: Drawn) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let geo = d.stage == 11;
+        self.geo.fetch_add(u64::from(geo), Relaxed);
+        self.plugs.fetch_add(u64::from(d.plugs > 0), Relaxed);
+        self.geo_plugs
+            .fetch_add(u64::from(geo && d.plugs > 0), Relaxed);
+    }
+
+    fn text(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        format!(
+            "{} passed cases of stage 11, {} with registered components ({} of them at stage 11)",
+            self.geo.load(Relaxed),
+            self.plugs.load(Relaxed),
+            self.geo_plugs.load(Relaxed)
+        )
+    }
+}
+
+/// Checks one seed, turning a panic into a failure that names the seed; returns what the case
+/// was drawn with.
+fn check_seed(seed: u64) -> Result<Drawn, String> {
     let case = catch_unwind(|| generator::case(seed))
         .map_err(|p| format!("generator panicked: {}", panic_text(&p)))?;
     match catch_unwind(AssertUnwindSafe(|| check_case(&case))) {
-        Ok(result) => result.map(|()| case.scenario.stage),
+        Ok(result) => result.map(|()| Drawn::of(&case)),
         Err(p) => Err(format!("panicked: {}", panic_text(&p))),
     }
 }
@@ -253,8 +299,8 @@ fn swarm(first: u64, count: u64, test: &str) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     // `SWARM_SLOW_MS=N` names every seed that takes longer than N ms.
     let slow = env_u64("SWARM_SLOW_MS");
-    let geo_cases = std::sync::atomic::AtomicU64::new(0);
-    let geo_cases = &geo_cases;
+    let counts = Counts::default();
+    let counts = &counts;
     let failures: Vec<(u64, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -268,10 +314,13 @@ fn swarm(first: u64, count: u64, test: &str) {
                             if slow.is_some_and(|ms| took * 1000.0 > ms as f64) {
                                 eprintln!("swarm: seed {seed} took {took:.3} s");
                             }
-                            if result == Ok(11) {
-                                geo_cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            match result {
+                                Ok(drawn) => {
+                                    counts.add(drawn);
+                                    None
+                                }
+                                Err(e) => Some((seed, e)),
                             }
-                            result.err().map(|e| (seed, e))
                         })
                         .take(3)
                         .collect::<Vec<_>>()
@@ -284,10 +333,9 @@ fn swarm(first: u64, count: u64, test: &str) {
             .collect()
     });
     eprintln!(
-        "swarm: {count} seeds from {first} in {:.1} s on {threads} threads ({} passed cases of \
-         stage 11), {} failed",
+        "swarm: {count} seeds from {first} in {:.1} s on {threads} threads ({}), {} failed",
         started.elapsed().as_secs_f64(),
-        geo_cases.load(std::sync::atomic::Ordering::Relaxed),
+        counts.text(),
         failures.len()
     );
     if let Some((seed, message)) = failures.iter().min_by_key(|f| f.0) {
@@ -325,5 +373,60 @@ fn one_seed() {
             "swarm seed {seed} failed: {e}\nreproduce with: {}",
             reproduce(seed, "one_seed")
         );
+    }
+}
+
+/// The default windows (1,000 swarm seeds, 1,000 graph seeds) draw registered components of
+/// every kind in every place it may stand — in front of the front door, and (a kind a
+/// balancer may feed) behind the balancer in front of a web pool — at stage 11 too, and kill,
+/// repair and slow them live. Drawn once, counted for each.
+#[test]
+fn registered_components_are_drawn_in_each_place() {
+    use scalesim::scenario::LiveAction;
+    use scalesim::sim::PlugKind;
+    let mut cases: Vec<Case> = (0..DEFAULT_SEEDS).map(generator::case).collect();
+    cases.extend((0..1_000).map(|seed| generator::graph_case(seed).0));
+    let mut places: std::collections::BTreeMap<(PlugKind, bool), u32> = Default::default();
+    let (mut geo, mut killed, mut repaired, mut slowed) = (0, 0, 0, 0);
+    for case in &cases {
+        let s = &case.scenario;
+        for p in &s.plugs {
+            let behind = s.load_balancer.is_some() && p.fronts != "lb";
+            *places.entry((p.params.kind(), behind)).or_default() += 1;
+        }
+        geo += u32::from(!s.plugs.is_empty() && s.geo.is_some());
+        let named = |n: &str| s.plugs.iter().any(|p| checkers::local_name(n) == p.name);
+        for a in case.steps.iter().flat_map(|st| &st.actions) {
+            match a {
+                Action::Kill(n) if named(n) => killed += 1,
+                Action::Repair(n) if named(n) => repaired += 1,
+                Action::Live(LiveAction::Slow { name, .. }) if named(name) => slowed += 1,
+                _ => {}
+            }
+        }
+    }
+    for kind in PlugKind::ALL {
+        let behind = kind
+            .fed_by()
+            .contains(&scalesim::scenario::topology::NodeKind::LoadBalancer);
+        for place in [false, true].into_iter().filter(|&b| !b || behind) {
+            let n = places.get(&(kind, place)).copied().unwrap_or(0);
+            let at = if place {
+                "in front of a web pool"
+            } else {
+                "in front of the door"
+            };
+            eprintln!("{n} {} {at}", kind.label());
+            assert!(n >= 20, "only {n} {} drawn {at}", kind.label());
+        }
+    }
+    for (n, what) in [
+        (geo, "cases of stage 11 with registered components"),
+        (killed, "live kills of registered components"),
+        (repaired, "live repairs of registered components"),
+        (slowed, "live slowdowns of registered components"),
+    ] {
+        eprintln!("{n} {what}");
+        assert!(n >= 20, "only {n} {what}");
     }
 }

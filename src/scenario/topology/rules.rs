@@ -1269,10 +1269,9 @@ impl Topology {
 
     /// The registered kinds' own wiring rules, one problem per broken rule: each is fed
     /// requests only by the kinds it names, stands in front of exactly one node of a kind it
-    /// names, passes on every request it is sent and nothing else, and runs in one data
-    /// center's graph (not beside geoDNS yet).
+    /// names, and passes on every request it is sent and nothing else. Beside geoDNS (stage
+    /// 11) each data center runs its own instance of it.
     fn check_plugs(&self, c: &mut Problems) {
-        let geo = self.nodes.iter().any(|n| n.spec.kind() == NodeKind::GeoDns);
         for (i, _) in self.plug_nodes() {
             let node = &self.nodes[i];
             let NodeKind::Plug(kind) = node.spec.kind() else {
@@ -1285,12 +1284,6 @@ impl Topology {
                 c.fail(
                     &format!("{path}.params"),
                     format!("{what} `{name}`: {problem}"),
-                );
-            }
-            if geo {
-                c.fail(
-                    &path,
-                    format!("{what} `{name}`: the engine runs {} only in one data center's graph, not beside geoDNS yet", kind.label().to_lowercase()),
                 );
             }
             let kind_of = |n: &str| self.node(n).map(|x| x.spec.kind());

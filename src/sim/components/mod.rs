@@ -6,6 +6,7 @@
 //!
 //! See docs/architecture.md for what each owns today and what still lives in the engine.
 
+pub(super) mod api_gateway;
 pub(super) mod balancer;
 pub(super) mod breaker;
 pub(super) mod cache;

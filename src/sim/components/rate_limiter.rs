@@ -78,8 +78,13 @@ impl PlugSpec for RateLimiterParams {
     const LABEL: &'static str = "Rate limiter";
     const PHRASE: &'static str = "a rate limiter";
     const ABOUT: &'static str = "A token bucket in front of the servers: it admits rate_per_s requests a second (and bursts of up to burst), and turns the rest away at once instead of letting them queue. Dead, it lets everything through (when_down: open) or nothing (closed).";
-    const ROLE: &'static str = "a rate limiter stands in front of one load balancer or web pool, fed by DNS, a CDN edge or a load balancer";
-    const FED_BY: &'static [NodeKind] = &[NodeKind::Dns, NodeKind::CdnEdge, NodeKind::LoadBalancer];
+    const ROLE: &'static str = "a rate limiter stands in front of one load balancer or web pool, fed by DNS, a data center, a CDN edge or a load balancer";
+    const FED_BY: &'static [NodeKind] = &[
+        NodeKind::Dns,
+        NodeKind::DataCenter,
+        NodeKind::CdnEdge,
+        NodeKind::LoadBalancer,
+    ];
     const FRONTS: &'static [NodeKind] = &[NodeKind::LoadBalancer, NodeKind::WebPool];
 
     fn problems(&self) -> Vec<String> {
@@ -246,7 +251,12 @@ mod tests {
 
     fn ask(l: &mut RateLimiter, k: &mut Kernel<(), PlugEvent>, at_ms: u64) -> Verdict {
         k.now = SimTime::from_micros(at_ms * 1000);
-        l.on_request(RequestKind::PageView, &mut PlugCtx { kernel: k, me: 0 })
+        let ctx = &mut PlugCtx {
+            kernel: k,
+            me: 0,
+            name: "limiter",
+        };
+        l.on_request(RequestKind::PageView, ctx)
     }
 
     #[test]

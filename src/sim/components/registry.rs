@@ -17,7 +17,7 @@
 //! gate could stand (the route table says whether one does).
 
 use super::monitor;
-use super::rate_limiter;
+use super::{api_gateway, rate_limiter};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::kernel::run::{Ctx, Slot};
@@ -61,8 +61,8 @@ pub enum Verdict {
     Pass,
     /// It fails now with this outcome (the answer travels back to the user).
     Reject(Outcome),
-    /// It goes on after this long.
-    #[allow(dead_code)] // the engine applies it; no registered kind delays yet
+    /// It goes on after this long, held by the component meanwhile (if the component dies
+    /// before then, the request fails: `server_down`).
     Delay(SimDuration),
 }
 
@@ -104,12 +104,14 @@ pub struct PlugEvent {
 pub enum NoEvent {}
 
 /// What a plugged-in component's handlers are handed: the kernel (clock, queue, RNG, log), and
-/// its own index so that it can schedule its own events.
+/// its own index and name so that it can schedule its own events and log under its name.
 pub(in crate::sim) struct PlugCtx<'a, R, E> {
     /// The kernel.
     pub kernel: &'a mut Ctx<R, E>,
     /// The component's index among the stack's plugged components.
     pub me: u8,
+    /// The component's name in its stack (stage 11 adds the data center's).
+    pub name: &'a str,
 }
 
 impl<R: Slot, E: Copy + From<PlugEvent>> PlugCtx<'_, R, E> {
@@ -119,7 +121,6 @@ impl<R: Slot, E: Copy + From<PlugEvent>> PlugCtx<'_, R, E> {
     }
 
     /// Schedules one of the component's own events at `at`.
-    #[allow(dead_code)] // no registered kind has timers yet: the rate limiter refills lazily
     pub fn schedule(&mut self, at: SimTime, event: impl Into<PlugEventKind>) {
         let event = PlugEvent {
             plug: self.me,
@@ -128,10 +129,9 @@ impl<R: Slot, E: Copy + From<PlugEvent>> PlugCtx<'_, R, E> {
         self.kernel.schedule(at, event);
     }
 
-    /// Adds a line to the event log, under the component's name.
-    #[allow(dead_code)] // no registered kind logs yet (the engine logs its kill and repair)
-    pub fn log(&mut self, name: &str, text: String) {
-        self.kernel.log(name, text);
+    /// Adds a line to the event log now, under the component's name.
+    pub fn log(&mut self, text: String) {
+        self.kernel.log(self.name, text);
     }
 }
 
@@ -263,11 +263,9 @@ macro_rules! plugs {
 
         /// A registered kind's own events.
         #[derive(Clone, Copy, Debug, PartialEq)]
-        #[allow(dead_code)] // no registered kind has timers yet
+        #[allow(dead_code)] // the arm of a kind without events (`NoEvent`) cannot be built
         pub enum PlugEventKind {
             $($v(<$part as Plug>::Event),)*
-            /// No event: keeps the type inhabited when no registered kind has events.
-            Idle,
         }
 
         /// A plugged-in component of a stack.
@@ -305,7 +303,6 @@ macro_rules! plugs {
                 #[allow(unreachable_patterns)] // with one kind registered, every pair matches
                 match (self, event) {
                     $((PlugPart::$v(p), PlugEventKind::$v(e)) => p.handle(e, ctx),)*
-                    (_, PlugEventKind::Idle) => {}
                     _ => debug_assert!(false, "an event handed to a component of another kind"),
                 }
             }
@@ -347,6 +344,7 @@ macro_rules! plugs {
 // The registered kinds: one line each. This is the registration.
 plugs! {
     RateLimiter(rate_limiter::RateLimiterParams, rate_limiter::RateLimiter),
+    ApiGateway(api_gateway::ApiGatewayParams, api_gateway::ApiGateway),
 }
 
 impl Serialize for PlugKind {

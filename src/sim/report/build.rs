@@ -174,6 +174,12 @@ impl ReportBuilder {
         self.requests.add_handled(&s.requests);
         self.components
             .extend(s.components.into_iter().map(|c| c.in_data_center(dc)));
+        // Each data center runs its own registered components: listed after the data
+        // center's, named as its components are (`dc/name`).
+        self.plugs.extend(s.plugs.into_iter().map(|p| PlugReport {
+            name: format!("{dc}/{}", p.name),
+            ..p
+        }));
         if let Some(m) = s.monitoring {
             let alerts = &self.alerts;
             self.monitoring

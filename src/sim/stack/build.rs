@@ -130,6 +130,7 @@ impl Stack {
             self.parts[usize::from(id.0)] = Part::Plug(self.plugs.len() as u8);
             self.plugs.push(PlugPart::new(&p.params));
             self.plug_ids.push(id);
+            self.plug_deaths.push(0);
         }
         self.cache_store = (0..self.caches.len())
             .map(|cluster| {

@@ -33,6 +33,9 @@ impl Stack {
             }
             Part::Plug(plug) => {
                 self.plugs[usize::from(plug)].kill(self.kernel.now);
+                // The requests it holds fail as they would have left it (`on_leave_gate`).
+                let deaths = &mut self.plug_deaths[usize::from(plug)];
+                *deaths = deaths.wrapping_add(1);
                 self.log_event(&name, format!("{name} down ({cause})"));
                 return;
             }

@@ -187,6 +187,9 @@ pub(super) enum Event {
     /// A request reaches the registered component `gate` standing on its way (in front of
     /// the front door).
     ReachGate { req: ReqRef, gate: u8 },
+    /// A request held by the registered component `gate` in front of the front door leaves
+    /// it — unless the component has died since it took it (its deaths were `life` then).
+    LeaveGate { req: ReqRef, gate: u8, life: u32 },
     /// One of a registered component's own events.
     Plug(PlugEvent),
 }
@@ -496,6 +499,8 @@ pub(super) struct Stack {
     pub(super) plugs: Vec<PlugPart>,
     /// Each one's component.
     plug_ids: Vec<ComponentId>,
+    /// How many times each one has died (a request it holds when it dies fails).
+    pub(super) plug_deaths: Vec<u32>,
 }
 
 impl Stack {
@@ -581,6 +586,7 @@ impl Stack {
             routes: RouteTable::of_scenario(scenario),
             plugs: Vec::new(),
             plug_ids: Vec::new(),
+            plug_deaths: Vec::new(),
         };
         sim.user_watchers = (sim.built_ins.iter().enumerate())
             .filter(|(_, part)| part.watches_users())
@@ -599,9 +605,11 @@ impl Stack {
         }
         for (me, plug) in sim.plugs.iter().enumerate() {
             let kernel = &mut sim.kernel;
+            let name = &sim.components[usize::from(sim.plug_ids[me].0)].name;
             plug.start(&mut PlugCtx {
                 kernel,
                 me: me as u8,
+                name,
             });
         }
         if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
@@ -719,9 +727,15 @@ impl Stack {
             }
             Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
+            Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
             Event::Plug(PlugEvent { plug, event }) => {
                 let kernel = &mut self.kernel;
-                let ctx = &mut PlugCtx { kernel, me: plug };
+                let name = &self.components[usize::from(self.plug_ids[usize::from(plug)].0)].name;
+                let ctx = &mut PlugCtx {
+                    kernel,
+                    me: plug,
+                    name,
+                };
                 self.plugs[usize::from(plug)].handle(event, ctx);
             }
             Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),

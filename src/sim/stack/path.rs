@@ -236,7 +236,12 @@ impl Stack {
             // pool.
             self.push_hop(req, lb, now, leave);
             match self.pass_gate(req, gate, leave) {
-                Some(delay) => leave = leave.plus(delay),
+                Some(delay) => {
+                    // Only a gate in front of the door holds requests (`LeaveGate` cuts them
+                    // if it dies meanwhile): no kind a balancer may feed answers `Delay`.
+                    debug_assert_eq!(delay, SimDuration::ZERO, "a pool gate held a request");
+                    leave = leave.plus(delay);
+                }
                 None => return,
             }
         } else {
@@ -541,9 +546,33 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        if let Some(delay) = self.pass_gate(req, gate, now) {
-            self.enter_front_door(req, now.plus(delay));
+        match self.pass_gate(req, gate, now) {
+            Some(SimDuration::ZERO) => self.enter_front_door(req, now),
+            Some(delay) => {
+                // Held: it leaves later, if the component is still the one that took it.
+                let Request { region, .. } = self.request_in(req);
+                let life = self.plug_deaths[usize::from(gate)];
+                let event = Event::LeaveGate { req, gate, life };
+                let lane = Lane::FrontDoor { region };
+                self.kernel.events.push_in(lane, now.plus(delay), event);
+            }
+            None => {}
         }
+    }
+
+    /// A request held by the registered component `gate` leaves it for the front door —
+    /// or fails there (`server_down`) if the component died while holding it.
+    pub(super) fn on_leave_gate(&mut self, req: ReqRef, gate: u8, life: u32) {
+        if !self.still_wanted(req) {
+            return;
+        }
+        let now = self.kernel.now;
+        if self.plug_deaths[usize::from(gate)] != life {
+            let leg = self.client_leg(req);
+            self.fail(req, Outcome::ServerDown, now.plus(leg));
+            return;
+        }
+        self.enter_front_door(req, now);
     }
 
     /// Hands a request to the registered component `gate` (reached at `at`, now or a
@@ -553,8 +582,13 @@ impl Stack {
         let kind = self.kernel.requests[req.slot as usize].kind;
         let id = self.plug_component(gate);
         let kernel = &mut self.kernel;
-        let verdict =
-            self.plugs[usize::from(gate)].on_request(kind, &mut PlugCtx { kernel, me: gate });
+        let name = &self.components[usize::from(id.0)].name;
+        let ctx = &mut PlugCtx {
+            kernel,
+            me: gate,
+            name,
+        };
+        let verdict = self.plugs[usize::from(gate)].on_request(kind, ctx);
         match verdict {
             Verdict::Pass => {
                 self.push_hop(req, id, at, at);
