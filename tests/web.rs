@@ -4152,7 +4152,10 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     let seek = recorded.seeking.expect("seeking");
     assert_eq!(seek.recorded_s, Some(30.0), "the recorded figures of 30 s");
     assert_eq!(recorded.sim_time_s, 30.0);
-    assert_eq!(first.now_s, 30.0, "the time shown is the target (a link points there)");
+    assert_eq!(
+        first.now_s, 30.0,
+        "the time shown is the target (a link points there)"
+    );
     session.handle(Command::Report);
     let mut frames = 0;
     let (arrived, dots, report) = loop {
@@ -4167,7 +4170,11 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     };
     assert!(frames >= 3, "the re-run took {frames} frames");
     assert_eq!(arrived.sim_time_s, 30.0);
-    assert_eq!(shown!(arrived), shown!(recorded), "the engine shows what was recorded");
+    assert_eq!(
+        shown!(arrived),
+        shown!(recorded),
+        "the engine shows what was recorded"
+    );
     assert!(
         dots.is_some_and(|d| !d.is_empty()),
         "the requests are drawn from the frame the engine arrives in"
@@ -4175,7 +4182,11 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     let report = report.expect("the report waited for the engine");
     assert_ne!(report, before, "not the report of 40 s");
     session.handle(Command::Report);
-    assert_eq!(session.take_output().report, Some(report), "the report of 30 s");
+    assert_eq!(
+        session.take_output().report,
+        Some(report),
+        "the report of 30 s"
+    );
 
     // Playing: the time shown moves on from the target through the recorded frames, and the
     // engine takes over on one of them.
@@ -4201,14 +4212,21 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         assert!(frames < 10_000, "the seek does not arrive");
         TimeoutFuture::new(0).await;
     };
-    assert!(played_on, "the time shown moved on during the re-run: {times:?}");
+    assert!(
+        played_on,
+        "the time shown moved on during the re-run: {times:?}"
+    );
     assert!(
         times.windows(2).all(|w| w[0] <= w[1]),
         "the time shown never goes back: {times:?}"
     );
     let at = SimTime::from_secs_f64(arrived.sim_time_s);
     assert!(at > SimTime::from_secs_f64(24.5), "arrived at {at:?}");
-    assert_eq!(at.as_nanos() % 500_000_000, 0, "on a recorded frame: {at:?}");
+    assert_eq!(
+        at.as_nanos() % 500_000_000,
+        0,
+        "on a recorded frame: {at:?}"
+    );
     // The run recorded separately: its frame there is what the engine shows on arrival.
     let mut playback = Playback::new(&scenario).expect("valid");
     playback.set_recorder(Box::new(record_frame));

@@ -27,9 +27,9 @@ use scalesim::scenario::topology::{
 };
 use scalesim::scenario::{
     preset, BalancePolicy, DataCenter, Denormalise, Deploy, Dist, Eviction, Fault, GeoRouting,
-    LiveAction, NoSqlStore, PlugNode, Profile, ReadPolicy, Region, ReshardPlan, Scenario, SessionMode, Shape,
-    ShardStrategy, StoreKind, Topology, TopologyFile, WorkerAutoscale, WritePolicy,
-    SCENARIO_VERSION, STAGES,
+    LiveAction, NoSqlStore, PlugNode, Profile, ReadPolicy, Region, ReshardPlan, Scenario,
+    SessionMode, Shape, ShardStrategy, StoreKind, Topology, TopologyFile, WorkerAutoscale,
+    WritePolicy, SCENARIO_VERSION, STAGES,
 };
 use scalesim::sim::{
     ApiGatewayParams, ComponentKind, PlugKind, PlugParams, RateLimiterParams, Sim, SimTime,

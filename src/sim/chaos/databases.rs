@@ -4,7 +4,8 @@
 //! gets its own, marked with its name.
 
 use super::{
-    kill_or_repair, lacking, numbered_after, sharded_after, Entry, Expect, Now, SLOW_FACTOR, SYNC_SLOW_FACTOR,
+    kill_or_repair, lacking, numbered_after, sharded_after, Entry, Expect, Now, SLOW_FACTOR,
+    SYNC_SLOW_FACTOR,
 };
 use crate::format::grouped;
 use crate::scenario::live::LIVE_BREAKER;

@@ -23,7 +23,9 @@
 //! This file is the whole kind: its parameters and wiring rules ([`PlugSpec`]), its behaviour
 //! ([`Plug`]); it is registered by one line in `registry.rs`.
 
-use super::registry::{Figure, Plug, PlugCtx, PlugEvent, PlugEventKind, PlugSpec, Verdict};
+use super::registry::{
+    Component, Figure, Plug, PlugCtx, PlugEvent, PlugEventKind, PlugSpec, Verdict,
+};
 use crate::scenario::topology::NodeKind;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
@@ -122,6 +124,8 @@ pub struct ApiGateway {
     /// Requests that reached it while it was down (all failed).
     while_down: u64,
 }
+
+impl Component for ApiGateway {}
 
 impl Plug for ApiGateway {
     type Params = ApiGatewayParams;
