@@ -41,4 +41,4 @@ if [ "${#problems[@]}" -gt 0 ]; then
   for p in "${problems[@]}"; do say "- $p" >&2; done
   fail "the app did not render from a sub-folder of a static server"
 fi
-say "ok: the app rendered from /$SUBPATH/ (stage list and web-0 with the simulation in the worker and in the page, $(grep -c '"GET /' "$work/server.log") files served)"
+say "ok: the app rendered from /$SUBPATH/ (stage list and web-0 with the simulation in the worker and in the page, no views' module on the first screen; the capacity panel, the editor and the challenges from it; $(grep -c '"GET /' "$work/server.log") files served)"
