@@ -3855,10 +3855,11 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     use scalesim::scenario::{apply_set, preset};
     use scalesim::sim::{Playback, SimTime};
     use scalesim::ui::session::{decode_frame, record_frame, Command, Output, Session};
-    let scenario = apply_set(&preset(4).expect("stage 4"), "traffic.users=20000").expect("users");
+    // Many users, so that a re-run of a few simulated seconds takes many events.
+    let scenario = apply_set(&preset(4).expect("stage 4"), "traffic.users=1000000").expect("users");
     let mut session = Session::new(8.0);
-    // Small slices, so that a re-run of a few simulated seconds takes many frames.
-    session.set_seek_slice_ms(1.0);
+    // One chunk of events per frame, so that such a re-run takes several frames.
+    session.set_seek_slice_ms(0.0);
     session.handle(Command::Load {
         scenario: Box::new(scenario.clone()),
         orientation: scalesim::layout::Orientation::Landscape,
@@ -3869,7 +3870,7 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     session.handle(Command::Playing(true));
     let mut now_ms = 0.0;
     let mut frame = |session: &mut Session| -> Output {
-        now_ms += 16.0;
+        now_ms += 50.0;
         session.handle(Command::Frame { now_ms });
         session.take_output()
     };
@@ -3892,18 +3893,26 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         }};
     }
 
-    // Paused: a seek back to 30 s shows the recording at once, then the engine's own figures,
-    // equal to it.
+    // Paused: a seek back to 32.5 s (the copy before it is at 30 s) shows the recording at
+    // once, then the engine's own figures, equal to it.
     session.handle(Command::Playing(false));
     session.handle(Command::Report);
     let before = frame(&mut session).report.expect("the report at once");
-    session.handle(Command::Seek(30.0));
+    session.handle(Command::Seek(32.5));
     let first = session.take_output();
     let recorded = first.figures.expect("figures at once");
     let seek = recorded.seeking.expect("seeking");
-    assert_eq!(seek.recorded_s, Some(30.0), "the recorded figures of 30 s");
-    assert_eq!(recorded.sim_time_s, 30.0);
-    assert_eq!(first.now_s, 30.0, "the time shown is the target (a link points there)");
+    assert_eq!(
+        seek.recorded_s,
+        Some(32.5),
+        "the recorded figures of 32.5 s"
+    );
+    assert_eq!(seek.from_s, 30.0, "re-run from the copy at 30 s");
+    assert_eq!(recorded.sim_time_s, 32.5);
+    assert_eq!(
+        first.now_s, 32.5,
+        "the time shown is the target (a link points there)"
+    );
     session.handle(Command::Report);
     let mut frames = 0;
     let (arrived, dots, report) = loop {
@@ -3917,8 +3926,12 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         TimeoutFuture::new(0).await;
     };
     assert!(frames >= 3, "the re-run took {frames} frames");
-    assert_eq!(arrived.sim_time_s, 30.0);
-    assert_eq!(shown!(arrived), shown!(recorded), "the engine shows what was recorded");
+    assert_eq!(arrived.sim_time_s, 32.5);
+    assert_eq!(
+        shown!(arrived),
+        shown!(recorded),
+        "the engine shows what was recorded"
+    );
     assert!(
         dots.is_some_and(|d| !d.is_empty()),
         "the requests are drawn from the frame the engine arrives in"
@@ -3926,10 +3939,14 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     let report = report.expect("the report waited for the engine");
     assert_ne!(report, before, "not the report of 40 s");
     session.handle(Command::Report);
-    assert_eq!(session.take_output().report, Some(report), "the report of 30 s");
+    assert_eq!(
+        session.take_output().report,
+        Some(report),
+        "the report of 32.5 s"
+    );
 
-    // Playing: the time shown moves on from the target through the recorded frames, and the
-    // engine takes over on one of them.
+    // Playing: the time shown moves on from the target through the recorded frames (at most
+    // half the speed the re-run made above), and the engine takes over on one of them.
     session.handle(Command::Playing(true));
     session.handle(Command::Speed(5.0));
     session.handle(Command::Seek(24.5));
@@ -3952,14 +3969,21 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         assert!(frames < 10_000, "the seek does not arrive");
         TimeoutFuture::new(0).await;
     };
-    assert!(played_on, "the time shown moved on during the re-run: {times:?}");
+    assert!(
+        played_on,
+        "the time shown moved on during the re-run: {times:?}"
+    );
     assert!(
         times.windows(2).all(|w| w[0] <= w[1]),
         "the time shown never goes back: {times:?}"
     );
     let at = SimTime::from_secs_f64(arrived.sim_time_s);
     assert!(at > SimTime::from_secs_f64(24.5), "arrived at {at:?}");
-    assert_eq!(at.as_nanos() % 500_000_000, 0, "on a recorded frame: {at:?}");
+    assert_eq!(
+        at.as_nanos() % 500_000_000,
+        0,
+        "on a recorded frame: {at:?}"
+    );
     // The run recorded separately: its frame there is what the engine shows on arrival.
     let mut playback = Playback::new(&scenario).expect("valid");
     playback.set_recorder(Box::new(record_frame));
