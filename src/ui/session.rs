@@ -198,8 +198,8 @@ const CHART_SAMPLES: usize = 120;
 /// Deflate level of the recorded frames (1: fastest; see docs/performance.md, "Seeking").
 const FRAME_COMPRESSION: u8 = 1;
 /// Play through the recorded frames during a seek goes at most this share of the re-run's
-/// measured speed, so that the re-run closes the distance at least at the rest (it arrives
-/// within twice the time it takes with play paused).
+/// measured speed, so that the re-run closes the distance at least at the rest (at a steady
+/// re-run speed it arrives within twice the time it would take with play paused).
 const RECORDED_PLAY_SHARE: f64 = 0.5;
 /// Real time a seek's re-run is measured over before its speed counts, in milliseconds.
 const RERUN_MEASURE_MS: f64 = 100.0;
