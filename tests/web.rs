@@ -4104,10 +4104,11 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     use scalesim::scenario::{apply_set, preset};
     use scalesim::sim::{Playback, SimTime};
     use scalesim::ui::session::{decode_frame, record_frame, Command, Output, Session};
-    let scenario = apply_set(&preset(4).expect("stage 4"), "traffic.users=20000").expect("users");
+    // Many users, so that a re-run of a few simulated seconds takes many events.
+    let scenario = apply_set(&preset(4).expect("stage 4"), "traffic.users=1000000").expect("users");
     let mut session = Session::new(8.0);
-    // Small slices, so that a re-run of a few simulated seconds takes many frames.
-    session.set_seek_slice_ms(1.0);
+    // One chunk of events per frame, so that such a re-run takes several frames.
+    session.set_seek_slice_ms(0.0);
     session.handle(Command::Load {
         scenario: Box::new(scenario.clone()),
         orientation: scalesim::layout::Orientation::Landscape,
@@ -4118,7 +4119,7 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     session.handle(Command::Playing(true));
     let mut now_ms = 0.0;
     let mut frame = |session: &mut Session| -> Output {
-        now_ms += 16.0;
+        now_ms += 50.0;
         session.handle(Command::Frame { now_ms });
         session.take_output()
     };
@@ -4141,19 +4142,24 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         }};
     }
 
-    // Paused: a seek back to 30 s shows the recording at once, then the engine's own figures,
-    // equal to it.
+    // Paused: a seek back to 32.5 s (the copy before it is at 30 s) shows the recording at
+    // once, then the engine's own figures, equal to it.
     session.handle(Command::Playing(false));
     session.handle(Command::Report);
     let before = frame(&mut session).report.expect("the report at once");
-    session.handle(Command::Seek(30.0));
+    session.handle(Command::Seek(32.5));
     let first = session.take_output();
     let recorded = first.figures.expect("figures at once");
     let seek = recorded.seeking.expect("seeking");
-    assert_eq!(seek.recorded_s, Some(30.0), "the recorded figures of 30 s");
-    assert_eq!(recorded.sim_time_s, 30.0);
     assert_eq!(
-        first.now_s, 30.0,
+        seek.recorded_s,
+        Some(32.5),
+        "the recorded figures of 32.5 s"
+    );
+    assert_eq!(seek.from_s, 30.0, "re-run from the copy at 30 s");
+    assert_eq!(recorded.sim_time_s, 32.5);
+    assert_eq!(
+        first.now_s, 32.5,
         "the time shown is the target (a link points there)"
     );
     session.handle(Command::Report);
@@ -4169,7 +4175,7 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
         TimeoutFuture::new(0).await;
     };
     assert!(frames >= 3, "the re-run took {frames} frames");
-    assert_eq!(arrived.sim_time_s, 30.0);
+    assert_eq!(arrived.sim_time_s, 32.5);
     assert_eq!(
         shown!(arrived),
         shown!(recorded),
@@ -4185,11 +4191,11 @@ async fn a_seek_plays_on_from_the_recording_and_the_engine_takes_over_on_the_sam
     assert_eq!(
         session.take_output().report,
         Some(report),
-        "the report of 30 s"
+        "the report of 32.5 s"
     );
 
-    // Playing: the time shown moves on from the target through the recorded frames, and the
-    // engine takes over on one of them.
+    // Playing: the time shown moves on from the target through the recorded frames (at most
+    // half the speed the re-run made above), and the engine takes over on one of them.
     session.handle(Command::Playing(true));
     session.handle(Command::Speed(5.0));
     session.handle(Command::Seek(24.5));

@@ -199,11 +199,11 @@ const CHART_SAMPLES: usize = 120;
 /// Deflate level of the recorded frames (1: fastest; see docs/performance.md, "Seeking").
 const FRAME_COMPRESSION: u8 = 1;
 /// Play through the recorded frames during a seek goes at most this share of the re-run's
-/// measured speed, so that the re-run closes the distance at least at the rest (it arrives
-/// within twice the time it takes with play paused).
+/// measured speed, so that the re-run closes the distance at least at the rest (at a steady
+/// re-run speed it arrives within twice the time it would take with play paused).
 const RECORDED_PLAY_SHARE: f64 = 0.5;
-/// Weight of each frame's measure in the smoothed re-run speed.
-const RERUN_SMOOTHING: f64 = 0.3;
+/// Real time a seek's re-run is measured over before its speed counts, in milliseconds.
+const RERUN_MEASURE_MS: f64 = 100.0;
 
 /// The run and everything that happens to it per frame.
 pub struct Session {
@@ -254,10 +254,10 @@ pub struct Session {
     /// While play goes on through the recorded frames during a seek: the simulated time it
     /// has reached (the seek's target is the latest frame at or before it).
     recorded_clock: Option<SimTime>,
-    /// Simulated seconds the seeks' re-runs do per real second, smoothed over frames (`None`
-    /// before one was measured in this run).
+    /// Simulated seconds the seeks' re-runs do per real second (`None` before one was
+    /// measured in this run; the last seek's until the one under way has run long enough).
     rerun_per_s: Option<f64>,
-    /// Real time and re-run position at the last frame of the seek under way.
+    /// Real time and re-run position at the first frame of the seek under way.
     rerun_mark: Option<(f64, SimTime)>,
     /// What goes out next.
     out: Output,
@@ -677,24 +677,24 @@ impl Session {
         true
     }
 
-    /// Measures how fast the seek under way re-runs: the simulated time it did since the last
-    /// frame over the real time between the two frames (its slices and the pauses between
-    /// them), smoothed.
+    /// Measures how fast the seek under way re-runs: the simulated time it did since its
+    /// first frame over the real time since then (the slices and the pauses between them).
+    /// One ratio over the whole seek, not an average of each frame's: frames come unevenly
+    /// (two in flight to the worker), and a frame a millisecond after the last would count a
+    /// whole slice's progress as done in that millisecond.
     fn measure_rerun(&mut self, now_ms: f64) {
         let Some(seek) = self.playback.as_ref().and_then(Playback::seeking) else {
             self.rerun_mark = None;
             return;
         };
-        if let Some((then_ms, then_at)) = self.rerun_mark {
-            if now_ms > then_ms && seek.at >= then_at {
-                let per_s = seek.at.since(then_at).as_secs_f64() / ((now_ms - then_ms) * 1e-3);
-                self.rerun_per_s = Some(match self.rerun_per_s {
-                    Some(before) => before + (per_s - before) * RERUN_SMOOTHING,
-                    None => per_s,
-                });
+        match self.rerun_mark {
+            Some((then_ms, then_at)) if now_ms - then_ms >= RERUN_MEASURE_MS => {
+                let real_s = (now_ms - then_ms) * 1e-3;
+                self.rerun_per_s = Some(seek.at.since(then_at).as_secs_f64() / real_s);
             }
+            Some(_) => {}
+            None => self.rerun_mark = Some((now_ms, seek.at)),
         }
-        self.rerun_mark = Some((now_ms, seek.at));
     }
 
     /// While a seek shows recorded frames and play is on: the time shown moves on through the
