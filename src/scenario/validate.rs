@@ -1662,8 +1662,7 @@ impl Scenario {
             .iter()
             .any(|m| m.router_name().as_deref() == Some(router.as_str()));
         let first = router == "shards" && self.sharding.is_some();
-        let taken = names.iter().any(|n| *n == router)
-            || self.more_databases.iter().any(|m| m.name == router);
+        let taken = names.contains(&router) || self.more_databases.iter().any(|m| m.name == router);
         if !plain {
             c.fail(
                 &at,

@@ -440,7 +440,10 @@ fn node_view(n: &DiagramNode, props: &DiagramProps) -> Html {
     }
 }
 
-pub use crate::layout::{shard_key, shard_of};
+pub use crate::layout::shard_key;
+
+/// A shard: the database it is a shard of (empty: the first) and its number.
+type ShardKey<'a> = (&'a str, u32);
 
 /// A dashed frame around each shard's database nodes, captioned with the shard and the load
 /// of its busiest node.
@@ -448,7 +451,7 @@ fn shard_frames(d: &Diagram, figures: &Figures) -> Html {
     const PAD: f64 = 10.0;
     // ((database, shard), min x, min y, max x, max y, busiest load): the first database's
     // shards unnamed, a further one's (behind its own router) named with it.
-    let mut shards: Vec<((&str, u32), f64, f64, f64, f64, f64)> = Vec::new();
+    let mut shards: Vec<(ShardKey, f64, f64, f64, f64, f64)> = Vec::new();
     for n in &d.nodes {
         let Some(shard) = shard_key(&n.label) else {
             continue;
@@ -644,7 +647,8 @@ fn cluster_view(
     html! {
         <g key={n.component.0} class={class} data-group-key={cluster.key.clone()}
             data-group={(n.kind == ComponentKind::Server).then_some("server")}
-            data-shard={shard.map(|s| s.to_string())}
+            data-shard={shard.map(|(_, s)| s.to_string())}
+            data-store={shard.map(|(store, _)| store.to_string()).filter(|s| !s.is_empty())}
             data-utilization={format!("{load:.3}")}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role="button" tabindex="0" aria-expanded={open.to_string()}

@@ -50,8 +50,18 @@ impl Stack {
         if let Some(text) = self.reshard_sentence(store, count) {
             self.log_event("database", text);
         }
+        let before = self.components().len();
         while self.dbs[store].shard_count() < count {
             self.build_shard_of(store, true);
+        }
+        // Stage 11: a data center that is down builds its new shards down too (scheduled or
+        // live); they come back with it.
+        if self.site.as_ref().is_some_and(|s| s.down) {
+            let new: Vec<ComponentId> =
+                (self.components()[before..].iter()).map(|c| c.id).collect();
+            for id in new {
+                self.kill_with_cause(id, "its data center is down");
+            }
         }
         self.dbs[store].start_reshard(count, &mut self.kernel);
         let sharding = match store {
