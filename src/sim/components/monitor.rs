@@ -17,6 +17,7 @@
 //! ```
 
 use super::registry::{BuiltIn, Component, StationTick, Tick};
+use crate::scenario::topology::NodeKind;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring, Scenario};
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
@@ -249,6 +250,7 @@ impl Component for Monitor {
 }
 
 impl BuiltIn for Monitor {
+    const NODE: NodeKind = NodeKind::Monitor;
     const WATCHES_USERS: bool = true;
 
     fn of_scenario(scenario: &Scenario) -> Option<Monitor> {

@@ -16,14 +16,17 @@
 //! event, and a stack without plugged components pays one `Option` test per request where a
 //! gate could stand (the route table says whether one does).
 
+use super::edge;
 use super::monitor;
 use super::{api_gateway, rate_limiter};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
+use crate::sim::cost::Bill;
+use crate::sim::hits::IntervalHits;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
-use crate::sim::{ComponentState, Outcome, RequestKind};
+use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -408,13 +411,51 @@ pub(in crate::sim) struct Tick<'a> {
 /// unless the kind overrides it). Registered kinds take them through [`Plug`], built-in
 /// kinds through [`BuiltIn`].
 pub(in crate::sim) trait Component: Clone + Sized {
+    /// A metrics interval closes: before the stack gathers the interval's series point, the
+    /// component adds its counts of the interval to `hits` (the CDN edge: its hits and
+    /// lookups) and starts counting the next.
+    fn close_interval(&mut self, _hits: &mut IntervalHits) {}
     /// A metrics interval closes now (`ctx.now`): its figures are in `tick`.
     fn on_tick<R: Slot, E: Copy>(&mut self, _tick: &mut Tick<'_>, _ctx: &mut Ctx<R, E>) {}
 }
 
+/// What a built-in kind standing first on a request's route (the CDN edge) does with a
+/// request that reaches it — or that it held, once the hold is over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) enum Step {
+    /// It answers the request itself (served here): its time on the request spans
+    /// `from`–`to`, and the answer reaches the user at `at`.
+    Answer {
+        from: SimTime,
+        to: SimTime,
+        at: SimTime,
+    },
+    /// The request goes on into the system's front door, leaving the users' side at
+    /// `leaves` (its time on it spans `from`–`to`). `fetch`: it is fetched on the
+    /// component's behalf, so the answer comes back through it; otherwise the client asks
+    /// the origin itself.
+    Onward {
+        from: SimTime,
+        to: SimTime,
+        leaves: SimTime,
+        fetch: bool,
+    },
+    /// It holds the request until `until` (one event of the stack's, carrying the request);
+    /// then [`BuiltIn::on_held`] says what follows. `tag`: the component's own note (the
+    /// edge: its life when the hit began).
+    Hold { until: SimTime, tag: u32 },
+}
+
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
+///
+/// Hooks come in three groups, each doing nothing unless the kind overrides it: the
+/// scenario, users and report (every built-in kind); a component of the run (`component`
+/// is `Some`: faults, the inspector, the bill); the first stop of a route (the graph's
+/// routes name its node kind: a step that may answer the request, a hold, the way back).
 pub(in crate::sim) trait BuiltIn: Component {
+    /// The graph's node kind whose engine side it is.
+    const NODE: NodeKind;
     /// Whether it is told of every request a user sends ([`BuiltIn::user_sent`]); the stack
     /// keeps the list of those that are, so the others cost nothing per request.
     const WATCHES_USERS: bool = false;
@@ -426,12 +467,68 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn users_changed(&mut self, _users: usize) {}
     /// Writes its section of the report.
     fn report_section(&self, _sections: &mut Sections<'_>) {}
+
+    /// Its component in the run, as its name and kind (`None`: it has none — the monitor
+    /// watches the run without standing in it). The stack adds it after the databases.
+    fn component(&self) -> Option<(&'static str, ComponentKind)> {
+        None
+    }
+    /// It dies at `now`; returns what follows, for the log line (`; clients wait …`).
+    fn kill(&mut self, _now: SimTime) -> &'static str {
+        ""
+    }
+    /// It is repaired at `now`; returns what follows, for the log line.
+    fn repair(&mut self, _now: SimTime) -> &'static str {
+        ""
+    }
+    /// Whether it is up.
+    fn is_alive(&self) -> bool {
+        true
+    }
+    /// Its figures in the snapshot (the inspector's).
+    fn state(&self, _state: &mut ComponentState) {}
+    /// Its lines of the bill.
+    fn bill(&self, _bill: &mut Bill) {}
+
+    /// The time between the users and it, each way.
+    fn one_way(&self) -> SimDuration {
+        SimDuration::ZERO
+    }
+    /// A request of `kind` reaches it now (`key`: the request's key, which it may set: the
+    /// edge draws the object asked for).
+    fn on_request<R: Slot, E: Copy>(
+        &mut self,
+        _kind: RequestKind,
+        _key: &mut u32,
+        ctx: &mut Ctx<R, E>,
+    ) -> Step {
+        let now = ctx.now;
+        Step::Onward {
+            from: now,
+            to: now,
+            leaves: now,
+            fetch: false,
+        }
+    }
+    /// A request it held ([`Step::Hold`] with `tag`) is due now.
+    fn on_held(&mut self, _key: u32, _tag: u32, now: SimTime) -> Step {
+        Step::Onward {
+            from: now,
+            to: now,
+            leaves: now,
+            fetch: false,
+        }
+    }
+    /// The origin answered a request of `kind` at `now` (`fetched`: on its behalf).
+    fn origin_served(&mut self, _kind: RequestKind, _fetched: bool, _key: u32, _now: SimTime) {}
 }
 
 /// A built-in kind's component type, found among a stack's [`BuiltInPart`]s.
 pub(in crate::sim) trait OneOf: Sized {
     /// `part` as this kind's component, if it is one.
     fn of(part: &BuiltInPart) -> Option<&Self>;
+    /// The same, to change it.
+    fn of_mut(part: &mut BuiltInPart) -> Option<&mut Self>;
 }
 
 /// The registration list of built-in kinds' engine sides: `Variant(its component's type)`
@@ -439,6 +536,10 @@ pub(in crate::sim) trait OneOf: Sized {
 macro_rules! built_ins {
     ($($v:ident($part:ty)),* $(,)?) => {
         /// A built-in kind's component of a stack.
+        // A stack holds a handful, built once and never moved on the hot path: a box per
+        // large kind would add a pointer to follow on every request it sees, for a few
+        // hundred bytes saved.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone)]
         pub(in crate::sim) enum BuiltInPart { $($v($part)),* }
 
@@ -451,6 +552,10 @@ macro_rules! built_ins {
                     parts.push(BuiltInPart::$v(p));
                 })*
                 parts
+            }
+            /// See [`BuiltIn::NODE`].
+            pub fn node(&self) -> NodeKind {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::NODE),* }
             }
             /// See [`BuiltIn::WATCHES_USERS`].
             pub fn watches_users(&self) -> bool {
@@ -473,15 +578,76 @@ macro_rules! built_ins {
             pub fn report_section(&self, sections: &mut Sections<'_>) {
                 match self { $(BuiltInPart::$v(p) => p.report_section(sections)),* }
             }
+            /// See [`Component::close_interval`].
+            pub fn close_interval(&mut self, hits: &mut IntervalHits) {
+                match self { $(BuiltInPart::$v(p) => p.close_interval(hits)),* }
+            }
+            /// See [`BuiltIn::component`].
+            pub fn component(&self) -> Option<(&'static str, ComponentKind)> {
+                match self { $(BuiltInPart::$v(p) => p.component()),* }
+            }
+            /// See [`BuiltIn::kill`].
+            pub fn kill(&mut self, now: SimTime) -> &'static str {
+                match self { $(BuiltInPart::$v(p) => p.kill(now)),* }
+            }
+            /// See [`BuiltIn::repair`].
+            pub fn repair(&mut self, now: SimTime) -> &'static str {
+                match self { $(BuiltInPart::$v(p) => p.repair(now)),* }
+            }
+            /// See [`BuiltIn::is_alive`].
+            pub fn is_alive(&self) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.is_alive()),* }
+            }
+            /// See [`BuiltIn::state`].
+            pub fn state(&self, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.state(state)),* }
+            }
+            /// See [`BuiltIn::bill`].
+            pub fn bill(&self, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill(bill)),* }
+            }
+            /// See [`BuiltIn::one_way`].
+            #[inline]
+            pub fn one_way(&self) -> SimDuration {
+                match self { $(BuiltInPart::$v(p) => p.one_way()),* }
+            }
+            /// See [`BuiltIn::on_request`].
+            #[inline]
+            pub fn on_request<R: Slot, E: Copy>(
+                &mut self,
+                kind: RequestKind,
+                key: &mut u32,
+                ctx: &mut Ctx<R, E>,
+            ) -> Step {
+                match self { $(BuiltInPart::$v(p) => p.on_request(kind, key, ctx)),* }
+            }
+            /// See [`BuiltIn::on_held`].
+            #[inline]
+            pub fn on_held(&mut self, key: u32, tag: u32, now: SimTime) -> Step {
+                match self { $(BuiltInPart::$v(p) => p.on_held(key, tag, now)),* }
+            }
+            /// See [`BuiltIn::origin_served`].
+            #[inline]
+            pub fn origin_served(&mut self, kind: RequestKind, fetched: bool, key: u32, now: SimTime) {
+                match self { $(BuiltInPart::$v(p) => p.origin_served(kind, fetched, key, now)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
+            }
+            /// The same, to change it.
+            pub fn get_mut<T: OneOf>(&mut self) -> Option<&mut T> {
+                T::of_mut(self)
             }
         }
 
         $(impl OneOf for $part {
             fn of(part: &BuiltInPart) -> Option<&$part> {
                 // With one kind registered, the pattern always matches.
+                #[allow(irrefutable_let_patterns)]
+                if let BuiltInPart::$v(p) = part { Some(p) } else { None }
+            }
+            fn of_mut(part: &mut BuiltInPart) -> Option<&mut $part> {
                 #[allow(irrefutable_let_patterns)]
                 if let BuiltInPart::$v(p) = part { Some(p) } else { None }
             }
@@ -492,4 +658,5 @@ macro_rules! built_ins {
 // The built-in kinds whose engine side is registered: one line each.
 built_ins! {
     Monitor(monitor::Monitor),
+    CdnEdge(edge::EdgeTier),
 }

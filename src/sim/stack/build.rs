@@ -70,9 +70,14 @@ impl Stack {
                 self.dbs[n + 1].count_shard_keys();
             }
         }
-        if let Some(spec) = &scenario.cdn {
-            self.cdn_id = self.add_component("cdn".into(), ComponentKind::Cdn);
-            self.edge = Some(EdgeTier::new(spec));
+        // The built-in kinds' components in the run (the CDN edge), here in the engine's
+        // order.
+        for part in 0..self.built_ins.len() {
+            if let Some((name, kind)) = self.built_ins[part].component() {
+                let id = self.add_component(name.into(), kind);
+                self.parts[usize::from(id.0)] = Part::BuiltIn(part as u8);
+                self.built_in_ids[part] = id;
+            }
         }
         if let Some(sessions) = &scenario.sessions {
             if sessions.mode == SessionMode::SharedStore {

@@ -27,8 +27,9 @@ impl Stack {
                 self.log_event(&name, text);
                 return;
             }
-            Part::Edge => {
-                self.kill_edge(&name, cause);
+            Part::BuiltIn(part) => {
+                let then = self.built_ins[usize::from(part)].kill(self.kernel.now);
+                self.log_event(&name, format!("{name} down ({cause}){then}"));
                 return;
             }
             Part::Plug(plug) => {
@@ -61,18 +62,6 @@ impl Stack {
             text.push_str(self.dbs[store].node_died(shard, node, epoch, &mut self.kernel));
         }
         self.log_event(&name, text);
-    }
-
-    /// The CDN edge dies: its contents are gone.
-    pub(super) fn kill_edge(&mut self, name: &str, cause: &str) {
-        let now = self.kernel.now;
-        if let Some(edge) = self.edge.as_mut() {
-            edge.die(now);
-        }
-        self.log_event(
-            name,
-            format!("{name} down ({cause}); clients wait for their fallback timeout, then go to the origin"),
-        );
     }
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
@@ -221,11 +210,9 @@ impl Stack {
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
-            Part::Edge => {
-                if let Some(edge) = self.edge.as_mut() {
-                    edge.repair();
-                }
-                self.log_event(&name, format!("{name} back up ({cause}); it starts empty"));
+            Part::BuiltIn(part) => {
+                let then = self.built_ins[usize::from(part)].repair(self.kernel.now);
+                self.log_event(&name, format!("{name} back up ({cause}){then}"));
                 return;
             }
             Part::Plug(plug) => {

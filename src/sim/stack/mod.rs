@@ -43,12 +43,12 @@ use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use super::components::deploy::{DeployController, DeployEvent};
 use super::components::dns::{Dns, Resolve};
-use super::components::edge::{EdgeTier, HitEnd, Visit};
+use super::components::edge::EdgeTier;
 use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Tick, Verdict,
+    BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -84,8 +84,6 @@ pub(super) enum Part {
     Dns,
     /// The load balancer (nothing to kill: it fronts the web servers).
     Balancer,
-    /// The CDN edge.
-    Edge,
     /// The message queue (durable: nothing to kill).
     Queue,
     /// The queue's workers.
@@ -95,6 +93,9 @@ pub(super) enum Part {
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
+    /// A component of a built-in kind registered in `built_ins!` (the CDN edge): its index
+    /// in [`Stack::built_ins`].
+    BuiltIn(u8),
 }
 
 impl Part {
@@ -105,7 +106,8 @@ impl Part {
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
             ComponentKind::Dns => Part::Dns,
             ComponentKind::LoadBalancer => Part::Balancer,
-            ComponentKind::Cdn => Part::Edge,
+            // Its index is set when it is built.
+            ComponentKind::Cdn => Part::BuiltIn(0),
             ComponentKind::Queue => Part::Queue,
             ComponentKind::Workers => Part::Workers,
             ComponentKind::Server
@@ -173,10 +175,12 @@ pub(super) enum Event {
     },
     /// A retry (held by the clients as `slot`) is sent.
     Retry { slot: u32 },
-    /// A static-asset request reaches the CDN edge.
-    ReachEdge { req: ReqRef },
-    /// The edge has served a hit, unless it died since the hit began (edge life `epoch`).
-    EdgeHitDone { req: ReqRef, epoch: u32 },
+    /// A request reaches the built-in component `part` standing first on its route (the
+    /// CDN edge).
+    ReachEntry { req: ReqRef, part: u8 },
+    /// A request the built-in component `part` held is due (see [`Step::Hold`]; the edge:
+    /// a hit is served, unless it died since the hit began, in edge life `tag`).
+    Held { req: ReqRef, part: u8, tag: u32 },
     /// One of the message queue's own events (a job done, the worker autoscaler).
     Jobs(JobEvent),
     /// One of the web tier's own events (its autoscaling group).
@@ -426,13 +430,16 @@ pub(super) struct Stack {
     pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
-    pub(super) edge: Option<EdgeTier>,
-    pub(super) cdn_id: ComponentId,
     pub(super) jobs: Option<JobTier>,
     /// The built-in kinds' components registered in `registry.rs` (`built_ins!`: the
-    /// monitor), those the scenario has, in registration order; reached only through their
-    /// hooks.
+    /// monitor, the CDN edge), those the scenario has, in registration order; reached only
+    /// through their hooks.
     pub(super) built_ins: Vec<BuiltInPart>,
+    /// Each one's component in the run (`ComponentId(u16::MAX)`: it has none).
+    built_in_ids: Vec<ComponentId>,
+    /// The built-in component standing first on the routes that go through the CDN edge
+    /// ([`route::Route::via_edge`]; `None`: no CDN).
+    entry: Option<u8>,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
@@ -535,10 +542,10 @@ impl Stack {
             .collect(),
             balancers: Vec::new(),
             balancer_id: ComponentId(u16::MAX),
-            edge: None,
-            cdn_id: ComponentId(u16::MAX),
             jobs: None,
             built_ins: BuiltInPart::of_scenario(scenario),
+            built_in_ids: Vec::new(),
+            entry: None,
             user_watchers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
@@ -592,6 +599,10 @@ impl Stack {
             .filter(|(_, part)| part.watches_users())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
+        sim.entry = (sim.built_ins.iter())
+            .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
+            .map(|i| i as u8);
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
         sim.kernel
@@ -711,8 +722,8 @@ impl Stack {
                     self.schedule_arrival();
                 }
             }
-            Event::ReachEdge { req } => self.on_reach_edge(req),
-            Event::EdgeHitDone { req, epoch } => self.on_edge_hit_done(req, epoch),
+            Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
+            Event::Held { req, part, tag } => self.on_held(req, part, tag),
             Event::Jobs(event) => {
                 if let Some(q) = self.jobs.as_mut() {
                     q.handle(event, &mut self.kernel);

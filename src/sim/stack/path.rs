@@ -196,9 +196,11 @@ impl Stack {
         }
         let kind = self.kernel.requests[req.slot as usize].kind;
         if self.routes.of(kind).via_edge {
-            let edge = self.edge.as_ref().expect("a route through the CDN edge");
-            let arrive = at.plus(edge.one_way);
-            self.kernel.events.push(arrive, Event::ReachEdge { req });
+            let part = self.entry.expect("a route through the CDN edge");
+            let arrive = at.plus(self.built_ins[usize::from(part)].one_way());
+            self.kernel
+                .events
+                .push(arrive, Event::ReachEntry { req, part });
             return;
         }
         let leg = self.client_leg(req);
@@ -425,75 +427,70 @@ impl Stack {
 }
 
 impl Stack {
-    /// A static-asset request reaches the CDN edge.
-    pub(super) fn on_reach_edge(&mut self, req: ReqRef) {
+    /// A request reaches the built-in component `part` standing first on its route (the
+    /// CDN edge): it answers it, holds it, or sends it on, as it decides.
+    pub(super) fn on_reach_entry(&mut self, req: ReqRef, part: u8) {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.kernel.now;
-        let cdn_id = self.cdn_id;
-        let edge = self.edge.as_mut().expect("an edge");
-        let object = edge.draw_object(&mut self.kernel.rng);
-        self.req_mut(req).key = object;
-        let edge = self.edge.as_mut().expect("an edge");
-        match edge.visit(object, now) {
-            Visit::Down { gives_up } => {
-                self.push_hop(req, cdn_id, now, now);
-                self.send_to_front_door(req, gives_up.plus(self.client_one_way));
-            }
-            Visit::Hit { done, epoch } => {
-                self.kernel
-                    .events
-                    .push(done, Event::EdgeHitDone { req, epoch });
-            }
-            Visit::Miss => {
-                self.req_mut(req).set_flag(VIA_CDN, true);
-                self.push_hop(req, cdn_id, now, now);
-                let at = now.plus(self.client_one_way);
-                self.send_to_front_door(req, at);
-            }
-        }
+        let Request { kind, mut key, .. } = self.request_in(req);
+        let step = self.built_ins[usize::from(part)].on_request(kind, &mut key, &mut self.kernel);
+        self.req_mut(req).key = key;
+        self.take_step(req, part, step);
     }
 
-    /// A hit's time at the edge is over: the object goes to the user, unless the edge died
-    /// during the hit — then the edge worked on it only until it died (its hop ends there: a
-    /// dead edge does no work), the client hears nothing, gives up on the edge after its
-    /// fallback timeout (counted from its request) and asks the origin.
-    pub(super) fn on_edge_hit_done(&mut self, req: ReqRef, epoch: u32) {
+    /// A request the built-in component `part` held is due (see [`Step::Hold`]).
+    pub(super) fn on_held(&mut self, req: ReqRef, part: u8, tag: u32) {
         if !self.still_wanted(req) {
             return;
         }
-        let now = self.kernel.now;
-        let cdn_id = self.cdn_id;
-        let object = self.req_mut(req).key;
-        let edge = self.edge.as_mut().expect("an edge");
-        match edge.hit_done(object, epoch, now) {
-            HitEnd::Served { began, at } => {
-                self.push_hop(req, cdn_id, began, now);
+        let (key, now) = (self.request_in(req).key, self.kernel.now);
+        let step = self.built_ins[usize::from(part)].on_held(key, tag, now);
+        self.take_step(req, part, step);
+    }
+
+    /// Does what the built-in component `part` decided for a request: the answer on its way
+    /// to the user, the request on to the front door, or an event when a hold is over.
+    #[inline]
+    fn take_step(&mut self, req: ReqRef, part: u8, step: Step) {
+        let id = self.built_in_ids[usize::from(part)];
+        match step {
+            Step::Answer { from, to, at } => {
+                self.push_hop(req, id, from, to);
                 self.complete(req, at);
             }
-            HitEnd::Cut {
-                began,
-                cut,
-                gives_up,
+            Step::Onward {
+                from,
+                to,
+                leaves,
+                fetch,
             } => {
-                self.push_hop(req, cdn_id, began, cut);
-                self.send_to_front_door(req, gives_up.plus(self.client_one_way));
+                if fetch {
+                    self.req_mut(req).set_flag(VIA_CDN, true);
+                }
+                self.push_hop(req, id, from, to);
+                self.send_to_front_door(req, leaves.plus(self.client_one_way));
+            }
+            Step::Hold { until, tag } => {
+                let event = Event::Held { req, part, tag };
+                self.kernel.events.push(until, event);
             }
         }
     }
 
-    /// A static asset fetched from the origin is complete (see [`EdgeTier::origin_served`]).
-    pub(super) fn static_served(&mut self, via_cdn: bool, object: u32) {
+    /// The origin answered a request (see `BuiltIn::origin_served`): the component first
+    /// on the routes through the CDN edge, if any, is told.
+    #[inline]
+    pub(super) fn origin_served(&mut self, kind: RequestKind, via_cdn: bool, key: u32) {
         let now = self.kernel.now;
-        if let Some(edge) = self.edge.as_mut() {
-            edge.origin_served(via_cdn, object, now);
+        if let Some(part) = self.entry {
+            self.built_ins[usize::from(part)].origin_served(kind, via_cdn, key, now);
         }
     }
 
     /// Purges every object from the edge now.
     pub fn cdn_purge_all(&mut self) {
-        if let Some(edge) = self.edge.as_mut() {
+        if let Some(edge) = self.edge_mut() {
             edge.purge_all();
         }
         self.log_event(
@@ -505,7 +502,7 @@ impl Stack {
     /// Publishes a new version of `object` (a new URL, e.g. `image.png?v=2`): the edge's copy
     /// of the old URL is never asked for again.
     pub fn cdn_new_version(&mut self, object: u32) {
-        if let Some(v) = self.edge.as_mut().and_then(|e| e.new_version(object)) {
+        if let Some(v) = self.edge_mut().and_then(|e| e.new_version(object)) {
             self.log_event(
                 "cdn",
                 format!("cdn: object {object} published as version {v}; the old URL is no longer requested"),
@@ -516,14 +513,19 @@ impl Stack {
     /// When an answer leaving the front door at `t` reaches the user: through the edge for
     /// an asset it fetched, else straight.
     pub(in crate::sim) fn answer_via_edge(&mut self, req: ReqRef, t: SimTime) -> SimTime {
-        let Some(edge) = self.edge.as_ref() else {
+        let Some(part) = self.entry else {
             return t.plus(self.client_one_way);
         };
         let at_edge = t.plus(self.client_one_way);
-        let one_way = edge.one_way;
-        let cdn_id = self.cdn_id;
-        self.push_hop(req, cdn_id, at_edge, at_edge);
+        let one_way = self.built_ins[usize::from(part)].one_way();
+        let id = self.built_in_ids[usize::from(part)];
+        self.push_hop(req, id, at_edge, at_edge);
         at_edge.plus(one_way)
+    }
+
+    /// The CDN edge, among the built-in kinds' components (`None`: no CDN).
+    fn edge_mut(&mut self) -> Option<&mut EdgeTier> {
+        self.built_ins.iter_mut().find_map(BuiltInPart::get_mut)
     }
 
     /// Sends a request into the system's front door (balancer, or the only web server) at `at`.

@@ -40,18 +40,17 @@ impl Stack {
             db_utilization = db_utilization.max(busiest);
             lag_ms = lag_ms.max(lag);
         }
-        let hits = IntervalHits {
+        let mut hits = IntervalHits {
             cache: HitCount {
                 hits: self.kernel.interval.cache_hits,
                 lookups: self.kernel.interval.cache_hits + self.kernel.interval.cache_misses,
             },
-            cdn: self.edge.as_mut().map_or(HitCount::default(), |e| {
-                let lookups = e.interval_hits + e.interval_misses;
-                let hits = std::mem::take(&mut e.interval_hits);
-                e.interval_misses = 0;
-                HitCount { hits, lookups }
-            }),
+            cdn: HitCount::default(),
         };
+        // The components' own counts of the interval (the CDN edge's hits).
+        for part in &mut self.built_ins {
+            part.close_interval(&mut hits);
+        }
         if let Some(site) = self.site.as_mut() {
             site.prev_interval_hits = hits;
         }

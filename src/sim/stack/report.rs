@@ -146,7 +146,8 @@ impl Stack {
                         })
                 })
                 .collect(),
-            cdn: self.edge.as_ref().map(|e| e.report()),
+            // Written by the CDN edge's component, below.
+            cdn: None,
             queue: self.jobs.as_ref().map(|q| q.report()),
             more_web_pools: self.more_web_pool_reports(),
             sessions: self.session_report(),
@@ -290,14 +291,9 @@ impl Stack {
             "million lookups",
             PRICES.dns_million_lookups,
         );
-        if let Some(e) = &self.edge {
-            const KB_PER_GB: f64 = 1024.0 * 1024.0;
-            bill.add_priced(
-                "CDN (edge and origin transfer)",
-                (e.edge_kb + e.origin_kb) / KB_PER_GB,
-                "GB",
-                e.cost_usd(),
-            );
+        // The built-in kinds' lines (the CDN's transfer).
+        for part in &self.built_ins {
+            part.bill(&mut bill);
         }
         bill.finish(hours)
     }

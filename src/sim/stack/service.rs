@@ -374,8 +374,8 @@ impl Stack {
         }
         // What the user waited, from the first attempt.
         let latency = at.since(self.first_start(req.slot as usize));
-        if r.kind == RequestKind::StaticAsset && r.web != NONE {
-            self.static_served(r.has(VIA_CDN), r.key);
+        if r.web != NONE {
+            self.origin_served(r.kind, r.has(VIA_CDN), r.key);
         }
         let ns = latency.as_nanos();
         self.kernel.books.completed += 1;

@@ -54,17 +54,8 @@ impl Stack {
             self.plugs[usize::from(plug)].state(self.kernel.now, state);
             return;
         }
-        if part == Part::Edge {
-            if let Some(edge) = &self.edge {
-                state.items = edge.items();
-                state.capacity_items = self.scenario.cdn.as_ref().map_or(0, |c| c.capacity_objects);
-                let lookups = edge.hits + edge.misses;
-                state.hit_ratio = if lookups == 0 {
-                    0.0
-                } else {
-                    edge.hits as f64 / lookups as f64
-                };
-            }
+        if let Part::BuiltIn(part) = part {
+            self.built_ins[usize::from(part)].state(state);
         } else if let Some(q) = &self.jobs {
             if part == Part::Queue {
                 state.queue_len = q.depth();
@@ -321,7 +312,7 @@ impl Engine for Stack {
             Some(Part::Users | Part::Queue) => true,
             Some(Part::Balancer) => self.balancers.first().is_some_and(|b| b.alive),
             Some(Part::Dns) => self.dns.alive,
-            Some(Part::Edge) => self.edge.as_ref().is_some_and(|e| e.alive),
+            Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
             Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
             Some(Part::Plug(plug)) => self.plugs[usize::from(plug)].is_alive(),
