@@ -329,11 +329,16 @@ fn a_deploy_does_not_restart_servers_in_a_data_center_that_is_down() {
     assert!(inside.iter().all(|(_, alive)| !alive), "{inside:?}");
     let log: Vec<String> = sim.log().map(|e| e.text.clone()).collect();
     assert!(
-        log.iter().any(|t| t.contains("deploy: web-0 started the new version")),
+        log.iter()
+            .any(|t| t.contains("deploy: web-0 started the new version")),
         "{log:#?}"
     );
     // Back with their data center.
     sim.advance_to(SimTime::from_secs(22), u64::MAX);
-    assert!(servers(&sim).iter().all(|(_, alive)| *alive), "{:?}", servers(&sim));
+    assert!(
+        servers(&sim).iter().all(|(_, alive)| *alive),
+        "{:?}",
+        servers(&sim)
+    );
     assert_conserved(&sim.run());
 }
