@@ -279,3 +279,66 @@ fn deploys_mixed_with_faults_and_live_changes_keep_the_books() {
         }
     }
 }
+
+/// Stage 11: a rolling deploy whose servers are restarting in a data center that goes down
+/// meanwhile leaves them down with it (the swarm found them back up inside a dead data center,
+/// graph seed 228 with its stage-11 deploys): they come back with the data center.
+#[test]
+fn a_deploy_does_not_restart_servers_in_a_data_center_that_is_down() {
+    use scalesim::scenario::{Fault, FaultKind};
+    use scalesim::sim::SimTime;
+    let mut s = preset(11).unwrap();
+    s.faults.clear();
+    s.traffic.users = 200_000;
+    s.duration_s = 30;
+    let dc = s.geo.as_ref().unwrap().data_centers[0].name.clone();
+    // Every server of the first data center stops at 5 s and starts again 5 s later; the data
+    // center is down from 6 s to 20 s.
+    s.deploy = Some(Deploy {
+        at_s: Some(5.0),
+        batch_size: 100,
+        drain: false,
+        drain_timeout_ms: 0.0,
+        startup_s: 5.0,
+        pool: None,
+    });
+    s.faults.push(Fault {
+        target: dc.clone(),
+        at_s: 6.0,
+        duration_s: 14.0,
+        kind: FaultKind::Down,
+        factor: None,
+        error_ratio: None,
+        peer: None,
+    });
+    s.validate().expect("valid");
+    let mut sim = Sim::new(&s).unwrap();
+    let servers = |sim: &Sim| -> Vec<(String, bool)> {
+        let snap = sim.snapshot();
+        (sim.components().iter())
+            .filter(|c| c.kind == ComponentKind::Server && c.name.starts_with(&format!("{dc}/")))
+            .map(|c| {
+                let alive = snap.components.iter().find(|x| x.id == c.id).unwrap().alive;
+                (c.name.clone(), alive)
+            })
+            .collect()
+    };
+    sim.advance_to(SimTime::from_secs(12), u64::MAX);
+    let inside = servers(&sim);
+    assert!(!inside.is_empty());
+    assert!(inside.iter().all(|(_, alive)| !alive), "{inside:?}");
+    let log: Vec<String> = sim.log().map(|e| e.text.clone()).collect();
+    assert!(
+        log.iter()
+            .any(|t| t.contains("deploy: web-0 started the new version")),
+        "{log:#?}"
+    );
+    // Back with their data center.
+    sim.advance_to(SimTime::from_secs(22), u64::MAX);
+    assert!(
+        servers(&sim).iter().all(|(_, alive)| *alive),
+        "{:?}",
+        servers(&sim)
+    );
+    assert_conserved(&sim.run());
+}

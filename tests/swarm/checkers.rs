@@ -80,6 +80,10 @@ pub struct Timeline {
     scheduled: Vec<(String, Vec<(u64, bool)>)>,
     /// The latest instant the runner applied live actions at.
     live_instant: Option<u64>,
+    /// Web servers a rolling deploy took out of the load balancer to drain them (up, but
+    /// sent nothing: with every server of a pool out at once, requests fail as
+    /// `no_healthy_server` while none is down).
+    drained: Vec<String>,
 }
 
 /// The data center a stage-11 component belongs to (`us-east` for `us-east/web-0`).
@@ -161,8 +165,9 @@ impl Timeline {
         added
     }
 
-    /// Rolling deploys: the servers a deploy stopped (`deploy: web-api-0 stopped (…)`) and
-    /// started again (`deploy: web-api-0 started the new version…`), read from the event log
+    /// Rolling deploys: the servers a deploy stopped (`deploy: web-api-0 stopped (…)`; at stage
+    /// 11 `us-east: deploy: web-0 stopped (…)`, one data center after another) and started
+    /// again (`deploy: web-api-0 started the new version…`), read from the event log
     /// (a public output) as the run goes, each recorded once: an engine change at its instant,
     /// like a scheduled fault's, unless live actions were applied at that instant (see
     /// [`Timeline::live_actions_at`]): then it came after them (a deploy started live stops
@@ -171,10 +176,18 @@ impl Timeline {
     pub fn learn_deploys(&mut self, log: &[LogEntry]) -> bool {
         let mut added = false;
         for e in log {
-            let Some(rest) = e.text.strip_prefix("deploy: ") else {
+            // Stage 11: a data center's entry names its component `us-east/web-0` and says
+            // `us-east: deploy: web-0 stopped (…)`.
+            let text = match e.component.split_once('/') {
+                Some((site, _)) => (e.text.strip_prefix(site))
+                    .and_then(|t| t.strip_prefix(": "))
+                    .unwrap_or(&e.text),
+                None => &e.text,
+            };
+            let Some(rest) = text.strip_prefix("deploy: ") else {
                 continue;
             };
-            let Some(after) = rest.strip_prefix(e.component.as_str()) else {
+            let Some(after) = rest.strip_prefix(local_name(&e.component)) else {
                 continue;
             };
             let down = if after.starts_with(" stopped (") {
@@ -182,6 +195,11 @@ impl Timeline {
             } else if after.starts_with(" started the new version") {
                 false
             } else {
+                if after.starts_with(" taken out of the load balancer")
+                    && !self.drained.contains(&e.component)
+                {
+                    self.drained.push(e.component.clone());
+                }
                 continue;
             };
             let at = (e.t_s * 1e9).round() as u64;
@@ -203,6 +221,12 @@ impl Timeline {
             self.rebuild();
         }
         added
+    }
+
+    /// Whether a rolling deploy took a web server whose name starts with `site` (`us-east/`;
+    /// `""` for any) out of the load balancer to drain it.
+    pub fn drained_in(&self, site: &str) -> bool {
+        self.drained.iter().any(|n| n.starts_with(site))
     }
 
     /// The runner is about to apply live actions at `at`.
@@ -421,6 +445,9 @@ pub struct Context<'a> {
     pub timeline: Timeline,
     /// Per component id: the largest `queue_capacity` any snapshot showed.
     pub capacities: Vec<u32>,
+    /// Whether a rolling deploy may run (the scenario has one, or one is started live): the
+    /// timeline then learns its stops and starts from the event log.
+    pub deploys: bool,
 }
 
 impl Context<'_> {
@@ -1049,7 +1076,9 @@ pub fn check_report(ctx: &Context, r: &Report) -> Result<(), String> {
         ("session_store_down", why.session_store_down, "sessions"),
     ] {
         // Sharded database nodes are named shard-S-db-N; NoSQL nodes fail theirs as db_down.
-        let web = prefix == "web-" && any_web_down(ctx.scenario, tl, "", end);
+        let web = prefix == "web-" && any_web_down(ctx.scenario, tl, "", end)
+            // A deploy draining every server of a pool at once leaves it none healthy.
+            || (reason == "no_healthy_server" && tl.drained_in(""));
         // A further database's nodes are named <name>-N.
         let further = || {
             let s = ctx.scenario;
@@ -1815,7 +1844,8 @@ fn check_geo(ctx: &Context, r: &Report, g: &GeoReport, end: u64) -> Result<(), S
             // does a dead registered component.
             let balancer = reason == "server_down"
                 && (tl.any_down(&format!("{site}lb"), end) || plug_down(ctx, &site, end));
-            let web = local == "web-" && any_web_down(ctx.scenario, tl, &site, end);
+            let web = local == "web-" && any_web_down(ctx.scenario, tl, &site, end)
+                || (reason == "no_healthy_server" && tl.drained_in(&site));
             ensure!(
                 count == 0 || tl.any_down(&prefix, end) || balancer || web,
                 "{}: {count} failures by {reason}, but no {prefix}* component was ever down",

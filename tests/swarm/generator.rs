@@ -989,10 +989,11 @@ fn target(g: &mut Gen, names: &[String], dcs: &[String]) -> String {
 /// The whole case for a seed.
 pub fn case(seed: u64) -> Case {
     let mut g = Gen::new(seed);
-    let scenario = scenario(&mut g, seed);
+    let mut scenario = scenario(&mut g, seed);
     let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
     plug_actions(seed, &scenario, &mut steps);
+    geo_deploys(seed, &mut scenario, &mut steps, true);
     Case {
         seed,
         scenario,
@@ -1546,6 +1547,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     live_controls(seed, &scenario, &mut steps);
     live_reshards(seed, &scenario, &mut steps);
     plug_actions(seed ^ 0x4752_4150_4800_0000, &scenario, &mut steps);
+    geo_deploys(seed, &mut scenario, &mut steps, false);
     (
         Case {
             seed,
@@ -1691,6 +1693,44 @@ fn graph_plugs(
         if !flows.is_empty() {
             edges.push((name, at, flows));
         }
+    }
+}
+
+/// Stage 11: rolling deploys through the data centers (one at a time), drawn from a generator
+/// of their own so that every other draw of a case stays as it was; cases below stage 11 are
+/// left alone. A deploy started live at a random step now and then (the pool a deploy
+/// controller names, else the first); and, where `schedule` allows it (the preset-based
+/// cases: a graph's deploy controller is never scheduled, its file would differ), one
+/// scheduled in the scenario when it has none.
+fn geo_deploys(seed: u64, s: &mut Scenario, steps: &mut [Step], schedule: bool) {
+    if s.geo.is_none() || s.load_balancer.is_none() {
+        return;
+    }
+    let mut g = Gen::new(seed ^ 0x4745_4f44_4550_4c00);
+    let drawn = Deploy {
+        at_s: None,
+        batch_size: g.range(1, 3) as u32,
+        drain: g.chance(0.6),
+        drain_timeout_ms: delay_ms(&mut g, 2_000.0, 600_000.0),
+        startup_s: g.unit() * 5.0,
+        pool: None,
+    };
+    let scheduled_at = g.unit() * f64::from(s.duration_s);
+    let (scheduled, live) = (g.chance(0.3), g.chance(0.4));
+    if schedule && scheduled && s.deploy.is_none() {
+        s.deploy = Some(Deploy {
+            at_s: Some((scheduled_at * 1000.0).round() / 1000.0),
+            ..drawn.clone()
+        });
+    }
+    if live && !steps.is_empty() {
+        let spec = s.deploy.as_ref().unwrap_or(&drawn);
+        let at = g.range(0, steps.len() as u64 - 1) as usize;
+        steps[at].actions.push(Action::Live(LiveAction::Deploy {
+            batch: spec.batch_size,
+            drain: spec.drain,
+            pool: spec.pool.clone(),
+        }));
     }
 }
 

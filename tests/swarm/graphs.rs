@@ -143,11 +143,14 @@ fn graph_seeds() {
 #[test]
 fn one_graph_seed() {
     let seed = env_u64("GRAPH_SEED").unwrap_or(0);
-    let (_, file) = generator::graph_case(seed);
+    let (case, file) = generator::graph_case(seed);
     eprintln!(
         "{}",
         serde_json::to_string_pretty(&file).expect("serialises")
     );
+    for s in case.steps.iter().filter(|s| !s.actions.is_empty()) {
+        eprintln!("  at {}: {:?}", s.at, s.actions);
+    }
     if let Err(e) = check_graph_seed(seed) {
         panic!("graph seed {seed} failed: {e}");
     }
@@ -223,7 +226,7 @@ fn graphs_with_two_of_a_kind_are_drawn() {
             live.iter()
                 .any(|l| matches!(l, LiveAction::ReshardAt { .. })),
         );
-        if live.iter().any(|l| matches!(l, LiveAction::Deploy { .. })) {
+        if s.geo.is_none() && live.iter().any(|l| matches!(l, LiveAction::Deploy { .. })) {
             started += 1;
             eprintln!("graph seed {seed} starts a deploy of its second pool live");
         }
@@ -245,4 +248,62 @@ fn graphs_with_two_of_a_kind_are_drawn() {
         eprintln!("{two} of {DEFAULT_GRAPH_SEEDS} graphs have {what}");
         assert!(two >= least, "only {two} graphs with {what}");
     }
+}
+
+/// Stage 11's rolling deploys (through the data centers, one at a time), drawn on a stream of
+/// their own (`generator::geo_deploys`), so the checkers run on them: in the ordinary window
+/// (`SWARM_SEEDS` from `SWARM_FIRST_SEED`; 1,000 from 0 unless set) one scheduled in the
+/// scenario and one started live; in the graph window (`GRAPH_SEEDS` from
+/// `GRAPH_FIRST_SEED`) one started live, of the pool a deploy controller names or of the
+/// first. Each is counted, and drawn at least once.
+#[test]
+fn stage_11_deploys_are_drawn() {
+    use crate::generator::{Action, Case};
+    use scalesim::scenario::LiveAction;
+    let live = |case: &Case| {
+        (case.steps.iter().flat_map(|st| &st.actions))
+            .any(|a| matches!(a, Action::Live(LiveAction::Deploy { .. })))
+    };
+    let count = env_u64("SWARM_SEEDS").unwrap_or(1_000);
+    let first = env_u64("SWARM_FIRST_SEED").unwrap_or(0);
+    let (mut geo, mut scheduled, mut started, mut both) = (0, 0, 0, 0);
+    for seed in first..first + count {
+        let case = generator::case(seed);
+        let s = &case.scenario;
+        if s.geo.is_none() {
+            assert!(!live(&case), "seed {seed}: a live deploy below stage 11");
+            continue;
+        }
+        geo += 1;
+        let at = s.deploy.as_ref().is_some_and(|d| d.at_s.is_some());
+        scheduled += usize::from(at);
+        started += usize::from(live(&case));
+        both += usize::from(at && live(&case));
+    }
+    eprintln!(
+        "{count} cases from {first}: {geo} of stage 11; {scheduled} with a deploy scheduled, \
+         {started} with one started live ({both} both)"
+    );
+    assert!(scheduled > 0 && started > 0, "no stage-11 deploy drawn");
+    let count = env_u64("GRAPH_SEEDS").unwrap_or(DEFAULT_GRAPH_SEEDS);
+    let first = env_u64("GRAPH_FIRST_SEED").unwrap_or(0);
+    let (mut geo, mut controller, mut started, mut second) = (0, 0, 0, 0);
+    for seed in first..first + count {
+        let case = generator::graph_case(seed).0;
+        let s = &case.scenario;
+        if s.geo.is_none() {
+            continue;
+        }
+        geo += 1;
+        controller += usize::from(s.deploy.is_some());
+        if live(&case) {
+            started += 1;
+            second += usize::from(s.deploy.as_ref().is_some_and(|d| d.pool.is_some()));
+        }
+    }
+    eprintln!(
+        "{count} graphs from {first}: {geo} of stage 11, {controller} with a deploy \
+         controller; {started} start a deploy live ({second} of a second pool)"
+    );
+    assert!(started > 0, "no stage-11 graph starts a deploy");
 }

@@ -24,6 +24,7 @@ mod memory;
 
 use checkers::{Context, Timeline};
 use generator::{Action, Case};
+use scalesim::scenario::LiveAction;
 use scalesim::sim::{Sim, SimTime, Snapshot};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -59,6 +60,9 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
         components: sim.components().to_vec(),
         timeline: Timeline::new(case, sim.components()),
         capacities: Vec::new(),
+        deploys: case.scenario.deploy.is_some()
+            || (case.steps.iter().flat_map(|s| &s.actions))
+                .any(|a| matches!(a, Action::Live(LiveAction::Deploy { .. }))),
     };
     let mut prev: Option<Snapshot> = None;
     let mut from = SimTime::ZERO;
@@ -169,7 +173,7 @@ fn observe(
 /// Tells the timeline which servers a rolling deploy stopped or started (from the event log)
 /// since it last looked.
 fn learn_deploys(ctx: &mut Context, sim: &Sim) {
-    if ctx.scenario.deploy.is_some() {
+    if ctx.deploys {
         let log: Vec<_> = sim.log().cloned().collect();
         ctx.timeline.learn_deploys(&log);
     }

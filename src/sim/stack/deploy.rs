@@ -43,6 +43,11 @@ impl DeployPort for Stack {
     }
 
     fn start(&mut self, pool: usize, server: usize) {
+        // Inside a data center that is down (stage 11) the server stays down: it comes back
+        // with its data center, as every component there does.
+        if self.site.as_ref().is_some_and(|site| site.down) {
+            return;
+        }
         let now = self.kernel.now;
         let s = &mut self.stations[usize::from(self.webs[pool].stations[server])];
         s.account(now);
