@@ -573,10 +573,20 @@ impl TopologyFile {
                 // Taken off the wires in `t`: where it stands is read from the whole graph.
                 NodeSpec::Plug(p) => {
                     let whole = &self.topology;
+                    // The scenario names the balancer `lb` and the first web pool `web`,
+                    // whatever the graph calls them; further pools keep their names.
                     let fronts = (whole.plug_nodes().into_iter())
                         .find(|&(at, _)| at == i)
                         .and_then(|(_, f)| f)
-                        .map(|f| whole.nodes[f].name.clone())
+                        .map(|f| {
+                            let node = &whole.nodes[f];
+                            let first = t.nodes.iter().position(|n| n.name == node.name);
+                            match node.spec.kind() {
+                                NodeKind::LoadBalancer => "lb".to_string(),
+                                NodeKind::WebPool if first == first_pool => "web".to_string(),
+                                _ => node.name.clone(),
+                            }
+                        })
                         .unwrap_or_default();
                     s.plugs.push(crate::scenario::PlugNode {
                         name: node.name.clone(),
