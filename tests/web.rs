@@ -3310,22 +3310,31 @@ fn two_router_file() -> scalesim::scenario::TopologyFile {
 }
 
 /// A drawn architecture with two shard routers opens from its v2 link and runs: the
-/// diagram draws both databases' shards under their own names (`shard-3-db-1`,
-/// `orders-shard-1-1`), each shard of either one box, and the editor shows both routers.
+/// diagram draws each shard of either database as one box under its own key (`shard-3`,
+/// `orders-shard-1`), which opens to that shard's nodes (`shard-3-db-1`, `orders-shard-1-1`),
+/// and the editor shows both routers.
 #[wasm_bindgen_test]
 async fn a_drawing_with_two_shard_routers_runs_and_draws_both_routers_shards() {
     let file = two_router_file();
     assert!(file.lower().is_ok(), "two shard routers lower");
     let link = scalesim::scenario::encode_graph(&file, &[], None);
     let app = Mounted::with_hash(&link).await;
-    let names = app.components();
-    for n in [
-        "shard-0-db-0",
-        "shard-3-db-1",
-        "orders-shard-0-0",
-        "orders-shard-1-1",
+    for key in ["shard-0", "shard-3", "orders-shard-0", "orders-shard-1"] {
+        let group = format!("svg [data-group-key=\"{key}\"]");
+        assert!(app.exists(&group), "{key} drawn: {:?}", app.components());
+    }
+    for (key, node) in [
+        ("shard-3", "shard-3-db-1"),
+        ("orders-shard-1", "orders-shard-1-1"),
     ] {
-        assert!(names.iter().any(|c| c == n), "{n} drawn: {names:?}");
+        app.click(&format!("svg [data-group-key=\"{key}\"]"));
+        app.settle(50).await;
+        let shown = format!("svg [data-component=\"{node}\"]");
+        assert!(
+            app.exists(&shown),
+            "{key} opens to {node}: {:?}",
+            app.components()
+        );
     }
     if !app.is_playing() {
         app.click("[data-action=\"play\"]");
