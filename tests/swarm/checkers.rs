@@ -712,41 +712,32 @@ pub fn check_snapshot(
     }
     if ctx.scenario.database.is_some() {
         // One master per shard (in each data center); shards only grow (resharding adds them).
+        // A store's shards are named after a prefix: `shard-S-…` for the first database's,
+        // `<name>-shard-S-N` behind a further database's own shard router; a store without
+        // shards has one master.
         let mut shards = 0;
         for site in ctx.sites() {
-            shards += snap
-                .components
-                .iter()
-                .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
-                .map(|c| ctx.name(c.id))
-                .filter(|name| site_of(name) == site.as_deref())
-                .filter_map(|name| {
-                    local_name(name)
-                        .strip_prefix("shard-")
-                        .and_then(|rest| rest.split('-').next())
-                        .and_then(|n| n.parse::<usize>().ok())
-                })
-                .max()
-                .map_or(1, |s| s + 1);
-            // Each further database has one master of its own, or one per shard behind a
-            // shard router of its own (`<name>-shard-S-N`).
-            for m in &ctx.scenario.more_databases {
-                let stem = format!("{}-shard-", m.name);
-                shards += snap
-                    .components
+            let count = |prefix: &str| {
+                snap.components
                     .iter()
                     .filter(|c| c.role == Some(DbRole::Master) || c.role == Some(DbRole::Replica))
                     .map(|c| ctx.name(c.id))
                     .filter(|name| site_of(name) == site.as_deref())
                     .filter_map(|name| {
                         local_name(name)
-                            .strip_prefix(stem.as_str())
-                            .filter(|_| m.sharding.is_some())
+                            .strip_prefix(prefix)
                             .and_then(|rest| rest.split('-').next())
                             .and_then(|n| n.parse::<usize>().ok())
                     })
                     .max()
-                    .map_or(1, |s| s + 1);
+                    .map_or(1, |s| s + 1)
+            };
+            shards += count("shard-");
+            for m in &ctx.scenario.more_databases {
+                shards += match m.sharding {
+                    Some(_) => count(&format!("{}-shard-", m.name)),
+                    None => 1,
+                };
             }
         }
         ensure!(
