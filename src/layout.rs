@@ -858,7 +858,7 @@ fn clusters(components: &[ComponentInfo]) -> Vec<Cluster> {
             members,
         });
     }
-    out.sort_by_key(|c| c.members[0]);
+    crate::order::sort_by_keys(&mut out, |c| (c.members[0] as u64, 0));
     out
 }
 
@@ -1003,7 +1003,7 @@ fn place(
     follow_wires(&mut slots, wires);
     // Columns that hold something, in order; empty ones take no room.
     let mut used: Vec<usize> = slots.iter().map(|s| s.column).collect();
-    used.sort_unstable();
+    crate::order::sort_by_keys(&mut used, |&c| (c as u64, 0));
     used.dedup();
     let members = |column: usize, band: Band| -> Vec<usize> {
         (0..components.len())

@@ -607,7 +607,9 @@ fn order(
                         (bary, p, item)
                     })
                     .collect();
-                scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                crate::order::sort_by_keys(&mut scored, |s| {
+                    (crate::order::f64_key(s.0), s.1 as u64)
+                });
                 layers[l] = scored.into_iter().map(|s| s.2).collect();
                 group_first(&mut layers[l]);
             }

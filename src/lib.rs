@@ -17,6 +17,7 @@ pub mod layout;
 pub mod layout_geo;
 pub mod layout_graph;
 pub mod layout_plan;
+pub mod order;
 pub mod palette;
 pub mod scenario;
 pub mod sim;

@@ -140,7 +140,7 @@ pub fn schedule(scenario: &Scenario) -> Vec<Scheduled> {
         });
     }
     out.retain(|s| s.at_s <= end);
-    out.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    crate::order::sort_by_keys(&mut out, |s| (crate::order::f64_key(s.at_s), 0));
     out
 }
 

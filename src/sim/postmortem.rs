@@ -23,7 +23,7 @@ fn ms(x: f64) -> String {
 /// The post-mortem of a run observed up to `until_s` (s), its incidents in start order.
 pub fn markdown(title: &str, incidents: &[Incident], until_s: f64) -> String {
     let mut order: Vec<&Incident> = incidents.iter().collect();
-    order.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    crate::order::sort_by_keys(&mut order, |a| (crate::order::f64_key(a.start_s), 0));
     let mut out = String::new();
     let _ = writeln!(out, "# Post-mortem: {title}\n");
     if order.is_empty() {
@@ -111,6 +111,6 @@ fn timeline(inc: &Incident) -> Vec<(f64, String)> {
     if let Some(end) = inc.end_s {
         moments.push((end, "recovered: the system had settled".to_string()));
     }
-    moments.sort_by(|a, b| a.0.total_cmp(&b.0));
+    crate::order::sort_by_keys(&mut moments, |m| (crate::order::f64_key(m.0), 0));
     moments
 }

@@ -334,7 +334,7 @@ fn web_server_choices(current: u32) -> Vec<u32> {
         .collect();
     if !values.contains(&current) {
         values.push(current);
-        values.sort_unstable();
+        crate::order::sort_by_keys(&mut values, |&n| (u64::from(n), 0));
     }
     values
 }

@@ -260,7 +260,7 @@ pub fn alerts(props: &AlertsProps) -> Html {
     // Firing first, then the most recent change first.
     latest.reverse();
     let firing = |a: &AlertEvent| a.state == AlertState::Firing;
-    latest.sort_by_key(|a| !firing(a));
+    crate::order::sort_by_keys(&mut latest, |a| (u64::from(!firing(a)), 0));
     let firing_now = latest.iter().filter(|a| firing(a)).count();
     html! {
         <section class="alerts card" aria-labelledby="alerts-title" data-alerts={firing_now.to_string()}>

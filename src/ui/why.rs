@@ -57,7 +57,9 @@ pub fn why_panel(props: &WhyProps) -> Html {
         Callback::from(move |_: MouseEvent| copied.set(Some(super::link::copy_to_clipboard(&text))))
     };
     let mut incidents: Vec<(usize, &Incident)> = props.incidents.iter().enumerate().collect();
-    incidents.sort_by(|a, b| a.1.start_s.total_cmp(&b.1.start_s).then(a.0.cmp(&b.0)));
+    crate::order::sort_by_keys(&mut incidents, |a| {
+        (crate::order::f64_key(a.1.start_s), a.0 as u64)
+    });
     html! {
         <section class="why card" aria-labelledby="why-title">
             <h2 id="why-title">{ "Why" }</h2>
