@@ -135,9 +135,10 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
     }
 }
 
-/// The diagram the run draws first for `scenario` (a valid one), laid out `orientation`:
+/// The diagram the run draws first for `scenario`, laid out `orientation`: for a valid one,
 /// the same as the engine's session lays out when it loads the scenario with no live
-/// changes and no seek.
+/// changes and no seek. The page draws it before any validation (the engine's answer says
+/// whether the scenario runs), so it must draw any scenario without panicking.
 pub fn diagram(scenario: &Scenario, orientation: Orientation) -> Diagram {
     let components = components(scenario);
     drawn(scenario, &components, orientation)

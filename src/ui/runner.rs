@@ -168,9 +168,12 @@ impl Runner {
                 // Drawn at once from the scenario, without waiting for the engine (in the
                 // worker, whose wasm comes after the page's): a fresh run's first diagram.
                 // With live changes or a seek, the engine's may differ: it alone draws it.
-                self.planned =
-                    (recorded.is_empty() && start_at_s.is_none() && scenario.validate().is_ok())
-                        .then(|| layout_plan::diagram(scenario, *orientation));
+                // Not validated here: the engine validates every scenario it loads, and a
+                // refusal comes back as `failed` with its reasons, which replaces the drawing
+                // (the plan draws any scenario, `a_scenario_that_fails_validation_is_planned…`
+                // in tests/core/layout_plan.rs); validation's code stays out of the page's wasm.
+                self.planned = (recorded.is_empty() && start_at_s.is_none())
+                    .then(|| layout_plan::diagram(scenario, *orientation));
             }
             Command::Playing(playing) => self.playing = *playing,
             Command::Speed(speed) => self.speed = *speed,

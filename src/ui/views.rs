@@ -65,8 +65,10 @@ pub enum ViewMsg {
     SetUsers(u64),
     /// Web servers changed live.
     SetWebServers(u32),
-    /// Restart the run from this drawing (the app lowers it).
-    OpenGraph(TopologyFile),
+    /// Restart the run from this drawing and the scenario it lowers to (the view lowered it:
+    /// the app's wasm links neither the graph's rules nor the lowering, and the engine
+    /// validates the scenario when it loads it).
+    OpenGraph(TopologyFile, Scenario),
     /// Show this component in the inspector.
     Select(ComponentId),
     /// A scenario could not be opened: why.
@@ -87,7 +89,9 @@ impl ViewMsg {
             Action::KeepGraph(file) => ViewMsg::KeepGraph((*file).clone()),
             Action::SetUsers(users) => ViewMsg::SetUsers(users),
             Action::SetWebServers(count) => ViewMsg::SetWebServers(count),
-            Action::OpenGraph(file, _, _, _) => ViewMsg::OpenGraph((*file).clone()),
+            Action::OpenGraph(file, scenario, _, _) => {
+                ViewMsg::OpenGraph((*file).clone(), (*scenario).clone())
+            }
             Action::Select(Some(id)) => ViewMsg::Select(id),
             Action::LoadFailed(why) => ViewMsg::LoadFailed(why),
             Action::Notify(notice) => ViewMsg::Notify(notice.text, notice.problem),
@@ -103,14 +107,9 @@ impl ViewMsg {
             ViewMsg::KeepGraph(file) => Action::KeepGraph(Rc::new(file)),
             ViewMsg::SetUsers(users) => Action::SetUsers(users),
             ViewMsg::SetWebServers(count) => Action::SetWebServers(count),
-            ViewMsg::OpenGraph(file) => match file.lower() {
-                Ok(scenario) => {
-                    Action::OpenGraph(Rc::new(file), Rc::new(scenario), None, Rc::default())
-                }
-                Err(problems) => {
-                    Action::LoadFailed(format!("The drawing does not run: {problems}"))
-                }
-            },
+            ViewMsg::OpenGraph(file, scenario) => {
+                Action::OpenGraph(Rc::new(file), Rc::new(scenario), None, Rc::default())
+            }
             ViewMsg::Select(id) => Action::Select(Some(id)),
             ViewMsg::LoadFailed(why) => Action::LoadFailed(why),
             ViewMsg::Notify(text, problem) => Action::Notify(Notice { text, problem }),
@@ -126,7 +125,10 @@ impl ViewMsg {
     }
 
     fn send(&self, send: &js_sys::Function) {
-        let text = serde_json::to_string(self).expect("a view message always serialises");
+        // Through `serde_json::Value`, as the links write a scenario: `OpenGraph` carries one,
+        // and `to_string` straight from the message would add a second `Serialize` of it.
+        let text =
+            (serde_json::to_value(self).expect("a view message always serialises")).to_string();
         let _ = send.call1(&JsValue::NULL, &JsValue::from_str(&text));
     }
 }

@@ -98,3 +98,77 @@ fn a_second_database_is_planned_as_the_engine_builds_it() {
     more.more_databases[0].database.replicas += 2;
     same_as_engine("two databases, the second with more replicas", &more);
 }
+
+/// The page draws a new run's first diagram from its scenario without validating it (the
+/// engine validates, and its answer replaces the drawing with the reason): the plan must draw
+/// any scenario, valid or not, without panicking, and hold its counts to validation's limits.
+#[test]
+fn a_scenario_that_fails_validation_is_planned_without_panicking() {
+    let mut cases = Vec::new();
+    for stage in 1..=11 {
+        let s = preset(stage).expect("a preset");
+        let mut huge = s.clone();
+        huge.server.count = u32::MAX;
+        if let Some(db) = huge.database.as_mut() {
+            db.replicas = u32::MAX;
+        }
+        if let Some(sharding) = huge.sharding.as_mut() {
+            sharding.shards = u32::MAX;
+        }
+        if let Some(cache) = huge.cache.as_mut() {
+            cache.nodes = u32::MAX;
+        }
+        cases.push((format!("preset {stage}, every count at its maximum"), huge));
+        let mut none = s.clone();
+        none.server.count = 0;
+        if let Some(sharding) = none.sharding.as_mut() {
+            sharding.shards = 0;
+        }
+        cases.push((format!("preset {stage}, no server"), none));
+    }
+    let world = preset(11).expect("preset 11");
+    let geo = world.geo.clone().expect("a geo part");
+    let mut variants = Vec::new();
+    let mut no_region = geo.clone();
+    no_region.regions.clear();
+    variants.push(("no region", no_region));
+    let mut no_dc = geo.clone();
+    no_dc.data_centers.clear();
+    variants.push(("no data center", no_dc));
+    let mut lost = geo.clone();
+    lost.data_centers[0].region = "nowhere".into();
+    variants.push(("a data center in no region", lost));
+    let mut twins = geo.clone();
+    twins.data_centers[1].name = twins.data_centers[0].name.clone();
+    variants.push(("two data centers of one name", twins));
+    let mut many = geo;
+    let dc = many.data_centers[0].clone();
+    many.data_centers = (0..40)
+        .map(|i| scalesim::scenario::DataCenter {
+            name: format!("dc-{i}"),
+            ..dc.clone()
+        })
+        .collect();
+    variants.push(("forty data centers", many));
+    for (what, geo) in variants {
+        let mut s = world.clone();
+        s.geo = Some(geo);
+        cases.push((format!("preset 11, {what}"), s));
+    }
+    for (what, s) in &cases {
+        assert!(s.validate().is_err(), "{what}: meant to be invalid");
+        let planned = layout_plan::components(s);
+        assert!(
+            planned.len() < usize::from(u16::MAX),
+            "{what}: {} components planned",
+            planned.len()
+        );
+        for orientation in [Orientation::Landscape, Orientation::Portrait] {
+            let d = layout_plan::diagram(s, orientation);
+            assert!(
+                d.width.is_finite() && d.height.is_finite(),
+                "{what}: {orientation:?}"
+            );
+        }
+    }
+}
