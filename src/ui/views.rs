@@ -68,7 +68,7 @@ pub enum ViewMsg {
     /// Restart the run from this drawing and the scenario it lowers to (the view lowered it:
     /// the app's wasm links neither the graph's rules nor the lowering, and the engine
     /// validates the scenario when it loads it).
-    OpenGraph(TopologyFile, Scenario),
+    OpenGraph(TopologyFile, Box<Scenario>),
     /// Show this component in the inspector.
     Select(ComponentId),
     /// A scenario could not be opened: why.
@@ -90,7 +90,7 @@ impl ViewMsg {
             Action::SetUsers(users) => ViewMsg::SetUsers(users),
             Action::SetWebServers(count) => ViewMsg::SetWebServers(count),
             Action::OpenGraph(file, scenario, _, _) => {
-                ViewMsg::OpenGraph((*file).clone(), (*scenario).clone())
+                ViewMsg::OpenGraph((*file).clone(), Box::new((*scenario).clone()))
             }
             Action::Select(Some(id)) => ViewMsg::Select(id),
             Action::LoadFailed(why) => ViewMsg::LoadFailed(why),
@@ -108,7 +108,7 @@ impl ViewMsg {
             ViewMsg::SetUsers(users) => Action::SetUsers(users),
             ViewMsg::SetWebServers(count) => Action::SetWebServers(count),
             ViewMsg::OpenGraph(file, scenario) => {
-                Action::OpenGraph(Rc::new(file), Rc::new(scenario), None, Rc::default())
+                Action::OpenGraph(Rc::new(file), Rc::new(*scenario), None, Rc::default())
             }
             ViewMsg::Select(id) => Action::Select(Some(id)),
             ViewMsg::LoadFailed(why) => Action::LoadFailed(why),
