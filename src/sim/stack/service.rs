@@ -231,8 +231,8 @@ impl Stack {
     }
 
     /// A query finished at node (shard, node) of database `store`: commit a write (and
-    /// pass it to the built-in kinds that take writes: the queue publishes its job), or count a read and fill the cache; a cross-shard read moves on to
-    /// the next shard.
+    /// pass it to the built-in kinds that take writes: the queue publishes its job), or
+    /// count a read and fill the cache; a cross-shard read moves on to the next shard.
     pub(super) fn after_db(
         &mut self,
         req: ReqRef,
