@@ -12,11 +12,24 @@
 //!                 gates, Event::ReachGate / Event::Plug, Part::Plug, Report::plugs — generic
 //! ```
 //!
+//! Built-in kinds (the monitor, the CDN edge, the message queue) keep their own node kind,
+//! scenario field and report section, and register their engine side in [`built_ins!`]:
+//!
+//! ```text
+//!   kind's file:  X: Component + BuiltIn   (+ OwnEvents<XEvent> for timers of its own)
+//!   this file:    built_ins! { X(x::X), }  or  { X(x::X, x::XEvent), }  ← one line
+//!                   ⇒ BuiltInPart (one arm per kind), BuiltInEventKind (one per kind with
+//!                     events) and their dispatch
+//!   engine:       Part::BuiltIn / Part::Member, Event::BuiltIn, the lists of parts that
+//!                 watch users or take writes — generic
+//! ```
+//!
 //! The dispatch is a `match` over the generated enums: no `dyn`, no box, no allocation per
 //! event, and a stack without plugged components pays one `Option` test per request where a
 //! gate could stand (the route table says whether one does).
 
 use super::edge;
+use super::jobs;
 use super::monitor;
 use super::{api_gateway, rate_limiter};
 use crate::scenario::topology::NodeKind;
@@ -26,11 +39,12 @@ use crate::sim::hits::IntervalHits;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
-use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind};
+use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt::Debug;
+use std::ops::{Deref, DerefMut};
 
 /// What a plugged-in kind declares about itself, on its parameters' type: its names, what it
 /// may be wired to, and its parameters' rules. Read by the graph (palette, wiring rules,
@@ -449,10 +463,14 @@ pub(in crate::sim) enum Step {
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in three groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in four groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
 /// is `Some`: faults, the inspector, the bill); the first stop of a route (the graph's
-/// routes name its node kind: a step that may answer the request, a hold, the way back).
+/// routes name its node kind: a step that may answer the request, a hold, the way back);
+/// a kind beside the request path with timers of its own (the message queue: its first
+/// events, a committed write it may refuse, its members' faults and state, its fields of
+/// the series point and the snapshot, its machines on the bill; its events through
+/// [`OwnEvents`]).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -521,6 +539,126 @@ pub(in crate::sim) trait BuiltIn: Component {
     }
     /// The origin answered a request of `kind` at `now` (`fetched`: on its behalf).
     fn origin_served(&mut self, _kind: RequestKind, _fetched: bool, _key: u32, _now: SimTime) {}
+
+    // Hooks of a kind with timers of its own, a place after the web server and components
+    // of its own beside the request path (the message queue and its workers, session 15).
+
+    /// Whether it is told of every committed write ([`BuiltIn::write_committed`]); the
+    /// stack keeps the list of those that are, so the others cost nothing per write.
+    const TAKES_WRITES: bool = false;
+    /// Schedules its first own events (see [`OwnEvents`]) as the stack is built, after the
+    /// registered kinds have scheduled theirs.
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, _ctx: &mut BuiltInCtx<'_, R, E>) {}
+    /// A user's write has committed (or, with no database on its way, the web server has
+    /// done it) and is about to be answered: `Some(outcome)` makes it fail instead (the
+    /// message queue: its job could not be published, `queue_full`). The first kind that
+    /// refuses decides; the others are not told.
+    fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<Outcome> {
+        None
+    }
+    /// Its components in the run beside the request path, by name and kind (the message
+    /// queue: itself and its workers). The stack adds them after the session store (their
+    /// place in the component table, which every snapshot and report lists in order), and
+    /// hands their faults and state to the `*_member` hooks with their index in this list.
+    fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+        &[]
+    }
+    /// Whether its member `member` is up.
+    fn member_alive(&self, _member: u8) -> bool {
+        true
+    }
+    /// Its member `member` dies now; returns what follows, for the log line (`None`: that
+    /// member cannot be killed, and nothing is logged).
+    fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member` is repaired now; returns what follows, for the log line (`None`:
+    /// nothing to repair, and nothing is logged).
+    fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member`'s figures in the snapshot.
+    fn member_state(&self, _member: u8, _state: &mut ComponentState) {}
+    /// A metrics interval closes at `now`: it writes its own fields of the interval's series
+    /// point (the queue: its depth and the jobs done) before any component reads the point
+    /// ([`Component::on_tick`]), and starts counting the next interval.
+    fn close_point(&mut self, _now: SimTime, _point: &mut SeriesPoint) {}
+    /// Writes its own figures of the snapshot (the queue: its depth).
+    fn snapshot(&self, _snapshot: &mut Snapshot) {}
+    /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
+    /// (the queue's broker and workers), listed with the stack's own machines, before the
+    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
+    fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+}
+
+/// A built-in kind's own events (timers that carry no request: the message queue's jobs
+/// done, its worker autoscaler), of type `Ev`, named as the second type of its line in
+/// [`built_ins!`]. A kind without events of its own leaves the type out of its line and
+/// does not implement this.
+pub(in crate::sim) trait OwnEvents<Ev>: BuiltIn {
+    /// One of its own events is due now.
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: Ev,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    );
+}
+
+/// One of a built-in component's own events, tagged with the component (its index among the
+/// stack's built-in components).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) struct BuiltInEvent {
+    /// Which component.
+    pub part: u8,
+    /// The event, in its kind's own type.
+    pub event: BuiltInEventKind,
+}
+
+/// What a built-in component's hooks that schedule its own events are handed: the kernel
+/// (clock, queue, RNG, log: reached through `Deref`, so `ctx.now`, `ctx.rng`, `ctx.log`) and
+/// its own index, so that [`BuiltInCtx::schedule`] tags its events with it.
+pub(in crate::sim) struct BuiltInCtx<'a, R, E> {
+    /// The kernel.
+    pub kernel: &'a mut Ctx<R, E>,
+    /// The component's index among the stack's built-in components.
+    pub me: u8,
+}
+
+impl<R: Slot, E: Copy + From<BuiltInEvent>> BuiltInCtx<'_, R, E> {
+    /// Schedules one of the component's own events at `at` (in the kernel's queue, as
+    /// [`Ctx::schedule`] does: the same lane and order as any event pushed now).
+    #[inline]
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<BuiltInEventKind>) {
+        let event = BuiltInEvent {
+            part: self.me,
+            event: event.into(),
+        };
+        self.kernel.schedule(at, event);
+    }
+}
+
+impl<R, E> Deref for BuiltInCtx<'_, R, E> {
+    type Target = Ctx<R, E>;
+    fn deref(&self) -> &Ctx<R, E> {
+        self.kernel
+    }
+}
+
+impl<R, E> DerefMut for BuiltInCtx<'_, R, E> {
+    fn deref_mut(&mut self) -> &mut Ctx<R, E> {
+        self.kernel
+    }
 }
 
 /// A built-in kind's component type, found among a stack's [`BuiltInPart`]s.
@@ -532,9 +670,21 @@ pub(in crate::sim) trait OneOf: Sized {
 }
 
 /// The registration list of built-in kinds' engine sides: `Variant(its component's type)`
-/// per kind. Generates [`BuiltInPart`], with one arm per kind, and its dispatch.
+/// per kind, or `Variant(its component's type, its own events' type)` for a kind with timers
+/// of its own ([`OwnEvents`]). Generates [`BuiltInPart`] and [`BuiltInEventKind`], with one
+/// arm per kind (per kind with events), and their dispatch.
 macro_rules! built_ins {
-    ($($v:ident($part:ty)),* $(,)?) => {
+    ($($v:ident($part:ty $(, $ev:ty)?)),* $(,)?) => {
+        /// A built-in kind's own events: one arm per kind registered with an events type.
+        #[derive(Clone, Copy, Debug)]
+        pub(in crate::sim) enum BuiltInEventKind { $($($v($ev),)?)* }
+
+        $($(impl From<$ev> for BuiltInEventKind {
+            fn from(event: $ev) -> BuiltInEventKind {
+                BuiltInEventKind::$v(event)
+            }
+        })?)*
+
         /// A built-in kind's component of a stack.
         // A stack holds a handful, built once and never moved on the hot path: a box per
         // large kind would add a pointer to follow on every request it sees, for a few
@@ -631,6 +781,80 @@ macro_rules! built_ins {
             pub fn origin_served(&mut self, kind: RequestKind, fetched: bool, key: u32, now: SimTime) {
                 match self { $(BuiltInPart::$v(p) => p.origin_served(kind, fetched, key, now)),* }
             }
+            /// See [`BuiltIn::TAKES_WRITES`].
+            pub fn takes_writes(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::TAKES_WRITES),* }
+            }
+            /// See [`BuiltIn::start`].
+            pub fn start<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.start(ctx)),* }
+            }
+            /// Hands it one of its own events (an event of another kind is a bug: ignored).
+            #[inline]
+            pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                event: BuiltInEventKind,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                #[allow(unreachable_patterns)] // when every kind has events, every pair matches
+                match (self, event) {
+                    $($((BuiltInPart::$v(p), BuiltInEventKind::$v(e)) => {
+                        <$part as OwnEvents<$ev>>::handle(p, e, ctx)
+                    })?)*
+                    _ => debug_assert!(false, "an event handed to a component of another kind"),
+                }
+            }
+            /// See [`BuiltIn::write_committed`].
+            #[inline]
+            pub fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.write_committed(ctx)),* }
+            }
+            /// See [`BuiltIn::members`].
+            pub fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+                match self { $(BuiltInPart::$v(p) => p.members()),* }
+            }
+            /// See [`BuiltIn::member_alive`].
+            pub fn member_alive(&self, member: u8) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.member_alive(member)),* }
+            }
+            /// See [`BuiltIn::kill_member`].
+            pub fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.kill_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::repair_member`].
+            pub fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.repair_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::member_state`].
+            pub fn member_state(&self, member: u8, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.member_state(member, state)),* }
+            }
+            /// See [`BuiltIn::close_point`].
+            pub fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+                match self { $(BuiltInPart::$v(p) => p.close_point(now, point)),* }
+            }
+            /// See [`BuiltIn::snapshot`].
+            pub fn snapshot(&self, snapshot: &mut Snapshot) {
+                match self { $(BuiltInPart::$v(p) => p.snapshot(snapshot)),* }
+            }
+            /// See [`BuiltIn::bill_machines`].
+            pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -659,4 +883,5 @@ macro_rules! built_ins {
 built_ins! {
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
+    Queue(jobs::JobTier, jobs::JobEvent),
 }

@@ -89,10 +89,17 @@ impl Stack {
                 self.session_station = self.add_station(id, Tier::Session, 0, station);
             }
         }
-        if let Some(q) = &scenario.queue {
-            self.add_component("queue".into(), ComponentKind::Queue);
-            self.add_component("workers".into(), ComponentKind::Workers);
-            self.jobs = Some(JobTier::new(q));
+        // The built-in kinds' components beside the request path (the message queue and its
+        // workers), here in the engine's order.
+        for part in 0..self.built_ins.len() {
+            let members = self.built_ins[part].members();
+            for (member, &(name, kind)) in members.iter().enumerate() {
+                let id = self.add_component(name.into(), kind);
+                self.parts[usize::from(id.0)] = Part::Member {
+                    part: part as u8,
+                    member: member as u8,
+                };
+            }
         }
         // The NoSQL stores: the scenario's `nosql` (nodes `nosql-N`), then each further one
         // (nodes `<name>-N`).

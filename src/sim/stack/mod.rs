@@ -44,11 +44,11 @@ use super::components::database::{db_of_index, store_of_index, DatabaseCluster, 
 use super::components::deploy::{DeployController, DeployEvent};
 use super::components::dns::{Dns, Resolve};
 use super::components::edge::EdgeTier;
-use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
+    BuiltInCtx, BuiltInEvent, BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Step, Tick,
+    Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -84,10 +84,6 @@ pub(super) enum Part {
     Dns,
     /// The load balancer (nothing to kill: it fronts the web servers).
     Balancer,
-    /// The message queue (durable: nothing to kill).
-    Queue,
-    /// The queue's workers.
-    Workers,
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
@@ -96,6 +92,10 @@ pub(super) enum Part {
     /// A component of a built-in kind registered in `built_ins!` (the CDN edge): its index
     /// in [`Stack::built_ins`].
     BuiltIn(u8),
+    /// One of the components a built-in kind stands as beside the request path (the message
+    /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
+    /// and the member's in its list.
+    Member { part: u8, member: u8 },
 }
 
 impl Part {
@@ -108,8 +108,8 @@ impl Part {
             ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
             ComponentKind::Cdn => Part::BuiltIn(0),
-            ComponentKind::Queue => Part::Queue,
-            ComponentKind::Workers => Part::Workers,
+            // Its indices are set when it is built.
+            ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
             ComponentKind::Server
             | ComponentKind::Database
             | ComponentKind::Cache
@@ -181,8 +181,9 @@ pub(super) enum Event {
     /// A request the built-in component `part` held is due (see [`Step::Hold`]; the edge:
     /// a hit is served, unless it died since the hit began, in edge life `tag`).
     Held { req: ReqRef, part: u8, tag: u32 },
-    /// One of the message queue's own events (a job done, the worker autoscaler).
-    Jobs(JobEvent),
+    /// One of a built-in component's own events (the message queue's: a job done, the
+    /// worker autoscaler).
+    BuiltIn(BuiltInEvent),
     /// One of the web tier's own events (its autoscaling group).
     Web(WebEvent),
     /// One of the deploy controller's own events (the scheduled start, drain checks,
@@ -222,9 +223,9 @@ impl From<WebEvent> for Event {
     }
 }
 
-impl From<JobEvent> for Event {
-    fn from(event: JobEvent) -> Event {
-        Event::Jobs(event)
+impl From<BuiltInEvent> for Event {
+    fn from(event: BuiltInEvent) -> Event {
+        Event::BuiltIn(event)
     }
 }
 
@@ -245,8 +246,9 @@ enum AfterQuery {
     Answer,
     /// A cross-shard read asks the next shard.
     NextShard,
-    /// The write's job could not be queued: the write fails.
-    JobRejected,
+    /// A built-in kind that takes writes refused the committed write (the message queue,
+    /// full): it fails with this outcome.
+    Refused(Outcome),
 }
 
 /// Which tier a station belongs to.
@@ -430,10 +432,9 @@ pub(super) struct Stack {
     pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
-    pub(super) jobs: Option<JobTier>,
     /// The built-in kinds' components registered in `registry.rs` (`built_ins!`: the
-    /// monitor, the CDN edge), those the scenario has, in registration order; reached only
-    /// through their hooks.
+    /// monitor, the CDN edge, the message queue), those the scenario has, in registration
+    /// order; reached only through their hooks.
     pub(super) built_ins: Vec<BuiltInPart>,
     /// Each one's component in the run (`ComponentId(u16::MAX)`: it has none).
     built_in_ids: Vec<ComponentId>,
@@ -442,6 +443,8 @@ pub(super) struct Stack {
     entry: Option<u8>,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
+    /// Which of `built_ins` are told of every committed write (the message queue).
+    write_takers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -542,11 +545,11 @@ impl Stack {
             .collect(),
             balancers: Vec::new(),
             balancer_id: ComponentId(u16::MAX),
-            jobs: None,
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
             user_watchers: Vec::new(),
+            write_takers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -599,6 +602,10 @@ impl Stack {
             .filter(|(_, part)| part.watches_users())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.write_takers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.takes_writes())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
@@ -623,10 +630,12 @@ impl Stack {
                 name,
             });
         }
-        if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.kernel
-                .events
-                .push(SimTime::ZERO + every, Event::Jobs(JobEvent::ScaleCheck));
+        // The built-in kinds' first own events (the queue's autoscaler).
+        for (me, part) in sim.built_ins.iter().enumerate() {
+            part.start(&mut BuiltInCtx {
+                kernel: &mut sim.kernel,
+                me: me as u8,
+            });
         }
         // Each shard router's scheduled resharding (the first's first, as before there were
         // several).
@@ -724,10 +733,12 @@ impl Stack {
             }
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
-            Event::Jobs(event) => {
-                if let Some(q) = self.jobs.as_mut() {
-                    q.handle(event, &mut self.kernel);
-                }
+            Event::BuiltIn(BuiltInEvent { part, event }) => {
+                let ctx = &mut BuiltInCtx {
+                    kernel: &mut self.kernel,
+                    me: part,
+                };
+                self.built_ins[usize::from(part)].handle(event, ctx);
             }
             Event::Web(event) => {
                 let pool = event.pool();

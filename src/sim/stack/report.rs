@@ -148,7 +148,8 @@ impl Stack {
                 .collect(),
             // Written by the CDN edge's component, below.
             cdn: None,
-            queue: self.jobs.as_ref().map(|q| q.report()),
+            // Written by the message queue's component, below.
+            queue: None,
             more_web_pools: self.more_web_pool_reports(),
             sessions: self.session_report(),
             // Written by the monitor's component, below.
@@ -276,14 +277,9 @@ impl Stack {
         if self.session_station != u16::MAX {
             bill.add("session store", hours, "hours", PRICES.session_store_hour);
         }
-        if let Some(q) = &self.jobs {
-            bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
-            bill.add(
-                "queue workers",
-                f64::from(q.station.workers) * hours,
-                "worker-hours",
-                PRICES.queue_worker_hour,
-            );
+        // The built-in kinds' machines (the queue's broker and workers).
+        for part in &self.built_ins {
+            part.bill_machines(hours, &mut bill);
         }
         bill.add(
             "DNS lookups",
