@@ -103,6 +103,7 @@ impl Stack {
     /// `ready_ms > 0` it waits for an earlier lookup of the user's ([`Asking::Pending`]).
     /// Handed-over requests go after this data center's own events at the same time, so the
     /// order does not depend on how far it has run.
+    #[inline]
     pub(in crate::sim) fn hand_over(
         &mut self,
         now: SimTime,
@@ -126,7 +127,7 @@ impl Stack {
         };
         match departure {
             Departure::Wait { until, tag, lane } => {
-                let sent = now;
+                let sent = now.into();
                 let answered = Event::InjectAnswered {
                     user,
                     tag,
