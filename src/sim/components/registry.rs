@@ -28,6 +28,7 @@
 //! event, and a stack without plugged components pays one `Option` test per request where a
 //! gate could stand (the route table says whether one does).
 
+use super::dns;
 use super::edge;
 use super::jobs;
 use super::monitor;
@@ -36,6 +37,7 @@ use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
 use crate::sim::hits::IntervalHits;
+use crate::sim::kernel::queue::Lane;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
@@ -390,7 +392,7 @@ impl From<NoEvent> for PlugEventKind {
 
 // ─── Hooks beside the request path, and the built-in kinds on the registration ───
 //
-// A built-in kind (the monitor, …) keeps its own node kind in the graph, its own field in
+// A built-in kind (the monitor, the CDN edge, DNS) keeps its own node kind in the graph, its own field in
 // the scenario and its own section in the report, so that every file, link and report stays
 // as it was; what it registers here is its engine side: the stack holds it as one arm of
 // [`BuiltInPart`] and reaches it only through the generated dispatch below (no field of its
@@ -460,17 +462,62 @@ pub(in crate::sim) enum Step {
     Hold { until: SimTime, tag: u32 },
 }
 
+/// Where a built-in kind's component is listed among a stack's components. Its place is its
+/// component id, which the snapshot, the report, the diagram and every link naming a
+/// component by number read, so each kind keeps the place it had before it was registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Listed {
+    /// Right after the users (the DNS server: component 1 of every stack).
+    AfterUsers,
+    /// After the database nodes (the CDN edge).
+    AfterDatabases,
+}
+
+/// What the stack knows of a request's user when it asks the component standing before
+/// departure ([`BuiltIn::on_depart`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Asking {
+    /// A user of this stack, whose answer the component keeps (cached, under way, or none).
+    Own { user: usize },
+    /// Stage 11: the geo layer keeps the user's answer and asked for it on the user's behalf
+    /// just now; the answer comes after the component's own lookup time, and is lost if the
+    /// component dies, or the geo layer loses its lookups ([`BuiltIn::answers_lost`]),
+    /// meanwhile.
+    LookupFor,
+    /// Stage 11: the geo layer holds the user's answer; a lookup of the user's still under
+    /// way answers at `ready` (in the past or `SimTime::ZERO`: none is).
+    Pending { ready: SimTime },
+}
+
+/// What the component standing before departure (DNS) decides for a request that asks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Departure {
+    /// The request leaves at `at`: now (a cached answer), or later (when an answer already
+    /// under way for its user arrives).
+    Leave { at: SimTime },
+    /// It waits for an answer due at `until`: the stack schedules one event carrying the
+    /// request, in `lane` (answers due a fixed time after they are asked keep their lane in
+    /// order), and asks [`BuiltIn::on_answer`] with `tag` (the component's own note: DNS's
+    /// life when it was asked) when it is due.
+    Wait {
+        until: SimTime,
+        tag: u32,
+        lane: Lane,
+    },
+}
+
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in four groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in five groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
-/// is `Some`: faults, the inspector, the bill); the first stop of a route (the graph's
-/// routes name its node kind: a step that may answer the request, a hold, the way back);
-/// a kind beside the request path with timers of its own (the message queue: its first
-/// events, a committed write it may refuse, its members' faults and state, its fields of
-/// the series point and the snapshot, its machines on the bill; its events through
-/// [`OwnEvents`]).
+/// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
+/// (the graph's routes name its node kind: a step that may answer the request, a hold, the
+/// way back); a kind beside the request path with timers of its own (the message queue: its
+/// first events, a committed write it may refuse, its members' faults and state, its fields
+/// of the series point and the snapshot, its machines on the bill; its events through
+/// [`OwnEvents`]); the step before departure (`BEFORE_DEPARTURE`: every user's request asks
+/// it first, and the geo layer's hand-over asks it at stage 11).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -600,6 +647,37 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// (the queue's broker and workers), listed with the stack's own machines, before the
     /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
     fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+
+    // The step before departure (DNS, session 15).
+
+    /// Where its component is listed among the stack's (see [`Listed`]).
+    const LISTED: Listed = Listed::AfterDatabases;
+    /// Where its lines go on the bill among the built-in kinds' (lower first; equal ones in
+    /// registration order), so the bill keeps the order it had before the kinds were
+    /// registered: the DNS lookups (64) before the CDN's transfer (128).
+    const BILL_ORDER: u8 = 128;
+    /// Whether it stands before departure: every request a user sends asks it first
+    /// ([`BuiltIn::on_depart`]), and leaves as it says. A stack has at most one such
+    /// component (the first registered that declares it; none: requests leave at once).
+    const BEFORE_DEPARTURE: bool = false;
+    /// A request asks it before departing now (see [`Asking`] for what the stack knows of
+    /// the user).
+    fn on_depart(&mut self, _asking: Asking, now: SimTime) -> Departure {
+        Departure::Leave { at: now }
+    }
+    /// The answer a request waited for ([`Departure::Wait`] with `tag`) is due now: `Ok`, it
+    /// leaves now; `Err(outcome)`, the answer is lost and the request fails now with
+    /// `outcome` (and its user's answer is forgotten).
+    fn on_answer(&mut self, _user: u32, _tag: u32, _now: SimTime) -> Result<(), Outcome> {
+        Ok(())
+    }
+    /// Stage 11: the geo layer lost the lookups it has under way (its resolver died): the
+    /// answers this component is due to give on their behalf do not count.
+    fn answers_lost(&mut self) {}
+    /// Bytes it holds per user (for the stack's footprint figure).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// A built-in kind's own events (timers that carry no request: the message queue's jobs
@@ -855,6 +933,36 @@ macro_rules! built_ins {
             pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
                 match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
             }
+            /// See [`BuiltIn::LISTED`].
+            pub fn listed(&self) -> Listed {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
+            }
+            /// See [`BuiltIn::BILL_ORDER`].
+            pub fn bill_order(&self) -> u8 {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BILL_ORDER),* }
+            }
+            /// See [`BuiltIn::BEFORE_DEPARTURE`].
+            pub fn before_departure(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BEFORE_DEPARTURE),* }
+            }
+            /// See [`BuiltIn::on_depart`].
+            #[inline]
+            pub fn on_depart(&mut self, asking: Asking, now: SimTime) -> Departure {
+                match self { $(BuiltInPart::$v(p) => p.on_depart(asking, now)),* }
+            }
+            /// See [`BuiltIn::on_answer`].
+            #[inline]
+            pub fn on_answer(&mut self, user: u32, tag: u32, now: SimTime) -> Result<(), Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.on_answer(user, tag, now)),* }
+            }
+            /// See [`BuiltIn::answers_lost`].
+            pub fn answers_lost(&mut self) {
+                match self { $(BuiltInPart::$v(p) => p.answers_lost()),* }
+            }
+            /// See [`BuiltIn::heap_bytes`].
+            pub fn heap_bytes(&self) -> usize {
+                match self { $(BuiltInPart::$v(p) => p.heap_bytes()),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -884,4 +992,5 @@ built_ins! {
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),
+    Dns(dns::Dns),
 }

@@ -22,11 +22,6 @@ impl Stack {
                 }
                 return;
             }
-            Part::Dns => {
-                let text = self.dns.kill(&name, cause);
-                self.log_event(&name, text);
-                return;
-            }
             Part::BuiltIn(part) => {
                 let then = self.built_ins[usize::from(part)].kill(self.kernel.now);
                 self.log_event(&name, format!("{name} down ({cause}){then}"));
@@ -204,11 +199,6 @@ impl Stack {
                 for b in &mut self.balancers {
                     b.repair();
                 }
-                self.log_event(&name, format!("{name} back up ({cause})"));
-                return;
-            }
-            Part::Dns => {
-                self.dns.repair();
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }

@@ -42,12 +42,12 @@ use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use super::components::deploy::{DeployController, DeployEvent};
-use super::components::dns::{Dns, Resolve};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    BuiltInCtx, BuiltInEvent, BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Step, Tick,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Listed, PlugCtx, PlugEvent,
+    PlugPart, StationTick, Step, Tick,
     Verdict,
 };
 use super::components::station::{ReqRef, Station};
@@ -71,8 +71,6 @@ use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
 
-const DNS: ComponentId = ComponentId(1);
-
 /// What a component of a stack is, for its fault hooks and its state: a kind and, for the
 /// components served by a station, that station. Indexed by component id, so a fault or a
 /// snapshot dispatches with one `match` instead of comparing ids.
@@ -80,8 +78,6 @@ const DNS: ComponentId = ComponentId(1);
 pub(super) enum Part {
     /// The user population (nothing to kill).
     Users,
-    /// The DNS server.
-    Dns,
     /// The load balancer (nothing to kill: it fronts the web servers).
     Balancer,
     /// A component served by a station (web server, database node, cache node, session
@@ -89,8 +85,8 @@ pub(super) enum Part {
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
-    /// A component of a built-in kind registered in `built_ins!` (the CDN edge): its index
-    /// in [`Stack::built_ins`].
+    /// A component of a built-in kind registered in `built_ins!` (DNS, the CDN edge): its
+    /// index in [`Stack::built_ins`].
     BuiltIn(u8),
     /// One of the components a built-in kind stands as beside the request path (the message
     /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
@@ -104,10 +100,9 @@ impl Part {
         match kind {
             // A data center is the geo layer's component, never a stack's.
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
-            ComponentKind::Dns => Part::Dns,
             ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
-            ComponentKind::Cdn => Part::BuiltIn(0),
+            ComponentKind::Dns | ComponentKind::Cdn => Part::BuiltIn(0),
             // Its indices are set when it is built.
             ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
             ComponentKind::Server
@@ -125,8 +120,9 @@ impl Part {
 pub(super) enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
-    /// The DNS server answers a lookup stamped with its life `life` (see [`Dns::answered`]).
-    DnsAnswer { req: ReqRef, user: u32, life: u32 },
+    /// The answer a request waits for before it departs is due (see [`Departure::Wait`]; DNS:
+    /// a lookup stamped with the server's life `tag`).
+    Answered { req: ReqRef, user: u32, tag: u32 },
     /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
     /// [`Sim::hand_over`]).
     Inject {
@@ -135,9 +131,15 @@ pub(super) enum Event {
         ready_ms: u32,
         region: u8,
     },
-    /// Stage 11: a request handed over when the lookup it started `dns.lookup` ago answers —
-    /// unless geoDNS has died since (DNS life `life`).
-    InjectAnswered { user: u32, life: u32, region: u8 },
+    /// Stage 11: a request handed over at `sent`, when the lookup the geoDNS layer started
+    /// for it then answers (see [`Asking::LookupFor`]; `tag`: the component's note, DNS's
+    /// life then).
+    InjectAnswered {
+        user: u32,
+        tag: u32,
+        region: u8,
+        sent: SplitTime,
+    },
     /// An answer from the data tier reaches the request's web server on its way back.
     BackAtWeb { req: ReqRef },
     /// A request reaches the load balancer.
@@ -197,6 +199,23 @@ pub(super) enum Event {
     LeaveGate { req: ReqRef, gate: u8, life: u32 },
     /// One of a registered component's own events.
     Plug(PlugEvent),
+}
+
+/// An instant in two 4-byte halves, so that an event carrying one keeps the 4-byte alignment
+/// of the others (an 8-byte field would pad every [`Event`] from 20 bytes to 24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct SplitTime([u32; 2]);
+
+impl From<SimTime> for SplitTime {
+    fn from(t: SimTime) -> SplitTime {
+        SplitTime([(t.0 >> 32) as u32, t.0 as u32])
+    }
+}
+
+impl From<SplitTime> for SimTime {
+    fn from(t: SplitTime) -> SimTime {
+        SimTime((u64::from(t.0[0]) << 32) | u64::from(t.0[1]))
+    }
 }
 
 impl From<PlugEvent> for Event {
@@ -417,8 +436,6 @@ pub(super) struct Stack {
     /// interval counters, sampled paths and the event log.
     pub(super) kernel: Kernel<Request, Event>,
     pub(super) components: Vec<ComponentInfo>,
-    /// The DNS server and the users' cached answers.
-    pub(super) dns: Dns,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
@@ -441,6 +458,9 @@ pub(super) struct Stack {
     /// The built-in component standing first on the routes that go through the CDN edge
     /// ([`route::Route::via_edge`]; `None`: no CDN).
     entry: Option<u8>,
+    /// The built-in component every request asks before it departs (DNS; `None`: requests
+    /// leave at once).
+    before_departure: Option<u8>,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
@@ -527,7 +547,6 @@ impl Stack {
             events_processed: 0,
             kernel: Kernel::new(scenario.seed),
             components: Vec::new(),
-            dns: Dns::new(&scenario.dns),
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
@@ -548,6 +567,7 @@ impl Stack {
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
+            before_departure: None,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             session_station: NONE,
@@ -609,6 +629,9 @@ impl Stack {
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
+            .map(|i| i as u8);
+        sim.before_departure = (sim.built_ins.iter())
+            .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -760,15 +783,18 @@ impl Stack {
                 };
                 self.plugs[usize::from(plug)].handle(event, ctx);
             }
-            Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),
+            Event::Answered { req, user, tag } => self.on_answered(req, user, tag),
             Event::Inject {
                 user,
                 ready_ms,
                 region,
             } => self.on_inject(user, ready_ms, region),
-            Event::InjectAnswered { user, life, region } => {
-                self.on_inject_answered(user, life, region)
-            }
+            Event::InjectAnswered {
+                user,
+                tag,
+                region,
+                sent,
+            } => self.on_inject_answered(user, tag, region, sent.into()),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::BackAtWeb { req } => self.on_back_at_web(req),
             Event::Reach { req, station } => self.on_reach(req, station),

@@ -100,7 +100,8 @@ impl Stack {
             },
             latency: &b.latency,
             latency_by_kind: &b.latency_by_kind,
-            dns: self.dns.report(),
+            // Written by the DNS server's component, below.
+            dns: DnsReport::default(),
             components,
             database: self.database_report(),
             cache: self.caches.first().map(|c| CacheReport {
@@ -281,14 +282,11 @@ impl Stack {
         for part in &self.built_ins {
             part.bill_machines(hours, &mut bill);
         }
-        bill.add(
-            "DNS lookups",
-            self.dns.lookups() as f64 / 1e6,
-            "million lookups",
-            PRICES.dns_million_lookups,
-        );
-        // The built-in kinds' lines (the CDN's transfer).
-        for part in &self.built_ins {
+        // The built-in kinds' lines (the DNS lookups, the CDN's transfer), in their bill
+        // order.
+        let mut parts: Vec<&BuiltInPart> = self.built_ins.iter().collect();
+        parts.sort_by_key(|part| part.bill_order());
+        for part in parts {
             part.bill(&mut bill);
         }
         bill.finish(hours)

@@ -244,7 +244,6 @@ impl Engine for Stack {
         let users = users.min(crate::scenario::MAX_USERS);
         self.users = users;
         self.scenario.traffic.users = users;
-        self.dns.reserve_users(users as usize);
         for part in &mut self.built_ins {
             part.users_changed(users as usize);
         }
@@ -308,7 +307,6 @@ impl Engine for Stack {
             None => false,
             Some(Part::Users) => true,
             Some(Part::Balancer) => self.balancers.first().is_some_and(|b| b.alive),
-            Some(Part::Dns) => self.dns.alive,
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Member { part, member }) => {
                 self.built_ins[usize::from(part)].member_alive(member)
@@ -355,7 +353,7 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user = self.dns.heap_bytes()
+        let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>()
             + (self.webs.iter().filter_map(|w| w.sessions()))
                 .map(|s| s.heap_bytes())
                 .sum::<usize>();
