@@ -4181,7 +4181,8 @@ async fn a_drawn_api_gateway_runs_is_drawn_and_inspected() {
             .parse::<u64>()
             .unwrap_or(0)
     };
-    assert!(shed_now(&app) > 0, "{}", app.text("[data-inspector]"));
+    let inspected = app.wait_until(6_000, |a| shed_now(a) > 0).await;
+    assert!(inspected, "{}", app.text("[data-inspector]"));
     let shown = app
         .wait_until(4_000, |a| {
             a.exists(".legend [data-outcome=\"rate limited\"]")
