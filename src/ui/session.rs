@@ -350,7 +350,7 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
             let name = name().unwrap_or_default();
             let local = name.rsplit('/').next().unwrap_or(&name);
             let router = (sim.scenario().more_databases.iter())
-                .filter(|m| local.starts_with(&format!("{}-shard-", m.name)))
+                .filter(|m| crate::sim::shard_node(local).is_some_and(|n| n.store == m.name))
                 .find_map(|m| m.router_name());
             match router {
                 Some(router) => LiveAction::ReshardAt { router, count },
