@@ -254,8 +254,10 @@ impl Runner {
         if self.host.failed() {
             if self.host.in_worker() {
                 self.move_into_page();
-            } else if self.base.take().is_some() {
-                // The page's engine did not load either: say so, once.
+            } else if self.base.take().is_some() || !self.reading.is_empty() {
+                // The page's engine did not load either (nor can it read a link): say so,
+                // once.
+                self.reading.clear();
                 return Update {
                     failed: Some("the simulator could not load in this page".into()),
                     ..Update::default()
