@@ -523,6 +523,61 @@ async fn a_link_opens_its_scenario() {
     );
 }
 
+/// The engine of the page's run, arriving 1.5 s late (as the worker's wasm does on a slow
+/// connection).
+fn engine_arriving_late(end: scalesim::ui::serve::Endpoint) {
+    gloo::timers::callback::Timeout::new(1500, move || {
+        scalesim::ui::serve::serve(end, scalesim::ui::serve::Place::Page)
+    })
+    .forget();
+}
+
+/// The page reads no link itself: until the engine (here the worker's wasm in the page, as
+/// with `?sim=page`) has read it, the stage the link names shows, the address keeps the link;
+/// then the link's own scenario runs.
+#[wasm_bindgen_test]
+async fn a_link_shows_its_stage_until_the_engine_has_read_it() {
+    let link = "v1.s5~traffic.users=1234~seed=9";
+    set_hash(link);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    root.set_attribute("style", "width: 1000px").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    scalesim::ui::unlink_engine_in_page();
+    scalesim::ui::link_engine(engine_arriving_late);
+    let app = Mounted {
+        app: Some(scalesim::ui::mount_into(root.clone())),
+        root,
+    };
+    app.settle(300).await;
+    let stage = |a: &Mounted| a.attribute("button[data-stage=\"5\"]", "aria-current");
+    let early = (
+        stage(&app),
+        app.exists("svg [data-component=\"cache-0\"]"),
+        current_hash(),
+        app.text("[data-value=\"users\"]").trim().to_string(),
+    );
+    let read = app
+        .wait_until(20_000, |a| {
+            a.text("[data-value=\"users\"]").trim() == "1,234"
+        })
+        .await;
+    let late_hash = current_hash();
+    drop(app);
+    // The rest of the suite runs on the engine this binary links.
+    scalesim::ui::link_engine_in_page();
+    assert_eq!(early.0.as_deref(), Some("step"), "stage 5 shows at once");
+    assert!(early.1, "with stage 5's diagram (its cache)");
+    assert_eq!(
+        early.2,
+        format!("#{link}"),
+        "the address keeps the link meanwhile"
+    );
+    assert_ne!(early.3, "1,234", "the link's own scenario is not known yet");
+    assert!(read, "then the link's scenario runs");
+    assert!(late_hash.contains("traffic.users=1234"), "{late_hash}");
+}
+
 #[wasm_bindgen_test]
 async fn a_bad_link_shows_a_message_and_opens_the_default() {
     let app = Mounted::with_hash("v1.s3~<b>bold</b>~traffic.users=banana").await;
@@ -1239,8 +1294,9 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
         current_hash()
     );
 
-    // Broken or invalid files change nothing and say why, as text.
-    assert!(!scalesim::ui::open_scenario_text(
+    // Broken or invalid files change nothing and say why, as text (the engine reads them:
+    // the call only says the mounted app took the text).
+    assert!(scalesim::ui::open_scenario_text(
         "the file 'bad.json'",
         "{\"version\": 1, <b>bold</b>"
     ));
@@ -1260,7 +1316,7 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
     assert_eq!(app.text("[data-value=\"users\"]").trim(), "4,200");
 
     scenario.server.workers = 0;
-    assert!(!scalesim::ui::open_scenario_text(
+    assert!(scalesim::ui::open_scenario_text(
         "the file 'zero.json'",
         &scenario.to_json_pretty()
     ));

@@ -33,6 +33,7 @@ use super::edge;
 use super::jobs;
 use super::monitor;
 use super::{api_gateway, rate_limiter};
+use crate::codec::{Reader, Wire, Writer};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
@@ -52,7 +53,7 @@ use std::ops::{Deref, DerefMut};
 /// may be wired to, and its parameters' rules. Read by the graph (palette, wiring rules,
 /// validation, files and links) without the engine.
 pub trait PlugSpec:
-    Clone + Debug + PartialEq + Default + Serialize + DeserializeOwned + Sized
+    Clone + Debug + PartialEq + Default + Serialize + DeserializeOwned + Wire + Sized
 {
     /// snake_case name, as written in files, graphs and links (`rate_limiter`).
     const NAME: &'static str;
@@ -277,6 +278,21 @@ macro_rules! plugs {
             /// Problems with them (empty: valid).
             pub fn problems(&self) -> Vec<String> {
                 match self { $(PlugParams::$v(p) => p.problems()),* }
+            }
+        }
+
+        /// In the binary form ([`crate::codec`]): the kind's place in [`PlugKind::ALL`], then
+        /// its parameters.
+        impl Wire for PlugParams {
+            fn put(&self, w: &mut Writer) {
+                let kind = self.kind();
+                let i = PlugKind::ALL.iter().position(|k| *k == kind);
+                w.byte(i.and_then(|i| u8::try_from(i).ok()).unwrap_or(u8::MAX));
+                match self { $(PlugParams::$v(p) => p.put(w)),* }
+            }
+            fn take(r: &mut Reader) -> Option<PlugParams> {
+                let kind = *PlugKind::ALL.get(usize::from(r.byte()?))?;
+                Some(match kind { $(PlugKind::$v => PlugParams::$v(Wire::take(r)?)),* })
             }
         }
 
