@@ -61,6 +61,70 @@ async function run(browser, mode) {
   return { mode, place, digest: report.digest, hash, requests_failed: failed };
 }
 
+// Opens links and files where the engine reads them (the worker's wasm, in the worker or in
+// the page): while the engine's wasm is held back 3 s, a link naming stage 11 shows stage 11's
+// diagram and keeps the address; then the link's own scenario runs. A bad link says why and
+// shows stage 1; a scenario file opens, a broken one says why and changes nothing.
+async function opening(browser, mode) {
+  const problems = [];
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  page.on("pageerror", (e) => console.error(`page error (${mode}):`, e.message));
+  let released = false;
+  await page.route(/scalesim-worker[^/]*_bg\.wasm$/, async (route) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    released = true;
+    await route.continue();
+  });
+  const link = "v1.s11~traffic.users=200000~t=2";
+  await page.goto(`${base}?sim=${mode}#${link}`);
+  await page.waitForSelector("svg[data-diagram]");
+  const current = () =>
+    page.evaluate(() => document.querySelector('[aria-current="step"]')?.getAttribute("data-stage"));
+  const early = { stage: await current(), hash: await page.evaluate(() => location.hash), released };
+  if (early.released) problems.push("the engine's wasm came before the first diagram could be checked");
+  if (early.stage !== "11") problems.push(`while the link is read, stage ${early.stage} shows, not 11`);
+  if (early.hash !== `#${link}`) problems.push(`while the link is read, the address became ${early.hash}`);
+  await page.waitForFunction(
+    () => document.querySelector('[data-value="users"]')?.textContent.trim() === "200,000",
+    null, { timeout: 60000, polling: 100 },
+  ).catch(() => problems.push("the link's users (200,000) never showed"));
+  await page.unroute(/scalesim-worker[^/]*_bg\.wasm$/);
+  // A bad link (a new document: `&n=2`): the default and a notice, as text.
+  await page.goto(`${base}?sim=${mode}&n=2#v1.s3~<b>x</b>~traffic.users=banana`);
+  await page.waitForSelector("[data-notice]", { timeout: 60000 }).catch(() => {});
+  const notice = (await page.textContent("[data-notice]").catch(() => "")) || "";
+  if (!notice.includes("This link could not be opened")) problems.push(`bad link's notice: ${notice}`);
+  if ((await current()) !== "1") problems.push(`after a bad link stage ${await current()} shows, not 1`);
+  // A file (stage 2's, as "Save scenario" writes it, opened on stage 1), then a broken one.
+  await page.click('button[data-stage="2"]');
+  await page.waitForSelector('button[data-stage="2"][aria-current="step"]');
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click('[data-action="save-scenario"]'),
+  ]);
+  const saved = fs.readFileSync(await download.path());
+  await page.click('button[data-stage="1"]');
+  await page.waitForSelector('button[data-stage="1"][aria-current="step"]');
+  await page.setInputFiles('input[data-control="load-scenario"]', {
+    name: "stage2.json", mimeType: "application/json", buffer: saved,
+  });
+  await page.waitForFunction(
+    () => (document.querySelector("[data-notice]")?.textContent || "").includes("Opened"),
+    null, { timeout: 60000, polling: 100 },
+  ).catch(async () => problems.push(`a file did not open: ${await page.textContent("[data-notice]").catch(() => "")}`));
+  if ((await current()) !== "2") problems.push(`after the file stage ${await current()} shows, not 2`);
+  await page.setInputFiles('input[data-control="load-scenario"]', {
+    name: "bad.json", mimeType: "application/json", buffer: Buffer.from("{\"version\": 1, <b>"),
+  });
+  await page.waitForFunction(
+    () => (document.querySelector("[data-notice]")?.textContent || "").includes("'bad.json' could not be opened"),
+    null, { timeout: 60000, polling: 100 },
+  ).catch(async () => problems.push(`a broken file: ${await page.textContent("[data-notice]").catch(() => "")}`));
+  if ((await current()) !== "2") problems.push("a broken file changed the scenario");
+  await page.close();
+  return problems.map((p) => `${mode}: ${p}`);
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -83,9 +147,10 @@ async function run(browser, mode) {
     .catch(() => {});
   const byDefault = await plain.getAttribute("[data-sim-place]", "data-sim-place");
   console.log(JSON.stringify({ mode: "default", place: byDefault }));
-  await browser.close();
   const [page, worker] = runs;
   const problems = [];
+  for (const mode of ["page", "worker"]) problems.push(...(await opening(browser, mode)));
+  console.log(JSON.stringify({ opening: problems.length ? problems : "ok" }));
   if (byDefault !== "worker") problems.push(`without ?sim= it ran in the ${byDefault}`);
   if (page.place !== "page") problems.push(`?sim=page ran in the ${page.place}`);
   if (worker.place !== "worker") problems.push(`?sim=worker ran in the ${worker.place}`);
@@ -93,7 +158,9 @@ async function run(browser, mode) {
   if (page.digest !== worker.digest) problems.push(`digests differ: page ${page.digest}, worker ${worker.digest}`);
   if (page.hash !== worker.hash) problems.push(`links differ: page ${page.hash}, worker ${worker.hash}`);
   if (!page.hash.includes(`kill:${component}`)) problems.push(`the link lacks the kill: ${page.hash}`);
+  await browser.close();
   if (problems.length) throw new Error(problems.join("; "));
+  console.log(`ok: links and files read by the engine, with the page's stand-in meanwhile`);
   console.log(`ok: same digest ${page.digest} and link ${page.hash} in the page and in the worker`);
 })().catch((e) => {
   console.error(e);

@@ -5,7 +5,7 @@
 //
 // Usage: trunk build --release && node scripts/measure-first-load.js [DIST[,DIST2...]] [RUNS]
 //   env: DOWN_KBIT (1600), UP_KBIT (750), LATENCY_MS (150), CPU_RATE (4), ENCODING (gzip; br
-//        for brotli)
+//        for brotli), FRAGMENT (none; a link to open, such as v1.s4~traffic.users=8000)
 // Several dists (comma-separated) are measured interleaved: run 1 of each, then run 2 of each…
 // Prints per run, in ms since navigation as a MutationObserver in the page saw them: first
 // contentful paint (the static stage-1 diagram in index.html), the app up (its stage list is
@@ -29,6 +29,7 @@ const upKbit = parseFloat(process.env.UP_KBIT || "750");
 const latencyMs = parseFloat(process.env.LATENCY_MS || "150");
 const cpuRate = parseFloat(process.env.CPU_RATE || "4");
 const encoding = process.env.ENCODING || "gzip";
+const fragment = process.env.FRAGMENT ? `#${process.env.FRAGMENT}` : "";
 
 // Counts the bytes sent per file (of the dist being loaded).
 const sent = new Map();
@@ -97,7 +98,7 @@ const s = (ms) => (ms / 1000).toFixed(2);
         uploadThroughput: (upKbit * 1000) / 8,
       });
       await cdp.send("Emulation.setCPUThrottlingRate", { rate: cpuRate });
-      await page.goto(base, { waitUntil: "commit", timeout: 120000 });
+      await page.goto(base + fragment, { waitUntil: "commit", timeout: 120000 });
       await page.waitForFunction(
         () => window.__firstLoad && window.__firstLoad.diagram !== undefined && window.__firstLoad.figures !== undefined,
         null,

@@ -12,6 +12,7 @@
 
 pub mod capacity;
 pub mod challenge;
+pub mod codec;
 pub mod format;
 pub mod layout;
 pub mod layout_geo;

@@ -523,6 +523,61 @@ async fn a_link_opens_its_scenario() {
     );
 }
 
+/// The engine of the page's run, arriving 1.5 s late (as the worker's wasm does on a slow
+/// connection).
+fn engine_arriving_late(end: scalesim::ui::serve::Endpoint) {
+    gloo::timers::callback::Timeout::new(1500, move || {
+        scalesim::ui::serve::serve(end, scalesim::ui::serve::Place::Page)
+    })
+    .forget();
+}
+
+/// The page reads no link itself: until the engine (here the worker's wasm in the page, as
+/// with `?sim=page`) has read it, the stage the link names shows, the address keeps the link;
+/// then the link's own scenario runs.
+#[wasm_bindgen_test]
+async fn a_link_shows_its_stage_until_the_engine_has_read_it() {
+    let link = "v1.s5~traffic.users=1234~seed=9";
+    set_hash(link);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    root.set_attribute("style", "width: 1000px").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    scalesim::ui::unlink_engine_in_page();
+    scalesim::ui::link_engine(engine_arriving_late);
+    let app = Mounted {
+        app: Some(scalesim::ui::mount_into(root.clone())),
+        root,
+    };
+    app.settle(300).await;
+    let stage = |a: &Mounted| a.attribute("button[data-stage=\"5\"]", "aria-current");
+    let early = (
+        stage(&app),
+        app.exists("svg [data-component=\"cache-0\"]"),
+        current_hash(),
+        app.text("[data-value=\"users\"]").trim().to_string(),
+    );
+    let read = app
+        .wait_until(20_000, |a| {
+            a.text("[data-value=\"users\"]").trim() == "1,234"
+        })
+        .await;
+    let late_hash = current_hash();
+    drop(app);
+    // The rest of the suite runs on the engine this binary links.
+    scalesim::ui::link_engine_in_page();
+    assert_eq!(early.0.as_deref(), Some("step"), "stage 5 shows at once");
+    assert!(early.1, "with stage 5's diagram (its cache)");
+    assert_eq!(
+        early.2,
+        format!("#{link}"),
+        "the address keeps the link meanwhile"
+    );
+    assert_ne!(early.3, "1,234", "the link's own scenario is not known yet");
+    assert!(read, "then the link's scenario runs");
+    assert!(late_hash.contains("traffic.users=1234"), "{late_hash}");
+}
+
 #[wasm_bindgen_test]
 async fn a_bad_link_shows_a_message_and_opens_the_default() {
     let app = Mounted::with_hash("v1.s3~<b>bold</b>~traffic.users=banana").await;
@@ -1239,8 +1294,9 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
         current_hash()
     );
 
-    // Broken or invalid files change nothing and say why, as text.
-    assert!(!scalesim::ui::open_scenario_text(
+    // Broken or invalid files change nothing and say why, as text (the engine reads them:
+    // the call only says the mounted app took the text).
+    assert!(scalesim::ui::open_scenario_text(
         "the file 'bad.json'",
         "{\"version\": 1, <b>bold</b>"
     ));
@@ -1260,7 +1316,7 @@ async fn a_scenario_file_opens_like_a_link_and_its_name_stays_text() {
     assert_eq!(app.text("[data-value=\"users\"]").trim(), "4,200");
 
     scenario.server.workers = 0;
-    assert!(!scalesim::ui::open_scenario_text(
+    assert!(scalesim::ui::open_scenario_text(
         "the file 'zero.json'",
         &scenario.to_json_pretty()
     ));
@@ -3310,23 +3366,28 @@ fn two_router_file() -> scalesim::scenario::TopologyFile {
 }
 
 /// A drawn architecture with two shard routers opens from its v2 link and runs: the
-/// diagram draws each shard of either database as one box under its own key (`shard-3`,
-/// `orders-shard-1`), which opens to that shard's nodes (`shard-3-db-1`, `orders-shard-1-1`),
-/// and the editor shows both routers.
+/// diagram draws each of the first database's shards as one box under its own key
+/// (`shard-3`), which opens to that shard's nodes (`shard-3-db-1`), and the second
+/// database's two shards as one box (`orders`: six shard boxes would not fit the diagram's
+/// height at 11 px), which opens to its four nodes; in the editor each database and each
+/// router opens to its own database's nodes.
 #[wasm_bindgen_test]
 async fn a_drawing_with_two_shard_routers_runs_and_draws_both_routers_shards() {
     let file = two_router_file();
     assert!(file.lower().is_ok(), "two shard routers lower");
     let link = scalesim::scenario::encode_graph(&file, &[], None);
     let app = Mounted::with_hash(&link).await;
-    for key in ["shard-0", "shard-3", "orders-shard-0", "orders-shard-1"] {
+    for key in ["shard-0", "shard-3", "orders"] {
         let group = format!("svg [data-group-key=\"{key}\"]");
         assert!(app.exists(&group), "{key} drawn: {:?}", app.components());
     }
-    for (key, node) in [
-        ("shard-3", "shard-3-db-1"),
-        ("orders-shard-1", "orders-shard-1-1"),
-    ] {
+    assert!(!app.exists("svg [data-group-key=\"orders-shard-0\"]"));
+    assert_eq!(
+        app.attribute("svg [data-group-key=\"orders\"]", "data-store")
+            .as_deref(),
+        Some("orders")
+    );
+    for (key, node) in [("shard-3", "shard-3-db-1"), ("orders", "orders-shard-1-1")] {
         app.click(&format!("svg [data-group-key=\"{key}\"]"));
         app.settle(50).await;
         let shown = format!("svg [data-component=\"{node}\"]");
@@ -3346,6 +3407,24 @@ async fn a_drawing_with_two_shard_routers_runs_and_draws_both_routers_shards() {
     app.click("[data-action=\"edit\"]");
     app.settle(60).await;
     assert!(app.exists("[data-node=\"shards\"]") && app.exists("[data-node=\"orders-shards\"]"));
+    // Each database and each router opens to its own database's running nodes.
+    for (group, own, other) in [
+        ("orders", "orders-shard-1-0", "shard-0-db-0"),
+        ("orders-shards", "orders-shard-0-1", "shard-2-db-0"),
+        ("db", "shard-3-db-1", "orders-shard-0-0"),
+        ("shards", "shard-0-db-0", "orders-shard-1-1"),
+    ] {
+        app.tap_node(group).await;
+        let row = |name: &str| format!("[data-members-of=\"{group}\"] [data-member=\"{name}\"]");
+        let listed = app.wait_until(3_000, |a| a.exists(&row(own))).await;
+        assert!(
+            listed,
+            "{group} lists {own}: {}",
+            app.text(&format!("[data-members-of=\"{group}\"]"))
+        );
+        assert!(!app.exists(&row(other)), "{group} does not list {other}");
+        app.tap_node(group).await;
+    }
 }
 
 /// With two caches the chaos panel offers coalescing once per cache, each button marked with
@@ -4099,6 +4178,135 @@ async fn a_drawn_rate_limiter_runs_is_drawn_and_inspected() {
         })
         .await;
     assert!(shown, "the legend names the outcome");
+}
+
+/// An API gateway (the second registered kind) in front of the balancer, with a quota under
+/// the demand: the run draws its box with its own kind and a second line counting what it
+/// shed, its inspector shows its figures (let in this second, quota, hold, shed), and the
+/// requests it sheds are counted as rate limited in the legend.
+#[wasm_bindgen_test]
+async fn a_drawn_api_gateway_runs_is_drawn_and_inspected() {
+    let mut s = scalesim::scenario::preset(3).expect("stage 3");
+    s.traffic.users = 400_000;
+    s.plugs.push(scalesim::scenario::PlugNode {
+        name: "gateway".into(),
+        fronts: "lb".into(),
+        params: scalesim::sim::PlugParams::ApiGateway(scalesim::sim::ApiGatewayParams {
+            latency_ms: 4.0,
+            quota_per_s: 300,
+        }),
+    });
+    let link = scalesim::scenario::encode_graph(&s.topology_file(), &[], None);
+    let app = Mounted::with_hash(&link).await;
+    let node = "svg [data-component=\"gateway\"]";
+    assert!(
+        app.exists(node),
+        "the gateway is drawn: {:?}",
+        app.components()
+    );
+    assert_eq!(
+        app.attribute(node, "data-kind").as_deref(),
+        Some("api-gateway"),
+        "with its own kind"
+    );
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let shed = app
+        .wait_until(8_000, |a| {
+            a.text(node).contains(" shed") && !a.text(node).contains(" 0 shed")
+        })
+        .await;
+    assert!(shed, "its box counts what it shed: {}", app.text(node));
+    app.click(node);
+    app.settle(100).await;
+    assert!(app.exists("[data-inspector=\"gateway\"]"), "inspected");
+    for key in ["this_second", "quota_per_s", "latency_ms", "shed"] {
+        let row = format!("[data-inspector] [data-inspect=\"{key}\"]");
+        assert!(app.exists(&row), "the inspector shows {key}");
+    }
+    assert_eq!(
+        app.text("[data-inspector] [data-inspect=\"quota_per_s\"]")
+            .trim(),
+        "300"
+    );
+    let shed_now = |a: &Mounted| {
+        a.text("[data-inspector] [data-inspect=\"shed\"]")
+            .trim()
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    let inspected = app.wait_until(6_000, |a| shed_now(a) > 0).await;
+    assert!(inspected, "{}", app.text("[data-inspector]"));
+    let shown = app
+        .wait_until(4_000, |a| {
+            a.exists(".legend [data-outcome=\"rate limited\"]")
+        })
+        .await;
+    assert!(shown, "the legend names the outcome");
+    // What it shed failed: the failures count at least as many.
+    let counted = app
+        .wait_until(4_000, |a| a.metric("requests_failed") >= shed_now(a) as f64)
+        .await;
+    assert!(counted, "{} failed", app.metric("requests_failed"));
+}
+
+/// Stage 11 with an API gateway: each data center runs its own, drawn in its stack (the
+/// data center's inspector, "its stack, up close"); that inspector lists the gateway's
+/// figures, and the requests it sheds over its quota are counted there.
+#[wasm_bindgen_test]
+async fn at_stage_11_each_data_centers_api_gateway_is_drawn_and_inspected() {
+    let mut s = scalesim::scenario::preset(11).expect("stage 11");
+    s.traffic.users = 200_000;
+    s.plugs.push(scalesim::scenario::PlugNode {
+        name: "gateway".into(),
+        fronts: "lb".into(),
+        params: scalesim::sim::PlugParams::ApiGateway(scalesim::sim::ApiGatewayParams {
+            latency_ms: 3.0,
+            quota_per_s: 200,
+        }),
+    });
+    let link = scalesim::scenario::encode_link(&s, None);
+    let app = Mounted::with_hash(&link).await;
+    assert!(app.exists("svg [data-geo]"), "the region view");
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    app.click("svg [data-component=\"us-east\"]");
+    app.settle(100).await;
+    assert!(
+        app.exists("[data-inspector=\"us-east\"]"),
+        "us-east inspected"
+    );
+    assert!(
+        app.exists("[data-inspector] [data-stack-component=\"gateway\"]"),
+        "its stack draws the gateway"
+    );
+    let figures = "[data-inspector] [data-plug=\"gateway\"]";
+    assert!(app.exists(figures), "its gateway's figures are listed");
+    for key in ["this_second", "quota_per_s", "latency_ms", "shed"] {
+        let row = format!("{figures} [data-inspect=\"{key}\"]");
+        assert!(app.exists(&row), "the inspector shows the gateway's {key}");
+    }
+    assert_eq!(
+        app.text(&format!("{figures} [data-inspect=\"quota_per_s\"]"))
+            .trim(),
+        "200"
+    );
+    let shed = |a: &Mounted| {
+        a.text(&format!("{figures} [data-inspect=\"shed\"]"))
+            .trim()
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap_or(0)
+    };
+    let counted = app.wait_until(15_000, |a| shed(a) > 0).await;
+    assert!(counted, "it sheds over its quota: {}", app.text(figures));
+    // The other data center's gateway is its own.
+    app.click("svg [data-component=\"eu-west\"]");
+    app.settle(100).await;
+    assert!(app.exists("[data-inspector=\"eu-west\"] [data-plug=\"gateway\"]"));
 }
 
 /// A seek back during a run: the recorded figures of the target come at once; with play on,

@@ -16,6 +16,7 @@ pub mod spelling;
 pub mod topology;
 mod url;
 mod validate;
+pub mod wire;
 
 pub use graph_link::{encode_graph, GRAPH_PREFIX};
 pub use live::{LiveAction, LiveChange, Mechanism};

@@ -874,7 +874,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field(
         "faults[].target",
         "-",
-        "dns, web-N, db-N (shard-S-db-N when sharded), cache-N, cdn, sessions, workers, nosql-N; stage 11: a data center's name, or `<data center>/<component>`",
+        "dns, web-N, db-N (shard-S-db-N when sharded), cache-N, cdn, sessions, workers, nosql-N, a registered component by its name (`plugs[].name`); stage 11: a data center's name, or `<data center>/<component>`",
         "component that goes down",
     ),
     field("faults[].at_s", "s", "0 – 86400", "when it goes down"),
@@ -884,7 +884,7 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 86400 (0: until the end)",
         "how long it stays down",
     ),
-    field("faults[].kind", "-", "down | slow | errors | partition (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower, a master sends its log slower); errors: alive, passes health checks, fails `error_ratio` of its requests; partition (stage 11): the network between data center `target` and data center `peer` is cut, replication between them stops"),
+    field("faults[].kind", "-", "down | slow | errors | partition (default down)", "down: dead, health checks see it; slow: a grey failure — alive, passes health checks, serves `factor` times slower (a replica also applies writes slower, a master sends its log slower; an API gateway holds each request `factor` times as long; a rate limiter, which holds none, cannot be slowed); errors: alive, passes health checks, fails `error_ratio` of its requests; partition (stage 11): the network between data center `target` and data center `peer` is cut, replication between them stops"),
     field("faults[].factor", "×", "1 – 1000 (slow only)", "how many times longer each service takes"),
     field("faults[].error_ratio", "-", "0 – 1 (errors only)", "share of the requests reaching it that it answers with an error at once"),
     field("faults[].peer", "-", "a data center (partition only)", "the other data center of a partition"),

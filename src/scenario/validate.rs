@@ -1681,25 +1681,19 @@ impl Scenario {
     }
 
     /// Whether `name` is a node of one of the further databases (`<name>-<n>`, or
-    /// `<data center>/<name>-<n>`).
+    /// `<name>-shard-S-N` behind a shard router of its own; after `<data center>/` or not).
     fn is_more_db_node(&self, name: &str) -> bool {
         let name = name.rsplit('/').next().unwrap_or(name);
-        self.more_databases.iter().any(|m| {
-            let rest = name
+        self.more_databases.iter().any(|m| match &m.sharding {
+            None => name
                 .strip_prefix(m.name.as_str())
-                .and_then(|rest| rest.strip_prefix('-'));
-            let node = |n: &str| n.parse::<u32>().ok().filter(|&n| n <= m.database.replicas);
-            match (rest, &m.sharding) {
-                (Some(rest), None) => node(rest).is_some(),
-                // `<name>-shard-S-N`, S a shard it starts with.
-                (Some(rest), Some(sh)) => rest
-                    .strip_prefix("shard-")
-                    .and_then(|r| r.split_once('-'))
-                    .is_some_and(|(s, n)| {
-                        s.parse::<u32>().is_ok_and(|s| s < sh.shards) && node(n).is_some()
-                    }),
-                (None, _) => false,
-            }
+                .and_then(|rest| rest.strip_prefix('-'))
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n <= m.database.replicas),
+            // S a shard it starts with.
+            Some(sh) => crate::sim::shard_node(name).is_some_and(|n| {
+                n.store == m.name && n.shard < sh.shards && n.node <= m.database.replicas
+            }),
         })
     }
 
@@ -1971,7 +1965,23 @@ impl Scenario {
             ),
             (_, None) => {}
         }
-        if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors)
+        // A registered component (`limiter`, `us-east/gateway`) may be slowed if its kind
+        // can be: its kind says so (an API gateway holds requests longer; a rate limiter
+        // holds none, so a slowdown would change nothing, and is refused with that reason).
+        let own = fault.target.rsplit('/').next().unwrap_or(&fault.target);
+        let plug = self.plugs.iter().find(|p| p.name == own);
+        if let (FaultKind::Slow, Some(p)) = (fault.kind, plug) {
+            if !p.params.can_be_slowed() {
+                c.fail(
+                    &format!("{path}.target"),
+                    format!(
+                        "'{}' cannot be slow: {} holds no request (it lets each one on or turns it away at once), so a slowdown would change nothing; kill it, or slow the servers behind it",
+                        fault.target.chars().take(40).collect::<String>(),
+                        p.params.kind().phrase()
+                    ),
+                );
+            }
+        } else if matches!(fault.kind, FaultKind::Slow | FaultKind::Errors)
             && !can_be_slow(&fault.target)
             && !self.is_more_cache_node(&fault.target)
             && !self.is_more_web_node(&fault.target)

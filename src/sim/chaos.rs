@@ -291,9 +291,5 @@ fn numbered_after(name: &str, stem: &str) -> bool {
 /// the shard router of the further database `stem`.
 fn sharded_after(name: &str, stem: &str) -> bool {
     let own = name.rsplit('/').next().unwrap_or(name);
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    (own.strip_prefix(stem))
-        .and_then(|rest| rest.strip_prefix("-shard-"))
-        .and_then(|rest| rest.split_once('-'))
-        .is_some_and(|(s, n)| digits(s) && digits(n))
+    crate::sim::shard_node(own).is_some_and(|n| n.store == stem)
 }

@@ -442,3 +442,13 @@ impl Sim {
         done
     }
 }
+
+impl super::PlugParams {
+    /// Whether a component of this kind can be slowed (a grey failure): a fresh one is asked
+    /// through the same hook the engine asks a running one (`Plug::slow`), so the answer is
+    /// the kind's own. An API gateway can (it holds each request longer); a rate limiter cannot
+    /// (it holds no request). Validation reads it for scheduled `slow` faults.
+    pub fn can_be_slowed(&self) -> bool {
+        super::components::registry::PlugPart::new(self).slow(Some(2.0))
+    }
+}

@@ -35,7 +35,7 @@ pub use components::api_gateway::ApiGatewayParams;
 pub use components::breaker::{BreakerReport, BreakerState};
 pub use components::clients::ClientReport;
 pub use components::coalesce::StampedePeak;
-pub use components::database::{db_node_name, further_db_node_name};
+pub use components::database::{db_node_name, further_db_node_name, shard_node, ShardNode};
 pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use components::rate_limiter::{RateLimiterParams, WhenDown};

@@ -21,6 +21,7 @@ use super::link;
 use super::log::{Alerts, EventLog};
 use super::metrics::Metrics;
 use super::particles::DotClass;
+use super::reading::{Opened, Read};
 use super::runner::{AnimationLoop, Op, Runner, Update};
 use super::session::Command;
 use super::stages::StageList;
@@ -230,7 +231,7 @@ pub fn app() -> Html {
                             dispatcher={state.dispatcher()} on_export_report={on_export_report} />
                     </section>
                     <ChallengePanel scenario={state.scenario.clone()} graph={state.graph.clone()}
-                        on_action={on_action.clone()} />
+                        on_action={on_action.clone()} reading_link={state.reading_link} />
                     if state.editing {
                         <EditorSlot scenario={state.scenario.clone()} graph={state.graph.clone()}
                             on_action={on_action.clone()} portrait={state.portrait}
@@ -345,7 +346,16 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         let start_at_s = state.start_at_s;
         let start_live = state.start_live.clone();
         let graph = state.graph.clone();
+        let reading_link = state.reading_link;
         use_effect_with(state.run, move |_| {
+            if reading_link {
+                // The link's own scenario comes from the engine: show the stand-in's diagram
+                // meanwhile, without running it.
+                runner.borrow_mut().show_plan(&scenario, orientation);
+                let update = runner.borrow_mut().take_update();
+                deliver(&dispatcher, update);
+                return;
+            }
             runner.borrow_mut().set_graph(graph.map(|g| (*g).clone()));
             let load = Command::Load {
                 scenario: Box::new((*scenario).clone()),
@@ -354,6 +364,18 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
                 start_at_s,
             };
             send(&runner, &dispatcher, load);
+        });
+    }
+    {
+        // A link or file to read: the engine reads it (super::reading), the answer comes with
+        // a frame's output (`deliver`).
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        let read = state.read.clone();
+        use_effect_with(read.as_ref().map(|(n, _)| *n), move |_| {
+            if let Some((_, request)) = read {
+                send(&runner, &dispatcher, Command::Read((*request).clone()));
+            }
         });
     }
     // Follow the screen's width: wide screens get a left-to-right diagram, narrow ones a
@@ -443,8 +465,17 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
         // The run as built plus its live changes (the scenario alone if it could not be built).
         let push = state.push_history;
         let runner = runner.clone();
-        let deps = (state.scenario.clone(), state.run, state.figures.changes);
-        use_effect_with(deps, move |(scenario, _, _)| {
+        let deps = (
+            state.scenario.clone(),
+            state.run,
+            state.figures.changes,
+            state.reading_link,
+        );
+        use_effect_with(deps, move |(scenario, _, _, reading_link)| {
+            if *reading_link {
+                // The address keeps the link being read; what shows meanwhile is not it.
+                return;
+            }
             let fragment = runner
                 .borrow()
                 .link_fragment(None)
@@ -460,10 +491,7 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
                 if fragment.is_empty() {
                     return;
                 }
-                match link::open(&fragment) {
-                    Ok(l) => dispatcher.dispatch(link::open_action(l)),
-                    Err(notice) => dispatcher.dispatch(Action::Notify(notice)),
-                }
+                dispatcher.dispatch(Action::Read(Rc::new(Read::Link(fragment))));
             })
         });
         move || drop(listener)
@@ -554,7 +582,22 @@ fn deliver(dispatcher: &UseReducerDispatcher<AppState>, update: Update) {
         diagram,
         figures,
         failed,
+        opened,
     } = update;
+    for read in opened {
+        match read {
+            Opened::Link(l) => dispatcher.dispatch(link::open_action(*l)),
+            Opened::LinkFailed(why) => {
+                dispatcher.dispatch(Action::LinkUnreadable(link::unreadable(&why)));
+            }
+            Opened::File {
+                source,
+                scenario,
+                graph,
+            } => files::opened(dispatcher, &source, Ok((*scenario, graph))),
+            Opened::FileFailed { source, why } => files::opened(dispatcher, &source, Err(why)),
+        }
+    }
     if let Some(diagram) = diagram {
         dispatcher.dispatch(Action::Loaded(Rc::new(diagram)));
     }

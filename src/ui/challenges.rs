@@ -63,6 +63,8 @@ pub struct ChallengeProps {
     pub graph: Option<Rc<TopologyFile>>,
     /// Dispatches app actions (open the start in the editor, notices).
     pub on_action: Callback<Action>,
+    /// The page's link is still being read: a challenge it names waits for its architecture.
+    pub reading_link: bool,
 }
 
 /// A grading under way: the engine's port (the worker, or the worker's wasm in the page) and
@@ -107,7 +109,7 @@ pub fn challenge_panel(props: &ChallengeProps) -> Html {
                     { if *open { "Hide" } else { "Show challenges" } }
                 </button>
             </header>
-            if *opened {
+            if *opened && !props.reading_link {
                 <div class="challenges-body" hidden={!*open}>
                     <ChallengesSlot scenario={props.scenario.clone()} graph={props.graph.clone()}
                         on_action={props.on_action.clone()} from_link={*from_link} {on_progress} />

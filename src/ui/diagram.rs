@@ -593,7 +593,11 @@ fn cluster_view(
         .filter(|s| s.alive)
         .map(|s| s.utilization.clamp(0.0, 1.0))
         .collect();
-    let shard = shard_key(&cluster.tiles[0].label);
+    // A shard's box (not a further database's shards drawn as one box: `layout::layout`),
+    // and the further database its nodes belong to.
+    let first = shard_key(&cluster.tiles[0].label);
+    let shard = first.filter(|k| (cluster.tiles.iter()).all(|t| shard_key(&t.label) == Some(*k)));
+    let store = (first.map(|(store, _)| store.to_string())).filter(|s| !s.is_empty());
     let load = if shard.is_some() {
         up.iter().copied().fold(0.0, f64::max)
     } else {
@@ -648,7 +652,7 @@ fn cluster_view(
         <g key={n.component.0} class={class} data-group-key={cluster.key.clone()}
             data-group={(n.kind == ComponentKind::Server).then_some("server")}
             data-shard={shard.map(|(_, s)| s.to_string())}
-            data-store={shard.map(|(store, _)| store.to_string()).filter(|s| !s.is_empty())}
+            data-store={store}
             data-utilization={format!("{load:.3}")}
             transform={format!("translate({x0:.1},{y0:.1})")}
             role="button" tabindex="0" aria-expanded={open.to_string()}

@@ -1,11 +1,13 @@
 //! Scenario files: "Save scenario" downloads the scenario as JSON; "Load scenario" (a file
 //! picker) and dropping a file on the page open one. A file is checked by
-//! [`Scenario::from_json`] exactly as a link is checked; problems are shown as text in the
-//! message banner, never as HTML.
+//! [`Scenario::from_json`] exactly as a link is checked, in the engine's wasm, which holds the
+//! readers ([`super::reading`]); problems are shown as text in the message banner, never as
+//! HTML.
 //!
 //! ```text
-//!  picker / drop ──▶ File ──read as text──▶ open_text ──▶ Action::Open + notice
-//!  scalesim::ui::open_scenario_text (tests) ────────────┘
+//!  picker / drop ──▶ File ──read as text──▶ open_text ──Action::Read──▶ engine: from_json
+//!  scalesim::ui::open_scenario_text (tests) ────────────┘                   │
+//!  Action::Open + notice ◀── opened ◀── Opened::File / FileFailed ◀─────────┘
 //! ```
 
 use std::cell::RefCell;
@@ -15,6 +17,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::reading::Read;
 use super::state::{is_built, Action, AppState, Notice};
 use crate::scenario::{Scenario, TopologyFile};
 
@@ -36,16 +39,33 @@ pub fn register(dispatcher: UseReducerDispatcher<AppState>) -> impl FnOnce() {
 }
 
 /// Opens a scenario from JSON text in the mounted app, exactly as a loaded file is opened
-/// (`source` names it in messages). Returns whether it was opened.
+/// (`source` names it in messages). Returns whether an app was mounted to take it; whether the
+/// text was a valid scenario, the app's notice says once the engine has read it.
 pub fn open_scenario_text(source: &str, text: &str) -> bool {
     let dispatcher = OPENER.with(|o| o.borrow().clone());
-    dispatcher.is_some_and(|d| open_text(&d, source, text))
+    dispatcher.is_some_and(|d| {
+        open_text(&d, source, text);
+        true
+    })
 }
 
-/// Checks a scenario file's text and opens it, or shows what is wrong with it.
-fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &str) -> bool {
-    let source = quote(source);
-    let opened = scenario_from_json(text).and_then(|(scenario, graph)| {
+/// Hands a scenario file's text to the engine to read ([`super::reading`]); [`opened`] shows
+/// what it read.
+fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &str) {
+    dispatcher.dispatch(Action::Read(Rc::new(Read::File {
+        source: quote(source),
+        text: text.to_string(),
+    })));
+}
+
+/// Opens a scenario file the engine read (its scenario and, for a drawing, its graph), or
+/// shows what is wrong with it.
+pub fn opened(
+    dispatcher: &UseReducerDispatcher<AppState>,
+    source: &str,
+    read: Result<(Scenario, Option<TopologyFile>), String>,
+) {
+    let opened = read.and_then(|(scenario, graph)| {
         if is_built(scenario.stage) {
             Ok((scenario, graph))
         } else {
@@ -67,37 +87,15 @@ fn open_text(dispatcher: &UseReducerDispatcher<AppState>, source: &str, text: &s
                 text,
                 problem: false,
             }));
-            true
         }
-        Err(e) => {
-            dispatcher.dispatch(Action::Notify(Notice {
-                text: format!(
-                    "{source} could not be opened: {}. The current scenario is unchanged.",
-                    quote(&e)
-                ),
-                problem: true,
-            }));
-            false
-        }
+        Err(e) => dispatcher.dispatch(Action::Notify(Notice {
+            text: format!(
+                "{source} could not be opened: {}. The current scenario is unchanged.",
+                quote(&e)
+            ),
+            problem: true,
+        })),
     }
-}
-
-/// [`Scenario::from_json`], by way of a `serde_json::Value`
-/// ([`Scenario::from_json_value`]: a second `Deserialize` instantiation, from text, would add
-/// tens of kilobytes to the browser build). Same checks, same messages. A file in the graph
-/// form also gives back its graph, which the editor and the link then carry.
-fn scenario_from_json(text: &str) -> Result<(Scenario, Option<TopologyFile>), String> {
-    let not_valid = |e: serde_json::Error| {
-        crate::scenario::ValidationErrors::single("", format!("not a valid scenario: {e}"))
-            .to_string()
-    };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(not_valid)?;
-    let graph = match value.get("topology") {
-        Some(_) => serde_json::from_value::<TopologyFile>(value.clone()).ok(),
-        None => None,
-    };
-    let scenario = Scenario::from_json_value(value).map_err(|e| e.to_string())?;
-    Ok((scenario, graph))
 }
 
 fn quote(text: &str) -> String {

@@ -69,6 +69,13 @@ pub fn link_engine_in_page() {
     super::port::link_engine(|end| super::serve::serve(end, super::serve::Place::Page));
 }
 
+/// Undoes the first half of [`link_engine_in_page`]: the page's run goes through a port to
+/// the engine [`super::port::link_engine`] names (a browser test of an engine that arrives
+/// late).
+pub fn unlink_engine_in_page() {
+    PAGE_HOST.with(|h| h.set(None));
+}
+
 /// A host for the run in the page: the engine this wasm links if [`link_engine_in_page`] was
 /// called, else the worker's wasm loaded into the page.
 pub fn page_host() -> Box<dyn SimHost> {

@@ -165,19 +165,21 @@ pub fn inspector(props: &InspectorProps) -> Html {
         }
     }
     // A registered kind's own figures (a rate limiter's tokens, …).
-    let kind_rows: Vec<(String, String, String)> = state
-        .map(|s| s.figures.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|f| {
-            let value = if f.value.fract() == 0.0 {
-                grouped(f.value as u64)
-            } else {
-                format!("{:.1}", f.value)
-            };
-            (f.label.clone(), f.key.clone(), value)
-        })
-        .collect();
+    let kind_rows = figure_rows(state);
+    // At stage 11 a data center's registered components (its API gateway, …) are drawn only
+    // in its stack: their figures are listed in its inspector, one block each.
+    let dc_plugs: Vec<(String, Vec<FigureRow>)> = if node.kind == ComponentKind::DataCenter {
+        let prefix = format!("{}/", node.label);
+        (props.diagram.components().into_iter())
+            .filter(|c| matches!(c.kind, ComponentKind::Plug(_)))
+            .filter_map(|c| {
+                let own = c.name.strip_prefix(&prefix)?.to_string();
+                Some((own, figure_rows(props.figures.component(c.id))))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let explain = explain(node.kind);
     let stack = props
         .diagram
@@ -214,6 +216,19 @@ pub fn inspector(props: &InspectorProps) -> Html {
             if let Some(stack) = stack {
                 { stack }
             }
+            { for dc_plugs.into_iter().map(|(name, rows)| html! {
+                <section class="dc-plug" data-plug={name.clone()}>
+                    <h3>{ name }</h3>
+                    <dl class="inspector-figures">
+                        { for rows.into_iter().map(|(label, key, value)| html! {
+                            <div>
+                                <dt>{ label }</dt>
+                                <dd data-inspect={key}>{ value }</dd>
+                            </div>
+                        }) }
+                    </dl>
+                </section>
+            }) }
             <div class="inspector-actions">
                 if node.kind == ComponentKind::Queue {
                     <p class="muted">{ "The queue is durable: it is not something to kill here. Kill the workers instead." }</p>
@@ -241,6 +256,26 @@ pub fn inspector(props: &InspectorProps) -> Html {
             </div>
         </aside>
     }
+}
+
+/// One of a registered kind's figures as the inspector lists it: (label, key, value).
+type FigureRow = (String, String, String);
+
+/// A registered kind's own figures, as the inspector lists them.
+fn figure_rows(state: Option<&super::state::ComponentFigures>) -> Vec<FigureRow> {
+    (state
+        .map(|s| s.figures.as_slice())
+        .unwrap_or_default()
+        .iter())
+    .map(|f| {
+        let value = if f.value.fract() == 0.0 {
+            grouped(f.value as u64)
+        } else {
+            format!("{:.1}", f.value)
+        };
+        (f.label.clone(), f.key.clone(), value)
+    })
+    .collect()
 }
 
 fn balanced(d: &Diagram) -> bool {

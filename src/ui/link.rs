@@ -1,10 +1,13 @@
 //! The URL glue: the scenario lives in `location.hash` (the codec is
-//! [`crate::scenario::encode_link`] / [`crate::scenario::decode_link`], see docs/urls.md).
+//! [`crate::scenario::encode_link`] / [`crate::scenario::decode_link`], see docs/urls.md). The
+//! page writes links but reads none itself: the engine's wasm reads them ([`super::reading`]).
 //!
 //! ```text
-//!  load      #v1.s4~traffic.users=8000 ──decode──▶ AppState (or the default + a notice)
+//!  load      #v1.s4~traffic.users=8000 ──▶ stage 4's preset at once (stage 1's if the link
+//!            does not name its stage) ──Read──▶ engine: decode ──▶ Action::Open (or the
+//!            default + a notice)
 //!  change    run's scenario + live changes ──encode──▶ history.replaceState (stage: pushState)
-//!  back/fwd  popstate ──decode──▶ Action::Open
+//!  back/fwd  popstate ──Read──▶ engine: decode ──▶ Action::Open
 //!  copy link run's scenario + live changes + sim time ──encode──▶ …#v1.s4~…~live=…~t=12.5
 //! ```
 //!
@@ -18,8 +21,9 @@ use wasm_bindgen::JsValue;
 
 use std::rc::Rc;
 
-use super::state::{Action, AppState, Notice};
-use crate::scenario::{decode_link, encode_link, Link, Scenario};
+use super::reading::Read;
+use super::state::{is_built, Action, AppState, Notice};
+use crate::scenario::{encode_link, preset, Link, Scenario};
 
 /// The current fragment, without its `#` (empty if none).
 pub fn current_fragment() -> String {
@@ -51,35 +55,41 @@ pub fn challenge_in_link() -> Option<u8> {
     split_challenge(hash.trim_start_matches('#')).map(|(n, _)| n)
 }
 
-/// The state the app opens in: the scenario of the link, or the default with a message saying
-/// what was wrong with the link.
+/// The state the app opens in: with no link, the default; with one, the preset of the stage
+/// the link names in its first bytes (`v1.s4~…`; stage 1's, as the page's static diagram,
+/// when it names none) while the engine reads the link ([`AppState::reading_link`]).
 pub fn initial_state() -> AppState {
     let fragment = current_fragment();
     if fragment.is_empty() {
         return AppState::initial();
     }
-    match open(&fragment) {
-        Ok(link) => {
-            let graph = link.graph.map(Rc::new);
-            AppState {
-                graph,
-                ..AppState::opening_at(link.scenario, link.time_s, link.live)
-            }
-        }
-        Err(notice) => AppState {
-            notice: Some(notice),
-            ..AppState::initial()
-        },
+    let shown = stage_named(&fragment)
+        .and_then(preset)
+        .map_or_else(AppState::initial, AppState::opening);
+    AppState {
+        reading_link: true,
+        read: Some((1, Rc::new(Read::Link(fragment)))),
+        ..shown
     }
 }
 
-/// Decodes a fragment into a scenario, its live changes and time position, or a message for
-/// the user.
-pub fn open(fragment: &str) -> Result<Link, Notice> {
-    decode_link(fragment).map_err(|e| Notice {
-        text: format!("This link could not be opened: {e}. Showing the default scenario instead."),
+/// The stage a `v1.` link starts from, read from its first bytes (`v1.s4~…` → 4), if it is one
+/// this build simulates. Only a hint for what to show meanwhile: the engine reads the link.
+pub fn stage_named(fragment: &str) -> Option<u8> {
+    let rest = fragment.strip_prefix("v1.s")?;
+    let digits = rest.split('~').next()?;
+    let stage: u8 = digits.parse().ok()?;
+    is_built(stage).then_some(stage)
+}
+
+/// What the page says about a link that could not be read (`why`: the reader's message).
+pub fn unreadable(why: &str) -> Notice {
+    Notice {
+        text: format!(
+            "This link could not be opened: {why}. Showing the default scenario instead."
+        ),
         problem: true,
-    })
+    }
 }
 
 /// The action that runs what a link describes (a drawn architecture keeps its graph).

@@ -9,6 +9,7 @@
 //!  diagram.rs  SVG from crate::layout             inspector.rs the selected component
 //!  geo.rs      stage 11's region view (SVG)
 //!  link.rs     scenario <-> location.hash         tour.rs      the guided tour
+//!  reading.rs  links and files read in the engine's wasm, sent back in the binary codec
 //!  timeline.rs time travel (seek, step back)    files.rs     save/load scenario JSON, exports
 //!  png.rs      the diagram exported as a PNG
 //!  editor/     draw your own architecture (palette, canvas, parameters, undo)
@@ -39,6 +40,7 @@ mod metrics;
 mod particles;
 mod png;
 mod port;
+pub mod reading;
 mod runner;
 mod search;
 pub mod serve;
@@ -54,7 +56,10 @@ pub mod wire;
 pub use app::App;
 pub use editor::open_in_editor;
 pub use files::diagram_svg;
-pub use host::{command_message, command_of, link_engine_in_page, output_message, output_of};
+pub use host::{
+    command_message, command_of, link_engine_in_page, output_message, output_of,
+    unlink_engine_in_page,
+};
 pub use port::link_engine;
 pub use views::link_views_in_page;
 

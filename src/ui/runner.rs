@@ -24,6 +24,7 @@ use web_sys::HtmlCanvasElement;
 use super::host::{page_host, Remote, SimHost};
 use super::particles;
 use super::port::Port;
+use super::reading::{Opened, Read};
 pub use super::session::Op;
 use super::session::{Command, Output};
 use super::state::{Figures, SimPlace};
@@ -41,6 +42,8 @@ pub struct Update {
     pub figures: Option<Figures>,
     /// The scenario could not be built: why.
     pub failed: Option<String>,
+    /// Links and files the engine read ([`Command::Read`]).
+    pub opened: Vec<Opened>,
 }
 
 /// Whether the worker runs the simulation when the address does not say (the browser checks
@@ -118,6 +121,9 @@ pub struct Runner {
     /// The loaded scenario's diagram as the page lays it out, not handed to the app yet: it
     /// shows while the engine loads, and the engine's own replaces it.
     planned: Option<Diagram>,
+    /// Links and files sent to be read whose answer has not come (sent again if the run moves
+    /// into the page).
+    reading: Vec<Read>,
 }
 
 impl Default for Runner {
@@ -141,6 +147,7 @@ impl Default for Runner {
             diagram_size: (0.0, 0.0),
             report_waiters: Vec::new(),
             planned: None,
+            reading: Vec::new(),
         }
     }
 }
@@ -180,9 +187,20 @@ impl Runner {
             Command::ReducedMotion(reduced) => self.reduced_motion = *reduced,
             Command::Orientation(orientation) => self.orientation = *orientation,
             Command::Seek(_) => self.seeking = true,
+            Command::Read(request) => self.reading.push(request.clone()),
             _ => {}
         }
         self.host.send(command);
+    }
+
+    /// Draws a scenario's diagram as the page lays it out, without running it: what shows
+    /// while the engine reads the link the page opened on.
+    pub fn show_plan(&mut self, scenario: &Scenario, orientation: Orientation) {
+        self.orientation = orientation;
+        self.planned = scenario
+            .validate()
+            .is_ok()
+            .then(|| layout_plan::diagram(scenario, orientation));
     }
 
     /// Asks for the report of the run so far (pretty JSON, as `scalesim run` prints it);
@@ -239,8 +257,10 @@ impl Runner {
         if self.host.failed() {
             if self.host.in_worker() {
                 self.move_into_page();
-            } else if self.base.take().is_some() {
-                // The page's engine did not load either: say so, once.
+            } else if self.base.take().is_some() || !self.reading.is_empty() {
+                // The page's engine did not load either (nor can it read a link): say so,
+                // once.
+                self.reading.clear();
                 return Update {
                     failed: Some("the simulator could not load in this page".into()),
                     ..Update::default()
@@ -294,7 +314,10 @@ impl Runner {
             report,
             now_s,
             dots,
+            opened,
         } = output;
+        // Answers come in the order asked.
+        self.reading.drain(..opened.len().min(self.reading.len()));
         if failed.is_some() {
             self.base = None;
         }
@@ -341,6 +364,7 @@ impl Runner {
             diagram,
             figures,
             failed,
+            opened,
         }
     }
 
@@ -364,6 +388,9 @@ impl Runner {
             Command::ReducedMotion(self.reduced_motion),
         ] {
             self.host.send(command);
+        }
+        for request in self.reading.clone() {
+            self.host.send(Command::Read(request));
         }
     }
 }

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::particles::Painter;
+use super::reading::{Opened, Read};
 use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_plan;
@@ -81,6 +82,9 @@ pub enum Command {
     /// An animation frame at real time `now_ms`: advance, and send the dots (and, every
     /// [`REPORT_INTERVAL_MS`], the figures).
     Frame { now_ms: f64 },
+    /// Read a link or a scenario file (this wasm holds the readers; the page's does not):
+    /// what it holds comes back in [`Output::opened`].
+    Read(Read),
 }
 
 /// What the run sends back: the dots every frame, the rest when it changed.
@@ -104,6 +108,9 @@ pub struct Output {
     /// worker they travel beside this, as a transferred `Float32Array`.
     #[serde(skip)]
     pub dots: Option<Vec<f32>>,
+    /// What [`Command::Read`] read, in the order asked.
+    #[serde(skip)]
+    pub opened: Vec<Opened>,
 }
 
 impl Output {
@@ -118,7 +125,9 @@ impl Output {
             report,
             now_s,
             dots,
+            opened,
         } = later;
+        self.opened.extend(opened);
         if failed.is_some() {
             self.failed = failed;
         }
@@ -350,7 +359,7 @@ fn live_action(sim: &Sim, id: ComponentId, op: Op) -> Option<LiveAction> {
             let name = name().unwrap_or_default();
             let local = name.rsplit('/').next().unwrap_or(&name);
             let router = (sim.scenario().more_databases.iter())
-                .filter(|m| local.starts_with(&format!("{}-shard-", m.name)))
+                .filter(|m| crate::sim::shard_node(local).is_some_and(|n| n.store == m.name))
                 .find_map(|m| m.router_name());
             match router {
                 Some(router) => LiveAction::ReshardAt { router, count },
@@ -494,6 +503,7 @@ impl Session {
             Command::Report if self.seeking() => self.report_waiting = true,
             Command::Report => self.out.report = self.report_json(),
             Command::Frame { now_ms } => self.frame(now_ms),
+            Command::Read(request) => self.out.opened.push(super::reading::read(request)),
         }
     }
 

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::reading::Read;
 use crate::layout::Diagram;
 use crate::scenario::{
     preset, BalancePolicy, Denormalise, Eviction, LiveChange, NoSqlStore, Scenario, SessionMode,
@@ -77,6 +78,11 @@ pub struct AppState {
     /// key, such as `web`); it stays open while the run goes on and across restarts of the same
     /// stage, as the editor's open groups do.
     pub open_group: Option<String>,
+    /// The link the page opened on is being read (by the engine's wasm, super::reading):
+    /// meanwhile its stage's preset (or stage 1's) shows and the address bar keeps the link.
+    pub reading_link: bool,
+    /// The last link or file handed to the engine to read, numbered (each a new number).
+    pub read: Option<(u32, Rc<Read>)>,
 }
 
 /// A message shown above the diagram until dismissed. Always rendered as text.
@@ -160,6 +166,11 @@ pub enum Action {
     Select(Option<ComponentId>),
     /// Open a group's panel in the diagram (by its key), or close it (`None`).
     OpenGroup(Option<String>),
+    /// Have the engine read a link or a scenario file (what it read comes back as an
+    /// [`Action::Open`] and a notice).
+    Read(Rc<Read>),
+    /// The link the page opened on could not be read: show the default scenario and why.
+    LinkUnreadable(Notice),
     /// Show a message.
     Notify(Notice),
     /// Hide the message.
@@ -455,17 +466,8 @@ impl AppState {
             graph: None,
             editing: false,
             open_group: None,
-        }
-    }
-
-    /// The state that opens on a scenario at a simulated time (a link with a time position):
-    /// paused there, so the visitor sees what the sender saw.
-    pub fn opening_at(scenario: Scenario, time_s: Option<f64>, live: Vec<LiveChange>) -> AppState {
-        AppState {
-            playing: time_s.is_none(),
-            start_at_s: time_s,
-            start_live: Rc::new(live),
-            ..AppState::opening(scenario)
+            reading_link: false,
+            read: None,
         }
     }
 
@@ -748,6 +750,7 @@ impl Reducible for AppState {
                 start_live: live,
                 playing: self.playing && time_s.is_none(),
                 graph: Some(graph),
+                reading_link: false,
                 ..self.rebuilt((*scenario).clone(), false)
             },
             Action::KeepGraph(graph) => AppState {
@@ -762,6 +765,7 @@ impl Reducible for AppState {
                 start_at_s: time_s,
                 start_live: live,
                 playing: self.playing && time_s.is_none(),
+                reading_link: false,
                 ..self.rebuilt((*scenario).clone(), false)
             },
             Action::Restart => AppState {
@@ -776,7 +780,19 @@ impl Reducible for AppState {
                 open_group: key,
                 ..(*self).clone()
             },
-            Action::Notify(notice) => AppState {
+            Action::Read(request) => AppState {
+                read: Some((
+                    self.read.as_ref().map_or(1, |(n, _)| n.wrapping_add(1)),
+                    request,
+                )),
+                ..(*self).clone()
+            },
+            Action::LinkUnreadable(notice) if self.reading_link => AppState {
+                notice: Some(notice),
+                reading_link: false,
+                ..self.rebuilt(AppState::initial().scenario.as_ref().clone(), false)
+            },
+            Action::LinkUnreadable(notice) | Action::Notify(notice) => AppState {
                 notice: Some(notice),
                 ..(*self).clone()
             },

@@ -11,12 +11,12 @@
 //!     │                                                   rendering the EditorPanel
 //!     ├─ update(input JSON) on every change ──────────▶ new props (scenario, graph, …)
 //!     ├─ update(null) when the editor closes ─────────▶ the root destroyed
-//!     ◀── send(message JSON) ─────────────────────────  what the editor asks of the app
+//!     ◀── send(message bytes, crate::codec) ───────────  what the editor asks of the app
 //! ```
 //!
 //! The app's wasm does not link the editor: it holds only [`EditorSlot`], which writes the
-//! editor's inputs as JSON ([`EditorInput`]) and reads its requests ([`ViewMsg`]) through the
-//! `serde_json::Value` paths its links already use. The browser tests, whose page has no
+//! editor's inputs as JSON ([`EditorInput`]) and reads its requests ([`ViewMsg`]) in the
+//! binary codec of [`crate::codec`] (no reader of JSON or of a drawing in the app). The browser tests, whose page has no
 //! views' files, call [`link_views_in_page`]: the same messages, to a root in their own wasm.
 
 use std::cell::{Cell, RefCell};
@@ -53,9 +53,8 @@ pub struct EditorInput {
 }
 
 /// What a view asks of the app (the editor's and the challenges' share of the app's
-/// [`Action`]s, and the challenges' progress).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// [`Action`]s, and the challenges' progress), sent in the binary codec.
+#[derive(Clone, Debug, PartialEq)]
 pub enum ViewMsg {
     /// Open or close the editor.
     SetEditing(bool),
@@ -118,20 +117,31 @@ impl ViewMsg {
         })
     }
 
-    /// Reads a message the views' module sent (JSON text).
-    pub fn from_json(text: &str) -> Option<ViewMsg> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        serde_json::from_value(value).ok()
+    /// Reads a message the views' module sent (its bytes in the binary codec).
+    pub fn from_bytes(bytes: &[u8]) -> Option<ViewMsg> {
+        crate::codec::from_bytes(bytes)
     }
 
     fn send(&self, send: &js_sys::Function) {
-        // Through `serde_json::Value`, as the links write a scenario: `OpenGraph` carries one,
-        // and `to_string` straight from the message would add a second `Serialize` of it.
-        let text =
-            (serde_json::to_value(self).expect("a view message always serialises")).to_string();
-        let _ = send.call1(&JsValue::NULL, &JsValue::from_str(&text));
+        let bytes = crate::codec::to_bytes(self);
+        let _ = send.call1(&JsValue::NULL, &js_sys::Uint8Array::from(bytes.as_slice()));
     }
 }
+
+// A view's message in the binary form of [`crate::codec`] (the app's wasm then needs no
+// reader of JSON or of a drawing for them).
+crate::codec::wire_enum!(ViewMsg {
+    0 => SetEditing(editing),
+    1 => KeepGraph(file),
+    2 => SetUsers(users),
+    3 => SetWebServers(count),
+    4 => OpenGraph(file, scenario),
+    5 => Select(id),
+    6 => LoadFailed(why),
+    7 => Notify(text, problem),
+    8 => Progress,
+    9 => SelectStage(stage),
+});
 
 /// What the challenges' list and pages show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,7 +163,7 @@ pub struct LimitsInput {
 
 /// Mounts a view into `host` (an empty element) and returns its `update` function: called
 /// with new input JSON it re-renders the view, with `null` it destroys it. `send` receives
-/// the view's messages ([`ViewMsg`] as JSON text). `kind` names the view: `"editor"`
+/// the view's messages ([`ViewMsg`] as bytes, a `Uint8Array`). `kind` names the view: `"editor"`
 /// ([`EditorInput`]), `"challenges"` ([`ChallengesInput`]) or `"limits"` ([`LimitsInput`]).
 ///
 /// The views' own binary offers this to the page as `window.scalesimViewsMount`.
@@ -551,14 +561,17 @@ pub fn view_slot(props: &ViewSlotProps) -> Html {
         let kind = props.kind;
         use_effect_with((), move |_| {
             let gone = Rc::new(Cell::new(false));
-            let send = Closure::<dyn FnMut(String)>::new(move |text: String| {
-                match ViewMsg::from_json(&text) {
-                    Some(message) => on_message.emit(message),
-                    None => web_sys::console::error_1(&format!("views: bad message {text}").into()),
-                }
-            })
-            .into_js_value()
-            .unchecked_into::<js_sys::Function>();
+            let send =
+                Closure::<dyn FnMut(js_sys::Uint8Array)>::new(move |bytes: js_sys::Uint8Array| {
+                    match ViewMsg::from_bytes(&bytes.to_vec()) {
+                        Some(message) => on_message.emit(message),
+                        None => web_sys::console::error_1(
+                            &"views: a message that does not decode".into(),
+                        ),
+                    }
+                })
+                .into_js_value()
+                .unchecked_into::<js_sys::Function>();
             {
                 let gone = gone.clone();
                 let view = view.clone();

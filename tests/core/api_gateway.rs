@@ -214,3 +214,157 @@ fn at_stage_11_each_data_center_runs_its_own_api_gateway() {
         );
     }
 }
+
+/// A slow fault on `target` from `at_s` for `duration_s`, `factor` times.
+fn slow(target: &str, at_s: f64, duration_s: f64, factor: f64) -> Fault {
+    Fault {
+        target: target.into(),
+        kind: FaultKind::Slow,
+        factor: Some(factor),
+        ..down(at_s, duration_s)
+    }
+}
+
+/// The report as JSON without what says *who* slowed the component (the log lines' cause,
+/// the digest over them, the diagnosis dated from them): a scheduled slowdown and the same
+/// slowdown made live must agree on everything else.
+fn without_causes(r: &Report) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).expect("a report is JSON");
+    let o = v.as_object_mut().expect("an object");
+    o.remove("digest");
+    o.remove("diagnosis");
+    for e in o["events"].as_array_mut().expect("the log") {
+        let text = e["text"].as_str().expect("text").to_string();
+        let text = [
+            "(scheduled fault)",
+            "(scheduled repair)",
+            "(slowed by the user)",
+        ]
+        .iter()
+        .fold(text, |t, cause| t.replace(cause, "(…)"));
+        e["text"] = serde_json::Value::String(text);
+    }
+    v
+}
+
+/// `scenario` with a scheduled slowdown of `target` (×`factor` from `at_s` for `for_s`), run,
+/// against the same scenario with the slowdown made live at the same instants, replayed as
+/// a link replays it: the same run but for the cause in the log.
+fn scheduled_and_live(
+    scenario: &Scenario,
+    target: &str,
+    (at_s, for_s, factor): (f64, f64, f64),
+) -> (Report, Report) {
+    use scalesim::scenario::{LiveAction, LiveChange};
+    let mut planned = scenario.clone();
+    planned.faults.push(slow(target, at_s, for_s, factor));
+    let planned = Sim::new(&planned)
+        .expect("a scheduled slowdown is valid")
+        .run();
+    let at = |s: f64| SimTime::from_secs_f64(s).as_nanos();
+    let change = |at_ns, factor_milli| LiveChange {
+        at_ns,
+        action: LiveAction::Slow {
+            name: target.into(),
+            factor_milli,
+        },
+    };
+    let changes = [
+        change(at(at_s), (factor * 1000.0) as u32),
+        change(at(at_s + for_s), 1000),
+    ];
+    let end = SimTime::from_secs(u64::from(scenario.duration_s));
+    let live = scalesim::sim::live::replay(scenario, &changes, end)
+        .expect("a live slowdown replays")
+        .report();
+    (planned, live)
+}
+
+#[test]
+fn a_scheduled_slowdown_of_an_api_gateway_does_what_a_live_one_does() {
+    let mut s = light(6);
+    s.plugs.push(gateway(10.0, 1_000_000));
+    let (planned, live) = scheduled_and_live(&s, "gateway", (1.25, 2.5, 5.0));
+    assert_eq!(without_causes(&planned), without_causes(&live));
+    // It did slow the gateway: 40 ms more for the requests let in during 2.5 s of 6.
+    let normal = run(&s);
+    let added = planned.latency_ms.mean - normal.latency_ms.mean;
+    assert!(
+        (12.0..=22.0).contains(&added),
+        "{added} ms added on average"
+    );
+    let lines: Vec<&str> = (planned.events.iter())
+        .filter(|e| e.component == "gateway")
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "gateway slow (scheduled fault): ×5",
+            "gateway at normal speed again (scheduled repair)"
+        ]
+    );
+}
+
+#[test]
+fn at_stage_11_a_scheduled_slowdown_reaches_one_data_centers_api_gateway() {
+    let mut s = preset(11).expect("stage 11");
+    s.duration_s = 5;
+    s.faults.clear();
+    s.traffic.users = 40_000;
+    s.traffic.requests_per_user_per_s = 0.1;
+    s.traffic.profile = scalesim::scenario::Profile::Constant;
+    s.plugs.push(gateway(3.0, 1_000_000));
+    let (planned, live) = scheduled_and_live(&s, "us-east/gateway", (1.5, 2.0, 20.0));
+    assert_eq!(without_causes(&planned), without_causes(&live));
+    let slowed = |dc: &str| {
+        (planned.events.iter())
+            .any(|e| e.component == format!("{dc}/gateway") && e.text.contains("slow"))
+    };
+    assert!(
+        slowed("us-east") && !slowed("eu-west"),
+        "{:?}",
+        planned.events
+    );
+}
+
+#[test]
+fn a_scheduled_slowdown_of_a_rate_limiter_is_refused_with_the_reason() {
+    let mut s = light(4);
+    s.plugs.push(PlugNode {
+        name: "limiter".into(),
+        fronts: "lb".into(),
+        params: PlugParams::RateLimiter(Default::default()),
+    });
+    s.faults.clear();
+    s.validate().expect("a limiter in front of the balancer");
+    s.faults.push(slow("limiter", 1.0, 1.0, 4.0));
+    let e = s.validate().expect_err("refused").to_string();
+    assert!(
+        e.contains("faults[0].target")
+            && e.contains("'limiter' cannot be slow: a rate limiter holds no request"),
+        "{e}"
+    );
+    // Killing it stays a valid fault.
+    s.faults[0] = Fault {
+        target: "limiter".into(),
+        ..down(1.0, 1.0)
+    };
+    s.validate().expect("a limiter can be killed");
+}
+
+/// A link written before scheduled slowdowns could name a registered component, with a
+/// gateway in front of the balancer, a limiter in front of the web pool and live slowdowns,
+/// kills and repairs of both, decodes to the same run: its report digest is the one main's
+/// binary gave before (a90af7e, `scalesim run --url … --json`, 2026-12-06).
+#[test]
+fn an_old_link_slowing_registered_components_live_replays_the_same_run() {
+    let link = "v1.s3~duration_s=6~faults=%5B%5D~plugs=%5B%7B%22fronts%22:%22lb%22,%22kind%22:%22api_gateway%22,%22name%22:%22gateway%22,%22params%22:%7B%22latency_ms%22:10.0,%22quota_per_s%22:5000%7D%7D,%7B%22fronts%22:%22web%22,%22kind%22:%22rate_limiter%22,%22name%22:%22limiter%22,%22params%22:%7B%22burst%22:20,%22rate_per_s%22:150.0,%22when_down%22:%22open%22%7D%7D%5D~server.count=2~traffic.requests_per_user_per_s=0.1~traffic.users=2000~live=1.5:slow:gateway:4,2:slow:limiter:3,2.5:kill:gateway,2.75:repair:gateway,3:slow:gateway:1,3.5:kill:limiter,4:repair:limiter";
+    let decoded = scalesim::scenario::decode_link(link).expect("the link decodes");
+    assert_eq!(decoded.live.len(), 7);
+    let end = SimTime::from_secs(u64::from(decoded.scenario.duration_s));
+    let r = scalesim::sim::live::replay(&decoded.scenario, &decoded.live, end)
+        .expect("it replays")
+        .report();
+    assert_eq!(r.digest, "9a960ee6bc0b13af");
+}

@@ -8,6 +8,7 @@ mod challenges;
 mod chaos;
 mod cli;
 mod cli_sweep;
+mod codec;
 mod datastore;
 mod deploy;
 mod diagnosis;

@@ -166,6 +166,37 @@ fn dns_answers_are_cached_for_their_ttl() {
 }
 
 #[test]
+fn dns_keeps_its_component_id_and_its_place_on_the_bill() {
+    // DNS registers after the CDN edge (built_ins!), yet it stays component 1 (links, the
+    // diagram and the geo layer's shared ids name it so) and its bill line stays before the
+    // CDN's, as before it was registered.
+    let mut s = preset(6).unwrap();
+    s.duration_s = 10;
+    let mut sim = Sim::new(&s).unwrap();
+    let dns = &sim.components()[1];
+    assert_eq!((dns.id, dns.name.as_str()), (ComponentId(1), "dns"));
+    sim.advance_to(SimTime::from_secs(10), u64::MAX);
+    let r = sim.report();
+    let items: Vec<&str> = r.cost.items.iter().map(|i| i.item.as_str()).collect();
+    let at = |name: &str| items.iter().position(|i| i.starts_with(name));
+    let (dns, cdn) = (at("DNS lookups"), at("CDN"));
+    assert!(dns.is_some() && cdn.is_some(), "{items:?}");
+    assert_eq!(dns.unwrap() + 1, cdn.unwrap(), "{items:?}");
+    // Killing it through its id fails the lookups made while it is down.
+    sim.kill(ComponentId(1));
+    assert!(!sim.is_alive(ComponentId(1)));
+    sim.advance_to(SimTime::from_secs(11), u64::MAX);
+    sim.repair(ComponentId(1));
+    assert!(sim.is_alive(ComponentId(1)));
+    let log: Vec<_> = sim.log().filter(|e| e.component == "dns").collect();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0]
+        .text
+        .ends_with("clients with a cached answer keep working until it expires"));
+    assert!(log[1].text.ends_with("back up (repaired by the user)"));
+}
+
+#[test]
 fn a_dead_dns_only_hurts_clients_whose_cache_expired() {
     let mut s = preset(1).unwrap();
     s.duration_s = 60;

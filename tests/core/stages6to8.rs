@@ -239,3 +239,66 @@ fn a_full_job_queue_fails_the_writes_that_publish() {
     assert!(r.requests.failed_by_reason.queue_full >= queue.rejected);
     assert!(queue.max_depth <= 50);
 }
+
+#[test]
+fn the_queue_and_its_workers_take_live_faults_and_keep_their_places() {
+    let mut scenario = preset(8).unwrap();
+    scenario.duration_s = 40;
+    let mut sim = Sim::new(&scenario).unwrap();
+    let queue = sim.component_named("queue").unwrap();
+    let workers = sim.component_named("workers").unwrap();
+    // The queue and then its workers, right after the session store in the component table.
+    assert_eq!(workers.0, queue.0 + 1);
+    let sessions = sim.component_named("sessions").map(|s| s.0);
+    assert_eq!(sessions.map(|s| s + 1), Some(queue.0));
+
+    sim.advance_to(SimTime::from_secs(10), u64::MAX);
+    let logged = |sim: &Sim| sim.log().count();
+    let before = logged(&sim);
+    // The queue is durable: a kill does nothing and logs nothing.
+    sim.kill(queue);
+    assert_eq!(logged(&sim), before);
+    sim.kill(workers);
+    let line = sim.log().last().unwrap();
+    assert_eq!(line.component, "workers");
+    assert!(
+        line.text.starts_with("workers down (killed by the user); ")
+            && line
+                .text
+                .ends_with(" jobs in progress go back to the queue (nothing is lost)"),
+        "{}",
+        line.text
+    );
+    let state = |sim: &Sim, id| sim.snapshot().components[usize::from(id)].clone();
+    assert!(state(&sim, queue.0).alive && !state(&sim, workers.0).alive);
+    assert_eq!(state(&sim, workers.0).busy_workers, 0);
+    let depth_at_kill = sim.snapshot().queue_depth;
+
+    sim.advance_to(SimTime::from_secs(20), u64::MAX);
+    let snapshot = sim.snapshot();
+    assert!(snapshot.queue_depth > depth_at_kill + 50);
+    assert_eq!(
+        snapshot.components[usize::from(queue.0)].queue_len,
+        snapshot.queue_depth
+    );
+    sim.repair(workers);
+    let line = sim.log().last().unwrap();
+    assert_eq!(
+        line.text,
+        "workers back up (repaired by the user); draining the backlog"
+    );
+    assert!(state(&sim, workers.0).busy_workers > 0);
+
+    let r = sim.run();
+    let q = r.queue.as_ref().unwrap();
+    assert!(q.redelivered > 0);
+    assert_eq!(
+        q.published,
+        q.done + u64::from(q.queued) + u64::from(q.in_progress)
+    );
+    // Its machines are billed with the others, before the lines paid by use.
+    let items: Vec<&str> = r.cost.items.iter().map(|i| i.item.as_str()).collect();
+    let at = |name: &str| items.iter().position(|i| *i == name).unwrap();
+    assert_eq!(at("queue broker") + 1, at("queue workers"));
+    assert_eq!(at("queue workers") + 1, at("DNS lookups"), "{items:?}");
+}

@@ -44,6 +44,12 @@ pub struct ApiGatewayParams {
     pub quota_per_s: u32,
 }
 
+// In the binary form the page reads (src/scenario/wire.rs).
+crate::codec::wire_struct!(ApiGatewayParams {
+    latency_ms,
+    quota_per_s
+});
+
 fn default_latency_ms() -> f64 {
     2.0
 }

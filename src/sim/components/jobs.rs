@@ -9,16 +9,36 @@
 //! Conservation: published = done + queued + in progress.
 //!
 //! [`JobTier`] owns the queue, the workers (their pool as a station of its own), the worker
-//! autoscaler and their events ([`JobEvent`]); the engine tells it that a write committed
-//! ([`JobTier::publish`]) and hands it its events, its kill and its repair.
+//! autoscaler and their events ([`JobEvent`]).
+//!
+//! It is a built-in kind on the registration (`registry.rs`, `built_ins!`, with its own
+//! events): the stack holds no field for it and reaches it only through its hooks.
+//!
+//! ```text
+//!   start            the autoscaler's first check
+//!   write_committed  a committed write publishes its job (refused when full: queue_full)
+//!   OwnEvents        a job done, a scale check, workers ready (BuiltInEvent, by match)
+//!   members          "queue" (durable: cannot be killed) and "workers" (kill: their jobs
+//!                    go back to the queue; repair: they drain it)
+//!   close_point / snapshot / member_state / report_section / bill_machines   its figures
+//! ```
+//!
+//! The workers' station is the tier's own ([`JobTier::station`]), not one of the stack's
+//! stations: no request is ever served there (a job is not a request), and the stack's
+//! whole-table walks (a data center slowed, its station list in the report, the stations
+//! the metrics tick hands the monitor) never included it.
 
-use crate::scenario::{JobQueue, WorkerAutoscale};
+use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, OwnEvents};
+use crate::scenario::topology::NodeKind;
+use crate::scenario::{JobQueue, Scenario, WorkerAutoscale};
 use crate::sim::components::station::Station;
+use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
-use crate::sim::kernel::run::{Ctx, Slot};
+use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::report::{LatencyReport, QueueReport};
+use crate::sim::report::{LatencyReport, QueueReport, Sections, SeriesPoint};
+use crate::sim::{ComponentKind, ComponentState, Outcome, Snapshot};
 use std::collections::VecDeque;
 
 /// The queue's own events.
@@ -129,22 +149,12 @@ impl JobTier {
         }
     }
 
-    /// Handles one of the queue's own events.
-    pub fn handle<R: Slot, E: Copy + From<JobEvent>>(
-        &mut self,
-        event: JobEvent,
-        ctx: &mut Ctx<R, E>,
-    ) {
-        match event {
-            JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
-            JobEvent::ScaleCheck => self.on_scale_check(ctx),
-            JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
-        }
-    }
-
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
     /// from the run's RNG). Returns false when the queue is full and the publish fails.
-    pub fn publish<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) -> bool {
+    pub fn publish<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> bool {
         let share = self.jobs_per_write;
         if share <= 0.0 || ctx.rng.unit() >= share {
             return true;
@@ -165,7 +175,10 @@ impl JobTier {
     }
 
     /// Gives waiting jobs to idle workers.
-    fn start_jobs<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
+    fn start_jobs<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
         let now = ctx.now;
         loop {
             if !self.station.alive || self.station.busy >= self.station.workers {
@@ -197,11 +210,11 @@ impl JobTier {
         }
     }
 
-    fn on_job_done<R: Slot, E: Copy + From<JobEvent>>(
+    fn on_job_done<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         slot: u32,
         epoch: u32,
-        ctx: &mut Ctx<R, E>,
+        ctx: &mut BuiltInCtx<'_, R, E>,
     ) {
         let now = ctx.now;
         if self.station.epoch != epoch {
@@ -225,7 +238,7 @@ impl JobTier {
 
     /// The workers die at `now`: their jobs are not acknowledged, so the queue delivers them
     /// again. Returns how many went back.
-    pub fn kill(&mut self, now: SimTime) -> u32 {
+    fn workers_die(&mut self, now: SimTime) -> u32 {
         self.station.account(now);
         self.station.alive = false;
         self.station.epoch = self.station.epoch.wrapping_add(1);
@@ -244,14 +257,20 @@ impl JobTier {
     }
 
     /// The workers are back: they drain the backlog.
-    pub fn repair<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
+    fn workers_back<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
         self.station.account(ctx.now);
         self.station.alive = true;
         self.start_jobs(ctx);
     }
 
     /// The worker autoscaler looks at the backlog.
-    fn on_scale_check<R: Slot, E: Copy + From<JobEvent>>(&mut self, ctx: &mut Ctx<R, E>) {
+    fn on_scale_check<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
         let now = ctx.now;
         let Some(a) = self.autoscale.clone() else {
             return;
@@ -296,10 +315,10 @@ impl JobTier {
         );
     }
 
-    fn on_workers_ready<R: Slot, E: Copy + From<JobEvent>>(
+    fn on_workers_ready<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         count: u32,
-        ctx: &mut Ctx<R, E>,
+        ctx: &mut BuiltInCtx<'_, R, E>,
     ) {
         self.starting = self.starting.saturating_sub(count);
         self.station.account(ctx.now);
@@ -314,10 +333,131 @@ impl JobTier {
     }
 }
 
+impl OwnEvents<JobEvent> for JobTier {
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: JobEvent,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
+        match event {
+            JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
+            JobEvent::ScaleCheck => self.on_scale_check(ctx),
+            JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
+        }
+    }
+}
+
+impl Component for JobTier {}
+
+/// Its first member in the run (`BuiltIn::members`): the queue itself.
+const QUEUE: u8 = 0;
+/// Its second member: the workers.
+const WORKERS: u8 = 1;
+
+impl BuiltIn for JobTier {
+    const NODE: NodeKind = NodeKind::Queue;
+    const TAKES_WRITES: bool = true;
+
+    fn of_scenario(scenario: &Scenario) -> Option<JobTier> {
+        scenario.queue.as_ref().map(JobTier::new)
+    }
+
+    fn report_section(&self, sections: &mut Sections<'_>) {
+        sections.queue = Some(self.report());
+    }
+
+    /// The worker autoscaler's first check, one interval in.
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
+        if let Some(every) = self.autoscale_interval() {
+            ctx.schedule(SimTime::ZERO + every, JobEvent::ScaleCheck);
+        }
+    }
+
+    #[inline]
+    fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<Outcome> {
+        (!self.publish(ctx)).then_some(Outcome::QueueFull)
+    }
+
+    fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+        &[
+            ("queue", ComponentKind::Queue),
+            ("workers", ComponentKind::Workers),
+        ]
+    }
+
+    fn member_alive(&self, member: u8) -> bool {
+        member != WORKERS || self.station.alive
+    }
+
+    /// The queue is durable (it cannot be killed); dead workers give their jobs back.
+    fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        member: u8,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        (member == WORKERS).then(|| {
+            let back = self.workers_die(ctx.now);
+            format!("; {back} jobs in progress go back to the queue (nothing is lost)")
+        })
+    }
+
+    fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        member: u8,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        (member == WORKERS).then(|| {
+            self.workers_back(ctx);
+            "; draining the backlog".to_string()
+        })
+    }
+
+    fn member_state(&self, member: u8, state: &mut ComponentState) {
+        match member {
+            QUEUE => {
+                state.queue_len = self.depth();
+                state.queue_capacity = self.max_depth;
+            }
+            _ => {
+                state.busy_workers = self.station.busy;
+                state.workers = self.station.workers;
+                state.utilization = (self.station.last_interval)
+                    .utilization(self.station.workers)
+                    .min(1.0);
+            }
+        }
+    }
+
+    fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+        self.station.account(now);
+        self.station.close_interval();
+        point.queue_depth = self.depth();
+        point.jobs_done = std::mem::take(&mut self.interval_done);
+    }
+
+    fn snapshot(&self, snapshot: &mut Snapshot) {
+        snapshot.queue_depth = self.depth();
+    }
+
+    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+        bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
+        bill.add(
+            "queue workers",
+            f64::from(self.station.workers) * hours,
+            "worker-hours",
+            PRICES.queue_worker_hour,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scenario::Dist;
+    use crate::sim::components::registry::BuiltInEventKind;
     use crate::sim::kernel::run::Kernel;
 
     fn spec() -> JobQueue {
@@ -331,26 +471,46 @@ mod tests {
     }
 
     /// Pops and handles the queue's events up to `until`.
-    fn run(q: &mut JobTier, kernel: &mut Kernel<(), JobEvent>, until: SimTime) {
-        while let Some((now, event)) = kernel.events.pop_until(until) {
+    fn run(q: &mut JobTier, kernel: &mut Kernel<(), BuiltInEvent>, until: SimTime) {
+        while let Some((now, BuiltInEvent { part, event })) = kernel.events.pop_until(until) {
             kernel.now = now;
-            q.handle(event, kernel);
+            assert_eq!(part, 0);
+            // Irrefutable while the queue is the only built-in kind with events.
+            #[allow(irrefutable_let_patterns)]
+            let BuiltInEventKind::Queue(event) = event
+            else {
+                panic!("an event of another kind: {event:?}");
+            };
+            q.handle(event, &mut BuiltInCtx { kernel, me: 0 });
         }
     }
 
     #[test]
     fn a_full_queue_refuses_and_dead_workers_give_their_jobs_back_so_nothing_is_lost() {
         let mut q = JobTier::new(&spec());
-        let mut kernel = Kernel::<(), JobEvent>::new(7);
-        let accepted: Vec<bool> = (0..4).map(|_| q.publish(&mut kernel)).collect();
+        let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        let refused: Vec<Option<Outcome>> = (0..4).map(|_| q.write_committed(ctx)).collect();
         // Two workers take two jobs; one waits; the fourth finds the queue at its depth.
-        assert_eq!(accepted, [true, true, true, false]);
+        let full = Some(Outcome::QueueFull);
+        assert_eq!(refused, [None, None, None, full]);
         assert_eq!((q.in_progress(), q.depth(), q.rejected), (2, 1, 1));
-        // The workers die before finishing: both jobs go back to the queue.
-        assert_eq!(q.kill(SimTime::from_millis_f64(1.0)), 2);
+        // The queue cannot be killed; the workers die before finishing: both jobs go back to
+        // the queue.
+        ctx.now = SimTime::from_millis_f64(1.0);
+        assert_eq!(q.kill_member(QUEUE, ctx), None);
+        let died = q.kill_member(WORKERS, ctx);
+        assert_eq!(
+            died.as_deref(),
+            Some("; 2 jobs in progress go back to the queue (nothing is lost)")
+        );
+        assert!(q.member_alive(QUEUE) && !q.member_alive(WORKERS));
         assert_eq!((q.in_progress(), q.depth(), q.redelivered), (0, 3, 2));
-        kernel.now = SimTime::from_millis_f64(2.0);
-        q.repair(&mut kernel);
+        ctx.now = SimTime::from_millis_f64(2.0);
+        assert!(q.repair_member(WORKERS, ctx).is_some());
         assert_eq!((q.in_progress(), q.depth()), (2, 1));
         // The completions scheduled before the death are ignored; every job ends done once.
         run(&mut q, &mut kernel, SimTime::from_secs(60));

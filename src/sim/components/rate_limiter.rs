@@ -50,6 +50,14 @@ pub struct RateLimiterParams {
     pub when_down: WhenDown,
 }
 
+// In the binary form the page reads (src/scenario/wire.rs).
+crate::codec::wire_enum!(WhenDown { 0 => Open, 1 => Closed });
+crate::codec::wire_struct!(RateLimiterParams {
+    rate_per_s,
+    burst,
+    when_down
+});
+
 fn default_rate() -> f64 {
     1000.0
 }

@@ -12,31 +12,48 @@
 //!                 gates, Event::ReachGate / Event::Plug, Part::Plug, Report::plugs — generic
 //! ```
 //!
+//! Built-in kinds (the monitor, the CDN edge, the message queue) keep their own node kind,
+//! scenario field and report section, and register their engine side in [`built_ins!`]:
+//!
+//! ```text
+//!   kind's file:  X: Component + BuiltIn   (+ OwnEvents<XEvent> for timers of its own)
+//!   this file:    built_ins! { X(x::X), }  or  { X(x::X, x::XEvent), }  ← one line
+//!                   ⇒ BuiltInPart (one arm per kind), BuiltInEventKind (one per kind with
+//!                     events) and their dispatch
+//!   engine:       Part::BuiltIn / Part::Member, Event::BuiltIn, the lists of parts that
+//!                 watch users or take writes — generic
+//! ```
+//!
 //! The dispatch is a `match` over the generated enums: no `dyn`, no box, no allocation per
 //! event, and a stack without plugged components pays one `Option` test per request where a
 //! gate could stand (the route table says whether one does).
 
+use super::dns;
 use super::edge;
+use super::jobs;
 use super::monitor;
 use super::{api_gateway, rate_limiter};
+use crate::codec::{Reader, Wire, Writer};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
 use crate::sim::hits::IntervalHits;
+use crate::sim::kernel::queue::Lane;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
-use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind};
+use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt::Debug;
+use std::ops::{Deref, DerefMut};
 
 /// What a plugged-in kind declares about itself, on its parameters' type: its names, what it
 /// may be wired to, and its parameters' rules. Read by the graph (palette, wiring rules,
 /// validation, files and links) without the engine.
 pub trait PlugSpec:
-    Clone + Debug + PartialEq + Default + Serialize + DeserializeOwned + Sized
+    Clone + Debug + PartialEq + Default + Serialize + DeserializeOwned + Wire + Sized
 {
     /// snake_case name, as written in files, graphs and links (`rate_limiter`).
     const NAME: &'static str;
@@ -264,6 +281,21 @@ macro_rules! plugs {
             }
         }
 
+        /// In the binary form ([`crate::codec`]): the kind's place in [`PlugKind::ALL`], then
+        /// its parameters.
+        impl Wire for PlugParams {
+            fn put(&self, w: &mut Writer) {
+                let kind = self.kind();
+                let i = PlugKind::ALL.iter().position(|k| *k == kind);
+                w.byte(i.and_then(|i| u8::try_from(i).ok()).unwrap_or(u8::MAX));
+                match self { $(PlugParams::$v(p) => p.put(w)),* }
+            }
+            fn take(r: &mut Reader) -> Option<PlugParams> {
+                let kind = *PlugKind::ALL.get(usize::from(r.byte()?))?;
+                Some(match kind { $(PlugKind::$v => PlugParams::$v(Wire::take(r)?)),* })
+            }
+        }
+
         /// A registered kind's own events.
         #[derive(Clone, Copy, Debug, PartialEq)]
         #[allow(dead_code)] // the arm of a kind without events (`NoEvent`) cannot be built
@@ -376,7 +408,7 @@ impl From<NoEvent> for PlugEventKind {
 
 // ─── Hooks beside the request path, and the built-in kinds on the registration ───
 //
-// A built-in kind (the monitor, …) keeps its own node kind in the graph, its own field in
+// A built-in kind (the monitor, the CDN edge, DNS) keeps its own node kind in the graph, its own field in
 // the scenario and its own section in the report, so that every file, link and report stays
 // as it was; what it registers here is its engine side: the stack holds it as one arm of
 // [`BuiltInPart`] and reaches it only through the generated dispatch below (no field of its
@@ -446,13 +478,62 @@ pub(in crate::sim) enum Step {
     Hold { until: SimTime, tag: u32 },
 }
 
+/// Where a built-in kind's component is listed among a stack's components. Its place is its
+/// component id, which the snapshot, the report, the diagram and every link naming a
+/// component by number read, so each kind keeps the place it had before it was registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Listed {
+    /// Right after the users (the DNS server: component 1 of every stack).
+    AfterUsers,
+    /// After the database nodes (the CDN edge).
+    AfterDatabases,
+}
+
+/// What the stack knows of a request's user when it asks the component standing before
+/// departure ([`BuiltIn::on_depart`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Asking {
+    /// A user of this stack, whose answer the component keeps (cached, under way, or none).
+    Own { user: usize },
+    /// Stage 11: the geo layer keeps the user's answer and asked for it on the user's behalf
+    /// just now; the answer comes after the component's own lookup time, and is lost if the
+    /// component dies, or the geo layer loses its lookups ([`BuiltIn::answers_lost`]),
+    /// meanwhile.
+    LookupFor,
+    /// Stage 11: the geo layer holds the user's answer; a lookup of the user's still under
+    /// way answers at `ready` (in the past or `SimTime::ZERO`: none is).
+    Pending { ready: SimTime },
+}
+
+/// What the component standing before departure (DNS) decides for a request that asks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Departure {
+    /// The request leaves at `at`: now (a cached answer), or later (when an answer already
+    /// under way for its user arrives).
+    Leave { at: SimTime },
+    /// It waits for an answer due at `until`: the stack schedules one event carrying the
+    /// request, in `lane` (answers due a fixed time after they are asked keep their lane in
+    /// order), and asks [`BuiltIn::on_answer`] with `tag` (the component's own note: DNS's
+    /// life when it was asked) when it is due.
+    Wait {
+        until: SimTime,
+        tag: u32,
+        lane: Lane,
+    },
+}
+
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in three groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in five groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
-/// is `Some`: faults, the inspector, the bill); the first stop of a route (the graph's
-/// routes name its node kind: a step that may answer the request, a hold, the way back).
+/// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
+/// (the graph's routes name its node kind: a step that may answer the request, a hold, the
+/// way back); a kind beside the request path with timers of its own (the message queue: its
+/// first events, a committed write it may refuse, its members' faults and state, its fields
+/// of the series point and the snapshot, its machines on the bill; its events through
+/// [`OwnEvents`]); the step before departure (`BEFORE_DEPARTURE`: every user's request asks
+/// it first, and the geo layer's hand-over asks it at stage 11).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -521,6 +602,157 @@ pub(in crate::sim) trait BuiltIn: Component {
     }
     /// The origin answered a request of `kind` at `now` (`fetched`: on its behalf).
     fn origin_served(&mut self, _kind: RequestKind, _fetched: bool, _key: u32, _now: SimTime) {}
+
+    // Hooks of a kind with timers of its own, a place after the web server and components
+    // of its own beside the request path (the message queue and its workers, session 15).
+
+    /// Whether it is told of every committed write ([`BuiltIn::write_committed`]); the
+    /// stack keeps the list of those that are, so the others cost nothing per write.
+    const TAKES_WRITES: bool = false;
+    /// Schedules its first own events (see [`OwnEvents`]) as the stack is built, after the
+    /// registered kinds have scheduled theirs.
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, _ctx: &mut BuiltInCtx<'_, R, E>) {}
+    /// A user's write has committed (or, with no database on its way, the web server has
+    /// done it) and is about to be answered: `Some(outcome)` makes it fail instead (the
+    /// message queue: its job could not be published, `queue_full`). The first kind that
+    /// refuses decides; the others are not told.
+    fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<Outcome> {
+        None
+    }
+    /// Its components in the run beside the request path, by name and kind (the message
+    /// queue: itself and its workers). The stack adds them after the session store (their
+    /// place in the component table, which every snapshot and report lists in order), and
+    /// hands their faults and state to the `*_member` hooks with their index in this list.
+    fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+        &[]
+    }
+    /// Whether its member `member` is up.
+    fn member_alive(&self, _member: u8) -> bool {
+        true
+    }
+    /// Its member `member` dies now; returns what follows, for the log line (`None`: that
+    /// member cannot be killed, and nothing is logged).
+    fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member` is repaired now; returns what follows, for the log line (`None`:
+    /// nothing to repair, and nothing is logged).
+    fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member`'s figures in the snapshot.
+    fn member_state(&self, _member: u8, _state: &mut ComponentState) {}
+    /// A metrics interval closes at `now`: it writes its own fields of the interval's series
+    /// point (the queue: its depth and the jobs done) before any component reads the point
+    /// ([`Component::on_tick`]), and starts counting the next interval.
+    fn close_point(&mut self, _now: SimTime, _point: &mut SeriesPoint) {}
+    /// Writes its own figures of the snapshot (the queue: its depth).
+    fn snapshot(&self, _snapshot: &mut Snapshot) {}
+    /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
+    /// (the queue's broker and workers), listed with the stack's own machines, before the
+    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
+    fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+
+    // The step before departure (DNS, session 15).
+
+    /// Where its component is listed among the stack's (see [`Listed`]).
+    const LISTED: Listed = Listed::AfterDatabases;
+    /// Where its lines go on the bill among the built-in kinds' (lower first; equal ones in
+    /// registration order), so the bill keeps the order it had before the kinds were
+    /// registered: the DNS lookups (64) before the CDN's transfer (128).
+    const BILL_ORDER: u8 = 128;
+    /// Whether it stands before departure: every request a user sends asks it first
+    /// ([`BuiltIn::on_depart`]), and leaves as it says. A stack has at most one such
+    /// component (the first registered that declares it; none: requests leave at once).
+    const BEFORE_DEPARTURE: bool = false;
+    /// A request asks it before departing now (see [`Asking`] for what the stack knows of
+    /// the user).
+    fn on_depart(&mut self, _asking: Asking, now: SimTime) -> Departure {
+        Departure::Leave { at: now }
+    }
+    /// The answer a request waited for ([`Departure::Wait`] with `tag`) is due now: `Ok`, it
+    /// leaves now; `Err(outcome)`, the answer is lost and the request fails now with
+    /// `outcome` (and its user's answer is forgotten).
+    fn on_answer(&mut self, _user: u32, _tag: u32, _now: SimTime) -> Result<(), Outcome> {
+        Ok(())
+    }
+    /// Stage 11: the geo layer lost the lookups it has under way (its resolver died): the
+    /// answers this component is due to give on their behalf do not count.
+    fn answers_lost(&mut self) {}
+    /// Bytes it holds per user (for the stack's footprint figure).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// A built-in kind's own events (timers that carry no request: the message queue's jobs
+/// done, its worker autoscaler), of type `Ev`, named as the second type of its line in
+/// [`built_ins!`]. A kind without events of its own leaves the type out of its line and
+/// does not implement this.
+pub(in crate::sim) trait OwnEvents<Ev>: BuiltIn {
+    /// One of its own events is due now.
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: Ev,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    );
+}
+
+/// One of a built-in component's own events, tagged with the component (its index among the
+/// stack's built-in components).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) struct BuiltInEvent {
+    /// Which component.
+    pub part: u8,
+    /// The event, in its kind's own type.
+    pub event: BuiltInEventKind,
+}
+
+/// What a built-in component's hooks that schedule its own events are handed: the kernel
+/// (clock, queue, RNG, log: reached through `Deref`, so `ctx.now`, `ctx.rng`, `ctx.log`) and
+/// its own index, so that [`BuiltInCtx::schedule`] tags its events with it.
+pub(in crate::sim) struct BuiltInCtx<'a, R, E> {
+    /// The kernel.
+    pub kernel: &'a mut Ctx<R, E>,
+    /// The component's index among the stack's built-in components.
+    pub me: u8,
+}
+
+impl<R: Slot, E: Copy + From<BuiltInEvent>> BuiltInCtx<'_, R, E> {
+    /// Schedules one of the component's own events at `at` (in the kernel's queue, as
+    /// [`Ctx::schedule`] does: the same lane and order as any event pushed now).
+    #[inline]
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<BuiltInEventKind>) {
+        let event = BuiltInEvent {
+            part: self.me,
+            event: event.into(),
+        };
+        self.kernel.schedule(at, event);
+    }
+}
+
+impl<R, E> Deref for BuiltInCtx<'_, R, E> {
+    type Target = Ctx<R, E>;
+    fn deref(&self) -> &Ctx<R, E> {
+        self.kernel
+    }
+}
+
+impl<R, E> DerefMut for BuiltInCtx<'_, R, E> {
+    fn deref_mut(&mut self) -> &mut Ctx<R, E> {
+        self.kernel
+    }
 }
 
 /// A built-in kind's component type, found among a stack's [`BuiltInPart`]s.
@@ -532,9 +764,21 @@ pub(in crate::sim) trait OneOf: Sized {
 }
 
 /// The registration list of built-in kinds' engine sides: `Variant(its component's type)`
-/// per kind. Generates [`BuiltInPart`], with one arm per kind, and its dispatch.
+/// per kind, or `Variant(its component's type, its own events' type)` for a kind with timers
+/// of its own ([`OwnEvents`]). Generates [`BuiltInPart`] and [`BuiltInEventKind`], with one
+/// arm per kind (per kind with events), and their dispatch.
 macro_rules! built_ins {
-    ($($v:ident($part:ty)),* $(,)?) => {
+    ($($v:ident($part:ty $(, $ev:ty)?)),* $(,)?) => {
+        /// A built-in kind's own events: one arm per kind registered with an events type.
+        #[derive(Clone, Copy, Debug)]
+        pub(in crate::sim) enum BuiltInEventKind { $($($v($ev),)?)* }
+
+        $($(impl From<$ev> for BuiltInEventKind {
+            fn from(event: $ev) -> BuiltInEventKind {
+                BuiltInEventKind::$v(event)
+            }
+        })?)*
+
         /// A built-in kind's component of a stack.
         // A stack holds a handful, built once and never moved on the hot path: a box per
         // large kind would add a pointer to follow on every request it sees, for a few
@@ -631,6 +875,110 @@ macro_rules! built_ins {
             pub fn origin_served(&mut self, kind: RequestKind, fetched: bool, key: u32, now: SimTime) {
                 match self { $(BuiltInPart::$v(p) => p.origin_served(kind, fetched, key, now)),* }
             }
+            /// See [`BuiltIn::TAKES_WRITES`].
+            pub fn takes_writes(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::TAKES_WRITES),* }
+            }
+            /// See [`BuiltIn::start`].
+            pub fn start<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.start(ctx)),* }
+            }
+            /// Hands it one of its own events (an event of another kind is a bug: ignored).
+            #[inline]
+            pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                event: BuiltInEventKind,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                #[allow(unreachable_patterns)] // when every kind has events, every pair matches
+                match (self, event) {
+                    $($((BuiltInPart::$v(p), BuiltInEventKind::$v(e)) => {
+                        <$part as OwnEvents<$ev>>::handle(p, e, ctx)
+                    })?)*
+                    _ => debug_assert!(false, "an event handed to a component of another kind"),
+                }
+            }
+            /// See [`BuiltIn::write_committed`].
+            #[inline]
+            pub fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.write_committed(ctx)),* }
+            }
+            /// See [`BuiltIn::members`].
+            pub fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+                match self { $(BuiltInPart::$v(p) => p.members()),* }
+            }
+            /// See [`BuiltIn::member_alive`].
+            pub fn member_alive(&self, member: u8) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.member_alive(member)),* }
+            }
+            /// See [`BuiltIn::kill_member`].
+            pub fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.kill_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::repair_member`].
+            pub fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.repair_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::member_state`].
+            pub fn member_state(&self, member: u8, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.member_state(member, state)),* }
+            }
+            /// See [`BuiltIn::close_point`].
+            pub fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+                match self { $(BuiltInPart::$v(p) => p.close_point(now, point)),* }
+            }
+            /// See [`BuiltIn::snapshot`].
+            pub fn snapshot(&self, snapshot: &mut Snapshot) {
+                match self { $(BuiltInPart::$v(p) => p.snapshot(snapshot)),* }
+            }
+            /// See [`BuiltIn::bill_machines`].
+            pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
+            }
+            /// See [`BuiltIn::LISTED`].
+            pub fn listed(&self) -> Listed {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
+            }
+            /// See [`BuiltIn::BILL_ORDER`].
+            pub fn bill_order(&self) -> u8 {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BILL_ORDER),* }
+            }
+            /// See [`BuiltIn::BEFORE_DEPARTURE`].
+            pub fn before_departure(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BEFORE_DEPARTURE),* }
+            }
+            /// See [`BuiltIn::on_depart`].
+            #[inline]
+            pub fn on_depart(&mut self, asking: Asking, now: SimTime) -> Departure {
+                match self { $(BuiltInPart::$v(p) => p.on_depart(asking, now)),* }
+            }
+            /// See [`BuiltIn::on_answer`].
+            #[inline]
+            pub fn on_answer(&mut self, user: u32, tag: u32, now: SimTime) -> Result<(), Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.on_answer(user, tag, now)),* }
+            }
+            /// See [`BuiltIn::answers_lost`].
+            pub fn answers_lost(&mut self) {
+                match self { $(BuiltInPart::$v(p) => p.answers_lost()),* }
+            }
+            /// See [`BuiltIn::heap_bytes`].
+            pub fn heap_bytes(&self) -> usize {
+                match self { $(BuiltInPart::$v(p) => p.heap_bytes()),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -659,4 +1007,6 @@ macro_rules! built_ins {
 built_ins! {
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
+    Queue(jobs::JobTier, jobs::JobEvent),
+    Dns(dns::Dns),
 }

@@ -261,7 +261,7 @@ impl World {
             pop.forget_pending(now_ms, ttl, self.tick);
         }
         for dc in &mut self.dcs {
-            dc.sim.geo_dns_died();
+            dc.sim.answers_lost();
         }
     }
 

@@ -529,7 +529,7 @@ pub struct KindLatency {
 }
 
 /// DNS figures.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DnsReport {
     /// Lookups sent to the DNS server.
     pub lookups: u64,

@@ -36,7 +36,8 @@ impl Stack {
     pub(super) fn build_topology(&mut self) {
         let scenario = self.scenario.clone();
         self.add_component("users".into(), ComponentKind::Users);
-        self.add_component("dns".into(), ComponentKind::Dns);
+        // The built-in kinds' components listed right after the users (DNS: component 1).
+        self.add_built_in_components(Listed::AfterUsers);
         if let Some(lb) = &scenario.load_balancer {
             self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
             self.balancers = (self.webs.iter())
@@ -70,15 +71,8 @@ impl Stack {
                 self.dbs[n + 1].count_shard_keys();
             }
         }
-        // The built-in kinds' components in the run (the CDN edge), here in the engine's
-        // order.
-        for part in 0..self.built_ins.len() {
-            if let Some((name, kind)) = self.built_ins[part].component() {
-                let id = self.add_component(name.into(), kind);
-                self.parts[usize::from(id.0)] = Part::BuiltIn(part as u8);
-                self.built_in_ids[part] = id;
-            }
-        }
+        // The built-in kinds' components listed after the databases (the CDN edge).
+        self.add_built_in_components(Listed::AfterDatabases);
         if let Some(sessions) = &scenario.sessions {
             if sessions.mode == SessionMode::SharedStore {
                 let id = self.add_component("sessions".into(), ComponentKind::SessionStore);
@@ -89,10 +83,17 @@ impl Stack {
                 self.session_station = self.add_station(id, Tier::Session, 0, station);
             }
         }
-        if let Some(q) = &scenario.queue {
-            self.add_component("queue".into(), ComponentKind::Queue);
-            self.add_component("workers".into(), ComponentKind::Workers);
-            self.jobs = Some(JobTier::new(q));
+        // The built-in kinds' components beside the request path (the message queue and its
+        // workers), here in the engine's order.
+        for part in 0..self.built_ins.len() {
+            let members = self.built_ins[part].members();
+            for (member, &(name, kind)) in members.iter().enumerate() {
+                let id = self.add_component(name.into(), kind);
+                self.parts[usize::from(id.0)] = Part::Member {
+                    part: part as u8,
+                    member: member as u8,
+                };
+            }
         }
         // The NoSQL stores: the scenario's `nosql` (nodes `nosql-N`), then each further one
         // (nodes `<name>-N`).
@@ -146,6 +147,20 @@ impl Stack {
                     .map_or(0, |r| r.store)
             })
             .collect();
+    }
+
+    /// Adds the components of the built-in kinds listed at `place`, in registration order.
+    fn add_built_in_components(&mut self, place: Listed) {
+        for part in 0..self.built_ins.len() {
+            if self.built_ins[part].listed() != place {
+                continue;
+            }
+            if let Some((name, kind)) = self.built_ins[part].component() {
+                let id = self.add_component(name.into(), kind);
+                self.parts[usize::from(id.0)] = Part::BuiltIn(part as u8);
+                self.built_in_ids[part] = id;
+            }
+        }
     }
 
     /// Adds web server `web-N` to web pool `pool` (`<name>-N` in a further pool); `initial`

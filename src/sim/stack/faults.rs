@@ -10,7 +10,7 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Queue => return, // they cannot be killed
+            Part::Users => return, // they cannot be killed
             Part::Balancer => {
                 // One balancer in front of every pool: all its pools' views die with it.
                 let mut text = None;
@@ -20,11 +20,6 @@ impl Stack {
                 if let Some(text) = text {
                     self.log_event(&name, text);
                 }
-                return;
-            }
-            Part::Dns => {
-                let text = self.dns.kill(&name, cause);
-                self.log_event(&name, text);
                 return;
             }
             Part::BuiltIn(part) => {
@@ -40,13 +35,15 @@ impl Stack {
                 self.log_event(&name, format!("{name} down ({cause})"));
                 return;
             }
-            Part::Workers => {
-                let now = self.kernel.now;
-                let back = self.jobs.as_mut().map_or(0, |q| q.kill(now));
-                self.log_event(
-                    &name,
-                    format!("{name} down ({cause}); {back} jobs in progress go back to the queue (nothing is lost)"),
-                );
+            Part::Member { part, member } => {
+                let ctx = &mut BuiltInCtx {
+                    kernel: &mut self.kernel,
+                    me: part,
+                };
+                // `None`: it cannot be killed (the message queue itself, durable).
+                if let Some(then) = self.built_ins[usize::from(part)].kill_member(member, ctx) {
+                    self.log_event(&name, format!("{name} down ({cause}){then}"));
+                }
                 return;
             }
             Part::Station(station) => station,
@@ -197,16 +194,11 @@ impl Stack {
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
-            Part::Users | Part::Queue => return,
+            Part::Users => return,
             Part::Balancer => {
                 for b in &mut self.balancers {
                     b.repair();
                 }
-                self.log_event(&name, format!("{name} back up ({cause})"));
-                return;
-            }
-            Part::Dns => {
-                self.dns.repair();
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
@@ -220,14 +212,14 @@ impl Stack {
                 self.log_event(&name, format!("{name} back up ({cause})"));
                 return;
             }
-            Part::Workers => {
-                if let Some(q) = self.jobs.as_mut() {
-                    q.repair(&mut self.kernel);
+            Part::Member { part, member } => {
+                let ctx = &mut BuiltInCtx {
+                    kernel: &mut self.kernel,
+                    me: part,
+                };
+                if let Some(then) = self.built_ins[usize::from(part)].repair_member(member, ctx) {
+                    self.log_event(&name, format!("{name} back up ({cause}){then}"));
                 }
-                self.log_event(
-                    &name,
-                    format!("{name} back up ({cause}); draining the backlog"),
-                );
                 return;
             }
             Part::Station(station) => station,

@@ -42,13 +42,13 @@ use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use super::components::deploy::{DeployController, DeployEvent};
-use super::components::dns::{Dns, Resolve};
 use super::components::edge::EdgeTier;
-use super::components::jobs::{JobEvent, JobTier};
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    BuiltInPart, PlugCtx, PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Listed, PlugCtx, PlugEvent,
+    PlugPart, StationTick, Step, Tick,
+    Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -71,8 +71,6 @@ use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
 
-const DNS: ComponentId = ComponentId(1);
-
 /// What a component of a stack is, for its fault hooks and its state: a kind and, for the
 /// components served by a station, that station. Indexed by component id, so a fault or a
 /// snapshot dispatches with one `match` instead of comparing ids.
@@ -80,22 +78,20 @@ const DNS: ComponentId = ComponentId(1);
 pub(super) enum Part {
     /// The user population (nothing to kill).
     Users,
-    /// The DNS server.
-    Dns,
     /// The load balancer (nothing to kill: it fronts the web servers).
     Balancer,
-    /// The message queue (durable: nothing to kill).
-    Queue,
-    /// The queue's workers.
-    Workers,
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
-    /// A component of a built-in kind registered in `built_ins!` (the CDN edge): its index
-    /// in [`Stack::built_ins`].
+    /// A component of a built-in kind registered in `built_ins!` (DNS, the CDN edge): its
+    /// index in [`Stack::built_ins`].
     BuiltIn(u8),
+    /// One of the components a built-in kind stands as beside the request path (the message
+    /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
+    /// and the member's in its list.
+    Member { part: u8, member: u8 },
 }
 
 impl Part {
@@ -104,12 +100,11 @@ impl Part {
         match kind {
             // A data center is the geo layer's component, never a stack's.
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
-            ComponentKind::Dns => Part::Dns,
             ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
-            ComponentKind::Cdn => Part::BuiltIn(0),
-            ComponentKind::Queue => Part::Queue,
-            ComponentKind::Workers => Part::Workers,
+            ComponentKind::Dns | ComponentKind::Cdn => Part::BuiltIn(0),
+            // Its indices are set when it is built.
+            ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
             ComponentKind::Server
             | ComponentKind::Database
             | ComponentKind::Cache
@@ -125,8 +120,9 @@ impl Part {
 pub(super) enum Event {
     /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
     Arrival { epoch: u32 },
-    /// The DNS server answers a lookup stamped with its life `life` (see [`Dns::answered`]).
-    DnsAnswer { req: ReqRef, user: u32, life: u32 },
+    /// The answer a request waits for before it departs is due (see [`Departure::Wait`]; DNS:
+    /// a lookup stamped with the server's life `tag`).
+    Answered { req: ReqRef, user: u32, tag: u32 },
     /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
     /// [`Sim::hand_over`]).
     Inject {
@@ -135,9 +131,15 @@ pub(super) enum Event {
         ready_ms: u32,
         region: u8,
     },
-    /// Stage 11: a request handed over when the lookup it started `dns.lookup` ago answers —
-    /// unless geoDNS has died since (DNS life `life`).
-    InjectAnswered { user: u32, life: u32, region: u8 },
+    /// Stage 11: a request handed over at `sent`, when the lookup the geoDNS layer started
+    /// for it then answers (see [`Asking::LookupFor`]; `tag`: the component's note, DNS's
+    /// life then).
+    InjectAnswered {
+        user: u32,
+        tag: u32,
+        region: u8,
+        sent: SplitTime,
+    },
     /// An answer from the data tier reaches the request's web server on its way back.
     BackAtWeb { req: ReqRef },
     /// A request reaches the load balancer.
@@ -181,8 +183,9 @@ pub(super) enum Event {
     /// A request the built-in component `part` held is due (see [`Step::Hold`]; the edge:
     /// a hit is served, unless it died since the hit began, in edge life `tag`).
     Held { req: ReqRef, part: u8, tag: u32 },
-    /// One of the message queue's own events (a job done, the worker autoscaler).
-    Jobs(JobEvent),
+    /// One of a built-in component's own events (the message queue's: a job done, the
+    /// worker autoscaler).
+    BuiltIn(BuiltInEvent),
     /// One of the web tier's own events (its autoscaling group).
     Web(WebEvent),
     /// One of the deploy controller's own events (the scheduled start, drain checks,
@@ -196,6 +199,23 @@ pub(super) enum Event {
     LeaveGate { req: ReqRef, gate: u8, life: u32 },
     /// One of a registered component's own events.
     Plug(PlugEvent),
+}
+
+/// An instant in two 4-byte halves, so that an event carrying one keeps the 4-byte alignment
+/// of the others (an 8-byte field would pad every [`Event`] from 20 bytes to 24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct SplitTime([u32; 2]);
+
+impl From<SimTime> for SplitTime {
+    fn from(t: SimTime) -> SplitTime {
+        SplitTime([(t.0 >> 32) as u32, t.0 as u32])
+    }
+}
+
+impl From<SplitTime> for SimTime {
+    fn from(t: SplitTime) -> SimTime {
+        SimTime((u64::from(t.0[0]) << 32) | u64::from(t.0[1]))
+    }
 }
 
 impl From<PlugEvent> for Event {
@@ -222,9 +242,9 @@ impl From<WebEvent> for Event {
     }
 }
 
-impl From<JobEvent> for Event {
-    fn from(event: JobEvent) -> Event {
-        Event::Jobs(event)
+impl From<BuiltInEvent> for Event {
+    fn from(event: BuiltInEvent) -> Event {
+        Event::BuiltIn(event)
     }
 }
 
@@ -245,8 +265,9 @@ enum AfterQuery {
     Answer,
     /// A cross-shard read asks the next shard.
     NextShard,
-    /// The write's job could not be queued: the write fails.
-    JobRejected,
+    /// A built-in kind that takes writes refused the committed write (the message queue,
+    /// full): it fails with this outcome.
+    Refused(Outcome),
 }
 
 /// Which tier a station belongs to.
@@ -415,8 +436,6 @@ pub(super) struct Stack {
     /// interval counters, sampled paths and the event log.
     pub(super) kernel: Kernel<Request, Event>,
     pub(super) components: Vec<ComponentInfo>,
-    /// The DNS server and the users' cached answers.
-    pub(super) dns: Dns,
     pub(super) stations: Vec<Station>,
     /// Per station: its component, tier and index within the tier.
     station_info: Vec<(ComponentId, Tier, u16)>,
@@ -430,18 +449,22 @@ pub(super) struct Stack {
     pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
-    pub(super) jobs: Option<JobTier>,
     /// The built-in kinds' components registered in `registry.rs` (`built_ins!`: the
-    /// monitor, the CDN edge), those the scenario has, in registration order; reached only
-    /// through their hooks.
+    /// monitor, the CDN edge, the message queue), those the scenario has, in registration
+    /// order; reached only through their hooks.
     pub(super) built_ins: Vec<BuiltInPart>,
     /// Each one's component in the run (`ComponentId(u16::MAX)`: it has none).
     built_in_ids: Vec<ComponentId>,
     /// The built-in component standing first on the routes that go through the CDN edge
     /// ([`route::Route::via_edge`]; `None`: no CDN).
     entry: Option<u8>,
+    /// The built-in component every request asks before it departs (DNS; `None`: requests
+    /// leave at once).
+    before_departure: Option<u8>,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
+    /// Which of `built_ins` are told of every committed write (the message queue).
+    write_takers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -524,7 +547,6 @@ impl Stack {
             events_processed: 0,
             kernel: Kernel::new(scenario.seed),
             components: Vec::new(),
-            dns: Dns::new(&scenario.dns),
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
@@ -542,11 +564,12 @@ impl Stack {
             .collect(),
             balancers: Vec::new(),
             balancer_id: ComponentId(u16::MAX),
-            jobs: None,
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
+            before_departure: None,
             user_watchers: Vec::new(),
+            write_takers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -599,9 +622,16 @@ impl Stack {
             .filter(|(_, part)| part.watches_users())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.write_takers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.takes_writes())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
+            .map(|i| i as u8);
+        sim.before_departure = (sim.built_ins.iter())
+            .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
         sim.build_topology();
         sim.set_users(scenario.traffic.users);
@@ -623,10 +653,12 @@ impl Stack {
                 name,
             });
         }
-        if let Some(every) = sim.jobs.as_ref().and_then(|q| q.autoscale_interval()) {
-            sim.kernel
-                .events
-                .push(SimTime::ZERO + every, Event::Jobs(JobEvent::ScaleCheck));
+        // The built-in kinds' first own events (the queue's autoscaler).
+        for (me, part) in sim.built_ins.iter().enumerate() {
+            part.start(&mut BuiltInCtx {
+                kernel: &mut sim.kernel,
+                me: me as u8,
+            });
         }
         // Each shard router's scheduled resharding (the first's first, as before there were
         // several).
@@ -724,10 +756,12 @@ impl Stack {
             }
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
-            Event::Jobs(event) => {
-                if let Some(q) = self.jobs.as_mut() {
-                    q.handle(event, &mut self.kernel);
-                }
+            Event::BuiltIn(BuiltInEvent { part, event }) => {
+                let ctx = &mut BuiltInCtx {
+                    kernel: &mut self.kernel,
+                    me: part,
+                };
+                self.built_ins[usize::from(part)].handle(event, ctx);
             }
             Event::Web(event) => {
                 let pool = event.pool();
@@ -749,15 +783,18 @@ impl Stack {
                 };
                 self.plugs[usize::from(plug)].handle(event, ctx);
             }
-            Event::DnsAnswer { req, user, life } => self.on_dns_answer(req, user, life),
+            Event::Answered { req, user, tag } => self.on_answered(req, user, tag),
             Event::Inject {
                 user,
                 ready_ms,
                 region,
             } => self.on_inject(user, ready_ms, region),
-            Event::InjectAnswered { user, life, region } => {
-                self.on_inject_answered(user, life, region)
-            }
+            Event::InjectAnswered {
+                user,
+                tag,
+                region,
+                sent,
+            } => self.on_inject_answered(user, tag, region, sent.into()),
             Event::ReachBalancer { req } => self.on_reach_balancer(req),
             Event::BackAtWeb { req } => self.on_back_at_web(req),
             Event::Reach { req, station } => self.on_reach(req, station),

@@ -1,5 +1,6 @@
-//! The front half of a request's path: arrival, DNS, the CDN edge or the front door, the load
-//! balancer and sticky sessions, reaching a station, and the way back to the user.
+//! The front half of a request's path: arrival, the component asked before departure (DNS),
+//! the CDN edge or the front door, the load balancer and sticky sessions, reaching a station,
+//! and the way back to the user.
 
 use super::*;
 
@@ -10,19 +11,35 @@ impl Stack {
         }
         let user = self.kernel.rng.below(self.users) as usize;
         let req = self.start_request(user, false);
-        self.look_up_then_depart(req, user);
+        self.ask_then_depart(req, user);
     }
 
-    /// The request of `user` leaves once the user's DNS answer is known: cached, under way, or
-    /// looked up now.
-    pub(super) fn look_up_then_depart(&mut self, req: ReqRef, user: usize) {
-        match self.dns.resolve(user, self.kernel.now) {
-            Resolve::Lookup { done, life } => {
-                let user = user as u32;
-                let answer = Event::DnsAnswer { req, user, life };
-                self.kernel.events.push_in(Lane::Dns, done, answer);
+    /// The request of `user` asks the component standing before departure (DNS: the user's
+    /// cached answer, or a lookup) and leaves as it says.
+    pub(super) fn ask_then_depart(&mut self, req: ReqRef, user: usize) {
+        let departure = self.ask_before_departure(Asking::Own { user }, self.kernel.now);
+        self.take_departure(req, user as u32, departure);
+    }
+
+    /// What the component standing before departure says at `now` (none: leave now).
+    #[inline]
+    fn ask_before_departure(&mut self, asking: Asking, now: SimTime) -> Departure {
+        match self.before_departure {
+            Some(part) => self.built_ins[usize::from(part)].on_depart(asking, now),
+            None => Departure::Leave { at: now },
+        }
+    }
+
+    /// Does what the component standing before departure decided for `req` of `user`: it
+    /// leaves, or waits for an answer (one event carrying the request).
+    #[inline]
+    fn take_departure(&mut self, req: ReqRef, user: u32, departure: Departure) {
+        match departure {
+            Departure::Leave { at } => self.depart(req, at),
+            Departure::Wait { until, tag, lane } => {
+                let answer = Event::Answered { req, user, tag };
+                self.kernel.events.push_in(lane, until, answer);
             }
-            Resolve::Cached { ready } => self.depart(req, ready),
         }
     }
 
@@ -80,11 +97,13 @@ impl Stack {
     }
 
     /// Stage 11: the geoDNS layer sends a request of `user` from `region` here, arriving now
-    /// (the world's now: not before this data center's). With `lookup`, the request's DNS
-    /// lookup starts now and it is handed over when the answer comes (failing if geoDNS dies
-    /// meanwhile); with `ready_ms > 0` it waits for an earlier lookup of the user's. Handed-over
-    /// requests go after this data center's own events at the same time, so the order does not
-    /// depend on how far it has run.
+    /// (the world's now: not before this data center's). With `lookup`, the request's lookup
+    /// starts now and it is handed over when the answer comes, as the component standing
+    /// before departure says ([`Asking::LookupFor`]: failing if geoDNS dies meanwhile); with
+    /// `ready_ms > 0` it waits for an earlier lookup of the user's ([`Asking::Pending`]).
+    /// Handed-over requests go after this data center's own events at the same time, so the
+    /// order does not depend on how far it has run.
+    #[inline]
     pub(in crate::sim) fn hand_over(
         &mut self,
         now: SimTime,
@@ -100,52 +119,55 @@ impl Stack {
         if let Some(site) = self.site.as_mut() {
             site.handed_over_waiting += 1;
         }
-        if lookup {
-            let life = self.dns.life();
-            self.kernel.events.push_last_in(
-                Lane::Dns,
-                now + self.dns.lookup,
-                Event::InjectAnswered { user, life, region },
-            );
+        // Asked at the world's now, which this data center may not have reached yet.
+        let departure = if lookup {
+            self.ask_before_departure(Asking::LookupFor, now)
         } else {
-            self.kernel.events.push_last_in(
-                Lane::Handover,
-                now,
-                Event::Inject {
+            Departure::Leave { at: now }
+        };
+        match departure {
+            Departure::Wait { until, tag, lane } => {
+                let sent = now.into();
+                let answered = Event::InjectAnswered {
+                    user,
+                    tag,
+                    region,
+                    sent,
+                };
+                self.kernel.events.push_last_in(lane, until, answered);
+            }
+            Departure::Leave { at } => {
+                let inject = Event::Inject {
                     user,
                     ready_ms,
                     region,
-                },
-            );
+                };
+                self.kernel.events.push_last_in(Lane::Handover, at, inject);
+            }
         }
     }
 
     pub(super) fn on_inject(&mut self, user: u32, ready_ms: u32, region: u8) {
         let req = self.start_request(user as usize, true);
         self.req_mut(req).region = region;
-        let answer = SimTime::from_micros(u64::from(ready_ms) * 1000);
-        if answer > self.kernel.now {
-            let life = self.dns.life();
-            self.kernel
-                .events
-                .push_in(Lane::Dns, answer, Event::DnsAnswer { req, user, life });
-        } else {
-            self.depart(req, self.kernel.now);
-        }
+        let ready = SimTime::from_micros(u64::from(ready_ms) * 1000);
+        let departure = self.ask_before_departure(Asking::Pending { ready }, self.kernel.now);
+        self.take_departure(req, user, departure);
     }
 
-    pub(super) fn on_inject_answered(&mut self, user: u32, life: u32, region: u8) {
+    pub(super) fn on_inject_answered(&mut self, user: u32, tag: u32, region: u8, sent: SimTime) {
         let req = self.start_request(user as usize, true);
-        let start = self.kernel.now - self.dns.lookup;
         let r = self.req_mut(req);
         r.region = region;
-        r.start = start;
-        self.on_dns_answer(req, user, life);
+        r.start = sent;
+        self.on_answered(req, user, tag);
     }
 
-    /// Stage 11: geoDNS died; lookups under way now get no answer.
-    pub(in crate::sim) fn geo_dns_died(&mut self) {
-        self.dns.lookups_lost();
+    /// Stage 11: geoDNS died; the lookups it has under way here get no answer.
+    pub(in crate::sim) fn answers_lost(&mut self) {
+        if let Some(part) = self.before_departure {
+            self.built_ins[usize::from(part)].answers_lost();
+        }
     }
 
     /// One way between the user of `req` and this system.
@@ -161,8 +183,11 @@ impl Stack {
         }
     }
 
-    /// The DNS server answers — if it was up when asked and has not died since.
-    pub(super) fn on_dns_answer(&mut self, req: ReqRef, user: u32, life: u32) {
+    /// The answer `req` waited for before departing is due: it leaves now, or fails as the
+    /// component standing before departure says (DNS: if it was down when asked or has died
+    /// since; the user's next request must look up again — at stage 11 the geoDNS layer
+    /// forgot the user's answer itself).
+    pub(super) fn on_answered(&mut self, req: ReqRef, user: u32, tag: u32) {
         let Some(r) = self.get(req) else { return };
         let (state, start) = (r.state, r.start);
         if state == ReqState::Abandoned {
@@ -170,17 +195,20 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        self.push_hop(req, DNS, start, now);
+        let Some(part) = self.before_departure else {
+            // Only that component's `Wait` schedules this event.
+            self.depart(req, now);
+            return;
+        };
+        let id = self.built_in_ids[usize::from(part)];
+        self.push_hop(req, id, start, now);
         if self.expired(req) {
             return;
         }
-        if !self.dns.answered(user, life) {
-            // No answer: the user's next request must look up again (stage 11: the geoDNS
-            // layer forgot the user's answer itself).
-            self.fail(req, Outcome::DnsDown, now);
-            return;
+        match self.built_ins[usize::from(part)].on_answer(user, tag, now) {
+            Ok(()) => self.depart(req, now),
+            Err(outcome) => self.fail(req, outcome, now),
         }
-        self.depart(req, now);
     }
 
     /// The request leaves the user at `at`, the way its route says: to the CDN edge (static

@@ -10,10 +10,6 @@ impl Stack {
         for s in &mut self.stations {
             s.account(now);
         }
-        if let Some(q) = self.jobs.as_mut() {
-            q.station.account(now);
-            q.station.close_interval();
-        }
         for co in self.coalescers.iter_mut().flatten() {
             co.close_interval();
         }
@@ -70,11 +66,9 @@ impl Stack {
             stale_reads: self.kernel.interval.stale_reads,
             writes_committed: self.kernel.interval.writes_committed,
             cdn_hit_ratio: hits.cdn.ratio(),
-            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
-            jobs_done: self
-                .jobs
-                .as_mut()
-                .map_or(0, |q| std::mem::take(&mut q.interval_done)),
+            // Written by the message queue's component, below.
+            queue_depth: 0,
+            jobs_done: 0,
             web_servers: self.webs.iter().map(|w| w.in_service()).sum(),
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
@@ -88,6 +82,10 @@ impl Stack {
             migration_keys_copied: self.kernel.interval.migration_keys_copied,
         };
         let mut point = point;
+        // The built-in kinds' own fields of the point (the queue's depth and jobs done).
+        for part in &mut self.built_ins {
+            part.close_point(now, &mut point);
+        }
         self.tick_components(&mut point);
         if self.series.len() == self.series_cap {
             self.series.pop_front();

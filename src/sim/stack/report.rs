@@ -100,7 +100,8 @@ impl Stack {
             },
             latency: &b.latency,
             latency_by_kind: &b.latency_by_kind,
-            dns: self.dns.report(),
+            // Written by the DNS server's component, below.
+            dns: DnsReport::default(),
             components,
             database: self.database_report(),
             cache: self.caches.first().map(|c| CacheReport {
@@ -148,7 +149,8 @@ impl Stack {
                 .collect(),
             // Written by the CDN edge's component, below.
             cdn: None,
-            queue: self.jobs.as_ref().map(|q| q.report()),
+            // Written by the message queue's component, below.
+            queue: None,
             more_web_pools: self.more_web_pool_reports(),
             sessions: self.session_report(),
             // Written by the monitor's component, below.
@@ -276,23 +278,15 @@ impl Stack {
         if self.session_station != u16::MAX {
             bill.add("session store", hours, "hours", PRICES.session_store_hour);
         }
-        if let Some(q) = &self.jobs {
-            bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
-            bill.add(
-                "queue workers",
-                f64::from(q.station.workers) * hours,
-                "worker-hours",
-                PRICES.queue_worker_hour,
-            );
-        }
-        bill.add(
-            "DNS lookups",
-            self.dns.lookups() as f64 / 1e6,
-            "million lookups",
-            PRICES.dns_million_lookups,
-        );
-        // The built-in kinds' lines (the CDN's transfer).
+        // The built-in kinds' machines (the queue's broker and workers).
         for part in &self.built_ins {
+            part.bill_machines(hours, &mut bill);
+        }
+        // The built-in kinds' lines (the DNS lookups, the CDN's transfer), in their bill
+        // order.
+        let mut parts: Vec<&BuiltInPart> = self.built_ins.iter().collect();
+        parts.sort_by_key(|part| part.bill_order());
+        for part in parts {
             part.bill(&mut bill);
         }
         bill.finish(hours)

@@ -60,7 +60,7 @@ impl Stack {
             // Stage 11: the client still holds geoDNS's answer naming this data center.
             self.depart(req, self.kernel.now);
         } else {
-            self.look_up_then_depart(req, p.user as usize);
+            self.ask_then_depart(req, p.user as usize);
         }
     }
 

@@ -106,9 +106,9 @@ impl Stack {
                         match self.after_db(req, store, shard, node) {
                             AfterQuery::Answer => self.answer(req, now, Tier::Db),
                             AfterQuery::NextShard => self.send_to_db(req),
-                            AfterQuery::JobRejected => {
+                            AfterQuery::Refused(outcome) => {
                                 let at = self.answer_time(req, now, Tier::Db);
-                                self.fail(req, Outcome::QueueFull, at);
+                                self.fail(req, outcome, at);
                             }
                         }
                     }
@@ -168,10 +168,13 @@ impl Stack {
         match route.data {
             DataStep::AtWeb => {
                 let at = self.answer_time(req, now, Tier::Web);
-                if kind == RequestKind::Write && !self.publish_job() {
-                    self.fail(req, Outcome::QueueFull, at);
-                } else {
-                    self.complete(req, at);
+                let refused = match kind {
+                    RequestKind::Write => self.write_committed(),
+                    _ => None,
+                };
+                match refused {
+                    Some(outcome) => self.fail(req, outcome, at),
+                    None => self.complete(req, at),
                 }
             }
             _ if r.nosql => {
@@ -228,8 +231,8 @@ impl Stack {
     }
 
     /// A query finished at node (shard, node) of database `store`: commit a write (and
-    /// publish its job), or count a read and fill the cache; a cross-shard read moves on to
-    /// the next shard.
+    /// pass it to the built-in kinds that take writes: the queue publishes its job), or
+    /// count a read and fill the cache; a cross-shard read moves on to the next shard.
     pub(super) fn after_db(
         &mut self,
         req: ReqRef,
@@ -256,10 +259,9 @@ impl Stack {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
             }
-            return if self.publish_job() {
-                AfterQuery::Answer
-            } else {
-                AfterQuery::JobRejected
+            return match self.write_committed() {
+                None => AfterQuery::Answer,
+                Some(outcome) => AfterQuery::Refused(outcome),
             };
         }
         let (version, stale) =
@@ -286,13 +288,22 @@ impl Stack {
         AfterQuery::Answer
     }
 
-    /// A committed write publishes its job, if the system has a queue (false: the queue was
-    /// full).
-    fn publish_job(&mut self) -> bool {
-        match self.jobs.as_mut() {
-            Some(q) => q.publish(&mut self.kernel),
-            None => true,
+    /// A committed write passes the built-in kinds that take writes (the message queue
+    /// publishes its job); `Some(outcome)`: one refused it (the queue was full), and the
+    /// write fails so.
+    #[inline]
+    fn write_committed(&mut self) -> Option<Outcome> {
+        for &part in &self.write_takers {
+            let ctx = &mut BuiltInCtx {
+                kernel: &mut self.kernel,
+                me: part,
+            };
+            let refused = self.built_ins[usize::from(part)].write_committed(ctx);
+            if refused.is_some() {
+                return refused;
+            }
         }
+        None
     }
 
     /// A committed write to database `store` deletes the cached copies of its key

@@ -191,4 +191,13 @@ mod tests {
     fn a_request_slot_is_48_bytes() {
         assert_eq!(std::mem::size_of::<Request>(), 48);
     }
+
+    /// Every pending event is copied into and out of the queue; an 8-byte field in one variant
+    /// (stage 11's hand-over time) would pad them all to 24 bytes.
+    #[test]
+    fn an_event_is_20_bytes() {
+        assert_eq!(std::mem::size_of::<Event>(), 20);
+        let t = SimTime(0x0123_4567_89ab_cdef);
+        assert_eq!(SimTime::from(SplitTime::from(t)), t);
+    }
 }

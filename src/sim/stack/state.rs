@@ -54,21 +54,12 @@ impl Stack {
             self.plugs[usize::from(plug)].state(self.kernel.now, state);
             return;
         }
-        if let Part::BuiltIn(part) = part {
-            self.built_ins[usize::from(part)].state(state);
-        } else if let Some(q) = &self.jobs {
-            if part == Part::Queue {
-                state.queue_len = q.depth();
-                state.queue_capacity = self.scenario.queue.as_ref().map_or(0, |q| q.max_depth);
-            } else if part == Part::Workers {
-                state.busy_workers = q.station.busy;
-                state.workers = q.station.workers;
-                state.utilization = q
-                    .station
-                    .last_interval
-                    .utilization(q.station.workers)
-                    .min(1.0);
+        match part {
+            Part::BuiltIn(part) => self.built_ins[usize::from(part)].state(state),
+            Part::Member { part, member } => {
+                self.built_ins[usize::from(part)].member_state(member, state)
             }
+            _ => {}
         }
     }
 
@@ -134,7 +125,7 @@ impl Stack {
         let breaker = (self.breakers.iter())
             .position(|b| b.state() != crate::sim::BreakerState::Closed)
             .unwrap_or(0);
-        Snapshot {
+        let mut snapshot = Snapshot {
             time_s: self.kernel.now.as_secs_f64(),
             requests_total: self.kernel.books.generated,
             requests_completed: self.kernel.books.completed,
@@ -151,7 +142,8 @@ impl Stack {
             stale_reads: self.dbs.iter().map(|d| d.stale_reads()).sum(),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
-            queue_depth: self.jobs.as_ref().map_or(0, |q| q.depth()),
+            // Written by the message queue's component, below.
+            queue_depth: 0,
             recent_active_users: recent.map_or(0, |p| p.active_users),
             recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
@@ -168,7 +160,12 @@ impl Stack {
                 .map(|co| co.last_peak())
                 .reduce(|a, b| if b.reads > a.reads { b } else { a }),
             components,
+        };
+        // The built-in kinds' own figures (the queue's depth).
+        for part in &self.built_ins {
+            part.snapshot(&mut snapshot);
         }
+        snapshot
     }
 
     /// Users logged out with their sticky sessions' servers so far.
@@ -247,7 +244,6 @@ impl Engine for Stack {
         let users = users.min(crate::scenario::MAX_USERS);
         self.users = users;
         self.scenario.traffic.users = users;
-        self.dns.reserve_users(users as usize);
         for part in &mut self.built_ins {
             part.users_changed(users as usize);
         }
@@ -309,11 +305,12 @@ impl Engine for Stack {
     fn is_alive(&self, id: ComponentId) -> bool {
         match self.part(id) {
             None => false,
-            Some(Part::Users | Part::Queue) => true,
+            Some(Part::Users) => true,
             Some(Part::Balancer) => self.balancers.first().is_some_and(|b| b.alive),
-            Some(Part::Dns) => self.dns.alive,
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
-            Some(Part::Workers) => self.jobs.as_ref().is_some_and(|q| q.station.alive),
+            Some(Part::Member { part, member }) => {
+                self.built_ins[usize::from(part)].member_alive(member)
+            }
             Some(Part::Station(s)) => s == NONE || self.stations[usize::from(s)].alive,
             Some(Part::Plug(plug)) => self.plugs[usize::from(plug)].is_alive(),
         }
@@ -356,7 +353,7 @@ impl Engine for Stack {
     /// contents (the small, bounded parts are left out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user = self.dns.heap_bytes()
+        let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>()
             + (self.webs.iter().filter_map(|w| w.sessions()))
                 .map(|s| s.heap_bytes())
                 .sum::<usize>();

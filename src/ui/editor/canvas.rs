@@ -175,12 +175,21 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
         NodeKind::NoSql => ComponentKind::NoSql,
         _ => return Vec::new(),
     };
-    // With several caches, databases (never sharded then), web pools or NoSQL stores, each
-    // group holds the nodes named after it (`<stem>-<n>`).
+    // With several caches, databases, web pools or NoSQL stores, each group holds the nodes
+    // named after it (`<stem>-<n>`); a sharded database's are its shards' (`shard-S-db-N` for
+    // the first, `<stem>-shard-S-N` behind a router of its own), and a shard router's are
+    // those of the database behind it.
     let of_kind = |k: NodeKind| t.nodes.iter().filter(|n| n.spec.kind() == k).count();
+    let databases = of_kind(NodeKind::Database);
+    let behind = |router: &str| {
+        (t.edges.iter())
+            .find(|e| e.from == router && t.database_stem(&e.to).is_some())
+            .and_then(|e| t.database_stem(&e.to))
+    };
     let stem = match kind {
         NodeKind::Cache => t.cache_stem(name).filter(|_| of_kind(kind) > 1),
-        NodeKind::Database => t.database_stem(name).filter(|_| of_kind(kind) > 1),
+        NodeKind::Database => t.database_stem(name).filter(|_| databases > 1),
+        NodeKind::ShardRouter => behind(name).filter(|_| databases > 1),
         NodeKind::WebPool => t.web_stem(name).filter(|_| of_kind(kind) > 1),
         NodeKind::NoSql => t.nosql_stem(name).filter(|_| of_kind(kind) > 1),
         _ => None,
@@ -190,10 +199,12 @@ pub fn running_members(t: &Topology, name: &str, running: &[ComponentInfo]) -> V
             return true;
         };
         let local = c.name.rsplit('/').next().unwrap_or(&c.name);
-        local
+        let numbered = local
             .strip_prefix(stem)
             .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let store = if stem == "db" { "" } else { stem };
+        numbered || crate::sim::shard_node(local).is_some_and(|n| n.store == store)
     };
     let mut list: Vec<ComponentInfo> = running
         .iter()

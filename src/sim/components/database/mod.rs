@@ -28,7 +28,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-pub use placement::{db_node_name, further_db_node_name};
+pub use placement::{db_node_name, further_db_node_name, shard_node, ShardNode};
 pub(in crate::sim) use placement::{DataPlacement, ShardMap};
 
 use crate::scenario::{Database, ReadPolicy, Scenario, ShardStrategy, Sharding};

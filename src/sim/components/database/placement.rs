@@ -126,3 +126,53 @@ pub fn further_db_node_name(stem: &str, sharded: bool, shard: usize, node: usize
         format!("{stem}-{node}")
     }
 }
+
+/// A shard's database node, read back from its name: which database, which shard, which
+/// node (see [`shard_node`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardNode<'a> {
+    /// The database it is a shard of: `""` for the first database (`shard-S-db-N`), else the
+    /// further database's name (`orders` for `orders-shard-S-N`).
+    pub store: &'a str,
+    /// Its shard, S.
+    pub shard: u32,
+    /// Its number in the shard, N (0: the shard's first master).
+    pub node: u32,
+}
+
+/// Reads a sharded database node's name, as [`db_node_name`] and [`further_db_node_name`]
+/// write it: `shard-S-db-N` (the first database's) or `<store>-shard-S-N` (a further
+/// database's, behind a shard router of its own), S and N decimal digits that fit a `u32`.
+/// Anything else — an unsharded node (`db-0`, `orders-1`), a missing or signed number, other
+/// text after N, an empty store name — is `None`. The name is read as given: a data center's `us-east/` before it
+/// is the caller's to take off (else it stays in `store`).
+pub fn shard_node(name: &str) -> Option<ShardNode<'_>> {
+    let number = |text: &str| {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u32>().ok())
+            .flatten()
+    };
+    let first = name
+        .strip_prefix("shard-")
+        .and_then(|rest| rest.split_once("-db-"));
+    if let Some((shard, node)) = first {
+        if let (Some(shard), Some(node)) = (number(shard), number(node)) {
+            return Some(ShardNode {
+                store: "",
+                shard,
+                node,
+            });
+        }
+    }
+    // The last `-shard-`: the store's own name may hold one, the numbers after it cannot.
+    let (store, rest) = name.rsplit_once("-shard-")?;
+    let (shard, node) = rest.split_once('-')?;
+    if store.is_empty() {
+        return None; // no store is unnamed: "" stands for the first database
+    }
+    Some(ShardNode {
+        store,
+        shard: number(shard)?,
+        node: number(node)?,
+    })
+}

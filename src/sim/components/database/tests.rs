@@ -165,3 +165,58 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
     let keys = |d: &DatabaseCluster| d.shards.iter().map(|s| s.keys).collect::<Vec<_>>();
     assert_eq!(keys(&db), keys(&fresh));
 }
+
+/// The one reader of sharded node names reads back what the two writers write, for every
+/// shape of name they write, and nothing else: not an unsharded node, a number missing,
+/// signed, too large or followed by more text, nor an unnamed store.
+#[test]
+fn shard_node_reads_back_every_sharded_name_and_nothing_else() {
+    let node = |store, shard, node| Some(ShardNode { store, shard, node });
+    for shard in [0, 1, 9, 10, 63] {
+        for n in [0, 1, 12] {
+            let (s, k) = (shard as usize, n as usize);
+            assert_eq!(shard_node(&db_node_name(true, s, k)), node("", shard, n));
+            let further = further_db_node_name("orders", true, s, k);
+            assert_eq!(shard_node(&further), node("orders", shard, n));
+        }
+    }
+    // A store's own name may hold `-shard-`, digits and dashes: the last `-shard-` counts.
+    assert_eq!(shard_node("a-shard-b-shard-2-3"), node("a-shard-b", 2, 3));
+    assert_eq!(shard_node("shard-0-db-shard-1-2"), node("shard-0-db", 1, 2));
+    assert_eq!(shard_node("db-2-shard-0-1"), node("db-2", 0, 1));
+    // A data center's prefix is the caller's to take off.
+    assert_eq!(
+        shard_node("us-east/orders-shard-0-1"),
+        node("us-east/orders", 0, 1)
+    );
+    assert_eq!(shard_node("us-east/shard-0-db-1"), None);
+    // Leading zeros are digits.
+    assert_eq!(shard_node("shard-01-db-002"), node("", 1, 2));
+    for name in [
+        "db-0",
+        "orders-1",
+        "orders-shard-1",
+        "orders-shard--1",
+        "orders-shard-1-",
+        "orders-shard-x-1",
+        "orders-shard-1-0x",
+        "orders-shard-1-0-2",
+        "orders-shard-+1-0",
+        "orders-shard-1-+0",
+        "orders-shard-4294967296-0",
+        "-shard-0-1",
+        "shard-0-db-",
+        "shard--db-1",
+        "shard-+1-db-0",
+        "shard-1-db-1x",
+        "shard-1-db-4294967296",
+        "shard-1",
+        "",
+    ] {
+        assert_eq!(shard_node(name), None, "{name}");
+    }
+    assert_eq!(
+        shard_node("orders-shard-4294967295-0"),
+        node("orders", u32::MAX, 0)
+    );
+}
