@@ -24,6 +24,13 @@
 // (`?sim=page` in the address runs the simulation in the page; the worker is the default.)
 // PLAYWRIGHT_CORE: where playwright-core is, if not in .tools/node_modules.
 // PLAY_TO_S: play only this far before seeking (a target past it seeks forward, unrecorded).
+// TRACE=1: records a Chromium trace of each seek (from the slider's change to the engine's
+// arrival; tracing slows the page a little, so time seeks without it) and adds `trace`: for
+// the page's main thread and the worker's thread, the share of the seek each was busy running
+// tasks, their tasks' count and longest, the worker's idle gaps between tasks (in all, and
+// those over 5 ms), the animation frames the page fired, the CPU time of the busiest threads
+// (every process's, by name: the worker's against the page's drawing), and what took the main
+// thread's time.
 const os = require("os");
 const path = require("path");
 const root = path.join(__dirname, "..");
@@ -47,6 +54,88 @@ const targets = (process.argv[5] || "540").split(",").map((spec) => {
   }
   return { target: parseFloat(t), speed: s };
 });
+
+// Summarises a Chromium trace (the JSON of browser.stopTracing): per thread, the top-level
+// tasks over the span of the trace.
+const summariseTrace = (buffer) => {
+  const events = JSON.parse(buffer.toString()).traceEvents || [];
+  const names = new Map();
+  for (const e of events)
+    if (e.ph === "M" && e.name === "thread_name") names.set(`${e.pid}:${e.tid}`, e.args.name);
+  const tasks = new Map();
+  const byName = new Map();
+  let first = Infinity;
+  let last = -Infinity;
+  let animationFrames = 0;
+  // CPU time (`tdur`) of each thread's outermost tasks, by thread name (all processes).
+  const cpu = new Map();
+  const outerEnd = new Map();
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+    if (e.ph !== "X" || typeof e.tdur !== "number") continue;
+    if (e.name !== "RunTask" && e.name !== "ThreadControllerImpl::RunTask") continue;
+    const key = `${e.pid}:${e.tid}`;
+    if ((outerEnd.get(key) || -Infinity) > e.ts) continue;
+    outerEnd.set(key, e.ts + e.dur);
+    const name = (names.get(key) || "?").replace(/[0-9]+$/, "");
+    cpu.set(name, (cpu.get(name) || 0) + e.tdur);
+  }
+  for (const e of events) {
+    if (e.ph !== "X" || typeof e.dur !== "number") continue;
+    const thread = names.get(`${e.pid}:${e.tid}`) || "";
+    const main = thread === "CrRendererMain";
+    const worker = thread.startsWith("DedicatedWorker");
+    if (!main && !worker) continue;
+    if (e.name === "FireAnimationFrame" && main) animationFrames++;
+    if (e.name === "RunTask" || e.name === "ThreadControllerImpl::RunTask") {
+      const key = main ? "main" : "worker";
+      if (!tasks.has(key)) tasks.set(key, []);
+      tasks.get(key).push([e.ts, e.dur]);
+      first = Math.min(first, e.ts);
+      last = Math.max(last, e.ts + e.dur);
+    } else if (main && e.cat.includes("devtools.timeline")) {
+      byName.set(e.name, (byName.get(e.name) || 0) + e.dur);
+    }
+  }
+  const span = Math.max(1, last - first);
+  const ms = (us) => Math.round(us / 100) / 10;
+  const out = { span_ms: ms(span), animation_frames: animationFrames };
+  for (const [key, list] of tasks) {
+    list.sort((a, b) => a[0] - b[0]);
+    let busy = 0;
+    let longest = 0;
+    let idle = 0;
+    let longGaps = 0;
+    let longGapMs = 0;
+    let end = null;
+    for (const [ts, dur] of list) {
+      // Tasks nest (a RunTask inside another thread controller's): count their union.
+      busy += Math.max(0, ts + dur - (end === null ? ts : Math.max(ts, end)));
+      longest = Math.max(longest, dur);
+      if (end !== null && ts > end) {
+        idle += ts - end;
+        if (ts - end > 5000) {
+          longGaps++;
+          longGapMs += ts - end;
+        }
+      }
+      end = end === null ? ts + dur : Math.max(end, ts + dur);
+    }
+    out[key] = {
+      busy_share: Math.round((busy / span) * 1000) / 1000,
+      tasks: list.length,
+      longest_ms: ms(longest),
+      ...(key === "worker" ? { idle_ms: ms(idle), gaps_over_5ms: longGaps, in_them_ms: ms(longGapMs) } : {}),
+    };
+  }
+  out.cpu_ms_by_thread = Object.fromEntries(
+    [...cpu].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, d]) => [n, ms(d)]),
+  );
+  out.main_time_ms = Object.fromEntries(
+    [...byName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([n, d]) => [n, ms(d)]),
+  );
+  return out;
+};
+const TRACE_CATEGORIES = ["-*", "toplevel", "devtools.timeline", "disabled-by-default-devtools.timeline"];
 
 const simTime = () => parseFloat(document.querySelector('[data-metric="sim_time_s"]').textContent);
 
@@ -160,7 +249,9 @@ const seek = (page, target, speed) =>
     const checkpoints = await page.getAttribute("[data-timeline]", "data-checkpoints");
     const reached = await page.evaluate(simTime);
     const load = os.loadavg()[0];
+    if (process.env.TRACE) await browser.startTracing(page, { categories: TRACE_CATEGORIES });
     const times = await seek(page, target, speed);
+    const trace = process.env.TRACE ? summariseTrace(await browser.stopTracing()) : null;
     // VERBOSE: the time shown and the timeline's seek notice about once a second.
     if (process.env.VERBOSE) for (const row of times.trace) console.error(JSON.stringify(row));
     console.log(JSON.stringify({
@@ -181,6 +272,7 @@ const seek = (page, target, speed) =>
       recorded_frames: times.recordedFrames,
       dots_at_arrival: times.dots,
       load_average: [Math.round(loadStart * 10) / 10, Math.round(load * 10) / 10, Math.round(os.loadavg()[0] * 10) / 10],
+      ...(trace ? { trace } : {}),
     }));
     await page.waitForTimeout(1000);
   }

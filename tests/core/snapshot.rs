@@ -151,9 +151,72 @@ fn checkpoints_stay_bounded_and_restore_the_same_run() {
     let (restored, next) = checkpoints.restore(SimTime::from_secs(150)).unwrap();
     assert_eq!(next, 0);
     assert!(restored.now() <= SimTime::from_secs(150));
-    assert!(restored.now().plus(checkpoints.every()) > SimTime::from_secs(150));
+    // Older copies lie up to twice `every` apart (they thin from the oldest end).
+    assert!(restored.now().as_nanos() + 2 * every > SimTime::from_secs(150).as_nanos());
     assert_eq!(restored.clone().run().digest, whole, "seed {}", s.seed);
     // A change at 100 s forgets the copies after it.
     checkpoints.invalidate(SimTime::from_secs(100), 0);
     assert!(checkpoints.times().all(|t| t <= SimTime::from_secs(100)));
+}
+
+#[test]
+fn checkpoints_thin_from_the_oldest_and_keep_the_budget_full() {
+    use scalesim::sim::Checkpoints;
+    let mut s = scenario(4);
+    s.duration_s = 600;
+    let whole = Sim::new(&s).unwrap().run().digest;
+    let mut sim = Sim::new(&s).unwrap();
+    // At most 12 copies: ten minutes at 5 s make 120 chances to take one.
+    let mut checkpoints = Checkpoints::with_most(12);
+    let mut fewest_once_full = usize::MAX;
+    while sim.now() < sim.end() {
+        let stop = checkpoints.due(sim.now()).min(sim.end());
+        sim.advance_to(stop, u64::MAX);
+        checkpoints.offer(&sim, 0);
+        assert!(checkpoints.len() <= 12);
+        if fewest_once_full != usize::MAX || checkpoints.len() == 12 {
+            fewest_once_full = fewest_once_full.min(checkpoints.len());
+        }
+    }
+    // Halving the copies at once would have left 6 or 7 from the first time it was full.
+    assert!(
+        fewest_once_full >= 11,
+        "the copies fell to {fewest_once_full}"
+    );
+    let times: Vec<u64> = checkpoints.times().map(|t| t.as_nanos()).collect();
+    let every = checkpoints.every().as_nanos();
+    // On the first grid (5 s); none further apart than twice `every`; the older half of the
+    // copies at least as far apart as the newer half.
+    assert!(
+        times.iter().all(|t| t.is_multiple_of(5_000_000_000)),
+        "{times:?}"
+    );
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] <= 2 * every),
+        "{times:?}"
+    );
+    let half = times.len() / 2;
+    assert!(
+        times[half] - times[0] >= times[times.len() - 1] - times[times.len() - 1 - half],
+        "not denser towards now: {times:?}"
+    );
+    // Every copy restores the same run.
+    for t in [100, 299, 541] {
+        let (mut restored, _) = checkpoints.restore(SimTime::from_secs(t)).unwrap();
+        assert!(restored.now() <= SimTime::from_secs(t));
+        assert!(restored.now().as_nanos() + 2 * every > SimTime::from_secs(t).as_nanos());
+        assert_eq!(
+            restored.run().digest,
+            whole,
+            "from {:?}",
+            restored_time(&checkpoints, t)
+        );
+    }
+}
+
+fn restored_time(checkpoints: &scalesim::sim::Checkpoints, t: u64) -> Option<SimTime> {
+    checkpoints
+        .times()
+        .filter(|c| *c <= SimTime::from_secs(t))
+        .last()
 }

@@ -3,9 +3,10 @@
 //! from 0.
 //!
 //! ```text
-//!  0 ─────── 10 ─────── 20 ─────── 30 ──── now        every = 10 s
-//!            ▲          ▲           ▲
-//!         copies (at most `limit`; when full, every other one goes and `every` doubles)
+//!  0 ──────── 20 ──────── 40 ──── 50 ──── 60 ── now     every = 10 s
+//!             ▲           ▲       ▲       ▲
+//!         copies (at most `limit`; when full, the oldest copy off the grid of twice `every`
+//!         goes, one at a time; once none is left off it, `every` doubles)
 //! ```
 //!
 //! Copies are taken at exact multiples of `every`, with every event up to that time processed
@@ -33,16 +34,15 @@ const FIRST_EVERY: SimDuration = SimDuration::from_secs(5);
 pub struct Checkpoints {
     /// Each copy with the first live change it has not applied.
     copies: Vec<(Sim, usize)>,
-    /// Simulated time between copies.
+    /// Simulated time between new copies (older ones may lie up to twice as far apart).
     every: SimDuration,
+    /// Most copies kept, whatever the memory budget allows ([`MAX_CHECKPOINTS`]).
+    most: usize,
 }
 
 impl Default for Checkpoints {
     fn default() -> Self {
-        Checkpoints {
-            copies: Vec::new(),
-            every: FIRST_EVERY,
-        }
+        Checkpoints::with_most(MAX_CHECKPOINTS)
     }
 }
 
@@ -50,6 +50,16 @@ impl Checkpoints {
     /// No copies, the first one due after [`FIRST_EVERY`].
     pub fn new() -> Checkpoints {
         Checkpoints::default()
+    }
+
+    /// No copies, and at most `most` of them (fewer if the memory budget says so; at most
+    /// [`MAX_CHECKPOINTS`]).
+    pub fn with_most(most: usize) -> Checkpoints {
+        Checkpoints {
+            copies: Vec::new(),
+            every: FIRST_EVERY,
+            most: most.min(MAX_CHECKPOINTS),
+        }
     }
 
     /// Copies kept now.
@@ -62,7 +72,7 @@ impl Checkpoints {
         self.copies.is_empty()
     }
 
-    /// Simulated time between copies now.
+    /// Simulated time between new copies now (older ones lie at most twice as far apart).
     pub fn every(&self) -> SimDuration {
         self.every
     }
@@ -95,7 +105,7 @@ impl Checkpoints {
         if !on_grid || !after_last {
             return false;
         }
-        let limit = limit_for(sim.footprint_bytes());
+        let limit = limit_for(sim.footprint_bytes()).min(self.most);
         if limit < 2 {
             self.copies.clear();
             return false;
@@ -110,17 +120,29 @@ impl Checkpoints {
         true
     }
 
-    /// Keeps every other copy (those at multiples of twice `every`) and doubles `every`.
+    /// Makes room for one copy: drops the oldest copy (but the newest, just taken) that is
+    /// off the grid of twice `every`; when none is, doubles `every` first. So the copies thin
+    /// from the oldest end one at a time and the budget stays full: a run keeps `limit`
+    /// copies, the recent ones `every` apart and the older twice that. (Dropping every other
+    /// copy at once, as before 2026-12-06, could leave nearly half the budget unused until the
+    /// run had doubled its length.)
     fn thin(&mut self) {
-        let every = self.every.as_nanos() * 2;
-        let before = self.copies.len();
-        self.copies
-            .retain(|(s, _)| s.now().as_nanos().is_multiple_of(every));
-        self.every = SimDuration(every);
-        if self.copies.len() == before {
-            // Off the grid (cannot happen with copies taken at `due`): drop the oldest.
-            self.copies.remove(0);
+        let Some(newest) = self.copies.len().checked_sub(1).filter(|&n| n > 0) else {
+            return;
+        };
+        // Doubling at most 64 times reaches a grid no copy's (nonzero) time lies on.
+        for _ in 0..64 {
+            let twice = self.every.as_nanos().saturating_mul(2);
+            let off_grid = self.copies[..newest]
+                .iter()
+                .position(|(s, _)| !s.now().as_nanos().is_multiple_of(twice));
+            if let Some(i) = off_grid {
+                self.copies.remove(i);
+                return;
+            }
+            self.every = SimDuration(twice);
         }
+        self.copies.remove(0);
     }
 
     /// A live change was made at `at`, before change number `next_change` (the later ones
@@ -139,7 +161,7 @@ impl Checkpoints {
             .map(|(s, next)| (s.clone(), *next))
     }
 
-    /// Forgets every copy.
+    /// Forgets every copy (the most kept stays).
     pub fn clear(&mut self) {
         self.copies.clear();
         self.every = FIRST_EVERY;
