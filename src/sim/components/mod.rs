@@ -9,6 +9,7 @@
 pub(super) mod api_gateway;
 pub(super) mod balancer;
 pub(super) mod breaker;
+pub mod built_in;
 pub(super) mod cache;
 pub(super) mod cache_cluster;
 pub(super) mod clients;

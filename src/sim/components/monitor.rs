@@ -4,7 +4,7 @@
 //! both go to the event log.
 //!
 //! [`Monitor`] owns the series, the rules' states and the alert history. It is a built-in
-//! kind on the registration (`registry.rs`, `built_ins!`): the stack holds no field for it
+//! kind on the registration (`built_in.rs`, `built_ins!`): the stack holds no field for it
 //! and reaches it only through the hooks it takes there —
 //!
 //! ```text

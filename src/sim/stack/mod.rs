@@ -46,9 +46,8 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Listed, PlugCtx, PlugEvent,
-    PlugPart, StationTick, Step, Tick,
-    Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Listed, PlugCtx, PlugEvent, PlugPart,
+    StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -449,7 +448,7 @@ pub(super) struct Stack {
     pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
-    /// The built-in kinds' components registered in `registry.rs` (`built_ins!`: the
+    /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the
     /// monitor, the CDN edge, the message queue), those the scenario has, in registration
     /// order; reached only through their hooks.
     pub(super) built_ins: Vec<BuiltInPart>,

@@ -1,0 +1,580 @@
+//! The built-in kinds' engine sides on the registration (see [`super::registry`]): the
+//! [`BuiltIn`] hooks, the verdicts they return ([`Step`], [`Departure`]), their own events
+//! ([`OwnEvents`], [`BuiltInCtx`]) and the [`built_ins!`] line that generates
+//! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
+
+use super::dns;
+use super::edge;
+use super::jobs;
+use super::monitor;
+use super::registry::{Component, Tick};
+use crate::scenario::topology::NodeKind;
+use crate::scenario::Scenario;
+use crate::sim::cost::Bill;
+use crate::sim::hits::IntervalHits;
+use crate::sim::kernel::queue::Lane;
+use crate::sim::kernel::run::{Ctx, Slot};
+use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::report::{Sections, SeriesPoint};
+use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
+use std::ops::{Deref, DerefMut};
+
+/// What a built-in kind standing first on a request's route (the CDN edge) does with a
+/// request that reaches it — or that it held, once the hold is over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(in crate::sim) enum Step {
+    /// It answers the request itself (served here): its time on the request spans
+    /// `from`–`to`, and the answer reaches the user at `at`.
+    Answer {
+        from: SimTime,
+        to: SimTime,
+        at: SimTime,
+    },
+    /// The request goes on into the system's front door, leaving the users' side at
+    /// `leaves` (its time on it spans `from`–`to`). `fetch`: it is fetched on the
+    /// component's behalf, so the answer comes back through it; otherwise the client asks
+    /// the origin itself.
+    Onward {
+        from: SimTime,
+        to: SimTime,
+        leaves: SimTime,
+        fetch: bool,
+    },
+    /// It holds the request until `until` (one event of the stack's, carrying the request);
+    /// then [`BuiltIn::on_held`] says what follows. `tag`: the component's own note (the
+    /// edge: its life when the hit began).
+    Hold { until: SimTime, tag: u32 },
+}
+
+/// Where a built-in kind's component is listed among a stack's components. Its place is its
+/// component id, which the snapshot, the report, the diagram and every link naming a
+/// component by number read, so each kind keeps the place it had before it was registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Listed {
+    /// Right after the users (the DNS server: component 1 of every stack).
+    AfterUsers,
+    /// After the database nodes (the CDN edge).
+    AfterDatabases,
+}
+
+/// What the stack knows of a request's user when it asks the component standing before
+/// departure ([`BuiltIn::on_depart`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Asking {
+    /// A user of this stack, whose answer the component keeps (cached, under way, or none).
+    Own { user: usize },
+    /// Stage 11: the geo layer keeps the user's answer and asked for it on the user's behalf
+    /// just now; the answer comes after the component's own lookup time, and is lost if the
+    /// component dies, or the geo layer loses its lookups ([`BuiltIn::answers_lost`]),
+    /// meanwhile.
+    LookupFor,
+    /// Stage 11: the geo layer holds the user's answer; a lookup of the user's still under
+    /// way answers at `ready` (in the past or `SimTime::ZERO`: none is).
+    Pending { ready: SimTime },
+}
+
+/// What the component standing before departure (DNS) decides for a request that asks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Departure {
+    /// The request leaves at `at`: now (a cached answer), or later (when an answer already
+    /// under way for its user arrives).
+    Leave { at: SimTime },
+    /// It waits for an answer due at `until`: the stack schedules one event carrying the
+    /// request, in `lane` (answers due a fixed time after they are asked keep their lane in
+    /// order), and asks [`BuiltIn::on_answer`] with `tag` (the component's own note: DNS's
+    /// life when it was asked) when it is due.
+    Wait {
+        until: SimTime,
+        tag: u32,
+        lane: Lane,
+    },
+}
+
+/// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
+/// requests, and writes its own section of the report.
+///
+/// Hooks come in five groups, each doing nothing unless the kind overrides it: the
+/// scenario, users and report (every built-in kind); a component of the run (`component`
+/// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
+/// (the graph's routes name its node kind: a step that may answer the request, a hold, the
+/// way back); a kind beside the request path with timers of its own (the message queue: its
+/// first events, a committed write it may refuse, its members' faults and state, its fields
+/// of the series point and the snapshot, its machines on the bill; its events through
+/// [`OwnEvents`]); the step before departure (`BEFORE_DEPARTURE`: every user's request asks
+/// it first, and the geo layer's hand-over asks it at stage 11).
+pub(in crate::sim) trait BuiltIn: Component {
+    /// The graph's node kind whose engine side it is.
+    const NODE: NodeKind;
+    /// Whether it is told of every request a user sends ([`BuiltIn::user_sent`]); the stack
+    /// keeps the list of those that are, so the others cost nothing per request.
+    const WATCHES_USERS: bool = false;
+    /// Its component in a stack built from `scenario` (`None`: the scenario has none).
+    fn of_scenario(scenario: &Scenario) -> Option<Self>;
+    /// `user` sends a request now (one counted as generated in this data center).
+    fn user_sent(&mut self, _user: usize) {}
+    /// The user population becomes `users` (a chance to make room at once).
+    fn users_changed(&mut self, _users: usize) {}
+    /// Writes its section of the report.
+    fn report_section(&self, _sections: &mut Sections<'_>) {}
+
+    /// Its component in the run, as its name and kind (`None`: it has none — the monitor
+    /// watches the run without standing in it). The stack adds it after the databases.
+    fn component(&self) -> Option<(&'static str, ComponentKind)> {
+        None
+    }
+    /// It dies at `now`; returns what follows, for the log line (`; clients wait …`).
+    fn kill(&mut self, _now: SimTime) -> &'static str {
+        ""
+    }
+    /// It is repaired at `now`; returns what follows, for the log line.
+    fn repair(&mut self, _now: SimTime) -> &'static str {
+        ""
+    }
+    /// Whether it is up.
+    fn is_alive(&self) -> bool {
+        true
+    }
+    /// Its figures in the snapshot (the inspector's).
+    fn state(&self, _state: &mut ComponentState) {}
+    /// Its lines of the bill.
+    fn bill(&self, _bill: &mut Bill) {}
+
+    /// The time between the users and it, each way.
+    fn one_way(&self) -> SimDuration {
+        SimDuration::ZERO
+    }
+    /// A request of `kind` reaches it now (`key`: the request's key, which it may set: the
+    /// edge draws the object asked for).
+    fn on_request<R: Slot, E: Copy>(
+        &mut self,
+        _kind: RequestKind,
+        _key: &mut u32,
+        ctx: &mut Ctx<R, E>,
+    ) -> Step {
+        let now = ctx.now;
+        Step::Onward {
+            from: now,
+            to: now,
+            leaves: now,
+            fetch: false,
+        }
+    }
+    /// A request it held ([`Step::Hold`] with `tag`) is due now.
+    fn on_held(&mut self, _key: u32, _tag: u32, now: SimTime) -> Step {
+        Step::Onward {
+            from: now,
+            to: now,
+            leaves: now,
+            fetch: false,
+        }
+    }
+    /// The origin answered a request of `kind` at `now` (`fetched`: on its behalf).
+    fn origin_served(&mut self, _kind: RequestKind, _fetched: bool, _key: u32, _now: SimTime) {}
+
+    // Hooks of a kind with timers of its own, a place after the web server and components
+    // of its own beside the request path (the message queue and its workers, session 15).
+
+    /// Whether it is told of every committed write ([`BuiltIn::write_committed`]); the
+    /// stack keeps the list of those that are, so the others cost nothing per write.
+    const TAKES_WRITES: bool = false;
+    /// Schedules its first own events (see [`OwnEvents`]) as the stack is built, after the
+    /// registered kinds have scheduled theirs.
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, _ctx: &mut BuiltInCtx<'_, R, E>) {}
+    /// A user's write has committed (or, with no database on its way, the web server has
+    /// done it) and is about to be answered: `Some(outcome)` makes it fail instead (the
+    /// message queue: its job could not be published, `queue_full`). The first kind that
+    /// refuses decides; the others are not told.
+    fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<Outcome> {
+        None
+    }
+    /// Its components in the run beside the request path, by name and kind (the message
+    /// queue: itself and its workers). The stack adds them after the session store (their
+    /// place in the component table, which every snapshot and report lists in order), and
+    /// hands their faults and state to the `*_member` hooks with their index in this list.
+    fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+        &[]
+    }
+    /// Whether its member `member` is up.
+    fn member_alive(&self, _member: u8) -> bool {
+        true
+    }
+    /// Its member `member` dies now; returns what follows, for the log line (`None`: that
+    /// member cannot be killed, and nothing is logged).
+    fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member` is repaired now; returns what follows, for the log line (`None`:
+    /// nothing to repair, and nothing is logged).
+    fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _member: u8,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<String> {
+        None
+    }
+    /// Its member `member`'s figures in the snapshot.
+    fn member_state(&self, _member: u8, _state: &mut ComponentState) {}
+    /// A metrics interval closes at `now`: it writes its own fields of the interval's series
+    /// point (the queue: its depth and the jobs done) before any component reads the point
+    /// ([`Component::on_tick`]), and starts counting the next interval.
+    fn close_point(&mut self, _now: SimTime, _point: &mut SeriesPoint) {}
+    /// Writes its own figures of the snapshot (the queue: its depth).
+    fn snapshot(&self, _snapshot: &mut Snapshot) {}
+    /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
+    /// (the queue's broker and workers), listed with the stack's own machines, before the
+    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
+    fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+
+    // The step before departure (DNS, session 15).
+
+    /// Where its component is listed among the stack's (see [`Listed`]).
+    const LISTED: Listed = Listed::AfterDatabases;
+    /// Where its lines go on the bill among the built-in kinds' (lower first; equal ones in
+    /// registration order), so the bill keeps the order it had before the kinds were
+    /// registered: the DNS lookups (64) before the CDN's transfer (128).
+    const BILL_ORDER: u8 = 128;
+    /// Whether it stands before departure: every request a user sends asks it first
+    /// ([`BuiltIn::on_depart`]), and leaves as it says. A stack has at most one such
+    /// component (the first registered that declares it; none: requests leave at once).
+    const BEFORE_DEPARTURE: bool = false;
+    /// A request asks it before departing now (see [`Asking`] for what the stack knows of
+    /// the user).
+    fn on_depart(&mut self, _asking: Asking, now: SimTime) -> Departure {
+        Departure::Leave { at: now }
+    }
+    /// The answer a request waited for ([`Departure::Wait`] with `tag`) is due now: `Ok`, it
+    /// leaves now; `Err(outcome)`, the answer is lost and the request fails now with
+    /// `outcome` (and its user's answer is forgotten).
+    fn on_answer(&mut self, _user: u32, _tag: u32, _now: SimTime) -> Result<(), Outcome> {
+        Ok(())
+    }
+    /// Stage 11: the geo layer lost the lookups it has under way (its resolver died): the
+    /// answers this component is due to give on their behalf do not count.
+    fn answers_lost(&mut self) {}
+    /// Bytes it holds per user (for the stack's footprint figure).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
+}
+
+/// A built-in kind's own events (timers that carry no request: the message queue's jobs
+/// done, its worker autoscaler), of type `Ev`, named as the second type of its line in
+/// [`built_ins!`]. A kind without events of its own leaves the type out of its line and
+/// does not implement this.
+pub(in crate::sim) trait OwnEvents<Ev>: BuiltIn {
+    /// One of its own events is due now.
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: Ev,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    );
+}
+
+/// One of a built-in component's own events, tagged with the component (its index among the
+/// stack's built-in components).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) struct BuiltInEvent {
+    /// Which component.
+    pub part: u8,
+    /// The event, in its kind's own type.
+    pub event: BuiltInEventKind,
+}
+
+/// What a built-in component's hooks that schedule its own events are handed: the kernel
+/// (clock, queue, RNG, log: reached through `Deref`, so `ctx.now`, `ctx.rng`, `ctx.log`) and
+/// its own index, so that [`BuiltInCtx::schedule`] tags its events with it.
+pub(in crate::sim) struct BuiltInCtx<'a, R, E> {
+    /// The kernel.
+    pub kernel: &'a mut Ctx<R, E>,
+    /// The component's index among the stack's built-in components.
+    pub me: u8,
+}
+
+impl<R: Slot, E: Copy + From<BuiltInEvent>> BuiltInCtx<'_, R, E> {
+    /// Schedules one of the component's own events at `at` (in the kernel's queue, as
+    /// [`Ctx::schedule`] does: the same lane and order as any event pushed now).
+    #[inline]
+    pub fn schedule(&mut self, at: SimTime, event: impl Into<BuiltInEventKind>) {
+        let event = BuiltInEvent {
+            part: self.me,
+            event: event.into(),
+        };
+        self.kernel.schedule(at, event);
+    }
+}
+
+impl<R, E> Deref for BuiltInCtx<'_, R, E> {
+    type Target = Ctx<R, E>;
+    fn deref(&self) -> &Ctx<R, E> {
+        self.kernel
+    }
+}
+
+impl<R, E> DerefMut for BuiltInCtx<'_, R, E> {
+    fn deref_mut(&mut self) -> &mut Ctx<R, E> {
+        self.kernel
+    }
+}
+
+/// A built-in kind's component type, found among a stack's [`BuiltInPart`]s.
+pub(in crate::sim) trait OneOf: Sized {
+    /// `part` as this kind's component, if it is one.
+    fn of(part: &BuiltInPart) -> Option<&Self>;
+    /// The same, to change it.
+    fn of_mut(part: &mut BuiltInPart) -> Option<&mut Self>;
+}
+
+/// The registration list of built-in kinds' engine sides: `Variant(its component's type)`
+/// per kind, or `Variant(its component's type, its own events' type)` for a kind with timers
+/// of its own ([`OwnEvents`]). Generates [`BuiltInPart`] and [`BuiltInEventKind`], with one
+/// arm per kind (per kind with events), and their dispatch.
+macro_rules! built_ins {
+    ($($v:ident($part:ty $(, $ev:ty)?)),* $(,)?) => {
+        /// A built-in kind's own events: one arm per kind registered with an events type.
+        #[derive(Clone, Copy, Debug)]
+        pub(in crate::sim) enum BuiltInEventKind { $($($v($ev),)?)* }
+
+        $($(impl From<$ev> for BuiltInEventKind {
+            fn from(event: $ev) -> BuiltInEventKind {
+                BuiltInEventKind::$v(event)
+            }
+        })?)*
+
+        /// A built-in kind's component of a stack.
+        // A stack holds a handful, built once and never moved on the hot path: a box per
+        // large kind would add a pointer to follow on every request it sees, for a few
+        // hundred bytes saved.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Clone)]
+        pub(in crate::sim) enum BuiltInPart { $($v($part)),* }
+
+        impl BuiltInPart {
+            /// The built-in components of a stack built from `scenario`, in registration
+            /// order (a kind the scenario does not have is left out).
+            pub fn of_scenario(scenario: &Scenario) -> Vec<BuiltInPart> {
+                let mut parts = Vec::new();
+                $(if let Some(p) = <$part as BuiltIn>::of_scenario(scenario) {
+                    parts.push(BuiltInPart::$v(p));
+                })*
+                parts
+            }
+            /// See [`BuiltIn::NODE`].
+            pub fn node(&self) -> NodeKind {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::NODE),* }
+            }
+            /// See [`BuiltIn::WATCHES_USERS`].
+            pub fn watches_users(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_USERS),* }
+            }
+            /// See [`BuiltIn::user_sent`].
+            #[inline]
+            pub fn user_sent(&mut self, user: usize) {
+                match self { $(BuiltInPart::$v(p) => p.user_sent(user)),* }
+            }
+            /// See [`BuiltIn::users_changed`].
+            pub fn users_changed(&mut self, users: usize) {
+                match self { $(BuiltInPart::$v(p) => p.users_changed(users)),* }
+            }
+            /// See [`Component::on_tick`].
+            pub fn on_tick<R: Slot, E: Copy>(&mut self, tick: &mut Tick<'_>, ctx: &mut Ctx<R, E>) {
+                match self { $(BuiltInPart::$v(p) => p.on_tick(tick, ctx)),* }
+            }
+            /// See [`BuiltIn::report_section`].
+            pub fn report_section(&self, sections: &mut Sections<'_>) {
+                match self { $(BuiltInPart::$v(p) => p.report_section(sections)),* }
+            }
+            /// See [`Component::close_interval`].
+            pub fn close_interval(&mut self, hits: &mut IntervalHits) {
+                match self { $(BuiltInPart::$v(p) => p.close_interval(hits)),* }
+            }
+            /// See [`BuiltIn::component`].
+            pub fn component(&self) -> Option<(&'static str, ComponentKind)> {
+                match self { $(BuiltInPart::$v(p) => p.component()),* }
+            }
+            /// See [`BuiltIn::kill`].
+            pub fn kill(&mut self, now: SimTime) -> &'static str {
+                match self { $(BuiltInPart::$v(p) => p.kill(now)),* }
+            }
+            /// See [`BuiltIn::repair`].
+            pub fn repair(&mut self, now: SimTime) -> &'static str {
+                match self { $(BuiltInPart::$v(p) => p.repair(now)),* }
+            }
+            /// See [`BuiltIn::is_alive`].
+            pub fn is_alive(&self) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.is_alive()),* }
+            }
+            /// See [`BuiltIn::state`].
+            pub fn state(&self, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.state(state)),* }
+            }
+            /// See [`BuiltIn::bill`].
+            pub fn bill(&self, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill(bill)),* }
+            }
+            /// See [`BuiltIn::one_way`].
+            #[inline]
+            pub fn one_way(&self) -> SimDuration {
+                match self { $(BuiltInPart::$v(p) => p.one_way()),* }
+            }
+            /// See [`BuiltIn::on_request`].
+            #[inline]
+            pub fn on_request<R: Slot, E: Copy>(
+                &mut self,
+                kind: RequestKind,
+                key: &mut u32,
+                ctx: &mut Ctx<R, E>,
+            ) -> Step {
+                match self { $(BuiltInPart::$v(p) => p.on_request(kind, key, ctx)),* }
+            }
+            /// See [`BuiltIn::on_held`].
+            #[inline]
+            pub fn on_held(&mut self, key: u32, tag: u32, now: SimTime) -> Step {
+                match self { $(BuiltInPart::$v(p) => p.on_held(key, tag, now)),* }
+            }
+            /// See [`BuiltIn::origin_served`].
+            #[inline]
+            pub fn origin_served(&mut self, kind: RequestKind, fetched: bool, key: u32, now: SimTime) {
+                match self { $(BuiltInPart::$v(p) => p.origin_served(kind, fetched, key, now)),* }
+            }
+            /// See [`BuiltIn::TAKES_WRITES`].
+            pub fn takes_writes(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::TAKES_WRITES),* }
+            }
+            /// See [`BuiltIn::start`].
+            pub fn start<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.start(ctx)),* }
+            }
+            /// Hands it one of its own events (an event of another kind is a bug: ignored).
+            #[inline]
+            pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                event: BuiltInEventKind,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                #[allow(unreachable_patterns)] // when every kind has events, every pair matches
+                match (self, event) {
+                    $($((BuiltInPart::$v(p), BuiltInEventKind::$v(e)) => {
+                        <$part as OwnEvents<$ev>>::handle(p, e, ctx)
+                    })?)*
+                    _ => debug_assert!(false, "an event handed to a component of another kind"),
+                }
+            }
+            /// See [`BuiltIn::write_committed`].
+            #[inline]
+            pub fn write_committed<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.write_committed(ctx)),* }
+            }
+            /// See [`BuiltIn::members`].
+            pub fn members(&self) -> &'static [(&'static str, ComponentKind)] {
+                match self { $(BuiltInPart::$v(p) => p.members()),* }
+            }
+            /// See [`BuiltIn::member_alive`].
+            pub fn member_alive(&self, member: u8) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.member_alive(member)),* }
+            }
+            /// See [`BuiltIn::kill_member`].
+            pub fn kill_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.kill_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::repair_member`].
+            pub fn repair_member<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                member: u8,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.repair_member(member, ctx)),* }
+            }
+            /// See [`BuiltIn::member_state`].
+            pub fn member_state(&self, member: u8, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.member_state(member, state)),* }
+            }
+            /// See [`BuiltIn::close_point`].
+            pub fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+                match self { $(BuiltInPart::$v(p) => p.close_point(now, point)),* }
+            }
+            /// See [`BuiltIn::snapshot`].
+            pub fn snapshot(&self, snapshot: &mut Snapshot) {
+                match self { $(BuiltInPart::$v(p) => p.snapshot(snapshot)),* }
+            }
+            /// See [`BuiltIn::bill_machines`].
+            pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
+            }
+            /// See [`BuiltIn::LISTED`].
+            pub fn listed(&self) -> Listed {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
+            }
+            /// See [`BuiltIn::BILL_ORDER`].
+            pub fn bill_order(&self) -> u8 {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BILL_ORDER),* }
+            }
+            /// See [`BuiltIn::BEFORE_DEPARTURE`].
+            pub fn before_departure(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::BEFORE_DEPARTURE),* }
+            }
+            /// See [`BuiltIn::on_depart`].
+            #[inline]
+            pub fn on_depart(&mut self, asking: Asking, now: SimTime) -> Departure {
+                match self { $(BuiltInPart::$v(p) => p.on_depart(asking, now)),* }
+            }
+            /// See [`BuiltIn::on_answer`].
+            #[inline]
+            pub fn on_answer(&mut self, user: u32, tag: u32, now: SimTime) -> Result<(), Outcome> {
+                match self { $(BuiltInPart::$v(p) => p.on_answer(user, tag, now)),* }
+            }
+            /// See [`BuiltIn::answers_lost`].
+            pub fn answers_lost(&mut self) {
+                match self { $(BuiltInPart::$v(p) => p.answers_lost()),* }
+            }
+            /// See [`BuiltIn::heap_bytes`].
+            pub fn heap_bytes(&self) -> usize {
+                match self { $(BuiltInPart::$v(p) => p.heap_bytes()),* }
+            }
+            /// This part as the component of kind `T`, if it is one.
+            pub fn get<T: OneOf>(&self) -> Option<&T> {
+                T::of(self)
+            }
+            /// The same, to change it.
+            pub fn get_mut<T: OneOf>(&mut self) -> Option<&mut T> {
+                T::of_mut(self)
+            }
+        }
+
+        $(impl OneOf for $part {
+            fn of(part: &BuiltInPart) -> Option<&$part> {
+                // With one kind registered, the pattern always matches.
+                #[allow(irrefutable_let_patterns)]
+                if let BuiltInPart::$v(p) = part { Some(p) } else { None }
+            }
+            fn of_mut(part: &mut BuiltInPart) -> Option<&mut $part> {
+                #[allow(irrefutable_let_patterns)]
+                if let BuiltInPart::$v(p) = part { Some(p) } else { None }
+            }
+        })*
+    };
+}
+
+// The built-in kinds whose engine side is registered: one line each.
+built_ins! {
+    Monitor(monitor::Monitor),
+    CdnEdge(edge::EdgeTier),
+    Queue(jobs::JobTier, jobs::JobEvent),
+    Dns(dns::Dns),
+}
