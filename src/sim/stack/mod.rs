@@ -22,6 +22,7 @@ mod breaker;
 mod build;
 mod data;
 mod deploy;
+mod event;
 mod faults;
 mod mechanisms;
 mod path;
@@ -51,7 +52,7 @@ use super::components::registry::{
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
+use super::components::web_pool::{web_index, web_of_index, WebPool};
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
@@ -66,6 +67,7 @@ use super::{
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
 use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
+pub(super) use event::Event;
 use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
@@ -112,138 +114,6 @@ impl Part {
             // Its index is set when it is built.
             ComponentKind::Plug(_) => Part::Plug(0),
         }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Event {
-    /// The next request of the open-loop arrival process (ignored if `epoch` is stale).
-    Arrival { epoch: u32 },
-    /// The answer a request waits for before it departs is due (see [`Departure::Wait`]; DNS:
-    /// a lookup stamped with the server's life `tag`).
-    Answered { req: ReqRef, user: u32, tag: u32 },
-    /// Stage 11: a request the geoDNS layer hands to this data center as it arrives (see
-    /// [`Sim::hand_over`]).
-    Inject {
-        user: u32,
-        /// When a lookup of the user's still under way answers, ms (0: none is).
-        ready_ms: u32,
-        region: u8,
-    },
-    /// Stage 11: a request handed over at `sent`, when the lookup the geoDNS layer started
-    /// for it then answers (see [`Asking::LookupFor`]; `tag`: the component's note, DNS's
-    /// life then).
-    InjectAnswered {
-        user: u32,
-        tag: u32,
-        region: u8,
-        sent: SplitTime,
-    },
-    /// An answer from the data tier reaches the request's web server on its way back.
-    BackAtWeb { req: ReqRef },
-    /// A request reaches the load balancer.
-    ReachBalancer { req: ReqRef },
-    /// A request reaches a station over the network.
-    Reach { req: ReqRef, station: u16 },
-    /// A worker finishes a request.
-    ServiceDone {
-        req: ReqRef,
-        station: u16,
-        epoch: u32,
-    },
-    /// The client's patience runs out for a request that waited in a line (scheduled when it
-    /// joins one; requests that never wait are checked whenever they move on).
-    ClientTimeout { req: ReqRef },
-    /// A metrics interval closes.
-    MetricsTick,
-    /// One of the load balancer's own events (its health checks).
-    Balancer(BalancerEvent),
-    /// One of the database cluster's own events (failure detection, promotion, the
-    /// resharding pacer).
-    Db(DbEvent),
-    /// Store `store`'s data (the first: the scenario's `sharding`) is resharded to `to`
-    /// shards.
-    Reshard { store: u8, to: u32 },
-    /// A copy job that could not be queued tries again.
-    CopyRetry { req: ReqRef },
-    /// A scheduled fault starts (`down`) or ends.
-    Fault { component: ComponentId, down: bool },
-    /// A scheduled slow or error fault (the scenario's fault number `fault`) starts or ends.
-    Degrade {
-        component: ComponentId,
-        fault: u16,
-        start: bool,
-    },
-    /// A retry (held by the clients as `slot`) is sent.
-    Retry { slot: u32 },
-    /// A request reaches the built-in component `part` standing first on its route (the
-    /// CDN edge).
-    ReachEntry { req: ReqRef, part: u8 },
-    /// A request the built-in component `part` held is due (see [`Step::Hold`]; the edge:
-    /// a hit is served, unless it died since the hit began, in edge life `tag`).
-    Held { req: ReqRef, part: u8, tag: u32 },
-    /// One of a built-in component's own events (the message queue's: a job done, the
-    /// worker autoscaler).
-    BuiltIn(BuiltInEvent),
-    /// One of the web tier's own events (its autoscaling group).
-    Web(WebEvent),
-    /// One of the deploy controller's own events (the scheduled start, drain checks,
-    /// servers started).
-    Deploy(DeployEvent),
-    /// A request reaches the registered component `gate` standing on its way (in front of
-    /// the front door).
-    ReachGate { req: ReqRef, gate: u8 },
-    /// A request held by the registered component `gate` in front of the front door leaves
-    /// it — unless the component has died since it took it (its deaths were `life` then).
-    LeaveGate { req: ReqRef, gate: u8, life: u32 },
-    /// One of a registered component's own events.
-    Plug(PlugEvent),
-}
-
-/// An instant in two 4-byte halves, so that an event carrying one keeps the 4-byte alignment
-/// of the others (an 8-byte field would pad every [`Event`] from 20 bytes to 24).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct SplitTime([u32; 2]);
-
-impl From<SimTime> for SplitTime {
-    fn from(t: SimTime) -> SplitTime {
-        SplitTime([(t.0 >> 32) as u32, t.0 as u32])
-    }
-}
-
-impl From<SplitTime> for SimTime {
-    fn from(t: SplitTime) -> SimTime {
-        SimTime((u64::from(t.0[0]) << 32) | u64::from(t.0[1]))
-    }
-}
-
-impl From<PlugEvent> for Event {
-    fn from(event: PlugEvent) -> Event {
-        Event::Plug(event)
-    }
-}
-
-impl From<DbEvent> for Event {
-    fn from(event: DbEvent) -> Event {
-        Event::Db(event)
-    }
-}
-
-impl From<BalancerEvent> for Event {
-    fn from(event: BalancerEvent) -> Event {
-        Event::Balancer(event)
-    }
-}
-
-impl From<WebEvent> for Event {
-    fn from(event: WebEvent) -> Event {
-        Event::Web(event)
-    }
-}
-
-impl From<BuiltInEvent> for Event {
-    fn from(event: BuiltInEvent) -> Event {
-        Event::BuiltIn(event)
     }
 }
 

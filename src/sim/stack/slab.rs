@@ -183,6 +183,7 @@ impl Stack {
 
 #[cfg(test)]
 mod tests {
+    use super::super::event::SplitTime;
     use super::*;
 
     /// Every copy of a simulation carries each data center's slab (at stage 11, tens of
