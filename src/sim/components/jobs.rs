@@ -457,7 +457,7 @@ impl BuiltIn for JobTier {
 mod tests {
     use super::*;
     use crate::scenario::Dist;
-    use crate::sim::components::registry::BuiltInEventKind;
+    use crate::sim::components::built_in::BuiltInEventKind;
     use crate::sim::kernel::run::Kernel;
 
     fn spec() -> JobQueue {
