@@ -200,18 +200,8 @@ pub fn inspector(props: &InspectorProps) -> Html {
             </div>
             <p class="inspector-explain">{ explain }</p>
             <dl class="inspector-figures">
-                { for rows.into_iter().map(|(label, key, value)| html! {
-                    <div>
-                        <dt>{ label }</dt>
-                        <dd data-inspect={key}>{ value }</dd>
-                    </div>
-                }) }
-                { for kind_rows.into_iter().map(|(label, key, value)| html! {
-                    <div>
-                        <dt>{ label }</dt>
-                        <dd data-inspect={key}>{ value }</dd>
-                    </div>
-                }) }
+                { for rows.iter().map(|(label, key, value)| figure(label, key, value)) }
+                { for kind_rows.iter().map(|(label, key, value)| figure(label, key, value)) }
             </dl>
             if let Some(stack) = stack {
                 { stack }
@@ -220,12 +210,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <section class="dc-plug" data-plug={name.clone()}>
                     <h3>{ name }</h3>
                     <dl class="inspector-figures">
-                        { for rows.into_iter().map(|(label, key, value)| html! {
-                            <div>
-                                <dt>{ label }</dt>
-                                <dd data-inspect={key}>{ value }</dd>
-                            </div>
-                        }) }
+                        { for rows.iter().map(|(label, key, value)| figure(label, key, value)) }
                     </dl>
                 </section>
             }) }
@@ -260,6 +245,16 @@ pub fn inspector(props: &InspectorProps) -> Html {
 
 /// One of a registered kind's figures as the inspector lists it: (label, key, value).
 type FigureRow = (String, String, String);
+
+/// One figure of the inspector's list: its label, and its value under `data-inspect={key}`.
+fn figure(label: &str, key: &str, value: &str) -> Html {
+    html! {
+        <div>
+            <dt>{ label }</dt>
+            <dd data-inspect={key.to_string()}>{ value }</dd>
+        </div>
+    }
+}
 
 /// A registered kind's own figures, as the inspector lists them.
 fn figure_rows(state: Option<&super::state::ComponentFigures>) -> Vec<FigureRow> {

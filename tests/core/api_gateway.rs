@@ -30,6 +30,17 @@ fn light(seconds: u32) -> Scenario {
     s
 }
 
+/// Preset 11 for 5 s without its outage, 40,000 users at a constant 0.1 request/s each.
+fn stage_11_light() -> Scenario {
+    let mut s = preset(11).expect("stage 11");
+    s.duration_s = 5;
+    s.faults.clear();
+    s.traffic.users = 40_000;
+    s.traffic.requests_per_user_per_s = 0.1;
+    s.traffic.profile = scalesim::scenario::Profile::Constant;
+    s
+}
+
 fn figure(r: &Report, key: &str) -> f64 {
     r.plugs[0]
         .figures
@@ -169,12 +180,7 @@ fn an_api_gateway_stands_only_at_the_edge() {
 
 #[test]
 fn at_stage_11_each_data_center_runs_its_own_api_gateway() {
-    let mut s = preset(11).expect("stage 11");
-    s.duration_s = 5;
-    s.faults.clear();
-    s.traffic.users = 40_000;
-    s.traffic.requests_per_user_per_s = 0.1;
-    s.traffic.profile = scalesim::scenario::Profile::Constant;
+    let mut s = stage_11_light();
     s.plugs.push(gateway(3.0, 400));
     s.faults.push(Fault {
         target: "us-east/gateway".into(),
@@ -308,12 +314,7 @@ fn a_scheduled_slowdown_of_an_api_gateway_does_what_a_live_one_does() {
 
 #[test]
 fn at_stage_11_a_scheduled_slowdown_reaches_one_data_centers_api_gateway() {
-    let mut s = preset(11).expect("stage 11");
-    s.duration_s = 5;
-    s.faults.clear();
-    s.traffic.users = 40_000;
-    s.traffic.requests_per_user_per_s = 0.1;
-    s.traffic.profile = scalesim::scenario::Profile::Constant;
+    let mut s = stage_11_light();
     s.plugs.push(gateway(3.0, 1_000_000));
     let (planned, live) = scheduled_and_live(&s, "us-east/gateway", (1.5, 2.0, 20.0));
     assert_eq!(without_causes(&planned), without_causes(&live));
