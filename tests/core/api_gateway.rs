@@ -4,7 +4,7 @@
 //! own (`PlugCtx::schedule`), log lines of its own (`PlugCtx::log`) and a grey failure
 //! (`Plug::slow`); and a request it holds when it dies fails.
 
-use crate::helpers::run;
+use crate::helpers::{plug_figure as figure, run};
 use scalesim::scenario::{preset, Fault, FaultKind, PlugNode, Scenario};
 use scalesim::sim::{ApiGatewayParams, ComponentKind, PlugKind, PlugParams, Report, Sim, SimTime};
 
@@ -39,15 +39,6 @@ fn stage_11_light() -> Scenario {
     s.traffic.requests_per_user_per_s = 0.1;
     s.traffic.profile = scalesim::scenario::Profile::Constant;
     s
-}
-
-fn figure(r: &Report, key: &str) -> f64 {
-    r.plugs[0]
-        .figures
-        .iter()
-        .find(|f| f.key == key)
-        .map(|f| f.value)
-        .unwrap_or_else(|| panic!("the gateway reports {key}"))
 }
 
 fn down(at_s: f64, duration_s: f64) -> Fault {

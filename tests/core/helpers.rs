@@ -35,6 +35,14 @@ pub fn textbook(
 }
 
 /// Builds and runs a scenario to its end.
+/// The first registered component's figure `key` in `r` (it must report one).
+pub fn plug_figure(r: &Report, key: &str) -> f64 {
+    let plug = &r.plugs[0];
+    (plug.figures.iter().find(|f| f.key == key))
+        .map(|f| f.value)
+        .unwrap_or_else(|| panic!("{} reports {key}", plug.name))
+}
+
 pub fn run(s: &Scenario) -> Report {
     Sim::new(s).expect("valid scenario").run()
 }

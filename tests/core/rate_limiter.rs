@@ -3,7 +3,7 @@
 //! `plugs` and from a drawn graph, and it is validated, reported, snapshotted and killed like
 //! any component.
 
-use crate::helpers::run;
+use crate::helpers::{plug_figure as figure, run};
 use scalesim::scenario::topology::{Edge, Flow, Node, NodeSpec, TopologyFile};
 use scalesim::scenario::{preset, Fault, FaultKind, PlugNode, Scenario};
 use scalesim::sim::{
@@ -32,15 +32,6 @@ fn limiter(rate_per_s: f64, burst: u32, when_down: WhenDown) -> PlugNode {
             when_down,
         }),
     }
-}
-
-fn figure(r: &Report, key: &str) -> f64 {
-    r.plugs[0]
-        .figures
-        .iter()
-        .find(|f| f.key == key)
-        .map(|f| f.value)
-        .unwrap_or_else(|| panic!("the limiter reports {key}"))
 }
 
 #[test]
