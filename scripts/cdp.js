@@ -9,9 +9,10 @@ const path = require("path");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts a headless Chromium (CHROMIUM, default /usr/bin/chromium) with a fresh profile and
-// connects to its page. Returns `chrome` (the process), `send(method, params)` (one protocol
-// call, resolved with its answer), `evaluate(expression)` (its value, promises awaited) and
-// `close()`.
+// connects to its page. Returns `chrome` (the process), `send(method, params, sessionId)` (one
+// protocol call, resolved with its answer; `sessionId` addresses a target attached in flat
+// mode, e.g. a worker), `on(method, handler)` (protocol events: `handler(params, sessionId)`),
+// `evaluate(expression)` (its value, promises awaited) and `close()`.
 async function launch({ width = 1400, height = 1000 } = {}) {
   const port = 9300 + Math.floor(Math.random() * 500);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "scalesim-cdp-"));
@@ -34,19 +35,26 @@ async function launch({ width = 1400, height = 1000 } = {}) {
   await new Promise((r) => (ws.onopen = r));
   let id = 0;
   const waiting = new Map();
+  const handlers = new Map();
   ws.onmessage = (m) => {
     const msg = JSON.parse(m.data);
     if (msg.id && waiting.has(msg.id)) {
       waiting.get(msg.id)(msg);
       waiting.delete(msg.id);
+    } else if (msg.method && handlers.has(msg.method)) {
+      for (const h of handlers.get(msg.method)) h(msg.params, msg.sessionId);
     }
   };
-  const send = (method, params = {}) =>
+  const send = (method, params = {}, sessionId = undefined) =>
     new Promise((r) => {
       id += 1;
       waiting.set(id, r);
-      ws.send(JSON.stringify({ id, method, params }));
+      ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
     });
+  const on = (method, handler) => {
+    if (!handlers.has(method)) handlers.set(method, []);
+    handlers.get(method).push(handler);
+  };
   const evaluate = async (expression) => {
     const r = await send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
     return r.result && r.result.result ? r.result.result.value : undefined;
@@ -56,7 +64,7 @@ async function launch({ width = 1400, height = 1000 } = {}) {
     ws.close();
     chrome.kill();
   };
-  return { chrome, send, evaluate, close };
+  return { chrome, send, on, evaluate, close };
 }
 
 // Opens the app at `url`, waits for its figures and for a link's seek (`~t=`) to finish, then
@@ -84,4 +92,48 @@ const SPEEDS = [0.02, 0.05, 0.1, 0.2, 1, 5, 20, 100];
 // A JavaScript expression for one of the app's `[data-metric]` figures.
 const metric = (name) => `parseFloat(document.querySelector('[data-metric="${name}"]').textContent)`;
 
-module.exports = { sleep, launch, openApp, SPEEDS, metric };
+// A V8 CPU profile summarised by function: sampled ms of self and total time (see PROFILE).
+const summariseProfile = (profile) => {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
+  const label = (n) => {
+    const f = n.callFrame;
+    const name = f.functionName || "(anonymous)";
+    // Rust's symbols end in a hash; the wasm's are unique by name.
+    return name.replace(/::h[0-9a-f]{16}$/, "").replace(/^\$/, "") +
+      (f.url && !f.url.endsWith(".wasm") && !name.startsWith("(") ? ` ${f.url.split("/").pop()}:${f.lineNumber}` : "");
+  };
+  const self = new Map();
+  const total = new Map();
+  let all = 0;
+  const samples = profile.samples || [];
+  const deltas = profile.timeDeltas || [];
+  for (let i = 0; i < samples.length; i++) {
+    // A sample stands for the time until the next one.
+    const dt = (deltas[i + 1] !== undefined ? deltas[i + 1] : 0) / 1000;
+    all += dt;
+    let node = byId.get(samples[i]);
+    const own = label(node);
+    self.set(own, (self.get(own) || 0) + dt);
+    const seen = new Set();
+    while (node) {
+      const l = label(node);
+      if (!seen.has(l)) {
+        seen.add(l);
+        total.set(l, (total.get(l) || 0) + dt);
+      }
+      node = byId.get(parent.get(node.id));
+    }
+  }
+  const top = (m) => [...m].filter(([l]) => l !== "(root)").sort((a, b) => b[1] - a[1]).slice(0, 25)
+    .map(([l, ms]) => [l, +ms.toFixed(1), +((100 * ms) / all).toFixed(1)]);
+  const share = (l) => +((100 * (self.get(l) || 0)) / all).toFixed(1);
+  return {
+    sampled_ms: +all.toFixed(1), samples: samples.length,
+    idle_pct: share("(idle)"), gc_pct: share("(garbage collector)"), program_pct: share("(program)"),
+    self: top(self), total: top(total),
+  };
+};
+
+module.exports = { sleep, launch, openApp, SPEEDS, metric, summariseProfile };

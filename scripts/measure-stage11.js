@@ -12,9 +12,18 @@
 // <= 16.7 ms, p95 <= 25 ms, faster than real time; at 1x the simulation can at most keep up,
 // so that needs SPEED=5); SUMMARY_JSON=<file> writes the summary there too. Then, if asked, a
 // full-page screenshot (SELECT=<component> opens it in the inspector first).
+// PROFILE=<file.cpuprofile>: V8's sampling profiler runs in every worker of the page over the
+// window (PROFILE_INTERVAL_US apart, default 200); the profile goes to that file (open it in
+// Chromium's DevTools) and the summary gets `profile`: per worker, the sampled time by
+// function — self time (the function itself) and total time (the function and what it called,
+// each sample counted once per function), the 25 largest of each — and the shares of the
+// special nodes: (idle) (the worker waited for a message), (garbage collector), (program)
+// (V8's own work outside any function). Function names need a worker's wasm that kept its
+// name section (wasm-opt without --strip-debug); without them wasm functions show as
+// wasm-function[N]. Profiling costs the worker a few percent: time runs without it.
 const fs = require("fs");
 const os = require("os");
-const { sleep, launch, openApp, SPEEDS, metric } = require("./cdp");
+const { sleep, launch, openApp, SPEEDS, metric, summariseProfile } = require("./cdp");
 
 const base = process.argv[2] || "http://127.0.0.1:8123/";
 const fragment = process.argv[3] || "v1.s11";
@@ -27,7 +36,7 @@ const chosen = SPEEDS[speedIndex];
 (async () => {
   const width = parseInt(process.env.WIDTH || "1400", 10);
   const browser = await launch({ width });
-  const { send, evaluate } = browser;
+  const { send, on, evaluate } = browser;
   // The worker's frames (an ArrayBuffer each, src/ui/wire.rs): their count and bytes, counted
   // by a second listener on every worker the page starts.
   await send("Page.enable");
@@ -40,7 +49,20 @@ const chosen = SPEEDS[speedIndex];
   })()` });
   await openApp(browser, base + "#" + fragment, speedIndex);
   const warmupS = parseFloat(process.env.WARMUP_S || "5");
+  // The page's workers, attached in flat mode (their sessions are addressed on this socket).
+  const workers = [];
+  if (process.env.PROFILE) {
+    on("Target.attachedToTarget", (p) => {
+      if (p.targetInfo.type === "worker") workers.push({ session: p.sessionId, url: p.targetInfo.url });
+    });
+    await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
+  }
   await sleep(warmupS * 1000);
+  for (const w of workers) {
+    await send("Profiler.enable", {}, w.session);
+    await send("Profiler.setSamplingInterval", { interval: parseInt(process.env.PROFILE_INTERVAL_US || "200", 10) }, w.session);
+    await send("Profiler.start", {}, w.session);
+  }
   // One collector in the page for the whole window, so no frame falls between two evaluations.
   const clock = `({ sim: ${metric("sim_time_s")}, wall: performance.now() })`;
   const start = await evaluate(`(() => { window.__frames = []; const f = window.__frames;
@@ -67,6 +89,11 @@ const chosen = SPEEDS[speedIndex];
   }
   const end = await evaluate(`(() => { window.__stopFrames = true; return ${clock}; })()`);
   const loadEnd = os.loadavg();
+  const profiles = [];
+  for (const w of workers) {
+    const r = await send("Profiler.stop", {}, w.session);
+    if (r.result && r.result.profile) profiles.push({ url: w.url, profile: r.result.profile });
+  }
   const frames = await evaluate("window.__frames");
   const st = stats(intervals(frames));
   const wallS = (end.wall - start.wall) / 1000;
@@ -90,6 +117,12 @@ const chosen = SPEEDS[speedIndex];
     // bytes.
     wire: await evaluate("(() => { const w = window.__wire || { frames: 0, bytes: 0, max: 0 }; return { frames: w.frames, bytes_mean: Math.round(w.bytes / Math.max(1, w.frames)), bytes_max: w.max }; })()"),
   };
+  if (process.env.PROFILE) {
+    profiles.forEach((p, i) => fs.writeFileSync(
+      profiles.length > 1 ? process.env.PROFILE.replace(/(\.cpuprofile)?$/, `.${i}$1`) : process.env.PROFILE,
+      JSON.stringify(p.profile)));
+    summary.profile = profiles.map((p) => ({ worker: p.url, ...summariseProfile(p.profile) }));
+  }
   // Frames are paced by the display (16.67 ms at 60 Hz): 16.7 is the rounded interval.
   // At 1x the simulation cannot run faster than real time, only keep up with it (at least 98%
   // of the chosen speed); faster than real time needs SPEED=5 or more.

@@ -3120,6 +3120,73 @@ async fn a_six_component_drawing_has_a_short_link() {
     assert!(graph.topology.positions.contains_key("db"));
 }
 
+/// In the web worker (`Pacing::Between`) a frame moves on the clock the run plays towards by its
+/// real time × speed and answers at once; the run plays between frames (`Session::step`) up
+/// to the clock and no further; it falls at most `MAX_LEAD_MS` of real time behind (then the
+/// clock waits: lagging), a lower speed pulls the clock back at once, and paused it plays
+/// nothing.
+#[wasm_bindgen_test]
+async fn between_frames_the_worker_plays_up_to_the_frames_clock() {
+    use scalesim::ui::session::{Command, Pacing, Session, MAX_LEAD_MS};
+    let mut session = Session::new(8.0);
+    session.set_pacing(Pacing::Between);
+    session.handle(Command::Load {
+        scenario: Box::new(scalesim::scenario::preset(4).expect("a preset")),
+        orientation: scalesim::layout::Orientation::default(),
+        recorded: Vec::new(),
+        start_at_s: None,
+    });
+    session.handle(Command::Playing(true));
+    session.handle(Command::Speed(5.0));
+    let frame = |session: &mut Session, now_ms: f64| {
+        session.handle(Command::Frame { now_ms });
+        session.take_output().now_s
+    };
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    let play_out = |session: &mut Session| {
+        let mut slices = 0;
+        while session.step(5.0) {
+            slices += 1;
+            assert!(slices < 100_000, "the run never reached its clock");
+        }
+    };
+    assert_eq!(frame(&mut session, 1_000.0), 0.0);
+    // 80 ms at 5×: the clock is at 0.4 s; the frame answers from where the run is.
+    assert_eq!(frame(&mut session, 1_080.0), 0.0);
+    play_out(&mut session);
+    assert!(
+        near(frame(&mut session, 1_080.0), 0.4),
+        "played up to the clock"
+    );
+    assert!(!session.step(5.0), "nothing left to play");
+    assert!(near(frame(&mut session, 1_080.0), 0.4), "and no further");
+    // Five frames of 100 ms without a step: 2.5 s of play asked, at most 250 ms of real time
+    // (1.25 s at 5×) ahead of the run.
+    for i in 1..=5 {
+        assert!(near(
+            frame(&mut session, 1_080.0 + 100.0 * f64::from(i)),
+            0.4
+        ));
+    }
+    play_out(&mut session);
+    let lead_s = MAX_LEAD_MS * 1e-3 * 5.0;
+    assert!(near(frame(&mut session, 1_580.0), 0.4 + lead_s));
+    // A lower speed pulls the clock back to its own lead.
+    frame(&mut session, 1_680.0);
+    session.handle(Command::Speed(0.2));
+    play_out(&mut session);
+    let at_s = frame(&mut session, 1_680.0);
+    assert!(
+        near(at_s, 0.4 + lead_s + MAX_LEAD_MS * 1e-3 * 0.2),
+        "{at_s}"
+    );
+    // Paused: the clock is gone, nothing plays.
+    session.handle(Command::Playing(false));
+    frame(&mut session, 1_780.0);
+    assert!(!session.step(5.0));
+    assert_eq!(frame(&mut session, 1_880.0), at_s);
+}
+
 /// What the simulation's web worker and the page send each other survives the trip: a load
 /// command with each stage's scenario, and the outputs of a few frames of each stage's run
 /// (figures, diagram, log, live changes, dots) — as the worker path carries them

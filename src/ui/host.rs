@@ -8,9 +8,10 @@
 //!   (a command travels as JSON text in a one-element array; a frame as its time, a number)
 //! ```
 //!
-//! The worker answers each [`Command::Frame`] with one message; the page keeps at most
-//! [`FRAMES_IN_FLIGHT`] frames unanswered, so the worker simulates while the page draws and
-//! neither waits for the other. A worker that fails to load (or is not ready in time) says so with
+//! The worker answers each [`Command::Frame`] with one message, at once, from where the run
+//! is, and plays between frames towards the clock the frames set
+//! ([`super::session::Pacing::Between`]); the page keeps at most [`FRAMES_IN_FLIGHT`] frames
+//! unanswered, so the worker simulates while the page draws and neither waits for the other. A worker that fails to load (or is not ready in time) says so with
 //! [`SimHost::failed`]; the runner then moves the run into the page.
 
 use std::cell::{Cell, RefCell};
@@ -25,17 +26,18 @@ use super::session::{now_real_ms, Command, Output, Session};
 
 /// Simulation work per frame in the page, ms of real time: room is left for drawing.
 pub const PAGE_WORK_MS: f64 = 8.0;
-/// Simulation work per frame in the worker, ms: it has a core of its own, and answers about
-/// once per display frame.
-pub const WORKER_WORK_MS: f64 = 14.0;
+/// Simulation work per slice between frames in the worker, ms of real time
+/// ([`super::session::Pacing::Between`]): a frame from the page waits at most this long for
+/// its answer; between slices the worker reads its messages.
+pub const WORKER_STEP_MS: f64 = 6.0;
 /// Seeking work per frame in the worker, ms: longer than a display frame, so that with
 /// [`FRAMES_IN_FLIGHT`] frames waiting the worker re-runs without a pause between frames (with
 /// the page's 12 ms it idled about a quarter of each 16.7-ms frame); the page shows the
 /// recorded figures meanwhile.
 pub const WORKER_SEEK_SLICE_MS: f64 = 40.0;
-/// Frames sent to the worker ahead of its answers: with two, the next frame is waiting when
-/// the worker finishes one, so it never idles while the page draws (the dots are a frame
-/// older).
+/// Frames sent to the worker ahead of its answers: a frame waits at most one slice of play
+/// ([`WORKER_STEP_MS`]) for its answer; with two, a late answer does not hold back the next
+/// frame's time.
 const FRAMES_IN_FLIGHT: u32 = 2;
 /// How long the worker may take to say it is ready before the run moves into the page, ms.
 const READY_TIMEOUT_MS: f64 = 20_000.0;

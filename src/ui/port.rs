@@ -26,13 +26,14 @@ pub const WORKER_URL: &str = "./scalesim-worker_loader.js";
 
 #[wasm_bindgen]
 extern "C" {
-    type MessageChannel;
+    /// A pair of connected message ports (also the worker's own, in [`super::serve`]).
+    pub(super) type MessageChannel;
     #[wasm_bindgen(constructor, catch)]
-    fn new() -> Result<MessageChannel, JsValue>;
+    pub(super) fn new() -> Result<MessageChannel, JsValue>;
     #[wasm_bindgen(method, getter)]
-    fn port1(this: &MessageChannel) -> Endpoint;
+    pub(super) fn port1(this: &MessageChannel) -> Endpoint;
     #[wasm_bindgen(method, getter)]
-    fn port2(this: &MessageChannel) -> Endpoint;
+    pub(super) fn port2(this: &MessageChannel) -> Endpoint;
 }
 
 thread_local! {

@@ -7,6 +7,8 @@
 //! ```text
 //!   ──session::Command──▶ Session::handle; after each Frame:
 //!                          postMessage(the Output's bytes, an ArrayBuffer (super::wire), transfer: [it])
+//!                          in a worker, while playing behind the frames' clock: ──▶ own channel
+//!                          ──▶ Session::step, a slice at a time, between the page's messages
 //!   ──JobRequest (JSON)──▶ capacity::job   ──▶ postMessage(JobUpdate JSON), one per run
 //!   ──GradeRequest──────▶ challenge grading ──▶ postMessage(GradeUpdate JSON), one per seed
 //!   ──"stop"────────────▶ (in the page) everything under way is dropped, nothing more is said
@@ -26,8 +28,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::MessageEvent;
 
-use super::host::{command_of, output_message, PAGE_WORK_MS, WORKER_SEEK_SLICE_MS, WORKER_WORK_MS};
-use super::session::{Command, Session};
+use super::host::{command_of, output_message, PAGE_WORK_MS, WORKER_SEEK_SLICE_MS, WORKER_STEP_MS};
+use super::session::{Command, Pacing, Session};
 use crate::capacity::job::{self, Job, JobRequest, JobUpdate};
 use crate::challenge::job::{self as grading, GradeRequest, GradeUpdate};
 use crate::challenge::{challenge, Grading};
@@ -71,6 +73,11 @@ enum Work {
 
 /// What one message handler and the page's timer ticks share.
 struct Server {
+    /// In a worker, the sending end of its own channel: a message on it plays one slice
+    /// between the page's messages ([`play_between`]).
+    between: Option<Endpoint>,
+    /// A slice is asked for on `between` and has not run yet.
+    between_asked: bool,
     endpoint: Endpoint,
     place: Place,
     /// The simulation, built on its first command.
@@ -86,6 +93,8 @@ struct Server {
 /// Answers requests on `endpoint` until the page says [`STOP`] (or the worker ends).
 pub fn serve(endpoint: Endpoint, place: Place) {
     let server = Rc::new(RefCell::new(Server {
+        between: None,
+        between_asked: false,
         endpoint: endpoint.clone(),
         place,
         session: None,
@@ -94,6 +103,9 @@ pub fn serve(endpoint: Endpoint, place: Place) {
         tick: None,
         stopped: false,
     }));
+    if place == Place::Worker {
+        open_between(&server);
+    }
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         received(&server, event.data());
     });
@@ -135,25 +147,71 @@ fn received(server: &Rc<RefCell<Server>>, data: JsValue) {
 
 fn simulate(s: &mut Server, command: Command) {
     let frame = matches!(command, Command::Frame { .. });
-    let work_ms = match s.place {
-        Place::Worker => WORKER_WORK_MS,
-        Place::Page => PAGE_WORK_MS,
-    };
     let place = s.place;
     let session = s.session.get_or_insert_with(|| {
-        let mut session = Session::new(work_ms);
+        let mut session = Session::new(PAGE_WORK_MS);
         if place == Place::Worker {
             session.set_seek_slice_ms(WORKER_SEEK_SLICE_MS);
+            session.set_pacing(Pacing::Between);
         }
         session
     });
     session.handle(command);
-    if !frame {
+    if frame {
+        // Every frame is answered (the page waits for the answer before the next).
+        let (message, transfer) = output_message(&session.take_output());
+        let _ = s.endpoint.post_with_transfer(&message, &transfer);
+    }
+    // In a worker, play on between this message and the next (a frame moved the clock on;
+    // a command may have changed the speed, paused or seeked: the slice says).
+    ask_between(s);
+}
+
+/// Opens the worker's own channel, on which [`play_between`] plays towards the frames' clock
+/// between the page's messages.
+fn open_between(server: &Rc<RefCell<Server>>) {
+    let Some(channel) = super::port::MessageChannel::new().ok() else {
+        return;
+    };
+    let weak = Rc::downgrade(server);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+        if let Some(server) = weak.upgrade() {
+            play_between(&server);
+        }
+    });
+    channel
+        .port1()
+        .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // Lives as long as the worker.
+    on_message.forget();
+    server.borrow_mut().between = Some(channel.port2());
+}
+
+/// Asks for a slice on the worker's own channel, unless one is asked for already. It runs
+/// after the messages already waiting (the page's frames are posted to the same thread), so
+/// a frame waits at most one slice for its answer.
+fn ask_between(s: &mut Server) {
+    if s.between_asked {
         return;
     }
-    // Every frame is answered (the page waits for the answer before the next).
-    let (message, transfer) = output_message(&session.take_output());
-    let _ = s.endpoint.post_with_transfer(&message, &transfer);
+    if let Some(between) = &s.between {
+        s.between_asked = between.post(&JsValue::UNDEFINED).is_ok();
+    }
+}
+
+/// One slice of play between messages; asks for the next while the run is behind its clock.
+fn play_between(server: &Rc<RefCell<Server>>) {
+    let mut s = server.borrow_mut();
+    s.between_asked = false;
+    if s.stopped {
+        return;
+    }
+    if s.session
+        .as_mut()
+        .is_some_and(|session| session.step(WORKER_STEP_MS))
+    {
+        ask_between(&mut s);
+    }
 }
 
 fn say(endpoint: &Endpoint, json: String) {

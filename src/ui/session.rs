@@ -7,6 +7,8 @@
 //! ```text
 //!  Command::Frame { now_ms } ──▶ play(now + dt × speed, budget) ──▶ Output.dots (every frame)
 //!                                                            └──▶ Output.figures (every 250 ms)
+//!    (Pacing::Between, the web worker: the frame moves the clock on by dt × speed and
+//!     answers at once; Session::step plays towards the clock between frames)
 //!  Command::Apply / Live / Users / WebServers ──▶ Playback::record ──▶ Output.changes, figures
 //!  Command::Seek(t) ──▶ Playback::seek, then a slice of real time per frame until it arrives
 //! ```
@@ -184,6 +186,29 @@ impl LogDelta {
     }
 }
 
+/// How a session paces simulated time while playing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pacing {
+    /// Each frame plays its own real time × speed, within an event budget that aims at the
+    /// session's work per frame, before it answers (the page, which draws between frames).
+    #[default]
+    InFrame,
+    /// Each frame moves on the clock the run plays towards by its real time × speed and
+    /// answers at once, from where the run is; the run catches up with the clock between
+    /// frames, in slices ([`Session::step`]). A web worker draws nothing, so it simulates all
+    /// the time it is not answering, instead of idling until the next frame once its budget
+    /// is spent; a slow stretch (a copy of the run, a garbage collection, another process on
+    /// the core) is caught up afterwards, up to [`MAX_LEAD_MS`] of real time behind.
+    Between,
+}
+
+/// How far behind its clock the run may fall while playing between frames, in real
+/// milliseconds at the chosen speed: further behind, the clock waits for the run (which then
+/// cannot keep up with the speed chosen: `lagging`).
+pub const MAX_LEAD_MS: f64 = 250.0;
+/// Events per `play` call between frames (the real-time clock is read between calls).
+const STEP_CHUNK_EVENTS: u64 = 5_000;
+
 /// Real milliseconds of seeking work per animation frame, to begin with (in the page; see
 /// [`Session::set_seek_slice_ms`]).
 const SEEK_SLICE_MS: f64 = 12.0;
@@ -229,6 +254,14 @@ pub struct Session {
     seek_slice_ms: f64,
     /// Events `advance_to` may process in one frame; adapts to the machine.
     events_per_frame: u64,
+    /// How simulated time is paced while playing.
+    pacing: Pacing,
+    /// [`Pacing::Between`]: the simulated time the run plays towards between frames (`None`:
+    /// paused, or no frame since play, a seek or a load).
+    clock: Option<SimTime>,
+    /// [`Pacing::Between`]: the run's simulated time at the last frame (the smoothed figures
+    /// count what it advanced since; `None`: start afresh).
+    framed_at: Option<SimTime>,
     last_frame_ms: Option<f64>,
     live: Live,
     last_report_ms: f64,
@@ -391,6 +424,9 @@ impl Session {
             work_target_ms,
             seek_slice_ms: SEEK_SLICE_MS,
             events_per_frame: 50_000,
+            pacing: Pacing::InFrame,
+            clock: None,
+            framed_at: None,
             last_frame_ms: None,
             live: Live::default(),
             last_report_ms: f64::NEG_INFINITY,
@@ -420,6 +456,47 @@ impl Session {
         self.seek_slice_ms = ms;
     }
 
+    /// Paces play this way from now on ([`Pacing::InFrame`] to begin with).
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
+        self.clock = None;
+        self.framed_at = None;
+    }
+
+    /// [`Pacing::Between`]: plays towards the clock the frames set, for about `slice_ms` of
+    /// real time (at least one chunk of events); returns whether the run is still behind it
+    /// (call again after whatever waits, such as the page's next frame). What it plays shows
+    /// in the next frame's output. Does nothing while paused or seeking.
+    pub fn step(&mut self, slice_ms: f64) -> bool {
+        if self.pacing != Pacing::Between || !self.playing || self.seeking() {
+            return false;
+        }
+        let (Some(clock), Some(playback)) = (self.clock, self.playback.as_mut()) else {
+            return false;
+        };
+        let start = now_real_ms();
+        while playback.sim().now() < clock {
+            if playback.play(clock, STEP_CHUNK_EVENTS) == 0 && playback.sim().now() < clock {
+                // Nothing moved (cannot happen while playing; a guard against spinning).
+                return false;
+            }
+            if now_real_ms() - start >= slice_ms {
+                return playback.sim().now() < clock;
+            }
+        }
+        false
+    }
+
+    /// Keeps the clock within [`MAX_LEAD_MS`] of real time at the chosen speed ahead of the
+    /// run; returns whether it had to be pulled back.
+    fn bound_clock(&mut self) -> bool {
+        let (Some(clock), Some(now)) = (self.clock, self.sim().map(Sim::now)) else {
+            return false;
+        };
+        let most = SimTime(now.0.saturating_add(sim_ns(MAX_LEAD_MS, self.speed)));
+        self.clock = Some(clock.min(most));
+        clock > most
+    }
     /// Carries out one command.
     pub fn handle(&mut self, command: Command) {
         let live_change = matches!(
@@ -441,8 +518,14 @@ impl Session {
                 start_at_s,
             } => self.load(&scenario, orientation, &recorded, start_at_s),
             Command::Orientation(orientation) => self.set_orientation(orientation),
-            Command::Playing(playing) => self.playing = playing,
-            Command::Speed(speed) => self.speed = speed,
+            Command::Playing(playing) => {
+                self.playing = playing;
+                self.clock = None;
+            }
+            Command::Speed(speed) => {
+                self.speed = speed;
+                self.bound_clock();
+            }
             Command::ReducedMotion(reduced) => self.reduced_motion = reduced,
             Command::Users(users) => {
                 // Only a real change: setting the same number would redraw the next arrival.
@@ -497,6 +580,8 @@ impl Session {
                 }
                 self.recorded_clock = None;
                 self.rerun_mark = None;
+                self.clock = None;
+                self.framed_at = None;
                 self.report_now();
             }
             // During a seek the simulation is not yet at the time shown: the report waits.
@@ -546,6 +631,8 @@ impl Session {
         self.charted_s = 0.0;
         self.live = Live::default();
         self.last_frame_ms = None;
+        self.clock = None;
+        self.framed_at = None;
         self.last_report_ms = f64::NEG_INFINITY;
         self.path_every = 1;
         self.waiting.clear();
@@ -755,6 +842,8 @@ impl Session {
             self.last_frame_ms = None;
             self.recorded_clock = None;
             self.rerun_mark = None;
+            self.clock = None;
+            self.framed_at = None;
         }
         let seeking = self.seeking();
         if self.report_waiting && !seeking {
@@ -766,22 +855,42 @@ impl Session {
             return;
         };
 
-        let before = playback.sim().now();
-        if self.playing && dt_ms > 0.0 && !seeking && !arrived {
-            let target = SimTime(
-                before
-                    .0
-                    .saturating_add((dt_ms * 1e-3 * self.speed * 1e9).round() as u64),
-            );
-            let work_start = now_real_ms();
-            let budget = self.events_per_frame;
-            let processed = playback.play(target, budget);
-            let work_ms = now_real_ms() - work_start;
-            self.played_frames += 1;
-            self.short_frames += u32::from(processed >= budget && playback.sim().now() < target);
-            self.events_per_frame = adapt_budget(budget, processed, work_ms, self.work_target_ms);
+        let now = playback.sim().now();
+        // Where the smoothed figures count from: this frame's start, or (between frames) the
+        // last frame's time.
+        let before = match self.pacing {
+            Pacing::InFrame => now,
+            Pacing::Between => self.framed_at.filter(|t| *t <= now).unwrap_or(now),
+        };
+        let play = self.playing && dt_ms > 0.0 && !seeking && !arrived;
+        match self.pacing {
+            Pacing::InFrame if play => {
+                let target = SimTime(now.0.saturating_add(sim_ns(dt_ms, self.speed)));
+                let work_start = now_real_ms();
+                let budget = self.events_per_frame;
+                let processed = playback.play(target, budget);
+                let work_ms = now_real_ms() - work_start;
+                self.played_frames += 1;
+                self.short_frames +=
+                    u32::from(processed >= budget && playback.sim().now() < target);
+                self.events_per_frame =
+                    adapt_budget(budget, processed, work_ms, self.work_target_ms);
+            }
+            Pacing::Between if play => {
+                // The clock moves on from where it was (the run catches up on a slow
+                // stretch), or from the run's time after a pause, a seek or a load.
+                let from = self.clock.unwrap_or(now).max(now);
+                self.clock = Some(SimTime(from.0.saturating_add(sim_ns(dt_ms, self.speed))));
+                self.played_frames += 1;
+                self.short_frames += u32::from(self.bound_clock());
+            }
+            _ => {}
         }
+        let Some(playback) = self.playback.as_ref() else {
+            return;
+        };
         let sim = playback.sim();
+        self.framed_at = Some(sim.now());
         let advanced_s = sim.now().0.saturating_sub(before.0) as f64 * 1e-9;
         if advanced_s > 0.0 {
             self.live.sample(sim, advanced_s, self.speed);
@@ -1166,6 +1275,11 @@ pub fn arrival_figures(sim: &Sim) -> Figures {
 pub fn decode_frame(frame: &Frame) -> Option<Figures> {
     let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&frame.body, 64 << 20).ok()?;
     super::wire::from_bytes(&bytes)
+}
+
+/// Simulated nanoseconds in `real_ms` of real time at `speed`.
+fn sim_ns(real_ms: f64, speed: f64) -> u64 {
+    (real_ms * 1e-3 * speed * 1e9).round() as u64
 }
 
 /// Grows the event budget when frames are cheap and the budget was used up, shrinks it when a
