@@ -135,5 +135,36 @@ const summariseProfile = (profile) => {
     self: top(self), total: top(total),
   };
 };
+// CPU seconds used so far by the worker threads of the browser started as `root` (its
+// descendants' threads named DedicatedWorker…), from /proc; null where there is no /proc.
+const workerCpuS = (root) => {
+  try {
+    const parent = new Map();
+    for (const d of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        parent.set(+d, +stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      } catch (_) {} // gone meanwhile
+    }
+    const ours = (pid) => { for (let p = pid, i = 0; p && i < 64; p = parent.get(p), i++) if (p === root) return true; return false; };
+    const ticks = 100; // USER_HZ
+    let cpu = 0;
+    for (const pid of parent.keys()) {
+      if (!ours(pid)) continue;
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        try {
+          if (!fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").startsWith("DedicatedWorker")) continue;
+          const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+          const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          cpu += (+f[11] + +f[12]) / ticks; // utime, stime
+        } catch (_) {}
+      }
+    }
+    return cpu;
+  } catch (_) {
+    return null;
+  }
+};
 
-module.exports = { sleep, launch, openApp, SPEEDS, metric, summariseProfile };
+module.exports = { sleep, launch, openApp, SPEEDS, metric, summariseProfile, workerCpuS };

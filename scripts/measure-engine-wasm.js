@@ -17,7 +17,9 @@
 //       in headless Chromium (CHROMIUM, default /usr/bin/chromium): the same loop inside a
 //       dedicated worker of a page of that address (which serves a build's dist/), the
 //       browser the app runs in. PROFILE=<file.cpuprofile>: V8's sampling profiler over the
-//       measured stretch, summarised by function as measure-stage11.js does.
+//       measured stretch, summarised by function as measure-stage11.js does. Also prints the
+//       worker thread's CPU time over the stretch (Linux, /proc) and the simulated seconds per
+//       CPU second: the speed with a whole core, whatever else runs on the machine.
 //   (SCENARIO.json: e.g. `scalesim preset 11 > p11.json`)
 const fs = require("fs");
 const path = require("path");
@@ -100,7 +102,7 @@ const inNode = async () => {
 };
 
 const inChromium = async () => {
-  const { launch, sleep, summariseProfile } = require("./cdp");
+  const { launch, sleep, summariseProfile, workerCpuS } = require("./cdp");
   const os = require("os");
   const base = where.endsWith("/") ? where : `${where}/`;
   const browser = await launch();
@@ -130,10 +132,13 @@ const inChromium = async () => {
     w.onerror = (e) => { window.__engine.error = e.message || "worker error"; };
   })()`);
   let profiling = false;
+  // The worker thread's CPU seconds at the stretch's start (read within 0.1 s of it).
+  let cpuStart;
   for (;;) {
     await sleep(100);
     const state = await evaluate("window.__engine");
     if (state.error) throw new Error(state.error);
+    if (state.started && cpuStart === undefined) cpuStart = workerCpuS(browser.chrome.pid);
     if (state.started && !profiling && process.env.PROFILE) {
       profiling = true;
       for (const w of workers) {
@@ -143,7 +148,12 @@ const inChromium = async () => {
       }
     }
     if (state.result) {
+      const cpuEnd = workerCpuS(browser.chrome.pid);
+      const cpu = cpuStart === null || cpuEnd === null ? null : cpuEnd - cpuStart;
       const out = { where: base, in: "chromium", ...state.result,
+        // The worker thread's CPU time over the stretch (/proc), and simulated s per CPU s.
+        worker_cpu_s: cpu === null ? null : +cpu.toFixed(2),
+        sim_s_per_cpu_s: cpu === null ? null : +(state.result.sim_s / Math.max(0.01, cpu)).toFixed(3),
         load_average_start: loadStart.map((x) => +x.toFixed(2)),
         load_average_end: os.loadavg().map((x) => +x.toFixed(2)) };
       if (profiling) {

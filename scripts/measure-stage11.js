@@ -21,9 +21,13 @@
 // (V8's own work outside any function). Function names need a worker's wasm that kept its
 // name section (wasm-opt without --strip-debug); without them wasm functions show as
 // wasm-function[N]. Profiling costs the worker a few percent: time runs without it.
+// The summary's `worker_cpu` (Linux): the CPU time the browser's worker threads
+// (`DedicatedWorker…`, read from /proc) got over the window, as a share of the window, and the
+// simulated seconds per second of it — on a loaded machine the share says how much of a core
+// the worker got, and the ratio is the worker's speed were it given a whole core.
 const fs = require("fs");
 const os = require("os");
-const { sleep, launch, openApp, SPEEDS, metric, summariseProfile } = require("./cdp");
+const { sleep, launch, openApp, SPEEDS, metric, summariseProfile, workerCpuS } = require("./cdp");
 
 const base = process.argv[2] || "http://127.0.0.1:8123/";
 const fragment = process.argv[3] || "v1.s11";
@@ -69,6 +73,7 @@ const chosen = SPEEDS[speedIndex];
     const tick = (now) => { f.push(now); if (!window.__stopFrames) requestAnimationFrame(tick); };
     window.__stopFrames = false; requestAnimationFrame(tick); return ${clock}; })()`);
   const loadStart = os.loadavg();
+  const cpuStart = workerCpuS(browser.chrome.pid);
   const stats = (dts) => {
     const sorted = [...dts].sort((a, b) => a - b);
     const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] || 0;
@@ -89,6 +94,7 @@ const chosen = SPEEDS[speedIndex];
   }
   const end = await evaluate(`(() => { window.__stopFrames = true; return ${clock}; })()`);
   const loadEnd = os.loadavg();
+  const cpuEnd = workerCpuS(browser.chrome.pid);
   const profiles = [];
   for (const w of workers) {
     const r = await send("Profiler.stop", {}, w.session);
@@ -110,6 +116,11 @@ const chosen = SPEEDS[speedIndex];
     load_average_start: loadStart.map((x) => +x.toFixed(2)),
     load_average_end: loadEnd.map((x) => +x.toFixed(2)),
     cpus: os.cpus().length,
+    worker_cpu: cpuStart === null || cpuEnd === null ? null : {
+      s: +(cpuEnd - cpuStart).toFixed(2),
+      share: +((cpuEnd - cpuStart) / ((end.wall - start.wall) / 1000)).toFixed(3),
+      sim_s_per_cpu_s: +((end.sim - start.sim) / Math.max(0.01, cpuEnd - cpuStart)).toFixed(3),
+    },
     // Where the simulation ran: "worker" or "page" (`?sim=worker` / `?sim=page` in the base
     // address choose).
     place: await evaluate("(document.querySelector('[data-sim-place]') || { dataset: {} }).dataset.simPlace || 'unknown'"),
