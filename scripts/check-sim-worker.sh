@@ -42,4 +42,13 @@ for name in "scalesim::sim::stack::" "scalesim::sim::kernel" "Playback" "scalesi
   [ "$in_app" -eq 0 ] || fail "the app's wasm links the engine: $in_app functions named *$name*"
 done
 say "the app's wasm links no engine (its functions are in the worker's)"
+# Nor what the engine's wasm does for the page: validating a scenario (the engine validates
+# what it loads; the page draws any scenario's plan).
+for name in "scalesim::scenario::validate"; do
+  in_worker="$(python3 scripts/wasm-breakdown.py "$WORKER_WASM" --grep "$name" --count)"
+  in_app="$(python3 scripts/wasm-breakdown.py "$APP_WASM" --grep "$name" --count)"
+  [ "$in_worker" -gt 0 ] || fail "no function named *$name* in the worker's wasm: this check looks for a name that is gone"
+  [ "$in_app" -eq 0 ] || fail "the app's wasm does the engine's work: $in_app functions named *$name*"
+done
+say "the app's wasm validates no scenario (the engine's wasm does)"
 say "ok"

@@ -194,13 +194,12 @@ impl Runner {
     }
 
     /// Draws a scenario's diagram as the page lays it out, without running it: what shows
-    /// while the engine reads the link the page opened on.
+    /// while the engine reads the link the page opened on (a preset, the stage the link
+    /// names). Not validated, as [`Runner::send`] does not validate: the plan draws any
+    /// scenario, and validation's code stays out of the page's wasm.
     pub fn show_plan(&mut self, scenario: &Scenario, orientation: Orientation) {
         self.orientation = orientation;
-        self.planned = scenario
-            .validate()
-            .is_ok()
-            .then(|| layout_plan::diagram(scenario, orientation));
+        self.planned = Some(layout_plan::diagram(scenario, orientation));
     }
 
     /// Asks for the report of the run so far (pretty JSON, as `scalesim run` prints it);
