@@ -3128,11 +3128,13 @@ async fn a_six_component_drawing_has_a_short_link() {
 #[wasm_bindgen_test]
 async fn the_worker_messages_carry_commands_and_figures_unchanged() {
     use scalesim::scenario::{apply_set, preset, LiveAction};
+    use scalesim::ui::reading::{Read, Write};
     use scalesim::ui::session::{Command, Op, Session};
     use scalesim::ui::{command_message, command_of, output_message, output_of};
     // Compared as JSON text: a chart's missing p99 is NaN, which equals nothing.
     let json = |o: &scalesim::ui::session::Output| serde_json::to_string(o).expect("JSON");
-    // Every other kind of command (a frame travels as a bare number, the rest as JSON text).
+    // Every other kind of command (a frame travels as a bare number, the rest as their bytes
+    // in the binary codec).
     let others = [
         Command::Orientation(scalesim::layout::Orientation::Portrait),
         Command::Playing(true),
@@ -3157,6 +3159,21 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
         Command::Seek(123.456_789_012_345),
         Command::Report,
         Command::Frame { now_ms: 0.1 + 0.2 },
+        Command::Read(Read::Link("v1.s4~traffic.users=8000".to_string())),
+        Command::Read(Read::File {
+            source: "a \"b\".json".to_string(),
+            text: "{\"stage\": 3}".to_string(),
+        }),
+        Command::Write(Write::Link {
+            scenario: Box::new(preset(4).expect("a preset")),
+            graph: None,
+            live: vec![scalesim::scenario::LiveChange {
+                at_ns: 2_500_000_000,
+                action: LiveAction::Kill("db-0".to_string()),
+            }],
+            time_s: Some(12.5),
+        }),
+        Command::Write(Write::File(Box::new(preset(11).expect("a preset")))),
     ];
     for command in others {
         let back = command_of(command_message(&command).expect("a message"));
