@@ -2201,6 +2201,40 @@ async fn a_chaos_entry_is_diagnosed_in_the_why_panel() {
     );
 }
 
+/// The challenge panel's header counts the passed challenges from local storage, as the
+/// views' module writes them (serde_json's text of a map from challenge to stars); a text
+/// that is not one counts none.
+#[wasm_bindgen_test]
+async fn the_challenge_panel_reads_the_kept_progress() {
+    use gloo::storage::{LocalStorage, Storage};
+    let progress: std::collections::BTreeMap<u8, u8> = [(1, 3), (4, 1), (7, 2)].into();
+    LocalStorage::set("scalesim-challenges", &progress).unwrap();
+    let app = Mounted::new().await;
+    assert!(app
+        .text("[data-value=\"challenges-passed\"]")
+        .starts_with("3 of"));
+    drop(app);
+    for bad in [
+        "[3, 1]",
+        "{\"1\": 3, \"x\": 1}",
+        "{\"1\": 2.5}",
+        "{\"1\": 300}",
+        "not JSON",
+    ] {
+        LocalStorage::raw()
+            .set_item("scalesim-challenges", bad)
+            .unwrap();
+        let app = Mounted::new().await;
+        assert!(
+            app.text("[data-value=\"challenges-passed\"]")
+                .starts_with("0 of"),
+            "{bad:?} counts as no progress"
+        );
+        drop(app);
+    }
+    LocalStorage::delete("scalesim-challenges");
+}
+
 #[wasm_bindgen_test]
 async fn a_shared_solution_opens_its_challenge_graded_and_the_start_fails() {
     use gloo::storage::{LocalStorage, Storage};
