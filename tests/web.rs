@@ -2201,6 +2201,40 @@ async fn a_chaos_entry_is_diagnosed_in_the_why_panel() {
     );
 }
 
+/// The challenge panel's header counts the passed challenges from local storage, as the
+/// views' module writes them (serde_json's text of a map from challenge to stars); a text
+/// that is not one counts none.
+#[wasm_bindgen_test]
+async fn the_challenge_panel_reads_the_kept_progress() {
+    use gloo::storage::{LocalStorage, Storage};
+    let progress: std::collections::BTreeMap<u8, u8> = [(1, 3), (4, 1), (7, 2)].into();
+    LocalStorage::set("scalesim-challenges", &progress).unwrap();
+    let app = Mounted::new().await;
+    assert!(app
+        .text("[data-value=\"challenges-passed\"]")
+        .starts_with("3 of"));
+    drop(app);
+    for bad in [
+        "[3, 1]",
+        "{\"1\": 3, \"x\": 1}",
+        "{\"1\": 2.5}",
+        "{\"1\": 300}",
+        "not JSON",
+    ] {
+        LocalStorage::raw()
+            .set_item("scalesim-challenges", bad)
+            .unwrap();
+        let app = Mounted::new().await;
+        assert!(
+            app.text("[data-value=\"challenges-passed\"]")
+                .starts_with("0 of"),
+            "{bad:?} counts as no progress"
+        );
+        drop(app);
+    }
+    LocalStorage::delete("scalesim-challenges");
+}
+
 #[wasm_bindgen_test]
 async fn a_shared_solution_opens_its_challenge_graded_and_the_start_fails() {
     use gloo::storage::{LocalStorage, Storage};
@@ -3195,11 +3229,13 @@ async fn between_frames_the_worker_plays_up_to_the_frames_clock() {
 #[wasm_bindgen_test]
 async fn the_worker_messages_carry_commands_and_figures_unchanged() {
     use scalesim::scenario::{apply_set, preset, LiveAction};
+    use scalesim::ui::reading::{Read, Write};
     use scalesim::ui::session::{Command, Op, Session};
     use scalesim::ui::{command_message, command_of, output_message, output_of};
     // Compared as JSON text: a chart's missing p99 is NaN, which equals nothing.
     let json = |o: &scalesim::ui::session::Output| serde_json::to_string(o).expect("JSON");
-    // Every other kind of command (a frame travels as a bare number, the rest as JSON text).
+    // Every other kind of command (a frame travels as a bare number, the rest as their bytes
+    // in the binary codec).
     let others = [
         Command::Orientation(scalesim::layout::Orientation::Portrait),
         Command::Playing(true),
@@ -3224,6 +3260,21 @@ async fn the_worker_messages_carry_commands_and_figures_unchanged() {
         Command::Seek(123.456_789_012_345),
         Command::Report,
         Command::Frame { now_ms: 0.1 + 0.2 },
+        Command::Read(Read::Link("v1.s4~traffic.users=8000".to_string())),
+        Command::Read(Read::File {
+            source: "a \"b\".json".to_string(),
+            text: "{\"stage\": 3}".to_string(),
+        }),
+        Command::Write(Write::Link {
+            scenario: Box::new(preset(4).expect("a preset")),
+            graph: None,
+            live: vec![scalesim::scenario::LiveChange {
+                at_ns: 2_500_000_000,
+                action: LiveAction::Kill("db-0".to_string()),
+            }],
+            time_s: Some(12.5),
+        }),
+        Command::Write(Write::File(Box::new(preset(11).expect("a preset")))),
     ];
     for command in others {
         let back = command_of(command_message(&command).expect("a message"));

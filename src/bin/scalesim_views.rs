@@ -33,9 +33,9 @@ fn main() {
             String,
             web_sys::Element,
             js_sys::Function,
-            String,
+            Vec<u8>,
         ) -> Result<js_sys::Function, JsValue>,
-    >::new(|kind: String, host, send, input: String| {
+    >::new(|kind: String, host, send, input: Vec<u8>| {
         mount(&kind, host, send, &input).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
     });
     let _ = js_sys::Reflect::set(

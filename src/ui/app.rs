@@ -21,7 +21,7 @@ use super::link;
 use super::log::{Alerts, EventLog};
 use super::metrics::Metrics;
 use super::particles::DotClass;
-use super::reading::{Opened, Read};
+use super::reading::{Opened, Read, Write};
 use super::runner::{AnimationLoop, Op, Runner, Update};
 use super::session::Command;
 use super::stages::StageList;
@@ -106,28 +106,53 @@ pub fn app() -> Html {
             deliver(&dispatcher, update);
         })
     };
+    let on_save = {
+        let scenario = state.scenario.clone();
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| {
+            let name = files::file_name(&scenario);
+            let mut r = runner.borrow_mut();
+            // The engine's wasm writes the file's text (at once in the page, with a later
+            // frame from the worker).
+            r.request_write(Write::File(Box::new((*scenario).clone())), move |json| {
+                let _ = files::download(&json, "application/json", &name);
+            });
+            let update = r.take_update();
+            drop(r);
+            deliver(&dispatcher, update);
+        })
+    };
     let on_copy_link = {
         let dispatcher = state.dispatcher();
         let scenario = state.scenario.clone();
         let runner = runner.clone();
         Callback::from(move |()| {
-            let r = runner.borrow();
-            let fragment = r
-                .link_fragment(Some(r.now_s()))
-                .unwrap_or_else(|| link::fragment_of(&scenario));
+            let notify = dispatcher.clone();
+            let mut r = runner.borrow_mut();
+            let now_s = r.now_s();
+            // The engine's wasm writes the link: at once in the page, with a later frame from
+            // the worker.
+            r.request_link(Some(now_s), &scenario, move |fragment| {
+                link::write_fragment(fragment, false);
+                let url = link::current_url();
+                let copied = link::copy_to_clipboard(&url);
+                let text = if copied {
+                    format!("Link copied: {url}")
+                } else {
+                    format!("Copy this link: {url}")
+                };
+                // Called while the runner is borrowed: the notice goes after.
+                yew::platform::spawn_local(async move {
+                    notify.dispatch(Action::Notify(Notice {
+                        text,
+                        problem: false,
+                    }));
+                });
+            });
+            let update = r.take_update();
             drop(r);
-            link::write_fragment(fragment, false);
-            let url = link::current_url();
-            let copied = link::copy_to_clipboard(&url);
-            let text = if copied {
-                format!("Link copied: {url}")
-            } else {
-                format!("Copy this link: {url}")
-            };
-            dispatcher.dispatch(Action::Notify(Notice {
-                text,
-                problem: false,
-            }));
+            deliver(&dispatcher, update);
         })
     };
     let on_seek = {
@@ -228,7 +253,8 @@ pub fn app() -> Html {
                             scenario={state.scenario.clone()} on_action={on_action.clone()}
                             on_copy_link={on_copy_link} on_deploy={on_deploy} />
                         <ScenarioFiles scenario={state.scenario.clone()}
-                            dispatcher={state.dispatcher()} on_export_report={on_export_report} />
+                            dispatcher={state.dispatcher()} on_save={on_save}
+                            on_export_report={on_export_report} />
                     </section>
                     <ChallengePanel scenario={state.scenario.clone()} graph={state.graph.clone()}
                         on_action={on_action.clone()} reading_link={state.reading_link} />
@@ -465,6 +491,7 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
         // The run as built plus its live changes (the scenario alone if it could not be built).
         let push = state.push_history;
         let runner = runner.clone();
+        let dispatcher = state.dispatcher();
         let deps = (
             state.scenario.clone(),
             state.run,
@@ -476,11 +503,15 @@ fn use_url_sync(state: &UseReducerHandle<AppState>, runner: &Rc<RefCell<Runner>>
                 // The address keeps the link being read; what shows meanwhile is not it.
                 return;
             }
-            let fragment = runner
-                .borrow()
-                .link_fragment(None)
-                .unwrap_or_else(|| link::fragment_of(scenario));
-            link::write_fragment(fragment, push);
+            // The engine's wasm writes the link (at once in the page, with a later frame from
+            // the worker); answers come in the order asked, so the last change wins.
+            let mut r = runner.borrow_mut();
+            r.request_link(None, scenario, move |fragment| {
+                link::write_fragment(fragment, push);
+            });
+            let update = r.take_update();
+            drop(r);
+            deliver(&dispatcher, update);
         });
     }
     let dispatcher = state.dispatcher();

@@ -37,8 +37,34 @@ pub const PROGRESS_KEY: &str = "scalesim-challenges";
 /// Best stars per passed challenge (1–3), by number.
 type Progress = BTreeMap<u8, u8>;
 
+/// The progress kept in local storage (none if it is missing or not one). Read with the
+/// browser's JSON parser: the app's wasm (the panel's header counts the passed challenges)
+/// then links no JSON reader. The text is serde_json's of a [`Progress`] (`{"2":3,"5":1}`,
+/// [`save_progress`]); like serde's reader, anything else reads as no progress at all.
 fn load_progress() -> Progress {
-    LocalStorage::get(PROGRESS_KEY).unwrap_or_default()
+    LocalStorage::raw()
+        .get_item(PROGRESS_KEY)
+        .ok()
+        .flatten()
+        .and_then(|text| progress_of(&text))
+        .unwrap_or_default()
+}
+
+fn progress_of(text: &str) -> Option<Progress> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    if !value.is_object() || js_sys::Array::is_array(&value) {
+        return None;
+    }
+    js_sys::Object::entries(value.unchecked_ref())
+        .iter()
+        .map(|entry| {
+            let pair: js_sys::Array = entry.unchecked_into();
+            let challenge = pair.get(0).as_string()?.parse::<u8>().ok()?;
+            let stars = pair.get(1).as_f64()?;
+            let whole = stars.fract() == 0.0 && (0.0..=f64::from(u8::MAX)).contains(&stars);
+            whole.then_some((challenge, stars as u8))
+        })
+        .collect()
 }
 
 fn save_progress(p: &Progress) {

@@ -154,15 +154,6 @@ pub fn file_name(scenario: &Scenario) -> String {
     }
 }
 
-/// Downloads the scenario as a JSON file.
-fn save(scenario: &Scenario) -> Option<()> {
-    download(
-        &scenario.to_json_pretty(),
-        "application/json",
-        &file_name(scenario),
-    )
-}
-
 /// Presentation properties copied onto each element of an exported diagram, so the SVG looks
 /// the same without the page's style sheet.
 const EXPORTED_STYLE: [&str; 12] = [
@@ -297,8 +288,10 @@ pub fn download_blob(blob: gloo::file::Blob, name: &str) -> Option<()> {
 /// Properties of [`ScenarioFiles`].
 #[derive(Properties, PartialEq)]
 pub struct ScenarioFilesProps {
-    /// What "Save scenario" saves.
+    /// The scenario on screen (the exports' file names).
     pub scenario: Rc<Scenario>,
+    /// "Save scenario": the scenario as a JSON file (written by the engine's wasm).
+    pub on_save: Callback<()>,
     /// Where "Load scenario" sends what it opens.
     pub dispatcher: UseReducerDispatcher<AppState>,
     /// "Export report": the run's report so far.
@@ -308,12 +301,7 @@ pub struct ScenarioFilesProps {
 /// The "Save scenario" and "Load scenario" buttons.
 #[function_component(ScenarioFiles)]
 pub fn scenario_files(props: &ScenarioFilesProps) -> Html {
-    let on_save = {
-        let scenario = props.scenario.clone();
-        Callback::from(move |_: MouseEvent| {
-            let _ = save(&scenario);
-        })
-    };
+    let on_save = props.on_save.reform(|_: MouseEvent| ());
     let on_pick = {
         let dispatcher = props.dispatcher.clone();
         Callback::from(move |e: Event| {

@@ -5,7 +5,7 @@
 //!   InPage:   send(cmd) ──▶ Session::handle            take_output ◀── Session::take_output
 //!   InWorker: send(cmd) ──▶ postMessage(cmd) ──▶ worker: Session::handle
 //!             take_output ◀── inbox ◀── message: the Output's bytes (super::wire), an ArrayBuffer (transferred)
-//!   (a command travels as JSON text in a one-element array; a frame as its time, a number)
+//!   (a command travels as its bytes (super::wire) in a one-element array; a frame as its time, a number)
 //! ```
 //!
 //! The worker answers each [`Command::Frame`] with one message, at once, from where the run
@@ -144,16 +144,16 @@ struct Shared {
 }
 
 /// A command as the message that carries it: a frame (sent every animation frame) as its
-/// time alone, a number; any other command as JSON text in a one-element array (the search
-/// and grading requests on the same port are bare JSON text). The JSON goes through a
-/// `serde_json::Value`, whose writer the links already use, so the app's wasm holds no
-/// serialiser of a scenario for `serde_wasm_bindgen` (docs/performance.md, session 12).
+/// time alone, a number; any other command as its bytes in the binary form of
+/// [`crate::codec`] ([`super::wire`]), a `Uint8Array` in a one-element array (the search and
+/// grading requests on the same port are bare JSON text). So the app's wasm writes no JSON for
+/// a command, and links no `Serialize` of a scenario for it.
 pub fn command_message(command: &Command) -> Option<JsValue> {
     if let Command::Frame { now_ms } = command {
         return Some(JsValue::from_f64(*now_ms));
     }
-    let text = serde_json::to_value(command).ok()?.to_string();
-    Some(js_sys::Array::of1(&JsValue::from_str(&text)).into())
+    let bytes = js_sys::Uint8Array::from(super::wire::to_bytes(command).as_slice());
+    Some(js_sys::Array::of1(&bytes).into())
 }
 
 /// A message from the page, as a command (`None`: not one).
@@ -165,9 +165,8 @@ pub fn command_of(message: JsValue) -> Option<Command> {
     if parts.length() != 1 {
         return None;
     }
-    // Through a `serde_json::Value`, as the search requests are read: the worker's wasm then
-    // shares their reader of a scenario instead of holding a second one.
-    crate::capacity::job::from_json_via_value(&parts.get(0).as_string()?).ok()
+    let bytes: js_sys::Uint8Array = parts.get(0).dyn_into().ok()?;
+    super::wire::from_bytes(&bytes.to_vec())
 }
 
 /// An output as the message that carries it, and the buffer to transfer with it: its bytes

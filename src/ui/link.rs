@@ -1,14 +1,17 @@
 //! The URL glue: the scenario lives in `location.hash` (the codec is
 //! [`crate::scenario::encode_link`] / [`crate::scenario::decode_link`], see docs/urls.md). The
-//! page writes links but reads none itself: the engine's wasm reads them ([`super::reading`]).
+//! page neither reads nor writes links itself: the engine's wasm does both
+//! ([`super::reading`]), and the page puts its text in the address bar.
 //!
 //! ```text
 //!  load      #v1.s4~traffic.users=8000 ──▶ stage 4's preset at once (stage 1's if the link
 //!            does not name its stage) ──Read──▶ engine: decode ──▶ Action::Open (or the
 //!            default + a notice)
-//!  change    run's scenario + live changes ──encode──▶ history.replaceState (stage: pushState)
+//!  change    run's scenario + live changes ──Write──▶ engine: encode ──▶ history.replaceState
+//!            (stage: pushState)
 //!  back/fwd  popstate ──Read──▶ engine: decode ──▶ Action::Open
-//!  copy link run's scenario + live changes + sim time ──encode──▶ …#v1.s4~…~live=…~t=12.5
+//!  copy link run's scenario + live changes + sim time ──Write──▶ engine: encode ──▶
+//!            …#v1.s4~…~live=…~t=12.5 (address bar, clipboard)
 //! ```
 //!
 //! The run's scenario is the one the simulation was built from; what the user did to it live
@@ -23,7 +26,7 @@ use std::rc::Rc;
 
 use super::reading::Read;
 use super::state::{is_built, Action, AppState, Notice};
-use crate::scenario::{encode_link, preset, Link, Scenario};
+use crate::scenario::{preset, Link};
 
 /// The current fragment, without its `#` (empty if none).
 pub fn current_fragment() -> String {
@@ -99,11 +102,6 @@ pub fn open_action(l: Link) -> Action {
         Some(graph) => Action::OpenGraph(Rc::new(graph), scenario, l.time_s, live),
         None => Action::Open(scenario, l.time_s, live),
     }
-}
-
-/// The fragment that describes a scenario.
-pub fn fragment_of(scenario: &Scenario) -> String {
-    encode_link(scenario, None)
 }
 
 /// Puts a fragment in the address bar: a new history entry when `push` (stage changes, so

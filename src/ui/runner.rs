@@ -11,10 +11,12 @@
 //! ```
 //!
 //! Time travel lives in the core ([`crate::sim::Playback`], driven by the
-//! [`super::session::Session`] wherever it runs); links are written here, from the live
-//! changes the run reports.
+//! [`super::session::Session`] wherever it runs); links are asked of the engine's wasm
+//! ([`Command::Write`]) from the scenario the run was built from and the live changes the run
+//! reports, and handed to whoever asked when the text comes back.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::closure::Closure;
@@ -24,13 +26,13 @@ use web_sys::HtmlCanvasElement;
 use super::host::{page_host, Remote, SimHost};
 use super::particles;
 use super::port::Port;
-use super::reading::{Opened, Read};
+use super::reading::{Opened, Read, Write};
 pub use super::session::Op;
 use super::session::{Command, Output};
 use super::state::{Figures, SimPlace};
 use crate::layout::{Diagram, Orientation};
 use crate::layout_plan;
-use crate::scenario::{encode_graph, encode_run, LiveChange, Scenario, TopologyFile};
+use crate::scenario::{LiveChange, Scenario, TopologyFile};
 use crate::sim::LogEntry;
 
 /// What a frame (or a change) brings the app.
@@ -124,7 +126,13 @@ pub struct Runner {
     /// Links and files sent to be read whose answer has not come (sent again if the run moves
     /// into the page).
     reading: Vec<Read>,
+    /// Links and files asked to be written whose text has not come, oldest first, each with
+    /// what to do with it (sent again if the run moves into the page).
+    writing: VecDeque<(Write, Written)>,
 }
+
+/// What to do with a text the engine wrote (a link, a file).
+type Written = Box<dyn FnOnce(String)>;
 
 impl Default for Runner {
     fn default() -> Self {
@@ -148,6 +156,7 @@ impl Default for Runner {
             report_waiters: Vec::new(),
             planned: None,
             reading: Vec::new(),
+            writing: VecDeque::new(),
         }
     }
 }
@@ -194,13 +203,12 @@ impl Runner {
     }
 
     /// Draws a scenario's diagram as the page lays it out, without running it: what shows
-    /// while the engine reads the link the page opened on.
+    /// while the engine reads the link the page opened on (a preset, the stage the link
+    /// names). Not validated, as [`Runner::send`] does not validate: the plan draws any
+    /// scenario, and validation's code stays out of the page's wasm.
     pub fn show_plan(&mut self, scenario: &Scenario, orientation: Orientation) {
         self.orientation = orientation;
-        self.planned = scenario
-            .validate()
-            .is_ok()
-            .then(|| layout_plan::diagram(scenario, orientation));
+        self.planned = Some(layout_plan::diagram(scenario, orientation));
     }
 
     /// Asks for the report of the run so far (pretty JSON, as `scalesim run` prints it);
@@ -215,18 +223,40 @@ impl Runner {
         self.graph = graph;
     }
 
-    /// The link fragment that reproduces this run: the scenario it was built from, every live
-    /// change with its time, and `time_s` (if given and within the run). `None` before a
-    /// simulation is built.
-    pub fn link_fragment(&self, time_s: Option<f64>) -> Option<String> {
-        let base = self.base.as_ref()?;
-        let time = time_s
-            .map(|t| (t * 1e3).round() / 1e3)
-            .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s));
-        Some(match &self.graph {
-            Some(graph) => encode_graph(graph, &self.changes, time),
-            None => encode_run(base, &self.changes, time),
-        })
+    /// Asks for the link fragment (without `#`) that reproduces this run: the scenario it was
+    /// built from (or its drawing), every live change with its time, and `time_s` (if given and
+    /// within the run). Before a simulation is built (or when it could not be), the link of
+    /// `scenario` alone. The engine's wasm writes it; `done` gets it when it comes (at once in
+    /// the page, with a later frame from the worker).
+    pub fn request_link(
+        &mut self,
+        time_s: Option<f64>,
+        scenario: &Scenario,
+        done: impl FnOnce(String) + 'static,
+    ) {
+        let request = match &self.base {
+            Some(base) => Write::Link {
+                scenario: Box::new(base.clone()),
+                graph: self.graph.clone(),
+                live: self.changes.clone(),
+                time_s: time_s
+                    .map(|t| (t * 1e3).round() / 1e3)
+                    .filter(|&t| t > 0.0 && t <= f64::from(base.duration_s)),
+            },
+            None => Write::Link {
+                scenario: Box::new(scenario.clone()),
+                graph: None,
+                live: Vec::new(),
+                time_s: None,
+            },
+        };
+        self.request_write(request, done);
+    }
+
+    /// Asks the engine's wasm to write a link or a file; `done` gets the text when it comes.
+    pub fn request_write(&mut self, request: Write, done: impl FnOnce(String) + 'static) {
+        self.writing.push_back((request.clone(), Box::new(done)));
+        self.host.send(Command::Write(request));
     }
 
     /// Simulated time now (as the run last said), in seconds.
@@ -315,6 +345,7 @@ impl Runner {
             now_s,
             dots,
             opened,
+            written,
         } = output;
         // Answers come in the order asked.
         self.reading.drain(..opened.len().min(self.reading.len()));
@@ -334,6 +365,12 @@ impl Runner {
         if let Some(report) = report {
             for done in self.report_waiters.drain(..) {
                 done(report.clone());
+            }
+        }
+        // Answers come in the order asked.
+        for text in written {
+            if let Some((_, done)) = self.writing.pop_front() {
+                done(text);
             }
         }
         self.now_s = now_s;
@@ -391,6 +428,9 @@ impl Runner {
         }
         for request in self.reading.clone() {
             self.host.send(Command::Read(request));
+        }
+        for (request, _) in &self.writing {
+            self.host.send(Command::Write(request.clone()));
         }
     }
 }

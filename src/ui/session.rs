@@ -18,7 +18,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::particles::Painter;
-use super::reading::{Opened, Read};
+use super::reading::{Opened, Read, Write};
 use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{self, Diagram, Orientation};
 use crate::layout_plan;
@@ -47,8 +47,9 @@ pub enum Op {
     Deploy { batch: u32, drain: bool, pool: u8 },
 }
 
-/// What the app asks of the run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the app asks of the run. A frame travels to the worker as its time, a number; every
+/// other command in the binary form of [`crate::codec`] ([`super::wire`]).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Build the simulation of a scenario, drawn in `orientation`, with live changes recorded
     /// elsewhere (a link's) and, if given, a seek to `start_at_s`.
@@ -87,6 +88,9 @@ pub enum Command {
     /// Read a link or a scenario file (this wasm holds the readers; the page's does not):
     /// what it holds comes back in [`Output::opened`].
     Read(Read),
+    /// Write a link or a scenario file (this wasm holds the writers; the page's does not): the
+    /// text comes back in [`Output::written`].
+    Write(Write),
 }
 
 /// What the run sends back: the dots every frame, the rest when it changed.
@@ -113,6 +117,9 @@ pub struct Output {
     /// What [`Command::Read`] read, in the order asked.
     #[serde(skip)]
     pub opened: Vec<Opened>,
+    /// What [`Command::Write`] wrote, in the order asked.
+    #[serde(skip)]
+    pub written: Vec<String>,
 }
 
 impl Output {
@@ -128,8 +135,10 @@ impl Output {
             now_s,
             dots,
             opened,
+            written,
         } = later;
         self.opened.extend(opened);
+        self.written.extend(written);
         if failed.is_some() {
             self.failed = failed;
         }
@@ -589,6 +598,7 @@ impl Session {
             Command::Report => self.out.report = self.report_json(),
             Command::Frame { now_ms } => self.frame(now_ms),
             Command::Read(request) => self.out.opened.push(super::reading::read(request)),
+            Command::Write(request) => self.out.written.push(super::reading::write(request)),
         }
     }
 

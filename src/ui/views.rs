@@ -7,22 +7,21 @@
 //!  <EditorSlot> "Loading the editor…"
 //!     │ window.scalesimViews() (static/boot.js: import() of scalesim-views.js, once)
 //!     ▼
-//!  mount("editor", host element, send, input JSON) ──▶ a Yew root of its own in the host,
+//!  mount("editor", host element, send, input bytes) ─▶ a Yew root of its own in the host,
 //!     │                                                   rendering the EditorPanel
-//!     ├─ update(input JSON) on every change ──────────▶ new props (scenario, graph, …)
+//!     ├─ update(input bytes) on every change ─────────▶ new props (scenario, graph, …)
 //!     ├─ update(null) when the editor closes ─────────▶ the root destroyed
 //!     ◀── send(message bytes, crate::codec) ───────────  what the editor asks of the app
 //! ```
 //!
 //! The app's wasm does not link the editor: it holds only [`EditorSlot`], which writes the
-//! editor's inputs as JSON ([`EditorInput`]) and reads its requests ([`ViewMsg`]) in the
-//! binary codec of [`crate::codec`] (no reader of JSON or of a drawing in the app). The browser tests, whose page has no
+//! editor's inputs ([`EditorInput`]) and reads its requests ([`ViewMsg`]) in the binary codec
+//! of [`crate::codec`] (no reader or writer of JSON for a scenario or a drawing in the app). The browser tests, whose page has no
 //! views' files, call [`link_views_in_page`]: the same messages, to a root in their own wasm.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
@@ -31,12 +30,13 @@ use super::challenges::ChallengeBody;
 use super::editor::EditorPanel;
 use super::limits::LimitBody;
 use super::state::{Action, Figures, Notice};
+use crate::codec::{from_bytes, to_bytes, wire_struct, Wire};
 use crate::layout::Diagram;
 use crate::scenario::{Scenario, TopologyFile};
 use crate::sim::{ComponentId, ComponentInfo};
 
-/// What the editor shows: the app's state it reads, as one JSON message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the editor shows: the app's state it reads, as one message (in the binary codec).
+#[derive(Clone, Debug, PartialEq)]
 pub struct EditorInput {
     /// The scenario running now (live changes applied).
     pub scenario: Scenario,
@@ -144,7 +144,7 @@ crate::codec::wire_enum!(ViewMsg {
 });
 
 /// What the challenges' list and pages show.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChallengesInput {
     /// The architecture on screen (what "Grade" grades).
     pub scenario: Scenario,
@@ -155,14 +155,30 @@ pub struct ChallengesInput {
 }
 
 /// What the capacity panel's body searches.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LimitsInput {
     /// The scenario the app runs now.
     pub scenario: Scenario,
 }
 
+wire_struct!(EditorInput {
+    scenario,
+    graph,
+    portrait,
+    running,
+    down,
+    inspected
+});
+wire_struct!(ChallengesInput {
+    scenario,
+    graph,
+    from_link
+});
+wire_struct!(LimitsInput { scenario });
+
 /// Mounts a view into `host` (an empty element) and returns its `update` function: called
-/// with new input JSON it re-renders the view, with `null` it destroys it. `send` receives
+/// with new input (its bytes in the binary codec, a `Uint8Array`) it re-renders the view, with
+/// `null` it destroys it. `send` receives
 /// the view's messages ([`ViewMsg`] as bytes, a `Uint8Array`). `kind` names the view: `"editor"`
 /// ([`EditorInput`]), `"challenges"` ([`ChallengesInput`]) or `"limits"` ([`LimitsInput`]).
 ///
@@ -171,7 +187,7 @@ pub fn mount(
     kind: &str,
     host: web_sys::Element,
     send: js_sys::Function,
-    input: &str,
+    input: &[u8],
 ) -> Result<js_sys::Function, String> {
     let on_action = {
         let send = send.clone();
@@ -206,14 +222,14 @@ pub fn mount(
 
 fn mount_root<C, T>(
     host: web_sys::Element,
-    input: &str,
+    input: &[u8],
     props: impl FnOnce(Rc<Shared<T>>) -> RootProps<T>,
 ) -> Result<js_sys::Function, String>
 where
     C: BaseComponent<Properties = RootProps<T>>,
-    T: serde::de::DeserializeOwned + 'static,
+    T: Wire + 'static,
 {
-    let input: T = serde_json::from_str(input).map_err(|e| e.to_string())?;
+    let input: T = from_bytes(input).ok_or("its input does not decode")?;
     let shared = Rc::new(Shared {
         input: RefCell::new(Rc::new(input)),
         redraw: RefCell::new(None),
@@ -221,20 +237,20 @@ where
     let mut handle =
         Some(yew::Renderer::<C>::with_root_and_props(host, props(shared.clone())).render());
     let update = Closure::<dyn FnMut(JsValue)>::new(move |input: JsValue| {
-        let Some(text) = input.as_string() else {
+        let Some(bytes) = input.dyn_ref::<js_sys::Uint8Array>() else {
             if let Some(handle) = handle.take() {
                 handle.destroy();
             }
             return;
         };
-        match serde_json::from_str::<T>(&text) {
-            Ok(input) => {
+        match from_bytes::<T>(&bytes.to_vec()) {
+            Some(input) => {
                 *shared.input.borrow_mut() = Rc::new(input);
                 if let Some(redraw) = shared.redraw.borrow().as_ref() {
                     redraw.force_update();
                 }
             }
-            Err(e) => web_sys::console::error_1(&format!("views: bad input: {e}").into()),
+            None => web_sys::console::error_1(&"views: an input that does not decode".into()),
         }
     });
     Ok(update.into_js_value().unchecked_into())
@@ -309,7 +325,7 @@ fn limits_root(props: &RootProps<LimitsInput>) -> Html {
 
 /// A way to mount a view: [`mount`] in this wasm (the browser tests), or the views' module.
 type MountFn =
-    fn(&str, web_sys::Element, js_sys::Function, &str) -> Result<js_sys::Function, String>;
+    fn(&str, web_sys::Element, js_sys::Function, &[u8]) -> Result<js_sys::Function, String>;
 
 thread_local! {
     static IN_PAGE: Cell<Option<MountFn>> = const { Cell::new(None) };
@@ -362,12 +378,13 @@ impl Mounter {
         kind: &str,
         host: web_sys::Element,
         send: &js_sys::Function,
-        input: &str,
+        input: &[u8],
     ) -> Result<js_sys::Function, String> {
         match self {
             Mounter::InPage(f) => f(kind, host, send.clone(), input),
             Mounter::Module(f) => {
-                let args = js_sys::Array::of4(&kind.into(), &host, send, &JsValue::from_str(input));
+                let input = js_sys::Uint8Array::from(input);
+                let args = js_sys::Array::of4(&kind.into(), &host, send, &input);
                 f.apply(&JsValue::NULL, &args)
                     .map_err(describe)?
                     .dyn_into::<js_sys::Function>()
@@ -430,7 +447,7 @@ pub fn editor_slot(props: &EditorSlotProps) -> Html {
                 down: down.clone(),
                 inspected: *inspected,
             };
-            json_text(&input)
+            input_bytes(&input)
         },
     );
     let on_message = to_actions(&props.on_action, Callback::noop());
@@ -460,7 +477,7 @@ pub struct ChallengesSlotProps {
 pub fn challenges_slot(props: &ChallengesSlotProps) -> Html {
     let deps = (props.scenario.clone(), props.graph.clone(), props.from_link);
     let input = use_memo(deps, |(scenario, graph, from_link)| {
-        json_text(&ChallengesInput {
+        input_bytes(&ChallengesInput {
             scenario: (**scenario).clone(),
             graph: graph.as_ref().map(|g| (**g).clone()),
             from_link: *from_link,
@@ -485,7 +502,7 @@ pub struct LimitsSlotProps {
 #[function_component(LimitsSlot)]
 pub fn limits_slot(props: &LimitsSlotProps) -> Html {
     let input = use_memo(props.scenario.clone(), |scenario| {
-        json_text(&LimitsInput {
+        input_bytes(&LimitsInput {
             scenario: (**scenario).clone(),
         })
     });
@@ -495,12 +512,9 @@ pub fn limits_slot(props: &LimitsSlotProps) -> Html {
     }
 }
 
-/// A view's input as JSON text, through `serde_json::Value` (the links' own path).
-fn json_text(input: &impl Serialize) -> Rc<str> {
-    serde_json::to_value(input)
-        .expect("a view's input always serialises")
-        .to_string()
-        .into()
+/// A view's input as its bytes in the binary codec.
+fn input_bytes(input: &impl Wire) -> Rc<[u8]> {
+    to_bytes(input).into()
 }
 
 fn to_actions(on_action: &Callback<Action>, on_progress: Callback<()>) -> Callback<ViewMsg> {
@@ -518,8 +532,8 @@ pub struct ViewSlotProps {
     pub kind: &'static str,
     /// What it is, in "Loading …".
     pub what: &'static str,
-    /// Its input, JSON text.
-    pub input: Rc<str>,
+    /// Its input, in the binary codec.
+    pub input: Rc<[u8]>,
     /// What it asks of the app.
     pub on_message: Callback<ViewMsg>,
     /// Whether a failed load offers "Close" (closing the editor).
@@ -548,7 +562,7 @@ pub fn view_slot(props: &ViewSlotProps) -> Html {
         let latest = latest.clone();
         use_effect_with(props.input.clone(), move |input| {
             if let Some(update) = view.borrow().as_ref() {
-                let _ = update.call1(&JsValue::NULL, &JsValue::from_str(input));
+                let _ = update.call1(&JsValue::NULL, &js_sys::Uint8Array::from(&input[..]));
             }
             *latest.borrow_mut() = input.clone();
         });

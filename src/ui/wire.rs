@@ -15,7 +15,7 @@
 pub use crate::codec::{from_bytes, to_bytes, Reader, Wire, Writer};
 use crate::codec::{wire_enum, wire_struct};
 
-use super::session::{LogDelta, Output};
+use super::session::{Command, LogDelta, Op, Output};
 use super::state::{ChartData, ComponentFigures, Figures, KindFigure, SeekProgress, SimPlace};
 use crate::layout::{
     Diagram, DiagramCluster, DiagramEdge, DiagramGroup, DiagramLine, DiagramNode, Orientation,
@@ -25,8 +25,8 @@ use crate::sim::badge::Badge;
 use crate::sim::chaos::{Entry, Expect};
 use crate::sim::diagnosis::{Cause, Incident, Step, Verdict};
 use crate::sim::{
-    AlertEvent, AlertState, ComponentId, ComponentKind, DbRole, DeployStep, GeoPoint, GeoStatus,
-    LogEntry, ReshardProgress,
+    AlertEvent, AlertState, ComponentId, ComponentInfo, ComponentKind, DbRole, DeployStep,
+    GeoPoint, GeoStatus, LogEntry, ReshardProgress,
 };
 
 /// An output as bytes.
@@ -39,6 +39,33 @@ pub fn decode(bytes: &[u8]) -> Option<Output> {
     from_bytes(bytes)
 }
 
+// What the page asks of the engine (a frame travels as its time alone: super::host).
+wire_enum!(Command {
+    0 => Load { scenario, orientation, recorded, start_at_s },
+    1 => Orientation(orientation),
+    2 => Playing(playing),
+    3 => Speed(speed),
+    4 => ReducedMotion(reduced),
+    5 => Users(n),
+    6 => WebServers(n),
+    7 => PoolServers(counts),
+    8 => Apply(component, op),
+    9 => Live(action),
+    10 => Seek(t_s),
+    11 => Report,
+    12 => Frame { now_ms },
+    13 => Read(request),
+    14 => Write(request),
+});
+wire_enum!(Op {
+    0 => Kill,
+    1 => Repair,
+    2 => PurgeAll,
+    3 => NewVersion,
+    4 => Reshard(shards),
+    5 => Deploy { batch, drain, pool },
+});
+
 // What a frame carries.
 wire_struct!(Output {
     failed,
@@ -49,7 +76,8 @@ wire_struct!(Output {
     report,
     now_s,
     dots,
-    opened
+    opened,
+    written
 });
 wire_struct!(LogDelta { keep, new });
 wire_struct!(LogEntry {
@@ -138,6 +166,7 @@ impl Wire for ComponentId {
     }
 }
 
+wire_struct!(ComponentInfo { id, name, kind });
 wire_enum!(ComponentKind {
     0 => Users,
     1 => Dns,
