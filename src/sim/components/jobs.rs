@@ -648,4 +648,51 @@ mod tests {
         );
         assert_eq!(q.latency.count(), 3);
     }
+
+    #[test]
+    fn a_writing_worker_waits_for_its_commit_and_a_failed_or_stale_write_changes_nothing_lost() {
+        let mut q = JobTier::with_writes(&spec(), true);
+        let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        assert_eq!(q.write_committed(ctx), None);
+        assert_eq!(q.write_committed(ctx), None);
+        run(&mut q, &mut kernel, SimTime::from_secs(60));
+        // Both jobs are done with their workers, who wait for their writes.
+        assert_eq!((q.done, q.in_progress(), q.writes_in_flight()), (0, 2, 2));
+        let (a, b) = (q.next_write().unwrap(), q.next_write().unwrap());
+        assert_eq!(q.next_write(), None);
+        let (ra, rb) = (ReqRef { slot: 5, gen: 1 }, ReqRef { slot: 6, gen: 1 });
+        q.write_sent(a, ra);
+        q.write_sent(b, rb);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        // A write that is not the job's changes nothing; the first commits: done.
+        q.write_ended(a, ReqRef { slot: 5, gen: 2 }, true, ctx);
+        assert_eq!(q.done, 0);
+        q.write_ended(a, ra, true, ctx);
+        assert_eq!((q.done, q.writes_committed, q.in_progress()), (1, 1, 1));
+        // The second fails: its job goes back to the queue and a worker takes it again.
+        q.write_ended(b, rb, false, ctx);
+        assert_eq!((q.writes_failed, q.redelivered, q.in_progress()), (1, 1, 1));
+        assert_eq!(q.writes_in_flight(), 0);
+        // The workers die with it in hand: the job goes back, its write (sent or not) with it.
+        run(&mut q, &mut kernel, SimTime::from_secs(120));
+        let c = q.next_write().unwrap();
+        let rc = ReqRef { slot: 7, gen: 1 };
+        q.write_sent(c, rc);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        q.kill_member(WORKERS, ctx);
+        q.write_ended(c, rc, true, ctx);
+        assert_eq!((q.done, q.depth(), q.in_progress()), (1, 1, 0));
+        assert_eq!(q.report().writes.map(|w| w.committed), Some(1));
+        assert_eq!(q.published, q.done + u64::from(q.depth()));
+    }
 }
