@@ -1542,7 +1542,6 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         .lower()
         .unwrap_or_else(|e| panic!("graph {seed}: a generated graph was refused: {e}"));
     faults(&mut g, &mut scenario);
-    let mut file = file;
     file.faults = scenario.faults.clone();
     let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
