@@ -1974,6 +1974,32 @@ fn press_undo(shift: bool) {
     document.body().unwrap().dispatch_event(&event).unwrap();
 }
 
+/// Stage 8's workers dragged onto the database: the wire carries jobs, the run restarts with
+/// each job writing to the database, and the link carries the drawing.
+#[wasm_bindgen_test]
+async fn the_editor_wires_the_workers_to_the_database() {
+    use scalesim::scenario::topology::Flow;
+    let app = Mounted::with_hash("v1.s8").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    assert!(!app.exists("[data-wire=\"workers>db\"]"));
+    app.drag_wire("workers", "db").await;
+    assert!(app.exists("[data-wire=\"workers>db\"]"), "{}", app.status());
+    assert!(
+        !app.exists("[data-refusal]"),
+        "{}",
+        app.text("[data-refusal]")
+    );
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let link = scalesim::scenario::decode_link(&current_hash()).unwrap();
+    assert!(link.scenario.queue.expect("a queue").job_writes_to_db);
+    let graph = link.graph.expect("a v2 link carries its graph");
+    let wire = (graph.topology.edges.iter()).find(|e| e.from == "workers" && e.to == "db");
+    assert_eq!(wire.map(|e| e.flows.clone()), Some(vec![Flow::Job]));
+}
+
 #[wasm_bindgen_test]
 async fn the_editor_builds_three_tiers_by_pointer_runs_them_and_shares_them() {
     let app = Mounted::new().await;

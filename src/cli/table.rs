@@ -397,6 +397,13 @@ fn tiers(r: &Report) -> Option<Table> {
             count(u64::from(q.max_depth)),
         ));
         rows.push(("queue: job p99 (ms)".into(), real(q.job_latency_ms.p99)));
+        if let Some(w) = &q.writes {
+            rows.push(("queue: job writes committed".into(), count(w.committed)));
+            rows.push((
+                "queue: job writes failed (redelivered)".into(),
+                count(w.failed),
+            ));
+        }
     }
     if let Some(g) = &r.geo {
         rows.push(("geo: users moved".into(), count(g.users_moved)));
@@ -773,6 +780,26 @@ mod tests {
         assert!(
             row.contains(&percent(r.more_caches[0].cache.hit_ratio)),
             "{row}"
+        );
+    }
+
+    #[test]
+    fn a_run_table_counts_the_workers_writes() {
+        let mut s = crate::scenario::preset(8).unwrap();
+        s.duration_s = 5;
+        let plain = run_tables(&crate::sim::Sim::new(&s).unwrap().run(), None);
+        assert!(!plain.contains("job writes"), "{plain}");
+        s.queue.as_mut().unwrap().job_writes_to_db = true;
+        let r = crate::sim::Sim::new(&s).unwrap().run();
+        let text = run_tables(&r, None);
+        let row = (text.lines())
+            .find(|l| l.contains("queue: job writes committed"))
+            .unwrap_or_else(|| panic!("{text}"));
+        let committed = r.queue.as_ref().unwrap().writes.as_ref().unwrap().committed;
+        assert!(committed > 0 && row.contains(&count(committed)), "{row}");
+        assert!(
+            text.contains("queue: job writes failed (redelivered)"),
+            "{text}"
         );
     }
 

@@ -867,6 +867,11 @@ pub struct JobQueue {
     /// Scale workers on queue depth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<WorkerAutoscale>,
+    /// Each job, once its worker has done it, writes its result to the (first) database, and
+    /// the worker waits for the commit; a failed write sends the job back to the queue.
+    /// Needs a database. Absent: jobs touch nothing but their worker.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub job_writes_to_db: bool,
 }
 
 /// Scaling of queue workers on queue depth.

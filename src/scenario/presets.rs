@@ -439,6 +439,7 @@ fn message_queue() -> Scenario {
             interval_s: 10.0,
             start_delay_s: 15.0,
         }),
+        job_writes_to_db: false,
     });
     s.faults = vec![Fault {
         target: "workers".to_string(),

@@ -813,6 +813,12 @@ pub const FIELDS: &[FieldDoc] = &[
         "0 – 3600",
         "time for new workers to start",
     ),
+    field(
+        "queue.job_writes_to_db",
+        "-",
+        "true | false (needs a database; absent: false)",
+        "each job, once done, writes its result to the first database and its worker waits for the commit; a failed write sends the job back to the queue",
+    ),
     field("sharding.shards", "shards", "1 – 64", "database shards, each a master with `database.replicas` replicas"),
     field("sharding.strategy", "-", "modulo | consistent_hash", "how a key (user id) maps to a shard"),
     field("sharding.virtual_nodes", "points", "1 – 1000", "points per shard on the hash ring"),

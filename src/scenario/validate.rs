@@ -733,6 +733,12 @@ impl Scenario {
             );
             c.int_range("queue.workers", u64::from(q.workers), 0, 10_000, "workers");
             c.dist("queue.job", &q.job);
+            if q.job_writes_to_db && self.database.is_none() {
+                c.fail(
+                    "queue.job_writes_to_db",
+                    "the workers' jobs write to the database, but there is none: add a database, or leave job_writes_to_db out",
+                );
+            }
             if let Some(a) = &q.autoscale {
                 c.int_range(
                     "queue.autoscale.min_workers",

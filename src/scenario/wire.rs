@@ -220,7 +220,8 @@ wire_struct!(JobQueue {
     max_depth,
     workers,
     job,
-    autoscale
+    autoscale,
+    job_writes_to_db
 });
 wire_struct!(WorkerAutoscale {
     min_workers,

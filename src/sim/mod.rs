@@ -51,10 +51,10 @@ pub use kernel::time::{SimDuration, SimTime};
 pub use playback::Playback;
 pub use report::{
     CacheReport, CdnReport, ChannelReport, ComponentReport, DataCenterReport, DataStoreReport,
-    DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, KindLatency, LatencyReport,
-    LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport, NamedNoSqlReport,
-    NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report, RequestTotals, SeriesPoint,
-    SessionReport, StampedeReport, TheoryCheck, WebPoolReport,
+    DatabaseReport, DeployReport, Failover, FailureCounts, GeoReport, JobWritesReport, KindLatency,
+    LatencyReport, LogEntry, MonitoringReport, NamedCacheReport, NamedDatabaseReport,
+    NamedNoSqlReport, NoSqlReport, QueueReport, RegionReport, ReplicaReport, Report, RequestTotals,
+    SeriesPoint, SessionReport, StampedeReport, TheoryCheck, WebPoolReport,
 };
 pub use zipf::Zipf;
 

@@ -15,6 +15,7 @@ mod diagnosis;
 mod fidelity;
 mod geo;
 mod helpers;
+mod job_writes;
 mod layout_plan;
 mod live;
 mod mechanisms;

@@ -292,6 +292,11 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     }];
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // Queue workers writing each job to the database.
+    let mut s = preset(8).unwrap();
+    s.queue.as_mut().unwrap().job_writes_to_db = true;
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     // A second NoSQL store beside the first, taking the writes.
     let mut s = preset(10).unwrap();
     let store = scalesim::scenario::NoSqlStore {

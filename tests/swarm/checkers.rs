@@ -1622,11 +1622,29 @@ fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), Str
             q.max_depth,
             spec.max_depth
         );
+        // A job goes back to the queue when its workers die, or when its write to the
+        // database fails (`job_writes_to_db`).
+        let failed_writes = q.writes.as_ref().map_or(0, |w| w.failed);
         ensure!(
-            q.redelivered == 0 || tl.ever_down(&named("workers"), end),
-            "{} jobs redelivered, but the workers never died",
+            q.redelivered == failed_writes || tl.ever_down(&named("workers"), end),
+            "{} jobs redelivered, {failed_writes} for a failed write, but the workers never died",
             q.redelivered
         );
+        ensure!(
+            q.writes.is_some() == (spec.job_writes_to_db && s.database.is_some()),
+            "the queue reports writes {:?}, but job_writes_to_db is {}",
+            q.writes,
+            spec.job_writes_to_db
+        );
+        if let Some(w) = &q.writes {
+            ensure!(
+                w.committed == q.done && w.failed <= q.redelivered && w.in_flight <= q.in_progress,
+                "job writes {w:?}: {} jobs done, {} redelivered, {} in progress",
+                q.done,
+                q.redelivered,
+                q.in_progress
+            );
+        }
         ensure!(
             q.job_latency_ms.count == q.done,
             "job latency holds {} jobs, {} done",

@@ -992,6 +992,7 @@ pub fn case(seed: u64) -> Case {
     let mut scenario = scenario(&mut g, seed);
     let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
+    job_writes(seed, &mut scenario);
     plug_actions(seed, &scenario, &mut steps);
     geo_deploys(seed, &mut scenario, &mut steps, true);
     Case {
@@ -1521,7 +1522,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         }
     }
     shuffle(&mut g, &mut out);
-    let file = TopologyFile {
+    let mut file = TopologyFile {
         version: SCENARIO_VERSION,
         name: format!("swarm graph {seed}"),
         stage: None,
@@ -1536,11 +1537,11 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
             positions: Default::default(),
         },
     };
+    wire_job_writes(seed, &mut file);
     let mut scenario = file
         .lower()
         .unwrap_or_else(|e| panic!("graph {seed}: a generated graph was refused: {e}"));
     faults(&mut g, &mut scenario);
-    let mut file = file;
     file.faults = scenario.faults.clone();
     let mut steps = steps(&mut g, &scenario);
     let path_sample_every = *g.pick(&[1, 1, 2, 3, 10]);
@@ -1557,6 +1558,53 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
         },
         file,
     )
+}
+
+/// Now and then (half the scenarios with a queue and a database) the workers write each job
+/// to the database, drawn from a generator of its own so that other scenarios come out as
+/// before.
+fn job_writes(seed: u64, s: &mut Scenario) {
+    let mut g = Gen::new(seed ^ 0x4a4f_4257_5249_5445);
+    let database = s.database.is_some();
+    if let Some(q) = s.queue.as_mut().filter(|_| database) {
+        q.job_writes_to_db = g.chance(0.5);
+    }
+}
+
+/// Now and then (half the graphs with workers and a database) a `workers → …` wire carrying
+/// jobs, to the store the engine writes jobs to: the first database, or the shard router in
+/// front of it (the first of the graph's databases and routers with which the graph lowers:
+/// which database lowers first depends on names and wires). Drawn from a generator of its
+/// own and added last, so graphs without it come out as before.
+fn wire_job_writes(seed: u64, file: &mut TopologyFile) {
+    let mut g = Gen::new(seed ^ 0x4a4f_4257_5249_5445);
+    let t = &file.topology;
+    let of_kind = |kinds: &[NodeKind]| -> Vec<String> {
+        (t.nodes.iter())
+            .filter(|n| kinds.contains(&n.spec.kind()))
+            .map(|n| n.name.clone())
+            .collect()
+    };
+    let Some(workers) = of_kind(&[NodeKind::Workers]).pop() else {
+        return;
+    };
+    let stores = of_kind(&[NodeKind::ShardRouter, NodeKind::Database]);
+    if stores.is_empty() || !g.chance(0.5) {
+        return;
+    }
+    for to in stores {
+        let mut tried = file.clone();
+        tried.topology.edges.push(Edge {
+            from: workers.clone(),
+            to,
+            flows: vec![Flow::Job],
+        });
+        if tried.lower().is_ok() {
+            *file = tried;
+            return;
+        }
+    }
+    panic!("graph {seed}: the workers could write to none of the graph's data stores");
 }
 
 /// Live changes at a graph's further pools and caches, by name, drawn from a generator of

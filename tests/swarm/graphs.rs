@@ -250,6 +250,53 @@ fn graphs_with_two_of_a_kind_are_drawn() {
     }
 }
 
+/// Queue workers writing each job to the database (`queue.job_writes_to_db`): drawn in the
+/// ordinary window's scenarios and, as a `workers → …` wire, in the graph window's graphs
+/// (some behind a shard router, some at stage 11), each counted.
+#[test]
+fn workers_writing_to_the_database_are_drawn() {
+    use scalesim::scenario::topology::{Flow, NodeKind};
+    let writes = |s: &Scenario| s.queue.as_ref().is_some_and(|q| q.job_writes_to_db);
+    let scenarios = (0..crate::DEFAULT_SEEDS)
+        .filter(|&seed| writes(&generator::case(seed).scenario))
+        .count();
+    let (mut graphs, mut sharded, mut geo) = (0, 0, 0);
+    for seed in 0..DEFAULT_GRAPH_SEEDS {
+        let (case, file) = generator::graph_case(seed);
+        let s = &case.scenario;
+        if !writes(s) {
+            continue;
+        }
+        assert!(
+            file.topology
+                .edges
+                .iter()
+                .any(|e| e.flows.contains(&Flow::Job)
+                    && file
+                        .topology
+                        .node(&e.from)
+                        .is_some_and(|n| n.spec.kind() == NodeKind::Workers)),
+            "graph {seed}: the field without the wire"
+        );
+        graphs += 1;
+        sharded += usize::from(s.sharding.is_some());
+        geo += usize::from(s.geo.is_some());
+    }
+    for (n, what, least) in [
+        (scenarios, "scenarios whose workers write", 50),
+        (graphs, "graphs whose workers write", 50),
+        (
+            sharded,
+            "graphs whose workers write through a shard router",
+            10,
+        ),
+        (geo, "stage-11 graphs whose workers write", 5),
+    ] {
+        eprintln!("{n} of 1,000 {what}");
+        assert!(n >= least, "only {n} {what}");
+    }
+}
+
 /// Stage 11's rolling deploys (through the data centers, one at a time), drawn on a stream of
 /// their own (`generator::geo_deploys`), so the checkers run on them: in the ordinary window
 /// (`SWARM_SEEDS` from `SWARM_FIRST_SEED`; 1,000 from 0 unless set) one scheduled in the

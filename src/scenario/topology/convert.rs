@@ -217,9 +217,12 @@ impl Scenario {
             .sharding
             .as_ref()
             .map(|sh| b.add("shards", NodeSpec::ShardRouter(sh.clone())));
+        // Where the first database's requests enter (its shard router, or itself).
+        let mut first_store = None;
         if let Some(db) = &s.database {
             let db = b.add("db", NodeSpec::Database(db.clone()));
             let store = router.clone().unwrap_or_else(|| db.clone());
+            first_store = Some(store.clone());
             // Each further database, behind its own shard router if it has one.
             let mut further: Vec<String> = Vec::new();
             for m in &s.more_databases {
@@ -344,6 +347,9 @@ impl Scenario {
             let writer = &pools[s.web_pool_of(Flow::Write)];
             wire(&mut edges, writer, &queue, &[Flow::Job]);
             wire(&mut edges, &queue, &workers, &[Flow::Job]);
+            if let Some(store) = first_store.as_deref().filter(|_| q.job_writes_to_db) {
+                wire(&mut edges, &workers, store, &[Flow::Job]);
+            }
         }
         if let Some(a) = &s.autoscaling {
             let a = b.add("autoscaler", NodeSpec::Autoscaler(a.clone()));
@@ -605,6 +611,10 @@ impl TopologyFile {
                 workers: w.workers,
                 job: w.job.clone(),
                 autoscale: w.autoscale.clone(),
+                job_writes_to_db: t.edges.iter().any(|e| {
+                    e.flows.contains(&Flow::Job)
+                        && t.node(&e.from).map(|n| n.spec.kind()) == Some(NodeKind::Workers)
+                }),
             });
         }
         if let Some(NodeSpec::GeoDns(g)) = spec(NodeKind::GeoDns) {
@@ -799,7 +809,7 @@ impl Topology {
 /// The shard router node that lowers to the scenario's `sharding` (each other one into the
 /// `more_databases` entry of the database behind it): the one named `shards` if there is
 /// one, else the first in node order.
-fn first_router(t: &Topology) -> Option<usize> {
+pub(super) fn first_router(t: &Topology) -> Option<usize> {
     first_of_kind(t, NodeKind::ShardRouter, "shards")
 }
 
@@ -818,7 +828,7 @@ fn router_of(t: &Topology, db: usize) -> Option<(&str, &crate::scenario::Shardin
 /// `more_databases`): the one the first shard router sends to (the router splits its data),
 /// else the one named `db` if there is one (its nodes are `db-0`…, so no other may be), else
 /// the first in node order.
-fn first_database(t: &Topology) -> Option<usize> {
+pub(super) fn first_database(t: &Topology) -> Option<usize> {
     let dbs = || {
         t.nodes
             .iter()

@@ -71,6 +71,7 @@ fn built_in_targets(from: NodeKind, flow: Flow) -> &'static [NodeKind] {
         (K::Cache, PV | AR) => &[K::ShardRouter, K::Database],
         (K::ShardRouter, PV | AR | WR) => &[K::Database],
         (K::Queue, Flow::Job) => &[K::Workers],
+        (K::Workers, Flow::Job) => &[K::ShardRouter, K::Database],
         (K::Autoscaler | K::Deploy, Flow::Control) => &[K::WebPool],
         _ => &[],
     }
@@ -92,7 +93,7 @@ pub fn role(kind: NodeKind) -> &'static str {
         NodeKind::Database => "a database answers what it is sent and sends nothing on",
         NodeKind::NoSql => "a NoSQL store answers what it is sent and sends nothing on",
         NodeKind::Queue => "a queue is fed by a web pool and drained by workers",
-        NodeKind::Workers => "workers drain a queue and send nothing on",
+        NodeKind::Workers => "workers drain a queue, and may write each job's result to the database (or the shard router in front of it)",
         NodeKind::Autoscaler => "an autoscaler controls a web pool behind a load balancer",
         NodeKind::Deploy => "a deploy controller controls a web pool",
         NodeKind::Monitor => "a monitor watches every component and needs no wires",
@@ -660,6 +661,9 @@ impl<'a> Graph<'a> {
                     ),
                 );
             }
+            let next = self.next(w, Flow::Job);
+            self.one_next_stop(c, w, Flow::Job, &next);
+            self.workers_write_to_the_first_database(c, w, &next);
         }
         for kind in [NodeKind::Autoscaler, NodeKind::Deploy] {
             for &a in &self.of_kind(kind) {
@@ -1132,6 +1136,39 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+    }
+
+    /// Workers write their jobs' results to the first database (the one the stage-based form
+    /// calls `database`), straight or through the shard router that splits it: the engine
+    /// sends a job's write there and nowhere else.
+    fn workers_write_to_the_first_database(&self, c: &mut Problems, w: usize, next: &[usize]) {
+        let Some(&to) = next.first() else {
+            return;
+        };
+        let first_db = super::convert::first_database(self.t);
+        let first_router = super::convert::first_router(self.t)
+            .filter(|&r| first_db.is_some_and(|db| self.next_all(r).contains(&db)));
+        let ok = match self.kind(to) {
+            NodeKind::ShardRouter => Some(to) == first_router,
+            _ => Some(to) == first_db && first_router.is_none(),
+        };
+        if ok {
+            return;
+        }
+        let place = match (first_router, first_db) {
+            (Some(r), _) => format!("the shard router {} in front of it", self.name(r)),
+            (None, Some(db)) => format!("the database {}", self.name(db)),
+            (None, None) => "a database".to_string(),
+        };
+        let first = first_db.map_or_else(|| "none".to_string(), |db| self.name(db));
+        c.fail(
+            &self.path(w),
+            format!(
+                "workers {} write their jobs to {}: the engine writes every job to the first database ({first}), so wire the workers to {place}",
+                self.name(w),
+                self.name(to),
+            ),
+        );
     }
 
     /// Reports a cycle, naming its nodes (the per-kind rules already rule them out).

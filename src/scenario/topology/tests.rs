@@ -156,6 +156,15 @@ fn can_connect_answers_with_the_reason() {
     );
     assert!(can_connect(K::Cache, K::Database, Flow::Write).is_err());
     assert!(can_connect(K::Workers, K::Database, Flow::Write).is_err());
+    // Workers write each job's result to the database, or the shard router in front of it.
+    assert!(can_connect(K::Workers, K::Database, Flow::Job).is_ok());
+    assert!(can_connect(K::Workers, K::ShardRouter, Flow::Job).is_ok());
+    assert!(can_connect(K::Workers, K::Cache, Flow::Job).is_err());
+    let stage8 = preset(8).expect("stage 8").topology();
+    assert_eq!(
+        stage8.candidates("workers"),
+        [("db".to_string(), Flow::Job)]
+    );
 
     let mut t = preset(5).expect("stage 5").topology();
     let e = t

@@ -8,6 +8,21 @@
 //!
 //! Conservation: published = done + queued + in progress.
 //!
+//! With `job_writes_to_db` each job, once its worker has done it, writes its result to the
+//! database: the stack sends that write as a request (`stack/job_writes.rs`) to the first
+//! database's master, where it queues and commits like a user's write, and the worker waits
+//! for the commit (the usual synchronous worker) before it takes the next job. So the
+//! database's write load from the workers is at most workers ÷ (job time + write time), however
+//! fast jobs are published. A write that fails (no live master, its line full, an injected
+//! error) sends its job back to the queue (at least once: nothing is lost); the workers dying
+//! meanwhile sends it back too, and the write, if it still commits, is a duplicate the job
+//! ignores.
+//!
+//! ```text
+//!   worker: job ──done──▶ [outbox] ──stack──▶ write ─▶ db master ─┬─ committed ─▶ done
+//!                                                                 └─ failed ─▶ back to the queue
+//! ```
+//!
 //! [`JobTier`] owns the queue, the workers (their pool as a station of its own), the worker
 //! autoscaler and their events ([`JobEvent`]).
 //!
@@ -31,13 +46,13 @@
 use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, OwnEvents};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{JobQueue, Scenario, WorkerAutoscale};
-use crate::sim::components::station::Station;
+use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::report::{LatencyReport, QueueReport, Sections, SeriesPoint};
+use crate::sim::report::{JobWritesReport, LatencyReport, QueueReport, Sections, SeriesPoint};
 use crate::sim::{ComponentKind, ComponentState, Outcome, Snapshot};
 use std::collections::VecDeque;
 
@@ -53,13 +68,22 @@ pub(in crate::sim) enum JobEvent {
     WorkersReady { count: u32 },
 }
 
+/// A job in a worker's hands.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    /// When it was published.
+    published: SimTime,
+    /// Its write to the database, once sent (`job_writes_to_db`).
+    write: Option<ReqRef>,
+}
+
 /// The queue and its workers.
 #[derive(Clone)]
 pub(crate) struct JobTier {
     /// Publish times of waiting jobs, oldest first.
     line: VecDeque<SimTime>,
-    /// Per running slot: the publish time of the job in it.
-    running: Vec<Option<SimTime>>,
+    /// Per running slot: the job in it.
+    running: Vec<Option<Running>>,
     free_running: Vec<u32>,
     /// Time integrals (busy workers, waiting jobs) and the worker count.
     pub station: Station,
@@ -81,6 +105,15 @@ pub(crate) struct JobTier {
     /// Publish → start of the (last) attempt.
     pub wait_sum_ns: u128,
     pub interval_done: u64,
+    /// Whether each job writes its result to the database (`job_writes_to_db`, with a
+    /// database in the run).
+    writes: bool,
+    /// Running slots whose job is done and whose write the stack is to send, in order.
+    outbox: VecDeque<u32>,
+    /// Writes committed.
+    pub writes_committed: u64,
+    /// Writes failed (each one's job went back to the queue).
+    pub writes_failed: u64,
 }
 
 impl JobTier {
@@ -104,6 +137,18 @@ impl JobTier {
             latency: Histogram::new(),
             wait_sum_ns: 0,
             interval_done: 0,
+            writes: false,
+            outbox: VecDeque::new(),
+            writes_committed: 0,
+            writes_failed: 0,
+        }
+    }
+
+    /// The same, its jobs writing to the database when `writes` (see the module's doc).
+    pub fn with_writes(spec: &JobQueue, writes: bool) -> JobTier {
+        JobTier {
+            writes,
+            ..JobTier::new(spec)
         }
     }
 
@@ -146,7 +191,61 @@ impl JobTier {
                 .total
                 .utilization(self.station.workers)
                 .min(1.0),
+            writes: self.writes.then(|| JobWritesReport {
+                committed: self.writes_committed,
+                failed: self.writes_failed,
+                in_flight: self.writes_in_flight(),
+            }),
         }
+    }
+
+    /// Jobs whose worker waits for their write now.
+    pub fn writes_in_flight(&self) -> u32 {
+        let sent = self.running.iter().flatten().filter(|j| j.write.is_some());
+        (sent.count() + self.outbox.len()) as u32
+    }
+
+    /// The next job done whose write is to be sent now (its running slot), if any.
+    pub fn next_write(&mut self) -> Option<u32> {
+        self.outbox.pop_front()
+    }
+
+    /// The write of the job in running slot `slot` is on its way as request `req`.
+    pub fn write_sent(&mut self, slot: u32, req: ReqRef) {
+        if let Some(job) = self.running.get_mut(slot as usize).and_then(Option::as_mut) {
+            job.write = Some(req);
+        }
+    }
+
+    /// Request `req`, the write of the job in running slot `slot`, has committed or failed.
+    /// A write whose job is no longer there (the workers died and it went back to the
+    /// queue) changes nothing: its job runs again and writes again (at least once).
+    pub fn write_ended<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        slot: u32,
+        req: ReqRef,
+        committed: bool,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
+        let Some(job) = self.running.get(slot as usize).copied().flatten() else {
+            return;
+        };
+        if job.write != Some(req) {
+            return;
+        }
+        if committed {
+            self.writes_committed += 1;
+            self.finish(slot, ctx);
+            return;
+        }
+        // Not acknowledged: the queue delivers the job again, first in line.
+        self.writes_failed += 1;
+        self.redelivered += 1;
+        self.free_worker(slot, ctx.now);
+        self.line.push_front(job.published);
+        self.station.waiting += 1;
+        self.max_depth_seen = self.max_depth_seen.max(self.station.waiting);
+        self.start_jobs(ctx);
     }
 
     /// A committed write publishes a job (the share of writes that carry one is workload, drawn
@@ -191,13 +290,17 @@ impl JobTier {
             self.station.waiting -= 1;
             self.station.busy += 1;
             self.wait_sum_ns += u128::from(now.since(published).as_nanos());
+            let job = Some(Running {
+                published,
+                write: None,
+            });
             let slot = match self.free_running.pop() {
                 Some(slot) => {
-                    self.running[slot as usize] = Some(published);
+                    self.running[slot as usize] = job;
                     slot
                 }
                 None => {
-                    self.running.push(Some(published));
+                    self.running.push(job);
                     (self.running.len() - 1) as u32
                 }
             };
@@ -216,24 +319,45 @@ impl JobTier {
         epoch: u32,
         ctx: &mut BuiltInCtx<'_, R, E>,
     ) {
-        let now = ctx.now;
-        if self.station.epoch != epoch {
+        if self.station.epoch != epoch || self.running[slot as usize].is_none() {
             return; // the workers died; the job went back to the queue
         }
-        let Some(published) = self.running[slot as usize].take() else {
+        if self.writes {
+            // The worker waits for the job's write, which the stack sends now.
+            self.outbox.push_back(slot);
+            return;
+        }
+        self.finish(slot, ctx);
+    }
+
+    /// The job in running slot `slot` is done (acknowledged): its worker takes the next.
+    fn finish<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        slot: u32,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
+        let now = ctx.now;
+        let Some(job) = self.free_worker(slot, now) else {
             return;
         };
+        self.station.served += 1;
+        self.done += 1;
+        self.interval_done += 1;
+        self.latency.record(now.since(job.published).as_nanos());
+        self.start_jobs(ctx);
+    }
+
+    /// The worker of running slot `slot` lets its job go at `now` (a worker told to stop
+    /// stops then); returns the job.
+    fn free_worker(&mut self, slot: u32, now: SimTime) -> Option<Running> {
+        let job = self.running[slot as usize].take()?;
         self.free_running.push(slot);
         self.station.account(now);
         self.station.busy -= 1;
         if self.station.workers > self.target_workers {
             self.station.workers -= 1; // a worker told to stop is done with its job
         }
-        self.station.served += 1;
-        self.done += 1;
-        self.interval_done += 1;
-        self.latency.record(now.since(published).as_nanos());
-        self.start_jobs(ctx);
+        Some(job)
     }
 
     /// The workers die at `now`: their jobs are not acknowledged, so the queue delivers them
@@ -243,8 +367,10 @@ impl JobTier {
         self.station.alive = false;
         self.station.epoch = self.station.epoch.wrapping_add(1);
         let mut back = 0;
+        // Writes not sent yet are not sent: their jobs go back with the others.
+        self.outbox.clear();
         for (slot, job) in self.running.iter_mut().enumerate().rev() {
-            if let Some(published) = job.take() {
+            if let Some(Running { published, .. }) = job.take() {
                 self.line.push_front(published);
                 self.free_running.push(slot as u32);
                 back += 1;
@@ -359,7 +485,8 @@ impl BuiltIn for JobTier {
     const TAKES_WRITES: bool = true;
 
     fn of_scenario(scenario: &Scenario) -> Option<JobTier> {
-        scenario.queue.as_ref().map(JobTier::new)
+        let writes = |q: &JobQueue| q.job_writes_to_db && scenario.database.is_some();
+        (scenario.queue.as_ref()).map(|q| JobTier::with_writes(q, writes(q)))
     }
 
     fn report_section(&self, sections: &mut Sections<'_>) {
@@ -467,6 +594,7 @@ mod tests {
             workers: 2,
             job: Dist::exponential(100.0),
             autoscale: None,
+            job_writes_to_db: false,
         }
     }
 
@@ -519,5 +647,52 @@ mod tests {
             (3, 3, 0, 0)
         );
         assert_eq!(q.latency.count(), 3);
+    }
+
+    #[test]
+    fn a_writing_worker_waits_for_its_commit_and_a_failed_or_stale_write_changes_nothing_lost() {
+        let mut q = JobTier::with_writes(&spec(), true);
+        let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        assert_eq!(q.write_committed(ctx), None);
+        assert_eq!(q.write_committed(ctx), None);
+        run(&mut q, &mut kernel, SimTime::from_secs(60));
+        // Both jobs are done with their workers, who wait for their writes.
+        assert_eq!((q.done, q.in_progress(), q.writes_in_flight()), (0, 2, 2));
+        let (a, b) = (q.next_write().unwrap(), q.next_write().unwrap());
+        assert_eq!(q.next_write(), None);
+        let (ra, rb) = (ReqRef { slot: 5, gen: 1 }, ReqRef { slot: 6, gen: 1 });
+        q.write_sent(a, ra);
+        q.write_sent(b, rb);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        // A write that is not the job's changes nothing; the first commits: done.
+        q.write_ended(a, ReqRef { slot: 5, gen: 2 }, true, ctx);
+        assert_eq!(q.done, 0);
+        q.write_ended(a, ra, true, ctx);
+        assert_eq!((q.done, q.writes_committed, q.in_progress()), (1, 1, 1));
+        // The second fails: its job goes back to the queue and a worker takes it again.
+        q.write_ended(b, rb, false, ctx);
+        assert_eq!((q.writes_failed, q.redelivered, q.in_progress()), (1, 1, 1));
+        assert_eq!(q.writes_in_flight(), 0);
+        // The workers die with it in hand: the job goes back, its write (sent or not) with it.
+        run(&mut q, &mut kernel, SimTime::from_secs(120));
+        let c = q.next_write().unwrap();
+        let rc = ReqRef { slot: 7, gen: 1 };
+        q.write_sent(c, rc);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            me: 0,
+        };
+        q.kill_member(WORKERS, ctx);
+        q.write_ended(c, rc, true, ctx);
+        assert_eq!((q.done, q.depth(), q.in_progress()), (1, 1, 0));
+        assert_eq!(q.report().writes.map(|w| w.committed), Some(1));
+        assert_eq!(q.published, q.done + u64::from(q.depth()));
     }
 }

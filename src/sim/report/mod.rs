@@ -307,6 +307,24 @@ pub struct QueueReport {
     pub workers: u32,
     /// Mean busy fraction of the workers.
     pub utilization: f64,
+    /// The writes the workers send to the database, one per job (absent unless the queue's
+    /// `job_writes_to_db` is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub writes: Option<JobWritesReport>,
+}
+
+/// The workers' writes to the database: each job, once its worker has done it, writes its
+/// result there, and its worker waits for the commit. published = done + queued + in
+/// progress still holds: a job whose write failed went back to the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JobWritesReport {
+    /// Writes committed (each a job done).
+    pub committed: u64,
+    /// Writes that failed (the database down, its line full, an injected error): each
+    /// job went back to the queue and was delivered again.
+    pub failed: u64,
+    /// Writes under way at the end (their jobs are in progress).
+    pub in_flight: u32,
 }
 
 /// Monitoring over the run (stage 11: every data center's, each alert rule and component

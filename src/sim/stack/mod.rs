@@ -24,6 +24,7 @@ mod data;
 mod deploy;
 mod event;
 mod faults;
+mod job_writes;
 mod mechanisms;
 mod path;
 mod periodic;
@@ -171,9 +172,10 @@ pub(super) struct Request {
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
     pub(super) sampled: bool,
-    /// [`VIA_BALANCER`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`] (one byte: a slot
-    /// is 48 bytes).
+    /// [`VIA_BALANCER`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`], [`JOB_WRITE`]
+    /// (one byte: a slot is 48 bytes).
     flags: u8,
+    /// Its user; for a job's write ([`JOB_WRITE`]), the worker's running slot.
     user: u32,
     /// The user's region (stage 11; 0 otherwise).
     region: u8,
@@ -216,6 +218,8 @@ pub(super) const VIA_CDN: u8 = 2;
 pub(super) const SESSION_DONE: u8 = 4;
 /// A copy job that has read its keys and goes to (or is at) their new shard.
 pub(super) const COPY_ON_TARGET: u8 = 8;
+/// A queue worker's write of a job's result (`job_writes.rs`), not a user's request.
+pub(super) const JOB_WRITE: u8 = 16;
 
 impl Request {
     /// Whether flag `flag` is set.
@@ -631,6 +635,7 @@ impl Stack {
                     me: part,
                 };
                 self.built_ins[usize::from(part)].handle(event, ctx);
+                self.send_job_writes(part);
             }
             Event::Web(event) => {
                 let pool = event.pool();

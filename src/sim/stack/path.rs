@@ -376,7 +376,8 @@ impl Stack {
             s.line.push_back(req);
             s.waiting += 1;
             s.max_waiting = s.max_waiting.max(s.waiting);
-            let lazy_timeout = !copy_job && self.clients.is_none();
+            let job_write = self.kernel.requests[req.slot as usize].has(JOB_WRITE);
+            let lazy_timeout = !copy_job && !job_write && self.clients.is_none();
             let r = self.req_mut(req);
             r.state = ReqState::Queued;
             if lazy_timeout {

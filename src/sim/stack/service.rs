@@ -99,6 +99,9 @@ impl Stack {
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
                     }
+                    Tier::Db if self.kernel.requests[req.slot as usize].has(JOB_WRITE) => {
+                        self.job_write_served(req, index);
+                    }
                     Tier::Db => {
                         let store = store_of_index(index);
                         self.breaker_record(store, Some(now.since(reached)));
@@ -258,6 +261,9 @@ impl Stack {
             if u32::from(r.copy) + 1 < copies {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
+            }
+            if r.has(JOB_WRITE) {
+                return AfterQuery::Answer; // a job's result publishes no job
             }
             return match self.write_committed() {
                 None => AfterQuery::Answer,
@@ -426,6 +432,11 @@ impl Stack {
     /// Counts a failure the user learns of at `at` — as a timeout if the client had given up
     /// by then.
     pub(super) fn count_failure(&mut self, req: ReqRef, outcome: Outcome, at: SimTime) {
+        if self.kernel.requests[req.slot as usize].has(JOB_WRITE) {
+            // A job's write has no user: its job goes back to the queue.
+            self.job_write_ended(req, false);
+            return;
+        }
         let start = self.kernel.requests[req.slot as usize].start;
         let deadline = start.plus(self.timeout);
         let (outcome, at) = if at > deadline {

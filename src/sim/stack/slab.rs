@@ -94,8 +94,8 @@ impl Stack {
     /// queue at the size of the work in progress instead of rate × timeout.
     pub(in crate::sim) fn expired(&mut self, req: ReqRef) -> bool {
         let r = &self.kernel.requests[req.slot as usize];
-        if r.copy_job != NONE {
-            return false; // a copy job has no client to give up
+        if r.copy_job != NONE || r.has(JOB_WRITE) {
+            return false; // a copy job or a job's write has no client to give up
         }
         if self.kernel.now.since(r.start) > self.timeout {
             self.fail(req, Outcome::Timeout, self.kernel.now);

@@ -17,6 +17,7 @@ impl Stack {
                 .iter()
                 .filter(|r| {
                     r.copy_job == NONE
+                        && !r.has(JOB_WRITE)
                         && matches!(
                             r.state,
                             ReqState::Transit | ReqState::Queued | ReqState::InService
