@@ -28,7 +28,7 @@
 //! whole-table walks (a data center slowed, its station list in the report, the stations
 //! the metrics tick hands the monitor) never included it.
 
-use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, OwnEvents};
+use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, OwnEvents};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{JobQueue, Scenario, WorkerAutoscale};
 use crate::sim::components::station::Station;
@@ -338,12 +338,13 @@ impl OwnEvents<JobEvent> for JobTier {
         &mut self,
         event: JobEvent,
         ctx: &mut BuiltInCtx<'_, R, E>,
-    ) {
+    ) -> Follow {
         match event {
             JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
             JobEvent::ScaleCheck => self.on_scale_check(ctx),
             JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
         }
+        Follow::Nothing
     }
 }
 
@@ -475,13 +476,17 @@ mod tests {
         while let Some((now, BuiltInEvent { part, event })) = kernel.events.pop_until(until) {
             kernel.now = now;
             assert_eq!(part, 0);
-            // Irrefutable while the queue is the only built-in kind with events.
-            #[allow(irrefutable_let_patterns)]
-            let BuiltInEventKind::Queue(event) = event
-            else {
+            let BuiltInEventKind::Queue(event) = event else {
                 panic!("an event of another kind: {event:?}");
             };
-            q.handle(event, &mut BuiltInCtx { kernel, me: 0 });
+            q.handle(
+                event,
+                &mut BuiltInCtx {
+                    kernel,
+                    stations: &mut [],
+                    me: 0,
+                },
+            );
         }
     }
 
@@ -491,6 +496,7 @@ mod tests {
         let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
+            stations: &mut [],
             me: 0,
         };
         let refused: Vec<Option<Outcome>> = (0..4).map(|_| q.write_committed(ctx)).collect();

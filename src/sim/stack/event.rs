@@ -6,7 +6,6 @@ use super::super::components::database::DbEvent;
 use super::super::components::deploy::DeployEvent;
 use super::super::components::registry::{BuiltInEvent, PlugEvent};
 use super::super::components::station::ReqRef;
-use super::super::components::web_pool::WebEvent;
 use super::super::kernel::time::SimTime;
 use super::super::ComponentId;
 
@@ -77,11 +76,9 @@ pub(in crate::sim) enum Event {
     /// A request the built-in component `part` held is due (see `Step::Hold`; the edge:
     /// a hit is served, unless it died since the hit began, in edge life `tag`).
     Held { req: ReqRef, part: u8, tag: u32 },
-    /// One of a built-in component's own events (the message queue's: a job done, the
-    /// worker autoscaler).
+    /// One of a built-in component's own events (the web pools' autoscalers; the message
+    /// queue's: a job done, the worker autoscaler).
     BuiltIn(BuiltInEvent),
-    /// One of the web tier's own events (its autoscaling group).
-    Web(WebEvent),
     /// One of the deploy controller's own events (the scheduled start, drain checks,
     /// servers started).
     Deploy(DeployEvent),
@@ -127,12 +124,6 @@ impl From<DbEvent> for Event {
 impl From<BalancerEvent> for Event {
     fn from(event: BalancerEvent) -> Event {
         Event::Balancer(event)
-    }
-}
-
-impl From<WebEvent> for Event {
-    fn from(event: WebEvent) -> Event {
-        Event::Web(event)
     }
 }
 

@@ -14,7 +14,7 @@ impl Stack {
             co.close_interval();
         }
         // Every pool's servers, the first pool's first.
-        let web_stations = || self.webs.iter().flat_map(|w| w.stations.iter());
+        let web_stations = || self.web().pools.iter().flat_map(|w| w.stations.iter());
         let web_utilization = web_stations()
             .map(|&i| {
                 let s = &self.stations[usize::from(i)];
@@ -25,8 +25,8 @@ impl Stack {
         let web_waiting = web_stations()
             .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
             .sum::<f64>();
-        if self.webs.len() > 1 {
-            for web in &mut self.webs {
+        if self.web().pools.len() > 1 {
+            for web in &mut self.web_mut().pools {
                 web.servers_ticked += u64::from(web.in_service());
             }
         }
@@ -69,7 +69,7 @@ impl Stack {
             // Written by the message queue's component, below.
             queue_depth: 0,
             jobs_done: 0,
-            web_servers: self.webs.iter().map(|w| w.in_service()).sum(),
+            web_servers: self.web().pools.iter().map(|w| w.in_service()).sum(),
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
@@ -126,10 +126,11 @@ impl Stack {
     pub(super) fn on_balancer_event(&mut self, event: BalancerEvent) {
         let BalancerEvent::HealthCheck { pool } = event;
         let pool = usize::from(pool);
-        let Some(b) = self.balancers.get_mut(pool) else {
+        let tier = web_tier_mut(&mut self.built_ins);
+        let Some(b) = tier.balancers.get_mut(pool) else {
             return;
         };
-        let (web, stations) = (&self.webs[pool].stations, &self.stations);
+        let (web, stations) = (&tier.pools[pool].stations, &self.stations);
         let station = |server: usize| &stations[usize::from(web[server])];
         b.handle(
             event,

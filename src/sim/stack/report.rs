@@ -84,7 +84,8 @@ impl Stack {
                 }
             })
             .collect::<Vec<_>>();
-        let theory = if self.webs.len() == 1 && self.webs[0].len() == 1 && self.balancers.is_empty()
+        let web = self.web();
+        let theory = if web.pools.len() == 1 && web.pools[0].len() == 1 && web.balancers.is_empty()
         {
             self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
         } else {
@@ -172,7 +173,7 @@ impl Stack {
 
     /// The sticky sessions' report, every pool's summed (`None` without sticky sessions).
     fn session_report(&self) -> Option<SessionReport> {
-        let mut pools = self.webs.iter().filter_map(|w| w.sessions());
+        let mut pools = self.web().pools.iter().filter_map(|w| w.sessions());
         let mut r = pools.next()?.report();
         for s in pools {
             let m = s.report();
@@ -185,7 +186,7 @@ impl Stack {
     /// The further web pools' report entries (empty with one pool).
     fn more_web_pool_reports(&self) -> Vec<WebPoolReport> {
         (self.scenario.more_web_pools.iter())
-            .zip(self.webs.iter().skip(1))
+            .zip(self.web().pools.iter().skip(1))
             .map(|(m, web)| {
                 let stations = web.stations.iter().map(|&s| &self.stations[usize::from(s)]);
                 WebPoolReport {
@@ -209,8 +210,9 @@ impl Stack {
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
         let counted_h = self.series.len() as f64 * interval_h;
-        let worker_hours = if self.webs.len() == 1 {
-            let in_service = f64::from(self.webs[0].in_service());
+        let pools = &self.web().pools;
+        let worker_hours = if pools.len() == 1 {
+            let in_service = f64::from(pools[0].in_service());
             let server_hours = self
                 .series
                 .iter()
@@ -224,7 +226,7 @@ impl Stack {
             let workers = std::iter::once(&self.scenario.server)
                 .chain(self.scenario.more_web_pools.iter().map(|m| &m.server))
                 .map(|s| f64::from(s.workers));
-            (self.webs.iter().zip(workers))
+            (pools.iter().zip(workers))
                 .map(|(web, workers)| {
                     let ticked = web.servers_ticked as f64 * interval_h;
                     let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
@@ -238,7 +240,7 @@ impl Stack {
             "worker-hours",
             PRICES.web_worker_hour,
         );
-        if !self.balancers.is_empty() {
+        if !self.web().balancers.is_empty() {
             bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
         }
         if let Some(db) = &self.scenario.database {
