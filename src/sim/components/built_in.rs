@@ -141,8 +141,9 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn user_sent(&mut self, _user: usize) {}
     /// The user population becomes `users` (a chance to make room at once).
     fn users_changed(&mut self, _users: usize) {}
-    /// Writes its section of the report.
-    fn report_section(&self, _sections: &mut Sections<'_>) {}
+    /// Writes its section of the report (`stations`: the stack's table, for a kind served by
+    /// stations in it).
+    fn report_section(&self, _stations: &[Station], _sections: &mut Sections<'_>) {}
 
     /// Its component in the run, as its name and kind (`None`: it has none — the monitor
     /// watches the run without standing in it). The stack adds it after the databases.
@@ -249,9 +250,10 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// Its member `member`'s figures in the snapshot.
     fn member_state(&self, _member: u8, _state: &mut ComponentState) {}
     /// A metrics interval closes at `now`: it writes its own fields of the interval's series
-    /// point (the queue: its depth and the jobs done) before any component reads the point
-    /// ([`Component::on_tick`]), and starts counting the next interval.
-    fn close_point(&mut self, _now: SimTime, _point: &mut SeriesPoint) {}
+    /// point (the queue: its depth and the jobs done; the web tier: its servers' utilization,
+    /// waiting and count, read from `stations`, the stack's table) before any component
+    /// reads the point ([`Component::on_tick`]), and starts counting the next interval.
+    fn close_point(&mut self, _now: SimTime, _stations: &[Station], _point: &mut SeriesPoint) {}
     /// Writes its own figures of the snapshot (the queue: its depth).
     fn snapshot(&self, _snapshot: &mut Snapshot) {}
     /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
@@ -453,8 +455,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.on_tick(tick, ctx)),* }
             }
             /// See [`BuiltIn::report_section`].
-            pub fn report_section(&self, sections: &mut Sections<'_>) {
-                match self { $(BuiltInPart::$v(p) => p.report_section(sections)),* }
+            pub fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
+                match self { $(BuiltInPart::$v(p) => p.report_section(stations, sections)),* }
             }
             /// See [`Component::close_interval`].
             pub fn close_interval(&mut self, hits: &mut IntervalHits) {
@@ -575,8 +577,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.member_state(member, state)),* }
             }
             /// See [`BuiltIn::close_point`].
-            pub fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
-                match self { $(BuiltInPart::$v(p) => p.close_point(now, point)),* }
+            pub fn close_point(&mut self, now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
+                match self { $(BuiltInPart::$v(p) => p.close_point(now, stations, point)),* }
             }
             /// See [`BuiltIn::snapshot`].
             pub fn snapshot(&self, snapshot: &mut Snapshot) {

@@ -363,7 +363,7 @@ impl BuiltIn for JobTier {
         scenario.queue.as_ref().map(JobTier::new)
     }
 
-    fn report_section(&self, sections: &mut Sections<'_>) {
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
         sections.queue = Some(self.report());
     }
 
@@ -432,7 +432,7 @@ impl BuiltIn for JobTier {
         }
     }
 
-    fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+    fn close_point(&mut self, now: SimTime, _stations: &[Station], point: &mut SeriesPoint) {
         self.station.account(now);
         self.station.close_interval();
         point.queue_depth = self.depth();

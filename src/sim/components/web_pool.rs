@@ -23,7 +23,7 @@
 //! ```
 
 use crate::scenario::topology::NodeKind;
-use crate::scenario::{Autoscaling, Scenario, Server, SessionMode, MAX_WEB_SERVERS};
+use crate::scenario::{Autoscaling, Flow, Scenario, Server, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
@@ -33,6 +33,7 @@ use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
 use crate::sim::{ComponentKind, RequestKind};
 
 /// The web tier's own events, each for the pool numbered `pool` (0: the scenario's `server`,
@@ -93,6 +94,9 @@ pub(in crate::sim) struct WebPool {
     /// What its servers are named after (`web` for the first pool: `web-0`, `web-1`…; a
     /// further pool's own name).
     pub stem: String,
+    /// The request kinds it serves (a further pool's; empty for the first, which serves
+    /// the kinds no other pool does).
+    pub serves: Vec<Flow>,
     /// Per server (`web-0`, `web-1`, …): its station.
     pub stations: Vec<u16>,
     /// Per server: taken out of service (it drains and idles).
@@ -130,6 +134,7 @@ impl WebPool {
         WebPool {
             number,
             stem: stem.to_string(),
+            serves: Vec::new(),
             stations: Vec::new(),
             retired: Vec::new(),
             service: server.service.by_kind().map(Sampler::new),
@@ -410,7 +415,9 @@ impl WebTier {
         );
         let more = scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
             let autoscaling = m.autoscaling.as_ref();
-            WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky)
+            let mut pool = WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky);
+            pool.serves = m.serves.clone();
+            pool
         });
         let pools: Vec<WebPool> = std::iter::once(first).chain(more).collect();
         let balancers = (scenario.load_balancer.as_ref()).map_or_else(Vec::new, |lb| {
@@ -430,6 +437,57 @@ impl BuiltIn for WebTier {
 
     fn of_scenario(scenario: &Scenario) -> Option<WebTier> {
         Some(WebTier::new(scenario))
+    }
+
+    /// The interval's web figures: every pool's servers' mean utilization and summed
+    /// waiting (the first pool's first, retired servers included), the servers in service;
+    /// with several pools, each counts its servers in service for its bill.
+    fn close_point(&mut self, _now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
+        let web_stations = || self.pools.iter().flat_map(|w| w.stations.iter());
+        point.utilization = web_stations()
+            .map(|&i| {
+                let s = &stations[usize::from(i)];
+                s.interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / web_stations().count().max(1) as f64;
+        point.queue_len_mean = web_stations()
+            .map(|&i| stations[usize::from(i)].interval.mean_waiting())
+            .sum::<f64>();
+        if self.pools.len() > 1 {
+            for pool in &mut self.pools {
+                pool.servers_ticked += u64::from(pool.in_service());
+            }
+        }
+        point.web_servers = self.pools.iter().map(|w| w.in_service()).sum();
+    }
+
+    /// The sticky sessions' report (every pool's summed; none without sticky sessions) and
+    /// the further pools' entries (none with one pool).
+    fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
+        let mut sessions = self.pools.iter().filter_map(|w| w.sessions());
+        sections.sessions = sessions.next().map(|first| {
+            let mut r = first.report();
+            for s in sessions {
+                let m = s.report();
+                r.logged_out += m.logged_out;
+                r.relogins += m.relogins;
+            }
+            r
+        });
+        sections.more_web_pools = (self.pools.iter().skip(1))
+            .map(|web| {
+                let stations = web.stations.iter().map(|&s| &stations[usize::from(s)]);
+                WebPoolReport {
+                    name: web.stem.clone(),
+                    serves: web.serves.clone(),
+                    servers: web.in_service(),
+                    served: stations.clone().map(|s| s.served).sum(),
+                    rejected: stations.clone().map(|s| s.rejected).sum(),
+                    refused: stations.map(|s| s.refused).sum(),
+                }
+            })
+            .collect();
     }
 
     /// Room for `users` users' sticky sessions in each pool.

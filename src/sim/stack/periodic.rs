@@ -13,23 +13,6 @@ impl Stack {
         for co in self.coalescers.iter_mut().flatten() {
             co.close_interval();
         }
-        // Every pool's servers, the first pool's first.
-        let web_stations = || self.web().pools.iter().flat_map(|w| w.stations.iter());
-        let web_utilization = web_stations()
-            .map(|&i| {
-                let s = &self.stations[usize::from(i)];
-                s.interval.utilization(s.workers)
-            })
-            .sum::<f64>()
-            / web_stations().count().max(1) as f64;
-        let web_waiting = web_stations()
-            .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
-            .sum::<f64>();
-        if self.web().pools.len() > 1 {
-            for web in &mut self.web_mut().pools {
-                web.servers_ticked += u64::from(web.in_service());
-            }
-        }
         let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
         for db in &mut self.dbs {
             let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
@@ -59,8 +42,9 @@ impl Stack {
             latency_mean_ms: self.kernel.interval_latency.mean_ms(),
             latency_p50_ms: self.kernel.interval_latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.interval_latency.quantile_ms(0.99),
-            utilization: web_utilization,
-            queue_len_mean: web_waiting,
+            // Written by the web tier's component, below.
+            utilization: 0.0,
+            queue_len_mean: 0.0,
             db_utilization,
             replication_lag_ms: lag_ms,
             stale_reads: self.kernel.interval.stale_reads,
@@ -69,7 +53,7 @@ impl Stack {
             // Written by the message queue's component, below.
             queue_depth: 0,
             jobs_done: 0,
-            web_servers: self.web().pools.iter().map(|w| w.in_service()).sum(),
+            web_servers: 0,
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
@@ -82,9 +66,10 @@ impl Stack {
             migration_keys_copied: self.kernel.interval.migration_keys_copied,
         };
         let mut point = point;
-        // The built-in kinds' own fields of the point (the queue's depth and jobs done).
+        // The built-in kinds' own fields of the point (the web servers' utilization, waiting
+        // and count; the queue's depth and jobs done).
         for part in &mut self.built_ins {
-            part.close_point(now, &mut point);
+            part.close_point(now, &self.stations, &mut point);
         }
         self.tick_components(&mut point);
         if self.series.len() == self.series_cap {

@@ -152,8 +152,9 @@ impl Stack {
             cdn: None,
             // Written by the message queue's component, below.
             queue: None,
-            more_web_pools: self.more_web_pool_reports(),
-            sessions: self.session_report(),
+            // Written by the web tier's component, below.
+            more_web_pools: Vec::new(),
+            sessions: None,
             // Written by the monitor's component, below.
             monitoring: None,
             data_store: self.data_store_report(),
@@ -166,39 +167,9 @@ impl Stack {
             cost: self.cost(),
         };
         for part in &self.built_ins {
-            part.report_section(&mut sections);
+            part.report_section(&self.stations, &mut sections);
         }
         sections
-    }
-
-    /// The sticky sessions' report, every pool's summed (`None` without sticky sessions).
-    fn session_report(&self) -> Option<SessionReport> {
-        let mut pools = self.web().pools.iter().filter_map(|w| w.sessions());
-        let mut r = pools.next()?.report();
-        for s in pools {
-            let m = s.report();
-            r.logged_out += m.logged_out;
-            r.relogins += m.relogins;
-        }
-        Some(r)
-    }
-
-    /// The further web pools' report entries (empty with one pool).
-    fn more_web_pool_reports(&self) -> Vec<WebPoolReport> {
-        (self.scenario.more_web_pools.iter())
-            .zip(self.web().pools.iter().skip(1))
-            .map(|(m, web)| {
-                let stations = web.stations.iter().map(|&s| &self.stations[usize::from(s)]);
-                WebPoolReport {
-                    name: m.name.clone(),
-                    serves: m.serves.clone(),
-                    servers: web.in_service(),
-                    served: stations.clone().map(|s| s.served).sum(),
-                    rejected: stations.clone().map(|s| s.rejected).sum(),
-                    refused: stations.map(|s| s.refused).sum(),
-                }
-            })
-            .collect()
     }
 
     /// The bill of this stack so far: every node for the time it existed (web servers as the
