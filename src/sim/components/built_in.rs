@@ -101,6 +101,9 @@ pub(in crate::sim) enum Follow {
     /// Its group of stations `group` (a web pool) changes to `count` in service: the stack
     /// applies it through [`BuiltIn::resize`] and places the new stations it asks for.
     Resize { group: u8, count: u32 },
+    /// The balancer checked a pool's servers: the stack's rolling deploy, which waits for
+    /// its batch to serve again, moves on.
+    Checked,
 }
 
 /// A station a built-in kind asks the stack to place in its one table

@@ -24,7 +24,8 @@
 
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Autoscaling, Flow, Scenario, Server, SessionMode, MAX_WEB_SERVERS};
-use crate::sim::components::balancer::Balancer;
+use crate::sim::components::balancer::{Balancer, BalancerEvent};
+use crate::sim::components::built_in::BuiltInEventKind;
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
 };
@@ -44,16 +45,25 @@ pub(in crate::sim) enum WebEvent {
     AutoscaleCheck { pool: u8 },
     /// A web server launched by the autoscaler has booted.
     ServerBooted { pool: u8 },
+    /// One of the balancer's events for a pool (its health checks), which the web tier hands
+    /// the balancer's view of that pool.
+    Health(BalancerEvent),
 }
 
 impl WebEvent {
     /// The pool the event is for.
     pub fn pool(self) -> usize {
         match self {
-            WebEvent::AutoscaleCheck { pool } | WebEvent::ServerBooted { pool } => {
-                usize::from(pool)
-            }
+            WebEvent::AutoscaleCheck { pool }
+            | WebEvent::ServerBooted { pool }
+            | WebEvent::Health(BalancerEvent::HealthCheck { pool }) => usize::from(pool),
         }
+    }
+}
+
+impl From<BalancerEvent> for BuiltInEventKind {
+    fn from(event: BalancerEvent) -> BuiltInEventKind {
+        BuiltInEventKind::Web(WebEvent::Health(event))
     }
 }
 
@@ -277,6 +287,8 @@ impl WebPool {
                 self.booting = self.booting.saturating_sub(1);
                 Some(self.in_service() + 1)
             }
+            // The balancer's: the tier hands them to its view of the pool, never here.
+            WebEvent::Health(_) => None,
         }
     }
 
@@ -497,8 +509,12 @@ impl BuiltIn for WebTier {
         }
     }
 
-    /// Each autoscaling group's first decision.
+    /// The balancer's first round of health checks of each pool, then each autoscaling
+    /// group's first decision.
     fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
+        for balancer in &self.balancers {
+            balancer.start(ctx);
+        }
         for pool in &self.pools {
             pool.start(ctx);
         }
@@ -563,6 +579,25 @@ impl OwnEvents<WebEvent> for WebTier {
         ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Follow {
         let pool = event.pool();
+        if let WebEvent::Health(event) = event {
+            // A round of the balancer's health checks of the pool's servers; the stack's
+            // deploy, which waits on them, moves on after each.
+            let Some(balancer) = self.balancers.get_mut(pool) else {
+                return Follow::Nothing;
+            };
+            let servers = &self.pools[pool].stations;
+            // The stations lent apart from the kernel for the round, so both borrow at once.
+            let stations = std::mem::take(&mut ctx.stations);
+            let station = |server: usize| &stations[usize::from(servers[server])];
+            balancer.handle(
+                event,
+                |server| station(server).alive,
+                |server| station(server).refused - station(server).refused_at_death,
+                ctx,
+            );
+            ctx.stations = stations;
+            return Follow::Checked;
+        }
         match self.pools[pool].handle(event, ctx) {
             Some(count) => Follow::Resize {
                 group: pool as u8,
@@ -814,9 +849,11 @@ mod tests {
             me: 0,
         };
         part.start(ctx);
-        // The checks and boots come back tagged with the part and are handed back to it,
-        // until a booted server asks for a third one (its two servers 90 % busy).
+        // The balancer's health checks, the autoscaler's checks and boots come back tagged
+        // with the part and are handed back to it, until a booted server asks for a third
+        // one (its two servers 90 % busy).
         let mut stations = stations(0.9);
+        let mut health_checks = 0;
         let follow = loop {
             let (t, BuiltInEvent { part: me, event }) =
                 (kernel.events.pop_until(SimTime::from_secs(100))).expect("an event");
@@ -829,9 +866,13 @@ mod tests {
             };
             match part.handle(event, ctx) {
                 Follow::Nothing => continue,
+                Follow::Checked => health_checks += 1,
                 follow => break (kernel.now, follow),
             }
         };
+        // Stage 7's balancer checks every 2 s: rounds at 2, 4, … 38 s before the boot (the
+        // round at 40 s was scheduled after it).
+        assert_eq!(health_checks, 19);
         let (at, follow) = follow;
         assert_eq!(
             (at, follow),

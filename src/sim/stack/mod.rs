@@ -36,7 +36,7 @@ mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::{Balancer, BalancerEvent};
+use super::components::balancer::Balancer;
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
@@ -511,11 +511,9 @@ impl Stack {
         sim.kernel
             .events
             .push(SimTime(interval_ns), Event::MetricsTick);
-        for b in &web_tier(&sim.built_ins).balancers {
-            b.start(&mut sim.kernel);
-        }
         // The built-in kinds' first own events that come before the registered kinds' (the
-        // web pools' autoscalers), then the registered kinds', then the other built-ins'.
+        // balancer's health checks and the web pools' autoscalers), then the registered
+        // kinds', then the other built-ins'.
         sim.start_built_ins(true);
         for (me, plug) in sim.plugs.iter().enumerate() {
             let kernel = &mut sim.kernel;
@@ -662,9 +660,10 @@ impl Stack {
                     stations: &mut self.stations,
                     me: part,
                 };
-                let follow = self.built_ins[usize::from(part)].handle(event, ctx);
-                if let Follow::Resize { group, count } = follow {
-                    self.resize_part(part, group, count);
+                match self.built_ins[usize::from(part)].handle(event, ctx) {
+                    Follow::Nothing => {}
+                    Follow::Resize { group, count } => self.resize_part(part, group, count),
+                    Follow::Checked => self.deploy_progress(),
                 }
             }
             Event::Deploy(event) => self.on_deploy_event(event),
@@ -702,7 +701,6 @@ impl Stack {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
-            Event::Balancer(event) => self.on_balancer_event(event),
             Event::Db(DbEvent::MigrationPace { store, run }) => {
                 self.on_migration_pace(usize::from(store), run)
             }

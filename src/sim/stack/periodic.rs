@@ -1,5 +1,5 @@
-//! Periodic work of a stack: the metrics tick, the web autoscaler and the balancer's health
-//! checks.
+//! Periodic work of a stack: the metrics tick (the web tier's autoscalers and the balancer's
+//! health checks are the web tier's own events, `web_pool::WebTier`).
 
 use super::*;
 
@@ -104,26 +104,6 @@ impl Stack {
         for e in self.watch.observe(&snapshot, &self.components, latency) {
             self.log_event(&e.component, e.text);
         }
-    }
-
-    /// The balancer's health checks of one web pool (and the deploy's progress, which waits
-    /// on them).
-    pub(super) fn on_balancer_event(&mut self, event: BalancerEvent) {
-        let BalancerEvent::HealthCheck { pool } = event;
-        let pool = usize::from(pool);
-        let tier = web_tier_mut(&mut self.built_ins);
-        let Some(b) = tier.balancers.get_mut(pool) else {
-            return;
-        };
-        let (web, stations) = (&tier.pools[pool].stations, &self.stations);
-        let station = |server: usize| &stations[usize::from(web[server])];
-        b.handle(
-            event,
-            |server| station(server).alive,
-            |server| station(server).refused - station(server).refused_at_death,
-            &mut self.kernel,
-        );
-        self.deploy_progress();
     }
 
     /// Hands every component that takes the tick (built-in and registered kinds) the
