@@ -564,6 +564,23 @@ impl Stack {
         }
     }
 
+    /// Hands a built-in component one of its own events, then does what it asks.
+    // Kept out of `handle` (as the balancer's own handler was before it was registered), so
+    // the resize and the deploy's progress do not weigh on the request path's arms there.
+    #[inline(never)]
+    fn on_built_in_event(&mut self, BuiltInEvent { part, event }: BuiltInEvent) {
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut self.kernel,
+            stations: &mut self.stations,
+            me: part,
+        };
+        match self.built_ins[usize::from(part)].handle(event, ctx) {
+            Follow::Nothing => {}
+            Follow::Resize { group, count } => self.resize_part(part, group, count),
+            Follow::Checked => self.deploy_progress(),
+        }
+    }
+
     /// The web tier: the web pools and the balancer's view of each.
     #[inline]
     pub(super) fn web(&self) -> &WebTier {
@@ -654,18 +671,7 @@ impl Stack {
             }
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
-            Event::BuiltIn(BuiltInEvent { part, event }) => {
-                let ctx = &mut BuiltInCtx {
-                    kernel: &mut self.kernel,
-                    stations: &mut self.stations,
-                    me: part,
-                };
-                match self.built_ins[usize::from(part)].handle(event, ctx) {
-                    Follow::Nothing => {}
-                    Follow::Resize { group, count } => self.resize_part(part, group, count),
-                    Follow::Checked => self.deploy_progress(),
-                }
-            }
+            Event::BuiltIn(event) => self.on_built_in_event(event),
             Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
             Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
