@@ -11,7 +11,10 @@
 //! ```
 //!
 //! [`WebPool`] owns that state and its events ([`WebEvent`]), and its sticky sessions (stage
-//! 7: which of its servers holds each user's session). A change of size ([`WebPool::set_count`],
+//! 7: which of its servers holds each user's session). [`WebTier`] holds the pools and the
+//! load balancer's view of each, and is the built-in kind on the registration: it takes the
+//! pools' and the balancer's events, applies resizes and describes the stations the stack
+//! places for it, and writes the web figures and report parts. A change of size ([`WebPool::set_count`],
 //! live or from its autoscaler) returns retired servers to the pool's balancer and takes
 //! servers out of it, logging each; it hands back how many new servers the engine must place
 //! (their stations), which then join through [`WebPool::add`].

@@ -4,7 +4,7 @@
 //!
 //! This file holds the types and the construction; the rest is in `slab` (request slots),
 //! `path` (arrival to station and back), `service` (what follows a station's service),
-//! `periodic` (ticks, autoscaling, health checks), `faults` (kill/repair through the `Part`
+//! `periodic` (the metrics tick), `faults` (kill/repair through the `Part`
 //! table) and `state` (snapshot, and the public [`Engine`] API).
 //!
 //! ```text
