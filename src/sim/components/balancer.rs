@@ -12,11 +12,14 @@
 //!
 //! [`Balancer`] owns the pool, the policy, its own life (a dead balancer forwards nothing),
 //! its health checks and their event ([`BalancerEvent`]); the engine asks `pick`, tells it
-//! `open` / `close`, and hands it its events with a view of which servers are really up.
+//! `open` / `close`, and the web tier (`web_pool::WebTier`, a built-in kind on the
+//! registration, which keeps the balancer's view of each of its pools) hands it its events
+//! with a view of which servers are really up.
 
 use crate::scenario::{BalancePolicy, LoadBalancer};
+use crate::sim::components::built_in::{BuiltInCtx, BuiltInEvent, BuiltInEventKind};
 use crate::sim::kernel::rng::Rng;
-use crate::sim::kernel::run::{Ctx, Slot};
+use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimDuration;
 
 /// The balancer's own events.
@@ -208,7 +211,10 @@ impl Balancer {
 
 impl Balancer {
     /// The first round of health checks, one interval after the start.
-    pub fn start<R: Slot, E: Copy + From<BalancerEvent>>(&self, ctx: &mut Ctx<R, E>) {
+    pub fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>)
+    where
+        BuiltInEventKind: From<BalancerEvent>,
+    {
         let pool = self.web_pool;
         ctx.schedule(ctx.now + self.interval, BalancerEvent::HealthCheck { pool });
     }
@@ -216,13 +222,16 @@ impl Balancer {
     /// Handles one of its events: a round of health checks given which servers are really up
     /// (`up(server)`), logging each change of the pool (`refused(server)`: the requests a
     /// server refused since it died), then the next round. Returns whether the pool changed.
-    pub fn handle<R: Slot, E: Copy + From<BalancerEvent>>(
+    pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         event: BalancerEvent,
         up: impl Fn(usize) -> bool,
         refused: impl Fn(usize) -> u64,
-        ctx: &mut Ctx<R, E>,
-    ) -> bool {
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> bool
+    where
+        BuiltInEventKind: From<BalancerEvent>,
+    {
         match event {
             BalancerEvent::HealthCheck { pool } => {
                 let changes = self.check(up);
@@ -264,6 +273,7 @@ impl Balancer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::components::web_pool::WebEvent;
     use crate::sim::kernel::run::Kernel;
     use crate::sim::kernel::time::SimTime;
     use std::cell::Cell;
@@ -284,23 +294,36 @@ mod tests {
         for _ in 0..3 {
             b.add_server(true);
         }
-        let mut kernel = Kernel::<(), BalancerEvent>::new(1);
+        let mut kernel = Kernel::<(), BuiltInEvent>::new(1);
         let web1_up = Cell::new(false);
         let up = |s: usize| s != 1 || web1_up.get();
-        b.start(&mut kernel);
+        /// The kernel handed as the web tier's (built-in component 0) with no station.
+        fn ctx(kernel: &mut Kernel<(), BuiltInEvent>) -> BuiltInCtx<'_, (), BuiltInEvent> {
+            BuiltInCtx {
+                kernel,
+                stations: &mut [],
+                me: 0,
+            }
+        }
+        b.start(&mut ctx(&mut kernel));
         let mut in_pool_after = Vec::new();
         let mut changed_at = Vec::new();
         for round in 1..=8u64 {
             if round == 4 {
                 web1_up.set(true);
             }
-            let (now, event) = kernel
+            let (now, BuiltInEvent { part, event }) = kernel
                 .events
                 .pop_until(SimTime::from_secs(100))
                 .expect("next");
             assert_eq!(now, SimTime::from_secs(round), "one round per interval");
+            // Scheduled as the web tier's own event (built-in component 0 here).
+            let BuiltInEventKind::Web(WebEvent::Health(event)) = event else {
+                panic!("not a health check: {event:?}");
+            };
+            assert_eq!(part, 0);
             kernel.now = now;
-            if b.handle(event, up, |_| 7, &mut kernel) {
+            if b.handle(event, up, |_| 7, &mut ctx(&mut kernel)) {
                 changed_at.push(round);
             }
             in_pool_after.push(b.in_pool(1));

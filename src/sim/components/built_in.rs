@@ -8,6 +8,8 @@ use super::edge;
 use super::jobs;
 use super::monitor;
 use super::registry::{Component, Tick};
+use super::station::Station;
+use super::web_pool;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
@@ -90,6 +92,34 @@ pub(in crate::sim) enum Departure {
     },
 }
 
+/// What the stack does after handing a built-in component one of its own events
+/// ([`OwnEvents::handle`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Follow {
+    /// Nothing more.
+    Nothing,
+    /// Its group of stations `group` (a web pool) changes to `count` in service: the stack
+    /// applies it through [`BuiltIn::resize`] and places the new stations it asks for.
+    Resize { group: u8, count: u32 },
+    /// The balancer checked a pool's servers: the stack's rolling deploy, which waits for
+    /// its batch to serve again, moves on.
+    Checked,
+}
+
+/// A station a built-in kind asks the stack to place in its one table
+/// ([`BuiltIn::new_station`]), with its component.
+pub(in crate::sim) struct NewStation {
+    /// Its component's name (`web-3`).
+    pub name: String,
+    /// Its component's kind (which also says how requests fail when it is down).
+    pub kind: ComponentKind,
+    /// Its index within its kind, kept in the station's info (a web server's
+    /// `web_pool::web_index`).
+    pub index: u16,
+    /// The station, not placed yet.
+    pub station: Station,
+}
+
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
@@ -114,8 +144,9 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn user_sent(&mut self, _user: usize) {}
     /// The user population becomes `users` (a chance to make room at once).
     fn users_changed(&mut self, _users: usize) {}
-    /// Writes its section of the report.
-    fn report_section(&self, _sections: &mut Sections<'_>) {}
+    /// Writes its section of the report (`stations`: the stack's table, for a kind served by
+    /// stations in it).
+    fn report_section(&self, _stations: &[Station], _sections: &mut Sections<'_>) {}
 
     /// Its component in the run, as its name and kind (`None`: it has none — the monitor
     /// watches the run without standing in it). The stack adds it after the databases.
@@ -222,9 +253,10 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// Its member `member`'s figures in the snapshot.
     fn member_state(&self, _member: u8, _state: &mut ComponentState) {}
     /// A metrics interval closes at `now`: it writes its own fields of the interval's series
-    /// point (the queue: its depth and the jobs done) before any component reads the point
-    /// ([`Component::on_tick`]), and starts counting the next interval.
-    fn close_point(&mut self, _now: SimTime, _point: &mut SeriesPoint) {}
+    /// point (the queue: its depth and the jobs done; the web tier: its servers' utilization,
+    /// waiting and count, read from `stations`, the stack's table) before any component
+    /// reads the point ([`Component::on_tick`]), and starts counting the next interval.
+    fn close_point(&mut self, _now: SimTime, _stations: &[Station], _point: &mut SeriesPoint) {}
     /// Writes its own figures of the snapshot (the queue: its depth).
     fn snapshot(&self, _snapshot: &mut Snapshot) {}
     /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
@@ -262,6 +294,37 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn heap_bytes(&self) -> usize {
         0
     }
+
+    // Hooks of a kind served by stations in the stack's one table (the web pools, session
+    // 16): the stack places them, hands them out through `BuiltInCtx::stations`, and
+    // applies the kind's resizes.
+
+    /// Whether its first own events are scheduled before the registered kinds' (the web
+    /// pools' autoscalers, as before they were registered), rather than after them.
+    const START_FIRST: bool = false;
+    /// Its group `group` of stations changes to `count` in service (a live change, or what
+    /// its own event asked, [`Follow::Resize`]); it writes the new count into `scenario`.
+    /// Returns how many new stations the stack must place for the group (each through
+    /// [`BuiltIn::new_station`] then [`BuiltIn::station_placed`]); `None`: nothing changes.
+    fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _group: u8,
+        _count: u32,
+        _scenario: &mut Scenario,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<u32> {
+        None
+    }
+    /// The next station of its group `group`, for the stack to place.
+    fn new_station(&self, _group: u8) -> NewStation {
+        unreachable!("a kind without stations was asked for one")
+    }
+    /// The stack placed the station asked for last ([`BuiltIn::new_station`]) as number
+    /// `station` of its table (`initial`: as the stack was built). Returns a line for the log
+    /// under the station's name, if any.
+    fn station_placed(&mut self, _group: u8, _station: u16, _initial: bool) -> Option<String> {
+        None
+    }
 }
 
 /// A built-in kind's own events (timers that carry no request: the message queue's jobs
@@ -274,7 +337,7 @@ pub(in crate::sim) trait OwnEvents<Ev>: BuiltIn {
         &mut self,
         event: Ev,
         ctx: &mut BuiltInCtx<'_, R, E>,
-    );
+    ) -> Follow;
 }
 
 /// One of a built-in component's own events, tagged with the component (its index among the
@@ -288,11 +351,19 @@ pub(in crate::sim) struct BuiltInEvent {
 }
 
 /// What a built-in component's hooks that schedule its own events are handed: the kernel
-/// (clock, queue, RNG, log: reached through `Deref`, so `ctx.now`, `ctx.rng`, `ctx.log`) and
-/// its own index, so that [`BuiltInCtx::schedule`] tags its events with it.
+/// (clock, queue, RNG, log: reached through `Deref`, so `ctx.now`, `ctx.rng`, `ctx.log`),
+/// the stack's stations and its own index, so that [`BuiltInCtx::schedule`] tags its events
+/// with it.
+///
+/// The stations are the stack's one table, handed out as a slice: the stack's request path
+/// indexes it directly, and a station's number is what component ids, recorded hops and
+/// links read, so the table is not split per kind. A kind reads and changes only the
+/// stations placed for it, by the numbers the stack gave it when it placed them.
 pub(in crate::sim) struct BuiltInCtx<'a, R, E> {
     /// The kernel.
     pub kernel: &'a mut Ctx<R, E>,
+    /// The stack's stations (see above).
+    pub stations: &'a mut [Station],
     /// The component's index among the stack's built-in components.
     pub me: u8,
 }
@@ -387,8 +458,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.on_tick(tick, ctx)),* }
             }
             /// See [`BuiltIn::report_section`].
-            pub fn report_section(&self, sections: &mut Sections<'_>) {
-                match self { $(BuiltInPart::$v(p) => p.report_section(sections)),* }
+            pub fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
+                match self { $(BuiltInPart::$v(p) => p.report_section(stations, sections)),* }
             }
             /// See [`Component::close_interval`].
             pub fn close_interval(&mut self, hits: &mut IntervalHits) {
@@ -460,13 +531,16 @@ macro_rules! built_ins {
                 &mut self,
                 event: BuiltInEventKind,
                 ctx: &mut BuiltInCtx<'_, R, E>,
-            ) {
+            ) -> Follow {
                 #[allow(unreachable_patterns)] // when every kind has events, every pair matches
                 match (self, event) {
                     $($((BuiltInPart::$v(p), BuiltInEventKind::$v(e)) => {
                         <$part as OwnEvents<$ev>>::handle(p, e, ctx)
                     })?)*
-                    _ => debug_assert!(false, "an event handed to a component of another kind"),
+                    _ => {
+                        debug_assert!(false, "an event handed to a component of another kind");
+                        Follow::Nothing
+                    }
                 }
             }
             /// See [`BuiltIn::write_committed`].
@@ -506,8 +580,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.member_state(member, state)),* }
             }
             /// See [`BuiltIn::close_point`].
-            pub fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
-                match self { $(BuiltInPart::$v(p) => p.close_point(now, point)),* }
+            pub fn close_point(&mut self, now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
+                match self { $(BuiltInPart::$v(p) => p.close_point(now, stations, point)),* }
             }
             /// See [`BuiltIn::snapshot`].
             pub fn snapshot(&self, snapshot: &mut Snapshot) {
@@ -547,6 +621,28 @@ macro_rules! built_ins {
             pub fn heap_bytes(&self) -> usize {
                 match self { $(BuiltInPart::$v(p) => p.heap_bytes()),* }
             }
+            /// See [`BuiltIn::START_FIRST`].
+            pub fn start_first(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::START_FIRST),* }
+            }
+            /// See [`BuiltIn::resize`].
+            pub fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                group: u8,
+                count: u32,
+                scenario: &mut Scenario,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> Option<u32> {
+                match self { $(BuiltInPart::$v(p) => p.resize(group, count, scenario, ctx)),* }
+            }
+            /// See [`BuiltIn::new_station`].
+            pub fn new_station(&self, group: u8) -> NewStation {
+                match self { $(BuiltInPart::$v(p) => p.new_station(group)),* }
+            }
+            /// See [`BuiltIn::station_placed`].
+            pub fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
+                match self { $(BuiltInPart::$v(p) => p.station_placed(group, station, initial)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -571,8 +667,10 @@ macro_rules! built_ins {
     };
 }
 
-// The built-in kinds whose engine side is registered: one line each.
+// The built-in kinds whose engine side is registered: one line each. The web tier comes
+// first: every stack has one, so it is always built-in component 0 (`stack::WEB`).
 built_ins! {
+    Web(web_pool::WebTier, web_pool::WebEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),

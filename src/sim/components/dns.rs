@@ -19,6 +19,7 @@
 //! it through the registration's hooks and moves the request itself.
 
 use super::registry::{Asking, BuiltIn, Component, Departure, Listed};
+use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Dns as DnsSpec, Scenario};
 use crate::sim::cost::{Bill, PRICES};
@@ -139,7 +140,7 @@ impl BuiltIn for Dns {
         }
     }
 
-    fn report_section(&self, sections: &mut Sections<'_>) {
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
         sections.dns = self.report();
     }
 

@@ -28,6 +28,7 @@
 //! The engine moves the requests: to the edge, back to the user, or on to the origin.
 
 use super::registry::{BuiltIn, Component, Step};
+use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Cdn, Eviction, Scenario};
 use crate::sim::components::cache::{Cache, KeyIndex, Lookup};
@@ -291,7 +292,7 @@ impl BuiltIn for EdgeTier {
         scenario.cdn.as_ref().map(EdgeTier::new)
     }
 
-    fn report_section(&self, sections: &mut Sections<'_>) {
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
         sections.cdn = Some(self.report());
     }
 

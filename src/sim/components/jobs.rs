@@ -43,7 +43,7 @@
 //! whole-table walks (a data center slowed, its station list in the report, the stations
 //! the metrics tick hands the monitor) never included it.
 
-use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, OwnEvents};
+use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, OwnEvents};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{JobQueue, Scenario, WorkerAutoscale};
 use crate::sim::components::station::{ReqRef, Station};
@@ -464,12 +464,13 @@ impl OwnEvents<JobEvent> for JobTier {
         &mut self,
         event: JobEvent,
         ctx: &mut BuiltInCtx<'_, R, E>,
-    ) {
+    ) -> Follow {
         match event {
             JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
             JobEvent::ScaleCheck => self.on_scale_check(ctx),
             JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
         }
+        Follow::Nothing
     }
 }
 
@@ -489,7 +490,7 @@ impl BuiltIn for JobTier {
         (scenario.queue.as_ref()).map(|q| JobTier::with_writes(q, writes(q)))
     }
 
-    fn report_section(&self, sections: &mut Sections<'_>) {
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
         sections.queue = Some(self.report());
     }
 
@@ -558,7 +559,7 @@ impl BuiltIn for JobTier {
         }
     }
 
-    fn close_point(&mut self, now: SimTime, point: &mut SeriesPoint) {
+    fn close_point(&mut self, now: SimTime, _stations: &[Station], point: &mut SeriesPoint) {
         self.station.account(now);
         self.station.close_interval();
         point.queue_depth = self.depth();
@@ -603,13 +604,17 @@ mod tests {
         while let Some((now, BuiltInEvent { part, event })) = kernel.events.pop_until(until) {
             kernel.now = now;
             assert_eq!(part, 0);
-            // Irrefutable while the queue is the only built-in kind with events.
-            #[allow(irrefutable_let_patterns)]
-            let BuiltInEventKind::Queue(event) = event
-            else {
+            let BuiltInEventKind::Queue(event) = event else {
                 panic!("an event of another kind: {event:?}");
             };
-            q.handle(event, &mut BuiltInCtx { kernel, me: 0 });
+            q.handle(
+                event,
+                &mut BuiltInCtx {
+                    kernel,
+                    stations: &mut [],
+                    me: 0,
+                },
+            );
         }
     }
 
@@ -619,6 +624,7 @@ mod tests {
         let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
+            stations: &mut [],
             me: 0,
         };
         let refused: Vec<Option<Outcome>> = (0..4).map(|_| q.write_committed(ctx)).collect();
@@ -655,6 +661,7 @@ mod tests {
         let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
+            stations: &mut [],
             me: 0,
         };
         assert_eq!(q.write_committed(ctx), None);
@@ -669,6 +676,7 @@ mod tests {
         q.write_sent(b, rb);
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
+            stations: &mut [],
             me: 0,
         };
         // A write that is not the job's changes nothing; the first commits: done.
@@ -687,6 +695,7 @@ mod tests {
         q.write_sent(c, rc);
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
+            stations: &mut [],
             me: 0,
         };
         q.kill_member(WORKERS, ctx);

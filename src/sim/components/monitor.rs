@@ -17,6 +17,7 @@
 //! ```
 
 use super::registry::{BuiltIn, Component, StationTick, Tick};
+use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{AlertMetric, AlertRule, Monitoring, Scenario};
 use crate::sim::kernel::run::{Ctx, Slot};
@@ -276,7 +277,7 @@ impl BuiltIn for Monitor {
         }
     }
 
-    fn report_section(&self, sections: &mut Sections<'_>) {
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
         sections.monitoring = Some(self.report());
     }
 }

@@ -11,7 +11,10 @@
 //! ```
 //!
 //! [`WebPool`] owns that state and its events ([`WebEvent`]), and its sticky sessions (stage
-//! 7: which of its servers holds each user's session). A change of size ([`WebPool::set_count`],
+//! 7: which of its servers holds each user's session). [`WebTier`] holds the pools and the
+//! load balancer's view of each, and is the built-in kind on the registration: it takes the
+//! pools' and the balancer's events, applies resizes and describes the stations the stack
+//! places for it, and writes the web figures and report parts. A change of size ([`WebPool::set_count`],
 //! live or from its autoscaler) returns retired servers to the pool's balancer and takes
 //! servers out of it, logging each; it hands back how many new servers the engine must place
 //! (their stations), which then join through [`WebPool::add`].
@@ -22,14 +25,20 @@
 //!   set_count(n) ──▶ back: balancer.register, retired: balancer.deregister ──▶ new to place
 //! ```
 
-use crate::scenario::{Autoscaling, Server};
-use crate::sim::components::balancer::Balancer;
+use crate::scenario::topology::NodeKind;
+use crate::scenario::{Autoscaling, Flow, Scenario, Server, SessionMode, MAX_WEB_SERVERS};
+use crate::sim::components::balancer::{Balancer, BalancerEvent};
+use crate::sim::components::built_in::BuiltInEventKind;
+use crate::sim::components::registry::{
+    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
+};
 use crate::sim::components::sessions::StickySessions;
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::RequestKind;
+use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
+use crate::sim::{ComponentKind, RequestKind};
 
 /// The web tier's own events, each for the pool numbered `pool` (0: the scenario's `server`,
 /// then its `more_web_pools` in order).
@@ -39,16 +48,25 @@ pub(in crate::sim) enum WebEvent {
     AutoscaleCheck { pool: u8 },
     /// A web server launched by the autoscaler has booted.
     ServerBooted { pool: u8 },
+    /// One of the balancer's events for a pool (its health checks), which the web tier hands
+    /// the balancer's view of that pool.
+    Health(BalancerEvent),
 }
 
 impl WebEvent {
     /// The pool the event is for.
     pub fn pool(self) -> usize {
         match self {
-            WebEvent::AutoscaleCheck { pool } | WebEvent::ServerBooted { pool } => {
-                usize::from(pool)
-            }
+            WebEvent::AutoscaleCheck { pool }
+            | WebEvent::ServerBooted { pool }
+            | WebEvent::Health(BalancerEvent::HealthCheck { pool }) => usize::from(pool),
         }
+    }
+}
+
+impl From<BalancerEvent> for BuiltInEventKind {
+    fn from(event: BalancerEvent) -> BuiltInEventKind {
+        BuiltInEventKind::Web(WebEvent::Health(event))
     }
 }
 
@@ -89,12 +107,20 @@ pub(in crate::sim) struct WebPool {
     /// What its servers are named after (`web` for the first pool: `web-0`, `web-1`…; a
     /// further pool's own name).
     pub stem: String,
+    /// The request kinds it serves (a further pool's; empty for the first, which serves
+    /// the kinds no other pool does).
+    pub serves: Vec<Flow>,
     /// Per server (`web-0`, `web-1`, …): its station.
     pub stations: Vec<u16>,
     /// Per server: taken out of service (it drains and idles).
     pub retired: Vec<bool>,
     /// Service time per request kind.
     service: [Sampler; 4],
+    /// Each server's workers and the length of its line.
+    workers: u32,
+    queue_capacity: u32,
+    /// Each server's speed by number (1 past the list's end).
+    speeds: Vec<f64>,
     /// The autoscaling group, if the web tier has one.
     autoscaling: Option<Autoscaling>,
     /// Servers launched by the autoscaler and still booting.
@@ -121,9 +147,13 @@ impl WebPool {
         WebPool {
             number,
             stem: stem.to_string(),
+            serves: Vec::new(),
             stations: Vec::new(),
             retired: Vec::new(),
             service: server.service.by_kind().map(Sampler::new),
+            workers: server.workers,
+            queue_capacity: server.queue_capacity,
+            speeds: server.speeds.clone(),
             autoscaling: autoscaling.cloned(),
             booting: 0,
             last_scaling: SimTime::ZERO,
@@ -239,35 +269,36 @@ impl WebPool {
     }
 
     /// The first autoscaling decision, one evaluation interval after the start.
-    pub fn start<R: Slot, E: Copy + From<WebEvent>>(&self, ctx: &mut Ctx<R, E>) {
+    pub fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
         if let Some(a) = &self.autoscaling {
             let at = ctx.now + SimDuration::from_secs_f64(a.evaluation_interval_s);
             ctx.schedule(at, WebEvent::AutoscaleCheck { pool: self.number });
         }
     }
 
-    /// Handles one of its events; returns the number of servers the pool should now have in
-    /// service, when that changes (the engine applies it with [`WebPool::resize`]).
-    pub fn handle<R: Slot, E: Copy + From<WebEvent>>(
+    /// Handles one of its events (its servers' stations read from `ctx.stations`); returns
+    /// the number of servers the pool should now have in service, when that changes (the
+    /// engine applies it through [`BuiltIn::resize`]).
+    pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         event: WebEvent,
-        stations: &[Station],
-        ctx: &mut Ctx<R, E>,
+        ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Option<u32> {
         match event {
-            WebEvent::AutoscaleCheck { .. } => self.autoscale(stations, ctx),
+            WebEvent::AutoscaleCheck { .. } => self.autoscale(ctx),
             WebEvent::ServerBooted { .. } => {
                 self.booting = self.booting.saturating_sub(1);
                 Some(self.in_service() + 1)
             }
+            // The balancer's: the tier hands them to its view of the pool, never here.
+            WebEvent::Health(_) => None,
         }
     }
 
     /// The autoscaling group compares utilization with its target.
-    fn autoscale<R: Slot, E: Copy + From<WebEvent>>(
+    fn autoscale<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
-        stations: &[Station],
-        ctx: &mut Ctx<R, E>,
+        ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Option<u32> {
         let a = self.autoscaling.as_ref()?;
         let now = ctx.now;
@@ -278,7 +309,7 @@ impl WebPool {
         let utilization = (0..self.len())
             .filter(|&i| !self.retired[i])
             .map(|i| {
-                let s = &stations[usize::from(self.stations[i])];
+                let s = &ctx.stations[usize::from(self.stations[i])];
                 s.last_interval.utilization(s.workers)
             })
             .sum::<f64>()
@@ -371,9 +402,219 @@ impl WebPool {
     }
 }
 
+/// The web tier as a built-in kind on the registration: the web pools (the scenario's
+/// `server` first, then its `more_web_pools` in order) and the load balancer's view of each
+/// (its gate to that pool; empty without a balancer). Every stack has one, registered first
+/// (`built_ins!`), so it is the stack's built-in component 0, which the request path reads
+/// directly. Its own events are the pools' autoscalers' ([`WebEvent`]); its stations are the
+/// web servers', placed by the stack ([`BuiltIn::new_station`], [`BuiltIn::station_placed`])
+/// in the one station table and read through [`BuiltInCtx::stations`].
+#[derive(Clone)]
+pub(in crate::sim) struct WebTier {
+    /// The web pools, in pool order.
+    pub pools: Vec<WebPool>,
+    /// The load balancer's view of each web pool, in pool order (empty without one).
+    pub balancers: Vec<Balancer>,
+}
+
+impl WebTier {
+    /// The web tier of a stack built from `scenario` (no server placed yet).
+    pub fn new(scenario: &Scenario) -> WebTier {
+        let sticky = (scenario.sessions.as_ref()).is_some_and(|s| s.mode == SessionMode::Sticky);
+        let first = WebPool::new(
+            0,
+            "web",
+            &scenario.server,
+            scenario.autoscaling.as_ref(),
+            sticky,
+        );
+        let more = scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
+            let autoscaling = m.autoscaling.as_ref();
+            let mut pool = WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky);
+            pool.serves = m.serves.clone();
+            pool
+        });
+        let pools: Vec<WebPool> = std::iter::once(first).chain(more).collect();
+        let balancers = (scenario.load_balancer.as_ref()).map_or_else(Vec::new, |lb| {
+            (pools.iter())
+                .map(|w| Balancer::new(lb, w.number, &w.stem))
+                .collect()
+        });
+        WebTier { pools, balancers }
+    }
+}
+
+impl Component for WebTier {}
+
+impl BuiltIn for WebTier {
+    const NODE: NodeKind = NodeKind::WebPool;
+    const START_FIRST: bool = true;
+
+    fn of_scenario(scenario: &Scenario) -> Option<WebTier> {
+        Some(WebTier::new(scenario))
+    }
+
+    /// The interval's web figures: every pool's servers' mean utilization and summed
+    /// waiting (the first pool's first, retired servers included), the servers in service;
+    /// with several pools, each counts its servers in service for its bill.
+    fn close_point(&mut self, _now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
+        let web_stations = || self.pools.iter().flat_map(|w| w.stations.iter());
+        point.utilization = web_stations()
+            .map(|&i| {
+                let s = &stations[usize::from(i)];
+                s.interval.utilization(s.workers)
+            })
+            .sum::<f64>()
+            / web_stations().count().max(1) as f64;
+        point.queue_len_mean = web_stations()
+            .map(|&i| stations[usize::from(i)].interval.mean_waiting())
+            .sum::<f64>();
+        if self.pools.len() > 1 {
+            for pool in &mut self.pools {
+                pool.servers_ticked += u64::from(pool.in_service());
+            }
+        }
+        point.web_servers = self.pools.iter().map(|w| w.in_service()).sum();
+    }
+
+    /// The sticky sessions' report (every pool's summed; none without sticky sessions) and
+    /// the further pools' entries (none with one pool).
+    fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
+        let mut sessions = self.pools.iter().filter_map(|w| w.sessions());
+        sections.sessions = sessions.next().map(|first| {
+            let mut r = first.report();
+            for s in sessions {
+                let m = s.report();
+                r.logged_out += m.logged_out;
+                r.relogins += m.relogins;
+            }
+            r
+        });
+        sections.more_web_pools = (self.pools.iter().skip(1))
+            .map(|web| {
+                let stations = web.stations.iter().map(|&s| &stations[usize::from(s)]);
+                WebPoolReport {
+                    name: web.stem.clone(),
+                    serves: web.serves.clone(),
+                    servers: web.in_service(),
+                    served: stations.clone().map(|s| s.served).sum(),
+                    rejected: stations.clone().map(|s| s.rejected).sum(),
+                    refused: stations.map(|s| s.refused).sum(),
+                }
+            })
+            .collect();
+    }
+
+    /// Room for `users` users' sticky sessions in each pool.
+    fn users_changed(&mut self, users: usize) {
+        for pool in &mut self.pools {
+            pool.reserve_users(users);
+        }
+    }
+
+    /// The balancer's first round of health checks of each pool, then each autoscaling
+    /// group's first decision.
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
+        for balancer in &self.balancers {
+            balancer.start(ctx);
+        }
+        for pool in &self.pools {
+            pool.start(ctx);
+        }
+    }
+
+    /// Pool `group` changes to `count` servers in service (clamped to 1 ..=
+    /// `MAX_WEB_SERVERS`): servers come back or retire through its balancer (each logged),
+    /// and the scenario's count follows. Without a load balancer, or for no such pool,
+    /// nothing changes (`None`).
+    fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        group: u8,
+        count: u32,
+        scenario: &mut Scenario,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<u32> {
+        let pool = usize::from(group);
+        if self.balancers.is_empty() || pool >= self.pools.len() {
+            return None;
+        }
+        let count = count.clamp(1, MAX_WEB_SERVERS);
+        // The pool returns or retires servers itself; new ones (never with a retirement in
+        // the same change) are for the stack to place.
+        let new = self.pools[pool].set_count(count as usize, &mut self.balancers[pool], ctx);
+        match pool {
+            0 => scenario.server.count = count,
+            n => scenario.more_web_pools[n - 1].server.count = count,
+        }
+        Some(new)
+    }
+
+    fn new_station(&self, group: u8) -> NewStation {
+        let pool = &self.pools[usize::from(group)];
+        let server = pool.len();
+        let mut station = Station::new(pool.workers, pool.queue_capacity);
+        station.speed = pool.speeds.get(server).copied().unwrap_or(1.0);
+        NewStation {
+            name: pool.server_name(server),
+            kind: ComponentKind::Server,
+            index: web_index(usize::from(group), server),
+            station,
+        }
+    }
+
+    /// `initial` servers start in the balancer's pool; later ones join after passing its
+    /// health checks (and say so in the log).
+    fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
+        let pool = usize::from(group);
+        let server = self.pools[pool].add(station);
+        if let Some(b) = self.balancers.get_mut(pool) {
+            b.add_server(initial);
+        }
+        let name = self.pools[pool].server_name(server);
+        (!initial).then(|| format!("{name} added; joins the pool once healthy"))
+    }
+}
+
+impl OwnEvents<WebEvent> for WebTier {
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: WebEvent,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Follow {
+        let pool = event.pool();
+        if let WebEvent::Health(event) = event {
+            // A round of the balancer's health checks of the pool's servers; the stack's
+            // deploy, which waits on them, moves on after each.
+            let Some(balancer) = self.balancers.get_mut(pool) else {
+                return Follow::Nothing;
+            };
+            let servers = &self.pools[pool].stations;
+            // The stations lent apart from the kernel for the round, so both borrow at once.
+            let stations = std::mem::take(&mut ctx.stations);
+            let station = |server: usize| &stations[usize::from(servers[server])];
+            balancer.handle(
+                event,
+                |server| station(server).alive,
+                |server| station(server).refused - station(server).refused_at_death,
+                ctx,
+            );
+            ctx.stations = stations;
+            return Follow::Checked;
+        }
+        match self.pools[pool].handle(event, ctx) {
+            Some(count) => Follow::Resize {
+                group: pool as u8,
+                count,
+            },
+            None => Follow::Nothing,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::components::built_in::{BuiltInEventKind, BuiltInPart};
     use crate::sim::kernel::run::Kernel;
 
     fn autoscaling() -> Autoscaling {
@@ -496,51 +737,81 @@ mod tests {
         );
     }
 
+    type TestKernel = Kernel<(), BuiltInEvent>;
+
+    /// The next event up to 100 s (a web tier's, as built-in component 0), the clock moved
+    /// to it.
+    fn next(k: &mut TestKernel) -> Option<(SimTime, WebEvent)> {
+        let (t, BuiltInEvent { part, event }) = k.events.pop_until(SimTime::from_secs(100))?;
+        k.now = t;
+        assert_eq!(part, 0);
+        let BuiltInEventKind::Web(event) = event else {
+            panic!("an event of another kind: {event:?}");
+        };
+        Some((t, event))
+    }
+
+    /// Hands `pool` one of its events, with `stations` as the stack's table.
+    fn handle(
+        pool: &mut WebPool,
+        event: WebEvent,
+        stations: &mut [Station],
+        kernel: &mut TestKernel,
+    ) -> Option<u32> {
+        let ctx = &mut BuiltInCtx {
+            kernel,
+            stations,
+            me: 0,
+        };
+        pool.handle(event, ctx)
+    }
+
     #[test]
     fn the_autoscaler_launches_servers_when_busy_and_removes_them_after_the_cooldown() {
         let scenario = crate::scenario::preset(3).expect("preset 3");
         let mut pool = WebPool::new(0, "web", &scenario.server, Some(&autoscaling()), false);
         pool.add(0);
         pool.add(1);
-        let mut kernel = Kernel::<(), WebEvent>::new(1);
+        let mut kernel = TestKernel::new(1);
         let k = &mut kernel;
-        /// The next event up to 100 s, the clock moved to it.
-        fn next(k: &mut Kernel<(), WebEvent>) -> Option<(SimTime, WebEvent)> {
-            let (t, e) = k.events.pop_until(SimTime::from_secs(100))?;
-            k.now = t;
-            Some((t, e))
-        }
-        pool.start(k);
+        pool.start(&mut BuiltInCtx {
+            kernel: k,
+            stations: &mut [],
+            me: 0,
+        });
         // 90 % busy against a 50 % target: 2 × 0.9 / 0.5 = 3.6, so 4 servers, 2 more.
-        let busy = stations(0.9);
+        let busy = &mut stations(0.9);
         let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(10));
-        assert_eq!(pool.handle(e, &busy, k), None);
+        assert_eq!(handle(&mut pool, e, busy, k), None);
         // The next check while they boot launches no more.
         let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(20));
-        assert_eq!(pool.handle(e, &busy, k), None);
+        assert_eq!(handle(&mut pool, e, busy, k), None);
         let (t, e) = next(k).expect("a check");
         assert_eq!(t, SimTime::from_secs(30));
-        pool.handle(e, &busy, k);
+        handle(&mut pool, e, busy, k);
         // Launched at 10 s, booted at 40 s: each adds one server.
         let (t, e) = next(k).expect("a boot");
         assert_eq!(
             (t, matches!(e, WebEvent::ServerBooted { .. })),
             (SimTime::from_secs(40), true)
         );
-        assert_eq!(pool.handle(e, &busy, k), Some(3));
+        assert_eq!(handle(&mut pool, e, busy, k), Some(3));
         pool.add(2);
         let (t, e) = next(k).expect("a boot");
         assert_eq!(t, SimTime::from_secs(40));
-        assert_eq!(pool.handle(e, &busy, k), Some(4));
+        assert_eq!(handle(&mut pool, e, busy, k), Some(4));
         pool.add(3);
         // Now idle (10 % busy): 4 × 0.1 / 0.5 = 0.8 → 1 server, but only once 60 s have
         // passed since the last scaling action (10 s).
-        let idle: Vec<Station> = (0..4).flat_map(|_| stations(0.1)).take(4).collect();
+        let idle = &mut (0..4)
+            .flat_map(|_| stations(0.1))
+            .take(4)
+            .collect::<Vec<_>>();
         let mut removed_at = None;
         while let Some((t, e)) = next(k) {
-            if let Some(count) = pool.handle(e, &idle, k) {
+            if let Some(count) = handle(&mut pool, e, idle, k) {
                 removed_at = Some((t, count));
                 break;
             }
@@ -554,5 +825,95 @@ mod tests {
                 "autoscaling: web tier at 10% (target 50%); removing 3 servers",
             ]
         );
+    }
+
+    #[test]
+    fn the_tier_takes_its_events_and_resizes_through_the_registration_hooks() {
+        // Stage 7's balancer, two servers, the autoscaler above.
+        let mut scenario = crate::scenario::preset(7).expect("preset 7");
+        scenario.server.count = 2;
+        scenario.autoscaling = Some(autoscaling());
+        let mut part = BuiltInPart::Web(WebTier::new(&scenario));
+        assert!(
+            part.start_first(),
+            "autoscalers start before the registered kinds"
+        );
+        for server in 0..2u16 {
+            let new = part.new_station(0);
+            let name = ["web-0", "web-1"][usize::from(server)];
+            assert_eq!((new.name.as_str(), new.index), (name, server));
+            assert_eq!(part.station_placed(0, server, true), None);
+        }
+        let mut kernel = TestKernel::new(1);
+        let k = &mut kernel;
+        let ctx = &mut BuiltInCtx {
+            kernel: k,
+            stations: &mut [],
+            me: 0,
+        };
+        part.start(ctx);
+        // The balancer's health checks, the autoscaler's checks and boots come back tagged
+        // with the part and are handed back to it, until a booted server asks for a third
+        // one (its two servers 90 % busy).
+        let mut stations = stations(0.9);
+        let mut health_checks = 0;
+        let follow = loop {
+            let (t, BuiltInEvent { part: me, event }) =
+                (kernel.events.pop_until(SimTime::from_secs(100))).expect("an event");
+            kernel.now = t;
+            assert_eq!(me, 0);
+            let ctx = &mut BuiltInCtx {
+                kernel: &mut kernel,
+                stations: &mut stations,
+                me,
+            };
+            match part.handle(event, ctx) {
+                Follow::Nothing => continue,
+                Follow::Checked => health_checks += 1,
+                follow => break (kernel.now, follow),
+            }
+        };
+        // Stage 7's balancer checks every 2 s: rounds at 2, 4, … 38 s before the boot (the
+        // round at 40 s was scheduled after it).
+        assert_eq!(health_checks, 19);
+        let (at, follow) = follow;
+        assert_eq!(
+            (at, follow),
+            (
+                SimTime::from_secs(40),
+                Follow::Resize { group: 0, count: 3 }
+            )
+        );
+        // The resize: one new server for the stack to place, the scenario's count follows.
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            stations: &mut stations,
+            me: 0,
+        };
+        assert_eq!(part.resize(0, 3, &mut scenario, ctx), Some(1));
+        assert_eq!(scenario.server.count, 3);
+        let new = part.new_station(0);
+        assert_eq!(new.name, "web-2");
+        let note = part.station_placed(0, 2, false);
+        assert_eq!(
+            note.as_deref(),
+            Some("web-2 added; joins the pool once healthy")
+        );
+        let web = part.get::<WebTier>().expect("the web tier");
+        assert_eq!(web.pools[0].in_service(), 3);
+        assert!(
+            !web.balancers[0].in_pool(2),
+            "joins only after passing checks"
+        );
+        // Without a balancer the count stays.
+        let mut lone = crate::scenario::preset(1).expect("preset 1");
+        let mut alone = BuiltInPart::Web(WebTier::new(&lone));
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut kernel,
+            stations: &mut stations,
+            me: 0,
+        };
+        assert_eq!(alone.resize(0, 3, &mut lone, ctx), None);
+        assert_eq!(lone.server.count, 1);
     }
 }

@@ -40,17 +40,15 @@ impl Stack {
         self.add_built_in_components(Listed::AfterUsers);
         if let Some(lb) = &scenario.load_balancer {
             self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
-            self.balancers = (self.webs.iter())
-                .map(|w| Balancer::new(lb, w.number, &w.stem))
-                .collect();
             self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
         }
-        for _ in 0..scenario.server.count {
-            self.add_web_server(0, true);
-        }
-        for (i, more) in scenario.more_web_pools.iter().enumerate() {
-            for _ in 0..more.server.count {
-                self.add_web_server(i + 1, true);
+        // The web tier's stations: each pool's servers, the first pool's first.
+        let counts = std::iter::once(&scenario.server)
+            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
+            .map(|server| server.count);
+        for (pool, count) in counts.enumerate() {
+            for _ in 0..count {
+                self.place_station(WEB as u8, pool as u8, true);
             }
         }
         if scenario.database.is_some() {
@@ -163,25 +161,39 @@ impl Stack {
         }
     }
 
-    /// Adds web server `web-N` to web pool `pool` (`<name>-N` in a further pool); `initial`
-    /// servers start in the balancer's pool, later ones join after passing health checks.
-    pub(super) fn add_web_server(&mut self, pool: usize, initial: bool) {
-        let web = &self.webs[pool];
-        let index = web.len();
-        let id = self.add_component(web.server_name(index), ComponentKind::Server);
-        let spec = match pool {
-            0 => &self.scenario.server,
-            n => &self.scenario.more_web_pools[n - 1].server,
-        };
-        let mut station = Station::new(spec.workers, spec.queue_capacity);
-        station.speed = spec.speeds.get(index).copied().unwrap_or(1.0);
-        let s = self.add_station(id, Tier::Web, web_index(pool, index), station);
-        self.webs[pool].add(s);
-        if let Some(b) = self.balancers.get_mut(pool) {
-            b.add_server(initial);
-        }
+    /// Places the next station of group `group` of built-in component `part` (the web
+    /// tier's: web server `web-N` of pool `group`, `<name>-N` in a further pool), with its
+    /// component, as the kind describes it ([`BuiltInPart::new_station`]), and tells the
+    /// kind its number. `initial`: as the stack is built (a web server then starts in the
+    /// balancer's pool; a later one joins after passing health checks). Inside a data
+    /// center that is down (stage 11) it starts down; then the kind's line is logged.
+    pub(super) fn place_station(&mut self, part: u8, group: u8, initial: bool) {
+        let new = self.built_ins[usize::from(part)].new_station(group);
+        let id = self.add_component(new.name, new.kind);
+        let s = self.add_station(id, Tier::of_kind(new.kind), new.index, new.station);
+        let note = self.built_ins[usize::from(part)].station_placed(group, s, initial);
         if self.site.as_ref().is_some_and(|site| site.down) {
             self.kill_with_cause(id, "its data center is down");
+        }
+        if let Some(text) = note {
+            let name = self.components[usize::from(id.0)].name.clone();
+            self.log_event(&name, text);
+        }
+    }
+
+    /// Changes group `group` of built-in component `part` (a web pool) to `count` stations
+    /// in service, through the kind's [`BuiltInPart::resize`], and places the new stations
+    /// it asks for.
+    pub(super) fn resize_part(&mut self, part: u8, group: u8, count: u32) {
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut self.kernel,
+            stations: &mut self.stations,
+            me: part,
+        };
+        let resize =
+            self.built_ins[usize::from(part)].resize(group, count, &mut self.scenario, ctx);
+        for _ in 0..resize.unwrap_or(0) {
+            self.place_station(part, group, false);
         }
     }
 }

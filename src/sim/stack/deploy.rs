@@ -12,27 +12,27 @@ impl DeployPort for Stack {
     }
 
     fn servers(&self, pool: usize) -> usize {
-        self.webs[pool].len()
+        self.pool(pool).len()
     }
 
     fn server_name(&self, pool: usize, server: usize) -> String {
-        self.webs[pool].server_name(server)
+        self.pool(pool).server_name(server)
     }
 
     fn in_service(&self, pool: usize, server: usize) -> bool {
-        !self.webs[pool].retired[server]
+        !self.pool(pool).retired[server]
     }
 
     fn is_up(&self, pool: usize, server: usize) -> bool {
-        self.stations[usize::from(self.webs[pool].stations[server])].alive
+        self.stations[usize::from(self.pool(pool).stations[server])].alive
     }
 
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
-        self.balancers.get_mut(pool)
+        self.web_mut().balancers.get_mut(pool)
     }
 
     fn stop(&mut self, pool: usize, server: usize) -> (u64, u64) {
-        let station = self.webs[pool].stations[server];
+        let station = self.pool(pool).stations[server];
         let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
             self.fail_everything_at(station)
@@ -49,7 +49,8 @@ impl DeployPort for Stack {
             return;
         }
         let now = self.kernel.now;
-        let s = &mut self.stations[usize::from(self.webs[pool].stations[server])];
+        let station = self.pool(pool).stations[server];
+        let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = true;
     }

@@ -1,12 +1,10 @@
 //! The stack's events: one enum, 20 bytes, with an arm per kind of thing that happens in a
 //! data center (the arms of components that own events carry those components' own types).
 
-use super::super::components::balancer::BalancerEvent;
 use super::super::components::database::DbEvent;
 use super::super::components::deploy::DeployEvent;
 use super::super::components::registry::{BuiltInEvent, PlugEvent};
 use super::super::components::station::ReqRef;
-use super::super::components::web_pool::WebEvent;
 use super::super::kernel::time::SimTime;
 use super::super::ComponentId;
 
@@ -51,8 +49,6 @@ pub(in crate::sim) enum Event {
     ClientTimeout { req: ReqRef },
     /// A metrics interval closes.
     MetricsTick,
-    /// One of the load balancer's own events (its health checks).
-    Balancer(BalancerEvent),
     /// One of the database cluster's own events (failure detection, promotion, the
     /// resharding pacer).
     Db(DbEvent),
@@ -77,11 +73,10 @@ pub(in crate::sim) enum Event {
     /// A request the built-in component `part` held is due (see `Step::Hold`; the edge:
     /// a hit is served, unless it died since the hit began, in edge life `tag`).
     Held { req: ReqRef, part: u8, tag: u32 },
-    /// One of a built-in component's own events (the message queue's: a job done, the
-    /// worker autoscaler).
+    /// One of a built-in component's own events (the web tier's: the balancer's health
+    /// checks, the web pools' autoscalers; the message queue's: a job done, the worker
+    /// autoscaler).
     BuiltIn(BuiltInEvent),
-    /// One of the web tier's own events (its autoscaling group).
-    Web(WebEvent),
     /// One of the deploy controller's own events (the scheduled start, drain checks,
     /// servers started).
     Deploy(DeployEvent),
@@ -121,18 +116,6 @@ impl From<PlugEvent> for Event {
 impl From<DbEvent> for Event {
     fn from(event: DbEvent) -> Event {
         Event::Db(event)
-    }
-}
-
-impl From<BalancerEvent> for Event {
-    fn from(event: BalancerEvent) -> Event {
-        Event::Balancer(event)
-    }
-}
-
-impl From<WebEvent> for Event {
-    fn from(event: WebEvent) -> Event {
-        Event::Web(event)
     }
 }
 

@@ -14,7 +14,7 @@ impl Stack {
             Part::Balancer => {
                 // One balancer in front of every pool: all its pools' views die with it.
                 let mut text = None;
-                for b in &mut self.balancers {
+                for b in &mut self.web_mut().balancers {
                     text = Some(b.kill(&name, cause));
                 }
                 if let Some(text) = text {
@@ -38,6 +38,7 @@ impl Stack {
             Part::Member { part, member } => {
                 let ctx = &mut BuiltInCtx {
                     kernel: &mut self.kernel,
+                    stations: &mut self.stations,
                     me: part,
                 };
                 // `None`: it cannot be killed (the message queue itself, durable).
@@ -73,7 +74,7 @@ impl Stack {
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let (pool, server) = web_of_index(index);
-            self.webs[pool].server_died(server);
+            self.web_mut().pools[pool].server_died(server);
         }
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -196,7 +197,7 @@ impl Stack {
         let station = match self.parts[usize::from(id.0)] {
             Part::Users => return,
             Part::Balancer => {
-                for b in &mut self.balancers {
+                for b in &mut self.web_mut().balancers {
                     b.repair();
                 }
                 self.log_event(&name, format!("{name} back up ({cause})"));
@@ -215,6 +216,7 @@ impl Stack {
             Part::Member { part, member } => {
                 let ctx = &mut BuiltInCtx {
                     kernel: &mut self.kernel,
+                    stations: &mut self.stations,
                     me: part,
                 };
                 if let Some(then) = self.built_ins[usize::from(part)].repair_member(member, ctx) {

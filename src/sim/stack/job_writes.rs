@@ -81,6 +81,7 @@ impl Stack {
         };
         let ctx = &mut BuiltInCtx {
             kernel: &mut self.kernel,
+            stations: &mut self.stations,
             me: part as u8,
         };
         if let Some(queue) = self.built_ins[part].get_mut::<JobTier>() {

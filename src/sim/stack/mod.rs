@@ -4,7 +4,7 @@
 //!
 //! This file holds the types and the construction; the rest is in `slab` (request slots),
 //! `path` (arrival to station and back), `service` (what follows a station's service),
-//! `periodic` (ticks, autoscaling, health checks), `faults` (kill/repair through the `Part`
+//! `periodic` (the metrics tick), `faults` (kill/repair through the `Part`
 //! table) and `state` (snapshot, and the public [`Engine`] API).
 //!
 //! ```text
@@ -37,7 +37,7 @@ mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::{Balancer, BalancerEvent};
+use super::components::balancer::Balancer;
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
@@ -48,12 +48,12 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Listed, PlugCtx, PlugEvent, PlugPart,
-    StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, PlugCtx, PlugEvent,
+    PlugPart, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{web_index, web_of_index, WebPool};
+use super::components::web_pool::{web_of_index, WebPool, WebTier};
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
@@ -67,7 +67,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{FaultKind, Scenario, SessionMode, MAX_WEB_SERVERS};
+use crate::scenario::{FaultKind, Scenario, SessionMode};
 pub(super) use event::Event;
 use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
@@ -156,6 +156,29 @@ pub(super) enum Tier {
 }
 
 impl Tier {
+    /// The tier of a station serving a component of `kind` (one that stations serve).
+    fn of_kind(kind: ComponentKind) -> Tier {
+        match kind {
+            ComponentKind::Server => Tier::Web,
+            ComponentKind::Database => Tier::Db,
+            ComponentKind::Cache => Tier::Cache,
+            ComponentKind::SessionStore => Tier::Session,
+            ComponentKind::NoSql => Tier::NoSql,
+            // No station serves these (`Part::of_kind`): never asked.
+            ComponentKind::Users
+            | ComponentKind::Dns
+            | ComponentKind::LoadBalancer
+            | ComponentKind::Cdn
+            | ComponentKind::Queue
+            | ComponentKind::Workers
+            | ComponentKind::DataCenter
+            | ComponentKind::Plug(_) => {
+                debug_assert!(false, "a station placed for a {kind:?}");
+                Tier::Web
+            }
+        }
+    }
+
     /// How a request fails when it finds a node of this tier down.
     fn down_outcome(self) -> Outcome {
         match self {
@@ -314,17 +337,12 @@ pub(super) struct Stack {
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// The web pools (the scenario's `server` first, then its `more_web_pools` in order):
-    /// each one's servers (their stations, in server order), service times and autoscaling
-    /// group.
-    pub(super) webs: Vec<WebPool>,
-    /// The load balancer's view of each web pool, in pool order (empty without a balancer).
-    pub(super) balancers: Vec<Balancer>,
     /// The balancer's component (for recorded hops).
     balancer_id: ComponentId,
-    /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the
-    /// monitor, the CDN edge, the message queue), those the scenario has, in registration
-    /// order; reached only through their hooks.
+    /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the web
+    /// tier, the monitor, the CDN edge, the message queue, DNS), those the scenario has, in
+    /// registration order; reached through their hooks, and the web tier (always [`WEB`])
+    /// directly by the request path.
     pub(super) built_ins: Vec<BuiltInPart>,
     /// Each one's component in the run (`ComponentId(u16::MAX)`: it has none).
     built_in_ids: Vec<ComponentId>,
@@ -414,7 +432,6 @@ impl Stack {
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let keys = scenario.traffic.keyspace.keys;
-        let sticky = (scenario.sessions.as_ref()).is_some_and(|s| s.mode == SessionMode::Sticky);
         let mut sim = Stack {
             scenario: scenario.clone(),
             events_processed: 0,
@@ -423,19 +440,6 @@ impl Stack {
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            webs: std::iter::once(WebPool::new(
-                0,
-                "web",
-                &scenario.server,
-                scenario.autoscaling.as_ref(),
-                sticky,
-            ))
-            .chain(scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
-                let autoscaling = m.autoscaling.as_ref();
-                WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky)
-            }))
-            .collect(),
-            balancers: Vec::new(),
             balancer_id: ComponentId(u16::MAX),
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
@@ -511,12 +515,10 @@ impl Stack {
         sim.kernel
             .events
             .push(SimTime(interval_ns), Event::MetricsTick);
-        for b in &sim.balancers {
-            b.start(&mut sim.kernel);
-        }
-        for web in &sim.webs {
-            web.start(&mut sim.kernel);
-        }
+        // The built-in kinds' first own events that come before the registered kinds' (the
+        // balancer's health checks and the web pools' autoscalers), then the registered
+        // kinds', then the other built-ins'.
+        sim.start_built_ins(true);
         for (me, plug) in sim.plugs.iter().enumerate() {
             let kernel = &mut sim.kernel;
             let name = &sim.components[usize::from(sim.plug_ids[me].0)].name;
@@ -526,13 +528,8 @@ impl Stack {
                 name,
             });
         }
-        // The built-in kinds' first own events (the queue's autoscaler).
-        for (me, part) in sim.built_ins.iter().enumerate() {
-            part.start(&mut BuiltInCtx {
-                kernel: &mut sim.kernel,
-                me: me as u8,
-            });
-        }
+        // The other built-in kinds' first own events (the queue's autoscaler).
+        sim.start_built_ins(false);
         // Each shard router's scheduled resharding (the first's first, as before there were
         // several).
         for store in 0..=scenario.more_databases.len() {
@@ -555,6 +552,56 @@ impl Stack {
         }
         sim.schedule_faults();
         sim
+    }
+
+    /// Schedules the first own events of the built-in kinds that start `first` (see
+    /// `BuiltIn::START_FIRST`), in registration order.
+    fn start_built_ins(&mut self, first: bool) {
+        for (me, part) in self.built_ins.iter().enumerate() {
+            if part.start_first() == first {
+                part.start(&mut BuiltInCtx {
+                    kernel: &mut self.kernel,
+                    stations: &mut self.stations,
+                    me: me as u8,
+                });
+            }
+        }
+    }
+
+    /// Hands a built-in component one of its own events, then does what it asks.
+    // Kept out of `handle` (as the balancer's own handler was before it was registered), so
+    // the resize and the deploy's progress do not weigh on the request path's arms there.
+    #[inline(never)]
+    fn on_built_in_event(&mut self, BuiltInEvent { part, event }: BuiltInEvent) {
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut self.kernel,
+            stations: &mut self.stations,
+            me: part,
+        };
+        match self.built_ins[usize::from(part)].handle(event, ctx) {
+            Follow::Nothing => {}
+            Follow::Resize { group, count } => self.resize_part(part, group, count),
+            Follow::Checked => self.deploy_progress(),
+        }
+        self.send_job_writes(part);
+    }
+
+    /// The web tier: the web pools and the balancer's view of each.
+    #[inline]
+    pub(super) fn web(&self) -> &WebTier {
+        web_tier(&self.built_ins)
+    }
+
+    /// The same, to change it.
+    #[inline]
+    pub(super) fn web_mut(&mut self) -> &mut WebTier {
+        web_tier_mut(&mut self.built_ins)
+    }
+
+    /// Web pool `pool`.
+    #[inline]
+    pub(super) fn pool(&self, pool: usize) -> &WebPool {
+        &self.web().pools[pool]
     }
 
     fn schedule_faults(&mut self) {
@@ -629,21 +676,7 @@ impl Stack {
             }
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
-            Event::BuiltIn(BuiltInEvent { part, event }) => {
-                let ctx = &mut BuiltInCtx {
-                    kernel: &mut self.kernel,
-                    me: part,
-                };
-                self.built_ins[usize::from(part)].handle(event, ctx);
-                self.send_job_writes(part);
-            }
-            Event::Web(event) => {
-                let pool = event.pool();
-                let web = &mut self.webs[pool];
-                if let Some(count) = web.handle(event, &self.stations, &mut self.kernel) {
-                    self.set_pool_servers(pool, count);
-                }
-            }
+            Event::BuiltIn(event) => self.on_built_in_event(event),
             Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
             Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
@@ -679,7 +712,6 @@ impl Stack {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
-            Event::Balancer(event) => self.on_balancer_event(event),
             Event::Db(DbEvent::MigrationPace { store, run }) => {
                 self.on_migration_pace(usize::from(store), run)
             }
@@ -702,6 +734,28 @@ impl Stack {
                 }
             }
         }
+    }
+}
+
+/// The built-in component that is the web tier: registered first in `built_ins!`, and every
+/// stack has one, so it is always component 0 of [`Stack::built_ins`].
+pub(super) const WEB: usize = 0;
+
+/// The web tier among a stack's built-in components (at [`WEB`]).
+#[inline]
+pub(super) fn web_tier(parts: &[BuiltInPart]) -> &WebTier {
+    match parts[WEB].get() {
+        Some(web) => web,
+        None => unreachable!("the web tier is built-in component 0"),
+    }
+}
+
+/// The same, to change it.
+#[inline]
+pub(super) fn web_tier_mut(parts: &mut [BuiltInPart]) -> &mut WebTier {
+    match parts[WEB].get_mut() {
+        Some(web) => web,
+        None => unreachable!("the web tier is built-in component 0"),
     }
 }
 

@@ -241,7 +241,7 @@ impl Stack {
         }
         let now = self.kernel.now;
         let lb = self.balancer_id;
-        if !self.balancers.first().is_some_and(|b| b.alive) {
+        if !self.web().balancers.first().is_some_and(|b| b.alive) {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
@@ -251,7 +251,7 @@ impl Stack {
         let pool = usize::from(self.routes.of(kind).pool);
         let choice = match self.sticky_server(req, pool) {
             Some(server) => Some(server),
-            None => self.balancers[pool].pick(&mut self.kernel.rng),
+            None => web_tier_mut(&mut self.built_ins).balancers[pool].pick(&mut self.kernel.rng),
         };
 
         let Some(server) = choice else {
@@ -277,8 +277,9 @@ impl Stack {
         } else {
             self.push_hop(req, lb, now, leave);
         }
-        self.balancers[pool].open(server);
-        let station = self.webs[pool].stations[server];
+        let web = self.web_mut();
+        web.balancers[pool].open(server);
+        let station = web.pools[pool].stations[server];
         let r = self.req_mut(req);
         r.set_flag(VIA_BALANCER, true);
         r.web = station;
@@ -293,21 +294,23 @@ impl Stack {
     /// Sticky sessions: the server of web pool `pool` holding this user's session there, if
     /// it still can.
     pub(super) fn sticky_server(&mut self, req: ReqRef, pool: usize) -> Option<usize> {
-        if !self.webs[pool].keeps_sessions() {
+        if !self.pool(pool).keeps_sessions() {
             return None;
         }
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let balancer = self.balancers.get(pool);
-        self.webs[pool].session_server(user, &self.stations, balancer)
+        let web = web_tier_mut(&mut self.built_ins);
+        let balancer = web.balancers.get(pool);
+        web.pools[pool].session_server(user, &self.stations, balancer)
     }
 
     /// Sticky sessions: a user without a session in the pool of web station index `index`
     /// gets one on that server.
     pub(super) fn note_session(&mut self, req: ReqRef, index: u16) {
         let (pool, server) = web_of_index(index);
-        if self.webs[pool].keeps_sessions() {
+        if self.pool(pool).keeps_sessions() {
             let user = self.kernel.requests[req.slot as usize].user as usize;
-            self.webs[pool].note_session(user, server, &self.stations);
+            let web = web_tier_mut(&mut self.built_ins);
+            web.pools[pool].note_session(user, server, &self.stations);
         }
     }
 
@@ -650,7 +653,7 @@ impl Stack {
                     .push_in(lane, at, Event::ReachBalancer { req });
             }
             Door::Server => {
-                let station = self.webs[usize::from(route.pool)].stations[0];
+                let station = self.pool(usize::from(route.pool)).stations[0];
                 self.req_mut(req).station = station;
                 self.kernel
                     .events

@@ -1,5 +1,5 @@
-//! Periodic work of a stack: the metrics tick, the web autoscaler and the balancer's health
-//! checks.
+//! Periodic work of a stack: the metrics tick (the web tier's autoscalers and the balancer's
+//! health checks are the web tier's own events, `web_pool::WebTier`).
 
 use super::*;
 
@@ -12,23 +12,6 @@ impl Stack {
         }
         for co in self.coalescers.iter_mut().flatten() {
             co.close_interval();
-        }
-        // Every pool's servers, the first pool's first.
-        let web_stations = || self.webs.iter().flat_map(|w| w.stations.iter());
-        let web_utilization = web_stations()
-            .map(|&i| {
-                let s = &self.stations[usize::from(i)];
-                s.interval.utilization(s.workers)
-            })
-            .sum::<f64>()
-            / web_stations().count().max(1) as f64;
-        let web_waiting = web_stations()
-            .map(|&i| self.stations[usize::from(i)].interval.mean_waiting())
-            .sum::<f64>();
-        if self.webs.len() > 1 {
-            for web in &mut self.webs {
-                web.servers_ticked += u64::from(web.in_service());
-            }
         }
         let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
         for db in &mut self.dbs {
@@ -59,8 +42,9 @@ impl Stack {
             latency_mean_ms: self.kernel.interval_latency.mean_ms(),
             latency_p50_ms: self.kernel.interval_latency.quantile_ms(0.5),
             latency_p99_ms: self.kernel.interval_latency.quantile_ms(0.99),
-            utilization: web_utilization,
-            queue_len_mean: web_waiting,
+            // Written by the web tier's component, below.
+            utilization: 0.0,
+            queue_len_mean: 0.0,
             db_utilization,
             replication_lag_ms: lag_ms,
             stale_reads: self.kernel.interval.stale_reads,
@@ -69,7 +53,7 @@ impl Stack {
             // Written by the message queue's component, below.
             queue_depth: 0,
             jobs_done: 0,
-            web_servers: self.webs.iter().map(|w| w.in_service()).sum(),
+            web_servers: 0,
             page_views_per_s: self.kernel.interval.completed_by_kind[RequestKind::PageView as usize]
                 as f64
                 / interval_s,
@@ -82,9 +66,10 @@ impl Stack {
             migration_keys_copied: self.kernel.interval.migration_keys_copied,
         };
         let mut point = point;
-        // The built-in kinds' own fields of the point (the queue's depth and jobs done).
+        // The built-in kinds' own fields of the point (the web servers' utilization, waiting
+        // and count; the queue's depth and jobs done).
         for part in &mut self.built_ins {
-            part.close_point(now, &mut point);
+            part.close_point(now, &self.stations, &mut point);
         }
         self.tick_components(&mut point);
         if self.series.len() == self.series_cap {
@@ -119,25 +104,6 @@ impl Stack {
         for e in self.watch.observe(&snapshot, &self.components, latency) {
             self.log_event(&e.component, e.text);
         }
-    }
-
-    /// The balancer's health checks of one web pool (and the deploy's progress, which waits
-    /// on them).
-    pub(super) fn on_balancer_event(&mut self, event: BalancerEvent) {
-        let BalancerEvent::HealthCheck { pool } = event;
-        let pool = usize::from(pool);
-        let Some(b) = self.balancers.get_mut(pool) else {
-            return;
-        };
-        let (web, stations) = (&self.webs[pool].stations, &self.stations);
-        let station = |server: usize| &stations[usize::from(web[server])];
-        b.handle(
-            event,
-            |server| station(server).alive,
-            |server| station(server).refused - station(server).refused_at_death,
-            &mut self.kernel,
-        );
-        self.deploy_progress();
     }
 
     /// Hands every component that takes the tick (built-in and registered kinds) the

@@ -84,7 +84,8 @@ impl Stack {
                 }
             })
             .collect::<Vec<_>>();
-        let theory = if self.webs.len() == 1 && self.webs[0].len() == 1 && self.balancers.is_empty()
+        let web = self.web();
+        let theory = if web.pools.len() == 1 && web.pools[0].len() == 1 && web.balancers.is_empty()
         {
             self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
         } else {
@@ -151,8 +152,9 @@ impl Stack {
             cdn: None,
             // Written by the message queue's component, below.
             queue: None,
-            more_web_pools: self.more_web_pool_reports(),
-            sessions: self.session_report(),
+            // Written by the web tier's component, below.
+            more_web_pools: Vec::new(),
+            sessions: None,
             // Written by the monitor's component, below.
             monitoring: None,
             data_store: self.data_store_report(),
@@ -165,39 +167,9 @@ impl Stack {
             cost: self.cost(),
         };
         for part in &self.built_ins {
-            part.report_section(&mut sections);
+            part.report_section(&self.stations, &mut sections);
         }
         sections
-    }
-
-    /// The sticky sessions' report, every pool's summed (`None` without sticky sessions).
-    fn session_report(&self) -> Option<SessionReport> {
-        let mut pools = self.webs.iter().filter_map(|w| w.sessions());
-        let mut r = pools.next()?.report();
-        for s in pools {
-            let m = s.report();
-            r.logged_out += m.logged_out;
-            r.relogins += m.relogins;
-        }
-        Some(r)
-    }
-
-    /// The further web pools' report entries (empty with one pool).
-    fn more_web_pool_reports(&self) -> Vec<WebPoolReport> {
-        (self.scenario.more_web_pools.iter())
-            .zip(self.webs.iter().skip(1))
-            .map(|(m, web)| {
-                let stations = web.stations.iter().map(|&s| &self.stations[usize::from(s)]);
-                WebPoolReport {
-                    name: m.name.clone(),
-                    serves: m.serves.clone(),
-                    servers: web.in_service(),
-                    served: stations.clone().map(|s| s.served).sum(),
-                    rejected: stations.clone().map(|s| s.rejected).sum(),
-                    refused: stations.map(|s| s.refused).sum(),
-                }
-            })
-            .collect()
     }
 
     /// The bill of this stack so far: every node for the time it existed (web servers as the
@@ -209,8 +181,9 @@ impl Stack {
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
         let counted_h = self.series.len() as f64 * interval_h;
-        let worker_hours = if self.webs.len() == 1 {
-            let in_service = f64::from(self.webs[0].in_service());
+        let pools = &self.web().pools;
+        let worker_hours = if pools.len() == 1 {
+            let in_service = f64::from(pools[0].in_service());
             let server_hours = self
                 .series
                 .iter()
@@ -224,7 +197,7 @@ impl Stack {
             let workers = std::iter::once(&self.scenario.server)
                 .chain(self.scenario.more_web_pools.iter().map(|m| &m.server))
                 .map(|s| f64::from(s.workers));
-            (self.webs.iter().zip(workers))
+            (pools.iter().zip(workers))
                 .map(|(web, workers)| {
                     let ticked = web.servers_ticked as f64 * interval_h;
                     let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
@@ -238,7 +211,7 @@ impl Stack {
             "worker-hours",
             PRICES.web_worker_hour,
         );
-        if !self.balancers.is_empty() {
+        if !self.web().balancers.is_empty() {
             bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
         }
         if let Some(db) = &self.scenario.database {

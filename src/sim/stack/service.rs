@@ -19,7 +19,7 @@ impl Stack {
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
             Tier::NoSql => self.nosqls[nosql_of_index(index).0].service(kind),
-            Tier::Web => self.webs[web_of_index(index).0].service(kind),
+            Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);
@@ -302,6 +302,7 @@ impl Stack {
         for &part in &self.write_takers {
             let ctx = &mut BuiltInCtx {
                 kernel: &mut self.kernel,
+                stations: &mut self.stations,
                 me: part,
             };
             let refused = self.built_ins[usize::from(part)].write_committed(ctx);

@@ -171,7 +171,7 @@ impl Stack {
         let r = &mut self.kernel.requests[req.slot as usize];
         if r.has(VIA_BALANCER) {
             let (pool, server) = web_of_index(self.station_info[usize::from(r.web)].2);
-            if let Some(b) = self.balancers.get_mut(pool) {
+            if let Some(b) = web_tier_mut(&mut self.built_ins).balancers.get_mut(pool) {
                 b.close(server);
             }
         }

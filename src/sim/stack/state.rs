@@ -101,8 +101,9 @@ impl Stack {
                     let (_, tier, index) = self.station_info[usize::from(si)];
                     if tier == Tier::Web {
                         let (pool, i) = web_of_index(index);
-                        state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(i));
-                        state.retired = self.webs[pool].retired[i];
+                        let web = self.web();
+                        state.in_pool = web.balancers.get(pool).is_none_or(|b| b.in_pool(i));
+                        state.retired = web.pools[pool].retired[i];
                         state.deploy = self.deploy.step_of(pool, i);
                     }
                 }
@@ -171,14 +172,14 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        let sessions = self.webs.iter().filter_map(|w| w.sessions());
+        let sessions = self.web().pools.iter().filter_map(|w| w.sessions());
         sessions.map(|s| s.logged_out()).sum()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
     /// center sees).
     pub(in crate::sim) fn any_web_alive(&self) -> bool {
-        self.webs.iter().any(|web| {
+        self.web().pools.iter().any(|web| {
             (web.stations.iter())
                 .zip(&web.retired)
                 .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
@@ -248,9 +249,6 @@ impl Engine for Stack {
         for part in &mut self.built_ins {
             part.users_changed(users as usize);
         }
-        for web in &mut self.webs {
-            web.reserve_users(users as usize);
-        }
         self.mean_interarrival_ns = mean_interarrival_ns(
             users,
             self.scenario.traffic.requests_per_user_per_s,
@@ -265,22 +263,9 @@ impl Engine for Stack {
     /// balancer's pool after passing its health checks; removed ones leave the pool at once
     /// and finish what they hold. Without a load balancer the count stays 1.
     fn set_pool_servers(&mut self, pool: usize, count: u32) {
-        if self.balancers.is_empty() || pool >= self.webs.len() {
-            return;
-        }
-        let count = count.clamp(1, MAX_WEB_SERVERS) as usize;
-        // The pool returns or retires servers itself; new ones (never with a retirement in
-        // the same change) need stations placed here.
-        let (web, balancer) = (&mut self.webs[pool], &mut self.balancers[pool]);
-        let new = web.set_count(count, balancer, &mut self.kernel);
-        for _ in 0..new {
-            self.add_web_server(pool, false);
-            let name = self.webs[pool].server_name(self.webs[pool].len() - 1);
-            self.log_event(&name, format!("{name} added; joins the pool once healthy"));
-        }
-        match pool {
-            0 => self.scenario.server.count = count as u32,
-            n => self.scenario.more_web_pools[n - 1].server.count = count as u32,
+        // The web tier applies it (see `WebTier::resize`).
+        if pool < self.web().pools.len() {
+            self.resize_part(WEB as u8, pool as u8, count);
         }
     }
 
@@ -307,7 +292,7 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users) => true,
-            Some(Part::Balancer) => self.balancers.first().is_some_and(|b| b.alive),
+            Some(Part::Balancer) => self.web().balancers.first().is_some_and(|b| b.alive),
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Member { part, member }) => {
                 self.built_ins[usize::from(part)].member_alive(member)
@@ -355,7 +340,7 @@ impl Engine for Stack {
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
         let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>()
-            + (self.webs.iter().filter_map(|w| w.sessions()))
+            + (self.web().pools.iter().filter_map(|w| w.sessions()))
                 .map(|s| s.heap_bytes())
                 .sum::<usize>();
         let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
