@@ -485,18 +485,24 @@ impl World {
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         loop {
-            let next = self.kernel.events.peek().filter(|&(at, _)| at <= t);
-            if let Some((at, &GeoEvent::Arrival { .. })) = next {
-                // An arrival only hands a request to a data center, as an event there: the data
-                // centers need not have reached its time.
-                if done >= max_events {
-                    break;
+            let next = self.kernel.events.due_until(t);
+            if let Some((due, at)) = next {
+                if let GeoEvent::Arrival { .. } = self.kernel.events.due_event(due) {
+                    // An arrival only hands a request to a data center, as an event there: the
+                    // data centers need not have reached its time. Taken where it was found
+                    // (one look for the earliest event, not a peek and then a pop).
+                    if done >= max_events {
+                        break;
+                    }
+                    let event = self.kernel.events.take_due(due);
+                    self.kernel.now = at;
+                    self.handle(event);
+                    self.events_processed += 1;
+                    done += 1;
+                    continue;
                 }
-                self.handle_next(at);
-                done += 1;
-                continue;
             }
-            let next = next.map(|(at, _)| at);
+            let next = next.map(|(_, at)| at);
             let until = next.unwrap_or(t);
             for dc in &mut self.dcs {
                 if done >= max_events {

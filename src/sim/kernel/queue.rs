@@ -415,12 +415,7 @@ impl<E: Copy> EventQueue<E> {
     /// The earliest event and its time.
     pub fn peek(&mut self) -> Option<(SimTime, &E)> {
         let (source, key) = self.earliest()?;
-        let event = match source {
-            Source::Heap => &self.heap.peek().expect("the heap's root").event,
-            Source::Timeouts => &self.timeouts.peek().expect("the timeouts' root").event,
-            Source::Lane(i) => &self.lanes[i].front().expect("the lane's front").event,
-        };
-        Some((SimTime((key >> 64) as u64), event))
+        Some((SimTime((key >> 64) as u64), self.due_event(Due(source))))
     }
 
     /// The time of the earliest event.
@@ -447,6 +442,16 @@ impl<E: Copy> EventQueue<E> {
         let (source, key) = self.earliest()?;
         let at = (key >> 64) as u64;
         (at <= t.0).then_some((Due(source), SimTime(at)))
+    }
+
+    /// The event [`EventQueue::due_until`] found, to look at before taking it.
+    #[inline(always)]
+    pub fn due_event(&self, due: Due) -> &E {
+        match due.0 {
+            Source::Heap => &self.heap.peek().expect("the heap's root").event,
+            Source::Timeouts => &self.timeouts.peek().expect("the timeouts' root").event,
+            Source::Lane(i) => &self.lanes[i].front().expect("the lane's front").event,
+        }
     }
 
     /// Removes the event [`EventQueue::due_until`] found and returns it.
@@ -554,13 +559,18 @@ mod tests {
             }
             if round % 2 == 0 {
                 reference.sort_unstable();
-                // Half the pops as the engines' loops take events: found, then taken.
+                // Half the pops as the engines' loops take events: found, looked at, then
+                // taken.
                 let popped = if round % 4 == 0 {
                     queue.pop()
                 } else {
-                    queue
-                        .due_until(SimTime(u64::MAX))
-                        .map(|(due, at)| (at, queue.take_due(due)))
+                    queue.due_until(SimTime(u64::MAX)).map(|(due, at)| {
+                        // What the caller is shown before taking it is what it takes.
+                        let shown = *queue.due_event(due);
+                        let taken = queue.take_due(due);
+                        assert_eq!(shown, taken);
+                        (at, taken)
+                    })
                 };
                 if let Some((time, event)) = popped {
                     let (t, s) = reference.remove(0);
