@@ -10,6 +10,7 @@ use super::monitor;
 use super::registry::{Component, Tick};
 use super::station::Station;
 use super::web_pool;
+use super::web_tier;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
@@ -670,7 +671,7 @@ macro_rules! built_ins {
 // The built-in kinds whose engine side is registered: one line each. The web tier comes
 // first: every stack has one, so it is always built-in component 0 (`stack::WEB`).
 built_ins! {
-    Web(web_pool::WebTier, web_pool::WebEvent),
+    Web(web_tier::WebTier, web_pool::WebEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),

@@ -29,3 +29,4 @@ pub(super) mod sessions;
 pub(super) mod station;
 pub(super) mod sync;
 pub(super) mod web_pool;
+pub(super) mod web_tier;

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! [`WebPool`] owns that state and its events ([`WebEvent`]), and its sticky sessions (stage
-//! 7: which of its servers holds each user's session). [`WebTier`] holds the pools and the
+//! 7: which of its servers holds each user's session). [`WebTier`](super::web_tier::WebTier) (web_tier.rs) holds the pools and the
 //! load balancer's view of each, and is the built-in kind on the registration: it takes the
 //! pools' and the balancer's events, applies resizes and describes the stations the stack
 //! places for it, and writes the web figures and report parts. A change of size ([`WebPool::set_count`],
@@ -25,20 +25,16 @@
 //!   set_count(n) ──▶ back: balancer.register, retired: balancer.deregister ──▶ new to place
 //! ```
 
-use crate::scenario::topology::NodeKind;
-use crate::scenario::{Autoscaling, Flow, Scenario, Server, SessionMode, MAX_WEB_SERVERS};
+use crate::scenario::{Autoscaling, Flow, Server};
 use crate::sim::components::balancer::{Balancer, BalancerEvent};
 use crate::sim::components::built_in::BuiltInEventKind;
-use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
-};
+use crate::sim::components::registry::{BuiltInCtx, BuiltInEvent};
 use crate::sim::components::sessions::StickySessions;
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
-use crate::sim::{ComponentKind, RequestKind};
+use crate::sim::RequestKind;
 
 /// The web tier's own events, each for the pool numbered `pool` (0: the scenario's `server`,
 /// then its `more_web_pools` in order).
@@ -117,10 +113,10 @@ pub(in crate::sim) struct WebPool {
     /// Service time per request kind.
     service: [Sampler; 4],
     /// Each server's workers and the length of its line.
-    workers: u32,
-    queue_capacity: u32,
+    pub(super) workers: u32,
+    pub(super) queue_capacity: u32,
     /// Each server's speed by number (1 past the list's end).
-    speeds: Vec<f64>,
+    pub(super) speeds: Vec<f64>,
     /// The autoscaling group, if the web tier has one.
     autoscaling: Option<Autoscaling>,
     /// Servers launched by the autoscaler and still booting.
@@ -402,219 +398,12 @@ impl WebPool {
     }
 }
 
-/// The web tier as a built-in kind on the registration: the web pools (the scenario's
-/// `server` first, then its `more_web_pools` in order) and the load balancer's view of each
-/// (its gate to that pool; empty without a balancer). Every stack has one, registered first
-/// (`built_ins!`), so it is the stack's built-in component 0, which the request path reads
-/// directly. Its own events are the pools' autoscalers' ([`WebEvent`]); its stations are the
-/// web servers', placed by the stack ([`BuiltIn::new_station`], [`BuiltIn::station_placed`])
-/// in the one station table and read through [`BuiltInCtx::stations`].
-#[derive(Clone)]
-pub(in crate::sim) struct WebTier {
-    /// The web pools, in pool order.
-    pub pools: Vec<WebPool>,
-    /// The load balancer's view of each web pool, in pool order (empty without one).
-    pub balancers: Vec<Balancer>,
-}
-
-impl WebTier {
-    /// The web tier of a stack built from `scenario` (no server placed yet).
-    pub fn new(scenario: &Scenario) -> WebTier {
-        let sticky = (scenario.sessions.as_ref()).is_some_and(|s| s.mode == SessionMode::Sticky);
-        let first = WebPool::new(
-            0,
-            "web",
-            &scenario.server,
-            scenario.autoscaling.as_ref(),
-            sticky,
-        );
-        let more = scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
-            let autoscaling = m.autoscaling.as_ref();
-            let mut pool = WebPool::new(i as u8 + 1, &m.name, &m.server, autoscaling, sticky);
-            pool.serves = m.serves.clone();
-            pool
-        });
-        let pools: Vec<WebPool> = std::iter::once(first).chain(more).collect();
-        let balancers = (scenario.load_balancer.as_ref()).map_or_else(Vec::new, |lb| {
-            (pools.iter())
-                .map(|w| Balancer::new(lb, w.number, &w.stem))
-                .collect()
-        });
-        WebTier { pools, balancers }
-    }
-}
-
-impl Component for WebTier {}
-
-impl BuiltIn for WebTier {
-    const NODE: NodeKind = NodeKind::WebPool;
-    const START_FIRST: bool = true;
-
-    fn of_scenario(scenario: &Scenario) -> Option<WebTier> {
-        Some(WebTier::new(scenario))
-    }
-
-    /// The interval's web figures: every pool's servers' mean utilization and summed
-    /// waiting (the first pool's first, retired servers included), the servers in service;
-    /// with several pools, each counts its servers in service for its bill.
-    fn close_point(&mut self, _now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
-        let web_stations = || self.pools.iter().flat_map(|w| w.stations.iter());
-        point.utilization = web_stations()
-            .map(|&i| {
-                let s = &stations[usize::from(i)];
-                s.interval.utilization(s.workers)
-            })
-            .sum::<f64>()
-            / web_stations().count().max(1) as f64;
-        point.queue_len_mean = web_stations()
-            .map(|&i| stations[usize::from(i)].interval.mean_waiting())
-            .sum::<f64>();
-        if self.pools.len() > 1 {
-            for pool in &mut self.pools {
-                pool.servers_ticked += u64::from(pool.in_service());
-            }
-        }
-        point.web_servers = self.pools.iter().map(|w| w.in_service()).sum();
-    }
-
-    /// The sticky sessions' report (every pool's summed; none without sticky sessions) and
-    /// the further pools' entries (none with one pool).
-    fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
-        let mut sessions = self.pools.iter().filter_map(|w| w.sessions());
-        sections.sessions = sessions.next().map(|first| {
-            let mut r = first.report();
-            for s in sessions {
-                let m = s.report();
-                r.logged_out += m.logged_out;
-                r.relogins += m.relogins;
-            }
-            r
-        });
-        sections.more_web_pools = (self.pools.iter().skip(1))
-            .map(|web| {
-                let stations = web.stations.iter().map(|&s| &stations[usize::from(s)]);
-                WebPoolReport {
-                    name: web.stem.clone(),
-                    serves: web.serves.clone(),
-                    servers: web.in_service(),
-                    served: stations.clone().map(|s| s.served).sum(),
-                    rejected: stations.clone().map(|s| s.rejected).sum(),
-                    refused: stations.map(|s| s.refused).sum(),
-                }
-            })
-            .collect();
-    }
-
-    /// Room for `users` users' sticky sessions in each pool.
-    fn users_changed(&mut self, users: usize) {
-        for pool in &mut self.pools {
-            pool.reserve_users(users);
-        }
-    }
-
-    /// The balancer's first round of health checks of each pool, then each autoscaling
-    /// group's first decision.
-    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
-        for balancer in &self.balancers {
-            balancer.start(ctx);
-        }
-        for pool in &self.pools {
-            pool.start(ctx);
-        }
-    }
-
-    /// Pool `group` changes to `count` servers in service (clamped to 1 ..=
-    /// `MAX_WEB_SERVERS`): servers come back or retire through its balancer (each logged),
-    /// and the scenario's count follows. Without a load balancer, or for no such pool,
-    /// nothing changes (`None`).
-    fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
-        &mut self,
-        group: u8,
-        count: u32,
-        scenario: &mut Scenario,
-        ctx: &mut BuiltInCtx<'_, R, E>,
-    ) -> Option<u32> {
-        let pool = usize::from(group);
-        if self.balancers.is_empty() || pool >= self.pools.len() {
-            return None;
-        }
-        let count = count.clamp(1, MAX_WEB_SERVERS);
-        // The pool returns or retires servers itself; new ones (never with a retirement in
-        // the same change) are for the stack to place.
-        let new = self.pools[pool].set_count(count as usize, &mut self.balancers[pool], ctx);
-        match pool {
-            0 => scenario.server.count = count,
-            n => scenario.more_web_pools[n - 1].server.count = count,
-        }
-        Some(new)
-    }
-
-    fn new_station(&self, group: u8) -> NewStation {
-        let pool = &self.pools[usize::from(group)];
-        let server = pool.len();
-        let mut station = Station::new(pool.workers, pool.queue_capacity);
-        station.speed = pool.speeds.get(server).copied().unwrap_or(1.0);
-        NewStation {
-            name: pool.server_name(server),
-            kind: ComponentKind::Server,
-            index: web_index(usize::from(group), server),
-            station,
-        }
-    }
-
-    /// `initial` servers start in the balancer's pool; later ones join after passing its
-    /// health checks (and say so in the log).
-    fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
-        let pool = usize::from(group);
-        let server = self.pools[pool].add(station);
-        if let Some(b) = self.balancers.get_mut(pool) {
-            b.add_server(initial);
-        }
-        let name = self.pools[pool].server_name(server);
-        (!initial).then(|| format!("{name} added; joins the pool once healthy"))
-    }
-}
-
-impl OwnEvents<WebEvent> for WebTier {
-    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
-        &mut self,
-        event: WebEvent,
-        ctx: &mut BuiltInCtx<'_, R, E>,
-    ) -> Follow {
-        let pool = event.pool();
-        if let WebEvent::Health(event) = event {
-            // A round of the balancer's health checks of the pool's servers; the stack's
-            // deploy, which waits on them, moves on after each.
-            let Some(balancer) = self.balancers.get_mut(pool) else {
-                return Follow::Nothing;
-            };
-            let servers = &self.pools[pool].stations;
-            // The stations lent apart from the kernel for the round, so both borrow at once.
-            let stations = std::mem::take(&mut ctx.stations);
-            let station = |server: usize| &stations[usize::from(servers[server])];
-            balancer.handle(
-                event,
-                |server| station(server).alive,
-                |server| station(server).refused - station(server).refused_at_death,
-                ctx,
-            );
-            ctx.stations = stations;
-            return Follow::Checked;
-        }
-        match self.pools[pool].handle(event, ctx) {
-            Some(count) => Follow::Resize {
-                group: pool as u8,
-                count,
-            },
-            None => Follow::Nothing,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::components::built_in::{BuiltInEventKind, BuiltInPart};
+    use crate::sim::components::registry::Follow;
+    use crate::sim::components::web_tier::WebTier;
     use crate::sim::kernel::run::Kernel;
 
     fn autoscaling() -> Autoscaling {

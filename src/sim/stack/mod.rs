@@ -53,7 +53,8 @@ use super::components::registry::{
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{web_of_index, WebPool, WebTier};
+use super::components::web_pool::{web_of_index, WebPool};
+use super::components::web_tier::WebTier;
 use super::handle::Engine;
 use super::hits::{HitCount, IntervalHits};
 use super::kernel::histogram::Histogram;
