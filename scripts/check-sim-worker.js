@@ -55,6 +55,13 @@ async function run(browser, mode) {
   ]);
   const report = JSON.parse(fs.readFileSync(await download.path(), "utf8"));
   await page.click('[data-action="copy-link"]');
+  // The engine's wasm writes the link (through the port, in the page too): the address holds
+  // it once the notice says it was copied.
+  await page.waitForFunction(
+    () => /Link copied|Copy this link/.test(document.querySelector("[data-notice]")?.textContent || ""),
+    null,
+    { timeout: 30000, polling: 50 },
+  );
   const hash = await page.evaluate(() => location.hash);
   const failed = await page.textContent('[data-metric="requests_failed"]');
   await page.close();
