@@ -36,6 +36,9 @@ const MARGIN: f64 = 16.0;
 const PORTRAIT_ROW_GAP: f64 = 56.0;
 /// Gap between the main band and a side band, in diagram units.
 const BAND_GAP: f64 = 14.0;
+/// More gap under the top band when the workers there write to the database below it, so
+/// their arrow down is long enough to see, in diagram units.
+const WRITES_GAP: f64 = 36.0;
 /// Gap between side-by-side nodes of a side band, in diagram units.
 const SIDE_GAP: f64 = 14.0;
 /// Size of an ordinary node, in diagram units.
@@ -734,7 +737,9 @@ impl LayoutInput {
 
 /// Where a registered component (a rate limiter, an API gateway) stands: the node it is in
 /// front of, as the scenario's `plugs` say (`lb`, `web` or a further pool's name). One named
-/// in no place stands before the front door.
+/// in no place stands before the front door. The queue's workers stand in a place
+/// ([`WORKERS_WRITE`]) only when they write their jobs to the first database
+/// (`queue.job_writes_to_db`): then they are drawn with arrows to its boxes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlugPlace {
     /// The component's name in its stack (without a data center's).
@@ -742,6 +747,10 @@ pub struct PlugPlace {
     /// The node it stands in front of.
     pub fronts: String,
 }
+
+/// The place of workers that write their jobs to the first database: `fronts` is `db`
+/// (whether or not a shard router stands in front of it).
+pub const WORKERS_WRITE: &str = "db";
 
 /// Lays out the components of a topology, left to right.
 pub fn diagram(components: &[ComponentInfo]) -> Diagram {
@@ -1121,8 +1130,14 @@ fn place(
         .map(|k| stacks[k].extent(o, main_kind(k)).1)
         .fold(node_across, f64::max);
     let has = |band: Band| slots.iter().any(|s| s.band == band);
+    // Workers above the database that write to it (`queue.job_writes_to_db`): the path
+    // moves down by WRITES_GAP more, so their arrow down to it is long enough to see.
+    let writes_down = wires.iter().any(|&(a, b)| {
+        components[a].kind == ComponentKind::Workers
+            && components[b].kind == ComponentKind::Database
+    });
     let top_span = if has(Band::Top) {
-        node_across + BAND_GAP
+        node_across + BAND_GAP + if writes_down { WRITES_GAP } else { 0.0 }
     } else {
         0.0
     };
@@ -1300,7 +1315,8 @@ fn follow_wires(slots: &mut [Slot], wires: &[(usize, usize)]) {
 ///
 /// users → DNS, users → CDN → front door, users → front door (the balancer, else the servers),
 /// balancer → servers, servers → session store, caches, databases and the queue,
-/// caches → databases (misses), servers → NoSQL nodes, queue → workers. A registered
+/// caches → databases (misses), servers → NoSQL nodes, queue → workers, and workers → the
+/// first database's nodes when `places` says they write there ([`WORKERS_WRITE`]). A registered
 /// component stands where `places` say: between the users and the front door, or between the
 /// balancer and the servers of the pool it fronts.
 fn edges(components: &[ComponentInfo], places: &[PlugPlace]) -> Vec<DiagramEdge> {
@@ -1379,6 +1395,28 @@ fn edges(components: &[ComponentInfo], places: &[PlugPlace]) -> Vec<DiagramEdge>
     link(&servers, &of(ComponentKind::NoSql).collect::<Vec<_>>());
     link(&servers, &queue);
     link(&queue, &of(ComponentKind::Workers).collect::<Vec<_>>());
+    // Workers writing their jobs' results to the first database: one arrow down to its
+    // master the run starts with, `db-0`, or with shards to the first shard's `shard-0-db-0`
+    // (the shards stand in one column under the workers: arrows to the lower ones would cross
+    // the upper ones, so the top one stands for them all, as one arrow from the web tier would).
+    let first_db: Vec<ComponentId> = (components.iter())
+        .filter(|c| c.kind == ComponentKind::Database)
+        .filter(|c| {
+            let local = c.name.rsplit('/').next().unwrap_or(&c.name);
+            local == "db-0" || local == "shard-0-db-0"
+        })
+        .map(|c| c.id)
+        .take(1)
+        .collect();
+    for w in components
+        .iter()
+        .filter(|c| c.kind == ComponentKind::Workers)
+    {
+        let local = w.name.rsplit('/').next().unwrap_or(&w.name);
+        if (places.iter()).any(|p| p.name == local && p.fronts == WORKERS_WRITE) {
+            link(&[w.id], &first_db);
+        }
+    }
     edges
 }
 
@@ -1924,6 +1962,77 @@ mod tests {
                     assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
                 }
             }
+        }
+    }
+
+    /// Stage 8 (`workers → db`) and stage 10 (`workers → shards`) with the workers writing
+    /// their jobs to the database: one arrow leaves the workers' box for the first database
+    /// (its master `db-0`; on stage 10 the top shard's box, standing for the shards), long
+    /// enough to see, crossing no box, and the drawing still fits the 1400-px box at ≥ 11 px.
+    #[test]
+    fn workers_writing_to_the_database_are_drawn_with_arrows_to_it() {
+        for stage in [8, 10] {
+            let mut s = crate::scenario::preset(stage).expect("preset");
+            s.queue.as_mut().expect("a queue").job_writes_to_db = true;
+            let sim = crate::sim::Sim::new(&s).expect("valid");
+            let components = sim.components().to_vec();
+            let d = crate::layout_plan::drawn(&s, &components, Orientation::Landscape);
+            assert_sound(&components, &d);
+            let near = |p: (f64, f64), x: f64, y: f64, w: f64, h: f64| {
+                (p.0 - x).abs() * 2.0 <= w + 2.0 * EDGE_GAP + 1e-9
+                    && (p.1 - y).abs() * 2.0 <= h + 2.0 * EDGE_GAP + 1e-9
+            };
+            let workers = (d.nodes.iter())
+                .find(|n| n.kind == ComponentKind::Workers)
+                .expect("the workers' box");
+            // The database's boxes: its node, or its shards' frames.
+            let mut targets: Vec<(f64, f64, f64, f64)> = (d.clusters.iter())
+                .filter(|c| c.key.starts_with("shard-"))
+                .map(|c| (c.x, c.y, c.w, c.h))
+                .collect();
+            targets.extend(
+                (d.nodes.iter())
+                    .filter(|n| n.kind == ComponentKind::Database)
+                    .map(|n| (n.x, n.y, n.w, n.h)),
+            );
+            let from_workers: Vec<&DiagramLine> = (d.lines.iter())
+                .filter(|l| near(l.from, workers.x, workers.y, workers.w, workers.h))
+                .filter(|l| targets.iter().any(|&(x, y, w, h)| near(l.to, x, y, w, h)))
+                .collect();
+            assert_eq!(from_workers.len(), 1, "stage {stage}: {:?}", d.lines);
+            let l = from_workers[0];
+            let length = ((l.to.0 - l.from.0).powi(2) + (l.to.1 - l.from.1).powi(2)).sqrt();
+            assert!(length >= 30.0, "stage {stage}: {l:?}");
+            for l in &from_workers {
+                for n in &d.nodes {
+                    let crosses = (1..200).any(|i| {
+                        let f = f64::from(i) / 200.0;
+                        let (x, y) = (
+                            l.from.0 + (l.to.0 - l.from.0) * f,
+                            l.from.1 + (l.to.1 - l.from.1) * f,
+                        );
+                        (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
+                    });
+                    assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
+                }
+            }
+            let px = d.smallest_text_px(BOX_W_AT_1400_PX);
+            let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
+            assert!(
+                px >= READABLE_PX && min_width_px <= BOX_W_AT_1400_PX,
+                "stage {stage}: {px:.2} px, {min_width_px} px wide"
+            );
+            // Without the field, no arrow leaves the workers but to nothing: they only take
+            // jobs from the queue.
+            let plain = crate::scenario::preset(stage).unwrap();
+            let d = crate::layout_plan::drawn(&plain, &components, Orientation::Landscape);
+            let workers = (d.nodes.iter())
+                .find(|n| n.kind == ComponentKind::Workers)
+                .unwrap();
+            assert!(
+                !(d.lines.iter()).any(|l| near(l.from, workers.x, workers.y, workers.w, workers.h)),
+                "stage {stage}"
+            );
         }
     }
 

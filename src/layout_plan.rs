@@ -160,12 +160,20 @@ pub fn drawn(
 }
 
 /// Where the scenario's registered components stand (its `plugs`: each one's name and the
-/// node it fronts).
+/// node it fronts), and the queue's workers when they write their jobs to the first database
+/// (`queue.job_writes_to_db`, [`layout::WORKERS_WRITE`]).
 pub fn plug_places(scenario: &Scenario) -> Vec<layout::PlugPlace> {
-    (scenario.plugs.iter())
+    let mut places: Vec<layout::PlugPlace> = (scenario.plugs.iter())
         .map(|p| layout::PlugPlace {
             name: p.name.clone(),
             fronts: p.fronts.clone(),
         })
-        .collect()
+        .collect();
+    if scenario.queue.as_ref().is_some_and(|q| q.job_writes_to_db) {
+        places.push(layout::PlugPlace {
+            name: "workers".to_string(),
+            fronts: layout::WORKERS_WRITE.to_string(),
+        });
+    }
+    places
 }

@@ -866,6 +866,58 @@ async fn the_backlog_grows_while_the_workers_are_down() {
     assert!(drained < peak, "backlog drains: {peak} → {drained}");
 }
 
+/// Stage 8 with the workers writing their jobs to the database: the queue's inspector lists
+/// the writes (committed, failed and redelivered, in flight), as the CLI's table and the
+/// report count them, and the committed count grows as the run goes; stage 8 as it is lists
+/// none of them.
+#[wasm_bindgen_test]
+async fn the_queue_inspector_counts_the_workers_writes() {
+    let rows = [
+        "job_writes_committed",
+        "job_writes_failed",
+        "job_writes_in_flight",
+    ];
+    let row = |key: &str| format!("[data-inspector=\"queue\"] [data-inspect=\"{key}\"]");
+    let plain = Mounted::with_hash("v1.s8").await;
+    plain.click("svg [data-component=\"queue\"]");
+    plain.settle(50).await;
+    assert!(plain.exists("[data-inspector=\"queue\"]"), "inspected");
+    for key in rows {
+        assert!(!plain.exists(&row(key)), "{key} without the field");
+    }
+    drop(plain);
+    let app = Mounted::with_hash("v1.s8~queue.job_writes_to_db=true").await;
+    app.set_speed_index(5); // 5×
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    app.click("svg [data-component=\"queue\"]");
+    app.settle(50).await;
+    assert!(app.exists("[data-inspector=\"queue\"]"), "inspected");
+    let count = |a: &Mounted, key: &str| -> u64 {
+        let text: String = (a.text(&row(key)).chars())
+            .filter(char::is_ascii_digit)
+            .collect();
+        text.parse().unwrap_or(0)
+    };
+    let committed = app
+        .wait_until(15_000, |a| count(a, "job_writes_committed") > 0)
+        .await;
+    assert!(committed, "{}", app.text("[data-inspector]"));
+    for key in rows {
+        assert!(
+            app.exists(&row(key)),
+            "{key}: {}",
+            app.text("[data-inspector]")
+        );
+    }
+    let first = count(&app, "job_writes_committed");
+    let grew = app
+        .wait_until(15_000, |a| count(a, "job_writes_committed") > first)
+        .await;
+    assert!(grew, "{first} → {}", count(&app, "job_writes_committed"));
+}
+
 #[wasm_bindgen_test]
 async fn the_cdn_inspector_offers_purge_and_a_new_version() {
     let app = Mounted::with_hash("v1.s6~traffic.users=2000").await;

@@ -217,3 +217,38 @@ fn workers_writing_elsewhere_are_refused_with_one_message() {
     let e = s.validate().expect_err("refused").to_string();
     assert!(e.contains("queue.job_writes_to_db"), "{e}");
 }
+
+#[test]
+fn the_workers_writes_stay_out_of_the_web_tiers_breaker() {
+    // The web tier's breaker (5 failed calls in a row open it) and a backlog of jobs: the
+    // workers are dead for the first 30 s, then no user arrives from 30 s on, so from then
+    // the only database calls are the workers' writes. From 35 to 50 s the database answers
+    // half of what reaches it with an error: only the workers' writes meet those errors.
+    let mut s = writing_workers(16, 60);
+    s.server.breaker = Some(scalesim::scenario::Breaker {
+        failures: 5,
+        slow_call_ms: 200.0,
+        open_ms: 2000.0,
+        probes: 1,
+    });
+    s.traffic.profile = Profile::Spike {
+        at_s: 30.0,
+        duration_s: 30.0,
+        factor: 0.0,
+    };
+    s.faults = vec![
+        fault("workers", 0.0, 30.0),
+        scalesim::scenario::Fault::errors("db-0", 0.5, 35.0, 15.0),
+    ];
+    let r = run(&s);
+    assert_conserved(&r);
+    let q = r.queue.as_ref().expect("a queue");
+    jobs_conserved(q);
+    let w = q.writes.as_ref().unwrap();
+    // The errors did reach the workers' writes, many more than five in a row...
+    assert!(w.failed > 100, "{q:?}");
+    // ...and the web tier's breaker, which guards the web servers' calls, saw none of them.
+    let b = r.breaker.as_ref().expect("a breaker section");
+    assert_eq!((b.trips, b.refused), (0, 0), "{b:?}");
+    assert_eq!(b.state, scalesim::sim::BreakerState::Closed);
+}

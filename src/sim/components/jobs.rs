@@ -53,7 +53,7 @@ use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{JobWritesReport, LatencyReport, QueueReport, Sections, SeriesPoint};
-use crate::sim::{ComponentKind, ComponentState, Outcome, Snapshot};
+use crate::sim::{ComponentKind, ComponentState, Figure, Outcome, Snapshot};
 use std::collections::VecDeque;
 
 /// The queue's own events.
@@ -548,6 +548,27 @@ impl BuiltIn for JobTier {
             QUEUE => {
                 state.queue_len = self.depth();
                 state.queue_capacity = self.max_depth;
+                if self.writes {
+                    // The workers' writes to the database, as the report's `writes` counts
+                    // them (the inspector lists them under the queue).
+                    state.figures = vec![
+                        Figure {
+                            key: "job_writes_committed",
+                            label: "Job writes committed",
+                            value: self.writes_committed as f64,
+                        },
+                        Figure {
+                            key: "job_writes_failed",
+                            label: "Job writes failed (redelivered)",
+                            value: self.writes_failed as f64,
+                        },
+                        Figure {
+                            key: "job_writes_in_flight",
+                            label: "Job writes in flight",
+                            value: f64::from(self.writes_in_flight()),
+                        },
+                    ];
+                }
             }
             _ => {
                 state.busy_workers = self.station.busy;
@@ -703,5 +724,21 @@ mod tests {
         assert_eq!((q.done, q.depth(), q.in_progress()), (1, 1, 0));
         assert_eq!(q.report().writes.map(|w| w.committed), Some(1));
         assert_eq!(q.published, q.done + u64::from(q.depth()));
+        // The queue's figures in the snapshot (the app's inspector) count the writes as the
+        // report does; a queue whose workers do not write lists none.
+        let mut state = ComponentState::default();
+        q.member_state(QUEUE, &mut state);
+        let figures: Vec<(&str, f64)> = (state.figures.iter()).map(|f| (f.key, f.value)).collect();
+        assert_eq!(
+            figures,
+            [
+                ("job_writes_committed", 1.0),
+                ("job_writes_failed", 1.0),
+                ("job_writes_in_flight", 0.0)
+            ]
+        );
+        let mut state = ComponentState::default();
+        JobTier::with_writes(&spec(), false).member_state(QUEUE, &mut state);
+        assert!(state.figures.is_empty());
     }
 }

@@ -333,6 +333,9 @@ impl Stack {
             self.note_session(req, self.station_info[usize::from(station)].2);
         }
         let copy_job = self.kernel.requests[req.slot as usize].copy_job != NONE;
+        // A worker's write to the database is not the web tier's call: its refusals stay out
+        // of the web tier's circuit breaker, as its commits do.
+        let job_write = self.kernel.requests[req.slot as usize].has(JOB_WRITE);
         let s = &mut self.stations[usize::from(station)];
         if copy_job && !(s.alive && (s.has_free_worker() || s.has_room())) {
             self.retry_copy_job(req);
@@ -346,7 +349,7 @@ impl Stack {
         if error_ratio > 0.0 && self.kernel.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
-            if tier == Tier::Db {
+            if tier == Tier::Db && !job_write {
                 self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
@@ -357,7 +360,7 @@ impl Stack {
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
-            if tier == Tier::Db {
+            if tier == Tier::Db && !job_write {
                 self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
@@ -379,7 +382,6 @@ impl Stack {
             s.line.push_back(req);
             s.waiting += 1;
             s.max_waiting = s.max_waiting.max(s.waiting);
-            let job_write = self.kernel.requests[req.slot as usize].has(JOB_WRITE);
             let lazy_timeout = !copy_job && !job_write && self.clients.is_none();
             let r = self.req_mut(req);
             r.state = ReqState::Queued;
@@ -389,7 +391,7 @@ impl Stack {
             }
         } else {
             s.rejected += 1;
-            if tier == Tier::Db {
+            if tier == Tier::Db && !job_write {
                 self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
