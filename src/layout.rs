@@ -1931,6 +1931,21 @@ mod tests {
         }
     }
 
+    /// Panics if the straight line `l` passes through any box of `d` (200 points along it).
+    fn assert_crosses_no_box(d: &Diagram, l: &DiagramLine, stage: u8) {
+        for n in &d.nodes {
+            let crosses = (1..200).any(|i| {
+                let f = f64::from(i) / 200.0;
+                let (x, y) = (
+                    l.from.0 + (l.to.0 - l.from.0) * f,
+                    l.from.1 + (l.to.1 - l.from.1) * f,
+                );
+                (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
+            });
+            assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
+        }
+    }
+
     #[test]
     fn presets_1_to_10_are_sound_and_no_database_wire_crosses_a_box() {
         for stage in 1..=10 {
@@ -1950,17 +1965,7 @@ mod tests {
             let wires: Vec<&DiagramLine> = d.lines.iter().filter(ends_at_database).collect();
             assert!(stage == 1 || !wires.is_empty(), "stage {stage}");
             for l in wires {
-                for n in &d.nodes {
-                    let crosses = (1..200).any(|i| {
-                        let f = f64::from(i) / 200.0;
-                        let (x, y) = (
-                            l.from.0 + (l.to.0 - l.from.0) * f,
-                            l.from.1 + (l.to.1 - l.from.1) * f,
-                        );
-                        (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
-                    });
-                    assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
-                }
+                assert_crosses_no_box(&d, l, stage);
             }
         }
     }
@@ -2004,17 +2009,7 @@ mod tests {
             let length = ((l.to.0 - l.from.0).powi(2) + (l.to.1 - l.from.1).powi(2)).sqrt();
             assert!(length >= 30.0, "stage {stage}: {l:?}");
             for l in &from_workers {
-                for n in &d.nodes {
-                    let crosses = (1..200).any(|i| {
-                        let f = f64::from(i) / 200.0;
-                        let (x, y) = (
-                            l.from.0 + (l.to.0 - l.from.0) * f,
-                            l.from.1 + (l.to.1 - l.from.1) * f,
-                        );
-                        (x - n.x).abs() * 2.0 < n.w && (y - n.y).abs() * 2.0 < n.h
-                    });
-                    assert!(!crosses, "stage {stage}: {l:?} crosses {}", n.label);
-                }
+                assert_crosses_no_box(&d, l, stage);
             }
             let px = d.smallest_text_px(BOX_W_AT_1400_PX);
             let min_width_px = (d.width * READABLE_PX / font::MIN).ceil();
