@@ -134,20 +134,26 @@ fn a_live_link_replays_the_same_on_two_threads() {
     assert_ne!(plain.digest, one.digest, "the live changes changed the run");
 }
 
-/// `scalesim run --threads 1` and `--threads 2` print the same JSON, byte for byte; 0 is
-/// refused.
+/// `scalesim run --threads 1` and `--threads 2` print the same JSON, byte for byte (and
+/// with two, the data centers did run side by side); 0 is refused.
 #[test]
 fn the_cli_prints_the_same_report_on_one_thread_and_on_two() {
     let link = "v1.s11~traffic.users=200000~duration_s=20~live=4:kill:us-east,9:repair:us-east,12:cut:us-east:eu-west,15:heal:us-east:eu-west";
-    let run = |threads: &str| {
-        let (code, out, err) =
-            crate::helpers::scalesim(&["run", "--url", link, "--json", "--threads", threads]);
+    let run = |threads: &str, timing: bool| {
+        let mut args = vec!["run", "--url", link, "--json", "--threads", threads];
+        if timing {
+            args.push("--timing");
+        }
+        let (code, out, err) = crate::helpers::scalesim(&args);
         assert_eq!(code, 0, "{err}");
         out
     };
-    let one = run("1");
+    let one = run("1", false);
     assert!(one.contains("\"digest\""));
-    assert_eq!(one, run("2"));
+    assert_eq!(one, run("2", false));
+    let timed: serde_json::Value = serde_json::from_str(&run("2", true)).unwrap();
+    let spans = &timed["timing"]["data_center_spans"];
+    assert!(spans["side_by_side"].as_u64().unwrap() > 10, "{spans}");
     let (code, _, err) = crate::helpers::scalesim(&["run", "--preset", "1", "--threads", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("--threads must be at least 1"), "{err}");
