@@ -7,8 +7,9 @@
 //! every request of the span first, then brings each data center to the span's end:
 //!
 //! ```text
-//!   world: hand over (T0, T1] ──┬── us-east.advance_to(T1) ──┬── collect, event at T1, hand over (T1, T2] …
-//!                               └── eu-west.advance_to(T1) ──┘   (side by side: a second thread)
+//!   world: hand over (T0, T1] ─┬─ us-east.advance_to(T1) ─┬─ collect, event at T1,
+//!                              └─ eu-west.advance_to(T1) ─┘  hand over (T1, T2] …
+//!                                 (on a second thread)
 //! ```
 //!
 //! Why side by side gives the same run, byte for byte: a data center's `Stack::advance_to`
@@ -33,8 +34,8 @@
 use super::*;
 
 /// Requests handed to a data center since the data centers last advanced without a budget, in
-/// at least two of them, for a span to run side by side: below it the threads' start would cost a good part
-/// of the work they share.
+/// at least two of them, for a span to run side by side: below it the threads' start would
+/// cost a good part of the work they share.
 pub(super) const MIN_REQUESTS: u64 = 256;
 
 // A data center moves to another thread for a span.
