@@ -20,7 +20,9 @@
 // The same runs in a dedicated worker of headless Chromium (CHROMIUM, default
 // /usr/bin/chromium), the browser the app runs in, whose V8 is years newer than Node 20's:
 // its default tiers, after a warm-up run of WARMUP_S (default 3) simulated seconds; the CPU
-// seconds are the worker thread's. scripts/measure-core-speed.sh builds the probe and runs this.
+// seconds are the worker thread's. PROFILE=FILE.cpuprofile: V8's sampling profiler over the
+// measured runs (a probe keeps its function names with wasm-opt -g), summarised by function.
+// scripts/measure-core-speed.sh builds the probe and runs this.
 const fs = require("fs");
 
 const file = process.argv[2];
@@ -65,10 +67,15 @@ const inNode = () => {
 // tiers: a warm-up run of WARMUP_S simulated seconds first, so the hot functions reach the
 // optimising tier), the same runs; CPU seconds of the worker thread (/proc) per run.
 const inChromium = async () => {
-  const { launch, sleep, workerCpuS } = require("./cdp");
+  const { launch, sleep, workerCpuS, summariseProfile } = require("./cdp");
   const warmupS = parseInt(process.env.WARMUP_S || "3", 10);
   const browser = await launch();
-  const { evaluate } = browser;
+  const { evaluate, send, on } = browser;
+  const workers = [];
+  on("Target.attachedToTarget", (p) => {
+    if (p.targetInfo.type === "worker") workers.push(p.sessionId);
+  });
+  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
   const source = `let exports = null;
     const call = (seconds) => exports.run_sampled
       ? exports.run_sampled(${stage}, seconds, ${pathEvery}) : exports.run(${stage}, seconds);
@@ -106,6 +113,13 @@ const inChromium = async () => {
   };
   const ready = await wait("ready");
   await sleep(2000); // the optimising tier's background compilations
+  if (process.env.PROFILE) {
+    for (const w of workers) {
+      await send("Profiler.enable", {}, w);
+      await send("Profiler.setSamplingInterval", { interval: 200 }, w);
+      await send("Profiler.start", {}, w);
+    }
+  }
   const out = [];
   for (let i = 0; i < runs; i++) {
     await evaluate("window.__core.done = null");
@@ -116,8 +130,18 @@ const inChromium = async () => {
     out.push({ result: done.result, cpu_s: +cpu.toFixed(2), wall_s: +done.wall_s.toFixed(3),
       sim_s_per_cpu_s: +(seconds / cpu).toFixed(3) });
   }
+  let profile;
+  if (process.env.PROFILE) {
+    for (const w of workers) {
+      const r = await send("Profiler.stop", {}, w);
+      if (!r.result) continue;
+      fs.writeFileSync(process.env.PROFILE, JSON.stringify(r.result.profile));
+      profile = summariseProfile(r.result.profile);
+    }
+  }
   browser.close();
   report(out, "chromium", ready.sampled);
+  if (profile) console.log(JSON.stringify(profile));
 };
 
 (process.env.CHROMIUM_WORKER ? inChromium() : Promise.resolve(inNode())).catch((e) => {
