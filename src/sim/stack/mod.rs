@@ -37,19 +37,17 @@ mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::Balancer;
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
-use super::components::deploy::{DeployController, DeployEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, PlugCtx, PlugEvent,
-    PlugPart, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, Nudge, PlugCtx,
+    PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -61,7 +59,7 @@ use super::kernel::histogram::Histogram;
 use super::kernel::queue::Lane;
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::kernel::run::{Kernel, Slot};
-use super::report::{DeployReport, LogEntry, SeriesPoint};
+use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
@@ -357,6 +355,12 @@ pub(super) struct Stack {
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
     write_takers: Vec<u8>,
+    /// Which of `built_ins` are told of every request completed now (the deploy controller,
+    /// while a deploy runs; see `Stack::watch_completions`).
+    completion_watchers: Vec<u8>,
+    /// Which of `built_ins` drive the web tier (the deploy controller): each takes a step
+    /// after every round of health checks.
+    web_drivers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -387,8 +391,6 @@ pub(super) struct Stack {
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
-    /// The deploy controller: the rolling deploy under way and the finished ones.
-    pub(super) deploy: DeployController,
     /// The NoSQL stores beside the database: the scenario's `nosql`, then its `more_nosql`
     /// in order (empty without one).
     pub(super) nosqls: Vec<NoSql>,
@@ -448,6 +450,8 @@ impl Stack {
             before_departure: None,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
+            completion_watchers: Vec::new(),
+            web_drivers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -475,7 +479,6 @@ impl Stack {
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            deploy: DeployController::default(),
             nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
@@ -502,6 +505,10 @@ impl Stack {
             .collect();
         sim.write_takers = (sim.built_ins.iter().enumerate())
             .filter(|(_, part)| part.takes_writes())
+            .map(|(i, _)| i as u8)
+            .collect();
+        sim.web_drivers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.drives_web())
             .map(|(i, _)| i as u8)
             .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
@@ -545,11 +552,13 @@ impl Stack {
                 );
             }
         }
-        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-            sim.kernel.events.push(
-                SimTime::from_secs_f64(at_s),
-                Event::Deploy(DeployEvent::Start),
-            );
+        // What the built-in kinds plan at a set time (the scheduled deploy's start).
+        for (me, part) in sim.built_ins.iter().enumerate() {
+            part.plan(&mut BuiltInCtx {
+                kernel: &mut sim.kernel,
+                stations: &mut sim.stations,
+                me: me as u8,
+            });
         }
         sim.schedule_faults();
         sim
@@ -571,7 +580,7 @@ impl Stack {
 
     /// Hands a built-in component one of its own events, then does what it asks.
     // Kept out of `handle` (as the balancer's own handler was before it was registered), so
-    // the resize and the deploy's progress do not weigh on the request path's arms there.
+    // the resize and the deploy's steps do not weigh on the request path's arms there.
     #[inline(never)]
     fn on_built_in_event(&mut self, BuiltInEvent { part, event }: BuiltInEvent) {
         let ctx = &mut BuiltInCtx {
@@ -582,7 +591,14 @@ impl Stack {
         match self.built_ins[usize::from(part)].handle(event, ctx) {
             Follow::Nothing => {}
             Follow::Resize { group, count } => self.resize_part(part, group, count),
-            Follow::Checked => self.deploy_progress(),
+            Follow::Checked => {
+                for d in 0..self.web_drivers.len() {
+                    self.drive(self.web_drivers[d], Nudge::Checked);
+                }
+            }
+            Follow::Drive => self.drive(part, Nudge::Own),
+            // Asked for only in a step with the web tier lent (`Stack::drive`).
+            Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
         }
         self.send_job_writes(part);
     }
@@ -678,7 +694,6 @@ impl Stack {
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
             Event::BuiltIn(event) => self.on_built_in_event(event),
-            Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
             Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
             Event::Plug(PlugEvent { plug, event }) => {
