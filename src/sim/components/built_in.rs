@@ -3,6 +3,7 @@
 //! ([`OwnEvents`], [`BuiltInCtx`]) and the [`built_ins!`] line that generates
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
+use super::balancer;
 use super::deploy;
 use super::dns;
 use super::edge;
@@ -60,6 +61,9 @@ pub(in crate::sim) enum Listed {
     AfterUsers,
     /// After the database nodes (the CDN edge).
     AfterDatabases,
+    /// The front door, after the kinds listed after the users and before the web servers
+    /// (the load balancer: component 2 with DNS).
+    FrontDoor,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
@@ -286,6 +290,9 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// (the queue's broker and workers), listed with the stack's own machines, before the
     /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
     fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed right after the web
+    /// servers, before the stack's other machines (the load balancer), rather than after them.
+    const MACHINES_FIRST: bool = false;
 
     // The step before departure (DNS, session 15).
 
@@ -648,6 +655,10 @@ macro_rules! built_ins {
             pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
                 match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
             }
+            /// See [`BuiltIn::MACHINES_FIRST`].
+            pub fn machines_first(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::MACHINES_FIRST),* }
+            }
             /// See [`BuiltIn::LISTED`].
             pub fn listed(&self) -> Listed {
                 match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
@@ -765,4 +776,5 @@ built_ins! {
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
     Deploy(deploy::DeployController, deploy::DeployEvent),
+    Balancer(balancer::BalancerNode),
 }

@@ -37,6 +37,7 @@ mod slab;
 mod state;
 mod sync;
 
+use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
@@ -79,15 +80,13 @@ use std::collections::VecDeque;
 pub(super) enum Part {
     /// The user population (nothing to kill).
     Users,
-    /// The load balancer (nothing to kill: it fronts the web servers).
-    Balancer,
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
-    /// A component of a built-in kind registered in `built_ins!` (DNS, the CDN edge): its
-    /// index in [`Stack::built_ins`].
+    /// A component of a built-in kind registered in `built_ins!` (DNS, the load balancer,
+    /// the CDN edge): its index in [`Stack::built_ins`].
     BuiltIn(u8),
     /// One of the components a built-in kind stands as beside the request path (the message
     /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
@@ -101,9 +100,10 @@ impl Part {
         match kind {
             // A data center is the geo layer's component, never a stack's.
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
-            ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
-            ComponentKind::Dns | ComponentKind::Cdn => Part::BuiltIn(0),
+            ComponentKind::Dns | ComponentKind::LoadBalancer | ComponentKind::Cdn => {
+                Part::BuiltIn(0)
+            }
             // Its indices are set when it is built.
             ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
             ComponentKind::Server
@@ -336,8 +336,6 @@ pub(super) struct Stack {
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// The balancer's component (for recorded hops).
-    balancer_id: ComponentId,
     /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the web
     /// tier, the monitor, the CDN edge, the message queue, DNS), those the scenario has, in
     /// registration order; reached through their hooks, and the web tier (always [`WEB`])
@@ -351,6 +349,9 @@ pub(super) struct Stack {
     /// The built-in component every request asks before it departs (DNS; `None`: requests
     /// leave at once).
     before_departure: Option<u8>,
+    /// The load balancer's built-in component (`u8::MAX`: none; read only by requests that
+    /// reach it).
+    front: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
@@ -382,7 +383,6 @@ pub(super) struct Stack {
     arrival_epoch: u32,
     pub(super) client_one_way: SimDuration,
     internal_one_way: SimDuration,
-    balancer_latency: SimDuration,
     timeout: SimDuration,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
@@ -443,11 +443,11 @@ impl Stack {
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            balancer_id: ComponentId(u16::MAX),
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
             before_departure: None,
+            front: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
@@ -472,7 +472,6 @@ impl Stack {
             arrival_epoch: 0,
             client_one_way: SimDuration::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
             internal_one_way: SimDuration::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
-            balancer_latency: SimDuration::ZERO,
             timeout: SimDuration::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
@@ -515,6 +514,9 @@ impl Stack {
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
             .map(|i| i as u8);
+        sim.front = (sim.built_ins.iter())
+            .position(|part| part.get::<BalancerNode>().is_some())
+            .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
@@ -613,6 +615,17 @@ impl Stack {
     #[inline]
     pub(super) fn web_mut(&mut self) -> &mut WebTier {
         web_tier_mut(&mut self.built_ins)
+    }
+
+    /// The load balancer, with its component (only for a request that reached it: a stack
+    /// without one has no door that leads there).
+    #[inline]
+    pub(super) fn balancer(&self) -> (&BalancerNode, ComponentId) {
+        let front = usize::from(self.front);
+        match self.built_ins[front].get() {
+            Some(b) => (b, self.built_in_ids[front]),
+            None => unreachable!("the load balancer is a built-in component"),
+        }
     }
 
     /// Web pool `pool`.

@@ -289,7 +289,6 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users) => true,
-            Some(Part::Balancer) => self.web().balancers.first().is_some_and(|b| b.alive),
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Member { part, member }) => {
                 self.built_ins[usize::from(part)].member_alive(member)
