@@ -342,3 +342,26 @@ fn a_deploy_does_not_restart_servers_in_a_data_center_that_is_down() {
     );
     assert_conserved(&sim.run());
 }
+
+/// The deploy report's latency counts exactly the requests completed while the deploy ran:
+/// the controller is told of completions from its start to its end (since session 17 the
+/// stack tells only the kinds watching completions at the time, asked after each of the
+/// controller's steps). Both start and end fall on metrics-interval ends, so the series
+/// counts the same requests.
+#[test]
+fn a_deploys_latency_counts_the_requests_completed_while_it_ran() {
+    let r = run(&stage3_deploy(1, true));
+    let d = only_deploy(&r);
+    let (start, end) = (d.started_at_s, d.finished_at_s.expect("it finished"));
+    assert_eq!(start.fract(), 0.0);
+    assert_eq!(end.fract(), 0.0);
+    let during: u64 = (r.series.iter())
+        .filter(|p| p.t_s > start && p.t_s <= end)
+        .map(|p| p.completed)
+        .sum();
+    assert!(
+        during > 10_000,
+        "{during} requests completed during the deploy"
+    );
+    assert_eq!(d.latency_ms.count, during);
+}

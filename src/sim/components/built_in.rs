@@ -3,6 +3,8 @@
 //! ([`OwnEvents`], [`BuiltInCtx`]) and the [`built_ins!`] line that generates
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
+use super::balancer;
+use super::deploy;
 use super::dns;
 use super::edge;
 use super::jobs;
@@ -11,6 +13,7 @@ use super::registry::{Component, Tick};
 use super::station::Station;
 use super::web_pool;
 use super::web_tier;
+use super::web_tier::WebPort;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
@@ -58,6 +61,9 @@ pub(in crate::sim) enum Listed {
     AfterUsers,
     /// After the database nodes (the CDN edge).
     AfterDatabases,
+    /// The front door, after the kinds listed after the users and before the web servers
+    /// (the load balancer: component 2 with DNS).
+    FrontDoor,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
@@ -102,9 +108,29 @@ pub(in crate::sim) enum Follow {
     /// Its group of stations `group` (a web pool) changes to `count` in service: the stack
     /// applies it through [`BuiltIn::resize`] and places the new stations it asks for.
     Resize { group: u8, count: u32 },
-    /// The balancer checked a pool's servers: the stack's rolling deploy, which waits for
-    /// its batch to serve again, moves on.
+    /// The balancer checked a pool's servers: the kinds that drive the web tier (the
+    /// deploy controller, waiting for its batch to serve again) take a step
+    /// ([`BuiltIn::drive`] with [`Nudge::Checked`]).
     Checked,
+    /// It drives the web tier and has taken one of its events: the stack lends it the web
+    /// tier for the step ([`BuiltIn::drive`] with [`Nudge::Own`]).
+    Drive,
+    /// Server `member` of web pool `group` must stop now (the deploy controller's new
+    /// version): what it holds fails as on a crash; the stack stops it, then tells the kind
+    /// ([`Nudge::Stopped`]).
+    Stop { group: u8, member: u16 },
+}
+
+/// Why the stack hands a kind that drives the web tier a step ([`BuiltIn::drive`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Nudge {
+    /// It took one of its own events and asked for the web tier ([`Follow::Drive`]).
+    Own,
+    /// The balancer has just checked a pool's servers ([`Follow::Checked`]).
+    Checked,
+    /// The server it asked to stop ([`Follow::Stop`]) has stopped: `in_flight` requests were
+    /// in progress on it, `cut` of them failed with it.
+    Stopped { in_flight: u64, cut: u64 },
 }
 
 /// A station a built-in kind asks the stack to place in its one table
@@ -264,6 +290,9 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// (the queue's broker and workers), listed with the stack's own machines, before the
     /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
     fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed right after the web
+    /// servers, before the stack's other machines (the load balancer), rather than after them.
+    const MACHINES_FIRST: bool = false;
 
     // The step before departure (DNS, session 15).
 
@@ -325,6 +354,40 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// under the station's name, if any.
     fn station_placed(&mut self, _group: u8, _station: u16, _initial: bool) -> Option<String> {
         None
+    }
+
+    // Hooks of a kind that drives the web tier's servers (the deploy controller, session
+    // 17).
+
+    /// Whether it is told of every request completed now ([`BuiltIn::request_completed`]; the
+    /// deploy controller: while a deploy runs). The stack asks again after each of its steps
+    /// with the web tier lent ([`BuiltIn::drive`]) and keeps the list of those that are, so
+    /// the others (and every kind between deploys) cost nothing per request.
+    fn watches_completions(&self) -> bool {
+        false
+    }
+    /// A user's request was answered now, `latency_ns` after the user sent it.
+    fn request_completed(&mut self, _latency_ns: u64) {}
+    /// Schedules what the scenario plans for it at a set time (the deploy controller: the
+    /// scheduled deploy's start), as the stack is built, after the scheduled resharding and
+    /// before the scheduled faults.
+    fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(&self, _ctx: &mut BuiltInCtx<'_, R, E>) {}
+    /// Its figures of a component served by a station of the stack's table (placed for a
+    /// component of `kind`, with `index` within its kind: a web server's
+    /// `web_pool::web_index`), in the snapshot.
+    fn station_state(&self, _kind: ComponentKind, _index: u16, _state: &mut ComponentState) {}
+    /// Whether it drives the web tier: it asks for it with [`Follow::Drive`] after its own
+    /// events, and takes a step after each round of health checks ([`Follow::Checked`]).
+    const DRIVES_WEB: bool = false;
+    /// A step with the web tier lent as `port` (`nudge`: why). Returns [`Follow::Stop`] to
+    /// have a server stopped (then the stack hands it another step with
+    /// [`Nudge::Stopped`]), else [`Follow::Nothing`].
+    fn drive<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _nudge: Nudge,
+        _port: &mut WebPort<'_, R, E>,
+    ) -> Follow {
+        Follow::Nothing
     }
 }
 
@@ -592,6 +655,10 @@ macro_rules! built_ins {
             pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
                 match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
             }
+            /// See [`BuiltIn::MACHINES_FIRST`].
+            pub fn machines_first(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::MACHINES_FIRST),* }
+            }
             /// See [`BuiltIn::LISTED`].
             pub fn listed(&self) -> Listed {
                 match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
@@ -644,6 +711,38 @@ macro_rules! built_ins {
             pub fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
                 match self { $(BuiltInPart::$v(p) => p.station_placed(group, station, initial)),* }
             }
+            /// See [`BuiltIn::watches_completions`].
+            pub fn watches_completions(&self) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.watches_completions()),* }
+            }
+            /// See [`BuiltIn::request_completed`].
+            #[inline]
+            pub fn request_completed(&mut self, latency_ns: u64) {
+                match self { $(BuiltInPart::$v(p) => p.request_completed(latency_ns)),* }
+            }
+            /// See [`BuiltIn::plan`].
+            pub fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.plan(ctx)),* }
+            }
+            /// See [`BuiltIn::station_state`].
+            pub fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.station_state(kind, index, state)),* }
+            }
+            /// See [`BuiltIn::DRIVES_WEB`].
+            pub fn drives_web(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::DRIVES_WEB),* }
+            }
+            /// See [`BuiltIn::drive`].
+            pub fn drive<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                nudge: Nudge,
+                port: &mut WebPort<'_, R, E>,
+            ) -> Follow {
+                match self { $(BuiltInPart::$v(p) => p.drive(nudge, port)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -676,4 +775,6 @@ built_ins! {
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
+    Deploy(deploy::DeployController, deploy::DeployEvent),
+    Balancer(balancer::BalancerNode),
 }

@@ -448,5 +448,5 @@ pub(in crate::sim) trait Component: Clone + Sized {
 // `built_in.rs`; they are re-exported here, so the registry stays the one place to import from.
 pub(in crate::sim) use super::built_in::{
     Asking, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, NewStation,
-    OwnEvents, Step,
+    Nudge, OwnEvents, Step,
 };

@@ -639,7 +639,7 @@ impl World {
         let Some(plan) = self.deploying.as_mut() else {
             return;
         };
-        if self.dcs[plan.current].sim.deploy.running() {
+        if self.dcs[plan.current].sim.deploy_running() {
             return;
         }
         plan.current += 1;

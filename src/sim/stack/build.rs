@@ -38,10 +38,8 @@ impl Stack {
         self.add_component("users".into(), ComponentKind::Users);
         // The built-in kinds' components listed right after the users (DNS: component 1).
         self.add_built_in_components(Listed::AfterUsers);
-        if let Some(lb) = &scenario.load_balancer {
-            self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
-            self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
-        }
+        // The front door's (the load balancer).
+        self.add_built_in_components(Listed::FrontDoor);
         // The web tier's stations: each pool's servers, the first pool's first.
         let counts = std::iter::once(&scenario.server)
             .chain(scenario.more_web_pools.iter().map(|m| &m.server))

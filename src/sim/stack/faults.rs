@@ -11,17 +11,6 @@ impl Stack {
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
             Part::Users => return, // they cannot be killed
-            Part::Balancer => {
-                // One balancer in front of every pool: all its pools' views die with it.
-                let mut text = None;
-                for b in &mut self.web_mut().balancers {
-                    text = Some(b.kill(&name, cause));
-                }
-                if let Some(text) = text {
-                    self.log_event(&name, text);
-                }
-                return;
-            }
             Part::BuiltIn(part) => {
                 let then = self.built_ins[usize::from(part)].kill(self.kernel.now);
                 self.log_event(&name, format!("{name} down ({cause}){then}"));
@@ -196,13 +185,6 @@ impl Stack {
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
             Part::Users => return,
-            Part::Balancer => {
-                for b in &mut self.web_mut().balancers {
-                    b.repair();
-                }
-                self.log_event(&name, format!("{name} back up ({cause})"));
-                return;
-            }
             Part::BuiltIn(part) => {
                 let then = self.built_ins[usize::from(part)].repair(self.kernel.now);
                 self.log_event(&name, format!("{name} back up ({cause}){then}"));

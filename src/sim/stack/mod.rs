@@ -37,19 +37,18 @@ mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::Balancer;
+use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
-use super::components::deploy::{DeployController, DeployEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, PlugCtx, PlugEvent,
-    PlugPart, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, Nudge, PlugCtx,
+    PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -61,7 +60,7 @@ use super::kernel::histogram::Histogram;
 use super::kernel::queue::Lane;
 use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
 use super::kernel::run::{Kernel, Slot};
-use super::report::{DeployReport, LogEntry, SeriesPoint};
+use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
@@ -81,15 +80,13 @@ use std::collections::VecDeque;
 pub(super) enum Part {
     /// The user population (nothing to kill).
     Users,
-    /// The load balancer (nothing to kill: it fronts the web servers).
-    Balancer,
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
-    /// A component of a built-in kind registered in `built_ins!` (DNS, the CDN edge): its
-    /// index in [`Stack::built_ins`].
+    /// A component of a built-in kind registered in `built_ins!` (DNS, the load balancer,
+    /// the CDN edge): its index in [`Stack::built_ins`].
     BuiltIn(u8),
     /// One of the components a built-in kind stands as beside the request path (the message
     /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
@@ -103,9 +100,10 @@ impl Part {
         match kind {
             // A data center is the geo layer's component, never a stack's.
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
-            ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
-            ComponentKind::Dns | ComponentKind::Cdn => Part::BuiltIn(0),
+            ComponentKind::Dns | ComponentKind::LoadBalancer | ComponentKind::Cdn => {
+                Part::BuiltIn(0)
+            }
             // Its indices are set when it is built.
             ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
             ComponentKind::Server
@@ -338,8 +336,6 @@ pub(super) struct Stack {
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// The balancer's component (for recorded hops).
-    balancer_id: ComponentId,
     /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the web
     /// tier, the monitor, the CDN edge, the message queue, DNS), those the scenario has, in
     /// registration order; reached through their hooks, and the web tier (always [`WEB`])
@@ -353,10 +349,19 @@ pub(super) struct Stack {
     /// The built-in component every request asks before it departs (DNS; `None`: requests
     /// leave at once).
     before_departure: Option<u8>,
+    /// The load balancer's built-in component (`u8::MAX`: none; read only by requests that
+    /// reach it).
+    front: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
     write_takers: Vec<u8>,
+    /// Which of `built_ins` are told of every request completed now (the deploy controller,
+    /// while a deploy runs; see `Stack::watch_completions`).
+    completion_watchers: Vec<u8>,
+    /// Which of `built_ins` drive the web tier (the deploy controller): each takes a step
+    /// after every round of health checks.
+    web_drivers: Vec<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -378,7 +383,6 @@ pub(super) struct Stack {
     arrival_epoch: u32,
     pub(super) client_one_way: SimDuration,
     internal_one_way: SimDuration,
-    balancer_latency: SimDuration,
     timeout: SimDuration,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
@@ -387,8 +391,6 @@ pub(super) struct Stack {
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
-    /// The deploy controller: the rolling deploy under way and the finished ones.
-    pub(super) deploy: DeployController,
     /// The NoSQL stores beside the database: the scenario's `nosql`, then its `more_nosql`
     /// in order (empty without one).
     pub(super) nosqls: Vec<NoSql>,
@@ -441,13 +443,15 @@ impl Stack {
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            balancer_id: ComponentId(u16::MAX),
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
             before_departure: None,
+            front: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
+            completion_watchers: Vec::new(),
+            web_drivers: Vec::new(),
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -468,14 +472,12 @@ impl Stack {
             arrival_epoch: 0,
             client_one_way: SimDuration::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
             internal_one_way: SimDuration::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
-            balancer_latency: SimDuration::ZERO,
             timeout: SimDuration::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            deploy: DeployController::default(),
             nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
@@ -504,10 +506,17 @@ impl Stack {
             .filter(|(_, part)| part.takes_writes())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.web_drivers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.drives_web())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
             .map(|i| i as u8);
+        sim.front = (sim.built_ins.iter())
+            .position(|part| part.get::<BalancerNode>().is_some())
+            .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
@@ -545,11 +554,13 @@ impl Stack {
                 );
             }
         }
-        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-            sim.kernel.events.push(
-                SimTime::from_secs_f64(at_s),
-                Event::Deploy(DeployEvent::Start),
-            );
+        // What the built-in kinds plan at a set time (the scheduled deploy's start).
+        for (me, part) in sim.built_ins.iter().enumerate() {
+            part.plan(&mut BuiltInCtx {
+                kernel: &mut sim.kernel,
+                stations: &mut sim.stations,
+                me: me as u8,
+            });
         }
         sim.schedule_faults();
         sim
@@ -571,7 +582,7 @@ impl Stack {
 
     /// Hands a built-in component one of its own events, then does what it asks.
     // Kept out of `handle` (as the balancer's own handler was before it was registered), so
-    // the resize and the deploy's progress do not weigh on the request path's arms there.
+    // the resize and the deploy's steps do not weigh on the request path's arms there.
     #[inline(never)]
     fn on_built_in_event(&mut self, BuiltInEvent { part, event }: BuiltInEvent) {
         let ctx = &mut BuiltInCtx {
@@ -582,7 +593,14 @@ impl Stack {
         match self.built_ins[usize::from(part)].handle(event, ctx) {
             Follow::Nothing => {}
             Follow::Resize { group, count } => self.resize_part(part, group, count),
-            Follow::Checked => self.deploy_progress(),
+            Follow::Checked => {
+                for d in 0..self.web_drivers.len() {
+                    self.drive(self.web_drivers[d], Nudge::Checked);
+                }
+            }
+            Follow::Drive => self.drive(part, Nudge::Own),
+            // Asked for only in a step with the web tier lent (`Stack::drive`).
+            Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
         }
         self.send_job_writes(part);
     }
@@ -597,6 +615,17 @@ impl Stack {
     #[inline]
     pub(super) fn web_mut(&mut self) -> &mut WebTier {
         web_tier_mut(&mut self.built_ins)
+    }
+
+    /// The load balancer, with its component (only for a request that reached it: a stack
+    /// without one has no door that leads there).
+    #[inline]
+    pub(super) fn balancer(&self) -> (&BalancerNode, ComponentId) {
+        let front = usize::from(self.front);
+        match self.built_ins[front].get() {
+            Some(b) => (b, self.built_in_ids[front]),
+            None => unreachable!("the load balancer is a built-in component"),
+        }
     }
 
     /// Web pool `pool`.
@@ -678,7 +707,6 @@ impl Stack {
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
             Event::BuiltIn(event) => self.on_built_in_event(event),
-            Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
             Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
             Event::Plug(PlugEvent { plug, event }) => {

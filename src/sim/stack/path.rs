@@ -240,8 +240,9 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        let lb = self.balancer_id;
-        if !self.web().balancers.first().is_some_and(|b| b.alive) {
+        let (balancer, lb) = self.balancer();
+        let latency = balancer.latency;
+        if !balancer.alive {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
@@ -260,7 +261,7 @@ impl Stack {
             self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
             return;
         };
-        let mut leave = now.plus(self.balancer_latency);
+        let mut leave = now.plus(latency);
         if let Some(gate) = self.routes.of(kind).gate_pool {
             // A registered component (a rate limiter) stands between the balancer and the
             // pool.
@@ -422,8 +423,8 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         if r.has(VIA_BALANCER) {
             t = t.plus(self.internal_one_way);
-            let lb = self.balancer_id;
-            let leave = t.plus(self.balancer_latency);
+            let (balancer, lb) = self.balancer();
+            let leave = t.plus(balancer.latency);
             self.push_hop(req, lb, t, leave);
             t = leave;
         }

@@ -158,8 +158,9 @@ impl Stack {
             // Written by the monitor's component, below.
             monitoring: None,
             data_store: self.data_store_report(),
-            deploys: self.deploy_reports(),
-            deploys_finished: self.deploy.done.len(),
+            // Written by the deploy controller's component, below.
+            deploys: Vec::new(),
+            deploys_finished: 0,
             clients: self.clients.as_ref(),
             sync: self.sync.as_ref(),
             breaker: self.breakers.first().map(|b| b.report(self.now())),
@@ -211,8 +212,10 @@ impl Stack {
             "worker-hours",
             PRICES.web_worker_hour,
         );
-        if !self.web().balancers.is_empty() {
-            bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
+        // The built-in kinds' machines billed right after the web servers (the load
+        // balancer).
+        for part in self.built_ins.iter().filter(|part| part.machines_first()) {
+            part.bill_machines(hours, &mut bill);
         }
         if let Some(db) = &self.scenario.database {
             let nodes = self.dbs[0].node_count();
@@ -251,8 +254,8 @@ impl Stack {
         if self.session_station != u16::MAX {
             bill.add("session store", hours, "hours", PRICES.session_store_hour);
         }
-        // The built-in kinds' machines (the queue's broker and workers).
-        for part in &self.built_ins {
+        // The built-in kinds' other machines (the queue's broker and workers).
+        for part in self.built_ins.iter().filter(|part| !part.machines_first()) {
             part.bill_machines(hours, &mut bill);
         }
         // The built-in kinds' lines (the DNS lookups, the CDN's transfer), in their bill

@@ -402,7 +402,10 @@ impl Stack {
         self.kernel.books.latency.record(ns);
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
-        self.deploy.completed(ns);
+        for w in 0..self.completion_watchers.len() {
+            let part = usize::from(self.completion_watchers[w]);
+            self.built_ins[part].request_completed(ns);
+        }
         if r.kind.touches_data() && !self.nosqls.is_empty() {
             // Each store's own requests against those the relational tier served.
             let own = usize::from(self.routes.of(r.kind).nosql);

@@ -98,13 +98,11 @@ impl Stack {
                     state.utilization = s.last_interval.utilization(s.workers);
                     state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
                     state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
-                    let (_, tier, index) = self.station_info[usize::from(si)];
-                    if tier == Tier::Web {
-                        let (pool, i) = web_of_index(index);
-                        let web = self.web();
-                        state.in_pool = web.balancers.get(pool).is_none_or(|b| b.in_pool(i));
-                        state.retired = web.pools[pool].retired[i];
-                        state.deploy = self.deploy.step_of(pool, i);
+                    // The built-in kinds' figures of it (a web server's place in the
+                    // balancer's pool, retirement, deploy step).
+                    let index = self.station_info[usize::from(si)].2;
+                    for part in &self.built_ins {
+                        part.station_state(c.kind, index, &mut state);
                     }
                 }
                 self.fill_special_state(&mut state);
@@ -172,8 +170,7 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        let sessions = self.web().pools.iter().filter_map(|w| w.sessions());
-        sessions.map(|s| s.logged_out()).sum()
+        self.web().logged_out()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
@@ -292,7 +289,6 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users) => true,
-            Some(Part::Balancer) => self.web().balancers.first().is_some_and(|b| b.alive),
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Member { part, member }) => {
                 self.built_ins[usize::from(part)].member_alive(member)
