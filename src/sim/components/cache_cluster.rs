@@ -117,18 +117,21 @@ impl CacheCluster {
     }
 
     /// The station of the node that holds `key`.
+    #[inline]
     pub fn station_for(&self, key: u32) -> u16 {
         let node = self.ring.node_for(u64::from(key));
         self.nodes[usize::from(node)].station
     }
 
     /// How long a lookup takes a node's worker.
+    #[inline]
     pub fn service(&self) -> Sampler {
         self.get
     }
 
     /// Node `node` looks `key` up at `now`, the key's latest committed write being version
     /// `latest`: true on a hit (a hit on an older version is counted stale).
+    #[inline]
     pub fn look_up(&mut self, node: usize, key: u32, latest: u64, now: SimTime) -> bool {
         let n = &mut self.nodes[node];
         match n.cache.get(&mut self.index, node as u16, key, now) {
@@ -150,12 +153,14 @@ impl CacheCluster {
     }
 
     /// A lookup could not be made (its node was down): it goes to the database unfilled.
+    #[inline]
     pub fn bypass(&mut self) {
         self.bypassed += 1;
     }
 
     /// The database answered a miss of node `node` with `version` of `key`: the node keeps it,
     /// if it is still `alive`.
+    #[inline]
     pub fn fill(&mut self, node: u16, alive: bool, key: u32, version: u64, now: SimTime) {
         if alive {
             self.nodes[usize::from(node)]
@@ -170,6 +175,7 @@ impl CacheCluster {
     }
 
     /// A write of `key` was committed: with the `invalidate` policy its cached copy goes.
+    #[inline]
     pub fn write_committed(&mut self, key: u32) {
         if self.write_policy == WritePolicy::Invalidate {
             let node = self.ring.node_for(u64::from(key));
@@ -430,7 +436,8 @@ impl BuiltIn for Caches {
         None
     }
 
-    #[inline]
+    // Inlined into the stack's step to the cache (it was before the cache was registered).
+    #[inline(always)]
     fn station_for(&self, group: u8, key: u32) -> u16 {
         self.clusters[usize::from(group)].station_for(key)
     }

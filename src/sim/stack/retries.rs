@@ -105,16 +105,13 @@ impl Stack {
         };
         let now = self.kernel.now;
         let alive = self.stations[usize::from(station)].alive;
-        let mut released = std::mem::take(&mut self.released);
-        self.built_ins[usize::from(part)].store_answered(
-            index,
-            alive,
-            req,
-            key,
-            version,
-            now,
-            &mut released,
-        );
+        let released = &mut self.released;
+        self.built_ins[usize::from(part)]
+            .store_answered(index, alive, req, key, version, now, released);
+        if released.is_empty() {
+            return;
+        }
+        let mut released = std::mem::take(released);
         for &waiter in &released {
             match self.get(waiter).map(|r| r.state) {
                 Some(ReqState::Abandoned) => self.release(waiter),
