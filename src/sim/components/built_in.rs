@@ -4,13 +4,15 @@
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
 use super::balancer;
+use super::cache_cluster;
 use super::deploy;
 use super::dns;
 use super::edge;
 use super::jobs;
 use super::monitor;
 use super::registry::{Component, Tick};
-use super::station::Station;
+use super::sessions;
+use super::station::{ReqRef, Station};
 use super::web_pool;
 use super::web_tier;
 use super::web_tier::WebPort;
@@ -19,6 +21,7 @@ use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
 use crate::sim::hits::IntervalHits;
 use crate::sim::kernel::queue::Lane;
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
@@ -59,11 +62,13 @@ pub(in crate::sim) enum Step {
 pub(in crate::sim) enum Listed {
     /// Right after the users (the DNS server: component 1 of every stack).
     AfterUsers,
-    /// After the database nodes (the CDN edge).
+    /// After the database nodes (the CDN edge, then the shared session store).
     AfterDatabases,
     /// The front door, after the kinds listed after the users and before the web servers
     /// (the load balancer: component 2 with DNS).
     FrontDoor,
+    /// After the NoSQL stores' nodes (the cache clusters' nodes).
+    AfterNoSql,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
@@ -145,6 +150,35 @@ pub(in crate::sim) struct NewStation {
     pub index: u16,
     /// The station, not placed yet.
     pub station: Station,
+}
+
+/// What follows a request's service at one of a built-in kind's stations on the request
+/// path ([`BuiltIn::station_served`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Served {
+    /// The answer leaves from here (a cache hit).
+    Answer,
+    /// Its step is done: the request goes on from its web server as its route says (the
+    /// session store has handed over the user's session).
+    Resume,
+    /// On to the data store; the store's answer comes back through this station
+    /// ([`BuiltIn::store_answered`]: a cache miss, filled with the answer).
+    ToStore,
+    /// The kind holds it until a read of the same key already under way answers, then
+    /// releases it through [`BuiltIn::store_answered`] (a coalesced miss); its client's
+    /// timeout still runs.
+    Wait,
+}
+
+/// What becomes of a request at one of a built-in kind's stations that is down: it reached
+/// the station dead, or the station died holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Down {
+    /// It fails with this outcome.
+    Fail(Outcome),
+    /// It goes on past the station, to the data store, and nothing comes back through it (a
+    /// cache node: the lookup is bypassed, counted by the kind).
+    PassOn,
 }
 
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
@@ -389,6 +423,77 @@ pub(in crate::sim) trait BuiltIn: Component {
     ) -> Follow {
         Follow::Nothing
     }
+    // Hooks of a kind whose stations stand on the request path after the web server (the
+    // cache clusters, the shared session store; session 17). The stack places its first
+    // stations where its component is listed, finds it by its node kind where the route
+    // table names that kind (`Route::session`, `DataStep::Cache`), and hands it what
+    // happens at its stations (`Tier::Kind` in the stack's station info).
+
+    /// How many stations each of its groups starts with (in group order), placed where its
+    /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
+    /// [`BuiltIn::station_placed`].
+    fn initial_stations(&self) -> Vec<u32> {
+        Vec::new()
+    }
+    /// The station of group `group` (a cache cluster) that takes a request for `key`
+    /// (`u16::MAX` for a kind without stations on the request path: never asked).
+    fn station_for(&self, _group: u8, _key: u32) -> u16 {
+        u16::MAX
+    }
+    /// How long a request of `kind` takes a worker of its station with index `index` (no
+    /// time for a kind without stations on the request path: never asked).
+    fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
+        Sampler::Constant { ns: 0.0 }
+    }
+    /// Its station with index `index` has served a request for `key` now; `latest(store)`
+    /// is the version of `key` last committed in database `store`, `leading(r)` whether
+    /// request `r` is still reading `key` from the store on a station's behalf.
+    fn station_served(
+        &mut self,
+        _index: u16,
+        _req: ReqRef,
+        _key: u32,
+        _now: SimTime,
+        _latest: impl Fn(u8) -> u64,
+        _leading: impl Fn(ReqRef) -> bool,
+    ) -> Served {
+        Served::Resume
+    }
+    /// The store answered `req` (sent on by [`Served::ToStore`] from its station `index`,
+    /// `alive` now or not) with `version` of `key`; the requests it held for that answer
+    /// ([`Served::Wait`]) go into `released`, to be answered from here.
+    #[allow(clippy::too_many_arguments)]
+    fn store_answered(
+        &mut self,
+        _index: u16,
+        _alive: bool,
+        _req: ReqRef,
+        _key: u32,
+        _version: u64,
+        _now: SimTime,
+        _released: &mut Vec<ReqRef>,
+    ) {
+    }
+    /// How a request fails at its stations: an injected error, and, unless
+    /// [`BuiltIn::station_down`] passes it on, a station that is down.
+    fn refuses_as(&self) -> Outcome {
+        Outcome::ServerDown
+    }
+    /// A request is at its station `index`, which is down (it reached it dead, or the
+    /// station died holding it).
+    fn station_down(&mut self, _index: u16) -> Down {
+        Down::Fail(self.refuses_as())
+    }
+    /// Its station `index` dies now. `Some(note)`: the requests it holds go on past it
+    /// ([`Down::PassOn`]), and `note` says so in the log line; `None`: they fail.
+    fn station_died(&mut self, _index: u16) -> Option<&'static str> {
+        None
+    }
+    /// Whether it is told of every committed write ([`BuiltIn::key_committed`]); the stack
+    /// keeps the list of those that are.
+    const WATCHES_COMMITS: bool = false;
+    /// A write of `key` committed in database `store` (a cache invalidates its copy).
+    fn key_committed(&mut self, _store: u8, _key: u32) {}
 }
 
 /// A built-in kind's own events (timers that carry no request: the message queue's jobs
@@ -743,6 +848,75 @@ macro_rules! built_ins {
             ) -> Follow {
                 match self { $(BuiltInPart::$v(p) => p.drive(nudge, port)),* }
             }
+            /// See [`BuiltIn::initial_stations`].
+            pub fn initial_stations(&self) -> Vec<u32> {
+                match self { $(BuiltInPart::$v(p) => p.initial_stations()),* }
+            }
+            /// See [`BuiltIn::station_for`].
+            // Inlined: on the request path, a tag test where the stack read a field.
+            #[inline(always)]
+            pub fn station_for(&self, group: u8, key: u32) -> u16 {
+                match self { $(BuiltInPart::$v(p) => p.station_for(group, key)),* }
+            }
+            /// See [`BuiltIn::station_service`].
+            // Inlined: on the request path, a tag test where the stack read a field.
+            #[inline(always)]
+            pub fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
+                match self { $(BuiltInPart::$v(p) => p.station_service(index, kind)),* }
+            }
+            /// See [`BuiltIn::station_served`].
+            #[inline(always)]
+            pub fn station_served(
+                &mut self,
+                index: u16,
+                req: ReqRef,
+                key: u32,
+                now: SimTime,
+                latest: impl Fn(u8) -> u64,
+                leading: impl Fn(ReqRef) -> bool,
+            ) -> Served {
+                match self {
+                    $(BuiltInPart::$v(p) => p.station_served(index, req, key, now, latest, leading)),*
+                }
+            }
+            /// See [`BuiltIn::store_answered`].
+            #[allow(clippy::too_many_arguments)]
+            #[inline]
+            pub fn store_answered(
+                &mut self,
+                index: u16,
+                alive: bool,
+                req: ReqRef,
+                key: u32,
+                version: u64,
+                now: SimTime,
+                released: &mut Vec<ReqRef>,
+            ) {
+                match self {
+                    $(BuiltInPart::$v(p) => p.store_answered(index, alive, req, key, version, now, released)),*
+                }
+            }
+            /// See [`BuiltIn::refuses_as`].
+            pub fn refuses_as(&self) -> Outcome {
+                match self { $(BuiltInPart::$v(p) => p.refuses_as()),* }
+            }
+            /// See [`BuiltIn::station_down`].
+            pub fn station_down(&mut self, index: u16) -> Down {
+                match self { $(BuiltInPart::$v(p) => p.station_down(index)),* }
+            }
+            /// See [`BuiltIn::station_died`].
+            pub fn station_died(&mut self, index: u16) -> Option<&'static str> {
+                match self { $(BuiltInPart::$v(p) => p.station_died(index)),* }
+            }
+            /// See [`BuiltIn::WATCHES_COMMITS`].
+            pub fn watches_commits(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_COMMITS),* }
+            }
+            /// See [`BuiltIn::key_committed`].
+            #[inline]
+            pub fn key_committed(&mut self, store: u8, key: u32) {
+                match self { $(BuiltInPart::$v(p) => p.key_committed(store, key)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -768,11 +942,15 @@ macro_rules! built_ins {
 }
 
 // The built-in kinds whose engine side is registered: one line each. The web tier comes
-// first: every stack has one, so it is always built-in component 0 (`stack::WEB`).
+// first: every stack has one, so it is always built-in component 0 (`stack::WEB`). The
+// caches and the session store come before the queue, whose machines follow theirs on the
+// bill (`bill_machines` is asked in this order).
 built_ins! {
     Web(web_tier::WebTier, web_pool::WebEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
+    Caches(cache_cluster::Caches),
+    Sessions(sessions::SessionStore),
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
     Deploy(deploy::DeployController, deploy::DeployEvent),

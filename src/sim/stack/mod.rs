@@ -39,26 +39,24 @@ mod sync;
 
 use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
-use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
-use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, Nudge, PlugCtx,
-    PlugEvent, PlugPart, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge,
+    PlugCtx, PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_of_index, WebPool};
 use super::components::web_tier::WebTier;
 use super::handle::Engine;
-use super::hits::{HitCount, IntervalHits};
+use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::Lane;
-use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
+use super::kernel::rng::{round_ns, Rng, Weighted};
 use super::kernel::run::{Kernel, Slot};
 use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
@@ -67,7 +65,7 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{FaultKind, Scenario, SessionMode};
+use crate::scenario::{FaultKind, Scenario};
 pub(super) use event::Event;
 use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
@@ -106,6 +104,8 @@ impl Part {
             }
             // Its indices are set when it is built.
             ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
+            // Its station is placed when it is built (a web server, a cache node and the
+            // session store are placed for their built-in kinds).
             ComponentKind::Server
             | ComponentKind::Database
             | ComponentKind::Cache
@@ -146,44 +146,23 @@ pub(super) enum Tier {
     Web,
     /// Database node number `index`.
     Db,
-    /// Cache node number `index`.
-    Cache,
-    /// The shared session store.
-    Session,
     /// A node of the NoSQL store.
     NoSql,
+    /// A station of built-in component `part` on the request path after the web server (a
+    /// cache node, the shared session store): its kind's station hooks say what is done
+    /// there, with `index` its own number for the station.
+    Kind(u8),
 }
 
 impl Tier {
-    /// The tier of a station serving a component of `kind` (one that stations serve).
-    fn of_kind(kind: ComponentKind) -> Tier {
+    /// The tier of a station that built-in component `part` asked for, serving a component
+    /// of `kind`.
+    fn of_kind(kind: ComponentKind, part: u8) -> Tier {
         match kind {
             ComponentKind::Server => Tier::Web,
             ComponentKind::Database => Tier::Db,
-            ComponentKind::Cache => Tier::Cache,
-            ComponentKind::SessionStore => Tier::Session,
             ComponentKind::NoSql => Tier::NoSql,
-            // No station serves these (`Part::of_kind`): never asked.
-            ComponentKind::Users
-            | ComponentKind::Dns
-            | ComponentKind::LoadBalancer
-            | ComponentKind::Cdn
-            | ComponentKind::Queue
-            | ComponentKind::Workers
-            | ComponentKind::DataCenter
-            | ComponentKind::Plug(_) => {
-                debug_assert!(false, "a station placed for a {kind:?}");
-                Tier::Web
-            }
-        }
-    }
-
-    /// How a request fails when it finds a node of this tier down.
-    fn down_outcome(self) -> Outcome {
-        match self {
-            Tier::Web => Outcome::ServerDown,
-            Tier::Db | Tier::Cache | Tier::NoSql => Outcome::DbDown,
-            Tier::Session => Outcome::SessionStoreDown,
+            _ => Tier::Kind(part),
         }
     }
 }
@@ -206,7 +185,8 @@ pub(super) struct Request {
     pub(super) station: u16,
     /// Web station that answers it (`NONE` before it has one).
     web: u16,
-    /// Cache node to fill after a miss (`NONE`: no fill).
+    /// The station of a built-in kind that sent it on to the data store and takes the store's
+    /// answer (`Served::ToStore`: a cache node to fill after a miss; `NONE`: none).
     fill: u16,
     /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
     fanout_next: u16,
@@ -362,20 +342,20 @@ pub(super) struct Stack {
     /// Which of `built_ins` drive the web tier (the deploy controller): each takes a step
     /// after every round of health checks.
     web_drivers: Vec<u8>,
-    /// The shared session store's station (`NONE`: no shared store).
-    pub(super) session_station: u16,
+    /// Which of `built_ins` are told of every key a write commits (the caches).
+    commit_watchers: Vec<u8>,
+    /// The built-in component the web server asks first on the routes that read a session
+    /// ([`route::Route::session`]: the shared session store; `None`: none).
+    session_step: Option<u8>,
+    /// The built-in component standing between the web server and the data store on the
+    /// routes whose data step is [`DataStep::Cache`] (the cache clusters, a cluster being a
+    /// group of its stations; `None`: no cache).
+    before_store: Option<u8>,
     profile_max: f64,
     /// The database clusters (stores): shards, replication, key versions and placement,
     /// resharding. The scenario's `database` first (always there, empty without one), then
     /// its `more_databases` in order.
     pub(super) dbs: Vec<DatabaseCluster>,
-    /// The store behind each cache cluster (the database its misses read and its copies
-    /// follow), by cluster number.
-    pub(super) cache_store: Vec<u8>,
-    /// The cache clusters: the scenario's `cache` first, then its `more_caches` in order
-    /// (empty without a cache).
-    pub(super) caches: Vec<CacheCluster>,
-    session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
     users: u64,
@@ -398,16 +378,14 @@ pub(super) struct Stack {
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
     pub(super) clients: Option<Clients>,
-    /// Per cache cluster (the stack's `caches` order), cache misses of keys already being
-    /// read by it: counted, or coalesced (`None`: neither). Each has its own in-flight table.
-    pub(super) coalescers: Vec<Option<Coalescer>>,
     /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
     /// a request on).
     pub(super) sync: Option<SyncWorkers>,
     /// The web tier's circuit breakers around its database calls, one per database (the
     /// stack's `dbs`, same settings), so one store failing opens only its own (empty: none).
     pub(super) breakers: Vec<CircuitBreaker>,
-    /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
+    /// Scratch list of the requests a built-in kind releases when the store answers (the
+    /// misses a fill answers; kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Synchronous web workers: when the web worker held by the request in each slot began to
     /// hold (valid while its `holds_web`; grown as slots hold one). Kept out of [`Request`],
@@ -452,19 +430,11 @@ impl Stack {
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
             web_drivers: Vec::new(),
-            session_station: NONE,
+            commit_watchers: Vec::new(),
+            session_step: None,
+            before_store: None,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
-            cache_store: Vec::new(),
-            caches: Vec::new(),
-            session_get: Sampler::new(
-                &scenario
-                    .sessions
-                    .as_ref()
-                    .map_or(crate::scenario::Dist::exponential(1.0), |s| {
-                        s.store_get.clone()
-                    }),
-            ),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
@@ -481,13 +451,6 @@ impl Stack {
             nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
-            coalescers: std::iter::once(scenario.cache.as_ref())
-                .chain(scenario.more_caches.iter().map(|m| Some(&m.cache)))
-                .map(|c| {
-                    let on = c.and_then(|c| c.coalesce)?;
-                    Some(Coalescer::new(scenario.traffic.keyspace.keys, on))
-                })
-                .collect(),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
             breakers: breakers_for(scenario),
             released: Vec::new(),
@@ -510,10 +473,19 @@ impl Stack {
             .filter(|(_, part)| part.drives_web())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.commit_watchers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.watches_commits())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
-        sim.entry = (sim.built_ins.iter())
-            .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
-            .map(|i| i as u8);
+        let of_node = |node: crate::scenario::topology::NodeKind| {
+            (sim.built_ins.iter())
+                .position(|part| part.node() == node)
+                .map(|i| i as u8)
+        };
+        sim.entry = of_node(crate::scenario::topology::NodeKind::CdnEdge);
+        sim.session_step = of_node(crate::scenario::topology::NodeKind::SessionStore);
+        sim.before_store = of_node(crate::scenario::topology::NodeKind::Cache);
         sim.front = (sim.built_ins.iter())
             .position(|part| part.get::<BalancerNode>().is_some())
             .map_or(u8::MAX, |i| i as u8);

@@ -355,7 +355,7 @@ impl Stack {
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
-            self.fail(req, tier.down_outcome(), at);
+            self.fail(req, self.refused_as(tier), at);
             return;
         }
         let s = &mut self.stations[usize::from(station)];
@@ -365,13 +365,14 @@ impl Stack {
                 self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
-            if tier == Tier::Cache {
-                // An unreachable cache is a miss: ask the database.
-                let cluster = cache_of_index(self.station_info[usize::from(station)].2).0;
-                self.bypass_cache(req, cluster);
-                return;
-            }
-            let outcome = tier.down_outcome();
+            let outcome = match tier {
+                // Its kind says: fail, or go on past it (an unreachable cache is a miss).
+                Tier::Kind(part) => match self.built_ins[usize::from(part)].station_down(index) {
+                    Down::PassOn => return self.pass_on(req),
+                    Down::Fail(outcome) => outcome,
+                },
+                tier => self.refused_as(tier),
+            };
             let at = self.answer_time(req, now, tier);
             self.fail(req, outcome, at);
             return;
@@ -398,6 +399,15 @@ impl Stack {
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, Outcome::QueueFull, at);
+        }
+    }
+
+    /// How a request fails at a station of `tier` (an injected error, a station down).
+    pub(super) fn refused_as(&self, tier: Tier) -> Outcome {
+        match tier {
+            Tier::Web => Outcome::ServerDown,
+            Tier::Db | Tier::NoSql => Outcome::DbDown,
+            Tier::Kind(part) => self.built_ins[usize::from(part)].refuses_as(),
         }
     }
 
