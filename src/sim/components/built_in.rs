@@ -58,6 +58,8 @@ pub(in crate::sim) enum Step {
 /// Where a built-in kind's component is listed among a stack's components. Its place is its
 /// component id, which the snapshot, the report, the diagram and every link naming a
 /// component by number read, so each kind keeps the place it had before it was registered.
+// Each variant names the components it follows, so each begins with `After`.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(in crate::sim) enum Listed {
     /// Right after the users (the DNS server: component 1 of every stack).
