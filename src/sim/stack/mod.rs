@@ -45,8 +45,8 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge,
-    PlugCtx, PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge, PlugCtx,
+    PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
