@@ -7,6 +7,7 @@ use super::dns;
 use super::edge;
 use super::jobs;
 use super::monitor;
+use super::nosql;
 use super::registry::{Component, Tick};
 use super::station::Station;
 use super::web_pool;
@@ -16,6 +17,7 @@ use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
 use crate::sim::hits::IntervalHits;
 use crate::sim::kernel::queue::Lane;
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
@@ -124,7 +126,7 @@ pub(in crate::sim) struct NewStation {
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in five groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in seven groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
 /// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
 /// (the graph's routes name its node kind: a step that may answer the request, a hold, the
@@ -132,7 +134,10 @@ pub(in crate::sim) struct NewStation {
 /// first events, a committed write it may refuse, its members' faults and state, its fields
 /// of the series point and the snapshot, its machines on the bill; its events through
 /// [`OwnEvents`]); the step before departure (`BEFORE_DEPARTURE`: every user's request asks
-/// it first, and the geo layer's hand-over asks it at stage 11).
+/// it first, and the geo layer's hand-over asks it at stage 11); a kind served by stations in
+/// the stack's one table (the web pools: placing and resizing them); a kind that takes a
+/// share of the data requests on its stations (the NoSQL stores: which station, its service
+/// times, what it served, the requests that completed).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -326,6 +331,38 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn station_placed(&mut self, _group: u8, _station: u16, _initial: bool) -> Option<String> {
         None
     }
+    /// How many stations of each of its groups the stack places as it is built, after the
+    /// components beside the request path (the NoSQL stores' nodes, one group per store).
+    /// The web tier leaves it empty: the stack places its servers after the balancer.
+    fn stations_at_build(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    // Hooks of a kind that takes a share of the data requests on stations of its own (the
+    // NoSQL stores, session 17): the route table says which requests and which group; the
+    // stack moves them to the station the kind names, serves them there with its service
+    // times and answers them once served. The stack finds the kind by `NODE`
+    // (`NodeKind::NoSql`).
+
+    /// The station of its group `group` that serves `key`.
+    fn data_station(&self, _group: u8, _key: u32) -> u16 {
+        unreachable!("a kind without data stations was asked for one")
+    }
+    /// The service time of a request of `kind` at its station of index `index` (the index
+    /// it gave in [`NewStation::index`]).
+    fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
+        unreachable!("a kind without data stations was asked for a service time")
+    }
+    /// Its station of index `index` served a request of `kind`, which is answered now.
+    fn station_served(&mut self, _index: u16, _kind: RequestKind) {}
+    /// Whether it is told of every user's request that completes
+    /// ([`BuiltIn::request_completed`]); the stack keeps the list of those that are, so the
+    /// others cost nothing per request.
+    const WATCHES_COMPLETIONS: bool = false;
+    /// A user's request of `kind` completed after `ns` ns; `taken_by`: the group of the kind
+    /// that served it on the data tier's behalf (a NoSQL store), `None`: the data tier did,
+    /// or no data was touched.
+    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, _ns: u64) {}
 }
 
 /// A built-in kind's own events (timers that carry no request: the message queue's jobs
@@ -644,6 +681,34 @@ macro_rules! built_ins {
             pub fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
                 match self { $(BuiltInPart::$v(p) => p.station_placed(group, station, initial)),* }
             }
+            /// See [`BuiltIn::stations_at_build`].
+            pub fn stations_at_build(&self) -> Vec<u32> {
+                match self { $(BuiltInPart::$v(p) => p.stations_at_build()),* }
+            }
+            /// See [`BuiltIn::data_station`].
+            #[inline]
+            pub fn data_station(&self, group: u8, key: u32) -> u16 {
+                match self { $(BuiltInPart::$v(p) => p.data_station(group, key)),* }
+            }
+            /// See [`BuiltIn::station_service`].
+            #[inline]
+            pub fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
+                match self { $(BuiltInPart::$v(p) => p.station_service(index, kind)),* }
+            }
+            /// See [`BuiltIn::station_served`].
+            #[inline]
+            pub fn station_served(&mut self, index: u16, kind: RequestKind) {
+                match self { $(BuiltInPart::$v(p) => p.station_served(index, kind)),* }
+            }
+            /// See [`BuiltIn::WATCHES_COMPLETIONS`].
+            pub fn watches_completions(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_COMPLETIONS),* }
+            }
+            /// See [`BuiltIn::request_completed`].
+            #[inline]
+            pub fn request_completed(&mut self, kind: RequestKind, taken_by: Option<u8>, ns: u64) {
+                match self { $(BuiltInPart::$v(p) => p.request_completed(kind, taken_by, ns)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)
@@ -676,4 +741,5 @@ built_ins! {
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
+    NoSql(nosql::NoSqlTier),
 }

@@ -93,19 +93,15 @@ impl Stack {
                 };
             }
         }
-        // The NoSQL stores: the scenario's `nosql` (nodes `nosql-N`), then each further one
-        // (nodes `<name>-N`).
-        let more = (scenario.more_nosql.iter()).map(|m| (m.name.as_str(), &m.nosql));
-        let stores = scenario.nosql.iter().map(|n| ("nosql", n)).chain(more);
-        for (store, (name, spec)) in stores.enumerate() {
-            let mut stations = Vec::new();
-            for i in 0..spec.nodes as usize {
-                let id = self.add_component(format!("{name}-{i}"), ComponentKind::NoSql);
-                let station = Station::new(spec.workers, spec.queue_capacity);
-                let index = nosql_index(store, i);
-                stations.push(self.add_station(id, Tier::NoSql, index, station));
+        // The built-in kinds' stations placed as the stack is built (the NoSQL stores' nodes:
+        // the scenario's `nosql`, `nosql-N`, then each further store's, `<name>-N`).
+        for part in 0..self.built_ins.len() {
+            let groups = self.built_ins[part].stations_at_build();
+            for (group, &count) in groups.iter().enumerate() {
+                for _ in 0..count {
+                    self.place_station(part as u8, group as u8, true);
+                }
             }
-            self.nosqls.push(NoSql::new(spec, stations));
         }
         let more = scenario
             .more_caches

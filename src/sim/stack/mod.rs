@@ -46,7 +46,6 @@ use super::components::database::{db_of_index, store_of_index, DatabaseCluster, 
 use super::components::deploy::{DeployController, DeployEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
-use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
     Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, PlugCtx, PlugEvent,
     PlugPart, StationTick, Step, Tick, Verdict,
@@ -152,7 +151,8 @@ pub(super) enum Tier {
     Cache,
     /// The shared session store.
     Session,
-    /// A node of the NoSQL store.
+    /// A node of a NoSQL store (a station of the built-in kind at [`Stack::data_share`],
+    /// which answers the request once served).
     NoSql,
 }
 
@@ -357,6 +357,11 @@ pub(super) struct Stack {
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
     write_takers: Vec<u8>,
+    /// Which of `built_ins` are told of every completed request (the NoSQL stores).
+    completion_watchers: Vec<u8>,
+    /// The built-in component that takes a share of the data requests on stations of its own
+    /// (the NoSQL stores, [`route::Route::nosql_share`]; `None`: none does).
+    data_share: Option<u8>,
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
@@ -389,9 +394,6 @@ pub(super) struct Stack {
     watch: ThresholdWatch,
     /// The deploy controller: the rolling deploy under way and the finished ones.
     pub(super) deploy: DeployController,
-    /// The NoSQL stores beside the database: the scenario's `nosql`, then its `more_nosql`
-    /// in order (empty without one).
-    pub(super) nosqls: Vec<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
@@ -448,6 +450,8 @@ impl Stack {
             before_departure: None,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
+            completion_watchers: Vec::new(),
+            data_share: None,
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             dbs: vec![DatabaseCluster::new(scenario)],
@@ -476,7 +480,6 @@ impl Stack {
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
             deploy: DeployController::default(),
-            nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
             coalescers: std::iter::once(scenario.cache.as_ref())
@@ -504,9 +507,16 @@ impl Stack {
             .filter(|(_, part)| part.takes_writes())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.completion_watchers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.watches_completions())
+            .map(|(i, _)| i as u8)
+            .collect();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         sim.entry = (sim.built_ins.iter())
             .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
+            .map(|i| i as u8);
+        sim.data_share = (sim.built_ins.iter())
+            .position(|part| part.node() == crate::scenario::topology::NodeKind::NoSql)
             .map(|i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)

@@ -169,6 +169,9 @@ impl Stack {
         for part in &self.built_ins {
             part.report_section(&self.stations, &mut sections);
         }
+        if (sections.data_store.as_ref()).is_some_and(|d| self.data_store_is_plain(d)) {
+            sections.data_store = None;
+        }
         sections
     }
 
@@ -265,28 +268,12 @@ impl Stack {
         bill.finish(hours)
     }
 
+    /// The data store's section, before the NoSQL stores write their part (`None`: no
+    /// database).
     fn data_store_report(&self) -> Option<DataStoreReport> {
         let db = self.scenario.database.as_ref()?;
         let p = &self.dbs[0].placement;
-        if db.kind.is_relational() && p.write_factor == 1 && self.nosqls.is_empty() {
-            return None;
-        }
         let writes = self.dbs[0].writes_committed();
-        let of = |n: &NoSql| {
-            n.report(|s| {
-                let s = &self.stations[usize::from(s)];
-                s.total.utilization(s.workers)
-            })
-        };
-        let nosql = self.nosqls.first().map(of);
-        let more_nosql = (self.scenario.more_nosql.iter())
-            .zip(self.nosqls.iter().skip(1))
-            .map(|(m, n)| NamedNoSqlReport {
-                name: m.name.clone(),
-                takes: m.takes.clone(),
-                nosql: of(n),
-            })
-            .collect();
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),
             cross_shard_reads: p.joins,
@@ -299,9 +286,17 @@ impl Stack {
             } else {
                 (writes + p.copy_writes) as f64 / writes as f64
             },
-            nosql,
-            more_nosql,
+            nosql: None,
+            more_nosql: Vec::new(),
         })
+    }
+
+    /// Whether the data store's section says nothing worth a section: a plain relational
+    /// database (one copy of each record) with no NoSQL store beside it.
+    fn data_store_is_plain(&self, data: &DataStoreReport) -> bool {
+        let relational =
+            (self.scenario.database.as_ref()).is_some_and(|db| db.kind.is_relational());
+        relational && data.write_factor == 1 && data.nosql.is_none() && data.more_nosql.is_empty()
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {

@@ -18,7 +18,7 @@ impl Stack {
             Tier::Db => self.dbs[store_of_index(index)].sampler(db_of_index(index).0, kind),
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
-            Tier::NoSql => self.nosqls[nosql_of_index(index).0].service(kind),
+            Tier::NoSql => self.data_share_part().station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
@@ -92,8 +92,7 @@ impl Stack {
                     }
                     Tier::NoSql => {
                         let kind = self.kernel.requests[req.slot as usize].kind;
-                        let (store, node) = nosql_of_index(index);
-                        self.nosqls[store].served(node, kind);
+                        self.data_share_part().station_served(index, kind);
                         self.answer(req, now, Tier::NoSql);
                     }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
@@ -181,7 +180,7 @@ impl Stack {
                 }
             }
             _ if r.nosql => {
-                let station = self.nosqls[usize::from(route.nosql)].station_for(r.key);
+                let station = self.data_share_part().data_station(route.nosql, r.key);
                 self.move_to(req, station);
             }
             // A read that asks every shard in turn skips the cache.
@@ -190,6 +189,16 @@ impl Stack {
                 self.move_to(req, station);
             }
             DataStep::Cache(_) | DataStep::Store => self.send_to_db(req),
+        }
+    }
+
+    /// The built-in component whose stations take a share of the data requests (the NoSQL
+    /// stores): there is one when a request is routed to such a station.
+    #[inline]
+    fn data_share_part(&mut self) -> &mut BuiltInPart {
+        match self.data_share {
+            Some(part) => &mut self.built_ins[usize::from(part)],
+            None => unreachable!("a NoSQL station without the NoSQL stores"),
         }
     }
 
@@ -403,13 +412,10 @@ impl Stack {
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
         self.deploy.completed(ns);
-        if r.kind.touches_data() && !self.nosqls.is_empty() {
-            // Each store's own requests against those the relational tier served.
-            let own = usize::from(self.routes.of(r.kind).nosql);
-            for (k, n) in self.nosqls.iter_mut().enumerate() {
-                if !r.nosql || k == own {
-                    n.completed(r.nosql, ns);
-                }
+        if !self.completion_watchers.is_empty() {
+            let taken_by = r.nosql.then(|| self.routes.of(r.kind).nosql);
+            for &part in &self.completion_watchers {
+                self.built_ins[usize::from(part)].request_completed(r.kind, taken_by, ns);
             }
         }
         if let Some(h) = self
