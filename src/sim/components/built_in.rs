@@ -3,6 +3,7 @@
 //! ([`OwnEvents`], [`BuiltInCtx`]) and the [`built_ins!`] line that generates
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
+use super::database;
 use super::dns;
 use super::edge;
 use super::jobs;
@@ -107,6 +108,9 @@ pub(in crate::sim) enum Follow {
     /// The balancer checked a pool's servers: the stack's rolling deploy, which waits for
     /// its batch to serve again, moves on.
     Checked,
+    /// Resharding number `run` of database store `store` may start its next copy job (a
+    /// request, so the stack starts it).
+    Pace { store: u8, run: u32 },
 }
 
 /// A station a built-in kind asks the stack to place in its one table
@@ -734,9 +738,11 @@ macro_rules! built_ins {
 }
 
 // The built-in kinds whose engine side is registered: one line each. The web tier comes
-// first: every stack has one, so it is always built-in component 0 (`stack::WEB`).
+// first and the database clusters second: every stack has both, so they are always built-in
+// components 0 (`stack::WEB`) and 1 (`database::DATABASES`).
 built_ins! {
     Web(web_tier::WebTier, web_pool::WebEvent),
+    Db(database::Databases, database::DbEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
     Queue(jobs::JobTier, jobs::JobEvent),

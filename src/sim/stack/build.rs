@@ -57,16 +57,16 @@ impl Stack {
             for _ in 0..count {
                 self.build_shard(sharded);
             }
-            self.dbs[0].count_shard_keys();
+            dbs_mut(&mut self.built_ins)[0].count_shard_keys();
             // Further databases: one cluster each, or one per shard behind a router of its own.
             for (n, more) in scenario.more_databases.iter().enumerate() {
-                self.dbs.push(DatabaseCluster::further(&scenario, n));
+                dbs_mut(&mut self.built_ins).push(DatabaseCluster::further(&scenario, n));
                 let sharded = more.sharding.is_some();
                 let count = more.sharding.as_ref().map_or(1, |s| s.shards as usize);
                 for _ in 0..count {
                     self.build_shard_of(n + 1, sharded);
                 }
-                self.dbs[n + 1].count_shard_keys();
+                dbs_mut(&mut self.built_ins)[n + 1].count_shard_keys();
             }
         }
         // The built-in kinds' components listed after the databases (the CDN edge).

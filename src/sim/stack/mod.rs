@@ -42,7 +42,9 @@ use super::components::breaker::CircuitBreaker;
 use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
 use super::components::coalesce::{Coalescer, OnMiss};
-use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
+use super::components::database::{
+    db_of_index, store_of_index, DatabaseCluster, Databases, DATABASES,
+};
 use super::components::deploy::{DeployController, DeployEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
@@ -365,10 +367,6 @@ pub(super) struct Stack {
     /// The shared session store's station (`NONE`: no shared store).
     pub(super) session_station: u16,
     profile_max: f64,
-    /// The database clusters (stores): shards, replication, key versions and placement,
-    /// resharding. The scenario's `database` first (always there, empty without one), then
-    /// its `more_databases` in order.
-    pub(super) dbs: Vec<DatabaseCluster>,
     /// The store behind each cache cluster (the database its misses read and its copies
     /// follow), by cluster number.
     pub(super) cache_store: Vec<u8>,
@@ -454,7 +452,6 @@ impl Stack {
             data_share: None,
             session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            dbs: vec![DatabaseCluster::new(scenario)],
             cache_store: Vec::new(),
             caches: Vec::new(),
             session_get: Sampler::new(
@@ -593,6 +590,7 @@ impl Stack {
             Follow::Nothing => {}
             Follow::Resize { group, count } => self.resize_part(part, group, count),
             Follow::Checked => self.deploy_progress(),
+            Follow::Pace { store, run } => self.on_migration_pace(usize::from(store), run),
         }
         self.send_job_writes(part);
     }
@@ -723,12 +721,6 @@ impl Stack {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
-            Event::Db(DbEvent::MigrationPace { store, run }) => {
-                self.on_migration_pace(usize::from(store), run)
-            }
-            Event::Db(event) => {
-                self.dbs[event.store()].handle(event, &self.stations, &mut self.kernel);
-            }
             Event::Reshard { store, to } => self.reshard_store(usize::from(store), to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {
@@ -751,6 +743,26 @@ impl Stack {
 /// The built-in component that is the web tier: registered first in `built_ins!`, and every
 /// stack has one, so it is always component 0 of [`Stack::built_ins`].
 pub(super) const WEB: usize = 0;
+
+/// The database clusters among a stack's built-in components (at [`DATABASES`]), in store
+/// order: the scenario's `database` first (always there, empty without one), then its
+/// `more_databases`.
+#[inline]
+pub(super) fn dbs(parts: &[BuiltInPart]) -> &Vec<DatabaseCluster> {
+    match parts[usize::from(DATABASES)].get::<Databases>() {
+        Some(d) => &d.clusters,
+        None => unreachable!("the database clusters are built-in component 1"),
+    }
+}
+
+/// The same, to change them.
+#[inline]
+pub(super) fn dbs_mut(parts: &mut [BuiltInPart]) -> &mut Vec<DatabaseCluster> {
+    match parts[usize::from(DATABASES)].get_mut::<Databases>() {
+        Some(d) => &mut d.clusters,
+        None => unreachable!("the database clusters are built-in component 1"),
+    }
+}
 
 /// The web tier among a stack's built-in components (at [`WEB`]).
 #[inline]

@@ -135,7 +135,7 @@ impl Stack {
                 .scenario
                 .more_databases
                 .iter()
-                .zip(self.dbs.iter().skip(1))
+                .zip(dbs(&self.built_ins).iter().skip(1))
                 .enumerate()
                 .filter_map(|(n, (m, db))| {
                     let failovers = self.failovers_of(n + 1);
@@ -218,20 +218,20 @@ impl Stack {
             bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
         }
         if let Some(db) = &self.scenario.database {
-            let nodes = self.dbs[0].node_count();
+            let nodes = dbs(&self.built_ins)[0].node_count();
             bill.add(
                 "database nodes",
                 nodes as f64 * f64::from(db.workers) * db.speed * hours,
                 "worker-hours",
                 PRICES.db_worker_hour,
             );
-            bill.add_storage("stored data", self.dbs[0].keys_held(), hours);
+            bill.add_storage("stored data", dbs(&self.built_ins)[0].keys_held(), hours);
         }
         for (m, db) in self
             .scenario
             .more_databases
             .iter()
-            .zip(self.dbs.iter().skip(1))
+            .zip(dbs(&self.built_ins).iter().skip(1))
         {
             let spec = &m.database;
             bill.add(
@@ -272,8 +272,8 @@ impl Stack {
     /// database).
     fn data_store_report(&self) -> Option<DataStoreReport> {
         let db = self.scenario.database.as_ref()?;
-        let p = &self.dbs[0].placement;
-        let writes = self.dbs[0].writes_committed();
+        let p = &dbs(&self.built_ins)[0].placement;
+        let writes = dbs(&self.built_ins)[0].writes_committed();
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),
             cross_shard_reads: p.joins,
@@ -300,16 +300,16 @@ impl Stack {
     }
 
     fn database_report(&self) -> Option<DatabaseReport> {
-        self.dbs[0].report(&self.stations, &self.failovers_of(0))
+        dbs(&self.built_ins)[0].report(&self.stations, &self.failovers_of(0))
     }
 
     /// The run's failovers in database `store` (with one database: all of them).
     fn failovers_of(&self, store: usize) -> Vec<Failover> {
         let all = &self.kernel.books.failovers;
-        if self.dbs.len() == 1 {
+        if dbs(&self.built_ins).len() == 1 {
             return all.clone();
         }
-        let db = &self.dbs[store];
+        let db = &dbs(&self.built_ins)[store];
         all.iter()
             .filter(|f| db.has_node_named(&f.old_master))
             .cloned()

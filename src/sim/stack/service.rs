@@ -15,7 +15,7 @@ impl Stack {
             return;
         }
         let sampler = match tier {
-            Tier::Db => self.dbs[store_of_index(index)].sampler(db_of_index(index).0, kind),
+            Tier::Db => dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind),
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
             Tier::NoSql => self.data_share_part().station_service(index, kind),
@@ -129,7 +129,7 @@ impl Stack {
         let key = self.kernel.requests[req.slot as usize].key;
         let (cluster, node) = cache_of_index(index);
         let store = usize::from(self.cache_store[cluster]);
-        let latest = self.dbs[store].versions.last_write(key);
+        let latest = dbs(&self.built_ins)[store].versions.last_write(key);
         if self.caches[cluster].look_up(node, key, latest, now) {
             self.kernel.interval.cache_hits += 1;
             self.answer(req, now, Tier::Cache);
@@ -222,7 +222,7 @@ impl Stack {
         }
         let now = self.kernel.now;
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
-        let db = &mut self.dbs[store];
+        let db = &mut dbs_mut(&mut self.built_ins)[store];
         let shard = db.shard_of_query(r.key, r.copy, fanout);
         let Some(node) = db.route_query(r.kind, shard, &self.stations) else {
             self.breaker_record(store, None);
@@ -256,9 +256,9 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
-                self.dbs[store].commit_copy(shard, node, now);
+                dbs_mut(&mut self.built_ins)[store].commit_copy(shard, node, now);
             } else {
-                self.dbs[store].commit_write(shard, node, r.key, now);
+                dbs_mut(&mut self.built_ins)[store].commit_write(shard, node, r.key, now);
                 self.kernel.interval.writes_committed += 1;
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
@@ -266,7 +266,7 @@ impl Stack {
                 self.invalidate_cached(store, r.key);
             }
             // Denormalised data: the write goes on to its copies before it is answered.
-            let copies = self.dbs[store].copies();
+            let copies = dbs(&self.built_ins)[store].copies();
             if u32::from(r.copy) + 1 < copies {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
@@ -280,12 +280,12 @@ impl Stack {
             };
         }
         let (version, stale) =
-            self.dbs[store].read_at(shard, node, r.key, r.fanout_next == NONE, now);
+            dbs_mut(&mut self.built_ins)[store].read_at(shard, node, r.key, r.fanout_next == NONE, now);
         if stale {
             self.kernel.interval.stale_reads += 1;
         }
         if r.fanout_next != NONE {
-            if usize::from(r.fanout_next) + 1 < self.dbs[store].shard_count() {
+            if usize::from(r.fanout_next) + 1 < dbs(&self.built_ins)[store].shard_count() {
                 self.req_mut(req).fanout_next += 1;
                 return AfterQuery::NextShard;
             }
