@@ -149,7 +149,12 @@ impl Stack {
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
         let (store, slot) = copy_job_parts(r.copy_job);
-        dbs(&self.built_ins)[store].copy_work_ns(slot, r.has(COPY_ON_TARGET), shard, &mut self.kernel)
+        dbs(&self.built_ins)[store].copy_work_ns(
+            slot,
+            r.has(COPY_ON_TARGET),
+            shard,
+            &mut self.kernel,
+        )
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or

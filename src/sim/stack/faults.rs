@@ -57,7 +57,12 @@ impl Stack {
         };
         if let Some((store, shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(dbs_mut(&mut self.built_ins)[store].node_died(shard, node, epoch, &mut self.kernel));
+            text.push_str(dbs_mut(&mut self.built_ins)[store].node_died(
+                shard,
+                node,
+                epoch,
+                &mut self.kernel,
+            ));
         }
         self.log_event(&name, text);
     }
@@ -233,7 +238,12 @@ impl Stack {
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
         if let Some((store, shard, node)) = self.db_node_of(id) {
-            text.push_str(&dbs_mut(&mut self.built_ins)[store].node_returned(shard, node, epoch, &mut self.kernel));
+            text.push_str(&dbs_mut(&mut self.built_ins)[store].node_returned(
+                shard,
+                node,
+                epoch,
+                &mut self.kernel,
+            ));
         }
         self.log_event(&name, text);
     }

@@ -51,7 +51,10 @@ impl Stack {
         // The key is drawn by the shard router in front of the kind's store (its hot keys);
         // unsharded stores beside a router share the first database's.
         let store = usize::from(self.routes.of(kind).store);
-        let keyed = if dbs(&self.built_ins).get(store).is_some_and(|d| d.is_sharded()) {
+        let keyed = if dbs(&self.built_ins)
+            .get(store)
+            .is_some_and(|d| d.is_sharded())
+        {
             store
         } else {
             0

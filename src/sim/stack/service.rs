@@ -15,7 +15,9 @@ impl Stack {
             return;
         }
         let sampler = match tier {
-            Tier::Db => dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind),
+            Tier::Db => {
+                dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind)
+            }
             Tier::Cache => self.caches[cache_of_index(index).0].service(),
             Tier::Session => self.session_get,
             Tier::NoSql => self.data_share_part().station_service(index, kind),
@@ -279,8 +281,13 @@ impl Stack {
                 Some(outcome) => AfterQuery::Refused(outcome),
             };
         }
-        let (version, stale) =
-            dbs_mut(&mut self.built_ins)[store].read_at(shard, node, r.key, r.fanout_next == NONE, now);
+        let (version, stale) = dbs_mut(&mut self.built_ins)[store].read_at(
+            shard,
+            node,
+            r.key,
+            r.fanout_next == NONE,
+            now,
+        );
         if stale {
             self.kernel.interval.stale_reads += 1;
         }

@@ -351,7 +351,10 @@ impl Engine for Stack {
             .sum();
         (slab
             + per_user
-            + dbs(&self.built_ins).iter().map(|d| d.heap_bytes()).sum::<usize>()
+            + dbs(&self.built_ins)
+                .iter()
+                .map(|d| d.heap_bytes())
+                .sum::<usize>()
             + cache
             + self.kernel.events.heap_bytes()
             + stations) as u64
