@@ -68,6 +68,11 @@ enum Command {
         /// copies.
         #[arg(long, conflicts_with_all = ["format", "json", "timing"])]
         postmortem: bool,
+        /// Threads to run on (default: one per core; 1: one thread). At stage 11 the data
+        /// centers run side by side between the world's own events; the report does not
+        /// depend on it.
+        #[arg(long)]
+        threads: Option<u32>,
     },
     /// Run a scenario over a grid of changed fields, on every core: one row per run (CSV or
     /// JSON lines), the first --vary changing slowest and the seed fastest.
@@ -368,10 +373,16 @@ fn execute(command: Command) -> Result<Output, String> {
             format,
             json,
             postmortem,
+            threads,
         } => {
             let (scenario, changes) = source.scenario_and_live()?;
+            let threads = match threads {
+                Some(0) => return Err("--threads must be at least 1".into()),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+            };
             if postmortem {
-                let mut sim = live_sim(&scenario, &changes)?;
+                let mut sim = live_sim(&scenario, &changes, threads)?;
                 let report = progress::run_with_bar(&mut sim);
                 return Ok(Output::Text(scalesim::sim::postmortem::markdown(
                     &scenario.name,
@@ -383,7 +394,7 @@ fn execute(command: Command) -> Result<Output, String> {
             if format == Format::Csv {
                 return Err("run prints --format json or table".into());
             }
-            run(&scenario, &changes, timing, no_series, format)?;
+            run(&scenario, &changes, threads, timing, no_series, format)?;
             return Ok(Output::Printed);
         }
         Command::Sweep {
@@ -757,13 +768,21 @@ fn figure_list() -> String {
         .join("\n")
 }
 
-/// The simulation of `scenario` with the live `changes` of a link (a kill, a partition …)
-/// applied at their times: run to the last change's time, ready to run on to the end.
-fn live_sim(scenario: &Scenario, changes: &[LiveChange]) -> Result<Sim, String> {
+/// The simulation of `scenario` on up to `threads` threads (see `Sim::set_threads`) with the
+/// live `changes` of a link (a kill, a partition …) applied at their times: run to the last
+/// change's time, ready to run on to the end.
+fn live_sim(scenario: &Scenario, changes: &[LiveChange], threads: u32) -> Result<Sim, String> {
     match changes.last() {
-        None => Sim::new(scenario).map_err(|e| e.to_string()),
-        Some(last) => scalesim::sim::live::replay(scenario, changes, SimTime(last.at_ns))
+        None => Sim::new(scenario)
+            .map(|mut sim| {
+                sim.set_threads(threads);
+                sim
+            })
             .map_err(|e| e.to_string()),
+        Some(last) => {
+            scalesim::sim::live::replay_on(scenario, changes, SimTime(last.at_ns), threads)
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -772,11 +791,12 @@ fn live_sim(scenario: &Scenario, changes: &[LiveChange]) -> Result<Sim, String> 
 fn run(
     scenario: &Scenario,
     changes: &[LiveChange],
+    threads: u32,
     timing: bool,
     no_series: bool,
     format: Format,
 ) -> Result<(), String> {
-    let mut sim = live_sim(scenario, changes)?;
+    let mut sim = live_sim(scenario, changes, threads)?;
     // Nothing here prints request paths: record none (sampling does not change the run, and
     // recording every request's hops is work the report never reads).
     sim.set_path_sample_every(u64::MAX);
@@ -784,10 +804,15 @@ fn run(
     let mut report = progress::run_with_bar(&mut sim);
     let wall_s = started.elapsed().as_secs_f64();
     let events = sim.events_processed();
+    let spans = sim.span_stats();
     // The report holds all that is printed: the run's state can go before printing.
     drop(sim);
     if format == Format::Table {
-        let timing = timing.then_some(Timing { events, wall_s });
+        let timing = timing.then_some(Timing {
+            events,
+            wall_s,
+            threads,
+        });
         print!("{}", table::run_tables(&report, timing));
         return Ok(());
     }
@@ -800,6 +825,8 @@ fn run(
             "wall_s": wall_s,
             "events_per_s": events as f64 / wall_s.max(1e-9),
             "sim_speed_x": report.sim_time_s / wall_s.max(1e-9),
+            "threads": threads,
+            "data_center_spans": spans,
         })
     });
     let stdout = std::io::stdout().lock();

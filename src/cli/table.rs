@@ -17,6 +17,8 @@ pub struct Timing {
     pub events: u64,
     /// Wall time, s.
     pub wall_s: f64,
+    /// Threads the run was allowed (`run --threads`).
+    pub threads: u32,
 }
 
 /// A run's report as a title and tables: requests, latency, components, bottleneck, the
@@ -50,11 +52,13 @@ pub fn run_tables(r: &Report, timing: Option<Timing>) -> String {
     section(&mut out, "Cost (assumed prices)", cost(r));
     if let Some(t) = timing {
         out.push_str(&format!(
-            "\nTiming: {} events in {} s wall ({} events/s, {}× real time)\n",
+            "\nTiming: {} events in {} s wall ({} events/s, {}× real time, {} thread{})\n",
             count(t.events),
             real(t.wall_s),
             real(t.events as f64 / t.wall_s.max(1e-9)),
             real(r.sim_time_s / t.wall_s.max(1e-9)),
+            t.threads,
+            if t.threads == 1 { "" } else { "s" },
         ));
     }
     out

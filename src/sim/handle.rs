@@ -12,7 +12,7 @@
 use super::components::monitor::AlertEvent;
 use super::diagnosis::{Diagnoser, Incident, Verdict};
 use super::figures::offered_per_s_now;
-use super::geo::World;
+use super::geo::{SpanStats, World};
 use super::report::{with_digest, LogEntry};
 use super::stack::Stack;
 use super::{
@@ -55,6 +55,14 @@ pub(super) trait Engine {
     fn set_pool_servers(&mut self, pool: usize, count: u32);
     /// Processes every event up to and including `t`, at most `max_events`.
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64;
+    /// Lets the run use up to `threads` threads at once where it can (stage 11's data centers
+    /// in calls without a budget); one data center has nothing to run side by side.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn set_threads(&mut self, _threads: u32) {}
+    /// How the run brought its data centers forward so far (`None`: one data center).
+    fn span_stats(&self) -> Option<SpanStats> {
+        None
+    }
     /// Whether a component is up.
     fn is_alive(&self, id: ComponentId) -> bool;
     /// Takes a component down now.
@@ -232,18 +240,21 @@ impl Sim {
         self.engine_mut().set_pool_servers(pool, count);
     }
 
-    /// Processes every event up to and including time `t`, but at most `max_events`.
-    /// Returns the number processed; when the budget runs out, [`Sim::now`] stays below `t`.
-    /// The diagnosis looks at the state at each metrics interval's end on the way (stopping
-    /// there changes no event's order).
+    /// Processes every event up to and including time `t`, but at most `max_events`
+    /// (`u64::MAX`: no budget, which lets a stage-11 run bring its data centers forward side by
+    /// side, see [`Sim::set_threads`]). Returns the number processed; when the budget runs out,
+    /// [`Sim::now`] stays below `t`. The diagnosis looks at the state at each metrics
+    /// interval's end on the way (stopping there changes no event's order).
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         let mut done = 0;
         loop {
             let due = self.diagnoser.next_at();
             let stop = due.min(t);
-            done += self
-                .engine_mut()
-                .advance_to(stop, max_events.saturating_sub(done));
+            let budget = match max_events {
+                u64::MAX => u64::MAX,
+                _ => max_events.saturating_sub(done),
+            };
+            done += self.engine_mut().advance_to(stop, budget);
             if self.now() < stop {
                 return done;
             }
@@ -272,6 +283,23 @@ impl Sim {
                 return done;
             }
         }
+    }
+
+    /// Lets the run use up to `threads` threads (natively): at stage 11, calls to
+    /// [`Sim::advance_to`] without a budget bring the data centers through each span between
+    /// the world's own events side by side when at least two have work enough. The run is the
+    /// same, event for event and byte for byte, whatever the number. 0 or 1 (the default): one
+    /// thread. Callers that already run one simulation per core (sweeps, capacity searches)
+    /// leave it at 1.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_threads(&mut self, threads: u32) {
+        self.engine_mut().set_threads(threads);
+    }
+
+    /// How a stage-11 run brought its data centers forward so far: spans run side by side and
+    /// one after another, and their events (`None` below stage 11).
+    pub fn span_stats(&self) -> Option<SpanStats> {
+        self.engine().span_stats()
     }
 
     /// Every incident the diagnosis found so far: closed ones, then those under way.

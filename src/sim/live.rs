@@ -107,7 +107,26 @@ pub fn replay(
     changes: &[LiveChange],
     until: SimTime,
 ) -> Result<Sim, LiveApplyError> {
+    let sim = Sim::new(scenario).map_err(LiveApplyError::Invalid)?;
+    replay_in(sim, changes, until)
+}
+
+/// [`replay`] on up to `threads` threads (see [`Sim::set_threads`]): the same run, which keeps
+/// the threads setting to run on.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn replay_on(
+    scenario: &Scenario,
+    changes: &[LiveChange],
+    until: SimTime,
+    threads: u32,
+) -> Result<Sim, LiveApplyError> {
     let mut sim = Sim::new(scenario).map_err(LiveApplyError::Invalid)?;
+    sim.set_threads(threads);
+    replay_in(sim, changes, until)
+}
+
+/// Runs `sim` from its start to `until`, applying each change at its time.
+fn replay_in(mut sim: Sim, changes: &[LiveChange], until: SimTime) -> Result<Sim, LiveApplyError> {
     for change in changes {
         let at = SimTime(change.at_ns);
         if at > until {

@@ -40,7 +40,7 @@ pub use components::migration::ReshardProgress;
 pub use components::monitor::{AlertEvent, AlertState, ComponentSeries};
 pub use components::rate_limiter::{RateLimiterParams, WhenDown};
 pub use components::registry::{Figure, PlugKind, PlugParams, PlugReport, PlugSpec};
-pub use geo::{GeoPoint, GeoStatus};
+pub use geo::{GeoPoint, GeoStatus, SpanStats};
 pub use handle::Sim;
 pub use kernel::checkpoints;
 pub use kernel::histogram::Histogram;

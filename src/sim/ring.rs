@@ -29,6 +29,7 @@ impl HashRing {
     }
 
     /// The node that owns `key`.
+    #[inline]
     pub fn node_for(&self, key: u64) -> u16 {
         let h = mix64(key ^ 0x5bd1_e995);
         let i = self.points.partition_point(|&(p, _)| p < h);

@@ -25,6 +25,7 @@ mod rate_limiter;
 mod run_behaviour;
 mod scenario_checks;
 mod sharding;
+mod side_by_side;
 mod snapshot;
 mod spelling;
 mod stages6to8;

@@ -419,3 +419,55 @@ fn topology_mistakes_are_explained() {
     let text = s.validate().unwrap_err().to_string();
     assert!(text.contains("database.replicas"), "{text}");
 }
+
+/// The load balancer as a component of the run (a built-in kind since session 17) keeps its
+/// place (component 2, behind DNS), its log lines, its effect (a dead balancer forwards
+/// nothing: every request fails as `server_down` while the servers stay healthy) and its line
+/// on the bill (right after the web servers').
+#[test]
+fn the_load_balancer_keeps_its_place_its_log_lines_and_its_bill_line() {
+    let mut s = preset(3).unwrap();
+    s.faults.clear();
+    let mut sim = Sim::new(&s).unwrap();
+    let names: Vec<&str> = sim.components().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(&names[..4], ["users", "dns", "lb", "web-0"]);
+    let lb = sim.component_named("lb").expect("a balancer");
+    sim.advance_to(SimTime::from_secs(5), u64::MAX);
+    sim.kill(lb);
+    assert!(!sim.is_alive(lb));
+    let down_before = sim.report().requests.failed_by_reason.server_down;
+    sim.advance_to(SimTime::from_secs(6), u64::MAX);
+    let r = sim.report();
+    assert!(
+        r.requests.failed_by_reason.server_down > down_before + 100,
+        "{:?}",
+        r.requests
+    );
+    assert!(
+        r.components
+            .iter()
+            .all(|c| c.kind != scalesim::sim::ComponentKind::Server || c.refused == 0),
+        "the servers are not reached, so they refuse nothing"
+    );
+    sim.repair(lb);
+    assert!(sim.is_alive(lb));
+    sim.advance_to(SimTime::from_secs(8), u64::MAX);
+    let lines: Vec<&str> = (sim.log())
+        .filter(|e| e.component == "lb")
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "lb down (killed by the user); the servers are healthy but no request reaches them",
+            "lb back up (repaired by the user)",
+        ]
+    );
+    let r = sim.report();
+    assert_conserved(&r);
+    let items: Vec<&str> = r.cost.items.iter().map(|i| i.item.as_str()).collect();
+    assert_eq!(
+        &items[..3],
+        ["web servers", "load balancer", "database nodes"]
+    );
+}

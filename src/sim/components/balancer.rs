@@ -10,17 +10,25 @@
 //!           `unhealthy_threshold` failures (logged) ─▶ the next HealthCheck
 //! ```
 //!
-//! [`Balancer`] owns the pool, the policy, its own life (a dead balancer forwards nothing),
-//! its health checks and their event ([`BalancerEvent`]); the engine asks `pick`, tells it
-//! `open` / `close`, and the web tier (`web_pool::WebTier`, a built-in kind on the
-//! registration, which keeps the balancer's view of each of its pools) hands it its events
-//! with a view of which servers are really up.
+//! [`Balancer`] is its view of one web pool: the pool, the policy, its health checks and
+//! their event ([`BalancerEvent`]); the engine asks `pick`, tells it `open` / `close`, and the
+//! web tier (`web_tier::WebTier`, a built-in kind on the registration, which keeps the
+//! balancer's view of each of its pools) hands it its events with a view of which servers are
+//! really up. [`BalancerNode`] is the balancer as a component of the run, a built-in kind of
+//! its own: its life (a dead balancer forwards nothing), the time it adds, its kill and
+//! repair, its line on the bill.
 
-use crate::scenario::{BalancePolicy, LoadBalancer};
-use crate::sim::components::built_in::{BuiltInCtx, BuiltInEvent, BuiltInEventKind};
+use crate::scenario::topology::NodeKind;
+use crate::scenario::{BalancePolicy, LoadBalancer, Scenario};
+use crate::sim::components::built_in::{
+    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Listed,
+};
+use crate::sim::components::registry::Component;
+use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::Slot;
-use crate::sim::kernel::time::SimDuration;
+use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::ComponentKind;
 
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
@@ -60,8 +68,6 @@ pub struct Balancer {
     web_pool: u8,
     /// What the pool's servers are named after (`web`: `web-0`…).
     stem: String,
-    /// Whether the balancer itself is up (when down, requests reach no server).
-    pub alive: bool,
     policy: BalancePolicy,
     /// Time between health checks.
     pub interval: SimDuration,
@@ -80,7 +86,6 @@ impl Balancer {
         Balancer {
             web_pool: pool,
             stem: stem.to_string(),
-            alive: true,
             policy: spec.policy,
             interval: SimDuration::from_millis_f64(spec.health_interval_ms),
             unhealthy_threshold: spec.unhealthy_threshold,
@@ -256,17 +261,60 @@ impl Balancer {
             }
         }
     }
+}
 
-    /// The balancer dies: the servers stay healthy but no request reaches them. Returns the
-    /// log line.
-    pub fn kill(&mut self, name: &str, cause: &str) -> String {
-        self.alive = false;
-        format!("{name} down ({cause}); the servers are healthy but no request reaches them")
+/// The load balancer as a component of the run (`lb`), a built-in kind on the registration:
+/// its life, the time it adds each way, its kill and repair, its line on the bill. One
+/// balancer stands in front of every web pool; its view of each pool ([`Balancer`]: members,
+/// health checks, the policy's place) is the web tier's gate to that pool, so killing it
+/// leaves those views as they are (the servers stay healthy) while no request passes it.
+#[derive(Clone, Debug)]
+pub(in crate::sim) struct BalancerNode {
+    /// Whether it is up (when down, requests reach no server: they fail as `server_down`).
+    pub alive: bool,
+    /// The time it adds to a request, each way.
+    pub latency: SimDuration,
+}
+
+impl Component for BalancerNode {}
+
+impl BuiltIn for BalancerNode {
+    const NODE: NodeKind = NodeKind::LoadBalancer;
+    /// In front of the web servers, after DNS (component 2 with DNS, as before it was a
+    /// kind).
+    const LISTED: Listed = Listed::FrontDoor;
+    /// Its line comes right after the web servers', before the other machines'.
+    const MACHINES_FIRST: bool = true;
+
+    fn of_scenario(scenario: &Scenario) -> Option<BalancerNode> {
+        scenario.load_balancer.as_ref().map(|lb| BalancerNode {
+            alive: true,
+            latency: SimDuration::from_millis_f64(lb.latency_ms),
+        })
     }
 
-    /// The balancer is back.
-    pub fn repair(&mut self) {
+    fn component(&self) -> Option<(&'static str, ComponentKind)> {
+        Some(("lb", ComponentKind::LoadBalancer))
+    }
+
+    /// The servers stay healthy (its views of the pools keep them) but no request reaches
+    /// them.
+    fn kill(&mut self, _now: SimTime) -> &'static str {
+        self.alive = false;
+        "; the servers are healthy but no request reaches them"
+    }
+
+    fn repair(&mut self, _now: SimTime) -> &'static str {
         self.alive = true;
+        ""
+    }
+
+    fn is_alive(&self) -> bool {
+        self.alive
+    }
+
+    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+        bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
     }
 }
 
@@ -370,9 +418,16 @@ mod tests {
         assert_eq!(b.pick(&mut rng), Some(2));
         b.deregister(2);
         assert_eq!(b.pick(&mut rng), None);
-        assert!(b.kill("lb", "test").contains("no request reaches them"));
-        assert!(!b.alive);
-        b.repair();
-        assert!(b.alive);
+        let mut node = BalancerNode::of_scenario(&crate::scenario::preset(3).expect("stage 3"))
+            .expect("stage 3 has a balancer");
+        assert_eq!(node.component(), Some(("lb", ComponentKind::LoadBalancer)));
+        assert!(node.kill(SimTime::ZERO).contains("no request reaches them"));
+        assert!(!node.is_alive());
+        assert_eq!(node.repair(SimTime::ZERO), "");
+        assert!(node.is_alive());
+        let mut bill = Bill::default();
+        node.bill_machines(2.0, &mut bill);
+        assert_eq!(bill.finish(2.0).items[0].item, "load balancer");
+        assert!(BalancerNode::of_scenario(&crate::scenario::preset(2).expect("stage 2")).is_none());
     }
 }

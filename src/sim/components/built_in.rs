@@ -3,16 +3,21 @@
 //! ([`OwnEvents`], [`BuiltInCtx`]) and the [`built_ins!`] line that generates
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
+use super::balancer;
+use super::cache_cluster;
 use super::database;
+use super::deploy;
 use super::dns;
 use super::edge;
 use super::jobs;
 use super::monitor;
 use super::nosql;
 use super::registry::{Component, Tick};
-use super::station::Station;
+use super::sessions;
+use super::station::{ReqRef, Station};
 use super::web_pool;
 use super::web_tier;
+use super::web_tier::WebPort;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
@@ -55,12 +60,22 @@ pub(in crate::sim) enum Step {
 /// Where a built-in kind's component is listed among a stack's components. Its place is its
 /// component id, which the snapshot, the report, the diagram and every link naming a
 /// component by number read, so each kind keeps the place it had before it was registered.
+// Each variant names the components it follows, so each begins with `After`.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(in crate::sim) enum Listed {
     /// Right after the users (the DNS server: component 1 of every stack).
     AfterUsers,
-    /// After the database nodes (the CDN edge).
+    /// After the database nodes (the CDN edge, then the shared session store).
     AfterDatabases,
+    /// The front door, after the kinds listed after the users and before the web servers
+    /// (the load balancer: component 2 with DNS).
+    FrontDoor,
+    /// After the components beside the request path (the message queue's), where the
+    /// NoSQL stores' nodes stand.
+    AfterMembers,
+    /// After the NoSQL stores' nodes (the cache clusters' nodes).
+    AfterNoSql,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
@@ -105,12 +120,32 @@ pub(in crate::sim) enum Follow {
     /// Its group of stations `group` (a web pool) changes to `count` in service: the stack
     /// applies it through [`BuiltIn::resize`] and places the new stations it asks for.
     Resize { group: u8, count: u32 },
-    /// The balancer checked a pool's servers: the stack's rolling deploy, which waits for
-    /// its batch to serve again, moves on.
+    /// The balancer checked a pool's servers: the kinds that drive the web tier (the
+    /// deploy controller, waiting for its batch to serve again) take a step
+    /// ([`BuiltIn::drive`] with [`Nudge::Checked`]).
     Checked,
     /// Resharding number `run` of database store `store` may start its next copy job (a
     /// request, so the stack starts it).
     Pace { store: u8, run: u32 },
+    /// It drives the web tier and has taken one of its events: the stack lends it the web
+    /// tier for the step ([`BuiltIn::drive`] with [`Nudge::Own`]).
+    Drive,
+    /// Server `member` of web pool `group` must stop now (the deploy controller's new
+    /// version): what it holds fails as on a crash; the stack stops it, then tells the kind
+    /// ([`Nudge::Stopped`]).
+    Stop { group: u8, member: u16 },
+}
+
+/// Why the stack hands a kind that drives the web tier a step ([`BuiltIn::drive`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Nudge {
+    /// It took one of its own events and asked for the web tier ([`Follow::Drive`]).
+    Own,
+    /// The balancer has just checked a pool's servers ([`Follow::Checked`]).
+    Checked,
+    /// The server it asked to stop ([`Follow::Stop`]) has stopped: `in_flight` requests were
+    /// in progress on it, `cut` of them failed with it.
+    Stopped { in_flight: u64, cut: u64 },
 }
 
 /// A station a built-in kind asks the stack to place in its one table
@@ -125,6 +160,35 @@ pub(in crate::sim) struct NewStation {
     pub index: u16,
     /// The station, not placed yet.
     pub station: Station,
+}
+
+/// What follows a request's service at one of a built-in kind's stations on the request
+/// path ([`BuiltIn::station_served`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Served {
+    /// The answer leaves from here (a cache hit).
+    Answer,
+    /// Its step is done: the request goes on from its web server as its route says (the
+    /// session store has handed over the user's session).
+    Resume,
+    /// On to the data store; the store's answer comes back through this station
+    /// ([`BuiltIn::store_answered`]: a cache miss, filled with the answer).
+    ToStore,
+    /// The kind holds it until a read of the same key already under way answers, then
+    /// releases it through [`BuiltIn::store_answered`] (a coalesced miss); its client's
+    /// timeout still runs.
+    Wait,
+}
+
+/// What becomes of a request at one of a built-in kind's stations that is down: it reached
+/// the station dead, or the station died holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Down {
+    /// It fails with this outcome.
+    Fail(Outcome),
+    /// It goes on past the station, to the data store, and nothing comes back through it (a
+    /// cache node: the lookup is bypassed, counted by the kind).
+    PassOn,
 }
 
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
@@ -273,6 +337,9 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// (the queue's broker and workers), listed with the stack's own machines, before the
     /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
     fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
+    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed right after the web
+    /// servers, before the stack's other machines (the load balancer), rather than after them.
+    const MACHINES_FIRST: bool = false;
 
     // The step before departure (DNS, session 15).
 
@@ -335,38 +402,120 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn station_placed(&mut self, _group: u8, _station: u16, _initial: bool) -> Option<String> {
         None
     }
-    /// How many stations of each of its groups the stack places as it is built, after the
-    /// components beside the request path (the NoSQL stores' nodes, one group per store).
-    /// The web tier leaves it empty: the stack places its servers after the balancer.
-    fn stations_at_build(&self) -> Vec<u32> {
+
+    // Hooks of a kind that drives the web tier's servers (the deploy controller, session
+    // 17).
+
+    /// Whether it is told of every user's request completed now
+    /// ([`BuiltIn::request_completed`]; the NoSQL stores: always; the deploy controller:
+    /// while a deploy runs). The stack asks as it is built and again after each step of a
+    /// kind with the web tier lent ([`BuiltIn::drive`]), and keeps the list of those that
+    /// are, so the others (and the deploy controller between deploys) cost nothing per
+    /// request.
+    fn watches_completions(&self) -> bool {
+        false
+    }
+    /// A user's request of `kind` was answered now, `latency_ns` after the user sent it;
+    /// `taken_by`: the group of the kind that served it on the data tier's behalf (a NoSQL
+    /// store), `None`: the data tier did, or no data was touched.
+    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, _latency_ns: u64) {}
+    /// Schedules what the scenario plans for it at a set time (the deploy controller: the
+    /// scheduled deploy's start), as the stack is built, after the scheduled resharding and
+    /// before the scheduled faults.
+    fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(&self, _ctx: &mut BuiltInCtx<'_, R, E>) {}
+    /// Its figures of a component served by a station of the stack's table (placed for a
+    /// component of `kind`, with `index` within its kind: a web server's
+    /// `web_pool::web_index`), in the snapshot.
+    fn station_state(&self, _kind: ComponentKind, _index: u16, _state: &mut ComponentState) {}
+    /// Whether it drives the web tier: it asks for it with [`Follow::Drive`] after its own
+    /// events, and takes a step after each round of health checks ([`Follow::Checked`]).
+    const DRIVES_WEB: bool = false;
+    /// A step with the web tier lent as `port` (`nudge`: why). Returns [`Follow::Stop`] to
+    /// have a server stopped (then the stack hands it another step with
+    /// [`Nudge::Stopped`]), else [`Follow::Nothing`].
+    fn drive<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _nudge: Nudge,
+        _port: &mut WebPort<'_, R, E>,
+    ) -> Follow {
+        Follow::Nothing
+    }
+    // Hooks of a kind whose stations stand on the request path after the web server (the
+    // cache clusters, the shared session store, the NoSQL stores; session 17). The stack
+    // places its first stations where its component is listed, finds it by its node kind
+    // where the route table names that kind (`Route::session`, `DataStep::Cache`,
+    // `Route::nosql_share`), and hands it what happens at its stations (`Tier::Kind` in the
+    // stack's station info; `Tier::NoSql` for a NoSQL store's node, whose refusals count
+    // as the data tier's).
+
+    /// How many stations each of its groups starts with (in group order), placed where its
+    /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
+    /// [`BuiltIn::station_placed`].
+    fn initial_stations(&self) -> Vec<u32> {
         Vec::new()
     }
-
-    // Hooks of a kind that takes a share of the data requests on stations of its own (the
-    // NoSQL stores, session 17): the route table says which requests and which group; the
-    // stack moves them to the station the kind names, serves them there with its service
-    // times and answers them once served. The stack finds the kind by `NODE`
-    // (`NodeKind::NoSql`).
-
-    /// The station of its group `group` that serves `key`.
-    fn data_station(&self, _group: u8, _key: u32) -> u16 {
-        unreachable!("a kind without data stations was asked for one")
+    /// The station of group `group` (a cache cluster, a NoSQL store) that takes a request for
+    /// `key` (`u16::MAX` for a kind without stations on the request path: never asked).
+    fn station_for(&self, _group: u8, _key: u32) -> u16 {
+        u16::MAX
     }
-    /// The service time of a request of `kind` at its station of index `index` (the index
-    /// it gave in [`NewStation::index`]).
+    /// How long a request of `kind` takes a worker of its station with index `index` (no
+    /// time for a kind without stations on the request path: never asked).
     fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
-        unreachable!("a kind without data stations was asked for a service time")
+        Sampler::Constant { ns: 0.0 }
     }
-    /// Its station of index `index` served a request of `kind`, which is answered now.
-    fn station_served(&mut self, _index: u16, _kind: RequestKind) {}
-    /// Whether it is told of every user's request that completes
-    /// ([`BuiltIn::request_completed`]); the stack keeps the list of those that are, so the
-    /// others cost nothing per request.
-    const WATCHES_COMPLETIONS: bool = false;
-    /// A user's request of `kind` completed after `ns` ns; `taken_by`: the group of the kind
-    /// that served it on the data tier's behalf (a NoSQL store), `None`: the data tier did,
-    /// or no data was touched.
-    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, _ns: u64) {}
+    /// Its station with index `index` has served a request of `kind` for `key` now (a NoSQL
+    /// store answers it: [`Served::Answer`]); `latest(store)` is the version of `key` last
+    /// committed in database `store`, `leading(r)` whether request `r` is still reading
+    /// `key` from the store on a station's behalf.
+    #[allow(clippy::too_many_arguments)]
+    fn station_served(
+        &mut self,
+        _index: u16,
+        _req: ReqRef,
+        _kind: RequestKind,
+        _key: u32,
+        _now: SimTime,
+        _latest: impl Fn(u8) -> u64,
+        _leading: impl Fn(ReqRef) -> bool,
+    ) -> Served {
+        Served::Resume
+    }
+    /// The store answered `req` (sent on by [`Served::ToStore`] from its station `index`,
+    /// `alive` now or not) with `version` of `key`; the requests it held for that answer
+    /// ([`Served::Wait`]) go into `released`, to be answered from here.
+    #[allow(clippy::too_many_arguments)]
+    fn store_answered(
+        &mut self,
+        _index: u16,
+        _alive: bool,
+        _req: ReqRef,
+        _key: u32,
+        _version: u64,
+        _now: SimTime,
+        _released: &mut Vec<ReqRef>,
+    ) {
+    }
+    /// How a request fails at its stations: an injected error, and, unless
+    /// [`BuiltIn::station_down`] passes it on, a station that is down.
+    fn refuses_as(&self) -> Outcome {
+        Outcome::ServerDown
+    }
+    /// A request is at its station `index`, which is down (it reached it dead, or the
+    /// station died holding it).
+    fn station_down(&mut self, _index: u16) -> Down {
+        Down::Fail(self.refuses_as())
+    }
+    /// Its station `index` dies now. `Some(note)`: the requests it holds go on past it
+    /// ([`Down::PassOn`]), and `note` says so in the log line; `None`: they fail.
+    fn station_died(&mut self, _index: u16) -> Option<&'static str> {
+        None
+    }
+    /// Whether it is told of every committed write ([`BuiltIn::key_committed`]); the stack
+    /// keeps the list of those that are.
+    const WATCHES_COMMITS: bool = false;
+    /// A write of `key` committed in database `store` (a cache invalidates its copy).
+    fn key_committed(&mut self, _store: u8, _key: u32) {}
 }
 
 /// A built-in kind's own events (timers that carry no request: the message queue's jobs
@@ -633,6 +782,10 @@ macro_rules! built_ins {
             pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
                 match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
             }
+            /// See [`BuiltIn::MACHINES_FIRST`].
+            pub fn machines_first(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::MACHINES_FIRST),* }
+            }
             /// See [`BuiltIn::LISTED`].
             pub fn listed(&self) -> Listed {
                 match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::LISTED),* }
@@ -685,33 +838,108 @@ macro_rules! built_ins {
             pub fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
                 match self { $(BuiltInPart::$v(p) => p.station_placed(group, station, initial)),* }
             }
-            /// See [`BuiltIn::stations_at_build`].
-            pub fn stations_at_build(&self) -> Vec<u32> {
-                match self { $(BuiltInPart::$v(p) => p.stations_at_build()),* }
+            /// See [`BuiltIn::watches_completions`].
+            pub fn watches_completions(&self) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.watches_completions()),* }
             }
-            /// See [`BuiltIn::data_station`].
+            /// See [`BuiltIn::request_completed`].
             #[inline]
-            pub fn data_station(&self, group: u8, key: u32) -> u16 {
-                match self { $(BuiltInPart::$v(p) => p.data_station(group, key)),* }
+            pub fn request_completed(&mut self, kind: RequestKind, taken_by: Option<u8>, latency_ns: u64) {
+                match self { $(BuiltInPart::$v(p) => p.request_completed(kind, taken_by, latency_ns)),* }
+            }
+            /// See [`BuiltIn::plan`].
+            pub fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &self,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.plan(ctx)),* }
+            }
+            /// See [`BuiltIn::station_state`].
+            pub fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
+                match self { $(BuiltInPart::$v(p) => p.station_state(kind, index, state)),* }
+            }
+            /// See [`BuiltIn::DRIVES_WEB`].
+            pub fn drives_web(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::DRIVES_WEB),* }
+            }
+            /// See [`BuiltIn::drive`].
+            pub fn drive<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                nudge: Nudge,
+                port: &mut WebPort<'_, R, E>,
+            ) -> Follow {
+                match self { $(BuiltInPart::$v(p) => p.drive(nudge, port)),* }
+            }
+            /// See [`BuiltIn::initial_stations`].
+            pub fn initial_stations(&self) -> Vec<u32> {
+                match self { $(BuiltInPart::$v(p) => p.initial_stations()),* }
+            }
+            /// See [`BuiltIn::station_for`].
+            // Inlined: on the request path, a tag test where the stack read a field.
+            #[inline(always)]
+            pub fn station_for(&self, group: u8, key: u32) -> u16 {
+                match self { $(BuiltInPart::$v(p) => p.station_for(group, key)),* }
             }
             /// See [`BuiltIn::station_service`].
-            #[inline]
+            // Inlined: on the request path, a tag test where the stack read a field.
+            #[inline(always)]
             pub fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
                 match self { $(BuiltInPart::$v(p) => p.station_service(index, kind)),* }
             }
             /// See [`BuiltIn::station_served`].
-            #[inline]
-            pub fn station_served(&mut self, index: u16, kind: RequestKind) {
-                match self { $(BuiltInPart::$v(p) => p.station_served(index, kind)),* }
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            pub fn station_served(
+                &mut self,
+                index: u16,
+                req: ReqRef,
+                kind: RequestKind,
+                key: u32,
+                now: SimTime,
+                latest: impl Fn(u8) -> u64,
+                leading: impl Fn(ReqRef) -> bool,
+            ) -> Served {
+                match self {
+                    $(BuiltInPart::$v(p) => p.station_served(index, req, kind, key, now, latest, leading)),*
+                }
             }
-            /// See [`BuiltIn::WATCHES_COMPLETIONS`].
-            pub fn watches_completions(&self) -> bool {
-                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_COMPLETIONS),* }
-            }
-            /// See [`BuiltIn::request_completed`].
+            /// See [`BuiltIn::store_answered`].
+            #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn request_completed(&mut self, kind: RequestKind, taken_by: Option<u8>, ns: u64) {
-                match self { $(BuiltInPart::$v(p) => p.request_completed(kind, taken_by, ns)),* }
+            pub fn store_answered(
+                &mut self,
+                index: u16,
+                alive: bool,
+                req: ReqRef,
+                key: u32,
+                version: u64,
+                now: SimTime,
+                released: &mut Vec<ReqRef>,
+            ) {
+                match self {
+                    $(BuiltInPart::$v(p) => p.store_answered(index, alive, req, key, version, now, released)),*
+                }
+            }
+            /// See [`BuiltIn::refuses_as`].
+            pub fn refuses_as(&self) -> Outcome {
+                match self { $(BuiltInPart::$v(p) => p.refuses_as()),* }
+            }
+            /// See [`BuiltIn::station_down`].
+            pub fn station_down(&mut self, index: u16) -> Down {
+                match self { $(BuiltInPart::$v(p) => p.station_down(index)),* }
+            }
+            /// See [`BuiltIn::station_died`].
+            pub fn station_died(&mut self, index: u16) -> Option<&'static str> {
+                match self { $(BuiltInPart::$v(p) => p.station_died(index)),* }
+            }
+            /// See [`BuiltIn::WATCHES_COMMITS`].
+            pub fn watches_commits(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::WATCHES_COMMITS),* }
+            }
+            /// See [`BuiltIn::key_committed`].
+            #[inline]
+            pub fn key_committed(&mut self, store: u8, key: u32) {
+                match self { $(BuiltInPart::$v(p) => p.key_committed(store, key)),* }
             }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
@@ -739,13 +967,19 @@ macro_rules! built_ins {
 
 // The built-in kinds whose engine side is registered: one line each. The web tier comes
 // first and the database clusters second: every stack has both, so they are always built-in
-// components 0 (`stack::WEB`) and 1 (`database::DATABASES`).
+// components 0 (`stack::WEB`) and 1 (`database::DATABASES`). The
+// caches and the session store come before the queue, whose machines follow theirs on the
+// bill (`bill_machines` is asked in this order).
 built_ins! {
     Web(web_tier::WebTier, web_pool::WebEvent),
     Db(database::Databases, database::DbEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
+    Caches(cache_cluster::Caches),
+    Sessions(sessions::SessionStore),
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
+    Deploy(deploy::DeployController, deploy::DeployEvent),
+    Balancer(balancer::BalancerNode),
     NoSql(nosql::NoSqlTier),
 }

@@ -13,19 +13,33 @@
 //! stopped server without a balancer in front. Sticky sessions held by a stopped server are
 //! lost (the users are logged out), drained or not.
 //!
-//! [`DeployController`] owns the deploy under way, the finished ones and its events
-//! ([`DeployEvent`]). A deploy rolls one web pool (the scenario's `deploy.pool`, the first
-//! without one); the other pools keep serving at full size. It reaches the web tier only
-//! through a [`DeployPort`] — which servers of a pool are in service and up, their balancer
-//! view, stopping and starting a server, the clock, the log and the event queue — which the
-//! stack implements and a test can fake.
+//! [`DeployController`] owns the deploy under way, the finished ones, the scenario's scheduled
+//! deploy and its events ([`DeployEvent`]). A deploy rolls one web pool (the scenario's
+//! `deploy.pool`, the first without one); the other pools keep serving at full size. It is a
+//! built-in kind on the registration (`built_ins!`): its events come back through
+//! `Event::BuiltIn`, and each of its steps is handed the web tier as a [`DeployPort`] — which
+//! servers of a pool are in service and up, their balancer view, starting a server, the
+//! clock, the log and the event queue (`web_tier::WebPort`, made of the web tier, the
+//! station table and the kernel; a test fakes it). Stopping a server fails the requests it
+//! holds, which is the stack's business: the controller asks for it
+//! ([`Follow::Stop`]) and goes on when the stack tells it what the stop cut
+//! ([`Nudge::Stopped`]).
 
-use crate::scenario::Deploy;
+use crate::scenario::topology::NodeKind;
+use crate::scenario::{Deploy, Scenario};
 use crate::sim::components::balancer::Balancer;
+use crate::sim::components::registry::{
+    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, Nudge, OwnEvents,
+};
+use crate::sim::components::station::Station;
+use crate::sim::components::web_pool::web_of_index;
+use crate::sim::components::web_tier::WebPort;
 use crate::sim::kernel::histogram::Histogram;
+use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
+use crate::sim::report::Sections;
 use crate::sim::report::{DeployReport, LatencyReport};
-use crate::sim::DeployStep;
+use crate::sim::{ComponentKind, ComponentState, DeployStep, RequestKind};
 
 /// How often a draining server is looked at (drain times are measured to this step).
 const DRAIN_POLL: SimDuration = SimDuration::from_millis(5);
@@ -55,9 +69,6 @@ pub(in crate::sim) trait DeployPort {
     fn is_up(&self, pool: usize, server: usize) -> bool;
     /// The load balancer's view of web pool `pool`, if there is a balancer.
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer>;
-    /// Stops server `server` of web pool `pool`: returns the requests in progress on it and
-    /// those that failed with it.
-    fn stop(&mut self, pool: usize, server: usize) -> (u64, u64);
     /// Server `server` of web pool `pool` has started again (its new version).
     fn start(&mut self, pool: usize, server: usize);
     /// Requests failed so far.
@@ -100,6 +111,11 @@ struct DeployRun {
     /// Phase per server index (servers added during the deploy are not part of it).
     phase: Vec<Phase>,
     batch: Vec<usize>,
+    /// Next server of `batch` to take out (the batch's length once all are out).
+    taking: usize,
+    /// The server whose stop the controller asked for ([`Follow::Stop`]) and waits to hear
+    /// of ([`Nudge::Stopped`]).
+    stopping: Option<Stopping>,
     started_at: SimTime,
     failed_at_start: u64,
     logged_out_at_start: u64,
@@ -113,13 +129,31 @@ struct DeployRun {
     latency: Histogram,
 }
 
-/// The deploy controller: the deploy under way (if any) and the finished ones.
+/// A stop the controller asked the stack for.
+#[derive(Clone)]
+struct Stopping {
+    server: usize,
+    /// Why, for the log line.
+    why: String,
+    /// Whether the batch's take-out goes on once it has stopped (false: a drained server,
+    /// stopped on its own).
+    resume: bool,
+}
+
+/// The deploy controller: the deploy under way (if any), the finished ones and the
+/// scenario's scheduled one.
 #[derive(Clone, Default)]
 pub(in crate::sim) struct DeployController {
     /// The rolling deploy under way.
     current: Option<DeployRun>,
     /// Deploys finished.
     pub done: Vec<DeployReport>,
+    /// The scenario's scheduled deploy: when it starts, what it does and the number of the
+    /// pool it rolls.
+    scheduled: Option<(f64, Deploy, usize)>,
+    /// Its own event handed back by the stack, waiting for the web tier to be lent
+    /// ([`Follow::Drive`], then [`Nudge::Own`]).
+    due: Option<DeployEvent>,
 }
 
 impl DeployController {
@@ -147,37 +181,50 @@ impl DeployController {
         }
     }
 
-    /// Handles one of its events (`spec`: the scenario's deploy and the number of the pool it
-    /// rolls, for [`DeployEvent::Start`]).
-    pub fn handle(
-        &mut self,
-        event: DeployEvent,
-        spec: Option<(&Deploy, usize)>,
-        port: &mut impl DeployPort,
-    ) {
+    /// Takes its next step with the web tier lent as `port`: `nudge` says why (see
+    /// [`Nudge`]). Returns [`Follow::Stop`] when it needs a server stopped (then the stack
+    /// nudges it again with what the stop cut), else [`Follow::Nothing`].
+    pub fn step(&mut self, nudge: Nudge, port: &mut impl DeployPort) -> Follow {
+        match nudge {
+            Nudge::Own => match self.due.take() {
+                Some(event) => self.handle_event(event, port),
+                None => Follow::Nothing,
+            },
+            Nudge::Checked => self.progress(port),
+            Nudge::Stopped { in_flight, cut } => self.stopped(in_flight, cut, port),
+        }
+    }
+
+    /// Handles one of its events.
+    fn handle_event(&mut self, event: DeployEvent, port: &mut impl DeployPort) -> Follow {
         match event {
-            DeployEvent::Start => {
-                if let Some((spec, pool)) = spec {
-                    self.start(spec, pool, port);
-                }
-            }
+            DeployEvent::Start => match self.scheduled.clone() {
+                Some((_, spec, pool)) => self.start(&spec, pool, port).1,
+                None => Follow::Nothing,
+            },
             DeployEvent::DrainCheck { server, run } => self.drain_check(server, run, port),
             DeployEvent::ServerStarted { server, run } => self.server_started(server, run, port),
         }
     }
 
     /// Starts a rolling deploy of web pool `pool` now. Returns false (and logs why) if one is
-    /// already under way or there is no server to deploy.
-    pub fn start(&mut self, spec: &Deploy, pool: usize, port: &mut impl DeployPort) -> bool {
+    /// already under way or there is no server to deploy; and what the stack must do next
+    /// (see [`DeployController::step`]).
+    pub fn start(
+        &mut self,
+        spec: &Deploy,
+        pool: usize,
+        port: &mut impl DeployPort,
+    ) -> (bool, Follow) {
         if self.current.is_some() {
             port.log("deploy", "a deploy is already under way".to_string());
-            return false;
+            return (false, Follow::Nothing);
         }
         let servers: Vec<usize> = (0..port.servers(pool))
             .filter(|&i| port.in_service(pool, i))
             .collect();
         if servers.is_empty() {
-            return false;
+            return (false, Follow::Nothing);
         }
         let mut spec = spec.clone();
         spec.batch_size = spec.batch_size.clamp(1, servers.len() as u32);
@@ -211,6 +258,8 @@ impl DeployController {
             servers,
             next: 0,
             batch: Vec::new(),
+            taking: 0,
+            stopping: None,
             started_at: port.now(),
             failed_at_start: port.failed(),
             logged_out_at_start: port.logged_out(),
@@ -222,37 +271,53 @@ impl DeployController {
             requests_cut: 0,
             latency: Histogram::new(),
         });
-        self.next_batch(port);
-        true
+        (true, self.next_batch(port))
     }
 
     /// Takes the next batch out, or finishes the deploy when no server is left.
-    fn next_batch(&mut self, port: &mut impl DeployPort) {
+    fn next_batch(&mut self, port: &mut impl DeployPort) -> Follow {
         let Some(d) = self.current.as_mut() else {
-            return;
+            return Follow::Nothing;
         };
         let end = (d.next + d.spec.batch_size as usize).min(d.servers.len());
         if d.next == end {
             self.finish(port);
-            return;
+            return Follow::Nothing;
         }
         d.batch = d.servers[d.next..end].to_vec();
         d.next = end;
         d.batches += 1;
-        let (batch, number, pool) = (d.batch.clone(), d.batches, d.pool);
-        let names: Vec<String> = batch.iter().map(|&i| port.server_name(pool, i)).collect();
+        d.taking = 0;
+        let (number, pool) = (d.batches, d.pool);
+        let names: Vec<String> = d.batch.iter().map(|&i| port.server_name(pool, i)).collect();
         port.log(
             "deploy",
             format!("deploy: batch {number}: {}", names.join(", ")),
         );
-        for server in batch {
-            self.take_out(server, port);
+        self.take_out_rest(port)
+    }
+
+    /// Takes out the batch's servers not out yet, in order, until one must be stopped (the
+    /// stack stops it, then [`DeployController::stopped`] goes on here); then moves on if the
+    /// batch already serves again.
+    fn take_out_rest(&mut self, port: &mut impl DeployPort) -> Follow {
+        loop {
+            let Some(d) = self.current.as_mut() else {
+                return Follow::Nothing;
+            };
+            let Some(&server) = d.batch.get(d.taking) else {
+                return self.progress(port);
+            };
+            d.taking += 1;
+            let follow = self.take_out(server, port);
+            if follow != Follow::Nothing {
+                return follow;
+            }
         }
-        self.progress(port);
     }
 
     /// Deregisters a server and drains or stops it.
-    fn take_out(&mut self, server: usize, port: &mut impl DeployPort) {
+    fn take_out(&mut self, server: usize, port: &mut impl DeployPort) -> Follow {
         let pool = self.pool();
         let name = port.server_name(pool, server);
         if !port.in_service(pool, server) || !port.is_up(pool, server) {
@@ -261,18 +326,16 @@ impl DeployController {
                 &name,
                 format!("deploy: {name} is out of service or down; skipped"),
             );
-            return;
+            return Follow::Nothing;
         }
         let Some(b) = port.balancer(pool) else {
-            self.stop(server, "no load balancer to take it out of", port);
-            return;
+            return self.stop(server, "no load balancer to take it out of", true);
         };
         b.deregister(server);
         let open = b.open_requests(server);
         let d = self.current.as_ref().expect("a deploy");
         if !d.spec.drain {
-            self.stop(server, "taken out of the load balancer, not drained", port);
-            return;
+            return self.stop(server, "taken out of the load balancer, not drained", true);
         }
         let now = port.now();
         let deadline = now + SimDuration::from_millis_f64(d.spec.drain_timeout_ms);
@@ -290,47 +353,73 @@ impl DeployController {
         );
         let server = server as u16;
         port.schedule(now, DeployEvent::DrainCheck { server, run });
+        Follow::Nothing
     }
 
     /// A draining server is looked at: stop it once empty or at the drain timeout.
-    fn drain_check(&mut self, server: u16, run: u32, port: &mut impl DeployPort) {
+    fn drain_check(&mut self, server: u16, run: u32, port: &mut impl DeployPort) -> Follow {
         let server = usize::from(server);
         let now = port.now();
         let Some(d) = self.current.as_mut() else {
-            return;
+            return Follow::Nothing;
         };
         let Some(&Phase::Draining { since, deadline }) =
             d.phase.get(server).filter(|_| d.run == run)
         else {
-            return;
+            return Follow::Nothing;
         };
         let open = port.balancer(d.pool).map_or(0, |b| b.open_requests(server));
         if open == 0 {
             d.drained += 1;
             d.longest_drain = d.longest_drain.max(now - since);
             let ms = (now - since).as_millis_f64();
-            self.stop(server, &format!("drained in {ms:.0} ms"), port);
+            self.stop(server, &format!("drained in {ms:.0} ms"), false)
         } else if now >= deadline {
             d.drain_timeouts += 1;
             d.longest_drain = d.longest_drain.max(now - since);
             self.stop(
                 server,
                 &format!("drain timeout with {open} requests still open"),
-                port,
-            );
+                false,
+            )
         } else {
             let at = (now + DRAIN_POLL).min(deadline);
             let server = server as u16;
             port.schedule(at, DeployEvent::DrainCheck { server, run });
+            Follow::Nothing
         }
     }
 
-    /// Stops a server for the new version: whatever it still holds fails.
-    fn stop(&mut self, server: usize, why: &str, port: &mut impl DeployPort) {
-        let pool = self.pool();
-        let name = port.server_name(pool, server);
-        let (in_flight, cut) = port.stop(pool, server);
+    /// Asks the stack to stop a server for the new version (whatever it still holds fails);
+    /// `resume`: the batch's take-out goes on once it has stopped.
+    fn stop(&mut self, server: usize, why: &str, resume: bool) -> Follow {
         let d = self.current.as_mut().expect("a deploy");
+        d.stopping = Some(Stopping {
+            server,
+            why: why.to_string(),
+            resume,
+        });
+        Follow::Stop {
+            group: d.pool as u8,
+            member: server as u16,
+        }
+    }
+
+    /// The server asked for has stopped: `in_flight` requests were in progress on it and
+    /// `cut` of them failed with it. It starts the new version; the take-out goes on.
+    fn stopped(&mut self, in_flight: u64, cut: u64, port: &mut impl DeployPort) -> Follow {
+        let Some(d) = self.current.as_mut() else {
+            return Follow::Nothing;
+        };
+        let Some(Stopping {
+            server,
+            why,
+            resume,
+        }) = d.stopping.take()
+        else {
+            return Follow::Nothing;
+        };
+        let name = port.server_name(d.pool, server);
         d.in_flight_at_stop += in_flight;
         d.requests_cut += cut;
         let (startup, run) = (d.spec.startup_s, d.run);
@@ -342,16 +431,21 @@ impl DeployController {
         let at = port.now() + SimDuration::from_secs_f64(startup);
         let server = server as u16;
         port.schedule(at, DeployEvent::ServerStarted { server, run });
+        if resume {
+            self.take_out_rest(port)
+        } else {
+            Follow::Nothing
+        }
     }
 
     /// The new version has started: the server rejoins through the health checks.
-    fn server_started(&mut self, server: u16, run: u32, port: &mut impl DeployPort) {
+    fn server_started(&mut self, server: u16, run: u32, port: &mut impl DeployPort) -> Follow {
         let server = usize::from(server);
         let Some(d) = self.current.as_ref() else {
-            return;
+            return Follow::Nothing;
         };
         if d.run != run || d.phase.get(server) != Some(&Phase::Starting) {
-            return;
+            return Follow::Nothing;
         }
         let pool = d.pool;
         let name = port.server_name(pool, server);
@@ -374,13 +468,13 @@ impl DeployController {
                 );
             }
         }
-        self.progress(port);
+        self.progress(port)
     }
 
     /// Moves on when every server of the batch serves again (called after health checks too).
-    pub fn progress(&mut self, port: &mut impl DeployPort) {
+    fn progress(&mut self, port: &mut impl DeployPort) -> Follow {
         let Some(d) = self.current.as_mut() else {
-            return;
+            return Follow::Nothing;
         };
         for &server in &d.batch {
             if d.phase[server] == Phase::Checking {
@@ -391,8 +485,9 @@ impl DeployController {
             }
         }
         if d.batch.iter().all(|&s| d.phase[s] == Phase::Done) {
-            self.next_batch(port);
+            return self.next_batch(port);
         }
+        Follow::Nothing
     }
 
     /// The pool of the deploy under way (0 without one).
@@ -463,6 +558,84 @@ impl DeployController {
     }
 }
 
+impl Component for DeployController {}
+
+/// The deploy controller on the registration: no component of its own in the run (it rolls
+/// the web pools' servers), its events, its steps with the web tier lent as its port, the
+/// latency of the requests completed while it runs, its step of each web server in the
+/// snapshot and its part of the report.
+impl BuiltIn for DeployController {
+    /// It has no node of its own in the graph: it rolls the web pools.
+    const NODE: NodeKind = NodeKind::WebPool;
+    const DRIVES_WEB: bool = true;
+
+    /// Every stack has one (a deploy can be started live); it keeps the scenario's scheduled
+    /// deploy, if any (validation made sure it names one of the pools).
+    fn of_scenario(scenario: &Scenario) -> Option<DeployController> {
+        let scheduled = scenario.deploy.as_ref().and_then(|spec| {
+            let pool = scenario.deploy_pool().unwrap_or(0);
+            Some((spec.at_s?, spec.clone(), pool))
+        });
+        Some(DeployController {
+            scheduled,
+            ..DeployController::default()
+        })
+    }
+
+    /// Every deploy (the one under way without an end), read after the web tier's part:
+    /// the failures and the sticky sessions' logouts so far come from the sections.
+    fn report_section(&self, _stations: &[Station], sections: &mut Sections<'_>) {
+        let logged_out = sections.sessions.as_ref().map_or(0, |s| s.logged_out);
+        sections.deploys = self.reports(sections.requests.failed, logged_out);
+        sections.deploys_finished = self.done.len();
+    }
+
+    /// While a deploy runs (its report's latency).
+    fn watches_completions(&self) -> bool {
+        self.running()
+    }
+
+    #[inline]
+    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, latency_ns: u64) {
+        self.completed(latency_ns);
+    }
+
+    /// The scheduled deploy's start.
+    fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
+        if let Some((at_s, ..)) = self.scheduled {
+            ctx.schedule(SimTime::from_secs_f64(at_s), DeployEvent::Start);
+        }
+    }
+
+    /// Where the deploy under way has a web server now.
+    fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
+        if kind == ComponentKind::Server {
+            let (pool, server) = web_of_index(index);
+            state.deploy = self.step_of(pool, server);
+        }
+    }
+
+    fn drive<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        nudge: Nudge,
+        port: &mut WebPort<'_, R, E>,
+    ) -> Follow {
+        self.step(nudge, port)
+    }
+}
+
+impl OwnEvents<DeployEvent> for DeployController {
+    /// Keeps the event for the step the stack then lends it the web tier for.
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: DeployEvent,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Follow {
+        self.due = Some(event);
+        Follow::Drive
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,21 +672,6 @@ mod tests {
         fn balancer(&mut self, _pool: usize) -> Option<&mut Balancer> {
             self.balancer.as_mut()
         }
-        fn stop(&mut self, _pool: usize, server: usize) -> (u64, u64) {
-            self.up[server] = false;
-            let open = u64::from(
-                self.balancer
-                    .as_ref()
-                    .map_or(0, |b| b.open_requests(server)),
-            );
-            if let Some(b) = self.balancer.as_mut() {
-                for _ in 0..open {
-                    b.close(server);
-                }
-            }
-            self.failed += open;
-            (open, open)
-        }
         fn start(&mut self, _pool: usize, server: usize) {
             self.up[server] = true;
         }
@@ -529,6 +687,42 @@ mod tests {
         fn schedule(&mut self, at: SimTime, event: DeployEvent) {
             self.events.push(at, event);
         }
+    }
+
+    impl FakeWeb {
+        /// Stops a server as the stack does: the requests the balancer has open on it fail.
+        fn stop(&mut self, server: usize) -> (u64, u64) {
+            self.up[server] = false;
+            let open = u64::from(
+                self.balancer
+                    .as_ref()
+                    .map_or(0, |b| b.open_requests(server)),
+            );
+            if let Some(b) = self.balancer.as_mut() {
+                for _ in 0..open {
+                    b.close(server);
+                }
+            }
+            self.failed += open;
+            (open, open)
+        }
+    }
+
+    /// Does what the controller asks of the stack: stops each server it asks to stop and
+    /// tells it what the stop cut, until it asks for nothing more.
+    fn settle(d: &mut DeployController, port: &mut FakeWeb, mut follow: Follow) {
+        while let Follow::Stop { member, .. } = follow {
+            let (in_flight, cut) = port.stop(usize::from(member));
+            follow = d.step(Nudge::Stopped { in_flight, cut }, port);
+        }
+        assert_eq!(follow, Follow::Nothing);
+    }
+
+    /// Starts a deploy of pool 0 and does what it asks; returns whether it started.
+    fn start(d: &mut DeployController, spec: &Deploy, port: &mut FakeWeb) -> bool {
+        let (started, follow) = d.start(spec, 0, port);
+        settle(d, port, follow);
+        started
     }
 
     fn web(with_balancer: bool) -> FakeWeb {
@@ -578,14 +772,16 @@ mod tests {
             if event_at.is_some_and(|at| at <= next_check) {
                 let (at, event) = port.events.pop_until(next_check).expect("an event");
                 port.now = at;
-                d.handle(event, None, port);
+                let follow = d.handle_event(event, port);
+                settle(d, port, follow);
             } else {
                 port.now = next_check;
                 let up = port.up.clone();
                 if let Some(b) = port.balancer.as_mut() {
                     b.check(|s| up[s]);
                 }
-                d.progress(port);
+                let follow = d.step(Nudge::Checked, port);
+                settle(d, port, follow);
                 next_check += SimDuration::from_secs(1);
             }
         }
@@ -600,10 +796,13 @@ mod tests {
         b.open(0);
         b.open(0);
         let mut d = DeployController::default();
-        assert!(d.start(&spec(true), 0, &mut port));
+        assert!(start(&mut d, &spec(true), &mut port));
         assert_eq!(d.step_of(0, 0), Some(DeployStep::Draining));
         assert_eq!(d.step_of(0, 2), None, "web-2 waits for the second batch");
-        assert!(!d.start(&spec(true), 0, &mut port), "one deploy at a time");
+        assert!(
+            !start(&mut d, &spec(true), &mut port),
+            "one deploy at a time"
+        );
         run(&mut d, &mut port);
         let report = &d.reports(port.failed, 0)[0];
         assert_eq!(report.batches, 2);
@@ -627,7 +826,7 @@ mod tests {
         let mut port = web(false);
         port.up[2] = false;
         let mut d = DeployController::default();
-        assert!(d.start(&spec(true), 0, &mut port));
+        assert!(start(&mut d, &spec(true), &mut port));
         assert!(port.log[0].contains("no load balancer: each server simply stops"));
         assert_eq!(d.step_of(0, 0), Some(DeployStep::Starting));
         run(&mut d, &mut port);

@@ -18,10 +18,11 @@
 
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Flow, NoSqlStore, Scenario};
-use crate::sim::components::registry::{BuiltIn, Component, NewStation};
-use crate::sim::components::station::Station;
+use crate::sim::components::registry::{BuiltIn, Component, Listed, NewStation, Served};
+use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{LatencyReport, NamedNoSqlReport, NoSqlReport, Sections};
 use crate::sim::{ComponentKind, RequestKind};
 
@@ -164,10 +165,10 @@ impl NoSql {
 /// Every NoSQL store of a stack — the scenario's `nosql` (store 0, nodes `nosql-N`), then its
 /// `more_nosql` in order (nodes `<name>-N`) — as a built-in kind on the registration. It has
 /// no component of its own: its nodes are stations the stack places in its one table as it
-/// is built (one group per store, [`BuiltIn::stations_at_build`]), so their kill, repair,
+/// is built (one group per store, [`BuiltIn::initial_stations`], at [`Listed::AfterMembers`]), so their kill, repair,
 /// slowdown, state and report rows are those every station has. A request the route table
-/// sends to a store goes to [`BuiltIn::data_station`]; its service time comes from
-/// [`BuiltIn::station_service`], and once served it is answered ([`BuiltIn::station_served`]).
+/// sends to a store goes to [`BuiltIn::station_for`]; its service time comes from
+/// [`BuiltIn::station_service`], and once served it is answered ([`BuiltIn::station_served`] returns [`Served::Answer`]).
 #[derive(Clone)]
 pub(in crate::sim) struct NoSqlTier {
     /// The stores, in store order.
@@ -187,7 +188,7 @@ impl Component for NoSqlTier {}
 
 impl BuiltIn for NoSqlTier {
     const NODE: NodeKind = NodeKind::NoSql;
-    const WATCHES_COMPLETIONS: bool = true;
+    const LISTED: Listed = Listed::AfterMembers;
 
     fn of_scenario(scenario: &Scenario) -> Option<NoSqlTier> {
         // Validation refuses further stores without a first one.
@@ -200,7 +201,7 @@ impl BuiltIn for NoSqlTier {
     }
 
     /// Each store's nodes.
-    fn stations_at_build(&self) -> Vec<u32> {
+    fn initial_stations(&self) -> Vec<u32> {
         self.stores.iter().map(|n| n.nodes).collect()
     }
 
@@ -221,7 +222,7 @@ impl BuiltIn for NoSqlTier {
     }
 
     #[inline]
-    fn data_station(&self, group: u8, key: u32) -> u16 {
+    fn station_for(&self, group: u8, key: u32) -> u16 {
         self.stores[usize::from(group)].station_for(key)
     }
 
@@ -230,10 +231,26 @@ impl BuiltIn for NoSqlTier {
         self.node(index).0.service(kind)
     }
 
+    /// Counted on its node; the request is answered.
     #[inline]
-    fn station_served(&mut self, index: u16, kind: RequestKind) {
+    fn station_served(
+        &mut self,
+        index: u16,
+        _req: ReqRef,
+        kind: RequestKind,
+        _key: u32,
+        _now: SimTime,
+        _latest: impl Fn(u8) -> u64,
+        _leading: impl Fn(ReqRef) -> bool,
+    ) -> Served {
         let (store, node) = nosql_of_index(index);
         self.stores[store].served(node, kind);
+        Served::Answer
+    }
+
+    /// Always: each store's report compares its own requests' latencies with the others'.
+    fn watches_completions(&self) -> bool {
+        true
     }
 
     /// Each store's own data requests, and the data requests the relational tier served
@@ -348,7 +365,7 @@ mod tests {
             .into_iter()
             .find(|p| p.node() == NodeKind::NoSql)
             .expect("registered");
-        assert_eq!(part.stations_at_build(), [3, 2]);
+        assert_eq!(part.initial_stations(), [3, 2]);
         // The stack places them in its table: here at stations 4.. in group order.
         let mut placed = Vec::new();
         for (group, count) in [(0u8, 3), (1, 2)] {
@@ -370,8 +387,8 @@ mod tests {
         assert_eq!(placed[4].1, nosql_index(1, 1));
         assert_eq!(nosql_of_index(placed[4].1), (1, 1));
         // Key 7: node 1 of the first store (station 5), node 1 of `feeds` (station 8).
-        assert_eq!(part.data_station(0, 7), 5);
-        assert_eq!(part.data_station(1, 7), 8);
+        assert_eq!(part.station_for(0, 7), 5);
+        assert_eq!(part.station_for(1, 7), 8);
         let write = part.station_service(nosql_index(1, 0), RequestKind::Write);
         let read = part.station_service(nosql_index(1, 0), RequestKind::ApiRead);
         let of = |mean_ms: f64| format!("{:?}", Sampler::new(&Dist::exponential(mean_ms)));
@@ -379,8 +396,15 @@ mod tests {
             (format!("{write:?}"), format!("{read:?}")),
             (of(2.0), of(1.0))
         );
-        part.station_served(nosql_index(1, 1), RequestKind::ApiRead);
-        part.station_served(nosql_index(0, 2), RequestKind::Write);
+        let req = ReqRef { slot: 0, gen: 0 };
+        let now = SimTime::ZERO;
+        for (index, kind) in [
+            (nosql_index(1, 1), RequestKind::ApiRead),
+            (nosql_index(0, 2), RequestKind::Write),
+        ] {
+            let served = part.station_served(index, req, kind, 7, now, |_| 0, |_| false);
+            assert_eq!(served, Served::Answer);
+        }
         // Completions: one `feeds` served, one the relational tier served (both stores
         // record it), and a static asset (no data: nobody records it).
         part.request_completed(RequestKind::ApiRead, Some(1), 3_000_000);

@@ -10,10 +10,20 @@
 //! ```
 //!
 //! The table owns the sessions and the counts; the engine tells it which server a user reached
-//! and which server died, and asks it where a user's session is. (The shared session store,
-//! the other mode, is a station-served node on the request path.)
+//! and which server died, and asks it where a user's session is.
+//!
+//! The other mode, the shared session store ([`SessionStore`]), is a built-in kind on the
+//! registration: one station the web server asks on the routes that read a session
+//! (`Route::session`), before its data work; any server can then serve anyone.
 
+use super::registry::{BuiltIn, Component, NewStation, Served};
+use super::station::{ReqRef, Station};
+use crate::scenario::topology::NodeKind;
+use crate::scenario::{Scenario, SessionMode};
+use crate::sim::cost::{Bill, PRICES};
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::report::SessionReport;
+use crate::sim::{ComponentKind, Outcome, RequestKind, SimTime};
 
 /// No session.
 const NO_SERVER: u16 = u16::MAX;
@@ -104,9 +114,90 @@ impl StickySessions {
     }
 }
 
+/// The shared session store (`sessions.mode = shared_store`): one station in the stack's
+/// table, placed after the CDN edge's component; every request whose route reads the
+/// session is served there once (a session read) before the web server's data work.
+#[derive(Clone)]
+pub(in crate::sim) struct SessionStore {
+    /// How long a session read takes one of its workers.
+    get: Sampler,
+    /// Its workers (its line holds 16 per worker).
+    workers: u32,
+    /// Its station (`u16::MAX` until the stack places it).
+    station: u16,
+}
+
+impl Component for SessionStore {}
+
+impl BuiltIn for SessionStore {
+    const NODE: NodeKind = NodeKind::SessionStore;
+
+    fn of_scenario(scenario: &Scenario) -> Option<SessionStore> {
+        let sessions = scenario.sessions.as_ref()?;
+        (sessions.mode == SessionMode::SharedStore).then(|| SessionStore {
+            get: Sampler::new(&sessions.store_get),
+            workers: sessions.store_workers,
+            station: u16::MAX,
+        })
+    }
+
+    /// Its machine, for the whole run.
+    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+        bill.add("session store", hours, "hours", PRICES.session_store_hour);
+    }
+
+    fn initial_stations(&self) -> Vec<u32> {
+        vec![1]
+    }
+
+    fn new_station(&self, _group: u8) -> NewStation {
+        NewStation {
+            name: "sessions".into(),
+            kind: ComponentKind::SessionStore,
+            index: 0,
+            station: Station::new(self.workers, self.workers.saturating_mul(16)),
+        }
+    }
+
+    fn station_placed(&mut self, _group: u8, station: u16, _initial: bool) -> Option<String> {
+        self.station = station;
+        None
+    }
+
+    #[inline]
+    fn station_for(&self, _group: u8, _key: u32) -> u16 {
+        self.station
+    }
+
+    #[inline]
+    fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
+        self.get
+    }
+
+    /// The session is read: the web server goes on with the request.
+    #[inline]
+    fn station_served(
+        &mut self,
+        _index: u16,
+        _req: ReqRef,
+        _kind: RequestKind,
+        _key: u32,
+        _now: SimTime,
+        _latest: impl Fn(u8) -> u64,
+        _leading: impl Fn(ReqRef) -> bool,
+    ) -> Served {
+        Served::Resume
+    }
+
+    /// A request it cannot serve fails: the user's session cannot be read.
+    fn refuses_as(&self) -> Outcome {
+        Outcome::SessionStoreDown
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::StickySessions;
+    use super::*;
 
     fn two_servers(users: usize) -> StickySessions {
         let mut s = StickySessions::default();
@@ -139,5 +230,32 @@ mod tests {
         assert_eq!(s.report().relogins, 1);
         s.server_died(0);
         assert_eq!(s.logged_out(), 0, "the session was already counted as gone");
+    }
+
+    #[test]
+    fn the_session_store_is_one_station_that_hands_requests_back() {
+        let mut s = crate::scenario::preset(7).expect("preset 7");
+        let mut store = SessionStore::of_scenario(&s).expect("a shared store");
+        assert_eq!(store.initial_stations(), vec![1]);
+        let new = store.new_station(0);
+        assert_eq!(
+            (new.name.as_str(), new.kind),
+            ("sessions", ComponentKind::SessionStore)
+        );
+        store.station_placed(0, 42, true);
+        assert_eq!(store.station_for(0, 9), 42);
+        let now = SimTime::from_secs(1);
+        let req = ReqRef { slot: 0, gen: 1 };
+        let served = store.station_served(0, req, RequestKind::PageView, 9, now, |_| 0, |_| false);
+        assert_eq!(served, Served::Resume);
+        assert_eq!(store.refuses_as(), Outcome::SessionStoreDown);
+        assert_eq!(
+            store.station_down(0),
+            super::super::registry::Down::Fail(Outcome::SessionStoreDown)
+        );
+        assert_eq!(store.station_died(0), None);
+        // Sticky sessions: no store.
+        s.sessions.as_mut().expect("sessions").mode = SessionMode::Sticky;
+        assert!(SessionStore::of_scenario(&s).is_none());
     }
 }

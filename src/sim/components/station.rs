@@ -10,6 +10,7 @@
 //! length are exact averages over simulated time, not samples.
 
 use crate::sim::kernel::time::SimTime;
+use crate::sim::kernel::wide::mul_wide;
 use std::collections::VecDeque;
 
 /// A reference to a request slot, valid while its generation matches.
@@ -128,9 +129,11 @@ impl Station {
     pub fn account(&mut self, now: SimTime) {
         let dt = now.since(self.last_change).as_nanos();
         if dt > 0 {
+            let busy = mul_wide(u64::from(self.busy), dt);
+            let queued = mul_wide(u64::from(self.waiting), dt);
             for area in [&mut self.total, &mut self.interval] {
-                area.busy += u128::from(self.busy) * u128::from(dt);
-                area.queued += u128::from(self.waiting) * u128::from(dt);
+                area.busy += busy;
+                area.queued += queued;
                 area.span_ns += dt;
             }
             self.last_change = now;

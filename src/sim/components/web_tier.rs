@@ -5,15 +5,16 @@
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
+use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
 };
 use crate::sim::components::station::Station;
-use crate::sim::components::web_pool::{web_index, WebEvent, WebPool};
+use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
-use crate::sim::ComponentKind;
+use crate::sim::{ComponentKind, ComponentState};
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
 /// `server` first, then its `more_web_pools` in order) and the load balancer's view of each
@@ -54,6 +55,79 @@ impl WebTier {
                 .collect()
         });
         WebTier { pools, balancers }
+    }
+
+    /// Users logged out with their sticky sessions' servers so far (every pool's).
+    pub fn logged_out(&self) -> u64 {
+        let sessions = self.pools.iter().filter_map(|w| w.sessions());
+        sessions.map(|s| s.logged_out()).sum()
+    }
+}
+
+/// The web tier lent to a kind that drives its servers ([`BuiltIn::drive`]: the deploy
+/// controller), with the stack's station table and the kernel: the deploy controller's
+/// [`DeployPort`], and nothing else of the stack.
+pub(in crate::sim) struct WebPort<'a, R, E> {
+    /// The web tier: its pools and the balancer's view of each.
+    pub web: &'a mut WebTier,
+    /// The kernel and the station table, with the driving kind's index (its events).
+    pub ctx: BuiltInCtx<'a, R, E>,
+    /// Whether the data center is down (stage 11): a server started then stays down, and
+    /// comes back with its data center, as every component there does.
+    pub dc_down: bool,
+}
+
+impl<R: Slot, E: Copy + From<BuiltInEvent>> DeployPort for WebPort<'_, R, E> {
+    fn now(&self) -> SimTime {
+        self.ctx.now
+    }
+
+    fn servers(&self, pool: usize) -> usize {
+        self.web.pools[pool].len()
+    }
+
+    fn server_name(&self, pool: usize, server: usize) -> String {
+        self.web.pools[pool].server_name(server)
+    }
+
+    fn in_service(&self, pool: usize, server: usize) -> bool {
+        !self.web.pools[pool].retired[server]
+    }
+
+    fn is_up(&self, pool: usize, server: usize) -> bool {
+        self.ctx.stations[usize::from(self.web.pools[pool].stations[server])].alive
+    }
+
+    fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
+        self.web.balancers.get_mut(pool)
+    }
+
+    fn start(&mut self, pool: usize, server: usize) {
+        if self.dc_down {
+            return;
+        }
+        let now = self.ctx.now;
+        let station = self.web.pools[pool].stations[server];
+        let s = &mut self.ctx.stations[usize::from(station)];
+        s.account(now);
+        s.alive = true;
+    }
+
+    fn failed(&self) -> u64 {
+        self.ctx.books.failed.iter().sum()
+    }
+
+    fn logged_out(&self) -> u64 {
+        self.web.logged_out()
+    }
+
+    fn log(&mut self, component: &str, text: String) {
+        let now = self.ctx.now;
+        self.ctx.log_event(now, component, text);
+    }
+
+    fn schedule(&mut self, at: SimTime, event: DeployEvent) {
+        self.ctx.schedule(at, event);
     }
 }
 
@@ -116,6 +190,16 @@ impl BuiltIn for WebTier {
                 }
             })
             .collect();
+    }
+
+    /// A web server's figures: whether it is in the balancer's pool (always, without a
+    /// balancer) and whether it is retired.
+    fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
+        if kind == ComponentKind::Server {
+            let (pool, server) = web_of_index(index);
+            state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(server));
+            state.retired = self.pools[pool].retired[server];
+        }
     }
 
     /// Room for `users` users' sticky sessions in each pool.

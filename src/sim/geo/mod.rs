@@ -26,6 +26,7 @@ mod ops;
 mod partition;
 mod population;
 mod report;
+mod spans;
 mod state;
 mod traffic;
 
@@ -49,6 +50,8 @@ use crate::scenario::{GeoRouting, Scenario};
 use channel::Channel;
 use population::RegionUsers;
 use serde::Serialize;
+pub use spans::SpanStats;
+use spans::Spans;
 use std::collections::VecDeque;
 
 /// Components of a data center's own list that the world shares: `users` and `dns`.
@@ -111,6 +114,8 @@ pub(super) struct Dc {
     passes_in_row: u32,
     /// Requests handed to it.
     pub handed: u64,
+    /// `handed` when the data centers last advanced without a budget (see `spans`).
+    handed_before_span: u64,
     interval_handed: u64,
     /// Seconds geoDNS named it while it was down (users sent into an outage).
     pub outages: u32,
@@ -227,6 +232,8 @@ pub(super) struct World {
     interval_generated: u64,
     interval_dns_failed: u64,
     deploying: Option<DeployPlan>,
+    /// How the data centers are brought through a span: one after another or side by side.
+    spans: Spans,
 }
 
 /// Seed of data center `i`'s random stream.
@@ -306,6 +313,7 @@ impl World {
                 fails_in_row: 0,
                 passes_in_row: 0,
                 handed: 0,
+                handed_before_span: 0,
                 interval_handed: 0,
                 outages: 0,
             });
@@ -383,6 +391,7 @@ impl World {
             interval_generated: 0,
             interval_dns_failed: 0,
             deploying: None,
+            spans: Spans::default(),
         };
         if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
             world
@@ -504,11 +513,16 @@ impl World {
             }
             let next = next.map(|(_, at)| at);
             let until = next.unwrap_or(t);
-            for dc in &mut self.dcs {
-                if done >= max_events {
-                    break;
+            if max_events == u64::MAX {
+                // No budget: the data centers may run side by side (see `spans`).
+                done += self.advance_dcs_unbounded(until);
+            } else {
+                for dc in &mut self.dcs {
+                    if done >= max_events {
+                        break;
+                    }
+                    done += dc.sim.advance_to(until, max_events - done);
                 }
-                done += dc.sim.advance_to(until, max_events - done);
             }
             if done >= max_events && self.dcs.iter().any(|d| d.sim.now() < until) {
                 // Stopped part-way: the data centers are at different times, so their log
@@ -625,7 +639,7 @@ impl World {
         let Some(plan) = self.deploying.as_mut() else {
             return;
         };
-        if self.dcs[plan.current].sim.deploy.running() {
+        if self.dcs[plan.current].sim.deploy_running() {
             return;
         }
         plan.current += 1;

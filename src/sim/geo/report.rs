@@ -174,6 +174,15 @@ impl Engine for World {
         World::advance_to(self, t, max_events)
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    fn set_threads(&mut self, threads: u32) {
+        self.spans.threads = threads;
+    }
+
+    fn span_stats(&self) -> Option<super::SpanStats> {
+        Some(self.spans.stats)
+    }
+
     fn is_alive(&self, id: ComponentId) -> bool {
         World::is_alive(self, id)
     }

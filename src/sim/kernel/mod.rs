@@ -14,3 +14,4 @@ pub mod recording;
 pub(super) mod rng;
 pub(super) mod run;
 pub(super) mod time;
+pub(super) mod wide;

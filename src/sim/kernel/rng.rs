@@ -6,6 +6,7 @@
 //! be: it is fast (a few instructions a draw, where ChaCha8 cost ~40) and passes the
 //! statistical test batteries a simulation relies on.
 
+use super::wide::mul_high;
 use crate::scenario::{Dist, Shape};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng as _, SeedableRng};
@@ -32,7 +33,7 @@ impl Rng {
 
     /// Uniform integer in [0, n); `n` must be above 0.
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.0.next_u64()) * u128::from(n)) >> 64) as u64
+        mul_high(self.0.next_u64(), n)
     }
 
     /// Exponential with this mean.
@@ -42,7 +43,10 @@ impl Rng {
 
     /// Standard normal (Box–Muller).
     pub fn normal(&mut self) -> f64 {
-        let r = libm::sqrt(-2.0 * libm::log(self.unit_open_low()));
+        // IEEE 754 rounds a square root correctly, so `f64::sqrt` gives the same bits
+        // everywhere, in one instruction (`libm::sqrt` is that instruction natively, but a
+        // software loop in wasm).
+        let r = (-2.0 * libm::log(self.unit_open_low())).sqrt();
         r * libm::cos(std::f64::consts::TAU * self.unit())
     }
 }

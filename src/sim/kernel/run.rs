@@ -37,8 +37,6 @@ pub(in crate::sim) struct IntervalCounters {
     pub failed: u64,
     pub stale_reads: u64,
     pub writes_committed: u64,
-    pub cache_hits: u64,
-    pub cache_misses: u64,
     pub completed_by_kind: [u64; 4],
     pub migration_keys_copied: u64,
 }

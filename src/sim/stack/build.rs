@@ -38,10 +38,8 @@ impl Stack {
         self.add_component("users".into(), ComponentKind::Users);
         // The built-in kinds' components listed right after the users (DNS: component 1).
         self.add_built_in_components(Listed::AfterUsers);
-        if let Some(lb) = &scenario.load_balancer {
-            self.balancer_id = self.add_component("lb".into(), ComponentKind::LoadBalancer);
-            self.balancer_latency = SimDuration::from_millis_f64(lb.latency_ms);
-        }
+        // The front door's (the load balancer).
+        self.add_built_in_components(Listed::FrontDoor);
         // The web tier's stations: each pool's servers, the first pool's first.
         let counts = std::iter::once(&scenario.server)
             .chain(scenario.more_web_pools.iter().map(|m| &m.server))
@@ -69,18 +67,9 @@ impl Stack {
                 dbs_mut(&mut self.built_ins)[n + 1].count_shard_keys();
             }
         }
-        // The built-in kinds' components listed after the databases (the CDN edge).
+        // The built-in kinds' components listed after the databases (the CDN edge, then the
+        // shared session store's station).
         self.add_built_in_components(Listed::AfterDatabases);
-        if let Some(sessions) = &scenario.sessions {
-            if sessions.mode == SessionMode::SharedStore {
-                let id = self.add_component("sessions".into(), ComponentKind::SessionStore);
-                let station = Station::new(
-                    sessions.store_workers,
-                    sessions.store_workers.saturating_mul(16),
-                );
-                self.session_station = self.add_station(id, Tier::Session, 0, station);
-            }
-        }
         // The built-in kinds' components beside the request path (the message queue and its
         // workers), here in the engine's order.
         for part in 0..self.built_ins.len() {
@@ -93,37 +82,13 @@ impl Stack {
                 };
             }
         }
-        // The built-in kinds' stations placed as the stack is built (the NoSQL stores' nodes:
-        // the scenario's `nosql`, `nosql-N`, then each further store's, `<name>-N`).
-        for part in 0..self.built_ins.len() {
-            let groups = self.built_ins[part].stations_at_build();
-            for (group, &count) in groups.iter().enumerate() {
-                for _ in 0..count {
-                    self.place_station(part as u8, group as u8, true);
-                }
-            }
-        }
-        let more = scenario
-            .more_caches
-            .iter()
-            .map(|m| (m.name.as_str(), &m.cache));
-        for (cluster, (name, spec)) in scenario
-            .cache
-            .iter()
-            .map(|c| ("cache", c))
-            .chain(more)
-            .enumerate()
-        {
-            let mut stations = Vec::new();
-            for i in 0..spec.nodes as usize {
-                let id = self.add_component(format!("{name}-{i}"), ComponentKind::Cache);
-                let station = Station::new(spec.workers, spec.workers.saturating_mul(16));
-                let index = cache_index(cluster, i);
-                stations.push(self.add_station(id, Tier::Cache, index, station));
-            }
-            let keys = scenario.traffic.keyspace.keys;
-            self.caches.push(CacheCluster::new(spec, keys, &stations));
-        }
+        // The built-in kinds listed after those (the NoSQL stores, whose nodes have no
+        // component above them: the scenario's `nosql`, `nosql-N`, then each further store's,
+        // `<name>-N`).
+        self.add_built_in_components(Listed::AfterMembers);
+        // The built-in kinds' components listed after the NoSQL stores (the cache clusters'
+        // nodes: `cache-N`, then each further cache's `<name>-N`).
+        self.add_built_in_components(Listed::AfterNoSql);
         // The registered kinds' components (src/layout_plan.rs lists them last too).
         for p in &scenario.plugs {
             let id = self.add_component(p.name.clone(), ComponentKind::Plug(p.params.kind()));
@@ -132,18 +97,10 @@ impl Stack {
             self.plug_ids.push(id);
             self.plug_deaths.push(0);
         }
-        self.cache_store = (0..self.caches.len())
-            .map(|cluster| {
-                RequestKind::ALL
-                    .iter()
-                    .map(|&k| self.routes.of(k))
-                    .find(|r| r.data == DataStep::Cache(cluster as u8))
-                    .map_or(0, |r| r.store)
-            })
-            .collect();
     }
 
-    /// Adds the components of the built-in kinds listed at `place`, in registration order.
+    /// Adds the components of the built-in kinds listed at `place`, in registration order,
+    /// each followed by its first stations ([`BuiltInPart::initial_stations`]), group by group.
     fn add_built_in_components(&mut self, place: Listed) {
         for part in 0..self.built_ins.len() {
             if self.built_ins[part].listed() != place {
@@ -154,11 +111,18 @@ impl Stack {
                 self.parts[usize::from(id.0)] = Part::BuiltIn(part as u8);
                 self.built_in_ids[part] = id;
             }
+            let groups = self.built_ins[part].initial_stations();
+            for (group, &count) in groups.iter().enumerate() {
+                for _ in 0..count {
+                    self.place_station(part as u8, group as u8, true);
+                }
+            }
         }
     }
 
     /// Places the next station of group `group` of built-in component `part` (the web
-    /// tier's: web server `web-N` of pool `group`, `<name>-N` in a further pool), with its
+    /// tier's: web server `web-N` of pool `group`, `<name>-N` in a further pool; a cache
+    /// cluster's node; the session store), with its
     /// component, as the kind describes it ([`BuiltInPart::new_station`]), and tells the
     /// kind its number. `initial`: as the stack is built (a web server then starts in the
     /// balancer's pool; a later one joins after passing health checks). Inside a data
@@ -166,7 +130,8 @@ impl Stack {
     pub(super) fn place_station(&mut self, part: u8, group: u8, initial: bool) {
         let new = self.built_ins[usize::from(part)].new_station(group);
         let id = self.add_component(new.name, new.kind);
-        let s = self.add_station(id, Tier::of_kind(new.kind), new.index, new.station);
+        let tier = Tier::of_kind(new.kind, part);
+        let s = self.add_station(id, tier, new.index, new.station);
         let note = self.built_ins[usize::from(part)].station_placed(group, s, initial);
         if self.site.as_ref().is_some_and(|site| site.down) {
             self.kill_with_cause(id, "its data center is down");

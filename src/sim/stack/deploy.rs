@@ -1,37 +1,69 @@
-//! The stack's side of rolling deploys: the [`DeployPort`] through which the deploy controller
-//! (`components/deploy.rs`) sees and drives the web tier, and the calls that hand the
-//! controller its events.
+//! The stack's side of the kinds that drive the web tier (the deploy controller,
+//! `components/deploy.rs`, a built-in kind on the registration): lending them the web tier
+//! as their port for a step, stopping the servers they ask to stop, and the Engine's calls
+//! that start a deploy and ask whether one runs.
 
 use super::*;
 use crate::scenario::Deploy;
-use crate::sim::components::deploy::{DeployEvent, DeployPort};
+use crate::sim::components::deploy::DeployController;
+use crate::sim::components::registry::Nudge;
+use crate::sim::components::web_tier::WebPort;
 
-impl DeployPort for Stack {
-    fn now(&self) -> SimTime {
-        self.kernel.now
+impl Stack {
+    /// Runs `f` on built-in component `part` (one that drives the web tier, never the web
+    /// tier itself) with the web tier lent as its port.
+    fn with_web_port<T>(
+        &mut self,
+        part: u8,
+        f: impl FnOnce(&mut BuiltInPart, &mut WebPort<'_, Request, Event>) -> T,
+    ) -> T {
+        let (web, rest) = self.built_ins.split_at_mut(WEB + 1);
+        let driver = &mut rest[usize::from(part) - WEB - 1];
+        let mut port = WebPort {
+            web: web_tier_mut(web),
+            ctx: BuiltInCtx {
+                kernel: &mut self.kernel,
+                stations: &mut self.stations,
+                me: part,
+            },
+            dc_down: self.site.as_ref().is_some_and(|site| site.down),
+        };
+        f(driver, &mut port)
     }
 
-    fn servers(&self, pool: usize) -> usize {
-        self.pool(pool).len()
+    /// Hands built-in component `part` a step with the web tier lent (`nudge`: why), and
+    /// stops the servers it asks to stop.
+    pub(super) fn drive(&mut self, part: u8, nudge: Nudge) {
+        let follow = self.with_web_port(part, |p, port| p.drive(nudge, port));
+        self.stop_for(part, follow);
+        self.watch_completions();
     }
 
-    fn server_name(&self, pool: usize, server: usize) -> String {
-        self.pool(pool).server_name(server)
+    /// Lists the built-in components told of every request completed: as the stack is built
+    /// (the NoSQL stores), and again after a step with the web tier (which may have started
+    /// or finished a deploy).
+    pub(super) fn watch_completions(&mut self) {
+        self.completion_watchers.clear();
+        for (i, part) in self.built_ins.iter().enumerate() {
+            if part.watches_completions() {
+                self.completion_watchers.push(i as u8);
+            }
+        }
     }
 
-    fn in_service(&self, pool: usize, server: usize) -> bool {
-        !self.pool(pool).retired[server]
+    /// While built-in component `part` asks for a server to stop ([`Follow::Stop`]), stops
+    /// it and tells the component what the stop cut.
+    fn stop_for(&mut self, part: u8, mut follow: Follow) {
+        while let Follow::Stop { group, member } = follow {
+            let (in_flight, cut) = self.stop_web_server(usize::from(group), usize::from(member));
+            let nudge = Nudge::Stopped { in_flight, cut };
+            follow = self.with_web_port(part, |p, port| p.drive(nudge, port));
+        }
     }
 
-    fn is_up(&self, pool: usize, server: usize) -> bool {
-        self.stations[usize::from(self.pool(pool).stations[server])].alive
-    }
-
-    fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
-        self.web_mut().balancers.get_mut(pool)
-    }
-
-    fn stop(&mut self, pool: usize, server: usize) -> (u64, u64) {
+    /// Stops server `server` of web pool `pool` for a new version: returns the requests in
+    /// progress on it and those that failed with it (it holds none when it was down).
+    fn stop_web_server(&mut self, pool: usize, server: usize) -> (u64, u64) {
         let station = self.pool(pool).stations[server];
         let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
@@ -42,52 +74,12 @@ impl DeployPort for Stack {
         (in_flight, cut)
     }
 
-    fn start(&mut self, pool: usize, server: usize) {
-        // Inside a data center that is down (stage 11) the server stays down: it comes back
-        // with its data center, as every component there does.
-        if self.site.as_ref().is_some_and(|site| site.down) {
-            return;
-        }
-        let now = self.kernel.now;
-        let station = self.pool(pool).stations[server];
-        let s = &mut self.stations[usize::from(station)];
-        s.account(now);
-        s.alive = true;
-    }
-
-    fn failed(&self) -> u64 {
-        self.kernel.books.failed.iter().sum()
-    }
-
-    fn logged_out(&self) -> u64 {
-        Stack::logged_out(self)
-    }
-
-    fn log(&mut self, component: &str, text: String) {
-        self.log_event(component, text);
-    }
-
-    fn schedule(&mut self, at: SimTime, event: DeployEvent) {
-        self.kernel.events.push(at, Event::Deploy(event));
-    }
-}
-
-impl Stack {
-    /// Runs `f` on the deploy controller with this stack as its port (the controller is
-    /// taken out for the call, so the port can borrow the whole stack).
-    fn with_deploy<T>(&mut self, f: impl FnOnce(&mut DeployController, &mut Stack) -> T) -> T {
-        let mut deploy = std::mem::take(&mut self.deploy);
-        let out = f(&mut deploy, self);
-        self.deploy = deploy;
-        out
-    }
-
-    /// Hands the deploy controller one of its events.
-    pub(super) fn on_deploy_event(&mut self, event: DeployEvent) {
-        let spec = self.scenario.deploy.clone();
-        // Validation made sure the scenario's deploy names one of its pools.
-        let pool = self.scenario.deploy_pool().unwrap_or(0);
-        self.with_deploy(|d, port| d.handle(event, spec.as_ref().map(|s| (s, pool)), port));
+    /// The built-in component that is the deploy controller.
+    fn deploy_part(&self) -> Option<u8> {
+        let parts = self.built_ins.iter();
+        (parts.map(BuiltInPart::get::<DeployController>))
+            .position(|d| d.is_some())
+            .map(|i| i as u8)
     }
 
     /// Starts a rolling deploy now of the web pool `spec.pool` names (the first without a
@@ -106,24 +98,26 @@ impl Stack {
             );
             return false;
         };
-        self.with_deploy(|d, port| d.start(spec, pool, port))
+        let Some(part) = self.deploy_part() else {
+            return false;
+        };
+        let (started, follow) = self.with_web_port(part, |p, port| {
+            let d = p
+                .get_mut::<DeployController>()
+                .expect("the deploy controller");
+            d.start(spec, pool, port)
+        });
+        self.stop_for(part, follow);
+        self.watch_completions();
+        started
     }
 
     /// Whether a deploy is under way.
     pub fn deploy_running(&self) -> bool {
-        self.deploy.running()
-    }
-
-    /// Moves the deploy on when its batch serves again (after health checks).
-    pub(super) fn deploy_progress(&mut self) {
-        if self.deploy.running() {
-            self.with_deploy(|d, port| d.progress(port));
-        }
-    }
-
-    /// Reports of every deploy: finished ones, then the one under way (without an end).
-    pub(in crate::sim) fn deploy_reports(&self) -> Vec<DeployReport> {
-        self.deploy
-            .reports(self.kernel.books.failed.iter().sum(), self.logged_out())
+        (self
+            .built_ins
+            .iter()
+            .filter_map(BuiltInPart::get::<DeployController>))
+        .any(DeployController::running)
     }
 }

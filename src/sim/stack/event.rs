@@ -1,7 +1,6 @@
 //! The stack's events: one enum, 20 bytes, with an arm per kind of thing that happens in a
 //! data center (the arms of components that own events carry those components' own types).
 
-use super::super::components::deploy::DeployEvent;
 use super::super::components::registry::{BuiltInEvent, PlugEvent};
 use super::super::components::station::ReqRef;
 use super::super::kernel::time::SimTime;
@@ -71,11 +70,9 @@ pub(in crate::sim) enum Event {
     Held { req: ReqRef, part: u8, tag: u32 },
     /// One of a built-in component's own events (the web tier's: the balancer's health
     /// checks, the web pools' autoscalers; the message queue's: a job done, the worker
-    /// autoscaler).
+    /// autoscaler; the deploy controller's: the scheduled start, drain checks, servers
+    /// started).
     BuiltIn(BuiltInEvent),
-    /// One of the deploy controller's own events (the scheduled start, drain checks,
-    /// servers started).
-    Deploy(DeployEvent),
     /// A request reaches the registered component `gate` standing on its way (in front of
     /// the front door).
     ReachGate { req: ReqRef, gate: u8 },

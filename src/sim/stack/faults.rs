@@ -11,17 +11,6 @@ impl Stack {
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
             Part::Users => return, // they cannot be killed
-            Part::Balancer => {
-                // One balancer in front of every pool: all its pools' views die with it.
-                let mut text = None;
-                for b in &mut self.web_mut().balancers {
-                    text = Some(b.kill(&name, cause));
-                }
-                if let Some(text) = text {
-                    self.log_event(&name, text);
-                }
-                return;
-            }
             Part::BuiltIn(part) => {
                 let then = self.built_ins[usize::from(part)].kill(self.kernel.now);
                 self.log_event(&name, format!("{name} down ({cause}){then}"));
@@ -49,11 +38,10 @@ impl Stack {
             }
             Part::Station(station) => station,
         };
-        let lost = self.fail_everything_at(station);
-        let mut text = if self.components[usize::from(id.0)].kind == ComponentKind::Cache {
-            format!("{name} down ({cause}); its keys are gone: lookups go to the database ({lost} redirected)")
-        } else {
-            format!("{name} down ({cause}); {lost} requests in progress failed")
+        let (lost, passed_on) = self.take_down(station);
+        let mut text = match passed_on {
+            Some(note) => format!("{name} down ({cause}); {note} ({lost} redirected)"),
+            None => format!("{name} down ({cause}); {lost} requests in progress failed"),
         };
         if let Some((store, shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
@@ -68,14 +56,25 @@ impl Stack {
     }
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
-    /// is waiting on the database for, fail.
+    /// is waiting on the database for, fail (or go on past it: see [`Stack::take_down`]).
+    /// Returns how many.
     pub(in crate::sim) fn fail_everything_at(&mut self, station: u16) -> u64 {
+        self.take_down(station).0
+    }
+
+    /// Kills a station: requests waiting or in service there, and requests a dying web server
+    /// is waiting on the database for, fail — or go on past it, when its built-in kind says
+    /// so (a cache node). Returns how many, and, when they went on, the kind's note for the
+    /// log.
+    fn take_down(&mut self, station: u16) -> (u64, Option<&'static str>) {
         let now = self.kernel.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
-        if tier == Tier::Cache {
-            return self.kill_cache_node(station, index);
+        if let Tier::Kind(part) = tier {
+            if let Some(note) = self.built_ins[usize::from(part)].station_died(index) {
+                return (self.pass_on_everything_at(station, part, index), Some(note));
+            }
         }
-        let outcome = tier.down_outcome();
+        let outcome = self.refused_as(tier);
         if tier == Tier::Web {
             // Sticky sessions held by this server are gone: their users are logged out.
             let (pool, server) = web_of_index(index);
@@ -143,13 +142,13 @@ impl Stack {
             self.kernel.requests[slot].state = ReqState::Abandoned;
             lost += 1;
         }
-        lost
+        (lost, None)
     }
 
-    /// A cache node dies: its contents are gone, and the lookups it held become misses that
-    /// go to the database. Returns the number of lookups redirected.
-    pub(super) fn kill_cache_node(&mut self, station: u16, index: u16) -> u64 {
-        let (cluster, node) = cache_of_index(index);
+    /// Built-in component `part`'s station `station` (its index `index`) died, and its kind
+    /// passes on what it held (a cache node, whose contents its kind dropped): the requests
+    /// waiting or in service there go on to the database. Returns how many.
+    fn pass_on_everything_at(&mut self, station: u16, part: u8, index: u16) -> u64 {
         let now = self.kernel.now;
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
@@ -157,11 +156,10 @@ impl Stack {
         s.epoch = s.epoch.wrapping_add(1);
         s.busy = 0;
         s.waiting = 0;
-        self.caches[cluster].lose_node(node);
         let mut moved = 0;
         while let Some(req) = self.stations[usize::from(station)].line.pop_front() {
             if self.kernel.requests[req.slot as usize].state == ReqState::Queued {
-                self.bypass_cache(req, cluster);
+                self.pass_on_from(req, part, index);
                 moved += 1;
             } else {
                 self.release(req);
@@ -170,17 +168,27 @@ impl Stack {
         for slot in 0..self.kernel.requests.len() {
             let r = self.kernel.requests[slot];
             if r.station == station && r.state == ReqState::InService {
-                self.bypass_cache(
-                    ReqRef {
-                        slot: slot as u32,
-                        gen: r.gen,
-                    },
-                    cluster,
-                );
+                let req = ReqRef {
+                    slot: slot as u32,
+                    gen: r.gen,
+                };
+                self.pass_on_from(req, part, index);
                 moved += 1;
             }
         }
         moved
+    }
+
+    /// `req`, at built-in component `part`'s station `index` that is down, goes on past it
+    /// as its kind says (a cache node counts a bypass).
+    fn pass_on_from(&mut self, req: ReqRef, part: u8, index: u16) {
+        match self.built_ins[usize::from(part)].station_down(index) {
+            Down::PassOn => self.pass_on(req),
+            Down::Fail(outcome) => {
+                let at = self.answer_time(req, self.kernel.now, Tier::Kind(part));
+                self.fail(req, outcome, at);
+            }
+        }
     }
 
     pub(in crate::sim) fn repair_with_cause(&mut self, id: ComponentId, cause: &str) {
@@ -201,13 +209,6 @@ impl Stack {
         let name = self.components[usize::from(id.0)].name.clone();
         let station = match self.parts[usize::from(id.0)] {
             Part::Users => return,
-            Part::Balancer => {
-                for b in &mut self.web_mut().balancers {
-                    b.repair();
-                }
-                self.log_event(&name, format!("{name} back up ({cause})"));
-                return;
-            }
             Part::BuiltIn(part) => {
                 let then = self.built_ins[usize::from(part)].repair(self.kernel.now);
                 self.log_event(&name, format!("{name} back up ({cause}){then}"));

@@ -10,7 +10,7 @@
 //!                cache; coalesce:cache-api:on at that cache alone)
 //! ```
 
-use super::super::components::coalesce::Coalescer;
+use super::super::components::cache_cluster::Caches;
 use super::super::components::sync::SyncWorkers;
 use super::*;
 use crate::scenario::Mechanism;
@@ -49,8 +49,10 @@ impl Stack {
                 if self.scenario.cache.is_none() {
                     return;
                 }
-                for cluster in 0..self.coalescers.len() {
-                    self.switch_coalescer(cluster, on);
+                if let Some(caches) = self.caches_mut() {
+                    for cluster in 0..caches.coalescer_count() {
+                        caches.set_coalescing(cluster, on);
+                    }
                 }
                 if on {
                     "request coalescing on: one database read per missed key, other misses wait for its fill"
@@ -66,11 +68,14 @@ impl Stack {
     /// first, `n`: `more_caches[n - 1]`), and says so in the log by the cache's name; the
     /// other clusters keep theirs. A number the run does not have changes nothing.
     pub(in crate::sim) fn set_coalescing_at(&mut self, cache: usize, on: bool) {
-        if self.scenario.cache.is_none() || cache >= self.coalescers.len() {
+        let clusters = self.caches_mut().map_or(0, |c| c.coalescer_count());
+        if self.scenario.cache.is_none() || cache >= clusters {
             return;
         }
         crate::scenario::live::set_coalesce_at(&mut self.scenario, cache, on);
-        self.switch_coalescer(cache, on);
+        if let Some(caches) = self.caches_mut() {
+            caches.set_coalescing(cache, on);
+        }
         let name = match cache {
             0 => "cache",
             n => self.scenario.more_caches[n - 1].name.as_str(),
@@ -83,14 +88,9 @@ impl Stack {
         self.log_event("mechanisms", text);
     }
 
-    /// Sets one cluster's coalescer (made, with an empty in-flight table, if it counted
-    /// nothing yet).
-    fn switch_coalescer(&mut self, cluster: usize, on: bool) {
-        let keys = self.scenario.traffic.keyspace.keys;
-        let co = &mut self.coalescers[cluster];
-        match co.as_mut() {
-            Some(co) => co.coalesce = on,
-            None => *co = Some(Coalescer::new(keys, on)),
-        }
+    /// The cache clusters' built-in component (found by its type, as the CDN edge's purges
+    /// find the edge; `None`: no cache).
+    fn caches_mut(&mut self) -> Option<&mut Caches> {
+        self.built_ins.iter_mut().find_map(BuiltInPart::get_mut)
     }
 }

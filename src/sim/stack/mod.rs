@@ -37,39 +37,36 @@ mod slab;
 mod state;
 mod sync;
 
-use super::components::balancer::Balancer;
+use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
-use super::components::cache_cluster::{cache_index, cache_of_index, CacheCluster};
 use super::components::clients::{Clients, PendingRetry};
-use super::components::coalesce::{Coalescer, OnMiss};
 use super::components::database::{
     db_of_index, store_of_index, DatabaseCluster, Databases, DATABASES,
 };
-use super::components::deploy::{DeployController, DeployEvent};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Follow, Listed, PlugCtx, PlugEvent,
-    PlugPart, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge, PlugCtx,
+    PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
 use super::components::web_pool::{web_of_index, WebPool};
 use super::components::web_tier::WebTier;
 use super::handle::Engine;
-use super::hits::{HitCount, IntervalHits};
+use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::queue::Lane;
-use super::kernel::rng::{round_ns, Rng, Sampler, Weighted};
+use super::kernel::rng::{round_ns, Rng, Weighted};
 use super::kernel::run::{Kernel, Slot};
-use super::report::{DeployReport, LogEntry, SeriesPoint};
+use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
 use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
 };
-use crate::scenario::{FaultKind, Scenario, SessionMode};
+use crate::scenario::{FaultKind, Scenario};
 pub(super) use event::Event;
 use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
@@ -82,15 +79,13 @@ use std::collections::VecDeque;
 pub(super) enum Part {
     /// The user population (nothing to kill).
     Users,
-    /// The load balancer (nothing to kill: it fronts the web servers).
-    Balancer,
     /// A component served by a station (web server, database node, cache node, session
     /// store, NoSQL node): its station, `NONE` until [`Stack::add_station`] places it.
     Station(u16),
     /// A component of a registered kind: its index in [`Stack::plugs`].
     Plug(u8),
-    /// A component of a built-in kind registered in `built_ins!` (DNS, the CDN edge): its
-    /// index in [`Stack::built_ins`].
+    /// A component of a built-in kind registered in `built_ins!` (DNS, the load balancer,
+    /// the CDN edge): its index in [`Stack::built_ins`].
     BuiltIn(u8),
     /// One of the components a built-in kind stands as beside the request path (the message
     /// queue and its workers, `BuiltIn::members`): the kind's index in [`Stack::built_ins`]
@@ -104,11 +99,14 @@ impl Part {
         match kind {
             // A data center is the geo layer's component, never a stack's.
             ComponentKind::Users | ComponentKind::DataCenter => Part::Users,
-            ComponentKind::LoadBalancer => Part::Balancer,
             // Its index is set when it is built.
-            ComponentKind::Dns | ComponentKind::Cdn => Part::BuiltIn(0),
+            ComponentKind::Dns | ComponentKind::LoadBalancer | ComponentKind::Cdn => {
+                Part::BuiltIn(0)
+            }
             // Its indices are set when it is built.
             ComponentKind::Queue | ComponentKind::Workers => Part::Member { part: 0, member: 0 },
+            // Its station is placed when it is built (a web server, a cache node and the
+            // session store are placed for their built-in kinds).
             ComponentKind::Server
             | ComponentKind::Database
             | ComponentKind::Cache
@@ -149,45 +147,24 @@ pub(super) enum Tier {
     Web,
     /// Database node number `index`.
     Db,
-    /// Cache node number `index`.
-    Cache,
-    /// The shared session store.
-    Session,
     /// A node of a NoSQL store (a station of the built-in kind at [`Stack::data_share`],
     /// which answers the request once served).
     NoSql,
+    /// A station of built-in component `part` on the request path after the web server (a
+    /// cache node, the shared session store): its kind's station hooks say what is done
+    /// there, with `index` its own number for the station.
+    Kind(u8),
 }
 
 impl Tier {
-    /// The tier of a station serving a component of `kind` (one that stations serve).
-    fn of_kind(kind: ComponentKind) -> Tier {
+    /// The tier of a station that built-in component `part` asked for, serving a component
+    /// of `kind`.
+    fn of_kind(kind: ComponentKind, part: u8) -> Tier {
         match kind {
             ComponentKind::Server => Tier::Web,
             ComponentKind::Database => Tier::Db,
-            ComponentKind::Cache => Tier::Cache,
-            ComponentKind::SessionStore => Tier::Session,
             ComponentKind::NoSql => Tier::NoSql,
-            // No station serves these (`Part::of_kind`): never asked.
-            ComponentKind::Users
-            | ComponentKind::Dns
-            | ComponentKind::LoadBalancer
-            | ComponentKind::Cdn
-            | ComponentKind::Queue
-            | ComponentKind::Workers
-            | ComponentKind::DataCenter
-            | ComponentKind::Plug(_) => {
-                debug_assert!(false, "a station placed for a {kind:?}");
-                Tier::Web
-            }
-        }
-    }
-
-    /// How a request fails when it finds a node of this tier down.
-    fn down_outcome(self) -> Outcome {
-        match self {
-            Tier::Web => Outcome::ServerDown,
-            Tier::Db | Tier::Cache | Tier::NoSql => Outcome::DbDown,
-            Tier::Session => Outcome::SessionStoreDown,
+            _ => Tier::Kind(part),
         }
     }
 }
@@ -210,7 +187,8 @@ pub(super) struct Request {
     pub(super) station: u16,
     /// Web station that answers it (`NONE` before it has one).
     web: u16,
-    /// Cache node to fill after a miss (`NONE`: no fill).
+    /// The station of a built-in kind that sent it on to the data store and takes the store's
+    /// answer (`Served::ToStore`: a cache node to fill after a miss; `NONE`: none).
     fill: u16,
     /// A read that queries every shard in turn: the next shard to ask (`NONE`: not one).
     fanout_next: u16,
@@ -340,8 +318,6 @@ pub(super) struct Stack {
     station_info: Vec<(ComponentId, Tier, u16)>,
     /// Per component: what it is (the fault and state dispatch table).
     parts: Vec<Part>,
-    /// The balancer's component (for recorded hops).
-    balancer_id: ComponentId,
     /// The built-in kinds' components registered in `built_in.rs` (`built_ins!`: the web
     /// tier, the monitor, the CDN edge, the message queue, DNS), those the scenario has, in
     /// registration order; reached through their hooks, and the web tier (always [`WEB`])
@@ -355,25 +331,32 @@ pub(super) struct Stack {
     /// The built-in component every request asks before it departs (DNS; `None`: requests
     /// leave at once).
     before_departure: Option<u8>,
+    /// The load balancer's built-in component (`u8::MAX`: none; read only by requests that
+    /// reach it).
+    front: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
     write_takers: Vec<u8>,
-    /// Which of `built_ins` are told of every completed request (the NoSQL stores).
+    /// Which of `built_ins` are told of every request completed now (the NoSQL stores; the
+    /// deploy controller while a deploy runs; see `Stack::watch_completions`).
     completion_watchers: Vec<u8>,
+    /// Which of `built_ins` drive the web tier (the deploy controller): each takes a step
+    /// after every round of health checks.
+    web_drivers: Vec<u8>,
+    /// Which of `built_ins` are told of every key a write commits (the caches).
+    commit_watchers: Vec<u8>,
+    /// The built-in component the web server asks first on the routes that read a session
+    /// ([`route::Route::session`]: the shared session store; `None`: none).
+    session_step: Option<u8>,
+    /// The built-in component standing between the web server and the data store on the
+    /// routes whose data step is [`DataStep::Cache`] (the cache clusters, a cluster being a
+    /// group of its stations; `None`: no cache).
+    before_store: Option<u8>,
     /// The built-in component that takes a share of the data requests on stations of its own
     /// (the NoSQL stores, [`route::Route::nosql_share`]; `None`: none does).
     data_share: Option<u8>,
-    /// The shared session store's station (`NONE`: no shared store).
-    pub(super) session_station: u16,
     profile_max: f64,
-    /// The store behind each cache cluster (the database its misses read and its copies
-    /// follow), by cluster number.
-    pub(super) cache_store: Vec<u8>,
-    /// The cache clusters: the scenario's `cache` first, then its `more_caches` in order
-    /// (empty without a cache).
-    pub(super) caches: Vec<CacheCluster>,
-    session_get: Sampler,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
     users: u64,
@@ -381,7 +364,6 @@ pub(super) struct Stack {
     arrival_epoch: u32,
     pub(super) client_one_way: SimDuration,
     internal_one_way: SimDuration,
-    balancer_latency: SimDuration,
     timeout: SimDuration,
     pub(super) interval_ns: u64,
     pub(super) series: VecDeque<SeriesPoint>,
@@ -390,22 +372,18 @@ pub(super) struct Stack {
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
-    /// The deploy controller: the rolling deploy under way and the finished ones.
-    pub(super) deploy: DeployController,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
     pub(super) clients: Option<Clients>,
-    /// Per cache cluster (the stack's `caches` order), cache misses of keys already being
-    /// read by it: counted, or coalesced (`None`: neither). Each has its own in-flight table.
-    pub(super) coalescers: Vec<Option<Coalescer>>,
     /// Synchronous web workers: the holds counted (`None`: workers are freed when they hand
     /// a request on).
     pub(super) sync: Option<SyncWorkers>,
     /// The web tier's circuit breakers around its database calls, one per database (the
     /// stack's `dbs`, same settings), so one store failing opens only its own (empty: none).
     pub(super) breakers: Vec<CircuitBreaker>,
-    /// Scratch list of the misses a fill releases (kept to allocate nothing per fill).
+    /// Scratch list of the requests a built-in kind releases when the store answers (the
+    /// misses a fill answers; kept to allocate nothing per fill).
     released: Vec<ReqRef>,
     /// Synchronous web workers: when the web worker held by the request in each slot began to
     /// hold (valid while its `holds_web`; grown as slots hold one). Kept out of [`Request`],
@@ -441,27 +419,20 @@ impl Stack {
             stations: Vec::new(),
             station_info: Vec::new(),
             parts: Vec::new(),
-            balancer_id: ComponentId(u16::MAX),
             built_ins: BuiltInPart::of_scenario(scenario),
             built_in_ids: Vec::new(),
             entry: None,
             before_departure: None,
+            front: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
+            web_drivers: Vec::new(),
+            commit_watchers: Vec::new(),
+            session_step: None,
+            before_store: None,
             data_share: None,
-            session_station: NONE,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            cache_store: Vec::new(),
-            caches: Vec::new(),
-            session_get: Sampler::new(
-                &scenario
-                    .sessions
-                    .as_ref()
-                    .map_or(crate::scenario::Dist::exponential(1.0), |s| {
-                        s.store_get.clone()
-                    }),
-            ),
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
@@ -469,23 +440,14 @@ impl Stack {
             arrival_epoch: 0,
             client_one_way: SimDuration::from_millis_f64(scenario.network.client_rtt_ms / 2.0),
             internal_one_way: SimDuration::from_millis_f64(scenario.network.internal_rtt_ms / 2.0),
-            balancer_latency: SimDuration::ZERO,
             timeout: SimDuration::from_millis_f64(scenario.traffic.client_timeout_ms),
             interval_ns,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            deploy: DeployController::default(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
-            coalescers: std::iter::once(scenario.cache.as_ref())
-                .chain(scenario.more_caches.iter().map(|m| Some(&m.cache)))
-                .map(|c| {
-                    let on = c.and_then(|c| c.coalesce)?;
-                    Some(Coalescer::new(scenario.traffic.keyspace.keys, on))
-                })
-                .collect(),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
             breakers: breakers_for(scenario),
             released: Vec::new(),
@@ -504,17 +466,28 @@ impl Stack {
             .filter(|(_, part)| part.takes_writes())
             .map(|(i, _)| i as u8)
             .collect();
-        sim.completion_watchers = (sim.built_ins.iter().enumerate())
-            .filter(|(_, part)| part.watches_completions())
+        sim.web_drivers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.drives_web())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.commit_watchers = (sim.built_ins.iter().enumerate())
+            .filter(|(_, part)| part.watches_commits())
+            .map(|(i, _)| i as u8)
+            .collect();
+        sim.watch_completions();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
-        sim.entry = (sim.built_ins.iter())
-            .position(|part| part.node() == crate::scenario::topology::NodeKind::CdnEdge)
-            .map(|i| i as u8);
-        sim.data_share = (sim.built_ins.iter())
-            .position(|part| part.node() == crate::scenario::topology::NodeKind::NoSql)
-            .map(|i| i as u8);
+        let of_node = |node: crate::scenario::topology::NodeKind| {
+            (sim.built_ins.iter())
+                .position(|part| part.node() == node)
+                .map(|i| i as u8)
+        };
+        sim.entry = of_node(crate::scenario::topology::NodeKind::CdnEdge);
+        sim.session_step = of_node(crate::scenario::topology::NodeKind::SessionStore);
+        sim.before_store = of_node(crate::scenario::topology::NodeKind::Cache);
+        sim.data_share = of_node(crate::scenario::topology::NodeKind::NoSql);
+        sim.front = (sim.built_ins.iter())
+            .position(|part| part.get::<BalancerNode>().is_some())
+            .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
@@ -552,11 +525,13 @@ impl Stack {
                 );
             }
         }
-        if let Some(at_s) = scenario.deploy.as_ref().and_then(|d| d.at_s) {
-            sim.kernel.events.push(
-                SimTime::from_secs_f64(at_s),
-                Event::Deploy(DeployEvent::Start),
-            );
+        // What the built-in kinds plan at a set time (the scheduled deploy's start).
+        for (me, part) in sim.built_ins.iter().enumerate() {
+            part.plan(&mut BuiltInCtx {
+                kernel: &mut sim.kernel,
+                stations: &mut sim.stations,
+                me: me as u8,
+            });
         }
         sim.schedule_faults();
         sim
@@ -578,7 +553,7 @@ impl Stack {
 
     /// Hands a built-in component one of its own events, then does what it asks.
     // Kept out of `handle` (as the balancer's own handler was before it was registered), so
-    // the resize and the deploy's progress do not weigh on the request path's arms there.
+    // the resize and the deploy's steps do not weigh on the request path's arms there.
     #[inline(never)]
     fn on_built_in_event(&mut self, BuiltInEvent { part, event }: BuiltInEvent) {
         let ctx = &mut BuiltInCtx {
@@ -589,8 +564,15 @@ impl Stack {
         match self.built_ins[usize::from(part)].handle(event, ctx) {
             Follow::Nothing => {}
             Follow::Resize { group, count } => self.resize_part(part, group, count),
-            Follow::Checked => self.deploy_progress(),
+            Follow::Checked => {
+                for d in 0..self.web_drivers.len() {
+                    self.drive(self.web_drivers[d], Nudge::Checked);
+                }
+            }
             Follow::Pace { store, run } => self.on_migration_pace(usize::from(store), run),
+            Follow::Drive => self.drive(part, Nudge::Own),
+            // Asked for only in a step with the web tier lent (`Stack::drive`).
+            Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
         }
         self.send_job_writes(part);
     }
@@ -605,6 +587,17 @@ impl Stack {
     #[inline]
     pub(super) fn web_mut(&mut self) -> &mut WebTier {
         web_tier_mut(&mut self.built_ins)
+    }
+
+    /// The load balancer, with its component (only for a request that reached it: a stack
+    /// without one has no door that leads there).
+    #[inline]
+    pub(super) fn balancer(&self) -> (&BalancerNode, ComponentId) {
+        let front = usize::from(self.front);
+        match self.built_ins[front].get() {
+            Some(b) => (b, self.built_in_ids[front]),
+            None => unreachable!("the load balancer is a built-in component"),
+        }
     }
 
     /// Web pool `pool`.
@@ -686,7 +679,6 @@ impl Stack {
             Event::ReachEntry { req, part } => self.on_reach_entry(req, part),
             Event::Held { req, part, tag } => self.on_held(req, part, tag),
             Event::BuiltIn(event) => self.on_built_in_event(event),
-            Event::Deploy(event) => self.on_deploy_event(event),
             Event::ReachGate { req, gate } => self.on_reach_gate(req, gate),
             Event::LeaveGate { req, gate, life } => self.on_leave_gate(req, gate, life),
             Event::Plug(PlugEvent { plug, event }) => {

@@ -242,8 +242,9 @@ impl Stack {
             return;
         }
         let now = self.kernel.now;
-        let lb = self.balancer_id;
-        if !self.web().balancers.first().is_some_and(|b| b.alive) {
+        let (balancer, lb) = self.balancer();
+        let latency = balancer.latency;
+        if !balancer.alive {
             self.push_hop(req, lb, now, now);
             let leg = self.client_leg(req);
             self.fail(req, Outcome::ServerDown, now.plus(leg));
@@ -262,7 +263,7 @@ impl Stack {
             self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
             return;
         };
-        let mut leave = now.plus(self.balancer_latency);
+        let mut leave = now.plus(latency);
         if let Some(gate) = self.routes.of(kind).gate_pool {
             // A registered component (a rate limiter) stands between the balancer and the
             // pool.
@@ -356,7 +357,7 @@ impl Stack {
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
-            self.fail(req, tier.down_outcome(), at);
+            self.fail(req, self.refused_as(tier), at);
             return;
         }
         let s = &mut self.stations[usize::from(station)];
@@ -366,13 +367,14 @@ impl Stack {
                 self.breaker_record(store_of_index(index), None);
             }
             self.push_hop(req, component, now, now);
-            if tier == Tier::Cache {
-                // An unreachable cache is a miss: ask the database.
-                let cluster = cache_of_index(self.station_info[usize::from(station)].2).0;
-                self.bypass_cache(req, cluster);
-                return;
-            }
-            let outcome = tier.down_outcome();
+            let outcome = match tier {
+                // Its kind says: fail, or go on past it (an unreachable cache is a miss).
+                Tier::Kind(part) => match self.built_ins[usize::from(part)].station_down(index) {
+                    Down::PassOn => return self.pass_on(req),
+                    Down::Fail(outcome) => outcome,
+                },
+                tier => self.refused_as(tier),
+            };
             let at = self.answer_time(req, now, tier);
             self.fail(req, outcome, at);
             return;
@@ -402,6 +404,15 @@ impl Stack {
         }
     }
 
+    /// How a request fails at a station of `tier` (an injected error, a station down).
+    pub(super) fn refused_as(&self, tier: Tier) -> Outcome {
+        match tier {
+            Tier::Web => Outcome::ServerDown,
+            Tier::Db | Tier::NoSql => Outcome::DbDown,
+            Tier::Kind(part) => self.built_ins[usize::from(part)].refuses_as(),
+        }
+    }
+
     /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
     /// return hops (web server, balancer) on the way.
     pub(super) fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
@@ -424,8 +435,8 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         if r.has(VIA_BALANCER) {
             t = t.plus(self.internal_one_way);
-            let lb = self.balancer_id;
-            let leave = t.plus(self.balancer_latency);
+            let (balancer, lb) = self.balancer();
+            let leave = t.plus(balancer.latency);
             self.push_hop(req, lb, t, leave);
             t = leave;
         }

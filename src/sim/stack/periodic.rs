@@ -10,23 +10,14 @@ impl Stack {
         for s in &mut self.stations {
             s.account(now);
         }
-        for co in self.coalescers.iter_mut().flatten() {
-            co.close_interval();
-        }
         let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
         for db in dbs_mut(&mut self.built_ins) {
             let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
             db_utilization = db_utilization.max(busiest);
             lag_ms = lag_ms.max(lag);
         }
-        let mut hits = IntervalHits {
-            cache: HitCount {
-                hits: self.kernel.interval.cache_hits,
-                lookups: self.kernel.interval.cache_hits + self.kernel.interval.cache_misses,
-            },
-            cdn: HitCount::default(),
-        };
-        // The components' own counts of the interval (the CDN edge's hits).
+        let mut hits = IntervalHits::default();
+        // The components' own counts of the interval (the caches' and the CDN edge's hits).
         for part in &mut self.built_ins {
             part.close_interval(&mut hits);
         }

@@ -10,12 +10,6 @@ use crate::sim::theory;
 use crate::sim::PlugReport;
 
 impl Stack {
-    /// The stampede figures of cache cluster `cluster` (`None` when it neither counts nor
-    /// coalesces).
-    fn stampede_report(&self, cluster: usize) -> Option<StampedeReport> {
-        self.coalescers.get(cluster)?.as_ref().map(|co| co.report())
-    }
-
     /// [`Sim::report`] of one data center's stack, without its digest.
     pub(in crate::sim) fn report_single(&self) -> Report {
         let head = RunHead {
@@ -105,24 +99,9 @@ impl Stack {
             dns: DnsReport::default(),
             components,
             database: self.database_report(),
-            cache: self.caches.first().map(|c| CacheReport {
-                stampede: self.stampede_report(0),
-                ..c.report()
-            }),
-            more_caches: self
-                .scenario
-                .more_caches
-                .iter()
-                .zip(self.caches.iter().skip(1))
-                .enumerate()
-                .map(|(i, (m, c))| NamedCacheReport {
-                    name: m.name.clone(),
-                    cache: CacheReport {
-                        stampede: self.stampede_report(i + 1),
-                        ..c.report()
-                    },
-                })
-                .collect(),
+            // Written by the caches' component, below.
+            cache: None,
+            more_caches: Vec::new(),
             plugs: (self.scenario.plugs.iter())
                 .zip(&self.plugs)
                 .map(|(p, part)| PlugReport {
@@ -158,8 +137,9 @@ impl Stack {
             // Written by the monitor's component, below.
             monitoring: None,
             data_store: self.data_store_report(),
-            deploys: self.deploy_reports(),
-            deploys_finished: self.deploy.done.len(),
+            // Written by the deploy controller's component, below.
+            deploys: Vec::new(),
+            deploys_finished: 0,
             clients: self.clients.as_ref(),
             sync: self.sync.as_ref(),
             breaker: self.breakers.first().map(|b| b.report(self.now())),
@@ -214,8 +194,10 @@ impl Stack {
             "worker-hours",
             PRICES.web_worker_hour,
         );
-        if !self.web().balancers.is_empty() {
-            bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
+        // The built-in kinds' machines billed right after the web servers (the load
+        // balancer).
+        for part in self.built_ins.iter().filter(|part| part.machines_first()) {
+            part.bill_machines(hours, &mut bill);
         }
         if let Some(db) = &self.scenario.database {
             let nodes = dbs(&self.built_ins)[0].node_count();
@@ -242,20 +224,9 @@ impl Stack {
             );
             bill.add_storage("stored data", db.keys_held(), hours);
         }
-        if !self.caches.is_empty() {
-            let nodes: usize = self.caches.iter().map(|c| c.node_count()).sum();
-            bill.add(
-                "cache nodes",
-                nodes as f64 * hours,
-                "node-hours",
-                PRICES.cache_node_hour,
-            );
-        }
-        if self.session_station != u16::MAX {
-            bill.add("session store", hours, "hours", PRICES.session_store_hour);
-        }
-        // The built-in kinds' machines (the queue's broker and workers).
-        for part in &self.built_ins {
+        // The built-in kinds' other machines (the cache nodes, the session store, the
+        // queue's broker and workers).
+        for part in self.built_ins.iter().filter(|part| !part.machines_first()) {
             part.bill_machines(hours, &mut bill);
         }
         // The built-in kinds' lines (the DNS lookups, the CDN's transfer), in their bill

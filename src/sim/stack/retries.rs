@@ -83,51 +83,39 @@ impl Stack {
 }
 
 impl Stack {
-    /// A miss of `key` at cache cluster `cluster` while another request reads it from the
-    /// database for that cluster: with coalescing, `req` waits for that read's fill (true);
-    /// otherwise it is counted and reads too (false).
-    pub(super) fn wait_for_fill(&mut self, req: ReqRef, cluster: usize, key: u32) -> bool {
-        let requests = &self.kernel.requests;
-        let leading = |l: ReqRef| {
-            requests.get(l.slot as usize).is_some_and(|r| {
-                r.gen == l.gen
-                    && r.key == key
-                    && r.fill != NONE
-                    && matches!(
-                        r.state,
-                        ReqState::Transit | ReqState::Queued | ReqState::InService
-                    )
-            })
-        };
-        let co = self.coalescers[cluster].as_mut().expect("a coalescer");
-        match co.on_miss(key, req, leading) {
-            OnMiss::Read => false,
-            OnMiss::Wait => {
-                let lazy_timeout = self.clients.is_none();
-                let r = self.req_mut(req);
-                r.state = ReqState::Transit;
-                let deadline = r.start.plus(self.timeout);
-                if lazy_timeout {
-                    self.schedule_timeout(deadline, req);
-                }
-                true
-            }
+    /// `req` waits, held by a built-in kind, for a read of its key under way
+    /// ([`Served::Wait`]: a coalesced cache miss); its client's timeout still runs.
+    pub(super) fn wait_for_store(&mut self, req: ReqRef) {
+        let lazy_timeout = self.clients.is_none();
+        let r = self.req_mut(req);
+        r.state = ReqState::Transit;
+        let deadline = r.start.plus(self.timeout);
+        if lazy_timeout {
+            self.schedule_timeout(deadline, req);
         }
     }
 
-    /// `req`'s database read filled `key` in cache cluster `cluster`: the misses of that
-    /// cluster waiting for it are answered with it.
-    pub(super) fn answer_coalesced(&mut self, req: ReqRef, cluster: usize, key: u32) {
-        let mut released = std::mem::take(&mut self.released);
-        self.coalescers[cluster]
-            .as_mut()
-            .expect("a coalescer")
-            .on_fill(key, req, &mut released);
+    /// The store answered `req`'s read of `key` with `version`, on behalf of the built-in
+    /// kind's station `station` that sent it ([`Served::ToStore`]): the kind takes the
+    /// answer (a cache node fills it), and the requests it held for it are answered.
+    pub(super) fn store_answered(&mut self, req: ReqRef, station: u16, key: u32, version: u64) {
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        let Tier::Kind(part) = tier else {
+            return;
+        };
         let now = self.kernel.now;
+        let alive = self.stations[usize::from(station)].alive;
+        let released = &mut self.released;
+        self.built_ins[usize::from(part)]
+            .store_answered(index, alive, req, key, version, now, released);
+        if released.is_empty() {
+            return;
+        }
+        let mut released = std::mem::take(released);
         for &waiter in &released {
             match self.get(waiter).map(|r| r.state) {
                 Some(ReqState::Abandoned) => self.release(waiter),
-                Some(_) => self.answer(waiter, now, Tier::Cache),
+                Some(_) => self.answer(waiter, now, tier),
                 None => {}
             }
         }

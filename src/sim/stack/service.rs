@@ -1,6 +1,6 @@
 //! Service at stations and what follows it: the web server's part (session store, cache or
-//! database next), cache lookups, database queries and their commits, and a request's end
-//! (completed or failed, its path sample recorded).
+//! database next), what a built-in kind's station decides (a cache lookup), database queries
+//! and their commits, and a request's end (completed or failed, its path sample recorded).
 
 use super::*;
 
@@ -18,8 +18,7 @@ impl Stack {
             Tier::Db => {
                 dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind)
             }
-            Tier::Cache => self.caches[cache_of_index(index).0].service(),
-            Tier::Session => self.session_get,
+            Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
             Tier::NoSql => self.data_share_part().station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
@@ -87,15 +86,11 @@ impl Stack {
                 self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
-                    Tier::Cache => self.after_cache(req, index),
-                    Tier::Session => {
-                        self.req_mut(req).set_flag(SESSION_DONE, true);
-                        self.after_web(req);
-                    }
+                    Tier::Kind(part) => self.after_kind_station(req, station, part, index),
+                    // A NoSQL store's node: its kind answers the request (`Served::Answer`).
                     Tier::NoSql => {
-                        let kind = self.kernel.requests[req.slot as usize].kind;
-                        self.data_share_part().station_served(index, kind);
-                        self.answer(req, now, Tier::NoSql);
+                        let part = self.data_share.expect("a NoSQL station without the stores");
+                        self.after_kind_station(req, station, part, index);
                     }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
@@ -124,35 +119,53 @@ impl Stack {
         }
     }
 
-    /// A cache node (station index `index`: its cluster and node) looked the key up: answer
-    /// a hit, send a miss to the database.
-    pub(super) fn after_cache(&mut self, req: ReqRef, index: u16) {
+    /// Built-in component `part`'s station `station` (its index `index`) has served `req`:
+    /// the kind says what follows (a cache: a hit answers, a miss goes on to the database or
+    /// waits for a read of its key under way; the session store: back to the web server's
+    /// way).
+    pub(super) fn after_kind_station(&mut self, req: ReqRef, station: u16, part: u8, index: u16) {
         let now = self.kernel.now;
         let key = self.kernel.requests[req.slot as usize].key;
-        let (cluster, node) = cache_of_index(index);
-        let store = usize::from(self.cache_store[cluster]);
-        let latest = dbs(&self.built_ins)[store].versions.last_write(key);
-        if self.caches[cluster].look_up(node, key, latest, now) {
-            self.kernel.interval.cache_hits += 1;
-            self.answer(req, now, Tier::Cache);
-        } else {
-            self.kernel.interval.cache_misses += 1;
-            self.req_mut(req).fill = index;
-            let coalescing = self.coalescers.get(cluster).is_some_and(Option::is_some);
-            if coalescing && self.wait_for_fill(req, cluster, key) {
-                return;
+        let kind = self.kernel.requests[req.slot as usize].kind;
+        // The database clusters are built-in component 1, every kind with stations on the
+        // request path comes later: split there to lend the one the other's key versions.
+        let (head, rest) = self.built_ins.split_at_mut(usize::from(DATABASES) + 1);
+        let (stores, requests) = (dbs(head), &self.kernel.requests);
+        let latest = |store: u8| stores[usize::from(store)].versions.last_write(key);
+        // Whether request `l` still reads `key` from the store on a station's behalf.
+        let leading = |l: ReqRef| {
+            requests.get(l.slot as usize).is_some_and(|r| {
+                r.gen == l.gen
+                    && r.key == key
+                    && r.fill != NONE
+                    && matches!(
+                        r.state,
+                        ReqState::Transit | ReqState::Queued | ReqState::InService
+                    )
+            })
+        };
+        let at = &mut rest[usize::from(part - DATABASES - 1)];
+        let served = at.station_served(index, req, kind, key, now, latest, leading);
+        match served {
+            Served::Answer => self.answer(req, now, Tier::Kind(part)),
+            Served::Resume => {
+                self.req_mut(req).set_flag(SESSION_DONE, true);
+                self.after_web(req);
             }
-            self.send_to_db(req);
+            Served::ToStore => {
+                self.req_mut(req).fill = station;
+                self.send_to_db(req);
+            }
+            Served::Wait => {
+                self.req_mut(req).fill = station;
+                self.wait_for_store(req);
+            }
         }
     }
 
-    /// Cache cluster `cluster` could not be asked: go to the database without filling.
-    pub(super) fn bypass_cache(&mut self, req: ReqRef, cluster: usize) {
-        if let Some(c) = self.caches.get_mut(cluster) {
-            c.bypass();
-            // For the tier's effective hit ratio a skipped lookup is a miss.
-            self.kernel.interval.cache_misses += 1;
-        }
+    /// A request at a built-in kind's station that is down goes on past it, to the
+    /// database, and nothing comes back through the station ([`Down::PassOn`]).
+    pub(super) fn pass_on(&mut self, req: ReqRef) {
         self.req_mut(req).fill = NONE;
         self.send_to_db(req);
     }
@@ -166,8 +179,11 @@ impl Stack {
         let kind = r.kind;
         let route = *self.routes.of(kind);
         if route.session && !r.has(SESSION_DONE) {
-            self.move_to(req, self.session_station);
-            return;
+            if let Some(part) = self.session_step {
+                let station = self.built_ins[usize::from(part)].station_for(0, r.key);
+                self.move_to(req, station);
+                return;
+            }
         }
         match route.data {
             DataStep::AtWeb => {
@@ -182,12 +198,15 @@ impl Stack {
                 }
             }
             _ if r.nosql => {
-                let station = self.data_share_part().data_station(route.nosql, r.key);
+                let station = self.data_share_part().station_for(route.nosql, r.key);
                 self.move_to(req, station);
             }
             // A read that asks every shard in turn skips the cache.
             DataStep::Cache(cluster) if r.fanout_next == NONE => {
-                let station = self.caches[usize::from(cluster)].station_for(r.key);
+                let Some(part) = self.before_store else {
+                    return self.send_to_db(req);
+                };
+                let station = self.built_ins[usize::from(part)].station_for(cluster, r.key);
                 self.move_to(req, station);
             }
             DataStep::Cache(_) | DataStep::Store => self.send_to_db(req),
@@ -265,7 +284,7 @@ impl Stack {
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
                 }
-                self.invalidate_cached(store, r.key);
+                self.key_committed(store, r.key);
             }
             // Denormalised data: the write goes on to its copies before it is answered.
             let copies = dbs(&self.built_ins)[store].copies();
@@ -299,13 +318,7 @@ impl Stack {
             return AfterQuery::Answer;
         }
         if r.fill != NONE {
-            let (cluster, node) = cache_of_index(r.fill);
-            let c = &mut self.caches[cluster];
-            let alive = self.stations[usize::from(c.station_of(node as u16))].alive;
-            c.fill(node as u16, alive, r.key, version, now);
-            if self.coalescers.get(cluster).is_some_and(Option::is_some) {
-                self.answer_coalesced(req, cluster, r.key);
-            }
+            self.store_answered(req, r.fill, r.key, version);
         }
         AfterQuery::Answer
     }
@@ -329,13 +342,13 @@ impl Stack {
         None
     }
 
-    /// A committed write to database `store` deletes the cached copies of its key
-    /// (`invalidate` policy), in every cache cluster in front of that database.
-    pub(super) fn invalidate_cached(&mut self, store: usize, key: u32) {
-        for (c, &s) in self.caches.iter_mut().zip(&self.cache_store) {
-            if usize::from(s) == store {
-                c.write_committed(key);
-            }
+    /// A write of `key` committed in database `store`: the built-in kinds that watch
+    /// commits are told (a cache in front of that database drops its copy, with the
+    /// `invalidate` policy).
+    #[inline]
+    pub(super) fn key_committed(&mut self, store: usize, key: u32) {
+        for &part in &self.commit_watchers {
+            self.built_ins[usize::from(part)].key_committed(store as u8, key);
         }
     }
 
@@ -418,11 +431,12 @@ impl Stack {
         self.kernel.books.latency.record(ns);
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
-        self.deploy.completed(ns);
         if !self.completion_watchers.is_empty() {
+            // The NoSQL store that served it on the data tier's behalf, if one did.
             let taken_by = r.nosql.then(|| self.routes.of(r.kind).nosql);
-            for &part in &self.completion_watchers {
-                self.built_ins[usize::from(part)].request_completed(r.kind, taken_by, ns);
+            for w in 0..self.completion_watchers.len() {
+                let part = usize::from(self.completion_watchers[w]);
+                self.built_ins[part].request_completed(r.kind, taken_by, ns);
             }
         }
         if let Some(h) = self

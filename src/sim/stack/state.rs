@@ -64,18 +64,6 @@ impl Stack {
         }
     }
 
-    /// Items, capacity, hit ratio and stale hits of a cache component, if it is one.
-    pub(in crate::sim) fn cache_state(&self, id: ComponentId) -> Option<(u32, u32, f64, u64)> {
-        let station = self.station_of_component(id)?;
-        let (_, tier, index) = self.station_info[usize::from(station)];
-        if tier != Tier::Cache {
-            return None;
-        }
-        let (cluster, node) = cache_of_index(index);
-        let n = self.caches.get(cluster)?.node_state(node);
-        Some((n.items, n.capacity_items, n.hit_ratio, n.stale_reads))
-    }
-
     /// [`Sim::snapshot`] of one data center's stack.
     pub(in crate::sim) fn snapshot_single(&self) -> Snapshot {
         let failed: u64 = self.kernel.books.failed.iter().sum();
@@ -98,22 +86,14 @@ impl Stack {
                     state.utilization = s.last_interval.utilization(s.workers);
                     state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
                     state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
-                    let (_, tier, index) = self.station_info[usize::from(si)];
-                    if tier == Tier::Web {
-                        let (pool, i) = web_of_index(index);
-                        let web = self.web();
-                        state.in_pool = web.balancers.get(pool).is_none_or(|b| b.in_pool(i));
-                        state.retired = web.pools[pool].retired[i];
-                        state.deploy = self.deploy.step_of(pool, i);
+                    // The built-in kinds' figures of it (a web server's place in the
+                    // balancer's pool, retirement, deploy step; a cache node's items).
+                    let index = self.station_info[usize::from(si)].2;
+                    for part in &self.built_ins {
+                        part.station_state(c.kind, index, &mut state);
                     }
                 }
                 self.fill_special_state(&mut state);
-                if let Some((items, capacity, hit_ratio, stale)) = self.cache_state(c.id) {
-                    state.items = items;
-                    state.capacity_items = capacity;
-                    state.hit_ratio = hit_ratio;
-                    state.stale_reads = stale;
-                }
                 if let Some((role, writes, ms, stale)) = self.db_state(c.id) {
                     state.role = Some(role);
                     state.lag_writes = writes;
@@ -150,20 +130,20 @@ impl Stack {
             recent_page_views_per_s: recent.map_or(0.0, |p| p.page_views_per_s),
             recent_writes_per_s: recent.map_or(0.0, |p| p.writes_per_s),
             logged_out: self.logged_out(),
-            stale_cache_reads: self.caches.iter().map(|c| c.stale_reads()).sum(),
+            // Written by the caches' component, below.
+            stale_cache_reads: 0,
             events_processed: self.events_processed,
             held_web_workers: self.held_web_workers(),
             breaker: self.breakers.get(breaker).map(|b| b.state()),
             breaker_store: self.store_name(breaker).map(str::to_string),
             writes_partitioned: 0,
             cut_links: Vec::new(),
-            // The cluster whose key was read most at once (the first on a tie).
-            stampede: (self.coalescers.iter().flatten())
-                .map(|co| co.last_peak())
-                .reduce(|a, b| if b.reads > a.reads { b } else { a }),
+            // Written by the caches' component, below.
+            stampede: None,
             components,
         };
-        // The built-in kinds' own figures (the queue's depth).
+        // The built-in kinds' own figures (the queue's depth; the caches' stale hits and
+        // stampede peak).
         for part in &self.built_ins {
             part.snapshot(&mut snapshot);
         }
@@ -172,8 +152,7 @@ impl Stack {
 
     /// Users logged out with their sticky sessions' servers so far.
     pub(in crate::sim) fn logged_out(&self) -> u64 {
-        let sessions = self.web().pools.iter().filter_map(|w| w.sessions());
-        sessions.map(|s| s.logged_out()).sum()
+        self.web().logged_out()
     }
 
     /// Whether some web server is up and in service (what a health check of the whole data
@@ -292,7 +271,6 @@ impl Engine for Stack {
         match self.part(id) {
             None => false,
             Some(Part::Users) => true,
-            Some(Part::Balancer) => self.web().balancers.first().is_some_and(|b| b.alive),
             Some(Part::BuiltIn(part)) => self.built_ins[usize::from(part)].is_alive(),
             Some(Part::Member { part, member }) => {
                 self.built_ins[usize::from(part)].member_alive(member)
@@ -335,15 +313,15 @@ impl Engine for Stack {
     }
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
-    /// costs: the request slab, the per-user and per-key tables, the event queue and the cache
-    /// contents (the small, bounded parts are left out). For snapshot budgets.
+    /// costs: the request slab, the per-user and per-key tables (the built-in kinds': DNS's
+    /// answers, the caches' contents), the event queue (the small, bounded parts are left
+    /// out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
         let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>()
             + (self.web().pools.iter().filter_map(|w| w.sessions()))
                 .map(|s| s.heap_bytes())
                 .sum::<usize>();
-        let cache: usize = self.caches.iter().map(|c| c.heap_bytes()).sum();
         let stations: usize = self
             .stations
             .iter()
@@ -355,7 +333,6 @@ impl Engine for Stack {
                 .iter()
                 .map(|d| d.heap_bytes())
                 .sum::<usize>()
-            + cache
             + self.kernel.events.heap_bytes()
             + stations) as u64
     }

@@ -29,7 +29,7 @@ impl From<DbEvent> for BuiltInEvent {
 
 /// The database clusters of a stack, in store order (the scenario's `database` first, then
 /// its `more_databases`); the stack builds their shards' stations and reads them directly
-/// on the request path (`Stack::dbs`), as it reads the web tier.
+/// on the request path (`stack::dbs`, built-in component 1), as it reads the web tier.
 #[derive(Clone)]
 pub(in crate::sim) struct Databases {
     /// The clusters, in store order.
