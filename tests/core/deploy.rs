@@ -365,3 +365,47 @@ fn a_deploys_latency_counts_the_requests_completed_while_it_ran() {
     );
     assert_eq!(d.latency_ms.count, during);
 }
+
+/// The NoSQL stores and the deploy controller watch completions through one list, which the
+/// stack makes again after each step of the deploy: the deploy's latency still counts exactly
+/// the requests completed while it ran, and the NoSQL store, on the list from the start, is
+/// not dropped from it when the deploy starts or ends — its own and the relational tier's
+/// latencies together count every completed request that touched data, over the whole run.
+#[test]
+fn a_nosql_store_and_a_deploy_both_count_their_completions() {
+    let mut s = stage3_deploy(1, true);
+    s.nosql = Some(scalesim::scenario::NoSqlStore {
+        kind: scalesim::scenario::StoreKind::KeyValue,
+        share: 0.5,
+        nodes: 2,
+        workers: 16,
+        queue_capacity: 1000,
+        read: Dist::exponential(1.0),
+        write: Dist::exponential(2.0),
+    });
+    let r = run(&s);
+    assert_conserved(&r);
+    let d = only_deploy(&r);
+    let (start, end) = (d.started_at_s, d.finished_at_s.expect("it finished"));
+    assert!(end < 50.0, "the deploy ends before the run does: {end}");
+    let during: u64 = (r.series.iter())
+        .filter(|p| p.t_s > start && p.t_s <= end)
+        .map(|p| p.completed)
+        .sum();
+    assert!(during > 10_000, "{during} completed during the deploy");
+    assert_eq!(d.latency_ms.count, during);
+    let n = (r.data_store.as_ref().and_then(|d| d.nosql.as_ref())).expect("the store's figures");
+    let with_data: u64 = (r.latency_by_kind.iter())
+        .filter(|k| k.kind.touches_data())
+        .map(|k| k.latency_ms.count)
+        .sum();
+    assert!(n.latency_ms.count > 1_000, "{n:?}");
+    assert!(
+        with_data > during,
+        "{with_data} with data, {during} during the deploy"
+    );
+    assert_eq!(
+        n.latency_ms.count + n.relational_latency_ms.count,
+        with_data
+    );
+}

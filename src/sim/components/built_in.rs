@@ -5,11 +5,13 @@
 
 use super::balancer;
 use super::cache_cluster;
+use super::database;
 use super::deploy;
 use super::dns;
 use super::edge;
 use super::jobs;
 use super::monitor;
+use super::nosql;
 use super::registry::{Component, Tick};
 use super::sessions;
 use super::station::{ReqRef, Station};
@@ -69,6 +71,9 @@ pub(in crate::sim) enum Listed {
     /// The front door, after the kinds listed after the users and before the web servers
     /// (the load balancer: component 2 with DNS).
     FrontDoor,
+    /// After the components beside the request path (the message queue's), where the
+    /// NoSQL stores' nodes stand.
+    AfterMembers,
     /// After the NoSQL stores' nodes (the cache clusters' nodes).
     AfterNoSql,
 }
@@ -119,6 +124,9 @@ pub(in crate::sim) enum Follow {
     /// deploy controller, waiting for its batch to serve again) take a step
     /// ([`BuiltIn::drive`] with [`Nudge::Checked`]).
     Checked,
+    /// Resharding number `run` of database store `store` may start its next copy job (a
+    /// request, so the stack starts it).
+    Pace { store: u8, run: u32 },
     /// It drives the web tier and has taken one of its events: the stack lends it the web
     /// tier for the step ([`BuiltIn::drive`] with [`Nudge::Own`]).
     Drive,
@@ -186,7 +194,7 @@ pub(in crate::sim) enum Down {
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in five groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in seven groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
 /// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
 /// (the graph's routes name its node kind: a step that may answer the request, a hold, the
@@ -194,7 +202,10 @@ pub(in crate::sim) enum Down {
 /// first events, a committed write it may refuse, its members' faults and state, its fields
 /// of the series point and the snapshot, its machines on the bill; its events through
 /// [`OwnEvents`]); the step before departure (`BEFORE_DEPARTURE`: every user's request asks
-/// it first, and the geo layer's hand-over asks it at stage 11).
+/// it first, and the geo layer's hand-over asks it at stage 11); a kind served by stations in
+/// the stack's one table (the web pools: placing and resizing them); a kind that takes a
+/// share of the data requests on its stations (the NoSQL stores: which station, its service
+/// times, what it served, the requests that completed).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -395,15 +406,19 @@ pub(in crate::sim) trait BuiltIn: Component {
     // Hooks of a kind that drives the web tier's servers (the deploy controller, session
     // 17).
 
-    /// Whether it is told of every request completed now ([`BuiltIn::request_completed`]; the
-    /// deploy controller: while a deploy runs). The stack asks again after each of its steps
-    /// with the web tier lent ([`BuiltIn::drive`]) and keeps the list of those that are, so
-    /// the others (and every kind between deploys) cost nothing per request.
+    /// Whether it is told of every user's request completed now
+    /// ([`BuiltIn::request_completed`]; the NoSQL stores: always; the deploy controller:
+    /// while a deploy runs). The stack asks as it is built and again after each step of a
+    /// kind with the web tier lent ([`BuiltIn::drive`]), and keeps the list of those that
+    /// are, so the others (and the deploy controller between deploys) cost nothing per
+    /// request.
     fn watches_completions(&self) -> bool {
         false
     }
-    /// A user's request was answered now, `latency_ns` after the user sent it.
-    fn request_completed(&mut self, _latency_ns: u64) {}
+    /// A user's request of `kind` was answered now, `latency_ns` after the user sent it;
+    /// `taken_by`: the group of the kind that served it on the data tier's behalf (a NoSQL
+    /// store), `None`: the data tier did, or no data was touched.
+    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, _latency_ns: u64) {}
     /// Schedules what the scenario plans for it at a set time (the deploy controller: the
     /// scheduled deploy's start), as the stack is built, after the scheduled resharding and
     /// before the scheduled faults.
@@ -426,10 +441,12 @@ pub(in crate::sim) trait BuiltIn: Component {
         Follow::Nothing
     }
     // Hooks of a kind whose stations stand on the request path after the web server (the
-    // cache clusters, the shared session store; session 17). The stack places its first
-    // stations where its component is listed, finds it by its node kind where the route
-    // table names that kind (`Route::session`, `DataStep::Cache`), and hands it what
-    // happens at its stations (`Tier::Kind` in the stack's station info).
+    // cache clusters, the shared session store, the NoSQL stores; session 17). The stack
+    // places its first stations where its component is listed, finds it by its node kind
+    // where the route table names that kind (`Route::session`, `DataStep::Cache`,
+    // `Route::nosql_share`), and hands it what happens at its stations (`Tier::Kind` in the
+    // stack's station info; `Tier::NoSql` for a NoSQL store's node, whose refusals count
+    // as the data tier's).
 
     /// How many stations each of its groups starts with (in group order), placed where its
     /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
@@ -437,8 +454,8 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn initial_stations(&self) -> Vec<u32> {
         Vec::new()
     }
-    /// The station of group `group` (a cache cluster) that takes a request for `key`
-    /// (`u16::MAX` for a kind without stations on the request path: never asked).
+    /// The station of group `group` (a cache cluster, a NoSQL store) that takes a request for
+    /// `key` (`u16::MAX` for a kind without stations on the request path: never asked).
     fn station_for(&self, _group: u8, _key: u32) -> u16 {
         u16::MAX
     }
@@ -447,13 +464,16 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
         Sampler::Constant { ns: 0.0 }
     }
-    /// Its station with index `index` has served a request for `key` now; `latest(store)`
-    /// is the version of `key` last committed in database `store`, `leading(r)` whether
-    /// request `r` is still reading `key` from the store on a station's behalf.
+    /// Its station with index `index` has served a request of `kind` for `key` now (a NoSQL
+    /// store answers it: [`Served::Answer`]); `latest(store)` is the version of `key` last
+    /// committed in database `store`, `leading(r)` whether request `r` is still reading
+    /// `key` from the store on a station's behalf.
+    #[allow(clippy::too_many_arguments)]
     fn station_served(
         &mut self,
         _index: u16,
         _req: ReqRef,
+        _kind: RequestKind,
         _key: u32,
         _now: SimTime,
         _latest: impl Fn(u8) -> u64,
@@ -824,8 +844,8 @@ macro_rules! built_ins {
             }
             /// See [`BuiltIn::request_completed`].
             #[inline]
-            pub fn request_completed(&mut self, latency_ns: u64) {
-                match self { $(BuiltInPart::$v(p) => p.request_completed(latency_ns)),* }
+            pub fn request_completed(&mut self, kind: RequestKind, taken_by: Option<u8>, latency_ns: u64) {
+                match self { $(BuiltInPart::$v(p) => p.request_completed(kind, taken_by, latency_ns)),* }
             }
             /// See [`BuiltIn::plan`].
             pub fn plan<R: Slot, E: Copy + From<BuiltInEvent>>(
@@ -868,17 +888,19 @@ macro_rules! built_ins {
             }
             /// See [`BuiltIn::station_served`].
             #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
             pub fn station_served(
                 &mut self,
                 index: u16,
                 req: ReqRef,
+                kind: RequestKind,
                 key: u32,
                 now: SimTime,
                 latest: impl Fn(u8) -> u64,
                 leading: impl Fn(ReqRef) -> bool,
             ) -> Served {
                 match self {
-                    $(BuiltInPart::$v(p) => p.station_served(index, req, key, now, latest, leading)),*
+                    $(BuiltInPart::$v(p) => p.station_served(index, req, kind, key, now, latest, leading)),*
                 }
             }
             /// See [`BuiltIn::store_answered`].
@@ -944,11 +966,13 @@ macro_rules! built_ins {
 }
 
 // The built-in kinds whose engine side is registered: one line each. The web tier comes
-// first: every stack has one, so it is always built-in component 0 (`stack::WEB`). The
+// first and the database clusters second: every stack has both, so they are always built-in
+// components 0 (`stack::WEB`) and 1 (`database::DATABASES`). The
 // caches and the session store come before the queue, whose machines follow theirs on the
 // bill (`bill_machines` is asked in this order).
 built_ins! {
     Web(web_tier::WebTier, web_pool::WebEvent),
+    Db(database::Databases, database::DbEvent),
     Monitor(monitor::Monitor),
     CdnEdge(edge::EdgeTier),
     Caches(cache_cluster::Caches),
@@ -957,4 +981,5 @@ built_ins! {
     Dns(dns::Dns),
     Deploy(deploy::DeployController, deploy::DeployEvent),
     Balancer(balancer::BalancerNode),
+    NoSql(nosql::NoSqlTier),
 }

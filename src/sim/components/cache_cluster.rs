@@ -454,6 +454,7 @@ impl BuiltIn for Caches {
         &mut self,
         index: u16,
         req: ReqRef,
+        _kind: RequestKind,
         key: u32,
         now: SimTime,
         latest: impl Fn(u8) -> u64,
@@ -602,19 +603,21 @@ mod tests {
         let index = cache_index(0, usize::from(station - 10));
         let latest = |_: u8| 0;
         // A miss reads the store; a second miss of the key waits for that read.
-        let served = c.station_served(index, r(1), 7, now, latest, |_| false);
+        let served = c.station_served(index, r(1), RequestKind::ApiRead, 7, now, latest, |_| false);
         assert_eq!(served, Served::ToStore);
-        let served = c.station_served(index, r(2), 7, now, latest, |l| l == r(1));
+        let served = c.station_served(index, r(2), RequestKind::ApiRead, 7, now, latest, |l| {
+            l == r(1)
+        });
         assert_eq!(served, Served::Wait);
         // The store's answer fills the node and releases the waiter; the key then hits.
         let mut released = Vec::new();
         c.store_answered(index, true, r(1), 7, 0, now, &mut released);
         assert_eq!(released, vec![r(2)]);
-        let served = c.station_served(index, r(3), 7, now, latest, |_| false);
+        let served = c.station_served(index, r(3), RequestKind::ApiRead, 7, now, latest, |_| false);
         assert_eq!(served, Served::Answer);
         // A committed write invalidates it (preset 5: `invalidate`).
         c.key_committed(0, 7);
-        let served = c.station_served(index, r(4), 7, now, latest, |_| false);
+        let served = c.station_served(index, r(4), RequestKind::ApiRead, 7, now, latest, |_| false);
         assert_eq!(served, Served::ToStore);
         // The interval's lookups: one hit in four.
         let mut hits = IntervalHits::default();
@@ -634,7 +637,7 @@ mod tests {
         assert_eq!(c.station_down(index), Down::PassOn);
         assert_eq!(c.refuses_as(), Outcome::DbDown);
         // Repaired, it starts cold: the key it held misses.
-        let served = c.station_served(index, r(2), 3, now, |_| 0, |_| false);
+        let served = c.station_served(index, r(2), RequestKind::ApiRead, 3, now, |_| 0, |_| false);
         assert_eq!(served, Served::ToStore);
         let mut state = ComponentState::default();
         c.station_state(ComponentKind::Cache, index, &mut state);

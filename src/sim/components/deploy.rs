@@ -39,7 +39,7 @@ use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::Sections;
 use crate::sim::report::{DeployReport, LatencyReport};
-use crate::sim::{ComponentKind, ComponentState, DeployStep};
+use crate::sim::{ComponentKind, ComponentState, DeployStep, RequestKind};
 
 /// How often a draining server is looked at (drain times are measured to this step).
 const DRAIN_POLL: SimDuration = SimDuration::from_millis(5);
@@ -596,7 +596,7 @@ impl BuiltIn for DeployController {
     }
 
     #[inline]
-    fn request_completed(&mut self, latency_ns: u64) {
+    fn request_completed(&mut self, _kind: RequestKind, _taken_by: Option<u8>, latency_ns: u64) {
         self.completed(latency_ns);
     }
 

@@ -20,6 +20,7 @@
 //! when it has written its keys.
 
 use crate::sim::components::database::{DatabaseCluster, DbEvent, ShardMap};
+use crate::sim::components::registry::BuiltInEvent;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::Reshard;
@@ -163,7 +164,7 @@ impl DatabaseCluster {
     /// Reshards to `count` shards now (their nodes built already, with
     /// [`DatabaseCluster::add_shard`]): the map changes, and the keys whose shard changes are
     /// copied to it at the scenario's rate.
-    pub fn start_reshard<R: Slot, E: Copy + From<DbEvent>>(
+    pub fn start_reshard<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         count: usize,
         ctx: &mut Ctx<R, E>,
@@ -194,7 +195,7 @@ impl DatabaseCluster {
 
     /// Starts copying the keys whose shard differs between `old_map` and the current map;
     /// `run` is the resharding's index in the report. Returns the number of keys that move.
-    fn start_migration<R: Slot, E: Copy + From<DbEvent>>(
+    fn start_migration<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         old_map: ShardMap,
         run: u32,
@@ -249,10 +250,10 @@ impl DatabaseCluster {
         }));
         ctx.schedule(
             ctx.now,
-            DbEvent::MigrationPace {
+            BuiltInEvent::from(DbEvent::MigrationPace {
                 store: self.store() as u8,
                 run,
-            },
+            }),
         );
         moved
     }
@@ -260,7 +261,7 @@ impl DatabaseCluster {
     /// The pacer of resharding number `run`: hands out the next copy job (its slot, for the
     /// engine to start as a request) and schedules itself for when the rate allows the one
     /// after. `None`: nothing to start now.
-    pub fn pace<R: Slot, E: Copy + From<DbEvent>>(
+    pub fn pace<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         run: u32,
         ctx: &mut Ctx<R, E>,
@@ -279,7 +280,8 @@ impl DatabaseCluster {
         m.jobs[usize::from(slot)] = job;
         let gap = SimDuration(libm::round(f64::from(job.len) * m.gap_ns_per_key) as u64);
         if !m.all_handed_out() {
-            ctx.schedule(ctx.now.plus(gap), DbEvent::MigrationPace { store, run });
+            let pace = DbEvent::MigrationPace { store, run };
+            ctx.schedule(ctx.now.plus(gap), BuiltInEvent::from(pace));
         }
         Some(slot)
     }

@@ -180,6 +180,7 @@ impl BuiltIn for SessionStore {
         &mut self,
         _index: u16,
         _req: ReqRef,
+        _kind: RequestKind,
         _key: u32,
         _now: SimTime,
         _latest: impl Fn(u8) -> u64,
@@ -245,7 +246,7 @@ mod tests {
         assert_eq!(store.station_for(0, 9), 42);
         let now = SimTime::from_secs(1);
         let req = ReqRef { slot: 0, gen: 1 };
-        let served = store.station_served(0, req, 9, now, |_| 0, |_| false);
+        let served = store.station_served(0, req, RequestKind::PageView, 9, now, |_| 0, |_| false);
         assert_eq!(served, Served::Resume);
         assert_eq!(store.refuses_as(), Outcome::SessionStoreDown);
         assert_eq!(

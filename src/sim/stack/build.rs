@@ -55,16 +55,16 @@ impl Stack {
             for _ in 0..count {
                 self.build_shard(sharded);
             }
-            self.dbs[0].count_shard_keys();
+            dbs_mut(&mut self.built_ins)[0].count_shard_keys();
             // Further databases: one cluster each, or one per shard behind a router of its own.
             for (n, more) in scenario.more_databases.iter().enumerate() {
-                self.dbs.push(DatabaseCluster::further(&scenario, n));
+                dbs_mut(&mut self.built_ins).push(DatabaseCluster::further(&scenario, n));
                 let sharded = more.sharding.is_some();
                 let count = more.sharding.as_ref().map_or(1, |s| s.shards as usize);
                 for _ in 0..count {
                     self.build_shard_of(n + 1, sharded);
                 }
-                self.dbs[n + 1].count_shard_keys();
+                dbs_mut(&mut self.built_ins)[n + 1].count_shard_keys();
             }
         }
         // The built-in kinds' components listed after the databases (the CDN edge, then the
@@ -82,20 +82,10 @@ impl Stack {
                 };
             }
         }
-        // The NoSQL stores: the scenario's `nosql` (nodes `nosql-N`), then each further one
-        // (nodes `<name>-N`).
-        let more = (scenario.more_nosql.iter()).map(|m| (m.name.as_str(), &m.nosql));
-        let stores = scenario.nosql.iter().map(|n| ("nosql", n)).chain(more);
-        for (store, (name, spec)) in stores.enumerate() {
-            let mut stations = Vec::new();
-            for i in 0..spec.nodes as usize {
-                let id = self.add_component(format!("{name}-{i}"), ComponentKind::NoSql);
-                let station = Station::new(spec.workers, spec.queue_capacity);
-                let index = nosql_index(store, i);
-                stations.push(self.add_station(id, Tier::NoSql, index, station));
-            }
-            self.nosqls.push(NoSql::new(spec, stations));
-        }
+        // The built-in kinds listed after those (the NoSQL stores, whose nodes have no
+        // component above them: the scenario's `nosql`, `nosql-N`, then each further store's,
+        // `<name>-N`).
+        self.add_built_in_components(Listed::AfterMembers);
         // The built-in kinds' components listed after the NoSQL stores (the cache clusters'
         // nodes: `cache-N`, then each further cache's `<name>-N`).
         self.add_built_in_components(Listed::AfterNoSql);

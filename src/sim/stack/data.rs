@@ -16,18 +16,18 @@ impl Stack {
 
     /// Builds the next shard of store `store` (see [`Stack::build_shard`]).
     pub(super) fn build_shard_of(&mut self, store: usize, sharded: bool) {
-        let db = &self.dbs[store];
+        let db = &dbs(&self.built_ins)[store];
         let shard = db.shard_count();
         let nodes = db.nodes_per_shard();
         let mut stations = Vec::with_capacity(nodes);
         for i in 0..nodes {
-            let name = self.dbs[store].node_name(sharded, shard, i);
+            let name = dbs(&self.built_ins)[store].node_name(sharded, shard, i);
             let id = self.add_component(name, ComponentKind::Database);
-            let station = self.dbs[store].node_station();
+            let station = dbs(&self.built_ins)[store].node_station();
             let index = db_index(store, shard, i);
             stations.push(self.add_station(id, Tier::Db, index, station));
         }
-        self.dbs[store].add_shard(&stations, sharded);
+        dbs_mut(&mut self.built_ins)[store].add_shard(&stations, sharded);
     }
 
     /// Reshards store `store` to `count` shards now: new shards start empty and are built
@@ -37,21 +37,21 @@ impl Stack {
     /// unsharded beside a router keeps its data where it is; the log says which store
     /// reshards when there are several).
     pub fn reshard_store(&mut self, store: usize, count: u32) {
-        let Some(db) = self.dbs.get(store) else {
+        let Some(db) = dbs(&self.built_ins).get(store) else {
             return;
         };
         if db.spec().is_none() || (store > 0 && self.scenario.sharding_of(store).is_none()) {
             return;
         }
         let count = (count as usize).clamp(1, crate::scenario::MAX_SHARDS as usize);
-        if self.dbs[store].reshard_refused(count, &mut self.kernel) {
+        if dbs_mut(&mut self.built_ins)[store].reshard_refused(count, &mut self.kernel) {
             return;
         }
         if let Some(text) = self.reshard_sentence(store, count) {
             self.log_event("database", text);
         }
         let before = self.components().len();
-        while self.dbs[store].shard_count() < count {
+        while dbs(&self.built_ins)[store].shard_count() < count {
             self.build_shard_of(store, true);
         }
         // Stage 11: a data center that is down builds its new shards down too (scheduled or
@@ -63,7 +63,7 @@ impl Stack {
                 self.kill_with_cause(id, "its data center is down");
             }
         }
-        self.dbs[store].start_reshard(count, &mut self.kernel);
+        dbs_mut(&mut self.built_ins)[store].start_reshard(count, &mut self.kernel);
         let sharding = match store {
             0 => self.scenario.sharding.as_mut(),
             n => self.scenario.more_databases[n - 1].sharding.as_mut(),
@@ -106,7 +106,7 @@ impl Stack {
 
     /// The resharding pacer of store `store`: starts the copy job it hands out as a request.
     pub(super) fn on_migration_pace(&mut self, store: usize, run: u32) {
-        let Some(slot) = self.dbs[store].pace(run, &mut self.kernel) else {
+        let Some(slot) = dbs_mut(&mut self.built_ins)[store].pace(run, &mut self.kernel) else {
             return;
         };
         let req = self.allocate(RequestKind::Write, 0);
@@ -124,7 +124,7 @@ impl Stack {
             return;
         };
         let ((store, slot), on_target) = (copy_job_parts(r.copy_job), r.has(COPY_ON_TARGET));
-        let db = &mut self.dbs[store];
+        let db = &mut dbs_mut(&mut self.built_ins)[store];
         let Some(shard) = db.copy_job_shard(slot, on_target) else {
             return;
         };
@@ -149,7 +149,12 @@ impl Stack {
     pub(super) fn copy_work_ns(&mut self, req: ReqRef, shard: usize) -> u64 {
         let r = self.request_in(req);
         let (store, slot) = copy_job_parts(r.copy_job);
-        self.dbs[store].copy_work_ns(slot, r.has(COPY_ON_TARGET), shard, &mut self.kernel)
+        dbs(&self.built_ins)[store].copy_work_ns(
+            slot,
+            r.has(COPY_ON_TARGET),
+            shard,
+            &mut self.kernel,
+        )
     }
 
     /// A copy job finished its part at a master: on to the new shard after the read, or
@@ -163,7 +168,7 @@ impl Stack {
         }
         self.release(req);
         let (store, slot) = copy_job_parts(r.copy_job);
-        if let Some(run) = self.dbs[store].cut_over(slot, &mut self.kernel) {
+        if let Some(run) = dbs_mut(&mut self.built_ins)[store].cut_over(slot, &mut self.kernel) {
             self.on_migration_pace(store, run);
         }
     }

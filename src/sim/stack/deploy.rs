@@ -39,9 +39,10 @@ impl Stack {
         self.watch_completions();
     }
 
-    /// Lists again the built-in components told of every request completed (a step with the
-    /// web tier may have started or finished a deploy).
-    fn watch_completions(&mut self) {
+    /// Lists the built-in components told of every request completed: as the stack is built
+    /// (the NoSQL stores), and again after a step with the web tier (which may have started
+    /// or finished a deploy).
+    pub(super) fn watch_completions(&mut self) {
         self.completion_watchers.clear();
         for (i, part) in self.built_ins.iter().enumerate() {
             if part.watches_completions() {

@@ -1,7 +1,6 @@
 //! The stack's events: one enum, 20 bytes, with an arm per kind of thing that happens in a
 //! data center (the arms of components that own events carry those components' own types).
 
-use super::super::components::database::DbEvent;
 use super::super::components::registry::{BuiltInEvent, PlugEvent};
 use super::super::components::station::ReqRef;
 use super::super::kernel::time::SimTime;
@@ -48,9 +47,6 @@ pub(in crate::sim) enum Event {
     ClientTimeout { req: ReqRef },
     /// A metrics interval closes.
     MetricsTick,
-    /// One of the database cluster's own events (failure detection, promotion, the
-    /// resharding pacer).
-    Db(DbEvent),
     /// Store `store`'s data (the first: the scenario's `sharding`) is resharded to `to`
     /// shards.
     Reshard { store: u8, to: u32 },
@@ -107,12 +103,6 @@ impl From<SplitTime> for SimTime {
 impl From<PlugEvent> for Event {
     fn from(event: PlugEvent) -> Event {
         Event::Plug(event)
-    }
-}
-
-impl From<DbEvent> for Event {
-    fn from(event: DbEvent) -> Event {
-        Event::Db(event)
     }
 }
 

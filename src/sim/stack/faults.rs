@@ -45,7 +45,12 @@ impl Stack {
         };
         if let Some((store, shard, node)) = self.db_node_of(id) {
             let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(self.dbs[store].node_died(shard, node, epoch, &mut self.kernel));
+            text.push_str(dbs_mut(&mut self.built_ins)[store].node_died(
+                shard,
+                node,
+                epoch,
+                &mut self.kernel,
+            ));
         }
         self.log_event(&name, text);
     }
@@ -234,7 +239,12 @@ impl Stack {
         let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
         if let Some((store, shard, node)) = self.db_node_of(id) {
-            text.push_str(&self.dbs[store].node_returned(shard, node, epoch, &mut self.kernel));
+            text.push_str(&dbs_mut(&mut self.built_ins)[store].node_returned(
+                shard,
+                node,
+                epoch,
+                &mut self.kernel,
+            ));
         }
         self.log_event(&name, text);
     }
@@ -266,7 +276,7 @@ impl Stack {
         }
         s.set_slowdown(factor, now);
         if let Some((store, shard, node)) = self.db_node_of(id) {
-            self.dbs[store].node_slowed(shard, node, factor, now);
+            dbs_mut(&mut self.built_ins)[store].node_slowed(shard, node, factor, now);
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let text = if factor == 1.0 {
@@ -297,7 +307,7 @@ impl Stack {
             }
             set += 1;
             if let Some((store, shard, node)) = self.db_node_of(ComponentId(i as u16)) {
-                self.dbs[store].node_slowed(shard, node, factor, now);
+                dbs_mut(&mut self.built_ins)[store].node_slowed(shard, node, factor, now);
             }
         }
         set

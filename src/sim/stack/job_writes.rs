@@ -26,7 +26,7 @@ impl Stack {
             let Some(slot) = queue.and_then(JobTier::next_write) else {
                 return;
             };
-            let key = self.dbs[0].draw_key(&mut self.kernel.rng, &self.keys);
+            let key = dbs(&self.built_ins)[0].draw_key(&mut self.kernel.rng, &self.keys);
             let req = self.allocate(RequestKind::Write, key);
             let r = self.req_mut(req);
             r.user = slot;
@@ -43,7 +43,7 @@ impl Stack {
     /// first database; with no live master there, the write fails at once.
     fn send_job_write(&mut self, req: ReqRef) {
         let r = self.request_in(req);
-        let db = &mut self.dbs[0];
+        let db = &mut dbs_mut(&mut self.built_ins)[0];
         let shard = db.shard_of_query(r.key, r.copy, None);
         match db.route_query(RequestKind::Write, shard, &self.stations) {
             Some(node) => {

@@ -40,10 +40,11 @@ mod sync;
 use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
-use super::components::database::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
+use super::components::database::{
+    db_of_index, store_of_index, DatabaseCluster, Databases, DATABASES,
+};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
-use super::components::nosql::{nosql_index, nosql_of_index, NoSql};
 use super::components::registry::{
     Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge, PlugCtx,
     PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
@@ -146,7 +147,8 @@ pub(super) enum Tier {
     Web,
     /// Database node number `index`.
     Db,
-    /// A node of the NoSQL store.
+    /// A node of a NoSQL store (a station of the built-in kind at [`Stack::data_share`],
+    /// which answers the request once served).
     NoSql,
     /// A station of built-in component `part` on the request path after the web server (a
     /// cache node, the shared session store): its kind's station hooks say what is done
@@ -336,8 +338,8 @@ pub(super) struct Stack {
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
     write_takers: Vec<u8>,
-    /// Which of `built_ins` are told of every request completed now (the deploy controller,
-    /// while a deploy runs; see `Stack::watch_completions`).
+    /// Which of `built_ins` are told of every request completed now (the NoSQL stores; the
+    /// deploy controller while a deploy runs; see `Stack::watch_completions`).
     completion_watchers: Vec<u8>,
     /// Which of `built_ins` drive the web tier (the deploy controller): each takes a step
     /// after every round of health checks.
@@ -351,11 +353,10 @@ pub(super) struct Stack {
     /// routes whose data step is [`DataStep::Cache`] (the cache clusters, a cluster being a
     /// group of its stations; `None`: no cache).
     before_store: Option<u8>,
+    /// The built-in component that takes a share of the data requests on stations of its own
+    /// (the NoSQL stores, [`route::Route::nosql_share`]; `None`: none does).
+    data_share: Option<u8>,
     profile_max: f64,
-    /// The database clusters (stores): shards, replication, key versions and placement,
-    /// resharding. The scenario's `database` first (always there, empty without one), then
-    /// its `more_databases` in order.
-    pub(super) dbs: Vec<DatabaseCluster>,
     mix: Weighted<4>,
     pub(super) keys: Zipf,
     users: u64,
@@ -371,9 +372,6 @@ pub(super) struct Stack {
     /// Watches each interval's figures for threshold crossings (a lone stack only: at stage
     /// 11 the world watches the merged figures).
     watch: ThresholdWatch,
-    /// The NoSQL stores beside the database: the scenario's `nosql`, then its `more_nosql`
-    /// in order (empty without one).
-    pub(super) nosqls: Vec<NoSql>,
     /// Stage 11: what this stack carries as a data center of the geo layer (`None` alone).
     pub(super) site: Option<Site>,
     /// Clients that retry (`None`: they never do).
@@ -433,8 +431,8 @@ impl Stack {
             commit_watchers: Vec::new(),
             session_step: None,
             before_store: None,
+            data_share: None,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            dbs: vec![DatabaseCluster::new(scenario)],
             mix: Weighted::new(scenario.traffic.mix.weights()),
             keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
@@ -448,7 +446,6 @@ impl Stack {
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            nosqls: Vec::new(),
             site: None,
             clients: scenario.traffic.retries.as_ref().map(Clients::new),
             sync: scenario.server.sync_calls.then(SyncWorkers::default),
@@ -477,6 +474,7 @@ impl Stack {
             .filter(|(_, part)| part.watches_commits())
             .map(|(i, _)| i as u8)
             .collect();
+        sim.watch_completions();
         sim.built_in_ids = vec![ComponentId(u16::MAX); sim.built_ins.len()];
         let of_node = |node: crate::scenario::topology::NodeKind| {
             (sim.built_ins.iter())
@@ -486,6 +484,7 @@ impl Stack {
         sim.entry = of_node(crate::scenario::topology::NodeKind::CdnEdge);
         sim.session_step = of_node(crate::scenario::topology::NodeKind::SessionStore);
         sim.before_store = of_node(crate::scenario::topology::NodeKind::Cache);
+        sim.data_share = of_node(crate::scenario::topology::NodeKind::NoSql);
         sim.front = (sim.built_ins.iter())
             .position(|part| part.get::<BalancerNode>().is_some())
             .map_or(u8::MAX, |i| i as u8);
@@ -570,6 +569,7 @@ impl Stack {
                     self.drive(self.web_drivers[d], Nudge::Checked);
                 }
             }
+            Follow::Pace { store, run } => self.on_migration_pace(usize::from(store), run),
             Follow::Drive => self.drive(part, Nudge::Own),
             // Asked for only in a step with the web tier lent (`Stack::drive`).
             Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
@@ -713,12 +713,6 @@ impl Stack {
             } => self.on_service_done(req, station, epoch),
             Event::ClientTimeout { req } => self.on_timeout(req),
             Event::MetricsTick => self.on_tick(),
-            Event::Db(DbEvent::MigrationPace { store, run }) => {
-                self.on_migration_pace(usize::from(store), run)
-            }
-            Event::Db(event) => {
-                self.dbs[event.store()].handle(event, &self.stations, &mut self.kernel);
-            }
             Event::Reshard { store, to } => self.reshard_store(usize::from(store), to),
             Event::CopyRetry { req } => self.send_copy_job(req),
             Event::Degrade {
@@ -741,6 +735,26 @@ impl Stack {
 /// The built-in component that is the web tier: registered first in `built_ins!`, and every
 /// stack has one, so it is always component 0 of [`Stack::built_ins`].
 pub(super) const WEB: usize = 0;
+
+/// The database clusters among a stack's built-in components (at [`DATABASES`]), in store
+/// order: the scenario's `database` first (always there, empty without one), then its
+/// `more_databases`.
+#[inline]
+pub(super) fn dbs(parts: &[BuiltInPart]) -> &Vec<DatabaseCluster> {
+    match parts[usize::from(DATABASES)].get::<Databases>() {
+        Some(d) => &d.clusters,
+        None => unreachable!("the database clusters are built-in component 1"),
+    }
+}
+
+/// The same, to change them.
+#[inline]
+pub(super) fn dbs_mut(parts: &mut [BuiltInPart]) -> &mut Vec<DatabaseCluster> {
+    match parts[usize::from(DATABASES)].get_mut::<Databases>() {
+        Some(d) => &mut d.clusters,
+        None => unreachable!("the database clusters are built-in component 1"),
+    }
+}
 
 /// The web tier among a stack's built-in components (at [`WEB`]).
 #[inline]

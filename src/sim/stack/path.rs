@@ -51,13 +51,16 @@ impl Stack {
         // The key is drawn by the shard router in front of the kind's store (its hot keys);
         // unsharded stores beside a router share the first database's.
         let store = usize::from(self.routes.of(kind).store);
-        let keyed = if self.dbs.get(store).is_some_and(|d| d.is_sharded()) {
+        let keyed = if dbs(&self.built_ins)
+            .get(store)
+            .is_some_and(|d| d.is_sharded())
+        {
             store
         } else {
             0
         };
         let key = if kind.touches_data() {
-            self.dbs[keyed].draw_key(&mut self.kernel.rng, &self.keys)
+            dbs(&self.built_ins)[keyed].draw_key(&mut self.kernel.rng, &self.keys)
         } else {
             0
         };
@@ -69,8 +72,7 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if self
-            .dbs
+        } else if dbs_mut(&mut self.built_ins)
             .get_mut(store)
             .is_some_and(|d| d.draws_fan_out(kind, &mut self.kernel.rng))
         {

@@ -11,7 +11,7 @@ impl Stack {
             s.account(now);
         }
         let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
-        for db in &mut self.dbs {
+        for db in dbs_mut(&mut self.built_ins) {
             let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
             db_utilization = db_utilization.max(busiest);
             lag_ms = lag_ms.max(lag);

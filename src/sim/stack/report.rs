@@ -114,7 +114,7 @@ impl Stack {
                 .scenario
                 .more_databases
                 .iter()
-                .zip(self.dbs.iter().skip(1))
+                .zip(dbs(&self.built_ins).iter().skip(1))
                 .enumerate()
                 .filter_map(|(n, (m, db))| {
                     let failovers = self.failovers_of(n + 1);
@@ -148,6 +148,9 @@ impl Stack {
         };
         for part in &self.built_ins {
             part.report_section(&self.stations, &mut sections);
+        }
+        if (sections.data_store.as_ref()).is_some_and(|d| self.data_store_is_plain(d)) {
+            sections.data_store = None;
         }
         sections
     }
@@ -197,20 +200,20 @@ impl Stack {
             part.bill_machines(hours, &mut bill);
         }
         if let Some(db) = &self.scenario.database {
-            let nodes = self.dbs[0].node_count();
+            let nodes = dbs(&self.built_ins)[0].node_count();
             bill.add(
                 "database nodes",
                 nodes as f64 * f64::from(db.workers) * db.speed * hours,
                 "worker-hours",
                 PRICES.db_worker_hour,
             );
-            bill.add_storage("stored data", self.dbs[0].keys_held(), hours);
+            bill.add_storage("stored data", dbs(&self.built_ins)[0].keys_held(), hours);
         }
         for (m, db) in self
             .scenario
             .more_databases
             .iter()
-            .zip(self.dbs.iter().skip(1))
+            .zip(dbs(&self.built_ins).iter().skip(1))
         {
             let spec = &m.database;
             bill.add(
@@ -236,28 +239,12 @@ impl Stack {
         bill.finish(hours)
     }
 
+    /// The data store's section, before the NoSQL stores write their part (`None`: no
+    /// database).
     fn data_store_report(&self) -> Option<DataStoreReport> {
         let db = self.scenario.database.as_ref()?;
-        let p = &self.dbs[0].placement;
-        if db.kind.is_relational() && p.write_factor == 1 && self.nosqls.is_empty() {
-            return None;
-        }
-        let writes = self.dbs[0].writes_committed();
-        let of = |n: &NoSql| {
-            n.report(|s| {
-                let s = &self.stations[usize::from(s)];
-                s.total.utilization(s.workers)
-            })
-        };
-        let nosql = self.nosqls.first().map(of);
-        let more_nosql = (self.scenario.more_nosql.iter())
-            .zip(self.nosqls.iter().skip(1))
-            .map(|(m, n)| NamedNoSqlReport {
-                name: m.name.clone(),
-                takes: m.takes.clone(),
-                nosql: of(n),
-            })
-            .collect();
+        let p = &dbs(&self.built_ins)[0].placement;
+        let writes = dbs(&self.built_ins)[0].writes_committed();
         Some(DataStoreReport {
             kind: db.kind.name().to_string(),
             cross_shard_reads: p.joins,
@@ -270,22 +257,30 @@ impl Stack {
             } else {
                 (writes + p.copy_writes) as f64 / writes as f64
             },
-            nosql,
-            more_nosql,
+            nosql: None,
+            more_nosql: Vec::new(),
         })
     }
 
+    /// Whether the data store's section says nothing worth a section: a plain relational
+    /// database (one copy of each record) with no NoSQL store beside it.
+    fn data_store_is_plain(&self, data: &DataStoreReport) -> bool {
+        let relational =
+            (self.scenario.database.as_ref()).is_some_and(|db| db.kind.is_relational());
+        relational && data.write_factor == 1 && data.nosql.is_none() && data.more_nosql.is_empty()
+    }
+
     fn database_report(&self) -> Option<DatabaseReport> {
-        self.dbs[0].report(&self.stations, &self.failovers_of(0))
+        dbs(&self.built_ins)[0].report(&self.stations, &self.failovers_of(0))
     }
 
     /// The run's failovers in database `store` (with one database: all of them).
     fn failovers_of(&self, store: usize) -> Vec<Failover> {
         let all = &self.kernel.books.failovers;
-        if self.dbs.len() == 1 {
+        if dbs(&self.built_ins).len() == 1 {
             return all.clone();
         }
-        let db = &self.dbs[store];
+        let db = &dbs(&self.built_ins)[store];
         all.iter()
             .filter(|f| db.has_node_named(&f.old_master))
             .cloned()

@@ -15,9 +15,11 @@ impl Stack {
             return;
         }
         let sampler = match tier {
-            Tier::Db => self.dbs[store_of_index(index)].sampler(db_of_index(index).0, kind),
+            Tier::Db => {
+                dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind)
+            }
             Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
-            Tier::NoSql => self.nosqls[nosql_of_index(index).0].service(kind),
+            Tier::NoSql => self.data_share_part().station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
@@ -85,11 +87,10 @@ impl Stack {
                 match tier {
                     Tier::Web => self.after_web(req),
                     Tier::Kind(part) => self.after_kind_station(req, station, part, index),
+                    // A NoSQL store's node: its kind answers the request (`Served::Answer`).
                     Tier::NoSql => {
-                        let kind = self.kernel.requests[req.slot as usize].kind;
-                        let (store, node) = nosql_of_index(index);
-                        self.nosqls[store].served(node, kind);
-                        self.answer(req, now, Tier::NoSql);
+                        let part = self.data_share.expect("a NoSQL station without the stores");
+                        self.after_kind_station(req, station, part, index);
                     }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
@@ -125,8 +126,12 @@ impl Stack {
     pub(super) fn after_kind_station(&mut self, req: ReqRef, station: u16, part: u8, index: u16) {
         let now = self.kernel.now;
         let key = self.kernel.requests[req.slot as usize].key;
-        let (dbs, requests) = (&self.dbs, &self.kernel.requests);
-        let latest = |store: u8| dbs[usize::from(store)].versions.last_write(key);
+        let kind = self.kernel.requests[req.slot as usize].kind;
+        // The database clusters are built-in component 1, every kind with stations on the
+        // request path comes later: split there to lend the one the other's key versions.
+        let (head, rest) = self.built_ins.split_at_mut(usize::from(DATABASES) + 1);
+        let (stores, requests) = (dbs(head), &self.kernel.requests);
+        let latest = |store: u8| stores[usize::from(store)].versions.last_write(key);
         // Whether request `l` still reads `key` from the store on a station's behalf.
         let leading = |l: ReqRef| {
             requests.get(l.slot as usize).is_some_and(|r| {
@@ -139,8 +144,8 @@ impl Stack {
                     )
             })
         };
-        let served =
-            self.built_ins[usize::from(part)].station_served(index, req, key, now, latest, leading);
+        let at = &mut rest[usize::from(part - DATABASES - 1)];
+        let served = at.station_served(index, req, kind, key, now, latest, leading);
         match served {
             Served::Answer => self.answer(req, now, Tier::Kind(part)),
             Served::Resume => {
@@ -193,7 +198,7 @@ impl Stack {
                 }
             }
             _ if r.nosql => {
-                let station = self.nosqls[usize::from(route.nosql)].station_for(r.key);
+                let station = self.data_share_part().station_for(route.nosql, r.key);
                 self.move_to(req, station);
             }
             // A read that asks every shard in turn skips the cache.
@@ -205,6 +210,16 @@ impl Stack {
                 self.move_to(req, station);
             }
             DataStep::Cache(_) | DataStep::Store => self.send_to_db(req),
+        }
+    }
+
+    /// The built-in component whose stations take a share of the data requests (the NoSQL
+    /// stores): there is one when a request is routed to such a station.
+    #[inline]
+    fn data_share_part(&mut self) -> &mut BuiltInPart {
+        match self.data_share {
+            Some(part) => &mut self.built_ins[usize::from(part)],
+            None => unreachable!("a NoSQL station without the NoSQL stores"),
         }
     }
 
@@ -228,7 +243,7 @@ impl Stack {
         }
         let now = self.kernel.now;
         let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
-        let db = &mut self.dbs[store];
+        let db = &mut dbs_mut(&mut self.built_ins)[store];
         let shard = db.shard_of_query(r.key, r.copy, fanout);
         let Some(node) = db.route_query(r.kind, shard, &self.stations) else {
             self.breaker_record(store, None);
@@ -262,9 +277,9 @@ impl Stack {
         let r = self.kernel.requests[req.slot as usize];
         if r.kind == RequestKind::Write {
             if r.copy > 0 {
-                self.dbs[store].commit_copy(shard, node, now);
+                dbs_mut(&mut self.built_ins)[store].commit_copy(shard, node, now);
             } else {
-                self.dbs[store].commit_write(shard, node, r.key, now);
+                dbs_mut(&mut self.built_ins)[store].commit_write(shard, node, r.key, now);
                 self.kernel.interval.writes_committed += 1;
                 if let Some(site) = self.site.as_mut() {
                     site.outbox.push(now);
@@ -272,7 +287,7 @@ impl Stack {
                 self.key_committed(store, r.key);
             }
             // Denormalised data: the write goes on to its copies before it is answered.
-            let copies = self.dbs[store].copies();
+            let copies = dbs(&self.built_ins)[store].copies();
             if u32::from(r.copy) + 1 < copies {
                 self.req_mut(req).copy += 1;
                 return AfterQuery::NextShard;
@@ -285,13 +300,18 @@ impl Stack {
                 Some(outcome) => AfterQuery::Refused(outcome),
             };
         }
-        let (version, stale) =
-            self.dbs[store].read_at(shard, node, r.key, r.fanout_next == NONE, now);
+        let (version, stale) = dbs_mut(&mut self.built_ins)[store].read_at(
+            shard,
+            node,
+            r.key,
+            r.fanout_next == NONE,
+            now,
+        );
         if stale {
             self.kernel.interval.stale_reads += 1;
         }
         if r.fanout_next != NONE {
-            if usize::from(r.fanout_next) + 1 < self.dbs[store].shard_count() {
+            if usize::from(r.fanout_next) + 1 < dbs(&self.built_ins)[store].shard_count() {
                 self.req_mut(req).fanout_next += 1;
                 return AfterQuery::NextShard;
             }
@@ -411,17 +431,12 @@ impl Stack {
         self.kernel.books.latency.record(ns);
         self.kernel.books.latency_by_kind[r.kind as usize].record(ns);
         self.kernel.interval_latency.record(ns);
-        for w in 0..self.completion_watchers.len() {
-            let part = usize::from(self.completion_watchers[w]);
-            self.built_ins[part].request_completed(ns);
-        }
-        if r.kind.touches_data() && !self.nosqls.is_empty() {
-            // Each store's own requests against those the relational tier served.
-            let own = usize::from(self.routes.of(r.kind).nosql);
-            for (k, n) in self.nosqls.iter_mut().enumerate() {
-                if !r.nosql || k == own {
-                    n.completed(r.nosql, ns);
-                }
+        if !self.completion_watchers.is_empty() {
+            // The NoSQL store that served it on the data tier's behalf, if one did.
+            let taken_by = r.nosql.then(|| self.routes.of(r.kind).nosql);
+            for w in 0..self.completion_watchers.len() {
+                let part = usize::from(self.completion_watchers[w]);
+                self.built_ins[part].request_completed(r.kind, taken_by, ns);
             }
         }
         if let Some(h) = self

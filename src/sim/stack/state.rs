@@ -45,7 +45,7 @@ impl Stack {
     /// The role and replication figures of a database component, if it is one.
     pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
         let (store, shard, node) = self.db_node_of(id)?;
-        Some(self.dbs[store].node_state(shard, node, self.kernel.now))
+        Some(dbs(&self.built_ins)[store].node_state(shard, node, self.kernel.now))
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -120,8 +120,8 @@ impl Stack {
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
-            writes_lost: self.dbs.iter().map(|d| d.writes_lost()).sum(),
-            stale_reads: self.dbs.iter().map(|d| d.stale_reads()).sum(),
+            writes_lost: dbs(&self.built_ins).iter().map(|d| d.writes_lost()).sum(),
+            stale_reads: dbs(&self.built_ins).iter().map(|d| d.stale_reads()).sum(),
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
             // Written by the message queue's component, below.
@@ -329,7 +329,10 @@ impl Engine for Stack {
             .sum();
         (slab
             + per_user
-            + self.dbs.iter().map(|d| d.heap_bytes()).sum::<usize>()
+            + dbs(&self.built_ins)
+                .iter()
+                .map(|d| d.heap_bytes())
+                .sum::<usize>()
             + self.kernel.events.heap_bytes()
             + stations) as u64
     }
@@ -348,7 +351,7 @@ impl Engine for Stack {
     }
 
     fn reshard_progress(&self, store: usize) -> Option<crate::sim::ReshardProgress> {
-        self.dbs.get(store)?.reshard_progress()
+        dbs(&self.built_ins).get(store)?.reshard_progress()
     }
 
     fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {

@@ -5,27 +5,24 @@ use super::*;
 
 impl DatabaseCluster {
     /// Handles one of the cluster's own events.
-    pub fn handle<R: Slot, E: Copy + From<DbEvent>>(
+    pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         event: DbEvent,
         stations: &[Station],
         ctx: &mut Ctx<R, E>,
     ) {
         match event {
-            DbEvent::Detected {
-                shard,
-                node,
-                epoch,
-                up,
-                ..
-            } => self.on_detected(shard, node, epoch, up, stations, ctx),
+            DbEvent::Detected { index, epoch, up } => {
+                let (shard, node) = db_of_index(index);
+                self.on_detected(shard as u16, node as u16, epoch, up, stations, ctx);
+            }
             DbEvent::Promote { shard, epoch, .. } => self.on_promote(shard, epoch, stations, ctx),
             // The engine starts copy jobs (they are requests): it handles the pacer itself.
             DbEvent::MigrationPace { .. } => {}
         }
     }
 
-    fn on_detected<R: Slot, E: Copy + From<DbEvent>>(
+    fn on_detected<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         shard: u16,
         node: u16,
@@ -56,11 +53,11 @@ impl DatabaseCluster {
             let store = self.store;
             ctx.schedule(
                 at,
-                DbEvent::Promote {
+                BuiltInEvent::from(DbEvent::Promote {
                     store,
                     shard,
                     epoch,
-                },
+                }),
             );
             ctx.log(
                 &name,
@@ -165,7 +162,7 @@ impl DatabaseCluster {
 
     /// A database node died (its station's new life is `epoch`): stop its replication,
     /// start the failure detection. Returns text for the event log.
-    pub fn node_died<R: Slot, E: Copy + From<DbEvent>>(
+    pub fn node_died<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         shard: usize,
         node: usize,
@@ -185,20 +182,18 @@ impl DatabaseCluster {
         }
         ctx.schedule(
             now.plus(db.detection),
-            DbEvent::Detected {
-                store: self.store,
-                shard: shard as u16,
-                node: node as u16,
+            BuiltInEvent::from(DbEvent::Detected {
+                index: db_index(self.store(), shard, node),
                 epoch,
                 up: false,
-            },
+            }),
         );
         text
     }
 
     /// A database node came back: a replica catches up (or copies a snapshot); a master that
     /// returns before any promotion resumes streaming. Returns text for the event log.
-    pub fn node_returned<R: Slot, E: Copy + From<DbEvent>>(
+    pub fn node_returned<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         shard: usize,
         node: usize,
@@ -227,13 +222,11 @@ impl DatabaseCluster {
         }
         ctx.schedule(
             now.plus(db.detection),
-            DbEvent::Detected {
-                store: self.store,
-                shard: shard as u16,
-                node: node as u16,
+            BuiltInEvent::from(DbEvent::Detected {
+                index: db_index(self.store(), shard, node),
                 epoch,
                 up: true,
-            },
+            }),
         );
         text
     }

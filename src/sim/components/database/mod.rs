@@ -22,17 +22,20 @@
 //! promotion) and its kill, repair and slow hooks; `report` its snapshot figures and its
 //! report section.
 
+mod clusters;
 mod failover;
 mod placement;
 mod report;
 #[cfg(test)]
 mod tests;
 
+pub(in crate::sim) use clusters::{Databases, DATABASES};
 pub use placement::{db_node_name, further_db_node_name, shard_node, ShardNode};
 pub(in crate::sim) use placement::{DataPlacement, ShardMap};
 
 use crate::scenario::{Database, ReadPolicy, Scenario, ShardStrategy, Sharding};
 use crate::sim::components::migration::Migration;
+use crate::sim::components::registry::BuiltInEvent;
 use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replication};
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::{Rng, Sampler};
@@ -103,14 +106,10 @@ pub(in crate::sim) struct DbTier {
 /// The database cluster's own events.
 #[derive(Clone, Copy, Debug)]
 pub(in crate::sim) enum DbEvent {
-    /// The web tier notices that a database node died (`up` false) or came back.
-    Detected {
-        store: u8,
-        shard: u16,
-        node: u16,
-        epoch: u32,
-        up: bool,
-    },
+    /// The web tier notices that a database node died (`up` false) or came back: the node
+    /// whose station index is `index` ([`db_index`]: its store, shard and node; one field,
+    /// so that the event, inside `Event::BuiltIn`, keeps `Event` at 20 bytes).
+    Detected { index: u16, epoch: u32, up: bool },
     /// A replica takes over from the dead master.
     Promote { store: u8, shard: u16, epoch: u32 },
     /// Resharding number `run` of store `store` may start its next copy job.
@@ -122,9 +121,10 @@ impl DbEvent {
     #[inline]
     pub fn store(&self) -> usize {
         match *self {
-            DbEvent::Detected { store, .. }
-            | DbEvent::Promote { store, .. }
-            | DbEvent::MigrationPace { store, .. } => usize::from(store),
+            DbEvent::Detected { index, .. } => store_of_index(index),
+            DbEvent::Promote { store, .. } | DbEvent::MigrationPace { store, .. } => {
+                usize::from(store)
+            }
         }
     }
 }

@@ -3,13 +3,15 @@
 
 use super::*;
 use crate::scenario::preset;
+use crate::sim::components::registry::BuiltInEventKind;
 use crate::sim::kernel::run::Kernel;
 
 /// The time and the kernel (no requests: the cluster is tested without an engine, with a
-/// queue of its own events) a test hands the cluster.
+/// queue of its own events, as the built-in events that carry them) a test hands the
+/// cluster.
 struct World {
     now: SimTime,
-    kernel: Kernel<(), DbEvent>,
+    kernel: Kernel<(), BuiltInEvent>,
 }
 
 impl World {
@@ -21,9 +23,20 @@ impl World {
     }
 
     /// The kernel, at the test's time.
-    fn ctx(&mut self) -> &mut Ctx<(), DbEvent> {
+    fn ctx(&mut self) -> &mut Ctx<(), BuiltInEvent> {
         self.kernel.now = self.now;
         &mut self.kernel
+    }
+
+    /// The next event due, the cluster's own: when, and which (each tagged with the
+    /// clusters' place among the built-in components).
+    fn next(&mut self) -> Option<(SimTime, DbEvent)> {
+        let (at, event) = self.kernel.events.pop()?;
+        assert_eq!(event.part, DATABASES);
+        match event.event {
+            BuiltInEventKind::Db(event) => Some((at, event)),
+            other => panic!("an event of another kind: {other:?}"),
+        }
     }
 }
 
@@ -73,7 +86,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     assert!(text.contains("master"), "{text}");
     // Writes still go to the dead master until the web tier notices.
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), Some(0));
-    let (at, event) = w.kernel.events.pop().expect("a detection");
+    let (at, event) = w.next().expect("a detection");
     assert_eq!(
         at,
         death.plus(SimDuration::from_millis_f64(spec.failover.detection_ms))
@@ -81,7 +94,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     w.now = at;
     db.handle(event, &stations, w.ctx());
     assert_eq!(db.route_query(RequestKind::Write, 0, &stations), None);
-    let (at, event) = w.kernel.events.pop().expect("a promotion");
+    let (at, event) = w.next().expect("a promotion");
     assert_eq!(
         at,
         w.now
@@ -132,7 +145,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
     // A second one is refused while the copy runs.
     assert!(db.reshard_refused(to + 1, w.ctx()));
     let mut jobs = 0;
-    while let Some((at, event)) = w.kernel.events.pop() {
+    while let Some((at, event)) = w.next() {
         w.now = at;
         let DbEvent::MigrationPace { run, .. } = event else {
             panic!("only the pacer runs: {event:?}");
