@@ -12,21 +12,12 @@ fn troubled() -> Scenario {
     let mut s = preset(11).unwrap();
     s.traffic.users = 200_000;
     s.duration_s = 30;
-    let fault = |target: &str, at_s, duration_s| Fault {
-        target: target.into(),
-        at_s,
-        duration_s,
-        kind: FaultKind::Down,
-        factor: None,
-        error_ratio: None,
-        peer: None,
-    };
     s.faults = vec![
-        fault("us-east", 8.0, 8.0),
+        Fault::down("us-east", 8.0, 8.0),
         Fault {
             kind: FaultKind::Partition,
             peer: Some("eu-west".into()),
-            ..fault("us-east", 18.0, 4.0)
+            ..Fault::down("us-east", 18.0, 4.0)
         },
     ];
     s.deploy = Some(Deploy {
