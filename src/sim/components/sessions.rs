@@ -16,14 +16,14 @@
 //! registration: one station the web server asks on the routes that read a session
 //! (`Route::session`), before its data work; any server can then serve anyone.
 
-use super::registry::{BuiltIn, Component, NewStation, Served};
-use super::station::{ReqRef, Station};
+use super::registry::{BuiltIn, Component, NewStation};
+use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Scenario, SessionMode};
 use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::report::SessionReport;
-use crate::sim::{ComponentKind, Outcome, RequestKind, SimTime};
+use crate::sim::{ComponentKind, Outcome, RequestKind};
 
 /// No session.
 const NO_SERVER: u16 = u16::MAX;
@@ -174,21 +174,6 @@ impl BuiltIn for SessionStore {
         self.get
     }
 
-    /// The session is read: the web server goes on with the request.
-    #[inline]
-    fn station_served(
-        &mut self,
-        _index: u16,
-        _req: ReqRef,
-        _kind: RequestKind,
-        _key: u32,
-        _now: SimTime,
-        _latest: impl Fn(u8) -> u64,
-        _leading: impl Fn(ReqRef) -> bool,
-    ) -> Served {
-        Served::Resume
-    }
-
     /// A request it cannot serve fails: the user's session cannot be read.
     fn refuses_as(&self) -> Outcome {
         Outcome::SessionStoreDown
@@ -198,6 +183,9 @@ impl BuiltIn for SessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::components::registry::Served;
+    use crate::sim::components::station::ReqRef;
+    use crate::sim::SimTime;
 
     fn two_servers(users: usize) -> StickySessions {
         let mut s = StickySessions::default();
