@@ -1,6 +1,6 @@
 //! The DNS server of one data center: each user's cached answer (when it expires), lookups
 //! and their answers, the server's deaths. A built-in kind on the registration
-//! (`built_in.rs`, `built_ins!`): the component every request asks before it departs.
+//! (`built_in/mod.rs`, `built_ins!`): the component every request asks before it departs.
 //!
 //! ```text
 //!   request of user u ──on_depart──▶ cached: Leave (at once, or when u's lookup answers)

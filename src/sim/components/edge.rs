@@ -12,7 +12,7 @@
 //! request asks for, what a visit finds ([`EdgeTier::visit`]), how a hit ends
 //! ([`EdgeTier::hit_done`]), what an origin fetch leaves behind, purges and new versions.
 //!
-//! It is a built-in kind on the registration (`built_in.rs`, `built_ins!`): the stack holds
+//! It is a built-in kind on the registration (`built_in/mod.rs`, `built_ins!`): the stack holds
 //! no field for it and reaches it only through its hooks. It stands first on the routes
 //! that go through the CDN edge, and answers hits itself:
 //!

@@ -26,7 +26,7 @@
 //! [`JobTier`] owns the queue, the workers (their pool as a station of its own), the worker
 //! autoscaler and their events ([`JobEvent`]).
 //!
-//! It is a built-in kind on the registration (`built_in.rs`, `built_ins!`, with its own
+//! It is a built-in kind on the registration (`built_in/mod.rs`, `built_ins!`, with its own
 //! events): the stack holds no field for it and reaches it only through its hooks.
 //!
 //! ```text

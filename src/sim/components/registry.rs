@@ -14,11 +14,11 @@
 //!
 //! Built-in kinds (the monitor, the CDN edge, the message queue, DNS) keep their own node kind,
 //! scenario field and report section, and register their engine side in `built_ins!`
-//! (`built_in.rs`, beside this file):
+//! (`built_in/mod.rs`, beside this file):
 //!
 //! ```text
 //!   kind's file:  X: Component + BuiltIn   (+ OwnEvents<XEvent> for timers of its own)
-//!   built_in.rs:  built_ins! { X(x::X), }  or  { X(x::X, x::XEvent), }  ← one line
+//!   built_in/mod.rs: built_ins! { X(x::X), }  or  { X(x::X, x::XEvent), }  ← one line
 //!                   ⇒ BuiltInPart (one arm per kind), BuiltInEventKind (one per kind with
 //!                     events) and their dispatch
 //!   engine:       Part::BuiltIn / Part::Member, Event::BuiltIn, the lists of parts that
@@ -445,7 +445,7 @@ pub(in crate::sim) trait Component: Clone + Sized {
 }
 
 // The built-in kinds' hooks, their generated enums and the registration line live in
-// `built_in.rs`; they are re-exported here, so the registry stays the one place to import from.
+// `built_in/mod.rs`; they are re-exported here, so the registry stays the one place to import from.
 pub(in crate::sim) use super::built_in::{
     Asking, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, BuiltInPart, Departure, Down,
     Follow, Listed, NewStation, Nudge, OwnEvents, Served, Step,
