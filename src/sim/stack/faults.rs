@@ -43,16 +43,26 @@ impl Stack {
             Some(note) => format!("{name} down ({cause}); {note} ({lost} redirected)"),
             None => format!("{name} down ({cause}); {lost} requests in progress failed"),
         };
-        if let Some((store, shard, node)) = self.db_node_of(id) {
-            let epoch = self.stations[usize::from(station)].epoch;
-            text.push_str(dbs_mut(&mut self.built_ins)[store].node_died(
-                shard,
-                node,
-                epoch,
-                &mut self.kernel,
-            ));
+        if let Some((part, index)) = self.station_owner(station) {
+            let ctx = &mut BuiltInCtx {
+                kernel: &mut self.kernel,
+                stations: &mut self.stations,
+                me: part,
+            };
+            text.push_str(&self.built_ins[usize::from(part)].station_killed(index, ctx));
         }
         self.log_event(&name, text);
+    }
+
+    /// The built-in component whose station `station` is, and the station's index within
+    /// its kind (`None`: a web server or a NoSQL node, whose faults are the station's alone).
+    fn station_owner(&self, station: u16) -> Option<(u8, u16)> {
+        let (_, tier, index) = self.station_info[usize::from(station)];
+        match tier {
+            Tier::Kind(part) => Some((part, index)),
+            Tier::Db => Some((DATABASES, index)),
+            Tier::Web | Tier::NoSql => None,
+        }
     }
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
@@ -236,15 +246,14 @@ impl Stack {
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = true;
-        let epoch = s.epoch;
         let mut text = format!("{name} back up ({cause})");
-        if let Some((store, shard, node)) = self.db_node_of(id) {
-            text.push_str(&dbs_mut(&mut self.built_ins)[store].node_returned(
-                shard,
-                node,
-                epoch,
-                &mut self.kernel,
-            ));
+        if let Some((part, index)) = self.station_owner(station) {
+            let ctx = &mut BuiltInCtx {
+                kernel: &mut self.kernel,
+                stations: &mut self.stations,
+                me: part,
+            };
+            text.push_str(&self.built_ins[usize::from(part)].station_repaired(index, ctx));
         }
         self.log_event(&name, text);
     }
@@ -275,8 +284,8 @@ impl Stack {
             return;
         }
         s.set_slowdown(factor, now);
-        if let Some((store, shard, node)) = self.db_node_of(id) {
-            dbs_mut(&mut self.built_ins)[store].node_slowed(shard, node, factor, now);
+        if let Some((part, index)) = self.station_owner(station) {
+            self.built_ins[usize::from(part)].station_slowed(index, factor, now);
         }
         let name = self.components[usize::from(id.0)].name.clone();
         let text = if factor == 1.0 {
@@ -306,8 +315,8 @@ impl Stack {
                 s.set_slowdown(factor, now);
             }
             set += 1;
-            if let Some((store, shard, node)) = self.db_node_of(ComponentId(i as u16)) {
-                dbs_mut(&mut self.built_ins)[store].node_slowed(shard, node, factor, now);
+            if let Some((part, index)) = self.station_owner(station) {
+                self.built_ins[usize::from(part)].station_slowed(index, factor, now);
             }
         }
         set

@@ -349,6 +349,26 @@ macro_rules! built_ins {
             pub fn key_committed(&mut self, store: u8, key: u32) {
                 match self { $(BuiltInPart::$v(p) => p.key_committed(store, key)),* }
             }
+            /// See [`BuiltIn::station_killed`].
+            pub fn station_killed<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                index: u16,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> String {
+                match self { $(BuiltInPart::$v(p) => p.station_killed(index, ctx)),* }
+            }
+            /// See [`BuiltIn::station_repaired`].
+            pub fn station_repaired<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                index: u16,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> String {
+                match self { $(BuiltInPart::$v(p) => p.station_repaired(index, ctx)),* }
+            }
+            /// See [`BuiltIn::station_slowed`].
+            pub fn station_slowed(&mut self, index: u16, factor: f64, now: SimTime) {
+                match self { $(BuiltInPart::$v(p) => p.station_slowed(index, factor, now)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)

@@ -515,6 +515,31 @@ pub(in crate::sim) trait BuiltIn: Component {
     const WATCHES_COMMITS: bool = false;
     /// A write of `key` committed in database `store` (a cache invalidates its copy).
     fn key_committed(&mut self, _store: u8, _key: u32) {}
+    /// Its station `index` died now, after the requests it held were failed or passed on
+    /// ([`BuiltIn::station_died`]): what follows for the kind's own state (a database node
+    /// stops replicating and the failure detection starts, scheduled through `ctx`; the
+    /// station's new life is `ctx.stations`'). Returns text for the end of the log line.
+    fn station_killed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _index: u16,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> String {
+        String::new()
+    }
+    /// Its station `index` came back up now: what follows for the kind's own state (a
+    /// database replica catches up, a master resumes its stream; the detection of its
+    /// return). Returns text for the end of the log line.
+    fn station_repaired<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _index: u16,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> String {
+        String::new()
+    }
+    /// Its station `index` serves `factor` times slower from `now` on (1: normal speed
+    /// again), already set on the station: what follows for the kind's own state (a
+    /// database node applies and sends its replication that much slower).
+    fn station_slowed(&mut self, _index: u16, _factor: f64, _now: SimTime) {}
 }
 
 mod ctx;

@@ -2,16 +2,17 @@
 //! ([`Databases`]): the scenario's `database` (store 0, always there, empty without one),
 //! then its `more_databases`. Its own events are the clusters' [`DbEvent`]s, which reach the
 //! kernel's queue as `BuiltInEvent`s tagged with [`DATABASES`] wherever a cluster schedules
-//! them (its own handler, or the kill, repair and resharding calls the stack makes with the
-//! kernel), and come back through [`OwnEvents::handle`].
+//! them (its own handler, its nodes' fault hooks, or the resharding calls the stack makes
+//! with the kernel), and come back through [`OwnEvents::handle`].
 
-use super::{DatabaseCluster, DbEvent};
+use super::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, OwnEvents,
 };
 use crate::sim::kernel::run::Slot;
+use crate::sim::kernel::time::SimTime;
 
 /// The database clusters' place among a stack's built-in components: registered second,
 /// after the web tier, and every stack has them, so it is always 1.
@@ -47,6 +48,46 @@ impl BuiltIn for Databases {
         Some(Databases {
             clusters: vec![DatabaseCluster::new(scenario)],
         })
+    }
+
+    // A node's death, return and slowness change its shard's replication and start the
+    // failure detection (the cluster's own events); its station's life and speed are the
+    // stack's, set before these are asked.
+
+    fn station_killed<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        index: u16,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> String {
+        let (cluster, shard, node) = self.node_at(index);
+        let epoch = ctx.stations[usize::from(cluster.station(shard, node))].epoch;
+        cluster
+            .node_died(shard, node, epoch, ctx.kernel)
+            .to_string()
+    }
+
+    fn station_repaired<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        index: u16,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> String {
+        let (cluster, shard, node) = self.node_at(index);
+        let epoch = ctx.stations[usize::from(cluster.station(shard, node))].epoch;
+        cluster.node_returned(shard, node, epoch, ctx.kernel)
+    }
+
+    fn station_slowed(&mut self, index: u16, factor: f64, now: SimTime) {
+        let (cluster, shard, node) = self.node_at(index);
+        cluster.node_slowed(shard, node, factor, now);
+    }
+}
+
+impl Databases {
+    /// The cluster, shard and node of the database node whose station index is `index`
+    /// ([`super::db_index`]).
+    fn node_at(&mut self, index: u16) -> (&mut DatabaseCluster, usize, usize) {
+        let (shard, node) = db_of_index(index);
+        (&mut self.clusters[store_of_index(index)], shard, node)
     }
 }
 

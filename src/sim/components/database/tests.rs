@@ -233,3 +233,108 @@ fn shard_node_reads_back_every_sharded_name_and_nothing_else() {
         node("orders", u32::MAX, 0)
     );
 }
+
+/// The clusters as the built-in component a stack holds, driven through the registration's
+/// station fault hooks alone (what `stack/faults.rs` calls): a replica slowed, the master
+/// killed and detected through the kind's own events, a replica killed and repaired.
+#[test]
+fn the_nodes_faults_reach_the_clusters_through_the_station_hooks() {
+    use crate::sim::components::registry::{BuiltInCtx, BuiltInPart};
+    let mut s = preset(4).expect("stage 4");
+    if let Some(d) = s.database.as_mut() {
+        d.replicas = 2;
+    }
+    let (db, mut stations) = cluster(&s);
+    let mut part = BuiltInPart::Db(Databases { clusters: vec![db] });
+    let clusters =
+        |part: &BuiltInPart| part.get::<Databases>().expect("the clusters").clusters[0].clone();
+    let mut w = World::new();
+    let hooks = |part: &mut BuiltInPart,
+                     w: &mut World,
+                     stations: &mut [Station],
+                     what: &str,
+                     index: u16| {
+        let kernel = w.ctx();
+        let ctx = &mut BuiltInCtx {
+            kernel,
+            stations,
+            me: DATABASES,
+        };
+        match what {
+            "kill" => part.station_killed(index, ctx),
+            _ => part.station_repaired(index, ctx),
+        }
+    };
+    // A slow replica applies the writes it has not applied yet that much slower.
+    w.now = SimTime::from_secs(1);
+    part.station_slowed(db_index(0, 0, 2), 4.0, w.now);
+    assert_eq!(
+        clusters(&part).shards[0].nodes[2].progress.slowdown,
+        Some(4.0)
+    );
+    part.station_slowed(db_index(0, 0, 2), 1.0, w.now);
+    assert_eq!(clusters(&part).shards[0].nodes[2].progress.slowdown, None);
+    // The master dies: its station first (the stack's), then the kind's own consequences.
+    w.now = SimTime::from_secs(10);
+    stations[0].alive = false;
+    stations[0].epoch += 1;
+    let text = hooks(&mut part, &mut w, &mut stations, "kill", db_index(0, 0, 0));
+    assert_eq!(text, "; it is the master: writes fail until failover");
+    assert_eq!(clusters(&part).shards[0].master_down_at, Some(w.now));
+    let (at, event) = w.next().expect("a detection");
+    assert!(
+        matches!(
+            event,
+            DbEvent::Detected {
+                index: 0,
+                epoch: 1,
+                up: false
+            }
+        ),
+        "{event:?}"
+    );
+    w.now = at;
+    let dbs = part.get_mut::<Databases>().expect("the clusters");
+    dbs.clusters[0].handle(event, &stations, w.ctx());
+    assert!(matches!(
+        w.next(),
+        Some((_, DbEvent::Promote { shard: 0, .. }))
+    ));
+    // A replica dies and comes back: it catches up, and its return is detected.
+    stations[2].alive = false;
+    stations[2].epoch += 1;
+    let text = hooks(&mut part, &mut w, &mut stations, "kill", db_index(0, 0, 2));
+    assert_eq!(text, "");
+    assert!(matches!(
+        w.next(),
+        Some((
+            _,
+            DbEvent::Detected {
+                index: 2,
+                epoch: 1,
+                up: false
+            }
+        ))
+    ));
+    stations[2].alive = true;
+    let text = hooks(
+        &mut part,
+        &mut w,
+        &mut stations,
+        "repair",
+        db_index(0, 0, 2),
+    );
+    assert_eq!(text, "; catching up on the writes it missed");
+    assert!(matches!(
+        w.next(),
+        Some((
+            _,
+            DbEvent::Detected {
+                index: 2,
+                epoch: 1,
+                up: true
+            }
+        ))
+    ));
+    assert!(w.next().is_none());
+}
