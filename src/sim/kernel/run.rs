@@ -17,7 +17,7 @@ use super::histogram::Histogram;
 use super::queue::EventQueue;
 use super::rng::Rng;
 use super::time::SimTime;
-use crate::sim::report::{Failover, LogEntry};
+use crate::sim::report::LogEntry;
 use crate::sim::{Hop, Outcome, PathSample, MAX_HOPS};
 use std::collections::VecDeque;
 
@@ -49,7 +49,6 @@ pub(in crate::sim) struct Books {
     pub failed: [u64; Outcome::FAILURES.len()],
     pub latency: Histogram,
     pub latency_by_kind: [Histogram; 4],
-    pub failovers: Vec<Failover>,
 }
 
 impl Books {
@@ -60,7 +59,6 @@ impl Books {
             failed: [0; Outcome::FAILURES.len()],
             latency: Histogram::new(),
             latency_by_kind: std::array::from_fn(|_| Histogram::new()),
-            failovers: Vec::new(),
         }
     }
 }

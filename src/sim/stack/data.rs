@@ -172,16 +172,6 @@ impl Stack {
             self.on_migration_pace(store, run);
         }
     }
-
-    /// (store, shard, node) of a database component.
-    pub(super) fn db_node_of(&self, id: ComponentId) -> Option<(usize, usize, usize)> {
-        let station = self.station_of_component(id)?;
-        let (_, tier, index) = self.station_info[usize::from(station)];
-        (tier == Tier::Db).then(|| {
-            let (shard, node) = db_of_index(index);
-            (store_of_index(index), shard, node)
-        })
-    }
 }
 
 /// A copy job's mark on its request: its store in the high byte, its job slot in the low

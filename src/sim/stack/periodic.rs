@@ -10,12 +10,6 @@ impl Stack {
         for s in &mut self.stations {
             s.account(now);
         }
-        let (mut db_utilization, mut lag_ms) = (0.0f64, 0.0f64);
-        for db in dbs_mut(&mut self.built_ins) {
-            let (busiest, lag) = db.tick(self.kernel.now, &self.stations);
-            db_utilization = db_utilization.max(busiest);
-            lag_ms = lag_ms.max(lag);
-        }
         let mut hits = IntervalHits::default();
         // The components' own counts of the interval (the caches' and the CDN edge's hits).
         for part in &mut self.built_ins {
@@ -36,8 +30,9 @@ impl Stack {
             // Written by the web tier's component, below.
             utilization: 0.0,
             queue_len_mean: 0.0,
-            db_utilization,
-            replication_lag_ms: lag_ms,
+            // Written by the database clusters' component, below.
+            db_utilization: 0.0,
+            replication_lag_ms: 0.0,
             stale_reads: self.kernel.interval.stale_reads,
             writes_committed: self.kernel.interval.writes_committed,
             cdn_hit_ratio: hits.cdn.ratio(),
@@ -58,7 +53,8 @@ impl Stack {
         };
         let mut point = point;
         // The built-in kinds' own fields of the point (the web servers' utilization, waiting
-        // and count; the queue's depth and jobs done).
+        // and count; the databases' busiest node and replication lag; the queue's depth and
+        // jobs done).
         for part in &mut self.built_ins {
             part.close_point(now, &self.stations, &mut point);
         }

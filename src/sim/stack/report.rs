@@ -71,7 +71,7 @@ impl Stack {
                     served: s.served,
                     rejected: s.rejected,
                     refused: s.refused,
-                    role: self.db_state(c.id).map(|(role, ..)| role),
+                    role: self.role_of(c.id, c.kind),
                     slowed_s: (s.slowdown_max != 1.0).then(|| s.slowed_ns(self.now()) as f64 / 1e9),
                     slowdown_max: (s.slowdown_max != 1.0).then_some(s.slowdown_max),
                     errors_injected: (s.errors_injected > 0).then_some(s.errors_injected),
@@ -98,7 +98,8 @@ impl Stack {
             // Written by the DNS server's component, below.
             dns: DnsReport::default(),
             components,
-            database: self.database_report(),
+            // Written by the database clusters' component, below.
+            database: None,
             // Written by the caches' component, below.
             cache: None,
             more_caches: Vec::new(),
@@ -110,23 +111,7 @@ impl Stack {
                     figures: part.report(),
                 })
                 .collect(),
-            more_databases: self
-                .scenario
-                .more_databases
-                .iter()
-                .zip(dbs(&self.built_ins).iter().skip(1))
-                .enumerate()
-                .filter_map(|(n, (m, db))| {
-                    let failovers = self.failovers_of(n + 1);
-                    db.report(&self.stations, &failovers)
-                        .map(|database| NamedDatabaseReport {
-                            name: m.name.clone(),
-                            router: m.router_name(),
-                            database,
-                            breaker: self.breakers.get(n + 1).map(|b| b.report(self.now())),
-                        })
-                })
-                .collect(),
+            more_databases: Vec::new(),
             // Written by the CDN edge's component, below.
             cdn: None,
             // Written by the message queue's component, below.
@@ -136,7 +121,7 @@ impl Stack {
             sessions: None,
             // Written by the monitor's component, below.
             monitoring: None,
-            data_store: self.data_store_report(),
+            data_store: None,
             // Written by the deploy controller's component, below.
             deploys: Vec::new(),
             deploys_finished: 0,
@@ -148,6 +133,10 @@ impl Stack {
         };
         for part in &self.built_ins {
             part.report_section(&self.stations, &mut sections);
+        }
+        // The web tier's breaker around each further database (store `n + 1`).
+        for (n, more) in sections.more_databases.iter_mut().enumerate() {
+            more.breaker = self.breakers.get(n + 1).map(|b| b.report(self.now()));
         }
         if (sections.data_store.as_ref()).is_some_and(|d| self.data_store_is_plain(d)) {
             sections.data_store = None;
@@ -199,33 +188,9 @@ impl Stack {
         for part in self.built_ins.iter().filter(|part| part.machines_first()) {
             part.bill_machines(hours, &mut bill);
         }
-        if let Some(db) = &self.scenario.database {
-            let nodes = dbs(&self.built_ins)[0].node_count();
-            bill.add(
-                "database nodes",
-                nodes as f64 * f64::from(db.workers) * db.speed * hours,
-                "worker-hours",
-                PRICES.db_worker_hour,
-            );
-            bill.add_storage("stored data", dbs(&self.built_ins)[0].keys_held(), hours);
-        }
-        for (m, db) in self
-            .scenario
-            .more_databases
-            .iter()
-            .zip(dbs(&self.built_ins).iter().skip(1))
-        {
-            let spec = &m.database;
-            bill.add(
-                format!("database nodes ({})", m.name),
-                db.node_count() as f64 * f64::from(spec.workers) * spec.speed * hours,
-                "worker-hours",
-                PRICES.db_worker_hour,
-            );
-            bill.add_storage("stored data", db.keys_held(), hours);
-        }
-        // The built-in kinds' other machines (the cache nodes, the session store, the
-        // queue's broker and workers).
+        // The built-in kinds' other machines, in registration order (the database nodes and
+        // their stored data, the cache nodes, the session store, the queue's broker and
+        // workers).
         for part in self.built_ins.iter().filter(|part| !part.machines_first()) {
             part.bill_machines(hours, &mut bill);
         }
@@ -239,29 +204,6 @@ impl Stack {
         bill.finish(hours)
     }
 
-    /// The data store's section, before the NoSQL stores write their part (`None`: no
-    /// database).
-    fn data_store_report(&self) -> Option<DataStoreReport> {
-        let db = self.scenario.database.as_ref()?;
-        let p = &dbs(&self.built_ins)[0].placement;
-        let writes = dbs(&self.built_ins)[0].writes_committed();
-        Some(DataStoreReport {
-            kind: db.kind.name().to_string(),
-            cross_shard_reads: p.joins,
-            joins_avoided: p.joins_avoided,
-            write_factor: p.write_factor,
-            writes,
-            copy_writes: p.copy_writes,
-            write_amplification: if writes == 0 {
-                1.0
-            } else {
-                (writes + p.copy_writes) as f64 / writes as f64
-            },
-            nosql: None,
-            more_nosql: Vec::new(),
-        })
-    }
-
     /// Whether the data store's section says nothing worth a section: a plain relational
     /// database (one copy of each record) with no NoSQL store beside it.
     fn data_store_is_plain(&self, data: &DataStoreReport) -> bool {
@@ -270,21 +212,16 @@ impl Stack {
         relational && data.write_factor == 1 && data.nosql.is_none() && data.more_nosql.is_empty()
     }
 
-    fn database_report(&self) -> Option<DatabaseReport> {
-        dbs(&self.built_ins)[0].report(&self.stations, &self.failovers_of(0))
-    }
-
-    /// The run's failovers in database `store` (with one database: all of them).
-    fn failovers_of(&self, store: usize) -> Vec<Failover> {
-        let all = &self.kernel.books.failovers;
-        if dbs(&self.built_ins).len() == 1 {
-            return all.clone();
+    /// The role of component `id` of `kind` among its group's stations, as its kind says
+    /// (a database node: master or replica).
+    fn role_of(&self, id: ComponentId, kind: ComponentKind) -> Option<DbRole> {
+        let station = self.station_of_component(id)?;
+        let index = self.station_info[usize::from(station)].2;
+        let mut state = ComponentState::default();
+        for part in &self.built_ins {
+            part.station_state_at(kind, index, self.kernel.now, &mut state);
         }
-        let db = &dbs(&self.built_ins)[store];
-        all.iter()
-            .filter(|f| db.has_node_named(&f.old_master))
-            .cloned()
-            .collect()
+        state.role
     }
 
     fn theory_check(&self, server: Option<&ComponentReport>) -> Option<TheoryCheck> {

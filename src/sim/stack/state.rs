@@ -42,10 +42,22 @@ impl Stack {
             .count() as u64
     }
 
-    /// The role and replication figures of a database component, if it is one.
-    pub(in crate::sim) fn db_state(&self, id: ComponentId) -> Option<(DbRole, u64, f64, u64)> {
-        let (store, shard, node) = self.db_node_of(id)?;
-        Some(dbs(&self.built_ins)[store].node_state(shard, node, self.kernel.now))
+    /// The built-in kinds' figures of station `station`, serving a component of `kind` (a
+    /// web server's place in the balancer's pool, retirement, deploy step; a cache node's
+    /// items; a database node's role and lag now).
+    pub(super) fn station_figures(
+        &self,
+        station: u16,
+        kind: ComponentKind,
+        state: &mut ComponentState,
+    ) {
+        let index = self.station_info[usize::from(station)].2;
+        for part in &self.built_ins {
+            part.station_state(kind, index, state);
+        }
+        for part in &self.built_ins {
+            part.station_state_at(kind, index, self.kernel.now, state);
+        }
     }
 
     /// State of the components without a station of their own (edge, queue, workers).
@@ -86,20 +98,9 @@ impl Stack {
                     state.utilization = s.last_interval.utilization(s.workers);
                     state.slowdown = (s.slowdown != 1.0).then_some(s.slowdown);
                     state.error_ratio = (s.error_ratio != 0.0).then_some(s.error_ratio);
-                    // The built-in kinds' figures of it (a web server's place in the
-                    // balancer's pool, retirement, deploy step; a cache node's items).
-                    let index = self.station_info[usize::from(si)].2;
-                    for part in &self.built_ins {
-                        part.station_state(c.kind, index, &mut state);
-                    }
+                    self.station_figures(si, c.kind, &mut state);
                 }
                 self.fill_special_state(&mut state);
-                if let Some((role, writes, ms, stale)) = self.db_state(c.id) {
-                    state.role = Some(role);
-                    state.lag_writes = writes;
-                    state.lag_ms = ms;
-                    state.stale_reads = stale;
-                }
                 state
             })
             .collect();
@@ -120,8 +121,9 @@ impl Stack {
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent
                 .map_or(0.0, |p| p.failed as f64 / (self.interval_ns as f64 / 1e9)),
-            writes_lost: dbs(&self.built_ins).iter().map(|d| d.writes_lost()).sum(),
-            stale_reads: dbs(&self.built_ins).iter().map(|d| d.stale_reads()).sum(),
+            // Written by the database clusters' component, below.
+            writes_lost: 0,
+            stale_reads: 0,
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             recent_cdn_hit_ratio: recent.map_or(0.0, |p| p.cdn_hit_ratio),
             // Written by the message queue's component, below.
@@ -142,8 +144,8 @@ impl Stack {
             stampede: None,
             components,
         };
-        // The built-in kinds' own figures (the queue's depth; the caches' stale hits and
-        // stampede peak).
+        // The built-in kinds' own figures (the databases' writes lost and stale reads; the
+        // queue's depth; the caches' stale hits and stampede peak).
         for part in &self.built_ins {
             part.snapshot(&mut snapshot);
         }
@@ -327,14 +329,7 @@ impl Engine for Stack {
             .iter()
             .map(|s| s.line.len() * std::mem::size_of::<ReqRef>())
             .sum();
-        (slab
-            + per_user
-            + dbs(&self.built_ins)
-                .iter()
-                .map(|d| d.heap_bytes())
-                .sum::<usize>()
-            + self.kernel.events.heap_bytes()
-            + stations) as u64
+        (slab + per_user + self.kernel.events.heap_bytes() + stations) as u64
     }
 
     /// Stage 11: regions, data centers and what geoDNS answers now (`None` below stage 11).

@@ -369,6 +369,16 @@ macro_rules! built_ins {
             pub fn station_slowed(&mut self, index: u16, factor: f64, now: SimTime) {
                 match self { $(BuiltInPart::$v(p) => p.station_slowed(index, factor, now)),* }
             }
+            /// See [`BuiltIn::station_state_at`].
+            pub fn station_state_at(
+                &self,
+                kind: ComponentKind,
+                index: u16,
+                now: SimTime,
+                state: &mut ComponentState,
+            ) {
+                match self { $(BuiltInPart::$v(p) => p.station_state_at(kind, index, now, state)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)

@@ -366,7 +366,8 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// Stage 11: the geo layer lost the lookups it has under way (its resolver died): the
     /// answers this component is due to give on their behalf do not count.
     fn answers_lost(&mut self) {}
-    /// Bytes it holds per user (for the stack's footprint figure).
+    /// Bytes it holds on the heap that grow with the run (per user; the databases: per key
+    /// and per key moving in a resharding), for the stack's footprint figure.
     fn heap_bytes(&self) -> usize {
         0
     }
@@ -540,6 +541,18 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// again), already set on the station: what follows for the kind's own state (a
     /// database node applies and sends its replication that much slower).
     fn station_slowed(&mut self, _index: u16, _factor: f64, _now: SimTime) {}
+    /// Its figures of a component served by a station of the stack's table (of `kind`, with
+    /// `index` within its kind) that depend on the time (a database node's role, its
+    /// replication lag at `now` and its stale reads), in the snapshot; also asked for the
+    /// report's `role` of each component.
+    fn station_state_at(
+        &self,
+        _kind: ComponentKind,
+        _index: u16,
+        _now: SimTime,
+        _state: &mut ComponentState,
+    ) {
+    }
 }
 
 mod ctx;

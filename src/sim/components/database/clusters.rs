@@ -11,8 +11,12 @@ use crate::scenario::Scenario;
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, OwnEvents,
 };
+use crate::sim::components::station::Station;
+use crate::sim::cost::Bill;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
+use crate::sim::report::{Sections, SeriesPoint};
+use crate::sim::{ComponentKind, ComponentState, Snapshot};
 
 /// The database clusters' place among a stack's built-in components: registered second,
 /// after the web tier, and every stack has them, so it is always 1.
@@ -79,6 +83,72 @@ impl BuiltIn for Databases {
     fn station_slowed(&mut self, index: u16, factor: f64, now: SimTime) {
         let (cluster, shard, node) = self.node_at(index);
         cluster.node_slowed(shard, node, factor, now);
+    }
+
+    // Its figures: the interval's, the snapshot's, the report's and the bill's.
+
+    /// Every cluster brings its replicas up to date and records their lag; the point gets
+    /// the busiest node's utilization and the largest lag over every cluster.
+    fn close_point(&mut self, now: SimTime, stations: &[Station], point: &mut SeriesPoint) {
+        let (mut utilization, mut lag_ms) = (0.0f64, 0.0f64);
+        for cluster in &mut self.clusters {
+            let (busiest, lag) = cluster.tick(now, stations);
+            utilization = utilization.max(busiest);
+            lag_ms = lag_ms.max(lag);
+        }
+        point.db_utilization = utilization;
+        point.replication_lag_ms = lag_ms;
+    }
+
+    fn snapshot(&self, snapshot: &mut Snapshot) {
+        snapshot.writes_lost = self.clusters.iter().map(|c| c.writes_lost()).sum();
+        snapshot.stale_reads = self.clusters.iter().map(|c| c.stale_reads()).sum();
+    }
+
+    fn station_state_at(
+        &self,
+        kind: ComponentKind,
+        index: u16,
+        now: SimTime,
+        state: &mut ComponentState,
+    ) {
+        if kind != ComponentKind::Database {
+            return;
+        }
+        let (shard, node) = db_of_index(index);
+        let cluster = &self.clusters[store_of_index(index)];
+        let (role, writes, ms, stale) = cluster.node_state(shard, node, now);
+        state.role = Some(role);
+        state.lag_writes = writes;
+        state.lag_ms = ms;
+        state.stale_reads = stale;
+    }
+
+    /// The first database's section, the further ones' (`more_databases`, whose breakers
+    /// the stack adds) and the data store's, which the NoSQL stores complete.
+    fn report_section(&self, stations: &[Station], sections: &mut Sections<'_>) {
+        let (first, more) = self.clusters.split_first().expect("the first cluster");
+        sections.database = first.report(stations);
+        sections.more_databases = (more.iter())
+            .filter_map(|c| c.named_report(stations))
+            .collect();
+        sections.data_store = first.data_store_report();
+    }
+
+    /// Each database's nodes and stored data, in store order.
+    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+        for cluster in &self.clusters {
+            let label = match cluster.name() {
+                None => "database nodes".to_string(),
+                Some(name) => format!("database nodes ({name})"),
+            };
+            cluster.bill(label, hours, bill);
+        }
+    }
+
+    /// The key versions and a resharding's copy work.
+    fn heap_bytes(&self) -> usize {
+        self.clusters.iter().map(|c| c.heap_bytes()).sum()
     }
 }
 

@@ -132,7 +132,7 @@ impl DatabaseCluster {
                 n.progress.needs_resync = true;
             }
         }
-        ctx.books.failovers.push(Failover {
+        self.failovers.push(Failover {
             old_master: old_name.clone(),
             new_master: new_name.clone(),
             down_at_s: down_at.map_or(0.0, |t| t.as_secs_f64()),

@@ -143,6 +143,11 @@ pub(in crate::sim) struct DatabaseCluster {
     keyspace: u32,
     /// Whether a shard router splits its data (its scenario entry has a `sharding`).
     sharded: bool,
+    /// A further database's shard router of its own, by name (`None`: the first database,
+    /// or a further one no router splits).
+    router: Option<String>,
+    /// Its failovers so far (a replica promoted after its master died), in order.
+    failovers: Vec<Failover>,
     /// A resharding's copy rate, keys per second.
     pub(super) migration_rate: f64,
     pub shards: Vec<DbTier>,
@@ -160,6 +165,8 @@ impl DatabaseCluster {
             spec: scenario.database.clone(),
             keyspace: scenario.traffic.keyspace.keys,
             sharded: scenario.sharding.is_some(),
+            router: None,
+            failovers: Vec::new(),
             migration_rate: scenario
                 .sharding
                 .as_ref()
@@ -183,6 +190,8 @@ impl DatabaseCluster {
             spec: Some(more.database.clone()),
             keyspace: scenario.traffic.keyspace.keys,
             sharded: more.sharding.is_some(),
+            router: more.router_name(),
+            failovers: Vec::new(),
             migration_rate: more
                 .sharding
                 .as_ref()
@@ -193,6 +202,11 @@ impl DatabaseCluster {
             versions: KeyVersions::new(scenario.traffic.keyspace.keys),
             placement: DataPlacement::new(more.sharding.as_ref()),
         }
+    }
+
+    /// A further database's name (`None`: the scenario's `database`).
+    pub fn name(&self) -> Option<&str> {
+        self.stem.as_deref()
     }
 
     /// Its number among the stack's stores (0: the scenario's `database`).

@@ -2,6 +2,8 @@
 //! report section.
 
 use super::*;
+use crate::sim::cost::{Bill, PRICES};
+use crate::sim::report::{DataStoreReport, NamedDatabaseReport};
 
 impl DatabaseCluster {
     /// Role, lag (writes, ms) and stale reads of database node (shard, node) at `now`.
@@ -15,13 +17,6 @@ impl DatabaseCluster {
         db.replication.catch_up(&mut progress, now);
         let (writes, ms) = db.replication.lag(&progress, now);
         (n.role, writes, ms, n.stale_reads)
-    }
-
-    /// Whether one of its nodes is named `name`.
-    pub fn has_node_named(&self, name: &str) -> bool {
-        self.shards
-            .iter()
-            .any(|db| db.nodes.iter().any(|n| n.name == name))
     }
 
     /// Writes committed on every shard.
@@ -62,9 +57,8 @@ impl DatabaseCluster {
                 .map_or(0, |m| m.heap_bytes())
     }
 
-    /// The cluster's report section (`None`: no database); `stations` are the engine's,
-    /// `failovers` the run's books.
-    pub fn report(&self, stations: &[Station], failovers: &[Failover]) -> Option<DatabaseReport> {
+    /// The cluster's report section (`None`: no database); `stations` are the engine's.
+    pub fn report(&self, stations: &[Station]) -> Option<DatabaseReport> {
         if self.shards.is_empty() {
             return None;
         }
@@ -114,8 +108,57 @@ impl DatabaseCluster {
             nodes,
             shards,
             reshards: self.placement.reshards.clone(),
-            failovers: failovers.to_vec(),
+            failovers: self.failovers.clone(),
         })
+    }
+
+    /// A further database's entry of the report's `more_databases` (`None`: no shard
+    /// built); its `breaker` is the stack's to write.
+    pub fn named_report(&self, stations: &[Station]) -> Option<NamedDatabaseReport> {
+        Some(NamedDatabaseReport {
+            name: self.stem.clone()?,
+            router: self.router.clone(),
+            database: self.report(stations)?,
+            breaker: None,
+        })
+    }
+
+    /// The data store's section as the first database writes it (`None`: no database):
+    /// its kind, joins, denormalised copies; the NoSQL stores write their part later.
+    pub fn data_store_report(&self) -> Option<DataStoreReport> {
+        let spec = self.spec.as_ref()?;
+        let p = &self.placement;
+        let writes = self.writes_committed();
+        Some(DataStoreReport {
+            kind: spec.kind.name().to_string(),
+            cross_shard_reads: p.joins,
+            joins_avoided: p.joins_avoided,
+            write_factor: p.write_factor,
+            writes,
+            copy_writes: p.copy_writes,
+            write_amplification: if writes == 0 {
+                1.0
+            } else {
+                (writes + p.copy_writes) as f64 / writes as f64
+            },
+            nosql: None,
+            more_nosql: Vec::new(),
+        })
+    }
+
+    /// Its lines of the bill over `hours`: its nodes' worker-hours (`label`: the line's
+    /// name) and the data they store.
+    pub fn bill(&self, label: String, hours: f64, bill: &mut Bill) {
+        let Some(spec) = &self.spec else {
+            return;
+        };
+        bill.add(
+            label,
+            self.node_count() as f64 * f64::from(spec.workers) * spec.speed * hours,
+            "worker-hours",
+            PRICES.db_worker_hour,
+        );
+        bill.add_storage("stored data", self.keys_held(), hours);
     }
 }
 

@@ -102,7 +102,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     );
     w.now = at;
     db.handle(event, &stations, w.ctx());
-    let failovers = &w.kernel.books.failovers;
+    let failovers = &db.failovers;
     assert_eq!(failovers.len(), 1);
     assert_eq!(failovers[0].old_master, "db-0");
     assert_eq!(
@@ -117,9 +117,7 @@ fn a_dead_master_is_detected_then_the_freshest_replica_promoted_and_unreplicated
     stations[0].alive = true;
     let text = db.node_returned(0, 0, stations[0].epoch, w.ctx());
     assert!(text.contains("snapshot"), "{text}");
-    let r = db
-        .report(&stations, &w.kernel.books.failovers)
-        .expect("a report");
+    let r = db.report(&stations).expect("a report");
     assert_eq!((r.writes_committed, r.writes_lost), (13, 3));
     assert_eq!(r.failovers.len(), 1);
 }
@@ -250,10 +248,10 @@ fn the_nodes_faults_reach_the_clusters_through_the_station_hooks() {
         |part: &BuiltInPart| part.get::<Databases>().expect("the clusters").clusters[0].clone();
     let mut w = World::new();
     let hooks = |part: &mut BuiltInPart,
-                     w: &mut World,
-                     stations: &mut [Station],
-                     what: &str,
-                     index: u16| {
+                 w: &mut World,
+                 stations: &mut [Station],
+                 what: &str,
+                 index: u16| {
         let kernel = w.ctx();
         let ctx = &mut BuiltInCtx {
             kernel,
