@@ -49,26 +49,9 @@ impl Stack {
                 self.place_station(WEB as u8, pool as u8, true);
             }
         }
-        if scenario.database.is_some() {
-            let sharded = scenario.sharding.is_some();
-            let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);
-            for _ in 0..count {
-                self.build_shard(sharded);
-            }
-            dbs_mut(&mut self.built_ins)[0].count_shard_keys();
-            // Further databases: one cluster each, or one per shard behind a router of its own.
-            for (n, more) in scenario.more_databases.iter().enumerate() {
-                dbs_mut(&mut self.built_ins).push(DatabaseCluster::further(&scenario, n));
-                let sharded = more.sharding.is_some();
-                let count = more.sharding.as_ref().map_or(1, |s| s.shards as usize);
-                for _ in 0..count {
-                    self.build_shard_of(n + 1, sharded);
-                }
-                dbs_mut(&mut self.built_ins)[n + 1].count_shard_keys();
-            }
-        }
-        // The built-in kinds' components listed after the databases (the CDN edge, then the
-        // shared session store's station).
+        // The built-in kinds' components listed after the web servers: the database nodes
+        // (every shard of each database, the first registered there), the CDN edge, then the
+        // shared session store's station.
         self.add_built_in_components(Listed::AfterDatabases);
         // The built-in kinds' components beside the request path (the message queue and its
         // workers), here in the engine's order.

@@ -4,30 +4,16 @@
 //! requests and registers nodes.
 
 use super::*;
-use crate::sim::components::database::db_index;
 use crate::sim::components::migration::COPY_RETRY;
 
 impl Stack {
-    /// Builds the next shard of the database cluster: its nodes as components served by
-    /// stations; `sharded`: named as one shard of several.
-    pub(super) fn build_shard(&mut self, sharded: bool) {
-        self.build_shard_of(0, sharded);
-    }
-
-    /// Builds the next shard of store `store` (see [`Stack::build_shard`]).
-    pub(super) fn build_shard_of(&mut self, store: usize, sharded: bool) {
-        let db = &dbs(&self.built_ins)[store];
-        let shard = db.shard_count();
-        let nodes = db.nodes_per_shard();
-        let mut stations = Vec::with_capacity(nodes);
-        for i in 0..nodes {
-            let name = dbs(&self.built_ins)[store].node_name(sharded, shard, i);
-            let id = self.add_component(name, ComponentKind::Database);
-            let station = dbs(&self.built_ins)[store].node_station();
-            let index = db_index(store, shard, i);
-            stations.push(self.add_station(id, Tier::Db, index, station));
+    /// Builds a new shard of store `store` for a resharding: its nodes, placed as the
+    /// clusters' kind describes them (`new_station` / `station_placed`, group `store`);
+    /// inside a data center that is down they start down.
+    fn build_shard_of(&mut self, store: usize) {
+        for _ in 0..dbs(&self.built_ins)[store].nodes_per_shard() {
+            self.place_station(DATABASES, store as u8, false);
         }
-        dbs_mut(&mut self.built_ins)[store].add_shard(&stations, sharded);
     }
 
     /// Reshards store `store` to `count` shards now: new shards start empty and are built
@@ -50,18 +36,10 @@ impl Stack {
         if let Some(text) = self.reshard_sentence(store, count) {
             self.log_event("database", text);
         }
-        let before = self.components().len();
-        while dbs(&self.built_ins)[store].shard_count() < count {
-            self.build_shard_of(store, true);
-        }
         // Stage 11: a data center that is down builds its new shards down too (scheduled or
-        // live); they come back with it.
-        if self.site.as_ref().is_some_and(|s| s.down) {
-            let new: Vec<ComponentId> =
-                (self.components()[before..].iter()).map(|c| c.id).collect();
-            for id in new {
-                self.kill_with_cause(id, "its data center is down");
-            }
+        // live; `place_station`); they come back with it.
+        while dbs(&self.built_ins)[store].shard_count() < count {
+            self.build_shard_of(store);
         }
         dbs_mut(&mut self.built_ins)[store].start_reshard(count, &mut self.kernel);
         let sharding = match store {

@@ -5,11 +5,11 @@
 //! them (its own handler, its nodes' fault hooks, or the resharding calls the stack makes
 //! with the kernel), and come back through [`OwnEvents::handle`].
 
-use super::{db_of_index, store_of_index, DatabaseCluster, DbEvent};
+use super::{db_index, db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, OwnEvents,
+    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation, OwnEvents,
 };
 use crate::sim::components::station::Station;
 use crate::sim::cost::Bill;
@@ -46,12 +46,47 @@ impl Component for Databases {}
 impl BuiltIn for Databases {
     const NODE: NodeKind = NodeKind::Database;
 
-    /// The first cluster (empty without a database); the stack adds the further ones as it
-    /// builds their shards.
+    /// The first cluster (empty without a database), then, with a database, one per
+    /// further database; their nodes are placed as the stack is built
+    /// ([`BuiltIn::initial_stations`]).
     fn of_scenario(scenario: &Scenario) -> Option<Databases> {
-        Some(Databases {
-            clusters: vec![DatabaseCluster::new(scenario)],
-        })
+        let mut clusters = vec![DatabaseCluster::new(scenario)];
+        if scenario.database.is_some() {
+            let more = 0..scenario.more_databases.len();
+            clusters.extend(more.map(|n| DatabaseCluster::further(scenario, n)));
+        }
+        Some(Databases { clusters })
+    }
+
+    // Its nodes are stations of the stack's table, a group per cluster: placed after the
+    // web servers (where the kind is listed, first of the kinds listed there), and again
+    // for the new shards of a resharding.
+
+    /// Every shard of each cluster, master first.
+    fn initial_stations(&self) -> Vec<u32> {
+        self.clusters.iter().map(|c| c.initial_nodes()).collect()
+    }
+
+    fn new_station(&self, group: u8) -> NewStation {
+        let cluster = &self.clusters[usize::from(group)];
+        let (shard, node) = cluster.next_node();
+        NewStation {
+            name: cluster.next_node_name(),
+            kind: ComponentKind::Database,
+            index: db_index(cluster.store(), shard, node),
+            station: cluster.node_station(),
+        }
+    }
+
+    /// The node joins its shard; the cluster's first nodes all placed, it counts the keys
+    /// each shard holds.
+    fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
+        let cluster = &mut self.clusters[usize::from(group)];
+        cluster.node_placed(station);
+        if initial && cluster.next_node() == (cluster.placement.map.count(), 0) {
+            cluster.count_shard_keys();
+        }
+        None
     }
 
     // A node's death, return and slowness change its shard's replication and start the

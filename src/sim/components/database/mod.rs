@@ -251,36 +251,68 @@ impl DatabaseCluster {
         station
     }
 
-    /// Adds the next shard, its nodes served by `stations` (master first); `sharded`: its
-    /// nodes are named as one shard of several.
-    pub fn add_shard(&mut self, stations: &[u16], sharded: bool) {
+    /// Adds the next shard, its nodes served by `stations` (master first), as
+    /// [`DatabaseCluster::node_placed`] does one node at a time.
+    #[cfg(test)]
+    pub fn add_shard(&mut self, stations: &[u16]) {
+        for &station in stations {
+            self.node_placed(station);
+        }
+    }
+
+    /// (shard, node) of the next node to place: the next of the shard being built, or the
+    /// master of a new shard.
+    pub fn next_node(&self) -> (usize, usize) {
+        match self.shards.last() {
+            Some(db) if db.nodes.len() < self.nodes_per_shard() => {
+                (self.shards.len() - 1, db.nodes.len())
+            }
+            _ => (self.shards.len(), 0),
+        }
+    }
+
+    /// The name of the next node to place: as one shard of several when a router splits the
+    /// cluster, or from its second shard on (a database resharded live without a router of
+    /// its own, whose first shard keeps its plain names).
+    pub fn next_node_name(&self) -> String {
+        let (shard, node) = self.next_node();
+        self.node_name(self.sharded || shard > 0, shard, node)
+    }
+
+    /// The next node ([`DatabaseCluster::next_node`]) is served by station `station`: the
+    /// master of a new shard, or a replica of the shard being built.
+    pub fn node_placed(&mut self, station: u16) {
+        let (shard, node) = self.next_node();
+        let name = self.next_node_name();
+        if node == 0 {
+            self.shards.push(self.empty_shard());
+        }
+        self.shards[shard].nodes.push(DbNode {
+            station,
+            name,
+            role: if node == 0 {
+                DbRole::Master
+            } else {
+                DbRole::Replica
+            },
+            believed_up: true,
+            progress: ReplicaProgress {
+                following: node > 0,
+                ..Default::default()
+            },
+            reads: 0,
+            writes: 0,
+            stale_reads: 0,
+            lag_ms_max: 0.0,
+            lag_writes_max: 0,
+        });
+    }
+
+    /// A shard with no node yet, as the scenario's database describes.
+    fn empty_shard(&self) -> DbTier {
         let spec = self.spec.as_ref().expect("a database");
-        let shard = self.shards.len();
-        let nodes = stations
-            .iter()
-            .enumerate()
-            .map(|(i, &station)| DbNode {
-                station,
-                name: self.node_name(sharded, shard, i),
-                role: if i == 0 {
-                    DbRole::Master
-                } else {
-                    DbRole::Replica
-                },
-                believed_up: true,
-                progress: ReplicaProgress {
-                    following: i > 0,
-                    ..Default::default()
-                },
-                reads: 0,
-                writes: 0,
-                stale_reads: 0,
-                lag_ms_max: 0.0,
-                lag_writes_max: 0,
-            })
-            .collect();
-        self.shards.push(DbTier {
-            nodes,
+        DbTier {
+            nodes: Vec::with_capacity(self.nodes_per_shard()),
             master: 0,
             replication: Replication::new(
                 SimDuration::from_millis_f64(spec.replication.delay_ms),
@@ -297,7 +329,16 @@ impl DatabaseCluster {
             stale_reads: 0,
             replica_reads: 0,
             keys: 0,
-        });
+        }
+    }
+
+    /// Nodes it starts with: every shard its placement names (one without a router), each
+    /// a master and its replicas; none without a database.
+    pub fn initial_nodes(&self) -> u32 {
+        if self.spec.is_none() {
+            return 0;
+        }
+        (self.placement.map.count() * self.nodes_per_shard()) as u32
     }
 
     /// Counts the keys each shard serves now.

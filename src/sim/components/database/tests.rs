@@ -49,7 +49,7 @@ fn cluster(scenario: &Scenario) -> (DatabaseCluster, Vec<Station>) {
         let first = stations.len() as u16;
         let ids: Vec<u16> = (first..first + db.nodes_per_shard() as u16).collect();
         stations.extend(ids.iter().map(|_| db.node_station()));
-        db.add_shard(&ids, scenario.sharding.is_some());
+        db.add_shard(&ids);
     }
     db.count_shard_keys();
     (db, stations)
@@ -135,7 +135,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
         let first = stations.len() as u16;
         let ids: Vec<u16> = (first..first + db.nodes_per_shard() as u16).collect();
         stations.extend(ids.iter().map(|_| db.node_station()));
-        db.add_shard(&ids, true);
+        db.add_shard(&ids);
     }
     db.start_reshard(to, w.ctx());
     let progress = db.reshard_progress().expect("a resharding");
