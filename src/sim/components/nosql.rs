@@ -24,7 +24,7 @@ use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{LatencyReport, NamedNoSqlReport, NoSqlReport, Sections};
-use crate::sim::{ComponentKind, RequestKind};
+use crate::sim::{ComponentKind, Outcome, RequestKind};
 
 /// The station index of node `node` of NoSQL store `store` (0: the scenario's `nosql`, `n`:
 /// its `n`-th further store), so the first store keeps its plain node numbers.
@@ -189,6 +189,12 @@ impl Component for NoSqlTier {}
 impl BuiltIn for NoSqlTier {
     const NODE: NodeKind = NodeKind::NoSql;
     const LISTED: Listed = Listed::AfterMembers;
+
+    /// A refused or injected-error request at a node, and what a dead node held, fail as
+    /// the data tier's (`db_down`).
+    fn refuses_as(&self) -> Outcome {
+        Outcome::DbDown
+    }
 
     fn of_scenario(scenario: &Scenario) -> Option<NoSqlTier> {
         // Validation refuses further stores without a first one.

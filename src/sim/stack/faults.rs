@@ -55,13 +55,13 @@ impl Stack {
     }
 
     /// The built-in component whose station `station` is, and the station's index within
-    /// its kind (`None`: a web server or a NoSQL node, whose faults are the station's alone).
+    /// its kind (`None`: a web server, whose faults are the station's and the web tier's).
     fn station_owner(&self, station: u16) -> Option<(u8, u16)> {
         let (_, tier, index) = self.station_info[usize::from(station)];
         match tier {
             Tier::Kind(part) => Some((part, index)),
             Tier::Db => Some((DATABASES, index)),
-            Tier::Web | Tier::NoSql => None,
+            Tier::Web => None,
         }
     }
 

@@ -147,12 +147,9 @@ pub(super) enum Tier {
     Web,
     /// Database node number `index`.
     Db,
-    /// A node of a NoSQL store (a station of the built-in kind at [`Stack::data_share`],
-    /// which answers the request once served).
-    NoSql,
     /// A station of built-in component `part` on the request path after the web server (a
-    /// cache node, the shared session store): its kind's station hooks say what is done
-    /// there, with `index` its own number for the station.
+    /// cache node, the shared session store, a NoSQL store's node): its kind's station hooks
+    /// say what is done there, with `index` its own number for the station.
     Kind(u8),
 }
 
@@ -163,7 +160,6 @@ impl Tier {
         match kind {
             ComponentKind::Server => Tier::Web,
             ComponentKind::Database => Tier::Db,
-            ComponentKind::NoSql => Tier::NoSql,
             _ => Tier::Kind(part),
         }
     }

@@ -408,7 +408,7 @@ impl Stack {
     pub(super) fn refused_as(&self, tier: Tier) -> Outcome {
         match tier {
             Tier::Web => Outcome::ServerDown,
-            Tier::Db | Tier::NoSql => Outcome::DbDown,
+            Tier::Db => Outcome::DbDown,
             Tier::Kind(part) => self.built_ins[usize::from(part)].refuses_as(),
         }
     }

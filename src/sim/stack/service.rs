@@ -19,7 +19,6 @@ impl Stack {
                 dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind)
             }
             Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
-            Tier::NoSql => self.data_share_part().station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
         let work = sampler.sample_ns(&mut self.kernel.rng);
@@ -86,12 +85,9 @@ impl Stack {
                 self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
+                    // A cache node, the session store, a NoSQL store's node (whose kind answers
+                    // the request: `Served::Answer`).
                     Tier::Kind(part) => self.after_kind_station(req, station, part, index),
-                    // A NoSQL store's node: its kind answers the request (`Served::Answer`).
-                    Tier::NoSql => {
-                        let part = self.data_share.expect("a NoSQL station without the stores");
-                        self.after_kind_station(req, station, part, index);
-                    }
                     Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
                     }

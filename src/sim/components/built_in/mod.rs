@@ -445,8 +445,7 @@ pub(in crate::sim) trait BuiltIn: Component {
     // places its first stations where its component is listed, finds it by its node kind
     // where the route table names that kind (`Route::session`, `DataStep::Cache`,
     // `Route::nosql_share`), and hands it what happens at its stations (`Tier::Kind` in the
-    // stack's station info; `Tier::NoSql` for a NoSQL store's node, whose refusals count
-    // as the data tier's).
+    // stack's station info; a NoSQL store's node refuses as the data tier, `refuses_as`).
 
     /// How many stations each of its groups starts with (in group order), placed where its
     /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and

@@ -336,3 +336,61 @@ fn the_nodes_faults_reach_the_clusters_through_the_station_hooks() {
     ));
     assert!(w.next().is_none());
 }
+
+/// The clusters' nodes placed as the stack places a built-in kind's stations
+/// (`initial_stations`, then `new_station` / `station_placed` for each), with made-up
+/// station numbers: every shard of each database in order, named and indexed as before,
+/// the keys counted once the first nodes are all placed; a live resharding of a database
+/// without a router of its own names its new shards as shards.
+#[test]
+fn the_nodes_are_placed_through_the_station_hooks() {
+    use crate::sim::components::registry::{BuiltIn, BuiltInPart};
+    use crate::sim::ComponentKind;
+    let place = |part: &mut BuiltInPart, group: u8, next: &mut u16, initial: bool| {
+        let new = part.new_station(group);
+        assert_eq!(new.kind, ComponentKind::Database);
+        let station = *next;
+        *next += 1;
+        assert_eq!(part.station_placed(group, station, initial), None);
+        (new.name, new.index)
+    };
+    let s = preset(10).expect("stage 10");
+    let mut part = BuiltInPart::Db(Databases::of_scenario(&s).expect("the clusters"));
+    assert_eq!(
+        part.initial_stations(),
+        [8],
+        "4 shards of a master and a replica"
+    );
+    let mut next = 100;
+    let placed: Vec<_> = (0..8)
+        .map(|_| place(&mut part, 0, &mut next, true))
+        .collect();
+    assert_eq!(placed[0], ("shard-0-db-0".to_string(), db_index(0, 0, 0)));
+    assert_eq!(placed[3], ("shard-1-db-1".to_string(), db_index(0, 1, 1)));
+    assert_eq!(placed[7], ("shard-3-db-1".to_string(), db_index(0, 3, 1)));
+    let db = &part.get::<Databases>().expect("the clusters").clusters[0];
+    assert_eq!(db.shard_count(), 4);
+    assert_eq!((db.station(0, 0), db.station(3, 1)), (100, 107));
+    assert_eq!(db.shards[2].nodes[1].role, DbRole::Replica);
+    let keys: u64 = db.shards.iter().map(|t| t.keys).sum();
+    assert_eq!(keys, u64::from(s.traffic.keyspace.keys), "keys counted");
+
+    let s = preset(4).expect("stage 4");
+    let mut part = BuiltInPart::Db(Databases::of_scenario(&s).expect("the clusters"));
+    assert_eq!(part.initial_stations(), [2]);
+    let mut next = 0;
+    let first: Vec<_> = (0..2)
+        .map(|_| place(&mut part, 0, &mut next, true))
+        .collect();
+    assert_eq!(first[1].0, "db-1");
+    // A second shard, as a live resharding builds it.
+    let more: Vec<_> = (0..2)
+        .map(|_| place(&mut part, 0, &mut next, false))
+        .collect();
+    assert_eq!(more[0], ("shard-1-db-0".to_string(), db_index(0, 1, 0)));
+    assert_eq!(more[1].0, "shard-1-db-1");
+
+    let s = preset(1).expect("stage 1");
+    let part = BuiltInPart::Db(Databases::of_scenario(&s).expect("the clusters"));
+    assert_eq!(part.initial_stations(), [0], "no database: no node");
+}
