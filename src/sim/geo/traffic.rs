@@ -188,6 +188,7 @@ impl World {
     /// one more failed check would take a named data center out, or one more passed check
     /// would bring an unnamed one back. While false, the check's outcome cannot change
     /// what geoDNS answers, whatever the data centers' state.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn check_may_flip(&self) -> bool {
         let geo = self.scenario.geo.as_ref().expect("geo");
         self.dcs.iter().zip(&self.named).any(|(dc, &named)| {
