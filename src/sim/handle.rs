@@ -252,7 +252,9 @@ impl Sim {
     /// (`u64::MAX`: no budget, which lets a stage-11 run bring its data centers forward side by
     /// side, see [`Sim::set_threads`]). Returns the number processed; when the budget runs out,
     /// [`Sim::now`] stays below `t`. The diagnosis looks at the state at each metrics
-    /// interval's end on the way (stopping there changes no event's order).
+    /// interval's end on the way (stopping there changes no event's order); stage 11 on
+    /// several threads with no budget does the whole call itself and observes at the same
+    /// points (`Engine::advance_observed`).
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
         #[cfg(not(target_arch = "wasm32"))]
         if max_events == u64::MAX {

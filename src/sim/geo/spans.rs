@@ -24,6 +24,17 @@
 //! world reads what they produced only afterwards, in data-center order (`collect`), as it
 //! does after running them one after another.
 //!
+//! With two threads or more the world also draws the next span's requests while the data
+//! centers run this one, where the world's events between the two spans do not change what
+//! those draws read ([`World::advance_ahead`]; why that is the same run: docs/architecture.md,
+//! "Stage 11's data centers side by side"):
+//!
+//! ```text
+//!   world: tick's own half at T1, hand over (T1, T2] into inboxes ─┐ tick's data-center
+//!   us-east: its inbox of (T0, T1], advance_to(T1) ─────────────────┤ half at T1, …
+//!   eu-west: its inbox of (T0, T1], advance_to(T1) ─────────────────┘
+//! ```
+//!
 //! Only calls without a budget (`max_events == u64::MAX`) run side by side: with a budget the
 //! first data center takes what it needs and the next gets the rest, which only the
 //! sequential loop can do. And only when it pays: at least two data centers that are up were
