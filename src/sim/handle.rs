@@ -59,6 +59,14 @@ pub(super) trait Engine {
     /// in calls without a budget); one data center has nothing to run side by side.
     #[cfg(not(target_arch = "wasm32"))]
     fn set_threads(&mut self, _threads: u32) {}
+    /// `advance_to(t, u64::MAX)` in one go, handing the engine to [`observe`] with
+    /// `diagnoser` at each of its stops on the way, in the state [`Sim::advance_to`]'s loop
+    /// would observe there; `None` (nothing done) where the engine leaves that loop to the
+    /// caller (all but stage 11 on several threads, see `geo::spans`).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn advance_observed(&mut self, _t: SimTime, _diagnoser: &mut Diagnoser) -> Option<u64> {
+        None
+    }
     /// How the run brought its data centers forward so far (`None`: one data center).
     fn span_stats(&self) -> Option<SpanStats> {
         None
@@ -244,8 +252,23 @@ impl Sim {
     /// (`u64::MAX`: no budget, which lets a stage-11 run bring its data centers forward side by
     /// side, see [`Sim::set_threads`]). Returns the number processed; when the budget runs out,
     /// [`Sim::now`] stays below `t`. The diagnosis looks at the state at each metrics
-    /// interval's end on the way (stopping there changes no event's order).
+    /// interval's end on the way (stopping there changes no event's order); stage 11 on
+    /// several threads with no budget does the whole call itself and observes at the same
+    /// points (`Engine::advance_observed`).
     pub fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        if max_events == u64::MAX {
+            let Sim {
+                engine, diagnoser, ..
+            } = self;
+            let engine: &mut dyn Engine = match engine {
+                Which::Single(stack) => stack.as_mut(),
+                Which::Geo(world) => world.as_mut(),
+            };
+            if let Some(done) = engine.advance_observed(t, diagnoser) {
+                return done;
+            }
+        }
         let mut done = 0;
         loop {
             let due = self.diagnoser.next_at();
@@ -479,4 +502,19 @@ impl super::PlugParams {
     pub fn can_be_slowed(&self) -> bool {
         super::components::registry::PlugPart::new(self).slow(Some(2.0))
     }
+}
+
+/// What [`Sim::advance_to`] does at each of the diagnoser's stops: `engine`'s snapshot and the
+/// offered load at its time observed, components it has added since learnt first.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) fn observe(diagnoser: &mut Diagnoser, engine: &dyn Engine) {
+    let snapshot = engine.snapshot();
+    let scenario = engine.scenario();
+    // As `offered_per_s_now`, at the engine's time.
+    let offered =
+        scenario.offered_rate_per_s() * scenario.traffic.profile.factor(engine.now().as_secs_f64());
+    if snapshot.components.len() > diagnoser.known_components() {
+        diagnoser.learn_components(engine.components());
+    }
+    diagnoser.observe(&snapshot, offered);
 }

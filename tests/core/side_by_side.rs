@@ -1,9 +1,11 @@
 //! Stage 11's data centers brought forward side by side on two threads (`Sim::set_threads`,
-//! `scalesim run --threads`) run the same simulation, byte for byte, as one after another:
-//! with a data-center outage, a partition and a rolling deploy scheduled, with live changes
-//! from a link, and through the command line.
+//! `scalesim run --threads`), with the world drawing each next span's requests beside them,
+//! run the same simulation, byte for byte, as one after another: with a data-center outage,
+//! a partition and a rolling deploy scheduled, with geoDNS's view changing right after spans
+//! drawn ahead, with geoDNS down and split routing, with live changes from a link, and
+//! through the command line.
 
-use scalesim::scenario::{decode_link, preset, Deploy, Fault, FaultKind, Scenario};
+use scalesim::scenario::{decode_link, preset, Deploy, Fault, FaultKind, GeoRouting, Scenario};
 use scalesim::sim::{live, Report, Sim, SimTime};
 
 /// Preset 11 with 200,000 users for 30 s: us-east down from 8 to 16 s, the network between
@@ -74,6 +76,66 @@ fn two_threads_run_the_same_outage_partition_and_deploy() {
         stats.events_busiest < stats.events_side_by_side,
         "{stats:?}"
     );
+    // The next span was drawn beside the data centers in the spans no deploy was under way
+    // in (the deploy goes on through both data centers for most of the run).
+    assert!(stats.drawn_ahead >= 1, "{stats:?}");
+    assert!(stats.events_drawn_ahead > 0, "{stats:?}");
+}
+
+/// Preset 11 with 200,000 users for 30 s, geoDNS checking every second: us-east down from 5
+/// to 17 s, so geoDNS stops naming it at the third failed check (8 s) and names it again at
+/// the third passed one (20 s). The checks before each of those (6, 7, 18, 19 s) cannot
+/// change geoDNS's view, so the spans ending there draw the next span ahead; the ones that
+/// can (8, 20 s) must not.
+fn flipping() -> Scenario {
+    let mut s = preset(11).unwrap();
+    s.traffic.users = 200_000;
+    s.duration_s = 30;
+    s.geo.as_mut().unwrap().health_interval_ms = 1_000.0;
+    s.faults = vec![Fault::down("us-east", 5.0, 12.0)];
+    s
+}
+
+/// Runs `s` on one thread and on two; asserts the reports are the same text; returns the
+/// one-thread report and the two-thread run's span figures.
+fn same_on_two_threads(s: &Scenario) -> (Report, scalesim::sim::SpanStats) {
+    let one = Sim::new(s).unwrap().run();
+    let mut sim = Sim::new(s).unwrap();
+    sim.set_threads(2);
+    let two = sim.run();
+    assert_eq!(one.digest, two.digest);
+    assert_eq!(text(&one), text(&two));
+    (one, sim.span_stats().unwrap())
+}
+
+#[test]
+fn geodns_changing_its_view_right_after_spans_drawn_ahead_runs_the_same() {
+    let (one, stats) = same_on_two_threads(&flipping());
+    let log = |needle: &str| one.events.iter().any(|e| e.text.contains(needle));
+    assert!(log("us-east failed 3 health checks"), "{:?}", one.events);
+    assert!(log("us-east passed 3 health checks"), "{:?}", one.events);
+    // Every span but those ending at the fault and the repair (5, 17 s), at a check that
+    // could flip (8, 20 s) and the last (it ends the call) was drawn ahead: 25 of 30.
+    assert!(stats.drawn_ahead >= 24, "{stats:?}");
+    assert!(stats.drawn_ahead < 30, "{stats:?}");
+}
+
+/// GeoDNS itself down for 4 s (lookups fail, answers under way are lost) and users split
+/// 70/30 between the data centers by a draw from the world's stream at every lookup.
+#[test]
+fn geodns_down_and_split_routing_run_the_same() {
+    let mut s = flipping();
+    let geo = s.geo.as_mut().unwrap();
+    geo.routing = GeoRouting::Split;
+    geo.split_share = vec![0.7, 0.3];
+    s.faults.push(Fault::down("dns", 11.0, 4.0));
+    let (one, stats) = same_on_two_threads(&s);
+    assert!(
+        one.events.iter().any(|e| e.text.starts_with("dns down")),
+        "{:?}",
+        one.events
+    );
+    assert!(stats.drawn_ahead >= 20, "{stats:?}");
 }
 
 #[test]

@@ -65,6 +65,11 @@ impl Diagnoser {
         self.next_at
     }
 
+    /// Time between two observations (one metrics interval).
+    pub fn interval(&self) -> SimDuration {
+        self.interval
+    }
+
     /// Records a live kill (`down`) or repair of component `id` at `t`.
     pub fn note_fault(&mut self, t: SimTime, id: usize, down: bool) {
         self.faults.push(FaultMark {

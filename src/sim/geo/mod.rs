@@ -108,8 +108,6 @@ pub(super) struct Dc {
     pub ids: Vec<ComponentId>,
     /// The truth: false during an outage.
     pub up: bool,
-    /// GeoDNS's view: whether it names this data center.
-    pub in_dns: bool,
     fails_in_row: u32,
     passes_in_row: u32,
     /// Requests handed to it.
@@ -119,6 +117,9 @@ pub(super) struct Dc {
     interval_handed: u64,
     /// Seconds geoDNS named it while it was down (users sent into an outage).
     pub outages: u32,
+    /// Requests drawn for it and not handed over yet (see `spans`): empty except within a
+    /// call that draws a span's arrivals ahead.
+    inbox: Vec<spans::Handover>,
 }
 
 /// Per region figures.
@@ -200,6 +201,9 @@ pub(super) struct World {
     pub events_processed: u64,
     pub components: Vec<ComponentInfo>,
     pub dcs: Vec<Dc>,
+    /// GeoDNS's view: whether it names each data center (apart from the data centers, so
+    /// that users' requests can be drawn while the data centers run on other threads).
+    named: Vec<bool>,
     regions: Vec<RegionBooks>,
     /// Per region: data centers nearest first.
     nearest: Vec<Vec<usize>>,
@@ -309,13 +313,13 @@ impl World {
                 id,
                 ids,
                 up: true,
-                in_dns: true,
                 fails_in_row: 0,
                 passes_in_row: 0,
                 handed: 0,
                 handed_before_span: 0,
                 interval_handed: 0,
                 outages: 0,
+                inbox: Vec::new(),
             });
         }
         let nearest = (0..geo.regions.len())
@@ -348,6 +352,7 @@ impl World {
             kernel: Kernel::new(scenario.seed),
             events_processed: 0,
             components,
+            named: vec![true; dcs.len()],
             dcs,
             regions: geo
                 .regions

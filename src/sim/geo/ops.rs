@@ -3,12 +3,76 @@
 
 use super::*;
 
+/// What [`World::tick_world`] read for the interval's point: the layer's own figures of the
+/// interval that has just ended.
+#[derive(Clone, Debug)]
+pub(super) struct TickWorld {
+    /// Requests the users sent.
+    generated: u64,
+    /// Requests that failed for want of a DNS answer.
+    dns_failed: u64,
+    /// Distinct users who sent a request.
+    active: u64,
+    /// The interval's geo point, but for replication (lag and writes at risk).
+    geo: GeoPoint,
+}
+
 impl World {
     pub(super) fn on_tick(&mut self) {
+        let own = self.tick_world();
+        self.tick_dcs(own);
+    }
+
+    /// The part of a metrics tick that reads only this layer's own state (its interval
+    /// counters, the users' cached answers, geoDNS's view, which data centers are up): it
+    /// starts the next interval, so the next span's arrivals may be drawn after it while the
+    /// data centers are still running this one (see `spans`).
+    pub(super) fn tick_world(&mut self) -> TickWorld {
         self.tick = self.tick.wrapping_add(1);
-        self.deploy_progress();
         let now = self.kernel.now;
         let interval_s = self.interval_ns as f64 / 1e9;
+        let now_ms = (now.as_nanos() / 1_000_000) as u32;
+        for pop in &mut self.population {
+            pop.expire(now_ms, self.tick);
+        }
+        let geo = GeoPoint {
+            t_s: now.as_secs_f64(),
+            requests_per_s: self
+                .dcs
+                .iter()
+                .map(|d| d.interval_handed as f64 / interval_s)
+                .collect(),
+            in_dns: self.named.clone(),
+            up: self.dcs.iter().map(|d| d.up).collect(),
+            users_by_answer: self.cached_users_by_dc(),
+            // Read from the replication channels by `tick_dcs`.
+            replication_lag_ms: 0.0,
+            writes_at_risk: 0,
+        };
+        for (d, &named) in self.dcs.iter_mut().zip(&self.named) {
+            d.interval_handed = 0;
+            if named && !d.up {
+                d.outages += 1;
+            }
+        }
+        self.kernel.events.push(
+            now.plus(SimDuration(self.interval_ns)),
+            GeoEvent::MetricsTick,
+        );
+        TickWorld {
+            generated: std::mem::take(&mut self.interval_generated),
+            dns_failed: std::mem::take(&mut self.interval_dns_failed),
+            active: std::mem::take(&mut self.interval_active),
+            geo,
+        }
+    }
+
+    /// The part of a metrics tick that reads the data centers at its time: the deploy's
+    /// progress, replication, every data center's interval figures merged into one point,
+    /// and the threshold watch.
+    pub(super) fn tick_dcs(&mut self, own: TickWorld) {
+        self.deploy_progress();
+        let now = self.kernel.now;
         for c in &mut self.channels {
             c.ship_until(now);
         }
@@ -84,9 +148,9 @@ impl World {
         point.cache_hit_ratio = hits.cache.ratio();
         point.cdn_hit_ratio = hits.cdn.ratio();
         // This layer's own requests: generated here, and those DNS failed.
-        point.generated = self.interval_generated;
-        point.failed += self.interval_dns_failed;
-        point.active_users = std::mem::take(&mut self.interval_active);
+        point.generated = own.generated;
+        point.failed += own.dns_failed;
+        point.active_users = own.active;
         point.utilization = if web_count > 0.0 {
             web_util_weighted / web_count
         } else {
@@ -95,36 +159,15 @@ impl World {
         point.latency_mean_ms = self.kernel.interval_latency.mean_ms();
         point.latency_p50_ms = self.kernel.interval_latency.quantile_ms(0.5);
         point.latency_p99_ms = self.kernel.interval_latency.quantile_ms(0.99);
-        let now_ms = (now.as_nanos() / 1_000_000) as u32;
-        for pop in &mut self.population {
-            pop.expire(now_ms, self.tick);
-        }
-        let by_answer = self.cached_users_by_dc();
         let geo_point = GeoPoint {
-            t_s: now.as_secs_f64(),
-            requests_per_s: self
-                .dcs
-                .iter()
-                .map(|d| d.interval_handed as f64 / interval_s)
-                .collect(),
-            in_dns: self.dcs.iter().map(|d| d.in_dns).collect(),
-            up: self.dcs.iter().map(|d| d.up).collect(),
-            users_by_answer: by_answer,
             replication_lag_ms: self
                 .channels
                 .iter()
                 .map(|c| c.lag_at(now).as_secs_f64() * 1000.0)
                 .fold(0.0, f64::max),
             writes_at_risk: self.channels.iter().map(|c| c.waiting).max().unwrap_or(0),
+            ..own.geo
         };
-        for d in &mut self.dcs {
-            d.interval_handed = 0;
-            if d.in_dns && !d.up {
-                d.outages += 1;
-            }
-        }
-        self.interval_generated = 0;
-        self.interval_dns_failed = 0;
         if self.series.len() == self.series_cap {
             self.series.pop_front();
             self.geo_series.pop_front();
@@ -139,10 +182,6 @@ impl World {
         {
             self.kernel.push_log(e);
         }
-        self.kernel.events.push(
-            now.plus(SimDuration(self.interval_ns)),
-            GeoEvent::MetricsTick,
-        );
     }
 
     /// A whole data center fails: every server in it stops (requests in progress fail), and
@@ -308,13 +347,13 @@ impl World {
                 ..ComponentState::default()
             },
         ];
-        for (dc, snapshot) in self.dcs.iter().zip(stacks) {
+        for ((dc, snapshot), &named) in self.dcs.iter().zip(stacks).zip(&self.named) {
             let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
             let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
             states.push(ComponentState {
                 id: dc.id,
                 alive: dc.up,
-                in_pool: dc.in_dns,
+                in_pool: named,
                 busy_workers: busy,
                 workers,
                 utilization: if workers > 0 {

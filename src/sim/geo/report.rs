@@ -38,7 +38,7 @@ impl World {
                 dns_answers: self.books.answers[d],
                 requests_received: dc.handed,
                 up_at_end: dc.up,
-                in_dns_at_end: dc.in_dns,
+                in_dns_at_end: self.named[d],
                 intervals_named_while_down: dc.outages,
                 ..part
             });
@@ -177,6 +177,15 @@ impl Engine for World {
     #[cfg(not(target_arch = "wasm32"))]
     fn set_threads(&mut self, threads: u32) {
         self.spans.threads = threads;
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn advance_observed(
+        &mut self,
+        t: SimTime,
+        diagnoser: &mut crate::sim::diagnosis::Diagnoser,
+    ) -> Option<u64> {
+        (self.spans.threads > 1).then(|| self.advance_ahead(t, diagnoser))
     }
 
     fn span_stats(&self) -> Option<super::SpanStats> {

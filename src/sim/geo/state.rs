@@ -16,7 +16,8 @@ impl World {
             data_centers: self
                 .dcs
                 .iter()
-                .map(|d| (d.name.clone(), d.region, d.up, d.in_dns))
+                .zip(&self.named)
+                .map(|(d, &named)| (d.name.clone(), d.region, d.up, named))
                 .collect(),
             answers: (0..self.regions.len())
                 .map(|r| self.nearest_named(r))

@@ -2,6 +2,7 @@
 //! geoDNS health checks, and its event log.
 
 use super::population::Drawn;
+use super::spans::Handover;
 use super::*;
 
 impl World {
@@ -70,7 +71,7 @@ impl World {
         order
             .iter()
             .copied()
-            .find(|&d| self.dcs[d].in_dns)
+            .find(|&d| self.named[d])
             .unwrap_or(order[0])
     }
 
@@ -80,8 +81,8 @@ impl World {
         match self.routing {
             GeoRouting::Nearest => self.nearest_named(region),
             GeoRouting::Split => {
-                let total: f64 = (0..self.dcs.len())
-                    .filter(|&d| self.dcs[d].in_dns)
+                let total: f64 = (0..self.named.len())
+                    .filter(|&d| self.named[d])
                     .map(|d| self.split[d])
                     .sum();
                 if total <= 0.0 {
@@ -90,17 +91,17 @@ impl World {
                     return self.nearest_named(region);
                 }
                 let mut x = self.kernel.rng.unit() * total;
-                for d in 0..self.dcs.len() {
-                    if self.dcs[d].in_dns {
+                for d in 0..self.named.len() {
+                    if self.named[d] {
                         x -= self.split[d];
                         if x < 0.0 {
                             return d;
                         }
                     }
                 }
-                (0..self.dcs.len())
+                (0..self.named.len())
                     .rev()
-                    .find(|&d| self.dcs[d].in_dns)
+                    .find(|&d| self.named[d])
                     .unwrap_or(order[0])
             }
         }
@@ -152,14 +153,56 @@ impl World {
             self.population[region].answer(drawn, dc, expiry_ms, tick);
             (dc, true, 0)
         };
-        let d = &mut self.dcs[dc];
-        d.handed += 1;
-        d.interval_handed += 1;
-        d.sim
-            .hand_over(self.kernel.now, user, region as u8, lookup, ready_ms);
+        let handover = Handover {
+            at: self.kernel.now,
+            user,
+            region: region as u8,
+            lookup,
+            ready_ms,
+        };
+        if self.spans.drawing {
+            // The data centers may be running the span before this one (see `spans`).
+            self.spans.inboxes[dc].push(handover);
+        } else {
+            let d = &mut self.dcs[dc];
+            d.handed += 1;
+            d.interval_handed += 1;
+            handover.hand_to(&mut d.sim);
+        }
     }
 
     pub(super) fn on_health_check(&mut self) {
+        self.check_world();
+        self.check_dcs();
+    }
+
+    /// The part of a health check that reads only this layer: the next check's scheduling.
+    pub(super) fn check_world(&mut self) {
+        self.kernel.events.push(
+            self.kernel.now.plus(self.health_interval),
+            GeoEvent::HealthCheck,
+        );
+    }
+
+    /// Whether the next health check could change geoDNS's view of a data center: true when
+    /// one more failed check would take a named data center out, or one more passed check
+    /// would bring an unnamed one back. While false, the check's outcome cannot change
+    /// what geoDNS answers, whatever the data centers' state.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn check_may_flip(&self) -> bool {
+        let geo = self.scenario.geo.as_ref().expect("geo");
+        self.dcs.iter().zip(&self.named).any(|(dc, &named)| {
+            if named {
+                dc.fails_in_row + 1 >= geo.unhealthy_after
+            } else {
+                dc.passes_in_row + 1 >= geo.healthy_after
+            }
+        })
+    }
+
+    /// The part of a health check that reads the data centers: whether each is healthy now,
+    /// and geoDNS's view updated from it.
+    pub(super) fn check_dcs(&mut self) {
         let geo = self.scenario.geo.as_ref().expect("geo");
         let (down_after, up_after) = (geo.unhealthy_after, geo.healthy_after);
         for d in 0..self.dcs.len() {
@@ -172,15 +215,16 @@ impl World {
                 dc.fails_in_row += 1;
                 dc.passes_in_row = 0;
             }
-            if dc.in_dns && dc.fails_in_row >= down_after {
-                dc.in_dns = false;
+            let named = &mut self.named[d];
+            if *named && dc.fails_in_row >= down_after {
+                *named = false;
                 let name = dc.name.clone();
                 self.log_event(
                     &name,
                     format!("geoDNS: {name} failed {down_after} health checks; new lookups are answered with another data center, cached answers still point here until they expire"),
                 );
-            } else if !dc.in_dns && dc.passes_in_row >= up_after {
-                dc.in_dns = true;
+            } else if !*named && dc.passes_in_row >= up_after {
+                *named = true;
                 let name = dc.name.clone();
                 self.log_event(
                     &name,
@@ -188,9 +232,5 @@ impl World {
                 );
             }
         }
-        self.kernel.events.push(
-            self.kernel.now.plus(self.health_interval),
-            GeoEvent::HealthCheck,
-        );
     }
 }
