@@ -737,8 +737,9 @@ mod tests {
             0,
             "web",
         );
-        for _ in 0..3 {
-            balancer.add_server(true);
+        // Each server on the station of its number (what the port's `up` is indexed by).
+        for s in 0..3 {
+            balancer.add_server(true, s);
         }
         FakeWeb {
             now: SimTime::ZERO,
