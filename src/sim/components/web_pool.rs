@@ -119,6 +119,8 @@ pub(in crate::sim) struct WebPool {
     pub servers_ticked: u64,
     /// Its sticky sessions, when the web tier keeps them on its servers.
     sticky: Option<StickySessions>,
+    /// How many servers it starts with (the scenario's count as the stack is built).
+    pub first_servers: u32,
 }
 
 impl WebPool {
@@ -146,6 +148,7 @@ impl WebPool {
             last_scaling: SimTime::ZERO,
             servers_ticked: 0,
             sticky: sticky.then(StickySessions::default),
+            first_servers: server.count,
         }
     }
 
@@ -392,7 +395,7 @@ mod tests {
     use super::*;
     use crate::sim::components::balancer::BalancerNode;
     use crate::sim::components::built_in::{BuiltInEventKind, BuiltInPart};
-    use crate::sim::components::registry::{BuiltIn, Follow, Starts};
+    use crate::sim::components::registry::{BuiltIn, Follow, Listed, Starts};
     use crate::sim::components::web_tier::WebTier;
     use crate::sim::kernel::run::Kernel;
     use crate::sim::{ComponentKind, ComponentState};
@@ -651,6 +654,9 @@ mod tests {
             "health checks start first"
         );
         assert_eq!(parts[1].views(), Some(parts[0].node()));
+        // Its first servers are placed where it is listed, right after the front door.
+        assert_eq!(parts[0].listed(), Listed::AfterFrontDoor);
+        assert_eq!(parts[0].initial_stations(), [2]);
         let placed = |parts: &mut [BuiltInPart], station: u16, initial: bool| {
             let note = parts[0].station_placed(0, station, initial);
             parts[1].group_changed(0, GroupChange::Placed { station, initial });

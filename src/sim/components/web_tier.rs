@@ -8,8 +8,8 @@ use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
 use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, NewStation, OwnEvents,
-    Starts,
+    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
+    OwnEvents, Starts,
 };
 use crate::sim::components::station::Station;
 use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -136,6 +136,9 @@ impl Component for WebTier {}
 
 impl BuiltIn for WebTier {
     const NODE: NodeKind = NodeKind::WebPool;
+    /// Its first servers right after the front door (the load balancer), before the
+    /// databases' nodes.
+    const LISTED: Listed = Listed::AfterFrontDoor;
     /// Its autoscalers' first checks, right after the balancer's first health checks.
     const STARTS: Starts = Starts::BeforePlugs;
 
@@ -243,6 +246,11 @@ impl BuiltIn for WebTier {
             n => scenario.more_web_pools[n - 1].server.count = count,
         }
         Some(new)
+    }
+
+    /// Each pool's servers as the scenario counts them, in pool order.
+    fn initial_stations(&self) -> Vec<u32> {
+        self.pools.iter().map(|pool| pool.first_servers).collect()
     }
 
     fn new_station(&self, group: u8) -> NewStation {

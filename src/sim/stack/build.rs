@@ -40,15 +40,8 @@ impl Stack {
         self.add_built_in_components(Listed::AfterUsers);
         // The front door's (the load balancer).
         self.add_built_in_components(Listed::FrontDoor);
-        // The web tier's stations: each pool's servers, the first pool's first.
-        let counts = std::iter::once(&scenario.server)
-            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
-            .map(|server| server.count);
-        for (pool, count) in counts.enumerate() {
-            for _ in 0..count {
-                self.place_station(WEB as u8, pool as u8, true);
-            }
-        }
+        // The web tier's first stations: each pool's servers, the first pool's first.
+        self.add_built_in_components(Listed::AfterFrontDoor);
         if scenario.database.is_some() {
             let sharded = scenario.sharding.is_some();
             let count = scenario.sharding.as_ref().map_or(1, |s| s.shards as usize);

@@ -75,6 +75,9 @@ pub(in crate::sim) enum Listed {
     AfterMembers,
     /// After the NoSQL stores' nodes (the cache clusters' nodes).
     AfterNoSql,
+    /// Right after the front door's components, before the databases (the web servers, the
+    /// web tier's first stations).
+    AfterFrontDoor,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
