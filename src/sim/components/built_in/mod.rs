@@ -196,7 +196,7 @@ pub(in crate::sim) enum Down {
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in seven groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in eight groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
 /// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
 /// (the graph's routes name its node kind: a step that may answer the request, a hold, the
@@ -207,7 +207,8 @@ pub(in crate::sim) enum Down {
 /// it first, and the geo layer's hand-over asks it at stage 11); a kind served by stations in
 /// the stack's one table (the web pools: placing and resizing them); a kind that takes a
 /// share of the data requests on its stations (the NoSQL stores: which station, its service
-/// times, what it served, the requests that completed).
+/// times, what it served, the requests that completed); a kind that keeps a view of another
+/// kind's groups of stations (the load balancer's view of each web pool: each change told).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
