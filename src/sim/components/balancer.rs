@@ -11,24 +11,33 @@
 //! ```
 //!
 //! [`Balancer`] is its view of one web pool: the pool, the policy, its health checks and
-//! their event ([`BalancerEvent`]); the engine asks `pick`, tells it `open` / `close`, and the
-//! web tier (`web_tier::WebTier`, a built-in kind on the registration, which keeps the
-//! balancer's view of each of its pools) hands it its events with a view of which servers are
-//! really up. [`BalancerNode`] is the balancer as a component of the run, a built-in kind of
-//! its own: its life (a dead balancer forwards nothing), the time it adds, its kill and
-//! repair, its line on the bill.
+//! their event ([`BalancerEvent`]); the engine asks `pick`, tells it `open` / `close`.
+//! [`BalancerNode`] is the balancer as a component of the run, a built-in kind of its own:
+//! its life (a dead balancer forwards nothing), the time it adds, its kill and repair, its
+//! line on the bill, and its view of each web pool, with their health checks as its own
+//! events. It views the web tier's groups (`BuiltIn::VIEWS`): the stack tells it each server
+//! placed, retired or back in service (`BuiltIn::group_changed`), and lends it beside the web
+//! tier where one step reads both (the request path's pick and sticky sessions, the deploy
+//! controller's port).
+//!
+//! ```text
+//!   web tier ──resize / placed station──▶ stack ──GroupChange──▶ BalancerNode.views[pool]
+//!   request ──▶ sticky server (web tier's sessions, view's pool) or views[pool].pick ──▶ open
+//! ```
 
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{BalancePolicy, LoadBalancer, Scenario};
 use crate::sim::components::built_in::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Listed,
+    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Follow, GroupChange, Listed, OwnEvents,
+    Starts,
 };
 use crate::sim::components::registry::Component;
+use crate::sim::components::web_pool::web_of_index;
 use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::ComponentKind;
+use crate::sim::{ComponentKind, ComponentState};
 
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +56,8 @@ struct Member {
     passes: u32,
     failures: u32,
     open: u32,
+    /// The server's station in the stack's table (what its health checks look at).
+    station: u16,
 }
 
 /// A change of pool membership found by a health check.
@@ -96,16 +107,27 @@ impl Balancer {
         }
     }
 
-    /// Registers a new server: `healthy` ones join the pool at once, others after checks.
-    pub fn add_server(&mut self, healthy: bool) {
+    /// Registers a new server, served by station `station`: `healthy` ones join the pool at
+    /// once, others after checks.
+    pub fn add_server(&mut self, healthy: bool, station: u16) {
         self.members.push(Member {
             in_pool: healthy,
             registered: true,
             passes: 0,
             failures: 0,
             open: 0,
+            station,
         });
         self.rebuild_pool();
+    }
+
+    /// Follows a change of its pool (a server placed, back in service, retired).
+    pub fn changed(&mut self, change: GroupChange) {
+        match change {
+            GroupChange::Placed { station, initial } => self.add_server(initial, station),
+            GroupChange::Back { member } => self.register(usize::from(member)),
+            GroupChange::Retired { member } => self.deregister(usize::from(member)),
+        }
     }
 
     fn rebuild_pool(&mut self) {
@@ -160,9 +182,12 @@ impl Balancer {
         Some(chosen)
     }
 
-    /// A request to `server` is open.
-    pub fn open(&mut self, server: usize) {
-        self.members[server].open += 1;
+    /// A request to `server` is open; returns the server's station.
+    #[inline]
+    pub fn open(&mut self, server: usize) -> u16 {
+        let m = &mut self.members[server];
+        m.open += 1;
+        m.station
     }
 
     /// Requests sent to `server` and not yet answered.
@@ -176,14 +201,15 @@ impl Balancer {
         m.open = m.open.saturating_sub(1);
     }
 
-    /// One round of health checks given which servers really are up (`up(server)`).
+    /// One round of health checks given which servers really are up (`up(station)`, asked
+    /// of each registered server's station).
     pub fn check(&mut self, up: impl Fn(usize) -> bool) -> Vec<PoolChange> {
         let mut changes = Vec::new();
         for (i, m) in self.members.iter_mut().enumerate() {
             if !m.registered {
                 continue;
             }
-            if up(i) {
+            if up(usize::from(m.station)) {
                 m.passes += 1;
                 m.failures = 0;
                 if !m.in_pool && m.passes >= self.healthy_threshold {
@@ -225,7 +251,7 @@ impl Balancer {
     }
 
     /// Handles one of its events: a round of health checks given which servers are really up
-    /// (`up(server)`), logging each change of the pool (`refused(server)`: the requests a
+    /// (`up(station)`), logging each change of the pool (`refused(station)`: the requests a
     /// server refused since it died), then the next round. Returns whether the pool changed.
     pub fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
@@ -251,7 +277,7 @@ impl Balancer {
                         format!(
                             "load balancer: {name} failed {} checks, taken out of the pool; {} requests were sent to it while it was down",
                             change.checks,
-                            refused(change.server)
+                            refused(usize::from(self.members[change.server].station))
                         )
                     };
                     ctx.log(&name, text);
@@ -264,16 +290,19 @@ impl Balancer {
 }
 
 /// The load balancer as a component of the run (`lb`), a built-in kind on the registration:
-/// its life, the time it adds each way, its kill and repair, its line on the bill. One
-/// balancer stands in front of every web pool; its view of each pool ([`Balancer`]: members,
-/// health checks, the policy's place) is the web tier's gate to that pool, so killing it
-/// leaves those views as they are (the servers stay healthy) while no request passes it.
-#[derive(Clone, Debug)]
+/// its life, the time it adds each way, its kill and repair, its line on the bill, and its
+/// view of each web pool ([`Balancer`]: members, health checks, the policy's place). One
+/// balancer stands in front of every web pool; killing it leaves its views as they are (the
+/// servers stay healthy, the health checks go on) while no request passes it.
+#[derive(Clone)]
 pub(in crate::sim) struct BalancerNode {
     /// Whether it is up (when down, requests reach no server: they fail as `server_down`).
     pub alive: bool,
     /// The time it adds to a request, each way.
     pub latency: SimDuration,
+    /// Its view of each web pool, in pool order (the scenario's `server`, then its
+    /// `more_web_pools`); each server joins as the stack tells it one was placed.
+    pub views: Vec<Balancer>,
 }
 
 impl Component for BalancerNode {}
@@ -287,9 +316,13 @@ impl BuiltIn for BalancerNode {
     const MACHINES_FIRST: bool = true;
 
     fn of_scenario(scenario: &Scenario) -> Option<BalancerNode> {
+        let stems = std::iter::once("web").chain(scenario.more_web_pools.iter().map(|m| &*m.name));
         scenario.load_balancer.as_ref().map(|lb| BalancerNode {
             alive: true,
             latency: SimDuration::from_millis_f64(lb.latency_ms),
+            views: (stems.enumerate())
+                .map(|(pool, stem)| Balancer::new(lb, pool as u8, stem))
+                .collect(),
         })
     }
 
@@ -316,12 +349,59 @@ impl BuiltIn for BalancerNode {
     fn bill_machines(&self, hours: f64, bill: &mut Bill) {
         bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
     }
+
+    /// Its first round of health checks of each pool, before any other kind's first events
+    /// (where the web tier scheduled them when it held the views).
+    const STARTS: Starts = Starts::First;
+
+    fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
+        for view in &self.views {
+            view.start(ctx);
+        }
+    }
+
+    /// A web server's place in its pool: whether the balancer sends it requests.
+    fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
+        if kind == ComponentKind::Server {
+            let (pool, server) = web_of_index(index);
+            state.in_pool = self.views[pool].in_pool(server);
+        }
+    }
+
+    const VIEWS: Option<NodeKind> = Some(NodeKind::WebPool);
+
+    /// A web pool's server placed, retired or back in service: its view follows.
+    fn group_changed(&mut self, group: u8, change: GroupChange) {
+        self.views[usize::from(group)].changed(change);
+    }
+}
+
+impl OwnEvents<BalancerEvent> for BalancerNode {
+    /// A round of health checks of a pool's servers (their stations read from `ctx`); the
+    /// kinds that drive the web tier (a rolling deploy waiting for its batch) move on after
+    /// each.
+    fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        event: BalancerEvent,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Follow {
+        let BalancerEvent::HealthCheck { pool } = event;
+        // The stations lent apart from the kernel for the round, so both borrow at once.
+        let stations = std::mem::take(&mut ctx.stations);
+        self.views[usize::from(pool)].handle(
+            event,
+            |station| stations[station].alive,
+            |station| stations[station].refused - stations[station].refused_at_death,
+            ctx,
+        );
+        ctx.stations = stations;
+        Follow::Checked
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::components::web_pool::WebEvent;
     use crate::sim::kernel::run::Kernel;
     use crate::sim::kernel::time::SimTime;
     use std::cell::Cell;
@@ -339,13 +419,14 @@ mod tests {
     #[test]
     fn health_checks_take_a_dead_server_out_after_the_threshold_and_back_after_passes() {
         let mut b = Balancer::new(&spec(BalancePolicy::RoundRobin), 0, "web");
-        for _ in 0..3 {
-            b.add_server(true);
+        // Servers 0, 1, 2 on stations 10, 11, 12: the checks look at the stations.
+        for station in 10..13 {
+            b.add_server(true, station);
         }
         let mut kernel = Kernel::<(), BuiltInEvent>::new(1);
         let web1_up = Cell::new(false);
-        let up = |s: usize| s != 1 || web1_up.get();
-        /// The kernel handed as the web tier's (built-in component 0) with no station.
+        let up = |station: usize| station != 11 || web1_up.get();
+        /// The kernel handed as the balancer's (built-in component 0 here) with no station.
         fn ctx(kernel: &mut Kernel<(), BuiltInEvent>) -> BuiltInCtx<'_, (), BuiltInEvent> {
             BuiltInCtx {
                 kernel,
@@ -365,13 +446,18 @@ mod tests {
                 .pop_until(SimTime::from_secs(100))
                 .expect("next");
             assert_eq!(now, SimTime::from_secs(round), "one round per interval");
-            // Scheduled as the web tier's own event (built-in component 0 here).
-            let BuiltInEventKind::Web(WebEvent::Health(event)) = event else {
+            // Scheduled as the balancer's own event (built-in component 0 here).
+            let BuiltInEventKind::Balancer(event) = event else {
                 panic!("not a health check: {event:?}");
             };
             assert_eq!(part, 0);
             kernel.now = now;
-            if b.handle(event, up, |_| 7, &mut ctx(&mut kernel)) {
+            if b.handle(
+                event,
+                up,
+                |station| u64::from(station == 11) * 7,
+                &mut ctx(&mut kernel),
+            ) {
                 changed_at.push(round);
             }
             in_pool_after.push(b.in_pool(1));
@@ -392,8 +478,8 @@ mod tests {
         );
         // Round robin skips the server while it is out.
         let mut b2 = b.clone();
-        b2.check(|s| s != 0);
-        b2.check(|s| s != 0);
+        b2.check(|station| station != 10);
+        b2.check(|station| station != 10);
         let mut rng = Rng::new(2);
         let picks: Vec<usize> = (0..4).map(|_| b2.pick(&mut rng).expect("a pool")).collect();
         assert!(!picks.contains(&0) && picks.contains(&1) && picks.contains(&2));
@@ -402,13 +488,13 @@ mod tests {
     #[test]
     fn least_connections_picks_the_least_loaded_and_a_dead_balancer_says_so() {
         let mut b = Balancer::new(&spec(BalancePolicy::LeastConnections), 0, "web");
-        for _ in 0..3 {
-            b.add_server(true);
+        for station in 5..8 {
+            b.add_server(true, station);
         }
         let mut rng = Rng::new(3);
+        assert_eq!(b.open(0), 5, "open names the server's station");
         b.open(0);
-        b.open(0);
-        b.open(2);
+        assert_eq!(b.open(2), 7);
         assert_eq!(b.pick(&mut rng), Some(1));
         b.close(0);
         b.close(0);

@@ -11,24 +11,24 @@
 //! ```
 //!
 //! [`WebPool`] owns that state and its events ([`WebEvent`]), and its sticky sessions (stage
-//! 7: which of its servers holds each user's session). [`WebTier`](super::web_tier::WebTier) (web_tier.rs) holds the pools and the
-//! load balancer's view of each, and is the built-in kind on the registration: it takes the
-//! pools' and the balancer's events, applies resizes and describes the stations the stack
-//! places for it, and writes the web figures and report parts. A change of size ([`WebPool::set_count`],
-//! live or from its autoscaler) returns retired servers to the pool's balancer and takes
-//! servers out of it, logging each; it hands back how many new servers the engine must place
+//! 7: which of its servers holds each user's session). [`WebTier`](super::web_tier::WebTier)
+//! (web_tier.rs) holds the pools and is the built-in kind on the registration: it takes the
+//! pools' events, applies resizes and describes the stations the stack places for it, and
+//! writes the web figures and report parts. A change of size ([`WebPool::set_count`], live
+//! or from its autoscaler) brings retired servers back and takes servers out of service,
+//! logging each and listing each as a `GroupChange`, which the stack hands the load
+//! balancer's view of the pool; it hands back how many new servers the engine must place
 //! (their stations), which then join through [`WebPool::add`].
 //!
 //! ```text
 //!   request of user u ──▶ session_server(u): u's server, same life, still in the pool?
 //!   served by server s ──▶ note_session(u, s)      server s dies ──▶ server_died(s)
-//!   set_count(n) ──▶ back: balancer.register, retired: balancer.deregister ──▶ new to place
+//!   set_count(n) ──▶ Back / Retired changes (the balancer's view follows) ──▶ new to place
 //! ```
 
 use crate::scenario::{Autoscaling, Flow, Server};
-use crate::sim::components::balancer::{Balancer, BalancerEvent};
-use crate::sim::components::built_in::BuiltInEventKind;
-use crate::sim::components::registry::{BuiltInCtx, BuiltInEvent};
+use crate::sim::components::balancer::Balancer;
+use crate::sim::components::registry::{BuiltInCtx, BuiltInEvent, GroupChange};
 use crate::sim::components::sessions::StickySessions;
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::Sampler;
@@ -44,25 +44,16 @@ pub(in crate::sim) enum WebEvent {
     AutoscaleCheck { pool: u8 },
     /// A web server launched by the autoscaler has booted.
     ServerBooted { pool: u8 },
-    /// One of the balancer's events for a pool (its health checks), which the web tier hands
-    /// the balancer's view of that pool.
-    Health(BalancerEvent),
 }
 
 impl WebEvent {
     /// The pool the event is for.
     pub fn pool(self) -> usize {
         match self {
-            WebEvent::AutoscaleCheck { pool }
-            | WebEvent::ServerBooted { pool }
-            | WebEvent::Health(BalancerEvent::HealthCheck { pool }) => usize::from(pool),
+            WebEvent::AutoscaleCheck { pool } | WebEvent::ServerBooted { pool } => {
+                usize::from(pool)
+            }
         }
-    }
-}
-
-impl From<BalancerEvent> for BuiltInEventKind {
-    fn from(event: BalancerEvent) -> BuiltInEventKind {
-        BuiltInEventKind::Web(WebEvent::Health(event))
     }
 }
 
@@ -128,6 +119,8 @@ pub(in crate::sim) struct WebPool {
     pub servers_ticked: u64,
     /// Its sticky sessions, when the web tier keeps them on its servers.
     sticky: Option<StickySessions>,
+    /// How many servers it starts with (the scenario's count as the stack is built).
+    pub first_servers: u32,
 }
 
 impl WebPool {
@@ -155,6 +148,7 @@ impl WebPool {
             last_scaling: SimTime::ZERO,
             servers_ticked: 0,
             sticky: sticky.then(StickySessions::default),
+            first_servers: server.count,
         }
     }
 
@@ -227,25 +221,25 @@ impl WebPool {
         }
     }
 
-    /// Changes the number of servers in service to `count` ([`WebPool::resize`]): servers
-    /// back in service register with `balancer` again (they join once healthy), retired ones
-    /// leave it at once; each is logged. Returns how many new servers the engine must place
-    /// (each then joins through [`WebPool::add`] and the balancer's `add_server`).
+    /// Changes the number of servers in service to `count` ([`WebPool::resize`]): each
+    /// server back in service (it joins the balancer's pool once healthy) and each retired
+    /// one (it leaves at once) is logged and listed in `changes`. Returns how many new
+    /// servers the engine must place (each then joins through [`WebPool::add`]).
     pub fn set_count<R: Slot, E: Copy>(
         &mut self,
         count: usize,
-        balancer: &mut Balancer,
         ctx: &mut Ctx<R, E>,
+        changes: &mut Vec<GroupChange>,
     ) -> u32 {
         let resize = self.resize(count);
         for i in resize.back {
-            balancer.register(i);
+            changes.push(GroupChange::Back { member: i as u16 });
             let name = self.server_name(i);
             let text = format!("{name} added back; joins the pool once healthy");
             ctx.log(&name, text);
         }
         for i in resize.retired {
-            balancer.deregister(i);
+            changes.push(GroupChange::Retired { member: i as u16 });
             let name = self.server_name(i);
             let text = format!("{name} removed from the pool");
             ctx.log(&name, text);
@@ -286,8 +280,6 @@ impl WebPool {
                 self.booting = self.booting.saturating_sub(1);
                 Some(self.in_service() + 1)
             }
-            // The balancer's: the tier hands them to its view of the pool, never here.
-            WebEvent::Health(_) => None,
         }
     }
 
@@ -401,10 +393,12 @@ impl WebPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::components::balancer::BalancerNode;
     use crate::sim::components::built_in::{BuiltInEventKind, BuiltInPart};
-    use crate::sim::components::registry::Follow;
+    use crate::sim::components::registry::{BuiltIn, Follow, Listed, Starts};
     use crate::sim::components::web_tier::WebTier;
     use crate::sim::kernel::run::Kernel;
+    use crate::sim::{ComponentKind, ComponentState};
 
     fn autoscaling() -> Autoscaling {
         Autoscaling {
@@ -460,7 +454,7 @@ mod tests {
         let mut balancer = Balancer::new(spec, 0, "web");
         for s in 0..servers {
             pool.add(s);
-            balancer.add_server(true);
+            balancer.add_server(true, s);
         }
         pool.reserve_users(4);
         (
@@ -498,20 +492,45 @@ mod tests {
     }
 
     #[test]
-    fn set_count_retires_and_returns_servers_through_the_balancer_and_logs_each() {
+    fn set_count_retires_and_returns_servers_for_the_balancer_and_logs_each() {
         let (mut pool, mut balancer, _) = sticky_pool(4);
         let mut kernel = Kernel::<(), WebEvent>::new(1);
-        assert_eq!(pool.set_count(2, &mut balancer, &mut kernel), 0);
+        // What the stack does: each change listed goes to the balancer's view of the pool.
+        let mut set_count = |pool: &mut WebPool, count: usize| {
+            let mut changes = Vec::new();
+            let new = pool.set_count(count, &mut kernel, &mut changes);
+            for &change in &changes {
+                balancer.changed(change);
+            }
+            (new, changes, balancer.clone())
+        };
+        let (new, changes, b) = set_count(&mut pool, 2);
+        assert_eq!(new, 0);
+        assert_eq!(
+            changes,
+            [
+                GroupChange::Retired { member: 3 },
+                GroupChange::Retired { member: 2 }
+            ]
+        );
         assert_eq!(pool.in_service(), 2);
-        assert!(balancer.in_pool(1) && !balancer.in_pool(2) && !balancer.in_pool(3));
+        assert!(b.in_pool(1) && !b.in_pool(2) && !b.in_pool(3));
         // Growing to 5: servers 2 and 3 come back (registered, in the pool once healthy) and
         // one new server is for the engine to place.
-        assert_eq!(pool.set_count(5, &mut balancer, &mut kernel), 1);
+        let (new, changes, b) = set_count(&mut pool, 5);
+        assert_eq!(new, 1);
+        assert_eq!(
+            changes,
+            [
+                GroupChange::Back { member: 2 },
+                GroupChange::Back { member: 3 }
+            ]
+        );
         assert_eq!(pool.in_service(), 4, "the new one counts once placed");
-        assert!(!balancer.in_pool(2), "joins only after passing checks");
+        assert!(!b.in_pool(2), "joins only after passing checks");
         pool.add(4);
         assert_eq!((pool.len(), pool.in_service()), (5, 5));
-        assert_eq!(pool.set_count(5, &mut balancer, &mut kernel), 0);
+        assert_eq!(set_count(&mut pool, 5).0, 0);
         let log: Vec<(&str, &str)> = (kernel.log.iter())
             .map(|e| (e.component.as_str(), e.text.as_str()))
             .collect();
@@ -617,54 +636,76 @@ mod tests {
     }
 
     #[test]
-    fn the_tier_takes_its_events_and_resizes_through_the_registration_hooks() {
-        // Stage 7's balancer, two servers, the autoscaler above.
+    fn the_tier_and_the_balancer_take_their_events_and_resize_through_the_hooks() {
+        // Stage 7's balancer, two servers, the autoscaler above: the web tier is built-in
+        // component 0 and the balancer 1, and this test does what the stack does between
+        // them (every change of a pool goes to the balancer's view).
         let mut scenario = crate::scenario::preset(7).expect("preset 7");
         scenario.server.count = 2;
         scenario.autoscaling = Some(autoscaling());
-        let mut part = BuiltInPart::Web(WebTier::new(&scenario));
-        assert!(
-            part.start_first(),
-            "autoscalers start before the registered kinds"
+        let mut parts = BuiltInPart::of_scenario(&scenario);
+        parts.truncate(1);
+        let lb = BalancerNode::of_scenario(&scenario).expect("stage 7 has a balancer");
+        parts.push(BuiltInPart::Balancer(lb));
+        assert_eq!(parts[0].starts(), Starts::BeforePlugs);
+        assert_eq!(
+            parts[1].starts(),
+            Starts::First,
+            "health checks start first"
         );
+        assert_eq!(parts[1].views(), Some(parts[0].node()));
+        // Its first servers are placed where it is listed, right after the front door.
+        assert_eq!(parts[0].listed(), Listed::AfterFrontDoor);
+        assert_eq!(parts[0].initial_stations(), [2]);
+        let placed = |parts: &mut [BuiltInPart], station: u16, initial: bool| {
+            let note = parts[0].station_placed(0, station, initial);
+            parts[1].group_changed(0, GroupChange::Placed { station, initial });
+            note
+        };
         for server in 0..2u16 {
-            let new = part.new_station(0);
+            let new = parts[0].new_station(0);
             let name = ["web-0", "web-1"][usize::from(server)];
             assert_eq!((new.name.as_str(), new.index), (name, server));
-            assert_eq!(part.station_placed(0, server, true), None);
+            assert_eq!(placed(&mut parts, server, true), None);
         }
         let mut kernel = TestKernel::new(1);
-        let k = &mut kernel;
-        let ctx = &mut BuiltInCtx {
-            kernel: k,
-            stations: &mut [],
-            me: 0,
-        };
-        part.start(ctx);
-        // The balancer's health checks, the autoscaler's checks and boots come back tagged
-        // with the part and are handed back to it, until a booted server asks for a third
-        // one (its two servers 90 % busy).
+        for me in [1, 0] {
+            parts[me].start(&mut BuiltInCtx {
+                kernel: &mut kernel,
+                stations: &mut [],
+                me: me as u8,
+            });
+        }
+        // The balancer's health checks (its own events), the autoscaler's checks and boots
+        // come back tagged with their part and are handed back to it, until a booted server
+        // asks for a third one (its two servers 90 % busy).
         let mut stations = stations(0.9);
         let mut health_checks = 0;
-        let follow = loop {
-            let (t, BuiltInEvent { part: me, event }) =
-                (kernel.events.pop_until(SimTime::from_secs(100))).expect("an event");
-            kernel.now = t;
-            assert_eq!(me, 0);
-            let ctx = &mut BuiltInCtx {
-                kernel: &mut kernel,
-                stations: &mut stations,
-                me,
+        let mut step =
+            |kernel: &mut TestKernel, parts: &mut [BuiltInPart], stations: &mut [Station]| {
+                let (t, BuiltInEvent { part: me, event }) =
+                    (kernel.events.pop_until(SimTime::from_secs(100))).expect("an event");
+                kernel.now = t;
+                let follow = parts[usize::from(me)].handle(
+                    event,
+                    &mut BuiltInCtx {
+                        kernel,
+                        stations,
+                        me,
+                    },
+                );
+                if follow == Follow::Checked {
+                    assert_eq!(me, 1, "health checks are the balancer's");
+                    health_checks += 1;
+                }
+                follow
             };
-            match part.handle(event, ctx) {
-                Follow::Nothing => continue,
-                Follow::Checked => health_checks += 1,
+        let follow = loop {
+            match step(&mut kernel, &mut parts, &mut stations) {
+                Follow::Nothing | Follow::Checked => continue,
                 follow => break (kernel.now, follow),
             }
         };
-        // Stage 7's balancer checks every 2 s: rounds at 2, 4, … 38 s before the boot (the
-        // round at 40 s was scheduled after it).
-        assert_eq!(health_checks, 19);
         let (at, follow) = follow;
         assert_eq!(
             (at, follow),
@@ -674,25 +715,44 @@ mod tests {
             )
         );
         // The resize: one new server for the stack to place, the scenario's count follows.
+        let mut changes = Vec::new();
         let ctx = &mut BuiltInCtx {
             kernel: &mut kernel,
             stations: &mut stations,
             me: 0,
         };
-        assert_eq!(part.resize(0, 3, &mut scenario, ctx), Some(1));
-        assert_eq!(scenario.server.count, 3);
-        let new = part.new_station(0);
-        assert_eq!(new.name, "web-2");
-        let note = part.station_placed(0, 2, false);
         assert_eq!(
-            note.as_deref(),
+            parts[0].resize(0, 3, &mut scenario, ctx, &mut changes),
+            Some(1)
+        );
+        assert!(changes.is_empty(), "no server back or retired");
+        assert_eq!(scenario.server.count, 3);
+        let new = parts[0].new_station(0);
+        assert_eq!(new.name, "web-2");
+        stations.push(new.station);
+        assert_eq!(
+            placed(&mut parts, 2, false).as_deref(),
             Some("web-2 added; joins the pool once healthy")
         );
-        let web = part.get::<WebTier>().expect("the web tier");
+        let web = parts[0].get::<WebTier>().expect("the web tier");
         assert_eq!(web.pools[0].in_service(), 3);
-        assert!(
-            !web.balancers[0].in_pool(2),
-            "joins only after passing checks"
+        let in_pool = |parts: &[BuiltInPart], server: u16| {
+            let mut state = ComponentState::default();
+            parts[1].station_state(ComponentKind::Server, server, &mut state);
+            state.in_pool
+        };
+        assert!(!in_pool(&parts, 2), "joins only after passing checks");
+        // The balancer's next checks see web-2's station up and take it in.
+        while !in_pool(&parts, 2) {
+            assert!(kernel.now < SimTime::from_secs(60), "web-2 never joined");
+            step(&mut kernel, &mut parts, &mut stations);
+        }
+        // Stage 7's balancer checks every 2 s: rounds at 2, 4, … 38 s before the boot (the
+        // round at 40 s was scheduled after it), then 40 and 42 s for web-2's two passes.
+        assert_eq!(health_checks, 21);
+        assert_eq!(
+            kernel.log.back().map(|e| e.text.as_str()),
+            Some("load balancer: web-2 passed 2 checks, back in the pool")
         );
         // Without a balancer the count stays.
         let mut lone = crate::scenario::preset(1).expect("preset 1");
@@ -702,7 +762,7 @@ mod tests {
             stations: &mut stations,
             me: 0,
         };
-        assert_eq!(alone.resize(0, 3, &mut lone, ctx), None);
+        assert_eq!(alone.resize(0, 3, &mut lone, ctx, &mut changes), None);
         assert_eq!(lone.server.count, 1);
     }
 }

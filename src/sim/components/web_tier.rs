@@ -1,13 +1,15 @@
-//! The web tier as a built-in kind on the registration: the web pools ([`WebPool`]) and the
-//! load balancer's view of each, taking their events, applying resizes, describing the
-//! stations the stack places for them, and writing the web figures and report parts.
+//! The web tier as a built-in kind on the registration: the web pools ([`WebPool`]), taking
+//! their events, applying resizes, describing the stations the stack places for them, and
+//! writing the web figures and report parts. The load balancer's view of each pool is the
+//! balancer's (`balancer::BalancerNode`), told of each change of a pool by the stack.
 
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
 use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, NewStation, OwnEvents,
+    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
+    OwnEvents, Starts,
 };
 use crate::sim::components::station::Station;
 use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
@@ -17,8 +19,7 @@ use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
 use crate::sim::{ComponentKind, ComponentState};
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
-/// `server` first, then its `more_web_pools` in order) and the load balancer's view of each
-/// (its gate to that pool; empty without a balancer). Every stack has one, registered first
+/// `server` first, then its `more_web_pools` in order). Every stack has one, registered first
 /// (`built_ins!`), so it is the stack's built-in component 0, which the request path reads
 /// directly. Its own events are the pools' autoscalers' ([`WebEvent`]); its stations are the
 /// web servers', placed by the stack ([`BuiltIn::new_station`], [`BuiltIn::station_placed`])
@@ -27,8 +28,9 @@ use crate::sim::{ComponentKind, ComponentState};
 pub(in crate::sim) struct WebTier {
     /// The web pools, in pool order.
     pub pools: Vec<WebPool>,
-    /// The load balancer's view of each web pool, in pool order (empty without one).
-    pub balancers: Vec<Balancer>,
+    /// Whether a load balancer stands in front of the pools (without one a pool keeps its
+    /// size: its servers would have no way to join or leave).
+    pub balanced: bool,
 }
 
 impl WebTier {
@@ -48,13 +50,10 @@ impl WebTier {
             pool.serves = m.serves.clone();
             pool
         });
-        let pools: Vec<WebPool> = std::iter::once(first).chain(more).collect();
-        let balancers = (scenario.load_balancer.as_ref()).map_or_else(Vec::new, |lb| {
-            (pools.iter())
-                .map(|w| Balancer::new(lb, w.number, &w.stem))
-                .collect()
-        });
-        WebTier { pools, balancers }
+        WebTier {
+            pools: std::iter::once(first).chain(more).collect(),
+            balanced: scenario.load_balancer.is_some(),
+        }
     }
 
     /// Users logged out with their sticky sessions' servers so far (every pool's).
@@ -65,11 +64,13 @@ impl WebTier {
 }
 
 /// The web tier lent to a kind that drives its servers ([`BuiltIn::drive`]: the deploy
-/// controller), with the stack's station table and the kernel: the deploy controller's
-/// [`DeployPort`], and nothing else of the stack.
+/// controller), with the load balancer's views of its pools, the stack's station table and
+/// the kernel: the deploy controller's [`DeployPort`], and nothing else of the stack.
 pub(in crate::sim) struct WebPort<'a, R, E> {
-    /// The web tier: its pools and the balancer's view of each.
+    /// The web tier: its pools.
     pub web: &'a mut WebTier,
+    /// The load balancer's view of each pool, in pool order (empty without a balancer).
+    pub views: &'a mut [Balancer],
     /// The kernel and the station table, with the driving kind's index (its events).
     pub ctx: BuiltInCtx<'a, R, E>,
     /// Whether the data center is down (stage 11): a server started then stays down, and
@@ -99,7 +100,7 @@ impl<R: Slot, E: Copy + From<BuiltInEvent>> DeployPort for WebPort<'_, R, E> {
     }
 
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
-        self.web.balancers.get_mut(pool)
+        self.views.get_mut(pool)
     }
 
     fn start(&mut self, pool: usize, server: usize) {
@@ -135,7 +136,11 @@ impl Component for WebTier {}
 
 impl BuiltIn for WebTier {
     const NODE: NodeKind = NodeKind::WebPool;
-    const START_FIRST: bool = true;
+    /// Its first servers right after the front door (the load balancer), before the
+    /// databases' nodes.
+    const LISTED: Listed = Listed::AfterFrontDoor;
+    /// Its autoscalers' first checks, right after the balancer's first health checks.
+    const STARTS: Starts = Starts::BeforePlugs;
 
     fn of_scenario(scenario: &Scenario) -> Option<WebTier> {
         Some(WebTier::new(scenario))
@@ -192,12 +197,12 @@ impl BuiltIn for WebTier {
             .collect();
     }
 
-    /// A web server's figures: whether it is in the balancer's pool (always, without a
-    /// balancer) and whether it is retired.
+    /// A web server's figures: whether it is retired, and in the pool (always, without a
+    /// balancer; with one, the balancer's view says, after this).
     fn station_state(&self, kind: ComponentKind, index: u16, state: &mut ComponentState) {
         if kind == ComponentKind::Server {
             let (pool, server) = web_of_index(index);
-            state.in_pool = self.balancers.get(pool).is_none_or(|b| b.in_pool(server));
+            state.in_pool = true;
             state.retired = self.pools[pool].retired[server];
         }
     }
@@ -209,41 +214,43 @@ impl BuiltIn for WebTier {
         }
     }
 
-    /// The balancer's first round of health checks of each pool, then each autoscaling
-    /// group's first decision.
+    /// Each autoscaling group's first decision.
     fn start<R: Slot, E: Copy + From<BuiltInEvent>>(&self, ctx: &mut BuiltInCtx<'_, R, E>) {
-        for balancer in &self.balancers {
-            balancer.start(ctx);
-        }
         for pool in &self.pools {
             pool.start(ctx);
         }
     }
 
     /// Pool `group` changes to `count` servers in service (clamped to 1 ..=
-    /// `MAX_WEB_SERVERS`): servers come back or retire through its balancer (each logged),
-    /// and the scenario's count follows. Without a load balancer, or for no such pool,
-    /// nothing changes (`None`).
+    /// `MAX_WEB_SERVERS`): servers come back or retire (each logged, each into `changes`,
+    /// for the balancer), and the scenario's count follows. Without a load balancer, or for
+    /// no such pool, nothing changes (`None`).
     fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         group: u8,
         count: u32,
         scenario: &mut Scenario,
         ctx: &mut BuiltInCtx<'_, R, E>,
+        changes: &mut Vec<GroupChange>,
     ) -> Option<u32> {
         let pool = usize::from(group);
-        if self.balancers.is_empty() || pool >= self.pools.len() {
+        if !self.balanced || pool >= self.pools.len() {
             return None;
         }
         let count = count.clamp(1, MAX_WEB_SERVERS);
         // The pool returns or retires servers itself; new ones (never with a retirement in
         // the same change) are for the stack to place.
-        let new = self.pools[pool].set_count(count as usize, &mut self.balancers[pool], ctx);
+        let new = self.pools[pool].set_count(count as usize, ctx, changes);
         match pool {
             0 => scenario.server.count = count,
             n => scenario.more_web_pools[n - 1].server.count = count,
         }
         Some(new)
+    }
+
+    /// Each pool's servers as the scenario counts them, in pool order.
+    fn initial_stations(&self) -> Vec<u32> {
+        self.pools.iter().map(|pool| pool.first_servers).collect()
     }
 
     fn new_station(&self, group: u8) -> NewStation {
@@ -259,14 +266,11 @@ impl BuiltIn for WebTier {
         }
     }
 
-    /// `initial` servers start in the balancer's pool; later ones join after passing its
-    /// health checks (and say so in the log).
+    /// Later servers join the balancer's pool after passing its health checks (and say so
+    /// in the log); `initial` ones are in it at once.
     fn station_placed(&mut self, group: u8, station: u16, initial: bool) -> Option<String> {
         let pool = usize::from(group);
         let server = self.pools[pool].add(station);
-        if let Some(b) = self.balancers.get_mut(pool) {
-            b.add_server(initial);
-        }
         let name = self.pools[pool].server_name(server);
         (!initial).then(|| format!("{name} added; joins the pool once healthy"))
     }
@@ -279,25 +283,6 @@ impl OwnEvents<WebEvent> for WebTier {
         ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Follow {
         let pool = event.pool();
-        if let WebEvent::Health(event) = event {
-            // A round of the balancer's health checks of the pool's servers; the stack's
-            // deploy, which waits on them, moves on after each.
-            let Some(balancer) = self.balancers.get_mut(pool) else {
-                return Follow::Nothing;
-            };
-            let servers = &self.pools[pool].stations;
-            // The stations lent apart from the kernel for the round, so both borrow at once.
-            let stations = std::mem::take(&mut ctx.stations);
-            let station = |server: usize| &stations[usize::from(servers[server])];
-            balancer.handle(
-                event,
-                |server| station(server).alive,
-                |server| station(server).refused - station(server).refused_at_death,
-                ctx,
-            );
-            ctx.stations = stations;
-            return Follow::Checked;
-        }
         match self.pools[pool].handle(event, ctx) {
             Some(count) => Follow::Resize {
                 group: pool as u8,

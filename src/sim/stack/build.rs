@@ -40,15 +40,8 @@ impl Stack {
         self.add_built_in_components(Listed::AfterUsers);
         // The front door's (the load balancer).
         self.add_built_in_components(Listed::FrontDoor);
-        // The web tier's stations: each pool's servers, the first pool's first.
-        let counts = std::iter::once(&scenario.server)
-            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
-            .map(|server| server.count);
-        for (pool, count) in counts.enumerate() {
-            for _ in 0..count {
-                self.place_station(WEB as u8, pool as u8, true);
-            }
-        }
+        // The web tier's first stations: each pool's servers, the first pool's first.
+        self.add_built_in_components(Listed::AfterFrontDoor);
         // The built-in kinds' components listed after the web servers: the database nodes
         // (every shard of each database, the first registered there), the CDN edge, then the
         // shared session store's station.
@@ -116,6 +109,11 @@ impl Stack {
         let tier = Tier::of_kind(new.kind, part);
         let s = self.add_station(id, tier, new.index, new.station);
         let note = self.built_ins[usize::from(part)].station_placed(group, s, initial);
+        let change = GroupChange::Placed {
+            station: s,
+            initial,
+        };
+        self.tell_viewers(part, group, change);
         if self.site.as_ref().is_some_and(|site| site.down) {
             self.kill_with_cause(id, "its data center is down");
         }
@@ -134,10 +132,30 @@ impl Stack {
             stations: &mut self.stations,
             me: part,
         };
-        let resize =
-            self.built_ins[usize::from(part)].resize(group, count, &mut self.scenario, ctx);
+        let mut changes = Vec::new();
+        let resize = self.built_ins[usize::from(part)].resize(
+            group,
+            count,
+            &mut self.scenario,
+            ctx,
+            &mut changes,
+        );
+        for change in changes {
+            self.tell_viewers(part, group, change);
+        }
         for _ in 0..resize.unwrap_or(0) {
             self.place_station(part, group, false);
+        }
+    }
+
+    /// Tells the built-in components that view built-in component `part`'s groups (the
+    /// load balancer, the web tier's pools: `BuiltIn::VIEWS`) that its group `group` changed.
+    fn tell_viewers(&mut self, part: u8, group: u8, change: GroupChange) {
+        let node = self.built_ins[usize::from(part)].node();
+        for viewer in &mut self.built_ins {
+            if viewer.views() == Some(node) {
+                viewer.group_changed(group, change);
+            }
         }
     }
 }

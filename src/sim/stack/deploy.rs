@@ -11,16 +11,20 @@ use crate::sim::components::web_tier::WebPort;
 
 impl Stack {
     /// Runs `f` on built-in component `part` (one that drives the web tier, never the web
-    /// tier itself) with the web tier lent as its port.
+    /// tier itself nor the load balancer) with the web tier and the balancer's views of its
+    /// pools lent as its port.
     fn with_web_port<T>(
         &mut self,
         part: u8,
         f: impl FnOnce(&mut BuiltInPart, &mut WebPort<'_, Request, Event>) -> T,
     ) -> T {
-        let (web, rest) = self.built_ins.split_at_mut(WEB + 1);
-        let driver = &mut rest[usize::from(part) - WEB - 1];
+        let (web, views, driver) = web_and_views(&mut self.built_ins, self.front, Some(part));
+        let Some(driver) = driver else {
+            unreachable!("a kind that drives the web tier is lent apart from it")
+        };
         let mut port = WebPort {
-            web: web_tier_mut(web),
+            web,
+            views,
             ctx: BuiltInCtx {
                 kernel: &mut self.kernel,
                 stations: &mut self.stations,

@@ -36,6 +36,7 @@ mod site;
 mod slab;
 mod state;
 mod sync;
+mod web;
 
 use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
@@ -46,8 +47,8 @@ use super::components::database::{
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, Listed, Nudge, PlugCtx,
-    PlugEvent, PlugPart, Served, StationTick, Step, Tick, Verdict,
+    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange, Listed,
+    Nudge, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -71,6 +72,7 @@ pub(super) use event::Event;
 use route::{DataStep, Door, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
+use web::web_and_views;
 
 /// What a component of a stack is, for its fault hooks and its state: a kind and, for the
 /// components served by a station, that station. Indexed by component id, so a fault or a
@@ -493,9 +495,10 @@ impl Stack {
             .events
             .push(SimTime(interval_ns), Event::MetricsTick);
         // The built-in kinds' first own events that come before the registered kinds' (the
-        // balancer's health checks and the web pools' autoscalers), then the registered
+        // balancer's health checks, then the web pools' autoscalers), then the registered
         // kinds', then the other built-ins'.
-        sim.start_built_ins(true);
+        sim.start_built_ins(Starts::First);
+        sim.start_built_ins(Starts::BeforePlugs);
         for (me, plug) in sim.plugs.iter().enumerate() {
             let kernel = &mut sim.kernel;
             let name = &sim.components[usize::from(sim.plug_ids[me].0)].name;
@@ -506,7 +509,7 @@ impl Stack {
             });
         }
         // The other built-in kinds' first own events (the queue's autoscaler).
-        sim.start_built_ins(false);
+        sim.start_built_ins(Starts::AfterPlugs);
         // Each shard router's scheduled resharding (the first's first, as before there were
         // several).
         for store in 0..=scenario.more_databases.len() {
@@ -533,11 +536,11 @@ impl Stack {
         sim
     }
 
-    /// Schedules the first own events of the built-in kinds that start `first` (see
-    /// `BuiltIn::START_FIRST`), in registration order.
-    fn start_built_ins(&mut self, first: bool) {
+    /// Schedules the first own events of the built-in kinds that start `when` (see
+    /// `BuiltIn::STARTS`), in registration order.
+    fn start_built_ins(&mut self, when: Starts) {
         for (me, part) in self.built_ins.iter().enumerate() {
-            if part.start_first() == first {
+            if part.starts() == when {
                 part.start(&mut BuiltInCtx {
                     kernel: &mut self.kernel,
                     stations: &mut self.stations,
@@ -571,35 +574,6 @@ impl Stack {
             Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
         }
         self.send_job_writes(part);
-    }
-
-    /// The web tier: the web pools and the balancer's view of each.
-    #[inline]
-    pub(super) fn web(&self) -> &WebTier {
-        web_tier(&self.built_ins)
-    }
-
-    /// The same, to change it.
-    #[inline]
-    pub(super) fn web_mut(&mut self) -> &mut WebTier {
-        web_tier_mut(&mut self.built_ins)
-    }
-
-    /// The load balancer, with its component (only for a request that reached it: a stack
-    /// without one has no door that leads there).
-    #[inline]
-    pub(super) fn balancer(&self) -> (&BalancerNode, ComponentId) {
-        let front = usize::from(self.front);
-        match self.built_ins[front].get() {
-            Some(b) => (b, self.built_in_ids[front]),
-            None => unreachable!("the load balancer is a built-in component"),
-        }
-    }
-
-    /// Web pool `pool`.
-    #[inline]
-    pub(super) fn pool(&self, pool: usize) -> &WebPool {
-        &self.web().pools[pool]
     }
 
     fn schedule_faults(&mut self) {

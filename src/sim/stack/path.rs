@@ -254,7 +254,13 @@ impl Stack {
         let pool = usize::from(self.routes.of(kind).pool);
         let choice = match self.sticky_server(req, pool) {
             Some(server) => Some(server),
-            None => web_tier_mut(&mut self.built_ins).balancers[pool].pick(&mut self.kernel.rng),
+            None => {
+                let rng = &mut self.kernel.rng;
+                match self.built_ins[usize::from(self.front)].get_mut::<BalancerNode>() {
+                    Some(b) => b.views[pool].pick(rng),
+                    None => unreachable!("the load balancer is a built-in component"),
+                }
+            }
         };
 
         let Some(server) = choice else {
@@ -280,9 +286,7 @@ impl Stack {
         } else {
             self.push_hop(req, lb, now, leave);
         }
-        let web = self.web_mut();
-        web.balancers[pool].open(server);
-        let station = web.pools[pool].stations[server];
+        let station = self.view_mut(pool).open(server);
         let r = self.req_mut(req);
         r.set_flag(VIA_BALANCER, true);
         r.web = station;
@@ -301,9 +305,8 @@ impl Stack {
             return None;
         }
         let user = self.kernel.requests[req.slot as usize].user as usize;
-        let web = web_tier_mut(&mut self.built_ins);
-        let balancer = web.balancers.get(pool);
-        web.pools[pool].session_server(user, &self.stations, balancer)
+        let (web, views, _) = web_and_views(&mut self.built_ins, self.front, None);
+        web.pools[pool].session_server(user, &self.stations, views.get(pool))
     }
 
     /// Sticky sessions: a user without a session in the pool of web station index `index`

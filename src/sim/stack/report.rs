@@ -79,8 +79,7 @@ impl Stack {
             })
             .collect::<Vec<_>>();
         let web = self.web();
-        let theory = if web.pools.len() == 1 && web.pools[0].len() == 1 && web.balancers.is_empty()
-        {
+        let theory = if web.pools.len() == 1 && web.pools[0].len() == 1 && !web.balanced {
             self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
         } else {
             None

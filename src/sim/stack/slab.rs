@@ -168,13 +168,12 @@ impl Stack {
         if self.kernel.requests[req.slot as usize].holds_web {
             self.free_web_worker(req);
         }
-        let r = &mut self.kernel.requests[req.slot as usize];
+        let r = &self.kernel.requests[req.slot as usize];
         if r.has(VIA_BALANCER) {
             let (pool, server) = web_of_index(self.station_info[usize::from(r.web)].2);
-            if let Some(b) = web_tier_mut(&mut self.built_ins).balancers.get_mut(pool) {
-                b.close(server);
-            }
+            self.view_mut(pool).close(server);
         }
+        let r = &mut self.kernel.requests[req.slot as usize];
         r.state = ReqState::Free;
         r.gen = r.gen.wrapping_add(1);
         self.kernel.free_slot(req.slot);

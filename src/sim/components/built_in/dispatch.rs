@@ -224,9 +224,9 @@ macro_rules! built_ins {
             pub fn heap_bytes(&self) -> usize {
                 match self { $(BuiltInPart::$v(p) => p.heap_bytes()),* }
             }
-            /// See [`BuiltIn::START_FIRST`].
-            pub fn start_first(&self) -> bool {
-                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::START_FIRST),* }
+            /// See [`BuiltIn::STARTS`].
+            pub fn starts(&self) -> Starts {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::STARTS),* }
             }
             /// See [`BuiltIn::resize`].
             pub fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
@@ -235,8 +235,9 @@ macro_rules! built_ins {
                 count: u32,
                 scenario: &mut Scenario,
                 ctx: &mut BuiltInCtx<'_, R, E>,
+                changes: &mut Vec<GroupChange>,
             ) -> Option<u32> {
-                match self { $(BuiltInPart::$v(p) => p.resize(group, count, scenario, ctx)),* }
+                match self { $(BuiltInPart::$v(p) => p.resize(group, count, scenario, ctx, changes)),* }
             }
             /// See [`BuiltIn::new_station`].
             pub fn new_station(&self, group: u8) -> NewStation {
@@ -378,6 +379,14 @@ macro_rules! built_ins {
                 state: &mut ComponentState,
             ) {
                 match self { $(BuiltInPart::$v(p) => p.station_state_at(kind, index, now, state)),* }
+            }
+            /// See [`BuiltIn::VIEWS`].
+            pub fn views(&self) -> Option<NodeKind> {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::VIEWS),* }
+            }
+            /// See [`BuiltIn::group_changed`].
+            pub fn group_changed(&mut self, group: u8, change: GroupChange) {
+                match self { $(BuiltInPart::$v(p) => p.group_changed(group, change)),* }
             }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {

@@ -75,6 +75,9 @@ pub(in crate::sim) enum Listed {
     AfterMembers,
     /// After the NoSQL stores' nodes (the cache clusters' nodes).
     AfterNoSql,
+    /// Right after the front door's components, before the databases (the web servers, the
+    /// web tier's first stations).
+    AfterFrontDoor,
 }
 
 /// What the stack knows of a request's user when it asks the component standing before
@@ -193,7 +196,7 @@ pub(in crate::sim) enum Down {
 /// A built-in kind's engine side: it reads its own part of the scenario, may watch the users'
 /// requests, and writes its own section of the report.
 ///
-/// Hooks come in seven groups, each doing nothing unless the kind overrides it: the
+/// Hooks come in eight groups, each doing nothing unless the kind overrides it: the
 /// scenario, users and report (every built-in kind); a component of the run (`component`
 /// is `Some`: faults, the inspector, the bill, where it is listed); the first stop of a route
 /// (the graph's routes name its node kind: a step that may answer the request, a hold, the
@@ -204,7 +207,8 @@ pub(in crate::sim) enum Down {
 /// it first, and the geo layer's hand-over asks it at stage 11); a kind served by stations in
 /// the stack's one table (the web pools: placing and resizing them); a kind that takes a
 /// share of the data requests on its stations (the NoSQL stores: which station, its service
-/// times, what it served, the requests that completed).
+/// times, what it served, the requests that completed); a kind that keeps a view of another
+/// kind's groups of stations (the load balancer's view of each web pool: each change told).
 pub(in crate::sim) trait BuiltIn: Component {
     /// The graph's node kind whose engine side it is.
     const NODE: NodeKind;
@@ -376,12 +380,13 @@ pub(in crate::sim) trait BuiltIn: Component {
     // 16): the stack places them, hands them out through `BuiltInCtx::stations`, and
     // applies the kind's resizes.
 
-    /// Whether its first own events are scheduled before the registered kinds' (the web
-    /// pools' autoscalers, as before they were registered), rather than after them.
-    const START_FIRST: bool = false;
+    /// When its first own events are scheduled as the stack is built (see [`Starts`]).
+    const STARTS: Starts = Starts::AfterPlugs;
     /// Its group `group` of stations changes to `count` in service (a live change, or what
-    /// its own event asked, [`Follow::Resize`]); it writes the new count into `scenario`.
-    /// Returns how many new stations the stack must place for the group (each through
+    /// its own event asked, [`Follow::Resize`]); it writes the new count into `scenario`,
+    /// and each member it takes out of service or brings back into `changes` (the stack
+    /// tells the kinds that view its groups, [`BuiltIn::group_changed`]). Returns how many
+    /// new stations the stack must place for the group (each through
     /// [`BuiltIn::new_station`] then [`BuiltIn::station_placed`]); `None`: nothing changes.
     fn resize<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
@@ -389,6 +394,7 @@ pub(in crate::sim) trait BuiltIn: Component {
         _count: u32,
         _scenario: &mut Scenario,
         _ctx: &mut BuiltInCtx<'_, R, E>,
+        _changes: &mut Vec<GroupChange>,
     ) -> Option<u32> {
         None
     }
@@ -552,6 +558,43 @@ pub(in crate::sim) trait BuiltIn: Component {
         _state: &mut ComponentState,
     ) {
     }
+
+    // Hooks of a kind that keeps a view of another kind's groups of stations (the load
+    // balancer's view of each web pool, session 18). The stack tells it every change of a
+    // group of the kind it views, as the change is made (no event: nothing moves in the
+    // queue), and lends it beside that kind where one step reads both (the request path's
+    // pick and sticky sessions, the deploy controller's port).
+
+    /// The node kind whose groups it views (`None`: none).
+    const VIEWS: Option<NodeKind> = None;
+    /// A group `group` of the kind it views has changed (see [`GroupChange`]).
+    fn group_changed(&mut self, _group: u8, _change: GroupChange) {}
+}
+
+/// When a built-in kind's first own events are scheduled as the stack is built
+/// ([`BuiltIn::start`]), in registration order within each: events due at the same time
+/// pop in the order they were pushed, so each kind keeps the place its first events had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Starts {
+    /// Before every other kind's (the load balancer's first health checks of each pool).
+    First,
+    /// Then, before the registered kinds' (the web pools' autoscalers).
+    BeforePlugs,
+    /// After the registered kinds' (the default).
+    AfterPlugs,
+}
+
+/// A change of a group of stations, told to the kinds that view that group
+/// ([`BuiltIn::group_changed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum GroupChange {
+    /// A new member, served by station `station` of the stack's table, was placed
+    /// (`initial`: as the stack was built).
+    Placed { station: u16, initial: bool },
+    /// Member `member`, out of service, is back in service.
+    Back { member: u16 },
+    /// Member `member` is taken out of service.
+    Retired { member: u16 },
 }
 
 mod ctx;
@@ -575,6 +618,6 @@ built_ins! {
     Queue(jobs::JobTier, jobs::JobEvent),
     Dns(dns::Dns),
     Deploy(deploy::DeployController, deploy::DeployEvent),
-    Balancer(balancer::BalancerNode),
+    Balancer(balancer::BalancerNode, balancer::BalancerEvent),
     NoSql(nosql::NoSqlTier),
 }
