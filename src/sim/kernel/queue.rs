@@ -240,11 +240,6 @@ pub struct EventQueue<E> {
     lanes: [VecDeque<Entry<E>>; LANES],
     /// The key of each lane's front, `u128::MAX` when the lane is empty.
     fronts: [u128; LANES],
-    /// The lanes by their fronts, earliest first (empty lanes last), and each lane's place in
-    /// that order: a front that moves is slid past its neighbours until the order holds again,
-    /// usually a step or two, instead of every front being compared after each pop from a lane.
-    order: [u8; LANES],
-    place: [u8; LANES],
     /// The lane with the smallest front and that front (`u128::MAX`: every lane is empty), kept
     /// up to date so that a pop from the heap need not look at every lane.
     best: (usize, u128),
@@ -264,8 +259,6 @@ impl<E: Copy> EventQueue<E> {
             prune_at: PRUNE_MIN,
             lanes: std::array::from_fn(|_| VecDeque::with_capacity(256)),
             fronts: [u128::MAX; LANES],
-            order: std::array::from_fn(|i| i as u8),
-            place: std::array::from_fn(|i| i as u8),
             best: (0, u128::MAX),
             next_seq: 0,
             next_last_seq: 0,
@@ -371,45 +364,26 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// Lane `lane`'s front is now `key`, earlier than before: it moves up the lanes' order.
+    /// Lane `lane`'s front is now `key`, earlier than before.
     fn front_fell(&mut self, lane: usize, key: u128) {
         self.fronts[lane] = key;
-        let mut at = usize::from(self.place[lane]);
-        while at > 0 {
-            let above = usize::from(self.order[at - 1]);
-            if self.fronts[above] < key {
-                break;
-            }
-            self.order[at] = above as u8;
-            self.place[above] = at as u8;
-            at -= 1;
-        }
-        self.order[at] = lane as u8;
-        self.place[lane] = at as u8;
-        if at == 0 {
+        if key < self.best.1 {
             self.best = (lane, key);
         }
     }
 
-    /// Lane `lane`'s front is now `key` (`u128::MAX`: the lane is empty), later than before: it
-    /// moves down the lanes' order.
-    #[inline(always)]
-    fn front_rose(&mut self, lane: usize, key: u128) {
-        self.fronts[lane] = key;
-        let mut at = usize::from(self.place[lane]);
-        while at + 1 < LANES {
-            let below = usize::from(self.order[at + 1]);
-            if self.fronts[below] >= key {
-                break;
+    /// The lane with the smallest front, and that front: eight comparisons without a branch.
+    /// (Keeping the lanes sorted by their fronts, so that a pop moves one lane a step or two,
+    /// ran fewer instructions but was not faster in a browser's worker: see
+    /// docs/performance.md, session 18.)
+    fn smallest_front(&self) -> (usize, u128) {
+        let (mut lane, mut key) = (0, self.fronts[0]);
+        for (i, &front) in self.fronts.iter().enumerate().skip(1) {
+            if front < key {
+                (lane, key) = (i, front);
             }
-            self.order[at] = below as u8;
-            self.place[below] = at as u8;
-            at += 1;
         }
-        self.order[at] = lane as u8;
-        self.place[lane] = at as u8;
-        let first = usize::from(self.order[0]);
-        self.best = (first, self.fronts[first]);
+        (lane, key)
     }
 
     /// Removes a root that `pop` handed out and nothing overwrote.
@@ -457,8 +431,8 @@ impl<E: Copy> EventQueue<E> {
                 // it the same way (see `due_until`).
                 let entry = *fifo.front().expect("the lane's front");
                 fifo.pop_front();
-                let front = fifo.front().map_or(u128::MAX, |e| e.key());
-                self.front_rose(i, front);
+                self.fronts[i] = fifo.front().map_or(u128::MAX, |e| e.key());
+                self.best = self.smallest_front();
                 entry
             }
         };
