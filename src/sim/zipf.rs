@@ -3,6 +3,7 @@
 //! every platform draws the same ranks.
 
 use super::kernel::rng::Rng;
+use super::kernel::wide::round;
 
 /// Draws ranks 1..=n with P(k) ∝ 1/k^s.
 #[derive(Clone, Debug)]
@@ -68,7 +69,7 @@ impl Zipf {
         for _ in 0..1000 {
             let u = self.h_integral_n + rng.unit() * (self.h_integral_x1 - self.h_integral_n);
             let x = self.h_integral_inverse(u);
-            let k = libm::round(x).clamp(1.0, self.n);
+            let k = round(x).clamp(1.0, self.n);
             if k - x <= self.squeeze || u >= self.h_integral(k + 0.5) - self.h(k) {
                 return k as u32;
             }

@@ -118,27 +118,43 @@ impl<E: Copy> QuadHeap<E> {
         self.items.first()
     }
 
+    /// Adds `entry`. Inlined, with the pushes of [`EventQueue`] that call it, into the code that
+    /// made the event: the entry goes from registers to its slot. Passed on by pointer, it was
+    /// read back whole right after its fields were written one by one, a load the processor
+    /// cannot forward from those stores (see [`EventQueue::push`]).
+    #[inline(always)]
     fn push(&mut self, entry: Entry<E>) {
-        let mut at = self.items.len();
         self.items.push(entry);
+        let at = self.climb(entry.key());
+        self.items[at] = entry;
+    }
+
+    /// Moves the last entry's ancestors whose key is above `key` one level down; returns the
+    /// place left for the entry of `key` (the heap is ordered once it is written there).
+    fn climb(&mut self, key: u128) -> usize {
+        let mut at = self.items.len() - 1;
         while at > 0 {
             let parent = (at - 1) / 4;
-            if self.items[parent].key() < entry.key() {
+            if self.items[parent].key() < key {
                 break;
             }
             self.items[at] = self.items[parent];
             at = parent;
         }
-        self.items[at] = entry;
+        at
     }
 
     /// Puts `entry` in the root's place (the heap must not be empty) and sifts it down.
+    #[inline(always)]
     fn replace_root(&mut self, entry: Entry<E>) {
-        self.sift_down(0, entry);
+        let at = self.sink(0, entry.key());
+        self.items[at] = entry;
     }
 
-    /// Puts `entry` at `at` (below which the heap is ordered) and sifts it down.
-    fn sift_down(&mut self, mut at: usize, entry: Entry<E>) {
+    /// For an entry of `key` at `at` (below which the heap is ordered): moves the smallest
+    /// child up while its key is below `key`, and returns the place left for the entry, which
+    /// the caller writes (so that the entry itself is not passed through memory).
+    fn sink(&mut self, mut at: usize, key: u128) -> usize {
         let len = self.items.len();
         loop {
             let first = 4 * at + 1;
@@ -160,13 +176,13 @@ impl<E: Copy> QuadHeap<E> {
             } else {
                 break;
             };
-            if self.items[child].key() > entry.key() {
+            if self.items[child].key() > key {
                 break;
             }
             self.items[at] = self.items[child];
             at = child;
         }
-        self.items[at] = entry;
+        at
     }
 
     /// Removes the root (the heap must not be empty).
@@ -183,7 +199,9 @@ impl<E: Copy> QuadHeap<E> {
         let len = self.items.len();
         if len > 1 {
             for at in (0..=(len - 2) / 4).rev() {
-                self.sift_down(at, self.items[at]);
+                let entry = self.items[at];
+                let to = self.sink(at, entry.key());
+                self.items[to] = entry;
             }
         }
     }
@@ -248,12 +266,14 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    #[inline(always)]
     fn entry(&mut self, time: SimTime, event: E) -> Entry<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         Entry::new(time, seq, event)
     }
 
+    #[inline(always)]
     fn push_heap(&mut self, entry: Entry<E>) {
         if self.root_taken {
             self.root_taken = false;
@@ -265,6 +285,14 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`.
+    ///
+    /// The pushes are inlined into their callers (`#[inline(always)]`, down to the write into
+    /// the heap or the lane): the caller writes an event field by field, and a push out of line
+    /// read it back from memory at once, whole, in wider loads than those writes — loads the
+    /// processor cannot forward from the pending stores, which wait until they are written
+    /// (natively, in `perf`: 53–74% of the samples of `QuadHeap::push`, `EventQueue::insert_in`
+    /// and `QuadHeap::sift_down` on those loads, at stage 11).
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
         let entry = self.entry(time, event);
         self.push_heap(entry);
@@ -273,6 +301,7 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules a client's deadline `event` at `time`, in the timeouts' heap. True when that
     /// heap has grown enough since it was last pruned that the caller should drop the dead
     /// deadlines with [`EventQueue::retain_timeouts`] now.
+    #[inline(always)]
     pub fn push_timeout(&mut self, time: SimTime, event: E) -> bool {
         let entry = self.entry(time, event);
         self.timeouts.push(entry);
@@ -288,31 +317,32 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedules `event` at `time`, a fixed delay after now for events of `lane`: kept in the
     /// lane's FIFO when it is not earlier than the lane's last few events, in the heap otherwise.
+    #[inline(always)]
     pub fn push_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let entry = self.entry(time, event);
         self.insert_in(lane, entry);
     }
 
+    /// Mostly in order: at the end of its lane, inlined (see [`EventQueue::push`]).
+    #[inline(always)]
     fn insert_in(&mut self, lane: Lane, entry: Entry<E>) {
         let index = lane.index();
         let fifo = &mut self.lanes[index];
         let key = entry.key();
-        // Mostly in order: at the end.
         match fifo.back() {
-            Some(last) if last.key() > key => {}
-            Some(_) => {
-                fifo.push_back(entry);
-                return;
-            }
+            Some(last) if last.key() > key => self.insert_before(index, entry),
+            Some(_) => fifo.push_back(entry),
             None => {
                 fifo.push_back(entry);
-                self.fronts[index] = key;
-                if key < self.best.1 {
-                    self.best = (index, key);
-                }
-                return;
+                self.front_fell(index, key);
             }
         }
+    }
+
+    /// An entry earlier than the end of lane `index`.
+    fn insert_before(&mut self, index: usize, entry: Entry<E>) {
+        let fifo = &mut self.lanes[index];
+        let key = entry.key();
         // Where it goes among the lane's last few entries (the lane stays sorted); further
         // back than that, the heap takes it.
         let len = fifo.len();
@@ -330,14 +360,22 @@ impl<E: Copy> EventQueue<E> {
             fifo.insert(at, entry);
         }
         if at == 0 {
-            self.fronts[index] = key;
-            if key < self.best.1 {
-                self.best = (index, key);
-            }
+            self.front_fell(index, key);
         }
     }
 
-    /// The lane with the smallest front, and that front.
+    /// Lane `lane`'s front is now `key`, earlier than before.
+    fn front_fell(&mut self, lane: usize, key: u128) {
+        self.fronts[lane] = key;
+        if key < self.best.1 {
+            self.best = (lane, key);
+        }
+    }
+
+    /// The lane with the smallest front, and that front: eight comparisons without a branch.
+    /// (Keeping the lanes sorted by their fronts, so that a pop moves one lane a step or two,
+    /// ran fewer instructions but was not faster in a browser's worker: see
+    /// docs/performance.md, session 18.)
     fn smallest_front(&self) -> (usize, u128) {
         let (mut lane, mut key) = (0, self.fronts[0]);
         for (i, &front) in self.fronts.iter().enumerate().skip(1) {
@@ -406,6 +444,7 @@ impl<E: Copy> EventQueue<E> {
     /// [`EventQueue::push_in`], whenever that happens; among themselves such events keep the
     /// order they were pushed in. For events handed in from outside, so that their order does
     /// not depend on how far the receiver has run when they come.
+    #[inline(always)]
     pub fn push_last_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let seq = LAST | self.next_last_seq;
         self.next_last_seq += 1;

@@ -58,7 +58,7 @@ impl SimTime {
             SimTime(0)
         } else {
             // `as` saturates at u64::MAX for huge values.
-            SimTime(libm::round(ns) as u64)
+            SimTime(super::wide::round(ns) as u64)
         }
     }
 
