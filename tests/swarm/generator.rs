@@ -817,6 +817,7 @@ fn geo(g: &mut Gen, s: &mut Scenario) {
         .map(|name| DataCenter {
             name: name.clone(),
             region: g.pick(&regions).clone(),
+            set: Default::default(),
         })
         .collect();
     if g.chance(0.5) {

@@ -519,6 +519,7 @@ impl TopologyFile {
                     data_centers.push(DataCenter {
                         name: node.name.clone(),
                         region: d.region.clone(),
+                        set: Default::default(),
                     });
                     split.push((i, d.split_share));
                 }
