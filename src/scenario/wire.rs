@@ -468,7 +468,8 @@ wire_struct!(GeoDnsParams {
 });
 wire_struct!(DataCenterParams {
     region,
-    split_share
+    split_share,
+    set
 });
 wire_struct!(BalancerParams {
     balancer,
