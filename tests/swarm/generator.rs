@@ -1151,6 +1151,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                     spec: NodeSpec::DataCenter(DataCenterParams {
                         region: d.region.clone(),
                         split_share: x.split_share.get(i).copied(),
+                        set: d.set.clone(),
                     }),
                 });
                 wire(&dns, &d.name, &Flow::REQUESTS);
