@@ -39,11 +39,18 @@ pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
     match &scenario.geo {
         // Each data center is a whole stack of its own (without the users and the DNS, which
         // the world shares), named `<data center>/<name>`, after a box for the data center.
+        // A data center whose changes (`set`) do not apply runs the shared stack here, so that
+        // validation still reads names a valid edit could have.
         Some(geo) => {
-            let mut inner = scenario.clone();
-            inner.geo = None;
-            let stack = components(&inner);
+            let shared = Scenario {
+                geo: None,
+                ..scenario.clone()
+            };
             for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
+                let own = scenario
+                    .data_center_stack(dc, "")
+                    .unwrap_or_else(|_| shared.clone());
+                let stack = components(&own);
                 add(dc.name.clone(), ComponentKind::DataCenter);
                 for c in &stack[2..] {
                     add(format!("{}/{}", dc.name, c.name), c.kind);

@@ -443,6 +443,22 @@ mod tests {
     }
 
     #[test]
+    fn a_data_centers_own_changes_travel_in_the_link() {
+        let mut s = preset(11).unwrap();
+        s.geo.as_mut().unwrap().data_centers[1].set = [
+            ("autoscaling".to_string(), Value::Null),
+            ("cache".to_string(), Value::Null),
+            ("server.count".to_string(), json!(4)),
+        ]
+        .into();
+        let file = s.topology_file();
+        let link = encode_graph(&file, &[], None);
+        let back = decode_link(&link).unwrap();
+        assert_eq!(back.graph.as_ref(), Some(&file));
+        assert_eq!(back.scenario, s);
+    }
+
+    #[test]
     fn every_preset_graph_round_trips_with_time_and_live_changes() {
         for stage in 1..=11 {
             let Some(s) = preset(stage) else { continue };

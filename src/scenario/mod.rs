@@ -38,6 +38,7 @@ pub use validate::{
 };
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The scenario format version this build writes and reads.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -122,7 +123,7 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routes: Option<Routes>,
     /// Several data centers in several regions behind geoDNS (stage 11). Each data center runs
-    /// the whole stack the rest of the scenario describes.
+    /// the whole stack the rest of the scenario describes, with its own changes (`set`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo>,
     /// Components of the kinds registered in `src/sim/components/registry.rs` (a rate
@@ -1192,7 +1193,7 @@ pub struct Geo {
     /// Round-trip time between regions, in milliseconds: one row per region, in region order
     /// (the diagonal is the time within a region).
     pub rtt_ms: Vec<Vec<f64>>,
-    /// The data centers; each runs a full copy of the stack.
+    /// The data centers; each runs a full copy of the stack, changed by its own `set`.
     pub data_centers: Vec<DataCenter>,
     /// How geoDNS picks a data center for a user.
     pub routing: GeoRouting,
@@ -1230,6 +1231,15 @@ pub struct DataCenter {
     pub name: String,
     /// The region it stands in (a name from `regions`).
     pub region: String,
+    /// Changes to this data center's own copy of the stack, each a dotted path of the
+    /// scenario (`server.count`, `cache`, `database.replicas`) and the value `--set` would
+    /// give it (`null` leaves an optional part out). Applied in path order to a copy of the
+    /// scenario, so a path's value comes before the changes under it. Absent: the data center
+    /// runs the stack the rest of the scenario describes. Paths every data center shares
+    /// (traffic, DNS, duration, seed, faults, the deploy, `geo` itself…) are refused: see
+    /// [`Scenario::data_center_stack`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: BTreeMap<String, serde_json::Value>,
 }
 
 /// How geoDNS answers.

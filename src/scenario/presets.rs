@@ -592,10 +592,12 @@ fn data_centers() -> Scenario {
             DataCenter {
                 name: "us-east".to_string(),
                 region: "north-america".to_string(),
+                set: Default::default(),
             },
             DataCenter {
                 name: "eu-west".to_string(),
                 region: "europe".to_string(),
+                set: Default::default(),
             },
         ],
         routing: GeoRouting::Nearest,

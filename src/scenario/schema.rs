@@ -871,6 +871,7 @@ pub const FIELDS: &[FieldDoc] = &[
     field("geo.rtt_ms[][]", "ms", "regions × regions, symmetric, 0 – 2000", "round-trip time between regions (diagonal: within one)"),
     field("geo.data_centers[].name", "-", "1–20 letters, digits, '-'", "a data center (1 – 4); its components are `<name>/web-0` …"),
     field("geo.data_centers[].region", "-", "a region's name", "where it stands"),
+    field("geo.data_centers[].set", "-", "{\"dotted.path\": value, …}; not traffic, network, dns, seed, name, stage, version, duration_s, metrics_interval_ms, faults, deploy or geo", "changes to this data center's own copy of the stack, applied in path order by the rule of `--set` (`{\"server.count\": 4, \"cache\": null}`: a smaller site without a cache); absent: the stack the scenario describes"),
     field("geo.routing", "-", "nearest | split", "geoDNS answers the nearest healthy data center, or splits users by `split_share`"),
     field("geo.split_share[]", "-", "0 – 1, one per data center, adding up to 1", "shares of lookups answered with each data center (`split` only; older files: `split_percent`, 0 – 100)"),
     field("geo.health_interval_ms", "ms", "100 – 600000", "geoDNS checks each data center this often"),

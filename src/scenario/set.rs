@@ -2,7 +2,7 @@
 //! is [`super::path`]'s, shared with links).
 
 use super::path::{self, Assigned};
-use super::{spelling, Scenario, ValidationErrors};
+use super::{spelling, DataCenter, Problem, Scenario, ValidationErrors};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -63,4 +63,108 @@ pub fn apply_set(scenario: &Scenario, assignment: &str) -> Result<Scenario, SetE
     })?;
     updated.validate().map_err(SetError::Invalid)?;
     Ok(updated)
+}
+
+/// The top-level fields every data center shares, which a data center's `set` may not change,
+/// each with the reason.
+pub const SHARED_FIELDS: &[(&str, &str)] = &[
+    ("version", "the format version is the file's"),
+    ("name", "the run has one name"),
+    ("stage", "the run is one stage"),
+    ("seed", "the run has one seed (each data center's stream is drawn from it)"),
+    ("duration_s", "every data center runs for the run's length"),
+    ("metrics_interval_ms", "every data center's figures share the run's intervals"),
+    (
+        "traffic",
+        "the users and their requests belong to the whole run: geoDNS spreads them over the data centers",
+    ),
+    (
+        "network",
+        "the round trips between users and data centers come from geo.rtt_ms",
+    ),
+    ("dns", "every data center stands behind the one geoDNS"),
+    ("geo", "a data center cannot change the data centers and regions themselves"),
+    (
+        "faults",
+        "faults belong to the whole run: name the component `<data center>/<name>` in the scenario's faults",
+    ),
+    (
+        "deploy",
+        "the deploy goes through the data centers one at a time, with one setting for all",
+    ),
+];
+
+impl Scenario {
+    /// The stack data center `dc` runs: this scenario without its `geo` part, with the data
+    /// center's `set` applied path by path (in path order) by the rule of `--set`
+    /// ([`path::assign`]). Every path that cannot be applied — a field every data center
+    /// shares ([`SHARED_FIELDS`]), an unknown field, a value of the wrong type — is one
+    /// problem, at `path` (the data center's `set` in the scenario), naming the data center
+    /// and the path. The result is not validated: see [`Scenario::validate`].
+    pub fn data_center_stack(
+        &self,
+        dc: &DataCenter,
+        path: &str,
+    ) -> Result<Scenario, ValidationErrors> {
+        let (stack, problems) = self.apply_data_center_set(dc, path);
+        if problems.is_empty() {
+            Ok(stack)
+        } else {
+            Err(ValidationErrors(problems))
+        }
+    }
+
+    /// [`Scenario::data_center_stack`]: the stack with the changes that apply, and a problem
+    /// for each one that does not.
+    pub(super) fn apply_data_center_set(
+        &self,
+        dc: &DataCenter,
+        path: &str,
+    ) -> (Scenario, Vec<Problem>) {
+        let mut stack = Scenario {
+            geo: None,
+            ..self.clone()
+        };
+        if dc.set.is_empty() {
+            return (stack, Vec::new());
+        }
+        let mut problems = Vec::new();
+        let mut fail = |key: &str, reason: String| {
+            let shown: String = key.chars().take(60).collect();
+            problems.push(Problem {
+                path: path.to_string(),
+                message: format!("data center {}: {shown}: {reason}", dc.name),
+            });
+        };
+        let mut root = serde_json::to_value(&stack).expect("a scenario always serialises");
+        for (key, value) in &dc.set {
+            let keys = path::split(key);
+            if let Some((_, why)) = SHARED_FIELDS.iter().find(|(f, _)| *f == keys[0]) {
+                fail(key, format!("the same in every data center ({why})"));
+                continue;
+            }
+            let before = root.clone();
+            let assigned = match path::assign(&mut root, &keys, value.clone()) {
+                Ok(a) => a,
+                Err(_) => {
+                    fail(key, "no such field (see `scalesim schema`)".into());
+                    continue;
+                }
+            };
+            match serde_json::from_value::<Scenario>(root.clone()) {
+                Ok(updated) => stack = updated,
+                Err(e) => {
+                    let reason = e.to_string();
+                    let last = keys.last().copied().unwrap_or_default();
+                    if assigned == Assigned::Added && path::names_unknown_field(&reason, last) {
+                        fail(key, "no such field (see `scalesim schema`)".into());
+                    } else {
+                        fail(key, format!("bad value: {reason}"));
+                    }
+                    root = before;
+                }
+            }
+        }
+        (stack, problems)
+    }
 }

@@ -156,6 +156,8 @@ pub(super) struct DataCenterParamsFields {
     split_share: Option<f64>,
     #[serde(default)]
     split_percent: Option<f64>,
+    #[serde(default)]
+    set: std::collections::BTreeMap<String, Value>,
 }
 
 impl TryFrom<DataCenterParamsFields> for super::topology::DataCenterParams {
@@ -169,6 +171,7 @@ impl TryFrom<DataCenterParamsFields> for super::topology::DataCenterParams {
                 f.split_percent,
                 ("split_percent", "split_share"),
             )?,
+            set: f.set,
         })
     }
 }

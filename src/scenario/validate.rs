@@ -155,6 +155,18 @@ pub fn component_names(scenario: &Scenario) -> Vec<String> {
 impl Scenario {
     /// Checks every field; returns all problems at once.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let problems = self.problems(false);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(problems))
+        }
+    }
+
+    /// Every problem of the scenario; `as_data_center`: of one data center's stack
+    /// ([`Scenario::data_center_stack`], stage 11 without its `geo` part), whose faults and
+    /// data centers the whole scenario checks.
+    fn problems(&self, as_data_center: bool) -> Vec<Problem> {
         let mut c = Checker(Vec::new());
         if self.version != SCENARIO_VERSION {
             c.fail(
@@ -334,6 +346,15 @@ impl Scenario {
         check_server(&mut c, "server", &self.server);
 
         self.validate_topology(&mut c);
+        if as_data_center {
+            if self.load_balancer.is_none() {
+                c.fail(
+                    "load_balancer",
+                    "each data center needs a load balancer in front of its web servers",
+                );
+            }
+            return c.0;
+        }
         self.validate_geo(&mut c);
 
         if self.faults.len() > MAX_FAULTS {
@@ -369,12 +390,7 @@ impl Scenario {
             self.validate_slow_fault(&mut c, &path, fault);
             self.validate_partition(&mut c, &path, fault);
         }
-
-        if c.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationErrors(c.0))
-        }
+        c.0
     }
 }
 
@@ -504,6 +520,7 @@ impl Scenario {
                 format!("1 to {MAX_DATA_CENTERS} data centers"),
             );
         }
+        self.validate_data_center_stacks(c, geo);
         for (i, d) in geo.data_centers.iter().take(MAX_DATA_CENTERS).enumerate() {
             let path = format!("geo.data_centers[{i}]");
             plain_name(c, &format!("{path}.name"), &d.name);
@@ -583,6 +600,40 @@ impl Scenario {
             10_000_000.0,
             "writes/s",
         );
+    }
+
+    /// Each data center whose `set` changes its stack: the changes apply, and the stack they
+    /// make passes validation as a scenario of its own. Each problem names the data center
+    /// and the field; a problem the shared stack has already is reported once, for it.
+    fn validate_data_center_stacks(&self, c: &mut Checker, geo: &super::Geo) {
+        let mut shared: Option<Vec<Problem>> = None;
+        for (i, d) in geo.data_centers.iter().take(MAX_DATA_CENTERS).enumerate() {
+            if d.set.is_empty() {
+                continue;
+            }
+            let path = format!("geo.data_centers[{i}].set");
+            // The changes that apply are checked with the rest, so that one message lists
+            // every problem.
+            let (mut stack, refused) = self.apply_data_center_set(d, &path);
+            c.0.extend(refused);
+            stack.faults.clear();
+            let shared = shared.get_or_insert_with(|| {
+                let mut base = Scenario {
+                    geo: None,
+                    ..self.clone()
+                };
+                base.faults.clear();
+                base.problems(true)
+            });
+            for p in stack.problems(true) {
+                if !shared.contains(&p) {
+                    c.fail(
+                        &path,
+                        format!("data center {}: {}: {}", d.name, p.path, p.message),
+                    );
+                }
+            }
+        }
     }
 
     fn validate_topology(&self, c: &mut Checker) {

@@ -26,7 +26,8 @@ use super::{
     Server, ServiceTimes, SessionMode, Sessions, Shape, ShardStrategy, Sharding, StoreKind,
     Topology, TopologyFile, Traffic, WorkerAutoscale, WritePolicy,
 };
-use crate::codec::{wire_enum, wire_struct};
+use crate::codec::{wire_enum, wire_struct, Reader, Wire, Writer};
+use serde_json::{Map, Number, Value};
 
 // A link: what the page opens.
 wire_struct!(Link {
@@ -309,7 +310,90 @@ wire_struct!(Geo {
     replication_writes_per_s
 });
 wire_struct!(Region { name, users_share });
-wire_struct!(DataCenter { name, region });
+wire_struct!(DataCenter { name, region, set });
+
+/// A JSON value (a data center's changes to its stack): a tag, then its content; a number
+/// keeps its kind (whole, negative whole, or a float's 8 bytes), so it comes back equal.
+impl Wire for Value {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            Value::Null => w.byte(0),
+            Value::Bool(b) => {
+                w.byte(1);
+                b.put(w);
+            }
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => {
+                    w.byte(2);
+                    u.put(w);
+                }
+                (None, Some(i), _) => {
+                    w.byte(3);
+                    (i as u64).put(w);
+                }
+                (None, None, f) => {
+                    w.byte(4);
+                    f.unwrap_or_default().put(w);
+                }
+            },
+            Value::String(s) => {
+                w.byte(5);
+                s.put(w);
+            }
+            Value::Array(items) => {
+                w.byte(6);
+                items.put(w);
+            }
+            Value::Object(map) => {
+                w.byte(7);
+                w.varint(map.len() as u64);
+                for (k, v) in map {
+                    k.put(w);
+                    v.put(w);
+                }
+            }
+        }
+    }
+    fn take(r: &mut Reader) -> Option<Self> {
+        take_value(r, 0)
+    }
+}
+
+/// Deepest nesting of lists and objects a JSON value read back may have (a bound, so that bad
+/// bytes cannot recurse without end).
+const MAX_VALUE_DEPTH: u32 = 32;
+
+fn take_value(r: &mut Reader, depth: u32) -> Option<Value> {
+    if depth > MAX_VALUE_DEPTH {
+        return None;
+    }
+    Some(match r.byte()? {
+        0 => Value::Null,
+        1 => Value::Bool(bool::take(r)?),
+        2 => Value::from(u64::take(r)?),
+        3 => Value::from(u64::take(r)? as i64),
+        4 => Value::Number(Number::from_f64(f64::take(r)?)?),
+        5 => Value::String(String::take(r)?),
+        6 => {
+            let n = r.count()?;
+            Value::Array(
+                (0..n)
+                    .map(|_| take_value(r, depth + 1))
+                    .collect::<Option<_>>()?,
+            )
+        }
+        7 => {
+            let n = r.count()?;
+            let mut map = Map::new();
+            for _ in 0..n {
+                let k = String::take(r)?;
+                map.insert(k, take_value(r, depth + 1)?);
+            }
+            Value::Object(map)
+        }
+        _ => return None,
+    })
+}
 wire_enum!(GeoRouting { 0 => Nearest, 1 => Split });
 wire_struct!(Fault {
     target,
@@ -384,7 +468,8 @@ wire_struct!(GeoDnsParams {
 });
 wire_struct!(DataCenterParams {
     region,
-    split_share
+    split_share,
+    set
 });
 wire_struct!(BalancerParams {
     balancer,

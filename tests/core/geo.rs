@@ -686,6 +686,7 @@ fn merged_hit_ratios_divide_summed_counts_with_three_data_centers_one_down() {
     geo.data_centers.push(scalesim::scenario::DataCenter {
         name: "ap-south".to_string(),
         region: "asia".to_string(),
+        set: Default::default(),
     });
     s.faults = vec![Fault {
         target: "eu-west".to_string(),

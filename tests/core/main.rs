@@ -9,6 +9,7 @@ mod chaos;
 mod cli;
 mod cli_sweep;
 mod codec;
+mod data_centers;
 mod datastore;
 mod deploy;
 mod diagnosis;

@@ -115,6 +115,8 @@ fn set_changes_a_field_and_refuses_unknown_paths() {
 
 fn leaf_paths(prefix: &str, v: &Value, out: &mut Vec<String>) {
     match v {
+        // A data center's changes: dotted paths of the scenario itself, as keys.
+        Value::Object(_) if prefix == "geo.data_centers[].set" => out.push(prefix.to_string()),
         Value::Object(map) => {
             for (k, child) in map {
                 let p = if prefix.is_empty() {
@@ -290,6 +292,12 @@ fn every_field_is_documented_and_every_documented_field_exists() {
         sharding: Some(sharding),
         router: Some("orders-shards".into()),
     }];
+    assert_eq!(s.validate(), Ok(()));
+    leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
+    // A data center with its own copy of the stack.
+    let mut s = preset(11).unwrap();
+    s.geo.as_mut().unwrap().data_centers[1].set =
+        [("server.count".to_string(), serde_json::json!(4))].into();
     assert_eq!(s.validate(), Ok(()));
     leaf_paths("", &serde_json::to_value(&s).unwrap(), &mut paths);
     // Queue workers writing each job to the database.

@@ -35,6 +35,7 @@ use scalesim::sim::{
     ApiGatewayParams, ComponentKind, PlugKind, PlugParams, RateLimiterParams, Sim, SimTime,
     WhenDown,
 };
+use serde_json::json;
 
 /// Most requests a case is expected to generate (keeps one case in milliseconds).
 pub const REQUEST_BUDGET: f64 = 10_000.0;
@@ -817,6 +818,7 @@ fn geo(g: &mut Gen, s: &mut Scenario) {
         .map(|name| DataCenter {
             name: name.clone(),
             region: g.pick(&regions).clone(),
+            set: Default::default(),
         })
         .collect();
     if g.chance(0.5) {
@@ -995,6 +997,7 @@ pub fn case(seed: u64) -> Case {
     job_writes(seed, &mut scenario);
     plug_actions(seed, &scenario, &mut steps);
     geo_deploys(seed, &mut scenario, &mut steps, true);
+    data_center_stacks(seed, &mut scenario);
     Case {
         seed,
         scenario,
@@ -1150,6 +1153,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
                     spec: NodeSpec::DataCenter(DataCenterParams {
                         region: d.region.clone(),
                         split_share: x.split_share.get(i).copied(),
+                        set: d.set.clone(),
                     }),
                 });
                 wire(&dns, &d.name, &Flow::REQUESTS);
@@ -1568,6 +1572,53 @@ fn job_writes(seed: u64, s: &mut Scenario) {
     let database = s.database.is_some();
     if let Some(q) = s.queue.as_mut().filter(|_| database) {
         q.job_writes_to_db = g.chance(0.5);
+    }
+}
+
+/// Stage 11, a third of the scenarios with two or more data centers: the last data center
+/// runs its own copy of the stack (`geo.data_centers[].set`), with fewer or more web workers,
+/// a shorter or longer web queue, slower or faster page views and, with a cache, a smaller
+/// or larger one. Only parameters change, not the component lists, so the faults and live
+/// changes drawn before still name components that exist. Drawn from a generator of its own
+/// and last, so the other scenarios come out as before.
+fn data_center_stacks(seed: u64, s: &mut Scenario) {
+    let mut g = Gen::new(seed ^ 0x4443_5354_4143_4b53);
+    let (workers, queue, page_ms) = (
+        s.server.workers,
+        s.server.queue_capacity,
+        s.server.service.page_view.mean_ms,
+    );
+    let items = s.cache.as_ref().map(|c| c.capacity_items);
+    let Some(geo) = s.geo.as_mut().filter(|x| x.data_centers.len() >= 2) else {
+        return;
+    };
+    if !g.chance(1.0 / 3.0) {
+        return;
+    }
+    let set = &mut geo.data_centers.last_mut().expect("two or more").set;
+    let factor = |g: &mut Gen| *g.pick(&[0.25, 0.5, 2.0, 4.0]);
+    let scaled = |n: u32, f: f64, max: u32| ((f64::from(n) * f).round() as u32).clamp(1, max);
+    if g.chance(0.6) {
+        let f = factor(&mut g);
+        set.insert("server.workers".into(), json!(scaled(workers, f, 1000)));
+    }
+    if g.chance(0.4) {
+        let f = factor(&mut g);
+        set.insert(
+            "server.queue_capacity".into(),
+            json!(scaled(queue, f, 10_000)),
+        );
+    }
+    if g.chance(0.4) {
+        let ms = (page_ms * factor(&mut g)).clamp(0.001, 600_000.0);
+        set.insert("server.service.page_view.mean_ms".into(), json!(ms));
+    }
+    if let Some(items) = items.filter(|_| g.chance(0.5)) {
+        let f = factor(&mut g);
+        set.insert(
+            "cache.capacity_items".into(),
+            json!(scaled(items, f, 20_000)),
+        );
     }
 }
 

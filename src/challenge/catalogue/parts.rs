@@ -247,6 +247,7 @@ pub fn one_data_center(name: &str, ttl_s: u32) -> Scenario {
         data_centers: vec![DataCenter {
             name: "us-east".to_string(),
             region: "north-america".to_string(),
+            set: Default::default(),
         }],
         routing: GeoRouting::Nearest,
         split_share: Vec::new(),
@@ -264,6 +265,7 @@ pub fn add_eu_west(s: &mut Scenario) {
         geo.data_centers.push(DataCenter {
             name: "eu-west".to_string(),
             region: "europe".to_string(),
+            set: Default::default(),
         });
     }
 }

@@ -122,6 +122,7 @@ impl Scenario {
                             split_share: (g.routing == GeoRouting::Split)
                                 .then(|| g.split_share.get(i).copied())
                                 .flatten(),
+                            set: d.set.clone(),
                         }),
                     });
                     wire(&mut edges, &dns, &d.name, &Flow::REQUESTS);
@@ -519,6 +520,7 @@ impl TopologyFile {
                     data_centers.push(DataCenter {
                         name: node.name.clone(),
                         region: d.region.clone(),
+                        set: d.set.clone(),
                     });
                     split.push((i, d.split_share));
                 }

@@ -486,6 +486,10 @@ pub struct DataCenterParams {
     /// Its share (0 – 1) of the traffic, with `split` routing only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_share: Option<f64>,
+    /// How its own copy of the stack differs from the one the graph draws: the scenario's
+    /// `geo.data_centers[].set`, dotted paths and their values (absent: no difference).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub set: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A load balancer, and whether it pins each user to one server.

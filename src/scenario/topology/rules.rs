@@ -841,7 +841,7 @@ impl<'a> Graph<'a> {
             c.fail(
                 &self.path(pair[1].0),
                 format!(
-                    "data centers {} and {} send static assets different ways: every data center runs the same stack",
+                    "data centers {} and {} send static assets different ways: every data center runs a copy of the one stack drawn (a data center changes its copy with its `set` parameter, e.g. `cdn: null`)",
                     self.name(pair[0].0),
                     self.name(pair[1].0)
                 ),

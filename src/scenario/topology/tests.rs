@@ -36,6 +36,68 @@ fn every_preset_compiles_to_a_valid_graph_and_lowers_back_unchanged() {
 }
 
 #[test]
+fn data_centers_with_their_own_changes_round_trip_through_the_graph() {
+    use serde_json::json;
+    let mut s = preset(11).expect("stage 11");
+    let dcs = &mut s.geo.as_mut().expect("geo").data_centers;
+    dcs[1].set = [
+        ("autoscaling".to_string(), json!(null)),
+        ("cache".to_string(), json!(null)),
+        ("server.count".to_string(), json!(4)),
+    ]
+    .into();
+    s.validate().expect("valid");
+    let file = s.topology_file();
+    let node = |f: &TopologyFile| {
+        f.topology
+            .nodes
+            .iter()
+            .find(|n| n.name == "eu-west")
+            .map(|n| n.spec.clone())
+    };
+    let Some(NodeSpec::DataCenter(d)) = node(&file) else {
+        panic!("eu-west is a data center node");
+    };
+    assert_eq!(d.set.len(), 3, "{d:?}");
+    assert_eq!(file.lower().expect("lowers"), s);
+    let text = serde_json::to_string_pretty(&file).expect("serialises");
+    assert!(text.contains("\"server.count\": 4"), "{text}");
+    assert_eq!(Scenario::from_json(&text).expect("reads"), s);
+    let bytes = crate::codec::to_bytes(&file);
+    assert_eq!(
+        crate::codec::from_bytes::<TopologyFile>(&bytes),
+        Some(file.clone())
+    );
+    // A change that does not apply is the data center node's problem.
+    let mut bad = file.clone();
+    for n in &mut bad.topology.nodes {
+        if let NodeSpec::DataCenter(d) = &mut n.spec {
+            if n.name == "eu-west" {
+                d.set.insert("server.count".into(), json!(0));
+            }
+        }
+    }
+    let e = bad.lower().expect_err("refused");
+    let at = bad
+        .topology
+        .nodes
+        .iter()
+        .position(|n| n.name == "eu-west")
+        .unwrap();
+    let found =
+        e.0.iter()
+            .find(|p| p.message.contains("server.count"))
+            .expect("named");
+    assert!(
+        found
+            .path
+            .starts_with(&format!("topology.nodes[{at}].params")),
+        "{e:?}"
+    );
+    assert!(found.message.contains("data center eu-west"), "{e:?}");
+}
+
+#[test]
 fn preset_graphs_have_the_expected_shape() {
     let t = preset(5).expect("stage 5").topology();
     let names: Vec<&str> = t.nodes.iter().map(|n| n.name.as_str()).collect();

@@ -6,8 +6,10 @@
 //! ```
 //!
 //! This layer is the peer of the single-data-center engine: both implement [`Engine`], and
-//! [`super::Sim`] runs one or the other. Each data center is a whole [`Stack`] built from the scenario without its `geo` part: load
-//! balancer, web servers, caches, shards and all. This layer owns the users: it draws their
+//! [`super::Sim`] runs one or the other. Each data center is a whole [`Stack`] built from the
+//! scenario without its `geo` part, changed by the data center's own `set`
+//! ([`Scenario::data_center_stack`]): load balancer, web servers, caches, shards and all.
+//! This layer owns the users: it draws their
 //! requests (one Poisson stream for everyone), keeps each user's cached DNS answer, asks geoDNS
 //! when it has expired, and hands the request to the data center the answer names, adding the
 //! round trip between the user's region and that data center. GeoDNS health-checks every data
@@ -271,8 +273,10 @@ impl World {
         };
         let mut dcs = Vec::new();
         for (i, spec) in geo.data_centers.iter().enumerate() {
-            let mut inner = scenario.clone();
-            inner.geo = None;
+            // Its own copy of the stack, with its own changes (validated with the scenario).
+            let mut inner = scenario
+                .data_center_stack(spec, "")
+                .expect("a valid scenario's data centers apply their changes");
             inner.seed = dc_seed(scenario.seed, i);
             inner.name = format!("{} ({})", scenario.name, spec.name);
             inner.traffic.users = 0;
