@@ -26,6 +26,27 @@ use crate::sim::{db_node_name, further_db_node_name, ComponentId, ComponentInfo,
 /// so the names are still those a valid edit of it could have (validation reads them, through
 /// [`crate::scenario::component_names`], to check the names a fault or live change gives).
 pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
+    listed(scenario, &|shared, dc| {
+        scenario
+            .data_center_stack(dc, "")
+            .unwrap_or_else(|_| shared.clone())
+    })
+}
+
+/// [`components`] with every data center running the shared stack, its own changes (`set`)
+/// left out: what the page plans before the engine's first frame (applying a data center's
+/// changes goes through the scenario as JSON, which stays out of the page's wasm), used only
+/// for scenarios whose data centers have none ([`Scenario::has_data_center_changes`]).
+fn components_shared(scenario: &Scenario) -> Vec<ComponentInfo> {
+    listed(scenario, &|shared, _| shared.clone())
+}
+
+/// The components of `scenario`, each data center's stack given by `own` (from the shared
+/// stack and the data center).
+fn listed(
+    scenario: &Scenario,
+    own: &dyn Fn(&Scenario, &crate::scenario::DataCenter) -> Scenario,
+) -> Vec<ComponentInfo> {
     let mut list = Vec::new();
     let mut add = |name: String, kind: ComponentKind| {
         list.push(ComponentInfo {
@@ -47,10 +68,7 @@ pub fn components(scenario: &Scenario) -> Vec<ComponentInfo> {
                 ..scenario.clone()
             };
             for dc in geo.data_centers.iter().take(MAX_DATA_CENTERS) {
-                let own = scenario
-                    .data_center_stack(dc, "")
-                    .unwrap_or_else(|_| shared.clone());
-                let stack = components(&own);
+                let stack = listed(&own(&shared, dc), own);
                 add(dc.name.clone(), ComponentKind::DataCenter);
                 for c in &stack[2..] {
                     add(format!("{}/{}", dc.name, c.name), c.kind);
@@ -149,6 +167,17 @@ fn stack(scenario: &Scenario, add: &mut impl FnMut(String, ComponentKind)) {
 pub fn diagram(scenario: &Scenario, orientation: Orientation) -> Diagram {
     let components = components(scenario);
     drawn(scenario, &components, orientation)
+}
+
+/// [`diagram`] for a scenario whose data centers make no changes of their own (`None` for one
+/// that does, which only the engine can list): what the page draws before the engine's first
+/// frame, without linking what applies a data center's changes.
+pub fn diagram_shared(scenario: &Scenario, orientation: Orientation) -> Option<Diagram> {
+    if scenario.has_data_center_changes() {
+        return None;
+    }
+    let components = components_shared(scenario);
+    Some(drawn(scenario, &components, orientation))
 }
 
 /// Lays out `components` (the engine's list for `scenario`, or the part of it shown) as the

@@ -95,6 +95,13 @@ pub const SHARED_FIELDS: &[(&str, &str)] = &[
 ];
 
 impl Scenario {
+    /// Whether any data center changes its own copy of the stack (`geo.data_centers[].set`).
+    pub fn has_data_center_changes(&self) -> bool {
+        self.geo
+            .as_ref()
+            .is_some_and(|geo| geo.data_centers.iter().any(|dc| !dc.set.is_empty()))
+    }
+
     /// The stack data center `dc` runs: this scenario without its `geo` part, with the data
     /// center's `set` applied path by path (in path order) by the rule of `--set`
     /// ([`path::assign`]). Every path that cannot be applied — a field every data center

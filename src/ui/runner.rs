@@ -188,8 +188,11 @@ impl Runner {
                 // refusal comes back as `failed` with its reasons, which replaces the drawing
                 // (the plan draws any scenario, `a_scenario_that_fails_validation_is_planned…`
                 // in tests/core/layout_plan.rs); validation's code stays out of the page's wasm.
+                // A data center's own changes (`set`) are applied by the engine alone: with
+                // them, the engine draws the first diagram too.
                 self.planned = (recorded.is_empty() && start_at_s.is_none())
-                    .then(|| layout_plan::diagram(scenario, *orientation));
+                    .then(|| layout_plan::diagram_shared(scenario, *orientation))
+                    .flatten();
             }
             Command::Playing(playing) => self.playing = *playing,
             Command::Speed(speed) => self.speed = *speed,
@@ -208,7 +211,7 @@ impl Runner {
     /// scenario, and validation's code stays out of the page's wasm.
     pub fn show_plan(&mut self, scenario: &Scenario, orientation: Orientation) {
         self.orientation = orientation;
-        self.planned = Some(layout_plan::diagram(scenario, orientation));
+        self.planned = layout_plan::diagram_shared(scenario, orientation);
     }
 
     /// Asks for the report of the run so far (pretty JSON, as `scalesim run` prints it);

@@ -96,6 +96,10 @@ struct RuleState {
 #[derive(Clone)]
 pub(crate) struct Monitor {
     rules: Vec<AlertRule>,
+    /// Per rule: whether its metric is measured in this stack (a cache hit ratio is not
+    /// where there is no cache: such a rule never fires rather than reading the 0 of a tier
+    /// that is not there).
+    measured: Vec<bool>,
     states: Vec<RuleState>,
     /// The alert history (the newest 1000 changes).
     pub alerts: VecDeque<AlertEvent>,
@@ -113,6 +117,7 @@ impl Monitor {
     pub fn new(spec: &Monitoring) -> Monitor {
         Monitor {
             rules: spec.alerts.clone(),
+            measured: vec![true; spec.alerts.len()],
             states: vec![RuleState::default(); spec.alerts.len()],
             alerts: VecDeque::new(),
             components: Vec::new(),
@@ -121,6 +126,17 @@ impl Monitor {
             tick: 1,
             active_users: 0,
         }
+    }
+}
+
+/// Whether `metric` has a tier to measure it in `scenario` (a data center's own copy at
+/// stage 11, which may leave out a tier the others have).
+fn is_measured(metric: AlertMetric, scenario: &Scenario) -> bool {
+    match metric {
+        AlertMetric::CacheHitRatio => scenario.cache.is_some() || !scenario.more_caches.is_empty(),
+        AlertMetric::DbUtilization | AlertMetric::ReplicationLagMs => scenario.database.is_some(),
+        AlertMetric::QueueDepth => scenario.queue.is_some(),
+        AlertMetric::LatencyP99Ms | AlertMetric::ErrorRatio | AlertMetric::WebUtilization => true,
     }
 }
 
@@ -193,7 +209,13 @@ impl Monitor {
             series.throughput_per_s.push_back(done as f64 / interval_s);
         }
         let mut changes = Vec::new();
-        for (rule, state) in m.rules.iter().zip(m.states.iter_mut()) {
+        for ((rule, state), _) in m
+            .rules
+            .iter()
+            .zip(m.states.iter_mut())
+            .zip(&m.measured)
+            .filter(|(_, &measured)| measured)
+        {
             let value = metric_value(point, rule.metric);
             let breaching = if rule.above {
                 value > rule.threshold
@@ -255,7 +277,11 @@ impl BuiltIn for Monitor {
     const WATCHES_USERS: bool = true;
 
     fn of_scenario(scenario: &Scenario) -> Option<Monitor> {
-        scenario.monitoring.as_ref().map(Monitor::new)
+        let mut monitor = Monitor::new(scenario.monitoring.as_ref()?);
+        for (measured, rule) in monitor.measured.iter_mut().zip(&monitor.rules) {
+            *measured = is_measured(rule.metric, scenario);
+        }
+        Some(monitor)
     }
 
     /// Counts `user` active in the current interval (once).
@@ -295,6 +321,43 @@ mod tests {
             above,
             for_s,
         }
+    }
+
+    #[test]
+    fn a_rule_on_a_tier_the_stack_does_not_have_never_fires() {
+        let mut scenario = crate::scenario::presets::preset(9).expect("preset 9");
+        scenario.monitoring = Some(Monitoring {
+            alerts: vec![
+                rule("cold", AlertMetric::CacheHitRatio, 0.5, false, 0.0),
+                rule("slow", AlertMetric::LatencyP99Ms, 100.0, true, 0.0),
+            ],
+        });
+        let fired = |scenario: &Scenario| {
+            let mut m = Monitor::of_scenario(scenario).expect("a monitor");
+            let mut kernel = Kernel::<(), ()>::new(1);
+            for t in 1..=3 {
+                kernel.now = SimTime::from_secs(t);
+                let mut point = SeriesPoint {
+                    t_s: t as f64,
+                    latency_p99_ms: 150.0,
+                    ..SeriesPoint::default()
+                };
+                let mut tick = Tick {
+                    point: &mut point,
+                    interval_s: 1.0,
+                    stations: &[],
+                };
+                m.on_tick(&mut tick, &mut kernel);
+            }
+            let mut names: Vec<String> = m.alerts.iter().map(|a| a.rule.clone()).collect();
+            names.sort();
+            names
+        };
+        // With its cache, a hit ratio of 0 is cold; without one, there is no ratio to alert on.
+        assert_eq!(fired(&scenario), ["cold", "slow"]);
+        scenario.cache = None;
+        scenario.more_caches.clear();
+        assert_eq!(fired(&scenario), ["slow"]);
     }
 
     #[test]
