@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_rule_on_a_tier_the_stack_does_not_have_never_fires() {
-        let mut scenario = crate::scenario::presets::preset(9).expect("preset 9");
+        let mut scenario = crate::scenario::preset(9).expect("preset 9");
         scenario.monitoring = Some(Monitoring {
             alerts: vec![
                 rule("cold", AlertMetric::CacheHitRatio, 0.5, false, 0.0),
