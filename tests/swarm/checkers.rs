@@ -448,9 +448,38 @@ pub struct Context<'a> {
     /// Whether a rolling deploy may run (the scenario has one, or one is started live): the
     /// timeline then learns its stops and starts from the event log.
     pub deploys: bool,
+    /// Stage 11: each data center that changes its own copy of the stack
+    /// (`geo.data_centers[].set`), with that copy: `<name>/` and the scenario it runs.
+    pub own_stacks: Vec<(String, Scenario)>,
+}
+
+/// [`Context::own_stacks`] of `scenario`.
+pub fn own_stacks(scenario: &Scenario) -> Vec<(String, Scenario)> {
+    let Some(geo) = &scenario.geo else {
+        return Vec::new();
+    };
+    geo.data_centers
+        .iter()
+        .filter(|dc| !dc.set.is_empty())
+        .map(|dc| {
+            let stack = scenario
+                .data_center_stack(dc, "")
+                .expect("a valid scenario's data center changes apply");
+            (format!("{}/", dc.name), stack)
+        })
+        .collect()
 }
 
 impl Context<'_> {
+    /// The scenario the stack of component `name` (or of data center `site`, written
+    /// `<name>/`) runs: its data center's own copy, or the scenario.
+    fn scenario_of(&self, name: &str) -> &Scenario {
+        self.own_stacks
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix.as_str()))
+            .map_or(self.scenario, |(_, stack)| stack)
+    }
+
     /// The data centers' names (stage 11), or one unnamed stack.
     fn sites(&self) -> Vec<Option<String>> {
         let sites: Vec<Option<String>> = self
@@ -515,7 +544,7 @@ impl Context<'_> {
     /// The least time a completed hop of `kind` at this component takes: a constant service
     /// time divided by the node's speed, the balancer's latency, the edge's hit time.
     fn min_hop_ns(&self, p: &PathSample, name: &str, kind: ComponentKind) -> u64 {
-        let s = self.scenario;
+        let s = self.scenario_of(name);
         let constant = |d: &Dist, speed: f64| {
             if d.shape == Shape::Constant {
                 (SimTime::from_millis_f64(d.mean_ms).as_nanos() as f64 / speed) as u64
@@ -1334,7 +1363,7 @@ fn check_nosql(s: &Scenario, r: &Report) -> Result<(), String> {
 }
 
 fn check_tiers(ctx: &Context, r: &Tiers, site: &str, end: u64) -> Result<(), String> {
-    let s = ctx.scenario;
+    let s = ctx.scenario_of(site);
     let tl = &ctx.timeline;
     let named = |local: &str| format!("{site}{local}");
     ensure!(

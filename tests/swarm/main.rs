@@ -63,6 +63,7 @@ fn run_once(case: &Case, obs: Observation) -> Result<String, String> {
         deploys: case.scenario.deploy.is_some()
             || (case.steps.iter().flat_map(|s| &s.actions))
                 .any(|a| matches!(a, Action::Live(LiveAction::Deploy { .. }))),
+        own_stacks: checkers::own_stacks(&case.scenario),
     };
     let mut prev: Option<Snapshot> = None;
     let mut from = SimTime::ZERO;
