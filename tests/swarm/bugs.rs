@@ -352,3 +352,47 @@ fn budget_ends_inside_an_instant() {
         "stepping one event at a time changed the run"
     );
 }
+
+/// Swarm seed 18112265 (a checker bug, fixed): in one instant the user kills `us-east/web-0`
+/// while us-east is down (nothing happens: it is down with its data center), repairs us-east
+/// (every server of it comes back) and starts an undrained rolling deploy, whose first batch
+/// stops `web-0` again. The checker learns a deploy's stops from the log, once each; it took
+/// the stop for the live kill of the same server at the same instant, already on its
+/// timeline, so it left the stop out and expected `web-0` up after the repair.
+#[test]
+fn deploy_stop_in_the_instant_of_a_live_kill_of_the_same_server() {
+    let mut s = quiet(preset(11).expect("stage 11 has a preset"));
+    s.duration_s = 4;
+    s.faults.clear();
+    s.deploy = None;
+    let case = Case {
+        seed: 0,
+        scenario: s,
+        steps: vec![
+            Step {
+                at: SimTime::from_secs(1),
+                actions: vec![Action::Kill("us-east".into())],
+            },
+            Step {
+                at: SimTime::from_secs(2),
+                actions: vec![
+                    Action::Kill("us-east/web-0".into()),
+                    Action::Repair("us-east".into()),
+                    Action::Live(scalesim::scenario::LiveAction::Deploy {
+                        batch: 3,
+                        drain: false,
+                        pool: None,
+                    }),
+                ],
+            },
+            Step {
+                at: SimTime::from_secs(4),
+                actions: Vec::new(),
+            },
+        ],
+        path_sample_every: 1,
+    };
+    if let Err(e) = crate::check_case(&case) {
+        panic!("{e}");
+    }
+}

@@ -84,6 +84,10 @@ pub struct Timeline {
     /// sent nothing: with every server of a pool out at once, requests fail as
     /// `no_healthy_server` while none is down).
     drained: Vec<String>,
+    /// The deploy's stops and starts already learned from the log (instant, name, down): the
+    /// log is read again at every look, and a live kill of the same server at the same instant
+    /// is a change of its own, not this one.
+    deploy_seen: Vec<(u64, String, bool)>,
 }
 
 /// The data center a stage-11 component belongs to (`us-east` for `us-east/web-0`).
@@ -204,10 +208,11 @@ impl Timeline {
             };
             let at = (e.t_s * 1e9).round() as u64;
             let known = self
-                .changes
+                .deploy_seen
                 .iter()
-                .any(|c| c.order.0 == at && c.name == e.component && c.down == down);
+                .any(|(t, name, d)| *t == at && *name == e.component && *d == down);
             if !known {
+                self.deploy_seen.push((at, e.component.clone(), down));
                 let n = self.changes.len();
                 self.changes.push(Change {
                     order: (at, self.live_instant == Some(at), false, n),
