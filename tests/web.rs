@@ -3043,6 +3043,75 @@ async fn the_dots_run_over_the_wires_and_under_the_labels() {
     assert!(!app.exists("[data-diagram-wires] text"));
 }
 
+/// A data center's own changes in the editor: at stage 11, eu-west's node offers the fields
+/// it may change; picking one fills in the drawing's value; adding it restarts the run with
+/// eu-west's own web servers (us-east keeps the drawing's); a value its stack cannot take is
+/// named under the change, and the last valid run goes on; removing it runs the drawing again.
+#[wasm_bindgen_test]
+async fn the_editor_changes_one_data_centers_own_stack() {
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000").await;
+    app.click("[data-action=\"edit\"]");
+    app.settle(60).await;
+    let drawn = app
+        .wait_until(10_000, |a| a.exists("[data-node=\"eu-west\"]"))
+        .await;
+    assert!(drawn, "the editor draws stage 11's data centers");
+    app.key_select("eu-west").await;
+    assert!(app.exists("[data-dc-changes=\"eu-west\"] [data-dc-changes-none]"));
+    assert!(
+        !app.exists("[data-dc-add-field] option[value=\"traffic.users\"]"),
+        "a field every data center shares is not offered"
+    );
+    let field: HtmlSelectElement = app.find("[data-dc-add-field]").unchecked_into();
+    field.set_value("server.count");
+    dispatch(&field, "change");
+    app.settle(10).await;
+    let value: HtmlInputElement = app.find("[data-dc-add-value]").unchecked_into();
+    assert_eq!(value.value(), "24", "the drawing's value");
+    value.set_value("4");
+    dispatch(&app.find("form.dc-add"), "submit");
+    app.settle(60).await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    let row: HtmlInputElement = app
+        .find("[data-dc-change-value=\"server.count\"]")
+        .unchecked_into();
+    assert_eq!(row.value(), "4");
+    // The run's link carries eu-west's change, and us-east none.
+    app.click("[data-action=\"copy-link\"]");
+    app.settle(50).await;
+    let link = scalesim::scenario::decode_link(&current_hash()).unwrap();
+    let geo = link.scenario.geo.expect("stage 11");
+    assert_eq!(geo.data_centers[1].name, "eu-west");
+    assert_eq!(
+        geo.data_centers[1].set.get("server.count"),
+        Some(&serde_json::json!(4))
+    );
+    assert!(geo.data_centers[0].set.is_empty());
+    // A value the stack cannot take: named under the change; the last run goes on.
+    app.key_select("eu-west").await;
+    let row: HtmlInputElement = app
+        .find("[data-dc-change-value=\"server.count\"]")
+        .unchecked_into();
+    row.set_value("many");
+    dispatch(&row, "change");
+    app.settle(60).await;
+    assert!(
+        app.status().contains("does not run yet"),
+        "{}",
+        app.status()
+    );
+    let error = app.text("[data-dc-change-error]");
+    assert!(
+        error.contains("eu-west") && error.contains("server.count"),
+        "{error}"
+    );
+    // Removed: the drawing runs as drawn again.
+    app.click("[data-dc-change-remove=\"server.count\"]");
+    app.settle(60).await;
+    assert!(app.status().contains("restarted"), "{}", app.status());
+    assert!(app.exists("[data-dc-changes-none]"));
+}
+
 /// An open group's member row shows a name too long for it cut in the middle (its data center
 /// and its number stay), with the full name as its title (a tooltip and its accessible name).
 #[wasm_bindgen_test]

@@ -25,7 +25,7 @@ pub use presets::{
 };
 pub use schedule::{schedule, Scheduled, ScheduledKind};
 pub use schema::{schema_markdown, FieldDoc, FIELDS};
-pub use set::{apply_set, SetError};
+pub use set::{apply_set, data_center_fields, SetError, SHARED_FIELDS};
 pub use topology::{Flow, Topology, TopologyFile};
 pub use url::{
     decode, decode_link, encode, encode_link, encode_run, Link, UrlError, MAX_LINK_CHARS,

@@ -2,7 +2,7 @@
 //! is [`super::path`]'s, shared with links).
 
 use super::path::{self, Assigned};
-use super::{spelling, DataCenter, Problem, Scenario, ValidationErrors};
+use super::{spelling, DataCenter, FieldDoc, Problem, Scenario, ValidationErrors, FIELDS};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -93,6 +93,16 @@ pub const SHARED_FIELDS: &[(&str, &str)] = &[
         "the deploy goes through the data centers one at a time, with one setting for all",
     ),
 ];
+
+/// The fields a data center's `set` may change, as the editor offers them: every field of the
+/// schema ([`FIELDS`]) that names no list entry (`[]`) and is not one every data center shares
+/// ([`SHARED_FIELDS`]).
+pub fn data_center_fields() -> impl Iterator<Item = &'static FieldDoc> {
+    FIELDS.iter().filter(|f| {
+        let first = f.path.split('.').next().unwrap_or_default();
+        !f.path.contains("[]") && !SHARED_FIELDS.iter().any(|(shared, _)| *shared == first)
+    })
+}
 
 impl Scenario {
     /// Whether any data center changes its own copy of the stack (`geo.data_centers[].set`).

@@ -330,3 +330,41 @@ fn a_link_and_the_wire_carry_the_changes() {
     // Same run from the link as from the scenario.
     assert_eq!(run(&back.scenario).digest, run(&s).digest);
 }
+
+/// The fields the editor offers for a data center's own changes (`data_center_fields`): none
+/// is one every data center shares, none names a list entry, and each one the preset has,
+/// set in eu-west to the very value it has, passes validation (the per-data-center rules).
+#[test]
+fn every_field_the_editor_offers_a_data_center_is_accepted() {
+    use scalesim::scenario::{data_center_fields, SHARED_FIELDS};
+    let base = with_eu_west(&[]);
+    let root = serde_json::to_value(&base).unwrap();
+    let (mut offered, mut checked) = (0, 0);
+    for field in data_center_fields() {
+        offered += 1;
+        let first = field.path.split('.').next().unwrap();
+        assert!(
+            !SHARED_FIELDS.iter().any(|(f, _)| *f == first),
+            "{}",
+            field.path
+        );
+        assert!(!field.path.contains("[]"), "{}", field.path);
+        let pointer = format!("/{}", field.path.replace('.', "/"));
+        let Some(value) = root.pointer(&pointer) else {
+            continue; // a tier the preset does not have
+        };
+        let s = with_eu_west(&[(field.path, value.clone())]);
+        assert!(s.validate().is_ok(), "{}: {}", field.path, problems(&s));
+        checked += 1;
+    }
+    assert!(
+        offered > 60 && checked > 30,
+        "{offered} offered, {checked} checked"
+    );
+    for shared in ["traffic.users", "seed", "dns.ttl_s", "deploy.batch_size"] {
+        assert!(
+            !data_center_fields().any(|f| f.path == shared),
+            "{shared} is shared"
+        );
+    }
+}

@@ -12,6 +12,7 @@
 //! Names typed by the user are only ever shown as text.
 
 mod canvas;
+mod dc_changes;
 mod export;
 mod params;
 

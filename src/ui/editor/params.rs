@@ -9,9 +9,10 @@
 use serde_json::Value;
 use yew::prelude::*;
 
+use super::dc_changes::DcChanges;
 use super::Ctx;
 use crate::scenario::topology::edit::Edit;
-use crate::scenario::topology::{field_path, Node};
+use crate::scenario::topology::{field_path, Node, NodeKind};
 use crate::scenario::{FieldDoc, FIELDS};
 
 #[derive(Properties, PartialEq)]
@@ -29,9 +30,14 @@ pub fn params(props: &ParamsProps) -> Html {
         .ok()
         .and_then(|mut v| v.get_mut("params").map(Value::take))
         .unwrap_or(Value::Null);
+    let kind = props.node.spec.kind();
+    // A data center's own changes have their own panel ([`DcChanges`]), below the fields.
+    let changes = kind == NodeKind::DataCenter;
     let mut leaves = Vec::new();
     flatten(&params, &mut Vec::new(), &mut leaves);
-    let kind = props.node.spec.kind();
+    if changes {
+        leaves.retain(|(path, _)| path.first().map(String::as_str) != Some("set"));
+    }
     let fields = leaves.into_iter().map(|(path, value)| {
         let dotted = path.join(".");
         let doc: Option<&FieldDoc> = {
@@ -144,8 +150,19 @@ pub fn params(props: &ParamsProps) -> Html {
             </div>
         }
     });
+    let set_problems: Vec<String> = props
+        .problems
+        .iter()
+        .filter(|(p, _)| p == "set" || p.starts_with("set."))
+        .map(|(_, m)| m.clone())
+        .collect();
     html! {
-        <div class="params" data-params={props.node.name.clone()}>{ for fields }</div>
+        <div class="params" data-params={props.node.name.clone()}>
+            { for fields }
+            if changes {
+                <DcChanges ctx={props.ctx.clone()} node={props.node.clone()} problems={set_problems} />
+            }
+        </div>
     }
 }
 
