@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 use yew::prelude::*;
 
+use super::params::node_params;
 use super::Ctx;
 use crate::scenario::topology::edit::Edit;
 use crate::scenario::topology::Node;
@@ -42,10 +43,7 @@ fn shown(v: &Value) -> String {
 /// The panel.
 #[function_component(DcChanges)]
 pub fn dc_changes(props: &DcChangesProps) -> Html {
-    let params = serde_json::to_value(&props.node)
-        .ok()
-        .and_then(|mut v| v.get_mut("params").map(Value::take))
-        .unwrap_or(Value::Null);
+    let params = node_params(&props.node);
     let set: Map<String, Value> = params
         .get("set")
         .and_then(Value::as_object)

@@ -26,10 +26,7 @@ pub struct ParamsProps {
 /// The fields.
 #[function_component(Params)]
 pub fn params(props: &ParamsProps) -> Html {
-    let params = serde_json::to_value(&props.node)
-        .ok()
-        .and_then(|mut v| v.get_mut("params").map(Value::take))
-        .unwrap_or(Value::Null);
+    let params = node_params(&props.node);
     let kind = props.node.spec.kind();
     // A data center's own changes have their own panel ([`DcChanges`]), below the fields.
     let changes = kind == NodeKind::DataCenter;
@@ -164,6 +161,14 @@ pub fn params(props: &ParamsProps) -> Html {
             }
         </div>
     }
+}
+
+/// A node's parameters as its file form writes them (`params`).
+pub(super) fn node_params(node: &Node) -> Value {
+    serde_json::to_value(node)
+        .ok()
+        .and_then(|mut v| v.get_mut("params").map(Value::take))
+        .unwrap_or(Value::Null)
 }
 
 /// Every leaf of `v` with its path (objects are walked; lists are one leaf, edited as JSON).
