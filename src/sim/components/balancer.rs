@@ -29,7 +29,7 @@ use crate::scenario::topology::NodeKind;
 use crate::scenario::{BalancePolicy, LoadBalancer, Scenario};
 use crate::sim::components::built_in::{
     BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Follow, GroupChange, Listed, OwnEvents,
-    Starts,
+    Pass, Starts,
 };
 use crate::sim::components::registry::Component;
 use crate::sim::components::web_pool::web_of_index;
@@ -37,7 +37,7 @@ use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::{ComponentKind, ComponentState};
+use crate::sim::{ComponentKind, ComponentState, Outcome};
 
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
@@ -373,6 +373,52 @@ impl BuiltIn for BalancerNode {
     /// A web pool's server placed, retired or back in service: its view follows.
     fn group_changed(&mut self, group: u8, change: GroupChange) {
         self.views[usize::from(group)].changed(change);
+    }
+
+    fn views_mut(&mut self) -> &mut [Balancer] {
+        &mut self.views
+    }
+
+    /// A request for web pool `group`: dead, it forwards nothing (`server_down`); alive, it
+    /// sends it to the server holding the user's sticky session (`preferred`, the web
+    /// tier's) or to its policy's pick from the pool's view, and with none in the pool it
+    /// fails the request as `no_healthy_server`.
+    #[inline]
+    fn pass(
+        &mut self,
+        group: u8,
+        rng: &mut Rng,
+        preferred: impl FnOnce(&Balancer) -> Option<usize>,
+    ) -> Pass {
+        if !self.alive {
+            return Pass::Refuse(Outcome::ServerDown);
+        }
+        let view = &mut self.views[usize::from(group)];
+        match preferred(view).or_else(|| view.pick(rng)) {
+            Some(server) => Pass::Send {
+                member: server as u16,
+                after: self.latency,
+            },
+            None => Pass::Refuse(Outcome::NoHealthyServer),
+        }
+    }
+
+    /// The request is open on the server until its slot is freed ([`BuiltIn::sent_done`]).
+    #[inline]
+    fn send(&mut self, group: u8, member: u16) -> u16 {
+        self.views[usize::from(group)].open(usize::from(member))
+    }
+
+    /// Its latency, as on the way in.
+    #[inline]
+    fn pass_back(&self) -> SimDuration {
+        self.latency
+    }
+
+    #[inline]
+    fn sent_done(&mut self, index: u16) {
+        let (pool, server) = web_of_index(index);
+        self.views[pool].close(server);
     }
 }
 

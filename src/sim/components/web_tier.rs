@@ -96,7 +96,15 @@ impl<R: Slot, E: Copy + From<BuiltInEvent>> DeployPort for WebPort<'_, R, E> {
     }
 
     fn is_up(&self, pool: usize, server: usize) -> bool {
-        self.ctx.stations[usize::from(self.web.pools[pool].stations[server])].alive
+        self.ctx.stations[usize::from(self.station(pool, server))].alive
+    }
+
+    fn station(&self, pool: usize, server: usize) -> u16 {
+        self.web.pools[pool].stations[server]
+    }
+
+    fn pool_named(&self, name: &str) -> Option<usize> {
+        self.web.pools.iter().position(|pool| pool.stem == name)
     }
 
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
