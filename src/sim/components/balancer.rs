@@ -562,4 +562,46 @@ mod tests {
         assert_eq!(bill.finish(2.0).items[0].item, "load balancer");
         assert!(BalancerNode::of_scenario(&crate::scenario::preset(2).expect("stage 2")).is_none());
     }
+
+    #[test]
+    fn at_the_door_it_prefers_the_sticky_server_and_refuses_when_dead_or_empty() {
+        use crate::sim::components::web_pool::web_index;
+        let mut node = BalancerNode::of_scenario(&crate::scenario::preset(3).expect("stage 3"))
+            .expect("stage 3 has a balancer");
+        // Servers 0, 1, 2 of pool 0 on stations 10, 11, 12, in the pool at once.
+        for station in 10..13 {
+            node.group_changed(
+                0,
+                GroupChange::Placed {
+                    station,
+                    initial: true,
+                },
+            );
+        }
+        let mut rng = Rng::new(1);
+        let after = node.latency;
+        let send = |member| Pass::Send { member, after };
+        // The web tier's choice first; the policy's pick (round robin) only without one.
+        assert_eq!(node.pass(0, &mut rng, |_| Some(2)), send(2));
+        assert_eq!(node.pass(0, &mut rng, |_| None), send(0));
+        // The choice is made given the pool's view.
+        let in_view = |view: &Balancer| view.in_pool(1).then_some(1);
+        assert_eq!(node.pass(0, &mut rng, in_view), send(1));
+        // Sending opens the request on the server until its slot is freed.
+        assert_eq!(node.send(0, 1), 11, "the server's station");
+        assert_eq!(node.views[0].open_requests(1), 1);
+        node.sent_done(web_index(0, 1));
+        assert_eq!(node.views[0].open_requests(1), 0);
+        assert_eq!(node.pass_back(), after);
+        // Dead, it refuses before anyone is asked.
+        node.kill(SimTime::ZERO);
+        let refused = node.pass(0, &mut rng, |_| panic!("a dead balancer asks no one"));
+        assert_eq!(refused, Pass::Refuse(Outcome::ServerDown));
+        node.repair(SimTime::ZERO);
+        for member in 0..3 {
+            node.group_changed(0, GroupChange::Retired { member });
+        }
+        let empty = node.pass(0, &mut rng, |_| None);
+        assert_eq!(empty, Pass::Refuse(Outcome::NoHealthyServer));
+    }
 }
