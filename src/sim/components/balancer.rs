@@ -29,7 +29,7 @@ use crate::scenario::topology::NodeKind;
 use crate::scenario::{BalancePolicy, LoadBalancer, Scenario};
 use crate::sim::components::built_in::{
     BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Follow, GroupChange, Listed, OwnEvents,
-    Starts,
+    Pass, Starts,
 };
 use crate::sim::components::registry::Component;
 use crate::sim::components::web_pool::web_of_index;
@@ -37,7 +37,7 @@ use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::{SimDuration, SimTime};
-use crate::sim::{ComponentKind, ComponentState};
+use crate::sim::{ComponentKind, ComponentState, Outcome};
 
 /// The balancer's own events.
 #[derive(Clone, Copy, Debug)]
@@ -374,6 +374,52 @@ impl BuiltIn for BalancerNode {
     fn group_changed(&mut self, group: u8, change: GroupChange) {
         self.views[usize::from(group)].changed(change);
     }
+
+    fn views_mut(&mut self) -> &mut [Balancer] {
+        &mut self.views
+    }
+
+    /// A request for web pool `group`: dead, it forwards nothing (`server_down`); alive, it
+    /// sends it to the server holding the user's sticky session (`preferred`, the web
+    /// tier's) or to its policy's pick from the pool's view, and with none in the pool it
+    /// fails the request as `no_healthy_server`.
+    #[inline]
+    fn pass(
+        &mut self,
+        group: u8,
+        rng: &mut Rng,
+        preferred: impl FnOnce(&Balancer) -> Option<usize>,
+    ) -> Pass {
+        if !self.alive {
+            return Pass::Refuse(Outcome::ServerDown);
+        }
+        let view = &mut self.views[usize::from(group)];
+        match preferred(view).or_else(|| view.pick(rng)) {
+            Some(server) => Pass::Send {
+                member: server as u16,
+                after: self.latency,
+            },
+            None => Pass::Refuse(Outcome::NoHealthyServer),
+        }
+    }
+
+    /// The request is open on the server until its slot is freed ([`BuiltIn::sent_done`]).
+    #[inline]
+    fn send(&mut self, group: u8, member: u16) -> u16 {
+        self.views[usize::from(group)].open(usize::from(member))
+    }
+
+    /// Its latency, as on the way in.
+    #[inline]
+    fn pass_back(&self) -> SimDuration {
+        self.latency
+    }
+
+    #[inline]
+    fn sent_done(&mut self, index: u16) {
+        let (pool, server) = web_of_index(index);
+        self.views[pool].close(server);
+    }
 }
 
 impl OwnEvents<BalancerEvent> for BalancerNode {
@@ -515,5 +561,47 @@ mod tests {
         node.bill_machines(2.0, &mut bill);
         assert_eq!(bill.finish(2.0).items[0].item, "load balancer");
         assert!(BalancerNode::of_scenario(&crate::scenario::preset(2).expect("stage 2")).is_none());
+    }
+
+    #[test]
+    fn at_the_door_it_prefers_the_sticky_server_and_refuses_when_dead_or_empty() {
+        use crate::sim::components::web_pool::web_index;
+        let mut node = BalancerNode::of_scenario(&crate::scenario::preset(3).expect("stage 3"))
+            .expect("stage 3 has a balancer");
+        // Servers 0, 1, 2 of pool 0 on stations 10, 11, 12, in the pool at once.
+        for station in 10..13 {
+            node.group_changed(
+                0,
+                GroupChange::Placed {
+                    station,
+                    initial: true,
+                },
+            );
+        }
+        let mut rng = Rng::new(1);
+        let after = node.latency;
+        let send = |member| Pass::Send { member, after };
+        // The web tier's choice first; the policy's pick (round robin) only without one.
+        assert_eq!(node.pass(0, &mut rng, |_| Some(2)), send(2));
+        assert_eq!(node.pass(0, &mut rng, |_| None), send(0));
+        // The choice is made given the pool's view.
+        let in_view = |view: &Balancer| view.in_pool(1).then_some(1);
+        assert_eq!(node.pass(0, &mut rng, in_view), send(1));
+        // Sending opens the request on the server until its slot is freed.
+        assert_eq!(node.send(0, 1), 11, "the server's station");
+        assert_eq!(node.views[0].open_requests(1), 1);
+        node.sent_done(web_index(0, 1));
+        assert_eq!(node.views[0].open_requests(1), 0);
+        assert_eq!(node.pass_back(), after);
+        // Dead, it refuses before anyone is asked.
+        node.kill(SimTime::ZERO);
+        let refused = node.pass(0, &mut rng, |_| panic!("a dead balancer asks no one"));
+        assert_eq!(refused, Pass::Refuse(Outcome::ServerDown));
+        node.repair(SimTime::ZERO);
+        for member in 0..3 {
+            node.group_changed(0, GroupChange::Retired { member });
+        }
+        let empty = node.pass(0, &mut rng, |_| None);
+        assert_eq!(empty, Pass::Refuse(Outcome::NoHealthyServer));
     }
 }

@@ -17,6 +17,7 @@ use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
 use crate::sim::{ComponentKind, ComponentState};
+use std::collections::VecDeque;
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
 /// `server` first, then its `more_web_pools` in order). Every stack has one, registered first
@@ -61,6 +62,59 @@ impl WebTier {
         let sessions = self.pools.iter().filter_map(|w| w.sessions());
         sessions.map(|s| s.logged_out()).sum()
     }
+
+    /// Whether some web server is up and in service, its station read from `stations` (what
+    /// a health check of the whole data center sees).
+    pub fn any_alive(&self, stations: &[Station]) -> bool {
+        self.pools.iter().any(|web| {
+            (web.stations.iter())
+                .zip(&web.retired)
+                .any(|(&s, &retired)| !retired && stations[usize::from(s)].alive)
+        })
+    }
+
+    /// Whether the tier is one server with no balancer in front (the queueing theory's
+    /// model of the report's `theory` check).
+    pub fn alone(&self) -> bool {
+        self.pools.len() == 1 && self.pools[0].len() == 1 && !self.balanced
+    }
+
+    /// The web servers' worker-hours over the run's `hours` so far, for the bill: with one
+    /// pool, its servers in service as each point of `series` counted them (`interval_h`
+    /// each), and those in service now for the time since the points; with several, each
+    /// pool's own count of its servers at each point instead. Each pool's servers have the
+    /// workers `scenario` gives them now.
+    pub fn worker_hours(
+        &self,
+        scenario: &Scenario,
+        series: &VecDeque<SeriesPoint>,
+        interval_h: f64,
+        hours: f64,
+    ) -> f64 {
+        let counted_h = series.len() as f64 * interval_h;
+        let pools = &self.pools;
+        if pools.len() == 1 {
+            let in_service = f64::from(pools[0].in_service());
+            let server_hours = series
+                .iter()
+                .map(|p| f64::from(p.web_servers) * interval_h)
+                .sum::<f64>()
+                + in_service * (hours - counted_h).max(0.0);
+            return server_hours * f64::from(scenario.server.workers);
+        }
+        // Several pools: each pool's servers as its own ticks counted them, at its own
+        // workers per server (the series adds the pools up).
+        let workers = std::iter::once(&scenario.server)
+            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
+            .map(|s| f64::from(s.workers));
+        (pools.iter().zip(workers))
+            .map(|(web, workers)| {
+                let ticked = web.servers_ticked as f64 * interval_h;
+                let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
+                (ticked + rest) * workers
+            })
+            .sum()
+    }
 }
 
 /// The web tier lent to a kind that drives its servers ([`BuiltIn::drive`]: the deploy
@@ -96,7 +150,15 @@ impl<R: Slot, E: Copy + From<BuiltInEvent>> DeployPort for WebPort<'_, R, E> {
     }
 
     fn is_up(&self, pool: usize, server: usize) -> bool {
-        self.ctx.stations[usize::from(self.web.pools[pool].stations[server])].alive
+        self.ctx.stations[usize::from(self.station(pool, server))].alive
+    }
+
+    fn station(&self, pool: usize, server: usize) -> u16 {
+        self.web.pools[pool].stations[server]
+    }
+
+    fn pool_named(&self, name: &str) -> Option<usize> {
+        self.web.pools.iter().position(|pool| pool.stem == name)
     }
 
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer> {
@@ -205,6 +267,12 @@ impl BuiltIn for WebTier {
             state.in_pool = true;
             state.retired = self.pools[pool].retired[server];
         }
+    }
+
+    /// Its sticky sessions' table of every user, in each pool that keeps them.
+    fn heap_bytes(&self) -> usize {
+        let sessions = self.pools.iter().filter_map(|w| w.sessions());
+        sessions.map(|s| s.heap_bytes()).sum()
     }
 
     /// Room for `users` users' sticky sessions in each pool.

@@ -1,7 +1,8 @@
 //! The stack's side of the kinds that drive the web tier (the deploy controller,
-//! `components/deploy.rs`, a built-in kind on the registration): lending them the web tier
-//! as their port for a step, stopping the servers they ask to stop, and the Engine's calls
-//! that start a deploy and ask whether one runs.
+//! `components/deploy/`, a built-in kind on the registration): lending them the web tier
+//! and the door's views of its pools as their port for a step, stopping the stations they
+//! ask to stop (failing what those hold is the stack's business), and the Engine's calls
+//! that start a deploy and ask whether one runs, which find the controller by type.
 
 use super::*;
 use crate::scenario::Deploy;
@@ -18,10 +19,7 @@ impl Stack {
         part: u8,
         f: impl FnOnce(&mut BuiltInPart, &mut WebPort<'_, Request, Event>) -> T,
     ) -> T {
-        let (web, views, driver) = web_and_views(&mut self.built_ins, self.front, Some(part));
-        let Some(driver) = driver else {
-            unreachable!("a kind that drives the web tier is lent apart from it")
-        };
+        let (web, views, driver) = web_and_views(&mut self.built_ins, self.door, part);
         let mut port = WebPort {
             web,
             views,
@@ -55,20 +53,19 @@ impl Stack {
         }
     }
 
-    /// While built-in component `part` asks for a server to stop ([`Follow::Stop`]), stops
+    /// While built-in component `part` asks for a station to stop ([`Follow::Stop`]), stops
     /// it and tells the component what the stop cut.
     fn stop_for(&mut self, part: u8, mut follow: Follow) {
-        while let Follow::Stop { group, member } = follow {
-            let (in_flight, cut) = self.stop_web_server(usize::from(group), usize::from(member));
+        while let Follow::Stop { station } = follow {
+            let (in_flight, cut) = self.stop_station(station);
             let nudge = Nudge::Stopped { in_flight, cut };
             follow = self.with_web_port(part, |p, port| p.drive(nudge, port));
         }
     }
 
-    /// Stops server `server` of web pool `pool` for a new version: returns the requests in
-    /// progress on it and those that failed with it (it holds none when it was down).
-    fn stop_web_server(&mut self, pool: usize, server: usize) -> (u64, u64) {
-        let station = self.pool(pool).stations[server];
+    /// Stops web station `station` for a new version: returns the requests in progress on
+    /// it and those that failed with it (it holds none when it was down).
+    fn stop_station(&mut self, station: u16) -> (u64, u64) {
         let in_flight = self.requests_of_web(station);
         let cut = if self.stations[usize::from(station)].alive {
             self.fail_everything_at(station)
@@ -87,21 +84,9 @@ impl Stack {
     }
 
     /// Starts a rolling deploy now of the web pool `spec.pool` names (the first without a
-    /// name). Returns false (and logs why) if it names no pool of this run, one is already
-    /// under way or there is no server to deploy.
+    /// name). Returns false (and the controller logs why) if it names no pool of this run,
+    /// one is already under way or there is no server to deploy.
     pub fn start_deploy(&mut self, spec: &Deploy) -> bool {
-        let pool = match spec.pool.as_deref() {
-            None => Some(0),
-            Some(name) => self.scenario.web_pool_number(name),
-        };
-        let Some(pool) = pool else {
-            let name: String = spec.pool.iter().flat_map(|p| p.chars()).take(40).collect();
-            self.log_event(
-                "deploy",
-                format!("deploy: not started; this run has no web pool named {name}"),
-            );
-            return false;
-        };
         let Some(part) = self.deploy_part() else {
             return false;
         };
@@ -109,7 +94,7 @@ impl Stack {
             let d = p
                 .get_mut::<DeployController>()
                 .expect("the deploy controller");
-            d.start(spec, pool, port)
+            d.start_named(spec, port)
         });
         self.stop_for(part, follow);
         self.watch_completions();

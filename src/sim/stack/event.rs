@@ -32,8 +32,8 @@ pub(in crate::sim) enum Event {
     },
     /// An answer from the data tier reaches the request's web server on its way back.
     BackAtWeb { req: ReqRef },
-    /// A request reaches the load balancer.
-    ReachBalancer { req: ReqRef },
+    /// A request reaches the component at the front door (the load balancer).
+    ReachDoor { req: ReqRef },
     /// A request reaches a station over the network.
     Reach { req: ReqRef, station: u16 },
     /// A worker finishes a request.

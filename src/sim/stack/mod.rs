@@ -38,7 +38,6 @@ mod state;
 mod sync;
 mod web;
 
-use super::components::balancer::BalancerNode;
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
 use super::components::database::{
@@ -48,7 +47,7 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
     Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange, Listed,
-    Nudge, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick, Verdict,
+    Nudge, Pass, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -173,7 +172,7 @@ pub(super) struct Request {
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
     pub(super) sampled: bool,
-    /// [`VIA_BALANCER`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`], [`JOB_WRITE`]
+    /// [`VIA_DOOR`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`], [`JOB_WRITE`]
     /// (one byte: a slot is 48 bytes).
     flags: u8,
     /// Its user; for a job's write ([`JOB_WRITE`]), the worker's running slot.
@@ -212,8 +211,9 @@ pub(super) struct Request {
 
 pub(super) const NONE: u16 = u16::MAX;
 
-/// [`Request::flags`]: it went through the balancer.
-pub(super) const VIA_BALANCER: u8 = 1;
+/// [`Request::flags`]: it went through the component at the front door (the load
+/// balancer), so its answer comes back through it and its slot, freed, tells it.
+pub(super) const VIA_DOOR: u8 = 1;
 /// Fetched from the origin on behalf of the CDN edge.
 pub(super) const VIA_CDN: u8 = 2;
 /// Read its session from the shared store already.
@@ -329,9 +329,10 @@ pub(super) struct Stack {
     /// The built-in component every request asks before it departs (DNS; `None`: requests
     /// leave at once).
     before_departure: Option<u8>,
-    /// The load balancer's built-in component (`u8::MAX`: none; read only by requests that
-    /// reach it).
-    front: u8,
+    /// The built-in component at the front door (`Listed::FrontDoor`: the load balancer;
+    /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Balancer`]) reach
+    /// first, and which the answers pass on their way back ([`VIA_DOOR`]).
+    door: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
@@ -421,7 +422,7 @@ impl Stack {
             built_in_ids: Vec::new(),
             entry: None,
             before_departure: None,
-            front: u8::MAX,
+            door: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
@@ -483,8 +484,8 @@ impl Stack {
         sim.session_step = of_node(crate::scenario::topology::NodeKind::SessionStore);
         sim.before_store = of_node(crate::scenario::topology::NodeKind::Cache);
         sim.data_share = of_node(crate::scenario::topology::NodeKind::NoSql);
-        sim.front = (sim.built_ins.iter())
-            .position(|part| part.get::<BalancerNode>().is_some())
+        sim.door = (sim.built_ins.iter())
+            .position(|part| part.listed() == Listed::FrontDoor)
             .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
@@ -673,7 +674,7 @@ impl Stack {
                 region,
                 sent,
             } => self.on_inject_answered(user, tag, region, sent.into()),
-            Event::ReachBalancer { req } => self.on_reach_balancer(req),
+            Event::ReachDoor { req } => self.on_reach_door(req),
             Event::BackAtWeb { req } => self.on_back_at_web(req),
             Event::Reach { req, station } => self.on_reach(req, station),
             Event::ServiceDone {

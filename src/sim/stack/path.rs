@@ -237,58 +237,44 @@ impl Stack {
         self.send_to_front_door(req, at.plus(leg));
     }
 
-    pub(super) fn on_reach_balancer(&mut self, req: ReqRef) {
+    /// A request reaches the component at the front door (the load balancer): it sends it
+    /// on to a server of the request's web pool — through the gate standing between them,
+    /// if any — or turns it away, as it decides.
+    pub(super) fn on_reach_door(&mut self, req: ReqRef) {
         if !self.still_wanted(req) {
             return;
         }
         let now = self.kernel.now;
-        let (balancer, lb) = self.balancer();
-        let latency = balancer.latency;
-        if !balancer.alive {
-            self.push_hop(req, lb, now, now);
-            let leg = self.client_leg(req);
-            self.fail(req, Outcome::ServerDown, now.plus(leg));
-            return;
-        }
-        let kind = self.kernel.requests[req.slot as usize].kind;
-        let pool = usize::from(self.routes.of(kind).pool);
-        let choice = match self.sticky_server(req, pool) {
-            Some(server) => Some(server),
-            None => {
-                let rng = &mut self.kernel.rng;
-                match self.built_ins[usize::from(self.front)].get_mut::<BalancerNode>() {
-                    Some(b) => b.views[pool].pick(rng),
-                    None => unreachable!("the load balancer is a built-in component"),
-                }
+        let Request { kind, user, .. } = self.request_in(req);
+        let pool = self.routes.of(kind).pool;
+        let door = usize::from(self.door);
+        let id = self.built_in_ids[door];
+        let (member, after) = match self.pass_door(pool, user) {
+            Pass::Send { member, after } => (member, after),
+            Pass::Refuse(outcome) => {
+                self.push_hop(req, id, now, now);
+                let leg = self.client_leg(req);
+                self.fail(req, outcome, now.plus(leg));
+                return;
             }
         };
-
-        let Some(server) = choice else {
-            self.push_hop(req, lb, now, now);
-            let leg = self.client_leg(req);
-            self.fail(req, Outcome::NoHealthyServer, now.plus(leg));
-            return;
-        };
-        let mut leave = now.plus(latency);
+        let mut leave = now.plus(after);
+        self.push_hop(req, id, now, leave);
         if let Some(gate) = self.routes.of(kind).gate_pool {
-            // A registered component (a rate limiter) stands between the balancer and the
-            // pool.
-            self.push_hop(req, lb, now, leave);
+            // A registered component (a rate limiter) stands between the door and the pool.
             match self.pass_gate(req, gate, leave) {
                 Some(delay) => {
                     // Only a gate in front of the door holds requests (`LeaveGate` cuts them
-                    // if it dies meanwhile): no kind a balancer may feed answers `Delay`.
+                    // if it dies meanwhile): no kind a door may feed answers `Delay`.
                     debug_assert_eq!(delay, SimDuration::ZERO, "a pool gate held a request");
                     leave = leave.plus(delay);
                 }
                 None => return,
             }
-        } else {
-            self.push_hop(req, lb, now, leave);
         }
-        let station = self.view_mut(pool).open(server);
+        let station = self.built_ins[door].send(pool, member);
         let r = self.req_mut(req);
-        r.set_flag(VIA_BALANCER, true);
+        r.set_flag(VIA_DOOR, true);
         r.web = station;
         r.station = station;
         self.kernel.events.push_in(
@@ -296,17 +282,6 @@ impl Stack {
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
         );
-    }
-
-    /// Sticky sessions: the server of web pool `pool` holding this user's session there, if
-    /// it still can.
-    pub(super) fn sticky_server(&mut self, req: ReqRef, pool: usize) -> Option<usize> {
-        if !self.pool(pool).keeps_sessions() {
-            return None;
-        }
-        let user = self.kernel.requests[req.slot as usize].user as usize;
-        let (web, views, _) = web_and_views(&mut self.built_ins, self.front, None);
-        web.pools[pool].session_server(user, &self.stations, views.get(pool))
     }
 
     /// Sticky sessions: a user without a session in the pool of web station index `index`
@@ -436,11 +411,12 @@ impl Stack {
     /// The answer of `req`, leaving its web server at `t`: when it reaches the user.
     pub(super) fn answer_after_web(&mut self, req: ReqRef, mut t: SimTime) -> SimTime {
         let r = self.kernel.requests[req.slot as usize];
-        if r.has(VIA_BALANCER) {
+        if r.has(VIA_DOOR) {
+            // Back through the component at the door (the load balancer).
             t = t.plus(self.internal_one_way);
-            let (balancer, lb) = self.balancer();
-            let leave = t.plus(balancer.latency);
-            self.push_hop(req, lb, t, leave);
+            let door = usize::from(self.door);
+            let leave = t.plus(self.built_ins[door].pass_back());
+            self.push_hop(req, self.built_in_ids[door], t, leave);
             t = leave;
         }
         if r.has(VIA_CDN) {
@@ -659,7 +635,8 @@ impl Stack {
         }
     }
 
-    /// The front door (balancer or the pool's first server) takes a request at `at`.
+    /// The front door (the component at the door, or the pool's first server) takes a
+    /// request at `at`.
     fn enter_front_door(&mut self, req: ReqRef, at: SimTime) {
         let Request { kind, region, .. } = self.request_in(req);
         let lane = Lane::FrontDoor { region };
@@ -668,7 +645,7 @@ impl Stack {
             Door::Balancer => {
                 self.kernel
                     .events
-                    .push_in(lane, at, Event::ReachBalancer { req });
+                    .push_in(lane, at, Event::ReachDoor { req });
             }
             Door::Server => {
                 let station = self.pool(usize::from(route.pool)).stations[0];

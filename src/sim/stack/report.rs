@@ -78,8 +78,7 @@ impl Stack {
                 }
             })
             .collect::<Vec<_>>();
-        let web = self.web();
-        let theory = if web.pools.len() == 1 && web.pools[0].len() == 1 && !web.balanced {
+        let theory = if self.web().alone() {
             self.theory_check(components.iter().find(|c| c.kind == ComponentKind::Server))
         } else {
             None
@@ -151,31 +150,8 @@ impl Stack {
         let hours = self.now().as_secs_f64() / 3600.0;
         let mut bill = Bill::default();
         let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
-        let counted_h = self.series.len() as f64 * interval_h;
-        let pools = &self.web().pools;
-        let worker_hours = if pools.len() == 1 {
-            let in_service = f64::from(pools[0].in_service());
-            let server_hours = self
-                .series
-                .iter()
-                .map(|p| f64::from(p.web_servers) * interval_h)
-                .sum::<f64>()
-                + in_service * (hours - counted_h).max(0.0);
-            server_hours * f64::from(self.scenario.server.workers)
-        } else {
-            // Several pools: each pool's servers as its own ticks counted them, at its own
-            // workers per server (the series adds the pools up).
-            let workers = std::iter::once(&self.scenario.server)
-                .chain(self.scenario.more_web_pools.iter().map(|m| &m.server))
-                .map(|s| f64::from(s.workers));
-            (pools.iter().zip(workers))
-                .map(|(web, workers)| {
-                    let ticked = web.servers_ticked as f64 * interval_h;
-                    let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
-                    (ticked + rest) * workers
-                })
-                .sum()
-        };
+        let worker_hours =
+            (self.web()).worker_hours(&self.scenario, &self.series, interval_h, hours);
         bill.add(
             "web servers",
             worker_hours,

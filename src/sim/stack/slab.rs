@@ -169,9 +169,9 @@ impl Stack {
             self.free_web_worker(req);
         }
         let r = &self.kernel.requests[req.slot as usize];
-        if r.has(VIA_BALANCER) {
-            let (pool, server) = web_of_index(self.station_info[usize::from(r.web)].2);
-            self.view_mut(pool).close(server);
+        if r.has(VIA_DOOR) {
+            let index = self.station_info[usize::from(r.web)].2;
+            self.built_ins[usize::from(self.door)].sent_done(index);
         }
         let r = &mut self.kernel.requests[req.slot as usize];
         r.state = ReqState::Free;

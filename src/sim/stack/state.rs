@@ -160,11 +160,7 @@ impl Stack {
     /// Whether some web server is up and in service (what a health check of the whole data
     /// center sees).
     pub(in crate::sim) fn any_web_alive(&self) -> bool {
-        self.web().pools.iter().any(|web| {
-            (web.stations.iter())
-                .zip(&web.retired)
-                .any(|(&s, &retired)| !retired && self.stations[usize::from(s)].alive)
-        })
+        self.web().any_alive(&self.stations)
     }
 
     /// The monitor, among the built-in kinds' components (`None`: no monitoring).
@@ -316,14 +312,11 @@ impl Engine for Stack {
 
     /// Roughly how many bytes of memory this simulation holds, and so what a clone of it
     /// costs: the request slab, the per-user and per-key tables (the built-in kinds': DNS's
-    /// answers, the caches' contents), the event queue (the small, bounded parts are left
+    /// answers, the caches' contents, the web tier's sticky sessions), the event queue (the small, bounded parts are left
     /// out). For snapshot budgets.
     fn footprint_bytes(&self) -> u64 {
         let slab = self.kernel.slab_bytes();
-        let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>()
-            + (self.web().pools.iter().filter_map(|w| w.sessions()))
-                .map(|s| s.heap_bytes())
-                .sum::<usize>();
+        let per_user = (self.built_ins.iter().map(BuiltInPart::heap_bytes)).sum::<usize>();
         let stations: usize = self
             .stations
             .iter()

@@ -1,11 +1,12 @@
-//! The stack's reach into the web tier (built-in component 0) and the load balancer (the
-//! built-in component at `front`, when there is one): read directly on the request path, and
-//! lent together where one step reads both — the balancer's pick with sticky sessions, and
-//! the port of the kinds that drive the web tier (`stack/deploy.rs`).
+//! The stack's reach into the web tier (built-in component 0) and the component at the
+//! front door (the load balancer, at `door`, when there is one): the web tier read directly
+//! on the request path, and both lent together where one step reads both — the door's pass
+//! with sticky sessions (`BuiltIn::pass`), and the port of the kinds that drive the web tier
+//! (`stack/deploy.rs`), which holds the door's views of the pools (`BuiltIn::views_mut`).
 //!
 //! ```text
-//!   built_ins: [ WebTier | … | driver? | … | BalancerNode(views) | … ]
-//!                  └─ split_at_mut(1) ─┘ └──── get_disjoint_mut([front, driver]) ────┘
+//!   built_ins: [ WebTier | … | driver? | … | door (views) | … ]
+//!                  └─ split_at_mut(1) ─┘ └─ get_disjoint_mut([door, driver]) ─┘
 //! ```
 
 use super::*;
@@ -24,26 +25,18 @@ impl Stack {
         web_tier_mut(&mut self.built_ins)
     }
 
-    /// The load balancer, with its component (only for a request that reached it: a stack
-    /// without one has no door that leads there).
+    /// Hands a request of `user` for web pool `pool` to the component at the door (only for
+    /// a request that reached it: a stack without one has no door that leads there), lending
+    /// it the web tier's choice first: the server holding the user's sticky session there.
     #[inline]
-    pub(super) fn balancer(&self) -> (&BalancerNode, ComponentId) {
-        let front = usize::from(self.front);
-        match self.built_ins[front].get() {
-            Some(b) => (b, self.built_in_ids[front]),
-            None => unreachable!("the load balancer is a built-in component"),
-        }
-    }
-
-    /// The load balancer's view of web pool `pool` (only for a request that reached the
-    /// balancer: a stack without one has no door that leads there).
-    #[inline]
-    pub(super) fn view_mut(&mut self, pool: usize) -> &mut Balancer {
-        let front = usize::from(self.front);
-        match self.built_ins[front].get_mut::<BalancerNode>() {
-            Some(b) => &mut b.views[pool],
-            None => unreachable!("the load balancer is a built-in component"),
-        }
+    pub(super) fn pass_door(&mut self, pool: u8, user: u32) -> Pass {
+        let (web, rest) = self.built_ins.split_at_mut(WEB + 1);
+        let door = &mut rest[usize::from(self.door) - WEB - 1];
+        let stations = &self.stations;
+        door.pass(pool, &mut self.kernel.rng, |view| {
+            let web = &mut web_tier_mut(web).pools[usize::from(pool)];
+            web.session_server(user as usize, stations, Some(view))
+        })
     }
 
     /// Web pool `pool`.
@@ -53,30 +46,22 @@ impl Stack {
     }
 }
 
-/// The web tier and the load balancer's views of its pools (empty without a balancer: `front`
-/// is `u8::MAX`), lent together from a stack's built-in components, with the rest
-/// (`rest_at`: one more of them, if any, apart from both; it must be neither).
+/// The web tier and the door's views of its pools (the load balancer's; empty without a
+/// component at the door: `door` is `u8::MAX`), lent together from a stack's built-in
+/// components, with one more of them (`other`, apart from both; it must be neither).
 pub(super) fn web_and_views(
     parts: &mut [BuiltInPart],
-    front: u8,
-    rest_at: Option<u8>,
-) -> (&mut WebTier, &mut [Balancer], Option<&mut BuiltInPart>) {
+    door: u8,
+    other: u8,
+) -> (&mut WebTier, &mut [Balancer], &mut BuiltInPart) {
     let (web, rest) = parts.split_at_mut(WEB + 1);
     let web = web_tier_mut(web);
     let at = |part: u8| usize::from(part) - WEB - 1;
-    fn views(part: &mut BuiltInPart) -> &mut [Balancer] {
-        match part.get_mut::<BalancerNode>() {
-            Some(b) => &mut b.views,
-            None => unreachable!("the load balancer is at the stack's front"),
-        }
+    if door == u8::MAX {
+        return (web, &mut [], &mut rest[at(other)]);
     }
-    match (front, rest_at) {
-        (u8::MAX, None) => (web, &mut [], None),
-        (u8::MAX, Some(other)) => (web, &mut [], Some(&mut rest[at(other)])),
-        (front, None) => (web, views(&mut rest[at(front)]), None),
-        (front, Some(other)) => match rest.get_disjoint_mut([at(front), at(other)]) {
-            Ok([lb, other]) => (web, views(lb), Some(other)),
-            Err(_) => unreachable!("a kind lent beside the balancer is not the balancer"),
-        },
+    match rest.get_disjoint_mut([at(door), at(other)]) {
+        Ok([door, other]) => (web, door.views_mut(), other),
+        Err(_) => unreachable!("a kind lent beside the door is not the door"),
     }
 }

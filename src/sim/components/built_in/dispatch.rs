@@ -388,6 +388,35 @@ macro_rules! built_ins {
             pub fn group_changed(&mut self, group: u8, change: GroupChange) {
                 match self { $(BuiltInPart::$v(p) => p.group_changed(group, change)),* }
             }
+            /// See [`BuiltIn::views_mut`].
+            pub fn views_mut(&mut self) -> &mut [Balancer] {
+                match self { $(BuiltInPart::$v(p) => p.views_mut()),* }
+            }
+            /// See [`BuiltIn::pass`].
+            #[inline]
+            pub fn pass(
+                &mut self,
+                group: u8,
+                rng: &mut Rng,
+                preferred: impl FnOnce(&Balancer) -> Option<usize>,
+            ) -> Pass {
+                match self { $(BuiltInPart::$v(p) => p.pass(group, rng, preferred)),* }
+            }
+            /// See [`BuiltIn::send`].
+            #[inline]
+            pub fn send(&mut self, group: u8, member: u16) -> u16 {
+                match self { $(BuiltInPart::$v(p) => p.send(group, member)),* }
+            }
+            /// See [`BuiltIn::pass_back`].
+            #[inline]
+            pub fn pass_back(&self) -> SimDuration {
+                match self { $(BuiltInPart::$v(p) => p.pass_back()),* }
+            }
+            /// See [`BuiltIn::sent_done`].
+            #[inline]
+            pub fn sent_done(&mut self, index: u16) {
+                match self { $(BuiltInPart::$v(p) => p.sent_done(index)),* }
+            }
             /// This part as the component of kind `T`, if it is one.
             pub fn get<T: OneOf>(&self) -> Option<&T> {
                 T::of(self)

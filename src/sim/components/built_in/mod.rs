@@ -4,6 +4,7 @@
 //! [`BuiltInPart`] and [`BuiltInEventKind`] with their dispatch.
 
 use super::balancer;
+use super::balancer::Balancer;
 use super::cache_cluster;
 use super::database;
 use super::deploy;
@@ -23,7 +24,7 @@ use crate::scenario::Scenario;
 use crate::sim::cost::Bill;
 use crate::sim::hits::IntervalHits;
 use crate::sim::kernel::queue::Lane;
-use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::rng::{Rng, Sampler};
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
@@ -54,6 +55,19 @@ pub(in crate::sim) enum Step {
     /// then [`BuiltIn::on_held`] says what follows. `tag`: the component's own note (the
     /// edge: its life when the hit began).
     Hold { until: SimTime, tag: u32 },
+}
+
+/// What the kind at the front door (the load balancer) decides for a request that reaches
+/// it ([`BuiltIn::pass`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum Pass {
+    /// It turns the request away: the request fails with `outcome`, its answer on the way
+    /// back to the user from now (a dead balancer: `server_down`; an empty pool:
+    /// `no_healthy_server`).
+    Refuse(Outcome),
+    /// It sends the request on to member `member` of the group it asked for (a web pool's
+    /// server), after holding it for `after` (its own time).
+    Send { member: u16, after: SimDuration },
 }
 
 /// Where a built-in kind's component is listed among a stack's components. Its place is its
@@ -132,10 +146,11 @@ pub(in crate::sim) enum Follow {
     /// It drives the web tier and has taken one of its events: the stack lends it the web
     /// tier for the step ([`BuiltIn::drive`] with [`Nudge::Own`]).
     Drive,
-    /// Server `member` of web pool `group` must stop now (the deploy controller's new
-    /// version): what it holds fails as on a crash; the stack stops it, then tells the kind
+    /// Station `station` (a web server, which the deploy controller stops for its new
+    /// version) must stop now: what it holds fails as on a crash, which is the stack's
+    /// business; the stack stops it, then tells the kind what the stop cut
     /// ([`Nudge::Stopped`]).
-    Stop { group: u8, member: u16 },
+    Stop { station: u16 },
 }
 
 /// Why the stack hands a kind that drives the web tier a step ([`BuiltIn::drive`]).
@@ -569,6 +584,43 @@ pub(in crate::sim) trait BuiltIn: Component {
     const VIEWS: Option<NodeKind> = None;
     /// A group `group` of the kind it views has changed (see [`GroupChange`]).
     fn group_changed(&mut self, _group: u8, _change: GroupChange) {}
+    /// Its view of each group of the kind it views, in group order, lent beside that kind
+    /// (the deploy controller's port; empty: it keeps none).
+    fn views_mut(&mut self) -> &mut [Balancer] {
+        &mut []
+    }
+
+    // Hooks of the kind at the front door (`Listed::FrontDoor`: the load balancer, session
+    // 19). Every request whose route's door is its node reaches it; it sends the request to
+    // a member of a group of the kind it views (a web pool's server) or turns it away, and
+    // the answer comes back through it. The stack keeps only the request's note that it
+    // passed there (`VIA_DOOR`), so that the answer and the freed slot find their way back.
+
+    /// A request for group `group` of the kind it views reaches it now. `preferred(view)`:
+    /// the member the viewed kind asks for first, given its view of the group (the server
+    /// holding the user's sticky session, while that server is in the view's pool), asked
+    /// before any pick of its own, which may draw from `rng` (the run's one RNG).
+    fn pass(
+        &mut self,
+        _group: u8,
+        _rng: &mut Rng,
+        _preferred: impl FnOnce(&Balancer) -> Option<usize>,
+    ) -> Pass {
+        unreachable!("a kind not at the front door was handed a request there")
+    }
+    /// It sends the request it passed ([`Pass::Send`]) to member `member` of group `group`
+    /// now that nothing between it and the group turned the request away: returns the
+    /// member's station, which the request goes to.
+    fn send(&mut self, _group: u8, _member: u16) -> u16 {
+        unreachable!("a kind not at the front door was asked to send a request")
+    }
+    /// The time it adds to an answer on its way back through it.
+    fn pass_back(&self) -> SimDuration {
+        SimDuration::ZERO
+    }
+    /// A request it sent to the station with index `index` (its place in the kind it views:
+    /// `web_pool::web_index`) is over (its slot is freed: answered, failed or given up).
+    fn sent_done(&mut self, _index: u16) {}
 }
 
 /// When a built-in kind's first own events are scheduled as the stack is built

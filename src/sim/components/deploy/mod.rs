@@ -67,6 +67,11 @@ pub(in crate::sim) trait DeployPort {
     fn in_service(&self, pool: usize, server: usize) -> bool;
     /// Whether server `server` of web pool `pool` is up.
     fn is_up(&self, pool: usize, server: usize) -> bool;
+    /// The station serving server `server` of web pool `pool` (what the controller asks the
+    /// stack to stop, [`Follow::Stop`]).
+    fn station(&self, pool: usize, server: usize) -> u16;
+    /// The number of the web pool named `name` (`web`: the first), if there is one.
+    fn pool_named(&self, name: &str) -> Option<usize>;
     /// The load balancer's view of web pool `pool`, if there is a balancer.
     fn balancer(&mut self, pool: usize) -> Option<&mut Balancer>;
     /// Server `server` of web pool `pool` has started again (its new version).
@@ -207,6 +212,23 @@ impl DeployController {
         }
     }
 
+    /// Starts a rolling deploy now of the web pool `spec.pool` names (the first without a
+    /// name). Returns false (and logs why) if it names no pool of this run, and otherwise as
+    /// [`DeployController::start`] does.
+    pub fn start_named(&mut self, spec: &Deploy, port: &mut impl DeployPort) -> (bool, Follow) {
+        let pool = match spec.pool.as_deref() {
+            None => Some(0),
+            Some(name) => port.pool_named(name),
+        };
+        let Some(pool) = pool else {
+            let name: String = spec.pool.iter().flat_map(|p| p.chars()).take(40).collect();
+            let text = format!("deploy: not started; this run has no web pool named {name}");
+            port.log("deploy", text);
+            return (false, Follow::Nothing);
+        };
+        self.start(spec, pool, port)
+    }
+
     /// Starts a rolling deploy of web pool `pool` now. Returns false (and logs why) if one is
     /// already under way or there is no server to deploy; and what the stack must do next
     /// (see [`DeployController::step`]).
@@ -329,13 +351,14 @@ impl DeployController {
             return Follow::Nothing;
         }
         let Some(b) = port.balancer(pool) else {
-            return self.stop(server, "no load balancer to take it out of", true);
+            return self.stop(server, "no load balancer to take it out of", true, port);
         };
         b.deregister(server);
         let open = b.open_requests(server);
         let d = self.current.as_ref().expect("a deploy");
         if !d.spec.drain {
-            return self.stop(server, "taken out of the load balancer, not drained", true);
+            let why = "taken out of the load balancer, not drained";
+            return self.stop(server, why, true, port);
         }
         let now = port.now();
         let deadline = now + SimDuration::from_millis_f64(d.spec.drain_timeout_ms);
@@ -373,15 +396,12 @@ impl DeployController {
             d.drained += 1;
             d.longest_drain = d.longest_drain.max(now - since);
             let ms = (now - since).as_millis_f64();
-            self.stop(server, &format!("drained in {ms:.0} ms"), false)
+            self.stop(server, &format!("drained in {ms:.0} ms"), false, port)
         } else if now >= deadline {
             d.drain_timeouts += 1;
             d.longest_drain = d.longest_drain.max(now - since);
-            self.stop(
-                server,
-                &format!("drain timeout with {open} requests still open"),
-                false,
-            )
+            let why = format!("drain timeout with {open} requests still open");
+            self.stop(server, &why, false, port)
         } else {
             let at = (now + DRAIN_POLL).min(deadline);
             let server = server as u16;
@@ -392,7 +412,7 @@ impl DeployController {
 
     /// Asks the stack to stop a server for the new version (whatever it still holds fails);
     /// `resume`: the batch's take-out goes on once it has stopped.
-    fn stop(&mut self, server: usize, why: &str, resume: bool) -> Follow {
+    fn stop(&mut self, server: usize, why: &str, resume: bool, port: &impl DeployPort) -> Follow {
         let d = self.current.as_mut().expect("a deploy");
         d.stopping = Some(Stopping {
             server,
@@ -400,8 +420,7 @@ impl DeployController {
             resume,
         });
         Follow::Stop {
-            group: d.pool as u8,
-            member: server as u16,
+            station: port.station(d.pool, server),
         }
     }
 

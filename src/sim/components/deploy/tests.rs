@@ -32,6 +32,13 @@ impl DeployPort for FakeWeb {
     fn is_up(&self, _pool: usize, server: usize) -> bool {
         self.up[server]
     }
+    /// Each server on the station of its number.
+    fn station(&self, _pool: usize, server: usize) -> u16 {
+        server as u16
+    }
+    fn pool_named(&self, name: &str) -> Option<usize> {
+        (name == "web").then_some(0)
+    }
     fn balancer(&mut self, _pool: usize) -> Option<&mut Balancer> {
         self.balancer.as_mut()
     }
@@ -74,8 +81,8 @@ impl FakeWeb {
 /// Does what the controller asks of the stack: stops each server it asks to stop and
 /// tells it what the stop cut, until it asks for nothing more.
 fn settle(d: &mut DeployController, port: &mut FakeWeb, mut follow: Follow) {
-    while let Follow::Stop { member, .. } = follow {
-        let (in_flight, cut) = port.stop(usize::from(member));
+    while let Follow::Stop { station } = follow {
+        let (in_flight, cut) = port.stop(usize::from(station));
         follow = d.step(Nudge::Stopped { in_flight, cut }, port);
     }
     assert_eq!(follow, Follow::Nothing);
