@@ -22,7 +22,7 @@
 
 use super::cache::{Cache, KeyIndex, Lookup};
 use super::coalesce::{Coalescer, OnMiss};
-use super::registry::{BuiltIn, Component, Down, Listed, NewStation, Served};
+use super::registry::{Ask, BuiltIn, Component, Down, Listed, NewStation, Served};
 use super::station::{ReqRef, Station};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{CacheTier, Scenario, WritePolicy};
@@ -438,8 +438,8 @@ impl BuiltIn for Caches {
 
     // Inlined into the stack's step to the cache (it was before the cache was registered).
     #[inline(always)]
-    fn station_for(&self, group: u8, key: u32) -> u16 {
-        self.clusters[usize::from(group)].station_for(key)
+    fn station_for(&mut self, group: u8, ask: Ask, _stations: &[Station]) -> Option<u16> {
+        Some(self.clusters[usize::from(group)].station_for(ask.key))
     }
 
     #[inline]
@@ -454,12 +454,12 @@ impl BuiltIn for Caches {
         &mut self,
         index: u16,
         req: ReqRef,
-        _kind: RequestKind,
-        key: u32,
+        ask: Ask,
         now: SimTime,
         latest: impl Fn(u8) -> u64,
         leading: impl Fn(ReqRef) -> bool,
     ) -> Served {
+        let key = ask.key;
         let (cluster, node) = cache_of_index(index);
         let latest = latest(self.stores[cluster]);
         if self.clusters[cluster].look_up(node, key, latest, now) {
@@ -598,26 +598,52 @@ mod tests {
     fn the_caches_kind_looks_up_coalesces_and_fills_through_its_hooks() {
         let mut c = caches();
         let now = SimTime::from_secs(1);
-        let station = c.station_for(0, 7);
+        let station = (c.station_for(0, Ask::key(RequestKind::ApiRead, 7), &[])).expect("a node");
         assert!((10..13).contains(&station));
         let index = cache_index(0, usize::from(station - 10));
         let latest = |_: u8| 0;
         // A miss reads the store; a second miss of the key waits for that read.
-        let served = c.station_served(index, r(1), RequestKind::ApiRead, 7, now, latest, |_| false);
+        let served = c.station_served(
+            index,
+            r(1),
+            Ask::key(RequestKind::ApiRead, 7),
+            now,
+            latest,
+            |_| false,
+        );
         assert_eq!(served, Served::ToStore);
-        let served = c.station_served(index, r(2), RequestKind::ApiRead, 7, now, latest, |l| {
-            l == r(1)
-        });
+        let served = c.station_served(
+            index,
+            r(2),
+            Ask::key(RequestKind::ApiRead, 7),
+            now,
+            latest,
+            |l| l == r(1),
+        );
         assert_eq!(served, Served::Wait);
         // The store's answer fills the node and releases the waiter; the key then hits.
         let mut released = Vec::new();
         c.store_answered(index, true, r(1), 7, 0, now, &mut released);
         assert_eq!(released, vec![r(2)]);
-        let served = c.station_served(index, r(3), RequestKind::ApiRead, 7, now, latest, |_| false);
+        let served = c.station_served(
+            index,
+            r(3),
+            Ask::key(RequestKind::ApiRead, 7),
+            now,
+            latest,
+            |_| false,
+        );
         assert_eq!(served, Served::Answer);
         // A committed write invalidates it (preset 5: `invalidate`).
         c.key_committed(0, 7);
-        let served = c.station_served(index, r(4), RequestKind::ApiRead, 7, now, latest, |_| false);
+        let served = c.station_served(
+            index,
+            r(4),
+            Ask::key(RequestKind::ApiRead, 7),
+            now,
+            latest,
+            |_| false,
+        );
         assert_eq!(served, Served::ToStore);
         // The interval's lookups: one hit in four.
         let mut hits = IntervalHits::default();
@@ -629,7 +655,7 @@ mod tests {
     fn a_dead_cache_node_is_bypassed_and_loses_its_keys() {
         let mut c = caches();
         let now = SimTime::from_secs(1);
-        let station = c.station_for(0, 3);
+        let station = (c.station_for(0, Ask::key(RequestKind::ApiRead, 3), &[])).expect("a node");
         let index = cache_index(0, usize::from(station - 10));
         c.store_answered(index, true, r(1), 3, 0, now, &mut Vec::new());
         let note = c.station_died(index).expect("its lookups go on");
@@ -637,7 +663,14 @@ mod tests {
         assert_eq!(c.station_down(index), Down::PassOn);
         assert_eq!(c.refuses_as(), Outcome::DbDown);
         // Repaired, it starts cold: the key it held misses.
-        let served = c.station_served(index, r(2), RequestKind::ApiRead, 3, now, |_| 0, |_| false);
+        let served = c.station_served(
+            index,
+            r(2),
+            Ask::key(RequestKind::ApiRead, 3),
+            now,
+            |_| 0,
+            |_| false,
+        );
         assert_eq!(served, Served::ToStore);
         let mut state = ComponentState::default();
         c.station_state(ComponentKind::Cache, index, &mut state);

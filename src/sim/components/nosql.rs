@@ -18,7 +18,7 @@
 
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Flow, NoSqlStore, Scenario};
-use crate::sim::components::registry::{BuiltIn, Component, Listed, NewStation, Served};
+use crate::sim::components::registry::{Ask, BuiltIn, Component, Listed, NewStation, Served};
 use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::kernel::histogram::Histogram;
 use crate::sim::kernel::rng::Sampler;
@@ -228,8 +228,8 @@ impl BuiltIn for NoSqlTier {
     }
 
     #[inline]
-    fn station_for(&self, group: u8, key: u32) -> u16 {
-        self.stores[usize::from(group)].station_for(key)
+    fn station_for(&mut self, group: u8, ask: Ask, _stations: &[Station]) -> Option<u16> {
+        Some(self.stores[usize::from(group)].station_for(ask.key))
     }
 
     #[inline]
@@ -243,14 +243,13 @@ impl BuiltIn for NoSqlTier {
         &mut self,
         index: u16,
         _req: ReqRef,
-        kind: RequestKind,
-        _key: u32,
+        ask: Ask,
         _now: SimTime,
         _latest: impl Fn(u8) -> u64,
         _leading: impl Fn(ReqRef) -> bool,
     ) -> Served {
         let (store, node) = nosql_of_index(index);
-        self.stores[store].served(node, kind);
+        self.stores[store].served(node, ask.kind);
         Served::Answer
     }
 
@@ -393,8 +392,14 @@ mod tests {
         assert_eq!(placed[4].1, nosql_index(1, 1));
         assert_eq!(nosql_of_index(placed[4].1), (1, 1));
         // Key 7: node 1 of the first store (station 5), node 1 of `feeds` (station 8).
-        assert_eq!(part.station_for(0, 7), 5);
-        assert_eq!(part.station_for(1, 7), 8);
+        assert_eq!(
+            part.station_for(0, Ask::key(RequestKind::ApiRead, 7), &[]),
+            Some(5)
+        );
+        assert_eq!(
+            part.station_for(1, Ask::key(RequestKind::ApiRead, 7), &[]),
+            Some(8)
+        );
         let write = part.station_service(nosql_index(1, 0), RequestKind::Write);
         let read = part.station_service(nosql_index(1, 0), RequestKind::ApiRead);
         let of = |mean_ms: f64| format!("{:?}", Sampler::new(&Dist::exponential(mean_ms)));
@@ -408,7 +413,7 @@ mod tests {
             (nosql_index(1, 1), RequestKind::ApiRead),
             (nosql_index(0, 2), RequestKind::Write),
         ] {
-            let served = part.station_served(index, req, kind, 7, now, |_| 0, |_| false);
+            let served = part.station_served(index, req, Ask::key(kind, 7), now, |_| 0, |_| false);
             assert_eq!(served, Served::Answer);
         }
         // Completions: one `feeds` served, one the relational tier served (both stores

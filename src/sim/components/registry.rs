@@ -447,6 +447,6 @@ pub(in crate::sim) trait Component: Clone + Sized {
 // The built-in kinds' hooks, their generated enums and the registration line live in
 // `built_in/mod.rs`; they are re-exported here, so the registry stays the one place to import from.
 pub(in crate::sim) use super::built_in::{
-    Asking, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, BuiltInPart, Departure, Down,
+    Ask, Asking, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, BuiltInPart, Departure, Down,
     Follow, GroupChange, Listed, NewStation, Nudge, OwnEvents, Pass, Served, Starts, Step,
 };

@@ -16,7 +16,7 @@
 //! registration: one station the web server asks on the routes that read a session
 //! (`Route::session`), before its data work; any server can then serve anyone.
 
-use super::registry::{BuiltIn, Component, NewStation};
+use super::registry::{Ask, BuiltIn, Component, NewStation};
 use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Scenario, SessionMode};
@@ -165,8 +165,8 @@ impl BuiltIn for SessionStore {
     }
 
     #[inline]
-    fn station_for(&self, _group: u8, _key: u32) -> u16 {
-        self.station
+    fn station_for(&mut self, _group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
+        Some(self.station)
     }
 
     #[inline]
@@ -231,10 +231,20 @@ mod tests {
             ("sessions", ComponentKind::SessionStore)
         );
         store.station_placed(0, 42, true);
-        assert_eq!(store.station_for(0, 9), 42);
+        assert_eq!(
+            store.station_for(0, Ask::key(RequestKind::PageView, 9), &[]),
+            Some(42)
+        );
         let now = SimTime::from_secs(1);
         let req = ReqRef { slot: 0, gen: 1 };
-        let served = store.station_served(0, req, RequestKind::PageView, 9, now, |_| 0, |_| false);
+        let served = store.station_served(
+            0,
+            req,
+            Ask::key(RequestKind::PageView, 9),
+            now,
+            |_| 0,
+            |_| false,
+        );
         assert_eq!(served, Served::Resume);
         assert_eq!(store.refuses_as(), Outcome::SessionStoreDown);
         assert_eq!(

@@ -60,7 +60,6 @@ impl Stack {
         let (_, tier, index) = self.station_info[usize::from(station)];
         match tier {
             Tier::Kind(part) => Some((part, index)),
-            Tier::Db => Some((DATABASES, index)),
             Tier::Web => None,
         }
     }

@@ -40,28 +40,13 @@ impl Stack {
     }
 
     /// Sends a job's write (or its next denormalised copy) to the master of its shard of the
-    /// first database; with no live master there, the write fails at once.
-    fn send_job_write(&mut self, req: ReqRef) {
-        let r = self.request_in(req);
-        let db = &mut dbs_mut(&mut self.built_ins)[0];
-        let shard = db.shard_of_query(r.key, r.copy, None);
-        match db.route_query(RequestKind::Write, shard, &self.stations) {
-            Some(node) => {
-                let station = db.station(shard, node);
-                self.move_to(req, station);
-            }
+    /// first database, as the clusters' kind picks it; with no live master there, the write
+    /// fails at once. Its commit comes back as a user's does ([`Served::Committed`], in
+    /// `service.rs`), then its next copy, or its job is done.
+    pub(super) fn send_job_write(&mut self, req: ReqRef) {
+        match self.station_for(req, DATABASES, 0) {
+            Some(station) => self.move_to(req, station),
             None => self.end_job_write(req, false),
-        }
-    }
-
-    /// A job's write finished its query at database node (station index) `index`: it
-    /// commits there (as a user's write does) and goes on to its next copy, or its job is
-    /// done.
-    pub(super) fn job_write_served(&mut self, req: ReqRef, index: u16) {
-        let (shard, node) = db_of_index(index);
-        match self.after_db(req, store_of_index(index), shard, node) {
-            AfterQuery::NextShard => self.send_job_write(req),
-            AfterQuery::Answer | AfterQuery::Refused(_) => self.end_job_write(req, true),
         }
     }
 

@@ -40,14 +40,13 @@ mod web;
 
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
-use super::components::database::{
-    db_of_index, store_of_index, DatabaseCluster, Databases, DATABASES,
-};
+use super::components::database::{db_of_index, DatabaseCluster, Databases, DATABASES};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
-    Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange, Listed,
-    Nudge, Pass, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick, Verdict,
+    Ask, Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange,
+    Listed, Nudge, Pass, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick,
+    Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
@@ -130,27 +129,15 @@ pub(super) enum ReqState {
     Abandoned,
 }
 
-/// What happens after a database query.
-enum AfterQuery {
-    /// Answer the user.
-    Answer,
-    /// A cross-shard read asks the next shard.
-    NextShard,
-    /// A built-in kind that takes writes refused the committed write (the message queue,
-    /// full): it fails with this outcome.
-    Refused(Outcome),
-}
-
 /// Which tier a station belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tier {
     /// Web server number `index`.
     Web,
-    /// Database node number `index`.
-    Db,
     /// A station of built-in component `part` on the request path after the web server (a
-    /// cache node, the shared session store, a NoSQL store's node): its kind's station hooks
-    /// say what is done there, with `index` its own number for the station.
+    /// cache node, the shared session store, a NoSQL store's node, a database node): its
+    /// kind's station hooks say what is done there, with `index` its own number for the
+    /// station.
     Kind(u8),
 }
 
@@ -160,7 +147,6 @@ impl Tier {
     fn of_kind(kind: ComponentKind, part: u8) -> Tier {
         match kind {
             ComponentKind::Server => Tier::Web,
-            ComponentKind::Database => Tier::Db,
             _ => Tier::Kind(part),
         }
     }

@@ -314,8 +314,7 @@ impl Stack {
             self.note_session(req, self.station_info[usize::from(station)].2);
         }
         let copy_job = self.kernel.requests[req.slot as usize].copy_job != NONE;
-        // A worker's write to the database is not the web tier's call: its refusals stay out
-        // of the web tier's circuit breaker, as its commits do.
+        // A worker's write to the database has no client waiting on it.
         let job_write = self.kernel.requests[req.slot as usize].has(JOB_WRITE);
         let s = &mut self.stations[usize::from(station)];
         if copy_job && !(s.alive && (s.has_free_worker() || s.has_room())) {
@@ -330,8 +329,8 @@ impl Stack {
         if error_ratio > 0.0 && self.kernel.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
-            if tier == Tier::Db && !job_write {
-                self.breaker_record(store_of_index(index), None);
+            if let Tier::Kind(part) = tier {
+                self.breaker_refused(req, part, index);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
@@ -341,8 +340,8 @@ impl Stack {
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
-            if tier == Tier::Db && !job_write {
-                self.breaker_record(store_of_index(index), None);
+            if let Tier::Kind(part) = tier {
+                self.breaker_refused(req, part, index);
             }
             self.push_hop(req, component, now, now);
             let outcome = match tier {
@@ -373,8 +372,8 @@ impl Stack {
             }
         } else {
             s.rejected += 1;
-            if tier == Tier::Db && !job_write {
-                self.breaker_record(store_of_index(index), None);
+            if let Tier::Kind(part) = tier {
+                self.breaker_refused(req, part, index);
             }
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
@@ -386,7 +385,6 @@ impl Stack {
     pub(super) fn refused_as(&self, tier: Tier) -> Outcome {
         match tier {
             Tier::Web => Outcome::ServerDown,
-            Tier::Db => Outcome::DbDown,
             Tier::Kind(part) => self.built_ins[usize::from(part)].refuses_as(),
         }
     }

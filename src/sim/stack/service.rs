@@ -15,9 +15,6 @@ impl Stack {
             return;
         }
         let sampler = match tier {
-            Tier::Db => {
-                dbs(&self.built_ins)[store_of_index(index)].sampler(db_of_index(index).0, kind)
-            }
             Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
@@ -85,27 +82,17 @@ impl Stack {
                 self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
-                    // A cache node, the session store, a NoSQL store's node (whose kind answers
-                    // the request: `Served::Answer`).
-                    Tier::Kind(part) => self.after_kind_station(req, station, part, index),
-                    Tier::Db if self.kernel.requests[req.slot as usize].copy_job != NONE => {
+                    // A resharding's copy job at a database shard's master.
+                    Tier::Kind(_) if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
                     }
-                    Tier::Db if self.kernel.requests[req.slot as usize].has(JOB_WRITE) => {
-                        self.job_write_served(req, index);
-                    }
-                    Tier::Db => {
-                        let store = store_of_index(index);
-                        self.breaker_record(store, Some(now.since(reached)));
-                        let (shard, node) = db_of_index(index);
-                        match self.after_db(req, store, shard, node) {
-                            AfterQuery::Answer => self.answer(req, now, Tier::Db),
-                            AfterQuery::NextShard => self.send_to_db(req),
-                            AfterQuery::Refused(outcome) => {
-                                let at = self.answer_time(req, now, Tier::Db);
-                                self.fail(req, outcome, at);
-                            }
+                    // A cache node, the session store, a NoSQL store's node, a database node
+                    // (whose kinds say what follows: `Served`).
+                    Tier::Kind(part) => {
+                        if let Some(store) = self.breaker_of(req, part, index) {
+                            self.breaker_record(store, Some(now.since(reached)));
                         }
+                        self.after_kind_station(req, station, part, index);
                     }
                 }
             }
@@ -121,8 +108,131 @@ impl Stack {
     /// way).
     pub(super) fn after_kind_station(&mut self, req: ReqRef, station: u16, part: u8, index: u16) {
         let now = self.kernel.now;
-        let key = self.kernel.requests[req.slot as usize].key;
-        let kind = self.kernel.requests[req.slot as usize].kind;
+        let ask = self.ask_of(req);
+        let served = if part == DATABASES {
+            // The database clusters keep the key versions themselves.
+            let at = &mut self.built_ins[usize::from(part)];
+            at.station_served(index, req, ask, now, |_| 0, |_| false)
+        } else {
+            self.served_beside_stores(req, part, index, ask)
+        };
+        match served {
+            Served::Answer => self.answer(req, now, Tier::Kind(part)),
+            Served::Resume => {
+                self.req_mut(req).set_flag(SESSION_DONE, true);
+                self.after_web(req);
+            }
+            Served::ToStore => {
+                self.req_mut(req).fill = station;
+                self.send_to_db(req);
+            }
+            Served::Wait => {
+                self.req_mut(req).fill = station;
+                self.wait_for_store(req);
+            }
+            Served::Committed {
+                store,
+                key_changed,
+                last,
+            } => self.committed(req, part, store, key_changed, last),
+            Served::Read { version, stale } => {
+                if stale {
+                    self.kernel.interval.stale_reads += 1;
+                }
+                let r = self.kernel.requests[req.slot as usize];
+                if r.fill != NONE {
+                    self.store_answered(req, r.fill, r.key, version);
+                }
+                self.answer(req, now, Tier::Kind(part));
+            }
+            Served::NextShard => {
+                self.req_mut(req).fanout_next += 1;
+                self.send_to_db(req);
+            }
+        }
+    }
+
+    /// What the kinds of the request path are told of `req` (see [`Ask`]).
+    #[inline(always)]
+    fn ask_of(&self, req: ReqRef) -> Ask {
+        let r = &self.kernel.requests[req.slot as usize];
+        Ask {
+            kind: r.kind,
+            key: r.key,
+            copy: r.copy,
+            fanout: (r.fanout_next != NONE).then_some(r.fanout_next),
+        }
+    }
+
+    /// The database store whose circuit breaker records the call `req` makes at built-in
+    /// component `part`'s station `index`: a user's query at a database node (`None`: any
+    /// other station, a worker's write, or no breakers).
+    #[inline(always)]
+    fn breaker_of(&self, req: ReqRef, part: u8, index: u16) -> Option<usize> {
+        if self.breakers.is_empty() || part != DATABASES {
+            return None;
+        }
+        let r = &self.kernel.requests[req.slot as usize];
+        if r.has(JOB_WRITE) || r.copy_job != NONE {
+            return None;
+        }
+        Some(usize::from(
+            self.built_ins[usize::from(part)].group_of(index),
+        ))
+    }
+
+    /// A call of `req` was refused at built-in component `part`'s station `index` (down, its
+    /// line full, an injected error): a user's query at a database node counts against its
+    /// store's circuit breaker; a worker's write stays out of the web tier's breakers, as its
+    /// commits do.
+    #[inline]
+    pub(super) fn breaker_refused(&mut self, req: ReqRef, part: u8, index: u16) {
+        if let Some(store) = self.breaker_of(req, part, index) {
+            self.breaker_record(store, None);
+        }
+    }
+
+    /// A write committed at a database node of built-in component `part`, in store `store`
+    /// ([`Served::Committed`]): a new version of its key is counted and watched (stage 11's
+    /// outbox, the kinds that watch commits); then on to its next denormalised copy, or,
+    /// the last one done, past the kinds that take writes (the queue publishes its job; a
+    /// job's own write publishes none) to its answer.
+    fn committed(&mut self, req: ReqRef, part: u8, store: u8, key_changed: bool, last: bool) {
+        let now = self.kernel.now;
+        let r = self.kernel.requests[req.slot as usize];
+        if key_changed {
+            self.kernel.interval.writes_committed += 1;
+            if let Some(site) = self.site.as_mut() {
+                site.outbox.push(now);
+            }
+            self.key_committed(usize::from(store), r.key);
+        }
+        let job_write = r.has(JOB_WRITE);
+        if !last {
+            self.req_mut(req).copy += 1;
+            return match job_write {
+                true => self.send_job_write(req),
+                false => self.send_to_db(req),
+            };
+        }
+        if job_write {
+            return self.end_job_write(req, true);
+        }
+        match self.write_committed() {
+            None => self.answer(req, now, Tier::Kind(part)),
+            Some(outcome) => {
+                let at = self.answer_time(req, now, Tier::Kind(part));
+                self.fail(req, outcome, at);
+            }
+        }
+    }
+
+    /// What built-in component `part` (after the databases) says of `req`, served at its
+    /// station `index`, lent the databases' key versions.
+    #[inline]
+    fn served_beside_stores(&mut self, req: ReqRef, part: u8, index: u16, ask: Ask) -> Served {
+        let now = self.kernel.now;
+        let key = ask.key;
         // The database clusters are built-in component 1, every kind with stations on the
         // request path comes later: split there to lend the one the other's key versions.
         let (head, rest) = self.built_ins.split_at_mut(usize::from(DATABASES) + 1);
@@ -141,22 +251,7 @@ impl Stack {
             })
         };
         let at = &mut rest[usize::from(part - DATABASES - 1)];
-        let served = at.station_served(index, req, kind, key, now, latest, leading);
-        match served {
-            Served::Answer => self.answer(req, now, Tier::Kind(part)),
-            Served::Resume => {
-                self.req_mut(req).set_flag(SESSION_DONE, true);
-                self.after_web(req);
-            }
-            Served::ToStore => {
-                self.req_mut(req).fill = station;
-                self.send_to_db(req);
-            }
-            Served::Wait => {
-                self.req_mut(req).fill = station;
-                self.wait_for_store(req);
-            }
-        }
+        at.station_served(index, req, ask, now, latest, leading)
     }
 
     /// A request at a built-in kind's station that is down goes on past it, to the
@@ -176,9 +271,7 @@ impl Stack {
         let route = *self.routes.of(kind);
         if route.session && !r.has(SESSION_DONE) {
             if let Some(part) = self.session_step {
-                let station = self.built_ins[usize::from(part)].station_for(0, r.key);
-                self.move_to(req, station);
-                return;
+                return self.send_to_kind(req, part, 0);
             }
         }
         match route.data {
@@ -194,16 +287,15 @@ impl Stack {
                 }
             }
             _ if r.nosql => {
-                let station = self.data_share_part().station_for(route.nosql, r.key);
-                self.move_to(req, station);
+                let part = self.data_share_part();
+                self.send_to_kind(req, part, route.nosql);
             }
             // A read that asks every shard in turn skips the cache.
             DataStep::Cache(cluster) if r.fanout_next == NONE => {
                 let Some(part) = self.before_store else {
                     return self.send_to_db(req);
                 };
-                let station = self.built_ins[usize::from(part)].station_for(cluster, r.key);
-                self.move_to(req, station);
+                self.send_to_kind(req, part, cluster);
             }
             DataStep::Cache(_) | DataStep::Store => self.send_to_db(req),
         }
@@ -212,11 +304,39 @@ impl Stack {
     /// The built-in component whose stations take a share of the data requests (the NoSQL
     /// stores): there is one when a request is routed to such a station.
     #[inline]
-    fn data_share_part(&mut self) -> &mut BuiltInPart {
+    fn data_share_part(&self) -> u8 {
         match self.data_share {
-            Some(part) => &mut self.built_ins[usize::from(part)],
+            Some(part) => part,
             None => unreachable!("a NoSQL station without the NoSQL stores"),
         }
+    }
+
+    /// Sends `req` to the station of built-in component `part`'s group `group` that its kind
+    /// picks, or fails it as the kind refuses ([`Stack::refused_by`]).
+    // Inlined into the web server's step, where the step to a cache node was before.
+    #[inline(always)]
+    fn send_to_kind(&mut self, req: ReqRef, part: u8, group: u8) {
+        match self.station_for(req, part, group) {
+            Some(station) => self.move_to(req, station),
+            None => self.refused_by(req, part),
+        }
+    }
+
+    /// The station of built-in component `part`'s group `group` that its kind picks for
+    /// `req` now (`None`: the kind refuses it, [`BuiltIn::station_for`]).
+    #[inline(always)]
+    pub(super) fn station_for(&mut self, req: ReqRef, part: u8, group: u8) -> Option<u16> {
+        let ask = self.ask_of(req);
+        let at = &mut self.built_ins[usize::from(part)];
+        at.station_for(group, ask, &self.stations)
+    }
+
+    /// Built-in component `part` refused `req` on its way there: it fails at once as the
+    /// kind refuses ([`BuiltIn::refuses_as`]), the web server answering with the error.
+    fn refused_by(&mut self, req: ReqRef, part: u8) {
+        let outcome = self.built_ins[usize::from(part)].refuses_as();
+        let at = self.answer_time(req, self.kernel.now, Tier::Web);
+        self.fail(req, outcome, at);
     }
 
     /// Sends a request over the internal network to `station`.
@@ -230,93 +350,24 @@ impl Stack {
             .push_in(Lane::Internal, at, Event::Reach { req, station });
     }
 
-    /// Sends a query to the database node the web tier would pick, or fails it.
+    /// Sends a query to the database node the web tier would pick (the clusters' kind
+    /// picks it), or fails it: its store's circuit breaker is open, or no node can take it.
     pub(super) fn send_to_db(&mut self, req: ReqRef) {
-        let r = self.kernel.requests[req.slot as usize];
-        let store = usize::from(self.routes.of(r.kind).store);
-        if !self.breakers.is_empty() && !self.breaker_admits(req, store) {
+        let store = self
+            .routes
+            .of(self.kernel.requests[req.slot as usize].kind)
+            .store;
+        if !self.breakers.is_empty() && !self.breaker_admits(req, usize::from(store)) {
             return;
         }
-        let now = self.kernel.now;
-        let fanout = (r.fanout_next != NONE).then_some(r.fanout_next);
-        let db = &mut dbs_mut(&mut self.built_ins)[store];
-        let shard = db.shard_of_query(r.key, r.copy, fanout);
-        let Some(node) = db.route_query(r.kind, shard, &self.stations) else {
-            self.breaker_record(store, None);
-            // No database node to ask: the web server answers with an error.
-            let at = self.answer_time(req, now, Tier::Web);
-            self.fail(req, Outcome::DbDown, at);
-            return;
-        };
-        let station = db.station(shard, node);
-        let r = self.req_mut(req);
-        r.state = ReqState::Transit;
-        r.station = station;
-        self.kernel.events.push_in(
-            Lane::Internal,
-            now.plus(self.internal_one_way),
-            Event::Reach { req, station },
-        );
-    }
-
-    /// A query finished at node (shard, node) of database `store`: commit a write (and
-    /// pass it to the built-in kinds that take writes: the queue publishes its job), or
-    /// count a read and fill the cache; a cross-shard read moves on to the next shard.
-    pub(super) fn after_db(
-        &mut self,
-        req: ReqRef,
-        store: usize,
-        shard: usize,
-        node: usize,
-    ) -> AfterQuery {
-        let now = self.kernel.now;
-        let r = self.kernel.requests[req.slot as usize];
-        if r.kind == RequestKind::Write {
-            if r.copy > 0 {
-                dbs_mut(&mut self.built_ins)[store].commit_copy(shard, node, now);
-            } else {
-                dbs_mut(&mut self.built_ins)[store].commit_write(shard, node, r.key, now);
-                self.kernel.interval.writes_committed += 1;
-                if let Some(site) = self.site.as_mut() {
-                    site.outbox.push(now);
-                }
-                self.key_committed(store, r.key);
+        match self.station_for(req, DATABASES, store) {
+            Some(station) => self.move_to(req, station),
+            None => {
+                // A refused query is the breaker's too, recorded before the web server answers.
+                self.breaker_record(usize::from(store), None);
+                self.refused_by(req, DATABASES);
             }
-            // Denormalised data: the write goes on to its copies before it is answered.
-            let copies = dbs(&self.built_ins)[store].copies();
-            if u32::from(r.copy) + 1 < copies {
-                self.req_mut(req).copy += 1;
-                return AfterQuery::NextShard;
-            }
-            if r.has(JOB_WRITE) {
-                return AfterQuery::Answer; // a job's result publishes no job
-            }
-            return match self.write_committed() {
-                None => AfterQuery::Answer,
-                Some(outcome) => AfterQuery::Refused(outcome),
-            };
         }
-        let (version, stale) = dbs_mut(&mut self.built_ins)[store].read_at(
-            shard,
-            node,
-            r.key,
-            r.fanout_next == NONE,
-            now,
-        );
-        if stale {
-            self.kernel.interval.stale_reads += 1;
-        }
-        if r.fanout_next != NONE {
-            if usize::from(r.fanout_next) + 1 < dbs(&self.built_ins)[store].shard_count() {
-                self.req_mut(req).fanout_next += 1;
-                return AfterQuery::NextShard;
-            }
-            return AfterQuery::Answer;
-        }
-        if r.fill != NONE {
-            self.store_answered(req, r.fill, r.key, version);
-        }
-        AfterQuery::Answer
     }
 
     /// A committed write passes the built-in kinds that take writes (the message queue

@@ -286,8 +286,13 @@ macro_rules! built_ins {
             /// See [`BuiltIn::station_for`].
             // Inlined: on the request path, a tag test where the stack read a field.
             #[inline(always)]
-            pub fn station_for(&self, group: u8, key: u32) -> u16 {
-                match self { $(BuiltInPart::$v(p) => p.station_for(group, key)),* }
+            pub fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
+                match self { $(BuiltInPart::$v(p) => p.station_for(group, ask, stations)),* }
+            }
+            /// See [`BuiltIn::group_of`].
+            #[inline]
+            pub fn group_of(&self, index: u16) -> u8 {
+                match self { $(BuiltInPart::$v(p) => p.group_of(index)),* }
             }
             /// See [`BuiltIn::station_service`].
             // Inlined: on the request path, a tag test where the stack read a field.
@@ -297,19 +302,17 @@ macro_rules! built_ins {
             }
             /// See [`BuiltIn::station_served`].
             #[inline(always)]
-            #[allow(clippy::too_many_arguments)]
             pub fn station_served(
                 &mut self,
                 index: u16,
                 req: ReqRef,
-                kind: RequestKind,
-                key: u32,
+                ask: Ask,
                 now: SimTime,
                 latest: impl Fn(u8) -> u64,
                 leading: impl Fn(ReqRef) -> bool,
             ) -> Served {
                 match self {
-                    $(BuiltInPart::$v(p) => p.station_served(index, req, kind, key, now, latest, leading)),*
+                    $(BuiltInPart::$v(p) => p.station_served(index, req, ask, now, latest, leading)),*
                 }
             }
             /// See [`BuiltIn::store_answered`].

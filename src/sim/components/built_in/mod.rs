@@ -179,6 +179,36 @@ pub(in crate::sim) struct NewStation {
     pub station: Station,
 }
 
+/// What a built-in kind is told of a request on its way to one of its stations
+/// ([`BuiltIn::station_for`]) or served there ([`BuiltIn::station_served`]): enough for a
+/// database to pick the node (a write's master, a read's replica, a fan-out's or a copy's
+/// shard) and to commit or read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) struct Ask {
+    /// The request's kind.
+    pub kind: RequestKind,
+    /// Its data key.
+    pub key: u32,
+    /// A denormalised write: which copy it writes now (0: the one on the key's own shard).
+    pub copy: u8,
+    /// A read that asks every shard in turn: the shard it asks now (`None`: it reads its
+    /// key's).
+    pub fanout: Option<u16>,
+}
+
+impl Ask {
+    /// A request of `kind` for `key`, neither a denormalised copy nor a fan-out.
+    #[cfg(test)]
+    pub fn key(kind: RequestKind, key: u32) -> Ask {
+        Ask {
+            kind,
+            key,
+            copy: 0,
+            fanout: None,
+        }
+    }
+}
+
 /// What follows a request's service at one of a built-in kind's stations on the request
 /// path ([`BuiltIn::station_served`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,6 +225,25 @@ pub(in crate::sim) enum Served {
     /// releases it through [`BuiltIn::store_answered`] (a coalesced miss); its client's
     /// timeout still runs.
     Wait,
+    /// A write committed here (a database shard's master), in database `store`.
+    /// `key_changed`: its key has a new version there (not a denormalised copy, which
+    /// changes no key), so the stack tells the kinds that watch commits
+    /// ([`BuiltIn::key_committed`]) and the outbox of stage 11. Then, unless `last`, it goes
+    /// on to its next copy (the kind picks the station again, [`BuiltIn::station_for`] with
+    /// the next `copy`); once `last`, the kinds that take writes see it
+    /// ([`BuiltIn::write_committed`]) and it is answered.
+    Committed {
+        store: u8,
+        key_changed: bool,
+        last: bool,
+    },
+    /// A read answered here with `version` of its key (`stale`: older than the last
+    /// committed, counted as a stale read); the station that sent it on to the store takes
+    /// the version ([`Served::ToStore`], [`BuiltIn::store_answered`]), and it is answered.
+    Read { version: u64, stale: bool },
+    /// A read asking every shard in turn goes on to the next shard (the kind picks the
+    /// station, [`BuiltIn::station_for`] with the next `fanout`).
+    NextShard,
 }
 
 /// What becomes of a request at one of a built-in kind's stations that is down: it reached
@@ -462,11 +511,13 @@ pub(in crate::sim) trait BuiltIn: Component {
         Follow::Nothing
     }
     // Hooks of a kind whose stations stand on the request path after the web server (the
-    // cache clusters, the shared session store, the NoSQL stores; session 17). The stack
-    // places its first stations where its component is listed, finds it by its node kind
-    // where the route table names that kind (`Route::session`, `DataStep::Cache`,
-    // `Route::nosql_share`), and hands it what happens at its stations (`Tier::Kind` in the
-    // stack's station info; a NoSQL store's node refuses as the data tier, `refuses_as`).
+    // cache clusters, the shared session store, the NoSQL stores; session 17; the database
+    // clusters, session 19). The stack places its first stations where its component is
+    // listed, finds it by its node kind where the route table names that kind
+    // (`Route::session`, `DataStep::Cache`, `Route::nosql_share`; the databases at
+    // `DATABASES`), and hands it what happens at its stations (`Tier::Kind` in the stack's
+    // station info; a NoSQL store's node and a database node refuse as the data tier,
+    // `refuses_as`).
 
     /// How many stations each of its groups starts with (in group order), placed where its
     /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
@@ -474,27 +525,34 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn initial_stations(&self) -> Vec<u32> {
         Vec::new()
     }
-    /// The station of group `group` (a cache cluster, a NoSQL store) that takes a request for
-    /// `key` (`u16::MAX` for a kind without stations on the request path: never asked).
-    fn station_for(&self, _group: u8, _key: u32) -> u16 {
-        u16::MAX
+    /// The station of group `group` (a cache cluster, a NoSQL store, a database) that takes
+    /// the request `ask` describes, as `stations` (the stack's table) stand now; `None`: the
+    /// kind refuses it (a database shard with no live master for a write, or no readable
+    /// node), and it fails as [`BuiltIn::refuses_as`] says. A kind without stations on the
+    /// request path is never asked.
+    fn station_for(&mut self, _group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
+        None
+    }
+    /// The group (a cache cluster, a NoSQL store, a database) of its station with index
+    /// `index`.
+    fn group_of(&self, _index: u16) -> u8 {
+        0
     }
     /// How long a request of `kind` takes a worker of its station with index `index` (no
     /// time for a kind without stations on the request path: never asked).
     fn station_service(&self, _index: u16, _kind: RequestKind) -> Sampler {
         Sampler::Constant { ns: 0.0 }
     }
-    /// Its station with index `index` has served a request of `kind` for `key` now (a NoSQL
-    /// store answers it: [`Served::Answer`]); `latest(store)` is the version of `key` last
-    /// committed in database `store`, `leading(r)` whether request `r` is still reading
-    /// `key` from the store on a station's behalf.
-    #[allow(clippy::too_many_arguments)]
+    /// Its station with index `index` has served the request `req` that `ask` describes now
+    /// (a NoSQL store answers it: [`Served::Answer`]; a database commits or reads it);
+    /// `latest(store)` is the version of its key last committed in database `store`
+    /// (not asked of the databases themselves), `leading(r)` whether request `r` is still
+    /// reading that key from the store on a station's behalf.
     fn station_served(
         &mut self,
         _index: u16,
         _req: ReqRef,
-        _kind: RequestKind,
-        _key: u32,
+        _ask: Ask,
         _now: SimTime,
         _latest: impl Fn(u8) -> u64,
         _leading: impl Fn(ReqRef) -> bool,

@@ -9,14 +9,16 @@ use super::{db_index, db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation, OwnEvents,
+    Ask, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation,
+    OwnEvents, Served,
 };
-use crate::sim::components::station::Station;
+use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::cost::Bill;
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint};
-use crate::sim::{ComponentKind, ComponentState, Snapshot};
+use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
 
 /// The database clusters' place among a stack's built-in components: registered second,
 /// after the web tier, and every stack has them, so it is always 1.
@@ -33,8 +35,9 @@ impl From<DbEvent> for BuiltInEvent {
 }
 
 /// The database clusters of a stack, in store order (the scenario's `database` first, then
-/// its `more_databases`); the stack builds their shards' stations and reads them directly
-/// on the request path (`stack::dbs`, built-in component 1), as it reads the web tier.
+/// its `more_databases`), built-in component 1. The stack places their nodes' stations and
+/// reaches them on the request path through the station hooks; it still reads the clusters
+/// directly (`stack::dbs`) to draw keys and fan-outs and for a resharding's copy jobs.
 #[derive(Clone)]
 pub(in crate::sim) struct Databases {
     /// The clusters, in store order.
@@ -87,6 +90,55 @@ impl BuiltIn for Databases {
             cluster.count_shard_keys();
         }
         None
+    }
+
+    // Its nodes on the request path: the cluster picks the node a query goes to and says
+    // what its service did (a commit, a read, the next shard of a fan-out).
+
+    /// The node of cluster `group` that takes the query: a write's shard master, a read's
+    /// replica by the read policy (or its master with none readable), on the shard of its
+    /// key, of its fan-out or of its denormalised copy; `None` when the web tier knows no
+    /// live node there to ask.
+    #[inline(always)]
+    fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
+        let cluster = &mut self.clusters[usize::from(group)];
+        let shard = cluster.shard_of_query(ask.key, ask.copy, ask.fanout);
+        let node = cluster.route_query(ask.kind, shard, stations)?;
+        Some(cluster.station(shard, node))
+    }
+
+    /// The node's store.
+    #[inline]
+    fn group_of(&self, index: u16) -> u8 {
+        store_of_index(index) as u8
+    }
+
+    #[inline(always)]
+    fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
+        let (shard, _) = db_of_index(index);
+        self.clusters[store_of_index(index)].sampler(shard, kind)
+    }
+
+    /// A write commits on the node (its key's or a copy's), a read reads it; the key
+    /// versions are the cluster's own (`latest` is not needed).
+    #[inline(always)]
+    fn station_served(
+        &mut self,
+        index: u16,
+        _req: ReqRef,
+        ask: Ask,
+        now: SimTime,
+        _latest: impl Fn(u8) -> u64,
+        _leading: impl Fn(ReqRef) -> bool,
+    ) -> Served {
+        let (cluster, shard, node) = self.node_at(index);
+        cluster.served(shard, node, ask, now)
+    }
+
+    /// A query refused (no live node, a node down, an injected error) fails as the
+    /// database being down.
+    fn refuses_as(&self) -> Outcome {
+        Outcome::DbDown
     }
 
     // A node's death, return and slowness change its shard's replication and start the

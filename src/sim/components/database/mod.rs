@@ -35,7 +35,7 @@ pub(in crate::sim) use placement::{DataPlacement, ShardMap};
 
 use crate::scenario::{Database, ReadPolicy, Scenario, ShardStrategy, Sharding};
 use crate::sim::components::migration::Migration;
-use crate::sim::components::registry::BuiltInEvent;
+use crate::sim::components::registry::{Ask, BuiltInEvent, Served};
 use crate::sim::components::replication::{KeyVersions, ReplicaProgress, Replication};
 use crate::sim::components::station::Station;
 use crate::sim::kernel::rng::{Rng, Sampler};
@@ -408,7 +408,7 @@ impl DatabaseCluster {
 
     /// The shard a query of `key` goes to: shard `fanout` of a read asking every shard, the
     /// shard of denormalised copy number `copy` of a write, else the key's own shard.
-    #[inline]
+    #[inline(always)]
     pub fn shard_of_query(&self, key: u32, copy: u8, fanout: Option<u16>) -> usize {
         if let Some(shard) = fanout {
             usize::from(shard)
@@ -430,7 +430,7 @@ impl DatabaseCluster {
 
     /// Picks the database node (shard, node) for a query as the web tier sees the nodes
     /// (`stations`: the engine's, for the least-loaded policy).
-    #[inline]
+    #[inline(always)]
     pub fn route_query(
         &mut self,
         kind: RequestKind,
@@ -473,8 +473,34 @@ impl DatabaseCluster {
         }
     }
 
+    /// What node (shard, node) did with the query `ask` describes, served now: a write
+    /// commits there (its key's, or a denormalised copy's, which changes no key) and goes on
+    /// to its next copy unless it was the last; a read reads there, and a fan-out goes on to
+    /// the next shard unless it asked the last.
+    // Inlined into the stack's step after a database node's service (it was there before).
+    #[inline(always)]
+    pub fn served(&mut self, shard: usize, node: usize, ask: Ask, now: SimTime) -> Served {
+        if ask.kind == RequestKind::Write {
+            if ask.copy > 0 {
+                self.commit_copy(shard, node, now);
+            } else {
+                self.commit_write(shard, node, ask.key, now);
+            }
+            return Served::Committed {
+                store: self.store,
+                key_changed: ask.copy == 0,
+                last: u32::from(ask.copy) + 1 >= self.copies(),
+            };
+        }
+        let (version, stale) = self.read_at(shard, node, ask.key, ask.fanout.is_none(), now);
+        match ask.fanout {
+            Some(asked) if usize::from(asked) + 1 < self.shard_count() => Served::NextShard,
+            _ => Served::Read { version, stale },
+        }
+    }
+
     /// A write commits on its shard's master.
-    #[inline]
+    #[inline(always)]
     pub fn commit_write(&mut self, shard: usize, node: usize, key: u32, now: SimTime) {
         let db = &mut self.shards[shard];
         db.nodes[node].writes += 1;
@@ -495,7 +521,7 @@ impl DatabaseCluster {
     ///
     /// A cross-shard query (`key_owned` false: it asks every shard, not one key's) reads no
     /// single key, so it has no staleness to judge.
-    #[inline]
+    #[inline(always)]
     pub fn read_at(
         &mut self,
         shard: usize,

@@ -25,6 +25,7 @@ impl ShardMap {
     }
 
     /// The shard of `key`.
+    #[inline]
     pub fn shard_of(&self, key: u32) -> usize {
         match &self.ring {
             Some(ring) => usize::from(ring.node_for(u64::from(key))),

@@ -394,3 +394,93 @@ fn the_nodes_are_placed_through_the_station_hooks() {
     let part = BuiltInPart::Db(Databases::of_scenario(&s).expect("the clusters"));
     assert_eq!(part.initial_stations(), [0], "no database: no node");
 }
+
+#[test]
+fn the_kind_picks_the_node_refuses_without_a_master_and_says_what_a_query_did() {
+    use crate::sim::components::registry::{Ask, BuiltIn, Served};
+    use crate::sim::components::station::ReqRef;
+    use crate::sim::Outcome;
+    let mut s = preset(10).expect("stage 10");
+    let sharding = s.sharding.as_mut().expect("a shard router");
+    sharding.denormalise = Some(crate::scenario::Denormalise { write_factor: 2 });
+    let (db, stations) = cluster(&s);
+    let shards = db.shard_count();
+    let mut kind = Databases { clusters: vec![db] };
+    let key = 7;
+    let write = Ask::key(RequestKind::Write, key);
+    let shard = kind.clusters[0].shard_of_query(key, 0, None);
+    let master = kind.clusters[0].station(shard, 0);
+    assert_eq!(kind.station_for(0, write, &stations), Some(master));
+    // The key's own write changes it, and goes on to its copy; the copy is the last.
+    let now = SimTime::from_secs(1);
+    let index = db_index(0, shard, 0);
+    let served = kind.station_served(
+        index,
+        ReqRef { slot: 0, gen: 0 },
+        write,
+        now,
+        |_| 0,
+        |_| false,
+    );
+    let (store, key_changed, last) = (0, true, false);
+    assert_eq!(
+        served,
+        Served::Committed {
+            store,
+            key_changed,
+            last
+        }
+    );
+    let copy = Ask { copy: 1, ..write };
+    let on = kind.clusters[0].shard_of_query(key, 1, None);
+    assert_eq!(on, (shard + 1) % shards);
+    let served = kind.station_served(
+        db_index(0, on, 0),
+        ReqRef { slot: 0, gen: 0 },
+        copy,
+        now,
+        |_| 0,
+        |_| false,
+    );
+    let (key_changed, last) = (false, true);
+    assert_eq!(
+        served,
+        Served::Committed {
+            store,
+            key_changed,
+            last
+        }
+    );
+    // A fan-out asks every shard in turn, the last one answers.
+    let read = |shard: u16| Ask {
+        fanout: Some(shard),
+        ..Ask::key(RequestKind::ApiRead, key)
+    };
+    let served = kind.station_served(
+        db_index(0, 0, 0),
+        ReqRef { slot: 0, gen: 0 },
+        read(0),
+        now,
+        |_| 0,
+        |_| false,
+    );
+    assert_eq!(served, Served::NextShard);
+    let last = (shards - 1) as u16;
+    let served = kind.station_served(
+        db_index(0, shards - 1, 0),
+        ReqRef { slot: 0, gen: 0 },
+        read(last),
+        now,
+        |_| 0,
+        |_| false,
+    );
+    assert!(
+        matches!(served, Served::Read { stale: false, .. }),
+        "{served:?}"
+    );
+    // With no live master the web tier knows of, a write is refused, as the database down.
+    kind.clusters[0].shards[shard].nodes[0].believed_up = false;
+    assert_eq!(kind.station_for(0, write, &stations), None);
+    assert_eq!(kind.refuses_as(), Outcome::DbDown);
+    assert_eq!(usize::from(kind.group_of(db_index(0, shard, 0))), 0);
+}
