@@ -42,26 +42,24 @@ impl World {
                 .iter()
                 .map(|d| d.interval_handed as f64 / interval_s)
                 .collect(),
-            in_dns: self.named.clone(),
+            in_dns: self.dns.named().to_vec(),
             up: self.dcs.iter().map(|d| d.up).collect(),
             users_by_answer: self.cached_users_by_dc(),
             // Read from the replication channels by `tick_dcs`.
             replication_lag_ms: 0.0,
             writes_at_risk: 0,
         };
-        for (d, &named) in self.dcs.iter_mut().zip(&self.named) {
+        for d in &mut self.dcs {
             d.interval_handed = 0;
-            if named && !d.up {
-                d.outages += 1;
-            }
         }
+        let dns_failed = self.dns.end_interval(self.dcs.iter().map(|d| d.up));
         self.kernel.events.push(
             now.plus(SimDuration(self.interval_ns)),
             GeoEvent::MetricsTick,
         );
         TickWorld {
             generated: std::mem::take(&mut self.interval_generated),
-            dns_failed: std::mem::take(&mut self.interval_dns_failed),
+            dns_failed,
             active: std::mem::take(&mut self.interval_active),
             geo,
         }
@@ -258,7 +256,7 @@ impl World {
     pub fn is_alive(&self, id: ComponentId) -> bool {
         match id.0 {
             0 => true,
-            1 => self.dns_alive,
+            1 => self.dns.is_alive(),
             _ => match self.locate(id) {
                 Some((d, None)) => self.dcs[d].up,
                 Some((d, Some(inner))) => self.dcs[d].sim.is_alive(inner),
@@ -271,14 +269,8 @@ impl World {
         match id.0 {
             0 => {}
             1 => {
-                if self.dns_alive {
-                    self.dns_alive = false;
+                if self.dns.kill(&mut self.kernel) {
                     self.forget_pending_lookups();
-                    self.log_event(
-                        "dns",
-                        "dns down; clients with a cached answer keep working until it expires"
-                            .into(),
-                    );
                 }
             }
             _ => match self.locate(id) {
@@ -295,7 +287,7 @@ impl World {
     /// geoDNS died: lookups under way get no answer, so those users look up again next time.
     pub(super) fn forget_pending_lookups(&mut self) {
         let now_ms = (self.kernel.now.as_nanos() / 1_000_000) as u32;
-        let ttl = self.dns_ttl_ms;
+        let ttl = self.dns.ttl_ms();
         for pop in &mut self.population {
             pop.forget_pending(now_ms, ttl, self.tick);
         }
@@ -307,12 +299,7 @@ impl World {
     pub fn repair(&mut self, id: ComponentId) {
         match id.0 {
             0 => {}
-            1 => {
-                if !self.dns_alive {
-                    self.dns_alive = true;
-                    self.log_event("dns", "dns back".into());
-                }
-            }
+            1 => self.dns.repair(&mut self.kernel),
             _ => match self.locate(id) {
                 Some((d, None)) => self.repair_dc(d, "repaired"),
                 Some((d, Some(inner))) => {
@@ -341,13 +328,9 @@ impl World {
                 alive: true,
                 ..ComponentState::default()
             },
-            ComponentState {
-                id: ComponentId(1),
-                alive: self.dns_alive,
-                ..ComponentState::default()
-            },
+            self.dns.state(),
         ];
-        for ((dc, snapshot), &named) in self.dcs.iter().zip(stacks).zip(&self.named) {
+        for ((dc, snapshot), &named) in self.dcs.iter().zip(stacks).zip(self.dns.named()) {
             let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
             let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
             states.push(ComponentState {

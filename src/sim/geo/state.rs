@@ -16,11 +16,11 @@ impl World {
             data_centers: self
                 .dcs
                 .iter()
-                .zip(&self.named)
+                .zip(self.dns.named())
                 .map(|(d, &named)| (d.name.clone(), d.region, d.up, named))
                 .collect(),
             answers: (0..self.regions.len())
-                .map(|r| self.nearest_named(r))
+                .map(|r| self.dns.nearest_named(r))
                 .collect(),
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
@@ -73,7 +73,7 @@ impl World {
     /// What the whole system looks like now.
     pub fn snapshot(&self) -> Snapshot {
         let mut latency = Histogram::new();
-        let (mut completed, mut failed, mut in_flight) = (0, self.books.dns_failed, 0);
+        let (mut completed, mut failed, mut in_flight) = (0, self.dns.failed(), 0);
         let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
         let mut queue_depth = 0;
         let mut events = self.events_processed;
