@@ -419,3 +419,71 @@ impl GeoDns {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{GeoDns, Resolved};
+    use crate::sim::geo::population::Drawn;
+    use crate::sim::geo::GeoEvent;
+    use crate::sim::kernel::rng::Rng;
+    use crate::sim::kernel::run::Kernel;
+    use crate::sim::SimTime;
+
+    /// Stage 11's geoDNS (two data centers: us-east in north-america, eu-west in europe).
+    fn dns() -> GeoDns {
+        let s = crate::scenario::preset(11).expect("stage 11");
+        GeoDns::new(s.geo.as_ref().expect("geo"), &s.dns, &[0, 1])
+    }
+
+    const NEVER: Drawn = Drawn::Never { offset: 0 };
+
+    #[test]
+    fn a_lookup_while_down_fails_and_a_cached_answer_still_works() {
+        let (mut dns, mut ctx, mut rng) = (dns(), Kernel::<(), GeoEvent>::new(1), Rng::new(1));
+        assert!(dns.kill(&mut ctx));
+        assert!(!dns.kill(&mut ctx), "a second kill changes nothing");
+        assert_eq!(
+            dns.resolve(0, NEVER, SimTime::ZERO, &mut rng),
+            Resolved::Failed
+        );
+        let cached = Drawn::Cached {
+            slot: 0,
+            offset: 0,
+            dc: 1,
+            expiry_ms: dns.ttl_ms() + 5,
+        };
+        let got = dns.resolve(0, cached, SimTime::ZERO, &mut rng);
+        assert_eq!(got, Resolved::Cached { dc: 1, ready_ms: 5 });
+        assert_eq!((dns.failed(), dns.section().lookups), (1, 1));
+        assert_eq!(dns.section().cache_hits, 1);
+        dns.repair(&mut ctx);
+        assert!(matches!(
+            dns.resolve(0, NEVER, SimTime::ZERO, &mut rng),
+            Resolved::Looked { dc: 0, .. }
+        ));
+        assert_eq!(ctx.log.len(), 2, "down once, back once");
+    }
+
+    #[test]
+    fn health_checks_in_a_row_take_a_data_center_out_and_bring_it_back() {
+        let (mut dns, mut ctx) = (dns(), Kernel::<(), GeoEvent>::new(1));
+        let (down_after, up_after) = (dns.unhealthy_after, dns.healthy_after);
+        for _ in 1..down_after {
+            dns.checked(0, "us-east", false, &mut ctx);
+        }
+        assert!(dns.check_may_flip() && dns.named()[0]);
+        // Still named, and down: an interval that sent users into an outage.
+        assert_eq!(dns.end_interval([false, true].into_iter()), 0);
+        dns.checked(0, "us-east", false, &mut ctx);
+        assert_eq!(dns.named(), &[false, true]);
+        // Its users go to the nearest data center it still names.
+        assert_eq!(dns.nearest_named(0), 1);
+        dns.end_interval([false, true].into_iter());
+        assert_eq!(dns.books.outages, vec![1, 0], "named while down once");
+        for _ in 0..up_after {
+            dns.checked(0, "us-east", true, &mut ctx);
+        }
+        assert!(dns.named()[0]);
+        assert_eq!(ctx.log.len(), 2);
+    }
+}
