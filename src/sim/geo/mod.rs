@@ -28,6 +28,7 @@ mod dns;
 mod ops;
 mod partition;
 mod population;
+mod replication;
 mod report;
 mod spans;
 mod state;
@@ -38,8 +39,8 @@ use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::run::Kernel;
 use super::report::{
-    ChannelReport, DataCenterReport, GeoReport, LatencyReport, LogEntry, RegionReport, Report,
-    ReportBuilder, RequestTotals, RunHead, SeriesPoint,
+    DataCenterReport, GeoReport, LatencyReport, LogEntry, RegionReport, Report, ReportBuilder,
+    RequestTotals, RunHead, SeriesPoint,
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
@@ -49,9 +50,9 @@ use super::{
     Snapshot,
 };
 use crate::scenario::Scenario;
-use channel::Channel;
 use dns::GeoDns;
 use population::RegionUsers;
+use replication::Replication;
 use serde::Serialize;
 pub use spans::SpanStats;
 use spans::Spans;
@@ -210,7 +211,9 @@ pub(super) struct World {
     arrival_epoch: u32,
     profile_max: f64,
     interval_ns: u64,
-    channels: Vec<Channel>,
+    /// Cross-data-center replication: a channel each way between every two data centers,
+    /// and the partitions that cut them.
+    replication: Replication,
     pub series: VecDeque<SeriesPoint>,
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
@@ -303,20 +306,7 @@ impl World {
         }
         let regions_of_dcs: Vec<usize> = dcs.iter().map(|d| d.region).collect();
         let dns = GeoDns::new(&geo, &scenario.dns, &regions_of_dcs);
-        let mut channels = Vec::new();
-        for from in 0..dcs.len() {
-            for to in 0..dcs.len() {
-                if from != to {
-                    let rtt = geo.rtt_ms[dcs[from].region][dcs[to].region];
-                    channels.push(Channel::new(
-                        from,
-                        to,
-                        SimDuration::from_millis_f64(rtt / 2.0),
-                        SimDuration::from_secs_f64(1.0 / geo.replication_writes_per_s),
-                    ));
-                }
-            }
-        }
+        let replication = Replication::new(&geo, &regions_of_dcs);
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let mut world = World {
             scenario: scenario.clone(),
@@ -343,7 +333,7 @@ impl World {
             arrival_epoch: 0,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             interval_ns,
-            channels,
+            replication,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
@@ -545,11 +535,7 @@ impl World {
             }
             let outbox = &mut dc.sim.site.as_mut().expect("a data center's site").outbox;
             if !outbox.is_empty() {
-                for c in self.channels.iter_mut().filter(|c| c.from == d) {
-                    for &commit in outbox.iter() {
-                        c.push(commit);
-                    }
-                }
+                self.replication.ship_out(d, outbox);
                 outbox.clear();
             }
         }
@@ -637,7 +623,7 @@ impl World {
             .iter()
             .map(RegionUsers::footprint_bytes)
             .sum();
-        let pending: usize = self.channels.iter().map(Channel::backlog_bytes).sum();
+        let pending = self.replication.backlog_bytes();
         let dcs: u64 = self.dcs.iter().map(|d| d.sim.footprint_bytes()).sum();
         dcs + (per_user + pending) as u64
     }

@@ -71,9 +71,7 @@ impl World {
     pub(super) fn tick_dcs(&mut self, own: TickWorld) {
         self.deploy_progress();
         let now = self.kernel.now;
-        for c in &mut self.channels {
-            c.ship_until(now);
-        }
+        self.replication.ship_until(now);
         self.kernel.interval_latency.clear();
         let mut point: Option<SeriesPoint> = None;
         let mut web_util_weighted = 0.0;
@@ -158,12 +156,8 @@ impl World {
         point.latency_p50_ms = self.kernel.interval_latency.quantile_ms(0.5);
         point.latency_p99_ms = self.kernel.interval_latency.quantile_ms(0.99);
         let geo_point = GeoPoint {
-            replication_lag_ms: self
-                .channels
-                .iter()
-                .map(|c| c.lag_at(now).as_secs_f64() * 1000.0)
-                .fold(0.0, f64::max),
-            writes_at_risk: self.channels.iter().map(|c| c.waiting).max().unwrap_or(0),
+            replication_lag_ms: self.replication.lag_ms(now),
+            writes_at_risk: self.replication.writes_at_risk(),
             ..own.geo
         };
         if self.series.len() == self.series_cap {
@@ -190,10 +184,7 @@ impl World {
         }
         self.collect();
         let now = self.kernel.now;
-        let mut lost_writes = 0;
-        for c in self.channels.iter_mut().filter(|c| c.from == d) {
-            lost_writes = lost_writes.max(c.lose_backlog(now));
-        }
+        let lost_writes = self.replication.lose_from(d, now);
         let name = self.set_stack(d, false);
         self.log_event(
             &name,

@@ -32,20 +32,7 @@ impl World {
             ));
         }
         let name = |d: usize| self.dcs[d].name.clone();
-        let replication: Vec<ChannelReport> = self
-            .channels
-            .iter()
-            .map(|c| ChannelReport {
-                from: name(c.from),
-                to: name(c.to),
-                shipped: c.shipped,
-                lost: c.lost,
-                waiting: c.waiting,
-                max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
-                max_waiting_cut: c.partitioned.then_some(c.max_waiting_cut),
-                cut: c.cut,
-            })
-            .collect();
+        let replication = self.replication.report(name);
         let regions = self
             .regions
             .iter()
@@ -66,7 +53,7 @@ impl World {
             })
             .collect();
         let bill = builder.bill();
-        bill.add_replication(self.channels.iter().map(|c| c.shipped).sum());
+        self.replication.bill(bill);
         self.dns.bill(bill);
         let dns = self.dns.geo_figures();
         let geo = GeoReport {

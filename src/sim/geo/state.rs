@@ -25,7 +25,7 @@ impl World {
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
             requests_per_s: self.requests_per_s_now(),
-            writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
+            writes_lost: self.replication.most_lost(),
             users_by_answer: self.users_by_answer_now(),
         }
     }
@@ -104,7 +104,7 @@ impl World {
             recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
-            writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),
+            writes_lost: writes_lost + self.replication.total_lost(),
             stale_reads,
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             stale_cache_reads: stale_cache,
