@@ -24,22 +24,23 @@
 //! and its index, so a run is deterministic.
 
 mod channel;
+mod dns;
 mod ops;
 mod partition;
 mod population;
+mod replication;
 mod report;
 mod spans;
 mod state;
 mod traffic;
 
-use super::cost::PRICES;
 use super::handle::Engine;
 use super::hits::IntervalHits;
 use super::kernel::histogram::Histogram;
 use super::kernel::run::Kernel;
 use super::report::{
-    ChannelReport, DataCenterReport, DnsReport, FailureCounts, GeoReport, LatencyReport, LogEntry,
-    RegionReport, Report, ReportBuilder, RequestTotals, RunHead, SeriesPoint,
+    DataCenterReport, GeoReport, LatencyReport, LogEntry, RegionReport, Report, ReportBuilder,
+    RequestTotals, RunHead, SeriesPoint,
 };
 use super::ring::mix64;
 use super::stack::{in_profile, next_arrival, Site, Stack};
@@ -48,9 +49,10 @@ use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, PathSample, SimDuration, SimTime,
     Snapshot,
 };
-use crate::scenario::{GeoRouting, Scenario};
-use channel::Channel;
+use crate::scenario::Scenario;
+use dns::GeoDns;
 use population::RegionUsers;
+use replication::Replication;
 use serde::Serialize;
 pub use spans::SpanStats;
 use spans::Spans;
@@ -110,15 +112,11 @@ pub(super) struct Dc {
     pub ids: Vec<ComponentId>,
     /// The truth: false during an outage.
     pub up: bool,
-    fails_in_row: u32,
-    passes_in_row: u32,
     /// Requests handed to it.
     pub handed: u64,
     /// `handed` when the data centers last advanced without a budget (see `spans`).
     handed_before_span: u64,
     interval_handed: u64,
-    /// Seconds geoDNS named it while it was down (users sent into an outage).
-    pub outages: u32,
     /// Requests drawn for it and not handed over yet (see `spans`): empty except within a
     /// call that draws a span's arrivals ahead.
     inbox: Vec<spans::Handover>,
@@ -133,17 +131,11 @@ struct RegionBooks {
     generated: u64,
 }
 
-/// The world-level counters.
+/// The world-level counters (geoDNS keeps its own).
 #[derive(Clone)]
 pub(super) struct GeoBooks {
+    /// Requests the users sent.
     pub generated: u64,
-    pub dns_failed: u64,
-    pub dns_lookups: u64,
-    pub dns_cache_hits: u64,
-    /// Lookups answered with each data center.
-    pub answers: Vec<u64>,
-    /// Lookups whose answer differed from the user's previous one (moves between data centers).
-    pub moves: u64,
 }
 
 /// One metrics interval of the geo layer.
@@ -203,15 +195,11 @@ pub(super) struct World {
     pub events_processed: u64,
     pub components: Vec<ComponentInfo>,
     pub dcs: Vec<Dc>,
-    /// GeoDNS's view: whether it names each data center (apart from the data centers, so
-    /// that users' requests can be drawn while the data centers run on other threads).
-    named: Vec<bool>,
+    /// GeoDNS: what it names (apart from the data centers, so that users' requests can be
+    /// drawn while the data centers run on other threads), its life, its health checks and
+    /// its books.
+    dns: GeoDns,
     regions: Vec<RegionBooks>,
-    /// Per region: data centers nearest first.
-    nearest: Vec<Vec<usize>>,
-    /// Per data center: its share of lookups with `split` routing (0 – 1).
-    split: Vec<f64>,
-    routing: GeoRouting,
     users: u64,
     /// Per region: its users by state (cached answer, activity in this interval), as counts.
     population: Vec<RegionUsers>,
@@ -219,15 +207,13 @@ pub(super) struct World {
     tick: u32,
     /// Distinct users who sent a request in this metrics interval.
     interval_active: u64,
-    dns_alive: bool,
-    dns_lookup: SimDuration,
-    dns_ttl_ms: u32,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
     profile_max: f64,
-    health_interval: SimDuration,
     interval_ns: u64,
-    channels: Vec<Channel>,
+    /// Cross-data-center replication: a channel each way between every two data centers,
+    /// and the partitions that cut them.
+    replication: Replication,
     pub series: VecDeque<SeriesPoint>,
     pub geo_series: VecDeque<GeoPoint>,
     series_cap: usize,
@@ -236,7 +222,6 @@ pub(super) struct World {
     watch: ThresholdWatch,
     pub books: GeoBooks,
     interval_generated: u64,
-    interval_dns_failed: u64,
     deploying: Option<DeployPlan>,
     /// How the data centers are brought through a span: one after another or side by side.
     spans: Spans,
@@ -259,11 +244,7 @@ impl World {
                 name: "users".into(),
                 kind: ComponentKind::Users,
             },
-            ComponentInfo {
-                id: ComponentId(1),
-                name: "dns".into(),
-                kind: ComponentKind::Dns,
-            },
+            GeoDns::info(),
         ];
         let region_index = |name: &str| {
             geo.regions
@@ -317,47 +298,23 @@ impl World {
                 id,
                 ids,
                 up: true,
-                fails_in_row: 0,
-                passes_in_row: 0,
                 handed: 0,
                 handed_before_span: 0,
                 interval_handed: 0,
-                outages: 0,
                 inbox: Vec::new(),
             });
         }
-        let nearest = (0..geo.regions.len())
-            .map(|r| {
-                let mut order: Vec<usize> = (0..dcs.len()).collect();
-                // Stable: equal distances keep data-center order.
-                order.sort_by(|&a, &b| {
-                    geo.rtt_ms[r][dcs[a].region].total_cmp(&geo.rtt_ms[r][dcs[b].region])
-                });
-                order
-            })
-            .collect();
-        let mut channels = Vec::new();
-        for from in 0..dcs.len() {
-            for to in 0..dcs.len() {
-                if from != to {
-                    let rtt = geo.rtt_ms[dcs[from].region][dcs[to].region];
-                    channels.push(Channel::new(
-                        from,
-                        to,
-                        SimDuration::from_millis_f64(rtt / 2.0),
-                        SimDuration::from_secs_f64(1.0 / geo.replication_writes_per_s),
-                    ));
-                }
-            }
-        }
+        let regions_of_dcs: Vec<usize> = dcs.iter().map(|d| d.region).collect();
+        let dns = GeoDns::new(&geo, &scenario.dns, &regions_of_dcs);
+        let replication = Replication::new(&geo, &regions_of_dcs);
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
         let mut world = World {
             scenario: scenario.clone(),
             kernel: Kernel::new(scenario.seed),
             events_processed: 0,
             components,
-            named: vec![true; dcs.len()],
             dcs,
+            dns,
             regions: geo
                 .regions
                 .iter()
@@ -368,37 +325,22 @@ impl World {
                     generated: 0,
                 })
                 .collect(),
-            nearest,
-            split: geo.split_share.clone(),
-            routing: geo.routing,
             users: 0,
             population: vec![RegionUsers::default(); geo.regions.len()],
             tick: 1,
             interval_active: 0,
-            dns_alive: true,
-            dns_lookup: SimDuration::from_millis_f64(scenario.dns.lookup_ms),
-            dns_ttl_ms: scenario.dns.ttl_s.saturating_mul(1000),
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
-            health_interval: SimDuration::from_millis_f64(geo.health_interval_ms),
             interval_ns,
-            channels,
+            replication,
             series: VecDeque::with_capacity(series_cap.min(4096)),
             geo_series: VecDeque::with_capacity(series_cap.min(4096)),
             series_cap,
             last_point: None,
             watch: ThresholdWatch::new(P99_OBJECTIVE_MS, interval_ns as f64 / 1e9),
-            books: GeoBooks {
-                generated: 0,
-                dns_failed: 0,
-                dns_lookups: 0,
-                dns_cache_hits: 0,
-                answers: vec![0; geo.data_centers.len()],
-                moves: 0,
-            },
+            books: GeoBooks { generated: 0 },
             interval_generated: 0,
-            interval_dns_failed: 0,
             deploying: None,
             spans: Spans::default(),
         };
@@ -412,10 +354,7 @@ impl World {
             .kernel
             .events
             .push(SimTime(interval_ns), GeoEvent::MetricsTick);
-        world
-            .kernel
-            .events
-            .push(SimTime::ZERO + world.health_interval, GeoEvent::HealthCheck);
+        world.dns.schedule_check(&mut world.kernel);
         for fault in &scenario.faults {
             let at = SimTime::from_secs_f64(fault.at_s);
             if fault.kind == crate::scenario::FaultKind::Partition {
@@ -596,11 +535,7 @@ impl World {
             }
             let outbox = &mut dc.sim.site.as_mut().expect("a data center's site").outbox;
             if !outbox.is_empty() {
-                for c in self.channels.iter_mut().filter(|c| c.from == d) {
-                    for &commit in outbox.iter() {
-                        c.push(commit);
-                    }
-                }
+                self.replication.ship_out(d, outbox);
                 outbox.clear();
             }
         }
@@ -688,7 +623,7 @@ impl World {
             .iter()
             .map(RegionUsers::footprint_bytes)
             .sum();
-        let pending: usize = self.channels.iter().map(Channel::backlog_bytes).sum();
+        let pending = self.replication.backlog_bytes();
         let dcs: u64 = self.dcs.iter().map(|d| d.sim.footprint_bytes()).sum();
         dcs + (per_user + pending) as u64
     }

@@ -42,26 +42,24 @@ impl World {
                 .iter()
                 .map(|d| d.interval_handed as f64 / interval_s)
                 .collect(),
-            in_dns: self.named.clone(),
+            in_dns: self.dns.named().to_vec(),
             up: self.dcs.iter().map(|d| d.up).collect(),
             users_by_answer: self.cached_users_by_dc(),
             // Read from the replication channels by `tick_dcs`.
             replication_lag_ms: 0.0,
             writes_at_risk: 0,
         };
-        for (d, &named) in self.dcs.iter_mut().zip(&self.named) {
+        for d in &mut self.dcs {
             d.interval_handed = 0;
-            if named && !d.up {
-                d.outages += 1;
-            }
         }
+        let dns_failed = self.dns.end_interval(self.dcs.iter().map(|d| d.up));
         self.kernel.events.push(
             now.plus(SimDuration(self.interval_ns)),
             GeoEvent::MetricsTick,
         );
         TickWorld {
             generated: std::mem::take(&mut self.interval_generated),
-            dns_failed: std::mem::take(&mut self.interval_dns_failed),
+            dns_failed,
             active: std::mem::take(&mut self.interval_active),
             geo,
         }
@@ -73,9 +71,7 @@ impl World {
     pub(super) fn tick_dcs(&mut self, own: TickWorld) {
         self.deploy_progress();
         let now = self.kernel.now;
-        for c in &mut self.channels {
-            c.ship_until(now);
-        }
+        self.replication.ship_until(now);
         self.kernel.interval_latency.clear();
         let mut point: Option<SeriesPoint> = None;
         let mut web_util_weighted = 0.0;
@@ -160,12 +156,8 @@ impl World {
         point.latency_p50_ms = self.kernel.interval_latency.quantile_ms(0.5);
         point.latency_p99_ms = self.kernel.interval_latency.quantile_ms(0.99);
         let geo_point = GeoPoint {
-            replication_lag_ms: self
-                .channels
-                .iter()
-                .map(|c| c.lag_at(now).as_secs_f64() * 1000.0)
-                .fold(0.0, f64::max),
-            writes_at_risk: self.channels.iter().map(|c| c.waiting).max().unwrap_or(0),
+            replication_lag_ms: self.replication.lag_ms(now),
+            writes_at_risk: self.replication.writes_at_risk(),
             ..own.geo
         };
         if self.series.len() == self.series_cap {
@@ -192,10 +184,7 @@ impl World {
         }
         self.collect();
         let now = self.kernel.now;
-        let mut lost_writes = 0;
-        for c in self.channels.iter_mut().filter(|c| c.from == d) {
-            lost_writes = lost_writes.max(c.lose_backlog(now));
-        }
+        let lost_writes = self.replication.lose_from(d, now);
         let name = self.set_stack(d, false);
         self.log_event(
             &name,
@@ -258,7 +247,7 @@ impl World {
     pub fn is_alive(&self, id: ComponentId) -> bool {
         match id.0 {
             0 => true,
-            1 => self.dns_alive,
+            1 => self.dns.is_alive(),
             _ => match self.locate(id) {
                 Some((d, None)) => self.dcs[d].up,
                 Some((d, Some(inner))) => self.dcs[d].sim.is_alive(inner),
@@ -271,14 +260,8 @@ impl World {
         match id.0 {
             0 => {}
             1 => {
-                if self.dns_alive {
-                    self.dns_alive = false;
+                if self.dns.kill(&mut self.kernel) {
                     self.forget_pending_lookups();
-                    self.log_event(
-                        "dns",
-                        "dns down; clients with a cached answer keep working until it expires"
-                            .into(),
-                    );
                 }
             }
             _ => match self.locate(id) {
@@ -295,7 +278,7 @@ impl World {
     /// geoDNS died: lookups under way get no answer, so those users look up again next time.
     pub(super) fn forget_pending_lookups(&mut self) {
         let now_ms = (self.kernel.now.as_nanos() / 1_000_000) as u32;
-        let ttl = self.dns_ttl_ms;
+        let ttl = self.dns.ttl_ms();
         for pop in &mut self.population {
             pop.forget_pending(now_ms, ttl, self.tick);
         }
@@ -307,12 +290,7 @@ impl World {
     pub fn repair(&mut self, id: ComponentId) {
         match id.0 {
             0 => {}
-            1 => {
-                if !self.dns_alive {
-                    self.dns_alive = true;
-                    self.log_event("dns", "dns back".into());
-                }
-            }
+            1 => self.dns.repair(&mut self.kernel),
             _ => match self.locate(id) {
                 Some((d, None)) => self.repair_dc(d, "repaired"),
                 Some((d, Some(inner))) => {
@@ -341,13 +319,9 @@ impl World {
                 alive: true,
                 ..ComponentState::default()
             },
-            ComponentState {
-                id: ComponentId(1),
-                alive: self.dns_alive,
-                ..ComponentState::default()
-            },
+            self.dns.state(),
         ];
-        for ((dc, snapshot), &named) in self.dcs.iter().zip(stacks).zip(&self.named) {
+        for ((dc, snapshot), &named) in self.dcs.iter().zip(stacks).zip(self.dns.named()) {
             let busy: u32 = snapshot.components.iter().map(|c| c.busy_workers).sum();
             let workers: u32 = snapshot.components.iter().map(|c| c.workers).sum();
             states.push(ComponentState {

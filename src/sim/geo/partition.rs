@@ -36,15 +36,7 @@ impl World {
     pub(super) fn partition(&mut self, a: usize, b: usize, cut: bool, cause: &str) {
         self.collect();
         let now = self.kernel.now;
-        let mut waiting = 0;
-        for c in self
-            .channels
-            .iter_mut()
-            .filter(|c| (c.from == a && c.to == b) || (c.from == b && c.to == a))
-        {
-            c.set_cut(cut, now);
-            waiting += c.waiting;
-        }
+        let waiting = self.replication.set_cut(a, b, cut, now);
         let (na, nb) = (self.dcs[a].name.clone(), self.dcs[b].name.clone());
         let text = if cut {
             format!("network between {na} and {nb} cut ({cause} partition): users still reach both, but replication between them stops and its backlog grows")
@@ -61,10 +53,7 @@ impl World {
         let index = |name: &str| self.dcs.iter().position(|d| d.name == name);
         match (index(a), index(b)) {
             (Some(a), Some(b)) if a != b => {
-                let changes = self.channels.iter().any(|c| {
-                    ((c.from == a && c.to == b) || (c.from == b && c.to == a)) && c.cut != cut
-                });
-                if changes {
+                if self.replication.would_change(a, b, cut) {
                     self.partition(a, b, cut, "live");
                 }
                 true
@@ -75,19 +64,14 @@ impl World {
 
     /// The pairs of data centers whose network is cut now, by name, each once.
     pub(in crate::sim) fn cut_links(&self) -> Vec<(String, String)> {
-        self.channels
-            .iter()
-            .filter(|c| c.cut && c.from < c.to)
-            .map(|c| (self.dcs[c.from].name.clone(), self.dcs[c.to].name.clone()))
+        self.replication
+            .cut_pairs()
+            .map(|(a, b)| (self.dcs[a].name.clone(), self.dcs[b].name.clone()))
             .collect()
     }
 
     /// Writes waiting to replicate over channels cut by a partition now.
     pub(in crate::sim) fn writes_partitioned(&self) -> u64 {
-        self.channels
-            .iter()
-            .filter(|c| c.cut)
-            .map(|c| c.waiting)
-            .sum()
+        self.replication.writes_partitioned()
     }
 }

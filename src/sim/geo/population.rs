@@ -244,6 +244,7 @@ impl RegionUsers {
 
     /// The state of the user at `offset` (< `users`) of the region: cached answers first (in
     /// ring-slot order), then expired ones per data center, then those with none.
+    #[inline]
     pub fn draw(&self, offset: u32) -> Drawn {
         debug_assert!(offset < self.users);
         if offset < self.cached {
@@ -281,6 +282,7 @@ impl RegionUsers {
     }
 
     /// The drawn user sends a request in interval `tick`: true when it is their first there.
+    #[inline]
     pub fn touch(&mut self, drawn: Drawn, tick: u32) -> bool {
         self.new_interval(tick);
         let offset = match drawn {
@@ -312,6 +314,7 @@ impl RegionUsers {
 
     /// The drawn user (already touched in `tick`) gets a new answer naming `dc`, expiring at
     /// `expiry_ms` (not before any cached one).
+    #[inline]
     pub fn answer(&mut self, drawn: Drawn, dc: usize, expiry_ms: u32, tick: u32) {
         self.new_interval(tick);
         self.with_group(drawn, Group::take_active);

@@ -11,53 +11,28 @@ impl World {
         let totals = RequestTotals {
             generated: self.books.generated,
             completed: 0,
-            failed: self.books.dns_failed,
-            failed_by_reason: FailureCounts {
-                queue_full: 0,
-                timeout: 0,
-                server_down: 0,
-                dns_down: self.books.dns_failed,
-                no_healthy_server: 0,
-                db_down: 0,
-                session_store_down: 0,
-                rate_limited: 0,
-            },
+            failed: self.dns.failed(),
+            failed_by_reason: self.dns.failures(),
             in_flight: 0,
         };
-        let dns = DnsReport {
-            lookups: self.books.dns_lookups,
-            cache_hits: self.books.dns_cache_hits,
-        };
+        let dns = self.dns.section();
         let mut builder = ReportBuilder::merged(totals, dns, self.alerts());
         let geo = self.scenario.geo.as_ref().expect("geo");
         let mut data_centers = Vec::new();
         for (d, dc) in self.dcs.iter().enumerate() {
             let part = builder.add_data_center(&dc.name, dc.sim.sections());
-            data_centers.push(DataCenterReport {
-                region: geo.regions[dc.region].name.clone(),
-                dns_answers: self.books.answers[d],
-                requests_received: dc.handed,
-                up_at_end: dc.up,
-                in_dns_at_end: self.named[d],
-                intervals_named_while_down: dc.outages,
-                ..part
-            });
+            data_centers.push(self.dns.data_center_report(
+                d,
+                DataCenterReport {
+                    region: geo.regions[dc.region].name.clone(),
+                    requests_received: dc.handed,
+                    up_at_end: dc.up,
+                    ..part
+                },
+            ));
         }
         let name = |d: usize| self.dcs[d].name.clone();
-        let replication: Vec<ChannelReport> = self
-            .channels
-            .iter()
-            .map(|c| ChannelReport {
-                from: name(c.from),
-                to: name(c.to),
-                shipped: c.shipped,
-                lost: c.lost,
-                waiting: c.waiting,
-                max_lag_ms: c.max_lag.as_secs_f64() * 1000.0,
-                max_waiting_cut: c.partitioned.then_some(c.max_waiting_cut),
-                cut: c.cut,
-            })
-            .collect();
+        let replication = self.replication.report(name);
         let regions = self
             .regions
             .iter()
@@ -78,18 +53,14 @@ impl World {
             })
             .collect();
         let bill = builder.bill();
-        bill.add_replication(self.channels.iter().map(|c| c.shipped).sum());
-        bill.add(
-            "geoDNS lookups",
-            self.books.dns_lookups as f64 / 1e6,
-            "million lookups",
-            PRICES.dns_million_lookups,
-        );
+        self.replication.bill(bill);
+        self.dns.bill(bill);
+        let dns = self.dns.geo_figures();
         let geo = GeoReport {
-            routing: self.routing,
-            dns_lookups: self.books.dns_lookups,
-            dns_failed: self.books.dns_failed,
-            users_moved: self.books.moves,
+            routing: dns.routing,
+            dns_lookups: dns.lookups,
+            dns_failed: dns.failed,
+            users_moved: dns.users_moved,
             regions,
             data_centers,
             writes_lost_cross_dc: replication.iter().map(|c| c.lost).max().unwrap_or(0),

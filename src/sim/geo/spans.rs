@@ -334,14 +334,14 @@ impl World {
     ///   way (the tick moves it on, which starts a data center's deploy before the next
     ///   span's requests reach it);
     /// - a health check: its world half schedules the next; its data-center half can change
-    ///   only the counts of checks in a row unless [`World::check_may_flip`], and geoDNS's
+    ///   only the counts of checks in a row unless [`GeoDns::check_may_flip`], and geoDNS's
     ///   view, the one thing arrivals read from it, stays as it is.
     ///
     /// Faults, partitions, geoDNS's own faults and deploys change what the next span draws.
     fn goes_early(&self, event: GeoEvent) -> bool {
         match event {
             GeoEvent::MetricsTick => self.deploying.is_none(),
-            GeoEvent::HealthCheck => !self.check_may_flip(),
+            GeoEvent::HealthCheck => !self.dns.check_may_flip(),
             _ => false,
         }
     }
@@ -500,7 +500,7 @@ impl World {
         Head {
             now: self.kernel.now,
             generated: self.books.generated,
-            dns_failed: self.books.dns_failed,
+            dns_failed: self.dns.failed(),
             events_processed: self.events_processed,
         }
     }
@@ -508,7 +508,7 @@ impl World {
     fn set_head(&mut self, head: Head) {
         self.kernel.now = head.now;
         self.books.generated = head.generated;
-        self.books.dns_failed = head.dns_failed;
+        self.dns.set_failed(head.dns_failed);
         self.events_processed = head.events_processed;
     }
 }

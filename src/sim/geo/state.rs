@@ -16,16 +16,16 @@ impl World {
             data_centers: self
                 .dcs
                 .iter()
-                .zip(&self.named)
+                .zip(self.dns.named())
                 .map(|(d, &named)| (d.name.clone(), d.region, d.up, named))
                 .collect(),
             answers: (0..self.regions.len())
-                .map(|r| self.nearest_named(r))
+                .map(|r| self.dns.nearest_named(r))
                 .collect(),
             rtt_ms: geo.rtt_ms.clone(),
             last: self.geo_series.back().cloned(),
             requests_per_s: self.requests_per_s_now(),
-            writes_lost: self.channels.iter().map(|c| c.lost).max().unwrap_or(0),
+            writes_lost: self.replication.most_lost(),
             users_by_answer: self.users_by_answer_now(),
         }
     }
@@ -73,7 +73,7 @@ impl World {
     /// What the whole system looks like now.
     pub fn snapshot(&self) -> Snapshot {
         let mut latency = Histogram::new();
-        let (mut completed, mut failed, mut in_flight) = (0, self.books.dns_failed, 0);
+        let (mut completed, mut failed, mut in_flight) = (0, self.dns.failed(), 0);
         let (mut writes_lost, mut stale_reads, mut stale_cache, mut logged_out) = (0, 0, 0, 0);
         let mut queue_depth = 0;
         let mut events = self.events_processed;
@@ -104,7 +104,7 @@ impl World {
             recent_throughput_per_s: recent.map_or(0.0, |p| p.throughput_per_s),
             recent_latency_p99_ms: recent.map_or(0.0, |p| p.latency_p99_ms),
             recent_failures_per_s: recent.map_or(0.0, |p| p.failed as f64 / interval_s),
-            writes_lost: writes_lost + self.channels.iter().map(|c| c.lost).sum::<u64>(),
+            writes_lost: writes_lost + self.replication.total_lost(),
             stale_reads,
             recent_cache_hit_ratio: recent.map_or(0.0, |p| p.cache_hit_ratio),
             stale_cache_reads: stale_cache,

@@ -1,7 +1,7 @@
 //! The geo layer's own events: users' requests (geoDNS answers, hand-over to a data center),
 //! geoDNS health checks, and its event log.
 
-use super::population::Drawn;
+use super::dns::Resolved;
 use super::spans::Handover;
 use super::*;
 
@@ -39,9 +39,9 @@ impl World {
             }
             GeoEvent::DnsFault { down } => {
                 if down {
-                    self.kill(ComponentId(1));
+                    self.kill(GeoDns::ID);
                 } else {
-                    self.repair(ComponentId(1));
+                    self.repair(GeoDns::ID);
                 }
             }
         }
@@ -64,49 +64,6 @@ impl World {
             .unwrap_or(0)
     }
 
-    /// The data center nearest to `region` that geoDNS names (the nearest of all when it names
-    /// none).
-    pub(super) fn nearest_named(&self, region: usize) -> usize {
-        let order = &self.nearest[region];
-        order
-            .iter()
-            .copied()
-            .find(|&d| self.named[d])
-            .unwrap_or(order[0])
-    }
-
-    /// What geoDNS answers to a user of `region` now.
-    pub(super) fn answer(&mut self, region: usize) -> usize {
-        let order = &self.nearest[region];
-        match self.routing {
-            GeoRouting::Nearest => self.nearest_named(region),
-            GeoRouting::Split => {
-                let total: f64 = (0..self.named.len())
-                    .filter(|&d| self.named[d])
-                    .map(|d| self.split[d])
-                    .sum();
-                if total <= 0.0 {
-                    // The named ones all have share 0 (those with a share are out): answer
-                    // with the nearest named one rather than one geoDNS has stopped naming.
-                    return self.nearest_named(region);
-                }
-                let mut x = self.kernel.rng.unit() * total;
-                for d in 0..self.named.len() {
-                    if self.named[d] {
-                        x -= self.split[d];
-                        if x < 0.0 {
-                            return d;
-                        }
-                    }
-                }
-                (0..self.named.len())
-                    .rev()
-                    .find(|&d| self.named[d])
-                    .unwrap_or(order[0])
-            }
-        }
-    }
-
     pub(super) fn on_arrival(&mut self, user: u32) {
         if self.users == 0 {
             return;
@@ -125,34 +82,18 @@ impl World {
         if pop.touch(drawn, tick) {
             self.interval_active += 1;
         }
-        let cached = match drawn {
-            Drawn::Cached { dc, expiry_ms, .. } if self.dns_ttl_ms > 0 => Some((dc, expiry_ms)),
-            _ => None,
-        };
-        let (dc, lookup, ready_ms) = if let Some((dc, expiry_ms)) = cached {
-            self.books.dns_cache_hits += 1;
-            // A lookup of the user's may still be under way.
-            (dc, false, expiry_ms.saturating_sub(self.dns_ttl_ms))
-        } else {
-            self.books.dns_lookups += 1;
-            if !self.dns_alive {
-                // No answer: the request fails after the lookup's time; the user asks again next
-                // time.
-                self.books.dns_failed += 1;
-                self.interval_dns_failed += 1;
-                return;
-            }
-            let dc = self.answer(region);
-            self.books.answers[dc] += 1;
-            if drawn.previous_dc().is_some_and(|prev| prev != dc) {
-                self.books.moves += 1;
-            }
-            let done = self.kernel.now.plus(self.dns_lookup);
-            let done_ms = done.as_nanos().div_ceil(1_000_000) as u32;
-            let expiry_ms = done_ms.saturating_add(self.dns_ttl_ms).max(1);
-            self.population[region].answer(drawn, dc, expiry_ms, tick);
-            (dc, true, 0)
-        };
+        let (dc, lookup, ready_ms) =
+            match self
+                .dns
+                .resolve(region, drawn, self.kernel.now, &mut self.kernel.rng)
+            {
+                Resolved::Cached { dc, ready_ms } => (dc, false, ready_ms),
+                Resolved::Looked { dc, expiry_ms } => {
+                    self.population[region].answer(drawn, dc, expiry_ms, tick);
+                    (dc, true, 0)
+                }
+                Resolved::Failed => return,
+            };
         let handover = Handover {
             at: self.kernel.now,
             user,
@@ -178,59 +119,15 @@ impl World {
 
     /// The part of a health check that reads only this layer: the next check's scheduling.
     pub(super) fn check_world(&mut self) {
-        self.kernel.events.push(
-            self.kernel.now.plus(self.health_interval),
-            GeoEvent::HealthCheck,
-        );
-    }
-
-    /// Whether the next health check could change geoDNS's view of a data center: true when
-    /// one more failed check would take a named data center out, or one more passed check
-    /// would bring an unnamed one back. While false, the check's outcome cannot change
-    /// what geoDNS answers, whatever the data centers' state.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub(super) fn check_may_flip(&self) -> bool {
-        let geo = self.scenario.geo.as_ref().expect("geo");
-        self.dcs.iter().zip(&self.named).any(|(dc, &named)| {
-            if named {
-                dc.fails_in_row + 1 >= geo.unhealthy_after
-            } else {
-                dc.passes_in_row + 1 >= geo.healthy_after
-            }
-        })
+        self.dns.schedule_check(&mut self.kernel);
     }
 
     /// The part of a health check that reads the data centers: whether each is healthy now,
     /// and geoDNS's view updated from it.
     pub(super) fn check_dcs(&mut self) {
-        let geo = self.scenario.geo.as_ref().expect("geo");
-        let (down_after, up_after) = (geo.unhealthy_after, geo.healthy_after);
-        for d in 0..self.dcs.len() {
-            let healthy = self.dcs[d].up && self.dcs[d].sim.any_web_alive();
-            let dc = &mut self.dcs[d];
-            if healthy {
-                dc.passes_in_row += 1;
-                dc.fails_in_row = 0;
-            } else {
-                dc.fails_in_row += 1;
-                dc.passes_in_row = 0;
-            }
-            let named = &mut self.named[d];
-            if *named && dc.fails_in_row >= down_after {
-                *named = false;
-                let name = dc.name.clone();
-                self.log_event(
-                    &name,
-                    format!("geoDNS: {name} failed {down_after} health checks; new lookups are answered with another data center, cached answers still point here until they expire"),
-                );
-            } else if !*named && dc.passes_in_row >= up_after {
-                *named = true;
-                let name = dc.name.clone();
-                self.log_event(
-                    &name,
-                    format!("geoDNS: {name} passed {up_after} health checks; answered again"),
-                );
-            }
+        for (d, dc) in self.dcs.iter().enumerate() {
+            let healthy = dc.up && dc.sim.any_web_alive();
+            self.dns.checked(d, &dc.name, healthy, &mut self.kernel);
         }
     }
 }
