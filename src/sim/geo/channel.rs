@@ -58,6 +58,12 @@ impl Run {
 }
 
 impl Channel {
+    /// Whether it is one of the two channels between data centers `a` and `b`.
+    #[inline]
+    pub(super) fn joins(&self, a: usize, b: usize) -> bool {
+        (self.from == a && self.to == b) || (self.from == b && self.to == a)
+    }
+
     pub(super) fn new(from: usize, to: usize, one_way: SimDuration, gap: SimDuration) -> Channel {
         Channel {
             from,

@@ -75,9 +75,7 @@ impl Replication {
 
     /// The two channels between data centers `a` and `b`.
     fn between(&mut self, a: usize, b: usize) -> impl Iterator<Item = &mut Channel> {
-        self.channels
-            .iter_mut()
-            .filter(move |c| (c.from == a && c.to == b) || (c.from == b && c.to == a))
+        self.channels.iter_mut().filter(move |c| c.joins(a, b))
     }
 
     /// The network between `a` and `b` is cut (`cut`) or heals at `now`; returns the writes
@@ -93,9 +91,7 @@ impl Replication {
 
     /// Whether cutting (`cut`) or healing the network between `a` and `b` would change it.
     pub fn would_change(&self, a: usize, b: usize, cut: bool) -> bool {
-        self.channels
-            .iter()
-            .any(|c| ((c.from == a && c.to == b) || (c.from == b && c.to == a)) && c.cut != cut)
+        self.channels.iter().any(|c| c.joins(a, b) && c.cut != cut)
     }
 
     /// The pairs of data centers whose network is cut now, each once (the lower index first).
