@@ -396,3 +396,16 @@ fn deploy_stop_in_the_instant_of_a_live_kill_of_the_same_server() {
         panic!("{e}");
     }
 }
+
+/// Swarm seed 19598219 (a checker bug, fixed): a static asset whose CDN edge is down goes to
+/// the origin after the client's fallback timeout (0 here) and is answered straight to the
+/// client, one edge leg in all. Its path — dns, cdn, limiter, lb, throttle, web-1, sessions,
+/// lb — filled the eight hops a sample keeps, and the checker read a full list with one edge
+/// hop as a miss whose second edge hop was cut off, so it asked for two edge legs (711 ms)
+/// where the run took one (518 ms). A full list now asks for the lesser of the two.
+#[test]
+fn edge_fallback_with_a_full_hop_list() {
+    if let Err(e) = crate::check_seed(19_598_219) {
+        panic!("{e}");
+    }
+}

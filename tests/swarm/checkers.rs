@@ -535,12 +535,15 @@ impl Context<'_> {
         if let (true, Some(cdn)) = (edge_hops > 0, &s.cdn) {
             let one_way = SimTime::from_millis_f64(cdn.edge_rtt_ms / 2.0).as_nanos();
             let origin = via(ComponentKind::Server) || via(ComponentKind::LoadBalancer);
-            ns += if origin && edge_hops == 1 && hops.len() < MAX_HOPS {
-                // The edge was down: the client waited its fallback timeout, then asked the
-                // origin itself (and the answer does not come back through the edge).
-                one_way + SimTime::from_millis_f64(cdn.fallback_timeout_ms).as_nanos()
-            } else {
-                2 * one_way
+            // The edge was down: the client waited its fallback timeout, then asked the
+            // origin itself (and the answer does not come back through the edge).
+            let fallback = one_way + SimTime::from_millis_f64(cdn.fallback_timeout_ms).as_nanos();
+            ns += match (origin && edge_hops == 1, hops.len() < MAX_HOPS) {
+                (true, true) => fallback,
+                // A full list may have lost the edge's second hop (a miss fetched from the
+                // origin, back through the edge): either way, the least of the two.
+                (true, false) => fallback.min(2 * one_way),
+                (false, _) => 2 * one_way,
             };
         }
         ns.saturating_sub(4)
