@@ -313,6 +313,18 @@ impl Scenario {
             .map(|i| i + 1)
     }
 
+    /// A web pool of one data center at stage 11, named `<data center>/<pool>`
+    /// (`eu-west/web`, `eu-west/web-api`): the data center's number and the pool's number in
+    /// that data center's own stack (its `set` may give it pools of its own); `None` when
+    /// the name is not of that form or names no such data center or pool.
+    pub fn data_center_pool(&self, name: &str) -> Option<(usize, usize)> {
+        let (dc_name, pool) = name.split_once('/')?;
+        let geo = self.geo.as_ref()?;
+        let dc = geo.data_centers.iter().position(|d| d.name == dc_name)?;
+        let stack = self.data_center_stack(&geo.data_centers[dc], "").ok()?;
+        Some((dc, stack.web_pool_number(pool)?))
+    }
+
     /// The number of the cache cluster named `name`: 0 for `cache` (the scenario's `cache`),
     /// `n` for the `n`-th of [`Scenario::more_caches`]; `None` if there is no such cache.
     pub fn cache_number(&self, name: &str) -> Option<usize> {

@@ -53,6 +53,9 @@ pub(super) trait Engine {
     /// Changes the number of web servers in service in web pool `pool` (0: the scenario's
     /// `server`, then its `more_web_pools` in order).
     fn set_pool_servers(&mut self, pool: usize, count: u32);
+    /// Changes the number of web servers in service in web pool `pool` of data center `dc`
+    /// only (stage 11; one data center has no other to leave alone, so it ignores this).
+    fn set_data_center_pool_servers(&mut self, _dc: usize, _pool: usize, _count: u32) {}
     /// Processes every event up to and including `t`, at most `max_events`.
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64;
     /// Lets the run use up to `threads` threads at once where it can (stage 11's data centers
@@ -246,6 +249,16 @@ impl Sim {
     /// the first; a pool number the scenario does not have changes nothing.
     pub fn set_pool_servers(&mut self, pool: usize, count: u32) {
         self.engine_mut().set_pool_servers(pool, count);
+    }
+
+    /// Changes the number of web servers in service in web pool `pool` (numbered in that
+    /// data center's own stack) of data center `dc` only, at stage 11: the other data
+    /// centers keep theirs, and the scenario records the count as the data center's own
+    /// change (`geo.data_centers[dc].set`, `server.count` for the first pool). A data center
+    /// or pool the run does not have, or a run with one data center, changes nothing.
+    pub fn set_data_center_pool_servers(&mut self, dc: usize, pool: usize, count: u32) {
+        self.engine_mut()
+            .set_data_center_pool_servers(dc, pool, count);
     }
 
     /// Processes every event up to and including time `t`, but at most `max_events`

@@ -40,7 +40,12 @@ pub fn apply(sim: &mut Sim, action: &LiveAction) -> Result<(), LiveApplyError> {
         LiveAction::Users(users) => sim.set_users(*users),
         LiveAction::WebServers(count) => sim.set_web_servers(*count),
         LiveAction::PoolServers { pool, count } => {
-            let number = sim.scenario().web_pool_number(pool);
+            let scenario = sim.scenario();
+            if let Some((dc, number)) = scenario.data_center_pool(pool) {
+                sim.set_data_center_pool_servers(dc, number, *count);
+                return Ok(());
+            }
+            let number = scenario.web_pool_number(pool);
             let number = number.ok_or_else(|| LiveApplyError::UnknownComponent(pool.clone()))?;
             sim.set_pool_servers(number, *count);
         }

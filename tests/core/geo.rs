@@ -578,6 +578,78 @@ fn web_servers_added_in_a_data_center_get_their_own_ids() {
         .any(|e| e.component == "us-east/web-3" && e.text.contains("down")));
 }
 
+/// The live web-server count of one data center (`servers:eu-west/web:4` in a link) resizes
+/// that data center's pool alone; the scenario records it as that data center's own change,
+/// a change of every data center's count overrides it, and a data center the run does not
+/// have is refused by name.
+#[test]
+fn one_data_centers_web_servers_change_live() {
+    use scalesim::scenario::LiveAction;
+    use scalesim::sim::live::{apply, LiveApplyError};
+    let servers = |pool: &str, count| LiveAction::PoolServers {
+        pool: pool.into(),
+        count,
+    };
+    let in_service = |sim: &Sim, dc: &str| {
+        let snap = sim.snapshot();
+        (sim.components().iter())
+            .filter(|c| c.name.starts_with(&format!("{dc}/web-")))
+            .filter(|c| {
+                let state = snap.components.iter().find(|st| st.id == c.id).unwrap();
+                state.alive && !state.retired
+            })
+            .count()
+    };
+    let own_count = |sim: &Sim, dc: usize| {
+        let geo = sim.scenario().geo.as_ref().unwrap();
+        geo.data_centers[dc].set.get("server.count").cloned()
+    };
+    let mut s = small();
+    s.server.count = 2;
+    s.autoscaling = None;
+    let mut sim = Sim::new(&s).unwrap();
+    sim.advance_to(SimTime::from_secs(1), u64::MAX);
+    apply(&mut sim, &servers("eu-west/web", 4)).unwrap();
+    sim.advance_to(SimTime::from_secs(2), u64::MAX);
+    assert_eq!(
+        (in_service(&sim, "us-east"), in_service(&sim, "eu-west")),
+        (2, 4)
+    );
+    assert!(sim.component_named("eu-west/web-3").is_some());
+    assert!(sim.component_named("us-east/web-2").is_none());
+    assert_eq!(own_count(&sim, 1), Some(4.into()));
+    assert_eq!(own_count(&sim, 0), None);
+    assert_eq!(
+        sim.scenario().server.count,
+        2,
+        "the shared count is unchanged"
+    );
+
+    apply(&mut sim, &servers("us-east/web", 1)).unwrap();
+    sim.advance_to(SimTime::from_secs(3), u64::MAX);
+    assert_eq!(
+        (in_service(&sim, "us-east"), in_service(&sim, "eu-west")),
+        (1, 4)
+    );
+
+    // Every data center's count: no data center keeps one of its own.
+    sim.set_web_servers(3);
+    sim.advance_to(SimTime::from_secs(4), u64::MAX);
+    assert_eq!(
+        (in_service(&sim, "us-east"), in_service(&sim, "eu-west")),
+        (3, 3)
+    );
+    assert_eq!((own_count(&sim, 0), own_count(&sim, 1)), (None, None));
+
+    for name in ["nowhere/web", "eu-west/web-api", "eu-west"] {
+        assert_eq!(
+            apply(&mut sim, &servers(name, 2)),
+            Err(LiveApplyError::UnknownComponent(name.into())),
+            "{name}"
+        );
+    }
+}
+
 /// Nothing inside a data center that is down comes back before the data center does: a repair
 /// of one of its components, or the end of a scheduled fault of one, leaves it down, and web
 /// servers added meanwhile start down; so a dead data center serves nobody. (A repaired web

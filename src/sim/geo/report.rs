@@ -139,6 +139,34 @@ impl Engine for World {
             0 => self.scenario.server.count = count,
             n => self.scenario.more_web_pools[n - 1].server.count = count,
         }
+        // Every data center now runs that many: none keeps a count of its own.
+        let path = pool_count_path(pool);
+        for dc in self
+            .scenario
+            .geo
+            .iter_mut()
+            .flat_map(|g| &mut g.data_centers)
+        {
+            dc.set.remove(&path);
+        }
+    }
+
+    fn set_data_center_pool_servers(&mut self, dc: usize, pool: usize, count: u32) {
+        let Some(spec) = (self.scenario.geo.as_ref()).and_then(|g| g.data_centers.get(dc)) else {
+            return;
+        };
+        let pools =
+            (self.scenario.data_center_stack(spec, "")).map_or(0, |s| 1 + s.more_web_pools.len());
+        if pool >= pools {
+            return;
+        }
+        self.dcs[dc].sim.set_pool_servers(pool, count);
+        // New servers get their ids, and their log lines show, now (as after a kill).
+        self.collect_now();
+        let count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
+        if let Some(spec) = (self.scenario.geo.as_mut()).and_then(|g| g.data_centers.get_mut(dc)) {
+            spec.set.insert(pool_count_path(pool), count.into());
+        }
     }
 
     fn advance_to(&mut self, t: SimTime, max_events: u64) -> u64 {
@@ -295,5 +323,14 @@ impl Engine for World {
 
     fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool {
         self.partition_named(a, b, cut)
+    }
+}
+
+/// The dotted path of web pool `pool`'s server count in a data center's `set` (0: the
+/// scenario's `server`, `n`: `more_web_pools[n - 1]`).
+fn pool_count_path(pool: usize) -> String {
+    match pool {
+        0 => "server.count".to_string(),
+        n => format!("more_web_pools.{}.server.count", n - 1),
     }
 }
