@@ -3043,6 +3043,72 @@ async fn the_dots_run_over_the_wires_and_under_the_labels() {
     assert!(!app.exists("[data-diagram-wires] text"));
 }
 
+/// Stage 11's controls: beside the shared "Web servers", one per data center. eu-west's
+/// resizes eu-west alone (its node says so, us-east keeps the shared count), the link names
+/// it (`servers:eu-west/web:N`), and the shared control then sets every data center again.
+#[wasm_bindgen_test]
+async fn each_data_center_has_its_own_web_servers_control() {
+    use scalesim::scenario::LiveAction;
+    let app = Mounted::with_hash("v1.s11~traffic.users=200000~autoscaling=null").await;
+    if !app.is_playing() {
+        app.click("[data-action=\"play\"]");
+    }
+    let control = |dc: &str| {
+        let select = format!("select[data-control=\"dc-servers\"][data-dc=\"{dc}\"]");
+        app.find(&select).unchecked_into::<HtmlSelectElement>()
+    };
+    let shared = scalesim::scenario::preset(11).unwrap().server.count;
+    assert_eq!(control("eu-west").value(), shared.to_string());
+    assert_eq!(control("us-east").value(), shared.to_string());
+    let target = if shared == 8 { 6 } else { 8 };
+    let eu = control("eu-west");
+    eu.set_value(&target.to_string());
+    dispatch(&eu, "change");
+    let live_in_link = || {
+        let hash = current_hash();
+        scalesim::scenario::decode_link(hash.trim_start_matches('#'))
+            .map(|l| l.live)
+            .unwrap_or_default()
+    };
+    let own = LiveAction::PoolServers {
+        pool: "eu-west/web".into(),
+        count: target,
+    };
+    let resized = app
+        .wait_until(5_000, |a| {
+            let diagram = a.text("[data-diagram]");
+            diagram.contains(&format!("{target} web ·"))
+                && diagram.contains(&format!("{shared} web ·"))
+                && live_in_link().iter().any(|c| c.action == own)
+        })
+        .await;
+    assert!(
+        resized,
+        "diagram: {}; link: {}",
+        app.text("[data-diagram]"),
+        current_hash()
+    );
+    assert_eq!(control("us-east").value(), shared.to_string());
+
+    let all: HtmlSelectElement = app
+        .find("select[data-control=\"web-servers\"]")
+        .unchecked_into();
+    all.set_value("3");
+    dispatch(&all, "change");
+    let everywhere = app
+        .wait_until(5_000, |a| {
+            !a.text("[data-diagram]")
+                .contains(&format!("{target} web ·"))
+                && live_in_link()
+                    .iter()
+                    .any(|c| c.action == LiveAction::WebServers(3))
+        })
+        .await;
+    assert!(everywhere, "diagram: {}", app.text("[data-diagram]"));
+    assert_eq!(control("eu-west").value(), "3");
+    assert_eq!(control("us-east").value(), "3");
+}
+
 /// A data center's own changes in the editor: at stage 11, eu-west's node offers the fields
 /// it may change; picking one fills in the drawing's value; adding it restarts the run with
 /// eu-west's own web servers (us-east keeps the drawing's); a value its stack cannot take is

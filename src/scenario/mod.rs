@@ -325,6 +325,19 @@ impl Scenario {
         Some((dc, stack.web_pool_number(pool)?))
     }
 
+    /// Stage 11: each data center's own count of servers in its first web pool, where its
+    /// `set` gives one (`server.count`: the editor's or a live change of that data center
+    /// alone), in data-center order; empty without data centers.
+    pub fn data_center_server_counts(&self) -> Vec<Option<u32>> {
+        let own = |dc: &DataCenter| {
+            let count = dc.set.get("server.count")?.as_u64()?;
+            u32::try_from(count).ok()
+        };
+        self.geo
+            .as_ref()
+            .map_or(Vec::new(), |geo| geo.data_centers.iter().map(own).collect())
+    }
+
     /// The number of the cache cluster named `name`: 0 for `cache` (the scenario's `cache`),
     /// `n` for the `n`-th of [`Scenario::more_caches`]; `None` if there is no such cache.
     pub fn cache_number(&self, name: &str) -> Option<usize> {

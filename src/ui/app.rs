@@ -463,6 +463,22 @@ fn use_simulation_effects(state: &UseReducerHandle<AppState>, runner: &Rc<RefCel
         });
     }
     {
+        // After the shared count (above), so a change of every data center's count reaches
+        // the engine before a data center's own.
+        let runner = runner.clone();
+        let dispatcher = state.dispatcher();
+        let own = state.scenario.data_center_server_counts();
+        use_effect_with(own, move |own| {
+            if !own.is_empty() {
+                send(
+                    &runner,
+                    &dispatcher,
+                    Command::DataCenterServers(own.clone()),
+                );
+            }
+        });
+    }
+    {
         let runner = runner.clone();
         use_effect_with((), move |_| {
             let query = web_sys::window()

@@ -217,7 +217,9 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
             <label class="control">
                 { if scenario.more_web_pools.is_empty() { "Web servers" } else { "Servers of web" } }
                 <select data-control="web-servers" onchange={select(Action::SetWebServers)}
-                    title={if scenario.more_web_pools.is_empty() {
+                    title={if scenario.geo.is_some() {
+                        "Servers in the pool of every data center; changes live"
+                    } else if scenario.more_web_pools.is_empty() {
                         "Servers in the pool; changes live"
                     } else {
                         "Servers in the first web pool (web-0…); changes live. The other pools keep their size"
@@ -225,6 +227,7 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                     { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
                 </select>
             </label>
+            { data_center_servers(scenario, on_action) }
             { for scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
                 let pool = (i + 1) as u8;
                 let cb = on_action.clone();
@@ -337,4 +340,37 @@ fn web_server_choices(current: u32) -> Vec<u32> {
         crate::order::sort_by_keys(&mut values, |&n| (u64::from(n), 0));
     }
     values
+}
+
+/// Stage 11: one "Web servers" control per data center, for its pool alone (live; the
+/// shared control above sets every data center's again). Shows the data center's own count,
+/// or the shared one where it has none.
+fn data_center_servers(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
+    let Some(geo) = &scenario.geo else {
+        return Html::default();
+    };
+    let own = scenario.data_center_server_counts();
+    let controls = geo.data_centers.iter().zip(own).enumerate().map(|(i, (dc, own))| {
+        let current = own.unwrap_or(scenario.server.count);
+        let cb = on_action.clone();
+        let number = i as u8;
+        let onchange = Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Ok(n) = select.value().parse::<u32>() {
+                cb.emit(Action::SetDataCenterServers(number, n));
+            }
+        });
+        html! {
+            <label class="control">
+                { format!("in {}", dc.name) }
+                <select data-control="dc-servers" data-dc={dc.name.clone()} {onchange}
+                    title={format!("Servers in {}'s pool alone; changes live. The other data centers keep theirs", dc.name)}>
+                    { for web_server_choices(current).into_iter().map(|n| html! {
+                        <option value={n.to_string()} selected={n == current}>{ n }</option>
+                    }) }
+                </select>
+            </label>
+        }
+    });
+    html! { { for controls } }
 }

@@ -74,6 +74,9 @@ pub enum Command {
     /// Change the number of servers in service of the further web pools, live (one count
     /// per `more_web_pools` entry, in order; only those that differ are changed).
     PoolServers(Vec<u32>),
+    /// Stage 11: each data center's own count of web servers, in data-center order
+    /// (`None`: it runs the shared count), live; only those that differ are changed.
+    DataCenterServers(Vec<Option<u32>>),
     /// Do something to a component now.
     Apply(ComponentId, Op),
     /// Make a live change now (a chaos-catalogue entry's).
@@ -510,7 +513,11 @@ impl Session {
     pub fn handle(&mut self, command: Command) {
         let live_change = matches!(
             command,
-            Command::Users(_) | Command::WebServers(_) | Command::Apply(..) | Command::Live(_)
+            Command::Users(_)
+                | Command::WebServers(_)
+                | Command::DataCenterServers(_)
+                | Command::Apply(..)
+                | Command::Live(_)
         );
         if live_change && self.seeking() {
             // The re-run has not reached the time shown: the change waits for it (and the
@@ -565,6 +572,17 @@ impl Session {
                         })
                         .collect()
                 });
+                if !changed.is_empty() {
+                    for action in changed {
+                        self.record(action);
+                    }
+                    self.relayout();
+                }
+            }
+            Command::DataCenterServers(counts) => {
+                let changed = self
+                    .sim()
+                    .map_or(Vec::new(), |s| own_counts_changed(s, &counts));
                 if !changed.is_empty() {
                     for action in changed {
                         self.record(action);
@@ -1235,6 +1253,7 @@ fn sim_figures(sim: &Sim, live: &Live) -> Figures {
             pool_counts: (sim.scenario().more_web_pools.iter())
                 .map(|m| m.server.count)
                 .collect(),
+            data_center_servers: sim.scenario().data_center_server_counts(),
             geo: sim.geo_status().map(Rc::new),
             reshard: sim.reshard_progress(),
             checkpoints: 0,
@@ -1312,4 +1331,36 @@ pub fn now_real_ms() -> f64 {
         .ok()
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map_or(0.0, |p| p.now())
+}
+
+/// The live changes that give each data center the own count of web servers `wanted` says
+/// (`None`: the shared count): a change of every data center's count first, when a data
+/// center is to give up its own (that clears them all), then one per data center whose own
+/// count differs.
+fn own_counts_changed(sim: &Sim, wanted: &[Option<u32>]) -> Vec<LiveAction> {
+    let scenario = sim.scenario();
+    let Some(geo) = &scenario.geo else {
+        return Vec::new();
+    };
+    let mut own = scenario.data_center_server_counts();
+    let mut changes = Vec::new();
+    if wanted
+        .iter()
+        .zip(&own)
+        .any(|(w, o)| w.is_none() && o.is_some())
+    {
+        changes.push(LiveAction::WebServers(scenario.server.count));
+        own.iter_mut().for_each(|o| *o = None);
+    }
+    for ((dc, w), o) in geo.data_centers.iter().zip(wanted).zip(&own) {
+        if let Some(count) = *w {
+            if *o != Some(count) {
+                changes.push(LiveAction::PoolServers {
+                    pool: format!("{}/web", dc.name),
+                    count,
+                });
+            }
+        }
+    }
+    changes
 }

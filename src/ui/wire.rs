@@ -56,6 +56,7 @@ wire_enum!(Command {
     12 => Frame { now_ms },
     13 => Read(request),
     14 => Write(request),
+    15 => DataCenterServers(counts),
 });
 wire_enum!(Op {
     0 => Kill,
@@ -204,7 +205,7 @@ wire_struct!(Figures {
     writes_lost, stale_reads, cache_hit_ratio, stale_cache_reads, cdn_hit_ratio, queue_depth,
     active_users, page_views_per_s, writes_per_s, logged_out, web_servers, db_utilization,
     components, lagging, seeking, reached_s, changes, replays, users, server_count,
-    pool_counts, geo, reshard, checkpoints, alerts, charts, verdict, incidents, chaos,
+    pool_counts, data_center_servers, geo, reshard, checkpoints, alerts, charts, verdict, incidents, chaos,
 }; log);
 wire_enum!(SimPlace { 0 => Starting, 1 => Page, 2 => Worker });
 wire_struct!(SeekProgress {
