@@ -998,6 +998,7 @@ pub fn case(seed: u64) -> Case {
     plug_actions(seed, &scenario, &mut steps);
     geo_deploys(seed, &mut scenario, &mut steps, true);
     data_center_stacks(seed, &mut scenario);
+    data_center_servers(seed, &scenario, &mut steps);
     Case {
         seed,
         scenario,
@@ -1553,6 +1554,7 @@ pub fn graph_case(seed: u64) -> (Case, TopologyFile) {
     live_reshards(seed, &scenario, &mut steps);
     plug_actions(seed ^ 0x4752_4150_4800_0000, &scenario, &mut steps);
     geo_deploys(seed, &mut scenario, &mut steps, false);
+    data_center_servers(seed, &scenario, &mut steps);
     (
         Case {
             seed,
@@ -1656,6 +1658,27 @@ fn wire_job_writes(seed: u64, file: &mut TopologyFile) {
         }
     }
     panic!("graph {seed}: the workers could write to none of the graph's data stores");
+}
+
+/// Stage 11 with a load balancer: one data center's web pool resized live now and then
+/// (`servers:<data center>/web:N`, the others keep theirs), drawn from a generator of its own
+/// so the other cases, and the rest of these, come out as before.
+fn data_center_servers(seed: u64, s: &Scenario, steps: &mut [Step]) {
+    let Some(geo) = s.geo.as_ref().filter(|_| s.load_balancer.is_some()) else {
+        return;
+    };
+    let mut g = Gen::new(seed ^ 0x4443_5345_5256_4552);
+    let pools: Vec<String> = (geo.data_centers.iter())
+        .map(|dc| format!("{}/web", dc.name))
+        .collect();
+    for step in steps.iter_mut() {
+        if g.chance(0.15) {
+            step.actions.push(Action::Live(LiveAction::PoolServers {
+                pool: g.pick(&pools).clone(),
+                count: g.range(0, u64::from(MAX_LIVE_WEB_SERVERS)) as u32,
+            }));
+        }
+    }
 }
 
 /// Live changes at a graph's further pools and caches, by name, drawn from a generator of
