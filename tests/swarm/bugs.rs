@@ -409,3 +409,60 @@ fn edge_fallback_with_a_full_hop_list() {
         panic!("{e}");
     }
 }
+
+/// Swarm seed 19617976 (stage 9, fixed): the queue's workers write each job's result to the
+/// database, their jobs take 1 µs, and the user kills the only master. With no live master a
+/// write fails the instant it is sent, and the job went back to the queue at once: its worker
+/// took it again, spent 1 µs on it and failed again, a million attempts a second per worker
+/// while the outage lasted — five million events in 5 s for a few hundred jobs. Now a worker
+/// whose write failed backs off for a second before it gives the job back. Here the workers
+/// are dead for the first 3 s, so a backlog waits for them, and the database (no replica to
+/// promote) is dead from 2.5 s to 5.5 s: they meet the dead master at 3 s with every job. The
+/// internal network takes no time, so a write to the dead master fails the instant it is sent.
+#[test]
+fn job_writes_to_a_dead_database_back_off() {
+    use scalesim::scenario::Fault;
+    let mut s = quiet(preset(8).expect("stage 8"));
+    s.duration_s = 8;
+    s.network.internal_rtt_ms = 0.0;
+    s.traffic.users = 4;
+    s.traffic.mix.page_view = 0.0;
+    s.traffic.mix.api_read = 0.0;
+    s.traffic.mix.static_asset = 0.0;
+    s.traffic.mix.write = 1.0;
+    s.cdn = None;
+    s.cache = None;
+    s.autoscaling = None;
+    s.database.as_mut().expect("a database").replicas = 0;
+    let q = s.queue.as_mut().expect("a queue");
+    q.jobs_per_write = 1.0;
+    q.workers = 4;
+    q.job = constant(0.001);
+    q.autoscale = None;
+    q.job_writes_to_db = true;
+    s.faults = vec![
+        Fault::down("workers", 0.0, 3.0),
+        Fault::down("db-0", 2.5, 3.0),
+    ];
+    let mut sim = Sim::new(&s).expect("valid");
+    // A million events is ample for about 100 requests and their jobs.
+    sim.advance_to(sim.end(), 1_000_000);
+    assert_eq!(
+        sim.now(),
+        sim.end(),
+        "{} events by {}: the workers retry their writes without a pause",
+        sim.events_processed(),
+        sim.now()
+    );
+    let r = sim.report();
+    let q = r.queue.as_ref().expect("a queue");
+    let w = q.writes.as_ref().expect("the workers write");
+    // 4 workers, 2.5 s of failing writes, one attempt a second each at most.
+    assert!(
+        (1..=12).contains(&w.failed),
+        "{} failed writes in 2.5 s from 4 workers: {q:?}",
+        w.failed
+    );
+    // Nothing is lost: once the master is back the backlog drains.
+    assert!(q.done > 10 && q.queued == 0, "{q:?}");
+}

@@ -14,14 +14,22 @@
 //! for the commit (the usual synchronous worker) before it takes the next job. So the
 //! database's write load from the workers is at most workers ÷ (job time + write time), however
 //! fast jobs are published. A write that fails (no live master, its line full, an injected
-//! error) sends its job back to the queue (at least once: nothing is lost); the workers dying
-//! meanwhile sends it back too, and the write, if it still commits, is a duplicate the job
-//! ignores.
+//! error) sends its job back to the queue (at least once: nothing is lost) once its worker has
+//! backed off for `WRITE_RETRY_BACKOFF` (1 s); the workers dying meanwhile send it back too,
+//! and the write, if it still commits, is a duplicate the job ignores.
 //!
 //! ```text
 //!   worker: job ──done──▶ [outbox] ──stack──▶ write ─▶ db master ─┬─ committed ─▶ done
-//!                                                                 └─ failed ─▶ back to the queue
+//!                                                                 └─ failed ─▶ 1 s back-off
+//!                                                                       ─▶ back to the queue
 //! ```
+//!
+//! The back-off is what keeps a dead database from costing the run without bound: with no
+//! live master a write fails the instant it is sent, so without it a worker would do its job,
+//! fail and take the job again once per job time — with jobs of 1 µs, a million attempts a
+//! second per worker while the outage lasts (swarm seed 19617976: five million events in 5 s
+//! for a few hundred jobs). With it each worker tries at most once a back-off, as a consumer
+//! that sleeps before it gives a message back does.
 //!
 //! [`JobTier`] owns the queue, the workers (their pool as a station of its own), the worker
 //! autoscaler and their events ([`JobEvent`]).
@@ -62,11 +70,19 @@ pub(in crate::sim) enum JobEvent {
     /// A worker finishes the job in running slot `slot` (unless the workers died since:
     /// their station's life `epoch`).
     Done { slot: u32, epoch: u32 },
+    /// The worker of running slot `slot`, whose job's write failed, has waited its back-off
+    /// and gives the job back to the queue (unless the workers died since, in `epoch`).
+    BackedOff { slot: u32, epoch: u32 },
     /// The worker autoscaler decides.
     ScaleCheck,
     /// Workers asked for by the autoscaler are ready.
     WorkersReady { count: u32 },
 }
+
+/// How long a worker whose job's write failed waits before it gives the job back to the
+/// queue (see the module's doc): one attempt a second per worker at most while the database
+/// refuses every write.
+const WRITE_RETRY_BACKOFF: SimDuration = SimDuration::from_secs(1);
 
 /// A job in a worker's hands.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +91,9 @@ struct Running {
     published: SimTime,
     /// Its write to the database, once sent (`job_writes_to_db`).
     write: Option<ReqRef>,
+    /// Its write failed and its worker is backing off: the job is already counted as
+    /// redelivered, and goes back to the queue when the back-off ends.
+    backing_off: bool,
 }
 
 /// The queue and its workers.
@@ -238,10 +257,36 @@ impl JobTier {
             self.finish(slot, ctx);
             return;
         }
-        // Not acknowledged: the queue delivers the job again, first in line.
+        // Not acknowledged: the queue will deliver the job again, first in line, once its
+        // worker has backed off.
         self.writes_failed += 1;
         self.redelivered += 1;
-        self.free_worker(slot, ctx.now);
+        self.running[slot as usize] = Some(Running {
+            write: None,
+            backing_off: true,
+            ..job
+        });
+        let epoch = self.station.epoch;
+        ctx.schedule(
+            ctx.now.plus(WRITE_RETRY_BACKOFF),
+            JobEvent::BackedOff { slot, epoch },
+        );
+    }
+
+    /// The worker of running slot `slot` has backed off after a failed write: its job goes
+    /// back to the queue, first in line, and the worker takes the next waiting job.
+    fn on_backed_off<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        slot: u32,
+        epoch: u32,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) {
+        if self.station.epoch != epoch {
+            return; // the workers died; the job went back to the queue then
+        }
+        let Some(job) = self.free_worker(slot, ctx.now) else {
+            return;
+        };
         self.line.push_front(job.published);
         self.station.waiting += 1;
         self.max_depth_seen = self.max_depth_seen.max(self.station.waiting);
@@ -293,6 +338,7 @@ impl JobTier {
             let job = Some(Running {
                 published,
                 write: None,
+                backing_off: false,
             });
             let slot = match self.free_running.pop() {
                 Some(slot) => {
@@ -369,16 +415,24 @@ impl JobTier {
         let mut back = 0;
         // Writes not sent yet are not sent: their jobs go back with the others.
         self.outbox.clear();
+        let mut counted = 0;
         for (slot, job) in self.running.iter_mut().enumerate().rev() {
-            if let Some(Running { published, .. }) = job.take() {
+            if let Some(Running {
+                published,
+                backing_off,
+                ..
+            }) = job.take()
+            {
                 self.line.push_front(published);
                 self.free_running.push(slot as u32);
                 back += 1;
+                // A job whose write failed was counted as redelivered then.
+                counted += u32::from(backing_off);
             }
         }
         self.station.busy = 0;
         self.station.waiting += back;
-        self.redelivered += u64::from(back);
+        self.redelivered += u64::from(back - counted);
         back
     }
 
@@ -467,6 +521,7 @@ impl OwnEvents<JobEvent> for JobTier {
     ) -> Follow {
         match event {
             JobEvent::Done { slot, epoch } => self.on_job_done(slot, epoch, ctx),
+            JobEvent::BackedOff { slot, epoch } => self.on_backed_off(slot, epoch, ctx),
             JobEvent::ScaleCheck => self.on_scale_check(ctx),
             JobEvent::WorkersReady { count } => self.on_workers_ready(count, ctx),
         }
@@ -603,142 +658,4 @@ impl BuiltIn for JobTier {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::Dist;
-    use crate::sim::components::built_in::BuiltInEventKind;
-    use crate::sim::kernel::run::Kernel;
-
-    fn spec() -> JobQueue {
-        JobQueue {
-            jobs_per_write: 1.0,
-            max_depth: 3,
-            workers: 2,
-            job: Dist::exponential(100.0),
-            autoscale: None,
-            job_writes_to_db: false,
-        }
-    }
-
-    /// Pops and handles the queue's events up to `until`.
-    fn run(q: &mut JobTier, kernel: &mut Kernel<(), BuiltInEvent>, until: SimTime) {
-        while let Some((now, BuiltInEvent { part, event })) = kernel.events.pop_until(until) {
-            kernel.now = now;
-            assert_eq!(part, 0);
-            let BuiltInEventKind::Queue(event) = event else {
-                panic!("an event of another kind: {event:?}");
-            };
-            q.handle(
-                event,
-                &mut BuiltInCtx {
-                    kernel,
-                    stations: &mut [],
-                    me: 0,
-                },
-            );
-        }
-    }
-
-    #[test]
-    fn a_full_queue_refuses_and_dead_workers_give_their_jobs_back_so_nothing_is_lost() {
-        let mut q = JobTier::new(&spec());
-        let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
-        let ctx = &mut BuiltInCtx {
-            kernel: &mut kernel,
-            stations: &mut [],
-            me: 0,
-        };
-        let refused: Vec<Option<Outcome>> = (0..4).map(|_| q.write_committed(ctx)).collect();
-        // Two workers take two jobs; one waits; the fourth finds the queue at its depth.
-        let full = Some(Outcome::QueueFull);
-        assert_eq!(refused, [None, None, None, full]);
-        assert_eq!((q.in_progress(), q.depth(), q.rejected), (2, 1, 1));
-        // The queue cannot be killed; the workers die before finishing: both jobs go back to
-        // the queue.
-        ctx.now = SimTime::from_millis_f64(1.0);
-        assert_eq!(q.kill_member(QUEUE, ctx), None);
-        let died = q.kill_member(WORKERS, ctx);
-        assert_eq!(
-            died.as_deref(),
-            Some("; 2 jobs in progress go back to the queue (nothing is lost)")
-        );
-        assert!(q.member_alive(QUEUE) && !q.member_alive(WORKERS));
-        assert_eq!((q.in_progress(), q.depth(), q.redelivered), (0, 3, 2));
-        ctx.now = SimTime::from_millis_f64(2.0);
-        assert!(q.repair_member(WORKERS, ctx).is_some());
-        assert_eq!((q.in_progress(), q.depth()), (2, 1));
-        // The completions scheduled before the death are ignored; every job ends done once.
-        run(&mut q, &mut kernel, SimTime::from_secs(60));
-        assert_eq!(
-            (q.published, q.done, q.depth(), q.in_progress()),
-            (3, 3, 0, 0)
-        );
-        assert_eq!(q.latency.count(), 3);
-    }
-
-    #[test]
-    fn a_writing_worker_waits_for_its_commit_and_a_failed_or_stale_write_changes_nothing_lost() {
-        let mut q = JobTier::with_writes(&spec(), true);
-        let mut kernel = Kernel::<(), BuiltInEvent>::new(7);
-        let ctx = &mut BuiltInCtx {
-            kernel: &mut kernel,
-            stations: &mut [],
-            me: 0,
-        };
-        assert_eq!(q.write_committed(ctx), None);
-        assert_eq!(q.write_committed(ctx), None);
-        run(&mut q, &mut kernel, SimTime::from_secs(60));
-        // Both jobs are done with their workers, who wait for their writes.
-        assert_eq!((q.done, q.in_progress(), q.writes_in_flight()), (0, 2, 2));
-        let (a, b) = (q.next_write().unwrap(), q.next_write().unwrap());
-        assert_eq!(q.next_write(), None);
-        let (ra, rb) = (ReqRef { slot: 5, gen: 1 }, ReqRef { slot: 6, gen: 1 });
-        q.write_sent(a, ra);
-        q.write_sent(b, rb);
-        let ctx = &mut BuiltInCtx {
-            kernel: &mut kernel,
-            stations: &mut [],
-            me: 0,
-        };
-        // A write that is not the job's changes nothing; the first commits: done.
-        q.write_ended(a, ReqRef { slot: 5, gen: 2 }, true, ctx);
-        assert_eq!(q.done, 0);
-        q.write_ended(a, ra, true, ctx);
-        assert_eq!((q.done, q.writes_committed, q.in_progress()), (1, 1, 1));
-        // The second fails: its job goes back to the queue and a worker takes it again.
-        q.write_ended(b, rb, false, ctx);
-        assert_eq!((q.writes_failed, q.redelivered, q.in_progress()), (1, 1, 1));
-        assert_eq!(q.writes_in_flight(), 0);
-        // The workers die with it in hand: the job goes back, its write (sent or not) with it.
-        run(&mut q, &mut kernel, SimTime::from_secs(120));
-        let c = q.next_write().unwrap();
-        let rc = ReqRef { slot: 7, gen: 1 };
-        q.write_sent(c, rc);
-        let ctx = &mut BuiltInCtx {
-            kernel: &mut kernel,
-            stations: &mut [],
-            me: 0,
-        };
-        q.kill_member(WORKERS, ctx);
-        q.write_ended(c, rc, true, ctx);
-        assert_eq!((q.done, q.depth(), q.in_progress()), (1, 1, 0));
-        assert_eq!(q.report().writes.map(|w| w.committed), Some(1));
-        assert_eq!(q.published, q.done + u64::from(q.depth()));
-        // The queue's figures in the snapshot (the app's inspector) count the writes as the
-        // report does; a queue whose workers do not write lists none.
-        let mut state = ComponentState::default();
-        q.member_state(QUEUE, &mut state);
-        let figures: Vec<(&str, f64)> = (state.figures.iter()).map(|f| (f.key, f.value)).collect();
-        assert_eq!(
-            figures,
-            [
-                ("job_writes_committed", 1.0),
-                ("job_writes_failed", 1.0),
-                ("job_writes_in_flight", 0.0)
-            ]
-        );
-        let mut state = ComponentState::default();
-        JobTier::with_writes(&spec(), false).member_state(QUEUE, &mut state);
-        assert!(state.figures.is_empty());
-    }
-}
+mod tests;
