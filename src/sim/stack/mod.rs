@@ -40,7 +40,7 @@ mod web;
 
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
-use super::components::database::{db_of_index, DatabaseCluster, Databases, DATABASES};
+use super::components::database::{DatabaseCluster, Databases, DATABASES};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
@@ -158,7 +158,7 @@ pub(super) struct Request {
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
     pub(super) sampled: bool,
-    /// [`VIA_DOOR`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`], [`JOB_WRITE`]
+    /// [`VIA_DOOR`], [`VIA_CDN`], [`SESSION_DONE`], [`JOB_WRITE`]
     /// (one byte: a slot is 48 bytes).
     flags: u8,
     /// Its user; for a job's write ([`JOB_WRITE`]), the worker's running slot.
@@ -179,7 +179,8 @@ pub(super) struct Request {
     copy: u8,
     /// Served by the NoSQL store instead of the database.
     nosql: bool,
-    /// A resharding's copy job, not a user's request: its job slot (`NONE`: a user's).
+    /// A request of the database clusters' own (a resharding's copy job), not a user's: the
+    /// mark they gave it, which only they read (`NONE`: not one).
     pub(super) copy_job: u16,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
@@ -204,8 +205,6 @@ pub(super) const VIA_DOOR: u8 = 1;
 pub(super) const VIA_CDN: u8 = 2;
 /// Read its session from the shared store already.
 pub(super) const SESSION_DONE: u8 = 4;
-/// A copy job that has read its keys and goes to (or is at) their new shard.
-pub(super) const COPY_ON_TARGET: u8 = 8;
 /// A queue worker's write of a job's result (`job_writes.rs`), not a user's request.
 pub(super) const JOB_WRITE: u8 = 16;
 
@@ -555,7 +554,7 @@ impl Stack {
                     self.drive(self.web_drivers[d], Nudge::Checked);
                 }
             }
-            Follow::Pace { store, run } => self.on_migration_pace(usize::from(store), run),
+            Follow::Send { mark } => self.start_own_request(mark),
             Follow::Drive => self.drive(part, Nudge::Own),
             // Asked for only in a step with the web tier lent (`Stack::drive`).
             Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),

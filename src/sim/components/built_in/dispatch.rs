@@ -332,6 +332,19 @@ macro_rules! built_ins {
                     $(BuiltInPart::$v(p) => p.store_answered(index, alive, req, key, version, now, released)),*
                 }
             }
+            /// See [`BuiltIn::own_work`].
+            pub fn own_work(&self, index: u16, mark: u16, rng: &mut Rng) -> u64 {
+                match self { $(BuiltInPart::$v(p) => p.own_work(index, mark, rng)),* }
+            }
+            /// See [`BuiltIn::own_served`].
+            pub fn own_served<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                index: u16,
+                mark: u16,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> OwnStep {
+                match self { $(BuiltInPart::$v(p) => p.own_served(index, mark, ctx)),* }
+            }
             /// See [`BuiltIn::refuses_as`].
             pub fn refuses_as(&self) -> Outcome {
                 match self { $(BuiltInPart::$v(p) => p.refuses_as()),* }

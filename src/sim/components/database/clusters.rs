@@ -8,13 +8,14 @@
 use super::{db_index, db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
+use crate::sim::components::migration::CopyMark;
 use crate::sim::components::registry::{
     Ask, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation,
-    OwnEvents, Served,
+    OwnEvents, OwnStep, Served,
 };
 use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::cost::Bill;
-use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::rng::{Rng, Sampler};
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint};
@@ -101,6 +102,9 @@ impl BuiltIn for Databases {
     /// live node there to ask.
     #[inline(always)]
     fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
+        if let Some(mark) = ask.own {
+            return self.copy_job_station(CopyMark::of_mark(mark), stations);
+        }
         let cluster = &mut self.clusters[usize::from(group)];
         let shard = cluster.shard_of_query(ask.key, ask.copy, ask.fanout);
         let node = cluster.route_query(ask.kind, shard, stations)?;
@@ -133,6 +137,43 @@ impl BuiltIn for Databases {
     ) -> Served {
         let (cluster, shard, node) = self.node_at(index);
         cluster.served(shard, node, ask, now)
+    }
+
+    // Its own requests: a resharding's copy jobs, started by the pacer ([`Follow::Send`]),
+    // read their keys at the old shard's master, write them at the new shard's, and cut
+    // them over.
+
+    /// A read per key on the old shard, a write per key on the new one.
+    fn own_work(&self, index: u16, mark: u16, rng: &mut Rng) -> u64 {
+        let job = CopyMark::of_mark(mark);
+        let cluster = &self.clusters[usize::from(job.store)];
+        cluster.copy_work_ns(job.slot, job.on_target, db_of_index(index).0, rng)
+    }
+
+    /// Read: on to the new shard. Written: its keys are cut over, and the pacer, if it
+    /// stalled on a full set of jobs, hands out the next one now.
+    fn own_served<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _index: u16,
+        mark: u16,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> OwnStep {
+        let job = CopyMark::of_mark(mark);
+        if !job.on_target {
+            let on_target = CopyMark {
+                on_target: true,
+                ..job
+            };
+            return OwnStep::Onward {
+                mark: on_target.to_mark(),
+            };
+        }
+        let cluster = &mut self.clusters[usize::from(job.store)];
+        let next = match cluster.cut_over(job.slot, ctx.kernel) {
+            Some(run) => self.pace(job.store, run, ctx),
+            None => None,
+        };
+        OwnStep::Over { next }
     }
 
     /// A query refused (no live node, a node down, an injected error) fails as the
@@ -240,6 +281,33 @@ impl BuiltIn for Databases {
 }
 
 impl Databases {
+    /// The master that copy job `job` goes to next: its old shard's to read, its new
+    /// shard's to write (`None`: the web tier knows no live master there, and the job tries
+    /// again later).
+    fn copy_job_station(&mut self, job: CopyMark, stations: &[Station]) -> Option<u16> {
+        let cluster = &mut self.clusters[usize::from(job.store)];
+        let shard = cluster.copy_job_shard(job.slot, job.on_target)?;
+        let node = cluster.route_query(RequestKind::Write, shard, stations)?;
+        Some(cluster.station(shard, node))
+    }
+
+    /// The pacer of resharding number `run` of store `store`: the mark of the copy job it
+    /// hands out now, if any.
+    fn pace<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        store: u8,
+        run: u32,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<u16> {
+        let slot = self.clusters[usize::from(store)].pace(run, ctx.kernel)?;
+        let job = CopyMark {
+            store,
+            slot,
+            on_target: false,
+        };
+        Some(job.to_mark())
+    }
+
     /// The cluster, shard and node of the database node whose station index is `index`
     /// ([`super::db_index`]).
     fn node_at(&mut self, index: u16) -> (&mut DatabaseCluster, usize, usize) {
@@ -250,14 +318,18 @@ impl Databases {
 
 impl OwnEvents<DbEvent> for Databases {
     /// A failure detection or a promotion is the cluster's own business; the resharding
-    /// pacer's turn starts a copy job, a request, which is the stack's ([`Follow::Pace`]).
+    /// pacer's turn starts a copy job, a request of its own, which the stack makes and moves
+    /// ([`Follow::Send`]).
     fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         event: DbEvent,
         ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Follow {
         match event {
-            DbEvent::MigrationPace { store, run } => Follow::Pace { store, run },
+            DbEvent::MigrationPace { store, run } => match self.pace(store, run, ctx) {
+                Some(mark) => Follow::Send { mark },
+                None => Follow::Nothing,
+            },
             event => {
                 let stations = &*ctx.stations;
                 self.clusters[event.store()].handle(event, stations, ctx.kernel);

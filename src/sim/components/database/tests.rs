@@ -155,7 +155,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
         let old = db.copy_job_shard(slot, false).expect("a job");
         let new = db.copy_job_shard(slot, true).expect("a job");
         assert_ne!(old, new);
-        assert!(db.copy_work_ns(slot, true, new, w.ctx()) > 0);
+        assert!(db.copy_work_ns(slot, true, new, &mut w.ctx().rng) > 0);
         assert_eq!(db.cut_over(slot, w.ctx()), None);
         jobs += 1;
     }
