@@ -60,7 +60,6 @@ use super::kernel::rng::{round_ns, Rng, Weighted};
 use super::kernel::run::{Kernel, Slot};
 use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
-use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
@@ -342,7 +341,6 @@ pub(super) struct Stack {
     data_share: Option<u8>,
     profile_max: f64,
     mix: Weighted<4>,
-    pub(super) keys: Zipf,
     users: u64,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
@@ -394,7 +392,6 @@ impl Stack {
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
-        let keys = scenario.traffic.keyspace.keys;
         let mut sim = Stack {
             scenario: scenario.clone(),
             events_processed: 0,
@@ -418,7 +415,6 @@ impl Stack {
             data_share: None,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             mix: Weighted::new(scenario.traffic.mix.weights()),
-            keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,

@@ -289,6 +289,16 @@ macro_rules! built_ins {
             pub fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
                 match self { $(BuiltInPart::$v(p) => p.station_for(group, ask, stations)),* }
             }
+            /// See [`BuiltIn::draw_key`].
+            #[inline(always)]
+            pub fn draw_key(&self, group: u8, rng: &mut Rng) -> u32 {
+                match self { $(BuiltInPart::$v(p) => p.draw_key(group, rng)),* }
+            }
+            /// See [`BuiltIn::draws_fan_out`].
+            #[inline(always)]
+            pub fn draws_fan_out(&mut self, group: u8, kind: RequestKind, rng: &mut Rng) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.draws_fan_out(group, kind, rng)),* }
+            }
             /// See [`BuiltIn::group_of`].
             #[inline]
             pub fn group_of(&self, index: u16) -> u8 {

@@ -553,6 +553,19 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn station_for(&mut self, _group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
         None
     }
+    /// The data key of a new request (a user's, or a queue job's write) whose data lives in
+    /// its group `group` (a database store), drawn from `rng`, the run's one RNG (the
+    /// databases: a shard router's hot keys, else the keyspace's Zipf law). A kind that
+    /// stores no data is never asked.
+    fn draw_key(&self, _group: u8, _rng: &mut Rng) -> u32 {
+        unreachable!("a kind that stores no data was asked for a key")
+    }
+    /// Whether a new request of `kind` for its group `group` asks every one of the group's
+    /// parts in turn (a read joining data of every shard of a database store), drawn from
+    /// `rng` when the group says some do.
+    fn draws_fan_out(&mut self, _group: u8, _kind: RequestKind, _rng: &mut Rng) -> bool {
+        false
+    }
     /// The group (a cache cluster, a NoSQL store, a database) of its station with index
     /// `index`.
     fn group_of(&self, _index: u16) -> u8 {

@@ -19,6 +19,7 @@ use crate::sim::kernel::rng::{Rng, Sampler};
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint};
+use crate::sim::zipf::Zipf;
 use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
 
 /// The database clusters' place among a stack's built-in components: registered second,
@@ -37,12 +38,14 @@ impl From<DbEvent> for BuiltInEvent {
 
 /// The database clusters of a stack, in store order (the scenario's `database` first, then
 /// its `more_databases`), built-in component 1. The stack places their nodes' stations and
-/// reaches them on the request path through the station hooks; it still reads the clusters
-/// directly (`stack::dbs`) to draw keys and fan-outs and for a resharding's copy jobs.
+/// reaches them on the request path through the station hooks, which also draw a request's
+/// key and fan-out and move a resharding's copy jobs (the clusters' own requests).
 #[derive(Clone)]
 pub(in crate::sim) struct Databases {
     /// The clusters, in store order.
     pub clusters: Vec<DatabaseCluster>,
+    /// The keyspace's law of keys (its Zipf skew), which every store's keys follow.
+    keys: Zipf,
 }
 
 impl Component for Databases {}
@@ -59,7 +62,9 @@ impl BuiltIn for Databases {
             let more = 0..scenario.more_databases.len();
             clusters.extend(more.map(|n| DatabaseCluster::further(scenario, n)));
         }
-        Some(Databases { clusters })
+        let keyspace = &scenario.traffic.keyspace;
+        let keys = Zipf::new(keyspace.keys, keyspace.zipf_s);
+        Some(Databases { clusters, keys })
     }
 
     // Its nodes are stations of the stack's table, a group per cluster: placed after the
@@ -109,6 +114,25 @@ impl BuiltIn for Databases {
         let shard = cluster.shard_of_query(ask.key, ask.copy, ask.fanout);
         let node = cluster.route_query(ask.kind, shard, stations)?;
         Some(cluster.station(shard, node))
+    }
+
+    /// Drawn by the shard router in front of store `group` (its hot keys); a store no
+    /// router splits, beside one that does, shares the first database's keys.
+    #[inline(always)]
+    fn draw_key(&self, group: u8, rng: &mut Rng) -> u32 {
+        let store = usize::from(group);
+        let keyed = match self.clusters.get(store) {
+            Some(cluster) if cluster.is_sharded() => store,
+            _ => 0,
+        };
+        self.clusters[keyed].draw_key(rng, &self.keys)
+    }
+
+    /// A read joining data of every shard of store `group` (an unsharded store, or one
+    /// with no such reads, draws nothing).
+    #[inline(always)]
+    fn draws_fan_out(&mut self, group: u8, kind: RequestKind, rng: &mut Rng) -> bool {
+        (self.clusters.get_mut(usize::from(group))).is_some_and(|c| c.draws_fan_out(kind, rng))
     }
 
     /// The node's store.
@@ -281,6 +305,14 @@ impl BuiltIn for Databases {
 }
 
 impl Databases {
+    /// The clusters `clusters`, their keys uniform over the first one's keyspace (a test's
+    /// kind, which draws no key).
+    #[cfg(test)]
+    pub fn of_clusters(clusters: Vec<DatabaseCluster>) -> Databases {
+        let keys = Zipf::new(clusters[0].keyspace(), 0.0);
+        Databases { clusters, keys }
+    }
+
     /// The master that copy job `job` goes to next: its old shard's to read, its new
     /// shard's to write (`None`: the web tier knows no live master there, and the job tries
     /// again later).
