@@ -40,7 +40,7 @@ mod web;
 
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
-use super::components::database::{DatabaseCluster, Databases, DATABASES};
+use super::components::database::{Databases, DATABASES};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
@@ -688,22 +688,21 @@ impl Stack {
 /// stack has one, so it is always component 0 of [`Stack::built_ins`].
 pub(super) const WEB: usize = 0;
 
-/// The database clusters among a stack's built-in components (at [`DATABASES`]), in store
-/// order: the scenario's `database` first (always there, empty without one), then its
-/// `more_databases`.
+/// The database clusters' kind among a stack's built-in components (at [`DATABASES`]), for
+/// what only it answers (a resharding's start and progress, the key versions it lends).
 #[inline]
-pub(super) fn dbs(parts: &[BuiltInPart]) -> &Vec<DatabaseCluster> {
+pub(super) fn databases(parts: &[BuiltInPart]) -> &Databases {
     match parts[usize::from(DATABASES)].get::<Databases>() {
-        Some(d) => &d.clusters,
+        Some(d) => d,
         None => unreachable!("the database clusters are built-in component 1"),
     }
 }
 
 /// The same, to change them.
 #[inline]
-pub(super) fn dbs_mut(parts: &mut [BuiltInPart]) -> &mut Vec<DatabaseCluster> {
+pub(super) fn databases_mut(parts: &mut [BuiltInPart]) -> &mut Databases {
     match parts[usize::from(DATABASES)].get_mut::<Databases>() {
-        Some(d) => &mut d.clusters,
+        Some(d) => d,
         None => unreachable!("the database clusters are built-in component 1"),
     }
 }

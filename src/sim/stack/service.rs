@@ -241,8 +241,8 @@ impl Stack {
         // The database clusters are built-in component 1, every kind with stations on the
         // request path comes later: split there to lend the one the other's key versions.
         let (head, rest) = self.built_ins.split_at_mut(usize::from(DATABASES) + 1);
-        let (stores, requests) = (dbs(head), &self.kernel.requests);
-        let latest = |store: u8| stores[usize::from(store)].versions.last_write(key);
+        let (stores, requests) = (databases(head), &self.kernel.requests);
+        let latest = |store: u8| stores.latest(store, key);
         // Whether request `l` still reads `key` from the store on a station's behalf.
         let leading = |l: ReqRef| {
             requests.get(l.slot as usize).is_some_and(|r| {

@@ -313,6 +313,13 @@ impl Databases {
         Databases { clusters, keys }
     }
 
+    /// The version of `key` last committed in store `store`, lent to the kinds after the
+    /// databases on the request path (a cache fills with it).
+    #[inline]
+    pub fn latest(&self, store: u8, key: u32) -> u64 {
+        self.clusters[usize::from(store)].versions.last_write(key)
+    }
+
     /// The master that copy job `job` goes to next: its old shard's to read, its new
     /// shard's to write (`None`: the web tier knows no live master there, and the job tries
     /// again later).
