@@ -21,6 +21,7 @@
 
 use crate::sim::components::database::{DatabaseCluster, DbEvent, ShardMap};
 use crate::sim::components::registry::BuiltInEvent;
+use crate::sim::kernel::rng::Rng;
 use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::Reshard;
@@ -49,6 +50,41 @@ pub(in crate::sim) const COPY_RETRY: SimDuration = SimDuration(500_000_000);
 const JOB_SPAN_S: f64 = 0.05;
 /// …but at most this many keys.
 const MAX_JOB_KEYS: u32 = 100;
+
+/// A copy job's mark on its request, a request of the clusters' own
+/// ([`crate::sim::components::registry::Follow::Send`]): its store, its slot, and whether it
+/// has read its keys on the old shard and goes on to write them on the new one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) struct CopyMark {
+    /// The store (database cluster) resharding.
+    pub store: u8,
+    /// Its slot among the resharding's copy jobs (below [`MAX_COPY_JOBS`]).
+    pub slot: u16,
+    /// Whether it has read its keys and writes them on the new shard now.
+    pub on_target: bool,
+}
+
+/// Where [`CopyMark::on_target`] sits in a mark: above every slot number.
+const ON_TARGET_BIT: u16 = 0x80;
+const _: () = assert!(MAX_COPY_JOBS <= ON_TARGET_BIT as usize);
+
+impl CopyMark {
+    /// The mark the request carries: the store in the high byte, then the target bit and
+    /// the slot (never the stack's "no mark", all ones: a store has fewer than 128 slots).
+    pub fn to_mark(self) -> u16 {
+        let target = if self.on_target { ON_TARGET_BIT } else { 0 };
+        (u16::from(self.store) << 8) | target | self.slot
+    }
+
+    /// The copy job a request's mark made by [`CopyMark::to_mark`] names.
+    pub fn of_mark(mark: u16) -> CopyMark {
+        CopyMark {
+            store: (mark >> 8) as u8,
+            slot: mark & (ON_TARGET_BIT - 1),
+            on_target: mark & ON_TARGET_BIT != 0,
+        }
+    }
+}
 
 /// The keys that move from one shard to another.
 #[derive(Clone, Copy)]
@@ -296,20 +332,14 @@ impl DatabaseCluster {
 
     /// Service time of copy job `slot` at database shard `shard`: a read per key on the old
     /// shard, a write per key on the new one (`on_target`; before the node's speed factor).
-    pub fn copy_work_ns<R: Slot, E: Copy>(
-        &self,
-        slot: u16,
-        on_target: bool,
-        shard: usize,
-        ctx: &mut Ctx<R, E>,
-    ) -> u64 {
+    pub fn copy_work_ns(&self, slot: u16, on_target: bool, shard: usize, rng: &mut Rng) -> u64 {
         let Some(m) = self.placement.migration.as_ref() else {
             return 1;
         };
         let len = m.jobs[usize::from(slot)].len;
         let db = &self.shards[shard];
         let sampler = if on_target { db.write } else { db.read };
-        (0..len).map(|_| sampler.sample_ns(&mut ctx.rng)).sum()
+        (0..len).map(|_| sampler.sample_ns(rng)).sum()
     }
 
     /// The keys of copy job `slot` are on their new shard: they are served there from now on.

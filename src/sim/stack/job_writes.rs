@@ -26,7 +26,8 @@ impl Stack {
             let Some(slot) = queue.and_then(JobTier::next_write) else {
                 return;
             };
-            let key = dbs(&self.built_ins)[0].draw_key(&mut self.kernel.rng, &self.keys);
+            let stores = &self.built_ins[usize::from(DATABASES)];
+            let key = stores.draw_key(0, &mut self.kernel.rng);
             let req = self.allocate(RequestKind::Write, key);
             let r = self.req_mut(req);
             r.user = slot;

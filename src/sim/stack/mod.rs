@@ -40,7 +40,7 @@ mod web;
 
 use super::components::breaker::CircuitBreaker;
 use super::components::clients::{Clients, PendingRetry};
-use super::components::database::{db_of_index, DatabaseCluster, Databases, DATABASES};
+use super::components::database::{Databases, DATABASES};
 use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
@@ -60,7 +60,6 @@ use super::kernel::rng::{round_ns, Rng, Weighted};
 use super::kernel::run::{Kernel, Slot};
 use super::report::{LogEntry, SeriesPoint};
 use super::thresholds::{ThresholdWatch, P99_OBJECTIVE_MS};
-use super::zipf::Zipf;
 use super::{
     ComponentId, ComponentInfo, ComponentKind, ComponentState, DbRole, Hop, Outcome, PathSample,
     RequestKind, SimDuration, SimTime, Snapshot, MAX_HOPS,
@@ -158,7 +157,7 @@ pub(super) struct Request {
     pub(super) state: ReqState,
     pub(super) kind: RequestKind,
     pub(super) sampled: bool,
-    /// [`VIA_DOOR`], [`VIA_CDN`], [`SESSION_DONE`], [`COPY_ON_TARGET`], [`JOB_WRITE`]
+    /// [`VIA_DOOR`], [`VIA_CDN`], [`SESSION_DONE`], [`JOB_WRITE`]
     /// (one byte: a slot is 48 bytes).
     flags: u8,
     /// Its user; for a job's write ([`JOB_WRITE`]), the worker's running slot.
@@ -179,7 +178,8 @@ pub(super) struct Request {
     copy: u8,
     /// Served by the NoSQL store instead of the database.
     nosql: bool,
-    /// A resharding's copy job, not a user's request: its job slot (`NONE`: a user's).
+    /// A request of the database clusters' own (a resharding's copy job), not a user's: the
+    /// mark they gave it, which only they read (`NONE`: not one).
     pub(super) copy_job: u16,
     /// Data key, or static object for requests through the CDN.
     pub(super) key: u32,
@@ -204,8 +204,6 @@ pub(super) const VIA_DOOR: u8 = 1;
 pub(super) const VIA_CDN: u8 = 2;
 /// Read its session from the shared store already.
 pub(super) const SESSION_DONE: u8 = 4;
-/// A copy job that has read its keys and goes to (or is at) their new shard.
-pub(super) const COPY_ON_TARGET: u8 = 8;
 /// A queue worker's write of a job's result (`job_writes.rs`), not a user's request.
 pub(super) const JOB_WRITE: u8 = 16;
 
@@ -343,7 +341,6 @@ pub(super) struct Stack {
     data_share: Option<u8>,
     profile_max: f64,
     mix: Weighted<4>,
-    pub(super) keys: Zipf,
     users: u64,
     mean_interarrival_ns: f64,
     arrival_epoch: u32,
@@ -395,7 +392,6 @@ impl Stack {
         let end = SimTime::from_secs(u64::from(scenario.duration_s));
         let interval_ns = u64::from(scenario.metrics_interval_ms) * 1_000_000;
         let series_cap = (end.as_nanos() / interval_ns + 1) as usize;
-        let keys = scenario.traffic.keyspace.keys;
         let mut sim = Stack {
             scenario: scenario.clone(),
             events_processed: 0,
@@ -419,7 +415,6 @@ impl Stack {
             data_share: None,
             profile_max: scenario.traffic.profile.max_factor().max(1e-9),
             mix: Weighted::new(scenario.traffic.mix.weights()),
-            keys: Zipf::new(keys, scenario.traffic.keyspace.zipf_s),
             users: 0,
             mean_interarrival_ns: f64::INFINITY,
             arrival_epoch: 0,
@@ -555,7 +550,7 @@ impl Stack {
                     self.drive(self.web_drivers[d], Nudge::Checked);
                 }
             }
-            Follow::Pace { store, run } => self.on_migration_pace(usize::from(store), run),
+            Follow::Send { mark } => self.start_own_request(mark),
             Follow::Drive => self.drive(part, Nudge::Own),
             // Asked for only in a step with the web tier lent (`Stack::drive`).
             Follow::Stop { .. } => debug_assert!(false, "a stop asked outside a step"),
@@ -693,22 +688,21 @@ impl Stack {
 /// stack has one, so it is always component 0 of [`Stack::built_ins`].
 pub(super) const WEB: usize = 0;
 
-/// The database clusters among a stack's built-in components (at [`DATABASES`]), in store
-/// order: the scenario's `database` first (always there, empty without one), then its
-/// `more_databases`.
+/// The database clusters' kind among a stack's built-in components (at [`DATABASES`]), for
+/// what only it answers (a resharding's start and progress, the key versions it lends).
 #[inline]
-pub(super) fn dbs(parts: &[BuiltInPart]) -> &Vec<DatabaseCluster> {
+pub(super) fn databases(parts: &[BuiltInPart]) -> &Databases {
     match parts[usize::from(DATABASES)].get::<Databases>() {
-        Some(d) => &d.clusters,
+        Some(d) => d,
         None => unreachable!("the database clusters are built-in component 1"),
     }
 }
 
 /// The same, to change them.
 #[inline]
-pub(super) fn dbs_mut(parts: &mut [BuiltInPart]) -> &mut Vec<DatabaseCluster> {
+pub(super) fn databases_mut(parts: &mut [BuiltInPart]) -> &mut Databases {
     match parts[usize::from(DATABASES)].get_mut::<Databases>() {
-        Some(d) => &mut d.clusters,
+        Some(d) => d,
         None => unreachable!("the database clusters are built-in component 1"),
     }
 }

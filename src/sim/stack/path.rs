@@ -48,19 +48,11 @@ impl Stack {
     /// activity too) when it was handed over.
     pub(super) fn start_request(&mut self, user: usize, handed_over: bool) -> ReqRef {
         let kind = RequestKind::ALL[self.mix.pick(&mut self.kernel.rng)];
-        // The key is drawn by the shard router in front of the kind's store (its hot keys);
-        // unsharded stores beside a router share the first database's.
-        let store = usize::from(self.routes.of(kind).store);
-        let keyed = if dbs(&self.built_ins)
-            .get(store)
-            .is_some_and(|d| d.is_sharded())
-        {
-            store
-        } else {
-            0
-        };
+        // The key is drawn by the databases for the kind's store.
+        let store = self.routes.of(kind).store;
         let key = if kind.touches_data() {
-            dbs(&self.built_ins)[keyed].draw_key(&mut self.kernel.rng, &self.keys)
+            let stores = &self.built_ins[usize::from(DATABASES)];
+            stores.draw_key(store, &mut self.kernel.rng)
         } else {
             0
         };
@@ -72,12 +64,12 @@ impl Stack {
         };
         if nosql {
             self.req_mut(req).nosql = true;
-        } else if dbs_mut(&mut self.built_ins)
-            .get_mut(store)
-            .is_some_and(|d| d.draws_fan_out(kind, &mut self.kernel.rng))
-        {
-            // A read that joins data of every shard of its store (an unsharded store draws
-            // nothing).
+        } else if self.built_ins[usize::from(DATABASES)].draws_fan_out(
+            store,
+            kind,
+            &mut self.kernel.rng,
+        ) {
+            // A read that joins data of every shard of its store.
             self.req_mut(req).fanout_next = 0;
         }
         self.req_mut(req).user = user as u32;

@@ -9,12 +9,14 @@ impl Stack {
         let kind = self.kernel.requests[req.slot as usize].kind;
         let tier = self.station_info[usize::from(station)].1;
         let index = self.station_info[usize::from(station)].2;
-        if self.kernel.requests[req.slot as usize].copy_job != NONE {
-            let work = self.copy_work_ns(req, db_of_index(index).0);
-            self.begin_service(req, station, work);
-            return;
-        }
+        let mark = self.kernel.requests[req.slot as usize].copy_job;
         let sampler = match tier {
+            // A request of the kind's own (a resharding's copy job): its work is the kind's.
+            Tier::Kind(part) if mark != NONE => {
+                let at = &self.built_ins[usize::from(part)];
+                let work = at.own_work(index, mark, &mut self.kernel.rng);
+                return self.begin_service(req, station, work);
+            }
             Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
             Tier::Web => self.pool(web_of_index(index).0).service(kind),
         };
@@ -82,9 +84,11 @@ impl Stack {
                 self.push_hop(req, component, reached, now);
                 match tier {
                     Tier::Web => self.after_web(req),
-                    // A resharding's copy job at a database shard's master.
-                    Tier::Kind(_) if self.kernel.requests[req.slot as usize].copy_job != NONE => {
-                        self.copy_step_done(req);
+                    // A request of the kind's own (a resharding's copy job at a master).
+                    Tier::Kind(part)
+                        if self.kernel.requests[req.slot as usize].copy_job != NONE =>
+                    {
+                        self.own_request_served(req, part, index);
                     }
                     // A cache node, the session store, a NoSQL store's node, a database node
                     // (whose kinds say what follows: `Served`).
@@ -161,6 +165,7 @@ impl Stack {
             key: r.key,
             copy: r.copy,
             fanout: (r.fanout_next != NONE).then_some(r.fanout_next),
+            own: (r.copy_job != NONE).then_some(r.copy_job),
         }
     }
 
@@ -236,8 +241,8 @@ impl Stack {
         // The database clusters are built-in component 1, every kind with stations on the
         // request path comes later: split there to lend the one the other's key versions.
         let (head, rest) = self.built_ins.split_at_mut(usize::from(DATABASES) + 1);
-        let (stores, requests) = (dbs(head), &self.kernel.requests);
-        let latest = |store: u8| stores[usize::from(store)].versions.last_write(key);
+        let (stores, requests) = (databases(head), &self.kernel.requests);
+        let latest = |store: u8| stores.latest(store, key);
         // Whether request `l` still reads `key` from the store on a station's behalf.
         let leading = |l: ReqRef| {
             requests.get(l.slot as usize).is_some_and(|r| {

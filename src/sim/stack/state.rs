@@ -339,7 +339,7 @@ impl Engine for Stack {
     }
 
     fn reshard_progress(&self, store: usize) -> Option<crate::sim::ReshardProgress> {
-        dbs(&self.built_ins).get(store)?.reshard_progress()
+        databases(&self.built_ins).reshard_progress(store)
     }
 
     fn start_deploy(&mut self, spec: &crate::scenario::Deploy) -> bool {

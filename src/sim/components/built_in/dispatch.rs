@@ -289,6 +289,16 @@ macro_rules! built_ins {
             pub fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
                 match self { $(BuiltInPart::$v(p) => p.station_for(group, ask, stations)),* }
             }
+            /// See [`BuiltIn::draw_key`].
+            #[inline(always)]
+            pub fn draw_key(&self, group: u8, rng: &mut Rng) -> u32 {
+                match self { $(BuiltInPart::$v(p) => p.draw_key(group, rng)),* }
+            }
+            /// See [`BuiltIn::draws_fan_out`].
+            #[inline(always)]
+            pub fn draws_fan_out(&mut self, group: u8, kind: RequestKind, rng: &mut Rng) -> bool {
+                match self { $(BuiltInPart::$v(p) => p.draws_fan_out(group, kind, rng)),* }
+            }
             /// See [`BuiltIn::group_of`].
             #[inline]
             pub fn group_of(&self, index: u16) -> u8 {
@@ -331,6 +341,19 @@ macro_rules! built_ins {
                 match self {
                     $(BuiltInPart::$v(p) => p.store_answered(index, alive, req, key, version, now, released)),*
                 }
+            }
+            /// See [`BuiltIn::own_work`].
+            pub fn own_work(&self, index: u16, mark: u16, rng: &mut Rng) -> u64 {
+                match self { $(BuiltInPart::$v(p) => p.own_work(index, mark, rng)),* }
+            }
+            /// See [`BuiltIn::own_served`].
+            pub fn own_served<R: Slot, E: Copy + From<BuiltInEvent>>(
+                &mut self,
+                index: u16,
+                mark: u16,
+                ctx: &mut BuiltInCtx<'_, R, E>,
+            ) -> OwnStep {
+                match self { $(BuiltInPart::$v(p) => p.own_served(index, mark, ctx)),* }
             }
             /// See [`BuiltIn::refuses_as`].
             pub fn refuses_as(&self) -> Outcome {

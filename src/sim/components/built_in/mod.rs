@@ -140,9 +140,10 @@ pub(in crate::sim) enum Follow {
     /// deploy controller, waiting for its batch to serve again) take a step
     /// ([`BuiltIn::drive`] with [`Nudge::Checked`]).
     Checked,
-    /// Resharding number `run` of database store `store` may start its next copy job (a
-    /// request, so the stack starts it).
-    Pace { store: u8, run: u32 },
+    /// It starts a request of its own (a database cluster's resharding: its next copy job),
+    /// marked `mark` (what only the kind reads): the stack makes the request and sends it
+    /// where the kind says ([`BuiltIn::station_for`], asked with [`Ask::own`]).
+    Send { mark: u16 },
     /// It drives the web tier and has taken one of its events: the stack lends it the web
     /// tier for the step ([`BuiltIn::drive`] with [`Nudge::Own`]).
     Drive,
@@ -194,6 +195,10 @@ pub(in crate::sim) struct Ask {
     /// A read that asks every shard in turn: the shard it asks now (`None`: it reads its
     /// key's).
     pub fanout: Option<u16>,
+    /// A request the kind started itself ([`Follow::Send`]), with the mark it has now
+    /// (`None`: a user's request or a job's write); the kind reads where it goes from the
+    /// mark alone, not from the group it is asked for.
+    pub own: Option<u16>,
 }
 
 impl Ask {
@@ -205,8 +210,23 @@ impl Ask {
             key,
             copy: 0,
             fanout: None,
+            own: None,
         }
     }
+}
+
+/// What follows a request of a kind's own ([`Follow::Send`]) served at one of its stations
+/// ([`BuiltIn::own_served`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::sim) enum OwnStep {
+    /// It goes on, marked `mark` now, to the station the kind picks for it
+    /// ([`BuiltIn::station_for`]; a resharding's copy job has read its keys on the old
+    /// shard and goes to write them on the new one).
+    Onward { mark: u16 },
+    /// It is over (a copy job's keys are cut over to their new shard), and its slot is
+    /// freed; then, with `next`, the kind starts another of its own, marked so (the
+    /// resharding's pacer had stalled on a full set of copy jobs).
+    Over { next: Option<u16> },
 }
 
 /// What follows a request's service at one of a built-in kind's stations on the request
@@ -533,6 +553,19 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn station_for(&mut self, _group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
         None
     }
+    /// The data key of a new request (a user's, or a queue job's write) whose data lives in
+    /// its group `group` (a database store), drawn from `rng`, the run's one RNG (the
+    /// databases: a shard router's hot keys, else the keyspace's Zipf law). A kind that
+    /// stores no data is never asked.
+    fn draw_key(&self, _group: u8, _rng: &mut Rng) -> u32 {
+        unreachable!("a kind that stores no data was asked for a key")
+    }
+    /// Whether a new request of `kind` for its group `group` asks every one of the group's
+    /// parts in turn (a read joining data of every shard of a database store), drawn from
+    /// `rng` when the group says some do.
+    fn draws_fan_out(&mut self, _group: u8, _kind: RequestKind, _rng: &mut Rng) -> bool {
+        false
+    }
     /// The group (a cache cluster, a NoSQL store, a database) of its station with index
     /// `index`.
     fn group_of(&self, _index: u16) -> u8 {
@@ -588,6 +621,24 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// ([`Down::PassOn`]), and `note` says so in the log line; `None`: they fail.
     fn station_died(&mut self, _index: u16) -> Option<&'static str> {
         None
+    }
+    /// How long its own request marked `mark` ([`Follow::Send`]) takes a worker of its
+    /// station `index`, drawn from `rng` (a copy job: a read or a write per key it carries,
+    /// so a sum of draws rather than [`BuiltIn::station_service`]'s one).
+    fn own_work(&self, _index: u16, _mark: u16, _rng: &mut Rng) -> u64 {
+        unreachable!("a kind that starts no request of its own was asked for its work")
+    }
+    /// Its own request marked `mark` has been served at its station `index` now: it goes on
+    /// or is over ([`OwnStep`]). Handed the kernel (unlike [`BuiltIn::station_served`],
+    /// which is lent the users' requests): a copy job's cut-over logs and counts, and may
+    /// restart the resharding's pacer, which schedules.
+    fn own_served<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _index: u16,
+        _mark: u16,
+        _ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> OwnStep {
+        unreachable!("a kind that starts no request of its own was told one was served")
     }
     /// Whether it is told of every committed write ([`BuiltIn::key_committed`]); the stack
     /// keeps the list of those that are.

@@ -8,16 +8,18 @@
 use super::{db_index, db_of_index, store_of_index, DatabaseCluster, DbEvent};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::Scenario;
+use crate::sim::components::migration::CopyMark;
 use crate::sim::components::registry::{
     Ask, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation,
-    OwnEvents, Served,
+    OwnEvents, OwnStep, Served,
 };
 use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::cost::Bill;
-use crate::sim::kernel::rng::Sampler;
+use crate::sim::kernel::rng::{Rng, Sampler};
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint};
+use crate::sim::zipf::Zipf;
 use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
 
 /// The database clusters' place among a stack's built-in components: registered second,
@@ -36,12 +38,14 @@ impl From<DbEvent> for BuiltInEvent {
 
 /// The database clusters of a stack, in store order (the scenario's `database` first, then
 /// its `more_databases`), built-in component 1. The stack places their nodes' stations and
-/// reaches them on the request path through the station hooks; it still reads the clusters
-/// directly (`stack::dbs`) to draw keys and fan-outs and for a resharding's copy jobs.
+/// reaches them on the request path through the station hooks, which also draw a request's
+/// key and fan-out and move a resharding's copy jobs (the clusters' own requests).
 #[derive(Clone)]
 pub(in crate::sim) struct Databases {
     /// The clusters, in store order.
     pub clusters: Vec<DatabaseCluster>,
+    /// The keyspace's law of keys (its Zipf skew), which every store's keys follow.
+    keys: Zipf,
 }
 
 impl Component for Databases {}
@@ -58,7 +62,9 @@ impl BuiltIn for Databases {
             let more = 0..scenario.more_databases.len();
             clusters.extend(more.map(|n| DatabaseCluster::further(scenario, n)));
         }
-        Some(Databases { clusters })
+        let keyspace = &scenario.traffic.keyspace;
+        let keys = Zipf::new(keyspace.keys, keyspace.zipf_s);
+        Some(Databases { clusters, keys })
     }
 
     // Its nodes are stations of the stack's table, a group per cluster: placed after the
@@ -101,10 +107,32 @@ impl BuiltIn for Databases {
     /// live node there to ask.
     #[inline(always)]
     fn station_for(&mut self, group: u8, ask: Ask, stations: &[Station]) -> Option<u16> {
+        if let Some(mark) = ask.own {
+            return self.copy_job_station(CopyMark::of_mark(mark), stations);
+        }
         let cluster = &mut self.clusters[usize::from(group)];
         let shard = cluster.shard_of_query(ask.key, ask.copy, ask.fanout);
         let node = cluster.route_query(ask.kind, shard, stations)?;
         Some(cluster.station(shard, node))
+    }
+
+    /// Drawn by the shard router in front of store `group` (its hot keys); a store no
+    /// router splits, beside one that does, shares the first database's keys.
+    #[inline(always)]
+    fn draw_key(&self, group: u8, rng: &mut Rng) -> u32 {
+        let store = usize::from(group);
+        let keyed = match self.clusters.get(store) {
+            Some(cluster) if cluster.is_sharded() => store,
+            _ => 0,
+        };
+        self.clusters[keyed].draw_key(rng, &self.keys)
+    }
+
+    /// A read joining data of every shard of store `group` (an unsharded store, or one
+    /// with no such reads, draws nothing).
+    #[inline(always)]
+    fn draws_fan_out(&mut self, group: u8, kind: RequestKind, rng: &mut Rng) -> bool {
+        (self.clusters.get_mut(usize::from(group))).is_some_and(|c| c.draws_fan_out(kind, rng))
     }
 
     /// The node's store.
@@ -133,6 +161,43 @@ impl BuiltIn for Databases {
     ) -> Served {
         let (cluster, shard, node) = self.node_at(index);
         cluster.served(shard, node, ask, now)
+    }
+
+    // Its own requests: a resharding's copy jobs, started by the pacer ([`Follow::Send`]),
+    // read their keys at the old shard's master, write them at the new shard's, and cut
+    // them over.
+
+    /// A read per key on the old shard, a write per key on the new one.
+    fn own_work(&self, index: u16, mark: u16, rng: &mut Rng) -> u64 {
+        let job = CopyMark::of_mark(mark);
+        let cluster = &self.clusters[usize::from(job.store)];
+        cluster.copy_work_ns(job.slot, job.on_target, db_of_index(index).0, rng)
+    }
+
+    /// Read: on to the new shard. Written: its keys are cut over, and the pacer, if it
+    /// stalled on a full set of jobs, hands out the next one now.
+    fn own_served<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        _index: u16,
+        mark: u16,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> OwnStep {
+        let job = CopyMark::of_mark(mark);
+        if !job.on_target {
+            let on_target = CopyMark {
+                on_target: true,
+                ..job
+            };
+            return OwnStep::Onward {
+                mark: on_target.to_mark(),
+            };
+        }
+        let cluster = &mut self.clusters[usize::from(job.store)];
+        let next = match cluster.cut_over(job.slot, ctx.kernel) {
+            Some(run) => self.pace(job.store, run, ctx),
+            None => None,
+        };
+        OwnStep::Over { next }
     }
 
     /// A query refused (no live node, a node down, an injected error) fails as the
@@ -240,6 +305,48 @@ impl BuiltIn for Databases {
 }
 
 impl Databases {
+    /// The clusters `clusters`, their keys uniform over the first one's keyspace (a test's
+    /// kind, which draws no key).
+    #[cfg(test)]
+    pub fn of_clusters(clusters: Vec<DatabaseCluster>) -> Databases {
+        let keys = Zipf::new(clusters[0].keyspace(), 0.0);
+        Databases { clusters, keys }
+    }
+
+    /// The version of `key` last committed in store `store`, lent to the kinds after the
+    /// databases on the request path (a cache fills with it).
+    #[inline]
+    pub fn latest(&self, store: u8, key: u32) -> u64 {
+        self.clusters[usize::from(store)].versions.last_write(key)
+    }
+
+    /// The master that copy job `job` goes to next: its old shard's to read, its new
+    /// shard's to write (`None`: the web tier knows no live master there, and the job tries
+    /// again later).
+    fn copy_job_station(&mut self, job: CopyMark, stations: &[Station]) -> Option<u16> {
+        let cluster = &mut self.clusters[usize::from(job.store)];
+        let shard = cluster.copy_job_shard(job.slot, job.on_target)?;
+        let node = cluster.route_query(RequestKind::Write, shard, stations)?;
+        Some(cluster.station(shard, node))
+    }
+
+    /// The pacer of resharding number `run` of store `store`: the mark of the copy job it
+    /// hands out now, if any.
+    fn pace<R: Slot, E: Copy + From<BuiltInEvent>>(
+        &mut self,
+        store: u8,
+        run: u32,
+        ctx: &mut BuiltInCtx<'_, R, E>,
+    ) -> Option<u16> {
+        let slot = self.clusters[usize::from(store)].pace(run, ctx.kernel)?;
+        let job = CopyMark {
+            store,
+            slot,
+            on_target: false,
+        };
+        Some(job.to_mark())
+    }
+
     /// The cluster, shard and node of the database node whose station index is `index`
     /// ([`super::db_index`]).
     fn node_at(&mut self, index: u16) -> (&mut DatabaseCluster, usize, usize) {
@@ -250,14 +357,18 @@ impl Databases {
 
 impl OwnEvents<DbEvent> for Databases {
     /// A failure detection or a promotion is the cluster's own business; the resharding
-    /// pacer's turn starts a copy job, a request, which is the stack's ([`Follow::Pace`]).
+    /// pacer's turn starts a copy job, a request of its own, which the stack makes and moves
+    /// ([`Follow::Send`]).
     fn handle<R: Slot, E: Copy + From<BuiltInEvent>>(
         &mut self,
         event: DbEvent,
         ctx: &mut BuiltInCtx<'_, R, E>,
     ) -> Follow {
         match event {
-            DbEvent::MigrationPace { store, run } => Follow::Pace { store, run },
+            DbEvent::MigrationPace { store, run } => match self.pace(store, run, ctx) {
+                Some(mark) => Follow::Send { mark },
+                None => Follow::Nothing,
+            },
             event => {
                 let stations = &*ctx.stations;
                 self.clusters[event.store()].handle(event, stations, ctx.kernel);

@@ -26,6 +26,7 @@ mod clusters;
 mod failover;
 mod placement;
 mod report;
+mod reshard;
 #[cfg(test)]
 mod tests;
 

@@ -155,7 +155,7 @@ fn resharding_copies_every_moving_key_to_its_new_shard_through_paced_copy_jobs()
         let old = db.copy_job_shard(slot, false).expect("a job");
         let new = db.copy_job_shard(slot, true).expect("a job");
         assert_ne!(old, new);
-        assert!(db.copy_work_ns(slot, true, new, w.ctx()) > 0);
+        assert!(db.copy_work_ns(slot, true, new, &mut w.ctx().rng) > 0);
         assert_eq!(db.cut_over(slot, w.ctx()), None);
         jobs += 1;
     }
@@ -243,7 +243,7 @@ fn the_nodes_faults_reach_the_clusters_through_the_station_hooks() {
         d.replicas = 2;
     }
     let (db, mut stations) = cluster(&s);
-    let mut part = BuiltInPart::Db(Databases { clusters: vec![db] });
+    let mut part = BuiltInPart::Db(Databases::of_clusters(vec![db]));
     let clusters =
         |part: &BuiltInPart| part.get::<Databases>().expect("the clusters").clusters[0].clone();
     let mut w = World::new();
@@ -405,7 +405,7 @@ fn the_kind_picks_the_node_refuses_without_a_master_and_says_what_a_query_did() 
     sharding.denormalise = Some(crate::scenario::Denormalise { write_factor: 2 });
     let (db, stations) = cluster(&s);
     let shards = db.shard_count();
-    let mut kind = Databases { clusters: vec![db] };
+    let mut kind = Databases::of_clusters(vec![db]);
     let key = 7;
     let write = Ask::key(RequestKind::Write, key);
     let shard = kind.clusters[0].shard_of_query(key, 0, None);
