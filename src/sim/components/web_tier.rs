@@ -9,15 +9,15 @@ use crate::sim::components::balancer::Balancer;
 use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
     BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
-    OwnEvents, Starts,
+    OwnEvents, RunSoFar, Starts,
 };
 use crate::sim::components::station::Station;
 use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
+use crate::sim::cost::{Bill, PRICES};
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
 use crate::sim::{ComponentKind, ComponentState};
-use std::collections::VecDeque;
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
 /// `server` first, then its `more_web_pools` in order). Every stack has one, registered first
@@ -79,18 +79,17 @@ impl WebTier {
         self.pools.len() == 1 && self.pools[0].len() == 1 && !self.balanced
     }
 
-    /// The web servers' worker-hours over the run's `hours` so far, for the bill: with one
-    /// pool, its servers in service as each point of `series` counted them (`interval_h`
+    /// The web servers' worker-hours over the run so far, for the bill: with one pool, its
+    /// servers in service as each point of the run's series counted them (`interval_h`
     /// each), and those in service now for the time since the points; with several, each
-    /// pool's own count of its servers at each point instead. Each pool's servers have the
-    /// workers `scenario` gives them now.
-    pub fn worker_hours(
-        &self,
-        scenario: &Scenario,
-        series: &VecDeque<SeriesPoint>,
-        interval_h: f64,
-        hours: f64,
-    ) -> f64 {
+    /// pool's own count of its servers at each point instead. Each server has its pool's
+    /// workers.
+    pub fn worker_hours(&self, run: &RunSoFar<'_>) -> f64 {
+        let RunSoFar {
+            hours,
+            series,
+            interval_h,
+        } = *run;
         let counted_h = series.len() as f64 * interval_h;
         let pools = &self.pools;
         if pools.len() == 1 {
@@ -100,18 +99,15 @@ impl WebTier {
                 .map(|p| f64::from(p.web_servers) * interval_h)
                 .sum::<f64>()
                 + in_service * (hours - counted_h).max(0.0);
-            return server_hours * f64::from(scenario.server.workers);
+            return server_hours * f64::from(pools[0].workers);
         }
         // Several pools: each pool's servers as its own ticks counted them, at its own
         // workers per server (the series adds the pools up).
-        let workers = std::iter::once(&scenario.server)
-            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
-            .map(|s| f64::from(s.workers));
-        (pools.iter().zip(workers))
-            .map(|(web, workers)| {
+        (pools.iter())
+            .map(|web| {
                 let ticked = web.servers_ticked as f64 * interval_h;
                 let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
-                (ticked + rest) * workers
+                (ticked + rest) * f64::from(web.workers)
             })
             .sum()
     }
@@ -267,6 +263,20 @@ impl BuiltIn for WebTier {
             state.in_pool = true;
             state.retired = self.pools[pool].retired[server];
         }
+    }
+
+    /// Its servers' worker-hours ([`WebTier::worker_hours`]): the bill's first line, as the
+    /// series counted them in service.
+    const MACHINES_FIRST: bool = true;
+
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+        let worker_hours = self.worker_hours(run);
+        bill.add(
+            "web servers",
+            worker_hours,
+            "worker-hours",
+            PRICES.web_worker_hour,
+        );
     }
 
     /// Its sticky sessions' table of every user, in each pool that keeps them.

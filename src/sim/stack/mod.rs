@@ -45,8 +45,8 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
     Ask, Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange,
-    Listed, Nudge, Pass, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick,
-    Verdict,
+    Listed, Nudge, Pass, PlugCtx, PlugEvent, PlugPart, RunSoFar, Served, Starts, StationTick, Step,
+    Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;

@@ -187,8 +187,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.snapshot(snapshot)),* }
             }
             /// See [`BuiltIn::bill_machines`].
-            pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
-                match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
+            pub fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill_machines(run, bill)),* }
             }
             /// See [`BuiltIn::MACHINES_FIRST`].
             pub fn machines_first(&self) -> bool {

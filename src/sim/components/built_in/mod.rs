@@ -29,6 +29,7 @@ use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
 use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
+use std::collections::VecDeque;
 
 /// What a built-in kind standing first on a request's route (the CDN edge) does with a
 /// request that reaches it — or that it held, once the hold is over.
@@ -400,12 +401,14 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn close_point(&mut self, _now: SimTime, _stations: &[Station], _point: &mut SeriesPoint) {}
     /// Writes its own figures of the snapshot (the queue: its depth).
     fn snapshot(&self, _snapshot: &mut Snapshot) {}
-    /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
-    /// (the queue's broker and workers), listed with the stack's own machines, before the
-    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
-    fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
-    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed right after the web
-    /// servers, before the stack's other machines (the load balancer), rather than after them.
+    /// Its lines of the bill for machines paid by the hour over the run so far (`run.hours`;
+    /// the queue's broker and workers), listed with the other kinds' machines, before the
+    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds). A kind whose machines
+    /// come and go (the web servers) prices them from the series' points in `run`.
+    fn bill_machines(&self, _run: &RunSoFar<'_>, _bill: &mut Bill) {}
+    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed first, before the other
+    /// kinds' (the web servers, then the load balancer), rather than after them; each group
+    /// in registration order.
     const MACHINES_FIRST: bool = false;
 
     // The step before departure (DNS, session 15).
@@ -679,6 +682,31 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// A request it sent to the station with index `index` (its place in the kind it views:
     /// `web_pool::web_index`) is over (its slot is freed: answered, failed or given up).
     fn sent_done(&mut self, _index: u16) {}
+}
+
+/// The run so far, as the bill's machine lines price it ([`BuiltIn::bill_machines`]).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) struct RunSoFar<'a> {
+    /// The run's simulated hours so far.
+    pub hours: f64,
+    /// The series' points so far (the oldest dropped past its cap), `interval_h` hours
+    /// apart: what a kind whose machines come and go counted of them at each point.
+    pub series: &'a VecDeque<SeriesPoint>,
+    /// Hours between two points of `series`.
+    pub interval_h: f64,
+}
+
+impl RunSoFar<'static> {
+    /// `hours` of a run with no series point yet (a test's bill).
+    #[cfg(test)]
+    pub fn without_points(hours: f64) -> RunSoFar<'static> {
+        static NO_POINTS: VecDeque<SeriesPoint> = VecDeque::new();
+        RunSoFar {
+            hours,
+            series: &NO_POINTS,
+            interval_h: 0.0,
+        }
+    }
 }
 
 /// When a built-in kind's first own events are scheduled as the stack is built
