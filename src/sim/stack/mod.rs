@@ -316,7 +316,7 @@ pub(super) struct Stack {
     /// leave at once).
     before_departure: Option<u8>,
     /// The built-in component at the front door (`Listed::FrontDoor`: the load balancer;
-    /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Balancer`]) reach
+    /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Component`]) reach
     /// first, and which the answers pass on their way back ([`VIA_DOOR`]).
     door: u8,
     /// Which of `built_ins` are told of every user's request.

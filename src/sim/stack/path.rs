@@ -278,7 +278,7 @@ impl Stack {
         r.web = station;
         r.station = station;
         self.kernel.events.push_in(
-            Lane::Balancer,
+            Lane::FromDoor,
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
         );
@@ -640,7 +640,7 @@ impl Stack {
         let lane = Lane::FrontDoor { region };
         let route = self.routes.of(kind);
         match route.front {
-            Door::Balancer => {
+            Door::Component => {
                 self.kernel
                     .events
                     .push_in(lane, at, Event::ReachDoor { req });
