@@ -14,10 +14,11 @@ use crate::sim::components::registry::{
 use crate::sim::components::station::Station;
 use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
 use crate::sim::cost::{Bill, PRICES};
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
-use crate::sim::{ComponentKind, ComponentState};
+use crate::sim::{ComponentKind, ComponentState, RequestKind};
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
 /// `server` first, then its `more_web_pools` in order). Every stack has one, registered first
@@ -326,6 +327,33 @@ impl BuiltIn for WebTier {
         Some(new)
     }
 
+    /// A web server holds the requests it took while they wait on the data tier: their
+    /// answers come back through it, and they fail with it.
+    const HOLDS_REQUESTS: bool = true;
+
+    /// The server that takes a request holds its user's sticky session from now on (in a
+    /// pool that keeps them).
+    fn station_reached(&mut self, index: u16, user: u32, stations: &[Station]) {
+        let (pool, server) = web_of_index(index);
+        let pool = &mut self.pools[pool];
+        if pool.keeps_sessions() {
+            pool.note_session(user as usize, server, stations);
+        }
+    }
+
+    /// A request's service time at a server: its pool's for the request's kind.
+    fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
+        self.pools[web_of_index(index).0].service(kind)
+    }
+
+    /// A dying server's sticky sessions are gone (their users are logged out); the requests
+    /// it holds fail with it (`None`).
+    fn station_died(&mut self, index: u16) -> Option<&'static str> {
+        let (pool, server) = web_of_index(index);
+        self.pools[pool].server_died(server);
+        None
+    }
+
     /// Each pool's servers as the scenario counts them, in pool order.
     fn initial_stations(&self) -> Vec<u32> {
         self.pools.iter().map(|pool| pool.first_servers).collect()
@@ -368,5 +396,69 @@ impl OwnEvents<WebEvent> for WebTier {
             },
             None => Follow::Nothing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::preset;
+    use std::collections::VecDeque;
+
+    /// Stage 7's web tier with sticky sessions, three servers placed on stations 0–2, and
+    /// the balancer's view of its pool with all three in it.
+    fn sticky_tier() -> (WebTier, Balancer, Vec<Station>) {
+        let mut scenario = preset(7).expect("stage 7");
+        (scenario.sessions.as_mut().expect("sessions")).mode = SessionMode::Sticky;
+        let mut tier = WebTier::new(&scenario);
+        let spec = scenario.load_balancer.as_ref().expect("a balancer");
+        let mut view = Balancer::new(spec, 0, "web");
+        for s in 0..3 {
+            tier.pools[0].add(s);
+            view.add_server(true, s);
+        }
+        tier.users_changed(4);
+        (tier, view, vec![Station::new(1, 1); 3])
+    }
+
+    #[test]
+    fn the_tier_holds_its_requests_keeps_sessions_where_they_land_and_bills_its_servers() {
+        let (mut tier, view, mut stations) = sticky_tier();
+        const { assert!(WebTier::HOLDS_REQUESTS) };
+        // A request of user 0 reaches web-2: the user's session is kept there.
+        tier.station_reached(web_index(0, 2), 0, &stations);
+        let server_of = |tier: &mut WebTier, stations: &[Station]| {
+            tier.pools[0].session_server(0, stations, Some(&view))
+        };
+        assert_eq!(server_of(&mut tier, &stations), Some(2));
+        // A server's service time is its pool's for the request's kind.
+        let write = RequestKind::Write;
+        assert_eq!(
+            format!("{:?}", tier.station_service(web_index(0, 1), write)),
+            format!("{:?}", tier.pools[0].service(write))
+        );
+        // web-2 dies: the requests it holds fail with it (no note), its sessions are gone.
+        assert_eq!(tier.station_died(web_index(0, 2)), None);
+        stations[2].epoch += 1;
+        assert_eq!(server_of(&mut tier, &stations), None);
+        assert_eq!(tier.logged_out(), 1);
+        // The bill's first line: 3 then 5 servers at two points half an hour apart, then
+        // the 3 in service now for the last half hour, at 16 workers each.
+        const { assert!(WebTier::MACHINES_FIRST) };
+        let series: VecDeque<SeriesPoint> = [3, 5]
+            .map(|web_servers| SeriesPoint {
+                web_servers,
+                ..SeriesPoint::default()
+            })
+            .into();
+        let run = RunSoFar {
+            hours: 1.5,
+            series: &series,
+            interval_h: 0.5,
+        };
+        let mut bill = Bill::default();
+        tier.bill_machines(&run, &mut bill);
+        let line = &bill.finish(1.5).items[0];
+        assert_eq!((line.item.as_str(), line.quantity), ("web servers", 88.0));
     }
 }

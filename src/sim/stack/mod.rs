@@ -50,7 +50,7 @@ use super::components::registry::{
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{web_of_index, WebPool};
+use super::components::web_pool::WebPool;
 use super::components::web_tier::WebTier;
 use super::handle::Engine;
 use super::hits::IntervalHits;
@@ -129,27 +129,15 @@ pub(super) enum ReqState {
     Abandoned,
 }
 
-/// Which tier a station belongs to.
+/// Whose a station is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tier {
-    /// Web server number `index`.
-    Web,
-    /// A station of built-in component `part` on the request path after the web server (a
-    /// cache node, the shared session store, a NoSQL store's node, a database node): its
-    /// kind's station hooks say what is done there, with `index` its own number for the
-    /// station.
+    /// A station of built-in component `part` (a web server, a cache node, the shared
+    /// session store, a NoSQL store's node, a database node): its kind's station hooks say
+    /// what is done there, with `index` (in the station's info) its own number for the
+    /// station. The stations of the kind that holds its requests ([`Stack::holder`]: the web
+    /// servers) take each request first, and its answer comes back through them.
     Kind(u8),
-}
-
-impl Tier {
-    /// The tier of a station that built-in component `part` asked for, serving a component
-    /// of `kind`.
-    fn of_kind(kind: ComponentKind, part: u8) -> Tier {
-        match kind {
-            ComponentKind::Server => Tier::Web,
-            _ => Tier::Kind(part),
-        }
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -168,7 +156,9 @@ pub(super) struct Request {
     hop_count: u8,
     /// Station it is at or heading to.
     pub(super) station: u16,
-    /// Web station that answers it (`NONE` before it has one).
+    /// The station that took it and holds it while it waits further down, through which its
+    /// answer comes back (of the kind at [`Stack::holder`]: its web server; `NONE` before it
+    /// has one).
     web: u16,
     /// The station of a built-in kind that sent it on to the data store and takes the store's
     /// answer (`Served::ToStore`: a cache node to fill after a miss; `NONE`: none).
@@ -319,6 +309,9 @@ pub(super) struct Stack {
     /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Component`]) reach
     /// first, and which the answers pass on their way back ([`VIA_DOOR`]).
     door: u8,
+    /// The built-in component whose stations hold the requests they took while those wait
+    /// further down (`BuiltIn::HOLDS_REQUESTS`: the web tier; `u8::MAX`: none).
+    holder: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
@@ -409,6 +402,7 @@ impl Stack {
             entry: None,
             before_departure: None,
             door: u8::MAX,
+            holder: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
@@ -473,6 +467,9 @@ impl Stack {
         sim.door = (sim.built_ins.iter())
             .position(|part| part.listed() == Listed::FrontDoor)
             .map_or(u8::MAX, |i| i as u8);
+        sim.holder = (sim.built_ins.iter())
+            .position(BuiltInPart::holds_requests)
+            .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
@@ -521,6 +518,12 @@ impl Stack {
         }
         sim.schedule_faults();
         sim
+    }
+
+    /// Whether a station of `tier` holds the requests it took ([`Stack::holder`]'s).
+    #[inline(always)]
+    pub(super) fn holds(&self, tier: Tier) -> bool {
+        tier == Tier::Kind(self.holder)
     }
 
     /// Schedules the first own events of the built-in kinds that start `when` (see

@@ -14,10 +14,8 @@ impl Stack {
             self.begin_service(req, station, work);
             return;
         }
-        let sampler = match tier {
-            Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
-            Tier::Web => self.pool(web_of_index(index).0).service(kind),
-        };
+        let Tier::Kind(part) = tier;
+        let sampler = self.built_ins[usize::from(part)].station_service(index, kind);
         let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);
     }
@@ -62,7 +60,7 @@ impl Stack {
         // Synchronous workers: a web worker whose request goes on to the data tier stays held.
         let held = self.sync.is_some()
             && self.scenario.server.sync_calls
-            && self.station_info[usize::from(station)].1 == Tier::Web
+            && self.holds(self.station_info[usize::from(station)].1)
             && self.goes_on_from_web(req)
             && self.hold_web_worker(req, station);
         if !held {
@@ -81,7 +79,8 @@ impl Stack {
                 let (component, tier, index) = self.station_info[usize::from(station)];
                 self.push_hop(req, component, reached, now);
                 match tier {
-                    Tier::Web => self.after_web(req),
+                    // The station that holds it (a web server) has done its part.
+                    Tier::Kind(part) if part == self.holder => self.after_web(req),
                     // A resharding's copy job at a database shard's master.
                     Tier::Kind(_) if self.kernel.requests[req.slot as usize].copy_job != NONE => {
                         self.copy_step_done(req);
@@ -276,7 +275,7 @@ impl Stack {
         }
         match route.data {
             DataStep::AtWeb => {
-                let at = self.answer_time(req, now, Tier::Web);
+                let at = self.answer_after_web(req, now);
                 let refused = match kind {
                     RequestKind::Write => self.write_committed(),
                     _ => None,
@@ -335,7 +334,7 @@ impl Stack {
     /// kind refuses ([`BuiltIn::refuses_as`]), the web server answering with the error.
     fn refused_by(&mut self, req: ReqRef, part: u8) {
         let outcome = self.built_ins[usize::from(part)].refuses_as();
-        let at = self.answer_time(req, self.kernel.now, Tier::Web);
+        let at = self.answer_after_web(req, self.kernel.now);
         self.fail(req, outcome, at);
     }
 

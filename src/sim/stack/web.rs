@@ -19,12 +19,6 @@ impl Stack {
         web_tier(&self.built_ins)
     }
 
-    /// The same, to change it.
-    #[inline]
-    pub(super) fn web_mut(&mut self) -> &mut WebTier {
-        web_tier_mut(&mut self.built_ins)
-    }
-
     /// Hands a request of `user` for web pool `pool` to the component at the door (only for
     /// a request that reached it: a stack without one has no door that leads there), lending
     /// it the web tier's choice first: the server holding the user's sticky session there.

@@ -279,6 +279,15 @@ macro_rules! built_ins {
             ) -> Follow {
                 match self { $(BuiltInPart::$v(p) => p.drive(nudge, port)),* }
             }
+            /// See [`BuiltIn::HOLDS_REQUESTS`].
+            pub fn holds_requests(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::HOLDS_REQUESTS),* }
+            }
+            /// See [`BuiltIn::station_reached`].
+            #[inline]
+            pub fn station_reached(&mut self, index: u16, user: u32, stations: &[Station]) {
+                match self { $(BuiltInPart::$v(p) => p.station_reached(index, user, stations)),* }
+            }
             /// See [`BuiltIn::initial_stations`].
             pub fn initial_stations(&self) -> Vec<u32> {
                 match self { $(BuiltInPart::$v(p) => p.initial_stations()),* }

@@ -522,6 +522,15 @@ pub(in crate::sim) trait BuiltIn: Component {
     // station info; a NoSQL store's node and a database node refuse as the data tier,
     // `refuses_as`).
 
+    /// Whether its stations hold the requests they took while those wait further down the
+    /// path (the web servers: a request's answer comes back through the station that took
+    /// it, a synchronous worker stays held meanwhile, and when that station dies the requests
+    /// it holds fail with it). At most one kind of a stack does; the stack keeps which.
+    const HOLDS_REQUESTS: bool = false;
+    /// A request of `user` reached its station `index`, which is up (a kind that
+    /// [`BuiltIn::HOLDS_REQUESTS`] only: the web tier's sticky session moves there);
+    /// `stations`: the stack's table.
+    fn station_reached(&mut self, _index: u16, _user: u32, _stations: &[Station]) {}
     /// How many stations each of its groups starts with (in group order), placed where its
     /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
     /// [`BuiltIn::station_placed`].
