@@ -8,7 +8,7 @@ use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
 use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
+    Ask, BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
     OwnEvents, RunSoFar, Starts,
 };
 use crate::sim::components::station::Station;
@@ -333,6 +333,8 @@ impl BuiltIn for WebTier {
 
     /// The server that takes a request holds its user's sticky session from now on (in a
     /// pool that keeps them).
+    // On the request path: inlined into the stack's step.
+    #[inline]
     fn station_reached(&mut self, index: u16, user: u32, stations: &[Station]) {
         let (pool, server) = web_of_index(index);
         let pool = &mut self.pools[pool];
@@ -342,6 +344,8 @@ impl BuiltIn for WebTier {
     }
 
     /// A request's service time at a server: its pool's for the request's kind.
+    // On the request path: inlined into the stack's step.
+    #[inline]
     fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
         self.pools[web_of_index(index).0].service(kind)
     }
@@ -352,6 +356,29 @@ impl BuiltIn for WebTier {
         let (pool, server) = web_of_index(index);
         self.pools[pool].server_died(server);
         None
+    }
+
+    /// Without a component at the front door, a request for pool `group` reaches its first
+    /// server.
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn station_for(&mut self, group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
+        self.pools[usize::from(group)].stations.first().copied()
+    }
+
+    /// The server holding `user`'s sticky session in pool `group`, while it is in the
+    /// door's `view` of the pool (none without sticky sessions).
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn preferred_member(
+        &mut self,
+        group: u8,
+        user: u32,
+        stations: &[Station],
+        view: &Balancer,
+    ) -> Option<usize> {
+        let pool = &mut self.pools[usize::from(group)];
+        pool.session_server(user as usize, stations, Some(view))
     }
 
     /// Each pool's servers as the scenario counts them, in pool order.
@@ -425,12 +452,13 @@ mod tests {
     fn the_tier_holds_its_requests_keeps_sessions_where_they_land_and_bills_its_servers() {
         let (mut tier, view, mut stations) = sticky_tier();
         const { assert!(WebTier::HOLDS_REQUESTS) };
-        // A request of user 0 reaches web-2: the user's session is kept there.
+        // Without a door component a request reaches its pool's first server.
+        let ask = Ask::key(RequestKind::PageView, 0);
+        assert_eq!(tier.station_for(0, ask, &stations), Some(0));
+        // A request of user 0 reaches web-2: the user's session is kept there, and the
+        // door is asked to send the user's next requests there while it is in its view.
         tier.station_reached(web_index(0, 2), 0, &stations);
-        let server_of = |tier: &mut WebTier, stations: &[Station]| {
-            tier.pools[0].session_server(0, stations, Some(&view))
-        };
-        assert_eq!(server_of(&mut tier, &stations), Some(2));
+        assert_eq!(tier.preferred_member(0, 0, &stations, &view), Some(2));
         // A server's service time is its pool's for the request's kind.
         let write = RequestKind::Write;
         assert_eq!(
@@ -440,7 +468,7 @@ mod tests {
         // web-2 dies: the requests it holds fail with it (no note), its sessions are gone.
         assert_eq!(tier.station_died(web_index(0, 2)), None);
         stations[2].epoch += 1;
-        assert_eq!(server_of(&mut tier, &stations), None);
+        assert_eq!(tier.preferred_member(0, 0, &stations, &view), None);
         assert_eq!(tier.logged_out(), 1);
         // The bill's first line: 3 then 5 servers at two points half an hour apart, then
         // the 3 in service now for the last half hour, at 16 workers each.

@@ -50,7 +50,6 @@ use super::components::registry::{
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::WebPool;
 use super::components::web_tier::WebTier;
 use super::handle::Engine;
 use super::hits::IntervalHits;
@@ -67,7 +66,7 @@ use super::{
 };
 use crate::scenario::{FaultKind, Scenario};
 pub(super) use event::Event;
-use route::{DataStep, Door, RouteTable};
+use route::{DataStep, Door, Route, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
 use web::web_and_views;
@@ -309,6 +308,9 @@ pub(super) struct Stack {
     /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Component`]) reach
     /// first, and which the answers pass on their way back ([`VIA_DOOR`]).
     door: u8,
+    /// The built-in component whose groups the one at the front door views
+    /// (`BuiltIn::VIEWS`: the web tier, listed before the door; `u8::MAX`: no door).
+    door_views: u8,
     /// The built-in component whose stations hold the requests they took while those wait
     /// further down (`BuiltIn::HOLDS_REQUESTS`: the web tier; `u8::MAX`: none).
     holder: u8,
@@ -402,6 +404,7 @@ impl Stack {
             entry: None,
             before_departure: None,
             door: u8::MAX,
+            door_views: u8::MAX,
             holder: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
@@ -467,6 +470,16 @@ impl Stack {
         sim.door = (sim.built_ins.iter())
             .position(|part| part.listed() == Listed::FrontDoor)
             .map_or(u8::MAX, |i| i as u8);
+        if let Some(viewed) = (sim.built_ins.get(usize::from(sim.door)))
+            .and_then(BuiltInPart::views)
+            .and_then(of_node)
+        {
+            debug_assert!(
+                viewed < sim.door,
+                "the kind the door views is listed after it"
+            );
+            sim.door_views = viewed;
+        }
         sim.holder = (sim.built_ins.iter())
             .position(BuiltInPart::holds_requests)
             .map_or(u8::MAX, |i| i as u8);

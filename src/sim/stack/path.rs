@@ -621,15 +621,19 @@ impl Stack {
     fn enter_front_door(&mut self, req: ReqRef, at: SimTime) {
         let Request { kind, region, .. } = self.request_in(req);
         let lane = Lane::FrontDoor { region };
-        let route = self.routes.of(kind);
-        match route.front {
+        let Route { front, pool, .. } = *self.routes.of(kind);
+        match front {
             Door::Component => {
                 self.kernel
                     .events
                     .push_in(lane, at, Event::ReachDoor { req });
             }
             Door::Server => {
-                let station = self.pool(usize::from(route.pool)).stations[0];
+                // No component picks: the kind that holds the requests says which of its
+                // stations takes it (the pool's first server).
+                let Some(station) = self.station_for(req, self.holder, pool) else {
+                    unreachable!("a web pool without a server")
+                };
                 self.req_mut(req).station = station;
                 self.kernel
                     .events

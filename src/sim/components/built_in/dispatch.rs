@@ -419,6 +419,17 @@ macro_rules! built_ins {
             pub fn send(&mut self, group: u8, member: u16) -> u16 {
                 match self { $(BuiltInPart::$v(p) => p.send(group, member)),* }
             }
+            /// See [`BuiltIn::preferred_member`].
+            #[inline]
+            pub fn preferred_member(
+                &mut self,
+                group: u8,
+                user: u32,
+                stations: &[Station],
+                view: &Balancer,
+            ) -> Option<usize> {
+                match self { $(BuiltInPart::$v(p) => p.preferred_member(group, user, stations, view)),* }
+            }
             /// See [`BuiltIn::pass_back`].
             #[inline]
             pub fn pass_back(&self) -> SimDuration {

@@ -684,6 +684,19 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn send(&mut self, _group: u8, _member: u16) -> u16 {
         unreachable!("a kind not at the front door was asked to send a request")
     }
+    /// The member of its group `group` that the kind at the front door, which views it, is
+    /// asked to send `user`'s request to before any pick of its own, given its `view` of the
+    /// group (the web tier: the server holding the user's sticky session, while that server
+    /// is in the view's pool); `stations`: the stack's table.
+    fn preferred_member(
+        &mut self,
+        _group: u8,
+        _user: u32,
+        _stations: &[Station],
+        _view: &Balancer,
+    ) -> Option<usize> {
+        None
+    }
     /// The time it adds to an answer on its way back through it.
     fn pass_back(&self) -> SimDuration {
         SimDuration::ZERO
