@@ -29,7 +29,7 @@ use crate::scenario::topology::NodeKind;
 use crate::scenario::{BalancePolicy, LoadBalancer, Scenario};
 use crate::sim::components::built_in::{
     BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Follow, GroupChange, Listed, OwnEvents,
-    Pass, Starts,
+    Pass, RunSoFar, Starts,
 };
 use crate::sim::components::registry::Component;
 use crate::sim::components::web_pool::web_of_index;
@@ -346,8 +346,13 @@ impl BuiltIn for BalancerNode {
         self.alive
     }
 
-    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
-        bill.add("load balancer", hours, "hours", PRICES.load_balancer_hour);
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+        bill.add(
+            "load balancer",
+            run.hours,
+            "hours",
+            PRICES.load_balancer_hour,
+        );
     }
 
     /// Its first round of health checks of each pool, before any other kind's first events
@@ -558,7 +563,7 @@ mod tests {
         assert_eq!(node.repair(SimTime::ZERO), "");
         assert!(node.is_alive());
         let mut bill = Bill::default();
-        node.bill_machines(2.0, &mut bill);
+        node.bill_machines(&RunSoFar::without_points(2.0), &mut bill);
         assert_eq!(bill.finish(2.0).items[0].item, "load balancer");
         assert!(BalancerNode::of_scenario(&crate::scenario::preset(2).expect("stage 2")).is_none());
     }

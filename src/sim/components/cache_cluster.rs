@@ -22,7 +22,7 @@
 
 use super::cache::{Cache, KeyIndex, Lookup};
 use super::coalesce::{Coalescer, OnMiss};
-use super::registry::{Ask, BuiltIn, Component, Down, Listed, NewStation, Served};
+use super::registry::{Ask, BuiltIn, Component, Down, Listed, NewStation, RunSoFar, Served};
 use super::station::{ReqRef, Station};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{CacheTier, Scenario, WritePolicy};
@@ -396,11 +396,11 @@ impl BuiltIn for Caches {
     }
 
     /// Every node for the whole run.
-    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
         let nodes: usize = self.clusters.iter().map(|c| c.node_count()).sum();
         bill.add(
             "cache nodes",
-            nodes as f64 * hours,
+            nodes as f64 * run.hours,
             "node-hours",
             PRICES.cache_node_hour,
         );
@@ -681,7 +681,7 @@ mod tests {
         let r = c.clusters[0].report();
         assert_eq!((r.bypassed, r.misses), (1, 1));
         let mut bill = Bill::default();
-        c.bill_machines(2.0, &mut bill);
+        c.bill_machines(&RunSoFar::without_points(2.0), &mut bill);
         assert_eq!(bill.finish(2.0).items[0].item, "cache nodes");
     }
 }

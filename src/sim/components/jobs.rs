@@ -51,7 +51,7 @@
 //! whole-table walks (a data center slowed, its station list in the report, the stations
 //! the metrics tick hands the monitor) never included it.
 
-use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, OwnEvents};
+use super::registry::{BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, OwnEvents, RunSoFar};
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{JobQueue, Scenario, WorkerAutoscale};
 use crate::sim::components::station::{ReqRef, Station};
@@ -646,11 +646,11 @@ impl BuiltIn for JobTier {
         snapshot.queue_depth = self.depth();
     }
 
-    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
-        bill.add("queue broker", hours, "hours", PRICES.queue_broker_hour);
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+        bill.add("queue broker", run.hours, "hours", PRICES.queue_broker_hour);
         bill.add(
             "queue workers",
-            f64::from(self.station.workers) * hours,
+            f64::from(self.station.workers) * run.hours,
             "worker-hours",
             PRICES.queue_worker_hour,
         );

@@ -448,5 +448,6 @@ pub(in crate::sim) trait Component: Clone + Sized {
 // `built_in/mod.rs`; they are re-exported here, so the registry stays the one place to import from.
 pub(in crate::sim) use super::built_in::{
     Ask, Asking, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, BuiltInPart, Departure, Down,
-    Follow, GroupChange, Listed, NewStation, Nudge, OwnEvents, OwnStep, Pass, Served, Starts, Step,
+    Follow, GroupChange, Listed, NewStation, Nudge, OwnEvents, OwnStep, Pass, RunSoFar, Served,
+    Starts, Step,
 };

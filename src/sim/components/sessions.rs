@@ -16,7 +16,7 @@
 //! registration: one station the web server asks on the routes that read a session
 //! (`Route::session`), before its data work; any server can then serve anyone.
 
-use super::registry::{Ask, BuiltIn, Component, NewStation};
+use super::registry::{Ask, BuiltIn, Component, NewStation, RunSoFar};
 use super::station::Station;
 use crate::scenario::topology::NodeKind;
 use crate::scenario::{Scenario, SessionMode};
@@ -142,8 +142,13 @@ impl BuiltIn for SessionStore {
     }
 
     /// Its machine, for the whole run.
-    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
-        bill.add("session store", hours, "hours", PRICES.session_store_hour);
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+        bill.add(
+            "session store",
+            run.hours,
+            "hours",
+            PRICES.session_store_hour,
+        );
     }
 
     fn initial_stations(&self) -> Vec<u32> {

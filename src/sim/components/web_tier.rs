@@ -8,16 +8,17 @@ use crate::scenario::{Scenario, SessionMode, MAX_WEB_SERVERS};
 use crate::sim::components::balancer::Balancer;
 use crate::sim::components::deploy::{DeployEvent, DeployPort};
 use crate::sim::components::registry::{
-    BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
-    OwnEvents, Starts,
+    Ask, BuiltIn, BuiltInCtx, BuiltInEvent, Component, Follow, GroupChange, Listed, NewStation,
+    OwnEvents, RunSoFar, Starts,
 };
 use crate::sim::components::station::Station;
 use crate::sim::components::web_pool::{web_index, web_of_index, WebEvent, WebPool};
+use crate::sim::cost::{Bill, PRICES};
+use crate::sim::kernel::rng::Sampler;
 use crate::sim::kernel::run::Slot;
 use crate::sim::kernel::time::SimTime;
 use crate::sim::report::{Sections, SeriesPoint, WebPoolReport};
-use crate::sim::{ComponentKind, ComponentState};
-use std::collections::VecDeque;
+use crate::sim::{ComponentKind, ComponentState, RequestKind};
 
 /// The web tier as a built-in kind on the registration: the web pools (the scenario's
 /// `server` first, then its `more_web_pools` in order). Every stack has one, registered first
@@ -79,18 +80,17 @@ impl WebTier {
         self.pools.len() == 1 && self.pools[0].len() == 1 && !self.balanced
     }
 
-    /// The web servers' worker-hours over the run's `hours` so far, for the bill: with one
-    /// pool, its servers in service as each point of `series` counted them (`interval_h`
+    /// The web servers' worker-hours over the run so far, for the bill: with one pool, its
+    /// servers in service as each point of the run's series counted them (`interval_h`
     /// each), and those in service now for the time since the points; with several, each
-    /// pool's own count of its servers at each point instead. Each pool's servers have the
-    /// workers `scenario` gives them now.
-    pub fn worker_hours(
-        &self,
-        scenario: &Scenario,
-        series: &VecDeque<SeriesPoint>,
-        interval_h: f64,
-        hours: f64,
-    ) -> f64 {
+    /// pool's own count of its servers at each point instead. Each server has its pool's
+    /// workers.
+    pub fn worker_hours(&self, run: &RunSoFar<'_>) -> f64 {
+        let RunSoFar {
+            hours,
+            series,
+            interval_h,
+        } = *run;
         let counted_h = series.len() as f64 * interval_h;
         let pools = &self.pools;
         if pools.len() == 1 {
@@ -100,18 +100,15 @@ impl WebTier {
                 .map(|p| f64::from(p.web_servers) * interval_h)
                 .sum::<f64>()
                 + in_service * (hours - counted_h).max(0.0);
-            return server_hours * f64::from(scenario.server.workers);
+            return server_hours * f64::from(pools[0].workers);
         }
         // Several pools: each pool's servers as its own ticks counted them, at its own
         // workers per server (the series adds the pools up).
-        let workers = std::iter::once(&scenario.server)
-            .chain(scenario.more_web_pools.iter().map(|m| &m.server))
-            .map(|s| f64::from(s.workers));
-        (pools.iter().zip(workers))
-            .map(|(web, workers)| {
+        (pools.iter())
+            .map(|web| {
                 let ticked = web.servers_ticked as f64 * interval_h;
                 let rest = f64::from(web.in_service()) * (hours - counted_h).max(0.0);
-                (ticked + rest) * workers
+                (ticked + rest) * f64::from(web.workers)
             })
             .sum()
     }
@@ -269,6 +266,20 @@ impl BuiltIn for WebTier {
         }
     }
 
+    /// Its servers' worker-hours ([`WebTier::worker_hours`]): the bill's first line, as the
+    /// series counted them in service.
+    const MACHINES_FIRST: bool = true;
+
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+        let worker_hours = self.worker_hours(run);
+        bill.add(
+            "web servers",
+            worker_hours,
+            "worker-hours",
+            PRICES.web_worker_hour,
+        );
+    }
+
     /// Its sticky sessions' table of every user, in each pool that keeps them.
     fn heap_bytes(&self) -> usize {
         let sessions = self.pools.iter().filter_map(|w| w.sessions());
@@ -316,6 +327,60 @@ impl BuiltIn for WebTier {
         Some(new)
     }
 
+    /// A web server holds the requests it took while they wait on the data tier: their
+    /// answers come back through it, and they fail with it.
+    const HOLDS_REQUESTS: bool = true;
+
+    /// The server that takes a request holds its user's sticky session from now on (in a
+    /// pool that keeps them).
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn station_reached(&mut self, index: u16, user: u32, stations: &[Station]) {
+        let (pool, server) = web_of_index(index);
+        let pool = &mut self.pools[pool];
+        if pool.keeps_sessions() {
+            pool.note_session(user as usize, server, stations);
+        }
+    }
+
+    /// A request's service time at a server: its pool's for the request's kind.
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn station_service(&self, index: u16, kind: RequestKind) -> Sampler {
+        self.pools[web_of_index(index).0].service(kind)
+    }
+
+    /// A dying server's sticky sessions are gone (their users are logged out); the requests
+    /// it holds fail with it (`None`).
+    fn station_died(&mut self, index: u16) -> Option<&'static str> {
+        let (pool, server) = web_of_index(index);
+        self.pools[pool].server_died(server);
+        None
+    }
+
+    /// Without a component at the front door, a request for pool `group` reaches its first
+    /// server.
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn station_for(&mut self, group: u8, _ask: Ask, _stations: &[Station]) -> Option<u16> {
+        self.pools[usize::from(group)].stations.first().copied()
+    }
+
+    /// The server holding `user`'s sticky session in pool `group`, while it is in the
+    /// door's `view` of the pool (none without sticky sessions).
+    // On the request path: inlined into the stack's step.
+    #[inline]
+    fn preferred_member(
+        &mut self,
+        group: u8,
+        user: u32,
+        stations: &[Station],
+        view: &Balancer,
+    ) -> Option<usize> {
+        let pool = &mut self.pools[usize::from(group)];
+        pool.session_server(user as usize, stations, Some(view))
+    }
+
     /// Each pool's servers as the scenario counts them, in pool order.
     fn initial_stations(&self) -> Vec<u32> {
         self.pools.iter().map(|pool| pool.first_servers).collect()
@@ -358,5 +423,70 @@ impl OwnEvents<WebEvent> for WebTier {
             },
             None => Follow::Nothing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::preset;
+    use std::collections::VecDeque;
+
+    /// Stage 7's web tier with sticky sessions, three servers placed on stations 0–2, and
+    /// the balancer's view of its pool with all three in it.
+    fn sticky_tier() -> (WebTier, Balancer, Vec<Station>) {
+        let mut scenario = preset(7).expect("stage 7");
+        (scenario.sessions.as_mut().expect("sessions")).mode = SessionMode::Sticky;
+        let mut tier = WebTier::new(&scenario);
+        let spec = scenario.load_balancer.as_ref().expect("a balancer");
+        let mut view = Balancer::new(spec, 0, "web");
+        for s in 0..3 {
+            tier.pools[0].add(s);
+            view.add_server(true, s);
+        }
+        tier.users_changed(4);
+        (tier, view, vec![Station::new(1, 1); 3])
+    }
+
+    #[test]
+    fn the_tier_holds_its_requests_keeps_sessions_where_they_land_and_bills_its_servers() {
+        let (mut tier, view, mut stations) = sticky_tier();
+        const { assert!(WebTier::HOLDS_REQUESTS) };
+        // Without a door component a request reaches its pool's first server.
+        let ask = Ask::key(RequestKind::PageView, 0);
+        assert_eq!(tier.station_for(0, ask, &stations), Some(0));
+        // A request of user 0 reaches web-2: the user's session is kept there, and the
+        // door is asked to send the user's next requests there while it is in its view.
+        tier.station_reached(web_index(0, 2), 0, &stations);
+        assert_eq!(tier.preferred_member(0, 0, &stations, &view), Some(2));
+        // A server's service time is its pool's for the request's kind.
+        let write = RequestKind::Write;
+        assert_eq!(
+            format!("{:?}", tier.station_service(web_index(0, 1), write)),
+            format!("{:?}", tier.pools[0].service(write))
+        );
+        // web-2 dies: the requests it holds fail with it (no note), its sessions are gone.
+        assert_eq!(tier.station_died(web_index(0, 2)), None);
+        stations[2].epoch += 1;
+        assert_eq!(tier.preferred_member(0, 0, &stations, &view), None);
+        assert_eq!(tier.logged_out(), 1);
+        // The bill's first line: 3 then 5 servers at two points half an hour apart, then
+        // the 3 in service now for the last half hour, at 16 workers each.
+        const { assert!(WebTier::MACHINES_FIRST) };
+        let series: VecDeque<SeriesPoint> = [3, 5]
+            .map(|web_servers| SeriesPoint {
+                web_servers,
+                ..SeriesPoint::default()
+            })
+            .into();
+        let run = RunSoFar {
+            hours: 1.5,
+            series: &series,
+            interval_h: 0.5,
+        };
+        let mut bill = Bill::default();
+        tier.bill_machines(&run, &mut bill);
+        let line = &bill.finish(1.5).items[0];
+        assert_eq!((line.item.as_str(), line.quantity), ("web servers", 88.0));
     }
 }

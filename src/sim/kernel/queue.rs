@@ -30,8 +30,9 @@ pub enum Lane {
         /// The user's region (0 without regions).
         region: u8,
     },
-    /// From the balancer to a web server.
-    Balancer,
+    /// From the component at the front door to the station it sent the request to (a web
+    /// server): one internal hop after the door's own time.
+    FromDoor,
     /// A DNS lookup.
     Dns,
     /// Stage 11: requests handed over by the geoDNS layer as they arrive.
@@ -50,7 +51,7 @@ impl Lane {
     fn index(self) -> usize {
         match self {
             Lane::Internal => 0,
-            Lane::Balancer => 1,
+            Lane::FromDoor => 1,
             Lane::Dns => 2,
             Lane::Handover => 3,
             Lane::EdgeHit => 4,
@@ -565,7 +566,7 @@ mod tests {
             Lane::FrontDoor { region: 2 },
             Lane::FrontDoor { region: 7 },
             Lane::FrontDoor { region: 4 },
-            Lane::Balancer,
+            Lane::FromDoor,
             Lane::Dns,
             Lane::Handover,
             Lane::EdgeHit,

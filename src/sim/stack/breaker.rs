@@ -19,7 +19,7 @@ impl Stack {
         if admit == Admit::Send {
             return true;
         }
-        let at = self.answer_time(req, now, Tier::Web);
+        let at = self.answer_after_web(req, now);
         self.fail(req, Outcome::DbDown, at);
         false
     }

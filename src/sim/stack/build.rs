@@ -106,8 +106,7 @@ impl Stack {
     pub(super) fn place_station(&mut self, part: u8, group: u8, initial: bool) {
         let new = self.built_ins[usize::from(part)].new_station(group);
         let id = self.add_component(new.name, new.kind);
-        let tier = Tier::of_kind(new.kind, part);
-        let s = self.add_station(id, tier, new.index, new.station);
+        let s = self.add_station(id, Tier::Kind(part), new.index, new.station);
         let note = self.built_ins[usize::from(part)].station_placed(group, s, initial);
         let change = GroupChange::Placed {
             station: s,

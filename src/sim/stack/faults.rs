@@ -43,25 +43,21 @@ impl Stack {
             Some(note) => format!("{name} down ({cause}); {note} ({lost} redirected)"),
             None => format!("{name} down ({cause}); {lost} requests in progress failed"),
         };
-        if let Some((part, index)) = self.station_owner(station) {
-            let ctx = &mut BuiltInCtx {
-                kernel: &mut self.kernel,
-                stations: &mut self.stations,
-                me: part,
-            };
-            text.push_str(&self.built_ins[usize::from(part)].station_killed(index, ctx));
-        }
+        let (part, index) = self.station_owner(station);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut self.kernel,
+            stations: &mut self.stations,
+            me: part,
+        };
+        text.push_str(&self.built_ins[usize::from(part)].station_killed(index, ctx));
         self.log_event(&name, text);
     }
 
     /// The built-in component whose station `station` is, and the station's index within
-    /// its kind (`None`: a web server, whose faults are the station's and the web tier's).
-    fn station_owner(&self, station: u16) -> Option<(u8, u16)> {
-        let (_, tier, index) = self.station_info[usize::from(station)];
-        match tier {
-            Tier::Kind(part) => Some((part, index)),
-            Tier::Web => None,
-        }
+    /// its kind.
+    fn station_owner(&self, station: u16) -> (u8, u16) {
+        let (_, Tier::Kind(part), index) = self.station_info[usize::from(station)];
+        (part, index)
     }
 
     /// Kills a station: requests waiting or in service there, and requests a dying web server
@@ -78,17 +74,13 @@ impl Stack {
     fn take_down(&mut self, station: u16) -> (u64, Option<&'static str>) {
         let now = self.kernel.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
-        if let Tier::Kind(part) = tier {
-            if let Some(note) = self.built_ins[usize::from(part)].station_died(index) {
-                return (self.pass_on_everything_at(station, part, index), Some(note));
-            }
+        let Tier::Kind(part) = tier;
+        // Its kind hears first (a web server's sticky sessions go; a cache node's contents).
+        if let Some(note) = self.built_ins[usize::from(part)].station_died(index) {
+            return (self.pass_on_everything_at(station, part, index), Some(note));
         }
         let outcome = self.refused_as(tier);
-        if tier == Tier::Web {
-            // Sticky sessions held by this server are gone: their users are logged out.
-            let (pool, server) = web_of_index(index);
-            self.web_mut().pools[pool].server_died(server);
-        }
+        let holds = self.holds(tier);
         let s = &mut self.stations[usize::from(station)];
         s.account(now);
         s.alive = false;
@@ -96,7 +88,8 @@ impl Stack {
         s.epoch = s.epoch.wrapping_add(1);
         s.busy = 0;
         s.waiting = 0;
-        if tier == Tier::Web {
+        if holds {
+            // Its synchronous workers held for requests further down are let go.
             self.drop_web_holds(station);
         }
         let mut lost = 0;
@@ -117,8 +110,9 @@ impl Stack {
         for slot in 0..self.kernel.requests.len() {
             let r = self.kernel.requests[slot];
             let here = r.station == station && r.state == ReqState::InService;
-            // A web server that dies drops the requests it was waiting on the database for.
-            let orphaned = tier == Tier::Web
+            // A station that holds its requests (a web server) drops, as it dies, those
+            // waiting further down.
+            let orphaned = holds
                 && r.web == station
                 && r.station != station
                 && matches!(
@@ -246,14 +240,13 @@ impl Stack {
         s.account(now);
         s.alive = true;
         let mut text = format!("{name} back up ({cause})");
-        if let Some((part, index)) = self.station_owner(station) {
-            let ctx = &mut BuiltInCtx {
-                kernel: &mut self.kernel,
-                stations: &mut self.stations,
-                me: part,
-            };
-            text.push_str(&self.built_ins[usize::from(part)].station_repaired(index, ctx));
-        }
+        let (part, index) = self.station_owner(station);
+        let ctx = &mut BuiltInCtx {
+            kernel: &mut self.kernel,
+            stations: &mut self.stations,
+            me: part,
+        };
+        text.push_str(&self.built_ins[usize::from(part)].station_repaired(index, ctx));
         self.log_event(&name, text);
     }
 
@@ -283,9 +276,8 @@ impl Stack {
             return;
         }
         s.set_slowdown(factor, now);
-        if let Some((part, index)) = self.station_owner(station) {
-            self.built_ins[usize::from(part)].station_slowed(index, factor, now);
-        }
+        let (part, index) = self.station_owner(station);
+        self.built_ins[usize::from(part)].station_slowed(index, factor, now);
         let name = self.components[usize::from(id.0)].name.clone();
         let text = if factor == 1.0 {
             format!("{name} at normal speed again ({cause})")
@@ -314,9 +306,8 @@ impl Stack {
                 s.set_slowdown(factor, now);
             }
             set += 1;
-            if let Some((part, index)) = self.station_owner(station) {
-                self.built_ins[usize::from(part)].station_slowed(index, factor, now);
-            }
+            let (part, index) = self.station_owner(station);
+            self.built_ins[usize::from(part)].station_slowed(index, factor, now);
         }
         set
     }

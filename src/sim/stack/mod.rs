@@ -45,12 +45,11 @@ use super::components::edge::EdgeTier;
 use super::components::monitor::Monitor;
 use super::components::registry::{
     Ask, Asking, BuiltInCtx, BuiltInEvent, BuiltInPart, Departure, Down, Follow, GroupChange,
-    Listed, Nudge, Pass, PlugCtx, PlugEvent, PlugPart, Served, Starts, StationTick, Step, Tick,
-    Verdict,
+    Listed, Nudge, Pass, PlugCtx, PlugEvent, PlugPart, RunSoFar, Served, Starts, StationTick, Step,
+    Tick, Verdict,
 };
 use super::components::station::{ReqRef, Station};
 use super::components::sync::SyncWorkers;
-use super::components::web_pool::{web_of_index, WebPool};
 use super::components::web_tier::WebTier;
 use super::handle::Engine;
 use super::hits::IntervalHits;
@@ -66,7 +65,7 @@ use super::{
 };
 use crate::scenario::{FaultKind, Scenario};
 pub(super) use event::Event;
-use route::{DataStep, Door, RouteTable};
+use route::{DataStep, Door, Route, RouteTable};
 pub(super) use site::Site;
 use std::collections::VecDeque;
 use web::web_and_views;
@@ -128,27 +127,15 @@ pub(super) enum ReqState {
     Abandoned,
 }
 
-/// Which tier a station belongs to.
+/// Whose a station is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Tier {
-    /// Web server number `index`.
-    Web,
-    /// A station of built-in component `part` on the request path after the web server (a
-    /// cache node, the shared session store, a NoSQL store's node, a database node): its
-    /// kind's station hooks say what is done there, with `index` its own number for the
-    /// station.
+    /// A station of built-in component `part` (a web server, a cache node, the shared
+    /// session store, a NoSQL store's node, a database node): its kind's station hooks say
+    /// what is done there, with `index` (in the station's info) its own number for the
+    /// station. The stations of the kind that holds its requests ([`Stack::holder`]: the web
+    /// servers) take each request first, and its answer comes back through them.
     Kind(u8),
-}
-
-impl Tier {
-    /// The tier of a station that built-in component `part` asked for, serving a component
-    /// of `kind`.
-    fn of_kind(kind: ComponentKind, part: u8) -> Tier {
-        match kind {
-            ComponentKind::Server => Tier::Web,
-            _ => Tier::Kind(part),
-        }
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -167,7 +154,9 @@ pub(super) struct Request {
     hop_count: u8,
     /// Station it is at or heading to.
     pub(super) station: u16,
-    /// Web station that answers it (`NONE` before it has one).
+    /// The station that took it and holds it while it waits further down, through which its
+    /// answer comes back (of the kind at [`Stack::holder`]: its web server; `NONE` before it
+    /// has one).
     web: u16,
     /// The station of a built-in kind that sent it on to the data store and takes the store's
     /// answer (`Served::ToStore`: a cache node to fill after a miss; `NONE`: none).
@@ -314,9 +303,15 @@ pub(super) struct Stack {
     /// leave at once).
     before_departure: Option<u8>,
     /// The built-in component at the front door (`Listed::FrontDoor`: the load balancer;
-    /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Balancer`]) reach
+    /// `u8::MAX`: none), which the routes whose door is its node ([`Door::Component`]) reach
     /// first, and which the answers pass on their way back ([`VIA_DOOR`]).
     door: u8,
+    /// The built-in component whose groups the one at the front door views
+    /// (`BuiltIn::VIEWS`: the web tier, listed before the door; `u8::MAX`: no door).
+    door_views: u8,
+    /// The built-in component whose stations hold the requests they took while those wait
+    /// further down (`BuiltIn::HOLDS_REQUESTS`: the web tier; `u8::MAX`: none).
+    holder: u8,
     /// Which of `built_ins` are told of every user's request.
     user_watchers: Vec<u8>,
     /// Which of `built_ins` are told of every committed write (the message queue).
@@ -405,6 +400,8 @@ impl Stack {
             entry: None,
             before_departure: None,
             door: u8::MAX,
+            door_views: u8::MAX,
+            holder: u8::MAX,
             user_watchers: Vec::new(),
             write_takers: Vec::new(),
             completion_watchers: Vec::new(),
@@ -468,6 +465,19 @@ impl Stack {
         sim.door = (sim.built_ins.iter())
             .position(|part| part.listed() == Listed::FrontDoor)
             .map_or(u8::MAX, |i| i as u8);
+        if let Some(viewed) = (sim.built_ins.get(usize::from(sim.door)))
+            .and_then(BuiltInPart::views)
+            .and_then(of_node)
+        {
+            debug_assert!(
+                viewed < sim.door,
+                "the kind the door views is listed after it"
+            );
+            sim.door_views = viewed;
+        }
+        sim.holder = (sim.built_ins.iter())
+            .position(BuiltInPart::holds_requests)
+            .map_or(u8::MAX, |i| i as u8);
         sim.before_departure = (sim.built_ins.iter())
             .position(BuiltInPart::before_departure)
             .map(|i| i as u8);
@@ -516,6 +526,12 @@ impl Stack {
         }
         sim.schedule_faults();
         sim
+    }
+
+    /// Whether a station of `tier` holds the requests it took ([`Stack::holder`]'s).
+    #[inline(always)]
+    pub(super) fn holds(&self, tier: Tier) -> bool {
+        tier == Tier::Kind(self.holder)
     }
 
     /// Schedules the first own events of the built-in kinds that start `when` (see

@@ -270,21 +270,10 @@ impl Stack {
         r.web = station;
         r.station = station;
         self.kernel.events.push_in(
-            Lane::Balancer,
+            Lane::FromDoor,
             leave.plus(self.internal_one_way),
             Event::Reach { req, station },
         );
-    }
-
-    /// Sticky sessions: a user without a session in the pool of web station index `index`
-    /// gets one on that server.
-    pub(super) fn note_session(&mut self, req: ReqRef, index: u16) {
-        let (pool, server) = web_of_index(index);
-        if self.pool(pool).keeps_sessions() {
-            let user = self.kernel.requests[req.slot as usize].user as usize;
-            let web = web_tier_mut(&mut self.built_ins);
-            web.pools[pool].note_session(user, server, &self.stations);
-        }
     }
 
     pub(super) fn on_reach(&mut self, req: ReqRef, station: u16) {
@@ -293,17 +282,21 @@ impl Stack {
         }
         let now = self.kernel.now;
         let (component, tier, index) = self.station_info[usize::from(station)];
+        let Tier::Kind(part) = tier;
+        let holds = self.holds(tier);
         {
             let r = self.req_mut(req);
             r.station = station;
             r.reached = now;
-            if tier == Tier::Web {
+            if holds {
                 r.web = station;
             }
         }
-        if tier == Tier::Web && self.stations[usize::from(station)].alive {
-            // The server that takes the request holds the user's session from now on.
-            self.note_session(req, self.station_info[usize::from(station)].2);
+        if holds && self.stations[usize::from(station)].alive {
+            // Its kind hears that the station takes it (the web server: the user's sticky
+            // session).
+            let user = self.kernel.requests[req.slot as usize].user;
+            self.built_ins[usize::from(part)].station_reached(index, user, &self.stations);
         }
         let copy_job = self.kernel.requests[req.slot as usize].copy_job != NONE;
         // A worker's write to the database has no client waiting on it.
@@ -321,9 +314,7 @@ impl Stack {
         if error_ratio > 0.0 && self.kernel.rng.unit() < error_ratio {
             // A flaky node answers this one with an error at once.
             self.stations[usize::from(station)].errors_injected += 1;
-            if let Tier::Kind(part) = tier {
-                self.breaker_refused(req, part, index);
-            }
+            self.breaker_refused(req, part, index);
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, self.refused_as(tier), at);
@@ -332,17 +323,12 @@ impl Stack {
         let s = &mut self.stations[usize::from(station)];
         if !s.alive {
             s.refused += 1;
-            if let Tier::Kind(part) = tier {
-                self.breaker_refused(req, part, index);
-            }
+            self.breaker_refused(req, part, index);
             self.push_hop(req, component, now, now);
-            let outcome = match tier {
-                // Its kind says: fail, or go on past it (an unreachable cache is a miss).
-                Tier::Kind(part) => match self.built_ins[usize::from(part)].station_down(index) {
-                    Down::PassOn => return self.pass_on(req),
-                    Down::Fail(outcome) => outcome,
-                },
-                tier => self.refused_as(tier),
+            // Its kind says: fail, or go on past it (an unreachable cache is a miss).
+            let outcome = match self.built_ins[usize::from(part)].station_down(index) {
+                Down::PassOn => return self.pass_on(req),
+                Down::Fail(outcome) => outcome,
             };
             let at = self.answer_time(req, now, tier);
             self.fail(req, outcome, at);
@@ -364,9 +350,7 @@ impl Stack {
             }
         } else {
             s.rejected += 1;
-            if let Tier::Kind(part) = tier {
-                self.breaker_refused(req, part, index);
-            }
+            self.breaker_refused(req, part, index);
             self.push_hop(req, component, now, now);
             let at = self.answer_time(req, now, tier);
             self.fail(req, Outcome::QueueFull, at);
@@ -375,17 +359,15 @@ impl Stack {
 
     /// How a request fails at a station of `tier` (an injected error, a station down).
     pub(super) fn refused_as(&self, tier: Tier) -> Outcome {
-        match tier {
-            Tier::Web => Outcome::ServerDown,
-            Tier::Kind(part) => self.built_ins[usize::from(part)].refuses_as(),
-        }
+        let Tier::Kind(part) = tier;
+        self.built_ins[usize::from(part)].refuses_as()
     }
 
     /// When an answer sent at `now` from a component of `tier` reaches the user, recording the
-    /// return hops (web server, balancer) on the way.
+    /// return hops (the station holding it — a web server —, the balancer) on the way.
     pub(super) fn answer_time(&mut self, req: ReqRef, now: SimTime, tier: Tier) -> SimTime {
         let r = self.kernel.requests[req.slot as usize];
-        if tier != Tier::Web && r.web != NONE {
+        if !self.holds(tier) && r.web != NONE {
             return self.answer_from_web(req, now.plus(self.internal_one_way));
         }
         self.answer_after_web(req, now)
@@ -419,8 +401,9 @@ impl Stack {
     /// the request's web server — an event, so that a web server dying meanwhile (which fails
     /// the requests it was waiting on) relays nothing.
     pub(super) fn answer(&mut self, req: ReqRef, now: SimTime, tier: Tier) {
+        let holds = self.holds(tier);
         let r = self.req_mut(req);
-        if tier != Tier::Web && r.web != NONE {
+        if !holds && r.web != NONE {
             r.state = ReqState::Transit;
             self.kernel.events.push_in(
                 Lane::Internal,
@@ -630,15 +613,19 @@ impl Stack {
     fn enter_front_door(&mut self, req: ReqRef, at: SimTime) {
         let Request { kind, region, .. } = self.request_in(req);
         let lane = Lane::FrontDoor { region };
-        let route = self.routes.of(kind);
-        match route.front {
-            Door::Balancer => {
+        let Route { front, pool, .. } = *self.routes.of(kind);
+        match front {
+            Door::Component => {
                 self.kernel
                     .events
                     .push_in(lane, at, Event::ReachDoor { req });
             }
             Door::Server => {
-                let station = self.pool(usize::from(route.pool)).stations[0];
+                // No component picks: the kind that holds the requests says which of its
+                // stations takes it (the pool's first server).
+                let Some(station) = self.station_for(req, self.holder, pool) else {
+                    unreachable!("a web pool without a server")
+                };
                 self.req_mut(req).station = station;
                 self.kernel
                     .events

@@ -146,28 +146,23 @@ impl Stack {
     /// series counted them in service, other nodes for the whole run), stored data, DNS
     /// lookups and the CDN.
     pub(in crate::sim) fn cost(&self) -> crate::sim::cost::CostReport {
-        use crate::sim::cost::{Bill, PRICES};
-        let hours = self.now().as_secs_f64() / 3600.0;
+        use crate::sim::cost::Bill;
+        let run = RunSoFar {
+            hours: self.now().as_secs_f64() / 3600.0,
+            series: &self.series,
+            interval_h: self.interval_ns as f64 / 1e9 / 3600.0,
+        };
         let mut bill = Bill::default();
-        let interval_h = self.interval_ns as f64 / 1e9 / 3600.0;
-        let worker_hours =
-            (self.web()).worker_hours(&self.scenario, &self.series, interval_h, hours);
-        bill.add(
-            "web servers",
-            worker_hours,
-            "worker-hours",
-            PRICES.web_worker_hour,
-        );
-        // The built-in kinds' machines billed right after the web servers (the load
-        // balancer).
+        // The built-in kinds' machines billed first, in registration order (the web servers
+        // as the series counted them, then the load balancer).
         for part in self.built_ins.iter().filter(|part| part.machines_first()) {
-            part.bill_machines(hours, &mut bill);
+            part.bill_machines(&run, &mut bill);
         }
         // The built-in kinds' other machines, in registration order (the database nodes and
         // their stored data, the cache nodes, the session store, the queue's broker and
         // workers).
         for part in self.built_ins.iter().filter(|part| !part.machines_first()) {
-            part.bill_machines(hours, &mut bill);
+            part.bill_machines(&run, &mut bill);
         }
         // The built-in kinds' lines (the DNS lookups, the CDN's transfer), in their bill
         // order.
@@ -176,7 +171,7 @@ impl Stack {
         for part in parts {
             part.bill(&mut bill);
         }
-        bill.finish(hours)
+        bill.finish(run.hours)
     }
 
     /// Whether the data store's section says nothing worth a section: a plain relational

@@ -100,9 +100,7 @@ impl Stack {
     /// answer (a cache node fills it), and the requests it held for it are answered.
     pub(super) fn store_answered(&mut self, req: ReqRef, station: u16, key: u32, version: u64) {
         let (_, tier, index) = self.station_info[usize::from(station)];
-        let Tier::Kind(part) = tier else {
-            return;
-        };
+        let Tier::Kind(part) = tier;
         let now = self.kernel.now;
         let alive = self.stations[usize::from(station)].alive;
         let released = &mut self.released;

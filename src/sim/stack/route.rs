@@ -15,8 +15,10 @@ use crate::sim::RequestKind;
 /// The way into the system after DNS (or after the CDN edge's miss).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(in crate::sim) enum Door {
-    /// The load balancer, which picks a web server.
-    Balancer,
+    /// The component standing at the front door (the graph's load balancer node): a
+    /// built-in kind that sends each request on to a server of the kind's pool as it decides
+    /// (`BuiltIn::pass`).
+    Component,
     /// The one web server, reached directly.
     Server,
 }
@@ -91,7 +93,7 @@ impl RouteTable {
                 NodeKind::Dns
             };
             r.gate_front = gate(t, entry, flow);
-            if r.front == Door::Balancer {
+            if r.front == Door::Component {
                 r.gate_pool = gate(t, NodeKind::LoadBalancer, flow);
             }
             r
@@ -134,7 +136,7 @@ fn route(t: &Topology, flow: Flow) -> Route {
     };
     let door = next(t, entry, flow);
     let front = match door.first().map(|n| n.kind()) {
-        Some(NodeKind::LoadBalancer) => Door::Balancer,
+        Some(NodeKind::LoadBalancer) => Door::Component,
         _ => Door::Server,
     };
     let pools: Vec<&NodeSpec> = t
@@ -144,7 +146,7 @@ fn route(t: &Topology, flow: Flow) -> Route {
         .filter(|s| s.kind() == NodeKind::WebPool)
         .collect();
     let served_by = match front {
-        Door::Balancer => next(t, NodeKind::LoadBalancer, flow),
+        Door::Component => next(t, NodeKind::LoadBalancer, flow),
         Door::Server => door,
     };
     let pool = served_by
@@ -271,7 +273,7 @@ mod tests {
         let t = RouteTable::of_scenario(&preset(6).unwrap());
         assert!(t.of(RequestKind::StaticAsset).via_edge);
         assert!(!t.of(RequestKind::PageView).via_edge);
-        assert_eq!(t.of(RequestKind::StaticAsset).front, Door::Balancer);
+        assert_eq!(t.of(RequestKind::StaticAsset).front, Door::Component);
         assert_eq!(t.of(RequestKind::PageView).data, DataStep::Cache(0));
         assert_eq!(t.of(RequestKind::ApiRead).data, DataStep::Cache(0));
         assert_eq!(t.of(RequestKind::Write).data, DataStep::Store);

@@ -10,16 +10,14 @@ impl Stack {
         let tier = self.station_info[usize::from(station)].1;
         let index = self.station_info[usize::from(station)].2;
         let mark = self.kernel.requests[req.slot as usize].copy_job;
-        let sampler = match tier {
+        let Tier::Kind(part) = tier;
+        if mark != NONE {
             // A request of the kind's own (a resharding's copy job): its work is the kind's.
-            Tier::Kind(part) if mark != NONE => {
-                let at = &self.built_ins[usize::from(part)];
-                let work = at.own_work(index, mark, &mut self.kernel.rng);
-                return self.begin_service(req, station, work);
-            }
-            Tier::Kind(part) => self.built_ins[usize::from(part)].station_service(index, kind),
-            Tier::Web => self.pool(web_of_index(index).0).service(kind),
-        };
+            let at = &self.built_ins[usize::from(part)];
+            let work = at.own_work(index, mark, &mut self.kernel.rng);
+            return self.begin_service(req, station, work);
+        }
+        let sampler = self.built_ins[usize::from(part)].station_service(index, kind);
         let work = sampler.sample_ns(&mut self.kernel.rng);
         self.begin_service(req, station, work);
     }
@@ -64,7 +62,7 @@ impl Stack {
         // Synchronous workers: a web worker whose request goes on to the data tier stays held.
         let held = self.sync.is_some()
             && self.scenario.server.sync_calls
-            && self.station_info[usize::from(station)].1 == Tier::Web
+            && self.holds(self.station_info[usize::from(station)].1)
             && self.goes_on_from_web(req)
             && self.hold_web_worker(req, station);
         if !held {
@@ -83,7 +81,8 @@ impl Stack {
                 let (component, tier, index) = self.station_info[usize::from(station)];
                 self.push_hop(req, component, reached, now);
                 match tier {
-                    Tier::Web => self.after_web(req),
+                    // The station that holds it (a web server) has done its part.
+                    Tier::Kind(part) if part == self.holder => self.after_web(req),
                     // A request of the kind's own (a resharding's copy job at a master).
                     Tier::Kind(part)
                         if self.kernel.requests[req.slot as usize].copy_job != NONE =>
@@ -281,7 +280,7 @@ impl Stack {
         }
         match route.data {
             DataStep::AtWeb => {
-                let at = self.answer_time(req, now, Tier::Web);
+                let at = self.answer_after_web(req, now);
                 let refused = match kind {
                     RequestKind::Write => self.write_committed(),
                     _ => None,
@@ -340,7 +339,7 @@ impl Stack {
     /// kind refuses ([`BuiltIn::refuses_as`]), the web server answering with the error.
     fn refused_by(&mut self, req: ReqRef, part: u8) {
         let outcome = self.built_ins[usize::from(part)].refuses_as();
-        let at = self.answer_time(req, self.kernel.now, Tier::Web);
+        let at = self.answer_after_web(req, self.kernel.now);
         self.fail(req, outcome, at);
     }
 

@@ -1,11 +1,14 @@
 //! The stack's reach into the web tier (built-in component 0) and the component at the
-//! front door (the load balancer, at `door`, when there is one): the web tier read directly
-//! on the request path, and both lent together where one step reads both — the door's pass
-//! with sticky sessions (`BuiltIn::pass`), and the port of the kinds that drive the web tier
-//! (`stack/deploy.rs`), which holds the door's views of the pools (`BuiltIn::views_mut`).
+//! front door (the load balancer, at `door`, when there is one), lent together where one
+//! step reads both — the door's pass with the viewed kind's preferred member (sticky
+//! sessions: `BuiltIn::pass`, `BuiltIn::preferred_member`), and the port of the kinds that
+//! drive the web tier (`stack/deploy.rs`), which holds the door's views of the pools
+//! (`BuiltIn::views_mut`) — and the web tier read by type for the Engine's figures
+//! (`logged_out`, `any_alive`, the pools' count) and the report's `theory` check.
 //!
 //! ```text
 //!   built_ins: [ WebTier | … | driver? | … | door (views) | … ]
+//!                  └──── split_at_mut(door) ─────┘
 //!                  └─ split_at_mut(1) ─┘ └─ get_disjoint_mut([door, driver]) ─┘
 //! ```
 
@@ -19,30 +22,19 @@ impl Stack {
         web_tier(&self.built_ins)
     }
 
-    /// The same, to change it.
-    #[inline]
-    pub(super) fn web_mut(&mut self) -> &mut WebTier {
-        web_tier_mut(&mut self.built_ins)
-    }
-
-    /// Hands a request of `user` for web pool `pool` to the component at the door (only for
-    /// a request that reached it: a stack without one has no door that leads there), lending
-    /// it the web tier's choice first: the server holding the user's sticky session there.
+    /// Hands a request of `user` for group `pool` (a web pool) to the component at the door
+    /// (only for a request that reached it: a stack without one has no door that leads
+    /// there), lending it the viewed kind's choice first (`BuiltIn::preferred_member`: the
+    /// server holding the user's sticky session there).
     #[inline]
     pub(super) fn pass_door(&mut self, pool: u8, user: u32) -> Pass {
-        let (web, rest) = self.built_ins.split_at_mut(WEB + 1);
-        let door = &mut rest[usize::from(self.door) - WEB - 1];
+        // The kind the door views is listed before it (the web tier is component 0).
+        let (head, rest) = self.built_ins.split_at_mut(usize::from(self.door));
+        let viewed = &mut head[usize::from(self.door_views)];
         let stations = &self.stations;
-        door.pass(pool, &mut self.kernel.rng, |view| {
-            let web = &mut web_tier_mut(web).pools[usize::from(pool)];
-            web.session_server(user as usize, stations, Some(view))
+        rest[0].pass(pool, &mut self.kernel.rng, |view| {
+            viewed.preferred_member(pool, user, stations, view)
         })
-    }
-
-    /// Web pool `pool`.
-    #[inline]
-    pub(super) fn pool(&self, pool: usize) -> &WebPool {
-        &self.web().pools[pool]
     }
 }
 

@@ -187,8 +187,8 @@ macro_rules! built_ins {
                 match self { $(BuiltInPart::$v(p) => p.snapshot(snapshot)),* }
             }
             /// See [`BuiltIn::bill_machines`].
-            pub fn bill_machines(&self, hours: f64, bill: &mut Bill) {
-                match self { $(BuiltInPart::$v(p) => p.bill_machines(hours, bill)),* }
+            pub fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
+                match self { $(BuiltInPart::$v(p) => p.bill_machines(run, bill)),* }
             }
             /// See [`BuiltIn::MACHINES_FIRST`].
             pub fn machines_first(&self) -> bool {
@@ -278,6 +278,15 @@ macro_rules! built_ins {
                 port: &mut WebPort<'_, R, E>,
             ) -> Follow {
                 match self { $(BuiltInPart::$v(p) => p.drive(nudge, port)),* }
+            }
+            /// See [`BuiltIn::HOLDS_REQUESTS`].
+            pub fn holds_requests(&self) -> bool {
+                match self { $(BuiltInPart::$v(_) => <$part as BuiltIn>::HOLDS_REQUESTS),* }
+            }
+            /// See [`BuiltIn::station_reached`].
+            #[inline]
+            pub fn station_reached(&mut self, index: u16, user: u32, stations: &[Station]) {
+                match self { $(BuiltInPart::$v(p) => p.station_reached(index, user, stations)),* }
             }
             /// See [`BuiltIn::initial_stations`].
             pub fn initial_stations(&self) -> Vec<u32> {
@@ -432,6 +441,17 @@ macro_rules! built_ins {
             #[inline]
             pub fn send(&mut self, group: u8, member: u16) -> u16 {
                 match self { $(BuiltInPart::$v(p) => p.send(group, member)),* }
+            }
+            /// See [`BuiltIn::preferred_member`].
+            #[inline]
+            pub fn preferred_member(
+                &mut self,
+                group: u8,
+                user: u32,
+                stations: &[Station],
+                view: &Balancer,
+            ) -> Option<usize> {
+                match self { $(BuiltInPart::$v(p) => p.preferred_member(group, user, stations, view)),* }
             }
             /// See [`BuiltIn::pass_back`].
             #[inline]

@@ -29,6 +29,7 @@ use crate::sim::kernel::run::{Ctx, Slot};
 use crate::sim::kernel::time::{SimDuration, SimTime};
 use crate::sim::report::{Sections, SeriesPoint};
 use crate::sim::{ComponentKind, ComponentState, Outcome, RequestKind, Snapshot};
+use std::collections::VecDeque;
 
 /// What a built-in kind standing first on a request's route (the CDN edge) does with a
 /// request that reaches it — or that it held, once the hold is over.
@@ -420,12 +421,14 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn close_point(&mut self, _now: SimTime, _stations: &[Station], _point: &mut SeriesPoint) {}
     /// Writes its own figures of the snapshot (the queue: its depth).
     fn snapshot(&self, _snapshot: &mut Snapshot) {}
-    /// Its lines of the bill for machines paid by the hour over the run's `hours` so far
-    /// (the queue's broker and workers), listed with the stack's own machines, before the
-    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds).
-    fn bill_machines(&self, _hours: f64, _bill: &mut Bill) {}
-    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed right after the web
-    /// servers, before the stack's other machines (the load balancer), rather than after them.
+    /// Its lines of the bill for machines paid by the hour over the run so far (`run.hours`;
+    /// the queue's broker and workers), listed with the other kinds' machines, before the
+    /// lines paid by use (DNS lookups and what [`BuiltIn::bill`] adds). A kind whose machines
+    /// come and go (the web servers) prices them from the series' points in `run`.
+    fn bill_machines(&self, _run: &RunSoFar<'_>, _bill: &mut Bill) {}
+    /// Whether its machines ([`BuiltIn::bill_machines`]) are billed first, before the other
+    /// kinds' (the web servers, then the load balancer), rather than after them; each group
+    /// in registration order.
     const MACHINES_FIRST: bool = false;
 
     // The step before departure (DNS, session 15).
@@ -539,6 +542,15 @@ pub(in crate::sim) trait BuiltIn: Component {
     // station info; a NoSQL store's node and a database node refuse as the data tier,
     // `refuses_as`).
 
+    /// Whether its stations hold the requests they took while those wait further down the
+    /// path (the web servers: a request's answer comes back through the station that took
+    /// it, a synchronous worker stays held meanwhile, and when that station dies the requests
+    /// it holds fail with it). At most one kind of a stack does; the stack keeps which.
+    const HOLDS_REQUESTS: bool = false;
+    /// A request of `user` reached its station `index`, which is up (a kind that
+    /// [`BuiltIn::HOLDS_REQUESTS`] only: the web tier's sticky session moves there);
+    /// `stations`: the stack's table.
+    fn station_reached(&mut self, _index: u16, _user: u32, _stations: &[Station]) {}
     /// How many stations each of its groups starts with (in group order), placed where its
     /// component is listed ([`BuiltIn::LISTED`]), each through [`BuiltIn::new_station`] and
     /// [`BuiltIn::station_placed`].
@@ -723,6 +735,19 @@ pub(in crate::sim) trait BuiltIn: Component {
     fn send(&mut self, _group: u8, _member: u16) -> u16 {
         unreachable!("a kind not at the front door was asked to send a request")
     }
+    /// The member of its group `group` that the kind at the front door, which views it, is
+    /// asked to send `user`'s request to before any pick of its own, given its `view` of the
+    /// group (the web tier: the server holding the user's sticky session, while that server
+    /// is in the view's pool); `stations`: the stack's table.
+    fn preferred_member(
+        &mut self,
+        _group: u8,
+        _user: u32,
+        _stations: &[Station],
+        _view: &Balancer,
+    ) -> Option<usize> {
+        None
+    }
     /// The time it adds to an answer on its way back through it.
     fn pass_back(&self) -> SimDuration {
         SimDuration::ZERO
@@ -730,6 +755,31 @@ pub(in crate::sim) trait BuiltIn: Component {
     /// A request it sent to the station with index `index` (its place in the kind it views:
     /// `web_pool::web_index`) is over (its slot is freed: answered, failed or given up).
     fn sent_done(&mut self, _index: u16) {}
+}
+
+/// The run so far, as the bill's machine lines price it ([`BuiltIn::bill_machines`]).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::sim) struct RunSoFar<'a> {
+    /// The run's simulated hours so far.
+    pub hours: f64,
+    /// The series' points so far (the oldest dropped past its cap), `interval_h` hours
+    /// apart: what a kind whose machines come and go counted of them at each point.
+    pub series: &'a VecDeque<SeriesPoint>,
+    /// Hours between two points of `series`.
+    pub interval_h: f64,
+}
+
+impl RunSoFar<'static> {
+    /// `hours` of a run with no series point yet (a test's bill).
+    #[cfg(test)]
+    pub fn without_points(hours: f64) -> RunSoFar<'static> {
+        static NO_POINTS: VecDeque<SeriesPoint> = VecDeque::new();
+        RunSoFar {
+            hours,
+            series: &NO_POINTS,
+            interval_h: 0.0,
+        }
+    }
 }
 
 /// When a built-in kind's first own events are scheduled as the stack is built

@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use crate::sim::components::migration::CopyMark;
 use crate::sim::components::registry::{
     Ask, BuiltIn, BuiltInCtx, BuiltInEvent, BuiltInEventKind, Component, Follow, NewStation,
-    OwnEvents, OwnStep, Served,
+    OwnEvents, OwnStep, RunSoFar, Served,
 };
 use crate::sim::components::station::{ReqRef, Station};
 use crate::sim::cost::Bill;
@@ -288,13 +288,13 @@ impl BuiltIn for Databases {
     }
 
     /// Each database's nodes and stored data, in store order.
-    fn bill_machines(&self, hours: f64, bill: &mut Bill) {
+    fn bill_machines(&self, run: &RunSoFar<'_>, bill: &mut Bill) {
         for cluster in &self.clusters {
             let label = match cluster.name() {
                 None => "database nodes".to_string(),
                 Some(name) => format!("database nodes ({name})"),
             };
-            cluster.bill(label, hours, bill);
+            cluster.bill(label, run.hours, bill);
         }
     }
 
