@@ -4188,6 +4188,45 @@ async fn a_drawing_with_two_web_pools_runs_and_both_serve() {
     assert!(!app.exists("[data-members-of=\"web-api\"] [data-member=\"web-1\"]"));
 }
 
+/// A live change made while a seek's re-run is still on its way waits until the re-run
+/// arrives, so it is recorded at the time the user chose: a further web pool's servers too,
+/// which were applied at once, at whatever time the re-run had reached (session 20).
+#[wasm_bindgen_test]
+async fn a_pools_servers_changed_during_a_seek_wait_for_it() {
+    use scalesim::scenario::LiveAction;
+    use scalesim::ui::session::{Command, Output, Session};
+    let mut s = two_web_pool_file().lower().expect("two web pools lower");
+    s.traffic.users = 2_000;
+    let count = s.more_web_pools[0].server.count + 2;
+    let mut session = Session::new(8.0);
+    session.handle(Command::Load {
+        scenario: Box::new(s),
+        orientation: scalesim::layout::Orientation::default(),
+        recorded: Vec::new(),
+        start_at_s: None,
+    });
+    session.handle(Command::Seek(3.0));
+    session.handle(Command::PoolServers(vec![count]));
+    let mut out = Output::default();
+    let mut now_ms = 0.0;
+    while out.changes.is_none() {
+        assert!(now_ms < 60_000.0, "the change was never recorded");
+        now_ms += 16.0;
+        session.handle(Command::Frame { now_ms });
+        out.merge(session.take_output());
+        TimeoutFuture::new(0).await;
+    }
+    let changes = out.changes.expect("the change is recorded");
+    let wanted = LiveAction::PoolServers {
+        pool: "web-api".into(),
+        count,
+    };
+    assert_eq!(
+        (changes.len(), &changes[0].action, changes[0].at_ns),
+        (1, &wanted, 3_000_000_000)
+    );
+}
+
 #[wasm_bindgen_test]
 async fn each_web_pool_has_its_servers_control_and_the_deploy_rolls_the_pool_picked() {
     let file = two_web_pool_file();

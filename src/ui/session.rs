@@ -515,6 +515,7 @@ impl Session {
             command,
             Command::Users(_)
                 | Command::WebServers(_)
+                | Command::PoolServers(_)
                 | Command::DataCenterServers(_)
                 | Command::Apply(..)
                 | Command::Live(_)
