@@ -466,3 +466,17 @@ fn job_writes_to_a_dead_database_back_off() {
     // Nothing is lost: once the master is back the backlog drains.
     assert!(q.done > 10 && q.queued == 0, "{q:?}");
 }
+
+/// Swarm seed 21001870 (stage 11, a checker bug, fixed): a rolling deploy started live at
+/// 24.579999999 s finds eu-west down and waits for it; eu-west comes back at 24.58 s (its
+/// scheduled repair brings every server back) and in that instant the deploy moves on to it
+/// and stops web-0 and web-1. The checker ordered the stops it learned from the log among the
+/// components' changes of the instant, before the data center's own repair, so the repair
+/// brought web-0 back in its timeline while the run had it stopped. A deploy's stop or start
+/// in the instant of its data center's scheduled change now follows that change.
+#[test]
+fn deploy_moves_on_to_a_data_center_in_the_instant_it_comes_back() {
+    if let Err(e) = crate::check_seed(21_001_870) {
+        panic!("{e}");
+    }
+}

@@ -214,8 +214,15 @@ impl Timeline {
             if !known {
                 self.deploy_seen.push((at, e.component.clone(), down));
                 let n = self.changes.len();
+                // Stage 11: a deploy waiting for a data center that was down moves on to it
+                // when it comes back, so a stop or start in the instant of the data center's
+                // own scheduled change follows that change (ordered with the data center's
+                // changes, after them), not the components' changes before it.
+                let after_site = site_of(&e.component).is_some_and(|site| {
+                    (self.changes.iter()).any(|c| c.name == site && c.order.0 == at && c.order.2)
+                });
                 self.changes.push(Change {
-                    order: (at, self.live_instant == Some(at), false, n),
+                    order: (at, self.live_instant == Some(at), after_site, n),
                     name: e.component.clone(),
                     down,
                 });
