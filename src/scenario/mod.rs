@@ -330,7 +330,7 @@ impl Scenario {
     /// alone), in data-center order; empty without data centers.
     pub fn data_center_server_counts(&self) -> Vec<Option<u32>> {
         let own = |dc: &DataCenter| {
-            let count = dc.set.get("server.count")?.as_u64()?;
+            let count = dc.set.get(&pool_count_path(0))?.as_u64()?;
             u32::try_from(count).ok()
         };
         self.geo
@@ -1265,6 +1265,15 @@ pub struct DataCenter {
     /// [`Scenario::data_center_stack`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub set: BTreeMap<String, serde_json::Value>,
+}
+
+/// The dotted path of web pool `pool`'s server count, as a data center's `set` names it (0:
+/// the scenario's `server`, `n`: `more_web_pools[n - 1]`).
+pub fn pool_count_path(pool: usize) -> String {
+    match pool {
+        0 => "server.count".to_string(),
+        n => format!("more_web_pools.{}.server.count", n - 1),
+    }
 }
 
 /// How geoDNS answers.

@@ -178,15 +178,7 @@ pub fn controls(props: &ControlsProps) -> Html {
 
 /// The controls that only make sense once the stage has the component they change.
 fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
-    let select = |make: fn(u32) -> Action| {
-        let cb = on_action.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Ok(n) = select.value().parse::<u32>() {
-                cb.emit(make(n));
-            }
-        })
-    };
+    let select = |make: fn(u32) -> Action| on_count(on_action, make);
     let number_options = |range: std::ops::RangeInclusive<u32>, current: u32| {
         range
             .map(|n| html! { <option value={n.to_string()} selected={n == current}>{ n }</option> })
@@ -224,25 +216,19 @@ fn stage_controls(scenario: &Scenario, on_action: &Callback<Action>) -> Html {
                     } else {
                         "Servers in the first web pool (web-0…); changes live. The other pools keep their size"
                     }}>
-                    { choice(&web_server_choices(scenario.server.count), scenario.server.count, |n| n.to_string()) }
+                    { server_options(scenario.server.count) }
                 </select>
             </label>
             { data_center_servers(scenario, on_action) }
             { for scenario.more_web_pools.iter().enumerate().map(|(i, m)| {
                 let pool = (i + 1) as u8;
-                let cb = on_action.clone();
-                let onchange = Callback::from(move |e: Event| {
-                    let select: HtmlSelectElement = e.target_unchecked_into();
-                    if let Ok(n) = select.value().parse::<u32>() {
-                        cb.emit(Action::SetPoolServers(pool, n));
-                    }
-                });
+                let onchange = on_count(on_action, move |n| Action::SetPoolServers(pool, n));
                 html! {
                     <label class="control">
                         { format!("Servers of {}", m.name) }
                         <select data-control="pool-servers" data-pool={m.name.clone()} {onchange}
                             title={format!("Servers in the web pool {} ({}-0…); changes live. The other pools keep their size", m.name, m.name)}>
-                            { choice(&web_server_choices(m.server.count), m.server.count, |n| n.to_string()) }
+                            { server_options(m.server.count) }
                         </select>
                     </label>
                 }
@@ -352,25 +338,38 @@ fn data_center_servers(scenario: &Scenario, on_action: &Callback<Action>) -> Htm
     let own = scenario.data_center_server_counts();
     let controls = geo.data_centers.iter().zip(own).enumerate().map(|(i, (dc, own))| {
         let current = own.unwrap_or(scenario.server.count);
-        let cb = on_action.clone();
         let number = i as u8;
-        let onchange = Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Ok(n) = select.value().parse::<u32>() {
-                cb.emit(Action::SetDataCenterServers(number, n));
-            }
-        });
+        let onchange = on_count(on_action, move |n| Action::SetDataCenterServers(number, n));
         html! {
             <label class="control">
                 { format!("in {}", dc.name) }
                 <select data-control="dc-servers" data-dc={dc.name.clone()} {onchange}
                     title={format!("Servers in {}'s pool alone; changes live. The other data centers keep theirs", dc.name)}>
-                    { for web_server_choices(current).into_iter().map(|n| html! {
-                        <option value={n.to_string()} selected={n == current}>{ n }</option>
-                    }) }
+                    { server_options(current) }
                 </select>
             </label>
         }
     });
     html! { { for controls } }
+}
+
+/// The options of a web-server count select: the usual counts and `current`, selected.
+fn server_options(current: u32) -> Html {
+    (web_server_choices(current).into_iter())
+        .map(|n| html! { <option value={n.to_string()} selected={n == current}>{ n }</option> })
+        .collect()
+}
+
+/// A select's change handler that sends `make(count)` for the count picked.
+fn on_count(
+    on_action: &Callback<Action>,
+    make: impl Fn(u32) -> Action + 'static,
+) -> Callback<Event> {
+    let cb = on_action.clone();
+    Callback::from(move |e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        if let Ok(n) = select.value().parse::<u32>() {
+            cb.emit(make(n));
+        }
+    })
 }

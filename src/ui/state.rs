@@ -886,11 +886,11 @@ fn with_own_servers(
     set: &BTreeMap<String, serde_json::Value>,
     own: Option<u32>,
 ) -> BTreeMap<String, serde_json::Value> {
-    const PATH: &str = "server.count";
+    let own_path = crate::scenario::pool_count_path(0);
     (set.iter())
-        .filter(|(path, _)| *path != PATH)
+        .filter(|(path, _)| **path != own_path)
         .map(|(path, value)| (path.clone(), value.clone()))
-        .chain(own.map(|n| (PATH.to_string(), n.into())))
+        .chain(own.map(|n| (own_path.clone(), n.into())))
         .collect()
 }
 

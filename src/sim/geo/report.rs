@@ -140,7 +140,7 @@ impl Engine for World {
             n => self.scenario.more_web_pools[n - 1].server.count = count,
         }
         // Every data center now runs that many: none keeps a count of its own.
-        let path = pool_count_path(pool);
+        let path = crate::scenario::pool_count_path(pool);
         for dc in self
             .scenario
             .geo
@@ -165,7 +165,8 @@ impl Engine for World {
         self.collect_now();
         let count = count.clamp(1, crate::scenario::MAX_WEB_SERVERS);
         if let Some(spec) = (self.scenario.geo.as_mut()).and_then(|g| g.data_centers.get_mut(dc)) {
-            spec.set.insert(pool_count_path(pool), count.into());
+            spec.set
+                .insert(crate::scenario::pool_count_path(pool), count.into());
         }
     }
 
@@ -323,14 +324,5 @@ impl Engine for World {
 
     fn partition(&mut self, a: &str, b: &str, cut: bool) -> bool {
         self.partition_named(a, b, cut)
-    }
-}
-
-/// The dotted path of web pool `pool`'s server count in a data center's `set` (0: the
-/// scenario's `server`, `n`: `more_web_pools[n - 1]`).
-fn pool_count_path(pool: usize) -> String {
-    match pool {
-        0 => "server.count".to_string(),
-        n => format!("more_web_pools.{}.server.count", n - 1),
     }
 }
